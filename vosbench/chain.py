@@ -1,0 +1,130 @@
+"""The hash chain: every journal row carries sha256(previous hash + canonical row).
+
+Rows are chained per table in append (id) order. The canonical form is a JSON array
+of the row's stored values in a fixed column order, so the hash depends only on what
+the database holds: an UPDATE made behind the triggers' back, a deleted row or a
+reordering changes a hash that :func:`verify_chain` recomputes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from vosbench import store
+
+GENESIS = "0" * 64
+CHAINED_TABLES = ("payments", "charges", "balance_snapshots")
+
+
+def chained_columns(table: sa.Table) -> list[str]:
+    """The columns a table's hash covers: all of them but the hash itself."""
+    return [column.name for column in table.columns if column.name != "hash"]
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def row_hash(previous: str, values: list) -> str:
+    """The hash of one row given the previous row's hash and its values in column order."""
+    payload = json.dumps([_canonical(value) for value in values], ensure_ascii=False,
+                         separators=(",", ":"))
+    return hashlib.sha256(previous.encode("ascii") + payload.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ChainHead:
+    """The chain's state for one table, locked for the length of a write transaction."""
+
+    name: str
+    last_id: int
+    head_hash: str
+    row_count: int
+
+    def link(self, table: sa.Table, row: dict) -> dict:
+        """Give ``row`` the next id and its hash, advancing the head."""
+        self.last_id += 1
+        row["id"] = self.last_id
+        row["hash"] = row_hash(self.head_hash, [row[name] for name in chained_columns(table)])
+        self.head_hash = row["hash"]
+        self.row_count += 1
+        return row
+
+
+def lock_head(connection: sa.Connection, name: str) -> ChainHead:
+    """Lock and read a chain head; the no-op UPDATE takes the write lock on every dialect."""
+    heads = store.chain_heads
+    connection.execute(
+        heads.update().where(heads.c.name == name).values(row_count=heads.c.row_count)
+    )
+    row = connection.execute(sa.select(heads).where(heads.c.name == name)).one()
+    return ChainHead(row.name, row.last_id, row.head_hash, row.row_count)
+
+
+def save_head(connection: sa.Connection, head: ChainHead) -> None:
+    """Store the advanced head in the same transaction as the rows it covers."""
+    heads = store.chain_heads
+    connection.execute(
+        heads.update()
+        .where(heads.c.name == head.name)
+        .values(last_id=head.last_id, head_hash=head.head_hash, row_count=head.row_count)
+    )
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first row whose stored hash disagrees with the recomputed chain."""
+
+    table: str
+    row_id: int | None
+    message: str
+
+
+def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
+    """Recompute one table's chain; return the first broken link, or None if it holds."""
+    table = store.metadata.tables[name]
+    columns = chained_columns(table)
+    previous = GENESIS
+    expected_id = 1
+    count = 0
+    result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        sa.select(*(table.c[c] for c in columns), table.c.hash).order_by(table.c.id)
+    )
+    for row in result:
+        values = list(row[:-1])
+        row_id = values[0]
+        if row_id != expected_id:
+            return ChainBreak(name, row_id, f"{name} row {expected_id} is missing (next id {row_id})")
+        recomputed = row_hash(previous, values)
+        if recomputed != row[-1]:
+            return ChainBreak(
+                name, row_id, f"{name} row {row_id} was changed after it was recorded (hash mismatch)"
+            )
+        previous = recomputed
+        expected_id += 1
+        count += 1
+    head = connection.execute(
+        sa.select(store.chain_heads).where(store.chain_heads.c.name == name)
+    ).one()
+    if head.row_count != count or head.head_hash != previous:
+        return ChainBreak(
+            name, None,
+            f"{name}: chain head records {head.row_count} rows ending {head.head_hash[:12]}…, "
+            f"the table holds {count} ending {previous[:12]}… (rows removed from the end?)",
+        )
+    return None
+
+
+def fingerprint(connection: sa.Connection) -> dict[str, dict]:
+    """Chain head hash and row count per chained table: the ledger's identity in reports."""
+    rows = connection.execute(sa.select(store.chain_heads).order_by(store.chain_heads.c.name))
+    return {row.name: {"rows": row.row_count, "head": row.head_hash} for row in rows}

@@ -1,0 +1,446 @@
+"""Appending batches to the ledger: validation against the store, chain, totals, provenance.
+
+Every write — a single ``record``, a ``reverse``, a CSV import, the demo build — ends
+in :func:`append_batch`: one transaction that appends every row of the batch or
+nothing, and reports every rejected row with its line and reason. A row already
+present under its natural key (payments: source + source key; charges: account +
+day; snapshots: account + time; accounts: account number) is skipped when identical,
+which makes imports idempotent, and rejected when it differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench import __version__, chain, store, totals
+from vosbench.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account: str
+    name: str
+    kind: AccountKind
+    parent: str
+    credit_limit: int
+    currency: str
+    timezone: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    """A payment record to append; ``occurred_at`` is naive UTC, amounts minor units."""
+
+    source_key: str
+    account: str
+    kind: Kind
+    amount: int
+    occurred_at: datetime
+    operator: str
+    channel: Channel
+    method: Method
+    reference: str = ""
+    memo: str = ""
+    reason: str = ""
+    balance_after: int | None = None
+    reverses: str = ""  # source key (same source) of the record this one reverses …
+    reverses_id: int | None = None  # … or its ledger id
+    approved_by: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class NewCharge:
+    account: str
+    day: date
+    call_fee: int
+    agent_fee: int
+    other_fee: int
+    calls: int
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class NewSnapshot:
+    """A balance as the source system reported it; ``as_of`` is naive UTC."""
+
+    account: str
+    as_of: datetime
+    balance: int
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One row that was not taken, and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class ImportRejected(ValueError):
+    """A batch had bad rows; nothing of it was written. ``rejections`` lists them all."""
+
+    def __init__(self, rejections: list[Rejection]):
+        self.rejections = rejections
+        shown = "\n  ".join(str(r) for r in rejections[:50])
+        more = f"\n  … and {len(rejections) - 50} more" if len(rejections) > 50 else ""
+        files = ", ".join(sorted({r.file for r in rejections}))
+        super().__init__(
+            f"{len(rejections)} row(s) rejected; nothing from {files} was written. "
+            f"Fix these rows and import again:\n  {shown}{more}"
+        )
+
+
+@dataclass
+class BatchResult:
+    """What one batch did: rows added (with their ledger ids) and identical rows skipped."""
+
+    content: str
+    file: str
+    added: int = 0
+    skipped: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+def to_utc_naive(moment: datetime, *, field_name: str = "time") -> datetime:
+    """Convert an aware datetime to the store's naive UTC; a naive one is an error."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f"{field_name}: {moment.isoformat()} has no time zone; give an offset or Z "
+            "(e.g. 2026-10-05T14:30:00+04:00)"
+        )
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class _Batch:
+    """What the validators of one batch share: the connection, known accounts, rejections."""
+
+    def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool):
+        self.connection = connection
+        self.file = file
+        self.source = source
+        self.strict = strict
+        self.rejections: list[Rejection] = []
+        self.accounts = {row.account: row for row in connection.execute(sa.select(store.accounts))}
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejections.append(Rejection(self.file, line, reason))
+
+    def account_id(self, row) -> int | None:
+        known = self.accounts.get(row.account)
+        if known is None:
+            self.reject(row.line, f"account {row.account!r} is unknown; add it to accounts.csv first")
+            return None
+        return known.id
+
+    def fetch_by(self, column: sa.Column, keys: Sequence, *where) -> dict:
+        """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks."""
+        table = column.table
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            for row in self.connection.execute(sa.select(table).where(column.in_(chunk), *where)):
+                found[row._mapping[column.name]] = row
+        return found
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[dict], int]:
+    new: dict[str, NewAccount] = {}
+    skipped = 0
+    for row in rows:
+        if row.account in new:
+            batch.reject(row.line, f"account {row.account!r} appears twice in this file")
+            continue
+        parent = batch.accounts.get(row.parent) if row.parent else None
+        parent_kind = parent.kind if parent is not None else (new[row.parent].kind.value if row.parent in new else None)
+        if row.parent and parent_kind is None:
+            batch.reject(row.line, f"parent {row.parent!r} is unknown; list the parent before its accounts")
+            continue
+        if parent_kind is not None and AccountKind(parent_kind) not in COMMISSION_ACCOUNT_KINDS:
+            batch.reject(row.line, f"parent {row.parent!r} is a {parent_kind}; a parent must be an agent or reseller")
+            continue
+        if row.account == row.parent:
+            batch.reject(row.line, f"account {row.account!r} cannot be its own parent")
+            continue
+        known = batch.accounts.get(row.account)
+        if known is not None:
+            same = (known.name, known.kind, known.credit_limit, known.currency, known.timezone) == (
+                row.name, row.kind.value, row.credit_limit, row.currency, row.timezone)
+            known_parent = next((a.account for a in batch.accounts.values() if a.id == known.parent_id), "")
+            if same and known_parent == row.parent:
+                skipped += 1
+            else:
+                batch.reject(row.line, f"account {row.account!r} already exists with other details; "
+                                       "account changes are not imported (the ledger keeps the first)")
+            continue
+        new[row.account] = row
+    return list(new.values()), skipped
+
+
+def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, _recorded_at) -> list[int]:
+    ids = {account: row.id for account, row in batch.accounts.items()}
+    for row in rows:  # a parent precedes its accounts (validated)
+        ids[row.account] = batch.connection.execute(store.accounts.insert().values(
+            account=row.account, name=row.name, kind=row.kind.value,
+            parent_id=ids[row.parent] if row.parent else None, credit_limit=row.credit_limit,
+            currency=row.currency, timezone=row.timezone, batch_id=batch_id)).inserted_primary_key[0]
+    return [ids[row.account] for row in rows]
+
+
+# --- payments -------------------------------------------------------------------------------
+
+def _payment_fields(row: NewPayment, account_id: int) -> tuple:
+    return (account_id, row.kind.value, row.amount, row.occurred_at, row.operator, row.channel.value,
+            row.method.value, row.reference, row.memo, row.reason, row.balance_after, row.approved_by)
+
+
+def _stored_payment_fields(row) -> tuple:
+    return (row.account_id, row.kind, row.amount, row.occurred_at, row.operator, row.channel,
+            row.method, row.reference, row.memo, row.reason, row.balance_after, row.approved_by)
+
+
+def _validate_payments(batch: _Batch, rows: Sequence[NewPayment]) -> tuple[list[NewPayment], int]:
+    table = store.payments
+    keys = [row.source_key for row in rows]
+    existing = batch.fetch_by(table.c.source_key, keys, table.c.source == batch.source)
+    originals = batch.fetch_by(table.c.source_key, [r.reverses for r in rows if r.reverses],
+                               table.c.source == batch.source)
+    originals.update(batch.fetch_by(table.c.id, [r.reverses_id for r in rows if r.reverses_id]))
+    already_reversed = set(batch.fetch_by(
+        table.c.reverses_id, [r.id for r in originals.values()]))
+    accepted: dict[str, NewPayment] = {}
+    reversed_keys: set[str] = set()
+    seen: set[str] = set()
+    skipped = 0
+    for row in rows:
+        if not row.source_key:
+            batch.reject(row.line, "source_key is empty; every payment needs a key unique in its source")
+            continue
+        if row.source_key in seen:
+            batch.reject(row.line, f"source_key {row.source_key!r} appears twice in this file")
+            continue
+        seen.add(row.source_key)
+        account_id = batch.account_id(row)
+        if account_id is None:
+            continue
+        if row.source_key in existing:
+            if _stored_payment_fields(existing[row.source_key]) == _payment_fields(row, account_id):
+                skipped += 1
+            else:
+                batch.reject(row.line, f"source_key {row.source_key!r} was already imported with other "
+                                       "values; records are never edited: add a reversal and a new record")
+            continue
+        if row.amount == 0:
+            batch.reject(row.line, "amount is zero; a payment record must move money")
+            continue
+        is_reversal = bool(row.reverses or row.reverses_id)
+        problem = (_reversal_problem(batch, row, account_id, originals, already_reversed, accepted, reversed_keys)
+                   if is_reversal else _sign_problem(batch, row))
+        if problem:
+            batch.reject(row.line, problem)
+            continue
+        if is_reversal:
+            reversed_keys.add(row.reverses or row.reverses_id)
+        accepted[row.source_key] = row
+    return list(accepted.values()), skipped
+
+
+def _sign_problem(batch: _Batch, row: NewPayment) -> str | None:
+    rule = SIGN_RULES[row.kind]
+    if rule and (row.amount > 0) != (rule > 0):
+        direction = "positive (it raises the balance)" if rule > 0 else "negative (it lowers the balance)"
+        return f"a {row.kind.value} amount must be {direction}"
+    account_kind = AccountKind(batch.accounts[row.account].kind)
+    if row.kind is Kind.COMMISSION and account_kind not in COMMISSION_ACCOUNT_KINDS:
+        return f"commission is paid to agent or reseller accounts; {row.account} is a {account_kind.value}"
+    if batch.strict and row.kind is Kind.ADJUSTMENT and not row.reason.strip():
+        return "an adjustment needs a reason: say why the balance is being corrected"
+    return None
+
+
+def _reversal_problem(batch, row, account_id, originals, already_reversed, accepted, reversed_keys) -> str | None:
+    target_key = row.reverses or row.reverses_id
+    if target_key in originals:
+        original = originals[target_key]
+        if original.id in already_reversed:
+            return f"record {target_key!r} is already reversed; a record can be reversed only once"
+        target = (original.account_id, original.kind, original.amount)
+    elif row.reverses in accepted:
+        earlier = accepted[row.reverses]
+        target = (batch.accounts[earlier.account].id, earlier.kind.value, earlier.amount)
+    elif row.reverses_id:
+        return f"payment {row.reverses_id} does not exist"
+    else:
+        return (f"reverses {row.reverses!r}, which is not a record of source {batch.source!r} "
+                "nor an earlier row of this file")
+    if target_key in reversed_keys:
+        return f"record {target_key!r} is reversed twice in this file"
+    if (account_id, row.kind.value, row.amount) != (target[0], target[1], -target[2]):
+        return (f"a reversal must have the account and kind of {target_key!r} and exactly the "
+                "negative of its amount")
+    if batch.strict and not row.reason.strip():
+        return "a reversal needs a reason"
+    return None
+
+
+def _write_payments(batch: _Batch, rows: list[NewPayment], batch_id: int,
+                    recorded_at: datetime) -> list[int]:
+    connection, table = batch.connection, store.payments
+    keyer = totals.MonthKeyer(store.ledger_timezone(connection))
+    ledger_ids = {key: row.id for key, row in batch.fetch_by(
+        table.c.source_key, [r.reverses for r in rows if r.reverses], table.c.source == batch.source).items()}
+    head = chain.lock_head(connection, "payments")
+    deltas = totals.MonthDeltas()
+    values = []
+    for row in rows:
+        account_id = batch.accounts[row.account].id
+        record = head.link(table, {
+            "id": None, "account_id": account_id, "kind": row.kind.value,
+            "amount": row.amount, "occurred_at": row.occurred_at, "recorded_at": recorded_at,
+            "operator": row.operator, "channel": row.channel.value, "method": row.method.value,
+            "reference": row.reference, "memo": row.memo, "reason": row.reason,
+            "balance_after": row.balance_after,
+            "reverses_id": row.reverses_id or (ledger_ids[row.reverses] if row.reverses else None),
+            "approved_by": row.approved_by, "source": batch.source, "source_key": row.source_key,
+            "batch_id": batch_id,
+        })
+        ledger_ids[row.source_key] = record["id"]
+        values.append(record)
+        deltas.add_payment(account_id, keyer.of_instant(row.occurred_at), row.kind.value, row.amount)
+    _insert(connection, table, values)
+    chain.save_head(connection, head)
+    totals.apply(connection, deltas)
+    return [v["id"] for v in values]
+
+
+# --- charges and balance snapshots ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Keyed:
+    """How a per-account figure (a day's charges, a reported balance) is keyed and compared."""
+
+    table: sa.Table
+    key: str  # the column that, with the account, identifies a row
+    figures: tuple[str, ...]  # the values that must agree when the row is already present
+    what: str
+    non_negative: tuple[str, ...]
+
+
+_CHARGES = _Keyed(store.charges, "day", ("call_fee", "agent_fee", "other_fee", "calls"), "charges",
+                  ("call_fee", "agent_fee", "other_fee", "calls"))
+_SNAPSHOTS = _Keyed(store.balance_snapshots, "as_of", ("balance",), "balance", ())
+
+
+def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, int]:
+    table = spec.table
+    keyed = [(row, account_id) for row in rows if (account_id := batch.account_id(row)) is not None]
+    existing = {}
+    if keyed:
+        low = min(getattr(row, spec.key) for row, _ in keyed)
+        high = max(getattr(row, spec.key) for row, _ in keyed)
+        wanted = sorted({account_id for _, account_id in keyed})
+        for start in range(0, len(wanted), 500):
+            for stored in batch.connection.execute(sa.select(table).where(
+                    table.c.account_id.in_(wanted[start:start + 500]), table.c[spec.key].between(low, high))):
+                existing[(stored.account_id, stored._mapping[spec.key])] = stored
+    accepted, seen, skipped = [], set(), 0
+    for row, account_id in keyed:
+        key = (account_id, getattr(row, spec.key))
+        label = f"{spec.what} of {row.account} at {getattr(row, spec.key)}"
+        if key in seen:
+            batch.reject(row.line, f"{label} appears twice in this file")
+            continue
+        seen.add(key)
+        negative = [name for name in spec.non_negative if getattr(row, name) < 0]
+        if negative:
+            batch.reject(row.line, f"{label}: {', '.join(negative)} cannot be negative")
+            continue
+        if key in existing:
+            if all(existing[key]._mapping[name] == getattr(row, name) for name in spec.figures):
+                skipped += 1
+            else:
+                batch.reject(row.line, f"{label} is already recorded with other values; "
+                                       "recorded figures are never edited")
+            continue
+        accepted.append(row)
+    return accepted, skipped
+
+
+def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list[int]:
+    head = chain.lock_head(batch.connection, spec.table.name)
+    values = [
+        head.link(spec.table, {
+            "id": None, "account_id": batch.accounts[row.account].id,
+            spec.key: getattr(row, spec.key), **{name: getattr(row, name) for name in spec.figures},
+            "source": batch.source, "batch_id": batch_id,
+        })
+        for row in rows
+    ]
+    _insert(batch.connection, spec.table, values)
+    chain.save_head(batch.connection, head)
+    if spec is _CHARGES:
+        deltas = totals.MonthDeltas()
+        for row, value in zip(rows, values):
+            deltas.add_charge(value["account_id"], totals.MonthKeyer.of_day(row.day), row.call_fee,
+                              row.agent_fee, row.other_fee, row.calls)
+        totals.apply(batch.connection, deltas)
+    return [v["id"] for v in values]
+
+
+def _insert(connection: sa.Connection, table: sa.Table, values: list[dict]) -> None:
+    for start in range(0, len(values), 20_000):
+        connection.execute(table.insert(), values[start:start + 20_000])
+
+
+# --- the one entry point ------------------------------------------------------------------------
+
+_HANDLERS: dict[str, tuple[Callable, Callable]] = {
+    "accounts": (_validate_accounts, _write_accounts),
+    "payments": (_validate_payments, _write_payments),
+    "charges": (lambda b, rows: _validate_keyed(b, rows, _CHARGES),
+                lambda b, rows, bid, _at: _write_keyed(b, rows, bid, _CHARGES)),
+    "balances": (lambda b, rows: _validate_keyed(b, rows, _SNAPSHOTS),
+                 lambda b, rows, bid, _at: _write_keyed(b, rows, bid, _SNAPSHOTS)),
+}
+CONTENTS = tuple(_HANDLERS)
+
+
+def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
+                 file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
+                 parse_rejections: Sequence[Rejection] = ()) -> BatchResult:
+    """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
+
+    ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
+    reason); imports of records that already happened elsewhere are not strict, and
+    controls flag what they break. ``recorded_at`` (UTC) defaults to now; the demo
+    fixes it so that its chain is reproducible. ``parse_rejections`` (rows that could
+    not even be read) are reported together with the rows refused here.
+    """
+    validate, write = _HANDLERS[content]
+    recorded_at = recorded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    with engine.begin() as connection:
+        batch = _Batch(connection, file, source, strict)
+        accepted, skipped = validate(batch, rows)
+        if batch.rejections or parse_rejections:
+            raise ImportRejected(sorted([*parse_rejections, *batch.rejections], key=lambda r: r.line))
+        result = BatchResult(content, file, added=len(accepted), skipped=skipped)
+        if accepted:
+            batch_id = connection.execute(store.import_batches.insert().values(
+                source=source, content=content, file_name=file, file_sha256=file_sha256,
+                rows_added=len(accepted), rows_skipped=skipped, imported_at=recorded_at,
+                vosbench_version=__version__)).inserted_primary_key[0]
+            result.ids = write(batch, accepted, batch_id, recorded_at)
+    return result

@@ -1,0 +1,263 @@
+"""The ledger store: SQLAlchemy engine from a URL, table definitions, append-only guards.
+
+Money columns are BIGINT minor units (see :mod:`vosbench.money`); times are naive
+UTC datetimes; a charge ``day`` is a calendar date in the ledger's reporting time
+zone. The database itself refuses UPDATE and DELETE on the journal tables, so an
+edit can only happen behind the workbench's back — and the hash chain
+(:mod:`vosbench.chain`) then detects it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Engine
+
+SCHEMA_VERSION = "1"
+
+metadata = sa.MetaData()
+
+Money = sa.BigInteger
+UtcTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+ledger_meta = sa.Table(
+    "ledger_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("content", sa.String(32), nullable=False),  # accounts, payments, charges, balances
+    sa.Column("file_name", sa.String(512), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("rows_added", sa.Integer, nullable=False),
+    sa.Column("rows_skipped", sa.Integer, nullable=False),
+    sa.Column("imported_at", UtcTime, nullable=False),
+    sa.Column("vosbench_version", sa.String(32), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("accounts.id"), index=True),
+    sa.Column("credit_limit", Money, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("occurred_at", UtcTime, nullable=False),
+    sa.Column("recorded_at", UtcTime, nullable=False),
+    sa.Column("operator", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(255), nullable=False),
+    sa.Column("memo", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("balance_after", Money),
+    # UNIQUE: the database itself refuses a second reversal of the same record.
+    sa.Column("reverses_id", sa.Integer, sa.ForeignKey("payments.id"), unique=True),
+    sa.Column("approved_by", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("source_key", sa.String(255), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("source", "source_key", name="uq_payments_source_key"),
+    sa.Index("ix_payments_account_time", "account_id", "occurred_at"),
+    sa.Index("ix_payments_time", "occurred_at"),
+)
+
+charges = sa.Table(
+    "charges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("call_fee", Money, nullable=False),
+    sa.Column("agent_fee", Money, nullable=False),
+    sa.Column("other_fee", Money, nullable=False),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("account_id", "day", name="uq_charges_account_day"),
+    sa.Index("ix_charges_day", "day"),
+)
+
+balance_snapshots = sa.Table(
+    "balance_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("as_of", UtcTime, nullable=False),
+    sa.Column("balance", Money, nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("account_id", "as_of", name="uq_snapshots_account_as_of"),
+    sa.Index("ix_snapshots_as_of", "as_of"),
+)
+
+# Derived, kept in the same transaction as every append; `verify` recomputes it.
+MONTH_TOTAL_COLUMNS = (
+    "deposit", "withdrawal", "adjustment", "bonus", "commission", "auto_recharge",
+    "call_fee", "agent_fee", "other_fee",
+)
+account_months = sa.Table(
+    "account_months",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
+    *(sa.Column(name, Money, nullable=False, default=0) for name in MONTH_TOTAL_COLUMNS),
+    sa.Column("calls", sa.Integer, nullable=False, default=0),
+    sa.Column("payment_count", sa.Integer, nullable=False, default=0),
+    sa.Column("closing", Money, nullable=False, default=0),
+    sa.Index("ix_account_months_month", "month"),
+)
+
+chain_heads = sa.Table(
+    "chain_heads",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches")
+
+
+class StoreError(RuntimeError):
+    """The ledger cannot be opened or created; the message says why and what to do."""
+
+
+def _sqlite_guards(table: str) -> list[str]:
+    message = f"{table} is append-only: record a correction instead of editing"
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        # INSERT OR REPLACE deletes the old row without firing delete triggers; refuse the key.
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+    ]
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """The statements that make the journal tables refuse UPDATE and DELETE."""
+    if dialect == "sqlite":
+        return [ddl for table in APPEND_ONLY_TABLES for ddl in _sqlite_guards(table)]
+    raise StoreError(
+        f"the append-only guard is not implemented for {dialect!r} yet; "
+        "use an SQLite ledger (the default) until PostgreSQL/MariaDB support lands"
+    )
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite files the folder is created on demand."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise StoreError(
+            f"ledger URL {url!r} is not a database URL ({error}); "
+            "give one like sqlite:///path/ledger.sqlite or postgresql://user@host/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def is_initialized(engine: Engine) -> bool:
+    """True when the ledger's tables exist."""
+    return sa.inspect(engine).has_table("ledger_meta")
+
+
+def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
+    """Create the tables, guards and chain heads of an empty ledger (idempotent)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StoreError(
+            f"time zone {timezone!r} is unknown; give an IANA name such as 'UTC' or 'Asia/Dubai'"
+        ) from None
+    guards = append_only_ddl(engine.dialect.name)
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        for ddl in guards:
+            connection.exec_driver_sql(ddl)
+        existing = set(connection.scalars(sa.select(ledger_meta.c.key)))
+        for key, value in (("schema_version", SCHEMA_VERSION), ("timezone", timezone)):
+            if key not in existing:
+                connection.execute(ledger_meta.insert().values(key=key, value=value))
+        heads = set(connection.scalars(sa.select(chain_heads.c.name)))
+        from vosbench.chain import CHAINED_TABLES, GENESIS
+
+        for name in CHAINED_TABLES:
+            if name not in heads:
+                connection.execute(
+                    chain_heads.insert().values(name=name, last_id=0, head_hash=GENESIS, row_count=0)
+                )
+
+
+def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Engine:
+    """Open the ledger at ``url``; with ``create`` an empty one is set up if missing."""
+    engine = make_engine(url)
+    if not is_initialized(engine):
+        if not create:
+            raise StoreError(
+                f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
+                "or import your data with `vosbench import PATH`"
+            )
+        initialize(engine, timezone=timezone)
+    return engine
+
+
+def get_meta(connection: sa.Connection, key: str, default: str | None = None) -> str | None:
+    """One value from ``ledger_meta``."""
+    value = connection.scalar(sa.select(ledger_meta.c.value).where(ledger_meta.c.key == key))
+    return default if value is None else value
+
+
+def set_meta(connection: sa.Connection, key: str, value: str) -> None:
+    """Insert or replace one ``ledger_meta`` value (metadata, not a journal record)."""
+    connection.execute(ledger_meta.delete().where(ledger_meta.c.key == key))
+    connection.execute(ledger_meta.insert().values(key=key, value=value))
+
+
+def ledger_timezone(connection: sa.Connection) -> str:
+    """The IANA time zone the ledger cuts its days and months in."""
+    return get_meta(connection, "timezone", "UTC")

@@ -1,0 +1,137 @@
+"""Per-account, per-month totals kept up to date with every append.
+
+A month's reconciliation reads that month's row and the previous closing, so its
+cost grows with the period, not with the ledger's history. The rows are derived
+data: :func:`recompute` rebuilds them from the raw journal for ``vosbench verify``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from vosbench import store
+
+PAYMENT_KIND_COLUMNS = ("deposit", "withdrawal", "adjustment", "bonus", "commission", "auto_recharge")
+CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
+COUNT_COLUMNS = ("calls", "payment_count")
+_SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
+
+
+class MonthKeyer:
+    """Turns UTC instants into YYYY-MM months of the ledger's time zone."""
+
+    def __init__(self, tz_name: str):
+        self.zone = ZoneInfo(tz_name)
+
+    def of_instant(self, naive_utc: datetime) -> str:
+        return naive_utc.replace(tzinfo=timezone.utc).astimezone(self.zone).strftime("%Y-%m")
+
+    @staticmethod
+    def of_day(day: date) -> str:
+        return day.strftime("%Y-%m")
+
+
+class MonthDeltas:
+    """Changes to apply to ``account_months``, collected while rows are appended."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
+
+    def add_payment(self, account_id: int, month: str, kind: str, amount: int) -> None:
+        entry = self.by_key[(account_id, month)]
+        entry[kind] += amount
+        entry["payment_count"] += 1
+
+    def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
+                   other_fee: int, calls: int) -> None:
+        entry = self.by_key[(account_id, month)]
+        entry["call_fee"] += call_fee
+        entry["agent_fee"] += agent_fee
+        entry["other_fee"] += other_fee
+        entry["calls"] += calls
+
+    def __bool__(self) -> bool:
+        return bool(self.by_key)
+
+
+def net_change(entry: dict) -> int:
+    """Payments minus charges: how much a month moves the balance."""
+    return sum(entry[c] for c in PAYMENT_KIND_COLUMNS) - sum(entry[c] for c in CHARGE_COLUMNS)
+
+
+def _with_closings(rows_by_month: dict[str, dict]) -> list[dict]:
+    closing = 0
+    ordered = []
+    for month in sorted(rows_by_month):
+        entry = rows_by_month[month]
+        closing += net_change(entry)
+        ordered.append({**entry, "month": month, "closing": closing})
+    return ordered
+
+
+def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
+    """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
+
+    Reads and rewrites only the affected accounts' month rows (a few dozen per account).
+    """
+    by_account: dict[int, dict[str, dict]] = defaultdict(dict)
+    for (account_id, month), delta in deltas.by_key.items():
+        by_account[account_id][month] = delta
+    table = store.account_months
+    affected = sorted(by_account)
+    for start in range(0, len(affected), 500):
+        chunk = affected[start:start + 500]
+        merged: dict[int, dict[str, dict]] = {account_id: {} for account_id in chunk}
+        for row in connection.execute(sa.select(table).where(table.c.account_id.in_(chunk))):
+            merged[row.account_id][row.month] = {c: getattr(row, c) for c in _SUMMED}
+        for account_id in chunk:
+            for month, delta in by_account[account_id].items():
+                entry = merged[account_id].setdefault(month, dict.fromkeys(_SUMMED, 0))
+                for column, value in delta.items():
+                    entry[column] += value
+        connection.execute(table.delete().where(table.c.account_id.in_(chunk)))
+        connection.execute(
+            table.insert(),
+            [{"account_id": account_id, **row}
+             for account_id in chunk for row in _with_closings(merged[account_id])],
+        )
+
+
+def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
+    """Rebuild every account's month totals from the raw journal (for ``verify``)."""
+    keyer = MonthKeyer(store.ledger_timezone(connection))
+    deltas = MonthDeltas()
+    payments = store.payments
+    for row in connection.execution_options(yield_per=50_000).execute(
+        sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.amount)
+    ):
+        deltas.add_payment(row.account_id, keyer.of_instant(row.occurred_at), row.kind, row.amount)
+    charges = store.charges
+    for row in connection.execution_options(yield_per=50_000).execute(
+        sa.select(charges.c.account_id, charges.c.day, charges.c.call_fee, charges.c.agent_fee,
+                  charges.c.other_fee, charges.c.calls)
+    ):
+        deltas.add_charge(row.account_id, keyer.of_day(row.day), row.call_fee, row.agent_fee,
+                          row.other_fee, row.calls)
+    by_account: dict[int, dict[str, dict]] = defaultdict(dict)
+    for (account_id, month), entry in deltas.by_key.items():
+        by_account[account_id][month] = entry
+    return {
+        (account_id, row["month"]): row
+        for account_id, months in by_account.items()
+        for row in _with_closings(months)
+    }
+
+
+def stored(connection: sa.Connection) -> dict[tuple[int, str], dict]:
+    """The month totals as kept by the appends."""
+    table = store.account_months
+    return {
+        (row.account_id, row.month): {**{c: getattr(row, c) for c in _SUMMED},
+                                      "month": row.month, "closing": row.closing}
+        for row in connection.execute(sa.select(table))
+    }
