@@ -1,0 +1,94 @@
+"""Benchmarks: build a large demo ledger, reconcile a month, run the audit end to end.
+
+    .venv/bin/python bench/run.py [--payments 1000000] [--customers 20000] [--reuse]
+
+Prints a table with the machine's cores, memory and CPU. The ledger is kept in
+bench/results/ (git-ignored); --reuse skips the build when it is already there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vosbench import __version__, demo, reconcile, report, store
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, str]:
+    meminfo = Path("/proc/meminfo").read_text().splitlines() if Path("/proc/meminfo").exists() else []
+    total_kib = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown")
+    return {"cores": str(os.cpu_count()), "memory": f"{total_kib / 1024 / 1024:.1f} GiB", "cpu": model,
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "vosbench": __version__}
+
+
+def timed(action) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--payments", type=int, default=1_000_000, help="payment records in the ledger")
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--month", default="2026-10", help="month to reconcile and audit")
+    parser.add_argument("--reuse", action="store_true", help="reuse an existing ledger of this size")
+    args = parser.parse_args()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"ledger-{args.payments}.sqlite"
+    url = f"sqlite:///{path}"
+    rows: list[tuple[str, str, str]] = []
+    if not (args.reuse and path.exists()):
+        for leftover in RESULTS.glob(f"{path.name}*"):
+            leftover.unlink()
+        scale = demo.DemoScale(customers=args.customers, months=args.months,
+                               payments_per_month=args.payments // args.months)
+        seconds, _ = timed(lambda: demo.build_demo(url, scale, progress=True))
+        engine = store.open_ledger(url)
+        with engine.connect() as connection:
+            payments = connection.scalar(sa.select(sa.func.count()).select_from(store.payments))
+            charges = connection.scalar(sa.select(sa.func.count()).select_from(store.charges))
+        rows.append(("build + import (hashing included)", f"{seconds:.1f} s",
+                     f"{payments / seconds:,.0f} payment records/s ({payments:,} payments, "
+                     f"{charges:,} charge rows; {(payments + charges) / seconds:,.0f} rows/s)"))
+    engine = store.open_ledger(url)
+
+    samples = [timed(lambda: reconcile.reconcile(engine, args.month))[0] for _ in range(5)]
+    accounts = len(reconcile.reconcile(engine, args.month).accounts)
+    rows.append((f"reconcile {args.month} (median of 5)", f"{statistics.median(samples) * 1000:.0f} ms",
+                 f"{accounts:,} accounts; target < 1 s"))
+
+    with tempfile.TemporaryDirectory() as out:
+        seconds, _ = timed(lambda: report.run_audit(args.month, out_dir=Path(out), db_url=url, progress=False))
+    rows.append((f"vosbench audit {args.month} end to end", f"{seconds:.1f} s", "target < 60 s"))
+
+    print()
+    for key, value in machine().items():
+        print(f"{key:>10}: {value}")
+    print(f"{'ledger':>10}: {path} ({path.stat().st_size / 1e6:,.0f} MB)\n")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'time':>10}  notes")
+    print(f"{'-' * width}  {'-' * 10}  {'-' * 40}")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>10}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

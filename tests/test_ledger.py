@@ -1,0 +1,202 @@
+"""The write door: sign rules, reversals, append-only storage, the hash chain, month totals."""
+
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from vosbench import ledger, store
+from ledger_text import ACCOUNTS, ledger_from_text
+
+AT = datetime(2026, 10, 5, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return ledger_from_text(tmp_path, accounts=ACCOUNTS)
+
+
+def payment_count(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(sa.select(sa.func.count()).select_from(store.payments))
+
+
+def test_record_appends_exact_amount_and_chains_it(engine):
+    payment_id = ledger.record(engine, account="C1", kind="deposit", amount="100.1234", occurred_at=AT,
+                               operator="alice", channel="admin", method="bank_wire", reference="BR-1")
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(store.payments).where(store.payments.c.id == payment_id)).one()
+    assert (row.amount, row.kind, row.reference) == (1001234, "deposit", "BR-1")
+    assert row.occurred_at == datetime(2026, 10, 5, 9, 30)
+    assert ledger.verify(engine).ok
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(account="NOPE", kind="deposit", amount="1"), "account 'NOPE' is unknown"),
+    (dict(account="C1", kind="deposit", amount="0"), "amount is zero"),
+    (dict(account="C1", kind="deposit", amount="-5"), "deposit amount must be positive"),
+    (dict(account="C1", kind="withdrawal", amount="5"), "withdrawal amount must be negative"),
+    (dict(account="C1", kind="bonus", amount="-5"), "bonus amount must be positive"),
+    (dict(account="C1", kind="auto_recharge", amount="-5"), "auto_recharge amount must be positive"),
+    (dict(account="C1", kind="adjustment", amount="-5"), "adjustment needs a reason"),
+    (dict(account="C1", kind="commission", amount="5"), "commission is paid to agent or reseller"),
+    (dict(account="C1", kind="gift", amount="5"), "kind: unknown value 'gift'"),
+    (dict(account="C1", kind="deposit", amount="5", channel="fax"), "channel: unknown value 'fax'"),
+    (dict(account="C1", kind="deposit", amount="1.23456"), "more than 4 decimal places"),
+    (dict(account="C1", kind="deposit", amount="5", operator=" "), "operator is required"),
+])
+def test_bad_entries_are_refused_and_nothing_is_written(engine, fields, message):
+    entry = {"operator": "alice", "occurred_at": AT, **fields}
+    with pytest.raises(ledger.LedgerError, match=message):
+        ledger.record(engine, **entry)
+    assert payment_count(engine) == 0
+
+
+def test_naive_time_is_refused(engine):
+    with pytest.raises(ledger.LedgerError, match="no time zone"):
+        ledger.record(engine, account="C1", kind="deposit", amount="5", operator="a",
+                      occurred_at=datetime(2026, 10, 5))
+
+
+def test_adjustment_with_reason_may_take_either_sign(engine):
+    for amount in ("-2.50", "7.00"):
+        ledger.record(engine, account="C1", kind="adjustment", amount=amount, occurred_at=AT,
+                      operator="alice", reason="rating error on ticket T-17")
+    assert payment_count(engine) == 2
+
+
+def test_commission_goes_to_agents_and_resellers(engine):
+    ledger.record(engine, account="A1", kind="commission", amount="12.00", occurred_at=AT, operator="sys",
+                  channel="automatic")
+    ledger.record(engine, account="R1", kind="commission", amount="3.00", occurred_at=AT, operator="sys",
+                  channel="automatic")
+    assert payment_count(engine) == 2
+
+
+def test_reverse_offsets_exactly_once(engine):
+    original = ledger.record(engine, account="C1", kind="deposit", amount="40.0001", occurred_at=AT,
+                             operator="alice", method="cash")
+    reversal = ledger.reverse(engine, original, reason="cheque bounced", operator="bob", occurred_at=AT)
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(store.payments).where(store.payments.c.id == reversal)).one()
+        month = connection.execute(sa.select(store.account_months)).one()
+    assert (row.amount, row.reverses_id, row.kind, row.reason) == (-400001, original, "deposit", "cheque bounced")
+    assert (month.deposit, month.closing, month.payment_count) == (0, 0, 2)
+    with pytest.raises(ledger.LedgerError, match="already reversed"):
+        ledger.reverse(engine, original, reason="again", operator="bob")
+    with pytest.raises(ledger.LedgerError, match="needs a reason"):
+        ledger.reverse(engine, reversal, reason="", operator="bob")
+    with pytest.raises(ledger.LedgerError, match="payment 999 does not exist"):
+        ledger.reverse(engine, 999, reason="x", operator="bob")
+
+
+def test_a_reversal_can_itself_be_reversed(engine):
+    original = ledger.record(engine, account="C1", kind="deposit", amount="10", occurred_at=AT, operator="a")
+    reversal = ledger.reverse(engine, original, reason="mistake", operator="b", occurred_at=AT)
+    ledger.reverse(engine, reversal, reason="reversed in error", operator="c", occurred_at=AT)
+    with engine.connect() as connection:
+        assert connection.scalar(sa.select(store.account_months.c.closing)) == 100000
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE payments SET amount = 1",
+    "DELETE FROM payments",
+    "INSERT OR REPLACE INTO payments SELECT * FROM payments WHERE id = 1",
+    "UPDATE charges SET call_fee = 0",
+    "DELETE FROM balance_snapshots",
+])
+def test_database_refuses_edits_to_the_journal(tmp_path, statement):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method
+        k1,C1,deposit,10.00,2026-10-01T00:00:00Z,alice,admin,cash
+    """, charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-10-01,1.00,0,0,3
+    """, balances="""
+        account,as_of,balance
+        C1,2026-10-02T00:00:00Z,9.00
+    """)
+    with engine.connect() as connection:
+        with pytest.raises(sa.exc.IntegrityError, match="append-only"):
+            connection.exec_driver_sql(statement)
+    assert ledger.verify(engine).ok
+
+
+def _tamper(engine, statement: str) -> None:
+    """Edit a row behind the guards' back: drop the trigger, change, restore."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER payments_no_update")
+        connection.exec_driver_sql("DROP TRIGGER payments_no_delete")
+        connection.exec_driver_sql(statement)
+        for ddl in store.append_only_ddl("sqlite"):
+            connection.exec_driver_sql(ddl)
+
+
+def test_verify_names_the_first_edited_record(engine):
+    ids = [ledger.record(engine, account="C1", kind="deposit", amount=str(n), occurred_at=AT, operator="a")
+           for n in (1, 2, 3, 4)]
+    assert ledger.verify(engine).ok
+    _tamper(engine, f"UPDATE payments SET amount = 999 WHERE id = {ids[1]}")
+    result = ledger.verify(engine)
+    assert not result.ok
+    assert result.breaks[0].row_id == ids[1]
+    assert "changed after it was recorded" in result.breaks[0].message
+    assert any("C1" in mismatch for mismatch in result.total_mismatches)
+
+
+def test_verify_notices_a_deleted_record(engine):
+    for n in (1, 2, 3):
+        ledger.record(engine, account="C1", kind="deposit", amount=str(n), occurred_at=AT, operator="a")
+    _tamper(engine, "DELETE FROM payments WHERE id = 3")
+    result = ledger.verify(engine)
+    assert [b.row_id for b in result.breaks] == [None]
+    assert "rows removed from the end" in result.breaks[0].message
+
+
+def test_month_totals_follow_the_ledger_time_zone(tmp_path):
+    # 2026-09-30T21:00Z is 2026-10-01 01:00 in Dubai (UTC+4): an October record there.
+    engine = ledger_from_text(tmp_path, timezone="Asia/Dubai", accounts=ACCOUNTS, payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method
+        k1,C1,deposit,10.00,2026-09-30T19:59:59Z,alice,admin,cash
+        k2,C1,deposit,5.00,2026-09-30T21:00:00Z,alice,admin,cash
+    """)
+    with engine.connect() as connection:
+        months = connection.execute(sa.select(store.account_months.c.month, store.account_months.c.deposit,
+                                              store.account_months.c.closing)
+                                    .order_by(store.account_months.c.month)).all()
+    assert months == [("2026-09", 100000, 100000), ("2026-10", 50000, 150000)]
+
+
+def test_backdated_record_updates_later_closings(engine):
+    ledger.record(engine, account="C1", kind="deposit", amount="10", operator="a",
+                  occurred_at=datetime(2026, 10, 1, tzinfo=timezone.utc))
+    ledger.record(engine, account="C1", kind="deposit", amount="1", operator="a",
+                  occurred_at=datetime(2026, 8, 1, tzinfo=timezone.utc))
+    with engine.connect() as connection:
+        closings = connection.execute(sa.select(store.account_months.c.month, store.account_months.c.closing)
+                                      .order_by(store.account_months.c.month)).all()
+    assert closings == [("2026-08", 10000), ("2026-10", 110000)]
+    assert ledger.verify(engine).ok
+
+
+def test_verify_detects_month_totals_that_drift_from_raw_rows(engine):
+    ledger.record(engine, account="C1", kind="deposit", amount="10", occurred_at=AT, operator="a")
+    with engine.begin() as connection:
+        connection.execute(store.account_months.update().values(deposit=1))
+    result = ledger.verify(engine)
+    assert result.breaks == []
+    assert len(result.total_mismatches) == 1 and "C1" in result.total_mismatches[0]
+
+
+def test_non_sqlite_dialects_are_refused_until_guarded():
+    with pytest.raises(store.StoreError, match="not implemented for 'postgresql'"):
+        store.append_only_ddl("postgresql")
+
+
+def test_unknown_ledger_and_bad_urls_say_what_to_do(tmp_path):
+    with pytest.raises(store.StoreError, match="vosbench demo"):
+        store.open_ledger(f"sqlite:///{tmp_path / 'none.sqlite'}")
+    with pytest.raises(store.StoreError, match="not a database URL"):
+        store.open_ledger("not a url")
+    with pytest.raises(store.StoreError, match="time zone 'Mars/Base'"):
+        store.open_ledger(f"sqlite:///{tmp_path / 'tz.sqlite'}", create=True, timezone="Mars/Base")

@@ -1,0 +1,59 @@
+"""Money is exact: decimal text in, integer minor units stored, Decimal out."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vosbench import money
+
+
+@pytest.mark.parametrize("text, minor", [
+    ("12.50", 125000), ("-0.0001", -1), ("0", 0), (" 1_000.25 ", 10002500), ("1e2", 1000000),
+])
+def test_decimal_text_becomes_minor_units(text, minor):
+    assert money.to_minor(text) == minor
+
+
+def test_whole_ints_and_decimals_are_accepted():
+    assert money.to_minor(3) == 30000
+    assert money.to_minor(Decimal("0.1")) == 1000
+
+
+@pytest.mark.parametrize("value, fragment", [
+    (0.1, "binary float"), ("1.00001", "more than 4 decimal places"), ("abc", "not a number"),
+    ("", "empty"), ("NaN", "not a finite amount"), (True, "binary float"),
+])
+def test_bad_amounts_name_the_problem(value, fragment):
+    with pytest.raises(money.MoneyError, match=fragment):
+        money.to_minor(value, field="amount")
+
+
+def test_error_names_the_field():
+    with pytest.raises(money.MoneyError, match="^credit_limit:"):
+        money.to_minor("x", field="credit_limit")
+
+
+def test_doubles_from_vos3000_round_half_even_at_the_edge():
+    assert money.from_double(0.1) == 1000
+    assert money.from_double(0.1 + 0.2) == 3000  # 0.30000000000000004 → 0.3000
+    assert money.from_double(1.00005) == 10000  # repr "1.00005", a tie: half-even keeps 1.0000
+    assert money.from_double(-2.71828) == -27183
+
+
+def test_format_rounds_for_display_only():
+    assert money.format_money(12345678) == "1,234.57"
+    assert money.format_money(12345678, 4) == "1,234.5678"
+    assert money.format_money(-5, 4, grouping=False) == "-0.0005"
+
+
+@given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=4, allow_nan=False))
+def test_round_trip_is_exact(amount):
+    assert money.to_decimal(money.to_minor(amount)) == amount
+
+
+@given(st.lists(st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=4,
+                            allow_nan=False), max_size=50))
+def test_sums_of_minor_units_equal_decimal_sums(amounts):
+    assert money.to_decimal(sum(money.to_minor(a) for a in amounts)) == sum(amounts, Decimal(0))

@@ -1,0 +1,222 @@
+"""The ``vosbench`` command: a thin layer over the package.
+
+Exit codes: 0 done; 1 the ledger failed a check (``verify``) or an audit notebook
+failed; 2 bad input (the message says which input and how to fix it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from vosbench import __version__, config, money
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _engine(args, *, create: bool = False):
+    from vosbench import store
+
+    return store.open_ledger(config.resolve_db_url(args.db), create=create)
+
+
+def cmd_demo(args) -> int:
+    from vosbench import demo
+
+    scale = demo.DemoScale(customers=args.customers, months=args.months, end_month=args.end_month,
+                           payments_per_month=args.payments_per_month, seed=args.seed)
+    url = config.resolve_db_url(args.db)
+    key = demo.build_demo(url, scale, progress=not args.quiet)
+    print(f"demo ledger built at {url} with {len(key['anomalies'])} planted anomalies "
+          "(answer key stored in the ledger; `vosbench demo-key` prints it)")
+    return EXIT_OK
+
+
+def cmd_demo_key(args) -> int:
+    from vosbench import demo
+
+    key = demo.answer_key(_engine(args))
+    if key is None:
+        print("this ledger was not built by `vosbench demo`; it has no answer key", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(key, indent=2))
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from vosbench import importer, store
+
+    url = config.resolve_db_url(args.db)
+    engine = store.open_ledger(url, create=True, timezone=args.timezone)
+    with engine.connect() as connection:
+        ledger_tz = store.ledger_timezone(connection)
+    for result in importer.import_paths(engine, [Path(p) for p in args.paths], source=args.source,
+                                        default_tz=ledger_tz):
+        print(f"{result.file}: {result.added} added, {result.skipped} already present")
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from vosbench import ledger
+
+    result = ledger.verify(_engine(args))
+    for name, head in result.fingerprint.items():
+        print(f"{name}: {head['rows']} rows, chain head {head['head']}")
+    for broken in result.breaks:
+        print(f"BROKEN: {broken.message}")
+    for mismatch in result.total_mismatches[:20]:
+        print(f"TOTALS: {mismatch}")
+    if len(result.total_mismatches) > 20:
+        print(f"TOTALS: … and {len(result.total_mismatches) - 20} more")
+    print("ledger verified: hash chains intact, month totals agree with the raw records"
+          if result.ok else "ledger FAILED verification")
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def cmd_reconcile(args) -> int:
+    from vosbench import reconcile, views
+
+    result = reconcile.reconcile(_engine(args), args.month, timezone=args.timezone,
+                                 account=args.account, subtree=args.subtree)
+    frame = result.differences() if args.differences_only else result.accounts
+    views.print_frame(frame, reconcile.MONEY_COLUMNS, args.format, totals=result.totals())
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from vosbench import report
+
+    overrides = dict(_key_value(item) for item in args.param)
+    try:
+        outputs = report.run_audit(args.month, parameters_file=args.parameters_file, overrides=overrides,
+                                   out_dir=args.out, db_url=args.db, progress=not args.quiet)
+    except report.AuditFailed as error:
+        print(f"audit failed: {error}", file=sys.stderr)
+        return EXIT_FINDINGS
+    print(f"audit report for {args.month} written to {outputs.folder}")
+    for path in [outputs.html, outputs.xlsx, outputs.notebook, *outputs.pngs]:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def cmd_record(args) -> int:
+    from vosbench import ledger
+
+    occurred_at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+    payment_id = ledger.record(
+        _engine(args), account=args.account, kind=args.kind, amount=args.amount, occurred_at=occurred_at,
+        operator=args.operator, channel=args.channel, method=args.method, reference=args.reference,
+        memo=args.memo, reason=args.reason)
+    print(f"recorded payment {payment_id}")
+    return EXIT_OK
+
+
+def cmd_reverse(args) -> int:
+    from vosbench import ledger
+
+    payment_id = ledger.reverse(_engine(args), args.payment_id, reason=args.reason, operator=args.operator)
+    print(f"recorded reversal {payment_id} of payment {args.payment_id}")
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from vosbench import chain, store
+
+    url = config.resolve_db_url(args.db)
+    print(f"ledger: {url}{' (embedded default)' if config.is_default(url) else ''}")
+    engine = store.open_ledger(url)
+    with engine.connect() as connection:
+        print(f"time zone: {store.ledger_timezone(connection)}")
+        for name, head in chain.fingerprint(connection).items():
+            print(f"{name}: {head['rows']} rows, chain head {head['head'][:16]}…")
+    return EXIT_OK
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"-p {text!r}: write parameters as key=value, e.g. -p month=2026-09")
+    return key.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vosbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"vosbench {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="URL", help=f"ledger URL (default: ${config.ENV_DB}, else the embedded "
+                                                  "SQLite ledger)")
+
+    def add(name, handler, help_text):
+        sub = commands.add_parser(name, parents=[db], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = add("demo", cmd_demo, "build the deterministic demo ledger with planted anomalies")
+    sub.add_argument("--customers", type=int, default=2000)
+    sub.add_argument("--months", type=int, default=24)
+    sub.add_argument("--end-month", default="2026-10")
+    sub.add_argument("--payments-per-month", type=int, default=None,
+                     help="total payment records per month (default: a realistic mix)")
+    sub.add_argument("--seed", type=int, default=20261031)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    add("demo-key", cmd_demo_key, "print the demo ledger's answer key (JSON)")
+
+    sub = add("import", cmd_import, "import accounts.csv, payments.csv, charges.csv, balances.csv")
+    sub.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or folders holding them")
+    sub.add_argument("--source", default="csv", help="name of the system the rows come from (idempotency key)")
+    sub.add_argument("--timezone", default="UTC", help="reporting time zone of a NEW ledger (IANA name)")
+
+    add("verify", cmd_verify, "recompute the hash chains and month totals; exit 1 if anything disagrees")
+    add("info", cmd_info, "show which ledger is used and its fingerprint")
+
+    sub = add("reconcile", cmd_reconcile, "opening + payments − charges = closing, per account, for a month")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--account", help="one account number")
+    sub.add_argument("--subtree", metavar="ACCOUNT", help="an agent or reseller and everything below it")
+    sub.add_argument("--timezone", help="reporting time zone (default: the ledger's)")
+    sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sub.add_argument("--differences-only", action="store_true")
+
+    sub = add("audit", cmd_audit, "run the monthly audit notebook into a report folder")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("-f", "--parameters-file", type=Path, metavar="YAML")
+    sub.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    sub.add_argument("--out", type=Path, metavar="DIR", help="report root (default: ./reports)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub = add("record", cmd_record, "record one payment (manual entry rules apply)")
+    sub.add_argument("--account", required=True)
+    sub.add_argument("--kind", required=True)
+    sub.add_argument("--amount", required=True, help="decimal text, + raises the balance")
+    sub.add_argument("--operator", required=True)
+    sub.add_argument("--channel", default="admin")
+    sub.add_argument("--method", default="other")
+    sub.add_argument("--reference", default="")
+    sub.add_argument("--memo", default="")
+    sub.add_argument("--reason", default="")
+    sub.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+
+    sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment")
+    sub.add_argument("payment_id", type=int)
+    sub.add_argument("--reason", required=True)
+    sub.add_argument("--operator", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vosbench import journal, ledger, store
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ValueError, store.StoreError, journal.ImportRejected, ledger.LedgerError, money.MoneyError) as error:
+        print(f"vosbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

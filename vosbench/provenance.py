@@ -1,0 +1,70 @@
+"""Where a report's numbers come from: parameters, ledger, fingerprint, version, time.
+
+Every report carries these facts so that a reader can rerun it and compare: the same
+parameters on a ledger with the same fingerprint give the same numbers. The ledger
+URL is shown with any password masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from vosbench import __version__
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (text that is not a URL is returned as is)."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The facts printed in a report's provenance section and sheet."""
+
+    parameters: dict
+    ledger_url: str  # already masked
+    ledger_timezone: str
+    report_timezone: str
+    fingerprint: dict[str, dict]  # chain table -> {"rows": n, "head": sha256}
+    vosbench_version: str = __version__
+    generated_at: datetime = field(
+        default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+
+    @classmethod
+    def collect(cls, *, parameters: dict, ledger_url: str, ledger_timezone: str,
+                report_timezone: str, fingerprint: dict[str, dict]) -> "Provenance":
+        """Gather the facts of a run now; the URL is masked here so it is never kept in clear."""
+        shown = {name: mask_url(value) if isinstance(value, str) and "://" in value else value
+                 for name, value in parameters.items()}
+        return cls(parameters=shown, ledger_url=mask_url(ledger_url),
+                   ledger_timezone=ledger_timezone, report_timezone=report_timezone,
+                   fingerprint=fingerprint)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(item, value) pairs in reading order, all as text."""
+        rows = [(f"parameter {name}", _text(value)) for name, value in self.parameters.items()]
+        rows += [
+            ("ledger URL", self.ledger_url),
+            ("ledger time zone", self.ledger_timezone),
+            ("report time zone", self.report_timezone),
+        ]
+        for table, head in sorted(self.fingerprint.items()):
+            rows.append((f"fingerprint {table} rows", str(head["rows"])))
+            rows.append((f"fingerprint {table} head", head["head"]))
+        rows += [
+            ("vosbench version", self.vosbench_version),
+            ("generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
+        ]
+        return rows
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
