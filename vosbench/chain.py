@@ -8,9 +8,11 @@ reordering changes a hash that :func:`verify_chain` recomputes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -21,24 +23,34 @@ GENESIS = "0" * 64
 CHAINED_TABLES = ("payments", "charges", "balance_snapshots")
 
 
-def chained_columns(table: sa.Table) -> list[str]:
-    """The columns a table's hash covers: all of them but the hash itself."""
-    return [column.name for column in table.columns if column.name != "hash"]
+@functools.cache
+def chained_columns(table: sa.Table) -> tuple[str, ...]:
+    """The columns a table's hash covers: ``id`` first, then all others but ``hash`` (last)."""
+    names = tuple(column.name for column in table.columns)
+    assert names[0] == "id" and names[-1] == "hash", f"{table.name}: id must come first, hash last"
+    return names[:-1]
+
+
+def canonical_time(moment: datetime) -> str:
+    """A UTC time as hashed (and as SQLite stores it): 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    return moment.isoformat(sep=" ", timespec="microseconds")
 
 
 def _canonical(value):
+    """JSON form of the values json cannot write itself: times and days as text."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return canonical_time(value)
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-def row_hash(previous: str, values: list) -> str:
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_canonical).encode
+
+
+def row_hash(previous: str, values: Sequence) -> str:
     """The hash of one row given the previous row's hash and its values in column order."""
-    payload = json.dumps([_canonical(value) for value in values], ensure_ascii=False,
-                         separators=(",", ":"))
-    return hashlib.sha256(previous.encode("ascii") + payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256((previous + _encode(values)).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -50,14 +62,17 @@ class ChainHead:
     head_hash: str
     row_count: int
 
-    def link(self, table: sa.Table, row: dict) -> dict:
-        """Give ``row`` the next id and its hash, advancing the head."""
+    def link(self, values: tuple) -> tuple:
+        """Give a row (its values after ``id``, in column order) the next id and its hash.
+
+        Times must already be :func:`canonical_time` text, so that what is hashed is
+        exactly what is stored. Returns the full row: (id, *values, hash).
+        """
         self.last_id += 1
-        row["id"] = self.last_id
-        row["hash"] = row_hash(self.head_hash, [row[name] for name in chained_columns(table)])
-        self.head_hash = row["hash"]
+        digest = row_hash(self.head_hash, (self.last_id, *values))
+        self.head_hash = digest
         self.row_count += 1
-        return row
+        return (self.last_id, *values, digest)
 
 
 def lock_head(connection: sa.Connection, name: str) -> ChainHead:

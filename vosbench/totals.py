@@ -7,6 +7,7 @@ data: :func:`recompute` rebuilds them from the raw journal for ``vosbench verify
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
@@ -22,13 +23,27 @@ _SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
 
 
 class MonthKeyer:
-    """Turns UTC instants into YYYY-MM months of the ledger's time zone."""
+    """Turns naive UTC instants into YYYY-MM months of the ledger's time zone.
+
+    Month starts are converted to UTC once and looked up by bisection, which is much
+    cheaper per record than a time-zone conversion.
+    """
 
     def __init__(self, tz_name: str):
-        self.zone = ZoneInfo(tz_name)
+        zone = ZoneInfo(tz_name)
+        self.starts: list[datetime] = []
+        self.labels: list[str] = []
+        for year in range(1970, 2101):
+            for month in range(1, 13):
+                local = datetime(year, month, 1, tzinfo=zone)
+                self.starts.append(local.astimezone(timezone.utc).replace(tzinfo=None))
+                self.labels.append(f"{year:04d}-{month:02d}")
 
     def of_instant(self, naive_utc: datetime) -> str:
-        return naive_utc.replace(tzinfo=timezone.utc).astimezone(self.zone).strftime("%Y-%m")
+        index = bisect.bisect_right(self.starts, naive_utc) - 1
+        if index < 0 or naive_utc >= self.starts[-1]:
+            raise ValueError(f"{naive_utc.isoformat()} is outside the years 1970-2100 the ledger handles")
+        return self.labels[index]
 
     @staticmethod
     def of_day(day: date) -> str:
