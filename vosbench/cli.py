@@ -53,8 +53,8 @@ def cmd_import(args) -> int:
     engine = store.open_ledger(url, create=True, timezone=args.timezone)
     with engine.connect() as connection:
         ledger_tz = store.ledger_timezone(connection)
-    for result in importer.import_paths(engine, [Path(p) for p in args.paths], source=args.source,
-                                        default_tz=ledger_tz):
+    for result in importer.import_each(engine, [Path(p) for p in args.paths], source=args.source,
+                                       default_tz=ledger_tz):
         print(f"{result.file}: {result.added} added, {result.skipped} already present")
     return EXIT_OK
 

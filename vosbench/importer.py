@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import Engine
@@ -178,18 +178,22 @@ def collect_files(paths: list[Path]) -> list[Path]:
     return sorted(found.values(), key=lambda p: order.index(p.name) if p.name in FORMATS else -1)
 
 
-def import_paths(engine: Engine, paths: list[Path], *, source: str = "csv",
-                 default_tz: str = "UTC") -> list[BatchResult]:
-    """Import files (or folders of them); each file all-or-nothing, idempotent on its keys.
+def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
+                default_tz: str = "UTC") -> Iterator[BatchResult]:
+    """Import files (or folders of them) one by one, yielding each file's result as it lands.
 
-    Files are taken in dependency order (accounts first). A file with bad rows raises
+    Files are taken in dependency order (accounts first); each is all-or-nothing and
+    idempotent on its keys. A file with bad rows raises
     :class:`~vosbench.journal.ImportRejected` listing all of them; files before it stay
     imported.
     """
-    results = []
     for path in collect_files(paths):
         parsed = parse_file(path, default_tz=default_tz)
-        results.append(append_batch(engine, parsed.content, parsed.rows, source=source,
-                                    file=path.name, file_sha256=parsed.sha256,
-                                    parse_rejections=parsed.rejections))
-    return results
+        yield append_batch(engine, parsed.content, parsed.rows, source=source, file=path.name,
+                           file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
+
+
+def import_paths(engine: Engine, paths: list[Path], *, source: str = "csv",
+                 default_tz: str = "UTC") -> list[BatchResult]:
+    """:func:`import_each`, collected."""
+    return list(import_each(engine, paths, source=source, default_tz=default_tz))
