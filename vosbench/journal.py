@@ -10,6 +10,7 @@ which makes imports idempotent, and rejected when it differs.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Callable, Sequence
@@ -334,11 +335,12 @@ class _Keyed:
     figures: tuple[str, ...]  # the values that must agree when the row is already present
     what: str
     non_negative: tuple[str, ...]
+    key_is_time: bool  # a UTC instant (else a calendar day)
 
 
 _CHARGES = _Keyed(store.charges, "day", ("call_fee", "agent_fee", "other_fee", "calls"), "charges",
-                  ("call_fee", "agent_fee", "other_fee", "calls"))
-_SNAPSHOTS = _Keyed(store.balance_snapshots, "as_of", ("balance",), "balance", ())
+                  ("call_fee", "agent_fee", "other_fee", "calls"), key_is_time=False)
+_SNAPSHOTS = _Keyed(store.balance_snapshots, "as_of", ("balance",), "balance", (), key_is_time=True)
 
 
 def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, int]:
@@ -356,14 +358,15 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
     accepted, seen, skipped = [], set(), 0
     for row, account_id in keyed:
         key = (account_id, getattr(row, spec.key))
-        label = f"{spec.what} of {row.account} at {getattr(row, spec.key)}"
+        label = f"{spec.what} of {row.account} at {key[1]}" if key in seen or key in existing else ""
         if key in seen:
             batch.reject(row.line, f"{label} appears twice in this file")
             continue
         seen.add(key)
         negative = [name for name in spec.non_negative if getattr(row, name) < 0]
         if negative:
-            batch.reject(row.line, f"{label}: {', '.join(negative)} cannot be negative")
+            batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]}: "
+                                   f"{', '.join(negative)} cannot be negative")
             continue
         if key in existing:
             if all(existing[key]._mapping[name] == getattr(row, name) for name in spec.figures):
@@ -378,13 +381,16 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
 
 def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list[int]:
     head = chain.lock_head(batch.connection, spec.table.name)
+    key_text = chain.canonical_time if spec.key_is_time else date.isoformat
+    key_of, figures_of = operator.attrgetter(spec.key), operator.attrgetter(*spec.figures)
+    account_ids = {account: known.id for account, known in batch.accounts.items()}
+    tail = (batch.source, batch_id)
     linked = []
     for row in rows:
-        key = getattr(row, spec.key)
+        figures = figures_of(row)
         linked.append(head.link((  # the table's columns after id, in table order
-            batch.accounts[row.account].id,
-            chain.canonical_time(key) if isinstance(key, datetime) else key.isoformat(),
-            *(getattr(row, name) for name in spec.figures), batch.source, batch_id)))
+            account_ids[row.account], key_text(key_of(row)),
+            *(figures if isinstance(figures, tuple) else (figures,)), *tail)))
     _insert(batch.connection, spec.table, linked)
     chain.save_head(batch.connection, head)
     if spec is _CHARGES:

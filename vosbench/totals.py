@@ -78,8 +78,8 @@ def net_change(entry: dict) -> int:
     return sum(entry[c] for c in PAYMENT_KIND_COLUMNS) - sum(entry[c] for c in CHARGE_COLUMNS)
 
 
-def _with_closings(rows_by_month: dict[str, dict]) -> list[dict]:
-    closing = 0
+def _with_closings(rows_by_month: dict[str, dict], opening: int = 0) -> list[dict]:
+    closing = opening
     ordered = []
     for month in sorted(rows_by_month):
         entry = rows_by_month[month]
@@ -91,7 +91,9 @@ def _with_closings(rows_by_month: dict[str, dict]) -> list[dict]:
 def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
 
-    Reads and rewrites only the affected accounts' month rows (a few dozen per account).
+    Only the months from the earliest affected one onward are rewritten, starting from
+    the closing just before it, so appending to the current month touches one row per
+    account whatever the length of the history.
     """
     by_account: dict[int, dict[str, dict]] = defaultdict(dict)
     for (account_id, month), delta in deltas.by_key.items():
@@ -100,19 +102,28 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     affected = sorted(by_account)
     for start in range(0, len(affected), 500):
         chunk = affected[start:start + 500]
+        first = min(min(by_account[account_id]) for account_id in chunk)
+        in_chunk = table.c.account_id.in_(chunk)
         merged: dict[int, dict[str, dict]] = {account_id: {} for account_id in chunk}
-        for row in connection.execute(sa.select(table).where(table.c.account_id.in_(chunk))):
+        for row in connection.execute(sa.select(table).where(in_chunk, table.c.month >= first)):
             merged[row.account_id][row.month] = {c: getattr(row, c) for c in _SUMMED}
+        latest_before = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
+                         .where(in_chunk, table.c.month < first).group_by(table.c.account_id).subquery())
+        opening = dict(connection.execute(
+            sa.select(table.c.account_id, table.c.closing).join(
+                latest_before, sa.and_(table.c.account_id == latest_before.c.account_id,
+                                       table.c.month == latest_before.c.month))).all())
         for account_id in chunk:
             for month, delta in by_account[account_id].items():
                 entry = merged[account_id].setdefault(month, dict.fromkeys(_SUMMED, 0))
                 for column, value in delta.items():
                     entry[column] += value
-        connection.execute(table.delete().where(table.c.account_id.in_(chunk)))
+        connection.execute(table.delete().where(in_chunk, table.c.month >= first))
         connection.execute(
             table.insert(),
             [{"account_id": account_id, **row}
-             for account_id in chunk for row in _with_closings(merged[account_id])],
+             for account_id in chunk
+             for row in _with_closings(merged[account_id], opening.get(account_id, 0))],
         )
 
 
