@@ -1,0 +1,53 @@
+"""Shared fixtures: a ledger built from CSV text written inline in the test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+
+import pytest
+
+from vosbench import importer, store
+
+# Columns a payments table written in a test may leave out; the values are placeholders.
+_PAYMENT_DEFAULTS = {"operator": "ops", "channel": "admin", "method": "cash"}
+
+
+def _with_payment_defaults(text: str) -> str:
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = list(rows[0].keys()) if rows else list(csv.reader(io.StringIO(text)))[0]
+    header += [name for name in _PAYMENT_DEFAULTS if name not in header]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**_PAYMENT_DEFAULTS, **{k: v for k, v in row.items() if v is not None}})
+    return out.getvalue()
+
+
+@pytest.fixture
+def inline_ledger(tmp_path):
+    """Build a ledger from CSV text: ``inline_ledger(accounts=..., payments=..., ...)``.
+
+    Texts are dedented; ``payments`` may omit operator, channel and method. Each call
+    makes a new SQLite ledger (``name`` keeps several apart) and returns its engine.
+    """
+
+    def build(*, accounts: str, payments: str = "", charges: str = "", balances: str = "",
+              timezone: str = "Asia/Dubai", name: str = "ledger"):
+        folder = tmp_path / name
+        folder.mkdir()
+        engine = store.open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}", create=True, timezone=timezone)
+        texts = {"accounts.csv": accounts, "payments.csv": payments, "charges.csv": charges,
+                 "balances.csv": balances}
+        for file_name, text in texts.items():
+            text = textwrap.dedent(text).strip()
+            if text:
+                if file_name == "payments.csv":
+                    text = _with_payment_defaults(text)
+                (folder / file_name).write_text(text + "\n", encoding="utf-8")
+        importer.import_paths(engine, [folder], default_tz=timezone)
+        return engine
+
+    return build
