@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import pandas as pd
 import sqlalchemy as sa
 
 from vosbench import __version__
+from vosbench.chain import CHAINED_TABLES
 
 
 def mask_url(url: str) -> str:
@@ -68,3 +70,20 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def fingerprint_frame(fingerprint: dict[str, dict]) -> pd.DataFrame:
+    """The fingerprint as a table: chain head and row count per journal table."""
+    rows = [(name, head["rows"], head["head"]) for name, head in sorted(fingerprint.items())]
+    return pd.DataFrame(rows, columns=["table", "rows", "chain head (sha256)"])
+
+
+def verification_frame(verification) -> pd.DataFrame:
+    """What ``ledger.verify`` found, one row per check: each hash chain, then the month totals."""
+    broken = {item.table: item.message for item in verification.breaks}
+    rows = [(f"hash chain of {name}", "broken" if name in broken else "ok", broken.get(name, ""))
+            for name in CHAINED_TABLES]
+    mismatches = verification.total_mismatches
+    shown = "; ".join(mismatches[:20]) + (f" … and {len(mismatches) - 20} more" if len(mismatches) > 20 else "")
+    rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", shown))
+    return pd.DataFrame(rows, columns=["check", "result", "detail"])

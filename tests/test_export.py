@@ -1,0 +1,159 @@
+"""Writers: xlsx sheets that a spreadsheet reads exactly and never runs, safe CSV, HTML tables, charts."""
+
+import io
+from datetime import datetime
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from vosbench import charts, export
+from vosbench.export import Table
+
+HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+2", "-2+3", "@SUM(A1)", "\tindent", "\rreturn"]
+
+
+@pytest.fixture
+def workbook_path(tmp_path):
+    # Two accounts; amounts in minor units (scale 4): 12345000 = 1,234.5000 and -1 = -0.0001.
+    accounts = pd.DataFrame({
+        "account": ["C1", "=C2"],
+        "memo": ["ok", "=HYPERLINK(\"http://evil.example\",\"click\")"],
+        "opening": pd.Series([12_345_000, -1], dtype="int64"),
+        "recorded_closing": pd.Series([5_000, pd.NA], dtype="Int64"),
+        "snapshot_as_of": [datetime(2026, 10, 31, 20, 0), pd.NaT],
+        "calls": [7, 0],
+    })
+    hostile = pd.DataFrame({"text": HOSTILE, "n": range(len(HOSTILE))})
+    tables = [
+        Table("Summary", "Headline", accounts, ("opening", "recorded_closing"),
+              totals={"opening": 12_344_999, "recorded_closing": 5_000}),
+        Table("Differences", "None", accounts.iloc[0:0], ("opening", "recorded_closing")),
+        Table("Text", "Hostile text", hostile),
+        Table("Provenance", "Where from", pd.DataFrame({"item": ["a"], "value": ["b"]})),
+    ]
+    return export.write_xlsx(tmp_path / "out.xlsx", tables)
+
+
+def test_sheets_come_in_order_with_styled_frozen_filtered_headers(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    assert book.sheetnames == ["Summary", "Differences", "Text", "Provenance"]
+    sheet = book["Summary"]
+    assert [c.value for c in sheet[1]] == ["account", "memo", "opening", "recorded_closing",
+                                           "snapshot_as_of", "calls"]
+    assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E79")
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:F3"  # header + two data rows; the total row stays outside
+    assert book["Differences"].auto_filter.ref == "A1:F1"  # an empty table still gets its header
+    assert sheet.column_dimensions["B"].width > sheet.column_dimensions["F"].width  # the long memo is wider
+
+
+def test_money_is_exact_decimal_with_four_place_format(workbook_path):
+    sheet = openpyxl.load_workbook(workbook_path)["Summary"]
+    # 12_345_000 minor units = 1234.5; -1 minor unit = -0.0001 exactly (not a rounded float)
+    assert Decimal(str(sheet["C2"].value)) == Decimal("1234.5")
+    assert Decimal(str(sheet["C3"].value)) == Decimal("-0.0001")
+    assert sheet["C2"].number_format == export.MONEY_FORMAT == "#,##0.0000"
+    assert sheet["D3"].value is None  # a missing recorded closing stays empty, not 0
+    assert sheet["E2"].value == datetime(2026, 10, 31, 20, 0)
+    assert sheet["E2"].number_format == export.DATETIME_FORMAT
+    # the totals row sits under a blank row: 12_344_999 minor = 1234.4999
+    assert sheet["A5"].value == "Total" and Decimal(str(sheet["C5"].value)) == Decimal("1234.4999")
+    assert sheet["A4"].value is None
+
+
+def test_formula_looking_text_is_stored_as_text(workbook_path):
+    book = openpyxl.load_workbook(workbook_path)
+    sheet = book["Text"]
+    for row, text in enumerate(HOSTILE, start=2):
+        cell = sheet.cell(row=row, column=1)
+        assert cell.data_type == "s", text
+        assert cell.value == text.replace("\r", "\n")  # XML reads a stored CR back as LF
+        assert cell.quotePrefix
+    summary = book["Summary"]
+    assert summary["A3"].value == "=C2" and summary["A3"].data_type == "s"
+    assert summary["B3"].data_type == "s"
+    assert summary["A2"].quotePrefix is False  # plain text is left alone
+
+
+def test_formula_text_never_reaches_the_file_as_a_formula(workbook_path):
+    import zipfile
+
+    with zipfile.ZipFile(workbook_path) as archive:
+        sheets = [archive.read(name).decode() for name in archive.namelist() if name.startswith("xl/worksheets/")]
+    assert not any("<f>" in xml for xml in sheets)
+
+
+def test_csv_prefixes_formula_like_text_and_keeps_money_exact():
+    frame = pd.DataFrame({"account": ["C1", "=cmd|' /C calc'!A0", "@x"], "amount": [12_345, -1, 0]})
+    stream = io.StringIO()
+    export.write_csv(frame, stream, money_columns=["amount"])
+    lines = stream.getvalue().splitlines()
+    # 12_345 minor = 1.2345; -1 = -0.0001; money is never prefixed, text is
+    assert lines == ["account,amount", "C1,1.2345", "'=cmd|' /C calc'!A0,-0.0001", "'@x,0.0000"]
+
+
+def test_csv_accepts_display_frames_with_decimals(tmp_path):
+    frame = pd.DataFrame({"memo": ["+44 20 7946 0000"], "amount": [Decimal("-5.0000")]})
+    path = tmp_path / "out.csv"
+    export.write_csv(frame, path)
+    assert path.read_text(encoding="utf-8") == "memo,amount\n'+44 20 7946 0000,-5.0000\n"
+
+
+def test_html_table_formats_money_escapes_text_and_adds_totals():
+    frame = pd.DataFrame({"account": ["<b>C1</b>", "C2"], "amount": pd.Series([12_345_000, pd.NA], dtype="Int64")})
+    html = export.styled(Table("Some table", "A caption", frame, ("amount",),
+                               totals={"amount": 12_345_000})).to_html()
+    assert "1,234.50" in html  # format_money: 2 places with grouping
+    assert "&lt;b&gt;C1&lt;/b&gt;" in html and "<b>C1</b>" not in html
+    assert "Total" in html and "A caption" in html
+    assert "T_Some_table" in html  # stable ids: same data, same HTML
+
+
+def test_sheet_names_are_made_acceptable_to_excel():
+    assert export.sheet_name("a/b:c*d?e[f]g\\h") == "a-b-c-d-e-f-g-h"
+    assert len(export.sheet_name("x" * 40)) == 31
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+MOVES = pd.DataFrame({
+    "kind": ["deposit", "withdrawal", "bonus"],
+    # deposit: 1,000.0000 in and a reversed 0.5000 out; withdrawal: 250.1234 out; bonus: 0.0001 in
+    "money_in": pd.Series([10_000_000, 0, 1], dtype="int64"),
+    "money_out": pd.Series([5_000, 2_501_234, 0], dtype="int64"),
+})
+
+
+def test_movement_bars_plot_the_exact_decimal_sums():
+    figure = charts.movements_bar(MOVES, "kind", title="By kind", currency="USD")
+    money_in, money_out = figure.data
+    assert list(money_in.x) == ["deposit", "withdrawal", "bonus"]
+    assert sum(money_in.y) == Decimal("1000.0001")  # 1,000.0000 + 0 + 0.0001
+    assert sum(money_out.y) == Decimal("250.6234")  # 0.5000 + 250.1234
+    assert all(isinstance(value, Decimal) for value in money_in.y)
+    assert figure.layout.yaxis.title.text == "Amount (USD)"
+    assert figure.layout.title.text == "By kind"
+    assert money_in.marker.color == charts.MONEY_IN and money_out.marker.color == charts.MONEY_OUT
+
+
+def test_trend_lines_carry_every_month_and_balance():
+    trend = pd.DataFrame({
+        "month": ["2026-09", "2026-10"],
+        "deposit": [1_000_000, 2_000_000], "withdrawal": [-10_000, 0], "charges": [30_000, 40_000],
+        "payments": [990_000, 2_000_000], "balances": [960_000, 2_920_000],
+    })
+    figure = charts.trend_lines(trend, title="Trend", currency="USD")
+    by_name = {trace.name: trace for trace in figure.data}
+    assert list(by_name["Deposits"].x) == ["2026-09", "2026-10"]
+    assert list(by_name["Deposits"].y) == [Decimal("100"), Decimal("200")]
+    assert list(by_name["Balances held"].y) == [Decimal("96"), Decimal("292")]
+    assert sum(by_name["Charges"].y) == Decimal("7")  # 3.0000 + 4.0000
+
+
+def test_classification_bar_counts_accounts_and_goes_log_when_skewed():
+    results = pd.DataFrame({"classification": ["agrees", "no snapshot"], "accounts": [1990, 3]})
+    figure = charts.classification_bar(results, title="Results")
+    assert list(figure.data[0].y) == [1990, 3]
+    assert figure.layout.yaxis.type == "log"  # 1990 >= 50 x 3
