@@ -1,0 +1,40 @@
+"""nbval over every notebook in notebooks/, against a small demo ledger.
+
+The notebooks are committed without outputs, so nbval checks that every cell runs;
+the strict comparison of an executed audit's outputs is in test_report.py.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vosbench.demo import DemoScale, build_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def small_ledger(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('nbval') / 'ledger.sqlite'}"
+    build_demo(url, DemoScale(resellers=1, agents=2, customers=40, months=4), progress=False)
+    return url
+
+
+def test_there_are_notebooks_to_check():
+    assert [path.name for path in NOTEBOOKS] == ["monthly_audit.ipynb"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_runs_under_nbval(notebook, small_ledger, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", str(notebook),
+         "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), "--rootdir", str(tmp_path)],
+        cwd=tmp_path, env={**os.environ, "VOSBENCH_DB": small_ledger}, capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
