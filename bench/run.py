@@ -44,7 +44,7 @@ def timed(action) -> tuple[float, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=1_000_000, help="payment records in the ledger")
-    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--month", default="2026-10", help="month to reconcile and audit")
     parser.add_argument("--reuse", action="store_true", help="reuse an existing ledger of this size")

@@ -264,9 +264,10 @@ def _sign_problem(batch: _Batch, row: NewPayment) -> str | None:
     if rule and (row.amount > 0) != (rule > 0):
         direction = "positive (it raises the balance)" if rule > 0 else "negative (it lowers the balance)"
         return f"a {row.kind.value} amount must be {direction}"
-    account_kind = AccountKind(batch.accounts[row.account].kind)
-    if row.kind is Kind.COMMISSION and account_kind not in COMMISSION_ACCOUNT_KINDS:
-        return f"commission is paid to agent or reseller accounts; {row.account} is a {account_kind.value}"
+    if row.kind is Kind.COMMISSION:
+        account_kind = AccountKind(batch.accounts[row.account].kind)
+        if account_kind not in COMMISSION_ACCOUNT_KINDS:
+            return f"commission is paid to agent or reseller accounts; {row.account} is a {account_kind.value}"
     if batch.strict and row.kind is Kind.ADJUSTMENT and not row.reason.strip():
         return "an adjustment needs a reason: say why the balance is being corrected"
     return None
@@ -310,9 +311,11 @@ def _write_payments(batch: _Batch, rows: list[NewPayment], batch_id: int,
     for row in rows:
         account_id = batch.accounts[row.account].id
         reverses_id = row.reverses_id or (ledger_ids[row.reverses] if row.reverses else None)
-        record = head.link((  # payments' columns after id, in table order
-            account_id, row.kind.value, row.amount, chain.canonical_time(row.occurred_at), recorded_text,
-            row.operator, row.channel.value, row.method.value, row.reference, row.memo, row.reason,
+        # payments' columns after id, in table order; the str-valued enums are stored and
+        # hashed as their text (they are str instances), which spares a .value per field
+        record = head.link((
+            account_id, row.kind, row.amount, chain.canonical_time(row.occurred_at), recorded_text,
+            row.operator, row.channel, row.method, row.reference, row.memo, row.reason,
             row.balance_after, reverses_id, row.approved_by, batch.source, row.source_key, batch_id,
         ))
         ledger_ids[row.source_key] = record[0]
