@@ -6,8 +6,6 @@ the same word means the same thing everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 
 
@@ -82,26 +80,3 @@ SIGN_RULES: dict[Kind, int] = {
 """+1: the amount must raise the balance; -1: lower it; 0: either."""
 
 COMMISSION_ACCOUNT_KINDS = frozenset({AccountKind.AGENT, AccountKind.RESELLER})
-
-
-@dataclass(frozen=True)
-class Payment:
-    """One payment record as appended to the ledger (amounts in minor units, times UTC)."""
-
-    id: int
-    account: str
-    kind: Kind
-    amount: int
-    occurred_at: datetime
-    operator: str
-    channel: Channel
-    method: Method
-    reference: str
-    memo: str
-    reason: str
-    balance_after: int | None
-    reverses_id: int | None
-    approved_by: str
-    source: str
-    source_key: str
-    hash: str
