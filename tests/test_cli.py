@@ -1,8 +1,10 @@
 """The vosbench command: options, ledger selection, exit codes and messages."""
 
+from decimal import Decimal
+
 import pytest
 
-from vosbench import cli, config
+from vosbench import cli, config, money
 from ledger_text import ACCOUNTS, write_ledger_files
 
 
@@ -74,3 +76,34 @@ def test_rejected_import_lists_rows_and_exits_2(tmp_path, db, capsys):
     assert code == 2
     assert "accounts.csv: 4 added" in out
     assert "payments.csv:3: amount: 'abc' is not a number" in err
+
+
+@pytest.mark.slow
+def test_demo_then_audit_from_the_command_line(tmp_path, capsys):
+    """A new user's path: build a demo, audit a month, open the workbook."""
+    import openpyxl
+
+    from vosbench import reconcile, store
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    code, out, _ = run(capsys, "demo", "--db", url, "--customers", "60", "--months", "3", "--quiet")
+    assert code == 0 and "8 planted anomalies" in out
+    code, out, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "--out", str(tmp_path / "out"),
+                         "-p", "top_n=3", "--quiet")
+    assert code == 0, err
+    folder = tmp_path / "out" / "2026-10"
+    assert f"audit report for 2026-10 written to {folder}" in out
+    book = openpyxl.load_workbook(folder / "monthly-audit-2026-10.xlsx")
+    for sheet in ("Summary", "Reconciliation", "Differences", "Provenance"):
+        assert sheet in book.sheetnames
+    expected = reconcile.reconcile(store.open_ledger(url), "2026-10")
+    header = [cell.value for cell in book["Reconciliation"][1]]
+    accounts = {row[0]: dict(zip(header, row)) for row in book["Reconciliation"].iter_rows(min_row=2, values_only=True)
+                if row[0]}
+    for row in expected.accounts.itertuples():
+        # xlsx numbers are read back as floats; their shortest text is the 4-place decimal written
+        assert Decimal(str(accounts[row.account]["expected_closing"])) == money.to_decimal(row.expected_closing)
+    differences = [row[0] for row in book["Differences"].iter_rows(min_row=2, values_only=True) if row[0]]
+    assert sorted(differences) == sorted(expected.differences()["account"])
+    code, _, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "-p", "colour=red")
+    assert code == 2 and "colour" in err
