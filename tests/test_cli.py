@@ -107,3 +107,39 @@ def test_demo_then_audit_from_the_command_line(tmp_path, capsys):
     assert sorted(differences) == sorted(expected.differences()["account"])
     code, _, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "-p", "colour=red")
     assert code == 2 and "colour" in err
+
+
+def test_reconcile_prints_the_month_in_each_format(tmp_path, db, capsys):
+    import csv
+    import io
+    import json
+
+    # C1 in 2026-10: opening 0 + deposit 100.00 − call fees 2.50 = 97.50 expected; reported 97.50.
+    # C2: deposit 20.00, reported 19.00 at month end → difference −1.00 (snapshot disagrees).
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method,balance_after
+        k1,C1,deposit,100.00,2026-10-02T10:00:00Z,a,admin,cash,100.00
+        k2,C2,deposit,20.00,2026-10-02T10:00:00Z,a,admin,cash,20.00
+    """, charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-10-03,2.50,0,0,4
+    """, balances="""
+        account,as_of,balance
+        C1,2026-11-01T00:00:00Z,97.50
+        C2,2026-11-01T00:00:00Z,19.00
+    """)
+    run(capsys, "import", str(folder))
+    code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--format", "csv")
+    rows = {row["account"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert code == 0
+    assert (rows["C1"]["expected_closing"], rows["C1"]["difference"], rows["C1"]["classification"]) == (
+        "97.5000", "0.0000", "agrees")
+    assert (rows["C2"]["difference"], rows["C2"]["classification"]) == ("-1.0000", "snapshot disagrees")
+    code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--format", "json", "--differences-only")
+    document = json.loads(out)
+    assert [row["account"] for row in document["rows"]] == ["C2"]
+    assert document["totals"]["difference"] == "-1.0000"
+    code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--account", "C1")
+    assert code == 0 and "C1" in out and "C2" not in out and "TOTAL" in out.splitlines()[-1]
+    code, _, err = run(capsys, "reconcile", "--month", "2026-13")
+    assert code == 2 and "2026-13" in err

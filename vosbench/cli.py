@@ -82,8 +82,14 @@ def cmd_reconcile(args) -> int:
     result = reconcile.reconcile(_engine(args), args.month, timezone=args.timezone,
                                  account=args.account, subtree=args.subtree)
     frame = result.differences() if args.differences_only else result.accounts
+    if args.format == "table":  # a terminal fits the balance identity; csv/json carry every column
+        frame = frame[list(TABLE_COLUMNS)]
     views.print_frame(frame, reconcile.MONEY_COLUMNS, args.format, totals=result.totals())
     return EXIT_OK
+
+
+TABLE_COLUMNS = ("account", "name", "opening", "payments", "charges", "expected_closing", "recorded_closing",
+                 "difference", "classification")
 
 
 def cmd_audit(args) -> int:
@@ -213,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except (ValueError, store.StoreError, journal.ImportRejected, ledger.LedgerError, money.MoneyError) as error:
         print(f"vosbench {args.command}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
