@@ -1,5 +1,6 @@
 """The audit runner: strict parameters checked against the notebook, and a whole run end to end."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,7 @@ def test_end_to_end_html_is_self_contained_without_code(two_runs):
     assert html.count("Plotly.newPlot(") == 5  # every chart embedded …
     assert "plotly.js v" in html  # … with plotly.js inlined, so no network is needed
     assert "MonthlyAudit.open" not in html and "audit.view(" not in html  # no code cells
+    assert re.search(r'<script[^>]*src="https?://', html) is None  # no script from a CDN
 
 
 @pytest.mark.slow

@@ -233,8 +233,13 @@ def to_html(notebook_path: Path, html_path: Path, title: str) -> Path:
                             exclude_output_prompt=True)
     notebook = nbformat.read(notebook_path, as_version=4)
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    html_path.write_text(body, encoding="utf-8")
+    html_path.write_text(_REMOTE_SCRIPT.sub("", body), encoding="utf-8")
     return html_path
+
+
+# nbconvert's template and plotly add MathJax and require.js from a CDN; the report has no
+# formulas and plotly.js is inlined, so they are dropped: the file needs no network at all.
+_REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>')
 
 
 def run_audit(month: str | None, *, parameters_file: Path | None = None,
