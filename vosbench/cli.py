@@ -141,6 +141,52 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def cmd_query(args) -> int:
+    from vosbench import explore, views
+    from vosbench.filters import PaymentFilter
+
+    if args.format == "xlsx" and not args.out:
+        raise ValueError("--format xlsx writes a file: add --out FILE.xlsx")
+    if args.out and args.format not in ("csv", "xlsx"):
+        raise ValueError(f"--out writes csv or xlsx: add --format csv or --format xlsx (not {args.format})")
+    f = PaymentFilter.from_parameters({
+        "start": args.start, "end": args.end, "timezone": args.timezone, "accounts": args.account,
+        "include_sub_accounts": args.sub_accounts, "kinds": args.kind, "min_amount": args.min_amount,
+        "max_amount": args.max_amount, "operators": args.operator, "channels": args.channel,
+        "methods": args.method, "text": args.text})
+    engine = _engine(args)
+    with engine.connect() as connection:
+        f.check(connection)
+    if args.out:
+        path = explore.export_result(engine, f, args.out, sort=args.sort, descending=args.descending)
+        print(f"wrote every record of the filter to {path}")
+        return EXIT_OK
+    page = explore.query_page(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
+                              descending=args.descending)
+    if args.format == "json":
+        json.dump({"filter": f.to_parameters(), "timezone": page.timezone, "total_count": page.total_count,
+                   "page": page.page, "pages": page.pages, "page_size": page.page_size,
+                   "totals_by_kind": _records(views.displayable(page.totals_by_kind, ["amount"])),
+                   "rows": _records(views.displayable(page.rows, explore.MONEY_COLUMNS))},
+                  sys.stdout, default=str, indent=2)
+        print()
+    elif args.format == "csv":
+        views.print_frame(page.rows, explore.MONEY_COLUMNS, "csv")
+    else:
+        first = (page.page - 1) * page.page_size
+        print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} (rows {min(first + 1, page.total_count):,}"
+              f"–{first + len(page.rows):,}), sorted by {page.sort} {'descending' if page.descending else 'ascending'}; "
+              f"times in {page.timezone}")
+        views.print_frame(page.rows.astype(object), explore.MONEY_COLUMNS)  # object: NA ids print blank
+        print()
+        views.print_frame(page.totals_by_kind.astype(object), ["amount"], totals={"amount": int(page.totals_by_kind["amount"].sum())})
+    return EXIT_OK
+
+
+def _records(frame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
 def _key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -186,6 +232,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--timezone", help="reporting time zone (default: the ledger's)")
     sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sub.add_argument("--differences-only", action="store_true")
+
+    sub = add("query", cmd_query, "find payment records: the filter panel's filters as options")
+    sub.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (inclusive)")
+    sub.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (inclusive)")
+    sub.add_argument("--account", action="append", default=[], help="account number (repeatable)")
+    sub.add_argument("--sub-accounts", action="store_true", help="also every account below the given ones")
+    sub.add_argument("--kind", action="append", default=[], help="transaction kind (repeatable)")
+    sub.add_argument("--min-amount", metavar="DECIMAL", help="smallest |amount|, e.g. 100.00")
+    sub.add_argument("--max-amount", metavar="DECIMAL", help="largest |amount|")
+    sub.add_argument("--operator", action="append", default=[], help="operator (repeatable)")
+    sub.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
+    sub.add_argument("--method", action="append", default=[], help="method (repeatable)")
+    sub.add_argument("--text", default="", help="reference or memo contains (any case)")
+    sub.add_argument("--timezone", default="", help="time zone the days are cut in (default: the ledger's)")
+    sub.add_argument("--page", type=int, default=1)
+    sub.add_argument("--page-size", type=int, default=50)
+    sub.add_argument("--sort", default="occurred_at", help="column to sort by (ties: id)")
+    order = sub.add_mutually_exclusive_group()
+    order.add_argument("--desc", dest="descending", action="store_true", default=True, help="newest/largest first (default)")
+    order.add_argument("--asc", dest="descending", action="store_false")
+    sub.add_argument("--format", choices=("table", "csv", "xlsx", "json"), default="table")
+    sub.add_argument("--out", type=Path, metavar="FILE", help="write every record (csv or xlsx) with the filter used")
 
     sub = add("audit", cmd_audit, "run the monthly audit notebook into a report folder")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
