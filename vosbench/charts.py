@@ -120,3 +120,92 @@ def _wide_range(counts: pd.Series) -> bool:
     """True when bars differ so much (e.g. 1990 agree, 3 differ) that a linear axis hides the small ones."""
     positive = [int(c) for c in counts if int(c) > 0]
     return len(positive) > 1 and max(positive) >= 50 * min(positive)
+
+
+# --- payment explorer: figures that follow a PaymentFilter ----------------------------------
+
+KIND_COLOURS = {"deposit": MONEY_IN, "withdrawal": MONEY_OUT, "adjustment": NEUTRAL, "bonus": "#00897B",
+                "commission": BALANCES, "auto_recharge": "#0277BD"}
+"""One colour per transaction kind, so a kind reads the same in every explorer chart."""
+
+_EMPTY_TEXT = "No payment records match the filter"
+
+
+def _note_if_empty(figure: go.Figure, frame: pd.DataFrame) -> go.Figure:
+    if frame.empty:
+        figure.add_annotation(text=_EMPTY_TEXT, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                              font=dict(size=15, color=NEUTRAL))
+    return figure
+
+
+def _kinds_in_order(values: pd.Series) -> list[str]:
+    """The kinds present, in vocabulary order (words outside the vocabulary last, sorted)."""
+    present = {str(value) for value in values}
+    return [kind for kind in KIND_COLOURS if kind in present] + sorted(present - set(KIND_COLOURS))
+
+
+def monthly_by_kind(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Signed amount (top, stacked bars) and record count (bottom) per month, one colour per kind.
+
+    ``frame`` has columns ``month`` ('YYYY-MM'), ``kind``, ``count`` and ``amount`` (minor units);
+    a month a kind did not occur in shows zero for it.
+    """
+    months = sorted({str(month) for month in frame["month"]})
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.62, 0.38],
+                           subplot_titles=("Amount (withdrawals below zero)", "Records"))
+    for kind in _kinds_in_order(frame["kind"]):
+        rows = frame[frame["kind"].astype(str) == kind].assign(month=lambda f: f["month"].astype(str))
+        rows = rows.set_index("month").reindex(months)
+        colour = KIND_COLOURS.get(kind, NEUTRAL)
+        figure.add_trace(go.Bar(name=kind, x=months, y=decimals(rows["amount"].fillna(0)), marker_color=colour,
+                                legendgroup=kind, hovertemplate=_hover(currency)), row=1, col=1)
+        figure.add_trace(go.Bar(name=kind, x=months, y=[int(c) for c in rows["count"].fillna(0)],
+                                marker_color=colour, legendgroup=kind, showlegend=False,
+                                hovertemplate="%{x}<br>%{fullData.name}: %{y} records<extra></extra>"),
+                         row=2, col=1)
+    figure.update_layout(barmode="relative", bargap=0.2)
+    figure.update_xaxes(type="category")
+    figure.update_xaxes(title_text="Month", row=2, col=1)
+    figure.update_yaxes(**_amount_axis(currency), row=1, col=1)
+    figure.update_yaxes(title_text="Records", rangemode="tozero", row=2, col=1)
+    _layout(figure, title, height=560)
+    figure.update_layout(margin=dict(t=110), legend=dict(y=1.08))
+    return _note_if_empty(figure, frame)
+
+
+def channel_method_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Net amount per channel, stacked by method; the hover names the record count too.
+
+    ``frame`` has columns ``channel``, ``method``, ``count`` and ``amount`` (minor units).
+    """
+    channels = sorted({str(channel) for channel in frame["channel"]})
+    figure = go.Figure()
+    for method in sorted({str(method) for method in frame["method"]}):
+        rows = frame[frame["method"].astype(str) == method].assign(channel=lambda f: f["channel"].astype(str))
+        rows = rows.set_index("channel").reindex(channels)
+        figure.add_trace(go.Bar(name=method, x=channels, y=decimals(rows["amount"].fillna(0)),
+                                customdata=[int(c) for c in rows["count"].fillna(0)],
+                                hovertemplate=f"%{{x}} · %{{fullData.name}}: %{{y:,.2f}} {currency}"
+                                              "<br>%{customdata} records<extra></extra>"))
+    figure.update_layout(barmode="relative", bargap=0.3, showlegend=True)  # name the method even when alone
+    figure.update_xaxes(title_text="Channel", type="category")
+    figure.update_yaxes(**_amount_axis(currency))
+    return _note_if_empty(_layout(figure, title, height=420), frame)
+
+
+def top_accounts_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Horizontal bars of the accounts with the largest amounts, largest on top.
+
+    ``frame`` has columns ``account``, ``name``, ``count`` and ``amount`` (minor units), largest first.
+    """
+    labels = [f"{account} · {name if len(name) <= 28 else name[:27] + '…'}"
+              for account, name in zip(frame["account"], frame["name"].fillna(""))]
+    figure = go.Figure(go.Bar(x=decimals(frame["amount"])[::-1], y=labels[::-1], orientation="h",
+                              marker_color=NET, customdata=[int(c) for c in frame["count"]][::-1],
+                              hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency}"
+                                            "<br>%{customdata} records<extra></extra>"))
+    figure.update_xaxes(**_amount_axis(currency))
+    figure.update_yaxes(type="category", automargin=True)
+    _layout(figure, title, height=420)
+    figure.update_layout(margin=dict(l=20))
+    return _note_if_empty(figure, frame)
