@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import date, timedelta
 
-from run import RESULTS, machine  # bench/run.py: the same ledger and machine facts
+from run import RESULTS, print_table  # bench/run.py: the same ledger and machine facts
 
 from vosbench import demo, explore, statement, store
 from vosbench.filters import PaymentFilter
@@ -101,16 +101,8 @@ def main() -> int:
         ms = median_ms(lambda: chart(engine, PaymentFilter()), chart_runs)
         rows.append((f"{name}, every record", f"{ms:.0f} ms", f"median of {chart_runs}; no target"))
 
-    print()
-    for item, value in machine().items():
-        print(f"{item:>10}: {value}")
-    path = RESULTS / f"ledger-{args.payments}.sqlite"
-    print(f"{'ledger':>10}: {path} ({path.stat().st_size / 1e6:,.0f} MB)\n")
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure (median of ' + str(args.runs) + ' runs unless noted)':<{width}}  {'time':>10}  notes")
-    print(f"{'-' * width}  {'-' * 10}  {'-' * 40}")
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>10}  {note}")
+    print_table(rows, RESULTS / f"ledger-{args.payments}.sqlite",
+                f"measure (median of {args.runs} runs unless noted)")
     return 0
 
 

@@ -119,16 +119,21 @@ def main() -> int:
         seconds, _ = timed(lambda: report.run_audit(args.month, out_dir=Path(out), db_url=url, progress=False))
     rows.append((f"vosbench audit {args.month} end to end", f"{seconds:.1f} s", "target < 60 s"))
 
+    print_table(rows, path)
+    return 0
+
+
+def print_table(rows: list[tuple[str, str, str]], ledger: Path, heading: str = "measure") -> None:
+    """The machine's facts, the ledger benchmarked, then one line per measure."""
     print()
     for key, value in machine().items():
         print(f"{key:>10}: {value}")
-    print(f"{'ledger':>10}: {path} ({path.stat().st_size / 1e6:,.0f} MB)\n")
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'time':>10}  notes")
+    print(f"{'ledger':>10}: {ledger} ({ledger.stat().st_size / 1e6:,.0f} MB)\n")
+    width = max(len(heading), *(len(r[0]) for r in rows))
+    print(f"{heading:<{width}}  {'time':>10}  notes")
     print(f"{'-' * width}  {'-' * 10}  {'-' * 40}")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>10}  {note}")
-    return 0
 
 
 if __name__ == "__main__":

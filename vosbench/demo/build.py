@@ -10,7 +10,6 @@ for a finished one.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import os
@@ -31,7 +30,7 @@ from vosbench.demo.payments import Draft, RecordMaker
 from vosbench.demo.scale import DemoScale
 from vosbench.demo.schedule import Schedule
 from vosbench.demo.simulate import Simulation
-from vosbench.journal import NewPayment, append_batch
+from vosbench.journal import NewPayment, append_batch, collector_paused
 from vosbench.provenance import mask_url
 
 DEFAULT_TIMEZONE = "Asia/Dubai"
@@ -49,7 +48,7 @@ def build_demo(url: str, scale: DemoScale = DemoScale(), *, progress: bool = Tru
     """Build the demo ledger at ``url`` (new or empty) and return its answer key."""
     scale.validate()
     months = timeline.months_ending(scale.end_month, scale.months, DEFAULT_TIMEZONE)
-    with _staged(url) as build_url, _collector_paused():
+    with _staged(url) as build_url, collector_paused():
         engine = _empty_ledger(build_url, shown_url=url)
         try:
             key = _build(engine, scale, months, progress)
@@ -152,23 +151,6 @@ def _payment_row(d: Draft, month: timeline.DemoMonth, line: int) -> NewPayment:
     return NewPayment(d.source_key, d.account, d.kind, d.amount, month.moment(d.day, d.seconds), d.operator,
                       d.channel, d.method, d.reference, d.memo, d.reason, d.balance_after,
                       d.original.source_key if d.original else "", None, d.approved_by, line)
-
-
-@contextmanager
-def _collector_paused():
-    """Pause Python's cycle collector while the build makes millions of short-lived records.
-
-    None of them form reference cycles, yet the collector would scan them again and again
-    (about a third of the demo's own time at 1M payments); it runs once at the end instead.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        gc.collect()
 
 
 def _sqlite_file(url: str) -> Path | None:
