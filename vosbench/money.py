@@ -12,6 +12,7 @@ round-trip decimal text is taken and rounded half-to-even to the scale.
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 SCALE = 4
@@ -79,7 +80,7 @@ def from_double(value: float, *, field: str = "amount") -> int:
     round half-to-even to four places. ``0.1`` becomes 1000 minor units, never
     0.1000000000000000055…
     """
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise MoneyError(f"{field}: {value!r} is not a finite amount")
     return int(Decimal(repr(value)).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(SCALE))
 
