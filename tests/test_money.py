@@ -57,3 +57,9 @@ def test_round_trip_is_exact(amount):
                             allow_nan=False), max_size=50))
 def test_sums_of_minor_units_equal_decimal_sums(amounts):
     assert money.to_decimal(sum(money.to_minor(a) for a in amounts)) == sum(amounts, Decimal(0))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_doubles_are_refused(value):
+    with pytest.raises(money.MoneyError, match="not a finite amount"):
+        money.from_double(value, field="paymoney")
