@@ -166,8 +166,8 @@ def cmd_query(args) -> int:
     if args.format == "json":
         json.dump({"filter": f.to_parameters(), "timezone": page.timezone, "total_count": page.total_count,
                    "page": page.page, "pages": page.pages, "page_size": page.page_size,
-                   "totals_by_kind": _records(views.displayable(page.totals_by_kind, ["amount"])),
-                   "rows": _records(views.displayable(page.rows, explore.MONEY_COLUMNS))},
+                   "totals_by_kind": views.records(views.displayable(page.totals_by_kind, ["amount"])),
+                   "rows": views.records(views.displayable(page.rows, explore.MONEY_COLUMNS))},
                   sys.stdout, default=str, indent=2)
         print()
     elif args.format == "csv":
@@ -177,14 +177,10 @@ def cmd_query(args) -> int:
         print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} (rows {min(first + 1, page.total_count):,}"
               f"–{first + len(page.rows):,}), sorted by {page.sort} {'descending' if page.descending else 'ascending'}; "
               f"times in {page.timezone}")
-        views.print_frame(page.rows.astype(object), explore.MONEY_COLUMNS)  # object: NA ids print blank
+        views.print_frame(page.rows, explore.MONEY_COLUMNS)
         print()
-        views.print_frame(page.totals_by_kind.astype(object), ["amount"], totals={"amount": int(page.totals_by_kind["amount"].sum())})
+        views.print_frame(page.totals_by_kind, ["amount"], totals={"amount": int(page.totals_by_kind["amount"].sum())})
     return EXIT_OK
-
-
-def _records(frame) -> list[dict]:
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _key_value(text: str) -> tuple[str, str]:

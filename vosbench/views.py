@@ -35,8 +35,7 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
     if fmt == "csv":
         export.write_csv(shown, stream)
     elif fmt == "json":
-        records = shown.astype(object).where(shown.notna(), None).to_dict(orient="records")
-        json.dump({"rows": records, "totals": {k: str(money.to_decimal(v)) for k, v in (totals or {}).items()}},
+        json.dump({"rows": records(shown), "totals": {k: str(money.to_decimal(v)) for k, v in (totals or {}).items()}},
                   stream, default=str, indent=2)
         stream.write("\n")
     else:
@@ -45,4 +44,10 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
             first = shown.columns[0]
             shown = pd.concat([shown, pd.DataFrame([{first: "TOTAL", **total_row}])], ignore_index=True)
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
-            stream.write(shown.fillna("").to_string(index=False) + "\n")
+            # object first: nullable integer columns cannot hold "" for their missing values
+            stream.write(shown.astype(object).fillna("").to_string(index=False) + "\n")
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts for JSON, missing values as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
