@@ -41,8 +41,8 @@ _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 class Table:
     """One section's table: what the notebook shows and what becomes one xlsx sheet.
 
-    ``money`` names the columns holding int minor units; ``totals`` (minor units per
-    money column) is shown as a bold row under the data.
+    ``money`` names the columns holding int minor units; ``totals`` (per column: minor
+    units for money, plain numbers such as counts otherwise) is a bold row under the data.
     """
 
     name: str
@@ -125,7 +125,7 @@ def _write_sheet(workbook: Workbook, table: Table) -> None:
         _put(sheet, total_row, 1, "Total", False).font = _TOTAL_FONT
         for index, column in enumerate(columns, start=1):
             if column in table.totals:
-                _put(sheet, total_row, index, table.totals[column], True).font = _TOTAL_FONT
+                _put(sheet, total_row, index, table.totals[column], column in table.money).font = _TOTAL_FONT
     sheet.freeze_panes = "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_data_row}"
@@ -198,9 +198,13 @@ def styled(table: Table):
     """A pandas Styler of ``table``: money formatted from exact decimals, text escaped, stable ids."""
     frame = table.frame
     if table.totals is not None and len(frame.columns):
-        total = {column: table.totals.get(column) for column in table.money}
+        total = {column: table.totals.get(column) for column in frame.columns}
         total[frame.columns[0]] = "Total"
-        frame = pd.concat([frame, pd.DataFrame([total], columns=frame.columns)], ignore_index=True)
+        # nullable integers, so whole-number columns left blank in the totals row stay whole
+        frame = frame.astype({column: "Int64" for column in frame.columns
+                              if pd.api.types.is_integer_dtype(frame[column])})
+        frame = pd.concat([frame, pd.DataFrame([total], columns=frame.columns).astype(frame.dtypes.to_dict())],
+                          ignore_index=True)
     money_columns = [column for column in table.money if column in frame.columns]
     styler = frame.style.format({column: _money_text for column in money_columns}, na_rep="", escape="html")
     # headers read as words and may wrap, so wide tables fit the page

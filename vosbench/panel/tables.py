@@ -58,12 +58,8 @@ def kind_totals(page: explore.Page) -> str:
     """Count and amount per kind for the whole filter, with the total."""
     if page.total_count == 0:
         return ""
-    by_kind = page.totals_by_kind
-    total = pd.DataFrame({"kind": ["Total"], "count": pd.array([page.total_count], dtype="Int64"),
-                          "amount": pd.array([int(by_kind["amount"].sum())], dtype="Int64")})
-    frame = pd.concat([by_kind, total], ignore_index=True)  # the total counts too, so it is a row of its own
-    table = Table(TOTALS_ID, "Totals by kind", frame, ("amount",))
-    return styled(table).set_properties(subset=pd.IndexSlice[frame.index[-1:], :], **{"font-weight": "bold"}).to_html()
+    totals = {"count": page.total_count, "amount": int(page.totals_by_kind["amount"].sum())}
+    return styled(Table(TOTALS_ID, "Totals by kind", page.totals_by_kind, ("amount",), totals)).to_html()
 
 
 def _flag_discrepancies(row: pd.Series) -> list[str]:
