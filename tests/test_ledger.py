@@ -200,3 +200,19 @@ def test_unknown_ledger_and_bad_urls_say_what_to_do(tmp_path):
         store.open_ledger("not a url")
     with pytest.raises(store.StoreError, match="time zone 'Mars/Base'"):
         store.open_ledger(f"sqlite:///{tmp_path / 'tz.sqlite'}", create=True, timezone="Mars/Base")
+
+
+def test_a_ledger_from_an_earlier_version_gains_the_newer_tables_and_guards(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    older = [table for table in store.metadata.sorted_tables if table.name != "balance_snapshots"]
+    with store.make_engine(url).begin() as connection:
+        store.metadata.create_all(connection, tables=older)
+        connection.execute(store.ledger_meta.insert().values(key="timezone", value="Asia/Dubai"))
+
+    engine = store.open_ledger(url)
+
+    assert store.missing_tables(engine) == set()
+    with engine.connect() as connection:
+        assert store.ledger_timezone(connection) == "Asia/Dubai"
+        triggers = set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    assert {"balance_snapshots_no_update", "balance_snapshots_no_delete"} <= triggers

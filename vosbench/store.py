@@ -245,7 +245,15 @@ def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Eng
                 "or import your data with `vosbench import PATH`"
             )
         initialize(engine, timezone=timezone)
+    elif missing_tables(engine):
+        # A ledger made by an earlier vosbench: add the newer tables (and their guards); nothing else changes.
+        initialize(engine, timezone=timezone)
     return engine
+
+
+def missing_tables(engine: Engine) -> set[str]:
+    """Tables this version defines that the ledger does not have yet."""
+    return set(metadata.tables) - set(sa.inspect(engine).get_table_names())
 
 
 def get_meta(connection: sa.Connection, key: str, default: str | None = None) -> str | None:
