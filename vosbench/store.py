@@ -142,7 +142,64 @@ chain_heads = sa.Table(
     sa.Column("row_count", sa.Integer, nullable=False),
 )
 
-APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches")
+# --- statements: bank, gateway, IVR and crypto records matched against payments (vosbench.statements) ---
+statement_imports = sa.Table(
+    "statement_imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.String(512), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),  # ofx, camt053, csv, xlsx
+    sa.Column("profile", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # bank, gateway, ivr, crypto
+    # the source's fee schedule, from the profile: what it keeps of each payment
+    sa.Column("fee_percent", sa.String(16), nullable=False),  # decimal text, e.g. '2.9'
+    sa.Column("fee_fixed", Money, nullable=False),
+    sa.Column("fee_tolerance", Money, nullable=False),
+    sa.Column("statements", sa.Integer, nullable=False),
+    sa.Column("lines_added", sa.Integer, nullable=False),
+    sa.Column("lines_skipped", sa.Integer, nullable=False),
+    sa.Column("imported_at", UtcTime, nullable=False),
+    sa.Column("vosbench_version", sa.String(32), nullable=False),
+)
+
+statement_lines = sa.Table(
+    "statement_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("statement_imports.id"), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("statement_account", sa.String(128), nullable=False),  # IBAN, OFX ACCTID, profile's source
+    sa.Column("statement_id", sa.String(128), nullable=False),
+    sa.Column("line_key", sa.String(255), nullable=False),  # bank's transaction id, else a content hash
+    sa.Column("posted_on", sa.Date, nullable=False),
+    sa.Column("value_on", sa.Date),
+    sa.Column("amount", Money, nullable=False),  # signed: + money in
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reference", sa.String(255), nullable=False),
+    sa.Column("counterparty", sa.String(255), nullable=False),
+    sa.Column("account_hint", sa.String(64), nullable=False),  # a ledger account the source names, if any
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.UniqueConstraint("statement_account", "line_key", name="uq_statement_lines_key"),
+    sa.Index("ix_statement_lines_posted", "posted_on"),
+    sa.Index("ix_statement_lines_amount", "amount"),
+)
+
+match_decisions = sa.Table(
+    "match_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action", sa.String(16), nullable=False),  # confirm, reject, match
+    sa.Column("line_ids", sa.String(512), nullable=False),  # comma-separated statement_lines ids
+    sa.Column("payment_ids", sa.String(512), nullable=False),  # comma-separated payments ids
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", UtcTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
+                      "statement_imports", "statement_lines", "match_decisions")
 
 
 class StoreError(RuntimeError):

@@ -1,0 +1,83 @@
+"""OFX and QFX bank statements (SGML v1 and XML v2), read with ofxtools.
+
+ofxtools validates the document against the OFX specification and gives amounts as
+``Decimal``, which :func:`vosbench.money.to_minor` takes exactly. A file may hold several
+statements (several accounts, or bank and credit-card statements); each transaction's
+FITID is its key, as the specification makes it unique per account.
+
+Dates: ofxtools converts every OFX time to UTC; the posted date is that UTC date
+(a date written without a time is midnight UTC, so it stays the date the bank wrote).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+from vosbench import money
+from vosbench.journal import Rejection
+from vosbench.statements.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+
+
+def looks_like_ofx(head: bytes) -> bool:
+    text = head.lstrip()[:400].upper()
+    return text.startswith(b"OFXHEADER") or b"<OFX>" in text or (text.startswith(b"<?XML") and b"OFX" in text)
+
+
+def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
+    """Read every statement of an OFX/QFX file into lines; a file that is not OFX is refused whole."""
+    from ofxtools.Parser import OFXTree
+
+    raw = path.read_bytes()
+    file = name or path.name
+    if not looks_like_ofx(raw):
+        raise StatementFileError(f"{file}: not an OFX/QFX file (no OFXHEADER or <OFX> at the start); "
+                                 "check the file, or give --profile for a CSV/XLSX export")
+    tree = OFXTree()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ofxtools warns on over-long fields that banks do send
+            tree.parse(io.BytesIO(raw))
+            document = tree.convert()
+    except Exception as error:  # ofxtools raises a zoo of classes (header, SGML, validation)
+        raise StatementFileError(f"{file}: not a valid OFX/QFX file ({type(error).__name__}: {error}); "
+                                 "export the statement again from the bank") from None
+    statements = list(getattr(document, "statements", []) or [])
+    if not statements:
+        raise StatementFileError(f"{file}: the OFX file holds no bank or card statement")
+    lines, rejections, number = [], [], 0
+    for statement in statements:
+        account = _account_id(statement)
+        currency = str(getattr(statement, "curdef", "") or "")
+        listing = statement.banktranlist
+        statement_id = f"{account}:{listing.dtstart:%Y-%m-%d}..{listing.dtend:%Y-%m-%d}"
+        for transaction in listing:
+            number += 1
+            try:
+                lines.append(_line(transaction, account, statement_id, currency, number))
+            except ValueError as error:
+                rejections.append(Rejection(file, number, str(error)))
+    return ParsedStatement(file, "ofx", channel, "ofx", lines, rejections, sha256_of(raw), len(statements))
+
+
+def _account_id(statement) -> str:
+    account = statement.account
+    return str(getattr(account, "acctid", "") or "")
+
+
+def _line(transaction, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
+    amount = money.to_minor(transaction.trnamt, field="TRNAMT")
+    posted = transaction.dtposted.date()
+    value_on = transaction.dtuser.date() if transaction.dtuser else None
+    name = transaction.name or (transaction.payee.name if transaction.payee is not None else "") or ""
+    reference = transaction.refnum or transaction.checknum or ""
+    raw = {"trntype": transaction.trntype, "dtposted": transaction.dtposted.isoformat(),
+           "trnamt": str(transaction.trnamt), "fitid": transaction.fitid, "name": name,
+           "memo": transaction.memo or "", "refnum": transaction.refnum or ""}
+    currency = (transaction.currency.cursym if transaction.currency is not None else "") or currency
+    return StatementLine(
+        statement_account=account, statement_id=statement_id, posted_on=posted, value_on=value_on,
+        amount=amount, currency=currency or "USD", reference=reference or transaction.fitid,
+        counterparty=name, description=transaction.memo or "", raw=raw,
+        line_key=f"fitid:{transaction.fitid}", line=number)
