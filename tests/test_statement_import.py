@@ -1,0 +1,173 @@
+"""Statement import: OFX, CAMT.053 v2 and v8, CSV and XLSX through profiles; idempotent, all-or-nothing."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from vosbench import store
+from vosbench.journal import ImportRejected
+from vosbench.statements import imports, profiles
+from vosbench.statements.lines import StatementFileError
+
+SAMPLES = Path(__file__).resolve().parent / "samples" / "statements"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return store.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone="Asia/Dubai")
+
+
+def stored(engine) -> list:
+    with engine.connect() as connection:
+        return connection.execute(sa.select(store.statement_lines).order_by(store.statement_lines.c.id)).all()
+
+
+def test_ofx_with_two_statements_reads_every_line_exactly(engine):
+    result = imports.import_file(engine, SAMPLES / "bank-two-accounts.ofx")
+    assert (result.format, result.channel, result.statements, result.added) == ("ofx", "bank", 2, 4)
+    rows = stored(engine)
+    assert [(r.statement_account, r.posted_on, r.amount, r.currency) for r in rows] == [
+        ("1001234567", date(2026, 10, 5), 15_000_000, "USD"),
+        ("1001234567", date(2026, 10, 6), -2_505_000, "USD"),
+        ("1001234567", date(2026, 10, 12), 3_000_001, "USD"),  # four places kept exactly
+        ("2009876543", date(2026, 10, 20), 750_000, "EUR"),
+    ]
+    first = rows[0]
+    assert (first.value_on, first.reference, first.counterparty, first.description) == (
+        date(2026, 10, 4), "FT26278100001", "Acme Trading LLC", "Wire ref. C00001")
+    assert rows[2].counterparty == "" and rows[2].value_on is None  # optional fields missing
+    assert '"fitid": "FT26278100001"' in first.raw
+
+
+def test_camt_v2_and_v8_read_booked_entries_and_their_parties(engine):
+    v2 = imports.import_file(engine, SAMPLES / "bank-v2.xml")
+    assert (v2.format, v2.statements, v2.added) == ("camt053.02", 2, 3)  # the pending entry is not a line
+    v8 = imports.import_file(engine, SAMPLES / "bank-v8.xml")
+    # v8 repeats the v2 statement's first entry (same AcctSvcrRef, same account): not added again
+    assert (v8.format, v8.added, v8.skipped) == ("camt053.08", 1, 1)
+    rows = {(r.statement_account, r.amount): r for r in stored(engine)}
+    credit = rows[("AE070331234567890123456", 15_000_000)]
+    assert (credit.posted_on, credit.value_on, credit.counterparty, credit.reference) == (
+        date(2026, 10, 5), date(2026, 10, 4), "Acme Trading LLC", "FT26278100001")
+    debit = rows[("AE070331234567890123456", -2_505_000)]
+    assert debit.posted_on == date(2026, 10, 6) and debit.counterparty == "Blue Sky Telecom"  # DtTm, creditor
+    batch = rows[("LOCAL-2009876543", 6_000_000)]
+    assert batch.counterparty == "Gulf Pay Services" and "BULK CREDIT" in batch.description
+    assert rows[("AE070331234567890123456", 4_200_000)].counterparty == "Nile Voice"  # v8 Pty/Nm
+
+
+def test_profiles_read_gateway_ivr_and_crypto_exports(engine):
+    gateway = imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    ivr = imports.import_file(engine, SAMPLES / "ivr-log.csv", profile="ivr-log")
+    crypto = imports.import_file(engine, SAMPLES / "crypto.csv", profile="crypto")
+    assert (gateway.added, ivr.added, crypto.added) == (3, 2, 2)  # failed charge and bad PIN skipped
+    rows = {r.line_key: r for r in stored(engine)}
+    assert rows["id:ch_0001"].amount == 968_000 and rows["id:ch_0001"].account_hint == "C00003"
+    assert rows["id:RC100000000003"].amount == 500_000  # decimal comma
+    assert rows["id:RC100000000003"].posted_on == date(2026, 10, 7)  # day/month/year
+    assert rows["id:feed00beef11"].amount == -1_000_000  # Direction OUT
+    assert rows["id:0xabc123def456"].reference == "0xabc123def456"
+    no_charge_id = [r for r in rows.values() if r.channel == "gateway" and r.reference == ""]
+    assert len(no_charge_id) == 1 and no_charge_id[0].line_key.startswith("h:")
+
+
+def test_xlsx_export_reads_like_its_csv(engine, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Value date", "Amount", "Reference", "Counterparty", "Description", "Transaction ID"])
+    sheet.append([date(2026, 10, 2), None, 1250.1, "R1", "Acme Trading LLC", "wire", "T1"])
+    sheet.append(["2026-10-03", "2026-10-02", "-80.25", "R2", "", "", "T2"])
+    path = tmp_path / "bank.xlsx"
+    book.save(path)
+    result = imports.import_file(engine, path, profile="generic-bank-csv")
+    assert (result.format, result.added) == ("xlsx", 2)
+    rows = stored(engine)
+    assert [(r.posted_on, r.value_on, r.amount) for r in rows] == [
+        (date(2026, 10, 2), None, 12_501_000), (date(2026, 10, 3), date(2026, 10, 2), -802_500)]
+
+
+def test_importing_again_or_a_copy_adds_nothing(engine, tmp_path):
+    imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    again = imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    copy = tmp_path / "gateway-copy.csv"
+    shutil.copy(SAMPLES / "gateway.csv", copy)
+    renamed = imports.import_file(engine, copy, profile="gateway")
+    assert (again.added, again.skipped, renamed.added) == (0, 3, 0)
+    assert len(stored(engine)) == 3
+    with engine.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(store.statement_imports)) == 1
+
+
+def test_identical_lines_without_an_id_stay_distinct(engine, tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID\n"
+                    "2026-10-02,,20.00,,Cash deposit,,\n2026-10-02,,20.00,,Cash deposit,,\n")
+    assert imports.import_file(engine, path, profile="generic-bank-csv").added == 2
+    assert imports.import_file(engine, path, profile="generic-bank-csv").added == 0
+
+
+def test_a_changed_line_under_the_same_id_is_refused(engine, tmp_path):
+    imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    changed = tmp_path / "gateway.csv"
+    changed.write_text((SAMPLES / "gateway.csv").read_text().replace("96.80", "96.70"))
+    with pytest.raises(ImportRejected, match=r"gateway.csv:2: transaction id:ch_0001 .* other values"):
+        imports.import_file(engine, changed, profile="gateway")
+
+
+def test_every_bad_row_is_reported_and_nothing_is_written(engine):
+    with pytest.raises(ImportRejected) as caught:
+        imports.import_file(engine, SAMPLES / "bank-bad-rows.csv", profile="generic-bank-csv")
+    reasons = [(r.line, r.reason) for r in caught.value.rejections]
+    assert [line for line, _ in reasons] == [2, 3, 5]
+    assert "not a date" in reasons[0][1] and "not a number" in reasons[1][1] and "empty" in reasons[2][1]
+    with pytest.raises(ImportRejected) as caught:
+        imports.import_file(engine, SAMPLES / "bank-v8-bad-entries.xml")
+    assert [r.line for r in caught.value.rejections] == [1, 2]
+    assert stored(engine) == []
+
+
+@pytest.mark.parametrize("name, profile, message", [
+    ("truncated.ofx", None, "not a valid OFX/QFX file"),
+    ("camt052-not-053.xml", None, "not a CAMT.053 statement"),
+    ("bank-wrong-columns.csv", "generic-bank-csv", "not a generic-bank-csv export: column"),
+    ("gateway.csv", None, "give --profile NAME"),
+    ("bank-v8.xml", "gateway", "import it without --profile"),
+    ("bank-two-accounts.ofx", "no-such-profile", "no such profile"),
+])
+def test_a_file_that_is_not_the_format_claimed_is_refused_whole(engine, name, profile, message):
+    with pytest.raises((StatementFileError, profiles.ProfileError), match=message):
+        imports.import_file(engine, SAMPLES / name, profile=profile)
+    assert stored(engine) == []
+
+
+def test_ofx_that_is_not_ofx_inside_is_refused(engine, tmp_path):
+    path = tmp_path / "fake.ofx"
+    path.write_text("Date,Amount\n2026-10-01,5\n")
+    with pytest.raises(StatementFileError, match="fake.ofx: not an OFX/QFX file"):
+        imports.import_file(engine, path)
+
+
+def test_every_shipped_profile_is_valid():
+    assert profiles.available() == ["crypto", "gateway", "generic-bank-csv", "ivr-log"]
+    for name in profiles.available():
+        assert profiles.load(name).name == name
+    assert profiles.load("gateway").fee.fee(1_000_000) == 32_000  # 2.9% of 100.00 + 0.30
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"colums": {}}, "unknown key"),
+    ({"fee": {"percent": 2.9}}, "quoted decimal"),
+    ({"channel": "paypal"}, "unknown value 'paypal'"),
+    ({"columns": {"date": "D"}}, "amount"),
+    ({"sign": "minus"}, "sign must be"),
+])
+def test_a_bad_profile_names_the_key_and_the_fix(change, message):
+    good = {"name": "p", "channel": "bank", "columns": {"date": "D", "amount": "A"}}
+    with pytest.raises(profiles.ProfileError, match=message):
+        profiles.from_mapping({**good, **change})
