@@ -8,7 +8,7 @@ what the earlier ones left:
 1. ``reference``: the line's reference (or a reference quoted in its description) is a
    payment's external reference; the amounts agree, or differ by the source's fee, or
    the pair is reported as an amount difference;
-2. ``amount_date``: the same amount within the date window, nearest day first;
+2. ``amount_date``: the same amount within the date window, the earliest record first;
 3. ``fee``: the line is a payment less the source's fee (percent + fixed, within the
    profile's tolerance), within the date window;
 4. ``batch``: one line is the exact sum of two to four payments within the window (a
@@ -238,14 +238,52 @@ def _by_reference(state: _State) -> None:
         state.take(Group([line], [payment], status, "reference", score, f"reference {payment.reference} equal; {words}"))
 
 
+class _Bucket:
+    """Payments that look alike to a rule (same channel and amount), by day: a cursor skips the used."""
+
+    def __init__(self):
+        self.payments: list[Payment] = []
+        self.start = 0
+
+    def within(self, state: _State, line: Line) -> list[Payment]:
+        """The free payments within the window of ``line``; lines come in day order, so the cursor only advances."""
+        window = state.settings.window_days
+        while self.start < len(self.payments) and (self.payments[self.start].id in state.used_payments
+                                                   or self.payments[self.start].day < line.day - window):
+            self.start += 1
+        found = []
+        for payment in itertools.islice(self.payments, self.start, None):
+            if payment.day > line.day + window:
+                break
+            if payment.id not in state.used_payments and (line.id, payment.id) not in state.forbidden:
+                found.append(payment)
+        return found
+
+
+def _buckets(payments, key) -> dict:
+    buckets: dict = defaultdict(_Bucket)
+    for payment in sorted(payments, key=lambda p: (p.day, p.id)):
+        buckets[key(payment)].payments.append(payment)
+    return buckets
+
+
+def _earliest(line: Line, candidates: list[Payment]) -> Payment | None:
+    """The earliest candidate, preferring the account the line names.
+
+    Earliest, not nearest: money is credited in the order it was paid, so among records
+    that look alike the first one paid meets the first line posted. That keeps pairs
+    from crossing, which makes a perfect statement pair exactly even when every credit
+    lands a day or two after its record.
+    """
+    named = [p for p in candidates if line.account_hint and p.account == line.account_hint]
+    return min(named or candidates, key=lambda p: (p.day, p.id), default=None)
+
+
 def _by_amount_and_date(state: _State) -> None:
-    window = state.settings.window_days
-    index: dict[tuple[str, int], list[Payment]] = defaultdict(list)
-    for payment in state.free_payments():
-        index[(payment.channel, payment.amount)].append(payment)
+    buckets = _buckets(state.free_payments(), lambda p: (p.channel, p.amount))
     for line in state.free_lines():
-        candidates = [p for p in index.get((line.channel, line.amount), ()) if abs(p.day - line.day) <= window]
-        payment = _near(state, line, candidates)
+        bucket = buckets.get((line.channel, line.amount))
+        payment = _earliest(line, bucket.within(state, line)) if bucket else None
         if payment is None:
             continue
         days = abs(payment.day - line.day)
@@ -254,29 +292,19 @@ def _by_amount_and_date(state: _State) -> None:
 
 
 def _by_fee(state: _State) -> None:
-    window = state.settings.window_days
-    for fee in {line.fee for line in state.free_lines() if line.fee.charged}:
-        nets: dict[str, list[tuple[int, Payment]]] = defaultdict(list)
-        for payment in state.free_payments():
-            if payment.amount > 0:
-                nets[payment.channel].append((payment.amount - fee.fee(payment.amount), payment))
-        for listing in nets.values():
-            listing.sort(key=lambda item: (item[0], item[1].day, item[1].id))
+    for fee in sorted({line.fee for line in state.free_lines() if line.fee.charged}, key=repr):
+        buckets = _buckets([p for p in state.free_payments() if p.amount > 0],
+                           lambda p: (p.channel, p.amount - fee.fee(p.amount)))
+        nets = sorted(buckets)
         for line in [l for l in state.free_lines() if l.fee == fee and l.amount > 0]:
-            listing = nets.get(line.channel, [])
-            start = bisect.bisect_left(listing, line.amount - fee.tolerance, key=lambda item: item[0])
-            candidates = []
-            for net, payment in itertools.islice(listing, start, None):
-                if net > line.amount + fee.tolerance:
-                    break
-                if abs(payment.day - line.day) <= window:
-                    candidates.append(payment)
-            payment = _near(state, line, candidates)
+            low = bisect.bisect_left(nets, (line.channel, line.amount - fee.tolerance))
+            high = bisect.bisect_right(nets, (line.channel, line.amount + fee.tolerance))
+            candidates = [p for key in nets[low:high] for p in buckets[key].within(state, line)]
+            payment = _earliest(line, candidates)
             if payment is None:
                 continue
             status, words = _pair_status([line], [payment])
-            state.take(Group([line], [payment], status, "fee", 0.8,
-                             f"no shared reference; {words}"))
+            state.take(Group([line], [payment], status, "fee", 0.8, f"no shared reference; {words}"))
 
 
 def _subset_with_sum(items: list, target: int, amount, max_size: int) -> list | None:
