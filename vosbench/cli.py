@@ -274,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("payment_id", type=int)
     sub.add_argument("--reason", required=True)
     sub.add_argument("--operator", required=True)
+
+    from vosbench.statements import cli as statements_cli  # statements, match, decide, find-payment
+
+    statements_cli.add_commands(add)
     return parser
 
 

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import random
+import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -26,6 +27,7 @@ from tqdm import tqdm
 
 from vosbench import __version__, store
 from vosbench.demo import anomalies, hierarchy, incidents, timeline
+from vosbench.demo import statements as demo_statements
 from vosbench.demo.payments import Draft, RecordMaker
 from vosbench.demo.scale import DemoScale
 from vosbench.demo.schedule import Schedule
@@ -51,7 +53,7 @@ def build_demo(url: str, scale: DemoScale = DemoScale(), *, progress: bool = Tru
     with _staged(url) as build_url, collector_paused():
         engine = _empty_ledger(build_url, shown_url=url)
         try:
-            key = _build(engine, scale, months, progress)
+            key = _build(engine, scale, months, progress, statements_folder(url))
             if engine.dialect.name == "sqlite":
                 with engine.connect() as connection:
                     connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -85,7 +87,14 @@ def answer_key(engine: Engine) -> dict | None:
     return json.loads(text) if text else None
 
 
-def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], progress: bool) -> dict:
+def statements_folder(url: str) -> Path:
+    """Where the demo writes its statement files: beside an SQLite ledger, else a temporary folder."""
+    path = _sqlite_file(url)
+    return path.with_name(f"{path.stem}.statements") if path is not None else Path(tempfile.mkdtemp(prefix="vosbench-"))
+
+
+def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], progress: bool,
+           statements_dir: Path) -> dict:
     recorded_at = timeline.first_instant_after(months)
 
     def append(content: str, rows: list, name: str) -> list[int]:
@@ -133,6 +142,8 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
         "generated_by": f"vosbench {__version__}",
         "anomalies": [anomaly.as_dict() for anomaly in planted],
         "commission_rates": {a.account: a.commission_rate for a in (*people.resellers, *people.agents)},
+        "statements": demo_statements.make_and_import(engine, months, statements_dir, planted, scale.seed,
+                                                      DEFAULT_TIMEZONE),
     }
     with engine.begin() as connection:
         store.set_meta(connection, ANSWER_KEY_META, json.dumps(key))

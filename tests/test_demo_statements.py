@@ -1,0 +1,85 @@
+"""The demo's statements: real files imported like a user's, every planted case found, nothing else.
+
+The matcher is run on the small demo the way an analyst would (`vosbench match`); the
+answer key says what it must find.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import pytest
+
+from vosbench import chain, demo, store
+from vosbench.statements import imports, review
+
+SMALL = demo.DemoScale(customers=60, months=4)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo-statements") / "ledger.sqlite"
+    key = demo.build_demo(f"sqlite:///{path}", SMALL, progress=False)
+    return store.open_ledger(f"sqlite:///{path}"), path, key
+
+
+def test_statements_are_files_beside_the_ledger_in_every_format(built):
+    _engine, path, key = built
+    files = key["statements"]["files"]
+    assert key["statements"]["months"] == ["2026-08", "2026-09", "2026-10"]
+    assert {name.split("-")[0] for name in files} == {"bank", "gateway", "ivr", "crypto"}
+    assert [name for name in files if name.startswith("bank")] == [
+        "bank-2026-08.ofx", "bank-2026-09.camt053-02.xml", "bank-2026-10.camt053-08.xml"]
+    assert all((path.with_name("ledger.statements") / name).is_file() for name in files)
+
+
+def test_importing_the_demo_files_again_adds_nothing(built):
+    engine, path, key = built
+    for name in key["statements"]["files"]:
+        profile = {"gateway": "gateway", "ivr": "ivr-log", "crypto": "crypto"}.get(name.split("-")[0])
+        result = imports.import_file(engine, path.with_name("ledger.statements") / name, profile=profile)
+        assert result.added == 0 and result.skipped > 0
+
+
+def test_every_planted_case_is_found_and_nothing_else(built):
+    engine, _path, key = built
+    planted = key["statements"]["planted"]
+    assert sorted(case["kind"] for case in planted) == sorted([
+        "batched_credit", "deposit_without_money", "duplicate_deposit_second_record",
+        "fee_reduced_gateway_payment", "money_without_deposit", "wrong_account_deposit"])
+    run = review.run_month(engine, "2026-10")
+    with engine.connect() as connection:
+        keys = dict(connection.execute(sa.select(store.statement_lines.c.id, store.statement_lines.c.line_key)).all())
+    found = {(tuple(sorted(p.id for p in g.payments)), tuple(sorted(keys[l.id] for l in g.lines))): g
+             for g in run.groups}
+    expected_findings = set()
+    for case in planted:
+        matches = [g for (payment_ids, line_keys), g in found.items()
+                   if list(payment_ids) == case["payment_ids"] and all(k in line_keys for k in case["line_keys"])]
+        assert len(matches) == 1, case
+        group = matches[0]
+        assert group.status == case["expected_status"], (case, group.explanation)
+        if case["expected_rule"]:
+            assert group.rule == case["expected_rule"], case
+        if group.status != "matched":
+            expected_findings.add(id(group))
+    surprises = [g.explanation for g in run.groups if g.status != "matched" and id(g) not in expected_findings]
+    assert surprises == []
+
+
+def test_earlier_months_match_completely(built):
+    engine, _path, _key = built
+    for month in ("2026-08", "2026-09"):
+        run = review.run_month(engine, month)
+        assert run.channels == ["bank", "crypto", "gateway", "ivr"]
+        assert {g.status for g in run.groups} == {"matched"}, month
+
+
+def test_statements_leave_the_payments_and_their_chains_as_they_were(built, tmp_path, monkeypatch):
+    from vosbench.demo import build
+
+    engine, _path, key = built
+    monkeypatch.setattr(build.demo_statements, "make_and_import", lambda *args, **kwargs: {})
+    without = demo.build_demo(f"sqlite:///{tmp_path / 'plain.sqlite'}", SMALL, progress=False)
+    with engine.connect() as first, store.open_ledger(f"sqlite:///{tmp_path / 'plain.sqlite'}").connect() as second:
+        assert chain.fingerprint(first) == chain.fingerprint(second)
+    assert without["anomalies"] == key["anomalies"]
