@@ -1,0 +1,97 @@
+"""The statement commands end to end: import, list, match, decide, find-payment, through `vosbench`."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from vosbench import cli, config
+
+SAMPLES = Path(__file__).resolve().parent / "samples" / "statements"
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch, capsys):
+    """A ledger with three customers and their October deposits, imported through the CLI."""
+    monkeypatch.setenv(config.ENV_DB, f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    folder = tmp_path / "ledger"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(textwrap.dedent("""\
+        account,name,kind
+        C00001,Acme Trading LLC,customer
+        C00003,Blue Sky Telecom,customer
+        C00004,Nile Voice,customer
+    """))
+    (folder / "payments.csv").write_text(textwrap.dedent("""\
+        source_key,account,kind,amount,occurred_at,operator,channel,method,reference
+        1,C00001,deposit,1500.00,2026-10-04T10:00:00+04:00,clerk,admin,bank_wire,FT26278100001
+        2,C00003,withdrawal,-250.50,2026-10-06T10:00:00+04:00,clerk,admin,bank_wire,FT26279100002
+        3,C00003,deposit,100.00,2026-10-03T18:22:10+04:00,portal,web,gateway,ch_0001
+        4,C00004,deposit,200.00,2026-10-09T13:01:00+04:00,portal,web,gateway,ch_0003
+        5,C00004,deposit,40.00,2026-10-11T13:01:00+04:00,portal,web,gateway,
+        6,C00004,deposit,420.00,2026-10-20T13:00:00+04:00,clerk,admin,bank_wire,
+        7,C00004,deposit,99.00,2026-10-25T13:00:00+04:00,portal,web,gateway,ch_never
+    """))
+    code, _, err = run(capsys, "import", str(folder), "--timezone", "Asia/Dubai")
+    assert code == 0, err
+    return tmp_path
+
+
+def test_import_list_match_decide_find(db, capsys):
+    code, out, _ = run(capsys, "statements", "import", str(SAMPLES / "bank-v8.xml"))
+    assert code == 0 and "bank-v8.xml: camt053.08, bank, 1 statement(s): 2 line(s) added, 0 already present" in out
+    code, out, _ = run(capsys, "statements", "import", str(SAMPLES / "gateway.csv"), "--profile", "gateway")
+    assert code == 0 and "3 line(s) added" in out
+    code, out, _ = run(capsys, "statements", "import", str(SAMPLES / "bank-v8.xml"))
+    assert "0 line(s) added, 2 already present" in out
+    code, out, _ = run(capsys, "statements", "list", "--format", "json")
+    listed = json.loads(out)["rows"]
+    assert [(r["file_name"], r["lines_added"], r["net"]) for r in listed] == [
+        ("bank-v8.xml", 2, "1920.0000"), ("gateway.csv", 3, "329.2400")]
+
+    code, out, _ = run(capsys, "match", "--month", "2026-10", "--format", "json")
+    result = json.loads(out)
+    statuses = {(i["status"], i["rule"], i["payment_ids"]) for i in result["items"]}
+    assert ("matched", "reference", "1") in statuses and ("matched", "fee", "5") in statuses
+    assert ("matched", "amount_date", "6") in statuses and ("no_money", "", "7") in statuses
+    assert ("no_money", "", "2") in statuses  # the withdrawal's debit is not on this statement
+    code, out, _ = run(capsys, "match", "--month", "2026-10")
+    assert code == 0 and "no_money" in out and "channels bank, gateway" in out
+
+    unmatched = next(i for i in result["items"] if i["payment_ids"] == "6")
+    code, out, _ = run(capsys, "decide", "reject", "--lines", unmatched["line_ids"], "--payments", "6",
+                       "--by", "auditor1", "--note", "not this customer's money")
+    assert code == 0 and "decision 1 recorded" in out
+    code, out, _ = run(capsys, "match", "--month", "2026-10", "--format", "csv", "--status", "no_money")
+    assert "\n" in out and ",6," in out  # record 6 is now without money
+    code, out, _ = run(capsys, "decide", "history")
+    assert "auditor1" in out and "reject" in out
+
+    code, out, _ = run(capsys, "find-payment", "--amount", "420.00", "--date", "2026-10-20", "--name", "Nile Voice",
+                       "--format", "json")
+    rows = json.loads(out)["rows"]
+    assert {rows[0]["found_in"], rows[1]["found_in"]} == {"statement line", "payment record"}
+    assert rows[0]["amount"] == "420.0000"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["statements", "import", "gateway.csv"], "give --profile NAME"),
+    (["statements", "import", "bank-bad-rows.csv", "--profile", "generic-bank-csv"], "3 row(s) rejected"),
+    (["statements", "import", "bank-v8.xml", "--channel", "paypal"], "unknown value 'paypal'"),
+    (["decide", "confirm", "--lines", "1", "--payments", "1"], "decided_by is required"),
+    (["find-payment", "--amount", "12.5.0", "--date", "2026-10-01"], "not a number"),
+    (["match", "--month", "2026-13"], "2026-13"),
+])
+def test_bad_input_exits_2_naming_the_input(db, capsys, argv, message):
+    argv = [str(SAMPLES / a) if a.endswith((".csv", ".xml")) else a for a in argv]
+    code, _out, err = run(capsys, *argv)
+    assert code == 2 and message in err
