@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 import textwrap
 from pathlib import Path
 
@@ -95,3 +96,41 @@ def test_bad_input_exits_2_naming_the_input(db, capsys, argv, message):
     argv = [str(SAMPLES / a) if a.endswith((".csv", ".xml")) else a for a in argv]
     code, _out, err = run(capsys, *argv)
     assert code == 2 and message in err
+
+
+def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, tmp_path):
+    import openpyxl
+
+    from vosbench.statements.workbench import StatementWorkbench
+
+    bench = StatementWorkbench.open(month="2026-10", statement_file=str(SAMPLES / "bank-v8.xml"))
+    assert "2 line(s) added" in bench.message and bench.run.channels == ["bank"]
+    panel = bench.upload_panel()
+    panel.button.click()
+    assert panel.status.value == "Choose a file first."
+    panel.upload.value = ({"name": "gateway.csv", "type": "text/csv", "size": 1,
+                           "last_modified": datetime(2026, 11, 1, tzinfo=timezone.utc),
+                           "content": memoryview((SAMPLES / "gateway.csv").read_bytes())},)
+    panel.button.click()  # no profile chosen: the panel says what to do, nothing raises
+    assert "give --profile NAME" in panel.status.value
+    panel.profile.value = "gateway"
+    panel.button.click()
+    assert "gateway.csv: 3 line(s) added" in panel.status.value and bench.run.channels == ["bank", "gateway"]
+    assert bench.view("no_payment_record").data.endswith("** none.")  # every line has its record
+    assert "C00004" in bench.view("no_money").to_html()
+
+    decide = bench.decision_panel("auditor1")
+    decide.action.value, decide.lines.value, decide.payments.value = "match", "999", "7"
+    decide.button.click()
+    assert "statement line 999 does not exist" in decide.status.value
+    line = bench.run.of_status("matched").query("payment_ids == '6'").iloc[0]["line_ids"]
+    decide.action.value, decide.lines.value, decide.payments.value = "reject", line, "6"
+    decide.button.click()
+    assert "decision 1 recorded" in decide.status.value
+    assert "6" in set(bench.run.of_status("no_money")["payment_ids"])
+
+    path = bench.export(tmp_path / "out")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Summary", "Items", "Decisions"]
+    assert book["Decisions"]["B2"].value == "reject"
+    assert bench.export("") is None

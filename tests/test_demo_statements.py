@@ -83,3 +83,26 @@ def test_statements_leave_the_payments_and_their_chains_as_they_were(built, tmp_
     with engine.connect() as first, store.open_ledger(f"sqlite:///{tmp_path / 'plain.sqlite'}").connect() as second:
         assert chain.fingerprint(first) == chain.fingerprint(second)
     assert without["anomalies"] == key["anomalies"]
+
+
+def test_the_monthly_audit_has_a_statement_section_only_when_the_month_has_statements(built, tmp_path):
+    import openpyxl
+    from IPython.display import Markdown
+
+    from vosbench import audit
+
+    engine, _path, key = built
+    october = audit.MonthlyAudit.compute(engine, "2026-10")
+    names = list(october.tables())
+    assert names[names.index("Differences") + 1] == "Statement matching"
+    sheet = october.tables()["Statement matching"].frame
+    assert sheet.equals(review.run_month(engine, "2026-10").items())
+    findings = sheet[sheet["status"] != "matched"]
+    assert len(findings) == len([c for c in key["statements"]["planted"] if c["expected_status"] != "matched"])
+    assert "no_money" in october.view("Statement findings").to_html()
+    written = october.write_outputs(tmp_path, png=False)
+    assert "Statement matching" in openpyxl.load_workbook(written[0]).sheetnames
+
+    july = audit.MonthlyAudit.compute(engine, "2026-07")
+    assert july.statement_matching is None and "Statement matching" not in july.tables()
+    assert isinstance(july.view("Statement matching"), Markdown)

@@ -22,6 +22,7 @@ from vosbench import charts, config, export, ledger, money, periods, reconcile, 
 from vosbench.export import Table
 from vosbench.model import Channel, Kind, Method
 from vosbench.provenance import Provenance, fingerprint_frame, verification_frame
+from vosbench.statements import audit_section as statement_section
 
 DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
@@ -187,6 +188,7 @@ class MonthlyAudit:
     reconciliation: reconcile.Reconciliation
     verification: ledger.Verification
     provenance: Provenance
+    statement_matching: "statement_section.review.MatchRun | None" = None  # None: no statements this month
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
@@ -210,6 +212,7 @@ class MonthlyAudit:
                 active_accounts=count_active_accounts(connection, period, ledger_zone),
             )
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
+        sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verification = ledger.verify(engine)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
@@ -304,6 +307,7 @@ class MonthlyAudit:
             Table("Differences", f"Accounts whose recorded closing does not agree, and why (times in {zone})",
                   differences[[c for c in DIFFERENCE_COLUMNS if c in differences.columns]],
                   reconcile.MONEY_COLUMNS),
+            *statement_section.tables(self.statement_matching, label),
             Table("Breaks", f"Balance-chain breaks: a reported balance_after that does not follow "
                             f"(times in {zone})", with_local_times(rec.breaks, ("occurred_at",), zone),
                   _BREAK_MONEY),
@@ -333,6 +337,8 @@ class MonthlyAudit:
         """A section as a formatted HTML table for the notebook (``Movements`` takes a ``dimension``)."""
         from IPython.display import Markdown
 
+        if name in statement_section.VIEWS:
+            return statement_section.view(self.statement_matching, name, self.period.label)
         if name == "Movements" and dimension:
             table = Table(f"Movements by {dimension}", f"Payment records by {dimension}, {self.period.label}",
                           movements_by(self.movements, dimension), MOVEMENT_MONEY)
