@@ -153,7 +153,9 @@ def _bank_line(record: _Record, rng: random.Random) -> _BankLine:
 
 
 def _gateway_row(record: _Record, fee) -> dict:
-    net = record.amount - fee.fee(record.amount)
+    """The gateway's report of a charge: it keeps its fee, except on charges smaller than the fee."""
+    charged = fee.fee(record.amount)
+    net = record.amount - (charged if charged < record.amount else 0)
     return {"created_utc": f"{record.occurred_at:%Y-%m-%d %H:%M:%S}", "charge_id": record.reference,
             "customer_account": record.account, "card_holder": record.name.upper()[:26], "currency": "USD",
             "gross": str(to_decimal(record.amount)), "fee": str(to_decimal(record.amount - net)),

@@ -22,6 +22,7 @@ before the rules run, so the order the lines arrive in changes nothing.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections import defaultdict
@@ -107,7 +108,7 @@ class Settings:
     window_days: int = 3
     """How far apart a line's date and a payment's date may be for rules 2–4."""
     max_batch: int = 4
-    """Most payments one line may pay for (and lines one payment may be split into)."""
+    """Most payments one line may pay for (and lines one payment may be split into): 2 to 4."""
 
 
 def normalize(text: str) -> str:
@@ -204,14 +205,34 @@ def _apply_decisions(state: _State, decisions) -> None:
                          decision=f"{verb} by {decision.decided_by}"))
 
 
+@functools.lru_cache(maxsize=65_536)
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(_TOKEN.findall(text))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_key_cached(text: str) -> str:
+    return name_key(text)
+
+
+def _names(line: Line, payment: Payment) -> bool:
+    """Whether the line names the payment's account: the source's account, an account number in its
+    text, or the payer's name (banks cut long names, so a name the account's begins with counts)."""
+    if line.account_hint:
+        return payment.account == line.account_hint
+    if payment.account in _tokens(line.description) or payment.account in _tokens(line.reference):
+        return True
+    payer = _name_key_cached(line.counterparty)
+    return bool(payer) and _name_key_cached(payment.name).startswith(payer)
+
+
 def _near(state: _State, line: Line, candidates: list[Payment]) -> Payment | None:
-    """The allowed candidate nearest in date, preferring the account or name the line names."""
+    """The allowed candidate nearest in date, preferring the account the line names."""
     best, best_key = None, None
     for payment in candidates:
         if payment.id in state.used_payments or (line.id, payment.id) in state.forbidden:
             continue
-        named = payment.account == line.account_hint or (line.counterparty and name_key(payment.name) == name_key(line.counterparty))
-        key = (abs(payment.day - line.day), not named, payment.day, payment.id)
+        key = (abs(payment.day - line.day), not _names(line, payment), payment.day, payment.id)
         if best_key is None or key < best_key:
             best, best_key = payment, key
     return best
@@ -268,14 +289,14 @@ def _buckets(payments, key) -> dict:
 
 
 def _earliest(line: Line, candidates: list[Payment]) -> Payment | None:
-    """The earliest candidate, preferring the account the line names.
+    """The earliest candidate, preferring the account the line names (see :func:`_names`).
 
     Earliest, not nearest: money is credited in the order it was paid, so among records
     that look alike the first one paid meets the first line posted. That keeps pairs
     from crossing, which makes a perfect statement pair exactly even when every credit
     lands a day or two after its record.
     """
-    named = [p for p in candidates if line.account_hint and p.account == line.account_hint]
+    named = [p for p in candidates if _names(line, p)]
     return min(named or candidates, key=lambda p: (p.day, p.id), default=None)
 
 
@@ -315,26 +336,69 @@ def _subset_with_sum(items: list, target: int, amount, max_size: int) -> list | 
     the nearest few, which is where a batch's parts are.
     """
     items = [item for item in items if 0 < abs(amount(item)) < abs(target)][:40]
+    amounts = [amount(item) for item in items]
     positions: dict[int, list[int]] = defaultdict(list)
-    for position, item in enumerate(items):
-        positions[amount(item)].append(position)
-    for size in range(2, max_size + 1):
-        if size > 3 and len(items) > 25:
-            break
-        for combination in itertools.combinations(range(len(items)), size - 1):
-            rest = target - sum(amount(items[i]) for i in combination)
-            last = next((i for i in positions.get(rest, ()) if i > combination[-1]), None)
-            if last is not None:
-                return [*(items[i] for i in combination), items[last]]
+    for position, value in enumerate(amounts):
+        positions[value].append(position)
+
+    def last_after(rest: int, after: int) -> int | None:
+        return next((i for i in positions.get(rest, ()) if i > after), None)
+
+    count = len(items)
+    for i in range(count):
+        found = last_after(target - amounts[i], i)
+        if found is not None:
+            return [items[i], items[found]]
+    if max_size >= 3:
+        for i in range(count):
+            for j in range(i + 1, count):
+                found = last_after(target - amounts[i] - amounts[j], j)
+                if found is not None:
+                    return [items[i], items[j], items[found]]
+    if max_size >= 4 and count <= 25:
+        for i, j, k in itertools.combinations(range(count), 3):
+            found = last_after(target - amounts[i] - amounts[j] - amounts[k], k)
+            if found is not None:
+                return [items[i], items[j], items[k], items[found]]
     return None
 
 
+class _ByDay:
+    """Items of each channel sorted by day, to cut a date window out by bisection."""
+
+    def __init__(self, items):
+        self.items: dict[str, list] = defaultdict(list)
+        for item in sorted(items, key=lambda item: (item.day, item.id)):
+            self.items[item.channel].append(item)
+        self.days = {channel: [item.day for item in listing] for channel, listing in self.items.items()}
+
+    def around(self, channel: str, day: int, window: int) -> list:
+        days = self.days.get(channel, [])
+        low, high = bisect.bisect_left(days, day - window), bisect.bisect_right(days, day + window)
+        return self.items[channel][low:high]
+
+
+def _pays_for(target: int, candidates: list, amount) -> bool:
+    """Whether same-signed ``candidates`` could add up to ``target`` at all (a cheap test before the search)."""
+    return abs(sum(amount(c) for c in candidates if (amount(c) > 0) == (target > 0))) >= abs(target)
+
+
+CROWDED = 120
+"""More unpaired items than this within one window and a sum of two to four of them would
+match almost any amount by chance (and the search would cost seconds): no batch or split
+is looked for there. That happens when a statement does not cover the dates at all."""
+
+
 def _batches(state: _State) -> None:
-    window, free = state.settings.window_days, state.free_payments()
+    window, free = state.settings.window_days, _ByDay(state.free_payments())
     for line in state.free_lines():
-        candidates = [p for p in free if p.id not in state.used_payments and p.channel == line.channel
-                      and (p.amount > 0) == (line.amount > 0) and abs(p.day - line.day) <= window
-                      and (line.id, p.id) not in state.forbidden]
+        around = free.around(line.channel, line.day, window)
+        if len(around) > CROWDED:
+            continue
+        candidates = [p for p in around if p.id not in state.used_payments
+                      and (p.amount > 0) == (line.amount > 0) and (line.id, p.id) not in state.forbidden]
+        if len(candidates) < 2 or not _pays_for(line.amount, candidates, lambda p: p.amount):
+            continue
         candidates.sort(key=lambda p: (abs(p.day - line.day), p.day, p.id))
         chosen = _subset_with_sum(candidates, line.amount, lambda p: p.amount, state.settings.max_batch)
         if chosen:
@@ -345,11 +409,15 @@ def _batches(state: _State) -> None:
 
 
 def _splits(state: _State) -> None:
-    window, free = state.settings.window_days, state.free_lines()
+    window, free = state.settings.window_days, _ByDay(state.free_lines())
     for payment in state.free_payments():
-        candidates = [l for l in free if l.id not in state.used_lines and l.channel == payment.channel
-                      and (l.amount > 0) == (payment.amount > 0) and abs(l.day - payment.day) <= window
-                      and (l.id, payment.id) not in state.forbidden]
+        around = free.around(payment.channel, payment.day, window)
+        if len(around) > CROWDED:
+            continue
+        candidates = [l for l in around if l.id not in state.used_lines
+                      and (l.amount > 0) == (payment.amount > 0) and (l.id, payment.id) not in state.forbidden]
+        if len(candidates) < 2 or not _pays_for(payment.amount, candidates, lambda l: l.amount):
+            continue
         candidates.sort(key=lambda l: (abs(l.day - payment.day), l.order()))
         chosen = _subset_with_sum(candidates, payment.amount, lambda l: l.amount, state.settings.max_batch)
         if chosen:

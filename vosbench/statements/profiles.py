@@ -9,6 +9,7 @@ ignored silently) and money is quoted decimal text. The shipped profiles live in
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,6 +40,7 @@ class FeeSchedule:
     fixed: int = 0
     tolerance: int = 0
 
+    @functools.lru_cache(maxsize=65_536)  # a month's payments repeat the same few amounts
     def fee(self, gross: int) -> int:
         """The fee on a payment of ``gross`` minor units, rounded half-even to the minor unit."""
         return int((Decimal(gross) * self.percent / 100).to_integral_value()) + self.fixed
