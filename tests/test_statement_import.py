@@ -146,6 +146,16 @@ def test_a_file_that_is_not_the_format_claimed_is_refused_whole(engine, name, pr
     assert stored(engine) == []
 
 
+def test_qfx_reads_as_ofx_and_a_broken_xlsx_is_refused(engine, tmp_path):
+    qfx = tmp_path / "bank.qfx"
+    shutil.copy(SAMPLES / "bank-two-accounts.ofx", qfx)
+    assert imports.import_file(engine, qfx).added == 4
+    broken = tmp_path / "gateway.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(StatementFileError, match="gateway.xlsx: not a readable XLSX workbook"):
+        imports.import_file(engine, broken, profile="gateway")
+
+
 def test_ofx_that_is_not_ofx_inside_is_refused(engine, tmp_path):
     path = tmp_path / "fake.ofx"
     path.write_text("Date,Amount\n2026-10-01,5\n")

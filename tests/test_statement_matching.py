@@ -35,6 +35,7 @@ PAYMENTS = """
     p10,C00004,deposit,40.00,2026-10-11T13:01:00+04:00,gateway,
     p11,C00004,deposit,75.00,2026-10-12T13:01:00+04:00,cash,RCPT-1
     p12,C00001,deposit,300.00,2026-09-30T23:30:00+04:00,bank_wire,FT-SEPT
+    p13,C00003,deposit,512.00,2026-10-25T10:00:00+04:00,bank_wire,
 """
 BANK = """\
     Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID
@@ -46,6 +47,8 @@ BANK = """\
     2026-10-16,,900.00,FT006,Acme Trading LLC,Wire ref. C00001,T6
     2026-10-22,,1000.00,FT007,Desert Calls,,T7
     2026-10-01,,300.00,FT-SEPT,Acme Trading LLC,,T8
+    2026-10-25,,312.00,,Blue Sky Telecom,part 1,T9
+    2026-10-26,,200.00,,Blue Sky Telecom,part 2,T10
 """
 GATEWAY = """\
     created_utc,charge_id,customer_account,card_holder,currency,gross,fee,net,status,description
@@ -110,6 +113,7 @@ def test_each_rule_and_each_result(ledger):
         "p9": ("matched", "reference"),  # net of the gateway fee
         "p10": ("matched", "fee"),  # no charge id: 40.00 less 2.9% + 0.30
         "p12": ("matched", "reference"),  # paid the 30th of September, credited the 1st: in the window
+        "p13": ("matched", "split"),  # 512.00 arrived as 312.00 + 200.00
     }  # p11 is cash: no statement covers it
     items = run.items()
     fee = items[items["payment_ids"] == str(payment_id(ledger, "p9"))].iloc[0]
@@ -118,7 +122,7 @@ def test_each_rule_and_each_result(ledger):
     wrong = items[items["status"] == "wrong_account"].iloc[0]
     assert "names C00001 'Acme Trading LLC'" in wrong["explanation"] and wrong["accounts"] == "C00002"
     summary = run.summary().set_index("status")
-    assert summary.loc["matched", "items"] == 7 and summary.loc["no_money", "recorded_amount"] == 8_000_000
+    assert summary.loc["matched", "items"] == 8 and summary.loc["no_money", "recorded_amount"] == 8_000_000
 
 
 def test_a_narrower_window_leaves_the_late_credit_unmatched(ledger):
