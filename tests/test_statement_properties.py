@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import random
 
 from hypothesis import given, settings, strategies as st
 

@@ -14,7 +14,7 @@ then weighs how close the amount and date are and how well the name and referenc
 from __future__ import annotations
 
 import difflib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd

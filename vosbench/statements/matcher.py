@@ -135,9 +135,6 @@ class _State:
     def free_payments(self) -> list[Payment]:
         return [p for p in self.payments if p.id not in self.used_payments]
 
-    def allowed(self, lines, payments) -> bool:
-        return not any((line.id, p.id) in self.forbidden for line in lines for p in payments)
-
     def take(self, group: Group) -> None:
         self.groups.append(group)
         self.used_lines.update(line.id for line in group.lines)

@@ -70,12 +70,6 @@ class MatchRun:
         items = self.items()
         return items[items["status"].isin(statuses)].reset_index(drop=True)
 
-    def by_rule(self) -> pd.DataFrame:
-        items = self.items()
-        paired = items[items["rule"] != ""]
-        return (paired.groupby("rule").agg(items=("status", "size"), score=("score", "min"))
-                .rename(columns={"score": "lowest_score"}).reset_index())
-
 
 ITEM_COLUMNS = ["status", "rule", "score", "explanation", "decision", "line_ids", "posted_on", "statement_amount",
                 "reference", "counterparty", "payment_ids", "accounts", "occurred_on", "recorded_amount",
