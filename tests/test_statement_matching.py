@@ -200,3 +200,21 @@ def test_find_payment_ranks_the_line_and_the_record(ledger):
     assert find.find_payment(ledger, "5.00", "2026-01-01").empty
     with pytest.raises(ValueError, match="not a date"):
         find.find_payment(ledger, "5.00", "01/10/2026")
+
+
+@pytest.mark.parametrize("rule", ["reference", "amount_date", "batch"])
+def test_a_line_never_pairs_with_a_record_in_another_currency(rule):
+    from vosbench.statements.matcher import Line, Payment, match
+
+    reference = "FT-42" if rule == "reference" else ""
+    line = Line(1, "bank", 740_000, 1_000_000, reference=reference, currency="EUR")
+    records = ([Payment(1, "bank", 740_000, 400_000, "C1", currency="USD"),
+                Payment(2, "bank", 740_000, 600_000, "C2", currency="USD")] if rule == "batch"
+               else [Payment(1, "bank", 740_000, 1_000_000, "C1", reference=reference, currency="USD")])
+
+    groups = match([line], records)
+
+    assert {g.status for g in groups} == {"no_payment_record", "no_money"}
+    same_currency = [Payment(p.id, p.channel, p.day, p.amount, p.account, reference=p.reference, currency="EUR")
+                     for p in records]
+    assert [g.rule for g in match([line], same_currency)] == [rule]

@@ -14,6 +14,9 @@ what the earlier ones left:
 4. ``batch``: one line is the exact sum of two to four payments within the window (a
    batched bank credit), and ``split``: several lines add up to one payment.
 
+A line and a record only ever pair within one pool: the same channel (bank, gateway,
+IVR, crypto) and the same currency (the line's and the account's).
+
 Analyst decisions come first: a manual match or confirmation is taken as it is, a
 rejected pairing is never proposed again. Both sides are put in a canonical order
 before the rules run, so the order the lines arrive in changes nothing.
@@ -57,6 +60,12 @@ class Line:
     description: str = ""
     fee: FeeSchedule = FeeSchedule()
     key: str = ""  # the line's natural key: orders lines whose other fields are equal
+    currency: str = ""
+
+    @property
+    def pool(self) -> tuple[str, str]:
+        """Only a payment of the same pool can pair with this line: same channel, same currency."""
+        return (self.channel, self.currency)
 
     def order(self) -> tuple:
         return (self.day, self.amount, self.reference, self.counterparty, self.description, self.key)
@@ -73,6 +82,11 @@ class Payment:
     account: str
     name: str = ""
     reference: str = ""
+    currency: str = ""  # the account's
+
+    @property
+    def pool(self) -> tuple[str, str]:
+        return (self.channel, self.currency)
 
 
 @dataclass
@@ -236,14 +250,14 @@ def _near(state: _State, line: Line, candidates: list[Payment]) -> Payment | Non
 
 
 def _by_reference(state: _State) -> None:
-    index: dict[tuple[str, str], list[Payment]] = defaultdict(list)
+    index: dict[tuple, list[Payment]] = defaultdict(list)
     for payment in state.payments:
         if payment.reference:
-            index[(payment.channel, normalize(payment.reference))].append(payment)
+            index[(payment.pool, normalize(payment.reference))].append(payment)
     for line in state.free_lines():
         references = [normalize(line.reference)] if line.reference else []
         references += [normalize(t) for t in _TOKEN.findall(line.description)]
-        candidates = [p for ref in dict.fromkeys(references) for p in index.get((line.channel, ref), ())
+        candidates = [p for ref in dict.fromkeys(references) for p in index.get((line.pool, ref), ())
                       if (p.amount > 0) == (line.amount > 0)]
         if not candidates:
             continue
@@ -257,7 +271,7 @@ def _by_reference(state: _State) -> None:
 
 
 class _Bucket:
-    """Payments that look alike to a rule (same channel and amount), by day: a cursor skips the used."""
+    """Payments that look alike to a rule (same pool and amount), by day: a cursor skips the used."""
 
     def __init__(self):
         self.payments: list[Payment] = []
@@ -298,9 +312,9 @@ def _earliest(line: Line, candidates: list[Payment]) -> Payment | None:
 
 
 def _by_amount_and_date(state: _State) -> None:
-    buckets = _buckets(state.free_payments(), lambda p: (p.channel, p.amount))
+    buckets = _buckets(state.free_payments(), lambda p: (p.pool, p.amount))
     for line in state.free_lines():
-        bucket = buckets.get((line.channel, line.amount))
+        bucket = buckets.get((line.pool, line.amount))
         payment = _earliest(line, bucket.within(state, line)) if bucket else None
         if payment is None:
             continue
@@ -312,11 +326,11 @@ def _by_amount_and_date(state: _State) -> None:
 def _by_fee(state: _State) -> None:
     for fee in sorted({line.fee for line in state.free_lines() if line.fee.charged}, key=repr):
         buckets = _buckets([p for p in state.free_payments() if p.amount > 0],
-                           lambda p: (p.channel, p.amount - fee.fee(p.amount)))
+                           lambda p: (p.pool, p.amount - fee.fee(p.amount)))
         nets = sorted(buckets)
         for line in [l for l in state.free_lines() if l.fee == fee and l.amount > 0]:
-            low = bisect.bisect_left(nets, (line.channel, line.amount - fee.tolerance))
-            high = bisect.bisect_right(nets, (line.channel, line.amount + fee.tolerance))
+            low = bisect.bisect_left(nets, (line.pool, line.amount - fee.tolerance))
+            high = bisect.bisect_right(nets, (line.pool, line.amount + fee.tolerance))
             candidates = [p for key in nets[low:high] for p in buckets[key].within(state, line)]
             payment = _earliest(line, candidates)
             if payment is None:
@@ -361,18 +375,18 @@ def _subset_with_sum(items: list, target: int, amount, max_size: int) -> list | 
 
 
 class _ByDay:
-    """Items of each channel sorted by day, to cut a date window out by bisection."""
+    """Items of each pool sorted by day, to cut a date window out by bisection."""
 
     def __init__(self, items):
-        self.items: dict[str, list] = defaultdict(list)
+        self.items: dict[tuple, list] = defaultdict(list)
         for item in sorted(items, key=lambda item: (item.day, item.id)):
-            self.items[item.channel].append(item)
-        self.days = {channel: [item.day for item in listing] for channel, listing in self.items.items()}
+            self.items[item.pool].append(item)
+        self.days = {pool: [item.day for item in listing] for pool, listing in self.items.items()}
 
-    def around(self, channel: str, day: int, window: int) -> list:
-        days = self.days.get(channel, [])
+    def around(self, pool: tuple, day: int, window: int) -> list:
+        days = self.days.get(pool, [])
         low, high = bisect.bisect_left(days, day - window), bisect.bisect_right(days, day + window)
-        return self.items[channel][low:high]
+        return self.items[pool][low:high]
 
 
 def _pays_for(target: int, candidates: list, amount) -> bool:
@@ -389,7 +403,7 @@ is looked for there. That happens when a statement does not cover the dates at a
 def _batches(state: _State) -> None:
     window, free = state.settings.window_days, _ByDay(state.free_payments())
     for line in state.free_lines():
-        around = free.around(line.channel, line.day, window)
+        around = free.around(line.pool, line.day, window)
         if len(around) > CROWDED:
             continue
         candidates = [p for p in around if p.id not in state.used_payments
@@ -408,7 +422,7 @@ def _batches(state: _State) -> None:
 def _splits(state: _State) -> None:
     window, free = state.settings.window_days, _ByDay(state.free_lines())
     for payment in state.free_payments():
-        around = free.around(payment.channel, payment.day, window)
+        around = free.around(payment.pool, payment.day, window)
         if len(around) > CROWDED:
             continue
         candidates = [l for l in around if l.id not in state.used_lines

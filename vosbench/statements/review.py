@@ -133,7 +133,7 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
 def load_lines(connection: sa.Connection, first_day: date, last_day: date) -> list[Line]:
     """Statement lines posted from ``first_day`` to ``last_day``, with their source's fee schedule."""
     statement = (sa.select(_L.c.id, _L.c.channel, _L.c.posted_on, _L.c.amount, _L.c.reference, _L.c.counterparty,
-                           _L.c.account_hint, _L.c.description, _L.c.line_key, _I.c.fee_percent, _I.c.fee_fixed,
+                           _L.c.account_hint, _L.c.description, _L.c.line_key, _L.c.currency, _I.c.fee_percent, _I.c.fee_fixed,
                            _I.c.fee_tolerance)
                  .select_from(_L.join(_I, _I.c.id == _L.c.import_id))
                  .where(_L.c.posted_on.between(first_day, last_day)))
@@ -144,7 +144,7 @@ def load_lines(connection: sa.Connection, first_day: date, last_day: date) -> li
         fee = fees.get(fee_key) or fees.setdefault(fee_key, FeeSchedule(Decimal(row.fee_percent), row.fee_fixed,
                                                                         row.fee_tolerance))
         lines.append(Line(row.id, row.channel, row.posted_on.toordinal(), row.amount, row.reference,
-                          row.counterparty, row.account_hint, row.description, fee, row.line_key))
+                          row.counterparty, row.account_hint, row.description, fee, row.line_key, row.currency))
     return lines
 
 
@@ -156,14 +156,14 @@ def load_payments(connection: sa.Connection, start: datetime, end: datetime, tim
         return []
     reversal = _P.alias("reversal")
     statement = (sa.select(_P.c.id, _P.c.method, _P.c.occurred_at, _P.c.amount, _A.c.account, _A.c.name,
-                           _P.c.reference)
+                           _P.c.reference, _A.c.currency)
                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)
                               .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
                  .where(_P.c.occurred_at >= start, _P.c.occurred_at < end, _P.c.kind.in_(MATCHED_KINDS),
                         _P.c.method.in_(methods), _P.c.reverses_id.is_(None), reversal.c.id.is_(None)))
     zone = periods.zone(timezone)
     return [Payment(row.id, METHOD_CHANNEL[row.method], local_day(row.occurred_at, zone), row.amount, row.account,
-                    row.name, row.reference) for row in connection.execute(statement)]
+                    row.name, row.reference, row.currency) for row in connection.execute(statement)]
 
 
 def local_day(naive_utc: datetime, zone) -> int:
