@@ -19,6 +19,10 @@ from vosbench.controls.settings import ControlSettings
 from vosbench.periods import Period
 
 
+_TEXT_COLUMNS = ("account", "name", "account_kind", "parent", "currency", "kind", "operator", "channel", "method",
+                 "reference", "memo", "reason", "approved_by")
+
+
 @dataclass(frozen=True)
 class MonthData:
     """Everything one run of the checks reads; frames are read-only by convention."""
@@ -65,6 +69,10 @@ def load(engine: Engine, month: str, settings: ControlSettings) -> MonthData:
         rate_count = connection.scalar(sa.select(sa.func.count()).select_from(store.commission_rates))
     for column in ("amount", "id", "account_id"):
         payments[column] = payments[column].astype("int64")
+    for column in _TEXT_COLUMNS:  # an empty month has no values to infer text from
+        payments[column] = payments[column].astype("str")
+    for column in ("reverses_id", "reversed_by_id", "balance_after"):
+        payments[column] = payments[column].astype("Int64")
     payments["local_time"] = (payments["occurred_at"].dt.tz_localize("UTC").dt.tz_convert(zone)
                               .dt.tz_localize(None))
     return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count)

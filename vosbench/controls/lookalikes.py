@@ -50,6 +50,16 @@ def look_alike_pairs(accounts: pd.DataFrame, similarity: float) -> dict[str, set
     return alike
 
 
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
+
+
+def _named_look_alikes(text: str, candidates, names: dict[str, str]) -> set[str]:
+    """Look-alikes whose whole name the text holds; a name inside a longer named one does not count."""
+    named = {a for a in candidates if _mentions(text, names[a])}
+    return {a for a in named if not any(names[a] != names[b] and _mentions(names[b], names[a]) for b in named)}
+
+
 def look_alike_accounts(data: MonthData) -> list[Finding]:
     """Deposits whose memo or reference names another account, or a look-alike's name instead of their own."""
     deposits = data.payments[(data.payments["kind"] == "deposit") & (data.payments["amount"] > 0)
@@ -61,8 +71,8 @@ def look_alike_accounts(data: MonthData) -> list[Finding]:
     for row in deposits.itertuples():
         text = f"{row.memo} {row.reference}"
         named = set(_ACCOUNT_WORD.findall(text)) & known - {row.account}
-        if row.name.lower() not in text.lower():
-            named |= {other for other in alike.get(row.account, ()) if names[other].lower() in text.lower()}
+        if not _mentions(text, row.name):
+            named |= _named_look_alikes(text, alike.get(row.account, ()), names)
         if not named:
             continue
         others = ", ".join(f"{a} '{names[a]}'" + (" (look-alike name)" if a in alike.get(row.account, ()) else "")

@@ -34,7 +34,7 @@ def outside_working_hours(data: MonthData) -> list[Finding]:
             continue
         local = mine["occurred_at"].dt.tz_localize("UTC").dt.tz_convert(person.timezone).dt.tz_localize(None)
         minute = local.dt.hour * 60 + local.dt.minute
-        off_day = ~(local.dt.dayofweek + 1).astype(str).isin(list(person.working_days))
+        off_day = ~(local.dt.day_of_week + 1).astype(str).isin(list(person.working_days))
         off_hours = (minute < person.shift_start - grace) | (minute > person.shift_end + grace)
         outside = mine.assign(local=local)[off_day | off_hours]
         for day, group in outside.groupby(outside["local"].dt.date, sort=True):

@@ -29,7 +29,7 @@ class SettingsError(ValueError):
 class ControlSettings:
     manual_channels: tuple[str, ...] = ("admin", "import")
     approval_thresholds: dict = field(default_factory=dict)  # currency -> kind -> minor units
-    link_pattern: str = r"(ticket\s*#?\s*\d+|#\d{3,})"
+    link_pattern: str = r"(ticket\s*#?\s*\d+|#\d{3,}|\bDSP-\d+|\bCDR\s*#?\s*\d{6,}|\bflow\s*no\.?\s*\d+)"
     duplicate_window_minutes: int = 10
     just_under_share: Decimal = Decimal("0.05")
     round_unit: int = 1_000 * money.UNIT
@@ -96,7 +96,7 @@ def from_mapping(raw: dict, *, origin: str = "controls settings") -> ControlSett
         elif key == "manual_channels":
             if not isinstance(value, list):
                 raise SettingsError(f"{where}: give a list of channels, e.g. [admin, import]")
-            values[key] = tuple(str(Channel.parse(str(c), field=where)) for c in value)
+            values[key] = tuple(str(_word(Channel, c, where)) for c in value)
         elif key == "approval_thresholds":
             values[key] = _thresholds(value, where)
         elif key == "link_pattern":
@@ -106,6 +106,13 @@ def from_mapping(raw: dict, *, origin: str = "controls settings") -> ControlSett
                 raise SettingsError(f"{where}: not a regular expression ({error})") from None
             values[key] = str(value)
     return ControlSettings(**values)
+
+
+def _word(vocabulary, value, where: str):
+    try:
+        return vocabulary.parse(str(value), field=where)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _money(value, where: str) -> int:
@@ -138,6 +145,6 @@ def _thresholds(value, where: str) -> dict:
         if not isinstance(kinds, dict) or not re.fullmatch(r"[A-Z]{3}", str(currency)):
             raise SettingsError(f"{where}: {currency!r} must be a 3-letter currency code holding kind: \"amount\"")
         thresholds[str(currency)] = {
-            str(Kind.parse(str(kind), field=f"{where}.{currency}")): _money(amount, f"{where}.{currency}.{kind}")
+            str(_word(Kind, kind, f"{where}.{currency}")): _money(amount, f"{where}.{currency}.{kind}")
             for kind, amount in kinds.items()}
     return thresholds
