@@ -64,7 +64,8 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
     threshold = settings.threshold(currency, kind_.value)
     if threshold is None or not settings.is_manual(channel_.value) or abs(minor) < threshold:
-        payment_id = ledger.record(engine, account=account, kind=kind_, amount=minor, occurred_at=occurred_at,
+        payment_id = ledger.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
+                                   occurred_at=occurred_at,
                                    operator=operator, channel=channel_, method=method_, reference=reference,
                                    memo=memo, reason=reason)
         return Submission("recorded", payment_id, threshold)
@@ -104,7 +105,7 @@ def approve(engine: Engine, request_id: int, *, checker: str) -> int:
     if request.maker.strip().lower() == checker.strip().lower():
         raise ApprovalError(f"{checker} entered request {request_id}; a different operator must approve it")
     payment_id = ledger.record(
-        engine, account=request.account, kind=request.kind, amount=request.amount,
+        engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
         occurred_at=request.occurred_at.replace(tzinfo=timezone.utc), operator=request.maker,
         channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
         reason=request.reason, approved_by=checker.strip())
