@@ -13,6 +13,7 @@ import functools
 import operator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,6 +23,9 @@ from vosbench import charts, config, export, ledger, money, periods, reconcile, 
 from vosbench.export import Table
 from vosbench.model import Channel, Kind, Method
 from vosbench.provenance import Provenance, fingerprint_frame, verification_frame
+
+if TYPE_CHECKING:
+    from vosbench.controls import ControlsResult
 
 DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
@@ -187,6 +191,7 @@ class MonthlyAudit:
     reconciliation: reconcile.Reconciliation
     verification: ledger.Verification
     provenance: Provenance
+    controls: "ControlsResult | None" = None  # the Controls section (issue 5)
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
@@ -211,6 +216,9 @@ class MonthlyAudit:
             )
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         verification = ledger.verify(engine)
+        from vosbench import controls  # the Controls section: findings with auditors' annotations
+
+        findings = controls.run(engine, month, controls.load_settings()) if period.timezone == ledger_zone else None
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
@@ -219,7 +227,7 @@ class MonthlyAudit:
             report_timezone=period.timezone, fingerprint=verification.fingerprint)
         return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
                    reconciliation=reconciliation, verification=verification, provenance=provenance,
-                   **sections)
+                   controls=findings, **sections)
 
     @classmethod
     def open(cls, *, month: str, timezone: str = "", db_url: str = "",
@@ -311,9 +319,19 @@ class MonthlyAudit:
                   verification_frame(self.verification)),
             Table("Fingerprint", "Ledger fingerprint: chain head and row count per journal table",
                   fingerprint_frame(self.verification.fingerprint)),
+            *self.control_tables(),
             Table("Provenance", "Where these numbers come from",
                   pd.DataFrame(self.provenance.rows(), columns=["item", "value"])),
         ]}
+
+    def control_tables(self) -> list[Table]:
+        """The Controls (counts per check and severity) and Findings sheets; none when not run."""
+        if self.controls is None:  # the month is cut in another zone than the ledger's
+            return []
+        return [Table("Controls", f"Control findings per check and severity, {self.period.label}",
+                      self.controls.counts()),
+                Table("Findings", "Every finding, most serious first, with its latest annotation",
+                      self.controls.frame(), ("amount",))]
 
     def introduction(self):
         """The report's title and scope as Markdown."""
@@ -365,6 +383,9 @@ class MonthlyAudit:
                                       title=f"Last {TREND_MONTHS} months up to {label}")
         if name == "reconciliation-results":
             return charts.classification_bar(self.results(), title=f"Reconciliation results, {label}")
+        if name == "findings-by-operator" and self.controls is not None:  # shown in the notebook only
+            return charts.findings_by_operator(self.controls.by_operator(), title=f"Control findings by operator, "
+                                                                                 f"{label}")
         raise KeyError(f"no chart named {name!r}; the charts are {', '.join(FIGURE_NAMES)}")
 
     def write_outputs(self, output_dir: str | Path, *, xlsx: bool = True, png: bool = True) -> "WrittenFiles":

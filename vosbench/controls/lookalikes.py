@@ -36,17 +36,35 @@ def normalized(name: str) -> str:
 
 
 def look_alike_pairs(accounts: pd.DataFrame, similarity: float) -> dict[str, set[str]]:
-    """account → the other accounts whose normalized name is at least ``similarity`` alike."""
+    """account → the other accounts whose normalized name is at least ``similarity`` alike.
+
+    Equal keys pair at once; other pairs are compared only within a block sharing the
+    key's first four letters, with difflib's cheap upper bounds tried before the ratio.
+    """
     keys = pd.DataFrame({"account": accounts["account"], "key": accounts["name"].map(normalized)})
-    keys["block"] = keys["key"].str[:3]
     alike: dict[str, set[str]] = {}
-    for _, block in keys.groupby("block"):
+
+    def pair(left: str, right: str) -> None:
+        alike.setdefault(left, set()).add(right)
+        alike.setdefault(right, set()).add(left)
+
+    for _, same in keys.groupby("key"):
+        members = list(same["account"])
+        for i, left in enumerate(members):
+            for right in members[i + 1:]:
+                pair(left, right)
+    distinct = keys.drop_duplicates("key")
+    for _, block in distinct.groupby(distinct["key"].str[:4]):
         rows = list(block.itertuples(index=False))
         for i, left in enumerate(rows):
+            matcher = SequenceMatcher(None, b=left.key, autojunk=False)  # b is the side difflib indexes
             for right in rows[i + 1:]:
-                if left.key == right.key or SequenceMatcher(None, left.key, right.key).ratio() >= similarity:
-                    alike.setdefault(left.account, set()).add(right.account)
-                    alike.setdefault(right.account, set()).add(left.account)
+                matcher.set_seq1(right.key)
+                if (matcher.real_quick_ratio() >= similarity and matcher.quick_ratio() >= similarity
+                        and matcher.ratio() >= similarity):
+                    for a in keys.loc[keys["key"] == left.key, "account"]:
+                        for b in keys.loc[keys["key"] == right.key, "account"]:
+                            pair(a, b)
     return alike
 
 
