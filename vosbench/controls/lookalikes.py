@@ -69,6 +69,9 @@ def look_alike_pairs(accounts: pd.DataFrame, similarity: float) -> dict[str, set
 
 
 def _mentions(text: str, name: str) -> bool:
+    """``name`` appears in ``text`` as whole words (the substring test first: it is what usually fails)."""
+    if name.lower() not in text.lower():
+        return False
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
 
 
