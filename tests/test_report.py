@@ -210,7 +210,8 @@ def test_end_to_end_xlsx_totals_equal_the_reconciliation(two_runs, demo_url):
 
     values = sheet_values(two_runs[0].xlsx)
     assert list(values) == ["Summary", "Movements", "Large payments", "Top accounts", "Trend", "Reconciliation",
-                            "Results", "Differences", "Breaks", "Verification", "Fingerprint", "Provenance"]
+                            "Results", "Differences", "Breaks", "Verification", "Fingerprint", "Controls",
+                            "Findings", "Provenance"]
     engine = store.open_ledger(demo_url)
     totals = reconcile.reconcile(engine, "2026-10").totals()
     engine.dispose()
