@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from vosbench import approvals, cli, store
+from vosbench import approvals, cli, ledger, store
 from vosbench.controls import runner
 from vosbench.controls.settings import from_mapping
 from vosbench.money import UNIT
@@ -53,6 +53,23 @@ def test_above_the_threshold_it_waits_and_posts_only_when_another_operator_appro
     with pytest.raises(approvals.ApprovalError, match="already approved by bob"):
         approvals.reject(engine, done.id, checker="cy", reason="late")
     assert runner.run(engine, "2026-10", RULES, ["unapproved_above_threshold"]).findings == []
+
+
+def test_a_failure_writing_the_decision_leaves_neither_the_record_nor_the_decision(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="12000.00", operator="ann",
+                            occurred_at=AT)
+    with engine.begin() as connection:  # the database refuses the decision, as a full disk or lost lock would
+        connection.exec_driver_sql("CREATE TRIGGER decision_fails BEFORE INSERT ON approval_decisions "
+                                   "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    with pytest.raises(sa.exc.DatabaseError, match="disk I/O error"):
+        approvals.approve(engine, done.id, checker="bob")
+    assert payments(engine) == []
+    assert approvals.requests(engine)["request_id"].tolist() == [done.id]
+    assert ledger.verify(engine).ok  # the chain head and the month totals rolled back with the record
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER decision_fails")
+    payment_id = approvals.approve(engine, done.id, checker="bob")
+    assert [p.id for p in payments(engine)] == [payment_id] and ledger.verify(engine).ok
 
 
 def test_a_rejection_keeps_the_reason_and_posts_nothing(engine):

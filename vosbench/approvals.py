@@ -5,7 +5,8 @@ ledger's own ``record`` does not know (an adjustment needs a reason *and* a link
 ticket id or CDR flow number), then either records the entry at once (below its
 kind's and currency's threshold, or not entered by hand) or keeps it as a pending
 request. A request posts to the ledger — through ``ledger.record``, with the checker
-as ``approved_by`` — only when a different operator approves it; a rejection is kept
+as ``approved_by``, in one transaction with the approval — only when a different
+operator approves it; a rejection is kept
 with its reason. Requests and decisions are append-only tables: who and when stay.
 """
 
@@ -100,16 +101,15 @@ def approve(engine: Engine, request_id: int, *, checker: str) -> int:
     """Post the request to the ledger with ``checker`` as approver; return the payment id."""
     if not checker.strip():
         raise ApprovalError("checker is required; say who approves (--operator NAME)")
-    with engine.connect() as connection:
+    with engine.begin() as connection:  # the record and its decision commit together, or neither
         request = _open_request(connection, request_id)
-    if request.maker.strip().lower() == checker.strip().lower():
-        raise ApprovalError(f"{checker} entered request {request_id}; a different operator must approve it")
-    payment_id = ledger.record(
-        engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
-        occurred_at=request.occurred_at.replace(tzinfo=timezone.utc), operator=request.maker,
-        channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
-        reason=request.reason, approved_by=checker.strip())
-    with engine.begin() as connection:
+        if request.maker.strip().lower() == checker.strip().lower():
+            raise ApprovalError(f"{checker} entered request {request_id}; a different operator must approve it")
+        payment_id = ledger.record(
+            engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
+            occurred_at=request.occurred_at.replace(tzinfo=timezone.utc), operator=request.maker,
+            channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
+            reason=request.reason, approved_by=checker.strip(), connection=connection)
         connection.execute(store.approval_decisions.insert().values(
             request_id=request_id, decision=APPROVED, checker=checker.strip(), decided_at=to_utc_naive(_now()),
             reason="", payment_id=payment_id))
