@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from vosbench import store
-from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, runner, settings
-from vosbench.controls.settings import from_mapping
+from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner, settings
+from vosbench.controls.settings import COMMISSION_BASES, from_mapping
 from vosbench.money import UNIT
 from ledger_text import ACCOUNTS, ledger_from_text
 
@@ -223,6 +223,50 @@ def test_commission_paid_against_traffic_and_rate(tmp_path):
     (finding,) = found(engine, "commission_mismatch")  # A1: 100.00 × 0.05 = 5.00 paid; R1: 1.00 due, 1.50 paid
     assert finding.accounts == ("R1",) and finding.payment_ids == (2,) and finding.amount == 5_000
     assert "100.0000 × rate 0.01 = 1.0000" in finding.explanation
+
+
+@pytest.mark.parametrize("basis, due_text, difference", [
+    ("sub_account_fees", None, None),  # 100.00 × 0.05 = 5.00, as paid
+    ("agent_margin", "(sub-accounts' call fees 100.0000 − its agent fees 70.0000 = 30.0000) × rate 0.05 = 1.5000",
+     3_5000),
+    ("agent_fees", "its agent fees 70.0000 × rate 0.05 = 3.5000", 1_5000),
+])
+def test_the_commission_base_is_configurable(tmp_path, basis, due_text, difference):
+    engine = ledger(tmp_path, "p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-A1,,,,,",
+                    charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+        C2,2026-09-11,40.0000,0,0,5
+        A1,2026-09-10,0,42.0000,0,0
+        A1,2026-09-11,0,28.0000,0,0
+        A1,2026-10-02,0,99.0000,0,0
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, "A1"), rate="0.05")])
+    findings = found(engine, "commission_mismatch", from_mapping({"commission_base": basis}))
+    if difference is None:
+        assert findings == []
+        return
+    (finding,) = findings
+    assert finding.accounts == ("A1",) and due_text in finding.explanation and finding.amount == difference
+
+
+def test_commission_to_an_account_without_a_configured_rate_is_flagged(tmp_path):
+    engine = ledger(tmp_path, "p1,R1,commission,2.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-R1,,,,,",
+                    charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, "A1"), rate="0.05")])
+    by_account = {f.accounts: f for f in found(engine, "commission_mismatch")}
+    assert {accounts: f.severity for accounts, f in by_account.items()} == {("A1",): "high", ("R1",): "low"}
+    assert "no configured rate" in by_account[("R1",)].explanation and by_account[("A1",)].amount == -3 * UNIT
+
+
+def test_an_unknown_commission_base_is_refused_naming_the_choices():
+    with pytest.raises(SettingsError, match="'margin' is not a commission base; use one of sub_account_fees, "
+                                            "agent_margin, agent_fees"):
+        from_mapping({"commission_base": "margin"})
+    assert tuple(commission.BASES) == COMMISSION_BASES
 
 
 def test_balance_drift_names_the_first_record_where_it_starts(tmp_path):

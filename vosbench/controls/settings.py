@@ -42,6 +42,7 @@ class ControlSettings:
     working_hours_grace_minutes: int = 30
     name_similarity: Decimal = Decimal("0.90")
     commission_tolerance: int = 100  # minor units
+    commission_base: str = "sub_account_fees"  # a key of vosbench.controls.commission.BASES
 
     def threshold(self, currency: str, kind: str) -> int | None:
         """The approval threshold of ``kind`` entries in ``currency`` (minor units), None if none."""
@@ -56,6 +57,7 @@ class ControlSettings:
 
 
 _MONEY = ("round_unit", "commission_tolerance")
+COMMISSION_BASES = ("sub_account_fees", "agent_margin", "agent_fees")  # see vosbench.controls.commission
 _SHARES = ("just_under_share", "concentration_share", "benford_mad_limit", "name_similarity")
 _COUNTS = ("duplicate_window_minutes", "round_cluster_min", "round_cluster_days", "concentration_min_credits",
            "benford_min_sample", "working_hours_grace_minutes")
@@ -97,6 +99,11 @@ def from_mapping(raw: dict, *, origin: str = "controls settings") -> ControlSett
             if not isinstance(value, list):
                 raise SettingsError(f"{where}: give a list of channels, e.g. [admin, import]")
             values[key] = tuple(str(_word(Channel, c, where)) for c in value)
+        elif key == "commission_base":
+            if value not in COMMISSION_BASES:
+                raise SettingsError(f"{where}: {value!r} is not a commission base; use one of "
+                                    f"{', '.join(COMMISSION_BASES)}")
+            values[key] = value
         elif key == "approval_thresholds":
             values[key] = _thresholds(value, where)
         elif key == "link_pattern":
