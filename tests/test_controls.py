@@ -154,7 +154,7 @@ def test_an_operator_crediting_an_account_they_manage(tmp_path):
     add_reference(engine, "operator_accounts", [dict(login="ann", account_id=account_id(engine, "C1"),
                                                      relation="owns")])
     (finding,) = found(engine, "self_dealing")
-    assert finding.payment_ids == (1,) and "an account they owns" in finding.explanation
+    assert finding.payment_ids == (1,) and "an account linked to them (owns)" in finding.explanation
     assert finding.accounts == ("C1",) and finding.severity == "high"
 
 

@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     add("demo-key", cmd_demo_key, "print the demo ledger's answer key (JSON)")
 
-    sub = add("import", cmd_import, "import accounts.csv, payments.csv, charges.csv, balances.csv")
+    sub = add("import", cmd_import, "import ledger and back-office CSV files (accounts.csv, payments.csv, …)")
     sub.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or folders holding them")
     sub.add_argument("--source", default="csv", help="name of the system the rows come from (idempotency key)")
     sub.add_argument("--timezone", default="UTC", help="reporting time zone of a NEW ledger (IANA name)")

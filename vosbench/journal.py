@@ -463,7 +463,13 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
     "balances": (lambda b, rows: _validate_keyed(b, rows, _SNAPSHOTS),
                  lambda b, rows, bid, _at: _write_keyed(b, rows, bid, _SNAPSHOTS)),
 }
-CONTENTS = tuple(_HANDLERS)
+
+
+def register_content(content: str, validate: Callable, write: Callable) -> None:
+    """Let another module append its own rows through :func:`append_batch` (one transaction,
+    every rejected row reported, provenance in import_batches): the back office's reference
+    data registers itself this way (:mod:`vosbench.backoffice`)."""
+    _HANDLERS[content] = (validate, write)
 
 
 def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,

@@ -80,6 +80,6 @@ def self_dealing(data: MonthData) -> list[Finding]:
         found.append(Finding(
             "self_dealing", "high", data.month, (account,),
             f"{login} credited {format_money(int(group['amount'].sum()))} in {len(group)} record(s) to {account}, "
-            f"an account they {relation}: " + ", ".join(f"#{i}" for i in group["id"]),
+            f"an account linked to them ({relation}): " + ", ".join(f"#{i}" for i in group["id"]),
             tuple(group["id"]), login, int(group["amount"].sum())))
     return found
