@@ -195,9 +195,12 @@ class MonthlyAudit:
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
-                large_payment_threshold: str = "5000.00", top_n: int = 10,
+                large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "",
                 parameters: dict | None = None, ledger_url: str = "") -> "MonthlyAudit":
-        """Run every section's queries against ``engine`` for ``month`` (YYYY-MM)."""
+        """Run every section's queries against ``engine`` for ``month`` (YYYY-MM).
+
+        ``controls_file`` names the controls settings (empty: ``parameters/controls.yaml``).
+        """
         threshold = money.to_minor(large_payment_threshold, field="large_payment_threshold")
         if threshold <= 0:
             raise ValueError(f"large_payment_threshold: {large_payment_threshold!r} must be above zero")
@@ -218,11 +221,12 @@ class MonthlyAudit:
         verification = ledger.verify(engine)
         from vosbench import controls  # the Controls section: findings with auditors' annotations
 
-        findings = controls.run(engine, month, controls.load_settings()) if period.timezone == ledger_zone else None
+        findings = (controls.run(engine, month, controls.load_settings(controls_file or None))
+                    if period.timezone == ledger_zone else None)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
-                top_n=top_n),
+                top_n=top_n, controls_file=controls_file),
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
             report_timezone=period.timezone, fingerprint=verification.fingerprint)
         return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
@@ -231,7 +235,7 @@ class MonthlyAudit:
 
     @classmethod
     def open(cls, *, month: str, timezone: str = "", db_url: str = "",
-             large_payment_threshold: str = "5000.00", top_n: int = 10) -> "MonthlyAudit":
+             large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "") -> "MonthlyAudit":
         """The notebook's entry: resolve the ledger URL (building the demo at the default) and compute."""
         from vosbench import demo
 
@@ -242,9 +246,10 @@ class MonthlyAudit:
         try:
             return cls.compute(engine, month, timezone=timezone or None,
                                large_payment_threshold=large_payment_threshold, top_n=top_n,
-                               ledger_url=url, parameters=dict(
+                               controls_file=controls_file, ledger_url=url, parameters=dict(
                                    month=month, timezone=timezone, db_url=db_url,
-                                   large_payment_threshold=large_payment_threshold, top_n=top_n))
+                                   large_payment_threshold=large_payment_threshold, top_n=top_n,
+                                   controls_file=controls_file))
         finally:
             engine.dispose()
 
@@ -383,9 +388,13 @@ class MonthlyAudit:
                                       title=f"Last {TREND_MONTHS} months up to {label}")
         if name == "reconciliation-results":
             return charts.classification_bar(self.results(), title=f"Reconciliation results, {label}")
-        if name == "findings-by-operator" and self.controls is not None:  # shown in the notebook only
-            return charts.findings_by_operator(self.controls.by_operator(), title=f"Control findings by operator, "
-                                                                                 f"{label}")
+        if name == "findings-by-operator":
+            if self.controls is None:  # the controls cut months in the ledger's zone; this month is another cut
+                return charts.findings_by_operator(
+                    pd.DataFrame({"operator": []}), title=f"Control findings by operator, {label}: not run for a "
+                    f"month cut in {zone} (the controls use the ledger's {self.provenance.ledger_timezone})")
+            return charts.findings_by_operator(self.controls.by_operator(),
+                                               title=f"Control findings by operator, {label}")
         raise KeyError(f"no chart named {name!r}; the charts are {', '.join(FIGURE_NAMES)}")
 
     def write_outputs(self, output_dir: str | Path, *, xlsx: bool = True, png: bool = True) -> "WrittenFiles":
@@ -410,7 +419,8 @@ class WrittenFiles(list):
         return "Files written:\n\n" + "\n".join(f"- `{path.name}`" for path in self)
 
 
-FIGURE_NAMES = (*(f"movements-by-{d}" for d in DIMENSIONS), "trend", "reconciliation-results")
+FIGURE_NAMES = (*(f"movements-by-{d}" for d in DIMENSIONS), "trend", "reconciliation-results",
+                "findings-by-operator")
 
 
 def xlsx_name(label: str) -> str:
