@@ -133,14 +133,29 @@ def test_entries_outside_the_operators_shift_in_their_time_zone(tmp_path):
     assert sorted(f.payment_ids for f in findings) == [(2,), (3,)]
 
 
-def test_one_operator_entering_nearly_all_of_an_accounts_credits(tmp_path):
-    rows = "\n".join(f"p{n},C1,deposit,{20 + n}.00,2026-10-{n + 1:02d}T10:00:00Z,ann,admin,cash,R-{n},,,,,"
-                     for n in range(1, 6))
-    rows += "\n" + "\n".join(f"q{n},C2,deposit,{30 + n}.00,2026-10-{n + 1:02d}T10:00:00Z,{'ann' if n < 4 else 'bob'}"
-                             f",admin,cash,S-{n},,,,," for n in range(1, 6))
-    engine = ledger(tmp_path, rows)
+def test_one_operator_entering_nearly_all_of_an_accounts_credits_beyond_chance(tmp_path):
+    # 25 manual credits: ann 5 (20% of the desk), all on C1; bob 16 (64%) and cy 4, on C2 and A1.
+    rows = [f"p{n},C1,deposit,{20 + n}.00,2026-10-{n + 1:02d}T10:00:00Z,ann,admin,cash,R-{n},,,,," for n in range(1, 6)]
+    for account in ("C2", "A1"):
+        rows += [f"{account}-{n},{account},deposit,{30 + n}.00,2026-10-{n + 1:02d}T11:00:00Z,"
+                 f"{'bob' if n <= 8 else 'cy'},admin,cash,{account}-{n},,,,," for n in range(1, 11)]
+    engine = ledger(tmp_path, "\n".join(rows))
     (finding,) = found(engine, "operator_concentration")
+    # ann: 5 of 5 at a 20% share happens by chance 0.2^5 = 0.03% of the time; bob's 8 of 10 on C2 and A1
+    # at a 64% share happens about a quarter of the time: the busiest clerk, not a sign.
     assert finding.accounts == ("C1",) and finding.operator == "ann" and len(finding.payment_ids) == 5
+    assert "they entered 20% of all manual credits, so chance gives this many on one account 0.03%" in \
+        finding.explanation
+    assert {f.accounts for f in found(engine, "operator_concentration", from_mapping({"concentration_chance": "1"}))} \
+        == {("C1",), ("C2",), ("A1",)}  # the share alone (80%) would report the busiest clerk's accounts too
+
+
+def test_the_binomial_tail_is_exact_at_the_edges():
+    from vosbench.controls.operators import chance_of_at_least
+
+    assert chance_of_at_least(5, 5, 0.2) == pytest.approx(0.2 ** 5)
+    assert chance_of_at_least(0, 7, 0.3) == pytest.approx(1.0)
+    assert chance_of_at_least(4, 5, 0.5) == pytest.approx(6 / 32)
 
 
 def test_an_operator_crediting_an_account_they_manage(tmp_path):

@@ -8,6 +8,8 @@ the runner says the check had nothing to read.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from vosbench.controls.context import MonthData
@@ -48,8 +50,20 @@ def outside_working_hours(data: MonthData) -> list[Finding]:
     return found
 
 
+def chance_of_at_least(entries: int, total: int, share: float) -> float:
+    """P(X ≥ ``entries``) for X ~ Binomial(``total``, ``share``): how often chance alone gives this many."""
+    return sum(math.comb(total, k) * share ** k * (1 - share) ** (total - k) for k in range(entries, total + 1))
+
+
 def operator_concentration(data: MonthData) -> list[Finding]:
-    """Accounts whose manual credits were nearly all entered by one operator."""
+    """Accounts whose manual credits were nearly all entered by one operator, beyond what chance explains.
+
+    On a small desk one operator may enter most of everything; then most of any one
+    account's credits is expected, not a sign. An account is reported only when the
+    operator's share of it is at least ``concentration_share`` *and* so unlikely given
+    their share of all the month's manual credits (binomial tail) that chance explains it
+    at most ``concentration_chance`` of the time.
+    """
     settings = data.settings
     credits = data.manual()
     credits = credits[(credits["amount"] > 0) & credits["reverses_id"].isna()]
@@ -58,13 +72,19 @@ def operator_concentration(data: MonthData) -> list[Finding]:
     numerator, denominator = settings.concentration_share.as_integer_ratio()
     heavy = counts[(counts["total"] >= settings.concentration_min_credits)
                    & (counts["entries"] * denominator >= counts["total"] * numerator)]
+    desk_share = credits["operator"].value_counts(normalize=True)
     found = []
     for row in heavy.itertuples():
+        share = float(desk_share[row.operator])
+        chance = chance_of_at_least(row.entries, row.total, share)
+        if chance > settings.concentration_chance:
+            continue
         ids = credits[(credits["account"] == row.account) & (credits["operator"] == row.operator)]
         found.append(Finding(
             "operator_concentration", "medium", data.month, (row.account,),
             f"{row.operator} entered {row.entries} of the {row.total} manual credits to {row.account} this month "
-            f"({format_money(int(ids['amount'].sum()))}); nobody else handled this account's money",
+            f"({format_money(int(ids['amount'].sum()))}); they entered {share:.0%} of all manual credits, so "
+            f"chance gives this many on one account {chance:.2%} of the time",
             tuple(ids["id"]), row.operator, int(ids["amount"].sum())))
     return found
 

@@ -37,6 +37,7 @@ class ControlSettings:
     round_cluster_days: int = 7
     concentration_share: Decimal = Decimal("0.80")
     concentration_min_credits: int = 5
+    concentration_chance: Decimal = Decimal("0.001")
     benford_min_sample: int = 100
     benford_mad_limit: Decimal = Decimal("0.015")
     working_hours_grace_minutes: int = 30
@@ -58,7 +59,8 @@ class ControlSettings:
 
 _MONEY = ("round_unit", "commission_tolerance")
 COMMISSION_BASES = ("sub_account_fees", "agent_margin", "agent_fees")  # see vosbench.controls.commission
-_SHARES = ("just_under_share", "concentration_share", "benford_mad_limit", "name_similarity")
+_SHARES = ("just_under_share", "concentration_share", "concentration_chance", "benford_mad_limit",
+           "name_similarity")
 _COUNTS = ("duplicate_window_minutes", "round_cluster_min", "round_cluster_days", "concentration_min_credits",
            "benford_min_sample", "working_hours_grace_minutes")
 
