@@ -91,7 +91,7 @@ def look_alike_accounts(data: MonthData) -> list[Finding]:
     found = []
     for row in deposits.itertuples():
         text = f"{row.memo} {row.reference}"
-        named = set(_ACCOUNT_WORD.findall(text)) & known - {row.account}
+        named = (set(_ACCOUNT_WORD.findall(text)) & known) - {row.account}  # not known - {…}: a copy per deposit
         if not _mentions(text, row.name):
             named |= _named_look_alikes(text, alike.get(row.account, ()), names)
         if not named:
