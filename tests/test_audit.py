@@ -168,12 +168,13 @@ def test_headline_agrees_with_the_reconciliation(monthly, engine):
 def test_tables_and_charts_carry_the_same_numbers(monthly):
     tables = monthly.tables()
     assert list(tables) == ["Summary", "Movements", "Large payments", "Top accounts", "Trend", "Reconciliation",
-                            "Results", "Differences", "Breaks", "Verification", "Fingerprint", "Provenance"]
+                            "Results", "Differences", "Breaks", "Verification", "Fingerprint", "Controls",
+                            "Findings", "Provenance"]
     movements = tables["Movements"].frame
     figure = monthly.figure("movements-by-kind")
     assert sum(figure.data[0].y) == Decimal(int(movements.query("by == 'kind'")["money_in"].sum())) / 10_000
     assert set(audit.FIGURE_NAMES) == {f"movements-by-{d}" for d in audit.DIMENSIONS} | {
-        "trend", "reconciliation-results"}
+        "trend", "reconciliation-results", "findings-by-operator"}
     results = tables["Results"].frame.set_index("classification")
     assert results["accounts"].sum() == len(monthly.reconciliation.accounts)
 
@@ -213,3 +214,22 @@ def test_bad_audit_inputs_name_the_fix(engine):
 def test_local_times_convert_naive_utc_to_wall_clock():
     shown = audit.local_times(pd.Series([datetime(2026, 10, 31, 20, 0)]), "Asia/Dubai")
     assert shown.tolist() == [pd.Timestamp("2026-11-01 00:00:00")]
+
+
+def test_the_controls_file_parameter_sets_the_rules_the_controls_section_applies(engine, monthly, tmp_path):
+    def unapproved(result) -> list[tuple]:
+        return [f.payment_ids for f in result.findings if f.check == "unapproved_above_threshold"]
+
+    assert unapproved(monthly.controls) == []  # parameters/controls.yaml: deposits wait from 10,000.00
+    strict = tmp_path / "strict.yaml"
+    strict.write_text('approval_thresholds: {USD: {deposit: "5000.00"}}\n', encoding="utf-8")
+    audited = audit.MonthlyAudit.compute(engine, "2026-10", controls_file=str(strict))
+    assert unapproved(audited.controls) == [(4,)]  # p4: 7,000.00 by bob at the admin desk, nobody approved
+    assert dict(audited.provenance.rows())["parameter controls_file"] == str(strict)
+
+
+def test_the_findings_by_operator_chart_is_written_even_when_the_controls_could_not_run(engine):
+    dubai = audit.MonthlyAudit.compute(engine, "2026-10", timezone="Asia/Dubai")
+    assert dubai.controls is None  # the controls cut months in the ledger's zone (UTC)
+    figure = dubai.figure("findings-by-operator")
+    assert "not run for a month cut in Asia/Dubai" in figure.layout.title.text and not figure.data

@@ -427,3 +427,17 @@ def test_months_are_cut_at_dubai_midnight():
     assert october.end == datetime(2026, 10, 31, 20, 0) == day_end(october.days[-1])
     assert september.end == october.day_starts[0]
     assert october.moment(2, 3_600) == datetime(2026, 10, 2, 21, 0)  # 3 Oct 01:00 local
+
+
+def test_large_payouts_are_counter_signed_without_drawing_from_the_random_stream():
+    import random
+
+    from vosbench.demo.payments import RecordMaker
+
+    rng = random.Random(7)
+    maker = RecordMaker(rng)
+    state = rng.getstate()
+    payout = maker.withdrawal(3, "R0001", 11_010 * UNIT, "daniel.meyer", 50_000, "PAYOUT-1", "Quarterly payout")
+    small = maker.withdrawal(3, "C00001", 9_999 * UNIT, "daniel.meyer", 50_000, "REFUND-C00001", "Refund")
+    assert (payout.amount, payout.approved_by) == (-11_010 * UNIT, "fatima.saleh")  # the other supervisor
+    assert small.approved_by == "" and rng.getstate() == state  # the rest of the demo is unchanged

@@ -21,14 +21,18 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_the_notebook_declares_the_parameters_the_runner_checks():
     spec = report.notebook_parameters()
-    assert list(spec) == ["month", "timezone", "db_url", "large_payment_threshold", "top_n", "output_dir",
-                          "write_xlsx", "write_png"]
+    assert list(spec) == ["month", "timezone", "db_url", "large_payment_threshold", "top_n", "controls_file",
+                          "output_dir", "write_xlsx", "write_png"]
     assert spec["large_payment_threshold"].money and spec["large_payment_threshold"].default == "5000.00"
     assert not spec["month"].money
     assert (spec["top_n"].kind, spec["write_png"].kind, spec["timezone"].kind) == ("int", "bool", "str")
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "parameters").glob("*.yaml")), ids=lambda p: p.name)
+AUDIT_PROFILES = sorted(p for p in (ROOT / "parameters").glob("*.yaml") if p.name != "controls.yaml")
+"""controls.yaml holds the controls' settings, not an audit profile (test_controls checks it)."""
+
+
+@pytest.mark.parametrize("path", AUDIT_PROFILES, ids=lambda p: p.name)
 def test_every_parameters_file_is_valid_for_the_notebook(path):
     values = report.resolve_parameters(None if "month" in report.read_parameter_file(path) else "2026-10",
                                        parameters_file=path)
@@ -45,6 +49,17 @@ def test_defaults_then_file_then_overrides(tmp_path):
     assert values["top_n"] == 7  # the override beats the file
     assert values["large_payment_threshold"] == "100.00"  # from the file, still text
     assert values["write_png"] is False and values["write_xlsx"] is True  # cast / notebook default
+
+
+def test_the_controls_file_is_read_strictly_and_handed_on_as_an_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "strict.yaml").write_text('approval_thresholds: {USD: {deposit: "500.00"}}\n', encoding="utf-8")
+    values = report.resolve_parameters("2026-10", overrides={"controls_file": "strict.yaml"})
+    assert values["controls_file"] == str(tmp_path / "strict.yaml")  # the kernel runs in the report folder
+    (tmp_path / "typo.yaml").write_text("duplicate_window_minute: 5\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"controls_file: .*typo.yaml: unknown key\(s\) duplicate_window_minute"):
+        report.resolve_parameters("2026-10", overrides={"controls_file": "typo.yaml"})
+    assert report.resolve_parameters("2026-10")["controls_file"] == ""  # parameters/controls.yaml
 
 
 def test_without_a_file_the_default_profile_is_used():
@@ -73,6 +88,7 @@ def test_without_a_file_the_default_profile_is_used():
     ("output_dir: /tmp/x\n", {}, r"output_dir .*set by the runner"),
     ("top_n:\n", {}, r"top_n .*has no value"),
     ("- a list\n", {}, r"must be a mapping"),
+    ("", {"controls_file": "no-such-controls.yaml"}, r"controls_file: controls file no-such-controls.yaml: cannot be read"),
 ])
 def test_bad_parameters_are_refused_naming_the_key_and_the_fix(tmp_path, yaml_text, overrides, message):
     with pytest.raises(ParameterError, match=message):
@@ -182,8 +198,8 @@ def test_end_to_end_the_report_folder_holds_every_output(two_runs):
     names = sorted(path.name for path in first.folder.iterdir())
     assert names == sorted(["monthly_audit.ipynb", "monthly_audit.html", "monthly-audit-2026-10.xlsx",
                             "movements-by-kind.png", "movements-by-channel.png", "movements-by-method.png",
-                            "trend.png", "reconciliation-results.png"])
-    assert first.xlsx == first.folder / "monthly-audit-2026-10.xlsx" and len(first.pngs) == 5
+                            "trend.png", "reconciliation-results.png", "findings-by-operator.png"])
+    assert first.xlsx == first.folder / "monthly-audit-2026-10.xlsx" and len(first.pngs) == 6
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
                for path in first.pngs)
 
@@ -192,7 +208,7 @@ def test_end_to_end_the_report_folder_holds_every_output(two_runs):
 def test_end_to_end_html_is_self_contained_without_code(two_runs):
     html = two_runs[0].html.read_text(encoding="utf-8")
     assert "Monthly audit 2026-10" in html and "Headline figures" in html
-    assert html.count("Plotly.newPlot(") == 5  # every chart embedded …
+    assert html.count("Plotly.newPlot(") == 6  # every chart embedded (the 6 PNG charts) …
     assert "plotly.js v" in html  # … with plotly.js inlined, so no network is needed
     assert "MonthlyAudit.open" not in html and "audit.view(" not in html  # no code cells
     assert re.search(r'<script[^>]*src="https?://', html) is None  # no script from a CDN
@@ -207,7 +223,7 @@ def test_end_to_end_xlsx_totals_equal_the_reconciliation(two_runs, demo_url):
     values = sheet_values(two_runs[0].xlsx)
     assert list(values) == ["Summary", "Movements", "Large payments", "Top accounts", "Trend", "Reconciliation",
                             "Results", "Differences", "Statement matching", "Breaks", "Verification", "Fingerprint",
-                            "Provenance"]  # the demo has statements for 2026-10
+                            "Controls", "Findings", "Provenance"]  # the demo has statements for 2026-10
     engine = store.open_ledger(demo_url)
     totals = reconcile.reconcile(engine, "2026-10").totals()
     engine.dispose()

@@ -13,6 +13,7 @@ import functools
 import operator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -23,6 +24,9 @@ from vosbench.export import Table
 from vosbench.model import Channel, Kind, Method
 from vosbench.provenance import Provenance, fingerprint_frame, verification_frame
 from vosbench.statements import audit_section as statement_section
+
+if TYPE_CHECKING:
+    from vosbench.controls import ControlsResult
 
 DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
@@ -189,12 +193,16 @@ class MonthlyAudit:
     verification: ledger.Verification
     provenance: Provenance
     statement_matching: "statement_section.review.MatchRun | None" = None  # None: no statements this month
+    controls: "ControlsResult | None" = None  # the Controls section (issue 5)
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
-                large_payment_threshold: str = "5000.00", top_n: int = 10,
+                large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "",
                 parameters: dict | None = None, ledger_url: str = "") -> "MonthlyAudit":
-        """Run every section's queries against ``engine`` for ``month`` (YYYY-MM)."""
+        """Run every section's queries against ``engine`` for ``month`` (YYYY-MM).
+
+        ``controls_file`` names the controls settings (empty: ``parameters/controls.yaml``).
+        """
         threshold = money.to_minor(large_payment_threshold, field="large_payment_threshold")
         if threshold <= 0:
             raise ValueError(f"large_payment_threshold: {large_payment_threshold!r} must be above zero")
@@ -214,19 +222,23 @@ class MonthlyAudit:
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verification = ledger.verify(engine)
+        from vosbench import controls  # the Controls section: findings with auditors' annotations
+
+        findings = (controls.run(engine, month, controls.load_settings(controls_file or None))
+                    if period.timezone == ledger_zone else None)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
-                top_n=top_n),
+                top_n=top_n, controls_file=controls_file),
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
             report_timezone=period.timezone, fingerprint=verification.fingerprint)
         return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
                    reconciliation=reconciliation, verification=verification, provenance=provenance,
-                   **sections)
+                   controls=findings, **sections)
 
     @classmethod
     def open(cls, *, month: str, timezone: str = "", db_url: str = "",
-             large_payment_threshold: str = "5000.00", top_n: int = 10) -> "MonthlyAudit":
+             large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "") -> "MonthlyAudit":
         """The notebook's entry: resolve the ledger URL (building the demo at the default) and compute."""
         from vosbench import demo
 
@@ -237,9 +249,10 @@ class MonthlyAudit:
         try:
             return cls.compute(engine, month, timezone=timezone or None,
                                large_payment_threshold=large_payment_threshold, top_n=top_n,
-                               ledger_url=url, parameters=dict(
+                               controls_file=controls_file, ledger_url=url, parameters=dict(
                                    month=month, timezone=timezone, db_url=db_url,
-                                   large_payment_threshold=large_payment_threshold, top_n=top_n))
+                                   large_payment_threshold=large_payment_threshold, top_n=top_n,
+                                   controls_file=controls_file))
         finally:
             engine.dispose()
 
@@ -315,9 +328,19 @@ class MonthlyAudit:
                   verification_frame(self.verification)),
             Table("Fingerprint", "Ledger fingerprint: chain head and row count per journal table",
                   fingerprint_frame(self.verification.fingerprint)),
+            *self.control_tables(),
             Table("Provenance", "Where these numbers come from",
                   pd.DataFrame(self.provenance.rows(), columns=["item", "value"])),
         ]}
+
+    def control_tables(self) -> list[Table]:
+        """The Controls (counts per check and severity) and Findings sheets; none when not run."""
+        if self.controls is None:  # the month is cut in another zone than the ledger's
+            return []
+        return [Table("Controls", f"Control findings per check and severity, {self.period.label}",
+                      self.controls.counts()),
+                Table("Findings", "Every finding, most serious first, with its latest annotation",
+                      self.controls.frame(), ("amount",))]
 
     def introduction(self):
         """The report's title and scope as Markdown."""
@@ -371,6 +394,13 @@ class MonthlyAudit:
                                       title=f"Last {TREND_MONTHS} months up to {label}")
         if name == "reconciliation-results":
             return charts.classification_bar(self.results(), title=f"Reconciliation results, {label}")
+        if name == "findings-by-operator":
+            if self.controls is None:  # the controls cut months in the ledger's zone; this month is another cut
+                return charts.findings_by_operator(
+                    pd.DataFrame({"operator": []}), title=f"Control findings by operator, {label}: not run for a "
+                    f"month cut in {zone} (the controls use the ledger's {self.provenance.ledger_timezone})")
+            return charts.findings_by_operator(self.controls.by_operator(),
+                                               title=f"Control findings by operator, {label}")
         raise KeyError(f"no chart named {name!r}; the charts are {', '.join(FIGURE_NAMES)}")
 
     def write_outputs(self, output_dir: str | Path, *, xlsx: bool = True, png: bool = True) -> "WrittenFiles":
@@ -395,7 +425,8 @@ class WrittenFiles(list):
         return "Files written:\n\n" + "\n".join(f"- `{path.name}`" for path in self)
 
 
-FIGURE_NAMES = (*(f"movements-by-{d}" for d in DIMENSIONS), "trend", "reconciliation-results")
+FIGURE_NAMES = (*(f"movements-by-{d}" for d in DIMENSIONS), "trend", "reconciliation-results",
+                "findings-by-operator")
 
 
 def xlsx_name(label: str) -> str:

@@ -209,3 +209,15 @@ def top_accounts_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Fi
     _layout(figure, title, height=420)
     figure.update_layout(margin=dict(l=20))
     return _note_if_empty(figure, frame)
+
+
+SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#95a5a6"}
+
+
+def findings_by_operator(frame: pd.DataFrame, *, title: str) -> go.Figure:
+    """Stacked bars: control findings per operator, by severity (``operator`` + one column per severity)."""
+    figure = go.Figure([go.Bar(name=severity, x=frame["operator"], y=frame[severity],
+                               marker_color=SEVERITY_COLOURS[severity]) for severity in SEVERITY_COLOURS
+                        if severity in frame])
+    figure.update_layout(barmode="stack", yaxis_title="findings", xaxis_title="operator")
+    return _note_if_empty(_layout(figure, title), frame)

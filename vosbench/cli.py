@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from vosbench import __version__, config, money
@@ -108,18 +107,6 @@ def cmd_audit(args) -> int:
     return EXIT_OK
 
 
-def cmd_record(args) -> int:
-    from vosbench import ledger
-
-    occurred_at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
-    payment_id = ledger.record(
-        _engine(args), account=args.account, kind=args.kind, amount=args.amount, occurred_at=occurred_at,
-        operator=args.operator, channel=args.channel, method=args.method, reference=args.reference,
-        memo=args.memo, reason=args.reason)
-    print(f"recorded payment {payment_id}")
-    return EXIT_OK
-
-
 def cmd_reverse(args) -> int:
     from vosbench import ledger
 
@@ -213,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     add("demo-key", cmd_demo_key, "print the demo ledger's answer key (JSON)")
 
-    sub = add("import", cmd_import, "import accounts.csv, payments.csv, charges.csv, balances.csv")
+    sub = add("import", cmd_import, "import ledger and back-office CSV files (accounts.csv, payments.csv, …)")
     sub.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or folders holding them")
     sub.add_argument("--source", default="csv", help="name of the system the rows come from (idempotency key)")
     sub.add_argument("--timezone", default="UTC", help="reporting time zone of a NEW ledger (IANA name)")
@@ -258,7 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", type=Path, metavar="DIR", help="report root (default: ./reports)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    sub = add("record", cmd_record, "record one payment (manual entry rules apply)")
+    from vosbench.controls import commands as controls_commands  # controls, approvals, findings (issue 5)
+
+    controls_commands.add_parsers(add)
+    sub = add("record", controls_commands.cmd_record, "record one payment (manual entry rules and approval "
+                                                      "thresholds apply)")
     sub.add_argument("--account", required=True)
     sub.add_argument("--kind", required=True)
     sub.add_argument("--amount", required=True, help="decimal text, + raises the balance")
@@ -269,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--memo", default="")
     sub.add_argument("--reason", default="")
     sub.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
 
     sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment")
     sub.add_argument("payment_id", type=int)

@@ -1,4 +1,5 @@
-"""CSV import: ``accounts.csv``, ``payments.csv``, ``charges.csv``, ``balances.csv``.
+"""CSV import: ``accounts.csv``, ``payments.csv``, ``charges.csv``, ``balances.csv``, and the back
+office's ``operators.csv``, ``operator_accounts.csv``, ``commission_rates.csv``.
 
 Each file is parsed whole, every bad row is reported with file, line and reason, and
 the file is appended all-or-nothing through :func:`vosbench.journal.append_batch`.
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import Engine
 
-from vosbench import money
+from vosbench import backoffice, money
 from vosbench.journal import (BatchResult, NewAccount, NewCharge, NewPayment,
                               NewSnapshot, Rejection, append_batch, to_utc_naive)
 from vosbench.model import AccountKind, Channel, Kind, Method
@@ -32,6 +33,11 @@ FORMATS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
                      ("reference", "memo", "reason", "balance_after", "reverses", "approved_by")),
     "charges.csv": ("charges", ("account", "day", "call_fee", "agent_fee", "other_fee", "calls"), ()),
     "balances.csv": ("balances", ("account", "as_of", "balance"), ()),
+    # the back office (vosbench.backoffice), read by the controls
+    "operators.csv": ("operators", ("login", "name", "shift_start", "shift_end", "working_days"),
+                      ("role", "timezone")),
+    "operator_accounts.csv": ("operator_accounts", ("login", "account"), ("relation",)),
+    "commission_rates.csv": ("commission_rates", ("account", "rate"), ()),
 }
 
 
@@ -113,7 +119,9 @@ def _snapshot(cells: dict, line: int, _default_tz: str) -> NewSnapshot:
 
 
 _PARSERS: dict[str, Callable] = {"accounts": _account, "payments": _payment, "charges": _charge,
-                                 "balances": _snapshot}
+                                 "balances": _snapshot, "operators": backoffice.parse_operator,
+                                 "operator_accounts": backoffice.parse_managed_account,
+                                 "commission_rates": backoffice.parse_rate}
 
 
 @dataclass

@@ -463,23 +463,33 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
     "balances": (lambda b, rows: _validate_keyed(b, rows, _SNAPSHOTS),
                  lambda b, rows, bid, _at: _write_keyed(b, rows, bid, _SNAPSHOTS)),
 }
-CONTENTS = tuple(_HANDLERS)
+
+
+def register_content(content: str, validate: Callable, write: Callable) -> None:
+    """Let another module append its own rows through :func:`append_batch` (one transaction,
+    every rejected row reported, provenance in import_batches): the back office's reference
+    data registers itself this way (:mod:`vosbench.backoffice`)."""
+    _HANDLERS[content] = (validate, write)
 
 
 def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
-                 parse_rejections: Sequence[Rejection] = ()) -> BatchResult:
+                 parse_rejections: Sequence[Rejection] = (),
+                 connection: sa.Connection | None = None) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
     reason); imports of records that already happened elsewhere are not strict, and
     controls flag what they break. ``recorded_at`` (UTC) defaults to now; the demo
     fixes it so that its chain is reproducible. ``parse_rejections`` (rows that could
-    not even be read) are reported together with the rows refused here.
+    not even be read) are reported together with the rows refused here. ``connection``
+    (in a transaction the caller began) makes the batch part of the caller's transaction,
+    so that what the caller writes with it commits or rolls back together with the batch.
     """
     validate, write = _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(timezone.utc).replace(tzinfo=None)
-    with collector_paused(), engine.begin() as connection:
+    transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
+    with collector_paused(), transaction as connection:
         batch = _Batch(connection, file, source, strict)
         accepted, skipped = validate(batch, rows)
         if batch.rejections or parse_rejections:

@@ -33,11 +33,14 @@ def _refuse(error: ImportRejected) -> LedgerError:
 def record(engine: Engine, *, account: str, kind: str | Kind, amount: str | Decimal | int,
            occurred_at: datetime | None = None, operator: str, channel: str | Channel = Channel.ADMIN,
            method: str | Method = Method.OTHER, reference: str = "", memo: str = "", reason: str = "",
-           balance_after: str | Decimal | int | None = None, approved_by: str = "") -> int:
+           balance_after: str | Decimal | int | None = None, approved_by: str = "",
+           connection: sa.Connection | None = None) -> int:
     """Append one payment record and return its ledger id.
 
     ``amount`` is exact decimal text or a Decimal, signed from the account's point of
     view (+ raises the balance); ``occurred_at`` must carry a time zone (default: now).
+    ``connection``, in a transaction the caller began, makes the record part of it
+    (maker-checker writes the record and its approval together).
     """
     try:
         entry = NewPayment(
@@ -57,7 +60,7 @@ def record(engine: Engine, *, account: str, kind: str | Kind, amount: str | Deci
         raise LedgerError(str(error)) from None
     try:
         return append_batch(engine, "payments", [entry], source=MANUAL_SOURCE, file="record",
-                            strict=True).ids[0]
+                            strict=True, connection=connection).ids[0]
     except ImportRejected as error:
         raise _refuse(error) from None
 

@@ -146,6 +146,13 @@ def _check_values(values: dict) -> None:
     threshold = values.get("large_payment_threshold")
     if threshold is not None and money.to_minor(threshold) <= 0:
         raise ParameterError(f"large_payment_threshold: {threshold!r} must be above zero")
+    if values.get("controls_file"):  # read strictly now, so a bad settings file stops the run before it starts
+        from vosbench.controls import SettingsError, load_settings
+
+        try:
+            load_settings(values["controls_file"])
+        except SettingsError as error:
+            raise ParameterError(f"controls_file: {error}") from None
 
 
 def read_parameter_file(path: Path) -> dict:
@@ -197,6 +204,8 @@ def resolve_parameters(month: str | None, *, parameters_file: Path | None = None
     elif not named:
         raise ParameterError("month: no month given; name the month to audit as YYYY-MM")
     _check_values(values)
+    if values.get("controls_file"):  # the kernel runs in the report folder: hand it the caller's file
+        values["controls_file"] = str(Path(values["controls_file"]).resolve())
     return values
 
 

@@ -198,8 +198,81 @@ match_decisions = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
 )
 
+# --- controls (issue 5): who the operators are, agents' rates, maker-checker, finding notes ---
+# Reference data the controls read: the back office as configured, not a journal.
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("login", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("shift_start", sa.Integer, nullable=False),  # minutes after local midnight
+    sa.Column("shift_end", sa.Integer, nullable=False),
+    sa.Column("working_days", sa.String(16), nullable=False),  # ISO weekdays, e.g. '12345'
+)
+
+operator_accounts = sa.Table(  # accounts an operator owns or manages (self-dealing check)
+    "operator_accounts",
+    metadata,
+    sa.Column("login", sa.String(64), sa.ForeignKey("operators.login"), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("relation", sa.String(64), nullable=False),
+)
+
+commission_rates = sa.Table(  # an agent's or reseller's configured rate on its sub-accounts' call fees
+    "commission_rates",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("rate", sa.String(16), nullable=False),  # decimal text, e.g. '0.035'
+)
+
+approval_requests = sa.Table(  # a manual entry above its threshold, waiting for a second operator
+    "approval_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", UtcTime, nullable=False),
+    sa.Column("maker", sa.String(64), nullable=False),
+    sa.Column("account", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("occurred_at", UtcTime, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(255), nullable=False),
+    sa.Column("memo", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("threshold", Money, nullable=False),
+)
+
+approval_decisions = sa.Table(
+    "approval_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # UNIQUE: a request is decided once.
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("approval_requests.id"), nullable=False, unique=True),
+    sa.Column("decision", sa.String(16), nullable=False),  # approved, rejected
+    sa.Column("checker", sa.String(64), nullable=False),
+    sa.Column("decided_at", UtcTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id")),
+)
+
+finding_annotations = sa.Table(  # an auditor's status and note on a finding; the latest one counts
+    "finding_annotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("finding_id", sa.String(32), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("annotated_at", UtcTime, nullable=False),
+)
+
 APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
-                      "statement_imports", "statement_lines", "match_decisions")
+                      "statement_imports", "statement_lines", "match_decisions",
+                      "approval_requests", "approval_decisions", "finding_annotations")
 
 
 class StoreError(RuntimeError):

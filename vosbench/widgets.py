@@ -28,6 +28,7 @@ from vosbench import config, explore, store
 from vosbench.explore import Page
 from vosbench.filters import PaymentFilter
 from vosbench.panel import form as form_module, tables
+from vosbench.panel.approvals import ApprovalQueue
 from vosbench.panel.sections import ChartsSection, ExportSection, StatementSection
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -95,6 +96,7 @@ class PaymentExplorer:
         self.charts = ChartsSection(ledger_currency(engine))
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
+        self.approvals = ApprovalQueue(engine)  # maker-checker (issue 5)
         self._wire()
         self.widget = self._layout()
         self.form.show(self.initial)
@@ -119,6 +121,7 @@ class PaymentExplorer:
             heading("Charts"), self.charts.layout,
             heading("Account statement"), self.statement.layout,
             heading("Export the whole result"), self.exports.layout,
+            heading("Pending approvals"), self.approvals.layout,
         ], layout=widgets.Layout(padding="0 8px"))
 
     def _wire(self) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__, store
-from vosbench.demo import anomalies, hierarchy, incidents, timeline
+from vosbench.demo import anomalies, hierarchy, incidents, reference, timeline
 from vosbench.demo import statements as demo_statements
 from vosbench.demo.payments import Draft, RecordMaker
 from vosbench.demo.scale import DemoScale
@@ -104,6 +104,7 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
 
     people = hierarchy.generate(scale, DEFAULT_TIMEZONE)
     append("accounts", people.account_rows(), "accounts")
+    reference.write(engine, people)  # operators, a managed account, commission rates (for the controls)
     maker = RecordMaker(random.Random(f"{scale.seed}:records"))
     schedule = Schedule()
     incidents.schedule_incidents(people, months, maker, schedule, scale.seed)

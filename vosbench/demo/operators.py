@@ -40,6 +40,8 @@ CRYPTO_API = "api"
 
 LARGE_DEPOSIT = 10_000_0000
 """Manual deposits of 10,000.00 or more need a supervisor's approval (approved_by)."""
+LARGE_WITHDRAWAL = 10_000_0000
+"""So do withdrawals (payouts, refunds) of 10,000.00 or more: parameters/controls.yaml's thresholds."""
 
 
 def on_duty(month: DemoMonth, day_index: int, role: str) -> list[Operator]:
@@ -57,6 +59,15 @@ def manual_slot(rng: random.Random, month: DemoMonth, day_index: int,
         return None
     person = rng.choice(staff)
     return person.login, rng.randrange(person.starts * HOUR + 120, person.ends * HOUR - 120)
+
+
+def second_supervisor(login: str) -> str:
+    """The first supervisor other than ``login``: the desk's fixed counter-signer for payouts.
+
+    Fixed rather than drawn, so that approving the rare large payout draws nothing from the
+    build's random stream and every other record of a demo stays as it was.
+    """
+    return next(op.login for op in OPERATORS if op.role == "supervisor" and op.login != login)
 
 
 def approver_for(login: str, rng: random.Random) -> str:

@@ -131,8 +131,10 @@ class RecordMaker:
 
     def withdrawal(self, day: int, account: str, amount: int, operator: str, seconds: int,
                    reference: str, memo: str) -> Draft:
+        """Money paid out by wire; a large one is counter-signed by a second supervisor."""
+        approved = operators.second_supervisor(operator) if amount >= operators.LARGE_WITHDRAWAL else ""
         return self.make(day, seconds, account, Kind.WITHDRAWAL, -amount, operator, Channel.ADMIN,
-                         Method.BANK_WIRE, reference, memo)
+                         Method.BANK_WIRE, reference, memo, approved_by=approved)
 
     def adjustment(self, day: int, account: str, amount: int, operator: str, seconds: int,
                    reason: str, memo: str = "") -> Draft:

@@ -1,0 +1,147 @@
+"""Maker-checker: entries above their threshold wait for a different operator; everything is kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from vosbench import approvals, cli, ledger, store
+from vosbench.controls import runner
+from vosbench.controls.settings import from_mapping
+from vosbench.money import UNIT
+from ledger_text import ACCOUNTS, ledger_from_text
+
+RULES = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00", "adjustment": "500.00"}}})
+AT = datetime(2026, 10, 5, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return ledger_from_text(tmp_path, accounts=ACCOUNTS)
+
+
+def payments(engine) -> list:
+    with engine.connect() as connection:
+        return connection.execute(sa.select(store.payments).order_by(store.payments.c.id)).all()
+
+
+def test_below_the_threshold_the_entry_is_recorded_at_once(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="9999.99", operator="ann",
+                            occurred_at=AT, method="bank_wire")
+    assert done.status == "recorded" and [(p.id, p.amount) for p in payments(engine)] == [(done.id, 99_999_900)]
+
+
+def test_above_the_threshold_it_waits_and_posts_only_when_another_operator_approves(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="12000.00", operator="ann",
+                            occurred_at=AT, method="bank_wire", reference="FT1")
+    assert done.status == "pending" and payments(engine) == []
+    queue = approvals.requests(engine)
+    assert queue[["request_id", "maker", "amount", "threshold", "status"]].values.tolist() == [
+        [done.id, "ann", 12_000 * UNIT, 10_000 * UNIT, "pending"]]
+    with pytest.raises(approvals.ApprovalError, match="a different operator must approve"):
+        approvals.approve(engine, done.id, checker="Ann")
+    payment_id = approvals.approve(engine, done.id, checker="bob")
+    (posted,) = payments(engine)
+    assert (posted.id, posted.operator, posted.approved_by, posted.amount) == (payment_id, "ann", "bob", 12_000 * UNIT)
+    assert posted.occurred_at == AT.replace(tzinfo=None)
+    assert approvals.requests(engine).empty
+    decided = approvals.requests(engine, pending_only=False)
+    assert decided[["status", "checker", "payment_id"]].values.tolist() == [["approved", "bob", payment_id]]
+    with pytest.raises(approvals.ApprovalError, match="already approved by bob"):
+        approvals.reject(engine, done.id, checker="cy", reason="late")
+    assert runner.run(engine, "2026-10", RULES, ["unapproved_above_threshold"]).findings == []
+
+
+def test_a_failure_writing_the_decision_leaves_neither_the_record_nor_the_decision(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="12000.00", operator="ann",
+                            occurred_at=AT)
+    with engine.begin() as connection:  # the database refuses the decision, as a full disk or lost lock would
+        connection.exec_driver_sql("CREATE TRIGGER decision_fails BEFORE INSERT ON approval_decisions "
+                                   "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
+    with pytest.raises(sa.exc.DatabaseError, match="disk I/O error"):
+        approvals.approve(engine, done.id, checker="bob")
+    assert payments(engine) == []
+    assert approvals.requests(engine)["request_id"].tolist() == [done.id]
+    assert ledger.verify(engine).ok  # the chain head and the month totals rolled back with the record
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER decision_fails")
+    payment_id = approvals.approve(engine, done.id, checker="bob")
+    assert [p.id for p in payments(engine)] == [payment_id] and ledger.verify(engine).ok
+
+
+def test_a_rejection_keeps_the_reason_and_posts_nothing(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000", operator="ann", occurred_at=AT)
+    with pytest.raises(approvals.ApprovalError, match="needs a reason"):
+        approvals.reject(engine, done.id, checker="bob", reason=" ")
+    approvals.reject(engine, done.id, checker="bob", reason="not on the bank statement")
+    assert payments(engine) == []
+    row = approvals.requests(engine, pending_only=False).iloc[0]
+    assert (row["status"], row["decision_reason"]) == ("rejected", "not on the bank statement")
+
+
+def test_requests_and_decisions_are_append_only(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000", operator="ann", occurred_at=AT)
+    approvals.reject(engine, done.id, checker="bob", reason="duplicate")
+    for table in (store.approval_requests, store.approval_decisions):
+        with engine.begin() as connection, pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            connection.execute(table.delete())
+
+
+@pytest.mark.parametrize("entry, message", [
+    (dict(kind="adjustment", amount="5", reason="goodwill"), "needs a reason and a link"),
+    (dict(kind="adjustment", amount="5"), "adjustment needs a reason"),
+    (dict(kind="deposit", amount="-20000"), "must raise the balance"),
+    (dict(kind="deposit", amount="1", account="ZZ"), "account 'ZZ' is unknown"),
+])
+def test_entry_rules_refuse_with_the_fix(engine, entry, message):
+    entry = {"account": "C1", "operator": "ann", "occurred_at": AT, **entry}
+    with pytest.raises(approvals.ApprovalError, match=message):
+        approvals.submit(engine, RULES, **entry)
+    assert payments(engine) == [] and approvals.requests(engine).empty
+
+
+def test_an_adjustment_with_a_ticket_link_is_recorded(engine):
+    done = approvals.submit(engine, RULES, account="C1", kind="adjustment", amount="-5", operator="ann",
+                            occurred_at=AT, reason="rate correction", reference="ticket #48213")
+    assert done.status == "recorded"
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_commands_end_to_end(engine, capsys, tmp_path):
+    db = ["--db", str(engine.url)]
+    code, out, _ = run(capsys, "record", *db, "--account", "C1", "--kind", "deposit", "--amount", "15000",
+                       "--operator", "ann", "--method", "bank_wire", "--at", "2026-10-05T10:00:00Z")
+    assert code == 0 and "pending approval: request 1" in out
+    code, out, _ = run(capsys, "approvals", *db, "list")
+    assert code == 0 and "15000.0000" in out and "pending" in out
+    code, _, err = run(capsys, "approvals", *db, "approve", "1", "--operator", "ann")
+    assert code == 2 and "different operator" in err
+    code, out, _ = run(capsys, "approvals", *db, "approve", "1", "--operator", "bob")
+    assert code == 0 and "recorded payment 1" in out
+    code, out, _ = run(capsys, "record", *db, "--account", "C2", "--kind", "adjustment", "--amount", "3",
+                       "--operator", "ann", "--reason", "goodwill", "--at", "2026-10-06T10:00:00Z")
+    assert code == 2
+    # the adjustment without a link was refused at entry; imported, it is accepted and flagged:
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "payments.csv").write_text(
+        "source_key,account,kind,amount,occurred_at,operator,channel,method,reason\n"
+        "x1,C2,adjustment,3.00,2026-10-06T10:00:00Z,ann,admin,other,goodwill\n", encoding="utf-8")
+    assert run(capsys, "import", *db, str(tmp_path / "more"))[0] == 0
+    code, out, _ = run(capsys, "controls", *db, "--month", "2026-10", "--format", "json")
+    (finding,) = json.loads(out)["rows"]
+    assert code == 0 and finding["check"] == "adjustment_without_reason_or_link" and finding["status"] == "open"
+    assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1
+    code, out, _ = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
+                       "--note", "ticket #1 found in the helpdesk", "--by", "auditor")
+    assert code == 0
+    code, out, _ = run(capsys, "controls", *db, "--month", "2026-10")
+    assert code == 0 and "explained" in out and "adjustment_without_reason_or_link" in out
+    assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 0

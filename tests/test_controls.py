@@ -1,0 +1,352 @@
+"""Each control check on a small ledger written inline: one case it must flag, one it must not.
+
+October 2026 in UTC; the header below is shared, so a row reads as
+source_key, account, kind, amount, occurred_at, operator, channel, method, reference, memo,
+reason, balance_after, reverses, approved_by.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import sqlalchemy as sa
+
+from vosbench import store
+from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner, settings
+from vosbench.controls.settings import COMMISSION_BASES, from_mapping
+from vosbench.money import UNIT
+from ledger_text import ACCOUNTS, ledger_from_text
+
+HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
+          "balance_after,reverses,approved_by")
+RULES = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00", "adjustment": "1000.00"}}})
+
+
+def ledger(tmp_path, rows: str, accounts: str = ACCOUNTS, **files):
+    return ledger_from_text(tmp_path, accounts=accounts, payments=HEADER + "\n" + textwrap.dedent(rows).strip(),
+                            **files)
+
+
+def found(engine, check: str, rules: ControlSettings = RULES, month: str = "2026-10"):
+    return runner.run(engine, month, rules, [check]).findings
+
+
+def add_reference(engine, table: str, rows: list[dict]) -> None:
+    with engine.begin() as connection:
+        connection.execute(store.metadata.tables[table].insert(), rows)
+
+
+def account_id(engine, account: str) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(sa.select(store.accounts.c.id).where(store.accounts.c.account == account))
+
+
+def test_adjustments_need_a_reason_and_a_link(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,adjustment,5.00,2026-10-02T10:00:00Z,ann,admin,other,,,,,,
+        p2,C1,adjustment,6.00,2026-10-03T10:00:00Z,ann,admin,other,,,goodwill,,,
+        p3,C1,adjustment,7.00,2026-10-04T10:00:00Z,ann,admin,other,,,failed calls ticket #48213,,,
+        p4,C2,adjustment,-2.00,2026-10-05T10:00:00Z,ann,admin,other,CDR 881234567,,rate correction,,,
+    """)
+    findings = {f.payment_ids[0]: f for f in found(engine, "adjustment_without_reason_or_link")}
+    assert sorted(findings) == [1, 2]
+    assert findings[1].severity == "high" and "no reason and link" in findings[1].explanation
+    assert findings[2].severity == "medium" and "no link" in findings[2].explanation
+
+
+def test_manual_entries_above_the_threshold_need_a_second_operator(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,12000.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,
+        p2,C1,deposit,12000.00,2026-10-03T10:00:00Z,ann,admin,bank_wire,FT2,,,,,bob
+        p3,C2,deposit,15000.00,2026-10-03T10:00:00Z,web,web,gateway,ch_1,,,,,
+        p4,C2,deposit,9999.99,2026-10-04T10:00:00Z,ann,admin,bank_wire,FT3,,,,,
+    """)
+    (finding,) = found(engine, "unapproved_above_threshold")
+    assert finding.payment_ids == (1,) and finding.severity == "high" and "10,000.00 USD" in finding.explanation
+
+
+def test_an_approval_by_the_maker_is_no_approval(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,12000.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,Ann
+        p2,C1,deposit,12000.00,2026-10-03T10:00:00Z,ann,admin,bank_wire,FT2,,,,,bob
+    """)
+    (finding,) = found(engine, "approved_by_maker")
+    assert finding.payment_ids == (1,)
+
+
+def test_amounts_just_under_the_threshold_are_grouped_per_operator(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,9800.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,
+        p2,C2,deposit,9990.00,2026-10-03T10:00:00Z,ann,admin,bank_wire,FT2,,,,,
+        p3,C2,deposit,9700.00,2026-10-04T10:00:00Z,ann,admin,bank_wire,FT3,,,,,
+        p4,C1,deposit,9000.00,2026-10-05T10:00:00Z,bob,admin,bank_wire,FT4,,,,,
+    """)
+    (finding,) = found(engine, "just_under_threshold")
+    assert finding.operator == "ann" and finding.payment_ids == (1, 2, 3) and finding.severity == "medium"
+    assert finding.amount == (9800 + 9990 + 9700) * UNIT
+
+
+def test_duplicates_by_reference_and_by_minutes(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,500.00,2026-10-02T09:00:00Z,ann,admin,bank_wire,FT1,,,,,
+        p2,C1,deposit,500.00,2026-10-02T15:00:00Z,bob,import,bank_wire,FT1,,,,,
+        p3,C2,deposit,80.00,2026-10-03T10:00:00Z,ann,admin,cash,R-1,,,,,
+        p4,C2,deposit,80.00,2026-10-03T10:04:00Z,ann,admin,cash,R-2,,,,,
+        p5,C2,deposit,80.00,2026-10-03T11:00:00Z,ann,admin,cash,R-3,,,,,
+        p6,C1,deposit,5.00,2026-10-04T10:00:00Z,web,web,gateway,ch_1,,,,,
+        p7,C1,deposit,5.00,2026-10-04T10:01:00Z,web,web,gateway,ch_2,,,,,
+    """)
+    by_severity = {f.severity: f for f in found(engine, "duplicate")}
+    assert set(by_severity) == {"high", "medium"}
+    assert by_severity["high"].payment_ids == (1, 2) and "FT1" in by_severity["high"].explanation
+    assert by_severity["medium"].payment_ids == (3, 4)
+
+
+def test_reversals_say_who_what_and_when_and_catch_reversed_reversals(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,300.00,2026-10-02T09:00:00Z,ann,admin,bank_wire,FT1,,,,,
+        p2,C1,deposit,-300.00,2026-10-02T09:40:00Z,ann,admin,bank_wire,FT1,,entered in error,,p1,
+        p3,C1,deposit,300.00,2026-10-05T09:40:00Z,bob,admin,bank_wire,FT1,,the wire did arrive,,p2,
+        p4,C2,deposit,50.00,2026-10-06T09:00:00Z,ann,admin,cash,R-1,,,,,
+        p5,C2,deposit,-50.00,2026-10-08T09:00:00Z,bob,admin,cash,R-1,,customer cancelled,,p4,
+    """)
+    findings = {f.payment_ids: f for f in found(engine, "reversal")}
+    assert findings[(1, 2)].severity == "medium" and "40 minutes later" in findings[(1, 2)].explanation
+    assert "reversed their own entry" in findings[(1, 2)].explanation
+    assert findings[(2, 3)].severity == "high" and "itself a reversal of #1" in findings[(2, 3)].explanation
+    assert findings[(4, 5)].severity == "low" and "2 days later" in findings[(4, 5)].explanation
+
+
+def test_entries_outside_the_operators_shift_in_their_time_zone(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,10.00,2026-10-05T06:30:00Z,ann,admin,cash,R-1,,,,,
+        p2,C1,deposit,11.00,2026-10-05T22:30:00Z,ann,admin,cash,R-2,,,,,
+        p3,C1,deposit,12.00,2026-10-10T06:30:00Z,ann,admin,cash,R-3,,,,,
+        p4,C1,deposit,13.00,2026-10-05T22:30:00Z,web,web,gateway,ch_1,,,,,
+    """)
+    assert found(engine, "outside_working_hours") == []  # no operators configured: nothing to read
+    add_reference(engine, "operators", [dict(login="ann", name="Ann", role="clerk", timezone="Asia/Dubai",
+                                             shift_start=9 * 60, shift_end=17 * 60, working_days="12345")])
+    findings = found(engine, "outside_working_hours")
+    # Monday 10:30 Dubai is in the shift; 02:30 Tuesday is not; Saturday is not a working day.
+    assert sorted(f.payment_ids for f in findings) == [(2,), (3,)]
+
+
+def test_one_operator_entering_nearly_all_of_an_accounts_credits_beyond_chance(tmp_path):
+    # 25 manual credits: ann 5 (20% of the desk), all on C1; bob 16 (64%) and cy 4, on C2 and A1.
+    rows = [f"p{n},C1,deposit,{20 + n}.00,2026-10-{n + 1:02d}T10:00:00Z,ann,admin,cash,R-{n},,,,," for n in range(1, 6)]
+    for account in ("C2", "A1"):
+        rows += [f"{account}-{n},{account},deposit,{30 + n}.00,2026-10-{n + 1:02d}T11:00:00Z,"
+                 f"{'bob' if n <= 8 else 'cy'},admin,cash,{account}-{n},,,,," for n in range(1, 11)]
+    engine = ledger(tmp_path, "\n".join(rows))
+    (finding,) = found(engine, "operator_concentration")
+    # ann: 5 of 5 at a 20% share happens by chance 0.2^5 = 0.03% of the time; bob's 8 of 10 on C2 and A1
+    # at a 64% share happens about a quarter of the time: the busiest clerk, not a sign.
+    assert finding.accounts == ("C1",) and finding.operator == "ann" and len(finding.payment_ids) == 5
+    assert "they entered 20% of all manual credits, so chance gives this many on one account 0.03%" in \
+        finding.explanation
+    assert {f.accounts for f in found(engine, "operator_concentration", from_mapping({"concentration_chance": "1"}))} \
+        == {("C1",), ("C2",), ("A1",)}  # the share alone (80%) would report the busiest clerk's accounts too
+
+
+def test_the_binomial_tail_is_exact_at_the_edges():
+    from vosbench.controls.operators import chance_of_at_least
+
+    assert chance_of_at_least(5, 5, 0.2) == pytest.approx(0.2 ** 5)
+    assert chance_of_at_least(0, 7, 0.3) == pytest.approx(1.0)
+    assert chance_of_at_least(4, 5, 0.5) == pytest.approx(6 / 32)
+
+
+def test_an_operator_crediting_an_account_they_manage(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,40.00,2026-10-02T10:00:00Z,ann,admin,cash,R-1,,,,,
+        p2,C2,deposit,40.00,2026-10-02T10:00:00Z,ann,admin,cash,R-2,,,,,
+        p3,C1,withdrawal,-10.00,2026-10-03T10:00:00Z,ann,admin,cash,R-3,,,,,
+    """)
+    add_reference(engine, "operators", [dict(login="ann", name="Ann", role="clerk", timezone="UTC",
+                                             shift_start=0, shift_end=1440, working_days="1234567")])
+    add_reference(engine, "operator_accounts", [dict(login="ann", account_id=account_id(engine, "C1"),
+                                                     relation="owns")])
+    (finding,) = found(engine, "self_dealing")
+    assert finding.payment_ids == (1,) and "an account linked to them (owns)" in finding.explanation
+    assert finding.accounts == ("C1",) and finding.severity == "high"
+
+
+def test_clusters_of_round_manual_amounts(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,2000.00,2026-10-02T10:00:00Z,ann,admin,cash,R-1,,,,,
+        p2,C1,deposit,3000.00,2026-10-04T10:00:00Z,bob,admin,cash,R-2,,,,,
+        p3,C1,deposit,1000.00,2026-10-08T10:00:00Z,ann,admin,cash,R-3,,,,,
+        p4,C2,deposit,2000.00,2026-10-02T10:00:00Z,ann,admin,cash,S-1,,,,,
+        p5,C2,deposit,3000.00,2026-10-20T10:00:00Z,ann,admin,cash,S-2,,,,,
+        p6,C2,deposit,1500.00,2026-10-21T10:00:00Z,ann,admin,cash,S-3,,,,,
+    """)
+    (finding,) = found(engine, "round_amount_cluster")
+    assert finding.accounts == ("C1",) and finding.payment_ids == (1, 2, 3)
+
+
+BENFORD_COUNTS = {1: 30, 2: 18, 3: 12, 4: 10, 5: 8, 6: 7, 7: 6, 8: 5, 9: 4}
+
+
+def test_first_digits_per_operator_against_benford(tmp_path):
+    rows, n = [], 0
+    for digit, count in BENFORD_COUNTS.items():
+        for k in range(count):
+            n += 1
+            rows.append(f"b{n},C1,deposit,{digit}{k % 10}.{n % 100:02d},2026-10-02T10:{n % 60:02d}:00Z,bob,admin,"
+                        f"cash,B-{n},,,,,")
+    for k in range(100):
+        rows.append(f"a{k},C2,deposit,9{k % 10}.{k:02d},2026-10-03T10:{k % 60:02d}:00Z,ann,admin,cash,A-{k},,,,,")
+    engine = ledger(tmp_path, "\n".join(rows))
+    (finding,) = found(engine, "benford_first_digit")
+    assert finding.operator == "ann" and "digit 9 at 100.0%" in finding.explanation
+    assert "Caveat" in finding.explanation
+    small = from_mapping({"benford_min_sample": 101})
+    assert found(engine, "benford_first_digit", small) == []  # too few entries: not tested
+
+
+LOOK_ALIKES = ACCOUNTS.rstrip() + """
+    C3,Falcon Voice FZE,customer,A1,0,USD,UTC
+    C4,Falcon Voice LLC,customer,A1,0,USD,UTC
+"""
+
+
+def test_a_deposit_whose_remittance_names_a_look_alike_account(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C4,deposit,700.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,"Wire from Falcon Voice FZE, ref. C3",,,,
+        p2,C4,deposit,700.00,2026-10-09T10:00:00Z,ann,admin,bank_wire,FT2,"Wire from Falcon Voice LLC, ref. C4",,,,
+        p3,C3,deposit,100.00,2026-10-09T10:00:00Z,ann,admin,bank_wire,FT3,Wire from Falcon Voice FZE,,,,
+    """, accounts=LOOK_ALIKES)
+    (finding,) = found(engine, "look_alike_account")
+    assert finding.payment_ids == (1,) and finding.accounts == ("C3", "C4")
+    assert "(look-alike name)" in finding.explanation
+
+
+def test_commission_paid_against_traffic_and_rate(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-A1,,,,,
+        p2,R1,commission,1.50,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-R1,,,,,
+    """, charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+        C2,2026-09-11,40.0000,0,0,5
+        C1,2026-10-03,99.0000,0,0,5
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, "A1"), rate="0.05"),
+                                               dict(account_id=account_id(engine, "R1"), rate="0.01")])
+    (finding,) = found(engine, "commission_mismatch")  # A1: 100.00 × 0.05 = 5.00 paid; R1: 1.00 due, 1.50 paid
+    assert finding.accounts == ("R1",) and finding.payment_ids == (2,) and finding.amount == 5_000
+    assert "100.0000 × rate 0.01 = 1.0000" in finding.explanation
+
+
+@pytest.mark.parametrize("basis, due_text, difference", [
+    ("sub_account_fees", None, None),  # 100.00 × 0.05 = 5.00, as paid
+    ("agent_margin", "(sub-accounts' call fees 100.0000 − its agent fees 70.0000 = 30.0000) × rate 0.05 = 1.5000",
+     3_5000),
+    ("agent_fees", "its agent fees 70.0000 × rate 0.05 = 3.5000", 1_5000),
+])
+def test_the_commission_base_is_configurable(tmp_path, basis, due_text, difference):
+    engine = ledger(tmp_path, "p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-A1,,,,,",
+                    charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+        C2,2026-09-11,40.0000,0,0,5
+        A1,2026-09-10,0,42.0000,0,0
+        A1,2026-09-11,0,28.0000,0,0
+        A1,2026-10-02,0,99.0000,0,0
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, "A1"), rate="0.05")])
+    findings = found(engine, "commission_mismatch", from_mapping({"commission_base": basis}))
+    if difference is None:
+        assert findings == []
+        return
+    (finding,) = findings
+    assert finding.accounts == ("A1",) and due_text in finding.explanation and finding.amount == difference
+
+
+def test_commission_to_an_account_without_a_configured_rate_is_flagged(tmp_path):
+    engine = ledger(tmp_path, "p1,R1,commission,2.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-R1,,,,,",
+                    charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, "A1"), rate="0.05")])
+    by_account = {f.accounts: f for f in found(engine, "commission_mismatch")}
+    assert {accounts: f.severity for accounts, f in by_account.items()} == {("A1",): "high", ("R1",): "low"}
+    assert "no configured rate" in by_account[("R1",)].explanation and by_account[("A1",)].amount == -3 * UNIT
+
+
+def test_an_unknown_commission_base_is_refused_naming_the_choices():
+    with pytest.raises(SettingsError, match="'margin' is not a commission base; use one of sub_account_fees, "
+                                            "agent_margin, agent_fees"):
+        from_mapping({"commission_base": "margin"})
+    assert tuple(commission.BASES) == COMMISSION_BASES
+
+
+def test_balance_drift_names_the_first_record_where_it_starts(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,100.00,2026-10-02T10:00:00Z,ann,admin,cash,R-1,,,100.00,,
+        p2,C1,deposit,50.00,2026-10-05T10:00:00Z,ann,admin,cash,R-2,,,100.00,,
+        p3,C1,deposit,10.00,2026-10-07T10:00:00Z,ann,admin,cash,R-3,,,110.00,,
+        p4,C2,deposit,20.00,2026-10-02T10:00:00Z,ann,admin,cash,S-1,,,20.00,,
+    """, balances="""
+        account,as_of,balance
+        C1,2026-11-01T00:00:00Z,110.00
+        C2,2026-11-01T00:00:00Z,20.00
+    """)
+    (finding,) = found(engine, "balance_drift")
+    assert finding.accounts == ("C1",) and finding.payment_ids == (2,) and finding.amount == -50 * UNIT
+    assert "starts at record #2" in finding.explanation
+
+
+def test_every_check_is_registered_and_runs_on_an_empty_month(tmp_path):
+    engine = ledger(tmp_path, "p1,C1,deposit,1.00,2026-09-02T10:00:00Z,ann,admin,cash,R-1,,,,,")
+    result = runner.run(engine, "2026-10", RULES)
+    assert result.findings == [] and set(result.counts()["check"]) == set(CHECKS)
+    assert set(result.not_run) == {"outside_working_hours", "self_dealing", "commission_mismatch"}
+
+
+def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
+    engine = ledger(tmp_path, "p1,C1,adjustment,5.00,2026-10-02T10:00:00Z,ann,admin,other,,,,,,")
+    first = runner.run(engine, "2026-10", RULES).frame()
+    (finding_id,) = first["finding_id"]
+    assert first["status"].tolist() == ["open"]
+    annotations.annotate(engine, finding_id, status="escalated", note="asked ann", author="auditor")
+    annotations.annotate(engine, finding_id, status="explained", note="ticket found", author="auditor")
+    again = runner.run(engine, "2026-10", RULES).frame()
+    assert again["finding_id"].tolist() == [finding_id]
+    assert again[["status", "note"]].values.tolist() == [["explained", "ticket found"]]
+    assert len(annotations.history(engine, finding_id)) == 2
+    with engine.begin() as connection, pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        connection.execute(store.finding_annotations.update().values(status="open"))
+
+
+@pytest.mark.parametrize("call, message", [
+    (dict(finding_id="nope", status="open", note="", author="a"), "not one"),
+    (dict(finding_id="F-0123456789ab", status="done", note="", author="a"), "use one of"),
+    (dict(finding_id="F-0123456789ab", status="explained", note=" ", author="a"), "needs a note"),
+])
+def test_bad_annotations_name_the_fix(tmp_path, call, message):
+    engine = ledger(tmp_path, "p1,C1,deposit,1.00,2026-09-02T10:00:00Z,ann,admin,cash,R-1,,,,,")
+    finding_id = call.pop("finding_id")
+    with pytest.raises(ValueError, match=message):
+        annotations.annotate(engine, finding_id, **call)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"thresholds": {}}, "unknown key"),
+    ({"approval_thresholds": {"USD": {"deposit": 10000.0}}}, "quoted decimal text"),
+    ({"approval_thresholds": {"USD": {"gift": "1.00"}}}, "unknown value 'gift'"),
+    ({"just_under_share": "1.5"}, "between 0 and 1"),
+    ({"link_pattern": "("}, "not a regular expression"),
+])
+def test_bad_settings_name_the_key_and_the_fix(raw, message):
+    with pytest.raises(SettingsError, match=message):
+        from_mapping(raw)
+
+
+def test_the_shipped_controls_file_is_valid():
+    rules = settings.load()
+    assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") is None
+    assert rules.has_link("Credit for failed calls, ticket #48213") and not rules.has_link("goodwill")
