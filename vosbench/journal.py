@@ -468,14 +468,17 @@ CONTENTS = tuple(_HANDLERS)
 
 def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
-                 parse_rejections: Sequence[Rejection] = ()) -> BatchResult:
+                 parse_rejections: Sequence[Rejection] = (),
+                 then: Callable[[sa.Connection], None] | None = None) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
     reason); imports of records that already happened elsewhere are not strict, and
     controls flag what they break. ``recorded_at`` (UTC) defaults to now; the demo
     fixes it so that its chain is reproducible. ``parse_rejections`` (rows that could
-    not even be read) are reported together with the rows refused here.
+    not even be read) are reported together with the rows refused here. ``then`` runs
+    inside the same transaction once the rows are in (or found present): a source sync
+    saves its high-water mark there, so an interruption keeps both or neither.
     """
     validate, write = _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(timezone.utc).replace(tzinfo=None)
@@ -491,4 +494,6 @@ def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, f
                 rows_added=len(accepted), rows_skipped=skipped, imported_at=recorded_at,
                 vosbench_version=__version__)).inserted_primary_key[0]
             result.ids = write(batch, accepted, batch_id, recorded_at)
+        if then is not None:
+            then(connection)
     return result
