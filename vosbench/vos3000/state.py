@@ -80,9 +80,9 @@ def _keep_flags(connection: sa.Connection, source: str, raised: Sequence[Flag]) 
     present = set()
     keys = sorted({flag.source_key for flag in raised})
     for start in range(0, len(keys), 500):
-        present.update(connection.execute(
+        present.update(tuple(row) for row in connection.execute(
             sa.select(table.c.stream, table.c.source_key, table.c.code)
-            .where(table.c.source == source, table.c.source_key.in_(keys[start:start + 500]))).tuples())
+            .where(table.c.source == source, table.c.source_key.in_(keys[start:start + 500]))))
     new, seen = [], set()
     for flag in raised:
         key = (flag.stream, flag.source_key, flag.code)
