@@ -21,6 +21,7 @@ whole chunks only, and the next run resumes after the last saved mark.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -84,8 +85,7 @@ class _Sync:
                 sa.select(store.accounts.c.account, store.accounts.c.kind))}
 
     def _append(self, content: str, rows: list, *, file: str, then):
-        result = append_batch(self.ledger, content, rows, source=self.source, file=file, then=then)
-        return result
+        return append_batch(self.ledger, content, rows, source=self.source, file=file, then=then)
 
     def _save(self, stream: str, mark: str, rows_read: int, raised: list[state.Flag]):
         self.report.flags.update(flag.code for flag in raised)
@@ -150,14 +150,20 @@ class _Sync:
         with self.vos.connect() as connection:
             remaining = source.payments_after(connection, after)
         before: dict[str, int] = {}
-        with tqdm(total=remaining, desc="e_payhistory", unit="row", disable=not self.progress) as bar:
-            while True:
-                with self.vos.connect() as connection:
-                    chunk = source.payment_chunk(connection, after, self.chunk_size)
-                    if not chunk:
-                        break
-                    unseen = sorted({row[1] for row in chunk} - before.keys())
-                    if after and unseen:
+
+        def fetch(after_id: int) -> list[tuple]:
+            with self.vos.connect() as connection:
+                return source.payment_chunk(connection, after_id, self.chunk_size)
+
+        # The next chunk is read from VOS3000 while this one is written to the ledger.
+        with tqdm(total=remaining, desc="e_payhistory", unit="row", disable=not self.progress) as bar, \
+                ThreadPoolExecutor(max_workers=1) as reader:
+            chunk = fetch(after)
+            while chunk:
+                upcoming = reader.submit(fetch, chunk[-1][0])
+                unseen = sorted({row[1] for row in chunk} - before.keys())
+                if after and unseen:
+                    with self.vos.connect() as connection:
                         for account, balance in source.balances_before(connection, unseen, after).items():
                             before[account] = self.converter.minor(balance, field="customermoney",
                                                                    source_key=f"e_payhistory of {account}")
@@ -170,6 +176,7 @@ class _Sync:
                 self.report.payments_added += result.added
                 self.report.payments_present += result.skipped
                 bar.update(len(chunk))
+                chunk = upcoming.result()
 
     def _payments(self, chunk: list[tuple], before: dict[str, int]):
         convert, mapping = self.converter.minor, self.mapping
