@@ -31,13 +31,13 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__, store
-from vosbench.journal import NewAccount, NewCharge, NewPayment, NewSnapshot, append_batch
-from vosbench.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Kind
+from vosbench.journal import NewAccount, NewCharge, NewSnapshot, append_batch
+from vosbench.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.provenance import mask_url
 from vosbench.vos3000 import schema, source, state
 from vosbench.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
 from vosbench.vos3000.mapping import Mapping
-from vosbench.vos3000.signs import signed_movement
+from vosbench.vos3000.records import PayRecord, to_payment
 
 ACCOUNTS, PAYMENTS, CHARGES, BALANCES = "e_customer", "e_payhistory", "charges", "e_customer.money"
 MONEY_RULE = "double → shortest round-trip decimal text → 4 places, half-to-even (vosbench.money.from_double)"
@@ -179,38 +179,18 @@ class _Sync:
                 chunk = upcoming.result()
 
     def _payments(self, chunk: list[tuple], before: dict[str, int]):
-        convert, mapping = self.converter.minor, self.mapping
+        convert = self.converter.minor
         payments, raised, names = [], [], {}
         for record_id, account, name, paymoney, at, customermoney, memo, paytype, type_code, loginname in chunk:
-            key = str(record_id)
             where = f"e_payhistory.id={record_id}"
             names.setdefault(account, name)
-            amount = convert(paymoney, field="paymoney", source_key=where)
-            balance_after = convert(customermoney, field="customermoney", source_key=where)
-            rule = mapping.type_rule(type_code)
-            signed = signed_movement(amount, balance_after, before.get(account), rule)
-            before[account] = balance_after
-            if signed.disagrees:
-                raised.append(state.Flag(PAYMENTS, key, "sign_disagrees", (
-                    f"type {type_code} paymoney {paymoney!r}: the balance moved by {signed.movement:+d} minor units, "
-                    f"the rule '{rule.sign}' reads {rule.signed(amount):+d}; the balance's reading is kept")))
-            if signed.movement == 0:
-                raised.append(state.Flag(PAYMENTS, key, "zero_amount", f"type {type_code} moved no money; not a payment"))
-                continue
-            kind, reason = rule.kind, rule.reason
-            sign_rule = SIGN_RULES[kind]
-            if sign_rule and (signed.movement > 0) != (sign_rule > 0):
-                direction = "raised" if signed.movement > 0 else "lowered"
-                raised.append(state.Flag(PAYMENTS, key, "kind_changed",
-                                         f"a type {type_code} ({kind.value}) record that {direction} the balance; "
-                                         "kept as an adjustment"))
-                kind = Kind.ADJUSTMENT
-                reason = f"VOS3000 type {type_code} record that {direction} the balance"
-            payments.append(NewPayment(
-                source_key=key, account=account, kind=kind, amount=signed.movement,
-                occurred_at=from_epoch_ms(at), operator=loginname or "vos3000", channel=mapping.channel,
-                method=mapping.method(paytype), memo=memo or "", reason=reason, balance_after=balance_after,
-                line=record_id))
+            record = PayRecord(str(record_id), account, convert(paymoney, field="paymoney", source_key=where),
+                               convert(customermoney, field="customermoney", source_key=where), type_code,
+                               paytype, from_epoch_ms(at), loginname, memo, line=record_id)
+            payment = to_payment(record, before.get(account), self.mapping, PAYMENTS, raised)
+            before[account] = record.balance_after
+            if payment is not None:
+                payments.append(payment)
         raised += self._inexact_flags(PAYMENTS)
         return payments, raised, names
 
