@@ -10,7 +10,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from vosbench import money, reconcile, store

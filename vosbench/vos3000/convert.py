@@ -48,23 +48,34 @@ class Inexact:
                 f"rounded half-to-even to {money.to_decimal(self.minor)}")
 
 
+def _exact_minor(value: float) -> int | None:
+    """Minor units of a double whose shortest text has at most 4 decimal places, else None.
+
+    The same result as :func:`vosbench.money.from_double` for those values (nothing to
+    round), computed from the text directly because a sync converts millions of them.
+    """
+    text = repr(value)
+    whole, _, fraction = text.partition(".")
+    if len(fraction) > money.SCALE or not whole.lstrip("-").isdigit() or not fraction.isdigit():
+        return None  # more places, an exponent (1e-05, 1e+16), inf or nan: the general rule decides
+    minor = abs(int(whole)) * money.UNIT + int(fraction.ljust(money.SCALE, "0"))
+    return -minor if whole.startswith("-") else minor
+
+
 @dataclass
 class Converter:
     """Converts doubles to minor units, remembering the ones that were not exact."""
 
     inexact: list[Inexact] = field(default_factory=list)
-    _cache: dict[float, tuple[int, bool]] = field(default_factory=dict)
 
     def minor(self, value: float, *, field: str, source_key: str) -> int:
-        cached = self._cache.get(value)
-        if cached is None:
-            minor = money.from_double(float(value), field=field)
-            cached = (minor, float(value) != float(money.to_decimal(minor)))
-            if len(self._cache) < 200_000:  # amounts repeat (rates, card values); the cache stays bounded
-                self._cache[value] = cached
-        if cached[1]:
-            self.inexact.append(Inexact(field, source_key, float(value), cached[0]))
-        return cached[0]
+        exact = _exact_minor(value)
+        if exact is not None:
+            return exact
+        minor = money.from_double(float(value), field=field)
+        if float(value) != float(money.to_decimal(minor)):
+            self.inexact.append(Inexact(field, source_key, float(value), minor))
+        return minor
 
     def take_inexact(self) -> list[Inexact]:
         """The inexact values seen since the last call (and forget them)."""

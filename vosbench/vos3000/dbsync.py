@@ -167,8 +167,11 @@ class _Sync:
                         for account, balance in source.balances_before(connection, unseen, after).items():
                             before[account] = self.converter.minor(balance, field="customermoney",
                                                                    source_key=f"e_payhistory of {account}")
-                payments, raised, names = self._payments(chunk, before)
-                self.ensure_accounts(PAYMENTS, names)
+                strangers = sorted({row[1] for row in chunk} - self.known.keys())
+                if strangers:
+                    with self.vos.connect() as connection:
+                        self.ensure_accounts(PAYMENTS, source.payment_names(connection, strangers))
+                payments, raised = self._payments(chunk, before)
                 after, read = chunk[-1][0], read + len(chunk)
                 result = self._append("payments", payments, file=f"e_payhistory id {chunk[0][0]}..{after}",
                                       then=self._save(PAYMENTS, str(after), read, raised))
@@ -180,10 +183,9 @@ class _Sync:
 
     def _payments(self, chunk: list[tuple], before: dict[str, int]):
         convert = self.converter.minor
-        payments, raised, names = [], [], {}
-        for record_id, account, name, paymoney, at, customermoney, memo, paytype, type_code, loginname in chunk:
+        payments, raised = [], []
+        for record_id, account, paymoney, at, customermoney, memo, paytype, type_code, loginname in chunk:
             where = f"e_payhistory.id={record_id}"
-            names.setdefault(account, name)
             record = PayRecord(str(record_id), account, convert(paymoney, field="paymoney", source_key=where),
                                convert(customermoney, field="customermoney", source_key=where), type_code,
                                paytype, from_epoch_ms(at), loginname, memo, line=record_id)
@@ -192,7 +194,7 @@ class _Sync:
             if payment is not None:
                 payments.append(payment)
         raised += self._inexact_flags(PAYMENTS)
-        return payments, raised, names
+        return payments, raised
 
     # --- charges ------------------------------------------------------------------------------
 
@@ -220,10 +222,14 @@ class _Sync:
             rows = [NewCharge(account, day, *figures) for account, figures in sorted(totals.items())
                     if any(figures)]
             read += count
-            result = self._append("charges", rows, file=f"charges {day} ({self.mapping.charges_from})",
-                                  then=self._save(CHARGES, day.isoformat(), read, raised))
+            save = self._save(CHARGES, day.isoformat(), read, raised)
             self.report.days += 1
             self.report.cdr_rows_read += count
+            if not rows:  # nothing to append: only the mark moves
+                with self.ledger.begin() as ledger:
+                    save(ledger)
+                continue
+            result = self._append("charges", rows, file=f"charges {day} ({self.mapping.charges_from})", then=save)
             self.report.charges_added += result.added
 
     def _day_totals(self, connection, day: date, tables: set[str], start_ms: int, end_ms: int):

@@ -8,8 +8,8 @@ when the movement's sign contradicts the kind (a "deduction" that raised the bal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from vosbench.journal import NewPayment
 from vosbench.model import SIGN_RULES, Kind
@@ -18,9 +18,8 @@ from vosbench.vos3000.signs import signed_movement
 from vosbench.vos3000.state import Flag
 
 
-@dataclass(frozen=True)
-class PayRecord:
-    """A payment record as VOS3000 holds it, money already in minor units."""
+class PayRecord(NamedTuple):
+    """A payment record as VOS3000 holds it, money already in minor units (a tuple: millions are made)."""
 
     key: str
     account: str

@@ -14,13 +14,12 @@ from its rule is flagged, so a wrong rule shows up instead of silently flipping 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vosbench.vos3000.mapping import TypeRule
 
 
-@dataclass(frozen=True)
-class Signed:
+class Signed(NamedTuple):
     movement: int  # minor units, + raises the balance
     derived: bool  # True when consecutive balances fixed the sign
     disagrees: bool  # derived, and the type's rule reads the other sign

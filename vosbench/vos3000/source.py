@@ -57,8 +57,8 @@ def customers(connection: sa.Connection, parent_column: str) -> list[sa.Row]:
     return list(connection.execute(query))
 
 
-PAYMENT_COLUMNS = ("id", "customeraccount", "customername", "paymoney", "time", "customermoney", "memo",
-                   "paytype", "type", "loginname")
+PAYMENT_COLUMNS = ("id", "customeraccount", "paymoney", "time", "customermoney", "memo", "paytype", "type",
+                   "loginname")
 
 
 def payment_chunk(connection: sa.Connection, after_id: int, size: int) -> list[tuple]:
@@ -67,6 +67,14 @@ def payment_chunk(connection: sa.Connection, after_id: int, size: int) -> list[t
     query = (sa.select(*(c[name] for name in PAYMENT_COLUMNS)).where(c.id > after_id)
              .order_by(c.id).limit(size))
     return [tuple(row) for row in connection.execute(query)]
+
+
+def payment_names(connection: sa.Connection, accounts: list[str]) -> dict[str, str]:
+    """The ``customername`` e_payhistory gives each of ``accounts`` (for accounts e_customer lacks)."""
+    c = e_payhistory.c
+    query = (sa.select(c.customeraccount, sa.func.max(c.customername))
+             .where(c.customeraccount.in_(accounts)).group_by(c.customeraccount))
+    return {account: name for account, name in connection.execute(query)}
 
 
 def payments_after(connection: sa.Connection, after_id: int) -> int:
