@@ -74,6 +74,9 @@ class FakeSwitch(BaseHTTPRequestHandler):
         if name == "GetAllCustomers":
             return {"infoCustomerBriefs": [{k: c[k] for k in ("account", "money", "limitMoney")} for c in CUSTOMERS.values()]}
         if name == "GetCustomer":
+            if "filterAgentAccount" in body:
+                agent = body["filterAgentAccount"]["filterAgentAccount"]
+                return {"infoCustomers": [c for c in CUSTOMERS.values() if c["agentAccount"] == agent]}
             if "accounts" not in body:
                 return -12103
             missing = [a for a in body["accounts"] if a not in CUSTOMERS]
@@ -120,6 +123,14 @@ def test_a_refusal_raises_with_its_code_and_text(switch):
     with pytest.raises(api.ApiError) as raised:
         _client(switch).customers(["NOPE"])
     assert raised.value.code == -10007 and raised.value.text == "not found"
+
+
+def test_an_agents_accounts_come_from_filter_agent_account(switch):
+    assert [c["account"] for c in _client(switch).customers_of_agent("A1", direct_only=True)] == ["C1"]
+    assert FakeSwitch.calls[-1] == ("GetCustomer", {"filterAgentAccount": {"filterAgentAccount": "A1",
+                                                                           "querySonMode": 1}})
+    with pytest.raises(api.ApiError, match="-12103"):
+        _client(switch).call("GetCustomer", {})
 
 
 def test_long_ranges_are_split_until_the_switch_accepts_them(switch):
