@@ -183,3 +183,16 @@ def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
         row = connection.execute(sa.text("SELECT kind, amount, channel, balance_after FROM payments WHERE id = :id"),
                                  {"id": payment_id}).one()
     assert tuple(row) == ("deposit", 125_000, "api", 750_000)
+
+
+def test_the_sync_command_reads_the_api_and_pay_needs_confirm(tmp_path, switch, capsys):
+    from vosbench import cli
+
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    assert cli.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--from", "2026-10-01", "--to", "2026-10-31",
+                     "--rate", "0", "--quiet"]) == 0
+    assert "3 payments added" in capsys.readouterr().out
+    assert cli.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--pay", "C1", "--amount", "5.00",
+                     "--operator", "ops"]) == 2
+    assert "--confirm" in capsys.readouterr().err
+    assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]

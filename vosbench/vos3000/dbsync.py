@@ -67,11 +67,13 @@ class SyncReport:
                  f"balances: {self.snapshots_added} snapshot(s) of e_customer.money added"]
         if self.flags:
             shown = ", ".join(f"{code} {count}" for code, count in sorted(self.flags.items()))
-            lines.append(f"flagged: {shown} (see `vosbench sync vos3000-db --flags` or table sync_flags)")
+            lines.append(f"flagged: {shown} (`--flags` prints them; table sync_flags keeps them)")
         return lines
 
 
 class _Sync:
+    """One run of the database sync: the streams share the ledger's accounts, marks and converter."""
+
     def __init__(self, ledger: Engine, vos: Engine, *, source_name: str, mapping: Mapping, chunk_size: int,
                  progress: bool, now: datetime, provenance: dict):
         self.ledger, self.vos, self.source, self.mapping = ledger, vos, source_name, mapping
