@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--calls-per-day", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--chunk-size", type=int, default=20_000)
+    parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--child", nargs=2, metavar=("SOURCE_URL", "LEDGER_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--source", default="csv", help="name of the system the rows come from (idempotency key)")
     sub.add_argument("--timezone", default="UTC", help="reporting time zone of a NEW ledger (IANA name)")
     sub.add_argument("--headers", type=Path, metavar="YAML",
-                     help="vos3000-export: header mapping (default: parameters/vos3000-export-headers.yaml)")
+                     help="vos3000-export: header mapping (default: vosbench/vos3000/export-headers.yaml)")
 
     from vosbench.vos3000.commands import add_sync_targets
 

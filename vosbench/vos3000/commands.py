@@ -19,7 +19,7 @@ def add_sync_targets(sync: argparse.ArgumentParser, db_options: argparse.Argumen
     targets = sync.add_subparsers(dest="target", required=True, metavar="TARGET")
     common = argparse.ArgumentParser(add_help=False, parents=[db_options])
     common.add_argument("--mapping", type=Path, metavar="YAML",
-                        help="code mapping (default: parameters/vos3000-mapping.yaml)")
+                        help="code mapping (default: vosbench/vos3000/mapping.yaml)")
     common.add_argument("--timezone", default="UTC",
                         help="reporting time zone of a NEW ledger; use the VOS3000 server's zone")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -31,7 +31,7 @@ def add_sync_targets(sync: argparse.ArgumentParser, db_options: argparse.Argumen
     db.add_argument("--source", required=True, metavar="URL", dest="source_url",
                     help="mysql+pymysql://user:password@host:3306/vos3000")
     db.add_argument("--source-name", default="vos3000", help="name the records are keyed under (default vos3000)")
-    db.add_argument("--chunk-size", type=int, default=20_000, help="e_payhistory rows per committed batch")
+    db.add_argument("--chunk-size", type=int, default=50_000, help="e_payhistory rows per committed batch")
     db.set_defaults(handler=cmd_sync_db)
 
     api = targets.add_parser("vos3000-api", parents=[common], help="read the VOS3000 Web API",

@@ -305,7 +305,7 @@ def _depth(account_id: int, parent_of: dict[int, int]) -> int:
 
 
 def sync_database(ledger: Engine, source_url: str, *, mapping: Mapping, source_name: str = "vos3000",
-                  chunk_size: int = 20_000, progress: bool = True, now: datetime | None = None) -> SyncReport:
+                  chunk_size: int = 50_000, progress: bool = True, now: datetime | None = None) -> SyncReport:
     """Sync the VOS3000 database at ``source_url`` into ``ledger``; see the module docstring.
 
     ``now`` (naive UTC) is the sync's moment: days before its local day are closed, and

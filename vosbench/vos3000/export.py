@@ -1,7 +1,7 @@
 """``vosbench import vos3000-export FILE``: payment-record exports of the VOS3000 client.
 
 Reads .xls (legacy Excel, xlrd), .xlsx (openpyxl) and .csv; the header row is found by
-its labels (``parameters/vos3000-export-headers.yaml``, configurable because they differ
+its labels (``vosbench/vos3000/export-headers.yaml``, configurable because they differ
 by version). Numbers that a spreadsheet stores as doubles are converted with
 :func:`vosbench.money.from_double`; amounts written as text must be exact decimals.
 Records of an account are read in time order so the sign of each movement is derived
@@ -27,7 +27,7 @@ from vosbench.vos3000 import mapping as mapping_module
 from vosbench.vos3000.records import PayRecord, to_payment
 from vosbench.vos3000.state import Flag, flag_keeper
 
-DEFAULT_HEADERS = Path(__file__).resolve().parents[2] / "parameters" / "vos3000-export-headers.yaml"
+DEFAULT_HEADERS = Path(__file__).resolve().parent / "export-headers.yaml"
 REQUIRED = ("account", "amount", "balance_after", "type", "time")
 
 

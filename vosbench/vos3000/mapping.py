@@ -1,6 +1,6 @@
 """How VOS3000's codes become vosbench's words: a validated configuration.
 
-The documented defaults live in ``parameters/vos3000-mapping.yaml`` (read it for what
+The documented defaults live in ``vosbench/vos3000/mapping.yaml`` (read it for what
 each code means and which readings are guesses); a user passes their own copy with
 ``--mapping FILE``. Unknown keys, kinds, methods or rules are errors naming the key and
 the allowed values, so a typo never silently changes how money is read.
@@ -16,7 +16,7 @@ import yaml
 
 from vosbench.model import Channel, Kind, Method
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "parameters" / "vos3000-mapping.yaml"
+DEFAULT_FILE = Path(__file__).resolve().parent / "mapping.yaml"
 SIGN_RULES = ("credit", "debit", "as_signed")
 CHARGE_SOURCES = ("cdr", "report")
 _KEYS = {"payment_types", "other_type", "payment_modes", "other_mode", "channel", "parent_column",
