@@ -164,7 +164,7 @@ def test_sync_through_the_api_lands_accounts_payments_charges_and_balances(tmp_p
     assert charges == [("2026-10-02", 150_000, 0, 40), ("2026-10-06", 0, 25_000, 0)]
     assert parent == [("A1",)]
     again = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
-                             progress=False, now=now)
+                             progress=False, now=now.replace(hour=13))  # an hour later, nothing moved
     assert (again.payments_added, again.charges_added, again.snapshots_added) == (0, 0, 0)
     assert state.marks(ledger, "vos3000-api")["api"].mark == "2026-10-31"
 

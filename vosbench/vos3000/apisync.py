@@ -26,12 +26,12 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__, money, store
-from vosbench.journal import NewAccount, NewCharge, NewPayment, NewSnapshot, append_batch
+from vosbench.journal import NewAccount, NewCharge, NewPayment, append_batch
 from vosbench.model import AccountKind, Channel, Kind, Method
 from vosbench.vos3000 import state
 from vosbench.vos3000.api import Client
 from vosbench.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
-from vosbench.vos3000.dbsync import MONEY_RULE, SyncReport
+from vosbench.vos3000.dbsync import MONEY_RULE, SyncReport, changed_balances
 from vosbench.vos3000.mapping import Mapping
 from vosbench.vos3000.records import PayRecord, to_payment
 
@@ -85,8 +85,9 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
         result = append_batch(ledger, "charges", charges, source=source_name, file=f"GetReportCustomerFee {first}..{last}",
                               then=state.saver(source_name, STREAM, last.isoformat(), len(charges), provenance))
         report.charges_added = result.added
-    snapshots = [NewSnapshot(account, now, converter.minor(brief["money"], field="money", source_key=account))
-                 for account, brief in sorted(accounts.items())]
+    reported = {account: converter.minor(brief["money"], field="money", source_key=account)
+                for account, brief in accounts.items()}
+    snapshots = changed_balances(ledger, source_name, reported, now)
     report.snapshots_added = append_batch(ledger, "balances", snapshots, source=source_name,
                                           file="GetAllCustomers money").added
     inexact = [state.Flag(STREAM, item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]

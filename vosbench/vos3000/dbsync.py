@@ -278,20 +278,26 @@ class _Sync:
         with self.vos.connect() as connection:
             reported = {row.account: self.converter.minor(row.money, field="money", source_key=f"e_customer.id={row.id}")
                         for row in source.customers(connection, self.mapping.parent_column)}
-        snapshots = store.balance_snapshots
-        with self.ledger.connect() as connection:
-            latest = (sa.select(snapshots.c.account_id, sa.func.max(snapshots.c.as_of).label("as_of"))
-                      .where(snapshots.c.source == self.source).group_by(snapshots.c.account_id).subquery())
-            last = {row.account: row.balance for row in connection.execute(
-                sa.select(store.accounts.c.account, snapshots.c.balance)
-                .join(snapshots, snapshots.c.account_id == store.accounts.c.id)
-                .join(latest, (latest.c.account_id == snapshots.c.account_id) & (latest.c.as_of == snapshots.c.as_of)))}
-        rows = [NewSnapshot(account, self.now, balance) for account, balance in sorted(reported.items())
-                if last.get(account) != balance]
+        rows = changed_balances(self.ledger, self.source, reported, self.now)
         raised = self._inexact_flags(BALANCES)
         result = self._append("balances", rows, file="e_customer.money",
                               then=self._save(BALANCES, self.now.isoformat(sep=" "), len(reported), raised))
         self.report.snapshots_added += result.added
+
+
+def changed_balances(ledger: Engine, source_name: str, reported: dict[str, int], as_of: datetime) -> list[NewSnapshot]:
+    """Snapshots at ``as_of`` of the reported balances that differ from the source's last one
+    (so a re-run, or a sync where nothing moved, adds none)."""
+    snapshots = store.balance_snapshots
+    latest = (sa.select(snapshots.c.account_id, sa.func.max(snapshots.c.as_of).label("as_of"))
+              .where(snapshots.c.source == source_name).group_by(snapshots.c.account_id).subquery())
+    with ledger.connect() as connection:
+        last = {row.account: row.balance for row in connection.execute(
+            sa.select(store.accounts.c.account, snapshots.c.balance)
+            .join(snapshots, snapshots.c.account_id == store.accounts.c.id)
+            .join(latest, (latest.c.account_id == snapshots.c.account_id) & (latest.c.as_of == snapshots.c.as_of)))}
+    return [NewSnapshot(account, as_of, balance) for account, balance in sorted(reported.items())
+            if last.get(account) != balance]
 
 
 def _depth(account_id: int, parent_of: dict[int, int]) -> int:
