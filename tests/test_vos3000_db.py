@@ -53,6 +53,8 @@ def test_sync_reproduces_every_balance_of_e_customer(tmp_path, vos_url):
     fees = sum(money.from_double(row[0]) for day in written.charge_days
                for row in _rows(vos, f"SELECT fee FROM {schema.daily_cdr_name(day)}"))
     assert _rows(ledger, "SELECT SUM(call_fee) FROM charges")[0][0] == fees
+    assert ("charges 2026-10-02 from e_cdr_20261001, e_cdr_20261002, e_cdr_20261003, e_cdr, e_consumption",) in _rows(
+        ledger, "SELECT file_name FROM import_batches WHERE content = 'charges'")
     vos.dispose()
 
 

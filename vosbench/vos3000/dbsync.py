@@ -219,7 +219,7 @@ class _Sync:
             start_ms = to_epoch_ms(datetime.combine(day, time(), zone))
             end_ms = to_epoch_ms(datetime.combine(day + timedelta(days=1), time(), zone))
             with self.vos.connect() as connection:
-                totals, names, count, raised = self._day_totals(connection, day, tables, start_ms, end_ms)
+                totals, names, count, raised, read_from = self._day_totals(connection, day, tables, start_ms, end_ms)
             self.ensure_accounts(CHARGES, names)
             rows = [NewCharge(account, day, *figures) for account, figures in sorted(totals.items())
                     if any(figures)]
@@ -231,17 +231,19 @@ class _Sync:
                 with self.ledger.begin() as ledger:
                     save(ledger)
                 continue
-            result = self._append("charges", rows, file=f"charges {day} ({self.mapping.charges_from})", then=save)
+            result = self._append("charges", rows, file=f"charges {day} from {', '.join(read_from)}", then=save)
             self.report.charges_added += result.added
 
     def _day_totals(self, connection, day: date, tables: set[str], start_ms: int, end_ms: int):
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # call, agent, other fee; calls
         names: dict[str, str] = {}
         convert, count = self.converter.minor, 0
+        read_from = []
         if self.mapping.charges_from == "cdr":
             seen: set[int] = set()
             nearby = [schema.daily_cdr_name(day + timedelta(days=n)) for n in (-1, 0, 1)]
             for table in [name for name in nearby if name in tables] + sorted(tables & {schema.ROLLING_CDR}):
+                read_from.append(table)
                 for flowno, customer, fee, agent, agentfee in source.cdr_fees(connection, table, start_ms, end_ms):
                     if flowno in seen:  # the same call in the rolling and a daily table
                         continue
@@ -255,12 +257,14 @@ class _Sync:
                         totals[agent][1] += convert(agentfee, field="agentfee", source_key=f"{table}.flowno={flowno}")
                         names.setdefault(agent, agent)
         else:
+            read_from.append("e_reportcustomerfee")
             for row in source.reported_fees(connection, start_ms, end_ms):
                 count += 1
                 figures = totals[row.customeraccount]
                 figures[0] += convert(row.fee, field="fee", source_key=f"e_reportcustomerfee.id={row.id}")
                 figures[3] += row.count
                 names.setdefault(row.customeraccount, row.customername)
+        read_from.append("e_consumption")
         for row in source.consumptions(connection, start_ms, end_ms):
             totals[row.account][2] += convert(row.money, field="money", source_key=f"e_consumption.id={row.id}")
             names.setdefault(row.account, row.accountname)
@@ -270,7 +274,7 @@ class _Sync:
             raised.append(state.Flag(CHARGES, day.isoformat(), "inexact_money",
                                      f"{len(inexact)} value(s) had more than 4 decimal places, each rounded "
                                      f"half-to-even before summing; first: {inexact[0]}"))
-        return totals, names, count, raised
+        return totals, names, count, raised, read_from
 
     # --- balances -----------------------------------------------------------------------------
 
