@@ -48,6 +48,10 @@ def cmd_demo_key(args) -> int:
 def cmd_import(args) -> int:
     from vosbench import importer, store
 
+    if args.paths[0] == "vos3000-export":  # `vosbench import vos3000-export FILE...`
+        from vosbench.vos3000.commands import cmd_import_export
+
+        return cmd_import_export(args, args.paths[1:])
     url = config.resolve_db_url(args.db)
     engine = store.open_ledger(url, create=True, timezone=args.timezone)
     with engine.connect() as connection:
@@ -200,10 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     add("demo-key", cmd_demo_key, "print the demo ledger's answer key (JSON)")
 
-    sub = add("import", cmd_import, "import ledger and back-office CSV files (accounts.csv, payments.csv, …)")
+    sub = add("import", cmd_import, "import ledger and back-office CSV files (accounts.csv, payments.csv, …), "
+                                    "or `import vos3000-export FILE...`: VOS3000 payment-record exports")
     sub.add_argument("paths", nargs="+", metavar="PATH", help="CSV files or folders holding them")
     sub.add_argument("--source", default="csv", help="name of the system the rows come from (idempotency key)")
     sub.add_argument("--timezone", default="UTC", help="reporting time zone of a NEW ledger (IANA name)")
+    sub.add_argument("--headers", type=Path, metavar="YAML",
+                     help="vos3000-export: header mapping (default: vosbench/vos3000/export-headers.yaml)")
+
+    from vosbench.vos3000.commands import add_sync_targets
+
+    sub = commands.add_parser("sync", help="sync a source system into the ledger (vos3000-db, vos3000-api)")
+    add_sync_targets(sub, db)
 
     add("verify", cmd_verify, "recompute the hash chains and month totals; exit 1 if anything disagrees")
     add("info", cmd_info, "show which ledger is used and its fingerprint")

@@ -270,6 +270,31 @@ finding_annotations = sa.Table(  # an auditor's status and note on a finding; th
     sa.Column("annotated_at", UtcTime, nullable=False),
 )
 
+# Source syncs (vosbench.vos3000): how far each stream of a source has been read, saved in
+# the same transaction as the rows it covers, and what the sync noticed on the way.
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("source", sa.String(128), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),  # e.g. e_payhistory, charges
+    sa.Column("mark", sa.String(64), nullable=False),  # high-water mark: last id, or last day
+    sa.Column("rows_read", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcTime, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False),  # JSON: source URL (masked), choices, version
+)
+
+sync_flags = sa.Table(
+    "sync_flags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("stream", sa.String(64), nullable=False),
+    sa.Column("source_key", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.UniqueConstraint("source", "stream", "source_key", "code", name="uq_sync_flags_key"),
+)
+
 APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
                       "statement_imports", "statement_lines", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations")

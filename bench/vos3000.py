@@ -1,0 +1,133 @@
+"""Benchmark: sync a large VOS3000 database from a local MariaDB into a fresh SQLite ledger.
+
+    .venv/bin/python bench/vos3000.py [--payments 1000000] [--days 30] [--calls-per-day 100000]
+
+Starts a private MariaDB (as the tests do), writes the generated VOS3000 dataset
+(vosbench.vos3000.generate), then runs the sync in a child process and times each stream:
+payment rows/s, CDR rows/s (wall clock, and per CPU-second of the sync process, which
+is what a shared machine cannot blur), the share spent in the ledger's write door
+(journal.append_batch), and the child's resident memory sampled while it runs (peak, and
+at each quarter of the payment stream). The resident memory includes SQLite's page cache
+of the ledger, which store.py sets to 256 MiB: it grows until that cache is full.
+Prints a table with the machine's cores and memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import machine  # noqa: E402  (the same machine facts as the other benchmarks)
+
+from vosbench import store  # noqa: E402
+from vosbench.vos3000 import dbsync, generate, mapping  # noqa: E402
+from vosbench.vos3000.sandbox import LocalMariaDB  # noqa: E402
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child(url: str, ledger_url: str, chunk_size: int) -> None:
+    """Run the sync stream by stream; print timings and memory samples as JSON."""
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            samples.append((time.perf_counter(), _rss_mib()))
+            time.sleep(0.2)
+
+    threading.Thread(target=sample, daemon=True).start()
+    write_door = [0.0]  # CPU seconds spent in journal.append_batch (the ledger's write door)
+    append_batch = dbsync.append_batch
+
+    def timed_append(*args, **kwargs):
+        started = time.thread_time()
+        try:
+            return append_batch(*args, **kwargs)
+        finally:
+            write_door[0] += time.thread_time() - started
+
+    dbsync.append_batch = timed_append
+    ledger = store.open_ledger(ledger_url, create=True, timezone="UTC")
+    vos = dbsync.source.connect(url)
+    sync = dbsync._Sync(ledger, vos, source_name="vos3000", mapping=mapping.load(), chunk_size=chunk_size,
+                        progress=False, now=datetime(2027, 1, 1), provenance={})
+    times, cpu, door = {}, {}, {}
+    for stream in ("accounts", "payments", "charges", "balances"):
+        started, started_cpu, started_door = time.perf_counter(), time.process_time(), write_door[0]
+        getattr(sync, stream)()
+        times[stream] = (started, time.perf_counter())
+        cpu[stream], door[stream] = time.process_time() - started_cpu, write_door[0] - started_door
+    stop.set()
+    start, end = times["payments"]
+    during = [rss for at, rss in samples if start <= at <= end]
+    quarters = [during[min(len(during) - 1, int(len(during) * q))] for q in (0.25, 0.5, 0.75, 1.0)] if during else []
+    print(json.dumps({"times": {k: b - a for k, (a, b) in times.items()}, "cpu": cpu, "door": door, "peak_rss": max(r for _, r in samples),
+                      "payment_quarters_rss": quarters, "report": sync.report.lines()}))
+
+
+def _cpu(result: dict, stream: str, rows: int, what: str) -> str:
+    cpu, door = result["cpu"][stream], result["door"][stream]
+    alone = f", {rows / door:,.0f} rows/s alone" if stream == "payments" and door else ""
+    return f"{cpu:.1f} s = {rows / cpu:,.0f} {what} rows per CPU-second; of it append_batch {door:.1f} s ({door / cpu:.0%}{alone})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--calls-per-day", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--chunk-size", type=int, default=50_000)
+    parser.add_argument("--child", nargs=2, metavar=("SOURCE_URL", "LEDGER_URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child, args.chunk_size)
+        return
+    spec = generate.DatasetSpec(agents=20, customers=args.customers, days=args.days, first_day=date(2026, 10, 1),
+                                payments=args.payments, calls_per_day=args.calls_per_day)
+    with LocalMariaDB() as server, tempfile.TemporaryDirectory() as folder:
+        server.sql("CREATE DATABASE vos3000")
+        started = time.perf_counter()
+        written = generate.write_dataset(server.url("vos3000"), spec)
+        generated = time.perf_counter() - started
+        output = subprocess.run([sys.executable, __file__, "--chunk-size", str(args.chunk_size), "--child",
+                                 server.url("vos3000"), f"sqlite:///{folder}/ledger.sqlite"],
+                                check=True, capture_output=True, text=True).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    times = result["times"]
+    rows = [("machine", ", ".join(f"{k} {v}" for k, v in machine().items())),
+            ("dataset", f"{written.payment_rows:,} e_payhistory rows, {args.days} daily CDR tables × "
+                        f"{args.calls_per_day:,} rows ({written.cdr_rows:,}), {len(written.balances):,} accounts"),
+            ("dataset written to MariaDB (LOAD DATA)", f"{generated:.1f} s"),
+            ("sync e_payhistory (wall)", f"{times['payments']:.1f} s = {written.payment_rows / times['payments']:,.0f} payment rows/s"),
+            ("sync e_payhistory (CPU of the sync)", _cpu(result, "payments", written.payment_rows, "payment")),
+            ("sync charges (wall)", f"{times['charges']:.1f} s = {written.cdr_rows / times['charges']:,.0f} CDR rows/s"),
+            ("sync charges (CPU of the sync)", _cpu(result, "charges", written.cdr_rows, "CDR")),
+            ("sync accounts + balances", f"{times['accounts'] + times['balances']:.1f} s"),
+            ("peak memory of the sync process", f"{result['peak_rss']:.0f} MiB"),
+            ("memory at 25/50/75/100% of e_payhistory",
+             " / ".join(f"{rss:.0f}" for rss in result["payment_quarters_rss"]) + " MiB")]
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure':<{width}} | value")
+    print(f"{'-' * width}-|------")
+    for name, value in rows:
+        print(f"{name:<{width}} | {value}")
+    print("\n".join(result["report"]))
+
+
+if __name__ == "__main__":
+    main()

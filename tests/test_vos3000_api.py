@@ -1,0 +1,198 @@
+"""The VOS3000 Web API client and sync, against a local HTTP server on 127.0.0.1 that follows
+the documented protocol: POST /external/server/<Name>, JSON in and out, retCode errors
+(-12103 missing parameters, -10007 not found, -10033 query interval too large)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from vosbench import store
+from vosbench.vos3000 import api, apisync, mapping, state
+from vosbench.vos3000.convert import to_epoch_ms
+
+MAX_DAYS = 3  # this switch refuses longer query intervals
+
+
+def _ms(text: str) -> int:
+    return to_epoch_ms(datetime.fromisoformat(text))
+
+
+CUSTOMERS = {
+    "A1": {"account": "A1", "name": "Agent One", "money": 500.0, "limitMoney": 0.0, "category": 1, "agentAccount": ""},
+    "C1": {"account": "C1", "name": "Customer One", "money": 62.5, "limitMoney": 10.0, "category": 0, "agentAccount": "A1"},
+}
+PAYMENTS = {
+    "A1": [{"account": "A1", "fee": 500.0, "type": 2, "payType": 0, "customerMoney": 500.0,
+            "payTime": _ms("2026-10-01 08:00"), "memo": "opening"}],
+    "C1": [{"account": "C1", "fee": 100.0, "type": 2, "payType": 0, "customerMoney": 100.0,
+            "payTime": _ms("2026-10-01 09:00"), "memo": "opening"},
+           {"account": "C1", "fee": 20.0, "type": 1, "payType": 5, "customerMoney": 80.0,
+            "payTime": _ms("2026-10-05 10:00"), "memo": "refund"}],
+}
+REPORTS = [{"beginTime": _ms("2026-10-02"), "endTime": _ms("2026-10-03"), "account": "C1", "accountName": "Customer One",
+            "cdrCount": 40, "totalFee": 15.0, "totalTime": 2400, "totalSuiteFee": 0.0}]
+CONSUMPTIONS = {"C1": [{"account": "C1", "money": 2.5, "customerMoney": 62.5, "type": 0,
+                        "consumptionName": "package rent", "time": _ms("2026-10-06 00:30")}]}
+
+
+class FakeSwitch(BaseHTTPRequestHandler):
+    calls: list = []
+    fail_next = 0  # answer HTTP 503 this many times (retries)
+
+    def log_message(self, *_args):
+        pass
+
+    def _reply(self, body: dict, status: int = 200) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        prefix = "/external/server/"
+        if not self.path.startswith(prefix):
+            return self._reply({"retCode": -1, "exception": "no such path"}, 404)
+        name = self.path[len(prefix):]
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeSwitch.calls.append((name, body))
+        if FakeSwitch.fail_next:
+            FakeSwitch.fail_next -= 1
+            return self._reply({}, 503)
+        self._reply({"retCode": 0, **self.answer(name, body)} if not isinstance(answer := self.answer(name, body), int)
+                    else {"retCode": answer, "exception": {-12103: "missing parameters", -10007: "not found",
+                                                            -10033: "query interval too large"}[answer]})
+
+    def answer(self, name: str, body: dict):
+        if name == "GetAllCustomers":
+            return {"infoCustomerBriefs": [{k: c[k] for k in ("account", "money", "limitMoney")} for c in CUSTOMERS.values()]}
+        if name == "GetCustomer":
+            if "filterAgentAccount" in body:
+                agent = body["filterAgentAccount"]["filterAgentAccount"]
+                return {"infoCustomers": [c for c in CUSTOMERS.values() if c["agentAccount"] == agent]}
+            if "accounts" not in body:
+                return -12103
+            missing = [a for a in body["accounts"] if a not in CUSTOMERS]
+            return -10007 if missing else {"infoCustomers": [CUSTOMERS[a] for a in body["accounts"]]}
+        if name in ("GetPayHistory", "GetConsumption"):
+            if "beginTime" not in body or "endTime" not in body or "account" not in body:
+                return -12103
+            begin, end = (datetime.strptime(body[k], "%Y%m%d%H%M%S") for k in ("beginTime", "endTime"))
+            if (end - begin).days > MAX_DAYS:
+                return -10033
+            rows, field, at = ((PAYMENTS, "infoPayHistorys", "payTime") if name == "GetPayHistory"
+                               else (CONSUMPTIONS, "infoConsumptions", "time"))
+            return {field: [r for r in rows.get(body["account"], [])
+                            if to_epoch_ms(begin) <= r[at] < to_epoch_ms(end)]}
+        if name == "GetReportCustomerFee":
+            begin, end = (datetime.strptime(body[k], "%Y%m%d") for k in ("beginTime", "endTime"))
+            return {"infoReportCustomerFees": [r for r in REPORTS if r["account"] in body["accounts"]
+                                               and to_epoch_ms(begin) <= r["beginTime"] <= to_epoch_ms(end)]}
+        if name == "Pay":
+            account = CUSTOMERS.get(body["ownerName"])
+            if account is None:
+                return -10007
+            return {"infoPay": {"account": body["ownerName"], "money": account["money"] + float(body["money"]),
+                                "validTime": 0, "payMoney": float(body["money"])}}
+        return -12103
+
+
+@pytest.fixture
+def switch():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSwitch)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeSwitch.calls, FakeSwitch.fail_next = [], 0
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _client(url, **options):
+    return api.Client(url, rate=None, backoff=0.01, window_days=7, **options)
+
+
+def test_a_refusal_raises_with_its_code_and_text(switch):
+    with pytest.raises(api.ApiError) as raised:
+        _client(switch).customers(["NOPE"])
+    assert raised.value.code == -10007 and raised.value.text == "not found"
+
+
+def test_an_agents_accounts_come_from_filter_agent_account(switch):
+    assert [c["account"] for c in _client(switch).customers_of_agent("A1", direct_only=True)] == ["C1"]
+    assert FakeSwitch.calls[-1] == ("GetCustomer", {"filterAgentAccount": {"filterAgentAccount": "A1",
+                                                                           "querySonMode": 1}})
+    with pytest.raises(api.ApiError, match="-12103"):
+        _client(switch).call("GetCustomer", {})
+
+
+def test_long_ranges_are_split_until_the_switch_accepts_them(switch):
+    records = _client(switch).pay_history(datetime(2026, 10, 1), datetime(2026, 10, 11), account="C1")
+    assert [r["fee"] for r in records] == [100.0, 20.0]
+    asked = [(b["beginTime"], b["endTime"]) for name, b in FakeSwitch.calls if name == "GetPayHistory"]
+    assert asked[0] == ("20261001000000", "20261008000000")  # refused (-10033), then halved
+    assert all((datetime.strptime(e, "%Y%m%d%H%M%S") - datetime.strptime(b, "%Y%m%d%H%M%S")).days <= MAX_DAYS
+               for b, e in asked[1:])
+
+
+def test_server_errors_are_retried_then_reported(switch):
+    FakeSwitch.fail_next = 2
+    assert len(_client(switch, retries=2).all_customers()) == 2
+    FakeSwitch.fail_next = 5
+    with pytest.raises(api.ApiUnavailable, match="HTTP 503 after 3 attempt"):
+        _client(switch, retries=2).all_customers()
+
+
+def test_sync_through_the_api_lands_accounts_payments_charges_and_balances(tmp_path, switch):
+    ledger = store.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    now = datetime(2026, 11, 2, 12)
+    report = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                              progress=False, now=now)
+    assert (report.accounts_added, report.payments_added, report.charges_added) == (2, 3, 2)
+    with ledger.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT source_key, kind, amount, channel FROM payments ORDER BY id").all()
+        charges = connection.exec_driver_sql("SELECT day, call_fee, other_fee, calls FROM charges ORDER BY day").all()
+        parent = connection.exec_driver_sql("SELECT p.account FROM accounts a JOIN accounts p ON p.id = a.parent_id").all()
+    assert ("C1/" + str(_ms("2026-10-05 10:00")) + "/0", "withdrawal", -200_000, "admin") in rows
+    assert charges == [("2026-10-02", 150_000, 0, 40), ("2026-10-06", 0, 25_000, 0)]
+    assert parent == [("A1",)]
+    again = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                             progress=False, now=now.replace(hour=13))  # an hour later, nothing moved
+    assert (again.payments_added, again.charges_added, again.snapshots_added) == (0, 0, 0)
+    assert state.marks(ledger, "vos3000-api")["api"].mark == "2026-10-31"
+
+
+def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
+    ledger = store.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                     progress=False, now=datetime(2026, 11, 2))
+    with pytest.raises(ValueError, match="confirm"):
+        apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops")
+    assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]
+    payment_id = apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True)
+    assert [body for name, body in FakeSwitch.calls if name == "Pay"] == [
+        {"ownerName": "C1", "ownerType": 2, "money": "12.5", "memo": ""}]
+    with ledger.connect() as connection:
+        row = connection.execute(sa.text("SELECT kind, amount, channel, balance_after FROM payments WHERE id = :id"),
+                                 {"id": payment_id}).one()
+    assert tuple(row) == ("deposit", 125_000, "api", 750_000)
+
+
+def test_the_sync_command_reads_the_api_and_pay_needs_confirm(tmp_path, switch, capsys):
+    from vosbench import cli
+
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    assert cli.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--from", "2026-10-01", "--to", "2026-10-31",
+                     "--rate", "0", "--quiet"]) == 0
+    assert "3 payments added" in capsys.readouterr().out
+    assert cli.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--pay", "C1", "--amount", "5.00",
+                     "--operator", "ops"]) == 2
+    assert "--confirm" in capsys.readouterr().err
+    assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]

@@ -1,0 +1,30 @@
+"""The edge conversions: epoch milliseconds and doubles, against vosbench.money's rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vosbench import money
+from vosbench.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_every_double_converts_by_the_written_rule(value):
+    converter = Converter()
+    assert converter.minor(value, field="fee", source_key="k") == money.from_double(value)
+    flagged = bool(converter.take_inexact())
+    assert flagged == (float(money.to_decimal(money.from_double(value))) != value)
+
+def test_exact_values_are_not_flagged_and_finer_ones_are():
+    converter = Converter()
+    assert [converter.minor(v, field="fee", source_key=str(v)) for v in (0.1, -0.5, 12.3456, 0.00005, 1e-05, 2.5e16)] == [
+        1_000, -5_000, 123_456, 0, 0, 250_000_000_000_000_000_000]
+    assert [item.source_key for item in converter.take_inexact()] == ["5e-05", "1e-05"]
+
+def test_epoch_milliseconds_round_trip_without_floats():
+    moment = datetime(2026, 10, 5, 14, 30, 1, 123000)
+    assert to_epoch_ms(moment) == 1_791_210_601_123
+    assert from_epoch_ms(1_791_210_601_123) == moment
+    assert to_epoch_ms(from_epoch_ms(-1)) == -1  # before 1970 too

@@ -1,0 +1,229 @@
+"""The VOS3000 database sync, against a real MariaDB server with VOS3000's real tables."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vosbench import money, reconcile, store
+from vosbench.vos3000 import dbsync, generate, mapping, schema, state
+from vosbench.vos3000.convert import to_epoch_ms
+from vos3000_server import mariadb, vos_url  # noqa: F401  (fixtures)
+
+NOW = datetime(2026, 11, 2, 12, 0)  # the sync's moment: October's days are closed
+
+
+def _ledger(tmp_path, name="ledger"):
+    return store.open_ledger(f"sqlite:///{tmp_path / name}.sqlite", create=True, timezone="UTC")
+
+
+def _sync(ledger, url, **options):
+    options.setdefault("mapping", mapping.load())
+    return dbsync.sync_database(ledger, url, progress=False, now=NOW, **options)
+
+
+def _rows(engine, sql, **params):
+    with engine.connect() as connection:
+        return connection.execute(sa.text(sql), params).all()
+
+
+def test_sync_reproduces_every_balance_of_e_customer(tmp_path, vos_url):
+    written = generate.write_dataset(vos_url, generate.DatasetSpec(customers=30, days=5, payments=300,
+                                                                   calls_per_day=400))
+    ledger = _ledger(tmp_path)
+    report = _sync(ledger, vos_url)
+    assert report.payment_rows_read == written.payment_rows
+    assert report.cdr_rows_read == written.cdr_rows
+    result = reconcile.reconcile(ledger, "2026-11")
+    table = result.accounts.set_index("account")
+    assert set(table.index) == set(written.balances)
+    assert (table["classification"] == reconcile.AGREES).all(), table[table["difference"] != 0]
+    assert {account: int(table.at[account, "recorded_closing"]) for account in table.index} == written.balances
+    # every payment keeps its e_payhistory.id; charges add up to the CDR fees exactly
+    vos = sa.create_engine(vos_url)
+    ids = {str(row[0]) for row in _rows(vos, "SELECT id FROM e_payhistory WHERE paymoney <> 0")}
+    assert {row[0] for row in _rows(ledger, "SELECT source_key FROM payments WHERE source = 'vos3000'")} == ids
+    fees = sum(money.from_double(row[0]) for day in written.charge_days
+               for row in _rows(vos, f"SELECT fee FROM {schema.daily_cdr_name(day)}"))
+    assert _rows(ledger, "SELECT SUM(call_fee) FROM charges")[0][0] == fees
+    assert ("charges 2026-10-02 from e_cdr_20261001, e_cdr_20261002, e_cdr_20261003, e_cdr, e_consumption",) in _rows(
+        ledger, "SELECT file_name FROM import_batches WHERE content = 'charges'")
+    vos.dispose()
+
+
+def test_a_second_sync_adds_nothing_and_new_rows_are_picked_up(tmp_path, vos_url):
+    generate.write_dataset(vos_url, generate.DatasetSpec(customers=10, days=3, payments=60, calls_per_day=50))
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url)
+    counts = _rows(ledger, "SELECT (SELECT COUNT(*) FROM payments), (SELECT COUNT(*) FROM charges), "
+                           "(SELECT COUNT(*) FROM import_batches)")
+    again = _sync(ledger, vos_url)
+    assert (again.payments_added, again.charges_added, again.snapshots_added, again.accounts_added) == (0, 0, 0, 0)
+    assert again.payment_rows_read == 0  # the high-water mark: nothing re-read
+    assert _rows(ledger, "SELECT (SELECT COUNT(*) FROM payments), (SELECT COUNT(*) FROM charges), "
+                         "(SELECT COUNT(*) FROM import_batches)") == counts
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:  # one more recharge arrives in VOS3000
+        last_id, balance = connection.execute(sa.text(
+            "SELECT id, customermoney FROM e_payhistory WHERE customeraccount = 'C000001' ORDER BY id DESC LIMIT 1")).one()
+        connection.execute(schema.e_payhistory.insert().values(
+            id=last_id + 10_000, customeraccount="C000001", customername="Customer C000001", paymoney=25.0,
+            time=to_epoch_ms(datetime(2026, 11, 1, 9)), customermoney=balance + 25.0, memo="late", paytype=0,
+            type=0, loginname="admin", agentaccount="A002", agentname="Agent A002"))
+    vos.dispose()
+    later = _sync(ledger, vos_url)
+    assert (later.payment_rows_read, later.payments_added) == (1, 1)
+    assert _rows(ledger, "SELECT amount, kind FROM payments WHERE source_key = :key", key=str(last_id + 10_000)) == [
+        (250_000, "deposit")]
+
+
+def _payhistory(connection, *records):
+    """Insert e_payhistory rows given as (id, account, paymoney, customermoney, type)."""
+    for record_id, account, paymoney, customermoney, type_code in records:
+        connection.execute(schema.e_payhistory.insert().values(
+            id=record_id, customeraccount=account, customername=f"Customer {account}", paymoney=paymoney,
+            time=to_epoch_ms(datetime(2026, 10, 1, 10)) + record_id * 60_000, customermoney=customermoney,
+            memo="", paytype=0, type=type_code, loginname="admin", agentaccount="", agentname=""))
+
+
+def test_signs_come_from_consecutive_balances_and_disagreements_are_flagged(tmp_path, vos_url):
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:
+        schema.create_tables(connection)
+        connection.execute(schema.e_customer.insert().values(
+            id=1, account="C1", name="One", type=0, money=80.1, limitmoney=0.0, todayconsumption=0.0, locktype=0,
+            status=1, starttime=0, validtime=0, lastupdatetime=0, memo="", timezoneid=0, customer_id=0,
+            feerategroup_id=0))
+        _payhistory(connection,
+                    (1, "C1", 100.0, 100.0, 2),    # account opening: first record, the rule decides (+)
+                    (2, "C1", 20.0, 80.0, 1),      # deduction with a positive paymoney: the balance fell by 20
+                    (3, "C1", -5.0, 75.0, 1),      # deduction stored negative: the balance fell by 5
+                    (4, "C1", 5.1, 80.1, 1),       # a "deduction" whose balance ROSE by 5.10: flagged
+                    (5, "C1", 0.0, 80.1, 3),       # make-zero of nothing: not a movement
+                    (6, "XDELETED", 10.0, 10.0, 0))  # an account e_customer no longer holds
+    vos.dispose()
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url)
+    rows = _rows(ledger, "SELECT source_key, kind, amount, reason FROM payments ORDER BY id")
+    assert [(key, kind, amount) for key, kind, amount, _ in rows] == [
+        ("1", "adjustment", 1_000_000), ("2", "withdrawal", -200_000), ("3", "withdrawal", -50_000),
+        ("4", "adjustment", 51_000), ("6", "deposit", 100_000)]
+    assert "account opening" in rows[0][3]
+    flagged = {(flag.source_key, flag.code) for flag in state.flags(ledger, "vos3000")}
+    assert flagged == {("4", "sign_disagrees"), ("4", "kind_changed"), ("5", "zero_amount"),
+                       ("XDELETED", "account_not_in_e_customer")}
+    assert _rows(ledger, "SELECT balance FROM balance_snapshots b JOIN accounts a ON a.id = b.account_id "
+                         "WHERE a.account = 'C1'") == [(801_000,)]
+
+
+def test_a_wrong_sign_rule_is_overruled_by_the_balances_and_flagged(tmp_path, vos_url):
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:
+        schema.create_tables(connection)
+        _payhistory(connection, (1, "C1", 50.0, 50.0, 0), (2, "C1", 20.0, 30.0, 1))
+    vos.dispose()
+    rules = (Path(mapping.DEFAULT_FILE).read_text()
+             .replace("1: {kind: withdrawal, sign: debit", "1: {kind: withdrawal, sign: credit"))
+    (tmp_path / "mapping.yaml").write_text(rules)
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url, mapping=mapping.load(tmp_path / "mapping.yaml"))
+    assert _rows(ledger, "SELECT amount FROM payments WHERE source_key = '2'") == [(-200_000,)]
+    assert ("2", "sign_disagrees") in {(f.source_key, f.code) for f in state.flags(ledger, "vos3000")}
+
+
+def test_charges_can_come_from_the_daily_report_when_cdrs_were_cleaned_up(tmp_path, vos_url):
+    day_ms = to_epoch_ms(datetime(2026, 10, 3))
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:
+        schema.create_tables(connection)
+        _payhistory(connection, (1, "C1", 50.0, 50.0, 0))
+        connection.execute(schema.e_reportcustomerfee.insert(), [
+            {"id": 1, "date": day_ms, "customeraccount": "C1", "customername": "One", "agentaccount": "",
+             "count": 12, "fee": 3.4567, "tax": 0.0, "feetime": 600, "suitefee": 0.0}])
+        connection.execute(schema.e_consumption.insert(), [
+            {"id": 7, "account": "C1", "accountname": "One", "money": 2.5, "remainmoney": 44.0432,
+             "time": day_ms + 3_600_000, "type": 0, "comsumptionname": "rent", "agentaccount": "",
+             "agentname": "", "memo": ""}])
+    vos.dispose()
+    report_rule = Path(mapping.DEFAULT_FILE).read_text().replace("charges_from: cdr", "charges_from: report")
+    (tmp_path / "mapping.yaml").write_text(report_rule)
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url, mapping=mapping.load(tmp_path / "mapping.yaml"))
+    assert _rows(ledger, "SELECT day, call_fee, agent_fee, other_fee, calls FROM charges") == [
+        ("2026-10-03", 34_567, 0, 25_000, 12)]
+    provenance = state.marks(ledger, "vos3000")["charges"].provenance
+    assert provenance["charges_from"] == "report" and "vosbench-test" not in provenance["source_url"]
+
+
+def test_values_finer_than_the_ledger_scale_are_reported(tmp_path, vos_url):
+    generate.write_dataset(vos_url, generate.DatasetSpec(customers=5, days=2, payments=20, calls_per_day=30,
+                                                         inexact_fees=3))
+    ledger = _ledger(tmp_path)
+    report = _sync(ledger, vos_url)
+    assert report.flags["inexact_money"] == 1
+    (flag,) = [f for f in state.flags(ledger, "vos3000") if f.code == "inexact_money"]
+    assert flag.source_key == "2026-10-01" and flag.detail.startswith("3 value(s)")
+
+
+def test_errors_name_the_input(tmp_path, mariadb):
+    from vosbench import cli
+
+    bad_port = mariadb.url("vos3000").replace(str(mariadb.port), "1")
+    env_home = {"db": f"sqlite:///{tmp_path / 'l.sqlite'}"}
+    assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", bad_port, "--quiet"]) == 2
+    assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", "not a url", "--quiet"]) == 2
+    mariadb.sql("CREATE DATABASE IF NOT EXISTS empty_db")
+    assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("empty_db"),
+                     "--quiet"]) == 2
+
+
+def _dump(engine) -> dict:
+    """The ledger's content without what differs between runs (record times, batch ids, hashes)."""
+    return {
+        "accounts": _rows(engine, "SELECT a.account, a.name, a.kind, p.account, a.credit_limit FROM accounts a "
+                                  "LEFT JOIN accounts p ON p.id = a.parent_id ORDER BY a.account"),
+        "payments": _rows(engine, "SELECT a.account, p.source_key, p.kind, p.amount, p.occurred_at, p.operator, p.method, "
+                                  "p.memo, p.reason, p.balance_after FROM payments p JOIN accounts a ON a.id = p.account_id "
+                                  "ORDER BY CAST(source_key AS INTEGER)"),
+        "charges": _rows(engine, "SELECT a.account, day, call_fee, agent_fee, other_fee, calls FROM charges c "
+                                 "JOIN accounts a ON a.id = c.account_id ORDER BY a.account, day"),
+        "balances": _rows(engine, "SELECT a.account, balance FROM balance_snapshots s JOIN accounts a "
+                                  "ON a.id = s.account_id ORDER BY a.account"),
+        "flags": _rows(engine, "SELECT stream, source_key, code, detail FROM sync_flags ORDER BY stream, source_key, code"),
+    }
+
+
+def test_a_killed_sync_resumes_to_the_same_ledger(tmp_path, vos_url):
+    generate.write_dataset(vos_url, generate.DatasetSpec(customers=200, days=4, payments=20_000, calls_per_day=500))
+    command = [sys.executable, "-m", "vosbench.cli", "sync", "vos3000-db", "--source", vos_url, "--chunk-size", "200",
+               "--quiet"]
+    whole, killed = (f"sqlite:///{tmp_path / name}.sqlite" for name in ("whole", "killed"))
+    subprocess.run([*command, "--db", whole], check=True, capture_output=True)
+    process = subprocess.Popen([*command, "--db", killed], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    engine = store.make_engine(killed)
+    deadline = time.monotonic() + 120
+    progress = 0
+    while progress < 2_000 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+        try:
+            found = _rows(engine, "SELECT mark FROM sync_state WHERE stream = 'e_payhistory'")
+        except sa.exc.OperationalError:  # tables not created yet
+            continue
+        progress = int(found[0][0]) - 1000 if found else 0
+    assert process.poll() is None, "the sync finished before it could be interrupted; give it more rows"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = _rows(engine, "SELECT COUNT(*) FROM payments")[0][0]
+    assert 0 < partial < 20_000
+    subprocess.run([*command, "--db", killed], check=True, capture_output=True)
+    assert _dump(store.make_engine(killed)) == _dump(store.make_engine(whole))
+    from vosbench import ledger as ledger_module
+
+    assert ledger_module.verify(store.open_ledger(killed)).ok

@@ -1,0 +1,140 @@
+"""Read-only queries against a VOS3000 database (SQLAlchemy Core, values always bound).
+
+Nothing here writes to VOS3000. Payment records are read in id order, one chunk at a
+time (keyset: ``id > :mark ORDER BY id LIMIT :n``), so a 10M-row ``e_payhistory`` streams
+in bounded memory and a chunk is the unit of resumption. Call charges are read one day
+at a time, streamed from the server.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import sqlalchemy as sa
+
+from vosbench.vos3000 import schema
+from vosbench.vos3000.schema import e_consumption, e_customer, e_payhistory, e_reportcustomerfee
+
+REQUIRED_TABLES = ("e_customer", "e_payhistory", "e_consumption")
+
+
+class SourceError(RuntimeError):
+    """The VOS3000 database cannot be read as expected; the message says what to fix."""
+
+
+def connect(url: str) -> sa.Engine:
+    """An engine for the VOS3000 database at ``url`` whose required tables are all there."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise SourceError(f"--source {url!r} is not a database URL; give one like "
+                          "mysql+pymysql://user:password@host:3306/vos3000") from None
+    if not parsed.database:
+        raise SourceError("--source names no database; end the URL with /vos3000 or /vos3000db")
+    engine = sa.create_engine(parsed, pool_pre_ping=True)
+    try:
+        with engine.connect() as connection:
+            present = set(sa.inspect(connection).get_table_names())
+    except sa.exc.OperationalError as error:
+        shown = parsed.render_as_string(hide_password=True)
+        raise SourceError(f"cannot connect to the VOS3000 database {shown}: {error.orig}; check host, "
+                          "port, user, password and that the database exists") from None
+    missing = [name for name in REQUIRED_TABLES if name not in present]
+    if missing:
+        raise SourceError(f"database {parsed.database!r} has no table(s) {', '.join(missing)}; is it the "
+                          "VOS3000 database (usually vos3000 or vos3000db)?")
+    return engine
+
+
+def customers(connection: sa.Connection, parent_column: str) -> list[sa.Row]:
+    """Every account: id, account, name, money, limitmoney, parent_id (ordered by id)."""
+    if parent_column not in e_customer.c:
+        raise SourceError(f"mapping parent_column {parent_column!r} is not a column of e_customer; "
+                          f"use one of {', '.join(e_customer.c.keys())}")
+    c = e_customer.c
+    query = sa.select(c.id, c.account, c.name, c.money, c.limitmoney,
+                      c[parent_column].label("parent_id")).order_by(c.id)
+    return list(connection.execute(query))
+
+
+PAYMENT_COLUMNS = ("id", "customeraccount", "paymoney", "time", "customermoney", "memo", "paytype", "type",
+                   "loginname")
+
+
+def payment_chunk(connection: sa.Connection, after_id: int, size: int) -> list[tuple]:
+    """The next ``size`` e_payhistory rows with ``id > after_id``, in id order, as plain tuples."""
+    c = e_payhistory.c
+    query = (sa.select(*(c[name] for name in PAYMENT_COLUMNS)).where(c.id > after_id)
+             .order_by(c.id).limit(size))
+    return [tuple(row) for row in connection.execute(query)]
+
+
+def payment_names(connection: sa.Connection, accounts: list[str]) -> dict[str, str]:
+    """The ``customername`` e_payhistory gives each of ``accounts`` (for accounts e_customer lacks)."""
+    c = e_payhistory.c
+    query = (sa.select(c.customeraccount, sa.func.max(c.customername))
+             .where(c.customeraccount.in_(accounts)).group_by(c.customeraccount))
+    return {account: name for account, name in connection.execute(query)}
+
+
+def payments_after(connection: sa.Connection, after_id: int) -> int:
+    return connection.scalar(sa.select(sa.func.count()).select_from(e_payhistory)
+                             .where(e_payhistory.c.id > after_id))
+
+
+def balances_before(connection: sa.Connection, accounts: list[str], up_to_id: int) -> dict[str, float]:
+    """Each account's ``customermoney`` on its last record with ``id <= up_to_id``."""
+    c = e_payhistory.c
+    found: dict[str, float] = {}
+    for start in range(0, len(accounts), 500):
+        last = (sa.select(c.customeraccount, sa.func.max(c.id).label("id"))
+                .where(c.id <= up_to_id, c.customeraccount.in_(accounts[start:start + 500]))
+                .group_by(c.customeraccount).subquery())
+        query = sa.select(c.customeraccount, c.customermoney).join(last, last.c.id == c.id)
+        found.update({row.customeraccount: row.customermoney for row in connection.execute(query)})
+    return found
+
+
+def cdr_tables(connection: sa.Connection) -> list[str]:
+    """The CDR tables present: ``e_cdr`` (if any) and every daily ``e_cdr_YYYYMMDD``."""
+    names = sa.inspect(connection).get_table_names()
+    return sorted(name for name in names
+                  if name == schema.ROLLING_CDR or schema.daily_cdr_day(name) is not None)
+
+
+def cdr_fees(connection: sa.Connection, table: str, start_ms: int, end_ms: int) -> Iterator[tuple]:
+    """(flowno, customeraccount, fee, agentaccount, agentfee) of the calls that stopped in
+    ``[start_ms, end_ms)``, streamed from the server."""
+    c = schema.cdr_table(table).c
+    query = (sa.select(c.flowno, c.customeraccount, c.fee, c.agentaccount, c.agentfee)
+             .where(c.stoptime >= start_ms, c.stoptime < end_ms))
+    result = connection.execution_options(stream_results=True, yield_per=20_000).execute(query)
+    for partition in result.partitions():
+        yield from partition
+
+
+def consumptions(connection: sa.Connection, start_ms: int, end_ms: int) -> list[sa.Row]:
+    """Non-call deductions (id, account, accountname, money) in ``[start_ms, end_ms)``."""
+    c = e_consumption.c
+    return list(connection.execute(sa.select(c.id, c.account, c.accountname, c.money)
+                                   .where(c.time >= start_ms, c.time < end_ms).order_by(c.id)))
+
+
+def reported_fees(connection: sa.Connection, start_ms: int, end_ms: int) -> list[sa.Row]:
+    """e_reportcustomerfee rows (id, customeraccount, customername, count, fee) of days in range."""
+    c = e_reportcustomerfee.c
+    return list(connection.execute(sa.select(c.id, c.customeraccount, c.customername, c.count, c.fee)
+                                   .where(c.date >= start_ms, c.date < end_ms).order_by(c.id)))
+
+
+def earliest_ms(connection: sa.Connection, charges_from: str) -> int | None:
+    """The earliest time a charge could come from (None when there is nothing to charge)."""
+    candidates = [connection.scalar(sa.select(sa.func.min(e_consumption.c.time)))]
+    if charges_from == "report":
+        candidates.append(connection.scalar(sa.select(sa.func.min(e_reportcustomerfee.c.date))))
+    else:
+        for table in cdr_tables(connection):
+            c = schema.cdr_table(table).c
+            candidates.append(connection.scalar(sa.select(sa.func.min(c.stoptime))))
+    present = [value for value in candidates if value is not None]
+    return min(present) if present else None
