@@ -7,7 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from vosbench import audit, periods, reconcile
+from vosbench import audit, charts, periods, reconcile
 from ledger_text import ACCOUNTS, ledger_from_text
 
 # October 2026 in UTC. Amounts signed from the account's point of view.
@@ -233,3 +233,12 @@ def test_the_findings_by_operator_chart_is_written_even_when_the_controls_could_
     assert dubai.controls is None  # the controls cut months in the ledger's zone (UTC)
     figure = dubai.figure("findings-by-operator")
     assert "not run for a month cut in Asia/Dubai" in figure.layout.title.text and not figure.data
+
+
+def test_findings_per_operator_are_counted_in_whole_ticks():
+    few = pd.DataFrame({"operator": ["amira", "omar"], "low": [1, 2], "high": [2, 1]})
+    many = pd.DataFrame({"operator": ["amira"], "low": [30], "high": [12]})
+
+    assert charts.findings_by_operator(few, title="t").layout.yaxis.dtick == 1
+    assert charts.findings_by_operator(many, title="t").layout.yaxis.dtick is None
+    assert charts.findings_by_operator(many, title="t").layout.yaxis.tickformat == ",d"

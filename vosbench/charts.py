@@ -220,4 +220,8 @@ def findings_by_operator(frame: pd.DataFrame, *, title: str) -> go.Figure:
                                marker_color=SEVERITY_COLOURS[severity]) for severity in SEVERITY_COLOURS
                         if severity in frame])
     figure.update_layout(barmode="stack", yaxis_title="findings", xaxis_title="operator")
+    severities = [severity for severity in SEVERITY_COLOURS if severity in frame]
+    tallest = int(frame[severities].sum(axis=1).max()) if len(frame) and severities else 0
+    # Whole findings: never a 0.5 tick; one tick per finding while there are few.
+    figure.update_yaxes(tickformat=",d", dtick=1 if tallest <= 10 else None, rangemode="tozero")
     return _note_if_empty(_layout(figure, title), frame)
