@@ -111,6 +111,13 @@ def test_html_table_formats_money_escapes_text_and_adds_totals():
     assert "T_Some_table" in html  # stable ids: same data, same HTML
 
 
+def test_html_table_shows_scores_to_two_places():
+    frame = pd.DataFrame({"rule": ["reference"], "score": [0.85], "amount": [12_345_000]})
+    html = export.styled(Table("Scores", "Scores", frame, ("amount",))).to_html()
+    assert ">0.85<" in html and "0.850000" not in html
+    assert "1,234.50" in html
+
+
 def test_sheet_names_are_made_acceptable_to_excel():
     assert export.sheet_name("a/b:c*d?e[f]g\\h") == "a-b-c-d-e-f-g-h"
     assert len(export.sheet_name("x" * 40)) == 31

@@ -206,7 +206,11 @@ def styled(table: Table):
         frame = pd.concat([frame, pd.DataFrame([total], columns=frame.columns).astype(frame.dtypes.to_dict())],
                           ignore_index=True)
     money_columns = [column for column in table.money if column in frame.columns]
-    styler = frame.style.format({column: _money_text for column in money_columns}, na_rep="", escape="html")
+    # money from exact minor units; other fractions (scores, shares) read to two places
+    ratios = {column: "{:.2f}" for column in frame.columns
+              if column not in money_columns and pd.api.types.is_float_dtype(frame[column])}
+    styler = frame.style.format({**ratios, **{column: _money_text for column in money_columns}}, na_rep="",
+                                escape="html")
     # headers read as words and may wrap, so wide tables fit the page
     styler = styler.format_index(lambda name: str(name).replace("_", " "), escape="html", axis=1)
     numbers = [column for column in frame.columns if column in money_columns or (
