@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from vosbench import money, reconcile, store
+from vosbench.provenance import synced_streams
 from vosbench.vos3000 import dbsync, generate, mapping, schema, state
 from vosbench.vos3000.convert import to_epoch_ms
 from vos3000_server import mariadb, vos_url  # noqa: F401  (fixtures)
@@ -160,6 +161,11 @@ def test_charges_can_come_from_the_daily_report_when_cdrs_were_cleaned_up(tmp_pa
         ("2026-10-03", 34_567, 0, 25_000, 12)]
     provenance = state.marks(ledger, "vos3000")["charges"].provenance
     assert provenance["charges_from"] == "report" and "vosbench-test" not in provenance["source_url"]
+    with ledger.connect() as connection:
+        shown = dict(synced_streams(connection))  # what the audit's provenance section and sheet list
+    assert "charges_from report" in shown["synced vos3000 charges"]
+    assert shown["synced vos3000 charges"].startswith("read up to 2026-11-01; rows read 1;")  # days closed by NOW
+    assert "vosbench-test" not in " ".join(shown.values())  # the source's password stays masked
 
 
 def test_values_finer_than_the_ledger_scale_are_reported(tmp_path, vos_url):

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from vosbench import charts, config, export, ledger, money, periods, reconcile, store, totals
 from vosbench.export import Table
 from vosbench.model import Channel, Kind, Method
-from vosbench.provenance import Provenance, fingerprint_frame, verification_frame
+from vosbench.provenance import Provenance, fingerprint_frame, synced_streams, verification_frame
 from vosbench.statements import audit_section as statement_section
 
 if TYPE_CHECKING:
@@ -219,6 +219,7 @@ class MonthlyAudit:
                 trend=query_trend(connection, month),
                 active_accounts=count_active_accounts(connection, period, ledger_zone),
             )
+            syncs = synced_streams(connection)
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verification = ledger.verify(engine)
@@ -231,7 +232,7 @@ class MonthlyAudit:
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
                 top_n=top_n, controls_file=controls_file),
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
-            report_timezone=period.timezone, fingerprint=verification.fingerprint)
+            report_timezone=period.timezone, fingerprint=verification.fingerprint, syncs=syncs)
         return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
                    reconciliation=reconciliation, verification=verification, provenance=provenance,
                    controls=findings, **sections)

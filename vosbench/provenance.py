@@ -1,19 +1,23 @@
-"""Where a report's numbers come from: parameters, ledger, fingerprint, version, time.
+"""Where a report's numbers come from: parameters, ledger, fingerprint, syncs, version, time.
 
 Every report carries these facts so that a reader can rerun it and compare: the same
 parameters on a ledger with the same fingerprint give the same numbers. The ledger
-URL is shown with any password masked.
+URL is shown with any password masked. A ledger fed by a source sync (VOS3000) also
+names each synced stream: how far it was read, when, and the choices the sync made
+(where charges came from, the money rule, the code mapping), so an auditor can trace
+a number back to the switch.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pandas as pd
 import sqlalchemy as sa
 
-from vosbench import __version__
+from vosbench import __version__, store
 from vosbench.chain import CHAINED_TABLES
 
 
@@ -34,19 +38,21 @@ class Provenance:
     ledger_timezone: str
     report_timezone: str
     fingerprint: dict[str, dict]  # chain table -> {"rows": n, "head": sha256}
+    syncs: tuple[tuple[str, str], ...] = ()  # (item, value) per synced stream, see synced_streams
     vosbench_version: str = __version__
     generated_at: datetime = field(
         default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
 
     @classmethod
     def collect(cls, *, parameters: dict, ledger_url: str, ledger_timezone: str,
-                report_timezone: str, fingerprint: dict[str, dict]) -> "Provenance":
+                report_timezone: str, fingerprint: dict[str, dict],
+                syncs: tuple[tuple[str, str], ...] = ()) -> "Provenance":
         """Gather the facts of a run now; the URL is masked here so it is never kept in clear."""
         shown = {name: mask_url(value) if isinstance(value, str) and "://" in value else value
                  for name, value in parameters.items()}
         return cls(parameters=shown, ledger_url=mask_url(ledger_url),
                    ledger_timezone=ledger_timezone, report_timezone=report_timezone,
-                   fingerprint=fingerprint)
+                   fingerprint=fingerprint, syncs=syncs)
 
     def rows(self) -> list[tuple[str, str]]:
         """(item, value) pairs in reading order, all as text."""
@@ -59,11 +65,25 @@ class Provenance:
         for table, head in sorted(self.fingerprint.items()):
             rows.append((f"fingerprint {table} rows", str(head["rows"])))
             rows.append((f"fingerprint {table} head", head["head"]))
+        rows += list(self.syncs)
         rows += [
             ("vosbench version", self.vosbench_version),
             ("generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
         ]
         return rows
+
+
+def synced_streams(connection: sa.Connection) -> tuple[tuple[str, str], ...]:
+    """One (item, value) per stream a source sync has read into the ledger, from ``sync_state``."""
+    table = store.sync_state
+    rows = []
+    for row in connection.execute(sa.select(table).order_by(table.c.source, table.c.stream)):
+        choices = {key: value for key, value in json.loads(row.provenance).items() if key != "vosbench_version"}
+        detail = "; ".join(f"{key} {_text(value)}" for key, value in choices.items())
+        rows.append((f"synced {row.source} {row.stream}",
+                     f"read up to {row.mark}; rows read {row.rows_read:,}; at {row.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+                     + (f"; {detail}" if detail else "")))
+    return tuple(rows)
 
 
 def _text(value) -> str:
