@@ -91,40 +91,84 @@ def _with_closings(rows_by_month: dict[str, dict], opening: int = 0) -> list[dic
 def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
 
-    Only the months from the earliest affected one onward are rewritten, starting from
-    the closing just before it, so appending to the current month touches one row per
-    account whatever the length of the history.
+    A month's closing is the running sum of its account's net changes, so a delta moves
+    the closing of its own month and of every later one by the same amount. Each month
+    in ``deltas`` gets its sums and closing updated (or is inserted, opening from the
+    closing before it); the later months' closings are shifted in the database by one
+    ranged UPDATE per affected month. Appending to the current month therefore touches
+    one row per account, and back-filling an old month of a long history costs one
+    statement per account instead of a rewrite of every later row.
     """
     by_account: dict[int, dict[str, dict]] = defaultdict(dict)
     for (account_id, month), delta in deltas.by_key.items():
         by_account[account_id][month] = delta
     table = store.account_months
     affected = sorted(by_account)
+    updates, inserts, shifts = [], [], []
     for start in range(0, len(affected), 500):
         chunk = affected[start:start + 500]
-        first = min(min(by_account[account_id]) for account_id in chunk)
         in_chunk = table.c.account_id.in_(chunk)
-        merged: dict[int, dict[str, dict]] = {account_id: {} for account_id in chunk}
-        for row in connection.execute(sa.select(table).where(in_chunk, table.c.month >= first)):
-            merged[row.account_id][row.month] = {c: getattr(row, c) for c in _SUMMED}
-        latest_before = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
-                         .where(in_chunk, table.c.month < first).group_by(table.c.account_id).subquery())
-        opening = dict(connection.execute(
-            sa.select(table.c.account_id, table.c.closing).join(
-                latest_before, sa.and_(table.c.account_id == latest_before.c.account_id,
-                                       table.c.month == latest_before.c.month))).all())
+        months = sorted({month for account_id in chunk for month in by_account[account_id]})
+        existing = set(map(tuple, connection.execute(
+            sa.select(table.c.account_id, table.c.month).where(in_chunk, table.c.month.in_(months))).all()))
+        last_month = dict(connection.execute(
+            sa.select(table.c.account_id, sa.func.max(table.c.month)).where(in_chunk)
+            .group_by(table.c.account_id)).all())
+        opening = _closings_before(connection, {
+            key for account_id in chunk for month in by_account[account_id]
+            if (key := (account_id, month)) not in existing})
         for account_id in chunk:
-            for month, delta in by_account[account_id].items():
-                entry = merged[account_id].setdefault(month, dict.fromkeys(_SUMMED, 0))
-                for column, value in delta.items():
-                    entry[column] += value
-        connection.execute(table.delete().where(in_chunk, table.c.month >= first))
+            ordered = sorted(by_account[account_id].items())
+            running = 0
+            for index, (month, delta) in enumerate(ordered):
+                running += net_change(delta)
+                if (account_id, month) in existing:
+                    updates.append({"b_account_id": account_id, "b_month": month, "b_closing": running,
+                                    **{f"b_{column}": delta[column] for column in _SUMMED}})
+                else:
+                    inserts.append({"account_id": account_id, "month": month, **delta,
+                                    "closing": opening.get((account_id, month), 0) + running})
+                if running and last_month.get(account_id, "") > month:
+                    following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
+                    shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
+                                   "b_shift": running})
+    key = (table.c.account_id == sa.bindparam("b_account_id"))
+    if updates:
         connection.execute(
-            table.insert(),
-            [{"account_id": account_id, **row}
-             for account_id in chunk
-             for row in _with_closings(merged[account_id], opening.get(account_id, 0))],
-        )
+            table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
+                closing=table.c.closing + sa.bindparam("b_closing"),
+                **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in _SUMMED}),
+            updates)
+    if inserts:
+        connection.execute(table.insert(), inserts)
+    if shifts:
+        connection.execute(
+            table.update().where(key, table.c.month > sa.bindparam("b_after"),
+                                 table.c.month < sa.bindparam("b_before"))
+            .values(closing=table.c.closing + sa.bindparam("b_shift")),
+            shifts)
+
+
+_AFTER_ALL = "9999-99"
+"""A month label after every real one (labels are YYYY-MM text)."""
+
+
+def _closings_before(connection: sa.Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """For each (account, month) not stored yet: the closing of the account's latest stored month before it."""
+    table = store.account_months
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for account_id, month in keys:
+        by_month[month].append(account_id)
+    found = {}
+    for month, account_ids in by_month.items():
+        latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
+                  .where(table.c.account_id.in_(account_ids), table.c.month < month)
+                  .group_by(table.c.account_id).subquery())
+        for account_id, closing in connection.execute(
+                sa.select(table.c.account_id, table.c.closing).join(
+                    latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))):
+            found[(account_id, month)] = closing
+    return found
 
 
 def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
