@@ -136,24 +136,28 @@ class _Batch:
         self.strict = strict
         self.rejections: list[Rejection] = []
         self.accounts = {row.account: row for row in connection.execute(sa.select(store.accounts))}
+        self.account_ids = {account: row.id for account, row in self.accounts.items()}
 
     def reject(self, line: int, reason: str) -> None:
         self.rejections.append(Rejection(self.file, line, reason))
 
     def account_id(self, row) -> int | None:
-        known = self.accounts.get(row.account)
+        known = self.account_ids.get(row.account)
         if known is None:
             self.reject(row.line, f"account {row.account!r} is unknown; add it to accounts.csv first")
-            return None
-        return known.id
+        return known
 
     def fetch_by(self, column: sa.Column, keys: Sequence, *where) -> dict:
-        """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks."""
+        """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks.
+
+        One statement with an expanding parameter serves every chunk: building an IN list
+        of literals costs more per key than the database's index lookup.
+        """
         table = column.table
+        statement = sa.select(table).where(column.in_(sa.bindparam("keys", expanding=True)), *where)
         found = {}
         for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
-            for row in self.connection.execute(sa.select(table).where(column.in_(chunk), *where)):
+            for row in self.connection.execute(statement, {"keys": list(keys[start:start + 500])}):
                 found[row._mapping[column.name]] = row
         return found
 
@@ -310,19 +314,22 @@ def _write_payments(batch: _Batch, rows: list[NewPayment], batch_id: int,
     head = chain.lock_head(connection, "payments")
     deltas = totals.MonthDeltas()
     linked = []
+    # locals: this loop runs once per record
+    account_ids, source, link, month_of = batch.account_ids, batch.source, head.link, keyer.of_instant
+    canonical_time = chain.canonical_time
     for row in rows:
-        account_id = batch.accounts[row.account].id
+        account_id = account_ids[row.account]
         reverses_id = row.reverses_id or (ledger_ids[row.reverses] if row.reverses else None)
         # payments' columns after id, in table order; the str-valued enums are stored and
         # hashed as their text (they are str instances), which spares a .value per field
-        record = head.link((
-            account_id, row.kind, row.amount, chain.canonical_time(row.occurred_at), recorded_text,
+        record = link((
+            account_id, row.kind, row.amount, canonical_time(row.occurred_at), recorded_text,
             row.operator, row.channel, row.method, row.reference, row.memo, row.reason,
-            row.balance_after, reverses_id, row.approved_by, batch.source, row.source_key, batch_id,
+            row.balance_after, reverses_id, row.approved_by, source, row.source_key, batch_id,
         ))
         ledger_ids[row.source_key] = record[0]
         linked.append(record)
-        deltas.add_payment(account_id, keyer.of_instant(row.occurred_at), row.kind.value, row.amount)
+        deltas.add_payment(account_id, month_of(row.occurred_at), row.kind, row.amount)
     _insert(connection, table, linked)
     chain.save_head(connection, head)
     totals.apply(connection, deltas)
@@ -388,7 +395,7 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
     head = chain.lock_head(batch.connection, spec.table.name)
     key_text = chain.canonical_time if spec.key_is_time else date.isoformat
     key_of, figures_of = operator.attrgetter(spec.key), operator.attrgetter(*spec.figures)
-    account_ids = {account: known.id for account, known in batch.accounts.items()}
+    account_ids = batch.account_ids
     tail = (batch.source, batch_id)
     linked = []
     for row in rows:
