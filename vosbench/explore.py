@@ -328,6 +328,20 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
         return _frame(connection.execute(statement), ("account", "name", "count", "amount"))
 
 
+def latest_month(engine: Engine) -> PaymentFilter:
+    """The calendar month (ledger's time zone) of the newest payment record; an empty filter if there is none.
+
+    What the panel opens on: one month reads one month of records however long the history is.
+    """
+    with engine.connect() as connection:
+        newest = connection.scalar(sa.select(sa.func.max(_payments.c.occurred_at)))
+        if newest is None:
+            return PaymentFilter()
+        day = periods.local_day(newest, store.ledger_timezone(connection))
+    first = day.replace(day=1)
+    return PaymentFilter(start=first, end=(first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+
+
 # --- choices for the form ------------------------------------------------------------------------
 
 def account_choices(engine: Engine) -> list[tuple[str, str]]:
