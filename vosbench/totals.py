@@ -16,9 +16,10 @@ import sqlalchemy as sa
 
 from vosbench import store
 
-PAYMENT_KIND_COLUMNS = ("deposit", "withdrawal", "adjustment", "bonus", "commission", "auto_recharge")
+PAYMENT_KIND_COLUMNS = store.PAYMENT_KIND_COLUMNS
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
-COUNT_COLUMNS = ("calls", "payment_count")
+COUNT_COLUMNS = ("calls", "payment_count", *store.KIND_COUNT_COLUMNS)
+_KIND_COUNT = dict(zip(PAYMENT_KIND_COLUMNS, store.KIND_COUNT_COLUMNS))
 _SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
 
 
@@ -60,6 +61,7 @@ class MonthDeltas:
         entry = self.by_key[(account_id, month)]
         entry[kind] += amount
         entry["payment_count"] += 1
+        entry[_KIND_COUNT[kind]] += 1
 
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
@@ -195,6 +197,19 @@ def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
         for account_id, months in by_account.items()
         for row in _with_closings(months)
     }
+
+
+def fill_kind_counts(connection: sa.Connection) -> None:
+    """Set the per-kind record counts of every stored month from the raw journal (schema upgrade)."""
+    table = store.account_months
+    counts = [{"b_account_id": account_id, "b_month": month, **{f"b_{c}": entry[c] for c in store.KIND_COUNT_COLUMNS}}
+              for (account_id, month), entry in recompute(connection).items()]
+    if counts:
+        connection.execute(
+            table.update().where(table.c.account_id == sa.bindparam("b_account_id"),
+                                 table.c.month == sa.bindparam("b_month"))
+            .values(**{c: sa.bindparam(f"b_{c}") for c in store.KIND_COUNT_COLUMNS}),
+            counts)
 
 
 def stored(connection: sa.Connection) -> dict[tuple[int, str], dict]:
