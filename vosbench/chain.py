@@ -79,10 +79,10 @@ class ChainHead:
         exactly what is stored. Returns the full row: (id, *values, hash).
         """
         self.last_id += 1
-        digest = row_hash(self.head_hash, (self.last_id, *values))
-        self.head_hash = digest
+        row = (self.last_id, *values)
+        self.head_hash = row_hash(self.head_hash, row)
         self.row_count += 1
-        return (self.last_id, *values, digest)
+        return (*row, self.head_hash)
 
 
 def lock_head(connection: sa.Connection, name: str) -> ChainHead:

@@ -13,7 +13,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone as _utc_zone
 from pathlib import Path
 
@@ -133,16 +133,20 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "") -> list[sa.Co
     return where
 
 
-def _absolute_amount_between(low: int | None, high: int | None) -> sa.ColumnElement[bool]:
-    """``low <= |amount| <= high`` as plain ranges on ``amount``, which an index on it can serve."""
+def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[bool]]:
+    """``low <= |amount| <= high`` as one or two plain ranges on ``amount``, which an index on it can serve."""
     amount = _payments.c.amount
     if low is None or low == 0:
-        return amount.between(-high, high)
+        return [amount.between(-high, high)]
     credits, debits = [amount >= low], [amount <= -low]
     if high is not None:
         credits.append(amount <= high)
         debits.append(amount >= -high)
-    return sa.or_(sa.and_(*credits), sa.and_(*debits))
+    return [sa.and_(*credits), sa.and_(*debits)]
+
+
+def _absolute_amount_between(low: int | None, high: int | None) -> sa.ColumnElement[bool]:
+    return sa.or_(*_amount_ranges(low, high))
 
 
 def _unordered(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -249,12 +253,21 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str) 
     months = _kept_months(connection, f, timezone)
     if months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
-    else:
+    elif f.min_amount is None and f.max_amount is None:
         # A text search reads every row of its range anyway: group what it reads, not an index walk.
         kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
         rows = connection.execute(
             sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
             .where(*conditions(f, timezone, connection.dialect.name)).group_by(kind))
+    else:
+        # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
+        # the database would rather read every record of the kind.
+        others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name)
+        branches = [sa.select(_payments.c.kind, _payments.c.amount).where(*others, amount_range)
+                    for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
+        chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+        rows = connection.execute(
+            sa.select(chosen.c.kind, sa.func.count(), sa.func.sum(chosen.c.amount)).group_by(chosen.c.kind))
     totals = _frame(rows, ("kind", "count", "amount"))
     order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
     return totals.iloc[order.argsort(kind="stable")].reset_index(drop=True)

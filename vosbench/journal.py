@@ -357,11 +357,14 @@ _SNAPSHOTS = _Keyed(store.balance_snapshots, "as_of", ("balance",), "balance", (
 
 def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, int]:
     table = spec.table
+    key_of = operator.attrgetter(spec.key)
+    # every non-negative figure at once (a tuple, or one value when there is one)
+    checked_of = operator.attrgetter(*spec.non_negative) if spec.non_negative else (lambda _row: 0)
     keyed = [(row, account_id) for row in rows if (account_id := batch.account_id(row)) is not None]
     existing = {}
     if keyed:
-        low = min(getattr(row, spec.key) for row, _ in keyed)
-        high = max(getattr(row, spec.key) for row, _ in keyed)
+        low = min(key_of(row) for row, _ in keyed)
+        high = max(key_of(row) for row, _ in keyed)
         wanted = sorted({account_id for _, account_id in keyed})
         for start in range(0, len(wanted), 500):
             for stored in batch.connection.execute(sa.select(table).where(
@@ -369,14 +372,14 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
     accepted, seen, skipped = [], set(), 0
     for row, account_id in keyed:
-        key = (account_id, getattr(row, spec.key))
-        label = f"{spec.what} of {row.account} at {key[1]}" if key in seen or key in existing else ""
+        key = (account_id, key_of(row))
         if key in seen:
-            batch.reject(row.line, f"{label} appears twice in this file")
+            batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]} appears twice in this file")
             continue
         seen.add(key)
-        negative = [name for name in spec.non_negative if getattr(row, name) < 0]
-        if negative:
+        checked = checked_of(row)
+        if min(checked) < 0 if isinstance(checked, tuple) else checked < 0:
+            negative = [name for name in spec.non_negative if getattr(row, name) < 0]
             batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]}: "
                                    f"{', '.join(negative)} cannot be negative")
             continue
@@ -384,8 +387,8 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
             if all(existing[key]._mapping[name] == getattr(row, name) for name in spec.figures):
                 skipped += 1
             else:
-                batch.reject(row.line, f"{label} is already recorded with other values; "
-                                       "recorded figures are never edited")
+                batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]} is already recorded with "
+                                       "other values; recorded figures are never edited")
             continue
         accepted.append(row)
     return accepted, skipped
