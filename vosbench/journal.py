@@ -410,9 +410,8 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
     chain.save_head(batch.connection, head)
     if spec is _CHARGES:
         deltas = totals.MonthDeltas()
-        for row, record in zip(rows, linked):
-            deltas.add_charge(record[1], totals.MonthKeyer.of_day(row.day), row.call_fee,
-                              row.agent_fee, row.other_fee, row.calls)
+        for record in linked:  # (id, account_id, day as YYYY-MM-DD, call_fee, agent_fee, other_fee, calls, …)
+            deltas.add_charge(record[1], record[2][:7], *record[3:7])
         totals.apply(batch.connection, deltas)
     return [record[0] for record in linked]
 

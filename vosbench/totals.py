@@ -106,6 +106,8 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
         by_account[account_id][month] = delta
     table = store.account_months
     affected = sorted(by_account)
+    # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
+    moved = [column for column in _SUMMED if any(delta[column] for delta in deltas.by_key.values())]
     updates, inserts, shifts = [], [], []
     for start in range(0, len(affected), 500):
         chunk = affected[start:start + 500]
@@ -125,8 +127,8 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
                 if (account_id, month) in existing:
-                    updates.append({"b_account_id": account_id, "b_month": month, "b_closing": running,
-                                    **{f"b_{column}": delta[column] for column in _SUMMED}})
+                    update = {f"b_{column}": delta[column] for column in moved}
+                    updates.append({**update, "b_account_id": account_id, "b_month": month, "b_closing": running})
                 else:
                     inserts.append({"account_id": account_id, "month": month, **delta,
                                     "closing": opening.get((account_id, month), 0) + running})
@@ -139,7 +141,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
         connection.execute(
             table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
                 closing=table.c.closing + sa.bindparam("b_closing"),
-                **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in _SUMMED}),
+                **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}),
             updates)
     if inserts:
         connection.execute(table.insert(), inserts)
