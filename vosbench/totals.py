@@ -52,27 +52,46 @@ class MonthKeyer:
 
 
 class MonthDeltas:
-    """Changes to apply to ``account_months``, collected while rows are appended."""
+    """Changes to apply to ``account_months``, collected while rows are appended.
+
+    Payments are summed per (account, month, kind) — one small tuple key per record —
+    and spread over the month's figures once, when :attr:`by_key` is read.
+    """
 
     def __init__(self) -> None:
-        self.by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
+        self._by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
+        self._payments: dict[tuple[int, str, str], list[int]] = {}
 
     def add_payment(self, account_id: int, month: str, kind: str, amount: int) -> None:
-        entry = self.by_key[(account_id, month)]
-        entry[kind] += amount
-        entry["payment_count"] += 1
-        entry[_KIND_COUNT[kind]] += 1
+        key = (account_id, month, kind)
+        summed = self._payments.get(key)
+        if summed is None:
+            self._payments[key] = [amount, 1]
+        else:
+            summed[0] += amount
+            summed[1] += 1
+
+    @property
+    def by_key(self) -> dict[tuple[int, str], dict[str, int]]:
+        """(account id, month) → figure → change, every payment added so far included."""
+        for (account_id, month, kind), (amount, count) in self._payments.items():
+            entry = self._by_key[(account_id, month)]
+            entry[kind] += amount
+            entry["payment_count"] += count
+            entry[_KIND_COUNT[kind]] += count
+        self._payments.clear()
+        return self._by_key
 
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
-        entry = self.by_key[(account_id, month)]
+        entry = self._by_key[(account_id, month)]
         entry["call_fee"] += call_fee
         entry["agent_fee"] += agent_fee
         entry["other_fee"] += other_fee
         entry["calls"] += calls
 
     def __bool__(self) -> bool:
-        return bool(self.by_key)
+        return bool(self._payments or self._by_key)
 
 
 def net_change(entry: dict) -> int:
