@@ -26,7 +26,8 @@ def _append(engine, content: str, drawn, serial: list[int]) -> None:
     for (account, offset, amount), (charge_account, charge_offset, fee) in drawn:
         serial[0] += 1
         if content == "payments":
-            rows.append(journal.NewPayment(f"k{serial[0]}", account, Kind.DEPOSIT, amount,
+            kind = (Kind.DEPOSIT, Kind.BONUS, Kind.AUTO_RECHARGE)[serial[0] % 3]  # per-kind counts too
+            rows.append(journal.NewPayment(f"k{serial[0]}", account, kind, amount,
                                            datetime(2026, 1, 1) + timedelta(days=offset, hours=serial[0] % 24),
                                            "ops", Channel.ADMIN, Method.CASH))
         else:
