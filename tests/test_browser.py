@@ -113,9 +113,13 @@ _CHART_TRACES = """() => {
 def test_choosing_a_kind_and_pressing_query_changes_the_grid_and_the_chart(voila_url, ledger, tmp_path):
     from playwright.sync_api import sync_playwright
 
+    # The panel opens on the demo's latest month: October 2026 in Asia/Dubai, as UTC bounds.
+    october = ("2026-09-30 20:00:00", "2026-10-31 20:00:00")
     with sqlite3.connect(ledger) as connection:
-        (kind_count,), = connection.execute("SELECT count(*) FROM payments WHERE kind = ?", (KIND,)).fetchall()
-        kinds_in_ledger = {row[0] for row in connection.execute("SELECT DISTINCT kind FROM payments")}
+        (kind_count,), = connection.execute("SELECT count(*) FROM payments WHERE kind = ? AND occurred_at >= ? "
+                                            "AND occurred_at < ?", (KIND, *october)).fetchall()
+        kinds_in_ledger = {row[0] for row in connection.execute(
+            "SELECT DISTINCT kind FROM payments WHERE occurred_at >= ? AND occurred_at < ?", october)}
     assert 0 < kind_count < 50 and len(kinds_in_ledger) > 1  # the change is visible on one page
 
     with sync_playwright() as playwright:

@@ -217,3 +217,35 @@ def test_utc_bounds_and_like_pattern():
     assert explore.utc_bounds(f, "Asia/Dubai") == (datetime(2026, 9, 30, 20), datetime(2026, 10, 31, 20))
     assert explore.utc_bounds(PaymentFilter(), "UTC") == (None, None)
     assert explore.like_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
+
+
+@pytest.mark.parametrize("filters", [
+    {}, OCTOBER, dict(start=date(2026, 9, 1), end=date(2026, 10, 31), kinds=("deposit", "bonus")),
+    dict(start=date(2026, 10, 1)), dict(end=date(2026, 9, 30)),
+    dict(accounts=("A1",), include_sub_accounts=True, **OCTOBER), dict(accounts=("C1", "C4")),
+])
+def test_whole_month_filters_counted_from_kept_totals_agree_with_the_records(ledger, filters):
+    engine, _ = ledger
+    f = PaymentFilter(**filters)
+    with engine.connect() as connection:
+        assert explore._kept_months(connection, f, "Asia/Dubai") is not None  # the kept-totals path
+    rows = explore.query_all(engine, f)
+    expected = rows.groupby("kind")["amount"].agg(["count", "sum"])
+    page = explore.query_page(engine, f)
+    assert page.total_count == len(rows)
+    assert {row.kind: (row.count, row.amount) for row in page.totals_by_kind.itertuples()} == {
+        kind: (figures["count"], figures["sum"]) for kind, figures in expected.iterrows()}
+    monthly = explore.monthly_by_kind(engine, f)
+    by_month = rows.assign(month=rows["occurred_at"].dt.strftime("%Y-%m")).groupby(["month", "kind"])["amount"]
+    assert [tuple(r) for r in monthly.itertuples(index=False)] == [
+        (month, kind, figures["count"], figures["sum"])
+        for (month, kind), figures in by_month.agg(["count", "sum"]).iterrows()]
+
+
+def test_part_months_other_zones_and_record_filters_are_counted_from_the_records(ledger):
+    engine, _ = ledger
+    with engine.connect() as connection:
+        for f in (PaymentFilter(start=date(2026, 10, 2)), PaymentFilter(end=date(2026, 10, 30)),
+                  PaymentFilter(timezone="UTC"), PaymentFilter(min_amount=U), PaymentFilter(operators=("ops",)),
+                  PaymentFilter(channels=("web",)), PaymentFilter(methods=("cash",)), PaymentFilter(text="wire")):
+            assert explore._kept_months(connection, f, explore.reporting_timezone(connection, f)) is None

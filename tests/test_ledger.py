@@ -1,5 +1,6 @@
 """The write door: sign rules, reversals, append-only storage, the hash chain, month totals."""
 
+import sqlite3
 from datetime import datetime, timezone
 
 import pytest
@@ -216,3 +217,37 @@ def test_a_ledger_from_an_earlier_version_gains_the_newer_tables_and_guards(tmp_
         assert store.ledger_timezone(connection) == "Asia/Dubai"
         triggers = set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
     assert {"balance_snapshots_no_update", "balance_snapshots_no_delete"} <= triggers
+
+
+def test_a_ledger_of_schema_1_gains_the_explore_indexes_and_kind_counts_on_open(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store.open_ledger(url, create=True).dispose()
+    # what vosbench wrote before schema 2: no explore indexes, no per-kind counts
+    with sqlite3.connect(tmp_path / "old.sqlite") as raw:
+        raw.execute("INSERT INTO accounts (account, name, kind, credit_limit, currency, timezone) "
+                    "VALUES ('C1', 'One', 'customer', 0, 'USD', 'UTC')")
+    engine = store.open_ledger(url)
+    for day, kind, amount in ((1, "deposit", "10"), (2, "deposit", "5"), (3, "withdrawal", "-2")):
+        ledger.record(engine, account="C1", kind=kind, amount=amount, operator="a",
+                      occurred_at=datetime(2026, 10, day, tzinfo=timezone.utc))
+    engine.dispose()
+    with sqlite3.connect(tmp_path / "old.sqlite") as raw:
+        raw.execute("DROP INDEX ix_payments_kind_amount")
+        raw.execute("DROP INDEX ix_payments_operator_time")
+        for name in store.KIND_COUNT_COLUMNS:
+            raw.execute(f"ALTER TABLE account_months DROP COLUMN {name}")
+        raw.execute("UPDATE ledger_meta SET value = '1' WHERE key = 'schema_version'")
+
+    engine = store.open_ledger(url)
+
+    with engine.connect() as connection:
+        assert store.get_meta(connection, "schema_version") == store.SCHEMA_VERSION
+        indexes = set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'")))
+        row = connection.execute(sa.select(store.account_months)).one()
+    assert {"ix_payments_kind_amount", "ix_payments_operator_time"} <= indexes
+    assert (row.deposit_count, row.withdrawal_count, row.bonus_count, row.payment_count) == (2, 1, 0, 3)
+    assert ledger.verify(engine).ok
+    with sqlite3.connect(tmp_path / "old.sqlite") as raw:
+        raw.execute("UPDATE account_months SET deposit_count = 5")
+    result = ledger.verify(engine)
+    assert len(result.total_mismatches) == 1 and "deposit_count" in result.total_mismatches[0]

@@ -69,7 +69,7 @@ CHARGES = """
 @pytest.fixture
 def hand(inline_ledger, tmp_path):
     engine = inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS, charges=CHARGES)
-    return PaymentExplorer(engine, export_dir=tmp_path / "exports")
+    return PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path / "exports")
 
 
 @pytest.fixture(scope="module")
@@ -263,9 +263,31 @@ def test_reset_returns_to_the_filter_the_panel_opened_with(inline_ledger, tmp_pa
 
 # --- the demo ledger: paging, sorting, the planted anomaly, exports ---------------------------
 
-def test_paging_walks_every_record_once_in_a_stable_order(demo, tmp_path):
+def test_the_panel_opens_on_the_latest_month_and_reset_returns_to_it(demo, tmp_path):
     engine, path = demo
     explorer = PaymentExplorer(engine, export_dir=tmp_path)
+    # the demo ends in 2026-10 (Asia/Dubai): its last record is in October's local days
+    assert explorer.current_filter == PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31))
+    (in_october,), = raw(path, "SELECT count(*) FROM payments WHERE occurred_at >= '2026-09-30 20:00:00' "
+                               "AND occurred_at < '2026-10-31 20:00:00'")
+    assert explorer.current_page.total_count == in_october > 0
+    explorer.start.value = None
+    explorer.query_button.click()
+    assert explorer.current_page.total_count > in_october
+    explorer.reset_button.click()
+    assert explorer.current_page.total_count == in_october
+
+
+def test_an_empty_ledger_opens_on_an_empty_filter(tmp_path):
+    engine = store.open_ledger(f"sqlite:///{tmp_path / 'empty.sqlite'}", create=True)
+    assert PaymentFilter(timezone="UTC").is_empty and not PaymentFilter(text="x").is_empty
+    explorer = PaymentExplorer(engine, export_dir=tmp_path)
+    assert explorer.current_filter == PaymentFilter() and explorer.current_page.total_count == 0
+
+
+def test_paging_walks_every_record_once_in_a_stable_order(demo, tmp_path):
+    engine, path = demo
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path)
     explorer.page_size.value = 100
     (total,), = raw(path, "SELECT count(*) FROM payments")
     assert explorer.current_page.total_count == total and explorer.current_page.pages == -(-total // 100)
@@ -283,7 +305,7 @@ def test_paging_walks_every_record_once_in_a_stable_order(demo, tmp_path):
 
 def test_sorting_by_amount_either_way(demo, tmp_path):
     engine, path = demo
-    explorer = PaymentExplorer(engine, export_dir=tmp_path)
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path)
     explorer.sort_by.value = "amount"
     (largest, smallest), = raw(path, "SELECT max(amount), min(amount) FROM payments")
     assert int(explorer.current_page.rows["amount"].iloc[0]) == largest
@@ -311,7 +333,7 @@ def test_the_planted_deposit_that_did_not_update_the_balance_stands_out(demo, tm
 def test_exports_hold_every_page_and_the_filter(demo, tmp_path, monkeypatch):
     engine, path = demo
     monkeypatch.chdir(tmp_path)
-    explorer = PaymentExplorer(engine)  # default export_dir: ./exports
+    explorer = PaymentExplorer(engine, initial=PaymentFilter())  # default export_dir: ./exports
     explorer.kinds.value = ("deposit",)
     explorer.page_size.value = 25
     explorer.query_button.click()

@@ -13,7 +13,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone as _utc_zone
 from pathlib import Path
 
@@ -133,16 +133,20 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "") -> list[sa.Co
     return where
 
 
-def _absolute_amount_between(low: int | None, high: int | None) -> sa.ColumnElement[bool]:
-    """``low <= |amount| <= high`` as plain ranges on ``amount``, which an index on it can serve."""
+def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[bool]]:
+    """``low <= |amount| <= high`` as one or two plain ranges on ``amount``, which an index on it can serve."""
     amount = _payments.c.amount
     if low is None or low == 0:
-        return amount.between(-high, high)
+        return [amount.between(-high, high)]
     credits, debits = [amount >= low], [amount <= -low]
     if high is not None:
         credits.append(amount <= high)
         debits.append(amount >= -high)
-    return sa.or_(sa.and_(*credits), sa.and_(*debits))
+    return [sa.and_(*credits), sa.and_(*debits)]
+
+
+def _absolute_amount_between(low: int | None, high: int | None) -> sa.ColumnElement[bool]:
+    return sa.or_(*_amount_ranges(low, high))
 
 
 def _unordered(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -202,12 +206,69 @@ def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.Da
     return pd.DataFrame(data, columns=list(columns))
 
 
+def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[str, str] | None:
+    """The first and last month ('YYYY-MM', either None for open-ended) whose kept totals answer ``f``.
+
+    The kept per-account month totals (``account_months``) hold each kind's count and sum,
+    so a filter of whole months of the ledger's zone, accounts and kinds needs no scan of
+    the records; any other filter (amounts, operators, channels, methods, text, part of a
+    month, another zone) returns None and is counted from the records.
+    """
+    if f.min_amount is not None or f.max_amount is not None or f.operators or f.channels or f.methods or f.text:
+        return None
+    if timezone != store.ledger_timezone(connection):
+        return None
+    if f.start is not None and f.start.day != 1:
+        return None
+    if f.end is not None and (f.end + timedelta(days=1)).day != 1:
+        return None
+    return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
+
+
+def _kept_conditions(f: PaymentFilter, months: tuple[str, str]) -> list[sa.ColumnElement[bool]]:
+    kept = store.account_months
+    where = [kept.c.month >= months[0]] if months[0] else []
+    if months[1]:
+        where.append(kept.c.month <= months[1])
+    if f.accounts:
+        where.append(kept.c.account_id.in_(_account_scope(f)))
+    return where
+
+
+def _kept_kinds(f: PaymentFilter) -> list[str]:
+    return [kind.value for kind in f.kinds] if f.kinds else [kind.value for kind in Kind]
+
+
+def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: tuple[str, str]) -> list[tuple]:
+    kept = store.account_months
+    kinds = _kept_kinds(f)
+    sums = connection.execute(sa.select(
+        *(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
+        *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds),
+    ).where(*_kept_conditions(f, months))).one()
+    return [(kind, sums[index], sums[len(kinds) + index]) for index, kind in enumerate(kinds) if sums[index]]
+
+
 def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str) -> pd.DataFrame:
-    # A text search reads every row of its range anyway: group what it reads, not an index walk.
-    kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
-    statement = (sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
-                 .where(*conditions(f, timezone, connection.dialect.name)).group_by(kind))
-    totals = _frame(connection.execute(statement), ("kind", "count", "amount"))
+    months = _kept_months(connection, f, timezone)
+    if months is not None:
+        rows = _kept_totals_by_kind(connection, f, months)
+    elif f.min_amount is None and f.max_amount is None:
+        # A text search reads every row of its range anyway: group what it reads, not an index walk.
+        kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
+        rows = connection.execute(
+            sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
+            .where(*conditions(f, timezone, connection.dialect.name)).group_by(kind))
+    else:
+        # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
+        # the database would rather read every record of the kind.
+        others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name)
+        branches = [sa.select(_payments.c.kind, _payments.c.amount).where(*others, amount_range)
+                    for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
+        chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+        rows = connection.execute(
+            sa.select(chosen.c.kind, sa.func.count(), sa.func.sum(chosen.c.amount)).group_by(chosen.c.kind))
+    totals = _frame(rows, ("kind", "count", "amount"))
     order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
     return totals.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
@@ -275,6 +336,9 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     p = _payments
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
+        kept_months = _kept_months(connection, f, timezone)
+        if kept_months is not None:
+            return _frame(_kept_monthly_by_kind(connection, f, kept_months), _MONTHLY_COLUMNS)
         months = _months(connection, f, timezone)
         if not months:
             return _frame([], _MONTHLY_COLUMNS)
@@ -291,6 +355,21 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
                      .group_by(bounds.c.month, p.c.kind)
                      .order_by(bounds.c.month, p.c.kind))
         return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
+
+
+def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: tuple[str, str]) -> list[tuple]:
+    """:func:`monthly_by_kind` from the kept month totals: one row per month and kind with records."""
+    kept = store.account_months
+    kinds = _kept_kinds(f)
+    statement = (sa.select(kept.c.month,
+                           *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
+                           *(sa.func.sum(kept.c[kind]) for kind in kinds))
+                 .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))
+    rows = []
+    for month, *figures in connection.execute(statement):
+        rows.extend((month, kind, figures[index], figures[len(kinds) + index])
+                    for index, kind in sorted(enumerate(kinds), key=lambda pair: pair[1]) if figures[index])
+    return rows
 
 
 def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
@@ -326,6 +405,20 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
                      .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
                      .order_by(ranked.c.moved.desc(), _accounts.c.account))
         return _frame(connection.execute(statement), ("account", "name", "count", "amount"))
+
+
+def latest_month(engine: Engine) -> PaymentFilter:
+    """The calendar month (ledger's time zone) of the newest payment record; an empty filter if there is none.
+
+    What the panel opens on: one month reads one month of records however long the history is.
+    """
+    with engine.connect() as connection:
+        newest = connection.scalar(sa.select(sa.func.max(_payments.c.occurred_at)))
+        if newest is None:
+            return PaymentFilter()
+        day = periods.local_day(newest, store.ledger_timezone(connection))
+    first = day.replace(day=1)
+    return PaymentFilter(start=first, end=(first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
 
 
 # --- choices for the form ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ Every problem is reported at once, each naming the field and the fix.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Iterable, Mapping
 
@@ -111,6 +111,11 @@ class PaymentFilter:
                             f"{money.format_money(self.max_amount, 4)}; swap them or widen the range")
         if problems:
             raise FilterError(problems)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no field narrows the records (a time zone alone selects every record)."""
+        return replace(self, timezone="") == PaymentFilter()
 
     # --- parameters (papermill, CLI) ---------------------------------------------------------
 

@@ -136,24 +136,28 @@ class _Batch:
         self.strict = strict
         self.rejections: list[Rejection] = []
         self.accounts = {row.account: row for row in connection.execute(sa.select(store.accounts))}
+        self.account_ids = {account: row.id for account, row in self.accounts.items()}
 
     def reject(self, line: int, reason: str) -> None:
         self.rejections.append(Rejection(self.file, line, reason))
 
     def account_id(self, row) -> int | None:
-        known = self.accounts.get(row.account)
+        known = self.account_ids.get(row.account)
         if known is None:
             self.reject(row.line, f"account {row.account!r} is unknown; add it to accounts.csv first")
-            return None
-        return known.id
+        return known
 
     def fetch_by(self, column: sa.Column, keys: Sequence, *where) -> dict:
-        """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks."""
+        """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks.
+
+        One statement with an expanding parameter serves every chunk: building an IN list
+        of literals costs more per key than the database's index lookup.
+        """
         table = column.table
+        statement = sa.select(table).where(column.in_(sa.bindparam("keys", expanding=True)), *where)
         found = {}
         for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
-            for row in self.connection.execute(sa.select(table).where(column.in_(chunk), *where)):
+            for row in self.connection.execute(statement, {"keys": list(keys[start:start + 500])}):
                 found[row._mapping[column.name]] = row
         return found
 
@@ -310,19 +314,22 @@ def _write_payments(batch: _Batch, rows: list[NewPayment], batch_id: int,
     head = chain.lock_head(connection, "payments")
     deltas = totals.MonthDeltas()
     linked = []
+    # locals: this loop runs once per record
+    account_ids, source, link, month_of = batch.account_ids, batch.source, head.link, keyer.of_instant
+    canonical_time = chain.canonical_time
     for row in rows:
-        account_id = batch.accounts[row.account].id
+        account_id = account_ids[row.account]
         reverses_id = row.reverses_id or (ledger_ids[row.reverses] if row.reverses else None)
         # payments' columns after id, in table order; the str-valued enums are stored and
         # hashed as their text (they are str instances), which spares a .value per field
-        record = head.link((
-            account_id, row.kind, row.amount, chain.canonical_time(row.occurred_at), recorded_text,
+        record = link((
+            account_id, row.kind, row.amount, canonical_time(row.occurred_at), recorded_text,
             row.operator, row.channel, row.method, row.reference, row.memo, row.reason,
-            row.balance_after, reverses_id, row.approved_by, batch.source, row.source_key, batch_id,
+            row.balance_after, reverses_id, row.approved_by, source, row.source_key, batch_id,
         ))
         ledger_ids[row.source_key] = record[0]
         linked.append(record)
-        deltas.add_payment(account_id, keyer.of_instant(row.occurred_at), row.kind.value, row.amount)
+        deltas.add_payment(account_id, month_of(row.occurred_at), row.kind, row.amount)
     _insert(connection, table, linked)
     chain.save_head(connection, head)
     totals.apply(connection, deltas)
@@ -350,11 +357,14 @@ _SNAPSHOTS = _Keyed(store.balance_snapshots, "as_of", ("balance",), "balance", (
 
 def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, int]:
     table = spec.table
+    key_of = operator.attrgetter(spec.key)
+    # every non-negative figure at once (a tuple, or one value when there is one)
+    checked_of = operator.attrgetter(*spec.non_negative) if spec.non_negative else (lambda _row: 0)
     keyed = [(row, account_id) for row in rows if (account_id := batch.account_id(row)) is not None]
     existing = {}
     if keyed:
-        low = min(getattr(row, spec.key) for row, _ in keyed)
-        high = max(getattr(row, spec.key) for row, _ in keyed)
+        low = min(key_of(row) for row, _ in keyed)
+        high = max(key_of(row) for row, _ in keyed)
         wanted = sorted({account_id for _, account_id in keyed})
         for start in range(0, len(wanted), 500):
             for stored in batch.connection.execute(sa.select(table).where(
@@ -362,14 +372,14 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
     accepted, seen, skipped = [], set(), 0
     for row, account_id in keyed:
-        key = (account_id, getattr(row, spec.key))
-        label = f"{spec.what} of {row.account} at {key[1]}" if key in seen or key in existing else ""
+        key = (account_id, key_of(row))
         if key in seen:
-            batch.reject(row.line, f"{label} appears twice in this file")
+            batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]} appears twice in this file")
             continue
         seen.add(key)
-        negative = [name for name in spec.non_negative if getattr(row, name) < 0]
-        if negative:
+        checked = checked_of(row)
+        if min(checked) < 0 if isinstance(checked, tuple) else checked < 0:
+            negative = [name for name in spec.non_negative if getattr(row, name) < 0]
             batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]}: "
                                    f"{', '.join(negative)} cannot be negative")
             continue
@@ -377,8 +387,8 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
             if all(existing[key]._mapping[name] == getattr(row, name) for name in spec.figures):
                 skipped += 1
             else:
-                batch.reject(row.line, f"{label} is already recorded with other values; "
-                                       "recorded figures are never edited")
+                batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]} is already recorded with "
+                                       "other values; recorded figures are never edited")
             continue
         accepted.append(row)
     return accepted, skipped
@@ -388,7 +398,7 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
     head = chain.lock_head(batch.connection, spec.table.name)
     key_text = chain.canonical_time if spec.key_is_time else date.isoformat
     key_of, figures_of = operator.attrgetter(spec.key), operator.attrgetter(*spec.figures)
-    account_ids = {account: known.id for account, known in batch.accounts.items()}
+    account_ids = batch.account_ids
     tail = (batch.source, batch_id)
     linked = []
     for row in rows:
@@ -400,9 +410,8 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
     chain.save_head(batch.connection, head)
     if spec is _CHARGES:
         deltas = totals.MonthDeltas()
-        for row, record in zip(rows, linked):
-            deltas.add_charge(record[1], totals.MonthKeyer.of_day(row.day), row.call_fee,
-                              row.agent_fee, row.other_fee, row.calls)
+        for record in linked:  # (id, account_id, day as YYYY-MM-DD, call_fee, agent_fee, other_fee, calls, …)
+            deltas.add_charge(record[1], record[2][:7], *record[3:7])
         totals.apply(batch.connection, deltas)
     return [record[0] for record in linked]
 

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 
 from vosbench import store
 
-PAYMENT_KIND_COLUMNS = ("deposit", "withdrawal", "adjustment", "bonus", "commission", "auto_recharge")
+PAYMENT_KIND_COLUMNS = store.PAYMENT_KIND_COLUMNS
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
-COUNT_COLUMNS = ("calls", "payment_count")
+COUNT_COLUMNS = ("calls", "payment_count", *store.KIND_COUNT_COLUMNS)
+_KIND_COUNT = dict(zip(PAYMENT_KIND_COLUMNS, store.KIND_COUNT_COLUMNS))
 _SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
 
 
@@ -47,30 +48,50 @@ class MonthKeyer:
 
     @staticmethod
     def of_day(day: date) -> str:
-        return day.strftime("%Y-%m")
+        return day.isoformat()[:7]  # five times cheaper than strftime
 
 
 class MonthDeltas:
-    """Changes to apply to ``account_months``, collected while rows are appended."""
+    """Changes to apply to ``account_months``, collected while rows are appended.
+
+    Payments are summed per (account, month, kind) — one small tuple key per record —
+    and spread over the month's figures once, when :attr:`by_key` is read.
+    """
 
     def __init__(self) -> None:
-        self.by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
+        self._by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
+        self._payments: dict[tuple[int, str, str], list[int]] = {}
 
     def add_payment(self, account_id: int, month: str, kind: str, amount: int) -> None:
-        entry = self.by_key[(account_id, month)]
-        entry[kind] += amount
-        entry["payment_count"] += 1
+        key = (account_id, month, kind)
+        summed = self._payments.get(key)
+        if summed is None:
+            self._payments[key] = [amount, 1]
+        else:
+            summed[0] += amount
+            summed[1] += 1
+
+    @property
+    def by_key(self) -> dict[tuple[int, str], dict[str, int]]:
+        """(account id, month) → figure → change, every payment added so far included."""
+        for (account_id, month, kind), (amount, count) in self._payments.items():
+            entry = self._by_key[(account_id, month)]
+            entry[kind] += amount
+            entry["payment_count"] += count
+            entry[_KIND_COUNT[kind]] += count
+        self._payments.clear()
+        return self._by_key
 
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
-        entry = self.by_key[(account_id, month)]
+        entry = self._by_key[(account_id, month)]
         entry["call_fee"] += call_fee
         entry["agent_fee"] += agent_fee
         entry["other_fee"] += other_fee
         entry["calls"] += calls
 
     def __bool__(self) -> bool:
-        return bool(self.by_key)
+        return bool(self._payments or self._by_key)
 
 
 def net_change(entry: dict) -> int:
@@ -91,40 +112,86 @@ def _with_closings(rows_by_month: dict[str, dict], opening: int = 0) -> list[dic
 def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
 
-    Only the months from the earliest affected one onward are rewritten, starting from
-    the closing just before it, so appending to the current month touches one row per
-    account whatever the length of the history.
+    A month's closing is the running sum of its account's net changes, so a delta moves
+    the closing of its own month and of every later one by the same amount. Each month
+    in ``deltas`` gets its sums and closing updated (or is inserted, opening from the
+    closing before it); the later months' closings are shifted in the database by one
+    ranged UPDATE per affected month. Appending to the current month therefore touches
+    one row per account, and back-filling an old month of a long history costs one
+    statement per account instead of a rewrite of every later row.
     """
     by_account: dict[int, dict[str, dict]] = defaultdict(dict)
     for (account_id, month), delta in deltas.by_key.items():
         by_account[account_id][month] = delta
     table = store.account_months
     affected = sorted(by_account)
+    # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
+    moved = [column for column in _SUMMED if any(delta[column] for delta in deltas.by_key.values())]
+    updates, inserts, shifts = [], [], []
     for start in range(0, len(affected), 500):
         chunk = affected[start:start + 500]
-        first = min(min(by_account[account_id]) for account_id in chunk)
         in_chunk = table.c.account_id.in_(chunk)
-        merged: dict[int, dict[str, dict]] = {account_id: {} for account_id in chunk}
-        for row in connection.execute(sa.select(table).where(in_chunk, table.c.month >= first)):
-            merged[row.account_id][row.month] = {c: getattr(row, c) for c in _SUMMED}
-        latest_before = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
-                         .where(in_chunk, table.c.month < first).group_by(table.c.account_id).subquery())
-        opening = dict(connection.execute(
-            sa.select(table.c.account_id, table.c.closing).join(
-                latest_before, sa.and_(table.c.account_id == latest_before.c.account_id,
-                                       table.c.month == latest_before.c.month))).all())
+        months = sorted({month for account_id in chunk for month in by_account[account_id]})
+        existing = set(map(tuple, connection.execute(
+            sa.select(table.c.account_id, table.c.month).where(in_chunk, table.c.month.in_(months))).all()))
+        last_month = dict(connection.execute(
+            sa.select(table.c.account_id, sa.func.max(table.c.month)).where(in_chunk)
+            .group_by(table.c.account_id)).all())
+        opening = _closings_before(connection, {
+            key for account_id in chunk for month in by_account[account_id]
+            if (key := (account_id, month)) not in existing})
         for account_id in chunk:
-            for month, delta in by_account[account_id].items():
-                entry = merged[account_id].setdefault(month, dict.fromkeys(_SUMMED, 0))
-                for column, value in delta.items():
-                    entry[column] += value
-        connection.execute(table.delete().where(in_chunk, table.c.month >= first))
+            ordered = sorted(by_account[account_id].items())
+            running = 0
+            for index, (month, delta) in enumerate(ordered):
+                running += net_change(delta)
+                if (account_id, month) in existing:
+                    update = {f"b_{column}": delta[column] for column in moved}
+                    updates.append({**update, "b_account_id": account_id, "b_month": month, "b_closing": running})
+                else:
+                    inserts.append({"account_id": account_id, "month": month, **delta,
+                                    "closing": opening.get((account_id, month), 0) + running})
+                if running and last_month.get(account_id, "") > month:
+                    following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
+                    shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
+                                   "b_shift": running})
+    key = (table.c.account_id == sa.bindparam("b_account_id"))
+    if updates:
         connection.execute(
-            table.insert(),
-            [{"account_id": account_id, **row}
-             for account_id in chunk
-             for row in _with_closings(merged[account_id], opening.get(account_id, 0))],
-        )
+            table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
+                closing=table.c.closing + sa.bindparam("b_closing"),
+                **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}),
+            updates)
+    if inserts:
+        connection.execute(table.insert(), inserts)
+    if shifts:
+        connection.execute(
+            table.update().where(key, table.c.month > sa.bindparam("b_after"),
+                                 table.c.month < sa.bindparam("b_before"))
+            .values(closing=table.c.closing + sa.bindparam("b_shift")),
+            shifts)
+
+
+_AFTER_ALL = "9999-99"
+"""A month label after every real one (labels are YYYY-MM text)."""
+
+
+def _closings_before(connection: sa.Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """For each (account, month) not stored yet: the closing of the account's latest stored month before it."""
+    table = store.account_months
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for account_id, month in keys:
+        by_month[month].append(account_id)
+    found = {}
+    for month, account_ids in by_month.items():
+        latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
+                  .where(table.c.account_id.in_(account_ids), table.c.month < month)
+                  .group_by(table.c.account_id).subquery())
+        for account_id, closing in connection.execute(
+                sa.select(table.c.account_id, table.c.closing).join(
+                    latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))):
+            found[(account_id, month)] = closing
+    return found
 
 
 def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
@@ -151,6 +218,19 @@ def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
         for account_id, months in by_account.items()
         for row in _with_closings(months)
     }
+
+
+def fill_kind_counts(connection: sa.Connection) -> None:
+    """Set the per-kind record counts of every stored month from the raw journal (schema upgrade)."""
+    table = store.account_months
+    counts = [{"b_account_id": account_id, "b_month": month, **{f"b_{c}": entry[c] for c in store.KIND_COUNT_COLUMNS}}
+              for (account_id, month), entry in recompute(connection).items()]
+    if counts:
+        connection.execute(
+            table.update().where(table.c.account_id == sa.bindparam("b_account_id"),
+                                 table.c.month == sa.bindparam("b_month"))
+            .values(**{c: sa.bindparam(f"b_{c}") for c in store.KIND_COUNT_COLUMNS}),
+            counts)
 
 
 def stored(connection: sa.Connection) -> dict[tuple[int, str], dict]:
