@@ -206,6 +206,21 @@ def test_first_digits_per_operator_against_benford(tmp_path):
     assert found(engine, "benford_first_digit", small) == []  # too few entries: not tested
 
 
+def test_a_desk_that_deviates_alike_is_not_flagged_but_a_lone_operator_meets_the_plain_limit(tmp_path):
+    # round top-ups: every clerk's first digits are 1, 2 and 5 — far from Benford, and alike
+    menu = ["10.00", "20.00", "50.00", "100.00", "25.00"]
+    rows = [f"{who}{k},C1,deposit,{menu[k % 5]},2026-10-0{1 + k % 9}T10:{k % 60:02d}:00Z,{who},admin,cash,{who}-{k},,,,,"
+            for who in ("ann", "bob", "cy") for k in range(120)]
+    engine = ledger(tmp_path, "\n".join(rows))
+    assert found(engine, "benford_first_digit") == []
+
+    alone = ledger(tmp_path / "alone", "\n".join(row for row in rows if ",ann," in row))
+    (finding,) = found(alone, "benford_first_digit")
+    assert finding.operator == "ann" and "no other operator has a sample" in finding.explanation
+    with pytest.raises(SettingsError, match="benford_desk_ratio.*at least 1"):
+        from_mapping({"benford_desk_ratio": "0.5"})
+
+
 LOOK_ALIKES = ACCOUNTS.rstrip() + """
     C3,Falcon Voice FZE,customer,A1,0,USD,UTC
     C4,Falcon Voice LLC,customer,A1,0,USD,UTC

@@ -40,6 +40,7 @@ class ControlSettings:
     concentration_chance: Decimal = Decimal("0.001")
     benford_min_sample: int = 100
     benford_mad_limit: Decimal = Decimal("0.015")
+    benford_desk_ratio: Decimal = Decimal("1.5")
     working_hours_grace_minutes: int = 30
     name_similarity: Decimal = Decimal("0.90")
     commission_tolerance: int = 100  # minor units
@@ -61,6 +62,7 @@ _MONEY = ("round_unit", "commission_tolerance")
 COMMISSION_BASES = ("sub_account_fees", "agent_margin", "agent_fees")  # see vosbench.controls.commission
 _SHARES = ("just_under_share", "concentration_share", "concentration_chance", "benford_mad_limit",
            "name_similarity")
+_RATIOS = ("benford_desk_ratio",)
 _COUNTS = ("duplicate_window_minutes", "round_cluster_min", "round_cluster_days", "concentration_min_credits",
            "benford_min_sample", "working_hours_grace_minutes")
 
@@ -93,6 +95,8 @@ def from_mapping(raw: dict, *, origin: str = "controls settings") -> ControlSett
             values[key] = _money(value, where)
         elif key in _SHARES:
             values[key] = _share(value, where)
+        elif key in _RATIOS:
+            values[key] = _ratio(value, where)
         elif key in _COUNTS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise SettingsError(f"{where}: {value!r} is not a whole number ≥ 0; write e.g. {key}: 10")
@@ -134,6 +138,16 @@ def _money(value, where: str) -> int:
     if amount <= 0:
         raise SettingsError(f"{where}: {value!r} must be greater than zero")
     return amount
+
+
+def _ratio(value, where: str) -> Decimal:
+    try:
+        ratio = Decimal(str(value))
+    except InvalidOperation:
+        ratio = Decimal(0)
+    if isinstance(value, bool) or not ratio.is_finite() or ratio < 1:
+        raise SettingsError(f"{where}: {value!r} is not a factor of at least 1; write e.g. \"1.5\"")
+    return ratio
 
 
 def _share(value, where: str) -> Decimal:
