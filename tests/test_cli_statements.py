@@ -105,6 +105,8 @@ def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, 
 
     bench = StatementWorkbench.open(month="2026-10", statement_file=str(SAMPLES / "bank-v8.xml"))
     assert "2 line(s) added" in bench.message and bench.run.channels == ["bank"]
+    status = bench.status().data
+    assert status.startswith("Matching **2026-10**") and "from bank" in status and "2 line(s) added" in status
     panel = bench.upload_panel()
     panel.button.click()
     assert panel.status.value == "Choose a file first."

@@ -49,6 +49,17 @@ class StatementWorkbench:
             bench.import_statement(statement_file, profile=profile, channel=channel)
         return bench
 
+    def status(self):
+        """What the notebook shows first: which ledger and month, and what the last action did."""
+        from IPython.display import Markdown
+
+        from vosbench.provenance import mask_url
+
+        lines = sum(len(group.lines) for group in self.run.groups)
+        shown = (f"Matching **{self.month}** on `{mask_url(str(self.engine.url))}`: {lines:,} statement line(s) "
+                 f"from {', '.join(self.run.channels) or 'no statement yet'}.")
+        return Markdown(shown + (f"\n\n{self.message}" if self.message else ""))
+
     # --- actions ----------------------------------------------------------------------------
 
     def rerun(self) -> review.MatchRun:
