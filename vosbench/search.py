@@ -40,8 +40,8 @@ SELECTIVE = 50
 by one costs ~3 µs each against ~0.5 µs a record for the scan, so a common text ("portal",
 half the records) is faster scanned."""
 
-# detail=none keeps no positions (4x faster to build than full); the pieces are ANDed, not
-# a phrase, and the LIKE condition the candidates still pass makes the result exact.
+# detail=none keeps no positions (4x faster to build than full): trigrams are ANDed, not a
+# phrase, and the LIKE condition the candidates still pass makes the result exact.
 _CREATE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX} USING fts5(reference, memo, content='', "
            "detail='none', tokenize='trigram')")
 
@@ -55,12 +55,17 @@ def searchable(text: str) -> bool:
 
 
 def match_expression(text: str) -> str:
-    """The FTS5 query for records containing every trigram of ``text``, each quoted literally.
+    """The FTS5 query for records holding trigrams that cover ``text``, each quoted literally.
 
-    A double quote inside a piece is doubled (FTS5's string escape); every other
-    character, ``*``, ``%``, ``_`` and ``'`` included, is plain text inside the quotes.
+    The trigrams start every third character, plus the last one: together they cover the
+    text, and ANDing a third of the pieces reads a third of the posting lists (3x faster for
+    a long text, the same candidates in practice; the LIKE condition decides anyway).
+    A double quote inside a piece is doubled (FTS5's string escape); every other character,
+    ``*``, ``%``, ``_`` and ``'`` included, is plain text inside the quotes.
     """
-    pieces = dict.fromkeys(text[start:start + MIN_LENGTH] for start in range(len(text) - MIN_LENGTH + 1))
+    last = len(text) - MIN_LENGTH
+    starts = [*range(0, last, MIN_LENGTH), last]
+    pieces = dict.fromkeys(text[start:start + MIN_LENGTH] for start in starts)
     return " AND ".join('"' + piece.replace('"', '""') + '"' for piece in pieces)
 
 
