@@ -2,7 +2,7 @@
 
 A filter's text ("reference or memo contains, any case") is a LIKE scan of every record
 in the filter's range — half a second over a million records. An FTS5 trigram index
-answers it from the records that contain every three-letter piece of the text instead.
+answers it from the records holding the text's three-letter pieces instead.
 
 Kept in step on every insert it would slow the write door down (+10–25 µs a record), so
 it is derived and lazy: payments are append-only and their ids only grow, so the index
