@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench import __version__, chain, export, periods, store
+from vosbench import __version__, chain, export, periods, search, store
 from vosbench.filters import FilterError, PaymentFilter, account_label
 from vosbench.model import Kind
 
@@ -103,12 +103,14 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(f: PaymentFilter, timezone: str, dialect: str = "") -> list[sa.ColumnElement[bool]]:
+def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
+               indexed: bool = False) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses on ``payments`` that select the filter's records (values bound).
 
     ``dialect`` is the database's dialect name: SQLite's LIKE already ignores ASCII case
     and its lower() folds ASCII only, so there the text search skips lower() — the same
-    rows at half the cost.
+    rows at half the cost. ``indexed`` (what :func:`vosbench.search.prepare` said): the
+    text's LIKE runs only on the records the search index names, not on every record.
     """
     p = _payments
     where: list[sa.ColumnElement[bool]] = []
@@ -130,6 +132,8 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "") -> list[sa.Co
         pattern = like_pattern(f.text)
         like = "like" if dialect == "sqlite" else "ilike"
         where.append(sa.or_(*(getattr(column, like)(pattern, escape="\\") for column in (p.c.reference, p.c.memo))))
+        if indexed:
+            where.append(p.c.id.in_(search.candidates(f.text)))
     return where
 
 
@@ -181,10 +185,10 @@ def _ordering(sort: str, descending: bool, *, few: bool = False) -> list:
 
 
 def _rows_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, descending: bool, *,
-                    few: bool = False) -> sa.Select:
+                    few: bool = False, indexed: bool = False) -> sa.Select:
     return (sa.select(*(_SOURCES[name].label(name) for name in ROW_COLUMNS))
             .select_from(_payments.join(_accounts, _accounts.c.id == _payments.c.account_id))
-            .where(*conditions(f, timezone, dialect))
+            .where(*conditions(f, timezone, dialect, indexed=indexed))
             .order_by(*_ordering(sort, descending, few=few)))
 
 
@@ -249,7 +253,8 @@ def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: tu
     return [(kind, sums[index], sums[len(kinds) + index]) for index, kind in enumerate(kinds) if sums[index]]
 
 
-def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str) -> pd.DataFrame:
+def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
+                    indexed: bool = False) -> pd.DataFrame:
     months = _kept_months(connection, f, timezone)
     if months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
@@ -258,11 +263,12 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str) 
         kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
         rows = connection.execute(
             sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
-            .where(*conditions(f, timezone, connection.dialect.name)).group_by(kind))
+            .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(kind))
     else:
         # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
         # the database would rather read every record of the kind.
-        others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name)
+        others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
+                            indexed=indexed)
         branches = [sa.select(_payments.c.kind, _payments.c.amount).where(*others, amount_range)
                     for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
         chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
@@ -285,14 +291,15 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
     if page < 1:
         raise FilterError([f"page: {page} is before the first page; pages start at 1"])
     _ordering(sort, descending)  # a bad sort column fails before any query runs
+    indexed = search.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
-        totals = _totals_by_kind(connection, f, timezone)
+        totals = _totals_by_kind(connection, f, timezone, indexed=indexed)
         total_count = int(totals["count"].sum())
         page = min(page, max(1, -(-total_count // page_size)))
         reach = page * page_size  # records an index-order walk must find before it can stop
         statement = (_rows_statement(f, timezone, connection.dialect.name, sort, descending,
-                                     few=total_count < FEW_MATCHES * reach)
+                                     few=total_count < FEW_MATCHES * reach, indexed=indexed)
                      .limit(page_size).offset((page - 1) * page_size))
         rows = _frame(connection.execute(statement), ROW_COLUMNS, timezone)
     return Page(rows, total_count, totals, page, page_size, sort, descending, timezone)
@@ -300,9 +307,10 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
 
 def query_all(engine: Engine, f: PaymentFilter, *, sort: str = "occurred_at", descending: bool = True) -> pd.DataFrame:
     """Every record the filter selects, in :data:`ROW_COLUMNS` (for exports)."""
+    indexed = search.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
-        statement = _rows_statement(f, timezone, connection.dialect.name, sort, descending)
+        statement = _rows_statement(f, timezone, connection.dialect.name, sort, descending, indexed=indexed)
         return _frame(connection.execute(statement), ROW_COLUMNS, timezone)
 
 
@@ -334,6 +342,7 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     as a small derived table and each month is a range on the time index.
     """
     p = _payments
+    indexed = search.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         kept_months = _kept_months(connection, f, timezone)
@@ -351,7 +360,7 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
                                sa.func.sum(p.c.amount).label("amount"))
                      .select_from(bounds.join(p, sa.and_(p.c.occurred_at >= bounds.c.month_start,
                                                          p.c.occurred_at < bounds.c.month_end)))
-                     .where(*conditions(f, timezone, connection.dialect.name))
+                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
                      .group_by(bounds.c.month, p.c.kind)
                      .order_by(bounds.c.month, p.c.kind))
         return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
@@ -375,11 +384,12 @@ def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: t
 def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     """Count and amount of the filter's records per channel and method."""
     p = _payments
+    indexed = search.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
                                sa.func.sum(p.c.amount).label("amount"))
-                     .where(*conditions(f, timezone, connection.dialect.name))
+                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
                      .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))
         return _frame(connection.execute(statement), ("channel", "method", "count", "amount"))
 
@@ -392,6 +402,7 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
     if n < 1:
         raise FilterError([f"n: {n} top accounts is not a number of accounts; give 1 or more"])
     p = _payments
+    indexed = search.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         # Grouped after filtering: walking the account index to group would look up every row.
@@ -399,7 +410,7 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
         ranked = (sa.select(account_id, sa.func.count().label("count"),
                             sa.func.sum(p.c.amount).label("amount"),
                             sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
-                  .where(*conditions(f, timezone, connection.dialect.name)).group_by(account_id)
+                  .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
                   .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
         statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
                      .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
@@ -476,8 +487,9 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
                 stream.write(f"# {item}: {' '.join(str(value).split())}\n")  # one line each
             export.write_csv(rows, stream, MONEY_COLUMNS)
         return path
+    indexed = search.prepare(engine, f.text)
     with engine.connect() as connection:
-        totals = _totals_by_kind(connection, f, reporting_timezone(connection, f))
+        totals = _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)
     return export.write_xlsx(path, [
         export.Table("Payments", "Payment records", rows, MONEY_COLUMNS, {"amount": int(totals["amount"].sum())}),
         export.Table("Totals by kind", "Totals by kind", totals, ("amount",),
