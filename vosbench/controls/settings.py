@@ -141,23 +141,23 @@ def _money(value, where: str) -> int:
 
 
 def _ratio(value, where: str) -> Decimal:
-    try:
-        ratio = Decimal(str(value))
-    except InvalidOperation:
-        ratio = Decimal(0)
-    if isinstance(value, bool) or not ratio.is_finite() or ratio < 1:
-        raise SettingsError(f"{where}: {value!r} is not a factor of at least 1; write e.g. \"1.5\"")
-    return ratio
+    return _decimal(value, where, Decimal(1), None, "a factor of at least 1", "1.5")
 
 
 def _share(value, where: str) -> Decimal:
+    return _decimal(value, where, Decimal(0), Decimal(1), "a share between 0 and 1", "0.05")
+
+
+def _decimal(value, where: str, low: Decimal, high: Decimal | None, meaning: str, example: str) -> Decimal:
+    """``value`` as an exact Decimal in [low, high], or a SettingsError saying what to write."""
     try:
-        share = Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
-        share = Decimal(-1)
-    if isinstance(value, bool) or not Decimal(0) <= share <= Decimal(1):
-        raise SettingsError(f"{where}: {value!r} is not a share between 0 and 1; write e.g. \"0.05\"")
-    return share
+        number = None
+    if (isinstance(value, bool) or number is None or not number.is_finite() or number < low
+            or (high is not None and number > high)):
+        raise SettingsError(f"{where}: {value!r} is not {meaning}; write e.g. \"{example}\"")
+    return number
 
 
 def _thresholds(value, where: str) -> dict:
