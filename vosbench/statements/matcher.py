@@ -400,40 +400,50 @@ match almost any amount by chance (and the search would cost seconds): no batch 
 is looked for there. That happens when a statement does not cover the dates at all."""
 
 
-def _batches(state: _State) -> None:
-    window, free = state.settings.window_days, _ByDay(state.free_payments())
-    for line in state.free_lines():
-        around = free.around(line.pool, line.day, window)
+def _amount(item) -> int:
+    return item.amount
+
+
+def _sums(state: _State, anchors: list, parts: list, used: set[int], pair, order, group) -> None:
+    """Each anchor that two to ``max_batch`` free parts of the other side add up to, within the window.
+
+    ``pair(anchor, part)`` is the (line id, payment id) of a pairing, to skip rejected ones;
+    ``order(part)`` breaks ties between parts equally near in date; ``group(anchor, chosen)``
+    makes the result.
+    """
+    window, free = state.settings.window_days, _ByDay(parts)
+    for anchor in anchors:
+        around = free.around(anchor.pool, anchor.day, window)
         if len(around) > CROWDED:
             continue
-        candidates = [p for p in around if p.id not in state.used_payments
-                      and (p.amount > 0) == (line.amount > 0) and (line.id, p.id) not in state.forbidden]
-        if len(candidates) < 2 or not _pays_for(line.amount, candidates, lambda p: p.amount):
+        candidates = [part for part in around if part.id not in used
+                      and (part.amount > 0) == (anchor.amount > 0) and pair(anchor, part) not in state.forbidden]
+        if len(candidates) < 2 or not _pays_for(anchor.amount, candidates, _amount):
             continue
-        candidates.sort(key=lambda p: (abs(p.day - line.day), p.day, p.id))
-        chosen = _subset_with_sum(candidates, line.amount, lambda p: p.amount, state.settings.max_batch)
+        candidates.sort(key=lambda part: (abs(part.day - anchor.day), order(part)))
+        chosen = _subset_with_sum(candidates, anchor.amount, _amount, state.settings.max_batch)
         if chosen:
-            accounts = sorted({p.account for p in chosen})
-            state.take(Group([line], chosen, "matched", "batch", 0.7,
-                             f"one credit of {format_money(line.amount)} pays {len(chosen)} records "
-                             f"({', '.join(accounts)}) within {window} day(s)"))
+            state.take(group(anchor, chosen))
+
+
+def _batches(state: _State) -> None:
+    """One statement line paying several records (a batched bank credit)."""
+    window = state.settings.window_days
+    _sums(state, state.free_lines(), state.free_payments(), state.used_payments,
+          pair=lambda line, payment: (line.id, payment.id), order=lambda payment: (payment.day, payment.id),
+          group=lambda line, chosen: Group(
+              [line], chosen, "matched", "batch", 0.7,
+              f"one credit of {format_money(line.amount)} pays {len(chosen)} records "
+              f"({', '.join(sorted({p.account for p in chosen}))}) within {window} day(s)"))
 
 
 def _splits(state: _State) -> None:
-    window, free = state.settings.window_days, _ByDay(state.free_lines())
-    for payment in state.free_payments():
-        around = free.around(payment.pool, payment.day, window)
-        if len(around) > CROWDED:
-            continue
-        candidates = [l for l in around if l.id not in state.used_lines
-                      and (l.amount > 0) == (payment.amount > 0) and (l.id, payment.id) not in state.forbidden]
-        if len(candidates) < 2 or not _pays_for(payment.amount, candidates, lambda l: l.amount):
-            continue
-        candidates.sort(key=lambda l: (abs(l.day - payment.day), l.order()))
-        chosen = _subset_with_sum(candidates, payment.amount, lambda l: l.amount, state.settings.max_batch)
-        if chosen:
-            state.take(Group(chosen, [payment], "matched", "split", 0.7,
-                             f"{len(chosen)} statement lines add up to the record's {format_money(payment.amount)}"))
+    """Several statement lines paying one record (a split payment)."""
+    _sums(state, state.free_payments(), state.free_lines(), state.used_lines,
+          pair=lambda payment, line: (line.id, payment.id), order=Line.order,
+          group=lambda payment, chosen: Group(
+              chosen, [payment], "matched", "split", 0.7,
+              f"{len(chosen)} statement lines add up to the record's {format_money(payment.amount)}"))
 
 
 def flag_wrong_accounts(groups: list[Group], accounts: dict[str, str]) -> None:
