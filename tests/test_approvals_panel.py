@@ -98,3 +98,9 @@ def test_the_explorer_shows_the_queue_below_its_sections(engine, tmp_path):
     explorer = PaymentExplorer(engine, export_dir=tmp_path / "exports")
     assert explorer.approvals.layout in explorer.widget.children
     assert explorer.approvals.pending["request_id"].tolist() == [1, 2]
+    before = explorer.current_page.total_count
+    explorer.approvals.request.value, explorer.approvals.checker.value = 1, "bob"
+    explorer.approvals.approve_button.click()
+    assert explorer.approvals.pending["request_id"].tolist() == [2]
+    assert explorer.current_page.total_count == before + 1  # the explorer queried again: the posted entry is listed
+    assert "FT-12000.00" in explorer.current_page.rows["reference"].tolist()

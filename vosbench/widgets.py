@@ -97,7 +97,7 @@ class PaymentExplorer:
         self.charts = ChartsSection(ledger_currency(engine))
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
-        self.approvals = ApprovalQueue(engine)  # maker-checker (issue 5)
+        self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
         self._wire()
         self.widget = self._layout()
         self.form.show(self.initial)

@@ -45,10 +45,15 @@ def queue_html(pending) -> str:
 
 
 class ApprovalQueue:
-    """Pending requests with Approve and Reject; display ``.layout``. ``pending`` is what is listed."""
+    """Pending requests with Approve and Reject; display ``.layout``. ``pending`` is what is listed.
 
-    def __init__(self, engine: Engine):
+    ``on_posted`` is called after an approval posts its record, so the explorer around the
+    queue can query again and show the new payment in its grid, counts and charts.
+    """
+
+    def __init__(self, engine: Engine, on_posted: Callable[[], object] | None = None):
         self.engine = engine
+        self.on_posted = on_posted
         self.table = widgets.HTML()
         self.request = widgets.Dropdown(description="Request", options=[], style=_WIDE,
                                         layout=widgets.Layout(width="420px"))
@@ -83,7 +88,10 @@ class ApprovalQueue:
             request_id = self._chosen()
             payment_id = approvals.approve(self.engine, request_id, checker=self.checker.value)
             return f"Request {request_id} approved by {self.checker.value.strip()}; posted as payment {payment_id}."
-        return self._decide(action, "Not approved")
+        posted = self._decide(action, "Not approved")
+        if posted and self.on_posted is not None:
+            self.on_posted()
+        return posted
 
     def reject(self) -> bool:
         """Reject the chosen request as the checker, with the reason typed."""
