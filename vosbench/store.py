@@ -409,22 +409,22 @@ def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Eng
                 "or import your data with `vosbench import PATH`"
             )
         initialize(engine, timezone=timezone)
-    elif missing_tables(engine):
-        # A ledger made by an earlier vosbench: add the newer tables (and their guards); nothing else changes.
-        initialize(engine, timezone=timezone)
     upgrade(engine)
     return engine
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring a ledger of an earlier schema version to this one (once; a no-op when current).
+    """Bring a ledger made by an earlier vosbench up to this one (a no-op when current).
 
-    Schema 2 adds the explore indexes on payments and the per-kind record counts of
-    ``account_months``, filled from the raw journal in the same transaction.
+    The tables it lacks are created with their guards and chain heads (existing ones are
+    left as they are). Schema 2 adds the explore indexes on payments and the per-kind
+    record counts of ``account_months``, filled from the raw journal in the same transaction.
     """
     with engine.connect() as connection:
-        if get_meta(connection, "schema_version") == SCHEMA_VERSION:
-            return
+        current = get_meta(connection, "schema_version") == SCHEMA_VERSION
+    if current and not missing_tables(engine):
+        return
+    initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
     from vosbench import totals
 
     with engine.begin() as connection:
