@@ -484,8 +484,7 @@ def register_content(content: str, validate: Callable, write: Callable) -> None:
 def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
-                 connection: sa.Connection | None = None,
-                 then: Callable[[sa.Connection], None] | None = None) -> BatchResult:
+                 connection: sa.Connection | None = None) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
@@ -494,10 +493,8 @@ def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, f
     fixes it so that its chain is reproducible. ``parse_rejections`` (rows that could
     not even be read) are reported together with the rows refused here. ``connection``
     (in a transaction the caller began) makes the batch part of the caller's transaction,
-    so that what the caller writes with it commits or rolls back together with the batch;
-    ``then`` is the shorthand for writing after the rows: it runs inside the same
-    transaction once the rows are in (or found present) — a source sync saves its
-    high-water mark there, so an interruption keeps both or neither.
+    so that what the caller writes with it (a sync's high-water mark, an approval's
+    decision) commits or rolls back together with the batch.
     """
     validate, write = _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(timezone.utc).replace(tzinfo=None)
@@ -514,6 +511,4 @@ def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, f
                 rows_added=len(accepted), rows_skipped=skipped, imported_at=recorded_at,
                 vosbench_version=__version__)).inserted_primary_key[0]
             result.ids = write(batch, accepted, batch_id, recorded_at)
-        if then is not None:
-            then(connection)
     return result

@@ -77,13 +77,16 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
             records = sorted(client.pay_history(begin, finish, account=account), key=lambda r: r["payTime"])
             payments += _payments(ledger, source_name, account, records, mapping, converter, raised)
         report.payment_rows_read = len(payments)
-        result = append_batch(ledger, "payments", payments, source=source_name, file=f"GetPayHistory {first}..{last}",
-                              then=state.flag_keeper(source_name, raised))
+        result = state.append_and_keep(ledger, "payments", payments, source=source_name,
+                                       file=f"GetPayHistory {first}..{last}",
+                                       keep=state.flag_keeper(source_name, raised))
         report.payments_added, report.payments_present = result.added, result.skipped
         charges = _charges(client, sorted(accounts), first, last, begin, finish, zone, converter)
         report.days = (last - first).days + 1
-        result = append_batch(ledger, "charges", charges, source=source_name, file=f"GetReportCustomerFee {first}..{last}",
-                              then=state.saver(source_name, STREAM, last.isoformat(), len(charges), provenance))
+        result = state.append_and_keep(ledger, "charges", charges, source=source_name,
+                                       file=f"GetReportCustomerFee {first}..{last}",
+                                       keep=state.saver(source_name, STREAM, last.isoformat(), len(charges),
+                                                        provenance))
         report.charges_added = result.added
     reported = {account: converter.minor(brief["money"], field="money", source_key=account)
                 for account, brief in accounts.items()}
@@ -92,8 +95,8 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
                                           file="GetAllCustomers money").added
     inexact = [state.Flag(STREAM, item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]
     if inexact:
-        append_batch(ledger, "balances", [], source=source_name, file="flags",
-                     then=state.flag_keeper(source_name, inexact))
+        with ledger.begin() as connection:
+            state.flag_keeper(source_name, inexact)(connection)
     report.flags.update(flag.code for flag in raised + inexact)
     return report
 

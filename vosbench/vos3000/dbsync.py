@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__, store
-from vosbench.journal import NewAccount, NewCharge, NewSnapshot, append_batch
+from vosbench.journal import NewAccount, NewCharge, NewSnapshot
 from vosbench.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.provenance import mask_url
 from vosbench.vos3000 import schema, source, state
@@ -86,8 +86,8 @@ class _Sync:
             self.known = {row.account: row.kind for row in connection.execute(
                 sa.select(store.accounts.c.account, store.accounts.c.kind))}
 
-    def _append(self, content: str, rows: list, *, file: str, then):
-        return append_batch(self.ledger, content, rows, source=self.source, file=file, then=then)
+    def _append(self, content: str, rows: list, *, file: str, keep):
+        return state.append_and_keep(self.ledger, content, rows, source=self.source, file=file, keep=keep)
 
     def _save(self, stream: str, mark: str, rows_read: int, raised: list[state.Flag]):
         self.report.flags.update(flag.code for flag in raised)
@@ -125,7 +125,7 @@ class _Sync:
             self.known[row.account] = kind.value
         raised += self._inexact_flags(ACCOUNTS)
         result = self._append("accounts", new, file="e_customer",
-                              then=self._save(ACCOUNTS, str(len(rows)), len(rows), raised))
+                              keep=self._save(ACCOUNTS, str(len(rows)), len(rows), raised))
         self.report.accounts_added += result.added
 
     def ensure_accounts(self, stream: str, names: dict[str, str]) -> None:
@@ -140,7 +140,7 @@ class _Sync:
                              "added as a customer without parent") for account in missing]
         self.report.flags.update(flag.code for flag in raised)
         result = self._append("accounts", rows, file=f"{stream} (accounts missing from e_customer)",
-                              then=state.flag_keeper(self.source, raised))
+                              keep=state.flag_keeper(self.source, raised))
         self.report.accounts_added += result.added
         self.known.update({account: AccountKind.CUSTOMER.value for account in missing})
 
@@ -176,7 +176,7 @@ class _Sync:
                 payments, raised = self._payments(chunk, before)
                 after, read = chunk[-1][0], read + len(chunk)
                 result = self._append("payments", payments, file=f"e_payhistory id {chunk[0][0]}..{after}",
-                                      then=self._save(PAYMENTS, str(after), read, raised))
+                                      keep=self._save(PAYMENTS, str(after), read, raised))
                 self.report.payment_rows_read += len(chunk)
                 self.report.payments_added += result.added
                 self.report.payments_present += result.skipped
@@ -231,7 +231,7 @@ class _Sync:
                 with self.ledger.begin() as ledger:
                     save(ledger)
                 continue
-            result = self._append("charges", rows, file=f"charges {day} from {', '.join(read_from)}", then=save)
+            result = self._append("charges", rows, file=f"charges {day} from {', '.join(read_from)}", keep=save)
             self.report.charges_added += result.added
 
     def _day_totals(self, connection, day: date, tables: set[str], start_ms: int, end_ms: int):
@@ -285,7 +285,7 @@ class _Sync:
         rows = changed_balances(self.ledger, self.source, reported, self.now)
         raised = self._inexact_flags(BALANCES)
         result = self._append("balances", rows, file="e_customer.money",
-                              then=self._save(BALANCES, self.now.isoformat(sep=" "), len(reported), raised))
+                              keep=self._save(BALANCES, self.now.isoformat(sep=" "), len(reported), raised))
         self.report.snapshots_added += result.added
 
 

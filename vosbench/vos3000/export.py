@@ -22,10 +22,10 @@ import yaml
 from sqlalchemy.engine import Engine
 
 from vosbench import money, store
-from vosbench.journal import BatchResult, Rejection, append_batch, to_utc_naive
+from vosbench.journal import BatchResult, Rejection, to_utc_naive
 from vosbench.vos3000 import mapping as mapping_module
 from vosbench.vos3000.records import PayRecord, to_payment
-from vosbench.vos3000.state import Flag, flag_keeper
+from vosbench.vos3000.state import Flag, append_and_keep, flag_keeper
 
 DEFAULT_HEADERS = Path(__file__).resolve().parent / "export-headers.yaml"
 REQUIRED = ("account", "amount", "balance_after", "type", "time")
@@ -146,7 +146,7 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
         if payment is not None:
             payments.append(payment)
     payments.sort(key=lambda p: p.line)
-    return append_batch(ledger, "payments", payments, source=source_name, file=path.name,
-                        file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), parse_rejections=rejections,
-                        then=flag_keeper(source_name, [Flag(f.stream, f"{path.name}:{f.source_key}", f.code, f.detail)
-                                                       for f in flags]))
+    return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name,
+                           file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), parse_rejections=rejections,
+                           keep=flag_keeper(source_name, [Flag(f.stream, f"{path.name}:{f.source_key}", f.code,
+                                                               f.detail) for f in flags]))

@@ -1,7 +1,7 @@
 """Sync state: how far each stream of a source has been read, and what was flagged.
 
 A mark is saved by :func:`saver` inside the transaction of the batch it covers (through
-``append_batch(..., then=...)``), so after an interruption the ledger holds a consistent
+:func:`append_and_keep`), so after an interruption the ledger holds a consistent
 prefix: every chunk with its mark, or neither. Flags (signs that disagree, values not
 representable at the ledger's scale, accounts missing from e_customer, …) are saved the
 same way and are kept once per (stream, source key, code), so a re-run adds none.
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import store
+from vosbench.journal import BatchResult, append_batch
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,16 @@ def flags(engine: Engine, source: str) -> list[Flag]:
     with engine.connect() as connection:
         return [Flag(row.stream, row.source_key, row.code, row.detail) for row in connection.execute(
             sa.select(table).where(table.c.source == source).order_by(table.c.id))]
+
+
+def append_and_keep(ledger: Engine, content: str, rows: Sequence, *, source: str, file: str,
+                    keep: Callable[[sa.Connection], None], **options) -> BatchResult:
+    """``journal.append_batch`` with ``keep`` (a :func:`saver` or :func:`flag_keeper`) writing in
+    the same transaction once the rows are in (or found present): both commit, or neither."""
+    with ledger.begin() as connection:
+        result = append_batch(ledger, content, rows, source=source, file=file, connection=connection, **options)
+        keep(connection)
+    return result
 
 
 def saver(source: str, stream: str, mark: str, rows_read: int, provenance: dict,
