@@ -13,20 +13,16 @@ import functools
 import operator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench import charts, config, export, ledger, money, periods, reconcile, store, totals
+from vosbench import charts, config, controls, export, ledger, money, periods, reconcile, store, totals
 from vosbench.export import Table
 from vosbench.model import Channel, Kind, Method
 from vosbench.provenance import Provenance, fingerprint_frame, synced_streams, verification_frame
 from vosbench.statements import audit_section as statement_section
-
-if TYPE_CHECKING:
-    from vosbench.controls import ControlsResult
 
 DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
@@ -193,7 +189,7 @@ class MonthlyAudit:
     verification: ledger.Verification
     provenance: Provenance
     statement_matching: "statement_section.review.MatchRun | None" = None  # None: no statements this month
-    controls: "ControlsResult | None" = None  # the Controls section (issue 5)
+    controls: "controls.ControlsResult | None" = None  # the Controls section (issue 5)
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
@@ -223,8 +219,6 @@ class MonthlyAudit:
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verification = ledger.verify(engine)
-        from vosbench import controls  # the Controls section: findings with auditors' annotations
-
         findings = (controls.run(engine, month, controls.load_settings(controls_file or None))
                     if period.timezone == ledger_zone else None)
         provenance = Provenance.collect(
