@@ -51,7 +51,7 @@ def child(url: str, ledger_url: str, chunk_size: int) -> None:
 
     threading.Thread(target=sample, daemon=True).start()
     write_door = [0.0]  # CPU seconds spent in journal.append_batch (the ledger's write door)
-    append_batch = dbsync.append_batch
+    append_batch = dbsync.state.append_batch
 
     def timed_append(*args, **kwargs):
         started = time.thread_time()
@@ -60,7 +60,7 @@ def child(url: str, ledger_url: str, chunk_size: int) -> None:
         finally:
             write_door[0] += time.thread_time() - started
 
-    dbsync.append_batch = timed_append
+    dbsync.state.append_batch = timed_append
     ledger = store.open_ledger(ledger_url, create=True, timezone="UTC")
     vos = dbsync.source.connect(url)
     sync = dbsync._Sync(ledger, vos, source_name="vos3000", mapping=mapping.load(), chunk_size=chunk_size,
@@ -106,7 +106,7 @@ def main() -> None:
         generated = time.perf_counter() - started
         output = subprocess.run([sys.executable, __file__, "--chunk-size", str(args.chunk_size), "--child",
                                  server.url("vos3000"), f"sqlite:///{folder}/ledger.sqlite"],
-                                check=True, capture_output=True, text=True).stdout
+                                check=True, stdout=subprocess.PIPE, text=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     times = result["times"]
     rows = [("machine", ", ".join(f"{k} {v}" for k, v in machine().items())),
