@@ -348,6 +348,25 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def execute_many(connection: sa.Connection, statement, rows: list[dict]) -> None:
+    """Run ``statement`` once for each parameter set of ``rows`` (dicts by bind name).
+
+    On SQLite the statement is compiled once and the driver gets plain tuples, so the
+    values must be ones it takes as they are (numbers and text): SQLAlchemy's processing
+    of each parameter set costs more than SQLite's execution of a one-row statement
+    (three times as much on the month totals of a bulk import). Other dialects take
+    SQLAlchemy's usual path.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(statement, rows)
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
+    order = compiled.positiontup
+    connection.exec_driver_sql(compiled.string, [tuple(row[name] for name in order) for row in rows])
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite files the folder is created on demand."""
     try:

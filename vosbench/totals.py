@@ -61,6 +61,7 @@ class MonthDeltas:
     def __init__(self) -> None:
         self._by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
         self._payments: dict[tuple[int, str, str], list[int]] = {}
+        self.moved: set[str] = set()  # the figures some delta changes
 
     def add_payment(self, account_id: int, month: str, kind: str, amount: int) -> None:
         key = (account_id, month, kind)
@@ -79,6 +80,7 @@ class MonthDeltas:
             entry[kind] += amount
             entry["payment_count"] += count
             entry[_KIND_COUNT[kind]] += count
+            self.moved.update((kind, "payment_count", _KIND_COUNT[kind]))
         self._payments.clear()
         return self._by_key
 
@@ -89,6 +91,8 @@ class MonthDeltas:
         entry["agent_fee"] += agent_fee
         entry["other_fee"] += other_fee
         entry["calls"] += calls
+        self.moved.update(name for name, value in zip((*CHARGE_COLUMNS, "calls"), (call_fee, agent_fee, other_fee, calls))
+                          if value)
 
     def __bool__(self) -> bool:
         return bool(self._payments or self._by_key)
@@ -126,17 +130,19 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     table = store.account_months
     affected = sorted(by_account)
     # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
-    moved = [column for column in _SUMMED if any(delta[column] for delta in deltas.by_key.values())]
+    moved = [column for column in _SUMMED if column in deltas.moved]
+    stored_keys = sa.select(table.c.account_id, table.c.month).where(
+        table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
+        table.c.month.in_(sa.bindparam("months", expanding=True)))
+    last_months = (sa.select(table.c.account_id, sa.func.max(table.c.month))
+                   .where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True)))
+                   .group_by(table.c.account_id))
     updates, inserts, shifts = [], [], []
     for start in range(0, len(affected), 500):
         chunk = affected[start:start + 500]
-        in_chunk = table.c.account_id.in_(chunk)
         months = sorted({month for account_id in chunk for month in by_account[account_id]})
-        existing = set(map(tuple, connection.execute(
-            sa.select(table.c.account_id, table.c.month).where(in_chunk, table.c.month.in_(months))).all()))
-        last_month = dict(connection.execute(
-            sa.select(table.c.account_id, sa.func.max(table.c.month)).where(in_chunk)
-            .group_by(table.c.account_id)).all())
+        existing = set(map(tuple, connection.execute(stored_keys, {"accounts": chunk, "months": months})))
+        last_month = dict(connection.execute(last_months, {"accounts": chunk}).all())
         opening = _closings_before(connection, {
             key for account_id in chunk for month in by_account[account_id]
             if (key := (account_id, month)) not in existing})
@@ -156,20 +162,13 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
                     shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
                                    "b_shift": running})
     key = (table.c.account_id == sa.bindparam("b_account_id"))
-    if updates:
-        connection.execute(
-            table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
-                closing=table.c.closing + sa.bindparam("b_closing"),
-                **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}),
-            updates)
-    if inserts:
-        connection.execute(table.insert(), inserts)
-    if shifts:
-        connection.execute(
-            table.update().where(key, table.c.month > sa.bindparam("b_after"),
-                                 table.c.month < sa.bindparam("b_before"))
-            .values(closing=table.c.closing + sa.bindparam("b_shift")),
-            shifts)
+    store.execute_many(connection, table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
+        closing=table.c.closing + sa.bindparam("b_closing"),
+        **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}), updates)
+    store.execute_many(connection, table.insert(), inserts)
+    store.execute_many(connection, table.update().where(
+        key, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
+        .values(closing=table.c.closing + sa.bindparam("b_shift")), shifts)
 
 
 _AFTER_ALL = "9999-99"
