@@ -8,7 +8,6 @@ datetime offsets, independently of vosbench's own period code.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone as utc_zone
 from decimal import Decimal
@@ -179,7 +178,7 @@ def test_consistent_balances_never_break_and_one_perturbation_breaks_once(ledger
     account = rows[target].account
     # The source system missed `delta` at the target record and carried on from there.
     perturbed = [row if i < target or row.account != account or row.balance_after is None
-                 else replace(row, balance_after=row.balance_after + delta)
+                 else row._replace(balance_after=row.balance_after + delta)
                  for i, row in enumerate(rows)]
     with tempfile.TemporaryDirectory() as folder:
         engine = new_ledger(folder)

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -72,17 +72,23 @@ class ChainHead:
     head_hash: str
     row_count: int
 
-    def link(self, values: tuple) -> tuple:
-        """Give a row (its values after ``id``, in column order) the next id and its hash.
+    def link_all(self, rows: Iterable[tuple]) -> list[tuple]:
+        """Give each row (its values after ``id``, in column order) the next id and its hash.
 
         Times must already be :func:`canonical_time` text, so that what is hashed is
-        exactly what is stored. Returns the full row: (id, *values, hash).
+        exactly what is stored. Returns the full rows: (id, *values, hash). One call per
+        batch: this loop runs once per record of a bulk append.
         """
-        self.last_id += 1
-        row = (self.last_id, *values)
-        self.head_hash = row_hash(self.head_hash, row)
-        self.row_count += 1
-        return (*row, self.head_hash)
+        last_id, head = self.last_id, self.head_hash
+        linked = []
+        for values in rows:
+            last_id += 1
+            row = (last_id, *values)
+            head = row_hash(head, row)
+            linked.append((*row, head))
+        self.row_count += last_id - self.last_id
+        self.last_id, self.head_hash = last_id, head
+        return linked
 
 
 def lock_head(connection: sa.Connection, name: str) -> ChainHead:
