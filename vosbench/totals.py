@@ -8,6 +8,7 @@ data: :func:`recompute` rebuilds them from the raw journal for ``vosbench verify
 from __future__ import annotations
 
 import bisect
+import operator
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
@@ -21,6 +22,8 @@ CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
 COUNT_COLUMNS = ("calls", "payment_count", *store.KIND_COUNT_COLUMNS)
 _KIND_COUNT = dict(zip(PAYMENT_KIND_COLUMNS, store.KIND_COUNT_COLUMNS))
 _SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
+_payment_figures = operator.itemgetter(*PAYMENT_KIND_COLUMNS)
+_charge_figures = operator.itemgetter(*CHARGE_COLUMNS)
 
 
 class MonthKeyer:
@@ -75,11 +78,14 @@ class MonthDeltas:
     @property
     def by_key(self) -> dict[tuple[int, str], dict[str, int]]:
         """(account id, month) → figure → change, every payment added so far included."""
+        kinds = set()
         for (account_id, month, kind), (amount, count) in self._payments.items():
             entry = self._by_key[(account_id, month)]
             entry[kind] += amount
             entry["payment_count"] += count
             entry[_KIND_COUNT[kind]] += count
+            kinds.add(kind)
+        for kind in kinds:
             self.moved.update((kind, "payment_count", _KIND_COUNT[kind]))
         self._payments.clear()
         return self._by_key
@@ -100,7 +106,7 @@ class MonthDeltas:
 
 def net_change(entry: dict) -> int:
     """Payments minus charges: how much a month moves the balance."""
-    return sum(entry[c] for c in PAYMENT_KIND_COLUMNS) - sum(entry[c] for c in CHARGE_COLUMNS)
+    return sum(_payment_figures(entry)) - sum(_charge_figures(entry))
 
 
 def _with_closings(rows_by_month: dict[str, dict], opening: int = 0) -> list[dict]:
