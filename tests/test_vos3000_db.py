@@ -10,11 +10,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from vosbench import money, reconcile, store
 from vosbench.provenance import synced_streams
-from vosbench.vos3000 import dbsync, generate, mapping, schema, state
+from vosbench.vos3000 import dbsync, generate, mapping, payreader, schema, source, state
 from vosbench.vos3000.convert import to_epoch_ms
 from vos3000_server import mariadb, vos_url  # noqa: F401  (fixtures)
 
@@ -185,9 +186,21 @@ def test_errors_name_the_input(tmp_path, mariadb):
     env_home = {"db": f"sqlite:///{tmp_path / 'l.sqlite'}"}
     assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", bad_port, "--quiet"]) == 2
     assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", "not a url", "--quiet"]) == 2
+    with pytest.raises(SystemExit) as refused:  # argparse names the option and the fix
+        cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("vos3000"), "--chunk-size", "0"])
+    assert refused.value.code == 2
     mariadb.sql("CREATE DATABASE IF NOT EXISTS empty_db")
     assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("empty_db"),
                      "--quiet"]) == 2
+
+
+def test_a_reader_that_fails_says_why_and_nothing_of_its_chunk_is_written():
+    unreachable = sa.make_url("mysql+pymysql://vosbench:secret@127.0.0.1:1/vos3000")
+    with pytest.raises(source.SourceError) as raised:
+        next(payreader.chunks(unreachable, mapping.load(), after=0, chunk_size=100))
+    message = str(raised.value)
+    assert "reading e_payhistory failed" in message and "resumes there" in message
+    assert "OperationalError" in message and "Can't connect" in message and "secret" not in message
 
 
 def _dump(engine) -> dict:
@@ -228,7 +241,10 @@ def test_a_killed_sync_resumes_to_the_same_ledger(tmp_path, vos_url):
     process.wait()
     partial = _rows(engine, "SELECT COUNT(*) FROM payments")[0][0]
     assert 0 < partial < 20_000
+    # a first sync builds the payments' indexes at its end: killed before, they are missing …
+    assert store.missing_indexes(engine) >= {"ix_payments_time", "ix_payments_kind_amount"}
     subprocess.run([*command, "--db", killed], check=True, capture_output=True)
+    assert not store.missing_indexes(engine)  # … and the next run has them back
     assert _dump(store.make_engine(killed)) == _dump(store.make_engine(whole))
     from vosbench import ledger as ledger_module
 

@@ -31,7 +31,7 @@ def add_sync_targets(sync: argparse.ArgumentParser, db_options: argparse.Argumen
     db.add_argument("--source", required=True, metavar="URL", dest="source_url",
                     help="mysql+pymysql://user:password@host:3306/vos3000")
     db.add_argument("--source-name", default="vos3000", help="name the records are keyed under (default vos3000)")
-    db.add_argument("--chunk-size", type=int, default=50_000, help="e_payhistory rows per committed batch")
+    db.add_argument("--chunk-size", type=_rows, help="e_payhistory rows per committed batch (default 100000)")
     db.set_defaults(handler=cmd_sync_db)
 
     api = targets.add_parser("vos3000-api", parents=[common], help="read the VOS3000 Web API",
@@ -66,6 +66,13 @@ def _print_flags(ledger, source_name: str) -> None:
         print(f"{flag.stream} {flag.source_key}: {flag.code}: {flag.detail}")
 
 
+def _rows(text: str) -> int:
+    """A positive number of rows, for argparse (which names the option in its error)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of rows; give one like 100000")
+    return int(text)
+
+
 def cmd_sync_db(args) -> int:
     from vosbench.vos3000 import dbsync, mapping, source
 
@@ -73,7 +80,8 @@ def cmd_sync_db(args) -> int:
         config = mapping.load(args.mapping)
         ledger = _ledger(args)
         report = dbsync.sync_database(ledger, args.source_url, mapping=config, source_name=args.source_name,
-                                      chunk_size=args.chunk_size, progress=not args.quiet)
+                                      chunk_size=dbsync.CHUNK_SIZE if args.chunk_size is None else args.chunk_size,
+                                      progress=not args.quiet)
     except source.SourceError as error:
         print(f"vosbench sync vos3000-db: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -48,18 +48,16 @@ class Inexact:
                 f"rounded half-to-even to {money.to_decimal(self.minor)}")
 
 
-def _exact_minor(value: float) -> int | None:
-    """Minor units of a double whose shortest text has at most 4 decimal places, else None.
+_SCALES = tuple(10 ** (money.SCALE - places) for places in range(money.SCALE + 1))
 
-    The same result as :func:`vosbench.money.from_double` for those values (nothing to
-    round), computed from the text directly because a sync converts millions of them.
-    """
-    text = repr(value)
+
+def _plain_minor(text: str) -> int | None:
+    """Minor units of a plain decimal text with at most 4 decimal places ('-12.5', '300'), else None."""
     whole, _, fraction = text.partition(".")
-    if len(fraction) > money.SCALE or not whole.lstrip("-").isdigit() or not fraction.isdigit():
+    digits = whole + fraction
+    if len(fraction) > money.SCALE or not digits.removeprefix("-").isdigit():
         return None  # more places, an exponent (1e-05, 1e+16), inf or nan: the general rule decides
-    minor = abs(int(whole)) * money.UNIT + int(fraction.ljust(money.SCALE, "0"))
-    return -minor if whole.startswith("-") else minor
+    return int(digits) * _SCALES[len(fraction)]
 
 
 @dataclass
@@ -69,13 +67,25 @@ class Converter:
     inexact: list[Inexact] = field(default_factory=list)
 
     def minor(self, value: float, *, field: str, source_key: str) -> int:
-        exact = _exact_minor(value)
+        exact = _plain_minor(repr(value))  # the double's shortest round-trip text
         if exact is not None:
             return exact
         minor = money.from_double(float(value), field=field)
         if float(value) != float(money.to_decimal(minor)):
             self.inexact.append(Inexact(field, source_key, float(value), minor))
         return minor
+
+    def minor_text(self, text: str, *, field: str, source_key: str) -> int:
+        """:meth:`minor` of a double the database wrote as text (MariaDB writes the shortest
+        round-trip text), read without a float when it has at most 4 decimal places and 15
+        digits: such a text is the only one of its length that reads as that double, so it
+        is the double's shortest text, and the result is the one :meth:`minor` gives."""
+        whole, _, fraction = text.partition(".")
+        if len(whole) + len(fraction) <= 15:
+            exact = _plain_minor(text)
+            if exact is not None:
+                return exact
+        return self.minor(float(text), field=field, source_key=source_key)
 
     def take_inexact(self) -> list[Inexact]:
         """The inexact values seen since the last call (and forget them)."""

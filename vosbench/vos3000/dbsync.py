@@ -5,7 +5,8 @@ Four streams, in this order, each through the ledger's one write door
 high-water mark (:mod:`vosbench.vos3000.state`):
 
 1. ``e_customer`` → accounts (agents: accounts that are someone's parent);
-2. ``e_payhistory`` → payment records, in id chunks; source key ``e_payhistory.id``;
+2. ``e_payhistory`` → payment records, in id chunks read and converted by a child
+   process (:mod:`vosbench.vos3000.payreader`); source key ``e_payhistory.id``;
    the signed movement from consecutive ``customermoney`` values where possible
    (:mod:`vosbench.vos3000.signs`), else the mapping's rule;
 3. charges per account and closed day (ledger time zone): ``fee`` of the calls that
@@ -21,7 +22,6 @@ whole chunks only, and the next run resumes after the last saved mark.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -30,16 +30,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
-from vosbench import __version__, store
+from vosbench import __version__, chain, store
 from vosbench.journal import NewAccount, NewCharge, NewSnapshot
 from vosbench.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.provenance import mask_url
-from vosbench.vos3000 import schema, source, state
+from vosbench.vos3000 import payreader, schema, source, state
 from vosbench.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
 from vosbench.vos3000.mapping import Mapping
-from vosbench.vos3000.records import PayRecord, to_payment
 
 ACCOUNTS, PAYMENTS, CHARGES, BALANCES = "e_customer", "e_payhistory", "charges", "e_customer.money"
+CHUNK_SIZE = 100_000  # e_payhistory rows per batch: larger batches spread the month totals' cost thinner
 MONEY_RULE = "double → shortest round-trip decimal text → 4 places, half-to-even (vosbench.money.from_double)"
 
 
@@ -151,52 +151,25 @@ class _Sync:
         after, read = (int(saved.mark), saved.rows_read) if saved else (0, 0)
         with self.vos.connect() as connection:
             remaining = source.payments_after(connection, after)
-        before: dict[str, int] = {}
-
-        def fetch(after_id: int) -> list[tuple]:
-            with self.vos.connect() as connection:
-                return source.payment_chunk(connection, after_id, self.chunk_size)
-
-        # The next chunk is read from VOS3000 while this one is written to the ledger.
+        with self.ledger.connect() as connection:
+            present = chain.fingerprint(connection)["payments"]["rows"]
+        # A child process reads and converts the next chunk while this one is written to the ledger;
+        # a first sync (more than doubling the payments) builds their indexes once, at the end.
         with tqdm(total=remaining, desc="e_payhistory", unit="row", disable=not self.progress) as bar, \
-                ThreadPoolExecutor(max_workers=1) as reader:
-            chunk = fetch(after)
-            while chunk:
-                upcoming = reader.submit(fetch, chunk[-1][0])
-                unseen = sorted({row[1] for row in chunk} - before.keys())
-                if after and unseen:
-                    with self.vos.connect() as connection:
-                        for account, balance in source.balances_before(connection, unseen, after).items():
-                            before[account] = self.converter.minor(balance, field="customermoney",
-                                                                   source_key=f"e_payhistory of {account}")
-                strangers = sorted({row[1] for row in chunk} - self.known.keys())
+                store.indexes_deferred(self.ledger, store.payments, defer=remaining > 2 * present):
+            for chunk in payreader.chunks(self.vos.url, self.mapping, after, self.chunk_size):
+                strangers = sorted(chunk.accounts - self.known.keys())
                 if strangers:
                     with self.vos.connect() as connection:
                         self.ensure_accounts(PAYMENTS, source.payment_names(connection, strangers))
-                payments, raised = self._payments(chunk, before)
-                after, read = chunk[-1][0], read + len(chunk)
-                result = self._append("payments", payments, file=f"e_payhistory id {chunk[0][0]}..{after}",
-                                      keep=self._save(PAYMENTS, str(after), read, raised))
-                self.report.payment_rows_read += len(chunk)
+                read += chunk.rows_read
+                result = self._append("payments", chunk.payments(),
+                                      file=f"e_payhistory id {chunk.first_id}..{chunk.last_id}",
+                                      keep=self._save(PAYMENTS, str(chunk.last_id), read, chunk.raised))
+                self.report.payment_rows_read += chunk.rows_read
                 self.report.payments_added += result.added
                 self.report.payments_present += result.skipped
-                bar.update(len(chunk))
-                chunk = upcoming.result()
-
-    def _payments(self, chunk: list[tuple], before: dict[str, int]):
-        convert = self.converter.minor
-        payments, raised = [], []
-        for record_id, account, paymoney, at, customermoney, memo, paytype, type_code, loginname in chunk:
-            where = f"e_payhistory.id={record_id}"
-            record = PayRecord(str(record_id), account, convert(paymoney, field="paymoney", source_key=where),
-                               convert(customermoney, field="customermoney", source_key=where), type_code,
-                               paytype, from_epoch_ms(at), loginname, memo, line=record_id)
-            payment = to_payment(record, before.get(account), self.mapping, PAYMENTS, raised)
-            before[account] = record.balance_after
-            if payment is not None:
-                payments.append(payment)
-        raised += self._inexact_flags(PAYMENTS)
-        return payments, raised
+                bar.update(chunk.rows_read)
 
     # --- charges ------------------------------------------------------------------------------
 
@@ -315,7 +288,7 @@ def _depth(account_id: int, parent_of: dict[int, int]) -> int:
 
 
 def sync_database(ledger: Engine, source_url: str, *, mapping: Mapping, source_name: str = "vos3000",
-                  chunk_size: int = 50_000, progress: bool = True, now: datetime | None = None) -> SyncReport:
+                  chunk_size: int = CHUNK_SIZE, progress: bool = True, now: datetime | None = None) -> SyncReport:
     """Sync the VOS3000 database at ``source_url`` into ``ledger``; see the module docstring.
 
     ``now`` (naive UTC) is the sync's moment: days before its local day are closed, and

@@ -1,0 +1,154 @@
+"""Reading ``e_payhistory`` in a child process: VOS3000 is read on one core, the ledger written on the other.
+
+The child walks ``e_payhistory`` in id chunks after the saved mark (keyset reads, see
+:mod:`vosbench.vos3000.source`) and turns each chunk into ledger payments
+(:func:`convert_chunk`), keeping each account's last ``customermoney`` from one chunk to
+the next for the sign derivation. The parent appends each chunk and saves its mark.
+
+Memory stays bounded by the chunk size whatever the table's size: the child is at most
+one converted chunk ahead of the parent (the pipe between them blocks it). A failure in
+the child reaches the parent as a :class:`~vosbench.vos3000.source.SourceError`
+carrying the child's message; the parent leaving early (a rejected batch, an
+interruption) stops the child.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO, Iterator
+
+import sqlalchemy as sa
+
+from vosbench.journal import NewPayment
+from vosbench.vos3000 import source
+from vosbench.vos3000.convert import Converter, from_epoch_ms
+from vosbench.vos3000.mapping import Mapping
+from vosbench.vos3000.records import PayRecord, to_payment
+from vosbench.vos3000.state import Flag
+
+STREAM = "e_payhistory"
+_TIME = NewPayment._fields.index("occurred_at")  # the column that travels as ISO text
+
+
+@dataclass
+class Chunk:
+    """One chunk of e_payhistory, converted: what the parent appends, and its mark.
+
+    The payments travel as columns (one list per NewPayment field, times as ISO text):
+    lists of plain values pickle and unpickle at a fraction of the cost of as many tuples
+    holding datetimes; :meth:`payments` makes them NewPayments again.
+    """
+
+    first_id: int
+    last_id: int
+    rows_read: int
+    accounts: set[str]  # every account the chunk's records name (payments or not)
+    columns: list[list]
+    raised: list[Flag] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, first_id: int, last_id: int, rows_read: int, accounts: set[str], payments: list[NewPayment],
+           raised: list[Flag]) -> "Chunk":
+        columns = [list(column) for column in zip(*payments)]
+        if columns:
+            columns[_TIME] = [moment.isoformat() for moment in columns[_TIME]]
+        return cls(first_id, last_id, rows_read, accounts, columns, raised)
+
+    def payments(self) -> list[NewPayment]:
+        columns = list(self.columns)
+        if columns:
+            columns[_TIME] = map(datetime.fromisoformat, columns[_TIME])
+        return list(map(NewPayment._make, zip(*columns)))
+
+
+def convert_chunk(chunk: list[tuple], before: dict[str, int], mapping: Mapping, converter: Converter,
+                  stream: str = STREAM) -> tuple[list[NewPayment], list[Flag]]:
+    """Ledger payments for e_payhistory rows as :func:`source.payment_chunk` reads them, with flags.
+
+    ``before`` holds each account's balance after its previous record and is advanced.
+    """
+    convert = converter.minor_text
+    payments, raised = [], []
+    for record_id, numbers, account, memo, loginname in chunk:
+        paymoney, at, customermoney, paytype, type_code = numbers.split(",")
+        where = f"e_payhistory.id={record_id}"
+        record = PayRecord(str(record_id), account, convert(paymoney, field="paymoney", source_key=where),
+                           convert(customermoney, field="customermoney", source_key=where), int(type_code),
+                           int(paytype), from_epoch_ms(int(at)), loginname, memo, line=record_id)
+        payment = to_payment(record, before.get(account), mapping, stream, raised)
+        before[account] = record.balance_after
+        if payment is not None:
+            payments.append(payment)
+    raised += [Flag(stream, item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]
+    return payments, raised
+
+
+def _read(url: sa.URL, mapping: Mapping, after: int, chunk_size: int, out: BinaryIO) -> None:
+    """The child: pickle every converted chunk after ``after`` to ``out``, then None."""
+    engine = sa.create_engine(url)
+    converter, before = Converter(), {}
+    size = max(1, chunk_size // 10)  # a small first chunk: the parent starts writing sooner
+    with engine.connect() as connection:
+        while chunk := source.payment_chunk(connection, after, size):
+            size = chunk_size
+            accounts = {row[2] for row in chunk}
+            unseen = sorted(accounts - before.keys())
+            if after and unseen:  # resuming: the balances before the mark come from VOS3000
+                for account, balance in source.balances_before(connection, unseen, after).items():
+                    before[account] = converter.minor(balance, field="customermoney",
+                                                      source_key=f"e_payhistory of {account}")
+            payments, raised = convert_chunk(chunk, before, mapping, converter)
+            after = chunk[-1][0]
+            converted = Chunk.of(chunk[0][0], after, len(chunk), accounts, payments, raised)
+            out.write(pickle.dumps(converted, pickle.HIGHEST_PROTOCOL))  # pickled whole: the parent never waits on it
+            out.flush()
+    engine.dispose()
+    pickle.dump(None, out)
+    out.flush()
+
+
+def chunks(url: sa.URL, mapping: Mapping, after: int, chunk_size: int) -> Iterator[Chunk]:
+    """The converted chunks of e_payhistory after id ``after``, read by a child process.
+
+    The child is this module run by the same Python; its task (the URL with its password
+    included) goes through its standard input, never its command line.
+    """
+    said = tempfile.TemporaryFile()  # a file, not a pipe: what the child says can never block it
+    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=said)
+    try:
+        pickle.dump((url, mapping, after, chunk_size), child.stdin, pickle.HIGHEST_PROTOCOL)
+        child.stdin.close()
+        while True:
+            try:
+                item = pickle.load(child.stdout)
+            except EOFError:
+                child.wait()
+                said.seek(0)
+                words = said.read().decode("utf-8", "replace").strip() or f"exit code {child.returncode}"
+                raise source.SourceError(f"reading e_payhistory failed; every chunk before it is in the ledger "
+                                         f"with its mark, so the next run resumes there. The reader said:\n{words}") from None
+            if item is None:
+                return
+            yield item
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+        said.close()
+
+
+if __name__ == "__main__":
+    # by its package name, so that the parent unpickles vosbench.vos3000.payreader.Chunk, not __main__.Chunk
+    from vosbench.vos3000 import payreader
+
+    try:
+        payreader._read(*pickle.load(sys.stdin.buffer), out=sys.stdout.buffer)
+    except Exception as error:  # the parent shows this line to the user
+        sys.exit(f"{type(error).__name__}: {error}")
