@@ -6,9 +6,10 @@ Starts a private MariaDB (as the tests do), writes the generated VOS3000 dataset
 (vosbench.vos3000.generate), then runs the sync in a child process and times each stream:
 payment rows/s, CDR rows/s (wall clock, and per CPU-second of the sync process, which
 is what a shared machine cannot blur), the share spent in the ledger's write door
-(journal.append_batch), and the child's resident memory sampled while it runs (peak, and
-at each quarter of the payment stream). The resident memory includes SQLite's page cache
-of the ledger, which store.py sets to 256 MiB: it grows until that cache is full.
+(journal.append_batch), the CPU of the sync's e_payhistory reader process, and the resident
+memory of the sync and its reader sampled while it runs (peak, and at each quarter of the
+payment stream). The resident memory includes SQLite's page cache of the ledger, which
+store.py sets to 256 MiB: it grows until that cache is full.
 Prints a table with the machine's cores and memory.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,11 +34,16 @@ from vosbench.vos3000 import dbsync, generate, mapping  # noqa: E402
 from vosbench.vos3000.sandbox import LocalMariaDB  # noqa: E402
 
 
-def _rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def _rss_mib(pid: str = "self") -> float:
+    """Resident memory of a process and of its children (the sync's e_payhistory reader)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        children = [child for task in Path(f"/proc/{pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()]
+    except OSError:  # it ended between two looks
+        return 0.0
+    own = next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
+    return own + sum(_rss_mib(child) for child in children)
 
 
 def child(url: str, ledger_url: str, chunk_size: int) -> None:
@@ -65,17 +72,24 @@ def child(url: str, ledger_url: str, chunk_size: int) -> None:
     vos = dbsync.source.connect(url)
     sync = dbsync._Sync(ledger, vos, source_name="vos3000", mapping=mapping.load(), chunk_size=chunk_size,
                         progress=False, now=datetime(2027, 1, 1), provenance={})
-    times, cpu, door = {}, {}, {}
+    times, cpu, door, reader = {}, {}, {}, {}
+
+    def children_cpu() -> float:  # of the child processes that ended: the e_payhistory reader
+        now = os.times()
+        return now.children_user + now.children_system
+
     for stream in ("accounts", "payments", "charges", "balances"):
         started, started_cpu, started_door = time.perf_counter(), time.process_time(), write_door[0]
+        started_children = children_cpu()
         getattr(sync, stream)()
         times[stream] = (started, time.perf_counter())
         cpu[stream], door[stream] = time.process_time() - started_cpu, write_door[0] - started_door
+        reader[stream] = children_cpu() - started_children
     stop.set()
     start, end = times["payments"]
     during = [rss for at, rss in samples if start <= at <= end]
     quarters = [during[min(len(during) - 1, int(len(during) * q))] for q in (0.25, 0.5, 0.75, 1.0)] if during else []
-    print(json.dumps({"times": {k: b - a for k, (a, b) in times.items()}, "cpu": cpu, "door": door, "peak_rss": max(r for _, r in samples),
+    print(json.dumps({"times": {k: b - a for k, (a, b) in times.items()}, "cpu": cpu, "door": door, "reader": reader, "peak_rss": max(r for _, r in samples),
                       "payment_quarters_rss": quarters, "report": sync.report.lines()}))
 
 
@@ -91,7 +105,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--calls-per-day", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--chunk-size", type=int, default=50_000)
+    parser.add_argument("--chunk-size", type=int, default=dbsync.CHUNK_SIZE)
     parser.add_argument("--child", nargs=2, metavar=("SOURCE_URL", "LEDGER_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -115,10 +129,11 @@ def main() -> None:
             ("dataset written to MariaDB (LOAD DATA)", f"{generated:.1f} s"),
             ("sync e_payhistory (wall)", f"{times['payments']:.1f} s = {written.payment_rows / times['payments']:,.0f} payment rows/s"),
             ("sync e_payhistory (CPU of the sync)", _cpu(result, "payments", written.payment_rows, "payment")),
+            ("CPU of its e_payhistory reader process", f"{result['reader']['payments']:.1f} s"),
             ("sync charges (wall)", f"{times['charges']:.1f} s = {written.cdr_rows / times['charges']:,.0f} CDR rows/s"),
             ("sync charges (CPU of the sync)", _cpu(result, "charges", written.cdr_rows, "CDR")),
             ("sync accounts + balances", f"{times['accounts'] + times['balances']:.1f} s"),
-            ("peak memory of the sync process", f"{result['peak_rss']:.0f} MiB"),
+            ("peak memory of the sync (with its reader process)", f"{result['peak_rss']:.0f} MiB"),
             ("memory at 25/50/75/100% of e_payhistory",
              " / ".join(f"{rss:.0f}" for rss in result["payment_quarters_rss"]) + " MiB")]
     width = max(len(name) for name, _ in rows)
