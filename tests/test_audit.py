@@ -1,5 +1,6 @@
 """The monthly audit's sections, computed on a small ledger whose numbers are worked out by hand."""
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from vosbench import audit, charts, periods, reconcile
+from vosbench import audit, charts, controls, periods, reconcile
 from ledger_text import ACCOUNTS, ledger_from_text
 
 # October 2026 in UTC. Amounts signed from the account's point of view.
@@ -225,7 +226,12 @@ def test_the_controls_file_parameter_sets_the_rules_the_controls_section_applies
     strict.write_text('approval_thresholds: {USD: {deposit: "5000.00"}}\n', encoding="utf-8")
     audited = audit.MonthlyAudit.compute(engine, "2026-10", controls_file=str(strict))
     assert unapproved(audited.controls) == [(4,)]  # p4: 7,000.00 by bob at the admin desk, nobody approved
-    assert dict(audited.provenance.rows())["parameter controls_file"] == str(strict)
+    rows = dict(audited.provenance.rows())
+    assert rows["parameter controls_file"] == str(strict)
+    # the file's content is named too: a rerun with the same name but other rules shows
+    assert rows["controls settings"] == f"{strict} (sha256 {hashlib.sha256(strict.read_bytes()).hexdigest()})"
+    default = dict(monthly.provenance.rows())["controls settings"]
+    assert default.startswith(str(controls.DEFAULT_SETTINGS)) and default != rows["controls settings"]
 
 
 def test_the_findings_by_operator_chart_is_written_even_when_the_controls_could_not_run(engine):

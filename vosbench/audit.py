@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from vosbench import charts, config, controls, export, ledger, money, periods, reconcile, store, totals
 from vosbench.export import Table
 from vosbench.model import Channel, Kind, Method
-from vosbench.provenance import Provenance, fingerprint_frame, synced_streams, verification_frame
+from vosbench.provenance import Provenance, fingerprint_frame, input_file, synced_streams, verification_frame
 from vosbench.statements import audit_section as statement_section
 
 DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
@@ -219,14 +219,17 @@ class MonthlyAudit:
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verification = ledger.verify(engine)
-        findings = (controls.run(engine, month, controls.load_settings(controls_file or None))
-                    if period.timezone == ledger_zone else None)
+        findings, inputs = None, ()
+        if period.timezone == ledger_zone:
+            settings_file = Path(controls_file) if controls_file else controls.DEFAULT_SETTINGS
+            findings = controls.run(engine, month, controls.load_settings(settings_file))
+            inputs = (input_file("controls settings", settings_file),)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
                 top_n=top_n, controls_file=controls_file),
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
-            report_timezone=period.timezone, fingerprint=verification.fingerprint, syncs=syncs)
+            report_timezone=period.timezone, fingerprint=verification.fingerprint, syncs=syncs, inputs=inputs)
         return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
                    reconciliation=reconciliation, verification=verification, provenance=provenance,
                    controls=findings, **sections)

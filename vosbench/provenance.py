@@ -10,9 +10,11 @@ a number back to the switch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -39,6 +41,7 @@ class Provenance:
     report_timezone: str
     fingerprint: dict[str, dict]  # chain table -> {"rows": n, "head": sha256}
     syncs: tuple[tuple[str, str], ...] = ()  # (item, value) per synced stream, see synced_streams
+    inputs: tuple[tuple[str, str], ...] = ()  # (item, value) per file read besides the ledger, see input_file
     vosbench_version: str = __version__
     generated_at: datetime = field(
         default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
@@ -46,13 +49,13 @@ class Provenance:
     @classmethod
     def collect(cls, *, parameters: dict, ledger_url: str, ledger_timezone: str,
                 report_timezone: str, fingerprint: dict[str, dict],
-                syncs: tuple[tuple[str, str], ...] = ()) -> "Provenance":
+                syncs: tuple[tuple[str, str], ...] = (), inputs: tuple[tuple[str, str], ...] = ()) -> "Provenance":
         """Gather the facts of a run now; the URL is masked here so it is never kept in clear."""
         shown = {name: mask_url(value) if isinstance(value, str) and "://" in value else value
                  for name, value in parameters.items()}
         return cls(parameters=shown, ledger_url=mask_url(ledger_url),
                    ledger_timezone=ledger_timezone, report_timezone=report_timezone,
-                   fingerprint=fingerprint, syncs=syncs)
+                   fingerprint=fingerprint, syncs=syncs, inputs=inputs)
 
     def rows(self) -> list[tuple[str, str]]:
         """(item, value) pairs in reading order, all as text."""
@@ -65,12 +68,18 @@ class Provenance:
         for table, head in sorted(self.fingerprint.items()):
             rows.append((f"fingerprint {table} rows", str(head["rows"])))
             rows.append((f"fingerprint {table} head", head["head"]))
+        rows += list(self.inputs)
         rows += list(self.syncs)
         rows += [
             ("vosbench version", self.vosbench_version),
             ("generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
         ]
         return rows
+
+
+def input_file(item: str, path: Path) -> tuple[str, str]:
+    """(item, "path (sha256 …)") for a file a report read: a rerun with another file shows."""
+    return item, f"{path} (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()})"
 
 
 def synced_streams(connection: sa.Connection) -> tuple[tuple[str, str], ...]:

@@ -6,6 +6,7 @@ their auditors' annotations; ``settings.load()`` reads the thresholds and limits
 
 from vosbench.controls.findings import Finding
 from vosbench.controls.runner import CHECKS, ControlsResult, run
-from vosbench.controls.settings import ControlSettings, SettingsError, load as load_settings
+from vosbench.controls.settings import DEFAULT_FILE as DEFAULT_SETTINGS, ControlSettings, SettingsError, load as load_settings
 
-__all__ = ["CHECKS", "ControlSettings", "ControlsResult", "Finding", "SettingsError", "load_settings", "run"]
+__all__ = ["CHECKS", "DEFAULT_SETTINGS", "ControlSettings", "ControlsResult", "Finding", "SettingsError", "load_settings",
+           "run"]
