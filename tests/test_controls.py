@@ -133,6 +133,25 @@ def test_entries_outside_the_operators_shift_in_their_time_zone(tmp_path):
     assert sorted(f.payment_ids for f in findings) == [(2,), (3,)]
 
 
+def test_a_night_shift_belongs_to_the_day_it_starts_on(tmp_path):
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,10.00,2026-10-05T21:45:00Z,ann,admin,cash,R-1,,,,,
+        p2,C1,deposit,11.00,2026-10-06T03:00:00Z,ann,admin,cash,R-2,,,,,
+        p3,C1,deposit,12.00,2026-10-06T07:30:00Z,ann,admin,cash,R-3,,,,,
+        p4,C1,deposit,13.00,2026-10-06T12:00:00Z,ann,admin,cash,R-4,,,,,
+        p5,C1,deposit,14.00,2026-10-05T03:00:00Z,ann,admin,cash,R-5,,,,,
+        p6,C1,deposit,15.00,2026-10-10T23:00:00Z,ann,admin,cash,R-6,,,,,
+    """)
+    add_reference(engine, "operators", [dict(login="ann", name="Ann", role="clerk", timezone="UTC",
+                                             shift_start=22 * 60, shift_end=6 * 60, working_days="12345")])
+    findings = found(engine, "outside_working_hours")
+    # Monday 21:45 is in the 30-minute grace and Tuesday 03:00 in Monday's night shift; Tuesday 07:30
+    # and noon are after it; Monday 03:00 belongs to Sunday's shift and Saturday 23:00 to Saturday's,
+    # and neither Sunday nor Saturday is a working day.
+    assert sorted(f.payment_ids for f in findings) == [(3, 4), (5,), (6,)]
+    assert "outside their shift (22:00–06:00 UTC, MoTuWeThFr)" in findings[0].explanation
+
+
 def test_one_operator_entering_nearly_all_of_an_accounts_credits_beyond_chance(tmp_path):
     # 25 manual credits: ann 5 (20% of the desk), all on C1; bob 16 (64%) and cy 4, on C2 and A1.
     rows = [f"p{n},C1,deposit,{20 + n}.00,2026-10-{n + 1:02d}T10:00:00Z,ann,admin,cash,R-{n},,,,," for n in range(1, 6)]

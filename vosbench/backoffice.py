@@ -34,7 +34,7 @@ class NewOperator:
     role: str
     timezone: str
     shift_start: int  # minutes after local midnight
-    shift_end: int
+    shift_end: int  # before shift_start: the shift runs past midnight, into the next day
     working_days: str  # ISO weekdays, e.g. '12345'
     line: int = 0
 
@@ -77,10 +77,9 @@ def parse_operator(cells: dict, line: int, default_tz: str) -> NewOperator:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"timezone: {zone!r} is not an IANA time zone such as Asia/Dubai") from None
     start, end = _minutes(cells["shift_start"], "shift_start"), _minutes(cells["shift_end"], "shift_end")
-    if end <= start:
-        raise ValueError(f"shift_end {cells['shift_end'].strip()} is not after shift_start "
-                         f"{cells['shift_start'].strip()}; a shift runs within one local day (overnight shifts "
-                         "are not supported yet)")
+    if end == start:  # an end before the start is an overnight shift (22:00 to 06:00)
+        raise ValueError(f"shift_end {cells['shift_end'].strip()} is shift_start; give a shift of less than a "
+                         "day, 00:00 to 24:00 for the whole day, or an end before the start for a night shift")
     days = cells["working_days"].strip()
     if not re.fullmatch(r"[1-7]+", days) or len(set(days)) != len(days):
         raise ValueError(f"working_days: {days!r} is not ISO weekday digits, e.g. 12345 for Monday to Friday "

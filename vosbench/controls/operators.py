@@ -24,7 +24,11 @@ def _hhmm(minutes: int) -> str:
 
 
 def outside_working_hours(data: MonthData) -> list[Finding]:
-    """Manual entries made outside the operator's shift or working days, per operator and local day."""
+    """Manual entries made outside the operator's shift or working days, per operator and local day.
+
+    A night shift (its end before its start, 22:00 to 06:00) belongs to the day it starts
+    on: an entry at 03:00 on Tuesday is in Monday's shift, so Monday must be a working day.
+    """
     if data.operators.empty:
         return []
     grace = data.settings.working_hours_grace_minutes
@@ -36,9 +40,14 @@ def outside_working_hours(data: MonthData) -> list[Finding]:
             continue
         local = mine["occurred_at"].dt.tz_localize("UTC").dt.tz_convert(person.timezone).dt.tz_localize(None)
         minute = local.dt.hour * 60 + local.dt.minute
-        off_day = ~(local.dt.day_of_week + 1).astype(str).isin(list(person.working_days))
-        off_hours = (minute < person.shift_start - grace) | (minute > person.shift_end + grace)
-        outside = mine.assign(local=local)[off_day | off_hours]
+        after_start, before_end = minute >= person.shift_start - grace, minute <= person.shift_end + grace
+        if person.shift_end > person.shift_start:
+            in_hours, shift_day = after_start & before_end, local
+        else:  # overnight: the small hours count for the shift that started the evening before
+            in_hours = after_start | before_end
+            shift_day = local - pd.to_timedelta((before_end & ~after_start).astype(int), unit="D")
+        off_day = ~(shift_day.dt.day_of_week + 1).astype(str).isin(list(person.working_days))
+        outside = mine.assign(local=local)[off_day | ~in_hours]
         for day, group in outside.groupby(outside["local"].dt.date, sort=True):
             times = ", ".join(f"#{r.id} {r.local:%H:%M}" for r in group.itertuples())
             days = "".join(_WEEKDAYS[int(d) - 1][:2] for d in person.working_days)
