@@ -34,26 +34,33 @@ from vosbench.vos3000 import dbsync, generate, mapping  # noqa: E402
 from vosbench.vos3000.sandbox import LocalMariaDB  # noqa: E402
 
 
-def _rss_mib(pid: str = "self") -> float:
-    """Resident memory of a process and of its children (the sync's e_payhistory reader)."""
+def _rss_mib(pid: str) -> float:
+    """Resident memory of one process (0 once it has ended)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
-        children = [child for task in Path(f"/proc/{pid}/task").iterdir()
-                    for child in (task / "children").read_text().split()]
-    except OSError:  # it ended between two looks
+    except OSError:
         return 0.0
-    own = next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
-    return own + sum(_rss_mib(child) for child in children)
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+
+
+def _memory() -> tuple[float, float]:
+    """Resident memory of this process (the sync) and of its children (its e_payhistory reader)."""
+    try:
+        children = [child for task in Path("/proc/self/task").iterdir()
+                    for child in (task / "children").read_text().split()]
+    except OSError:  # a thread ended between two looks
+        children = []
+    return _rss_mib("self"), sum(map(_rss_mib, children))
 
 
 def child(url: str, ledger_url: str, chunk_size: int) -> None:
     """Run the sync stream by stream; print timings and memory samples as JSON."""
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []  # (time, sync MiB, reader MiB)
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
-            samples.append((time.perf_counter(), _rss_mib()))
+            samples.append((time.perf_counter(), *_memory()))
             time.sleep(0.2)
 
     threading.Thread(target=sample, daemon=True).start()
@@ -87,9 +94,10 @@ def child(url: str, ledger_url: str, chunk_size: int) -> None:
         reader[stream] = children_cpu() - started_children
     stop.set()
     start, end = times["payments"]
-    during = [rss for at, rss in samples if start <= at <= end]
+    during = [(own, child) for at, own, child in samples if start <= at <= end]
     quarters = [during[min(len(during) - 1, int(len(during) * q))] for q in (0.25, 0.5, 0.75, 1.0)] if during else []
-    print(json.dumps({"times": {k: b - a for k, (a, b) in times.items()}, "cpu": cpu, "door": door, "reader": reader, "peak_rss": max(r for _, r in samples),
+    print(json.dumps({"times": {k: b - a for k, (a, b) in times.items()}, "cpu": cpu, "door": door, "reader": reader,
+                      "peak_rss": max(own + child for _, own, child in samples),
                       "payment_quarters_rss": quarters, "report": sync.report.lines()}))
 
 
@@ -134,8 +142,8 @@ def main() -> None:
             ("sync charges (CPU of the sync)", _cpu(result, "charges", written.cdr_rows, "CDR")),
             ("sync accounts + balances", f"{times['accounts'] + times['balances']:.1f} s"),
             ("peak memory of the sync (with its reader process)", f"{result['peak_rss']:.0f} MiB"),
-            ("memory at 25/50/75/100% of e_payhistory",
-             " / ".join(f"{rss:.0f}" for rss in result["payment_quarters_rss"]) + " MiB")]
+            ("memory at 25/50/75/100% of e_payhistory (sync + reader)",
+             " / ".join(f"{own:.0f} + {child:.0f}" for own, child in result["payment_quarters_rss"]) + " MiB")]
     width = max(len(name) for name, _ in rows)
     print(f"{'measure':<{width}} | value")
     print(f"{'-' * width}-|------")
