@@ -151,12 +151,15 @@ class _Sync:
         after, read = (int(saved.mark), saved.rows_read) if saved else (0, 0)
         with self.vos.connect() as connection:
             remaining = source.payments_after(connection, after)
+        if not remaining:  # nothing new since the mark: no reader to start
+            return
         with self.ledger.connect() as connection:
             present = chain.fingerprint(connection)["payments"]["rows"]
         # A child process reads and converts the next chunk while this one is written to the ledger;
         # a first sync (more than doubling the payments) builds their indexes once, at the end.
+        deferred = remaining > 2 * present
         with tqdm(total=remaining, desc="e_payhistory", unit="row", disable=not self.progress) as bar, \
-                store.indexes_deferred(self.ledger, store.payments, defer=remaining > 2 * present):
+                store.indexes_deferred(self.ledger, store.payments, defer=deferred):
             for chunk in payreader.chunks(self.vos.url, self.mapping, after, self.chunk_size):
                 strangers = sorted(chunk.accounts - self.known.keys())
                 if strangers:
@@ -170,6 +173,8 @@ class _Sync:
                 self.report.payments_added += result.added
                 self.report.payments_present += result.skipped
                 bar.update(chunk.rows_read)
+            if deferred:
+                bar.set_postfix_str("building the payments' indexes")
 
     # --- charges ------------------------------------------------------------------------------
 
