@@ -76,10 +76,10 @@ class Converter:
         return minor
 
     def minor_text(self, text: str, *, field: str, source_key: str) -> int:
-        """:meth:`minor` of a double the database wrote as text (MariaDB writes the shortest
-        round-trip text), read without a float when it has at most 4 decimal places and 15
-        digits: such a text is the only one of its length that reads as that double, so it
-        is the double's shortest text, and the result is the one :meth:`minor` gives."""
+        """:meth:`minor` of a double the database wrote as text, read without a float when the
+        text has at most 4 decimal places and 15 digits. No other decimal of at most 15 digits
+        reads as the same double, so the double's shortest round-trip text has this text's
+        value, and the result is the one :meth:`minor` gives (property-tested)."""
         whole, _, fraction = text.partition(".")
         if len(whole) + len(fraction) <= 15:
             exact = _plain_minor(text)
