@@ -45,6 +45,17 @@ def test_ofx_with_two_statements_reads_every_line_exactly(engine):
     assert '"fitid": "FT26278100001"' in first.raw
 
 
+def test_ofx_dates_are_the_dates_the_bank_wrote_whatever_its_zone(engine, tmp_path):
+    # 02:00 in Dubai is 22:00 UTC the day before; 23:30 in New York is 04:30 UTC the day after
+    text = (SAMPLES / "bank-two-accounts.ofx").read_text(encoding="ascii").replace(
+        "<DTPOSTED>20261005<DTUSER>20261004", "<DTPOSTED>20261005020000.000[+4:GST]<DTUSER>20261004233000[-5:EST]")
+    (tmp_path / "zoned.ofx").write_text(text, encoding="ascii")
+    imports.import_file(engine, tmp_path / "zoned.ofx")
+    first = stored(engine)[0]
+    assert (first.posted_on, first.value_on) == (date(2026, 10, 5), date(2026, 10, 4))
+    assert '"dtposted": "2026-10-04T22:00:00+00:00"' in first.raw  # the instant, as ofxtools read it
+
+
 def test_camt_v2_and_v8_read_booked_entries_and_their_parties(engine):
     v2 = imports.import_file(engine, SAMPLES / "bank-v2.xml")
     assert (v2.format, v2.statements, v2.added) == ("camt053.02", 2, 3)  # the pending entry is not a line

@@ -5,14 +5,17 @@ ofxtools validates the document against the OFX specification and gives amounts 
 statements (several accounts, or bank and credit-card statements); each transaction's
 FITID is its key, as the specification makes it unique per account.
 
-Dates: ofxtools converts every OFX time to UTC; the posted date is that UTC date
-(a date written without a time is midnight UTC, so it stays the date the bank wrote).
+Dates: a transaction's posted and value dates are the dates the bank wrote (the first
+eight digits of DTPOSTED and DTUSER). ofxtools converts each time to UTC, which would move
+a late-evening booking of a bank east of Greenwich to the day before (and a morning
+booking west of it to the day after), so the dates are read from the parsed text instead.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from datetime import date, datetime
 from pathlib import Path
 
 from vosbench import money
@@ -39,6 +42,9 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ofxtools warns on over-long fields that banks do send
             tree.parse(io.BytesIO(raw))
+            written = [(_written_date(element, "DTPOSTED"), _written_date(element, "DTUSER"))  # in document order,
+                       for listing in tree.getroot().iter("BANKTRANLIST")  # as the statements list them
+                       for element in listing.iter("STMTTRN")]
             document = tree.convert()
     except Exception as error:  # ofxtools raises a zoo of classes (header, SGML, validation)
         raise StatementFileError(f"{file}: not a valid OFX/QFX file ({type(error).__name__}: {error}); "
@@ -55,7 +61,7 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
         for transaction in listing:
             number += 1
             try:
-                lines.append(_line(transaction, account, statement_id, currency, number))
+                lines.append(_line(transaction, account, statement_id, currency, number, *written[number - 1]))
             except ValueError as error:
                 rejections.append(Rejection(file, number, str(error)))
     return ParsedStatement(file, "ofx", channel, "ofx", lines, rejections, sha256_of(raw), len(statements))
@@ -66,10 +72,15 @@ def _account_id(statement) -> str:
     return str(getattr(account, "acctid", "") or "")
 
 
-def _line(transaction, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
+def _written_date(transaction, tag: str) -> date | None:
+    """The date the bank wrote in ``tag`` (YYYYMMDD…, before any time and zone), or None when absent."""
+    text = (transaction.findtext(tag) or "").strip()
+    return datetime.strptime(text[:8], "%Y%m%d").date() if text else None
+
+
+def _line(transaction, account: str, statement_id: str, currency: str, number: int,
+          posted: date, value_on: date | None) -> StatementLine:
     amount = money.to_minor(transaction.trnamt, field="TRNAMT")
-    posted = transaction.dtposted.date()
-    value_on = transaction.dtuser.date() if transaction.dtuser else None
     name = transaction.name or (transaction.payee.name if transaction.payee is not None else "") or ""
     reference = transaction.refnum or transaction.checknum or ""
     raw = {"trntype": transaction.trntype, "dtposted": transaction.dtposted.isoformat(),
