@@ -137,6 +137,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     affected = sorted(by_account)
     # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
     moved = [column for column in _SUMMED if column in deltas.moved]
+    moved_binds = [(f"b_{column}", column) for column in moved]  # once, not once per account
     stored_keys = sa.select(table.c.account_id, table.c.month).where(
         table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
         table.c.month.in_(sa.bindparam("months", expanding=True)))
@@ -158,8 +159,9 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
                 if (account_id, month) in existing:
-                    update = {f"b_{column}": delta[column] for column in moved}
-                    updates.append({**update, "b_account_id": account_id, "b_month": month, "b_closing": running})
+                    update = {bind: delta[column] for bind, column in moved_binds}
+                    update.update(b_account_id=account_id, b_month=month, b_closing=running)
+                    updates.append(update)
                 else:
                     inserts.append({"account_id": account_id, "month": month, **delta,
                                     "closing": opening.get((account_id, month), 0) + running})
