@@ -64,7 +64,6 @@ class MonthDeltas:
     def __init__(self) -> None:
         self._by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
         self._payments: dict[tuple[int, str, str], list[int]] = {}
-        self.moved: set[str] = set()  # the figures some delta changes
 
     def add_payment(self, account_id: int, month: str, kind: str, amount: int) -> None:
         key = (account_id, month, kind)
@@ -78,15 +77,11 @@ class MonthDeltas:
     @property
     def by_key(self) -> dict[tuple[int, str], dict[str, int]]:
         """(account id, month) → figure → change, every payment added so far included."""
-        kinds = set()
         for (account_id, month, kind), (amount, count) in self._payments.items():
             entry = self._by_key[(account_id, month)]
             entry[kind] += amount
             entry["payment_count"] += count
             entry[_KIND_COUNT[kind]] += count
-            kinds.add(kind)
-        for kind in kinds:
-            self.moved.update((kind, "payment_count", _KIND_COUNT[kind]))
         self._payments.clear()
         return self._by_key
 
@@ -97,8 +92,6 @@ class MonthDeltas:
         entry["agent_fee"] += agent_fee
         entry["other_fee"] += other_fee
         entry["calls"] += calls
-        self.moved.update(name for name, value in zip((*CHARGE_COLUMNS, "calls"), (call_fee, agent_fee, other_fee, calls))
-                          if value)
 
     def __bool__(self) -> bool:
         return bool(self._payments or self._by_key)
@@ -130,13 +123,15 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     one row per account, and back-filling an old month of a long history costs one
     statement per account instead of a rewrite of every later row.
     """
+    by_key = deltas.by_key
     by_account: dict[int, dict[str, dict]] = defaultdict(dict)
-    for (account_id, month), delta in deltas.by_key.items():
+    for (account_id, month), delta in by_key.items():
         by_account[account_id][month] = delta
     table = store.account_months
     affected = sorted(by_account)
     # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
-    moved = [column for column in _SUMMED if column in deltas.moved]
+    changed = {column for delta in by_key.values() for column, value in delta.items() if value}
+    moved = [column for column in _SUMMED if column in changed]
     moved_binds = [(f"b_{column}", column) for column in moved]  # once, not once per account
     stored_keys = sa.select(table.c.account_id, table.c.month).where(
         table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
@@ -172,7 +167,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     key = (table.c.account_id == sa.bindparam("b_account_id"))
     store.execute_many(connection, table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
         closing=table.c.closing + sa.bindparam("b_closing"),
-        **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}), updates)
+        **{column: table.c[column] + sa.bindparam(bind) for bind, column in moved_binds}), updates)
     store.execute_many(connection, table.insert(), inserts)
     store.execute_many(connection, table.update().where(
         key, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
