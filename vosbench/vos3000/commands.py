@@ -59,11 +59,15 @@ def _ledger(args):
     return store.open_ledger(config.resolve_db_url(args.db), create=True, timezone=args.timezone)
 
 
-def _print_flags(ledger, source_name: str) -> None:
+def _show(report, ledger, args) -> int:
+    """Print a sync's summary, and with ``--flags`` every flag kept for the source."""
     from vosbench.vos3000 import state
 
-    for flag in state.flags(ledger, source_name):
-        print(f"{flag.stream} {flag.source_key}: {flag.code}: {flag.detail}")
+    print("\n".join(report.lines()))
+    if args.flags:
+        for flag in state.flags(ledger, args.source_name):
+            print(f"{flag.stream} {flag.source_key}: {flag.code}: {flag.detail}")
+    return EXIT_OK
 
 
 def _rows(text: str) -> int:
@@ -85,10 +89,7 @@ def cmd_sync_db(args) -> int:
     except source.SourceError as error:
         print(f"vosbench sync vos3000-db: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print("\n".join(report.lines()))
-    if args.flags:
-        _print_flags(ledger, args.source_name)
-    return EXIT_OK
+    return _show(report, ledger, args)
 
 
 def cmd_sync_api(args) -> int:
@@ -113,10 +114,7 @@ def cmd_sync_api(args) -> int:
     except (api.ApiError, api.ApiUnavailable) as error:
         print(f"vosbench sync vos3000-api: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print("\n".join(report.lines()))
-    if args.flags:
-        _print_flags(ledger, args.source_name)
-    return EXIT_OK
+    return _show(report, ledger, args)
 
 
 def cmd_import_export(args, files: list[str]) -> int:
