@@ -11,6 +11,7 @@ import bisect
 import operator
 from collections import defaultdict
 from datetime import date, datetime, timezone
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -65,14 +66,17 @@ class MonthDeltas:
         self._by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
         self._payments: dict[tuple[int, str, str], list[int]] = {}
 
-    def add_payment(self, account_id: int, month: str, kind: str, amount: int) -> None:
-        key = (account_id, month, kind)
-        summed = self._payments.get(key)
-        if summed is None:
-            self._payments[key] = [amount, 1]
-        else:
-            summed[0] += amount
-            summed[1] += 1
+    def add_payments(self, account_ids: Iterable[int], months: Iterable[str], kinds: Iterable[str],
+                     amounts: Iterable[int]) -> None:
+        """Add payments given as columns (one value per payment in each)."""
+        summed = self._payments
+        for key, amount in zip(zip(account_ids, months, kinds), amounts):
+            sums = summed.get(key)
+            if sums is None:
+                summed[key] = [amount, 1]
+            else:
+                sums[0] += amount
+                sums[1] += 1
 
     @property
     def by_key(self) -> dict[tuple[int, str], dict[str, int]]:
@@ -201,10 +205,11 @@ def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
     keyer = MonthKeyer(store.ledger_timezone(connection))
     deltas = MonthDeltas()
     payments = store.payments
-    for row in connection.execution_options(yield_per=50_000).execute(
+    for part in connection.execution_options(yield_per=50_000).execute(
         sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.amount)
-    ):
-        deltas.add_payment(row.account_id, keyer.of_instant(row.occurred_at), row.kind, row.amount)
+    ).partitions():
+        account_ids, times, kinds, amounts = zip(*part)
+        deltas.add_payments(account_ids, map(keyer.of_instant, times), kinds, amounts)
     charges = store.charges
     for row in connection.execution_options(yield_per=50_000).execute(
         sa.select(charges.c.account_id, charges.c.day, charges.c.call_fee, charges.c.agent_fee,

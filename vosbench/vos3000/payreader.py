@@ -24,7 +24,7 @@ from typing import BinaryIO, Iterator
 
 import sqlalchemy as sa
 
-from vosbench.journal import NewPayment
+from vosbench.journal import NewPayment, PaymentColumns, collector_paused
 from vosbench.vos3000 import source
 from vosbench.vos3000.convert import Converter, from_epoch_ms
 from vosbench.vos3000.mapping import Mapping
@@ -41,7 +41,7 @@ class Chunk:
 
     The payments travel as columns (one list per NewPayment field, times as ISO text):
     lists of plain values pickle and unpickle at a fraction of the cost of as many tuples
-    holding datetimes; :meth:`payments` makes them NewPayments again.
+    holding datetimes; :meth:`payments` hands them to the write door as they are.
     """
 
     first_id: int
@@ -59,11 +59,12 @@ class Chunk:
             columns[_TIME] = [moment.isoformat() for moment in columns[_TIME]]
         return cls(first_id, last_id, rows_read, accounts, columns, raised)
 
-    def payments(self) -> list[NewPayment]:
+    def payments(self) -> PaymentColumns:
+        if not self.columns:
+            return PaymentColumns.of([])
         columns = list(self.columns)
-        if columns:
-            columns[_TIME] = map(datetime.fromisoformat, columns[_TIME])
-        return list(map(NewPayment._make, zip(*columns)))
+        columns[_TIME] = list(map(datetime.fromisoformat, columns[_TIME]))
+        return PaymentColumns(columns)
 
 
 def convert_chunk(chunk: list[tuple], before: dict[str, int], mapping: Mapping, converter: Converter,
@@ -93,7 +94,7 @@ def _read(url: sa.URL, mapping: Mapping, after: int, chunk_size: int, out: Binar
     engine = sa.create_engine(url)
     converter, before = Converter(), {}
     size = max(1, chunk_size // 10)  # a small first chunk: the parent starts writing sooner
-    with engine.connect() as connection:
+    with collector_paused(), engine.connect() as connection:  # a chunk makes ~2M objects, none cyclic
         while chunk := source.payment_chunk(connection, after, size):
             size = chunk_size
             accounts = {row[2] for row in chunk}
