@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vosbench import money
-from vosbench.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
+from vosbench.vos3000.convert import Converter, from_epoch_ms, from_epoch_ms_many, to_epoch_ms
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
 def test_every_double_converts_by_the_written_rule(value):
@@ -37,3 +38,30 @@ def test_epoch_milliseconds_round_trip_without_floats():
     assert to_epoch_ms(moment) == 1_791_210_601_123
     assert from_epoch_ms(1_791_210_601_123) == moment
     assert to_epoch_ms(from_epoch_ms(-1)) == -1  # before 1970 too
+
+
+# values around the places where doubles get coarse: 4-decimal amounts, more places, huge ones
+written_doubles = st.one_of(
+    st.integers(-10**16, 10**16).map(lambda m: m / 10**4),
+    st.decimals(min_value=-10**12, max_value=10**12, places=6, allow_nan=False).map(float),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e17, max_value=1e17),
+).map(lambda value: repr(value).removesuffix(".0").replace("e+", "e"))
+
+
+@given(st.lists(written_doubles, max_size=40))
+def test_texts_converted_together_convert_as_each_alone(texts):
+    together, alone = Converter(), Converter()
+    assert together.minor_texts(texts, field="fee", source_key=lambda i: f"k{i}") == [
+        alone.minor_text(text, field="fee", source_key=f"k{i}") for i, text in enumerate(texts)]
+    assert together.take_inexact() == alone.take_inexact()
+
+
+@given(st.lists(st.integers(-62_135_596_800_000 - 5, 253_402_300_799_999 + 5), max_size=20))
+def test_epoch_milliseconds_convert_together_as_alone(values):
+    try:
+        expected = [from_epoch_ms(value) for value in values]
+    except OverflowError:  # beyond datetime's years: the same error either way
+        with pytest.raises(OverflowError):
+            from_epoch_ms_many(values)
+        return
+    assert from_epoch_ms_many(values) == expected

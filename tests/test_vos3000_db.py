@@ -125,6 +125,36 @@ def test_signs_come_from_consecutive_balances_and_disagreements_are_flagged(tmp_
                          "WHERE a.account = 'C1'") == [(801_000,)]
 
 
+def test_every_text_and_every_id_is_read_exactly_whatever_it_holds(tmp_path, vos_url):
+    """The server concatenates rows into texts split on a separator: a memo holding that
+    separator, quotes or any script, and ids far apart, still come through exactly."""
+    memos = {1: "plain", 2: "unit\x1fseparator", 3: "comma, 'quote' \"double\"", 12_000: "ünïcödé ☎ 充值",
+             12_001: "", 12_002: "last"}
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:
+        schema.create_tables(connection)
+        for record_id, memo in memos.items():
+            connection.execute(schema.e_payhistory.insert().values(
+                id=record_id, customeraccount="C1", customername="One", paymoney=10.25,
+                time=to_epoch_ms(datetime(2026, 10, 1, 10)) + record_id, customermoney=10.25 * record_id, memo=memo,
+                paytype=0, type=0, loginname="ops\x1f2" if record_id == 3 else "ops", agentaccount="", agentname=""))
+    with vos.connect() as connection:
+        whole = source.payment_chunk(connection, 0, 100)
+        assert whole[0] == [str(record_id) for record_id in memos]  # over the gap of more than RANGE_IDS
+        assert whole[source.PAYMENT_FIELDS.index("memo")] == list(memos.values())
+        assert whole[source.PAYMENT_FIELDS.index("loginname")][2] == "ops\x1f2"
+        assert whole[1][0] == "10.25" and whole[3][1] == "20.5"  # the server's text of each double
+        flat = source._payment_rows(connection, 0, 12_002)
+        assert whole == [flat[index::len(source.PAYMENT_FIELDS)] for index in range(len(source.PAYMENT_FIELDS))]
+        assert source.payment_chunk(connection, 0, 2)[0] == ["1", "2"]  # never more than asked
+        assert source.payment_chunk(connection, 3, 2)[0] == ["12000", "12001"]
+        assert source.payment_chunk(connection, 12_002, 5) == []
+    vos.dispose()
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url, chunk_size=2)
+    assert dict(_rows(ledger, "SELECT CAST(source_key AS INTEGER), memo FROM payments")) == memos
+
+
 def test_a_wrong_sign_rule_is_overruled_by_the_balances_and_flagged(tmp_path, vos_url):
     vos = sa.create_engine(vos_url)
     with vos.begin() as connection:

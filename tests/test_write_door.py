@@ -110,5 +110,5 @@ def test_payments_as_columns_and_as_rows_make_the_same_ledger(tmp_path):
 
 
 def test_columns_must_be_one_per_payment_field():
-    with pytest.raises(ValueError, match="need 16 columns"):
+    with pytest.raises(ValueError, match="PaymentColumns need 16 columns"):
         journal.PaymentColumns([[], []])

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__, chain, store, totals
+from vosbench.columns import Columns
 from vosbench.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
 
 
@@ -63,39 +64,16 @@ class NewPayment(NamedTuple):
     line: int = 0
 
 
-class PaymentColumns:
-    """Payments as columns: one sequence per :class:`NewPayment` field, in field order.
+class PaymentColumns(Columns):
+    """Payments as columns (:class:`vosbench.columns.Columns` of :class:`NewPayment`).
 
     How the write door holds a batch of payments, and what a bulk writer may hand it
-    directly: a sync's reader process sends columns, and building a million NewPayments
-    from them would cost more than checking and writing them. Each field reads as an
-    attribute (``columns.amount``); ``len`` is the number of payments.
+    directly: a sync's reader process sends columns, and the door checks and writes them
+    column by column.
     """
 
-    __slots__ = ("columns",)
-    _INDEX = {name: index for index, name in enumerate(NewPayment._fields)}
-
-    def __init__(self, columns: Sequence[Sequence]):
-        if len(columns) != len(NewPayment._fields):
-            raise ValueError(f"payments as columns need {len(NewPayment._fields)} columns "
-                             f"({', '.join(NewPayment._fields)}), not {len(columns)}")
-        self.columns = tuple(columns)
-
-    @classmethod
-    def of(cls, rows: Sequence[NewPayment]) -> "PaymentColumns":
-        return cls(tuple(zip(*rows)) if rows else [()] * len(NewPayment._fields))
-
-    def __len__(self) -> int:
-        return len(self.columns[0])
-
-    def __getattr__(self, name: str) -> Sequence:
-        try:
-            return self.columns[PaymentColumns._INDEX[name]]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def rows(self) -> list[NewPayment]:
-        return list(map(NewPayment._make, zip(*self.columns)))
+    __slots__ = ()
+    row_type = NewPayment
 
 
 @dataclass(frozen=True)

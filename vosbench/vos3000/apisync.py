@@ -33,7 +33,7 @@ from vosbench.vos3000.api import Client
 from vosbench.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
 from vosbench.vos3000.dbsync import MONEY_RULE, SyncReport, changed_balances
 from vosbench.vos3000.mapping import Mapping
-from vosbench.vos3000.records import PayRecord, to_payment
+from vosbench.vos3000.records import PayRecord, PayRecords, to_payments
 
 STREAM = "api"
 
@@ -127,29 +127,25 @@ def _accounts(ledger, details: dict, mapping: Mapping, zone_name: str, converter
     return append_batch(ledger, "accounts", rows, source=source_name, file="GetCustomer").added
 
 
-def _payments(ledger, source_name: str, account: str, records: list[dict], mapping: Mapping,
+def _payments(ledger, source_name: str, account: str, items: list[dict], mapping: Mapping,
               converter: Converter, raised: list[state.Flag]) -> list[NewPayment]:
     with ledger.connect() as connection:  # the balance after this source's last record of the account
         table, accounts = store.payments, store.accounts
         before = connection.scalar(
             sa.select(table.c.balance_after).join(accounts, accounts.c.id == table.c.account_id)
             .where(accounts.c.account == account, table.c.source == source_name,
-                   table.c.occurred_at < from_epoch_ms(records[0]["payTime"]) if records else sa.false())
+                   table.c.occurred_at < from_epoch_ms(items[0]["payTime"]) if items else sa.false())
             .order_by(table.c.occurred_at.desc(), table.c.id.desc()).limit(1))
-    payments, same_ms = [], defaultdict(int)
-    for item in records:
+    records, same_ms = [], defaultdict(int)
+    for item in items:
         n = same_ms[item["payTime"]]
         same_ms[item["payTime"]] += 1
         key = f"{account}/{item['payTime']}/{n}"
-        record = PayRecord(key, account, converter.minor(item["fee"], field="fee", source_key=key),
-                           converter.minor(item["customerMoney"], field="customerMoney", source_key=key),
-                           int(item.get("type", 0)), int(item.get("payType", -1)), from_epoch_ms(item["payTime"]),
-                           "vos3000-api", item.get("memo") or "")
-        payment = to_payment(record, before, mapping, STREAM, raised)
-        before = record.balance_after
-        if payment is not None:
-            payments.append(payment)
-    return payments
+        records.append(PayRecord(key, account, converter.minor(item["fee"], field="fee", source_key=key),
+                                 converter.minor(item["customerMoney"], field="customerMoney", source_key=key),
+                                 int(item.get("type", 0)), int(item.get("payType", -1)),
+                                 from_epoch_ms(item["payTime"]), "vos3000-api", item.get("memo") or ""))
+    return to_payments(PayRecords.of(records), {account: before}, mapping, STREAM, raised).rows()
 
 
 def _charges(client: Client, accounts: list[str], first: date, last: date, begin: datetime, finish: datetime,

@@ -14,16 +14,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from vosbench import money
 
 _EPOCH = datetime(1970, 1, 1)
+_FIRST_MS, _LAST_MS = -62_135_596_800_000, 253_402_300_799_999  # 0001-01-01 and 9999-12-31 23:59:59.999
 
 
 def from_epoch_ms(value: int) -> datetime:
     """Epoch milliseconds as a naive UTC datetime (exact: no float on the way)."""
     return _EPOCH + timedelta(milliseconds=int(value))
+
+
+def from_epoch_ms_many(values: Sequence[int]) -> list[datetime]:
+    """:func:`from_epoch_ms` of many values at once (numpy's datetime64, exact)."""
+    milliseconds = np.asarray(values, dtype=np.int64)
+    if milliseconds.size and (milliseconds.min() < _FIRST_MS or milliseconds.max() > _LAST_MS):
+        return list(map(from_epoch_ms, milliseconds.tolist()))  # beyond datetime's years: its error
+    return milliseconds.astype("datetime64[ms]").astype("datetime64[us]").tolist()
 
 
 def to_epoch_ms(moment: datetime) -> int:
@@ -48,6 +60,8 @@ class Inexact:
                 f"rounded half-to-even to {money.to_decimal(self.minor)}")
 
 
+_MINOR_PER_UNIT = float(10 ** money.SCALE)
+_EXACT_BELOW = 1e15  # minor units: 10¹¹ in money, where doubles are still 10⁵ times finer than 10⁻⁴
 _SCALES = tuple(10 ** (money.SCALE - places) for places in range(money.SCALE + 1))
 
 
@@ -86,6 +100,25 @@ class Converter:
             if exact is not None:
                 return exact
         return self.minor(float(text), field=field, source_key=source_key)
+
+    def minor_texts(self, texts: list[str], *, field: str, source_key: Callable[[int], str]) -> list[int]:
+        """:meth:`minor_text` of many texts at once; ``source_key(i)`` names the i-th value's record.
+
+        Each text is read as the double it stands for, and a double ``d`` whose value
+        times 10⁴ rounds to ``m`` with ``m / 10⁴ == d`` (|m| < 10¹⁵) is the double of the
+        decimal m / 10⁴. Below 10¹¹ no other decimal of 4 places reads as that double, so
+        its shortest round-trip text is that decimal and :meth:`minor` gives exactly ``m``
+        (property-tested). Only the other values (more places, huge, inf, nan) go through
+        :meth:`minor_text` one by one.
+        """
+        doubles = np.fromiter(map(float, texts), np.float64, len(texts))
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = np.rint(doubles * _MINOR_PER_UNIT)
+            exact = (scaled / _MINOR_PER_UNIT == doubles) & (np.abs(scaled) < _EXACT_BELOW)
+            minor = np.where(exact, scaled, 0).astype(np.int64).tolist()
+        for index in np.flatnonzero(~exact).tolist():
+            minor[index] = self.minor_text(texts[index], field=field, source_key=source_key(index))
+        return minor
 
     def take_inexact(self) -> list[Inexact]:
         """The inexact values seen since the last call (and forget them)."""

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from vosbench import money, store
 from vosbench.journal import BatchResult, Rejection, to_utc_naive
 from vosbench.vos3000 import mapping as mapping_module
-from vosbench.vos3000.records import PayRecord, to_payment
+from vosbench.vos3000.records import PayRecord, PayRecords, to_payments
 from vosbench.vos3000.state import Flag, append_and_keep, flag_keeper
 
 DEFAULT_HEADERS = Path(__file__).resolve().parent / "export-headers.yaml"
@@ -139,13 +139,9 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
                 occurred, str(cells.get("operator") or "").strip(), str(cells.get("memo") or "").strip(), line=line))
         except ValueError as error:
             rejections.append(Rejection(path.name, line, str(error)))
-    payments, flags, before = [], [], {}
-    for record in sorted(records, key=lambda r: (r.account, r.occurred_at, r.line)):
-        payment = to_payment(record, before.get(record.account), mapping, "export", flags)
-        before[record.account] = record.balance_after
-        if payment is not None:
-            payments.append(payment)
-    payments.sort(key=lambda p: p.line)
+    flags: list[Flag] = []
+    in_balance_order = PayRecords.of(sorted(records, key=lambda r: (r.account, r.occurred_at, r.line)))
+    payments = sorted(to_payments(in_balance_order, {}, mapping, "export", flags).rows(), key=lambda p: p.line)
     return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name,
                            file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), parse_rejections=rejections,
                            keep=flag_keeper(source_name, [Flag(f.stream, f"{path.name}:{f.source_key}", f.code,

@@ -19,72 +19,72 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import BinaryIO, Iterator
 
+import numpy as np
 import sqlalchemy as sa
 
 from vosbench.journal import NewPayment, PaymentColumns, collector_paused
 from vosbench.vos3000 import source
-from vosbench.vos3000.convert import Converter, from_epoch_ms
+from vosbench.vos3000.convert import Converter, from_epoch_ms_many
 from vosbench.vos3000.mapping import Mapping
-from vosbench.vos3000.records import PayRecord, to_payment
+from vosbench.vos3000.records import PayRecords, to_payments
+from vosbench.vos3000.source import PAYMENT_FIELDS
 from vosbench.vos3000.state import Flag
 
 STREAM = "e_payhistory"
-_TIME = NewPayment._fields.index("occurred_at")  # the column that travels as ISO text
+_TIME = NewPayment._fields.index("occurred_at")  # the column that travels as epoch milliseconds
 
 
 @dataclass
 class Chunk:
     """One chunk of e_payhistory, converted: what the parent appends, and its mark.
 
-    The payments travel as columns (one list per NewPayment field, times as ISO text):
-    lists of plain values pickle and unpickle at a fraction of the cost of as many tuples
-    holding datetimes; :meth:`payments` hands them to the write door as they are.
+    The payments travel as the columns of :class:`PaymentColumns`, the times as a numpy
+    array of epoch milliseconds: lists of plain values and a flat array pickle and
+    unpickle at a fraction of the cost of rows holding datetimes. :meth:`payments` turns
+    the times into datetimes and hands the columns to the write door as they are.
     """
 
     first_id: int
     last_id: int
     rows_read: int
     accounts: set[str]  # every account the chunk's records name (payments or not)
-    columns: list[list]
+    columns: list
     raised: list[Flag] = field(default_factory=list)
 
     @classmethod
-    def of(cls, first_id: int, last_id: int, rows_read: int, accounts: set[str], payments: list[NewPayment],
+    def of(cls, first_id: int, last_id: int, rows_read: int, accounts: set[str], payments: PaymentColumns,
            raised: list[Flag]) -> "Chunk":
-        columns = [list(column) for column in zip(*payments)]
-        if columns:
-            columns[_TIME] = [moment.isoformat() for moment in columns[_TIME]]
+        columns = list(payments.columns)
+        columns[_TIME] = np.asarray(columns[_TIME], dtype=np.int64)
         return cls(first_id, last_id, rows_read, accounts, columns, raised)
 
     def payments(self) -> PaymentColumns:
-        if not self.columns:
-            return PaymentColumns.of([])
         columns = list(self.columns)
-        columns[_TIME] = list(map(datetime.fromisoformat, columns[_TIME]))
+        columns[_TIME] = from_epoch_ms_many(columns[_TIME])
         return PaymentColumns(columns)
 
 
-def convert_chunk(chunk: list[tuple], before: dict[str, int], mapping: Mapping, converter: Converter,
-                  stream: str = STREAM) -> tuple[list[NewPayment], list[Flag]]:
-    """Ledger payments for e_payhistory rows as :func:`source.payment_chunk` reads them, with flags.
+def convert_chunk(columns: list[list[str]], before: dict[str, int], mapping: Mapping, converter: Converter,
+                  stream: str = STREAM) -> tuple[PaymentColumns, list[Flag]]:
+    """Ledger payments, times left as epoch milliseconds, for e_payhistory rows as
+    :func:`source.payment_chunk` reads them (columns of text), with flags.
 
     ``before`` holds each account's balance after its previous record and is advanced.
     """
-    convert = converter.minor_text
-    payments, raised = [], []
-    for record_id, numbers, account, memo, loginname in chunk:
-        paymoney, at, customermoney, paytype, type_code = numbers.split(",")
-        where = f"e_payhistory.id={record_id}"
-        record = PayRecord(str(record_id), account, convert(paymoney, field="paymoney", source_key=where),
-                           convert(customermoney, field="customermoney", source_key=where), int(type_code),
-                           int(paytype), from_epoch_ms(int(at)), loginname, memo, line=record_id)
-        payment = to_payment(record, before.get(account), mapping, stream, raised)
-        before[account] = record.balance_after
-        if payment is not None:
-            payments.append(payment)
+    ids, paymoney, times, customermoney, paytypes, types, accounts, memos, loginnames = columns
+
+    def source_key(index: int) -> str:
+        return f"e_payhistory.id={ids[index]}"
+
+    records = PayRecords((
+        ids, accounts, converter.minor_texts(paymoney, field="paymoney", source_key=source_key),
+        converter.minor_texts(customermoney, field="customermoney", source_key=source_key),
+        list(map(int, types)), list(map(int, paytypes)), list(map(int, times)), loginnames, memos,
+        list(map(int, ids))))
+    raised: list[Flag] = []
+    payments = to_payments(records, before, mapping, stream, raised)
     raised += [Flag(stream, item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]
     return payments, raised
 
@@ -94,18 +94,18 @@ def _read(url: sa.URL, mapping: Mapping, after: int, chunk_size: int, out: Binar
     engine = sa.create_engine(url)
     converter, before = Converter(), {}
     size = max(1, chunk_size // 10)  # a small first chunk: the parent starts writing sooner
-    with collector_paused(), engine.connect() as connection:  # a chunk makes ~2M objects, none cyclic
-        while chunk := source.payment_chunk(connection, after, size):
+    with collector_paused(), engine.connect() as connection:  # a chunk makes ~1M objects, none cyclic
+        while columns := source.payment_chunk(connection, after, size):
             size = chunk_size
-            accounts = {row[2] for row in chunk}
+            accounts = set(columns[PAYMENT_FIELDS.index("customeraccount")])
             unseen = sorted(accounts - before.keys())
             if after and unseen:  # resuming: the balances before the mark come from VOS3000
                 for account, balance in source.balances_before(connection, unseen, after).items():
                     before[account] = converter.minor(balance, field="customermoney",
                                                       source_key=f"e_payhistory of {account}")
-            payments, raised = convert_chunk(chunk, before, mapping, converter)
-            after = chunk[-1][0]
-            converted = Chunk.of(chunk[0][0], after, len(chunk), accounts, payments, raised)
+            payments, raised = convert_chunk(columns, before, mapping, converter)
+            first, after = int(columns[0][0]), int(columns[0][-1])
+            converted = Chunk.of(first, after, len(columns[0]), accounts, payments, raised)
             out.write(pickle.dumps(converted, pickle.HIGHEST_PROTOCOL))  # pickled whole: the parent never waits on it
             out.flush()
     engine.dispose()

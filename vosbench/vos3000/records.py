@@ -1,4 +1,4 @@
-"""One VOS3000 payment record → one ledger payment (or none), with what to flag.
+"""VOS3000 payment records → ledger payments (none for a record that moved no money), with what to flag.
 
 Shared by every way a payment record arrives (database, Web API, export file), so a
 record reads the same whichever door it came through: the signed movement
@@ -8,10 +8,12 @@ when the movement's sign contradicts the kind (a "deduction" that raised the bal
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import NamedTuple
 
-from vosbench.journal import NewPayment
+from vosbench.columns import Columns
+from vosbench.journal import PaymentColumns
 from vosbench.model import SIGN_RULES, Kind
 from vosbench.vos3000.mapping import Mapping
 from vosbench.vos3000.signs import signed_movement
@@ -27,33 +29,63 @@ class PayRecord(NamedTuple):
     balance_after: int  # customermoney
     type_code: int
     paytype: int
-    occurred_at: datetime  # naive UTC
+    occurred_at: datetime  # naive UTC (a bulk reader may carry epoch milliseconds instead: see to_payments)
     operator: str
     memo: str
     line: int = 0
 
 
-def to_payment(record: PayRecord, balance_before: int | None, mapping: Mapping, stream: str,
-               flags: list[Flag]) -> NewPayment | None:
-    """The ledger payment for ``record`` (None for a zero movement); flags are appended."""
-    rule = mapping.type_rule(record.type_code)
-    signed = signed_movement(record.amount, record.balance_after, balance_before, rule)
-    if signed.disagrees:
-        flags.append(Flag(stream, record.key, "sign_disagrees", (
-            f"type {record.type_code} amount {record.amount:+d} minor units: the balance moved by "
-            f"{signed.movement:+d}, the rule '{rule.sign}' reads {rule.signed(record.amount):+d}; "
-            "the balance's reading is kept")))
-    if signed.movement == 0:
-        flags.append(Flag(stream, record.key, "zero_amount", f"type {record.type_code} moved no money; not a payment"))
-        return None
-    kind, reason = rule.kind, rule.reason
-    sign_rule = SIGN_RULES[kind]
-    if sign_rule and (signed.movement > 0) != (sign_rule > 0):
-        direction = "raised" if signed.movement > 0 else "lowered"
-        flags.append(Flag(stream, record.key, "kind_changed", f"a type {record.type_code} ({kind.value}) record "
-                                                              f"that {direction} the balance; kept as an adjustment"))
-        kind, reason = Kind.ADJUSTMENT, f"VOS3000 type {record.type_code} record that {direction} the balance"
-    return NewPayment(source_key=record.key, account=record.account, kind=kind, amount=signed.movement,
-                      occurred_at=record.occurred_at, operator=record.operator or "vos3000",
-                      channel=mapping.channel, method=mapping.method(record.paytype), memo=record.memo or "",
-                      reason=reason, balance_after=record.balance_after, line=record.line)
+class PayRecords(Columns):
+    """Payment records as columns (:class:`vosbench.columns.Columns` of :class:`PayRecord`)."""
+
+    __slots__ = ()
+    row_type = PayRecord
+
+
+def to_payments(records: PayRecords, before: dict[str, int], mapping: Mapping, stream: str,
+                flags: list[Flag]) -> PaymentColumns:
+    """The ledger payments for ``records`` (in the order each account's balance moved),
+    without the records that moved no money; flags are appended.
+
+    ``before`` holds each account's balance after its previous record and is advanced.
+    ``occurred_at`` is carried through as it comes (datetimes, or whatever stands for
+    them), so a bulk reader can convert its times once, after dropping records.
+    """
+    rules = {code: mapping.type_rule(code) for code in set(records.type_code)}
+    kept, kinds, movements, reasons = [], [], [], []
+    for index, (key, account, amount, balance_after, code) in enumerate(zip(
+            records.key, records.account, records.amount, records.balance_after, records.type_code)):
+        rule = rules[code]
+        signed = signed_movement(amount, balance_after, before.get(account), rule)
+        before[account] = balance_after
+        if signed.disagrees:
+            flags.append(Flag(stream, key, "sign_disagrees", (
+                f"type {code} amount {amount:+d} minor units: the balance moved by {signed.movement:+d}, "
+                f"the rule '{rule.sign}' reads {rule.signed(amount):+d}; the balance's reading is kept")))
+        if signed.movement == 0:
+            flags.append(Flag(stream, key, "zero_amount", f"type {code} moved no money; not a payment"))
+            continue
+        kind, reason = rule.kind, rule.reason
+        sign_rule = SIGN_RULES[kind]
+        if sign_rule and (signed.movement > 0) != (sign_rule > 0):
+            direction = "raised" if signed.movement > 0 else "lowered"
+            flags.append(Flag(stream, key, "kind_changed", f"a type {code} ({kind.value}) record "
+                                                           f"that {direction} the balance; kept as an adjustment"))
+            kind, reason = Kind.ADJUSTMENT, f"VOS3000 type {code} record that {direction} the balance"
+        kept.append(index)
+        kinds.append(kind)
+        movements.append(signed.movement)
+        reasons.append(reason)
+    count = len(kept)
+
+    def pick(column) -> list:  # the values of the records kept
+        return list(column) if count == len(records) else [column[index] for index in kept]
+
+    methods = {code: mapping.method(code) for code in set(records.paytype)}
+    repeat = itertools.repeat
+    return PaymentColumns((
+        pick(records.key), pick(records.account), kinds, movements, pick(records.occurred_at),
+        [operator or "vos3000" for operator in pick(records.operator)], list(repeat(mapping.channel, count)),
+        [methods[code] for code in pick(records.paytype)], list(repeat("", count)),
+        [memo or "" for memo in pick(records.memo)], reasons, pick(records.balance_after), list(repeat("", count)),
+        list(repeat(None, count)), list(repeat("", count)), pick(records.line)))
