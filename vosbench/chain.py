@@ -80,11 +80,11 @@ class ChainHead:
         batch: this loop runs once per record of a bulk append.
         """
         last_id, head = self.last_id, self.head_hash
-        linked = []
+        linked, sha256, encode = [], hashlib.sha256, _encode
         for values in rows:
             last_id += 1
             row = (last_id, *values)
-            head = row_hash(head, row)
+            head = sha256((head + encode(row)).encode("utf-8")).hexdigest()  # row_hash, inlined
             linked.append((*row, head))
         self.row_count += last_id - self.last_id
         self.last_id, self.head_hash = last_id, head

@@ -23,8 +23,11 @@ CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
 COUNT_COLUMNS = ("calls", "payment_count", *store.KIND_COUNT_COLUMNS)
 _KIND_COUNT = dict(zip(PAYMENT_KIND_COLUMNS, store.KIND_COUNT_COLUMNS))
 _SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
-_payment_figures = operator.itemgetter(*PAYMENT_KIND_COLUMNS)
-_charge_figures = operator.itemgetter(*CHARGE_COLUMNS)
+_SLOT = {column: index for index, column in enumerate(_SUMMED)}  # a figure's place in a month's list
+_KIND_SLOTS = {kind: (_SLOT[kind], _SLOT[_KIND_COUNT[kind]]) for kind in PAYMENT_KIND_COLUMNS}
+_CHARGE_SLOTS = tuple(_SLOT[column] for column in (*CHARGE_COLUMNS, "calls"))
+_payment_figures = operator.itemgetter(*(_SLOT[column] for column in PAYMENT_KIND_COLUMNS))
+_charge_figures = operator.itemgetter(*(_SLOT[column] for column in CHARGE_COLUMNS))
 
 
 class MonthKeyer:
@@ -58,13 +61,14 @@ class MonthKeyer:
 class MonthDeltas:
     """Changes to apply to ``account_months``, collected while rows are appended.
 
-    Payments are summed per (account, month, kind) — one small tuple key per record —
-    and spread over the month's figures once, when :attr:`by_key` is read.
+    Payments are summed per (account, month, kind) and charges per (account, month) —
+    one small tuple key per record — and spread over the months' figures once, by
+    :meth:`by_account`.
     """
 
     def __init__(self) -> None:
-        self._by_key: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(_SUMMED, 0))
         self._payments: dict[tuple[int, str, str], list[int]] = {}
+        self._charges: dict[tuple[int, str], list[int]] = {}
 
     def add_payments(self, account_ids: Iterable[int], months: Iterable[str], kinds: Iterable[str],
                      amounts: Iterable[int]) -> None:
@@ -78,41 +82,58 @@ class MonthDeltas:
                 sums[0] += amount
                 sums[1] += 1
 
-    @property
-    def by_key(self) -> dict[tuple[int, str], dict[str, int]]:
-        """(account id, month) → figure → change, every payment added so far included."""
-        for (account_id, month, kind), (amount, count) in self._payments.items():
-            entry = self._by_key[(account_id, month)]
-            entry[kind] += amount
-            entry["payment_count"] += count
-            entry[_KIND_COUNT[kind]] += count
-        self._payments.clear()
-        return self._by_key
-
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
-        entry = self._by_key[(account_id, month)]
-        entry["call_fee"] += call_fee
-        entry["agent_fee"] += agent_fee
-        entry["other_fee"] += other_fee
-        entry["calls"] += calls
+        sums = self._charges.setdefault((account_id, month), [0, 0, 0, 0])
+        sums[0] += call_fee
+        sums[1] += agent_fee
+        sums[2] += other_fee
+        sums[3] += calls
+
+    def by_account(self) -> dict[int, dict[str, list[int]]]:
+        """account id → month → the change of each figure, in ``_SUMMED`` order."""
+        grouped: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        width, payment_count = len(_SUMMED), _SLOT["payment_count"]
+        for (account_id, month, kind), (amount, count) in self._payments.items():
+            months = grouped[account_id]
+            figures = months.get(month) or months.setdefault(month, [0] * width)
+            amount_slot, count_slot = _KIND_SLOTS[kind]
+            figures[amount_slot] += amount
+            figures[count_slot] += count
+            figures[payment_count] += count
+        for (account_id, month), charged in self._charges.items():
+            months = grouped[account_id]
+            figures = months.get(month) or months.setdefault(month, [0] * width)
+            for slot, value in zip(_CHARGE_SLOTS, charged):
+                figures[slot] += value
+        return grouped
+
+    def moved(self) -> list[str]:
+        """The figures this batch changes (the others keep their stored values)."""
+        kinds = {kind for _, _, kind in self._payments}
+        touched = {*kinds, *(_KIND_COUNT[kind] for kind in kinds)}
+        if kinds:
+            touched.add("payment_count")
+        if self._charges:
+            touched.update((*CHARGE_COLUMNS, "calls"))
+        return [column for column in _SUMMED if column in touched]
 
     def __bool__(self) -> bool:
-        return bool(self._payments or self._by_key)
+        return bool(self._payments or self._charges)
 
 
-def net_change(entry: dict) -> int:
-    """Payments minus charges: how much a month moves the balance."""
-    return sum(_payment_figures(entry)) - sum(_charge_figures(entry))
+def net_change(figures: list[int]) -> int:
+    """Payments minus charges of a month's figures (in ``_SUMMED`` order): how much it moves the balance."""
+    return sum(_payment_figures(figures)) - sum(_charge_figures(figures))
 
 
-def _with_closings(rows_by_month: dict[str, dict], opening: int = 0) -> list[dict]:
+def _with_closings(rows_by_month: dict[str, list[int]], opening: int = 0) -> list[dict]:
     closing = opening
     ordered = []
     for month in sorted(rows_by_month):
-        entry = rows_by_month[month]
-        closing += net_change(entry)
-        ordered.append({**entry, "month": month, "closing": closing})
+        figures = rows_by_month[month]
+        closing += net_change(figures)
+        ordered.append({**dict(zip(_SUMMED, figures)), "month": month, "closing": closing})
     return ordered
 
 
@@ -127,16 +148,11 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     one row per account, and back-filling an old month of a long history costs one
     statement per account instead of a rewrite of every later row.
     """
-    by_key = deltas.by_key
-    by_account: dict[int, dict[str, dict]] = defaultdict(dict)
-    for (account_id, month), delta in by_key.items():
-        by_account[account_id][month] = delta
+    by_account = deltas.by_account()
     table = store.account_months
     affected = sorted(by_account)
     # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
-    changed = {column for delta in by_key.values() for column, value in delta.items() if value}
-    moved = [column for column in _SUMMED if column in changed]
-    moved_binds = [(f"b_{column}", column) for column in moved]  # once, not once per account
+    moved = [(column, f"b_{column}", _SLOT[column]) for column in deltas.moved()]  # once, not once per account
     stored_keys = sa.select(table.c.account_id, table.c.month).where(
         table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
         table.c.month.in_(sa.bindparam("months", expanding=True)))
@@ -147,7 +163,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     for start in range(0, len(affected), 500):
         chunk = affected[start:start + 500]
         months = sorted({month for account_id in chunk for month in by_account[account_id]})
-        existing = set(map(tuple, connection.execute(stored_keys, {"accounts": chunk, "months": months})))
+        existing = set(map(tuple, connection.execute(stored_keys, {"accounts": chunk, "months": months}).all()))
         last_month = dict(connection.execute(last_months, {"accounts": chunk}).all())
         opening = _closings_before(connection, {
             key for account_id in chunk for month in by_account[account_id]
@@ -158,11 +174,11 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
                 if (account_id, month) in existing:
-                    update = {bind: delta[column] for bind, column in moved_binds}
+                    update = {bind: delta[slot] for _, bind, slot in moved}
                     update.update(b_account_id=account_id, b_month=month, b_closing=running)
                     updates.append(update)
                 else:
-                    inserts.append({"account_id": account_id, "month": month, **delta,
+                    inserts.append({"account_id": account_id, "month": month, **dict(zip(_SUMMED, delta)),
                                     "closing": opening.get((account_id, month), 0) + running})
                 if running and last_month.get(account_id, "") > month:
                     following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
@@ -171,7 +187,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     key = (table.c.account_id == sa.bindparam("b_account_id"))
     store.execute_many(connection, table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
         closing=table.c.closing + sa.bindparam("b_closing"),
-        **{column: table.c[column] + sa.bindparam(bind) for bind, column in moved_binds}), updates)
+        **{column: table.c[column] + sa.bindparam(bind) for column, bind, _ in moved}), updates)
     store.execute_many(connection, table.insert(), inserts)
     store.execute_many(connection, table.update().where(
         key, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
@@ -217,12 +233,9 @@ def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
     ):
         deltas.add_charge(row.account_id, keyer.of_day(row.day), row.call_fee, row.agent_fee,
                           row.other_fee, row.calls)
-    by_account: dict[int, dict[str, dict]] = defaultdict(dict)
-    for (account_id, month), entry in deltas.by_key.items():
-        by_account[account_id][month] = entry
     return {
         (account_id, row["month"]): row
-        for account_id, months in by_account.items()
+        for account_id, months in deltas.by_account().items()
         for row in _with_closings(months)
     }
 
