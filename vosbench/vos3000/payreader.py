@@ -1,9 +1,10 @@
 """Reading ``e_payhistory`` in a child process: VOS3000 is read on one core, the ledger written on the other.
 
-The child walks ``e_payhistory`` in id chunks after the saved mark (keyset reads, see
-:mod:`vosbench.vos3000.source`) and turns each chunk into ledger payments
-(:func:`convert_chunk`), keeping each account's last ``customermoney`` from one chunk to
-the next for the sign derivation. The parent appends each chunk and saves its mark.
+The child walks ``e_payhistory`` in id chunks after the saved mark (see
+:func:`vosbench.vos3000.source.payment_chunk`) and turns each chunk into ledger payments,
+column by column (:func:`convert_chunk`), keeping each account's last ``customermoney``
+from one chunk to the next for the sign derivation. The parent appends each chunk and
+saves its mark.
 
 Memory stays bounded by the chunk size whatever the table's size: the child is at most
 one converted chunk ahead of the parent (the pipe between them blocks it). A failure in

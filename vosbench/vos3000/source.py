@@ -1,9 +1,10 @@
 """Read-only queries against a VOS3000 database (SQLAlchemy Core, values always bound).
 
 Nothing here writes to VOS3000. Payment records are read in id order, one chunk at a
-time (keyset: ``id > :mark ORDER BY id LIMIT :n``), so a 10M-row ``e_payhistory`` streams
-in bounded memory and a chunk is the unit of resumption. Call charges are read one day
-at a time, streamed from the server.
+time after the mark (ranges of ids, each concatenated by the server into one text: see
+:func:`payment_chunk`), so a 10M-row ``e_payhistory`` streams in bounded memory and a
+chunk is the unit of resumption. Call charges are read one day at a time, streamed from
+the server.
 """
 
 from __future__ import annotations
