@@ -64,7 +64,7 @@ PAYMENT_FIELDS = ("id", "paymoney", "time", "customermoney", "paytype", "type", 
 """The e_payhistory columns a sync reads, in the order :func:`payment_chunk` gives them."""
 
 SEPARATOR = "\x1f"  # ASCII unit separator: between the fields of the concatenated text
-RANGE_IDS = 5_000  # ids per concatenated text: ~0.5 MB at most, below any server's packet limit
+RANGE_IDS = 2_000  # ids per concatenated text: ~0.3 MB for rows of ~150 bytes, under MySQL 5's 1 MB packets
 _CONCAT_LIMIT = 16 << 20  # group_concat_max_len (bytes); MySQL 5's default of 1024 would cut every text
 
 
@@ -91,7 +91,8 @@ def payment_chunk(connection: sa.Connection, after_id: int, size: int) -> list[l
     rows of :data:`RANGE_IDS` ids at a time into one text, so the driver handles a few
     large values instead of a million rows of nine: that was most of the cost of reading.
     A text that does not split into whole rows in id order (a value holding the separator,
-    a text cut short, rows out of order) is not guessed at: its ids are read row by row.
+    a text cut short or refused for its size, rows out of order) is not guessed at: its
+    ids are read row by row.
     """
     c = e_payhistory.c
     fields = sa.func.concat_ws(SEPARATOR, *(sa.func.ifnull(c[name], "") for name in PAYMENT_FIELDS))
@@ -110,9 +111,8 @@ def payment_chunk(connection: sa.Connection, after_id: int, size: int) -> list[l
                 break
             after = following - 1  # over a gap in the ids
             continue
-        values = text.split(SEPARATOR)
-        ids = values[0::width]
-        if len(values) != count * width or not _increasing(ids):
+        values = text.split(SEPARATOR) if text is not None else []  # None: larger than the server's packets
+        if len(values) != count * width or not _increasing(values[0::width]):
             values = _payment_rows(connection, after, upto)
         for column, index in zip(columns, range(width)):
             column += values[index::width]
