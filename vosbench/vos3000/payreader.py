@@ -30,7 +30,6 @@ from vosbench.vos3000 import source
 from vosbench.vos3000.convert import Converter, from_epoch_ms_many
 from vosbench.vos3000.mapping import Mapping
 from vosbench.vos3000.records import PayRecords, to_payments
-from vosbench.vos3000.source import PAYMENT_FIELDS
 from vosbench.vos3000.state import Flag
 
 STREAM = "e_payhistory"
@@ -98,7 +97,7 @@ def _read(url: sa.URL, mapping: Mapping, after: int, chunk_size: int, out: Binar
     with collector_paused(), engine.connect() as connection:  # a chunk makes ~1M objects, none cyclic
         while columns := source.payment_chunk(connection, after, size):
             size = chunk_size
-            accounts = set(columns[PAYMENT_FIELDS.index("customeraccount")])
+            accounts = set(columns[source.PAYMENT_FIELDS.index("customeraccount")])
             unseen = sorted(accounts - before.keys())
             if after and unseen:  # resuming: the balances before the mark come from VOS3000
                 for account, balance in source.balances_before(connection, unseen, after).items():

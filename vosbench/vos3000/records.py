@@ -8,7 +8,6 @@ when the movement's sign contradicts the kind (a "deduction" that raised the bal
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 from typing import NamedTuple
 
@@ -82,10 +81,9 @@ def to_payments(records: PayRecords, before: dict[str, int], mapping: Mapping, s
         return list(column) if count == len(records) else [column[index] for index in kept]
 
     methods = {code: mapping.method(code) for code in set(records.paytype)}
-    repeat = itertools.repeat
     return PaymentColumns((
         pick(records.key), pick(records.account), kinds, movements, pick(records.occurred_at),
-        [operator or "vos3000" for operator in pick(records.operator)], list(repeat(mapping.channel, count)),
-        [methods[code] for code in pick(records.paytype)], list(repeat("", count)),
-        [memo or "" for memo in pick(records.memo)], reasons, pick(records.balance_after), list(repeat("", count)),
-        list(repeat(None, count)), list(repeat("", count)), pick(records.line)))
+        [operator or "vos3000" for operator in pick(records.operator)], [mapping.channel] * count,
+        [methods[code] for code in pick(records.paytype)], [""] * count,
+        [memo or "" for memo in pick(records.memo)], reasons, pick(records.balance_after), [""] * count,
+        [None] * count, [""] * count, pick(records.line)))
