@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -384,3 +385,39 @@ def test_the_shipped_controls_file_is_valid():
     rules = settings.load()
     assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") is None
     assert rules.has_link("Credit for failed calls, ticket #48213") and not rules.has_link("goodwill")
+
+
+def test_look_alikes_among_50000_code_like_names_compare_only_what_the_deposits_name(monkeypatch):
+    """VOS3000 operators name accounts by code: ACC-000000 … ACC-049999 all share a prefix.
+
+    The check must compare names only where a deposit's text names an account, so its
+    work follows the month's deposits, not the square of the accounts (the old blocking
+    by first letters put all 50,000 in one block: over a billion comparisons).
+    """
+    from vosbench import periods
+    from vosbench.controls import lookalikes
+    from vosbench.controls.context import MonthData
+
+    accounts = pd.DataFrame({"account": [f"C{i:05d}" for i in range(50_000)],
+                             "name": [f"ACC-{i:06d}" for i in range(50_000)]})
+    accounts.loc[7, "name"], accounts.loc[8, "name"] = "Falcon Voice FZE", "Falcon Voice LLC"
+    deposits = [(f"C{i * 37 % 50_000:05d}", f"wire for ACC-{i * 37 % 50_000:06d} ref ACC-{i % 977:06d}")
+                for i in range(2_000)]
+    deposits += [("C00008", "Wire from Falcon Voice FZE"), ("C00010", "top-up for C00009")]
+    names = dict(zip(accounts["account"], accounts["name"]))
+    payments = pd.DataFrame({
+        "id": range(1, len(deposits) + 1), "account": [a for a, _ in deposits], "name": [names[a] for a, _ in deposits],
+        "kind": "deposit", "amount": 1_000_000, "reverses_id": pd.array([None] * len(deposits), dtype="Int64"),
+        "memo": [m for _, m in deposits], "reference": "", "operator": "ann"})
+    data = MonthData(None, periods.month("2026-10", "UTC"), "UTC", RULES, payments, accounts,
+                     pd.DataFrame(), pd.DataFrame(), 0)
+    compared = []
+    real_alike = lookalikes.alike
+    monkeypatch.setattr(lookalikes, "alike", lambda *names: compared.append(names) or real_alike(*names))
+    findings = {f.payment_ids[0]: f for f in lookalikes.look_alike_accounts(data)}
+
+    assert len(compared) <= 3 * len(deposits)  # a few names per deposit text, never the whole ledger
+    assert findings[2_001].accounts == ("C00007", "C00008") and "(look-alike name)" in findings[2_001].explanation
+    assert findings[2_002].accounts == ("C00009", "C00010")  # named by its number
+    # the code-named deposits name another account only by its name, which is no look-alike of the credited one
+    assert all(pid > 2_000 for pid in findings)
