@@ -19,9 +19,11 @@ from pathlib import Path
 
 from run import RESULTS, print_table  # bench/run.py: the machine facts and the table
 
-from vosbench import controls, demo, store
+from vosbench import controls
 from vosbench.controls import scoring
-from vosbench.demo import reference
+from vosbench.ledger import setup
+from vosbench.sources import demo
+from vosbench.sources.demo import reference
 
 
 def main() -> int:
@@ -36,7 +38,7 @@ def main() -> int:
     copy = RESULTS / f"controls-{args.ledger.name}"
     if not copy.exists() or copy.stat().st_mtime < args.ledger.stat().st_mtime:
         shutil.copyfile(args.ledger, copy)
-    engine = store.open_ledger(f"sqlite:///{copy}")  # adds the newer tables to the copy
+    engine = setup.open_ledger(f"sqlite:///{copy}")  # adds the newer tables to the copy
     key = demo.answer_key(engine)
     if key:
         reference.write_for_existing(engine, key["scale"], key["timezone"])

@@ -7,7 +7,7 @@ it with the demo when it is missing. Times the panel's three costly requests aga
 targets — page + count + per-kind totals < 100 ms (median of --runs runs per filter), a
 month's account statement < 200 ms, the monthly chart data over every record < 1 s — and
 prints them with the machine's cores and memory. The first text search of a ledger builds
-the search index (vosbench.search); it is timed once, when the ledger has no index yet.
+the search index (vosbench.ledger.text_index); it is timed once, when the ledger has no index yet.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from datetime import date, timedelta
 
 from run import RESULTS, print_table  # bench/run.py: the same ledger and machine facts
 
-from vosbench import demo, explore, search, statement, store
-from vosbench.filters import PaymentFilter
-from vosbench.money import UNIT
+from vosbench.analysis import account_statement, explore
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.core.money import UNIT
+from vosbench.ledger import database, setup, text_index
+from vosbench.sources import demo
 
 
 def median_ms(action, runs: int) -> float:
@@ -72,7 +74,7 @@ def typical_filters(key: dict) -> dict[str, PaymentFilter]:
 def first_search(engine) -> tuple[str, str, str]:
     """The first text search's time: it indexes every record (only measurable while there is no index)."""
     with engine.connect() as connection:
-        indexed = store.get_meta(connection, search.MARK_KEY)
+        indexed = database.get_meta(connection, text_index.MARK_KEY)
     if indexed is not None:
         return ("first text search (builds the index)", "—",
                 f"index already built through payment {int(indexed):,} by an earlier run")
@@ -80,7 +82,7 @@ def first_search(engine) -> tuple[str, str, str]:
     explore.query_page(engine, PaymentFilter(text="refund"))
     seconds = time.perf_counter() - started
     with engine.connect() as connection:
-        records = int(store.get_meta(connection, search.MARK_KEY))
+        records = int(database.get_meta(connection, text_index.MARK_KEY))
     return ("first text search (builds the index)", f"{seconds:.1f} s",
             f"{records:,} records indexed, {seconds / records * 1e6:.1f} µs each; once per ledger")
 
@@ -94,7 +96,7 @@ def main() -> int:
     args = parser.parse_args()
 
     url = ensure_ledger(args.payments, args.customers, args.months)
-    engine = store.open_ledger(url)
+    engine = setup.open_ledger(url)
     key = demo.answer_key(engine)
     rows: list[tuple[str, str, str]] = [first_search(engine)]
     for name, f in typical_filters(key).items():
@@ -106,8 +108,8 @@ def main() -> int:
     year, month = map(int, planted["month"].split("-"))
     first = date(year, month, 1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    found = statement.account_statement(engine, planted["account"], first, last)
-    ms = median_ms(lambda: statement.account_statement(engine, planted["account"], first, last), args.runs)
+    found = account_statement.account_statement(engine, planted["account"], first, last)
+    ms = median_ms(lambda: account_statement.account_statement(engine, planted["account"], first, last), args.runs)
     rows.append((f"statement {planted['account']} {planted['month']}", f"{ms:.1f} ms",
                  f"{len(found.lines)} lines, {len(found.discrepancies)} discrepancies; target < 200 ms"))
 

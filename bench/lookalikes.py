@@ -18,9 +18,9 @@ import time
 import pandas as pd
 from run import machine  # bench/run.py: the machine facts
 
-from vosbench import periods
 from vosbench.controls import ControlSettings, lookalikes
 from vosbench.controls.context import MonthData
+from vosbench.core import periods
 
 
 def month_data(accounts: int, deposits: int) -> MonthData:

@@ -20,8 +20,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from vosbench import __version__, demo, journal, reconcile, report, store
-from vosbench.model import AccountKind, Channel, Kind, Method
+from vosbench import __version__
+from vosbench.analysis import reconcile
+from vosbench.core.model import AccountKind, Channel, Kind, Method
+from vosbench.ledger import setup, tables, write_door
+from vosbench.outputs import report
+from vosbench.sources import demo
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -47,31 +51,31 @@ def reimport(engine) -> list[tuple[str, str, str]]:
     fresh ledger with the same accounts (validation, hashing, month totals), twice: in
     batches of 50k records (payments first, then charges back-filling every month) and
     one batch per file, as `vosbench import` appends a payments.csv and a charges.csv."""
-    accounts = [journal.NewAccount(r.account, r.name, AccountKind(r.kind), r.parent or "", r.credit_limit,
+    accounts = [write_door.NewAccount(r.account, r.name, AccountKind(r.kind), r.parent or "", r.credit_limit,
                                    r.currency, r.timezone)
                 for r in _read(engine, "SELECT a.account, a.name, a.kind, p.account AS parent, a.credit_limit, "
                                        "a.currency, a.timezone FROM accounts a LEFT JOIN accounts p "
                                        "ON p.id = a.parent_id ORDER BY a.id")]
-    payments = [journal.NewPayment(r.source_key, r.account, Kind(r.kind), r.amount, r.occurred_at, r.operator,
+    payments = [write_door.NewPayment(r.source_key, r.account, Kind(r.kind), r.amount, r.occurred_at, r.operator,
                                    Channel(r.channel), Method(r.method), r.reference, r.memo, r.reason,
                                    r.balance_after, reverses=r.reverses or "", approved_by=r.approved_by)
                 for r in _read(engine, "SELECT p.*, a.account, o.source_key AS reverses FROM payments p "
                                        "JOIN accounts a ON a.id = p.account_id "
                                        "LEFT JOIN payments o ON o.id = p.reverses_id ORDER BY p.id")]
-    charges = [journal.NewCharge(r.account, r.day, r.call_fee, r.agent_fee, r.other_fee, r.calls)
+    charges = [write_door.NewCharge(r.account, r.day, r.call_fee, r.agent_fee, r.other_fee, r.calls)
                for r in _read(engine, "SELECT c.*, a.account FROM charges c JOIN accounts a "
                                       "ON a.id = c.account_id ORDER BY c.id")]
     rows = []
     for batch_size, how in ((50_000, "batches of 50k"), (None, "one batch per file")):
         with tempfile.TemporaryDirectory() as folder:
-            target = store.open_ledger(f"sqlite:///{folder}/reimport.sqlite", create=True, timezone="Asia/Dubai")
-            journal.append_batch(target, "accounts", accounts, source="bench", file="accounts")
+            target = setup.open_ledger(f"sqlite:///{folder}/reimport.sqlite", create=True, timezone="Asia/Dubai")
+            write_door.append_batch(target, "accounts", accounts, source="bench", file="accounts")
             seconds = {}
             for content, records in (("payments", payments), ("charges", charges)):
                 size = batch_size or len(records)
                 started = time.perf_counter()
                 for start in range(0, len(records), size):
-                    journal.append_batch(target, content, records[start:start + size], source="bench",
+                    write_door.append_batch(target, content, records[start:start + size], source="bench",
                                          file=f"{content}-{start}")
                 seconds[content] = time.perf_counter() - started
         total = sum(seconds.values())
@@ -106,14 +110,14 @@ def main() -> int:
         scale = demo.DemoScale(customers=args.customers, months=args.months,
                                payments_per_month=args.payments // args.months)
         seconds, _ = timed(lambda: demo.build_demo(url, scale, progress=True))
-        engine = store.open_ledger(url)
+        engine = setup.open_ledger(url)
         with engine.connect() as connection:
-            payments = connection.scalar(sa.select(sa.func.count()).select_from(store.payments))
-            charges = connection.scalar(sa.select(sa.func.count()).select_from(store.charges))
+            payments = connection.scalar(sa.select(sa.func.count()).select_from(tables.payments))
+            charges = connection.scalar(sa.select(sa.func.count()).select_from(tables.charges))
         rows.append(("demo build (simulation + import)", f"{seconds:.1f} s",
                      f"{payments / seconds:,.0f} payment records/s ({payments:,} payments, "
                      f"{charges:,} charge rows; {(payments + charges) / seconds:,.0f} rows/s)"))
-    engine = store.open_ledger(url)
+    engine = setup.open_ledger(url)
     rows.extend(reimport(engine))
 
     samples = [timed(lambda: reconcile.reconcile(engine, args.month))[0] for _ in range(5)]

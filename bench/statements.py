@@ -25,12 +25,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-
 from run import RESULTS, print_table  # bench/run.py: the same machine facts and table
 
-from vosbench import store
-from vosbench.demo import statements as demo_statements, timeline
-from vosbench.statements import imports, review
+from vosbench.analysis.matching import review
+from vosbench.ledger import database, setup, tables
+from vosbench.sources.bankfiles import importing
+from vosbench.sources.demo import statements as demo_statements
+from vosbench.sources.demo import timeline
 
 
 def main() -> int:
@@ -55,13 +56,13 @@ def main() -> int:
         started = time.perf_counter()
         shutil.copyfile(args.source, copy)
         rows.append(("copy the source ledger", f"{time.perf_counter() - started:.1f} s", str(args.source)))
-        engine = store.open_ledger(url)
+        engine = setup.open_ledger(url)
         seconds, count = _import_statements(engine, args.source, copy, args.month, args.lines)
         rows.append((f"import {count:,} statement lines", f"{seconds:.1f} s",
                      "OFX + gateway/IVR/crypto CSVs + padding CSV, all-or-nothing, keyed"))
-    engine = store.open_ledger(url)
+    engine = setup.open_ledger(url)
     with engine.connect() as connection:
-        period_lines = connection.scalar(sa.select(sa.func.count()).select_from(store.statement_lines))
+        period_lines = connection.scalar(sa.select(sa.func.count()).select_from(tables.statement_lines))
     timings = []
     for _ in range(3):
         started = time.perf_counter()
@@ -85,13 +86,13 @@ def _import_statements(engine, source: Path, copy: Path, month: str, total: int)
     key = json.loads(key_path.read_text()) if key_path.is_file() else {"anomalies": [], "seed": 1}
     anomalies = [SimpleNamespace(**a) for a in key["anomalies"]]
     with engine.connect() as connection:
-        zone = store.ledger_timezone(connection)
+        zone = database.ledger_timezone(connection)
     months = timeline.months_ending(month, 1, zone)
     folder = copy.with_name(f"{copy.stem}.statements")
     started = time.perf_counter()
     demo_statements.make_and_import(engine, months, folder, anomalies, key.get("seed", 1), zone)
     with engine.connect() as connection:
-        count = connection.scalar(sa.select(sa.func.count()).select_from(store.statement_lines))
+        count = connection.scalar(sa.select(sa.func.count()).select_from(tables.statement_lines))
     padding = folder / f"unrecorded-{month}.csv"
     rng = random.Random(7)
     days = months[0].days
@@ -101,9 +102,9 @@ def _import_statements(engine, source: Path, copy: Path, month: str, total: int)
             day = days[rng.randrange(len(days))]
             handle.write(f"{day},{day + timedelta(days=1)},{rng.randrange(10, 5_000)}.{rng.randrange(100):02d}37,"
                          f"X{n:07d},Unknown payer {n % 997},Credit without a record,PAD{n:07d}\n")
-    imports.import_file(engine, padding, profile="generic-bank-csv")
+    importing.import_file(engine, padding, profile="generic-bank-csv")
     with engine.connect() as connection:
-        count = connection.scalar(sa.select(sa.func.count()).select_from(store.statement_lines))
+        count = connection.scalar(sa.select(sa.func.count()).select_from(tables.statement_lines))
     return time.perf_counter() - started, count
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/vos3000.py [--payments 1000000] [--days 30] [--calls-per-day 100000]
 
 Starts a private MariaDB (as the tests do), writes the generated VOS3000 dataset
-(vosbench.vos3000.generate), then runs the sync in a child process and times each stream:
+(vosbench.sources.vos3000.generate), then runs the sync in a child process and times each stream:
 payment rows/s, CDR rows/s (wall clock, and per CPU-second of the sync process, which
 is what a shared machine cannot blur), the share spent in the ledger's write door
 (journal.append_batch), the CPU of the sync's e_payhistory reader process, and the resident
@@ -29,10 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import machine  # noqa: E402  (the same machine facts as the other benchmarks)
 
-from vosbench import store  # noqa: E402
-from vosbench.journal import collector_paused  # noqa: E402
-from vosbench.vos3000 import dbsync, generate, mapping  # noqa: E402
-from vosbench.vos3000.sandbox import LocalMariaDB  # noqa: E402
+from vosbench.ledger import setup  # noqa: E402
+from vosbench.ledger.write_door import collector_paused  # noqa: E402
+from vosbench.sources.vos3000 import dbsync, generate, mapping  # noqa: E402
+from vosbench.sources.vos3000.sandbox import LocalMariaDB  # noqa: E402
 
 
 def _rss_mib(pid: str) -> float:
@@ -76,7 +76,7 @@ def child(url: str, ledger_url: str, chunk_size: int) -> None:
             write_door[0] += time.thread_time() - started
 
     dbsync.state.append_batch = timed_append
-    ledger = store.open_ledger(ledger_url, create=True, timezone="UTC")
+    ledger = setup.open_ledger(ledger_url, create=True, timezone="UTC")
     vos = dbsync.source.connect(url)
     sync = dbsync._Sync(ledger, vos, source_name="vos3000", mapping=mapping.load(), chunk_size=chunk_size,
                         progress=False, now=datetime(2027, 1, 1), provenance={})

@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from vosbench import importer, store
+from vosbench.ledger import setup
+from vosbench.sources import csv_import
 
 # Columns a payments table written in a test may leave out; the values are placeholders.
 _PAYMENT_DEFAULTS = {"operator": "ops", "channel": "admin", "method": "cash"}
@@ -38,7 +39,7 @@ def inline_ledger(tmp_path):
               timezone: str = "Asia/Dubai", name: str = "ledger"):
         folder = tmp_path / name
         folder.mkdir()
-        engine = store.open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}", create=True, timezone=timezone)
+        engine = setup.open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}", create=True, timezone=timezone)
         texts = {"accounts.csv": accounts, "payments.csv": payments, "charges.csv": charges,
                  "balances.csv": balances}
         for file_name, text in texts.items():
@@ -47,7 +48,7 @@ def inline_ledger(tmp_path):
                 if file_name == "payments.csv":
                     text = _with_payment_defaults(text)
                 (folder / file_name).write_text(text + "\n", encoding="utf-8")
-        importer.import_paths(engine, [folder], default_tz=timezone)
+        csv_import.import_paths(engine, [folder], default_tz=timezone)
         return engine
 
     return build

@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from vosbench import importer, store
+from vosbench.ledger import setup
+from vosbench.sources import csv_import
 
 
 def write_ledger_files(folder: Path, **files: str) -> Path:
@@ -18,8 +19,8 @@ def write_ledger_files(folder: Path, **files: str) -> Path:
 
 def ledger_from_text(tmp_path: Path, timezone: str = "UTC", **files: str):
     """A real SQLite ledger in ``tmp_path`` holding the given CSV texts."""
-    engine = store.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=timezone)
-    importer.import_paths(engine, [write_ledger_files(tmp_path / "in", **files)], default_tz=timezone)
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=timezone)
+    csv_import.import_paths(engine, [write_ledger_files(tmp_path / "in", **files)], default_tz=timezone)
     return engine
 
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-
-from vosbench import approvals, cli, ledger, store
-from vosbench.controls import runner
-from vosbench.controls.settings import from_mapping
-from vosbench.money import UNIT
 from ledger_text import ACCOUNTS, ledger_from_text
 
+from vosbench.commands import main
+from vosbench.controls import runner
+from vosbench.core.money import UNIT
+from vosbench.ledger import approvals, tables, verification
+from vosbench.ledger.policy import from_mapping
+
 RULES = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00", "adjustment": "500.00"}}})
-AT = datetime(2026, 10, 5, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def engine(tmp_path):
 
 def payments(engine) -> list:
     with engine.connect() as connection:
-        return connection.execute(sa.select(store.payments).order_by(store.payments.c.id)).all()
+        return connection.execute(sa.select(tables.payments).order_by(tables.payments.c.id)).all()
 
 
 def test_below_the_threshold_the_entry_is_recorded_at_once(engine):
@@ -65,11 +66,11 @@ def test_a_failure_writing_the_decision_leaves_neither_the_record_nor_the_decisi
         approvals.approve(engine, done.id, checker="bob")
     assert payments(engine) == []
     assert approvals.requests(engine)["request_id"].tolist() == [done.id]
-    assert ledger.verify(engine).ok  # the chain head and the month totals rolled back with the record
+    assert verification.verify(engine).ok  # the chain head and the month totals rolled back with the record
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TRIGGER decision_fails")
     payment_id = approvals.approve(engine, done.id, checker="bob")
-    assert [p.id for p in payments(engine)] == [payment_id] and ledger.verify(engine).ok
+    assert [p.id for p in payments(engine)] == [payment_id] and verification.verify(engine).ok
 
 
 def test_a_rejection_keeps_the_reason_and_posts_nothing(engine):
@@ -85,7 +86,7 @@ def test_a_rejection_keeps_the_reason_and_posts_nothing(engine):
 def test_requests_and_decisions_are_append_only(engine):
     done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000", operator="ann", occurred_at=AT)
     approvals.reject(engine, done.id, checker="bob", reason="duplicate")
-    for table in (store.approval_requests, store.approval_decisions):
+    for table in (tables.approval_requests, tables.approval_decisions):
         with engine.begin() as connection, pytest.raises(sa.exc.DatabaseError, match="append-only"):
             connection.execute(table.delete())
 
@@ -110,7 +111,7 @@ def test_an_adjustment_with_a_ticket_link_is_recorded(engine):
 
 
 def run(capsys, *argv):
-    code = cli.main(list(argv))
+    code = main.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-
-from vosbench import approvals, store
-from vosbench.controls.settings import from_mapping
-from vosbench.panel.approvals import ApprovalQueue
-from vosbench.widgets import PaymentExplorer
 from ledger_text import ACCOUNTS, ledger_from_text
 
+from vosbench.ledger import approvals, tables
+from vosbench.ledger.policy import from_mapping
+from vosbench.ui.explore_panel import PaymentExplorer
+from vosbench.ui.panel.approvals import ApprovalQueue
+
 RULES = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00"}}})
-AT = datetime(2026, 10, 5, 10, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ def engine(tmp_path):
 
 def posted(engine) -> list[tuple]:
     with engine.connect() as connection:
-        return connection.execute(sa.select(store.payments.c.amount, store.payments.c.operator,
-                                            store.payments.c.approved_by)).all()
+        return connection.execute(sa.select(tables.payments.c.amount, tables.payments.c.operator,
+                                            tables.payments.c.approved_by)).all()
 
 
 def text(widget) -> str:

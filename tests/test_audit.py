@@ -7,9 +7,12 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
-
-from vosbench import audit, charts, controls, periods, reconcile
 from ledger_text import ACCOUNTS, ledger_from_text
+
+from vosbench import controls
+from vosbench.analysis import reconcile
+from vosbench.core import periods
+from vosbench.outputs import audit, charts
 
 # October 2026 in UTC. Amounts signed from the account's point of view.
 PAYMENTS = """

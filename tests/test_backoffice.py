@@ -2,12 +2,13 @@
 
 import pytest
 import sqlalchemy as sa
-
-from vosbench import importer, store
-from vosbench.controls import runner
-from vosbench.controls.settings import from_mapping
-from vosbench.journal import ImportRejected
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
+
+from vosbench.controls import runner
+from vosbench.ledger import tables
+from vosbench.ledger.policy import from_mapping
+from vosbench.ledger.write_door import ImportRejected
+from vosbench.sources import csv_import
 
 OPERATORS = """
     login,name,role,timezone,shift_start,shift_end,working_days
@@ -36,7 +37,7 @@ CHARGES = """
 
 def rows(engine, table: str) -> list[tuple]:
     with engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(sa.select(store.metadata.tables[table]))]
+        return [tuple(row) for row in connection.execute(sa.select(tables.metadata.tables[table]))]
 
 
 def test_the_back_office_imports_once_and_the_controls_read_it(tmp_path):
@@ -46,7 +47,7 @@ def test_the_back_office_imports_once_and_the_controls_read_it(tmp_path):
                                          ("bob", "Bob Ray", "operator", "UTC", 510, 1440, "123456")]
     assert [(login, relation) for login, _id, relation in rows(engine, "operator_accounts")] == [("ann", "owns")]
     assert sorted(rate for _id, rate in rows(engine, "commission_rates")) == ["0.010", "0.05"]
-    again = importer.import_paths(engine, [tmp_path / "in"])
+    again = csv_import.import_paths(engine, [tmp_path / "in"])
     assert [(r.file, r.added, r.skipped) for r in again][-3:] == [
         ("operators.csv", 0, 2), ("operator_accounts.csv", 0, 1), ("commission_rates.csv", 0, 2)]
 
@@ -103,7 +104,7 @@ def test_every_bad_row_is_reported_and_nothing_of_the_file_is_written(tmp_path, 
     """)
     before = {table: rows(engine, table) for table in ("operators", "operator_accounts", "commission_rates")}
     with pytest.raises(ImportRejected) as raised:
-        importer.import_paths(engine, [write_ledger_files(tmp_path / "bad", **files)])
+        csv_import.import_paths(engine, [write_ledger_files(tmp_path / "bad", **files)])
     reported = [str(rejection) for rejection in raised.value.rejections]
     assert len(reported) == len(messages)
     for line, message in zip(reported, messages):
@@ -122,5 +123,5 @@ def test_a_changed_operator_or_rate_is_refused_not_edited(tmp_path):
     """)
     for name in ("operators.csv", "commission_rates.csv"):
         with pytest.raises(ImportRejected, match="already configured with other values"):
-            importer.import_paths(engine, [changed / name])
+            csv_import.import_paths(engine, [changed / name])
     assert ("ann", "Ann Lee", "clerk", "Asia/Dubai", 540, 1020, "12345") in rows(engine, "operators")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from vosbench import balance_chain, periods
+from vosbench.analysis import balance_continuity
+from vosbench.core import periods
 
 U = 10_000  # minor units per currency unit
 
 
 def chain_breaks(engine, month: str = "2026-10", timezone: str = "Asia/Dubai", **kwargs):
     with engine.connect() as connection:
-        return balance_chain.breaks(connection, periods.month(month, timezone), **kwargs)
+        return balance_continuity.breaks(connection, periods.month(month, timezone), **kwargs)
 
 
 def chain_steps(engine, month: str = "2026-10", timezone: str = "Asia/Dubai"):
     with engine.connect() as connection:
-        return balance_chain.steps(connection, periods.month(month, timezone))
+        return balance_continuity.steps(connection, periods.month(month, timezone))
 
 
 def test_one_deposit_that_did_not_update_the_balance_is_the_only_break(inline_ledger):
@@ -43,7 +44,7 @@ def test_one_deposit_that_did_not_update_the_balance_is_the_only_break(inline_le
     assert row["account"] == "C1" and row["kind"] == "deposit" and row["amount"] == 40 * U
     assert (row["previous_payment_id"], row["previous_balance_after"], row["charges_between"]) == (2, 145 * U, 0)
     assert (row["expected_balance_after"], row["reported_balance_after"], row["gap"]) == (185 * U, 145 * U, -40 * U)
-    assert list(found.columns) == list(balance_chain.COLUMNS)
+    assert list(found.columns) == list(balance_continuity.COLUMNS)
 
 
 def test_the_first_break_against_the_anchor(inline_ledger):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from vosbench.demo import DemoScale, build_demo
+from vosbench.sources.demo import DemoScale, build_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "explore_payments.ipynb"

@@ -3,21 +3,22 @@
 from decimal import Decimal
 
 import pytest
-
-from vosbench import cli, config, money
 from ledger_text import ACCOUNTS, write_ledger_files
+
+from vosbench.commands import main
+from vosbench.core import config, money
 
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """A ledger URL chosen through VOSBENCH_DB, as a user would set it."""
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    url = f"sqlite:///{tmp_path / 'main.sqlite'}"
     monkeypatch.setenv(config.ENV_DB, url)
     return url
 
 
 def run(capsys, *argv):
-    code = cli.main(list(argv))
+    code = main.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -28,7 +29,7 @@ def test_db_option_beats_environment_beats_default(tmp_path, monkeypatch):
     assert config.resolve_db_url() == f"sqlite:///{tmp_path / 'home' / 'ledger.sqlite'}"
     monkeypatch.setenv(config.ENV_DB, "sqlite:///env.sqlite")
     assert config.resolve_db_url() == "sqlite:///env.sqlite"
-    assert config.resolve_db_url("sqlite:///cli.sqlite") == "sqlite:///cli.sqlite"
+    assert config.resolve_db_url("sqlite:///main.sqlite") == "sqlite:///main.sqlite"
 
 
 def test_import_record_reverse_verify(tmp_path, db, capsys):
@@ -83,7 +84,8 @@ def test_demo_then_audit_from_the_command_line(tmp_path, capsys):
     """A new user's path: build a demo, audit a month, open the workbook."""
     import openpyxl
 
-    from vosbench import reconcile, store
+    from vosbench.analysis import reconcile
+    from vosbench.ledger import setup
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     code, out, _ = run(capsys, "demo", "--db", url, "--customers", "60", "--months", "3", "--quiet")
@@ -96,7 +98,7 @@ def test_demo_then_audit_from_the_command_line(tmp_path, capsys):
     book = openpyxl.load_workbook(folder / "monthly-audit-2026-10.xlsx")
     for sheet in ("Summary", "Reconciliation", "Differences", "Provenance"):
         assert sheet in book.sheetnames
-    expected = reconcile.reconcile(store.open_ledger(url), "2026-10")
+    expected = reconcile.reconcile(setup.open_ledger(url), "2026-10")
     header = [cell.value for cell in book["Reconciliation"][1]]
     accounts = {row[0]: dict(zip(header, row)) for row in book["Reconciliation"].iter_rows(min_row=2, values_only=True)
                 if row[0]}

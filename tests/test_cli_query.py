@@ -9,9 +9,10 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-
-from vosbench import cli, config
 from test_explore import ACCOUNTS, PAYMENTS
+
+from vosbench.commands import main
+from vosbench.core import config
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def ledger_url(inline_ledger, monkeypatch):
 
 
 def run(capsys, *argv):
-    code = cli.main(["query", *argv])
+    code = main.main(["query", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 

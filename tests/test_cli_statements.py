@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from vosbench import cli, config
+from vosbench.commands import main
+from vosbench.core import config
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "statements"
 
 
 def run(capsys, *argv):
-    code = cli.main(list(argv))
+    code = main.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -23,7 +24,7 @@ def run(capsys, *argv):
 @pytest.fixture
 def db(tmp_path, monkeypatch, capsys):
     """A ledger with three customers and their October deposits, imported through the CLI."""
-    monkeypatch.setenv(config.ENV_DB, f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    monkeypatch.setenv(config.ENV_DB, f"sqlite:///{tmp_path / 'main.sqlite'}")
     folder = tmp_path / "ledger"
     folder.mkdir()
     (folder / "accounts.csv").write_text(textwrap.dedent("""\
@@ -101,7 +102,7 @@ def test_bad_input_exits_2_naming_the_input(db, capsys, argv, message):
 def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, tmp_path):
     import openpyxl
 
-    from vosbench.statements.workbench import StatementWorkbench
+    from vosbench.ui.matching_workbench import StatementWorkbench
 
     bench = StatementWorkbench.open(month="2026-10", statement_file=str(SAMPLES / "bank-v8.xml"))
     assert "2 line(s) added" in bench.message and bench.run.channels == ["bank"]
@@ -111,7 +112,7 @@ def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, 
     panel.button.click()
     assert panel.status.value == "Choose a file first."
     panel.upload.value = ({"name": "gateway.csv", "type": "text/csv", "size": 1,
-                           "last_modified": datetime(2026, 11, 1, tzinfo=timezone.utc),
+                           "last_modified": datetime(2026, 11, 1, tzinfo=UTC),
                            "content": memoryview((SAMPLES / "gateway.csv").read_bytes())},)
     panel.button.click()  # no profile chosen: the panel says what to do, nothing raises
     assert "give --profile NAME" in panel.status.value

@@ -12,12 +12,12 @@ import textwrap
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
-from vosbench import store
-from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner, settings
-from vosbench.controls.settings import COMMISSION_BASES, from_mapping
-from vosbench.money import UNIT
 from ledger_text import ACCOUNTS, ledger_from_text
+
+from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner
+from vosbench.core.money import UNIT
+from vosbench.ledger import policy, tables
+from vosbench.ledger.policy import COMMISSION_BASES, from_mapping
 
 HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
           "balance_after,reverses,approved_by")
@@ -35,12 +35,12 @@ def found(engine, check: str, rules: ControlSettings = RULES, month: str = "2026
 
 def add_reference(engine, table: str, rows: list[dict]) -> None:
     with engine.begin() as connection:
-        connection.execute(store.metadata.tables[table].insert(), rows)
+        connection.execute(tables.metadata.tables[table].insert(), rows)
 
 
 def account_id(engine, account: str) -> int:
     with engine.connect() as connection:
-        return connection.scalar(sa.select(store.accounts.c.id).where(store.accounts.c.account == account))
+        return connection.scalar(sa.select(tables.accounts.c.id).where(tables.accounts.c.account == account))
 
 
 def test_adjustments_need_a_reason_and_a_link(tmp_path):
@@ -354,7 +354,7 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
     assert again[["status", "note"]].values.tolist() == [["explained", "ticket found"]]
     assert len(annotations.history(engine, finding_id)) == 2
     with engine.begin() as connection, pytest.raises(sa.exc.DatabaseError, match="append-only"):
-        connection.execute(store.finding_annotations.update().values(status="open"))
+        connection.execute(tables.finding_annotations.update().values(status="open"))
 
 
 @pytest.mark.parametrize("call, message", [
@@ -382,7 +382,7 @@ def test_bad_settings_name_the_key_and_the_fix(raw, message):
 
 
 def test_the_shipped_controls_file_is_valid():
-    rules = settings.load()
+    rules = policy.load()
     assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") is None
     assert rules.has_link("Credit for failed calls, ticket #48213") and not rules.has_link("goodwill")
 
@@ -394,9 +394,9 @@ def test_look_alikes_among_50000_code_like_names_compare_only_what_the_deposits_
     work follows the month's deposits, not the square of the accounts (the old blocking
     by first letters put all 50,000 in one block: over a billion comparisons).
     """
-    from vosbench import periods
     from vosbench.controls import lookalikes
     from vosbench.controls.context import MonthData
+    from vosbench.core import periods
 
     accounts = pd.DataFrame({"account": [f"C{i:05d}" for i in range(50_000)],
                              "name": [f"ACC-{i:06d}" for i in range(50_000)]})

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from vosbench import controls, demo, store
+from vosbench import controls
 from vosbench.controls import scoring
+from vosbench.ledger import setup
+from vosbench.sources import demo
 
 SCALE = demo.DemoScale(customers=1000, months=4)
 
@@ -19,7 +21,7 @@ SCALE = demo.DemoScale(customers=1000, months=4)
 def scored(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'ledger.sqlite'}"
     key = demo.build_demo(url, SCALE, progress=False)
-    engine = store.open_ledger(url)
+    engine = setup.open_ledger(url)
     result = controls.run(engine, SCALE.end_month, controls.load_settings())
     return key, result, engine
 

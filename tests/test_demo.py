@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from vosbench import chain, demo, ledger, store
-from vosbench.money import UNIT
+from vosbench.core.money import UNIT
+from vosbench.ledger import hashchain, setup, tables, verification
+from vosbench.sources import demo
 
 SMALL = demo.DemoScale(customers=60, months=4)
 LAST = "2026-10"
@@ -35,21 +36,21 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(built):
-    return store.open_ledger(built[0])
+    return setup.open_ledger(built[0])
 
 
 @pytest.fixture(scope="module")
 def rows(engine):
     """Payments (with account numbers), charges and snapshots as plain dicts."""
     with engine.connect() as connection:
-        accounts = {row.id: row for row in connection.execute(sa.select(store.accounts))}
+        accounts = {row.id: row for row in connection.execute(sa.select(tables.accounts))}
 
         def read(table):
             return [dict(row._mapping, account=accounts[row.account_id].account)
                     for row in connection.execute(sa.select(table).order_by(table.c.id))]
         return {"accounts": {row.account: row for row in accounts.values()},
-                "payments": read(store.payments), "charges": read(store.charges),
-                "snapshots": read(store.balance_snapshots)}
+                "payments": read(tables.payments), "charges": read(tables.charges),
+                "snapshots": read(tables.balance_snapshots)}
 
 
 def anomaly(key: dict, kind: str) -> dict:
@@ -60,11 +61,11 @@ def anomaly(key: dict, kind: str) -> dict:
 def day_end(day) -> datetime:
     """Naive UTC instant a local day's charges are deducted: the Dubai midnight starting the next day."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=DUBAI) + timedelta(days=1)
-    return midnight.astimezone(timezone.utc).replace(tzinfo=None)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 def month_of(instant: datetime) -> str:
-    return instant.replace(tzinfo=timezone.utc).astimezone(DUBAI).strftime("%Y-%m")
+    return instant.replace(tzinfo=UTC).astimezone(DUBAI).strftime("%Y-%m")
 
 
 def replay(rows: dict):
@@ -108,9 +109,9 @@ def replay(rows: dict):
 
 def test_same_scale_gives_the_same_ledger(tmp_path, built):
     key = demo.build_demo(f"sqlite:///{tmp_path / 'again.sqlite'}", SMALL, progress=False)
-    with store.open_ledger(built[0]).connect() as first, \
-            store.open_ledger(f"sqlite:///{tmp_path / 'again.sqlite'}").connect() as second:
-        assert chain.fingerprint(first) == chain.fingerprint(second)
+    with setup.open_ledger(built[0]).connect() as first, \
+            setup.open_ledger(f"sqlite:///{tmp_path / 'again.sqlite'}").connect() as second:
+        assert hashchain.fingerprint(first) == hashchain.fingerprint(second)
     assert key == built[2]
     assert json.loads((tmp_path / "again.answer-key.json").read_text()) == key
 
@@ -118,9 +119,9 @@ def test_same_scale_gives_the_same_ledger(tmp_path, built):
 def test_another_seed_gives_another_ledger(tmp_path, built):
     other = demo.DemoScale(customers=60, months=4, seed=7)
     demo.build_demo(f"sqlite:///{tmp_path / 'other.sqlite'}", other, progress=False)
-    with store.open_ledger(built[0]).connect() as first, \
-            store.open_ledger(f"sqlite:///{tmp_path / 'other.sqlite'}").connect() as second:
-        assert chain.fingerprint(first)["payments"]["head"] != chain.fingerprint(second)["payments"]["head"]
+    with setup.open_ledger(built[0]).connect() as first, \
+            setup.open_ledger(f"sqlite:///{tmp_path / 'other.sqlite'}").connect() as second:
+        assert hashchain.fingerprint(first)["payments"]["head"] != hashchain.fingerprint(second)["payments"]["head"]
 
 
 def test_answer_key_is_stored_in_the_ledger_and_beside_it(built, engine):
@@ -133,7 +134,7 @@ def test_answer_key_is_stored_in_the_ledger_and_beside_it(built, engine):
 
 
 def test_ledger_verifies(engine):
-    result = ledger.verify(engine)
+    result = verification.verify(engine)
     assert result.ok, (result.breaks, result.total_mismatches[:3])
 
 
@@ -299,22 +300,22 @@ def test_snapshots_cover_every_account_with_history_at_every_month_end(rows):
     assert {s["account"] for s in rows["snapshots"] if month_of(s["as_of"] - timedelta(seconds=1)) == LAST} \
         == active
     for snapshot in rows["snapshots"]:  # as_of is the Dubai midnight that starts the next month
-        local = snapshot["as_of"].replace(tzinfo=timezone.utc).astimezone(DUBAI)
+        local = snapshot["as_of"].replace(tzinfo=UTC).astimezone(DUBAI)
         assert (local.day, local.hour, local.minute) == (1, 0, 0)
 
 
 def test_building_into_a_ledger_with_records_is_refused(built, engine):
     with engine.connect() as connection:
-        before = chain.fingerprint(connection)
+        before = hashchain.fingerprint(connection)
     with pytest.raises(demo.DemoError, match=r"already holds .*payments.*another ledger with --db"):
         demo.build_demo(built[0], SMALL, progress=False)
     with engine.connect() as connection:
-        assert chain.fingerprint(connection) == before
+        assert hashchain.fingerprint(connection) == before
 
 
 def test_ensure_demo_builds_only_when_no_ledger_is_there(tmp_path, monkeypatch, built):
     calls = []
-    monkeypatch.setattr("vosbench.demo.build.build_demo", lambda url, **kw: calls.append(url))
+    monkeypatch.setattr("vosbench.sources.demo.build.build_demo", lambda url, **kw: calls.append(url))
     assert demo.ensure_demo(built[0], progress=False) is False
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     assert demo.ensure_demo(fresh, progress=False) is True
@@ -334,13 +335,13 @@ def test_a_bad_scale_is_refused_with_the_setting_named(tmp_path):
 def test_payments_per_month_sets_the_volume(tmp_path):
     scale = demo.DemoScale(customers=40, months=3, payments_per_month=1500)
     demo.build_demo(f"sqlite:///{tmp_path / 'big.sqlite'}", scale, progress=False)
-    with store.open_ledger(f"sqlite:///{tmp_path / 'big.sqlite'}").connect() as connection:
-        count = connection.scalar(sa.select(sa.func.count()).select_from(store.payments))
+    with setup.open_ledger(f"sqlite:///{tmp_path / 'big.sqlite'}").connect() as connection:
+        count = connection.scalar(sa.select(sa.func.count()).select_from(tables.payments))
     assert 0.8 * 4500 < count < 1.2 * 4500
 
 
 def test_reconciliation_flags_exactly_the_visible_planted_accounts(engine, built):
-    from vosbench import reconcile
+    from vosbench.analysis import reconcile
 
     key = built[2]
     assert [a["kind"] for a in key["anomalies"] if a["reconciliation_visible"]] == [
@@ -355,7 +356,7 @@ def test_reconciliation_flags_exactly_the_visible_planted_accounts(engine, built
 
 
 def test_default_hierarchy_grows_and_churns():
-    from vosbench.demo import hierarchy
+    from vosbench.sources.demo import hierarchy
 
     people = hierarchy.generate(demo.DemoScale(), demo.DEFAULT_TIMEZONE)
     customers = people.customers
@@ -376,7 +377,7 @@ def test_weekends_are_quieter(rows):
 
 
 def test_an_interrupted_build_leaves_no_ledger_behind(tmp_path, monkeypatch):
-    from vosbench.demo.simulate import Simulation
+    from vosbench.sources.demo.simulate import Simulation
 
     calls = []
 
@@ -394,12 +395,12 @@ def test_an_interrupted_build_leaves_no_ledger_behind(tmp_path, monkeypatch):
     assert not (tmp_path / "ledger.sqlite").exists()  # so ensure_demo would build it again
     monkeypatch.setattr(Simulation, "run", original)
     key = demo.build_demo(url, SMALL, progress=False)  # the half-built leftover is cleared first
-    assert demo.answer_key(store.open_ledger(url)) == key
+    assert demo.answer_key(setup.open_ledger(url)) == key
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 
 def test_commission_rounds_half_to_even_in_minor_units():
-    from vosbench.demo.simulate import commission
+    from vosbench.sources.demo.simulate import commission
 
     assert commission(123_456_789, "0.045") == 5_555_556  # 5,555,555.505 minor units → up
     assert commission(100, "0.005") == 0  # 0.5 → the even neighbour 0
@@ -408,7 +409,7 @@ def test_commission_rounds_half_to_even_in_minor_units():
 
 
 def test_top_up_amounts_are_round_sums():
-    from vosbench.demo.payments import nice
+    from vosbench.sources.demo.payments import nice
 
     assert nice(7 * UNIT + 4_999) == 7 * UNIT  # 7.4999 → 7 (whole dollars below 20)
     assert nice(123 * UNIT) == 120 * UNIT  # steps of 10 below 500
@@ -418,7 +419,7 @@ def test_top_up_amounts_are_round_sums():
 
 
 def test_months_are_cut_at_dubai_midnight():
-    from vosbench.demo.timeline import months_ending
+    from vosbench.sources.demo.timeline import months_ending
 
     september, october = months_ending("2026-10", 2, "Asia/Dubai")
     assert (september.label, october.label) == ("2026-09", "2026-10")
@@ -432,7 +433,7 @@ def test_months_are_cut_at_dubai_midnight():
 def test_large_payouts_are_counter_signed_without_drawing_from_the_random_stream():
     import random
 
-    from vosbench.demo.payments import RecordMaker
+    from vosbench.sources.demo.payments import RecordMaker
 
     rng = random.Random(7)
     maker = RecordMaker(rng)

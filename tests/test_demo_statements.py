@@ -6,11 +6,13 @@ answer key says what it must find.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
-from vosbench import chain, demo, store
-from vosbench.statements import imports, review
+from vosbench.analysis.matching import review
+from vosbench.ledger import hashchain, setup, tables
+from vosbench.sources import demo
+from vosbench.sources.bankfiles import importing
 
 SMALL = demo.DemoScale(customers=60, months=4)
 
@@ -19,7 +21,7 @@ SMALL = demo.DemoScale(customers=60, months=4)
 def built(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo-statements") / "ledger.sqlite"
     key = demo.build_demo(f"sqlite:///{path}", SMALL, progress=False)
-    return store.open_ledger(f"sqlite:///{path}"), path, key
+    return setup.open_ledger(f"sqlite:///{path}"), path, key
 
 
 def test_statements_are_files_beside_the_ledger_in_every_format(built):
@@ -36,7 +38,7 @@ def test_importing_the_demo_files_again_adds_nothing(built):
     engine, path, key = built
     for name in key["statements"]["files"]:
         profile = {"gateway": "gateway", "ivr": "ivr-log", "crypto": "crypto"}.get(name.split("-")[0])
-        result = imports.import_file(engine, path.with_name("ledger.statements") / name, profile=profile)
+        result = importing.import_file(engine, path.with_name("ledger.statements") / name, profile=profile)
         assert result.added == 0 and result.skipped > 0
 
 
@@ -48,7 +50,7 @@ def test_every_planted_case_is_found_and_nothing_else(built):
         "fee_reduced_gateway_payment", "money_without_deposit", "wrong_account_deposit"])
     run = review.run_month(engine, "2026-10")
     with engine.connect() as connection:
-        keys = dict(connection.execute(sa.select(store.statement_lines.c.id, store.statement_lines.c.line_key)).all())
+        keys = dict(connection.execute(sa.select(tables.statement_lines.c.id, tables.statement_lines.c.line_key)).all())
     found = {(tuple(sorted(p.id for p in g.payments)), tuple(sorted(keys[l.id] for l in g.lines))): g
              for g in run.groups}
     expected_findings = set()
@@ -75,13 +77,13 @@ def test_earlier_months_match_completely(built):
 
 
 def test_statements_leave_the_payments_and_their_chains_as_they_were(built, tmp_path, monkeypatch):
-    from vosbench.demo import build
+    from vosbench.sources.demo import build
 
     engine, _path, key = built
     monkeypatch.setattr(build.demo_statements, "make_and_import", lambda *args, **kwargs: {})
     without = demo.build_demo(f"sqlite:///{tmp_path / 'plain.sqlite'}", SMALL, progress=False)
-    with engine.connect() as first, store.open_ledger(f"sqlite:///{tmp_path / 'plain.sqlite'}").connect() as second:
-        assert chain.fingerprint(first) == chain.fingerprint(second)
+    with engine.connect() as first, setup.open_ledger(f"sqlite:///{tmp_path / 'plain.sqlite'}").connect() as second:
+        assert hashchain.fingerprint(first) == hashchain.fingerprint(second)
     assert without["anomalies"] == key["anomalies"]
 
 
@@ -89,7 +91,7 @@ def test_the_monthly_audit_has_a_statement_section_only_when_the_month_has_state
     import openpyxl
     from IPython.display import Markdown
 
-    from vosbench import audit
+    from vosbench.outputs import audit
 
     engine, _path, key = built
     october = audit.MonthlyAudit.compute(engine, "2026-10")

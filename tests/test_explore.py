@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from vosbench import explore, store
-from vosbench.filters import FilterError, PaymentFilter
+from vosbench.analysis import explore
+from vosbench.analysis.filters import FilterError, PaymentFilter
+from vosbench.ledger import tables
 
 U = 10_000  # minor units per currency unit
 OCTOBER = dict(start=date(2026, 10, 1), end=date(2026, 10, 31))
@@ -46,7 +47,7 @@ def ledger(inline_ledger):
     """The ledger and a map from each record's id to its source_key, for readable assertions."""
     engine = inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS)
     with engine.connect() as connection:
-        keys = dict(connection.execute(sa.select(store.payments.c.id, store.payments.c.source_key)).all())
+        keys = dict(connection.execute(sa.select(tables.payments.c.id, tables.payments.c.source_key)).all())
     return engine, keys
 
 
@@ -174,7 +175,7 @@ def test_text_search_ignores_case_and_takes_wildcards_literally(ledger):
 
 def test_values_are_bound_never_pasted(ledger):
     f = PaymentFilter(text="WIRE", operators=("alice",), accounts=("C1",), **OCTOBER)
-    sql = str(sa.select(store.payments.c.id).where(*explore.conditions(f, "Asia/Dubai")))
+    sql = str(sa.select(tables.payments.c.id).where(*explore.conditions(f, "Asia/Dubai")))
     assert "WIRE" not in sql and "alice" not in sql and "C1" not in sql and "2026" not in sql
 
 

@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from vosbench import charts, export
-from vosbench.export import Table
+from vosbench.outputs import charts, export
+from vosbench.outputs.export import Table
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+2", "-2+3", "@SUM(A1)", "\tindent", "\rreturn"]
 

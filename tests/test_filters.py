@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from vosbench.filters import FilterError, PaymentFilter
-from vosbench.model import Channel, Kind, Method
+from vosbench.analysis.filters import FilterError, PaymentFilter
+from vosbench.core.model import Channel, Kind, Method
 
 U = 10_000  # minor units per currency unit
 

@@ -2,10 +2,11 @@
 
 import pytest
 import sqlalchemy as sa
-
-from vosbench import importer, ledger, store
-from vosbench.journal import ImportRejected
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
+
+from vosbench.ledger import tables, verification
+from vosbench.ledger.write_door import ImportRejected
+from vosbench.sources import csv_import
 
 PAYMENTS = """
     source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,balance_after,reverses,approved_by
@@ -19,7 +20,7 @@ PAYMENTS = """
 
 def counts(engine) -> dict[str, int]:
     with engine.connect() as connection:
-        return {name: connection.scalar(sa.select(sa.func.count()).select_from(store.metadata.tables[name]))
+        return {name: connection.scalar(sa.select(sa.func.count()).select_from(tables.metadata.tables[name]))
                 for name in ("accounts", "payments", "charges", "balance_snapshots", "import_batches")}
 
 
@@ -33,17 +34,17 @@ def test_import_folder_then_again_adds_nothing(tmp_path):
     """)
     first = counts(engine)
     assert first == {"accounts": 4, "payments": 5, "charges": 1, "balance_snapshots": 1, "import_batches": 4}
-    results = importer.import_paths(engine, [tmp_path / "in"])
+    results = csv_import.import_paths(engine, [tmp_path / "in"])
     assert [(r.file, r.added, r.skipped) for r in results] == [
         ("accounts.csv", 0, 4), ("payments.csv", 0, 5), ("charges.csv", 0, 1), ("balances.csv", 0, 1)]
     assert counts(engine) == first
-    assert ledger.verify(engine).ok
+    assert verification.verify(engine).ok
 
 
 def test_imported_values_are_exact_and_linked(tmp_path):
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS)
     with engine.connect() as connection:
-        rows = {r.source_key: r for r in connection.execute(sa.select(store.payments))}
+        rows = {r.source_key: r for r in connection.execute(sa.select(tables.payments))}
         parent = connection.scalar(sa.text("SELECT p.account FROM accounts c JOIN accounts p "
                                            "ON p.id = c.parent_id WHERE c.account = 'C1'"))
     assert rows["p1"].occurred_at.isoformat() == "2026-10-01T06:00:00"  # +04:00 stored as UTC
@@ -71,7 +72,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(tmp_path):
         b10,C1,deposit,3.00,2026-10-02T10:00:00Z,alice,admin,wire,,,,,,
     """)
     with pytest.raises(ImportRejected) as caught:
-        importer.import_paths(engine, [folder / "payments.csv"])
+        csv_import.import_paths(engine, [folder / "payments.csv"])
     reasons = {r.line: r.reason for r in caught.value.rejections}
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 10, 11, 12, 13]
     assert "account 'C9' is unknown" in reasons[3]
@@ -93,7 +94,7 @@ def test_changed_row_under_an_existing_key_is_refused(tmp_path):
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS)
     folder = write_ledger_files(tmp_path / "again", payments=PAYMENTS.replace("100.00,2026", "100.01,2026"))
     with pytest.raises(ImportRejected, match="already imported with other values"):
-        importer.import_paths(engine, [folder])
+        csv_import.import_paths(engine, [folder])
     assert counts(engine)["payments"] == 5
 
 
@@ -105,7 +106,7 @@ def test_a_record_can_be_reversed_once_across_files(tmp_path):
         p10,C1,deposit,-100.00,2026-10-09T10:00:00Z,bob,admin,bank_wire,p1
     """)
     with pytest.raises(ImportRejected) as caught:
-        importer.import_paths(engine, [folder])
+        csv_import.import_paths(engine, [folder])
     assert [(r.line, "already reversed" in r.reason) for r in caught.value.rejections] == [(2, True)]
 
 
@@ -128,8 +129,8 @@ def test_bad_files_and_rows_say_what_to_fix(tmp_path, name, text, message):
     before = counts(engine)
     path = tmp_path / f"{name}.csv"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises((ImportRejected, importer.ImportFileError), match=message):
-        importer.import_paths(engine, [path])
+    with pytest.raises((ImportRejected, csv_import.ImportFileError), match=message):
+        csv_import.import_paths(engine, [path])
     assert counts(engine) == before
 
 
@@ -137,12 +138,12 @@ def test_files_that_are_not_what_they_claim(tmp_path):
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
     latin = tmp_path / "accounts.csv"
     latin.write_bytes("account,name,kind\nX1,Caf\xe9,customer\n".encode("latin-1"))
-    with pytest.raises(importer.ImportFileError, match="not UTF-8"):
-        importer.import_paths(engine, [latin])
-    with pytest.raises(importer.ImportFileError, match="unknown file name"):
-        importer.import_paths(engine, [tmp_path / "in" / "accounts.csv", tmp_path / "ledger.sqlite"])
-    with pytest.raises(importer.ImportFileError, match="no such file"):
-        importer.import_paths(engine, [tmp_path / "missing.csv"])
+    with pytest.raises(csv_import.ImportFileError, match="not UTF-8"):
+        csv_import.import_paths(engine, [latin])
+    with pytest.raises(csv_import.ImportFileError, match="unknown file name"):
+        csv_import.import_paths(engine, [tmp_path / "in" / "accounts.csv", tmp_path / "ledger.sqlite"])
+    with pytest.raises(csv_import.ImportFileError, match="no such file"):
+        csv_import.import_paths(engine, [tmp_path / "missing.csv"])
 
 
 def test_conflicting_charges_for_a_day_are_refused(tmp_path):
@@ -153,4 +154,4 @@ def test_conflicting_charges_for_a_day_are_refused(tmp_path):
     path = tmp_path / "charges.csv"
     path.write_text("account,day,call_fee,agent_fee,other_fee,calls\nC1,2026-10-01,2.00,0,0,7\n", encoding="utf-8")
     with pytest.raises(ImportRejected, match="already recorded with other values"):
-        importer.import_paths(engine, [path])
+        csv_import.import_paths(engine, [path])

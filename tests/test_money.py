@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vosbench import money
+from vosbench.core import money
 
 
 @pytest.mark.parametrize("text, minor", [

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from vosbench import periods
+from vosbench.core import periods
 
 
 def test_a_dubai_month_starts_and_ends_at_local_midnight():

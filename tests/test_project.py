@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from vosbench import cli
+from vosbench.commands import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -37,7 +37,7 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 
 def test_every_command_is_documented_in_the_readme():
-    parser = cli.build_parser()
+    parser = main.build_parser()
     commands = parser._subparsers._group_actions[0].choices  # argparse keeps subcommands here
     missing = [name for name in commands if f"`vosbench {name}" not in README]
     assert missing == []
@@ -50,7 +50,7 @@ def test_top_level_layout_matches_the_design():
 
 
 def test_readme_documents_every_csv_column():
-    from vosbench.importer import FORMATS
+    from vosbench.sources.csv_import import FORMATS
 
     for file_name, (_content, required, optional) in FORMATS.items():
         row = next(line for line in README.splitlines() if line.startswith(f"| `{file_name}`"))

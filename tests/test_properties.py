@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone as utc_zone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from vosbench import balance_chain, journal, money, periods, store
-from vosbench.model import AccountKind, Channel, Kind, Method
-from vosbench.reconcile import AGREES, reconcile
+from vosbench.analysis import balance_continuity
+from vosbench.analysis.reconcile import AGREES, reconcile
+from vosbench.core import money, periods
+from vosbench.core.model import AccountKind, Channel, Kind, Method
+from vosbench.ledger import setup, write_door
 
 LEDGER_ZONE = "Asia/Dubai"
 DUBAI = timedelta(hours=4)
@@ -57,26 +60,26 @@ charge_lists = st.lists(charges(), max_size=25, unique_by=lambda c: (c[0], c[1])
 
 
 def new_ledger(folder: str):
-    engine = store.open_ledger(f"sqlite:///{Path(folder) / 'ledger.sqlite'}", create=True, timezone=LEDGER_ZONE)
-    journal.append_batch(engine, "accounts", [
-        journal.NewAccount(name, name, AccountKind.CUSTOMER, "", 0, "USD", LEDGER_ZONE) for name in CUSTOMERS
+    engine = setup.open_ledger(f"sqlite:///{Path(folder) / 'ledger.sqlite'}", create=True, timezone=LEDGER_ZONE)
+    write_door.append_batch(engine, "accounts", [
+        write_door.NewAccount(name, name, AccountKind.CUSTOMER, "", 0, "USD", LEDGER_ZONE) for name in CUSTOMERS
     ], source="test", file="accounts")
     return engine
 
 
 def append(engine, payment_rows, charge_rows, snapshot_rows=()):
     if payment_rows:
-        journal.append_batch(engine, "payments", payment_rows, source="test", file="payments")
+        write_door.append_batch(engine, "payments", payment_rows, source="test", file="payments")
     if charge_rows:
-        journal.append_batch(engine, "charges", [
-            journal.NewCharge(account, day, money.to_minor(call), money.to_minor(agent), money.to_minor(other), 1)
+        write_door.append_batch(engine, "charges", [
+            write_door.NewCharge(account, day, money.to_minor(call), money.to_minor(agent), money.to_minor(other), 1)
             for account, day, call, agent, other in charge_rows], source="test", file="charges")
     if snapshot_rows:
-        journal.append_batch(engine, "balances", list(snapshot_rows), source="test", file="balances")
+        write_door.append_batch(engine, "balances", list(snapshot_rows), source="test", file="balances")
 
 
 def new_payment(index, account, kind, amount, occurred_at, balance_after=None):
-    return journal.NewPayment(f"p{index}", account, kind, money.to_minor(amount), occurred_at, "ops",
+    return write_door.NewPayment(f"p{index}", account, kind, money.to_minor(amount), occurred_at, "ops",
                               Channel.ADMIN, Method.CASH, balance_after=balance_after)
 
 
@@ -87,7 +90,7 @@ def day_end(day: date) -> datetime:
 
 def month_bounds(zone: str) -> tuple[datetime, datetime]:
     def utc(moment: datetime) -> datetime:
-        return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(utc_zone.utc).replace(tzinfo=None)
+        return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
     return utc(datetime(2026, 10, 1)), utc(datetime(2026, 11, 1))
 
 
@@ -154,13 +157,13 @@ def consistent_ledgers(draw):
 def test_consistent_balances_never_break_and_one_perturbation_breaks_once(ledger, pick, delta):
     rows, charge_list, snapshots = ledger
     october = periods.month("2026-10", LEDGER_ZONE)
-    month_end = [journal.NewSnapshot(name, october.end, money.to_minor(balance))
+    month_end = [write_door.NewSnapshot(name, october.end, money.to_minor(balance))
                  for name, balance in snapshots.items()]
     with tempfile.TemporaryDirectory() as folder:
         engine = new_ledger(folder)
         append(engine, rows, charge_list, month_end)
         with engine.connect() as connection:
-            assert balance_chain.breaks(connection, october).empty
+            assert balance_continuity.breaks(connection, october).empty
         result = reconcile(engine, "2026-10")
         assert (result.accounts["classification"] == AGREES).all()
         assert (result.accounts["expected_closing"] == result.accounts["recorded_closing"]).all()
@@ -184,7 +187,7 @@ def test_consistent_balances_never_break_and_one_perturbation_breaks_once(ledger
         engine = new_ledger(folder)
         append(engine, perturbed, charge_list)
         with engine.connect() as connection:
-            found = balance_chain.breaks(connection, october)
+            found = balance_continuity.breaks(connection, october)
         engine.dispose()
     assert found["payment_id"].tolist() == [target + 1]  # ledger ids follow the append order
     assert found["gap"].tolist() == [delta]

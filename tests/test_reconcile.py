@@ -17,10 +17,20 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from vosbench import queries
-from vosbench.reconcile import (AGREES, BALANCE_NOT_UPDATED, CARRIED_OVER, CLASSIFICATIONS, COLUMNS,
-                                MONEY_COLUMNS, NO_SNAPSHOT, SNAPSHOT_DISAGREES, UNEXPLAINED,
-                                ReconcileError, reconcile)
+from vosbench.analysis.reconcile import (
+    AGREES,
+    BALANCE_NOT_UPDATED,
+    CARRIED_OVER,
+    CLASSIFICATIONS,
+    COLUMNS,
+    MONEY_COLUMNS,
+    NO_SNAPSHOT,
+    SNAPSHOT_DISAGREES,
+    UNEXPLAINED,
+    ReconcileError,
+    reconcile,
+)
+from vosbench.ledger import queries
 
 U = 10_000  # minor units per currency unit
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from vosbench import report
-from vosbench.demo import DemoScale
-from vosbench.report import ParameterError
+from vosbench.outputs import report
+from vosbench.outputs.report import ParameterError
+from vosbench.sources.demo import DemoScale
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_DEMO = DemoScale(resellers=1, agents=2, customers=40, months=4)  # 2026-07 .. 2026-10, ~400 records
@@ -147,7 +147,9 @@ def test_the_stored_notebook_has_no_outputs_and_no_paths_of_this_machine():
 
 
 def test_the_embedded_default_ledger_is_built_as_the_demo_when_missing(tmp_path, monkeypatch):
-    from vosbench import config, demo, store
+    from vosbench.core import config
+    from vosbench.ledger import database
+    from vosbench.sources import demo
 
     built = []
     monkeypatch.setenv(config.ENV_HOME, str(tmp_path / "home"))
@@ -155,7 +157,7 @@ def test_the_embedded_default_ledger_is_built_as_the_demo_when_missing(tmp_path,
         url, SMALL_DEMO, progress=False))
     report._prepare_ledger(config.default_db_url(), progress=False)
     assert built == [config.default_db_url()]
-    with pytest.raises(store.StoreError, match="no vosbench ledger at"):
+    with pytest.raises(database.StoreError, match="no vosbench ledger at"):
         report._prepare_ledger(f"sqlite:///{tmp_path / 'elsewhere.sqlite'}", progress=False)
 
 
@@ -163,7 +165,7 @@ def test_the_embedded_default_ledger_is_built_as_the_demo_when_missing(tmp_path,
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory):
-    from vosbench.demo import build_demo
+    from vosbench.sources.demo import build_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'ledger.sqlite'}"
     build_demo(url, SMALL_DEMO, progress=False)
@@ -218,13 +220,15 @@ def test_end_to_end_html_is_self_contained_without_code(two_runs):
 def test_end_to_end_xlsx_totals_equal_the_reconciliation(two_runs, demo_url):
     from decimal import Decimal
 
-    from vosbench import money, reconcile, store
+    from vosbench.analysis import reconcile
+    from vosbench.core import money
+    from vosbench.ledger import setup
 
     values = sheet_values(two_runs[0].xlsx)
     assert list(values) == ["Summary", "Movements", "Large payments", "Top accounts", "Trend", "Reconciliation",
                             "Results", "Differences", "Statement matching", "Breaks", "Verification", "Fingerprint",
                             "Controls", "Findings", "Provenance"]  # the demo has statements for 2026-10
-    engine = store.open_ledger(demo_url)
+    engine = setup.open_ledger(demo_url)
     totals = reconcile.reconcile(engine, "2026-10").totals()
     engine.dispose()
     header, total_row = values["Reconciliation"][0], values["Reconciliation"][-1]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vosbench import explore, importer, search, store
-from vosbench.filters import PaymentFilter
+from vosbench.analysis import explore
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.ledger import database, setup, tables, text_index
+from vosbench.sources import csv_import
 
 # References and memos with LIKE and FTS5 specials, quotes and non-ASCII case pairs
 # (LIKE folds ASCII only: "é" must not find "É").
@@ -27,14 +30,14 @@ def _payment_rows(start: int, pairs) -> str:
 
 def _build(folder, pairs, start: int = 1) -> sa.Engine:
     folder.mkdir(parents=True, exist_ok=True)
-    engine = store.open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}", create=True)
+    engine = setup.open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}", create=True)
     batch = folder / f"batch{start}"
     batch.mkdir()
     (batch / "accounts.csv").write_text(ACCOUNTS, encoding="utf-8")
     (batch / "payments.csv").write_text(
         "source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,balance_after\n"
         + _payment_rows(start, pairs) + "\n", encoding="utf-8")
-    importer.import_paths(engine, [batch], default_tz="UTC")
+    csv_import.import_paths(engine, [batch], default_tz="UTC")
     return engine
 
 
@@ -44,16 +47,16 @@ PAIRS = [(reference, memo) for reference in TEXTS for memo in TEXTS[::3]]
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory):
     engine = _build(tmp_path_factory.mktemp("search"), PAIRS)
-    assert search.catch_up(engine) == len(PAIRS)
+    assert text_index.catch_up(engine) == len(PAIRS)
     return engine
 
 
 def ids(engine, text: str, *, indexed: bool) -> list[int]:
     """Payment ids the text condition selects, through the index or by the LIKE scan alone."""
-    assert search.searchable(text.strip()) or not indexed
+    assert text_index.searchable(text.strip()) or not indexed
     where = explore.conditions(PaymentFilter(text=text), "UTC", "sqlite", indexed=indexed)
     with engine.connect() as connection:
-        return list(connection.scalars(sa.select(store.payments.c.id).where(*where).order_by(store.payments.c.id)))
+        return list(connection.scalars(sa.select(tables.payments.c.id).where(*where).order_by(tables.payments.c.id)))
 
 
 @pytest.mark.parametrize("text", ['"hi"', 'y "h', '100%', 'A%o', 'T_1', '*now*', "O'B", "'s t", 'a_b%c\\d',
@@ -65,7 +68,7 @@ def test_the_index_finds_exactly_what_like_finds(ledger, text):
 def test_quotes_and_wildcards_are_literal(ledger):
     with ledger.connect() as connection:
         texts = {row.id: row.reference + "\n" + row.memo for row in connection.execute(
-            sa.select(store.payments.c.id, store.payments.c.reference, store.payments.c.memo))}
+            sa.select(tables.payments.c.id, tables.payments.c.reference, tables.payments.c.memo))}
     for text in ('"hi"', "100%", "A%o", "T_1", "*now*", "O'B", "a_b%c\\d"):
         expected = [i for i, both in sorted(texts.items()) if text.lower() in both.lower()]
         assert expected and ids(ledger, text, indexed=True) == expected, text
@@ -75,31 +78,31 @@ _alphabet = st.sampled_from(list("aAeéÉiIİsSßrw_%\\\"'* -1o0"))
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.one_of(st.text(_alphabet, min_size=3, max_size=6).filter(lambda t: search.searchable(t.strip())),
+@given(text=st.one_of(st.text(_alphabet, min_size=3, max_size=6).filter(lambda t: text_index.searchable(t.strip())),
                       st.sampled_from(TEXTS).flatmap(lambda t: st.integers(0, max(0, len(t) - 3)).map(
-                          lambda i: t[i:i + 4].upper() if i % 2 else t[i:i + 3])).filter(lambda t: search.searchable(t.strip()))))
+                          lambda i: t[i:i + 4].upper() if i % 2 else t[i:i + 3])).filter(lambda t: text_index.searchable(t.strip()))))
 def test_property_index_equals_like_scan(ledger, text):
     assert ids(ledger, text, indexed=True) == ids(ledger, text, indexed=False)
 
 
 def test_search_catches_up_on_demand_and_uses_the_index_only_when_selective(tmp_path, monkeypatch):
     engine = _build(tmp_path / "ledger", PAIRS)
-    assert not search.prepare(engine, "wi")  # too short: the LIKE scan
-    assert not search.prepare(engine, "wire")  # 1 in 50 or more of the records: the LIKE scan
+    assert not text_index.prepare(engine, "wi")  # too short: the LIKE scan
+    assert not text_index.prepare(engine, "wire")  # 1 in 50 or more of the records: the LIKE scan
     with engine.connect() as connection:
-        assert store.get_meta(connection, search.MARK_KEY) == str(len(PAIRS))  # but the index caught up
+        assert database.get_meta(connection, text_index.MARK_KEY) == str(len(PAIRS))  # but the index caught up
     _build(tmp_path / "ledger", [("late wire", "")], start=len(PAIRS) + 1)
-    monkeypatch.setattr(search, "SELECTIVE", 1)
+    monkeypatch.setattr(text_index, "SELECTIVE", 1)
     page = explore.query_page(engine, PaymentFilter(text="late wi"))
     assert page.total_count == 1 and list(page.rows["reference"]) == ["late wire"]
     with engine.connect() as connection:
-        assert store.get_meta(connection, search.MARK_KEY) == str(len(PAIRS) + 1)
-    assert search.catch_up(engine) == 0
+        assert database.get_meta(connection, text_index.MARK_KEY) == str(len(PAIRS) + 1)
+    assert text_index.catch_up(engine) == 0
 
 
 def test_records_past_the_mark_are_found_without_catching_up(tmp_path):
     engine = _build(tmp_path / "ledger", PAIRS)
-    search.catch_up(engine)
+    text_index.catch_up(engine)
     _build(tmp_path / "ledger", [("written after", "the catch-up")], start=len(PAIRS) + 1)
     assert ids(engine, "after", indexed=True) == [len(PAIRS) + 1]  # the tail past the mark is scanned
 
@@ -110,17 +113,17 @@ def test_a_read_only_ledger_falls_back_without_error(tmp_path):
     path = tmp_path / "ledger" / "ledger.sqlite"
     read_only = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
-        assert not search.prepare(read_only, "Straße")
+        assert not text_index.prepare(read_only, "Straße")
         assert explore.query_page(read_only, PaymentFilter(text="Straße")).total_count == len(TEXTS[::3])
     finally:
         read_only.dispose()
 
 
 def test_other_databases_keep_the_like_scan():
-    assert not search.prepare(sa.create_mock_engine("postgresql://", lambda *_: None), "wire")
+    assert not text_index.prepare(sa.create_mock_engine("postgresql://", lambda *_: None), "wire")
 
 
 def test_the_fts_query_quotes_every_piece():
-    assert search.match_expression('a"bc') == '"a""b" AND """bc"'
-    assert search.match_expression("abcdefg") == '"abc" AND "def" AND "efg"'  # a cover, not every trigram
-    assert search.match_expression("abcabc") == '"abc"'
+    assert text_index.match_expression('a"bc') == '"a""b" AND """bc"'
+    assert text_index.match_expression("abcdefg") == '"abc" AND "def" AND "efg"'  # a cover, not every trigram
+    assert text_index.match_expression("abcabc") == '"abc"'

@@ -7,8 +7,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from vosbench import demo, statement, store
-from vosbench.filters import FilterError
+from vosbench.analysis import account_statement
+from vosbench.analysis.filters import FilterError
+from vosbench.ledger import setup
+from vosbench.sources import demo
 
 U = 10_000  # minor units per currency unit
 
@@ -45,12 +47,12 @@ def engine(inline_ledger):
 
 
 def test_statement_with_running_balance_and_the_payment_that_did_not_move_the_balance(engine):
-    found = statement.account_statement(engine, "C1", date(2026, 10, 4), date(2026, 10, 10))
+    found = account_statement.account_statement(engine, "C1", date(2026, 10, 4), date(2026, 10, 10))
     # opening at Oct 4 00:00: September's closing 100 − 5 = 95, plus October before the start: s2 +50
     assert (found.account, found.name, found.timezone) == ("C1", "Acme Trading", "Asia/Dubai")
     assert found.opening == 145 * U and found.reported_opening == 145 * U
     lines = found.lines
-    assert list(lines.columns) == list(statement.LINE_COLUMNS)
+    assert list(lines.columns) == list(account_statement.LINE_COLUMNS)
     assert lines[["what", "amount", "running_balance", "reported_balance_after", "discrepancy"]].astype(
         object).where(lines.notna(), None).values.tolist() == [
         ["charges", -4 * U, 141 * U, None, None],       # Oct 4: 3.00 calls + 1.00 other, at Oct 5 00:00
@@ -71,7 +73,7 @@ def test_statement_with_running_balance_and_the_payment_that_did_not_move_the_ba
 
 
 def test_charges_ending_at_the_start_belong_to_the_opening(engine):
-    found = statement.account_statement(engine, "C1", date(2026, 10, 5), date(2026, 10, 5))
+    found = account_statement.account_statement(engine, "C1", date(2026, 10, 5), date(2026, 10, 5))
     # Oct 4's charges end at Oct 5 00:00 = the start: 100 − 5 + 50 − 4 = 141; the source agrees
     assert (found.opening, found.reported_opening) == (141 * U, 141 * U)
     # s3 and Oct 5's charges (at Oct 6 00:00, the end): 141 + 40 − 2 = 179
@@ -79,28 +81,28 @@ def test_charges_ending_at_the_start_belong_to_the_opening(engine):
 
 
 def test_a_difference_from_before_the_period_is_carried_not_new(engine):
-    found = statement.account_statement(engine, "C1", date(2026, 10, 8), date(2026, 10, 8))
+    found = account_statement.account_statement(engine, "C1", date(2026, 10, 8), date(2026, 10, 8))
     # ledger at Oct 8 00:00: 100 − 5 + 50 − 4 + 40 − 2 = 179; the source's last report s3 141 − 2 = 139
     assert (found.opening, found.reported_opening) == (179 * U, 139 * U)
     assert found.discrepancies[["discrepancy", "change"]].values.tolist() == [[-40 * U, 0]]
 
 
 def test_opening_from_an_earlier_month_row_and_a_payment_without_reported_balance(engine):
-    found = statement.account_statement(engine, "C2", date(2026, 10, 1), date(2026, 10, 31))
+    found = account_statement.account_statement(engine, "C2", date(2026, 10, 1), date(2026, 10, 31))
     # C2 had no September row: the August closing (100) carries; t2 has no balance_after
     assert (found.opening, found.closing, found.reported_opening) == (100 * U, 110 * U, 100 * U)
     assert found.lines["reported_balance_after"].isna().all() and found.discrepancies.empty
 
 
 def test_a_quiet_period_has_no_lines(engine):
-    found = statement.account_statement(engine, "C2", date(2026, 9, 1), date(2026, 9, 30))
+    found = account_statement.account_statement(engine, "C2", date(2026, 9, 1), date(2026, 9, 30))
     assert (found.opening, found.closing) == (100 * U, 100 * U)
     assert found.lines.empty and found.discrepancies.empty
-    assert list(found.discrepancies.columns) == list(statement.DISCREPANCY_COLUMNS)
+    assert list(found.discrepancies.columns) == list(account_statement.DISCREPANCY_COLUMNS)
 
 
 def test_days_cut_in_another_zone(engine):
-    found = statement.account_statement(engine, "C1", date(2026, 10, 5), date(2026, 10, 5), timezone="UTC")
+    found = account_statement.account_statement(engine, "C1", date(2026, 10, 5), date(2026, 10, 5), timezone="UTC")
     # Oct 5 UTC = Oct 5 04:00 .. Oct 6 04:00 Dubai: Oct 4's charges are before the start, Oct 5's
     # (at Oct 6 00:00 Dubai = Oct 5 20:00 UTC) and s3 (Oct 5 19:30 UTC) are inside
     assert found.opening == 141 * U and found.timezone == "UTC"
@@ -109,20 +111,20 @@ def test_days_cut_in_another_zone(engine):
 
 def test_bad_requests_name_the_fix(engine):
     with pytest.raises(FilterError, match="account 'C3' is not in the ledger; did you mean C1"):
-        statement.account_statement(engine, "C3", date(2026, 10, 1), date(2026, 10, 31))
+        account_statement.account_statement(engine, "C3", date(2026, 10, 1), date(2026, 10, 31))
     with pytest.raises(FilterError, match="is a name, not an account number; it is the name of C1"):
-        statement.account_statement(engine, "Acme Trading", date(2026, 10, 1), date(2026, 10, 31))
+        account_statement.account_statement(engine, "Acme Trading", date(2026, 10, 1), date(2026, 10, 31))
     with pytest.raises(FilterError, match="start 2026-10-31 is after end 2026-10-01"):
-        statement.account_statement(engine, "C1", date(2026, 10, 31), date(2026, 10, 1))
+        account_statement.account_statement(engine, "C1", date(2026, 10, 31), date(2026, 10, 1))
 
 
 def test_the_demo_deposit_that_did_not_update_the_balance(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     key = demo.build_demo(url, demo.DemoScale(customers=40, months=2), progress=False)
     (planted,) = [a for a in key["anomalies"] if a["kind"] == "balance_not_updated"]
-    engine = store.open_ledger(url)
+    engine = setup.open_ledger(url)
     year, month = map(int, planted["month"].split("-"))
-    found = statement.account_statement(engine, planted["account"], date(year, month, 1), date(year, month, 28))
+    found = account_statement.account_statement(engine, planted["account"], date(year, month, 1), date(year, month, 28))
     breaks = found.discrepancies[found.discrepancies["change"] != 0]
     assert breaks["payment_id"].tolist() == planted["payment_ids"]
     (deposit,) = breaks.itertuples(index=False)

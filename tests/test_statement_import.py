@@ -10,26 +10,26 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from vosbench import store
-from vosbench.journal import ImportRejected
-from vosbench.statements import imports, profiles
-from vosbench.statements.lines import StatementFileError
+from vosbench.ledger import setup, tables
+from vosbench.ledger.write_door import ImportRejected
+from vosbench.sources.bankfiles import importing, profiles
+from vosbench.sources.bankfiles.lines import StatementFileError
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "statements"
 
 
 @pytest.fixture
 def engine(tmp_path):
-    return store.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone="Asia/Dubai")
+    return setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone="Asia/Dubai")
 
 
 def stored(engine) -> list:
     with engine.connect() as connection:
-        return connection.execute(sa.select(store.statement_lines).order_by(store.statement_lines.c.id)).all()
+        return connection.execute(sa.select(tables.statement_lines).order_by(tables.statement_lines.c.id)).all()
 
 
 def test_ofx_with_two_statements_reads_every_line_exactly(engine):
-    result = imports.import_file(engine, SAMPLES / "bank-two-accounts.ofx")
+    result = importing.import_file(engine, SAMPLES / "bank-two-accounts.ofx")
     assert (result.format, result.channel, result.statements, result.added) == ("ofx", "bank", 2, 4)
     rows = stored(engine)
     assert [(r.statement_account, r.posted_on, r.amount, r.currency) for r in rows] == [
@@ -50,16 +50,16 @@ def test_ofx_dates_are_the_dates_the_bank_wrote_whatever_its_zone(engine, tmp_pa
     text = (SAMPLES / "bank-two-accounts.ofx").read_text(encoding="ascii").replace(
         "<DTPOSTED>20261005<DTUSER>20261004", "<DTPOSTED>20261005020000.000[+4:GST]<DTUSER>20261004233000[-5:EST]")
     (tmp_path / "zoned.ofx").write_text(text, encoding="ascii")
-    imports.import_file(engine, tmp_path / "zoned.ofx")
+    importing.import_file(engine, tmp_path / "zoned.ofx")
     first = stored(engine)[0]
     assert (first.posted_on, first.value_on) == (date(2026, 10, 5), date(2026, 10, 4))
     assert '"dtposted": "2026-10-04T22:00:00+00:00"' in first.raw  # the instant, as ofxtools read it
 
 
 def test_camt_v2_and_v8_read_booked_entries_and_their_parties(engine):
-    v2 = imports.import_file(engine, SAMPLES / "bank-v2.xml")
+    v2 = importing.import_file(engine, SAMPLES / "bank-v2.xml")
     assert (v2.format, v2.statements, v2.added) == ("camt053.02", 2, 3)  # the pending entry is not a line
-    v8 = imports.import_file(engine, SAMPLES / "bank-v8.xml")
+    v8 = importing.import_file(engine, SAMPLES / "bank-v8.xml")
     # v8 repeats the v2 statement's first entry (same AcctSvcrRef, same account): not added again
     assert (v8.format, v8.added, v8.skipped) == ("camt053.08", 1, 1)
     rows = {(r.statement_account, r.amount): r for r in stored(engine)}
@@ -74,9 +74,9 @@ def test_camt_v2_and_v8_read_booked_entries_and_their_parties(engine):
 
 
 def test_profiles_read_gateway_ivr_and_crypto_exports(engine):
-    gateway = imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
-    ivr = imports.import_file(engine, SAMPLES / "ivr-log.csv", profile="ivr-log")
-    crypto = imports.import_file(engine, SAMPLES / "crypto.csv", profile="crypto")
+    gateway = importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    ivr = importing.import_file(engine, SAMPLES / "ivr-log.csv", profile="ivr-log")
+    crypto = importing.import_file(engine, SAMPLES / "crypto.csv", profile="crypto")
     assert (gateway.added, ivr.added, crypto.added) == (3, 2, 2)  # failed charge and bad PIN skipped
     rows = {r.line_key: r for r in stored(engine)}
     assert rows["id:ch_0001"].amount == 968_000 and rows["id:ch_0001"].account_hint == "C00003"
@@ -96,7 +96,7 @@ def test_xlsx_export_reads_like_its_csv(engine, tmp_path):
     sheet.append(["2026-10-03", "2026-10-02", "-80.25", "R2", "", "", "T2"])
     path = tmp_path / "bank.xlsx"
     book.save(path)
-    result = imports.import_file(engine, path, profile="generic-bank-csv")
+    result = importing.import_file(engine, path, profile="generic-bank-csv")
     assert (result.format, result.added) == ("xlsx", 2)
     rows = stored(engine)
     assert [(r.posted_on, r.value_on, r.amount) for r in rows] == [
@@ -104,41 +104,41 @@ def test_xlsx_export_reads_like_its_csv(engine, tmp_path):
 
 
 def test_importing_again_or_a_copy_adds_nothing(engine, tmp_path):
-    imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
-    again = imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    again = importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
     copy = tmp_path / "gateway-copy.csv"
     shutil.copy(SAMPLES / "gateway.csv", copy)
-    renamed = imports.import_file(engine, copy, profile="gateway")
+    renamed = importing.import_file(engine, copy, profile="gateway")
     assert (again.added, again.skipped, renamed.added) == (0, 3, 0)
     assert len(stored(engine)) == 3
     with engine.connect() as connection:
-        assert connection.scalar(sa.select(sa.func.count()).select_from(store.statement_imports)) == 1
+        assert connection.scalar(sa.select(sa.func.count()).select_from(tables.statement_imports)) == 1
 
 
 def test_identical_lines_without_an_id_stay_distinct(engine, tmp_path):
     path = tmp_path / "twice.csv"
     path.write_text("Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID\n"
                     "2026-10-02,,20.00,,Cash deposit,,\n2026-10-02,,20.00,,Cash deposit,,\n")
-    assert imports.import_file(engine, path, profile="generic-bank-csv").added == 2
-    assert imports.import_file(engine, path, profile="generic-bank-csv").added == 0
+    assert importing.import_file(engine, path, profile="generic-bank-csv").added == 2
+    assert importing.import_file(engine, path, profile="generic-bank-csv").added == 0
 
 
 def test_a_changed_line_under_the_same_id_is_refused(engine, tmp_path):
-    imports.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
     changed = tmp_path / "gateway.csv"
     changed.write_text((SAMPLES / "gateway.csv").read_text().replace("96.80", "96.70"))
     with pytest.raises(ImportRejected, match=r"gateway.csv:2: transaction id:ch_0001 .* other values"):
-        imports.import_file(engine, changed, profile="gateway")
+        importing.import_file(engine, changed, profile="gateway")
 
 
 def test_every_bad_row_is_reported_and_nothing_is_written(engine):
     with pytest.raises(ImportRejected) as caught:
-        imports.import_file(engine, SAMPLES / "bank-bad-rows.csv", profile="generic-bank-csv")
+        importing.import_file(engine, SAMPLES / "bank-bad-rows.csv", profile="generic-bank-csv")
     reasons = [(r.line, r.reason) for r in caught.value.rejections]
     assert [line for line, _ in reasons] == [2, 3, 5]
     assert "not a date" in reasons[0][1] and "not a number" in reasons[1][1] and "empty" in reasons[2][1]
     with pytest.raises(ImportRejected) as caught:
-        imports.import_file(engine, SAMPLES / "bank-v8-bad-entries.xml")
+        importing.import_file(engine, SAMPLES / "bank-v8-bad-entries.xml")
     assert [r.line for r in caught.value.rejections] == [1, 2]
     assert stored(engine) == []
 
@@ -153,25 +153,25 @@ def test_every_bad_row_is_reported_and_nothing_is_written(engine):
 ])
 def test_a_file_that_is_not_the_format_claimed_is_refused_whole(engine, name, profile, message):
     with pytest.raises((StatementFileError, profiles.ProfileError), match=message):
-        imports.import_file(engine, SAMPLES / name, profile=profile)
+        importing.import_file(engine, SAMPLES / name, profile=profile)
     assert stored(engine) == []
 
 
 def test_qfx_reads_as_ofx_and_a_broken_xlsx_is_refused(engine, tmp_path):
     qfx = tmp_path / "bank.qfx"
     shutil.copy(SAMPLES / "bank-two-accounts.ofx", qfx)
-    assert imports.import_file(engine, qfx).added == 4
+    assert importing.import_file(engine, qfx).added == 4
     broken = tmp_path / "gateway.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     with pytest.raises(StatementFileError, match="gateway.xlsx: not a readable XLSX workbook"):
-        imports.import_file(engine, broken, profile="gateway")
+        importing.import_file(engine, broken, profile="gateway")
 
 
 def test_ofx_that_is_not_ofx_inside_is_refused(engine, tmp_path):
     path = tmp_path / "fake.ofx"
     path.write_text("Date,Amount\n2026-10-01,5\n")
     with pytest.raises(StatementFileError, match="fake.ofx: not an OFX/QFX file"):
-        imports.import_file(engine, path)
+        importing.import_file(engine, path)
 
 
 def test_every_shipped_profile_is_valid():

@@ -10,8 +10,9 @@ import textwrap
 
 import pytest
 
-from vosbench.statements import decisions, find, imports, review
-from vosbench.statements.matcher import Settings
+from vosbench.analysis.matching import decisions, find_payment, review
+from vosbench.analysis.matching.matcher import Settings
+from vosbench.sources.bankfiles import importing
 
 ACCOUNTS = """
     account,name,kind
@@ -63,34 +64,37 @@ def ledger(inline_ledger, tmp_path):
     for name, text, profile in (("bank.csv", BANK, "generic-bank-csv"), ("gateway.csv", GATEWAY, "gateway")):
         path = tmp_path / name
         path.write_text(textwrap.dedent(text))
-        imports.import_file(engine, path, profile=profile)
+        importing.import_file(engine, path, profile=profile)
     return engine
 
 
 def payment_id(engine, source_key: str) -> int:
     import sqlalchemy as sa
-    from vosbench import store
+
+    from vosbench.ledger import tables
 
     with engine.connect() as connection:
-        return connection.scalar(sa.select(store.payments.c.id).where(store.payments.c.source_key == source_key))
+        return connection.scalar(sa.select(tables.payments.c.id).where(tables.payments.c.source_key == source_key))
 
 
 def line_id(engine, key: str) -> int:
     import sqlalchemy as sa
-    from vosbench import store
+
+    from vosbench.ledger import tables
 
     with engine.connect() as connection:
-        return connection.scalar(sa.select(store.statement_lines.c.id).where(store.statement_lines.c.line_key == f"id:{key}"))
+        return connection.scalar(sa.select(tables.statement_lines.c.id).where(tables.statement_lines.c.line_key == f"id:{key}"))
 
 
 def outcome(engine, run) -> dict:
     """payment source keys (or line keys when unpaired) → (status, rule)."""
     import sqlalchemy as sa
-    from vosbench import store
+
+    from vosbench.ledger import tables
 
     with engine.connect() as connection:
-        keys = dict(connection.execute(sa.select(store.payments.c.id, store.payments.c.source_key)).all())
-        lines = dict(connection.execute(sa.select(store.statement_lines.c.id, store.statement_lines.c.line_key)).all())
+        keys = dict(connection.execute(sa.select(tables.payments.c.id, tables.payments.c.source_key)).all())
+        lines = dict(connection.execute(sa.select(tables.statement_lines.c.id, tables.statement_lines.c.line_key)).all())
     found = {}
     for group in run.groups:
         name = "+".join(sorted(keys[p.id] for p in group.payments)) or "+".join(lines[l.id] for l in group.lines)
@@ -163,16 +167,17 @@ def test_a_later_decision_on_the_same_pairing_wins(ledger):
 
 def test_decisions_are_append_only(ledger):
     import sqlalchemy as sa
-    from vosbench import store
+
+    from vosbench.ledger import tables
 
     decisions.record(ledger, "reject", line_ids=[line_id(ledger, "T3")], payment_ids=[payment_id(ledger, "p3")],
                      decided_by="a")
     with pytest.raises(sa.exc.DatabaseError, match="append-only"):
         with ledger.begin() as connection:
-            connection.execute(store.match_decisions.update().values(decided_by="someone else"))
+            connection.execute(tables.match_decisions.update().values(decided_by="someone else"))
     with pytest.raises(sa.exc.DatabaseError, match="append-only"):
         with ledger.begin() as connection:
-            connection.execute(store.statement_lines.delete())
+            connection.execute(tables.statement_lines.delete())
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -190,21 +195,21 @@ def test_a_bad_decision_is_refused_with_the_fix(ledger, kwargs, message):
 
 
 def test_find_payment_ranks_the_line_and_the_record(ledger):
-    found = find.find_payment(ledger, "420.00", "2026-10-20", name="Nile Voice")
+    found = find_payment.find_payment(ledger, "420.00", "2026-10-20", name="Nile Voice")
     top = found.head(2)
     assert set(top["found_in"]) == {"statement line", "payment record"}
     assert list(top["amount"]) == [4_200_000, 4_200_000]
-    by_reference = find.find_payment(ledger, "1000.00", "2026-10-01", reference="FT007", days=2)
+    by_reference = find_payment.find_payment(ledger, "1000.00", "2026-10-01", reference="FT007", days=2)
     assert by_reference.iloc[0]["reference"] == "FT007"  # far in date and 10% off in amount, but the reference
     assert "reference equal" in by_reference.iloc[0]["why"]
-    assert find.find_payment(ledger, "5.00", "2026-01-01").empty
+    assert find_payment.find_payment(ledger, "5.00", "2026-01-01").empty
     with pytest.raises(ValueError, match="not a date"):
-        find.find_payment(ledger, "5.00", "01/10/2026")
+        find_payment.find_payment(ledger, "5.00", "01/10/2026")
 
 
 @pytest.mark.parametrize("rule", ["reference", "amount_date", "batch"])
 def test_a_line_never_pairs_with_a_record_in_another_currency(rule):
-    from vosbench.statements.matcher import Line, Payment, match
+    from vosbench.analysis.matching.matcher import Line, Payment, match
 
     reference = "FT-42" if rule == "reference" else ""
     line = Line(1, "bank", 740_000, 1_000_000, reference=reference, currency="EUR")

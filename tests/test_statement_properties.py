@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hypothesis import given, settings, strategies as st
-
-from vosbench.statements.matcher import Line, Payment, Settings, match
+from vosbench.analysis.matching.matcher import Line, Payment, Settings, match
 
 CHANNELS = ("bank", "gateway", "ivr", "crypto")
 

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
-from vosbench import store
-from vosbench.vos3000 import api, apisync, mapping, state
-from vosbench.vos3000.convert import to_epoch_ms
+from vosbench.ledger import setup
+from vosbench.sources.vos3000 import api, apisync, mapping, state
+from vosbench.sources.vos3000.convert import to_epoch_ms
 
 MAX_DAYS = 3  # this switch refuses longer query intervals
 
@@ -151,7 +151,7 @@ def test_server_errors_are_retried_then_reported(switch):
 
 
 def test_sync_through_the_api_lands_accounts_payments_charges_and_balances(tmp_path, switch):
-    ledger = store.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
     now = datetime(2026, 11, 2, 12)
     report = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
                               progress=False, now=now)
@@ -170,7 +170,7 @@ def test_sync_through_the_api_lands_accounts_payments_charges_and_balances(tmp_p
 
 
 def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
-    ledger = store.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
     apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
                      progress=False, now=datetime(2026, 11, 2))
     with pytest.raises(ValueError, match="confirm"):
@@ -186,13 +186,13 @@ def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
 
 
 def test_the_sync_command_reads_the_api_and_pay_needs_confirm(tmp_path, switch, capsys):
-    from vosbench import cli
+    from vosbench.commands import main
 
     db = f"sqlite:///{tmp_path / 'l.sqlite'}"
-    assert cli.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--from", "2026-10-01", "--to", "2026-10-31",
+    assert main.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--from", "2026-10-01", "--to", "2026-10-31",
                      "--rate", "0", "--quiet"]) == 0
     assert "3 payments added" in capsys.readouterr().out
-    assert cli.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--pay", "C1", "--amount", "5.00",
+    assert main.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--pay", "C1", "--amount", "5.00",
                      "--operator", "ops"]) == 2
     assert "--confirm" in capsys.readouterr().err
     assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]

@@ -1,4 +1,4 @@
-"""The edge conversions: epoch milliseconds and doubles, against vosbench.money's rule."""
+"""The edge conversions: epoch milliseconds and doubles, against vosbench.core.money's rule."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vosbench import money
-from vosbench.vos3000.convert import Converter, from_epoch_ms, from_epoch_ms_many, to_epoch_ms
+from vosbench.core import money
+from vosbench.sources.vos3000.convert import Converter, from_epoch_ms, from_epoch_ms_many, to_epoch_ms
+
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
 def test_every_double_converts_by_the_written_rule(value):

@@ -12,18 +12,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-from vosbench import money, reconcile, store
-from vosbench.provenance import synced_streams
-from vosbench.vos3000 import dbsync, generate, mapping, payreader, schema, source, state
-from vosbench.vos3000.convert import to_epoch_ms
 from vos3000_server import mariadb, vos_url  # noqa: F401  (fixtures)
+
+from vosbench.analysis import reconcile
+from vosbench.core import money
+from vosbench.ledger import database, setup
+from vosbench.outputs.provenance import synced_streams
+from vosbench.sources.vos3000 import dbsync, generate, mapping, payreader, schema, source, state
+from vosbench.sources.vos3000.convert import to_epoch_ms
 
 NOW = datetime(2026, 11, 2, 12, 0)  # the sync's moment: October's days are closed
 
 
 def _ledger(tmp_path, name="ledger"):
-    return store.open_ledger(f"sqlite:///{tmp_path / name}.sqlite", create=True, timezone="UTC")
+    return setup.open_ledger(f"sqlite:///{tmp_path / name}.sqlite", create=True, timezone="UTC")
 
 
 def _sync(ledger, url, **options):
@@ -210,17 +212,17 @@ def test_values_finer_than_the_ledger_scale_are_reported(tmp_path, vos_url):
 
 
 def test_errors_name_the_input(tmp_path, mariadb):
-    from vosbench import cli
+    from vosbench.commands import main
 
     bad_port = mariadb.url("vos3000").replace(str(mariadb.port), "1")
     env_home = {"db": f"sqlite:///{tmp_path / 'l.sqlite'}"}
-    assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", bad_port, "--quiet"]) == 2
-    assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", "not a url", "--quiet"]) == 2
+    assert main.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", bad_port, "--quiet"]) == 2
+    assert main.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", "not a url", "--quiet"]) == 2
     with pytest.raises(SystemExit) as refused:  # argparse names the option and the fix
-        cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("vos3000"), "--chunk-size", "0"])
+        main.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("vos3000"), "--chunk-size", "0"])
     assert refused.value.code == 2
     mariadb.sql("CREATE DATABASE IF NOT EXISTS empty_db")
-    assert cli.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("empty_db"),
+    assert main.main(["sync", "vos3000-db", "--db", env_home["db"], "--source", mariadb.url("empty_db"),
                      "--quiet"]) == 2
 
 
@@ -251,12 +253,12 @@ def _dump(engine) -> dict:
 
 def test_a_killed_sync_resumes_to_the_same_ledger(tmp_path, vos_url):
     generate.write_dataset(vos_url, generate.DatasetSpec(customers=200, days=4, payments=20_000, calls_per_day=500))
-    command = [sys.executable, "-m", "vosbench.cli", "sync", "vos3000-db", "--source", vos_url, "--chunk-size", "200",
+    command = [sys.executable, "-m", "vosbench.commands.main", "sync", "vos3000-db", "--source", vos_url, "--chunk-size", "200",
                "--quiet"]
     whole, killed = (f"sqlite:///{tmp_path / name}.sqlite" for name in ("whole", "killed"))
     subprocess.run([*command, "--db", whole], check=True, capture_output=True)
     process = subprocess.Popen([*command, "--db", killed], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    engine = store.make_engine(killed)
+    engine = database.make_engine(killed)
     deadline = time.monotonic() + 120
     progress = 0
     while progress < 2_000 and time.monotonic() < deadline and process.poll() is None:
@@ -272,10 +274,10 @@ def test_a_killed_sync_resumes_to_the_same_ledger(tmp_path, vos_url):
     partial = _rows(engine, "SELECT COUNT(*) FROM payments")[0][0]
     assert 0 < partial < 20_000
     # a first sync builds the payments' indexes at its end: killed before, they are missing …
-    assert store.missing_indexes(engine) >= {"ix_payments_time", "ix_payments_kind_amount"}
+    assert setup.missing_indexes(engine) >= {"ix_payments_time", "ix_payments_kind_amount"}
     subprocess.run([*command, "--db", killed], check=True, capture_output=True)
-    assert not store.missing_indexes(engine)  # … and the next run has them back
-    assert _dump(store.make_engine(killed)) == _dump(store.make_engine(whole))
-    from vosbench import ledger as ledger_module
+    assert not setup.missing_indexes(engine)  # … and the next run has them back
+    assert _dump(database.make_engine(killed)) == _dump(database.make_engine(whole))
+    from vosbench.ledger import verification
 
-    assert ledger_module.verify(store.open_ledger(killed)).ok
+    assert verification.verify(setup.open_ledger(killed)).ok

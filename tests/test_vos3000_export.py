@@ -8,10 +8,11 @@ import openpyxl
 import pytest
 import xlwt
 
-from vosbench import cli, store
-from vosbench.journal import ImportRejected, NewAccount, append_batch
-from vosbench.model import AccountKind
-from vosbench.vos3000 import export, state
+from vosbench.commands import main
+from vosbench.core.model import AccountKind
+from vosbench.ledger import setup
+from vosbench.ledger.write_door import ImportRejected, NewAccount, append_batch
+from vosbench.sources.vos3000 import client_exports, state
 
 HEADER = ["Serial", "Account", "Amount", "Balance after", "Type", "Time", "Mode", "Operator", "Memo", "Agent"]
 RECORDS = [  # as the VOS3000 client shows them: deductions with a positive amount
@@ -22,7 +23,7 @@ RECORDS = [  # as the VOS3000 client shows them: deductions with a positive amou
 
 
 def _ledger(tmp_path):
-    ledger = store.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
     append_batch(ledger, "accounts", [NewAccount("C1", "One", AccountKind.CUSTOMER, "", 0, "USD", "UTC")],
                  source="test", file="accounts")
     return ledger
@@ -51,8 +52,8 @@ def test_an_export_lands_once_with_signs_from_the_balances(tmp_path, suffix):
     ledger = _ledger(tmp_path)
     path = tmp_path / f"payments{suffix}"
     _write(path, [["Payment records of 2026-10"], HEADER, *RECORDS])
-    headers = export.load_headers()
-    result = export.import_export(ledger, path, headers=headers)
+    headers = client_exports.load_headers()
+    result = client_exports.import_export(ledger, path, headers=headers)
     assert result.added == 3
     with ledger.connect() as connection:
         rows = connection.exec_driver_sql(
@@ -60,7 +61,7 @@ def test_an_export_lands_once_with_signs_from_the_balances(tmp_path, suffix):
     assert [tuple(r) for r in rows] == [("9001", "adjustment", 1_000_000, "cash", 1_000_000),
                                         ("9002", "withdrawal", -205_000, "other", 795_000),
                                         ("9003", "deposit", 1_000, "recharge_card", 796_000)]
-    assert export.import_export(ledger, path, headers=headers).added == 0
+    assert client_exports.import_export(ledger, path, headers=headers).added == 0
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path):
@@ -69,7 +70,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path):
     _write(path, [HEADER, RECORDS[0], [9004, "C1", 5, 105, "Gift", "2026-10-04 09:00:00", "Cash", "a", "", ""],
                   [9005, "C1", 5, 110, "Payment", "yesterday", "Cash", "a", "", ""]])
     with pytest.raises(ImportRejected) as raised:
-        export.import_export(ledger, path, headers=export.load_headers())
+        client_exports.import_export(ledger, path, headers=client_exports.load_headers())
     reasons = [str(r) for r in raised.value.rejections]
     assert len(reasons) == 2 and "'Gift' is not a known word" in reasons[0] and "'yesterday'" in reasons[1]
     assert state.flags(ledger, "vos3000-export") == []
@@ -81,7 +82,7 @@ def test_the_import_command_recognizes_vos3000_export(tmp_path, capsys):
     _ledger(tmp_path)
     path = tmp_path / "payments.xlsx"
     _write(path, [HEADER, *RECORDS])
-    assert cli.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export", str(path)]) == 0
+    assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export", str(path)]) == 0
     assert "3 added" in capsys.readouterr().out
-    assert cli.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export",
+    assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export",
                      str(tmp_path / "nope.xls")]) == 2

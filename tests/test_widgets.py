@@ -33,11 +33,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from vosbench import explore, store
-from vosbench.demo import DemoScale, answer_key, build_demo
-from vosbench.filters import PaymentFilter
-from vosbench.panel import tables
-from vosbench.widgets import PaymentExplorer
+from vosbench.analysis import explore
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.ledger import setup
+from vosbench.sources.demo import DemoScale, answer_key, build_demo
+from vosbench.ui.explore_panel import PaymentExplorer
+from vosbench.ui.panel import markup
 
 U = 10_000  # minor units per currency unit
 
@@ -76,7 +77,7 @@ def hand(inline_ledger, tmp_path):
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("explorer") / "ledger.sqlite"
     build_demo(f"sqlite:///{path}", DemoScale(resellers=1, agents=2, customers=40, months=4), progress=False)
-    return store.open_ledger(f"sqlite:///{path}"), path
+    return setup.open_ledger(f"sqlite:///{path}"), path
 
 
 def october(explorer: PaymentExplorer) -> None:
@@ -244,7 +245,7 @@ def test_statement_shows_the_running_balance_and_the_disagreeing_report(hand):
     page = hand.statement.html.value
     assert "Opening balance <b>90.00</b>" in page and "closing balance <b>132.50</b>" in page
     assert "1 records whose reported balance_after disagrees" in page
-    assert tables._DISCREPANCY_STYLE.split(";")[0] in page  # the disagreeing line is highlighted
+    assert markup._DISCREPANCY_STYLE.split(";")[0] in page  # the disagreeing line is highlighted
 
 
 def test_reset_returns_to_the_filter_the_panel_opened_with(inline_ledger, tmp_path):
@@ -279,7 +280,7 @@ def test_the_panel_opens_on_the_latest_month_and_reset_returns_to_it(demo, tmp_p
 
 
 def test_an_empty_ledger_opens_on_an_empty_filter(tmp_path):
-    engine = store.open_ledger(f"sqlite:///{tmp_path / 'empty.sqlite'}", create=True)
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'empty.sqlite'}", create=True)
     assert PaymentFilter(timezone="UTC").is_empty and not PaymentFilter(text="x").is_empty
     explorer = PaymentExplorer(engine, export_dir=tmp_path)
     assert explorer.current_filter == PaymentFilter() and explorer.current_page.total_count == 0

@@ -12,27 +12,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from vosbench import chain, journal, store
-from vosbench.model import AccountKind, Channel, Kind, Method
+from vosbench.core.model import AccountKind, Channel, Kind, Method
+from vosbench.ledger import hashchain, setup, tables, write_door
 
 ACCOUNTS = {"C1": AccountKind.CUSTOMER, "C2": AccountKind.CUSTOMER, "A1": AccountKind.AGENT}
 SIGNED = {Kind.DEPOSIT: 1, Kind.BONUS: 1, Kind.WITHDRAWAL: -1, Kind.COMMISSION: 1, Kind.ADJUSTMENT: 1}
 START = datetime(2026, 10, 1)
-PRESENT = journal.NewPayment("present", "C1", Kind.DEPOSIT, 500, START, "ops", Channel.ADMIN, Method.CASH)
+PRESENT = write_door.NewPayment("present", "C1", Kind.DEPOSIT, 500, START, "ops", Channel.ADMIN, Method.CASH)
 
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory):
     """Accounts C1, C2 (customers) and A1 (agent), and one payment of source "s" (key "present")."""
-    engine = store.open_ledger(f"sqlite:///{tmp_path_factory.mktemp('door') / 'ledger.sqlite'}", create=True,
+    engine = setup.open_ledger(f"sqlite:///{tmp_path_factory.mktemp('door') / 'ledger.sqlite'}", create=True,
                                timezone="UTC")
-    journal.append_batch(engine, "accounts", [
-        journal.NewAccount("A1", "A1", AccountKind.AGENT, "", 0, "USD", "UTC"),
-        *(journal.NewAccount(name, name, kind, "A1", 0, "USD", "UTC") for name, kind in ACCOUNTS.items()
+    write_door.append_batch(engine, "accounts", [
+        write_door.NewAccount("A1", "A1", AccountKind.AGENT, "", 0, "USD", "UTC"),
+        *(write_door.NewAccount(name, name, kind, "A1", 0, "USD", "UTC") for name, kind in ACCOUNTS.items()
           if kind is AccountKind.CUSTOMER)], source="s", file="accounts")
-    journal.append_batch(engine, "payments", [PRESENT], source="s", file="present")
+    write_door.append_batch(engine, "payments", [PRESENT], source="s", file="present")
     return engine
 
 
@@ -40,7 +41,7 @@ def ledger(tmp_path_factory):
 def good_payment(draw, index: int):
     kind = draw(st.sampled_from(sorted(SIGNED, key=str)))
     account = "A1" if kind is Kind.COMMISSION else draw(st.sampled_from(sorted(ACCOUNTS)))
-    return journal.NewPayment(f"k{index}", account, kind, SIGNED[kind] * draw(st.integers(1, 10**9)),
+    return write_door.NewPayment(f"k{index}", account, kind, SIGNED[kind] * draw(st.integers(1, 10**9)),
                               START + timedelta(minutes=draw(st.integers(0, 90 * 24 * 60))), "ops",
                               Channel.ADMIN, Method.CASH, reason=draw(st.sampled_from(["", "fixed"])), line=index)
 
@@ -76,12 +77,12 @@ def batches(draw):
 def test_the_column_check_passes_exactly_what_the_rows_accept_whole(ledger, drawn):
     rows, defects, strict = drawn
     with ledger.connect() as connection:
-        batch = journal._Batch(connection, "batch.csv", "s", strict)
-        columns = journal.PaymentColumns.of(rows)
-        existing = batch.fetch_by(store.payments.c.source_key, columns.source_key,
-                                  store.payments.c.source == "s")
-        fast = journal._all_new_and_valid(batch, columns, existing)
-        accepted, skipped = journal._validate_payment_rows(batch, rows, existing)
+        batch = write_door._Batch(connection, "batch.csv", "s", strict)
+        columns = write_door.PaymentColumns.of(rows)
+        existing = batch.fetch_by(tables.payments.c.source_key, columns.source_key,
+                                  tables.payments.c.source == "s")
+        fast = write_door._all_new_and_valid(batch, columns, existing)
+        accepted, skipped = write_door._validate_payment_rows(batch, rows, existing)
     whole = not batch.rejections and skipped == 0 and len(accepted) == len(rows)
     if fast:  # never a batch the rows would refuse, skip or trim
         assert whole, (defects, batch.rejections)
@@ -92,23 +93,23 @@ def test_the_column_check_passes_exactly_what_the_rows_accept_whole(ledger, draw
 
 def test_payments_as_columns_and_as_rows_make_the_same_ledger(tmp_path):
     """The sync hands the door columns, an import hands it rows: the chain ends the same."""
-    rows = [journal.NewPayment(f"k{n}", "C1" if n % 2 else "C2", Kind.DEPOSIT, 100 * n, START + timedelta(hours=n),
+    rows = [write_door.NewPayment(f"k{n}", "C1" if n % 2 else "C2", Kind.DEPOSIT, 100 * n, START + timedelta(hours=n),
                                "ops", Channel.ADMIN, Method.CASH, line=n) for n in range(1, 30)]
     heads = []
-    for form in (rows, journal.PaymentColumns.of(rows)):
-        engine = store.open_ledger(f"sqlite:///{tmp_path / f'{type(form).__name__}.sqlite'}", create=True,
+    for form in (rows, write_door.PaymentColumns.of(rows)):
+        engine = setup.open_ledger(f"sqlite:///{tmp_path / f'{type(form).__name__}.sqlite'}", create=True,
                                    timezone="UTC")
-        journal.append_batch(engine, "accounts", [journal.NewAccount(name, name, AccountKind.CUSTOMER, "", 0, "USD",
+        write_door.append_batch(engine, "accounts", [write_door.NewAccount(name, name, AccountKind.CUSTOMER, "", 0, "USD",
                                                                      "UTC") for name in ("C1", "C2")],
                              source="s", file="accounts", recorded_at=START)
-        result = journal.append_batch(engine, "payments", form, source="s", file="p", recorded_at=START)
+        result = write_door.append_batch(engine, "payments", form, source="s", file="p", recorded_at=START)
         assert result.added == len(rows) and result.ids == list(range(1, len(rows) + 1))
         with engine.connect() as connection:
-            heads.append(chain.fingerprint(connection)["payments"])
-            assert chain.verify_chain(connection, "payments") is None
+            heads.append(hashchain.fingerprint(connection)["payments"])
+            assert hashchain.verify_chain(connection, "payments") is None
     assert heads[0] == heads[1] and heads[0]["rows"] == len(rows)
 
 
 def test_columns_must_be_one_per_payment_field():
     with pytest.raises(ValueError, match="PaymentColumns need 16 columns"):
-        journal.PaymentColumns([[], []])
+        write_door.PaymentColumns([[], []])

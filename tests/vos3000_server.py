@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from vosbench.vos3000.sandbox import LocalMariaDB, ServerUnavailable
+from vosbench.sources.vos3000.sandbox import LocalMariaDB, ServerUnavailable
 
 _names = itertools.count(1)
 

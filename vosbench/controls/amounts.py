@@ -12,7 +12,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core.money import format_money
 
 BENFORD = {digit: math.log10(1 + 1 / digit) for digit in range(1, 10)}
 """Expected share of each first digit (proportions, not money)."""

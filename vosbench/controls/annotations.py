@@ -8,13 +8,13 @@ the audit is re-run on the same ledger.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench import store
+from vosbench.ledger import tables
 
 STATUSES = ("open", "explained", "escalated")
 _ID = re.compile(r"F-[0-9a-f]{12}")
@@ -32,14 +32,14 @@ def annotate(engine: Engine, finding_id: str, *, status: str, note: str, author:
     if status != "open" and not note.strip():
         raise ValueError(f"a finding marked {status} needs a note saying why (--note TEXT)")
     with engine.begin() as connection:
-        return connection.execute(store.finding_annotations.insert().values(
+        return connection.execute(tables.finding_annotations.insert().values(
             finding_id=finding_id, status=status, note=note.strip(), author=author.strip(),
-            annotated_at=datetime.now(timezone.utc).replace(tzinfo=None))).inserted_primary_key[0]
+            annotated_at=datetime.now(UTC).replace(tzinfo=None))).inserted_primary_key[0]
 
 
 def latest(engine: Engine) -> dict[str, tuple[str, str]]:
     """finding id → (status, note) of its latest annotation (a few per finding at most: read whole)."""
-    table = store.finding_annotations
+    table = tables.finding_annotations
     with engine.connect() as connection:
         rows = connection.execute(sa.select(table.c.finding_id, table.c.status, table.c.note)
                                   .order_by(table.c.id)).all()
@@ -48,6 +48,6 @@ def latest(engine: Engine) -> dict[str, tuple[str, str]]:
 
 def history(engine: Engine, finding_id: str) -> pd.DataFrame:
     """Every annotation of one finding, oldest first."""
-    table = store.finding_annotations
+    table = tables.finding_annotations
     with engine.connect() as connection:
         return pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)

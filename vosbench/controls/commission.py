@@ -21,10 +21,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 
-from vosbench import periods, queries
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core import periods
+from vosbench.core.money import format_money
+from vosbench.ledger import queries
 
 BASES = {
     "sub_account_fees": lambda sub_account_fees, agent_fees: sub_account_fees,

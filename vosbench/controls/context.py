@@ -14,10 +14,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench import periods, queries, store
-from vosbench.controls.settings import ControlSettings
-from vosbench.periods import Period
-
+from vosbench.core import periods
+from vosbench.core.periods import Period
+from vosbench.ledger import database, queries, tables
+from vosbench.ledger.policy import ControlSettings
 
 _TEXT_COLUMNS = ("account", "name", "account_kind", "parent", "currency", "kind", "operator", "channel", "method",
                  "reference", "memo", "reason", "approved_by")
@@ -33,7 +33,7 @@ class MonthData:
     settings: ControlSettings
     payments: pd.DataFrame  # queries/controls_month_payments.sql
     accounts: pd.DataFrame  # queries/accounts.sql
-    operators: pd.DataFrame  # store.operators
+    operators: pd.DataFrame  # tables.operators
     managed: pd.DataFrame  # login, account, relation
     rate_count: int  # commission rates configured
 
@@ -56,17 +56,17 @@ class MonthData:
 def load(engine: Engine, month: str, settings: ControlSettings) -> MonthData:
     """Read ``month`` (cut in the ledger's time zone) and the reference data."""
     with engine.connect() as connection:
-        zone = store.ledger_timezone(connection)
+        zone = database.ledger_timezone(connection)
         period = periods.month(month, zone)
         payments = queries.frame(connection, "controls_month_payments",
                                  {"start": period.start, "end": period.end},
                                  times={"occurred_at": sa.DateTime()})
         accounts = queries.frame(connection, "accounts")
-        operators = pd.read_sql(sa.select(store.operators), connection)
+        operators = pd.read_sql(sa.select(tables.operators), connection)
         managed = pd.read_sql(
-            sa.select(store.operator_accounts.c.login, store.accounts.c.account, store.operator_accounts.c.relation)
-            .join(store.accounts, store.accounts.c.id == store.operator_accounts.c.account_id), connection)
-        rate_count = connection.scalar(sa.select(sa.func.count()).select_from(store.commission_rates))
+            sa.select(tables.operator_accounts.c.login, tables.accounts.c.account, tables.operator_accounts.c.relation)
+            .join(tables.accounts, tables.accounts.c.id == tables.operator_accounts.c.account_id), connection)
+        rate_count = connection.scalar(sa.select(sa.func.count()).select_from(tables.commission_rates))
     for column in ("amount", "id", "account_id"):
         payments[column] = payments[column].astype("int64")
     for column in _TEXT_COLUMNS:  # an empty month has no values to infer text from

@@ -1,6 +1,6 @@
 """Entry discipline: adjustments carry a reason and a link; large manual entries a second operator.
 
-The same rules refuse a manual entry at the door (:mod:`vosbench.approvals`); these
+The same rules refuse a manual entry at the door (:mod:`vosbench.ledger.approvals`); these
 checks find the records that got in anyway — imported history, which is accepted as
 it happened, or entries made before the rules were set.
 """
@@ -11,7 +11,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core.money import format_money
 
 
 def _when(row) -> str:

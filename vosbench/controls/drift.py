@@ -9,10 +9,10 @@ over from an earlier month, as the reconciliation explains).
 
 from __future__ import annotations
 
-from vosbench import balance_chain, reconcile
+from vosbench.analysis import balance_continuity, reconcile
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core.money import format_money
 
 _SEVERITY = {reconcile.BALANCE_NOT_UPDATED: "high", reconcile.UNEXPLAINED: "high",
              reconcile.SNAPSHOT_DISAGREES: "medium", reconcile.CARRIED_OVER: "low"}
@@ -24,7 +24,7 @@ def balance_drift(data: MonthData) -> list[Finding]:
     if differing.empty:
         return []
     with data.engine.connect() as connection:
-        breaks = balance_chain.breaks(connection, result.period,
+        breaks = balance_continuity.breaks(connection, result.period,
                                       account_ids=[int(i) for i in data.accounts.loc[
                                           data.accounts["account"].isin(differing["account"]), "account_id"]])
     first_break = breaks.sort_values(["occurred_at", "payment_id"]).groupby("account").head(1).set_index("account")

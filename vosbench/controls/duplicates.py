@@ -14,7 +14,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core.money import format_money
 
 
 def _describe(group: pd.DataFrame) -> str:

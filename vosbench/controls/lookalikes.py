@@ -28,7 +28,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core.money import format_money
 
 _LEGAL = {"llc", "fze", "fzco", "ltd", "dmcc", "trading", "general", "co", "inc", "limited", "company", "the"}
 _SPELLINGS = {"center": "centre", "nour": "noor", "mohamed": "mohammed", "yousef": "yusuf", "harbor": "harbour",

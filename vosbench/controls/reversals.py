@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from vosbench import queries
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.money import format_money
+from vosbench.core.money import format_money
+from vosbench.ledger import queries
 
 
 def _duration(delta: pd.Timedelta) -> str:

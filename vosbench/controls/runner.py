@@ -7,16 +7,26 @@ into an exit code. :data:`CHECKS` is the order findings are counted and shown in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from vosbench.controls import (amounts, annotations, commission, context, discipline, drift, duplicates,
-                               lookalikes, operators, reversals)
+from vosbench.controls import (
+    amounts,
+    annotations,
+    commission,
+    context,
+    discipline,
+    drift,
+    duplicates,
+    lookalikes,
+    operators,
+    reversals,
+)
 from vosbench.controls.findings import SEVERITIES, Finding, to_frame
-from vosbench.controls.settings import ControlSettings
+from vosbench.ledger.policy import ControlSettings
 
 CHECKS: dict[str, Callable[[context.MonthData], list[Finding]]] = {
     "adjustment_without_reason_or_link": discipline.adjustments_without_reason_or_link,
