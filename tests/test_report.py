@@ -150,15 +150,17 @@ def test_the_embedded_default_ledger_is_built_as_the_demo_when_missing(tmp_path,
     from vosbench.core import config
     from vosbench.ledger import database
     from vosbench.sources import demo
+    from vosbench.sources.demo import build
 
     built = []
     monkeypatch.setenv(config.ENV_HOME, str(tmp_path / "home"))
-    monkeypatch.setattr(demo, "ensure_demo", lambda url, progress: built.append(url) or demo.build_demo(
+    monkeypatch.setattr(build, "ensure_demo", lambda url, progress: built.append(url) or demo.build_demo(
         url, SMALL_DEMO, progress=False))
-    report._prepare_ledger(config.default_db_url(), progress=False)
+    with demo.open_or_build() as ledger:
+        assert ledger.url == config.default_db_url() and ledger.fingerprint()["payments"]["rows"] > 0
     assert built == [config.default_db_url()]
     with pytest.raises(database.StoreError, match="no vosbench ledger at"):
-        report._prepare_ledger(f"sqlite:///{tmp_path / 'elsewhere.sqlite'}", progress=False)
+        demo.open_or_build(f"sqlite:///{tmp_path / 'elsewhere.sqlite'}")
 
 
 # --- end to end: slow (a small demo ledger, three notebook runs: ~1 minute on 2 cores) -----------

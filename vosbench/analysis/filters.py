@@ -22,11 +22,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from vosbench.core import money, periods
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import tables
 
 
-class FilterError(ValueError):
+class FilterError(VosbenchError, ValueError):
     """A filter that cannot be used; ``problems`` lists every reason, each with its fix."""
 
     def __init__(self, problems: Iterable[str]):

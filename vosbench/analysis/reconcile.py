@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.analysis import balance_continuity
 from vosbench.core import money, periods
+from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries
 from vosbench.ledger.month_totals import CHARGE_COLUMNS, PAYMENT_KIND_COLUMNS
@@ -55,7 +56,7 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
-class ReconcileError(ValueError):
+class ReconcileError(VosbenchError, ValueError):
     """A reconciliation request that cannot be run; the message names the input and the fix."""
 
 

@@ -1,14 +1,14 @@
-"""The ``vosbench controls``, ``approvals`` and ``findings`` commands (parsers live in ``cli``)."""
+"""Commands of the controls and of maker-checker: controls, record, approvals, findings."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from vosbench.commands import options
+from vosbench.commands.options import EXIT_FINDINGS, EXIT_OK
 from vosbench.controls import annotations, runner
 from vosbench.controls.findings import SEVERITIES
-from vosbench.core import config
 from vosbench.ledger import policy as control_settings
-from vosbench.ledger import setup
 from vosbench.outputs import views
 
 TABLE_COLUMNS = ("finding_id", "check", "severity", "accounts", "payment_ids", "status", "explanation")
@@ -17,7 +17,7 @@ EXPLANATION_WIDTH = 110
 
 
 def _engine(args):
-    return setup.open_ledger(config.resolve_db_url(args.db))
+    return options.open_ledger(args).engine
 
 
 def cmd_controls(args) -> int:
@@ -37,8 +37,9 @@ def cmd_controls(args) -> int:
         views.print_frame(frame, ("amount",), args.format)
     if args.fail_on:
         worst = SEVERITIES[: SEVERITIES.index(args.fail_on) + 1]
-        return 1 if ((frame["severity"].isin(worst)) & (frame["status"] != "explained")).any() else 0
-    return 0
+        failing = (frame["severity"].isin(worst)) & (frame["status"] != "explained")
+        return EXIT_FINDINGS if failing.any() else EXIT_OK
+    return EXIT_OK
 
 
 def cmd_record(args) -> int:
@@ -54,7 +55,7 @@ def cmd_record(args) -> int:
     else:
         print(f"pending approval: request {done.id} (at or above the {args.kind} threshold); a different operator "
               f"approves it with `vosbench approvals approve {done.id} --operator NAME`")
-    return 0
+    return EXIT_OK
 
 
 def cmd_approvals(args) -> int:
@@ -70,7 +71,7 @@ def cmd_approvals(args) -> int:
     else:
         approvals.reject(engine, args.request_id, checker=args.operator, reason=args.reason)
         print(f"rejected request {args.request_id}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_findings(args) -> int:
@@ -80,39 +81,54 @@ def cmd_findings(args) -> int:
         print(f"annotated {args.finding_id}: {args.status}")
     else:
         views.print_frame(annotations.history(engine, args.finding_id), (), args.format)
-    return 0
+    return EXIT_OK
 
 
-def add_parsers(add, month_help: str = "YYYY-MM") -> None:
-    """The subcommands, added with ``cli``'s ``add(name, handler, help)``."""
+def register(add) -> None:
     sub = add("controls", cmd_controls, "run the audit controls on a month: findings with stable ids")
-    sub.add_argument("--month", required=True, metavar=month_help)
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
     sub.add_argument("--check", action="append", default=[], help="run only this check (repeatable)")
-    sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    options.add_format(sub)
     sub.add_argument("--controls", metavar="YAML", help="controls settings (default: parameters/controls.yaml)")
     sub.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding this severe or worse is not "
                                                            "marked explained")
 
     sub = add("approvals", cmd_approvals, "maker-checker: list, approve or reject pending entries")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="pending requests (--all: with decided ones)")
+    listing = actions.add_parser("list", parents=[options.shared_options()],
+                                 help="pending requests (--all: with decided ones)")
     listing.add_argument("--all", action="store_true")
-    listing.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    approving = actions.add_parser("approve", help="post a request to the ledger (not by its maker)")
+    options.add_format(listing)
+    approving = actions.add_parser("approve", parents=[options.shared_options()],
+                                   help="post a request to the ledger (not by its maker)")
     approving.add_argument("request_id", type=int)
     approving.add_argument("--operator", required=True, help="who approves")
-    rejecting = actions.add_parser("reject", help="refuse a request, with a reason")
+    rejecting = actions.add_parser("reject", parents=[options.shared_options()], help="refuse a request, with a reason")
     rejecting.add_argument("request_id", type=int)
     rejecting.add_argument("--operator", required=True, help="who rejects")
     rejecting.add_argument("--reason", required=True)
 
     sub = add("findings", cmd_findings, "annotate a finding (open / explained / escalated) or show its notes")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
-    noting = actions.add_parser("annotate", help="append a status and note to a finding")
+    noting = actions.add_parser("annotate", parents=[options.shared_options()],
+                                help="append a status and note to a finding")
     noting.add_argument("finding_id")
     noting.add_argument("--status", required=True, choices=annotations.STATUSES)
     noting.add_argument("--note", default="")
     noting.add_argument("--by", required=True, help="who annotates")
-    showing = actions.add_parser("history", help="every annotation of a finding")
+    showing = actions.add_parser("history", parents=[options.shared_options()], help="every annotation of a finding")
     showing.add_argument("finding_id")
-    showing.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    options.add_format(showing)
+
+    sub = add("record", cmd_record, "record one payment (manual entry rules and approval thresholds apply)")
+    sub.add_argument("--account", required=True)
+    sub.add_argument("--kind", required=True)
+    sub.add_argument("--amount", required=True, help="decimal text, + raises the balance")
+    sub.add_argument("--operator", required=True)
+    sub.add_argument("--channel", default="admin")
+    sub.add_argument("--method", default="other")
+    sub.add_argument("--reference", default="")
+    sub.add_argument("--memo", default="")
+    sub.add_argument("--reason", default="")
+    sub.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")

@@ -12,6 +12,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from vosbench.core import config
+from vosbench.core.errors import VosbenchError
 
 if TYPE_CHECKING:
     from vosbench.ledger.handle import Ledger
@@ -20,6 +21,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 """0 done; 1 the ledger failed a check or a report failed; 2 bad input (the message names it and the fix)."""
 EXIT_NO_DATA = 3
 """A report of a period that holds no records: written, but there was nothing to report."""
+
+
+class UsageError(VosbenchError):
+    """Options that do not go together, or a value argparse cannot judge alone."""
 
 
 def shared_options() -> argparse.ArgumentParser:
@@ -49,3 +54,11 @@ def open_ledger(args: argparse.Namespace, *, create: bool = False, timezone: str
     from vosbench.ledger.handle import Ledger
 
     return Ledger.open(db_url(args), create=create, timezone=timezone)
+
+
+def key_value(text: str) -> tuple[str, str]:
+    """``-p key=value`` as a pair; a malformed one is refused with the form to use."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"-p {text!r}: write parameters as key=value, e.g. -p month=2026-09")
+    return key.strip(), value

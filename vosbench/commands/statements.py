@@ -1,8 +1,4 @@
-"""The statement commands of ``vosbench``: import and list statements, match a month, decide, find a payment.
-
-Registered by :func:`vosbench.commands.main.build_parser` through :func:`add_commands`; each
-handler is a thin layer over the package and returns the exit code.
-"""
+"""The statement commands: import and list statements, match a month, decide, find a payment."""
 
 from __future__ import annotations
 
@@ -12,14 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-EXIT_OK = 0
+from vosbench.commands import options
+from vosbench.commands.options import EXIT_OK
 
 
 def _engine(args, *, create: bool = False):
-    from vosbench.core import config
-    from vosbench.ledger import setup
-
-    return setup.open_ledger(config.resolve_db_url(args.db), create=create)
+    return options.open_ledger(args, create=create).engine
 
 
 def cmd_statements(args) -> int:
@@ -27,16 +21,12 @@ def cmd_statements(args) -> int:
     from vosbench.sources.bankfiles import importing
 
     if args.action == "import":
-        if not args.files:
-            raise ValueError("statements import: give the statement FILE(s) to import")
         engine = _engine(args)
         for file in args.files:
             result = importing.import_file(engine, Path(file), profile=args.profile, channel=args.channel)
             print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
                   f"{result.added} line(s) added, {result.skipped} already present")
         return EXIT_OK
-    if args.files:
-        raise ValueError("statements list takes no FILE; did you mean `vosbench statements import FILE`?")
     frame = pd.DataFrame(importing.imported(_engine(args)))
     if frame.empty:
         print("no statements imported yet; import one with `vosbench statements import FILE`")
@@ -109,15 +99,17 @@ def cmd_find_payment(args) -> int:
     return EXIT_OK
 
 
-def add_commands(add) -> None:
-    """Register the statement commands with ``add(name, handler, help)`` of :func:`vosbench.commands.main.build_parser`."""
+def register(add) -> None:
     sub = add("statements", cmd_statements, "import bank/gateway/IVR/crypto statements, or list those imported")
-    sub.add_argument("action", choices=("import", "list"))
-    sub.add_argument("files", nargs="*", metavar="FILE", help="OFX/QFX, CAMT.053 XML, or CSV/XLSX with --profile")
-    sub.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, ivr-log, crypto, "
-                                       "generic-bank-csv) or a YAML path")
-    sub.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
-    sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = actions.add_parser("import", parents=[options.shared_options()],
+                                   help="import statement files (all-or-nothing per file)")
+    importing.add_argument("files", nargs="+", metavar="FILE", help="OFX/QFX, CAMT.053 XML, or CSV/XLSX with --profile")
+    importing.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, ivr-log, crypto, "
+                                             "generic-bank-csv) or a YAML path")
+    importing.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
+    listing = actions.add_parser("list", parents=[options.shared_options()], help="the statement files imported")
+    options.add_format(listing)
 
     sub = add("match", cmd_match, "match a month's statement lines with the payment records")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
@@ -125,7 +117,7 @@ def add_commands(add) -> None:
     sub.add_argument("--window-days", type=int, default=3, help="how far apart a line and a record may be dated")
     sub.add_argument("--status", action="append", default=[], help="only items of this status (repeatable)")
     sub.add_argument("--all", action="store_true", help="table: list matched items too")
-    sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    options.add_format(sub)
 
     sub = add("decide", cmd_decide, "record an analyst's decision on a pairing (append-only), or show them all")
     sub.add_argument("action", choices=("confirm", "reject", "match", "history"))
@@ -141,4 +133,4 @@ def add_commands(add) -> None:
     sub.add_argument("--reference", default="", help="bank reference, charge id, card serial or tx hash")
     sub.add_argument("--days", type=int, default=7, help="days either side of --date")
     sub.add_argument("--limit", type=int, default=20)
-    sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    options.add_format(sub)

@@ -1,23 +1,24 @@
-"""The ``vosbench sync vos3000-db|vos3000-api`` and ``vosbench import vos3000-export`` commands.
+r"""The ``vosbench sync vos3000-db|vos3000-api`` and ``vosbench import vos3000-export`` commands.
 
 A thin layer: parse options, open the ledger, call the sync, print its summary. Errors a
-user can fix (a bad URL, an unreachable server, a bad mapping file, an API refusal)
-print one message and exit 2.
+user can fix (a bad URL, an unreachable server, a bad mapping file, an API refusal) are
+:class:`~vosbench.core.errors.VosbenchError`\ s: one message, exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from vosbench.commands import options
+from vosbench.commands.options import EXIT_OK, UsageError
 
 
-def add_sync_targets(sync: argparse.ArgumentParser, db_options: argparse.ArgumentParser) -> None:
-    """The targets of ``vosbench sync``."""
+def register(add) -> None:
+    """``vosbench sync vos3000-db|vos3000-api`` (``import vos3000-export`` is a form of ``import``)."""
+    sync = add("sync", None, "sync a source system into the ledger (vos3000-db, vos3000-api)")
     targets = sync.add_subparsers(dest="target", required=True, metavar="TARGET")
-    common = argparse.ArgumentParser(add_help=False, parents=[db_options])
+    common = argparse.ArgumentParser(add_help=False, parents=[options.shared_options()])
     common.add_argument("--mapping", type=Path, metavar="YAML",
                         help="code mapping (default: vosbench/vos3000/mapping.yaml)")
     common.add_argument("--timezone", default="UTC",
@@ -38,7 +39,8 @@ def add_sync_targets(sync: argparse.ArgumentParser, db_options: argparse.Argumen
                              description="Sync accounts, payment records, daily charges and balances through "
                                          "the VOS3000 Web API; optionally record a deposit with Pay.")
     api.add_argument("--url", required=True, help="https://host:port of the VOS3000 Web API")
-    api.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: where the last sync ended)")
+    api.add_argument("--from", dest="start", metavar="YYYY-MM-DD",
+                     help="first day (default: where the last sync ended)")
     api.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: yesterday)")
     api.add_argument("--source-name", default="vos3000-api")
     api.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
@@ -54,10 +56,7 @@ def add_sync_targets(sync: argparse.ArgumentParser, db_options: argparse.Argumen
 
 
 def _ledger(args):
-    from vosbench.core import config
-    from vosbench.ledger import setup
-
-    return setup.open_ledger(config.resolve_db_url(args.db), create=True, timezone=args.timezone)
+    return options.open_ledger(args, create=True, timezone=args.timezone).engine
 
 
 def _show(report, ledger, args) -> int:
@@ -79,51 +78,43 @@ def _rows(text: str) -> int:
 
 
 def cmd_sync_db(args) -> int:
-    from vosbench.sources.vos3000 import dbsync, mapping, source
+    from vosbench.sources.vos3000 import dbsync, mapping
 
-    try:
-        config = mapping.load(args.mapping)
-        ledger = _ledger(args)
-        report = dbsync.sync_database(ledger, args.source_url, mapping=config, source_name=args.source_name,
-                                      chunk_size=dbsync.CHUNK_SIZE if args.chunk_size is None else args.chunk_size,
-                                      progress=not args.quiet)
-    except source.SourceError as error:
-        print(f"vosbench sync vos3000-db: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    config = mapping.load(args.mapping)
+    ledger = _ledger(args)
+    report = dbsync.sync_database(ledger, args.source_url, mapping=config, source_name=args.source_name,
+                                  chunk_size=dbsync.CHUNK_SIZE if args.chunk_size is None else args.chunk_size,
+                                  progress=not args.quiet)
     return _show(report, ledger, args)
 
 
 def cmd_sync_api(args) -> int:
     from vosbench.sources.vos3000 import api, apisync, mapping
 
-    try:
-        config = mapping.load(args.mapping)
-        ledger = _ledger(args)
-        client = api.Client(args.url, timeout=args.timeout, retries=args.retries, rate=args.rate,
-                            window_days=args.window_days)
-        if args.pay:
-            if not args.confirm:
-                raise ValueError("--pay moves real money on the switch: add --confirm to record this deposit")
-            if not args.amount or not args.operator:
-                raise ValueError("--pay needs --amount (e.g. 50.00) and --operator (who records it)")
-            payment_id = apisync.pay_deposit(ledger, client, args.pay, args.amount, operator=args.operator,
-                                             memo=args.memo, source_name=args.source_name, confirm=True)
-            print(f"deposit recorded on VOS3000 and in the ledger as payment {payment_id}")
-            return EXIT_OK
-        report = apisync.sync_api(ledger, client, mapping=config, source_name=args.source_name,
-                                  start=args.start, end=args.end, progress=not args.quiet)
-    except (api.ApiError, api.ApiUnavailable) as error:
-        print(f"vosbench sync vos3000-api: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    config = mapping.load(args.mapping)
+    ledger = _ledger(args)
+    client = api.Client(args.url, timeout=args.timeout, retries=args.retries, rate=args.rate,
+                        window_days=args.window_days)
+    if args.pay:
+        if not args.confirm:
+            raise UsageError("--pay moves real money on the switch: add --confirm to record this deposit")
+        if not args.amount or not args.operator:
+            raise UsageError("--pay needs --amount (e.g. 50.00) and --operator (who records it)")
+        payment_id = apisync.pay_deposit(ledger, client, args.pay, args.amount, operator=args.operator,
+                                         memo=args.memo, source_name=args.source_name, confirm=True)
+        print(f"deposit recorded on VOS3000 and in the ledger as payment {payment_id}")
+        return EXIT_OK
+    report = apisync.sync_api(ledger, client, mapping=config, source_name=args.source_name,
+                              start=args.start, end=args.end, progress=not args.quiet)
     return _show(report, ledger, args)
 
 
-def cmd_import_export(args, files: list[str]) -> int:
+def import_exports(args, files: list[str]) -> int:
     """``vosbench import vos3000-export FILE...``: payment-record exports (.xls, .xlsx, .csv)."""
     from vosbench.sources.vos3000 import client_exports
 
     if not files:
-        raise ValueError("vos3000-export needs the exported file(s): vosbench import vos3000-export FILE")
+        raise UsageError("vos3000-export needs the exported file(s): vosbench import vos3000-export FILE")
     ledger = _ledger(args)
     source_name = "vos3000-export" if args.source == "csv" else args.source
     headers = client_exports.load_headers(args.headers)

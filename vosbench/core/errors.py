@@ -10,3 +10,5 @@ from __future__ import annotations
 
 class VosbenchError(Exception):
     """Bad input, a missing ledger, a refused record: the message names the input and the fix."""
+
+    exit_code = 2  # the ``vosbench`` command's status for it: bad input

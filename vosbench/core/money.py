@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from vosbench.core.errors import VosbenchError
+
 SCALE = 4
 """Decimal places kept for every amount."""
 
@@ -27,7 +29,7 @@ _QUANTUM = Decimal(1).scaleb(-SCALE)
 _MAX_MINOR = 2**63 - 1
 
 
-class MoneyError(ValueError):
+class MoneyError(VosbenchError, ValueError):
     """An amount that cannot be taken exactly; the message names the value and the fix."""
 
 

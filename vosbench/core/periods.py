@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from vosbench.core.errors import VosbenchError
+
 _LABEL = re.compile(r"(\d{4})-(\d{2})")
 
 
-class PeriodError(ValueError):
+class PeriodError(VosbenchError, ValueError):
     """A month label or time zone that cannot be used; the message names it and the fix."""
 
 

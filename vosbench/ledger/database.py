@@ -14,10 +14,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.core.errors import VosbenchError
 from vosbench.ledger.tables import ledger_meta
 
 
-class StoreError(RuntimeError):
+class StoreError(VosbenchError, RuntimeError):
     """The ledger cannot be opened or created; the message says why and what to do."""
 
 

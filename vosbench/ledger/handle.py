@@ -56,8 +56,7 @@ class Ledger:
 
     def currencies(self) -> list[str]:
         """The currencies the ledger's accounts hold, sorted."""
-        with self.engine.connect() as connection:
-            return sorted(connection.scalars(sa.select(tables.accounts.c.currency).distinct()))
+        return currencies(self.engine)
 
     def fingerprint(self) -> dict[str, dict]:
         """Chain head hash and row count per chained table: the ledger's identity in reports."""
@@ -73,3 +72,9 @@ class Ledger:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+def currencies(engine: Engine) -> list[str]:
+    """The currencies a ledger's accounts hold, sorted (for axis titles and per-currency totals)."""
+    with engine.connect() as connection:
+        return sorted(connection.scalars(sa.select(tables.accounts.c.currency).distinct()))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core import money
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import tables
 from vosbench.ledger.write_door import ImportRejected, NewPayment, append_batch, to_utc_naive
@@ -22,7 +23,7 @@ from vosbench.ledger.write_door import ImportRejected, NewPayment, append_batch,
 MANUAL_SOURCE = "vosbench"
 
 
-class LedgerError(ValueError):
+class LedgerError(VosbenchError, ValueError):
     """A manual entry was refused; nothing was written. The message says what to fix."""
 
 

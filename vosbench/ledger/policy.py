@@ -16,12 +16,13 @@ from pathlib import Path
 import yaml
 
 from vosbench.core import money, resources
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind
 
 DEFAULT_FILE = resources.parameters("controls.yaml")
 
 
-class SettingsError(ValueError):
+class SettingsError(VosbenchError, ValueError):
     """A controls file or value that cannot be used; the message names it and the fix."""
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from vosbench.core import resources
+from vosbench.core.errors import VosbenchError
 
 QUERIES_DIR = resources.folder("queries")
 """The repository's ``queries/`` folder."""
@@ -32,7 +33,7 @@ because an IN list that long costs more than it saves and some databases cap bou
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
-class QueryError(LookupError):
+class QueryError(VosbenchError, LookupError):
     """A query name that does not exist; the message lists the ones that do."""
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench import __version__
 from vosbench.core.columns import Columns
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
 from vosbench.ledger import database, guards, hashchain, month_totals, tables
 
@@ -111,7 +112,7 @@ class Rejection:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
-class ImportRejected(ValueError):
+class ImportRejected(VosbenchError, ValueError):
     """A batch had bad rows; nothing of it was written. ``rejections`` lists them all."""
 
     def __init__(self, rejections: list[Rejection]):

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 
 from vosbench import controls
 from vosbench.analysis import reconcile
-from vosbench.core import config, money, periods
+from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import database, month_totals, setup, tables, verification
+from vosbench.ledger import database, month_totals, tables, verification
 from vosbench.outputs import charts, export
 from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
@@ -244,19 +244,13 @@ class MonthlyAudit:
         """The notebook's entry: resolve the ledger URL (building the demo at the default) and compute."""
         from vosbench.sources import demo
 
-        url = config.resolve_db_url(db_url or None)
-        if config.is_default(url):
-            demo.ensure_demo(url, progress=False)
-        engine = setup.open_ledger(url)
-        try:
-            return cls.compute(engine, month, timezone=timezone or None,
+        with demo.open_or_build(db_url or None) as ledger:
+            return cls.compute(ledger.engine, month, timezone=timezone or None,
                                large_payment_threshold=large_payment_threshold, top_n=top_n,
-                               controls_file=controls_file, ledger_url=url, parameters=dict(
+                               controls_file=controls_file, ledger_url=ledger.url, parameters=dict(
                                    month=month, timezone=timezone, db_url=db_url,
                                    large_payment_threshold=large_payment_threshold, top_n=top_n,
                                    controls_file=controls_file))
-        finally:
-            engine.dispose()
 
     # --- sections as tables ---------------------------------------------------------------------
 

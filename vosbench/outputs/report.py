@@ -23,7 +23,7 @@ import nbformat
 import yaml
 
 from vosbench.core import config, money, resources
-from vosbench.ledger import setup
+from vosbench.core.errors import VosbenchError
 
 NOTEBOOK = resources.notebook("monthly_audit.ipynb")
 DEFAULT_PROFILE = resources.parameters("monthly.yaml")
@@ -34,12 +34,14 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
-class ParameterError(ValueError):
+class ParameterError(VosbenchError, ValueError):
     """A parameter is unknown or has a bad value; the message names the key and the fix."""
 
 
-class AuditFailed(Exception):
+class AuditFailed(VosbenchError):
     """A notebook cell raised; the message carries the cell's error name and value."""
+
+    exit_code = 1  # the report failed, the input was fine
 
 
 @dataclass(frozen=True)
@@ -224,15 +226,6 @@ def _ledger_for_kernel(url: str):
             os.environ[config.ENV_DB] = before
 
 
-def _prepare_ledger(url: str, progress: bool) -> None:
-    """Build the demo at the embedded default if nothing is there; elsewhere the ledger must exist."""
-    if config.is_default(url):
-        from vosbench.sources import demo
-
-        demo.ensure_demo(url, progress=progress)
-    setup.open_ledger(url).dispose()  # raises StoreError naming the URL and the fix
-
-
 def to_html(notebook_path: Path, html_path: Path, title: str) -> Path:
     """A self-contained HTML report of an executed notebook, without the code."""
     from nbconvert import HTMLExporter
@@ -264,8 +257,10 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
     from vosbench.outputs import audit
 
     values = resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
-    url = config.resolve_db_url(db_url or values["db_url"] or None)
-    _prepare_ledger(url, progress)
+    from vosbench.sources import demo
+
+    with demo.open_or_build(db_url or values["db_url"] or None, progress=progress) as ledger:
+        url = ledger.url  # a missing ledger raised StoreError naming the URL and the fix
     label = values["month"]
     folder = (Path(out_dir) if out_dir else Path.cwd() / "reports").resolve() / label
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import Engine
 
 from vosbench.core import money
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import backoffice
 from vosbench.ledger.write_door import (
@@ -50,7 +51,7 @@ FORMATS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-class ImportFileError(ValueError):
+class ImportFileError(VosbenchError, ValueError):
     """A file cannot be read as the format its name claims; nothing was imported from it."""
 
 

@@ -21,14 +21,12 @@ from datetime import date
 from pathlib import Path
 
 import ipywidgets as widgets
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis import explore
 from vosbench.analysis.explore import Page
 from vosbench.analysis.filters import PaymentFilter
-from vosbench.core import config
-from vosbench.ledger import setup, tables
+from vosbench.ledger.handle import currencies
 from vosbench.ui.panel import form as form_module
 from vosbench.ui.panel import markup
 from vosbench.ui.panel.approvals import ApprovalQueue
@@ -42,23 +40,6 @@ _BUSY_HTML = ("<span style='display: inline-flex; align-items: center; gap: 6px;
               "<span style='width: 14px; height: 14px; border: 3px solid #C5D5E6; border-top-color: #1F4E79; "
               "border-radius: 50%; animation: vosbench-spin 0.8s linear infinite;'></span>Working…</span>"
               "<style>@keyframes vosbench-spin { to { transform: rotate(360deg); } }</style>")
-
-
-def open_engine(db_url: str = "") -> Engine:
-    """The ledger a notebook explores: ``db_url``, else ``VOSBENCH_DB``, else the embedded demo ledger."""
-    from vosbench.sources import demo
-
-    url = config.resolve_db_url(db_url or None)
-    if config.is_default(url):
-        demo.ensure_demo(url, progress=False)
-    return setup.open_ledger(url)
-
-
-def ledger_currency(engine: Engine) -> str:
-    """The currencies the ledger's accounts hold, for axis titles ("USD", or "AED/USD")."""
-    with engine.connect() as connection:
-        currencies = sorted(connection.scalars(sa.select(tables.accounts.c.currency).distinct()))
-    return "/".join(currencies) or "no currency"
 
 
 class PaymentExplorer:
@@ -97,7 +78,7 @@ class PaymentExplorer:
                                         value="occurred_at", layout=widgets.Layout(width="210px"))
         self.sort_direction = widgets.ToggleButtons(options=[("newest/largest first", True),
                                                              ("oldest/smallest first", False)], value=True)
-        self.charts = ChartsSection(ledger_currency(engine))
+        self.charts = ChartsSection("/".join(currencies(engine)) or "no currency")
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once

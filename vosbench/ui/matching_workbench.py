@@ -43,9 +43,9 @@ class StatementWorkbench:
              profile: str = "", channel: str = "") -> StatementWorkbench:
         """The notebook's entry: the ledger of ``db_url`` (else VOSBENCH_DB, else the demo) for ``month``,
         after importing ``statement_file`` if one is given."""
-        from vosbench.ui.explore_panel import open_engine
+        from vosbench.sources import demo
 
-        bench = cls(open_engine(db_url), month, window_days=window_days)
+        bench = cls(demo.open_or_build(db_url or None).engine, month, window_days=window_days)
         if statement_file:
             bench.import_statement(statement_file, profile=profile, channel=channel)
         return bench

@@ -16,13 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis.matching.matcher import Decision
+from vosbench.core.errors import VosbenchError
 from vosbench.ledger import tables
 
 ACTIONS = ("confirm", "reject", "match")
 _D = tables.match_decisions
 
 
-class DecisionError(ValueError):
+class DecisionError(VosbenchError, ValueError):
     """A decision that cannot be recorded; nothing was written. The message says what to fix."""
 
 

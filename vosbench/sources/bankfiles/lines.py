@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from vosbench.core.errors import VosbenchError
 from vosbench.ledger.write_door import Rejection
 
 CHANNELS = ("bank", "gateway", "ivr", "crypto")
@@ -29,7 +30,7 @@ CHANNEL_METHODS = {
 }
 
 
-class StatementFileError(ValueError):
+class StatementFileError(VosbenchError, ValueError):
     """A file cannot be read as the format claimed; nothing was imported from it."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from vosbench.core import money, resources
+from vosbench.core.errors import VosbenchError
 from vosbench.sources.bankfiles.lines import check_channel
 
 PROFILES_DIR = resources.parameters("statement-profiles")
@@ -28,7 +29,7 @@ _KEYS = ("name", "description", "channel", "source", "delimiter", "encoding", "s
          "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "currency", "fee", "sheet")
 
 
-class ProfileError(ValueError):
+class ProfileError(VosbenchError, ValueError):
     """A profile that cannot be used; the message names the profile, the key and the fix."""
 
 

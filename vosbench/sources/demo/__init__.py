@@ -7,7 +7,8 @@ seed always give the same ledger (the same chain heads); ``answer_key`` says wha
 planted where, so the audit's findings can be checked against it.
 """
 
-from vosbench.sources.demo.build import DEFAULT_TIMEZONE, DemoError, answer_key, build_demo, ensure_demo
+from vosbench.sources.demo.build import DEFAULT_TIMEZONE, DemoError, answer_key, build_demo, ensure_demo, open_or_build
 from vosbench.sources.demo.scale import DemoScale
 
-__all__ = ["DEFAULT_TIMEZONE", "DemoError", "DemoScale", "answer_key", "build_demo", "ensure_demo"]
+__all__ = ["DEFAULT_TIMEZONE", "DemoError", "DemoScale", "answer_key", "build_demo", "ensure_demo",
+           "open_or_build"]

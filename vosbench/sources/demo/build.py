@@ -26,9 +26,12 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__
-from vosbench.ledger import database, setup, tables
-from vosbench.ledger.write_door import NewPayment, append_batch, collector_paused
+from vosbench.core import config
 from vosbench.core.config import mask_url
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import database, setup, tables
+from vosbench.ledger.handle import Ledger
+from vosbench.ledger.write_door import NewPayment, append_batch, collector_paused
 from vosbench.sources.demo import anomalies, hierarchy, incidents, reference, timeline
 from vosbench.sources.demo import statements as demo_statements
 from vosbench.sources.demo.payments import Draft, RecordMaker
@@ -43,7 +46,7 @@ PAYMENT_CHUNK = 100_000
 _JOURNAL_TABLES = ("accounts", "payments", "charges", "balance_snapshots")
 
 
-class DemoError(ValueError):
+class DemoError(VosbenchError, ValueError):
     """The demo cannot be built where asked; the message names the ledger and the fix."""
 
 
@@ -77,6 +80,18 @@ def ensure_demo(url: str, *, progress: bool = True) -> bool:
         return False
     build_demo(url, progress=progress)
     return True
+
+
+def open_or_build(db: str | None = None, *, progress: bool = False) -> Ledger:
+    """The ledger at ``db`` (else ``VOSBENCH_DB``, else the embedded default), as notebooks open it.
+
+    At the embedded default the demo is built first when nothing is there, so a notebook
+    opened on a fresh machine has a ledger to show; anywhere else the ledger must exist.
+    """
+    url = config.resolve_db_url(db)
+    if config.is_default(url):
+        ensure_demo(url, progress=progress)
+    return Ledger.open(url)
 
 
 def answer_key(engine: Engine) -> dict | None:

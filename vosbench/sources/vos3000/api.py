@@ -19,10 +19,12 @@ import urllib.error
 import urllib.request
 from datetime import date, datetime, timedelta
 
+from vosbench.core.errors import VosbenchError
+
 INTERVAL_TOO_LARGE = -10033
 
 
-class ApiError(RuntimeError):
+class ApiError(VosbenchError, RuntimeError):
     """VOS3000 refused a call: ``code`` is its retCode, ``text`` its exception message."""
 
     def __init__(self, call: str, code: int, text: str):
@@ -30,7 +32,7 @@ class ApiError(RuntimeError):
         super().__init__(f"VOS3000 {call} failed with retCode {code}: {text or '(no message)'}")
 
 
-class ApiUnavailable(RuntimeError):
+class ApiUnavailable(VosbenchError, RuntimeError):
     """The API could not be reached after all retries; the message says what was tried."""
 
 

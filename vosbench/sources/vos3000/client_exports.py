@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy.engine import Engine
 
 from vosbench.core import money
+from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database
 from vosbench.ledger.write_door import BatchResult, Rejection, to_utc_naive
 from vosbench.sources.vos3000 import mapping as mapping_module
@@ -32,7 +33,7 @@ DEFAULT_HEADERS = Path(__file__).resolve().parent / "export-headers.yaml"
 REQUIRED = ("account", "amount", "balance_after", "type", "time")
 
 
-class ExportError(ValueError):
+class ExportError(VosbenchError, ValueError):
     """An export file that cannot be read; nothing was imported from it."""
 
 

@@ -31,10 +31,10 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__
+from vosbench.core.config import mask_url
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.ledger import database, hashchain, tables
 from vosbench.ledger.write_door import NewAccount, NewCharge, NewSnapshot, collector_paused
-from vosbench.core.config import mask_url
 from vosbench.sources.vos3000 import payreader, schema, source, state
 from vosbench.sources.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
 from vosbench.sources.vos3000.mapping import Mapping

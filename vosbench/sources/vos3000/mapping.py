@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "mapping.yaml"
@@ -23,7 +24,7 @@ _KEYS = {"payment_types", "other_type", "payment_modes", "other_mode", "channel"
          "currency", "charges_from"}
 
 
-class MappingError(ValueError):
+class MappingError(VosbenchError, ValueError):
     """A mapping file that cannot be used; the message names the key and the fix."""
 
 

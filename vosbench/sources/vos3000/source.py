@@ -14,13 +14,14 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
+from vosbench.core.errors import VosbenchError
 from vosbench.sources.vos3000 import schema
 from vosbench.sources.vos3000.schema import e_consumption, e_customer, e_payhistory, e_reportcustomerfee
 
 REQUIRED_TABLES = ("e_customer", "e_payhistory", "e_consumption")
 
 
-class SourceError(RuntimeError):
+class SourceError(VosbenchError, RuntimeError):
     """The VOS3000 database cannot be read as expected; the message says what to fix."""
 
 
