@@ -14,19 +14,16 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench import __version__
 from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
-from vosbench.ledger import database, hashchain, tables, text_index
-from vosbench.outputs import export
+from vosbench.ledger import database, tables, text_index
 
 _payments, _accounts = tables.payments, tables.accounts
 
@@ -451,51 +448,9 @@ def operators(engine: Engine) -> list[str]:
         return sorted(connection.scalars(sa.select(_payments.c.operator).distinct()))
 
 
-# --- exports -------------------------------------------------------------------------------------
-
-def filter_sheet(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
-    """What an export holds: the filter, the zone its times are in, the ledger and its fingerprint."""
-    with engine.connect() as connection:
-        timezone = reporting_timezone(connection, f)
-        heads = hashchain.fingerprint(connection)
-    rows = f.describe() + [
-        ("Times shown in", timezone),
-        ("Ledger", engine.url.render_as_string(hide_password=True)),
-        *((f"Fingerprint {table}", f"{head['rows']} rows, chain head {head['head']}")
-          for table, head in sorted(heads.items())),
-        ("vosbench", __version__),
-        ("Written at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
-    ]
-    return pd.DataFrame(rows, columns=["item", "value"])
-
-
-def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "occurred_at",
-                  descending: bool = True) -> Path:
-    """Write every record the filter selects to ``path`` (.xlsx or .csv) and return the path.
-
-    xlsx: a Payments sheet (with the total), Totals by kind and a Filter sheet. CSV: the
-    filter first, as ``# item: value`` lines, then the records. Money is exact decimal
-    text; text a spreadsheet would run as a formula is written as text.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise FilterError([f"export file {path.name!r}: name it .xlsx or .csv"])
-    rows = query_all(engine, f, sort=sort, descending=descending)
-    described = filter_sheet(engine, f)
-    if suffix == ".csv":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="") as stream:
-            for item, value in described.itertuples(index=False):
-                stream.write(f"# {item}: {' '.join(str(value).split())}\n")  # one line each
-            export.write_csv(rows, stream, MONEY_COLUMNS)
-        return path
+def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
+    """Count and sum per kind of every record the filter selects (what the panel's totals show)."""
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
-        totals = _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)
-    return export.write_xlsx(path, [
-        export.Table("Payments", "Payment records", rows, MONEY_COLUMNS, {"amount": int(totals["amount"].sum())}),
-        export.Table("Totals by kind", "Totals by kind", totals, ("amount",),
-                     {"amount": int(totals["amount"].sum())}),
-        export.Table("Filter", "Filter", described),
-    ])
+        return _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)
+

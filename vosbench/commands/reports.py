@@ -31,7 +31,7 @@ def cmd_reconcile(args) -> int:
 def cmd_query(args) -> int:
     from vosbench.analysis import explore
     from vosbench.analysis.filters import PaymentFilter
-    from vosbench.outputs import views
+    from vosbench.outputs import query_export, views
 
     if args.format == "xlsx" and not args.out:
         raise UsageError("--format xlsx writes a file: add --out FILE.xlsx")
@@ -46,7 +46,7 @@ def cmd_query(args) -> int:
     with engine.connect() as connection:
         f.check(connection)
     if args.out:
-        path = explore.export_result(engine, f, args.out, sort=args.sort, descending=args.descending)
+        path = query_export.export_result(engine, f, args.out, sort=args.sort, descending=args.descending)
         print(f"wrote every record of the filter to {path}")
         return EXIT_OK
     page = explore.query_page(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.analysis import account_statement, explore
 from vosbench.analysis.filters import PaymentFilter
-from vosbench.outputs import charts
+from vosbench.outputs import charts, query_export
 from vosbench.ui.panel import markup
 from vosbench.ui.panel.form import AccountDirectory
 
@@ -129,7 +129,7 @@ class ExportSection:
         while path.exists():
             counter += 1
             path = self.export_dir / f"payments-{stamp}-{counter}{suffix}"
-        self.written = explore.export_result(engine, f, path, sort=sort, descending=descending)
+        self.written = query_export.export_result(engine, f, path, sort=sort, descending=descending)
         self.link.value = link_html(self.written)
         return self.written
 
