@@ -1,0 +1,171 @@
+"""An account statement: opening balance, every movement with a running balance, closing.
+
+This is what support opens when a customer says "I paid and my balance didn't change":
+each payment record and each day's charges in time order, the balance the ledger's
+records give after each (``running_balance``), the balance the source system reported
+(``reported_balance_after``) and where the two disagree.
+
+Conventions (see the balance chain, :mod:`vosbench.analysis.balance_continuity`): a day's charges are
+deducted at the end of that day in the ledger's time zone, so they appear at the local
+midnight that starts the next day, before any payment of that same instant; accounts
+open at zero. The opening balance is the kept closing of the month before the start
+(``account_months``) plus the movements of that month up to the start, so the cost
+follows the period, not the account's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.analysis.filters import FilterError, account_problems
+from vosbench.core import money, periods
+from vosbench.ledger import database, queries, tables
+
+LINE_COLUMNS = ("at", "what", "payment_id", "kind", "description", "amount", "running_balance",
+                "reported_balance_after", "discrepancy")
+"""Columns of :attr:`Statement.lines`; money in minor units, ``at`` naive local time."""
+
+DISCREPANCY_COLUMNS = ("at", "payment_id", "kind", "description", "amount", "running_balance",
+                       "reported_balance_after", "discrepancy", "change")
+"""Columns of :attr:`Statement.discrepancies`: ``change`` is how much the difference moved at that
+record — non-zero where it began or grew, zero where an earlier difference carries on."""
+
+MONEY_COLUMNS = ("amount", "running_balance", "reported_balance_after", "discrepancy", "change")
+
+PAYMENT, CHARGES = "payment", "charges"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One account over local days ``period_start`` .. ``period_end`` (inclusive) in ``timezone``.
+
+    ``opening`` and ``closing`` are the balances the ledger's records give at the start
+    and the end (minor units). ``reported_opening`` is the balance the source system
+    showed at the start (its last reported balance_after before the start, less the
+    charges since), None when it never reported one; ``discrepancies`` starts from the
+    difference between the two.
+    """
+
+    account: str
+    name: str
+    period_start: date
+    period_end: date
+    timezone: str
+    opening: int
+    closing: int
+    lines: pd.DataFrame
+    discrepancies: pd.DataFrame
+    reported_opening: int | None = None
+
+
+def account_statement(engine: Engine, account: str, start: date, end: date, *,
+                      timezone: str | None = None) -> Statement:
+    """The statement of ``account`` (an account number) for local days ``start`` .. ``end``.
+
+    Days are cut in ``timezone`` (default: the ledger's); charges always follow the
+    ledger's own days.
+    """
+    if start > end:
+        raise FilterError([f"start {start} is after end {end}; swap them or move one"])
+    with engine.connect() as connection:
+        ledger_timezone = database.ledger_timezone(connection)
+        timezone = timezone or ledger_timezone
+        periods.zone(timezone)
+        found = connection.execute(sa.select(tables.accounts.c.id, tables.accounts.c.name)
+                                   .where(tables.accounts.c.account == account)).first()
+        if found is None:
+            raise FilterError(account_problems(connection, [account]))
+        account_id = found.id
+        begins = periods.local_midnight(start, timezone)
+        ends = periods.local_midnight(end + timedelta(days=1), timezone)
+        start_day = periods.local_day(begins, ledger_timezone)
+        opening = _opening(connection, account_id, begins, start_day, ledger_timezone)
+        anchor = queries.frame(connection, "statement_reported_anchor", {"account_id": account_id, "start": begins},
+                               times={"occurred_at": sa.DateTime()})
+        anchor_day = periods.local_day(anchor["occurred_at"].iloc[0], ledger_timezone) if len(anchor) else start_day
+        paid = queries.frame(connection, "statement_payments",
+                             {"account_id": account_id, "start": begins, "end": ends},
+                             times={"occurred_at": sa.DateTime()})
+        charged = queries.frame(connection, "statement_charges",
+                                {"account_id": account_id, "first_day": min(anchor_day, start_day),
+                                 "end_day": periods.local_day(ends, ledger_timezone)},
+                                times={"day": sa.Date()})
+    charged["day"] = charged["day"].dt.date
+    charged["total"] = (charged["call_fee"] + charged["agent_fee"] + charged["other_fee"]).astype("Int64")
+    before = charged["day"] < start_day
+    reported_opening = None
+    if len(anchor):
+        reported_opening = int(anchor["balance_after"].iloc[0]) - int(charged.loc[before, "total"].sum())
+    lines = _lines(paid, charged[~before].reset_index(drop=True), opening, ledger_timezone, timezone)
+    closing = opening + int(lines["amount"].sum())
+    return Statement(account, found.name, start, end, timezone, opening, closing, lines,
+                     _discrepancies(lines, opening, reported_opening), reported_opening)
+
+
+def _opening(connection: sa.Connection, account_id: int, begins: datetime, start_day: date,
+             ledger_timezone: str) -> int:
+    """The balance at ``begins``: the previous month's kept closing plus this month's part before it."""
+    month = periods.month(f"{start_day.year:04d}-{start_day.month:02d}", ledger_timezone)
+    opened = queries.frame(connection, "statement_opening", {
+        "account_id": account_id, "month": month.label, "month_start": month.start,
+        "month_first_day": month.first_day, "start": begins, "start_day": start_day})
+    return int(opened["opening"].iloc[0])
+
+
+def _lines(paid: pd.DataFrame, charged: pd.DataFrame, opening: int, ledger_timezone: str,
+           timezone: str) -> pd.DataFrame:
+    """Payments and charge days in time order with the running balance and the reported one."""
+    payments = pd.DataFrame({
+        "instant": paid["occurred_at"], "order": 1, "what": PAYMENT,
+        "payment_id": paid["id"].astype("Int64"), "kind": paid["kind"].astype(object),
+        "description": [_describe_payment(row) for row in paid.itertuples(index=False)],
+        "amount": paid["amount"].astype("Int64"),
+        "reported_balance_after": paid["balance_after"].astype("Int64"),
+    })
+    charges = pd.DataFrame({
+        "instant": pd.Series([periods.day_end(day, ledger_timezone) for day in charged["day"]],
+                             dtype="datetime64[us]"),
+        "order": 0, "what": CHARGES, "payment_id": pd.array([None] * len(charged), dtype="Int64"),
+        "kind": None, "description": [_describe_charges(row) for row in charged.itertuples(index=False)],
+        "amount": (-charged["total"]).astype("Int64"),
+        "reported_balance_after": pd.array([None] * len(charged), dtype="Int64"),
+    })
+    # At one instant the day's charges come first: they were deducted as that day ended.
+    lines = pd.concat([frame for frame in (charges, payments) if len(frame)] or [payments], ignore_index=True)
+    lines["instant"] = pd.to_datetime(lines["instant"])
+    lines = lines.sort_values(["instant", "order", "payment_id"], kind="stable").reset_index(drop=True)
+    lines["amount"] = lines["amount"].astype("Int64")
+    lines["running_balance"] = (opening + lines["amount"].cumsum()).astype("Int64")
+    lines["reported_balance_after"] = lines["reported_balance_after"].astype("Int64")
+    lines["discrepancy"] = (lines["reported_balance_after"] - lines["running_balance"]).astype("Int64")
+    lines["at"] = (lines["instant"].dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None))
+    return lines[list(LINE_COLUMNS)]
+
+
+def _discrepancies(lines: pd.DataFrame, opening: int, reported_opening: int | None) -> pd.DataFrame:
+    """Payment lines whose reported balance disagrees with the running one, and how much it moved."""
+    known = lines[lines["discrepancy"].notna()].copy()
+    carried = 0 if reported_opening is None else reported_opening - opening
+    known["change"] = (known["discrepancy"] - known["discrepancy"].shift(1).fillna(carried)).astype("Int64")
+    return known[known["discrepancy"] != 0][list(DISCREPANCY_COLUMNS)].reset_index(drop=True)
+
+
+def _describe_payment(row) -> str:
+    parts = [f"{row.channel}/{row.method}", f"by {row.operator}", row.reference, row.memo]
+    if row.reason:
+        parts.append(f"reason: {row.reason}")
+    if not pd.isna(row.reverses_id):
+        parts.append(f"reverses payment {int(row.reverses_id)}")
+    return " · ".join(part for part in parts if part)
+
+
+def _describe_charges(row) -> str:
+    fees = [(label, int(value)) for label, value in
+            (("call fees", row.call_fee), ("agent fees", row.agent_fee), ("other fees", row.other_fee)) if value]
+    listed = ", ".join(f"{label} {money.format_money(value, 4)}" for label, value in fees) or "none"
+    return f"charges of {row.day}: {listed} ({int(row.calls)} calls)"

@@ -1,0 +1,456 @@
+"""Finding payment records: a :class:`~vosbench.analysis.filters.PaymentFilter` turned into SQL.
+
+Every result is one SQL statement built with SQLAlchemy Core, values bound, run where
+the data is: the page (LIMIT/OFFSET in a stable order), the per-kind totals of the whole
+filter (the total count is their sum), the chart aggregates. pandas receives results,
+never the raw table. Money stays int64 minor units (nullable ``Int64``).
+
+Days are cut in the reporting time zone — the filter's, else the ledger's: a filter
+from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred_at <
+2026-10-31 20:00 UTC. Times in the returned frames are naive *local* times of that zone
+(what the analyst reads), and :attr:`Page.timezone` names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
+from vosbench.core import periods
+from vosbench.core.model import Kind
+from vosbench.ledger import database, tables, text_index
+
+_payments, _accounts = tables.payments, tables.accounts
+
+ROW_COLUMNS = ("id", "occurred_at", "account", "name", "kind", "amount", "balance_after", "channel", "method",
+               "operator", "reference", "memo", "reason", "reverses_id", "approved_by")
+"""Columns of a page's rows and of :func:`query_all`."""
+
+MONEY_COLUMNS = ("amount", "balance_after")
+"""Money columns of the rows, in minor units."""
+
+_SOURCES = {"account": _accounts.c.account, "name": _accounts.c.name,
+            **{name: _payments.c[name] for name in ROW_COLUMNS if name not in ("account", "name")}}
+
+SORTABLE: tuple[str, ...] = ("occurred_at", "id", "account", "name", "kind", "amount", "balance_after",
+                             "channel", "method", "operator", "reference", "approved_by")
+"""Columns a page may be sorted by; ties are broken on ``id`` in the same direction."""
+
+MAX_PAGE_SIZE = 10_000
+FEW_MATCHES = 4
+"""A filter matching fewer than this many times the records up to the page's end is sorted after
+filtering rather than read in index order (see :func:`_ordering`)."""
+_INTEGER_COLUMNS = {"id", "amount", "balance_after", "reverses_id", "count"}
+_MONTHLY_COLUMNS = ("month", "kind", "count", "amount")
+_KIND_ORDER = {kind.value: index for index, kind in enumerate(Kind)}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a filter's records, with the count and per-kind totals of the whole filter.
+
+    ``page`` is 1-based and within ``1..pages`` (a page past the end shows the last one).
+    """
+
+    rows: pd.DataFrame
+    total_count: int
+    totals_by_kind: pd.DataFrame
+    page: int
+    page_size: int
+    sort: str
+    descending: bool
+    timezone: str
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filter fills (at least 1, so an empty result is page 1 of 1)."""
+        return max(1, -(-self.total_count // self.page_size))
+
+
+# --- the filter as SQL ---------------------------------------------------------------------------
+
+def reporting_timezone(connection: sa.Connection, f: PaymentFilter) -> str:
+    """The zone the filter's days are cut in: its own, else the ledger's."""
+    return f.timezone or database.ledger_timezone(connection)
+
+
+def utc_bounds(f: PaymentFilter, timezone: str) -> tuple[datetime | None, datetime | None]:
+    """The filter's days as naive UTC instants: start inclusive, end exclusive."""
+    start = periods.local_midnight(f.start, timezone) if f.start else None
+    end = periods.local_midnight(f.end + timedelta(days=1), timezone) if f.end else None
+    return start, end
+
+
+def _account_scope(f: PaymentFilter):
+    """A SELECT of the account ids the filter covers; sub-accounts at any depth by a recursive CTE."""
+    chosen = sa.select(_accounts.c.id).where(_accounts.c.account.in_(f.accounts))
+    if not f.include_sub_accounts:
+        return chosen
+    tree = chosen.cte("scope", recursive=True)
+    child = _accounts.alias("child")
+    tree = tree.union_all(sa.select(child.c.id).where(child.c.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` with the user's own ``%``, ``_`` and ``\\`` taken literally (escape ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
+               indexed: bool = False) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses on ``payments`` that select the filter's records (values bound).
+
+    ``dialect`` is the database's dialect name: SQLite's LIKE already ignores ASCII case
+    and its lower() folds ASCII only, so there the text search skips lower() — the same
+    rows at half the cost. ``indexed`` (what :func:`vosbench.ledger.text_index.prepare` said): the
+    text's LIKE runs only on the records the search index names, not on every record.
+    """
+    p = _payments
+    where: list[sa.ColumnElement[bool]] = []
+    start, end = utc_bounds(f, timezone)
+    if start is not None:
+        where.append(p.c.occurred_at >= start)
+    if end is not None:
+        where.append(p.c.occurred_at < end)
+    if f.accounts:
+        where.append(p.c.account_id.in_(_account_scope(f)))
+    for column, chosen in ((p.c.kind, f.kinds), (p.c.channel, f.channels), (p.c.method, f.methods)):
+        if chosen:
+            where.append(column.in_([word.value for word in chosen]))
+    if f.operators:
+        where.append(p.c.operator.in_(f.operators))
+    if f.min_amount is not None or f.max_amount is not None:
+        where.append(_absolute_amount_between(f.min_amount, f.max_amount))
+    if f.text:
+        pattern = like_pattern(f.text)
+        like = "like" if dialect == "sqlite" else "ilike"
+        where.append(sa.or_(*(getattr(column, like)(pattern, escape="\\") for column in (p.c.reference, p.c.memo))))
+        if indexed:
+            where.append(p.c.id.in_(text_index.candidates(f.text)))
+    return where
+
+
+def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[bool]]:
+    """``low <= |amount| <= high`` as one or two plain ranges on ``amount``, which an index on it can serve."""
+    amount = _payments.c.amount
+    if low is None or low == 0:
+        return [amount.between(-high, high)]
+    credits, debits = [amount >= low], [amount <= -low]
+    if high is not None:
+        credits.append(amount <= high)
+        debits.append(amount >= -high)
+    return [sa.and_(*credits), sa.and_(*debits)]
+
+
+def _absolute_amount_between(low: int | None, high: int | None) -> sa.ColumnElement[bool]:
+    return sa.or_(*_amount_ranges(low, high))
+
+
+def _unordered(column: sa.ColumnElement) -> sa.ColumnElement:
+    """``column``'s value in a form no index serves (COALESCE(x, x)).
+
+    Sorting or grouping on it makes the database read the rows its filter selects and
+    then sort them, instead of walking an index in this column's order and looking up
+    every row — a walk that costs far more when few of those rows are kept.
+    """
+    return sa.func.coalesce(column, column)
+
+
+def _ordering(sort: str, descending: bool, *, few: bool = False) -> list:
+    """ORDER BY keys: ``sort`` then ``id``. ``few``: the filter matches few records.
+
+    Reading a large result in index order stops after one page; for a filter matching
+    few records that walk visits the whole index, so the sort key is then wrapped
+    (COALESCE(x, x): the same value, but no index order) and the database filters
+    first and sorts the few matches.
+    """
+    if sort not in SORTABLE:
+        raise FilterError([f"sort: {sort!r} is not a sortable column; use one of: {', '.join(SORTABLE)}"])
+    column = _SOURCES[sort]
+    direction = sa.desc if descending else sa.asc
+    keys = []
+    if sort == "balance_after":  # unknown balances last in both directions, on every database
+        keys.append(sa.case((column.is_(None), 1), else_=0))
+    keys.append(direction(_unordered(column) if few else column))
+    if sort != "id":
+        keys.append(direction(_payments.c.id))
+    return keys
+
+
+def _rows_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, descending: bool, *,
+                    few: bool = False, indexed: bool = False) -> sa.Select:
+    return (sa.select(*(_SOURCES[name].label(name) for name in ROW_COLUMNS))
+            .select_from(_payments.join(_accounts, _accounts.c.id == _payments.c.account_id))
+            .where(*conditions(f, timezone, dialect, indexed=indexed))
+            .order_by(*_ordering(sort, descending, few=few)))
+
+
+# --- results -------------------------------------------------------------------------------------
+
+def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.DataFrame:
+    """Result rows as a DataFrame: whole numbers as exact Int64, ``occurred_at`` as naive local time."""
+    rows = list(rows)
+    data = {}
+    for index, name in enumerate(columns):
+        values = [row[index] for row in rows]
+        if name in _INTEGER_COLUMNS:
+            data[name] = pd.array([None if v is None else int(v) for v in values], dtype="Int64")
+        elif name == "occurred_at":
+            instants = pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
+            data[name] = instants.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+        else:
+            data[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[str, str] | None:
+    """The first and last month ('YYYY-MM', either None for open-ended) whose kept totals answer ``f``.
+
+    The kept per-account month totals (``account_months``) hold each kind's count and sum,
+    so a filter of whole months of the ledger's zone, accounts and kinds needs no scan of
+    the records; any other filter (amounts, operators, channels, methods, text, part of a
+    month, another zone) returns None and is counted from the records.
+    """
+    if f.min_amount is not None or f.max_amount is not None or f.operators or f.channels or f.methods or f.text:
+        return None
+    if timezone != database.ledger_timezone(connection):
+        return None
+    if f.start is not None and f.start.day != 1:
+        return None
+    if f.end is not None and (f.end + timedelta(days=1)).day != 1:
+        return None
+    return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
+
+
+def _kept_conditions(f: PaymentFilter, months: tuple[str, str]) -> list[sa.ColumnElement[bool]]:
+    kept = tables.account_months
+    where = [kept.c.month >= months[0]] if months[0] else []
+    if months[1]:
+        where.append(kept.c.month <= months[1])
+    if f.accounts:
+        where.append(kept.c.account_id.in_(_account_scope(f)))
+    return where
+
+
+def _kept_kinds(f: PaymentFilter) -> list[str]:
+    return [kind.value for kind in f.kinds] if f.kinds else [kind.value for kind in Kind]
+
+
+def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: tuple[str, str]) -> list[tuple]:
+    kept = tables.account_months
+    kinds = _kept_kinds(f)
+    sums = connection.execute(sa.select(
+        *(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
+        *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds),
+    ).where(*_kept_conditions(f, months))).one()
+    return [(kind, sums[index], sums[len(kinds) + index]) for index, kind in enumerate(kinds) if sums[index]]
+
+
+def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
+                    indexed: bool = False) -> pd.DataFrame:
+    months = _kept_months(connection, f, timezone)
+    if months is not None:
+        rows = _kept_totals_by_kind(connection, f, months)
+    elif f.min_amount is None and f.max_amount is None:
+        # A text search reads every row of its range anyway: group what it reads, not an index walk.
+        kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
+        rows = connection.execute(
+            sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
+            .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(kind))
+    else:
+        # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
+        # the database would rather read every record of the kind.
+        others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
+                            indexed=indexed)
+        branches = [sa.select(_payments.c.kind, _payments.c.amount).where(*others, amount_range)
+                    for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
+        chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+        rows = connection.execute(
+            sa.select(chosen.c.kind, sa.func.count(), sa.func.sum(chosen.c.amount)).group_by(chosen.c.kind))
+    totals = _frame(rows, ("kind", "count", "amount"))
+    order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
+    return totals.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
+def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: int = 50,
+               sort: str = "occurred_at", descending: bool = True) -> Page:
+    """One page of the filter's records plus the count and per-kind totals of the whole filter.
+
+    Two statements: the per-kind totals (whose counts add up to the total count) and
+    the page itself, ordered by ``sort`` then ``id`` so equal values never swap pages.
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise FilterError([f"page_size: {page_size} is out of range; give 1 to {MAX_PAGE_SIZE}"])
+    if page < 1:
+        raise FilterError([f"page: {page} is before the first page; pages start at 1"])
+    _ordering(sort, descending)  # a bad sort column fails before any query runs
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        timezone = reporting_timezone(connection, f)
+        totals = _totals_by_kind(connection, f, timezone, indexed=indexed)
+        total_count = int(totals["count"].sum())
+        page = min(page, max(1, -(-total_count // page_size)))
+        reach = page * page_size  # records an index-order walk must find before it can stop
+        statement = (_rows_statement(f, timezone, connection.dialect.name, sort, descending,
+                                     few=total_count < FEW_MATCHES * reach, indexed=indexed)
+                     .limit(page_size).offset((page - 1) * page_size))
+        rows = _frame(connection.execute(statement), ROW_COLUMNS, timezone)
+    return Page(rows, total_count, totals, page, page_size, sort, descending, timezone)
+
+
+def query_all(engine: Engine, f: PaymentFilter, *, sort: str = "occurred_at", descending: bool = True) -> pd.DataFrame:
+    """Every record the filter selects, in :data:`ROW_COLUMNS` (for exports)."""
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        timezone = reporting_timezone(connection, f)
+        statement = _rows_statement(f, timezone, connection.dialect.name, sort, descending, indexed=indexed)
+        return _frame(connection.execute(statement), ROW_COLUMNS, timezone)
+
+
+# --- chart data (aggregates in SQL) -------------------------------------------------------------
+
+def _months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> list[periods.Period]:
+    """The calendar months (in ``timezone``) from the filter's first to last day, else the ledger's."""
+    first, last = f.start, f.end
+    if first is None or last is None:
+        earliest, latest = connection.execute(
+            sa.select(sa.func.min(_payments.c.occurred_at), sa.func.max(_payments.c.occurred_at))).one()
+        if earliest is None:
+            return []
+        first = first or periods.local_day(earliest, timezone)
+        last = last or periods.local_day(latest, timezone)
+    months, label = [], f"{first.year:04d}-{first.month:02d}"
+    while label <= f"{last.year:04d}-{last.month:02d}":
+        months.append(periods.month(label, timezone))
+        after = months[-1].last_day + timedelta(days=1)
+        label = f"{after.year:04d}-{after.month:02d}"
+    return months
+
+
+def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
+    """Count and amount of the filter's records per month (reporting time zone) and kind.
+
+    Columns month ('YYYY-MM'), kind, count, amount; months without records are left out.
+    Portable SQL cannot cut months in a time zone, so the months' UTC bounds are bound
+    as a small derived table and each month is a range on the time index.
+    """
+    p = _payments
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        timezone = reporting_timezone(connection, f)
+        kept_months = _kept_months(connection, f, timezone)
+        if kept_months is not None:
+            return _frame(_kept_monthly_by_kind(connection, f, kept_months), _MONTHLY_COLUMNS)
+        months = _months(connection, f, timezone)
+        if not months:
+            return _frame([], _MONTHLY_COLUMNS)
+        bounds = sa.union_all(*(
+            sa.select(sa.literal(m.label, sa.String).label("month"),
+                      sa.literal(m.start, sa.DateTime).label("month_start"),
+                      sa.literal(m.end, sa.DateTime).label("month_end"))
+            for m in months)).subquery("months")
+        statement = (sa.select(bounds.c.month, p.c.kind, sa.func.count().label("count"),
+                               sa.func.sum(p.c.amount).label("amount"))
+                     .select_from(bounds.join(p, sa.and_(p.c.occurred_at >= bounds.c.month_start,
+                                                         p.c.occurred_at < bounds.c.month_end)))
+                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
+                     .group_by(bounds.c.month, p.c.kind)
+                     .order_by(bounds.c.month, p.c.kind))
+        return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
+
+
+def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: tuple[str, str]) -> list[tuple]:
+    """:func:`monthly_by_kind` from the kept month totals: one row per month and kind with records."""
+    kept = tables.account_months
+    kinds = _kept_kinds(f)
+    statement = (sa.select(kept.c.month,
+                           *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
+                           *(sa.func.sum(kept.c[kind]) for kind in kinds))
+                 .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))
+    rows = []
+    for month, *figures in connection.execute(statement):
+        rows.extend((month, kind, figures[index], figures[len(kinds) + index])
+                    for index, kind in sorted(enumerate(kinds), key=lambda pair: pair[1]) if figures[index])
+    return rows
+
+
+def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
+    """Count and amount of the filter's records per channel and method."""
+    p = _payments
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        timezone = reporting_timezone(connection, f)
+        statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
+                               sa.func.sum(p.c.amount).label("amount"))
+                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
+                     .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))
+        return _frame(connection.execute(statement), ("channel", "method", "count", "amount"))
+
+
+def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
+    """The ``n`` accounts that moved the most money (sum of |amount|) under the filter.
+
+    Columns account, name, count, amount (the signed net of their records).
+    """
+    if n < 1:
+        raise FilterError([f"n: {n} top accounts is not a number of accounts; give 1 or more"])
+    p = _payments
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        timezone = reporting_timezone(connection, f)
+        # Grouped after filtering: walking the account index to group would look up every row.
+        account_id = _unordered(p.c.account_id).label("account_id")
+        ranked = (sa.select(account_id, sa.func.count().label("count"),
+                            sa.func.sum(p.c.amount).label("amount"),
+                            sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
+                  .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
+                  .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
+        statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
+                     .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
+                     .order_by(ranked.c.moved.desc(), _accounts.c.account))
+        return _frame(connection.execute(statement), ("account", "name", "count", "amount"))
+
+
+def latest_month(engine: Engine) -> PaymentFilter:
+    """The calendar month (ledger's time zone) of the newest payment record; an empty filter if there is none.
+
+    What the panel opens on: one month reads one month of records however long the history is.
+    """
+    with engine.connect() as connection:
+        newest = connection.scalar(sa.select(sa.func.max(_payments.c.occurred_at)))
+        if newest is None:
+            return PaymentFilter()
+        day = periods.local_day(newest, database.ledger_timezone(connection))
+    first = day.replace(day=1)
+    return PaymentFilter(start=first, end=(first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+
+
+# --- choices for the form ------------------------------------------------------------------------
+
+def account_choices(engine: Engine) -> list[tuple[str, str]]:
+    """(label, account number) for every account, e.g. ("C00012 — Acme Trading (customer)", "C00012")."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(_accounts.c.account, _accounts.c.name, _accounts.c.kind)
+                                  .order_by(_accounts.c.account)).all()
+    return [(account_label(row.account, row.name, row.kind), row.account) for row in rows]
+
+
+def operators(engine: Engine) -> list[str]:
+    """Every operator who recorded a payment, sorted."""
+    with engine.connect() as connection:
+        return sorted(connection.scalars(sa.select(_payments.c.operator).distinct()))
+
+
+def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
+    """Count and sum per kind of every record the filter selects (what the panel's totals show)."""
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        return _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)
+

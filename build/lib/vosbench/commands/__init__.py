@@ -1,0 +1,1 @@
+"""The ``vosbench`` command: argument parsing and printing over the layers below, nothing more."""

@@ -1,0 +1,134 @@
+"""Commands of the controls and of maker-checker: controls, record, approvals, findings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from vosbench.commands import options
+from vosbench.commands.options import EXIT_FINDINGS, EXIT_OK
+from vosbench.controls import annotations, runner
+from vosbench.controls.findings import SEVERITIES
+from vosbench.ledger import policy as control_settings
+from vosbench.outputs import views
+
+TABLE_COLUMNS = ("finding_id", "check", "severity", "accounts", "payment_ids", "status", "explanation")
+"""What fits a terminal; csv/json carry every column."""
+EXPLANATION_WIDTH = 110
+
+
+def _engine(args):
+    return options.open_ledger(args).engine
+
+
+def cmd_controls(args) -> int:
+    result = runner.run(_engine(args), args.month, control_settings.load(args.controls), args.check or None)
+    frame = result.frame()
+    if args.format == "table":
+        print(f"controls for {result.month}: {len(frame)} finding(s)")
+        views.print_frame(result.counts(), ())
+        for name, why in result.not_run.items():
+            print(f"not run: {name} ({why})")
+        print()
+        shown = frame[list(TABLE_COLUMNS)].copy()
+        shown["explanation"] = [text if len(text) <= EXPLANATION_WIDTH else text[:EXPLANATION_WIDTH - 1] + "…"
+                                for text in shown["explanation"]]
+        views.print_frame(shown, ())
+    else:
+        views.print_frame(frame, ("amount",), args.format)
+    if args.fail_on:
+        worst = SEVERITIES[: SEVERITIES.index(args.fail_on) + 1]
+        failing = (frame["severity"].isin(worst)) & (frame["status"] != "explained")
+        return EXIT_FINDINGS if failing.any() else EXIT_OK
+    return EXIT_OK
+
+
+def cmd_record(args) -> int:
+    from vosbench.ledger import approvals
+
+    occurred_at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+    done = approvals.submit(
+        _engine(args), control_settings.load(args.controls), account=args.account, kind=args.kind,
+        amount=args.amount, occurred_at=occurred_at, operator=args.operator, channel=args.channel,
+        method=args.method, reference=args.reference, memo=args.memo, reason=args.reason)
+    if done.status == "recorded":
+        print(f"recorded payment {done.id}")
+    else:
+        print(f"pending approval: request {done.id} (at or above the {args.kind} threshold); a different operator "
+              f"approves it with `vosbench approvals approve {done.id} --operator NAME`")
+    return EXIT_OK
+
+
+def cmd_approvals(args) -> int:
+    from vosbench.ledger import approvals
+
+    engine = _engine(args)
+    if args.action == "list":
+        frame = approvals.requests(engine, pending_only=not args.all)
+        views.print_frame(frame, ("amount", "threshold"), args.format)
+    elif args.action == "approve":
+        payment_id = approvals.approve(engine, args.request_id, checker=args.operator)
+        print(f"approved request {args.request_id}: recorded payment {payment_id}")
+    else:
+        approvals.reject(engine, args.request_id, checker=args.operator, reason=args.reason)
+        print(f"rejected request {args.request_id}")
+    return EXIT_OK
+
+
+def cmd_findings(args) -> int:
+    engine = _engine(args)
+    if args.action == "annotate":
+        annotations.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
+        print(f"annotated {args.finding_id}: {args.status}")
+    else:
+        views.print_frame(annotations.history(engine, args.finding_id), (), args.format)
+    return EXIT_OK
+
+
+def register(add) -> None:
+    sub = add("controls", cmd_controls, "run the audit controls on a month: findings with stable ids")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--check", action="append", default=[], help="run only this check (repeatable)")
+    options.add_format(sub)
+    sub.add_argument("--controls", metavar="YAML", help="controls settings (default: parameters/controls.yaml)")
+    sub.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding this severe or worse is not "
+                                                           "marked explained")
+
+    sub = add("approvals", cmd_approvals, "maker-checker: list, approve or reject pending entries")
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[options.shared_options()],
+                                 help="pending requests (--all: with decided ones)")
+    listing.add_argument("--all", action="store_true")
+    options.add_format(listing)
+    approving = actions.add_parser("approve", parents=[options.shared_options()],
+                                   help="post a request to the ledger (not by its maker)")
+    approving.add_argument("request_id", type=int)
+    approving.add_argument("--operator", required=True, help="who approves")
+    rejecting = actions.add_parser("reject", parents=[options.shared_options()], help="refuse a request, with a reason")
+    rejecting.add_argument("request_id", type=int)
+    rejecting.add_argument("--operator", required=True, help="who rejects")
+    rejecting.add_argument("--reason", required=True)
+
+    sub = add("findings", cmd_findings, "annotate a finding (open / explained / escalated) or show its notes")
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    noting = actions.add_parser("annotate", parents=[options.shared_options()],
+                                help="append a status and note to a finding")
+    noting.add_argument("finding_id")
+    noting.add_argument("--status", required=True, choices=annotations.STATUSES)
+    noting.add_argument("--note", default="")
+    noting.add_argument("--by", required=True, help="who annotates")
+    showing = actions.add_parser("history", parents=[options.shared_options()], help="every annotation of a finding")
+    showing.add_argument("finding_id")
+    options.add_format(showing)
+
+    sub = add("record", cmd_record, "record one payment (manual entry rules and approval thresholds apply)")
+    sub.add_argument("--account", required=True)
+    sub.add_argument("--kind", required=True)
+    sub.add_argument("--amount", required=True, help="decimal text, + raises the balance")
+    sub.add_argument("--operator", required=True)
+    sub.add_argument("--channel", default="admin")
+    sub.add_argument("--method", default="other")
+    sub.add_argument("--reference", default="")
+    sub.add_argument("--memo", default="")
+    sub.add_argument("--reason", default="")
+    sub.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")

@@ -1,0 +1,57 @@
+"""The ``vosbench`` command: parse the command line, run one command, turn its outcome into an exit code.
+
+Exit codes: 0 done; 1 the ledger failed a check (``verify``), a control failed
+(``controls --fail-on``) or a report notebook failed; 2 bad input — any
+:class:`~vosbench.core.errors.VosbenchError`, printed as one line naming the input and
+the fix. Every command and subcommand takes ``--db URL`` before or after its arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vosbench import __version__
+from vosbench.commands import controls, ledger, options, reports, statements, vos3000
+from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
+from vosbench.core.errors import VosbenchError
+
+COMMAND_GROUPS = (ledger, reports, controls, statements, vos3000)
+"""Each module registers its commands with ``register(add)``; help lists them in this order."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vosbench", description="vosbench: the payment ledger workbench of a "
+                                                                          "VOS3000 operator")
+    parser.add_argument("--version", action="version", version=f"vosbench {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = options.shared_options()
+
+    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[shared], help=help_text, description=help_text)
+        if handler is not None:
+            sub.set_defaults(handler=handler)
+        return sub
+
+    for group in COMMAND_GROUPS:
+        group.register(add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return EXIT_OK
+    except VosbenchError as error:
+        print(f"vosbench {args.command}: {error}", file=sys.stderr)
+        return error.exit_code
+    except ValueError as error:  # the standard library's parsers (dates, numbers) name the value they refused
+        print(f"vosbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

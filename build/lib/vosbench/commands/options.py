@@ -1,0 +1,64 @@
+"""What every ``vosbench`` command shares: the ledger option, output formats, exit codes, opening the ledger.
+
+A command module exposes ``register(add)``; ``add(name, handler, help)`` returns its
+argparse subparser with the shared options already on it. A handler takes the parsed
+arguments, returns an exit code, and raises a :class:`~vosbench.core.errors.VosbenchError`
+for input a user can fix (the entry point prints its one line and exits 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from vosbench.core import config
+from vosbench.core.errors import VosbenchError
+
+if TYPE_CHECKING:
+    from vosbench.ledger.handle import Ledger
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+"""0 done; 1 the ledger failed a check or a report failed; 2 bad input (the message names it and the fix)."""
+EXIT_NO_DATA = 3
+"""A report of a period that holds no records: written, but there was nothing to report."""
+
+
+class UsageError(VosbenchError):
+    """Options that do not go together, or a value argparse cannot judge alone."""
+
+
+def shared_options() -> argparse.ArgumentParser:
+    """The options every command and subcommand accepts, before or after its positional arguments.
+
+    Their default is left out of the namespace (SUPPRESS) so that a nested subcommand's
+    default never overwrites a value given at an outer level; read them with :func:`db_url`.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help=f"ledger URL (default: ${config.ENV_DB}, else the embedded SQLite ledger)")
+    return parent
+
+
+def add_format(parser: argparse.ArgumentParser, *formats: str, default: str = "table") -> None:
+    """``--format``, one of ``formats`` (default: table, csv, json)."""
+    parser.add_argument("--format", choices=formats or ("table", "csv", "json"), default=default)
+
+
+def db_url(args: argparse.Namespace) -> str | None:
+    """The ``--db`` given anywhere on the command line, or None for the environment's/default ledger."""
+    return getattr(args, "db", None)
+
+
+def open_ledger(args: argparse.Namespace, *, create: bool = False, timezone: str = "UTC") -> Ledger:
+    """The ledger the command works on (``--db``, else ``VOSBENCH_DB``, else the embedded default)."""
+    from vosbench.ledger.handle import Ledger
+
+    return Ledger.open(db_url(args), create=create, timezone=timezone)
+
+
+def key_value(text: str) -> tuple[str, str]:
+    """``-p key=value`` as a pair; a malformed one is refused with the form to use."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"-p {text!r}: write parameters as key=value, e.g. -p month=2026-09")
+    return key.strip(), value

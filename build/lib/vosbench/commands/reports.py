@@ -1,0 +1,150 @@
+"""Commands that answer questions and write reports: reconcile, query, audit, notebooks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from vosbench.commands import options
+from vosbench.commands.options import EXIT_OK, UsageError
+
+RECONCILE_TABLE_COLUMNS = ("account", "name", "opening", "payments", "charges", "expected_closing",
+                           "recorded_closing", "difference", "classification")
+"""What a terminal fits of the balance identity; csv/json carry every column."""
+
+
+def cmd_reconcile(args) -> int:
+    from vosbench.analysis import reconcile
+    from vosbench.outputs import views
+
+    result = reconcile.reconcile(options.open_ledger(args).engine, args.month, timezone=args.timezone,
+                                 account=args.account, subtree=args.subtree)
+    frame = result.differences() if args.differences_only else result.accounts
+    if args.format == "table":
+        frame = frame[list(RECONCILE_TABLE_COLUMNS)]
+    views.print_frame(frame, reconcile.MONEY_COLUMNS, args.format, totals=result.totals())
+    return EXIT_OK
+
+
+def cmd_query(args) -> int:
+    from vosbench.analysis import explore
+    from vosbench.analysis.filters import PaymentFilter
+    from vosbench.outputs import query_export, views
+
+    if args.format == "xlsx" and not args.out:
+        raise UsageError("--format xlsx writes a file: add --out FILE.xlsx")
+    if args.out and args.format not in ("csv", "xlsx"):
+        raise UsageError(f"--out writes csv or xlsx: add --format csv or --format xlsx (not {args.format})")
+    f = PaymentFilter.from_parameters({
+        "start": args.start, "end": args.end, "timezone": args.timezone, "accounts": args.account,
+        "include_sub_accounts": args.sub_accounts, "kinds": args.kind, "min_amount": args.min_amount,
+        "max_amount": args.max_amount, "operators": args.operator, "channels": args.channel,
+        "methods": args.method, "text": args.text})
+    engine = options.open_ledger(args).engine
+    with engine.connect() as connection:
+        f.check(connection)
+    if args.out:
+        path = query_export.export_result(engine, f, args.out, sort=args.sort, descending=args.descending)
+        print(f"wrote every record of the filter to {path}")
+        return EXIT_OK
+    page = explore.query_page(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
+                              descending=args.descending)
+    if args.format == "json":
+        json.dump({"filter": f.to_parameters(), "timezone": page.timezone, "total_count": page.total_count,
+                   "page": page.page, "pages": page.pages, "page_size": page.page_size,
+                   "totals_by_kind": views.records(views.displayable(page.totals_by_kind, ["amount"])),
+                   "rows": views.records(views.displayable(page.rows, explore.MONEY_COLUMNS))},
+                  sys.stdout, default=str, indent=2)
+        print()
+    elif args.format == "csv":
+        views.print_frame(page.rows, explore.MONEY_COLUMNS, "csv")
+    else:
+        first = (page.page - 1) * page.page_size
+        print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} "
+              f"(rows {min(first + 1, page.total_count):,}–{first + len(page.rows):,}), sorted by {page.sort} "
+              f"{'descending' if page.descending else 'ascending'}; times in {page.timezone}")
+        views.print_frame(page.rows, explore.MONEY_COLUMNS)
+        print()
+        views.print_frame(page.totals_by_kind, ["amount"], totals={"amount": int(page.totals_by_kind["amount"].sum())})
+    return EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from vosbench.outputs import report
+
+    overrides = dict(options.key_value(item) for item in args.param)
+    outputs = report.run_audit(args.month, parameters_file=args.parameters_file, overrides=overrides,
+                               out_dir=args.out, db_url=options.db_url(args), progress=not args.quiet)
+    print(f"audit report for {args.month} written to {outputs.folder}")
+    for path in [outputs.html, outputs.xlsx, outputs.notebook, *outputs.pngs]:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def cmd_notebooks(args) -> int:
+    """Copy the shipped notebooks and their default parameters into a folder of the user's."""
+    from vosbench.core import resources
+
+    target = Path(args.folder).expanduser()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file; give a folder to copy the notebooks into")
+    copied = []
+    for name in ("notebooks", "parameters"):
+        source = resources.folder(name)
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and path.suffix in (".ipynb", ".yaml") and ".ipynb_checkpoints" not in path.parts:
+                destination = target / (path.relative_to(source) if name == "notebooks"
+                                        else Path("parameters") / path.relative_to(source))
+                if destination.exists() and not args.force:
+                    raise UsageError(f"{destination} exists; add --force to overwrite it, or pick another folder")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, destination)
+                copied.append(destination)
+    print(f"copied {len(copied)} files into {target}; open them with `jupyter lab {target}`")
+    return EXIT_OK
+
+
+def register(add) -> None:
+    sub = add("reconcile", cmd_reconcile, "opening + payments − charges = closing, per account, for a month")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--account", help="one account number")
+    sub.add_argument("--subtree", metavar="ACCOUNT", help="an agent or reseller and everything below it")
+    sub.add_argument("--timezone", help="reporting time zone (default: the ledger's)")
+    options.add_format(sub)
+    sub.add_argument("--differences-only", action="store_true")
+
+    sub = add("query", cmd_query, "find payment records: the filter panel's filters as options")
+    sub.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (inclusive)")
+    sub.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (inclusive)")
+    sub.add_argument("--account", action="append", default=[], help="account number (repeatable)")
+    sub.add_argument("--sub-accounts", action="store_true", help="also every account below the given ones")
+    sub.add_argument("--kind", action="append", default=[], help="transaction kind (repeatable)")
+    sub.add_argument("--min-amount", metavar="DECIMAL", help="smallest |amount|, e.g. 100.00")
+    sub.add_argument("--max-amount", metavar="DECIMAL", help="largest |amount|")
+    sub.add_argument("--operator", action="append", default=[], help="operator (repeatable)")
+    sub.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
+    sub.add_argument("--method", action="append", default=[], help="method (repeatable)")
+    sub.add_argument("--text", default="", help="reference or memo contains (any case)")
+    sub.add_argument("--timezone", default="", help="time zone the days are cut in (default: the ledger's)")
+    sub.add_argument("--page", type=int, default=1)
+    sub.add_argument("--page-size", type=int, default=50)
+    sub.add_argument("--sort", default="occurred_at", help="column to sort by (ties: id)")
+    order = sub.add_mutually_exclusive_group()
+    order.add_argument("--desc", dest="descending", action="store_true", default=True,
+                       help="newest/largest first (default)")
+    order.add_argument("--asc", dest="descending", action="store_false")
+    options.add_format(sub, "table", "csv", "xlsx", "json")
+    sub.add_argument("--out", type=Path, metavar="FILE", help="write every record (csv or xlsx) with the filter used")
+
+    sub = add("audit", cmd_audit, "run the monthly audit notebook into a report folder")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("-f", "--parameters-file", type=Path, metavar="YAML")
+    sub.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    sub.add_argument("--out", type=Path, metavar="DIR", help="report root (default: ./reports)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub = add("notebooks", cmd_notebooks, "copy the notebooks and their default parameters into a folder")
+    sub.add_argument("folder", metavar="DIR")
+    sub.add_argument("--force", action="store_true", help="overwrite files already there")

@@ -1,0 +1,136 @@
+"""The statement commands: import and list statements, match a month, decide, find a payment."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from vosbench.commands import options
+from vosbench.commands.options import EXIT_OK
+
+
+def _engine(args, *, create: bool = False):
+    return options.open_ledger(args, create=create).engine
+
+
+def cmd_statements(args) -> int:
+    from vosbench.outputs import views
+    from vosbench.sources.bankfiles import importing
+
+    if args.action == "import":
+        engine = _engine(args)
+        for file in args.files:
+            result = importing.import_file(engine, Path(file), profile=args.profile, channel=args.channel)
+            print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
+                  f"{result.added} line(s) added, {result.skipped} already present")
+        return EXIT_OK
+    frame = pd.DataFrame(importing.imported(_engine(args)))
+    if frame.empty:
+        print("no statements imported yet; import one with `vosbench statements import FILE`")
+        return EXIT_OK
+    views.print_frame(frame, ["net"], args.format)
+    return EXIT_OK
+
+
+def cmd_match(args) -> int:
+    from vosbench.analysis.matching import review
+    from vosbench.analysis.matching.matcher import Settings
+    from vosbench.outputs import views
+
+    run = review.run_month(_engine(args), args.month, timezone=args.timezone,
+                           settings=Settings(window_days=args.window_days))
+    items = run.items()
+    if args.status:
+        items = items[items["status"].isin(args.status)].reset_index(drop=True)
+    if args.format == "json":
+        json.dump({"month": args.month, "channels": run.channels, "window_days": args.window_days,
+                   "summary": views.records(views.displayable(run.summary(), ["statement_amount", "recorded_amount"])),
+                   "items": views.records(views.displayable(items, review.MONEY_COLUMNS))},
+                  sys.stdout, default=str, indent=2)
+        print()
+        return EXIT_OK
+    if args.format == "csv":
+        views.print_frame(items, review.MONEY_COLUMNS, "csv")
+        return EXIT_OK
+    if not run.channels:
+        print(f"no statement lines posted around {args.month}; import statements with `vosbench statements import`")
+        return EXIT_OK
+    print(f"statement matching {args.month} ({run.period.timezone}); channels {', '.join(run.channels)}; "
+          f"window {args.window_days} day(s)")
+    views.print_frame(run.summary().drop(columns=["meaning"]), ["statement_amount", "recorded_amount"])
+    shown = items if args.status or args.all else items[items["status"] != "matched"]
+    if not shown.empty:
+        print()
+        views.print_frame(shown[["status", "rule", "line_ids", "posted_on", "statement_amount", "counterparty",
+                                 "payment_ids", "accounts", "recorded_amount", "explanation"]], review.MONEY_COLUMNS)
+    return EXIT_OK
+
+
+def cmd_decide(args) -> int:
+    from vosbench.analysis.matching import decisions
+
+    if args.action == "history":
+        frame = decisions.history(_engine(args))
+        if frame.empty:
+            print("no decisions recorded yet")
+        else:
+            print(frame.to_string(index=False))
+        return EXIT_OK
+    decision_id = decisions.record(_engine(args), args.action, line_ids=args.lines or "",
+                                   payment_ids=args.payments or "", decided_by=args.by or "", note=args.note)
+    print(f"decision {decision_id} recorded: {args.action} lines {args.lines} with payments {args.payments} "
+          f"by {args.by}; it applies from the next `vosbench match`")
+    return EXIT_OK
+
+
+def cmd_find_payment(args) -> int:
+    from vosbench.analysis.matching import find_payment
+    from vosbench.outputs import views
+
+    found = find_payment.find_payment(_engine(args), args.amount, args.date, name=args.name, reference=args.reference,
+                              days=args.days, limit=args.limit)
+    if found.empty and args.format == "table":
+        print("no statement line or payment record near that amount and date; widen --days")
+        return EXIT_OK
+    views.print_frame(found, find_payment.MONEY_COLUMNS, args.format)
+    return EXIT_OK
+
+
+def register(add) -> None:
+    sub = add("statements", cmd_statements, "import bank/gateway/IVR/crypto statements, or list those imported")
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = actions.add_parser("import", parents=[options.shared_options()],
+                                   help="import statement files (all-or-nothing per file)")
+    importing.add_argument("files", nargs="+", metavar="FILE", help="OFX/QFX, CAMT.053 XML, or CSV/XLSX with --profile")
+    importing.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, ivr-log, crypto, "
+                                             "generic-bank-csv) or a YAML path")
+    importing.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
+    listing = actions.add_parser("list", parents=[options.shared_options()], help="the statement files imported")
+    options.add_format(listing)
+
+    sub = add("match", cmd_match, "match a month's statement lines with the payment records")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--timezone", help="reporting time zone (default: the ledger's)")
+    sub.add_argument("--window-days", type=int, default=3, help="how far apart a line and a record may be dated")
+    sub.add_argument("--status", action="append", default=[], help="only items of this status (repeatable)")
+    sub.add_argument("--all", action="store_true", help="table: list matched items too")
+    options.add_format(sub)
+
+    sub = add("decide", cmd_decide, "record an analyst's decision on a pairing (append-only), or show them all")
+    sub.add_argument("action", choices=("confirm", "reject", "match", "history"))
+    sub.add_argument("--lines", metavar="IDS", help="statement line ids, e.g. 12,13")
+    sub.add_argument("--payments", metavar="IDS", help="payment record ids, e.g. 345")
+    sub.add_argument("--by", metavar="NAME", help="who decides")
+    sub.add_argument("--note", default="", help="why")
+
+    sub = add("find-payment", cmd_find_payment, "find the statement lines and records of a payment someone made")
+    sub.add_argument("--amount", required=True, help="decimal text, e.g. 250.00")
+    sub.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    sub.add_argument("--name", default="", help="payer or account name")
+    sub.add_argument("--reference", default="", help="bank reference, charge id, card serial or tx hash")
+    sub.add_argument("--days", type=int, default=7, help="days either side of --date")
+    sub.add_argument("--limit", type=int, default=20)
+    options.add_format(sub)

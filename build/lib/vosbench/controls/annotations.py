@@ -1,0 +1,53 @@
+"""Auditors' annotations on findings: a status and a note, kept append-only by finding id.
+
+An annotation is never edited; a new one supersedes the earlier ones of the same
+finding (the latest wins). Because finding ids are stable, annotations come back when
+the audit is re-run on the same ledger.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.ledger import tables
+
+STATUSES = ("open", "explained", "escalated")
+_ID = re.compile(r"F-[0-9a-f]{12}")
+
+
+def annotate(engine: Engine, finding_id: str, *, status: str, note: str, author: str) -> int:
+    """Append an annotation and return its id; bad input is refused with the fix."""
+    finding_id = finding_id.strip()
+    if not _ID.fullmatch(finding_id):
+        raise ValueError(f"finding id {finding_id!r} is not one; copy it from `vosbench controls` (e.g. F-1a2b3c4d5e6f)")
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r}: use one of {', '.join(STATUSES)}")
+    if not author.strip():
+        raise ValueError("author is required; say who is annotating (--by NAME)")
+    if status != "open" and not note.strip():
+        raise ValueError(f"a finding marked {status} needs a note saying why (--note TEXT)")
+    with engine.begin() as connection:
+        return connection.execute(tables.finding_annotations.insert().values(
+            finding_id=finding_id, status=status, note=note.strip(), author=author.strip(),
+            annotated_at=datetime.now(UTC).replace(tzinfo=None))).inserted_primary_key[0]
+
+
+def latest(engine: Engine) -> dict[str, tuple[str, str]]:
+    """finding id → (status, note) of its latest annotation (a few per finding at most: read whole)."""
+    table = tables.finding_annotations
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(table.c.finding_id, table.c.status, table.c.note)
+                                  .order_by(table.c.id)).all()
+    return {row.finding_id: (row.status, row.note) for row in rows}
+
+
+def history(engine: Engine, finding_id: str) -> pd.DataFrame:
+    """Every annotation of one finding, oldest first."""
+    table = tables.finding_annotations
+    with engine.connect() as connection:
+        return pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)

@@ -1,0 +1,92 @@
+"""Entry discipline: adjustments carry a reason and a link; large manual entries a second operator.
+
+The same rules refuse a manual entry at the door (:mod:`vosbench.ledger.approvals`); these
+checks find the records that got in anyway — imported history, which is accepted as
+it happened, or entries made before the rules were set.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from vosbench.controls.context import MonthData
+from vosbench.controls.findings import Finding
+from vosbench.core.money import format_money
+
+
+def _when(row) -> str:
+    return f"{row.local_time:%Y-%m-%d %H:%M}"
+
+
+def adjustments_without_reason_or_link(data: MonthData) -> list[Finding]:
+    """Adjustments with no reason, or no ticket id / CDR flow number in reference, reason or memo."""
+    settings = data.settings
+    found = []
+    for row in data.payments[data.payments["kind"] == "adjustment"].itertuples():
+        reason = (row.reason or "").strip()
+        linked = settings.has_link(row.reference, row.reason, row.memo)
+        if reason and linked:
+            continue
+        missing = " and ".join(word for word, absent in (("reason", not reason), ("link", not linked)) if absent)
+        found.append(Finding(
+            "adjustment_without_reason_or_link", "high" if not reason else "medium", data.month, (row.account,),
+            f"adjustment of {format_money(row.amount)} on {row.account} by {row.operator} at {_when(row)} has no "
+            f"{missing} (a reason and a ticket id or CDR flow number are required)",
+            (row.id,), row.operator, row.amount))
+    return found
+
+
+def _above_threshold(data: MonthData) -> pd.DataFrame:
+    """Manual, non-reversal records at or above their kind's approval threshold, with the threshold."""
+    frame = data.payments.assign(threshold=data.thresholds())
+    large = (frame["channel"].isin(data.settings.manual_channels) & frame["threshold"].notna()
+             & frame["reverses_id"].isna())
+    frame = frame[large]
+    return frame[frame["amount"].abs() >= frame["threshold"].astype("int64")]
+
+
+def unapproved_above_threshold(data: MonthData) -> list[Finding]:
+    """Manual entries at or above the approval threshold that no second operator approved."""
+    frame = _above_threshold(data)
+    return [Finding(
+        "unapproved_above_threshold", "high", data.month, (row.account,),
+        f"{row.kind} of {format_money(row.amount)} on {row.account} entered by {row.operator} at {_when(row)} "
+        f"without approval; {row.kind}s of {format_money(int(row.threshold))} {row.currency} or more need a second "
+        "operator", (row.id,), row.operator, row.amount)
+        for row in frame[frame["approved_by"].str.strip() == ""].itertuples()]
+
+
+def approved_by_maker(data: MonthData) -> list[Finding]:
+    """Records whose approver is the operator who entered them (maker-checker defeated)."""
+    frame = data.payments
+    own = frame[(frame["approved_by"].str.strip() != "")
+                & (frame["approved_by"].str.strip().str.lower() == frame["operator"].str.strip().str.lower())]
+    return [Finding(
+        "approved_by_maker", "high", data.month, (row.account,),
+        f"{row.kind} of {format_money(row.amount)} on {row.account} at {_when(row)} was entered and approved by the "
+        f"same operator, {row.operator}", (row.id,), row.operator, row.amount) for row in own.itertuples()]
+
+
+def just_under_threshold(data: MonthData) -> list[Finding]:
+    """Per operator and kind: manual entries within a few percent below the approval threshold.
+
+    One such amount is ordinary; several from one operator in a month suggest entries
+    sized to avoid a second approval (severity grows with the count).
+    """
+    frame = data.payments.assign(threshold=data.thresholds())
+    frame = frame[frame["channel"].isin(data.settings.manual_channels) & frame["threshold"].notna()
+                  & frame["reverses_id"].isna()]
+    threshold = frame["threshold"].astype("int64")
+    share = data.settings.just_under_share
+    numerator, denominator = share.as_integer_ratio()  # exact: no float in the money path
+    floor = threshold - threshold * numerator // denominator
+    near = frame[(frame["amount"].abs() < threshold) & (frame["amount"].abs() >= floor)]
+    found = []
+    for (operator, kind), group in near.groupby(["operator", "kind"], sort=True):
+        count, limit = len(group), int(group["threshold"].iloc[0])
+        found.append(Finding(
+            "just_under_threshold", "medium" if count >= 3 else "low", data.month, tuple(group["account"]),
+            f"{operator} entered {count} {kind}(s) just under the {format_money(limit)} approval threshold "
+            f"(within {share * 100:.0f}%): {', '.join(format_money(a) for a in group['amount'])}",
+            tuple(group["id"]), operator, int(group["amount"].sum())))
+    return found

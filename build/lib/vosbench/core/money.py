@@ -1,0 +1,101 @@
+"""Exact money: the only way an amount enters or leaves vosbench.
+
+Amounts are kept as integer *minor units* at a fixed scale of four decimal places
+(1 unit = 0.0001), because VoIP rates are quoted to four or more places and a
+binary float cannot hold 0.1 exactly. Integers sum exactly in SQL (BIGINT), in
+pandas (int64) and in Python, so every total is exact by construction.
+
+Values that arrive as binary doubles (VOS3000 stores money as ``double``) are
+converted once, at the edge, by :func:`from_double`: the double's shortest
+round-trip decimal text is taken and rounded half-to-even to the scale.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from vosbench.core.errors import VosbenchError
+
+SCALE = 4
+"""Decimal places kept for every amount."""
+
+UNIT = 10**SCALE
+"""Minor units per currency unit."""
+
+_QUANTUM = Decimal(1).scaleb(-SCALE)
+
+# Largest magnitude a signed 64-bit minor-unit column holds: ~922 billion units.
+_MAX_MINOR = 2**63 - 1
+
+
+class MoneyError(VosbenchError, ValueError):
+    """An amount that cannot be taken exactly; the message names the value and the fix."""
+
+
+def to_minor(value: str | Decimal | int, *, field: str = "amount") -> int:
+    """Return ``value`` as integer minor units.
+
+    Accepts decimal text (``"12.50"``, ``"-0.0001"``), :class:`~decimal.Decimal` or an
+    ``int`` of whole currency units. Refuses floats, more than four decimal places
+    and anything that is not a number, naming ``field`` in the error.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError(
+            f"{field}: {value!r} is a binary float; money must be given as decimal text "
+            f"such as '12.50' (quote it in YAML and CSV tools)"
+        )
+    if isinstance(value, int):
+        minor = value * UNIT
+    else:
+        if isinstance(value, str):
+            text = value.strip().replace("_", "")
+            if not text:
+                raise MoneyError(f"{field}: empty; give a decimal amount such as '12.50'")
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise MoneyError(
+                    f"{field}: {value!r} is not a number; give a decimal amount such as '12.50'"
+                ) from None
+        elif isinstance(value, Decimal):
+            number = value
+        else:
+            raise MoneyError(f"{field}: {value!r} ({type(value).__name__}) is not an amount")
+        if not number.is_finite():
+            raise MoneyError(f"{field}: {value!r} is not a finite amount")
+        scaled = number.scaleb(SCALE)
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(
+                f"{field}: {value!r} has more than {SCALE} decimal places; round it at the source"
+            )
+        minor = int(scaled)
+    if abs(minor) > _MAX_MINOR:
+        raise MoneyError(f"{field}: {value!r} is too large for the ledger")
+    return minor
+
+
+def from_double(value: float, *, field: str = "amount") -> int:
+    """Convert a binary double from a source system (VOS3000) to minor units.
+
+    The rule: take Python's shortest round-trip text of the double (``repr``), then
+    round half-to-even to four places. ``0.1`` becomes 1000 minor units, never
+    0.1000000000000000055…
+    """
+    if not math.isfinite(value):
+        raise MoneyError(f"{field}: {value!r} is not a finite amount")
+    return int(Decimal(repr(value)).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(SCALE))
+
+
+def to_decimal(minor: int) -> Decimal:
+    """Return minor units as an exact :class:`~decimal.Decimal` with four places."""
+    return Decimal(int(minor)).scaleb(-SCALE).quantize(_QUANTUM)
+
+
+def format_money(minor: int, places: int = 2, *, grouping: bool = True) -> str:
+    """Format minor units for display, rounding half-to-even to ``places``.
+
+    Display only: the stored value keeps all four places.
+    """
+    amount = to_decimal(minor).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    return f"{amount:,}" if grouping else f"{amount}"

@@ -1,0 +1,110 @@
+"""Reporting periods: a calendar month cut in a time zone, as naive UTC instants.
+
+The store keeps times in naive UTC and charge days as calendar dates of the ledger's
+time zone. A month ``'2026-10'`` in ``Asia/Dubai`` runs from local midnight of the 1st
+(2026-09-30 20:00 UTC) up to, not including, local midnight of the next 1st — the
+instant a month-end balance snapshot carries. A day's charges are deducted at the end
+of that day, which is the local midnight that starts the next day (:func:`day_end`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from vosbench.core.errors import VosbenchError
+
+_LABEL = re.compile(r"(\d{4})-(\d{2})")
+
+
+class PeriodError(VosbenchError, ValueError):
+    """A month label or time zone that cannot be used; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """One calendar month in a time zone.
+
+    ``start`` is inclusive and ``end`` exclusive for payments (naive UTC); ``end`` is
+    also the instant of the month-end balance snapshot. ``first_day`` .. ``last_day``
+    are the month's local calendar days.
+    """
+
+    label: str
+    timezone: str
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``, or an error naming it and the fix."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise PeriodError(
+            f"time zone {name!r} is unknown; give an IANA name such as 'UTC' or 'Asia/Dubai'"
+        ) from None
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The naive UTC instant at which local calendar ``day`` begins in ``timezone``."""
+    moment = datetime.combine(day, time(0), tzinfo=zone(timezone))
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def day_end(day: date, timezone: str) -> datetime:
+    """The naive UTC instant when ``day``'s charges are deducted: local midnight starting the next day."""
+    return local_midnight(day + timedelta(days=1), timezone)
+
+
+def local_day(instant: datetime, timezone: str) -> date:
+    """The local calendar day in ``timezone`` of the naive UTC ``instant``.
+
+    A day's charges have been deducted by ``instant`` exactly when the day is before
+    ``local_day(instant)``.
+    """
+    return instant.replace(tzinfo=UTC).astimezone(zone(timezone)).date()
+
+
+def month(label: str, timezone: str) -> Period:
+    """The month ``label`` ('YYYY-MM') cut in ``timezone``."""
+    match = _LABEL.fullmatch(str(label).strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise PeriodError(
+            f"month {label!r} is not a month; give it as 'YYYY-MM' with a month 01-12, e.g. '2026-10'"
+        )
+    year, number = int(match.group(1)), int(match.group(2))
+    if not 1900 <= year <= 9998:
+        raise PeriodError(f"month {label!r}: the year must be between 1900 and 9998, e.g. '2026-10'")
+    zone(timezone)
+    first_day = date(year, number, 1)
+    next_first = date(year + number // 12, number % 12 + 1, 1)
+    return Period(
+        label=f"{year:04d}-{number:02d}",
+        timezone=timezone,
+        start=local_midnight(first_day, timezone),
+        end=local_midnight(next_first, timezone),
+        first_day=first_day,
+        last_day=next_first - timedelta(days=1),
+    )
+
+
+def previous(period: Period) -> Period:
+    """The month before ``period``, in the same time zone."""
+    before = period.first_day - timedelta(days=1)
+    return month(f"{before.year:04d}-{before.month:02d}", period.timezone)
+
+
+def charge_days(period: Period, ledger_timezone: str) -> tuple[date, date]:
+    """First and last charge day (a ledger-time-zone date) whose end falls in the period.
+
+    A day's charges belong to the period whose ``start < day_end <= end``. When the
+    period is cut in the ledger's own time zone this is simply the month's days.
+    """
+    first = local_day(period.start, ledger_timezone)
+    last = local_day(period.end, ledger_timezone) - timedelta(days=1)
+    return first, last

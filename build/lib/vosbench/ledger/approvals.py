@@ -1,0 +1,157 @@
+"""Maker-checker: manual entries above a threshold wait for a second operator.
+
+:func:`submit` is the door for people's entries. It applies the entry rules that the
+ledger's own ``record`` does not know (an adjustment needs a reason *and* a link — a
+ticket id or CDR flow number), then either records the entry at once (below its
+kind's and currency's threshold, or not entered by hand) or keeps it as a pending
+request. A request posts to the ledger — through ``manual_entry.record``, with the checker
+as ``approved_by``, in one transaction with the approval — only when a different
+operator approves it; a rejection is kept
+with its reason. Requests and decisions are append-only tables: who and when stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.core import money
+from vosbench.core.errors import VosbenchError
+from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
+from vosbench.ledger import manual_entry, tables
+from vosbench.ledger.policy import ControlSettings
+from vosbench.ledger.write_door import to_utc_naive
+
+APPROVED, REJECTED = "approved", "rejected"
+
+
+class ApprovalError(VosbenchError, ValueError):
+    """An entry, approval or rejection that was refused; nothing was written. The message says the fix."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    status: str  # 'recorded' (id = payment id) or 'pending' (id = request id)
+    id: int
+    threshold: int | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str, amount: str | Decimal | int,
+           operator: str, occurred_at: datetime | None = None, channel: str = "admin", method: str = "other",
+           reference: str = "", memo: str = "", reason: str = "") -> Submission:
+    """Record a manual entry, or keep it for approval when it reaches its threshold."""
+    try:
+        kind_ = Kind.parse(kind, field="kind")
+        channel_, method_ = Channel.parse(channel, field="channel"), Method.parse(method, field="method")
+        minor = money.to_minor(amount)
+    except ValueError as error:
+        raise ApprovalError(str(error)) from None
+    if kind_ is Kind.ADJUSTMENT and not (reason.strip() and settings.has_link(reference, reason, memo)):
+        raise ApprovalError("adjustment needs a reason and a link: say why (--reason) and give the dispute ticket "
+                            "id or CDR flow number it settles (e.g. --reference 'ticket #12345' or 'CDR 88123456')")
+    if not operator.strip():
+        raise ApprovalError("operator is required; say who is entering the record")
+    with engine.connect() as connection:
+        currency = connection.scalar(sa.select(tables.accounts.c.currency)
+                                     .where(tables.accounts.c.account == account.strip()))
+    if currency is None:
+        raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
+    threshold = settings.threshold(currency, kind_.value)
+    if threshold is None or not settings.is_manual(channel_.value) or abs(minor) < threshold:
+        payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
+                                   occurred_at=occurred_at,
+                                   operator=operator, channel=channel_, method=method_, reference=reference,
+                                   memo=memo, reason=reason)
+        return Submission("recorded", payment_id, threshold)
+    sign = SIGN_RULES[kind_]
+    if minor == 0 or sign and (minor > 0) != (sign > 0):
+        raise ApprovalError(f"amount {money.format_money(minor)}: a {kind_.value} must "
+                            f"{'raise' if sign > 0 else 'lower'} the balance (+ raises it)")
+    with engine.begin() as connection:
+        request_id = connection.execute(tables.approval_requests.insert().values(
+            requested_at=to_utc_naive(_now()), maker=operator.strip(), account=account.strip(), kind=kind_.value,
+            amount=minor, currency=currency,
+            occurred_at=to_utc_naive(occurred_at or _now(), field_name="occurred_at"), channel=channel_.value,
+            method=method_.value, reference=reference.strip(), memo=memo.strip(), reason=reason.strip(),
+            threshold=threshold)).inserted_primary_key[0]
+    return Submission("pending", request_id, threshold)
+
+
+def _open_request(connection: sa.Connection, request_id: int):
+    request = connection.execute(sa.select(tables.approval_requests)
+                                 .where(tables.approval_requests.c.id == request_id)).one_or_none()
+    if request is None:
+        raise ApprovalError(f"approval request {request_id} does not exist; list them with `vosbench approvals list`")
+    decided = connection.execute(sa.select(tables.approval_decisions)
+                                 .where(tables.approval_decisions.c.request_id == request_id)).one_or_none()
+    if decided is not None:
+        raise ApprovalError(f"approval request {request_id} was already {decided.decision} by {decided.checker} "
+                            f"at {decided.decided_at:%Y-%m-%d %H:%M} UTC; a request is decided once")
+    return request
+
+
+def approve(engine: Engine, request_id: int, *, checker: str) -> int:
+    """Post the request to the ledger with ``checker`` as approver; return the payment id."""
+    if not checker.strip():
+        raise ApprovalError("checker is required; say who approves (--operator NAME)")
+    with engine.begin() as connection:  # the record and its decision commit together, or neither
+        request = _open_request(connection, request_id)
+        if request.maker.strip().lower() == checker.strip().lower():
+            raise ApprovalError(f"{checker} entered request {request_id}; a different operator must approve it")
+        payment_id = manual_entry.record(
+            engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
+            occurred_at=request.occurred_at.replace(tzinfo=UTC), operator=request.maker,
+            channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
+            reason=request.reason, approved_by=checker.strip(), connection=connection)
+        connection.execute(tables.approval_decisions.insert().values(
+            request_id=request_id, decision=APPROVED, checker=checker.strip(), decided_at=to_utc_naive(_now()),
+            reason="", payment_id=payment_id))
+    return payment_id
+
+
+def reject(engine: Engine, request_id: int, *, checker: str, reason: str) -> None:
+    """Refuse the request with a reason; nothing reaches the ledger."""
+    if not checker.strip():
+        raise ApprovalError("checker is required; say who rejects (--operator NAME)")
+    if not reason.strip():
+        raise ApprovalError("a rejection needs a reason (--reason TEXT)")
+    with engine.begin() as connection:
+        _open_request(connection, request_id)
+        connection.execute(tables.approval_decisions.insert().values(
+            request_id=request_id, decision=REJECTED, checker=checker.strip(), decided_at=to_utc_naive(_now()),
+            reason=reason.strip(), payment_id=None))
+
+
+REQUEST_COLUMNS = ("request_id", "requested_at", "maker", "account", "kind", "amount", "currency", "threshold",
+                   "occurred_at", "channel", "method", "reference", "memo", "reason", "status", "checker",
+                   "decided_at", "decision_reason", "payment_id")
+"""The columns of :func:`requests`; money in minor units, times naive UTC."""
+
+
+def requests(engine: Engine, *, pending_only: bool = True) -> pd.DataFrame:
+    """Approval requests, oldest first, with their decision (status 'pending' until decided)."""
+    r, d = tables.approval_requests, tables.approval_decisions
+    statement = (sa.select(r.c.id.label("request_id"), r.c.requested_at, r.c.maker, r.c.account, r.c.kind,
+                           r.c.amount, r.c.currency, r.c.threshold, r.c.occurred_at, r.c.channel, r.c.method,
+                           r.c.reference, r.c.memo, r.c.reason,
+                           sa.func.coalesce(d.c.decision, "pending").label("status"), d.c.checker, d.c.decided_at,
+                           d.c.reason.label("decision_reason"), d.c.payment_id)
+                 .select_from(r.outerjoin(d, d.c.request_id == r.c.id)).order_by(r.c.id))
+    if pending_only:
+        statement = statement.where(d.c.id.is_(None))
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in ("amount", "threshold"):
+        frame[column] = frame[column].astype("int64")
+    frame["payment_id"] = frame["payment_id"].astype("Int64")
+    return frame

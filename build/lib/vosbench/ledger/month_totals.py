@@ -1,0 +1,263 @@
+"""Per-account, per-month totals kept up to date with every append.
+
+A month's reconciliation reads that month's row and the previous closing, so its
+cost grows with the period, not with the ledger's history. The rows are derived
+data: :func:`recompute` rebuilds them from the raw journal for ``vosbench verify``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from vosbench.ledger import database, tables
+
+PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
+CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
+COUNT_COLUMNS = ("calls", "payment_count", *tables.KIND_COUNT_COLUMNS)
+_KIND_COUNT = dict(zip(PAYMENT_KIND_COLUMNS, tables.KIND_COUNT_COLUMNS))
+_SUMMED = (*PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, *COUNT_COLUMNS)
+_SLOT = {column: index for index, column in enumerate(_SUMMED)}  # a figure's place in a month's list
+_KIND_SLOTS = {kind: (_SLOT[kind], _SLOT[_KIND_COUNT[kind]]) for kind in PAYMENT_KIND_COLUMNS}
+_CHARGE_SLOTS = tuple(_SLOT[column] for column in (*CHARGE_COLUMNS, "calls"))
+_payment_figures = operator.itemgetter(*(_SLOT[column] for column in PAYMENT_KIND_COLUMNS))
+_charge_figures = operator.itemgetter(*(_SLOT[column] for column in CHARGE_COLUMNS))
+
+
+class MonthKeyer:
+    """Turns naive UTC instants into YYYY-MM months of the ledger's time zone.
+
+    Month starts are converted to UTC once and looked up by bisection, which is much
+    cheaper per record than a time-zone conversion.
+    """
+
+    def __init__(self, tz_name: str):
+        zone = ZoneInfo(tz_name)
+        self.starts: list[datetime] = []
+        self.labels: list[str] = []
+        for year in range(1970, 2101):
+            for month in range(1, 13):
+                local = datetime(year, month, 1, tzinfo=zone)
+                self.starts.append(local.astimezone(UTC).replace(tzinfo=None))
+                self.labels.append(f"{year:04d}-{month:02d}")
+
+    def of_instant(self, naive_utc: datetime) -> str:
+        index = bisect.bisect_right(self.starts, naive_utc) - 1
+        if index < 0 or naive_utc >= self.starts[-1]:
+            raise ValueError(f"{naive_utc.isoformat()} is outside the years 1970-2100 the ledger handles")
+        return self.labels[index]
+
+    @staticmethod
+    def of_day(day: date) -> str:
+        return day.isoformat()[:7]  # five times cheaper than strftime
+
+
+class MonthDeltas:
+    """Changes to apply to ``account_months``, collected while rows are appended.
+
+    Payments are summed per (account, month, kind) and charges per (account, month) —
+    one small tuple key per record — and spread over the months' figures once, by
+    :meth:`by_account`.
+    """
+
+    def __init__(self) -> None:
+        self._payments: dict[tuple[int, str, str], list[int]] = {}
+        self._charges: dict[tuple[int, str], list[int]] = {}
+
+    def add_payments(self, account_ids: Iterable[int], months: Iterable[str], kinds: Iterable[str],
+                     amounts: Iterable[int]) -> None:
+        """Add payments given as columns (one value per payment in each)."""
+        summed = self._payments
+        for key, amount in zip(zip(account_ids, months, kinds), amounts):
+            sums = summed.get(key)
+            if sums is None:
+                summed[key] = [amount, 1]
+            else:
+                sums[0] += amount
+                sums[1] += 1
+
+    def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
+                   other_fee: int, calls: int) -> None:
+        sums = self._charges.setdefault((account_id, month), [0, 0, 0, 0])
+        sums[0] += call_fee
+        sums[1] += agent_fee
+        sums[2] += other_fee
+        sums[3] += calls
+
+    def by_account(self) -> dict[int, dict[str, list[int]]]:
+        """account id → month → the change of each figure, in ``_SUMMED`` order."""
+        grouped: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        width, payment_count = len(_SUMMED), _SLOT["payment_count"]
+        for (account_id, month, kind), (amount, count) in self._payments.items():
+            months = grouped[account_id]
+            figures = months.get(month) or months.setdefault(month, [0] * width)
+            amount_slot, count_slot = _KIND_SLOTS[kind]
+            figures[amount_slot] += amount
+            figures[count_slot] += count
+            figures[payment_count] += count
+        for (account_id, month), charged in self._charges.items():
+            months = grouped[account_id]
+            figures = months.get(month) or months.setdefault(month, [0] * width)
+            for slot, value in zip(_CHARGE_SLOTS, charged):
+                figures[slot] += value
+        return grouped
+
+    def moved(self) -> list[str]:
+        """The figures this batch changes (the others keep their stored values)."""
+        kinds = {kind for _, _, kind in self._payments}
+        touched = {*kinds, *(_KIND_COUNT[kind] for kind in kinds)}
+        if kinds:
+            touched.add("payment_count")
+        if self._charges:
+            touched.update((*CHARGE_COLUMNS, "calls"))
+        return [column for column in _SUMMED if column in touched]
+
+    def __bool__(self) -> bool:
+        return bool(self._payments or self._charges)
+
+
+def net_change(figures: list[int]) -> int:
+    """Payments minus charges of a month's figures (in ``_SUMMED`` order): how much it moves the balance."""
+    return sum(_payment_figures(figures)) - sum(_charge_figures(figures))
+
+
+def _with_closings(rows_by_month: dict[str, list[int]], opening: int = 0) -> list[dict]:
+    closing = opening
+    ordered = []
+    for month in sorted(rows_by_month):
+        figures = rows_by_month[month]
+        closing += net_change(figures)
+        ordered.append({**dict(zip(_SUMMED, figures)), "month": month, "closing": closing})
+    return ordered
+
+
+def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
+    """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
+
+    A month's closing is the running sum of its account's net changes, so a delta moves
+    the closing of its own month and of every later one by the same amount. Each month
+    in ``deltas`` gets its sums and closing updated (or is inserted, opening from the
+    closing before it); the later months' closings are shifted in the database by one
+    ranged UPDATE per affected month. Appending to the current month therefore touches
+    one row per account, and back-filling an old month of a long history costs one
+    statement per account instead of a rewrite of every later row.
+    """
+    by_account = deltas.by_account()
+    table = tables.account_months
+    affected = sorted(by_account)
+    # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
+    moved = [(column, f"b_{column}", _SLOT[column]) for column in deltas.moved()]  # once, not once per account
+    stored_keys = sa.select(table.c.account_id, table.c.month).where(
+        table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
+        table.c.month.in_(sa.bindparam("months", expanding=True)))
+    last_months = (sa.select(table.c.account_id, sa.func.max(table.c.month))
+                   .where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True)))
+                   .group_by(table.c.account_id))
+    updates, inserts, shifts = [], [], []
+    for start in range(0, len(affected), 500):
+        chunk = affected[start:start + 500]
+        months = sorted({month for account_id in chunk for month in by_account[account_id]})
+        existing = set(map(tuple, connection.execute(stored_keys, {"accounts": chunk, "months": months}).all()))
+        last_month = dict(connection.execute(last_months, {"accounts": chunk}).all())
+        opening = _closings_before(connection, {
+            key for account_id in chunk for month in by_account[account_id]
+            if (key := (account_id, month)) not in existing})
+        for account_id in chunk:
+            ordered = sorted(by_account[account_id].items())
+            running = 0
+            for index, (month, delta) in enumerate(ordered):
+                running += net_change(delta)
+                if (account_id, month) in existing:
+                    update = {bind: delta[slot] for _, bind, slot in moved}
+                    update.update(b_account_id=account_id, b_month=month, b_closing=running)
+                    updates.append(update)
+                else:
+                    inserts.append({"account_id": account_id, "month": month, **dict(zip(_SUMMED, delta)),
+                                    "closing": opening.get((account_id, month), 0) + running})
+                if running and last_month.get(account_id, "") > month:
+                    following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
+                    shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
+                                   "b_shift": running})
+    key = (table.c.account_id == sa.bindparam("b_account_id"))
+    database.execute_many(connection, table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
+        closing=table.c.closing + sa.bindparam("b_closing"),
+        **{column: table.c[column] + sa.bindparam(bind) for column, bind, _ in moved}), updates)
+    database.execute_many(connection, table.insert(), inserts)
+    database.execute_many(connection, table.update().where(
+        key, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
+        .values(closing=table.c.closing + sa.bindparam("b_shift")), shifts)
+
+
+_AFTER_ALL = "9999-99"
+"""A month label after every real one (labels are YYYY-MM text)."""
+
+
+def _closings_before(connection: sa.Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """For each (account, month) not stored yet: the closing of the account's latest stored month before it."""
+    table = tables.account_months
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for account_id, month in keys:
+        by_month[month].append(account_id)
+    found = {}
+    for month, account_ids in by_month.items():
+        latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
+                  .where(table.c.account_id.in_(account_ids), table.c.month < month)
+                  .group_by(table.c.account_id).subquery())
+        for account_id, closing in connection.execute(
+                sa.select(table.c.account_id, table.c.closing).join(
+                    latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))):
+            found[(account_id, month)] = closing
+    return found
+
+
+def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
+    """Rebuild every account's month totals from the raw journal (for ``verify``)."""
+    keyer = MonthKeyer(database.ledger_timezone(connection))
+    deltas = MonthDeltas()
+    payments = tables.payments
+    for part in connection.execution_options(yield_per=50_000).execute(
+        sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.amount)
+    ).partitions():
+        account_ids, times, kinds, amounts = zip(*part)
+        deltas.add_payments(account_ids, map(keyer.of_instant, times), kinds, amounts)
+    charges = tables.charges
+    for row in connection.execution_options(yield_per=50_000).execute(
+        sa.select(charges.c.account_id, charges.c.day, charges.c.call_fee, charges.c.agent_fee,
+                  charges.c.other_fee, charges.c.calls)
+    ):
+        deltas.add_charge(row.account_id, keyer.of_day(row.day), row.call_fee, row.agent_fee,
+                          row.other_fee, row.calls)
+    return {
+        (account_id, row["month"]): row
+        for account_id, months in deltas.by_account().items()
+        for row in _with_closings(months)
+    }
+
+
+def fill_kind_counts(connection: sa.Connection) -> None:
+    """Set the per-kind record counts of every stored month from the raw journal (schema upgrade)."""
+    table = tables.account_months
+    counts = [{"b_account_id": account_id, "b_month": month, **{f"b_{c}": entry[c] for c in tables.KIND_COUNT_COLUMNS}}
+              for (account_id, month), entry in recompute(connection).items()]
+    if counts:
+        connection.execute(
+            table.update().where(table.c.account_id == sa.bindparam("b_account_id"),
+                                 table.c.month == sa.bindparam("b_month"))
+            .values(**{c: sa.bindparam(f"b_{c}") for c in tables.KIND_COUNT_COLUMNS}),
+            counts)
+
+
+def stored(connection: sa.Connection) -> dict[tuple[int, str], dict]:
+    """The month totals as kept by the appends."""
+    table = tables.account_months
+    return {
+        (row.account_id, row.month): {**{c: getattr(row, c) for c in _SUMMED},
+                                      "month": row.month, "closing": row.closing}
+        for row in connection.execute(sa.select(table))
+    }

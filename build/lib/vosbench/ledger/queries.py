@@ -1,0 +1,140 @@
+"""Named SQL: one query per file in ``queries/``, loaded by name, values always bound.
+
+Each file starts with a comment saying what the query returns and which parameters it
+takes, so an auditor can read the SQL that produced a number. The SQL is portable
+(SQLite, PostgreSQL, MariaDB): no dialect-only functions, no values pasted in.
+
+Queries that can be limited to some accounts take two parameters, ``:everyone`` (1 =
+every account) and ``:account_ids`` (an expanding list), written as
+``(:everyone = 1 OR x.account_id IN :account_ids)``; :func:`frame` fills them in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from vosbench.core import resources
+from vosbench.core.errors import VosbenchError
+
+QUERIES_DIR = resources.folder("queries")
+"""The repository's ``queries/`` folder."""
+
+LISTED_ACCOUNTS_MAX = 5_000
+"""Longest account list sent to the database; a wider scope is fetched whole and cut here,
+because an IN list that long costs more than it saves and some databases cap bound values."""
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class QueryError(VosbenchError, LookupError):
+    """A query name that does not exist; the message lists the ones that do."""
+
+
+def names() -> list[str]:
+    """The names of every query in ``queries/``."""
+    return sorted(path.stem for path in QUERIES_DIR.glob("*.sql"))
+
+
+@cache
+def source(name: str) -> str:
+    """The SQL text of query ``name`` (``queries/<name>.sql``)."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not _NAME.fullmatch(name) or not path.is_file():
+        raise QueryError(
+            f"no query named {name!r} in {QUERIES_DIR}; use one of: {', '.join(names())}"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+@cache
+def _statement(name: str) -> str:
+    return "\n".join(line for line in source(name).splitlines() if not line.lstrip().startswith("--"))
+
+
+def load(name: str) -> sa.TextClause:
+    """Query ``name`` as a SQLAlchemy text clause ready for bound parameters.
+
+    Whole-line ``--`` comments are left out of the statement sent to the database, so
+    the header may name parameters (``:month``) without them being taken as parameters.
+    """
+    return sa.text(_statement(name))
+
+
+def _bind(statement: sa.TextClause, params: Mapping[str, object]) -> sa.TextClause:
+    """Declare the type of every parameter so each dialect stores and compares it like the column."""
+    declared = []
+    for key, value in params.items():
+        if isinstance(value, (list, tuple)):
+            declared.append(sa.bindparam(key, expanding=True))
+        elif isinstance(value, datetime):
+            declared.append(sa.bindparam(key, type_=sa.DateTime()))
+        elif isinstance(value, date):
+            declared.append(sa.bindparam(key, type_=sa.Date()))
+    return statement.bindparams(*declared) if declared else statement
+
+
+def scope_params(account_ids: Iterable[int] | None) -> tuple[dict[str, object], set[int] | None]:
+    """``:everyone``/``:account_ids`` for a scope, and the ids to cut to afterwards (if widened)."""
+    if account_ids is None:
+        return {"everyone": 1, "account_ids": [0]}, None
+    wanted = sorted({int(account_id) for account_id in account_ids})
+    if len(wanted) > LISTED_ACCOUNTS_MAX:
+        return {"everyone": 1, "account_ids": [0]}, set(wanted)
+    return {"everyone": 0, "account_ids": wanted or [0]}, None
+
+
+def _column(values, is_time: bool) -> pd.Series:
+    """One result column as a Series: times as datetime64, whole numbers as exact Int64.
+
+    PostgreSQL returns a SUM of BIGINT as NUMERIC (Decimal); whole Decimals are taken
+    as the integers they are.
+    """
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
+    if is_time:
+        return pd.Series(pd.to_datetime(objects))
+    kind = pd.api.types.infer_dtype(objects, skipna=True)
+    if kind == "decimal" and all(value is None or value == value.to_integral_value() for value in objects):
+        objects = np.array([None if value is None else int(value) for value in objects], dtype=object)
+        kind = "integer"
+    if kind in ("integer", "empty"):
+        missing = pd.isna(objects)
+        exact = np.where(missing, 0, objects).astype(np.int64)  # Python ints: no rounding possible
+        return pd.Series(pd.arrays.IntegerArray(exact, missing))
+    return pd.Series(objects).infer_objects()
+
+
+def frame(connection: sa.Connection, name: str, params: Mapping[str, object] | None = None, *,
+          account_ids: Iterable[int] | None = None,
+          times: Mapping[str, sa.types.TypeEngine] | None = None) -> pd.DataFrame:
+    """Run query ``name`` and return its rows as a DataFrame.
+
+    ``account_ids`` limits a scoped query to those accounts (``None``: every account).
+    ``times`` declares the result columns holding times or days (name → ``sa.DateTime()``
+    or ``sa.Date()``); they become datetime64 columns. Columns of whole numbers become
+    nullable ``Int64`` straight from Python ints, so money stays exact (never float).
+    """
+    params = dict(params or {})
+    cut_to = None
+    if ":account_ids" in _statement(name):
+        scope, cut_to = scope_params(account_ids)
+        params.update(scope)
+    statement = _bind(load(name), params)
+    if times:
+        statement = statement.columns(**times)
+    result = connection.execute(statement, params)
+    keys = list(result.keys())
+    rows = result.all()
+    columns = zip(*rows) if rows else ((), ) * len(keys)
+    data = pd.DataFrame({key: _column(values, times is not None and key in times)
+                         for key, values in zip(keys, columns)})
+    if cut_to is not None:
+        data = data[data["account_id"].isin(cut_to)].reset_index(drop=True)
+    return data

@@ -1,0 +1,101 @@
+"""Creating and upgrading a ledger: tables, guards, chain heads and derived totals, in that order.
+
+This sits above the tables, the hash chain and the month totals it sets up, so none of
+them needs to import it back.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.ledger import month_totals
+from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
+from vosbench.ledger.guards import append_only_ddl
+from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS
+from vosbench.ledger.tables import KIND_COUNT_COLUMNS, SCHEMA_VERSION, chain_heads, ledger_meta, metadata
+
+
+def is_initialized(engine: Engine) -> bool:
+    """True when the ledger's tables exist."""
+    return sa.inspect(engine).has_table("ledger_meta")
+
+
+def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
+    """Create the tables, guards and chain heads of an empty ledger (idempotent)."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StoreError(
+            f"time zone {timezone!r} is unknown; give an IANA name such as 'UTC' or 'Asia/Dubai'"
+        ) from None
+    guards = append_only_ddl(engine.dialect.name)
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        for ddl in guards:
+            connection.exec_driver_sql(ddl)
+        existing = set(connection.scalars(sa.select(ledger_meta.c.key)))
+        for key, value in (("schema_version", SCHEMA_VERSION), ("timezone", timezone)):
+            if key not in existing:
+                connection.execute(ledger_meta.insert().values(key=key, value=value))
+        heads = set(connection.scalars(sa.select(chain_heads.c.name)))
+        for name in CHAINED_TABLES:
+            if name not in heads:
+                connection.execute(
+                    chain_heads.insert().values(name=name, last_id=0, head_hash=GENESIS, row_count=0)
+                )
+
+
+def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Engine:
+    """Open the ledger at ``url``; with ``create`` an empty one is set up if missing."""
+    engine = make_engine(url)
+    if not is_initialized(engine):
+        if not create:
+            raise StoreError(
+                f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
+                "or import your data with `vosbench import PATH`"
+            )
+        initialize(engine, timezone=timezone)
+    upgrade(engine)
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring a ledger made by an earlier vosbench up to this one (a no-op when current).
+
+    The tables it lacks are created with their guards and chain heads (existing ones are
+    left as they are), and so are the indexes it lacks (schema 2 added the explore indexes
+    on payments; a bulk sync killed in :func:`indexes_deferred` leaves some out). Schema 2
+    also adds the per-kind record counts of ``account_months``, filled from the raw
+    journal in the same transaction.
+    """
+    with engine.connect() as connection:
+        current = get_meta(connection, "schema_version") == SCHEMA_VERSION
+    if current and not missing_tables(engine) and not missing_indexes(engine):
+        return
+    initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
+    with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
+        present = {column["name"] for column in sa.inspect(connection).get_columns("account_months")}
+        added = [name for name in KIND_COUNT_COLUMNS if name not in present]
+        for name in added:  # names from this module, never from input
+            connection.exec_driver_sql(f"ALTER TABLE account_months ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
+        if added:
+            month_totals.fill_kind_counts(connection)
+        set_meta(connection, "schema_version", SCHEMA_VERSION)
+
+
+def missing_tables(engine: Engine) -> set[str]:
+    """Tables this version defines that the ledger does not have yet."""
+    return set(metadata.tables) - set(sa.inspect(engine).get_table_names())
+
+
+def missing_indexes(engine: Engine) -> set[str]:
+    """Indexes this version defines on the ledger's tables that the ledger does not have."""
+    inspector = sa.inspect(engine)
+    present = {index["name"] for name in inspector.get_table_names() for index in inspector.get_indexes(name)}
+    return {index.name for table in metadata.tables.values() for index in table.indexes} - present

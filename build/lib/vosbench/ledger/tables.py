@@ -1,0 +1,302 @@
+"""The ledger's tables: what every record, total, statement line and decision is stored as.
+
+Money columns are BIGINT minor units (see :mod:`vosbench.core.money`); times are naive
+UTC datetimes; a charge ``day`` is a calendar date in the ledger's reporting time
+zone. The append-only guards that protect these tables are in :mod:`vosbench.ledger.guards`;
+creating and upgrading them is :mod:`vosbench.ledger.setup`'s.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+SCHEMA_VERSION = "2"  # 2: explore indexes on payments, per-kind counts in account_months
+
+metadata = sa.MetaData()
+
+Money = sa.BigInteger
+UtcTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+ledger_meta = sa.Table(
+    "ledger_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("content", sa.String(32), nullable=False),  # accounts, payments, charges, balances
+    sa.Column("file_name", sa.String(512), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("rows_added", sa.Integer, nullable=False),
+    sa.Column("rows_skipped", sa.Integer, nullable=False),
+    sa.Column("imported_at", UtcTime, nullable=False),
+    sa.Column("vosbench_version", sa.String(32), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("accounts.id"), index=True),
+    sa.Column("credit_limit", Money, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("occurred_at", UtcTime, nullable=False),
+    sa.Column("recorded_at", UtcTime, nullable=False),
+    sa.Column("operator", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(255), nullable=False),
+    sa.Column("memo", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("balance_after", Money),
+    # UNIQUE: the database itself refuses a second reversal of the same record.
+    sa.Column("reverses_id", sa.Integer, sa.ForeignKey("payments.id"), unique=True),
+    sa.Column("approved_by", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("source_key", sa.String(255), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("source", "source_key", name="uq_payments_source_key"),
+    sa.Index("ix_payments_account_time", "account_id", "occurred_at"),
+    sa.Index("ix_payments_time", "occurred_at"),
+    # The explore filters: a kind and amount range, and an operator with its per-kind totals
+    # read from the index alone. Both grow at a few tails, so appends stay cheap.
+    sa.Index("ix_payments_kind_amount", "kind", "amount"),
+    sa.Index("ix_payments_operator_time", "operator", "occurred_at", "kind", "amount"),
+)
+
+charges = sa.Table(
+    "charges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("call_fee", Money, nullable=False),
+    sa.Column("agent_fee", Money, nullable=False),
+    sa.Column("other_fee", Money, nullable=False),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("account_id", "day", name="uq_charges_account_day"),
+    sa.Index("ix_charges_day", "day"),
+)
+
+balance_snapshots = sa.Table(
+    "balance_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("as_of", UtcTime, nullable=False),
+    sa.Column("balance", Money, nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("account_id", "as_of", name="uq_snapshots_account_as_of"),
+    sa.Index("ix_snapshots_as_of", "as_of"),
+)
+
+# Derived, kept in the same transaction as every append; `verify` recomputes it.
+PAYMENT_KIND_COLUMNS = ("deposit", "withdrawal", "adjustment", "bonus", "commission", "auto_recharge")
+MONTH_TOTAL_COLUMNS = (*PAYMENT_KIND_COLUMNS, "call_fee", "agent_fee", "other_fee")
+KIND_COUNT_COLUMNS = tuple(f"{kind}_count" for kind in PAYMENT_KIND_COLUMNS)
+"""Records per kind and month: with the sums they answer an unfiltered or month-aligned count."""
+account_months = sa.Table(
+    "account_months",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
+    *(sa.Column(name, Money, nullable=False, default=0) for name in MONTH_TOTAL_COLUMNS),
+    sa.Column("calls", sa.Integer, nullable=False, default=0),
+    sa.Column("payment_count", sa.Integer, nullable=False, default=0),
+    sa.Column("closing", Money, nullable=False, default=0),
+    # Last, so that a ledger of schema 1 gains them by ALTER TABLE in the same column order.
+    *(sa.Column(name, sa.Integer, nullable=False, default=0) for name in KIND_COUNT_COLUMNS),
+    sa.Index("ix_account_months_month", "month"),
+)
+
+chain_heads = sa.Table(
+    "chain_heads",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+)
+
+# --- statements: bank, gateway, IVR and crypto records matched against payments (vosbench.statements) ---
+statement_imports = sa.Table(
+    "statement_imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.String(512), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),  # ofx, camt053, csv, xlsx
+    sa.Column("profile", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # bank, gateway, ivr, crypto
+    # the source's fee schedule, from the profile: what it keeps of each payment
+    sa.Column("fee_percent", sa.String(16), nullable=False),  # decimal text, e.g. '2.9'
+    sa.Column("fee_fixed", Money, nullable=False),
+    sa.Column("fee_tolerance", Money, nullable=False),
+    sa.Column("statements", sa.Integer, nullable=False),
+    sa.Column("lines_added", sa.Integer, nullable=False),
+    sa.Column("lines_skipped", sa.Integer, nullable=False),
+    sa.Column("imported_at", UtcTime, nullable=False),
+    sa.Column("vosbench_version", sa.String(32), nullable=False),
+)
+
+statement_lines = sa.Table(
+    "statement_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("statement_imports.id"), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("statement_account", sa.String(128), nullable=False),  # IBAN, OFX ACCTID, profile's source
+    sa.Column("statement_id", sa.String(128), nullable=False),
+    sa.Column("line_key", sa.String(255), nullable=False),  # bank's transaction id, else a content hash
+    sa.Column("posted_on", sa.Date, nullable=False),
+    sa.Column("value_on", sa.Date),
+    sa.Column("amount", Money, nullable=False),  # signed: + money in
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("reference", sa.String(255), nullable=False),
+    sa.Column("counterparty", sa.String(255), nullable=False),
+    sa.Column("account_hint", sa.String(64), nullable=False),  # a ledger account the source names, if any
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.UniqueConstraint("statement_account", "line_key", name="uq_statement_lines_key"),
+    sa.Index("ix_statement_lines_posted", "posted_on"),
+    sa.Index("ix_statement_lines_amount", "amount"),
+)
+
+match_decisions = sa.Table(
+    "match_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action", sa.String(16), nullable=False),  # confirm, reject, match
+    sa.Column("line_ids", sa.String(512), nullable=False),  # comma-separated statement_lines ids
+    sa.Column("payment_ids", sa.String(512), nullable=False),  # comma-separated payments ids
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", UtcTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+# --- controls (issue 5): who the operators are, agents' rates, maker-checker, finding notes ---
+# Reference data the controls read: the back office as configured, not a journal.
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("login", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("shift_start", sa.Integer, nullable=False),  # minutes after local midnight
+    sa.Column("shift_end", sa.Integer, nullable=False),
+    sa.Column("working_days", sa.String(16), nullable=False),  # ISO weekdays, e.g. '12345'
+)
+
+operator_accounts = sa.Table(  # accounts an operator owns or manages (self-dealing check)
+    "operator_accounts",
+    metadata,
+    sa.Column("login", sa.String(64), sa.ForeignKey("operators.login"), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("relation", sa.String(64), nullable=False),
+)
+
+commission_rates = sa.Table(  # an agent's or reseller's configured rate on its sub-accounts' call fees
+    "commission_rates",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("rate", sa.String(16), nullable=False),  # decimal text, e.g. '0.035'
+)
+
+approval_requests = sa.Table(  # a manual entry above its threshold, waiting for a second operator
+    "approval_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("requested_at", UtcTime, nullable=False),
+    sa.Column("maker", sa.String(64), nullable=False),
+    sa.Column("account", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("occurred_at", UtcTime, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(255), nullable=False),
+    sa.Column("memo", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("threshold", Money, nullable=False),
+)
+
+approval_decisions = sa.Table(
+    "approval_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # UNIQUE: a request is decided once.
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("approval_requests.id"), nullable=False, unique=True),
+    sa.Column("decision", sa.String(16), nullable=False),  # approved, rejected
+    sa.Column("checker", sa.String(64), nullable=False),
+    sa.Column("decided_at", UtcTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id")),
+)
+
+finding_annotations = sa.Table(  # an auditor's status and note on a finding; the latest one counts
+    "finding_annotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("finding_id", sa.String(32), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("annotated_at", UtcTime, nullable=False),
+)
+
+# Source syncs (vosbench.sources.vos3000): how far each stream of a source has been read, saved in
+# the same transaction as the rows it covers, and what the sync noticed on the way.
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("source", sa.String(128), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),  # e.g. e_payhistory, charges
+    sa.Column("mark", sa.String(64), nullable=False),  # high-water mark: last id, or last day
+    sa.Column("rows_read", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcTime, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False),  # JSON: source URL (masked), choices, version
+)
+
+sync_flags = sa.Table(
+    "sync_flags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("stream", sa.String(64), nullable=False),
+    sa.Column("source_key", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.UniqueConstraint("source", "stream", "source_key", "code", name="uq_sync_flags_key"),
+)
+
+APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
+                      "statement_imports", "statement_lines", "match_decisions",
+                      "approval_requests", "approval_decisions", "finding_annotations")

@@ -1,0 +1,434 @@
+"""The monthly audit: every section's numbers, computed once from the ledger.
+
+:class:`MonthlyAudit` is built from (ledger, month, time zone, parameters) and holds
+each section as a DataFrame with money in int64 minor units. The notebook shows
+its tables and charts, and the same object writes the xlsx and the PNGs, so every
+output of one run carries the same numbers. Aggregates run in the database
+(SQLAlchemy Core, bound values); pandas only receives results.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench import controls
+from vosbench.analysis import reconcile
+from vosbench.core import money, periods
+from vosbench.core.model import Channel, Kind, Method
+from vosbench.ledger import database, month_totals, tables, verification
+from vosbench.outputs import charts, export
+from vosbench.outputs import matching_section as statement_section
+from vosbench.outputs.export import Table
+from vosbench.outputs.provenance import Provenance, fingerprint_frame, input_file, synced_streams, verification_frame
+
+DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
+MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
+TREND_MONTHS = 12
+SHOWN_ROWS = 200
+"""Longest table the notebook shows; the xlsx always holds every row."""
+TREND_MONEY = ("deposit", "withdrawal", "adjustment", "bonus", "commission", "auto_recharge",
+               "payments", "charges", "net_change", "balances")
+_BREAK_MONEY = ("amount", "previous_balance_after", "charges_between", "expected_balance_after",
+                "reported_balance_after", "gap")
+DIFFERENCE_COLUMNS = ("account", "name", "expected_closing", "snapshot_as_of", "recorded_closing",
+                      "difference", "classification", "explanation")
+"""What a reader needs beside each explanation; the Reconciliation sheet has every column."""
+
+_P, _A, _M = tables.payments, tables.accounts, tables.account_months
+
+
+def _total(expression) -> sa.ColumnElement:
+    """An exact SUM as BIGINT on every dialect (PostgreSQL would return NUMERIC), 0 when empty."""
+    return sa.cast(sa.func.coalesce(sa.func.sum(expression), 0), sa.BigInteger)
+
+
+def _frame(connection: sa.Connection, statement, integers: tuple[str, ...] = ()) -> pd.DataFrame:
+    result = connection.execute(statement)
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in integers:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def _in(period: periods.Period) -> sa.ColumnElement:
+    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end)
+
+
+def _movement_columns() -> list:
+    amount, reversal = _P.c.amount, _P.c.reverses_id.is_not(None)
+    return [
+        sa.func.count().label("records"),
+        _total(sa.case((amount > 0, 1), else_=0)).label("records_in"),
+        _total(sa.case((amount > 0, amount), else_=0)).label("money_in"),
+        _total(sa.case((amount < 0, -amount), else_=0)).label("money_out"),
+        _total(amount).label("net"),
+        _total(sa.case((reversal, 1), else_=0)).label("reversals"),
+        _total(sa.case((reversal, amount), else_=0)).label("reversed_amount"),
+    ]
+
+
+_MOVEMENT_INTS = ("records", "records_in", "money_in", "money_out", "net", "reversals", "reversed_amount")
+
+
+def query_movements(connection: sa.Connection, period: periods.Period) -> pd.DataFrame:
+    """The period's payment records grouped by kind, channel and method (a few dozen rows)."""
+    keys = (_P.c.kind, _P.c.channel, _P.c.method)
+    return _frame(connection, sa.select(*keys, *_movement_columns()).where(_in(period))
+                  .group_by(*keys).order_by(*keys), _MOVEMENT_INTS)
+
+
+def movements_by(movements: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Totals per value of ``dimension``, every value of the vocabulary listed (zero when unused)."""
+    order = [member.value for member in DIMENSIONS[dimension]]
+    grouped = movements.groupby(dimension)[list(_MOVEMENT_INTS)].sum()
+    extra = sorted(set(grouped.index) - set(order))  # words a source used outside the vocabulary
+    frame = grouped.reindex(order + extra, fill_value=0).astype("int64")
+    return frame.rename_axis(dimension).reset_index()
+
+
+def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n: int) -> pd.DataFrame:
+    """The ``top_n`` accounts that received the most money in the period."""
+    columns = _movement_columns()
+    money_in = columns[2]
+    statement = (sa.select(_A.c.account, _A.c.name, _A.c.kind, *columns)
+                 .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period))
+                 .group_by(_A.c.account, _A.c.name, _A.c.kind)
+                 .order_by(money_in.desc(), _A.c.account).limit(top_n))
+    frame = _frame(connection, statement, _MOVEMENT_INTS)
+    return frame[["account", "name", "kind", "records", "money_in", "money_out", "net", "reversals"]]
+
+
+def query_large_payments(connection: sa.Connection, period: periods.Period, threshold: int) -> pd.DataFrame:
+    """Records whose amount is at least ``threshold`` either way, largest first, times in ``period``'s zone."""
+    reversal = _P.alias("reversal")
+    size = sa.case((_P.c.amount < 0, -_P.c.amount), else_=_P.c.amount)
+    statement = (
+        sa.select(_P.c.id.label("payment_id"), _P.c.occurred_at, _A.c.account, _A.c.name, _P.c.kind,
+                  _P.c.amount, _P.c.channel, _P.c.method, _P.c.operator, _P.c.approved_by, _P.c.reference,
+                  _P.c.reverses_id.label("reverses"), reversal.c.id.label("reversed_by"))
+        .select_from(_P.join(_A, _A.c.id == _P.c.account_id)
+                     .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
+        .where(_in(period), size >= threshold).order_by(size.desc(), _P.c.id))
+    frame = _frame(connection, statement, ("amount",))
+    frame["occurred_at"] = local_times(frame["occurred_at"], period.timezone)
+    for column in ("reverses", "reversed_by"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def local_times(naive_utc: pd.Series, timezone: str) -> pd.Series:
+    """Naive UTC instants as naive wall-clock times of ``timezone`` (what an auditor reads)."""
+    instants = pd.to_datetime(naive_utc).dt.tz_localize("UTC").dt.tz_convert(timezone)
+    return instants.dt.tz_localize(None)
+
+
+def with_local_times(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str) -> pd.DataFrame:
+    """A copy of ``frame`` whose instant ``columns`` (naive UTC) show the wall clock of ``timezone``."""
+    shown = frame.copy()
+    for column in columns:
+        if column in shown.columns:
+            shown[column] = local_times(shown[column], timezone)
+    return shown
+
+
+def trend_months(label: str, count: int = TREND_MONTHS) -> list[str]:
+    """The ``count`` month labels ending with ``label``, oldest first."""
+    year, month = map(int, label.split("-"))
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+
+
+def query_trend(connection: sa.Connection, label: str) -> pd.DataFrame:
+    """Month-over-month totals from the kept month rows: the last 12 months up to ``label``.
+
+    ``balances`` is the sum of all accounts' closings at each month end: the net change
+    of every earlier month (one aggregate) plus the running net change in the window.
+    """
+    months = trend_months(label)
+    payments = functools.reduce(operator.add, (_M.c[c] for c in month_totals.PAYMENT_KIND_COLUMNS))
+    charges = functools.reduce(operator.add, (_M.c[c] for c in month_totals.CHARGE_COLUMNS))
+    kinds = [_total(_M.c[c]).label(c) for c in month_totals.PAYMENT_KIND_COLUMNS]
+    statement = (sa.select(_M.c.month, *kinds, _total(payments).label("payments"),
+                           _total(charges).label("charges"), _total(_M.c.payment_count).label("records"),
+                           sa.func.count().label("accounts"))
+                 .where(_M.c.month.between(months[0], months[-1])).group_by(_M.c.month))
+    found = _frame(connection, statement).set_index("month")
+    frame = found.reindex(months, fill_value=0).rename_axis("month").reset_index()
+    money_columns = [c for c in TREND_MONEY if c in frame.columns]
+    frame[[*money_columns, "records", "accounts"]] = frame[[*money_columns, "records", "accounts"]].astype("int64")
+    before = connection.scalar(sa.select(_total(payments - charges)).where(_M.c.month < months[0]))
+    frame["net_change"] = frame["payments"] - frame["charges"]
+    frame["balances"] = int(before) + frame["net_change"].cumsum()
+    return frame[["month", *TREND_MONEY, "records", "accounts"]]
+
+
+def count_active_accounts(connection: sa.Connection, period: periods.Period, ledger_timezone: str) -> int:
+    """Accounts with a payment record or a day of charges deducted in the period."""
+    first_day, last_day = periods.charge_days(period, ledger_timezone)
+    charged = sa.select(tables.charges.c.account_id).where(tables.charges.c.day.between(first_day, last_day))
+    paid = sa.select(_P.c.account_id).where(_in(period))
+    return int(connection.scalar(sa.select(sa.func.count()).select_from(sa.union(paid, charged).subquery())))
+
+
+@dataclass
+class MonthlyAudit:
+    """Every section of one month's audit, computed once (see the module docstring)."""
+
+    period: periods.Period
+    currency: str
+    threshold: int
+    movements: pd.DataFrame
+    top_accounts: pd.DataFrame
+    large_payments: pd.DataFrame
+    trend: pd.DataFrame
+    active_accounts: int
+    reconciliation: reconcile.Reconciliation
+    verification: verification.Verification
+    provenance: Provenance
+    statement_matching: statement_section.review.MatchRun | None = None  # None: no statements this month
+    controls: controls.ControlsResult | None = None  # the Controls section (issue 5)
+
+    @classmethod
+    def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
+                large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "",
+                parameters: dict | None = None, ledger_url: str = "") -> MonthlyAudit:
+        """Run every section's queries against ``engine`` for ``month`` (YYYY-MM).
+
+        ``controls_file`` names the controls settings (empty: ``parameters/controls.yaml``).
+        """
+        threshold = money.to_minor(large_payment_threshold, field="large_payment_threshold")
+        if threshold <= 0:
+            raise ValueError(f"large_payment_threshold: {large_payment_threshold!r} must be above zero")
+        if top_n < 1:
+            raise ValueError(f"top_n: {top_n} must be at least 1")
+        with engine.connect() as connection:
+            ledger_zone = database.ledger_timezone(connection)
+            period = periods.month(month, timezone or ledger_zone)
+            currencies = sorted(connection.scalars(sa.select(_A.c.currency).distinct()))
+            sections = dict(
+                movements=query_movements(connection, period),
+                top_accounts=query_top_accounts(connection, period, top_n),
+                large_payments=query_large_payments(connection, period, threshold),
+                trend=query_trend(connection, month),
+                active_accounts=count_active_accounts(connection, period, ledger_zone),
+            )
+            syncs = synced_streams(connection)
+        reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
+        sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
+        verified = verification.verify(engine)
+        findings, inputs = None, ()
+        if period.timezone == ledger_zone:
+            settings_file = Path(controls_file) if controls_file else controls.DEFAULT_SETTINGS
+            findings = controls.run(engine, month, controls.load_settings(settings_file))
+            inputs = (input_file("controls settings", settings_file),)
+        provenance = Provenance.collect(
+            parameters=parameters if parameters is not None else dict(
+                month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
+                top_n=top_n, controls_file=controls_file),
+            ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
+            report_timezone=period.timezone, fingerprint=verified.fingerprint, syncs=syncs, inputs=inputs)
+        return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
+                   reconciliation=reconciliation, verification=verified, provenance=provenance,
+                   controls=findings, **sections)
+
+    @classmethod
+    def open(cls, *, month: str, timezone: str = "", db_url: str = "",
+             large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "") -> MonthlyAudit:
+        """The notebook's entry: resolve the ledger URL (building the demo at the default) and compute."""
+        from vosbench.sources import demo
+
+        with demo.open_or_build(db_url or None) as ledger:
+            return cls.compute(ledger.engine, month, timezone=timezone or None,
+                               large_payment_threshold=large_payment_threshold, top_n=top_n,
+                               controls_file=controls_file, ledger_url=ledger.url, parameters=dict(
+                                   month=month, timezone=timezone, db_url=db_url,
+                                   large_payment_threshold=large_payment_threshold, top_n=top_n,
+                                   controls_file=controls_file))
+
+    # --- sections as tables ---------------------------------------------------------------------
+
+    def headline(self) -> pd.DataFrame:
+        """The figures a reader looks at first: (figure, amount, count)."""
+        moved = self.movements[list(_MOVEMENT_INTS)].sum()
+        recon = self.reconciliation.totals()
+        differences = self.reconciliation.differences()
+        large = self.large_payments["amount"].abs().sum()
+        problems = len(self.verification.breaks) + len(self.verification.total_mismatches)
+        shown = money.format_money(self.threshold)
+        rows = [
+            ("Money in (records with a positive amount)", moved["money_in"], moved["records_in"]),
+            ("Money out (records with a negative amount)", moved["money_out"],
+             moved["records"] - moved["records_in"]),
+            ("Net payments (in − out)", moved["net"], moved["records"]),
+            ("Charges (call, agent and other fees)", recon["charges"], None),
+            ("Net change of balances (payments − charges)", moved["net"] - recon["charges"], None),
+            ("Accounts active (a payment or a charge)", None, self.active_accounts),
+            ("Reversals (offsetting records)", moved["reversed_amount"], moved["reversals"]),
+            (f"Large payments, at least {shown} either way (total size)", large, len(self.large_payments)),
+            ("Opening balances", recon["opening"], len(self.reconciliation.accounts)),
+            ("Expected closing balances", recon["expected_closing"], None),
+            ("Recorded closing balances (accounts with a snapshot)", recon["recorded_closing"],
+             int(self.reconciliation.accounts["recorded_closing"].notna().sum())),
+            ("Differences, recorded − expected (accounts not agreeing)", recon["difference"], len(differences)),
+            ("Balance-chain breaks", None, len(self.reconciliation.breaks)),
+            ("Ledger verification problems (hash chains, month totals)", None, problems),
+        ]
+        frame = pd.DataFrame(rows, columns=["figure", "amount", "count"])
+        return frame.astype({"amount": "Int64", "count": "Int64"})
+
+    def results(self) -> pd.DataFrame:
+        """Accounts and summed difference per reconciliation classification, every class listed."""
+        accounts = self.reconciliation.accounts
+        grouped = accounts.groupby("classification").agg(
+            accounts=("account", "size"), difference=("difference", lambda d: int(d.fillna(0).sum())))
+        extra = sorted(set(grouped.index) - set(reconcile.CLASSIFICATIONS))
+        frame = grouped.reindex(list(reconcile.CLASSIFICATIONS) + extra, fill_value=0).astype("int64")
+        return frame.rename_axis("classification").reset_index()
+
+    def tables(self) -> dict[str, Table]:
+        """Every section as a table, in reading order (one xlsx sheet each)."""
+        label, zone = self.period.label, self.period.timezone
+        rec = self.reconciliation
+        accounts = with_local_times(rec.accounts, ("snapshot_as_of",), zone)
+        differences = with_local_times(rec.differences(), ("snapshot_as_of",), zone)
+        movements = pd.concat([movements_by(self.movements, d).rename(columns={d: "value"}).assign(by=d)
+                               for d in DIMENSIONS], ignore_index=True)
+        return {table.name: table for table in [
+            Table("Summary", f"Headline figures, {label} ({zone})", self.headline(), ("amount",)),
+            Table("Movements", f"Payment records by kind, channel and method, {label}",
+                  movements[["by", "value", *_MOVEMENT_INTS]], MOVEMENT_MONEY),
+            Table("Large payments", f"Records of at least {money.format_money(self.threshold)} either way, "
+                                    f"times in {zone}", self.large_payments, ("amount",)),
+            Table("Top accounts", f"Top {len(self.top_accounts)} accounts by money in, {label}",
+                  self.top_accounts, MOVEMENT_MONEY),
+            Table("Trend", f"Last {TREND_MONTHS} months (month totals, ledger time zone "
+                           f"{self.provenance.ledger_timezone})", self.trend, TREND_MONEY),
+            Table("Reconciliation", f"Opening + payments − charges = closing, per account, {label} "
+                                    f"(times in {zone})", accounts, reconcile.MONEY_COLUMNS, rec.totals()),
+            Table("Results", "Accounts per reconciliation result", self.results(), ("difference",)),
+            Table("Differences", f"Accounts whose recorded closing does not agree, and why (times in {zone})",
+                  differences[[c for c in DIFFERENCE_COLUMNS if c in differences.columns]],
+                  reconcile.MONEY_COLUMNS),
+            *statement_section.tables(self.statement_matching, label),
+            Table("Breaks", f"Balance-chain breaks: a reported balance_after that does not follow "
+                            f"(times in {zone})", with_local_times(rec.breaks, ("occurred_at",), zone),
+                  _BREAK_MONEY),
+            Table("Verification", "Hash chains and month totals recomputed from the raw records",
+                  verification_frame(self.verification)),
+            Table("Fingerprint", "Ledger fingerprint: chain head and row count per journal table",
+                  fingerprint_frame(self.verification.fingerprint)),
+            *self.control_tables(),
+            Table("Provenance", "Where these numbers come from",
+                  pd.DataFrame(self.provenance.rows(), columns=["item", "value"])),
+        ]}
+
+    def control_tables(self) -> list[Table]:
+        """The Controls (counts per check and severity) and Findings sheets; none when not run."""
+        if self.controls is None:  # the month is cut in another zone than the ledger's
+            return []
+        return [Table("Controls", f"Control findings per check and severity, {self.period.label}",
+                      self.controls.counts()),
+                Table("Findings", "Every finding, most serious first, with its latest annotation",
+                      self.controls.frame(), ("amount",))]
+
+    def introduction(self):
+        """The report's title and scope as Markdown."""
+        from IPython.display import Markdown
+
+        period, source, first, last = self.period, self.provenance, self.period.first_day, self.period.last_day
+        return Markdown(
+            f"# Monthly audit {period.label}\n\n"
+            f"Records from **{first.day} {first:%B %Y} 00:00 to {last.day} {last:%B %Y} 24:00, "
+            f"{period.timezone}** "
+            f"({period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC). "
+            f"Amounts in {self.currency}.\n\n"
+            f"Ledger `{source.ledger_url}` (time zone {source.ledger_timezone}); "
+            f"vosbench {source.vosbench_version}; generated {source.generated_at:%Y-%m-%d %H:%M:%S} UTC.")
+
+    def view(self, name: str, *, dimension: str | None = None):
+        """A section as a formatted HTML table for the notebook (``Movements`` takes a ``dimension``)."""
+        from IPython.display import Markdown
+
+        if name in statement_section.VIEWS:
+            return statement_section.view(self.statement_matching, name, self.period.label)
+        if name == "Movements" and dimension:
+            table = Table(f"Movements by {dimension}", f"Payment records by {dimension}, {self.period.label}",
+                          movements_by(self.movements, dimension), MOVEMENT_MONEY)
+        else:
+            table = self.tables()[name]
+        if name == "Reconciliation":  # the per-account rows live in the xlsx; show the totals, one per line
+            totals_rows = [(column, table.totals[column]) for column in table.money if column in table.totals]
+            table = Table("Reconciliation totals", "Reconciliation totals (all accounts)",
+                          pd.DataFrame(totals_rows, columns=["total of", "amount"]), ("amount",))
+        if table.frame.empty:
+            return Markdown(f"**{table.title}:** none.")
+        if len(table.frame) > SHOWN_ROWS:
+            table = Table(table.name, f"{table.title}: the first {SHOWN_ROWS} of {len(table.frame)}; "
+                                      f"the workbook's {table.name} sheet lists all",
+                          table.frame.head(SHOWN_ROWS), table.money, table.totals)
+        return export.styled(table)
+
+    # --- charts and files ---------------------------------------------------------------------
+
+    def figure(self, name: str):
+        """One chart of the report by its file name (see :data:`FIGURE_NAMES`)."""
+        label, zone = self.period.label, self.period.timezone
+        if name.startswith("movements-by-"):
+            dimension = name.removeprefix("movements-by-")
+            return charts.movements_bar(movements_by(self.movements, dimension), dimension,
+                                        currency=self.currency,
+                                        title=f"Money in and out by {dimension}, {label} ({zone})")
+        if name == "trend":
+            return charts.trend_lines(self.trend, currency=self.currency,
+                                      title=f"Last {TREND_MONTHS} months up to {label}")
+        if name == "reconciliation-results":
+            return charts.classification_bar(self.results(), title=f"Reconciliation results, {label}")
+        if name == "findings-by-operator":
+            if self.controls is None:  # the controls cut months in the ledger's zone; this month is another cut
+                return charts.findings_by_operator(
+                    pd.DataFrame({"operator": []}), title=f"Control findings by operator, {label}: not run for a "
+                    f"month cut in {zone} (the controls use the ledger's {self.provenance.ledger_timezone})")
+            return charts.findings_by_operator(self.controls.by_operator(),
+                                               title=f"Control findings by operator, {label}")
+        raise KeyError(f"no chart named {name!r}; the charts are {', '.join(FIGURE_NAMES)}")
+
+    def write_outputs(self, output_dir: str | Path, *, xlsx: bool = True, png: bool = True) -> WrittenFiles:
+        """Write the xlsx and the PNG charts into ``output_dir``; an empty ``output_dir`` writes nothing."""
+        written = WrittenFiles()
+        if not str(output_dir):
+            return written
+        folder = Path(output_dir)
+        if xlsx:
+            written.append(export.write_xlsx(folder / xlsx_name(self.period.label), list(self.tables().values())))
+        if png:
+            written += export.write_pngs({name: self.figure(name) for name in FIGURE_NAMES}, folder)
+        return written
+
+
+class WrittenFiles(list):
+    """The files an audit wrote; shown in the notebook as a list of names."""
+
+    def _repr_markdown_(self) -> str:
+        if not self:
+            return "No files written (`output_dir` is empty)."
+        return "Files written:\n\n" + "\n".join(f"- `{path.name}`" for path in self)
+
+
+FIGURE_NAMES = (*(f"movements-by-{d}" for d in DIMENSIONS), "trend", "reconciliation-results",
+                "findings-by-operator")
+
+
+def xlsx_name(label: str) -> str:
+    return f"monthly-audit-{label}.xlsx"
+
+
+def output_names(label: str, *, xlsx: bool = True, png: bool = True) -> list[str]:
+    """File names the audit of month ``label`` writes with these choices."""
+    return ([xlsx_name(label)] if xlsx else []) + ([f"{name}.png" for name in FIGURE_NAMES] if png else [])

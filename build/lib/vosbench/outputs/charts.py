@@ -1,0 +1,227 @@
+"""Plotly figure builders: a DataFrame in, a Figure out, nothing else touched.
+
+Money arrives as int64 minor units and is plotted as exact Decimals
+(:func:`vosbench.core.money.to_decimal`); plotly serializes them itself, so no float
+conversion happens in vosbench. Colours are fixed per meaning (money in is green,
+money out red, charges orange) so every chart of a report reads the same way.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from vosbench.core import money
+
+MONEY_IN = "#2E7D32"
+MONEY_OUT = "#C62828"
+NET = "#1F4E79"
+CHARGES = "#EF6C00"
+BALANCES = "#6A1B9A"
+NEUTRAL = "#607D8B"
+
+_FONT = dict(family="Arial, Helvetica, sans-serif", size=13)
+
+
+def use_notebook_renderer() -> None:
+    """Embed charts as self-contained HTML so they survive nbconvert and need no network."""
+    pio.renderers.default = "notebook"
+
+
+def decimals(values: pd.Series) -> list[Decimal | None]:
+    """Minor units as exact Decimals for plotting (missing stays missing)."""
+    return [None if pd.isna(value) else money.to_decimal(int(value)) for value in values]
+
+
+def _layout(figure: go.Figure, title: str, *, height: int = 480) -> go.Figure:
+    figure.update_layout(
+        title=dict(text=title, x=0.01, xanchor="left"), template="plotly_white", font=_FONT,
+        height=height, margin=dict(l=80, r=30, t=70, b=60),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    )
+    return figure
+
+
+def _amount_axis(currency: str) -> dict:
+    return dict(title_text=f"Amount ({currency})", tickformat=",", separatethousands=True,
+                zeroline=True, zerolinecolor="#999")
+
+
+def _hover(currency: str) -> str:
+    return f"%{{x}}<br>%{{fullData.name}}: %{{y:,.2f}} {currency}<extra></extra>"
+
+
+def movements_bar(frame: pd.DataFrame, dimension: str, *, title: str, currency: str) -> go.Figure:
+    """Grouped bars of money in and money out per value of ``dimension`` (kind, channel, method).
+
+    ``frame`` has columns ``dimension``, ``money_in`` and ``money_out`` (both >= 0, minor units).
+    """
+    labels = [str(value) for value in frame[dimension]]
+    figure = go.Figure([
+        go.Bar(name="Money in", x=labels, y=decimals(frame["money_in"]), marker_color=MONEY_IN,
+               hovertemplate=_hover(currency)),
+        go.Bar(name="Money out", x=labels, y=decimals(frame["money_out"]), marker_color=MONEY_OUT,
+               hovertemplate=_hover(currency)),
+    ])
+    figure.update_layout(barmode="group", bargap=0.25)
+    figure.update_xaxes(title_text=dimension.replace("_", " ").capitalize(), type="category")
+    figure.update_yaxes(**_amount_axis(currency))
+    return _layout(figure, title)
+
+
+TREND_FLOWS = (("deposit", "Deposits", MONEY_IN), ("withdrawal", "Withdrawals", MONEY_OUT),
+               ("charges", "Charges", CHARGES), ("payments", "Net payments (all kinds)", NET))
+
+
+def trend_lines(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Month-over-month flows (top) and the balances held at each month end (bottom).
+
+    ``frame`` has one row per month with ``month`` ('YYYY-MM') and the money columns
+    ``deposit``, ``withdrawal``, ``charges``, ``payments``, ``balances`` (minor units).
+    """
+    months = [str(month) for month in frame["month"]]
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                           row_heights=[0.62, 0.38],
+                           subplot_titles=("Money moved in the month", "Balances held at month end"))
+    for column, name, colour in TREND_FLOWS:
+        figure.add_trace(go.Scatter(name=name, x=months, y=decimals(frame[column]), mode="lines+markers",
+                                    line=dict(color=colour, width=2), hovertemplate=_hover(currency)),
+                         row=1, col=1)
+    figure.add_trace(go.Bar(name="Balances held", x=months, y=decimals(frame["balances"]),
+                            marker_color=BALANCES, hovertemplate=_hover(currency)), row=2, col=1)
+    figure.update_xaxes(type="category")
+    figure.update_xaxes(title_text="Month", row=2, col=1)
+    figure.update_yaxes(**_amount_axis(currency))
+    _layout(figure, title, height=660)
+    # the legend sits between the title and the first subplot's own title
+    figure.update_layout(margin=dict(t=120), legend=dict(y=1.1))
+    return figure
+
+
+def classification_bar(frame: pd.DataFrame, *, title: str) -> go.Figure:
+    """Accounts per reconciliation result; ``frame`` has ``classification`` and ``accounts``."""
+    colours = [MONEY_IN if value == "agrees" else MONEY_OUT for value in frame["classification"]]
+    figure = go.Figure(go.Bar(x=[str(v) for v in frame["classification"]], y=list(frame["accounts"]),
+                              marker_color=colours, text=list(frame["accounts"]), textposition="outside",
+                              hovertemplate="%{x}: %{y} accounts<extra></extra>"))
+    figure.update_xaxes(title_text="Reconciliation result", type="category")
+    if _wide_range(frame["accounts"]):
+        figure.update_yaxes(type="log", dtick=1, title_text="Accounts (log scale)")  # ticks 1, 10, 100, …
+    else:
+        figure.update_yaxes(title_text="Accounts", rangemode="tozero")
+    return _layout(figure, title)
+
+
+def _wide_range(counts: pd.Series) -> bool:
+    """True when bars differ so much (e.g. 1990 agree, 3 differ) that a linear axis hides the small ones."""
+    positive = [int(c) for c in counts if int(c) > 0]
+    return len(positive) > 1 and max(positive) >= 50 * min(positive)
+
+
+# --- payment explorer: figures that follow a PaymentFilter ----------------------------------
+
+KIND_COLOURS = {"deposit": MONEY_IN, "withdrawal": MONEY_OUT, "adjustment": NEUTRAL, "bonus": "#00897B",
+                "commission": BALANCES, "auto_recharge": "#0277BD"}
+"""One colour per transaction kind, so a kind reads the same in every explorer chart."""
+
+_EMPTY_TEXT = "No payment records match the filter"
+
+
+def _note_if_empty(figure: go.Figure, frame: pd.DataFrame) -> go.Figure:
+    if frame.empty:
+        figure.add_annotation(text=_EMPTY_TEXT, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                              font=dict(size=15, color=NEUTRAL))
+    return figure
+
+
+def _kinds_in_order(values: pd.Series) -> list[str]:
+    """The kinds present, in vocabulary order (words outside the vocabulary last, sorted)."""
+    present = {str(value) for value in values}
+    return [kind for kind in KIND_COLOURS if kind in present] + sorted(present - set(KIND_COLOURS))
+
+
+def monthly_by_kind(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Signed amount (top, stacked bars) and record count (bottom) per month, one colour per kind.
+
+    ``frame`` has columns ``month`` ('YYYY-MM'), ``kind``, ``count`` and ``amount`` (minor units);
+    a month a kind did not occur in shows zero for it.
+    """
+    months = sorted({str(month) for month in frame["month"]})
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.62, 0.38],
+                           subplot_titles=("Amount (withdrawals below zero)", "Records"))
+    for kind in _kinds_in_order(frame["kind"]):
+        rows = frame[frame["kind"].astype(str) == kind].assign(month=lambda f: f["month"].astype(str))
+        rows = rows.set_index("month").reindex(months)
+        colour = KIND_COLOURS.get(kind, NEUTRAL)
+        figure.add_trace(go.Bar(name=kind, x=months, y=decimals(rows["amount"].fillna(0)), marker_color=colour,
+                                legendgroup=kind, hovertemplate=_hover(currency)), row=1, col=1)
+        figure.add_trace(go.Bar(name=kind, x=months, y=[int(c) for c in rows["count"].fillna(0)],
+                                marker_color=colour, legendgroup=kind, showlegend=False,
+                                hovertemplate="%{x}<br>%{fullData.name}: %{y} records<extra></extra>"),
+                         row=2, col=1)
+    figure.update_layout(barmode="relative", bargap=0.2)
+    figure.update_xaxes(type="category")
+    figure.update_xaxes(title_text="Month", row=2, col=1)
+    figure.update_yaxes(**_amount_axis(currency), row=1, col=1)
+    figure.update_yaxes(title_text="Records", rangemode="tozero", row=2, col=1)
+    _layout(figure, title, height=560)
+    figure.update_layout(margin=dict(t=110), legend=dict(y=1.08))
+    return _note_if_empty(figure, frame)
+
+
+def channel_method_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Net amount per channel, stacked by method; the hover names the record count too.
+
+    ``frame`` has columns ``channel``, ``method``, ``count`` and ``amount`` (minor units).
+    """
+    channels = sorted({str(channel) for channel in frame["channel"]})
+    figure = go.Figure()
+    for method in sorted({str(method) for method in frame["method"]}):
+        rows = frame[frame["method"].astype(str) == method].assign(channel=lambda f: f["channel"].astype(str))
+        rows = rows.set_index("channel").reindex(channels)
+        figure.add_trace(go.Bar(name=method, x=channels, y=decimals(rows["amount"].fillna(0)),
+                                customdata=[int(c) for c in rows["count"].fillna(0)],
+                                hovertemplate=f"%{{x}} · %{{fullData.name}}: %{{y:,.2f}} {currency}"
+                                              "<br>%{customdata} records<extra></extra>"))
+    figure.update_layout(barmode="relative", bargap=0.3, showlegend=True)  # name the method even when alone
+    figure.update_xaxes(title_text="Channel", type="category")
+    figure.update_yaxes(**_amount_axis(currency))
+    return _note_if_empty(_layout(figure, title, height=420), frame)
+
+
+def top_accounts_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Horizontal bars of the accounts with the largest amounts, largest on top.
+
+    ``frame`` has columns ``account``, ``name``, ``count`` and ``amount`` (minor units), largest first.
+    """
+    labels = [f"{account} · {name if len(name) <= 28 else name[:27] + '…'}"
+              for account, name in zip(frame["account"], frame["name"].fillna(""))]
+    figure = go.Figure(go.Bar(x=decimals(frame["amount"])[::-1], y=labels[::-1], orientation="h",
+                              marker_color=NET, customdata=[int(c) for c in frame["count"]][::-1],
+                              hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency}"
+                                            "<br>%{customdata} records<extra></extra>"))
+    figure.update_xaxes(**_amount_axis(currency))
+    figure.update_yaxes(type="category", automargin=True)
+    _layout(figure, title, height=420)
+    figure.update_layout(margin=dict(l=20))
+    return _note_if_empty(figure, frame)
+
+
+SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#95a5a6"}
+
+
+def findings_by_operator(frame: pd.DataFrame, *, title: str) -> go.Figure:
+    """Stacked bars: control findings per operator, by severity (``operator`` + one column per severity)."""
+    figure = go.Figure([go.Bar(name=severity, x=frame["operator"], y=frame[severity],
+                               marker_color=SEVERITY_COLOURS[severity]) for severity in SEVERITY_COLOURS
+                        if severity in frame])
+    figure.update_layout(barmode="stack", yaxis_title="findings", xaxis_title="operator")
+    severities = [severity for severity in SEVERITY_COLOURS if severity in frame]
+    tallest = int(frame[severities].sum(axis=1).max()) if len(frame) and severities else 0
+    # Whole findings: never a 0.5 tick; one tick per finding while there are few.
+    figure.update_yaxes(tickformat=",d", dtick=1 if tallest <= 10 else None, rangemode="tozero")
+    return _note_if_empty(_layout(figure, title), frame)

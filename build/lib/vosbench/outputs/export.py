@@ -1,0 +1,267 @@
+"""How a table leaves vosbench for a person: xlsx, CSV, an HTML table in a notebook, PNG charts.
+
+Frames carry money as int64 minor units; this module turns them into exact Decimals
+(xlsx, CSV) or formatted text (HTML) at the very edge, so every output shows the
+same numbers. Text that a spreadsheet would run as a formula (it begins with
+``= + - @``, a tab or a carriage return) is always written as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from vosbench import __version__
+from vosbench.core import money
+
+MONEY_FORMAT = "#,##0.0000"
+"""Excel number format of money cells: all four stored places, so sub-cent differences show."""
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+_TOTAL_FONT = Font(bold=True)
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One section's table: what the notebook shows and what becomes one xlsx sheet.
+
+    ``money`` names the columns holding int minor units; ``totals`` (per column: minor
+    units for money, plain numbers such as counts otherwise) is a bold row under the data.
+    """
+
+    name: str
+    title: str
+    frame: pd.DataFrame
+    money: tuple[str, ...] = ()
+    totals: Mapping[str, int] | None = None
+
+
+def looks_like_formula(text: str) -> bool:
+    """True when a spreadsheet would take ``text`` as a formula or command."""
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+# --- xlsx -----------------------------------------------------------------------------------
+
+def _cell_value(value, is_money: bool):
+    """The Python value openpyxl should store: Decimal money, plain datetimes, None for missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if is_money:
+        return money.to_decimal(int(value))
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
+        return value.item()  # numpy scalar -> Python int/bool
+    return value
+
+
+def _put(sheet, row: int, column: int, value, is_money: bool):
+    cell = sheet.cell(row=row, column=column)
+    value = _cell_value(value, is_money)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        cell.value = value
+        if looks_like_formula(value):
+            cell.data_type = "s"  # openpyxl took it for a formula; store it as text
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    if is_money:
+        cell.number_format = MONEY_FORMAT
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    return cell
+
+
+def _display_width(value, is_money: bool) -> int:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return 0
+    if is_money:
+        return len(money.format_money(int(value), 4)) + 1
+    if isinstance(value, (datetime, pd.Timestamp)):
+        return 19
+    return len(str(value))
+
+
+def sheet_name(name: str) -> str:
+    """``name`` made acceptable to Excel (no ``[]:*?/\\``, at most 31 characters)."""
+    return _SHEET_NAME_BAD.sub("-", name)[:31]
+
+
+def _write_sheet(workbook: Workbook, table: Table) -> None:
+    sheet = workbook.create_sheet(sheet_name(table.name))
+    frame = table.frame
+    columns = list(frame.columns)
+    is_money = [column in table.money for column in columns]
+    for index, column in enumerate(columns, start=1):
+        cell = _put(sheet, 1, index, str(column), False)
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+    for row_index, values in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for column_index, value in enumerate(values, start=1):
+            _put(sheet, row_index, column_index, value, is_money[column_index - 1])
+    last_data_row = len(frame) + 1
+    if table.totals is not None and columns:
+        total_row = last_data_row + 2  # a blank row keeps the total outside the filter range
+        _put(sheet, total_row, 1, "Total", False).font = _TOTAL_FONT
+        for index, column in enumerate(columns, start=1):
+            if column in table.totals:
+                _put(sheet, total_row, index, table.totals[column], column in table.money).font = _TOTAL_FONT
+    sheet.freeze_panes = "A2"
+    if columns:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_data_row}"
+    sample = frame.head(500)
+    for index, column in enumerate(columns, start=1):
+        widest = max([len(str(column)) + 3, *(_display_width(v, is_money[index - 1]) for v in sample[column])])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 60)
+
+
+def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
+    """Write one sheet per table to ``path`` (replacing it) and return the path."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.creator = f"vosbench {__version__}"
+    for table in tables:
+        _write_sheet(workbook, table)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+def _csv_text(value, is_money: bool) -> str:
+    value = _cell_value(value, is_money)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    text = str(value)
+    if isinstance(value, str) and looks_like_formula(text):
+        return "'" + text  # a spreadsheet opening the CSV shows the text instead of running it
+    return text
+
+
+def write_csv(frame: pd.DataFrame, target: Path | TextIO, money_columns: Iterable[str] = ()) -> None:
+    """Write ``frame`` as CSV: money (int minor units) as exact decimal text, formula-like text defused.
+
+    ``target`` is a path (written as UTF-8) or an open text stream.
+    """
+    money_columns = set(money_columns)
+    columns = list(frame.columns)
+    flags = [column in money_columns for column in columns]
+
+    def emit(stream: TextIO) -> None:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow([_csv_text(str(column), False) for column in columns])
+        for values in frame.itertuples(index=False, name=None):
+            writer.writerow([_csv_text(value, flag) for value, flag in zip(values, flags)])
+
+    if isinstance(target, (str, Path)):
+        with open(target, "w", encoding="utf-8", newline="") as stream:
+            emit(stream)
+    else:
+        emit(target)
+
+
+# --- HTML tables for notebooks ---------------------------------------------------------------
+
+_TABLE_STYLES = [
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; "
+                                     "font-size: 1.05em; padding: 4px 0;"},
+    {"selector": "th", "props": "background: #1F4E79; color: white; padding: 4px 8px; text-align: left;"},
+    {"selector": "td", "props": "padding: 3px 8px; border-bottom: 1px solid #ddd;"},
+]
+
+
+def styled(table: Table):
+    """A pandas Styler of ``table``: money formatted from exact decimals, text escaped, stable ids."""
+    frame = table.frame
+    if table.totals is not None and len(frame.columns):
+        total = {column: table.totals.get(column) for column in frame.columns}
+        total[frame.columns[0]] = "Total"
+        # nullable integers, so whole-number columns left blank in the totals row stay whole
+        frame = frame.astype({column: "Int64" for column in frame.columns
+                              if pd.api.types.is_integer_dtype(frame[column])})
+        frame = pd.concat([frame, pd.DataFrame([total], columns=frame.columns).astype(frame.dtypes.to_dict())],
+                          ignore_index=True)
+    money_columns = [column for column in table.money if column in frame.columns]
+    # money from exact minor units; other fractions (scores, shares) read to two places
+    ratios = {column: "{:.2f}" for column in frame.columns
+              if column not in money_columns and pd.api.types.is_float_dtype(frame[column])}
+    styler = frame.style.format({**ratios, **{column: _money_text for column in money_columns}}, na_rep="",
+                                escape="html")
+    # headers read as words and may wrap, so wide tables fit the page
+    styler = styler.format_index(lambda name: str(name).replace("_", " "), escape="html", axis=1)
+    numbers = [column for column in frame.columns if column in money_columns or (
+        pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]))]
+    styler = styler.set_properties(**{"text-align": "left"})
+    instants = [column for column in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[column])]
+    if instants:
+        styler = styler.set_properties(subset=instants, **{"white-space": "nowrap"})
+    prose = [column for column in frame.columns if column not in numbers and frame[column].map(
+        lambda value: isinstance(value, str) and len(value) > 60).any()]
+    if prose:
+        styler = styler.set_properties(subset=prose, **{"min-width": "24em"})
+    if numbers:
+        styler = styler.set_properties(subset=numbers, **{"text-align": "right",
+                                                          "font-variant-numeric": "tabular-nums"})
+    if table.totals is not None and len(frame):
+        styler = styler.set_properties(subset=pd.IndexSlice[frame.index[-1:], :], **{"font-weight": "bold"})
+    return (styler.hide(axis="index").set_caption(table.title).set_table_styles(_TABLE_STYLES)
+            .set_uuid(re.sub(r"\W", "_", table.name)))
+
+
+def _money_text(value) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return money.format_money(int(value))
+
+
+# --- PNG charts -----------------------------------------------------------------------------
+
+def write_pngs(figures: Mapping[str, object], folder: Path, *, width: int = 1100,
+               height: int = 550) -> list[Path]:
+    """Write each plotly figure as ``<folder>/<name>.png``; one Chromium serves them all.
+
+    A figure that sets its own height keeps it; ``height`` applies to the others.
+    """
+    import kaleido
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        with warnings.catch_warnings():
+            # plotly passes per-call options the shared server ignores; the size still applies
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            for name, figure in figures.items():
+                path = folder / f"{name}.png"
+                figure.write_image(path, width=width, height=figure.layout.height or height)
+                written.append(path)
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+    return written

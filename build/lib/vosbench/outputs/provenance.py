@@ -1,0 +1,112 @@
+"""Where a report's numbers come from: parameters, ledger, fingerprint, syncs, version, time.
+
+Every report carries these facts so that a reader can rerun it and compare: the same
+parameters on a ledger with the same fingerprint give the same numbers. The ledger
+URL is shown with any password masked. A ledger fed by a source sync (VOS3000) also
+names each synced stream: how far it was read, when, and the choices the sync made
+(where charges came from, the money rule, the code mapping), so an auditor can trace
+a number back to the switch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from vosbench import __version__
+from vosbench.core.config import mask_url
+from vosbench.ledger import tables
+from vosbench.ledger.hashchain import CHAINED_TABLES
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The facts printed in a report's provenance section and sheet."""
+
+    parameters: dict
+    ledger_url: str  # already masked
+    ledger_timezone: str
+    report_timezone: str
+    fingerprint: dict[str, dict]  # chain table -> {"rows": n, "head": sha256}
+    syncs: tuple[tuple[str, str], ...] = ()  # (item, value) per synced stream, see synced_streams
+    inputs: tuple[tuple[str, str], ...] = ()  # (item, value) per file read besides the ledger, see input_file
+    vosbench_version: str = __version__
+    generated_at: datetime = field(
+        default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    @classmethod
+    def collect(cls, *, parameters: dict, ledger_url: str, ledger_timezone: str,
+                report_timezone: str, fingerprint: dict[str, dict],
+                syncs: tuple[tuple[str, str], ...] = (), inputs: tuple[tuple[str, str], ...] = ()) -> Provenance:
+        """Gather the facts of a run now; the URL is masked here so it is never kept in clear."""
+        shown = {name: mask_url(value) if isinstance(value, str) and "://" in value else value
+                 for name, value in parameters.items()}
+        return cls(parameters=shown, ledger_url=mask_url(ledger_url),
+                   ledger_timezone=ledger_timezone, report_timezone=report_timezone,
+                   fingerprint=fingerprint, syncs=syncs, inputs=inputs)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(item, value) pairs in reading order, all as text."""
+        rows = [(f"parameter {name}", _text(value)) for name, value in self.parameters.items()]
+        rows += [
+            ("ledger URL", self.ledger_url),
+            ("ledger time zone", self.ledger_timezone),
+            ("report time zone", self.report_timezone),
+        ]
+        for table, head in sorted(self.fingerprint.items()):
+            rows.append((f"fingerprint {table} rows", str(head["rows"])))
+            rows.append((f"fingerprint {table} head", head["head"]))
+        rows += list(self.inputs)
+        rows += list(self.syncs)
+        rows += [
+            ("vosbench version", self.vosbench_version),
+            ("generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
+        ]
+        return rows
+
+
+def input_file(item: str, path: Path) -> tuple[str, str]:
+    """(item, "path (sha256 …)") for a file a report read: a rerun with another file shows."""
+    return item, f"{path} (sha256 {hashlib.sha256(path.read_bytes()).hexdigest()})"
+
+
+def synced_streams(connection: sa.Connection) -> tuple[tuple[str, str], ...]:
+    """One (item, value) per stream a source sync has read into the ledger, from ``sync_state``."""
+    table = tables.sync_state
+    rows = []
+    for row in connection.execute(sa.select(table).order_by(table.c.source, table.c.stream)):
+        choices = {key: value for key, value in json.loads(row.provenance).items() if key != "vosbench_version"}
+        detail = "; ".join(f"{key} {_text(value)}" for key, value in choices.items())
+        rows.append((f"synced {row.source} {row.stream}",
+                     f"read up to {row.mark}; rows read {row.rows_read:,}; at {row.updated_at:%Y-%m-%d %H:%M:%S} UTC"
+                     + (f"; {detail}" if detail else "")))
+    return tuple(rows)
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def fingerprint_frame(fingerprint: dict[str, dict]) -> pd.DataFrame:
+    """The fingerprint as a table: chain head and row count per journal table."""
+    rows = [(name, head["rows"], head["head"]) for name, head in sorted(fingerprint.items())]
+    return pd.DataFrame(rows, columns=["table", "rows", "chain head (sha256)"])
+
+
+def verification_frame(verification) -> pd.DataFrame:
+    """What ``ledger.verify`` found, one row per check: each hash chain, then the month totals."""
+    broken = {item.table: item.message for item in verification.breaks}
+    rows = [(f"hash chain of {name}", "broken" if name in broken else "ok", broken.get(name, ""))
+            for name in CHAINED_TABLES]
+    mismatches = verification.total_mismatches
+    shown = "; ".join(mismatches[:20]) + (f" … and {len(mismatches) - 20} more" if len(mismatches) > 20 else "")
+    rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", shown))
+    return pd.DataFrame(rows, columns=["check", "result", "detail"])

@@ -1,0 +1,66 @@
+"""Every record a payment filter selects, written to a file with the filter beside it (xlsx or CSV).
+
+The panel's export buttons and ``vosbench query --out`` both come here, so a file made
+from either carries the same filter sheet: the filter, the zone its times are in, the
+ledger and its fingerprint.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from vosbench import __version__
+from vosbench.analysis import explore
+from vosbench.analysis.filters import FilterError, PaymentFilter
+from vosbench.ledger import hashchain
+from vosbench.outputs import export
+
+
+def filter_sheet(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
+    """What an export holds: the filter, the zone its times are in, the ledger and its fingerprint."""
+    with engine.connect() as connection:
+        timezone = explore.reporting_timezone(connection, f)
+        heads = hashchain.fingerprint(connection)
+    rows = f.describe() + [
+        ("Times shown in", timezone),
+        ("Ledger", engine.url.render_as_string(hide_password=True)),
+        *((f"Fingerprint {table}", f"{head['rows']} rows, chain head {head['head']}")
+          for table, head in sorted(heads.items())),
+        ("vosbench", __version__),
+        ("Written at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "occurred_at",
+                  descending: bool = True) -> Path:
+    """Write every record the filter selects to ``path`` (.xlsx or .csv) and return the path.
+
+    xlsx: a Payments sheet (with the total), Totals by kind and a Filter sheet. CSV: the
+    filter first, as ``# item: value`` lines, then the records. Money is exact decimal
+    text; text a spreadsheet would run as a formula is written as text.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise FilterError([f"export file {path.name!r}: name it .xlsx or .csv"])
+    rows = explore.query_all(engine, f, sort=sort, descending=descending)
+    described = filter_sheet(engine, f)
+    if suffix == ".csv":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            for item, value in described.itertuples(index=False):
+                stream.write(f"# {item}: {' '.join(str(value).split())}\n")  # one line each
+            export.write_csv(rows, stream, explore.MONEY_COLUMNS)
+        return path
+    totals = explore.totals_by_kind(engine, f)
+    return export.write_xlsx(path, [
+        export.Table("Payments", "Payment records", rows, explore.MONEY_COLUMNS, {"amount": int(totals["amount"].sum())}),
+        export.Table("Totals by kind", "Totals by kind", totals, ("amount",),
+                     {"amount": int(totals["amount"].sum())}),
+        export.Table("Filter", "Filter", described),
+    ])

@@ -1,0 +1,286 @@
+"""The papermill runner: validate parameters, execute the audit notebook, convert, collect.
+
+Parameters are checked strictly against the notebook's own ``parameters`` cell (its
+names and the types of their defaults), so a YAML file or ``-p key=value`` can never
+drift silently from the notebook: an unknown key, a wrong type or unquoted money is
+an error that names the key and the fix. A default marked ``# money`` in that cell
+must be given as quoted decimal text.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import nbformat
+import yaml
+
+from vosbench.core import config, money, resources
+from vosbench.core.errors import VosbenchError
+
+NOTEBOOK = resources.notebook("monthly_audit.ipynb")
+DEFAULT_PROFILE = resources.parameters("monthly.yaml")
+RUNNER_PARAMETERS = ("output_dir",)
+"""Set by the runner itself; a parameters file or override giving them is refused."""
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+class ParameterError(VosbenchError, ValueError):
+    """A parameter is unknown or has a bad value; the message names the key and the fix."""
+
+
+class AuditFailed(VosbenchError):
+    """A notebook cell raised; the message carries the cell's error name and value."""
+
+    exit_code = 1  # the report failed, the input was fine
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One name of the notebook's ``parameters`` cell: its default and whether it is money."""
+
+    name: str
+    default: object
+    money: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "money" if self.money else type(self.default).__name__
+
+
+@dataclass
+class AuditOutputs:
+    """The files one audit run produced, all inside ``folder``."""
+
+    folder: Path
+    notebook: Path
+    html: Path
+    xlsx: Path | None
+    pngs: list[Path] = field(default_factory=list)
+
+
+# --- the notebook's parameters cell ---------------------------------------------------------------
+
+def notebook_parameters(path: Path | None = None) -> dict[str, Parameter]:
+    """The names, defaults and money markers of the cell tagged ``parameters`` (default: the audit notebook)."""
+    path = path or NOTEBOOK
+    notebook = nbformat.read(path, as_version=4)
+    cells = [cell for cell in notebook.cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"{path}: expected one cell tagged 'parameters', found {len(cells)}")
+    source = cells[0].source
+    comments = {token.start[0]: token.string for token in tokenize.generate_tokens(io.StringIO(source).readline)
+                if token.type == tokenize.COMMENT}
+    found = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ParameterError(f"{path}: the parameters cell may only hold `name = value` lines "
+                                 f"(line {node.lineno} is not one)")
+        name = node.targets[0].id
+        marked = comments.get(node.lineno, "").lstrip("# ").startswith("money")
+        found[name] = Parameter(name, ast.literal_eval(node.value), money=marked)
+    return found
+
+
+# --- validation --------------------------------------------------------------------------------
+
+def _allowed(spec: dict[str, Parameter]) -> str:
+    return ", ".join(f"{p.name} ({p.kind})" for p in spec.values() if p.name not in RUNNER_PARAMETERS)
+
+
+def _cast(parameter: Parameter, value, origin: str, *, text: bool):
+    """``value`` as the parameter's type: ``text`` (from ``-p key=value``) is parsed, YAML values must match."""
+    name, default = parameter.name, parameter.default
+    if parameter.money:
+        if not isinstance(value, str):
+            raise ParameterError(
+                f"{name} ({origin}): {value!r} was given as a number; money must be quoted decimal text "
+                f"so it stays exact: write {name}: \"{value}\" (with the quotes)")
+        try:
+            money.to_minor(value, field=name)
+        except money.MoneyError as error:
+            raise ParameterError(f"{name} ({origin}): {error}") from None
+        return value
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if text and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ParameterError(f"{name} ({origin}): {value!r} is not true or false; give true or false"
+                             + ("" if text else " without quotes"))
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if text and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            return int(value)
+        raise ParameterError(f"{name} ({origin}): {value!r} is not a whole number; give one such as {default}"
+                             + ("" if text else " without quotes"))
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise ParameterError(f"{name} ({origin}): {value!r} is not text; put it in quotes")
+    raise ParameterError(f"{name}: the notebook's default {default!r} has a type the runner cannot check")
+
+
+def _check_values(values: dict) -> None:
+    """Rules on the values themselves, beyond their types."""
+    if not _MONTH.match(str(values.get("month", ""))):
+        raise ParameterError(f"month: {values.get('month')!r} is not a month; give it as YYYY-MM, e.g. 2026-10")
+    zone = values.get("timezone", "")
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ParameterError(f"timezone: {zone!r} is not an IANA time zone; give one such as "
+                                 "Asia/Dubai, or leave it empty for the ledger's") from None
+    if "top_n" in values and values["top_n"] < 1:
+        raise ParameterError(f"top_n: {values['top_n']} must be at least 1")
+    threshold = values.get("large_payment_threshold")
+    if threshold is not None and money.to_minor(threshold) <= 0:
+        raise ParameterError(f"large_payment_threshold: {threshold!r} must be above zero")
+    if values.get("controls_file"):  # read strictly now, so a bad settings file stops the run before it starts
+        from vosbench.controls import SettingsError, load_settings
+
+        try:
+            load_settings(values["controls_file"])
+        except SettingsError as error:
+            raise ParameterError(f"controls_file: {error}") from None
+
+
+def read_parameter_file(path: Path) -> dict:
+    """A YAML mapping of parameters (an empty file is an empty mapping)."""
+    path = Path(path)
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(f"parameters file {path} does not exist; give the path of a YAML file") from None
+    except yaml.YAMLError as error:
+        raise ParameterError(f"parameters file {path} is not valid YAML: {error}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ParameterError(f"parameters file {path} must be a mapping of name: value lines")
+    return loaded
+
+
+def resolve_parameters(month: str | None, *, parameters_file: Path | None = None,
+                       overrides: dict[str, str] | None = None, notebook: Path | None = None) -> dict:
+    """The notebook's defaults, then the file (default: parameters/monthly.yaml), then ``overrides``.
+
+    ``month`` (if given) must agree with a month named in the file or overrides.
+    Returns every notebook parameter with a checked value.
+    """
+    notebook = notebook or NOTEBOOK
+    spec = notebook_parameters(notebook)
+    values = {name: parameter.default for name, parameter in spec.items()}
+    file = Path(parameters_file) if parameters_file else DEFAULT_PROFILE
+    layers = [(read_parameter_file(file) if file.exists() or parameters_file else {}, f"in {file.name}", False),
+              ({key: str(value) for key, value in (overrides or {}).items()}, "override", True)]
+    for given, origin, text in layers:
+        for key, value in given.items():
+            if key not in spec:
+                raise ParameterError(f"{key} ({origin}): unknown parameter of {notebook.name}; "
+                                     f"the parameters are: {_allowed(spec)}")
+            if key in RUNNER_PARAMETERS:
+                raise ParameterError(f"{key} ({origin}): set by the runner; choose the report folder "
+                                     "with out_dir (vosbench audit --out DIR) instead")
+            if value is None:
+                raise ParameterError(f"{key} ({origin}): has no value; give one or remove the line")
+            values[key] = _cast(spec[key], value, origin, text=text)
+    named = [given["month"] for given, _, _ in layers if "month" in given]
+    if month is not None:
+        if any(str(other) != month for other in named):
+            raise ParameterError(f"month: the audit asks for {month} but the parameters say {named[-1]}; "
+                                 f"remove month from the parameters or audit {named[-1]}")
+        values["month"] = month
+    elif not named:
+        raise ParameterError("month: no month given; name the month to audit as YYYY-MM")
+    _check_values(values)
+    if values.get("controls_file"):  # the kernel runs in the report folder: hand it the caller's file
+        values["controls_file"] = str(Path(values["controls_file"]).resolve())
+    return values
+
+
+# --- running --------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _ledger_for_kernel(url: str):
+    """Hand the ledger URL to the kernel through VOSBENCH_DB, so no password lands in the notebook."""
+    before = os.environ.get(config.ENV_DB)
+    os.environ[config.ENV_DB] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(config.ENV_DB, None)
+        else:
+            os.environ[config.ENV_DB] = before
+
+
+def to_html(notebook_path: Path, html_path: Path, title: str) -> Path:
+    """A self-contained HTML report of an executed notebook, without the code."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    notebook = nbformat.read(notebook_path, as_version=4)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    html_path.write_text(_REMOTE_SCRIPT.sub("", body), encoding="utf-8")
+    return html_path
+
+
+# nbconvert's template and plotly add MathJax and require.js from a CDN; the report has no
+# formulas and plotly.js is inlined, so they are dropped: the file needs no network at all.
+_REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>')
+
+
+def run_audit(month: str | None, *, parameters_file: Path | None = None,
+              overrides: dict[str, str] | None = None, out_dir: Path | None = None,
+              db_url: str | None = None, progress: bool = True) -> AuditOutputs:
+    """Run the monthly audit notebook for ``month`` into ``<out_dir>/<month>/`` (default ./reports).
+
+    Writes the executed notebook, its HTML report, the xlsx and the PNG charts, and
+    returns their paths. Raises :class:`ParameterError` before running anything if a
+    parameter is wrong, :class:`AuditFailed` if a cell raises.
+    """
+    import papermill
+
+    from vosbench.outputs import audit
+
+    values = resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
+    from vosbench.sources import demo
+
+    with demo.open_or_build(db_url or values["db_url"] or None, progress=progress) as ledger:
+        url = ledger.url  # a missing ledger raised StoreError naming the URL and the fix
+    label = values["month"]
+    folder = (Path(out_dir) if out_dir else Path.cwd() / "reports").resolve() / label
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook_out, html_out = folder / "monthly_audit.ipynb", folder / "monthly_audit.html"
+    expected = audit.output_names(label, xlsx=values["write_xlsx"], png=values["write_png"])
+    for stale in [notebook_out, html_out, *(folder / name for name in audit.output_names(label))]:
+        stale.unlink(missing_ok=True)  # a file left from an earlier run must not pass for this one's
+    values.update(output_dir=str(folder), db_url="")
+    with _ledger_for_kernel(url):
+        try:
+            papermill.execute_notebook(NOTEBOOK, notebook_out, parameters=values, kernel_name="python3",
+                                       progress_bar=progress, cwd=folder, log_output=False,
+                                       request_save_on_cell_execute=False)
+        except papermill.PapermillExecutionError as error:
+            raise AuditFailed(f"cell {error.exec_count} of the audit notebook raised {error.ename}: "
+                              f"{error.evalue} (the partly executed notebook is {notebook_out})") from None
+    to_html(notebook_out, html_out, f"Monthly audit {label}")
+    missing = [name for name in expected if not (folder / name).exists()]
+    if missing:
+        raise AuditFailed(f"the audit notebook ran but did not write {', '.join(missing)} into {folder}")
+    xlsx = folder / audit.xlsx_name(label) if values["write_xlsx"] else None
+    pngs = [folder / name for name in expected if name.endswith(".png")]
+    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs)

@@ -1,0 +1,153 @@
+"""Importing statement files: pick the reader, then append every line in one transaction, or none.
+
+OFX/QFX and CAMT.053 are recognized by their content; CSV and XLSX need a mapping
+profile. A line already in the ledger under its key (statement account + line key) is
+skipped when it says the same, so re-importing a file or an overlapping statement adds
+nothing; one that says something else is refused, since statement lines are never
+edited. Every rejected row is reported with file, line and reason, and nothing of the
+file is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench import __version__
+from vosbench.ledger import tables
+from vosbench.ledger.write_door import ImportRejected, Rejection
+from vosbench.sources.bankfiles import camt, ofx, profiles, tabular
+from vosbench.sources.bankfiles.lines import (
+    ParsedStatement,
+    StatementFileError,
+    StatementLine,
+    check_channel,
+    with_keys,
+)
+
+_T, _I = tables.statement_lines, tables.statement_imports
+_COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
+             "description")
+
+
+@dataclass
+class StatementImport:
+    """What importing one file did."""
+
+    file: str
+    format: str
+    channel: str
+    statements: int
+    added: int
+    skipped: int
+    import_id: int | None = None
+
+
+def read(path: Path, *, profile: str | None = None, channel: str | None = None,
+         name: str | None = None) -> tuple[ParsedStatement, profiles.FeeSchedule]:
+    """Parse ``path`` with the reader its content (or ``profile``) calls for."""
+    if not path.is_file():
+        raise StatementFileError(f"{path}: no such file")
+    head = path.read_bytes()[:4096]
+    file = name or path.name
+    if profile:
+        chosen = profiles.load(profile)
+        if ofx.looks_like_ofx(head) or camt.looks_like_camt(head):
+            raise StatementFileError(f"{file}: is an OFX/CAMT statement; import it without --profile")
+        parsed = tabular.parse(path, chosen, name=file)
+        fee = chosen.fee
+    elif ofx.looks_like_ofx(head) or path.suffix.lower() in (".ofx", ".qfx"):
+        parsed, fee = ofx.parse(path, name=file), profiles.FeeSchedule()
+    elif camt.looks_like_camt(head) or path.suffix.lower() == ".xml":
+        parsed, fee = camt.parse(path, name=file), profiles.FeeSchedule()
+    else:
+        raise StatementFileError(f"{file}: not OFX/QFX or CAMT.053; for a CSV or XLSX export give "
+                                 f"--profile NAME (one of {', '.join(profiles.available())}) or a profile YAML")
+    if channel:
+        parsed.channel = check_channel(channel)
+    return parsed, fee
+
+
+def import_file(engine: Engine, path: Path | str, *, profile: str | None = None, channel: str | None = None,
+                name: str | None = None, imported_at: datetime | None = None) -> StatementImport:
+    """Import one statement file all-or-nothing; raise :class:`ImportRejected` listing every bad row."""
+    path = Path(path)
+    parsed, fee = read(path, profile=profile, channel=channel, name=name)
+    if parsed.rejections:
+        raise ImportRejected(parsed.rejections)
+    lines = with_keys(parsed.lines)
+    imported_at = imported_at or datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        new, skipped, rejections = _new_lines(connection, parsed.file, lines)
+        if rejections:
+            raise ImportRejected(rejections)
+        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(new), skipped)
+        if new:
+            result.import_id = connection.execute(_I.insert().values(
+                file_name=parsed.file, file_sha256=parsed.sha256, format=parsed.format, profile=parsed.profile,
+                channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
+                fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
+                lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)
+            ).inserted_primary_key[0]
+            rows = [_row(line, result.import_id, parsed.channel) for line in new]
+            for start in range(0, len(rows), 20_000):
+                connection.execute(_T.insert(), rows[start:start + 20_000])
+    return result
+
+
+def _row(line: StatementLine, import_id: int, channel: str) -> dict:
+    return dict(import_id=import_id, channel=channel, statement_account=line.statement_account,
+                statement_id=line.statement_id, line_key=line.line_key, posted_on=line.posted_on,
+                value_on=line.value_on, amount=line.amount, currency=line.currency, reference=line.reference,
+                counterparty=line.counterparty, account_hint=line.account_hint, description=line.description,
+                raw=line.raw_text())
+
+
+def _new_lines(connection: sa.Connection, file: str,
+               lines: list[StatementLine]) -> tuple[list[StatementLine], int, list[Rejection]]:
+    """The lines not yet in the ledger; identical ones already there are counted as skipped."""
+    existing = {}
+    for account in sorted({line.statement_account for line in lines}):
+        keys = [line.line_key for line in lines if line.statement_account == account]
+        for start in range(0, len(keys), 500):
+            for row in connection.execute(sa.select(_T).where(
+                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + 500]))):
+                existing[(account, row.line_key)] = row
+    new, seen, skipped, rejections = [], {}, 0, []
+    for line in lines:
+        key = (line.statement_account, line.line_key)
+        figures = tuple(getattr(line, name) for name in _COMPARED)
+        earlier = seen.get(key)
+        stored = existing.get(key)
+        if earlier is not None or stored is not None:
+            same = figures == (earlier if earlier is not None else tuple(stored._mapping[n] for n in _COMPARED))
+            if same:
+                skipped += 1
+            else:
+                where = "earlier in this file" if earlier is not None else "in the ledger"
+                rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
+                                            f"{line.statement_account} is {where} with other values; statement "
+                                            "lines are never edited: check which export is right"))
+            continue
+        seen[key] = figures
+        new.append(line)
+    return new, skipped, rejections
+
+
+def imported(engine: Engine) -> list[dict]:
+    """Every statement import with its date range and totals, oldest first."""
+    with engine.connect() as connection:
+        statement = (sa.select(_I.c.id, _I.c.file_name, _I.c.format, _I.c.profile, _I.c.channel, _I.c.statements,
+                               _I.c.lines_added, _I.c.lines_skipped, _I.c.imported_at,
+                               sa.func.min(_T.c.posted_on).label("first_day"),
+                               sa.func.max(_T.c.posted_on).label("last_day"),
+                               sa.cast(sa.func.coalesce(sa.func.sum(_T.c.amount), 0), sa.BigInteger).label("net"))
+                     .select_from(_I.outerjoin(_T, _T.c.import_id == _I.c.id))
+                     .group_by(*(c for c in _I.c if c.name in (
+                         "id", "file_name", "format", "profile", "channel", "statements", "lines_added",
+                         "lines_skipped", "imported_at"))).order_by(_I.c.id))
+        return [dict(row._mapping) for row in connection.execute(statement)]

@@ -1,0 +1,108 @@
+"""What every statement format is read into: statement lines, and the errors of reading.
+
+A statement line is one movement of money as the bank, gateway, IVR platform or
+crypto wallet saw it: posted date, value date, exact amount (signed, + money in),
+currency, reference, counterparty, description and the raw line as the source wrote
+it. Its ``line_key`` makes imports idempotent: the source's own transaction id
+(OFX FITID, CAMT AcctSvcrRef/NtryRef, a gateway charge id) when there is one, else a
+hash of what the line says plus its occurrence number among identical lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger.write_door import Rejection
+
+CHANNELS = ("bank", "gateway", "ivr", "crypto")
+"""Where statement lines come from; each is matched against the payment methods in :data:`CHANNEL_METHODS`."""
+
+CHANNEL_METHODS = {
+    "bank": ("bank_wire",),
+    "gateway": ("gateway", "card"),
+    "ivr": ("recharge_card",),
+    "crypto": ("crypto",),
+}
+
+
+class StatementFileError(VosbenchError, ValueError):
+    """A file cannot be read as the format claimed; nothing was imported from it."""
+
+
+def check_channel(channel: str) -> str:
+    """``channel`` if it is one of :data:`CHANNELS`, else a clear error."""
+    text = (channel or "").strip().lower()
+    if text not in CHANNELS:
+        raise ValueError(f"channel: unknown value {channel!r}; use one of: {', '.join(CHANNELS)}")
+    return text
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a statement; ``amount`` in minor units, signed from our side (+ money in)."""
+
+    statement_account: str
+    statement_id: str
+    posted_on: date
+    amount: int
+    currency: str
+    value_on: date | None = None
+    reference: str = ""
+    counterparty: str = ""
+    account_hint: str = ""
+    description: str = ""
+    raw: dict = field(default_factory=dict)
+    line_key: str = ""  # the source's transaction id; empty: derived by :func:`with_keys`
+    line: int = 0  # where in the file (row or entry number), for error messages
+
+    def raw_text(self) -> str:
+        return json.dumps(self.raw, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass
+class ParsedStatement:
+    """A whole file read: its lines, the rows refused (with line and reason) and its identity."""
+
+    file: str
+    format: str
+    channel: str
+    profile: str
+    lines: list[StatementLine]
+    rejections: list[Rejection]
+    sha256: str
+    statements: int = 1
+
+
+def content_key(line: StatementLine, occurrence: int) -> str:
+    """The key of a line whose source gives no transaction id: what it says, and which identical one it is."""
+    what = "|".join((line.statement_account, line.posted_on.isoformat(), str(line.amount), line.reference,
+                     line.counterparty, line.description, str(occurrence)))
+    return "h:" + hashlib.sha256(what.encode("utf-8")).hexdigest()[:40]
+
+
+def with_keys(lines: list[StatementLine]) -> list[StatementLine]:
+    """Give every line without a source id a content key; the n-th identical line gets occurrence n.
+
+    Two genuinely identical payments on one day stay two lines, and importing the same
+    file (or an overlapping one) again gives the same keys, so nothing is added twice.
+    """
+    seen: Counter = Counter()
+    keyed = []
+    for line in lines:
+        if line.line_key:
+            keyed.append(line)
+            continue
+        identity = (line.statement_account, line.posted_on, line.amount, line.reference, line.counterparty,
+                    line.description)
+        seen[identity] += 1
+        keyed.append(replace(line, line_key=content_key(line, seen[identity])))
+    return keyed
+
+
+def sha256_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,174 @@
+"""Mapping profiles: how a CSV or XLSX export from a bank, gateway, IVR platform or wallet reads.
+
+A profile is a YAML file: which columns hold the date, amount, reference, counterparty
+and description; the date format; the decimal separator; the sign convention; which
+rows to skip; the source's fee schedule. Unknown keys are errors (a typo must not be
+ignored silently) and money is quoted decimal text. The shipped profiles live in
+``parameters/statement-profiles/``; ``--profile`` takes one of their names or a path.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from vosbench.core import money, resources
+from vosbench.core.errors import VosbenchError
+from vosbench.sources.bankfiles.lines import check_channel
+
+PROFILES_DIR = resources.parameters("statement-profiles")
+
+_COLUMN_ROLES = ("date", "value_date", "amount", "credit", "debit", "reference", "counterparty", "account",
+                 "description", "currency", "id", "direction")
+_REQUIRED_ROLES = ("date",)
+_KEYS = ("name", "description", "channel", "source", "delimiter", "encoding", "skip_rows", "skip_when",
+         "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "currency", "fee", "sheet")
+
+
+class ProfileError(VosbenchError, ValueError):
+    """A profile that cannot be used; the message names the profile, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """What a source keeps of each payment: ``percent`` of it plus ``fixed``, to within ``tolerance``."""
+
+    percent: Decimal = Decimal(0)
+    fixed: int = 0
+    tolerance: int = 0
+
+    @functools.lru_cache(maxsize=65_536)  # a month's payments repeat the same few amounts
+    def fee(self, gross: int) -> int:
+        """The fee on a payment of ``gross`` minor units, rounded half-even to the minor unit."""
+        return int((Decimal(gross) * self.percent / 100).to_integral_value()) + self.fixed
+
+    @property
+    def charged(self) -> bool:
+        return bool(self.percent or self.fixed)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    channel: str
+    source: str
+    columns: dict[str, str]
+    description: str = ""
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    skip_rows: int = 0
+    skip_when: dict[str, list[str]] = field(default_factory=dict)
+    date_format: str = "%Y-%m-%d"
+    decimal_separator: str = "."
+    thousands_separator: str = ""
+    sign: str = "plus_is_in"  # plus_is_in, plus_is_out, or direction: a column says credit/debit
+    credit_values: tuple[str, ...] = ()
+    currency: str = "USD"
+    fee: FeeSchedule = FeeSchedule()
+    sheet: str = ""
+
+
+def available() -> list[str]:
+    """Names of the shipped profiles."""
+    return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))
+
+
+def load(name_or_path: str) -> Profile:
+    """A shipped profile by name, or a profile YAML file by path."""
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = PROFILES_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise ProfileError(f"profile {name_or_path!r}: no such profile; use one of {', '.join(available())} "
+                           "or the path of a profile YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ProfileError(f"profile {path}: not valid YAML ({error})") from None
+    return from_mapping(data, where=str(path))
+
+
+def from_mapping(data, *, where: str = "profile") -> Profile:
+    """Validate a profile given as a mapping (as read from YAML)."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{where}: a profile is a mapping of keys such as name, channel, columns")
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ProfileError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}")
+    for key in ("name", "channel", "columns"):
+        if key not in data:
+            raise ProfileError(f"{where}: {key} is required")
+    columns = data["columns"]
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise ProfileError(f"{where}: columns maps a role ({', '.join(_COLUMN_ROLES)}) to a column header")
+    bad_roles = sorted(set(columns) - set(_COLUMN_ROLES))
+    if bad_roles:
+        raise ProfileError(f"{where}: unknown column role(s) {', '.join(bad_roles)}; use {', '.join(_COLUMN_ROLES)}")
+    missing = [role for role in _REQUIRED_ROLES if role not in columns]
+    if "amount" not in columns and not {"credit", "debit"} <= set(columns):
+        missing.append("amount (or credit and debit)")
+    if missing:
+        raise ProfileError(f"{where}: columns must name {', '.join(missing)}")
+    try:
+        channel = check_channel(data["channel"])
+    except ValueError as error:
+        raise ProfileError(f"{where}: {error}") from None
+    sign, credit_values = _sign(data.get("sign", "plus_is_in"), columns, where)
+    skip_when = data.get("skip_when") or {}
+    if not isinstance(skip_when, dict) or not all(isinstance(v, list) for v in skip_when.values()):
+        raise ProfileError(f"{where}: skip_when maps a column header to the list of values whose rows are skipped")
+    return Profile(
+        name=str(data["name"]), channel=channel, source=str(data.get("source") or data["name"]),
+        columns=dict(columns), description=str(data.get("description", "")),
+        delimiter=str(data.get("delimiter", ",")), encoding=str(data.get("encoding", "utf-8-sig")),
+        skip_rows=_count(data.get("skip_rows", 0), "skip_rows", where),
+        skip_when={k: [str(v) for v in values] for k, values in skip_when.items()},
+        date_format=str(data.get("date_format", "%Y-%m-%d")),
+        decimal_separator=str(data.get("decimal_separator", ".")),
+        thousands_separator=str(data.get("thousands_separator", "")),
+        sign=sign, credit_values=credit_values, currency=str(data.get("currency", "USD")).upper(),
+        fee=_fee(data.get("fee") or {}, where), sheet=str(data.get("sheet", "")))
+
+
+def _count(value, key: str, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProfileError(f"{where}: {key} must be a whole number of rows, 0 or more (got {value!r})")
+    return value
+
+
+def _sign(value, columns: dict, where: str) -> tuple[str, tuple[str, ...]]:
+    if value in ("plus_is_in", "plus_is_out"):
+        return value, ()
+    if isinstance(value, dict) and set(value) == {"credit_values"} and "direction" in columns:
+        return "direction", tuple(str(v).strip().lower() for v in value["credit_values"])
+    raise ProfileError(f"{where}: sign must be plus_is_in, plus_is_out, or {{credit_values: [...]}} "
+                       "with a direction column naming which rows are money in")
+
+
+def _fee(value, where: str) -> FeeSchedule:
+    if not isinstance(value, dict) or set(value) - {"percent", "fixed", "tolerance"}:
+        raise ProfileError(f"{where}: fee takes percent, fixed and tolerance (quoted decimals)")
+    try:
+        percent = Decimal(_quoted(value.get("percent", "0"), "fee.percent", where))
+    except InvalidOperation:
+        raise ProfileError(f"{where}: fee.percent {value.get('percent')!r} is not a number") from None
+    try:
+        fixed = money.to_minor(_quoted(value.get("fixed", "0"), "fee.fixed", where), field="fee.fixed")
+        tolerance = money.to_minor(_quoted(value.get("tolerance", "0"), "fee.tolerance", where),
+                                   field="fee.tolerance")
+    except money.MoneyError as error:
+        raise ProfileError(f"{where}: {error}") from None
+    if percent < 0 or fixed < 0 or tolerance < 0:
+        raise ProfileError(f"{where}: fee percent, fixed and tolerance cannot be negative")
+    return FeeSchedule(percent, fixed, tolerance)
+
+
+def _quoted(value, key: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ProfileError(f"{where}: {key} must be quoted decimal text such as '0.30' (got {value!r}): "
+                           "money in YAML is never a float")
+    return value

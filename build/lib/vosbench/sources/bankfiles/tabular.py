@@ -1,0 +1,151 @@
+"""CSV and XLSX exports (gateway reports, IVR recharge logs, wallet exports, bank CSVs), read via a profile.
+
+Every row is read; each bad one (a date that does not fit the profile's format, an
+amount that is not a number, an empty required cell) is reported with file, line and
+reason, and the file is imported all-or-nothing. A header that lacks a column the
+profile names means the file is not what the profile describes: the whole file is
+refused with the columns it has and the ones expected.
+
+XLSX cells that hold numbers arrive as binary doubles; they are converted once with
+:func:`vosbench.core.money.from_double`, the rule used for every double from a source.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+from vosbench.core import money
+from vosbench.ledger.write_door import Rejection
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+from vosbench.sources.bankfiles.profiles import Profile
+
+
+def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedStatement:
+    """Read a CSV or XLSX file through ``profile``."""
+    raw = path.read_bytes()
+    file = name or path.name
+    is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    rows = _xlsx_rows(raw, file, profile) if is_xlsx else _csv_rows(raw, file, profile)
+    rows = rows[profile.skip_rows:]
+    if not rows:
+        raise StatementFileError(f"{file}: no header row (after skipping {profile.skip_rows} row(s))")
+    first_line = profile.skip_rows + 1
+    header = [str(cell or "").strip() for cell in rows[0]]
+    wanted = {*profile.columns.values(), *profile.skip_when}
+    missing = sorted(column for column in wanted if column not in header)
+    if missing:
+        raise StatementFileError(
+            f"{file}: not a {profile.name} export: column(s) {', '.join(missing)} missing "
+            f"(the file has {', '.join(h for h in header if h) or 'no headers'}); pick the right --profile")
+    index = {column: header.index(column) for column in wanted}
+    lines, rejections = [], []
+    for offset, cells in enumerate(rows[1:], start=1):
+        line_number = first_line + offset
+        if all(cell in (None, "") for cell in cells):
+            continue
+        values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
+        if any(str(values[column] or "").strip() in skipped for column, skipped in profile.skip_when.items()):
+            continue
+        try:
+            lines.append(_line(values, header, cells, profile, line_number))
+        except ValueError as error:
+            rejections.append(Rejection(file, line_number, str(error)))
+    return ParsedStatement(file, "xlsx" if is_xlsx else "csv", profile.channel, profile.name, lines,
+                           rejections, sha256_of(raw))
+
+
+def _csv_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
+    if raw[:4] == b"PK\x03\x04":
+        raise StatementFileError(f"{file}: this is a zip/XLSX file, not CSV; save it with the .xlsx extension")
+    try:
+        text = raw.decode(profile.encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise StatementFileError(f"{file}: cannot be read as {profile.encoding} text ({error}); "
+                                 "set encoding in the profile or save the file as UTF-8") from None
+    return list(csv.reader(io.StringIO(text), delimiter=profile.delimiter))
+
+
+def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise StatementFileError(f"{file}: not a readable XLSX workbook ({error}); "
+                                 "export it again or save it as CSV") from None
+    try:
+        if profile.sheet and profile.sheet not in book.sheetnames:
+            raise StatementFileError(f"{file}: no sheet {profile.sheet!r}; it has {', '.join(book.sheetnames)}")
+        sheet = book[profile.sheet] if profile.sheet else book.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _cell(values: dict, profile: Profile, role: str) -> object:
+    column = profile.columns.get(role)
+    value = values.get(column) if column else None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _amount(value, profile: Profile, what: str) -> int:
+    if isinstance(value, float):
+        return money.from_double(value, field=what)
+    if isinstance(value, int):
+        return money.to_minor(value, field=what)
+    text = str(value or "").strip().replace(" ", "").replace("\u00a0", "")
+    if profile.thousands_separator:
+        text = text.replace(profile.thousands_separator, "")
+    if profile.decimal_separator != ".":
+        text = text.replace(profile.decimal_separator, ".")
+    if text.startswith("(") and text.endswith(")"):  # accounting negative
+        text = "-" + text[1:-1]
+    return money.to_minor(text, field=what)
+
+
+def _date(value, profile: Profile, role: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        raise ValueError(f"{profile.columns[role]}: empty; every row needs a {role.replace('_', ' ')}")
+    try:
+        return datetime.strptime(text, profile.date_format).date()
+    except ValueError:
+        raise ValueError(f"{profile.columns[role]}: {text!r} is not a date in the profile's format "
+                         f"{profile.date_format}") from None
+
+
+def _line(values: dict, header: list[str], cells: list, profile: Profile, number: int) -> StatementLine:
+    posted = _date(_cell(values, profile, "date"), profile, "date")
+    value_cell = _cell(values, profile, "value_date")
+    value_on = _date(value_cell, profile, "value_date") if value_cell not in (None, "") else None
+    if "amount" in profile.columns:
+        amount = _amount(_cell(values, profile, "amount"), profile, profile.columns["amount"])
+    else:  # separate credit and debit columns, one of them filled
+        credit, debit = _cell(values, profile, "credit"), _cell(values, profile, "debit")
+        amount = (_amount(credit, profile, profile.columns["credit"]) if credit not in (None, "") else 0) - (
+            _amount(debit, profile, profile.columns["debit"]) if debit not in (None, "") else 0)
+    if profile.sign == "plus_is_out":
+        amount = -amount
+    elif profile.sign == "direction":
+        direction = str(_cell(values, profile, "direction") or "").lower()
+        amount = abs(amount) if direction in profile.credit_values else -abs(amount)
+    if amount == 0:
+        raise ValueError("amount is zero; a statement line moves money")
+    source_id = str(_cell(values, profile, "id") or "")
+    raw = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
+    return StatementLine(
+        statement_account=profile.source, statement_id=profile.source, posted_on=posted, value_on=value_on,
+        amount=amount, currency=str(_cell(values, profile, "currency") or profile.currency).upper(),
+        reference=str(_cell(values, profile, "reference") or ""),
+        counterparty=str(_cell(values, profile, "counterparty") or ""),
+        account_hint=str(_cell(values, profile, "account") or ""),
+        description=str(_cell(values, profile, "description") or ""),
+        raw=raw, line_key=f"id:{source_id}" if source_id else "", line=number)

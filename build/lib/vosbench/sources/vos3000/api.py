@@ -1,0 +1,159 @@
+"""A client for the VOS3000 Web API (manual V2.1.9.07, section "external server").
+
+Every call is ``POST {url}/external/server/<Name>`` with a UTF-8 JSON body; the reply is
+JSON with ``retCode`` (0 = OK) and ``exception``. A non-zero ``retCode`` raises
+:class:`ApiError` carrying both. Network failures and HTTP 5xx are retried with
+exponential backoff; a rate limit spaces calls so a production switch is not hammered;
+queries over long intervals are split into windows (and a window the server still finds
+too long, ``-10033``, is halved and asked again).
+
+Request times are the server's local time: ``yyyyMMddHHmmss`` for payment and
+consumption queries, ``yyyyMMdd`` for daily reports. Reply times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import date, datetime, timedelta
+
+from vosbench.core.errors import VosbenchError
+
+INTERVAL_TOO_LARGE = -10033
+
+
+class ApiError(VosbenchError, RuntimeError):
+    """VOS3000 refused a call: ``code`` is its retCode, ``text`` its exception message."""
+
+    def __init__(self, call: str, code: int, text: str):
+        self.call, self.code, self.text = call, code, text
+        super().__init__(f"VOS3000 {call} failed with retCode {code}: {text or '(no message)'}")
+
+
+class ApiUnavailable(VosbenchError, RuntimeError):
+    """The API could not be reached after all retries; the message says what was tried."""
+
+
+class Client:
+    def __init__(self, url: str, *, timeout: float = 30.0, retries: int = 3, backoff: float = 0.5,
+                 rate: float | None = 5.0, window_days: int = 7):
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"--url {url!r}: give the API's address as https://host:port")
+        if window_days < 1:
+            raise ValueError(f"--window-days {window_days}: give at least 1")
+        self.url = url.rstrip("/")
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.interval = 1.0 / rate if rate else 0.0
+        self.window = timedelta(days=window_days)
+        self._last_call = 0.0
+
+    def call(self, name: str, body: dict) -> dict:
+        """One API call; returns the reply (retCode 0) or raises."""
+        request = urllib.request.Request(f"{self.url}/external/server/{name}",
+                                         data=json.dumps(body).encode("utf-8"), method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            wait = self._last_call + self.interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_call = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    reply = json.loads(response.read().decode("utf-8"))
+            except urllib.error.HTTPError as error:
+                problem = f"HTTP {error.code}"
+                if error.code < 500:
+                    break
+                continue
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+                problem = str(getattr(error, "reason", error))
+                continue
+            except json.JSONDecodeError:
+                raise ApiUnavailable(f"{name}: the reply is not JSON; is {self.url} the VOS3000 Web API?") from None
+            code = int(reply.get("retCode", -1))
+            if code != 0:
+                raise ApiError(name, code, str(reply.get("exception") or ""))
+            return reply
+        raise ApiUnavailable(f"{name} at {self.url}: {problem} after {self.retries + 1} attempt(s); check the "
+                             "URL, the network and that the Web API is enabled")
+
+    # --- accounts -----------------------------------------------------------------------------
+
+    def all_customers(self) -> list[dict]:
+        """GetAllCustomers type 1: every account with money and limitMoney."""
+        return self.call("GetAllCustomers", {"type": 1}).get("infoCustomerBriefs", [])
+
+    def customers(self, accounts: list[str]) -> list[dict]:
+        """GetCustomer for ``accounts`` (asked 100 at a time)."""
+        found = []
+        for start in range(0, len(accounts), 100):
+            found += self.call("GetCustomer", {"accounts": accounts[start:start + 100]}).get("infoCustomers", [])
+        return found
+
+    def customers_of_agent(self, agent: str, *, direct_only: bool = False) -> list[dict]:
+        """GetCustomer with filterAgentAccount: an agent's accounts (querySonMode 1: direct only)."""
+        body = {"filterAgentAccount": {"filterAgentAccount": agent, "querySonMode": 1 if direct_only else 0}}
+        return self.call("GetCustomer", body).get("infoCustomers", [])
+
+    # --- records over time --------------------------------------------------------------------
+
+    def pay_history(self, begin: datetime, end: datetime, *, account: str = "", agent: str = "") -> list[dict]:
+        """GetPayHistory between two local times (split into windows)."""
+        return self._over_time("GetPayHistory", "infoPayHistorys", begin, end, _who(account, agent))
+
+    def consumption(self, begin: datetime, end: datetime, *, account: str = "", agent: str = "") -> list[dict]:
+        """GetConsumption between two local times (split into windows)."""
+        return self._over_time("GetConsumption", "infoConsumptions", begin, end, _who(account, agent))
+
+    def _over_time(self, name: str, field: str, begin: datetime, end: datetime, who: dict) -> list[dict]:
+        found, window, start = [], self.window, begin
+        while start < end:
+            stop = min(start + window, end)
+            try:
+                reply = self.call(name, {**who, "beginTime": f"{start:%Y%m%d%H%M%S}",
+                                         "endTime": f"{stop:%Y%m%d%H%M%S}"})
+            except ApiError as error:
+                if error.code == INTERVAL_TOO_LARGE and window > timedelta(hours=1):
+                    window /= 2
+                    continue
+                raise
+            found += reply.get(field, [])
+            start = stop
+        return found
+
+    def report_customer_fee(self, accounts: list[str], first: date, last: date) -> list[dict]:
+        """GetReportCustomerFee, daily (period 1), for the days ``first``..``last``."""
+        found, day = [], first
+        span = max(self.window.days, 1)
+        while day <= last:
+            until = min(day + timedelta(days=span - 1), last)
+            for start in range(0, len(accounts), 100):
+                found += self.call("GetReportCustomerFee", {
+                    "accounts": accounts[start:start + 100], "period": 1, "beginTime": f"{day:%Y%m%d}",
+                    "endTime": f"{until:%Y%m%d}"}).get("infoReportCustomerFees", [])
+            day = until + timedelta(days=1)
+        return found
+
+    # --- the one write ------------------------------------------------------------------------
+
+    def pay(self, account: str, money: str, memo: str = "", *, confirm: bool = False) -> dict:
+        """Pay: record a deposit of ``money`` (decimal text) on VOS3000 — real money moves.
+
+        Refused unless ``confirm`` is True. Returns ``infoPay`` {account, money (new
+        balance), validTime, payMoney}.
+        """
+        if not confirm:
+            raise ValueError("Pay moves real money on the switch; call it with confirm=True (CLI: --confirm)")
+        body = {"ownerName": account, "ownerType": 2, "money": money, "memo": memo}
+        return self.call("Pay", body).get("infoPay", {})
+
+
+def _who(account: str, agent: str) -> dict:
+    if bool(account) == bool(agent):
+        raise ValueError("give either account or agent")
+    return {"account": account} if account else {"agentAccount": agent}

@@ -1,0 +1,150 @@
+"""``vosbench import vos3000-export FILE``: payment-record exports of the VOS3000 client.
+
+Reads .xls (legacy Excel, xlrd), .xlsx (openpyxl) and .csv; the header row is found by
+its labels (``vosbench/vos3000/export-headers.yaml``, configurable because they differ
+by version). Numbers that a spreadsheet stores as doubles are converted with
+:func:`vosbench.core.money.from_double`; amounts written as text must be exact decimals.
+Records of an account are read in time order so the sign of each movement is derived
+from consecutive "balance after" values exactly as the database sync does. The file is
+appended all-or-nothing, every bad row reported with its line; the source key is the
+serial number (else ``account/time``), so importing a file again adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy.engine import Engine
+
+from vosbench.core import money
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import database
+from vosbench.ledger.write_door import BatchResult, Rejection, to_utc_naive
+from vosbench.sources.vos3000 import mapping as mapping_module
+from vosbench.sources.vos3000.records import PayRecord, PayRecords, to_payments
+from vosbench.sources.vos3000.state import Flag, append_and_keep, flag_keeper
+
+DEFAULT_HEADERS = Path(__file__).resolve().parent / "export-headers.yaml"
+REQUIRED = ("account", "amount", "balance_after", "type", "time")
+
+
+class ExportError(VosbenchError, ValueError):
+    """An export file that cannot be read; nothing was imported from it."""
+
+
+def load_headers(path: Path | None = None) -> dict:
+    path = path or DEFAULT_HEADERS
+    try:
+        config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ExportError(f"header mapping {path}: {error.strerror}") from None
+    unknown = set(config) - {"columns", "types", "modes", "time_formats"}
+    if unknown:
+        raise ExportError(f"header mapping {path}: unknown key(s) {', '.join(sorted(unknown))}")
+    return config
+
+
+def _sheet_rows(path: Path) -> list[list]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = path.read_bytes().decode("utf-8-sig")
+        return [row for row in csv.reader(text.splitlines())]
+    if suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    if suffix == ".xls":
+        import xlrd
+
+        sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+        return [sheet.row_values(n) for n in range(sheet.nrows)]
+    raise ExportError(f"{path}: not an export this reads; give a .xls, .xlsx or .csv file")
+
+
+def _locate(rows: list[list], columns: dict[str, list[str]], path: Path) -> tuple[int, dict[str, int]]:
+    labels = {label.strip().lower(): field for field, names in columns.items() for label in names}
+    for index, row in enumerate(rows[:20]):
+        found = {labels[str(cell).strip().lower()]: n for n, cell in enumerate(row)
+                 if cell is not None and str(cell).strip().lower() in labels}
+        if all(field in found for field in REQUIRED):
+            return index, found
+    raise ExportError(f"{path}: no header row naming {', '.join(REQUIRED)} in its first 20 rows; add this "
+                      "version's labels to the header mapping (--headers)")
+
+
+def _amount(value, field: str) -> int:
+    if isinstance(value, float):
+        return money.from_double(value, field=field)
+    return money.to_minor(str(value).replace(",", ""), field=field)
+
+
+def _code(value, words: dict, field: str) -> int:
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if text.lstrip("-").isdigit():
+        return int(text)
+    lowered = {str(k).lower(): v for k, v in words.items()}
+    if text.lower() not in lowered:
+        raise ValueError(f"{field}: {text!r} is not a known word; add it to the header mapping's "
+                         f"{field}s (known: {', '.join(sorted(lowered))})")
+    return int(lowered[text.lower()])
+
+
+def _time(value, formats: list[str], zone: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        for pattern in formats:
+            try:
+                moment = datetime.strptime(str(value).strip(), pattern)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"time: {value!r} matches none of the formats {', '.join(formats)}")
+    return to_utc_naive(moment.replace(tzinfo=zone))
+
+
+def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str = "vos3000-export",
+                  mapping: mapping_module.Mapping | None = None) -> BatchResult:
+    """Import one export file (all-or-nothing); see the module docstring."""
+    if not path.exists():
+        raise ExportError(f"{path}: no such file")
+    mapping = mapping or mapping_module.load()
+    rows = _sheet_rows(path)
+    header_index, at = _locate(rows, headers["columns"], path)
+    with ledger.connect() as connection:
+        zone = ZoneInfo(database.ledger_timezone(connection))
+    records, rejections = [], []
+    for line, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+        cells = {field: (row[n] if n < len(row) else None) for field, n in at.items()}
+        if not any(value not in (None, "") for value in cells.values()):
+            continue
+        try:
+            occurred = _time(cells["time"], headers["time_formats"], zone)
+            account = str(cells["account"]).strip()
+            if not account:
+                raise ValueError("account is empty")
+            serial = cells.get("serial")
+            serial = str(int(serial)) if isinstance(serial, float) and serial.is_integer() else str(serial or "").strip()
+            records.append(PayRecord(
+                serial or f"{account}/{occurred.isoformat()}", account, _amount(cells["amount"], "amount"),
+                _amount(cells["balance_after"], "balance_after"), _code(cells["type"], headers["types"], "type"),
+                _code(cells.get("mode") if cells.get("mode") not in (None, "") else -1, headers["modes"], "mode"),
+                occurred, str(cells.get("operator") or "").strip(), str(cells.get("memo") or "").strip(), line=line))
+        except ValueError as error:
+            rejections.append(Rejection(path.name, line, str(error)))
+    flags: list[Flag] = []
+    in_balance_order = PayRecords.of(sorted(records, key=lambda r: (r.account, r.occurred_at, r.line)))
+    payments = sorted(to_payments(in_balance_order, {}, mapping, "export", flags).rows(), key=lambda p: p.line)
+    return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name,
+                           file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), parse_rejections=rejections,
+                           keep=flag_keeper(source_name, [Flag(f.stream, f"{path.name}:{f.source_key}", f.code,
+                                                               f.detail) for f in flags]))

@@ -1,0 +1,1 @@
+"""The notebooks' interactive panels (ipywidgets): the payment explorer and the statement-matching workbench."""

@@ -1,0 +1,219 @@
+"""The payment explorer: a filter panel over the ledger for analysts, in ipywidgets.
+
+:class:`PaymentExplorer` puts together the filter form (:mod:`vosbench.ui.panel.form`),
+the results grid with paging, sorting, the count and the per-kind totals of the whole
+filter, the charts, an account's statement and the exports
+(:mod:`vosbench.ui.panel.sections`). Every number comes from :mod:`vosbench.analysis.explore` and
+:mod:`vosbench.analysis.account_statement`, computed in the database; this module only decides what
+runs when and shows the outcome.
+
+Nothing the analyst types can raise into the notebook: bad input and failed queries
+become a message in the panel (``status``), and the results on screen stay those of
+the last filter that worked (``current_filter``, ``current_page``). Paging, sorting
+and exports apply to that filter, not to unsubmitted edits of the form.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import ipywidgets as widgets
+from sqlalchemy.engine import Engine
+
+from vosbench.analysis import explore
+from vosbench.analysis.explore import Page
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.ledger.handle import currencies
+from vosbench.ui.panel import form as form_module
+from vosbench.ui.panel import markup
+from vosbench.ui.panel.approvals import ApprovalQueue
+from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_EXPORT_DIR = Path("exports")
+_log = logging.getLogger(__name__)
+
+_BUSY_HTML = ("<span style='display: inline-flex; align-items: center; gap: 6px; color: #1F4E79;'>"
+              "<span style='width: 14px; height: 14px; border: 3px solid #C5D5E6; border-top-color: #1F4E79; "
+              "border-radius: 50%; animation: vosbench-spin 0.8s linear infinite;'></span>Working…</span>"
+              "<style>@keyframes vosbench-spin { to { transform: rotate(360deg); } }</style>")
+
+
+class PaymentExplorer:
+    """The filter panel; display ``.widget``. The form's widgets are attributes (see ``FIELDS``).
+
+    ``initial`` is the filter the panel opens with and Reset returns to — by default the
+    latest month with records (:func:`explore.latest_month`), so the panel opens as fast on
+    ten years of history as on one month; exports go to ``export_dir`` (default ``./exports``).
+    """
+
+    FIELDS = form_module.FIELDS
+
+    def __init__(self, engine: Engine, *, initial: PaymentFilter | None = None,
+                 export_dir: Path | None = None, page_size: int = 50):
+        self.engine = engine
+        self.initial = initial if initial is not None else explore.latest_month(engine)
+        self.current_filter: PaymentFilter | None = None
+        self.current_page: Page | None = None
+        self.directory = form_module.AccountDirectory(explore.account_choices(engine))
+        self.form = form_module.FilterForm(self.directory, explore.operators(engine))
+        for name in self.FIELDS:
+            setattr(self, name, getattr(self.form, name))
+        self.status = widgets.HTML()
+        self.busy = widgets.HTML(_BUSY_HTML, layout=widgets.Layout(display="none"))
+        self.totals = widgets.HTML()
+        self.grid = widgets.HTML()
+        self.prev_button = widgets.Button(description="Previous", icon="chevron-left", disabled=True)
+        self.next_button = widgets.Button(description="Next", icon="chevron-right", disabled=True)
+        self.page_label = widgets.HTML()
+        self.page_size = widgets.Dropdown(description="Rows per page", options=PAGE_SIZES,
+                                          value=page_size if page_size in PAGE_SIZES else 50,
+                                          style={"description_width": "initial"},
+                                          layout=widgets.Layout(width="170px"))
+        self.sort_by = widgets.Dropdown(description="Sort by", style={"description_width": "initial"},
+                                        options=[(name.replace("_", " "), name) for name in explore.SORTABLE],
+                                        value="occurred_at", layout=widgets.Layout(width="210px"))
+        self.sort_direction = widgets.ToggleButtons(options=[("newest/largest first", True),
+                                                             ("oldest/smallest first", False)], value=True)
+        self.charts = ChartsSection("/".join(currencies(engine)) or "no currency")
+        self.statement = StatementSection(self.directory)
+        self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
+        self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
+        self._wire()
+        self.widget = self._layout()
+        self.form.show(self.initial)
+        self.query()
+
+    # --- layout and wiring --------------------------------------------------------------------
+
+    def _layout(self) -> widgets.VBox:
+        def heading(text: str) -> widgets.HTML:
+            return widgets.HTML(f"<h3 style='margin: 14px 0 4px 0;'>{text}</h3>")
+
+        paging = widgets.HBox([self.prev_button, self.page_label, self.next_button, self.page_size,
+                               self.sort_by, self.sort_direction],
+                              layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        return widgets.VBox([
+            widgets.HTML("<h2 style='margin: 4px 0;'>Payment explorer</h2>"),
+            self.form.layout,
+            widgets.HBox([self.query_button, self.reset_button, self.busy],
+                         layout=widgets.Layout(align_items="center")),
+            self.status,
+            heading("Results"), self.totals, paging, self.grid,
+            heading("Charts"), self.charts.layout,
+            heading("Account statement"), self.statement.layout,
+            heading("Export the whole result"), self.exports.layout,
+            heading("Pending approvals"), self.approvals.layout,
+        ], layout=widgets.Layout(padding="0 8px"))
+
+    def _wire(self) -> None:
+        self.query_button.on_click(lambda _: self.query())
+        self.reset_button.on_click(lambda _: self.reset())
+        self.prev_button.on_click(lambda _: self.turn_by(-1))
+        self.next_button.on_click(lambda _: self.turn_by(+1))
+        for control in (self.page_size, self.sort_by, self.sort_direction):
+            control.observe(lambda _: self.turn_to(1), names="value")
+        self.statement.show_button.on_click(lambda _: self.show_statement())
+        self.exports.xlsx_button.on_click(lambda _: self.export(".xlsx"))
+        self.exports.csv_button.on_click(lambda _: self.export(".csv"))
+
+    # --- actions (each one guarded: a problem becomes a message) -------------------------------
+
+    def query(self) -> bool:
+        """Run the form's filter: page 1, count, per-kind totals, charts. False when it could not."""
+        return self._guarded(self._query, "The filter cannot be used; nothing was queried")
+
+    def reset(self) -> bool:
+        """Put the form back to the filter the panel opened with and query it."""
+        self.form.show(self.initial)
+        return self.query()
+
+    def turn_to(self, page: int) -> bool:
+        """Show ``page`` of the current filter with the chosen page size and order."""
+        if self.current_filter is None:
+            return False
+        return self._guarded(lambda: self._show_page(self.current_filter, page), "The page cannot be shown")
+
+    def turn_by(self, pages: int) -> bool:
+        """Move ``pages`` forward (or back, when negative) from the page shown."""
+        if self.current_page is None:
+            return False
+        return self.turn_to(max(1, self.current_page.page + pages))
+
+    def show_statement(self) -> bool:
+        """Show the statement of the chosen account for the current filter's period."""
+        return self._guarded(self._show_statement, "The statement cannot be shown")
+
+    def export(self, suffix: str) -> bool:
+        """Write every record of the current result to a ``suffix`` (.xlsx or .csv) file and link it."""
+        return self._guarded(lambda: self._export(suffix), "Nothing was exported")
+
+    def _guarded(self, action: Callable[[], None], failure: str) -> bool:
+        self.busy.layout.display = "inline-flex"
+        self.form.set_busy(True)
+        try:
+            action()
+            return True
+        except ValueError as error:  # FilterError, MoneyError, PeriodError: the input's fault, with its fix
+            problems = getattr(error, "problems", None) or [str(error)]
+            self.status.value = markup.message("error", f"{failure}:", problems)
+        except Exception as error:  # the panel's boundary: a notebook must never see a traceback from a click
+            _log.exception("payment explorer: %s", failure)
+            self.status.value = markup.message("error", f"{failure}: {type(error).__name__}: {error}")
+        finally:
+            self.form.set_busy(False)
+            self.busy.layout.display = "none"
+        return False
+
+    def _query(self) -> None:
+        f = self.form.read()
+        with self.engine.connect() as connection:
+            f.check(connection)
+        self._show_page(f, 1)
+        self.current_filter = f
+        self.form.show(f)  # the account box now shows the number a typed name resolved to
+        self.charts.update(self.engine, f, self.current_page.timezone)
+        self.exports.link.value = ""
+
+    def _show_page(self, f: PaymentFilter, page: int) -> None:
+        shown = explore.query_page(self.engine, f, page=page, page_size=self.page_size.value,
+                                   sort=self.sort_by.value, descending=self.sort_direction.value)
+        self.current_page = shown
+        self.grid.value = markup.grid(shown)
+        self.totals.value = markup.kind_totals(shown)
+        self.page_label.value = f"<span style='padding: 0 8px;'>Page {shown.page} of {shown.pages}</span>"
+        self.prev_button.disabled = shown.page <= 1
+        self.next_button.disabled = shown.page >= shown.pages
+        if shown.total_count:
+            self.status.value = markup.message(
+                "info", f"{shown.total_count:,} payment records match the filter (times in {shown.timezone}).")
+        else:
+            self.status.value = markup.message("empty", "No payment records match the filter.")
+        self.statement.offer([*f.accounts, *shown.rows["account"]])
+
+    def _statement_period(self) -> tuple[date, date]:
+        f = self.current_filter
+        if f is None:
+            raise ValueError("no query has run yet; press Query first")
+        covered = self.charts.months_shown()
+        if covered is None and (f.start is None or f.end is None):
+            raise ValueError("the filter has no records to take a period from; set the From and To dates")
+        return f.start or covered[0], f.end or covered[1]
+
+    def _show_statement(self) -> None:
+        account = self.statement.account.value
+        if not account:
+            raise ValueError("no account to show; query records first, then pick one of their accounts")
+        start, end = self._statement_period()
+        self.statement.show(self.engine, account, start, end, self.current_page.timezone)
+
+    def _export(self, suffix: str) -> None:
+        if self.current_filter is None:
+            raise ValueError("no query has run yet; press Query first")
+        path = self.exports.write(self.engine, self.current_filter, suffix, sort=self.sort_by.value,
+                                  descending=self.sort_direction.value)
+        self.status.value = markup.message(
+            "info", f"Wrote all {self.current_page.total_count:,} records of the filter to {path.name}.")

@@ -1,0 +1,96 @@
+"""HTML the explorer shows: the results grid, the per-kind totals, a statement, messages.
+
+Tables go through :func:`vosbench.outputs.export.styled`, so money reads the same as in the
+audit notebook (exact decimals formatted at the edge, text escaped). Each table keeps
+a fixed element id (``T_<name>``) that a browser test can wait on.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import pandas as pd
+
+from vosbench.analysis import account_statement, explore
+from vosbench.core import money
+from vosbench.outputs.export import Table, styled
+
+GRID_ID, TOTALS_ID, STATEMENT_ID = "payments", "kind_totals", "statement"
+STATEMENT_SHOWN_LINES = 1000
+"""Longest statement shown in the panel; the period can be narrowed with the dates."""
+
+_WRAPPING = ("memo", "reason")
+"""Grid columns of free text; the others (names, references, codes) read better on one line."""
+_DISCREPANCY_STYLE = "background-color: #FDECEA; color: #B71C1C; font-weight: bold;"
+_BOX = ("padding: 6px 10px; border-radius: 4px; margin: 4px 0; border-left: 4px solid {colour}; "
+        "background: {background};")
+_TONES = {"error": ("#C62828", "#FDECEA"), "info": ("#1F4E79", "#EAF1F8"), "empty": ("#EF6C00", "#FFF4E5")}
+
+
+def message(tone: str, text: str, details: Sequence[str] = ()) -> str:
+    """A boxed message (``error``, ``info`` or ``empty``), each detail on its own line."""
+    colour, background = _TONES[tone]
+    items = "".join(f"<li>{html.escape(detail)}</li>" for detail in details)
+    listed = f"<ul style='margin: 4px 0 0 0;'>{items}</ul>" if items else ""
+    return (f"<div class='vosbench-{tone}' style='{_BOX.format(colour=colour, background=background)}'>"
+            f"{html.escape(text)}{listed}</div>")
+
+
+def _scrolling(inner: str, max_height: str = "none") -> str:
+    return f"<div style='overflow: auto; max-height: {max_height};'>{inner}</div>"
+
+
+def grid(page: explore.Page) -> str:
+    """The page's records as a table, or a note that nothing matches."""
+    if page.total_count == 0:
+        return message("empty", "No payment records match this filter. Widen the dates, clear some "
+                                "choices or lower the amount range, then press Query.")
+    first = (page.page - 1) * page.page_size + 1
+    direction = "descending ▼" if page.descending else "ascending ▲"
+    title = (f"Records {first:,}–{first + len(page.rows) - 1:,} of {page.total_count:,}, "
+             f"sorted by {page.sort.replace('_', ' ')} {direction}; times in {page.timezone}")
+    table = Table(GRID_ID, title, page.rows, explore.MONEY_COLUMNS)
+    words = [column for column in page.rows.columns if column not in _WRAPPING]
+    return _scrolling(styled(table).set_properties(subset=words, **{"white-space": "nowrap"}).to_html())
+
+
+def kind_totals(page: explore.Page) -> str:
+    """Count and amount per kind for the whole filter, with the total."""
+    if page.total_count == 0:
+        return ""
+    totals = {"count": page.total_count, "amount": int(page.totals_by_kind["amount"].sum())}
+    return styled(Table(TOTALS_ID, "Totals by kind", page.totals_by_kind, ("amount",), totals)).to_html()
+
+
+def _flag_discrepancies(row: pd.Series) -> list[str]:
+    wrong = not pd.isna(row["discrepancy"]) and int(row["discrepancy"]) != 0
+    return [_DISCREPANCY_STYLE if wrong else ""] * len(row)
+
+
+def statement_html(shown: account_statement.Statement, label: str) -> str:
+    """Opening, every movement with the running balance, closing; disagreeing reports in red."""
+    fmt = money.format_money
+    period = f"{shown.period_start} to {shown.period_end} ({shown.timezone})"
+    head = (f"<h4 style='margin: 6px 0;'>Statement of {html.escape(label)}, {period}</h4>"
+            f"<p style='margin: 2px 0;'>Opening balance <b>{fmt(shown.opening)}</b> · "
+            f"{len(shown.lines):,} movements · closing balance <b>{fmt(shown.closing)}</b>"
+            + ("" if shown.reported_opening is None else
+               f" · reported at the start: {fmt(shown.reported_opening)}") + "</p>")
+    if len(shown.discrepancies):
+        first = shown.discrepancies.iloc[0]
+        note = message("error", f"{len(shown.discrepancies)} records whose reported balance_after disagrees "
+                                f"with the running balance, first at {first['at']} (payment "
+                                f"{int(first['payment_id'])}, off by {fmt(int(first['discrepancy']))}); "
+                                "they are highlighted below.")
+    else:
+        note = message("info", "Every reported balance_after agrees with the running balance.")
+    lines = shown.lines
+    caption = "Movements in time order (a day's charges are deducted as the day ends)"
+    if len(lines) > STATEMENT_SHOWN_LINES:
+        caption += f": the first {STATEMENT_SHOWN_LINES:,} of {len(lines):,}; narrow the dates to see the rest"
+        lines = lines.head(STATEMENT_SHOWN_LINES)
+    if lines.empty:
+        return head + note + message("empty", "No payments and no charges in this period.")
+    table = styled(Table(STATEMENT_ID, caption, lines, account_statement.MONEY_COLUMNS)).apply(_flag_discrepancies, axis=1)
+    return head + note + _scrolling(table.to_html(), "520px")
