@@ -115,7 +115,7 @@ def test_active_accounts_had_a_payment_or_a_charge(engine, october):
 def test_trend_from_month_totals_with_running_balances(engine):
     with engine.connect() as connection:
         trend = audit.query_trend(connection, "2026-10").set_index("month")
-    assert list(trend.index) == audit.trend_months("2026-10") and len(trend) == 12
+    assert list(trend.index) == periods.labels_ending("2026-10", audit.TREND_MONTHS) and len(trend) == 12
     assert trend.index[0] == "2025-11"
     # September: p8 200 in, C1 charged 2.00 -> balances 198
     assert trend.loc["2026-09", ["payments", "charges", "balances"]].tolist() == [
@@ -137,7 +137,8 @@ def test_trend_balances_start_from_every_earlier_month(engine):
 
 
 def test_trend_months_cross_the_year():
-    assert audit.trend_months("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
+    assert periods.labels_ending("2026-02", 3) == ["2025-12", "2026-01", "2026-02"]
+    assert periods.shift_label("2026-12", 1) == "2027-01" and periods.shift_label("2026-01", -13) == "2024-12"
 
 
 # --- the whole audit object ---------------------------------------------------------------------
@@ -216,7 +217,7 @@ def test_bad_audit_inputs_name_the_fix(engine):
 
 
 def test_local_times_convert_naive_utc_to_wall_clock():
-    shown = audit.local_times(pd.Series([datetime(2026, 10, 31, 20, 0)]), "Asia/Dubai")
+    shown = periods.local_times(pd.Series([datetime(2026, 10, 31, 20, 0)]), "Asia/Dubai")
     assert shown.tolist() == [pd.Timestamp("2026-11-01 00:00:00")]
 
 

@@ -143,7 +143,7 @@ def _lines(paid: pd.DataFrame, charged: pd.DataFrame, opening: int, ledger_timez
     lines["running_balance"] = (opening + lines["amount"].cumsum()).astype("Int64")
     lines["reported_balance_after"] = lines["reported_balance_after"].astype("Int64")
     lines["discrepancy"] = (lines["reported_balance_after"] - lines["running_balance"]).astype("Int64")
-    lines["at"] = (lines["instant"].dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None))
+    lines["at"] = periods.local_times(lines["instant"], timezone)
     return lines[list(LINE_COLUMNS)]
 
 

@@ -27,6 +27,7 @@ from datetime import date
 import pandas as pd
 import sqlalchemy as sa
 
+from vosbench.core import periods
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries
 
@@ -51,8 +52,7 @@ def day_cut_correction(instants: pd.Series, ledger_timezone: str, charge_on_day:
     day). ``instants`` are naive UTC; the result is Int64 minor units.
     """
     utc_day = instants.dt.normalize()
-    local_day = (instants.dt.tz_localize("UTC").dt.tz_convert(ledger_timezone)
-                 .dt.tz_localize(None).dt.normalize())
+    local_day = periods.local_times(instants, ledger_timezone).dt.normalize()
     shift = (local_day - utc_day).dt.days
     one_day = pd.Timedelta(days=1)
     zero = pd.Series(0, index=instants.index, dtype="Int64")

@@ -204,7 +204,7 @@ def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.Da
             data[name] = pd.array([None if v is None else int(v) for v in values], dtype="Int64")
         elif name == "occurred_at":
             instants = pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
-            data[name] = instants.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+            data[name] = periods.local_times(instants, timezone)
         else:
             data[name] = pd.Series(values, dtype=object)
     return pd.DataFrame(data, columns=list(columns))

@@ -301,7 +301,7 @@ def _money(minor) -> str:
 
 
 def _local(instant, timezone: str) -> str:
-    return f"{pd.Timestamp(instant).tz_localize('UTC').tz_convert(timezone):%Y-%m-%d %H:%M} {timezone}"
+    return f"{periods.local_instant(pd.Timestamp(instant).to_pydatetime(), timezone):%Y-%m-%d %H:%M} {timezone}"
 
 
 def _at(instant, period: Period) -> str:

@@ -73,6 +73,5 @@ def load(engine: Engine, month: str, settings: ControlSettings) -> MonthData:
         payments[column] = payments[column].astype("str")
     for column in ("reverses_id", "reversed_by_id", "balance_after"):
         payments[column] = payments[column].astype("Int64")
-    payments["local_time"] = (payments["occurred_at"].dt.tz_localize("UTC").dt.tz_convert(zone)
-                              .dt.tz_localize(None))
+    payments["local_time"] = periods.local_times(payments["occurred_at"], zone)
     return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
+from vosbench.core import periods
 from vosbench.core.money import format_money
 
 _WEEKDAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
@@ -38,7 +39,7 @@ def outside_working_hours(data: MonthData) -> list[Finding]:
         mine = manual[manual["operator"] == person.login]
         if mine.empty:
             continue
-        local = mine["occurred_at"].dt.tz_localize("UTC").dt.tz_convert(person.timezone).dt.tz_localize(None)
+        local = periods.local_times(mine["occurred_at"], person.timezone)
         minute = local.dt.hour * 60 + local.dt.minute
         after_start, before_end = minute >= person.shift_start - grace, minute <= person.shift_end + grace
         if person.shift_end > person.shift_start:

@@ -67,11 +67,25 @@ def local_day(instant: datetime, timezone: str) -> date:
     A day's charges have been deducted by ``instant`` exactly when the day is before
     ``local_day(instant)``.
     """
-    return instant.replace(tzinfo=UTC).astimezone(zone(timezone)).date()
+    return local_instant(instant, timezone).date()
 
 
-def month(label: str, timezone: str) -> Period:
-    """The month ``label`` ('YYYY-MM') cut in ``timezone``."""
+def local_instant(instant: datetime, timezone: str) -> datetime:
+    """The naive UTC ``instant`` as an aware time in ``timezone`` (what a reader of that zone sees)."""
+    return instant.replace(tzinfo=UTC).astimezone(zone(timezone))
+
+
+def local_times(naive_utc, timezone: str):
+    """A pandas Series of naive UTC instants as naive wall-clock times of ``timezone``.
+
+    The one conversion every table shown to a person goes through; pandas is not imported
+    here, the Series brings its own ``.dt`` accessor.
+    """
+    return naive_utc.dt.tz_localize("UTC").dt.tz_convert(zone(timezone).key).dt.tz_localize(None)
+
+
+def parse_label(label: str) -> tuple[int, int]:
+    """(year, month) of a 'YYYY-MM' label, or an error naming the label and the form to use."""
     match = _LABEL.fullmatch(str(label).strip())
     if match is None or not 1 <= int(match.group(2)) <= 12:
         raise PeriodError(
@@ -80,6 +94,24 @@ def month(label: str, timezone: str) -> Period:
     year, number = int(match.group(1)), int(match.group(2))
     if not 1900 <= year <= 9998:
         raise PeriodError(f"month {label!r}: the year must be between 1900 and 9998, e.g. '2026-10'")
+    return year, number
+
+
+def shift_label(label: str, months: int) -> str:
+    """The month label ``months`` after ``label`` (before, when negative): shift_label('2026-01', -1) = '2025-12'."""
+    year, number = parse_label(label)
+    index = year * 12 + number - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def labels_ending(label: str, count: int) -> list[str]:
+    """The ``count`` consecutive month labels ending with ``label``, oldest first."""
+    return [shift_label(label, offset) for offset in range(1 - count, 1)]
+
+
+def month(label: str, timezone: str) -> Period:
+    """The month ``label`` ('YYYY-MM') cut in ``timezone``."""
+    year, number = parse_label(label)
     zone(timezone)
     first_day = date(year, number, 1)
     next_first = date(year + number // 12, number % 12 + 1, 1)
@@ -95,8 +127,7 @@ def month(label: str, timezone: str) -> Period:
 
 def previous(period: Period) -> Period:
     """The month before ``period``, in the same time zone."""
-    before = period.first_day - timedelta(days=1)
-    return month(f"{before.year:04d}-{before.month:02d}", period.timezone)
+    return month(shift_label(period.label, -1), period.timezone)
 
 
 def charge_days(period: Period, ledger_timezone: str) -> tuple[date, date]:

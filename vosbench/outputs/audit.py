@@ -117,16 +117,10 @@ def query_large_payments(connection: sa.Connection, period: periods.Period, thre
                      .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
         .where(_in(period), size >= threshold).order_by(size.desc(), _P.c.id))
     frame = _frame(connection, statement, ("amount",))
-    frame["occurred_at"] = local_times(frame["occurred_at"], period.timezone)
+    frame["occurred_at"] = periods.local_times(pd.to_datetime(frame["occurred_at"]), period.timezone)
     for column in ("reverses", "reversed_by"):
         frame[column] = frame[column].astype("Int64")
     return frame
-
-
-def local_times(naive_utc: pd.Series, timezone: str) -> pd.Series:
-    """Naive UTC instants as naive wall-clock times of ``timezone`` (what an auditor reads)."""
-    instants = pd.to_datetime(naive_utc).dt.tz_localize("UTC").dt.tz_convert(timezone)
-    return instants.dt.tz_localize(None)
 
 
 def with_local_times(frame: pd.DataFrame, columns: tuple[str, ...], timezone: str) -> pd.DataFrame:
@@ -134,15 +128,8 @@ def with_local_times(frame: pd.DataFrame, columns: tuple[str, ...], timezone: st
     shown = frame.copy()
     for column in columns:
         if column in shown.columns:
-            shown[column] = local_times(shown[column], timezone)
+            shown[column] = periods.local_times(pd.to_datetime(shown[column]), timezone)
     return shown
-
-
-def trend_months(label: str, count: int = TREND_MONTHS) -> list[str]:
-    """The ``count`` month labels ending with ``label``, oldest first."""
-    year, month = map(int, label.split("-"))
-    index = year * 12 + month - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
 def query_trend(connection: sa.Connection, label: str) -> pd.DataFrame:
@@ -151,7 +138,7 @@ def query_trend(connection: sa.Connection, label: str) -> pd.DataFrame:
     ``balances`` is the sum of all accounts' closings at each month end: the net change
     of every earlier month (one aggregate) plus the running net change in the window.
     """
-    months = trend_months(label)
+    months = periods.labels_ending(label, TREND_MONTHS)
     payments = functools.reduce(operator.add, (_M.c[c] for c in month_totals.PAYMENT_KIND_COLUMNS))
     charges = functools.reduce(operator.add, (_M.c[c] for c in month_totals.CHARGE_COLUMNS))
     kinds = [_total(_M.c[c]).label(c) for c in month_totals.PAYMENT_KIND_COLUMNS]

@@ -16,7 +16,7 @@ records that were reversed and the reversals themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -176,4 +176,4 @@ def load_payments(connection: sa.Connection, start: datetime, end: datetime, tim
 
 
 def local_day(naive_utc: datetime, zone) -> int:
-    return naive_utc.replace(tzinfo=UTC).astimezone(zone).date().toordinal()
+    return periods.local_day(naive_utc, zone.key).toordinal()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vosbench.sources.demo.timeline import parse_month
+from vosbench.core import periods
 
 MIN_CUSTOMERS = 20
 """Fewer customers cannot hold the planted anomalies on distinct, long-lived accounts."""
@@ -30,7 +30,10 @@ class DemoScale:
 
     def validate(self) -> None:
         """Raise ValueError naming the bad setting and the range that works."""
-        parse_month(self.end_month)
+        try:
+            periods.parse_label(self.end_month)
+        except periods.PeriodError as error:
+            raise ValueError(f"demo scale end_month: {error}") from None
         checks = (
             (self.resellers >= 1, f"resellers={self.resellers}: give at least 1"),
             (self.agents >= self.resellers,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from operator import attrgetter
 
+from vosbench.core import periods
 from vosbench.core.money import UNIT
 from vosbench.ledger.write_door import NewCharge, NewSnapshot
 from vosbench.sources.demo import operators
@@ -228,5 +229,4 @@ class Simulation:
 
     @staticmethod
     def _previous_label(month: DemoMonth) -> str:
-        year, number = month.days[0].year, month.days[0].month
-        return f"{year - (number == 1)}-{(number - 2) % 12 + 1:02d}"
+        return periods.shift_label(month.label, -1)

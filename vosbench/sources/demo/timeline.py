@@ -7,10 +7,10 @@ here. A day's charges are deducted at the end of that day (the start of the next
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
+
+from vosbench.core import periods
 
 WORKING_WEEKDAYS = (0, 1, 2, 3, 4)
 """Monday to Friday: the UAE working week since 2022 (the demo's back office is in Dubai)."""
@@ -39,34 +39,17 @@ class DemoMonth:
         return self.days[day_index].weekday() in WORKING_WEEKDAYS
 
 
-def parse_month(label: str) -> tuple[int, int]:
-    """``'YYYY-MM'`` as (year, month); the error names the input and the fix."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", label or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"end_month {label!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
-    return int(match.group(1)), int(match.group(2))
-
-
-def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
-    local = datetime(day.year, day.month, day.day, tzinfo=zone)
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
 def months_ending(end_month: str, count: int, zone_name: str) -> list[DemoMonth]:
     """The ``count`` consecutive months ending with ``end_month``, oldest first."""
-    year, month = parse_month(end_month)
-    zone = ZoneInfo(zone_name)
-    first = year * 12 + month - 1 - (count - 1)
     months = []
-    for index in range(count):
-        y, m = divmod(first + index, 12)
-        start = date(y, m + 1, 1)
-        after = date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1)
+    for index, label in enumerate(periods.labels_ending(end_month, count)):
+        calendar = periods.month(label, "UTC")  # the days only: the zone's instants are computed below
+        start, after = calendar.first_day, calendar.last_day + timedelta(days=1)
         days = tuple(start + timedelta(days=n) for n in range((after - start).days))
         months.append(DemoMonth(
             index=index, label=start.strftime("%Y-%m"), days=days,
-            day_starts=tuple(_local_midnight_utc(day, zone) for day in days),
-            end=_local_midnight_utc(after, zone)))
+            day_starts=tuple(periods.local_midnight(day, zone_name) for day in days),
+            end=periods.local_midnight(after, zone_name)))
     return months
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__
-from vosbench.core import money
+from vosbench.core import money, periods
 from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import database, tables
 from vosbench.ledger.write_door import NewAccount, NewCharge, NewPayment, append_batch
@@ -58,7 +58,7 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
         zone_name = database.ledger_timezone(connection)
     zone = ZoneInfo(zone_name)
     saved = state.marks(ledger, source_name).get(STREAM)
-    last = _day(end, "--to") or (now.replace(tzinfo=UTC).astimezone(zone).date() - timedelta(days=1))
+    last = _day(end, "--to") or (periods.local_day(now, zone.key) - timedelta(days=1))
     first = _day(start, "--from") or (date.fromisoformat(saved.mark) + timedelta(days=1) if saved else None)
     if first is None:
         raise ValueError("--from is needed for the first sync of this source: give the first day, e.g. --from 2026-10-01")
@@ -155,7 +155,7 @@ def _charges(client: Client, accounts: list[str], first: date, last: date, begin
     totals: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
 
     def local_day(ms: int) -> date:
-        return from_epoch_ms(ms).replace(tzinfo=UTC).astimezone(zone).date()
+        return periods.local_day(from_epoch_ms(ms), zone.key)
 
     for item in client.report_customer_fee(accounts, first, last):
         figures = totals[(item["account"], local_day(item["beginTime"]))]

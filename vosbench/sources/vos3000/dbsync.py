@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from tqdm import tqdm
 
 from vosbench import __version__
+from vosbench.core import periods
 from vosbench.core.config import mask_url
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.ledger import database, hashchain, tables
@@ -181,7 +182,7 @@ class _Sync:
 
     def charges(self) -> None:
         zone = ZoneInfo(self.timezone)
-        last_closed = self.now.replace(tzinfo=UTC).astimezone(zone).date() - timedelta(days=1)
+        last_closed = periods.local_day(self.now, zone.key) - timedelta(days=1)
         saved = self.marks.get(CHARGES)
         with self.vos.connect() as connection:
             if saved:
@@ -190,7 +191,7 @@ class _Sync:
                 earliest = source.earliest_ms(connection, self.mapping.charges_from)
                 if earliest is None:
                     return
-                first = from_epoch_ms(earliest).replace(tzinfo=UTC).astimezone(zone).date()
+                first = periods.local_day(from_epoch_ms(earliest), zone.key)
             tables = set(source.cdr_tables(connection)) if self.mapping.charges_from == "cdr" else set()
         days = [first + timedelta(days=n) for n in range((last_closed - first).days + 1)]
         read = saved.rows_read if saved else 0
