@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
-from vosbench.ledger import database, tables, text_index
+from vosbench.ledger import database, queries, tables, text_index
 
 _payments, _accounts = tables.payments, tables.accounts
 
@@ -195,19 +195,16 @@ def _rows_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, de
 # --- results -------------------------------------------------------------------------------------
 
 def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.DataFrame:
-    """Result rows as a DataFrame: whole numbers as exact Int64, ``occurred_at`` as naive local time."""
-    rows = list(rows)
-    data = {}
-    for index, name in enumerate(columns):
-        values = [row[index] for row in rows]
-        if name in _INTEGER_COLUMNS:
-            data[name] = pd.array([None if v is None else int(v) for v in values], dtype="Int64")
-        elif name == "occurred_at":
-            instants = pd.Series(pd.to_datetime(values), dtype="datetime64[us]")
-            data[name] = periods.local_times(instants, timezone)
+    """Result rows as a DataFrame (:func:`queries.result_frame`), ``occurred_at`` as naive local time."""
+    data = queries.result_frame(list(columns), rows, times={"occurred_at"})
+    for name in columns:
+        if name == "occurred_at":
+            data[name] = periods.local_times(data[name].astype("datetime64[us]"), timezone)
+        elif name in _INTEGER_COLUMNS:
+            data[name] = data[name].astype("Int64")
         else:
-            data[name] = pd.Series(values, dtype=object)
-    return pd.DataFrame(data, columns=list(columns))
+            data[name] = data[name].astype(object)
+    return data
 
 
 def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[str, str] | None:

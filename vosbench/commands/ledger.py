@@ -49,11 +49,11 @@ def cmd_import(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from vosbench.ledger import verification
+    from vosbench.ledger import hashchain, verification
 
     result = verification.verify(options.open_ledger(args).engine)
     for name, head in result.fingerprint.items():
-        print(f"{name}: {head['rows']} rows, chain head {head['head']}")
+        print(f"{name}: {hashchain.describe_head(head)}")
     for broken in result.breaks:
         print(f"BROKEN: {broken.message}")
     for mismatch in result.total_mismatches[:20]:
@@ -66,11 +66,13 @@ def cmd_verify(args) -> int:
 
 
 def cmd_info(args) -> int:
+    from vosbench.ledger import hashchain
+
     ledger = options.open_ledger(args)
     print(f"ledger: {ledger.shown_url}{' (embedded default)' if ledger.is_default else ''}")
     print(f"time zone: {ledger.timezone}")
     for name, head in ledger.fingerprint().items():
-        print(f"{name}: {head['rows']} rows, chain head {head['head'][:16]}…")
+        print(f"{name}: {hashchain.describe_head(head, short=True)}")
     return EXIT_OK
 
 

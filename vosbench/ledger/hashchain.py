@@ -155,6 +155,12 @@ def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
     return None
 
 
+def describe_head(head: dict, *, short: bool = False) -> str:
+    """One chain's fingerprint as people read it: '1,234 rows, chain head 9f2c…' (``short``: 16 hex digits)."""
+    shown = f"{head['head'][:16]}…" if short else head["head"]
+    return f"{head['rows']} rows, chain head {shown}"
+
+
 def fingerprint(connection: sa.Connection) -> dict[str, dict]:
     """Chain head hash and row count per chained table: the ledger's identity in reports."""
     rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))

@@ -111,6 +111,18 @@ def _column(values, is_time: bool) -> pd.Series:
     return pd.Series(objects).infer_objects()
 
 
+def result_frame(keys: list[str], rows, *, times: set[str] = frozenset()) -> pd.DataFrame:
+    """Result rows as a DataFrame, the one conversion every query's rows go through.
+
+    Columns of whole numbers (money in minor units, counts, ids) become nullable ``Int64``
+    straight from Python ints, so money stays exact; the ``times`` columns become datetime64.
+    """
+    rows = list(rows)
+    columns = zip(*rows) if rows else ((), ) * len(keys)
+    return pd.DataFrame({key: _column(values, key in times) for key, values in zip(keys, columns)},
+                        columns=keys)
+
+
 def frame(connection: sa.Connection, name: str, params: Mapping[str, object] | None = None, *,
           account_ids: Iterable[int] | None = None,
           times: Mapping[str, sa.types.TypeEngine] | None = None) -> pd.DataFrame:
@@ -130,11 +142,7 @@ def frame(connection: sa.Connection, name: str, params: Mapping[str, object] | N
     if times:
         statement = statement.columns(**times)
     result = connection.execute(statement, params)
-    keys = list(result.keys())
-    rows = result.all()
-    columns = zip(*rows) if rows else ((), ) * len(keys)
-    data = pd.DataFrame({key: _column(values, times is not None and key in times)
-                         for key, values in zip(keys, columns)})
+    data = result_frame(list(result.keys()), result.all(), times=set(times or ()))
     if cut_to is not None:
         data = data[data["account_id"].isin(cut_to)].reset_index(drop=True)
     return data

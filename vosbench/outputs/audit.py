@@ -22,7 +22,7 @@ from vosbench import controls
 from vosbench.analysis import reconcile
 from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import database, month_totals, tables, verification
+from vosbench.ledger import database, month_totals, queries, tables, verification
 from vosbench.outputs import charts, export
 from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
@@ -50,8 +50,9 @@ def _total(expression) -> sa.ColumnElement:
 
 
 def _frame(connection: sa.Connection, statement, integers: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The statement's rows (:func:`queries.result_frame`); ``integers`` are never empty, so plain int64."""
     result = connection.execute(statement)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = queries.result_frame(list(result.keys()), result.all())
     for column in integers:
         frame[column] = frame[column].astype("int64")
     return frame

@@ -28,7 +28,7 @@ def filter_sheet(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     rows = f.describe() + [
         ("Times shown in", timezone),
         ("Ledger", engine.url.render_as_string(hide_password=True)),
-        *((f"Fingerprint {table}", f"{head['rows']} rows, chain head {head['head']}")
+        *((f"Fingerprint {table}", hashchain.describe_head(head))
           for table, head in sorted(heads.items())),
         ("vosbench", __version__),
         ("Written at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
