@@ -186,6 +186,14 @@ def write_rates(batch: write_door._Batch, rows: list[NewRate], _batch_id: int, _
     return []  # reference rows have no ledger ids
 
 
-write_door.register_content("operators", validate_operators, write_operators)
-write_door.register_content("operator_accounts", validate_managed_accounts, write_managed_accounts)
-write_door.register_content("commission_rates", validate_rates, write_rates)
+HANDLERS = {
+    "operators": (validate_operators, write_operators),
+    "operator_accounts": (validate_managed_accounts, write_managed_accounts),
+    "commission_rates": (validate_rates, write_rates),
+}
+"""How the write door validates and writes each kind of back-office row."""
+
+
+def append(engine, content: str, rows: Sequence, **options) -> write_door.BatchResult:
+    """Append journal rows or back-office rows (``content`` in :data:`HANDLERS`) through the one write door."""
+    return write_door.append_batch(engine, content, rows, handlers=HANDLERS.get(content), **options)

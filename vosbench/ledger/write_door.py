@@ -546,17 +546,11 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def register_content(content: str, validate: Callable, write: Callable) -> None:
-    """Let another module append its own rows through :func:`append_batch` (one transaction,
-    every rejected row reported, provenance in import_batches): the back office's reference
-    data registers itself this way (:mod:`vosbench.ledger.backoffice`)."""
-    _HANDLERS[content] = (validate, write)
-
-
 def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
-                 connection: sa.Connection | None = None) -> BatchResult:
+                 connection: sa.Connection | None = None,
+                 handlers: tuple[Callable, Callable] | None = None) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
@@ -566,9 +560,11 @@ def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, f
     not even be read) are reported together with the rows refused here. ``connection``
     (in a transaction the caller began) makes the batch part of the caller's transaction,
     so that what the caller writes with it (a sync's high-water mark, an approval's
-    decision) commits or rolls back together with the batch.
+    decision) commits or rolls back together with the batch. ``handlers`` (validate,
+    write) append rows other than the journal's own, under the same rules: the back
+    office passes its own (:func:`vosbench.ledger.backoffice.append`).
     """
-    validate, write = _HANDLERS[content]
+    validate, write = handlers or _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(UTC).replace(tzinfo=None)
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:

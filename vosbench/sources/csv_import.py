@@ -30,7 +30,6 @@ from vosbench.ledger.write_door import (
     NewPayment,
     NewSnapshot,
     Rejection,
-    append_batch,
     to_utc_naive,
 )
 
@@ -207,8 +206,8 @@ def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
     """
     for path in collect_files(paths):
         parsed = parse_file(path, default_tz=default_tz)
-        yield append_batch(engine, parsed.content, parsed.rows, source=source, file=path.name,
-                           file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
+        yield backoffice.append(engine, parsed.content, parsed.rows, source=source, file=path.name,
+                                file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
 
 
 def import_paths(engine: Engine, paths: list[Path], *, source: str = "csv",
