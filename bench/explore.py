@@ -101,7 +101,7 @@ def main() -> int:
     rows: list[tuple[str, str, str]] = [first_search(engine)]
     for name, f in typical_filters(key).items():
         count = explore.query_page(engine, f).total_count
-        ms = median_ms(lambda: explore.query_page(engine, f), args.runs)
+        ms = median_ms(lambda f=f: explore.query_page(engine, f), args.runs)
         rows.append((f"page + count + totals: {name}", f"{ms:.1f} ms", f"{count:,} records; target < 100 ms"))
 
     planted = next(a for a in key["anomalies"] if a["kind"] == "balance_not_updated")
@@ -119,7 +119,7 @@ def main() -> int:
     rows.append(("monthly_by_kind, every record", f"{ms:.0f} ms",
                  f"{len(monthly)} month × kind rows, median of {chart_runs}; target < 1 s"))
     for name, chart in (("by_channel_method", explore.by_channel_method), ("top_accounts", explore.top_accounts)):
-        ms = median_ms(lambda: chart(engine, PaymentFilter()), chart_runs)
+        ms = median_ms(lambda chart=chart: chart(engine, PaymentFilter()), chart_runs)
         rows.append((f"{name}, every record", f"{ms:.0f} ms", f"median of {chart_runs}; no target"))
 
     print_table(rows, RESULTS / f"ledger-{args.payments}.sqlite",

@@ -11,6 +11,8 @@ import pytest
 from vosbench.ledger import setup
 from vosbench.sources import csv_import
 
+pytest_plugins = ("vos3000_server",)  # the private MariaDB fixtures: mariadb, vos_url
+
 # Columns a payments table written in a test may leave out; the values are placeholders.
 _PAYMENT_DEFAULTS = {"operator": "ops", "channel": "admin", "method": "cash"}
 

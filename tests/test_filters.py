@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -104,7 +105,7 @@ def test_the_constructor_validates_too():
     with pytest.raises(FilterError, match="min_amount: '5' is not minor units"):
         PaymentFilter(min_amount="5")
     assert PaymentFilter(kinds=("deposit",)).kinds == (Kind.DEPOSIT,)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         PaymentFilter().text = "frozen"  # type: ignore[misc]
 
 

@@ -56,3 +56,13 @@ def test_readme_documents_every_csv_column():
         row = next(line for line in README.splitlines() if line.startswith(f"| `{file_name}`"))
         for column in (*required, *optional):
             assert re.search(rf"\b{column}\b", row), (file_name, column)
+
+
+def test_the_tree_is_clean_for_ruff():
+    """Lint and import order, as configured in pyproject.toml, hold on the whole tree."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "vosbench", "tests", "bench"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]

@@ -73,8 +73,9 @@ def test_shuffling_the_lines_changes_nothing(generated, rng):
     rng.shuffle(shuffled)
     renumbered = [Line(5000 + i, l.channel, l.day, l.amount, l.reference, key=l.key) for i, l in enumerate(shuffled)]
     after = match(renumbered, list(reversed(payments)))
-    summary = lambda groups: sorted((g.status, g.rule, tuple(sorted(l.key for l in g.lines)),
-                                     tuple(sorted(p.id for p in g.payments))) for g in groups)
+    def summary(groups):
+        return sorted((g.status, g.rule, tuple(sorted(l.key for l in g.lines)), tuple(sorted(p.id for p in g.payments)))
+                      for g in groups)
     assert summary(before) == summary(after)
 
 

@@ -326,7 +326,7 @@ def _by_amount_and_date(state: _State) -> None:
 def _by_fee(state: _State) -> None:
     for fee in sorted({line.fee for line in state.free_lines() if line.fee.charged}, key=repr):
         buckets = _buckets([p for p in state.free_payments() if p.amount > 0],
-                           lambda p: (p.pool, p.amount - fee.fee(p.amount)))
+                           lambda p, fee=fee: (p.pool, p.amount - fee.fee(p.amount)))
         nets = sorted(buckets)
         for line in [l for l in state.free_lines() if l.fee == fee and l.amount > 0]:
             low = bisect.bisect_left(nets, (line.pool, line.amount - fee.tolerance))

@@ -41,7 +41,7 @@ class FeeSchedule:
     fixed: int = 0
     tolerance: int = 0
 
-    @functools.lru_cache(maxsize=65_536)  # a month's payments repeat the same few amounts
+    @functools.lru_cache(maxsize=65_536)  # noqa: B019  (few schedules, each a small frozen value; a month's payments repeat the same amounts)
     def fee(self, gross: int) -> int:
         """The fee on a payment of ``gross`` minor units, rounded half-even to the minor unit."""
         return int((Decimal(gross) * self.percent / 100).to_integral_value()) + self.fixed

@@ -52,11 +52,8 @@ class Draft:
 def nice(amount: int) -> int:
     """``amount`` rounded to what a person pays: whole dollars in steps that grow with size."""
     dollars = max(1, amount // UNIT)
-    for limit, step in ((20, 1), (100, 5), (500, 10), (2_000, 50), (10_000, 100)):
-        if dollars < limit:
-            break
-    else:
-        step = 500
+    step = next((step for limit, step in ((20, 1), (100, 5), (500, 10), (2_000, 50), (10_000, 100))
+                 if dollars < limit), 500)
     return max(step, (dollars + step // 2) // step * step) * UNIT
 
 

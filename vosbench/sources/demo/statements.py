@@ -307,7 +307,8 @@ def _write_ofx(path: Path, month: DemoMonth, lines: list[_BankLine]) -> str:
 def _write_camt(path: Path, month: DemoMonth, lines: list[_BankLine], version: str) -> str:
     namespace = f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}"
     ET.register_namespace("", namespace)
-    q = lambda tag: f"{{{namespace}}}{tag}"
+    def q(tag: str) -> str:
+        return f"{{{namespace}}}{tag}"
 
     def sub(parent, tag, text=None, **attributes):
         element = ET.SubElement(parent, q(tag), attributes)
