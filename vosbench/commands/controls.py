@@ -6,10 +6,7 @@ from datetime import datetime
 
 from vosbench.commands import options
 from vosbench.commands.options import EXIT_FINDINGS, EXIT_OK
-from vosbench.controls import annotations, runner
-from vosbench.controls.findings import SEVERITIES
-from vosbench.ledger import policy as control_settings
-from vosbench.outputs import views
+from vosbench.controls.findings import SEVERITIES, STATUSES
 
 TABLE_COLUMNS = ("finding_id", "check", "severity", "accounts", "payment_ids", "status", "explanation")
 """What fits a terminal; csv/json carry every column."""
@@ -21,6 +18,10 @@ def _engine(args):
 
 
 def cmd_controls(args) -> int:
+    from vosbench.controls import runner
+    from vosbench.ledger import policy as control_settings
+    from vosbench.outputs import views
+
     result = runner.run(_engine(args), args.month, control_settings.load(args.controls), args.check or None)
     frame = result.frame()
     if args.format == "table":
@@ -44,6 +45,7 @@ def cmd_controls(args) -> int:
 
 def cmd_record(args) -> int:
     from vosbench.ledger import approvals
+    from vosbench.ledger import policy as control_settings
 
     occurred_at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
     done = approvals.submit(
@@ -60,6 +62,7 @@ def cmd_record(args) -> int:
 
 def cmd_approvals(args) -> int:
     from vosbench.ledger import approvals
+    from vosbench.outputs import views
 
     engine = _engine(args)
     if args.action == "list":
@@ -75,6 +78,9 @@ def cmd_approvals(args) -> int:
 
 
 def cmd_findings(args) -> int:
+    from vosbench.controls import annotations
+    from vosbench.outputs import views
+
     engine = _engine(args)
     if args.action == "annotate":
         annotations.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
@@ -113,7 +119,7 @@ def register(add) -> None:
     noting = actions.add_parser("annotate", parents=[options.shared_options()],
                                 help="append a status and note to a finding")
     noting.add_argument("finding_id")
-    noting.add_argument("--status", required=True, choices=annotations.STATUSES)
+    noting.add_argument("--status", required=True, choices=STATUSES)
     noting.add_argument("--note", default="")
     noting.add_argument("--by", required=True, help="who annotates")
     showing = actions.add_parser("history", parents=[options.shared_options()], help="every annotation of a finding")

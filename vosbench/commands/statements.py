@@ -6,8 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from vosbench.commands import options
 from vosbench.commands.options import EXIT_OK
 
@@ -27,6 +25,8 @@ def cmd_statements(args) -> int:
             print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
                   f"{result.added} line(s) added, {result.skipped} already present")
         return EXIT_OK
+    import pandas as pd
+
     frame = pd.DataFrame(importing.imported(_engine(args)))
     if frame.empty:
         print("no statements imported yet; import one with `vosbench statements import FILE`")

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.controls.findings import STATUSES
 from vosbench.ledger import tables
 
-STATUSES = ("open", "explained", "escalated")
+if TYPE_CHECKING:
+    import pandas as pd
+
 _ID = re.compile(r"F-[0-9a-f]{12}")
 
 
@@ -48,6 +51,8 @@ def latest(engine: Engine) -> dict[str, tuple[str, str]]:
 
 def history(engine: Engine, finding_id: str) -> pd.DataFrame:
     """Every annotation of one finding, oldest first."""
+    import pandas as pd  # here: annotating needs no pandas
+
     table = tables.finding_annotations
     with engine.connect() as connection:
         return pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 SEVERITIES = ("high", "medium", "low")
+STATUSES = ("open", "explained", "escalated")
+"""What an auditor may say of a finding (``vosbench findings annotate --status``)."""
 """Most serious first: high = money may be lost or misstated; low = worth a look."""
 
 COLUMNS = ("finding_id", "check", "severity", "month", "accounts", "payment_ids", "operator", "amount",
@@ -58,6 +63,8 @@ def to_frame(findings: list[Finding], annotations: dict[str, tuple[str, str]] | 
              "operator": f.operator, "amount": f.amount, "explanation": f.explanation,
              "status": annotations.get(f.finding_id, ("open", ""))[0],
              "note": annotations.get(f.finding_id, ("open", ""))[1]} for f in ordered]
+    import pandas as pd  # here: listing severities must not load pandas
+
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["amount"] = frame["amount"].astype("Int64")
     return frame
