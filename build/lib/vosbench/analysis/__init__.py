@@ -1,1 +1,0 @@
-"""Questions asked of the ledger: filters, the explorer's queries, reconciliation, account statements, matching."""

@@ -1,1 +1,0 @@
-"""The ``vosbench`` command: argument parsing and printing over the layers below, nothing more."""

@@ -1,1 +1,0 @@
-"""What people take away: the monthly audit, papermill reports, charts, spreadsheets, terminal tables."""

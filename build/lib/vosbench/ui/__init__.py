@@ -1,1 +1,0 @@
-"""The notebooks' interactive panels (ipywidgets): the payment explorer and the statement-matching workbench."""
