@@ -141,7 +141,8 @@ def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[b
     """``low <= |amount| <= high`` as one or two plain ranges on ``amount``, which an index on it can serve."""
     amount = _payments.c.amount
     if low is None or low == 0:
-        return [amount.between(-high, high)]
+        # no lower bound: |amount| >= 0 holds for every record, so only an upper bound limits
+        return [amount.between(-high, high) if high is not None else sa.true()]
     credits, debits = [amount >= low], [amount <= -low]
     if high is not None:
         credits.append(amount <= high)
