@@ -117,14 +117,15 @@ def _new_lines(connection: sa.Connection, file: str,
             for row in connection.execute(sa.select(_T).where(
                     _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + 500]))):
                 existing[(account, row.line_key)] = row
-    new, seen, skipped, rejections = [], {}, 0, []
+    new, seen, skipped, rejections = [], dict[tuple[str, str], tuple](), 0, []
     for line in lines:
         key = (line.statement_account, line.line_key)
         figures = tuple(getattr(line, name) for name in _COMPARED)
         earlier = seen.get(key)
         stored = existing.get(key)
         if earlier is not None or stored is not None:
-            same = figures == (earlier if earlier is not None else tuple(stored._mapping[n] for n in _COMPARED))
+            same = figures == (earlier if stored is None or earlier is not None
+                               else tuple(stored._mapping[n] for n in _COMPARED))
             if same:
                 skipped += 1
             else:
