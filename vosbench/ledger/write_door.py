@@ -547,7 +547,7 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
+def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
                  connection: sa.Connection | None = None,
