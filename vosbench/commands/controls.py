@@ -6,7 +6,8 @@ from datetime import datetime
 
 from vosbench.commands import options
 from vosbench.commands.options import EXIT_FINDINGS, EXIT_OK
-from vosbench.controls import annotations, runner
+from vosbench.controls import annotations as finding_notes  # "annotations" alone is the __future__ feature
+from vosbench.controls import runner
 from vosbench.controls.findings import SEVERITIES
 from vosbench.ledger import policy as control_settings
 from vosbench.outputs import views
@@ -77,10 +78,10 @@ def cmd_approvals(args) -> int:
 def cmd_findings(args) -> int:
     engine = _engine(args)
     if args.action == "annotate":
-        annotations.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
+        finding_notes.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
         print(f"annotated {args.finding_id}: {args.status}")
     else:
-        views.print_frame(annotations.history(engine, args.finding_id), (), args.format)
+        views.print_frame(finding_notes.history(engine, args.finding_id), (), args.format)
     return EXIT_OK
 
 
@@ -113,7 +114,7 @@ def register(add) -> None:
     noting = actions.add_parser("annotate", parents=[options.shared_options()],
                                 help="append a status and note to a finding")
     noting.add_argument("finding_id")
-    noting.add_argument("--status", required=True, choices=annotations.STATUSES)
+    noting.add_argument("--status", required=True, choices=finding_notes.STATUSES)
     noting.add_argument("--note", default="")
     noting.add_argument("--by", required=True, help="who annotates")
     showing = actions.add_parser("history", parents=[options.shared_options()], help="every annotation of a finding")
