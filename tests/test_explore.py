@@ -163,6 +163,14 @@ def test_amounts_are_compared_by_absolute_value_bounds_included(ledger):
     assert sorted(found(ledger, min_amount=0, max_amount=5 * U)) == ["p4"]
 
 
+def test_a_lower_bound_of_zero_alone_keeps_every_record(ledger):
+    engine, _ = ledger
+    everything = sorted(found(ledger))
+    assert sorted(found(ledger, min_amount=0)) == everything
+    page = explore.query_page(engine, PaymentFilter(min_amount=0), page=1, page_size=2)
+    assert page.total_count == len(everything) == page.totals_by_kind["count"].sum()
+
+
 def test_text_search_ignores_case_and_takes_wildcards_literally(ledger):
     assert found(ledger, text="wire") == ["p2"]  # reference WIRE-100%, memo "first wire"
     assert found(ledger, text="payout") == ["p3"]

@@ -13,6 +13,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -141,7 +142,8 @@ def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[b
     """``low <= |amount| <= high`` as one or two plain ranges on ``amount``, which an index on it can serve."""
     amount = _payments.c.amount
     if low is None or low == 0:
-        return [amount.between(-high, high)]
+        # no lower bound: |amount| >= 0 holds for every record, so only an upper bound limits
+        return [amount.between(-high, high) if high is not None else sa.true()]
     credits, debits = [amount >= low], [amount <= -low]
     if high is not None:
         credits.append(amount <= high)
@@ -199,6 +201,8 @@ def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.Da
     data = queries.result_frame(list(columns), rows, times={"occurred_at"})
     for name in columns:
         if name == "occurred_at":
+            if timezone is None:
+                raise ValueError("a frame of record times needs the reporting time zone")
             data[name] = periods.local_times(data[name].astype("datetime64[us]"), timezone)
         elif name in _INTEGER_COLUMNS:
             data[name] = data[name].astype("Int64")
@@ -207,7 +211,11 @@ def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.Da
     return data
 
 
-def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[str, str] | None:
+_Months = tuple[str | None, str | None]
+"""The first and last month 'YYYY-MM' of a range, either None for open-ended."""
+
+
+def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> _Months | None:
     """The first and last month ('YYYY-MM', either None for open-ended) whose kept totals answer ``f``.
 
     The kept per-account month totals (``account_months``) hold each kind's count and sum,
@@ -226,7 +234,7 @@ def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> 
     return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
 
 
-def _kept_conditions(f: PaymentFilter, months: tuple[str, str]) -> list[sa.ColumnElement[bool]]:
+def _kept_conditions(f: PaymentFilter, months: _Months) -> list[sa.ColumnElement[bool]]:
     kept = tables.account_months
     where = [kept.c.month >= months[0]] if months[0] else []
     if months[1]:
@@ -240,7 +248,7 @@ def _kept_kinds(f: PaymentFilter) -> list[str]:
     return [kind.value for kind in f.kinds] if f.kinds else [kind.value for kind in Kind]
 
 
-def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: tuple[str, str]) -> list[tuple]:
+def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     kept = tables.account_months
     kinds = _kept_kinds(f)
     sums = connection.execute(sa.select(
@@ -254,7 +262,7 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
                     indexed: bool = False) -> pd.DataFrame:
     months = _kept_months(connection, f, timezone)
     if months is not None:
-        rows = _kept_totals_by_kind(connection, f, months)
+        rows: Iterable[Sequence] = _kept_totals_by_kind(connection, f, months)
     elif f.min_amount is None and f.max_amount is None:
         # A text search reads every row of its range anyway: group what it reads, not an index walk.
         kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
@@ -363,7 +371,7 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
 
 
-def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: tuple[str, str]) -> list[tuple]:
+def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     """:func:`monthly_by_kind` from the kept month totals: one row per month and kind with records."""
     kept = tables.account_months
     kinds = _kept_kinds(f)
@@ -371,7 +379,7 @@ def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: t
                            *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
                            *(sa.func.sum(kept.c[kind]) for kind in kinds))
                  .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))
-    rows = []
+    rows: list[tuple] = []
     for month, *figures in connection.execute(statement):
         rows.extend((month, kind, figures[index], figures[len(kinds) + index])
                     for index, kind in sorted(enumerate(kinds), key=lambda pair: pair[1]) if figures[index])

@@ -18,6 +18,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -136,7 +137,7 @@ class PaymentFilter:
                 close = _close(str(key), known, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 problems.append(f"{key!r} is not a filter; {hint}use: {', '.join(known)}")
-        given: dict[str, object] = {}
+        given: dict[str, Any] = {}  # each parser returns its own field's type
         for key in known:
             if key not in values:
                 continue

@@ -261,7 +261,7 @@ def _verdict(row: pd.Series, breaks: pd.DataFrame | None, period: Period, since:
     previous_label = periods.previous(period).label
     previous = None if pd.isna(row["previous_difference"]) else int(row["previous_difference"])
     gaps = 0 if breaks is None else int(breaks["gap"].sum())
-    if gaps != 0 and gaps in (difference, difference - (previous or 0)):
+    if breaks is not None and gaps != 0 and gaps in (difference, difference - (previous or 0)):
         carried = "" if gaps == difference else (
             f", on top of {_money(previous)} carried over from the end of {previous_label}")
         listed = "; ".join(_describe_break(b, period) for b in breaks.itertuples(index=False))

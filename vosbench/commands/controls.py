@@ -78,15 +78,15 @@ def cmd_approvals(args) -> int:
 
 
 def cmd_findings(args) -> int:
-    from vosbench.controls import annotations
+    from vosbench.controls import annotations as finding_notes  # "annotations" alone reads as the __future__ feature
     from vosbench.outputs import views
 
     engine = _engine(args)
     if args.action == "annotate":
-        annotations.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
+        finding_notes.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
         print(f"annotated {args.finding_id}: {args.status}")
     else:
-        views.print_frame(annotations.history(engine, args.finding_id), (), args.format)
+        views.print_frame(finding_notes.history(engine, args.finding_id), (), args.format)
     return EXIT_OK
 
 

@@ -34,7 +34,7 @@ def round_amount_clusters(data: MonthData) -> list[Finding]:
         if len(group) < settings.round_cluster_min:
             continue
         times = list(group["occurred_at"])
-        start, clusters = 0, []
+        start, clusters = 0, list[tuple[int, int]]()
         for end in range(len(times)):
             while times[end] - times[start] > span:
                 start += 1

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.controls.findings import STATUSES
-from vosbench.ledger import tables
+from vosbench.ledger import database, tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,9 +35,9 @@ def annotate(engine: Engine, finding_id: str, *, status: str, note: str, author:
     if status != "open" and not note.strip():
         raise ValueError(f"a finding marked {status} needs a note saying why (--note TEXT)")
     with engine.begin() as connection:
-        return connection.execute(tables.finding_annotations.insert().values(
+        return database.inserted_id(connection.execute(tables.finding_annotations.insert().values(
             finding_id=finding_id, status=status, note=note.strip(), author=author.strip(),
-            annotated_at=datetime.now(UTC).replace(tzinfo=None))).inserted_primary_key[0]
+            annotated_at=datetime.now(UTC).replace(tzinfo=None))))
 
 
 def latest(engine: Engine) -> dict[str, tuple[str, str]]:

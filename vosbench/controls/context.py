@@ -66,7 +66,7 @@ def load(engine: Engine, month: str, settings: ControlSettings) -> MonthData:
         managed = pd.read_sql(
             sa.select(tables.operator_accounts.c.login, tables.accounts.c.account, tables.operator_accounts.c.relation)
             .join(tables.accounts, tables.accounts.c.id == tables.operator_accounts.c.account_id), connection)
-        rate_count = connection.scalar(sa.select(sa.func.count()).select_from(tables.commission_rates))
+        rate_count = connection.execute(sa.select(sa.func.count()).select_from(tables.commission_rates)).scalar_one()
     for column in ("amount", "id", "account_id"):
         payments[column] = payments[column].astype("int64")
     for column in _TEXT_COLUMNS:  # an empty month has no values to infer text from

@@ -37,7 +37,7 @@ def balance_drift(data: MonthData) -> list[Finding]:
                      f"{format_money(int(step['amount']))}): reported balance after "
                      f"{format_money(int(step['reported_balance_after']))}, expected "
                      f"{format_money(int(step['expected_balance_after']))}")
-            ids = (int(step["payment_id"]),)
+            ids: tuple[int, ...] = (int(step["payment_id"]),)
         else:
             start = "no record of the month breaks the balance chain: " + row.explanation
             ids = ()

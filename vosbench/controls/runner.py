@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine
 
 from vosbench.controls import (
     amounts,
-    annotations,
     commission,
     context,
     discipline,
@@ -25,6 +24,7 @@ from vosbench.controls import (
     operators,
     reversals,
 )
+from vosbench.controls import annotations as finding_notes  # "annotations" alone is the __future__ feature
 from vosbench.controls.findings import SEVERITIES, Finding, to_frame
 from vosbench.ledger.policy import ControlSettings
 
@@ -99,6 +99,6 @@ def run(engine: Engine, month: str, settings: ControlSettings | None = None,
         started = time.perf_counter()
         findings.extend(check(data))
         seconds[name] = time.perf_counter() - started
-    noted = annotations.latest(engine)
+    noted = finding_notes.latest(engine)
     return ControlsResult(data.month, findings, {f.finding_id: noted[f.finding_id] for f in findings
                                                  if f.finding_id in noted}, seconds, not_run)

@@ -10,7 +10,7 @@ rows only where a row-by-row path needs them (explaining a rejected batch).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 
 class Columns:
@@ -20,7 +20,8 @@ class Columns:
     """
 
     __slots__ = ("columns",)
-    row_type: ClassVar[type]
+    # a typing.NamedTuple class (_fields, _make); typing has no name for "any NamedTuple class"
+    row_type: ClassVar[Any]
     _index: ClassVar[dict[str, int]]
 
     def __init_subclass__(cls, **kwargs):
@@ -35,7 +36,7 @@ class Columns:
         self.columns = tuple(columns)
 
     @classmethod
-    def of(cls, rows: Sequence) -> Columns:
+    def of(cls, rows: Sequence) -> Self:
         return cls(tuple(zip(*rows)) if rows else [()] * len(cls.row_type._fields))
 
     def __len__(self) -> int:

@@ -7,13 +7,14 @@ the same word means the same thing everywhere.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Self
 
 
 class _Vocabulary(str, Enum):
     """A closed set of words; parsing an unknown word names the allowed ones."""
 
     @classmethod
-    def parse(cls, word: str, *, field: str | None = None) -> _Vocabulary:
+    def parse(cls, word: str, *, field: str | None = None) -> Self:
         text = (word or "").strip().lower()
         try:
             return cls(text)

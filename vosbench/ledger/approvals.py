@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
-from vosbench.ledger import manual_entry, tables
+from vosbench.ledger import database, manual_entry, tables
 from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import to_utc_naive
 
@@ -77,12 +77,12 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         raise ApprovalError(f"amount {money.format_money(minor)}: a {kind_.value} must "
                             f"{'raise' if sign > 0 else 'lower'} the balance (+ raises it)")
     with engine.begin() as connection:
-        request_id = connection.execute(tables.approval_requests.insert().values(
+        request_id = database.inserted_id(connection.execute(tables.approval_requests.insert().values(
             requested_at=to_utc_naive(_now()), maker=operator.strip(), account=account.strip(), kind=kind_.value,
             amount=minor, currency=currency,
             occurred_at=to_utc_naive(occurred_at or _now(), field_name="occurred_at"), channel=channel_.value,
             method=method_.value, reference=reference.strip(), memo=memo.strip(), reason=reason.strip(),
-            threshold=threshold)).inserted_primary_key[0]
+            threshold=threshold)))
     return Submission("pending", request_id, threshold)
 
 

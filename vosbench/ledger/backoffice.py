@@ -13,7 +13,7 @@ what it meant.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -186,7 +186,7 @@ def write_rates(batch: write_door._Batch, rows: list[NewRate], _batch_id: int, _
     return []  # reference rows have no ledger ids
 
 
-HANDLERS = {
+HANDLERS: dict[str, tuple[Callable, Callable]] = {
     "operators": (validate_operators, write_operators),
     "operator_accounts": (validate_managed_accounts, write_managed_accounts),
     "commission_rates": (validate_rates, write_rates),

@@ -123,4 +123,15 @@ def set_meta(connection: sa.Connection, key: str, value: str) -> None:
 
 def ledger_timezone(connection: sa.Connection) -> str:
     """The IANA time zone the ledger cuts its days and months in."""
-    return get_meta(connection, "timezone", "UTC")
+    zone = get_meta(connection, "timezone")
+    return "UTC" if zone is None else zone
+
+
+def inserted_id(result: sa.CursorResult) -> int:
+    """The id the database gave the row a single-row ``insert()`` wrote."""
+    # SQLAlchemy types the key Optional (it is None for a statement that wrote no row);
+    # a single-row insert always has one, so a None here would be a broken statement
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert wrote no row, so it has no id")
+    return key[0]

@@ -46,13 +46,15 @@ def _canonical(value):
 
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_canonical)
-if json.encoder.c_make_encoder is not None:
+# typeshed leaves out json.encoder's C accelerator, which CPython has (None elsewhere)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+if _c_make_encoder is not None:
     # CPython's C encoder built once with the same settings: JSONEncoder.encode builds it
     # anew for every row, which costs as much as the hashing itself on a bulk import.
-    _c_encoder = json.encoder.c_make_encoder(
+    _c_encoder = _c_make_encoder(
         None, _canonical, json.encoder.encode_basestring, None, ":", ",", False, False, True)
 
-    def _encode(values) -> str:
+    def _encode(values, /) -> str:
         return "".join(_c_encoder(values, 0))
 else:
     _encode = _encoder.encode

@@ -174,7 +174,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
                 if (account_id, month) in existing:
-                    update = {bind: delta[slot] for _, bind, slot in moved}
+                    update: dict[str, object] = {bind: delta[slot] for _, bind, slot in moved}
                     update.update(b_account_id=account_id, b_month=month, b_closing=running)
                     updates.append(update)
                 else:
@@ -184,13 +184,13 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
                     following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
                     shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
                                    "b_shift": running})
-    key = (table.c.account_id == sa.bindparam("b_account_id"))
-    database.execute_many(connection, table.update().where(key, table.c.month == sa.bindparam("b_month")).values(
+    of_account = (table.c.account_id == sa.bindparam("b_account_id"))
+    database.execute_many(connection, table.update().where(of_account, table.c.month == sa.bindparam("b_month")).values(
         closing=table.c.closing + sa.bindparam("b_closing"),
         **{column: table.c[column] + sa.bindparam(bind) for column, bind, _ in moved}), updates)
     database.execute_many(connection, table.insert(), inserts)
     database.execute_many(connection, table.update().where(
-        key, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
+        of_account, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
         .values(closing=table.c.closing + sa.bindparam("b_shift")), shifts)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from functools import cache
 
@@ -69,7 +70,7 @@ def load(name: str) -> sa.TextClause:
 
 def _bind(statement: sa.TextClause, params: Mapping[str, object]) -> sa.TextClause:
     """Declare the type of every parameter so each dialect stores and compares it like the column."""
-    declared = []
+    declared: list[sa.BindParameter] = []
     for key, value in params.items():
         if isinstance(value, (list, tuple)):
             declared.append(sa.bindparam(key, expanding=True))
@@ -111,7 +112,7 @@ def _column(values, is_time: bool) -> pd.Series:
     return pd.Series(objects).infer_objects()
 
 
-def result_frame(keys: list[str], rows, *, times: set[str] = frozenset()) -> pd.DataFrame:
+def result_frame(keys: list[str], rows, *, times: AbstractSet[str] = frozenset()) -> pd.DataFrame:
     """Result rows as a DataFrame, the one conversion every query's rows go through.
 
     Columns of whole numbers (money in minor units, counts, ids) become nullable ``Int64``
@@ -139,9 +140,7 @@ def frame(connection: sa.Connection, name: str, params: Mapping[str, object] | N
         scope, cut_to = scope_params(account_ids)
         params.update(scope)
     statement = _bind(load(name), params)
-    if times:
-        statement = statement.columns(**times)
-    result = connection.execute(statement, params)
+    result = connection.execute(statement.columns(**times) if times else statement, params)
     data = result_frame(list(result.keys()), result.all(), times=set(times or ()))
     if cut_to is not None:
         data = data[data["account_id"].isin(cut_to)].reset_index(drop=True)

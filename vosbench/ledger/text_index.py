@@ -90,7 +90,7 @@ def catch_up(engine: Engine) -> int:
         if mark is None or not _has_index(connection):
             connection.exec_driver_sql(_CREATE)
             mark = 0
-        newest = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(_payments.c.id), 0)))
+        newest = connection.execute(sa.select(sa.func.coalesce(sa.func.max(_payments.c.id), 0))).scalar_one()
         if newest <= mark:
             return 0
         fresh = sa.select(_payments.c.id, _payments.c.reference, _payments.c.memo).where(
@@ -114,7 +114,7 @@ def prepare(engine: Engine, text: str) -> bool:
         mark = _mark(connection)
         indexed = mark is not None and _has_index(connection)
         newest = connection.scalar(sa.select(sa.func.max(_payments.c.id))) or 0
-    if not indexed or newest > mark:
+    if mark is None or not indexed or newest > mark:
         try:
             catch_up(engine)
         except sa.exc.OperationalError:
@@ -128,7 +128,7 @@ def _selective(engine: Engine, text: str, records: int) -> bool:
     enough = max(1, records // SELECTIVE)
     named = _matches(text).limit(enough).subquery("named")
     with engine.connect() as connection:
-        return connection.scalar(sa.select(sa.func.count()).select_from(named)) < enough
+        return connection.execute(sa.select(sa.func.count()).select_from(named)).scalar_one() < enough
 
 
 def candidates(text: str) -> sa.CompoundSelect:

@@ -15,7 +15,7 @@ import functools
 import gc
 import itertools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -195,7 +195,7 @@ class _Batch:
 
 # --- accounts -------------------------------------------------------------------------------
 
-def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[dict], int]:
+def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[NewAccount], int]:
     new: dict[str, NewAccount] = {}
     skipped = 0
     for row in rows:
@@ -231,10 +231,10 @@ def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[
 def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, _recorded_at) -> list[int]:
     ids = {account: row.id for account, row in batch.accounts.items()}
     for row in rows:  # a parent precedes its accounts (validated)
-        ids[row.account] = batch.connection.execute(tables.accounts.insert().values(
+        ids[row.account] = database.inserted_id(batch.connection.execute(tables.accounts.insert().values(
             account=row.account, name=row.name, kind=row.kind.value,
             parent_id=ids[row.parent] if row.parent else None, credit_limit=row.credit_limit,
-            currency=row.currency, timezone=row.timezone, batch_id=batch_id)).inserted_primary_key[0]
+            currency=row.currency, timezone=row.timezone, batch_id=batch_id)))
     return [ids[row.account] for row in rows]
 
 
@@ -299,7 +299,7 @@ def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict
     already_reversed = set(batch.fetch_by(
         table.c.reverses_id, [r.id for r in originals.values()]))
     accepted: dict[str, NewPayment] = {}
-    reversed_keys: set[str] = set()
+    reversed_keys: set[str | int] = set()  # source keys and ledger ids
     seen: set[str] = set()
     skipped = 0
     for row in rows:
@@ -323,14 +323,15 @@ def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict
         if row.amount == 0:
             batch.reject(row.line, "amount is zero; a payment record must move money")
             continue
-        is_reversal = bool(row.reverses or row.reverses_id)
+        target_key = row.reverses or row.reverses_id
+        is_reversal = bool(target_key)
         problem = (_reversal_problem(batch, row, account_id, originals, already_reversed, accepted, reversed_keys)
                    if is_reversal else _sign_problem(batch, row))
         if problem:
             batch.reject(row.line, problem)
             continue
-        if is_reversal:
-            reversed_keys.add(row.reverses or row.reverses_id)
+        if target_key:
+            reversed_keys.add(target_key)
         accepted[row.source_key] = row
     return list(accepted.values()), skipped
 
@@ -387,7 +388,7 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
             table.c.source_key, list(reversed_keys), table.c.source == batch.source).items()}
         ledger_ids.update((key, first_id + index) for index, key in enumerate(rows.source_key)
                           if key in reversed_keys)
-        reverses_ids = [row_id or (ledger_ids[key] if key else None)
+        reverses_ids: Iterable[int | None] = [row_id or (ledger_ids[key] if key else None)
                         for row_id, key in zip(rows.reverses_id, rows.reverses)]
     else:
         reverses_ids = repeat(None, count)
@@ -546,7 +547,7 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, file: str,
+def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
                  connection: sa.Connection | None = None,
@@ -574,9 +575,9 @@ def append_batch(engine: Engine, content: str, rows: Sequence, *, source: str, f
             raise ImportRejected(sorted([*parse_rejections, *batch.rejections], key=lambda r: r.line))
         result = BatchResult(content, file, added=len(accepted), skipped=skipped)
         if accepted:
-            batch_id = connection.execute(tables.import_batches.insert().values(
+            batch_id = database.inserted_id(connection.execute(tables.import_batches.insert().values(
                 source=source, content=content, file_name=file, file_sha256=file_sha256,
                 rows_added=len(accepted), rows_skipped=skipped, imported_at=recorded_at,
-                vosbench_version=__version__)).inserted_primary_key[0]
+                vosbench_version=__version__)))
             result.ids = write(batch, accepted, batch_id, recorded_at)
     return result

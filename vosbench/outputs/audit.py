@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,7 @@ from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
 from vosbench.outputs.provenance import Provenance, fingerprint_frame, input_file, synced_streams, verification_frame
 
-DIMENSIONS = {"kind": Kind, "channel": Channel, "method": Method}
+DIMENSIONS: dict[str, type[Enum]] = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
 TREND_MONTHS = 12
 SHOWN_ROWS = 200
@@ -151,7 +152,7 @@ def query_trend(connection: sa.Connection, label: str) -> pd.DataFrame:
     frame = found.reindex(months, fill_value=0).rename_axis("month").reset_index()
     money_columns = [c for c in TREND_MONEY if c in frame.columns]
     frame[[*money_columns, "records", "accounts"]] = frame[[*money_columns, "records", "accounts"]].astype("int64")
-    before = connection.scalar(sa.select(_total(payments - charges)).where(_M.c.month < months[0]))
+    before = connection.execute(sa.select(_total(payments - charges)).where(_M.c.month < months[0])).scalar_one()
     frame["net_change"] = frame["payments"] - frame["charges"]
     frame["balances"] = int(before) + frame["net_change"].cumsum()
     return frame[["month", *TREND_MONEY, "records", "accounts"]]
@@ -162,7 +163,7 @@ def count_active_accounts(connection: sa.Connection, period: periods.Period, led
     first_day, last_day = periods.charge_days(period, ledger_timezone)
     charged = sa.select(tables.charges.c.account_id).where(tables.charges.c.day.between(first_day, last_day))
     paid = sa.select(_P.c.account_id).where(_in(period))
-    return int(connection.scalar(sa.select(sa.func.count()).select_from(sa.union(paid, charged).subquery())))
+    return int(connection.execute(sa.select(sa.func.count()).select_from(sa.union(paid, charged).subquery())).scalar_one())
 
 
 @dataclass
@@ -211,7 +212,8 @@ class MonthlyAudit:
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verified = verification.verify(engine)
-        findings, inputs = None, ()
+        findings = None
+        inputs: tuple[tuple[str, str], ...] = ()
         if period.timezone == ledger_zone:
             settings_file = Path(controls_file) if controls_file else controls.DEFAULT_SETTINGS
             findings = controls.run(engine, month, controls.load_settings(settings_file))
@@ -352,6 +354,7 @@ class MonthlyAudit:
         else:
             table = self.tables()[name]
         if name == "Reconciliation":  # the per-account rows live in the xlsx; show the totals, one per line
+            assert table.totals is not None, "the reconciliation table always has a totals row"
             totals_rows = [(column, table.totals[column]) for column in table.money if column in table.totals]
             table = Table("Reconciliation totals", "Reconciliation totals (all accounts)",
                           pd.DataFrame(totals_rows, columns=["total of", "amount"]), ("amount",))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
 from openpyxl import Workbook
@@ -26,6 +26,9 @@ from openpyxl.utils import get_column_letter
 
 from vosbench import __version__
 from vosbench.core import money
+
+if TYPE_CHECKING:  # plotly is imported only by the callers that draw
+    import plotly.graph_objects as go
 
 MONEY_FORMAT = "#,##0.0000"
 """Excel number format of money cells: all four stored places, so sub-cent differences show."""
@@ -200,7 +203,7 @@ def styled(table: Table):
     """A pandas Styler of ``table``: money formatted from exact decimals, text escaped, stable ids."""
     frame = table.frame
     if table.totals is not None and len(frame.columns):
-        total = {column: table.totals.get(column) for column in frame.columns}
+        total: dict[str, object] = {column: table.totals.get(column) for column in frame.columns}
         total[frame.columns[0]] = "Total"
         # nullable integers, so whole-number columns left blank in the totals row stay whole
         frame = frame.astype({column: "Int64" for column in frame.columns
@@ -242,7 +245,7 @@ def _money_text(value) -> str:
 
 # --- PNG charts -----------------------------------------------------------------------------
 
-def write_pngs(figures: Mapping[str, object], folder: Path, *, width: int = 1100,
+def write_pngs(figures: Mapping[str, go.Figure], folder: Path, *, width: int = 1100,
                height: int = 550) -> list[Path]:
     """Write each plotly figure as ``<folder>/<name>.png``; one Chromium serves them all.
 

@@ -17,6 +17,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nbformat
@@ -181,7 +182,7 @@ def resolve_parameters(month: str | None, *, parameters_file: Path | None = None
     """
     notebook = notebook or NOTEBOOK
     spec = notebook_parameters(notebook)
-    values = {name: parameter.default for name, parameter in spec.items()}
+    values: dict[str, Any] = {name: parameter.default for name, parameter in spec.items()}  # types vary by name
     file = Path(parameters_file) if parameters_file else DEFAULT_PROFILE
     layers = [(read_parameter_file(file) if file.exists() or parameters_file else {}, f"in {file.name}", False),
               ({key: str(value) for key, value in (overrides or {}).items()}, "override", True)]

@@ -99,7 +99,7 @@ class PaymentExplorer:
         return widgets.VBox([
             widgets.HTML("<h2 style='margin: 4px 0;'>Payment explorer</h2>"),
             self.form.layout,
-            widgets.HBox([self.query_button, self.reset_button, self.busy],
+            widgets.HBox([self.form.query_button, self.form.reset_button, self.busy],
                          layout=widgets.Layout(align_items="center")),
             self.status,
             heading("Results"), self.totals, paging, self.grid,
@@ -110,8 +110,8 @@ class PaymentExplorer:
         ], layout=widgets.Layout(padding="0 8px"))
 
     def _wire(self) -> None:
-        self.query_button.on_click(lambda _: self.query())
-        self.reset_button.on_click(lambda _: self.reset())
+        self.form.query_button.on_click(lambda _: self.query())
+        self.form.reset_button.on_click(lambda _: self.reset())
         self.prev_button.on_click(lambda _: self.turn_by(-1))
         self.next_button.on_click(lambda _: self.turn_by(+1))
         for control in (self.page_size, self.sort_by, self.sort_direction):
@@ -133,9 +133,10 @@ class PaymentExplorer:
 
     def turn_to(self, page: int) -> bool:
         """Show ``page`` of the current filter with the chosen page size and order."""
-        if self.current_filter is None:
+        f = self.current_filter
+        if f is None:
             return False
-        return self._guarded(lambda: self._show_page(self.current_filter, page), "The page cannot be shown")
+        return self._guarded(lambda: self._show_page(f, page), "The page cannot be shown")
 
     def turn_by(self, pages: int) -> bool:
         """Move ``pages`` forward (or back, when negative) from the page shown."""
@@ -151,7 +152,7 @@ class PaymentExplorer:
         """Write every record of the current result to a ``suffix`` (.xlsx or .csv) file and link it."""
         return self._guarded(lambda: self._export(suffix), "Nothing was exported")
 
-    def _guarded(self, action: Callable[[], None], failure: str) -> bool:
+    def _guarded(self, action: Callable[[], object], failure: str) -> bool:
         self.busy.layout.display = "inline-flex"
         self.form.set_busy(True)
         try:
@@ -172,13 +173,13 @@ class PaymentExplorer:
         f = self.form.read()
         with self.engine.connect() as connection:
             f.check(connection)
-        self._show_page(f, 1)
+        shown = self._show_page(f, 1)
         self.current_filter = f
         self.form.show(f)  # the account box now shows the number a typed name resolved to
-        self.charts.update(self.engine, f, self.current_page.timezone)
+        self.charts.update(self.engine, f, shown.timezone)
         self.exports.link.value = ""
 
-    def _show_page(self, f: PaymentFilter, page: int) -> None:
+    def _show_page(self, f: PaymentFilter, page: int) -> Page:
         shown = explore.query_page(self.engine, f, page=page, page_size=self.page_size.value,
                                    sort=self.sort_by.value, descending=self.sort_direction.value)
         self.current_page = shown
@@ -193,14 +194,17 @@ class PaymentExplorer:
         else:
             self.status.value = markup.message("empty", "No payment records match the filter.")
         self.statement.offer([*f.accounts, *shown.rows["account"]])
+        return shown
 
     def _statement_period(self) -> tuple[date, date]:
         f = self.current_filter
         if f is None:
             raise ValueError("no query has run yet; press Query first")
         covered = self.charts.months_shown()
-        if covered is None and (f.start is None or f.end is None):
-            raise ValueError("the filter has no records to take a period from; set the From and To dates")
+        if covered is None:
+            if f.start is None or f.end is None:
+                raise ValueError("the filter has no records to take a period from; set the From and To dates")
+            return f.start, f.end
         return f.start or covered[0], f.end or covered[1]
 
     def _show_statement(self) -> None:
@@ -208,10 +212,12 @@ class PaymentExplorer:
         if not account:
             raise ValueError("no account to show; query records first, then pick one of their accounts")
         start, end = self._statement_period()
+        if self.current_page is None:  # a filter is only kept once its first page was shown
+            raise ValueError("no query has run yet; press Query first")
         self.statement.show(self.engine, account, start, end, self.current_page.timezone)
 
     def _export(self, suffix: str) -> None:
-        if self.current_filter is None:
+        if self.current_filter is None or self.current_page is None:
             raise ValueError("no query has run yet; press Query first")
         path = self.exports.write(self.engine, self.current_filter, suffix, sort=self.sort_by.value,
                                   descending=self.sort_direction.value)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.analysis.matching.matcher import Decision
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import tables
+from vosbench.ledger import database, tables
 
 ACTIONS = ("confirm", "reject", "match")
 _D = tables.match_decisions
@@ -51,10 +51,10 @@ def record(engine: Engine, action: str, *, line_ids, payment_ids, decided_by: st
     with engine.begin() as connection:
         _must_exist(connection, tables.statement_lines, lines, "statement line")
         _must_exist(connection, tables.payments, payments, "payment record")
-        return connection.execute(_D.insert().values(
+        return database.inserted_id(connection.execute(_D.insert().values(
             action=action, line_ids=",".join(map(str, lines)), payment_ids=",".join(map(str, payments)),
             decided_by=decided_by.strip(), note=(note or "").strip(),
-            decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None))).inserted_primary_key[0]
+            decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None))))
 
 
 def _must_exist(connection: sa.Connection, table: sa.Table, ids: list[int], what: str) -> None:

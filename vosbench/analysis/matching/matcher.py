@@ -29,6 +29,7 @@ import functools
 import itertools
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vosbench.core.money import format_money
@@ -155,7 +156,7 @@ class _State:
         self.used_payments.update(p.id for p in group.payments)
 
 
-def match(lines: list[Line], payments: list[Payment], decisions: list[Decision] = (),
+def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decision] = (),
           settings: Settings | None = None) -> list[Group]:
     """Pair ``lines`` with ``payments``; every line and payment ends up in exactly one group."""
     settings = settings or Settings()
@@ -251,9 +252,9 @@ def _near(state: _State, line: Line, candidates: list[Payment]) -> Payment | Non
 
 def _by_reference(state: _State) -> None:
     index: dict[tuple, list[Payment]] = defaultdict(list)
-    for payment in state.payments:
-        if payment.reference:
-            index[(payment.pool, normalize(payment.reference))].append(payment)
+    for record in state.payments:
+        if record.reference:
+            index[(record.pool, normalize(record.reference))].append(record)
     for line in state.free_lines():
         references = [normalize(line.reference)] if line.reference else []
         references += [normalize(t) for t in _TOKEN.findall(line.description)]

@@ -116,8 +116,8 @@ def has_statements(engine: Engine, month: str, *, timezone: str | None = None) -
     """True when any statement line is posted in ``month``."""
     with engine.connect() as connection:
         period = periods.month(month, timezone or database.ledger_timezone(connection))
-        return connection.scalar(sa.select(sa.func.count()).select_from(_L).where(
-            _L.c.posted_on.between(period.first_day, period.last_day))) > 0
+        return connection.execute(sa.select(sa.func.count()).select_from(_L).where(
+            _L.c.posted_on.between(period.first_day, period.last_day))).scalar_one() > 0
 
 
 def run_month(engine: Engine, month: str, *, timezone: str | None = None,
@@ -135,7 +135,8 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
     groups = match(lines, payments, decided, settings)
     flag_wrong_accounts(groups, accounts)
     first, last = period.first_day.toordinal(), period.last_day.toordinal()
-    touching = [g for g in groups if any(first <= item.day <= last for item in [*g.lines, *g.payments])]
+    touching = [g for g in groups if any(first <= item.day <= last for item in g.lines)
+                or any(first <= item.day <= last for item in g.payments)]
     return MatchRun(period, channels, touching, settings)
 
 

@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
+from typing import Literal, overload
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
@@ -75,6 +76,10 @@ def _text(element, path: str, ns: dict) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
+@overload
+def _date(element, path: str, ns: dict, what: str, *, required: Literal[True]) -> date: ...
+@overload
+def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | None: ...
 def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | None:
     text = _text(element, f"{path}/c:Dt", ns) or _text(element, f"{path}/c:DtTm", ns)[:10]
     if not text:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__
-from vosbench.ledger import tables
+from vosbench.ledger import database, tables
 from vosbench.ledger.write_door import ImportRejected, Rejection
 from vosbench.sources.bankfiles import camt, ofx, profiles, tabular
 from vosbench.sources.bankfiles.lines import (
@@ -87,12 +87,12 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
             raise ImportRejected(rejections)
         result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(new), skipped)
         if new:
-            result.import_id = connection.execute(_I.insert().values(
+            result.import_id = database.inserted_id(connection.execute(_I.insert().values(
                 file_name=parsed.file, file_sha256=parsed.sha256, format=parsed.format, profile=parsed.profile,
                 channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
                 fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)
-            ).inserted_primary_key[0]
+            ))
             rows = [_row(line, result.import_id, parsed.channel) for line in new]
             for start in range(0, len(rows), 20_000):
                 connection.execute(_T.insert(), rows[start:start + 20_000])
@@ -117,14 +117,15 @@ def _new_lines(connection: sa.Connection, file: str,
             for row in connection.execute(sa.select(_T).where(
                     _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + 500]))):
                 existing[(account, row.line_key)] = row
-    new, seen, skipped, rejections = [], {}, 0, []
+    new, seen, skipped, rejections = [], dict[tuple[str, str], tuple](), 0, []
     for line in lines:
         key = (line.statement_account, line.line_key)
         figures = tuple(getattr(line, name) for name in _COMPARED)
         earlier = seen.get(key)
         stored = existing.get(key)
         if earlier is not None or stored is not None:
-            same = figures == (earlier if earlier is not None else tuple(stored._mapping[n] for n in _COMPARED))
+            same = figures == (earlier if stored is None or earlier is not None
+                               else tuple(stored._mapping[n] for n in _COMPARED))
             if same:
                 skipped += 1
             else:

@@ -42,8 +42,11 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ofxtools warns on over-long fields that banks do send
             tree.parse(io.BytesIO(raw))
+            root = tree.getroot()
+            if root is None:  # parse builds the root or raises; typeshed allows an unparsed tree
+                raise ValueError("no OFX element")
             written = [(_written_date(element, "DTPOSTED"), _written_date(element, "DTUSER"))  # in document order,
-                       for listing in tree.getroot().iter("BANKTRANLIST")  # as the statements list them
+                       for listing in root.iter("BANKTRANLIST")  # as the statements list them
                        for element in listing.iter("STMTTRN")]
             document = tree.convert()
     except Exception as error:  # ofxtools raises a zoo of classes (header, SGML, validation)
@@ -79,7 +82,9 @@ def _written_date(transaction, tag: str) -> date | None:
 
 
 def _line(transaction, account: str, statement_id: str, currency: str, number: int,
-          posted: date, value_on: date | None) -> StatementLine:
+          posted: date | None, value_on: date | None) -> StatementLine:
+    if posted is None:
+        raise ValueError("DTPOSTED is missing; the bank must date every transaction")
     amount = money.to_minor(transaction.trnamt, field="TRNAMT")
     name = transaction.name or (transaction.payee.name if transaction.payee is not None else "") or ""
     reference = transaction.refnum or transaction.checknum or ""

@@ -60,7 +60,7 @@ def plant(hierarchy: Hierarchy, month: DemoMonth, maker: RecordMaker, schedule: 
         return chosen
 
     label, last_day = month.label, len(month.days) - 4
-    made = []
+    made: list[Anomaly] = []
 
     def add(kind: str, account: str, visible: bool, detail: str, *drafts) -> None:
         anomaly_id = f"A{len(made) + 1}"

@@ -158,7 +158,7 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
         "timezone": DEFAULT_TIMEZONE,
         "generated_by": f"vosbench {__version__}",
         "anomalies": [anomaly.as_dict() for anomaly in planted],
-        "commission_rates": {a.account: a.commission_rate for a in (*people.resellers, *people.agents)},
+        "commission_rates": {a.account: a.commission_rate for a in people.commission_earners()},
         "statements": demo_statements.make_and_import(engine, months, statements_dir, planted, scale.seed,
                                                       DEFAULT_TIMEZONE),
     }

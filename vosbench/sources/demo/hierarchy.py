@@ -90,6 +90,10 @@ class Hierarchy:
                             c.credit_limit, CURRENCY, zone) for c in self.customers]
         return rows
 
+    def commission_earners(self) -> tuple[Reseller | Agent, ...]:
+        """The resellers, then the agents: the accounts paid a commission rate."""
+        return (*self.resellers, *self.agents)
+
     def steady(self, month_index: int) -> list[Customer]:
         """Customers opened before ``month_index`` that keep calling through it: safe to plant records on."""
         return [c for c in self.customers

@@ -40,7 +40,9 @@ def working_slot(rng: random.Random, month: DemoMonth, first: int, last: int,
     """A random working day in [first, last] with someone of ``role`` on duty: (day, login, seconds)."""
     days = [d for d in range(first, last + 1) if month.is_working_day(d)]
     day = rng.choice(days)
-    login, seconds = operators.manual_slot(rng, month, day, role)
+    slot = operators.manual_slot(rng, month, day, role)
+    assert slot is not None, "every role has people on every working day"
+    login, seconds = slot
     return day, login, seconds
 
 

@@ -50,7 +50,7 @@ def write(engine: Engine, people: Hierarchy) -> None:
                 login=login, account_id=ids[account], relation="manages (a relative's call shop)"))
         connection.execute(tables.commission_rates.insert(), [
             {"account_id": ids[owner.account], "rate": owner.commission_rate}
-            for owner in (*people.resellers, *people.agents)])
+            for owner in people.commission_earners()])
 
 
 def write_for_existing(engine: Engine, scale: dict, timezone: str) -> None:

@@ -29,6 +29,7 @@ import csv
 import random
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -122,7 +123,7 @@ def make_and_import(engine: Engine, months: list[DemoMonth], folder: Path, anoma
     return {"months": [m.label for m in chosen], "files": files, "window_days": 3, "planted": planted}
 
 
-def _case(kind: str, status: str, payment_ids: list[int], detail: str, *, line_keys: list[str] = (),
+def _case(kind: str, status: str, payment_ids: list[int], detail: str, *, line_keys: Sequence[str] = (),
           rule: str = "") -> dict:
     return {"kind": kind, "expected_status": status, "expected_rule": rule, "payment_ids": sorted(payment_ids),
             "line_keys": list(line_keys), "detail": detail}
@@ -178,7 +179,7 @@ def _plant_bank(rng, bank: list[_Record], lines: list[_BankLine], records: list[
                                  f"{format_money(record.amount)}; it was recorded on {record.account} "
                                  f"(anomaly {wrong.id})", line_keys=[f"ref:{record.reference}"], rule="reference"))
     taken = {p for case in planted for p in case["payment_ids"]} | set(wrong.payment_ids if wrong else [])
-    amounts = defaultdict(int)
+    amounts = defaultdict[int, int](int)
     for record in bank:
         amounts[record.amount] += 1
     # parts whose amount no other wire has, so that no single line could take one of them instead
@@ -186,13 +187,13 @@ def _plant_bank(rng, bank: list[_Record], lines: list[_BankLine], records: list[
                 if r.amount > 0 and r.id not in taken and r.kind == "deposit" and amounts[r.amount] == 1]
     deposits.sort(key=lambda item: (item[1].local_day, item[1].id))
     offset = rng.randrange(len(deposits)) if deposits else 0
+    batched: set[int] = set()  # the lines the bulk credit replaces
     for start in [*range(offset, len(deposits) - 2), *range(0, min(offset, len(deposits) - 2))]:
         trio = deposits[start:start + 3]  # three wires paid within two days of each other
         days = [r.local_day for _, r in trio]
         total = sum(r.amount for _, r in trio)
         if (days[-1] - days[0]).days <= 2 and amounts[total] == 0 and len(trio) == 3:
-            for i, _ in trio:
-                lines[i] = None
+            batched = {i for i, _ in trio}
             bank_id = f"BULK{trio[0][1].id:09d}"
             lines.append(_BankLine(days[-1], total, bank_id, "", "Gulf Pay Services LLC",
                                    "BULK CREDIT 3 TRANSFERS"))
@@ -201,7 +202,7 @@ def _plant_bank(rng, bank: list[_Record], lines: list[_BankLine], records: list[
                                  f"recorded separately ({', '.join(r.account for _, r in trio)})",
                                  line_keys=[f"ref:{bank_id}"], rule="batch"))
             break
-    lines[:] = [line for line in lines if line is not None]
+    lines[:] = [line for i, line in enumerate(lines) if i not in batched]
     day = month.days[rng.randrange(5, len(month.days) - 5)]
     amount = rng.randrange(300, 2_000) * UNIT + 7_500
     bank_id = f"FT{day:%y}{day.timetuple().tm_yday:03d}9{rng.randrange(10**5):05d}"
@@ -237,8 +238,7 @@ def _plant_gateway(rng, gateway: list[_Record], rows: list[dict], fee) -> list[d
                      f"for a {format_money(gateway[reduced].amount)} "
                      "deposit and lost the charge id: only the fee rule pairs them", rule="fee")]
     rows[reduced] = {**rows[reduced], "charge_id": ""}
-    rows[unsettled] = None
-    rows[:] = [row for row in rows if row is not None]
+    del rows[unsettled]
     return planted
 
 

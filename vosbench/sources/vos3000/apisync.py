@@ -138,7 +138,7 @@ def _payments(ledger, source_name: str, account: str, items: list[dict], mapping
             .where(accounts.c.account == account, table.c.source == source_name,
                    table.c.occurred_at < from_epoch_ms(items[0]["payTime"]) if items else sa.false())
             .order_by(table.c.occurred_at.desc(), table.c.id.desc()).limit(1))
-    records, same_ms = [], defaultdict(int)
+    records, same_ms = [], defaultdict[int, int](int)
     for item in items:
         n = same_ms[item["payTime"]]
         same_ms[item["payTime"]] += 1

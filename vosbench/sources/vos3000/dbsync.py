@@ -22,6 +22,7 @@ whole chunks only, and the next run resumes after the last saved mark.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ from vosbench.core import periods
 from vosbench.core.config import mask_url
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.ledger import database, hashchain, tables
-from vosbench.ledger.write_door import NewAccount, NewCharge, NewSnapshot, collector_paused
+from vosbench.ledger.write_door import NewAccount, NewCharge, NewSnapshot, PaymentColumns, collector_paused
 from vosbench.sources.vos3000 import payreader, schema, source, state
 from vosbench.sources.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
 from vosbench.sources.vos3000.mapping import Mapping
@@ -88,7 +89,7 @@ class _Sync:
             self.known = {row.account: row.kind for row in connection.execute(
                 sa.select(tables.accounts.c.account, tables.accounts.c.kind))}
 
-    def _append(self, content: str, rows: list, *, file: str, keep):
+    def _append(self, content: str, rows: Sequence | PaymentColumns, *, file: str, keep):
         return state.append_and_keep(self.ledger, content, rows, source=self.source, file=file, keep=keep)
 
     def _save(self, stream: str, mark: str, rows_read: int, raised: list[state.Flag]):
@@ -242,7 +243,7 @@ class _Sync:
                 count += 1
                 figures = totals[row.customeraccount]
                 figures[0] += convert(row.fee, field="fee", source_key=f"e_reportcustomerfee.id={row.id}")
-                figures[3] += row.count
+                figures[3] += row._mapping["count"]  # row.count is also the tuple method, to a type checker
                 names.setdefault(row.customeraccount, row.customername)
         read_from.append("e_consumption")
         for row in source.consumptions(connection, start_ms, end_ms):

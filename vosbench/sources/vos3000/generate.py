@@ -170,12 +170,12 @@ def write_dataset(url: str, spec: DatasetSpec = DatasetSpec()) -> Dataset:
                     out.payment_rows += 1
             loader.flush()
         for account in agents + customers:
-            agent = agent_of.get(account)
+            parent = agent_of.get(account)
             loader.add("e_customer", (
-                ids[account], account, f"{'Agent' if agent is None else 'Customer'} {account}", 0,
+                ids[account], account, f"{'Agent' if parent is None else 'Customer'} {account}", 0,
                 _double(balance[account]), _double(100 * UNIT), 0, 0, 1, to_epoch_ms(datetime.combine(days[0], time())),
                 4102444800000, to_epoch_ms(datetime.combine(days[-1], time())), "", 0,
-                ids[agent] if agent else 0, 1))
+                ids[parent] if parent else 0, 1))
         loader.flush()
     engine.dispose()
     out.balances = dict(balance)

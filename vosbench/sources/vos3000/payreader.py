@@ -19,7 +19,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -57,7 +57,7 @@ class Chunk:
     @classmethod
     def of(cls, first_id: int, last_id: int, rows_read: int, accounts: set[str], payments: PaymentColumns,
            raised: list[Flag]) -> Chunk:
-        columns = list(payments.columns)
+        columns: list[Sequence | np.ndarray] = list(payments.columns)
         columns[_TIME] = np.asarray(columns[_TIME], dtype=np.int64)
         return cls(first_id, last_id, rows_read, accounts, columns, raised)
 
@@ -93,7 +93,7 @@ def convert_chunk(columns: list[list[str]], before: dict[str, int], mapping: Map
 def _read(url: sa.URL, mapping: Mapping, after: int, chunk_size: int, out: BinaryIO) -> None:
     """The child: pickle every converted chunk after ``after`` to ``out``, then None."""
     engine = sa.create_engine(url)
-    converter, before = Converter(), {}
+    converter, before = Converter(), dict[str, int]()
     size = max(1, chunk_size // 10)  # a small first chunk: the parent starts writing sooner
     with collector_paused(), engine.connect() as connection:  # a chunk makes ~1M objects, none cyclic
         while columns := source.payment_chunk(connection, after, size):
@@ -123,6 +123,8 @@ def chunks(url: sa.URL, mapping: Mapping, after: int, chunk_size: int) -> Iterat
     said = tempfile.TemporaryFile()  # a file, not a pipe: what the child says can never block it
     child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=said)
+    # both are pipes (PIPE above); typeshed cannot tell that from the arguments
+    assert child.stdin is not None and child.stdout is not None
     try:
         pickle.dump((url, mapping, after, chunk_size), child.stdin, pickle.HIGHEST_PROTOCOL)
         child.stdin.close()
@@ -151,6 +153,7 @@ if __name__ == "__main__":
     from vosbench.sources.vos3000 import payreader
 
     try:
-        payreader._read(*pickle.load(sys.stdin.buffer), out=sys.stdout.buffer)
+        url, mapping, after, chunk_size = pickle.load(sys.stdin.buffer)
+        payreader._read(url, mapping, after, chunk_size, out=sys.stdout.buffer)
     except Exception as error:  # the parent shows this line to the user
         sys.exit(f"{type(error).__name__}: {error}")

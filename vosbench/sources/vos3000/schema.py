@@ -12,13 +12,16 @@ The same definitions build the tables of the test and benchmark servers
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 metadata = sa.MetaData()
-_OPTIONS = {"mysql_engine": "MyISAM", "mysql_charset": "utf8", "mysql_collate": "utf8_bin"}
+# Any: mypy would match a dict[str, str] against every keyword of sa.Table, bool ones included
+_OPTIONS: dict[str, Any] = {"mysql_engine": "MyISAM", "mysql_charset": "utf8", "mysql_collate": "utf8_bin"}
 Text64 = sa.String(64)
 Ms = sa.BigInteger  # epoch milliseconds
 Double = mysql.DOUBLE(asdecimal=False)
@@ -134,7 +137,7 @@ e_reportcustomerfee = sa.Table(
 BASE_TABLES = (e_customer, e_payhistory, e_consumption, e_reportcustomerfee)
 
 
-def create_tables(connection: sa.Connection, cdr_days: list[date] = ()) -> None:
+def create_tables(connection: sa.Connection, cdr_days: Iterable[date] = ()) -> None:
     """Create the VOS3000 tables (and daily CDR tables) in a test or benchmark database."""
     for table in (*BASE_TABLES, cdr_table(), *(cdr_table(daily_cdr_name(day)) for day in cdr_days)):
         table.create(connection, checkfirst=True)

@@ -101,7 +101,8 @@ def payment_chunk(connection: sa.Connection, after_id: int, size: int) -> list[l
                     .where(c.id > sa.bindparam("after"), c.id <= sa.bindparam("upto")))
     next_id = sa.select(sa.func.min(c.id)).where(c.id > sa.bindparam("after"))
     connection.execute(sa.text("SET SESSION group_concat_max_len = :limit"), {"limit": _CONCAT_LIMIT})
-    width, columns = len(PAYMENT_FIELDS), [[] for _ in PAYMENT_FIELDS]
+    columns: list[list] = [[] for _ in PAYMENT_FIELDS]
+    width = len(PAYMENT_FIELDS)
     after, wanted = after_id, size
     while wanted > 0:
         upto = after + min(RANGE_IDS, wanted)  # ids are unique: never more than wanted rows
@@ -144,8 +145,8 @@ def payment_names(connection: sa.Connection, accounts: list[str]) -> dict[str, s
 
 
 def payments_after(connection: sa.Connection, after_id: int) -> int:
-    return connection.scalar(sa.select(sa.func.count()).select_from(e_payhistory)
-                             .where(e_payhistory.c.id > after_id))
+    return connection.execute(sa.select(sa.func.count()).select_from(e_payhistory)
+                              .where(e_payhistory.c.id > after_id)).scalar_one()
 
 
 def balances_before(connection: sa.Connection, accounts: list[str], up_to_id: int) -> dict[str, float]:

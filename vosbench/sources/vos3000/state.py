@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.ledger import tables
-from vosbench.ledger.write_door import BatchResult, append_batch
+from vosbench.ledger.write_door import BatchResult, PaymentColumns, append_batch
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def flags(engine: Engine, source: str) -> list[Flag]:
             sa.select(table).where(table.c.source == source).order_by(table.c.id))]
 
 
-def append_and_keep(ledger: Engine, content: str, rows: Sequence, *, source: str, file: str,
+def append_and_keep(ledger: Engine, content: str, rows: Sequence | PaymentColumns, *, source: str, file: str,
                     keep: Callable[[sa.Connection], None], **options) -> BatchResult:
     """``journal.append_batch`` with ``keep`` (a :func:`saver` or :func:`flag_keeper`) writing in
     the same transaction once the rows are in (or found present): both commit, or neither."""
@@ -88,7 +88,7 @@ def _keep_flags(connection: sa.Connection, source: str, raised: Sequence[Flag]) 
     if not raised:
         return
     table = tables.sync_flags
-    present = set()
+    present: set[tuple] = set()
     keys = sorted({flag.source_key for flag in raised})
     for start in range(0, len(keys), 500):
         present.update(tuple(row) for row in connection.execute(

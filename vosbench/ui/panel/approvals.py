@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 
 import ipywidgets as widgets
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from vosbench.core import money
@@ -67,7 +68,7 @@ class ApprovalQueue:
                                             tooltip="refuse the entry; nothing reaches the ledger")
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
         self.status = widgets.HTML()
-        self.pending = None
+        self.pending: pd.DataFrame | None = None
         self.approve_button.on_click(lambda _: self.approve())
         self.reject_button.on_click(lambda _: self.reject())
         self.refresh_button.on_click(lambda _: self.refresh())
@@ -108,13 +109,13 @@ class ApprovalQueue:
         return self.request.value
 
     def _list(self) -> None:
-        self.pending = approvals.requests(self.engine)
-        self.table.value = queue_html(self.pending)
+        self.pending = pending = approvals.requests(self.engine)
+        self.table.value = queue_html(pending)
         keep = self.request.value
-        ids = self.pending["request_id"].tolist()
+        ids = pending["request_id"].tolist()
         self.request.options = [(f"#{row.request_id} {row.kind} {exact(row.amount)} {row.currency} "
                                  f"to {row.account} by {row.maker}", row.request_id)
-                                for row in self.pending.itertuples()]
+                                for row in pending.itertuples()]
         self.request.value = keep if keep in ids else (ids[0] if ids else None)
 
     def _decide(self, action: Callable[[], str], failure: str) -> bool:
