@@ -240,12 +240,11 @@ def test_deferred_indexes_are_built_again_however_the_bulk_append_ends(engine):
 
 def test_a_ledger_of_schema_1_gains_the_explore_indexes_and_kind_counts_on_open(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    setup.open_ledger(url, create=True).dispose()
+    engine = setup.open_ledger(url, create=True)
     # what vosbench wrote before schema 2: no explore indexes, no per-kind counts
-    with sqlite3.connect(tmp_path / "old.sqlite") as raw:
-        raw.execute("INSERT INTO accounts (account, name, kind, credit_limit, currency, timezone) "
-                    "VALUES ('C1', 'One', 'customer', 0, 'USD', 'UTC')")
-    engine = setup.open_ledger(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO accounts (account, name, kind, credit_limit, currency, timezone) "
+                                   "VALUES ('C1', 'One', 'customer', 0, 'USD', 'UTC')")
     for day, kind, amount in ((1, "deposit", "10"), (2, "deposit", "5"), (3, "withdrawal", "-2")):
         manual_entry.record(engine, account="C1", kind=kind, amount=amount, operator="a",
                       occurred_at=datetime(2026, 10, day, tzinfo=UTC))

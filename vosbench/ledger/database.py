@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.ledger.hashchain import LINK_FUNCTION, link
 from vosbench.ledger.tables import ledger_meta
 
 
@@ -23,6 +24,7 @@ class StoreError(RuntimeError):
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
+    register_link(dbapi_connection, _record)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -35,6 +37,10 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
+
+def register_link(dbapi_connection, _record) -> None:
+    """The row-chain triggers' hash function: a connection without it cannot insert into a guarded table."""
+    dbapi_connection.create_function(LINK_FUNCTION, 2, link, deterministic=True)
 
 
 def execute_many(connection: sa.Connection, statement, rows: list[dict]) -> None:

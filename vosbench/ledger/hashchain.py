@@ -21,6 +21,19 @@ from vosbench.ledger import tables
 
 GENESIS = "0" * 64
 CHAINED_TABLES = ("payments", "charges", "balance_snapshots")
+"""Tables whose rows carry their own chain hash, linked by the write door."""
+
+ROW_CHAINED_TABLES = tuple(name for name in tables.APPEND_ONLY_TABLES if name not in CHAINED_TABLES)
+"""Guarded tables without a hash column: a trigger links each inserted row into its ``chain_heads``
+entry (:mod:`vosbench.ledger.guards`); the row's text is SQLite's ``json_array`` of its columns."""
+
+LINK_FUNCTION = "vosbench_link"
+"""The SQL function the row-chain triggers call (registered on every connection of the ledger)."""
+
+
+def link(previous: str, row_text: str) -> str:
+    """The next head of a row chain: sha256(previous head + the row's canonical text)."""
+    return hashlib.sha256((previous + row_text).encode("utf-8")).hexdigest()
 
 
 @functools.cache
@@ -143,9 +156,80 @@ def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
         previous = recomputed
         expected_id += 1
         count += 1
+    return _head_break(connection, name, count, previous)
+
+
+def fingerprint(connection: sa.Connection) -> dict[str, dict]:
+    """Chain head hash and row count per chained table: the ledger's identity in reports."""
+    rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))
+    return {row.name: {"rows": row.row_count, "head": row.head_hash} for row in rows}
+
+
+# --- row chains: the guarded tables without a hash column -----------------------------------------
+
+def _row_texts(connection: sa.Connection, name: str, after: int = 0):
+    """(rowid, canonical text) of ``name``'s rows past ``after``, in rowid order, as SQLite writes the text."""
+    table = tables.metadata.tables[name]
+    text = sa.func.json_array(*table.columns)
+    rowid = sa.literal_column("rowid")
+    return connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        sa.select(rowid, text).select_from(table).where(rowid > after).order_by(rowid))
+
+
+def _stored_links(connection: sa.Connection, name: str):
+    links = tables.row_links
+    return connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name).order_by(links.c.row_id))
+
+
+def seal_rows(connection: sa.Connection, name: str) -> int:
+    """Link the rows of ``name`` that have no link yet (a ledger made before row chains); how many.
+
+    Only rows past the head's ``last_id`` are linked, so a row edited behind the guards is
+    never sealed as if it were original.
+    """
+    heads = tables.chain_heads
+    head = connection.execute(sa.select(heads).where(heads.c.name == name)).one()
+    last_id, previous, count, links = head.last_id, head.head_hash, head.row_count, []
+    for row_id, text in _row_texts(connection, name, head.last_id):
+        previous = link(previous, text)
+        links.append({"table_name": name, "row_id": row_id, "hash": previous})
+        last_id, count = row_id, count + 1
+    if links:
+        connection.execute(tables.row_links.insert(), links)
+        connection.execute(heads.update().where(heads.c.name == name)
+                           .values(last_id=last_id, head_hash=previous, row_count=count))
+    return len(links)
+
+
+def verify_row_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
+    """Recompute one row-chained table's links; the first row edited, removed or slipped in, else None."""
+    rows, links = iter(_row_texts(connection, name)), iter(_stored_links(connection, name))
+    previous, count = GENESIS, 0
+    row, stored = next(rows, None), next(links, None)
+    while row is not None or stored is not None:
+        if stored is None or (row is not None and row[0] < stored[0]):
+            return ChainBreak(name, row[0], f"{name} row {row[0]} was added behind the guards (it has no link)")
+        if row is None or stored[0] < row[0]:
+            return ChainBreak(name, stored[0], f"{name} row {stored[0]} was removed after it was recorded")
+        previous = link(previous, row[1])
+        if previous != stored[1]:
+            return ChainBreak(name, row[0], f"{name} row {row[0]} was changed after it was recorded (hash mismatch)")
+        count += 1
+        row, stored = next(rows, None), next(links, None)
+    return _head_break(connection, name, count, previous)
+
+
+def _head_break(connection: sa.Connection, name: str, count: int, previous: str) -> ChainBreak | None:
     head = connection.execute(
-        sa.select(tables.chain_heads).where(tables.chain_heads.c.name == name)
-    ).one()
+        sa.select(tables.chain_heads).where(tables.chain_heads.c.name == name)).one_or_none()
+    if head is None:
+        return ChainBreak(name, None, f"{name}: the ledger has no chain head for it (chain_heads row removed)")
+    if head.row_count > count:
+        return ChainBreak(
+            name, head.last_id,
+            f"{name}: chain head records {head.row_count} rows up to id {head.last_id}, the table holds {count}: "
+            f"the last {head.row_count - count} rows were removed (through id {head.last_id})")
     if head.row_count != count or head.head_hash != previous:
         return ChainBreak(
             name, None,
@@ -153,9 +237,3 @@ def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
             f"the table holds {count} ending {previous[:12]}… (rows removed from the end?)",
         )
     return None
-
-
-def fingerprint(connection: sa.Connection) -> dict[str, dict]:
-    """Chain head hash and row count per chained table: the ledger's identity in reports."""
-    rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))
-    return {row.name: {"rows": row.row_count, "head": row.head_hash} for row in rows}

@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-SCHEMA_VERSION = "2"  # 2: explore indexes on payments, per-kind counts in account_months
+SCHEMA_VERSION = "3"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+# table guarded against replacement by any key and chained through row_links
 
 metadata = sa.MetaData()
 
@@ -142,6 +143,14 @@ chain_heads = sa.Table(
     sa.Column("last_id", sa.Integer, nullable=False),
     sa.Column("head_hash", sa.String(64), nullable=False),
     sa.Column("row_count", sa.Integer, nullable=False),
+)
+
+row_links = sa.Table(  # the chain of the guarded tables without a hash column, one link per row
+    "row_links",
+    metadata,
+    sa.Column("table_name", sa.String(32), primary_key=True),
+    sa.Column("row_id", sa.Integer, primary_key=True),  # the row's rowid (its id where it has one)
+    sa.Column("hash", sa.String(64), nullable=False),  # sha256(previous link + the row's json_array text)
 )
 
 # --- statements: bank, gateway, IVR and crypto records matched against payments (vosbench.statements) ---
@@ -297,6 +306,9 @@ sync_flags = sa.Table(
     sa.UniqueConstraint("source", "stream", "source_key", "code", name="uq_sync_flags_key"),
 )
 
-APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
+APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts",
+                      "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "match_decisions",
-                      "approval_requests", "approval_decisions", "finding_annotations")
+                      "approval_requests", "approval_decisions", "finding_annotations", "sync_flags")
+"""Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
+(``sync_state`` is not among them: a stream's mark is replaced as the sync advances.)"""

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from vosbench import __version__
 from vosbench.core.config import mask_url
 from vosbench.ledger import tables
-from vosbench.ledger.hashchain import CHAINED_TABLES
+from vosbench.ledger.hashchain import CHAINED_TABLES, ROW_CHAINED_TABLES
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,17 @@ def fingerprint_frame(fingerprint: dict[str, dict]) -> pd.DataFrame:
 
 
 def verification_frame(verification) -> pd.DataFrame:
-    """What ``ledger.verify`` found, one row per check: each hash chain, then the month totals."""
+    """What ``ledger.verify`` found, one row per check: each hash chain, the month totals, then the structure."""
     broken = {item.table: item.message for item in verification.breaks}
     rows = [(f"hash chain of {name}", "broken" if name in broken else "ok", broken.get(name, ""))
-            for name in CHAINED_TABLES]
+            for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES)]
     mismatches = verification.total_mismatches
-    shown = "; ".join(mismatches[:20]) + (f" … and {len(mismatches) - 20} more" if len(mismatches) > 20 else "")
-    rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", shown))
+    rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", _shown(mismatches)))
+    for check in ("schema", "guards", "text index"):
+        found = [problem.message for problem in verification.problems if problem.check == check]
+        rows.append((check, "problems" if found else "ok", _shown(found)))
     return pd.DataFrame(rows, columns=["check", "result", "detail"])
+
+
+def _shown(messages: list[str]) -> str:
+    return "; ".join(messages[:20]) + (f" … and {len(messages) - 20} more" if len(messages) > 20 else "")
