@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("sync", help="sync a source system into the ledger (vos3000-db, vos3000-api)")
     add_sync_targets(sub, db)
 
-    add("verify", cmd_verify, "recompute the hash chains and month totals; exit 1 if anything disagrees")
+    __import__("vosbench.commands.integrity", fromlist=["register"]).register(add)  # wire integrity into the CLI
     add("info", cmd_info, "show which ledger is used and its fingerprint")
 
     sub = add("reconcile", cmd_reconcile, "opening + payments − charges = closing, per account, for a month")
