@@ -150,8 +150,8 @@ def test_verify_notices_a_deleted_record(engine):
         manual_entry.record(engine, account="C1", kind="deposit", amount=str(n), occurred_at=AT, operator="a")
     _tamper(engine, "DELETE FROM payments WHERE id = 3")
     result = verification.verify(engine)
-    assert [b.row_id for b in result.breaks] == [None]
-    assert "rows removed from the end" in result.breaks[0].message
+    assert [b.row_id for b in result.breaks] == [3]  # named by the last id the chain head recorded
+    assert "the last 1 rows were removed (through id 3)" in result.breaks[0].message
 
 
 def test_month_totals_follow_the_ledger_time_zone(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from ledger_text import ACCOUNTS, ledger_from_text
+from tamper_sql import behind_guards
 
 from vosbench.analysis.matching import decisions
 from vosbench.commands import main
@@ -89,22 +90,6 @@ def verify(capsys, path: Path, *extra: str) -> tuple[int, str]:
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     return code, captured.out + captured.err
-
-
-def tamper(path: Path, *statements: str, guards_of: tuple[str, ...] = ()) -> None:
-    """Run ``statements`` with the guards of ``guards_of`` lifted, then put those guards back as they were."""
-    with sqlite3.connect(path) as raw:
-        raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
-        lifted = [guard for guard in guards.expected_guards("sqlite") if guard.table in guards_of]
-        for guard in lifted:
-            raw.execute(f"DROP TRIGGER {guard.name}")
-        for statement in statements:
-            raw.execute(statement)
-        tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for guard in lifted:
-            if guard.table in tables:
-                raw.execute(guard.sql)
-    raw.close()
 
 
 def test_the_untouched_ledger_verifies(capsys, ledger):
@@ -203,7 +188,7 @@ BEHIND_THE_GUARDS = [
 @pytest.mark.parametrize("kind, statements, lifted, expected", BEHIND_THE_GUARDS,
                          ids=[case[0] for case in BEHIND_THE_GUARDS])
 def test_a_change_behind_the_guards_is_named_by_verify(capsys, ledger, kind, statements, lifted, expected):
-    tamper(ledger, *statements, guards_of=lifted)
+    behind_guards(ledger, *statements, tables=lifted)
     code, out = verify(capsys, ledger)
     assert code == 1, out
     for fragment in expected:
@@ -211,7 +196,7 @@ def test_a_change_behind_the_guards_is_named_by_verify(capsys, ledger, kind, sta
 
 
 def test_verify_leaves_a_dropped_table_dropped(capsys, ledger):
-    tamper(ledger, "DROP TABLE match_decisions", guards_of=("match_decisions",))
+    behind_guards(ledger, "DROP TABLE match_decisions", tables=("match_decisions",))
     before = ledger.read_bytes()
     verify(capsys, ledger)
     verify(capsys, ledger)

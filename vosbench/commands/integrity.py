@@ -1,13 +1,18 @@
-"""``vosbench verify``: what an outside auditor runs to check that the ledger was not changed quietly.
+"""``vosbench verify``, ``close`` and ``reopen``: what lets an outside auditor check that the ledger was not changed quietly.
 
-It opens the ledger read-only (nothing is created, upgraded or repaired on the way),
-checks the schema, the guards, every chain and the derived data, and prints each
-problem with the table and record it concerns. Exit 1 when anything is wrong.
+``verify`` opens the ledger read-only (nothing is created, upgraded or repaired on the
+way), checks the schema, the guards, every chain and the derived data, and prints each
+problem with the table and record it concerns; with ``--anchor`` it also proves the
+ledger still holds and extends what a receipt, an audit workbook or an evidence pack
+saw. ``close`` records a month's chain heads and closings and writes its receipt (an
+anchor to keep elsewhere); ``reopen`` needs a reason and a second person.
+Exit 1 when anything is wrong.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from vosbench.commands import options
 from vosbench.core import config
@@ -16,9 +21,15 @@ from vosbench.core import config
 def cmd_verify(args) -> int:
     from vosbench.ledger import readonly, verification
 
+    from vosbench.ledger import anchor
+
+    if args.since_anchor and not args.anchor:
+        raise anchor.AnchorError("--since-anchor verifies from an anchor on: give it with --anchor FILE")
+    key = anchor.load_key(args.key_file)
+    given = anchor.load(args.anchor) if args.anchor else None
     engine = readonly.open_read_only(config.resolve_db_url(options.db_url(args)))
     try:
-        result = verification.verify(engine)
+        result = verification.verify(engine, anchor=given, key=key, from_anchor=args.since_anchor)
     finally:
         engine.dispose()
     lines = _problem_lines(result)
@@ -48,8 +59,83 @@ def _problem_lines(result) -> list[str]:
     return lines
 
 
+def cmd_close(args) -> int:
+    from vosbench.ledger import anchor, month_close
+
+    ledger = options.open_ledger(args)
+    try:
+        event = month_close.close(ledger.engine, args.month, by=args.by, second=args.second,
+                                  key=anchor.load_key(args.key_file))
+    finally:
+        ledger.close()
+    receipt = args.receipt or Path(f"close-{event.month}.json")
+    receipt.write_text(json.dumps(event.receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    sealed = "sealed with the checkpoint key" if "hmac" in event.receipt else "not sealed (no checkpoint key)"
+    print(f"closed {event.month} (close record {event.id}); receipt {receipt}, {sealed}: keep it outside the ledger "
+          f"and check the ledger against it with `vosbench verify --anchor {receipt}`")
+    return options.EXIT_OK
+
+
+def cmd_reopen(args) -> int:
+    from vosbench.ledger import anchor, month_close
+
+    ledger = options.open_ledger(args)
+    try:
+        event = month_close.reopen(ledger.engine, args.month, by=args.by, second=args.second, reason=args.reason,
+                                   key=anchor.load_key(args.key_file))
+    finally:
+        ledger.close()
+    print(f"reopened {event.month} (record {event.id}): {event.reason}")
+    return options.EXIT_OK
+
+
+def cmd_closes(args) -> int:
+    from vosbench.ledger import month_close
+
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            lines = month_close.summary(connection)
+    finally:
+        ledger.close()
+    for item, value in lines:
+        print(f"{item}: {value}")
+    if not lines:
+        print("no month has been closed")
+    return options.EXIT_OK
+
+
+def _key_option(sub) -> None:
+    sub.add_argument("--key-file", type=Path, metavar="FILE",
+                     help="checkpoint key for the receipts' HMAC (default: $VOSBENCH_ANCHOR_KEY)")
+
+
 def register(add) -> None:
-    sub = add("verify", cmd_verify, "check the ledger read-only: schema, guards, hash chains, month totals and "
-                                    "text index; exit 1 if anything disagrees")
+    sub = add("verify", cmd_verify, "check the ledger read-only: schema, guards, hash chains, month totals, "
+                                    "text index and month-close receipts; exit 1 if anything disagrees")
     options.add_format(sub, "table", "json")
     sub.add_argument("--all", action="store_true", help="list every problem (default: the first 50)")
+    sub.add_argument("--anchor", type=Path, metavar="FILE",
+                     help="also prove the ledger holds and extends what FILE saw: a close receipt (.json), "
+                          "an audit workbook (.xlsx) or an evidence pack")
+    sub.add_argument("--since-anchor", action="store_true",
+                     help="trust the anchor and check only what was appended since (needs --anchor)")
+    _key_option(sub)
+
+    sub = add("close", cmd_close, "close a month: record its chain heads and closings; records dated into it "
+                                  "are refused from then on")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--by", required=True, metavar="LOGIN", help="the supervisor closing it")
+    sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it")
+    sub.add_argument("--receipt", type=Path, metavar="FILE", help="where to write the receipt "
+                                                                   "(default: ./close-YYYY-MM.json)")
+    _key_option(sub)
+
+    sub = add("reopen", cmd_reopen, "reopen a closed month, for a reason, confirmed by a second person")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--by", required=True, metavar="LOGIN")
+    sub.add_argument("--second", required=True, metavar="LOGIN")
+    sub.add_argument("--reason", required=True)
+    _key_option(sub)
+
+    add("closes", cmd_closes, "list every close and reopen of a month, oldest first")

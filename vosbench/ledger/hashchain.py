@@ -133,15 +133,18 @@ class ChainBreak:
     message: str
 
 
-def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
-    """Recompute one table's chain; return the first broken link, or None if it holds."""
+def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS) -> ChainBreak | None:
+    """Recompute one table's chain; return the first broken link, or None if it holds.
+
+    ``after`` and ``previous`` start from a trusted anchor instead of the first row: the
+    rows up to id ``after`` are taken as the anchor saw them, ending in ``previous``.
+    """
     table = tables.metadata.tables[name]
     columns = chained_columns(table)
-    previous = GENESIS
-    expected_id = 1
-    count = 0
+    expected_id = after + 1
+    count = after
     result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
-        sa.select(*(table.c[c] for c in columns), table.c.hash).order_by(table.c.id)
+        sa.select(*(table.c[c] for c in columns), table.c.hash).where(table.c.id > after).order_by(table.c.id)
     )
     for row in result:
         values = list(row[:-1])
@@ -157,6 +160,12 @@ def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
         expected_id += 1
         count += 1
     return _head_break(connection, name, count, previous)
+
+
+def anchor_heads(connection: sa.Connection) -> dict[str, dict]:
+    """Every chain's row count, last id and head: what an anchor records to prove later extension."""
+    rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))
+    return {row.name: {"rows": row.row_count, "last_id": row.last_id, "head": row.head_hash} for row in rows}
 
 
 def fingerprint(connection: sa.Connection) -> dict[str, dict]:
@@ -176,10 +185,29 @@ def _row_texts(connection: sa.Connection, name: str, after: int = 0):
         sa.select(rowid, text).select_from(table).where(rowid > after).order_by(rowid))
 
 
-def _stored_links(connection: sa.Connection, name: str):
+def anchored_link(connection: sa.Connection, name: str, rows: int, last_id: int | None = None) -> tuple[int, str] | None:
+    """(id, stored hash) of a chain's ``rows``-th row (id ``last_id`` when known); (0, GENESIS) for none.
+
+    Once the chain is verified up to there, that hash stands for the content of every row before it.
+    """
+    if rows == 0:
+        return 0, GENESIS
+    if name in CHAINED_TABLES:
+        table = tables.metadata.tables[name]
+        found = connection.execute(sa.select(table.c.id, table.c.hash).where(table.c.id == (last_id or rows))).first()
+    else:
+        links = tables.row_links
+        query = sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name)
+        found = connection.execute(query.where(links.c.row_id == last_id) if last_id is not None
+                                   else query.order_by(links.c.row_id).offset(rows - 1).limit(1)).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _stored_links(connection: sa.Connection, name: str, after: int = 0):
     links = tables.row_links
     return connection.execution_options(stream_results=True, yield_per=20_000).execute(
-        sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name).order_by(links.c.row_id))
+        sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name, links.c.row_id > after)
+        .order_by(links.c.row_id))
 
 
 def seal_rows(connection: sa.Connection, name: str) -> int:
@@ -202,10 +230,13 @@ def seal_rows(connection: sa.Connection, name: str) -> int:
     return len(links)
 
 
-def verify_row_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
-    """Recompute one row-chained table's links; the first row edited, removed or slipped in, else None."""
-    rows, links = iter(_row_texts(connection, name)), iter(_stored_links(connection, name))
-    previous, count = GENESIS, 0
+def verify_row_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS,
+                     count: int = 0) -> ChainBreak | None:
+    """Recompute one row-chained table's links; the first row edited, removed or slipped in, else None.
+
+    ``after`` (a rowid), ``previous`` and ``count`` start from a trusted anchor's ``count`` rows.
+    """
+    rows, links = iter(_row_texts(connection, name, after)), iter(_stored_links(connection, name, after))
     row, stored = next(rows, None), next(links, None)
     while row is not None or stored is not None:
         if stored is None or (row is not None and row[0] < stored[0]):

@@ -281,6 +281,20 @@ finding_annotations = sa.Table(  # an auditor's status and note on a finding; th
     sa.Column("annotated_at", UtcTime, nullable=False),
 )
 
+month_closes = sa.Table(  # closes and reopens of months (vosbench.ledger.month_close); the last one counts
+    "month_closes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("month", sa.String(7), nullable=False, index=True),  # YYYY-MM in the ledger's time zone
+    sa.Column("action", sa.String(8), nullable=False),  # close, reopen
+    sa.Column("closed_by", sa.String(64), nullable=False),
+    sa.Column("second", sa.String(64), nullable=False),  # who confirmed it ('' where the ledger has no identities)
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_at", UtcTime, nullable=False),
+    sa.Column("receipt", sa.Text, nullable=False),  # canonical JSON: chain heads, counts, closings
+    sa.Column("receipt_sha256", sa.String(64), nullable=False),
+)
+
 # Source syncs (vosbench.sources.vos3000): how far each stream of a source has been read, saved in
 # the same transaction as the rows it covers, and what the sync noticed on the way.
 sync_state = sa.Table(
@@ -309,6 +323,7 @@ sync_flags = sa.Table(
 APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts",
                       "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "match_decisions",
-                      "approval_requests", "approval_decisions", "finding_annotations", "sync_flags")
+                      "approval_requests", "approval_decisions", "finding_annotations", "sync_flags",
+                      "month_closes")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
 (``sync_state`` is not among them: a stream's mark is replaced as the sync advances.)"""
