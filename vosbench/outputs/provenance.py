@@ -36,6 +36,7 @@ class Provenance:
     fingerprint: dict[str, dict]  # chain table -> {"rows": n, "head": sha256}
     syncs: tuple[tuple[str, str], ...] = ()  # (item, value) per synced stream, see synced_streams
     inputs: tuple[tuple[str, str], ...] = ()  # (item, value) per file read besides the ledger, see input_file
+    closes: tuple[tuple[str, str], ...] = ()  # (item, value) per close and reopen of a month, oldest first
     vosbench_version: str = __version__
     generated_at: datetime = field(
         default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
@@ -43,13 +44,14 @@ class Provenance:
     @classmethod
     def collect(cls, *, parameters: dict, ledger_url: str, ledger_timezone: str,
                 report_timezone: str, fingerprint: dict[str, dict],
-                syncs: tuple[tuple[str, str], ...] = (), inputs: tuple[tuple[str, str], ...] = ()) -> Provenance:
+                syncs: tuple[tuple[str, str], ...] = (), inputs: tuple[tuple[str, str], ...] = (),
+                closes: tuple[tuple[str, str], ...] = ()) -> Provenance:
         """Gather the facts of a run now; the URL is masked here so it is never kept in clear."""
         shown = {name: mask_url(value) if isinstance(value, str) and "://" in value else value
                  for name, value in parameters.items()}
         return cls(parameters=shown, ledger_url=mask_url(ledger_url),
                    ledger_timezone=ledger_timezone, report_timezone=report_timezone,
-                   fingerprint=fingerprint, syncs=syncs, inputs=inputs)
+                   fingerprint=fingerprint, syncs=syncs, inputs=inputs, closes=closes)
 
     def rows(self) -> list[tuple[str, str]]:
         """(item, value) pairs in reading order, all as text."""
@@ -64,6 +66,7 @@ class Provenance:
             rows.append((f"fingerprint {table} head", head["head"]))
         rows += list(self.inputs)
         rows += list(self.syncs)
+        rows += list(self.closes)
         rows += [
             ("vosbench version", self.vosbench_version),
             ("generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
