@@ -1,11 +1,12 @@
-"""``vosbench verify``, ``close`` and ``reopen``: what lets an outside auditor check that the ledger was not changed quietly.
+"""``vosbench verify``, ``close``, ``reopen`` and ``evidence``: what lets an outside auditor check that the ledger was not changed quietly.
 
 ``verify`` opens the ledger read-only (nothing is created, upgraded or repaired on the
 way), checks the schema, the guards, every chain and the derived data, and prints each
 problem with the table and record it concerns; with ``--anchor`` it also proves the
 ledger still holds and extends what a receipt, an audit workbook or an evidence pack
 saw. ``close`` records a month's chain heads and closings and writes its receipt (an
-anchor to keep elsewhere); ``reopen`` needs a reason and a second person.
+anchor to keep elsewhere); ``reopen`` needs a reason and a second person; ``evidence``
+writes a month's pack and checks one offline.
 Exit 1 when anything is wrong.
 """
 
@@ -105,6 +106,39 @@ def cmd_closes(args) -> int:
     return options.EXIT_OK
 
 
+def cmd_evidence(args) -> int:
+    from vosbench.ledger import anchor
+    from vosbench.outputs import evidence
+
+    key = anchor.load_key(args.key_file)
+    if args.action == "verify":
+        if not args.pack:
+            raise evidence.EvidenceError("evidence verify: give the pack, e.g. `vosbench evidence verify pack.zip`")
+        check = evidence.verify(args.pack, key=key)
+        for problem in check.problems:
+            print(f"FAILED {problem}")
+        counts = ", ".join(f"{count} {name}" for name, count in check.counts.items())
+        sealed = "its anchor sealed and checked with the key" if check.sealed and key else (
+            "its anchor sealed (no key given to check it)" if check.sealed else "its anchor not sealed")
+        print(f"evidence pack of {check.month} holds {counts}; {sealed}; "
+              + ("every file and record checks" if check.ok else f"FAILED ({len(check.problems)} problems)"))
+        return options.EXIT_OK if check.ok else options.EXIT_FINDINGS
+    if args.action or args.pack:
+        raise evidence.EvidenceError("evidence: write a pack with `vosbench evidence --month YYYY-MM`, "
+                                     "check one with `vosbench evidence verify PACK`")
+    if not args.month:
+        raise evidence.EvidenceError("evidence: say which month (--month YYYY-MM)")
+    ledger = options.open_ledger(args)
+    try:
+        out = evidence.write(ledger.engine, args.month, args.out or Path(f"evidence-{args.month}.zip"),
+                             report=args.report, key=key)
+    finally:
+        ledger.close()
+    print(f"evidence pack written: {out}; check it anywhere with `vosbench evidence verify {out}`, "
+          f"and a ledger against it with `vosbench verify --anchor {out}`")
+    return options.EXIT_OK
+
+
 def _key_option(sub) -> None:
     sub.add_argument("--key-file", type=Path, metavar="FILE",
                      help="checkpoint key for the receipts' HMAC (default: $VOSBENCH_ANCHOR_KEY)")
@@ -139,3 +173,12 @@ def register(add) -> None:
     _key_option(sub)
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")
+
+    sub = add("evidence", cmd_evidence, "write a month's evidence pack (records, anchors, manifest), "
+                                        "or `evidence verify PACK`: check one offline")
+    sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the pack PACK")
+    sub.add_argument("pack", nargs="?", type=Path, metavar="PACK")
+    sub.add_argument("--month", metavar="YYYY-MM")
+    sub.add_argument("--out", type=Path, metavar="FILE", help="the pack to write (default: ./evidence-YYYY-MM.zip)")
+    sub.add_argument("--report", type=Path, metavar="FILE", help="the month's audit workbook or HTML to include")
+    _key_option(sub)

@@ -49,7 +49,7 @@ def canonical_time(moment: datetime) -> str:
     return moment.isoformat(" ", "microseconds")  # positional: a third cheaper, once per record
 
 
-def _canonical(value):
+def canonical_value(value):
     """JSON form of the values json cannot write itself: times and days as text."""
     if isinstance(value, datetime):
         return canonical_time(value)
@@ -58,12 +58,12 @@ def _canonical(value):
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_canonical)
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=canonical_value)
 if json.encoder.c_make_encoder is not None:
     # CPython's C encoder built once with the same settings: JSONEncoder.encode builds it
     # anew for every row, which costs as much as the hashing itself on a bulk import.
     _c_encoder = json.encoder.c_make_encoder(
-        None, _canonical, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+        None, canonical_value, json.encoder.encode_basestring, None, ":", ",", False, False, True)
 
     def _encode(values) -> str:
         return "".join(_c_encoder(values, 0))
