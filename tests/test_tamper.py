@@ -19,7 +19,7 @@ from tamper_sql import behind_guards
 from vosbench.analysis.matching import decisions
 from vosbench.commands import main
 from vosbench.controls import annotations
-from vosbench.ledger import approvals, guards, hashchain, text_index
+from vosbench.ledger import approvals, guards, hashchain, setup, text_index
 from vosbench.ledger.policy import from_mapping
 from vosbench.sources.bankfiles import importing
 from vosbench.sources.vos3000 import state
@@ -72,7 +72,8 @@ def pristine(tmp_path_factory) -> Path:
     decisions.record(engine, "confirm", line_ids=[1], payment_ids=[1], decided_by="ann", note="seen")
     annotations.annotate(engine, "F-0123456789ab", status="explained", note="known customer", author="ann")
     with engine.begin() as connection:
-        state.flag_keeper("vos", [state.Flag("e_payhistory", "77", "gap", "id 77 missing")])(connection)
+        state.saver("vos", "e_payhistory", "77", 77, {"url": "mysql://vos/db"},
+                    [state.Flag("e_payhistory", "77", "gap", "id 77 missing")])(connection)
     text_index.catch_up(engine)
     engine.dispose()
     return folder / "ledger.sqlite"
@@ -156,6 +157,11 @@ BEHIND_THE_GUARDS = [
       "VALUES (1, 'approved', 'bob', '2026-10-06 10:00:00.000000', '')"], ("approval_decisions",),
      ["approval_decisions row 1 was removed"]),
     ("sync flag reworded", ["UPDATE sync_flags SET detail = 'fine'"], ("sync_flags",), ["sync_flags row 1 was changed"]),
+    ("sync mark moved back", ["UPDATE sync_state SET mark = '10', rows_read = 10"], (),
+     ["sync mark of vos/e_payhistory is '10' (10 rows read), its history ends at '77'"]),
+    ("sync mark's history rewritten", ["UPDATE sync_marks SET mark = '10'"], ("sync_marks",),
+     ["sync_marks row 1 was changed", "sync mark of vos/e_payhistory is '77'"]),
+    ("sync mark removed", ["DELETE FROM sync_state"], (), ["sync mark of vos/e_payhistory is gone"]),
     ("a row's link rewritten", ["UPDATE row_links SET hash = substr(hash, 2) || '0' "
                                 "WHERE table_name = 'accounts' AND row_id = 2"], ("row_links",),
      ["accounts row 2 was changed"]),
@@ -236,3 +242,29 @@ def test_a_damaged_ledger_gives_a_message_not_a_traceback(capsys, ledger, damage
     damage(ledger)
     code, out = verify(capsys, ledger)
     assert code in (1, 2) and message in out
+
+
+def test_a_ledger_of_schema_2_is_guarded_and_chained_when_opened(capsys, ledger):
+    """What vosbench wrote before: guards on the journal tables only, replacement checked by id, no row chains."""
+    with sqlite3.connect(ledger) as raw:
+        for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            raw.execute(f"DROP TRIGGER {name}")
+        raw.execute("DROP TABLE row_links")
+        raw.execute("DROP TABLE sync_marks")
+        raw.execute("DROP TABLE month_closes")
+        raw.execute("DELETE FROM chain_heads WHERE name NOT IN ('payments', 'charges', 'balance_snapshots')")
+        raw.execute("UPDATE ledger_meta SET value = '2' WHERE key = 'schema_version'")
+        raw.execute("CREATE TRIGGER approval_decisions_no_replace BEFORE INSERT ON approval_decisions WHEN EXISTS "
+                    "(SELECT 1 FROM approval_decisions WHERE id = NEW.id) BEGIN SELECT RAISE(ABORT, 'x'); END")
+    raw.close()
+    code, out = verify(capsys, ledger)
+    assert code == 1 and "the ledger is schema 2" in out and "table row_links is missing" in out
+    setup.open_ledger(f"sqlite:///{ledger}").dispose()
+    code, out = verify(capsys, ledger)
+    assert code == 0, out
+    assert "accounts: 4 rows" in out and "sync_marks: 1 rows" in out
+    with pytest.raises(sqlite3.IntegrityError, match="approval_decisions is append-only"):
+        with sqlite3.connect(ledger) as raw:
+            raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
+            raw.execute("REPLACE INTO approval_decisions (request_id, decision, checker, decided_at, reason) "
+                        "VALUES (1, 'approved', 'bob', '2026-10-06 10:00:00.000000', '')")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import guards, hashchain, month_totals
+from vosbench.ledger import guards, hashchain, month_totals, sync_marks
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
 from vosbench.ledger.guards import append_only_ddl
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
@@ -44,6 +44,8 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
                 connection.execute(
                     chain_heads.insert().values(name=name, last_id=0, head_hash=GENESIS, row_count=0)
                 )
+                if name == "sync_marks":  # a ledger made before the marks had a history
+                    sync_marks.seed(connection)
                 if name in ROW_CHAINED_TABLES:  # rows of a ledger made before they were chained
                     hashchain.seal_rows(connection, name)
         for ddl in guards:

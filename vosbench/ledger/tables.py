@@ -308,6 +308,19 @@ sync_state = sa.Table(
     sa.Column("provenance", sa.Text, nullable=False),  # JSON: source URL (masked), choices, version
 )
 
+sync_marks = sa.Table(  # every mark a sync saved, in order: the history sync_state's current marks come from
+    "sync_marks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("stream", sa.String(64), nullable=False),
+    sa.Column("mark", sa.String(64), nullable=False),
+    sa.Column("rows_read", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcTime, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False),
+    sa.Index("ix_sync_marks_stream", "source", "stream"),
+)
+
 sync_flags = sa.Table(
     "sync_flags",
     metadata,
@@ -323,7 +336,7 @@ sync_flags = sa.Table(
 APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts",
                       "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "match_decisions",
-                      "approval_requests", "approval_decisions", "finding_annotations", "sync_flags",
-                      "month_closes")
+                      "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
+                      "sync_flags", "month_closes")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
-(``sync_state`` is not among them: a stream's mark is replaced as the sync advances.)"""
+(``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""

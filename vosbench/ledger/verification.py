@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.ledger import anchor as anchor_module
-from vosbench.ledger import hashchain, inspection, month_totals, tables, text_index
+from vosbench.ledger import hashchain, inspection, month_totals, sync_marks, tables, text_index
 from vosbench.ledger.anchor import Anchor
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.inspection import Problem
@@ -85,6 +85,9 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: bytes | None = 
         attempt("text index", "payments", lambda: result.problems.extend(
             Problem("text index", "payments", payment_id, message)
             for payment_id, message in text_index.disagreements(connection)))
+        attempt("sync marks", "sync_state", lambda: result.problems.extend(
+            Problem("sync marks", "sync_state", None, message)
+            for _stream, message in sync_marks.disagreements(connection)))
         attempt("fingerprint", "chain_heads", lambda: result.fingerprint.update(hashchain.fingerprint(connection)))
     return result
 
