@@ -493,9 +493,12 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         totals = _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)
+        seen = hashchain.fingerprint(connection)  # what the export saw: `vosbench verify --anchor` reads it back
     return export.write_xlsx(path, [
         export.Table("Payments", "Payment records", rows, MONEY_COLUMNS, {"amount": int(totals["amount"].sum())}),
         export.Table("Totals by kind", "Totals by kind", totals, ("amount",),
                      {"amount": int(totals["amount"].sum())}),
         export.Table("Filter", "Filter", described),
+        export.Table("Fingerprint", "Ledger fingerprint: chain head and row count per table",
+                     hashchain.fingerprint_frame(seen)),
     ])

@@ -168,6 +168,14 @@ def anchor_heads(connection: sa.Connection) -> dict[str, dict]:
     return {row.name: {"rows": row.row_count, "last_id": row.last_id, "head": row.head_hash} for row in rows}
 
 
+def fingerprint_frame(fingerprint: dict[str, dict]):
+    """The fingerprint as a table: chain head and row count per journal table (the sheet anchors are read from)."""
+    import pandas as pd  # here: the write door and verification never need it
+
+    rows = [(name, head["rows"], head["head"]) for name, head in sorted(fingerprint.items())]
+    return pd.DataFrame(rows, columns=["table", "rows", "chain head (sha256)"])
+
+
 def fingerprint(connection: sa.Connection) -> dict[str, dict]:
     """Chain head hash and row count per chained table: the ledger's identity in reports."""
     rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from vosbench import __version__
 from vosbench.core.config import mask_url
 from vosbench.ledger import tables
-from vosbench.ledger.hashchain import CHAINED_TABLES, ROW_CHAINED_TABLES
+from vosbench.ledger.hashchain import CHAINED_TABLES, ROW_CHAINED_TABLES, fingerprint_frame
 
 
 @dataclass(frozen=True)
@@ -96,12 +96,6 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def fingerprint_frame(fingerprint: dict[str, dict]) -> pd.DataFrame:
-    """The fingerprint as a table: chain head and row count per journal table."""
-    rows = [(name, head["rows"], head["head"]) for name, head in sorted(fingerprint.items())]
-    return pd.DataFrame(rows, columns=["table", "rows", "chain head (sha256)"])
 
 
 def verification_frame(verification) -> pd.DataFrame:
