@@ -201,3 +201,27 @@ def test_a_short_key_is_refused(capsys, ledger, monkeypatch):
     monkeypatch.setenv("VOSBENCH_ANCHOR_KEY", "short")
     code, out = run(capsys, "verify", "--db", ledger[0])
     assert code == 2 and "shorter than 16 bytes" in out
+
+
+def test_one_payment_is_proven_against_the_receipt_with_a_logarithmic_path(capsys, ledger, tmp_path, key):
+    db, receipt, _workbook = ledger
+    proof = tmp_path / "proof.json"
+    code, out = run(capsys, "proof", "--payment", "3", "--anchor", str(receipt), "--db", db, "--out", str(proof))
+    assert code == 0, out
+    document = json.loads(proof.read_text())
+    assert (document["index"], document["size"], len(document["path"])) == (2, 5, 3)  # ceil(log2(5)) hashes
+    code, out = run(capsys, "proof", "verify", str(proof), "--anchor", str(receipt))
+    assert code == 0 and "payment 3 is record 3 of the 5" in out
+    document["values"][3] = 1  # the amount, changed in the proof
+    proof.write_text(json.dumps(document))
+    code, out = run(capsys, "proof", "verify", str(proof), "--anchor", str(receipt))
+    assert code == 1 and "do not hash to its chain link" in out
+    code, out = run(capsys, "proof", "--payment", "6", "--anchor", str(receipt), "--db", db)  # appended later
+    assert code == 2 and "not among the 5" in out
+
+
+def test_a_rebuilt_ledger_no_longer_leads_to_the_receipts_root(capsys, ledger, key):
+    db, receipt, _workbook = ledger
+    rebuild(db.removeprefix("sqlite:///"), "UPDATE payments SET amount = 1 WHERE id = 4")
+    code, out = run(capsys, "proof", "--payment", "1", "--anchor", str(receipt), "--db", db)
+    assert code == 1 and "no longer lead to the root" in out

@@ -139,6 +139,47 @@ def cmd_evidence(args) -> int:
     return options.EXIT_OK
 
 
+def cmd_proof(args) -> int:
+    from vosbench.ledger import anchor, hashchain, merkle
+
+    receipt = anchor.load(args.anchor)
+    tree = (receipt.document or {}).get("merkle", {}).get("payments")
+    if not tree:
+        raise anchor.AnchorError(f"{args.anchor} holds no Merkle root; give a close receipt (`vosbench close`)")
+    if args.action == "verify":
+        if not args.proof:
+            raise anchor.AnchorError("proof verify: give the proof file, e.g. `vosbench proof verify proof.json "
+                                     "--anchor close-2026-09.json`")
+        try:
+            proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise anchor.AnchorError(f"proof {args.proof} cannot be read ({error})") from None
+        trouble = anchor.seal_problem(receipt.document, anchor.load_key(args.key_file), receipt.source) or \
+            merkle.check_proof(proof, tree["root"])
+        print(f"FAILED {trouble}" if trouble else
+              f"payment {proof['payment']} is record {proof['index'] + 1} of the {proof['size']} under the root "
+              f"{receipt.source} holds ({len(proof['path'])} hashes checked)")
+        return options.EXIT_FINDINGS if trouble else options.EXIT_OK
+    if args.payment is None:
+        raise anchor.AnchorError("proof: say which payment (--payment ID), or `proof verify PROOF`")
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            proof = merkle.payment_proof(connection, args.payment, int(tree["size"]))
+    finally:
+        ledger.close()
+    if not proof:
+        raise anchor.AnchorError(f"payment {args.payment} is not among the {tree['size']} {args.anchor} covers")
+    if proof["root"] != tree["root"]:
+        print(f"FAILED the ledger's first {tree['size']} payments no longer lead to the root {args.anchor} holds")
+        return options.EXIT_FINDINGS
+    out = args.out or Path(f"proof-payment-{args.payment}.json")
+    out.write_text(json.dumps(proof, indent=2, default=hashchain.canonical_value) + "\n", encoding="utf-8")
+    print(f"proof written: {out}; anyone with it and {args.anchor} checks it with "
+          f"`vosbench proof verify {out} --anchor {args.anchor}`")
+    return options.EXIT_OK
+
+
 def _key_option(sub) -> None:
     sub.add_argument("--key-file", type=Path, metavar="FILE",
                      help="checkpoint key for the receipts' HMAC (default: $VOSBENCH_ANCHOR_KEY)")
@@ -173,6 +214,15 @@ def register(add) -> None:
     _key_option(sub)
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")
+
+    sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), "
+                                  "or `proof verify PROOF`: check one offline")
+    sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the proof PROOF")
+    sub.add_argument("proof", nargs="?", type=Path, metavar="PROOF")
+    sub.add_argument("--anchor", type=Path, required=True, metavar="RECEIPT", help="the close receipt (.json)")
+    sub.add_argument("--payment", type=int, metavar="ID")
+    sub.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")
+    _key_option(sub)
 
     sub = add("evidence", cmd_evidence, "write a month's evidence pack (records, anchors, manifest), "
                                         "or `evidence verify PACK`: check one offline")

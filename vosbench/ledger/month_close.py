@@ -2,7 +2,8 @@
 
 A close is a record in ``month_closes`` (append-only and chained like every audit table)
 holding what the month looked like when it was closed: every chain head and row count,
-and each account's closing for the month. Its receipt is the JSON of those facts; kept
+each account's closing for the month, and the Merkle root over the payments
+(:mod:`vosbench.ledger.merkle`) that single-record proofs lead to. Its receipt is the JSON of those facts; kept
 outside the ledger it is an anchor (``vosbench verify --anchor``). The write door asks
 :func:`closed_months` before appending, so a record dated into a closed month is refused.
 
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import database, hashchain, tables
+from vosbench.ledger import database, hashchain, merkle, tables
 from vosbench.ledger.anchor import canonical, seal
 
 SUPERVISOR = "supervisor"
@@ -107,9 +108,12 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         if period.label in closed_months(connection):
             raise CloseError(f"close: {period.label} is already closed; `vosbench close --reopen` first to change it")
         hashchain.lock_head(connection, "payments")  # no record slips in between the receipt and the close
+        heads = hashchain.anchor_heads(connection)
+        size = heads["payments"]["rows"]
         receipt = {"kind": "vosbench month close", "month": period.label, "timezone": period.timezone,
                    "closed_by": by, "second": second, "closed_at": hashchain.canonical_time(at),
-                   "heads": hashchain.anchor_heads(connection), "closings": _closings(connection, period.label)}
+                   "heads": heads, "closings": _closings(connection, period.label),
+                   "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
         return _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
 
 
