@@ -10,6 +10,7 @@ given; reading it with a login that has no write privilege gives the same assura
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -40,7 +41,8 @@ def open_read_only(url: str) -> Engine:
         if not path.is_file():
             raise StoreError(f"no vosbench ledger at {url}: {path} does not exist; check --db / $VOSBENCH_DB, "
                              "build the demo with `vosbench demo` or import your data with `vosbench import PATH`")
-        engine = sa.create_engine(parsed.set(database=f"file:{path}?mode=ro", query={"uri": "true"}))
+        # a URI: characters such as '?', '#' or '%' in the path are quoted, or SQLite would read them as syntax
+        engine = sa.create_engine(parsed.set(database=f"file:{quote(str(path))}?mode=ro", query={"uri": "true"}))
         sa.event.listen(engine, "connect", _read_only_sqlite)
     try:
         with engine.connect() as connection:
