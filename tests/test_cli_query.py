@@ -81,7 +81,7 @@ def test_xlsx_file_has_payments_totals_and_filter_sheets(ledger_url, capsys, tmp
                      "--sort", "id", "--asc")
     assert code == 0
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Payments", "Totals by kind", "Filter"]
+    assert book.sheetnames == ["Payments", "Totals by kind", "Filter", "Fingerprint"]
     sheet = book["Payments"]
     header = [cell.value for cell in sheet[1]]
     rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2, max_row=6)]
@@ -96,6 +96,8 @@ def test_xlsx_file_has_payments_totals_and_filter_sheets(ledger_url, capsys, tmp
     described = {row[0].value: row[1].value for row in book["Filter"].iter_rows(min_row=2)}
     assert described["Kinds"] == "adjustment, deposit" and described["Times shown in"] == "Asia/Dubai"
     assert described["Fingerprint payments"].startswith("9 rows, chain head ")
+    # the export is an anchor: the ledger still holds and extends what it saw
+    assert main.main(["verify", "--db", ledger_url, "--anchor", str(path)]) == 0
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,4 +1,4 @@
-"""Commands that build, fill, check and describe the ledger: demo, demo-key, import, verify, info, reverse."""
+"""Commands that build, fill and describe the ledger: demo, demo-key, import, info, reverse."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from vosbench.commands import options
-from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
+from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
 
 
 def cmd_demo(args) -> int:
@@ -46,23 +46,6 @@ def cmd_import(args) -> int:
                                          default_tz=ledger.timezone):
         print(f"{result.file}: {result.added} added, {result.skipped} already present")
     return EXIT_OK
-
-
-def cmd_verify(args) -> int:
-    from vosbench.ledger import hashchain, verification
-
-    result = verification.verify(options.open_ledger(args).engine)
-    for name, head in result.fingerprint.items():
-        print(f"{name}: {hashchain.describe_head(head)}")
-    for broken in result.breaks:
-        print(f"BROKEN: {broken.message}")
-    for mismatch in result.total_mismatches[:20]:
-        print(f"TOTALS: {mismatch}")
-    if len(result.total_mismatches) > 20:
-        print(f"TOTALS: … and {len(result.total_mismatches) - 20} more")
-    print("ledger verified: hash chains intact, month totals agree with the raw records"
-          if result.ok else "ledger FAILED verification")
-    return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
 def cmd_info(args) -> int:
@@ -104,7 +87,6 @@ def register(add) -> None:
     sub.add_argument("--headers", type=Path, metavar="YAML",
                      help="vos3000-export: header mapping (default: the shipped export-headers.yaml)")
 
-    add("verify", cmd_verify, "recompute the hash chains and month totals; exit 1 if anything disagrees")
     add("info", cmd_info, "show which ledger is used and its fingerprint")
 
     sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment")

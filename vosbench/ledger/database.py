@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core.errors import VosbenchError
+from vosbench.ledger.hashchain import LINK_FUNCTION, link
 from vosbench.ledger.tables import ledger_meta
 
 
@@ -24,6 +25,7 @@ class StoreError(VosbenchError, RuntimeError):
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
+    register_link(dbapi_connection, _record)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,6 +38,10 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
+
+def register_link(dbapi_connection, _record) -> None:
+    """The row-chain triggers' hash function: a connection without it cannot insert into a guarded table."""
+    dbapi_connection.create_function(LINK_FUNCTION, 2, link, deterministic=True)
 
 
 def execute_many(connection: sa.Connection, statement, rows: list[dict]) -> None:

@@ -1,34 +1,95 @@
-"""The append-only guards: the database itself refuses UPDATE and DELETE on the journal tables.
+"""The append-only guards: the database itself refuses UPDATE, DELETE and replacement on the audit tables.
 
 Each dialect gets its own DDL; an edit can then only happen behind the workbench's
-back, and the hash chain (:mod:`vosbench.ledger.hashchain`) detects it.
+back, and a hash chain detects it. Tables with a ``hash`` column carry their chain
+in the rows (:mod:`vosbench.ledger.hashchain`); every other guarded table is chained
+by a trigger that folds each inserted row into its ``chain_heads`` entry, so an
+accounts, back-office, statement or decision row edited behind the guards no longer
+hashes to its link in ``row_links`` (see :data:`~vosbench.ledger.hashchain.ROW_CHAINED_TABLES`).
+
+:func:`expected_guards` is what ``verify`` compares the database's own triggers with:
+a guard that is missing or whose text differs is reported.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
 from vosbench.ledger.database import StoreError
-from vosbench.ledger.tables import APPEND_ONLY_TABLES
+from vosbench.ledger.hashchain import LINK_FUNCTION, ROW_CHAINED_TABLES
+from vosbench.ledger.tables import APPEND_ONLY_TABLES, metadata
+
+GUARDED_TABLES = (*APPEND_ONLY_TABLES, "row_links")
+"""The audit tables and the links that chain those without a hash column."""
 
 
-def _sqlite_guards(table: str) -> list[str]:
-    message = f"{table} is append-only: record a correction instead of editing"
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
-        # INSERT OR REPLACE deletes the old row without firing delete triggers; refuse the key.
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
-        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
-        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+@dataclass(frozen=True)
+class Guard:
+    """One trigger a guarded table must have: its name, table and the exact statement."""
+
+    name: str
+    table: str
+    sql: str
+
+
+def unique_keys(table: sa.Table) -> list[tuple[str, ...]]:
+    """Every set of columns that identifies a row of ``table``: the primary key and each unique key."""
+    unique = {tuple(column.name for column in constraint.columns) for constraint in table.constraints
+              if isinstance(constraint, sa.UniqueConstraint)}
+    unique |= {(column.name,) for column in table.columns if column.unique}
+    # sorted: table.constraints is a set, and the guard's text must be the same in every process
+    return list(dict.fromkeys([tuple(column.name for column in table.primary_key.columns), *sorted(unique)]))
+
+
+def row_text_sql(table: sa.Table, prefix: str = "") -> str:
+    """SQLite's canonical text of a row: ``json_array`` of every column in table order."""
+    return "json_array(" + ", ".join(f"{prefix}{column.name}" for column in table.columns) + ")"
+
+
+def _sqlite_guards(table: sa.Table) -> list[Guard]:
+    name = table.name
+    refuse = f"BEGIN SELECT RAISE(ABORT, '{name} is append-only: record a correction instead of editing'); END"
+    # INSERT OR REPLACE deletes the old row without firing delete triggers: refuse every key it could use.
+    taken = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {name} WHERE " + " AND ".join(f"{column} = NEW.{column}" for column in key) + ")"
+        for key in unique_keys(table))
+    guards = [
+        Guard(f"{name}_no_update", name, f"CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} {refuse}"),
+        Guard(f"{name}_no_delete", name, f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} {refuse}"),
+        Guard(f"{name}_no_replace", name,
+              f"CREATE TRIGGER {name}_no_replace BEFORE INSERT ON {name} WHEN {taken} {refuse}"),
     ]
+    if name in ROW_CHAINED_TABLES:
+        guards.append(Guard(
+            f"{name}_chain", name,
+            f"CREATE TRIGGER {name}_chain AFTER INSERT ON {name} BEGIN UPDATE chain_heads SET "
+            f"head_hash = {LINK_FUNCTION}(head_hash, {row_text_sql(table, 'NEW.')}), "
+            f"row_count = row_count + 1, last_id = NEW.rowid WHERE name = '{name}'; "
+            f"INSERT INTO row_links (table_name, row_id, hash) "
+            f"SELECT name, NEW.rowid, head_hash FROM chain_heads WHERE name = '{name}'; END"))
+    return guards
 
 
-def append_only_ddl(dialect: str) -> list[str]:
-    """The statements that make the journal tables refuse UPDATE and DELETE."""
+def expected_guards(dialect: str) -> list[Guard]:
+    """The triggers the guarded tables must have on ``dialect``, as ``verify`` compares them."""
     if dialect == "sqlite":
-        return [ddl for table in APPEND_ONLY_TABLES for ddl in _sqlite_guards(table)]
+        return [guard for name in GUARDED_TABLES for guard in _sqlite_guards(metadata.tables[name])]
     raise StoreError(
         f"the append-only guard is not implemented for {dialect!r} yet; "
         "use an SQLite ledger (the default) until PostgreSQL/MariaDB support lands"
     )
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """The statements that make the guarded tables refuse UPDATE, DELETE and replacement (idempotent)."""
+    return [guard.sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
+            for guard in expected_guards(dialect)]
+
+
+def present_guards(connection: sa.Connection) -> dict[str, str]:
+    """The triggers the database holds: name → statement as stored."""
+    if connection.dialect.name != "sqlite":
+        raise StoreError(f"reading the guards of a {connection.dialect.name!r} ledger is not implemented yet")
+    return dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all())

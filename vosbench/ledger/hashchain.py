@@ -21,6 +21,19 @@ from vosbench.ledger import tables
 
 GENESIS = "0" * 64
 CHAINED_TABLES = ("payments", "charges", "balance_snapshots")
+"""Tables whose rows carry their own chain hash, linked by the write door."""
+
+ROW_CHAINED_TABLES = tuple(name for name in tables.APPEND_ONLY_TABLES if name not in CHAINED_TABLES)
+"""Guarded tables without a hash column: a trigger links each inserted row into its ``chain_heads``
+entry (:mod:`vosbench.ledger.guards`); the row's text is SQLite's ``json_array`` of its columns."""
+
+LINK_FUNCTION = "vosbench_link"
+"""The SQL function the row-chain triggers call (registered on every connection of the ledger)."""
+
+
+def link(previous: str, row_text: str) -> str:
+    """The next head of a row chain: sha256(previous head + the row's canonical text)."""
+    return hashlib.sha256((previous + row_text).encode("utf-8")).hexdigest()
 
 
 @functools.cache
@@ -36,7 +49,7 @@ def canonical_time(moment: datetime) -> str:
     return moment.isoformat(" ", "microseconds")  # positional: a third cheaper, once per record
 
 
-def _canonical(value):
+def canonical_value(value):
     """JSON form of the values json cannot write itself: times and days as text."""
     if isinstance(value, datetime):
         return canonical_time(value)
@@ -45,14 +58,14 @@ def _canonical(value):
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
-_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_canonical)
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=canonical_value)
 # typeshed leaves out json.encoder's C accelerator, which CPython has (None elsewhere)
 _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 if _c_make_encoder is not None:
     # CPython's C encoder built once with the same settings: JSONEncoder.encode builds it
     # anew for every row, which costs as much as the hashing itself on a bulk import.
     _c_encoder = _c_make_encoder(
-        None, _canonical, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+        None, canonical_value, json.encoder.encode_basestring, None, ":", ",", False, False, True)
 
     def _encode(values, /) -> str:
         return "".join(_c_encoder(values, 0))
@@ -122,15 +135,18 @@ class ChainBreak:
     message: str
 
 
-def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
-    """Recompute one table's chain; return the first broken link, or None if it holds."""
+def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS) -> ChainBreak | None:
+    """Recompute one table's chain; return the first broken link, or None if it holds.
+
+    ``after`` and ``previous`` start from a trusted anchor instead of the first row: the
+    rows up to id ``after`` are taken as the anchor saw them, ending in ``previous``.
+    """
     table = tables.metadata.tables[name]
     columns = chained_columns(table)
-    previous = GENESIS
-    expected_id = 1
-    count = 0
+    expected_id = after + 1
+    count = after
     result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
-        sa.select(*(table.c[c] for c in columns), table.c.hash).order_by(table.c.id)
+        sa.select(*(table.c[c] for c in columns), table.c.hash).where(table.c.id > after).order_by(table.c.id)
     )
     for row in result:
         values = list(row[:-1])
@@ -145,9 +161,117 @@ def verify_chain(connection: sa.Connection, name: str) -> ChainBreak | None:
         previous = recomputed
         expected_id += 1
         count += 1
+    return _head_break(connection, name, count, previous)
+
+
+def anchor_heads(connection: sa.Connection) -> dict[str, dict]:
+    """Every chain's row count, last id and head: what an anchor records to prove later extension."""
+    rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))
+    return {row.name: {"rows": row.row_count, "last_id": row.last_id, "head": row.head_hash} for row in rows}
+
+
+def fingerprint_frame(fingerprint: dict[str, dict]):
+    """The fingerprint as a table: chain head and row count per journal table (the sheet anchors are read from)."""
+    import pandas as pd  # here: the write door and verification never need it
+
+    rows = [(name, head["rows"], head["head"]) for name, head in sorted(fingerprint.items())]
+    return pd.DataFrame(rows, columns=["table", "rows", "chain head (sha256)"])
+
+
+def fingerprint(connection: sa.Connection) -> dict[str, dict]:
+    """Chain head hash and row count per chained table: the ledger's identity in reports."""
+    rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))
+    return {row.name: {"rows": row.row_count, "head": row.head_hash} for row in rows}
+
+
+# --- row chains: the guarded tables without a hash column -----------------------------------------
+
+def _row_texts(connection: sa.Connection, name: str, after: int = 0):
+    """(rowid, canonical text) of ``name``'s rows past ``after``, in rowid order, as SQLite writes the text."""
+    table = tables.metadata.tables[name]
+    text = sa.func.json_array(*table.columns)
+    rowid: sa.ColumnClause[int] = sa.literal_column("rowid", sa.Integer())
+    return connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        sa.select(rowid, text).select_from(table).where(rowid > after).order_by(rowid))
+
+
+def anchored_link(connection: sa.Connection, name: str, rows: int, last_id: int | None = None) -> tuple[int, str] | None:
+    """(id, stored hash) of a chain's ``rows``-th row (id ``last_id`` when known); (0, GENESIS) for none.
+
+    Once the chain is verified up to there, that hash stands for the content of every row before it.
+    """
+    if rows == 0:
+        return 0, GENESIS
+    if name in CHAINED_TABLES:
+        table = tables.metadata.tables[name]
+        found = connection.execute(sa.select(table.c.id, table.c.hash).where(table.c.id == (last_id or rows))).first()
+    else:
+        links = tables.row_links
+        query = sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name)
+        found = connection.execute(query.where(links.c.row_id == last_id) if last_id is not None
+                                   else query.order_by(links.c.row_id).offset(rows - 1).limit(1)).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _stored_links(connection: sa.Connection, name: str, after: int = 0):
+    links = tables.row_links
+    return connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name, links.c.row_id > after)
+        .order_by(links.c.row_id))
+
+
+def seal_rows(connection: sa.Connection, name: str) -> int:
+    """Link the rows of ``name`` that have no link yet (a ledger made before row chains); how many.
+
+    Only rows past the head's ``last_id`` are linked, so a row edited behind the guards is
+    never sealed as if it were original.
+    """
+    heads = tables.chain_heads
+    head = connection.execute(sa.select(heads).where(heads.c.name == name)).one()
+    last_id, previous, count, links = head.last_id, head.head_hash, head.row_count, []
+    for row_id, text in _row_texts(connection, name, head.last_id):
+        previous = link(previous, text)
+        links.append({"table_name": name, "row_id": row_id, "hash": previous})
+        last_id, count = row_id, count + 1
+    if links:
+        connection.execute(tables.row_links.insert(), links)
+        connection.execute(heads.update().where(heads.c.name == name)
+                           .values(last_id=last_id, head_hash=previous, row_count=count))
+    return len(links)
+
+
+def verify_row_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS,
+                     count: int = 0) -> ChainBreak | None:
+    """Recompute one row-chained table's links; the first row edited, removed or slipped in, else None.
+
+    ``after`` (a rowid), ``previous`` and ``count`` start from a trusted anchor's ``count`` rows.
+    """
+    rows, links = iter(_row_texts(connection, name, after)), iter(_stored_links(connection, name, after))
+    row, stored = next(rows, None), next(links, None)
+    while row is not None or stored is not None:
+        if row is not None and (stored is None or row[0] < stored[0]):
+            return ChainBreak(name, row[0], f"{name} row {row[0]} was added behind the guards (it has no link)")
+        if stored is not None and (row is None or stored[0] < row[0]):
+            return ChainBreak(name, stored[0], f"{name} row {stored[0]} was removed after it was recorded")
+        assert row is not None and stored is not None  # neither ran out first: the same row on both sides
+        previous = link(previous, row[1])
+        if previous != stored[1]:
+            return ChainBreak(name, row[0], f"{name} row {row[0]} was changed after it was recorded (hash mismatch)")
+        count += 1
+        row, stored = next(rows, None), next(links, None)
+    return _head_break(connection, name, count, previous)
+
+
+def _head_break(connection: sa.Connection, name: str, count: int, previous: str) -> ChainBreak | None:
     head = connection.execute(
-        sa.select(tables.chain_heads).where(tables.chain_heads.c.name == name)
-    ).one()
+        sa.select(tables.chain_heads).where(tables.chain_heads.c.name == name)).one_or_none()
+    if head is None:
+        return ChainBreak(name, None, f"{name}: the ledger has no chain head for it (chain_heads row removed)")
+    if head.row_count > count:
+        return ChainBreak(
+            name, head.last_id,
+            f"{name}: chain head records {head.row_count} rows up to id {head.last_id}, the table holds {count}: "
+            f"the last {head.row_count - count} rows were removed (through id {head.last_id})")
     if head.row_count != count or head.head_hash != previous:
         return ChainBreak(
             name, None,
@@ -161,9 +285,3 @@ def describe_head(head: dict, *, short: bool = False) -> str:
     """One chain's fingerprint as people read it: '1,234 rows, chain head 9f2c…' (``short``: 16 hex digits)."""
     shown = f"{head['head'][:16]}…" if short else head["head"]
     return f"{head['rows']} rows, chain head {shown}"
-
-
-def fingerprint(connection: sa.Connection) -> dict[str, dict]:
-    """Chain head hash and row count per chained table: the ledger's identity in reports."""
-    rows = connection.execute(sa.select(tables.chain_heads).order_by(tables.chain_heads.c.name))
-    return {row.name: {"rows": row.row_count, "head": row.head_hash} for row in rows}

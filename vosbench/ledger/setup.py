@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import month_totals
+from vosbench.ledger import guards, hashchain, month_totals, sync_marks
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
 from vosbench.ledger.guards import append_only_ddl
-from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS
+from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
 from vosbench.ledger.tables import KIND_COUNT_COLUMNS, SCHEMA_VERSION, chain_heads, ledger_meta, metadata
 
 
@@ -34,18 +34,22 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
     guards = append_only_ddl(engine.dialect.name)
     with engine.begin() as connection:
         metadata.create_all(connection)
-        for ddl in guards:
-            connection.exec_driver_sql(ddl)
         existing = set(connection.scalars(sa.select(ledger_meta.c.key)))
         for key, value in (("schema_version", SCHEMA_VERSION), ("timezone", timezone)):
             if key not in existing:
                 connection.execute(ledger_meta.insert().values(key=key, value=value))
         heads = set(connection.scalars(sa.select(chain_heads.c.name)))
-        for name in CHAINED_TABLES:
+        for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES):
             if name not in heads:
                 connection.execute(
                     chain_heads.insert().values(name=name, last_id=0, head_hash=GENESIS, row_count=0)
                 )
+                if name == "sync_marks":  # a ledger made before the marks had a history
+                    sync_marks.seed(connection)
+                if name in ROW_CHAINED_TABLES:  # rows of a ledger made before they were chained
+                    hashchain.seal_rows(connection, name)
+        for ddl in guards:
+            connection.exec_driver_sql(ddl)
 
 
 def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Engine:
@@ -69,12 +73,15 @@ def upgrade(engine: Engine) -> None:
     left as they are), and so are the indexes it lacks (schema 2 added the explore indexes
     on payments; a bulk sync killed in :func:`indexes_deferred` leaves some out). Schema 2
     also adds the per-kind record counts of ``account_months``, filled from the raw
-    journal in the same transaction.
+    journal in the same transaction; schema 3 guards every audit table against
+    replacement through any of its keys and links the rows they already hold.
     """
     with engine.connect() as connection:
-        current = get_meta(connection, "schema_version") == SCHEMA_VERSION
-    if current and not missing_tables(engine) and not missing_indexes(engine):
+        version = get_meta(connection, "schema_version")
+    if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine):
         return
+    if version is not None and int(version) < 3:
+        _widen_guards(engine)
     initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
     with engine.begin() as connection:
         for table in metadata.sorted_tables:
@@ -87,6 +94,18 @@ def upgrade(engine: Engine) -> None:
         if added:
             month_totals.fill_kind_counts(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
+
+
+def _widen_guards(engine: Engine) -> None:
+    """Drop the guards a ledger before schema 3 has in an older form, for :func:`initialize` to recreate.
+
+    Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
+    """
+    with engine.begin() as connection:
+        present = guards.present_guards(connection)
+        for guard in guards.expected_guards(engine.dialect.name):
+            if guard.name in present and present[guard.name] != guard.sql:
+                connection.exec_driver_sql(f"DROP TRIGGER {guard.name}")
 
 
 def missing_tables(engine: Engine) -> set[str]:

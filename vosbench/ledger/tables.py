@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-SCHEMA_VERSION = "2"  # 2: explore indexes on payments, per-kind counts in account_months
+SCHEMA_VERSION = "3"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+# table guarded against replacement by any key and chained through row_links
 
 metadata = sa.MetaData()
 
@@ -144,6 +145,14 @@ chain_heads = sa.Table(
     sa.Column("row_count", sa.Integer, nullable=False),
 )
 
+row_links = sa.Table(  # the chain of the guarded tables without a hash column, one link per row
+    "row_links",
+    metadata,
+    sa.Column("table_name", sa.String(32), primary_key=True),
+    sa.Column("row_id", sa.Integer, primary_key=True),  # the row's rowid (its id where it has one)
+    sa.Column("hash", sa.String(64), nullable=False),  # sha256(previous link + the row's json_array text)
+)
+
 # --- statements: bank, gateway, IVR and crypto records matched against payments (vosbench.statements) ---
 statement_imports = sa.Table(
     "statement_imports",
@@ -272,6 +281,20 @@ finding_annotations = sa.Table(  # an auditor's status and note on a finding; th
     sa.Column("annotated_at", UtcTime, nullable=False),
 )
 
+month_closes = sa.Table(  # closes and reopens of months (vosbench.ledger.month_close); the last one counts
+    "month_closes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("month", sa.String(7), nullable=False, index=True),  # YYYY-MM in the ledger's time zone
+    sa.Column("action", sa.String(8), nullable=False),  # close, reopen
+    sa.Column("closed_by", sa.String(64), nullable=False),
+    sa.Column("second", sa.String(64), nullable=False),  # who confirmed it ('' where the ledger has no identities)
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_at", UtcTime, nullable=False),
+    sa.Column("receipt", sa.Text, nullable=False),  # canonical JSON: chain heads, counts, closings
+    sa.Column("receipt_sha256", sa.String(64), nullable=False),
+)
+
 # Source syncs (vosbench.sources.vos3000): how far each stream of a source has been read, saved in
 # the same transaction as the rows it covers, and what the sync noticed on the way.
 sync_state = sa.Table(
@@ -283,6 +306,19 @@ sync_state = sa.Table(
     sa.Column("rows_read", sa.BigInteger, nullable=False),
     sa.Column("updated_at", UtcTime, nullable=False),
     sa.Column("provenance", sa.Text, nullable=False),  # JSON: source URL (masked), choices, version
+)
+
+sync_marks = sa.Table(  # every mark a sync saved, in order: the history sync_state's current marks come from
+    "sync_marks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("stream", sa.String(64), nullable=False),
+    sa.Column("mark", sa.String(64), nullable=False),
+    sa.Column("rows_read", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcTime, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False),
+    sa.Index("ix_sync_marks_stream", "source", "stream"),
 )
 
 sync_flags = sa.Table(
@@ -297,6 +333,10 @@ sync_flags = sa.Table(
     sa.UniqueConstraint("source", "stream", "source_key", "code", name="uq_sync_flags_key"),
 )
 
-APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
+APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts",
+                      "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "match_decisions",
-                      "approval_requests", "approval_decisions", "finding_annotations")
+                      "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
+                      "sync_flags", "month_closes")
+"""Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
+(``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""

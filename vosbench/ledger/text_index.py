@@ -147,3 +147,26 @@ def _matches(text: str) -> sa.Select:
     """The ids of the indexed records that hold every trigram of ``text``."""
     return sa.select(_index.c.rowid).where(sa.literal_column(INDEX).op("MATCH")(match_expression(text)))
 
+
+
+def disagreements(connection: sa.Connection, limit: int = 20) -> list[tuple[int, str]]:
+    """Payments the index should hold and does not, or holds and should not: (payment id, what).
+
+    The index is derived, so ``verify`` checks it: a record dropped from it would vanish
+    from every text search. Contentless, it cannot give its text back; what it must hold
+    is exactly the payment ids up to its mark.
+    """
+    mark = _mark(connection)
+    if connection.dialect.name != "sqlite" or mark is None or not _has_index(connection):
+        return []
+    newest = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(_payments.c.id), 0))) or 0
+    found = []
+    if mark > newest:
+        found.append((mark, f"the text index claims payments up to id {mark}; the ledger's last is {newest}"))
+    indexed = sa.select(_payments.c.id).where(_payments.c.id <= mark)
+    for (payment_id,) in connection.execute(indexed.except_(sa.select(_index.c.rowid)).limit(limit)):
+        found.append((payment_id, f"payment {payment_id} is missing from the text index: "
+                                  "`query --text` would not find it"))
+    for (payment_id,) in connection.execute(sa.select(_index.c.rowid).except_(indexed).limit(limit)):
+        found.append((payment_id, f"the text index holds payment {payment_id}, which the ledger does not"))
+    return found

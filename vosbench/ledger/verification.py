@@ -1,44 +1,145 @@
-"""Verification of the whole ledger: every hash chain recomputed, every month total recomputed from raw rows."""
+"""Verification of the whole ledger: structure, guards, every hash chain, and derived data against the records.
+
+The checks run in an order where each can trust the ones before it: the schema first
+(a table or column that is gone is reported, and the checks that would read it are
+skipped rather than ending in a traceback), then the guards, the chains of every
+guarded table, the month totals and the text index recomputed from the raw records.
+Nothing here writes: ``vosbench verify`` runs it on a read-only connection
+(:mod:`vosbench.ledger.readonly`).
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import hashchain, month_totals, tables
+from vosbench.ledger import anchor as anchor_module
+from vosbench.ledger import hashchain, inspection, month_totals, sync_marks, tables, text_index
+from vosbench.ledger.anchor import Anchor
+from vosbench.ledger.database import StoreError
+from vosbench.ledger.inspection import Problem
 
 
 @dataclass
 class Verification:
-    """What ``verify`` found: chain breaks and month totals that disagree with raw rows."""
+    """What ``verify`` found: chain breaks, month totals that disagree, and every other problem."""
 
     breaks: list[hashchain.ChainBreak] = field(default_factory=list)
     total_mismatches: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
     fingerprint: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.breaks and not self.total_mismatches
+        return not self.breaks and not self.total_mismatches and not self.problems
 
 
-def verify(engine: Engine) -> Verification:
-    """Recompute every hash chain and every month total from the raw rows."""
+_TOTALS_READ = ("payments", "charges", "accounts", "account_months", "ledger_meta")
+
+
+def verify(engine: Engine, *, anchor: Anchor | None = None, key: bytes | None = None,
+           from_anchor: bool = False) -> Verification:
+    """Check the ledger's structure and guards and recompute every chain and derived figure.
+
+    ``anchor`` (heads seen by a receipt, workbook or pack) must still be held and extended;
+    the close receipts inside the ledger are checked the same way, and with ``key`` their
+    HMACs too. ``from_anchor`` trusts ``anchor`` and recomputes the chains only past it
+    (the month totals are then left to a full verification).
+    """
     result = Verification()
     with engine.connect() as connection:
+        schema = inspection.schema_problems(connection)
+        result.problems += schema
+        damaged = {problem.table for problem in schema if problem.table != "ledger_meta"}
+
+        def attempt(check: str, table: str, run: Callable[[], None]) -> None:
+            if table in damaged or (check == "month totals" and damaged & set(_TOTALS_READ)):
+                result.not_checked.append(f"{check} of {table}: skipped, its schema is damaged")
+                return
+            try:
+                run()
+            except StoreError as error:
+                result.not_checked.append(f"{check} of {table}: {error}")
+            except sa.exc.DatabaseError as error:
+                result.problems.append(Problem(check, table, None, f"{check} of {table} could not be read: {error.orig}"))
+
+        attempt("guards", "all tables", lambda: result.problems.extend(inspection.guard_problems(connection)))
+        starts = _starts(connection, anchor) if from_anchor and anchor is not None else {}
         for name in hashchain.CHAINED_TABLES:
-            broken = hashchain.verify_chain(connection, name)
-            if broken is not None:
-                result.breaks.append(broken)
-        recomputed = month_totals.recompute(connection)
-        kept = month_totals.stored(connection)
-        accounts = dict(connection.execute(sa.select(tables.accounts.c.id, tables.accounts.c.account)).all())
-        for key in sorted(set(recomputed) | set(kept), key=lambda k: (k[1], k[0])):
-            if recomputed.get(key) != kept.get(key):
-                account_id, month = key
-                result.total_mismatches.append(
-                    f"month totals of {accounts.get(account_id, account_id)} for {month} disagree with "
-                    f"the raw records (kept {kept.get(key)}, recomputed {recomputed.get(key)})")
-        result.fingerprint = hashchain.fingerprint(connection)
+            attempt("hash chain", name, functools.partial(_add_hashed_break, result, connection, name, starts))
+        for name in hashchain.ROW_CHAINED_TABLES:
+            attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
+        attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key))
+        if from_anchor:
+            result.not_checked.append("month totals: verified from the anchor on; a full `vosbench verify` "
+                                      "recomputes them")
+        else:
+            attempt("month totals", "account_months",
+                    lambda: result.total_mismatches.extend(_total_mismatches(connection)))
+        attempt("text index", "payments", lambda: result.problems.extend(
+            Problem("text index", "payments", payment_id, message)
+            for payment_id, message in text_index.disagreements(connection)))
+        attempt("sync marks", "sync_state", lambda: result.problems.extend(
+            Problem("sync marks", "sync_state", None, message)
+            for _stream, message in sync_marks.disagreements(connection)))
+        attempt("fingerprint", "chain_heads", lambda: result.fingerprint.update(hashchain.fingerprint(connection)))
     return result
+
+
+def _starts(connection: sa.Connection, anchor: Anchor) -> dict[str, dict]:
+    """Where each anchored chain's verification starts: after the anchored row, from the anchored head."""
+    starts = {}
+    for name, seen in anchor.heads.items():
+        link = hashchain.anchored_link(connection, name, int(seen["rows"]), seen.get("last_id"))
+        if link is not None and link[1] == seen["head"]:  # else anchor.check reports it, and all is recomputed
+            starts[name] = {"after": link[0], "previous": link[1], "count": int(seen["rows"])}
+    return starts
+
+
+def _hashed_start(start: dict | None) -> dict:
+    return {} if start is None else {"after": start["after"], "previous": start["previous"]}
+
+
+def _check_anchors(connection: sa.Connection, result: Verification, given: Anchor | None, key: bytes | None) -> None:
+    inside, sealing = anchor_module.inside(connection, key)
+    result.problems += sealing
+    if given is not None:
+        if given.document is not None:
+            trouble = anchor_module.seal_problem(given.document, key, given.source)
+            if trouble:
+                result.problems.append(Problem("anchor", "", None, trouble))
+        inside.append(given)
+    for each in inside:
+        result.problems += anchor_module.check(connection, each)
+
+
+def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
+    _add_break(result, hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name))))
+
+
+def _add_row_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
+    _add_break(result, hashchain.verify_row_chain(connection, name, **starts.get(name, {})))
+
+
+def _add_break(result: Verification, broken: hashchain.ChainBreak | None) -> None:
+    if broken is not None:
+        result.breaks.append(broken)
+
+
+def _total_mismatches(connection: sa.Connection) -> list[str]:
+    recomputed = month_totals.recompute(connection)
+    kept = month_totals.stored(connection)
+    accounts = dict(connection.execute(sa.select(tables.accounts.c.id, tables.accounts.c.account)).all())
+    mismatches = []
+    for key in sorted(set(recomputed) | set(kept), key=lambda k: (k[1], k[0])):
+        if recomputed.get(key) != kept.get(key):
+            account_id, month = key
+            mismatches.append(
+                f"month totals of {accounts.get(account_id, account_id)} for {month} disagree with "
+                f"the raw records (kept {kept.get(key)}, recomputed {recomputed.get(key)})")
+    return mismatches

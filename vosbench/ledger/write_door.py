@@ -27,7 +27,7 @@ from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, guards, hashchain, month_totals, tables
+from vosbench.ledger import database, guards, hashchain, month_close, month_totals, tables
 
 
 @dataclass(frozen=True)
@@ -547,6 +547,29 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
+_DATED: dict[str, Callable] = {  # (line, month) of each accepted row of a content that is dated
+    "payments": lambda rows, keyer: zip(rows.line, map(keyer.of_instant, rows.occurred_at)),
+    "charges": lambda rows, keyer: ((row.line, keyer.of_day(row.day)) for row in rows),
+    "balances": lambda rows, keyer: ((row.line, keyer.of_instant(row.as_of)) for row in rows),
+}
+
+
+def _refuse_closed_months(batch: _Batch, content: str, accepted) -> None:
+    """Refuse each record dated into a closed month: that month's audit stands as it was closed."""
+    if content not in _DATED or not len(accepted):
+        return
+    closed = month_close.closed_months(batch.connection)
+    if not closed:
+        return
+    keyer = month_totals.MonthKeyer(database.ledger_timezone(batch.connection))
+    for line, month in _DATED[content](accepted, keyer):
+        if month in closed:
+            event = closed[month]
+            batch.reject(line, f"{month} is closed (by {event.by} on {event.at:%Y-%m-%d}): record it in an open "
+                               "month with a reference to the original, or have the month reopened "
+                               f"(`vosbench reopen --month {month} --by LOGIN --second LOGIN --reason TEXT`)")
+
+
 def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
@@ -571,6 +594,7 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     with collector_paused(), transaction as connection:
         batch = _Batch(connection, file, source, strict)
         accepted, skipped = validate(batch, rows)
+        _refuse_closed_months(batch, content, accepted)
         if batch.rejections or parse_rejections:
             raise ImportRejected(sorted([*parse_rejections, *batch.rejections], key=lambda r: r.line))
         result = BatchResult(content, file, added=len(accepted), skipped=skipped)

@@ -23,11 +23,12 @@ from vosbench import controls
 from vosbench.analysis import reconcile
 from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import database, month_totals, queries, tables, verification
+from vosbench.ledger import database, month_close, month_totals, queries, tables, verification
+from vosbench.ledger.hashchain import fingerprint_frame
 from vosbench.outputs import charts, export
 from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
-from vosbench.outputs.provenance import Provenance, fingerprint_frame, input_file, synced_streams, verification_frame
+from vosbench.outputs.provenance import Provenance, input_file, synced_streams, verification_frame
 
 DIMENSIONS: dict[str, type[Enum]] = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
@@ -209,6 +210,7 @@ class MonthlyAudit:
                 active_accounts=count_active_accounts(connection, period, ledger_zone),
             )
             syncs = synced_streams(connection)
+            closes = tuple(month_close.summary(connection))  # a reopened month shows in every later report
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verified = verification.verify(engine)
@@ -223,7 +225,8 @@ class MonthlyAudit:
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
                 top_n=top_n, controls_file=controls_file),
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
-            report_timezone=period.timezone, fingerprint=verified.fingerprint, syncs=syncs, inputs=inputs)
+            report_timezone=period.timezone, fingerprint=verified.fingerprint, syncs=syncs, inputs=inputs,
+            closes=closes)
         return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
                    reconciliation=reconciliation, verification=verified, provenance=provenance,
                    controls=findings, **sections)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from vosbench import __version__
 from vosbench.core.config import mask_url
 from vosbench.ledger import tables
-from vosbench.ledger.hashchain import CHAINED_TABLES
+from vosbench.ledger.hashchain import CHAINED_TABLES, ROW_CHAINED_TABLES
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Provenance:
     fingerprint: dict[str, dict]  # chain table -> {"rows": n, "head": sha256}
     syncs: tuple[tuple[str, str], ...] = ()  # (item, value) per synced stream, see synced_streams
     inputs: tuple[tuple[str, str], ...] = ()  # (item, value) per file read besides the ledger, see input_file
+    closes: tuple[tuple[str, str], ...] = ()  # (item, value) per close and reopen of a month, oldest first
     vosbench_version: str = __version__
     generated_at: datetime = field(
         default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
@@ -43,13 +44,14 @@ class Provenance:
     @classmethod
     def collect(cls, *, parameters: dict, ledger_url: str, ledger_timezone: str,
                 report_timezone: str, fingerprint: dict[str, dict],
-                syncs: tuple[tuple[str, str], ...] = (), inputs: tuple[tuple[str, str], ...] = ()) -> Provenance:
+                syncs: tuple[tuple[str, str], ...] = (), inputs: tuple[tuple[str, str], ...] = (),
+                closes: tuple[tuple[str, str], ...] = ()) -> Provenance:
         """Gather the facts of a run now; the URL is masked here so it is never kept in clear."""
         shown = {name: mask_url(value) if isinstance(value, str) and "://" in value else value
                  for name, value in parameters.items()}
         return cls(parameters=shown, ledger_url=mask_url(ledger_url),
                    ledger_timezone=ledger_timezone, report_timezone=report_timezone,
-                   fingerprint=fingerprint, syncs=syncs, inputs=inputs)
+                   fingerprint=fingerprint, syncs=syncs, inputs=inputs, closes=closes)
 
     def rows(self) -> list[tuple[str, str]]:
         """(item, value) pairs in reading order, all as text."""
@@ -64,6 +66,7 @@ class Provenance:
             rows.append((f"fingerprint {table} head", head["head"]))
         rows += list(self.inputs)
         rows += list(self.syncs)
+        rows += list(self.closes)
         rows += [
             ("vosbench version", self.vosbench_version),
             ("generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
@@ -95,18 +98,18 @@ def _text(value) -> str:
     return str(value)
 
 
-def fingerprint_frame(fingerprint: dict[str, dict]) -> pd.DataFrame:
-    """The fingerprint as a table: chain head and row count per journal table."""
-    rows = [(name, head["rows"], head["head"]) for name, head in sorted(fingerprint.items())]
-    return pd.DataFrame(rows, columns=["table", "rows", "chain head (sha256)"])
-
-
 def verification_frame(verification) -> pd.DataFrame:
-    """What ``ledger.verify`` found, one row per check: each hash chain, then the month totals."""
+    """What ``ledger.verify`` found, one row per check: each hash chain, the month totals, then the structure."""
     broken = {item.table: item.message for item in verification.breaks}
     rows = [(f"hash chain of {name}", "broken" if name in broken else "ok", broken.get(name, ""))
-            for name in CHAINED_TABLES]
+            for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES)]
     mismatches = verification.total_mismatches
-    shown = "; ".join(mismatches[:20]) + (f" … and {len(mismatches) - 20} more" if len(mismatches) > 20 else "")
-    rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", shown))
+    rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", _shown(mismatches)))
+    for check in ("schema", "guards", "text index"):
+        found = [problem.message for problem in verification.problems if problem.check == check]
+        rows.append((check, "problems" if found else "ok", _shown(found)))
     return pd.DataFrame(rows, columns=["check", "result", "detail"])
+
+
+def _shown(messages: list[str]) -> str:
+    return "; ".join(messages[:20]) + (f" … and {len(messages) - 20} more" if len(messages) > 20 else "")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import tables
+from vosbench.ledger import sync_marks, tables
 from vosbench.ledger.write_door import BatchResult, PaymentColumns, append_batch
 
 
@@ -67,13 +67,9 @@ def saver(source: str, stream: str, mark: str, rows_read: int, provenance: dict,
     """A function that saves ``stream``'s mark and ``raised`` flags on the batch's connection."""
 
     def save(connection: sa.Connection) -> None:
-        table = tables.sync_state
-        where = (table.c.source == source) & (table.c.stream == stream)
-        connection.execute(table.delete().where(where))
-        connection.execute(table.insert().values(
-            source=source, stream=stream, mark=mark, rows_read=rows_read,
-            updated_at=datetime.now(UTC).replace(tzinfo=None),
-            provenance=json.dumps(provenance, sort_keys=True)))
+        sync_marks.save(connection, source=source, stream=stream, mark=mark, rows_read=rows_read,
+                        updated_at=datetime.now(UTC).replace(tzinfo=None),
+                        provenance=json.dumps(provenance, sort_keys=True))
         _keep_flags(connection, source, raised)
 
     return save

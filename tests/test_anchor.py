@@ -1,0 +1,227 @@
+"""Verification against an anchor: what a receipt, a workbook or a pack saw must still be held and extended.
+
+The forger (tests/forger.py) rewrites records and rebuilds every chain and total, so
+that a plain `verify` passes; only the heads kept outside the ledger — and, against a
+forger without the key, the HMAC of the receipts inside it — show what was done.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from forger import rebuild
+from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
+from tamper_sql import behind_guards
+
+from vosbench.commands import main
+from vosbench.ledger import hashchain, setup
+from vosbench.ledger.hashchain import fingerprint_frame
+
+KEY = "an-auditor-key-kept-elsewhere-0123456789"
+PAYMENTS = """
+    source_key,account,kind,amount,occurred_at,operator,channel,method
+    p1,C1,deposit,100.00,2026-09-05T10:00:00Z,ann,admin,cash
+    p2,C2,deposit,40.00,2026-09-20T10:00:00Z,ann,admin,cash
+    p3,C1,deposit,25.00,2026-09-25T10:00:00Z,bob,admin,cash
+    p4,C2,withdrawal,-5.00,2026-09-26T10:00:00Z,bob,admin,cash
+    p5,C1,deposit,7.00,2026-09-27T10:00:00Z,bob,admin,cash
+"""
+LATER = """
+    source_key,account,kind,amount,occurred_at,operator,channel,method
+    p6,C1,deposit,1.00,2026-10-05T10:00:00Z,ann,admin,cash
+    p7,C2,deposit,2.00,2026-10-06T10:00:00Z,ann,admin,cash
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = main.main(list(argv))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out + captured.err
+
+
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A ledger whose September is closed with a keyed receipt, with October records after it; and a workbook anchor."""
+    folder = tmp_path_factory.mktemp("closed")
+    engine = ledger_from_text(folder, accounts=ACCOUNTS, payments=PAYMENTS)
+    with engine.connect() as connection:
+        fingerprint = hashchain.fingerprint(connection)
+    engine.dispose()
+    workbook = folder / "audit.xlsx"
+    with pd.ExcelWriter(workbook, engine="openpyxl") as writer:  # the audit's Fingerprint sheet, as it writes it
+        fingerprint_frame(fingerprint).to_excel(writer, sheet_name="Fingerprint", index=False)
+    db = f"sqlite:///{folder / 'ledger.sqlite'}"
+    receipt = folder / "close-2026-09.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOSBENCH_ANCHOR_KEY", KEY)
+        assert main.main(["close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt", str(receipt)]) == 0
+    engine = setup.open_ledger(db)
+    from vosbench.sources import csv_import
+
+    csv_import.import_paths(engine, [write_ledger_files(folder / "later", payments=LATER)])
+    engine.dispose()
+    return folder / "ledger.sqlite", receipt, workbook
+
+
+@pytest.fixture
+def ledger(closed, tmp_path) -> tuple[str, Path, Path]:
+    path, receipt, workbook = closed
+    shutil.copy(path, tmp_path / "ledger.sqlite")
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}", receipt, workbook
+
+
+@pytest.fixture
+def key(monkeypatch):
+    monkeypatch.setenv("VOSBENCH_ANCHOR_KEY", KEY)
+
+
+def test_the_ledger_extends_its_receipt_and_its_workbook(capsys, ledger, key):
+    db, receipt, workbook = ledger
+    for anchor in (receipt, workbook):
+        code, out = run(capsys, "verify", "--db", db, "--anchor", str(anchor))
+        assert code == 0, out
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(receipt), "--since-anchor")
+    assert code == 0 and "NOT CHECKED month totals" in out
+    receipt_heads = json.loads(receipt.read_text())["heads"]
+    assert receipt_heads["payments"] == {"rows": 5, "last_id": 5, "head": receipt_heads["payments"]["head"]}
+    assert json.loads(receipt.read_text())["closings"] == {"C1": 1320000, "C2": 350000}
+
+
+# (kind of change, SQL run before the forger rebuilds every chain and total, what verify --anchor names)
+REBUILT = [
+    ("last payments deleted, chain heads and totals fixed", ["DELETE FROM payments WHERE id >= 4"],
+     "close-2026-09.json saw 5 rows, the ledger holds 3"),
+    ("amount edited, every later hash recomputed", ["UPDATE payments SET amount = 9990000 WHERE id = 2"],
+     "payments: row 5 (id 5) now ends the chain"),
+    ("last row replaced and recomputed", ["UPDATE payments SET reference = 'other', operator = 'zed' WHERE id = 5"],
+     "payments: row 5 (id 5) now ends the chain"),
+    ("two account numbers swapped, links rebuilt",
+     ["UPDATE accounts SET account = 'TMP' WHERE account = 'C1'", "UPDATE accounts SET account = 'C1' WHERE account = 'C2'",
+      "UPDATE accounts SET account = 'C2' WHERE account = 'TMP'"], "accounts: row 4 (id 4) now ends the chain"),
+    ("account's parent changed, links rebuilt", ["UPDATE accounts SET parent_id = 1 WHERE account = 'C1'"],
+     "accounts: row 4 (id 4) now ends the chain"),
+    ("import batch's file renamed, links rebuilt", ["UPDATE import_batches SET file_name = 'x' WHERE id = 1"],
+     "import_batches: row 2 (id 2) now ends the chain"),
+    ("payment moved to another account, totals recomputed", ["UPDATE payments SET account_id = 4 WHERE id = 1"],
+     "payments: row 5 (id 5) now ends the chain"),
+]
+
+
+@pytest.mark.parametrize("kind, statements, expected", REBUILT, ids=[case[0] for case in REBUILT])
+def test_a_rebuilt_history_is_caught_by_the_receipt_and_the_workbook(capsys, ledger, key, kind, statements, expected):
+    db, receipt, workbook = ledger
+    path = db.removeprefix("sqlite:///")
+    rebuild(path, *statements)  # the close record inside the ledger is left as it was
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(receipt))
+    assert code == 1 and expected in out, out
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(receipt), "--since-anchor")
+    assert code == 1 and expected.split(":")[0] in out, out
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(workbook))
+    assert code == 1 and "audit.xlsx saw" in out, out
+
+
+def test_without_an_anchor_a_rebuilt_history_passes_plain_verify(capsys, tmp_path):
+    """The limit anchors exist for: a chain anyone can recompute proves nothing on its own."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS)
+    engine.dispose()
+    rebuild(tmp_path / "ledger.sqlite", "UPDATE payments SET amount = 9990000 WHERE id = 2")
+    code, out = run(capsys, "verify", "--db", f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    assert code == 0, out
+
+
+def test_the_close_record_inside_the_ledger_is_an_anchor_too(capsys, ledger):
+    db, _receipt, _workbook = ledger
+    rebuild(db.removeprefix("sqlite:///"), "UPDATE payments SET amount = 1 WHERE id = 3")
+    code, out = run(capsys, "verify", "--db", db)
+    assert code == 1 and "month close record 1 (2026-09) saw" in out and "payments: row 5" in out
+
+
+def test_a_forger_who_rewrites_the_close_record_too_is_caught_by_its_hmac(capsys, ledger, key):
+    db, receipt, _workbook = ledger
+    path = db.removeprefix("sqlite:///")
+    rebuild(path, "UPDATE payments SET amount = 1 WHERE id = 3")
+    heads = hashchain_heads(path)
+    document = json.loads(receipt.read_text())
+    document["heads"]["payments"] = heads["payments"]
+    forged = json.dumps(document, sort_keys=True, separators=(",", ":")).replace("'", "''")
+    rebuild(path, f"UPDATE month_closes SET receipt = '{forged}' WHERE id = 1")
+    code, out = run(capsys, "verify", "--db", db)
+    assert code == 1 and "month close record 1 (2026-09): its HMAC does not match" in out, out
+
+
+def hashchain_heads(path) -> dict:
+    engine = setup.open_ledger(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        heads = hashchain.anchor_heads(connection)
+    engine.dispose()
+    return heads
+
+
+def test_without_the_key_a_receipt_file_edited_to_match_is_not_trusted(capsys, ledger, tmp_path, key):
+    db, receipt, _workbook = ledger
+    document = json.loads(receipt.read_text())
+    document["heads"]["payments"]["rows"] = 4
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document))
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(edited))
+    assert code == 1 and "edited.json: its HMAC does not match" in out
+
+
+def test_verifying_from_the_anchor_checks_what_came_after(capsys, ledger, key):
+    db, receipt, _workbook = ledger
+    path = db.removeprefix("sqlite:///")
+    behind_guards(path, "UPDATE payments SET amount = 1 WHERE id = 7", tables=("payments",))
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(receipt), "--since-anchor")
+    assert code == 1 and "payments row 7 was changed" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("not json", "is not JSON"),
+    ("{}", "records no chain heads"),
+])
+def test_a_bad_anchor_is_a_message(capsys, ledger, tmp_path, text, message):
+    db, _receipt, _workbook = ledger
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(bad))
+    assert code == 2 and message in out
+
+
+def test_since_anchor_needs_an_anchor(capsys, ledger):
+    code, out = run(capsys, "verify", "--db", ledger[0], "--since-anchor")
+    assert code == 2 and "--anchor FILE" in out
+
+
+def test_a_short_key_is_refused(capsys, ledger, monkeypatch):
+    monkeypatch.setenv("VOSBENCH_ANCHOR_KEY", "short")
+    code, out = run(capsys, "verify", "--db", ledger[0])
+    assert code == 2 and "shorter than 16 bytes" in out
+
+
+def test_one_payment_is_proven_against_the_receipt_with_a_logarithmic_path(capsys, ledger, tmp_path, key):
+    db, receipt, _workbook = ledger
+    proof = tmp_path / "proof.json"
+    code, out = run(capsys, "proof", "--payment", "3", "--anchor", str(receipt), "--db", db, "--out", str(proof))
+    assert code == 0, out
+    document = json.loads(proof.read_text())
+    assert (document["index"], document["size"], len(document["path"])) == (2, 5, 3)  # ceil(log2(5)) hashes
+    code, out = run(capsys, "proof", "verify", str(proof), "--anchor", str(receipt))
+    assert code == 0 and "payment 3 is record 3 of the 5" in out
+    document["values"][3] = 1  # the amount, changed in the proof
+    proof.write_text(json.dumps(document))
+    code, out = run(capsys, "proof", "verify", str(proof), "--anchor", str(receipt))
+    assert code == 1 and "do not hash to its chain link" in out
+    code, out = run(capsys, "proof", "--payment", "6", "--anchor", str(receipt), "--db", db)  # appended later
+    assert code == 2 and "not among the 5" in out
+
+
+def test_a_rebuilt_ledger_no_longer_leads_to_the_receipts_root(capsys, ledger, key):
+    db, receipt, _workbook = ledger
+    rebuild(db.removeprefix("sqlite:///"), "UPDATE payments SET amount = 1 WHERE id = 4")
+    code, out = run(capsys, "proof", "--payment", "1", "--anchor", str(receipt), "--db", db)
+    assert code == 1 and "no longer lead to the root" in out

@@ -1,0 +1,111 @@
+"""Months that close: who may close and reopen, what a close refuses, and where closes show."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
+
+from vosbench.ledger import manual_entry, month_close
+from vosbench.ledger.write_door import ImportRejected
+from vosbench.outputs import audit
+from vosbench.sources import csv_import
+
+PAYMENTS = """
+    source_key,account,kind,amount,occurred_at,operator,channel,method
+    p1,C1,deposit,100.00,2026-09-05T10:00:00Z,ann,admin,cash
+    p2,C2,deposit,40.00,2026-09-30T21:00:00Z,ann,admin,cash
+"""
+CHARGES = """
+    account,day,call_fee,agent_fee,other_fee,calls
+    C1,2026-09-10,10.00,0,0,10
+"""
+OPERATORS = """
+    login,name,role,timezone,shift_start,shift_end,working_days
+    ann,Ann Lee,clerk,UTC,09:00,17:00,12345
+    sue,Sue Park,supervisor,UTC,08:00,16:00,12345
+"""
+AFTER = datetime(2026, 11, 2, tzinfo=UTC).replace(tzinfo=None)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    # Dubai (UTC+4): p2 at 21:00 UTC on 30 September is 1 October there, in the open month
+    return ledger_from_text(tmp_path, timezone="Asia/Dubai", accounts=ACCOUNTS, payments=PAYMENTS, charges=CHARGES)
+
+
+@pytest.fixture
+def staffed(tmp_path):
+    return ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS, operators=OPERATORS)
+
+
+def append(engine, tmp_path, **files) -> list:
+    folder = tmp_path / f"batch{len(list(tmp_path.iterdir()))}"  # a new folder: only these files are imported
+    return csv_import.import_paths(engine, [write_ledger_files(folder, **files)])
+
+
+def test_a_close_records_heads_and_closings_and_refuses_records_dated_into_the_month(engine, tmp_path):
+    event = month_close.close(engine, "2026-09", by="sue", at=AFTER)
+    assert event.receipt["closings"] == {"C1": 900000}  # 100.00 paid, 10.00 charged
+    assert event.receipt["heads"]["payments"]["rows"] == 2
+    with pytest.raises(ImportRejected, match=r"payments.csv:2: 2026-09 is closed \(by sue"):
+        append(engine, tmp_path, payments="""
+            source_key,account,kind,amount,occurred_at,operator,channel,method
+            p3,C1,deposit,1.00,2026-09-29T10:00:00Z,ann,admin,cash
+        """)
+    with pytest.raises(ImportRejected, match="2026-09 is closed"):
+        append(engine, tmp_path, charges="""
+            account,day,call_fee,agent_fee,other_fee,calls
+            C1,2026-09-11,1.00,0,0,1
+        """)
+    with pytest.raises(manual_entry.LedgerError, match="2026-09 is closed"):
+        manual_entry.record(engine, account="C1", kind="deposit", amount="5", operator="ann",
+                            occurred_at=datetime(2026, 9, 15, tzinfo=UTC))
+    # the open month next to it, and the closed month's records imported again, are fine
+    manual_entry.record(engine, account="C1", kind="deposit", amount="5", operator="ann",
+                        occurred_at=datetime(2026, 10, 1, tzinfo=UTC))
+    (again,) = append(engine, tmp_path, payments=PAYMENTS)
+    assert (again.added, again.skipped) == (0, 2)
+
+
+def test_a_reopened_month_takes_records_again_and_shows_in_the_audit(engine, tmp_path):
+    month_close.close(engine, "2026-09", by="sue", at=AFTER)
+    with pytest.raises(month_close.CloseError, match="needs? .*reason|say why"):
+        month_close.reopen(engine, "2026-09", by="sue", second="ann", reason=" ")
+    with pytest.raises(month_close.CloseError, match="second person, other than sue"):
+        month_close.reopen(engine, "2026-09", by="sue", second="sue", reason="late deposit")
+    month_close.reopen(engine, "2026-09", by="sue", second="ann", reason="late bank deposit of C1")
+    manual_entry.record(engine, account="C1", kind="deposit", amount="5", operator="ann",
+                        occurred_at=datetime(2026, 9, 15, tzinfo=UTC))
+    rows = dict(audit.MonthlyAudit.compute(engine, "2026-10").provenance.rows())
+    assert rows["month 2026-09"].startswith("reopened") and "confirmed by ann: late bank deposit of C1" in \
+        rows["month 2026-09"]
+    month_close.close(engine, "2026-09", by="sue", at=AFTER)
+    with engine.connect() as connection:
+        assert [event.action for event in month_close.history(connection)] == ["close", "reopen", "close"]
+        assert list(month_close.closed_months(connection)) == ["2026-09"]
+
+
+@pytest.mark.parametrize("month, by, second, message", [
+    ("2026-09", "ann", "sue", "'ann' is not a registered supervisor"),
+    ("2026-09", "sue", None, "a second registered operator confirms it"),
+    ("2026-09", "sue", "sue", "a second person, other than sue"),
+    ("2026-09", "", "ann", "say who does it"),
+    ("2026-13", "sue", "ann", "is not a month"),
+])
+def test_where_there_are_identities_a_supervisor_closes_and_another_operator_confirms(staffed, month, by, second,
+                                                                                      message):
+    with pytest.raises(ValueError, match=message):
+        month_close.close(staffed, month, by=by, second=second, at=AFTER)
+    month_close.close(staffed, "2026-09", by="sue", second="ann", at=AFTER)
+
+
+def test_a_month_closes_once_and_only_after_it_ended(engine):
+    with pytest.raises(month_close.CloseError, match="2026-09 has not ended yet"):
+        month_close.close(engine, "2026-09", by="sue", at=datetime(2026, 9, 30, 12))
+    month_close.close(engine, "2026-09", by="sue", at=AFTER)
+    with pytest.raises(month_close.CloseError, match="already closed"):
+        month_close.close(engine, "2026-09", by="sue", at=AFTER)
+    with pytest.raises(month_close.CloseError, match="2026-08 is not closed"):
+        month_close.reopen(engine, "2026-08", by="sue", second="ann", reason="x")

@@ -1,0 +1,233 @@
+"""``vosbench verify``, ``close``, ``reopen`` and ``evidence``: what lets an outside auditor check that the ledger was not changed quietly.
+
+``verify`` opens the ledger read-only (nothing is created, upgraded or repaired on the
+way), checks the schema, the guards, every chain and the derived data, and prints each
+problem with the table and record it concerns; with ``--anchor`` it also proves the
+ledger still holds and extends what a receipt, an audit workbook or an evidence pack
+saw. ``close`` records a month's chain heads and closings and writes its receipt (an
+anchor to keep elsewhere); ``reopen`` needs a reason and a second person; ``evidence``
+writes a month's pack and checks one offline.
+Exit 1 when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vosbench.commands import options
+from vosbench.core import config
+
+
+def cmd_verify(args) -> int:
+    from vosbench.ledger import anchor, readonly, verification
+
+    if args.since_anchor and not args.anchor:
+        raise anchor.AnchorError("--since-anchor verifies from an anchor on: give it with --anchor FILE")
+    key = anchor.load_key(args.key_file)
+    given = anchor.load(args.anchor) if args.anchor else None
+    engine = readonly.open_read_only(config.resolve_db_url(options.db_url(args)))
+    try:
+        result = verification.verify(engine, anchor=given, key=key, from_anchor=args.since_anchor)
+    finally:
+        engine.dispose()
+    lines = _problem_lines(result)
+    if args.format == "json":
+        print(json.dumps({"ok": result.ok, "problems": lines, "not_checked": result.not_checked,
+                          "fingerprint": result.fingerprint}, indent=2))
+    else:
+        for name, head in result.fingerprint.items():
+            print(f"{name}: {head['rows']} rows, chain head {head['head']}")
+        shown = lines if args.all else lines[:50]
+        for line in shown:
+            print(f"FAILED {line}")
+        if len(lines) > len(shown):
+            print(f"FAILED … and {len(lines) - len(shown)} more (--all shows them)")
+        for note in result.not_checked:
+            print(f"NOT CHECKED {note}")
+        print("ledger verified: schema and guards in place, every chain intact, derived data agrees "
+              "with the records" if result.ok else f"ledger FAILED verification ({len(lines)} problems)")
+    return options.EXIT_OK if result.ok else options.EXIT_FINDINGS
+
+
+def _problem_lines(result) -> list[str]:
+    """One line per problem: the check, then the table and record it concerns."""
+    lines = [f"[{problem.check}] {problem.message}" for problem in result.problems]
+    lines += [f"[hash chain] {broken.message}" for broken in result.breaks]
+    lines += [f"[month totals] {mismatch}" for mismatch in result.total_mismatches]
+    return lines
+
+
+def cmd_close(args) -> int:
+    from vosbench.ledger import anchor, month_close
+
+    ledger = options.open_ledger(args)
+    try:
+        event = month_close.close(ledger.engine, args.month, by=args.by, second=args.second,
+                                  key=anchor.load_key(args.key_file))
+    finally:
+        ledger.close()
+    receipt = args.receipt or Path(f"close-{event.month}.json")
+    receipt.write_text(json.dumps(event.receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    sealed = "sealed with the checkpoint key" if "hmac" in event.receipt else "not sealed (no checkpoint key)"
+    print(f"closed {event.month} (close record {event.id}); receipt {receipt}, {sealed}: keep it outside the ledger "
+          f"and check the ledger against it with `vosbench verify --anchor {receipt}`")
+    return options.EXIT_OK
+
+
+def cmd_reopen(args) -> int:
+    from vosbench.ledger import anchor, month_close
+
+    ledger = options.open_ledger(args)
+    try:
+        event = month_close.reopen(ledger.engine, args.month, by=args.by, second=args.second, reason=args.reason,
+                                   key=anchor.load_key(args.key_file))
+    finally:
+        ledger.close()
+    print(f"reopened {event.month} (record {event.id}): {event.reason}")
+    return options.EXIT_OK
+
+
+def cmd_closes(args) -> int:
+    from vosbench.ledger import month_close
+
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            lines = month_close.summary(connection)
+    finally:
+        ledger.close()
+    for item, value in lines:
+        print(f"{item}: {value}")
+    if not lines:
+        print("no month has been closed")
+    return options.EXIT_OK
+
+
+def cmd_evidence(args) -> int:
+    from vosbench.ledger import anchor
+    from vosbench.outputs import evidence
+
+    key = anchor.load_key(args.key_file)
+    if args.action == "verify":
+        if not args.pack:
+            raise evidence.EvidenceError("evidence verify: give the pack, e.g. `vosbench evidence verify pack.zip`")
+        check = evidence.verify(args.pack, key=key)
+        for problem in check.problems:
+            print(f"FAILED {problem}")
+        counts = ", ".join(f"{count} {name}" for name, count in check.counts.items())
+        sealed = "its anchor sealed and checked with the key" if check.sealed and key else (
+            "its anchor sealed (no key given to check it)" if check.sealed else "its anchor not sealed")
+        print(f"evidence pack of {check.month} holds {counts}; {sealed}; "
+              + ("every file and record checks" if check.ok else f"FAILED ({len(check.problems)} problems)"))
+        return options.EXIT_OK if check.ok else options.EXIT_FINDINGS
+    if args.action or args.pack:
+        raise evidence.EvidenceError("evidence: write a pack with `vosbench evidence --month YYYY-MM`, "
+                                     "check one with `vosbench evidence verify PACK`")
+    if not args.month:
+        raise evidence.EvidenceError("evidence: say which month (--month YYYY-MM)")
+    ledger = options.open_ledger(args)
+    try:
+        out = evidence.write(ledger.engine, args.month, args.out or Path(f"evidence-{args.month}.zip"),
+                             report=args.report, key=key)
+    finally:
+        ledger.close()
+    print(f"evidence pack written: {out}; check it anywhere with `vosbench evidence verify {out}`, "
+          f"and a ledger against it with `vosbench verify --anchor {out}`")
+    return options.EXIT_OK
+
+
+def cmd_proof(args) -> int:
+    from vosbench.ledger import anchor, hashchain, merkle
+
+    receipt = anchor.load(args.anchor)
+    document = receipt.document or {}
+    tree = document.get("merkle", {}).get("payments")
+    if not tree:
+        raise anchor.AnchorError(f"{args.anchor} holds no Merkle root; give a close receipt (`vosbench close`)")
+    if args.action == "verify":
+        if not args.proof:
+            raise anchor.AnchorError("proof verify: give the proof file, e.g. `vosbench proof verify proof.json "
+                                     "--anchor close-2026-09.json`")
+        try:
+            proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise anchor.AnchorError(f"proof {args.proof} cannot be read ({error})") from None
+        trouble = anchor.seal_problem(document, anchor.load_key(args.key_file), receipt.source) or \
+            merkle.check_proof(proof, tree["root"])
+        print(f"FAILED {trouble}" if trouble else
+              f"payment {proof['payment']} is record {proof['index'] + 1} of the {proof['size']} under the root "
+              f"{receipt.source} holds ({len(proof['path'])} hashes checked)")
+        return options.EXIT_FINDINGS if trouble else options.EXIT_OK
+    if args.payment is None:
+        raise anchor.AnchorError("proof: say which payment (--payment ID), or `proof verify PROOF`")
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            proof = merkle.payment_proof(connection, args.payment, int(tree["size"]))
+    finally:
+        ledger.close()
+    if not proof:
+        raise anchor.AnchorError(f"payment {args.payment} is not among the {tree['size']} {args.anchor} covers")
+    if proof["root"] != tree["root"]:
+        print(f"FAILED the ledger's first {tree['size']} payments no longer lead to the root {args.anchor} holds")
+        return options.EXIT_FINDINGS
+    out = args.out or Path(f"proof-payment-{args.payment}.json")
+    out.write_text(json.dumps(proof, indent=2, default=hashchain.canonical_value) + "\n", encoding="utf-8")
+    print(f"proof written: {out}; anyone with it and {args.anchor} checks it with "
+          f"`vosbench proof verify {out} --anchor {args.anchor}`")
+    return options.EXIT_OK
+
+
+def _key_option(sub) -> None:
+    sub.add_argument("--key-file", type=Path, metavar="FILE",
+                     help="checkpoint key for the receipts' HMAC (default: $VOSBENCH_ANCHOR_KEY)")
+
+
+def register(add) -> None:
+    sub = add("verify", cmd_verify, "check the ledger read-only: schema, guards, hash chains, month totals, "
+                                    "text index and month-close receipts; exit 1 if anything disagrees")
+    options.add_format(sub, "table", "json")
+    sub.add_argument("--all", action="store_true", help="list every problem (default: the first 50)")
+    sub.add_argument("--anchor", type=Path, metavar="FILE",
+                     help="also prove the ledger holds and extends what FILE saw: a close receipt (.json), "
+                          "an audit workbook (.xlsx) or an evidence pack")
+    sub.add_argument("--since-anchor", action="store_true",
+                     help="trust the anchor and check only what was appended since (needs --anchor)")
+    _key_option(sub)
+
+    sub = add("close", cmd_close, "close a month: record its chain heads and closings; records dated into it "
+                                  "are refused from then on")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--by", required=True, metavar="LOGIN", help="the supervisor closing it")
+    sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it")
+    sub.add_argument("--receipt", type=Path, metavar="FILE", help="where to write the receipt "
+                                                                   "(default: ./close-YYYY-MM.json)")
+    _key_option(sub)
+
+    sub = add("reopen", cmd_reopen, "reopen a closed month, for a reason, confirmed by a second person")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--by", required=True, metavar="LOGIN")
+    sub.add_argument("--second", required=True, metavar="LOGIN")
+    sub.add_argument("--reason", required=True)
+    _key_option(sub)
+
+    add("closes", cmd_closes, "list every close and reopen of a month, oldest first")
+
+    sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), "
+                                  "or `proof verify PROOF`: check one offline")
+    sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the proof PROOF")
+    sub.add_argument("proof", nargs="?", type=Path, metavar="PROOF")
+    sub.add_argument("--anchor", type=Path, required=True, metavar="RECEIPT", help="the close receipt (.json)")
+    sub.add_argument("--payment", type=int, metavar="ID")
+    sub.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")
+    _key_option(sub)
+
+    sub = add("evidence", cmd_evidence, "write a month's evidence pack (records, anchors, manifest), "
+                                        "or `evidence verify PACK`: check one offline")
+    sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the pack PACK")
+    sub.add_argument("pack", nargs="?", type=Path, metavar="PACK")
+    sub.add_argument("--month", metavar="YYYY-MM")
+    sub.add_argument("--out", type=Path, metavar="FILE", help="the pack to write (default: ./evidence-YYYY-MM.zip)")
+    sub.add_argument("--report", type=Path, metavar="FILE", help="the month's audit workbook or HTML to include")
+    _key_option(sub)

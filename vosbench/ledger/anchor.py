@@ -1,0 +1,180 @@
+"""Anchors: chain heads recorded outside the ledger, and the proof that the ledger still extends them.
+
+A hash chain alone proves nothing to someone who distrusts the file: whoever holds it
+can edit a record and recompute every later hash. What they cannot change is a copy of
+the heads kept elsewhere — an audit's Fingerprint sheet, a month-close receipt, an
+evidence pack. :func:`check` compares the head at the row count the anchor saw with
+the ledger's chain, once ``verify`` has recomputed that chain from its records, so a
+truncation, a rewritten record and a rebuilt chain all show. Verification from an
+anchor trusts it and checks only the records appended since (the stored link at the
+anchored row must be the anchored head, and the chain must run on from it), so the
+cost follows what is new, not the whole history.
+
+A receipt may carry an HMAC-SHA256 (:func:`seal`) made with a key kept outside the
+ledger (``VOSBENCH_ANCHOR_KEY`` or a key file): someone holding the ledger and its
+receipts but not the key can then not make a receipt for a history they rewrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import hashchain, tables
+from vosbench.ledger.inspection import Problem
+
+KEY_ENV = "VOSBENCH_ANCHOR_KEY"
+"""Environment variable holding the checkpoint key (as text); a key file is the alternative."""
+
+
+class AnchorError(VosbenchError, ValueError):
+    """An anchor file that cannot be read, or a key that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Chain heads a document saw: table → {"rows", "head"[, "last_id"]}; where they came from."""
+
+    source: str
+    heads: dict[str, dict]
+    document: dict | None = None  # the signed JSON, when the anchor is a receipt
+
+
+def canonical(document: dict) -> str:
+    """The one JSON text of ``document`` that is hashed or signed (sorted keys, no spaces)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_key(key_file: Path | None = None) -> bytes | None:
+    """The checkpoint key: the key file's bytes (trailing newline dropped), else ``VOSBENCH_ANCHOR_KEY``, else None."""
+    if key_file is not None:
+        try:
+            key = Path(key_file).read_bytes().rstrip(b"\r\n")
+        except OSError as error:
+            raise AnchorError(f"key file {key_file}: {error.strerror}; give a readable file") from None
+    else:
+        key = os.environ.get(KEY_ENV, "").encode("utf-8")
+    if key and len(key) < 16:
+        raise AnchorError("the checkpoint key is shorter than 16 bytes; use a long random one "
+                          "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+    return key or None
+
+
+def seal(document: dict, key: bytes) -> dict:
+    """``document`` with ``hmac``: HMAC-SHA256 over its canonical JSON (without any earlier hmac)."""
+    body = {name: value for name, value in document.items() if name != "hmac"}
+    return {**body, "hmac": hmac.new(key, canonical(body).encode("utf-8"), hashlib.sha256).hexdigest()}
+
+
+def seal_problem(document: dict, key: bytes | None, source: str) -> str | None:
+    """Why the receipt's HMAC cannot be trusted, or None when it checks (or there is no key to check it)."""
+    if key is None:
+        return None
+    if "hmac" not in document:
+        return f"{source} carries no HMAC: it proves only what its holder could also have written"
+    if not hmac.compare_digest(seal(document, key)["hmac"], str(document["hmac"])):
+        return f"{source}: its HMAC does not match (the receipt was altered, or made with another key)"
+    return None
+
+
+def load(path: Path) -> Anchor:
+    """The anchor in ``path``: a receipt (JSON), an audit workbook (its Fingerprint sheet) or an evidence pack."""
+    path = Path(path)
+    if not path.is_file():
+        raise AnchorError(f"anchor {path} does not exist; give a close receipt (.json), an audit workbook (.xlsx) "
+                          "or an evidence pack (.zip)")
+    if zipfile.is_zipfile(path) and path.suffix.lower() != ".xlsx":
+        return _from_pack(path)
+    if path.suffix.lower() == ".xlsx":
+        return _from_workbook(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise AnchorError(f"anchor {path} is not JSON ({error}); give a close receipt, a workbook or a pack") from None
+    return from_document(document, str(path))
+
+
+def from_document(document: dict, source: str) -> Anchor:
+    heads = document.get("heads") if isinstance(document, dict) else None
+    if not isinstance(heads, dict) or not heads:
+        raise AnchorError(f"{source} records no chain heads; give a close receipt, a workbook or a pack")
+    return Anchor(source, heads, document)
+
+
+def _from_workbook(path: Path) -> Anchor:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+        rows = list(book["Fingerprint"].iter_rows(values_only=True))
+    except KeyError:
+        raise AnchorError(f"{path} has no Fingerprint sheet; give a workbook written by `vosbench audit`") from None
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        raise AnchorError(f"{path} cannot be read as a workbook ({error})") from None
+    heads = {}
+    for row in rows[1:]:
+        if row and row[0] and row[2]:
+            heads[str(row[0])] = {"rows": int(row[1]), "head": str(row[2])}
+    if not heads:
+        raise AnchorError(f"{path}: its Fingerprint sheet is empty")
+    return Anchor(str(path), heads)
+
+
+def _from_pack(path: Path) -> Anchor:
+    with zipfile.ZipFile(path) as pack:
+        try:
+            document = json.loads(pack.read("anchor.json"))
+        except KeyError:
+            raise AnchorError(f"{path} holds no anchor.json; give an evidence pack written by `vosbench evidence`") from None
+    return from_document(document, f"{path}:anchor.json")
+
+
+def check(connection: sa.Connection, anchor: Anchor) -> list[Problem]:
+    """Whether the ledger still holds every chain the anchor saw, ending where it saw it end.
+
+    It compares the ledger's stored link at the anchored row with the anchored head; the
+    chain verification (from the first row, or from this anchor) proves that link still
+    stands for the content of every row before it.
+    """
+    problems = []
+    present = hashchain.anchor_heads(connection)
+    for name, seen in sorted(anchor.heads.items()):
+        if name not in present:
+            problems.append(Problem("anchor", name, None, f"{name}: {anchor.source} saw this chain; the ledger has none"))
+            continue
+        rows = int(seen["rows"])
+        if present[name]["rows"] < rows:
+            problems.append(Problem("anchor", name, None,
+                                    f"{name}: {anchor.source} saw {rows} rows, the ledger holds "
+                                    f"{present[name]['rows']}: rows it saw were removed"))
+            continue
+        link = hashchain.anchored_link(connection, name, rows, seen.get("last_id"))
+        if link is None or link[1] != seen["head"]:
+            where = "is gone" if link is None else f"(id {link[0]}) now ends the chain in {link[1][:12]}…"
+            problems.append(Problem("anchor", name, None if link is None else link[0],
+                                    f"{name}: row {rows} {where}, {anchor.source} saw {seen['head'][:12]}…: "
+                                    "a record it saw was changed or removed, or the chain rebuilt"))
+    return problems
+
+
+def inside(connection: sa.Connection, key: bytes | None) -> tuple[list[Anchor], list[Problem]]:
+    """The close receipts the ledger holds as anchors, and the problems of those whose HMAC fails."""
+    anchors, problems = [], []
+    table = tables.month_closes
+    for row in connection.execute(sa.select(table.c.id, table.c.receipt).order_by(table.c.id)):
+        document = json.loads(row.receipt)
+        source = f"month close record {row.id} ({document.get('month')})"
+        trouble = seal_problem(document, key, source)
+        if trouble:
+            problems.append(Problem("anchor", "month_closes", row.id, trouble))
+        else:
+            anchors.append(from_document(document, source))
+    return anchors, problems

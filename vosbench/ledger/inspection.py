@@ -1,0 +1,90 @@
+"""The ledger's structure checked against what this vosbench installs: guards and schema.
+
+A dropped or rewritten guard trigger lets later edits through without a trace, and a
+foreign trigger on a guarded table can rewrite every row as it is inserted; a dropped
+table or column changes what every query means. These checks read the database's own
+catalogue and report each difference as a :class:`Problem`; they never repair anything
+(that would hide the tampering they exist to show).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from vosbench.ledger import database, guards, tables
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing ``verify`` found wrong: which check, which table and record, and what."""
+
+    check: str
+    table: str
+    row_id: int | None
+    message: str
+
+
+def guard_problems(connection: sa.Connection) -> list[Problem]:
+    """Guards missing or altered, and foreign triggers on the guarded tables."""
+    expected = guards.expected_guards(connection.dialect.name)
+    present = guards.present_guards(connection)
+    problems = []
+    for guard in expected:
+        if guard.name not in present:
+            problems.append(Problem("guards", guard.table, None,
+                                    f"guard {guard.name} on {guard.table} is missing: the table accepts "
+                                    "edits the ledger cannot see (dropped behind the workbench's back)"))
+        elif present[guard.name] != guard.sql:
+            problems.append(Problem("guards", guard.table, None,
+                                    f"guard {guard.name} on {guard.table} differs from the one vosbench installs"))
+    installed = {guard.name for guard in expected}
+    guarded = {guard.table for guard in expected}
+    for name, table in _trigger_tables(connection).items():
+        if name not in installed and table in guarded:
+            problems.append(Problem("guards", table, None,
+                                    f"trigger {name} on {table} is not one vosbench installs: "
+                                    "it may change rows as they are written"))
+    return problems
+
+
+def _trigger_tables(connection: sa.Connection) -> dict[str, str]:
+    return dict(connection.exec_driver_sql(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'").all())
+
+
+def schema_problems(connection: sa.Connection) -> list[Problem]:
+    """Tables, columns and unique keys this version defines that the ledger lacks or has changed."""
+    inspector = sa.inspect(connection)
+    present_tables = set(inspector.get_table_names())
+    problems = []
+    version = database.get_meta(connection, "schema_version")
+    if version != tables.SCHEMA_VERSION:
+        problems.append(Problem("schema", "ledger_meta", None,
+                                f"the ledger is schema {version}, this vosbench expects {tables.SCHEMA_VERSION}: "
+                                "open it once with this version (e.g. `vosbench info`) to upgrade, then verify"))
+    for table in tables.metadata.sorted_tables:
+        if table.name not in present_tables:
+            problems.append(Problem("schema", table.name, None, f"table {table.name} is missing (dropped?)"))
+            continue
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        wanted = [column.name for column in table.columns]
+        for name in wanted:
+            if name not in columns:
+                problems.append(Problem("schema", table.name, None, f"column {table.name}.{name} is missing"))
+        for name in sorted(columns - set(wanted)):
+            problems.append(Problem("schema", table.name, None,
+                                    f"column {table.name}.{name} is not part of the ledger's schema"))
+        problems += _key_problems(inspector, table)
+    return problems
+
+
+def _key_problems(inspector, table: sa.Table) -> list[Problem]:
+    """Unique keys the table must enforce (a dropped one lets a second record take the same key)."""
+    enforced = {tuple(inspector.get_pk_constraint(table.name)["constrained_columns"])}
+    enforced |= {tuple(key["column_names"]) for key in inspector.get_unique_constraints(table.name)}
+    enforced |= {tuple(index["column_names"]) for index in inspector.get_indexes(table.name) if index["unique"]}
+    return [Problem("schema", table.name, None,
+                    f"{table.name} no longer enforces the unique key ({', '.join(key)})")
+            for key in guards.unique_keys(table) if key not in enforced]

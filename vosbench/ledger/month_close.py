@@ -1,0 +1,166 @@
+"""Months that close: once audited, a month takes no more records until it is reopened for a stated reason.
+
+A close is a record in ``month_closes`` (append-only and chained like every audit table)
+holding what the month looked like when it was closed: every chain head and row count,
+each account's closing for the month, and the Merkle root over the payments
+(:mod:`vosbench.ledger.merkle`) that single-record proofs lead to. Its receipt is the JSON of those facts; kept
+outside the ledger it is an anchor (``vosbench verify --anchor``). The write door asks
+:func:`closed_months` before appending, so a record dated into a closed month is refused.
+
+Who may close: where the ledger has identities (registered operators), the closer must
+be a supervisor and a second, different operator confirms; on a ledger without them the
+names are recorded as given. Reopening always needs a reason and a second person, and
+stays in the history that every later report shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.core import periods
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import database, hashchain, merkle, tables
+from vosbench.ledger.anchor import canonical, seal
+
+SUPERVISOR = "supervisor"
+_DONE = {"close": "closed", "reopen": "reopened"}
+
+
+class CloseError(VosbenchError, ValueError):
+    """A close or reopen that the rules refuse; the message says which rule and what to do."""
+
+
+@dataclass(frozen=True)
+class CloseEvent:
+    """One close or reopen of a month, as recorded."""
+
+    id: int
+    month: str
+    action: str  # close, reopen
+    by: str
+    second: str
+    reason: str
+    at: datetime
+    receipt: dict
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def history(connection: sa.Connection) -> list[CloseEvent]:
+    """Every close and reopen, oldest first."""
+    table = tables.month_closes
+    return [CloseEvent(row.id, row.month, row.action, row.closed_by, row.second, row.reason, row.recorded_at,
+                       json.loads(row.receipt))
+            for row in connection.execute(sa.select(table).order_by(table.c.id))]
+
+
+def closed_months(connection: sa.Connection) -> dict[str, CloseEvent]:
+    """The months closed now (their last event is a close), each with that close."""
+    state: dict[str, CloseEvent] = {}
+    for event in history(connection):
+        state[event.month] = event
+    return {month: event for month, event in state.items() if event.action == "close"}
+
+
+def receipt_digest(receipt: dict) -> str:
+    """sha256 of a receipt's canonical JSON: what a close record and its receipt file agree on."""
+    return hashlib.sha256(canonical(receipt).encode("utf-8")).hexdigest()
+
+
+def _check_people(connection: sa.Connection, by: str, second: str | None, *, action: str) -> tuple[str, str]:
+    by, second = (by or "").strip(), (second or "").strip()
+    if not by:
+        raise CloseError(f"{action}: say who does it (--by LOGIN)")
+    roles = dict(connection.execute(sa.select(tables.operators.c.login, tables.operators.c.role)).all())
+    if roles:
+        if roles.get(by) != SUPERVISOR:
+            raise CloseError(f"{action}: {by!r} is not a registered supervisor; a month is closed or reopened "
+                             f"by an operator whose role is {SUPERVISOR} (see operators.csv)")
+        if second not in roles:
+            raise CloseError(f"{action}: a second registered operator confirms it (--second LOGIN); "
+                             f"{second or 'nobody'!r} is not one")
+    if (action == "reopen" or roles) and (not second or second == by):
+        raise CloseError(f"{action}: a second person, other than {by}, must confirm it (--second LOGIN)")
+    return by, second
+
+
+def close(engine: Engine, month: str, *, by: str, second: str | None = None, at: datetime | None = None,
+          key: bytes | None = None) -> CloseEvent:
+    """Close ``month`` (YYYY-MM in the ledger's zone): record its chain heads, counts and closings.
+
+    With ``key`` the receipt carries an HMAC (:func:`vosbench.ledger.anchor.seal`).
+    """
+    at = at or _now()
+    with engine.begin() as connection:
+        period = periods.month(month, database.ledger_timezone(connection))
+        by, second = _check_people(connection, by, second, action="close")
+        if period.end > at:
+            raise CloseError(f"close: {period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
+                             "close a month once its last day is over")
+        if period.label in closed_months(connection):
+            raise CloseError(f"close: {period.label} is already closed; `vosbench close --reopen` first to change it")
+        hashchain.lock_head(connection, "payments")  # no record slips in between the receipt and the close
+        heads = hashchain.anchor_heads(connection)
+        size = heads["payments"]["rows"]
+        receipt = {"kind": "vosbench month close", "month": period.label, "timezone": period.timezone,
+                   "closed_by": by, "second": second, "closed_at": hashchain.canonical_time(at),
+                   "heads": heads, "closings": _closings(connection, period.label),
+                   "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
+        return _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+
+
+def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: str,
+           at: datetime | None = None, key: bytes | None = None) -> CloseEvent:
+    """Reopen a closed month for a stated reason, confirmed by a second person."""
+    at = at or _now()
+    if not (reason or "").strip():
+        raise CloseError("reopen: say why the month is reopened (--reason TEXT); the reason shows in every later report")
+    with engine.begin() as connection:
+        period = periods.month(month, database.ledger_timezone(connection))
+        by, second = _check_people(connection, by, second, action="reopen")
+        if period.label not in closed_months(connection):
+            raise CloseError(f"reopen: {period.label} is not closed")
+        receipt = {"kind": "vosbench month reopen", "month": period.label, "reopened_by": by, "second": second,
+                   "reason": reason.strip(), "reopened_at": hashchain.canonical_time(at),
+                   "heads": hashchain.anchor_heads(connection)}
+        return _record(connection, period.label, "reopen", by, second, reason.strip(), at,
+                       seal(receipt, key) if key else receipt)
+
+
+def _record(connection, month, action, by, second, reason, at, receipt) -> CloseEvent:
+    event_id = connection.execute(tables.month_closes.insert().values(
+        month=month, action=action, closed_by=by, second=second, reason=reason, recorded_at=at,
+        receipt=canonical(receipt), receipt_sha256=receipt_digest(receipt))).inserted_primary_key[0]
+    return CloseEvent(event_id, month, action, by, second, reason, at, receipt)
+
+
+def _closings(connection: sa.Connection, month: str) -> dict[str, int]:
+    """Each account's closing (minor units) at the end of ``month``: its latest month total up to it."""
+    table, accounts = tables.account_months, tables.accounts
+    latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
+              .where(table.c.month <= month).group_by(table.c.account_id).subquery())
+    rows = connection.execute(
+        sa.select(accounts.c.account, table.c.closing)
+        .join(latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))
+        .join(accounts, accounts.c.id == table.c.account_id))
+    return dict(sorted(rows.all()))
+
+
+def summary(connection: sa.Connection) -> list[tuple[str, str]]:
+    """(item, value) lines for a report: every close and reopen, so a reopened month shows in every later report."""
+    lines = []
+    for event in history(connection):
+        who = f"by {event.by}" + (f", confirmed by {event.second}" if event.second else "")
+        text = f"{_DONE[event.action]} {event.at:%Y-%m-%d %H:%M} UTC {who}"
+        if event.reason:
+            text += f": {event.reason}"
+        lines.append((f"month {event.month}", text))
+    return lines
