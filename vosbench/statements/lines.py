@@ -75,6 +75,7 @@ class ParsedStatement:
     rejections: list[Rejection]
     sha256: str
     statements: int = 1
+    warnings: list[str] = field(default_factory=list)  # what the reader bent the rules for, once each
 
 
 def content_key(line: StatementLine, occurrence: int) -> str:
