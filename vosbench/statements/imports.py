@@ -1,7 +1,9 @@
 """Importing statement files: pick the reader, then append every line in one transaction, or none.
 
-OFX/QFX and CAMT.053 are recognized by their content; CSV and XLSX need a mapping
-profile. A line already in the ledger under its key (statement account + line key) is
+OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
+content; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
+balance, a byte-order mark, an over-long field cut to the column's size) comes back as
+the file's warnings, once each. A line already in the ledger under its key (statement account + line key) is
 skipped when it says the same, so re-importing a file or an overlapping statement adds
 nothing; one that says something else is refused, since statement lines are never
 edited. Every rejected row is reported with file, line and reason, and nothing of the
@@ -19,9 +21,9 @@ from sqlalchemy.engine import Engine
 
 from vosbench import __version__, store
 from vosbench.journal import ImportRejected, Rejection
-from vosbench.statements import camt, ofx, profiles, tabular
+from vosbench.statements import camt, mt940, ofx, profiles, tabular
 from vosbench.statements.lines import (ParsedStatement, StatementFileError, StatementLine, check_channel,
-                                       with_keys)
+                                       fitted, with_keys)
 
 _T, _I = store.statement_lines, store.statement_imports
 _COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
@@ -39,6 +41,12 @@ class StatementImport:
     added: int
     skipped: int
     import_id: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        """``imported`` when lines were added, else ``unchanged``."""
+        return "imported" if self.added else "unchanged"
 
 
 def read(path: Path, *, profile: str | None = None, channel: str | None = None,
@@ -50,17 +58,20 @@ def read(path: Path, *, profile: str | None = None, channel: str | None = None,
     file = name or path.name
     if profile:
         chosen = profiles.load(profile)
-        if ofx.looks_like_ofx(head) or camt.looks_like_camt(head):
-            raise StatementFileError(f"{file}: is an OFX/CAMT statement; import it without --profile")
+        if ofx.looks_like_ofx(head) or camt.looks_like_camt(head) or mt940.looks_like_mt940(head):
+            raise StatementFileError(f"{file}: is an OFX/CAMT/MT940 statement; import it without --profile")
         parsed = tabular.parse(path, chosen, name=file)
         fee = chosen.fee
     elif ofx.looks_like_ofx(head) or path.suffix.lower() in (".ofx", ".qfx"):
         parsed, fee = ofx.parse(path, name=file), profiles.FeeSchedule()
     elif camt.looks_like_camt(head) or path.suffix.lower() == ".xml":
         parsed, fee = camt.parse(path, name=file), profiles.FeeSchedule()
+    elif mt940.looks_like_mt940(head) or path.suffix.lower() in (".sta", ".940", ".942", ".mt940"):
+        parsed, fee = mt940.parse(path, name=file), profiles.FeeSchedule()
     else:
-        raise StatementFileError(f"{file}: not OFX/QFX or CAMT.053; for a CSV or XLSX export give "
+        raise StatementFileError(f"{file}: not OFX/QFX, CAMT or MT940; for a CSV or XLSX export give "
                                  f"--profile NAME (one of {', '.join(profiles.available())}) or a profile YAML")
+    parsed.lines = fitted(parsed.lines, parsed.file, parsed.rejections, parsed.warnings)
     if channel:
         parsed.channel = check_channel(channel)
     return parsed, fee
@@ -79,7 +90,8 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
         new, skipped, rejections = _new_lines(connection, parsed.file, lines)
         if rejections:
             raise ImportRejected(rejections)
-        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(new), skipped)
+        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(new), skipped,
+                                 warnings=tuple(parsed.warnings))
         if new:
             result.import_id = connection.execute(_I.insert().values(
                 file_name=parsed.file, file_sha256=parsed.sha256, format=parsed.format, profile=parsed.profile,

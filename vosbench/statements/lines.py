@@ -78,6 +78,45 @@ class ParsedStatement:
     warnings: list[str] = field(default_factory=list)  # what the reader bent the rules for, once each
 
 
+_SIZES = {"statement_account": 128, "statement_id": 128, "reference": 255, "counterparty": 255,
+          "account_hint": 64}
+"""The stored column sizes: a longer text is cut to them (with a warning), never refused."""
+
+
+def fitted(lines: list[StatementLine], file: str, rejections: list[Rejection],
+           warnings: list[str]) -> list[StatementLine]:
+    """The lines as the store can keep them: over-long texts cut, over-long keys hashed, bad currencies refused.
+
+    A statement account or a currency decides where money belongs, so one that cannot
+    be stored as written is a rejected line; a name or a reference longer than its
+    column is cut to it, and the file says so once.
+    """
+    kept, cut = [], set()
+    for line in lines:
+        changes = {}
+        if not (len(line.currency) == 3 and line.currency.isascii() and line.currency.isalpha()):
+            rejections.append(Rejection(file, line.line, f"currency {line.currency[:20]!r} is not a three-letter "
+                                                         "ISO 4217 code"))
+            continue
+        if line.currency != line.currency.upper():
+            changes["currency"] = line.currency.upper()
+        if len(line.statement_account) > _SIZES["statement_account"]:
+            rejections.append(Rejection(file, line.line, f"account {line.statement_account[:40]!r}… is longer than "
+                                                         f"{_SIZES['statement_account']} characters"))
+            continue
+        for name, size in _SIZES.items():
+            if name != "statement_account" and len(getattr(line, name)) > size:
+                changes[name] = getattr(line, name)[:size]
+                cut.add(name)
+        if len(line.line_key) > 255:
+            changes["line_key"] = line.line_key.split(":", 1)[0] + "#" + hashlib.sha256(
+                line.line_key.encode("utf-8")).hexdigest()
+        kept.append(replace(line, **changes) if changes else line)
+    if cut:
+        warnings.append(f"over-long {', '.join(sorted(cut))} cut to the stored size")
+    return kept
+
+
 def content_key(line: StatementLine, occurrence: int) -> str:
     """The key of a line whose source gives no transaction id: what it says, and which identical one it is."""
     what = "|".join((line.statement_account, line.posted_on.isoformat(), str(line.amount), line.reference,
