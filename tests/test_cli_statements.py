@@ -136,3 +136,30 @@ def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, 
     assert book.sheetnames == ["Summary", "Items", "Decisions"]
     assert book["Decisions"]["B2"].value == "reject"
     assert bench.export("") is None
+
+
+def test_importing_many_files_reports_each_tries_them_all_and_exits_2_when_one_is_refused(db, capsys, tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_text((SAMPLES / "bank-v8.xml").read_text()[:600])
+    missing = tmp_path / "missing.ofx"
+    code, out, err = run(capsys, "statements", "import", str(SAMPLES / "bank-v8.xml"), str(broken), str(missing),
+                         str(SAMPLES / "bank-two-accounts.ofx"), str(SAMPLES / "bank-v8.xml"))
+    assert code == 2
+    assert "bank-v8.xml: camt053.08, bank, 1 statement(s): 2 line(s) added, 0 already present: imported" in out
+    assert "bank-two-accounts.ofx: ofx, bank, 2 statement(s): 4 line(s) added" in out  # tried after the refusals
+    assert "0 line(s) added, 2 already present: unchanged" in out
+    assert out.rstrip().endswith("5 file(s): 2 imported, 1 unchanged, 2 refused")
+    refused = err.strip().splitlines()
+    assert refused[0].startswith("broken.xml: refused: not well-formed XML at line")
+    assert refused[1].startswith("missing.ofx: refused: ") and "no such file" in refused[1]
+    assert "Traceback" not in err
+
+
+def test_importing_files_that_all_read_exits_0_and_prints_their_warnings(db, capsys, tmp_path):
+    sloppy = tmp_path / "sloppy.ofx"
+    sloppy.write_bytes(b"\xef\xbb\xbf" + (SAMPLES / "bank-two-accounts.ofx").read_bytes().replace(
+        b"<BANKID>033<", b"<BANKID>0331234567890<"))
+    code, out, _ = run(capsys, "statements", "import", str(sloppy))
+    assert code == 0 and "sloppy.ofx: warning: a UTF-8 byte-order mark before the header was ignored" in out
+    assert "BANKID '0331234567890' is longer than the 9 characters" in out
+    assert out.rstrip().endswith("1 file(s): 1 imported, 0 unchanged, 0 refused")

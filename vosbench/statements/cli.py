@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-EXIT_OK = 0
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 def _engine(args, *, create: bool = False):
@@ -28,12 +28,7 @@ def cmd_statements(args) -> int:
     if args.action == "import":
         if not args.files:
             raise ValueError("statements import: give the statement FILE(s) to import")
-        engine = _engine(args)
-        for file in args.files:
-            result = imports.import_file(engine, Path(file), profile=args.profile, channel=args.channel)
-            print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
-                  f"{result.added} line(s) added, {result.skipped} already present")
-        return EXIT_OK
+        return _import_files(_engine(args), args.files, profile=args.profile, channel=args.channel)
     if args.files:
         raise ValueError("statements list takes no FILE; did you mean `vosbench statements import FILE`?")
     frame = pd.DataFrame(imports.imported(_engine(args)))
@@ -42,6 +37,42 @@ def cmd_statements(args) -> int:
         return EXIT_OK
     views.print_frame(frame, ["net"], args.format)
     return EXIT_OK
+
+
+def _import_files(engine, files: list[str], *, profile: str | None, channel: str | None) -> int:
+    """Import each file on its own: one refused file is reported and the next ones are still tried.
+
+    Each file gets one line (imported, unchanged, or refused with the reason), its
+    warnings and rejected rows beneath it, and a summary closes; the exit status is 2
+    when any file was refused.
+    """
+    from vosbench.statements import imports
+
+    outcomes = {"imported": 0, "unchanged": 0, "refused": 0}
+    for file in files:
+        name = Path(file).name
+        try:
+            result = imports.import_file(engine, Path(file), profile=profile, channel=channel)
+        except ValueError as error:  # StatementFileError, ImportRejected, ProfileError, MoneyError
+            outcomes["refused"] += 1
+            first, *rest = str(error).splitlines() or [""]
+            for prefix in (f"{file}: ", f"{name}: "):
+                first = first[len(prefix):] if first.startswith(prefix) else first
+            print(f"{name}: refused: {first}", file=sys.stderr)
+            for row in rest:
+                print(row, file=sys.stderr)
+            continue
+        except OSError as error:
+            outcomes["refused"] += 1
+            print(f"{name}: refused: cannot be read ({error.strerror or error})", file=sys.stderr)
+            continue
+        outcomes[result.outcome] += 1
+        print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
+              f"{result.added} line(s) added, {result.skipped} already present: {result.outcome}")
+        for warning in result.warnings:
+            print(f"{result.file}: warning: {warning}")
+    print(f"{len(files)} file(s): " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+    return EXIT_BAD_INPUT if outcomes["refused"] else EXIT_OK
 
 
 def cmd_match(args) -> int:
@@ -112,7 +143,7 @@ def add_commands(add) -> None:
     """Register the statement commands with ``add(name, handler, help)`` of :func:`vosbench.cli.build_parser`."""
     sub = add("statements", cmd_statements, "import bank/gateway/IVR/crypto statements, or list those imported")
     sub.add_argument("action", choices=("import", "list"))
-    sub.add_argument("files", nargs="*", metavar="FILE", help="OFX/QFX, CAMT.053 XML, or CSV/XLSX with --profile")
+    sub.add_argument("files", nargs="*", metavar="FILE", help="OFX/QFX, CAMT (052/053/054) XML, MT940/MT942, or CSV/XLSX with --profile")
     sub.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, ivr-log, crypto, "
                                        "generic-bank-csv) or a YAML path")
     sub.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
