@@ -227,6 +227,7 @@ def test_camt_054_and_052_read_through_the_same_reader(engine, tmp_path):
     (camt("053", "04", BATCH).replace("urn:iso:std:iso:20022:tech:xsd:camt.053.001.04", "urn:example:camt.053"),
      "not a CAMT statement (root element Document in namespace 'urn:example:camt.053')"),
     (camt("053", "04", BATCH)[:900], "not well-formed XML at line"),
+    (camt("053", "04", BATCH).replace('encoding="UTF-8"', 'encoding="UTF-89"'), "cannot be read as XML"),
     ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
      '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&b;</Document>', "DOCTYPE or ENTITY"),
 ])

@@ -67,6 +67,11 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
                                  "again") from None
     except RecursionError:
         raise StatementFileError(f"{file}: elements nested too deep to be a CAMT message") from None
+    except StatementFileError:
+        raise
+    except (LookupError, ValueError) as error:  # an encoding the XML declaration names that Python lacks
+        raise StatementFileError(f"{file}: cannot be read as XML ({' '.join(str(error).split())[:80]}); "
+                                 "save it as UTF-8 or export it again") from None
     if reader.kind is None:
         raise StatementFileError(f"{file}: empty XML document")
     if not reader.statements:

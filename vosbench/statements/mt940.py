@@ -15,6 +15,7 @@ A currency comes from the balances (:60F:, :62F:) or, in MT942, the floor limit
 
 from __future__ import annotations
 
+import logging
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -58,12 +59,15 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
         chunk = re.sub(r"(?m)^-\}?\s*$", "", chunk)  # the end of a SWIFT block
         messages += 1
         transactions = mt940.models.Transactions()
+        logger = logging.getLogger("mt940")
+        level, logger.level = logger.level, logging.CRITICAL + 1  # it logs every failed match as an error
         try:
             transactions.parse(chunk)
-        except Exception as error:  # the parser raises plain ValueError, KeyError, decimal errors on bad fields
-            raise StatementFileError(f"{file}: message {messages} is not valid MT940/MT942 "
-                                     f"({type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}); "
+        except Exception as error:  # the parser raises RuntimeError, ValueError, KeyError, decimal errors
+            raise StatementFileError(f"{file}: message {messages} is not valid MT940/MT942: {_reason(error)}; "
                                      "export the statement again") from None
+        finally:
+            logger.level = level
         account = str(transactions.data.get("account_identification") or "").strip()
         statement_id = "/".join(str(transactions.data.get(k) or "") for k in ("transaction_reference",
                                                                                 "statement_number")).strip("/")
@@ -78,6 +82,17 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
             except ValueError as error:
                 rejections.append(Rejection(file, number, f"transaction {number} (message {messages}): {error}"))
     return ParsedStatement(file, kind, channel, kind, lines, rejections, sha256_of(raw), messages, warnings)
+
+
+def _reason(error: Exception) -> str:
+    """The parser's complaint as a user can read it: the field and the text it could not read."""
+    tag = error.args[1] if len(error.args) > 1 else None
+    if getattr(tag, "id", None) is not None:
+        found = re.search(r"from '(.*)'", str(error.args[0]), re.DOTALL)
+        text = found.group(1).split("\\n")[0].split("\n")[0][:60] if found else ""
+        return f"field :{tag.id}: ({type(tag).__name__}) cannot be read from {text!r}"
+    text = re.sub(r"<[^<>]* object at 0x[0-9a-f]+>", "a field", " ".join(str(error).split()))
+    return f"{type(error).__name__}: {text[:160]}"
 
 
 def _line(data: dict, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
