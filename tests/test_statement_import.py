@@ -175,7 +175,8 @@ def test_ofx_that_is_not_ofx_inside_is_refused(engine, tmp_path):
 
 
 def test_every_shipped_profile_is_valid():
-    assert profiles.available() == ["crypto", "gateway", "generic-bank-csv", "ivr-log"]
+    assert profiles.available() == ["bank-outgoing", "crypto", "gateway", "generic-bank-csv", "ivr-log",
+                                    "paypal-activity", "stripe-balance"]
     for name in profiles.available():
         assert profiles.load(name).name == name
     assert profiles.load("gateway").fee.fee(1_000_000) == 32_000  # 2.9% of 100.00 + 0.30

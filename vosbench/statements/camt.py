@@ -178,13 +178,15 @@ class _Reader:
         additional = _text(entry, "c:AddtlNtryInf", ns)
         key = service_ref or entry_ref
         entry_raw = {"amt": _text(entry, "c:Amt", ns), "ccy": entry_currency, "cdtdbtind": direction,
-                     "acctsvcrref": service_ref, "ntryref": entry_ref, "addtlntryinf": additional}
+                     "acctsvcrref": service_ref, "ntryref": entry_ref, "addtlntryinf": additional,
+                     **_bank_code(entry, ns)}
         common = dict(statement_account=account, statement_id=statement_id, posted_on=posted, value_on=value_on,
                       currency=currency)
         if len(details) > 1 and self._splits(details, signed, currency):
             lines = []
             for index, detail in enumerate(details, start=1):
-                raw = {**detail["raw"], "entry": entry_raw, "part": f"{index}/{len(details)}"}
+                raw = {**detail["raw"], "entry": entry_raw, "part": f"{index}/{len(details)}",
+                       **{k: v for k, v in entry_raw.items() if k.startswith("bank_")}}
                 lines.append(StatementLine(
                     **common, amount=detail["signed"], reference=detail["reference"] or service_ref or entry_ref,
                     counterparty=detail["name"], description=_join([detail["text"], additional]), raw=raw,
@@ -240,6 +242,15 @@ def _details(detail, ns: dict, direction: str) -> dict:
     return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
             "creditor_refs": creditor_refs, "remittance": remittance, "reference": reference, "text": text,
             "raw": raw}
+
+
+def _bank_code(entry, ns: dict) -> dict:
+    """The bank transaction code (ISO domain/family/sub-family, or the bank's proprietary code), when given."""
+    codes = {"bank_domain": _text(entry, "c:BkTxCd/c:Domn/c:Cd", ns),
+             "bank_family": _text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:Cd", ns),
+             "bank_subfamily": _text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd", ns),
+             "bank_proprietary": _text(entry, "c:BkTxCd/c:Prtry/c:Cd", ns)}
+    return {key: value for key, value in codes.items() if value}
 
 
 def _local(tag: str) -> str:

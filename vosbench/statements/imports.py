@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench import __version__, store
 from vosbench.journal import ImportRejected, Rejection
-from vosbench.statements import camt, mt940, ofx, profiles, tabular
+from vosbench.statements import camt, mt940, ofx, outgoing, profiles, tabular
 from vosbench.statements.lines import (ParsedStatement, StatementFileError, StatementLine, check_channel,
                                        fitted, with_keys)
 
@@ -56,21 +56,31 @@ def read(path: Path, *, profile: str | None = None, channel: str | None = None,
         raise StatementFileError(f"{path}: no such file")
     head = path.read_bytes()[:4096]
     file = name or path.name
-    if profile:
-        chosen = profiles.load(profile)
-        if ofx.looks_like_ofx(head) or camt.looks_like_camt(head) or mt940.looks_like_mt940(head):
-            raise StatementFileError(f"{file}: is an OFX/CAMT/MT940 statement; import it without --profile")
+    structured = ofx.looks_like_ofx(head) or camt.looks_like_camt(head) or mt940.looks_like_mt940(head)
+    chosen = profiles.load(profile) if profile else None
+    if chosen is not None and chosen.reads == "table":
+        if structured:
+            raise StatementFileError(f"{file}: is an OFX/CAMT/MT940 statement; import it without --profile "
+                                     "(or with a reads: statement profile for its rules)")
         parsed = tabular.parse(path, chosen, name=file)
-        fee = chosen.fee
+    elif chosen is not None and not structured:
+        raise StatementFileError(f"{file}: profile {chosen.name} holds rules for OFX/CAMT/MT940 statements, and "
+                                 "this file is none of them; give a CSV/XLSX profile")
     elif ofx.looks_like_ofx(head) or path.suffix.lower() in (".ofx", ".qfx"):
-        parsed, fee = ofx.parse(path, name=file), profiles.FeeSchedule()
+        parsed = ofx.parse(path, name=file)
     elif camt.looks_like_camt(head) or path.suffix.lower() == ".xml":
-        parsed, fee = camt.parse(path, name=file), profiles.FeeSchedule()
+        parsed = camt.parse(path, name=file)
     elif mt940.looks_like_mt940(head) or path.suffix.lower() in (".sta", ".940", ".942", ".mt940"):
-        parsed, fee = mt940.parse(path, name=file), profiles.FeeSchedule()
+        parsed = mt940.parse(path, name=file)
     else:
         raise StatementFileError(f"{file}: not OFX/QFX, CAMT or MT940; for a CSV or XLSX export give "
                                  f"--profile NAME (one of {', '.join(profiles.available())}) or a profile YAML")
+    fee = chosen.fee if chosen is not None else profiles.FeeSchedule()
+    if chosen is not None:
+        parsed.channel = chosen.channel
+        parsed.profile = chosen.name
+    parsed.lines = outgoing.classify(parsed.lines, chosen.outgoing if chosen is not None else (),
+                                     bank_codes=chosen is None or chosen.reads == "statement")
     parsed.lines = fitted(parsed.lines, parsed.file, parsed.rejections, parsed.warnings)
     if channel:
         parsed.channel = check_channel(channel)
