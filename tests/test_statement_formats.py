@@ -225,7 +225,7 @@ def test_camt_054_and_052_read_through_the_same_reader(engine, tmp_path):
 @pytest.mark.parametrize("text, message", [
     (camt("053", "04", BATCH).replace("camt.053.001.04", "camt.053.001.99"), "version 001.99 is not supported"),
     (camt("053", "04", BATCH).replace("urn:iso:std:iso:20022:tech:xsd:camt.053.001.04", "urn:example:camt.053"),
-     "not a CAMT statement (root element Document in namespace 'urn:example:camt.053')"),
+     "not a CAMT statement (element MsgId in namespace 'urn:example:camt.053')"),
     (camt("053", "04", BATCH)[:900], "not well-formed XML at line"),
     (camt("053", "04", BATCH).replace('encoding="UTF-8"', 'encoding="UTF-89"'), "cannot be read as XML"),
     ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'

@@ -145,7 +145,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(engine):
 
 @pytest.mark.parametrize("name, profile, message", [
     ("truncated.ofx", None, "not a valid OFX/QFX file"),
-    ("camt052-not-053.xml", None, "namespace says camt.052 but it holds BkToCstmrStmt"),
+    ("camt052-not-053.xml", None, "namespace says camt.052 but it holds Stmt, not Rpt"),
     ("bank-wrong-columns.csv", "generic-bank-csv", "not a generic-bank-csv export: column"),
     ("gateway.csv", None, "give --profile NAME"),
     ("bank-v8.xml", "gateway", "import it without --profile"),

@@ -28,6 +28,7 @@ entry stays one line (never a guessed split) and the file gets a warning.
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -44,6 +45,7 @@ MESSAGES = {"053": ("BkToCstmrStmt", "Stmt", "statement"), "052": ("BkToCstmrAcc
             "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification")}
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ]|[+-]\d{2}:\d{2}$|Z$)")
 _NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF"}
+_REFERENCES = ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId", "MsgId", "PmtInfId")
 
 
 def looks_like_camt(head: bytes) -> bool:
@@ -83,6 +85,15 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
                            reader.lines, reader.rejections, sha256_of(raw), reader.statements, reader.warnings)
 
 
+class _Tags:
+    """The qualified tags the reader looks for, in the message's namespace."""
+
+    def __init__(self, prefix: str, kind: str):
+        self.entry, self.identifier, self.account = prefix + "Ntry", prefix + "Id", prefix + "Acct"
+        self.holder = prefix + MESSAGES[kind][1]
+        self.holders = {prefix + holder for _, holder, _ in MESSAGES.values()}
+
+
 class _Reader:
     def __init__(self, file: str):
         self.file = file
@@ -100,51 +111,58 @@ class _Reader:
             self._read(stream)
 
     def _read(self, stream) -> None:
-        depth = 0
+        """One pass over end events only: entries are read and cleared as they end.
+
+        The message's namespace is taken from the first element in a CAMT namespace (a
+        business application header, ``head.001``, may come first and is passed over).
+        A statement's account and id end before its first entry (the schema's order),
+        so they are known when the entries are read.
+        """
+        tags = None
         ns: dict = {}
-        prefix = wrapper_tag = statement_tag = entry_tag = ""
         account = currency = statement_id = ""
-        holder = None  # the statement, report or notification being read: its entries are dropped once read
-        for event, element in ET.iterparse(stream, events=("start", "end")):
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    self._root(element.tag)
-                    ns = {"c": element.tag[1:].split("}")[0]}
-                    wrapper, statement, _ = MESSAGES[self.kind]
-                    prefix = "{" + ns["c"] + "}"
-                    wrapper_tag, statement_tag, entry_tag = prefix + wrapper, prefix + statement, prefix + "Ntry"
-                elif depth == 2 and element.tag != wrapper_tag:
-                    raise StatementFileError(
-                        f"{self.file}: not a valid camt.{self.kind} document: its namespace says camt.{self.kind} "
-                        f"but it holds {_local(element.tag)[:40]}, not {_local(wrapper_tag)}; export it again")
-                elif depth == 3:
-                    holder = element
-                continue
-            depth -= 1
-            if depth == 3 and element.tag == prefix + "Acct":
+        seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
+        for _, element in ET.iterparse(stream, events=("end",)):
+            tag = element.tag
+            if tags is None:
+                namespace = tag[1:].split("}")[0] if tag.startswith("{") else ""
+                if namespace.startswith("urn:iso:std:iso:20022:tech:xsd:head."):
+                    continue
+                self._namespace(namespace, tag)
+                tags = _Tags("{" + namespace + "}", self.kind)
+                ns = {"c": namespace}
+            if tag == tags.entry:
+                self._entry(element, ns, account, statement_id, currency)
+                element.clear()
+            elif tag == tags.identifier:
+                if element.text and element.text.strip():
+                    seen_ids = [*seen_ids[-3:], element]
+            elif tag == tags.account and not account:
                 account = _text(element, "c:Id/c:IBAN", ns) or _text(element, "c:Id/c:Othr/c:Id", ns)
                 currency = _text(element, "c:Ccy", ns)
-            elif depth == 3 and element.tag == prefix + "Id":
-                statement_id = (element.text or "").strip()
-            elif depth == 3 and element.tag == entry_tag:
-                self._entry(element, ns, account, statement_id, currency)
-                holder.remove(element)
-            elif depth == 2 and element.tag == statement_tag:
+                inside = set(element.iter(tags.identifier))
+                statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
+            elif tag in tags.holders:
+                if tag != tags.holder:
+                    raise StatementFileError(
+                        f"{self.file}: not a valid camt.{self.kind} document: its namespace says camt.{self.kind} "
+                        f"but it holds {_local(tag)}, not {_local(tags.holder)}; export it again")
                 self.statements += 1
                 if not account:
                     self.rejections.append(Rejection(self.file, self.number, (
                         f"{MESSAGES[self.kind][2]} {self.statements}: Acct/Id (IBAN or Othr/Id) is missing")))
                 account = currency = statement_id = ""
+                seen_ids = []
                 element.clear()
+        if tags is None:
+            raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
 
-    def _root(self, tag: str) -> None:
-        namespace = tag[1:].split("}")[0] if tag.startswith("{") else ""
+    def _namespace(self, namespace: str, tag: str) -> None:
         found = _NAMESPACE.match(namespace)
         if not found:
             raise StatementFileError(
-                f"{self.file}: not a CAMT statement (root element {_local(tag)} in namespace "
-                f"{namespace or 'none'!r}); expected Document in urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN "
+                f"{self.file}: not a CAMT statement (element {_local(tag)[:40]} in namespace "
+                f"{namespace[:80] or 'none'!r}); expected Document in urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN "
                 "(or camt.052 / camt.054)")
         self.kind, self.version = found.group(1), int(found.group(2))
         if self.version not in SUPPORTED_VERSIONS:
@@ -173,7 +191,7 @@ class _Reader:
         signed = amount if direction == "CRDT" else -amount
         posted = _date(entry, "c:BookgDt", ns, "BookgDt", required=True)
         value_on = _date(entry, "c:ValDt", ns, "ValDt", required=False)
-        details = [_details(d, ns, direction) for d in entry.findall("c:NtryDtls/c:TxDtls", ns)]
+        details = [_details(d, ns, direction) for d in _all(entry, "c:NtryDtls/c:TxDtls", ns)]
         service_ref, entry_ref = _text(entry, "c:AcctSvcrRef", ns), _text(entry, "c:NtryRef", ns)
         additional = _text(entry, "c:AddtlNtryInf", ns)
         key = service_ref or entry_ref
@@ -218,21 +236,29 @@ class _Reader:
 
 def _details(detail, ns: dict, direction: str) -> dict:
     """One TxDtls: its amount (when given), party, and every reference it carries."""
-    amount_path = "c:Amt" if detail.find("c:Amt", ns) is not None else "c:AmtDtls/c:TxAmt/c:Amt"
+    amount_path = "c:Amt" if _find(detail, "c:Amt", ns) is not None else "c:AmtDtls/c:TxAmt/c:Amt"
     signed = tx_currency = None
-    if detail.find(amount_path, ns) is not None:
+    if _find(detail, amount_path, ns) is not None:
         amount, tx_currency = _amount(detail, amount_path, ns, "TxDtls/Amt")
         own = _text(detail, "c:CdtDbtInd", ns)
         tx_direction = _direction(own, "TxDtls/CdtDbtInd") if own else direction
         signed = amount if tx_direction == "CRDT" else -amount
     side = "Dbtr" if direction == "CRDT" else "Cdtr"  # the other party: who paid us, or whom we paid
-    name = _text(detail, f"c:RltdPties/c:{side}/c:Nm", ns) or _text(detail, f"c:RltdPties/c:{side}/c:Pty/c:Nm", ns)
-    refs = {tag: _text(detail, f"c:Refs/c:{tag}", ns) for tag in ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId",
-                                                                  "MsgId", "PmtInfId")}
+    party = _find(detail, f"c:RltdPties/c:{side}", ns)
+    name = (_text(party, "c:Nm", ns) or _text(party, "c:Pty/c:Nm", ns)) if party is not None else ""
+    found = _find(detail, "c:Refs", ns)
+    refs = dict.fromkeys(_REFERENCES, "")
+    for child in found if found is not None else ():
+        local = _local(child.tag)
+        if local in refs and child.text:
+            refs[local] = child.text.strip()
     end_to_end = refs["EndToEndId"] if refs["EndToEndId"].upper() not in _NOT_PROVIDED else ""
-    remittance = [(u.text or "").strip() for u in detail.findall("c:RmtInf/c:Ustrd", ns) if (u.text or "").strip()]
-    creditor_refs = [(r.text or "").strip() for r in detail.findall("c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns)
-                     if (r.text or "").strip()]
+    remittance_info = _find(detail, "c:RmtInf", ns)
+    remittance = creditor_refs = []
+    if remittance_info is not None:
+        remittance = [(u.text or "").strip() for u in _all(remittance_info, "c:Ustrd", ns) if (u.text or "").strip()]
+        creditor_refs = [(r.text or "").strip() for r in _all(remittance_info, "c:Strd/c:CdtrRefInf/c:Ref", ns)
+                         if (r.text or "").strip()]
     additional = _text(detail, "c:AddtlTxInf", ns)
     reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
@@ -246,10 +272,12 @@ def _details(detail, ns: dict, direction: str) -> dict:
 
 def _bank_code(entry, ns: dict) -> dict:
     """The bank transaction code (ISO domain/family/sub-family, or the bank's proprietary code), when given."""
-    codes = {"bank_domain": _text(entry, "c:BkTxCd/c:Domn/c:Cd", ns),
-             "bank_family": _text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:Cd", ns),
-             "bank_subfamily": _text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd", ns),
-             "bank_proprietary": _text(entry, "c:BkTxCd/c:Prtry/c:Cd", ns)}
+    code = _find(entry, "c:BkTxCd", ns)
+    if code is None:
+        return {}
+    codes = {"bank_domain": _text(code, "c:Domn/c:Cd", ns), "bank_family": _text(code, "c:Domn/c:Fmly/c:Cd", ns),
+             "bank_subfamily": _text(code, "c:Domn/c:Fmly/c:SubFmlyCd", ns),
+             "bank_proprietary": _text(code, "c:Prtry/c:Cd", ns)}
     return {key: value for key, value in codes.items() if value}
 
 
@@ -261,14 +289,35 @@ def _join(parts) -> str:
     return " / ".join(part for part in parts if part)
 
 
+@functools.lru_cache(maxsize=512)
+def _steps(path: str, namespace: str) -> tuple[str, ...]:
+    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath."""
+    return tuple("{" + namespace + "}" + step.split(":", 1)[-1] for step in path.split("/"))
+
+
+def _find(element, path: str, ns: dict):
+    for step in _steps(path, ns["c"]):
+        element = element.find(step)
+        if element is None:
+            return None
+    return element
+
+
+def _all(element, path: str, ns: dict) -> list:
+    found = [element]
+    for step in _steps(path, ns["c"]):
+        found = [child for parent in found for child in parent.findall(step)]
+    return found
+
+
 def _text(element, path: str, ns: dict) -> str:
-    found = element.find(path, ns)
+    found = _find(element, path, ns)
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
 def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
-    found = element.find(path, ns)
-    text = (found.text or "").strip() if found is not None else ""
+    found = _find(element, path, ns)
+    text = (found.text or "").strip() if found is not None and found.text else ""
     if not text:
         raise ValueError(f"{what} is missing")
     try:

@@ -25,6 +25,7 @@ with a warning, and a file holding nothing else is refused.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -272,10 +273,18 @@ class _Reader:
             raw=raw, line_key=f"fitid:{fitid}" if fitid else "", line=number)
 
 
+_PLAIN_AMOUNT = re.compile(r"([+-]?)(\d{1,14})(?:\.(\d{1,4}))?")
+
+
 def _amount(text: str | None) -> int:
     """TRNAMT as minor units; OFX allows a comma as the decimal separator, nothing else is bent."""
     if text is None or not text.strip():
         raise ValueError("TRNAMT is missing; a transaction without an amount cannot be read")
+    plain = _PLAIN_AMOUNT.fullmatch(text)
+    if plain:  # the common case, in integers: whole units and up to four decimals, exactly
+        sign, whole, fraction = plain.groups()
+        minor = int(whole) * money.UNIT + int((fraction or "").ljust(money.SCALE, "0"))
+        return -minor if sign == "-" else minor
     cleaned = text.strip().replace(" ", "")
     if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
         cleaned = cleaned.replace(",", ".")
@@ -292,6 +301,11 @@ def _date(text: str | None, field: str, *, required: bool) -> tuple[date | None,
         if required:
             raise ValueError(f"{field} is missing; a transaction needs the date it was posted")
         return None, None
+    return _parsed_date(text, field)
+
+
+@functools.lru_cache(maxsize=8192)  # a statement repeats the same few hundred date texts
+def _parsed_date(text: str, field: str) -> tuple[date, datetime]:
     found = _DATE.match(text)
     try:
         if not found:
