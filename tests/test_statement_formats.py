@@ -297,3 +297,13 @@ def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
     text = MT940.split("-}")[0].replace(":60F:C261004EUR1000,00\n", "").replace(":62F:C261005EUR2497,50\n", "")
     with pytest.raises(ImportRejected, match="currency is missing"):
         imports.import_file(engine, write(tmp_path, "day.sta", text))
+
+
+def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_path):
+    document = camt("053", "08", BATCH).split("?>", 1)[1]
+    text = ('<?xml version="1.0" encoding="UTF-8"?><BizMsgEnvlp><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:'
+            'head.001.001.02"><BizMsgIdr>B1</BizMsgIdr><MsgDefIdr>camt.053.001.08</MsgDefIdr></AppHdr>'
+            f"{document}</BizMsgEnvlp>")
+    result = imports.import_file(engine, write(tmp_path, "bah.xml", text))
+    assert (result.format, result.added) == ("camt053.08", 3)
+    assert {r.statement_id for r in stored(engine)} == {"S1"}  # the statement's Id, not the account's

@@ -59,6 +59,8 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
     if b"<!DOCTYPE" in raw[:4096].upper() or b"<!ENTITY" in raw:
         raise StatementFileError(f"{file}: holds a DOCTYPE or ENTITY declaration, which no CAMT message has; "
                                  "refused unread: export the statement again from the bank")
+    digest = sha256_of(raw)
+    del raw  # the parser reads the file itself, a piece at a time
     reader = _Reader(file)
     try:
         reader.read(path)
@@ -82,7 +84,7 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
     if reader.skipped:
         reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
     return ParsedStatement(file, f"camt{reader.kind}.{reader.version:02d}", channel, f"camt{reader.kind}",
-                           reader.lines, reader.rejections, sha256_of(raw), reader.statements, reader.warnings)
+                           reader.lines, reader.rejections, digest, reader.statements, reader.warnings)
 
 
 class _Tags:
@@ -207,7 +209,7 @@ class _Reader:
                        **{k: v for k, v in entry_raw.items() if k.startswith("bank_")}}
                 lines.append(StatementLine(
                     **common, amount=detail["signed"], reference=detail["reference"] or service_ref or entry_ref,
-                    counterparty=detail["name"], description=_join([detail["text"], additional]), raw=raw,
+                    counterparty=detail["name"], description=_join([detail["text"], additional]), raw=_compact(raw),
                     line_key=f"ref:{key}/{index}" if key else "", line=self.number))
             return lines
         end_to_end = [d["end_to_end"] for d in details if d["end_to_end"]]
@@ -215,12 +217,15 @@ class _Reader:
         reference = (creditor_refs[0] if len(creditor_refs) == 1 else
                      end_to_end[0] if len(end_to_end) == 1 else (service_ref or entry_ref))
         raw = {**entry_raw, "end_to_end_ids": end_to_end, "names": [d["name"] for d in details if d["name"]],
-               "remittance": [t for d in details for t in d["remittance"]], "creditor_refs": creditor_refs,
-               "transactions": [d["raw"] for d in details] if details else []}
+               "remittance": [t for d in details for t in d["remittance"]], "creditor_refs": creditor_refs}
+        if len(details) == 1:
+            raw["refs"] = details[0]["raw"]["refs"]
+        elif details:
+            raw["transactions"] = [d["raw"] for d in details]
         return [StatementLine(
             **common, amount=signed, reference=reference, counterparty=next((d["name"] for d in details if d["name"]),
                                                                            ""),
-            description=_join([additional, *(d["text"] for d in details)]), raw=raw,
+            description=_join([additional, *(d["text"] for d in details)]), raw=_compact(raw),
             line_key=f"ref:{key}" if key else "", line=self.number)]
 
     def _splits(self, details: list[dict], signed: int, currency: str) -> bool:
@@ -279,6 +284,12 @@ def _bank_code(entry, ns: dict) -> dict:
              "bank_subfamily": _text(code, "c:Domn/c:Fmly/c:SubFmlyCd", ns),
              "bank_proprietary": _text(code, "c:Prtry/c:Cd", ns)}
     return {key: value for key, value in codes.items() if value}
+
+
+def _compact(raw: dict) -> dict:
+    """The raw record without its empty fields: what the bank wrote, and a 100k-entry file kept small."""
+    return {key: (_compact(value) if isinstance(value, dict) else value) for key, value in raw.items()
+            if value not in ("", [], {}, None)}
 
 
 def _local(tag: str) -> str:

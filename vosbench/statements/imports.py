@@ -109,9 +109,9 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)
             ).inserted_primary_key[0]
-            rows = [_row(line, result.import_id, parsed.channel) for line in new]
-            for start in range(0, len(rows), 20_000):
-                connection.execute(_T.insert(), rows[start:start + 20_000])
+            for start in range(0, len(new), 20_000):  # rows made per chunk: memory stays flat with the file
+                connection.execute(_T.insert(), [_row(line, result.import_id, parsed.channel)
+                                                 for line in new[start:start + 20_000]])
     return result
 
 
@@ -130,7 +130,7 @@ def _new_lines(connection: sa.Connection, file: str,
     for account in sorted({line.statement_account for line in lines}):
         keys = [line.line_key for line in lines if line.statement_account == account]
         for start in range(0, len(keys), 500):
-            for row in connection.execute(sa.select(_T).where(
+            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
                     _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + 500]))):
                 existing[(account, row.line_key)] = row
     new, seen, skipped, rejections = [], {}, 0, []

@@ -58,7 +58,9 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
     raw = path.read_bytes()
     file = name or path.name
     warnings: list[str] = []
+    digest = sha256_of(raw)
     text = _decode(raw, file, warnings)
+    del raw  # the text is all that is read from here on
     start = _find_ofx(text)
     if start < 0:
         raise StatementFileError(f"{file}: not an OFX/QFX file (no <OFX> element); "
@@ -73,7 +75,7 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
     if reader.investment:
         warnings.append(f"{reader.investment} investment statement(s) (INVSTMTRS) skipped: only bank and card "
                         "statements are read")
-    return ParsedStatement(file, "ofx", channel, "ofx", reader.lines, reader.rejections, sha256_of(raw),
+    return ParsedStatement(file, "ofx", channel, "ofx", reader.lines, reader.rejections, digest,
                            reader.statements, warnings)
 
 
@@ -189,8 +191,16 @@ class _Reader:
         self._last_closed = tag
         if tag == "STMTTRN" and self.transaction is not None:
             transaction, self.transaction = self.transaction, None
-            if self.statement is not None:
-                self.statement["lines"].append(transaction)
+            statement = self.statement
+            if statement is None:
+                return
+            fields = statement["fields"]
+            if fields.get("ACCTID") and (fields.get("CURDEF") or transaction["fields"].get("CURRENCY")):
+                # the account and currency come before the list, as the specification orders them: the line
+                # is made now, so a large file never holds every transaction twice
+                self._build(transaction, fields["ACCTID"], _statement_id(fields), fields.get("CURDEF", "").upper())
+            else:
+                statement["lines"].append(transaction)
         elif tag in _STATEMENTS and self.statement is not None:
             statement, self.statement = self.statement, None
             if statement["kind"] != "investment":
@@ -237,16 +247,17 @@ class _Reader:
         if not statement["has_list"]:
             self.note(f"{what}: no transaction list (BANKTRANLIST); nothing to import from it")
             return
-        currency = fields.get("CURDEF", "").upper()
-        statement_id = f"{account}:{_utc_day(fields.get('DTSTART'))}..{_utc_day(fields.get('DTEND'))}"
-        for transaction in statement["lines"]:
-            number = transaction["number"]
-            try:
-                self.lines.append(self._line(transaction["fields"], account, statement_id, currency, number))
-            except ValueError as error:
-                fitid = transaction["fields"].get("FITID")
-                self.rejections.append(Rejection(self.file, number, (
-                    f"transaction {number}" + (f" (FITID {fitid})" if fitid else "") + f": {error}")))
+        for transaction in statement["lines"]:  # those that came before their statement's account or currency
+            self._build(transaction, account, _statement_id(fields), fields.get("CURDEF", "").upper())
+
+    def _build(self, transaction: dict, account: str, statement_id: str, currency: str) -> None:
+        number = transaction["number"]
+        try:
+            self.lines.append(self._line(transaction["fields"], account, statement_id, currency, number))
+        except ValueError as error:
+            fitid = transaction["fields"].get("FITID")
+            self.rejections.append(Rejection(self.file, number, (
+                f"transaction {number}" + (f" (FITID {fitid})" if fitid else "") + f": {error}")))
 
     def _line(self, fields: dict, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
         amount = _amount(fields.get("TRNAMT"))
@@ -263,8 +274,10 @@ class _Reader:
         refnum = fields.get("REFNUM", "")
         reference = refnum or fields.get("CHECKNUM", "") or fitid
         raw = {"trntype": fields.get("TRNTYPE", ""), "dtposted": posted_at.isoformat(),
-               "trnamt": fields.get("TRNAMT", "").strip(), "fitid": fitid, "name": name, "memo": memo,
-               "refnum": refnum}
+               "trnamt": fields.get("TRNAMT", "").strip(), "fitid": fitid}
+        for key, value in (("name", name), ("memo", memo), ("refnum", refnum)):
+            if value:  # kept only when written: a 100k-transaction file stays small in memory
+                raw[key] = value
         if fields.get("ORIGCURRENCY"):
             raw["origcurrency"] = fields["ORIGCURRENCY"]
         return StatementLine(
@@ -322,6 +335,10 @@ def _parsed_date(text: str, field: str) -> tuple[date, datetime]:
         raise ValueError(f"{field} {text.strip()[:40]!r} is not a date in the form YYYYMMDD[HHMMSS][[offset]]") \
             from None
     return written, instant
+
+
+def _statement_id(fields: dict) -> str:
+    return f"{fields.get('ACCTID', '')}:{_utc_day(fields.get('DTSTART'))}..{_utc_day(fields.get('DTEND'))}"
 
 
 def _utc_day(text: str | None) -> str:
