@@ -26,6 +26,7 @@ from vosbench.statements.lines import (ParsedStatement, StatementFileError, Stat
                                        fitted, with_keys)
 
 _T, _I = store.statement_lines, store.statement_imports
+_KEYS_PER_QUERY = 5_000  # bound keys per lookup: below every dialect's limit, few statements to compile
 _COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
              "description")
 
@@ -129,9 +130,9 @@ def _new_lines(connection: sa.Connection, file: str,
     existing = {}
     for account in sorted({line.statement_account for line in lines}):
         keys = [line.line_key for line in lines if line.statement_account == account]
-        for start in range(0, len(keys), 500):
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
             for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
-                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + 500]))):
+                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + _KEYS_PER_QUERY]))):
                 existing[(account, row.line_key)] = row
     new, seen, skipped, rejections = [], {}, 0, []
     for line in lines:
