@@ -140,3 +140,58 @@ def test_the_command_line_exits_0_or_2_and_never_prints_a_traceback(monkeypatch,
     assert code in (0, 2) and "Traceback" not in err
     assert out.rstrip().splitlines()[-1].startswith(f"{len(cases)} file(s): ")
     assert (code == 2) == (" refused: " in err)
+
+
+# --- properties: what a bank writes is what is read, to the last minor unit -----------------------------
+
+from xml.sax.saxutils import escape  # noqa: E402
+
+TRANSACTIONS = st.lists(st.tuples(
+    st.integers(-10**12, 10**12).filter(bool),
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)),
+    st.text(alphabet="AZaz09 &<>'\"-./éü", max_size=24)), min_size=1, max_size=25)
+
+
+def decimal_text(minor: int) -> str:
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 10_000}.{abs(minor) % 10_000:04d}"
+
+
+@settings(max_examples=120, deadline=None)
+@given(TRANSACTIONS, st.booleans())
+def test_ofx_written_then_read_gives_back_every_amount_date_and_name(transactions, closed_leaves):
+    end = (lambda tag: f"</{tag}>") if closed_leaves else (lambda tag: "")
+    body = "".join(
+        f"<STMTTRN><TRNTYPE>OTHER{end('TRNTYPE')}<DTPOSTED>{day:%Y%m%d}{end('DTPOSTED')}"
+        f"<TRNAMT>{decimal_text(minor)}{end('TRNAMT')}<FITID>F{number}{end('FITID')}"
+        + (f"<NAME>{escape(name)}{end('NAME')}" if name.strip() else "") + "</STMTTRN>\n"
+        for number, (minor, day, name) in enumerate(transactions))
+    text = ("OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>EUR"
+            f"<BANKACCTFROM><BANKID>1<ACCTID>9<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST>\n{body}"
+            "</BANKTRANLIST><LEDGERBAL><BALAMT>0<DTASOF>20260101</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>")
+    with tempfile.TemporaryDirectory() as folder:
+        parsed = read_or_refuse(Path(folder), "p.ofx", text.encode("utf-8"))
+    assert parsed is not None and parsed.rejections == []
+    assert [(l.amount, l.posted_on, l.counterparty, l.line_key) for l in parsed.lines] == [
+        (minor, day, name.strip(), f"fitid:F{number}") for number, (minor, day, name) in enumerate(transactions)]
+
+
+@settings(max_examples=120, deadline=None)
+@given(TRANSACTIONS, st.sampled_from(["053", "052", "054"]), st.integers(2, 13))
+def test_camt_written_then_read_gives_back_every_amount_sign_date_and_name(transactions, kind, version):
+    wrapper, holder, _ = {"053": ("BkToCstmrStmt", "Stmt", 0), "052": ("BkToCstmrAcctRpt", "Rpt", 0),
+                          "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", 0)}[kind]
+    entries = "".join(
+        f'<Ntry><Amt Ccy="EUR">{decimal_text(abs(minor))}</Amt><CdtDbtInd>{"CRDT" if minor > 0 else "DBIT"}'
+        f"</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{day}</Dt></BookgDt><AcctSvcrRef>R{number}</AcctSvcrRef>"
+        f"<NtryDtls><TxDtls><RltdPties><{'Dbtr' if minor > 0 else 'Cdtr'}><Nm>{escape(name)}</Nm>"
+        f"</{'Dbtr' if minor > 0 else 'Cdtr'}></RltdPties></TxDtls></NtryDtls></Ntry>"
+        for number, (minor, day, name) in enumerate(transactions))
+    text = (f'<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.{kind}.001.'
+            f'{version:02d}"><{wrapper}><GrpHdr><MsgId>M</MsgId></GrpHdr><{holder}><Id>S</Id><Acct><Id><IBAN>X1'
+            f"</IBAN></Id></Acct>{entries}</{holder}></{wrapper}></Document>")
+    with tempfile.TemporaryDirectory() as folder:
+        parsed = read_or_refuse(Path(folder), "c.xml", text.encode("utf-8"))
+    assert parsed is not None and parsed.rejections == [] and parsed.format == f"camt{kind}.{version:02d}"
+    assert [(l.amount, l.posted_on, l.counterparty, l.currency) for l in parsed.lines] == [
+        (minor, day, name.strip(), "EUR") for minor, day, name in transactions]
