@@ -144,8 +144,9 @@ def add_commands(add) -> None:
     sub = add("statements", cmd_statements, "import bank/gateway/IVR/crypto statements, or list those imported")
     sub.add_argument("action", choices=("import", "list"))
     sub.add_argument("files", nargs="*", metavar="FILE", help="OFX/QFX, CAMT (052/053/054) XML, MT940/MT942, or CSV/XLSX with --profile")
-    sub.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, ivr-log, crypto, "
-                                       "generic-bank-csv) or a YAML path")
+    sub.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, stripe-balance, "
+                                       "paypal-activity, ivr-log, crypto, generic-bank-csv) or a YAML path; for "
+                                       "OFX/CAMT/MT940 a reads: statement profile of outgoing rules (bank-outgoing)")
     sub.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
     sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
 

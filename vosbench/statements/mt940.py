@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -129,7 +130,6 @@ def _line(data: dict, account: str, statement_id: str, currency: str, number: in
         line=number)
 
 
-def _day(value):
-    from datetime import date
-
+def _day(value) -> date | None:
+    """mt-940's own Date as a plain date."""
     return date(value.year, value.month, value.day) if value is not None else None
