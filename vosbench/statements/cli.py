@@ -80,8 +80,18 @@ def cmd_match(args) -> int:
     from vosbench.statements import review
     from vosbench.statements.matcher import Settings
 
-    run = review.run_month(_engine(args), args.month, timezone=args.timezone,
+    engine = _engine(args)
+    run = review.run_month(engine, args.month, timezone=args.timezone,
                            settings=Settings(window_days=args.window_days))
+    if args.propose:
+        from vosbench.statements import propose
+
+        proposals = propose.propose(engine, run)
+        if proposals.empty and args.format == "table":
+            print(f"no incoming statement line without a payment record in {args.month}")
+            return EXIT_OK
+        views.print_frame(proposals, ["amount"], args.format)
+        return EXIT_OK
     items = run.items()
     if args.status:
         items = items[items["status"].isin(args.status)].reset_index(drop=True)
@@ -156,6 +166,9 @@ def add_commands(add) -> None:
     sub.add_argument("--window-days", type=int, default=3, help="how far apart a line and a record may be dated")
     sub.add_argument("--status", action="append", default=[], help="only items of this status (repeatable)")
     sub.add_argument("--all", action="store_true", help="table: list matched items too")
+    sub.add_argument("--propose", action="store_true",
+                     help="for each incoming line without a record: the account suggested and the `vosbench record` "
+                          "command that posts the deposit (manual-entry rules and approval apply)")
     sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     sub = add("decide", cmd_decide, "record an analyst's decision on a pairing (append-only), or show them all")
