@@ -137,3 +137,79 @@ def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, 
     assert book.sheetnames == ["Summary", "Items", "Decisions"]
     assert book["Decisions"]["B2"].value == "reject"
     assert bench.export("") is None
+
+
+def test_importing_many_files_reports_each_tries_them_all_and_exits_2_when_one_is_refused(db, capsys, tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_text((SAMPLES / "bank-v8.xml").read_text()[:600])
+    missing = tmp_path / "missing.ofx"
+    code, out, err = run(capsys, "statements", "import", str(SAMPLES / "bank-v8.xml"), str(broken), str(missing),
+                         str(SAMPLES / "bank-two-accounts.ofx"), str(SAMPLES / "bank-v8.xml"))
+    assert code == 2
+    assert "bank-v8.xml: camt053.08, bank, 1 statement(s): 2 line(s) added, 0 already present: imported" in out
+    assert "bank-two-accounts.ofx: ofx, bank, 2 statement(s): 4 line(s) added" in out  # tried after the refusals
+    assert "0 line(s) added, 2 already present: unchanged" in out
+    assert out.rstrip().endswith("5 file(s): 2 imported, 1 unchanged, 2 refused")
+    refused = err.strip().splitlines()
+    assert refused[0].startswith("broken.xml: refused: not well-formed XML at line")
+    assert refused[1].startswith("missing.ofx: refused: ") and "no such file" in refused[1]
+    assert "Traceback" not in err
+
+
+def test_importing_files_that_all_read_exits_0_and_prints_their_warnings(db, capsys, tmp_path):
+    sloppy = tmp_path / "sloppy.ofx"
+    sloppy.write_bytes(b"\xef\xbb\xbf" + (SAMPLES / "bank-two-accounts.ofx").read_bytes().replace(
+        b"<BANKID>033<", b"<BANKID>0331234567890<"))
+    code, out, _ = run(capsys, "statements", "import", str(sloppy))
+    assert code == 0 and "sloppy.ofx: warning: a UTF-8 byte-order mark before the header was ignored" in out
+    assert "BANKID '0331234567890' is longer than the 9 characters" in out
+    assert out.rstrip().endswith("1 file(s): 1 imported, 0 unchanged, 0 refused")
+
+
+UNRECORDED = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId>
+<CreDtTm>2026-11-01T00:00:00</CreDtTm></GrpHdr><Stmt><Id>S</Id><Acct><Id><IBAN>AE070331234567890123456</IBAN></Id>
+<Ccy>USD</Ccy></Acct>
+<Ntry><Amt Ccy="USD">77.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-14</Dt>
+</BookgDt><AcctSvcrRef>U1</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>TOPUP-77</EndToEndId></Refs><RltdPties>
+<Dbtr><Pty><Nm>Someone Else</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>top-up for C00003</Ustrd></RmtInf></TxDtls>
+</NtryDtls></Ntry>
+<Ntry><Amt Ccy="USD">55.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-15</Dt>
+</BookgDt><AcctSvcrRef>U2</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>NILE VOICE</Nm></Pty></Dbtr>
+</RltdPties></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy="USD">33.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-16</Dt>
+</BookgDt><AcctSvcrRef>U3</AcctSvcrRef><AddtlNtryInf>CASH DEPOSIT</AddtlNtryInf></Ntry>
+<Ntry><Amt Ccy="USD">12.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-16</Dt>
+</BookgDt><AcctSvcrRef>U4</AcctSvcrRef><AddtlNtryInf>Account maintenance</AddtlNtryInf></Ntry>
+</Stmt></BkToCstmrStmt></Document>"""
+
+
+def test_match_proposes_the_deposit_for_money_without_a_record(db, capsys, tmp_path):
+    path = tmp_path / "unrecorded.xml"
+    path.write_text(UNRECORDED)
+    assert run(capsys, "statements", "import", str(path))[0] == 0
+    code, out, _ = run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")
+    assert code == 0
+    rows = {row["reference"]: row for row in json.loads(out)["rows"]}
+    assert set(rows) == {"TOPUP-77", "U2", "U3"}  # incoming only: the debit U4 is not proposed
+    assert (rows["TOPUP-77"]["account"], rows["TOPUP-77"]["amount"]) == ("C00003", "77.0000")
+    assert rows["TOPUP-77"]["basis"].startswith("reference:")
+    assert rows["TOPUP-77"]["command"].startswith(
+        "vosbench record --account C00003 --kind deposit --amount 77.0000 --method bank_wire "
+        "--at 2026-10-14T12:00:00+04:00 --operator YOUR_LOGIN --reference TOPUP-77")
+    assert (rows["U2"]["account"], rows["U2"]["basis"]) == ("C00004", "name: the payer's name is the account's")
+    assert rows["U3"]["account"] == "" and rows["U3"]["command"] == ""
+
+
+def test_a_proposed_deposit_once_recorded_matches_its_line(db, capsys, tmp_path):
+    import shlex
+
+    path = tmp_path / "unrecorded.xml"
+    path.write_text(UNRECORDED)
+    run(capsys, "statements", "import", str(path))
+    out = run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")[1]
+    proposal = next(row for row in json.loads(out)["rows"] if row["reference"] == "TOPUP-77")
+    code, _, err = run(capsys, *shlex.split(proposal["command"].replace("YOUR_LOGIN", "clerk"))[1:])
+    assert code == 0, err
+    items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
+    assert any(i["status"] == "matched" and i["reference"] == "TOPUP-77" and i["accounts"] == "C00003" for i in items)

@@ -145,7 +145,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(engine):
 
 @pytest.mark.parametrize("name, profile, message", [
     ("truncated.ofx", None, "not a valid OFX/QFX file"),
-    ("camt052-not-053.xml", None, "not a CAMT.053 statement"),
+    ("camt052-not-053.xml", None, "namespace says camt.052 but it holds Stmt, not Rpt"),
     ("bank-wrong-columns.csv", "generic-bank-csv", "not a generic-bank-csv export: column"),
     ("gateway.csv", None, "give --profile NAME"),
     ("bank-v8.xml", "gateway", "import it without --profile"),
@@ -175,7 +175,8 @@ def test_ofx_that_is_not_ofx_inside_is_refused(engine, tmp_path):
 
 
 def test_every_shipped_profile_is_valid():
-    assert profiles.available() == ["crypto", "gateway", "generic-bank-csv", "ivr-log"]
+    assert profiles.available() == ["bank-outgoing", "crypto", "gateway", "generic-bank-csv", "ivr-log",
+                                    "paypal-activity", "stripe-balance"]
     for name in profiles.available():
         assert profiles.load(name).name == name
     assert profiles.load("gateway").fee.fee(1_000_000) == 32_000  # 2.9% of 100.00 + 0.30

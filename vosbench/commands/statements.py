@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from vosbench.commands import options
-from vosbench.commands.options import EXIT_OK
+from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
+from vosbench.core.errors import VosbenchError
 
 
 def _engine(args, *, create: bool = False):
@@ -19,12 +20,7 @@ def cmd_statements(args) -> int:
     from vosbench.sources.bankfiles import importing
 
     if args.action == "import":
-        engine = _engine(args)
-        for file in args.files:
-            result = importing.import_file(engine, Path(file), profile=args.profile, channel=args.channel)
-            print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
-                  f"{result.added} line(s) added, {result.skipped} already present")
-        return EXIT_OK
+        return _import_files(_engine(args), args.files, profile=args.profile, channel=args.channel)
     import pandas as pd
 
     frame = pd.DataFrame(importing.imported(_engine(args)))
@@ -35,13 +31,59 @@ def cmd_statements(args) -> int:
     return EXIT_OK
 
 
+def _import_files(engine, files: list[str], *, profile: str | None, channel: str | None) -> int:
+    """Import each file on its own: one refused file is reported and the next ones are still tried.
+
+    Each file gets one line (imported, unchanged, or refused with the reason), its
+    warnings and rejected rows beneath it, and a summary closes; the exit status is 2
+    when any file was refused.
+    """
+    from vosbench.sources.bankfiles import importing
+
+    outcomes = {"imported": 0, "unchanged": 0, "refused": 0}
+    for file in files:
+        name = Path(file).name
+        try:
+            result = importing.import_file(engine, Path(file), profile=profile, channel=channel)
+        except (VosbenchError, ValueError) as error:  # StatementFileError, ImportRejected, ProfileError, MoneyError
+            outcomes["refused"] += 1
+            first, *rest = str(error).splitlines() or [""]
+            for prefix in (f"{file}: ", f"{name}: "):
+                first = first[len(prefix):] if first.startswith(prefix) else first
+            print(f"{name}: refused: {first}", file=sys.stderr)
+            for row in rest:
+                print(row, file=sys.stderr)
+            continue
+        except OSError as error:
+            outcomes["refused"] += 1
+            print(f"{name}: refused: cannot be read ({error.strerror or error})", file=sys.stderr)
+            continue
+        outcomes[result.outcome] += 1
+        print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "
+              f"{result.added} line(s) added, {result.skipped} already present: {result.outcome}")
+        for warning in result.warnings:
+            print(f"{result.file}: warning: {warning}")
+    print(f"{len(files)} file(s): " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+    return EXIT_BAD_INPUT if outcomes["refused"] else EXIT_OK
+
+
 def cmd_match(args) -> int:
     from vosbench.analysis.matching import review
     from vosbench.analysis.matching.matcher import Settings
     from vosbench.outputs import views
 
-    run = review.run_month(_engine(args), args.month, timezone=args.timezone,
+    engine = _engine(args)
+    run = review.run_month(engine, args.month, timezone=args.timezone,
                            settings=Settings(window_days=args.window_days))
+    if args.propose:
+        from vosbench.analysis.matching import propose
+
+        proposals = propose.propose(engine, run)
+        if proposals.empty and args.format == "table":
+            print(f"no incoming statement line without a payment record in {args.month}")
+            return EXIT_OK
+        views.print_frame(proposals, ["amount"], args.format)
+        return EXIT_OK
     items = run.items()
     if args.status:
         items = items[items["status"].isin(args.status)].reset_index(drop=True)
@@ -104,9 +146,11 @@ def register(add) -> None:
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
     importing = actions.add_parser("import", parents=[options.shared_options()],
                                    help="import statement files (all-or-nothing per file)")
-    importing.add_argument("files", nargs="+", metavar="FILE", help="OFX/QFX, CAMT.053 XML, or CSV/XLSX with --profile")
-    importing.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, ivr-log, crypto, "
-                                             "generic-bank-csv) or a YAML path")
+    importing.add_argument("files", nargs="+", metavar="FILE",
+                           help="OFX/QFX, CAMT (052/053/054) XML, MT940/MT942, or CSV/XLSX with --profile")
+    importing.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, stripe-balance, "
+                                             "paypal-activity, ivr-log, crypto, generic-bank-csv) or a YAML path; for "
+                                             "OFX/CAMT/MT940 a reads: statement profile of outgoing rules (bank-outgoing)")
     importing.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
     listing = actions.add_parser("list", parents=[options.shared_options()], help="the statement files imported")
     options.add_format(listing)
@@ -117,6 +161,9 @@ def register(add) -> None:
     sub.add_argument("--window-days", type=int, default=3, help="how far apart a line and a record may be dated")
     sub.add_argument("--status", action="append", default=[], help="only items of this status (repeatable)")
     sub.add_argument("--all", action="store_true", help="table: list matched items too")
+    sub.add_argument("--propose", action="store_true",
+                     help="for each incoming line without a record: the account suggested and the `vosbench record` "
+                          "command that posts the deposit (manual-entry rules and approval apply)")
     options.add_format(sub)
 
     sub = add("decide", cmd_decide, "record an analyst's decision on a pairing (append-only), or show them all")

@@ -73,7 +73,8 @@ class StatementWorkbench:
         result = importing.import_file(self.engine, Path(path), profile=profile or None, channel=channel or None,
                                      name=name)
         self.message = (f"{result.file}: {result.added} line(s) added, {result.skipped} already present "
-                        f"({result.format}, {result.channel})")
+                        f"({result.format}, {result.channel})"
+                        + "".join(f"; warning: {warning}" for warning in result.warnings))
         self.rerun()
         return result
 

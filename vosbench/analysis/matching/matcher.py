@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from vosbench.core.money import format_money
 from vosbench.sources.bankfiles.profiles import FeeSchedule
 
-STATUSES = ("matched", "amount_difference", "wrong_account", "no_payment_record", "no_money")
+STATUSES = ("matched", "amount_difference", "wrong_account", "no_payment_record", "no_money", "outgoing")
 """What each item of a matching run turned out to be."""
 STATUS_MEANING = {
     "matched": "statement line and payment record agree",
@@ -43,6 +43,7 @@ STATUS_MEANING = {
     "wrong_account": "the money matches a deposit, but the statement names another account",
     "no_payment_record": "money arrived (a statement line) but no payment record matches it",
     "no_money": "a payment record with no statement line: recorded without money arriving",
+    "outgoing": "money out that is not a customer's (fees, suppliers, own transfers), by the statement's rules",
 }
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{5,}")
 
@@ -62,6 +63,7 @@ class Line:
     fee: FeeSchedule = FeeSchedule()
     key: str = ""  # the line's natural key: orders lines whose other fields are equal
     currency: str = ""
+    outgoing: str = ""  # the class of money out that is not a customer's (fee, supplier, transfer), if any
 
     @property
     def pool(self) -> tuple[str, str]:
@@ -168,6 +170,10 @@ def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decisi
     forbidden = {(l, p) for d in latest.values() if d.action == "reject" for l in d.line_ids for p in d.payment_ids}
     state = _State(lines, payments, forbidden, settings)
     _apply_decisions(state, latest.values())
+    for line in state.free_lines():
+        if line.outgoing:  # not customer money: never paired with a deposit or a withdrawal
+            state.take(Group([line], [], "outgoing", line.outgoing, 1.0,
+                             f"money out classified as {line.outgoing} by the statement's rules"))
     _by_reference(state)
     _by_amount_and_date(state)
     _by_fee(state)

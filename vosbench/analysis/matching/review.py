@@ -15,6 +15,7 @@ records that were reversed and the reversals themselves.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -142,9 +143,10 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
 
 def load_lines(connection: sa.Connection, first_day: date, last_day: date) -> list[Line]:
     """Statement lines posted from ``first_day`` to ``last_day``, with their source's fee schedule."""
+    classified = sa.case((_L.c.raw.like('%"outgoing": "%'), _L.c.raw), else_=None)  # only those lines' raw
     statement = (sa.select(_L.c.id, _L.c.channel, _L.c.posted_on, _L.c.amount, _L.c.reference, _L.c.counterparty,
                            _L.c.account_hint, _L.c.description, _L.c.line_key, _L.c.currency, _I.c.fee_percent, _I.c.fee_fixed,
-                           _I.c.fee_tolerance)
+                           _I.c.fee_tolerance, classified.label("classified"))
                  .select_from(_L.join(_I, _I.c.id == _L.c.import_id))
                  .where(_L.c.posted_on.between(first_day, last_day)))
     fees: dict[tuple, FeeSchedule] = {}
@@ -153,8 +155,10 @@ def load_lines(connection: sa.Connection, first_day: date, last_day: date) -> li
         fee_key = (row.fee_percent, row.fee_fixed, row.fee_tolerance)
         fee = fees.get(fee_key) or fees.setdefault(fee_key, FeeSchedule(Decimal(row.fee_percent), row.fee_fixed,
                                                                         row.fee_tolerance))
+        outgoing = str(json.loads(row.classified).get("outgoing") or "") if row.classified else ""
         lines.append(Line(row.id, row.channel, row.posted_on.toordinal(), row.amount, row.reference,
-                          row.counterparty, row.account_hint, row.description, fee, row.line_key, row.currency))
+                          row.counterparty, row.account_hint, row.description, fee, row.line_key, row.currency,
+                          outgoing))
     return lines
 
 

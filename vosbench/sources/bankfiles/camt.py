@@ -1,124 +1,365 @@
-"""ISO 20022 CAMT.053 bank-to-customer statements, v2 (camt.053.001.02) to v8 and later.
+"""ISO 20022 CAMT bank-to-customer messages: camt.053 statements, camt.052 intraday reports and
+camt.054 debit/credit notifications, versions 001.02 to 001.13, through one streaming reader.
 
-Read with the standard library's XML parser, element by element in the document's own
-namespace: no maintained Python CAMT reader was available that covers both v2 and v8
-(the candidates on PyPI are young single-author projects), and the elements vosbench
-needs have the same names in every version. Where v8 differs — the entry status is
-``<Sts><Cd>BOOK</Cd></Sts>`` instead of ``<Sts>BOOK</Sts>``, a party's name sits under
-``<Pty>`` — both forms are read. Python's expat refuses entity expansion bombs.
+The three messages share the entry (``Ntry``) and its details; they differ only in the
+wrapper (``BkToCstmrStmt/Stmt``, ``BkToCstmrAcctRpt/Rpt``, ``BkToCstmrDbtCdtNtfctn/Ntfctn``).
+The file is read with the standard library's streaming XML parser, entry by entry, each
+entry dropped once read, so memory does not grow with the file. Where versions differ —
+the entry status is ``<Sts><Cd>BOOK</Cd></Sts>`` from v8 on instead of ``<Sts>BOOK</Sts>``,
+a party's name sits under ``<Pty>``, a transaction's amount is ``TxDtls/Amt`` from v3 on
+and ``TxDtls/AmtDtls/TxAmt/Amt`` in v2 — both forms are read. A document type or entity
+declaration is refused before parsing (no bank sends one; it is how entity tricks start).
 
-One booked entry (``Ntry``) is one statement line: that is the money the bank moved,
-even when its details list several transactions (a batched credit). Pending and
-information-only entries are not lines.
+Only booked entries are lines: pending and information-only ones (common in camt.052
+and camt.054) are counted in a warning. Dates are the dates the bank wrote, with or
+without a zone offset (``2017-04-01+02:00``) or a time.
+
+References: every one the entry and its transactions carry is kept in the raw line
+(entry AcctSvcrRef and NtryRef; per transaction AcctSvcrRef, EndToEndId, TxId, InstrId,
+the structured creditor reference ``RmtInf/Strd/CdtrRefInf/Ref`` and the unstructured
+remittance text). The line's reference is the strongest key the payer chose: the
+structured creditor reference, else the end-to-end id, else the bank's own reference.
+
+Batches: an entry whose details give every transaction's amount, adding up exactly to
+the entry, is split into one line per transaction; each keeps the entry's reference as
+the bank's grouping (``raw.entry``). When the amounts are missing or do not add up, the
+entry stays one line (never a guessed split) and the file gets a warning.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
 
-_NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})\}Document$")
+_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 SUPPORTED_VERSIONS = range(2, 14)
-"""camt.053.001.02 … .13: the element names read here are the same in all of them."""
+"""camt.05x.001.02 … .13: the element names read here are the same in all of them."""
+MESSAGES = {"053": ("BkToCstmrStmt", "Stmt", "statement"), "052": ("BkToCstmrAcctRpt", "Rpt", "report"),
+            "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification")}
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ]|[+-]\d{2}:\d{2}$|Z$)")
+_NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF"}
+_REFERENCES = ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId", "MsgId", "PmtInfId")
 
 
 def looks_like_camt(head: bytes) -> bool:
-    return b"camt.053" in head[:2000]
+    return any(f"camt.{kind}".encode() in head[:4000] for kind in MESSAGES)
 
 
 def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
-    """Read every statement (``Stmt``) of a CAMT.053 file into lines."""
+    """Read every statement, report or notification of a CAMT file into lines."""
     raw = path.read_bytes()
     file = name or path.name
+    if b"<!DOCTYPE" in raw[:4096].upper() or b"<!ENTITY" in raw:
+        raise StatementFileError(f"{file}: holds a DOCTYPE or ENTITY declaration, which no CAMT message has; "
+                                 "refused unread: export the statement again from the bank")
+    digest = sha256_of(raw)
+    del raw  # the parser reads the file itself, a piece at a time
+    reader = _Reader(file)
     try:
-        root = ET.fromstring(raw)
+        reader.read(path)
     except ET.ParseError as error:
-        raise StatementFileError(f"{file}: not well-formed XML ({error}); export the statement again") from None
-    found = _NAMESPACE.match(root.tag)
-    if not found:
-        raise StatementFileError(f"{file}: not a CAMT.053 statement (root element {root.tag}); expected "
-                                 "Document in the urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN namespace")
-    version = int(found.group(1))
-    if version not in SUPPORTED_VERSIONS:
-        raise StatementFileError(f"{file}: CAMT.053 version 001.{version:02d} is not supported; "
-                                 f"vosbench reads 001.02 to 001.{SUPPORTED_VERSIONS[-1]:02d}")
-    ns = {"c": root.tag[1:].split("}")[0]}
-    statements = root.findall("c:BkToCstmrStmt/c:Stmt", ns)
-    if not statements:
-        raise StatementFileError(f"{file}: the CAMT.053 document holds no statement (BkToCstmrStmt/Stmt)")
-    lines, rejections, number = [], [], 0
-    for statement in statements:
-        account = _text(statement, "c:Acct/c:Id/c:IBAN", ns) or _text(statement, "c:Acct/c:Id/c:Othr/c:Id", ns)
-        currency = _text(statement, "c:Acct/c:Ccy", ns)
-        statement_id = _text(statement, "c:Id", ns) or _text(statement, "c:ElctrncSeqNb", ns)
-        for entry in statement.findall("c:Ntry", ns):
-            number += 1
-            status = _text(entry, "c:Sts/c:Cd", ns) or _text(entry, "c:Sts", ns)
-            if status and status != "BOOK":
-                continue
-            try:
-                lines.append(_line(entry, ns, account, statement_id, currency, number))
-            except ValueError as error:
-                rejections.append(Rejection(file, number, f"entry {number}: {error}"))
-    return ParsedStatement(file, f"camt053.{version:02d}", channel, "camt053", lines, rejections,
-                           sha256_of(raw), len(statements))
+        line, column = getattr(error, "position", (0, 0))
+        raise StatementFileError(f"{file}: not well-formed XML at line {line}, column {column} "
+                                 f"({str(error).split(':')[0]}); the file is damaged or truncated: export it "
+                                 "again") from None
+    except RecursionError:
+        raise StatementFileError(f"{file}: elements nested too deep to be a CAMT message") from None
+    except StatementFileError:
+        raise
+    except (LookupError, ValueError) as error:  # an encoding the XML declaration names that Python lacks
+        raise StatementFileError(f"{file}: cannot be read as XML ({' '.join(str(error).split())[:80]}); "
+                                 "save it as UTF-8 or export it again") from None
+    if reader.kind is None:
+        raise StatementFileError(f"{file}: empty XML document")
+    if not reader.statements:
+        what = MESSAGES[reader.kind]
+        raise StatementFileError(f"{file}: the camt.{reader.kind} document holds no {what[2]} ({what[0]}/{what[1]})")
+    if reader.skipped:
+        reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
+    return ParsedStatement(file, f"camt{reader.kind}.{reader.version:02d}", channel, f"camt{reader.kind}",
+                           reader.lines, reader.rejections, digest, reader.statements, reader.warnings)
+
+
+class _Tags:
+    """The qualified tags the reader looks for, in the message's namespace."""
+
+    def __init__(self, prefix: str, kind: str):
+        self.entry, self.identifier, self.account = prefix + "Ntry", prefix + "Id", prefix + "Acct"
+        self.holder = prefix + MESSAGES[kind][1]
+        self.holders = {prefix + holder for _, holder, _ in MESSAGES.values()}
+
+
+class _Reader:
+    def __init__(self, file: str):
+        self.file = file
+        self.kind = ""  # 052, 053 or 054, from the first element's namespace
+        self.version = 0
+        self.lines: list[StatementLine] = []
+        self.rejections: list[Rejection] = []
+        self.warnings: list[str] = []
+        self.statements = 0
+        self.skipped = 0
+        self.number = 0
+
+    def read(self, path: Path) -> None:
+        with open(path, "rb") as stream:
+            self._read(stream)
+
+    def _read(self, stream) -> None:
+        """One pass over end events only: entries are read and cleared as they end.
+
+        The message's namespace is taken from the first element in a CAMT namespace (a
+        business application header, ``head.001``, may come first and is passed over).
+        A statement's account and id end before its first entry (the schema's order),
+        so they are known when the entries are read.
+        """
+        tags = None
+        ns: dict = {}
+        account = currency = statement_id = ""
+        seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
+        for _, element in ET.iterparse(stream, events=("end",)):
+            tag = element.tag
+            if tags is None:
+                namespace = tag[1:].split("}")[0] if tag.startswith("{") else ""
+                if namespace.startswith("urn:iso:std:iso:20022:tech:xsd:head."):
+                    continue
+                self._namespace(namespace, tag)
+                tags = _Tags("{" + namespace + "}", self.kind)
+                ns = {"c": namespace}
+            if tag == tags.entry:
+                self._entry(element, ns, account, statement_id, currency)
+                element.clear()
+            elif tag == tags.identifier:
+                if element.text and element.text.strip():
+                    seen_ids = [*seen_ids[-3:], element]
+            elif tag == tags.account and not account:
+                account = _text(element, "c:Id/c:IBAN", ns) or _text(element, "c:Id/c:Othr/c:Id", ns)
+                currency = _text(element, "c:Ccy", ns)
+                inside = set(element.iter(tags.identifier))
+                statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
+            elif tag in tags.holders:
+                if tag != tags.holder:
+                    raise StatementFileError(
+                        f"{self.file}: not a valid camt.{self.kind} document: its namespace says camt.{self.kind} "
+                        f"but it holds {_local(tag)}, not {_local(tags.holder)}; export it again")
+                self.statements += 1
+                if not account:
+                    self.rejections.append(Rejection(self.file, self.number, (
+                        f"{MESSAGES[self.kind][2]} {self.statements}: Acct/Id (IBAN or Othr/Id) is missing")))
+                account = currency = statement_id = ""
+                seen_ids = []
+                element.clear()
+        if tags is None:
+            raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
+
+    def _namespace(self, namespace: str, tag: str) -> None:
+        found = _NAMESPACE.match(namespace)
+        if not found:
+            raise StatementFileError(
+                f"{self.file}: not a CAMT statement (element {_local(tag)[:40]} in namespace "
+                f"{namespace[:80] or 'none'!r}); expected Document in urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN "
+                "(or camt.052 / camt.054)")
+        self.kind, self.version = found.group(1), int(found.group(2))
+        if self.version not in SUPPORTED_VERSIONS:
+            raise StatementFileError(f"{self.file}: camt.{self.kind} version 001.{self.version:02d} is not "
+                                     f"supported; vosbench reads 001.02 to 001.{SUPPORTED_VERSIONS[-1]:02d}")
+
+    def _entry(self, entry, ns: dict, account: str, statement_id: str, currency: str) -> None:
+        self.number += 1
+        status = _text(entry, "c:Sts/c:Cd", ns) or _text(entry, "c:Sts", ns)
+        if status and status != "BOOK":
+            self.skipped += 1
+            return
+        try:
+            self.lines.extend(self._lines(entry, ns, account, statement_id, currency))
+        except ValueError as error:
+            reference = _text(entry, "c:AcctSvcrRef", ns) or _text(entry, "c:NtryRef", ns)
+            where = f"entry {self.number}" + (f" ({reference})" if reference else "")
+            self.rejections.append(Rejection(self.file, self.number, f"{where}: {error}"))
+
+    def _lines(self, entry, ns: dict, account: str, statement_id: str, currency: str) -> list[StatementLine]:
+        amount, entry_currency = _amount(entry, "c:Amt", ns, "Amt")
+        direction = _direction(_text(entry, "c:CdtDbtInd", ns), "CdtDbtInd")
+        currency = entry_currency or currency
+        if not currency:
+            raise ValueError("Amt has no Ccy and the account gives no currency (Acct/Ccy)")
+        signed = amount if direction == "CRDT" else -amount
+        posted = _date(entry, "c:BookgDt", ns, "BookgDt", required=True)
+        value_on = _date(entry, "c:ValDt", ns, "ValDt", required=False)
+        details = [_details(d, ns, direction) for d in _all(entry, "c:NtryDtls/c:TxDtls", ns)]
+        service_ref, entry_ref = _text(entry, "c:AcctSvcrRef", ns), _text(entry, "c:NtryRef", ns)
+        additional = _text(entry, "c:AddtlNtryInf", ns)
+        key = service_ref or entry_ref
+        entry_raw = {"amt": _text(entry, "c:Amt", ns), "ccy": entry_currency, "cdtdbtind": direction,
+                     "acctsvcrref": service_ref, "ntryref": entry_ref, "addtlntryinf": additional,
+                     **_bank_code(entry, ns)}
+        common: dict[str, Any] = dict(statement_account=account, statement_id=statement_id, posted_on=posted, value_on=value_on,
+                      currency=currency)
+        if len(details) > 1 and self._splits(details, signed, currency):
+            lines = []
+            for index, detail in enumerate(details, start=1):
+                raw = {**detail["raw"], "entry": entry_raw, "part": f"{index}/{len(details)}",
+                       **{k: v for k, v in entry_raw.items() if k.startswith("bank_")}}
+                lines.append(StatementLine(
+                    **common, amount=detail["signed"], reference=detail["reference"] or service_ref or entry_ref,
+                    counterparty=detail["name"], description=_join([detail["text"], additional]), raw=_compact(raw),
+                    line_key=f"ref:{key}/{index}" if key else "", line=self.number))
+            return lines
+        end_to_end = [d["end_to_end"] for d in details if d["end_to_end"]]
+        creditor_refs = [r for d in details for r in d["creditor_refs"]]
+        reference = (creditor_refs[0] if len(creditor_refs) == 1 else
+                     end_to_end[0] if len(end_to_end) == 1 else (service_ref or entry_ref))
+        raw = {**entry_raw, "end_to_end_ids": end_to_end, "names": [d["name"] for d in details if d["name"]],
+               "remittance": [t for d in details for t in d["remittance"]], "creditor_refs": creditor_refs}
+        if len(details) == 1:
+            raw["refs"] = details[0]["raw"]["refs"]
+        elif details:
+            raw["transactions"] = [d["raw"] for d in details]
+        return [StatementLine(
+            **common, amount=signed, reference=reference, counterparty=next((d["name"] for d in details if d["name"]),
+                                                                           ""),
+            description=_join([additional, *(d["text"] for d in details)]), raw=_compact(raw),
+            line_key=f"ref:{key}" if key else "", line=self.number)]
+
+    def _splits(self, details: list[dict], signed: int, currency: str) -> bool:
+        if any(d["signed"] is None for d in details):
+            return False
+        if any(d["currency"] and d["currency"] != currency for d in details) or sum(
+                d["signed"] for d in details) != signed:
+            self.warnings.append(f"entry {self.number}: its transactions' amounts do not add up to the entry's; "
+                                 "kept as one line")
+            return False
+        return True
+
+
+def _details(detail, ns: dict, direction: str) -> dict:
+    """One TxDtls: its amount (when given), party, and every reference it carries."""
+    amount_path = "c:Amt" if _find(detail, "c:Amt", ns) is not None else "c:AmtDtls/c:TxAmt/c:Amt"
+    signed = tx_currency = None
+    if _find(detail, amount_path, ns) is not None:
+        amount, tx_currency = _amount(detail, amount_path, ns, "TxDtls/Amt")
+        own = _text(detail, "c:CdtDbtInd", ns)
+        tx_direction = _direction(own, "TxDtls/CdtDbtInd") if own else direction
+        signed = amount if tx_direction == "CRDT" else -amount
+    side = "Dbtr" if direction == "CRDT" else "Cdtr"  # the other party: who paid us, or whom we paid
+    party = _find(detail, f"c:RltdPties/c:{side}", ns)
+    name = (_text(party, "c:Nm", ns) or _text(party, "c:Pty/c:Nm", ns)) if party is not None else ""
+    found = _find(detail, "c:Refs", ns)
+    refs = dict.fromkeys(_REFERENCES, "")
+    for child in found if found is not None else ():
+        local = _local(child.tag)
+        if local in refs and child.text:
+            refs[local] = child.text.strip()
+    end_to_end = refs["EndToEndId"] if refs["EndToEndId"].upper() not in _NOT_PROVIDED else ""
+    remittance_info = _find(detail, "c:RmtInf", ns)
+    remittance = creditor_refs = []
+    if remittance_info is not None:
+        remittance = [(u.text or "").strip() for u in _all(remittance_info, "c:Ustrd", ns) if (u.text or "").strip()]
+        creditor_refs = [(r.text or "").strip() for r in _all(remittance_info, "c:Strd/c:CdtrRefInf/c:Ref", ns)
+                         if (r.text or "").strip()]
+    additional = _text(detail, "c:AddtlTxInf", ns)
+    reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
+    text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
+    raw = {"amt": _text(detail, amount_path, ns) if signed is not None else "", "ccy": tx_currency or "",
+           "refs": {k: v for k, v in refs.items() if v}, "creditor_refs": creditor_refs, "remittance": remittance,
+           "name": name}
+    return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
+            "creditor_refs": creditor_refs, "remittance": remittance, "reference": reference, "text": text,
+            "raw": raw}
+
+
+def _bank_code(entry, ns: dict) -> dict:
+    """The bank transaction code (ISO domain/family/sub-family, or the bank's proprietary code), when given."""
+    code = _find(entry, "c:BkTxCd", ns)
+    if code is None:
+        return {}
+    codes = {"bank_domain": _text(code, "c:Domn/c:Cd", ns), "bank_family": _text(code, "c:Domn/c:Fmly/c:Cd", ns),
+             "bank_subfamily": _text(code, "c:Domn/c:Fmly/c:SubFmlyCd", ns),
+             "bank_proprietary": _text(code, "c:Prtry/c:Cd", ns)}
+    return {key: value for key, value in codes.items() if value}
+
+
+def _compact(raw: dict) -> dict:
+    """The raw record without its empty fields: what the bank wrote, and a 100k-entry file kept small."""
+    return {key: (_compact(value) if isinstance(value, dict) else value) for key, value in raw.items()
+            if value not in ("", [], {}, None)}
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _join(parts) -> str:
+    return " / ".join(part for part in parts if part)
+
+
+@functools.lru_cache(maxsize=512)
+def _steps(path: str, namespace: str) -> tuple[str, ...]:
+    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath."""
+    return tuple("{" + namespace + "}" + step.split(":", 1)[-1] for step in path.split("/"))
+
+
+def _find(element, path: str, ns: dict):
+    for step in _steps(path, ns["c"]):
+        element = element.find(step)
+        if element is None:
+            return None
+    return element
+
+
+def _all(element, path: str, ns: dict) -> list:
+    found = [element]
+    for step in _steps(path, ns["c"]):
+        found = [child for parent in found for child in parent.findall(step)]
+    return found
 
 
 def _text(element, path: str, ns: dict) -> str:
-    found = element.find(path, ns)
+    found = _find(element, path, ns)
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
-@overload
-def _date(element, path: str, ns: dict, what: str, *, required: Literal[True]) -> date: ...
-@overload
-def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | None: ...
+def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
+    found = _find(element, path, ns)
+    text = (found.text or "").strip() if found is not None and found.text else ""
+    if not text:
+        raise ValueError(f"{what} is missing")
+    try:
+        amount = money.to_minor(text, field=what)
+    except money.MoneyError as error:
+        raise ValueError(str(error)) from None
+    if amount < 0:
+        raise ValueError(f"{what} {text!r} is negative; CAMT amounts are positive and CdtDbtInd gives the sign")
+    currency = (found.get("Ccy") or "").strip().upper()
+    if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ValueError(f"{what} currency {currency[:20]!r} is not a three-letter ISO 4217 code")
+    return amount, currency
+
+
+def _direction(text: str, what: str) -> str:
+    if text not in ("CRDT", "DBIT"):
+        raise ValueError(f"{what} {text[:20]!r} must be CRDT or DBIT")
+    return text
+
+
 def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | None:
-    text = _text(element, f"{path}/c:Dt", ns) or _text(element, f"{path}/c:DtTm", ns)[:10]
+    text = _text(element, f"{path}/c:Dt", ns) or _text(element, f"{path}/c:DtTm", ns)
     if not text:
         if required:
-            raise ValueError(f"{what} is missing ({path.replace('c:', '')}/Dt or DtTm)")
+            raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")
         return None
+    found = _DATE.match(text)
     try:
-        return date.fromisoformat(text)
+        if not found:
+            raise ValueError
+        return date.fromisoformat(found.group(1))
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def _line(entry, ns: dict, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
-    amount_element = entry.find("c:Amt", ns)
-    if amount_element is None or not (amount_element.text or "").strip():
-        raise ValueError("Amt is missing")
-    amount = money.to_minor(amount_element.text.strip(), field="Amt")
-    direction = _text(entry, "c:CdtDbtInd", ns)
-    if direction not in ("CRDT", "DBIT"):
-        raise ValueError(f"CdtDbtInd {direction!r} must be CRDT or DBIT")
-    signed = amount if direction == "CRDT" else -amount
-    details = entry.findall("c:NtryDtls/c:TxDtls", ns)
-    side = "Dbtr" if direction == "CRDT" else "Cdtr"  # the other party: who paid us, or whom we paid
-    names = [_text(d, f"c:RltdPties/c:{side}/c:Nm", ns) or _text(d, f"c:RltdPties/c:{side}/c:Pty/c:Nm", ns)
-             for d in details]
-    remittance = [_text(d, "c:RmtInf/c:Ustrd", ns) for d in details]
-    end_to_end = [r for r in (_text(d, "c:Refs/c:EndToEndId", ns) for d in details) if r and r != "NOTPROVIDED"]
-    service_ref = _text(entry, "c:AcctSvcrRef", ns)
-    entry_ref = _text(entry, "c:NtryRef", ns)
-    reference = end_to_end[0] if len(end_to_end) == 1 else (service_ref or entry_ref)
-    description = " / ".join(part for part in [_text(entry, "c:AddtlNtryInf", ns), *remittance] if part)
-    key = service_ref or entry_ref
-    raw = {"amt": amount_element.text.strip(), "ccy": amount_element.get("Ccy", ""), "cdtdbtind": direction,
-           "acctsvcrref": service_ref, "ntryref": entry_ref, "end_to_end_ids": end_to_end,
-           "names": [n for n in names if n], "remittance": [r for r in remittance if r]}
-    return StatementLine(
-        statement_account=account, statement_id=statement_id,
-        posted_on=_date(entry, "c:BookgDt", ns, "booking date", required=True),
-        value_on=_date(entry, "c:ValDt", ns, "value date", required=False),
-        amount=signed, currency=amount_element.get("Ccy", "") or currency or "USD",
-        reference=reference, counterparty=next((n for n in names if n), ""),
-        description=description, raw=raw, line_key=f"ref:{key}" if key else "", line=number)
+        raise ValueError(f"{what} {text[:40]!r} is not a date in the form YYYY-MM-DD") from None

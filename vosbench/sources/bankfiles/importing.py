@@ -1,7 +1,9 @@
 """Importing statement files: pick the reader, then append every line in one transaction, or none.
 
-OFX/QFX and CAMT.053 are recognized by their content; CSV and XLSX need a mapping
-profile. A line already in the ledger under its key (statement account + line key) is
+OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
+content; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
+balance, a byte-order mark, an over-long field cut to the column's size) comes back as
+the file's warnings, once each. A line already in the ledger under its key (statement account + line key) is
 skipped when it says the same, so re-importing a file or an overlapping statement adds
 nothing; one that says something else is refused, since statement lines are never
 edited. Every rejected row is reported with file, line and reason, and nothing of the
@@ -20,16 +22,11 @@ from sqlalchemy.engine import Engine
 from vosbench import __version__
 from vosbench.ledger import database, tables
 from vosbench.ledger.write_door import ImportRejected, Rejection
-from vosbench.sources.bankfiles import camt, ofx, profiles, tabular
-from vosbench.sources.bankfiles.lines import (
-    ParsedStatement,
-    StatementFileError,
-    StatementLine,
-    check_channel,
-    with_keys,
-)
+from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, tabular
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted, with_keys
 
 _T, _I = tables.statement_lines, tables.statement_imports
+_KEYS_PER_QUERY = 5_000  # bound keys per lookup: below every dialect's limit, few statements to compile
 _COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
              "description")
 
@@ -45,6 +42,12 @@ class StatementImport:
     added: int
     skipped: int
     import_id: int | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def outcome(self) -> str:
+        """``imported`` when lines were added, else ``unchanged``."""
+        return "imported" if self.added else "unchanged"
 
 
 def read(path: Path, *, profile: str | None = None, channel: str | None = None,
@@ -54,19 +57,32 @@ def read(path: Path, *, profile: str | None = None, channel: str | None = None,
         raise StatementFileError(f"{path}: no such file")
     head = path.read_bytes()[:4096]
     file = name or path.name
-    if profile:
-        chosen = profiles.load(profile)
-        if ofx.looks_like_ofx(head) or camt.looks_like_camt(head):
-            raise StatementFileError(f"{file}: is an OFX/CAMT statement; import it without --profile")
+    structured = ofx.looks_like_ofx(head) or camt.looks_like_camt(head) or mt940.looks_like_mt940(head)
+    chosen = profiles.load(profile) if profile else None
+    if chosen is not None and chosen.reads == "table":
+        if structured:
+            raise StatementFileError(f"{file}: is an OFX/CAMT/MT940 statement; import it without --profile "
+                                     "(or with a reads: statement profile for its rules)")
         parsed = tabular.parse(path, chosen, name=file)
-        fee = chosen.fee
+    elif chosen is not None and not structured:
+        raise StatementFileError(f"{file}: profile {chosen.name} holds rules for OFX/CAMT/MT940 statements, and "
+                                 "this file is none of them; give a CSV/XLSX profile")
     elif ofx.looks_like_ofx(head) or path.suffix.lower() in (".ofx", ".qfx"):
-        parsed, fee = ofx.parse(path, name=file), profiles.FeeSchedule()
+        parsed = ofx.parse(path, name=file)
     elif camt.looks_like_camt(head) or path.suffix.lower() == ".xml":
-        parsed, fee = camt.parse(path, name=file), profiles.FeeSchedule()
+        parsed = camt.parse(path, name=file)
+    elif mt940.looks_like_mt940(head) or path.suffix.lower() in (".sta", ".940", ".942", ".mt940"):
+        parsed = mt940.parse(path, name=file)
     else:
-        raise StatementFileError(f"{file}: not OFX/QFX or CAMT.053; for a CSV or XLSX export give "
+        raise StatementFileError(f"{file}: not OFX/QFX, CAMT or MT940; for a CSV or XLSX export give "
                                  f"--profile NAME (one of {', '.join(profiles.available())}) or a profile YAML")
+    fee = chosen.fee if chosen is not None else profiles.FeeSchedule()
+    if chosen is not None:
+        parsed.channel = chosen.channel
+        parsed.profile = chosen.name
+    parsed.lines = outgoing.classify(parsed.lines, chosen.outgoing if chosen is not None else (),
+                                     bank_codes=chosen is None or chosen.reads == "statement")
+    parsed.lines = fitted(parsed.lines, parsed.file, parsed.rejections, parsed.warnings)
     if channel:
         parsed.channel = check_channel(channel)
     return parsed, fee
@@ -85,17 +101,17 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
         new, skipped, rejections = _new_lines(connection, parsed.file, lines)
         if rejections:
             raise ImportRejected(rejections)
-        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(new), skipped)
+        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(new), skipped,
+                                 warnings=tuple(parsed.warnings))
         if new:
             result.import_id = database.inserted_id(connection.execute(_I.insert().values(
                 file_name=parsed.file, file_sha256=parsed.sha256, format=parsed.format, profile=parsed.profile,
                 channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
                 fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
-                lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)
-            ))
-            rows = [_row(line, result.import_id, parsed.channel) for line in new]
-            for start in range(0, len(rows), 20_000):
-                connection.execute(_T.insert(), rows[start:start + 20_000])
+                lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)))
+            for start in range(0, len(new), 20_000):  # rows made per chunk: memory stays flat with the file
+                connection.execute(_T.insert(), [_row(line, result.import_id, parsed.channel)
+                                                 for line in new[start:start + 20_000]])
     return result
 
 
@@ -113,20 +129,21 @@ def _new_lines(connection: sa.Connection, file: str,
     existing = {}
     for account in sorted({line.statement_account for line in lines}):
         keys = [line.line_key for line in lines if line.statement_account == account]
-        for start in range(0, len(keys), 500):
-            for row in connection.execute(sa.select(_T).where(
-                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + 500]))):
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
+                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + _KEYS_PER_QUERY]))):
                 existing[(account, row.line_key)] = row
-    new, seen, skipped, rejections = [], dict[tuple[str, str], tuple](), 0, []
+    new, skipped, rejections = [], 0, []
+    seen: dict[tuple[str, str], tuple] = {}
     for line in lines:
         key = (line.statement_account, line.line_key)
         figures = tuple(getattr(line, name) for name in _COMPARED)
         earlier = seen.get(key)
         stored = existing.get(key)
-        if earlier is not None or stored is not None:
-            same = figures == (earlier if stored is None or earlier is not None
-                               else tuple(stored._mapping[n] for n in _COMPARED))
-            if same:
+        known = earlier if earlier is not None else (
+            tuple(stored._mapping[n] for n in _COMPARED) if stored is not None else None)
+        if known is not None:
+            if figures == known:
                 skipped += 1
             else:
                 where = "earlier in this file" if earlier is not None else "in the ledger"

@@ -15,6 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger.write_door import Rejection
@@ -42,7 +43,7 @@ def check_channel(channel: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100k-line file holds 100k of these
 class StatementLine:
     """One line of a statement; ``amount`` in minor units, signed from our side (+ money in)."""
 
@@ -76,6 +77,46 @@ class ParsedStatement:
     rejections: list[Rejection]
     sha256: str
     statements: int = 1
+    warnings: list[str] = field(default_factory=list)  # what the reader bent the rules for, once each
+
+
+_SIZES = {"statement_account": 128, "statement_id": 128, "reference": 255, "counterparty": 255,
+          "account_hint": 64}
+"""The stored column sizes: a longer text is cut to them (with a warning), never refused."""
+
+
+def fitted(lines: list[StatementLine], file: str, rejections: list[Rejection],
+           warnings: list[str]) -> list[StatementLine]:
+    """The lines as the store can keep them: over-long texts cut, over-long keys hashed, bad currencies refused.
+
+    A statement account or a currency decides where money belongs, so one that cannot
+    be stored as written is a rejected line; a name or a reference longer than its
+    column is cut to it, and the file says so once.
+    """
+    kept, cut = [], set()
+    for line in lines:
+        changes: dict[str, Any] = {}
+        if not (len(line.currency) == 3 and line.currency.isascii() and line.currency.isalpha()):
+            rejections.append(Rejection(file, line.line, f"currency {line.currency[:20]!r} is not a three-letter "
+                                                         "ISO 4217 code"))
+            continue
+        if line.currency != line.currency.upper():
+            changes["currency"] = line.currency.upper()
+        if len(line.statement_account) > _SIZES["statement_account"]:
+            rejections.append(Rejection(file, line.line, f"account {line.statement_account[:40]!r}… is longer than "
+                                                         f"{_SIZES['statement_account']} characters"))
+            continue
+        for name, size in _SIZES.items():
+            if name != "statement_account" and len(getattr(line, name)) > size:
+                changes[name] = getattr(line, name)[:size]
+                cut.add(name)
+        if len(line.line_key) > 255:
+            changes["line_key"] = line.line_key.split(":", 1)[0] + "#" + hashlib.sha256(
+                line.line_key.encode("utf-8")).hexdigest()
+        kept.append(replace(line, **changes) if changes else line)
+    if cut:
+        warnings.append(f"over-long {', '.join(sorted(cut))} cut to the stored size")
+    return kept
 
 
 def content_key(line: StatementLine, occurrence: int) -> str:

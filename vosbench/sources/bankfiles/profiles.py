@@ -18,6 +18,7 @@ import yaml
 
 from vosbench.core import money, resources
 from vosbench.core.errors import VosbenchError
+from vosbench.sources.bankfiles import outgoing
 from vosbench.sources.bankfiles.lines import check_channel
 
 PROFILES_DIR = resources.parameters("statement-profiles")
@@ -26,7 +27,10 @@ _COLUMN_ROLES = ("date", "value_date", "amount", "credit", "debit", "reference",
                  "description", "currency", "id", "direction")
 _REQUIRED_ROLES = ("date",)
 _KEYS = ("name", "description", "channel", "source", "delimiter", "encoding", "skip_rows", "skip_when",
-         "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "currency", "fee", "sheet")
+         "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "currency", "fee", "sheet",
+         "reads", "outgoing")
+_READS = ("table", "statement")
+"""``table``: a CSV/XLSX export read through ``columns``; ``statement``: rules only, for OFX/CAMT/MT940 files."""
 
 
 class ProfileError(VosbenchError, ValueError):
@@ -41,7 +45,7 @@ class FeeSchedule:
     fixed: int = 0
     tolerance: int = 0
 
-    @functools.lru_cache(maxsize=65_536)  # noqa: B019  (few schedules, each a small frozen value; a month's payments repeat the same amounts)
+    @functools.lru_cache(maxsize=65_536)  # noqa: B019  (few small frozen schedules; payments repeat amounts)
     def fee(self, gross: int) -> int:
         """The fee on a payment of ``gross`` minor units, rounded half-even to the minor unit."""
         return int((Decimal(gross) * self.percent / 100).to_integral_value()) + self.fixed
@@ -70,6 +74,8 @@ class Profile:
     currency: str = "USD"
     fee: FeeSchedule = FeeSchedule()
     sheet: str = ""
+    reads: str = "table"
+    outgoing: tuple = ()  # rules telling money out that is not a customer's (:mod:`.outgoing`)
 
 
 def available() -> list[str]:
@@ -99,6 +105,15 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
         raise ProfileError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}")
+    reads = data.get("reads", "table")
+    if reads not in _READS:
+        raise ProfileError(f"{where}: reads must be table (a CSV/XLSX export) or statement (rules for OFX/CAMT/MT940)")
+    try:
+        rules = outgoing.rules_from(data.get("outgoing"), where)
+    except ValueError as error:
+        raise ProfileError(str(error)) from None
+    if reads == "statement":
+        return _statement_rules(data, rules, where)
     for key in ("name", "channel", "columns"):
         if key not in data:
             raise ProfileError(f"{where}: {key} is required")
@@ -131,7 +146,25 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
         decimal_separator=str(data.get("decimal_separator", ".")),
         thousands_separator=str(data.get("thousands_separator", "")),
         sign=sign, credit_values=credit_values, currency=str(data.get("currency", "USD")).upper(),
-        fee=_fee(data.get("fee") or {}, where), sheet=str(data.get("sheet", "")))
+        fee=_fee(data.get("fee") or {}, where), sheet=str(data.get("sheet", "")), outgoing=rules)
+
+
+def _statement_rules(data: dict, rules: tuple, where: str) -> Profile:
+    """A profile for OFX/CAMT/MT940 files: no columns to map, only the channel, fee and outgoing rules."""
+    table_only = sorted(set(data) & {"columns", "delimiter", "encoding", "skip_rows", "skip_when", "date_format",
+                                     "decimal_separator", "thousands_separator", "sign", "currency", "sheet"})
+    if table_only:
+        raise ProfileError(f"{where}: a reads: statement profile maps no columns; remove {', '.join(table_only)}")
+    for key in ("name", "channel"):
+        if key not in data:
+            raise ProfileError(f"{where}: {key} is required")
+    try:
+        channel = check_channel(data["channel"])
+    except ValueError as error:
+        raise ProfileError(f"{where}: {error}") from None
+    return Profile(name=str(data["name"]), channel=channel, source=str(data.get("source") or data["name"]),
+                   columns={}, description=str(data.get("description", "")),
+                   fee=_fee(data.get("fee") or {}, where), reads="statement", outgoing=rules)
 
 
 def _count(value, key: str, where: str) -> int:

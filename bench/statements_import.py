@@ -1,0 +1,141 @@
+"""Benchmark: import a 100,000-transaction OFX and CAMT.053 statement into a new ledger.
+
+    .venv/bin/python bench/statements_import.py [--transactions 100000] [--repeat 2]
+
+Writes the two files to bench/results/ (an SGML OFX like a US bank's export, a camt.053 v8
+with parties and remittance text, batched entries among them), then imports each in a
+fresh process into a new SQLite ledger, as `vosbench statements import` does, and a second
+time into the same ledger (nothing added). Prints the machine's facts and, per file, the
+size, the wall time of the first and of the repeated import, and the process's peak
+resident memory. The target is < 5 s and < 300 MiB on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from run import RESULTS, print_table  # bench/run.py: the same machine facts and table
+
+HEADER = ("OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\n"
+          "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n")
+NAMES = ["Acme Trading LLC", "Blue Sky Telecom", "Nile Voice", "Gulf Pay Services", "Transit One Carrier"]
+
+
+def write_ofx(path: Path, count: int) -> None:
+    rng = random.Random(16)
+    first = date(2026, 1, 1)
+    with path.open("w", encoding="ascii") as out:
+        out.write(HEADER + "<OFX>\n<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>"
+                  "<DTSERVER>20261231<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>\n<BANKMSGSRSV1><STMTTRNRS><TRNUID>1"
+                  "<STATUS><CODE>0<SEVERITY>INFO</STATUS>\n<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>121000248"
+                  "<ACCTID>1001234567<ACCTTYPE>CHECKING</BANKACCTFROM>\n<BANKTRANLIST><DTSTART>20260101"
+                  "<DTEND>20261231\n")
+        for number in range(count):
+            day = first + timedelta(days=number * 365 // count)
+            cents = rng.randint(100, 500_000)
+            sign = "-" if rng.random() < 0.3 else ""
+            out.write(f"<STMTTRN>\n<TRNTYPE>{'DEBIT' if sign else 'CREDIT'}\n<DTPOSTED>{day:%Y%m%d}120000.000[-5:EST]\n"
+                      f"<DTUSER>{day:%Y%m%d}\n<TRNAMT>{sign}{cents // 100}.{cents % 100:02d}\n<FITID>FT{number:010d}\n"
+                      f"<NAME>{rng.choice(NAMES)}\n<MEMO>Wire ref. C{rng.randint(1, 99_999):05d} &amp; invoice "
+                      f"{number}\n</STMTTRN>\n")
+        out.write("</BANKTRANLIST>\n<LEDGERBAL><BALAMT>0.00<DTASOF>20261231</LEDGERBAL>\n</STMTRS></STMTTRNRS>"
+                  "</BANKMSGSRSV1></OFX>\n")
+
+
+def write_camt(path: Path, count: int) -> None:
+    rng = random.Random(53)
+    first = date(2026, 1, 1)
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
+                  'camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2027-01-01T06:00:00+01:00'
+                  '</CreDtTm></GrpHdr><Stmt><Id>BENCH-2026</Id><Acct><Id><IBAN>CH9300762011623852957</IBAN></Id>'
+                  '<Ccy>USD</Ccy></Acct>\n')
+        number = 0
+        while number < count:
+            day = first + timedelta(days=number * 365 // count)
+            if number % 50 == 0 and number + 3 <= count:  # a batched credit of three transactions
+                parts = [rng.randint(100, 100_000) for _ in range(3)]
+                total = sum(parts)
+                details = "".join(
+                    f"<TxDtls><Refs><AcctSvcrRef>T{number + i}</AcctSvcrRef><EndToEndId>E2E{number + i}</EndToEndId>"
+                    f"</Refs><Amt Ccy=\"USD\">{p // 100}.{p % 100:02d}</Amt><CdtDbtInd>CRDT</CdtDbtInd><RltdPties>"
+                    f"<Dbtr><Pty><Nm>{rng.choice(NAMES)}</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>C{number + i:05d}"
+                    f"</Ustrd></RmtInf></TxDtls>" for i, p in enumerate(parts))
+                out.write(f"<Ntry><Amt Ccy=\"USD\">{total // 100}.{total % 100:02d}</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+                          f"<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day}+01:00</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
+                          f"<AcctSvcrRef>B{number:010d}</AcctSvcrRef><NtryDtls>{details}</NtryDtls></Ntry>\n")
+                number += 3
+                continue
+            cents = rng.randint(100, 500_000)
+            direction = "DBIT" if rng.random() < 0.3 else "CRDT"
+            side = "Cdtr" if direction == "DBIT" else "Dbtr"
+            out.write(f"<Ntry><Amt Ccy=\"USD\">{cents // 100}.{cents % 100:02d}</Amt><CdtDbtInd>{direction}</CdtDbtInd>"
+                      f"<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
+                      f"<AcctSvcrRef>R{number:010d}</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED"
+                      f"</EndToEndId></Refs><RltdPties><{side}><Pty><Nm>{rng.choice(NAMES)}</Nm></Pty></{side}>"
+                      f"</RltdPties><RmtInf><Strd><CdtrRefInf><Ref>RF{number:08d}</Ref></CdtrRefInf></Strd>"
+                      f"</RmtInf></TxDtls></NtryDtls></Ntry>\n")
+            number += 1
+        out.write("</Stmt></BkToCstmrStmt></Document>\n")
+
+
+CHILD = """
+import resource, sys, time
+from vosbench.ledger import setup
+from vosbench.sources.bankfiles import importing
+engine = setup.open_ledger("sqlite:///" + sys.argv[2], create=True, timezone="UTC")
+timings = []
+for _ in range(int(sys.argv[3])):
+    started = time.perf_counter()
+    result = importing.import_file(engine, sys.argv[1])
+    timings.append((time.perf_counter() - started, result.added, result.skipped))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(repr((timings, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)))
+"""
+
+
+def measure(path: Path, repeat: int) -> tuple[list, float, float]:
+    ledger = path.with_suffix(".sqlite")
+    ledger.unlink(missing_ok=True)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path), str(ledger), str(repeat)], check=True,
+                          capture_output=True, text=True)
+    timings, peak, cpu = eval(done.stdout.strip().splitlines()[-1])  # our own child's repr, nothing else
+    return timings, peak, cpu, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=2, help="imports of the same file (the later ones add nothing)")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    rows = []
+    for name, writer in (("statement-100k.ofx", write_ofx), ("statement-100k.xml", write_camt)):
+        path = RESULTS / name.replace("100k", f"{args.transactions // 1000}k")
+        writer(path, args.transactions)
+        timings, peak, cpu, process = measure(path, args.repeat)
+        size = path.stat().st_size / 1024 / 1024
+        first, *again = timings
+        rows.append((f"{path.name} ({size:.1f} MiB)", "first import",
+                     f"{first[0]:.2f} s, {first[1]:,} lines added"))
+        for seconds, added, skipped in again:
+            rows.append(("", "import again", f"{seconds:.2f} s, {added:,} added, {skipped:,} already present"))
+        rows.append(("", "peak memory (RSS)", f"{peak:.0f} MiB"))
+        rows.append(("", "whole process", f"{process:.2f} s wall, {cpu:.2f} s CPU (start-up and every import)"))
+    print_table(rows, RESULTS, heading="file")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nload average during the run: {load} (other work on the machine stretches wall times; CPU time "
+          "is the process's own)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

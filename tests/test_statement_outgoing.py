@@ -1,0 +1,148 @@
+"""Gateway settlement exports (Stripe, PayPal) through profiles, and money out kept apart from customer money.
+
+Fixtures are written here from the gateways' published column lists, not copied from any export.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from vosbench.analysis.matching import review
+from vosbench.analysis.matching.matcher import Line, Payment, match
+from vosbench.ledger import setup, tables
+from vosbench.sources.bankfiles import importing, profiles
+
+STRIPE = """\
+balance_transaction_id,created_utc,created,available_on_utc,available_on,currency,gross,fee,net,reporting_category,source_id,description,customer_facing_amount,customer_facing_currency
+txn_1A,2026-10-03 18:22:10,2026-10-03 22:22:10,2026-10-05 00:00:00,2026-10-05 04:00:00,usd,100.00,-3.20,96.80,charge,ch_0001,Top-up C00003,100.00,usd
+txn_1B,2026-10-04 09:00:00,2026-10-04 13:00:00,2026-10-06 00:00:00,2026-10-06 04:00:00,usd,-20.00,0.00,-20.00,refund,re_0001,Refund C00003,20.00,usd
+txn_1C,2026-10-05 00:00:00,2026-10-05 04:00:00,2026-10-05 00:00:00,2026-10-05 04:00:00,usd,-76.80,0.00,-76.80,payout,po_0001,STRIPE PAYOUT,,
+txn_1D,2026-10-06 00:00:00,2026-10-06 04:00:00,2026-10-06 00:00:00,2026-10-06 04:00:00,usd,-2.00,0.00,-2.00,fee,fee_0001,Radar screening fees,,
+"""
+
+PAYPAL = """\
+"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","From Email Address","To Email Address","Transaction ID","Reference Txn ID","Invoice Number","Custom Number","Balance","Balance Impact"
+"10/07/2026","10:01:02","PDT","Nile Voice","Express Checkout Payment","Completed","USD","1,250.00","-43.55","1,206.45","ap@nile.example","billing@vos.example","5AB00001","","INV-100","C00004","1,206.45","Credit"
+"10/07/2026","10:01:03","PDT","Nile Voice","Express Checkout Payment","Pending","USD","99.00","0.00","99.00","ap@nile.example","billing@vos.example","5AB00002","","INV-101","C00004","1,206.45","Credit"
+"10/08/2026","08:00:00","PDT","","General Authorization","Completed","USD","-5.00","0.00","-5.00","","","5AB00003","","","","1,206.45","Memo"
+"10/09/2026","08:00:00","PDT","","General Withdrawal - Bank Account","Completed","USD","-1,000.00","0.00","-1,000.00","","","5AB00004","","","","206.45","Debit"
+"10/10/2026","08:00:00","PDT","Acme Trading LLC","Payment Refund","Completed","USD","-50.00","1.45","-48.55","","ap@acme.example","5AB00005","5AB00000","INV-90","C00001","157.90","Debit"
+"""
+
+
+@pytest.fixture
+def engine(tmp_path):
+    return setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone="UTC")
+
+
+def stored(engine) -> dict:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(tables.statement_lines)).all()
+    return {row.line_key: row for row in rows}
+
+
+def classes(engine) -> dict:
+    with engine.connect() as connection:
+        return {line.key: line.outgoing for line in review.load_lines(connection, date(2026, 1, 1), date(2026, 12, 31))}
+
+
+def test_stripe_balance_report_reads_gross_amounts_and_sets_payouts_and_fees_apart(engine, tmp_path):
+    path = tmp_path / "stripe.csv"
+    path.write_text(STRIPE)
+    result = importing.import_file(engine, path, profile="stripe-balance")
+    assert (result.channel, result.added) == ("gateway", 4)
+    rows = stored(engine)
+    charge = rows["id:txn_1A"]
+    assert (charge.amount, charge.currency, charge.reference, charge.posted_on, charge.value_on) == (
+        1_000_000, "USD", "ch_0001", date(2026, 10, 3), date(2026, 10, 5))
+    assert classes(engine) == {"id:txn_1A": "", "id:txn_1B": "", "id:txn_1C": "payout", "id:txn_1D": "fee"}
+    assert json.loads(rows["id:txn_1C"].raw)["outgoing_rule"] == (
+        "profile: reporting_category in payout, payout_reversal, topup, topup_reversal, transfer, transfer_reversal")
+
+
+def test_paypal_activity_skips_pending_and_memo_rows_and_sets_withdrawals_apart(engine, tmp_path):
+    path = tmp_path / "paypal.csv"
+    path.write_text(PAYPAL)
+    assert importing.import_file(engine, path, profile="paypal-activity").added == 3
+    rows = stored(engine)
+    payment = rows["id:5AB00001"]
+    assert (payment.amount, payment.posted_on, payment.reference, payment.counterparty, payment.account_hint) == (
+        12_500_000, date(2026, 10, 7), "INV-100", "Nile Voice", "C00004")
+    assert classes(engine) == {"id:5AB00001": "", "id:5AB00004": "transfer", "id:5AB00005": ""}  # refund: customer's
+
+
+BANK = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId>
+<CreDtTm>2026-11-01T00:00:00</CreDtTm></GrpHdr><Stmt><Id>S</Id><Acct><Id><IBAN>AE070331234567890123456</IBAN></Id>
+<Ccy>USD</Ccy></Acct>
+<Ntry><Amt Ccy="USD">15.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-31</Dt></BookgDt>
+<AcctSvcrRef>F1</AcctSvcrRef><BkTxCd><Domn><Cd>ACMT</Cd><Fmly><Cd>MDOP</Cd><SubFmlyCd>CHRG</SubFmlyCd></Fmly></Domn></BkTxCd>
+</Ntry>
+<Ntry><Amt Ccy="USD">9000.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-20</Dt></BookgDt>
+<AcctSvcrRef>F2</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Cdtr><Pty><Nm>Transit One Carrier</Nm></Pty></Cdtr></RltdPties>
+<RmtInf><Ustrd>Interconnect invoice 2026-09</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy="USD">5000.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-21</Dt></BookgDt>
+<AcctSvcrRef>F3</AcctSvcrRef><AddtlNtryInf>Transfer to own account AE99</AddtlNtryInf></Ntry>
+<Ntry><Amt Ccy="USD">250.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-06</Dt></BookgDt>
+<AcctSvcrRef>F4</AcctSvcrRef><AddtlNtryInf>Refund to customer</AddtlNtryInf></Ntry>
+<Ntry><Amt Ccy="USD">700.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-22</Dt></BookgDt>
+<AcctSvcrRef>F5</AcctSvcrRef><AddtlNtryInf>Incoming, nobody recorded it</AddtlNtryInf></Ntry>
+</Stmt></BkToCstmrStmt></Document>"""
+
+
+def test_bank_debits_are_classified_by_the_bank_code_and_the_profile_rules(engine, tmp_path):
+    path = tmp_path / "bank.xml"
+    path.write_text(BANK)
+    rules = tmp_path / "our-bank.yaml"
+    rules.write_text((profiles.PROFILES_DIR / "bank-outgoing.yaml").read_text() + (
+        "  - class: supplier\n    field: counterparty\n    text: \"^Transit One\"\n"))
+    importing.import_file(engine, path, profile=str(rules))
+    assert classes(engine) == {"ref:F1": "fee", "ref:F2": "supplier", "ref:F3": "transfer", "ref:F4": "",
+                               "ref:F5": ""}
+    assert json.loads(stored(engine)["ref:F1"].raw)["outgoing_rule"] == "bank code: bank_subfamily CHRG"
+
+
+def test_without_a_profile_only_the_banks_own_fee_code_classifies(engine, tmp_path):
+    path = tmp_path / "bank.xml"
+    path.write_text(BANK)
+    importing.import_file(engine, path)
+    assert {key for key, found in classes(engine).items() if found} == {"ref:F1"}
+
+
+def test_money_out_is_its_own_status_and_never_pairs_with_a_record():
+    lines = [Line(1, "bank", 100, -150_000, key="fee", outgoing="fee"),
+             Line(2, "bank", 100, -2_505_000, key="refund"),
+             Line(3, "bank", 100, 7_000_000, key="unrecorded")]
+    payments = [Payment(10, "bank", 100, -150_000, "C00001"),  # same amount and day as the fee, still not paired
+                Payment(11, "bank", 100, -2_505_000, "C00003")]
+    groups = {tuple(l.key for l in g.lines): (g.status, g.rule, [p.id for p in g.payments]) for g in match(lines, payments)}
+    assert groups[("fee",)] == ("outgoing", "fee", [])
+    assert groups[("refund",)][0] == "matched" and groups[("refund",)][2] == [11]
+    assert groups[("unrecorded",)] == ("no_payment_record", "", [])  # only customer money is listed there
+    assert groups[()] == ("no_money", "", [10])
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"class": "fee"}, "give field with values, or text"),
+    ({"class": "fee", "values": ["x"]}, "values needs a field"),
+    ({"class": "fee", "text": "("}, "not a regular expression"),
+    ({"class": "fee", "text": "x", "sign": "in"}, "sign is out or any"),
+    ({"klass": "fee"}, "allowed keys"),
+])
+def test_a_bad_outgoing_rule_names_the_rule_and_the_fix(rule, message):
+    good = {"name": "p", "channel": "bank", "columns": {"date": "D", "amount": "A"}}
+    with pytest.raises(profiles.ProfileError, match=f"outgoing rule 1: .*{message}"):
+        profiles.from_mapping({**good, "outgoing": [rule]})
+
+
+def test_a_statement_rules_profile_maps_no_columns_and_refuses_a_csv(tmp_path, engine):
+    with pytest.raises(profiles.ProfileError, match="maps no columns; remove columns"):
+        profiles.from_mapping({"name": "r", "channel": "bank", "reads": "statement", "columns": {"date": "D"}})
+    path = tmp_path / "bank.csv"
+    path.write_text("Date,Amount\n2026-10-01,5\n")
+    with pytest.raises(ValueError, match="holds rules for OFX/CAMT/MT940 statements"):
+        importing.import_file(engine, path, profile="bank-outgoing")

@@ -1,0 +1,137 @@
+"""SWIFT MT940 statements and MT942 interim reports, read with the maintained ``mt-940`` parser.
+
+A file may hold several messages (several accounts or days); each is parsed on its
+own, so each keeps its own account (:25:) and currency. A transaction (:61:) gives
+the value date, the booking date (MMDD, its year taken from the value date across a
+year end), the signed amount, the customer's and the bank's references; the text that
+follows (:86:) is the description, and its SEPA subfields give the end-to-end
+reference (``/EREF/``, ``EREF+``) and the other party's name (``/NAME/``, ``?32``).
+
+MT940 has no transaction id, so lines are keyed by their content and occurrence
+(:func:`vosbench.sources.bankfiles.lines.with_keys`): re-importing the file adds nothing.
+A currency comes from the balances (:60F:, :62F:) or, in MT942, the floor limit
+(:34F:); a message that gives none has its transactions rejected, never assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from vosbench.core import money
+from vosbench.ledger.write_door import Rejection
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+
+_MESSAGE_START = re.compile(r"(?m)^:20:")
+_END_TO_END = re.compile(r"(?:/EREF/|EREF\+)([^/?\r\n]+)")
+_NAME = re.compile(r"(?:/NAME/([^/\r\n]+)|\?32([^?\r\n]+))")
+_CURRENCY = re.compile(r"(?m)^:(?:60[FM]|62[FM]|34F):[CD]?\d{0,6}([A-Z]{3})")
+_NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
+
+
+def looks_like_mt940(head: bytes) -> bool:
+    text = head[:4000]
+    return (b":20:" in text and b":25:" in text) and (b":61:" in text or b":60F:" in text or b":34F:" in text)
+
+
+def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
+    """Read every MT940/MT942 message of a file into lines."""
+    import mt940
+
+    raw = path.read_bytes()
+    file = name or path.name
+    warnings: list[str] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # SWIFT text is ASCII; a bank's extended names are usually Latin-1
+        warnings.append("the file is not UTF-8 text; it was read as Latin-1")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    starts = [found.start() for found in _MESSAGE_START.finditer(text)]
+    if not starts:
+        raise StatementFileError(f"{file}: not an MT940/MT942 file (no :20: statement reference)")
+    kind = "mt942" if re.search(r"(?m)^:34F:", text) else "mt940"
+    lines, rejections, number, messages = [], [], 0, 0
+    for index, start in enumerate(starts):
+        chunk = text[start:starts[index + 1] if index + 1 < len(starts) else len(text)]
+        chunk = re.sub(r"(?m)^-\}?\s*$", "", chunk)  # the end of a SWIFT block
+        messages += 1
+        transactions = mt940.models.Transactions()
+        logger = logging.getLogger("mt940")
+        level, logger.level = logger.level, logging.CRITICAL + 1  # it logs every failed match as an error
+        try:
+            transactions.parse(chunk)
+        except Exception as error:  # the parser raises RuntimeError, ValueError, KeyError, decimal errors
+            raise StatementFileError(f"{file}: message {messages} is not valid MT940/MT942: {_reason(error)}; "
+                                     "export the statement again") from None
+        finally:
+            logger.level = level
+        account = str(transactions.data.get("account_identification") or "").strip()
+        statement_id = "/".join(str(transactions.data.get(k) or "") for k in ("transaction_reference",
+                                                                                "statement_number")).strip("/")
+        found_currency = _CURRENCY.search(chunk)
+        currency = found_currency.group(1) if found_currency else ""
+        for transaction in transactions:
+            number += 1
+            try:
+                if not account:
+                    raise ValueError(":25: account identification is missing from the message")
+                lines.append(_line(transaction.data, account, statement_id, currency, number))
+            except ValueError as error:
+                rejections.append(Rejection(file, number, f"transaction {number} (message {messages}): {error}"))
+    return ParsedStatement(file, kind, channel, kind, lines, rejections, sha256_of(raw), messages, warnings)
+
+
+def _reason(error: Exception) -> str:
+    """The parser's complaint as a user can read it: the field and the text it could not read."""
+    tag = error.args[1] if len(error.args) > 1 else None
+    tag_id = getattr(tag, "id", None)
+    if tag_id is not None:
+        found = re.search(r"from '(.*)'", str(error.args[0]), re.DOTALL)
+        text = found.group(1).split("\\n")[0].split("\n")[0][:60] if found else ""
+        return f"field :{tag_id}: ({type(tag).__name__}) cannot be read from {text!r}"
+    text = re.sub(r"<[^<>]* object at 0x[0-9a-f]+>", "a field", " ".join(str(error).split()))
+    return f"{type(error).__name__}: {text[:160]}"
+
+
+def _line(data: dict, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
+    amount = data.get("amount")
+    value = getattr(amount, "amount", None)
+    if not isinstance(value, Decimal):
+        raise ValueError(":61: amount is missing or unreadable")
+    currency = (getattr(amount, "currency", None) or data.get("currency") or currency or "").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ValueError("currency is missing (no :60F:/:62F: balance or :34F: floor limit gives it)")
+    posted = data.get("entry_date") and (data.get("guessed_entry_date") or data.get("entry_date")) or data.get("date")
+    value_on = data.get("date")
+    posted_on = _day(posted)
+    if posted_on is None:
+        raise ValueError(":61: value date is missing")
+    # German banks' :86: (?00, ?20…, ?32) arrives split into fields by the parser; SWIFT's stays text
+    details = str(data.get("transaction_details") or "").replace("\n", " ").strip() or " / ".join(
+        str(data.get(k)).strip() for k in ("posting_text", "purpose", "additional_purpose") if data.get(k))
+    found = _END_TO_END.search(details)
+    end_to_end = str(data.get("end_to_end_reference") or "").strip() or (found.group(1).strip() if found else "")
+    named = _NAME.search(details)
+    name = str(data.get("applicant_name") or "").strip() or (
+        (named.group(1) or named.group(2)).strip() if named else "")
+    customer = str(data.get("customer_reference") or "").strip()
+    bank = str(data.get("bank_reference") or "").strip()
+    reference = (end_to_end if end_to_end.upper() not in _NO_REFERENCE else "") or (
+        customer if customer.upper() not in _NO_REFERENCE else "") or bank
+    raw = {"status": data.get("status"), "amount": str(value), "currency": currency, "id": data.get("id"),
+           "customer_reference": customer, "bank_reference": bank, "details": details,
+           "extra_details": str(data.get("extra_details") or "")}
+    return StatementLine(
+        statement_account=account, statement_id=statement_id, posted_on=posted_on, value_on=_day(value_on),
+        amount=money.to_minor(value, field=":61: amount"), currency=currency, reference=reference,
+        counterparty=name, description=details, raw=raw,
+        line=number)
+
+
+def _day(value) -> date | None:
+    """mt-940's own Date as a plain date."""
+    return date(value.year, value.month, value.day) if value is not None else None
