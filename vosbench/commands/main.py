@@ -286,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vosbench.commands import statements as statements_cli  # statements, match, decide, find-payment
 
     statements_cli.add_commands(add)
+    from vosbench.commands import finance as finance_cli  # export accounting, statement
+
+    finance_cli.register(add)
     return parser
 
 
