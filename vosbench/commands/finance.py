@@ -10,10 +10,23 @@ what it wrote.
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 
 from vosbench.commands import options
 from vosbench.core import money
+from vosbench.core.errors import VosbenchError
+
+
+class BadDate(VosbenchError):
+    """A --from/--to that is not a calendar day."""
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadDate(f"{option} {text!r} is not a day; give it as YYYY-MM-DD, e.g. 2026-10-01") from None
 
 
 def register(add) -> None:
@@ -36,6 +49,20 @@ def register(add) -> None:
                             help="folder to write into (default: ./reports/<month>/accounting-<to>/)")
 
 
+    from vosbench.outputs.customer_statement import FORMATS
+
+    sub = add("statement", cmd_statement, "an account's running-balance statement to send its holder "
+                                          "(PDF, xlsx or CSV); --subtree: one per account into a folder")
+    scope = sub.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--account", metavar="ACCOUNT", help="one account number")
+    scope.add_argument("--subtree", metavar="ACCOUNT", help="an agent or reseller and every account below it")
+    sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first local day")
+    sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="last local day (inclusive)")
+    sub.add_argument("--format", choices=FORMATS, default="pdf")
+    sub.add_argument("--out", type=Path, metavar="DIR",
+                     help="folder to write into (default: ./reports/statements-<from>-<to>/)")
+
+
 def _needs_what(args: argparse.Namespace) -> int:
     print("vosbench export: say what to export, e.g. `vosbench export accounting --month 2026-10 --to xero`")
     return options.EXIT_BAD_INPUT
@@ -56,4 +83,22 @@ def cmd_export_accounting(args: argparse.Namespace) -> int:
     for currency, (entries, debits, credits) in result.totals.items():
         print(f"  journal {currency}: {entries} entries, debits {money.format_money(debits, 4)} = "
               f"credits {money.format_money(credits, 4)}")
+    return options.EXIT_OK
+
+
+def cmd_statement(args: argparse.Namespace) -> int:
+    from vosbench.outputs import customer_statement
+
+    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    folder = (args.out or Path.cwd() / "reports" / f"statements-{start}-{end}").resolve()
+    with options.open_ledger(args) as ledger:
+        accounts = customer_statement.subtree(ledger.engine, args.subtree) if args.subtree else [args.account]
+        written = []
+        for account in accounts:
+            document = customer_statement.build(ledger.engine, account, start, end)
+            path = folder / customer_statement.file_name(account, start, end, args.format)
+            written.append(customer_statement.write(document, path, args.format))
+    print(f"{len(written)} statement{'s' if len(written) != 1 else ''} written to {folder}")
+    for path in written:
+        print(f"  {path.name}")
     return options.EXIT_OK

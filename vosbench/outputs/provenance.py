@@ -110,3 +110,15 @@ def verification_frame(verification) -> pd.DataFrame:
     shown = "; ".join(mismatches[:20]) + (f" … and {len(mismatches) - 20} more" if len(mismatches) > 20 else "")
     rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", shown))
     return pd.DataFrame(rows, columns=["check", "result", "detail"])
+
+
+def fingerprint_short(fingerprint: dict[str, dict]) -> str:
+    """One line naming the ledger's state for a footer: a digest of every chain head, and the payment count.
+
+    The digest changes whenever any chained table gains a row or is altered; the full
+    heads are in the Provenance/Fingerprint sheets.
+    """
+    text = "|".join(f"{name}:{head['rows']}:{head['head']}" for name, head in sorted(fingerprint.items()))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    payments = fingerprint.get("payments", {}).get("rows")
+    return f"fingerprint {digest}" + (f" ({payments:,} payment records)" if payments is not None else "")
