@@ -64,6 +64,7 @@ class AuditOutputs:
     html: Path
     xlsx: Path | None
     pngs: list[Path] = field(default_factory=list)
+    empty: bool = False  # the month holds no records: the report says so, the command exits EXIT_NO_DATA
 
 
 # --- the notebook's parameters cell ---------------------------------------------------------------
@@ -288,4 +289,9 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
         raise AuditFailed(f"the audit notebook ran but did not write {', '.join(missing)} into {folder}")
     xlsx = folder / audit.xlsx_name(label) if values["write_xlsx"] else None
     pngs = [folder / name for name in expected if name.endswith(".png")]
-    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs)
+    engine = setup.open_ledger(url)
+    try:
+        empty = audit.month_is_empty(engine, label, values["timezone"] or None)
+    finally:
+        engine.dispose()
+    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs, empty=empty)
