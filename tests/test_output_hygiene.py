@@ -43,3 +43,15 @@ def test_an_audit_of_a_month_without_records_says_so(tmp_path):
     assert "no payment records and no charges" in empty.introduction().data
     assert not audit.MonthlyAudit.compute(engine, "2026-10").empty
     assert audit.month_is_empty(engine, "2099-01") and not audit.month_is_empty(engine, "2026-10")
+
+
+def test_approvals_list_shows_times_in_the_reporting_zone_to_the_second(tmp_path):
+    from vosbench.ledger import approvals, policy
+
+    engine = ledger_from_text(tmp_path, timezone="Asia/Dubai", accounts=ACCOUNTS)
+    approvals.submit(engine, policy.load(), account="C1", kind="deposit", amount="20000", operator="ann",
+                     occurred_at=datetime(2026, 10, 5, 8, 0, 0, 123_456, tzinfo=UTC), method="bank_wire")
+    out = io.StringIO()
+    views.print_frame(approvals.requests(engine), ("amount", "threshold"), stream=out)
+    assert "2026-10-05 12:00:00 +04:00" in out.getvalue()  # occurred_at: Dubai, no microseconds
+    assert ".123456" not in out.getvalue()

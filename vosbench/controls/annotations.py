@@ -14,7 +14,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import tables
+from vosbench.core import timeshow
+from vosbench.ledger import database, tables
 
 STATUSES = ("open", "explained", "escalated")
 _ID = re.compile(r"F-[0-9a-f]{12}")
@@ -50,4 +51,6 @@ def history(engine: Engine, finding_id: str) -> pd.DataFrame:
     """Every annotation of one finding, oldest first."""
     table = tables.finding_annotations
     with engine.connect() as connection:
-        return pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)
+        frame = pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)
+        frame["annotated_at"] = timeshow.zoned(frame["annotated_at"], database.ledger_timezone(connection))
+    return frame

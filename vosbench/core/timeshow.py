@@ -17,18 +17,22 @@ from vosbench.core.periods import zone
 FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def shown(instant: datetime | pd.Timestamp | None, timezone: str, *, local: bool = False) -> str:
+def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, *, local: bool = False) -> str:
     """``instant`` as shown to a person in ``timezone``: '2026-10-05 12:00:00 +04:00'; '' when missing.
 
     ``instant`` is naive UTC (the store's times) unless ``local`` says it is already
-    naive local time in ``timezone``; an aware instant is converted.
+    naive local time in ``timezone``; an aware instant is converted (``timezone`` None:
+    kept in its own zone).
     """
     if instant is None or pd.isna(instant):
         return ""
     moment = pd.Timestamp(instant).to_pydatetime()
     if moment.tzinfo is None:
+        if timezone is None:
+            raise ValueError("a naive time needs the zone it is to be shown in")
         moment = moment.replace(tzinfo=zone(timezone) if local else UTC)
-    moment = moment.astimezone(zone(timezone))
+    if timezone is not None:
+        moment = moment.astimezone(zone(timezone))
     offset = moment.strftime("%z")
     return f"{moment.strftime(FORMAT)} {offset[:3]}:{offset[3:]}"
 
@@ -37,6 +41,11 @@ def shown_column(instants: pd.Series, timezone: str, *, local: bool = False) -> 
     """A column of instants as :func:`shown` text."""
     return pd.Series([shown(value, timezone, local=local) for value in instants], index=instants.index,
                      dtype=object)
+
+
+def zoned(naive_utc: pd.Series, timezone: str) -> pd.Series:
+    """A column of the store's naive UTC times as aware times in ``timezone`` (how frames hand times to views)."""
+    return pd.to_datetime(naive_utc).dt.tz_localize("UTC").dt.tz_convert(zone(timezone).key)
 
 
 def heading(name: str, timezone: str) -> str:

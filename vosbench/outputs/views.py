@@ -13,18 +13,25 @@ from typing import TextIO
 
 import pandas as pd
 
-from vosbench.core import money
+from vosbench.core import money, timeshow
 
 NO_RECORDS = "no records match"
 """What a command prints when its table has no rows."""
 
 
 def displayable(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:
-    """A copy of ``frame`` whose money columns hold exact Decimals (None where missing)."""
+    """A copy of ``frame`` as a person reads it: money as exact Decimals (None where missing), times by
+    :mod:`vosbench.core.timeshow`'s rule (to the second; aware times labelled with their zone's offset)."""
     shown = frame.copy()
     for column in money_columns:
         if column in shown.columns:
             shown[column] = [None if pd.isna(v) else money.to_decimal(int(v)) for v in shown[column]]
+    for column in shown.columns:
+        values = shown[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            shown[column] = [timeshow.shown(value) or None for value in values]
+        elif pd.api.types.is_datetime64_dtype(values.dtype):
+            shown[column] = [None if pd.isna(value) else value.strftime(timeshow.FORMAT) for value in values]
     return shown
 
 
