@@ -1,8 +1,9 @@
-"""Finance's commands: accounting exports and customer statements.
+"""Finance's commands: accounting exports, customer statements and the finance summary pack.
 
 ``vosbench export accounting`` writes a month as files QuickBooks, Xero or Sage import
 (:mod:`vosbench.outputs.accounting`); ``vosbench statement`` writes an account's
-running-balance statement fit to send to its holder (:mod:`vosbench.outputs.statement`).
+running-balance statement fit to send to its holder (:mod:`vosbench.outputs.customer_statement`);
+``vosbench summary`` runs the finance summary notebook (:mod:`vosbench.outputs.finance`).
 Each writes where ``--out`` says (default: a dated folder under ``reports/``) and prints
 what it wrote.
 """
@@ -63,6 +64,15 @@ def register(add) -> None:
                      help="folder to write into (default: ./reports/statements-<from>-<to>/)")
 
 
+    sub = add("summary", cmd_summary, "the finance summary pack of a month: PDF, charts (PNG, SVG), HTML, xlsx")
+    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--subtree", dest="subtrees", action="append", default=[], metavar="ACCOUNT",
+                     help="limit to a reseller's or agent's subtree (repeatable; default: every account)")
+    sub.add_argument("--out", type=Path, metavar="DIR",
+                     help="folder to write into (default: ./reports/<month>/finance-summary/)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def _needs_what(args: argparse.Namespace) -> int:
     print("vosbench export: say what to export, e.g. `vosbench export accounting --month 2026-10 --to xero`")
     return options.EXIT_BAD_INPUT
@@ -101,4 +111,22 @@ def cmd_statement(args: argparse.Namespace) -> int:
     print(f"{len(written)} statement{'s' if len(written) != 1 else ''} written to {folder}")
     for path in written:
         print(f"  {path.name}")
+    return options.EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from vosbench.outputs import report
+
+    try:
+        outputs = report.run_summary(args.month, subtrees=tuple(args.subtrees), out_dir=args.out,
+                                     db_url=options.db_url(args), progress=not args.quiet)
+    except report.AuditFailed as error:
+        print(f"finance summary failed: {error}")
+        return options.EXIT_FINDINGS
+    print(f"finance summary for {args.month} written to {outputs.folder}")
+    for path in [outputs.html, *outputs.files, outputs.notebook]:
+        print(f"  {path.name}")
+    if outputs.empty:
+        print(f"{args.month} holds no payment records and no charges: the summary has nothing to report")
+        return options.EXIT_NO_DATA
     return options.EXIT_OK

@@ -58,8 +58,10 @@ def _frame(connection: sa.Connection, statement, integers: tuple[str, ...] = ())
     return frame
 
 
-def _in(period: periods.Period) -> sa.ColumnElement:
-    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end)
+def _in(period: periods.Period, account_ids: list[int] | None = None) -> sa.ColumnElement:
+    """Payments of ``period``, of ``account_ids`` only when given (a subtree's accounts)."""
+    scope = [] if account_ids is None else [_P.c.account_id.in_(account_ids)]
+    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end, *scope)
 
 
 def _movement_columns() -> list:
@@ -78,11 +80,12 @@ def _movement_columns() -> list:
 _MOVEMENT_INTS = ("records", "records_in", "money_in", "money_out", "net", "reversals", "reversed_amount")
 
 
-def query_movements(connection: sa.Connection, period: periods.Period) -> pd.DataFrame:
+def query_movements(connection: sa.Connection, period: periods.Period,
+                    account_ids: list[int] | None = None) -> pd.DataFrame:
     """The period's payment records grouped by currency, kind, channel and method (a few dozen rows)."""
     keys = (_A.c.currency, _P.c.kind, _P.c.channel, _P.c.method)
     return _frame(connection, sa.select(*keys, *_movement_columns())
-                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period))
+                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period, account_ids))
                   .group_by(*keys).order_by(*keys), _MOVEMENT_INTS)
 
 
@@ -105,7 +108,8 @@ def movements_by(movements: pd.DataFrame, dimension: str, currency: str | None =
 TOP_ACCOUNT_COLUMNS = ("currency", "account", "name", "kind", "records", "money_in", "money_out", "net", "reversals")
 
 
-def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n: int) -> pd.DataFrame:
+def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n: int,
+                       account_ids: list[int] | None = None) -> pd.DataFrame:
     """Per currency, the ``top_n`` accounts that received the most money in the period."""
     columns = _movement_columns()
     money_in = columns[2]
@@ -114,7 +118,7 @@ def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n:
     for currency in currencies:
         statement = (sa.select(_A.c.currency, _A.c.account, _A.c.name, _A.c.kind, *columns)
                      .select_from(_P.join(_A, _A.c.id == _P.c.account_id))
-                     .where(_in(period), _A.c.currency == currency)
+                     .where(_in(period, account_ids), _A.c.currency == currency)
                      .group_by(_A.c.currency, _A.c.account, _A.c.name, _A.c.kind)
                      .order_by(money_in.desc(), _A.c.account).limit(top_n))
         parts.append(_frame(connection, statement, _MOVEMENT_INTS))
@@ -162,7 +166,8 @@ def trend_months(label: str, count: int = TREND_MONTHS) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
-def query_trend(connection: sa.Connection, label: str, count: int = TREND_MONTHS) -> pd.DataFrame:
+def query_trend(connection: sa.Connection, label: str, count: int = TREND_MONTHS,
+                account_ids: list[int] | None = None) -> pd.DataFrame:
     """Month-over-month totals per currency from the kept month rows: the ``count`` months up to ``label``.
 
     ``balances`` is the sum of the currency's accounts' closings at each month end: the net
@@ -173,14 +178,15 @@ def query_trend(connection: sa.Connection, label: str, count: int = TREND_MONTHS
     charges = functools.reduce(operator.add, (_M.c[c] for c in month_totals.CHARGE_COLUMNS))
     kinds = [_total(_M.c[c]).label(c) for c in month_totals.PAYMENT_KIND_COLUMNS]
     held = _M.join(_A, _A.c.id == _M.c.account_id)
+    scope = [] if account_ids is None else [_M.c.account_id.in_(account_ids)]
     statement = (sa.select(_A.c.currency, _M.c.month, *kinds, _total(payments).label("payments"),
                            _total(charges).label("charges"), _total(_M.c.payment_count).label("records"),
                            sa.func.count().label("accounts"))
-                 .select_from(held).where(_M.c.month.between(months[0], months[-1]))
+                 .select_from(held).where(_M.c.month.between(months[0], months[-1]), *scope)
                  .group_by(_A.c.currency, _M.c.month))
     found = _frame(connection, statement)
     earlier = dict(connection.execute(sa.select(_A.c.currency, _total(payments - charges)).select_from(held)
-                                      .where(_M.c.month < months[0]).group_by(_A.c.currency)).all())
+                                      .where(_M.c.month < months[0], *scope).group_by(_A.c.currency)).all())
     currencies = sorted(set(found["currency"]) | set(earlier)) or sorted(
         connection.scalars(sa.select(_A.c.currency).distinct()))
     parts = []

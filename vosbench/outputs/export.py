@@ -255,8 +255,8 @@ def _money_text(value) -> str:
 # --- PNG charts -----------------------------------------------------------------------------
 
 def write_pngs(figures: Mapping[str, object], folder: Path, *, width: int = 1100,
-               height: int = 550) -> list[Path]:
-    """Write each plotly figure as ``<folder>/<name>.png``; one Chromium serves them all.
+               height: int = 550, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Write each plotly figure as ``<folder>/<name>.<format>`` (png, svg, pdf); one Chromium serves them all.
 
     A figure that sets its own height keeps it; ``height`` applies to the others.
     """
@@ -271,9 +271,10 @@ def write_pngs(figures: Mapping[str, object], folder: Path, *, width: int = 1100
             # plotly passes per-call options the shared server ignores; the size still applies
             warnings.filterwarnings("ignore", message="The kopts argument is ignored")
             for name, figure in figures.items():
-                path = folder / f"{name}.png"
-                figure.write_image(path, width=width, height=figure.layout.height or height)
-                written.append(path)
+                for fmt in formats:
+                    path = folder / f"{name}.{fmt}"
+                    figure.write_image(path, width=width, height=figure.layout.height or height)
+                    written.append(path)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
     return written
