@@ -167,6 +167,12 @@ def test_a_long_month_is_cut_into_files_the_package_accepts_without_splitting_an
     assert [len(part) for part in layouts.chunks(frame.head(9), odd)] == [4, 4, 1]
 
 
+def test_the_shipped_mapping_is_valid_and_maps_everything():
+    shipped = mapping.load()
+    assert shipped.moves_cash("deposit") and not shipped.moves_cash("bonus")
+    assert shipped.sides(shipped.kinds["deposit"], -5, method="card", account_kind="agent") == ("2110", "1020")
+
+
 def test_mapping_errors_list_every_problem(tmp_path):
     raw = yaml.safe_load(mapping.DEFAULT_FILE.read_text())
     del raw["methods"]["crypto"]

@@ -1,9 +1,10 @@
-"""Finance's commands: accounting exports, customer statements and the finance summary pack.
+"""Finance's commands: accounting exports, customer statements, the finance summary pack and dashboard.
 
 ``vosbench export accounting`` writes a month as files QuickBooks, Xero or Sage import
 (:mod:`vosbench.outputs.accounting`); ``vosbench statement`` writes an account's
 running-balance statement fit to send to its holder (:mod:`vosbench.outputs.customer_statement`);
-``vosbench summary`` runs the finance summary notebook (:mod:`vosbench.outputs.finance`).
+``vosbench summary`` runs the finance summary notebook (:mod:`vosbench.outputs.finance`);
+``vosbench dashboard`` serves :mod:`vosbench.ui.finance_dashboard` through Voilà.
 Each writes where ``--out`` says (default: a dated folder under ``reports/``) and prints
 what it wrote.
 """
@@ -73,6 +74,10 @@ def register(add) -> None:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+    sub = add("dashboard", cmd_dashboard, "serve the finance dashboard (Voilà) locally and print its URL")
+    sub.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+
+
 def _needs_what(args: argparse.Namespace) -> int:
     print("vosbench export: say what to export, e.g. `vosbench export accounting --month 2026-10 --to xero`")
     return options.EXIT_BAD_INPUT
@@ -130,3 +135,30 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"{args.month} holds no payment records and no charges: the summary has nothing to report")
         return options.EXIT_NO_DATA
     return options.EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from vosbench.core import config, resources
+
+    url = config.resolve_db_url(options.db_url(args))
+    options.open_ledger(args).close()  # a missing ledger is named before a server starts
+    port = args.port
+    if not port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    notebook = resources.notebook("finance_dashboard.ipynb")
+    print(f"finance dashboard: http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
+    server = subprocess.Popen([sys.executable, "-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1",
+                               f"--port={port}"], env={**os.environ, config.ENV_DB: url})
+    try:
+        return options.EXIT_OK if server.wait() == 0 else options.EXIT_FINDINGS
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+        return options.EXIT_OK

@@ -196,13 +196,13 @@ class FinanceSummary:
 
     # --- charts, views and files --------------------------------------------------------------
 
-    def figure(self, name: str):
-        """One chart by its file name (see :data:`FIGURES`): each currency on its own axis."""
+    def figure(self, name: str, currency: str | None = None):
+        """One chart by its file name (see :data:`FIGURES`): each currency on its own axis, or only ``currency``."""
         if name not in FIGURES:
             raise KeyError(f"no chart named {name!r}; the charts are {', '.join(FIGURES)}")
         title = f"{FIGURES[name][1]}, {self.period.label}"
         per_currency = {}
-        for currency in self.currencies:
+        for currency in [currency] if currency else self.currencies:
             if name.startswith("cash-by-"):
                 dimension = name.removeprefix("cash-by-")
                 per_currency[currency] = charts.movements_bar(audit.movements_by(self.movements, dimension, currency),
