@@ -69,7 +69,7 @@ def test_movements_by_kind_list_every_kind_in_vocabulary_order(engine, october):
     # deposits: p1, p3, p4 in (13050.25) and the reversal p5 out (7000)
     assert by_kind.loc["deposit", ["records", "money_in", "money_out", "net"]].tolist() == [
         4, minor("13050.25"), minor("7000"), minor("6050.25")]
-    assert by_kind.loc["bonus"].sum() == 0
+    assert by_kind.loc["bonus"].drop("currency").sum() == 0 and by_kind.loc["bonus", "currency"] == "USD"
     with engine.connect() as connection:
         by_channel = audit.movements_by(audit.query_movements(connection, october), "channel").set_index("channel")
     assert by_channel.loc["admin", "records"] == 4  # p2, p4, p5, p9
@@ -124,7 +124,7 @@ def test_trend_from_month_totals_with_running_balances(engine):
     assert trend.loc["2026-10", ["payments", "charges", "net_change", "balances"]].tolist() == [
         minor("5957.5956"), minor("1.85"), minor("5955.7456"), minor("6153.7456")]
     assert trend.loc["2026-10", "withdrawal"] == minor("-100") and trend.loc["2026-10", "records"] == 7
-    assert trend.loc["2026-08"].sum() == 0
+    assert trend.loc["2026-08"].drop("currency").sum() == 0 and set(trend["currency"]) == {"USD"}
 
 
 def test_trend_balances_start_from_every_earlier_month(engine):
@@ -150,7 +150,8 @@ def monthly(engine):
 
 
 def test_headline_figures(monthly):
-    headline = monthly.headline().set_index("figure")
+    headline = monthly.headline().set_index("figure")[["amount", "count"]]
+    assert monthly.headline()["currency"].tolist().count("USD") == len(monthly.headline()) - 3  # counts: none
     assert headline.loc["Money in (records with a positive amount)"].tolist() == [minor("13062.5956"), 4]
     assert headline.loc["Money out (records with a negative amount)"].tolist() == [minor("7105"), 3]
     assert headline.loc["Net payments (in − out)"].tolist() == [minor("5957.5956"), 7]
@@ -163,7 +164,7 @@ def test_headline_figures(monthly):
 
 
 def test_headline_agrees_with_the_reconciliation(monthly, engine):
-    totals = reconcile.reconcile(engine, "2026-10").totals()
+    totals = reconcile.reconcile(engine, "2026-10").totals()["USD"]
     headline = monthly.headline().set_index("figure")["amount"]
     assert headline["Net payments (in − out)"] == totals["payments"]
     assert headline["Charges (call, agent and other fees)"] == totals["charges"]
@@ -202,9 +203,9 @@ def test_write_outputs_writes_the_workbook_and_the_charts(monthly, tmp_path):
     assert book.sheetnames == list(monthly.tables())
     summary = book["Summary"]
     assert summary["A2"].value == "Money in (records with a positive amount)"
-    assert Decimal(str(summary["B2"].value)) == Decimal("13062.5956")
-    reference = [c.value for c in book["Large payments"]["K"]]  # the reference column
-    assert reference[0] == "reference" and book["Large payments"]["K2"].data_type == "s"
+    assert summary["B2"].value == "USD" and Decimal(str(summary["C2"].value)) == Decimal("13062.5956")
+    reference = [c.value for c in book["Large payments"]["L"]]  # the reference column
+    assert reference[0] == "reference" and book["Large payments"]["L2"].data_type == "s"
     assert reference[1] == '=HYPERLINK("x")'
     assert monthly.write_outputs("") == []  # no folder, no files
 

@@ -9,6 +9,7 @@ installs all three.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import socket
@@ -74,16 +75,17 @@ def ledger(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def voila_url(ledger, tmp_path):
+@contextlib.contextmanager
+def voila_server(notebook: Path, db_url: str, tmp_path: Path):
+    """Voilà serving ``notebook`` on a free local port with ``db_url`` as the ledger; yields its URL."""
     _require_browser_tools()
     port = _free_port()
     log = tmp_path / "voila.log"
-    env = {**os.environ, "VOSBENCH_DB": f"sqlite:///{ledger}", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env = {**os.environ, "VOSBENCH_DB": db_url, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     with open(log, "w") as stream:
         server = subprocess.Popen(
-            [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", "--Voila.ip=127.0.0.1",
-             f"--port={port}"], env=env, stdout=stream, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1",
+             f"--port={port}"], env=env, stdout=stream, stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_until_answering(url, server, log)
@@ -95,6 +97,12 @@ def voila_url(ledger, tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture
+def voila_url(ledger, tmp_path):
+    with voila_server(NOTEBOOK, f"sqlite:///{ledger}", tmp_path) as url:
+        yield url
 
 
 _GRID_KINDS = """() => {

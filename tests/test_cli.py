@@ -140,7 +140,7 @@ def test_reconcile_prints_the_month_in_each_format(tmp_path, db, capsys):
     code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--format", "json", "--differences-only")
     document = json.loads(out)
     assert [row["account"] for row in document["rows"]] == ["C2"]
-    assert document["totals"]["difference"] == "-1.0000"
+    assert document["totals"]["USD"]["difference"] == "-1.0000"
     code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--account", "C1")
     assert code == 0 and "C1" in out and "C2" not in out and "TOTAL" in out.splitlines()[-1]
     code, _, err = run(capsys, "reconcile", "--month", "2026-13")

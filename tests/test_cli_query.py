@@ -65,9 +65,10 @@ def test_csv_file_holds_every_row_and_the_filter(ledger_url, capsys, tmp_path):
                        "--format", "csv", "--out", str(path))
     assert code == 0 and str(path) in out
     text = path.read_text(encoding="utf-8")
-    header = [line for line in text.splitlines() if line.startswith("# ")]
-    assert "# From (local day): 2026-10-01" in header and "# Times shown in: Asia/Dubai" in header
-    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("# ")))
+    assert text.startswith("id,occurred_at,") and "\n#" not in text  # plain CSV: accounting tools take it as is
+    described = dict(csv.reader((tmp_path / "out" / "payments.filter.csv").open(encoding="utf-8")))
+    assert described["From (local day)"] == "2026-10-01" and described["Times shown in"] == "Asia/Dubai"
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 7  # every row, not the page of 2
     by_reference = {row["reference"]: row for row in rows}
     assert by_reference["FT-9_%"]["amount"] == "1000.0000"

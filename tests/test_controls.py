@@ -383,7 +383,8 @@ def test_bad_settings_name_the_key_and_the_fix(raw, message):
 
 def test_the_shipped_controls_file_is_valid():
     rules = policy.load()
-    assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") is None
+    assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") == 10_000 * UNIT
+    assert rules.threshold("GBP", "deposit") is None
     assert rules.has_link("Credit for failed calls, ticket #48213") and not rules.has_link("goodwill")
 
 

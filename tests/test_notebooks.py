@@ -25,8 +25,8 @@ def small_ledger(tmp_path_factory):
 
 
 def test_there_are_notebooks_to_check():
-    assert [path.name for path in NOTEBOOKS] == ["explore_payments.ipynb", "monthly_audit.ipynb",
-                                                 "statement_matching.ipynb"]
+    assert [path.name for path in NOTEBOOKS] == ["explore_payments.ipynb", "finance_dashboard.ipynb", "finance_summary.ipynb",
+                                                 "monthly_audit.ipynb", "statement_matching.ipynb"]
 
 
 @pytest.mark.slow

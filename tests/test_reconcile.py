@@ -166,7 +166,8 @@ def test_snapshot_disagrees_and_unexplained(dubai_ledger):
 
 def test_totals_and_differences(dubai_ledger):
     result = reconcile(dubai_ledger, "2026-10")
-    totals = result.totals()
+    assert list(result.totals()) == ["USD"]
+    totals = result.totals()["USD"]
     assert set(totals) == set(MONEY_COLUMNS)
     # opening 90 + 200 + 300 + 80 + 0 + 60 + 0 = 730; payments 50 + 80 + 0 + 20 + 40 + 0 + 5 = 195
     # charges 26 + 15 + 10 = 51; expected 730 + 195 − 51 = 874
@@ -180,11 +181,19 @@ def test_totals_and_differences(dubai_ledger):
         assert result.accounts[column].dtype == "int64"
 
 
+def test_totals_of_the_listed_differences_only(dubai_ledger):
+    result = reconcile(dubai_ledger, "2026-10")
+    listed = result.differences()
+    totals = result.totals(listed)["USD"]
+    assert totals["difference"] == -132 * U  # C2..C6: every difference is listed
+    assert totals["opening"] == int(listed["opening"].sum()) < result.totals()["USD"]["opening"]
+
+
 def test_subtree_takes_every_depth(dubai_ledger):
     # R1 → A1 → {C1, C2}, R1 → A2 → C3; R1 and A2 have nothing to reconcile.
     result = reconcile(dubai_ledger, "2026-10", subtree="R1")
     assert sorted(result.accounts["account"]) == ["A1", "C1", "C2", "C3"]
-    assert result.totals()["expected_closing"] == (5 + 114 + 265 + 300) * U
+    assert result.totals()["USD"]["expected_closing"] == (5 + 114 + 265 + 300) * U
     assert sorted(reconcile(dubai_ledger, "2026-10", subtree="A1").accounts["account"]) == ["A1", "C1", "C2"]
 
 

@@ -36,6 +36,7 @@ import pytest
 from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.ledger import setup
+from vosbench.outputs import query_export
 from vosbench.sources.demo import DemoScale, answer_key, build_demo
 from vosbench.ui.explore_panel import PaymentExplorer
 from vosbench.ui.panel import markup
@@ -356,8 +357,8 @@ def test_exports_hold_every_page_and_the_filter(demo, tmp_path, monkeypatch):
 
     explorer.exports.csv_button.click()
     text = explorer.exports.written.read_text(encoding="utf-8")
-    assert "# Kinds: deposit\n" in text
-    frame = pd.read_csv(explorer.exports.written, comment="#", dtype=str)
+    assert text.startswith("id,") and "Kinds,deposit\n" in query_export.filter_file(explorer.exports.written).read_text()
+    frame = pd.read_csv(explorer.exports.written, dtype=str)
     assert len(frame) == deposits and sum(Decimal(v) for v in frame["amount"]) == Decimal(deposited) / U
     assert explorer.exports.written != written  # a second export never overwrites the first
 

@@ -77,9 +77,15 @@ class Reconciliation:
         """
         return self.find_breaks()
 
-    def totals(self) -> dict[str, int]:
-        """The totals row: the sum of every money column (unreported balances left out)."""
-        return {column: int(self.accounts[column].sum()) for column in MONEY_COLUMNS}
+    def totals(self, frame: pd.DataFrame | None = None) -> dict[str, dict[str, int]]:
+        """The totals rows, one per currency: the sum of every money column (unreported balances left out).
+
+        ``frame`` is the part of :attr:`accounts` being shown (default: all of it), so a
+        listing of the differences totals only what it lists. Two currencies are never added.
+        """
+        frame = self.accounts if frame is None else frame
+        return {str(currency): {column: int(group[column].sum()) for column in MONEY_COLUMNS}
+                for currency, group in frame.groupby("currency", sort=True)}
 
     def differences(self) -> pd.DataFrame:
         """The accounts whose reported balance does not simply agree."""

@@ -15,7 +15,8 @@ def cmd_demo(args) -> int:
     from vosbench.sources import demo
 
     scale = demo.DemoScale(customers=args.customers, months=args.months, end_month=args.end_month,
-                           payments_per_month=args.payments_per_month, seed=args.seed)
+                           payments_per_month=args.payments_per_month, seed=args.seed,
+                           currencies=tuple(code.strip().upper() for code in args.currencies.split(",") if code.strip()))
     url = config.resolve_db_url(options.db_url(args))
     key = demo.build_demo(url, scale, progress=not args.quiet)
     print(f"demo ledger built at {config.mask_url(url)} with {len(key['anomalies'])} planted anomalies "
@@ -76,6 +77,8 @@ def register(add) -> None:
     sub.add_argument("--payments-per-month", type=int, default=None,
                      help="total payment records per month (default: a realistic mix)")
     sub.add_argument("--seed", type=int, default=20261031)
+    sub.add_argument("--currencies", default="USD", metavar="CODES",
+                     help="the accounts' currencies, e.g. USD,EUR,AED: each reseller's subtree holds one (USD first)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     add("demo-key", cmd_demo_key, "print the demo ledger's answer key (JSON)")
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from vosbench.commands import options
-from vosbench.commands.options import EXIT_OK, UsageError
+from vosbench.commands.options import EXIT_NO_DATA, EXIT_OK, UsageError
 
-RECONCILE_TABLE_COLUMNS = ("account", "name", "opening", "payments", "charges", "expected_closing",
+RECONCILE_TABLE_COLUMNS = ("account", "name", "currency", "opening", "payments", "charges", "expected_closing",
                            "recorded_closing", "difference", "classification")
 """What a terminal fits of the balance identity; csv/json carry every column."""
 
@@ -22,9 +22,10 @@ def cmd_reconcile(args) -> int:
     result = reconcile.reconcile(options.open_ledger(args).engine, args.month, timezone=args.timezone,
                                  account=args.account, subtree=args.subtree)
     frame = result.differences() if args.differences_only else result.accounts
+    totals = result.totals(frame)  # of the rows listed, per currency
     if args.format == "table":
         frame = frame[list(RECONCILE_TABLE_COLUMNS)]
-    views.print_frame(frame, reconcile.MONEY_COLUMNS, args.format, totals=result.totals())
+    views.print_frame(frame, reconcile.MONEY_COLUMNS, args.format, totals=totals)
     return EXIT_OK
 
 
@@ -80,6 +81,10 @@ def cmd_audit(args) -> int:
     print(f"audit report for {args.month} written to {outputs.folder}")
     for path in [outputs.html, outputs.xlsx, outputs.notebook, *outputs.pngs]:
         print(f"  {path}")
+    if outputs.empty:
+        print(f"{args.month} holds no payment records and no charges in this ledger: the report is empty",
+              file=sys.stderr)
+        return EXIT_NO_DATA
     return EXIT_OK
 
 

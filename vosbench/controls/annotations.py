@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.controls.findings import STATUSES
+from vosbench.core import timeshow
 from vosbench.ledger import database, tables
 
 if TYPE_CHECKING:
@@ -55,4 +56,6 @@ def history(engine: Engine, finding_id: str) -> pd.DataFrame:
 
     table = tables.finding_annotations
     with engine.connect() as connection:
-        return pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)
+        frame = pd.read_sql(sa.select(table).where(table.c.finding_id == finding_id).order_by(table.c.id), connection)
+        frame["annotated_at"] = timeshow.zoned(frame["annotated_at"], database.ledger_timezone(connection))
+    return frame

@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.core import money
+from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
 from vosbench.ledger import database, manual_entry, tables
@@ -151,7 +151,10 @@ def requests(engine: Engine, *, pending_only: bool = True) -> pd.DataFrame:
     with engine.connect() as connection:
         result = connection.execute(statement)
         frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        timezone = database.ledger_timezone(connection)
     for column in ("amount", "threshold"):
         frame[column] = frame[column].astype("int64")
     frame["payment_id"] = frame["payment_id"].astype("Int64")
+    for column in ("requested_at", "occurred_at", "decided_at"):  # shown in the reporting zone, labelled
+        frame[column] = timeshow.zoned(frame[column], timezone)
     return frame

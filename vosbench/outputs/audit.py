@@ -39,6 +39,7 @@ TREND_MONEY = ("deposit", "withdrawal", "adjustment", "bonus", "commission", "au
                "payments", "charges", "net_change", "balances")
 _BREAK_MONEY = ("amount", "previous_balance_after", "charges_between", "expected_balance_after",
                 "reported_balance_after", "gap")
+NO_DATA_NOTE = "**This month holds no payment records and no charges: there is nothing to report.**\n\n"
 DIFFERENCE_COLUMNS = ("account", "name", "expected_closing", "snapshot_as_of", "recorded_closing",
                       "difference", "classification", "explanation")
 """What a reader needs beside each explanation; the Reconciliation sheet has every column."""
@@ -60,8 +61,10 @@ def _frame(connection: sa.Connection, statement, integers: tuple[str, ...] = ())
     return frame
 
 
-def _in(period: periods.Period) -> sa.ColumnElement:
-    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end)
+def _in(period: periods.Period, account_ids: list[int] | None = None) -> sa.ColumnElement:
+    """Payments of ``period``, of ``account_ids`` only when given (a subtree's accounts)."""
+    scope = [] if account_ids is None else [_P.c.account_id.in_(account_ids)]
+    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end, *scope)
 
 
 def _movement_columns() -> list:
@@ -80,32 +83,50 @@ def _movement_columns() -> list:
 _MOVEMENT_INTS = ("records", "records_in", "money_in", "money_out", "net", "reversals", "reversed_amount")
 
 
-def query_movements(connection: sa.Connection, period: periods.Period) -> pd.DataFrame:
-    """The period's payment records grouped by kind, channel and method (a few dozen rows)."""
-    keys = (_P.c.kind, _P.c.channel, _P.c.method)
-    return _frame(connection, sa.select(*keys, *_movement_columns()).where(_in(period))
+def query_movements(connection: sa.Connection, period: periods.Period,
+                    account_ids: list[int] | None = None) -> pd.DataFrame:
+    """The period's payment records grouped by currency, kind, channel and method (a few dozen rows)."""
+    keys = (_A.c.currency, _P.c.kind, _P.c.channel, _P.c.method)
+    return _frame(connection, sa.select(*keys, *_movement_columns())
+                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period, account_ids))
                   .group_by(*keys).order_by(*keys), _MOVEMENT_INTS)
 
 
-def movements_by(movements: pd.DataFrame, dimension: str) -> pd.DataFrame:
-    """Totals per value of ``dimension``, every value of the vocabulary listed (zero when unused)."""
+def movements_by(movements: pd.DataFrame, dimension: str, currency: str | None = None) -> pd.DataFrame:
+    """Totals per currency and value of ``dimension``, every value of the vocabulary listed (zero when unused).
+
+    ``currency`` keeps one currency (its rows without the currency column's help: still listed).
+    """
     order = [member.value for member in DIMENSIONS[dimension]]
-    grouped = movements.groupby(dimension)[list(_MOVEMENT_INTS)].sum()
-    extra = sorted(set(grouped.index) - set(order))  # words a source used outside the vocabulary
-    frame = grouped.reindex(order + extra, fill_value=0).astype("int64")
-    return frame.rename_axis(dimension).reset_index()
+    currencies = [currency] if currency else sorted(set(movements["currency"])) or [""]
+    parts = []
+    for each in currencies:
+        grouped = movements[movements["currency"] == each].groupby(dimension)[list(_MOVEMENT_INTS)].sum()
+        extra = sorted(set(grouped.index) - set(order))  # words a source used outside the vocabulary
+        frame = grouped.reindex(order + extra, fill_value=0).astype("int64").rename_axis(dimension).reset_index()
+        parts.append(frame.assign(currency=each)[["currency", dimension, *_MOVEMENT_INTS]])
+    return pd.concat(parts, ignore_index=True)
 
 
-def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n: int) -> pd.DataFrame:
-    """The ``top_n`` accounts that received the most money in the period."""
+TOP_ACCOUNT_COLUMNS = ("currency", "account", "name", "kind", "records", "money_in", "money_out", "net", "reversals")
+
+
+def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n: int,
+                       account_ids: list[int] | None = None) -> pd.DataFrame:
+    """Per currency, the ``top_n`` accounts that received the most money in the period."""
     columns = _movement_columns()
     money_in = columns[2]
-    statement = (sa.select(_A.c.account, _A.c.name, _A.c.kind, *columns)
-                 .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period))
-                 .group_by(_A.c.account, _A.c.name, _A.c.kind)
-                 .order_by(money_in.desc(), _A.c.account).limit(top_n))
-    frame = _frame(connection, statement, _MOVEMENT_INTS)
-    return frame[["account", "name", "kind", "records", "money_in", "money_out", "net", "reversals"]]
+    currencies = connection.scalars(sa.select(_A.c.currency).distinct().order_by(_A.c.currency)).all()
+    parts = []
+    for currency in currencies:
+        statement = (sa.select(_A.c.currency, _A.c.account, _A.c.name, _A.c.kind, *columns)
+                     .select_from(_P.join(_A, _A.c.id == _P.c.account_id))
+                     .where(_in(period, account_ids), _A.c.currency == currency)
+                     .group_by(_A.c.currency, _A.c.account, _A.c.name, _A.c.kind)
+                     .order_by(money_in.desc(), _A.c.account).limit(top_n))
+        parts.append(_frame(connection, statement, _MOVEMENT_INTS))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TOP_ACCOUNT_COLUMNS))
+    return frame[list(TOP_ACCOUNT_COLUMNS)]
 
 
 def query_large_payments(connection: sa.Connection, period: periods.Period, threshold: int) -> pd.DataFrame:
@@ -114,7 +135,7 @@ def query_large_payments(connection: sa.Connection, period: periods.Period, thre
     size = sa.case((_P.c.amount < 0, -_P.c.amount), else_=_P.c.amount)
     statement = (
         sa.select(_P.c.id.label("payment_id"), _P.c.occurred_at, _A.c.account, _A.c.name, _P.c.kind,
-                  _P.c.amount, _P.c.channel, _P.c.method, _P.c.operator, _P.c.approved_by, _P.c.reference,
+                  _A.c.currency, _P.c.amount, _P.c.channel, _P.c.method, _P.c.operator, _P.c.approved_by, _P.c.reference,
                   _P.c.reverses_id.label("reverses"), reversal.c.id.label("reversed_by"))
         .select_from(_P.join(_A, _A.c.id == _P.c.account_id)
                      .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
@@ -135,28 +156,40 @@ def with_local_times(frame: pd.DataFrame, columns: tuple[str, ...], timezone: st
     return shown
 
 
-def query_trend(connection: sa.Connection, label: str) -> pd.DataFrame:
-    """Month-over-month totals from the kept month rows: the last 12 months up to ``label``.
+def query_trend(connection: sa.Connection, label: str, count: int = TREND_MONTHS,
+                account_ids: list[int] | None = None) -> pd.DataFrame:
+    """Month-over-month totals per currency from the kept month rows: the ``count`` months up to ``label``.
 
-    ``balances`` is the sum of all accounts' closings at each month end: the net change
-    of every earlier month (one aggregate) plus the running net change in the window.
+    ``balances`` is the sum of the currency's accounts' closings at each month end: the net
+    change of every earlier month (one aggregate) plus the running net change in the window.
     """
-    months = periods.labels_ending(label, TREND_MONTHS)
+    months = periods.labels_ending(label, count)
     payments = functools.reduce(operator.add, (_M.c[c] for c in month_totals.PAYMENT_KIND_COLUMNS))
     charges = functools.reduce(operator.add, (_M.c[c] for c in month_totals.CHARGE_COLUMNS))
     kinds = [_total(_M.c[c]).label(c) for c in month_totals.PAYMENT_KIND_COLUMNS]
-    statement = (sa.select(_M.c.month, *kinds, _total(payments).label("payments"),
+    held = _M.join(_A, _A.c.id == _M.c.account_id)
+    scope = [] if account_ids is None else [_M.c.account_id.in_(account_ids)]
+    statement = (sa.select(_A.c.currency, _M.c.month, *kinds, _total(payments).label("payments"),
                            _total(charges).label("charges"), _total(_M.c.payment_count).label("records"),
                            sa.func.count().label("accounts"))
-                 .where(_M.c.month.between(months[0], months[-1])).group_by(_M.c.month))
-    found = _frame(connection, statement).set_index("month")
-    frame = found.reindex(months, fill_value=0).rename_axis("month").reset_index()
-    money_columns = [c for c in TREND_MONEY if c in frame.columns]
-    frame[[*money_columns, "records", "accounts"]] = frame[[*money_columns, "records", "accounts"]].astype("int64")
-    before = connection.execute(sa.select(_total(payments - charges)).where(_M.c.month < months[0])).scalar_one()
-    frame["net_change"] = frame["payments"] - frame["charges"]
-    frame["balances"] = int(before) + frame["net_change"].cumsum()
-    return frame[["month", *TREND_MONEY, "records", "accounts"]]
+                 .select_from(held).where(_M.c.month.between(months[0], months[-1]), *scope)
+                 .group_by(_A.c.currency, _M.c.month))
+    found = _frame(connection, statement)
+    earlier = dict(connection.execute(sa.select(_A.c.currency, _total(payments - charges)).select_from(held)
+                                      .where(_M.c.month < months[0], *scope).group_by(_A.c.currency)).all())
+    currencies = sorted(set(found["currency"]) | set(earlier)) or sorted(
+        connection.scalars(sa.select(_A.c.currency).distinct()))
+    parts = []
+    for currency in currencies:
+        mine = found[found["currency"] == currency].drop(columns="currency").set_index("month")
+        frame = mine.reindex(months, fill_value=0).rename_axis("month").reset_index()
+        money_columns = [c for c in TREND_MONEY if c in frame.columns]
+        frame[[*money_columns, "records", "accounts"]] = frame[[*money_columns, "records", "accounts"]].astype("int64")
+        frame["net_change"] = frame["payments"] - frame["charges"]
+        frame["balances"] = int(earlier.get(currency, 0)) + frame["net_change"].cumsum()
+        parts.append(frame.assign(currency=currency))
+    columns = ["currency", "month", *TREND_MONEY, "records", "accounts"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def count_active_accounts(connection: sa.Connection, period: periods.Period, ledger_timezone: str) -> int:
@@ -167,12 +200,19 @@ def count_active_accounts(connection: sa.Connection, period: periods.Period, led
     return int(connection.execute(sa.select(sa.func.count()).select_from(sa.union(paid, charged).subquery())).scalar_one())
 
 
+def month_is_empty(engine: Engine, month: str, timezone: str | None = None) -> bool:
+    """True when ``month`` holds no payment record and no charge: a report of it has nothing to report."""
+    with engine.connect() as connection:
+        ledger_zone = database.ledger_timezone(connection)
+        return count_active_accounts(connection, periods.month(month, timezone or ledger_zone), ledger_zone) == 0
+
+
 @dataclass
 class MonthlyAudit:
     """Every section of one month's audit, computed once (see the module docstring)."""
 
     period: periods.Period
-    currency: str
+    currencies: tuple[str, ...]
     threshold: int
     movements: pd.DataFrame
     top_accounts: pd.DataFrame
@@ -201,7 +241,7 @@ class MonthlyAudit:
         with engine.connect() as connection:
             ledger_zone = database.ledger_timezone(connection)
             period = periods.month(month, timezone or ledger_zone)
-            currencies = sorted(connection.scalars(sa.select(_A.c.currency).distinct()))
+            currencies = tuple(sorted(connection.scalars(sa.select(_A.c.currency).distinct())))
             sections = dict(
                 movements=query_movements(connection, period),
                 top_accounts=query_top_accounts(connection, period, top_n),
@@ -227,7 +267,7 @@ class MonthlyAudit:
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
             report_timezone=period.timezone, fingerprint=verified.fingerprint, syncs=syncs, inputs=inputs,
             closes=closes)
-        return cls(period=period, currency="/".join(currencies) or "no currency", threshold=threshold,
+        return cls(period=period, currencies=currencies, threshold=threshold,
                    reconciliation=reconciliation, verification=verified, provenance=provenance,
                    controls=findings, **sections)
 
@@ -247,33 +287,47 @@ class MonthlyAudit:
 
     # --- sections as tables ---------------------------------------------------------------------
 
+    @property
+    def empty(self) -> bool:
+        """True when the month holds no payment record and no charge: nothing to report."""
+        return self.active_accounts == 0
+
     def headline(self) -> pd.DataFrame:
-        """The figures a reader looks at first: (figure, amount, count)."""
-        moved = self.movements[list(_MOVEMENT_INTS)].sum()
-        recon = self.reconciliation.totals()
-        differences = self.reconciliation.differences()
-        large = self.large_payments["amount"].abs().sum()
+        """The figures a reader looks at first: (figure, currency, amount, count), money per currency.
+
+        Counts that are not money (accounts active, breaks, verification problems) have no currency.
+        """
+        totals = self.reconciliation.totals()
+        accounts = self.reconciliation.accounts
+        rows = []
+        for currency in self.currencies:
+            moved = self.movements.loc[self.movements["currency"] == currency, list(_MOVEMENT_INTS)].sum()
+            recon = totals.get(currency, dict.fromkeys(reconcile.MONEY_COLUMNS, 0))
+            mine = accounts[accounts["currency"] == currency]
+            differences = mine[mine["classification"] != reconcile.AGREES]
+            large = self.large_payments[self.large_payments["currency"] == currency]
+            shown = money.format_money(self.threshold)
+            rows += [(figure, currency, amount, count) for figure, amount, count in [
+                ("Money in (records with a positive amount)", moved["money_in"], moved["records_in"]),
+                ("Money out (records with a negative amount)", moved["money_out"],
+                 moved["records"] - moved["records_in"]),
+                ("Net payments (in − out)", moved["net"], moved["records"]),
+                ("Charges (call, agent and other fees)", recon["charges"], None),
+                ("Net change of balances (payments − charges)", moved["net"] - recon["charges"], None),
+                ("Reversals (offsetting records)", moved["reversed_amount"], moved["reversals"]),
+                (f"Large payments, at least {shown} either way (total size)", large["amount"].abs().sum(),
+                 len(large)),
+                ("Opening balances", recon["opening"], len(mine)),
+                ("Expected closing balances", recon["expected_closing"], None),
+                ("Recorded closing balances (accounts with a snapshot)", recon["recorded_closing"],
+                 int(mine["recorded_closing"].notna().sum())),
+                ("Differences, recorded − expected (accounts not agreeing)", recon["difference"], len(differences)),
+            ]]
         problems = len(self.verification.breaks) + len(self.verification.total_mismatches)
-        shown = money.format_money(self.threshold)
-        rows = [
-            ("Money in (records with a positive amount)", moved["money_in"], moved["records_in"]),
-            ("Money out (records with a negative amount)", moved["money_out"],
-             moved["records"] - moved["records_in"]),
-            ("Net payments (in − out)", moved["net"], moved["records"]),
-            ("Charges (call, agent and other fees)", recon["charges"], None),
-            ("Net change of balances (payments − charges)", moved["net"] - recon["charges"], None),
-            ("Accounts active (a payment or a charge)", None, self.active_accounts),
-            ("Reversals (offsetting records)", moved["reversed_amount"], moved["reversals"]),
-            (f"Large payments, at least {shown} either way (total size)", large, len(self.large_payments)),
-            ("Opening balances", recon["opening"], len(self.reconciliation.accounts)),
-            ("Expected closing balances", recon["expected_closing"], None),
-            ("Recorded closing balances (accounts with a snapshot)", recon["recorded_closing"],
-             int(self.reconciliation.accounts["recorded_closing"].notna().sum())),
-            ("Differences, recorded − expected (accounts not agreeing)", recon["difference"], len(differences)),
-            ("Balance-chain breaks", None, len(self.reconciliation.breaks)),
-            ("Ledger verification problems (hash chains, month totals)", None, problems),
-        ]
-        frame = pd.DataFrame(rows, columns=["figure", "amount", "count"])
+        rows += [("Accounts active (a payment or a charge)", "", None, self.active_accounts),
+                 ("Balance-chain breaks", "", None, len(self.reconciliation.breaks)),
+                 ("Ledger verification problems (hash chains, month totals)", "", None, problems)]
+        frame = pd.DataFrame(rows, columns=["figure", "currency", "amount", "count"])
         return frame.astype({"amount": "Int64", "count": "Int64"})
 
     def results(self) -> pd.DataFrame:
@@ -292,14 +346,14 @@ class MonthlyAudit:
         accounts = with_local_times(rec.accounts, ("snapshot_as_of",), zone)
         differences = with_local_times(rec.differences(), ("snapshot_as_of",), zone)
         movements = pd.concat([movements_by(self.movements, d).rename(columns={d: "value"}).assign(by=d)
-                               for d in DIMENSIONS], ignore_index=True)
+                               for d in DIMENSIONS], ignore_index=True)[["by", "currency", "value", *_MOVEMENT_INTS]]
         return {table.name: table for table in [
             Table("Summary", f"Headline figures, {label} ({zone})", self.headline(), ("amount",)),
             Table("Movements", f"Payment records by kind, channel and method, {label}",
-                  movements[["by", "value", *_MOVEMENT_INTS]], MOVEMENT_MONEY),
+                  movements, MOVEMENT_MONEY),
             Table("Large payments", f"Records of at least {money.format_money(self.threshold)} either way, "
                                     f"times in {zone}", self.large_payments, ("amount",)),
-            Table("Top accounts", f"Top {len(self.top_accounts)} accounts by money in, {label}",
+            Table("Top accounts", f"Top accounts by money in, per currency, {label}",
                   self.top_accounts, MOVEMENT_MONEY),
             Table("Trend", f"Last {TREND_MONTHS} months (month totals, ledger time zone "
                            f"{self.provenance.ledger_timezone})", self.trend, TREND_MONEY),
@@ -341,9 +395,15 @@ class MonthlyAudit:
             f"Records from **{first.day} {first:%B %Y} 00:00 to {last.day} {last:%B %Y} 24:00, "
             f"{period.timezone}** "
             f"({period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC). "
-            f"Amounts in {self.currency}.\n\n"
+            f"{self._currency_note()}\n\n{NO_DATA_NOTE if self.empty else ''}"
             f"Ledger `{source.ledger_url}` (time zone {source.ledger_timezone}); "
             f"vosbench {source.vosbench_version}; generated {source.generated_at:%Y-%m-%d %H:%M:%S} UTC.")
+
+    def _currency_note(self) -> str:
+        if len(self.currencies) == 1:
+            return f"Amounts in {self.currencies[0]}."
+        return (f"Amounts in each account's currency ({', '.join(self.currencies)}); every total and chart "
+                "is per currency, never summed across them.")
 
     def view(self, name: str, *, dimension: str | None = None):
         """A section as a formatted HTML table for the notebook (``Movements`` takes a ``dimension``)."""
@@ -357,10 +417,11 @@ class MonthlyAudit:
         else:
             table = self.tables()[name]
         if name == "Reconciliation":  # the per-account rows live in the xlsx; show the totals, one per line
-            assert table.totals is not None, "the reconciliation table always has a totals row"
-            totals_rows = [(column, table.totals[column]) for column in table.money if column in table.totals]
-            table = Table("Reconciliation totals", "Reconciliation totals (all accounts)",
-                          pd.DataFrame(totals_rows, columns=["total of", "amount"]), ("amount",))
+            per_currency = self.reconciliation.totals()  # what the table's totals rows hold: one row per currency
+            totals_rows = [(column, currency, totals[column]) for currency, totals in per_currency.items()
+                           for column in table.money if column in totals]
+            table = Table("Reconciliation totals", "Reconciliation totals (all accounts, per currency)",
+                          pd.DataFrame(totals_rows, columns=["total of", "currency", "amount"]), ("amount",))
         if table.frame.empty:
             return Markdown(f"**{table.title}:** none.")
         if len(table.frame) > SHOWN_ROWS:
@@ -376,12 +437,15 @@ class MonthlyAudit:
         label, zone = self.period.label, self.period.timezone
         if name.startswith("movements-by-"):
             dimension = name.removeprefix("movements-by-")
-            return charts.movements_bar(movements_by(self.movements, dimension), dimension,
-                                        currency=self.currency,
-                                        title=f"Money in and out by {dimension}, {label} ({zone})")
+            title = f"Money in and out by {dimension}, {label} ({zone})"
+            return charts.by_currency({currency: charts.movements_bar(
+                movements_by(self.movements, dimension, currency), dimension, currency=currency, title=title)
+                for currency in self.currencies}, title=title)
         if name == "trend":
-            return charts.trend_lines(self.trend, currency=self.currency,
-                                      title=f"Last {TREND_MONTHS} months up to {label}")
+            title = f"Last {TREND_MONTHS} months up to {label}"
+            return charts.by_currency({currency: charts.trend_lines(
+                self.trend[self.trend["currency"] == currency], currency=currency, title=title)
+                for currency in self.currencies}, title=title)
         if name == "reconciliation-results":
             return charts.classification_bar(self.results(), title=f"Reconciliation results, {label}")
         if name == "findings-by-operator":

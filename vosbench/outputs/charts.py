@@ -225,3 +225,91 @@ def findings_by_operator(frame: pd.DataFrame, *, title: str) -> go.Figure:
     # Whole findings: never a 0.5 tick; one tick per finding while there are few.
     figure.update_yaxes(tickformat=",d", dtick=1 if tallest <= 10 else None, rangemode="tozero")
     return _note_if_empty(_layout(figure, title), frame)
+
+
+# --- one figure per currency, stacked: amounts of two currencies never share an axis ----------
+
+def by_currency(figures: dict[str, go.Figure], *, title: str) -> go.Figure:
+    """The figures of each currency stacked as rows of one figure, each row on its own axis.
+
+    One currency: its figure, untouched. Several: every subplot row of every figure becomes
+    a row titled with its currency, so no axis ever holds two currencies; a series is in
+    the legend once, and clicking it hides it in every currency.
+    """
+    if len(figures) == 1:
+        return next(iter(figures.values()))
+    rows, titles, heights = [], [], []
+    for currency, figure in figures.items():
+        axes = sorted({trace.yaxis or "y" for trace in figure.data}, key=_axis_number) or ["y"]
+        subtitles = [annotation.text for annotation in figure.layout.annotations or ()]
+        for position, axis in enumerate(axes):
+            rows.append((currency, figure, axis))
+            subtitle = subtitles[position] if position < len(subtitles) and len(axes) > 1 else ""
+            titles.append(f"{currency}" + (f" · {subtitle}" if subtitle else ""))
+            heights.append(figure.layout.height or 480)
+    stacked = make_subplots(rows=len(rows), cols=1, subplot_titles=titles, vertical_spacing=0.4 / len(rows),
+                            row_heights=[height / sum(heights) for height in heights])
+    shown: set[str] = set()
+    for row, (_currency, figure, axis) in enumerate(rows, start=1):
+        for trace in figure.data:
+            if (trace.yaxis or "y") != axis:
+                continue
+            copy = go.Figure(trace).data[0]
+            copy.legendgroup = copy.legendgroup or copy.name
+            copy.showlegend = bool(copy.name and trace.showlegend is not False and copy.name not in shown)
+            shown.add(copy.name)
+            stacked.add_trace(copy, row=row, col=1)
+        for kind, update in (("yaxis", stacked.update_yaxes), ("xaxis", stacked.update_xaxes)):
+            update(**_axis_style(figure.layout[kind + axis[1:]]), row=row, col=1)
+    first = next(iter(figures.values()))
+    stacked.update_layout(barmode=first.layout.barmode, bargap=first.layout.bargap)
+    _layout(stacked, title, height=int(sum(heights) * 0.85))
+    stacked.update_layout(margin=dict(t=110), legend=dict(y=1.0 + 60 / sum(heights)))
+    return stacked
+
+
+def _axis_style(axis) -> dict:
+    """An axis's own look (title, type, format), without its place in the source figure's grid."""
+    style = axis.to_plotly_json()
+    for placement in ("domain", "anchor", "matches", "overlaying", "position", "side", "showticklabels"):
+        style.pop(placement, None)
+    return style
+
+
+def _axis_number(axis: str) -> int:
+    return int(axis[1:] or 1)
+
+
+# --- finance summary ---------------------------------------------------------------------------
+
+def deposits_and_charges(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Per month: money deposited (all deposits and auto-recharges) beside the charges earned (revenue).
+
+    ``frame`` has ``month``, ``deposit``, ``auto_recharge`` and ``charges`` (minor units), oldest first.
+    """
+    months = [str(month) for month in frame["month"]]
+    deposited = frame["deposit"] + frame["auto_recharge"]
+    figure = go.Figure([
+        go.Bar(name="Deposits (incl. auto-recharge)", x=months, y=decimals(deposited), marker_color=MONEY_IN,
+               hovertemplate=_hover(currency)),
+        go.Bar(name="Charges (revenue)", x=months, y=decimals(frame["charges"]), marker_color=CHARGES,
+               hovertemplate=_hover(currency)),
+    ])
+    figure.update_layout(barmode="group", bargap=0.25)
+    figure.update_xaxes(title_text="Month", type="category")
+    figure.update_yaxes(**_amount_axis(currency))
+    return _layout(figure, title, height=420)
+
+
+def balances_held(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
+    """Balances held for account holders at each month end (bars) and the month's net change (line)."""
+    months = [str(month) for month in frame["month"]]
+    figure = go.Figure([
+        go.Bar(name="Balances held at month end", x=months, y=decimals(frame["balances"]), marker_color=BALANCES,
+               hovertemplate=_hover(currency)),
+        go.Scatter(name="Net change in the month", x=months, y=decimals(frame["net_change"]), mode="lines+markers",
+                   line=dict(color=NET, width=2), hovertemplate=_hover(currency)),
+    ])
+    figure.update_xaxes(title_text="Month", type="category")
+    figure.update_yaxes(**_amount_axis(currency))
+    return _layout(figure, title, height=420)

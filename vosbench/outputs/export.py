@@ -47,14 +47,24 @@ class Table:
     """One section's table: what the notebook shows and what becomes one xlsx sheet.
 
     ``money`` names the columns holding int minor units; ``totals`` (per column: minor
-    units for money, plain numbers such as counts otherwise) is a bold row under the data.
+    units for money, plain numbers such as counts otherwise) is a bold row under the data,
+    or, keyed by currency, one bold row per currency: two currencies are never added.
     """
 
     name: str
     title: str
     frame: pd.DataFrame
     money: tuple[str, ...] = ()
-    totals: Mapping[str, int] | None = None
+    totals: Mapping[str, int] | Mapping[str, Mapping[str, int]] | None = None
+
+
+def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
+    """Labelled totals rows: ``[("Total", row)]``, or one ``("Total <currency>", row)`` per currency."""
+    if not totals:
+        return []
+    if all(isinstance(row, Mapping) for row in totals.values()):
+        return [(f"Total {currency}", row) for currency, row in totals.items()]
+    return [("Total", totals)]
 
 
 def looks_like_formula(text: str) -> bool:
@@ -125,12 +135,12 @@ def _write_sheet(workbook: Workbook, table: Table) -> None:
         for column_index, value in enumerate(values, start=1):
             _put(sheet, row_index, column_index, value, is_money[column_index - 1])
     last_data_row = len(frame) + 1
-    if table.totals is not None and columns:
-        total_row = last_data_row + 2  # a blank row keeps the total outside the filter range
-        _put(sheet, total_row, 1, "Total", False).font = _TOTAL_FONT
+    for offset, (label, totals) in enumerate(total_rows(table.totals) if columns else []):
+        total_row = last_data_row + 2 + offset  # a blank row keeps the totals outside the filter range
+        _put(sheet, total_row, 1, label, False).font = _TOTAL_FONT
         for index, column in enumerate(columns, start=1):
-            if column in table.totals:
-                _put(sheet, total_row, index, table.totals[column], column in table.money).font = _TOTAL_FONT
+            if column in totals:
+                _put(sheet, total_row, index, totals[column], column in table.money).font = _TOTAL_FONT
     sheet.freeze_panes = "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_data_row}"
@@ -202,13 +212,14 @@ _TABLE_STYLES = [
 def styled(table: Table):
     """A pandas Styler of ``table``: money formatted from exact decimals, text escaped, stable ids."""
     frame = table.frame
-    if table.totals is not None and len(frame.columns):
-        total: dict[str, object] = {column: table.totals.get(column) for column in frame.columns}
-        total[frame.columns[0]] = "Total"
+    labelled = total_rows(table.totals) if len(frame.columns) else []
+    if labelled:
+        rows = [{**{column: totals.get(column) for column in frame.columns}, frame.columns[0]: label}
+                for label, totals in labelled]
         # nullable integers, so whole-number columns left blank in the totals row stay whole
         frame = frame.astype({column: "Int64" for column in frame.columns
                               if pd.api.types.is_integer_dtype(frame[column])})
-        frame = pd.concat([frame, pd.DataFrame([total], columns=frame.columns).astype(frame.dtypes.to_dict())],
+        frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())],
                           ignore_index=True)
     money_columns = [column for column in table.money if column in frame.columns]
     # money from exact minor units; other fractions (scores, shares) read to two places
@@ -231,8 +242,9 @@ def styled(table: Table):
     if numbers:
         styler = styler.set_properties(subset=numbers, **{"text-align": "right",
                                                           "font-variant-numeric": "tabular-nums"})
-    if table.totals is not None and len(frame):
-        styler = styler.set_properties(subset=pd.IndexSlice[frame.index[-1:], :], **{"font-weight": "bold"})
+    if labelled and len(frame):
+        styler = styler.set_properties(subset=pd.IndexSlice[frame.index[-len(labelled):], :],
+                                       **{"font-weight": "bold"})
     return (styler.hide(axis="index").set_caption(table.title).set_table_styles(_TABLE_STYLES)
             .set_uuid(re.sub(r"\W", "_", table.name)))
 
@@ -246,8 +258,8 @@ def _money_text(value) -> str:
 # --- PNG charts -----------------------------------------------------------------------------
 
 def write_pngs(figures: Mapping[str, go.Figure], folder: Path, *, width: int = 1100,
-               height: int = 550) -> list[Path]:
-    """Write each plotly figure as ``<folder>/<name>.png``; one Chromium serves them all.
+               height: int = 550, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Write each plotly figure as ``<folder>/<name>.<format>`` (png, svg, pdf); one Chromium serves them all.
 
     A figure that sets its own height keeps it; ``height`` applies to the others.
     """
@@ -262,9 +274,10 @@ def write_pngs(figures: Mapping[str, go.Figure], folder: Path, *, width: int = 1
             # plotly passes per-call options the shared server ignores; the size still applies
             warnings.filterwarnings("ignore", message="The kopts argument is ignored")
             for name, figure in figures.items():
-                path = folder / f"{name}.png"
-                figure.write_image(path, width=width, height=figure.layout.height or height)
-                written.append(path)
+                for fmt in formats:
+                    path = folder / f"{name}.{fmt}"
+                    figure.write_image(path, width=width, height=figure.layout.height or height)
+                    written.append(path)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
     return written

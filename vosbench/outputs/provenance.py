@@ -113,3 +113,15 @@ def verification_frame(verification) -> pd.DataFrame:
 
 def _shown(messages: list[str]) -> str:
     return "; ".join(messages[:20]) + (f" … and {len(messages) - 20} more" if len(messages) > 20 else "")
+
+
+def fingerprint_short(fingerprint: dict[str, dict]) -> str:
+    """One line naming the ledger's state for a footer: a digest of every chain head, and the payment count.
+
+    The digest changes whenever any chained table gains a row or is altered; the full
+    heads are in the Provenance/Fingerprint sheets.
+    """
+    text = "|".join(f"{name}:{head['rows']}:{head['head']}" for name, head in sorted(fingerprint.items()))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    payments = fingerprint.get("payments", {}).get("rows")
+    return f"fingerprint {digest}" + (f" ({payments:,} payment records)" if payments is not None else "")

@@ -36,13 +36,20 @@ def filter_sheet(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def filter_file(path: Path) -> Path:
+    """Where a CSV export's filter is written: ``payments.csv`` → ``payments.filter.csv``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.filter.csv")
+
+
 def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "occurred_at",
                   descending: bool = True) -> Path:
     """Write every record the filter selects to ``path`` (.xlsx or .csv) and return the path.
 
-    xlsx: a Payments sheet (with the total), Totals by kind and a Filter sheet. CSV: the
-    filter first, as ``# item: value`` lines, then the records. Money is exact decimal
-    text; text a spreadsheet would run as a formula is written as text.
+    xlsx: a Payments sheet (with the total), Totals by kind and a Filter sheet. CSV: a plain
+    CSV of the records (a header row, no comment lines, as accounting tools want it) and
+    the filter beside it in ``<name>.filter.csv`` (:func:`filter_file`). Money is exact
+    decimal text; text a spreadsheet would run as a formula is written as text.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -52,10 +59,8 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
     described = filter_sheet(engine, f)
     if suffix == ".csv":
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="") as stream:
-            for item, value in described.itertuples(index=False):
-                stream.write(f"# {item}: {' '.join(str(value).split())}\n")  # one line each
-            export.write_csv(rows, stream, explore.MONEY_COLUMNS)
+        export.write_csv(rows, path, explore.MONEY_COLUMNS)
+        export.write_csv(described, filter_file(path))
         return path
     totals = explore.totals_by_kind(engine, f)
     with engine.connect() as connection:

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import nbformat
 import yaml
 
-from vosbench.core import config, money, resources
+from vosbench.core import config, money, periods, resources
 from vosbench.core.errors import VosbenchError
+from vosbench.ledger.handle import Ledger
 
 NOTEBOOK = resources.notebook("monthly_audit.ipynb")
 DEFAULT_PROFILE = resources.parameters("monthly.yaml")
@@ -67,6 +69,7 @@ class AuditOutputs:
     html: Path
     xlsx: Path | None
     pngs: list[Path] = field(default_factory=list)
+    empty: bool = False  # the month holds no records: the report says so, the command exits EXIT_NO_DATA
 
 
 # --- the notebook's parameters cell ---------------------------------------------------------------
@@ -244,6 +247,37 @@ def to_html(notebook_path: Path, html_path: Path, title: str) -> Path:
 _REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>')
 
 
+def run_notebook(notebook: Path, values: dict, folder: Path, *, url: str, title: str, expected: list[str],
+                 stale: Sequence[str] = (), progress: bool = True) -> tuple[Path, Path]:
+    """Execute ``notebook`` with ``values`` into ``folder``; write the executed notebook and its HTML.
+
+    The ledger URL reaches the kernel through the environment (never the notebook); files
+    an earlier run left are removed first so they cannot pass for this run's; every name in
+    ``expected`` must exist afterwards. Raises :class:`AuditFailed` naming the cell that raised.
+    Returns (executed notebook, HTML).
+    """
+    import papermill
+
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook_out, html_out = folder / notebook.name, folder / f"{notebook.stem}.html"
+    for old in [notebook_out, html_out, *(folder / name for name in stale)]:
+        old.unlink(missing_ok=True)
+    values = {**values, "output_dir": str(folder), "db_url": ""}
+    with _ledger_for_kernel(url):
+        try:
+            papermill.execute_notebook(notebook, notebook_out, parameters=values, kernel_name="python3",
+                                       progress_bar=progress, cwd=folder, log_output=False,
+                                       request_save_on_cell_execute=False)
+        except papermill.PapermillExecutionError as error:
+            raise AuditFailed(f"cell {error.exec_count} of {notebook.name} raised {error.ename}: "
+                              f"{error.evalue} (the partly executed notebook is {notebook_out})") from None
+    to_html(notebook_out, html_out, title)
+    missing = [name for name in expected if not (folder / name).exists()]
+    if missing:
+        raise AuditFailed(f"{notebook.name} ran but did not write {', '.join(missing)} into {folder}")
+    return notebook_out, html_out
+
+
 def run_audit(month: str | None, *, parameters_file: Path | None = None,
               overrides: dict[str, str] | None = None, out_dir: Path | None = None,
               db_url: str | None = None, progress: bool = True) -> AuditOutputs:
@@ -253,8 +287,6 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
     returns their paths. Raises :class:`ParameterError` before running anything if a
     parameter is wrong, :class:`AuditFailed` if a cell raises.
     """
-    import papermill
-
     from vosbench.outputs import audit
 
     values = resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
@@ -264,24 +296,46 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
         url = ledger.url  # a missing ledger raised StoreError naming the URL and the fix
     label = values["month"]
     folder = (Path(out_dir) if out_dir else Path.cwd() / "reports").resolve() / label
-    folder.mkdir(parents=True, exist_ok=True)
-    notebook_out, html_out = folder / "monthly_audit.ipynb", folder / "monthly_audit.html"
     expected = audit.output_names(label, xlsx=values["write_xlsx"], png=values["write_png"])
-    for stale in [notebook_out, html_out, *(folder / name for name in audit.output_names(label))]:
-        stale.unlink(missing_ok=True)  # a file left from an earlier run must not pass for this one's
-    values.update(output_dir=str(folder), db_url="")
-    with _ledger_for_kernel(url):
-        try:
-            papermill.execute_notebook(NOTEBOOK, notebook_out, parameters=values, kernel_name="python3",
-                                       progress_bar=progress, cwd=folder, log_output=False,
-                                       request_save_on_cell_execute=False)
-        except papermill.PapermillExecutionError as error:
-            raise AuditFailed(f"cell {error.exec_count} of the audit notebook raised {error.ename}: "
-                              f"{error.evalue} (the partly executed notebook is {notebook_out})") from None
-    to_html(notebook_out, html_out, f"Monthly audit {label}")
-    missing = [name for name in expected if not (folder / name).exists()]
-    if missing:
-        raise AuditFailed(f"the audit notebook ran but did not write {', '.join(missing)} into {folder}")
+    notebook_out, html_out = run_notebook(NOTEBOOK, values, folder, url=url, title=f"Monthly audit {label}",
+                                          expected=expected, stale=audit.output_names(label), progress=progress)
     xlsx = folder / audit.xlsx_name(label) if values["write_xlsx"] else None
     pngs = [folder / name for name in expected if name.endswith(".png")]
-    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs)
+    with Ledger.open(url) as ledger:
+        empty = audit.month_is_empty(ledger.engine, label, values["timezone"] or None)
+    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs, empty=empty)
+
+
+# --- the finance summary ------------------------------------------------------------------------
+
+SUMMARY_NOTEBOOK = resources.notebook("finance_summary.ipynb")
+
+
+@dataclass
+class SummaryOutputs:
+    """The files one finance summary run produced, all inside ``folder``."""
+
+    folder: Path
+    notebook: Path
+    html: Path
+    files: list[Path]
+    empty: bool = False  # the month holds no records: the pack says so, the command exits EXIT_NO_DATA
+
+
+def run_summary(month: str, *, subtrees: tuple[str, ...] = (), out_dir: Path | None = None,
+                db_url: str | None = None, progress: bool = True) -> SummaryOutputs:
+    """Run the finance summary notebook for ``month`` into ``<out_dir>`` (default ./reports/<month>/finance-summary/)."""
+    from vosbench.outputs import audit, finance
+    from vosbench.sources import demo
+
+    label = periods.month(month, "UTC").label  # the format only; the ledger's zone cuts the month
+    with demo.open_or_build(db_url, progress=progress) as ledger:
+        url = ledger.url  # a missing ledger raised StoreError naming the URL and the fix
+    folder = (Path(out_dir) if out_dir else Path.cwd() / "reports" / label / "finance-summary").resolve()
+    names = finance.output_names(label)
+    values = {"month": label, "subtrees": ",".join(subtrees)}
+    notebook, html = run_notebook(SUMMARY_NOTEBOOK, values, folder, url=url, title=f"Finance summary {label}",
+                                  expected=names, stale=names, progress=progress)
+    with Ledger.open(url) as ledger:
+        empty = audit.month_is_empty(ledger.engine, label)
+    return SummaryOutputs(folder, notebook, html, [folder / name for name in names], empty)

@@ -8,26 +8,42 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TextIO
 
 import pandas as pd
 
-from vosbench.core import money
+from vosbench.core import money, timeshow
+
+NO_RECORDS = "no records match"
+"""What a command prints when its table has no rows."""
 
 
 def displayable(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:
-    """A copy of ``frame`` whose money columns hold exact Decimals (None where missing)."""
+    """A copy of ``frame`` as a person reads it: money as exact Decimals (None where missing), times by
+    :mod:`vosbench.core.timeshow`'s rule (to the second; aware times labelled with their zone's offset)."""
     shown = frame.copy()
     for column in money_columns:
         if column in shown.columns:
             shown[column] = [None if pd.isna(v) else money.to_decimal(int(v)) for v in shown[column]]
+    for column in shown.columns:
+        values = shown[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            shown[column] = [timeshow.shown(value) or None for value in values]
+        elif pd.api.types.is_datetime64_dtype(values.dtype):
+            shown[column] = [None if pd.isna(value) else value.strftime(timeshow.FORMAT) for value in values]
     return shown
 
 
 def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "table", *,
-                totals: dict[str, int] | None = None, stream: TextIO | None = None) -> None:
-    """Print ``frame`` as ``table`` (with a totals row), ``csv`` or ``json`` (money as strings)."""
+                totals: Mapping[str, int] | Mapping[str, Mapping[str, int]] | None = None,
+                stream: TextIO | None = None, empty: str = NO_RECORDS) -> None:
+    """Print ``frame`` as ``table`` (with totals rows), ``csv`` or ``json`` (money as strings).
+
+    ``totals`` is one row (column → minor units) or, keyed by currency, one row per currency
+    (``TOTAL USD``, ``TOTAL EUR``): amounts of two currencies are never added. A table with
+    no rows prints ``empty`` instead of pandas' text; CSV still prints its header.
+    """
     from vosbench.outputs import export
 
     stream = stream or sys.stdout
@@ -36,17 +52,36 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
     if fmt == "csv":
         export.write_csv(shown, stream)
     elif fmt == "json":
-        json.dump({"rows": records(shown), "totals": {k: str(money.to_decimal(v)) for k, v in (totals or {}).items()}},
+        def exact(row):
+            return {column: str(money.to_decimal(value)) for column, value in row.items()}
+
+        json.dump({"rows": records(shown),
+                   "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if _per_currency(totals)
+                              else exact(totals or {}))},
                   stream, default=str, indent=2)
         stream.write("\n")
+    elif shown.empty:
+        stream.write(empty + "\n")
     else:
-        if totals:
-            total_row = {column: money.to_decimal(totals[column]) for column in totals if column in shown}
-            first = shown.columns[0]
-            shown = pd.concat([shown, pd.DataFrame([{first: "TOTAL", **total_row}])], ignore_index=True)
+        first = shown.columns[0]
+        extra = [{first: label, **{column: money.to_decimal(value) for column, value in row.items() if column in shown}}
+                 for label, row in total_rows(totals)]
+        if extra:
+            shown = pd.concat([shown, pd.DataFrame(extra)], ignore_index=True)
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
             # object first: nullable integer columns cannot hold "" for their missing values
             stream.write(shown.astype(object).fillna("").to_string(index=False) + "\n")
+
+
+def _per_currency(totals) -> bool:
+    return bool(totals) and all(isinstance(row, Mapping) for row in totals.values())
+
+
+def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
+    """The labelled totals rows of a printed table: ``TOTAL``, or ``TOTAL <currency>`` per currency."""
+    from vosbench.outputs import export
+
+    return [(label.upper(), row) for label, row in export.total_rows(totals)]
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

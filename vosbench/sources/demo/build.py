@@ -154,7 +154,7 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
                                           simulation.call_fees[months[-2].index][agent.index])
     key = {
         "seed": scale.seed,
-        "scale": asdict(scale),
+        "scale": {**asdict(scale), "currencies": list(scale.currencies)},  # as JSON keeps it
         "timezone": DEFAULT_TIMEZONE,
         "generated_by": f"vosbench {__version__}",
         "anomalies": [anomaly.as_dict() for anomaly in planted],

@@ -17,7 +17,6 @@ from vosbench.ledger.write_door import NewAccount
 from vosbench.sources.demo import names
 from vosbench.sources.demo.scale import DemoScale
 
-CURRENCY = "USD"
 HABITS = ("wire", "web", "ivr", "cash", "auto")
 """How a customer tops up: bank wire, web gateway, IVR recharge cards, cash at the office,
 or auto-recharge from a stored card."""
@@ -78,16 +77,22 @@ class Hierarchy:
     agents: tuple[Agent, ...]
     customers: tuple[Customer, ...]
     timezone: str  # every account is shown in the ledger's zone
+    currencies: tuple[str, ...] = ("USD",)
+
+    def currency(self, reseller: int) -> str:
+        """A reseller's subtree holds one currency: the resellers take the currencies in turn."""
+        return self.currencies[reseller % len(self.currencies)]
 
     def account_rows(self) -> list[NewAccount]:
         """The accounts batch, parents before their accounts."""
         zone = self.timezone
-        rows = [NewAccount(r.account, r.name, AccountKind.RESELLER, "", 0, CURRENCY, zone)
+        rows = [NewAccount(r.account, r.name, AccountKind.RESELLER, "", 0, self.currency(r.index), zone)
                 for r in self.resellers]
         rows += [NewAccount(a.account, a.name, AccountKind.AGENT, self.resellers[a.reseller].account,
-                            a.credit_limit, CURRENCY, zone) for a in self.agents]
+                            a.credit_limit, self.currency(a.reseller), zone) for a in self.agents]
         rows += [NewAccount(c.account, c.name, AccountKind.CUSTOMER, self.agents[c.agent].account,
-                            c.credit_limit, CURRENCY, zone) for c in self.customers]
+                            c.credit_limit, self.currency(self.agents[c.agent].reseller), zone)
+                 for c in self.customers]
         return rows
 
     def commission_earners(self) -> tuple[Reseller | Agent, ...]:
@@ -103,11 +108,13 @@ class Hierarchy:
 def generate(scale: DemoScale, timezone: str) -> Hierarchy:
     """The demo's accounts, drawn from the scale's seed alone."""
     rng = random.Random(f"{scale.seed}:hierarchy")
+    currencies = tuple(scale.currencies)
+    count = max(scale.resellers, len(currencies))  # one reseller per currency at least
     resellers = tuple(
         Reseller(i, f"R{i + 1:04d}", _reseller_name(i, rng), rng.choice(("0.010", "0.015", "0.020")))
-        for i in range(scale.resellers))
+        for i in range(count))
     agents = tuple(
-        Agent(i, f"A{i + 1:04d}", names.company_name(rng), i % scale.resellers,
+        Agent(i, f"A{i + 1:04d}", names.company_name(rng), i % count,
               rng.choice(("0.030", "0.035", "0.040", "0.045", "0.050")), rng.randint(80, 88),
               rng.choice((25_000, 50_000, 100_000)) * UNIT)
         for i in range(scale.agents))
@@ -117,7 +124,7 @@ def generate(scale: DemoScale, timezone: str) -> Hierarchy:
     for i in range(scale.customers):
         agent = agents[i % len(agents)] if i < len(agents) else rng.choices(agents, weights)[0]
         customers.append(_customer(i, f"C{i + 1:0{width}d}", agent, scale.months, rng, customers))
-    return Hierarchy(resellers, agents, tuple(customers), timezone)
+    return Hierarchy(resellers, agents, tuple(customers), timezone, currencies)
 
 
 def _reseller_name(index: int, rng: random.Random) -> str:

@@ -27,6 +27,9 @@ class DemoScale:
     end_month: str = "2026-10"
     payments_per_month: int | None = None
     seed: int = 20261031
+    currencies: tuple[str, ...] = ("USD",)
+    """The accounts' currencies: each reseller's subtree holds one, in turn (at least one reseller each).
+    The first is the one the demo's bank and gateway statements are in, so it must be USD."""
 
     def validate(self) -> None:
         """Raise ValueError naming the bad setting and the range that works."""
@@ -34,7 +37,7 @@ class DemoScale:
             periods.parse_label(self.end_month)
         except periods.PeriodError as error:
             raise ValueError(f"demo scale end_month: {error}") from None
-        checks = (
+        checks: tuple[tuple[bool, str], ...] = (
             (self.resellers >= 1, f"resellers={self.resellers}: give at least 1"),
             (self.agents >= self.resellers,
              f"agents={self.agents}: give at least one agent per reseller ({self.resellers})"),
@@ -46,6 +49,21 @@ class DemoScale:
              f"payments_per_month={self.payments_per_month}: give at least one per customer "
              f"({self.customers}), or leave it out for the realistic mix"),
         )
+        currencies = tuple(self.currencies)
+        checks += (
+            (all(isinstance(c, str) and len(c) == 3 and c.isalpha() and c.isupper() for c in currencies)
+             and len(set(currencies)) == len(currencies) and len(currencies) >= 1,
+             f"currencies={','.join(map(str, currencies))}: give distinct ISO 4217 codes such as USD,EUR,AED"),
+            (currencies[:1] == ("USD",),
+             f"currencies={','.join(map(str, currencies))}: start with USD (the demo's statements are in USD)"),
+            (self.agents >= len(currencies),
+             f"agents={self.agents}: give at least one agent per currency ({len(currencies)})"),
+        )
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"demo scale {message}")
+
+
+def parse_currencies(text: str) -> tuple[str, ...]:
+    """``'USD,EUR,AED'`` as ('USD', 'EUR', 'AED'), for a ``--currencies`` option; checked by :meth:`DemoScale.validate`."""
+    return tuple(part.strip().upper() for part in str(text).split(",") if part.strip())

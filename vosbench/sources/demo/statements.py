@@ -44,6 +44,8 @@ from vosbench.sources.bankfiles import importing, profiles
 from vosbench.sources.demo.timeline import DemoMonth
 
 STATEMENT_MONTHS = 3
+STATEMENT_CURRENCY = "USD"
+"""The bank account and gateway settle in USD: only the USD accounts' payments reach these statements."""
 BANK_IBAN = "AE070331234567890123456"
 BANK_OWN_ID_SHARE = 0.15
 """Share of bank lines that carry the bank's own id instead of the wire's reference."""
@@ -136,6 +138,7 @@ def _records(engine: Engine, month: DemoMonth, zone: ZoneInfo) -> list[_Record]:
                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id).outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
                  .where(_P.c.occurred_at >= month.day_starts[0], _P.c.occurred_at < month.end,
                         _P.c.kind.in_(("deposit", "withdrawal", "auto_recharge")), _P.c.method.in_(list(_METHODS)),
+                        _A.c.currency == STATEMENT_CURRENCY,
                         _P.c.reverses_id.is_(None), reversal.c.id.is_(None))
                  .order_by(_P.c.id))
     with engine.connect() as connection:
@@ -158,7 +161,7 @@ def _gateway_row(record: _Record, fee) -> dict:
     charged = fee.fee(record.amount)
     net = record.amount - (charged if charged < record.amount else 0)
     return {"created_utc": f"{record.occurred_at:%Y-%m-%d %H:%M:%S}", "charge_id": record.reference,
-            "customer_account": record.account, "card_holder": record.name.upper()[:26], "currency": "USD",
+            "customer_account": record.account, "card_holder": record.name.upper()[:26], "currency": STATEMENT_CURRENCY,
             "gross": str(to_decimal(record.amount)), "fee": str(to_decimal(record.amount - net)),
             "net": str(to_decimal(net)), "status": "succeeded",
             "description": "Auto-recharge" if record.kind == "auto_recharge" else "Portal top-up"}
@@ -297,7 +300,7 @@ def _write_ofx(path: Path, month: DemoMonth, lines: list[_BankLine]) -> str:
         "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n<OFX>\n<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0"
         f"<SEVERITY>INFO</STATUS><DTSERVER>{month.days[-1]:%Y%m%d}235959<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>\n"
         "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>\n"
-        f"<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>033<ACCTID>{BANK_IBAN[-10:]}<ACCTTYPE>CHECKING</BANKACCTFROM>\n"
+        f"<STMTRS><CURDEF>{STATEMENT_CURRENCY}<BANKACCTFROM><BANKID>033<ACCTID>{BANK_IBAN[-10:]}<ACCTTYPE>CHECKING</BANKACCTFROM>\n"
         f"<BANKTRANLIST><DTSTART>{month.days[0]:%Y%m%d}<DTEND>{month.days[-1]:%Y%m%d}\n{transactions}\n"
         f"</BANKTRANLIST><LEDGERBAL><BALAMT>{to_decimal(balance)}<DTASOF>{month.days[-1]:%Y%m%d}</LEDGERBAL>\n"
         "</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n", encoding="ascii", errors="replace")
@@ -325,10 +328,10 @@ def _write_camt(path: Path, month: DemoMonth, lines: list[_BankLine], version: s
     sub(statement, "Id", f"STMT-{month.label}")
     account = sub(statement, "Acct")
     sub(sub(account, "Id"), "IBAN", BANK_IBAN)
-    sub(account, "Ccy", "USD")
+    sub(account, "Ccy", STATEMENT_CURRENCY)
     for line in lines:
         entry = sub(statement, "Ntry")
-        sub(entry, "Amt", str(to_decimal(abs(line.amount))), Ccy="USD")
+        sub(entry, "Amt", str(to_decimal(abs(line.amount))), Ccy=STATEMENT_CURRENCY)
         sub(entry, "CdtDbtInd", "CRDT" if line.amount > 0 else "DBIT")
         status = sub(entry, "Sts")
         if version == "02":

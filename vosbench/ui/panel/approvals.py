@@ -17,7 +17,7 @@ import ipywidgets as widgets
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from vosbench.core import money
+from vosbench.core import money, timeshow
 from vosbench.ledger import approvals
 from vosbench.ui.panel import markup
 
@@ -35,10 +35,10 @@ def queue_html(pending) -> str:
     """The pending requests as a table (amounts and thresholds as exact decimals), or a note that none wait."""
     if pending.empty:
         return markup.message("empty", "No entries are waiting for approval.")
-    header = ("request", "requested (UTC)", "maker", "account", "kind", "amount", "threshold", "reference", "reason")
+    header = ("request", "requested", "maker", "account", "kind", "amount", "threshold", "reference", "reason")
     cells = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in (
-            row.request_id, f"{row.requested_at:%Y-%m-%d %H:%M}", row.maker, row.account, row.kind,
+            row.request_id, timeshow.shown(row.requested_at), row.maker, row.account, row.kind,
             f"{exact(row.amount)} {row.currency}", exact(row.threshold),
             row.reference, row.reason)) + "</tr>"
         for row in pending.itertuples())

@@ -115,7 +115,7 @@ class ExportSection:
         self.xlsx_button = widgets.Button(description="Export xlsx", icon="file-excel-o",
                                           tooltip="every record of the result, with Totals and Filter sheets")
         self.csv_button = widgets.Button(description="Export CSV", icon="file-text-o",
-                                         tooltip="every record of the result, the filter as # header lines")
+                                         tooltip="every record of the result; the filter beside it in .filter.csv")
         self.link = widgets.HTML("")
         self.written: Path | None = None
         self.layout = widgets.HBox([self.xlsx_button, self.csv_button, self.link],

@@ -1,0 +1,53 @@
+"""How vosbench shows a moment to a person: one rule for every command, report and export.
+
+A time is shown in the reporting time zone, to the second, labelled with that zone's
+offset, e.g. ``2026-10-05 12:00:00 +04:00``. The store keeps naive UTC; a local naive
+time (a statement line's ``at``) is taken as being in the zone it was cut in. Table
+columns of such times carry the zone's name in their heading (:func:`heading`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from vosbench.core.periods import zone
+
+FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, *, local: bool = False) -> str:
+    """``instant`` as shown to a person in ``timezone``: '2026-10-05 12:00:00 +04:00'; '' when missing.
+
+    ``instant`` is naive UTC (the store's times) unless ``local`` says it is already
+    naive local time in ``timezone``; an aware instant is converted (``timezone`` None:
+    kept in its own zone).
+    """
+    if instant is None or pd.isna(instant):
+        return ""
+    moment = pd.Timestamp(instant).to_pydatetime()
+    if moment.tzinfo is None:
+        if timezone is None:
+            raise ValueError("a naive time needs the zone it is to be shown in")
+        moment = moment.replace(tzinfo=zone(timezone) if local else UTC)
+    if timezone is not None:
+        moment = moment.astimezone(zone(timezone))
+    offset = moment.strftime("%z")
+    return f"{moment.strftime(FORMAT)} {offset[:3]}:{offset[3:]}"
+
+
+def shown_column(instants: pd.Series, timezone: str, *, local: bool = False) -> pd.Series:
+    """A column of instants as :func:`shown` text."""
+    return pd.Series([shown(value, timezone, local=local) for value in instants], index=instants.index,
+                     dtype=object)
+
+
+def zoned(naive_utc: pd.Series, timezone: str) -> pd.Series:
+    """A column of the store's naive UTC times as aware times in ``timezone`` (how frames hand times to views)."""
+    return pd.to_datetime(naive_utc).dt.tz_localize("UTC").dt.tz_convert(zone(timezone).key)
+
+
+def heading(name: str, timezone: str) -> str:
+    """A time column's heading naming its zone: 'time (Asia/Dubai)'."""
+    return f"{name} ({timezone})"
