@@ -32,7 +32,7 @@ from run import machine  # noqa: E402  (the same machine facts as the other benc
 from vosbench.ledger import setup  # noqa: E402
 from vosbench.ledger.write_door import collector_paused  # noqa: E402
 from vosbench.sources.vos3000 import dbsync, generate, mapping  # noqa: E402
-from vosbench.sources.vos3000.sandbox import LocalMariaDB  # noqa: E402
+from vosbench.core.sandbox import LocalMariaDB  # noqa: E402
 
 
 def _rss_mib(pid: str) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from vos3000_server import mariadb, vos_url  # noqa: F401  (fixtures)
+from db_servers import mariadb, vos_url  # noqa: F401  (fixtures)
 
 from vosbench.analysis import reconcile
 from vosbench.core import money

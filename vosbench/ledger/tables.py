@@ -300,3 +300,8 @@ sync_flags = sa.Table(
 APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches",
                       "statement_imports", "statement_lines", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations")
+
+for _table in metadata.tables.values():
+    # MariaDB compares text case-insensitively by default; keys and sorting must be exact, as elsewhere.
+    _table.dialect_options["mysql"]["charset"] = "utf8mb4"
+    _table.dialect_options["mysql"]["collate"] = "utf8mb4_bin"
