@@ -286,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     from vosbench.commands import statements as statements_cli  # statements, match, decide, find-payment
 
     statements_cli.add_commands(add)
+    __import__("vosbench.commands.server", fromlist=["register"]).register(add)
     return parser
 
 
