@@ -79,6 +79,13 @@ def _literal(connection: sa.Connection, text: str) -> str:
                                                  compile_kwargs={"literal_binds": True}).string
 
 
+def _execute(connection: sa.Connection, statement: str) -> None:
+    """Run one DDL statement; drivers with %-placeholders would read a '%' in it (a host, a password) as one."""
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        statement = statement.replace("%", "%%")
+    connection.exec_driver_sql(statement)
+
+
 def _postgresql_ddl(connection: sa.Connection) -> list[str]:
     statements = []
     tables = list(metadata.tables)
@@ -129,7 +136,7 @@ def role_ddl(connection: sa.Connection) -> list[str]:
 def create_roles(connection: sa.Connection) -> list[str]:
     """Create the roles and grant their privileges; the role names."""
     for statement in role_ddl(connection):
-        connection.exec_driver_sql(statement)
+        _execute(connection, statement)
     return [role_name(connection, kind) for kind in ROLE_KINDS]
 
 
@@ -142,13 +149,13 @@ def create_login(connection: sa.Connection, login: str, password: str, kind: str
     if connection.dialect.name == "postgresql":
         user = _quote(connection, login)
         exists = connection.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :login"), {"login": login})
-        connection.exec_driver_sql(f"{'ALTER' if exists else 'CREATE'} ROLE {user} LOGIN PASSWORD {secret}")
-        connection.exec_driver_sql(f"GRANT {role} TO {user}")
+        _execute(connection, f"{'ALTER' if exists else 'CREATE'} ROLE {user} LOGIN PASSWORD {secret}")
+        _execute(connection, f"GRANT {role} TO {user}")
         return
     user = f"{_literal(connection, login)}@'%'"
-    connection.exec_driver_sql(f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {secret}")
-    connection.exec_driver_sql(f"GRANT {role} TO {user}")
-    connection.exec_driver_sql(f"SET DEFAULT ROLE {role} FOR {user}")
+    _execute(connection, f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {secret}")
+    _execute(connection, f"GRANT {role} TO {user}")
+    _execute(connection, f"SET DEFAULT ROLE {role} FOR {user}")
 
 
 def current_login(connection: sa.Connection) -> str | None:
