@@ -69,7 +69,8 @@ def upgrade(engine: Engine) -> None:
     left as they are), and so are the indexes it lacks (schema 2 added the explore indexes
     on payments; a bulk sync killed in :func:`indexes_deferred` leaves some out). Schema 2
     also adds the per-kind record counts of ``account_months``, filled from the raw
-    journal in the same transaction.
+    journal in the same transaction; schema 3 the nullable ``reverses_id`` of
+    ``approval_requests`` (a reversal waiting for approval).
     """
     with engine.connect() as connection:
         current = get_meta(connection, "schema_version") == SCHEMA_VERSION
@@ -86,6 +87,7 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql(f"ALTER TABLE account_months ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
         if added:
             month_totals.fill_kind_counts(connection)
+        _add_optional_columns(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
@@ -99,3 +101,14 @@ def missing_indexes(engine: Engine) -> set[str]:
     inspector = sa.inspect(engine)
     present = {index["name"] for name in inspector.get_table_names() for index in inspector.get_indexes(name)}
     return {index.name for table in metadata.tables.values() for index in table.indexes} - present
+
+
+def _add_optional_columns(connection: sa.Connection) -> None:
+    """Give the tables the nullable columns this version added to them (schema 3: reversal requests)."""
+    inspector = sa.inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-SCHEMA_VERSION = "2"  # 2: explore indexes on payments, per-kind counts in account_months
+SCHEMA_VERSION = "3"  # 2: explore indexes on payments, per-kind counts in account_months; 3: reversal requests
 
 metadata = sa.MetaData()
 
@@ -246,6 +246,7 @@ approval_requests = sa.Table(  # a manual entry above its threshold, waiting for
     sa.Column("memo", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("threshold", Money, nullable=False),
+    sa.Column("reverses_id", sa.Integer, sa.ForeignKey("payments.id")),  # a reversal waiting for approval
 )
 
 approval_decisions = sa.Table(
