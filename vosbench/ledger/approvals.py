@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core import money
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
 from vosbench.ledger import hashchain, identity, manual_entry, tables
 from vosbench.ledger.policy import ControlSettings
@@ -36,7 +37,7 @@ from vosbench.ledger.write_door import to_utc_naive
 APPROVED, REJECTED = "approved", "rejected"
 
 
-class ApprovalError(ValueError):
+class ApprovalError(VosbenchError, ValueError):
     """An entry, approval or rejection that was refused; nothing was written. The message says the fix."""
 
 
