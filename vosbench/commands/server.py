@@ -97,12 +97,13 @@ def register(add) -> None:
     sub.add_argument("--to", dest="destination", required=True, metavar="URL")
     sub = add("operators", cmd_operators, "register an operator (on a server: their login) or list them")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
-    adding = actions.add_parser("add", help="register LOGIN with a role")
+    adding = actions.add_parser("add", help="register LOGIN with a role", parents=[options.shared_options()])
     adding.add_argument("login")
     adding.add_argument("--role", required=True, help="clerk, supervisor, auditor, reseller:ACCOUNT or agent:ACCOUNT")
     adding.add_argument("--name", help="the person's name (default: the login)")
     adding.add_argument("--password-env", default=PASSWORD_ENV, metavar="VARIABLE",
                         help=f"environment variable holding a server login's password (default {PASSWORD_ENV}; "
                              "else you are asked)")
-    listing = actions.add_parser("list", help="registered operators and their roles")
+    listing = actions.add_parser("list", help="registered operators and their roles",
+                                 parents=[options.shared_options()])
     options.add_format(listing)
