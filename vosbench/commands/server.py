@@ -25,14 +25,19 @@ class PasswordMissing(VosbenchError, ValueError):
 
 
 def cmd_server(args) -> int:
-    from vosbench.ledger import roles
+    from vosbench.ledger import roles, scopes
 
     with options.open_ledger(args, create=True, timezone=args.timezone) as ledger:
         with ledger.engine.begin() as connection:
             made = roles.create_roles(connection)
             owner = roles.current_login(connection)
+            scoped = connection.dialect.name == "postgresql"
+            for statement in scopes.scope_ddl(connection.dialect.name) if scoped else ():
+                connection.exec_driver_sql(statement)
         print(f"ledger ready at {ledger.shown_url} (time zone {ledger.timezone}), owned by {owner}")
         print(f"roles: {', '.join(made)} (writer: clerks and supervisors; auditor; reader: resellers and agents)")
+        print("resellers and agents see their own subtree only (row-level security)" if scoped else
+              "scoped reseller and agent logins need PostgreSQL: on this server they would see every account")
         print("add the team with `vosbench operators add LOGIN --role ROLE`; everyone sets "
               f"VOSBENCH_DB to their own login's URL of {mask_url(ledger.url)}")
     return options.EXIT_OK

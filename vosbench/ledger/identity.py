@@ -71,6 +71,9 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
                                                 .where(tables.accounts.c.account == parsed.account)) is None:
             raise IdentityError(f"account {parsed.account!r} is unknown; a {parsed.word} names its own account")
         if connection.dialect.name != "sqlite":
+            if parsed.word in SCOPED_ROLES and connection.dialect.name != "postgresql":
+                raise IdentityError(f"a {parsed.word} login sees only its subtree through PostgreSQL's row-level "
+                                    f"security; on {connection.dialect.name} it would see every account")
             if not password:
                 raise IdentityError(f"operator {login}: a server login needs a password "
                                     "(from the environment variable or the prompt)")
