@@ -105,7 +105,8 @@ def test_a_reversal_of_a_large_payment_waits_for_a_supervisor(team_url):
         approvals.approve(_engine(team_url, "ann"), waiting.id, checker="ann")
     reversal = approvals.approve(_engine(team_url, "cy"), waiting.id, checker="cy")
     posted = _payments(team_url)[-1]
-    assert (posted.id, posted.reverses_id, posted.amount, posted.approved_by) == (reversal, original, -120_000_000, "cy")
+    assert (posted.id, posted.reverses_id, posted.amount, posted.approved_by) == (
+        reversal, original, -120_000_000, "cy")
     small = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="10.00",
                              operator="ann", occurred_at=AT)
     assert approvals.submit_reversal(_engine(team_url, "ann"), RULES, small.id, reason="typo",

@@ -62,7 +62,8 @@ def test_above_the_threshold_it_waits_and_the_queue_shows_it(explorer):
 
 @pytest.mark.parametrize("values, refusal", [
     ({"account": "C1", "amount": "10", "operator": "nobody"}, "operator 'nobody' is not registered"),
-    ({"account": "C1", "amount": "10", "operator": "bob", "kind": "adjustment"}, "adjustment needs a reason and a link"),
+    ({"account": "C1", "amount": "10", "operator": "bob", "kind": "adjustment"},
+     "adjustment needs a reason and a link"),
     ({"account": "C1", "amount": "ten", "operator": "ann"}, "amount"),
     ({"account": "Acme Trading", "amount": "10", "operator": "ann"}, "'Acme Trading' is unknown"),  # two share it
     ({"account": "C1, C2", "amount": "10", "operator": "ann"}, "give exactly one account"),

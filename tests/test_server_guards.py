@@ -35,7 +35,8 @@ EDITS = {  # refused for everyone, the owner included: the triggers
         "UPDATE payments SET amount = amount + 1 WHERE id = 1",
         "DELETE FROM payments WHERE id = 1",
         "REPLACE INTO payments SELECT * FROM payments WHERE id = 1",
-        "INSERT INTO payments SELECT * FROM payments AS p WHERE p.id = 1 ON DUPLICATE KEY UPDATE amount = VALUES(amount) + 1",
+        "INSERT INTO payments SELECT * FROM payments AS p WHERE p.id = 1 "
+        "ON DUPLICATE KEY UPDATE amount = VALUES(amount) + 1",
         "UPDATE balance_snapshots SET balance = 0",
         "DELETE FROM import_batches",
     ],

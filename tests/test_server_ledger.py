@@ -21,7 +21,7 @@ from db_servers import fresh_database, mariadb, postgresql  # noqa: F401  (fixtu
 from vosbench.analysis import reconcile
 from vosbench.commands import main
 from vosbench.controls import runner
-from vosbench.ledger import database, handle
+from vosbench.ledger import database, handle, identity
 from vosbench.outputs import report
 from vosbench.sources.demo.build import build_demo
 from vosbench.sources.demo.scale import DemoScale
@@ -29,6 +29,7 @@ from vosbench.sources.demo.scale import DemoScale
 SCALE = DemoScale(customers=40, months=3)
 MONTHS = ("2026-08", "2026-09", "2026-10")
 SERVERS = ("postgresql", "mysql")
+PASSWORD = "operator-pw"
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +113,10 @@ WRITE_COMMANDS = [
 ]
 
 
+def _operator(argv: list[str]) -> str:
+    return argv[argv.index("--operator") + 1] if "--operator" in argv else "fatima.saleh"
+
+
 def _run(argv: list[str], url: str) -> tuple[int, str]:
     """Exit code and output of one command, with the URL and the instants of this run set aside."""
     out = io.StringIO()
@@ -156,9 +161,25 @@ def test_the_audit_workbook_is_the_same_cell_by_cell(demos, tmp_path):
         assert differing == volatile, dialect
 
 
+def _as_operator(url: str, login: str) -> str:
+    """On a server each person connects as their own login; SQLite has none."""
+    if url.startswith("sqlite"):
+        return url
+    return sa.make_url(url).set(username=login, password=PASSWORD).render_as_string(hide_password=False)
+
+
 def test_manual_entries_approvals_and_reversals_behave_alike(demos):
     """Runs after the read-only tests: it adds records to the shared demos."""
-    results = {dialect: [_run(argv, url) for argv in WRITE_COMMANDS] for dialect, url in demos.items()}
+    for url in demos.values():
+        if not url.startswith("sqlite"):
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert main.main(["server", "init", "--db", url]) == 0
+            engine = database.make_engine(url)
+            for login, role in (("omar.farouk", "clerk"), ("fatima.saleh", "supervisor")):
+                identity.register(engine, login, role, password=PASSWORD)  # the demo's operators get logins
+            engine.dispose()
+    results = {dialect: [_run(argv, _as_operator(url, _operator(argv))) for argv in WRITE_COMMANDS]
+               for dialect, url in demos.items()}
     codes = [code for code, _ in results["sqlite"]]
     assert codes == [0, 0, 0, 0, 2, 0, 0, 0]
     assert "already approved" in results["sqlite"][4][1]

@@ -78,6 +78,12 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
                 raise IdentityError(f"operator {login}: a server login needs a password "
                                     "(from the environment variable or the prompt)")
             roles.create_login(connection, login, password, roles.OPERATOR_ROLES[parsed.word])
+        known = operators(connection).get(login)
+        if known is not None:  # e.g. imported from the back office's operators.csv: the login is what was missing
+            if known != str(parsed):
+                raise IdentityError(f"operator {login} is already registered as {known}; "
+                                    "an operator's role is not changed here (register a new login)")
+            return parsed
         operator = backoffice.NewOperator(login=login, name=name.strip() or login, role=str(parsed),
                                           timezone=database.ledger_timezone(connection),
                                           shift_start=WHOLE_DAY[0], shift_end=WHOLE_DAY[1], working_days="1234567")
