@@ -3,7 +3,8 @@
 The demo is put on a server, a reseller and an agent get logins, and everything they
 can ask for is compared with what the owner sees of their subtree: reconciliations,
 queries with accounts outside the scope, text search, exports, statements. Raw SQL that
-asks for every row still gets only the subtree: the server enforces it.
+asks for every row still gets only the subtree, and so does the audit notebook given the
+reseller's URL as its ledger: the server enforces it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 
+import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -20,6 +23,7 @@ from db_servers import fresh_database, mariadb, postgresql  # noqa: F401  (fixtu
 from vosbench.analysis import reconcile
 from vosbench.commands import main
 from vosbench.ledger import database, identity, scopes, tables
+from vosbench.outputs import report
 from vosbench.sources.demo.build import build_demo
 from vosbench.sources.demo.scale import DemoScale
 
@@ -121,3 +125,14 @@ def test_mariadb_refuses_scoped_logins_it_cannot_enforce(mariadb):
         assert main.main(["server", "init", "--db", url]) == 0
     with pytest.raises(identity.IdentityError, match="row-level security"):
         identity.register(database.make_engine(url), "res.one", "reseller:R0001", password=PASSWORD)
+
+
+@pytest.mark.slow
+def test_the_audit_notebook_run_as_a_reseller_reports_its_subtree_only(scoped, tmp_path):
+    owner, reseller, _agent = scoped
+    inside = _subtree(owner, "R0001")
+    outputs = report.run_audit("2026-10", overrides={"write_png": "false"}, out_dir=tmp_path, db_url=reseller,
+                               progress=False)
+    named = {value for sheet in openpyxl.load_workbook(outputs.xlsx) for row in sheet.iter_rows(values_only=True)
+             for value in row if isinstance(value, str) and re.fullmatch(r"[CAR]\d{4,5}", value)}
+    assert "R0001" in named and named <= inside
