@@ -25,6 +25,7 @@ from vosbench.ledger import database, handle, identity
 from vosbench.outputs import report
 from vosbench.sources.demo.build import build_demo
 from vosbench.sources.demo.scale import DemoScale
+from vosbench.ui.explore_panel import PaymentExplorer
 
 SCALE = DemoScale(customers=40, months=3)
 MONTHS = ("2026-08", "2026-09", "2026-10")
@@ -83,6 +84,19 @@ def test_controls_find_the_same_findings(demos, month):
         assert len(results["sqlite"]) > 3
     for dialect in SERVERS:
         assert results[dialect] == results["sqlite"]
+
+
+def test_the_explore_panel_shows_the_same_page_totals_and_statement(demos, tmp_path):
+    def panel(ledger):
+        explorer = PaymentExplorer(ledger.engine, export_dir=tmp_path / ledger.engine.dialect.name)
+        explorer.text.value = "portal"
+        explorer.query()
+        return explorer.totals.value, explorer.grid.value, explorer.current_page.total_count
+
+    results = _each(demos, panel)
+    assert results["sqlite"][2] > 0
+    for dialect in SERVERS:
+        assert results[dialect] == results["sqlite"], dialect
 
 
 READ_COMMANDS = [
