@@ -29,10 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import machine  # noqa: E402  (the same machine facts as the other benchmarks)
 
+from vosbench.core.sandbox import LocalMariaDB  # noqa: E402
 from vosbench.ledger import setup  # noqa: E402
 from vosbench.ledger.write_door import collector_paused  # noqa: E402
 from vosbench.sources.vos3000 import dbsync, generate, mapping  # noqa: E402
-from vosbench.sources.vos3000.sandbox import LocalMariaDB  # noqa: E402
 
 
 def _rss_mib(pid: str) -> float:

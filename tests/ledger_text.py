@@ -31,3 +31,13 @@ ACCOUNTS = """
     C1,Acme Trading,customer,A1,50.00,USD,UTC
     C2,Acme Trading,customer,A1,0,USD,UTC
 """
+
+TEAM = """
+    login,name,role,timezone,shift_start,shift_end,working_days
+    a,Ann A,clerk,UTC,00:00,24:00,1234567
+    alice,Alice,clerk,UTC,00:00,24:00,1234567
+    ann,Ann,clerk,UTC,00:00,24:00,1234567
+    bob,Bob,supervisor,UTC,00:00,24:00,1234567
+    cy,Cy,supervisor,UTC,00:00,24:00,1234567
+"""
+"""Registered operators for tests that record by hand: clerks enter, supervisors approve."""

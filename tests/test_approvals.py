@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from ledger_text import ACCOUNTS, ledger_from_text
+from ledger_text import ACCOUNTS, TEAM, ledger_from_text
 
 from vosbench.commands import main
 from vosbench.controls import runner
@@ -21,7 +21,7 @@ AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def engine(tmp_path):
-    return ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    return ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM)
 
 
 def payments(engine) -> list:
@@ -43,7 +43,7 @@ def test_above_the_threshold_it_waits_and_posts_only_when_another_operator_appro
     assert queue[["request_id", "maker", "amount", "threshold", "status"]].values.tolist() == [
         [done.id, "ann", 12_000 * UNIT, 10_000 * UNIT, "pending"]]
     with pytest.raises(approvals.ApprovalError, match="a different operator must approve"):
-        approvals.approve(engine, done.id, checker="Ann")
+        approvals.approve(engine, done.id, checker="ann")
     payment_id = approvals.approve(engine, done.id, checker="bob")
     (posted,) = payments(engine)
     assert (posted.id, posted.operator, posted.approved_by, posted.amount) == (payment_id, "ann", "bob", 12_000 * UNIT)

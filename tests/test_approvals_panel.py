@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from ledger_text import ACCOUNTS, ledger_from_text
+from ledger_text import ACCOUNTS, TEAM, ledger_from_text
 
 from vosbench.ledger import approvals, tables
 from vosbench.ledger.policy import from_mapping
@@ -20,7 +20,7 @@ AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM)
     for amount in ("12000.00", "15000.0001"):
         approvals.submit(engine, RULES, account="C1", kind="deposit", amount=amount, operator="ann",
                          occurred_at=AT, method="bank_wire", reference=f"FT-{amount}")
@@ -55,7 +55,7 @@ def test_approve_posts_the_entry_and_the_request_leaves_the_queue(engine):
 
 def test_the_maker_approving_their_own_request_is_refused_in_the_panel(engine):
     queue = ApprovalQueue(engine)
-    queue.checker.value = "Ann"
+    queue.checker.value = "ann"
     assert queue.approve() is False
     assert "vosbench-error" in queue.status.value and "a different operator must approve it" in text(queue.status)
     assert posted(engine) == [] and queue.pending["request_id"].tolist() == [1, 2]
@@ -85,7 +85,7 @@ def test_a_request_decided_elsewhere_is_refused_then_gone_after_refresh(engine):
 def test_no_checker_and_an_empty_queue_are_messages_not_crashes(engine):
     queue = ApprovalQueue(engine)
     queue.approve_button.click()
-    assert "checker is required" in text(queue.status)
+    assert "operator is required" in text(queue.status)
     for request_id in (1, 2):
         approvals.reject(engine, request_id, checker="cy", reason="duplicate")
     queue.refresh()

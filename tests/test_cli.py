@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from ledger_text import ACCOUNTS, write_ledger_files
+from ledger_text import ACCOUNTS, TEAM, write_ledger_files
 
 from vosbench.commands import main
 from vosbench.core import config, money
@@ -33,7 +33,7 @@ def test_db_option_beats_environment_beats_default(tmp_path, monkeypatch):
 
 
 def test_import_record_reverse_verify(tmp_path, db, capsys):
-    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)
     code, out, _ = run(capsys, "import", str(folder))
     assert code == 0 and "accounts.csv: 4 added, 0 already present" in out
     code, out, _ = run(capsys, "record", "--account", "C1", "--kind", "deposit", "--amount", "12.34",
@@ -57,7 +57,7 @@ def test_import_record_reverse_verify(tmp_path, db, capsys):
     (["reverse", "77", "--reason", "x", "--operator", "a"], "payment 77 does not exist"),
 ])
 def test_bad_input_exits_2_with_the_fix(tmp_path, db, capsys, argv, message):
-    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)))
+    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)))
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err and out == ""
 

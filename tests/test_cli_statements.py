@@ -209,6 +209,7 @@ def test_a_proposed_deposit_once_recorded_matches_its_line(db, capsys, tmp_path)
     run(capsys, "statements", "import", str(path))
     out = run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")[1]
     proposal = next(row for row in json.loads(out)["rows"] if row["reference"] == "TOPUP-77")
+    assert run(capsys, "operators", "add", "clerk", "--role", "clerk")[0] == 0
     code, _, err = run(capsys, *shlex.split(proposal["command"].replace("YOUR_LOGIN", "clerk"))[1:])
     assert code == 0, err
     items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-from ledger_text import ACCOUNTS, ledger_from_text
+from ledger_text import ACCOUNTS, TEAM, ledger_from_text
 
 from vosbench.core import timeshow
 from vosbench.outputs import audit, views
@@ -48,7 +48,7 @@ def test_an_audit_of_a_month_without_records_says_so(tmp_path):
 def test_approvals_list_shows_times_in_the_reporting_zone_to_the_second(tmp_path):
     from vosbench.ledger import approvals, policy
 
-    engine = ledger_from_text(tmp_path, timezone="Asia/Dubai", accounts=ACCOUNTS)
+    engine = ledger_from_text(tmp_path, timezone="Asia/Dubai", accounts=ACCOUNTS, operators=TEAM)
     approvals.submit(engine, policy.load(), account="C1", kind="deposit", amount="20000", operator="ann",
                      occurred_at=datetime(2026, 10, 5, 8, 0, 0, 123_456, tzinfo=UTC), method="bank_wire")
     out = io.StringIO()

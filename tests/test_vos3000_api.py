@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 
-from vosbench.ledger import setup
+from vosbench.ledger import identity, setup
 from vosbench.sources.vos3000 import api, apisync, mapping, state
 from vosbench.sources.vos3000.convert import to_epoch_ms
 
@@ -173,8 +173,13 @@ def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
     ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
     apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
                      progress=False, now=datetime(2026, 11, 2))
+    with pytest.raises(ValueError, match="'ops' is not registered"):
+        apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True)
+    identity.register(ledger, "ops", "clerk")
     with pytest.raises(ValueError, match="confirm"):
         apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops")
+    with pytest.raises(ValueError, match="at or above the USD deposit threshold 10,000.00, it needs a supervisor"):
+        apisync.pay_deposit(ledger, _client(switch), "C1", "10000.00", operator="ops", confirm=True)
     assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]
     payment_id = apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True)
     assert [body for name, body in FakeSwitch.calls if name == "Pay"] == [

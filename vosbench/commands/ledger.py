@@ -61,11 +61,15 @@ def cmd_info(args) -> int:
 
 
 def cmd_reverse(args) -> int:
-    from vosbench.ledger import manual_entry
+    from vosbench.ledger import approvals, policy
 
-    payment_id = manual_entry.reverse(options.open_ledger(args).engine, args.payment_id, reason=args.reason,
-                                      operator=args.operator)
-    print(f"recorded reversal {payment_id} of payment {args.payment_id}")
+    done = approvals.submit_reversal(options.open_ledger(args).engine, policy.load(args.controls), args.payment_id,
+                                     reason=args.reason, operator=args.operator)
+    if done.status == "recorded":
+        print(f"recorded reversal {done.id} of payment {args.payment_id}")
+    else:
+        print(f"pending approval: request {done.id} (the reversal is at or above its threshold); a supervisor "
+              f"approves it with `vosbench approvals approve {done.id} --operator NAME`")
     return EXIT_OK
 
 
@@ -96,3 +100,4 @@ def register(add) -> None:
     sub.add_argument("payment_id", type=int)
     sub.add_argument("--reason", required=True)
     sub.add_argument("--operator", required=True)
+    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")

@@ -12,11 +12,11 @@ import argparse
 import sys
 
 from vosbench import __version__
-from vosbench.commands import controls, finance, integrity, ledger, options, reports, statements, vos3000
+from vosbench.commands import controls, finance, integrity, ledger, options, reports, server, statements, vos3000
 from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
 from vosbench.core.errors import VosbenchError
 
-COMMAND_GROUPS = (ledger, integrity, reports, finance, controls, statements, vos3000)
+COMMAND_GROUPS = (ledger, integrity, reports, finance, controls, statements, vos3000, server)
 """Each module registers its commands with ``register(add)``; help lists them in this order."""
 
 

@@ -1,13 +1,20 @@
-"""Maker-checker: manual entries above a threshold wait for a second operator.
+"""Maker-checker: people's entries above a threshold wait for a second operator.
 
-:func:`submit` is the door for people's entries. It applies the entry rules that the
-ledger's own ``record`` does not know (an adjustment needs a reason *and* a link — a
-ticket id or CDR flow number), then either records the entry at once (below its
-kind's and currency's threshold, or not entered by hand) or keeps it as a pending
-request. A request posts to the ledger — through ``manual_entry.record``, with the checker
-as ``approved_by``, in one transaction with the approval — only when a different
-operator approves it; a rejection is kept
-with its reason. Requests and decisions are append-only tables: who and when stay.
+:func:`submit` (a payment) and :func:`submit_reversal` are the doors for every entry a
+person makes, whatever its channel: only imports and syncs of history bypass them. They
+check the maker is a registered operator who may enter records
+(:mod:`vosbench.ledger.identity`), apply the entry rules that the ledger's own ``record``
+does not know (an adjustment needs a reason *and* a link — a ticket id or CDR flow
+number), then either record the entry at once (below its kind's and currency's
+threshold) or keep it as a pending request. A request posts to the ledger — through
+``manual_entry``, with the checker as ``approved_by``, in one transaction with the
+approval — only when a different operator holding the supervisor role approves it; a
+rejection is kept with its reason. Requests and decisions are append-only tables: who
+and when stay.
+
+Deciding takes the payments chain head's lock first, so checkers racing on one request
+queue there and each then sees whether it was decided: one posts, the others get the
+same clear refusal (and the UNIQUE decision per request still backs this up).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
-from vosbench.ledger import database, manual_entry, tables
+from vosbench.ledger import database, hashchain, identity, manual_entry, tables
 from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import to_utc_naive
 
@@ -58,15 +65,14 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
     if kind_ is Kind.ADJUSTMENT and not (reason.strip() and settings.has_link(reference, reason, memo)):
         raise ApprovalError("adjustment needs a reason and a link: say why (--reason) and give the dispute ticket "
                             "id or CDR flow number it settles (e.g. --reference 'ticket #12345' or 'CDR 88123456')")
-    if not operator.strip():
-        raise ApprovalError("operator is required; say who is entering the record")
     with engine.connect() as connection:
+        operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="enters records")
         currency = connection.scalar(sa.select(tables.accounts.c.currency)
                                      .where(tables.accounts.c.account == account.strip()))
     if currency is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
     threshold = settings.threshold(currency, kind_.value)
-    if threshold is None or not settings.is_manual(channel_.value) or abs(minor) < threshold:
+    if threshold is None or abs(minor) < threshold:
         payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
                                    occurred_at=occurred_at,
                                    operator=operator, channel=channel_, method=method_, reference=reference,
@@ -76,14 +82,39 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
     if minor == 0 or sign and (minor > 0) != (sign > 0):
         raise ApprovalError(f"amount {money.format_money(minor)}: a {kind_.value} must "
                             f"{'raise' if sign > 0 else 'lower'} the balance (+ raises it)")
+    return _pending(engine, maker=operator, account=account.strip(), kind=kind_.value, amount=minor,
+                    currency=currency, occurred_at=to_utc_naive(occurred_at or _now(), field_name="occurred_at"),
+                    channel=channel_.value, method=method_.value, reference=reference.strip(), memo=memo.strip(),
+                    reason=reason.strip(), threshold=threshold)
+
+
+def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, *, reason: str,
+                    operator: str) -> Submission:
+    """Reverse a payment at once, or keep the reversal for approval when the original reaches its threshold."""
+    with engine.connect() as connection:
+        operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="enters records")
+        original = connection.execute(
+            sa.select(tables.payments, tables.accounts.c.account, tables.accounts.c.currency)
+            .join(tables.accounts).where(tables.payments.c.id == payment_id)).one_or_none()
+    if original is None:
+        raise ApprovalError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
+    if not reason.strip():
+        raise ApprovalError("a reversal needs a reason (--reason TEXT)")
+    threshold = settings.threshold(original.currency, original.kind)
+    if threshold is None or abs(original.amount) < threshold:
+        return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator),
+                          threshold)
+    return _pending(engine, maker=operator, account=original.account, kind=original.kind, amount=-original.amount,
+                    currency=original.currency, occurred_at=to_utc_naive(_now()), channel=Channel.ADMIN.value,
+                    method=original.method, reference=original.reference, memo=f"reversal of payment {payment_id}",
+                    reason=reason.strip(), threshold=threshold, reverses_id=payment_id)
+
+
+def _pending(engine: Engine, **request) -> Submission:
     with engine.begin() as connection:
         request_id = database.inserted_id(connection.execute(tables.approval_requests.insert().values(
-            requested_at=to_utc_naive(_now()), maker=operator.strip(), account=account.strip(), kind=kind_.value,
-            amount=minor, currency=currency,
-            occurred_at=to_utc_naive(occurred_at or _now(), field_name="occurred_at"), channel=channel_.value,
-            method=method_.value, reference=reference.strip(), memo=memo.strip(), reason=reason.strip(),
-            threshold=threshold)))
-    return Submission("pending", request_id, threshold)
+            requested_at=to_utc_naive(_now()), **request)))
+    return Submission("pending", request_id, request["threshold"])
 
 
 def _open_request(connection: sa.Connection, request_id: int):
@@ -99,36 +130,47 @@ def _open_request(connection: sa.Connection, request_id: int):
     return request
 
 
+def _decide(connection: sa.Connection, request_id: int, checker: str, verb: str):
+    """Lock, check the checker and the request; the request, still open, and the checker's login."""
+    hashchain.lock_head(connection, "payments")  # first: a racing checker waits here, then sees the decision
+    checker = identity.acting_operator(connection, checker, action=f"{verb}s entries")
+    request = _open_request(connection, request_id)
+    if request.maker == checker:
+        raise ApprovalError(f"{checker} entered request {request_id}; a different operator must {verb} it")
+    identity.require_role(connection, checker, identity.CHECKERS, f"{verb}s entries")
+    return request, checker
+
+
+def _write_decision(connection: sa.Connection, request_id: int, **decision) -> None:
+    connection.execute(tables.approval_decisions.insert().values(
+        request_id=request_id, decided_at=to_utc_naive(_now()), **decision))
+
+
 def approve(engine: Engine, request_id: int, *, checker: str) -> int:
     """Post the request to the ledger with ``checker`` as approver; return the payment id."""
-    if not checker.strip():
-        raise ApprovalError("checker is required; say who approves (--operator NAME)")
     with engine.begin() as connection:  # the record and its decision commit together, or neither
-        request = _open_request(connection, request_id)
-        if request.maker.strip().lower() == checker.strip().lower():
-            raise ApprovalError(f"{checker} entered request {request_id}; a different operator must approve it")
-        payment_id = manual_entry.record(
-            engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
-            occurred_at=request.occurred_at.replace(tzinfo=UTC), operator=request.maker,
-            channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
-            reason=request.reason, approved_by=checker.strip(), connection=connection)
-        connection.execute(tables.approval_decisions.insert().values(
-            request_id=request_id, decision=APPROVED, checker=checker.strip(), decided_at=to_utc_naive(_now()),
-            reason="", payment_id=payment_id))
+        request, checker = _decide(connection, request_id, checker, "approve")
+        if request.reverses_id is not None:
+            payment_id = manual_entry.reverse(engine, request.reverses_id, reason=request.reason,
+                                              operator=request.maker, approved_by=checker, connection=connection)
+        else:
+            payment_id = manual_entry.record(
+                engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
+                occurred_at=request.occurred_at.replace(tzinfo=UTC), operator=request.maker,
+                channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
+                reason=request.reason, approved_by=checker, connection=connection)
+        _write_decision(connection, request_id, decision=APPROVED, checker=checker, reason="", payment_id=payment_id)
     return payment_id
 
 
 def reject(engine: Engine, request_id: int, *, checker: str, reason: str) -> None:
     """Refuse the request with a reason; nothing reaches the ledger."""
-    if not checker.strip():
-        raise ApprovalError("checker is required; say who rejects (--operator NAME)")
     if not reason.strip():
         raise ApprovalError("a rejection needs a reason (--reason TEXT)")
     with engine.begin() as connection:
-        _open_request(connection, request_id)
-        connection.execute(tables.approval_decisions.insert().values(
-            request_id=request_id, decision=REJECTED, checker=checker.strip(), decided_at=to_utc_naive(_now()),
-            reason=reason.strip(), payment_id=None))
+        _request, checker = _decide(connection, request_id, checker, "reject")
+        _write_decision(connection, request_id, decision=REJECTED, checker=checker, reason=reason.strip(),
+                        payment_id=None)
 
 
 REQUEST_COLUMNS = ("request_id", "requested_at", "maker", "account", "kind", "amount", "currency", "threshold",

@@ -65,22 +65,50 @@ def execute_many(connection: sa.Connection, statement, rows: list[dict]) -> None
 
 
 
+_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+"""The driver each server dialect gets when the URL names none (the ones vosbench installs)."""
+
+_DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "pymysql": "pymysql"}
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite files the folder is created on demand."""
+    """An engine for ``url``; for SQLite files the folder is created on demand.
+
+    ``postgresql://`` and ``mysql://`` (or ``mariadb://``) without a driver get the one
+    vosbench installs (psycopg 3, PyMySQL), not SQLAlchemy's historical default.
+    """
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as error:
         raise StoreError(
-            f"ledger URL {url!r} is not a database URL ({error}); "
-            "give one like sqlite:///path/ledger.sqlite or postgresql://user@host/db"
+            f"ledger URL {url!r} is not a database URL ({error}); give one like "
+            "sqlite:///path/ledger.sqlite, postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
         ) from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    backend = parsed.get_backend_name()
+    if backend in _DRIVERS and "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=f"{backend}+{_DRIVERS[backend]}")
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed)
+    try:
+        engine = sa.create_engine(parsed, **_server_options(backend))
+    except ModuleNotFoundError as error:
+        package = _DRIVER_PACKAGES.get(error.name or "", error.name or parsed.drivername)
+        raise StoreError(f"the database driver for {parsed.drivername} is not installed; "
+                         f"install it with `pip install '{package}'`") from None
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as error:
+        raise StoreError(f"ledger URL {parsed.render_as_string()!r} cannot be used: {error}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _tune_sqlite)
     return engine
 
+
+def _server_options(backend: str) -> dict:
+    """Engine options for a server: connections checked before use (a server restarts, SQLite does not)."""
+    if backend == "sqlite":
+        return {}
+    # Writers lock a chain head and then read rows others committed meanwhile (month totals,
+    # a request's decision): READ COMMITTED, PostgreSQL's default, is what MariaDB gets too.
+    return {"pool_pre_ping": True, "isolation_level": "READ COMMITTED"}
 
 
 @contextlib.contextmanager

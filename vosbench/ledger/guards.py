@@ -9,6 +9,22 @@ hashes to its link in ``row_links`` (see :data:`~vosbench.ledger.hashchain.ROW_C
 
 :func:`expected_guards` is what ``verify`` compares the database's own triggers with:
 a guard that is missing or whose text differs is reported.
+
+Per dialect:
+
+- SQLite: BEFORE UPDATE/DELETE triggers, and a BEFORE INSERT trigger refusing a row any of
+  whose keys is taken, since ``INSERT OR REPLACE`` deletes the old row without firing delete
+  triggers; the row-chain triggers above.
+- PostgreSQL: one trigger function raising ``integrity_constraint_violation``, fired
+  BEFORE UPDATE OR DELETE on every row and BEFORE TRUNCATE (upserts ``ON CONFLICT DO
+  UPDATE`` fire the update trigger).
+- MariaDB/MySQL: BEFORE UPDATE and BEFORE DELETE triggers that SIGNAL (``REPLACE`` and
+  ``ON DUPLICATE KEY UPDATE`` fire them). TRUNCATE fires no trigger there: it needs the
+  DROP privilege, which only the owner has.
+
+On a server the privileges given to the application's roles (:mod:`vosbench.ledger.roles`)
+close the rest: the roles that write may only INSERT into these tables and cannot drop what
+protects them. Row chains and the comparison of installed guards are SQLite's for now.
 """
 
 from __future__ import annotations
@@ -23,6 +39,16 @@ from vosbench.ledger.tables import APPEND_ONLY_TABLES, metadata
 
 GUARDED_TABLES = (*APPEND_ONLY_TABLES, "row_links")
 """The audit tables and the links that chain those without a hash column."""
+
+REFUSAL = "is append-only: record a correction instead of editing"
+"""The words every dialect's refusal carries after the table's name."""
+
+_POSTGRESQL_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION vosbench_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' {REFUSAL}', "
+    "ERRCODE = 'integrity_constraint_violation'; "
+    "END $$"
+)
 
 
 @dataclass(frozen=True)
@@ -72,24 +98,51 @@ def _sqlite_guards(table: sa.Table) -> list[Guard]:
     return guards
 
 
+def _postgresql_guards(table: sa.Table) -> list[Guard]:
+    name = table.name
+    return [
+        Guard(f"{name}_no_change", name, f"CREATE OR REPLACE TRIGGER {name}_no_change BEFORE UPDATE OR DELETE ON "
+                                         f"{name} FOR EACH ROW EXECUTE FUNCTION vosbench_append_only()"),
+        Guard(f"{name}_no_truncate", name, f"CREATE OR REPLACE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+                                           "FOR EACH STATEMENT EXECUTE FUNCTION vosbench_append_only()"),
+    ]
+
+
+def _mysql_guards(table: sa.Table) -> list[Guard]:
+    name = table.name
+    refuse = f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{name} {REFUSAL}'"
+    return [
+        Guard(f"{name}_no_update", name, f"CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} FOR EACH ROW {refuse}"),
+        Guard(f"{name}_no_delete", name, f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} FOR EACH ROW {refuse}"),
+    ]
+
+
+_GUARDS = {"sqlite": _sqlite_guards, "postgresql": _postgresql_guards, "mysql": _mysql_guards,
+           "mariadb": _mysql_guards}
+
+
 def expected_guards(dialect: str) -> list[Guard]:
-    """The triggers the guarded tables must have on ``dialect``, as ``verify`` compares them."""
-    if dialect == "sqlite":
-        return [guard for name in GUARDED_TABLES for guard in _sqlite_guards(metadata.tables[name])]
-    raise StoreError(
-        f"the append-only guard is not implemented for {dialect!r} yet; "
-        "use an SQLite ledger (the default) until PostgreSQL/MariaDB support lands"
-    )
+    """The triggers the guarded tables must have on ``dialect`` (what ``verify`` compares them with)."""
+    guards = _GUARDS.get(dialect)
+    if guards is None:
+        raise StoreError(
+            f"the append-only guard is not implemented for {dialect!r}; "
+            "use SQLite (the default), PostgreSQL (postgresql+psycopg://…) or MariaDB (mysql+pymysql://…)"
+        )
+    return [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])]
 
 
 def append_only_ddl(dialect: str) -> list[str]:
-    """The statements that make the guarded tables refuse UPDATE, DELETE and replacement (idempotent)."""
-    return [guard.sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
-            for guard in expected_guards(dialect)]
+    """The statements that make the guarded tables refuse UPDATE, DELETE, TRUNCATE and replacement (idempotent)."""
+    statements = [guard.sql if dialect == "postgresql" else
+                  guard.sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
+                  for guard in expected_guards(dialect)]
+    return ([_POSTGRESQL_FUNCTION] if dialect == "postgresql" else []) + statements
 
 
 def present_guards(connection: sa.Connection) -> dict[str, str]:
-    """The triggers the database holds: name → statement as stored."""
+    """The triggers the database holds: name → statement as stored (SQLite; servers are not compared yet)."""
     if connection.dialect.name != "sqlite":
-        raise StoreError(f"reading the guards of a {connection.dialect.name!r} ledger is not implemented yet")
+        raise StoreError(f"comparing the installed guards of a {connection.dialect.name!r} ledger is not "
+                         "implemented yet; its roles' privileges are what holds there")
     return dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all())

@@ -7,6 +7,7 @@ a correction is a new record that points at the one it corrects.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -67,11 +68,15 @@ def record(engine: Engine, *, account: str, kind: str | Kind, amount: str | Deci
 
 
 def reverse(engine: Engine, payment_id: int, *, reason: str, operator: str,
-            occurred_at: datetime | None = None) -> int:
-    """Append the offsetting record of ``payment_id`` (exactly the negative amount) and return its id."""
+            occurred_at: datetime | None = None, approved_by: str = "",
+            connection: sa.Connection | None = None) -> int:
+    """Append the offsetting record of ``payment_id`` (exactly the negative amount) and return its id.
+
+    ``approved_by`` and ``connection`` as for :func:`record` (an approved reversal request).
+    """
     table = tables.payments
-    with engine.connect() as connection:
-        original = connection.execute(
+    with contextlib.nullcontext(connection) if connection is not None else engine.connect() as reading:
+        original = reading.execute(
             sa.select(table, tables.accounts.c.account).join(tables.accounts)
             .where(table.c.id == payment_id)).one_or_none()
     if original is None:
@@ -82,11 +87,11 @@ def reverse(engine: Engine, payment_id: int, *, reason: str, operator: str,
         occurred_at=to_utc_naive(occurred_at or datetime.now(UTC), field_name="occurred_at"),
         operator=_required(operator, "operator"), channel=Channel.ADMIN, method=Method(original.method),
         reference=original.reference, memo=f"reversal of payment {payment_id}", reason=reason.strip(),
-        reverses_id=payment_id,
+        reverses_id=payment_id, approved_by=approved_by.strip(),
     )
     try:
         return append_batch(engine, "payments", [entry], source=MANUAL_SOURCE, file="reverse",
-                            strict=True).ids[0]
+                            strict=True, connection=connection).ids[0]
     except ImportRejected as error:
         raise _refuse(error) from None
 

@@ -39,7 +39,9 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
             if key not in existing:
                 connection.execute(ledger_meta.insert().values(key=key, value=value))
         heads = set(connection.scalars(sa.select(chain_heads.c.name)))
-        for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES):
+        # the row chains are kept by SQLite triggers; a server ledger chains the hashed tables only
+        row_chained = ROW_CHAINED_TABLES if connection.dialect.name == "sqlite" else ()
+        for name in (*CHAINED_TABLES, *row_chained):
             if name not in heads:
                 connection.execute(
                     chain_heads.insert().values(name=name, last_id=0, head_hash=GENESIS, row_count=0)
@@ -74,7 +76,8 @@ def upgrade(engine: Engine) -> None:
     on payments; a bulk sync killed in :func:`indexes_deferred` leaves some out). Schema 2
     also adds the per-kind record counts of ``account_months``, filled from the raw
     journal in the same transaction; schema 3 guards every audit table against
-    replacement through any of its keys and links the rows they already hold.
+    replacement through any of its keys, links the rows they already hold, and adds the
+    nullable ``reverses_id`` of ``approval_requests`` (a reversal waiting for approval).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
@@ -93,6 +96,7 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql(f"ALTER TABLE account_months ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
         if added:
             month_totals.fill_kind_counts(connection)
+        _add_optional_columns(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
@@ -121,3 +125,14 @@ def missing_indexes(engine: Engine) -> set[str]:
     defined: set[str] = {index.name for table in metadata.tables.values() for index in table.indexes
                          if index.name is not None}
     return defined - present
+
+
+def _add_optional_columns(connection: sa.Connection) -> None:
+    """Give the tables the nullable columns this version added to them (schema 3: reversal requests)."""
+    inspector = sa.inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")

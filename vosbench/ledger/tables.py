@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 SCHEMA_VERSION = "3"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
-# table guarded against replacement by any key and chained through row_links
+# table guarded against replacement by any key and chained through row_links; reversal requests
 
 metadata = sa.MetaData()
 
@@ -255,6 +255,7 @@ approval_requests = sa.Table(  # a manual entry above its threshold, waiting for
     sa.Column("memo", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("threshold", Money, nullable=False),
+    sa.Column("reverses_id", sa.Integer, sa.ForeignKey("payments.id")),  # a reversal waiting for approval
 )
 
 approval_decisions = sa.Table(
@@ -340,3 +341,8 @@ APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batche
                       "sync_flags", "month_closes")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
 (``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""
+
+for _table in metadata.tables.values():
+    # MariaDB compares text case-insensitively by default; keys and sorting must be exact, as elsewhere.
+    _table.dialect_options["mysql"]["charset"] = "utf8mb4"
+    _table.dialect_options["mysql"]["collate"] = "utf8mb4_bin"

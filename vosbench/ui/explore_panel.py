@@ -30,6 +30,7 @@ from vosbench.ledger.handle import currencies
 from vosbench.ui.panel import form as form_module
 from vosbench.ui.panel import markup
 from vosbench.ui.panel.approvals import ApprovalQueue
+from vosbench.ui.panel.record import RecordForm
 from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -82,6 +83,7 @@ class PaymentExplorer:
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
+        self.record = RecordForm(engine, self.directory, on_submitted=self._submitted)
         self._wire()
         self.widget = self._layout()
         self.form.show(self.initial)
@@ -106,8 +108,14 @@ class PaymentExplorer:
             heading("Charts"), self.charts.layout,
             heading("Account statement"), self.statement.layout,
             heading("Export the whole result"), self.exports.layout,
+            heading("Record a payment"), self.record.layout,
             heading("Pending approvals"), self.approvals.layout,
         ], layout=widgets.Layout(padding="0 8px"))
+
+    def _submitted(self) -> None:
+        """A recorded entry shows in the results at once; a queued one in the approvals queue."""
+        self.approvals.refresh()
+        self.query()
 
     def _wire(self) -> None:
         self.form.query_button.on_click(lambda _: self.query())

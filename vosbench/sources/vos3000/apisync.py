@@ -28,7 +28,9 @@ from tqdm import tqdm
 from vosbench import __version__
 from vosbench.core import money, periods
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, identity, policy, tables
+from vosbench.ledger.approvals import ApprovalError
+from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import NewAccount, NewCharge, NewPayment, append_batch
 from vosbench.sources.vos3000 import state
 from vosbench.sources.vos3000.api import Client
@@ -170,19 +172,30 @@ def _charges(client: Client, accounts: list[str], first: date, last: date, begin
 
 
 def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, operator: str, memo: str = "",
-                source_name: str = "vos3000-api", confirm: bool = False) -> int:
+                source_name: str = "vos3000-api", confirm: bool = False,
+                settings: ControlSettings | None = None) -> int:
     """Record a deposit on VOS3000 (Pay) and then in the ledger (channel api); returns its ledger id.
 
     The amount is decimal text and goes to VOS3000 as decimal text (never a float); Pay has
     no pay-mode field, so the method is ``gateway``. The ledger's record keeps the new
-    balance VOS3000 reports as ``balance_after``.
+    balance VOS3000 reports as ``balance_after``. The operator must be a registered one who
+    may enter records (on a server: the login). A deposit at or above its approval threshold
+    (``settings``, default parameters/controls.yaml) is refused before the switch is asked:
+    the money would move before a supervisor could approve it.
     """
     minor = money.to_minor(amount, field="--amount")
     if minor <= 0:
         raise ValueError(f"--amount {amount}: a deposit must be positive")
     with ledger.connect() as connection:
-        if connection.scalar(sa.select(tables.accounts.c.id).where(tables.accounts.c.account == account)) is None:
-            raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
+        operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="pays deposits")
+        currency = connection.scalar(sa.select(tables.accounts.c.currency).where(tables.accounts.c.account == account))
+    if currency is None:
+        raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
+    threshold = (settings or policy.load()).threshold(currency, Kind.DEPOSIT.value)
+    if threshold is not None and minor >= threshold:
+        raise ApprovalError(f"--pay {account} --amount {amount}: at or above the {currency} deposit threshold "
+                            f"{money.format_money(threshold)}, it needs a supervisor's approval before money moves; "
+                            "pay it in VOS3000 once approved and let the sync bring it in")
     moment = datetime.now(UTC).replace(tzinfo=None)
     info = client.pay(account, str(Decimal(money.to_decimal(minor)).normalize()), memo, confirm=confirm)
     balance = money.from_double(float(info["money"]), field="infoPay.money") if "money" in info else None

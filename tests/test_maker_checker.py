@@ -1,0 +1,207 @@
+"""Maker-checker on every path, with operators who are registered identities, on all three dialects.
+
+Entries of any channel and kind (commissions and bonuses too) and reversals above their
+threshold wait for a supervisor other than the maker; unknown names, clerks approving,
+makers approving their own entry and second approvals are refused with one line. On a
+server the operator is the database login: a different ``--operator`` is refused. Four
+processes approving one request at the same moment give one posting and three clean
+refusals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import multiprocessing
+import traceback
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from db_servers import fresh_database
+from ledger_text import ACCOUNTS, TEAM, write_ledger_files
+
+from vosbench.commands import main
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import approvals, database, identity, roles, setup, tables, verification
+from vosbench.ledger.policy import from_mapping
+from vosbench.sources import csv_import
+
+RULES = from_mapping({"approval_thresholds": {"USD": {
+    "deposit": "10000.00", "bonus": "1000.00", "commission": "1000.00", "withdrawal": "10000.00"}}})
+AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
+PASSWORD = "team-secret"
+CHECKERS = ("bob", "cy", "dee", "eve")
+RACERS = len(CHECKERS)
+
+
+def _ledger(url: str, folder) -> str:
+    """A ledger at ``url`` with the test accounts and TEAM, plus two more supervisors; on a server every
+    operator is also a login."""
+    engine = setup.open_ledger(url, create=True)
+    csv_import.import_paths(engine, [write_ledger_files(folder, accounts=ACCOUNTS)], default_tz="UTC")
+    on_server = engine.dialect.name != "sqlite"
+    if on_server:
+        with engine.begin() as connection:
+            roles.create_roles(connection)
+    team = [line.split(",")[:3] for line in TEAM.strip().splitlines()[1:]]
+    for login, name, role in [*(row for row in ((c.strip() for c in r) for r in team)),
+                              ("dee", "Dee", "supervisor"), ("eve", "Eve", "supervisor")]:
+        identity.register(engine, login, role, name=name, password=PASSWORD if on_server else None)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def team_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgresql" if request.param == "postgresql" else "mariadb"))
+    return _ledger(url, tmp_path / "in")
+
+
+def _as(url: str, login: str) -> str:
+    """The URL a person uses: their own login on a server, the same file on SQLite."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return url
+    return parsed.set(username=login, password=PASSWORD).render_as_string(hide_password=False)
+
+
+def _engine(url: str, login: str):
+    return database.make_engine(_as(url, login))
+
+
+def _payments(url: str) -> list:
+    engine = database.make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(tables.payments).order_by(tables.payments.c.id)).all()
+    engine.dispose()
+    return rows
+
+
+@pytest.mark.parametrize("kind, amount, channel", [
+    ("deposit", "50000.00", "web"), ("bonus", "5000.00", "automatic"), ("commission", "99999.00", "admin"),
+])
+def test_every_channel_and_kind_waits_above_its_threshold(team_url, kind, amount, channel):
+    account = "A1" if kind == "commission" else "C1"
+    done = approvals.submit(_engine(team_url, "ann"), RULES, account=account, kind=kind, amount=amount,
+                            operator="ann", occurred_at=AT, channel=channel)
+    assert done.status == "pending" and _payments(team_url) == []
+    payment_id = approvals.approve(_engine(team_url, "bob"), done.id, checker="bob")
+    (posted,) = _payments(team_url)
+    assert (posted.id, posted.kind, posted.operator, posted.approved_by) == (payment_id, kind, "ann", "bob")
+
+
+def test_a_reversal_of_a_large_payment_waits_for_a_supervisor(team_url):
+    first = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="12000.00",
+                             operator="ann", occurred_at=AT)
+    original = approvals.approve(_engine(team_url, "bob"), first.id, checker="bob")
+    waiting = approvals.submit_reversal(_engine(team_url, "ann"), RULES, original, reason="entered twice",
+                                        operator="ann")
+    assert waiting.status == "pending" and len(_payments(team_url)) == 1
+    with pytest.raises(approvals.ApprovalError, match="a different operator must approve it"):
+        approvals.approve(_engine(team_url, "ann"), waiting.id, checker="ann")
+    reversal = approvals.approve(_engine(team_url, "cy"), waiting.id, checker="cy")
+    posted = _payments(team_url)[-1]
+    assert (posted.id, posted.reverses_id, posted.amount, posted.approved_by) == (
+        reversal, original, -120_000_000, "cy")
+    small = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="10.00",
+                             operator="ann", occurred_at=AT)
+    assert approvals.submit_reversal(_engine(team_url, "ann"), RULES, small.id, reason="typo",
+                                     operator="ann").status == "recorded"
+    assert verification.verify(database.make_engine(team_url)).ok
+
+
+@pytest.mark.parametrize("checker, message", [
+    ("ann", "a different operator must approve it"),
+    ("alice", "only a supervisor approves entries"),
+    ("nobody", "'nobody' is not registered (known: a, alice, ann, bob, cy, dee, eve)"),
+])
+def test_the_wrong_checker_is_refused_in_one_line(team_url, checker, message):
+    if team_url.startswith(("postgresql", "mysql")) and checker == "nobody":
+        pytest.skip("on a server an unregistered person has no login to connect with")
+    done = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="20000.00",
+                            operator="ann", occurred_at=AT)
+    with pytest.raises(VosbenchError) as refused:
+        approvals.approve(_engine(team_url, checker), done.id, checker=checker)
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+    assert _payments(team_url) == []
+
+
+def test_unknown_makers_are_refused_with_the_known_ones(tmp_path, capsys):
+    url = _ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", tmp_path / "in")
+    code = main.main(["record", "--db", url, "--account", "C1", "--kind", "deposit", "--amount", "1",
+                      "--operator", "nobody", "--method", "cash"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "operator 'nobody' is not registered (known: a, alice, ann, bob, cy, dee, eve)" in err
+
+
+def test_on_a_server_the_operator_is_the_login(postgresql, tmp_path, capsys, monkeypatch):
+    url = _ledger(fresh_database(postgresql), tmp_path / "in")
+    as_ann = _as(url, "ann")
+    argv = ["record", "--db", as_ann, "--account", "C1", "--kind", "deposit", "--amount", "1", "--method", "cash"]
+    assert main.main([*argv, "--operator", "bob"]) == 2
+    assert "you are connected as ann; --operator bob differs" in capsys.readouterr().err
+    assert main.main([*argv, "--operator", "ann"]) == 0
+    assert [(p.operator, p.amount) for p in _payments(url)] == [("ann", 10_000)]
+    # operators add: the password from the environment, never from a flag
+    monkeypatch.setenv("NEW_LOGIN_PASSWORD", "fresh-pw")
+    assert main.main(["operators", "--db", url, "add", "fay", "--role", "agent:A1",
+                      "--password-env", "NEW_LOGIN_PASSWORD"]) == 0
+    assert "operator fay registered as agent:A1; login fay created" in capsys.readouterr().out
+    reader = database.make_engine(sa.make_url(url).set(username="fay", password="fresh-pw")
+                                  .render_as_string(hide_password=False))
+    with reader.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(tables.payments)) == 1
+    with pytest.raises(VosbenchError, match="operator fay is a agent:A1; only a clerk or supervisor"):
+        approvals.submit(reader, RULES, account="C1", kind="deposit", amount="1", operator="fay")
+    reader.dispose()
+    monkeypatch.delenv("NEW_LOGIN_PASSWORD")
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    assert main.main(["operators", "--db", url, "add", "gus", "--role", "clerk"]) == 2
+    assert "no password: set VOSBENCH_OPERATOR_PASSWORD" in capsys.readouterr().err
+
+
+def _approve_at_once(url: str, request_id: int, checker: str, barrier, results) -> None:
+    """One racing checker: wait for the others, approve, report the outcome as text."""
+    engine = _engine(url, checker)
+    barrier.wait()
+    try:
+        out = io.StringIO()
+        with contextlib.redirect_stderr(out):
+            payment_id = approvals.approve(engine, request_id, checker=checker)
+        results.put(("posted", checker, payment_id))
+    except VosbenchError as error:
+        results.put(("refused", checker, str(error)))
+    except BaseException:  # noqa: BLE001  (the test reports any traceback as a failure)
+        results.put(("traceback", checker, traceback.format_exc()))
+    finally:
+        engine.dispose()
+
+
+def test_racing_approvals_post_once_and_refuse_the_rest_cleanly(team_url):
+    done = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="20000.00",
+                            operator="ann", occurred_at=AT)
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(RACERS), context.Queue()
+    racers = [context.Process(target=_approve_at_once, args=(team_url, done.id, checker, barrier, results))
+              for checker in CHECKERS]
+    for racer in racers:
+        racer.start()
+    outcomes = [results.get(timeout=120) for _ in racers]
+    for racer in racers:
+        racer.join(timeout=60)
+    assert [kind for kind, *_ in outcomes if kind == "traceback"] == [], outcomes
+    posted = [outcome for outcome in outcomes if outcome[0] == "posted"]
+    refused = [outcome for outcome in outcomes if outcome[0] == "refused"]
+    assert len(posted) == 1 and len(refused) == RACERS - 1, outcomes
+    winner = posted[0][1]
+    for _, _checker, message in refused:
+        assert message == (f"approval request {done.id} was already approved by {winner} at "
+                           f"{message.split(' at ')[1].split(' UTC')[0]} UTC; a request is decided once")
+    (payment,) = _payments(team_url)
+    assert (payment.id, payment.approved_by) == (posted[0][2], winner)
+    assert verification.verify(database.make_engine(team_url)).ok

@@ -1,0 +1,138 @@
+"""Scoped logins on PostgreSQL: a reseller or agent sees its own subtree in everything, and cannot escape it.
+
+The demo is put on a server, a reseller and an agent get logins, and everything they
+can ask for is compared with what the owner sees of their subtree: reconciliations,
+queries with accounts outside the scope, text search, exports, statements. Raw SQL that
+asks for every row still gets only the subtree, and so does the audit notebook given the
+reseller's URL as its ledger: the server enforces it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from db_servers import fresh_database
+
+from vosbench.analysis import reconcile
+from vosbench.commands import main
+from vosbench.ledger import database, identity, scopes, tables
+from vosbench.outputs import report
+from vosbench.sources.demo.build import build_demo
+from vosbench.sources.demo.scale import DemoScale
+
+PASSWORD = "scoped-pw"
+
+
+@pytest.fixture(scope="module")
+def scoped(postgresql):
+    """(owner URL, reseller URL, agent URL) on a small demo."""
+    url = fresh_database(postgresql, "scoped")
+    build_demo(url, DemoScale(customers=40, months=3), progress=False)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main.main(["server", "init", "--db", url]) == 0
+    engine = database.make_engine(url)
+    identity.register(engine, "res.one", "reseller:R0001", password=PASSWORD)
+    identity.register(engine, "agent.two", "agent:A0002", password=PASSWORD)
+    engine.dispose()
+
+    def login(name):
+        return sa.make_url(url).set(username=name, password=PASSWORD).render_as_string(hide_password=False)
+
+    return url, login("res.one"), login("agent.two")
+
+
+def _subtree(url: str, root: str) -> set[str]:
+    return set(reconcile.reconcile(database.make_engine(url), "2026-10", subtree=root).accounts["account"])
+
+
+def _run(argv: list[str], url: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main.main([argv[0], "--db", url, *argv[1:]])
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("who, root", [(1, "R0001"), (2, "A0002")])
+def test_a_scoped_reconciliation_is_the_owners_view_of_that_subtree(scoped, who, root):
+    owner, login = scoped[0], scoped[who]
+    mine = reconcile.reconcile(database.make_engine(login), "2026-10")
+    theirs = reconcile.reconcile(database.make_engine(owner), "2026-10", subtree=root).accounts
+    theirs.loc[theirs["account"] == root, "parent"] = ""  # the account above the subtree is outside it
+    pd.testing.assert_frame_equal(mine.accounts, theirs)
+    everyone = reconcile.reconcile(database.make_engine(owner), "2026-10").accounts
+    assert 0 < len(mine.accounts) < len(everyone)
+
+
+def test_accounts_outside_the_scope_do_not_exist_for_the_login(scoped):
+    owner, reseller, agent = scoped
+    outside = sorted(_subtree(owner, "R0002") - _subtree(owner, "R0001"))[0]
+    code, out = _run(["query", "--account", outside], reseller)
+    assert code == 2 and f"{outside!r}" in out and "Traceback" not in out
+    code, out = _run(["reconcile", "--month", "2026-10", "--subtree", "R0002"], reseller)
+    assert code == 2 and "'R0002' is not in the ledger" in out
+    code, out = _run(["reconcile", "--month", "2026-10", "--subtree", "R0001"], agent)
+    assert code == 2 and "'R0001' is not in the ledger" in out
+
+
+def test_text_search_and_exports_stay_inside(scoped, tmp_path):
+    owner, reseller, _agent = scoped
+    inside = _subtree(owner, "R0001")
+    export = tmp_path / "all.csv"
+    assert _run(["query", "--text", "welcome", "--format", "csv", "--out", str(export)], reseller)[0] == 0
+    with export.open(encoding="utf-8") as handle:
+        accounts = {row["account"] for row in csv.DictReader(line for line in handle if not line.startswith("#"))}
+    assert accounts and accounts <= inside
+    assert _run(["query", "--format", "json"], owner)[1] != _run(["query", "--format", "json"], reseller)[1]
+
+
+def test_raw_sql_sees_only_the_subtree_and_none_of_the_back_office(scoped):
+    owner, reseller, _agent = scoped
+    inside = _subtree(owner, "R0001")
+    engine = database.make_engine(reseller)
+    with engine.connect() as connection:
+        seen = set(connection.scalars(sa.text(
+            "SELECT DISTINCT a.account FROM payments p JOIN accounts a ON a.id = p.account_id WHERE 1 = 1 OR true")))
+        assert seen and seen <= inside
+        assert set(connection.scalars(sa.text("SELECT account FROM accounts"))) == inside
+        for table in ("statement_lines", "approval_requests", "finding_annotations", "match_decisions"):
+            assert connection.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 0, table
+        assert list(connection.scalars(sa.text("SELECT login FROM operators"))) == ["res.one"]
+        assert connection.scalar(sa.text("SELECT count(*) FROM charges WHERE account_id NOT IN "
+                                         "(SELECT id FROM accounts)")) == 0
+    engine.dispose()
+    owner_engine = database.make_engine(owner)
+    with owner_engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM statement_lines")) > 0
+    owner_engine.dispose()
+
+
+def test_every_table_has_a_scope_policy():
+    covered = {*scopes.BY_ACCOUNT, *scopes.OPEN, *scopes.HIDDEN, "accounts", "operators"}
+    assert covered == set(tables.metadata.tables)
+
+
+def test_mariadb_refuses_scoped_logins_it_cannot_enforce(mariadb):
+    url = fresh_database(mariadb, "noscope")
+    build_demo(url, DemoScale(customers=20, months=2), progress=False)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main.main(["server", "init", "--db", url]) == 0
+    with pytest.raises(identity.IdentityError, match="row-level security"):
+        identity.register(database.make_engine(url), "res.one", "reseller:R0001", password=PASSWORD)
+
+
+@pytest.mark.slow
+def test_the_audit_notebook_run_as_a_reseller_reports_its_subtree_only(scoped, tmp_path):
+    owner, reseller, _agent = scoped
+    inside = _subtree(owner, "R0001")
+    outputs = report.run_audit("2026-10", overrides={"write_png": "false"}, out_dir=tmp_path, db_url=reseller,
+                               progress=False)
+    named = {value for sheet in openpyxl.load_workbook(outputs.xlsx) for row in sheet.iter_rows(values_only=True)
+             for value in row if isinstance(value, str) and re.fullmatch(r"[CAR]\d{4,5}", value)}
+    assert "R0001" in named and named <= inside

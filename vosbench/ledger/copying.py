@@ -1,0 +1,90 @@
+"""Moving a whole ledger between databases: SQLite to a server and back, row for row.
+
+A copy is not a new recording: every table is carried over as stored (ids, hashes,
+recorded times), so the hash chains and the fingerprint come out identical and
+``verify`` holds at the destination. The destination must hold no records yet; it is
+created (tables and append-only guards) if missing and takes the source's reporting
+time zone. All of it is one transaction at the destination: a copy is whole or absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from vosbench.core.config import mask_url
+from vosbench.ledger import database, setup, tables, text_index
+from vosbench.ledger.database import StoreError
+
+CHUNK = 20_000
+"""Rows read and written at a time: memory stays bounded whatever the ledger's size."""
+
+_REWRITTEN = ("ledger_meta", "chain_heads")
+"""Tables a new ledger already fills (its time zone, empty chain heads): replaced by the source's rows."""
+
+_LOCAL_META = (text_index.MARK_KEY,)
+"""Meta values that describe the source database itself (SQLite's text index), not the ledger."""
+
+
+class CopyError(StoreError):
+    """The copy cannot be made (the destination already holds records); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """How many rows each table received."""
+
+    rows: dict[str, int]
+
+
+def copy_ledger(source_url: str, destination_url: str) -> CopyResult:
+    """Copy the ledger at ``source_url`` into ``destination_url`` (new or empty)."""
+    source = setup.open_ledger(source_url)
+    try:
+        with source.connect() as reading:
+            timezone = database.ledger_timezone(reading)
+        destination = setup.open_ledger(destination_url, create=True, timezone=timezone)
+        try:
+            with source.connect() as reading, destination.begin() as writing:
+                _check_empty(writing, destination_url)
+                counts = {table.name: _copy_table(reading, writing, table) for table in tables.metadata.sorted_tables}
+                if writing.dialect.name == "postgresql":
+                    _advance_sequences(writing)
+        finally:
+            destination.dispose()
+    finally:
+        source.dispose()
+    return CopyResult(counts)
+
+
+def _check_empty(connection: sa.Connection, url: str) -> None:
+    held = [table.name for table in tables.metadata.sorted_tables
+            if table.name not in _REWRITTEN and connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1))]
+    if held:
+        raise CopyError(f"the destination ledger {mask_url(url)} already holds rows in {', '.join(held)}; "
+                        "copy into a new, empty database")
+
+
+def _copy_table(reading: sa.Connection, writing: sa.Connection, table: sa.Table) -> int:
+    if table.name in _REWRITTEN:
+        writing.execute(table.delete())  # both are kept-up tables, never journal ones
+    statement = sa.select(table).order_by(*table.primary_key.columns)
+    if table.name == "ledger_meta":
+        statement = statement.where(table.c.key.not_in(_LOCAL_META))
+    copied = 0
+    result = reading.execution_options(stream_results=True, yield_per=CHUNK).execute(statement)
+    for rows in result.partitions(CHUNK):
+        writing.execute(table.insert(), [row._asdict() for row in rows])
+        copied += len(rows)
+    return copied
+
+
+def _advance_sequences(connection: sa.Connection) -> None:
+    """PostgreSQL hands out ids from sequences that copied rows did not move: start them past the copy."""
+    for table in tables.metadata.sorted_tables:
+        if "id" not in table.c or not table.c.id.primary_key:
+            continue  # a table keyed otherwise has no sequence
+        connection.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))

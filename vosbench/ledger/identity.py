@@ -1,0 +1,131 @@
+"""Who is acting: operators are registered identities, never free text.
+
+Every entry a person makes (record, reverse, approve, reject) names its operator through
+:func:`acting_operator`:
+
+- On a server ledger the operator *is* the database login (``current_user``); a claimed
+  name that differs from it is refused, so nobody records under someone else's name.
+- On SQLite (one person's machine, no logins) the claimed name must be a registered
+  operator.
+
+Either way the operator must hold a role that may do the action (a clerk enters, a
+supervisor enters and approves); an unknown name is refused with the list of known
+ones. :func:`register` adds an operator: on a server it also creates the login, holding
+the database role that matches (:mod:`vosbench.ledger.roles`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import backoffice, database, roles, tables, write_door
+
+ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
+"""Roles an operator may hold; resellers and agents name their account (``reseller:R0001``)."""
+
+SCOPED_ROLES = ("reseller", "agent")
+
+MAKERS = ("clerk", "supervisor", backoffice.DEFAULT_ROLE)
+"""Roles that may enter records (``operator``: a back-office import that named no role)."""
+
+CHECKERS = ("supervisor",)
+"""Roles that may approve or reject someone else's entry."""
+
+WHOLE_DAY = (0, 24 * 60)
+
+
+class IdentityError(VosbenchError, ValueError):
+    """The acting operator is unknown, not the login, or lacks the role; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Role:
+    """A parsed role: its word and, for resellers and agents, the account it is limited to."""
+
+    word: str
+    account: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.word}:{self.account}" if self.account else self.word
+
+
+def parse_role(text: str) -> Role:
+    """``clerk``, ``supervisor``, ``auditor``, ``reseller:ACCOUNT`` or ``agent:ACCOUNT``."""
+    word, _, account = text.strip().partition(":")
+    if word not in ROLES or (word in SCOPED_ROLES) != bool(account.strip()):
+        raise IdentityError(f"role {text!r} is not one of clerk, supervisor, auditor, reseller:ACCOUNT, "
+                            "agent:ACCOUNT (resellers and agents name their account)")
+    return Role(word, account.strip())
+
+
+def register(engine: Engine, login: str, role: str, *, name: str = "", password: str | None = None) -> Role:
+    """Add operator ``login`` with ``role``; on a server also create its login with ``password``."""
+    parsed = parse_role(role)
+    roles.check_login(login)
+    with engine.begin() as connection:
+        if parsed.account and connection.scalar(sa.select(tables.accounts.c.kind)
+                                                .where(tables.accounts.c.account == parsed.account)) is None:
+            raise IdentityError(f"account {parsed.account!r} is unknown; a {parsed.word} names its own account")
+        if connection.dialect.name != "sqlite":
+            if parsed.word in SCOPED_ROLES and connection.dialect.name != "postgresql":
+                raise IdentityError(f"a {parsed.word} login sees only its subtree through PostgreSQL's row-level "
+                                    f"security; on {connection.dialect.name} it would see every account")
+            if not password:
+                raise IdentityError(f"operator {login}: a server login needs a password "
+                                    "(from the environment variable or the prompt)")
+            roles.create_login(connection, login, password, roles.OPERATOR_ROLES[parsed.word])
+        known = operators(connection).get(login)
+        if known is not None:  # e.g. imported from the back office's operators.csv: the login is what was missing
+            if known != str(parsed):
+                raise IdentityError(f"operator {login} is already registered as {known}; "
+                                    "an operator's role is not changed here (register a new login)")
+            return parsed
+        operator = backoffice.NewOperator(login=login, name=name.strip() or login, role=str(parsed),
+                                          timezone=database.ledger_timezone(connection),
+                                          shift_start=WHOLE_DAY[0], shift_end=WHOLE_DAY[1], working_days="1234567")
+        try:
+            backoffice.append(engine, "operators", [operator], source="vosbench", file="operators add",
+                                    connection=connection)
+        except write_door.ImportRejected as error:
+            raise IdentityError("; ".join(rejection.reason for rejection in error.rejections)) from None
+    return parsed
+
+
+def operators(connection: sa.Connection) -> dict[str, str]:
+    """Registered operators: login → role."""
+    return dict(connection.execute(sa.select(tables.operators.c.login, tables.operators.c.role)
+                                   .order_by(tables.operators.c.login)).all())
+
+
+def acting_operator(connection: sa.Connection, claimed: str | None, *, action: str,
+                    allowed: tuple[str, ...] | None = None) -> str:
+    """The registered operator doing ``action`` (holding one of the ``allowed`` roles, when given);
+    IdentityError naming the fix otherwise."""
+    claimed = (claimed or "").strip()
+    login = roles.current_login(connection)
+    if login is not None and claimed and claimed != login:
+        raise IdentityError(f"you are connected as {login}; --operator {claimed} differs. On a server ledger the "
+                            "operator is your database login: leave --operator out or connect as that login")
+    who = login or claimed
+    if not who:
+        raise IdentityError(f"operator is required: say who {action} (--operator LOGIN, a registered operator)")
+    known = operators(connection)
+    if who not in known:
+        listed = ", ".join(known) or "none yet"
+        raise IdentityError(f"operator {who!r} is not registered (known: {listed}); "
+                            f"add them with `vosbench operators add {who} --role ROLE`")
+    if allowed is not None:
+        require_role(connection, who, allowed, action)
+    return who
+
+
+def require_role(connection: sa.Connection, who: str, allowed: tuple[str, ...], action: str) -> None:
+    """IdentityError unless registered operator ``who`` holds one of the ``allowed`` roles."""
+    role = operators(connection).get(who, "")
+    if role.partition(":")[0] not in allowed:
+        raise IdentityError(f"operator {who} is a {role or 'person with no role'}; only a "
+                            f"{' or '.join(allowed)} {action}")
