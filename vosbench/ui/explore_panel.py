@@ -30,6 +30,7 @@ from vosbench.ledger.handle import currencies
 from vosbench.ui.panel import form as form_module
 from vosbench.ui.panel import markup
 from vosbench.ui.panel.approvals import ApprovalQueue
+from vosbench.ui.panel.grid import PaymentGrid
 from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -58,6 +59,7 @@ class PaymentExplorer:
         self.initial = initial if initial is not None else explore.latest_month(engine)
         self.current_filter: PaymentFilter | None = None
         self.current_page: Page | None = None
+        self._sorting = False
         self.directory = form_module.AccountDirectory(explore.account_choices(engine))
         self.form = form_module.FilterForm(self.directory, explore.operators(engine))
         for name in self.FIELDS:
@@ -65,7 +67,7 @@ class PaymentExplorer:
         self.status = widgets.HTML()
         self.busy = widgets.HTML(_BUSY_HTML, layout=widgets.Layout(display="none"))
         self.totals = widgets.HTML()
-        self.grid = widgets.HTML()
+        self.grid = PaymentGrid(on_sort=self.sort_by_column, on_account=self.open_account)
         self.prev_button = widgets.Button(description="Previous", icon="chevron-left", disabled=True)
         self.next_button = widgets.Button(description="Next", icon="chevron-right", disabled=True)
         self.page_label = widgets.HTML()
@@ -102,7 +104,7 @@ class PaymentExplorer:
             widgets.HBox([self.query_button, self.reset_button, self.busy],
                          layout=widgets.Layout(align_items="center")),
             self.status,
-            heading("Results"), self.totals, paging, self.grid,
+            heading("Results"), self.totals, paging, self.grid.layout,
             heading("Charts"), self.charts.layout,
             heading("Account statement"), self.statement.layout,
             heading("Export the whole result"), self.exports.layout,
@@ -115,7 +117,7 @@ class PaymentExplorer:
         self.prev_button.on_click(lambda _: self.turn_by(-1))
         self.next_button.on_click(lambda _: self.turn_by(+1))
         for control in (self.page_size, self.sort_by, self.sort_direction):
-            control.observe(lambda _: self.turn_to(1), names="value")
+            control.observe(lambda _: self._resorted(), names="value")
         self.statement.show_button.on_click(lambda _: self.show_statement())
         self.exports.xlsx_button.on_click(lambda _: self.export(".xlsx"))
         self.exports.csv_button.on_click(lambda _: self.export(".csv"))
@@ -142,6 +144,25 @@ class PaymentExplorer:
         if self.current_page is None:
             return False
         return self.turn_to(max(1, self.current_page.page + pages))
+
+    def sort_by_column(self, column: str, descending: bool) -> bool:
+        """Show page 1 of the current filter sorted by ``column`` (what a header click asks)."""
+        self._sorting = True  # both dropdowns change; one query, not two
+        try:
+            self.sort_by.value, self.sort_direction.value = column, descending
+        finally:
+            self._sorting = False
+        return self.turn_to(1)
+
+    def open_account(self, account: str) -> bool:
+        """Show ``account``'s statement for the current filter's period (what a row click asks)."""
+        self.statement.offer([account, *(number for _, number in self.statement.account.options)])
+        self.statement.account.value = account
+        return self.show_statement()
+
+    def _resorted(self) -> None:
+        if not self._sorting:
+            self.turn_to(1)
 
     def show_statement(self) -> bool:
         """Show the statement of the chosen account for the current filter's period."""
@@ -182,7 +203,7 @@ class PaymentExplorer:
         shown = explore.query_page(self.engine, f, page=page, page_size=self.page_size.value,
                                    sort=self.sort_by.value, descending=self.sort_direction.value)
         self.current_page = shown
-        self.grid.value = markup.grid(shown)
+        self.grid.show(shown)
         self.totals.value = markup.kind_totals(shown)
         self.page_label.value = f"<span style='padding: 0 8px;'>Page {shown.page} of {shown.pages}</span>"
         self.prev_button.disabled = shown.page <= 1
