@@ -32,6 +32,7 @@ from vosbench.ui.panel import markup
 from vosbench.ui.panel.approvals import ApprovalQueue
 from vosbench.ui.panel.grid import PaymentGrid
 from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
+from vosbench.ui.panel.trends import TrendsSection
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_EXPORT_DIR = Path("exports")
@@ -81,6 +82,7 @@ class PaymentExplorer:
         self.sort_direction = widgets.ToggleButtons(options=[("newest/largest first", True),
                                                              ("oldest/smallest first", False)], value=True)
         self.charts = ChartsSection("/".join(currencies(engine)) or "no currency")
+        self.trends = TrendsSection("/".join(currencies(engine)) or "no currency", on_narrow=self.narrow)
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
@@ -105,6 +107,7 @@ class PaymentExplorer:
                          layout=widgets.Layout(align_items="center")),
             self.status,
             heading("Results"), self.totals, paging, self.grid.layout,
+            heading("Trends"), self.trends.layout,
             heading("Charts"), self.charts.layout,
             heading("Account statement"), self.statement.layout,
             heading("Export the whole result"), self.exports.layout,
@@ -118,6 +121,8 @@ class PaymentExplorer:
         self.next_button.on_click(lambda _: self.turn_by(+1))
         for control in (self.page_size, self.sort_by, self.sort_direction):
             control.observe(lambda _: self._resorted(), names="value")
+        for control in (self.trends.grain, self.trends.by):
+            control.observe(lambda _: self.redraw_trends(), names="value")
         self.statement.show_button.on_click(lambda _: self.show_statement())
         self.exports.xlsx_button.on_click(lambda _: self.export(".xlsx"))
         self.exports.csv_button.on_click(lambda _: self.export(".csv"))
@@ -160,6 +165,18 @@ class PaymentExplorer:
         self.statement.account.value = account
         return self.show_statement()
 
+    def narrow(self, f: PaymentFilter) -> bool:
+        """Show ``f`` in the form and query it (what a click on a trend bar asks); Reset undoes it."""
+        self.form.show(f)
+        return self.query()
+
+    def redraw_trends(self) -> bool:
+        """Draw the trend of the current filter again at the chosen grain and split."""
+        if self.current_filter is None:
+            return False
+        return self._guarded(lambda: self.trends.update(self.engine, self.current_filter),
+                             "The trend cannot be drawn")
+
     def _resorted(self) -> None:
         if not self._sorting:
             self.turn_to(1)
@@ -197,6 +214,7 @@ class PaymentExplorer:
         self.current_filter = f
         self.form.show(f)  # the account box now shows the number a typed name resolved to
         self.charts.update(self.engine, f, self.current_page.timezone)
+        self.trends.update(self.engine, f)
         self.exports.link.value = ""
 
     def _show_page(self, f: PaymentFilter, page: int) -> None:

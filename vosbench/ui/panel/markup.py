@@ -78,3 +78,16 @@ def statement_html(shown: account_statement.Statement, label: str) -> str:
         return head + note + message("empty", "No payments and no charges in this period.")
     table = styled(Table(STATEMENT_ID, caption, lines, account_statement.MONEY_COLUMNS)).apply(_flag_discrepancies, axis=1)
     return head + note + _scrolling(table.to_html(), "520px")
+
+
+MOVERS_ID = "movers"
+
+
+def movers_html(found: pd.DataFrame, month: str) -> str:
+    """The month's movers (:func:`vosbench.analysis.trends.movers`), or a note that nothing changed."""
+    if found.empty:
+        return message("empty", f"No account's deposits or charges changed between {month} and the month "
+                                "before; pick a period whose last month has records.")
+    money_columns = tuple(name for name in found.columns if name not in ("account", "name"))
+    return styled(Table(MOVERS_ID, f"Movers of {month}: deposits or charges changed most from the month before",
+                        found, money_columns)).to_html()
