@@ -198,3 +198,45 @@ def test_a_header_click_sorts_by_the_ledger_and_a_row_click_opens_the_statement(
             _screenshot(page, tmp_path / "grid-statement.png")
         finally:
             browser.close()
+
+
+_TREND_BAR = """(name) => {
+    const plot = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(p => p.data && p.data.some(t => t.name === 'Previous period'));
+    if (!plot) return null;
+    const bars = plot.data.filter(t => t.type === 'bar');
+    const index = bars.findIndex(t => t.name === name);
+    const path = index < 0 ? null : plot.querySelectorAll('.barlayer .trace.bars')[index].querySelector('.point path');
+    if (!path) return null;
+    path.scrollIntoView({block: 'center'});
+    const box = path.getBoundingClientRect();
+    return {x: box.x + box.width / 2, y: box.y + box.height / 2};
+}"""
+
+
+def test_clicking_a_trend_bar_narrows_the_grid(voila_url, ledger, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    (deposits,), = _october(ledger, "SELECT count(*) FROM payments WHERE kind = 'deposit' "
+                                    "AND occurred_at >= ? AND occurred_at < ?")
+    (all_count,), = _october(ledger, "SELECT count(*) FROM payments WHERE occurred_at >= ? AND occurred_at < ?")
+    assert 0 < deposits < all_count
+    with sync_playwright() as playwright:
+        browser, page = _open(playwright, voila_url)
+        try:
+            page.wait_for_function(f"({_TREND_BAR})('deposit') !== null", timeout=RENDER_MS)
+            page.wait_for_timeout(300)  # the scroll settles before the bar's place is read
+            spot = page.evaluate(_TREND_BAR, "deposit")
+            page.mouse.click(spot["x"], spot["y"])
+            # the grid, and the trend itself, redrawn for the narrowed filter: deposits alone
+            page.wait_for_function(f"""() => {{ const g = ({_GRID_STATE})();
+                const plot = Array.from(document.querySelectorAll('.js-plotly-plot'))
+                    .find(p => p.data && p.data.some(t => t.name === 'Previous period'));
+                return g && g.count === {deposits} && plot
+                    && plot.data.filter(t => t.type === 'bar').every(t => t.name === 'deposit'); }}""",
+                                   timeout=RENDER_MS)
+            chosen = page.locator(".widget-select-multiple", has_text="Kinds").locator("select")
+            assert chosen.evaluate("s => Array.from(s.selectedOptions).map(o => o.label)") == ["deposit"]
+            _screenshot(page, tmp_path / "trend-click.png")
+        finally:
+            browser.close()

@@ -16,6 +16,7 @@ October 2026: deposits 250.50 (C1 50.50, C2 200), withdrawal −20, bonus 5.0001
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -157,6 +158,8 @@ def test_clicking_a_trend_bar_narrows_the_grid(engine, tmp_path):
     explorer = PaymentExplorer(engine, initial=OCTOBER, export_dir=tmp_path)
     explorer.trends.grain.value = "week"
     figure = explorer.trends.figure
+    json.dumps(figure.get_state()["_widget_data"])  # what reaches the browser must be JSON: no Decimal
+    assert "200.0000" in next(trace for trace in figure.data if trace.name == "deposit").y
     bars = next(trace for trace in figure.data if trace.name == "withdrawal")
     position = list(bars.x).index("2026-W41")
     bars._dispatch_on_click(Points(point_inds=[position], xs=[bars.x[position]], ys=[bars.y[position]],

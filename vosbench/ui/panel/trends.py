@@ -9,6 +9,7 @@ totals and other charts follow and Reset goes back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -22,6 +23,21 @@ from vosbench.ui.panel import markup
 MOVERS_SHOWN = 10
 _SPLITS = (("kind", "kind"), ("channel", "channel"), ("method", "method"), ("operator", "operator"),
            ("top subtrees (reseller or top account)", "subtree"))
+
+
+def clickable(figure: go.Figure) -> go.FigureWidget:
+    """``figure`` as a FigureWidget, money sent as exact decimal text.
+
+    A widget's state travels as JSON, which has no Decimal; told to (``autotypenumbers``),
+    plotly.js reads numeric text as numbers, so the amounts stay exact up to the browser.
+    """
+    for trace in figure.data:
+        for name in ("x", "y"):
+            values = getattr(trace, name)
+            if values is not None:
+                setattr(trace, name, [str(value) if isinstance(value, Decimal) else value for value in values])
+    figure.update_layout(autotypenumbers="convert types")
+    return go.FigureWidget(figure)
 
 
 class TrendsSection:
@@ -50,7 +66,7 @@ class TrendsSection:
         self.shown, self.filter = shown, f
         split = dict((value, label) for label, value in _SPLITS)[self.by.value]
         title = f"Amount by {self.grain.value} and {split}, beside the period before and a year before"
-        figure = go.FigureWidget(charts.trend_comparison(shown, currency=self.currency, title=title))
+        figure = clickable(charts.trend_comparison(shown, currency=self.currency, title=title))
         for trace in figure.data:
             if trace.type == "bar":
                 trace.on_click(self._clicked)
