@@ -79,7 +79,8 @@ def voila_url(ledger, tmp_path):
     _require_browser_tools()
     port = _free_port()
     log = tmp_path / "voila.log"
-    env = {**os.environ, "VOSBENCH_DB": f"sqlite:///{ledger}", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    env = {**os.environ, "VOSBENCH_DB": f"sqlite:///{ledger}", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "XDG_STATE_HOME": str(tmp_path / "state")}  # each test's panel opens without another's memory
     with open(log, "w") as stream:
         server = subprocess.Popen(
             [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", "--Voila.ip=127.0.0.1",
@@ -124,6 +125,10 @@ def _open(playwright, voila_url):
 
 
 def _screenshot(page, path: Path) -> None:
+    # the panel has finished: Query is enabled again once every section is redrawn
+    page.wait_for_function("() => { const b = Array.from(document.querySelectorAll('button'))"
+                           ".find(b => b.textContent.trim() === 'Query'); return b && !b.disabled; }",
+                           timeout=RENDER_MS)
     # Voilà scrolls inside its own container, so a tall window is what captures the whole panel
     page.set_viewport_size({"width": 1400, "height": SCREENSHOT_HEIGHT})
     page.wait_for_timeout(500)  # plotly redraws to the new width
@@ -238,5 +243,40 @@ def test_clicking_a_trend_bar_narrows_the_grid(voila_url, ledger, tmp_path):
             chosen = page.locator(".widget-select-multiple", has_text="Kinds").locator("select")
             assert chosen.evaluate("s => Array.from(s.selectedOptions).map(o => o.label)") == ["deposit"]
             _screenshot(page, tmp_path / "trend-click.png")
+        finally:
+            browser.close()
+
+
+def test_a_view_in_the_url_opens_the_panel_on_it_and_enter_runs_the_query(voila_url, ledger, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from vosbench.analysis import saved_views
+    from vosbench.analysis.filters import PaymentFilter
+
+    view = saved_views.SavedView("october-deposits", PaymentFilter.from_parameters(
+        {"start": "2026-10-01", "end": "2026-10-31", "kinds": "deposit"}),
+        saved_views.Layout(sort="amount", descending=False, grain="week", by="channel"))
+    (deposits,), = _october(ledger, "SELECT count(*) FROM payments WHERE kind = 'deposit' "
+                                    "AND occurred_at >= ? AND occurred_at < ?")
+    (reference, matching), = _october(
+        ledger, "SELECT reference, (SELECT count(*) FROM payments q WHERE q.kind = 'deposit' AND q.occurred_at >= ?1 "
+                "AND q.occurred_at < ?2 AND (q.reference LIKE '%' || p.reference || '%' OR q.memo LIKE '%' || "
+                "p.reference || '%')) FROM payments p WHERE kind = 'deposit' AND occurred_at >= ?1 "
+                "AND occurred_at < ?2 ORDER BY id LIMIT 1")
+    assert 0 < matching < deposits
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{voila_url}?{saved_views.query_string(view)}", timeout=RENDER_MS)
+            page.wait_for_function(f"""() => {{ const g = ({_GRID_STATE})();
+                return g && g.count === {deposits} && g.sort === 'amount' && !g.descending; }}""",
+                                   timeout=RENDER_MS)
+            search = page.locator(".widget-text", has_text="Reference or memo contains").locator("input")
+            search.fill(reference)
+            search.press("Enter")
+            page.wait_for_function(f"""() => {{ const g = ({_GRID_STATE})();
+                return g && g.count === {matching}; }}""", timeout=RENDER_MS)
+            _screenshot(page, tmp_path / "view-from-url.png")
         finally:
             browser.close()

@@ -169,3 +169,10 @@ def test_clicking_a_trend_bar_narrows_the_grid(engine, tmp_path):
     assert (explorer.current_filter.start, explorer.current_filter.end) == (date(2026, 10, 5), date(2026, 10, 11))
     assert explorer.current_page.total_count == 1 and list(explorer.current_page.rows["account"]) == ["C2"]
     assert explorer.form.kinds.value == ("withdrawal",)  # the form shows the narrowed filter, Reset undoes it
+
+
+def test_the_movers_are_of_the_filters_last_month_even_when_its_last_week_runs_into_the_next(engine, tmp_path):
+    explorer = PaymentExplorer(engine, initial=OCTOBER, export_dir=tmp_path)
+    explorer.trends.grain.value = "week"
+    assert explorer.trends.shown.buckets[-1].last_day == date(2026, 11, 1)  # 2026-W44 ends on a Sunday
+    assert "Movers of 2026-10" in explorer.trends.movers.value and "Blue Sky Tel" in explorer.trends.movers.value

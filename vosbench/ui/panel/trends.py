@@ -73,7 +73,9 @@ class TrendsSection:
         self.figure = figure
         self.chart.children = (figure,)
         if shown.buckets:
-            month = f"{shown.buckets[-1].last_day:%Y-%m}"
+            # the filter's last month, not the last grain's: a week can run into the next month
+            last = min(shown.buckets[-1].last_day, f.end) if f.end else shown.buckets[-1].last_day
+            month = f"{last:%Y-%m}"
             self.movers.value = markup.movers_html(trends.movers(engine, month, MOVERS_SHOWN, f), month)
         else:
             self.movers.value = ""
