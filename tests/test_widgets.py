@@ -371,7 +371,8 @@ def test_the_notebook_passes_every_filter_field_through_from_parameters():
     parameters = next(cell for cell in notebook["cells"] if "parameters" in cell["metadata"].get("tags", []))
     names = {line.split("=")[0].strip() for line in "".join(parameters["source"]).splitlines()
              if "=" in line and not line.startswith("#")}
-    assert names == {field.name for field in fields(PaymentFilter)} | {"db_url", "export_dir"}
+    assert names == {field.name for field in fields(PaymentFilter)} | {"db_url", "export_dir", "view", "views_dir",
+                                                                       "remember"}
     assert all(not cell.get("outputs") for cell in notebook["cells"] if cell["cell_type"] == "code")
 
 
