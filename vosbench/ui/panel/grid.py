@@ -170,7 +170,7 @@ class PaymentGrid:
     def _local_sort(self, change) -> None:
         """The grid's own header menu asked to sort: ask the ledger instead, and drop the local sort."""
         sorts = [t for t in change["new"] if t.get("type") == "sort"]
-        if not sorts:
+        if not sorts or self.page is None:
             return
         self.table._transforms = [t for t in change["new"] if t.get("type") != "sort"]
         labels = [header_label(name, self.page.sort, self.page.descending) for name in self.columns]
