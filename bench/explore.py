@@ -6,8 +6,9 @@ Reuses bench/results/ledger-<payments>.sqlite (the ledger bench/run.py builds) a
 it with the demo when it is missing. Times the panel's three costly requests against their
 targets — page + count + per-kind totals < 100 ms (median of --runs runs per filter), a
 month's account statement < 200 ms, the monthly chart data over every record < 1 s, a month's
-trend (three grains and splits, with both comparison periods) and movers < 100 ms — and prints them with the machine's cores and memory. The first text search of a ledger builds
-the search index (vosbench.ledger.text_index); it is timed once, when the ledger has no index yet.
+trend (three grains and splits, with both comparison periods) and movers < 100 ms — and prints
+them with the machine's cores and memory. The first text search of a ledger builds the search
+index (vosbench.ledger.text_index); it is timed once, when the ledger has no index yet.
 """
 
 from __future__ import annotations
