@@ -1,13 +1,14 @@
-"""Benchmarks for exploring payments: a filtered page, an account statement, the monthly chart.
+"""Benchmarks for exploring payments: a filtered page, an account statement, the charts, trends.
 
     .venv/bin/python bench/explore.py [--payments 1000000] [--customers 5000] [--runs 20]
 
 Reuses bench/results/ledger-<payments>.sqlite (the ledger bench/run.py builds) and builds
 it with the demo when it is missing. Times the panel's three costly requests against their
 targets — page + count + per-kind totals < 100 ms (median of --runs runs per filter), a
-month's account statement < 200 ms, the monthly chart data over every record < 1 s — and
-prints them with the machine's cores and memory. The first text search of a ledger builds
-the search index (vosbench.ledger.text_index); it is timed once, when the ledger has no index yet.
+month's account statement < 200 ms, the monthly chart data over every record < 1 s, a month's
+trend (three grains and splits, with both comparison periods) and movers < 100 ms — and prints
+them with the machine's cores and memory. The first text search of a ledger builds the search
+index (vosbench.ledger.text_index); it is timed once, when the ledger has no index yet.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import date, timedelta
 
 from run import RESULTS, print_table  # bench/run.py: the same ledger and machine facts
 
-from vosbench.analysis import account_statement, explore
+from vosbench.analysis import account_statement, explore, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core.money import UNIT
 from vosbench.ledger import database, setup, text_index
@@ -121,6 +122,14 @@ def main() -> int:
     for name, chart in (("by_channel_method", explore.by_channel_method), ("top_accounts", explore.top_accounts)):
         ms = median_ms(lambda chart=chart: chart(engine, PaymentFilter()), chart_runs)
         rows.append((f"{name}, every record", f"{ms:.0f} ms", f"median of {chart_runs}; no target"))
+
+    month_filter = PaymentFilter(start=first, end=last)
+    for grain, by in (("month", "kind"), ("week", "subtree"), ("day", "channel")):
+        ms = median_ms(lambda grain=grain, by=by: trends.trend(engine, month_filter, grain=grain, by=by), chart_runs)
+        rows.append((f"trend {planted['month']} by {grain} and {by}", f"{ms:.0f} ms",
+                     f"with the period before and a year before; median of {chart_runs}; target < 100 ms"))
+    ms = median_ms(lambda: trends.movers(engine, planted["month"]), chart_runs)
+    rows.append((f"movers of {planted['month']}", f"{ms:.0f} ms", f"median of {chart_runs}; target < 100 ms"))
 
     print_table(rows, RESULTS / f"ledger-{args.payments}.sqlite",
                 f"measure (median of {args.runs} runs unless noted)")

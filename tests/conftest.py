@@ -54,3 +54,9 @@ def inline_ledger(tmp_path):
         return engine
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def private_state_folder(tmp_path, monkeypatch):
+    """The explorer remembers filters under XDG_STATE_HOME: never the tester's own, never shared by tests."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

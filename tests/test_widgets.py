@@ -191,12 +191,12 @@ def test_a_label_from_the_completion_list_and_the_sub_accounts(hand):
     (dict(max_amount="ten"), "max_amount: 'ten' is not a number"),
 ])
 def test_bad_input_is_a_message_in_the_panel_not_an_exception(hand, change, expected):
-    grid_before = hand.grid.value
+    grid_before = hand.grid.table.data.copy()
     for name, value in change.items():
         getattr(hand, name).value = value
     hand.query_button.click()  # must not raise
     assert expected in text(hand.status) and "vosbench-error" in hand.status.value
-    assert hand.grid.value == grid_before and hand.current_filter == PaymentFilter()
+    assert hand.grid.table.data.equals(grid_before) and hand.current_filter == PaymentFilter()
     assert not hand.query_button.disabled and hand.busy.layout.display == "none"
 
 
@@ -227,7 +227,8 @@ def test_no_results_says_so(hand):
     hand.text.value = "no such reference"
     hand.query_button.click()
     assert hand.current_page.total_count == 0
-    assert "No payment records match" in hand.grid.value and "<table" not in hand.grid.value
+    assert "No payment records match" in hand.grid.message.value and "lower the amount range" in hand.grid.message.value
+    assert hand.grid.table.layout.display == "none" and hand.grid.caption.value == ""
     assert hand.charts.figures["monthly"].layout.annotations[-1].text == "No payment records match the filter"
 
 
@@ -313,7 +314,7 @@ def test_sorting_by_amount_either_way(demo, tmp_path):
     assert int(explorer.current_page.rows["amount"].iloc[0]) == largest
     explorer.sort_direction.value = False
     assert int(explorer.current_page.rows["amount"].iloc[0]) == smallest
-    assert "sorted by amount ascending" in explorer.grid.value
+    assert "sorted by amount ascending" in explorer.grid.caption.value
 
 
 def test_the_planted_deposit_that_did_not_update_the_balance_stands_out(demo, tmp_path):
@@ -371,5 +372,68 @@ def test_the_notebook_passes_every_filter_field_through_from_parameters():
     parameters = next(cell for cell in notebook["cells"] if "parameters" in cell["metadata"].get("tags", []))
     names = {line.split("=")[0].strip() for line in "".join(parameters["source"]).splitlines()
              if "=" in line and not line.startswith("#")}
-    assert names == {field.name for field in fields(PaymentFilter)} | {"db_url", "export_dir"}
+    assert names == {field.name for field in fields(PaymentFilter)} | {"db_url", "export_dir", "view", "views_dir",
+                                                                       "remember"}
     assert all(not cell.get("outputs") for cell in notebook["cells"] if cell["cell_type"] == "code")
+
+
+# --- the grid: cells, header clicks, row clicks, columns ---------------------------------------
+
+def test_the_grid_shows_exact_money_right_aligned_at_the_ledgers_scale(hand):
+    shown = hand.grid.table.data
+    bonus = shown[shown["kind"] == "bonus"]
+    assert list(bonus["amount"]) == ["5.0001"] and list(bonus["balance after"]) == ["5.0001"]
+    assert "-20.0000" in list(shown["amount"])
+    assert set(hand.grid.table.renderers) == {"amount", "balance after"}
+    assert hand.grid.table.renderers["amount"].horizontal_alignment == "right"
+    assert hand.grid.table.base_row_size == 22
+    assert list(shown.index) == [1, 2, 3, 4, 5, 6, 7]  # the record's place in the whole result
+
+
+def test_a_header_click_sorts_the_whole_result_in_the_ledger_and_a_second_click_flips_it(demo, tmp_path):
+    engine, path = demo
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path)
+    explorer.page_size.value = 25
+    queries = []
+    explorer.grid.on_sort = lambda column, descending: queries.append(column) or explorer.sort_by_column(
+        column, descending)
+    amount = explorer.grid.columns.index("amount")
+    explorer.grid._clicked({"region": "column-header", "column_index": amount, "row": 0})
+    (largest, smallest), = raw(path, "SELECT max(amount), min(amount) FROM payments")
+    assert queries == ["amount"] and explorer.current_page.sort == "amount" and explorer.current_page.descending
+    assert int(explorer.current_page.rows["amount"].iloc[0]) == largest  # the largest of all 393, not of a page
+    assert "amount ▼" in explorer.grid.table.data.columns
+    explorer.grid._clicked({"region": "column-header", "column_index": amount, "row": 0})
+    assert int(explorer.current_page.rows["amount"].iloc[0]) == smallest
+    assert (explorer.sort_by.value, explorer.sort_direction.value) == ("amount", False)  # the dropdowns follow
+    name = explorer.grid.columns.index("name")
+    explorer.grid._clicked({"region": "column-header", "column_index": name, "row": 0})
+    assert explorer.current_page.sort == "name" and not explorer.current_page.descending  # text starts at A
+    assert queries == ["amount", "amount", "name"]
+
+
+def test_the_grids_own_sort_menu_asks_the_ledger_and_leaves_no_local_sort(demo, tmp_path):
+    engine, path = demo
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path)
+    explorer.grid.table._transforms = [{"type": "sort", "column": "amount", "desc": False}]
+    (smallest,), = raw(path, "SELECT min(amount) FROM payments")
+    assert explorer.current_page.sort == "amount" and not explorer.current_page.descending
+    assert int(explorer.current_page.rows["amount"].iloc[0]) == smallest
+    assert explorer.grid.table._transforms == []
+
+
+def test_a_row_click_opens_that_accounts_statement(hand):
+    row = list(hand.current_page.rows["account"]).index("C2")
+    hand.grid._clicked({"region": "body", "primary_key_row": row, "column_index": 3, "row": row})
+    assert hand.statement.account.value == "C2"
+    assert hand.statement.statement.account == "C2"
+    assert "Statement of C2 — Blue Sky Tel (customer)" in hand.statement.html.value
+
+
+def test_columns_can_be_hidden_and_shown_again(hand):
+    hand.grid.show_columns(["occurred_at", "account", "amount"])
+    assert list(hand.grid.table.data.columns) == ["occurred at ▼", "account", "amount"]
+    hand.grid._clicked({"region": "column-header", "column_index": 2, "row": 0})  # now amount's place
+    assert hand.current_page.sort == "amount"
+    hand.grid.show_columns(["memo", "reference", "id"])
+    assert list(hand.grid.table.data.columns) == ["id", "reference", "memo"]  # the ledger's order

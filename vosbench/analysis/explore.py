@@ -87,7 +87,7 @@ def utc_bounds(f: PaymentFilter, timezone: str) -> tuple[datetime | None, dateti
     return start, end
 
 
-def _account_scope(f: PaymentFilter):
+def account_scope(f: PaymentFilter):
     """A SELECT of the account ids the filter covers; sub-accounts at any depth by a recursive CTE."""
     chosen = sa.select(_accounts.c.id).where(_accounts.c.account.in_(f.accounts))
     if not f.include_sub_accounts:
@@ -121,7 +121,7 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
     if end is not None:
         where.append(p.c.occurred_at < end)
     if f.accounts:
-        where.append(p.c.account_id.in_(_account_scope(f)))
+        where.append(p.c.account_id.in_(account_scope(f)))
     for column, chosen in ((p.c.kind, f.kinds), (p.c.channel, f.channels), (p.c.method, f.methods)):
         if chosen:
             where.append(column.in_([word.value for word in chosen]))
@@ -240,7 +240,7 @@ def _kept_conditions(f: PaymentFilter, months: _Months) -> list[sa.ColumnElement
     if months[1]:
         where.append(kept.c.month <= months[1])
     if f.accounts:
-        where.append(kept.c.account_id.in_(_account_scope(f)))
+        where.append(kept.c.account_id.in_(account_scope(f)))
     return where
 
 

@@ -41,7 +41,8 @@ def _layout(figure: go.Figure, title: str, *, height: int = 480) -> go.Figure:
     figure.update_layout(
         title=dict(text=title, x=0.01, xanchor="left"), template="plotly_white", font=_FONT,
         height=height, margin=dict(l=80, r=30, t=70, b=60),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        # Beside the plot, never above it: a long legend above wraps into the title.
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02),
     )
     return figure
 
@@ -96,10 +97,7 @@ def trend_lines(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
     figure.update_xaxes(type="category")
     figure.update_xaxes(title_text="Month", row=2, col=1)
     figure.update_yaxes(**_amount_axis(currency))
-    _layout(figure, title, height=660)
-    # the legend sits between the title and the first subplot's own title
-    figure.update_layout(margin=dict(t=120), legend=dict(y=1.1))
-    return figure
+    return _layout(figure, title, height=660)
 
 
 def classification_bar(frame: pd.DataFrame, *, title: str) -> go.Figure:
@@ -168,9 +166,7 @@ def monthly_by_kind(frame: pd.DataFrame, *, title: str, currency: str) -> go.Fig
     figure.update_xaxes(title_text="Month", row=2, col=1)
     figure.update_yaxes(**_amount_axis(currency), row=1, col=1)
     figure.update_yaxes(title_text="Records", rangemode="tozero", row=2, col=1)
-    _layout(figure, title, height=560)
-    figure.update_layout(margin=dict(t=110), legend=dict(y=1.08))
-    return _note_if_empty(figure, frame)
+    return _note_if_empty(_layout(figure, title, height=560), frame)
 
 
 def channel_method_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Figure:
@@ -209,6 +205,38 @@ def top_accounts_bar(frame: pd.DataFrame, *, title: str, currency: str) -> go.Fi
     _layout(figure, title, height=420)
     figure.update_layout(margin=dict(l=20))
     return _note_if_empty(figure, frame)
+
+
+def trend_comparison(shown, *, title: str, currency: str) -> go.Figure:
+    """A :class:`~vosbench.analysis.trends.Trend`: stacked bars per group, the two comparisons as lines.
+
+    Each bar is one grain of one group (a click on it can narrow a filter to both); the
+    lines are the totals of the period before and of the same period a year earlier, at
+    the same place, their own grains named in the hover.
+    """
+    labels = [bucket.label for bucket in shown.buckets]
+    groups = shown.groups
+    figure = go.Figure()
+    names = list(dict.fromkeys(str(name) for name in groups["group"]))
+    for name in (_kinds_in_order(groups["group"]) if shown.by == "kind" else names):
+        rows = groups[groups["group"] == name].set_index("position").reindex(range(len(labels)))
+        figure.add_trace(go.Bar(name=name, x=labels, y=decimals(rows["amount"].fillna(0)),
+                                marker_color=KIND_COLOURS.get(name) if shown.by == "kind" else None,
+                                customdata=[int(c) for c in rows["count"].fillna(0)],
+                                hovertemplate=f"%{{x}} · %{{fullData.name}}: %{{y:,.2f}} {currency}"
+                                              "<br>%{customdata} records<extra></extra>"))
+    totals = shown.totals
+    for column, name, run, dash in (("previous_amount", "Previous period", shown.previous, "dot"),
+                                    ("last_year_amount", "Same period last year", shown.last_year, "dash")):
+        figure.add_trace(go.Scatter(name=name, x=labels, y=decimals(totals[column]), mode="lines+markers",
+                                    line=dict(color=NEUTRAL if dash == "dot" else BALANCES, dash=dash, width=2),
+                                    customdata=[bucket.label for bucket in run],
+                                    hovertemplate=f"%{{customdata}} ({name.lower()}): %{{y:,.2f}} {currency}"
+                                                  "<extra></extra>"))
+    figure.update_layout(barmode="relative", bargap=0.2)
+    figure.update_xaxes(title_text=f"{shown.grain.capitalize()} ({shown.timezone})", type="category")
+    figure.update_yaxes(**_amount_axis(currency))
+    return _note_if_empty(_layout(figure, title, height=460), groups)
 
 
 SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#95a5a6"}

@@ -23,15 +23,19 @@ from pathlib import Path
 import ipywidgets as widgets
 from sqlalchemy.engine import Engine
 
-from vosbench.analysis import explore
+from vosbench.analysis import explore, saved_views
 from vosbench.analysis.explore import Page
 from vosbench.analysis.filters import PaymentFilter
+from vosbench.analysis.saved_views import SavedView
 from vosbench.ledger.handle import currencies
 from vosbench.ui.panel import form as form_module
-from vosbench.ui.panel import markup
+from vosbench.ui.panel import markup, memory
 from vosbench.ui.panel.approvals import ApprovalQueue
+from vosbench.ui.panel.grid import PaymentGrid
 from vosbench.ui.panel.record import RecordForm
 from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
+from vosbench.ui.panel.trends import TrendsSection
+from vosbench.ui.panel.views import ViewsSection
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_EXPORT_DIR = Path("exports")
@@ -47,18 +51,28 @@ class PaymentExplorer:
     """The filter panel; display ``.widget``. The form's widgets are attributes (see ``FIELDS``).
 
     ``initial`` is the filter the panel opens with and Reset returns to — by default the
-    latest month with records (:func:`explore.latest_month`), so the panel opens as fast on
-    ten years of history as on one month; exports go to ``export_dir`` (default ``./exports``).
+    view ``view`` names, else the one last queried on this ledger (kept in ``memory_dir``
+    when given), else the latest month with records (:func:`explore.latest_month`), so the
+    panel opens as fast on ten years of history as on one month. Exports go to
+    ``export_dir`` (default ``./exports``); saved views to ``views_dir`` (default
+    ``parameters/views/``), shared as links to ``share_url`` (the page's own URL in Voilà).
     """
 
     FIELDS = form_module.FIELDS
 
     def __init__(self, engine: Engine, *, initial: PaymentFilter | None = None,
-                 export_dir: Path | None = None, page_size: int = 50):
+                 export_dir: Path | None = None, page_size: int = 50, view: SavedView | None = None,
+                 views_dir: Path | None = None, memory_dir: Path | None = None, share_url: str = ""):
         self.engine = engine
+        self.memory_dir = Path(memory_dir) if memory_dir is not None else None
+        if view is None and initial is None and self.memory_dir is not None:
+            view = memory.recall(self.memory_dir, engine)
+        if view is not None and initial is None:
+            initial = view.filter
         self.initial = initial if initial is not None else explore.latest_month(engine)
         self.current_filter: PaymentFilter | None = None
         self.current_page: Page | None = None
+        self._sorting = self._trends_held = False
         self.directory = form_module.AccountDirectory(explore.account_choices(engine))
         self.form = form_module.FilterForm(self.directory, explore.operators(engine))
         for name in self.FIELDS:
@@ -66,7 +80,7 @@ class PaymentExplorer:
         self.status = widgets.HTML()
         self.busy = widgets.HTML(_BUSY_HTML, layout=widgets.Layout(display="none"))
         self.totals = widgets.HTML()
-        self.grid = widgets.HTML()
+        self.grid = PaymentGrid(on_sort=self.sort_by_column, on_account=self.open_account)
         self.prev_button = widgets.Button(description="Previous", icon="chevron-left", disabled=True)
         self.next_button = widgets.Button(description="Next", icon="chevron-right", disabled=True)
         self.page_label = widgets.HTML()
@@ -80,12 +94,16 @@ class PaymentExplorer:
         self.sort_direction = widgets.ToggleButtons(options=[("newest/largest first", True),
                                                              ("oldest/smallest first", False)], value=True)
         self.charts = ChartsSection("/".join(currencies(engine)) or "no currency")
+        self.trends = TrendsSection("/".join(currencies(engine)) or "no currency", on_narrow=self.narrow)
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
-        self.record = RecordForm(engine, self.directory, on_submitted=self._submitted)
+        self.record = RecordForm(engine, self.directory, on_submitted=self._recorded)
+        self.views = ViewsSection(Path(views_dir) if views_dir else saved_views.DEFAULT_FOLDER, share_url)
         self._wire()
         self.widget = self._layout()
+        if view is not None:
+            self._set_layout(view.layout)
         self.form.show(self.initial)
         self.query()
 
@@ -104,15 +122,17 @@ class PaymentExplorer:
             widgets.HBox([self.form.query_button, self.form.reset_button, self.busy],
                          layout=widgets.Layout(align_items="center")),
             self.status,
-            heading("Results"), self.totals, paging, self.grid,
+            heading("Results"), self.totals, paging, self.grid.layout,
             heading("Charts"), self.charts.layout,
+            heading("Trends"), self.trends.layout,
+            heading("Saved views"), self.views.layout,
             heading("Account statement"), self.statement.layout,
             heading("Export the whole result"), self.exports.layout,
             heading("Record a payment"), self.record.layout,
             heading("Pending approvals"), self.approvals.layout,
         ], layout=widgets.Layout(padding="0 8px"))
 
-    def _submitted(self) -> None:
+    def _recorded(self) -> None:
         """A recorded entry shows in the results at once; a queued one in the approvals queue."""
         self.approvals.refresh()
         self.query()
@@ -123,10 +143,20 @@ class PaymentExplorer:
         self.prev_button.on_click(lambda _: self.turn_by(-1))
         self.next_button.on_click(lambda _: self.turn_by(+1))
         for control in (self.page_size, self.sort_by, self.sort_direction):
-            control.observe(lambda _: self.turn_to(1), names="value")
+            control.observe(lambda _: self._resorted(), names="value")
+        for control in (self.trends.grain, self.trends.by):
+            control.observe(lambda _: self.redraw_trends(), names="value")
         self.statement.show_button.on_click(lambda _: self.show_statement())
         self.exports.xlsx_button.on_click(lambda _: self.export(".xlsx"))
         self.exports.csv_button.on_click(lambda _: self.export(".csv"))
+        self.views.save_button.on_click(lambda _: self.save_view())
+        self.views.open_button.on_click(lambda _: self.open_view())
+        for field in (self.form.account, self.form.min_amount, self.form.max_amount, self.form.text):
+            field.on_msg(self._enter_pressed)  # Enter in a text box runs the query
+
+    def _enter_pressed(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("event") == "submit":
+            self.query()
 
     # --- actions (each one guarded: a problem becomes a message) -------------------------------
 
@@ -151,6 +181,85 @@ class PaymentExplorer:
         if self.current_page is None:
             return False
         return self.turn_to(max(1, self.current_page.page + pages))
+
+    def sort_by_column(self, column: str, descending: bool) -> bool:
+        """Show page 1 of the current filter sorted by ``column`` (what a header click asks)."""
+        self._sorting = True  # both dropdowns change; one query, not two
+        try:
+            self.sort_by.value, self.sort_direction.value = column, descending
+        finally:
+            self._sorting = False
+        return self.turn_to(1)
+
+    def open_account(self, account: str) -> bool:
+        """Show ``account``'s statement for the current filter's period (what a row click asks)."""
+        self.statement.offer([account, *(number for _, number in self.statement.account.options)])
+        self.statement.account.value = account
+        return self.show_statement()
+
+    def layout_choices(self) -> saved_views.Layout:
+        """The grid's page size, order and columns and the trend's grain and split, as a view keeps them."""
+        return saved_views.Layout(page_size=self.page_size.value, sort=self.sort_by.value,
+                                  descending=self.sort_direction.value, columns=tuple(self.grid.columns),
+                                  grain=self.trends.grain.value, by=self.trends.by.value)
+
+    def current_view(self, name: str, description: str = "") -> SavedView:
+        """The filter on screen and the layout choices as a view called ``name``."""
+        if self.current_filter is None:
+            raise ValueError("no query has run yet; press Query first, then save")
+        return SavedView(name, self.current_filter, self.layout_choices(), description)
+
+    def save_view(self) -> bool:
+        """Save the current filter and layout under the name typed, list it and show its link."""
+        def save() -> None:
+            path = self.views.save(self.current_view(self.views.name.value.strip()))
+            self.status.value = markup.message("info", f"Saved the view as {path}.")
+        return self._guarded(save, "The view was not saved")
+
+    def open_view(self, name: str | None = None) -> bool:
+        """Apply the saved view ``name`` (default: the one chosen in the list) and query it."""
+        def open_() -> None:
+            view = saved_views.load_view(name or self.views.saved.value, self.views.folder)
+            self.apply_view(view)
+        return self._guarded(open_, "The view cannot be opened")
+
+    def apply_view(self, view: SavedView) -> bool:
+        """Show ``view``'s filter and layout and query it."""
+        self._set_layout(view.layout)
+        self.views.show_link(view)
+        self.form.show(view.filter)
+        return self.query()
+
+    def _set_layout(self, layout: saved_views.Layout) -> None:
+        self._sorting = True  # the page shown is replaced by the query that follows
+        try:
+            if layout.page_size not in self.page_size.options:
+                self.page_size.options = sorted({*self.page_size.options, layout.page_size})
+            self.page_size.value = layout.page_size
+            self.sort_by.value, self.sort_direction.value = layout.sort, layout.descending
+            if layout.columns:
+                self.grid.show_columns(layout.columns)
+            self._trends_held = True
+            self.trends.grain.value, self.trends.by.value = layout.grain, layout.by
+        finally:
+            self._sorting = self._trends_held = False
+
+    def narrow(self, f: PaymentFilter) -> bool:
+        """Show ``f`` in the form and query it (what a click on a trend bar asks); Reset undoes it."""
+        self.form.show(f)
+        return self.query()
+
+    def redraw_trends(self) -> bool:
+        """Draw the trend of the current filter again at the chosen grain and split."""
+        shown = self.current_filter
+        if shown is None or self._trends_held:
+            return False
+        return self._guarded(lambda: self.trends.update(self.engine, shown),
+                             "The trend cannot be drawn")
+
+    def _resorted(self) -> None:
+        if not self._sorting:
+            self.turn_to(1)
 
     def show_statement(self) -> bool:
         """Show the statement of the chosen account for the current filter's period."""
@@ -185,13 +294,16 @@ class PaymentExplorer:
         self.current_filter = f
         self.form.show(f)  # the account box now shows the number a typed name resolved to
         self.charts.update(self.engine, f, shown.timezone)
+        self.trends.update(self.engine, f)
+        if self.memory_dir is not None:
+            memory.remember(self.memory_dir, self.engine, SavedView("last", f, self.layout_choices()))
         self.exports.link.value = ""
 
     def _show_page(self, f: PaymentFilter, page: int) -> Page:
         shown = explore.query_page(self.engine, f, page=page, page_size=self.page_size.value,
                                    sort=self.sort_by.value, descending=self.sort_direction.value)
         self.current_page = shown
-        self.grid.value = markup.grid(shown)
+        self.grid.show(shown)
         self.totals.value = markup.kind_totals(shown)
         self.page_label.value = f"<span style='padding: 0 8px;'>Page {shown.page} of {shown.pages}</span>"
         self.prev_button.disabled = shown.page <= 1

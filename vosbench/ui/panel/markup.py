@@ -1,4 +1,4 @@
-"""HTML the explorer shows: the results grid, the per-kind totals, a statement, messages.
+"""HTML the explorer shows: the per-kind totals, a statement, messages (the grid is :mod:`.grid`).
 
 Tables go through :func:`vosbench.outputs.export.styled`, so money reads the same as in the
 audit notebook (exact decimals formatted at the edge, text escaped). Each table keeps
@@ -16,12 +16,10 @@ from vosbench.analysis import account_statement, explore
 from vosbench.core import money
 from vosbench.outputs.export import Table, styled
 
-GRID_ID, TOTALS_ID, STATEMENT_ID = "payments", "kind_totals", "statement"
+TOTALS_ID, STATEMENT_ID = "kind_totals", "statement"
 STATEMENT_SHOWN_LINES = 1000
 """Longest statement shown in the panel; the period can be narrowed with the dates."""
 
-_WRAPPING = ("memo", "reason")
-"""Grid columns of free text; the others (names, references, codes) read better on one line."""
 _DISCREPANCY_STYLE = "background-color: #FDECEA; color: #B71C1C; font-weight: bold;"
 _BOX = ("padding: 6px 10px; border-radius: 4px; margin: 4px 0; border-left: 4px solid {colour}; "
         "background: {background};")
@@ -39,20 +37,6 @@ def message(tone: str, text: str, details: Sequence[str] = ()) -> str:
 
 def _scrolling(inner: str, max_height: str = "none") -> str:
     return f"<div style='overflow: auto; max-height: {max_height};'>{inner}</div>"
-
-
-def grid(page: explore.Page) -> str:
-    """The page's records as a table, or a note that nothing matches."""
-    if page.total_count == 0:
-        return message("empty", "No payment records match this filter. Widen the dates, clear some "
-                                "choices or lower the amount range, then press Query.")
-    first = (page.page - 1) * page.page_size + 1
-    direction = "descending ▼" if page.descending else "ascending ▲"
-    title = (f"Records {first:,}–{first + len(page.rows) - 1:,} of {page.total_count:,}, "
-             f"sorted by {page.sort.replace('_', ' ')} {direction}; times in {page.timezone}")
-    table = Table(GRID_ID, title, page.rows, explore.MONEY_COLUMNS)
-    words = [column for column in page.rows.columns if column not in _WRAPPING]
-    return _scrolling(styled(table).set_properties(subset=words, **{"white-space": "nowrap"}).to_html())
 
 
 def kind_totals(page: explore.Page) -> str:
@@ -94,3 +78,16 @@ def statement_html(shown: account_statement.Statement, label: str) -> str:
         return head + note + message("empty", "No payments and no charges in this period.")
     table = styled(Table(STATEMENT_ID, caption, lines, account_statement.MONEY_COLUMNS)).apply(_flag_discrepancies, axis=1)
     return head + note + _scrolling(table.to_html(), "520px")
+
+
+MOVERS_ID = "movers"
+
+
+def movers_html(found: pd.DataFrame, month: str) -> str:
+    """The month's movers (:func:`vosbench.analysis.trends.movers`), or a note that nothing changed."""
+    if found.empty:
+        return message("empty", f"No account's deposits or charges changed between {month} and the month "
+                                "before; pick a period whose last month has records.")
+    money_columns = tuple(name for name in found.columns if name not in ("account", "name"))
+    return styled(Table(MOVERS_ID, f"Movers of {month}: deposits or charges changed most from the month before",
+                        found, money_columns)).to_html()

@@ -1,0 +1,178 @@
+"""Trends at any grain, the comparison periods, the movers and chart clicks that narrow the filter.
+
+A hand-built ledger in Asia/Dubai (UTC+4). Tree R1 → A1 → C1; R2 → C2; C3 has no parent.
+
+    account kind        amount  local time          channel/method
+    C1      deposit     100.00  2025-10-06 10:00    admin/cash      (a year before: week 2025-W41, Q4 2025)
+    C1      deposit      40.00  2026-09-29 09:00    admin/cash      (the week and month before October)
+    C1      deposit      50.50  2026-10-01 00:30    admin/cash      (00:30 Dubai = Sep 30 20:30 UTC: still October)
+    C2      deposit     200.00  2026-10-05 12:00    web/gateway     (Monday of 2026-W41)
+    C2      withdrawal  −20.00  2026-10-11 23:00    web/gateway     (Sunday: still 2026-W41)
+    C3      bonus         5.0001 2026-10-12 10:00   admin/cash      (2026-W42)
+
+Charges: C1 10.00 in September and 35.00 in October; C2 none.
+October 2026: deposits 250.50 (C1 50.50, C2 200), withdrawal −20, bonus 5.0001 → 235.5001.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from plotly.callbacks import InputDeviceState, Points
+
+from vosbench.analysis import trends
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.core.model import Kind
+from vosbench.outputs import charts
+from vosbench.ui.explore_panel import PaymentExplorer
+
+U = 10_000
+ACCOUNTS = """
+    account,name,kind,parent
+    R1,Gulf Reseller,reseller,
+    A1,Acme Trading,agent,R1
+    C1,Acme Trading,customer,A1
+    R2,Nile Reseller,reseller,
+    C2,Blue Sky Tel,customer,R2
+    C3,Cedar Voice,customer,
+"""
+PAYMENTS = """
+    source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,balance_after
+    p0,C1,deposit,100.00,2025-10-06T10:00:00+04:00,omar,admin,cash,R-0,,,100.00
+    p1,C1,deposit,40.00,2026-09-29T09:00:00+04:00,omar,admin,cash,R-1,,,
+    p2,C1,deposit,50.50,2026-10-01T00:30:00+04:00,omar,admin,cash,R-2,,,
+    p3,C2,deposit,200.00,2026-10-05T12:00:00+04:00,web,web,gateway,ch_1,,,
+    p4,C2,withdrawal,-20.00,2026-10-11T23:00:00+04:00,web,web,gateway,ch_2,refund,,
+    p5,C3,bonus,5.0001,2026-10-12T10:00:00+04:00,lina,admin,cash,B-1,,,
+"""
+CHARGES = """
+    account,day,call_fee,agent_fee,other_fee,calls
+    C1,2026-09-20,10.00,0,0,3
+    C1,2026-10-15,30.00,5.00,0,2
+"""
+OCTOBER = PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31))
+
+
+@pytest.fixture
+def engine(inline_ledger):
+    return inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS, charges=CHARGES)
+
+
+def test_grains_are_whole_days_weeks_months_and_quarters():
+    weeks = trends.buckets(date(2026, 10, 1), date(2026, 10, 12), "week")
+    assert [(b.label, b.first_day, b.last_day) for b in weeks] == [
+        ("2026-W40", date(2026, 9, 28), date(2026, 10, 4)), ("2026-W41", date(2026, 10, 5), date(2026, 10, 11)),
+        ("2026-W42", date(2026, 10, 12), date(2026, 10, 18))]
+    assert [b.label for b in trends.buckets(date(2026, 2, 1), date(2026, 12, 31), "quarter")] == [
+        "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert len(trends.buckets(date(2024, 1, 1), date(2024, 12, 31), "day")) == 366
+    months = trends.buckets(date(2026, 1, 15), date(2026, 3, 2), "month")
+    assert [b.label for b in trends.previous_period(months, "month")] == ["2025-10", "2025-11", "2025-12"]
+    assert [b.label for b in trends.same_period_last_year(months, "month")] == ["2025-01", "2025-02", "2025-03"]
+    leap = trends.buckets(date(2028, 2, 29), date(2028, 3, 1), "day")
+    assert [b.label for b in trends.same_period_last_year(leap, "day")] == ["2027-02-28", "2027-03-01"]
+
+
+@pytest.mark.parametrize("first, last, grain, expected", [
+    (date(2020, 1, 1), date(2026, 1, 1), "day", "choose a coarser grain"),
+    (date(2026, 1, 1), date(2026, 1, 2), "fortnight", "use one of: day, week, month, quarter"),
+    (date(2026, 2, 1), date(2026, 1, 1), "day", "swap the From and To days"),
+])
+def test_a_trend_that_cannot_be_drawn_says_what_to_change(first, last, grain, expected):
+    with pytest.raises(trends.TrendError, match=expected):
+        trends.buckets(first, last, grain)
+
+
+def test_weekly_by_kind_cuts_weeks_in_the_reporting_zone_with_both_comparisons(engine):
+    shown = trends.trend(engine, PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 12)),
+                         grain="week", by="kind")
+    assert shown.timezone == "Asia/Dubai"
+    rows = {(row.bucket, row.group): (row.count, row.amount) for row in shown.groups.itertuples()}
+    # whole weeks: 2026-W40 (Sep 28 – Oct 4) takes Sep 29's deposit as well as Oct 1 00:30 Dubai
+    assert rows == {("2026-W40", "deposit"): (2, 9050 * 100), ("2026-W41", "deposit"): (1, 200 * U),
+                    ("2026-W41", "withdrawal"): (1, -20 * U), ("2026-W42", "bonus"): (1, 50_001)}
+    totals = shown.totals.set_index("bucket")
+    assert list(totals["amount"]) == [9050 * 100, 180 * U, 50_001]
+    assert [b.label for b in shown.previous] == ["2026-W37", "2026-W38", "2026-W39"]
+    assert list(totals["previous_amount"]) == [0, 0, 0]
+    assert [b.label for b in shown.last_year] == ["2025-W40", "2025-W41", "2025-W42"]
+    assert list(totals["last_year_amount"]) == [0, 100 * U, 0] and list(totals["last_year_count"]) == [0, 1, 0]
+
+
+def test_monthly_by_subtree_groups_records_under_their_top_account(engine):
+    shown = trends.trend(engine, OCTOBER, grain="month", by="subtree")
+    rows = {row.group: row.amount for row in shown.groups.itertuples()}
+    assert rows == {"R2": 180 * U, "R1": 5050 * 100, "C3": 50_001}  # C1 is under A1 under R1
+    totals = shown.totals.iloc[0]
+    assert (totals.amount, totals.previous_amount, totals.last_year_amount) == (2_355_001, 40 * U, 100 * U)
+
+
+def test_the_trend_keeps_the_filters_other_fields(engine):
+    shown = trends.trend(engine, PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31), kinds=["deposit"],
+                                               channels=["admin"]), grain="quarter", by="channel")
+    assert [(row.bucket, row.group, row.amount) for row in shown.groups.itertuples()] == [
+        ("2026-Q4", "admin", 5050 * 100)]
+    assert shown.totals.iloc[0].previous_amount == 40 * U  # Q3: the September deposit
+    assert shown.totals.iloc[0].last_year_amount == 100 * U
+
+
+def test_beyond_the_top_groups_the_rest_is_summed_as_others(engine, monkeypatch):
+    monkeypatch.setattr(trends, "TOP_GROUPS", 1)
+    shown = trends.trend(engine, OCTOBER, grain="month", by="subtree")
+    assert {row.group: row.amount for row in shown.groups.itertuples()} == {"R2": 180 * U,
+                                                                           "others": 5050 * 100 + 50_001}
+
+
+def test_movers_rank_accounts_by_the_larger_change_of_deposits_or_charges(engine):
+    found = trends.movers(engine, "2026-10")
+    assert list(found["account"]) == ["C2", "C1"]  # C3 moved only a bonus
+    c1 = found.set_index("account").loc["C1"]
+    assert (c1.deposits, c1.previous_deposits, c1.deposits_change) == (5050 * 100, 40 * U, 1050 * 100)
+    assert (c1.charges, c1.previous_charges, c1.charges_change) == (35 * U, 10 * U, 25 * U)
+    assert list(trends.movers(engine, "2026-10", f=PaymentFilter(accounts=["R1"], include_sub_accounts=True))[
+        "account"]) == ["C1"]
+
+
+def test_a_click_narrows_the_filter_to_the_grain_and_the_group(engine):
+    f = PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 12))
+    shown = trends.trend(engine, f, grain="week", by="kind")
+    narrowed = trends.narrowed(f, shown, 0, "deposit")
+    assert (narrowed.start, narrowed.end, narrowed.kinds) == (date(2026, 10, 1), date(2026, 10, 4),
+                                                              (Kind.DEPOSIT,))
+    by_tree = trends.trend(engine, OCTOBER, grain="month", by="subtree")
+    assert trends.narrowed(OCTOBER, by_tree, 0, "R1") == PaymentFilter(
+        start=date(2026, 10, 1), end=date(2026, 10, 31), accounts=("R1",), include_sub_accounts=True)
+
+
+def test_the_trend_chart_draws_groups_and_both_comparisons_with_the_legend_clear_of_the_title(engine):
+    shown = trends.trend(engine, OCTOBER, grain="month", by="kind")
+    figure = charts.trend_comparison(shown, currency="USD", title="October")
+    names = [trace.name for trace in figure.data]
+    assert names == ["deposit", "withdrawal", "bonus", "Previous period", "Same period last year"]
+    assert figure.layout.legend.orientation == "v" and figure.layout.legend.x >= 1
+
+
+def test_clicking_a_trend_bar_narrows_the_grid(engine, tmp_path):
+    explorer = PaymentExplorer(engine, initial=OCTOBER, export_dir=tmp_path)
+    explorer.trends.grain.value = "week"
+    figure = explorer.trends.figure
+    json.dumps(figure.get_state()["_widget_data"])  # what reaches the browser must be JSON: no Decimal
+    assert "200.0000" in next(trace for trace in figure.data if trace.name == "deposit").y
+    bars = next(trace for trace in figure.data if trace.name == "withdrawal")
+    position = list(bars.x).index("2026-W41")
+    bars._dispatch_on_click(Points(point_inds=[position], xs=[bars.x[position]], ys=[bars.y[position]],
+                                   trace_name="withdrawal", trace_index=0),
+                            InputDeviceState(ctrl=False, alt=False, shift=False, meta=False, button=0, buttons=1))
+    assert explorer.current_filter.kinds == (Kind.WITHDRAWAL,)
+    assert (explorer.current_filter.start, explorer.current_filter.end) == (date(2026, 10, 5), date(2026, 10, 11))
+    assert explorer.current_page.total_count == 1 and list(explorer.current_page.rows["account"]) == ["C2"]
+    assert explorer.form.kinds.value == ("withdrawal",)  # the form shows the narrowed filter, Reset undoes it
+
+
+def test_the_movers_are_of_the_filters_last_month_even_when_its_last_week_runs_into_the_next(engine, tmp_path):
+    explorer = PaymentExplorer(engine, initial=OCTOBER, export_dir=tmp_path)
+    explorer.trends.grain.value = "week"
+    assert explorer.trends.shown.buckets[-1].last_day == date(2026, 11, 1)  # 2026-W44 ends on a Sunday
+    assert "Movers of 2026-10" in explorer.trends.movers.value and "Blue Sky Tel" in explorer.trends.movers.value

@@ -1,0 +1,317 @@
+"""Payment trends at any grain, beside the previous period and the same period a year before.
+
+:func:`trend` counts and sums a :class:`~vosbench.analysis.filters.PaymentFilter`'s records
+per day, ISO week, month or quarter of the reporting time zone, split by kind, channel,
+method, operator or top-level subtree (the reseller or unparented account a record's
+account hangs under). The period is widened to whole grains, so a week is always Monday
+to Sunday and compares with whole weeks. The same grains are summed for the period just
+before (as many grains) and for the same grains a year earlier; money stays exact integer
+minor units, summed by the database.
+
+Portable SQL cannot cut days in a time zone, so each grain's UTC bounds are bound as a
+small derived table joined on the time index (as :func:`vosbench.analysis.explore.monthly_by_kind`
+does for months). :func:`movers` reads the kept per-account month totals: the accounts
+whose deposits or charges changed most from the month before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.analysis import explore
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.core import periods
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import tables, text_index
+
+GRAINS = ("day", "week", "month", "quarter")
+DIMENSIONS = ("kind", "channel", "method", "operator", "subtree")
+MAX_BUCKETS = 400
+"""Most points a trend draws; SQLite also caps a compound SELECT at 500 parts."""
+TOP_GROUPS = 8
+"""Groups drawn by name (largest money moved first); the rest are summed as ``OTHERS``."""
+OTHERS = "others"
+_GRAINS_PER_YEAR = {"week": 52, "month": 12, "quarter": 4}
+_p, _accounts = tables.payments, tables.accounts
+
+
+class TrendError(VosbenchError, ValueError):
+    """A trend that cannot be drawn as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One grain of the period: its label and its local days (inclusive)."""
+
+    label: str
+    first_day: date
+    last_day: date
+
+
+@dataclass(frozen=True)
+class Trend:
+    """What :func:`trend` found.
+
+    ``groups``: position, bucket, group, count, amount — the period's records per grain and
+    group (top groups by name, the rest as ``others``). ``totals``: one row per position with
+    bucket, amount, count, and the same for the period before (``previous_*``) and a year
+    before (``last_year_*``), zero where no record fell.
+    """
+
+    grain: str
+    by: str
+    timezone: str
+    buckets: tuple[Bucket, ...]
+    previous: tuple[Bucket, ...]
+    last_year: tuple[Bucket, ...]
+    groups: pd.DataFrame
+    totals: pd.DataFrame
+
+
+# --- grains ---------------------------------------------------------------------------------
+
+def _start_of(day: date, grain: str) -> date:
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _step(start: date, grain: str, steps: int) -> date:
+    """The start of the grain ``steps`` grains after (before, when negative) the one starting at ``start``."""
+    if grain == "day":
+        return start + timedelta(days=steps)
+    if grain == "week":
+        return start + timedelta(weeks=steps)
+    months = steps * (3 if grain == "quarter" else 1)
+    index = start.year * 12 + start.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _label(start: date, grain: str) -> str:
+    if grain == "day":
+        return start.isoformat()
+    if grain == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if grain == "month":
+        return f"{start:%Y-%m}"
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def _check_grain(grain: str) -> None:
+    if grain not in GRAINS:
+        raise TrendError(f"grain: {grain!r} is not a grain; use one of: {', '.join(GRAINS)}")
+
+
+def buckets(first: date, last: date, grain: str) -> tuple[Bucket, ...]:
+    """The whole grains covering local days ``first`` .. ``last``."""
+    _check_grain(grain)
+    if first > last:
+        raise TrendError(f"the period starts {first} after it ends {last}; swap the From and To days")
+    found, start = [], _start_of(first, grain)
+    while start <= last:
+        following = _step(start, grain, 1)
+        found.append(Bucket(_label(start, grain), start, following - timedelta(days=1)))
+        if len(found) > MAX_BUCKETS:
+            raise TrendError(f"{first} to {last} by {grain} is more than {MAX_BUCKETS} points; "
+                             "choose a coarser grain (week, month, quarter) or a shorter period")
+        start = following
+    return tuple(found)
+
+
+def _run_of(first: date, grain: str, count: int) -> tuple[Bucket, ...]:
+    return buckets(first, _step(first, grain, count) - timedelta(days=1), grain)
+
+
+def previous_period(current: tuple[Bucket, ...], grain: str) -> tuple[Bucket, ...]:
+    """As many grains, ending the day before ``current`` starts."""
+    return _run_of(_step(current[0].first_day, grain, -len(current)), grain, len(current))
+
+
+def same_period_last_year(current: tuple[Bucket, ...], grain: str) -> tuple[Bucket, ...]:
+    """The grains a year before: the same days, weeks 52 weeks earlier (same weekdays), months, quarters."""
+    first = current[0].first_day
+    if grain == "day":
+        start = first.replace(year=first.year - 1, day=28) if (first.month, first.day) == (2, 29) \
+            else first.replace(year=first.year - 1)
+    else:
+        start = _step(first, grain, -_GRAINS_PER_YEAR[grain])
+    return _run_of(start, grain, len(current))
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+def _subtree_roots():
+    """(account id, number of the top account above it) for every account, by a recursive CTE."""
+    child = _accounts.alias("child")
+    tree = (sa.select(_accounts.c.id.label("id"), _accounts.c.account.label("root"))
+            .where(_accounts.c.parent_id.is_(None)).cte("subtree", recursive=True))
+    return tree.union_all(sa.select(child.c.id, tree.c.root).where(child.c.parent_id == tree.c.id))
+
+
+def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tuple[Bucket, ...], by: str,
+             indexed: bool) -> list[tuple]:
+    """(position, group, count, amount) of ``f``'s records over ``run``'s grains (f's own days ignored)."""
+    bounds = sa.union_all(*(
+        sa.select(sa.literal(position, sa.Integer).label("position"),
+                  sa.literal(periods.local_midnight(b.first_day, timezone), sa.DateTime).label("starts"),
+                  sa.literal(periods.local_midnight(b.last_day + timedelta(days=1), timezone),
+                             sa.DateTime).label("ends"))
+        for position, b in enumerate(run))).subquery("grains")
+    source = bounds.join(_p, sa.and_(_p.c.occurred_at >= bounds.c.starts, _p.c.occurred_at < bounds.c.ends))
+    if by == "subtree":
+        roots = _subtree_roots()
+        source = source.join(roots, roots.c.id == _p.c.account_id)
+        group = roots.c.root
+    else:
+        group = _p.c[by]
+    undated = replace(f, start=None, end=None)
+    statement = (sa.select(bounds.c.position, group.label("grp"), sa.func.count(), sa.func.sum(_p.c.amount))
+                 .select_from(source)
+                 .where(*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed))
+                 .group_by(bounds.c.position, group))
+    return [(int(position), str(name), int(count), int(amount))
+            for position, name, count, amount in connection.execute(statement)]
+
+
+def _period_of(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[date, date] | None:
+    first, last = f.start, f.end
+    if first is None or last is None:
+        earliest, latest = connection.execute(
+            sa.select(sa.func.min(_p.c.occurred_at), sa.func.max(_p.c.occurred_at))).one()
+        if earliest is None:
+            return None
+        first = first or periods.local_day(earliest, timezone)
+        last = last or periods.local_day(latest, timezone)
+    return first, last
+
+
+def trend(engine: Engine, f: PaymentFilter, *, grain: str = "month", by: str = "kind") -> Trend:
+    """``f``'s records per ``grain`` and ``by`` group, with the previous period and last year beside them."""
+    _check_grain(grain)
+    if by not in DIMENSIONS:
+        raise TrendError(f"by: {by!r} is not a way to split a trend; use one of: {', '.join(DIMENSIONS)}")
+    indexed = text_index.prepare(engine, f.text)
+    with engine.connect() as connection:
+        timezone = explore.reporting_timezone(connection, f)
+        period = _period_of(connection, f, timezone)
+        if period is None:
+            empty = pd.DataFrame(columns=["position", "bucket", "group", "count", "amount"])
+            return Trend(grain, by, timezone, (), (), (), empty, _totals((), [], [], []))
+        current = buckets(*period, grain)
+        before, year_before = previous_period(current, grain), same_period_last_year(current, grain)
+        rows = _grouped(connection, f, timezone, current, by, indexed)
+        before_rows = _grouped(connection, f, timezone, before, by, indexed)
+        year_rows = _grouped(connection, f, timezone, year_before, by, indexed)
+    return Trend(grain, by, timezone, current, before, year_before, _top_groups(rows, current),
+                 _totals(current, rows, before_rows, year_rows))
+
+
+def _top_groups(rows: list[tuple], run: tuple[Bucket, ...]) -> pd.DataFrame:
+    moved: dict[str, int] = {}
+    for _, name, _, amount in rows:
+        moved[name] = moved.get(name, 0) + abs(amount)
+    named = set(sorted(moved, key=lambda name: (-moved[name], name))[:TOP_GROUPS])
+    summed: dict[tuple[int, str], list[int]] = {}
+    for position, name, count, amount in rows:
+        key = (position, name if name in named else OTHERS)
+        figures = summed.setdefault(key, [0, 0])
+        figures[0] += count
+        figures[1] += amount
+    order = {name: index for index, name in enumerate(sorted(named, key=lambda name: (-moved[name], name)))}
+    keys = sorted(summed, key=lambda key: (key[0], order.get(key[1], len(order))))
+    return pd.DataFrame({"position": [key[0] for key in keys], "bucket": [run[key[0]].label for key in keys],
+                         "group": [key[1] for key in keys], "count": [summed[key][0] for key in keys],
+                         "amount": [summed[key][1] for key in keys]}).astype(
+        {"position": "int64", "count": "int64", "amount": "int64"})
+
+
+def _per_position(rows: list[tuple], size: int) -> tuple[list[int], list[int]]:
+    counts, amounts = [0] * size, [0] * size
+    for position, _, count, amount in rows:
+        counts[position] += count
+        amounts[position] += amount
+    return counts, amounts
+
+
+def _totals(current, rows, before_rows, year_rows) -> pd.DataFrame:
+    size = len(current)
+    count, amount = _per_position(rows, size)
+    previous_count, previous_amount = _per_position(before_rows, size)
+    year_count, year_amount = _per_position(year_rows, size)
+    return pd.DataFrame({
+        "position": list(range(size)), "bucket": [b.label for b in current],
+        "count": count, "amount": amount, "previous_count": previous_count, "previous_amount": previous_amount,
+        "last_year_count": year_count, "last_year_amount": year_amount,
+    }).astype({name: "int64" for name in ("position", "count", "amount", "previous_count", "previous_amount",
+                                           "last_year_count", "last_year_amount")})
+
+
+# --- cross-filtering ------------------------------------------------------------------------
+
+def narrowed(f: PaymentFilter, shown: Trend, position: int, group: str | None = None) -> PaymentFilter:
+    """``f`` narrowed to one grain of ``shown`` (and one group, unless None or ``others``): a chart click."""
+    bucket = shown.buckets[position]
+    start = max(bucket.first_day, f.start) if f.start else bucket.first_day
+    end = min(bucket.last_day, f.end) if f.end else bucket.last_day
+    narrower = replace(f, start=start, end=end)
+    if group is None or group == OTHERS:
+        return narrower
+    if shown.by == "subtree":
+        return replace(narrower, accounts=(group,), include_sub_accounts=True)
+    field = {"kind": "kinds", "channel": "channels", "method": "methods", "operator": "operators"}[shown.by]
+    return PaymentFilter.from_parameters({**narrower.to_parameters(), field: [group]})
+
+
+# --- movers ---------------------------------------------------------------------------------
+
+MOVER_COLUMNS = ("account", "name", "deposits", "previous_deposits", "deposits_change",
+                 "charges", "previous_charges", "charges_change")
+
+
+def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = None) -> pd.DataFrame:
+    """The ``n`` accounts whose deposits or charges changed most from the month before ``month`` ('YYYY-MM').
+
+    Months of the ledger's time zone, from the kept per-account month totals; ``f``'s
+    accounts (with sub-accounts when it says so) narrow the accounts, its other fields do not.
+    Ranked by the larger of the two changes (absolute), then account number.
+    """
+    if n < 1:
+        raise TrendError(f"n: {n} movers is not a number of accounts; give 1 or more")
+    before = periods.shift_label(month, -1)  # raises PeriodError naming the label's fix
+    kept = tables.account_months
+    charges = kept.c.call_fee + kept.c.agent_fee + kept.c.other_fee
+
+    def in_month(label: str, value):
+        return sa.func.sum(sa.case((kept.c.month == label, value), else_=0))
+
+    where = [kept.c.month.in_([month, before])]
+    if f is not None and f.accounts:
+        where.append(kept.c.account_id.in_(explore.account_scope(f)))
+    per_account = (sa.select(kept.c.account_id, in_month(month, kept.c.deposit).label("deposits"),
+                             in_month(before, kept.c.deposit).label("previous_deposits"),
+                             in_month(month, charges).label("charges"),
+                             in_month(before, charges).label("previous_charges"))
+                   .where(*where).group_by(kept.c.account_id).subquery("per_account"))
+    deposit_change = per_account.c.deposits - per_account.c.previous_deposits
+    charge_change = per_account.c.charges - per_account.c.previous_charges
+    larger = sa.case((sa.func.abs(deposit_change) >= sa.func.abs(charge_change), sa.func.abs(deposit_change)),
+                     else_=sa.func.abs(charge_change))
+    statement = (sa.select(_accounts.c.account, _accounts.c.name, per_account.c.deposits,
+                           per_account.c.previous_deposits, deposit_change, per_account.c.charges,
+                           per_account.c.previous_charges, charge_change)
+                 .select_from(per_account.join(_accounts, _accounts.c.id == per_account.c.account_id))
+                 .where(larger > 0).order_by(larger.desc(), _accounts.c.account).limit(n))
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(MOVER_COLUMNS))
+    return frame.astype({name: "int64" for name in MOVER_COLUMNS[2:]})
