@@ -145,3 +145,11 @@ def test_reconcile_prints_the_month_in_each_format(tmp_path, db, capsys):
     assert code == 0 and "C1" in out and "C2" not in out and "TOTAL" in out.splitlines()[-1]
     code, _, err = run(capsys, "reconcile", "--month", "2026-13")
     assert code == 2 and "2026-13" in err
+
+
+def test_a_file_that_is_no_database_gets_one_line_not_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "ledger.sqlite"
+    bad.write_text("not a database at all\n" * 100)
+    assert main.main(["info", "--db", f"sqlite:///{bad}"]) == 2
+    err = capsys.readouterr().err
+    assert "file is not a database" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

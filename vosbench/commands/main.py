@@ -16,6 +16,9 @@ from vosbench.commands import controls, finance, integrity, ledger, options, rep
 from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
 from vosbench.core.errors import VosbenchError
 
+_DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "pymysql")
+"""Where the errors of a database come from (matched by module, so that this file imports none of them)."""
+
 COMMAND_GROUPS = (ledger, integrity, reports, finance, controls, statements, vos3000, server)
 """Each module registers its commands with ``register(add)``; help lists them in this order."""
 
@@ -50,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except ValueError as error:  # the standard library's parsers (dates, numbers) name the value they refused
         print(f"vosbench {args.command}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as error:  # a database that refuses (a damaged file, a lost server): one line, no traceback
+        if not type(error).__module__.startswith(_DATABASE_MODULES):
+            raise
+        print(f"vosbench {args.command}: the ledger's database refused: {getattr(error, 'orig', None) or error}; "
+              "check the --db URL and run `vosbench verify` on it", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

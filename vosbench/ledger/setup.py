@@ -83,8 +83,10 @@ def upgrade(engine: Engine) -> None:
         version = get_meta(connection, "schema_version")
     if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine):
         return
-    if version is not None and int(version) < 3:
+    if version is not None and int(version) < 3 and engine.dialect.name == "sqlite":
         _widen_guards(engine)
+    with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
+        _add_optional_columns(connection)
     initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
     with engine.begin() as connection:
         for table in metadata.sorted_tables:
@@ -96,7 +98,6 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql(f"ALTER TABLE account_months ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
         if added:
             month_totals.fill_kind_counts(connection)
-        _add_optional_columns(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
@@ -130,7 +131,10 @@ def missing_indexes(engine: Engine) -> set[str]:
 def _add_optional_columns(connection: sa.Connection) -> None:
     """Give the tables the nullable columns this version added to them (schema 3: reversal requests)."""
     inspector = sa.inspect(connection)
+    existing = set(inspector.get_table_names())
     for table in metadata.sorted_tables:
+        if table.name not in existing:  # created whole by initialize
+            continue
         present = {column["name"] for column in inspector.get_columns(table.name)}
         for column in table.columns:
             if column.name not in present and column.nullable:
