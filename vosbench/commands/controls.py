@@ -1,4 +1,4 @@
-"""Commands of the controls and of maker-checker: controls, record, approvals, findings."""
+"""Commands of the controls and of maker-checker: controls, record, reverse, approvals, findings."""
 
 from __future__ import annotations
 
@@ -52,11 +52,26 @@ def cmd_record(args) -> int:
         _engine(args), control_settings.load(args.controls), account=args.account, kind=args.kind,
         amount=args.amount, occurred_at=occurred_at, operator=args.operator, channel=args.channel,
         method=args.method, reference=args.reference, memo=args.memo, reason=args.reason)
+    return _report(done, f"recorded payment {done.id}", f"at or above the {args.kind} threshold")
+
+
+def cmd_reverse(args) -> int:
+    from vosbench.ledger import approvals
+    from vosbench.ledger import policy as control_settings
+
+    done = approvals.submit_reversal(_engine(args), control_settings.load(args.controls), args.payment_id,
+                                     reason=args.reason, operator=args.operator)
+    return _report(done, f"recorded reversal {done.id} of payment {args.payment_id}",
+                   "the reversal is at or above its threshold")
+
+
+def _report(done, recorded: str, reaches: str) -> int:
+    """Print what became of a manual entry: posted at once, or waiting for a supervisor."""
     if done.status == "recorded":
-        print(f"recorded payment {done.id}")
+        print(recorded)
     else:
-        print(f"pending approval: request {done.id} (at or above the {args.kind} threshold); a different operator "
-              f"approves it with `vosbench approvals approve {done.id} --operator NAME`")
+        print(f"pending approval: request {done.id} ({reaches}); a supervisor approves it with "
+              f"`vosbench approvals approve {done.id} --operator NAME`")
     return EXIT_OK
 
 
@@ -137,4 +152,10 @@ def register(add) -> None:
     sub.add_argument("--memo", default="")
     sub.add_argument("--reason", default="")
     sub.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
+
+    sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment (approval thresholds apply)")
+    sub.add_argument("payment_id", type=int)
+    sub.add_argument("--reason", required=True)
+    sub.add_argument("--operator", required=True)
     sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")

@@ -1,4 +1,4 @@
-"""Commands that build, fill and describe the ledger: demo, demo-key, import, info, reverse."""
+"""Commands that build, fill and describe the ledger: demo, demo-key, import, info."""
 
 from __future__ import annotations
 
@@ -60,19 +60,6 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
-def cmd_reverse(args) -> int:
-    from vosbench.ledger import approvals, policy
-
-    done = approvals.submit_reversal(options.open_ledger(args).engine, policy.load(args.controls), args.payment_id,
-                                     reason=args.reason, operator=args.operator)
-    if done.status == "recorded":
-        print(f"recorded reversal {done.id} of payment {args.payment_id}")
-    else:
-        print(f"pending approval: request {done.id} (the reversal is at or above its threshold); a supervisor "
-              f"approves it with `vosbench approvals approve {done.id} --operator NAME`")
-    return EXIT_OK
-
-
 def register(add) -> None:
     sub = add("demo", cmd_demo, "build the deterministic demo ledger with planted anomalies")
     sub.add_argument("--customers", type=int, default=2000)
@@ -95,9 +82,3 @@ def register(add) -> None:
                      help="vos3000-export: header mapping (default: the shipped export-headers.yaml)")
 
     add("info", cmd_info, "show which ledger is used and its fingerprint")
-
-    sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment")
-    sub.add_argument("payment_id", type=int)
-    sub.add_argument("--reason", required=True)
-    sub.add_argument("--operator", required=True)
-    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
