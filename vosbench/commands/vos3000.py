@@ -20,7 +20,7 @@ def register(add) -> None:
     targets = sync.add_subparsers(dest="target", required=True, metavar="TARGET")
     common = argparse.ArgumentParser(add_help=False, parents=[options.shared_options()])
     common.add_argument("--mapping", type=Path, metavar="YAML",
-                        help="code mapping (default: vosbench/vos3000/mapping.yaml)")
+                        help="code mapping (default: vosbench/sources/vos3000/mapping.yaml)")
     common.add_argument("--timezone", default="UTC",
                         help="reporting time zone of a NEW ledger; use the VOS3000 server's zone")
     common.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -209,7 +209,7 @@ match_decisions = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
 )
 
-# --- controls (issue 5): who the operators are, agents' rates, maker-checker, finding notes ---
+# --- controls: who the operators are, agents' rates, maker-checker, finding notes ---
 # Reference data the controls read: the back office as configured, not a journal.
 operators = sa.Table(
     "operators",

@@ -223,7 +223,7 @@ class MonthlyAudit:
     verification: verification.Verification
     provenance: Provenance
     statement_matching: statement_section.review.MatchRun | None = None  # None: no statements this month
-    controls: controls.ControlsResult | None = None  # the Controls section (issue 5)
+    controls: controls.ControlsResult | None = None  # the Controls section
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,

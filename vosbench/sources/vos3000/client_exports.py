@@ -1,7 +1,7 @@
 """``vosbench import vos3000-export FILE``: payment-record exports of the VOS3000 client.
 
 Reads .xls (legacy Excel, xlrd), .xlsx (openpyxl) and .csv; the header row is found by
-its labels (``vosbench/vos3000/export-headers.yaml``, configurable because they differ
+its labels (``vosbench/sources/vos3000/export-headers.yaml``, configurable because they differ
 by version). Numbers that a spreadsheet stores as doubles are converted with
 :func:`vosbench.core.money.from_double`; amounts written as text must be exact decimals.
 Records of an account are read in time order so the sign of each movement is derived

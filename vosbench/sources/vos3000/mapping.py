@@ -1,6 +1,6 @@
 """How VOS3000's codes become vosbench's words: a validated configuration.
 
-The documented defaults live in ``vosbench/vos3000/mapping.yaml`` (read it for what
+The documented defaults live in ``vosbench/sources/vos3000/mapping.yaml`` (read it for what
 each code means and which readings are guesses); a user passes their own copy with
 ``--mapping FILE``. Unknown keys, kinds, methods or rules are errors naming the key and
 the allowed values, so a typo never silently changes how money is read.
