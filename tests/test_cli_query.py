@@ -50,8 +50,8 @@ def test_filters_as_options(ledger_url, capsys):
     # A1's tree: p1 100, p2 50, p3 −20 (p8 200 is above the range)
     assert result["total_count"] == 3 and result["filter"]["accounts"] == ["A1"]
     assert [row["amount"] for row in result["rows"]] == ["-20.0000", "50.0000", "100.0000"]
-    assert result["totals_by_kind"] == [{"kind": "deposit", "count": 2, "amount": "150.0000"},
-                                        {"kind": "withdrawal", "count": 1, "amount": "-20.0000"}]
+    assert result["totals_by_kind"] == [{"kind": "deposit", "currency": "USD", "count": 2, "amount": "150.0000"},
+                                        {"kind": "withdrawal", "currency": "USD", "count": 1, "amount": "-20.0000"}]
     code, out, _ = run(capsys, "--operator", "alice", "--channel", "admin", "--method", "bank_wire",
                        "--text", "WIRE", "--timezone", "UTC", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -90,10 +90,10 @@ def test_xlsx_file_has_payments_totals_and_filter_sheets(ledger_url, capsys, tmp
     assert [row["amount"] for row in rows] == [100, 50, -7.5, 200, 1000]
     memo_cell = sheet.cell(row=4, column=header.index("memo") + 1)
     assert memo_cell.value == "=SUM(A1:A9)" and memo_cell.data_type == "s"  # text, never a formula
-    assert sheet.cell(row=8, column=1).value == "Total"
+    assert sheet.cell(row=8, column=1).value == "Total USD"
     assert Decimal(str(sheet.cell(row=8, column=header.index("amount") + 1).value)) == Decimal("1342.5")
     totals = [[cell.value for cell in row] for row in book["Totals by kind"].iter_rows(min_row=2, max_row=3)]
-    assert totals == [["deposit", 4, 1350], ["adjustment", 1, -7.5]]
+    assert totals == [["deposit", "USD", 4, 1350], ["adjustment", "USD", 1, -7.5]]
     described = {row[0].value: row[1].value for row in book["Filter"].iter_rows(min_row=2)}
     assert described["Kinds"] == "adjustment, deposit" and described["Times shown in"] == "Asia/Dubai"
     assert described["Fingerprint payments"].startswith("9 rows, chain head ")

@@ -121,3 +121,38 @@ def test_a_statement_is_in_its_accounts_currency(engine):
     document = customer_statement.build(engine, account, date(2026, 10, 1), date(2026, 10, 31))
     assert document.currency == "AED"
     assert "AED" in customer_statement.html(document)
+
+
+@pytest.mark.parametrize("narrowing", [{}, {"min_amount": 1}, {"text": "a"}], ids=["kept months", "amount range", "text"])
+def test_query_totals_are_per_kind_and_currency(engine, narrowing):
+    from datetime import date
+
+    from vosbench.analysis import explore
+    from vosbench.analysis.filters import PaymentFilter
+
+    f = PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31), **narrowing)
+    totals = explore.totals_by_kind(engine, f)
+    rows = explore.query_all(engine, f)
+    expected = rows.groupby(["kind", "currency"])["amount"].agg(["count", "sum"])
+    got = totals.set_index(["kind", "currency"])
+    assert set(got.index) == set(expected.index) and set(totals["currency"]) <= set(CURRENCIES)
+    for key, row in expected.iterrows():
+        assert (int(got.loc[key, "count"]), int(got.loc[key, "amount"])) == (int(row["count"]), int(row["sum"]))
+    per_currency = explore.totals_per_currency(totals)
+    for currency, row in per_currency.items():
+        assert row["amount"] == int(rows.loc[rows["currency"] == currency, "amount"].sum())
+
+
+def test_query_export_totals_one_row_per_currency(engine, tmp_path):
+    from datetime import date
+
+    import openpyxl
+
+    from vosbench.analysis.filters import PaymentFilter
+    from vosbench.outputs import query_export
+
+    path = query_export.export_result(engine, PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31)),
+                                      tmp_path / "october.xlsx")
+    sheet = openpyxl.load_workbook(path)["Totals by kind"]
+    labels = [row[0] for row in sheet.iter_rows(values_only=True) if row[0] and str(row[0]).startswith("Total ")]
+    assert sorted(labels) == sorted(f"Total {currency}" for currency in CURRENCIES)

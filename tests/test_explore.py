@@ -83,8 +83,8 @@ def test_count_and_totals_cover_the_whole_filter_not_the_page(ledger):
     assert (page.total_count, page.pages, page.page, len(page.rows)) == (7, 4, 2, 2)
     # deposits p2 50.00 + p9 1000.00; one of each other kind; kinds in the vocabulary's order
     assert page.totals_by_kind.values.tolist() == [
-        ["deposit", 2, 1050 * U], ["withdrawal", 1, -20 * U], ["adjustment", 1, -75_000],
-        ["bonus", 1, 5 * U], ["commission", 1, 30 * U], ["auto_recharge", 1, 25 * U]]
+        ["deposit", "USD", 2, 1050 * U], ["withdrawal", "USD", 1, -20 * U], ["adjustment", "USD", 1, -75_000],
+        ["bonus", "USD", 1, 5 * U], ["commission", "USD", 1, 30 * U], ["auto_recharge", "USD", 1, 25 * U]]
     assert page.totals_by_kind["count"].sum() == page.total_count
     assert list(page.rows.columns) == list(explore.ROW_COLUMNS)
     assert str(page.rows["amount"].dtype) == "Int64" and str(page.rows["balance_after"].dtype) == "Int64"
@@ -132,7 +132,7 @@ def test_a_page_past_the_end_shows_the_last_and_bad_paging_is_refused(ledger):
     assert (page.page, len(page.rows)) == (2, 2)
     empty = explore.query_page(engine, PaymentFilter(start=date(2030, 1, 1)))
     assert (empty.total_count, empty.pages, empty.page, len(empty.rows)) == (0, 1, 1, 0)
-    assert list(empty.totals_by_kind.columns) == ["kind", "count", "amount"]
+    assert list(empty.totals_by_kind.columns) == ["kind", "currency", "count", "amount"]
     for bad, message in (({"sort": "hash"}, "sort: 'hash' is not a sortable column"),
                          ({"page_size": 0}, "page_size: 0 is out of range"),
                          ({"page": 0}, "page: 0 is before the first page")):

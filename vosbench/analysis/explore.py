@@ -28,17 +28,18 @@ from vosbench.ledger import database, queries, tables, text_index
 
 _payments, _accounts = tables.payments, tables.accounts
 
-ROW_COLUMNS = ("id", "occurred_at", "account", "name", "kind", "amount", "balance_after", "channel", "method",
+ROW_COLUMNS = ("id", "occurred_at", "account", "name", "kind", "amount", "currency", "balance_after", "channel", "method",
                "operator", "reference", "memo", "reason", "reverses_id", "approved_by")
 """Columns of a page's rows and of :func:`query_all`."""
 
 MONEY_COLUMNS = ("amount", "balance_after")
 """Money columns of the rows, in minor units."""
 
-_SOURCES = {"account": _accounts.c.account, "name": _accounts.c.name,
-            **{name: _payments.c[name] for name in ROW_COLUMNS if name not in ("account", "name")}}
+_FROM_ACCOUNTS = ("account", "name", "currency")
+_SOURCES = {**{name: _accounts.c[name] for name in _FROM_ACCOUNTS},
+            **{name: _payments.c[name] for name in ROW_COLUMNS if name not in _FROM_ACCOUNTS}}
 
-SORTABLE: tuple[str, ...] = ("occurred_at", "id", "account", "name", "kind", "amount", "balance_after",
+SORTABLE: tuple[str, ...] = ("occurred_at", "id", "account", "name", "kind", "amount", "currency", "balance_after",
                              "channel", "method", "operator", "reference", "approved_by")
 """Columns a page may be sorted by; ties are broken on ``id`` in the same direction."""
 
@@ -48,6 +49,8 @@ FEW_MATCHES = 4
 filtering rather than read in index order (see :func:`_ordering`)."""
 _INTEGER_COLUMNS = {"id", "amount", "balance_after", "reverses_id", "count"}
 _MONTHLY_COLUMNS = ("month", "kind", "count", "amount")
+TOTALS_COLUMNS = ("kind", "currency", "count", "amount")
+"""Columns of the per-kind totals: one row per kind and currency."""
 _KIND_ORDER = {kind.value: index for index, kind in enumerate(Kind)}
 
 
@@ -251,11 +254,14 @@ def _kept_kinds(f: PaymentFilter) -> list[str]:
 def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     kept = tables.account_months
     kinds = _kept_kinds(f)
-    sums = connection.execute(sa.select(
-        *(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
-        *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds),
-    ).where(*_kept_conditions(f, months))).one()
-    return [(kind, sums[index], sums[len(kinds) + index]) for index, kind in enumerate(kinds) if sums[index]]
+    per_currency = connection.execute(
+        sa.select(_accounts.c.currency,
+                  *(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
+                  *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds))
+        .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
+        .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency)).all()
+    return [(kind, sums[0], sums[1 + index], sums[1 + len(kinds) + index])
+            for sums in per_currency for index, kind in enumerate(kinds) if sums[1 + index]]
 
 
 def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
@@ -266,22 +272,35 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     elif f.min_amount is None and f.max_amount is None:
         # A text search reads every row of its range anyway: group what it reads, not an index walk.
         kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
-        rows = connection.execute(
-            sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
-            .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(kind))
+        chosen = (sa.select(kind, _payments.c.account_id, _payments.c.amount)
+                  .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).subquery("chosen"))
+        rows = connection.execute(_per_kind_and_currency(chosen))
     else:
         # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
         # the database would rather read every record of the kind.
         others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
                             indexed=indexed)
-        branches = [sa.select(_payments.c.kind, _payments.c.amount).where(*others, amount_range)
+        branches = [sa.select(_payments.c.kind, _payments.c.account_id, _payments.c.amount).where(*others, amount_range)
                     for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
         chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
-        rows = connection.execute(
-            sa.select(chosen.c.kind, sa.func.count(), sa.func.sum(chosen.c.amount)).group_by(chosen.c.kind))
-    totals = _frame(rows, ("kind", "count", "amount"))
+        rows = connection.execute(_per_kind_and_currency(chosen))
+    totals = _frame(rows, TOTALS_COLUMNS)
     order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
-    return totals.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+    totals = totals.assign(_order=order).sort_values(["currency", "_order"], kind="stable")
+    return totals.drop(columns="_order").reset_index(drop=True)
+
+
+def _per_kind_and_currency(chosen: sa.Subquery) -> sa.Select:
+    """Count and sum of the chosen records per kind and account currency (two currencies never add up)."""
+    return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), sa.func.sum(chosen.c.amount))
+            .select_from(chosen.join(_accounts, _accounts.c.id == chosen.c.account_id))
+            .group_by(chosen.c.kind, _accounts.c.currency))
+
+
+def totals_per_currency(totals: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """The totals rows of a per-kind totals frame: count and amount per currency, never across currencies."""
+    return {str(currency): {"count": int(group["count"].sum()), "amount": int(group["amount"].sum())}
+            for currency, group in totals.groupby("currency", sort=True)}
 
 
 def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: int = 50,
@@ -454,7 +473,7 @@ def operators(engine: Engine) -> list[str]:
 
 
 def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
-    """Count and sum per kind of every record the filter selects (what the panel's totals show)."""
+    """Count and sum per kind and currency of every record the filter selects (what the panel's totals show)."""
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         return _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)

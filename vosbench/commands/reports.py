@@ -68,7 +68,7 @@ def cmd_query(args) -> int:
               f"{'descending' if page.descending else 'ascending'}; times in {page.timezone}")
         views.print_frame(page.rows, explore.MONEY_COLUMNS)
         print()
-        views.print_frame(page.totals_by_kind, ["amount"], totals={"amount": int(page.totals_by_kind["amount"].sum())})
+        views.print_frame(page.totals_by_kind, ["amount"], totals=explore.totals_per_currency(page.totals_by_kind))
     return EXIT_OK
 
 

@@ -63,12 +63,13 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
         export.write_csv(described, filter_file(path))
         return path
     totals = explore.totals_by_kind(engine, f)
+    per_currency = explore.totals_per_currency(totals)
     with engine.connect() as connection:
         seen = hashchain.fingerprint(connection)  # what the export saw: `vosbench verify --anchor` reads it back
     return export.write_xlsx(path, [
-        export.Table("Payments", "Payment records", rows, explore.MONEY_COLUMNS, {"amount": int(totals["amount"].sum())}),
-        export.Table("Totals by kind", "Totals by kind", totals, ("amount",),
-                     {"amount": int(totals["amount"].sum())}),
+        export.Table("Payments", "Payment records", rows, explore.MONEY_COLUMNS,
+                     {currency: {"amount": row["amount"]} for currency, row in per_currency.items()}),
+        export.Table("Totals by kind", "Totals by kind", totals, ("amount",), per_currency),
         export.Table("Filter", "Filter", described),
         export.Table("Fingerprint", "Ledger fingerprint: chain head and row count per table",
                      hashchain.fingerprint_frame(seen)),

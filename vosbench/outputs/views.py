@@ -53,7 +53,8 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
         export.write_csv(shown, stream)
     elif fmt == "json":
         def exact(row):
-            return {column: str(money.to_decimal(value)) for column, value in row.items()}
+            return {column: str(money.to_decimal(value)) if column in money_columns else value
+                    for column, value in row.items()}
 
         json.dump({"rows": records(shown),
                    "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if _per_currency(totals)
@@ -64,7 +65,8 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
         stream.write(empty + "\n")
     else:
         first = shown.columns[0]
-        extra = [{first: label, **{column: money.to_decimal(value) for column, value in row.items() if column in shown}}
+        extra = [{first: label, **{column: money.to_decimal(value) if column in money_columns else value
+                                   for column, value in row.items() if column in shown}}
                  for label, row in total_rows(totals)]
         if extra:
             shown = pd.concat([shown, pd.DataFrame(extra)], ignore_index=True)

@@ -40,10 +40,10 @@ def _scrolling(inner: str, max_height: str = "none") -> str:
 
 
 def kind_totals(page: explore.Page) -> str:
-    """Count and amount per kind for the whole filter, with the total."""
+    """Count and amount per kind and currency for the whole filter, with a total per currency."""
     if page.total_count == 0:
         return ""
-    totals = {"count": page.total_count, "amount": int(page.totals_by_kind["amount"].sum())}
+    totals = explore.totals_per_currency(page.totals_by_kind)
     return styled(Table(TOTALS_ID, "Totals by kind", page.totals_by_kind, ("amount",), totals)).to_html()
 
 
