@@ -42,6 +42,13 @@ def test_table_shows_the_page_the_count_and_the_totals(ledger_url, capsys):
     assert total.split()[-1] == "1082.5000"  # 1050 − 20 − 7.50 + 5 + 30 + 25
 
 
+def test_a_filter_matching_nothing_says_so_once_with_the_fix(ledger_url, capsys):
+    code, out, _ = run(capsys, "--from", "2030-01-01", "--to", "2030-01-31")
+    assert code == 0
+    assert out.splitlines() == ["no payment records match this filter (times in Asia/Dubai): "
+                                "widen the dates or drop a filter"]
+
+
 def test_filters_as_options(ledger_url, capsys):
     code, out, _ = run(capsys, "--account", "A1", "--sub-accounts", "--kind", "deposit", "--kind", "withdrawal",
                        "--min-amount", "20", "--max-amount", "100", "--format", "json")

@@ -61,6 +61,8 @@ def cmd_query(args) -> int:
         print()
     elif args.format == "csv":
         views.print_frame(page.rows, explore.MONEY_COLUMNS, "csv")
+    elif page.total_count == 0:
+        print(f"no payment records match this filter (times in {page.timezone}): widen the dates or drop a filter")
     else:
         first = (page.page - 1) * page.page_size
         print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} "

@@ -247,6 +247,24 @@ def to_html(notebook_path: Path, html_path: Path, title: str) -> Path:
 _REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>')
 
 
+def _local_kernel() -> dict:
+    """Talk to the report's kernel over local sockets where the system has them.
+
+    The kernel runs on this machine only; over TCP it would listen on a loopback port and
+    warn on every run that the traffic is unencrypted. Windows has no IPC transport.
+    """
+    if os.name != "posix":
+        return {}
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LocalKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return {"kernel_manager_class": LocalKernelManager}
+
+
 def run_notebook(notebook: Path, values: dict, folder: Path, *, url: str, title: str, expected: list[str],
                  stale: Sequence[str] = (), progress: bool = True) -> tuple[Path, Path]:
     """Execute ``notebook`` with ``values`` into ``folder``; write the executed notebook and its HTML.
@@ -267,7 +285,7 @@ def run_notebook(notebook: Path, values: dict, folder: Path, *, url: str, title:
         try:
             papermill.execute_notebook(notebook, notebook_out, parameters=values, kernel_name="python3",
                                        progress_bar=progress, cwd=folder, log_output=False,
-                                       request_save_on_cell_execute=False)
+                                       request_save_on_cell_execute=False, **_local_kernel())
         except papermill.PapermillExecutionError as error:
             raise AuditFailed(f"cell {error.exec_count} of {notebook.name} raised {error.ename}: "
                               f"{error.evalue} (the partly executed notebook is {notebook_out})") from None
