@@ -23,7 +23,7 @@ from ledger_text import ACCOUNTS, TEAM, write_ledger_files
 
 from vosbench.commands import main
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import approvals, database, identity, roles, setup, tables, verification
+from vosbench.ledger import approvals, database, identity, roles, scopes, setup, tables, verification
 from vosbench.ledger.policy import from_mapping
 from vosbench.sources import csv_import
 
@@ -44,6 +44,7 @@ def _ledger(url: str, folder) -> str:
     if on_server:
         with engine.begin() as connection:
             roles.create_roles(connection)
+            scopes.create_scopes(connection)
     team = [line.split(",")[:3] for line in TEAM.strip().splitlines()[1:]]
     for login, name, role in [*(row for row in ((c.strip() for c in r) for r in team)),
                               ("dee", "Dee", "supervisor"), ("eve", "Eve", "supervisor")]:

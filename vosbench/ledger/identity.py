@@ -22,12 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import backoffice, database, roles, tables, write_door
+from vosbench.ledger import backoffice, database, roles, scopes, tables, write_door
+from vosbench.ledger.scopes import SCOPED_ROLES
 
 ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
 """Roles an operator may hold; resellers and agents name their account (``reseller:R0001``)."""
-
-SCOPED_ROLES = ("reseller", "agent")
 
 MAKERS = ("clerk", "supervisor", backoffice.DEFAULT_ROLE)
 """Roles that may enter records (``operator``: a back-office import that named no role)."""
@@ -71,9 +70,9 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
                                                 .where(tables.accounts.c.account == parsed.account)) is None:
             raise IdentityError(f"account {parsed.account!r} is unknown; a {parsed.word} names its own account")
         if connection.dialect.name != "sqlite":
-            if parsed.word in SCOPED_ROLES and connection.dialect.name != "postgresql":
-                raise IdentityError(f"a {parsed.word} login sees only its subtree through PostgreSQL's row-level "
-                                    f"security; on {connection.dialect.name} it would see every account")
+            if parsed.word in SCOPED_ROLES and not scopes.in_force(connection):
+                raise IdentityError(f"a {parsed.word} login needs the scoped views `vosbench server init` makes; "
+                                    "run it on this ledger first, then add the login")
             if not password:
                 raise IdentityError(f"operator {login}: a server login needs a password "
                                     "(from the environment variable or the prompt)")
