@@ -143,8 +143,11 @@ def test_the_commands_end_to_end(engine, capsys, tmp_path):
     (finding,) = json.loads(out)["rows"]
     assert code == 0 and finding["check"] == "adjustment_without_reason_or_link" and finding["status"] == "open"
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1
+    code, _, err = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
+                       "--note", "ticket #1 found in the helpdesk", "--by", "ann")
+    assert code == 2 and "operator ann is a clerk; only a auditor or supervisor annotates findings" in err
     code, out, _ = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
-                       "--note", "ticket #1 found in the helpdesk", "--by", "auditor")
+                       "--note", "ticket #1 found in the helpdesk", "--by", "bob")
     assert code == 0
     code, out, _ = run(capsys, "controls", *db, "--month", "2026-10")
     assert code == 0 and "explained" in out and "adjustment_without_reason_or_link" in out

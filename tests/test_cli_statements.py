@@ -70,6 +70,10 @@ def test_import_list_match_decide_find(db, capsys):
     assert code == 0 and "no_money" in out and "channels bank, gateway" in out
 
     unmatched = next(i for i in result["items"] if i["payment_ids"] == "6")
+    code, _, err = run(capsys, "decide", "reject", "--lines", unmatched["line_ids"], "--payments", "6",
+                       "--by", "auditor1", "--note", "not this customer's money")
+    assert code == 2 and "'auditor1' is not registered (known: none yet)" in err
+    assert run(capsys, "operators", "add", "auditor1", "--role", "auditor")[0] == 0
     code, out, _ = run(capsys, "decide", "reject", "--lines", unmatched["line_ids"], "--payments", "6",
                        "--by", "auditor1", "--note", "not this customer's money")
     assert code == 0 and "decision 1 recorded" in out
@@ -89,7 +93,7 @@ def test_import_list_match_decide_find(db, capsys):
     (["statements", "import", "gateway.csv"], "give --profile NAME"),
     (["statements", "import", "bank-bad-rows.csv", "--profile", "generic-bank-csv"], "3 row(s) rejected"),
     (["statements", "import", "bank-v8.xml", "--channel", "paypal"], "unknown value 'paypal'"),
-    (["decide", "confirm", "--lines", "1", "--payments", "1"], "decided_by is required"),
+    (["decide", "confirm", "--lines", "1", "--payments", "1"], "say who decides pairings (--by LOGIN"),
     (["find-payment", "--amount", "12.5.0", "--date", "2026-10-01"], "not a number"),
     (["match", "--month", "2026-13"], "2026-13"),
 ])
@@ -122,6 +126,7 @@ def test_the_notebook_workbench_imports_uploads_decides_and_exports(db, capsys, 
     assert bench.view("no_payment_record").data.endswith("** none.")  # every line has its record
     assert "C00004" in bench.view("no_money").to_html()
 
+    assert run(capsys, "operators", "add", "auditor1", "--role", "auditor")[0] == 0
     decide = bench.decision_panel("auditor1")
     decide.action.value, decide.lines.value, decide.payments.value = "match", "999", "7"
     decide.button.click()

@@ -16,7 +16,7 @@ from ledger_text import ACCOUNTS, ledger_from_text
 
 from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner
 from vosbench.core.money import UNIT
-from vosbench.ledger import policy, tables
+from vosbench.ledger import identity, policy, tables
 from vosbench.ledger.policy import COMMISSION_BASES, from_mapping
 
 HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
@@ -347,6 +347,7 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
     first = runner.run(engine, "2026-10", RULES).frame()
     (finding_id,) = first["finding_id"]
     assert first["status"].tolist() == ["open"]
+    identity.register(engine, "auditor", "auditor")
     annotations.annotate(engine, finding_id, status="escalated", note="asked ann", author="auditor")
     annotations.annotate(engine, finding_id, status="explained", note="ticket found", author="auditor")
     again = runner.run(engine, "2026-10", RULES).frame()
@@ -361,12 +362,19 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
     (dict(finding_id="nope", status="open", note="", author="a"), "not one"),
     (dict(finding_id="F-0123456789ab", status="done", note="", author="a"), "use one of"),
     (dict(finding_id="F-0123456789ab", status="explained", note=" ", author="a"), "needs a note"),
+    (dict(finding_id="F-0123456789ab", status="open", note="", author="nobody"),
+     r"operator 'nobody' is not registered \(known: ann, sue\)"),
+    (dict(finding_id="F-0123456789ab", status="open", note="", author="ann"), "ann is a clerk; only a auditor or "),
+    (dict(finding_id="F-0123456789ab", status="open", note="", author=" "), r"say who annotates findings \(--by"),
 ])
 def test_bad_annotations_name_the_fix(tmp_path, call, message):
     engine = ledger(tmp_path, "p1,C1,deposit,1.00,2026-09-02T10:00:00Z,ann,admin,cash,R-1,,,,,")
+    identity.register(engine, "ann", "clerk")
+    identity.register(engine, "sue", "supervisor")
     finding_id = call.pop("finding_id")
     with pytest.raises(ValueError, match=message):
         annotations.annotate(engine, finding_id, **call)
+    assert annotations.latest(engine) == {}
 
 
 @pytest.mark.parametrize("raw, message", [

@@ -3,7 +3,8 @@
 Entries of any channel and kind (commissions and bonuses too) and reversals above their
 threshold wait for a supervisor other than the maker; unknown names, clerks approving,
 makers approving their own entry and second approvals are refused with one line. On a
-server the operator is the database login: a different ``--operator`` is refused. Four
+server the operator is the database login: a different ``--operator`` is refused, and so is
+a different ``--by`` of a finding's annotation or a matching decision. Four
 processes approving one request at the same moment give one posting and three clean
 refusals.
 """
@@ -21,9 +22,10 @@ import sqlalchemy as sa
 from db_servers import fresh_database
 from ledger_text import ACCOUNTS, TEAM, write_ledger_files
 
+from vosbench.analysis.matching import decisions
 from vosbench.commands import main
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import approvals, database, identity, roles, setup, tables, verification
+from vosbench.ledger import approvals, database, identity, roles, scopes, setup, tables, verification
 from vosbench.ledger.policy import from_mapping
 from vosbench.sources import csv_import
 
@@ -44,6 +46,7 @@ def _ledger(url: str, folder) -> str:
     if on_server:
         with engine.begin() as connection:
             roles.create_roles(connection)
+            scopes.create_scopes(connection)
     team = [line.split(",")[:3] for line in TEAM.strip().splitlines()[1:]]
     for login, name, role in [*(row for row in ((c.strip() for c in r) for r in team)),
                               ("dee", "Dee", "supervisor"), ("eve", "Eve", "supervisor")]:
@@ -166,6 +169,45 @@ def test_on_a_server_the_operator_is_the_login(postgresql, tmp_path, capsys, mon
     monkeypatch.setattr("getpass.getpass", lambda prompt: "")
     assert main.main(["operators", "--db", url, "add", "gus", "--role", "clerk"]) == 2
     assert "no password: set VOSBENCH_OPERATOR_PASSWORD" in capsys.readouterr().err
+
+
+def test_annotations_and_matching_decisions_are_made_by_registered_operators(team_url, capsys):
+    on_server = not team_url.startswith("sqlite")
+    engine = database.make_engine(team_url)
+    identity.register(engine, "ida", "auditor", password=PASSWORD if on_server else None)
+    engine.dispose()
+
+    def annotate(login: str, by: str | None) -> tuple[int, str]:
+        argv = ["findings", "--db", _as(team_url, login), "annotate", "F-0123456789ab", "--status", "open"]
+        code = main.main([*argv, *(["--by", by] if by else [])])
+        return code, capsys.readouterr().err
+
+    if on_server:
+        code, err = annotate("ida", "bob")
+        assert code == 2 and "you are connected as ida; --by bob differs" in err
+        assert annotate("ida", None)[0] == 0  # the login is the author
+    else:
+        code, err = annotate("ida", None)
+        assert code == 2 and "say who annotates findings (--by LOGIN" in err
+        code, err = annotate("ida", "nobody")
+        assert code == 2 and "'nobody' is not registered (known: a, alice, ann, bob, cy, dee, eve, ida)" in err
+        assert annotate("ida", "ida")[0] == 0
+    code, err = annotate("ann", "ann")
+    assert code == 2 and "operator ann is a clerk; only a auditor or supervisor annotates findings" in err
+    engine = database.make_engine(team_url)
+    with engine.connect() as connection:
+        assert list(connection.scalars(sa.select(tables.finding_annotations.c.author))) == ["ida"]
+    engine.dispose()
+    decide = dict(line_ids=[1], payment_ids=[1], note="seen")
+    if on_server:
+        with pytest.raises(identity.IdentityError, match="you are connected as ida; --by bob differs"):
+            decisions.record(_engine(team_url, "ida"), "confirm", decided_by="bob", **decide)
+    else:
+        with pytest.raises(identity.IdentityError, match="'fay' is not registered"):
+            decisions.record(_engine(team_url, "ida"), "confirm", decided_by="fay", **decide)
+    # the right person gets as far as the ids (there are no statement lines here)
+    with pytest.raises(decisions.DecisionError, match="statement line 1 does not exist"):
+        decisions.record(_engine(team_url, "ida"), "confirm", decided_by=None if on_server else "ida", **decide)
 
 
 def _approve_at_once(url: str, request_id: int, checker: str, barrier, results) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from vosbench.analysis.matching import decisions, find_payment, review
 from vosbench.analysis.matching.matcher import Settings
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import identity
 from vosbench.sources.bankfiles import importing
 
 ACCOUNTS = """
@@ -61,6 +63,9 @@ GATEWAY = """\
 @pytest.fixture
 def ledger(inline_ledger, tmp_path):
     engine = inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS)
+    for login, role in (("auditor1", "auditor"), ("auditor2", "auditor"), ("a", "clerk"), ("b", "supervisor"),
+                        ("res.one", "reseller:C00001")):
+        identity.register(engine, login, role)
     for name, text, profile in (("bank.csv", BANK, "generic-bank-csv"), ("gateway.csv", GATEWAY, "gateway")):
         path = tmp_path / name
         path.write_text(textwrap.dedent(text))
@@ -182,14 +187,16 @@ def test_decisions_are_append_only(ledger):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(action="approve", line_ids=[1], payment_ids=[1], decided_by="a"), "not one of"),
-    (dict(action="reject", line_ids=[1], payment_ids=[1], decided_by=" "), "decided_by is required"),
+    (dict(action="reject", line_ids=[1], payment_ids=[1], decided_by=" "), r"say who decides pairings \(--by"),
+    (dict(action="reject", line_ids=[1], payment_ids=[1], decided_by="zed"), r"'zed' is not registered \(known: a, "),
+    (dict(action="reject", line_ids=[1], payment_ids=[1], decided_by="res.one"), "is a reseller:C00001; only a "),
     (dict(action="match", line_ids=[], payment_ids=[1], decided_by="a"), "at least one statement line"),
     (dict(action="match", line_ids=[999], payment_ids=[1], decided_by="a"), "statement line 999 does not exist"),
     (dict(action="match", line_ids="1,x", payment_ids=[1], decided_by="a"), "not a list of ids"),
 ])
 def test_a_bad_decision_is_refused_with_the_fix(ledger, kwargs, message):
     action = kwargs.pop("action")
-    with pytest.raises(decisions.DecisionError, match=message):
+    with pytest.raises(VosbenchError, match=message):  # a DecisionError, or an IdentityError for who decides
         decisions.record(ledger, action, **kwargs)
     assert decisions.history(ledger).empty
 

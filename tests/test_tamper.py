@@ -70,7 +70,7 @@ def pristine(tmp_path_factory) -> Path:
     approvals.approve(engine, 2, checker="bob")
     importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
     decisions.record(engine, "confirm", line_ids=[1], payment_ids=[1], decided_by="ann", note="seen")
-    annotations.annotate(engine, "F-0123456789ab", status="explained", note="known customer", author="ann")
+    annotations.annotate(engine, "F-0123456789ab", status="explained", note="known customer", author="bob")
     with engine.begin() as connection:
         state.saver("vos", "e_payhistory", "77", 77, {"url": "mysql://vos/db"},
                     [state.Flag("e_payhistory", "77", "gap", "id 77 missing")])(connection)

@@ -136,7 +136,8 @@ def register(add) -> None:
     noting.add_argument("finding_id")
     noting.add_argument("--status", required=True, choices=STATUSES)
     noting.add_argument("--note", default="")
-    noting.add_argument("--by", required=True, help="who annotates")
+    noting.add_argument("--by", metavar="LOGIN", help="who annotates: a registered auditor or supervisor "
+                                                      "(on a server ledger: your login, the default)")
     showing = actions.add_parser("history", parents=[options.shared_options()], help="every annotation of a finding")
     showing.add_argument("finding_id")
     options.add_format(showing)

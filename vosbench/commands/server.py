@@ -31,13 +31,13 @@ def cmd_server(args) -> int:
         with ledger.engine.begin() as connection:
             made = roles.create_roles(connection)
             owner = roles.current_login(connection)
-            scoped = connection.dialect.name == "postgresql"
-            for statement in scopes.scope_ddl(connection.dialect.name) if scoped else ():
-                connection.exec_driver_sql(statement)
+            scopes.create_scopes(connection)
         print(f"ledger ready at {ledger.shown_url} (time zone {ledger.timezone}), owned by {owner}")
         print(f"roles: {', '.join(made)} (writer: clerks and supervisors; auditor; reader: resellers and agents)")
-        print("resellers and agents see their own subtree only (row-level security)" if scoped else
-              "scoped reseller and agent logins need PostgreSQL: on this server they would see every account")
+        print("resellers and agents see their own subtree only (row-level security)"
+              if ledger.engine.dialect.name == "postgresql" else
+              "resellers and agents see their own subtree only, through the views of database "
+              f"{scopes.views_database(ledger.engine.url.database or '')}, which their URL names")
         print("add the team with `vosbench operators add LOGIN --role ROLE`; everyone sets "
               f"VOSBENCH_DB to their own login's URL of {mask_url(ledger.url)}")
     return options.EXIT_OK
@@ -74,7 +74,7 @@ def cmd_operators(args) -> int:
     import pandas as pd
     import sqlalchemy as sa
 
-    from vosbench.ledger import identity, tables
+    from vosbench.ledger import identity, scopes, tables
     from vosbench.outputs import views
 
     with options.open_ledger(args) as ledger:
@@ -82,7 +82,12 @@ def cmd_operators(args) -> int:
             on_server = ledger.engine.dialect.name != "sqlite"
             role = identity.register(ledger.engine, args.login, args.role, name=args.name or "",
                                      password=_password(args.password_env) if on_server else None)
-            login = f"; login {args.login} created on the server" if on_server else ""
+            login = ""
+            if on_server:
+                with ledger.engine.connect() as connection:
+                    url = ledger.engine.url.set(username=args.login, password=None,
+                                                database=scopes.login_database(connection, str(role)))
+                login = f"; login {args.login} created on the server, their VOSBENCH_DB: {url.render_as_string()}"
             print(f"operator {args.login} registered as {role}{login}")
             return options.EXIT_OK
         with ledger.engine.connect() as connection:

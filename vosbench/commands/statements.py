@@ -122,9 +122,9 @@ def cmd_decide(args) -> int:
             print(frame.to_string(index=False))
         return EXIT_OK
     decision_id = decisions.record(_engine(args), args.action, line_ids=args.lines or "",
-                                   payment_ids=args.payments or "", decided_by=args.by or "", note=args.note)
-    print(f"decision {decision_id} recorded: {args.action} lines {args.lines} with payments {args.payments} "
-          f"by {args.by}; it applies from the next `vosbench match`")
+                                   payment_ids=args.payments or "", decided_by=args.by, note=args.note)
+    print(f"decision {decision_id} recorded: {args.action} lines {args.lines} with payments {args.payments}; "
+          "it applies from the next `vosbench match`")
     return EXIT_OK
 
 
@@ -170,7 +170,8 @@ def register(add) -> None:
     sub.add_argument("action", choices=("confirm", "reject", "match", "history"))
     sub.add_argument("--lines", metavar="IDS", help="statement line ids, e.g. 12,13")
     sub.add_argument("--payments", metavar="IDS", help="payment record ids, e.g. 345")
-    sub.add_argument("--by", metavar="NAME", help="who decides")
+    sub.add_argument("--by", metavar="LOGIN", help="who decides: a registered clerk, supervisor or auditor "
+                                                  "(on a server ledger: your login, the default)")
     sub.add_argument("--note", default="", help="why")
 
     sub = add("find-payment", cmd_find_payment, "find the statement lines and records of a payment someone made")

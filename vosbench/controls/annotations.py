@@ -2,7 +2,9 @@
 
 An annotation is never edited; a new one supersedes the earlier ones of the same
 finding (the latest wins). Because finding ids are stable, annotations come back when
-the audit is re-run on the same ledger.
+the audit is re-run on the same ledger. Its author is a registered auditor or supervisor
+(on a server ledger: the login), as for every entry a person makes
+(:func:`vosbench.ledger.identity.acting_operator`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.controls.findings import STATUSES
 from vosbench.core import timeshow
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, identity, tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,20 +26,21 @@ if TYPE_CHECKING:
 _ID = re.compile(r"F-[0-9a-f]{12}")
 
 
-def annotate(engine: Engine, finding_id: str, *, status: str, note: str, author: str) -> int:
-    """Append an annotation and return its id; bad input is refused with the fix."""
+def annotate(engine: Engine, finding_id: str, *, status: str, note: str, author: str | None) -> int:
+    """Append an annotation by ``author`` (None on a server: the login) and return its id; bad input is
+    refused with the fix."""
     finding_id = finding_id.strip()
     if not _ID.fullmatch(finding_id):
         raise ValueError(f"finding id {finding_id!r} is not one; copy it from `vosbench controls` (e.g. F-1a2b3c4d5e6f)")
     if status not in STATUSES:
         raise ValueError(f"status {status!r}: use one of {', '.join(STATUSES)}")
-    if not author.strip():
-        raise ValueError("author is required; say who is annotating (--by NAME)")
     if status != "open" and not note.strip():
         raise ValueError(f"a finding marked {status} needs a note saying why (--note TEXT)")
     with engine.begin() as connection:
+        author = identity.acting_operator(connection, author, action="annotates findings",
+                                          allowed=identity.ANNOTATORS, option="--by")
         return database.inserted_id(connection.execute(tables.finding_annotations.insert().values(
-            finding_id=finding_id, status=status, note=note.strip(), author=author.strip(),
+            finding_id=finding_id, status=status, note=note.strip(), author=author,
             annotated_at=datetime.now(UTC).replace(tzinfo=None))))
 
 

@@ -63,10 +63,10 @@ class _LocalServer:
         self.port = 0
         self.process: subprocess.Popen | None = None
 
-    def _own(self, user: str) -> None:
+    def _own(self, user: str, *folders: Path) -> None:
         if os.geteuid() == 0:
-            shutil.chown(self.root, user)
-            shutil.chown(self.datadir, user)
+            for folder in (self.root, self.datadir, *folders):
+                shutil.chown(folder, user)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -101,8 +101,11 @@ class LocalMariaDB(_LocalServer):
         server = _binary("mariadbd", "mariadb-server")
         admin = _binary("mariadb-admin", "mariadb-server")
         self.datadir.mkdir(parents=True, exist_ok=True)
+        # its own folder for temporary tables: files in the shared /tmp may be swept away
+        # while a query still uses them (seen as "Error on delete of '/tmp/#sql-temptable-…'")
+        (self.root / "tmp").mkdir(exist_ok=True)
         owner = ["--user=mysql"] if os.geteuid() == 0 else []
-        self._own("mysql")
+        self._own("mysql", self.root / "tmp")
         subprocess.run([install, "--no-defaults", *owner, f"--datadir={self.datadir}",
                         "--auth-root-authentication-method=normal", "--skip-test-db"],
                        check=True, capture_output=True, timeout=timeout)
@@ -110,7 +113,8 @@ class LocalMariaDB(_LocalServer):
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [server, "--no-defaults", *owner, f"--datadir={self.datadir}", f"--socket={self.socket}",
-                 "--bind-address=127.0.0.1", f"--port={self.port}", "--skip-name-resolve",
+                 f"--tmpdir={self.root / 'tmp'}", "--bind-address=127.0.0.1", f"--port={self.port}",
+                 "--skip-name-resolve",
                  "--local-infile=1", "--key-buffer-size=256M", "--max-allowed-packet=64M",
                  f"--pid-file={self.root / 'mariadbd.pid'}"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -108,7 +108,13 @@ def _server_options(backend: str) -> dict:
         return {}
     # Writers lock a chain head and then read rows others committed meanwhile (month totals,
     # a request's decision): READ COMMITTED, PostgreSQL's default, is what MariaDB gets too.
-    return {"pool_pre_ping": True, "isolation_level": "READ COMMITTED"}
+    options: dict = {"pool_pre_ping": True, "isolation_level": "READ COMMITTED"}
+    if backend == "postgresql":
+        # psycopg prepares a statement run five times, and PostgreSQL may then keep one plan for it
+        # made when the table was small: a bulk import's key lookups kept scanning a journal grown
+        # since (seconds per batch). Unprepared, each is planned for the table as it is.
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """Who is acting: operators are registered identities, never free text.
 
-Every entry a person makes (record, reverse, approve, reject) names its operator through
-:func:`acting_operator`:
+Every entry a person makes (record, reverse, approve, reject, a finding's annotation, a
+matching decision) names its operator through :func:`acting_operator`:
 
 - On a server ledger the operator *is* the database login (``current_user``); a claimed
   name that differs from it is refused, so nobody records under someone else's name.
@@ -9,7 +9,7 @@ Every entry a person makes (record, reverse, approve, reject) names its operator
   operator.
 
 Either way the operator must hold a role that may do the action (a clerk enters, a
-supervisor enters and approves); an unknown name is refused with the list of known
+supervisor enters and approves, an auditor annotates findings); an unknown name is refused with the list of known
 ones. :func:`register` adds an operator: on a server it also creates the login, holding
 the database role that matches (:mod:`vosbench.ledger.roles`).
 """
@@ -22,18 +22,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import backoffice, database, roles, tables, write_door
+from vosbench.ledger import backoffice, database, roles, scopes, tables, write_door
+from vosbench.ledger.scopes import SCOPED_ROLES
 
 ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
 """Roles an operator may hold; resellers and agents name their account (``reseller:R0001``)."""
-
-SCOPED_ROLES = ("reseller", "agent")
 
 MAKERS = ("clerk", "supervisor", backoffice.DEFAULT_ROLE)
 """Roles that may enter records (``operator``: a back-office import that named no role)."""
 
 CHECKERS = ("supervisor",)
 """Roles that may approve or reject someone else's entry."""
+
+ANNOTATORS = ("auditor", "supervisor")
+"""Roles that may annotate a finding (explain, escalate, dismiss it)."""
+
+MATCHERS = ("clerk", "supervisor", "auditor", backoffice.DEFAULT_ROLE)
+"""Roles that may confirm, reject or make a pairing of statement lines with records: everyone
+but the scoped logins, who see no statements (the auditor role may write decisions on a server)."""
 
 WHOLE_DAY = (0, 24 * 60)
 
@@ -71,9 +77,9 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
                                                 .where(tables.accounts.c.account == parsed.account)) is None:
             raise IdentityError(f"account {parsed.account!r} is unknown; a {parsed.word} names its own account")
         if connection.dialect.name != "sqlite":
-            if parsed.word in SCOPED_ROLES and connection.dialect.name != "postgresql":
-                raise IdentityError(f"a {parsed.word} login sees only its subtree through PostgreSQL's row-level "
-                                    f"security; on {connection.dialect.name} it would see every account")
+            if parsed.word in SCOPED_ROLES and not scopes.in_force(connection):
+                raise IdentityError(f"a {parsed.word} login needs the scoped views `vosbench server init` makes; "
+                                    "run it on this ledger first, then add the login")
             if not password:
                 raise IdentityError(f"operator {login}: a server login needs a password "
                                     "(from the environment variable or the prompt)")
@@ -102,17 +108,17 @@ def operators(connection: sa.Connection) -> dict[str, str]:
 
 
 def acting_operator(connection: sa.Connection, claimed: str | None, *, action: str,
-                    allowed: tuple[str, ...] | None = None) -> str:
-    """The registered operator doing ``action`` (holding one of the ``allowed`` roles, when given);
-    IdentityError naming the fix otherwise."""
+                    allowed: tuple[str, ...] | None = None, option: str = "--operator") -> str:
+    """The registered operator doing ``action`` (holding one of the ``allowed`` roles, when given),
+    claimed with ``option``; IdentityError naming the fix otherwise."""
     claimed = (claimed or "").strip()
     login = roles.current_login(connection)
     if login is not None and claimed and claimed != login:
-        raise IdentityError(f"you are connected as {login}; --operator {claimed} differs. On a server ledger the "
-                            "operator is your database login: leave --operator out or connect as that login")
+        raise IdentityError(f"you are connected as {login}; {option} {claimed} differs. On a server ledger the "
+                            f"operator is your database login: leave {option} out or connect as that login")
     who = login or claimed
     if not who:
-        raise IdentityError(f"operator is required: say who {action} (--operator LOGIN, a registered operator)")
+        raise IdentityError(f"operator is required: say who {action} ({option} LOGIN, a registered operator)")
     known = operators(connection)
     if who not in known:
         listed = ", ".join(known) or "none yet"

@@ -10,7 +10,8 @@ on one server stay apart:
   UPDATE/DELETE only on the figures the write door keeps up to date beside the journal
   (:data:`KEPT_UP_TABLES`). No TRUNCATE, no DDL.
 - ``<db>_auditor``: SELECT, and INSERT where auditors write (:data:`AUDITOR_TABLES`).
-- ``<db>_reader`` (resellers, agents): SELECT only.
+- ``<db>_reader`` (resellers, agents): SELECT only; on PostgreSQL of the tables, under
+  row-level security, on MariaDB of the scoped views alone (:mod:`vosbench.ledger.scopes`).
 
 An operator on a server is a database login that holds one of them
 (:func:`create_login`); the ledger then records the login itself (:func:`current_login`).
@@ -112,13 +113,13 @@ def _postgresql_ddl(connection: sa.Connection) -> list[str]:
 def _mysql_ddl(connection: sa.Connection) -> list[str]:
     database = database_name(connection)
     statements = [f"CREATE ROLE IF NOT EXISTS {role_name(connection, kind)}" for kind in ROLE_KINDS]
-    writer, auditor, reader = (role_name(connection, kind) for kind in ROLE_KINDS)
+    writer, auditor = role_name(connection, "writer"), role_name(connection, "auditor")
+    # the reader gets nothing of the tables: the scoped views are all it reads
     statements += [
         f"GRANT SELECT, INSERT ON {database}.* TO {writer}",
         *(f"GRANT UPDATE, DELETE ON {database}.{table} TO {writer}" for table in KEPT_UP_TABLES),
         f"GRANT SELECT ON {database}.* TO {auditor}",
         *(f"GRANT INSERT ON {database}.{table} TO {auditor}" for table in AUDITOR_TABLES),
-        f"GRANT SELECT ON {database}.* TO {reader}",
     ]
     return statements
 

@@ -16,12 +16,27 @@ therefore covers its subtree, whatever filter, account number or text it asks fo
 rows outside are not there for it. (The chains cannot be verified from a subtree:
 ``verify`` is for logins that see everything.)
 
-MariaDB has no row-level security; scoped MariaDB logins are not provided yet.
+MariaDB has no row-level security, so a scoped login reads a database of views instead,
+``<ledger>_scope`` (:func:`views_database`), holding one view per table with the table's
+own name and columns: vosbench works through it unchanged, with that database in the
+login's URL. The views run with their definer's rights (``SQL SECURITY DEFINER``: the
+owner who ran ``server init``) and filter by the login that is connected, which inside
+such a view is ``USER()``, the client's, not ``CURRENT_USER()``, the definer. The scoped
+logins' role may SELECT from these views and nothing else: the ledger's tables refuse
+them outright. (A server with anonymous accounts could let a client claim a login's name
+without its password; vosbench's servers have none, and a team's should not.)
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from vosbench.ledger import roles
 from vosbench.ledger.database import StoreError
+from vosbench.ledger.tables import metadata
+
+SCOPED_ROLES = ("reseller", "agent")
+"""Operator roles limited to an account's subtree (``reseller:ACCOUNT``, ``agent:ACCOUNT``)."""
 
 BY_ACCOUNT = ("payments", "charges", "balance_snapshots", "account_months", "commission_rates",
               "operator_accounts")
@@ -66,11 +81,7 @@ def _policy(table: str, rows: str) -> list[str]:
             f"CREATE POLICY vosbench_scope ON {table} USING ({_EVERYTHING} OR {rows}) WITH CHECK (true)"]
 
 
-def scope_ddl(dialect: str) -> list[str]:
-    """The statements that limit scoped logins to their subtree (idempotent)."""
-    if dialect != "postgresql":
-        raise StoreError(f"scoped logins (resellers, agents) need PostgreSQL's row-level security; "
-                         f"{dialect} ledgers do not offer them yet")
+def _postgresql_ddl() -> list[str]:
     visible = "(SELECT vosbench_visible_accounts())"
     statements = [_SEES_EVERYTHING, _VISIBLE_ACCOUNTS]
     for table in BY_ACCOUNT:
@@ -82,3 +93,71 @@ def scope_ddl(dialect: str) -> list[str]:
     for table in HIDDEN:
         statements += _policy(table, "false")
     return statements
+
+
+VIEWS_SUFFIX = "_scope"
+
+_CONNECTED = "SUBSTRING_INDEX(USER(), '@', 1)"
+"""The login of the client (USER(), not the view's definer): logins hold no '@' (:func:`roles.check_login`)."""
+
+
+def views_database(ledger_database: str) -> str:
+    """The MariaDB database of scoped views beside ledger database ``ledger_database``."""
+    return f"{ledger_database}{VIEWS_SUFFIX}"
+
+
+def _mysql_ddl(connection: sa.Connection) -> list[str]:
+    ledger = roles.database_name(connection)
+    views = views_database(ledger)
+    visible = f"(SELECT id FROM {views}.vosbench_visible_accounts)"
+    statements = [
+        f"CREATE DATABASE IF NOT EXISTS {views}",
+        f"GRANT SELECT ON {views}.* TO {roles.role_name(connection, 'reader')}",
+        f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {views}.vosbench_visible_accounts AS "
+        f"WITH RECURSIVE subtree(id) AS ("
+        f"SELECT accounts.id FROM {ledger}.accounts JOIN {ledger}.operators "
+        f"ON operators.login = {_CONNECTED} AND SUBSTRING_INDEX(operators.role, ':', 1) IN ('reseller', 'agent') "
+        f"AND accounts.account = SUBSTRING_INDEX(operators.role, ':', -1) "
+        f"UNION SELECT below.id FROM {ledger}.accounts below JOIN subtree ON below.parent_id = subtree.id) "
+        f"SELECT id FROM subtree",
+    ]
+    rows = {**dict.fromkeys(BY_ACCOUNT, f"account_id IN {visible}"), "accounts": f"id IN {visible}",
+            "operators": f"login = {_CONNECTED}", **dict.fromkeys(OPEN, "TRUE"), **dict.fromkeys(HIDDEN, "FALSE")}
+    quote = connection.dialect.identifier_preparer.quote
+    for name, table in metadata.tables.items():
+        columns = ", ".join(quote(column.name) for column in table.columns)  # `key` is a reserved word
+        statements.append(f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {views}.{name} AS "
+                          f"SELECT {columns} FROM {ledger}.{name} WHERE {rows[name]}")
+    return statements
+
+
+def scope_ddl(connection: sa.Connection) -> list[str]:
+    """The statements that limit scoped logins to their subtree (idempotent)."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return _postgresql_ddl()
+    if dialect in ("mysql", "mariadb"):
+        return _mysql_ddl(connection)
+    raise StoreError(f"scoped logins (resellers, agents) need a PostgreSQL or MariaDB server, not {dialect}")
+
+
+def create_scopes(connection: sa.Connection) -> None:
+    """Limit this server ledger's scoped logins to their subtrees (:func:`scope_ddl`; safe to run again)."""
+    for statement in scope_ddl(connection):
+        connection.exec_driver_sql(statement)
+
+
+def in_force(connection: sa.Connection) -> bool:
+    """True when ``server init`` has limited scoped logins on this server ledger (policies or views in place)."""
+    if connection.dialect.name == "postgresql":
+        return connection.scalar(sa.text("SELECT 1 FROM pg_proc WHERE proname = 'vosbench_visible_accounts'")) == 1
+    views = views_database(roles.database_name(connection))
+    return connection.scalar(sa.text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :name"),
+                             {"name": views}) == 1
+
+
+def login_database(connection: sa.Connection, role: str) -> str:
+    """The database a login of ``role`` names in its URL: the ledger's, or for a scoped MariaDB login its views'."""
+    ledger = roles.database_name(connection)
+    scoped = role.partition(":")[0] in SCOPED_ROLES
+    return views_database(ledger) if scoped and connection.dialect.name in ("mysql", "mariadb") else ledger

@@ -4,7 +4,8 @@ A decision names the statement lines and payment records it is about. The matche
 applies every decision before its own rules (see :mod:`vosbench.analysis.matching.matcher`):
 a confirmed or hand-made pairing is taken as it is, a rejected one is never proposed
 again. A decision is never edited; a later decision on the same pairing overrides an
-earlier one, and both stay in the table.
+earlier one, and both stay in the table. Who decides is a registered operator allowed to
+match (on a server ledger: the login; :func:`vosbench.ledger.identity.acting_operator`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.analysis.matching.matcher import Decision
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, identity, tables
 
 ACTIONS = ("confirm", "reject", "match")
 _D = tables.match_decisions
@@ -36,24 +37,24 @@ def parse_ids(text: str | list | tuple, what: str) -> list[int]:
         raise DecisionError(f"{what}: {text!r} is not a list of ids such as 12,13") from None
 
 
-def record(engine: Engine, action: str, *, line_ids, payment_ids, decided_by: str, note: str = "",
+def record(engine: Engine, action: str, *, line_ids, payment_ids, decided_by: str | None, note: str = "",
            decided_at: datetime | None = None) -> int:
-    """Append one decision and return its id."""
+    """Append one decision by ``decided_by`` (None on a server: the login) and return its id."""
     action = (action or "").strip().lower()
     if action not in ACTIONS:
         raise DecisionError(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
-    if not (decided_by or "").strip():
-        raise DecisionError("decided_by is required: say who decides")
     lines, payments = parse_ids(line_ids, "line ids"), parse_ids(payment_ids, "payment ids")
     if not lines or not payments:
         raise DecisionError(f"a {action} names at least one statement line and one payment record "
                             "(see `vosbench match --month YYYY-MM` for their ids)")
     with engine.begin() as connection:
+        decided_by = identity.acting_operator(connection, decided_by, action="decides pairings",
+                                              allowed=identity.MATCHERS, option="--by")
         _must_exist(connection, tables.statement_lines, lines, "statement line")
         _must_exist(connection, tables.payments, payments, "payment record")
         return database.inserted_id(connection.execute(_D.insert().values(
             action=action, line_ids=",".join(map(str, lines)), payment_ids=",".join(map(str, payments)),
-            decided_by=decided_by.strip(), note=(note or "").strip(),
+            decided_by=decided_by, note=(note or "").strip(),
             decided_at=decided_at or datetime.now(UTC).replace(tzinfo=None))))
 
 
