@@ -104,6 +104,26 @@ def cmd_closes(args) -> int:
     return options.EXIT_OK
 
 
+def cmd_account_history(args) -> int:
+    from vosbench.core import money
+    from vosbench.ledger import account_history
+
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            versions = account_history.history(connection, args.account)
+    finally:
+        ledger.close()
+    if not versions:
+        print(f"account {args.account!r} is not in the ledger")
+        return options.EXIT_NO_DATA
+    for each in versions:
+        when = f"{each.changed_at:%Y-%m-%d %H:%M} UTC" if each.changed_at else "when unknown"
+        print(f"version {each.version} ({when}, by {each.changed_by or 'unknown'}): name {each.name!r}, "
+              f"parent {each.parent or '-'}, credit limit {money.format_money(each.credit_limit)} {each.currency}")
+    return options.EXIT_OK
+
+
 def cmd_evidence(args) -> int:
     from vosbench.ledger import anchor
     from vosbench.outputs import evidence
@@ -213,6 +233,10 @@ def register(add) -> None:
     _key_option(sub)
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")
+
+    sub = add("account-history", cmd_account_history, "every version of an account's details: name, parent, "
+                                                      "credit limit and currency, with who changed them and when")
+    sub.add_argument("account", metavar="ACCOUNT")
 
     sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), "
                                   "or `proof verify PROOF`: check one offline")

@@ -157,6 +157,8 @@ def check(connection: sa.Connection, anchor: Anchor) -> list[Problem]:
                                     f"{present[name]['rows']}: rows it saw were removed"))
             continue
         link = hashchain.anchored_link(connection, name, rows, seen.get("last_id"))
+        if link is not None and link[1] == hashchain.PURGED:
+            continue  # archived and purged: the archive's manifest and its read-back vouched for that row
         if link is None or link[1] != seen["head"]:
             where = "is gone" if link is None else f"(id {link[0]}) now ends the chain in {link[1][:12]}…"
             problems.append(Problem("anchor", name, None if link is None else link[0],

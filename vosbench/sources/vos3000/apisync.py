@@ -82,7 +82,7 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
             payments += _payments(ledger, source_name, account, records, mapping, converter, raised)
         report.payment_rows_read = len(payments)
         result = state.append_and_keep(ledger, "payments", payments, source=source_name,
-                                       file=f"GetPayHistory {first}..{last}",
+                                       file=f"GetPayHistory {first}..{last}", history=True,
                                        keep=state.flag_keeper(source_name, raised))
         report.payments_added, report.payments_present = result.added, result.skipped
         charges = _charges(client, sorted(accounts), first, last, begin, finish, zone, converter)
@@ -188,7 +188,8 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
         raise ValueError(f"--amount {amount}: a deposit must be positive")
     with ledger.connect() as connection:
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="pays deposits")
-        currency = connection.scalar(sa.select(tables.accounts.c.currency).where(tables.accounts.c.account == account))
+        currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
+                                     .where(tables.current_accounts.c.account == account))
     if currency is None:
         raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
     threshold = (settings or policy.load()).threshold(currency, Kind.DEPOSIT.value)

@@ -90,7 +90,9 @@ class _Sync:
                 sa.select(tables.accounts.c.account, tables.accounts.c.kind))}
 
     def _append(self, content: str, rows: Sequence | PaymentColumns, *, file: str, keep):
-        return state.append_and_keep(self.ledger, content, rows, source=self.source, file=file, keep=keep)
+        # a sync brings what already happened on the switch: a payment of a closed month is a prior-period item
+        return state.append_and_keep(self.ledger, content, rows, source=self.source, file=file, keep=keep,
+                                     history=True)
 
     def _save(self, stream: str, mark: str, rows_read: int, raised: list[state.Flag]):
         self.report.flags.update(flag.code for flag in raised)
