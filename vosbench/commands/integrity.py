@@ -124,6 +124,63 @@ def cmd_account_history(args) -> int:
     return options.EXIT_OK
 
 
+def cmd_archive(args) -> int:
+    from datetime import UTC, datetime
+
+    from vosbench.core import periods
+    from vosbench.ledger import anchor, archive, database
+    from vosbench.outputs import archive_book
+
+    key = anchor.load_key(args.key_file)
+    if args.action == "verify":
+        if not args.folder:
+            raise archive.ArchiveError("archive verify: give the archive folder, e.g. `vosbench archive verify "
+                                       "archives/before-2026-01`")
+        problems = archive.verify_folder(args.folder, key)
+        for problem in problems:
+            print(f"FAILED {problem}")
+        print(f"archive {args.folder} " + ("checks: every file, count, sum and chain link" if not problems
+                                            else f"FAILED ({len(problems)} problems)"))
+        return options.EXIT_FINDINGS if problems else options.EXIT_OK
+    if (args.before is None) == (args.policy is None):
+        raise archive.ArchiveError("archive: give --before YYYY-MM, or --policy [FILE] to follow the retention "
+                                   "policy (parameters/retention.yaml)")
+    if not (args.by or "").strip():
+        raise archive.ArchiveError("archive: say who archives (--by LOGIN)")
+    ledger = options.open_ledger(args)
+    try:
+        root = Path("archives")
+        before = args.before
+        if args.policy is not None:
+            policy = archive.load_policy(Path(args.policy) if args.policy else None)
+            with ledger.engine.connect() as connection:
+                zone = database.ledger_timezone(connection)
+            before, root = policy.before(periods.local_day(datetime.now(UTC).replace(tzinfo=None), zone)), \
+                policy.archive_root
+        folder = args.out or root / f"before-{before}"
+        try:
+            manifest = archive.write(ledger.engine, before, folder, by=args.by, key=key)
+        except archive.NothingToArchive as nothing:
+            if args.policy is None:
+                raise
+            print(f"nothing to archive: {nothing}")
+            return options.EXIT_OK
+        archive_book.write(folder)
+        archive.add_file(folder, archive_book.BOOK, key)
+        counts = ", ".join(f"{held['rows']:,} {name}" for name, held in manifest["tables"].items())
+        print(f"archived {', '.join(manifest['months'])} to {folder} ({counts}; "
+              f"{archive.folder_size(folder):,} bytes); reading it back …")
+        removed = archive.purge(ledger.engine, folder, by=args.by, key=key)
+        if args.compact:
+            archive.compact(ledger.engine)
+    finally:
+        ledger.close()
+    print(f"archive verified; {removed:,} records purged from the ledger, their months' totals and chain "
+          f"links kept. Read them back with `vosbench query --archive {folder}`; check the archive anywhere "
+          f"with `vosbench archive verify {folder}`")
+    return options.EXIT_OK
+
+
 def cmd_evidence(args) -> int:
     from vosbench.ledger import anchor
     from vosbench.outputs import evidence
@@ -233,6 +290,18 @@ def register(add) -> None:
     _key_option(sub)
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")
+
+    sub = add("archive", cmd_archive, "write closed months before a month to an archive folder (Parquet, xlsx, "
+                                      "manifest), read it back, then purge them; or `archive verify DIR`")
+    sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the archive DIR offline")
+    sub.add_argument("folder", nargs="?", type=Path, metavar="DIR")
+    sub.add_argument("--before", metavar="YYYY-MM", help="archive every record dated before this month")
+    sub.add_argument("--policy", nargs="?", const="", metavar="FILE",
+                     help="the month from the retention policy (default parameters/retention.yaml)")
+    sub.add_argument("--by", metavar="LOGIN", help="who archives (recorded with the archive)")
+    sub.add_argument("--out", type=Path, metavar="DIR", help="the archive folder (default: archives/before-YYYY-MM)")
+    sub.add_argument("--compact", action="store_true", help="give the purged space back to the disk (VACUUM)")
+    _key_option(sub)
 
     sub = add("account-history", cmd_account_history, "every version of an account's details: name, parent, "
                                                       "credit limit and currency, with who changed them and when")
