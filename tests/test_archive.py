@@ -18,7 +18,7 @@ from tamper_sql import behind_guards
 from vosbench.analysis import reconcile
 from vosbench.commands import main
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import archive, hashchain, month_close, text_index, verification
+from vosbench.ledger import archive, hashchain, merkle, month_close, text_index, verification
 from vosbench.ledger.write_door import NewCharge, NewPayment, append_batch
 from vosbench.sources import csv_import
 
@@ -73,6 +73,8 @@ def test_archive_then_purge_keeps_reconcile_verify_and_the_records_readable(ledg
     engine, path = ledger
     url = f"sqlite:///{path}"
     before = {month: _figures(engine, month) for month in MONTHS}
+    with engine.connect() as connection:
+        tree = merkle.root(merkle.payment_hashes(connection, 7))
     folder = tmp_path / "archive"
     code, out = run(capsys, "archive", "--before", "2026-10", "--by", "sue", "--out", str(folder), "--db", url,
                     "--compact")
@@ -100,6 +102,15 @@ def test_archive_then_purge_keeps_reconcile_verify_and_the_records_readable(ledg
     assert run(capsys, "archive", "verify", str(folder))[0] == 0
     # an anchor taken before the purge still checks: the rows it saw are the archive's to prove
     assert run(capsys, "verify", "--db", url, "--anchor", str(_receipt(engine, tmp_path)))[0] == 0
+    code, out = run(capsys, "controls", "--month", "2026-10", "--db", url)
+    assert code in (0, 1), out
+    # a month closed after the purge roots its Merkle tree in the same leaves, the purged ones read from the archive
+    event = month_close.close(engine, "2026-11", by="sue", at=datetime(2026, 12, 2))
+    assert event.receipt["merkle"]["payments"]["root"] == tree
+    receipt = _receipt(engine, tmp_path)
+    assert run(capsys, "proof", "--payment", "7", "--anchor", str(receipt), "--out", str(tmp_path / "p.json"),
+               "--db", url)[0] == 0
+    assert run(capsys, "proof", "verify", str(tmp_path / "p.json"), "--anchor", str(receipt))[0] == 0
 
 
 def _receipt(engine, tmp_path) -> Path:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from vosbench.ledger import hashchain, tables
+from vosbench.ledger.database import StoreError
 
 
 def _leaf(value: str) -> bytes:
@@ -93,10 +95,34 @@ def verify_inclusion(value: str, index: int, size: int, proof: Sequence[str], ex
 
 
 def payment_hashes(connection: sa.Connection, through_id: int) -> list[str]:
-    """The payments' stored chain hashes up to id ``through_id``, in id order: the tree's leaves."""
+    """The payments' stored chain hashes up to id ``through_id``, in id order: the tree's leaves.
+
+    Those a retention purge removed are read from their archive's Parquet file, whose
+    read-back checked every one of them against the chain.
+    """
     payments = tables.payments
-    return list(connection.scalars(sa.select(payments.c.hash).where(payments.c.id <= through_id)
-                                   .order_by(payments.c.id)))
+    stored: dict[int, str] = {row_id: row_hash for row_id, row_hash in connection.execute(
+        sa.select(payments.c.id, payments.c.hash).where(payments.c.id <= through_id))}
+    if len(stored) < through_id:
+        stored.update(_archived_hashes(connection, through_id))
+    return [stored[row_id] for row_id in range(1, through_id + 1) if row_id in stored]
+
+
+def _archived_hashes(connection: sa.Connection, through_id: int) -> dict[int, str]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    found: dict[int, str] = {}
+    for folder in connection.scalars(sa.select(tables.archives.c.folder).order_by(tables.archives.c.id)):
+        path = Path(folder) / "payments.parquet"
+        try:
+            held = pq.read_table(path, columns=["id", "hash"])
+        except (OSError, ValueError):
+            raise StoreError(f"the Merkle tree over the payments needs those archived in {folder}, which cannot "
+                             "be read; put the archive back at that path") from None
+        held = held.filter(pc.less_equal(held["id"], through_id))
+        found.update(zip(held["id"].to_pylist(), held["hash"].to_pylist()))
+    return found
 
 
 def payment_proof(connection: sa.Connection, payment_id: int, size: int) -> dict:
