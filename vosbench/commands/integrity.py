@@ -69,7 +69,8 @@ def cmd_close(args) -> int:
         ledger.close()
     receipt = args.receipt or Path(f"close-{event.month}.json")
     receipt.write_text(json.dumps(event.receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    sealed = "sealed with the checkpoint key" if "hmac" in event.receipt else "not sealed (no checkpoint key)"
+    sealed = ("signed with the Ed25519 key" if "signature" in event.receipt else "sealed with the checkpoint key"
+              if "hmac" in event.receipt else "not sealed (no checkpoint key)")
     print(f"closed {event.month} (close record {event.id}); receipt {receipt}, {sealed}: keep it outside the ledger "
           f"and check the ledger against it with `vosbench verify --anchor {receipt}`")
     return options.EXIT_OK
@@ -101,6 +102,28 @@ def cmd_closes(args) -> int:
         print(f"{item}: {value}")
     if not lines:
         print("no month has been closed")
+    return options.EXIT_OK
+
+
+def cmd_keygen(args) -> int:
+    import secrets
+
+    from vosbench.ledger import signing
+
+    if args.hmac:
+        if args.hmac.exists():
+            raise signing.SigningError(f"{args.hmac} exists already; a key is never overwritten (give another name)")
+        args.hmac.touch(mode=0o600)
+        args.hmac.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        print(f"HMAC checkpoint key written to {args.hmac} (readable by you only): keep it off the ledger's machine; "
+              f"whoever holds it can both seal and check receipts")
+        return options.EXIT_OK
+    private = args.private or Path("vosbench-signing.pem")
+    public = args.public or private.with_name(private.stem + ".pub.pem")
+    key = signing.generate(private, public)
+    print(f"Ed25519 key {key.key_id}: private key {private} (readable by you only; it signs close receipts, "
+          f"evidence anchors and archive manifests with --key-file {private}), public key {public} "
+          f"(give it to anyone who checks them: `vosbench verify --key-file {public}`)")
     return options.EXIT_OK
 
 
@@ -258,7 +281,8 @@ def cmd_proof(args) -> int:
 
 def _key_option(sub) -> None:
     sub.add_argument("--key-file", type=Path, metavar="FILE",
-                     help="checkpoint key for the receipts' HMAC (default: $VOSBENCH_ANCHOR_KEY)")
+                     help="checkpoint key: an HMAC key, or an Ed25519 key from `vosbench keygen` (private to sign, "
+                          "public to check) (default: $VOSBENCH_ANCHOR_KEY, HMAC)")
 
 
 def register(add) -> None:
@@ -302,6 +326,12 @@ def register(add) -> None:
     sub.add_argument("--out", type=Path, metavar="DIR", help="the archive folder (default: archives/before-YYYY-MM)")
     sub.add_argument("--compact", action="store_true", help="give the purged space back to the disk (VACUUM)")
     _key_option(sub)
+
+    sub = add("keygen", cmd_keygen, "make a checkpoint key: an Ed25519 pair (private signs, public checks) "
+                                    "or, with --hmac, a shared HMAC key")
+    sub.add_argument("--private", type=Path, metavar="FILE", help="the private key (default ./vosbench-signing.pem)")
+    sub.add_argument("--public", type=Path, metavar="FILE", help="the public key (default: beside it, .pub.pem)")
+    sub.add_argument("--hmac", type=Path, metavar="FILE", help="write a random HMAC key to FILE instead")
 
     sub = add("account-history", cmd_account_history, "every version of an account's details: name, parent, "
                                                       "credit limit and currency, with who changed them and when")

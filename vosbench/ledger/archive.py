@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import periods, resources
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database, hashchain, month_close, tables
-from vosbench.ledger.anchor import canonical, seal, seal_problem
+from vosbench.ledger.anchor import CheckpointKey, canonical, seal, seal_problem, unsealed
 from vosbench.ledger.inspection import Problem
 
 ARCHIVED_TABLES = ("payments", "charges", "balance_snapshots")
@@ -224,7 +224,7 @@ def month_totals_digest(rows: list[dict]) -> str:
                           .encode("utf-8")).hexdigest()
 
 
-def write(engine: Engine, before: str, folder: Path, *, by: str = "", key: bytes | None = None) -> dict:
+def write(engine: Engine, before: str, folder: Path, *, by: str = "", key: CheckpointKey | None = None) -> dict:
     """Write the records dated before ``before`` to ``folder``; the manifest (also written there).
 
     People's workbook (:mod:`vosbench.outputs.archive_book`) is written by the command beside
@@ -263,13 +263,13 @@ def write(engine: Engine, before: str, folder: Path, *, by: str = "", key: bytes
     return _save_manifest(folder, manifest, key)
 
 
-def _save_manifest(folder: Path, manifest: dict, key: bytes | None) -> dict:
-    manifest = seal(manifest, key) if key else {name: value for name, value in manifest.items() if name != "hmac"}
+def _save_manifest(folder: Path, manifest: dict, key: CheckpointKey | None) -> dict:
+    manifest = seal(manifest, key) if key else unsealed(manifest)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return manifest
 
 
-def add_file(folder: Path, name: str, key: bytes | None = None) -> dict:
+def add_file(folder: Path, name: str, key: CheckpointKey | None = None) -> dict:
     """Add a file written beside the records (people's workbook) to the manifest's sums."""
     manifest = read_manifest(folder)
     manifest["files"][name] = _sha256(Path(folder) / name)
@@ -313,7 +313,7 @@ def _batches(folder: Path, name: str) -> Iterator[dict]:
         raise ArchiveError(f"{name}.parquet cannot be read ({error}); the archive is damaged") from None
 
 
-def verify_folder(folder: Path, key: bytes | None = None) -> list[str]:
+def verify_folder(folder: Path, key: CheckpointKey | None = None) -> list[str]:
     """What is wrong with the archive in ``folder`` (empty: it checks), read offline without the ledger."""
     folder = Path(folder)
     try:
@@ -374,7 +374,7 @@ def _check_records(folder: Path, name: str, manifest: dict, currency_of: dict) -
 
 # --- purging what an archive holds ----------------------------------------------------------------
 
-def purge(engine: Engine, folder: Path, *, by: str, key: bytes | None = None) -> int:
+def purge(engine: Engine, folder: Path, *, by: str, key: CheckpointKey | None = None) -> int:
     """Record the verified archive in ``folder`` and delete the rows it holds, in one transaction; how many."""
     folder = Path(folder)
     if engine.dialect.name != "sqlite":
@@ -399,7 +399,7 @@ def purge(engine: Engine, folder: Path, *, by: str, key: bytes | None = None) ->
     return removed
 
 
-def _purge(connection: sa.Connection, folder: Path, manifest: dict, by: str, key: bytes | None) -> int:
+def _purge(connection: sa.Connection, folder: Path, manifest: dict, by: str, key: CheckpointKey | None) -> int:
     for name in ARCHIVED_TABLES:
         hashchain.lock_head(connection, name)
     period, _months, since = _check_closed(connection, manifest["before"])
@@ -437,7 +437,7 @@ def _purge(connection: sa.Connection, folder: Path, manifest: dict, by: str, key
 
 # --- what verify checks ------------------------------------------------------------------------------
 
-def problems(connection: sa.Connection, key: bytes | None = None) -> list[Problem]:
+def problems(connection: sa.Connection, key: CheckpointKey | None = None) -> list[Problem]:
     """Archive records against their digests and HMACs, purged ranges against their archives, and the
     archived months' kept totals against the manifests."""
     if not sa.inspect(connection).has_table(tables.archives.name):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.ledger import anchor as anchor_module
 from vosbench.ledger import archive, hashchain, inspection, month_totals, sync_marks, tables, text_index
-from vosbench.ledger.anchor import Anchor
+from vosbench.ledger.anchor import Anchor, CheckpointKey
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.inspection import Problem
 
@@ -42,7 +42,7 @@ class Verification:
 _TOTALS_READ = ("payments", "charges", "accounts", "account_months", "ledger_meta", "archives")
 
 
-def verify(engine: Engine, *, anchor: Anchor | None = None, key: bytes | None = None,
+def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey | None = None,
            from_anchor: bool = False) -> Verification:
     """Check the ledger's structure and guards and recompute every chain and derived figure.
 
@@ -110,7 +110,7 @@ def _hashed_start(start: dict | None) -> dict:
     return {} if start is None else {"after": start["after"], "previous": start["previous"]}
 
 
-def _check_anchors(connection: sa.Connection, result: Verification, given: Anchor | None, key: bytes | None) -> None:
+def _check_anchors(connection: sa.Connection, result: Verification, given: Anchor | None, key: CheckpointKey | None) -> None:
     inside, sealing = anchor_module.inside(connection, key)
     result.problems += sealing
     if given is not None:

@@ -101,7 +101,7 @@ def _accounts(connection: sa.Connection) -> tuple[bytes, int]:
     return out.getvalue(), count
 
 
-def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, key: bytes | None = None) -> Path:
+def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, key: anchor.CheckpointKey | None = None) -> Path:
     """Write the evidence pack of ``month`` to ``out`` (a .zip); return its path."""
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
@@ -141,7 +141,7 @@ def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, 
     return out
 
 
-def verify(path: Path, *, key: bytes | None = None) -> PackCheck:
+def verify(path: Path, *, key: anchor.CheckpointKey | None = None) -> PackCheck:
     """Check a pack offline: anchor seal, manifest digest, every file's sha256, every record's link."""
     check = PackCheck()
     try:
@@ -162,7 +162,7 @@ def verify(path: Path, *, key: bytes | None = None) -> PackCheck:
     if check.problems:
         return check
     manifest, anchored = documents["manifest.json"], documents["anchor.json"]
-    check.month, check.counts, check.sealed = manifest.get("month", ""), manifest.get("counts", {}), "hmac" in anchored
+    check.month, check.counts, check.sealed = manifest.get("month", ""), manifest.get("counts", {}), anchor.is_sealed(anchored)
     trouble = anchor.seal_problem(anchored, key, "anchor.json")
     if trouble:
         check.problems.append(trouble)
