@@ -237,30 +237,33 @@ def cmd_evidence(args) -> int:
     return options.EXIT_OK
 
 
-def cmd_proof(args) -> int:
-    from vosbench.ledger import anchor, hashchain, merkle
+def _tree(path: Path, key) -> dict:
+    """The Merkle tree a close receipt holds (size and root), its seal checked when a key is given."""
+    from vosbench.ledger import anchor
 
-    receipt = anchor.load(args.anchor)
+    receipt = anchor.load(path)
     document = receipt.document or {}
     tree = document.get("merkle", {}).get("payments")
     if not tree:
-        raise anchor.AnchorError(f"{args.anchor} holds no Merkle root; give a close receipt (`vosbench close`)")
+        raise anchor.AnchorError(f"{path} holds no Merkle root; give a close receipt (`vosbench close`)")
+    trouble = anchor.seal_problem(document, key, receipt.source)
+    if trouble:
+        raise anchor.AnchorError(trouble)
+    return tree
+
+
+def cmd_proof(args) -> int:
+    from vosbench.ledger import anchor, merkle
+
+    key = anchor.load_key(args.key_file)
+    tree = _tree(args.anchor, key)
     if args.action == "verify":
-        if not args.proof:
-            raise anchor.AnchorError("proof verify: give the proof file, e.g. `vosbench proof verify proof.json "
-                                     "--anchor close-2026-09.json`")
-        try:
-            proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise anchor.AnchorError(f"proof {args.proof} cannot be read ({error})") from None
-        trouble = anchor.seal_problem(document, anchor.load_key(args.key_file), receipt.source) or \
-            merkle.check_proof(proof, tree["root"])
-        print(f"FAILED {trouble}" if trouble else
-              f"payment {proof['payment']} is record {proof['index'] + 1} of the {proof['size']} under the root "
-              f"{receipt.source} holds ({len(proof['path'])} hashes checked)")
-        return options.EXIT_FINDINGS if trouble else options.EXIT_OK
+        return _verify_proof(args, tree, key)
+    if args.consistency:
+        return _write_consistency(args, tree, key)
     if args.payment is None:
-        raise anchor.AnchorError("proof: say which payment (--payment ID), or `proof verify PROOF`")
+        raise anchor.AnchorError("proof: say which payment (--payment ID), give an earlier receipt "
+                                 "(--consistency OLD), or `proof verify PROOF`")
     ledger = options.open_ledger(args)
     try:
         with ledger.engine.connect() as connection:
@@ -272,11 +275,78 @@ def cmd_proof(args) -> int:
     if proof["root"] != tree["root"]:
         print(f"FAILED the ledger's first {tree['size']} payments no longer lead to the root {args.anchor} holds")
         return options.EXIT_FINDINGS
-    out = args.out or Path(f"proof-payment-{args.payment}.json")
+    return _write_proof(proof, args.out or Path(f"proof-payment-{args.payment}.json"), args.anchor)
+
+
+def _write_proof(proof: dict, out: Path, receipt: Path) -> int:
+    from vosbench.ledger import hashchain
+
     out.write_text(json.dumps(proof, indent=2, default=hashchain.canonical_value) + "\n", encoding="utf-8")
-    print(f"proof written: {out}; anyone with it and {args.anchor} checks it with "
-          f"`vosbench proof verify {out} --anchor {args.anchor}`")
+    print(f"proof written: {out}; anyone with it and {receipt} checks it with "
+          f"`vosbench proof verify {out} --anchor {receipt}`")
     return options.EXIT_OK
+
+
+def _write_consistency(args, tree: dict, key) -> int:
+    from vosbench.ledger import merkle
+
+    old = _tree(args.consistency, key)
+    old_size, new_size = int(old["size"]), int(tree["size"])
+    if old_size > new_size:
+        raise ValueError(f"--consistency {args.consistency} covers {old_size} payments, more than the "
+                         f"{new_size} of {args.anchor}: give the earlier receipt with --consistency")
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            hashes = merkle.payment_hashes(connection, new_size)
+    finally:
+        ledger.close()
+    for name, size, root in ((args.consistency, old_size, old["root"]), (args.anchor, new_size, tree["root"])):
+        if merkle.root(hashes[:size]) != root:
+            print(f"FAILED the ledger's first {size} payments no longer lead to the root {name} holds")
+            return options.EXIT_FINDINGS
+    proof = {"kind": "vosbench consistency proof", "old_size": old_size, "old_root": old["root"],
+             "new_size": new_size, "new_root": tree["root"], "path": merkle.consistency_proof(hashes, old_size)}
+    return _write_proof(proof, args.out or Path(f"proof-consistency-{old_size}-{new_size}.json"), args.anchor)
+
+
+def _verify_proof(args, tree: dict, key) -> int:
+    from vosbench.ledger import anchor, merkle
+
+    if not args.proof:
+        raise anchor.AnchorError("proof verify: give the proof file, e.g. `vosbench proof verify proof.json "
+                                 "--anchor close-2026-09.json`")
+    try:
+        proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise anchor.AnchorError(f"proof {args.proof} cannot be read ({error})") from None
+    if isinstance(proof, dict) and proof.get("kind") == "vosbench consistency proof":
+        trouble = _consistency_problem(proof, tree, _tree(args.consistency, key) if args.consistency else None)
+        print(f"FAILED {trouble}" if trouble else
+              f"the {proof['old_size']} payments under the earlier root are the first {proof['old_size']} of the "
+              f"{proof['new_size']} under the root {args.anchor} holds ({len(proof['path'])} hashes checked)")
+    else:
+        trouble = merkle.check_proof(proof, tree["root"])
+        print(f"FAILED {trouble}" if trouble else
+              f"payment {proof['payment']} is record {proof['index'] + 1} of the {proof['size']} under the root "
+              f"{args.anchor} holds ({len(proof['path'])} hashes checked)")
+    return options.EXIT_FINDINGS if trouble else options.EXIT_OK
+
+
+def _consistency_problem(proof: dict, tree: dict, old: dict | None) -> str | None:
+    from vosbench.ledger import merkle
+
+    try:
+        if (proof["new_size"], proof["new_root"]) != (int(tree["size"]), tree["root"]):
+            return "the proof ends in another tree than the anchor holds"
+        if old is not None and (proof["old_size"], proof["old_root"]) != (int(old["size"]), old["root"]):
+            return "the proof starts from another tree than the earlier receipt holds"
+        if not merkle.verify_consistency(int(proof["old_size"]), int(proof["new_size"]), str(proof["old_root"]),
+                                         str(proof["new_root"]), list(proof["path"])):
+            return "the earlier tree is not a prefix of the later one: payments it covered were changed or removed"
+    except (KeyError, TypeError, ValueError) as error:
+        return f"the proof is incomplete or malformed ({error})"
+    return None
 
 
 def _key_option(sub) -> None:
@@ -337,12 +407,15 @@ def register(add) -> None:
                                                       "credit limit and currency, with who changed them and when")
     sub.add_argument("account", metavar="ACCOUNT")
 
-    sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), "
-                                  "or `proof verify PROOF`: check one offline")
+    sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), or that an "
+                                  "earlier receipt's tree is a prefix of it (--consistency OLD); "
+                                  "`proof verify PROOF`: check one offline")
     sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the proof PROOF")
     sub.add_argument("proof", nargs="?", type=Path, metavar="PROOF")
     sub.add_argument("--anchor", type=Path, required=True, metavar="RECEIPT", help="the close receipt (.json)")
     sub.add_argument("--payment", type=int, metavar="ID")
+    sub.add_argument("--consistency", type=Path, metavar="OLD_RECEIPT",
+                     help="an earlier close receipt: prove its tree is a prefix of the anchor's (RFC 9162)")
     sub.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")
     _key_option(sub)
 
