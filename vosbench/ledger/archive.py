@@ -541,3 +541,4 @@ def compact(engine: Engine) -> None:
         assert driver is not None
         driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         driver.execute("VACUUM")
+        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # VACUUM's pages go through the WAL too
