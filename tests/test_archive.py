@@ -104,6 +104,11 @@ def test_archive_then_purge_keeps_reconcile_verify_and_the_records_readable(ledg
     assert run(capsys, "verify", "--db", url, "--anchor", str(_receipt(engine, tmp_path)))[0] == 0
     code, out = run(capsys, "controls", "--month", "2026-10", "--db", url)
     assert code in (0, 1), out
+    # October's first payment (id 4) follows a purged range: the pack links it to the range's last hash
+    pack = tmp_path / "evidence-2026-10.zip"
+    assert run(capsys, "evidence", "--month", "2026-10", "--out", str(pack), "--db", url)[0] == 0
+    code, out = run(capsys, "evidence", "verify", str(pack))
+    assert code == 0, out
     # a month closed after the purge roots its Merkle tree in the same leaves, the purged ones read from the archive
     event = month_close.close(engine, "2026-11", by="sue", at=datetime(2026, 12, 2))
     assert event.receipt["merkle"]["payments"]["root"] == tree

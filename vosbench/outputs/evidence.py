@@ -73,10 +73,12 @@ def _dated_records(connection: sa.Connection, name: str, period: periods.Period)
              .outerjoin(before, before.c.id == table.c.id - 1).where(within).order_by(table.c.id))
     out, count = io.BytesIO(), 0
     sums: Counter[str] = Counter()
+    # a record right after a range a retention purge removed links to that range's last hash
+    after_purge = {gap.last_id + 1: gap.last_hash for gap in hashchain.purged_ranges(connection, name).values()}
     for row in connection.execute(query):
         values = list(row[:len(columns)])
-        out.write(_line({"id": values[0], "values": values, "previous": row.previous or hashchain.GENESIS,
-                         "hash": row.hash}))
+        previous = row.previous or after_purge.get(values[0], hashchain.GENESIS)
+        out.write(_line({"id": values[0], "values": values, "previous": previous, "hash": row.hash}))
         count += 1
         if name == "payments":
             sums[row.kind] += row.amount

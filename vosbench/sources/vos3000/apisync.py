@@ -107,7 +107,8 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
 
 def _accounts(ledger, details: dict, mapping: Mapping, zone_name: str, converter: Converter, source_name: str) -> int:
     with ledger.connect() as connection:
-        known = set(connection.scalars(sa.select(tables.accounts.c.account)))
+        known = {account: kind for account, kind in connection.execute(
+            sa.select(tables.accounts.c.account, tables.accounts.c.kind))}
     agents = {account for account, info in details.items() if int(info.get("category", 0)) == 1}
 
     def depth(account: str) -> int:
@@ -119,12 +120,13 @@ def _accounts(ledger, details: dict, mapping: Mapping, zone_name: str, converter
 
     rows = []
     for account in sorted(details, key=lambda a: (depth(a), a)):
-        if account in known:
+        kind = AccountKind.AGENT if account in agents else AccountKind.CUSTOMER
+        if known.get(account, kind.value) != kind.value:  # a kind never changes: the ledger keeps the first
             continue
-        info = details[account]
+        info = details[account]  # a known account too: the door skips it unchanged, or appends its new version
         parent = info.get("agentAccount") or ""
         rows.append(NewAccount(
-            account, info.get("name") or account, AccountKind.AGENT if account in agents else AccountKind.CUSTOMER,
+            account, info.get("name") or account, kind,
             parent if parent in agents else "", abs(converter.minor(info.get("limitMoney", 0.0), field="limitMoney",
                                                                      source_key=account)),
             mapping.currency, zone_name))
