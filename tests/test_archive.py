@@ -213,6 +213,7 @@ def test_the_retention_policy_runs_the_same_steps(ledger, tmp_path, capsys, monk
     code, out = run(capsys, "archive", "--policy", str(policy), "--by", "sue", "--db", f"sqlite:///{path}")
     assert code == 2 and "keep_months must be a whole number" in out
     assert archive.RetentionPolicy(3, tmp_path).before(datetime(2026, 12, 15).date()) == "2026-10"
+    assert archive.load_policy().keep_months == 24  # the shipped parameters/retention.yaml
 
 
 def test_a_later_archive_follows_an_earlier_one(ledger, tmp_path, capsys):
