@@ -13,7 +13,7 @@ SELECT c.day,
        COUNT(*) AS accounts,
        SUM(c.calls) AS calls
   FROM charges c
-  JOIN accounts a ON a.id = c.account_id
+  JOIN current_accounts a ON a.id = c.account_id
  WHERE c.day >= :first_day
    AND c.day <= :last_day
  GROUP BY c.day, a.currency, a.kind

@@ -18,7 +18,7 @@ SELECT p.id,
        p.memo,
        p.reverses_id
   FROM payments p
-  JOIN accounts a ON a.id = p.account_id
+  JOIN current_accounts a ON a.id = p.account_id
  WHERE p.occurred_at >= :start
    AND p.occurred_at < :end
  ORDER BY p.occurred_at, p.id

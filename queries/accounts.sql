@@ -11,6 +11,6 @@ SELECT a.id AS account_id,
        a.parent_id,
        COALESCE(parent.account, '') AS parent,
        a.currency
-  FROM accounts a
-  LEFT JOIN accounts parent ON parent.id = a.parent_id
+  FROM current_accounts a
+  LEFT JOIN current_accounts parent ON parent.id = a.parent_id
  ORDER BY a.account

@@ -92,5 +92,5 @@ SELECT s.id,
          ORDER BY c.day DESC
          LIMIT 1) AS charge_day_before
   FROM steps s
-  JOIN accounts a ON a.id = s.account_id
+  JOIN current_accounts a ON a.id = s.account_id
  ORDER BY s.account_id, s.occurred_at, s.id

@@ -12,16 +12,16 @@ SELECT owner.id AS account_id,
        r.rate,
        COALESCE(SUM(m.call_fee), 0) AS sub_account_fees,
        COALESCE(MAX(own.agent_fee), 0) AS agent_fees
-  FROM accounts owner
+  FROM current_accounts owner
   LEFT JOIN commission_rates r ON r.account_id = owner.id
   LEFT JOIN account_months own ON own.account_id = owner.id AND own.month = :month
   JOIN (SELECT c.parent_id AS owner_id, c.id AS customer_id
-          FROM accounts c
+          FROM current_accounts c
          WHERE c.kind = 'customer' AND c.parent_id IS NOT NULL
         UNION ALL
         SELECT mid.parent_id, c.id
-          FROM accounts c
-          JOIN accounts mid ON mid.id = c.parent_id
+          FROM current_accounts c
+          JOIN current_accounts mid ON mid.id = c.parent_id
          WHERE c.kind = 'customer' AND mid.parent_id IS NOT NULL) below ON below.owner_id = owner.id
   LEFT JOIN account_months m ON m.account_id = below.customer_id AND m.month = :month
  WHERE owner.kind IN ('agent', 'reseller')

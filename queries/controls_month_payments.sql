@@ -27,8 +27,8 @@ SELECT p.id,
        reversal.id AS reversed_by_id,
        p.balance_after
   FROM payments p
-  JOIN accounts a ON a.id = p.account_id
-  LEFT JOIN accounts parent ON parent.id = a.parent_id
+  JOIN current_accounts a ON a.id = p.account_id
+  LEFT JOIN current_accounts parent ON parent.id = a.parent_id
   LEFT JOIN payments reversal ON reversal.reverses_id = p.id
  WHERE p.occurred_at >= :start
    AND p.occurred_at < :end

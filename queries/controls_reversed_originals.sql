@@ -12,5 +12,5 @@ SELECT p.id,
        p.reference,
        p.reverses_id
   FROM payments p
-  JOIN accounts a ON a.id = p.account_id
+  JOIN current_accounts a ON a.id = p.account_id
  WHERE p.id IN :ids

@@ -30,6 +30,6 @@ SELECT a.id AS account_id,
        m.agent_fee,
        m.other_fee,
        m.payment_count
-  FROM accounts a
+  FROM current_accounts a
   LEFT JOIN account_months m ON m.account_id = a.id AND m.month = :month
  WHERE (:everyone = 1 OR a.id IN :account_ids)

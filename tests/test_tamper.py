@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from ledger_text import ACCOUNTS, ledger_from_text
+from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 from tamper_sql import behind_guards
 
 from vosbench.analysis.matching import decisions
@@ -21,6 +21,7 @@ from vosbench.commands import main
 from vosbench.controls import annotations
 from vosbench.ledger import approvals, guards, hashchain, setup, text_index
 from vosbench.ledger.policy import from_mapping
+from vosbench.sources import csv_import
 from vosbench.sources.bankfiles import importing
 from vosbench.sources.vos3000 import state
 
@@ -55,6 +56,10 @@ RATES = """
     account,rate
     A1,0.05
 """
+RENAMED = """
+    account,name,kind,parent,credit_limit,currency,timezone
+    C2,Acme Trading FZE,customer,A1,20.00,USD,UTC
+"""
 RULES = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00"}}})
 
 
@@ -74,6 +79,7 @@ def pristine(tmp_path_factory) -> Path:
     with engine.begin() as connection:
         state.saver("vos", "e_payhistory", "77", 77, {"url": "mysql://vos/db"},
                     [state.Flag("e_payhistory", "77", "gap", "id 77 missing")])(connection)
+    csv_import.import_paths(engine, [write_ledger_files(folder / "renamed", accounts=RENAMED)])
     text_index.catch_up(engine)
     engine.dispose()
     return folder / "ledger.sqlite"
@@ -132,6 +138,18 @@ BEHIND_THE_GUARDS = [
     ("account slipped in without its link", ["INSERT INTO accounts (account, name, kind, credit_limit, currency, "
                                              "timezone) VALUES ('C9', 'Ghost', 'customer', 0, 'USD', 'UTC')"],
      ("accounts",), ["accounts row 5 was added behind the guards"]),
+    ("account version edited", ["UPDATE account_versions SET credit_limit = 99990000"], ("account_versions",),
+     ["account_versions row 1 was changed"]),
+    ("account version removed (the old details show again)", ["DELETE FROM account_versions"], ("account_versions",),
+     ["account_versions row 1 was removed"]),
+    ("account version slipped in without its link",
+     ["INSERT INTO account_versions (account_id, name, parent_id, credit_limit, currency, changed_by, changed_at) "
+      "VALUES (3, 'Other Holder', 1, 0, 'USD', 'csv', '2026-10-06 10:00:00.000000')"], ("account_versions",),
+     ["account_versions row 2 was added behind the guards"]),
+    ("current-accounts view redefined to ignore versions",
+     ["DROP VIEW current_accounts", "CREATE VIEW current_accounts AS SELECT * FROM accounts"], (),
+     ["view current_accounts differs from the one vosbench installs"]),
+    ("current-accounts view dropped", ["DROP VIEW current_accounts"], (), ["view current_accounts is missing"]),
     ("import batch's file hash edited", ["UPDATE import_batches SET file_sha256 = 'x' WHERE id = 1"],
      ("import_batches",), ["import_batches row 1 was changed"]),
     ("statement line amount edited", ["UPDATE statement_lines SET amount = 1 WHERE id = 2"], ("statement_lines",),
@@ -224,6 +242,9 @@ def test_verify_leaves_a_dropped_table_dropped(capsys, ledger):
     ("UPDATE accounts SET parent_id = NULL WHERE account = 'C1'", "accounts"),
     ("DELETE FROM statement_lines", "statement_lines"),
     ("UPDATE sync_flags SET detail = ''", "sync_flags"),
+    ("UPDATE account_versions SET name = 'x'", "account_versions"),
+    ("REPLACE INTO account_versions (id, account_id, name, credit_limit, currency, changed_by, changed_at) "
+     "VALUES (1, 4, 'x', 0, 'USD', 'csv', '2026-10-06 10:00:00.000000')", "account_versions"),
 ])
 def test_the_guards_refuse_edits_and_replacement_through_any_key(ledger, statement, table):
     with sqlite3.connect(ledger) as raw:

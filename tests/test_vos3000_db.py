@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from vosbench.analysis import reconcile
 from vosbench.core import money
-from vosbench.ledger import database, setup
+from vosbench.ledger import database, month_close, setup
 from vosbench.outputs.provenance import synced_streams
 from vosbench.sources.vos3000 import dbsync, generate, mapping, payreader, schema, source, state
 from vosbench.sources.vos3000.convert import to_epoch_ms
@@ -85,6 +85,30 @@ def test_a_second_sync_adds_nothing_and_new_rows_are_picked_up(tmp_path, vos_url
     assert (later.payment_rows_read, later.payments_added) == (1, 1)
     assert _rows(ledger, "SELECT amount, kind FROM payments WHERE source_key = :key", key=str(last_id + 10_000)) == [
         (250_000, "deposit")]
+
+
+def test_a_changed_customer_is_a_new_version_and_a_late_recharge_a_prior_period_item(tmp_path, vos_url):
+    generate.write_dataset(vos_url, generate.DatasetSpec(customers=10, days=3, payments=60, calls_per_day=50))
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url)
+    month_close.close(ledger, "2026-10", by="sue", at=NOW)
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:  # the switch renames a customer, and a recharge of October turns up late
+        connection.execute(sa.text("UPDATE e_customer SET name = 'Renamed Trading' WHERE account = 'C000001'"))
+        last_id, balance = connection.execute(sa.text(
+            "SELECT id, customermoney FROM e_payhistory WHERE customeraccount = 'C000001' ORDER BY id DESC LIMIT 1")).one()
+        connection.execute(schema.e_payhistory.insert().values(
+            id=last_id + 10_000, customeraccount="C000001", customername="Customer C000001", paymoney=25.0,
+            time=to_epoch_ms(datetime(2026, 10, 20, 9)), customermoney=balance + 25.0, memo="late", paytype=0,
+            type=0, loginname="admin", agentaccount="A002", agentname="Agent A002"))
+    vos.dispose()
+    later = _sync(ledger, vos_url)
+    assert later.payments_added == 1
+    assert _rows(ledger, "SELECT name FROM current_accounts WHERE account = 'C000001'") == [("Renamed Trading",)]
+    assert _rows(ledger, "SELECT changed_by FROM account_versions") == [("vos3000",)]
+    assert _rows(ledger, "SELECT p.occurred_at, i.closed_month, i.posted_month FROM prior_period_items i "
+                         "JOIN payments p ON p.id = i.payment_id") == [("2026-11-01 00:00:00.000000", "2026-10", "2026-11")]
+    assert _sync(ledger, vos_url).payments_added == 0
 
 
 def _payhistory(connection, *records):

@@ -76,8 +76,8 @@ def account_statement(engine: Engine, account: str, start: date, end: date, *,
         ledger_timezone = database.ledger_timezone(connection)
         timezone = timezone or ledger_timezone
         periods.zone(timezone)
-        found = connection.execute(sa.select(tables.accounts.c.id, tables.accounts.c.name)
-                                   .where(tables.accounts.c.account == account)).first()
+        found = connection.execute(sa.select(tables.current_accounts.c.id, tables.current_accounts.c.name)
+                                   .where(tables.current_accounts.c.account == account)).first()
         if found is None:
             raise FilterError(account_problems(connection, [account]))
         account_id = found.id

@@ -26,7 +26,7 @@ from vosbench.core import periods
 from vosbench.core.model import Kind
 from vosbench.ledger import database, queries, tables, text_index
 
-_payments, _accounts = tables.payments, tables.accounts
+_payments, _accounts = tables.payments, tables.current_accounts
 
 ROW_COLUMNS = ("id", "occurred_at", "account", "name", "kind", "amount", "currency", "balance_after", "channel", "method",
                "operator", "reference", "memo", "reason", "reverses_id", "approved_by")

@@ -220,7 +220,7 @@ def account_problems(connection: sa.Connection, wanted: Iterable[str]) -> list[s
     wanted = list(wanted)
     if not wanted:
         return []
-    table = tables.accounts
+    table = tables.current_accounts
     found = set(connection.scalars(sa.select(table.c.account).where(table.c.account.in_(wanted))))
     unknown = [account for account in wanted if account not in found]
     if not unknown:

@@ -37,7 +37,7 @@ TOP_GROUPS = 8
 """Groups drawn by name (largest money moved first); the rest are summed as ``OTHERS``."""
 OTHERS = "others"
 _GRAINS_PER_YEAR = {"week": 52, "month": 12, "quarter": 4}
-_p, _accounts = tables.payments, tables.accounts
+_p, _accounts = tables.payments, tables.current_accounts
 
 
 class TrendError(VosbenchError, ValueError):

@@ -69,7 +69,8 @@ def cmd_close(args) -> int:
         ledger.close()
     receipt = args.receipt or Path(f"close-{event.month}.json")
     receipt.write_text(json.dumps(event.receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    sealed = "sealed with the checkpoint key" if "hmac" in event.receipt else "not sealed (no checkpoint key)"
+    sealed = ("signed with the Ed25519 key" if "signature" in event.receipt else "sealed with the checkpoint key"
+              if "hmac" in event.receipt else "not sealed (no checkpoint key)")
     print(f"closed {event.month} (close record {event.id}); receipt {receipt}, {sealed}: keep it outside the ledger "
           f"and check the ledger against it with `vosbench verify --anchor {receipt}`")
     return options.EXIT_OK
@@ -101,6 +102,105 @@ def cmd_closes(args) -> int:
         print(f"{item}: {value}")
     if not lines:
         print("no month has been closed")
+    return options.EXIT_OK
+
+
+def cmd_keygen(args) -> int:
+    import secrets
+
+    from vosbench.ledger import signing
+
+    if args.hmac:
+        if args.hmac.exists():
+            raise signing.SigningError(f"{args.hmac} exists already; a key is never overwritten (give another name)")
+        args.hmac.touch(mode=0o600)
+        args.hmac.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        print(f"HMAC checkpoint key written to {args.hmac} (readable by you only): keep it off the ledger's machine; "
+              f"whoever holds it can both seal and check receipts")
+        return options.EXIT_OK
+    private = args.private or Path("vosbench-signing.pem")
+    public = args.public or private.with_name(private.stem + ".pub.pem")
+    key = signing.generate(private, public)
+    print(f"Ed25519 key {key.key_id}: private key {private} (readable by you only; it signs close receipts, "
+          f"evidence anchors and archive manifests with --key-file {private}), public key {public} "
+          f"(give it to anyone who checks them: `vosbench verify --key-file {public}`)")
+    return options.EXIT_OK
+
+
+def cmd_account_history(args) -> int:
+    from vosbench.core import money
+    from vosbench.ledger import account_history
+
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            versions = account_history.history(connection, args.account)
+    finally:
+        ledger.close()
+    if not versions:
+        print(f"account {args.account!r} is not in the ledger")
+        return options.EXIT_NO_DATA
+    for each in versions:
+        when = f"{each.changed_at:%Y-%m-%d %H:%M} UTC" if each.changed_at else "when unknown"
+        print(f"version {each.version} ({when}, by {each.changed_by or 'unknown'}): name {each.name!r}, "
+              f"parent {each.parent or '-'}, credit limit {money.format_money(each.credit_limit)} {each.currency}")
+    return options.EXIT_OK
+
+
+def cmd_archive(args) -> int:
+    from datetime import UTC, datetime
+
+    from vosbench.core import periods
+    from vosbench.ledger import anchor, archive, database
+    from vosbench.outputs import archive_book
+
+    key = anchor.load_key(args.key_file)
+    if args.action == "verify":
+        if not args.folder:
+            raise archive.ArchiveError("archive verify: give the archive folder, e.g. `vosbench archive verify "
+                                       "archives/before-2026-01`")
+        problems = archive.verify_folder(args.folder, key)
+        for problem in problems:
+            print(f"FAILED {problem}")
+        print(f"archive {args.folder} " + ("checks: every file, count, sum and chain link" if not problems
+                                            else f"FAILED ({len(problems)} problems)"))
+        return options.EXIT_FINDINGS if problems else options.EXIT_OK
+    if (args.before is None) == (args.policy is None):
+        raise archive.ArchiveError("archive: give --before YYYY-MM, or --policy [FILE] to follow the retention "
+                                   "policy (parameters/retention.yaml)")
+    if not (args.by or "").strip():
+        raise archive.ArchiveError("archive: say who archives (--by LOGIN)")
+    ledger = options.open_ledger(args)
+    try:
+        root = Path("archives")
+        before = args.before
+        if args.policy is not None:
+            policy = archive.load_policy(Path(args.policy) if args.policy else None)
+            with ledger.engine.connect() as connection:
+                zone = database.ledger_timezone(connection)
+            before, root = policy.before(periods.local_day(datetime.now(UTC).replace(tzinfo=None), zone)), \
+                policy.archive_root
+        folder = args.out or root / f"before-{before}"
+        try:
+            manifest = archive.write(ledger.engine, before, folder, by=args.by, key=key)
+        except archive.NothingToArchive as nothing:
+            if args.policy is None:
+                raise
+            print(f"nothing to archive: {nothing}")
+            return options.EXIT_OK
+        archive_book.write(folder)
+        archive.add_file(folder, archive_book.BOOK, key)
+        counts = ", ".join(f"{held['rows']:,} {name}" for name, held in manifest["tables"].items())
+        print(f"archived {', '.join(manifest['months'])} to {folder} ({counts}; "
+              f"{archive.folder_size(folder):,} bytes); reading it back …")
+        removed = archive.purge(ledger.engine, folder, by=args.by, key=key)
+        if args.compact:
+            archive.compact(ledger.engine)
+    finally:
+        ledger.close()
+    print(f"archive verified; {removed:,} records purged from the ledger, their months' totals and chain "
+          f"links kept. Read them back with `vosbench query --archive {folder}`; check the archive anywhere "
+          f"with `vosbench archive verify {folder}`")
     return options.EXIT_OK
 
 
@@ -137,30 +237,33 @@ def cmd_evidence(args) -> int:
     return options.EXIT_OK
 
 
-def cmd_proof(args) -> int:
-    from vosbench.ledger import anchor, hashchain, merkle
+def _tree(path: Path, key) -> dict:
+    """The Merkle tree a close receipt holds (size and root), its seal checked when a key is given."""
+    from vosbench.ledger import anchor
 
-    receipt = anchor.load(args.anchor)
+    receipt = anchor.load(path)
     document = receipt.document or {}
     tree = document.get("merkle", {}).get("payments")
     if not tree:
-        raise anchor.AnchorError(f"{args.anchor} holds no Merkle root; give a close receipt (`vosbench close`)")
+        raise anchor.AnchorError(f"{path} holds no Merkle root; give a close receipt (`vosbench close`)")
+    trouble = anchor.seal_problem(document, key, receipt.source)
+    if trouble:
+        raise anchor.AnchorError(trouble)
+    return tree
+
+
+def cmd_proof(args) -> int:
+    from vosbench.ledger import anchor, merkle
+
+    key = anchor.load_key(args.key_file)
+    tree = _tree(args.anchor, key)
     if args.action == "verify":
-        if not args.proof:
-            raise anchor.AnchorError("proof verify: give the proof file, e.g. `vosbench proof verify proof.json "
-                                     "--anchor close-2026-09.json`")
-        try:
-            proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise anchor.AnchorError(f"proof {args.proof} cannot be read ({error})") from None
-        trouble = anchor.seal_problem(document, anchor.load_key(args.key_file), receipt.source) or \
-            merkle.check_proof(proof, tree["root"])
-        print(f"FAILED {trouble}" if trouble else
-              f"payment {proof['payment']} is record {proof['index'] + 1} of the {proof['size']} under the root "
-              f"{receipt.source} holds ({len(proof['path'])} hashes checked)")
-        return options.EXIT_FINDINGS if trouble else options.EXIT_OK
+        return _verify_proof(args, tree, key)
+    if args.consistency:
+        return _write_consistency(args, tree, key)
     if args.payment is None:
-        raise anchor.AnchorError("proof: say which payment (--payment ID), or `proof verify PROOF`")
+        raise anchor.AnchorError("proof: say which payment (--payment ID), give an earlier receipt "
+                                 "(--consistency OLD), or `proof verify PROOF`")
     ledger = options.open_ledger(args)
     try:
         with ledger.engine.connect() as connection:
@@ -172,16 +275,84 @@ def cmd_proof(args) -> int:
     if proof["root"] != tree["root"]:
         print(f"FAILED the ledger's first {tree['size']} payments no longer lead to the root {args.anchor} holds")
         return options.EXIT_FINDINGS
-    out = args.out or Path(f"proof-payment-{args.payment}.json")
+    return _write_proof(proof, args.out or Path(f"proof-payment-{args.payment}.json"), args.anchor)
+
+
+def _write_proof(proof: dict, out: Path, receipt: Path) -> int:
+    from vosbench.ledger import hashchain
+
     out.write_text(json.dumps(proof, indent=2, default=hashchain.canonical_value) + "\n", encoding="utf-8")
-    print(f"proof written: {out}; anyone with it and {args.anchor} checks it with "
-          f"`vosbench proof verify {out} --anchor {args.anchor}`")
+    print(f"proof written: {out}; anyone with it and {receipt} checks it with "
+          f"`vosbench proof verify {out} --anchor {receipt}`")
     return options.EXIT_OK
+
+
+def _write_consistency(args, tree: dict, key) -> int:
+    from vosbench.ledger import merkle
+
+    old = _tree(args.consistency, key)
+    old_size, new_size = int(old["size"]), int(tree["size"])
+    if old_size > new_size:
+        raise ValueError(f"--consistency {args.consistency} covers {old_size} payments, more than the "
+                         f"{new_size} of {args.anchor}: give the earlier receipt with --consistency")
+    ledger = options.open_ledger(args)
+    try:
+        with ledger.engine.connect() as connection:
+            hashes = merkle.payment_hashes(connection, new_size)
+    finally:
+        ledger.close()
+    for name, size, root in ((args.consistency, old_size, old["root"]), (args.anchor, new_size, tree["root"])):
+        if merkle.root(hashes[:size]) != root:
+            print(f"FAILED the ledger's first {size} payments no longer lead to the root {name} holds")
+            return options.EXIT_FINDINGS
+    proof = {"kind": "vosbench consistency proof", "old_size": old_size, "old_root": old["root"],
+             "new_size": new_size, "new_root": tree["root"], "path": merkle.consistency_proof(hashes, old_size)}
+    return _write_proof(proof, args.out or Path(f"proof-consistency-{old_size}-{new_size}.json"), args.anchor)
+
+
+def _verify_proof(args, tree: dict, key) -> int:
+    from vosbench.ledger import anchor, merkle
+
+    if not args.proof:
+        raise anchor.AnchorError("proof verify: give the proof file, e.g. `vosbench proof verify proof.json "
+                                 "--anchor close-2026-09.json`")
+    try:
+        proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise anchor.AnchorError(f"proof {args.proof} cannot be read ({error})") from None
+    if isinstance(proof, dict) and proof.get("kind") == "vosbench consistency proof":
+        trouble = _consistency_problem(proof, tree, _tree(args.consistency, key) if args.consistency else None)
+        print(f"FAILED {trouble}" if trouble else
+              f"the {proof['old_size']} payments under the earlier root are the first {proof['old_size']} of the "
+              f"{proof['new_size']} under the root {args.anchor} holds ({len(proof['path'])} hashes checked)")
+    else:
+        trouble = merkle.check_proof(proof, tree["root"])
+        print(f"FAILED {trouble}" if trouble else
+              f"payment {proof['payment']} is record {proof['index'] + 1} of the {proof['size']} under the root "
+              f"{args.anchor} holds ({len(proof['path'])} hashes checked)")
+    return options.EXIT_FINDINGS if trouble else options.EXIT_OK
+
+
+def _consistency_problem(proof: dict, tree: dict, old: dict | None) -> str | None:
+    from vosbench.ledger import merkle
+
+    try:
+        if (proof["new_size"], proof["new_root"]) != (int(tree["size"]), tree["root"]):
+            return "the proof ends in another tree than the anchor holds"
+        if old is not None and (proof["old_size"], proof["old_root"]) != (int(old["size"]), old["root"]):
+            return "the proof starts from another tree than the earlier receipt holds"
+        if not merkle.verify_consistency(int(proof["old_size"]), int(proof["new_size"]), str(proof["old_root"]),
+                                         str(proof["new_root"]), list(proof["path"])):
+            return "the earlier tree is not a prefix of the later one: payments it covered were changed or removed"
+    except (KeyError, TypeError, ValueError) as error:
+        return f"the proof is incomplete or malformed ({error})"
+    return None
 
 
 def _key_option(sub) -> None:
     sub.add_argument("--key-file", type=Path, metavar="FILE",
-                     help="checkpoint key for the receipts' HMAC (default: $VOSBENCH_ANCHOR_KEY)")
+                     help="checkpoint key: an HMAC key, or an Ed25519 key from `vosbench keygen` (private to sign, "
+                          "public to check) (default: $VOSBENCH_ANCHOR_KEY, HMAC)")
 
 
 def register(add) -> None:
@@ -214,12 +385,37 @@ def register(add) -> None:
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")
 
-    sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), "
-                                  "or `proof verify PROOF`: check one offline")
+    sub = add("archive", cmd_archive, "write closed months before a month to an archive folder (Parquet, xlsx, "
+                                      "manifest), read it back, then purge them; or `archive verify DIR`")
+    sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the archive DIR offline")
+    sub.add_argument("folder", nargs="?", type=Path, metavar="DIR")
+    sub.add_argument("--before", metavar="YYYY-MM", help="archive every record dated before this month")
+    sub.add_argument("--policy", nargs="?", const="", metavar="FILE",
+                     help="the month from the retention policy (default parameters/retention.yaml)")
+    sub.add_argument("--by", metavar="LOGIN", help="who archives (recorded with the archive)")
+    sub.add_argument("--out", type=Path, metavar="DIR", help="the archive folder (default: archives/before-YYYY-MM)")
+    sub.add_argument("--compact", action="store_true", help="give the purged space back to the disk (VACUUM)")
+    _key_option(sub)
+
+    sub = add("keygen", cmd_keygen, "make a checkpoint key: an Ed25519 pair (private signs, public checks) "
+                                    "or, with --hmac, a shared HMAC key")
+    sub.add_argument("--private", type=Path, metavar="FILE", help="the private key (default ./vosbench-signing.pem)")
+    sub.add_argument("--public", type=Path, metavar="FILE", help="the public key (default: beside it, .pub.pem)")
+    sub.add_argument("--hmac", type=Path, metavar="FILE", help="write a random HMAC key to FILE instead")
+
+    sub = add("account-history", cmd_account_history, "every version of an account's details: name, parent, "
+                                                      "credit limit and currency, with who changed them and when")
+    sub.add_argument("account", metavar="ACCOUNT")
+
+    sub = add("proof", cmd_proof, "prove one payment is in what a close receipt saw (a Merkle path), or that an "
+                                  "earlier receipt's tree is a prefix of it (--consistency OLD); "
+                                  "`proof verify PROOF`: check one offline")
     sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the proof PROOF")
     sub.add_argument("proof", nargs="?", type=Path, metavar="PROOF")
     sub.add_argument("--anchor", type=Path, required=True, metavar="RECEIPT", help="the close receipt (.json)")
     sub.add_argument("--payment", type=int, metavar="ID")
+    sub.add_argument("--consistency", type=Path, metavar="OLD_RECEIPT",
+                     help="an earlier close receipt: prove its tree is a prefix of the anchor's (RFC 9162)")
     sub.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")
     _key_option(sub)
 

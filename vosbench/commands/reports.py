@@ -43,6 +43,8 @@ def cmd_query(args) -> int:
         "include_sub_accounts": args.sub_accounts, "kinds": args.kind, "min_amount": args.min_amount,
         "max_amount": args.max_amount, "operators": args.operator, "channels": args.channel,
         "methods": args.method, "text": args.text})
+    if args.archive:
+        return _query_archive(args, f)
     engine = options.open_ledger(args).engine
     with engine.connect() as connection:
         f.check(connection)
@@ -71,6 +73,27 @@ def cmd_query(args) -> int:
         views.print_frame(page.rows, explore.MONEY_COLUMNS)
         print()
         views.print_frame(page.totals_by_kind, ["amount"], totals=explore.totals_per_currency(page.totals_by_kind))
+    return EXIT_OK
+
+
+def _query_archive(args, f) -> int:
+    """The query's filter over a retention archive's records (no ledger needed)."""
+    from vosbench.analysis import archive_query, explore
+    from vosbench.outputs import views
+
+    if args.out:
+        raise UsageError("--archive prints the records it finds (--format table, csv or json); --out is for the ledger")
+    rows, zone = archive_query.query(args.archive, f)
+    if args.format == "json":
+        json.dump({"archive": str(args.archive), "filter": f.to_parameters(), "timezone": zone,
+                   "total_count": len(rows), "rows": views.records(views.displayable(rows, explore.MONEY_COLUMNS))},
+                  sys.stdout, default=str, indent=2)
+        print()
+    elif args.format == "csv":
+        views.print_frame(rows, explore.MONEY_COLUMNS, "csv")
+    else:
+        print(f"{len(rows):,} archived payment records in {args.archive}; times in {zone}")
+        views.print_frame(rows, explore.MONEY_COLUMNS)
     return EXIT_OK
 
 
@@ -144,6 +167,8 @@ def register(add) -> None:
     order.add_argument("--asc", dest="descending", action="store_false")
     options.add_format(sub, "table", "csv", "xlsx", "json")
     sub.add_argument("--out", type=Path, metavar="FILE", help="write every record (csv or xlsx) with the filter used")
+    sub.add_argument("--archive", type=Path, metavar="DIR", help="read the records of a retention archive "
+                                                                "(`vosbench archive`) instead of the ledger")
 
     sub = add("audit", cmd_audit, "run the monthly audit notebook into a report folder")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")

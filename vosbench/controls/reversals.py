@@ -36,6 +36,12 @@ def reversals(data: MonthData) -> list[Finding]:
     originals = originals.set_index("id")
     found = []
     for row in made.itertuples():
+        if int(row.reverses_id) not in originals.index:  # archived and purged: only the reversal is here
+            found.append(Finding("reversal", "low", data.month, (row.account,),
+                                 f"reversal #{row.id} by {row.operator} takes back #{int(row.reverses_id)}, "
+                                 "a record of an archived month (see its archive)",
+                                 (row.id, int(row.reverses_id)), row.operator, int(row.amount)))
+            continue
         original = originals.loc[int(row.reverses_id)]
         same_maker = original["operator"].strip().lower() == row.operator.strip().lower()
         twice = pd.notna(original["reverses_id"])

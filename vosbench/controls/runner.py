@@ -22,6 +22,7 @@ from vosbench.controls import (
     duplicates,
     lookalikes,
     operators,
+    prior_period,
     reversals,
 )
 from vosbench.controls import annotations as finding_notes  # "annotations" alone is the __future__ feature
@@ -43,6 +44,7 @@ CHECKS: dict[str, Callable[[context.MonthData], list[Finding]]] = {
     "look_alike_account": lookalikes.look_alike_accounts,
     "commission_mismatch": commission.commission_mismatch,
     "balance_drift": drift.balance_drift,
+    "prior_period_item": prior_period.prior_period_items,
 }
 NEEDS_REFERENCE = {"outside_working_hours": "operators", "self_dealing": "operator_accounts",
                    "commission_mismatch": "commission_rates"}

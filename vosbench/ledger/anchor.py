@@ -12,7 +12,9 @@ cost follows what is new, not the whole history.
 
 A receipt may carry an HMAC-SHA256 (:func:`seal`) made with a key kept outside the
 ledger (``VOSBENCH_ANCHOR_KEY`` or a key file): someone holding the ledger and its
-receipts but not the key can then not make a receipt for a history they rewrote.
+receipts but not the key can then not make a receipt for a history they rewrote. With an
+Ed25519 key file instead (:mod:`vosbench.ledger.signing`) the receipt carries a signature:
+the private key makes it, the public key checks it and cannot make one.
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import hashchain, tables
+from vosbench.ledger import hashchain, signing, tables
 from vosbench.ledger.inspection import Problem
+from vosbench.ledger.signing import SigningKey
+
+CheckpointKey = bytes | SigningKey
+"""A checkpoint key: HMAC key bytes, or an Ed25519 key (private to sign, public to check)."""
+SEALS = ("hmac", "signature")
 
 KEY_ENV = "VOSBENCH_ANCHOR_KEY"
 """Environment variable holding the checkpoint key (as text); a key file is the alternative."""
@@ -53,13 +60,16 @@ def canonical(document: dict) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_key(key_file: Path | None = None) -> bytes | None:
-    """The checkpoint key: the key file's bytes (trailing newline dropped), else ``VOSBENCH_ANCHOR_KEY``, else None."""
+def load_key(key_file: Path | None = None) -> CheckpointKey | None:
+    """The checkpoint key: the key file (an Ed25519 PEM key, else HMAC key bytes with the trailing
+    newline dropped), else ``VOSBENCH_ANCHOR_KEY``, else None."""
     if key_file is not None:
         try:
             key = Path(key_file).read_bytes().rstrip(b"\r\n")
         except OSError as error:
             raise AnchorError(f"key file {key_file}: {error.strerror}; give a readable file") from None
+        if signing.is_pem(key):
+            return signing.from_pem(key, str(key_file))
     else:
         key = os.environ.get(KEY_ENV, "").encode("utf-8")
     if key and len(key) < 16:
@@ -68,16 +78,29 @@ def load_key(key_file: Path | None = None) -> bytes | None:
     return key or None
 
 
-def seal(document: dict, key: bytes) -> dict:
-    """``document`` with ``hmac``: HMAC-SHA256 over its canonical JSON (without any earlier hmac)."""
-    body = {name: value for name, value in document.items() if name != "hmac"}
+def unsealed(document: dict) -> dict:
+    """``document`` without its HMAC or signature: what they are made over."""
+    return {name: value for name, value in document.items() if name not in SEALS}
+
+
+def seal(document: dict, key: CheckpointKey) -> dict:
+    """``document`` with ``hmac`` (HMAC-SHA256) or ``signature`` (Ed25519) over its canonical JSON without seals."""
+    body = unsealed(document)
+    if isinstance(key, SigningKey):
+        return {**body, "signature": key.sign(canonical(body))}
     return {**body, "hmac": hmac.new(key, canonical(body).encode("utf-8"), hashlib.sha256).hexdigest()}
 
 
-def seal_problem(document: dict, key: bytes | None, source: str) -> str | None:
-    """Why the receipt's HMAC cannot be trusted, or None when it checks (or there is no key to check it)."""
+def is_sealed(document: dict) -> bool:
+    return any(name in document for name in SEALS)
+
+
+def seal_problem(document: dict, key: CheckpointKey | None, source: str) -> str | None:
+    """Why the receipt's HMAC or signature cannot be trusted, or None when it checks (or there is no key)."""
     if key is None:
         return None
+    if isinstance(key, SigningKey):
+        return key.problem(canonical(unsealed(document)), document.get("signature"), source)
     if "hmac" not in document:
         return f"{source} carries no HMAC: it proves only what its holder could also have written"
     if not hmac.compare_digest(seal(document, key)["hmac"], str(document["hmac"])):
@@ -157,6 +180,8 @@ def check(connection: sa.Connection, anchor: Anchor) -> list[Problem]:
                                     f"{present[name]['rows']}: rows it saw were removed"))
             continue
         link = hashchain.anchored_link(connection, name, rows, seen.get("last_id"))
+        if link is not None and link[1] == hashchain.PURGED:
+            continue  # archived and purged: the archive's manifest and its read-back vouched for that row
         if link is None or link[1] != seen["head"]:
             where = "is gone" if link is None else f"(id {link[0]}) now ends the chain in {link[1][:12]}…"
             problems.append(Problem("anchor", name, None if link is None else link[0],
@@ -165,7 +190,7 @@ def check(connection: sa.Connection, anchor: Anchor) -> list[Problem]:
     return problems
 
 
-def inside(connection: sa.Connection, key: bytes | None) -> tuple[list[Anchor], list[Problem]]:
+def inside(connection: sa.Connection, key: CheckpointKey | None) -> tuple[list[Anchor], list[Problem]]:
     """The close receipts the ledger holds as anchors, and the problems of those whose HMAC fails."""
     anchors, problems = [], []
     table = tables.month_closes

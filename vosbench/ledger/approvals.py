@@ -67,8 +67,8 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
                             "id or CDR flow number it settles (e.g. --reference 'ticket #12345' or 'CDR 88123456')")
     with engine.connect() as connection:
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="enters records")
-        currency = connection.scalar(sa.select(tables.accounts.c.currency)
-                                     .where(tables.accounts.c.account == account.strip()))
+        currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
+                                     .where(tables.current_accounts.c.account == account.strip()))
     if currency is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
     threshold = settings.threshold(currency, kind_.value)
@@ -94,8 +94,9 @@ def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, 
     with engine.connect() as connection:
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="enters records")
         original = connection.execute(
-            sa.select(tables.payments, tables.accounts.c.account, tables.accounts.c.currency)
-            .join(tables.accounts).where(tables.payments.c.id == payment_id)).one_or_none()
+            sa.select(tables.payments, tables.current_accounts.c.account, tables.current_accounts.c.currency)
+            .join(tables.current_accounts, tables.current_accounts.c.id == tables.payments.c.account_id)
+            .where(tables.payments.c.id == payment_id)).one_or_none()
     if original is None:
         raise ApprovalError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
     if not reason.strip():

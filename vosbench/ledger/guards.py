@@ -12,8 +12,10 @@ a guard that is missing or whose text differs is reported.
 
 Per dialect:
 
-- SQLite: BEFORE UPDATE/DELETE triggers, and a BEFORE INSERT trigger refusing a row any of
-  whose keys is taken, since ``INSERT OR REPLACE`` deletes the old row without firing delete
+- SQLite: BEFORE UPDATE/DELETE triggers (on payments, charges and balances a DELETE passes
+  only for ids inside a ``purged_ranges`` row: the retention purge of :mod:`vosbench.ledger.archive`,
+  which ``verify`` checks against its archive's manifest), and a BEFORE INSERT trigger refusing a
+  row any of whose keys is taken, since ``INSERT OR REPLACE`` deletes the old row without firing delete
   triggers; the row-chain triggers above.
 - PostgreSQL: one trigger function raising ``integrity_constraint_violation``, fired
   BEFORE UPDATE OR DELETE on every row and BEFORE TRUNCATE (upserts ``ON CONFLICT DO
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from vosbench.ledger.database import StoreError
-from vosbench.ledger.hashchain import LINK_FUNCTION, ROW_CHAINED_TABLES
+from vosbench.ledger.hashchain import CHAINED_TABLES, LINK_FUNCTION, ROW_CHAINED_TABLES
 from vosbench.ledger.tables import APPEND_ONLY_TABLES, metadata
 
 GUARDED_TABLES = (*APPEND_ONLY_TABLES, "row_links")
@@ -81,9 +83,12 @@ def _sqlite_guards(table: sa.Table) -> list[Guard]:
     taken = " OR ".join(
         f"EXISTS (SELECT 1 FROM {name} WHERE " + " AND ".join(f"{column} = NEW.{column}" for column in key) + ")"
         for key in unique_keys(table))
+    # The journal's one deletion: a retention purge, of rows inside a range recorded with its archive.
+    purged = (f" WHEN NOT EXISTS (SELECT 1 FROM purged_ranges WHERE table_name = '{name}' "
+              "AND OLD.id BETWEEN first_id AND last_id)" if name in CHAINED_TABLES else "")
     guards = [
         Guard(f"{name}_no_update", name, f"CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} {refuse}"),
-        Guard(f"{name}_no_delete", name, f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} {refuse}"),
+        Guard(f"{name}_no_delete", name, f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name}{purged} {refuse}"),
         Guard(f"{name}_no_replace", name,
               f"CREATE TRIGGER {name}_no_replace BEFORE INSERT ON {name} WHEN {taken} {refuse}"),
     ]

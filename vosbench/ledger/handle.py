@@ -77,4 +77,4 @@ class Ledger:
 def currencies(engine: Engine) -> list[str]:
     """The currencies a ledger's accounts hold, sorted (for axis titles and per-currency totals)."""
     with engine.connect() as connection:
-        return sorted(connection.scalars(sa.select(tables.accounts.c.currency).distinct()))
+        return sorted(connection.scalars(sa.select(tables.current_accounts.c.currency).distinct()))

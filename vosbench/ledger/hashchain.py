@@ -27,6 +27,9 @@ ROW_CHAINED_TABLES = tuple(name for name in tables.APPEND_ONLY_TABLES if name no
 """Guarded tables without a hash column: a trigger links each inserted row into its ``chain_heads``
 entry (:mod:`vosbench.ledger.guards`); the row's text is SQLite's ``json_array`` of its columns."""
 
+PURGED = "purged"
+"""What :func:`anchored_link` gives for a row a retention purge removed from inside a range."""
+
 LINK_FUNCTION = "vosbench_link"
 """The SQL function the row-chain triggers call (registered on every connection of the ledger)."""
 
@@ -135,22 +138,57 @@ class ChainBreak:
     message: str
 
 
+@dataclass(frozen=True)
+class PurgedRange:
+    """Ids a retention purge removed from a chained table, and the links on either side of them."""
+
+    first_id: int
+    last_id: int
+    previous_hash: str
+    last_hash: str
+
+
+def purged_ranges(connection: sa.Connection, name: str) -> dict[int, PurgedRange]:
+    """The purged ranges of chain ``name``, by first id (none on a ledger that never purged)."""
+    table = tables.purged_ranges
+    if not sa.inspect(connection).has_table(table.name):
+        return {}
+    return {row.first_id: PurgedRange(row.first_id, row.last_id, row.previous_hash, row.last_hash)
+            for row in connection.execute(sa.select(table).where(table.c.table_name == name))}
+
+
+def _skip_purged(gaps: dict[int, PurgedRange], expected_id: int, previous: str) -> tuple[int, str]:
+    """Step over the purged ranges starting at ``expected_id``: the next id expected and the link to resume from.
+
+    A range's ``previous_hash`` must be the link the chain reached, so a range cannot be
+    slipped in where other rows stood.
+    """
+    while expected_id in gaps and gaps[expected_id].previous_hash == previous:
+        gap = gaps[expected_id]
+        expected_id, previous = gap.last_id + 1, gap.last_hash
+    return expected_id, previous
+
+
 def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS) -> ChainBreak | None:
     """Recompute one table's chain; return the first broken link, or None if it holds.
 
     ``after`` and ``previous`` start from a trusted anchor instead of the first row: the
     rows up to id ``after`` are taken as the anchor saw them, ending in ``previous``.
+    Ranges a retention purge removed are stepped over from their recorded links (their
+    rows are checked in the archive, :mod:`vosbench.ledger.archive`).
     """
     table = tables.metadata.tables[name]
     columns = chained_columns(table)
+    gaps = purged_ranges(connection, name)
     expected_id = after + 1
-    count = after
     result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
         sa.select(*(table.c[c] for c in columns), table.c.hash).where(table.c.id > after).order_by(table.c.id)
     )
     for row in result:
         values = list(row[:-1])
         row_id = values[0]
+        if gaps and row_id != expected_id:
+            expected_id, previous = _skip_purged(gaps, expected_id, previous)
         if row_id != expected_id:
             return ChainBreak(name, row_id, f"{name} row {expected_id} is missing (next id {row_id})")
         recomputed = row_hash(previous, values)
@@ -160,8 +198,10 @@ def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previo
             )
         previous = recomputed
         expected_id += 1
-        count += 1
-    return _head_break(connection, name, count, previous)
+    if gaps:
+        expected_id, previous = _skip_purged(gaps, expected_id, previous)
+    # the chain's rows ever appended, purged ones included: what its head counts
+    return _head_break(connection, name, expected_id - 1, previous)
 
 
 def anchor_heads(connection: sa.Connection) -> dict[str, dict]:
@@ -204,7 +244,12 @@ def anchored_link(connection: sa.Connection, name: str, rows: int, last_id: int 
         return 0, GENESIS
     if name in CHAINED_TABLES:
         table = tables.metadata.tables[name]
-        found = connection.execute(sa.select(table.c.id, table.c.hash).where(table.c.id == (last_id or rows))).first()
+        wanted = last_id or rows
+        found = connection.execute(sa.select(table.c.id, table.c.hash).where(table.c.id == wanted)).first()
+        if found is None:  # purged: its range ends in a known link; a row inside one is the archive's to prove
+            for gap in purged_ranges(connection, name).values():
+                if gap.first_id <= wanted <= gap.last_id:
+                    return (wanted, gap.last_hash if wanted == gap.last_id else PURGED)
     else:
         links = tables.row_links
         query = sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name)

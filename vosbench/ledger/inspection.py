@@ -77,7 +77,22 @@ def schema_problems(connection: sa.Connection) -> list[Problem]:
             problems.append(Problem("schema", table.name, None,
                                     f"column {table.name}.{name} is not part of the ledger's schema"))
         problems += _key_problems(inspector, table)
-    return problems
+    return problems + _view_problems(connection, inspector)
+
+
+def _view_problems(connection: sa.Connection, inspector) -> list[Problem]:
+    """The current-accounts view missing or redefined: every query would show other account details."""
+    if "current_accounts" not in inspector.get_view_names():
+        return [Problem("schema", "current_accounts", None,
+                        "view current_accounts is missing: queries cannot read the accounts as they are now")]
+    if connection.dialect.name == "sqlite":
+        stored = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'current_accounts'").scalar()
+        if stored != tables.CURRENT_ACCOUNTS_SQL:
+            return [Problem("schema", "current_accounts", None,
+                            "view current_accounts differs from the one vosbench installs: the account details "
+                            "queries show are not the latest versions")]
+    return []
 
 
 def _key_problems(inspector, table: sa.Table) -> list[Problem]:

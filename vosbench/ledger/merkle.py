@@ -7,17 +7,21 @@ a leaf is sha256(0x00 ‖ hash), a node sha256(0x01 ‖ left ‖ right), the spl
 largest power of two below the size). :func:`inclusion_proof` gives the log2(n) sibling
 hashes that lead from one record to that root, so a customer or an outside auditor
 holding only the receipt and the proof checks a single record (:func:`verify_inclusion`)
-without the ledger. Consistency proofs between two roots are not implemented.
+without the ledger. :func:`consistency_proof` (RFC 9162, section 2.1.4) proves that the tree
+of an earlier receipt is a prefix of a later one's — nothing it covered was changed or
+removed since — in log2(n) hashes, checked by :func:`verify_consistency` with both roots only.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from vosbench.ledger import hashchain, tables
+from vosbench.ledger.database import StoreError
 
 
 def _leaf(value: str) -> bytes:
@@ -92,11 +96,84 @@ def verify_inclusion(value: str, index: int, size: int, proof: Sequence[str], ex
     return found is not None and not steps and found.hex() == expected_root
 
 
+def consistency_proof(hashes: Sequence[str], old_size: int) -> list[str]:
+    """The hashes proving the tree of the first ``old_size`` leaves is a prefix of the tree over all ``hashes``."""
+    if not 0 < old_size <= len(hashes):
+        raise ValueError(f"an earlier tree of {old_size} leaves is not a prefix of one of {len(hashes)}")
+    leaves = [_leaf(value) for value in hashes]
+
+    def sub(m: int, part: Sequence[bytes], complete: bool) -> list[bytes]:
+        if m == len(part):
+            return [] if complete else [_root(part)]
+        cut = _split(len(part))
+        if m <= cut:
+            return [*sub(m, part[:cut], complete), _root(part[cut:])]
+        return [*sub(m - cut, part[cut:], False), _root(part[:cut])]
+
+    return [node.hex() for node in sub(old_size, leaves, True)]
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: str, new_root: str, proof: Sequence[str]) -> bool:
+    """Whether ``proof`` shows the tree of ``old_size`` leaves (``old_root``) is a prefix of the one of
+    ``new_size`` leaves (``new_root``): RFC 9162's algorithm, from the two roots alone."""
+    if not 0 < old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    try:
+        path = [bytes.fromhex(value) for value in proof]
+        if old_size & (old_size - 1) == 0:  # an exact power of two: the old root is a node of the new tree
+            path.insert(0, bytes.fromhex(old_root))
+    except ValueError:  # a hash that is not hex
+        return False
+    if not path:
+        return False
+    first, second = old_size - 1, new_size - 1
+    while first & 1:
+        first, second = first >> 1, second >> 1
+    old_node = new_node = path[0]
+    for node in path[1:]:
+        if second == 0:
+            return False
+        if first & 1 or first == second:
+            old_node, new_node = _node(node, old_node), _node(node, new_node)
+            while not first & 1 and first:
+                first, second = first >> 1, second >> 1
+        else:
+            new_node = _node(new_node, node)
+        first, second = first >> 1, second >> 1
+    return old_node.hex() == old_root and new_node.hex() == new_root and second == 0
+
+
 def payment_hashes(connection: sa.Connection, through_id: int) -> list[str]:
-    """The payments' stored chain hashes up to id ``through_id``, in id order: the tree's leaves."""
+    """The payments' stored chain hashes up to id ``through_id``, in id order: the tree's leaves.
+
+    Those a retention purge removed are read from their archive's Parquet file, whose
+    read-back checked every one of them against the chain.
+    """
     payments = tables.payments
-    return list(connection.scalars(sa.select(payments.c.hash).where(payments.c.id <= through_id)
-                                   .order_by(payments.c.id)))
+    stored: dict[int, str] = {row_id: row_hash for row_id, row_hash in connection.execute(
+        sa.select(payments.c.id, payments.c.hash).where(payments.c.id <= through_id))}
+    if len(stored) < through_id:
+        stored.update(_archived_hashes(connection, through_id))
+    return [stored[row_id] for row_id in range(1, through_id + 1) if row_id in stored]
+
+
+def _archived_hashes(connection: sa.Connection, through_id: int) -> dict[int, str]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    found: dict[int, str] = {}
+    for folder in connection.scalars(sa.select(tables.archives.c.folder).order_by(tables.archives.c.id)):
+        path = Path(folder) / "payments.parquet"
+        try:
+            held = pq.read_table(path, columns=["id", "hash"])
+        except (OSError, ValueError):
+            raise StoreError(f"the Merkle tree over the payments needs those archived in {folder}, which cannot "
+                             "be read; put the archive back at that path") from None
+        held = held.filter(pc.less_equal(held["id"], through_id))
+        found.update(zip(held["id"].to_pylist(), held["hash"].to_pylist()))
+    return found
 
 
 def payment_proof(connection: sa.Connection, payment_id: int, size: int) -> dict:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database, hashchain, merkle, tables
-from vosbench.ledger.anchor import canonical, seal
+from vosbench.ledger.anchor import CheckpointKey, canonical, seal
 
 SUPERVISOR = "supervisor"
 _DONE = {"close": "closed", "reopen": "reopened"}
@@ -93,7 +93,7 @@ def _check_people(connection: sa.Connection, by: str, second: str | None, *, act
 
 
 def close(engine: Engine, month: str, *, by: str, second: str | None = None, at: datetime | None = None,
-          key: bytes | None = None) -> CloseEvent:
+          key: CheckpointKey | None = None) -> CloseEvent:
     """Close ``month`` (YYYY-MM in the ledger's zone): record its chain heads, counts and closings.
 
     With ``key`` the receipt carries an HMAC (:func:`vosbench.ledger.anchor.seal`).
@@ -118,7 +118,7 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
 
 
 def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: str,
-           at: datetime | None = None, key: bytes | None = None) -> CloseEvent:
+           at: datetime | None = None, key: CheckpointKey | None = None) -> CloseEvent:
     """Reopen a closed month for a stated reason, confirmed by a second person."""
     at = at or _now()
     if not (reason or "").strip():

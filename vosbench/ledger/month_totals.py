@@ -216,8 +216,13 @@ def _closings_before(connection: sa.Connection, keys: set[tuple[int, str]]) -> d
     return found
 
 
-def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
-    """Rebuild every account's month totals from the raw journal (for ``verify``)."""
+def recompute(connection: sa.Connection, openings: dict[int, int] | None = None) -> dict[tuple[int, str], dict]:
+    """Rebuild every account's month totals from the raw journal (for ``verify``).
+
+    ``openings`` (account id → closing) are the balances a retention purge carried forward:
+    the closings of the records that remain start from them.
+    """
+    openings = openings or {}
     keyer = MonthKeyer(database.ledger_timezone(connection))
     deltas = MonthDeltas()
     payments = tables.payments
@@ -236,7 +241,7 @@ def recompute(connection: sa.Connection) -> dict[tuple[int, str], dict]:
     return {
         (account_id, row["month"]): row
         for account_id, months in deltas.by_account().items()
-        for row in _with_closings(months)
+        for row in _with_closings(months, openings.get(account_id, 0))
     }
 
 

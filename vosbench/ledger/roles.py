@@ -24,7 +24,7 @@ import re
 import sqlalchemy as sa
 
 from vosbench.ledger.database import StoreError
-from vosbench.ledger.tables import metadata
+from vosbench.ledger.tables import metadata, views
 
 KEPT_UP_TABLES = ("chain_heads", "account_months", "ledger_meta", "sync_state")
 """Derived figures and marks rewritten in the same transaction as an append: `verify` recomputes them."""
@@ -96,7 +96,7 @@ def _postgresql_ddl(connection: sa.Connection) -> list[str]:
                           f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$")
         statements.append(f"GRANT CONNECT ON DATABASE {database_name(connection)} TO {role}")
         statements.append(f"GRANT USAGE ON SCHEMA public TO {role}")
-        statements.append(f"GRANT SELECT ON {', '.join(tables)} TO {role}")
+        statements.append(f"GRANT SELECT ON {', '.join([*tables, *views.tables])} TO {role}")
     writer, auditor = role_name(connection, "writer"), role_name(connection, "auditor")
     statements += [
         f"GRANT INSERT ON {', '.join(tables)} TO {writer}",

@@ -39,14 +39,15 @@ SCOPED_ROLES = ("reseller", "agent")
 """Operator roles limited to an account's subtree (``reseller:ACCOUNT``, ``agent:ACCOUNT``)."""
 
 BY_ACCOUNT = ("payments", "charges", "balance_snapshots", "account_months", "commission_rates",
-              "operator_accounts")
+              "operator_accounts", "account_versions")
 """Tables whose rows belong to an account (``account_id``)."""
 
 OPEN = ("ledger_meta", "chain_heads", "import_batches")
 """What a scoped login may read whole: the ledger's facts, its fingerprint, batch provenance."""
 
 HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines", "match_decisions",
-          "finding_annotations", "sync_state", "sync_flags", "sync_marks", "month_closes", "row_links")
+          "finding_annotations", "sync_state", "sync_flags", "sync_marks", "month_closes", "row_links",
+          "prior_period_items", "archives", "purged_ranges")
 """The back office's queues, bank statements and notes, sync history, month closes (every account's
 closing) and row links: nothing of them for a scoped login."""
 
@@ -65,7 +66,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
       ON operators.login = session_user AND split_part(operators.role, ':', 1) IN ('reseller', 'agent')
      AND accounts.account = split_part(operators.role, ':', 2)
     UNION
-    SELECT below.id FROM accounts below JOIN subtree ON below.parent_id = subtree.id
+    SELECT below.id FROM current_accounts below JOIN subtree ON below.parent_id = subtree.id
   )
   SELECT id FROM subtree
 $$"""

@@ -15,7 +15,14 @@ from vosbench.ledger import guards, hashchain, month_totals, sync_marks
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
 from vosbench.ledger.guards import append_only_ddl
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
-from vosbench.ledger.tables import KIND_COUNT_COLUMNS, SCHEMA_VERSION, chain_heads, ledger_meta, metadata
+from vosbench.ledger.tables import (
+    CURRENT_ACCOUNTS_SQL,
+    KIND_COUNT_COLUMNS,
+    SCHEMA_VERSION,
+    chain_heads,
+    ledger_meta,
+    metadata,
+)
 
 
 def is_initialized(engine: Engine) -> bool:
@@ -52,6 +59,21 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
                     hashchain.seal_rows(connection, name)
         for ddl in guards:
             connection.exec_driver_sql(ddl)
+        connection.exec_driver_sql(view_ddl(connection.dialect.name))
+
+
+def view_ddl(dialect: str) -> str:
+    """The statement that creates ``current_accounts`` if it is missing (idempotent on every dialect).
+
+    On PostgreSQL the view reads as the login that queries it (``security_invoker``), so a
+    scoped login's row-level security holds through it.
+    """
+    if dialect == "sqlite":
+        return CURRENT_ACCOUNTS_SQL.replace("CREATE VIEW ", "CREATE VIEW IF NOT EXISTS ", 1)
+    if dialect == "postgresql":
+        return CURRENT_ACCOUNTS_SQL.replace("CREATE VIEW current_accounts AS",
+                                            "CREATE OR REPLACE VIEW current_accounts WITH (security_invoker = true) AS", 1)
+    return CURRENT_ACCOUNTS_SQL.replace("CREATE VIEW ", "CREATE OR REPLACE VIEW ", 1)
 
 
 def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Engine:
@@ -77,13 +99,15 @@ def upgrade(engine: Engine) -> None:
     also adds the per-kind record counts of ``account_months``, filled from the raw
     journal in the same transaction; schema 3 guards every audit table against
     replacement through any of its keys, links the rows they already hold, and adds the
-    nullable ``reverses_id`` of ``approval_requests`` (a reversal waiting for approval).
+    nullable ``reverses_id`` of ``approval_requests`` (a reversal waiting for approval);
+    schema 4 adds account versions (empty: every account's first row is its current
+    version until it changes) and the ``current_accounts`` view.
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
     if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine):
         return
-    if version is not None and int(version) < 3 and engine.dialect.name == "sqlite":
+    if version is not None and int(version) < 4 and engine.dialect.name == "sqlite":
         _widen_guards(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
         _add_optional_columns(connection)
@@ -102,7 +126,7 @@ def upgrade(engine: Engine) -> None:
 
 
 def _widen_guards(engine: Engine) -> None:
-    """Drop the guards a ledger before schema 3 has in an older form, for :func:`initialize` to recreate.
+    """Drop the guards a ledger before schema 4 has in an older form, for :func:`initialize` to recreate.
 
     Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
     """

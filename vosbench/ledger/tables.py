@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-SCHEMA_VERSION = "3"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
-# table guarded against replacement by any key and chained through row_links; reversal requests
+SCHEMA_VERSION = "4"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+# table guarded against replacement by any key and chained through row_links; reversal requests;
+# 4: account versions and the current_accounts view, prior-period items, retention archives
 
 metadata = sa.MetaData()
 
@@ -52,6 +53,21 @@ accounts = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("timezone", sa.String(64), nullable=False),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+)
+
+account_versions = sa.Table(  # a change of an account's details; the latest one is the account as it is now
+    "account_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("accounts.id")),
+    sa.Column("credit_limit", Money, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("changed_by", sa.String(128), nullable=False),  # the source or operator that brought the change
+    sa.Column("changed_at", UtcTime, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.id")),
+    sa.Index("ix_account_versions_account", "account_id", "id"),
 )
 
 payments = sa.Table(
@@ -296,6 +312,42 @@ month_closes = sa.Table(  # closes and reopens of months (vosbench.ledger.month_
     sa.Column("receipt_sha256", sa.String(64), nullable=False),
 )
 
+prior_period_items = sa.Table(  # a synced record dated into a closed month, posted in the first open one
+    "prior_period_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id"), nullable=False, unique=True),
+    sa.Column("occurred_at", UtcTime, nullable=False),  # when the source says it happened (naive UTC)
+    sa.Column("closed_month", sa.String(7), nullable=False),  # the closed month it is dated into
+    sa.Column("posted_month", sa.String(7), nullable=False, index=True),  # where the ledger posted it
+)
+
+# Retention (vosbench.ledger.archive): older closed months written to an archive folder, verified, then purged.
+archives = sa.Table(
+    "archives",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("before_month", sa.String(7), nullable=False),  # every record dated before it was archived
+    sa.Column("folder", sa.Text, nullable=False),  # where the archive was written
+    sa.Column("archived_by", sa.String(64), nullable=False),
+    sa.Column("archived_at", UtcTime, nullable=False),
+    sa.Column("manifest", sa.Text, nullable=False),  # canonical JSON: counts, sums, hashes, files
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+)
+
+purged_ranges = sa.Table(  # ids a purge removed: the only rows the journal's guards let go, and the chain across
+    "purged_ranges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("archive_id", sa.Integer, sa.ForeignKey("archives.id"), nullable=False),
+    sa.Column("table_name", sa.String(32), nullable=False),
+    sa.Column("first_id", sa.Integer, nullable=False),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("previous_hash", sa.String(64), nullable=False),  # the chain's link before first_id
+    sa.Column("last_hash", sa.String(64), nullable=False),  # the link of last_id: where the chain resumes
+    sa.UniqueConstraint("table_name", "first_id", name="uq_purged_ranges_start"),
+)
+
 # Source syncs (vosbench.sources.vos3000): how far each stream of a source has been read, saved in
 # the same transaction as the rows it covers, and what the sync noticed on the way.
 sync_state = sa.Table(
@@ -334,13 +386,30 @@ sync_flags = sa.Table(
     sa.UniqueConstraint("source", "stream", "source_key", "code", name="uq_sync_flags_key"),
 )
 
-APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts",
+APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts", "account_versions",
                       "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
-                      "sync_flags", "month_closes")
+                      "sync_flags", "month_closes", "prior_period_items", "archives", "purged_ranges")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
 (``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""
+
+views = sa.MetaData()  # read through SQLAlchemy like tables, created by setup as views (not by create_all)
+
+current_accounts = sa.Table(  # every account as it is now: its first row with its latest version's details
+    "current_accounts",
+    views,
+    *(sa.Column(column.name, column.type, primary_key=column.primary_key) for column in accounts.columns),
+)
+
+CURRENT_ACCOUNTS_SQL = (
+    "CREATE VIEW current_accounts AS SELECT a.id, a.account, COALESCE(v.name, a.name) AS name, a.kind, "
+    "CASE WHEN v.id IS NULL THEN a.parent_id ELSE v.parent_id END AS parent_id, "
+    "COALESCE(v.credit_limit, a.credit_limit) AS credit_limit, COALESCE(v.currency, a.currency) AS currency, "
+    "a.timezone, a.batch_id FROM accounts a LEFT JOIN account_versions v ON v.id = "
+    "(SELECT MAX(w.id) FROM account_versions w WHERE w.account_id = a.id)"
+)
+"""The view's statement as SQLite stores it; ``verify`` compares the stored text with it."""
 
 for _table in metadata.tables.values():
     # MariaDB compares text case-insensitively by default; keys and sorting must be exact, as elsewhere.

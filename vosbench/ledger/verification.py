@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.ledger import anchor as anchor_module
-from vosbench.ledger import hashchain, inspection, month_totals, sync_marks, tables, text_index
-from vosbench.ledger.anchor import Anchor
+from vosbench.ledger import archive, hashchain, inspection, month_totals, sync_marks, tables, text_index
+from vosbench.ledger.anchor import Anchor, CheckpointKey
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.inspection import Problem
 
@@ -39,10 +39,10 @@ class Verification:
         return not self.breaks and not self.total_mismatches and not self.problems
 
 
-_TOTALS_READ = ("payments", "charges", "accounts", "account_months", "ledger_meta")
+_TOTALS_READ = ("payments", "charges", "accounts", "account_months", "ledger_meta", "archives")
 
 
-def verify(engine: Engine, *, anchor: Anchor | None = None, key: bytes | None = None,
+def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey | None = None,
            from_anchor: bool = False) -> Verification:
     """Check the ledger's structure and guards and recompute every chain and derived figure.
 
@@ -79,6 +79,7 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: bytes | None = 
                 continue
             attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
         attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key))
+        attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
         if from_anchor:
             result.not_checked.append("month totals: verified from the anchor on; a full `vosbench verify` "
                                       "recomputes them")
@@ -109,7 +110,7 @@ def _hashed_start(start: dict | None) -> dict:
     return {} if start is None else {"after": start["after"], "previous": start["previous"]}
 
 
-def _check_anchors(connection: sa.Connection, result: Verification, given: Anchor | None, key: bytes | None) -> None:
+def _check_anchors(connection: sa.Connection, result: Verification, given: Anchor | None, key: CheckpointKey | None) -> None:
     inside, sealing = anchor_module.inside(connection, key)
     result.problems += sealing
     if given is not None:
@@ -136,8 +137,17 @@ def _add_break(result: Verification, broken: hashchain.ChainBreak | None) -> Non
 
 
 def _total_mismatches(connection: sa.Connection) -> list[str]:
-    recomputed = month_totals.recompute(connection)
+    """Kept month totals against the raw records; after a purge, from the closings it carried forward.
+
+    The archived months' own totals are checked against their archive's manifest
+    (:func:`vosbench.ledger.archive.problems`): their records are no longer here.
+    """
+    since, openings = archive.openings(connection)
+    recomputed = month_totals.recompute(connection, openings)
     kept = month_totals.stored(connection)
+    if since is not None:
+        recomputed = {key: value for key, value in recomputed.items() if key[1] >= since}
+        kept = {key: value for key, value in kept.items() if key[1] >= since}
     accounts = dict(connection.execute(sa.select(tables.accounts.c.id, tables.accounts.c.account)).all())
     mismatches = []
     for key in sorted(set(recomputed) | set(kept), key=lambda k: (k[1], k[0])):

@@ -5,7 +5,8 @@ in :func:`append_batch`: one transaction that appends every row of the batch or
 nothing, and reports every rejected row with its line and reason. A row already
 present under its natural key (payments: source + source key; charges: account +
 day; snapshots: account + time; accounts: account number) is skipped when identical,
-which makes imports idempotent, and rejected when it differs.
+which makes imports idempotent, and rejected when it differs — except an account's
+name, parent, credit limit or currency, whose change is appended as a new version.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, guards, hashchain, month_close, month_totals, tables
+from vosbench.ledger import database, guards, hashchain, month_close, month_totals, prior_period, tables
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class _Batch:
     @functools.cached_property
     def accounts(self) -> dict[str, sa.Row]:
         """Every account's row, by account number (read when a validator needs more than ids)."""
-        return {row.account: row for row in self.connection.execute(sa.select(tables.accounts))}
+        return {row.account: row for row in self.connection.execute(sa.select(tables.current_accounts))}
 
     @functools.cached_property
     def account_ids(self) -> dict[str, int]:
@@ -196,8 +197,11 @@ class _Batch:
 # --- accounts -------------------------------------------------------------------------------
 
 def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[NewAccount], int]:
+    """New accounts, and known ones whose name, parent, credit limit or currency changed (a new version)."""
     new: dict[str, NewAccount] = {}
     skipped = 0
+    number_of = {row.id: account for account, row in batch.accounts.items()}
+    parents = {account: number_of.get(row.parent_id, "") for account, row in batch.accounts.items()}
     for row in rows:
         if row.account in new:
             batch.reject(row.line, f"account {row.account!r} appears twice in this file")
@@ -215,26 +219,51 @@ def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[
             continue
         known = batch.accounts.get(row.account)
         if known is not None:
-            same = (known.name, known.kind, known.credit_limit, known.currency, known.timezone) == (
-                row.name, row.kind.value, row.credit_limit, row.currency, row.timezone)
-            known_parent = next((a.account for a in batch.accounts.values() if a.id == known.parent_id), "")
-            if same and known_parent == row.parent:
+            problem = _change_problem(known, row, parents)
+            if problem == "same":
                 skipped += 1
-            else:
-                batch.reject(row.line, f"account {row.account!r} already exists with other details; "
-                                       "account changes are not imported (the ledger keeps the first)")
-            continue
+                continue
+            if problem:
+                batch.reject(row.line, problem)
+                continue
+            parents[row.account] = row.parent
         new[row.account] = row
     return list(new.values()), skipped
 
 
-def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, _recorded_at) -> list[int]:
+def _change_problem(known, row: NewAccount, parents: dict[str, str]) -> str | None:
+    """'same' for an unchanged account, a rejection for a change no version may make, else None."""
+    if (known.kind, known.timezone) != (row.kind.value, row.timezone):
+        return (f"account {row.account!r} already exists as a {known.kind} in {known.timezone}; an account's "
+                "kind and time zone never change (open a new account number instead)")
+    if (known.name, known.credit_limit, known.currency, parents[row.account]) == (
+            row.name, row.credit_limit, row.currency, row.parent):
+        return "same"
+    above = row.parent
+    while above:  # the new parent must not sit below the account itself
+        if above == row.account:
+            return f"account {row.account!r} cannot move under {row.parent!r}, which sits below it"
+        above = parents.get(above, "")
+    return None
+
+
+def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, recorded_at: datetime) -> list[int]:
+    """Insert the new accounts, and a version for each changed one (who: the batch's source; when: now)."""
     ids = {account: row.id for account, row in batch.accounts.items()}
+    changed = []
     for row in rows:  # a parent precedes its accounts (validated)
+        if row.account in batch.accounts:
+            changed.append(row)
+            continue
         ids[row.account] = database.inserted_id(batch.connection.execute(tables.accounts.insert().values(
             account=row.account, name=row.name, kind=row.kind.value,
             parent_id=ids[row.parent] if row.parent else None, credit_limit=row.credit_limit,
             currency=row.currency, timezone=row.timezone, batch_id=batch_id)))
+    if changed:
+        batch.connection.execute(tables.account_versions.insert(), [
+            {"account_id": ids[row.account], "name": row.name, "parent_id": ids[row.parent] if row.parent else None,
+             "credit_limit": row.credit_limit, "currency": row.currency, "changed_by": batch.source,
+             "changed_at": recorded_at, "batch_id": batch_id} for row in changed])
     return [ids[row.account] for row in rows]
 
 
@@ -583,27 +612,37 @@ _DATED: dict[str, Callable] = {  # (line, month) of each accepted row of a conte
 }
 
 
-def _refuse_closed_months(batch: _Batch, content: str, accepted) -> None:
-    """Refuse each record dated into a closed month: that month's audit stands as it was closed."""
+def _refuse_closed_months(batch: _Batch, content: str, accepted, history: bool):
+    """Refuse each record dated into a closed month: that month's audit stands as it was closed.
+
+    A payment a sync of ``history`` brings for a closed month is posted in the first open
+    month instead (:mod:`vosbench.ledger.prior_period`). Returns the accepted rows and those moves.
+    """
     if content not in _DATED or not len(accepted):
-        return
+        return accepted, []
     closed = month_close.closed_months(batch.connection)
     if not closed:
-        return
-    keyer = month_totals.MonthKeyer(database.ledger_timezone(batch.connection))
-    for line, month in _DATED[content](accepted, keyer):
+        return accepted, []
+    timezone = database.ledger_timezone(batch.connection)
+    keyer = month_totals.MonthKeyer(timezone)
+    dated = list(_DATED[content](accepted, keyer))
+    if history and content == "payments" and any(month in closed for _line, month in dated):
+        moved, moves = prior_period.post(accepted.rows(), [month for _line, month in dated], closed, timezone)
+        return PaymentColumns.of(moved), moves
+    for line, month in dated:
         if month in closed:
             event = closed[month]
             batch.reject(line, f"{month} is closed (by {event.by} on {event.at:%Y-%m-%d}): record it in an open "
                                "month with a reference to the original, or have the month reopened "
                                f"(`vosbench reopen --month {month} --by LOGIN --second LOGIN --reason TEXT`)")
+    return accepted, []
 
 
 def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, *, source: str, file: str,
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
                  connection: sa.Connection | None = None,
-                 handlers: tuple[Callable, Callable] | None = None) -> BatchResult:
+                 handlers: tuple[Callable, Callable] | None = None, history: bool = False) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
@@ -615,15 +654,19 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     so that what the caller writes with it (a sync's high-water mark, an approval's
     decision) commits or rolls back together with the batch. ``handlers`` (validate,
     write) append rows other than the journal's own, under the same rules: the back
-    office passes its own (:func:`vosbench.ledger.backoffice.append`).
+    office passes its own (:func:`vosbench.ledger.backoffice.append`). ``history`` marks a
+    sync of what already happened at the source: its payments dated into a closed month are
+    posted in the first open one as prior-period items instead of being refused.
     """
     validate, write = handlers or _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(UTC).replace(tzinfo=None)
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:
         batch = _Batch(connection, file, source, strict)
+        if history and content == "payments":
+            rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)
-        _refuse_closed_months(batch, content, accepted)
+        accepted, moves = _refuse_closed_months(batch, content, accepted, history)
         if batch.rejections or parse_rejections:
             raise ImportRejected(sorted([*parse_rejections, *batch.rejections], key=lambda r: r.line))
         result = BatchResult(content, file, added=len(accepted), skipped=skipped)
@@ -633,4 +676,5 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
                 rows_added=len(accepted), rows_skipped=skipped, imported_at=recorded_at,
                 vosbench_version=__version__)))
             result.ids = write(batch, accepted, batch_id, recorded_at)
+            prior_period.record(connection, moves, result.ids)
     return result

@@ -44,7 +44,7 @@ DIFFERENCE_COLUMNS = ("account", "name", "expected_closing", "snapshot_as_of", "
                       "difference", "classification", "explanation")
 """What a reader needs beside each explanation; the Reconciliation sheet has every column."""
 
-_P, _A, _M = tables.payments, tables.accounts, tables.account_months
+_P, _A, _M = tables.payments, tables.current_accounts, tables.account_months
 
 
 def _total(expression) -> sa.ColumnElement:

@@ -121,8 +121,8 @@ def build(engine: Engine, account: str, start: date, end: date) -> CustomerState
     statement = account_statement(engine, account, start, end)
     ids = [int(value) for value in statement.lines["payment_id"].dropna()]
     with engine.connect() as connection:
-        holder = connection.execute(sa.select(tables.accounts.c.currency, tables.accounts.c.kind)
-                                    .where(tables.accounts.c.account == account)).one()
+        holder = connection.execute(sa.select(tables.current_accounts.c.currency, tables.current_accounts.c.kind)
+                                    .where(tables.current_accounts.c.account == account)).one()
         references = {}
         for chunk in (ids[start_at:start_at + 1000] for start_at in range(0, len(ids), 1000)):
             query = sa.select(tables.payments.c.id, tables.payments.c.reference,
@@ -135,8 +135,8 @@ def build(engine: Engine, account: str, start: date, end: date) -> CustomerState
 def subtree(engine: Engine, root: str) -> list[str]:
     """``root`` and every account below it, by account number, parents before children."""
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(tables.accounts.c.id, tables.accounts.c.account,
-                                            tables.accounts.c.parent_id)).all()
+        rows = connection.execute(sa.select(tables.current_accounts.c.id, tables.current_accounts.c.account,
+                                            tables.current_accounts.c.parent_id)).all()
     by_number = {row.account: row.id for row in rows}
     if root not in by_number:
         raise StatementScopeError(f"subtree {root!r} is not in the ledger; give an account number "

@@ -73,10 +73,12 @@ def _dated_records(connection: sa.Connection, name: str, period: periods.Period)
              .outerjoin(before, before.c.id == table.c.id - 1).where(within).order_by(table.c.id))
     out, count = io.BytesIO(), 0
     sums: Counter[str] = Counter()
+    # a record right after a range a retention purge removed links to that range's last hash
+    after_purge = {gap.last_id + 1: gap.last_hash for gap in hashchain.purged_ranges(connection, name).values()}
     for row in connection.execute(query):
         values = list(row[:len(columns)])
-        out.write(_line({"id": values[0], "values": values, "previous": row.previous or hashchain.GENESIS,
-                         "hash": row.hash}))
+        previous = row.previous or after_purge.get(values[0], hashchain.GENESIS)
+        out.write(_line({"id": values[0], "values": values, "previous": previous, "hash": row.hash}))
         count += 1
         if name == "payments":
             sums[row.kind] += row.amount
@@ -101,7 +103,7 @@ def _accounts(connection: sa.Connection) -> tuple[bytes, int]:
     return out.getvalue(), count
 
 
-def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, key: bytes | None = None) -> Path:
+def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, key: anchor.CheckpointKey | None = None) -> Path:
     """Write the evidence pack of ``month`` to ``out`` (a .zip); return its path."""
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
@@ -141,7 +143,7 @@ def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, 
     return out
 
 
-def verify(path: Path, *, key: bytes | None = None) -> PackCheck:
+def verify(path: Path, *, key: anchor.CheckpointKey | None = None) -> PackCheck:
     """Check a pack offline: anchor seal, manifest digest, every file's sha256, every record's link."""
     check = PackCheck()
     try:
@@ -162,7 +164,7 @@ def verify(path: Path, *, key: bytes | None = None) -> PackCheck:
     if check.problems:
         return check
     manifest, anchored = documents["manifest.json"], documents["anchor.json"]
-    check.month, check.counts, check.sealed = manifest.get("month", ""), manifest.get("counts", {}), "hmac" in anchored
+    check.month, check.counts, check.sealed = manifest.get("month", ""), manifest.get("counts", {}), anchor.is_sealed(anchored)
     trouble = anchor.seal_problem(anchored, key, "anchor.json")
     if trouble:
         check.problems.append(trouble)

@@ -71,11 +71,11 @@ class FinanceSummary:
             zone = database.ledger_timezone(connection)
             period = periods.month(month, zone)
             ids = None if numbers is None else list(connection.scalars(
-                sa.select(tables.accounts.c.id).where(tables.accounts.c.account.in_(sorted(numbers)))))
+                sa.select(tables.current_accounts.c.id).where(tables.current_accounts.c.account.in_(sorted(numbers)))))
             movements = audit.query_movements(connection, period, ids)
             trend = audit.query_trend(connection, period.label, TREND_MONTHS, ids)
             top = audit.query_top_accounts(connection, period, TOP_N, ids)
-            currency_of = dict(connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.currency)).all())
+            currency_of = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.currency)).all())
             short = provenance.fingerprint_short(fingerprint(connection))
         accounts = reconcile.reconcile(engine, period.label).accounts
         if numbers is not None:

@@ -28,7 +28,7 @@ from vosbench.ledger import database, tables
 
 MONEY_COLUMNS = ("amount",)
 COLUMNS = ["score", "found_in", "id", "day", "amount", "account", "name", "reference", "detail", "why"]
-_L, _P, _A = tables.statement_lines, tables.payments, tables.accounts
+_L, _P, _A = tables.statement_lines, tables.payments, tables.current_accounts
 
 
 def find_payment(engine: Engine, amount: str | Decimal, on: date | str, *, name: str = "", reference: str = "",

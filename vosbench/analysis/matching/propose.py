@@ -40,7 +40,7 @@ def _normal(name: str) -> str:
 def propose(engine: Engine, run) -> pd.DataFrame:
     """One proposal per incoming line of ``run`` (a :class:`~vosbench.analysis.matching.review.MatchRun`) left unrecorded."""
     with engine.connect() as connection:
-        accounts = dict(connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.name)).all())
+        accounts = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.name)).all())
     by_code = {code.upper(): code for code in accounts}
     by_name = defaultdict(set)
     for code, name in accounts.items():

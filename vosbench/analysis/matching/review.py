@@ -42,7 +42,7 @@ from vosbench.sources.bankfiles.profiles import FeeSchedule
 
 MONEY_COLUMNS = ("statement_amount", "recorded_amount", "difference")
 MATCHED_KINDS = ("deposit", "withdrawal", "auto_recharge")
-_P, _A, _L, _I = tables.payments, tables.accounts, tables.statement_lines, tables.statement_imports
+_P, _A, _L, _I = tables.payments, tables.current_accounts, tables.statement_lines, tables.statement_imports
 METHOD_CHANNEL = {method: channel for channel, methods in CHANNEL_METHODS.items() for method in methods}
 
 

@@ -82,7 +82,7 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
             payments += _payments(ledger, source_name, account, records, mapping, converter, raised)
         report.payment_rows_read = len(payments)
         result = state.append_and_keep(ledger, "payments", payments, source=source_name,
-                                       file=f"GetPayHistory {first}..{last}",
+                                       file=f"GetPayHistory {first}..{last}", history=True,
                                        keep=state.flag_keeper(source_name, raised))
         report.payments_added, report.payments_present = result.added, result.skipped
         charges = _charges(client, sorted(accounts), first, last, begin, finish, zone, converter)
@@ -107,7 +107,8 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
 
 def _accounts(ledger, details: dict, mapping: Mapping, zone_name: str, converter: Converter, source_name: str) -> int:
     with ledger.connect() as connection:
-        known = set(connection.scalars(sa.select(tables.accounts.c.account)))
+        known = {account: kind for account, kind in connection.execute(
+            sa.select(tables.accounts.c.account, tables.accounts.c.kind))}
     agents = {account for account, info in details.items() if int(info.get("category", 0)) == 1}
 
     def depth(account: str) -> int:
@@ -119,12 +120,13 @@ def _accounts(ledger, details: dict, mapping: Mapping, zone_name: str, converter
 
     rows = []
     for account in sorted(details, key=lambda a: (depth(a), a)):
-        if account in known:
+        kind = AccountKind.AGENT if account in agents else AccountKind.CUSTOMER
+        if known.get(account, kind.value) != kind.value:  # a kind never changes: the ledger keeps the first
             continue
-        info = details[account]
+        info = details[account]  # a known account too: the door skips it unchanged, or appends its new version
         parent = info.get("agentAccount") or ""
         rows.append(NewAccount(
-            account, info.get("name") or account, AccountKind.AGENT if account in agents else AccountKind.CUSTOMER,
+            account, info.get("name") or account, kind,
             parent if parent in agents else "", abs(converter.minor(info.get("limitMoney", 0.0), field="limitMoney",
                                                                      source_key=account)),
             mapping.currency, zone_name))
@@ -188,7 +190,8 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
         raise ValueError(f"--amount {amount}: a deposit must be positive")
     with ledger.connect() as connection:
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="pays deposits")
-        currency = connection.scalar(sa.select(tables.accounts.c.currency).where(tables.accounts.c.account == account))
+        currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
+                                     .where(tables.current_accounts.c.account == account))
     if currency is None:
         raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
     threshold = (settings or policy.load()).threshold(currency, Kind.DEPOSIT.value)

@@ -144,7 +144,7 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
     flags: list[Flag] = []
     in_balance_order = PayRecords.of(sorted(records, key=lambda r: (r.account, r.occurred_at, r.line)))
     payments = sorted(to_payments(in_balance_order, {}, mapping, "export", flags).rows(), key=lambda p: p.line)
-    return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name,
+    return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name, history=True,
                            file_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), parse_rejections=rejections,
                            keep=flag_keeper(source_name, [Flag(f.stream, f"{path.name}:{f.source_key}", f.code,
                                                                f.detail) for f in flags]))

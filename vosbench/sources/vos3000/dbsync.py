@@ -90,7 +90,9 @@ class _Sync:
                 sa.select(tables.accounts.c.account, tables.accounts.c.kind))}
 
     def _append(self, content: str, rows: Sequence | PaymentColumns, *, file: str, keep):
-        return state.append_and_keep(self.ledger, content, rows, source=self.source, file=file, keep=keep)
+        # a sync brings what already happened on the switch: a payment of a closed month is a prior-period item
+        return state.append_and_keep(self.ledger, content, rows, source=self.source, file=file, keep=keep,
+                                     history=True)
 
     def _save(self, stream: str, mark: str, rows_read: int, raised: list[state.Flag]):
         self.report.flags.update(flag.code for flag in raised)
@@ -118,11 +120,11 @@ class _Sync:
                 raised.append(state.Flag(ACCOUNTS, row.account, "parent_not_agent",
                                          f"parent {parent} is a {self.known[parent]} in the ledger; kept without parent"))
                 parent = ""
-            if row.account in self.known:
-                if self.known[row.account] != kind.value:
-                    raised.append(state.Flag(ACCOUNTS, row.account, "account_changed",
-                                             f"e_customer now makes it a {kind.value}; the ledger keeps the first"))
+            if row.account in self.known and self.known[row.account] != kind.value:
+                raised.append(state.Flag(ACCOUNTS, row.account, "account_changed",
+                                         f"e_customer now makes it a {kind.value}; the ledger keeps the first"))
                 continue
+            # a known account is sent too: the write door skips it unchanged, or appends its new version
             new.append(NewAccount(row.account, row.name or row.account, kind, parent, abs(limit),
                                   self.mapping.currency, self.timezone, line=row.id))
             self.known[row.account] = kind.value
