@@ -260,3 +260,23 @@ def test_a_report_view_that_does_not_fit_is_refused_before_running(engine, tmp_p
     with pytest.raises(ViewError, match=re.escape(expected)):
         report.run_audit(month, view=view, out_dir=tmp_path / "r", db_url=str(engine.url), progress=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_the_explorer_lists_shares_and_opens_views_of_the_ledger_beside_the_files(engine, tmp_path):
+    identity.register(engine, "nadia", "auditor")
+    saved_views.save_view(LARGE_DEPOSITS, tmp_path / "views")
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), views_dir=tmp_path / "views")
+    explorer.kinds.value = ("withdrawal",)
+    explorer.query_button.click()
+    explorer.views.name.value = "withdrawals"
+    explorer.views.share_button.click()  # no operator given
+    assert "The view was not shared" in explorer.status.value and "operator is required" in explorer.status.value
+    explorer.views.operator.value = "nadia"
+    explorer.views.share_button.click()
+    assert "Shared the view withdrawals in the ledger" in explorer.status.value
+    assert explorer.views.saved.options == (("october-large-deposits (file)", "october-large-deposits"),
+                                            ("withdrawals (shared by nadia)", "ledger:withdrawals"))
+    assert explorer.views.saved.value == "ledger:withdrawals"
+    explorer.reset_button.click()
+    explorer.views.open_button.click()
+    assert explorer.current_filter.kinds == (Kind.WITHDRAWAL,) and explorer.current_page.total_count == 1
