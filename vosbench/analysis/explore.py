@@ -264,8 +264,9 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     if months is not None:
         rows: Iterable[Sequence] = _kept_totals_by_kind(connection, f, months)
     elif f.min_amount is None and f.max_amount is None:
-        # A text search reads every row of its range anyway: group what it reads, not an index walk.
-        kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
+        # Grouped after filtering: walking the (kind, amount) index to group would look up every
+        # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
+        kind = _unordered(_payments.c.kind).label("kind")
         rows = connection.execute(
             sa.select(kind, sa.func.count().label("count"), sa.func.sum(_payments.c.amount).label("amount"))
             .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(kind))

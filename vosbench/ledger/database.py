@@ -111,6 +111,21 @@ def _server_options(backend: str) -> dict:
     return {"pool_pre_ping": True, "isolation_level": "READ COMMITTED"}
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's planner fresh row statistics of the ledger (sampled: milliseconds at 10M records).
+
+    Without them it guesses, and on a large ledger guesses badly: it walks the (kind, amount)
+    index to group a method's records and looks up every row (4.7 s where a scan takes 0.4 s,
+    at 1M). Imports and syncs call it after appending; other databases keep their own.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
 @contextlib.contextmanager
 def indexes_deferred(engine: Engine, table: sa.Table, defer: bool) -> Iterator[None]:
     """Drop ``table``'s secondary indexes for the length of a bulk append, then build them again.

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import backoffice, text_index
+from vosbench.ledger import backoffice, database, text_index
 from vosbench.ledger.write_door import (
     BatchResult,
     NewAccount,
@@ -210,6 +210,7 @@ def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
                                    file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
         if result.content == "payments" and result.added:
             text_index.keep_up(engine)  # searchable at once: the first search builds nothing
+            database.refresh_statistics(engine)
         yield result
 
 

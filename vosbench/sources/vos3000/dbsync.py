@@ -179,6 +179,7 @@ class _Sync:
                 bar.update(chunk.rows_read)
             if deferred:
                 bar.set_postfix_str("building the payments' indexes")
+        database.refresh_statistics(self.ledger)
 
     # --- charges ------------------------------------------------------------------------------
 
