@@ -321,7 +321,8 @@ class PaymentExplorer:
             self.status.value = markup.message(
                 "info", f"{shown.total_count:,} payment records match the filter (times in {shown.timezone}).")
         else:
-            self.status.value = markup.message("empty", "No payment records match the filter.")
+            self.status.value = markup.message("empty", "No payment records match the filter: widen the dates "
+                                                        "or clear a condition (the grid says which).")
         self.statement.offer([*f.accounts, *shown.rows["account"]])
         return shown
 
