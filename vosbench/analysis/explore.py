@@ -360,8 +360,9 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         if not months:
             return _frame([], _MONTHLY_COLUMNS)
         # Latest month first: the newest records are the most (and a CASE stops at its first match).
-        month = sa.case(*((p.c.occurred_at >= sa.literal(m.start, sa.DateTime), m.label)
-                          for m in reversed(months[1:])), else_=months[0].label).label("month")
+        month = (sa.case(*((p.c.occurred_at >= sa.literal(m.start, sa.DateTime), m.label)
+                           for m in reversed(months[1:])), else_=months[0].label) if len(months) > 1
+                 else sa.literal(months[0].label, sa.String)).label("month")  # a CASE needs a WHEN
         kind = _unordered(p.c.kind).label("kind")
         statement = (sa.select(month, kind, sa.func.count().label("count"), sa.func.sum(p.c.amount).label("amount"))
                      .where(p.c.occurred_at >= months[0].start, p.c.occurred_at < months[-1].end,
