@@ -197,6 +197,9 @@ def test_monthly_by_kind_cuts_months_in_the_reporting_zone(ledger):
     assert utc.values.tolist() == [["2026-09", "deposit", 2, 150 * U], ["2026-10", "deposit", 2, 1200 * U]]
     october = explore.monthly_by_kind(engine, PaymentFilter(**OCTOBER))
     assert set(october["month"]) == {"2026-10"} and october["count"].sum() == 7
+    # one month read from the records (an operator is not in the kept totals)
+    alone = explore.monthly_by_kind(engine, PaymentFilter(operators=("alice",), **OCTOBER))
+    assert set(alone["month"]) <= {"2026-10"} and not alone.empty
     assert explore.monthly_by_kind(engine, PaymentFilter(start=date(2030, 1, 1))).empty
 
 

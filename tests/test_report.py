@@ -22,7 +22,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_notebook_declares_the_parameters_the_runner_checks():
     spec = report.notebook_parameters()
     assert list(spec) == ["month", "timezone", "db_url", "large_payment_threshold", "top_n", "controls_file",
-                          "output_dir", "write_xlsx", "write_png"]
+                          "view", "output_dir", "write_xlsx", "write_png"]
     assert spec["large_payment_threshold"].money and spec["large_payment_threshold"].default == "5000.00"
     assert not spec["month"].money
     assert (spec["top_n"].kind, spec["write_png"].kind, spec["timezone"].kind) == ("int", "bool", "str")

@@ -6,12 +6,16 @@ import re
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
-from vosbench.analysis import saved_views
+from vosbench.analysis import saved_views, shared_views
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.analysis.saved_views import Layout, SavedView, ViewError
+from vosbench.commands.main import main
 from vosbench.core.model import Kind
+from vosbench.ledger import identity, verification
+from vosbench.outputs import report
 from vosbench.ui.explore_panel import PaymentExplorer
 from vosbench.ui.panel import memory
 
@@ -144,3 +148,135 @@ def test_enter_in_a_text_box_runs_the_query(engine, tmp_path):
     explorer.text.value = "refund"
     explorer.text._handle_custom_msg({"event": "submit"}, [])  # what the browser sends on Enter
     assert explorer.current_filter.text == "refund" and explorer.current_page.total_count == 1
+
+
+# --- views shared in the ledger ----------------------------------------------------------------
+
+def test_a_view_shared_in_the_ledger_is_versioned_with_who_and_when(engine):
+    identity.register(engine, "nadia", "auditor")
+    first = shared_views.share(engine, LARGE_DEPOSITS, saved_by="nadia")
+    wider = SavedView(LARGE_DEPOSITS.name, PaymentFilter.from_parameters({"kinds": "deposit"}), Layout(),
+                      "every deposit")
+    second = shared_views.share(engine, wider, saved_by="nadia")
+    with engine.connect() as connection:
+        assert shared_views.latest(connection)[LARGE_DEPOSITS.name].view == wider  # the latest version counts
+        versions = shared_views.history(connection, LARGE_DEPOSITS.name)
+        assert [v.version_id for v in versions] == [first.version_id, second.version_id]
+        assert [v.saved_by for v in versions] == ["nadia", "nadia"] and versions[0].view == LARGE_DEPOSITS
+        assert shared_views.find(LARGE_DEPOSITS.name, connection) == wider
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the table is guarded like every audit table
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE saved_views SET saved_by = 'someone'"))
+    assert verification.verify(engine).ok
+
+
+def test_sharing_needs_a_registered_operator(engine):
+    with pytest.raises(identity.IdentityError, match="not registered"):
+        shared_views.share(engine, LARGE_DEPOSITS, saved_by="ghost")
+    with pytest.raises(identity.IdentityError, match="operator is required"):
+        shared_views.share(engine, LARGE_DEPOSITS, saved_by="")
+
+
+def test_views_commands_save_list_and_show(engine, tmp_path, capsys):
+    url = str(engine.url)
+    identity.register(engine, "nadia", "auditor")
+    path = saved_views.save_view(LARGE_DEPOSITS, tmp_path)
+    assert main(["views", "save", str(path), "--by", "nadia", "--db", url]) == 0
+    assert main(["views", "save", "small-withdrawals", "--query", "kinds=withdrawal&max_amount=50",
+                 "--by", "nadia", "--db", url]) == 0
+    capsys.readouterr()
+    assert main(["views", "list", "--db", url, "--folder", str(tmp_path / "none")]) == 0
+    listed = capsys.readouterr().out
+    assert "october-large-deposits  (shared in the ledger by nadia" in listed and "small-withdrawals" in listed
+    assert main(["views", "show", "small-withdrawals", "--db", url]) == 0
+    shown = capsys.readouterr().out
+    assert "max_amount: '50.0000'" in shown and "panel link: ?view=small-withdrawals" in shown
+    assert "saved by nadia" in shown
+    assert main(["views", "show", "nowhere", "--db", url]) == 2
+    assert "view 'nowhere' is not saved" in capsys.readouterr().err
+    assert main(["views", "save", "x", "--query", "colour=red", "--by", "nadia", "--db", url]) == 2
+
+
+# --- views as the scope of reports (the real notebooks, through papermill) -----------------------
+
+def _sheet(path, name) -> list[tuple]:
+    import openpyxl
+
+    return [row for row in openpyxl.load_workbook(path, read_only=True)[name].iter_rows(values_only=True)]
+
+
+def test_an_audit_scoped_by_a_view_file_counts_only_its_records_and_says_so(engine, tmp_path):
+    path = saved_views.save_view(LARGE_DEPOSITS, tmp_path / "views")
+    outputs = report.run_audit(None, view=str(path), out_dir=tmp_path / "reports", db_url=str(engine.url),
+                               overrides={"write_png": "false"}, progress=False)
+    assert outputs.month == "2026-10"  # the view's own month
+    assert outputs.folder == (tmp_path / "reports" / "2026-10" / "view-october-large-deposits").resolve()
+    html = outputs.html.read_text()
+    assert "Monthly audit 2026-10 — view october-large-deposits" in html
+    assert "Scoped by saved view october-large-deposits" in html
+    filter_rows = _sheet(outputs.xlsx, "Filter")
+    assert ("Saved view", "october-large-deposits") in filter_rows and ("Kinds", "deposit") in filter_rows
+    movements = [row for row in _sheet(outputs.xlsx, "Movements") if row[0] == "kind" and row[3]]
+    assert [(row[2], row[3]) for row in movements] == [("deposit", 2)]  # p2 and p3; not p1 (Sept) nor p4
+
+
+def test_a_summary_scoped_by_a_view_shared_in_the_ledger(engine, tmp_path):
+    identity.register(engine, "nadia", "auditor")
+    agent_view = SavedView("acme-deposits", PaymentFilter.from_parameters(
+        {"accounts": "A1", "include_sub_accounts": True, "kinds": "deposit"}), Layout(), "Acme's deposits")
+    shared_views.share(engine, agent_view, saved_by="nadia")
+    outputs = report.run_summary("2026-10", view="acme-deposits", out_dir=tmp_path / "pack",
+                                 db_url=str(engine.url), progress=False)
+    assert "Finance summary 2026-10 — view acme-deposits" in outputs.html.read_text()
+    xlsx = next(path for path in outputs.files if path.suffix == ".xlsx")
+    assert ("Saved view", "acme-deposits") in _sheet(xlsx, "Filter")
+    cash = [row for row in _sheet(xlsx, "Cash by kind") if row[1] in ("deposit", "withdrawal")]
+    assert [(row[1], row[2]) for row in cash] == [("deposit", 1), ("withdrawal", 0)]  # C1's p2 only
+
+
+def test_papermill_runs_the_audit_notebook_with_a_view_parameter(engine, tmp_path, monkeypatch):
+    import papermill
+
+    path = saved_views.save_view(LARGE_DEPOSITS, tmp_path / "views")
+    monkeypatch.setenv("VOSBENCH_DB", str(engine.url))
+    executed = papermill.execute_notebook(str(report.NOTEBOOK), str(tmp_path / "out.ipynb"), progress_bar=False,
+                                          parameters={"month": "2026-10", "view": str(path), "write_png": False,
+                                                      "write_xlsx": False}, cwd=str(tmp_path))
+    introduction = "".join(output.get("data", {}).get("text/markdown", "")
+                           for output in executed.cells[2].outputs)
+    assert "Monthly audit 2026-10 — view october-large-deposits" in introduction
+
+
+@pytest.mark.parametrize("month, view, expected", [
+    ("2026-09", "october-large-deposits", "outside 2026-09; report a month inside the view"),
+    (None, "large-deposits", "does not lie in one month; name the month"),
+    ("2026-10", "nowhere", "view 'nowhere' is not saved"),
+])
+def test_a_report_view_that_does_not_fit_is_refused_before_running(engine, tmp_path, month, view, expected,
+                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    saved_views.save_view(LARGE_DEPOSITS, tmp_path / "views")
+    view = str(tmp_path / "views" / f"{view}.yaml") if view == "october-large-deposits" else view
+    with pytest.raises(ViewError, match=re.escape(expected)):
+        report.run_audit(month, view=view, out_dir=tmp_path / "r", db_url=str(engine.url), progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_explorer_lists_shares_and_opens_views_of_the_ledger_beside_the_files(engine, tmp_path):
+    identity.register(engine, "nadia", "auditor")
+    saved_views.save_view(LARGE_DEPOSITS, tmp_path / "views")
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), views_dir=tmp_path / "views")
+    explorer.kinds.value = ("withdrawal",)
+    explorer.query_button.click()
+    explorer.views.name.value = "withdrawals"
+    explorer.views.share_button.click()  # no operator given
+    assert "The view was not shared" in explorer.status.value and "operator is required" in explorer.status.value
+    explorer.views.operator.value = "nadia"
+    explorer.views.share_button.click()
+    assert "Shared the view withdrawals in the ledger" in explorer.status.value
+    assert explorer.views.saved.options == (("october-large-deposits (file)", "october-large-deposits"),
+                                            ("withdrawals (shared by nadia)", "ledger:withdrawals"))
+    assert explorer.views.saved.value == "ledger:withdrawals"
+    explorer.reset_button.click()
+    explorer.views.open_button.click()
+    assert explorer.current_filter.kinds == (Kind.WITHDRAWAL,) and explorer.current_page.total_count == 1

@@ -270,8 +270,9 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     if months is not None:
         rows: Iterable[Sequence] = _kept_totals_by_kind(connection, f, months)
     elif f.min_amount is None and f.max_amount is None:
-        # A text search reads every row of its range anyway: group what it reads, not an index walk.
-        kind = (_unordered(_payments.c.kind) if f.text else _payments.c.kind).label("kind")
+        # Grouped after filtering: walking the (kind, amount) index to group would look up every
+        # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
+        kind = _unordered(_payments.c.kind).label("kind")
         chosen = (sa.select(kind, _payments.c.account_id, _payments.c.amount)
                   .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).subquery("chosen"))
         rows = connection.execute(_per_kind_and_currency(chosen))
@@ -362,8 +363,10 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     """Count and amount of the filter's records per month (reporting time zone) and kind.
 
     Columns month ('YYYY-MM'), kind, count, amount; months without records are left out.
-    Portable SQL cannot cut months in a time zone, so the months' UTC bounds are bound
-    as a small derived table and each month is a range on the time index.
+    Portable SQL cannot cut months in a time zone, so each record's month is a CASE over
+    the months' bound UTC starts: the filter picks its records by its best index first (a
+    join with a table of month bounds let the database read every month's records and
+    filter them after: 25 s for 611 records of an agent's subtree at 1M).
     """
     p = _payments
     indexed = text_index.prepare(engine, f.text)
@@ -375,18 +378,16 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         months = _months(connection, f, timezone)
         if not months:
             return _frame([], _MONTHLY_COLUMNS)
-        bounds = sa.union_all(*(
-            sa.select(sa.literal(m.label, sa.String).label("month"),
-                      sa.literal(m.start, sa.DateTime).label("month_start"),
-                      sa.literal(m.end, sa.DateTime).label("month_end"))
-            for m in months)).subquery("months")
-        statement = (sa.select(bounds.c.month, p.c.kind, sa.func.count().label("count"),
-                               sa.func.sum(p.c.amount).label("amount"))
-                     .select_from(bounds.join(p, sa.and_(p.c.occurred_at >= bounds.c.month_start,
-                                                         p.c.occurred_at < bounds.c.month_end)))
-                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
-                     .group_by(bounds.c.month, p.c.kind)
-                     .order_by(bounds.c.month, p.c.kind))
+        # Latest month first: the newest records are the most (and a CASE stops at its first match).
+        month = (sa.case(*((p.c.occurred_at >= sa.literal(m.start, sa.DateTime), m.label)
+                           for m in reversed(months[1:])), else_=months[0].label) if len(months) > 1
+                 else sa.literal(months[0].label, sa.String)).label("month")  # a CASE needs a WHEN
+        kind = _unordered(p.c.kind).label("kind")
+        statement = (sa.select(month, kind, sa.func.count().label("count"), sa.func.sum(p.c.amount).label("amount"))
+                     .where(p.c.occurred_at >= months[0].start, p.c.occurred_at < months[-1].end,
+                            *conditions(f, timezone, connection.dialect.name, indexed=indexed))
+                     .group_by(month, kind)
+                     .order_by(month, kind))
         return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
 
 

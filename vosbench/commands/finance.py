@@ -66,7 +66,8 @@ def register(add) -> None:
 
 
     sub = add("summary", cmd_summary, "the finance summary pack of a month: PDF, charts (PNG, SVG), HTML, xlsx")
-    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--month", metavar="YYYY-MM", help="the month summarized (may be left out with a one-month --view)")
+    sub.add_argument("--view", metavar="NAME|FILE", help="a saved view (its name, or a YAML file) scoping the pack")
     sub.add_argument("--subtree", dest="subtrees", action="append", default=[], metavar="ACCOUNT",
                      help="limit to a reseller's or agent's subtree (repeatable; default: every account)")
     sub.add_argument("--out", type=Path, metavar="DIR",
@@ -124,15 +125,15 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     try:
         outputs = report.run_summary(args.month, subtrees=tuple(args.subtrees), out_dir=args.out,
-                                     db_url=options.db_url(args), progress=not args.quiet)
+                                     db_url=options.db_url(args), progress=not args.quiet, view=args.view or "")
     except report.AuditFailed as error:
         print(f"finance summary failed: {error}")
         return options.EXIT_FINDINGS
-    print(f"finance summary for {args.month} written to {outputs.folder}")
+    print(f"finance summary for {outputs.month} written to {outputs.folder}")
     for path in [outputs.html, *outputs.files, outputs.notebook]:
         print(f"  {path.name}")
     if outputs.empty:
-        print(f"{args.month} holds no payment records and no charges: the summary has nothing to report")
+        print(f"{outputs.month} holds no payment records and no charges: the summary has nothing to report")
         return options.EXIT_NO_DATA
     return options.EXIT_OK
 

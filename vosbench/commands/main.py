@@ -12,14 +12,14 @@ import argparse
 import sys
 
 from vosbench import __version__
-from vosbench.commands import controls, finance, integrity, ledger, options, reports, server, statements, vos3000
+from vosbench.commands import controls, finance, integrity, ledger, options, reports, server, statements, views, vos3000
 from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
 from vosbench.core.errors import VosbenchError
 
 _DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "pymysql")
 """Where the errors of a database come from (matched by module, so that this file imports none of them)."""
 
-COMMAND_GROUPS = (ledger, integrity, reports, finance, controls, statements, vos3000, server)
+COMMAND_GROUPS = (ledger, integrity, reports, views, finance, controls, statements, vos3000, server)
 """Each module registers its commands with ``register(add)``; help lists them in this order."""
 
 

@@ -102,12 +102,14 @@ def cmd_audit(args) -> int:
 
     overrides = dict(options.key_value(item) for item in args.param)
     outputs = report.run_audit(args.month, parameters_file=args.parameters_file, overrides=overrides,
-                               out_dir=args.out, db_url=options.db_url(args), progress=not args.quiet)
-    print(f"audit report for {args.month} written to {outputs.folder}")
+                               out_dir=args.out, db_url=options.db_url(args), progress=not args.quiet,
+                               view=args.view or "")
+    scope = f" (scoped by view {args.view})" if args.view else ""
+    print(f"audit report for {outputs.month}{scope} written to {outputs.folder}")
     for path in [outputs.html, outputs.xlsx, outputs.notebook, *outputs.pngs]:
         print(f"  {path}")
     if outputs.empty:
-        print(f"{args.month} holds no payment records and no charges in this ledger: the report is empty",
+        print(f"{outputs.month} holds no payment records and no charges in this ledger: the report is empty",
               file=sys.stderr)
         return EXIT_NO_DATA
     return EXIT_OK
@@ -171,7 +173,9 @@ def register(add) -> None:
                                                                 "(`vosbench archive`) instead of the ledger")
 
     sub = add("audit", cmd_audit, "run the monthly audit notebook into a report folder")
-    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--month", metavar="YYYY-MM", help="the month audited (may be left out with a one-month --view)")
+    sub.add_argument("--view", metavar="NAME|FILE", help="a saved view (its name, or a YAML file) scoping the "
+                                                         "report's record sections")
     sub.add_argument("-f", "--parameters-file", type=Path, metavar="YAML")
     sub.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     sub.add_argument("--out", type=Path, metavar="DIR", help="report root (default: ./reports)")

@@ -29,8 +29,8 @@ from vosbench.ledger.tables import metadata, views
 KEPT_UP_TABLES = ("chain_heads", "account_months", "ledger_meta", "sync_state")
 """Derived figures and marks rewritten in the same transaction as an append: `verify` recomputes them."""
 
-AUDITOR_TABLES = ("finding_annotations", "match_decisions")
-"""Where an auditor's notes and matching decisions are appended."""
+AUDITOR_TABLES = ("finding_annotations", "match_decisions", "saved_views")
+"""Where an auditor's notes, matching decisions and shared views are appended."""
 
 ROLE_KINDS = ("writer", "auditor", "reader")
 

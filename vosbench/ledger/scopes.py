@@ -47,9 +47,9 @@ OPEN = ("ledger_meta", "chain_heads", "import_batches")
 
 HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines", "match_decisions",
           "finding_annotations", "sync_state", "sync_flags", "sync_marks", "month_closes", "row_links",
-          "prior_period_items", "archives", "purged_ranges")
+          "prior_period_items", "archives", "purged_ranges", "saved_views")
 """The back office's queues, bank statements and notes, sync history, month closes (every account's
-closing) and row links: nothing of them for a scoped login."""
+closing), row links and the team's saved views: nothing of them for a scoped login."""
 
 _SEES_EVERYTHING = """
 CREATE OR REPLACE FUNCTION vosbench_sees_everything() RETURNS boolean

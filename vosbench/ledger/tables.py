@@ -348,6 +348,16 @@ purged_ranges = sa.Table(  # ids a purge removed: the only rows the journal's gu
     sa.UniqueConstraint("table_name", "first_id", name="uq_purged_ranges_start"),
 )
 
+saved_views = sa.Table(  # views analysts share (vosbench.analysis.saved_views); a name's latest version counts
+    "saved_views",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(80), nullable=False, index=True),
+    sa.Column("document", sa.Text, nullable=False),  # the view as the YAML a views file holds
+    sa.Column("saved_by", sa.String(64), nullable=False),  # a registered operator (a server's login)
+    sa.Column("saved_at", UtcTime, nullable=False),
+)
+
 # Source syncs (vosbench.sources.vos3000): how far each stream of a source has been read, saved in
 # the same transaction as the rows it covers, and what the sync noticed on the way.
 sync_state = sa.Table(
@@ -390,7 +400,8 @@ APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batche
                       "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
-                      "sync_flags", "month_closes", "prior_period_items", "archives", "purged_ranges")
+                      "sync_flags", "month_closes", "prior_period_items", "archives", "purged_ranges",
+                      "saved_views")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
 (``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""
 

@@ -5,9 +5,11 @@ in the filter's range — half a second over a million records. An FTS5 trigram 
 answers it from the records holding the text's three-letter pieces instead.
 
 Kept in step on every insert it would slow the write door down (+10–25 µs a record), so
-it is derived and lazy: payments are append-only and their ids only grow, so the index
-plus a high-water mark (the last payment id indexed, in ``ledger_meta``) is exact.
-:func:`prepare` indexes the records past the mark in one bulk statement (8–10 µs a record)
+it is derived: payments are append-only and their ids only grow, so the index plus a
+high-water mark (the last payment id indexed, in ``ledger_meta``) is exact. Imports and
+syncs call :func:`keep_up` after each file or chunk they append (one bulk statement, 8–10
+µs a record), so the first search of a large ledger finds the index built rather than
+spending minutes building it; :func:`prepare` indexes whatever is still past the mark
 just before a text query runs, and :func:`candidates` reads the index *and* every record
 past the mark, so even a stale index (a read-only or busy ledger, or a writer that came
 in between) finds every match.
@@ -98,6 +100,20 @@ def catch_up(engine: Engine) -> int:
         connection.execute(sa.insert(_index).from_select(["rowid", "reference", "memo"], fresh))
         database.set_meta(connection, MARK_KEY, str(newest))
         return newest - mark
+
+
+def keep_up(engine: Engine) -> int:
+    """Index the payments an import or sync has just appended; the number indexed (0 off SQLite).
+
+    A ledger whose index cannot be written now (busy, read-only, no FTS5) is left as it is:
+    the next search catches up or scans.
+    """
+    if engine.dialect.name != "sqlite":
+        return 0
+    try:
+        return catch_up(engine)
+    except sa.exc.OperationalError:
+        return 0
 
 
 def prepare(engine: Engine, text: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import controls
-from vosbench.analysis import reconcile
+from vosbench.analysis import reconcile, report_scope
 from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import database, month_close, month_totals, queries, tables, verification
@@ -61,10 +62,12 @@ def _frame(connection: sa.Connection, statement, integers: tuple[str, ...] = ())
     return frame
 
 
-def _in(period: periods.Period, account_ids: list[int] | None = None) -> sa.ColumnElement:
-    """Payments of ``period``, of ``account_ids`` only when given (a subtree's accounts)."""
+def _in(period: periods.Period, account_ids: list[int] | None = None,
+        where: Sequence[sa.ColumnElement[bool]] = ()) -> sa.ColumnElement:
+    """Payments of ``period``, of ``account_ids`` only when given (a subtree's accounts), meeting ``where``
+    (a saved view's conditions, :mod:`vosbench.analysis.report_scope`)."""
     scope = [] if account_ids is None else [_P.c.account_id.in_(account_ids)]
-    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end, *scope)
+    return sa.and_(_P.c.occurred_at >= period.start, _P.c.occurred_at < period.end, *scope, *where)
 
 
 def _movement_columns() -> list:
@@ -84,11 +87,11 @@ _MOVEMENT_INTS = ("records", "records_in", "money_in", "money_out", "net", "reve
 
 
 def query_movements(connection: sa.Connection, period: periods.Period,
-                    account_ids: list[int] | None = None) -> pd.DataFrame:
+                    account_ids: list[int] | None = None, where: Sequence = ()) -> pd.DataFrame:
     """The period's payment records grouped by currency, kind, channel and method (a few dozen rows)."""
     keys = (_A.c.currency, _P.c.kind, _P.c.channel, _P.c.method)
     return _frame(connection, sa.select(*keys, *_movement_columns())
-                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period, account_ids))
+                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period, account_ids, where))
                   .group_by(*keys).order_by(*keys), _MOVEMENT_INTS)
 
 
@@ -112,7 +115,7 @@ TOP_ACCOUNT_COLUMNS = ("currency", "account", "name", "kind", "records", "money_
 
 
 def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n: int,
-                       account_ids: list[int] | None = None) -> pd.DataFrame:
+                       account_ids: list[int] | None = None, where: Sequence = ()) -> pd.DataFrame:
     """Per currency, the ``top_n`` accounts that received the most money in the period."""
     columns = _movement_columns()
     money_in = columns[2]
@@ -121,7 +124,7 @@ def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n:
     for currency in currencies:
         statement = (sa.select(_A.c.currency, _A.c.account, _A.c.name, _A.c.kind, *columns)
                      .select_from(_P.join(_A, _A.c.id == _P.c.account_id))
-                     .where(_in(period, account_ids), _A.c.currency == currency)
+                     .where(_in(period, account_ids, where), _A.c.currency == currency)
                      .group_by(_A.c.currency, _A.c.account, _A.c.name, _A.c.kind)
                      .order_by(money_in.desc(), _A.c.account).limit(top_n))
         parts.append(_frame(connection, statement, _MOVEMENT_INTS))
@@ -129,7 +132,8 @@ def query_top_accounts(connection: sa.Connection, period: periods.Period, top_n:
     return frame[list(TOP_ACCOUNT_COLUMNS)]
 
 
-def query_large_payments(connection: sa.Connection, period: periods.Period, threshold: int) -> pd.DataFrame:
+def query_large_payments(connection: sa.Connection, period: periods.Period, threshold: int,
+                         where: Sequence = ()) -> pd.DataFrame:
     """Records whose amount is at least ``threshold`` either way, largest first, times in ``period``'s zone."""
     reversal = _P.alias("reversal")
     size = sa.case((_P.c.amount < 0, -_P.c.amount), else_=_P.c.amount)
@@ -139,7 +143,7 @@ def query_large_payments(connection: sa.Connection, period: periods.Period, thre
                   _P.c.reverses_id.label("reverses"), reversal.c.id.label("reversed_by"))
         .select_from(_P.join(_A, _A.c.id == _P.c.account_id)
                      .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
-        .where(_in(period), size >= threshold).order_by(size.desc(), _P.c.id))
+        .where(_in(period, where=where), size >= threshold).order_by(size.desc(), _P.c.id))
     frame = _frame(connection, statement, ("amount",))
     frame["occurred_at"] = periods.local_times(pd.to_datetime(frame["occurred_at"]), period.timezone)
     for column in ("reverses", "reversed_by"):
@@ -224,14 +228,18 @@ class MonthlyAudit:
     provenance: Provenance
     statement_matching: statement_section.review.MatchRun | None = None  # None: no statements this month
     controls: controls.ControlsResult | None = None  # the Controls section
+    scope: report_scope.ReportScope | None = None  # the saved view its record sections follow, if any
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, timezone: str | None = None,
                 large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "",
-                parameters: dict | None = None, ledger_url: str = "") -> MonthlyAudit:
+                parameters: dict | None = None, ledger_url: str = "", view: str = "") -> MonthlyAudit:
         """Run every section's queries against ``engine`` for ``month`` (YYYY-MM).
 
         ``controls_file`` names the controls settings (empty: ``parameters/controls.yaml``).
+        ``view`` (a saved view's name or YAML file) limits the record sections — movements,
+        large payments, top accounts — to the view's records of the month; the rest of the
+        audit (reconciliation, matching, controls, verification) covers the whole ledger.
         """
         threshold = money.to_minor(large_payment_threshold, field="large_payment_threshold")
         if threshold <= 0:
@@ -241,11 +249,13 @@ class MonthlyAudit:
         with engine.connect() as connection:
             ledger_zone = database.ledger_timezone(connection)
             period = periods.month(month, timezone or ledger_zone)
+            scope = report_scope.for_month(report_scope.resolve(view, month, connection)[0], period) if view else None
+            where = scope.payment_conditions(connection) if scope else ()
             currencies = tuple(sorted(connection.scalars(sa.select(_A.c.currency).distinct())))
             sections = dict(
-                movements=query_movements(connection, period),
-                top_accounts=query_top_accounts(connection, period, top_n),
-                large_payments=query_large_payments(connection, period, threshold),
+                movements=query_movements(connection, period, where=where),
+                top_accounts=query_top_accounts(connection, period, top_n, where=where),
+                large_payments=query_large_payments(connection, period, threshold, where),
                 trend=query_trend(connection, month),
                 active_accounts=count_active_accounts(connection, period, ledger_zone),
             )
@@ -263,27 +273,28 @@ class MonthlyAudit:
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
                 month=month, timezone=timezone or "", large_payment_threshold=large_payment_threshold,
-                top_n=top_n, controls_file=controls_file),
+                top_n=top_n, controls_file=controls_file, view=view),
             ledger_url=ledger_url or str(engine.url), ledger_timezone=ledger_zone,
             report_timezone=period.timezone, fingerprint=verified.fingerprint, syncs=syncs, inputs=inputs,
             closes=closes)
         return cls(period=period, currencies=currencies, threshold=threshold,
                    reconciliation=reconciliation, verification=verified, provenance=provenance,
-                   controls=findings, **sections)
+                   controls=findings, scope=scope, **sections)
 
     @classmethod
     def open(cls, *, month: str, timezone: str = "", db_url: str = "",
-             large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "") -> MonthlyAudit:
+             large_payment_threshold: str = "5000.00", top_n: int = 10, controls_file: str = "",
+             view: str = "") -> MonthlyAudit:
         """The notebook's entry: resolve the ledger URL (building the demo at the default) and compute."""
         from vosbench.sources import demo
 
         with demo.open_or_build(db_url or None) as ledger:
             return cls.compute(ledger.engine, month, timezone=timezone or None,
                                large_payment_threshold=large_payment_threshold, top_n=top_n,
-                               controls_file=controls_file, ledger_url=ledger.url, parameters=dict(
+                               controls_file=controls_file, ledger_url=ledger.url, view=view, parameters=dict(
                                    month=month, timezone=timezone, db_url=db_url,
                                    large_payment_threshold=large_payment_threshold, top_n=top_n,
-                                   controls_file=controls_file))
+                                   controls_file=controls_file, view=view))
 
     # --- sections as tables ---------------------------------------------------------------------
 
@@ -349,6 +360,7 @@ class MonthlyAudit:
                                for d in DIMENSIONS], ignore_index=True)[["by", "currency", "value", *_MOVEMENT_INTS]]
         return {table.name: table for table in [
             Table("Summary", f"Headline figures, {label} ({zone})", self.headline(), ("amount",)),
+            *self.filter_tables(),
             Table("Movements", f"Payment records by kind, channel and method, {label}",
                   movements, MOVEMENT_MONEY),
             Table("Large payments", f"Records of at least {money.format_money(self.threshold)} either way, "
@@ -376,6 +388,13 @@ class MonthlyAudit:
                   pd.DataFrame(self.provenance.rows(), columns=["item", "value"])),
         ]}
 
+    def filter_tables(self) -> list[Table]:
+        """The Filter sheet of an audit scoped by a saved view (none otherwise): the view and what it selects."""
+        if self.scope is None:
+            return []
+        return [Table("Filter", f"Movements, large payments and top accounts follow {self.scope.title}",
+                      pd.DataFrame(self.scope.rows(), columns=["item", "value"]))]
+
     def control_tables(self) -> list[Table]:
         """The Controls (counts per check and severity) and Findings sheets; none when not run."""
         if self.controls is None:  # the month is cut in another zone than the ledger's
@@ -390,8 +409,14 @@ class MonthlyAudit:
         from IPython.display import Markdown
 
         period, source, first, last = self.period, self.provenance, self.period.first_day, self.period.last_day
+        scoped = "" if self.scope is None else (
+            f"**Scoped by saved {self.scope.title}** ({self.scope.view.description or 'no description'}): "
+            "movements, large payments and top accounts count only its records of the month (the Filter "
+            "sheet says what it selects); reconciliation, statement matching, controls and verification "
+            "cover the whole ledger.\n\n")
         return Markdown(
-            f"# Monthly audit {period.label}\n\n"
+            f"# Monthly audit {period.label}{'' if self.scope is None else f' — {self.scope.title}'}\n\n"
+            f"{scoped}"
             f"Records from **{first.day} {first:%B %Y} 00:00 to {last.day} {last:%B %Y} 24:00, "
             f"{period.timezone}** "
             f"({period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M} UTC). "

@@ -127,12 +127,15 @@ KIND_COLOURS = {"deposit": MONEY_IN, "withdrawal": MONEY_OUT, "adjustment": NEUT
 """One colour per transaction kind, so a kind reads the same in every explorer chart."""
 
 _EMPTY_TEXT = "No payment records match the filter"
+_EMPTY_HINT = "widen the dates, or clear a kind, channel, method, operator, amount or text condition"
 
 
 def _note_if_empty(figure: go.Figure, frame: pd.DataFrame) -> go.Figure:
+    """An empty chart says so and what to change, over bare axes (no scale of nothing)."""
     if frame.empty:
-        figure.add_annotation(text=_EMPTY_TEXT, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                              font=dict(size=15, color=NEUTRAL))
+        figure.add_annotation(text=f"{_EMPTY_TEXT}<br><sub>{_EMPTY_HINT}</sub>", showarrow=False, xref="paper",
+                              yref="paper", x=0.5, y=0.5, font=dict(size=15, color=NEUTRAL))
+        figure.update_yaxes(showticklabels=False, showgrid=False)
     return figure
 
 

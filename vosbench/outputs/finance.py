@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__, controls
-from vosbench.analysis import reconcile
+from vosbench.analysis import reconcile, report_scope
 from vosbench.core import config, periods, timeshow
 from vosbench.ledger import database, tables
 from vosbench.ledger.hashchain import fingerprint
@@ -30,6 +30,8 @@ from vosbench.outputs import audit, charts, customer_statement, export, matching
 from vosbench.outputs.export import Table
 
 TREND_MONTHS = 13
+_VIEW_NOTE = ("; cash and top accounts count only the view's records of the month (the Filter sheet says "
+              "what it selects), balances and the trend every record of its accounts")
 TOP_N = 10
 TEMPLATE = Path(__file__).parent / "templates" / "finance_summary.html"
 CASH_KINDS = ("deposit", "withdrawal", "auto_recharge")
@@ -62,19 +64,30 @@ class FinanceSummary:
     open_findings: int | None
     fingerprint: str
     ledger_url: str
+    saved_view: report_scope.ReportScope | None = None  # the saved view the pack follows, if any
 
     @classmethod
-    def compute(cls, engine: Engine, month: str, *, subtrees: tuple[str, ...] = (), ledger_url: str = "") -> FinanceSummary:
-        """Run every section's queries for ``month`` (YYYY-MM, the ledger's zone), limited to ``subtrees`` if given."""
+    def compute(cls, engine: Engine, month: str, *, subtrees: tuple[str, ...] = (), ledger_url: str = "",
+                view: str = "") -> FinanceSummary:
+        """Run every section's queries for ``month`` (YYYY-MM, the ledger's zone), limited to ``subtrees`` if given.
+
+        ``view`` (a saved view's name or YAML file) limits the pack to the view's accounts, and
+        its cash and top-accounts sections to the view's records of the month.
+        """
         numbers = _scope(engine, subtrees)
         with engine.connect() as connection:
             zone = database.ledger_timezone(connection)
             period = periods.month(month, zone)
+            scope = report_scope.for_month(report_scope.resolve(view, month, connection)[0], period) if view else None
+            where = scope.payment_conditions(connection) if scope else ()
+            covered = scope.account_numbers(connection) if scope else None
+            if covered is not None:
+                numbers = covered if numbers is None else numbers & covered
             ids = None if numbers is None else list(connection.scalars(
                 sa.select(tables.current_accounts.c.id).where(tables.current_accounts.c.account.in_(sorted(numbers)))))
-            movements = audit.query_movements(connection, period, ids)
+            movements = audit.query_movements(connection, period, ids, where)
             trend = audit.query_trend(connection, period.label, TREND_MONTHS, ids)
-            top = audit.query_top_accounts(connection, period, TOP_N, ids)
+            top = audit.query_top_accounts(connection, period, TOP_N, ids, where)
             currency_of = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.currency)).all())
             short = provenance.fingerprint_short(fingerprint(connection))
         accounts = reconcile.reconcile(engine, period.label).accounts
@@ -85,17 +98,18 @@ class FinanceSummary:
         if numbers is not None:
             findings = findings[[bool(set(a.split(", ")) & numbers) for a in findings["accounts"]]]
         return cls(period, tuple(subtrees), currencies, movements, trend, accounts, top,
-                   _unmatched(engine, period, numbers, currency_of), int((findings["status"] != "explained").sum()),
-                   short, config.mask_url(ledger_url or str(engine.url)))
+                   _unmatched(engine, period, numbers, currency_of),
+                   0 if findings.empty else int((findings["status"] != "explained").sum()),
+                   short, config.mask_url(ledger_url or str(engine.url)), scope)
 
     @classmethod
-    def open(cls, *, month: str, subtrees: str = "", db_url: str = "") -> FinanceSummary:
+    def open(cls, *, month: str, subtrees: str = "", db_url: str = "", view: str = "") -> FinanceSummary:
         """The notebook's entry: ``subtrees`` is a comma-separated list of account numbers ('' = every account)."""
         from vosbench.sources import demo
 
         roots = tuple(part.strip() for part in subtrees.split(",") if part.strip())
         with demo.open_or_build(db_url or None) as ledger:
-            return cls.compute(ledger.engine, month, subtrees=roots, ledger_url=ledger.url)
+            return cls.compute(ledger.engine, month, subtrees=roots, ledger_url=ledger.url, view=view)
 
     @property
     def empty(self) -> bool:
@@ -104,7 +118,8 @@ class FinanceSummary:
 
     @property
     def scope(self) -> str:
-        return f"subtrees {', '.join(self.subtrees)}" if self.subtrees else "every account"
+        accounts = f"subtrees {', '.join(self.subtrees)}" if self.subtrees else "every account"
+        return accounts if self.saved_view is None else f"{self.saved_view.title} ({accounts})"
 
     # --- sections -----------------------------------------------------------------------------
 
@@ -164,6 +179,8 @@ class FinanceSummary:
         trend = self.trend
         return {table.name: table for table in [
             Table("Summary", f"Headline figures, {label} ({self.scope})", self.headline(), ("amount",)),
+            *([] if self.saved_view is None else [Table("Filter", f"The pack follows {self.saved_view.title}",
+                                                  pd.DataFrame(self.saved_view.rows(), columns=["item", "value"]))]),
             *(Table(f"Cash by {d}", f"Money in and out by {d}, {label}",
                     cash[d][["currency", d, "records", "money_in", "money_out", "net"]],
                     ("money_in", "money_out", "net")) for d in audit.DIMENSIONS),
@@ -228,7 +245,8 @@ class FinanceSummary:
         note = ("**This month holds no payment records and no charges in scope: there is nothing to report.**\n\n"
                 if self.empty else "")
         return Markdown(
-            f"# Finance summary {period.label}\n\n{note}Scope: {self.scope}. Days cut in {period.timezone}. "
+            f"# Finance summary {period.label}{'' if self.saved_view is None else f' — {self.saved_view.title}'}\n\n"
+            f"{note}Scope: {self.scope}{'' if self.saved_view is None else _VIEW_NOTE}. Days cut in {period.timezone}. "
             f"Amounts in each account's currency ({', '.join(self.currencies) or 'none'}); every total and chart "
             f"is per currency, never summed across them.\n\nLedger `{self.ledger_url}`, {self.fingerprint}; "
             f"vosbench {__version__}.")

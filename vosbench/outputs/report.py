@@ -70,6 +70,7 @@ class AuditOutputs:
     xlsx: Path | None
     pngs: list[Path] = field(default_factory=list)
     empty: bool = False  # the month holds no records: the report says so, the command exits EXIT_NO_DATA
+    month: str = ""  # the month reported (a saved view may have chosen it)
 
 
 # --- the notebook's parameters cell ---------------------------------------------------------------
@@ -209,9 +210,24 @@ def resolve_parameters(month: str | None, *, parameters_file: Path | None = None
     elif not named:
         raise ParameterError("month: no month given; name the month to audit as YYYY-MM")
     _check_values(values)
-    if values.get("controls_file"):  # the kernel runs in the report folder: hand it the caller's file
-        values["controls_file"] = str(Path(values["controls_file"]).resolve())
+    for name in ("controls_file", "view"):  # the kernel runs in the report folder: hand it the caller's file
+        if str(values.get(name, "")).endswith((".yaml", ".yml")):
+            values[name] = str(Path(values[name]).resolve())
     return values
+
+
+def scoped_month(month: str | None, view: str, url: str) -> str | None:
+    """The month a report scoped by saved ``view`` covers: ``month``, else the view's own (one month).
+
+    Looks the view up (a YAML file, the views folder, then the ledger's shared views) before
+    any notebook runs, so a missing view or a month outside it is a :class:`ViewError` at once.
+    """
+    from vosbench.analysis import report_scope
+
+    with Ledger.open(url) as ledger, ledger.engine.connect() as connection:
+        view_found, chosen = report_scope.resolve(view, month, connection)
+        report_scope.for_month(view_found, periods.month(chosen, ledger.timezone))
+    return chosen
 
 
 # --- running --------------------------------------------------------------------------------
@@ -298,30 +314,45 @@ def run_notebook(notebook: Path, values: dict, folder: Path, *, url: str, title:
 
 def run_audit(month: str | None, *, parameters_file: Path | None = None,
               overrides: dict[str, str] | None = None, out_dir: Path | None = None,
-              db_url: str | None = None, progress: bool = True) -> AuditOutputs:
+              db_url: str | None = None, progress: bool = True, view: str = "") -> AuditOutputs:
     """Run the monthly audit notebook for ``month`` into ``<out_dir>/<month>/`` (default ./reports).
+
+    ``view`` (a saved view's name or YAML file) scopes the report's record sections; the
+    month may then be left out when the view lies in one month. The folder is
+    ``<month>/view-<name>/`` so it never overwrites the month's full audit.
 
     Writes the executed notebook, its HTML report, the xlsx and the PNG charts, and
     returns their paths. Raises :class:`ParameterError` before running anything if a
     parameter is wrong, :class:`AuditFailed` if a cell raises.
     """
     from vosbench.outputs import audit
-
-    values = resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
     from vosbench.sources import demo
 
-    with demo.open_or_build(db_url or values["db_url"] or None, progress=progress) as ledger:
+    overrides = {**(overrides or {}), **({"view": view} if view else {})}
+    given = read_parameter_file(parameters_file) if parameters_file else {}
+    view = str(overrides.get("view") or given.get("view") or "")
+    # Without a view every parameter is checked before the ledger opens; a view's month needs the ledger.
+    values = None if view else resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
+    chosen_url = db_url or str((values or given).get("db_url") or "")
+    with demo.open_or_build(chosen_url or None, progress=progress) as ledger:
         url = ledger.url  # a missing ledger raised StoreError naming the URL and the fix
+    if values is None:
+        month = scoped_month(month or overrides.get("month") or given.get("month"), view, url)
+        values = resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
     label = values["month"]
     folder = (Path(out_dir) if out_dir else Path.cwd() / "reports").resolve() / label
+    if view:
+        folder /= f"view-{Path(view).stem}"
     expected = audit.output_names(label, xlsx=values["write_xlsx"], png=values["write_png"])
-    notebook_out, html_out = run_notebook(NOTEBOOK, values, folder, url=url, title=f"Monthly audit {label}",
+    notebook_out, html_out = run_notebook(NOTEBOOK, values, folder, url=url,
+                                          title=f"Monthly audit {label}" + (f" — view {Path(view).stem}" if view else ""),
                                           expected=expected, stale=audit.output_names(label), progress=progress)
     xlsx = folder / audit.xlsx_name(label) if values["write_xlsx"] else None
     pngs = [folder / name for name in expected if name.endswith(".png")]
     with Ledger.open(url) as ledger:
         empty = audit.month_is_empty(ledger.engine, label, values["timezone"] or None)
-    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs, empty=empty)
+    return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs, empty=empty,
+                        month=label)
 
 
 # --- the finance summary ------------------------------------------------------------------------
@@ -338,22 +369,34 @@ class SummaryOutputs:
     html: Path
     files: list[Path]
     empty: bool = False  # the month holds no records: the pack says so, the command exits EXIT_NO_DATA
+    month: str = ""  # the month summarized (a saved view may have chosen it)
 
 
-def run_summary(month: str, *, subtrees: tuple[str, ...] = (), out_dir: Path | None = None,
-                db_url: str | None = None, progress: bool = True) -> SummaryOutputs:
-    """Run the finance summary notebook for ``month`` into ``<out_dir>`` (default ./reports/<month>/finance-summary/)."""
+def run_summary(month: str | None, *, subtrees: tuple[str, ...] = (), out_dir: Path | None = None,
+                db_url: str | None = None, progress: bool = True, view: str = "") -> SummaryOutputs:
+    """Run the finance summary notebook for ``month`` into ``<out_dir>`` (default ./reports/<month>/finance-summary/).
+
+    ``view`` (a saved view's name or YAML file) scopes the pack (default folder
+    ``finance-summary-<view>/``); ``month`` may be None when the view lies in one month.
+    """
     from vosbench.outputs import audit, finance
     from vosbench.sources import demo
 
-    label = periods.month(month, "UTC").label  # the format only; the ledger's zone cuts the month
     with demo.open_or_build(db_url, progress=progress) as ledger:
         url = ledger.url  # a missing ledger raised StoreError naming the URL and the fix
-    folder = (Path(out_dir) if out_dir else Path.cwd() / "reports" / label / "finance-summary").resolve()
+    if view:
+        view = str(Path(view).resolve()) if view.endswith((".yaml", ".yml")) else view
+        month = scoped_month(month, view, url)
+    if month is None:
+        raise ParameterError("month: no month given; name the month to summarize as YYYY-MM")
+    label = periods.month(month, "UTC").label  # the format only; the ledger's zone cuts the month
+    name = "finance-summary" + (f"-{Path(view).stem}" if view else "")
+    folder = (Path(out_dir) if out_dir else Path.cwd() / "reports" / label / name).resolve()
     names = finance.output_names(label)
-    values = {"month": label, "subtrees": ",".join(subtrees)}
-    notebook, html = run_notebook(SUMMARY_NOTEBOOK, values, folder, url=url, title=f"Finance summary {label}",
+    values = {"month": label, "subtrees": ",".join(subtrees), "view": view}
+    title = f"Finance summary {label}" + (f" — view {Path(view).stem}" if view else "")
+    notebook, html = run_notebook(SUMMARY_NOTEBOOK, values, folder, url=url, title=title,
                                   expected=names, stale=names, progress=progress)
     with Ledger.open(url) as ledger:
         empty = audit.month_is_empty(ledger.engine, label)
-    return SummaryOutputs(folder, notebook, html, [folder / name for name in names], empty)
+    return SummaryOutputs(folder, notebook, html, [folder / name for name in names], empty, label)

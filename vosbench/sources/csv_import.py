@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import backoffice
+from vosbench.ledger import backoffice, database, text_index
 from vosbench.ledger.write_door import (
     BatchResult,
     NewAccount,
@@ -206,8 +206,12 @@ def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
     """
     for path in collect_files(paths):
         parsed = parse_file(path, default_tz=default_tz)
-        yield backoffice.append(engine, parsed.content, parsed.rows, source=source, file=path.name,
-                                file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
+        result = backoffice.append(engine, parsed.content, parsed.rows, source=source, file=path.name,
+                                   file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
+        if result.content == "payments" and result.added:
+            text_index.keep_up(engine)  # searchable at once: the first search builds nothing
+            database.refresh_statistics(engine)
+        yield result
 
 
 def import_paths(engine: Engine, paths: list[Path], *, source: str = "csv",

@@ -99,7 +99,7 @@ class PaymentExplorer:
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
         self.record = RecordForm(engine, self.directory, on_submitted=self._recorded)
-        self.views = ViewsSection(Path(views_dir) if views_dir else saved_views.DEFAULT_FOLDER, share_url)
+        self.views = ViewsSection(Path(views_dir) if views_dir else saved_views.DEFAULT_FOLDER, share_url, engine)
         self._wire()
         self.widget = self._layout()
         if view is not None:
@@ -151,6 +151,7 @@ class PaymentExplorer:
         self.exports.csv_button.on_click(lambda _: self.export(".csv"))
         self.views.save_button.on_click(lambda _: self.save_view())
         self.views.open_button.on_click(lambda _: self.open_view())
+        self.views.share_button.on_click(lambda _: self.share_view())
         for field in (self.form.account, self.form.min_amount, self.form.max_amount, self.form.text):
             field.on_msg(self._enter_pressed)  # Enter in a text box runs the query
 
@@ -216,11 +217,19 @@ class PaymentExplorer:
             self.status.value = markup.message("info", f"Saved the view as {path}.")
         return self._guarded(save, "The view was not saved")
 
+    def share_view(self) -> bool:
+        """Save the current filter and layout in the ledger, for the team, under the name typed."""
+        def share() -> None:
+            version = self.views.share(self.current_view(self.views.name.value.strip()))
+            self.status.value = markup.message("info", f"Shared the view {version.view.name} in the ledger "
+                                                       f"(version {version.version_id}, by {version.saved_by}).")
+        return self._guarded(share, "The view was not shared")
+
     def open_view(self, name: str | None = None) -> bool:
-        """Apply the saved view ``name`` (default: the one chosen in the list) and query it."""
+        """Apply the saved view ``name`` (default: the one chosen in the list; ``ledger:NAME`` for a
+        shared one) and query it."""
         def open_() -> None:
-            view = saved_views.load_view(name or self.views.saved.value, self.views.folder)
-            self.apply_view(view)
+            self.apply_view(self.views.chosen_view(name))
         return self._guarded(open_, "The view cannot be opened")
 
     def apply_view(self, view: SavedView) -> bool:
@@ -312,7 +321,8 @@ class PaymentExplorer:
             self.status.value = markup.message(
                 "info", f"{shown.total_count:,} payment records match the filter (times in {shown.timezone}).")
         else:
-            self.status.value = markup.message("empty", "No payment records match the filter.")
+            self.status.value = markup.message("empty", "No payment records match the filter: widen the dates "
+                                                        "or clear a condition (the grid says which).")
         self.statement.offer([*f.accounts, *shown.rows["account"]])
         return shown
 

@@ -35,7 +35,7 @@ from vosbench import __version__
 from vosbench.core import periods
 from vosbench.core.config import mask_url
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, AccountKind
-from vosbench.ledger import database, hashchain, tables
+from vosbench.ledger import database, hashchain, tables, text_index
 from vosbench.ledger.write_door import NewAccount, NewCharge, NewSnapshot, PaymentColumns, collector_paused
 from vosbench.sources.vos3000 import payreader, schema, source, state
 from vosbench.sources.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
@@ -177,9 +177,11 @@ class _Sync:
                 self.report.payment_rows_read += chunk.rows_read
                 self.report.payments_added += result.added
                 self.report.payments_present += result.skipped
+                text_index.keep_up(self.ledger)  # the chunk is searchable at once
                 bar.update(chunk.rows_read)
             if deferred:
                 bar.set_postfix_str("building the payments' indexes")
+        database.refresh_statistics(self.ledger)
 
     # --- charges ------------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ class PaymentGrid:
             self.caption.value = ""
             self.message.value = markup.message(
                 "empty", "No payment records match this filter. Widen the dates, clear some kinds, channels, "
-                         "methods or operators, or lower the amount range, then press Query.")
+                         "methods or operators, lower the amount range or shorten the text, then press Query.")
             self.table.layout.display = "none"
             return
         self.message.value = ""

@@ -1,7 +1,8 @@
 """The explorer's saved views: save the panel as a named view, open one, share it as a Voilà link.
 
-Views are files of :mod:`vosbench.analysis.saved_views` in one folder; this section only
-lists them and shows the link. The explorer reads and applies the panel's state, so the
+Views are files of :mod:`vosbench.analysis.saved_views` in one folder, or shared in the
+ledger (:mod:`vosbench.analysis.shared_views`, saved by a registered operator); this
+section lists both, side by side, and shows the link. The explorer reads and applies the panel's state, so the
 rules for what a view holds live in one place.
 """
 
@@ -12,8 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import ipywidgets as widgets
+from sqlalchemy.engine import Engine
 
-from vosbench.analysis import saved_views
+from vosbench.analysis import saved_views, shared_views
 from vosbench.analysis.saved_views import SavedView
 
 SHARE_ID = "view_link"
@@ -38,8 +40,8 @@ def page_url(environ: Mapping[str, str]) -> str:
 class ViewsSection:
     """Name + Save, a list of saved views + Open, and the share link; display ``.layout``."""
 
-    def __init__(self, folder: Path, base_url: str):
-        self.folder, self.base_url = Path(folder), base_url
+    def __init__(self, folder: Path, base_url: str, engine: Engine | None = None):
+        self.folder, self.base_url, self.engine = Path(folder), base_url, engine
         self.name = widgets.Text(description="Save as", placeholder="e.g. october-large-deposits", style=_WIDE,
                                  layout=widgets.Layout(width="320px"))
         self.save_button = widgets.Button(description="Save view", icon="save",
@@ -47,19 +49,51 @@ class ViewsSection:
         self.saved = widgets.Dropdown(description="Saved views", options=[], style=_WIDE,
                                       layout=widgets.Layout(width="320px"))
         self.open_button = widgets.Button(description="Open view", icon="folder-open")
+        self.operator = widgets.Text(description="as operator", placeholder="your login", style=_WIDE,
+                                     layout=widgets.Layout(width="220px"))
+        self.share_button = widgets.Button(description="Share in ledger", icon="users",
+                                           tooltip="saves the view in the ledger for the team, as a new version")
         self.link = widgets.HTML()
         self.refresh()
         self.layout = widgets.VBox([
-            widgets.HBox([self.name, self.save_button], layout=widgets.Layout(align_items="center")),
+            widgets.HBox([self.name, self.save_button, self.operator, self.share_button],
+                         layout=widgets.Layout(align_items="center")),
             widgets.HBox([self.saved, self.open_button], layout=widgets.Layout(align_items="center")),
             self.link])
 
     def refresh(self, chosen: str | None = None) -> None:
-        """List the folder's views again, choosing ``chosen`` when given."""
-        names = saved_views.list_views(self.folder)
-        self.saved.options = names
-        self.saved.value = chosen if chosen in names else (names[0] if names else None)
-        self.open_button.disabled = not names
+        """List the folder's views and the ledger's shared ones again, choosing ``chosen`` when given.
+
+        A file's value is its name; a shared view's is ``ledger:NAME`` (a file of the same name
+        is listed too: they are two views).
+        """
+        options = [(f"{name} (file)", name) for name in saved_views.list_views(self.folder)]
+        if self.engine is not None:
+            with self.engine.connect() as connection:
+                options += [(f"{name} (shared by {version.saved_by})", f"ledger:{name}")
+                            for name, version in shared_views.latest(connection).items()]
+        values = [value for _, value in options]
+        self.saved.options = options
+        self.saved.value = next((value for value in (chosen, f"ledger:{chosen}") if value in values),
+                                values[0] if values else None)
+        self.open_button.disabled = not values
+
+    def chosen_view(self, name: str | None = None) -> SavedView:
+        """The view ``name`` (default: the one chosen in the list), from the folder or the ledger."""
+        value = name or self.saved.value or ""
+        if value.startswith("ledger:") and self.engine is not None:
+            with self.engine.connect() as connection:
+                return shared_views.find(value.removeprefix("ledger:"), connection, self.folder / "-")
+        return saved_views.load_view(value, self.folder)
+
+    def share(self, view: SavedView) -> shared_views.Version:
+        """Save ``view`` in the ledger as operator ``self.operator``, list it and show its link."""
+        if self.engine is None:
+            raise ValueError("this panel has no ledger to share views in")
+        version = shared_views.share(self.engine, view, saved_by=self.operator.value.strip())
+        self.refresh(f"ledger:{view.name}")
+        self.show_link(view)
+        return version
 
     def save(self, view: SavedView) -> Path:
         """Write ``view``, list it and show its link."""

@@ -1,0 +1,89 @@
+"""A saved view as the scope of a month's report (``vosbench audit``/``summary --view``, papermill's ``view``).
+
+A report covers one month; a view is a filter. Scoping a report by a view cuts the
+view's days to the report's month (a view of October scopes October's report and
+refuses September's) and hands the report two things: the WHERE clauses that pick the
+view's payment records, for the sections that list or total records, and the account
+numbers the view covers, for the sections kept per account. Which sections follow the
+view is the report's to say (its introduction and Filter sheet name the view and what
+it scoped); the rows of the Filter sheet come from here, so every report describes a
+view the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+
+from vosbench.analysis import explore, shared_views
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.analysis.saved_views import SavedView, ViewError
+from vosbench.core import periods
+from vosbench.ledger import tables
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """A view cut to one report month: ``filter`` is the view's filter within ``period``'s days."""
+
+    view: SavedView
+    filter: PaymentFilter
+    period: periods.Period
+
+    @property
+    def title(self) -> str:
+        """How a report's heading names its scope."""
+        return f"view {self.view.name}"
+
+    def payment_conditions(self, connection: sa.Connection) -> list[sa.ColumnElement[bool]]:
+        """WHERE clauses on ``payments`` picking the view's records of the month (values bound)."""
+        return explore.conditions(self.filter, self.period.timezone, connection.dialect.name)
+
+    def account_numbers(self, connection: sa.Connection) -> set[str] | None:
+        """The account numbers the view covers (sub-accounts included when it says so); None: every account."""
+        if not self.filter.accounts:
+            return None
+        chosen = explore.account_scope(self.filter).subquery("chosen")
+        return set(connection.scalars(sa.select(tables.accounts.c.account)
+                                      .where(tables.accounts.c.id.in_(sa.select(chosen.c.id)))))
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(item, value) rows of a report's Filter sheet: the view, then what its filter selects."""
+        return [("Saved view", self.view.name), ("Description", self.view.description or "(none)"),
+                *self.filter.describe()]
+
+
+def view_month(view: SavedView) -> str | None:
+    """The month 'YYYY-MM' a view's period lies in, or None when it has no period or spans months."""
+    first, last = view.filter.start, view.filter.end
+    if first is None or last is None or (first.year, first.month) != (last.year, last.month):
+        return None
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def for_month(view: SavedView, period: periods.Period) -> ReportScope:
+    """``view`` cut to ``period``'s days; a :class:`ViewError` when the two do not meet."""
+    first, last = period.first_day, period.last_day
+    start = max(view.filter.start or first, first)
+    end = min(view.filter.end or last, last)
+    if start > end:
+        raise ViewError(f"view {view.name!r} covers {view.filter.start or 'the beginning'} to "
+                        f"{view.filter.end or 'the end'}, outside {period.label}; report a month inside the view "
+                        f"or save the view without a period")
+    return ReportScope(view, replace(view.filter, start=start, end=end, timezone=period.timezone), period)
+
+
+def resolve(name: str, month: str | None, connection: sa.Connection | None = None,
+            folder: str | None = None) -> tuple[SavedView, str]:
+    """The view ``name`` (a saved view's name, or a YAML file) and the month to report.
+
+    ``month`` may be None when the view's own period lies in one month; otherwise a
+    :class:`ViewError` asks for it. ``connection`` lets views shared in the ledger be found.
+    """
+    view = shared_views.find(name, connection, folder)
+    chosen = month or view_month(view)
+    if chosen is None:
+        raise ViewError(f"view {view.name!r} does not lie in one month; name the month to report "
+                        "with --month YYYY-MM (or the month parameter)")
+    return view, chosen

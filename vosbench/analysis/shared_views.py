@@ -1,0 +1,102 @@
+"""Saved views shared in the ledger: the team's views beside the YAML files of ``parameters/views/``.
+
+A view saved in the ledger is the same YAML document a views file holds, appended to the
+``saved_views`` table with who saved it and when. The table is append-only like every
+audit table (guarded, chained, verified): saving a view again under its name appends a
+new version, and the latest version of a name is the view. Who saves is a registered
+operator (on a server ledger, the database login), so a shared view is never anonymous.
+
+:func:`find` is the one lookup every user of a view goes through (panel, commands,
+papermill): a path to a YAML file, then a view of the views folder, then one shared in
+the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Engine
+
+from vosbench.analysis import saved_views
+from vosbench.analysis.saved_views import SavedView, ViewError
+from vosbench.ledger import database, identity, tables
+
+_table = tables.saved_views
+
+
+@dataclass(frozen=True)
+class Version:
+    """One saved version of a shared view: the view, its row id, who saved it and when (naive UTC)."""
+
+    view: SavedView
+    version_id: int
+    saved_by: str
+    saved_at: datetime
+
+
+def share(engine: Engine, view: SavedView, *, saved_by: str | None) -> Version:
+    """Append ``view`` to the ledger's shared views as a new version, saved by operator ``saved_by``.
+
+    On a server ledger the operator is the login (``saved_by`` may be left out); on SQLite
+    it must be a registered operator. Raises the identity's error naming the fix otherwise.
+    """
+    document = yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True)
+    saved_at = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        who = identity.acting_operator(connection, saved_by, action="shares a view")
+        row_id = database.inserted_id(connection.execute(_table.insert().values(
+            name=view.name, document=document, saved_by=who, saved_at=saved_at)))
+    return Version(view, row_id, who, saved_at)
+
+
+def _version(row) -> Version:
+    try:
+        document = yaml.safe_load(row.document)
+    except yaml.YAMLError as error:
+        raise ViewError(f"shared view {row.name!r} (version {row.id}) is not valid YAML ({error}); "
+                        "save it again with `vosbench views save`") from None
+    return Version(saved_views.from_document(document, f"shared view {row.name!r}"), row.id, row.saved_by,
+                   row.saved_at)
+
+
+def latest(connection: sa.Connection) -> dict[str, Version]:
+    """Each shared view's latest version, by name (sorted); empty on a ledger without the table."""
+    if not sa.inspect(connection).has_table(_table.name):
+        return {}
+    newest = sa.select(sa.func.max(_table.c.id)).group_by(_table.c.name)
+    rows = connection.execute(sa.select(_table).where(_table.c.id.in_(newest)).order_by(_table.c.name))
+    return {row.name: _version(row) for row in rows}
+
+
+def history(connection: sa.Connection, name: str) -> list[Version]:
+    """Every version of shared view ``name``, oldest first; a :class:`ViewError` when none is shared."""
+    rows = connection.execute(sa.select(_table).where(_table.c.name == saved_views.check_name(name))
+                              .order_by(_table.c.id)).all()
+    if not rows:
+        raise ViewError(f"no view named {name!r} is shared in this ledger; `vosbench views list` lists them")
+    return [_version(row) for row in rows]
+
+
+def find(name: str, connection: sa.Connection | None = None, folder: Path | str | None = None) -> SavedView:
+    """The view ``name``: a YAML file when it is a path ending in .yaml, else the views folder's, else the ledger's.
+
+    A :class:`ViewError` names where it looked and the views there are.
+    """
+    text = str(name)
+    if text.endswith((".yaml", ".yml")):
+        return saved_views.load_view(text, folder)
+    if saved_views.check_name(text) in saved_views.list_views(folder):
+        return saved_views.load_view(text, folder)
+    shared = latest(connection) if connection is not None else {}
+    if text in shared:
+        return shared[text].view
+    known = sorted({*saved_views.list_views(folder), *shared})
+    where = f"{saved_views.DEFAULT_FOLDER if folder is None else folder}" + (
+        " or the ledger" if connection is not None else "")
+    raise ViewError(f"view {text!r} is not saved in {where}; "
+                    + (f"saved views: {', '.join(known)}" if known else "save one from the panel or with "
+                       "`vosbench views save NAME`"))
