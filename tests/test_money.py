@@ -63,3 +63,11 @@ def test_sums_of_minor_units_equal_decimal_sums(amounts):
 def test_non_finite_doubles_are_refused(value):
     with pytest.raises(money.MoneyError, match="not a finite amount"):
         money.from_double(value, field="paymoney")
+
+
+@given(st.from_regex(r"\A-?[0-9]{0,16}(\.[0-9]{0,6})?\Z") | st.text(max_size=12))
+def test_the_fast_spelling_agrees_with_the_decimal_path(text):
+    """Plain amounts are read by integer arithmetic: wherever that path answers, Decimal gives the same."""
+    fast = money._plain_decimal(text)
+    if fast is not None:
+        assert fast == money.to_minor(Decimal(text)) == money.to_minor(text)

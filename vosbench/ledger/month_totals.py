@@ -166,7 +166,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             months.append(month)
             closings.append(closing)
         for account_id in chunk:
-            months, closings = kept.get(account_id, ((), ()))
+            months, closings = kept.get(account_id, ([], []))
             existing = set(months)
             last_month = months[-1] if months else ""
             ordered = sorted(by_account[account_id].items())
