@@ -117,5 +117,13 @@ def format_money(minor: int, places: int = 2, *, grouping: bool = True) -> str:
 
     Display only: the stored value keeps all four places.
     """
+    if 0 < places <= SCALE:  # integer arithmetic, the same half-to-even rounding: reports format thousands
+        step = 10 ** (SCALE - places)
+        kept, rest = divmod(abs(int(minor)), step)
+        if rest * 2 > step or (rest * 2 == step and kept % 2):
+            kept += 1
+        whole, part = divmod(kept, 10**places)
+        sign = "-" if minor < 0 else ""  # as Decimal writes it: -0.00 for a small negative
+        return f"{sign}{whole:,}.{part:0{places}d}" if grouping else f"{sign}{whole}.{part:0{places}d}"
     amount = to_decimal(minor).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     return f"{amount:,}" if grouping else f"{amount}"
