@@ -168,6 +168,11 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
 # --- CSV ------------------------------------------------------------------------------------
 
 def _csv_text(value, is_money: bool) -> str:
+    kind = type(value)
+    if not is_money and (kind is str or kind is Decimal or kind is int):  # most cells: no pandas check needed
+        if kind is str:
+            return "'" + value if looks_like_formula(value) else value
+        return str(value)
     value = _cell_value(value, is_money)
     if value is None:
         return ""
