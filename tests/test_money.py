@@ -63,3 +63,18 @@ def test_sums_of_minor_units_equal_decimal_sums(amounts):
 def test_non_finite_doubles_are_refused(value):
     with pytest.raises(money.MoneyError, match="not a finite amount"):
         money.from_double(value, field="paymoney")
+
+
+@given(st.from_regex(r"\A-?[0-9]{0,16}(\.[0-9]{0,6})?\Z") | st.text(max_size=12))
+def test_the_fast_spelling_agrees_with_the_decimal_path(text):
+    """Plain amounts are read by integer arithmetic: wherever that path answers, Decimal gives the same."""
+    fast = money._plain_decimal(text)
+    if fast is not None:
+        assert fast == money.to_minor(Decimal(text)) == money.to_minor(text)
+
+
+@given(st.integers(min_value=-(2**63) + 1, max_value=2**63 - 1), st.integers(min_value=0, max_value=6), st.booleans())
+def test_display_formatting_agrees_with_decimal_rounding(minor, places, grouping):
+    """Display text is computed on integers; it is exactly Decimal's half-to-even text, -0.00 included."""
+    amount = money.to_decimal(minor).quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_EVEN")
+    assert money.format_money(minor, places, grouping=grouping) == (f"{amount:,}" if grouping else f"{amount}")

@@ -33,7 +33,7 @@ def _day(text: str, option: str) -> date:
 
 def register(add) -> None:
     """Add ``export`` (with ``accounting``) to the ``vosbench`` command."""
-    from vosbench.outputs.accounting.writer import TARGETS
+    from vosbench.outputs.accounting import TARGETS
 
     export = add("export", _needs_what, "export a month for other systems: `export accounting`")
     what = export.add_subparsers(dest="what", metavar="WHAT")
@@ -51,7 +51,7 @@ def register(add) -> None:
                             help="folder to write into (default: ./reports/<month>/accounting-<to>/)")
 
 
-    from vosbench.outputs.customer_statement import FORMATS
+    from vosbench.outputs import STATEMENT_FORMATS as FORMATS
 
     sub = add("statement", cmd_statement, "an account's running-balance statement to send its holder "
                                           "(PDF, xlsx or CSV); --subtree: one per account into a folder")

@@ -16,6 +16,9 @@ class _Vocabulary(str, Enum):
     @classmethod
     def parse(cls, word: str, *, field: str | None = None) -> Self:
         text = (word or "").strip().lower()
+        member = cls._value2member_map_.get(text)  # a dict lookup: an import parses millions of words
+        if member is not None:
+            return member  # type: ignore[return-value]
         try:
             return cls(text)
         except ValueError:

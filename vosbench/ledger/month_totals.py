@@ -153,34 +153,36 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     affected = sorted(by_account)
     # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
     moved = [(column, f"b_{column}", _SLOT[column]) for column in deltas.moved()]  # once, not once per account
-    stored_keys = sa.select(table.c.account_id, table.c.month).where(
-        table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
-        table.c.month.in_(sa.bindparam("months", expanding=True)))
-    last_months = (sa.select(table.c.account_id, sa.func.max(table.c.month))
-                   .where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True)))
-                   .group_by(table.c.account_id))
+    # One read per chunk of accounts: every stored month with its closing. An account holds at most
+    # a month per month of history, and one statement per chunk costs far less than one per month.
+    stored_months = sa.select(table.c.account_id, table.c.month, table.c.closing).where(
+        table.c.account_id.in_(sa.bindparam("accounts", expanding=True))).order_by(table.c.account_id, table.c.month)
     updates, inserts, shifts = [], [], []
-    for start in range(0, len(affected), 500):
-        chunk = affected[start:start + 500]
-        months = sorted({month for account_id in chunk for month in by_account[account_id]})
-        existing = set(map(tuple, connection.execute(stored_keys, {"accounts": chunk, "months": months}).all()))
-        last_month = dict(connection.execute(last_months, {"accounts": chunk}).all())
-        opening = _closings_before(connection, {
-            key for account_id in chunk for month in by_account[account_id]
-            if (key := (account_id, month)) not in existing})
+    for start in range(0, len(affected), 2_000):
+        chunk = affected[start:start + 2_000]
+        kept: dict[int, tuple[list[str], list[int]]] = {}
+        for account_id, month, closing in connection.execute(stored_months, {"accounts": chunk}):
+            months, closings = kept.get(account_id) or kept.setdefault(account_id, ([], []))
+            months.append(month)
+            closings.append(closing)
         for account_id in chunk:
+            months, closings = kept.get(account_id, ([], []))
+            existing = set(months)
+            last_month = months[-1] if months else ""
             ordered = sorted(by_account[account_id].items())
             running = 0
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
-                if (account_id, month) in existing:
+                if month in existing:
                     update: dict[str, object] = {bind: delta[slot] for _, bind, slot in moved}
                     update.update(b_account_id=account_id, b_month=month, b_closing=running)
                     updates.append(update)
-                else:
+                else:  # opens from the closing of the latest stored month before it
+                    before = bisect.bisect_left(months, month)
+                    opening = closings[before - 1] if before else 0
                     inserts.append({"account_id": account_id, "month": month, **dict(zip(_SUMMED, delta)),
-                                    "closing": opening.get((account_id, month), 0) + running})
-                if running and last_month.get(account_id, "") > month:
+                                    "closing": opening + running})
+                if running and last_month > month:
                     following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
                     shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
                                    "b_shift": running})
@@ -196,24 +198,6 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
 
 _AFTER_ALL = "9999-99"
 """A month label after every real one (labels are YYYY-MM text)."""
-
-
-def _closings_before(connection: sa.Connection, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """For each (account, month) not stored yet: the closing of the account's latest stored month before it."""
-    table = tables.account_months
-    by_month: dict[str, list[int]] = defaultdict(list)
-    for account_id, month in keys:
-        by_month[month].append(account_id)
-    found = {}
-    for month, account_ids in by_month.items():
-        latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
-                  .where(table.c.account_id.in_(account_ids), table.c.month < month)
-                  .group_by(table.c.account_id).subquery())
-        for account_id, closing in connection.execute(
-                sa.select(table.c.account_id, table.c.closing).join(
-                    latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))):
-            found[(account_id, month)] = closing
-    return found
 
 
 def recompute(connection: sa.Connection, openings: dict[int, int] | None = None) -> dict[tuple[int, str], dict]:

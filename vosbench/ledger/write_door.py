@@ -16,7 +16,7 @@ import functools
 import gc
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -80,8 +80,9 @@ class PaymentColumns(Columns):
     row_type = NewPayment
 
 
-@dataclass(frozen=True)
-class NewCharge:
+class NewCharge(NamedTuple):
+    """A day's charges of one account (a named tuple: cheap to build and to send between processes)."""
+
     account: str
     day: date
     call_fee: int
@@ -91,8 +92,7 @@ class NewCharge:
     line: int = 0
 
 
-@dataclass(frozen=True)
-class NewSnapshot:
+class NewSnapshot(NamedTuple):
     """A balance as the source system reported it; ``as_of`` is naive UTC."""
 
     account: str
@@ -116,13 +116,14 @@ class Rejection:
 class ImportRejected(VosbenchError, ValueError):
     """A batch had bad rows; nothing of it was written. ``rejections`` lists them all."""
 
-    def __init__(self, rejections: list[Rejection]):
+    def __init__(self, rejections: list[Rejection], total: int | None = None):
         self.rejections = rejections
+        self.total = total = max(total or 0, len(rejections))  # a streamed file keeps the first ones only
         shown = "\n  ".join(str(r) for r in rejections[:50])
-        more = f"\n  … and {len(rejections) - 50} more" if len(rejections) > 50 else ""
+        more = f"\n  … and {total - 50} more" if total > 50 else ""
         files = ", ".join(sorted({r.file for r in rejections}))
         super().__init__(
-            f"{len(rejections)} row(s) rejected; nothing from {files} was written. "
+            f"{total} row(s) rejected; nothing from {files} was written. "
             f"Fix these rows and import again:\n  {shown}{more}"
         )
 
@@ -136,6 +137,7 @@ class BatchResult:
     added: int = 0
     skipped: int = 0
     ids: list[int] = field(default_factory=list)
+    batch_id: int | None = None
 
 
 def to_utc_naive(moment: datetime, *, field_name: str = "time") -> datetime:
@@ -151,11 +153,15 @@ def to_utc_naive(moment: datetime, *, field_name: str = "time") -> datetime:
 class _Batch:
     """What the validators of one batch share: the connection, known accounts, rejections."""
 
-    def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool):
+    def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool,
+                 earlier_batches: Collection[int] = ()):
         self.connection = connection
         self.file = file
         self.source = source
         self.strict = strict
+        # batches of the same file appended before this one in the same transaction (a file
+        # streamed in parts): a row they hold is a repeat within the file, not an earlier import
+        self.earlier_batches = earlier_batches
         self.rejections: list[Rejection] = []
 
     @functools.cached_property
@@ -342,6 +348,9 @@ def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict
         account_id = batch.account_id(row)
         if account_id is None:
             continue
+        if row.source_key in existing and existing[row.source_key].batch_id in batch.earlier_batches:
+            batch.reject(row.line, f"source_key {row.source_key!r} appears twice in this file")
+            continue
         if row.source_key in existing:
             if _stored_payment_fields(existing[row.source_key]) == _payment_fields(row, account_id):
                 skipped += 1
@@ -483,6 +492,9 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
             negative = [name for name in spec.non_negative if getattr(row, name) < 0]
             batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]}: "
                                    f"{', '.join(negative)} cannot be negative")
+            continue
+        if key in existing and existing[key].batch_id in batch.earlier_batches:
+            batch.reject(row.line, f"{spec.what} of {row.account} at {key[1]} appears twice in this file")
             continue
         if key in existing:
             if all(existing[key]._mapping[name] == getattr(row, name) for name in spec.figures):
@@ -642,7 +654,8 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
                  file_sha256: str = "", strict: bool = False, recorded_at: datetime | None = None,
                  parse_rejections: Sequence[Rejection] = (),
                  connection: sa.Connection | None = None,
-                 handlers: tuple[Callable, Callable] | None = None, history: bool = False) -> BatchResult:
+                 handlers: tuple[Callable, Callable] | None = None, history: bool = False,
+                 earlier_batches: Collection[int] = ()) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
@@ -657,12 +670,15 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     office passes its own (:func:`vosbench.ledger.backoffice.append`). ``history`` marks a
     sync of what already happened at the source: its payments dated into a closed month are
     posted in the first open one as prior-period items instead of being refused.
+    ``earlier_batches`` are the ids of the batches of the same file already appended in this
+    transaction, when a file is streamed in parts: a row repeated from them is rejected as a
+    repeat within the file.
     """
     validate, write = handlers or _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(UTC).replace(tzinfo=None)
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:
-        batch = _Batch(connection, file, source, strict)
+        batch = _Batch(connection, file, source, strict, earlier_batches)
         if history and content == "payments":
             rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)
@@ -677,4 +693,5 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
                 vosbench_version=__version__)))
             result.ids = write(batch, accepted, batch_id, recorded_at)
             prior_period.record(connection, moves, result.ids)
+            result.batch_id = batch_id
     return result

@@ -26,9 +26,9 @@ from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import tables
 from vosbench.ledger.hashchain import fingerprint
-from vosbench.outputs import export, pdf, provenance
+from vosbench.outputs import STATEMENT_FORMATS, export, pdf, provenance
 
-FORMATS = ("pdf", "xlsx", "csv")
+FORMATS = STATEMENT_FORMATS
 TEMPLATE = Path(__file__).parent / "templates" / "statement.html"
 KIND_LABELS = {"deposit": "Payment received", "withdrawal": "Withdrawal", "adjustment": "Balance adjustment",
                "bonus": "Bonus credit", "commission": "Commission", "auto_recharge": "Automatic recharge"}

@@ -19,10 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from vosbench import __version__
 from vosbench.core import money
@@ -36,9 +32,6 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-_TOTAL_FONT = Font(bold=True)
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -88,6 +81,8 @@ def _cell_value(value, is_money: bool):
 
 
 def _put(sheet, row: int, column: int, value, is_money: bool):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # here: CSV output never loads openpyxl
+
     cell = sheet.cell(row=row, column=column)
     value = _cell_value(value, is_money)
     if isinstance(value, str):
@@ -122,14 +117,19 @@ def sheet_name(name: str) -> str:
     return _SHEET_NAME_BAD.sub("-", name)[:31]
 
 
-def _write_sheet(workbook: Workbook, table: Table) -> None:
+def _write_sheet(workbook, table: Table) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font, header_fill, total_font = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79"), \
+        Font(bold=True)
     sheet = workbook.create_sheet(sheet_name(table.name))
     frame = table.frame
     columns = list(frame.columns)
     is_money = [column in table.money for column in columns]
     for index, column in enumerate(columns, start=1):
         cell = _put(sheet, 1, index, str(column), False)
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.font, cell.fill = header_font, header_fill
         cell.alignment = Alignment(vertical="center")
     for row_index, values in enumerate(frame.itertuples(index=False, name=None), start=2):
         for column_index, value in enumerate(values, start=1):
@@ -137,10 +137,10 @@ def _write_sheet(workbook: Workbook, table: Table) -> None:
     last_data_row = len(frame) + 1
     for offset, (label, totals) in enumerate(total_rows(table.totals) if columns else []):
         total_row = last_data_row + 2 + offset  # a blank row keeps the totals outside the filter range
-        _put(sheet, total_row, 1, label, False).font = _TOTAL_FONT
+        _put(sheet, total_row, 1, label, False).font = total_font
         for index, column in enumerate(columns, start=1):
             if column in totals:
-                _put(sheet, total_row, index, totals[column], column in table.money).font = _TOTAL_FONT
+                _put(sheet, total_row, index, totals[column], column in table.money).font = total_font
     sheet.freeze_panes = "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_data_row}"
@@ -152,6 +152,8 @@ def _write_sheet(workbook: Workbook, table: Table) -> None:
 
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     """Write one sheet per table to ``path`` (replacing it) and return the path."""
+    from openpyxl import Workbook  # here: CSV output and the terminal never load openpyxl
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     workbook.properties.creator = f"vosbench {__version__}"
@@ -166,6 +168,11 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
 # --- CSV ------------------------------------------------------------------------------------
 
 def _csv_text(value, is_money: bool) -> str:
+    kind = type(value)
+    if not is_money and (kind is str or kind is Decimal or kind is int):  # most cells: no pandas check needed
+        if kind is str:
+            return "'" + value if looks_like_formula(value) else value
+        return str(value)
     value = _cell_value(value, is_money)
     if value is None:
         return ""

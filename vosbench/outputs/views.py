@@ -25,7 +25,9 @@ def displayable(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFra
     shown = frame.copy()
     for column in money_columns:
         if column in shown.columns:
-            shown[column] = [None if pd.isna(v) else money.to_decimal(int(v)) for v in shown[column]]
+            missing = shown[column].isna().to_numpy()  # one pass, not a pandas call per value
+            shown[column] = [None if absent else money.to_decimal(int(v))
+                             for v, absent in zip(shown[column].to_numpy(dtype=object), missing)]
     for column in shown.columns:
         values = shown[column]
         if isinstance(values.dtype, pd.DatetimeTZDtype):

@@ -8,3 +8,7 @@ payment and every day's fees to general-ledger accounts chosen by a YAML mapping
 general CSV and in the packages' journal import layouts (:mod:`.layouts`).
 :func:`~.writer.export_accounting` writes them.
 """
+
+TARGETS = ("quickbooks", "xero", "sage", "journal")
+"""The packages an export is written for (``journal``: the general journal only); here, where the
+command line reads them without loading the writers."""

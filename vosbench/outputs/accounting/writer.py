@@ -17,11 +17,9 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from vosbench.core.errors import VosbenchError
-from vosbench.outputs.accounting import journal, layouts
+from vosbench.outputs.accounting import TARGETS, journal, layouts
 from vosbench.outputs.accounting import mapping as gl
 from vosbench.outputs.accounting.movements import Movements, month_movements
-
-TARGETS = ("quickbooks", "xero", "sage", "journal")
 
 
 class UnbalancedJournal(VosbenchError):

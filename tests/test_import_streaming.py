@@ -1,0 +1,100 @@
+"""A journal file streamed in parts: parsed by worker processes, appended in one transaction,
+all of it or nothing, a repeat across parts caught like one within a part."""
+
+import sqlalchemy as sa
+from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
+
+from vosbench.ledger import tables, verification
+from vosbench.ledger.write_door import ImportRejected, PaymentColumns
+from vosbench.sources import csv_import
+
+HEADER = "source_key,account,kind,amount,occurred_at,operator,channel,method"
+
+
+def payments_text(count: int, *, extra: str = "") -> str:
+    rows = [f"k{n},C1,deposit,{n}.0001,2026-10-{1 + n % 28:02d}T10:00:00Z,alice,admin,cash" for n in range(1, count + 1)]
+    return "\n".join([HEADER, *rows, extra]).strip() + "\n"
+
+
+def streamed_in_parts(monkeypatch, rows: int) -> None:
+    """Parts of ``rows`` rows, parsed by the worker processes whatever the file's size."""
+    monkeypatch.setattr(csv_import, "PART_ROWS", rows)
+    monkeypatch.setattr(csv_import, "POOLED_BYTES", 0)
+
+
+def stored(engine) -> tuple[list[tuple], list[tuple]]:
+    with engine.connect() as connection:
+        payments = connection.execute(sa.select(tables.payments.c.source_key, tables.payments.c.amount)
+                                      .order_by(tables.payments.c.id)).all()
+        batches = connection.execute(sa.select(tables.import_batches.c.content, tables.import_batches.c.rows_added,
+                                               tables.import_batches.c.file_sha256)
+                                     .where(tables.import_batches.c.content == "payments")).all()
+    return [tuple(row) for row in payments], [tuple(row) for row in batches]
+
+
+def test_parts_land_in_order_with_the_files_hash_and_the_chain_holds(tmp_path, monkeypatch):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    folder = write_ledger_files(tmp_path / "in", payments=payments_text(10))
+    streamed_in_parts(monkeypatch, 3)
+    [result] = csv_import.import_paths(engine, [folder / "payments.csv"])
+    assert (result.added, result.skipped) == (10, 0)
+    payments, batches = stored(engine)
+    assert payments == [(f"k{n}", n * 10_000 + 1) for n in range(1, 11)]
+    sha256 = csv_import.file_sha256(folder / "payments.csv")
+    assert batches == [("payments", 3, sha256)] * 3 + [("payments", 1, sha256)]
+    assert verification.verify(engine).ok
+    [again] = csv_import.import_paths(engine, [folder / "payments.csv"])
+    assert (again.added, again.skipped) == (0, 10)
+    assert stored(engine)[0] == payments
+
+
+def test_a_bad_row_in_a_late_part_leaves_nothing_and_every_bad_row_is_named(tmp_path, monkeypatch):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    text = payments_text(8, extra="k2,C1,deposit,2.0001,2026-10-03T10:00:00Z,alice,admin,cash\n"
+                                  "k99,C1,deposit,ten,2026-10-03T10:00:00Z,alice,admin,cash")
+    folder = write_ledger_files(tmp_path / "in", payments=text)
+    streamed_in_parts(monkeypatch, 3)
+    try:
+        csv_import.import_paths(engine, [folder / "payments.csv"])
+    except ImportRejected as error:
+        reasons = {(r.line, r.reason.split(":")[0]) for r in error.rejections}
+    else:
+        raise AssertionError("a file with bad rows was imported")
+    # line 10 repeats line 3's key (an earlier part); line 11's amount is not a number
+    assert reasons == {(10, "source_key 'k2' appears twice in this file"), (11, "amount")}
+    assert stored(engine) == ([], [])
+    assert verification.verify(engine).ok
+
+
+def test_a_repeat_of_an_identical_row_across_parts_is_refused_not_skipped(tmp_path, monkeypatch):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    first = "k1,C1,deposit,1.0001,2026-10-02T10:00:00Z,alice,admin,cash"
+    folder = write_ledger_files(tmp_path / "in", payments=payments_text(4, extra=first))
+    streamed_in_parts(monkeypatch, 2)
+    try:
+        csv_import.import_paths(engine, [folder / "payments.csv"])
+    except ImportRejected as error:
+        assert [(r.line, r.reason) for r in error.rejections] == [(6, "source_key 'k1' appears twice in this file")]
+    else:
+        raise AssertionError("a key repeated in the file was imported")
+    assert stored(engine) == ([], [])
+
+
+def test_columns_read_each_value_as_the_row_parser_does():
+    """The column-at-a-time parse is a faster spelling of the row parsers, never a different reading."""
+    header = ("source_key", "account", "kind", "amount", "occurred_at", "operator", "channel", "method",
+              "reference", "memo", "reason", "balance_after", "reverses", "approved_by")
+    records = [[" k1 ", "C1", "Deposit", " 12.5 ", "2026-10-01T10:00:00Z", "alice", "admin", "cash", "r", "", "", "",
+                "", ""],
+               ["k2", "C1", "withdrawal", "-0.0001", "2026-10-01T10:00:00.123456+04:00", "bob", "WEB", "card", "",
+                "m", "why", "1_000.5", "k1", "cy"],
+               ["k3", "C2", "adjustment", "7", "2026-10-31 23:59:59z", "bob", "api", "gateway", "", "", "", " 3 ",
+                "", ""]]
+    columns, rejected = csv_import.parse_part("payments", "payments.csv", header, header, 2, records, "UTC")
+    by_rows = [csv_import._payment(dict(zip(header, cells)), line, "UTC") for line, cells in enumerate(records, 2)]
+    assert rejected == [] and PaymentColumns(columns).rows() == by_rows
+    header = ("account", "day", "call_fee", "agent_fee", "other_fee", "calls")
+    records = [["C1", "2026-10-01", "1.2345", "0", " 0.5", "7"], [" C2 ", " 2026-10-02 ", "3", "1.1", "0", " 12 "]]
+    rows, rejected = csv_import.parse_part("charges", "charges.csv", header, header, 2, records, "UTC")
+    assert rejected == [] and rows == [csv_import._charge(dict(zip(header, cells)), line, "UTC")
+                                       for line, cells in enumerate(records, 2)]
