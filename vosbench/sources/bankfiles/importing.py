@@ -13,7 +13,7 @@ file is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -109,16 +109,26 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
                 fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)))
+            day = _day_as_text if connection.dialect.name == "sqlite" else _day
             for start in range(0, len(new), 20_000):  # rows made per chunk: memory stays flat with the file
-                connection.execute(_T.insert(), [_row(line, result.import_id, parsed.channel)
-                                                 for line in new[start:start + 20_000]])
+                database.execute_many(connection, _T.insert(), [_row(line, result.import_id, parsed.channel, day)
+                                                                for line in new[start:start + 20_000]])
     return result
 
 
-def _row(line: StatementLine, import_id: int, channel: str) -> dict:
+def _day(day: date | None) -> date | None:
+    return day
+
+
+def _day_as_text(day: date | None) -> str | None:
+    """A day as SQLite's DATE column stores it: the driver is handed the text (see database.execute_many)."""
+    return day.isoformat() if day is not None else None
+
+
+def _row(line: StatementLine, import_id: int, channel: str, day) -> dict:
     return dict(import_id=import_id, channel=channel, statement_account=line.statement_account,
-                statement_id=line.statement_id, line_key=line.line_key, posted_on=line.posted_on,
-                value_on=line.value_on, amount=line.amount, currency=line.currency, reference=line.reference,
+                statement_id=line.statement_id, line_key=line.line_key, posted_on=day(line.posted_on),
+                value_on=day(line.value_on), amount=line.amount, currency=line.currency, reference=line.reference,
                 counterparty=line.counterparty, account_hint=line.account_hint, description=line.description,
                 raw=line.raw_text())
 
@@ -134,26 +144,33 @@ def _new_lines(connection: sa.Connection, file: str,
                     _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + _KEYS_PER_QUERY]))):
                 existing[(account, row.line_key)] = row
     new, skipped, rejections = [], 0, []
-    seen: dict[tuple[str, str], tuple] = {}
+    seen: dict[tuple[str, str], StatementLine] = {}
     for line in lines:
         key = (line.statement_account, line.line_key)
-        figures = tuple(getattr(line, name) for name in _COMPARED)
         earlier = seen.get(key)
-        stored = existing.get(key)
-        known = earlier if earlier is not None else (
-            tuple(stored._mapping[n] for n in _COMPARED) if stored is not None else None)
-        if known is not None:
-            if figures == known:
-                skipped += 1
-            else:
-                where = "earlier in this file" if earlier is not None else "in the ledger"
-                rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
-                                            f"{line.statement_account} is {where} with other values; statement "
-                                            "lines are never edited: check which export is right"))
+        stored = existing.get(key) if existing else None
+        if earlier is None and stored is None:  # the common case: a new line, compared with nothing
+            seen[key] = line
+            new.append(line)
             continue
-        seen[key] = figures
-        new.append(line)
+        figures = _figures(line)
+        if earlier is not None:
+            known = _figures(earlier)
+        else:
+            assert stored is not None  # one of the two was found
+            known = tuple(stored._mapping[n] for n in _COMPARED)
+        if figures == known:
+            skipped += 1
+        else:
+            where = "earlier in this file" if earlier is not None else "in the ledger"
+            rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
+                                        f"{line.statement_account} is {where} with other values; statement "
+                                        "lines are never edited: check which export is right"))
     return new, skipped, rejections
+
+
+def _figures(line: StatementLine) -> tuple:
+    return tuple(getattr(line, name) for name in _COMPARED)
 
 
 def imported(engine: Engine) -> list[dict]:

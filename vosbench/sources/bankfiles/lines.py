@@ -62,7 +62,11 @@ class StatementLine:
     line: int = 0  # where in the file (row or entry number), for error messages
 
     def raw_text(self) -> str:
-        return json.dumps(self.raw, ensure_ascii=False, sort_keys=True, default=str)
+        return _RAW_ENCODER.encode(self.raw)
+
+
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+"""Built once: ``json.dumps`` with options builds a new encoder for every line it writes."""
 
 
 @dataclass

@@ -108,11 +108,6 @@ def _find_ofx(text: str) -> int:
     return found.start() if found else -1
 
 
-def _value(text: str) -> str:
-    text = text.strip()
-    return html.unescape(text) if "&" in text else text
-
-
 class _Reader:
     """One pass over the tags: statements, their accounts and currencies, and their transactions."""
 
@@ -147,7 +142,7 @@ class _Reader:
                 continue
             value = content.strip()
             if value or tag in _LEAVES:
-                self._leaf(tag, _value(content))
+                self._leaf(tag, html.unescape(value) if "&" in value else value)
                 continue
             if tag == "STMTTRN" and "STMTTRN" in stack:  # the bank forgot </STMTTRN>
                 self.note("a transaction (STMTTRN) was not closed; the next one closed it")
@@ -339,7 +334,12 @@ def _parsed_date(text: str, field: str) -> tuple[date, datetime]:
 
 
 def _statement_id(fields: dict) -> str:
-    return f"{fields.get('ACCTID', '')}:{_utc_day(fields.get('DTSTART'))}..{_utc_day(fields.get('DTEND'))}"
+    return _statement_key(fields.get("ACCTID", ""), fields.get("DTSTART"), fields.get("DTEND"))
+
+
+@functools.lru_cache(maxsize=64)  # asked once per transaction, the same for every one of a statement
+def _statement_key(account: str, start: str | None, end: str | None) -> str:
+    return f"{account}:{_utc_day(start)}..{_utc_day(end)}"
 
 
 def _utc_day(text: str | None) -> str:
