@@ -149,7 +149,8 @@ def test_importing_many_files_reports_each_tries_them_all_and_exits_2_when_one_i
     assert "bank-v8.xml: camt053.08, bank, 1 statement(s): 2 line(s) added, 0 already present: imported" in out
     assert "bank-two-accounts.ofx: ofx, bank, 2 statement(s): 4 line(s) added" in out  # tried after the refusals
     assert "0 line(s) added, 2 already present: unchanged" in out
-    assert out.rstrip().endswith("5 file(s): 2 imported, 1 unchanged, 2 refused")
+    assert out.rstrip().endswith("5 file(s): 2 imported, 1 unchanged, 2 refused; 1 read with warnings, kept with "
+                                 "the import (`vosbench statements list`)")
     refused = err.strip().splitlines()
     assert refused[0].startswith("broken.xml: refused: not well-formed XML at line")
     assert refused[1].startswith("missing.ofx: refused: ") and "no such file" in refused[1]
@@ -163,7 +164,10 @@ def test_importing_files_that_all_read_exits_0_and_prints_their_warnings(db, cap
     code, out, _ = run(capsys, "statements", "import", str(sloppy))
     assert code == 0 and "sloppy.ofx: warning: a UTF-8 byte-order mark before the header was ignored" in out
     assert "BANKID '0331234567890' is longer than the 9 characters" in out
-    assert out.rstrip().endswith("1 file(s): 1 imported, 0 unchanged, 0 refused")
+    assert out.rstrip().endswith("1 file(s): 1 imported, 0 unchanged, 0 refused; 1 read with warnings, kept with "
+                                 "the import (`vosbench statements list`)")
+    code, out, _ = run(capsys, "statements", "list", "--format", "csv")
+    assert code == 0 and "a UTF-8 byte-order mark before the header was ignored | bank statement" in out
 
 
 UNRECORDED = """<?xml version="1.0" encoding="UTF-8"?>

@@ -30,8 +30,9 @@ BY_ACCOUNT = ("payments", "charges", "balance_snapshots", "account_months", "com
 OPEN = ("ledger_meta", "chain_heads", "import_batches")
 """What a scoped login may read whole: the ledger's facts, its fingerprint, batch provenance."""
 
-HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines", "match_decisions",
-          "finding_annotations", "sync_state", "sync_flags", "sync_marks", "month_closes", "row_links")
+HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines",
+          "statement_import_warnings", "match_decisions", "finding_annotations", "sync_state", "sync_flags",
+          "sync_marks", "month_closes", "row_links")
 """The back office's queues, bank statements and notes, sync history, month closes (every account's
 closing) and row links: nothing of them for a scoped login."""
 

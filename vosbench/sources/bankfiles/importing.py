@@ -3,7 +3,7 @@
 OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
 content; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
 balance, a byte-order mark, an over-long field cut to the column's size) comes back as
-the file's warnings, once each. A line already in the ledger under its key (statement account + line key) is
+the file's warnings, once each, stored with the import. A line already in the ledger under its key (statement account + line key) is
 skipped when it says the same, so re-importing a file or an overlapping statement adds
 nothing; one that says something else is refused, since statement lines are never
 edited. Every rejected row is reported with file, line and reason, and nothing of the
@@ -25,7 +25,7 @@ from vosbench.ledger.write_door import ImportRejected, Rejection
 from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, tabular
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted, with_keys
 
-_T, _I = tables.statement_lines, tables.statement_imports
+_T, _I, _W = tables.statement_lines, tables.statement_imports, tables.statement_import_warnings
 _KEYS_PER_QUERY = 5_000  # bound keys per lookup: below every dialect's limit, few statements to compile
 _COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
              "description")
@@ -109,6 +109,9 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
                 fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)))
+            if result.warnings:  # kept with the import, chained like it: what the file was read in spite of
+                connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning)
+                                                 for warning in result.warnings])
             day = _day_as_text if connection.dialect.name == "sqlite" else _day
             for start in range(0, len(new), 20_000):  # rows made per chunk: memory stays flat with the file
                 database.execute_many(connection, _T.insert(), [_row(line, result.import_id, parsed.channel, day)
@@ -174,7 +177,7 @@ def _figures(line: StatementLine) -> tuple:
 
 
 def imported(engine: Engine) -> list[dict]:
-    """Every statement import with its date range and totals, oldest first."""
+    """Every statement import with its date range, totals and warnings (joined by ' | '), oldest first."""
     with engine.connect() as connection:
         statement = (sa.select(_I.c.id, _I.c.file_name, _I.c.format, _I.c.profile, _I.c.channel, _I.c.statements,
                                _I.c.lines_added, _I.c.lines_skipped, _I.c.imported_at,
@@ -185,4 +188,19 @@ def imported(engine: Engine) -> list[dict]:
                      .group_by(*(c for c in _I.c if c.name in (
                          "id", "file_name", "format", "profile", "channel", "statements", "lines_added",
                          "lines_skipped", "imported_at"))).order_by(_I.c.id))
-        return [dict(row._mapping) for row in connection.execute(statement)]
+        rows = [dict(row._mapping) for row in connection.execute(statement)]
+        warnings = import_warnings(connection)
+    for row in rows:
+        row["warnings"] = " | ".join(warnings.get(row["id"], ()))
+    return rows
+
+
+def import_warnings(connection: sa.Connection, import_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """The stored warnings per import id (of ``import_ids`` only, when given), in the order they were written."""
+    statement = sa.select(_W.c.import_id, _W.c.warning).order_by(_W.c.id)
+    if import_ids is not None:
+        statement = statement.where(_W.c.import_id.in_(import_ids))
+    found: dict[int, list[str]] = {}
+    for row in connection.execute(statement):
+        found.setdefault(row.import_id, []).append(row.warning)
+    return found
