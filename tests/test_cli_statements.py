@@ -218,3 +218,46 @@ def test_a_proposed_deposit_once_recorded_matches_its_line(db, capsys, tmp_path)
     assert code == 0, err
     items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
     assert any(i["status"] == "matched" and i["reference"] == "TOPUP-77" and i["accounts"] == "C00003" for i in items)
+
+
+def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db, capsys, tmp_path):
+    from vosbench.ledger import approvals
+    from vosbench.ui.matching_workbench import StatementWorkbench
+
+    path = tmp_path / "unrecorded.xml"
+    path.write_text(UNRECORDED)
+    controls = tmp_path / "controls.yaml"
+    controls.write_text('approval_thresholds:\n  USD:\n    deposit: "60.00"\n')
+    for login, role in (("clerk", "clerk"), ("boss", "supervisor")):
+        assert run(capsys, "operators", "add", login, "--role", role)[0] == 0
+    bench = StatementWorkbench.open(month="2026-10", statement_file=str(path), controls=str(controls))
+    panel = bench.proposal_panel()
+    labels = {value: label for label, value in panel.line.options}
+    assert len(labels) == 3  # the incoming lines without a record; the debit is not proposed
+    topup = next(value for value, label in labels.items() if "(TOPUP-77)" in label)
+    nile = next(value for value, label in labels.items() if "from NILE VOICE" in label)
+    panel.line.value = nile
+    assert panel.account.value == "C00004" and panel.basis.value.startswith("name:")
+    panel.button.click()  # no operator: refused by the manual-entry rules, nothing written, nothing raised
+    assert "<pre>" in panel.status.value and nile in dict(panel.line.options).values()
+    panel.who.value = "clerk"
+    panel.button.click()
+    assert panel.status.value.startswith("recorded payment ") and f"statement line {nile} now matches" in \
+        panel.status.value
+    assert nile not in dict(panel.line.options).values()  # matched: no longer proposed
+    matched = bench.run.of_status("matched")
+    assert str(nile) in set(matched["line_ids"]) and "C00004" in set(matched["accounts"])
+
+    panel.line.value = topup
+    assert panel.account.value == "C00003" and panel.basis.value.startswith("reference:")
+    panel.button.click()  # 77.00 is above the 60.00 deposit threshold: it waits for a supervisor
+    assert panel.status.value.startswith("pending approval: request ")
+    assert topup in dict(panel.line.options).values()  # still no record until approved
+    request = int(panel.status.value.split("request ")[1].split(" ")[0])
+    approvals.approve(bench.engine, request, checker="boss")
+    bench.rerun()
+    items = bench.run.of_status("matched")
+    assert any(row.reference == "TOPUP-77" and row.accounts == "C00003" for row in items.itertuples())
+    panel.refresh()
+    assert len(panel.line.options) == 1 and panel.account.value == ""  # U3: nothing names an account
+    assert panel.basis.value.startswith("no suggestion")
