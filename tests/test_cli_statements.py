@@ -261,3 +261,14 @@ def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db
     panel.refresh()
     assert len(panel.line.options) == 1 and panel.account.value == ""  # U3: nothing names an account
     assert panel.basis.value.startswith("no suggestion")
+
+
+def test_a_folder_or_a_huge_amount_is_refused_in_one_line(db, capsys, tmp_path):
+    (tmp_path / "exports").mkdir()
+    huge = tmp_path / "huge.xml"
+    huge.write_text(UNRECORDED.replace("<Amt Ccy=\"USD\">77.00", "<Amt Ccy=\"USD\">" + "7" * 500))
+    code, _, err = run(capsys, "statements", "import", str(tmp_path / "exports"), str(huge))
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines[0] == "exports: refused: is a folder; give the statement file(s) in it"
+    assert lines[2] == "  huge.xml:1: entry 1 (U1): Amt '77777777777777777777'… (500 characters) is not an amount"

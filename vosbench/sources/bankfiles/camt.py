@@ -339,6 +339,8 @@ def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
     text = (found.text or "").strip() if found is not None and found.text else ""
     if not text:
         raise ValueError(f"{what} is missing")
+    if len(text) > 40:  # characters: more digits than any amount a bank holds
+        raise ValueError(f"{what} {text[:20]!r}… ({len(text)} characters) is not an amount")
     try:
         amount = money.to_minor(text, field=what)
     except money.MoneyError as error:

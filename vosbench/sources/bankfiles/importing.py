@@ -53,6 +53,8 @@ class StatementImport:
 def read(path: Path, *, profile: str | None = None, channel: str | None = None,
          name: str | None = None) -> tuple[ParsedStatement, profiles.FeeSchedule]:
     """Parse ``path`` with the reader its content (or ``profile``) calls for."""
+    if path.is_dir():
+        raise StatementFileError(f"{path}: is a folder; give the statement file(s) in it")
     if not path.is_file():
         raise StatementFileError(f"{path}: no such file")
     head = path.read_bytes()[:4096]

@@ -282,6 +282,7 @@ class _Reader:
             raw=raw, line_key=f"fitid:{fitid}" if fitid else "", line=number)
 
 
+_LONGEST_AMOUNT = 40  # characters: more digits than any amount a bank holds
 _PLAIN_AMOUNT = re.compile(r"([+-]?)(\d{1,14})(?:\.(\d{1,4}))?")
 
 
@@ -295,6 +296,8 @@ def _amount(text: str | None) -> int:
         minor = int(whole) * money.UNIT + int((fraction or "").ljust(money.SCALE, "0"))
         return -minor if sign == "-" else minor
     cleaned = text.strip().replace(" ", "")
+    if len(cleaned) > _LONGEST_AMOUNT:
+        raise ValueError(f"TRNAMT {cleaned[:20]!r}… ({len(cleaned)} characters) is not an amount")
     if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
         cleaned = cleaned.replace(",", ".")
     try:
