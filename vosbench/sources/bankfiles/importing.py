@@ -12,6 +12,8 @@ file is written.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,6 +28,8 @@ from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, tab
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted, with_keys
 
 _T, _I, _W = tables.statement_lines, tables.statement_imports, tables.statement_import_warnings
+_CACHE_KIB = 32 * 1024
+_ROWS_PER_INSERT = 5_000
 _KEYS_PER_QUERY = 5_000  # bound keys per lookup: below every dialect's limit, few statements to compile
 _COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
              "description")
@@ -99,7 +103,7 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
         raise ImportRejected(parsed.rejections)
     lines = with_keys(parsed.lines)
     imported_at = imported_at or datetime.now(UTC).replace(tzinfo=None)
-    with engine.begin() as connection:
+    with engine.begin() as connection, _page_cache(connection, _CACHE_KIB):
         new, skipped, rejections = _new_lines(connection, parsed.file, lines)
         if rejections:
             raise ImportRejected(rejections)
@@ -115,10 +119,29 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning)
                                                  for warning in result.warnings])
             day = _day_as_text if connection.dialect.name == "sqlite" else _day
-            for start in range(0, len(new), 20_000):  # rows made per chunk: memory stays flat with the file
+            for start in range(0, len(new), _ROWS_PER_INSERT):  # rows made per chunk: memory stays flat
                 database.execute_many(connection, _T.insert(), [_row(line, result.import_id, parsed.channel, day)
-                                                                for line in new[start:start + 20_000]])
+                                                                for line in new[start:start + _ROWS_PER_INSERT]])
     return result
+
+
+@contextlib.contextmanager
+def _page_cache(connection: sa.Connection, kibibytes: int) -> Iterator[None]:
+    """SQLite's page cache of this connection bounded for the length of the block, then as it was.
+
+    The ledger's connections keep a large cache for bulk appends of payments; a statement's
+    lines are appended once, and there the cache filled with their pages would be most of
+    the import's memory (a 100k-line statement: +100 MiB).
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(kibibytes)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={before}")
 
 
 def _day(day: date | None) -> date | None:
@@ -140,37 +163,42 @@ def _row(line: StatementLine, import_id: int, channel: str, day) -> dict:
 
 def _new_lines(connection: sa.Connection, file: str,
                lines: list[StatementLine]) -> tuple[list[StatementLine], int, list[Rejection]]:
-    """The lines not yet in the ledger; identical ones already there are counted as skipped."""
-    existing = {}
-    for account in sorted({line.statement_account for line in lines}):
-        keys = [line.line_key for line in lines if line.statement_account == account]
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
-                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + _KEYS_PER_QUERY]))):
-                existing[(account, row.line_key)] = row
+    """The lines not yet in the ledger; identical ones already there are counted as skipped.
+
+    The ledger is asked about a few thousand lines at a time, in file order, so what it
+    answers is never held for more than those lines.
+    """
     new, skipped, rejections = [], 0, []
     seen: dict[tuple[str, str], StatementLine] = {}
-    for line in lines:
-        key = (line.statement_account, line.line_key)
-        earlier = seen.get(key)
-        stored = existing.get(key) if existing else None
-        if earlier is None and stored is None:  # the common case: a new line, compared with nothing
-            seen[key] = line
-            new.append(line)
-            continue
-        figures = _figures(line)
-        if earlier is not None:
-            known = _figures(earlier)
-        else:
-            assert stored is not None  # one of the two was found
-            known = tuple(stored._mapping[n] for n in _COMPARED)
-        if figures == known:
-            skipped += 1
-        else:
-            where = "earlier in this file" if earlier is not None else "in the ledger"
-            rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
-                                        f"{line.statement_account} is {where} with other values; statement "
-                                        "lines are never edited: check which export is right"))
+    for start in range(0, len(lines), _KEYS_PER_QUERY):
+        chunk = lines[start:start + _KEYS_PER_QUERY]
+        existing = {}
+        for account in sorted({line.statement_account for line in chunk}):
+            keys = [line.line_key for line in chunk if line.statement_account == account]
+            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
+                    _T.c.statement_account == account, _T.c.line_key.in_(keys))):
+                existing[(account, row.line_key)] = row
+        for line in chunk:
+            key = (line.statement_account, line.line_key)
+            earlier = seen.get(key)
+            stored = existing.get(key) if existing else None
+            if earlier is None and stored is None:  # the common case: a new line, compared with nothing
+                seen[key] = line
+                new.append(line)
+                continue
+            figures = _figures(line)
+            if earlier is not None:
+                known = _figures(earlier)
+            else:
+                assert stored is not None  # one of the two was found
+                known = tuple(stored._mapping[n] for n in _COMPARED)
+            if figures == known:
+                skipped += 1
+            else:
+                where = "earlier in this file" if earlier is not None else "in the ledger"
+                rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
+                                            f"{line.statement_account} is {where} with other values; statement "
+                                            "lines are never edited: check which export is right"))
     return new, skipped, rejections
 
 

@@ -108,6 +108,13 @@ def _find_ofx(text: str) -> int:
     return found.start() if found else -1
 
 
+def _unescaped(text: str) -> str:
+    """Entity references resolved; ``&amp;`` alone (a company's "A &amp; B", the usual one) without a regex."""
+    if text.count("&") == text.count("&amp;"):
+        return text.replace("&amp;", "&")
+    return html.unescape(text)
+
+
 class _Reader:
     """One pass over the tags: statements, their accounts and currencies, and their transactions."""
 
@@ -142,7 +149,7 @@ class _Reader:
                 continue
             value = content.strip()
             if value or tag in _LEAVES:
-                self._leaf(tag, html.unescape(value) if "&" in value else value)
+                self._leaf(tag, _unescaped(value) if "&" in value else value)
                 continue
             if tag == "STMTTRN" and "STMTTRN" in stack:  # the bank forgot </STMTTRN>
                 self.note("a transaction (STMTTRN) was not closed; the next one closed it")
