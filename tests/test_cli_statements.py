@@ -154,7 +154,8 @@ def test_importing_many_files_reports_each_tries_them_all_and_exits_2_when_one_i
     assert "bank-v8.xml: camt053.08, bank, 1 statement(s): 2 line(s) added, 0 already present: imported" in out
     assert "bank-two-accounts.ofx: ofx, bank, 2 statement(s): 4 line(s) added" in out  # tried after the refusals
     assert "0 line(s) added, 2 already present: unchanged" in out
-    assert out.rstrip().endswith("5 file(s): 2 imported, 1 unchanged, 2 refused")
+    assert out.rstrip().endswith("5 file(s): 2 imported, 1 unchanged, 2 refused; 1 read with warnings, kept with "
+                                 "the import (`vosbench statements list`)")
     refused = err.strip().splitlines()
     assert refused[0].startswith("broken.xml: refused: not well-formed XML at line")
     assert refused[1].startswith("missing.ofx: refused: ") and "no such file" in refused[1]
@@ -168,7 +169,10 @@ def test_importing_files_that_all_read_exits_0_and_prints_their_warnings(db, cap
     code, out, _ = run(capsys, "statements", "import", str(sloppy))
     assert code == 0 and "sloppy.ofx: warning: a UTF-8 byte-order mark before the header was ignored" in out
     assert "BANKID '0331234567890' is longer than the 9 characters" in out
-    assert out.rstrip().endswith("1 file(s): 1 imported, 0 unchanged, 0 refused")
+    assert out.rstrip().endswith("1 file(s): 1 imported, 0 unchanged, 0 refused; 1 read with warnings, kept with "
+                                 "the import (`vosbench statements list`)")
+    code, out, _ = run(capsys, "statements", "list", "--format", "csv")
+    assert code == 0 and "a UTF-8 byte-order mark before the header was ignored | bank statement" in out
 
 
 UNRECORDED = """<?xml version="1.0" encoding="UTF-8"?>
@@ -219,3 +223,57 @@ def test_a_proposed_deposit_once_recorded_matches_its_line(db, capsys, tmp_path)
     assert code == 0, err
     items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
     assert any(i["status"] == "matched" and i["reference"] == "TOPUP-77" and i["accounts"] == "C00003" for i in items)
+
+
+def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db, capsys, tmp_path):
+    from vosbench.ledger import approvals
+    from vosbench.ui.matching_workbench import StatementWorkbench
+
+    path = tmp_path / "unrecorded.xml"
+    path.write_text(UNRECORDED)
+    controls = tmp_path / "controls.yaml"
+    controls.write_text('approval_thresholds:\n  USD:\n    deposit: "60.00"\n')
+    for login, role in (("clerk", "clerk"), ("boss", "supervisor")):
+        assert run(capsys, "operators", "add", login, "--role", role)[0] == 0
+    bench = StatementWorkbench.open(month="2026-10", statement_file=str(path), controls=str(controls))
+    panel = bench.proposal_panel()
+    labels = {value: label for label, value in panel.line.options}
+    assert len(labels) == 3  # the incoming lines without a record; the debit is not proposed
+    topup = next(value for value, label in labels.items() if "(TOPUP-77)" in label)
+    nile = next(value for value, label in labels.items() if "from NILE VOICE" in label)
+    panel.line.value = nile
+    assert panel.account.value == "C00004" and panel.basis.value.startswith("name:")
+    panel.button.click()  # no operator: refused by the manual-entry rules, nothing written, nothing raised
+    assert "<pre>" in panel.status.value and nile in dict(panel.line.options).values()
+    panel.who.value = "clerk"
+    panel.button.click()
+    assert panel.status.value.startswith("recorded payment ") and f"statement line {nile} now matches" in \
+        panel.status.value
+    assert nile not in dict(panel.line.options).values()  # matched: no longer proposed
+    matched = bench.run.of_status("matched")
+    assert str(nile) in set(matched["line_ids"]) and "C00004" in set(matched["accounts"])
+
+    panel.line.value = topup
+    assert panel.account.value == "C00003" and panel.basis.value.startswith("reference:")
+    panel.button.click()  # 77.00 is above the 60.00 deposit threshold: it waits for a supervisor
+    assert panel.status.value.startswith("pending approval: request ")
+    assert topup in dict(panel.line.options).values()  # still no record until approved
+    request = int(panel.status.value.split("request ")[1].split(" ")[0])
+    approvals.approve(bench.engine, request, checker="boss")
+    bench.rerun()
+    items = bench.run.of_status("matched")
+    assert any(row.reference == "TOPUP-77" and row.accounts == "C00003" for row in items.itertuples())
+    panel.refresh()
+    assert len(panel.line.options) == 1 and panel.account.value == ""  # U3: nothing names an account
+    assert panel.basis.value.startswith("no suggestion")
+
+
+def test_a_folder_or_a_huge_amount_is_refused_in_one_line(db, capsys, tmp_path):
+    (tmp_path / "exports").mkdir()
+    huge = tmp_path / "huge.xml"
+    huge.write_text(UNRECORDED.replace("<Amt Ccy=\"USD\">77.00", "<Amt Ccy=\"USD\">" + "7" * 500))
+    code, _, err = run(capsys, "statements", "import", str(tmp_path / "exports"), str(huge))
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines[0] == "exports: refused: is a folder; give the statement file(s) in it"
+    assert lines[2] == "  huge.xml:1: entry 1 (U1): Amt '77777777777777777777'… (500 characters) is not an amount"

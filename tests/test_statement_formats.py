@@ -131,6 +131,7 @@ def test_a_statement_without_a_transaction_list_imports_nothing_and_says_so(engi
     (("<TRNAMT>-35.10", ""), 2, "TRNAMT is missing"),
     (("<DTPOSTED>20261004", "<DTPOSTED>20261304"), 2, "DTPOSTED '20261304' is not a date"),
     (("<CURDEF>AUD", ""), 1, "currency is missing"),
+    (("<TRNAMT>200,00", "<TRNAMT>" + "9" * 400), 1, "TRNAMT '99999999999999999999'… (400 characters) is not an amount"),
 ])
 def test_a_bad_transaction_is_rejected_naming_file_transaction_and_field(engine, tmp_path, change, line, field):
     path = write(tmp_path, "card.ofx", CARD_WITHOUT_BALANCE.replace(*change))
@@ -230,6 +231,7 @@ def test_camt_054_and_052_read_through_the_same_reader(engine, tmp_path):
     (camt("053", "04", BATCH).replace('encoding="UTF-8"', 'encoding="UTF-89"'), "cannot be read as XML"),
     ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
      '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&b;</Document>', "DOCTYPE or ENTITY"),
+    (camt("053", "04", BATCH).replace("<Ustrd>", "<Ustrd>&undefined;", 1), "(undefined entity)"),
 ])
 def test_a_broken_camt_is_refused_in_one_line(engine, tmp_path, text, message):
     with pytest.raises(StatementFileError) as caught:

@@ -193,3 +193,37 @@ def test_a_bad_profile_names_the_key_and_the_fix(change, message):
     good = {"name": "p", "channel": "bank", "columns": {"date": "D", "amount": "A"}}
     with pytest.raises(profiles.ProfileError, match=message):
         profiles.from_mapping({**good, **change})
+
+
+def test_warnings_are_kept_with_the_import_chained_and_listed(engine, tmp_path):
+    from tamper_sql import behind_guards
+
+    from vosbench.analysis.matching import review
+    from vosbench.ledger import verification
+
+    text = (SAMPLES / "bank-two-accounts.ofx").read_text(encoding="ascii")
+    bent = "\ufeff" + text.replace("<LEDGERBAL><BALAMT>75.00<DTASOF>20261031</LEDGERBAL>", "")
+    (tmp_path / "bent.ofx").write_text(bent, encoding="utf-8")
+    result = importing.import_file(engine, tmp_path / "bent.ofx")
+    assert len(result.warnings) == 2 and result.import_id is not None
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(tables.statement_import_warnings)).all()
+    assert [(r.import_id, r.warning) for r in rows] == [(result.import_id, w) for w in result.warnings]
+    assert "byte-order mark" in rows[0].warning and "no balance (LEDGERBAL)" in rows[1].warning
+    listed = importing.imported(engine)
+    assert listed[0]["warnings"] == " | ".join(result.warnings)
+    run = review.run_month(engine, "2026-10")
+    assert run.import_warnings == [("bent.ofx", w) for w in result.warnings]
+    # the same file again adds nothing and stores no second copy of its warnings
+    again = importing.import_file(engine, tmp_path / "bent.ofx")
+    assert again.import_id is None and again.warnings == result.warnings
+    with engine.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(tables.statement_import_warnings)) == 2
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            connection.execute(tables.statement_import_warnings.update().values(warning="all fine"))
+    assert verification.verify(engine).ok
+    path = engine.url.database
+    behind_guards(path, "UPDATE statement_import_warnings SET warning = 'all fine' WHERE id = 2",
+                  tables=("statement_import_warnings",))
+    checked = verification.verify(engine)
+    assert [b.message for b in checked.breaks] == ["statement_import_warnings row 2 was changed after it was recorded (hash mismatch)"]

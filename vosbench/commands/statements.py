@@ -41,6 +41,7 @@ def _import_files(engine, files: list[str], *, profile: str | None, channel: str
     from vosbench.sources.bankfiles import importing
 
     outcomes = {"imported": 0, "unchanged": 0, "refused": 0}
+    warned = 0
     for file in files:
         name = Path(file).name
         try:
@@ -63,7 +64,9 @@ def _import_files(engine, files: list[str], *, profile: str | None, channel: str
               f"{result.added} line(s) added, {result.skipped} already present: {result.outcome}")
         for warning in result.warnings:
             print(f"{result.file}: warning: {warning}")
-    print(f"{len(files)} file(s): " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+        warned += bool(result.warnings and result.import_id is not None)
+    kept = f"; {warned} read with warnings, kept with the import (`vosbench statements list`)" if warned else ""
+    print(f"{len(files)} file(s): " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()) + kept)
     return EXIT_BAD_INPUT if outcomes["refused"] else EXIT_OK
 
 

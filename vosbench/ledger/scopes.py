@@ -45,9 +45,9 @@ BY_ACCOUNT = ("payments", "charges", "balance_snapshots", "account_months", "com
 OPEN = ("ledger_meta", "chain_heads", "import_batches")
 """What a scoped login may read whole: the ledger's facts, its fingerprint, batch provenance."""
 
-HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines", "match_decisions",
-          "finding_annotations", "sync_state", "sync_flags", "sync_marks", "month_closes", "row_links",
-          "prior_period_items", "archives", "purged_ranges", "saved_views")
+HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines",
+          "statement_import_warnings", "match_decisions", "finding_annotations", "sync_state", "sync_flags",
+          "sync_marks", "month_closes", "row_links", "prior_period_items", "archives", "purged_ranges", "saved_views")
 """The back office's queues, bank statements and notes, sync history, month closes (every account's
 closing), row links and the team's saved views: nothing of them for a scoped login."""
 

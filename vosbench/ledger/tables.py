@@ -213,6 +213,15 @@ statement_lines = sa.Table(
     sa.Index("ix_statement_lines_amount", "amount"),
 )
 
+statement_import_warnings = sa.Table(
+    "statement_import_warnings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("statement_imports.id"), nullable=False, index=True),
+    # what the reader bent the rules for (a missing balance, a byte-order mark, a field cut), once each
+    sa.Column("warning", sa.Text, nullable=False),
+)
+
 match_decisions = sa.Table(
     "match_decisions",
     metadata,
@@ -398,7 +407,7 @@ sync_flags = sa.Table(
 
 APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batches", "accounts", "account_versions",
                       "operators", "operator_accounts", "commission_rates",
-                      "statement_imports", "statement_lines", "match_decisions",
+                      "statement_imports", "statement_lines", "statement_import_warnings", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
                       "sync_flags", "month_closes", "prior_period_items", "archives", "purged_ranges",
                       "saved_views")

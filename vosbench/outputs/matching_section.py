@@ -35,8 +35,16 @@ def tables(run: review.MatchRun | None, label: str) -> list[Table]:
     if run is None:
         return []
     return [Table(SHEET, f"Statement lines and payment records paired, {label} (channels "
-                         f"{', '.join(run.channels)}; window {run.settings.window_days} days)",
+                         f"{', '.join(run.channels)}; window {run.settings.window_days} days)" + _warned(run),
                   run.items(), review.MONEY_COLUMNS)]
+
+
+def _warned(run: review.MatchRun) -> str:
+    """The import warnings as one sentence: the files were read, but not as their format asks."""
+    if not run.import_warnings:
+        return ""
+    return "; statement files read with warnings: " + "; ".join(f"{file}: {warning}"
+                                                               for file, warning in run.import_warnings)
 
 
 def view(run: review.MatchRun | None, name: str, label: str):
@@ -51,9 +59,18 @@ def view(run: review.MatchRun | None, name: str, label: str):
     if name == "Statement matching":
         summary = run.summary()
         totals = {column: int(summary[column].sum()) for column in _SUMMARY_MONEY}
-        return export.styled(Table(name, f"Statement lines and payment records by result, {label}: the "
-                                         f"workbook's {SHEET} sheet lists every item", summary, _SUMMARY_MONEY,
-                                   totals))
+        table = export.styled(Table(name, f"Statement lines and payment records by result, {label}: the "
+                                          f"workbook's {SHEET} sheet lists every item", summary, _SUMMARY_MONEY,
+                                    totals))
+        if not run.import_warnings:
+            return table
+        from html import escape
+
+        from IPython.display import HTML
+
+        warned = "".join(f"<li>{escape(file)}: {escape(warning)}</li>" for file, warning in run.import_warnings)
+        return HTML(table.to_html() + f"<p><b>Statement files read with warnings</b> (kept with their import):</p>"
+                                      f"<ul class=\"import-warnings\">{warned}</ul>")
     findings = run.items()
     findings = findings[findings["status"] != "matched"][_FINDING_COLUMNS].reset_index(drop=True)
     if findings.empty:

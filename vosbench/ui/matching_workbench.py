@@ -1,8 +1,10 @@
 """The statement-matching notebook's engine: import, match, review, decide, export.
 
 :class:`StatementWorkbench` holds one ledger and one month. Its panels are ipywidgets
-for live use — an upload panel (FileUpload, profile, channel) and a decision panel
-(confirm / reject / match by hand, with who and why) — and every panel action goes
+for live use — an upload panel (FileUpload, profile, channel), a decision panel
+(confirm / reject / match by hand, with who and why) and a proposal panel (the deposit
+for money that arrived without a record, posted through the maker-checker rules) — and
+every panel action goes
 through the same methods a script would call, so nothing the analyst types raises into
 the notebook: errors become the panel's message and the results on screen stay those
 of the last run that worked.
@@ -11,13 +13,17 @@ of the last run that worked.
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import ipywidgets as widgets
 from sqlalchemy.engine import Engine
 
-from vosbench.analysis.matching import decisions, review
+from vosbench.analysis.matching import decisions, propose, review
 from vosbench.analysis.matching.matcher import STATUS_MEANING, Settings
+from vosbench.core import money
+from vosbench.core.errors import VosbenchError
+from vosbench.ledger import approvals, policy
 from vosbench.ledger.write_door import ImportRejected
 from vosbench.outputs import export
 from vosbench.outputs.export import Table
@@ -25,27 +31,29 @@ from vosbench.sources.bankfiles import importing, profiles
 from vosbench.sources.bankfiles.lines import CHANNELS
 
 SHOWN_ROWS = 200
-_ERRORS = (ValueError, ImportRejected)
+_ERRORS = (ValueError, ImportRejected, VosbenchError)
 
 
 class StatementWorkbench:
     """One month of statement matching on one ledger."""
 
-    def __init__(self, engine: Engine, month: str, *, window_days: int = 3):
+    def __init__(self, engine: Engine, month: str, *, window_days: int = 3, controls: str | Path | None = None):
         self.engine = engine
         self.month = month
         self.settings = Settings(window_days=window_days)
+        self.controls = controls  # the approval thresholds' YAML; None: parameters/controls.yaml
         self.message = ""
         self.run = review.run_month(engine, month, settings=self.settings)
 
     @classmethod
     def open(cls, *, month: str, db_url: str = "", window_days: int = 3, statement_file: str = "",
-             profile: str = "", channel: str = "") -> StatementWorkbench:
+             profile: str = "", channel: str = "", controls: str = "") -> StatementWorkbench:
         """The notebook's entry: the ledger of ``db_url`` (else VOSBENCH_DB, else the demo) for ``month``,
-        after importing ``statement_file`` if one is given."""
+        after importing ``statement_file`` if one is given; ``controls``: the approval thresholds' YAML."""
         from vosbench.sources import demo
 
-        bench = cls(demo.open_or_build(db_url or None).engine, month, window_days=window_days)
+        bench = cls(demo.open_or_build(db_url or None).engine, month, window_days=window_days,
+                    controls=controls or None)
         if statement_file:
             bench.import_statement(statement_file, profile=profile, channel=channel)
         return bench
@@ -92,6 +100,26 @@ class StatementWorkbench:
         self.message = f"decision {decision_id} recorded: {action} by {decided_by}"
         self.rerun()
         return decision_id
+
+    def record_proposal(self, line_id: int, *, account: str, operator: str) -> approvals.Submission:
+        """Record the deposit proposed for statement line ``line_id`` as ``operator`` would by hand.
+
+        It goes through :func:`vosbench.ledger.approvals.submit`: posted at once below the
+        deposit threshold (and the line then matches it), else kept for a supervisor's
+        approval. The message says which.
+        """
+        entry = propose.entry(self.run, int(line_id), account)
+        done = approvals.submit(self.engine, policy.load(self.controls), operator=operator, **entry)
+        amount = money.format_money(money.to_minor(entry["amount"]))
+        if done.status == "recorded":
+            self.message = (f"recorded payment {done.id}: deposit of {amount} to {entry['account']}; statement line "
+                            f"{line_id} now matches it")
+        else:
+            self.message = (f"pending approval: request {done.id} (deposit of {amount} to {entry['account']} is at or "
+                            f"above the deposit threshold); a supervisor approves it with `vosbench approvals "
+                            f"approve {done.id} --operator NAME`, and statement line {line_id} then matches")
+        self.rerun()
+        return done
 
     def export(self, output_dir: str | Path) -> Path | None:
         """The run as an xlsx (summary, every item, the decisions); None when ``output_dir`` is empty."""
@@ -185,6 +213,57 @@ class StatementWorkbench:
         panel.action, panel.lines, panel.payments, panel.who, panel.note = action, lines, payments, who, note
         panel.button, panel.status = button, status
         return panel
+
+
+    def proposal_panel(self, operator: str = "") -> widgets.VBox:
+        """The money that arrived without a record: pick a line, check the suggested account, record the deposit."""
+        line = widgets.Dropdown(description="Line", layout=widgets.Layout(width="60%"))
+        account = widgets.Text(description="Account")
+        basis = widgets.HTML()
+        who = widgets.Text(description="Operator", value=operator)
+        button = widgets.Button(description="Record deposit", button_style="success")
+        status = widgets.HTML()
+        suggested: dict[int, tuple[str, str]] = {}
+
+        def refresh() -> None:
+            suggested.clear()
+            suggested.update(propose.suggestions(self.engine, self.run))
+            lines = {item.id: item for item in propose.unrecorded(self.run)}
+            line.options = [(_label(lines[line_id], suggested[line_id][0]), line_id) for line_id in sorted(lines)]
+            line.value = line.options[0][1] if line.options else None
+            on_line()
+            button.disabled = not line.options
+            if not line.options:
+                basis.value = "Every incoming line of the month has its payment record."
+
+        def on_line(_=None) -> None:
+            if line.value is not None:
+                account.value, basis.value = suggested[line.value][0], _escape(suggested[line.value][1])
+
+        def on_record(_) -> None:
+            try:
+                self.record_proposal(line.value, account=account.value, operator=who.value)
+                status.value = _escape(self.message)
+            except _ERRORS as error:
+                status.value = f"<pre>{_escape(str(error))}</pre>"
+                return
+            refresh()
+
+        line.observe(on_line, names="value")
+        button.on_click(on_record)
+        refresh()
+        panel = widgets.VBox([widgets.HBox([line, account]), basis, widgets.HBox([who, button]), status])
+        panel.line, panel.account, panel.basis, panel.who, panel.button, panel.status = (
+            line, account, basis, who, button, status)
+        panel.refresh = refresh
+        return panel
+
+
+def _label(line, account: str) -> str:
+    amount = money.format_money(line.amount)
+    who = f" from {line.counterparty}" if line.counterparty else ""
+    return (f"line {line.id}: {date.fromordinal(line.day)} {amount} {line.currency}{who}"
+            f"{f' ({line.reference})' if line.reference else ''} → {account or 'no suggestion'}")
 
 
 def _escape(text: str) -> str:

@@ -10,8 +10,10 @@ suggested from what the line says, strongest first:
 
 The amount and date are the line's. Nothing is written here: the proposal is the
 ``vosbench record`` command that posts it through the manual-entry rules and the
-approval thresholds, with the line's reference, so that once posted the line matches.
-A line with no suggestion is listed with an empty account, for an analyst to decide.
+approval thresholds, with the line's reference, so that once posted the line matches;
+:func:`entry` gives the same deposit as the arguments of
+:func:`vosbench.ledger.approvals.submit`, for the workbench's button. A line with no
+suggestion is listed with an empty account, for an analyst to decide.
 """
 
 from __future__ import annotations
@@ -39,6 +41,50 @@ def _normal(name: str) -> str:
 
 def propose(engine: Engine, run) -> pd.DataFrame:
     """One proposal per incoming line of ``run`` (a :class:`~vosbench.analysis.matching.review.MatchRun`) left unrecorded."""
+    suggest = _suggester(engine, run)
+    zone = periods.zone(run.period.timezone)
+    rows = []
+    for line in unrecorded(run):
+        account, basis = suggest(line)
+        rows.append(_row(line, account, basis, zone))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def unrecorded(run) -> list:
+    """The incoming lines of ``run`` that no payment record matched: the money a deposit is proposed for."""
+    return [line for group in run.groups if group.status == "no_payment_record" for line in group.lines
+            if line.amount > 0]
+
+
+def entry(run, line_id: int, account: str) -> dict:
+    """The deposit proposed for statement line ``line_id`` on ``account``, as :func:`approvals.submit`'s arguments.
+
+    The amount, date and reference are the line's, so the recorded deposit matches it.
+    """
+    line = next((line for line in unrecorded(run) if line.id == line_id), None)
+    if line is None:
+        raise ValueError(f"statement line {line_id} has no proposal: it is matched, outgoing money, or not in "
+                         f"{run.period.label}; run the match again to see the lines without a record")
+    if not account.strip():
+        raise ValueError(f"statement line {line_id}: give the account the deposit goes to")
+    return _deposit(line, account.strip(), periods.zone(run.period.timezone))
+
+
+def _deposit(line, account: str, zone) -> dict:
+    """The deposit for ``line``: its amount, its day at noon where the ledger keeps time, its reference."""
+    return dict(account=account, kind="deposit", amount=money.to_decimal(line.amount),
+                occurred_at=datetime.combine(date.fromordinal(line.day), time(12), zone),
+                method=CHANNEL_METHODS[line.channel][0], reference=line.reference,
+                memo=f"proposed from statement line {line.id}")
+
+
+def suggestions(engine: Engine, run) -> dict[int, tuple[str, str]]:
+    """(account, basis) per unrecorded incoming line id of ``run``."""
+    suggest = _suggester(engine, run)
+    return {line.id: suggest(line) for line in unrecorded(run)}
+
+
+def _suggester(engine: Engine, run):
     with engine.connect() as connection:
         accounts = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.name)).all())
     by_code = {code.upper(): code for code in accounts}
@@ -52,17 +98,7 @@ def propose(engine: Engine, run) -> pd.DataFrame:
             for line in group.lines:
                 if line.counterparty:
                     history[_normal(line.counterparty)].update(p.account for p in group.payments)
-    zone = periods.zone(run.period.timezone)
-    rows = []
-    for group in run.groups:
-        if group.status != "no_payment_record":
-            continue
-        for line in group.lines:
-            if line.amount <= 0:
-                continue
-            account, basis = _suggest(line, by_code, by_name, history)
-            rows.append(_row(line, account, basis, zone))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return lambda line: _suggest(line, by_code, by_name, history)
 
 
 def _suggest(line, by_code: dict, by_name: dict, history: dict) -> tuple[str, str]:
@@ -86,16 +122,14 @@ def _suggest(line, by_code: dict, by_name: dict, history: dict) -> tuple[str, st
 
 
 def _row(line, account: str, basis: str, zone) -> dict:
-    posted = date.fromordinal(line.day)
-    amount = money.to_decimal(line.amount)
-    at = datetime.combine(posted, time(12), zone).isoformat()
-    method = CHANNEL_METHODS[line.channel][0]
+    deposit = _deposit(line, account, zone)
     command = ""
     if account:
         command = " ".join(["vosbench", "record", "--account", shlex.quote(account), "--kind", "deposit",
-                            "--amount", str(amount), "--method", method, "--at", at, "--operator", "YOUR_LOGIN",
+                            "--amount", str(deposit["amount"]), "--method", deposit["method"],
+                            "--at", deposit["occurred_at"].isoformat(), "--operator", "YOUR_LOGIN",
                             *(["--reference", shlex.quote(line.reference)] if line.reference else []),
-                            "--memo", shlex.quote(f"proposed from statement line {line.id}")])
-    return {"line_id": line.id, "posted_on": posted.isoformat(), "amount": line.amount, "currency": line.currency,
-            "counterparty": line.counterparty, "reference": line.reference, "account": account, "basis": basis,
-            "command": command}
+                            "--memo", shlex.quote(deposit["memo"])])
+    return {"line_id": line.id, "posted_on": date.fromordinal(line.day).isoformat(), "amount": line.amount,
+            "currency": line.currency, "counterparty": line.counterparty, "reference": line.reference,
+            "account": account, "basis": basis, "command": command}

@@ -16,7 +16,7 @@ records that were reversed and the reversals themselves.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -54,6 +54,8 @@ class MatchRun:
     channels: list[str]
     groups: list[Group]
     settings: Settings
+    import_warnings: list[tuple[str, str]] = field(default_factory=list)
+    """(file, warning) of the imports with lines in the month: what their files were read in spite of."""
 
     def items(self) -> pd.DataFrame:
         """One row per group: what was paired (or left alone), by which rule, and why."""
@@ -133,12 +135,22 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
         payments = load_payments(connection, period.start - margin, period.end + margin, period.timezone, channels)
         accounts = dict(connection.execute(sa.select(_A.c.account, _A.c.name)).all())
         decided = decisions_module.load(connection)
+        warnings = import_warnings(connection, period.first_day, period.last_day)
     groups = match(lines, payments, decided, settings)
     flag_wrong_accounts(groups, accounts)
     first, last = period.first_day.toordinal(), period.last_day.toordinal()
     touching = [g for g in groups if any(first <= item.day <= last for item in g.lines)
                 or any(first <= item.day <= last for item in g.payments)]
-    return MatchRun(period, channels, touching, settings)
+    return MatchRun(period, channels, touching, settings, warnings)
+
+
+def import_warnings(connection: sa.Connection, first_day: date, last_day: date) -> list[tuple[str, str]]:
+    """(file, warning) stored with the imports that have lines posted from ``first_day`` to ``last_day``."""
+    _W = tables.statement_import_warnings
+    imports = sa.select(_L.c.import_id).where(_L.c.posted_on.between(first_day, last_day)).distinct()
+    statement = (sa.select(_I.c.file_name, _W.c.warning).select_from(_W.join(_I, _I.c.id == _W.c.import_id))
+                 .where(_W.c.import_id.in_(imports)).order_by(_W.c.id))
+    return [(row.file_name, row.warning) for row in connection.execute(statement)]
 
 
 def load_lines(connection: sa.Connection, first_day: date, last_day: date) -> list[Line]:

@@ -244,7 +244,7 @@ def _details(detail, ns: dict, direction: str) -> dict:
     """One TxDtls: its amount (when given), party, and every reference it carries."""
     amount_path = "c:Amt" if _find(detail, "c:Amt", ns) is not None else "c:AmtDtls/c:TxAmt/c:Amt"
     signed = tx_currency = None
-    if _find(detail, amount_path, ns) is not None:
+    if amount_path == "c:Amt" or _find(detail, amount_path, ns) is not None:
         amount, tx_currency = _amount(detail, amount_path, ns, "TxDtls/Amt")
         own = _text(detail, "c:CdtDbtInd", ns)
         tx_direction = _direction(own, "TxDtls/CdtDbtInd") if own else direction
@@ -308,7 +308,10 @@ def _steps(path: str, namespace: str) -> tuple[str, ...]:
 
 
 def _find(element, path: str, ns: dict):
-    for step in _steps(path, ns["c"]):
+    steps = _steps(path, ns["c"])
+    if len(steps) == 1:  # most lookups: one step, one call into C
+        return element.find(steps[0])
+    for step in steps:
         element = element.find(step)
         if element is None:
             return None
@@ -316,15 +319,19 @@ def _find(element, path: str, ns: dict):
 
 
 def _all(element, path: str, ns: dict) -> list:
+    steps = _steps(path, ns["c"])
+    if len(steps) == 1:
+        return element.findall(steps[0])
     found = [element]
-    for step in _steps(path, ns["c"]):
+    for step in steps:
         found = [child for parent in found for child in parent.findall(step)]
     return found
 
 
 def _text(element, path: str, ns: dict) -> str:
     found = _find(element, path, ns)
-    return (found.text or "").strip() if found is not None and found.text else ""
+    text = found.text if found is not None else None
+    return text.strip() if text else ""
 
 
 def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
@@ -332,6 +339,8 @@ def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
     text = (found.text or "").strip() if found is not None and found.text else ""
     if not text:
         raise ValueError(f"{what} is missing")
+    if len(text) > 40:  # characters: more digits than any amount a bank holds
+        raise ValueError(f"{what} {text[:20]!r}… ({len(text)} characters) is not an amount")
     try:
         amount = money.to_minor(text, field=what)
     except money.MoneyError as error:
@@ -356,6 +365,11 @@ def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | 
         if required:
             raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")
         return None
+    return _parsed_date(text, what)
+
+
+@functools.lru_cache(maxsize=4096)  # a statement repeats the same few hundred date texts
+def _parsed_date(text: str, what: str) -> date:
     found = _DATE.match(text)
     try:
         if not found:

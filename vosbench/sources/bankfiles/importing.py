@@ -3,7 +3,7 @@
 OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
 content; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
 balance, a byte-order mark, an over-long field cut to the column's size) comes back as
-the file's warnings, once each. A line already in the ledger under its key (statement account + line key) is
+the file's warnings, once each, stored with the import. A line already in the ledger under its key (statement account + line key) is
 skipped when it says the same, so re-importing a file or an overlapping statement adds
 nothing; one that says something else is refused, since statement lines are never
 edited. Every rejected row is reported with file, line and reason, and nothing of the
@@ -12,8 +12,10 @@ file is written.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,7 +27,9 @@ from vosbench.ledger.write_door import ImportRejected, Rejection
 from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, tabular
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted, with_keys
 
-_T, _I = tables.statement_lines, tables.statement_imports
+_T, _I, _W = tables.statement_lines, tables.statement_imports, tables.statement_import_warnings
+_CACHE_KIB = 32 * 1024
+_ROWS_PER_INSERT = 5_000
 _KEYS_PER_QUERY = 5_000  # bound keys per lookup: below every dialect's limit, few statements to compile
 _COMPARED = ("posted_on", "value_on", "amount", "currency", "reference", "counterparty", "account_hint",
              "description")
@@ -53,6 +57,8 @@ class StatementImport:
 def read(path: Path, *, profile: str | None = None, channel: str | None = None,
          name: str | None = None) -> tuple[ParsedStatement, profiles.FeeSchedule]:
     """Parse ``path`` with the reader its content (or ``profile``) calls for."""
+    if path.is_dir():
+        raise StatementFileError(f"{path}: is a folder; give the statement file(s) in it")
     if not path.is_file():
         raise StatementFileError(f"{path}: no such file")
     head = path.read_bytes()[:4096]
@@ -97,7 +103,7 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
         raise ImportRejected(parsed.rejections)
     lines = with_keys(parsed.lines)
     imported_at = imported_at or datetime.now(UTC).replace(tzinfo=None)
-    with engine.begin() as connection:
+    with engine.begin() as connection, _page_cache(connection, _CACHE_KIB):
         new, skipped, rejections = _new_lines(connection, parsed.file, lines)
         if rejections:
             raise ImportRejected(rejections)
@@ -109,40 +115,83 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
                 fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(new),
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)))
-            for start in range(0, len(new), 20_000):  # rows made per chunk: memory stays flat with the file
-                connection.execute(_T.insert(), [_row(line, result.import_id, parsed.channel)
-                                                 for line in new[start:start + 20_000]])
+            if result.warnings:  # kept with the import, chained like it: what the file was read in spite of
+                connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning)
+                                                 for warning in result.warnings])
+            day = _day_as_text if connection.dialect.name == "sqlite" else _day
+            for start in range(0, len(new), _ROWS_PER_INSERT):  # rows made per chunk: memory stays flat
+                database.execute_many(connection, _T.insert(), [_row(line, result.import_id, parsed.channel, day)
+                                                                for line in new[start:start + _ROWS_PER_INSERT]])
     return result
 
 
-def _row(line: StatementLine, import_id: int, channel: str) -> dict:
+@contextlib.contextmanager
+def _page_cache(connection: sa.Connection, kibibytes: int) -> Iterator[None]:
+    """SQLite's page cache of this connection bounded for the length of the block, then as it was.
+
+    The ledger's connections keep a large cache for bulk appends of payments; a statement's
+    lines are appended once, and there the cache filled with their pages would be most of
+    the import's memory (a 100k-line statement: +100 MiB).
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(kibibytes)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={before}")
+
+
+def _day(day: date | None) -> date | None:
+    return day
+
+
+def _day_as_text(day: date | None) -> str | None:
+    """A day as SQLite's DATE column stores it: the driver is handed the text (see database.execute_many)."""
+    return day.isoformat() if day is not None else None
+
+
+def _row(line: StatementLine, import_id: int, channel: str, day) -> dict:
     return dict(import_id=import_id, channel=channel, statement_account=line.statement_account,
-                statement_id=line.statement_id, line_key=line.line_key, posted_on=line.posted_on,
-                value_on=line.value_on, amount=line.amount, currency=line.currency, reference=line.reference,
+                statement_id=line.statement_id, line_key=line.line_key, posted_on=day(line.posted_on),
+                value_on=day(line.value_on), amount=line.amount, currency=line.currency, reference=line.reference,
                 counterparty=line.counterparty, account_hint=line.account_hint, description=line.description,
                 raw=line.raw_text())
 
 
 def _new_lines(connection: sa.Connection, file: str,
                lines: list[StatementLine]) -> tuple[list[StatementLine], int, list[Rejection]]:
-    """The lines not yet in the ledger; identical ones already there are counted as skipped."""
-    existing = {}
-    for account in sorted({line.statement_account for line in lines}):
-        keys = [line.line_key for line in lines if line.statement_account == account]
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
-                    _T.c.statement_account == account, _T.c.line_key.in_(keys[start:start + _KEYS_PER_QUERY]))):
-                existing[(account, row.line_key)] = row
+    """The lines not yet in the ledger; identical ones already there are counted as skipped.
+
+    The ledger is asked about a few thousand lines at a time, in file order, so what it
+    answers is never held for more than those lines.
+    """
     new, skipped, rejections = [], 0, []
-    seen: dict[tuple[str, str], tuple] = {}
-    for line in lines:
-        key = (line.statement_account, line.line_key)
-        figures = tuple(getattr(line, name) for name in _COMPARED)
-        earlier = seen.get(key)
-        stored = existing.get(key)
-        known = earlier if earlier is not None else (
-            tuple(stored._mapping[n] for n in _COMPARED) if stored is not None else None)
-        if known is not None:
+    seen: dict[tuple[str, str], StatementLine] = {}
+    for start in range(0, len(lines), _KEYS_PER_QUERY):
+        chunk = lines[start:start + _KEYS_PER_QUERY]
+        existing = {}
+        for account in sorted({line.statement_account for line in chunk}):
+            keys = [line.line_key for line in chunk if line.statement_account == account]
+            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
+                    _T.c.statement_account == account, _T.c.line_key.in_(keys))):
+                existing[(account, row.line_key)] = row
+        for line in chunk:
+            key = (line.statement_account, line.line_key)
+            earlier = seen.get(key)
+            stored = existing.get(key) if existing else None
+            if earlier is None and stored is None:  # the common case: a new line, compared with nothing
+                seen[key] = line
+                new.append(line)
+                continue
+            figures = _figures(line)
+            if earlier is not None:
+                known = _figures(earlier)
+            else:
+                assert stored is not None  # one of the two was found
+                known = tuple(stored._mapping[n] for n in _COMPARED)
             if figures == known:
                 skipped += 1
             else:
@@ -150,14 +199,15 @@ def _new_lines(connection: sa.Connection, file: str,
                 rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
                                             f"{line.statement_account} is {where} with other values; statement "
                                             "lines are never edited: check which export is right"))
-            continue
-        seen[key] = figures
-        new.append(line)
     return new, skipped, rejections
 
 
+def _figures(line: StatementLine) -> tuple:
+    return tuple(getattr(line, name) for name in _COMPARED)
+
+
 def imported(engine: Engine) -> list[dict]:
-    """Every statement import with its date range and totals, oldest first."""
+    """Every statement import with its date range, totals and warnings (joined by ' | '), oldest first."""
     with engine.connect() as connection:
         statement = (sa.select(_I.c.id, _I.c.file_name, _I.c.format, _I.c.profile, _I.c.channel, _I.c.statements,
                                _I.c.lines_added, _I.c.lines_skipped, _I.c.imported_at,
@@ -168,4 +218,19 @@ def imported(engine: Engine) -> list[dict]:
                      .group_by(*(c for c in _I.c if c.name in (
                          "id", "file_name", "format", "profile", "channel", "statements", "lines_added",
                          "lines_skipped", "imported_at"))).order_by(_I.c.id))
-        return [dict(row._mapping) for row in connection.execute(statement)]
+        rows = [dict(row._mapping) for row in connection.execute(statement)]
+        warnings = import_warnings(connection)
+    for row in rows:
+        row["warnings"] = " | ".join(warnings.get(row["id"], ()))
+    return rows
+
+
+def import_warnings(connection: sa.Connection, import_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """The stored warnings per import id (of ``import_ids`` only, when given), in the order they were written."""
+    statement = sa.select(_W.c.import_id, _W.c.warning).order_by(_W.c.id)
+    if import_ids is not None:
+        statement = statement.where(_W.c.import_id.in_(import_ids))
+    found: dict[int, list[str]] = {}
+    for row in connection.execute(statement):
+        found.setdefault(row.import_id, []).append(row.warning)
+    return found

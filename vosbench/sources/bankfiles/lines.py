@@ -62,7 +62,11 @@ class StatementLine:
     line: int = 0  # where in the file (row or entry number), for error messages
 
     def raw_text(self) -> str:
-        return json.dumps(self.raw, ensure_ascii=False, sort_keys=True, default=str)
+        return _RAW_ENCODER.encode(self.raw)
+
+
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+"""Built once: ``json.dumps`` with options builds a new encoder for every line it writes."""
 
 
 @dataclass
@@ -94,7 +98,20 @@ def fitted(lines: list[StatementLine], file: str, rejections: list[Rejection],
     column is cut to it, and the file says so once.
     """
     kept, cut = [], set()
+    plain: dict[str, bool] = {}  # currency text → already a stored ISO code (a file repeats the same few)
+    account_size, id_size, reference_size, party_size, hint_size = (_SIZES[name] for name in (
+        "statement_account", "statement_id", "reference", "counterparty", "account_hint"))
     for line in lines:
+        currency = line.currency
+        fits = plain.get(currency)
+        if fits is None:
+            fits = plain[currency] = (len(currency) == 3 and currency.isascii() and currency.isalpha()
+                                      and currency == currency.upper())
+        if fits and len(line.statement_account) <= account_size and len(line.statement_id) <= id_size and len(
+                line.reference) <= reference_size and len(line.counterparty) <= party_size and len(
+                line.account_hint) <= hint_size and len(line.line_key) <= 255:  # the usual line: nothing to change
+            kept.append(line)
+            continue
         changes: dict[str, Any] = {}
         if not (len(line.currency) == 3 and line.currency.isascii() and line.currency.isalpha()):
             rejections.append(Rejection(file, line.line, f"currency {line.currency[:20]!r} is not a three-letter "

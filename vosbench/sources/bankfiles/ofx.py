@@ -108,9 +108,11 @@ def _find_ofx(text: str) -> int:
     return found.start() if found else -1
 
 
-def _value(text: str) -> str:
-    text = text.strip()
-    return html.unescape(text) if "&" in text else text
+def _unescaped(text: str) -> str:
+    """Entity references resolved; ``&amp;`` alone (a company's "A &amp; B", the usual one) without a regex."""
+    if text.count("&") == text.count("&amp;"):
+        return text.replace("&amp;", "&")
+    return html.unescape(text)
 
 
 class _Reader:
@@ -147,7 +149,7 @@ class _Reader:
                 continue
             value = content.strip()
             if value or tag in _LEAVES:
-                self._leaf(tag, _value(content))
+                self._leaf(tag, _unescaped(value) if "&" in value else value)
                 continue
             if tag == "STMTTRN" and "STMTTRN" in stack:  # the bank forgot </STMTTRN>
                 self.note("a transaction (STMTTRN) was not closed; the next one closed it")
@@ -287,6 +289,7 @@ class _Reader:
             raw=raw, line_key=f"fitid:{fitid}" if fitid else "", line=number)
 
 
+_LONGEST_AMOUNT = 40  # characters: more digits than any amount a bank holds
 _PLAIN_AMOUNT = re.compile(r"([+-]?)(\d{1,14})(?:\.(\d{1,4}))?")
 
 
@@ -300,6 +303,8 @@ def _amount(text: str | None) -> int:
         minor = int(whole) * money.UNIT + int((fraction or "").ljust(money.SCALE, "0"))
         return -minor if sign == "-" else minor
     cleaned = text.strip().replace(" ", "")
+    if len(cleaned) > _LONGEST_AMOUNT:
+        raise ValueError(f"TRNAMT {cleaned[:20]!r}… ({len(cleaned)} characters) is not an amount")
     if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
         cleaned = cleaned.replace(",", ".")
     try:
@@ -339,7 +344,12 @@ def _parsed_date(text: str, field: str) -> tuple[date, datetime]:
 
 
 def _statement_id(fields: dict) -> str:
-    return f"{fields.get('ACCTID', '')}:{_utc_day(fields.get('DTSTART'))}..{_utc_day(fields.get('DTEND'))}"
+    return _statement_key(fields.get("ACCTID", ""), fields.get("DTSTART"), fields.get("DTEND"))
+
+
+@functools.lru_cache(maxsize=64)  # asked once per transaction, the same for every one of a statement
+def _statement_key(account: str, start: str | None, end: str | None) -> str:
+    return f"{account}:{_utc_day(start)}..{_utc_day(end)}"
 
 
 def _utc_day(text: str | None) -> str:
