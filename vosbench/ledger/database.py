@@ -155,9 +155,10 @@ def indexes_deferred(engine: Engine, table: sa.Table, defer: bool) -> Iterator[N
     if not defer or engine.dialect.name != "sqlite":
         yield
         return
+    # IF [NOT] EXISTS: another importer of the same ledger may drop or build them at the same time
     with engine.begin() as connection:
         for index in table.indexes:
-            index.drop(connection, checkfirst=True)
+            connection.execute(sa.schema.DropIndex(index, if_exists=True))
     try:
         yield
     finally:
@@ -166,7 +167,7 @@ def indexes_deferred(engine: Engine, table: sa.Table, defer: bool) -> Iterator[N
             # table's size (and at 1M payments the build is a quarter faster than in memory)
             connection.exec_driver_sql("PRAGMA temp_store=FILE")
             for index in table.indexes:
-                index.create(connection, checkfirst=True)
+                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
             connection.commit()
             connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
 

@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from vosbench.ledger import roles
+from vosbench.ledger import roles, tables
 from vosbench.ledger.database import StoreError
-from vosbench.ledger.tables import metadata
 
 SCOPED_ROLES = ("reseller", "agent")
 """Operator roles limited to an account's subtree (``reseller:ACCOUNT``, ``agent:ACCOUNT``)."""
@@ -119,13 +118,14 @@ def _mysql_ddl(connection: sa.Connection) -> list[str]:
         f"SELECT accounts.id FROM {ledger}.accounts JOIN {ledger}.operators "
         f"ON operators.login = {_CONNECTED} AND SUBSTRING_INDEX(operators.role, ':', 1) IN ('reseller', 'agent') "
         f"AND accounts.account = SUBSTRING_INDEX(operators.role, ':', -1) "
-        f"UNION SELECT below.id FROM {ledger}.accounts below JOIN subtree ON below.parent_id = subtree.id) "
+        f"UNION SELECT below.id FROM {ledger}.current_accounts below JOIN subtree ON below.parent_id = subtree.id) "
         f"SELECT id FROM subtree",
     ]
     rows = {**dict.fromkeys(BY_ACCOUNT, f"account_id IN {visible}"), "accounts": f"id IN {visible}",
+            "current_accounts": f"id IN {visible}",
             "operators": f"login = {_CONNECTED}", **dict.fromkeys(OPEN, "TRUE"), **dict.fromkeys(HIDDEN, "FALSE")}
     quote = connection.dialect.identifier_preparer.quote
-    for name, table in metadata.tables.items():
+    for name, table in [*tables.metadata.tables.items(), *tables.views.tables.items()]:
         columns = ", ".join(quote(column.name) for column in table.columns)  # `key` is a reserved word
         statements.append(f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {views}.{name} AS "
                           f"SELECT {columns} FROM {ledger}.{name} WHERE {rows[name]}")
