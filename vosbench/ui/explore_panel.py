@@ -319,7 +319,8 @@ class PaymentExplorer:
         self.next_button.disabled = shown.page >= shown.pages
         if shown.total_count:
             self.status.value = markup.message(
-                "info", f"{shown.total_count:,} payment records match the filter (times in {shown.timezone}).")
+                "info", f"{shown.total_count:,} payment record{'s match' if shown.total_count != 1 else ' matches'} "
+                        f"the filter (times in {shown.timezone}).")
         else:
             self.status.value = markup.message("empty", "No payment records match the filter: widen the dates "
                                                         "or clear a condition (the grid says which).")
