@@ -263,3 +263,19 @@ def test_archive_purge_reconcile_gives_the_same_figures_for_the_months_kept(tmp_
     assert {month: _figures(engine, month) for month in kept} == before
     assert verification.verify(engine).ok
     engine.dispose()
+
+
+def test_where_the_ledger_has_identities_only_a_supervisor_purges(ledger, tmp_path):
+    from vosbench.ledger import identity
+
+    engine, path = ledger
+    identity.register(engine, "kim", "clerk")
+    identity.register(engine, "sue", "supervisor")
+    folder = tmp_path / "archive"
+    archive.write(engine, "2026-10", folder, by="kim")
+    for who in ("kim", "nobody", ""):
+        with pytest.raises(month_close.CloseError, match="supervisor|say who"):
+            archive.purge(engine, folder, by=who)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM payments").scalar() == 7
+    assert archive.purge(engine, folder, by="sue") > 0

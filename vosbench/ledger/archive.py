@@ -400,6 +400,7 @@ def purge(engine: Engine, folder: Path, *, by: str, key: CheckpointKey | None = 
 
 
 def _purge(connection: sa.Connection, folder: Path, manifest: dict, by: str, key: CheckpointKey | None) -> int:
+    month_close.check_supervisor(connection, (by or "").strip(), action="purge archived months")
     for name in ARCHIVED_TABLES:
         hashchain.lock_head(connection, name)
     period, _months, since = _check_closed(connection, manifest["before"])

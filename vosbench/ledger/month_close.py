@@ -75,15 +75,25 @@ def receipt_digest(receipt: dict) -> str:
     return hashlib.sha256(canonical(receipt).encode("utf-8")).hexdigest()
 
 
-def _check_people(connection: sa.Connection, by: str, second: str | None, *, action: str) -> tuple[str, str]:
-    by, second = (by or "").strip(), (second or "").strip()
+def check_supervisor(connection: sa.Connection, by: str, *, action: str) -> dict[str, str]:
+    """The registered operators (login → role), once ``by`` is known to be allowed to ``action``.
+
+    Where the ledger has identities only a supervisor closes, reopens or purges months; a
+    ledger without any takes the name as given.
+    """
     if not by:
         raise CloseError(f"{action}: say who does it (--by LOGIN)")
     roles = dict(connection.execute(sa.select(tables.operators.c.login, tables.operators.c.role)).all())
+    if roles and roles.get(by) != SUPERVISOR:
+        raise CloseError(f"{action}: {by!r} is not a registered supervisor; only an operator whose role is "
+                         f"{SUPERVISOR} may {action} (see operators.csv)")
+    return roles
+
+
+def _check_people(connection: sa.Connection, by: str, second: str | None, *, action: str) -> tuple[str, str]:
+    by, second = (by or "").strip(), (second or "").strip()
+    roles = check_supervisor(connection, by, action=action)
     if roles:
-        if roles.get(by) != SUPERVISOR:
-            raise CloseError(f"{action}: {by!r} is not a registered supervisor; a month is closed or reopened "
-                             f"by an operator whose role is {SUPERVISOR} (see operators.csv)")
         if second not in roles:
             raise CloseError(f"{action}: a second registered operator confirms it (--second LOGIN); "
                              f"{second or 'nobody'!r} is not one")
