@@ -277,3 +277,5 @@ def test_a_folder_or_a_huge_amount_is_refused_in_one_line(db, capsys, tmp_path):
     lines = err.strip().splitlines()
     assert lines[0] == "exports: refused: is a folder; give the statement file(s) in it"
     assert lines[2] == "  huge.xml:1: entry 1 (U1): Amt '77777777777777777777'… (500 characters) is not an amount"
+    code, _, err = run(capsys, "statements", "import", "/dev/null")
+    assert code == 2 and err.startswith("null: refused: is not a regular file")

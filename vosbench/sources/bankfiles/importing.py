@@ -59,8 +59,10 @@ def read(path: Path, *, profile: str | None = None, channel: str | None = None,
     """Parse ``path`` with the reader its content (or ``profile``) calls for."""
     if path.is_dir():
         raise StatementFileError(f"{path}: is a folder; give the statement file(s) in it")
-    if not path.is_file():
+    if not path.exists():
         raise StatementFileError(f"{path}: no such file")
+    if not path.is_file():
+        raise StatementFileError(f"{path}: is not a regular file (a device or a pipe); give a statement file")
     head = path.read_bytes()[:4096]
     file = name or path.name
     structured = ofx.looks_like_ofx(head) or camt.looks_like_camt(head) or mt940.looks_like_mt940(head)
