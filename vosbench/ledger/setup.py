@@ -115,7 +115,8 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in metadata.sorted_tables:
             for index in table.indexes:
-                index.create(connection, checkfirst=True)
+                # IF NOT EXISTS: an import running beside this one may be building the same index
+                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
         present = {column["name"] for column in sa.inspect(connection).get_columns("account_months")}
         added = [name for name in KIND_COUNT_COLUMNS if name not in present]
         for name in added:  # names from this module, never from input
