@@ -108,5 +108,5 @@ def test_four_importers_and_two_readers_lose_nothing(any_ledger_url, tmp_path):
     assert int(total) == sum(int(row["amount"].replace(".", "")) for row in expected)  # 4 places: minor units
     assert batches == WRITERS  # one all-or-nothing transaction per file
     result = verification.verify(engine)
-    assert result.ok, (result.breaks, result.total_mismatches)
+    assert result.ok, (result.breaks, result.total_mismatches, result.problems)
     engine.dispose()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, hashchain, tables
 
 INDEX = "payment_text"
 """The FTS5 table: contentless (the text stays in ``payments``), rowid = payment id."""
@@ -88,6 +88,9 @@ def catch_up(engine: Engine) -> int:
     cannot be written (read-only file, busy writer) or the SQLite build lacks FTS5.
     """
     with engine.begin() as connection:
+        # the payments' write lock first: two imports catching up at once must not both index
+        # the records past one mark (the later would write its older mark back)
+        hashchain.lock_head(connection, "payments")
         mark = _mark(connection)
         if mark is None or not _has_index(connection):
             connection.exec_driver_sql(_CREATE)
