@@ -57,7 +57,7 @@ def _wait_until_answering(url: str, server: subprocess.Popen, log: Path) -> None
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"voila exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"{server.args[2]} exited with {server.returncode}:\n{log.read_text()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2).close()
             return
@@ -65,7 +65,7 @@ def _wait_until_answering(url: str, server: subprocess.Popen, log: Path) -> None
             return  # any HTTP answer means the server is up
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"voila did not answer on {url} within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"{server.args[2]} did not answer on {url} within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +76,10 @@ def ledger(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def voila_server(notebook: Path, db_url: str, tmp_path: Path):
-    """Voilà serving ``notebook`` on a free local port with ``db_url`` as the ledger; yields its URL."""
-    _require_browser_tools()
-    port = _free_port()
-    log = tmp_path / "voila.log"
-    env = {**os.environ, "VOSBENCH_DB": db_url, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "XDG_STATE_HOME": str(tmp_path / "state")}  # each test's panel opens without another's memory
+def local_server(argv: list[str], env: dict, cwd: Path, log: Path, port: int):
+    """Run ``argv`` (a Jupyter server on ``port``) until it answers; yield its URL; stop it afterwards."""
     with open(log, "w") as stream:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1",
-             f"--port={port}"], env=env, stdout=stream, stderr=subprocess.STDOUT, cwd=tmp_path)
+        server = subprocess.Popen(argv, env=env, stdout=stream, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_until_answering(url, server, log)
@@ -98,6 +91,18 @@ def voila_server(notebook: Path, db_url: str, tmp_path: Path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@contextlib.contextmanager
+def voila_server(notebook: Path, db_url: str, tmp_path: Path):
+    """Voilà serving ``notebook`` on a free local port with ``db_url`` as the ledger; yields its URL."""
+    _require_browser_tools()
+    port = _free_port()
+    env = {**os.environ, "VOSBENCH_DB": db_url, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "XDG_STATE_HOME": str(tmp_path / "state")}  # each test's panel opens without another's memory
+    argv = [sys.executable, "-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}"]
+    with local_server(argv, env, tmp_path, tmp_path / "voila.log", port) as url:
+        yield url
 
 
 @pytest.fixture

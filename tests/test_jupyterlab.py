@@ -14,7 +14,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -28,8 +27,8 @@ from test_browser import (
     _free_port,
     _october,
     _require_browser_tools,
-    _wait_until_answering,
     ledger,  # noqa: F401  (the demo ledger fixture)
+    local_server,
 )
 
 _KERNEL_IDLE = "() => document.querySelector('.jp-StatusBar-Widget')?.closest('#jp-main-statusbar')" \
@@ -41,27 +40,14 @@ def lab_server(folder: Path, db_url: str, tmp_path: Path):
     """JupyterLab serving ``folder`` on a free local port with ``db_url`` as the ledger; yields (URL, token)."""
     _require_browser_tools()
     port, token = _free_port(), secrets.token_hex(16)
-    log = tmp_path / "lab.log"
     env = {**os.environ, "VOSBENCH_DB": db_url, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
            "XDG_STATE_HOME": str(tmp_path / "state")}
-    with open(log, "w") as stream:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
-             "--LabApp.news_url=", *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers run as root
-            env=env, stdout=stream, stderr=subprocess.STDOUT, cwd=folder)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_until_answering(url, server, log)
+    argv = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}", "--LabApp.news_url=",
+            *(["--allow-root"] if os.geteuid() == 0 else [])]  # CI containers run as root
+    with local_server(argv, env, folder, tmp_path / "lab.log", port) as url:
         yield url, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_the_explorer_runs_in_jupyterlab_and_its_query_reaches_the_grid(ledger, tmp_path):  # noqa: F811
