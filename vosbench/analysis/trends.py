@@ -186,9 +186,8 @@ def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tu
 def _period_of(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[date, date] | None:
     first, last = f.start, f.end
     if first is None or last is None:
-        earliest, latest = connection.execute(
-            sa.select(sa.func.min(_p.c.occurred_at), sa.func.max(_p.c.occurred_at))).one()
-        if earliest is None:
+        earliest, latest = explore.record_span(connection)
+        if earliest is None or latest is None:
             return None
         first = first or periods.local_day(earliest, timezone)
         last = last or periods.local_day(latest, timezone)

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods, resources
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import database, hashchain, month_close, tables
+from vosbench.ledger import database, explore_upkeep, hashchain, month_close, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal, seal_problem, unsealed
 from vosbench.ledger.inspection import Problem
 
@@ -433,6 +433,7 @@ def _purge(connection: sa.Connection, folder: Path, manifest: dict, by: str, key
                 "SELECT 'delete', id, reference, memo FROM payments WHERE id BETWEEN ? AND ? AND id IN "
                 "(SELECT rowid FROM payment_text)", (item["first_id"], item["last_id"]))
         removed += connection.execute(table.delete().where(within)).rowcount
+    explore_upkeep.after_purge(connection)
     return removed
 
 

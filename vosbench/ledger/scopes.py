@@ -38,7 +38,7 @@ SCOPED_ROLES = ("reseller", "agent")
 """Operator roles limited to an account's subtree (``reseller:ACCOUNT``, ``agent:ACCOUNT``)."""
 
 BY_ACCOUNT = ("payments", "charges", "balance_snapshots", "account_months", "commission_rates",
-              "operator_accounts", "account_versions")
+              "operator_accounts", "account_versions", "account_tree")
 """Tables whose rows belong to an account (``account_id``)."""
 
 OPEN = ("ledger_meta", "chain_heads", "import_batches")
@@ -46,9 +46,11 @@ OPEN = ("ledger_meta", "chain_heads", "import_batches")
 
 HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines",
           "statement_import_warnings", "match_decisions", "finding_annotations", "sync_state", "sync_flags",
-          "sync_marks", "month_closes", "row_links", "prior_period_items", "archives", "purged_ranges", "saved_views")
+          "sync_marks", "month_closes", "row_links", "prior_period_items", "archives", "purged_ranges", "saved_views",
+          "payment_rollup")
 """The back office's queues, bank statements and notes, sync history, month closes (every account's
-closing), row links and the team's saved views: nothing of them for a scoped login."""
+closing), row links, the team's saved views and the whole ledger's payment rollup: nothing of them for a
+scoped login (whose totals are therefore counted from the records it sees)."""
 
 _SEES_EVERYTHING = """
 CREATE OR REPLACE FUNCTION vosbench_sees_everything() RETURNS boolean

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import guards, hashchain, month_totals, sync_marks
+from vosbench.ledger import explore_upkeep, guards, hashchain, month_totals, sync_marks
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
 from vosbench.ledger.guards import append_only_ddl
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
@@ -109,6 +109,7 @@ def upgrade(engine: Engine) -> None:
         return
     if version is not None and int(version) < 4 and engine.dialect.name == "sqlite":
         _widen_guards(engine)
+    unfilled = {"account_tree", "payment_rollup"} & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
         _add_optional_columns(connection)
     initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
@@ -123,6 +124,8 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql(f"ALTER TABLE account_months ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
         if added:
             month_totals.fill_kind_counts(connection)
+        if unfilled or version != SCHEMA_VERSION:  # an older ledger's explore tables, filled from what it holds
+            explore_upkeep.fill(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 

@@ -152,6 +152,28 @@ account_months = sa.Table(
     sa.Index("ix_account_months_month", "month"),
 )
 
+# Derived for the explore panel, kept in the same transaction as every append; `verify` recomputes them.
+account_tree = sa.Table(  # every account under each account at any depth, itself included (its current parents)
+    "account_tree",
+    metadata,
+    sa.Column("ancestor_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Index("ix_account_tree_account", "account_id"),
+)
+
+payment_rollup = sa.Table(  # count and sum of the payments per local month ('M') or day ('D') and their dimensions
+    "payment_rollup",
+    metadata,
+    sa.Column("grain", sa.String(1), primary_key=True),
+    sa.Column("period", sa.String(10), primary_key=True),  # YYYY-MM or YYYY-MM-DD in the ledger's time zone
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("method", sa.String(16), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("amount", Money, nullable=False),
+)
+
 chain_heads = sa.Table(
     "chain_heads",
     metadata,

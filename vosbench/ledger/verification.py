@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.ledger import anchor as anchor_module
-from vosbench.ledger import archive, hashchain, inspection, month_totals, sync_marks, tables, text_index
+from vosbench.ledger import archive, explore_upkeep, hashchain, inspection, month_totals, sync_marks, tables, text_index
 from vosbench.ledger.anchor import Anchor, CheckpointKey
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.inspection import Problem
@@ -86,6 +86,8 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
         else:
             attempt("month totals", "account_months",
                     lambda: result.total_mismatches.extend(_total_mismatches(connection)))
+            attempt("explore rollups", "payment_rollup",
+                    lambda: result.total_mismatches.extend(explore_upkeep.mismatches(connection)))
         attempt("text index", "payments", lambda: result.problems.extend(
             Problem("text index", "payments", payment_id, message)
             for payment_id, message in text_index.disagreements(connection)))

@@ -28,7 +28,7 @@ from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, guards, hashchain, month_close, month_totals, prior_period, tables
+from vosbench.ledger import database, explore_upkeep, guards, hashchain, month_close, month_totals, prior_period, tables
 
 
 @dataclass(frozen=True)
@@ -270,6 +270,8 @@ def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, record
             {"account_id": ids[row.account], "name": row.name, "parent_id": ids[row.parent] if row.parent else None,
              "credit_limit": row.credit_limit, "currency": row.currency, "changed_by": batch.source,
              "changed_at": recorded_at, "batch_id": batch_id} for row in changed])
+    explore_upkeep.after_accounts(batch.connection, currency_changed=any(
+        row.currency != batch.accounts[row.account].currency for row in changed))
     return [ids[row.account] for row in rows]
 
 
@@ -443,6 +445,8 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
     deltas = month_totals.MonthDeltas()
     deltas.add_payments(account_ids, map(keyer.of_instant, rows.occurred_at), rows.kind, rows.amount)
     month_totals.apply(connection, deltas)
+    explore_upkeep.after_payments(connection, account_ids, rows.occurred_at, rows.kind, rows.channel, rows.method,
+                                  rows.amount)
     return [record[0] for record in linked]
 
 

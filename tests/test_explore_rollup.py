@@ -1,0 +1,155 @@
+"""The explore panel's rollup and account tree answer exactly what the records say.
+
+The count, per-kind totals and charts of a filter without accounts, operators, amounts or
+text are read from the payment rollup (whole months, then the days left); a subtree from
+the kept account tree. Each answer is compared with one counted here from the raw records
+(for random periods cut anywhere in a zone far from UTC, and random kinds, channels and
+methods), and the kept tables with their recomputation after appends in any month order,
+a move of a subtree and a change of currency.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vosbench.analysis import explore
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.core import periods
+from vosbench.core.model import AccountKind, Channel, Kind, Method
+from vosbench.ledger import account_tree, payment_rollup, setup, tables, verification, write_door
+
+ZONE = "Asia/Kolkata"  # a half-hour offset: local days and months are cut away from UTC midnights
+FIRST = date(2026, 1, 1)
+DAYS = 100
+TREE = (("R1", AccountKind.RESELLER, "", "USD"), ("A1", AccountKind.AGENT, "R1", "USD"),
+        ("A2", AccountKind.AGENT, "R1", "USD"), ("C1", AccountKind.CUSTOMER, "A1", "USD"),
+        ("C2", AccountKind.CUSTOMER, "A1", "USD"), ("C3", AccountKind.CUSTOMER, "A2", "USD"),
+        ("C4", AccountKind.CUSTOMER, "", "EUR"))
+CUSTOMERS = ("C1", "C2", "C3", "C4")
+
+
+def _accounts(rows=TREE) -> list[write_door.NewAccount]:
+    return [write_door.NewAccount(account, account, kind, parent, 0, currency, ZONE)
+            for account, kind, parent, currency in rows]
+
+
+def _payments(seed: int, count: int, first_key: int = 0) -> list[write_door.NewPayment]:
+    rng = random.Random(seed)
+    rows = []
+    for number in range(first_key, first_key + count):
+        kind = rng.choice([Kind.DEPOSIT, Kind.BONUS, Kind.AUTO_RECHARGE, Kind.WITHDRAWAL])
+        amount = rng.randint(1, 10**7) * (-1 if kind is Kind.WITHDRAWAL else 1)
+        at = datetime(2026, 1, 1) + timedelta(minutes=rng.randint(0, DAYS * 24 * 60))
+        rows.append(write_door.NewPayment(f"p{number}", rng.choice(CUSTOMERS), kind, amount, at, "ops",
+                                          rng.choice([Channel.WEB, Channel.API, Channel.ADMIN]),
+                                          rng.choice([Method.CARD, Method.CASH, Method.CRYPTO])))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    with tempfile.TemporaryDirectory() as folder:
+        engine = setup.open_ledger(f"sqlite:///{Path(folder) / 'ledger.sqlite'}", create=True, timezone=ZONE)
+        write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
+        for part in range(3):  # batches that reach back into months already kept
+            write_door.append_batch(engine, "payments", _payments(part, 150, part * 150), source="test",
+                                    file=f"p{part}")
+        yield engine
+        engine.dispose()
+
+
+def _records(engine) -> list[dict]:
+    p, a = tables.payments, tables.current_accounts
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(p.c.occurred_at, p.c.kind, p.c.channel, p.c.method, p.c.amount,
+                                            a.c.currency, a.c.account).join(a, a.c.id == p.c.account_id)).all()
+    return [{**row._asdict(), "day": periods.local_day(row.occurred_at, ZONE)} for row in rows]
+
+
+def _counted(records: list[dict], f: PaymentFilter, *keys: str) -> dict[tuple, tuple[int, int]]:
+    """Count and sum per ``keys`` of the records ``f`` selects, counted in Python."""
+    sums: dict[tuple, list[int]] = {}
+    for record in records:
+        if ((f.start and record["day"] < f.start) or (f.end and record["day"] > f.end)
+                or (f.kinds and record["kind"] not in f.kinds) or (f.channels and record["channel"] not in f.channels)
+                or (f.methods and record["method"] not in f.methods)):
+            continue
+        key = tuple(record["day"].isoformat()[:7] if name == "month" else record[name] for name in keys)
+        entry = sums.setdefault(key, [0, 0])
+        entry[0] += 1
+        entry[1] += record["amount"]
+    return {key: (count, amount) for key, (count, amount) in sums.items()}
+
+
+def _answered(frame, *keys: str) -> dict[tuple, tuple[int, int]]:
+    return {tuple(row[name] for name in keys): (int(row["count"]), int(row["amount"])) for _, row in frame.iterrows()}
+
+
+day = st.one_of(st.none(), st.integers(-3, DAYS + 3).map(lambda offset: FIRST + timedelta(days=offset)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day, day, st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, kinds, channels, methods):
+    if start and end and start > end:
+        start, end = end, start
+    f = PaymentFilter(start=start, end=end, kinds=tuple(kinds), channels=tuple(channels), methods=tuple(methods))
+    with ledger.connect() as connection:
+        assert explore._rollup_conditions(connection, f, ZONE) is not None  # the rollup answers, not the records
+    records = _records(ledger)
+    assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == _counted(records, f, "kind", "currency")
+    assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(records, f, "month", "kind")
+    assert (_answered(explore.by_channel_method(ledger, f), "channel", "method")
+            == _counted(records, f, "channel", "method"))
+
+
+def test_a_subtree_is_every_account_under_the_chosen_one_at_any_depth(ledger):
+    records = _records(ledger)
+    for top, below in (("R1", {"R1", "A1", "A2", "C1", "C2", "C3"}), ("A1", {"A1", "C1", "C2"}), ("C4", {"C4"})):
+        f = PaymentFilter(accounts=(top,), include_sub_accounts=True)
+        expected = _counted([record for record in records if record["account"] in below], PaymentFilter(),
+                            "kind", "currency")
+        assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == expected
+        assert explore.query_page(ledger, f, page_size=1000).rows["account"].isin(below).all()
+
+
+def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
+    write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
+    write_door.append_batch(engine, "payments", _payments(7, 200), source="test", file="p")
+    # A2's customers move with it under C4's new reseller; C1 now keeps its books in EUR
+    moved = [("R2", AccountKind.RESELLER, "", "USD"), ("A2", AccountKind.AGENT, "R2", "USD"),
+             ("C1", AccountKind.CUSTOMER, "A1", "EUR")]
+    write_door.append_batch(engine, "accounts", _accounts(moved), source="test", file="moves")
+    write_door.append_batch(engine, "payments", _payments(8, 50, 1000), source="test", file="later")
+    with engine.connect() as connection:
+        assert account_tree.stored(connection) == account_tree.recompute(connection)
+        assert payment_rollup.stored(connection) == payment_rollup.recompute(connection)
+        ids = dict(connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.id)).all())
+        assert (ids["R2"], ids["C3"]) in account_tree.stored(connection)
+        assert (ids["R1"], ids["C3"]) not in account_tree.stored(connection)
+    assert verification.verify(engine).ok
+    records = _records(engine)
+    euro = PaymentFilter(start=FIRST, end=FIRST + timedelta(days=40), kinds=("deposit",))
+    assert _answered(explore.totals_by_kind(engine, euro), "kind", "currency") == _counted(records, euro, "kind",
+                                                                                           "currency")
+
+
+def test_verify_reports_a_rollup_that_drifts_from_the_records(tmp_path):
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
+    write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
+    write_door.append_batch(engine, "payments", _payments(9, 20), source="test", file="p")
+    with engine.begin() as connection:
+        connection.execute(tables.payment_rollup.update().where(tables.payment_rollup.c.grain == "M")
+                           .values(amount=tables.payment_rollup.c.amount + 1))
+    result = verification.verify(engine)
+    assert result.total_mismatches and all("payment rollup" in mismatch for mismatch in result.total_mismatches)

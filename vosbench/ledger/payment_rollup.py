@@ -1,0 +1,160 @@
+"""Count and sum of the payments per local month and day, kind, channel, method and currency.
+
+The explore panel's filters that name no account, operator, amount or text (a period,
+kinds, channels, methods) select whole cells of this rollup: their count, per-kind
+totals and charts are sums of at most a few thousand rows instead of a scan of every
+record over history. Months ('M' rows) answer the whole months of a period and days ('D'
+rows) its partial months; both are cut in the ledger's time zone, as month totals are.
+The currency is the account's current one, as the panel's totals group by it.
+
+The rows are derived data, kept in the same transaction as every append
+(:func:`add_payments`), rebuilt when an account's currency changes or records are
+purged (:func:`rebuild`), and recomputed from the raw records by ``verify``
+(:func:`recompute`, :func:`stored`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from vosbench.ledger import database, tables
+
+MONTH, DAY = "M", "D"
+KEY_COLUMNS = ("grain", "period", "kind", "channel", "method", "currency")
+Cells = dict[tuple[str, ...], list[int]]
+"""(grain, period, kind, channel, method, currency) → [records, amount]."""
+
+
+class DayKeyer:
+    """Turns naive UTC instants into YYYY-MM-DD days of a time zone (by bisection over day starts)."""
+
+    def __init__(self, tz_name: str):
+        self.starts, self.labels = _day_starts(tz_name)
+
+    def of_instant(self, naive_utc: datetime) -> str:
+        index = bisect.bisect_right(self.starts, naive_utc) - 1
+        if index < 0 or index == len(self.starts) - 1:
+            raise ValueError(f"{naive_utc.isoformat()} is outside the years 1970-2100 the ledger handles")
+        return self.labels[index]
+
+
+@lru_cache(maxsize=4)
+def _day_starts(tz_name: str) -> tuple[list[datetime], list[str]]:
+    zone, day, last = ZoneInfo(tz_name), date(1970, 1, 1), date(2101, 1, 1)
+    starts, labels = [], []
+    while day <= last:
+        starts.append(datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC).replace(tzinfo=None))
+        labels.append(day.isoformat())
+        day += timedelta(days=1)
+    return starts, labels
+
+
+def _currencies(connection: sa.Connection, account_ids: Iterable[int]) -> dict[int, str]:
+    view, wanted = tables.current_accounts, sorted(set(account_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        found.update(connection.execute(sa.select(view.c.id, view.c.currency)
+                                        .where(view.c.id.in_(wanted[start:start + 500]))).all())
+    return found
+
+
+def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime], kinds: Iterable[str],
+          channels: Iterable[str], methods: Iterable[str], amounts: Iterable[int]) -> Cells:
+    """The rollup cells of payments given as columns (one value per payment in each)."""
+    keyer = DayKeyer(database.ledger_timezone(connection))
+    by_account: dict[tuple, list[int]] = {}
+    for key, amount in zip(zip(map(keyer.of_instant, times), kinds, channels, methods, account_ids), amounts):
+        sums = by_account.get(key)
+        if sums is None:
+            by_account[key] = [1, amount]
+        else:
+            sums[0] += 1
+            sums[1] += amount
+    currency = _currencies(connection, account_ids)
+    result: Cells = {}
+    for (day, kind, channel, method, account_id), (records, amount) in by_account.items():
+        for cell in ((DAY, day, str(kind), str(channel), str(method), currency[account_id]),
+                     (MONTH, day[:7], str(kind), str(channel), str(method), currency[account_id])):
+            sums = result.get(cell)
+            if sums is None:
+                result[cell] = [records, amount]
+            else:
+                sums[0] += records
+                sums[1] += amount
+    return result
+
+
+def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
+                 kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str],
+                 amounts: Iterable[int]) -> None:
+    """Fold newly appended payments into the rollup (in the append's transaction)."""
+    added = cells(connection, account_ids, times, kinds, channels, methods, amounts)
+    if not added:
+        return
+    table = tables.payment_rollup
+    spans = []
+    for grain in (MONTH, DAY):
+        periods = [key[1] for key in added if key[0] == grain]
+        spans.append(sa.and_(table.c.grain == grain, table.c.period.between(min(periods), max(periods))))
+    present = set(connection.execute(sa.select(*(table.c[name] for name in KEY_COLUMNS)).where(sa.or_(*spans))).all())
+    updates = [{**{f"b_{name}": value for name, value in zip(KEY_COLUMNS, key)}, "b_records": records, "b_amount": amount}
+               for key, (records, amount) in added.items() if key in present]
+    inserts = [{**dict(zip(KEY_COLUMNS, key)), "records": records, "amount": amount}
+               for key, (records, amount) in added.items() if key not in present]
+    database.execute_many(connection, table.update().where(*(table.c[name] == sa.bindparam(f"b_{name}")
+                                                             for name in KEY_COLUMNS))
+                          .values(records=table.c.records + sa.bindparam("b_records"),
+                                  amount=table.c.amount + sa.bindparam("b_amount")), updates)
+    database.execute_many(connection, table.insert(), inserts)
+
+
+def recompute(connection: sa.Connection) -> Cells:
+    """The rollup from the raw records (for ``verify`` and :func:`rebuild`)."""
+    payments = tables.payments
+    result: Cells = {}
+    for part in connection.execution_options(yield_per=100_000).execute(
+            sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.channel,
+                      payments.c.method, payments.c.amount)).partitions():
+        for key, (records, amount) in cells(connection, *zip(*part)).items():
+            sums = result.setdefault(key, [0, 0])
+            sums[0] += records
+            sums[1] += amount
+    return result
+
+
+def stored(connection: sa.Connection) -> Cells:
+    """The rollup as kept."""
+    table = tables.payment_rollup
+    return {tuple(row[:-2]): [row[-2], row[-1]]
+            for row in connection.execute(sa.select(*(table.c[name] for name in KEY_COLUMNS),
+                                                    table.c.records, table.c.amount))}
+
+
+def rebuild(connection: sa.Connection) -> None:
+    """Replace the rollup with one recomputed from the raw records.
+
+    For the rare changes that move records between cells: an account's currency changed,
+    a retention purge removed records.
+    """
+    table = tables.payment_rollup
+    fresh = recompute(connection)
+    connection.execute(table.delete())
+    database.execute_many(connection, table.insert(), [{**dict(zip(KEY_COLUMNS, key)), "records": records,
+                                                        "amount": amount} for key, (records, amount) in fresh.items()])
+
+
+def covers_ledger(connection: sa.Connection) -> bool:
+    """Whether this connection may answer from the rollup: it holds rows, and so this login sees them.
+
+    A scoped login (a reseller's or agent's) sees none of the rollup, which sums every
+    account; its totals are counted from the records it sees. A ledger without payments has
+    no rows either, and nothing to count.
+    """
+    table = tables.payment_rollup
+    return connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is not None
