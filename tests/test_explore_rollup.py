@@ -153,3 +153,19 @@ def test_verify_reports_a_rollup_that_drifts_from_the_records(tmp_path):
                            .values(amount=tables.payment_rollup.c.amount + 1))
     result = verification.verify(engine)
     assert result.total_mismatches and all("payment rollup" in mismatch for mismatch in result.total_mismatches)
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("chosen", [{}, {"kinds": ("deposit", "bonus")}, {"accounts": ("R1",), "include_sub_accounts": True},
+                                    {"channels": ("web",), "min_amount": 10**6}])
+def test_pages_by_amount_read_kind_by_kind_hold_every_record_once_in_order(ledger, descending, chosen):
+    f = PaymentFilter(**chosen)
+    whole = explore.query_all(ledger, f, sort="amount", descending=descending)
+    pages, page = [], 1
+    while True:  # 450 records, pages of 20: the first pages are read kind by kind, the last ones sorted
+        shown = explore.query_page(ledger, f, page=page, page_size=20, sort="amount", descending=descending)
+        pages.extend(shown.rows["id"])
+        if page >= shown.pages:
+            break
+        page += 1
+    assert pages == list(whole["id"]) and len(whole) > 80

@@ -79,6 +79,8 @@ def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable
     currency = _currencies(connection, account_ids)
     result: Cells = {}
     for (day, kind, channel, method, account_id), (records, amount) in by_account.items():
+        if account_id not in currency:  # an account removed behind the guards: its records join no account
+            continue
         for cell in ((DAY, day, str(kind), str(channel), str(method), currency[account_id]),
                      (MONTH, day[:7], str(kind), str(channel), str(method), currency[account_id])):
             sums = result.get(cell)
