@@ -34,6 +34,7 @@ TREE = (("R1", AccountKind.RESELLER, "", "USD"), ("A1", AccountKind.AGENT, "R1",
         ("C2", AccountKind.CUSTOMER, "A1", "USD"), ("C3", AccountKind.CUSTOMER, "A2", "USD"),
         ("C4", AccountKind.CUSTOMER, "", "EUR"))
 CUSTOMERS = ("C1", "C2", "C3", "C4")
+OPERATORS = ("ana", "bo", "cy")
 
 
 def _accounts(rows=TREE) -> list[write_door.NewAccount]:
@@ -48,7 +49,7 @@ def _payments(seed: int, count: int, first_key: int = 0) -> list[write_door.NewP
         kind = rng.choice([Kind.DEPOSIT, Kind.BONUS, Kind.AUTO_RECHARGE, Kind.WITHDRAWAL])
         amount = rng.randint(1, 10**7) * (-1 if kind is Kind.WITHDRAWAL else 1)
         at = datetime(2026, 1, 1) + timedelta(minutes=rng.randint(0, DAYS * 24 * 60))
-        rows.append(write_door.NewPayment(f"p{number}", rng.choice(CUSTOMERS), kind, amount, at, "ops",
+        rows.append(write_door.NewPayment(f"p{number}", rng.choice(CUSTOMERS), kind, amount, at, rng.choice(OPERATORS),
                                           rng.choice([Channel.WEB, Channel.API, Channel.ADMIN]),
                                           rng.choice([Method.CARD, Method.CASH, Method.CRYPTO])))
     return rows
@@ -69,7 +70,7 @@ def ledger():
 def _records(engine) -> list[dict]:
     p, a = tables.payments, tables.current_accounts
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(p.c.occurred_at, p.c.kind, p.c.channel, p.c.method, p.c.amount,
+        rows = connection.execute(sa.select(p.c.occurred_at, p.c.kind, p.c.channel, p.c.method, p.c.operator, p.c.amount,
                                             a.c.currency, a.c.account).join(a, a.c.id == p.c.account_id)).all()
     return [{**row._asdict(), "day": periods.local_day(row.occurred_at, ZONE)} for row in rows]
 
@@ -80,7 +81,8 @@ def _counted(records: list[dict], f: PaymentFilter, *keys: str) -> dict[tuple, t
     for record in records:
         if ((f.start and record["day"] < f.start) or (f.end and record["day"] > f.end)
                 or (f.kinds and record["kind"] not in f.kinds) or (f.channels and record["channel"] not in f.channels)
-                or (f.methods and record["method"] not in f.methods)):
+                or (f.methods and record["method"] not in f.methods)
+                or (f.operators and record["operator"] not in f.operators)):
             continue
         key = tuple(record["day"].isoformat()[:7] if name == "month" else record[name] for name in keys)
         entry = sums.setdefault(key, [0, 0])
@@ -93,18 +95,28 @@ def _answered(frame, *keys: str) -> dict[tuple, tuple[int, int]]:
     return {tuple(row[name] for name in keys): (int(row["count"]), int(row["amount"])) for _, row in frame.iterrows()}
 
 
-day = st.one_of(st.none(), st.integers(-3, DAYS + 3).map(lambda offset: FIRST + timedelta(days=offset)))
+def _days(whole_months: list[date]):
+    """No day, any day around the records', or a month's first or last day (whole months)."""
+    return st.one_of(st.none(), st.integers(-3, DAYS + 3).map(lambda offset: FIRST + timedelta(days=offset)),
+                     st.sampled_from(whole_months))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(day, day, st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
-       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
-def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, kinds, channels, methods):
+_FIRSTS = [date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+_LASTS = [first - timedelta(days=1) for first in _FIRSTS[1:]] + [date(2026, 4, 30)]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_days(_FIRSTS), _days(_LASTS), st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])),
+       st.sets(st.sampled_from(OPERATORS)))
+def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, kinds, channels, methods, operators):
     if start and end and start > end:
         start, end = end, start
-    f = PaymentFilter(start=start, end=end, kinds=tuple(kinds), channels=tuple(channels), methods=tuple(methods))
-    with ledger.connect() as connection:
-        assert explore._rollup_conditions(connection, f, ZONE) is not None  # the rollup answers, not the records
+    f = PaymentFilter(start=start, end=end, kinds=tuple(kinds), channels=tuple(channels), methods=tuple(methods),
+                      operators=tuple(operators))
+    whole_months = (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
+    with ledger.connect() as connection:  # the rollup answers, not the records (operators: by whole months)
+        assert (explore._rollup_conditions(connection, f, ZONE) is not None) == (not operators or whole_months)
     records = _records(ledger)
     assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == _counted(records, f, "kind", "currency")
     assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(records, f, "month", "kind")

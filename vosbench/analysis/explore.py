@@ -119,9 +119,9 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
     and its lower() folds ASCII only, so there the text search skips lower() — the same
     rows at half the cost. ``indexed`` (what :func:`vosbench.ledger.text_index.prepare` said): the
     text's LIKE runs only on the records the search index names, not on every record.
-    ``walk``: a page read in the order of its sort index; the accounts are then checked on
-    each record met rather than read through their index (which for a large subtree reads
-    every record of it, then sorts them).
+    ``walk``: a page read in the order of its sort index; the accounts and operators are then
+    checked on each record met rather than read through their indexes (which for a large
+    subtree or a busy operator reads every record of it, then sorts them).
     """
     p = _payments
     where: list[sa.ColumnElement[bool]] = []
@@ -136,7 +136,7 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
         if chosen:
             where.append(column.in_([word.value for word in chosen]))
     if f.operators:
-        where.append(p.c.operator.in_(f.operators))
+        where.append((_unordered(p.c.operator) if walk else p.c.operator).in_(f.operators))
     if f.min_amount is not None or f.max_amount is not None:
         where.append(_absolute_amount_between(f.min_amount, f.max_amount))
     if f.text:
@@ -285,14 +285,18 @@ def _kept_kinds(f: PaymentFilter) -> list[str]:
 def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     kept = tables.account_months
     kinds = _kept_kinds(f)
-    per_currency = connection.execute(
-        sa.select(_accounts.c.currency,
-                  *(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
-                  *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds))
-        .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
-        .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency)).all()
-    return [(kind, sums[0], sums[1 + index], sums[1 + len(kinds) + index])
-            for sums in per_currency for index, kind in enumerate(kinds) if sums[1 + index]]
+    sums = (*(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
+            *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds))
+    only = _only_currency(connection)
+    if only is not None:  # no look-up of each month's account (a subtree's months are many)
+        statement = sa.select(sa.literal(only, sa.String), *sums).where(*_kept_conditions(f, months))
+    else:
+        statement = (sa.select(_accounts.c.currency, *sums)
+                     .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
+                     .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency))
+    per_currency = connection.execute(statement).all()
+    return [(kind, row[0], row[1 + index], row[1 + len(kinds) + index])
+            for row in per_currency for index, kind in enumerate(kinds) if row[1 + index]]
 
 
 def _rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: str) -> list | None:
@@ -300,18 +304,30 @@ def _rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: st
 
     The rollup (:mod:`vosbench.ledger.payment_rollup`) answers a filter of a period, kinds,
     channels and methods in the ledger's zone: the period's whole months from its month rows,
-    the days before and after them from its day rows. A filter naming accounts, operators,
-    amounts or text, a period in another zone, or a login that does not see the rollup
-    (a scoped one) is counted from the records.
+    the days before and after them from its day rows; with operators, whole months from the
+    operators' month rows. A filter naming accounts, amounts or text, operators over part of
+    a month, a period in another zone, or a login that does not see the rollup (a scoped
+    one) is counted from the records.
     """
-    if f.accounts or f.operators or f.text or f.min_amount is not None or f.max_amount is not None:
+    if f.accounts or f.text or f.min_amount is not None or f.max_amount is not None:
+        return None
+    whole_months = (f.start is None or f.start.day == 1) and (f.end is None or (f.end + timedelta(days=1)).day == 1)
+    if f.operators and not whole_months:  # operators are kept by month only
         return None
     if timezone != database.ledger_timezone(connection) or not payment_rollup.covers_ledger(connection):
         return None
     rollup = tables.payment_rollup
-    where = [rollup.c[name].in_([word.value for word in chosen])
-             for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
-    return [*where, sa.or_(*_rollup_spans(f.start, f.end))]
+    where: list[sa.ColumnElement[bool]] = [
+        rollup.c[name].in_([word.value for word in chosen])
+        for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
+    if not f.operators:
+        return [*where, sa.or_(*_rollup_spans(f.start, f.end))]
+    where += [rollup.c.grain == payment_rollup.OPERATOR_MONTH, rollup.c.operator.in_(f.operators)]
+    if f.start is not None:
+        where.append(rollup.c.period >= f.start.isoformat()[:7])
+    if f.end is not None:
+        where.append(rollup.c.period <= f.end.isoformat()[:7])
+    return where
 
 
 def _rollup_spans(start: date | None, end: date | None) -> list[sa.ColumnElement[bool]]:
@@ -401,7 +417,7 @@ def _per_kind_and_currency(connection: sa.Connection, chosen: sa.Subquery) -> sa
 
 def _only_currency(connection: sa.Connection) -> str | None:
     """The one currency every account has ever kept, else None (several, or no account)."""
-    kept = set()
+    kept: set[str] = set()
     for table in (tables.accounts, tables.account_versions):
         kept.update(connection.scalars(sa.select(table.c.currency).distinct().limit(2)))
     return kept.pop() if len(kept) == 1 else None

@@ -18,10 +18,10 @@ from vosbench.ledger import account_tree, payment_rollup
 
 
 def after_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
-                   kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str],
+                   kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str], operators: Iterable[str],
                    amounts: Iterable[int]) -> None:
     """Payments were appended (columns, one value per payment in each)."""
-    payment_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, amounts)
+    payment_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, operators, amounts)
 
 
 def after_accounts(connection: sa.Connection, *, currency_changed: bool) -> None:
@@ -52,6 +52,6 @@ def mismatches(connection: sa.Connection) -> list[str]:
     kept, rollup = payment_rollup.stored(connection), payment_rollup.recompute(connection)
     for key in sorted(set(kept) | set(rollup)):
         if kept.get(key) != rollup.get(key):
-            problems.append(f"the payment rollup for {' '.join(key)} disagrees with the raw records "
+            problems.append(f"the payment rollup for {' '.join(word for word in key if word)} disagrees with the raw records "
                             f"(kept {kept.get(key)}, recomputed {rollup.get(key)})")
     return problems

@@ -1,11 +1,12 @@
 """Count and sum of the payments per local month and day, kind, channel, method and currency.
 
-The explore panel's filters that name no account, operator, amount or text (a period,
-kinds, channels, methods) select whole cells of this rollup: their count, per-kind
+The explore panel's filters that name no account, amount or text (a period, kinds,
+channels, methods, operators) select whole cells of this rollup: their count, per-kind
 totals and charts are sums of at most a few thousand rows instead of a scan of every
 record over history. Months ('M' rows) answer the whole months of a period and days ('D'
 rows) its partial months; both are cut in the ledger's time zone, as month totals are.
-The currency is the account's current one, as the panel's totals group by it.
+Operators' months ('O' rows, one set per operator) answer a filter of operators over
+whole months. The currency is the account's current one, as the panel's totals group by it.
 
 The rows are derived data, kept in the same transaction as every append
 (:func:`add_payments`), rebuilt when an account's currency changes or records are
@@ -25,10 +26,10 @@ import sqlalchemy as sa
 
 from vosbench.ledger import database, tables
 
-MONTH, DAY = "M", "D"
-KEY_COLUMNS = ("grain", "period", "kind", "channel", "method", "currency")
+MONTH, DAY, OPERATOR_MONTH = "M", "D", "O"
+KEY_COLUMNS = ("grain", "operator", "period", "kind", "channel", "method", "currency")
 Cells = dict[tuple[str, ...], list[int]]
-"""(grain, period, kind, channel, method, currency) → [records, amount]."""
+"""(grain, operator, period, kind, channel, method, currency) → [records, amount]."""
 
 
 class DayKeyer:
@@ -65,11 +66,11 @@ def _currencies(connection: sa.Connection, account_ids: Iterable[int]) -> dict[i
 
 
 def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime], kinds: Iterable[str],
-          channels: Iterable[str], methods: Iterable[str], amounts: Iterable[int]) -> Cells:
+          channels: Iterable[str], methods: Iterable[str], operators: Iterable[str], amounts: Iterable[int]) -> Cells:
     """The rollup cells of payments given as columns (one value per payment in each)."""
     keyer = DayKeyer(database.ledger_timezone(connection))
     by_account: dict[tuple, list[int]] = {}
-    for key, amount in zip(zip(map(keyer.of_instant, times), kinds, channels, methods, account_ids), amounts):
+    for key, amount in zip(zip(map(keyer.of_instant, times), kinds, channels, methods, operators, account_ids), amounts):
         sums = by_account.get(key)
         if sums is None:
             by_account[key] = [1, amount]
@@ -78,11 +79,11 @@ def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable
             sums[1] += amount
     currency = _currencies(connection, account_ids)
     result: Cells = {}
-    for (day, kind, channel, method, account_id), (records, amount) in by_account.items():
+    for (day, kind, channel, method, operator, account_id), (records, amount) in by_account.items():
         if account_id not in currency:  # an account removed behind the guards: its records join no account
             continue
-        for cell in ((DAY, day, str(kind), str(channel), str(method), currency[account_id]),
-                     (MONTH, day[:7], str(kind), str(channel), str(method), currency[account_id])):
+        words = (str(kind), str(channel), str(method), currency[account_id])
+        for cell in ((DAY, "", day, *words), (MONTH, "", day[:7], *words), (OPERATOR_MONTH, operator, day[:7], *words)):
             sums = result.get(cell)
             if sums is None:
                 result[cell] = [records, amount]
@@ -93,17 +94,20 @@ def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable
 
 
 def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
-                 kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str],
+                 kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str], operators: Iterable[str],
                  amounts: Iterable[int]) -> None:
     """Fold newly appended payments into the rollup (in the append's transaction)."""
-    added = cells(connection, account_ids, times, kinds, channels, methods, amounts)
+    added = cells(connection, account_ids, times, kinds, channels, methods, operators, amounts)
     if not added:
         return
     table = tables.payment_rollup
     spans = []
-    for grain in (MONTH, DAY):
-        periods = [key[1] for key in added if key[0] == grain]
-        spans.append(sa.and_(table.c.grain == grain, table.c.period.between(min(periods), max(periods))))
+    for grain in (MONTH, DAY, OPERATOR_MONTH):
+        periods = [key[2] for key in added if key[0] == grain]
+        span = [table.c.grain == grain, table.c.period.between(min(periods), max(periods))]
+        if grain == OPERATOR_MONTH:  # each operator's months are a range of the key
+            span.append(table.c.operator.in_(sorted({key[1] for key in added if key[0] == grain})))
+        spans.append(sa.and_(*span))
     present = set(connection.execute(sa.select(*(table.c[name] for name in KEY_COLUMNS)).where(sa.or_(*spans))).all())
     updates = [{**{f"b_{name}": value for name, value in zip(KEY_COLUMNS, key)}, "b_records": records, "b_amount": amount}
                for key, (records, amount) in added.items() if key in present]
@@ -122,7 +126,7 @@ def recompute(connection: sa.Connection) -> Cells:
     result: Cells = {}
     for part in connection.execution_options(yield_per=100_000).execute(
             sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.channel,
-                      payments.c.method, payments.c.amount)).partitions():
+                      payments.c.method, payments.c.operator, payments.c.amount)).partitions():
         for key, (records, amount) in cells(connection, *zip(*part)).items():
             sums = result.setdefault(key, [0, 0])
             sums[0] += records

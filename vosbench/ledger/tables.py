@@ -161,10 +161,11 @@ account_tree = sa.Table(  # every account under each account at any depth, itsel
     sa.Index("ix_account_tree_account", "account_id"),
 )
 
-payment_rollup = sa.Table(  # count and sum of the payments per local month ('M') or day ('D') and their dimensions
+payment_rollup = sa.Table(  # count and sum of the payments per local month ('M'), day ('D') or operator and month ('O')
     "payment_rollup",
     metadata,
     sa.Column("grain", sa.String(1), primary_key=True),
+    sa.Column("operator", sa.String(64), primary_key=True),  # '' in the month and day rows, which sum every operator
     sa.Column("period", sa.String(10), primary_key=True),  # YYYY-MM or YYYY-MM-DD in the ledger's time zone
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("channel", sa.String(16), primary_key=True),

@@ -446,7 +446,7 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
     deltas.add_payments(account_ids, map(keyer.of_instant, rows.occurred_at), rows.kind, rows.amount)
     month_totals.apply(connection, deltas)
     explore_upkeep.after_payments(connection, account_ids, rows.occurred_at, rows.kind, rows.channel, rows.method,
-                                  rows.amount)
+                                  rows.operator, rows.amount)
     return [record[0] for record in linked]
 
 
