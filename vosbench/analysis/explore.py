@@ -13,6 +13,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -112,24 +113,26 @@ def like_pattern(text: str) -> str:
 
 
 def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
-               indexed: bool = False, walk: bool = False) -> list[sa.ColumnElement[bool]]:
+               indexed: bool = False, walk: str = "") -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses on ``payments`` that select the filter's records (values bound).
 
     ``dialect`` is the database's dialect name: SQLite's LIKE already ignores ASCII case
     and its lower() folds ASCII only, so there the text search skips lower() — the same
     rows at half the cost. ``indexed`` (what :func:`vosbench.ledger.text_index.prepare` said): the
     text's LIKE runs only on the records the search index names, not on every record.
-    ``walk``: a page read in the order of its sort index; the accounts and operators are then
-    checked on each record met rather than read through their indexes (which for a large
-    subtree or a busy operator reads every record of it, then sorts them).
+    ``walk``: the column of the sort index a page is read in the order of; the accounts,
+    operators and (unless the walk is by time) the period are then checked on each record met
+    rather than read through their indexes (which for a large subtree, a busy operator or a
+    quarter reads every record of it, then sorts them).
     """
     p = _payments
     where: list[sa.ColumnElement[bool]] = []
     start, end = utc_bounds(f, timezone)
+    occurred_at = _unordered(p.c.occurred_at) if walk and walk != "occurred_at" else p.c.occurred_at
     if start is not None:
-        where.append(p.c.occurred_at >= start)
+        where.append(occurred_at >= start)
     if end is not None:
-        where.append(p.c.occurred_at < end)
+        where.append(occurred_at < end)
     if f.accounts:
         where.append((_unordered(p.c.account_id) if walk else p.c.account_id).in_(account_scope(f)))
     for column, chosen in ((p.c.kind, f.kinds), (p.c.channel, f.channels), (p.c.method, f.methods)):
@@ -198,9 +201,11 @@ def _ordering(sort: str, descending: bool, *, few: bool = False) -> list:
 
 def _rows_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, descending: bool, *,
                     few: bool = False, indexed: bool = False) -> sa.Select:
+    # The records drive and each one's account is looked up by its key: joined on the bare column,
+    # the database may rather read every account's records through their index, then sort them all.
     return (sa.select(*(_SOURCES[name].label(name) for name in ROW_COLUMNS))
-            .select_from(_payments.join(_accounts, _accounts.c.id == _payments.c.account_id))
-            .where(*conditions(f, timezone, dialect, indexed=indexed, walk=not few and sort in _WALKED))
+            .select_from(_payments.join(_accounts, _accounts.c.id == _unordered(_payments.c.account_id)))
+            .where(*conditions(f, timezone, dialect, indexed=indexed, walk=sort if not few and sort in _WALKED else ""))
             .order_by(*_ordering(sort, descending, few=few)))
 
 
@@ -220,8 +225,13 @@ def _page_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, de
     if sort != "amount" or few:
         return _rows_statement(f, timezone, dialect, sort, descending, few=few, indexed=indexed) \
             .limit(page_size).offset(offset)
-    branches = [_rows_statement(replace(f, kinds=(kind,)), timezone, dialect, sort, descending, indexed=indexed)
-                .limit(page * page_size).subquery(f"kind_{index}") for index, kind in enumerate(f.kinds or Kind)]
+    # and an amount range's credits and debits apart: each part is one range of the index, read in order
+    unbounded = replace(f, min_amount=None, max_amount=None)
+    ranges = _amount_ranges(f.min_amount, f.max_amount) if f.min_amount is not None or f.max_amount is not None \
+        else [sa.true()]
+    branches = [_rows_statement(replace(unbounded, kinds=(kind,)), timezone, dialect, sort, descending, indexed=indexed)
+                .where(amount_range).limit(page * page_size).subquery(f"part_{index}")
+                for index, (kind, amount_range) in enumerate(itertools.product(f.kinds or Kind, ranges))]
     merged = sa.union_all(*(sa.select(branch) for branch in branches)).subquery("by_kind")
     direction = sa.desc if descending else sa.asc
     return (sa.select(merged).order_by(direction(merged.c.amount), direction(merged.c.id))
@@ -382,7 +392,7 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
         # Grouped after filtering: walking the (kind, amount) index to group would look up every
         # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
         kind = _unordered(_payments.c.kind).label("kind")
-        chosen = (sa.select(kind, _payments.c.account_id, _payments.c.amount)
+        chosen = (sa.select(kind, *_counted_columns(connection))
                   .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).subquery("chosen"))
         rows = connection.execute(_per_kind_and_currency(connection, chosen))
     else:
@@ -390,7 +400,7 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
         # the database would rather read every record of the kind.
         others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
                             indexed=indexed)
-        branches = [sa.select(_payments.c.kind, _payments.c.account_id, _payments.c.amount).where(*others, amount_range)
+        branches = [sa.select(_payments.c.kind, *_counted_columns(connection)).where(*others, amount_range)
                     for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
         chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
         rows = connection.execute(_per_kind_and_currency(connection, chosen))
@@ -413,6 +423,15 @@ def _per_kind_and_currency(connection: sa.Connection, chosen: sa.Subquery) -> sa
     return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), sa.func.sum(chosen.c.amount))
             .select_from(chosen.join(_accounts, _accounts.c.id == chosen.c.account_id))
             .group_by(chosen.c.kind, _accounts.c.currency))
+
+
+def _counted_columns(connection: sa.Connection) -> tuple[sa.ColumnElement, ...]:
+    """What a count reads of each record besides its kind: the amount, and the account when currencies differ.
+
+    (Without the account, a count by kind and amount range reads the (kind, amount) index alone.)
+    """
+    return (_payments.c.amount,) if _only_currency(connection) is not None else (_payments.c.amount,
+                                                                                 _payments.c.account_id)
 
 
 def _only_currency(connection: sa.Connection) -> str | None:

@@ -159,8 +159,14 @@ def covers_ledger(connection: sa.Connection) -> bool:
     """Whether this connection may answer from the rollup: it holds rows, and so this login sees them.
 
     A scoped login (a reseller's or agent's) sees none of the rollup, which sums every
-    account; its totals are counted from the records it sees. A ledger without payments has
-    no rows either, and nothing to count.
+    account; its totals are counted from the records it sees. So does a login the rollup
+    was not yet granted to or scoped for (a server ledger upgraded since ``server init``,
+    until it is run again): the refusal is taken back to a savepoint, the transaction goes
+    on. A ledger without payments has no rows either, and nothing to count.
     """
     table = tables.payment_rollup
-    return connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is not None
+    try:
+        with connection.begin_nested():
+            return connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is not None
+    except sa.exc.DBAPIError:
+        return False
