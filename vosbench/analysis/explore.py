@@ -103,7 +103,7 @@ def account_scope(f: PaymentFilter):
     if not f.include_sub_accounts:
         return chosen
     tree = tables.account_tree
-    return sa.select(tree.c.account_id).where(tree.c.ancestor_id.in_(chosen))
+    return sa.select(tree.c.account_id.label("id")).where(tree.c.ancestor_id.in_(chosen))
 
 
 def like_pattern(text: str) -> str:
