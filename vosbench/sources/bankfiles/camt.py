@@ -29,15 +29,17 @@ entry stays one line (never a guessed split) and the file gets a warning.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 SUPPORTED_VERSIONS = range(2, 14)
@@ -46,6 +48,7 @@ MESSAGES = {"053": ("BkToCstmrStmt", "Stmt", "statement"), "052": ("BkToCstmrAcc
             "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification")}
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ]|[+-]\d{2}:\d{2}$|Z$)")
 _NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF"}
+_PIECE = 1 << 20  # bytes read at a time
 _REFERENCES = ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId", "MsgId", "PmtInfId")
 
 
@@ -55,16 +58,48 @@ def looks_like_camt(head: bytes) -> bool:
 
 def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
     """Read every statement, report or notification of a CAMT file into lines."""
-    raw = path.read_bytes()
+    parsed, lines = stream(path, channel=channel, name=name)
+    parsed.lines = list(lines)
+    return parsed
+
+
+def stream(path: Path, *, channel: str = "bank",
+           name: str | None = None) -> tuple[ParsedStatement, Iterator[StatementLine]]:
+    """The file's record and its lines, read entry by entry as they are asked for.
+
+    The record's format, counts, rejections and warnings are complete once the lines have
+    all been taken; a damaged or empty document raises then.
+    """
     file = name or path.name
-    if b"<!DOCTYPE" in raw[:4096].upper() or b"<!ENTITY" in raw:
-        raise StatementFileError(f"{file}: holds a DOCTYPE or ENTITY declaration, which no CAMT message has; "
-                                 "refused unread: export the statement again from the bank")
-    digest = sha256_of(raw)
-    del raw  # the parser reads the file itself, a piece at a time
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        head = source.read(_PIECE)
+        if b"<!DOCTYPE" in head[:4096].upper():
+            _refuse_declarations(file)
+        tail = b""
+        chunk = head
+        while chunk:  # the digest, and no entity declaration anywhere (nor across two pieces)
+            digest.update(chunk)
+            if b"<!ENTITY" in tail + chunk:
+                _refuse_declarations(file)
+            tail = chunk[-8:]
+            chunk = source.read(_PIECE)
+    parsed = ParsedStatement(file, "camt", channel, "camt", [], [], digest.hexdigest())
+    return parsed, _lines(path, parsed)
+
+
+def _refuse_declarations(file: str) -> None:
+    raise StatementFileError(f"{file}: holds a DOCTYPE or ENTITY declaration, which no CAMT message has; "
+                             "refused unread: export the statement again from the bank")
+
+
+def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
+    file = parsed.file
     reader = _Reader(file)
+    reader.rejections, reader.warnings = parsed.rejections, parsed.warnings
     try:
-        reader.read(path)
+        with open(path, "rb") as source:
+            yield from reader.read(source)
     except ET.ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         raise StatementFileError(f"{file}: not well-formed XML at line {line}, column {column} "
@@ -84,8 +119,8 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
         raise StatementFileError(f"{file}: the camt.{reader.kind} document holds no {what[2]} ({what[0]}/{what[1]})")
     if reader.skipped:
         reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
-    return ParsedStatement(file, f"camt{reader.kind}.{reader.version:02d}", channel, f"camt{reader.kind}",
-                           reader.lines, reader.rejections, digest, reader.statements, reader.warnings)
+    parsed.format, parsed.profile = f"camt{reader.kind}.{reader.version:02d}", f"camt{reader.kind}"
+    parsed.statements = reader.statements
 
 
 class _Tags:
@@ -109,11 +144,7 @@ class _Reader:
         self.skipped = 0
         self.number = 0
 
-    def read(self, path: Path) -> None:
-        with open(path, "rb") as stream:
-            self._read(stream)
-
-    def _read(self, stream) -> None:
+    def read(self, stream) -> Iterator[StatementLine]:
         """One pass over end events only: entries are read and cleared as they end.
 
         The message's namespace is taken from the first element in a CAMT namespace (a
@@ -137,6 +168,9 @@ class _Reader:
             if tag == tags.entry:
                 self._entry(element, ns, account, statement_id, currency)
                 element.clear()
+                if self.lines:
+                    yield from self.lines
+                    self.lines = []
             elif tag == tags.identifier:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
