@@ -335,14 +335,20 @@ def _join(parts) -> str:
     return " / ".join(part for part in parts if part)
 
 
-@functools.lru_cache(maxsize=512)
-def _steps(path: str, namespace: str) -> tuple[str, ...]:
-    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath."""
-    return tuple("{" + namespace + "}" + step.split(":", 1)[-1] for step in path.split("/"))
+def _steps(path: str, ns: dict) -> tuple[str, ...]:
+    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath.
+
+    ``ns`` (the reader's, ``{"c": namespace}``) keeps them by path: a dictionary lookup is
+    all a path costs after its first use, and a file asks some fifty per entry.
+    """
+    steps = ns.get(path)
+    if steps is None:
+        steps = ns[path] = tuple("{" + ns["c"] + "}" + step.split(":", 1)[-1] for step in path.split("/"))
+    return steps
 
 
 def _find(element, path: str, ns: dict):
-    steps = _steps(path, ns["c"])
+    steps = ns.get(path) or _steps(path, ns)
     if len(steps) == 1:  # most lookups: one step, one call into C
         return element.find(steps[0])
     for step in steps:
@@ -353,7 +359,7 @@ def _find(element, path: str, ns: dict):
 
 
 def _all(element, path: str, ns: dict) -> list:
-    steps = _steps(path, ns["c"])
+    steps = ns.get(path) or _steps(path, ns)
     if len(steps) == 1:
         return element.findall(steps[0])
     found = [element]
@@ -363,7 +369,8 @@ def _all(element, path: str, ns: dict) -> list:
 
 
 def _text(element, path: str, ns: dict) -> str:
-    found = _find(element, path, ns)
+    steps = ns.get(path) or _steps(path, ns)
+    found = element.find(steps[0]) if len(steps) == 1 else _find(element, path, ns)
     text = found.text if found is not None else None
     return text.strip() if text else ""
 
