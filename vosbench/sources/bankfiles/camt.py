@@ -47,6 +47,7 @@ SUPPORTED_VERSIONS = range(2, 14)
 MESSAGES = {"053": ("BkToCstmrStmt", "Stmt", "statement"), "052": ("BkToCstmrAcctRpt", "Rpt", "report"),
             "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification")}
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ]|[+-]\d{2}:\d{2}$|Z$)")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF"}
 _PIECE = 1 << 20  # bytes read at a time
 _REFERENCES = ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId", "MsgId", "PmtInfId")
@@ -220,19 +221,19 @@ class _Reader:
             self.rejections.append(Rejection(self.file, self.number, f"{where}: {error}"))
 
     def _lines(self, entry, ns: dict, account: str, statement_id: str, currency: str) -> list[StatementLine]:
-        amount, entry_currency = _amount(entry, "c:Amt", ns, "Amt")
+        amount, entry_currency, amount_text = _amount(_find(entry, "c:Amt", ns), "Amt")
         direction = _direction(_text(entry, "c:CdtDbtInd", ns), "CdtDbtInd")
         currency = entry_currency or currency
         if not currency:
             raise ValueError("Amt has no Ccy and the account gives no currency (Acct/Ccy)")
         signed = amount if direction == "CRDT" else -amount
-        posted = _date(entry, "c:BookgDt", ns, "BookgDt", required=True)
-        value_on = _date(entry, "c:ValDt", ns, "ValDt", required=False)
+        posted = _date(_find(entry, "c:BookgDt", ns), ns, "BookgDt", required=True)
+        value_on = _date(_find(entry, "c:ValDt", ns), ns, "ValDt", required=False)
         details = [_details(d, ns, direction) for d in _all(entry, "c:NtryDtls/c:TxDtls", ns)]
         service_ref, entry_ref = _text(entry, "c:AcctSvcrRef", ns), _text(entry, "c:NtryRef", ns)
         additional = _text(entry, "c:AddtlNtryInf", ns)
         key = service_ref or entry_ref
-        entry_raw = {"amt": _text(entry, "c:Amt", ns), "ccy": entry_currency, "cdtdbtind": direction,
+        entry_raw = {"amt": amount_text, "ccy": entry_currency, "cdtdbtind": direction,
                      "acctsvcrref": service_ref, "ntryref": entry_ref, "addtlntryinf": additional,
                      **_bank_code(entry, ns)}
         common: dict[str, Any] = dict(statement_account=account, statement_id=statement_id, posted_on=posted, value_on=value_on,
@@ -276,10 +277,13 @@ class _Reader:
 
 def _details(detail, ns: dict, direction: str) -> dict:
     """One TxDtls: its amount (when given), party, and every reference it carries."""
-    amount_path = "c:Amt" if _find(detail, "c:Amt", ns) is not None else "c:AmtDtls/c:TxAmt/c:Amt"
+    found_amount = _find(detail, "c:Amt", ns)
+    if found_amount is None:
+        found_amount = _find(detail, "c:AmtDtls/c:TxAmt/c:Amt", ns)
     signed = tx_currency = None
-    if amount_path == "c:Amt" or _find(detail, amount_path, ns) is not None:
-        amount, tx_currency = _amount(detail, amount_path, ns, "TxDtls/Amt")
+    amount_text = ""
+    if found_amount is not None:
+        amount, tx_currency, amount_text = _amount(found_amount, "TxDtls/Amt")
         own = _text(detail, "c:CdtDbtInd", ns)
         tx_direction = _direction(own, "TxDtls/CdtDbtInd") if own else direction
         signed = amount if tx_direction == "CRDT" else -amount
@@ -302,7 +306,7 @@ def _details(detail, ns: dict, direction: str) -> dict:
     additional = _text(detail, "c:AddtlTxInf", ns)
     reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
-    raw = {"amt": _text(detail, amount_path, ns) if signed is not None else "", "ccy": tx_currency or "",
+    raw = {"amt": amount_text, "ccy": tx_currency or "",
            "refs": {k: v for k, v in refs.items() if v}, "creditor_refs": creditor_refs, "remittance": remittance,
            "name": name}
     return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
@@ -375,9 +379,9 @@ def _text(element, path: str, ns: dict) -> str:
     return text.strip() if text else ""
 
 
-def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
-    found = _find(element, path, ns)
-    text = (found.text or "").strip() if found is not None and found.text else ""
+def _amount(found, what: str) -> tuple[int, str, str]:
+    """The amount element ``found`` (None: missing) as minor units, its currency and its text."""
+    text = found.text.strip() if found is not None and found.text else ""
     if not text:
         raise ValueError(f"{what} is missing")
     if len(text) > 40:  # characters: more digits than any amount a bank holds
@@ -389,9 +393,9 @@ def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
     if amount < 0:
         raise ValueError(f"{what} {text!r} is negative; CAMT amounts are positive and CdtDbtInd gives the sign")
     currency = (found.get("Ccy") or "").strip().upper()
-    if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+    if currency and not _CURRENCY.fullmatch(currency):
         raise ValueError(f"{what} currency {currency[:20]!r} is not a three-letter ISO 4217 code")
-    return amount, currency
+    return amount, currency, text
 
 
 def _direction(text: str, what: str) -> str:
@@ -400,8 +404,9 @@ def _direction(text: str, what: str) -> str:
     return text
 
 
-def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | None:
-    text = _text(element, f"{path}/c:Dt", ns) or _text(element, f"{path}/c:DtTm", ns)
+def _date(found, ns: dict, what: str, *, required: bool) -> date | None:
+    """The date of the date element ``found`` (BookgDt, ValDt; None: missing), from its Dt or DtTm."""
+    text = (_text(found, "c:Dt", ns) or _text(found, "c:DtTm", ns)) if found is not None else ""
     if not text:
         if required:
             raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -137,9 +138,10 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
         rows: list[tuple] = []
         skipped, rejections = 0, []
         seen: dict[tuple[str, str], tuple] = {}
+        held: dict[str, bool] = {}
         keyed = with_keys(lines)
         while chunk := list(itertools.islice(keyed, _KEYS_PER_QUERY)):
-            new, skipped_here, rejected = _new_lines(connection, parsed.file, chunk, seen)
+            new, skipped_here, rejected = _new_lines(connection, parsed.file, chunk, seen, held)
             skipped += skipped_here
             rejections += rejected
             if not (parsed.rejections or rejections):  # rows are made only while they can still be written
@@ -218,18 +220,24 @@ def _row(line: StatementLine, day) -> tuple:
             line.raw_text())
 
 
-def _new_lines(connection: sa.Connection, file: str, lines: list[StatementLine],
-               seen: dict[tuple[str, str], tuple]) -> tuple[list[StatementLine], int, list[Rejection]]:
+def _new_lines(connection: sa.Connection, file: str, lines: list[StatementLine], seen: dict[tuple[str, str], tuple],
+               held: dict[str, bool]) -> tuple[list[StatementLine], int, list[Rejection]]:
     """Of a few thousand lines, those not yet in the ledger nor earlier in the file; identical ones are skipped.
 
     ``seen`` holds what the file's earlier lines said (their compared figures, by key) and
-    is added to.
+    is added to; ``held`` whether the ledger holds any line of a statement account (asked
+    once per account: the keys of an account it has never seen are not looked up).
     """
     new, skipped, rejections = [], 0, []
     for start in range(0, len(lines), _KEYS_PER_QUERY):
         chunk = lines[start:start + _KEYS_PER_QUERY]
         existing = {}
         for account in sorted({line.statement_account for line in chunk}):
+            if account not in held:
+                held[account] = connection.execute(
+                    sa.select(_T.c.id).where(_T.c.statement_account == account).limit(1)).first() is not None
+            if not held[account]:
+                continue
             keys = [line.line_key for line in chunk if line.statement_account == account]
             for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
                     _T.c.statement_account == account, _T.c.line_key.in_(keys))):
@@ -258,8 +266,8 @@ def _new_lines(connection: sa.Connection, file: str, lines: list[StatementLine],
     return new, skipped, rejections
 
 
-def _figures(line: StatementLine) -> tuple:
-    return tuple(getattr(line, name) for name in _COMPARED)
+_figures = operator.attrgetter(*_COMPARED)
+"""A line's compared values, as a tuple."""
 
 
 def imported(engine: Engine) -> list[dict]:
