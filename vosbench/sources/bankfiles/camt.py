@@ -155,6 +155,8 @@ class _Reader:
         """
         tags = None
         ns: dict = {}
+        entry_tag = identifier_tag = account_tag = ""  # the tags' qualified names, as locals: asked of every element
+        holder_tags: set[str] = set()
         account = currency = statement_id = ""
         seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
         for _, element in ET.iterparse(stream, events=("end",)):
@@ -166,21 +168,24 @@ class _Reader:
                 self._namespace(namespace, tag)
                 tags = _Tags("{" + namespace + "}", self.kind)
                 ns = {"c": namespace}
-            if tag == tags.entry:
+                entry_tag, identifier_tag, account_tag, holder_tags = (tags.entry, tags.identifier, tags.account,
+                                                                       tags.holders)
+            if tag == entry_tag:
                 self._entry(element, ns, account, statement_id, currency)
                 element.clear()
                 if self.lines:
                     yield from self.lines
                     self.lines = []
-            elif tag == tags.identifier:
+            elif tag == identifier_tag:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
-            elif tag == tags.account and not account:
+            elif tag == account_tag and not account:
                 account = _text(element, "c:Id/c:IBAN", ns) or _text(element, "c:Id/c:Othr/c:Id", ns)
                 currency = _text(element, "c:Ccy", ns)
-                inside = set(element.iter(tags.identifier))
+                inside = set(element.iter(identifier_tag))
                 statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
-            elif tag in tags.holders:
+            elif tag in holder_tags:
+                assert tags is not None  # set with holder_tags
                 if tag != tags.holder:
                     raise StatementFileError(
                         f"{self.file}: not a valid camt.{self.kind} document: its namespace says camt.{self.kind} "
@@ -327,8 +332,9 @@ def _bank_code(entry, ns: dict) -> dict:
 
 def _compact(raw: dict) -> dict:
     """The raw record without its empty fields: what the bank wrote, and a 100k-entry file kept small."""
+    # ``value or …``: most values are non-empty text, kept without comparing them with each empty form
     return {key: (_compact(value) if isinstance(value, dict) else value) for key, value in raw.items()
-            if value not in ("", [], {}, None)}
+            if value or not (value is None or isinstance(value, (str, list, dict)))}
 
 
 def _local(tag: str) -> str:
