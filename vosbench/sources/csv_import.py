@@ -341,14 +341,14 @@ def _raw_parts(stream) -> Iterator[tuple[bytes, int]]:
     and no cell is built or pickled twice. Counts are as :mod:`csv` counts records, blank
     lines included, so that every part knows its first line number.
     """
-    buffer, part_start, scan, count, quoted = b"", 0, 0, 0, False
+    buffer, part_start, scan, record_end, count, quoted = b"", 0, 0, 0, 0, False
     while True:
         end = buffer.find(b"\n", scan)
         if end < 0:
             block = stream.read(1 << 22)
             if not block:
                 break
-            buffer, scan = buffer[part_start:] + block, scan - part_start
+            buffer, scan, record_end = buffer[part_start:] + block, scan - part_start, record_end - part_start
             part_start = 0
             continue
         if buffer.count(b'"', scan, end) % 2:
@@ -356,11 +356,11 @@ def _raw_parts(stream) -> Iterator[tuple[bytes, int]]:
         scan = end + 1
         if quoted:
             continue
-        count += 1
+        count, record_end = count + 1, scan
         if count == PART_ROWS:
             yield buffer[part_start:scan], count
             part_start, count = scan, 0
-    if buffer[scan:]:  # a last record without a line end
+    if buffer[record_end:]:  # a last record without a line end (or with a quote left open)
         count += 1
     if count:
         yield buffer[part_start:], count
