@@ -152,15 +152,21 @@ def _stripped(cells: dict[str, tuple[str, ...]], name: str, count: int) -> list[
     return list(map(str.strip, cells[name])) if name in cells else [""] * count
 
 
+def _words(vocabulary: type[Kind] | type[Channel] | type[Method], texts: Sequence[str]) -> list:
+    """``vocabulary.parse`` of every text of a column: one dict lookup each when all are spelt as stored."""
+    found = list(map(vocabulary._value2member_map_.get, texts))
+    return list(map(vocabulary.parse, texts)) if None in found else found
+
+
 def _payment_columns(cells: dict[str, tuple[str, ...]], lines: list[int]) -> tuple:
     """:func:`_payment` column by column: the columns of :class:`PaymentColumns`."""
     count = len(lines)
     balances = [money.to_minor(text) if text.strip() else None for text in cells["balance_after"]] \
         if "balance_after" in cells else [None] * count
     return (_stripped(cells, "source_key", count), _stripped(cells, "account", count),
-            list(map(Kind.parse, cells["kind"])), list(map(money.to_minor, cells["amount"])),
+            _words(Kind, cells["kind"]), money.column_to_minor(cells["amount"]),
             list(map(_utc_instant, cells["occurred_at"])), _stripped(cells, "operator", count),
-            list(map(Channel.parse, cells["channel"])), list(map(Method.parse, cells["method"])),
+            _words(Channel, cells["channel"]), _words(Method, cells["method"]),
             _stripped(cells, "reference", count), _stripped(cells, "memo", count), _stripped(cells, "reason", count),
             balances, _stripped(cells, "reverses", count), [None] * count, _stripped(cells, "approved_by", count),
             lines)
@@ -170,8 +176,8 @@ def _charge_columns(cells: dict[str, tuple[str, ...]], lines: list[int]) -> list
     """:func:`_charge` column by column."""
     return list(map(NewCharge, _stripped(cells, "account", len(lines)),
                     [date.fromisoformat(text.strip()) for text in cells["day"]],
-                    map(money.to_minor, cells["call_fee"]), map(money.to_minor, cells["agent_fee"]),
-                    map(money.to_minor, cells["other_fee"]), map(int, cells["calls"]), lines))
+                    money.column_to_minor(cells["call_fee"]), money.column_to_minor(cells["agent_fee"]),
+                    money.column_to_minor(cells["other_fee"]), map(int, cells["calls"]), lines))
 
 
 _COLUMN_PARSERS: dict[str, Callable] = {"payments": _payment_columns, "charges": _charge_columns}
