@@ -208,6 +208,10 @@ that the parts in flight hold a few tens of megabytes."""
 POOLED_BYTES = 4_000_000
 """Files from this size on are parsed by worker processes (smaller ones hold about one part)."""
 
+HELD_MONTH_SUMS = 500_000
+"""(account, month, kind) sums a streamed file collects before folding them into the month totals
+(about 100 MB): fewer folds the better, as each re-reads the accounts' months, but memory stays bounded."""
+
 KEPT_REJECTIONS = 10_000
 """Rejected rows kept with their reasons (the rest are counted): a file of nothing but bad rows
 must not fill memory with its rejections."""
@@ -461,6 +465,9 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
                 total.skipped += result.skipped
                 if result.batch_id is not None:
                     earlier.append(result.batch_id)
+                if len(deltas) > HELD_MONTH_SUMS and not rejected:  # a file over many accounts and years
+                    month_totals.apply(connection, deltas)
+                    deltas = month_totals.MonthDeltas()
             if rejected:
                 raise ImportRejected(rejections, total=rejected)
             month_totals.apply(connection, deltas)
