@@ -141,20 +141,3 @@ def test_a_quote_inside_an_unquoted_cell_that_hides_a_record_end_is_named_with_i
     else:
         raise AssertionError("a file cut inside what the CSV reader takes as a cell was imported")
     assert stored(engine) == ([], [])
-
-
-def test_month_totals_folded_part_by_part_or_at_the_end_are_the_same(tmp_path, monkeypatch):
-    """A file's month sums are folded in once at its end, or whenever they grow past a bound."""
-    folded = {}
-    for bound in (1, 1_000):
-        engine = ledger_from_text(tmp_path / str(bound), accounts=ACCOUNTS)
-        folder = write_ledger_files(tmp_path / str(bound) / "in", payments=payments_text(40))
-        streamed_in_parts(monkeypatch, 3)
-        monkeypatch.setattr(csv_import, "HELD_MONTH_SUMS", bound)
-        csv_import.import_paths(engine, [folder / "payments.csv"])
-        assert verification.verify(engine).ok  # verify recomputes the totals from the records
-        with engine.connect() as connection:
-            folded[bound] = connection.execute(sa.select(tables.account_months)
-                                               .order_by(tables.account_months.c.account_id,
-                                                         tables.account_months.c.month)).all()
-    assert folded[1] == folded[1_000] and len(folded[1]) == 1

@@ -118,9 +118,8 @@ class MonthDeltas:
             touched.update((*CHARGE_COLUMNS, "calls"))
         return [column for column in _SUMMED if column in touched]
 
-    def __len__(self) -> int:
-        """How many sums are held (what their memory grows with)."""
-        return len(self._payments) + len(self._charges)
+    def __bool__(self) -> bool:
+        return bool(self._payments or self._charges)
 
 
 def net_change(figures: list[int]) -> int:

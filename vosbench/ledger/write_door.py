@@ -154,7 +154,7 @@ class _Batch:
     """What the validators of one batch share: the connection, known accounts, rejections."""
 
     def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool,
-                 earlier_batches: Collection[int] = (), month_deltas: month_totals.MonthDeltas | None = None):
+                 earlier_batches: Collection[int] = ()):
         self.connection = connection
         self.file = file
         self.source = source
@@ -162,18 +162,7 @@ class _Batch:
         # batches of the same file appended before this one in the same transaction (a file
         # streamed in parts): a row they hold is a repeat within the file, not an earlier import
         self.earlier_batches = earlier_batches
-        # the caller's running totals (a file streamed in parts folds them in once, at its end)
-        self.deferred_deltas = month_deltas
         self.rejections: list[Rejection] = []
-
-    def month_deltas(self) -> month_totals.MonthDeltas:
-        """Where the written rows' month totals go: the caller's running ones, else this batch's own."""
-        return self.deferred_deltas if self.deferred_deltas is not None else month_totals.MonthDeltas()
-
-    def settle(self, deltas: month_totals.MonthDeltas) -> None:
-        """Fold this batch's own totals into the store (the caller's are the caller's to fold)."""
-        if deltas is not self.deferred_deltas:
-            month_totals.apply(self.connection, deltas)
 
     @functools.cached_property
     def accounts(self) -> dict[str, sa.Row]:
@@ -451,9 +440,9 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
     linked = head.link_all(values)
     _insert(connection, table, linked)
     hashchain.save_head(connection, head)
-    deltas = batch.month_deltas()
+    deltas = month_totals.MonthDeltas()
     deltas.add_payments(account_ids, map(keyer.of_instant, rows.occurred_at), rows.kind, rows.amount)
-    batch.settle(deltas)
+    month_totals.apply(connection, deltas)
     return [record[0] for record in linked]
 
 
@@ -534,10 +523,10 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
     _insert(batch.connection, spec.table, linked)
     hashchain.save_head(batch.connection, head)
     if spec is _CHARGES:
-        deltas = batch.month_deltas()
+        deltas = month_totals.MonthDeltas()
         for record in linked:  # (id, account_id, day as YYYY-MM-DD, call_fee, agent_fee, other_fee, calls, …)
             deltas.add_charge(record[1], record[2][:7], *record[3:7])
-        batch.settle(deltas)
+        month_totals.apply(batch.connection, deltas)
     return [record[0] for record in linked]
 
 
@@ -666,8 +655,7 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
                  parse_rejections: Sequence[Rejection] = (),
                  connection: sa.Connection | None = None,
                  handlers: tuple[Callable, Callable] | None = None, history: bool = False,
-                 earlier_batches: Collection[int] = (),
-                 month_deltas: month_totals.MonthDeltas | None = None) -> BatchResult:
+                 earlier_batches: Collection[int] = ()) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
@@ -684,17 +672,13 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     posted in the first open one as prior-period items instead of being refused.
     ``earlier_batches`` are the ids of the batches of the same file already appended in this
     transaction, when a file is streamed in parts: a row repeated from them is rejected as a
-    repeat within the file. ``month_deltas`` (with ``connection``) collects the batch's month
-    totals instead of folding them in: the caller folds them once, with
-    :func:`vosbench.ledger.month_totals.apply`, before its transaction ends — a file's parts
-    touch the same account-months, and folding them part by part re-reads and rewrites them
-    every time.
+    repeat within the file.
     """
     validate, write = handlers or _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(UTC).replace(tzinfo=None)
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:
-        batch = _Batch(connection, file, source, strict, earlier_batches, month_deltas)
+        batch = _Batch(connection, file, source, strict, earlier_batches)
         if history and content == "payments":
             rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)

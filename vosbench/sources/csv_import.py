@@ -5,11 +5,10 @@ Every bad row is reported with file, line and reason, and each file is appended
 all-or-nothing through :func:`vosbench.ledger.write_door.append_batch`. The journal's files
 (payments, charges, balances) are streamed: cut into parts of :data:`PART_ROWS` records as
 raw bytes, each part decoded and parsed by a worker process while the previous one is
-checked, chained and inserted, every part appended in the one transaction of the file (its
-month totals folded in once, at the end), so memory stays bounded whatever the file's size
-and a file with any bad row still leaves nothing behind. Times are ISO-8601
-with an offset or ``Z``; amounts are decimal text; ``amount`` is signed from the account's
-point of view (+ raises the balance).
+checked, chained and inserted, every part appended in the one transaction of the file, so
+memory stays bounded whatever the file's size and a file with any bad row still leaves nothing
+behind. Times are ISO-8601 with an offset or ``Z``; amounts are decimal text; ``amount`` is
+signed from the account's point of view (+ raises the balance).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import backoffice, database, hashchain, month_totals, tables, text_index, write_door
+from vosbench.ledger import backoffice, database, hashchain, tables, text_index, write_door
 from vosbench.ledger.write_door import (
     BatchResult,
     ImportRejected,
@@ -207,10 +206,6 @@ that the parts in flight hold a few tens of megabytes."""
 
 POOLED_BYTES = 4_000_000
 """Files from this size on are parsed by worker processes (smaller ones hold about one part)."""
-
-HELD_MONTH_SUMS = 500_000
-"""(account, month, kind) sums a streamed file collects before folding them into the month totals
-(about 100 MB): fewer folds the better, as each re-reads the accounts' months, but memory stays bounded."""
 
 KEPT_REJECTIONS = 10_000
 """Rejected rows kept with their reasons (the rest are counted): a file of nothing but bad rows
@@ -450,13 +445,11 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
             write_door.collector_paused():
         with engine.begin() as connection:
             earlier: list[int] = []
-            deltas = month_totals.MonthDeltas()
             for rows, bad in _parts(path, raw, default_tz):
                 try:
                     result = write_door.append_batch(
                         engine, content, rows, source=source, file=path.name, file_sha256=sha256,
-                        parse_rejections=bad, connection=connection, earlier_batches=earlier,
-                        month_deltas=deltas)
+                        parse_rejections=bad, connection=connection, earlier_batches=earlier)
                 except ImportRejected as error:  # the rest is still read, so that every bad row is reported
                     rejected += error.total
                     rejections.extend(error.rejections[:KEPT_REJECTIONS - len(rejections)])
@@ -465,12 +458,8 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
                 total.skipped += result.skipped
                 if result.batch_id is not None:
                     earlier.append(result.batch_id)
-                if len(deltas) > HELD_MONTH_SUMS and not rejected:  # a file over many accounts and years
-                    month_totals.apply(connection, deltas)
-                    deltas = month_totals.MonthDeltas()
             if rejected:
                 raise ImportRejected(rejections, total=rejected)
-            month_totals.apply(connection, deltas)
     return total
 
 
