@@ -141,3 +141,16 @@ def test_a_quote_inside_an_unquoted_cell_that_hides_a_record_end_is_named_with_i
     else:
         raise AssertionError("a file cut inside what the CSV reader takes as a cell was imported")
     assert stored(engine) == ([], [])
+
+
+def test_a_file_whose_lines_end_in_bare_carriage_returns_is_refused_with_the_fix(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    (tmp_path / "cr").mkdir()
+    path = tmp_path / "cr" / "charges.csv"
+    path.write_bytes(b"account,day,call_fee,agent_fee,other_fee,calls\rC1,2026-10-01,1,0,0,1\r")
+    try:
+        csv_import.import_paths(engine, [path])
+    except csv_import.ImportFileError as error:
+        assert "carriage return" in str(error) and "LF or CRLF" in str(error)
+    else:
+        raise AssertionError("a file read as one line was imported")

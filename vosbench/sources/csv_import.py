@@ -334,7 +334,11 @@ def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
 
 def _header(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """The file's content and header, checked, read off the stream's first line (which it consumes)."""
-    content, header, names, _rest = _records(path, io.BytesIO(stream.readline()))
+    line = stream.readline()
+    if b"\r" in line.rstrip(b"\r\n"):  # parts are cut at line feeds: such a file would read as one line
+        raise ImportFileError(f"{path}: its lines end in a bare carriage return (CR, as old Mac tools wrote); "
+                              "save it with LF or CRLF line ends and import again")
+    content, header, names, _rest = _records(path, io.BytesIO(line))
     return content, header, names
 
 
