@@ -13,6 +13,7 @@ round-trip decimal text is taken and rounded half-to-even to the scale.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from vosbench.core.errors import VosbenchError
@@ -77,6 +78,25 @@ def to_minor(value: str | Decimal | int, *, field: str = "amount") -> int:
     if abs(minor) > _MAX_MINOR:
         raise MoneyError(f"{field}: {value!r} is too large for the ledger")
     return minor
+
+
+def column_to_minor(texts: Sequence[str], *, field: str = "amount") -> list[int]:
+    """:func:`to_minor` of every text of a column, at a fraction of the cost when all are spelt alike.
+
+    A bulk import's amounts usually all carry exactly four places (``-12.5000``): then the
+    minor units are the digits without the point, which ``int`` reads in one call. Any
+    other spelling anywhere in the column sends the whole column through :func:`to_minor`,
+    which also words the errors.
+    """
+    if not any(text[-5:-4] != "." or "_" in text for text in texts):
+        try:
+            minor = [int(text.replace(".", "", 1)) for text in texts]
+        except ValueError:
+            pass
+        else:
+            if not minor or max(max(minor), -min(minor)) <= _MAX_MINOR:
+                return minor
+    return [to_minor(text, field=field) for text in texts]
 
 
 def _plain_decimal(text: str) -> int | None:
