@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from vosbench.ledger import hashchain
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.hashchain import CHAINED_TABLES, LINK_FUNCTION, ROW_CHAINED_TABLES
 from vosbench.ledger.tables import APPEND_ONLY_TABLES, metadata
@@ -45,21 +46,58 @@ GUARDED_TABLES = (*APPEND_ONLY_TABLES, "row_links")
 REFUSAL = "is append-only: record a correction instead of editing"
 """The words every dialect's refusal carries after the table's name."""
 
-_POSTGRESQL_FUNCTION = (
-    "CREATE OR REPLACE FUNCTION vosbench_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    f"BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' {REFUSAL}', "
-    "ERRCODE = 'integrity_constraint_violation'; "
-    "END $$"
-)
-
-
 @dataclass(frozen=True)
 class Guard:
-    """One trigger a guarded table must have: its name, table and the exact statement."""
+    """One trigger (or trigger function) a guarded table must have: its name, table, the statement that
+    makes it, and how the database's catalogue shows it intact where that is not the statement itself."""
 
     name: str
     table: str
     sql: str
+    installed: str = ""
+
+    @property
+    def catalogued(self) -> str:
+        """What :func:`present_guards` gives for this guard when it is as vosbench made it."""
+        return self.installed or self.sql
+
+
+_PURGEABLE = ", ".join(f"'{name}'" for name in CHAINED_TABLES)
+
+_POSTGRESQL_FUNCTIONS = {
+    # the journal's one deletion: a retention purge, of rows inside a range recorded with its archive
+    "vosbench_append_only": (
+        "BEGIN "
+        f"IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ({_PURGEABLE}) THEN "
+        "IF EXISTS (SELECT 1 FROM purged_ranges WHERE table_name = TG_TABLE_NAME "
+        "AND OLD.id BETWEEN first_id AND last_id) THEN RETURN OLD; END IF; "
+        "END IF; "
+        f"RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' {REFUSAL}', "
+        "ERRCODE = 'integrity_constraint_violation'; "
+        "END "),
+    # before a statement's rows take their ids: concurrent writers then link in id order
+    "vosbench_chain_lock": (
+        "BEGIN UPDATE chain_heads SET row_count = row_count WHERE name = TG_TABLE_NAME; RETURN NULL; END "),
+    "vosbench_chain_row": (
+        "BEGIN "
+        "UPDATE chain_heads SET head_hash = encode(sha256(convert_to(head_hash || "
+        f"{hashchain.row_text_sql('postgresql', metadata.tables['accounts'], 'NEW.')}, 'UTF8')), 'hex'), "
+        "row_count = row_count + 1, last_id = COALESCE((to_jsonb(NEW) ->> 'id')::integer, row_count + 1) "
+        "WHERE name = TG_TABLE_NAME; "
+        "INSERT INTO row_links (table_name, row_id, hash) "
+        "SELECT name, last_id, head_hash FROM chain_heads WHERE name = TG_TABLE_NAME; "
+        "RETURN NULL; END "),
+}
+"""The trigger functions' bodies, as ``pg_proc.prosrc`` holds them."""
+
+_DEFINER = {"vosbench_chain_lock", "vosbench_chain_row"}
+"""Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads."""
+
+
+def _postgresql_function(name: str, body: str) -> Guard:
+    security = " SECURITY DEFINER SET search_path = public, pg_temp" if name in _DEFINER else ""
+    return Guard(name, "", f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql{security} "
+                           f"AS $${body}$$", installed=body)
 
 
 def unique_keys(table: sa.Table) -> list[tuple[str, ...]]:
@@ -69,11 +107,6 @@ def unique_keys(table: sa.Table) -> list[tuple[str, ...]]:
     unique |= {(column.name,) for column in table.columns if column.unique}
     # sorted: table.constraints is a set, and the guard's text must be the same in every process
     return list(dict.fromkeys([tuple(column.name for column in table.primary_key.columns), *sorted(unique)]))
-
-
-def row_text_sql(table: sa.Table, prefix: str = "") -> str:
-    """SQLite's canonical text of a row: ``json_array`` of every column in table order."""
-    return "json_array(" + ", ".join(f"{prefix}{column.name}" for column in table.columns) + ")"
 
 
 def _sqlite_guards(table: sa.Table) -> list[Guard]:
@@ -96,7 +129,7 @@ def _sqlite_guards(table: sa.Table) -> list[Guard]:
         guards.append(Guard(
             f"{name}_chain", name,
             f"CREATE TRIGGER {name}_chain AFTER INSERT ON {name} BEGIN UPDATE chain_heads SET "
-            f"head_hash = {LINK_FUNCTION}(head_hash, {row_text_sql(table, 'NEW.')}), "
+            f"head_hash = {LINK_FUNCTION}(head_hash, {hashchain.row_text_sql('sqlite', table, 'NEW.')}), "
             f"row_count = row_count + 1, last_id = NEW.rowid WHERE name = '{name}'; "
             f"INSERT INTO row_links (table_name, row_id, hash) "
             f"SELECT name, NEW.rowid, head_hash FROM chain_heads WHERE name = '{name}'; END"))
@@ -105,21 +138,51 @@ def _sqlite_guards(table: sa.Table) -> list[Guard]:
 
 def _postgresql_guards(table: sa.Table) -> list[Guard]:
     name = table.name
-    return [
-        Guard(f"{name}_no_change", name, f"CREATE OR REPLACE TRIGGER {name}_no_change BEFORE UPDATE OR DELETE ON "
-                                         f"{name} FOR EACH ROW EXECUTE FUNCTION vosbench_append_only()"),
-        Guard(f"{name}_no_truncate", name, f"CREATE OR REPLACE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
-                                           "FOR EACH STATEMENT EXECUTE FUNCTION vosbench_append_only()"),
+
+    def trigger(suffix: str, when: str, function: str) -> Guard:
+        # as pg_get_triggerdef shows it (schema left out), so that the catalogue can be compared with it
+        shown = f"CREATE TRIGGER {name}_{suffix} {when} ON {name} {function}"
+        return Guard(f"{name}_{suffix}", name, shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)
+
+    guards = [
+        trigger("no_change", "BEFORE DELETE OR UPDATE", "FOR EACH ROW EXECUTE FUNCTION vosbench_append_only()"),
+        trigger("no_truncate", "BEFORE TRUNCATE", "FOR EACH STATEMENT EXECUTE FUNCTION vosbench_append_only()"),
     ]
+    if name in ROW_CHAINED_TABLES:
+        guards += [
+            trigger("chain_lock", "BEFORE INSERT", "FOR EACH STATEMENT EXECUTE FUNCTION vosbench_chain_lock()"),
+            trigger("chain", "AFTER INSERT", "FOR EACH ROW EXECUTE FUNCTION vosbench_chain_row()"),
+        ]
+    return guards
 
 
 def _mysql_guards(table: sa.Table) -> list[Guard]:
     name = table.name
     refuse = f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{name} {REFUSAL}'"
-    return [
-        Guard(f"{name}_no_update", name, f"CREATE TRIGGER {name}_no_update BEFORE UPDATE ON {name} FOR EACH ROW {refuse}"),
-        Guard(f"{name}_no_delete", name, f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} FOR EACH ROW {refuse}"),
-    ]
+    delete = refuse
+    if name in CHAINED_TABLES:  # the journal's one deletion, as on SQLite: a recorded retention purge
+        delete = (f"BEGIN IF NOT EXISTS (SELECT 1 FROM purged_ranges WHERE table_name = '{name}' "
+                  f"AND OLD.id BETWEEN first_id AND last_id) THEN {refuse}; END IF; END")
+
+    def trigger(suffix: str, when: str, body: str) -> Guard:
+        # as information_schema.TRIGGERS gives it back (see present_guards)
+        return Guard(f"{name}_{suffix}", name, f"CREATE TRIGGER {name}_{suffix} {when} ON {name} FOR EACH ROW {body}")
+
+    guards = [trigger("no_update", "BEFORE UPDATE", refuse), trigger("no_delete", "BEFORE DELETE", delete)]
+    if name in ROW_CHAINED_TABLES:
+        text = hashchain.row_text_sql("mysql", table, "NEW.")
+        # MySQL assigns left to right: row_count is already the new one where last_id reads it
+        row_id = "NEW.id" if hashchain.row_key("mysql", table) else "row_count"
+        guards += [
+            # before the row takes its AUTO_INCREMENT id: concurrent writers then link in id order
+            trigger("chain_lock", "BEFORE INSERT", f"UPDATE chain_heads SET row_count = row_count WHERE name = '{name}'"),
+            trigger("chain", "AFTER INSERT",
+                    f"BEGIN UPDATE chain_heads SET head_hash = SHA2(CONVERT(CONCAT(head_hash, {text}) USING utf8mb4), "
+                    f"256), row_count = row_count + 1, last_id = {row_id} WHERE name = '{name}'; "
+                    "INSERT INTO row_links (table_name, row_id, hash) "
+                    f"SELECT name, last_id, head_hash FROM chain_heads WHERE name = '{name}'; END"),
+        ]
+    return guards
 
 
 _GUARDS = {"sqlite": _sqlite_guards, "postgresql": _postgresql_guards, "mysql": _mysql_guards,
@@ -127,27 +190,51 @@ _GUARDS = {"sqlite": _sqlite_guards, "postgresql": _postgresql_guards, "mysql": 
 
 
 def expected_guards(dialect: str) -> list[Guard]:
-    """The triggers the guarded tables must have on ``dialect`` (what ``verify`` compares them with)."""
+    """The triggers (and on PostgreSQL their functions) the guarded tables must have on ``dialect``:
+    what ``verify`` compares the database's catalogue with."""
     guards = _GUARDS.get(dialect)
     if guards is None:
         raise StoreError(
             f"the append-only guard is not implemented for {dialect!r}; "
             "use SQLite (the default), PostgreSQL (postgresql+psycopg://…) or MariaDB (mysql+pymysql://…)"
         )
-    return [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])]
+    functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
+                 if dialect == "postgresql" else [])
+    return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])]
 
 
 def append_only_ddl(dialect: str) -> list[str]:
-    """The statements that make the guarded tables refuse UPDATE, DELETE, TRUNCATE and replacement (idempotent)."""
-    statements = [guard.sql if dialect == "postgresql" else
-                  guard.sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
-                  for guard in expected_guards(dialect)]
-    return ([_POSTGRESQL_FUNCTION] if dialect == "postgresql" else []) + statements
+    """The statements that make the guarded tables refuse UPDATE, DELETE, TRUNCATE and replacement and
+    chain their rows (idempotent; on PostgreSQL they also replace a guard of an earlier form)."""
+    return [guard.sql if dialect == "postgresql" else
+            guard.sql.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
+            for guard in expected_guards(dialect)]
+
+
+DISABLED = "(disabled) "
+"""What :func:`present_guards` puts before a trigger the database holds but does not fire."""
+
+_PRESENT_SQL = {
+    "sqlite": "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'",
+    # 'O' fires in a normal session, 'A' always; 'D' (disabled) and 'R' (replica only) do not fire
+    "postgresql": "SELECT t.tgname, CASE WHEN t.tgenabled IN ('O', 'A') THEN '' ELSE :disabled END || "
+                  "regexp_replace(pg_get_triggerdef(t.oid), ' ON [^ ]+[.]', ' ON ') "
+                  "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                  "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace "
+                  "UNION ALL SELECT proname, prosrc FROM pg_proc "
+                  "WHERE proname LIKE 'vosbench%' AND pronamespace = current_schema()::regnamespace",
+    "mysql": "SELECT TRIGGER_NAME, CONCAT('CREATE TRIGGER ', TRIGGER_NAME, ' ', ACTION_TIMING, ' ', EVENT_MANIPULATION, "
+             "' ON ', EVENT_OBJECT_TABLE, ' FOR EACH ROW ', ACTION_STATEMENT) "
+             "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+}
 
 
 def present_guards(connection: sa.Connection) -> dict[str, str]:
-    """The triggers the database holds: name → statement as stored (SQLite; servers are not compared yet)."""
-    if connection.dialect.name != "sqlite":
-        raise StoreError(f"comparing the installed guards of a {connection.dialect.name!r} ledger is not "
-                         "implemented yet; its roles' privileges are what holds there")
-    return dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all())
+    """The triggers (and trigger functions) the database holds: name → as :attr:`Guard.catalogued` shows it.
+
+    A PostgreSQL trigger that is there but disabled comes with :data:`DISABLED` before it.
+    """
+    dialect = "mysql" if connection.dialect.name == "mariadb" else connection.dialect.name
+    if dialect not in _PRESENT_SQL:
+        raise StoreError(f"comparing the installed guards of a {connection.dialect.name!r} ledger is not implemented")
+    return {name: text for name, text in connection.execute(sa.text(_PRESENT_SQL[dialect]), {"disabled": DISABLED})}
