@@ -272,3 +272,31 @@ def test_a_server_ledger_made_before_row_chains_gets_them_when_opened(request, t
     assert result.ok, (result.breaks, result.problems)
     assert result.fingerprint["accounts"]["rows"] == 4 and result.fingerprint["operators"]["rows"] == 5
     engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+def test_a_copy_to_a_server_and_back_is_linked_again_and_verifies(request, tmp_path, dialect):
+    """The hashed chains arrive as stored; each destination links the other tables' rows itself."""
+    from vosbench.ledger import copying
+
+    source = f"sqlite:///{tmp_path / 'source.sqlite'}"
+    engine = setup.open_ledger(source, create=True)
+    csv_import.import_paths(engine, [write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM,
+                                                        payments=PAYMENTS, charges=CHARGES)], default_tz="UTC")
+    engine.dispose()
+    server = fresh_database(_server(request, dialect), "copy")
+    back = f"sqlite:///{tmp_path / 'back.sqlite'}"
+    fingerprints = []
+    for origin, destination in ((None, source), (source, server), (server, back)):
+        if origin is not None:
+            copying.copy_ledger(origin, destination)
+        engine = database.make_engine(destination)
+        result = verification.verify(engine)
+        engine.dispose()
+        assert result.ok, (destination, result.breaks, result.problems)
+        fingerprints.append(result.fingerprint)
+    for fingerprint in fingerprints[1:]:
+        assert {name: head["rows"] for name, head in fingerprint.items()} == \
+            {name: head["rows"] for name, head in fingerprints[0].items()}
+        assert fingerprint["payments"] == fingerprints[0]["payments"]
+    assert fingerprints[2] == fingerprints[0]  # SQLite to SQLite: every head the same again

@@ -6,9 +6,13 @@ in the rows (:mod:`vosbench.ledger.hashchain`); every other guarded table is cha
 by a trigger that folds each inserted row into its ``chain_heads`` entry, so an
 accounts, back-office, statement or decision row edited behind the guards no longer
 hashes to its link in ``row_links`` (see :data:`~vosbench.ledger.hashchain.ROW_CHAINED_TABLES`).
+On every dialect the link is sha256(previous head + the row's text), the text being that
+dialect's own JSON of the row (:func:`~vosbench.ledger.hashchain.row_text_sql`), so
+verification recomputes it on the same database.
 
-:func:`expected_guards` is what ``verify`` compares the database's own triggers with:
-a guard that is missing or whose text differs is reported.
+:func:`expected_guards` is what ``verify`` compares the database's catalogue with
+(:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
+is reported, and so is a trigger vosbench did not make on a guarded table.
 
 Per dialect:
 
@@ -16,17 +20,32 @@ Per dialect:
   only for ids inside a ``purged_ranges`` row: the retention purge of :mod:`vosbench.ledger.archive`,
   which ``verify`` checks against its archive's manifest), and a BEFORE INSERT trigger refusing a
   row any of whose keys is taken, since ``INSERT OR REPLACE`` deletes the old row without firing delete
-  triggers; the row-chain triggers above.
+  triggers; an AFTER INSERT trigger per row-chained table calling the link function the ledger's
+  connections register. Writers are serialized by SQLite itself.
 - PostgreSQL: one trigger function raising ``integrity_constraint_violation``, fired
   BEFORE UPDATE OR DELETE on every row and BEFORE TRUNCATE (upserts ``ON CONFLICT DO
-  UPDATE`` fire the update trigger).
+  UPDATE`` fire the update trigger; the same purged-range exception for DELETE). The row
+  chain: ``row_to_json`` of the row hashed by the built-in ``sha256`` in an AFTER INSERT
+  row trigger, and a BEFORE INSERT statement trigger that locks the chain head before the
+  statement's rows draw their ids from the sequence, so writers side by side link in id
+  order and never fork a chain. Both run as the owner (``SECURITY DEFINER``): the auditor's
+  role appends notes but may not move chain heads. ``verify`` reads ``pg_trigger`` through
+  ``pg_get_triggerdef`` (a trigger disabled with ``ALTER TABLE … DISABLE TRIGGER`` counts as
+  tampering) and the functions' bodies in ``pg_proc``.
 - MariaDB/MySQL: BEFORE UPDATE and BEFORE DELETE triggers that SIGNAL (``REPLACE`` and
-  ``ON DUPLICATE KEY UPDATE`` fire them). TRUNCATE fires no trigger there: it needs the
-  DROP privilege, which only the owner has.
+  ``ON DUPLICATE KEY UPDATE`` fire them; DELETE passes for purged ranges). TRUNCATE fires no
+  trigger there: it needs the DROP privilege, which only the owner has. The row chain:
+  ``JSON_ARRAY`` of the row through ``SHA2(…, 256)`` in an AFTER INSERT trigger, and a BEFORE
+  INSERT trigger locking the chain head's row before the row takes its AUTO_INCREMENT id.
+  Triggers run with their definer's (the owner's) rights. ``verify`` reads
+  ``information_schema.TRIGGERS``; MariaDB has no way to disable a trigger, only to drop it.
 
-On a server the privileges given to the application's roles (:mod:`vosbench.ledger.roles`)
-close the rest: the roles that write may only INSERT into these tables and cannot drop what
-protects them. Row chains and the comparison of installed guards are SQLite's for now.
+On a server the three back-office tables keyed without an id (operators, managed accounts,
+commission rates) have their links numbered by place in the chain, and verification matches
+rows to links by content. The privileges given to the application's roles
+(:mod:`vosbench.ledger.roles`) close the rest: the roles that write may only INSERT into these
+tables and cannot drop what protects them; the owner can, and the chains and the comparison
+of installed guards are what show it.
 """
 
 from __future__ import annotations
@@ -229,6 +248,12 @@ _PRESENT_SQL = {
 }
 
 
+_MYSQL_MAY_SEE_TRIGGERS = (
+    "SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'TRIGGER' "
+    "UNION ALL SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES "
+    "WHERE PRIVILEGE_TYPE = 'TRIGGER' AND TABLE_SCHEMA = DATABASE()")
+
+
 def present_guards(connection: sa.Connection) -> dict[str, str]:
     """The triggers (and trigger functions) the database holds: name → as :attr:`Guard.catalogued` shows it.
 
@@ -237,4 +262,7 @@ def present_guards(connection: sa.Connection) -> dict[str, str]:
     dialect = "mysql" if connection.dialect.name == "mariadb" else connection.dialect.name
     if dialect not in _PRESENT_SQL:
         raise StoreError(f"comparing the installed guards of a {connection.dialect.name!r} ledger is not implemented")
+    if dialect == "mysql" and not connection.execute(sa.text(_MYSQL_MAY_SEE_TRIGGERS)).first():
+        raise StoreError("MariaDB shows a database's triggers only to logins holding its TRIGGER privilege, which "
+                         "the application's roles do not; run `vosbench verify` as the ledger's owner to compare them")
     return {name: text for name, text in connection.execute(sa.text(_PRESENT_SQL[dialect]), {"disabled": DISABLED})}
