@@ -300,3 +300,42 @@ def test_a_copy_to_a_server_and_back_is_linked_again_and_verifies(request, tmp_p
             {name: head["rows"] for name, head in fingerprints[0].items()}
         assert fingerprint["payments"] == fingerprints[0]["payments"]
     assert fingerprints[2] == fingerprints[0]  # SQLite to SQLite: every head the same again
+
+
+def test_a_kept_reference_to_an_archived_payment_refuses_the_purge_on_postgresql_only(ledger, tmp_path, capsys):
+    """A reversal waiting for approval names an August payment: MariaDB keeps the reference as SQLite
+    does, PostgreSQL's foreign key refuses the purge and it says so, deleting nothing."""
+    dialect, url, engine = ledger
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO approval_requests (requested_at, maker, account, kind, amount, currency, occurred_at, "
+            "channel, method, reference, memo, reason, threshold, reverses_id) VALUES ('2026-11-04 09:00:00', "
+            "'ann', 'C1', 'withdrawal', -1000000, 'USD', '2026-11-04 09:00:00', 'admin', 'cash', 'R-1', '', "
+            "'reversal', 0, 1)")
+    folder = tmp_path / "archive"
+    archive.write(engine, "2026-10", folder, by="bob")
+    if dialect == "postgresql":
+        with pytest.raises(archive.ArchiveError,
+                           match='Key .id.=.1. is still referenced from table "approval_requests"'):
+            archive.purge(engine, folder, by="bob")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM payments").scalar() == 7
+            assert connection.exec_driver_sql("SELECT count(*) FROM archives").scalar() == 0
+    else:
+        assert archive.purge(engine, folder, by="bob") == 7
+    assert _verify(capsys, url)[0] == 0
+
+
+def test_a_clerk_on_mariadb_leaves_the_guards_to_the_owner(request, tmp_path, capsys):
+    """MariaDB hides triggers from logins without the TRIGGER privilege: not checked, never 'missing'."""
+    from vosbench.ledger import roles
+
+    url, engine = _ledger(_server(request, "mysql"), tmp_path / "in", accounts=ACCOUNTS)
+    assert main.main(["server", "init", "--db", url]) == 0
+    with engine.begin() as connection:
+        roles.create_login(connection, "clerk.two", "pw-clerk", "writer")
+    engine.dispose()
+    clerk = sa.make_url(url).set(username="clerk.two", password="pw-clerk").render_as_string(hide_password=False)
+    code, out = _verify(capsys, clerk)
+    assert code == 0, out
+    assert "NOT CHECKED guards of all tables: MariaDB shows a database's triggers only to logins" in out

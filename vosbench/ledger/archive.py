@@ -391,8 +391,9 @@ def purge(engine: Engine, folder: Path, *, by: str, key: CheckpointKey | None = 
                 return _purge(connection, folder, manifest, by, key)
         except sa.exc.IntegrityError as error:  # PostgreSQL keeps its references: a kept record names an archived one
             raise ArchiveError(f"nothing was purged: a record kept in the ledger refers to one in the archive in "
-                               f"{folder} ({str(error.orig).splitlines()[-1].strip()}); on PostgreSQL archive "
-                               "up to a month before that reference instead") from None
+                               f"{folder} ({str(error.orig).splitlines()[-1].replace('DETAIL:', '').strip()}); "
+                               "PostgreSQL keeps every reference, so archive only the months before that "
+                               "record's") from None
 
 
 @contextlib.contextmanager
