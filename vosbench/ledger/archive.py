@@ -558,7 +558,15 @@ def folder_size(folder: Path) -> int:
 
 
 def compact(engine: Engine) -> None:
-    """Give the purged rows' space back to the file system (SQLite's VACUUM: rewrites the file)."""
+    """Give the purged rows' space back to the file system (SQLite's VACUUM rewrites the file; a server
+    rewrites the purged tables: PostgreSQL's VACUUM FULL, MariaDB's OPTIMIZE TABLE)."""
+    if engine.dialect.name != "sqlite":
+        purged = ", ".join(ARCHIVED_TABLES)
+        statement = f"VACUUM FULL {purged}" if engine.dialect.name == "postgresql" else f"OPTIMIZE TABLE {purged}"
+        # VACUUM cannot run inside a transaction
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(statement).close()
+        return
     with engine.connect() as connection:
         driver = connection.connection.driver_connection
         assert driver is not None
