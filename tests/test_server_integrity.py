@@ -342,3 +342,29 @@ def test_a_clerk_on_mariadb_leaves_the_guards_to_the_owner(request, tmp_path, ca
     code, out = _verify(capsys, clerk)
     assert code == 0, out
     assert "NOT CHECKED guards of all tables: MariaDB shows a database's triggers only to logins" in out
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+def test_an_auditor_appends_a_note_and_the_chain_moves_though_the_role_may_not_touch_chain_heads(request, tmp_path,
+                                                                                                  dialect):
+    from vosbench.ledger import roles
+
+    url, engine = _ledger(_server(request, dialect), tmp_path / "in", accounts=ACCOUNTS)
+    assert main.main(["server", "init", "--db", url]) == 0
+    with engine.begin() as connection:
+        roles.create_login(connection, "audit.two", "pw-audit", "auditor")
+    auditor = database.make_engine(
+        sa.make_url(url).set(username="audit.two", password="pw-audit").render_as_string(hide_password=False))
+    try:
+        with auditor.begin() as connection:
+            connection.execute(sa.text("INSERT INTO finding_annotations (finding_id, status, note, author, "
+                                       "annotated_at) VALUES ('F1', 'open', 'looked', 'audit.two', "
+                                       "'2026-11-05 10:00:00')"))
+        with pytest.raises(sa.exc.DBAPIError, match="denied"), auditor.begin() as connection:
+            connection.exec_driver_sql("UPDATE chain_heads SET row_count = 0")
+    finally:
+        auditor.dispose()
+    result = verification.verify(engine)
+    assert result.ok, (result.breaks, result.problems)
+    assert result.fingerprint["finding_annotations"]["rows"] == 1
+    engine.dispose()
