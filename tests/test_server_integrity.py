@@ -368,3 +368,21 @@ def test_an_auditor_appends_a_note_and_the_chain_moves_though_the_role_may_not_t
     assert result.ok, (result.breaks, result.problems)
     assert result.fingerprint["finding_annotations"]["rows"] == 1
     engine.dispose()
+
+
+def test_a_close_receipt_and_an_evidence_pack_check_a_server_ledger(ledger, tmp_path, capsys):
+    """From the receipt on, an edited account is still caught; the pack of a server's month verifies offline."""
+    import json
+
+    _dialect, url, engine = ledger
+    with engine.connect() as connection:
+        receipt = tmp_path / "receipt.json"
+        receipt.write_text(json.dumps(month_close.history(connection)[-1].receipt))
+    pack = tmp_path / "evidence-2026-10.zip"
+    for argv in (["verify", "--db", url, "--anchor", str(receipt), "--since-anchor"],
+                 ["evidence", "--month", "2026-10", "--out", str(pack), "--db", url], ["evidence", "verify", str(pack)]):
+        assert main.main(argv) == 0, (argv, capsys.readouterr())
+    capsys.readouterr()
+    behind_guards(engine, "UPDATE accounts SET name = 'Someone Else' WHERE account = 'C1'", tables=("accounts",))
+    assert main.main(["verify", "--db", url, "--anchor", str(receipt)]) == 1
+    assert f"accounts row {_account_id(engine, 'C1')} was changed" in capsys.readouterr().out
