@@ -209,13 +209,12 @@ def test_archive_then_purge_on_a_server_keeps_reconcile_and_verify(ledger, tmp_p
     months = ("2026-10", "2026-11")
     before = {month: _figures(engine, month) for month in months}
     folder = tmp_path / "archive"
-    archive.write(engine, "2026-10", folder, by="bob")
-    removed = archive.purge(engine, folder, by="bob")
-    assert removed == 7
+    code = main.main(["archive", "--before", "2026-10", "--by", "bob", "--out", str(folder), "--db", url, "--compact"])
+    out = capsys.readouterr().out
+    assert code == 0 and "7 records purged" in out, out
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT id FROM payments ORDER BY id").scalars().all() == [4, 5, 7]
     assert {month: _figures(engine, month) for month in months} == before
-    archive.compact(engine)
     assert _verify(capsys, url)[0] == 0
     with pytest.raises(sa.exc.DBAPIError, match="payments is append-only"), engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM payments WHERE id = 4")
