@@ -65,6 +65,7 @@ GUARDED_TABLES = (*APPEND_ONLY_TABLES, "row_links")
 REFUSAL = "is append-only: record a correction instead of editing"
 """The words every dialect's refusal carries after the table's name."""
 
+
 @dataclass(frozen=True)
 class Guard:
     """One trigger (or trigger function) a guarded table must have: its name, table, the statement that
@@ -82,6 +83,8 @@ class Guard:
 
 
 _PURGEABLE = ", ".join(f"'{name}'" for name in CHAINED_TABLES)
+_PG_ROW_TEXT = hashchain.row_text_sql("postgresql", metadata.tables["accounts"], "NEW.")
+"""``row_to_json(NEW)::text``: PostgreSQL's text is of the whole row, so one function serves every table."""
 
 _POSTGRESQL_FUNCTIONS = {
     # the journal's one deletion: a retention purge, of rows inside a range recorded with its archive
@@ -100,7 +103,7 @@ _POSTGRESQL_FUNCTIONS = {
     "vosbench_chain_row": (
         "BEGIN "
         "UPDATE chain_heads SET head_hash = encode(sha256(convert_to(head_hash || "
-        f"{hashchain.row_text_sql('postgresql', metadata.tables['accounts'], 'NEW.')}, 'UTF8')), 'hex'), "
+        f"{_PG_ROW_TEXT}, 'UTF8')), 'hex'), "
         "row_count = row_count + 1, last_id = COALESCE((to_jsonb(NEW) ->> 'id')::integer, row_count + 1) "
         "WHERE name = TG_TABLE_NAME; "
         "INSERT INTO row_links (table_name, row_id, hash) "
