@@ -263,7 +263,7 @@ class MonthlyAudit:
             closes = tuple(month_close.summary(connection))  # a reopened month shows in every later report
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
-        verified = verification.verify(engine)
+        verified = verification.verify_month(engine, month)
         findings = None
         inputs: tuple[tuple[str, str], ...] = ()
         if period.timezone == ledger_zone:
@@ -379,7 +379,8 @@ class MonthlyAudit:
             Table("Breaks", f"Balance-chain breaks: a reported balance_after that does not follow "
                             f"(times in {zone})", with_local_times(rec.breaks, ("occurred_at",), zone),
                   _BREAK_MONEY),
-            Table("Verification", "Hash chains and month totals recomputed from the raw records",
+            Table("Verification", "Hash chains and month totals recomputed from the raw records (from the last "
+                                  "month close on, when the ledger holds one)",
                   verification_frame(self.verification)),
             Table("Fingerprint", "Ledger fingerprint: chain head and row count per journal table",
                   fingerprint_frame(self.verification.fingerprint)),
