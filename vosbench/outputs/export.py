@@ -22,9 +22,11 @@ import pandas as pd
 
 from vosbench import __version__
 from vosbench.core import money
-from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT  # the formats and the formula rule,
-from vosbench.outputs.workbook import MONEY_FORMAT as MONEY_FORMAT  # shared with the streaming writer
-from vosbench.outputs.workbook import looks_like_formula
+
+# the cell formats and the formula rule are the streaming writer's; they are named here too
+from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT
+from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula
+from vosbench.outputs.workbook import MONEY_FORMAT as MONEY_FORMAT
 
 if TYPE_CHECKING:  # plotly is imported only by the callers that draw
     import plotly.graph_objects as go
@@ -89,13 +91,16 @@ def sheet_name(name: str) -> str:
 
 
 def _cells(frame: pd.DataFrame, is_money: list[bool]):
-    """Each row of ``frame`` as (value, style) pairs: money stays int minor units, missing values empty."""
+    """Each row of ``frame`` as (value, style) pairs: money as its exact text (made a column at a time), missing
+    values empty."""
     from vosbench.outputs.workbook import Style
 
     styles = [Style.MONEY if flag else Style.PLAIN for flag in is_money]
-    for values in frame.itertuples(index=False, name=None):
-        yield [(None if value is None or (type(value) not in (int, str) and pd.isna(value)) else
-                value if style is Style.MONEY else _cell_value(value, False), style)
+    columns = [_csv_column(frame.iloc[:, index], True) if flag else frame.iloc[:, index]
+               for index, flag in enumerate(is_money)]
+    for values in zip(*columns):
+        yield [(value if style is Style.MONEY else None if value is None or (
+                type(value) not in (int, str) and pd.isna(value)) else _cell_value(value, False), style)
                for value, style in zip(values, styles)]
 
 
@@ -107,27 +112,26 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     """
     from vosbench.outputs.workbook import Style, Workbook
 
-    book = Workbook(Path(path), f"vosbench {__version__}")
-    for table in tables:
-        frame = table.frame
-        columns = list(frame.columns)
-        is_money = [column in table.money for column in columns]
-        sample = frame.head(500)
-        widths = [min(max(max([len(str(column)) + 3, *(_display_width(v, flag) for v in sample[column])]) + 2, 8), 60)
-                  for column, flag in zip(columns, is_money)]
-        sheet = book.sheet(sheet_name(table.name), widths)
-        sheet.row((str(column), Style.HEADER) for column in columns)
-        for cells in _cells(frame, is_money):
-            sheet.row(cells)
-        labelled = total_rows(table.totals) if columns else []
-        if labelled:
-            sheet.row(())  # a blank row keeps the totals outside the filter range
-        for label, totals in labelled:
-            sheet.row([(label, Style.TOTAL)] + [
-                (totals.get(column), Style.TOTAL_MONEY if column in table.money else Style.TOTAL)
-                for column in columns[1:]])
-        book.closed(sheet, len(frame) + 1)
-    book.close()
+    with Workbook(Path(path), f"vosbench {__version__}") as book:
+        for table in tables:
+            frame = table.frame
+            columns = list(frame.columns)
+            is_money = [column in table.money for column in columns]
+            sample = frame.head(500)
+            widths = [min(max(max([len(str(column)) + 3, *(_display_width(v, flag) for v in sample[column])]) + 2, 8), 60)
+                      for column, flag in zip(columns, is_money)]
+            sheet = book.sheet(sheet_name(table.name), widths)
+            sheet.row((str(column), Style.HEADER) for column in columns)
+            for cells in _cells(frame, is_money):
+                sheet.row(cells)
+            labelled = total_rows(table.totals) if columns else []
+            if labelled:
+                sheet.row(())  # a blank row keeps the totals outside the filter range
+            for label, totals in labelled:
+                sheet.row([(label, Style.TOTAL)] + [
+                    (totals.get(column), Style.TOTAL_MONEY if column in table.money else Style.TOTAL)
+                    for column in columns[1:]])
+            book.closed(sheet, len(frame) + 1)
     return Path(path)
 
 
@@ -150,6 +154,20 @@ def _csv_text(value, is_money: bool) -> str:
     return text
 
 
+def _csv_column(values: pd.Series, is_money: bool) -> list:
+    """One column's CSV fields: money as exact text and whole numbers as they are (a column at a time), the rest
+    cell by cell through :func:`_csv_text`."""
+    if is_money:
+        missing = values.isna().to_numpy()
+        return list(money.exact_texts(values.where(~missing, 0).to_numpy(dtype="int64"), missing))
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        return values.tolist()
+    if isinstance(values.dtype, pd.StringDtype):
+        text = values.fillna("")
+        return text.where(~text.str.startswith(FORMULA_TRIGGERS), "'" + text).tolist()
+    return [_csv_text(value, False) for value in values]
+
+
 def write_csv(frame: pd.DataFrame, target: Path | TextIO, money_columns: Iterable[str] = ()) -> None:
     """Write ``frame`` as CSV: money (int minor units) as exact decimal text, formula-like text defused.
 
@@ -157,13 +175,12 @@ def write_csv(frame: pd.DataFrame, target: Path | TextIO, money_columns: Iterabl
     """
     money_columns = set(money_columns)
     columns = list(frame.columns)
-    flags = [column in money_columns for column in columns]
+    fields = [_csv_column(frame.iloc[:, index], column in money_columns) for index, column in enumerate(columns)]
 
     def emit(stream: TextIO) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow([_csv_text(str(column), False) for column in columns])
-        for values in frame.itertuples(index=False, name=None):
-            writer.writerow([_csv_text(value, flag) for value, flag in zip(values, flags)])
+        writer.writerows(zip(*fields))
 
     if isinstance(target, (str, Path)):
         with open(target, "w", encoding="utf-8", newline="") as stream:

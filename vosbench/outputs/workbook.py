@@ -89,12 +89,6 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def money_text(minor: int) -> str:
-    """Minor units as the exact decimal text of the amount (four places), e.g. -1 → ``-0.0001``."""
-    whole, part = divmod(abs(minor), 10 ** money.SCALE)
-    return f"{'-' if minor < 0 else ''}{whole}.{part:0{money.SCALE}d}"
-
-
 def _serial(value: datetime | date) -> str:
     """A time or day as Excel's serial number (days since its epoch, the time as the fraction)."""
     if isinstance(value, datetime):
@@ -122,7 +116,8 @@ class Sheet:
         self._stream.write(text.encode("utf-8"))
 
     def row(self, cells: Iterable[tuple[Any, Style]]) -> None:
-        """Append a row of (value, style); None leaves a cell empty. Money values are int minor units."""
+        """Append a row of (value, style); None leaves a cell empty. Money values are exact decimal text
+        (:func:`vosbench.core.money.exact_texts`), or int minor units."""
         self.rows += 1
         number = self.rows
         parts = [f'<row r="{number}">']
@@ -132,7 +127,8 @@ class Sheet:
             kind = type(value)
             reference = f"{letter}{number}"
             if style is Style.MONEY or style is Style.TOTAL_MONEY:
-                parts.append(f'<c r="{reference}" s="{style:d}"><v>{money_text(int(value))}</v></c>')
+                shown = value if kind is str else money.exact_texts([value])[0]
+                parts.append(f'<c r="{reference}" s="{style:d}"><v>{shown}</v></c>')
             elif kind is str:
                 parts.append(self._text(reference, value, style))
             elif kind is bool:
@@ -155,6 +151,9 @@ class Sheet:
         text = escape(_ILLEGAL.sub("\ufffd", text))
         return f'<c r="{reference}" s="{style:d}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
+    def abandon(self) -> None:
+        self._stream.close()
+
     def close(self, filter_rows: int | None) -> str | None:
         """End the sheet; with ``filter_rows`` (header + data rows) the header gets a filter. Its range, if any."""
         self._write("</sheetData>")
@@ -168,7 +167,8 @@ class Sheet:
 
 
 class Workbook:
-    """An xlsx file written sheet by sheet: open a sheet, give it rows, close it, then close the book."""
+    """An xlsx file written sheet by sheet: open a sheet, give it rows, close it; the book closes as its
+    ``with`` block ends (or is removed, when the block fails)."""
 
     def __init__(self, path: Path, creator: str):
         self.path, self.creator = Path(path), creator
@@ -176,14 +176,29 @@ class Workbook:
         self._zip = zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._names: list[str] = []
         self._filters: list[str | None] = []
+        self._open: Sheet | None = None
+
+    def __enter__(self) -> Workbook:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if error is None:
+            self.close()
+            return
+        if self._open is not None:  # a failed sheet: no half-written file is left behind
+            self._open.abandon()
+        self._zip.close()
+        self.path.unlink(missing_ok=True)
 
     def sheet(self, name: str, widths: Sequence[float]) -> Sheet:
         self._names.append(name)
         stream = self._zip.open(f"xl/worksheets/sheet{len(self._names)}.xml", "w", force_zip64=True)
-        return Sheet(stream, name, widths)
+        self._open = Sheet(stream, name, widths)
+        return self._open
 
     def closed(self, sheet: Sheet, filter_rows: int | None) -> None:
         self._filters.append(sheet.close(filter_rows))
+        self._open = None
 
     def close(self) -> None:
         """Write the parts that list the sheets, their styles and the book's properties."""
