@@ -268,7 +268,8 @@ class MonthlyAudit:
         inputs: tuple[tuple[str, str], ...] = ()
         if period.timezone == ledger_zone:
             settings_file = Path(controls_file) if controls_file else controls.DEFAULT_SETTINGS
-            findings = controls.run(engine, month, controls.load_settings(settings_file))
+            # the same month cut the same way: the balance-drift check reads this reconciliation
+            findings = controls.run(engine, month, controls.load_settings(settings_file), reconciliation=reconciliation)
             inputs = (input_file("controls settings", settings_file),)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
