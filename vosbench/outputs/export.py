@@ -25,7 +25,7 @@ from vosbench.core import money
 
 # the cell formats and the formula rule are the streaming writer's; they are named here too
 from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT
-from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula
+from vosbench.outputs.workbook import FORMULA_TRIGGERS, Style, Workbook, looks_like_formula
 from vosbench.outputs.workbook import MONEY_FORMAT as MONEY_FORMAT
 
 if TYPE_CHECKING:  # plotly is imported only by the callers that draw
@@ -90,18 +90,20 @@ def sheet_name(name: str) -> str:
     return _SHEET_NAME_BAD.sub("-", name)[:31]
 
 
-def _cells(frame: pd.DataFrame, is_money: list[bool]):
-    """Each row of ``frame`` as (value, style) pairs: money as its exact text (made a column at a time), missing
-    values empty."""
-    from vosbench.outputs.workbook import Style
-
-    styles = [Style.MONEY if flag else Style.PLAIN for flag in is_money]
-    columns = [_csv_column(frame.iloc[:, index], True) if flag else frame.iloc[:, index]
-               for index, flag in enumerate(is_money)]
-    for values in zip(*columns):
-        yield [(value if style is Style.MONEY else None if value is None or (
-                type(value) not in (int, str) and pd.isna(value)) else _cell_value(value, False), style)
-               for value, style in zip(values, styles)]
+def _columns(frame: pd.DataFrame, is_money: list[bool]) -> list[tuple[list, Style]]:
+    """Each column of ``frame`` as (values, style) for the sheet: money as its exact text (made a column at a time),
+    other values as Python's own, missing ones None."""
+    columns = []
+    for index, flag in enumerate(is_money):
+        values = frame.iloc[:, index]
+        if flag:
+            columns.append((_csv_column(values, True), Style.MONEY))
+        elif isinstance(values.dtype, pd.StringDtype) or (
+                pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans):
+            columns.append((values.astype(object).where(values.notna(), None).tolist(), Style.PLAIN))
+        else:
+            columns.append(([_cell_value(value, False) for value in values], Style.PLAIN))
+    return columns
 
 
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
@@ -110,8 +112,6 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     Rows stream into the file as they are made (:mod:`vosbench.outputs.workbook`), so a
     sheet of every account of a large operator costs seconds, not minutes.
     """
-    from vosbench.outputs.workbook import Style, Workbook
-
     with Workbook(Path(path), f"vosbench {__version__}") as book:
         for table in tables:
             frame = table.frame
@@ -122,8 +122,7 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
                       for column, flag in zip(columns, is_money)]
             sheet = book.sheet(sheet_name(table.name), widths)
             sheet.row((str(column), Style.HEADER) for column in columns)
-            for cells in _cells(frame, is_money):
-                sheet.row(cells)
+            sheet.rows_of(_columns(frame, is_money))
             labelled = total_rows(table.totals) if columns else []
             if labelled:
                 sheet.row(())  # a blank row keeps the totals outside the filter range

@@ -99,6 +99,43 @@ def _serial(value: datetime | date) -> str:
     return str((value - _EPOCH.date()).days)
 
 
+def _text(reference: str, text: str, style: Style) -> str:
+    if style is Style.PLAIN and looks_like_formula(text):
+        style = Style.QUOTED_TEXT
+    text = escape(_ILLEGAL.sub("\ufffd", text))
+    return f'<c r="{reference}" s="{style:d}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _cell(reference: str, value: Any, style: Style) -> str:
+    """One cell's XML (``value`` not None): money as its exact text, text inline, times as serial numbers."""
+    kind = type(value)
+    if style is Style.MONEY or style is Style.TOTAL_MONEY:
+        shown = value if kind is str else money.exact_texts([value])[0]
+        return f'<c r="{reference}" s="{style:d}"><v>{shown}</v></c>'
+    if kind is str:
+        return _text(reference, value, style)
+    if kind is bool:
+        return f'<c r="{reference}" s="{style:d}" t="b"><v>{int(value)}</v></c>'
+    if kind is int or kind is float:
+        return f'<c r="{reference}" s="{style:d}"><v>{value!r}</v></c>'
+    if isinstance(value, (datetime, date)):
+        if style is Style.PLAIN:
+            style = Style.DATETIME if isinstance(value, datetime) else Style.DATE
+        return f'<c r="{reference}" s="{style:d}"><v>{_serial(value)}</v></c>'
+    return _text(reference, str(value), style)
+
+
+def _column_cells(letter: str, numbers: list[str], values: Sequence[Any], style: Style) -> list[str]:
+    """The cells of one column, row by row ("" where a value is None); money and plain text take a short way."""
+    if style is Style.MONEY:
+        return [f'<c r="{letter}{number}" s="{style:d}"><v>{value}</v></c>' if value is not None else ""
+                for number, value in zip(numbers, values)]
+    return ["" if value is None else
+            f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+            if type(value) is str and not looks_like_formula(value) and not _ILLEGAL.search(value) else
+            _cell(f"{letter}{number}", value, style) for number, value in zip(numbers, values)]
+
+
 class Sheet:
     """One sheet being written: the header first, then rows, each turned into XML as it comes."""
 
@@ -120,36 +157,25 @@ class Sheet:
         (:func:`vosbench.core.money.exact_texts`), or int minor units."""
         self.rows += 1
         number = self.rows
-        parts = [f'<row r="{number}">']
-        for letter, (value, style) in zip(self._letters, cells):
-            if value is None:
-                continue
-            kind = type(value)
-            reference = f"{letter}{number}"
-            if style is Style.MONEY or style is Style.TOTAL_MONEY:
-                shown = value if kind is str else money.exact_texts([value])[0]
-                parts.append(f'<c r="{reference}" s="{style:d}"><v>{shown}</v></c>')
-            elif kind is str:
-                parts.append(self._text(reference, value, style))
-            elif kind is bool:
-                parts.append(f'<c r="{reference}" s="{style:d}" t="b"><v>{int(value)}</v></c>')
-            elif kind is int or kind is float:
-                parts.append(f'<c r="{reference}" s="{style:d}"><v>{value!r}</v></c>')
-            elif isinstance(value, (datetime, date)):
-                if style is Style.PLAIN:
-                    style = Style.DATETIME if isinstance(value, datetime) else Style.DATE
-                parts.append(f'<c r="{reference}" s="{style:d}"><v>{_serial(value)}</v></c>')
-            else:
-                parts.append(self._text(reference, str(value), style))
-        parts.append("</row>")
-        self._write("".join(parts))
+        self._write(f'<row r="{number}">' + "".join(
+            _cell(f"{letter}{number}", value, style) for letter, (value, style) in zip(self._letters, cells)
+            if value is not None) + "</row>")
 
-    @staticmethod
-    def _text(reference: str, text: str, style: Style) -> str:
-        if style is Style.PLAIN and looks_like_formula(text):
-            style = Style.QUOTED_TEXT
-        text = escape(_ILLEGAL.sub("\ufffd", text))
-        return f'<c r="{reference}" s="{style:d}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    def rows_of(self, columns: Sequence[tuple[Sequence[Any], Style]]) -> None:
+        """Append as many rows as the columns are long, given a column at a time: (values, style) each.
+
+        Each column is turned into its cells in one pass — a large sheet's cost — and the rows are
+        then joined from them; values are as for :meth:`row`.
+        """
+        count = len(columns[0][0]) if columns else 0
+        numbers = [str(number) for number in range(self.rows + 1, self.rows + count + 1)]
+        cells = [_column_cells(letter, numbers, values, style) for letter, (values, style) in zip(self._letters, columns)]
+        starts = [f'<row r="{number}">' for number in numbers]
+        for first in range(0, count, 2_000):
+            last = first + 2_000
+            self._write("".join(map("".join, zip(starts[first:last], *(column[first:last] for column in cells),
+                                                 ["</row>"] * (min(last, count) - first)))))
+        self.rows += count
 
     def abandon(self) -> None:
         self._stream.close()
