@@ -97,9 +97,6 @@ def _column(values, is_time: bool) -> pd.Series:
     PostgreSQL returns a SUM of BIGINT as NUMERIC (Decimal); whole Decimals are taken
     as the integers they are.
     """
-    whole = None if is_time else _whole_numbers(values)
-    if whole is not None:
-        return whole
     objects = np.empty(len(values), dtype=object)
     objects[:] = values
     if is_time:
@@ -113,24 +110,6 @@ def _column(values, is_time: bool) -> pd.Series:
         exact = np.where(missing, 0, objects).astype(np.int64)  # Python ints: no rounding possible
         return pd.Series(pd.arrays.IntegerArray(exact, missing))
     return pd.Series(objects).infer_objects()
-
-
-def _whole_numbers(values) -> pd.Series | None:
-    """A column of Python ints (NULLs allowed) as Int64 in one numpy conversion; None for any other column.
-
-    Most columns a query returns are money in minor units, counts or ids: numpy turns a
-    sequence of Python ints into int64 at C speed. It is trusted only when the inferred
-    array is an integer one, so a float, a Decimal or a string anywhere sends the column
-    down the general path.
-    """
-    first = next((value for value in values if value is not None), None)
-    if type(first) is not int:
-        return None
-    missing = np.fromiter((value is None for value in values), dtype=bool, count=len(values))
-    filled = np.array([0 if value is None else value for value in values] if missing.any() else values)
-    if filled.dtype.kind != "i":  # floats, bools, Decimals or ints beyond 64 bits
-        return None
-    return pd.Series(pd.arrays.IntegerArray(filled.astype(np.int64, copy=False), missing))
 
 
 def result_frame(keys: list[str], rows, *, times: AbstractSet[str] = frozenset()) -> pd.DataFrame:
