@@ -243,4 +243,5 @@ def test_a_months_audit_verifies_from_the_last_close_and_recomputes_that_months_
     assert [broken.table for broken in audited.breaks] == ["payments"]  # appended after the close: checked
     assert audited.total_mismatches and all("for 2026-10" in line for line in audited.total_mismatches)
     assert any("other than 2026-10" in line for line in audited.not_checked)  # it says what it left out
+    assert audited.scope.startswith("chains recomputed from month close record") and not full.scope
     assert any("for 2026-09" in line for line in full.total_mismatches)  # the full check still sees September

@@ -33,6 +33,7 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
     fingerprint: dict = field(default_factory=dict)
+    scope: str = ""  # empty: the whole history was recomputed; else where it started and what it left out
 
     @property
     def ok(self) -> bool:
@@ -71,6 +72,10 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
 
         attempt("guards", "all tables", lambda: result.problems.extend(inspection.guard_problems(connection)))
         starts = _starts(connection, anchor) if from_anchor and anchor is not None else {}
+        if from_anchor and anchor is not None:
+            totals = f"the month totals of {month} only" if month else "no month totals"
+            result.scope = (f"chains recomputed from {anchor.source} on, {totals}; a full `vosbench verify` "
+                            "recomputes everything")
         for name in hashchain.CHAINED_TABLES:
             attempt("hash chain", name, functools.partial(_add_hashed_break, result, connection, name, starts))
         for name in hashchain.ROW_CHAINED_TABLES:
