@@ -12,8 +12,6 @@
 -- The month columns are NULL when the account had no activity in :month (no month row).
 -- Months are cut in the ledger's time zone. The opening is one index lookup per account,
 -- so the cost follows the number of accounts, not the length of the ledger's history.
--- Only the account ids are read, so the accounts table itself, not the current_accounts view
--- (whose latest-version lookup per account would double the cost).
 -- Parameters: :month ('YYYY-MM'); scope :everyone (1 = all accounts) / :account_ids.
 SELECT a.id AS account_id,
        (SELECT earlier.closing
@@ -32,6 +30,6 @@ SELECT a.id AS account_id,
        m.agent_fee,
        m.other_fee,
        m.payment_count
-  FROM accounts a
+  FROM current_accounts a
   LEFT JOIN account_months m ON m.account_id = a.id AND m.month = :month
  WHERE (:everyone = 1 OR a.id IN :account_ids)
