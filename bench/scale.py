@@ -1,6 +1,6 @@
 """Benchmark at an operator's scale, side by side with DuckDB over the same raw files.
 
-    .venv/bin/python bench/scale.py --payments 1000000 [--accounts 50000] [--seed 18] [--skip-audit]
+    .venv/bin/python bench/scale.py --payments 1000000 [--accounts 50000] [--seed 18] [--skip-audit] [--keep]
 
 Generates, deterministically from ``--seed``, the documented import files of a large
 operator — ``--accounts`` accounts (resellers, agents, customers named by code such as
@@ -9,8 +9,11 @@ operator — ``--accounts`` accounts (resellers, agents, customers named by code
 the ``vosbench import`` command and loads the same files into DuckDB. Then, in one run, it
 times both on: the import (records/s and the child process's peak memory), the file size,
 one month reconciled in process and as a process, the 24-month trend, an explore page
-with its count, and ``vosbench audit`` end to end; and prints the ratios with the
-machine's facts. DuckDB is a benchmark-only dependency (``pip install -e .[bench]``).
+with its count, and ``vosbench audit`` end to end — on the ledger as imported (its whole
+history verified) and again once the month before is closed, as an operator who audits
+monthly has it (verified from that close on); the start-up of the terminal commands
+(each run on a one-account ledger, so what is timed is the process, not the data); and
+prints the ratios with the machine's facts. DuckDB is a benchmark-only dependency (``pip install -e .[bench]``).
 The machine is shared: only same-run ratios mean much.
 """
 
@@ -188,6 +191,22 @@ def duckdb_script(path: Path, sql: str) -> list[str]:
                                   f"print(len(c.sql({sql!r}).fetchall()))"]
 
 
+def startup(folder: Path, python: str, month: str) -> dict[str, float]:
+    """Wall time of the terminal commands run as processes on a one-account ledger: their start-up, not their work."""
+    tiny = folder / "tiny"
+    tiny.mkdir()
+    (tiny / "accounts.csv").write_text("account,name,kind,parent,credit_limit,currency\nC1,ACC-1,customer,,0,USD\n")
+    command = [str(Path(python).with_name("vosbench"))]
+    url = f"sqlite:///{tiny / 'ledger.sqlite'}"
+    subprocess.run([*command, "import", str(tiny / "accounts.csv"), "--timezone", "UTC", "--db", url], check=True,
+                   stdout=subprocess.DEVNULL)
+    commands = {"info": ["info"], "verify": ["verify"], "query": ["query", "--kind", "deposit", "--format", "csv"],
+                "reconcile": ["reconcile", "--month", month, "--format", "csv"]}
+    return {name: best_of(lambda arguments=arguments: subprocess.run(
+                [*command, *arguments, "--db", url], check=True, stdout=subprocess.DEVNULL), runs=5)
+            for name, arguments in commands.items()}
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -258,12 +277,19 @@ def main() -> int:
     deposits = PaymentFilter(kinds=("deposit",), min_amount=1_000 * UNIT, max_amount=5_000 * UNIT)
     row("explore page + count", best_of(lambda: explore.query_page(engine, deposits)),
         best_of(lambda: (connection.sql(DUCKDB_PAGE).fetchall(), connection.sql(DUCKDB_COUNT).fetchall())), "s")
-    if not args.skip_audit:
-        out = folder / "reports"
-        audit_s, audit_kib = measured(vosbench("audit", "--month", month, "--out", str(out)))
-        row("`vosbench audit` end to end", audit_s, None, "s", f"(peak {audit_kib / 1024:,.0f} MiB)")
     connection.close()
     engine.dispose()
+    if not args.skip_audit:
+        audit_s, audit_kib = measured(vosbench("audit", "--month", month, "--out", str(folder / "reports")))
+        row("`vosbench audit` end to end", audit_s, None, "s", f"(peak {audit_kib / 1024:,.0f} MiB; whole history "
+                                                               "verified: no month closed)")
+        previous = month_label(month_start - timedelta(days=1))
+        measured(vosbench("close", "--month", previous, "--by", "bench", "--receipt", str(folder / "close.json")))
+        audit_s, audit_kib = measured(vosbench("audit", "--month", month, "--out", str(folder / "reports-closed")))
+        row("`vosbench audit`, previous month closed", audit_s, None, "s",
+            f"(peak {audit_kib / 1024:,.0f} MiB; verified from the {previous} close on)")
+    for name, seconds in startup(folder, sys.executable, month).items():
+        row(f"start-up: `vosbench {name}`", seconds, None, "s", "(best of 5, one-account ledger)")
 
     print()
     for key, value in {**machine(), "duckdb": duckdb.__version__}.items():

@@ -18,7 +18,7 @@ from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 from tamper_sql import behind_guards
 
 from vosbench.commands import main
-from vosbench.ledger import hashchain, setup
+from vosbench.ledger import hashchain, setup, verification
 from vosbench.ledger.hashchain import fingerprint_frame
 
 KEY = "an-auditor-key-kept-elsewhere-0123456789"
@@ -225,3 +225,23 @@ def test_a_rebuilt_ledger_no_longer_leads_to_the_receipts_root(capsys, ledger, k
     rebuild(db.removeprefix("sqlite:///"), "UPDATE payments SET amount = 1 WHERE id = 4")
     code, out = run(capsys, "proof", "--payment", "1", "--anchor", str(receipt), "--db", db)
     assert code == 1 and "no longer lead to the root" in out
+
+
+def test_a_months_audit_verifies_from_the_last_close_and_recomputes_that_months_totals(ledger):
+    db, _receipt, _workbook = ledger
+    path = db.removeprefix("sqlite:///")
+    # September (closed) and October totals both edited; October's payment 7 edited behind its guards
+    behind_guards(path, "UPDATE account_months SET deposit = deposit + 1 WHERE month = '2026-09'",
+                  "UPDATE account_months SET deposit = deposit + 1 WHERE month = '2026-10'",
+                  "UPDATE payments SET amount = 1 WHERE id = 7", tables=("payments", "account_months"))
+    engine = setup.open_ledger(db)
+    try:
+        audited = verification.verify_month(engine, "2026-10")
+        full = verification.verify(engine)
+    finally:
+        engine.dispose()
+    assert [broken.table for broken in audited.breaks] == ["payments"]  # appended after the close: checked
+    assert audited.total_mismatches and all("for 2026-10" in line for line in audited.total_mismatches)
+    assert any("other than 2026-10" in line for line in audited.not_checked)  # it says what it left out
+    assert audited.scope.startswith("chains recomputed from month close record") and not full.scope
+    assert any("for 2026-09" in line for line in full.total_mismatches)  # the full check still sees September

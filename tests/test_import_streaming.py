@@ -98,3 +98,59 @@ def test_columns_read_each_value_as_the_row_parser_does():
     rows, rejected = csv_import.parse_part("charges", "charges.csv", header, header, 2, records, "UTC")
     assert rejected == [] and rows == [csv_import._charge(dict(zip(header, cells)), line, "UTC")
                                        for line, cells in enumerate(records, 2)]
+
+
+def test_quoted_cells_with_line_ends_and_commas_stay_whole_across_parts(tmp_path, monkeypatch):
+    """Parts are cut at record ends only: a line end inside quotes is part of its cell, and line
+    numbers count records as the CSV reader does."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    rows = [f'k{n},C1,deposit,{n},2026-10-0{n}T10:00:00Z,alice,admin,cash,"top-up, line one\nline ""two"""'
+            for n in range(1, 6)]
+    rows[3] = "k4,C1,deposit,4,2026-10-04T10:00:00Z,alice,admin,cash,plain"
+    (tmp_path / "quoted").mkdir()
+    path = tmp_path / "quoted" / "payments.csv"
+    path.write_text("\r\n".join([HEADER + ",memo", *rows, "k6,C1,deposit,ten,2026-10-06T10:00:00Z,alice,admin,cash,x"]),
+                    encoding="utf-8")
+    streamed_in_parts(monkeypatch, 2)
+    try:
+        csv_import.import_paths(engine, [path])
+    except ImportRejected as error:
+        assert [(r.line, r.reason.split(":")[0]) for r in error.rejections] == [(7, "amount")]
+    else:
+        raise AssertionError("a row with a bad amount was imported")
+    path.write_text("\r\n".join([HEADER + ",memo", *rows]), encoding="utf-8")
+    [result] = csv_import.import_paths(engine, [path])
+    assert result.added == 5
+    with engine.connect() as connection:
+        memos = connection.execute(sa.select(tables.payments.c.memo).order_by(tables.payments.c.id)).scalars().all()
+    assert memos == ['top-up, line one\nline "two"'] * 3 + ["plain", 'top-up, line one\nline "two"']
+    assert verification.verify(engine).ok
+
+
+def test_a_quote_inside_an_unquoted_cell_that_hides_a_record_end_is_named_with_its_fix(tmp_path, monkeypatch):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    (tmp_path / "odd").mkdir()
+    path = tmp_path / "odd" / "payments.csv"
+    path.write_text(f'{HEADER},memo\nk1,C1,deposit,1,2026-10-01T10:00:00Z,alice,admin,cash,a 5" screen\n'
+                    'k2,C1,deposit,2,2026-10-02T10:00:00Z,alice,admin,cash,plain\n', encoding="utf-8")
+    streamed_in_parts(monkeypatch, 1)
+    try:
+        csv_import.import_paths(engine, [path])
+    except csv_import.ImportFileError as error:
+        assert "quote the whole cell" in str(error) and "payments.csv" in str(error)
+    else:
+        raise AssertionError("a file cut inside what the CSV reader takes as a cell was imported")
+    assert stored(engine) == ([], [])
+
+
+def test_a_file_whose_lines_end_in_bare_carriage_returns_is_refused_with_the_fix(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    (tmp_path / "cr").mkdir()
+    path = tmp_path / "cr" / "charges.csv"
+    path.write_bytes(b"account,day,call_fee,agent_fee,other_fee,calls\rC1,2026-10-01,1,0,0,1\r")
+    try:
+        csv_import.import_paths(engine, [path])
+    except csv_import.ImportFileError as error:
+        assert "carriage return" in str(error) and "LF or CRLF" in str(error)
+    else:
+        raise AssertionError("a file read as one line was imported")

@@ -78,3 +78,31 @@ def test_display_formatting_agrees_with_decimal_rounding(minor, places, grouping
     """Display text is computed on integers; it is exactly Decimal's half-to-even text, -0.00 included."""
     amount = money.to_decimal(minor).quantize(Decimal(1).scaleb(-places), rounding="ROUND_HALF_EVEN")
     assert money.format_money(minor, places, grouping=grouping) == (f"{amount:,}" if grouping else f"{amount}")
+
+
+def _each(texts: list[str]) -> list[int] | str:
+    try:
+        return [money.to_minor(text) for text in texts]
+    except money.MoneyError:
+        return "refused"
+
+
+def _column(texts: list[str]) -> list[int] | str:
+    try:
+        return money.column_to_minor(texts)
+    except money.MoneyError:
+        return "refused"
+
+
+@pytest.mark.parametrize("texts", [
+    ["12.5000", "-0.0001", "+3.0000", " 7.0000", "-.2500", ".0001"], ["12.3_45", "1.0000"], ["1.2.3456"],
+    ["12.-345"], ["1 .0000"], ["٣.٠٠٠٠"], ["99999999999999999.0000"], ["1.0000", "1e5"], ["--1.0000"], [],
+])
+def test_a_column_of_amounts_reads_each_as_to_minor_does(texts):
+    assert _column(texts) == _each(texts)
+
+
+@given(st.lists(st.one_of(st.integers(-10**18, 10**18).map(lambda n: f"{n // 10_000}.{n % 10_000:04d}"),
+                          st.text("0123456789.-_+ e", max_size=9))))
+def test_any_column_of_amounts_reads_as_to_minor_reads_each(texts):
+    assert _column(texts) == _each(texts)

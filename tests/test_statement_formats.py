@@ -309,3 +309,35 @@ def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_pat
     result = importing.import_file(engine, write(tmp_path, "bah.xml", text))
     assert (result.format, result.added) == ("camt053.08", 3)
     assert {r.statement_id for r in stored(engine)} == {"S1"}  # the statement's Id, not the account's
+
+
+# --- large files: read a piece at a time -----------------------------------------------------------------
+
+def test_an_ofx_larger_than_its_pieces_reads_tags_and_characters_that_straddle_a_cut(engine, tmp_path):
+    from vosbench.sources.bankfiles import ofx
+
+    count = 30_000  # some 3 MiB: three cuts, each inside a transaction
+    transactions = "".join(f"<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261005<TRNAMT>{n}.25<FITID>F{n}"
+                           f"<NAME>Café Noël {n}<MEMO>Überweisung № {n}</STMTTRN>\n" for n in range(count))
+    path = write(tmp_path, "large.ofx", HEADER.replace("USASCII", "UTF-8") + (
+        "<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>EUR<BANKACCTFROM><BANKID>1<ACCTID>DE1</BANKACCTFROM>"
+        f"<BANKTRANLIST><DTSTART>20261001<DTEND>20261031\n{transactions}</BANKTRANLIST>"
+        "<LEDGERBAL><BALAMT>0<DTASOF>20261031</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n"))
+    assert path.stat().st_size > 2 * ofx._PIECE
+    parsed, _ = importing.read(path)
+    assert parsed.rejections == [] and parsed.warnings == []
+    assert [(line.amount, line.counterparty, line.description, line.line_key) for line in parsed.lines] == [
+        (n * 10_000 + 2_500, f"Café Noël {n}", f"Überweisung № {n}", f"fitid:F{n}") for n in range(count)]
+    assert importing.import_file(engine, path).added == count
+    assert importing.import_file(engine, path).skipped == count
+
+
+def test_an_entity_declaration_across_two_pieces_of_a_camt_is_refused(engine, tmp_path):
+    from vosbench.sources.bankfiles import camt as camt_reader
+
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<!--'
+    padding = "x" * (camt_reader._PIECE - len(head) - 4)  # "<!ENTITY" starts four bytes before the first cut
+    path = write(tmp_path, "entity.xml", head + padding + '<!ENTITY b "boom">-->' + camt("053", "04", BATCH))
+    with pytest.raises(StatementFileError, match="DOCTYPE or ENTITY"):
+        importing.import_file(engine, path)
+    assert stored(engine) == []

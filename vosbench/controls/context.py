@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.analysis.reconcile import Reconciliation
 from vosbench.core import periods
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries, tables
@@ -36,6 +37,7 @@ class MonthData:
     operators: pd.DataFrame  # tables.operators
     managed: pd.DataFrame  # login, account, relation
     rate_count: int  # commission rates configured
+    reconciliation: Reconciliation | None = None  # the month's, when the caller has it already (the audit does)
 
     @property
     def month(self) -> str:
@@ -53,7 +55,8 @@ class MonthData:
         return pd.Series(pd.array(values, dtype="Int64"), index=frame.index)
 
 
-def load(engine: Engine, month: str, settings: ControlSettings) -> MonthData:
+def load(engine: Engine, month: str, settings: ControlSettings,
+         reconciliation: Reconciliation | None = None) -> MonthData:
     """Read ``month`` (cut in the ledger's time zone) and the reference data."""
     with engine.connect() as connection:
         zone = database.ledger_timezone(connection)
@@ -74,4 +77,5 @@ def load(engine: Engine, month: str, settings: ControlSettings) -> MonthData:
     for column in ("reverses_id", "reversed_by_id", "balance_after"):
         payments[column] = payments[column].astype("Int64")
     payments["local_time"] = periods.local_times(payments["occurred_at"], zone)
-    return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count)
+    return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count,
+                     reconciliation)

@@ -83,13 +83,14 @@ def operator_concentration(data: MonthData) -> list[Finding]:
     heavy = counts[(counts["total"] >= settings.concentration_min_credits)
                    & (counts["entries"] * denominator >= counts["total"] * numerator)]
     desk_share = credits["operator"].value_counts(normalize=True)
+    by_pair = credits.groupby(["account", "operator"])  # one pass, not a scan of the month per finding
     found = []
     for row in heavy.itertuples():
         share = float(desk_share[row.operator])
         chance = chance_of_at_least(row.entries, row.total, share)
         if chance > settings.concentration_chance:
             continue
-        ids = credits[(credits["account"] == row.account) & (credits["operator"] == row.operator)]
+        ids = by_pair.get_group((row.account, row.operator))
         found.append(Finding(
             "operator_concentration", "medium", data.month, (row.account,),
             f"{row.operator} entered {row.entries} of the {row.total} manual credits to {row.account} this month "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from vosbench.analysis.reconcile import Reconciliation
 from vosbench.controls import (
     amounts,
     commission,
@@ -81,12 +82,15 @@ class ControlsResult:
 
 
 def run(engine: Engine, month: str, settings: ControlSettings | None = None,
-        checks: list[str] | None = None) -> ControlsResult:
-    """Run ``checks`` (default: all) on ``month`` ('YYYY-MM', the ledger's time zone)."""
+        checks: list[str] | None = None, reconciliation: Reconciliation | None = None) -> ControlsResult:
+    """Run ``checks`` (default: all) on ``month`` ('YYYY-MM', the ledger's time zone).
+
+    ``reconciliation`` is the month's (in the ledger's zone) when the caller made it already.
+    """
     unknown = sorted(set(checks or ()) - set(CHECKS))
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; use any of: {', '.join(CHECKS)}")
-    data = context.load(engine, month, settings or ControlSettings())
+    data = context.load(engine, month, settings or ControlSettings(), reconciliation)
     empty = {"operators": data.operators.empty, "operator_accounts": data.managed.empty,
              "commission_rates": data.rate_count == 0}
     findings: list[Finding] = []

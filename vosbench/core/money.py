@@ -13,6 +13,7 @@ round-trip decimal text is taken and rounded half-to-even to the scale.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from vosbench.core.errors import VosbenchError
@@ -79,6 +80,25 @@ def to_minor(value: str | Decimal | int, *, field: str = "amount") -> int:
     return minor
 
 
+def column_to_minor(texts: Sequence[str], *, field: str = "amount") -> list[int]:
+    """:func:`to_minor` of every text of a column, at a fraction of the cost when all are spelt alike.
+
+    A bulk import's amounts usually all carry exactly four places (``-12.5000``): then the
+    minor units are the digits without the point, which ``int`` reads in one call. Any
+    other spelling anywhere in the column sends the whole column through :func:`to_minor`,
+    which also words the errors.
+    """
+    if not any(text[-5:-4] != "." or "_" in text for text in texts):
+        try:
+            minor = [int(text.replace(".", "", 1)) for text in texts]
+        except ValueError:
+            pass
+        else:
+            if not minor or max(max(minor), -min(minor)) <= _MAX_MINOR:
+                return minor
+    return [to_minor(text, field=field) for text in texts]
+
+
 def _plain_decimal(text: str) -> int | None:
     """Minor units of the common spelling ``[-]digits[.up to four digits]`` by integer arithmetic, else None.
 
@@ -110,6 +130,26 @@ def from_double(value: float, *, field: str = "amount") -> int:
 def to_decimal(minor: int) -> Decimal:
     """Return minor units as an exact :class:`~decimal.Decimal` with four places."""
     return Decimal(int(minor)).scaleb(-SCALE).quantize(_QUANTUM)
+
+
+def exact_texts(minor, missing=None):
+    """A column of minor units (int64 array) as the exact decimal text of each amount, like ``str(to_decimal(m))``.
+
+    Done on the whole array at once — for files of every account, where a Decimal per
+    cell was most of the cost. ``missing`` (a boolean array) marks cells left empty.
+    """
+    import numpy as np  # here: commands that never write a table never load numpy
+
+    minor = np.asarray(minor, dtype=np.int64)
+    if minor.size == 0:
+        return np.empty(0, dtype=object)
+    magnitude = np.abs(minor)
+    fraction = np.strings.zfill((magnitude % UNIT).astype(str), SCALE)
+    texts = np.strings.add(np.strings.add(np.where(minor < 0, "-", ""), (magnitude // UNIT).astype(str)),
+                           np.strings.add(".", fraction)).astype(object)
+    if missing is not None:
+        texts[np.asarray(missing, dtype=bool)] = None
+    return texts
 
 
 def format_money(minor: int, places: int = 2, *, grouping: bool = True) -> str:

@@ -25,6 +25,7 @@ manifest (:func:`problems`); with the checkpoint key the manifest carries an HMA
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -375,28 +376,49 @@ def _check_records(folder: Path, name: str, manifest: dict, currency_of: dict) -
 # --- purging what an archive holds ----------------------------------------------------------------
 
 def purge(engine: Engine, folder: Path, *, by: str, key: CheckpointKey | None = None) -> int:
-    """Record the verified archive in ``folder`` and delete the rows it holds, in one transaction; how many."""
+    """Record the verified archive in ``folder`` and delete the rows it holds, in one transaction; how many.
+
+    On a server the ledger's owner purges: the application's roles may not delete.
+    """
     folder = Path(folder)
-    if engine.dialect.name != "sqlite":
-        raise ArchiveError("purging archived months is implemented for SQLite ledgers; on a server keep "
-                           "the archive and leave the records in place")
     problems = verify_folder(folder, key)
     if problems:
         raise ArchiveError(f"the archive in {folder} does not verify, nothing was purged: {'; '.join(problems[:5])}")
     manifest = read_manifest(folder)
-    with engine.connect() as connection:
-        # a kept reversal or decision may point at an archived payment: the reference stays, the
-        # record is in the archive (foreign keys are per connection, and only this one purges;
-        # SQLite ignores the pragma inside a transaction, so it goes to the driver before one begins)
-        driver = connection.connection.driver_connection
-        assert driver is not None  # a live connection always has its driver's
-        driver.execute("PRAGMA foreign_keys=OFF")
+    with engine.connect() as connection, _references_unchecked(connection):
         try:
             with connection.begin():
-                removed = _purge(connection, folder, manifest, by, key)
-        finally:
-            driver.execute("PRAGMA foreign_keys=ON")
-    return removed
+                return _purge(connection, folder, manifest, by, key)
+        except sa.exc.IntegrityError as error:  # PostgreSQL keeps its references: a kept record names an archived one
+            raise ArchiveError(f"nothing was purged: a record kept in the ledger refers to one in the archive in "
+                               f"{folder} ({str(error.orig).splitlines()[-1].replace('DETAIL:', '').strip()}); "
+                               "PostgreSQL keeps every reference, so archive only the months before that "
+                               "record's") from None
+
+
+@contextlib.contextmanager
+def _references_unchecked(connection: sa.Connection) -> Iterator[None]:
+    """Let a kept reversal or decision keep pointing at an archived payment while the purge runs.
+
+    The reference stays, the record is in the archive. Foreign keys are per connection, and
+    only this one purges (SQLite ignores its pragma inside a transaction, so it goes to the
+    driver before one begins); PostgreSQL has no such switch for its owner.
+    """
+    dialect = connection.dialect.name
+    switch = {"sqlite": "PRAGMA foreign_keys={}", "mysql": "SET SESSION foreign_key_checks={}",
+              "mariadb": "SET SESSION foreign_key_checks={}"}.get(dialect)
+    if switch is None:
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection always has its driver's
+    cursor = driver.cursor()
+    cursor.execute(switch.format("OFF" if dialect == "sqlite" else 0))
+    try:
+        yield
+    finally:
+        cursor.execute(switch.format("ON" if dialect == "sqlite" else 1))
+        cursor.close()
 
 
 def _purge(connection: sa.Connection, folder: Path, manifest: dict, by: str, key: CheckpointKey | None) -> int:
@@ -537,7 +559,15 @@ def folder_size(folder: Path) -> int:
 
 
 def compact(engine: Engine) -> None:
-    """Give the purged rows' space back to the file system (SQLite's VACUUM: rewrites the file)."""
+    """Give the purged rows' space back to the file system (SQLite's VACUUM rewrites the file; a server
+    rewrites the purged tables: PostgreSQL's VACUUM FULL, MariaDB's OPTIMIZE TABLE)."""
+    if engine.dialect.name != "sqlite":
+        purged = ", ".join(ARCHIVED_TABLES)
+        statement = f"VACUUM FULL {purged}" if engine.dialect.name == "postgresql" else f"OPTIMIZE TABLE {purged}"
+        # VACUUM cannot run inside a transaction
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(statement).close()
+        return
     with engine.connect() as connection:
         driver = connection.connection.driver_connection
         assert driver is not None

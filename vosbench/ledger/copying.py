@@ -1,8 +1,11 @@
 """Moving a whole ledger between databases: SQLite to a server and back, row for row.
 
 A copy is not a new recording: every table is carried over as stored (ids, hashes,
-recorded times), so the hash chains and the fingerprint come out identical and
-``verify`` holds at the destination. The destination must hold no records yet; it is
+recorded times), so the hash chains of payments, charges and balances come out identical and
+``verify`` holds at the destination. The other audit tables' row chains are made again by
+the destination's own triggers as the rows arrive (each dialect links its own text of a row,
+:mod:`vosbench.ledger.hashchain`): same rows, other heads. Verify the source before copying,
+since a row changed there is linked as it stands. The destination must hold no records yet; it is
 created (tables and append-only guards) if missing and takes the source's reporting
 time zone. All of it is one transaction at the destination: a copy is whole or absent.
 """
@@ -16,12 +19,14 @@ import sqlalchemy as sa
 from vosbench.core.config import mask_url
 from vosbench.ledger import database, setup, tables, text_index
 from vosbench.ledger.database import StoreError
+from vosbench.ledger.hashchain import CHAINED_TABLES
 
 CHUNK = 20_000
 """Rows read and written at a time: memory stays bounded whatever the ledger's size."""
 
 _REWRITTEN = ("ledger_meta", "chain_heads")
-"""Tables a new ledger already fills (its time zone, empty chain heads): replaced by the source's rows."""
+"""Tables a new ledger already fills (its time zone, empty chain heads): replaced by the source's rows
+(the heads of the hashed chains only: the row chains' are the destination's own)."""
 
 _LOCAL_META = (text_index.MARK_KEY,)
 """Meta values that describe the source database itself (SQLite's text index), not the ledger."""
@@ -67,9 +72,13 @@ def _check_empty(connection: sa.Connection, url: str) -> None:
 
 
 def _copy_table(reading: sa.Connection, writing: sa.Connection, table: sa.Table) -> int:
-    if table.name in _REWRITTEN:
-        writing.execute(table.delete())  # both are kept-up tables, never journal ones
+    if table.name == tables.row_links.name:
+        return 0  # linked again at the destination as each row arrived
     statement = sa.select(table).order_by(*table.primary_key.columns)
+    if table.name in _REWRITTEN:
+        chosen = table.c.name.in_(CHAINED_TABLES) if table.name == "chain_heads" else sa.true()
+        writing.execute(table.delete().where(chosen))  # both are kept-up tables, never journal ones
+        statement = statement.where(chosen)
     if table.name == "ledger_meta":
         statement = statement.where(table.c.key.not_in(_LOCAL_META))
     copied = 0

@@ -225,14 +225,55 @@ def fingerprint(connection: sa.Connection) -> dict[str, dict]:
 
 
 # --- row chains: the guarded tables without a hash column -----------------------------------------
+#
+# The link is the same on every dialect, :func:`link`: sha256 of the previous head and the row's
+# canonical text. The text is each dialect's own JSON of the row (:func:`row_text_sql`), computed
+# by the trigger and again by verification with the same expression on the same database, so only
+# the database's own rendering of its values enters it.
+
+def _read(connection: sa.Connection, query: sa.Select):
+    """Rows of ``query``, read in pieces per statement (``Connection.execution_options`` would stream every
+    later statement too). On MariaDB read whole: its driver holds one unbuffered result at a time, and
+    a row chain is read beside its links (these are the smaller tables)."""
+    if connection.dialect.name in ("mysql", "mariadb"):
+        return connection.execute(query).all()
+    return connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
+
+
+def row_text_sql(dialect: str, table: sa.Table, prefix: str = "") -> str:
+    """The canonical text of a row of ``table`` on ``dialect``, as SQL (``prefix`` "NEW." inside a trigger).
+
+    SQLite and MariaDB: ``json_array`` of every column in table order; PostgreSQL: ``row_to_json``
+    of the whole row (column order is the table's, and its times have no zone, so the text does not
+    depend on the session's settings).
+    """
+    if dialect == "postgresql":
+        return f"row_to_json({prefix[:-1] if prefix else table.name})::text"
+    function = "JSON_ARRAY" if dialect in ("mysql", "mariadb") else "json_array"
+    return f"{function}(" + ", ".join(f"{prefix}{column.name}" for column in table.columns) + ")"
+
+
+def row_key(dialect: str, table: sa.Table) -> str | None:
+    """The column a row link names a row by: SQLite's rowid, else ``id``; None where a server table has no id.
+
+    Such a table's links are numbered by their place in the chain instead (:func:`_verify_unnumbered`).
+    """
+    if dialect == "sqlite":
+        return "rowid"
+    return "id" if "id" in table.columns else None
+
 
 def _row_texts(connection: sa.Connection, name: str, after: int = 0):
-    """(rowid, canonical text) of ``name``'s rows past ``after``, in rowid order, as SQLite writes the text."""
+    """(row id, canonical text) of ``name``'s rows past ``after``, in id order, as the dialect writes the text."""
     table = tables.metadata.tables[name]
-    text = sa.func.json_array(*table.columns)
-    rowid: sa.ColumnClause[int] = sa.literal_column("rowid", sa.Integer())
-    return connection.execution_options(stream_results=True, yield_per=20_000).execute(
-        sa.select(rowid, text).select_from(table).where(rowid > after).order_by(rowid))
+    dialect = connection.dialect.name
+    key = row_key(dialect, table)
+    text = sa.literal_column(row_text_sql(dialect, table), sa.Text())
+    row_id: sa.ColumnClause[int] = sa.literal_column(f"{name}.{key}" if key else "0", sa.Integer())
+    query = sa.select(row_id, text).select_from(table)
+    if key is not None:
+        query = query.where(row_id > after).order_by(row_id)
+    return _read(connection, query)
 
 
 def anchored_link(connection: sa.Connection, name: str, rows: int, last_id: int | None = None) -> tuple[int, str] | None:
@@ -260,9 +301,8 @@ def anchored_link(connection: sa.Connection, name: str, rows: int, last_id: int 
 
 def _stored_links(connection: sa.Connection, name: str, after: int = 0):
     links = tables.row_links
-    return connection.execution_options(stream_results=True, yield_per=20_000).execute(
-        sa.select(links.c.row_id, links.c.hash).where(links.c.table_name == name, links.c.row_id > after)
-        .order_by(links.c.row_id))
+    return _read(connection, sa.select(links.c.row_id, links.c.hash)
+                 .where(links.c.table_name == name, links.c.row_id > after).order_by(links.c.row_id))
 
 
 def seal_rows(connection: sa.Connection, name: str) -> int:
@@ -274,7 +314,11 @@ def seal_rows(connection: sa.Connection, name: str) -> int:
     heads = tables.chain_heads
     head = connection.execute(sa.select(heads).where(heads.c.name == name)).one()
     last_id, previous, count, links = head.last_id, head.head_hash, head.row_count, []
-    for row_id, text in _row_texts(connection, name, head.last_id):
+    rows: Iterable = _row_texts(connection, name, head.last_id)
+    if row_key(connection.dialect.name, tables.metadata.tables[name]) is None:
+        # no id to tell new rows by: numbered by place, and only in a chain that has none yet
+        rows = [(place, text) for place, (_, text) in enumerate(rows, start=1)] if count == 0 else []
+    for row_id, text in rows:
         previous = link(previous, text)
         links.append({"table_name": name, "row_id": row_id, "hash": previous})
         last_id, count = row_id, count + 1
@@ -289,8 +333,11 @@ def verify_row_chain(connection: sa.Connection, name: str, *, after: int = 0, pr
                      count: int = 0) -> ChainBreak | None:
     """Recompute one row-chained table's links; the first row edited, removed or slipped in, else None.
 
-    ``after`` (a rowid), ``previous`` and ``count`` start from a trusted anchor's ``count`` rows.
+    ``after`` (a row id), ``previous`` and ``count`` start from a trusted anchor's ``count`` rows.
     """
+    table = tables.metadata.tables[name]
+    if row_key(connection.dialect.name, table) is None:
+        return _verify_unnumbered(connection, table)
     rows, links = iter(_row_texts(connection, name, after)), iter(_stored_links(connection, name, after))
     row, stored = next(rows, None), next(links, None)
     while row is not None or stored is not None:
@@ -304,6 +351,39 @@ def verify_row_chain(connection: sa.Connection, name: str, *, after: int = 0, pr
             return ChainBreak(name, row[0], f"{name} row {row[0]} was changed after it was recorded (hash mismatch)")
         count += 1
         row, stored = next(rows, None), next(links, None)
+    return _head_break(connection, name, count, previous)
+
+
+def _verify_unnumbered(connection: sa.Connection, table: sa.Table) -> ChainBreak | None:
+    """The chain of a server table without an id: every link made by one of its rows, every row by one link.
+
+    Its links are numbered by place, so each is checked from the link before it against the rows
+    not yet matched, trying first the row after the last one matched: a table appended in key
+    order costs one hash a row (these are the small back-office tables, read whole).
+    """
+    name = table.name
+    keys = [table.c[column.name] for column in table.primary_key.columns]
+    text = sa.literal_column(row_text_sql(connection.dialect.name, table), sa.Text())
+    rows = connection.execute(sa.select(*keys, text).select_from(table).order_by(*keys)).all()
+    unused = dict.fromkeys(range(len(rows)))
+    previous, count, cursor, unmade = GENESIS, 0, 0, []
+    for place, stored in _stored_links(connection, name):
+        order = (*range(cursor, len(rows)), *range(cursor))
+        found = next((index for index in order if index in unused and link(previous, rows[index][-1]) == stored), None)
+        if found is None:
+            unmade.append(place)
+        else:
+            del unused[found]
+            cursor = found + 1
+        previous, count = stored, count + 1
+    described = [", ".join(f"{key.name} {value}" for key, value in zip(keys, rows[index][:-1], strict=True))
+                 for index in unused]
+    if described:
+        how = "was changed after it was recorded" if unmade else "was added behind the guards"
+        return ChainBreak(name, None, f"{name} row ({described[0]}) {how} (no link of its chain is made by it)")
+    if unmade:
+        return ChainBreak(name, unmade[0], f"{name}: the row linked at place {unmade[0]} of its chain was removed "
+                                           "after it was recorded")
     return _head_break(connection, name, count, previous)
 
 

@@ -27,18 +27,22 @@ class Problem:
 
 
 def guard_problems(connection: sa.Connection) -> list[Problem]:
-    """Guards missing or altered, and foreign triggers on the guarded tables."""
+    """Guards missing, altered or disabled, and foreign triggers on the guarded tables."""
     expected = guards.expected_guards(connection.dialect.name)
     present = guards.present_guards(connection)
     problems = []
     for guard in expected:
-        if guard.name not in present:
+        what = f"guard {guard.name} on {guard.table}" if guard.table else f"guard function {guard.name}"
+        found = present.get(guard.name)
+        if found is None:
             problems.append(Problem("guards", guard.table, None,
-                                    f"guard {guard.name} on {guard.table} is missing: the table accepts "
+                                    f"{what} is missing: the table accepts "
                                     "edits the ledger cannot see (dropped behind the workbench's back)"))
-        elif present[guard.name] != guard.sql:
+        elif found == guards.DISABLED + guard.catalogued:
             problems.append(Problem("guards", guard.table, None,
-                                    f"guard {guard.name} on {guard.table} differs from the one vosbench installs"))
+                                    f"{what} is disabled: the table accepts edits while it is off"))
+        elif found != guard.catalogued:
+            problems.append(Problem("guards", guard.table, None, f"{what} differs from the one vosbench installs"))
     installed = {guard.name for guard in expected}
     guarded = {guard.table for guard in expected}
     for name, table in _trigger_tables(connection).items():
@@ -49,9 +53,17 @@ def guard_problems(connection: sa.Connection) -> list[Problem]:
     return problems
 
 
+_TRIGGER_TABLES = {
+    "sqlite": "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                  "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace",
+    "mysql": "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+}
+
+
 def _trigger_tables(connection: sa.Connection) -> dict[str, str]:
-    return dict(connection.exec_driver_sql(
-        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'").all())
+    dialect = "mysql" if connection.dialect.name == "mariadb" else connection.dialect.name
+    return dict(connection.exec_driver_sql(_TRIGGER_TABLES[dialect]).all())
 
 
 def schema_problems(connection: sa.Connection) -> list[Problem]:

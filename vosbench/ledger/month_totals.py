@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from vosbench.core import periods
 from vosbench.ledger import database, tables
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
@@ -242,11 +243,47 @@ def fill_kind_counts(connection: sa.Connection) -> None:
             counts)
 
 
-def stored(connection: sa.Connection) -> dict[tuple[int, str], dict]:
-    """The month totals as kept by the appends."""
+def recompute_month(connection: sa.Connection, month: str) -> dict[tuple[int, str], dict]:
+    """Rebuild one month's totals from that month's raw records (for the audit of ``month``).
+
+    The closings start from each account's stored closing of its latest earlier month:
+    the earlier months are taken as the last close left them, so the cost follows the
+    month's records and the number of accounts, not the ledger's history.
+    """
+    zone = database.ledger_timezone(connection)
+    period = periods.month(month, zone)
+    first_day, last_day = periods.charge_days(period, zone)
+    deltas = MonthDeltas()
+    payments, charges, table = tables.payments, tables.charges, tables.account_months
+    for part in connection.execution_options(yield_per=50_000).execute(
+        sa.select(payments.c.account_id, payments.c.kind, payments.c.amount)
+        .where(payments.c.occurred_at >= period.start, payments.c.occurred_at < period.end)
+    ).partitions():
+        account_ids, kinds, amounts = zip(*part)
+        deltas.add_payments(account_ids, [month] * len(account_ids), kinds, amounts)
+    for row in connection.execute(
+        sa.select(charges.c.account_id, charges.c.call_fee, charges.c.agent_fee, charges.c.other_fee, charges.c.calls)
+        .where(charges.c.day.between(first_day, last_day))
+    ):
+        deltas.add_charge(row.account_id, month, row.call_fee, row.agent_fee, row.other_fee, row.calls)
+    latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
+              .where(table.c.month < month).group_by(table.c.account_id).subquery())
+    openings = dict(connection.execute(
+        sa.select(table.c.account_id, table.c.closing)
+        .join(latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))).all())
+    return {
+        (account_id, row["month"]): row
+        for account_id, months in deltas.by_account().items()
+        for row in _with_closings(months, openings.get(account_id, 0))
+    }
+
+
+def stored(connection: sa.Connection, month: str | None = None) -> dict[tuple[int, str], dict]:
+    """The month totals as kept by the appends: every month's, or ``month``'s only."""
     table = tables.account_months
+    statement = sa.select(table) if month is None else sa.select(table).where(table.c.month == month)
     return {
         (row.account_id, row.month): {**{c: getattr(row, c) for c in _SUMMED},
                                       "month": row.month, "closing": row.closing}
-        for row in connection.execute(sa.select(table))
+        for row in connection.execute(statement)
     }

@@ -46,9 +46,7 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
             if key not in existing:
                 connection.execute(ledger_meta.insert().values(key=key, value=value))
         heads = set(connection.scalars(sa.select(chain_heads.c.name)))
-        # the row chains are kept by SQLite triggers; a server ledger chains the hashed tables only
-        row_chained = ROW_CHAINED_TABLES if connection.dialect.name == "sqlite" else ()
-        for name in (*CHAINED_TABLES, *row_chained):
+        for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES):
             if name not in heads:
                 connection.execute(
                     chain_heads.insert().values(name=name, last_id=0, head_hash=GENESIS, row_count=0)
@@ -105,9 +103,10 @@ def upgrade(engine: Engine) -> None:
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
-    if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine):
+    unchained = _unchained(engine)
+    if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine) and not unchained:
         return
-    if version is not None and int(version) < 4 and engine.dialect.name == "sqlite":
+    if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
     unfilled = {"account_tree", "payment_rollup"} & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
@@ -129,16 +128,27 @@ def upgrade(engine: Engine) -> None:
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
+def _unchained(engine: Engine) -> bool:
+    """True for a server ledger made before its audit tables had row chains (it has no chain heads for them)."""
+    if engine.dialect.name == "sqlite" or missing_tables(engine):
+        return False
+    with engine.connect() as connection:
+        heads = set(connection.scalars(sa.select(chain_heads.c.name)))
+    return not heads.issuperset(ROW_CHAINED_TABLES)
+
+
 def _widen_guards(engine: Engine) -> None:
-    """Drop the guards a ledger before schema 4 has in an older form, for :func:`initialize` to recreate.
+    """Drop the guards a ledger before schema 4 (or a server ledger before row chains) has in an older
+    form, for :func:`initialize` to recreate.
 
     Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
     """
     with engine.begin() as connection:
         present = guards.present_guards(connection)
         for guard in guards.expected_guards(engine.dialect.name):
-            if guard.name in present and present[guard.name] != guard.sql:
-                connection.exec_driver_sql(f"DROP TRIGGER {guard.name}")
+            if guard.table and guard.name in present and present[guard.name] != guard.catalogued:
+                connection.exec_driver_sql(f"DROP TRIGGER {guard.name}" if engine.dialect.name != "postgresql"
+                                           else f"DROP TRIGGER {guard.name} ON {guard.table}")
 
 
 def missing_tables(engine: Engine) -> set[str]:

@@ -263,12 +263,13 @@ class MonthlyAudit:
             closes = tuple(month_close.summary(connection))  # a reopened month shows in every later report
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
-        verified = verification.verify(engine)
+        verified = verification.verify_month(engine, month)
         findings = None
         inputs: tuple[tuple[str, str], ...] = ()
         if period.timezone == ledger_zone:
             settings_file = Path(controls_file) if controls_file else controls.DEFAULT_SETTINGS
-            findings = controls.run(engine, month, controls.load_settings(settings_file))
+            # the same month cut the same way: the balance-drift check reads this reconciliation
+            findings = controls.run(engine, month, controls.load_settings(settings_file), reconciliation=reconciliation)
             inputs = (input_file("controls settings", settings_file),)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
@@ -379,7 +380,8 @@ class MonthlyAudit:
             Table("Breaks", f"Balance-chain breaks: a reported balance_after that does not follow "
                             f"(times in {zone})", with_local_times(rec.breaks, ("occurred_at",), zone),
                   _BREAK_MONEY),
-            Table("Verification", "Hash chains and month totals recomputed from the raw records",
+            Table("Verification", "Hash chains and month totals recomputed from the raw records (from the last "
+                                  "month close on, when the ledger holds one)",
                   verification_frame(self.verification)),
             Table("Fingerprint", "Ledger fingerprint: chain head and row count per journal table",
                   fingerprint_frame(self.verification.fingerprint)),

@@ -86,13 +86,15 @@ def _dated_records(connection: sa.Connection, name: str, period: periods.Period)
 
 
 def _accounts(connection: sa.Connection) -> tuple[bytes, int]:
-    """Every account with SQLite's text of its row, its link and the link before it."""
+    """Every account with the database's text of its row, its link and the link before it."""
     table, links = tables.accounts, tables.row_links
+    dialect = connection.dialect.name
     ordered = (sa.select(links.c.row_id, links.c.hash,
                          sa.func.lag(links.c.hash).over(order_by=links.c.row_id).label("previous"))
                .where(links.c.table_name == "accounts").subquery())
-    rowid: sa.ColumnClause[int] = sa.literal_column("accounts.rowid", sa.Integer())
-    query = (sa.select(rowid.label("row_id"), sa.func.json_array(*table.columns).label("text"),
+    rowid: sa.ColumnClause[int] = sa.literal_column(f"accounts.{hashchain.row_key(dialect, table)}", sa.Integer())
+    text = sa.literal_column(hashchain.row_text_sql(dialect, table), sa.Text())
+    query = (sa.select(rowid.label("row_id"), text.label("text"),
                        ordered.c.hash, ordered.c.previous)
              .select_from(table).outerjoin(ordered, ordered.c.row_id == rowid).order_by(rowid))
     out, count = io.BytesIO(), 0

@@ -13,7 +13,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -23,14 +23,14 @@ import pandas as pd
 from vosbench import __version__
 from vosbench.core import money
 
+# the cell formats and the formula rule are the streaming writer's; they are named here too
+from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT
+from vosbench.outputs.workbook import FORMULA_TRIGGERS, Style, Workbook, looks_like_formula
+from vosbench.outputs.workbook import MONEY_FORMAT as MONEY_FORMAT
+
 if TYPE_CHECKING:  # plotly is imported only by the callers that draw
     import plotly.graph_objects as go
 
-MONEY_FORMAT = "#,##0.0000"
-"""Excel number format of money cells: all four stored places, so sub-cent differences show."""
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -60,15 +60,10 @@ def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
     return [("Total", totals)]
 
 
-def looks_like_formula(text: str) -> bool:
-    """True when a spreadsheet would take ``text`` as a formula or command."""
-    return text.startswith(FORMULA_TRIGGERS)
-
-
 # --- xlsx -----------------------------------------------------------------------------------
 
 def _cell_value(value, is_money: bool):
-    """The Python value openpyxl should store: Decimal money, plain datetimes, None for missing."""
+    """The Python value of a cell: Decimal money, plain datetimes and numbers, None for missing."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if is_money:
@@ -78,28 +73,6 @@ def _cell_value(value, is_money: bool):
     if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
         return value.item()  # numpy scalar -> Python int/bool
     return value
-
-
-def _put(sheet, row: int, column: int, value, is_money: bool):
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # here: CSV output never loads openpyxl
-
-    cell = sheet.cell(row=row, column=column)
-    value = _cell_value(value, is_money)
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        cell.value = value
-        if looks_like_formula(value):
-            cell.data_type = "s"  # openpyxl took it for a formula; store it as text
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-    if is_money:
-        cell.number_format = MONEY_FORMAT
-    elif isinstance(value, datetime):
-        cell.number_format = DATETIME_FORMAT
-    elif isinstance(value, date):
-        cell.number_format = DATE_FORMAT
-    return cell
 
 
 def _display_width(value, is_money: bool) -> int:
@@ -117,52 +90,48 @@ def sheet_name(name: str) -> str:
     return _SHEET_NAME_BAD.sub("-", name)[:31]
 
 
-def _write_sheet(workbook, table: Table) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    header_font, header_fill, total_font = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79"), \
-        Font(bold=True)
-    sheet = workbook.create_sheet(sheet_name(table.name))
-    frame = table.frame
-    columns = list(frame.columns)
-    is_money = [column in table.money for column in columns]
-    for index, column in enumerate(columns, start=1):
-        cell = _put(sheet, 1, index, str(column), False)
-        cell.font, cell.fill = header_font, header_fill
-        cell.alignment = Alignment(vertical="center")
-    for row_index, values in enumerate(frame.itertuples(index=False, name=None), start=2):
-        for column_index, value in enumerate(values, start=1):
-            _put(sheet, row_index, column_index, value, is_money[column_index - 1])
-    last_data_row = len(frame) + 1
-    for offset, (label, totals) in enumerate(total_rows(table.totals) if columns else []):
-        total_row = last_data_row + 2 + offset  # a blank row keeps the totals outside the filter range
-        _put(sheet, total_row, 1, label, False).font = total_font
-        for index, column in enumerate(columns, start=1):
-            if column in totals:
-                _put(sheet, total_row, index, totals[column], column in table.money).font = total_font
-    sheet.freeze_panes = "A2"
-    if columns:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_data_row}"
-    sample = frame.head(500)
-    for index, column in enumerate(columns, start=1):
-        widest = max([len(str(column)) + 3, *(_display_width(v, is_money[index - 1]) for v in sample[column])])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 60)
+def _columns(frame: pd.DataFrame, is_money: list[bool]) -> list[tuple[list, Style]]:
+    """Each column of ``frame`` as (values, style) for the sheet: money as its exact text (made a column at a time),
+    other values as Python's own, missing ones None."""
+    columns = []
+    for index, flag in enumerate(is_money):
+        values = frame.iloc[:, index]
+        if flag:
+            columns.append((_csv_column(values, True), Style.MONEY))
+        elif isinstance(values.dtype, pd.StringDtype) or (
+                pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans):
+            columns.append((values.astype(object).where(values.notna(), None).tolist(), Style.PLAIN))
+        else:
+            columns.append(([_cell_value(value, False) for value in values], Style.PLAIN))
+    return columns
 
 
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
-    """Write one sheet per table to ``path`` (replacing it) and return the path."""
-    from openpyxl import Workbook  # here: CSV output and the terminal never load openpyxl
+    """Write one sheet per table to ``path`` (replacing it) and return the path.
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    workbook.properties.creator = f"vosbench {__version__}"
-    for table in tables:
-        _write_sheet(workbook, table)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
+    Rows stream into the file as they are made (:mod:`vosbench.outputs.workbook`), so a
+    sheet of every account of a large operator costs seconds, not minutes.
+    """
+    with Workbook(Path(path), f"vosbench {__version__}") as book:
+        for table in tables:
+            frame = table.frame
+            columns = list(frame.columns)
+            is_money = [column in table.money for column in columns]
+            sample = frame.head(500)
+            widths = [min(max(max([len(str(column)) + 3, *(_display_width(v, flag) for v in sample[column])]) + 2, 8), 60)
+                      for column, flag in zip(columns, is_money)]
+            sheet = book.sheet(sheet_name(table.name), widths)
+            sheet.row((str(column), Style.HEADER) for column in columns)
+            sheet.rows_of(_columns(frame, is_money))
+            labelled = total_rows(table.totals) if columns else []
+            if labelled:
+                sheet.row(())  # a blank row keeps the totals outside the filter range
+            for label, totals in labelled:
+                sheet.row([(label, Style.TOTAL)] + [
+                    (totals.get(column), Style.TOTAL_MONEY if column in table.money else Style.TOTAL)
+                    for column in columns[1:]])
+            book.closed(sheet, len(frame) + 1)
+    return Path(path)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -184,6 +153,20 @@ def _csv_text(value, is_money: bool) -> str:
     return text
 
 
+def _csv_column(values: pd.Series, is_money: bool) -> list:
+    """One column's CSV fields: money as exact text and whole numbers as they are (a column at a time), the rest
+    cell by cell through :func:`_csv_text`."""
+    if is_money:
+        missing = values.isna().to_numpy()
+        return list(money.exact_texts(values.where(~missing, 0).to_numpy(dtype="int64"), missing))
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        return values.tolist()
+    if isinstance(values.dtype, pd.StringDtype):
+        text = values.fillna("")
+        return text.where(~text.str.startswith(FORMULA_TRIGGERS), "'" + text).tolist()
+    return [_csv_text(value, False) for value in values]
+
+
 def write_csv(frame: pd.DataFrame, target: Path | TextIO, money_columns: Iterable[str] = ()) -> None:
     """Write ``frame`` as CSV: money (int minor units) as exact decimal text, formula-like text defused.
 
@@ -191,13 +174,12 @@ def write_csv(frame: pd.DataFrame, target: Path | TextIO, money_columns: Iterabl
     """
     money_columns = set(money_columns)
     columns = list(frame.columns)
-    flags = [column in money_columns for column in columns]
+    fields = [_csv_column(frame.iloc[:, index], column in money_columns) for index, column in enumerate(columns)]
 
     def emit(stream: TextIO) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow([_csv_text(str(column), False) for column in columns])
-        for values in frame.itertuples(index=False, name=None):
-            writer.writerow([_csv_text(value, flag) for value, flag in zip(values, flags)])
+        writer.writerows(zip(*fields))
 
     if isinstance(target, (str, Path)):
         with open(target, "w", encoding="utf-8", newline="") as stream:

@@ -50,10 +50,11 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
 
     stream = stream or sys.stdout
     money_columns = tuple(money_columns)
+    if fmt == "csv":  # the CSV writer turns minor units into exact text a column at a time
+        export.write_csv(displayable(frame, ()), stream, [column for column in money_columns if column in frame])
+        return
     shown = displayable(frame, money_columns)
-    if fmt == "csv":
-        export.write_csv(shown, stream)
-    elif fmt == "json":
+    if fmt == "json":
         def exact(row):
             return {column: str(money.to_decimal(value)) if column in money_columns else value
                     for column, value in row.items()}

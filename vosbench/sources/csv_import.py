@@ -3,12 +3,12 @@ office's ``operators.csv``, ``operator_accounts.csv``, ``commission_rates.csv``.
 
 Every bad row is reported with file, line and reason, and each file is appended
 all-or-nothing through :func:`vosbench.ledger.write_door.append_batch`. The journal's files
-(payments, charges, balances) are streamed: read in parts of :data:`PART_ROWS` rows, each
-part parsed by a worker process while the previous one is checked, chained and inserted,
-every part appended in the one transaction of the file, so memory stays bounded whatever
-the file's size and a file with any bad row still leaves nothing behind. Times are ISO-8601
-with an offset or ``Z``; amounts are decimal text; ``amount`` is signed from the account's
-point of view (+ raises the balance).
+(payments, charges, balances) are streamed: cut into parts of :data:`PART_ROWS` records as
+raw bytes, each part decoded and parsed by a worker process while the previous one is
+checked, chained and inserted, every part appended in the one transaction of the file, so
+memory stays bounded whatever the file's size and a file with any bad row still leaves nothing
+behind. Times are ISO-8601 with an offset or ``Z``; amounts are decimal text; ``amount`` is
+signed from the account's point of view (+ raises the balance).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import collections
 import csv
 import hashlib
 import io
-import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -152,15 +151,21 @@ def _stripped(cells: dict[str, tuple[str, ...]], name: str, count: int) -> list[
     return list(map(str.strip, cells[name])) if name in cells else [""] * count
 
 
+def _words(vocabulary: type[Kind] | type[Channel] | type[Method], texts: Sequence[str]) -> list:
+    """``vocabulary.parse`` of every text of a column: one dict lookup each when all are spelt as stored."""
+    found = list(map(vocabulary._value2member_map_.get, texts))
+    return list(map(vocabulary.parse, texts)) if None in found else found
+
+
 def _payment_columns(cells: dict[str, tuple[str, ...]], lines: list[int]) -> tuple:
     """:func:`_payment` column by column: the columns of :class:`PaymentColumns`."""
     count = len(lines)
     balances = [money.to_minor(text) if text.strip() else None for text in cells["balance_after"]] \
         if "balance_after" in cells else [None] * count
     return (_stripped(cells, "source_key", count), _stripped(cells, "account", count),
-            list(map(Kind.parse, cells["kind"])), list(map(money.to_minor, cells["amount"])),
+            _words(Kind, cells["kind"]), money.column_to_minor(cells["amount"]),
             list(map(_utc_instant, cells["occurred_at"])), _stripped(cells, "operator", count),
-            list(map(Channel.parse, cells["channel"])), list(map(Method.parse, cells["method"])),
+            _words(Channel, cells["channel"]), _words(Method, cells["method"]),
             _stripped(cells, "reference", count), _stripped(cells, "memo", count), _stripped(cells, "reason", count),
             balances, _stripped(cells, "reverses", count), [None] * count, _stripped(cells, "approved_by", count),
             lines)
@@ -170,8 +175,8 @@ def _charge_columns(cells: dict[str, tuple[str, ...]], lines: list[int]) -> list
     """:func:`_charge` column by column."""
     return list(map(NewCharge, _stripped(cells, "account", len(lines)),
                     [date.fromisoformat(text.strip()) for text in cells["day"]],
-                    map(money.to_minor, cells["call_fee"]), map(money.to_minor, cells["agent_fee"]),
-                    map(money.to_minor, cells["other_fee"]), map(int, cells["calls"]), lines))
+                    money.column_to_minor(cells["call_fee"]), money.column_to_minor(cells["agent_fee"]),
+                    money.column_to_minor(cells["other_fee"]), map(int, cells["calls"]), lines))
 
 
 _COLUMN_PARSERS: dict[str, Callable] = {"payments": _payment_columns, "charges": _charge_columns}
@@ -327,25 +332,104 @@ def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
         yield result
 
 
-def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence, list[Rejection]]]:
+def _header(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The file's content and header, checked, read off the stream's first line (which it consumes)."""
+    line = stream.readline()
+    if b"\r" in line.rstrip(b"\r\n"):  # parts are cut at line feeds: such a file would read as one line
+        raise ImportFileError(f"{path}: its lines end in a bare carriage return (CR, as old Mac tools wrote); "
+                              "save it with LF or CRLF line ends and import again")
+    content, header, names, _rest = _records(path, io.BytesIO(line))
+    return content, header, names
+
+
+def _raw_parts(stream) -> Iterator[tuple[bytes, int]]:
+    """The rest of the file in parts of :data:`PART_ROWS` records, as bytes, each with its record count.
+
+    Only record ends are looked for here — a line end outside quotes, by the parity of the
+    quotes before it — so that the parsing itself (CSV cells, values) is done by the workers
+    and no cell is built or pickled twice. Counts are as :mod:`csv` counts records, blank
+    lines included, so that every part knows its first line number.
+    """
+    buffer, part_start, scan, record_end, count, quoted = b"", 0, 0, 0, 0, False
+    while True:
+        end = buffer.find(b"\n", scan)
+        if end < 0:
+            block = stream.read(1 << 22)
+            if not block:
+                break
+            buffer, scan, record_end = buffer[part_start:] + block, scan - part_start, record_end - part_start
+            part_start = 0
+            continue
+        if buffer.count(b'"', scan, end) % 2:
+            quoted = not quoted
+        scan = end + 1
+        if quoted:
+            continue
+        count, record_end = count + 1, scan
+        if count == PART_ROWS:
+            yield buffer[part_start:scan], count
+            part_start, count = scan, 0
+    if buffer[record_end:]:  # a last record without a line end (or with a quote left open)
+        count += 1
+    if count:
+        yield buffer[part_start:], count
+
+
+def parse_raw_part(content: str, path: str, header: tuple[str, ...], names: tuple[str, ...], first_line: int,
+                   raw: bytes, count: int, default_tz: str) -> tuple[Sequence, list[Rejection]]:
+    """:func:`parse_part` of a part still in bytes (``count`` records from line ``first_line``).
+
+    Charges come back as columns (like payments): a tuple per row pickles at several times the cost.
+    """
+    try:
+        records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"{path}: not UTF-8 near line {first_line} ({error}); save it as UTF-8 CSV") from None
+    if len(records) != count:  # a quote inside an unquoted cell: csv takes it as text, the part cut as a quote
+        raise ImportFileError(f'{path}: a quote (") inside an unquoted cell between lines {first_line} and '
+                              f'{first_line + count - 1}; quote the whole cell ("5"" screen") and import again')
+    name = Path(path).name
+    rows, rejections = parse_part(content, name, header, names, first_line, records, default_tz)
+    if content == "charges":
+        return tuple(zip(*rows)) if rows else (), rejections
+    return rows, rejections
+
+
+def _from_wire(content: str, rows: Sequence) -> Sequence | PaymentColumns:
+    """A part's rows as the write door takes them, from what :func:`parse_raw_part` sent."""
+    if content == "payments":
+        return PaymentColumns(rows)
+    if content == "charges":
+        return list(map(NewCharge, *rows)) if rows else []
+    return rows
+
+
+def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | PaymentColumns, list[Rejection]]]:
     """The file's parts parsed, in order, by worker processes a few parts ahead of the writer."""
-    content, header, names, records = _records(path, stream)
-    if path.stat().st_size < POOLED_BYTES:  # one part: starting workers would cost more than they save
-        yield parse_part(content, path.name, header, names, 2, list(records), default_tz)
+    content, header, names = _header(path, stream)
+    parts = _raw_parts(stream)
+    arguments = (content, str(path), header, names)
+    if path.stat().st_size < POOLED_BYTES:  # about one part: starting workers would cost more than they save
+        first_line = 2
+        for raw, count in parts:
+            rows, bad = parse_raw_part(*arguments, first_line, raw, count, default_tz)
+            first_line += count
+            yield _from_wire(content, rows), bad
         return
     workers = max(1, min(2, os.cpu_count() or 1))
     with ProcessPoolExecutor(workers) as pool:
         pending: collections.deque[Future] = collections.deque()
         first_line = 2
         while True:
-            records_part = list(itertools.islice(records, PART_ROWS))
-            if records_part:
-                pending.append(pool.submit(parse_part, content, path.name, header, names, first_line,
-                                           records_part, default_tz))
-                first_line += len(records_part)
-            if pending and (len(pending) > workers or not records_part):
-                yield pending.popleft().result()
-            elif not records_part:
+            part = next(parts, None)
+            if part is not None:
+                raw, count = part
+                pending.append(pool.submit(parse_raw_part, *arguments, first_line, raw, count, default_tz))
+                first_line += count
+            if pending and (len(pending) > workers or part is None):
+                rows, bad = pending.popleft().result()
+                yield _from_wire(content, rows), bad
+            elif part is None:
                 return
 
 
@@ -368,10 +452,8 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
             for rows, bad in _parts(path, raw, default_tz):
                 try:
                     result = write_door.append_batch(
-                        engine, content, PaymentColumns(rows) if content == "payments" else rows,
-                        source=source, file=path.name, file_sha256=sha256, parse_rejections=bad,
-                        connection=connection,
-                        earlier_batches=earlier)
+                        engine, content, rows, source=source, file=path.name, file_sha256=sha256,
+                        parse_rejections=bad, connection=connection, earlier_batches=earlier)
                 except ImportRejected as error:  # the rest is still read, so that every bad row is reported
                     rejected += error.total
                     rejections.extend(error.rejections[:KEPT_REJECTIONS - len(rejections)])

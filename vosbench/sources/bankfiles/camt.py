@@ -29,15 +29,17 @@ entry stays one line (never a guessed split) and the file gets a warning.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 SUPPORTED_VERSIONS = range(2, 14)
@@ -45,7 +47,9 @@ SUPPORTED_VERSIONS = range(2, 14)
 MESSAGES = {"053": ("BkToCstmrStmt", "Stmt", "statement"), "052": ("BkToCstmrAcctRpt", "Rpt", "report"),
             "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification")}
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:$|[T ]|[+-]\d{2}:\d{2}$|Z$)")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _NOT_PROVIDED = {"", "NOTPROVIDED", "NONREF"}
+_PIECE = 1 << 20  # bytes read at a time
 _REFERENCES = ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId", "MsgId", "PmtInfId")
 
 
@@ -55,16 +59,48 @@ def looks_like_camt(head: bytes) -> bool:
 
 def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
     """Read every statement, report or notification of a CAMT file into lines."""
-    raw = path.read_bytes()
+    parsed, lines = stream(path, channel=channel, name=name)
+    parsed.lines = list(lines)
+    return parsed
+
+
+def stream(path: Path, *, channel: str = "bank",
+           name: str | None = None) -> tuple[ParsedStatement, Iterator[StatementLine]]:
+    """The file's record and its lines, read entry by entry as they are asked for.
+
+    The record's format, counts, rejections and warnings are complete once the lines have
+    all been taken; a damaged or empty document raises then.
+    """
     file = name or path.name
-    if b"<!DOCTYPE" in raw[:4096].upper() or b"<!ENTITY" in raw:
-        raise StatementFileError(f"{file}: holds a DOCTYPE or ENTITY declaration, which no CAMT message has; "
-                                 "refused unread: export the statement again from the bank")
-    digest = sha256_of(raw)
-    del raw  # the parser reads the file itself, a piece at a time
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        head = source.read(_PIECE)
+        if b"<!DOCTYPE" in head[:4096].upper():
+            _refuse_declarations(file)
+        tail = b""
+        chunk = head
+        while chunk:  # the digest, and no entity declaration anywhere (nor across two pieces)
+            digest.update(chunk)
+            if b"<!ENTITY" in tail + chunk:
+                _refuse_declarations(file)
+            tail = chunk[-8:]
+            chunk = source.read(_PIECE)
+    parsed = ParsedStatement(file, "camt", channel, "camt", [], [], digest.hexdigest())
+    return parsed, _lines(path, parsed)
+
+
+def _refuse_declarations(file: str) -> None:
+    raise StatementFileError(f"{file}: holds a DOCTYPE or ENTITY declaration, which no CAMT message has; "
+                             "refused unread: export the statement again from the bank")
+
+
+def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
+    file = parsed.file
     reader = _Reader(file)
+    reader.rejections, reader.warnings = parsed.rejections, parsed.warnings
     try:
-        reader.read(path)
+        with open(path, "rb") as source:
+            yield from reader.read(source)
     except ET.ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         raise StatementFileError(f"{file}: not well-formed XML at line {line}, column {column} "
@@ -84,8 +120,8 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
         raise StatementFileError(f"{file}: the camt.{reader.kind} document holds no {what[2]} ({what[0]}/{what[1]})")
     if reader.skipped:
         reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
-    return ParsedStatement(file, f"camt{reader.kind}.{reader.version:02d}", channel, f"camt{reader.kind}",
-                           reader.lines, reader.rejections, digest, reader.statements, reader.warnings)
+    parsed.format, parsed.profile = f"camt{reader.kind}.{reader.version:02d}", f"camt{reader.kind}"
+    parsed.statements = reader.statements
 
 
 class _Tags:
@@ -109,11 +145,7 @@ class _Reader:
         self.skipped = 0
         self.number = 0
 
-    def read(self, path: Path) -> None:
-        with open(path, "rb") as stream:
-            self._read(stream)
-
-    def _read(self, stream) -> None:
+    def read(self, stream) -> Iterator[StatementLine]:
         """One pass over end events only: entries are read and cleared as they end.
 
         The message's namespace is taken from the first element in a CAMT namespace (a
@@ -123,6 +155,8 @@ class _Reader:
         """
         tags = None
         ns: dict = {}
+        entry_tag = identifier_tag = account_tag = ""  # the tags' qualified names, as locals: asked of every element
+        holder_tags: set[str] = set()
         account = currency = statement_id = ""
         seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
         for _, element in ET.iterparse(stream, events=("end",)):
@@ -134,18 +168,24 @@ class _Reader:
                 self._namespace(namespace, tag)
                 tags = _Tags("{" + namespace + "}", self.kind)
                 ns = {"c": namespace}
-            if tag == tags.entry:
+                entry_tag, identifier_tag, account_tag, holder_tags = (tags.entry, tags.identifier, tags.account,
+                                                                       tags.holders)
+            if tag == entry_tag:
                 self._entry(element, ns, account, statement_id, currency)
                 element.clear()
-            elif tag == tags.identifier:
+                if self.lines:
+                    yield from self.lines
+                    self.lines = []
+            elif tag == identifier_tag:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
-            elif tag == tags.account and not account:
+            elif tag == account_tag and not account:
                 account = _text(element, "c:Id/c:IBAN", ns) or _text(element, "c:Id/c:Othr/c:Id", ns)
                 currency = _text(element, "c:Ccy", ns)
-                inside = set(element.iter(tags.identifier))
+                inside = set(element.iter(identifier_tag))
                 statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
-            elif tag in tags.holders:
+            elif tag in holder_tags:
+                assert tags is not None  # set with holder_tags
                 if tag != tags.holder:
                     raise StatementFileError(
                         f"{self.file}: not a valid camt.{self.kind} document: its namespace says camt.{self.kind} "
@@ -186,19 +226,19 @@ class _Reader:
             self.rejections.append(Rejection(self.file, self.number, f"{where}: {error}"))
 
     def _lines(self, entry, ns: dict, account: str, statement_id: str, currency: str) -> list[StatementLine]:
-        amount, entry_currency = _amount(entry, "c:Amt", ns, "Amt")
+        amount, entry_currency, amount_text = _amount(_find(entry, "c:Amt", ns), "Amt")
         direction = _direction(_text(entry, "c:CdtDbtInd", ns), "CdtDbtInd")
         currency = entry_currency or currency
         if not currency:
             raise ValueError("Amt has no Ccy and the account gives no currency (Acct/Ccy)")
         signed = amount if direction == "CRDT" else -amount
-        posted = _date(entry, "c:BookgDt", ns, "BookgDt", required=True)
-        value_on = _date(entry, "c:ValDt", ns, "ValDt", required=False)
+        posted = _date(_find(entry, "c:BookgDt", ns), ns, "BookgDt", required=True)
+        value_on = _date(_find(entry, "c:ValDt", ns), ns, "ValDt", required=False)
         details = [_details(d, ns, direction) for d in _all(entry, "c:NtryDtls/c:TxDtls", ns)]
         service_ref, entry_ref = _text(entry, "c:AcctSvcrRef", ns), _text(entry, "c:NtryRef", ns)
         additional = _text(entry, "c:AddtlNtryInf", ns)
         key = service_ref or entry_ref
-        entry_raw = {"amt": _text(entry, "c:Amt", ns), "ccy": entry_currency, "cdtdbtind": direction,
+        entry_raw = {"amt": amount_text, "ccy": entry_currency, "cdtdbtind": direction,
                      "acctsvcrref": service_ref, "ntryref": entry_ref, "addtlntryinf": additional,
                      **_bank_code(entry, ns)}
         common: dict[str, Any] = dict(statement_account=account, statement_id=statement_id, posted_on=posted, value_on=value_on,
@@ -242,10 +282,13 @@ class _Reader:
 
 def _details(detail, ns: dict, direction: str) -> dict:
     """One TxDtls: its amount (when given), party, and every reference it carries."""
-    amount_path = "c:Amt" if _find(detail, "c:Amt", ns) is not None else "c:AmtDtls/c:TxAmt/c:Amt"
+    found_amount = _find(detail, "c:Amt", ns)
+    if found_amount is None:
+        found_amount = _find(detail, "c:AmtDtls/c:TxAmt/c:Amt", ns)
     signed = tx_currency = None
-    if amount_path == "c:Amt" or _find(detail, amount_path, ns) is not None:
-        amount, tx_currency = _amount(detail, amount_path, ns, "TxDtls/Amt")
+    amount_text = ""
+    if found_amount is not None:
+        amount, tx_currency, amount_text = _amount(found_amount, "TxDtls/Amt")
         own = _text(detail, "c:CdtDbtInd", ns)
         tx_direction = _direction(own, "TxDtls/CdtDbtInd") if own else direction
         signed = amount if tx_direction == "CRDT" else -amount
@@ -268,7 +311,7 @@ def _details(detail, ns: dict, direction: str) -> dict:
     additional = _text(detail, "c:AddtlTxInf", ns)
     reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
-    raw = {"amt": _text(detail, amount_path, ns) if signed is not None else "", "ccy": tx_currency or "",
+    raw = {"amt": amount_text, "ccy": tx_currency or "",
            "refs": {k: v for k, v in refs.items() if v}, "creditor_refs": creditor_refs, "remittance": remittance,
            "name": name}
     return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
@@ -289,8 +332,9 @@ def _bank_code(entry, ns: dict) -> dict:
 
 def _compact(raw: dict) -> dict:
     """The raw record without its empty fields: what the bank wrote, and a 100k-entry file kept small."""
+    # ``value or …``: most values are non-empty text, kept without comparing them with each empty form
     return {key: (_compact(value) if isinstance(value, dict) else value) for key, value in raw.items()
-            if value not in ("", [], {}, None)}
+            if value or not (value is None or isinstance(value, (str, list, dict)))}
 
 
 def _local(tag: str) -> str:
@@ -301,14 +345,20 @@ def _join(parts) -> str:
     return " / ".join(part for part in parts if part)
 
 
-@functools.lru_cache(maxsize=512)
-def _steps(path: str, namespace: str) -> tuple[str, ...]:
-    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath."""
-    return tuple("{" + namespace + "}" + step.split(":", 1)[-1] for step in path.split("/"))
+def _steps(path: str, ns: dict) -> tuple[str, ...]:
+    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath.
+
+    ``ns`` (the reader's, ``{"c": namespace}``) keeps them by path: a dictionary lookup is
+    all a path costs after its first use, and a file asks some fifty per entry.
+    """
+    steps = ns.get(path)
+    if steps is None:
+        steps = ns[path] = tuple("{" + ns["c"] + "}" + step.split(":", 1)[-1] for step in path.split("/"))
+    return steps
 
 
 def _find(element, path: str, ns: dict):
-    steps = _steps(path, ns["c"])
+    steps = ns.get(path) or _steps(path, ns)
     if len(steps) == 1:  # most lookups: one step, one call into C
         return element.find(steps[0])
     for step in steps:
@@ -319,7 +369,7 @@ def _find(element, path: str, ns: dict):
 
 
 def _all(element, path: str, ns: dict) -> list:
-    steps = _steps(path, ns["c"])
+    steps = ns.get(path) or _steps(path, ns)
     if len(steps) == 1:
         return element.findall(steps[0])
     found = [element]
@@ -329,14 +379,15 @@ def _all(element, path: str, ns: dict) -> list:
 
 
 def _text(element, path: str, ns: dict) -> str:
-    found = _find(element, path, ns)
+    steps = ns.get(path) or _steps(path, ns)
+    found = element.find(steps[0]) if len(steps) == 1 else _find(element, path, ns)
     text = found.text if found is not None else None
     return text.strip() if text else ""
 
 
-def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
-    found = _find(element, path, ns)
-    text = (found.text or "").strip() if found is not None and found.text else ""
+def _amount(found, what: str) -> tuple[int, str, str]:
+    """The amount element ``found`` (None: missing) as minor units, its currency and its text."""
+    text = found.text.strip() if found is not None and found.text else ""
     if not text:
         raise ValueError(f"{what} is missing")
     if len(text) > 40:  # characters: more digits than any amount a bank holds
@@ -348,9 +399,9 @@ def _amount(element, path: str, ns: dict, what: str) -> tuple[int, str]:
     if amount < 0:
         raise ValueError(f"{what} {text!r} is negative; CAMT amounts are positive and CdtDbtInd gives the sign")
     currency = (found.get("Ccy") or "").strip().upper()
-    if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+    if currency and not _CURRENCY.fullmatch(currency):
         raise ValueError(f"{what} currency {currency[:20]!r} is not a three-letter ISO 4217 code")
-    return amount, currency
+    return amount, currency, text
 
 
 def _direction(text: str, what: str) -> str:
@@ -359,8 +410,9 @@ def _direction(text: str, what: str) -> str:
     return text
 
 
-def _date(element, path: str, ns: dict, what: str, *, required: bool) -> date | None:
-    text = _text(element, f"{path}/c:Dt", ns) or _text(element, f"{path}/c:DtTm", ns)
+def _date(found, ns: dict, what: str, *, required: bool) -> date | None:
+    """The date of the date element ``found`` (BookgDt, ValDt; None: missing), from its Dt or DtTm."""
+    text = (_text(found, "c:Dt", ns) or _text(found, "c:DtTm", ns)) if found is not None else ""
     if not text:
         if required:
             raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")

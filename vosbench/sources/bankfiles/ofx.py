@@ -25,16 +25,19 @@ with a warning, and a file holding nothing else is refused.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import hashlib
 import html
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine
 
 _TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.:-]*)[^<>]*>([^<]*)")
 _DATE = re.compile(r"^\s*(\d{4})-?(\d{2})-?(\d{2})(?:T?(\d{2}):?(\d{2})(?::?(\d{2}))?(?:[.,]\d+)?)?"
@@ -46,6 +49,7 @@ _LEAVES = frozenset({"MEMO", "NAME", "CHECKNUM", "REFNUM", "SIC", "PAYEEID", "EX
                      "DTEND", "CURSYM", "CURRATE"})
 _TRANSACTION_FIELDS = ("TRNTYPE", "DTPOSTED", "DTUSER", "TRNAMT", "FITID", "NAME", "MEMO", "REFNUM", "CHECKNUM")
 _MAX_DEPTH = 64
+_PIECE = 1 << 20  # bytes read at a time
 
 
 def looks_like_ofx(head: bytes) -> bool:
@@ -55,52 +59,117 @@ def looks_like_ofx(head: bytes) -> bool:
 
 def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
     """Read every bank and card statement of an OFX/QFX file into lines; refuse a file that holds none."""
-    raw = path.read_bytes()
+    parsed, lines = stream(path, channel=channel, name=name)
+    parsed.lines = list(lines)
+    return parsed
+
+
+def stream(path: Path, *, channel: str = "bank",
+           name: str | None = None) -> tuple[ParsedStatement, Iterator[StatementLine]]:
+    """The file's statement record and its lines, read a piece of the file at a time as they are asked for.
+
+    The record's statements, rejections and warnings are complete once the lines have all
+    been taken; a file that holds no statement raises then. The file's text is never held
+    whole: a 100,000-transaction file is read in pieces of a mebibyte.
+    """
     file = name or path.name
     warnings: list[str] = []
-    digest = sha256_of(raw)
-    text = _decode(raw, file, warnings)
-    del raw  # the text is all that is read from here on
-    start = _find_ofx(text)
+    digest, encoding, skip = _survey(path, file, warnings)
+    parsed = ParsedStatement(file, "ofx", channel, "ofx", [], [], digest, 0, warnings)
+    return parsed, _lines(path, encoding, skip, parsed)
+
+
+def _lines(path: Path, encoding: str, skip: int, parsed: ParsedStatement) -> Iterator[StatementLine]:
+    pieces = _pieces(path, encoding, skip)
+    first = next(pieces, "")
+    start = _find_ofx(first)
     if start < 0:
-        raise StatementFileError(f"{file}: not an OFX/QFX file (no <OFX> element); "
+        raise StatementFileError(f"{parsed.file}: not an OFX/QFX file (no <OFX> element); "
                                  "check the file, or give --profile for a CSV/XLSX export")
-    reader = _Reader(file, warnings)
-    reader.read(text, start)
+    reader = _Reader(parsed.file, parsed.warnings)
+    reader.rejections = parsed.rejections
+    reader.read(first, start)
+    yield from reader.take()
+    for piece in pieces:
+        reader.read(piece, 0)
+        yield from reader.take()
+    reader.finish()
+    yield from reader.take()
+    parsed.statements = reader.statements
     if not reader.statements:
         if reader.investment:
-            raise StatementFileError(f"{file}: holds only investment statements (INVSTMTRS); vosbench reads "
+            raise StatementFileError(f"{parsed.file}: holds only investment statements (INVSTMTRS); vosbench reads "
                                      "bank (STMTRS) and credit-card (CCSTMTRS) statements")
-        raise StatementFileError(f"{file}: the OFX file holds no bank or card statement (STMTRS or CCSTMTRS)")
+        raise StatementFileError(f"{parsed.file}: the OFX file holds no bank or card statement (STMTRS or CCSTMTRS)")
     if reader.investment:
-        warnings.append(f"{reader.investment} investment statement(s) (INVSTMTRS) skipped: only bank and card "
-                        "statements are read")
-    return ParsedStatement(file, "ofx", channel, "ofx", reader.lines, reader.rejections, digest,
-                           reader.statements, warnings)
+        parsed.warnings.append(f"{reader.investment} investment statement(s) (INVSTMTRS) skipped: only bank and "
+                               "card statements are read")
 
 
 def _strip_bom(raw: bytes) -> bytes:
     return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
 
 
-def _decode(raw: bytes, file: str, warnings: list[str]) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            raise StatementFileError(f"{file}: starts with a UTF-16 byte-order mark but is not UTF-16 text; "
-                                     "export the statement again") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        warnings.append("a UTF-8 byte-order mark before the header was ignored")
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        head = raw[:600].upper()
-        declared = b"CHARSET:1252" in head or b"8859" in head or b"WINDOWS-1252" in head
-        if not declared:
-            warnings.append("the file is not UTF-8 text; it was read as Windows-1252")
-        return raw.decode("cp1252", errors="replace")
+def _survey(path: Path, file: str, warnings: list[str]) -> tuple[str, str, int]:
+    """One pass over the bytes: the file's sha256, the encoding its text is read in and the bytes to skip.
+
+    UTF-16 (by its byte-order mark) or UTF-8; a file that is not valid UTF-8 is read as
+    Windows-1252, the charset of most SGML OFX (said by a warning unless its header says so).
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        head = source.read(_PIECE)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding, skip = "utf-16", 0
+        elif head.startswith(b"\xef\xbb\xbf"):
+            warnings.append("a UTF-8 byte-order mark before the header was ignored")
+            encoding, skip = "utf-8", 3
+        else:
+            encoding, skip = "utf-8", 0
+        decoder = codecs.getincrementaldecoder(encoding)()
+        valid, chunk = True, head[skip:]
+        digest.update(head[:skip])
+        while chunk:
+            digest.update(chunk)
+            if valid:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    valid = False
+            chunk = source.read(_PIECE)
+        if valid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    if valid:
+        return digest.hexdigest(), encoding, skip
+    if encoding == "utf-16":
+        raise StatementFileError(f"{file}: starts with a UTF-16 byte-order mark but is not UTF-16 text; "
+                                 "export the statement again")
+    declared = head[skip:skip + 600].upper()
+    if not (b"CHARSET:1252" in declared or b"8859" in declared or b"WINDOWS-1252" in declared):
+        warnings.append("the file is not UTF-8 text; it was read as Windows-1252")
+    return digest.hexdigest(), "cp1252", skip
+
+
+def _pieces(path: Path, encoding: str, skip: int) -> Iterator[str]:
+    """The file's text a mebibyte at a time, each piece cut before its last ``<``: no tag or text is split."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    carried = ""
+    with path.open("rb") as source:
+        source.seek(skip)
+        while chunk := source.read(_PIECE):
+            text = carried + decoder.decode(chunk)
+            cut = text.rfind("<")
+            if cut <= 0:
+                carried = text
+                continue
+            carried = text[cut:]
+            yield text[:cut]
+    carried += decoder.decode(b"", final=True)
+    if carried:
+        yield carried
 
 
 def _find_ofx(text: str) -> int:
@@ -136,9 +205,10 @@ class _Reader:
             self.warnings.append(warning)
 
     def read(self, text: str, start: int) -> None:
+        """Read the tags of one piece of the file; the state carries over to the next piece."""
         stack = self.stack
-        for token in _TOKEN.finditer(text, start):
-            closing, tag, content = token.groups()
+        fields = self.transaction["fields"] if self.transaction is not None else None
+        for closing, tag, content in _TOKEN.findall(text, start):
             tag = tag.upper()
             if closing:
                 if tag in stack:
@@ -146,10 +216,17 @@ class _Reader:
                         self._close(stack.pop())
                         if self._last_closed == tag:
                             break
+                    fields = self.transaction["fields"] if self.transaction is not None else None
                 continue
             value = content.strip()
             if value or tag in _LEAVES:
-                self._leaf(tag, _unescaped(value) if "&" in value else value)
+                if "&" in value:
+                    value = _unescaped(value)
+                if fields is not None and stack[-1] == "STMTTRN":  # most tags of a file: a transaction's field
+                    if tag not in fields:
+                        fields[tag] = value
+                else:
+                    self._leaf(tag, value)
                 continue
             if tag == "STMTTRN" and "STMTTRN" in stack:  # the bank forgot </STMTTRN>
                 self.note("a transaction (STMTTRN) was not closed; the next one closed it")
@@ -162,6 +239,16 @@ class _Reader:
                                          "not an OFX statement")
             stack.append(tag)
             self._open(tag)
+            fields = self.transaction["fields"] if self.transaction is not None else None
+
+    def take(self) -> list[StatementLine]:
+        """The lines made since the last call (the reader keeps none)."""
+        lines, self.lines = self.lines, []
+        return lines
+
+    def finish(self) -> None:
+        """The end of the file: a statement or transaction still open means a truncated file."""
+        stack = self.stack
         cut = [tag for tag in stack if tag in ("STMTTRN", "BANKTRANLIST", *_STATEMENTS)]
         if cut:
             where = f" (transaction {self.number})" if cut[-1] == "STMTTRN" else ""

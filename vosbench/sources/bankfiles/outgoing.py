@@ -19,6 +19,7 @@ saying which rule), so it is kept with the line as imported.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from vosbench.sources.bankfiles.lines import StatementLine
@@ -89,26 +90,25 @@ def rules_from(value, where: str) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def classify(lines: list[StatementLine], rules: tuple[Rule, ...] = (), *,
-             bank_codes: bool = True) -> list[StatementLine]:
+def classify(lines: Iterable[StatementLine], rules: tuple[Rule, ...] = (), *,
+             bank_codes: bool = True) -> Iterator[StatementLine]:
     """The lines, each money-out line that the bank's codes or ``rules`` call not a customer's marked so.
 
     ``bank_codes`` is for OFX, CAMT and MT940, whose raw fields are the bank's; a CSV's
     raw fields are its own columns, read through the profile's rules only.
     """
     if not rules and not bank_codes:
-        return lines
-    classified = []
+        yield from lines
+        return
     for line in lines:
         found = _by_bank_code(line) if bank_codes and line.amount < 0 else None
         if found is None:
             rule = next((rule for rule in rules if rule.applies(line)), None)
             found = (rule.name, f"profile: {rule.describe()}") if rule else None
         if found is None:
-            classified.append(line)
+            yield line
             continue
-        classified.append(replace(line, raw={**line.raw, "outgoing": found[0], "outgoing_rule": found[1]}))
-    return classified
+        yield replace(line, raw={**line.raw, "outgoing": found[0], "outgoing_rule": found[1]})
 
 
 def _by_bank_code(line: StatementLine) -> tuple[str, str] | None:
