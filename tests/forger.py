@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from vosbench.ledger import database, guards, hashchain, month_totals, tables
+from vosbench.ledger import database, guards, hashchain, month_totals, payment_rollup, tables
 
 
 def rebuild(path, *statements: str) -> None:
-    """Run ``statements`` with every guard lifted, then recompute every chain and month total and restore the guards."""
+    """Run ``statements`` with every guard lifted, then recompute every chain, month total and rollup and restore the guards."""
     engine = database.make_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
         for guard in guards.expected_guards("sqlite"):
@@ -28,6 +28,7 @@ def rebuild(path, *statements: str) -> None:
                 month_totals.recompute(connection).items()]
         if rows:
             connection.execute(tables.account_months.insert(), rows)
+        payment_rollup.rebuild(connection)
         for ddl in guards.append_only_ddl("sqlite"):
             connection.exec_driver_sql(ddl)
     engine.dispose()

@@ -217,8 +217,8 @@ def test_archive_then_purge_on_a_server_keeps_reconcile_and_verify(ledger, tmp_p
     before = {month: _figures(engine, month) for month in months}
     folder = tmp_path / "archive"
     code = main.main(["archive", "--before", "2026-10", "--by", "bob", "--out", str(folder), "--db", url, "--compact"])
-    out = capsys.readouterr().out
-    assert code == 0 and "7 records purged" in out, out
+    out, err = capsys.readouterr()
+    assert code == 0 and "7 records purged" in out, out + err
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT id FROM payments ORDER BY id").scalars().all() == [4, 5, 7]
     assert {month: _figures(engine, month) for month in months} == before

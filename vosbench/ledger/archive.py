@@ -192,8 +192,8 @@ def _write_table(connection: sa.Connection, table: sa.Table, period: periods.Per
     names = [column.name for column in table.columns]
     tally = _Tally()
     run: _Run | None = None
-    result = connection.execution_options(stream_results=True, yield_per=_BATCH).execute(
-        sa.select(table).where(_cutoff(table, period)).order_by(table.c.id))
+    result = connection.execute(sa.select(table).where(_cutoff(table, period)).order_by(table.c.id),
+                                execution_options={"stream_results": True, "yield_per": _BATCH})
     with pq.ParquetWriter(folder / f"{table.name}.parquet", schema, compression="zstd") as writer:
         for part in result.partitions():
             columns = list(zip(*part))

@@ -82,7 +82,7 @@ def _copy_table(reading: sa.Connection, writing: sa.Connection, table: sa.Table)
     if table.name == "ledger_meta":
         statement = statement.where(table.c.key.not_in(_LOCAL_META))
     copied = 0
-    result = reading.execution_options(stream_results=True, yield_per=CHUNK).execute(statement)
+    result = reading.execute(statement, execution_options={"stream_results": True, "yield_per": CHUNK})
     for rows in result.partitions(CHUNK):
         writing.execute(table.insert(), [row._asdict() for row in rows])
         copied += len(rows)

@@ -181,8 +181,9 @@ def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previo
     columns = chained_columns(table)
     gaps = purged_ranges(connection, name)
     expected_id = after + 1
-    result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
-        sa.select(*(table.c[c] for c in columns), table.c.hash).where(table.c.id > after).order_by(table.c.id)
+    result = connection.execute(
+        sa.select(*(table.c[c] for c in columns), table.c.hash).where(table.c.id > after).order_by(table.c.id),
+        execution_options={"stream_results": True, "yield_per": 20_000},
     )
     for row in result:
         values = list(row[:-1])

@@ -211,15 +211,17 @@ def recompute(connection: sa.Connection, openings: dict[int, int] | None = None)
     keyer = MonthKeyer(database.ledger_timezone(connection))
     deltas = MonthDeltas()
     payments = tables.payments
-    for part in connection.execution_options(yield_per=50_000).execute(
-        sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.amount)
+    for part in connection.execute(
+        sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.amount),
+        execution_options={"yield_per": 50_000},
     ).partitions():
         account_ids, times, kinds, amounts = zip(*part)
         deltas.add_payments(account_ids, map(keyer.of_instant, times), kinds, amounts)
     charges = tables.charges
-    for row in connection.execution_options(yield_per=50_000).execute(
+    for row in connection.execute(
         sa.select(charges.c.account_id, charges.c.day, charges.c.call_fee, charges.c.agent_fee,
-                  charges.c.other_fee, charges.c.calls)
+                  charges.c.other_fee, charges.c.calls),
+        execution_options={"yield_per": 50_000},
     ):
         deltas.add_charge(row.account_id, keyer.of_day(row.day), row.call_fee, row.agent_fee,
                           row.other_fee, row.calls)
@@ -255,9 +257,10 @@ def recompute_month(connection: sa.Connection, month: str) -> dict[tuple[int, st
     first_day, last_day = periods.charge_days(period, zone)
     deltas = MonthDeltas()
     payments, charges, table = tables.payments, tables.charges, tables.account_months
-    for part in connection.execution_options(yield_per=50_000).execute(
+    for part in connection.execute(
         sa.select(payments.c.account_id, payments.c.kind, payments.c.amount)
-        .where(payments.c.occurred_at >= period.start, payments.c.occurred_at < period.end)
+        .where(payments.c.occurred_at >= period.start, payments.c.occurred_at < period.end),
+        execution_options={"yield_per": 50_000},
     ).partitions():
         account_ids, kinds, amounts = zip(*part)
         deltas.add_payments(account_ids, [month] * len(account_ids), kinds, amounts)

@@ -124,9 +124,10 @@ def recompute(connection: sa.Connection) -> Cells:
     """The rollup from the raw records (for ``verify`` and :func:`rebuild`)."""
     payments = tables.payments
     result: Cells = {}
-    for part in connection.execution_options(yield_per=100_000).execute(
+    for part in connection.execute(
             sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.channel,
-                      payments.c.method, payments.c.operator, payments.c.amount)).partitions():
+                      payments.c.method, payments.c.operator, payments.c.amount),
+            execution_options={"yield_per": 100_000}).partitions():
         for key, (records, amount) in cells(connection, *zip(*part)).items():
             sums = result.setdefault(key, [0, 0])
             sums[0] += records

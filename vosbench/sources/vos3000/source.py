@@ -175,7 +175,7 @@ def cdr_fees(connection: sa.Connection, table: str, start_ms: int, end_ms: int) 
     c = schema.cdr_table(table).c
     query = (sa.select(c.flowno, c.customeraccount, c.fee, c.agentaccount, c.agentfee)
              .where(c.stoptime >= start_ms, c.stoptime < end_ms))
-    result = connection.execution_options(stream_results=True, yield_per=20_000).execute(query)
+    result = connection.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
     for partition in result.partitions():
         yield from partition
 
