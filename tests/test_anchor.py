@@ -243,5 +243,23 @@ def test_a_months_audit_verifies_from_the_last_close_and_recomputes_that_months_
     assert [broken.table for broken in audited.breaks] == ["payments"]  # appended after the close: checked
     assert audited.total_mismatches and all("for 2026-10" in line for line in audited.total_mismatches)
     assert any("other than 2026-10" in line for line in audited.not_checked)  # it says what it left out
-    assert audited.scope.startswith("chains recomputed from month close record") and not full.scope
+    assert audited.scope.startswith("journal chains recomputed from month close record") and not full.scope
     assert any("for 2026-09" in line for line in full.total_mismatches)  # the full check still sees September
+
+
+def test_a_months_audit_rehashes_the_months_own_records_and_every_small_chain_though_they_precede_the_close(ledger):
+    """September's records were all appended before September's close: auditing September still re-hashes them."""
+    db, _receipt, _workbook = ledger
+    path = db.removeprefix("sqlite:///")
+    behind_guards(path, "UPDATE payments SET amount = 1 WHERE id = 2",
+                  "UPDATE accounts SET parent_id = NULL WHERE account = 'C2'", tables=("payments", "accounts"))
+    engine = setup.open_ledger(db)
+    try:
+        september, october = verification.verify_month(engine, "2026-09"), verification.verify_month(engine, "2026-10")
+    finally:
+        engine.dispose()
+    assert sorted(broken.table for broken in september.breaks) == ["accounts", "payments"]
+    assert "row 2" in next(broken.message for broken in september.breaks if broken.table == "payments")
+    # October's audit trusts September's journal rows to the close, but never the accounts
+    assert [broken.table for broken in october.breaks] == ["accounts"]
+    assert "every record dated in 2026-10" in october.scope

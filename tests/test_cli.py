@@ -109,6 +109,18 @@ def test_demo_then_audit_from_the_command_line(tmp_path, capsys):
     assert sorted(differences) == sorted(expected.differences()["account"])
     code, _, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "-p", "colour=red")
     assert code == 2 and "colour" in err
+    # a payment of the month edited behind the guards: the report is written, and the command fails loudly
+    from tamper_sql import behind_guards
+
+    with setup.open_ledger(url).connect() as connection:
+        edited = connection.exec_driver_sql("SELECT max(id) FROM payments WHERE occurred_at >= '2026-10-05'").scalar()
+    behind_guards(str(tmp_path / "demo.sqlite"), f"UPDATE payments SET amount = amount + 1 WHERE id = {edited}",
+                  tables=("payments",))
+    code, out, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "--out", str(tmp_path / "again"),
+                         "-p", "write_png=false", "--quiet")
+    assert code == 1 and "written to" in out, err
+    assert "the ledger FAILED verification (2 checks)" in err and f"payments row {edited} was changed" in err
+    assert "month totals" in err  # the amount moved: the month's kept totals no longer agree either
 
 
 def test_reconcile_prints_the_month_in_each_format(tmp_path, db, capsys):

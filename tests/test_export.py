@@ -164,3 +164,18 @@ def test_classification_bar_counts_accounts_and_goes_log_when_skewed():
     figure = charts.classification_bar(results, title="Results")
     assert list(figure.data[0].y) == [1990, 3]
     assert figure.layout.yaxis.type == "log"  # 1990 >= 50 x 3
+
+
+def test_text_xml_cannot_carry_escapes_and_overlong_cells_keep_the_workbook_readable(tmp_path):
+    """Characters XML 1.0 forbids, text a spreadsheet would decode as ``_xHHHH_`` and text over a cell's limit."""
+    frame = pd.DataFrame({"memo": ["REF\uffffX\ufffe", "_x0041_ stays", "y" * 40_000, "fine"]})
+    path = export.write_xlsx(tmp_path / "hostile.xlsx", [Table("Hostile", "hostile text", frame)])
+    sheet = openpyxl.load_workbook(path)["Hostile"]
+    assert sheet["A2"].value == "REF\ufffdX\ufffd"
+    # Excel decodes _xHHHH_ in cell text (ECMA-376's ST_Xstring), so the file escapes the underscore;
+    # openpyxl reads the escape as it is written
+    assert sheet["A3"].value == "_x005F_x0041_ stays"
+    cut = sheet["A4"].value
+    assert len(cut) == 32_767 and cut.endswith("[cut: 40,000 characters in all]") and cut.startswith("y" * 30_000)
+    assert sheet["A5"].value == "fine"
+    assert pd.read_excel(path)["memo"].tolist()[3] == "fine"

@@ -341,3 +341,14 @@ def test_an_entity_declaration_across_two_pieces_of_a_camt_is_refused(engine, tm
     with pytest.raises(StatementFileError, match="DOCTYPE or ENTITY"):
         importing.import_file(engine, path)
     assert stored(engine) == []
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_camt_with_an_entity_declaration_is_refused_like_a_utf8_one(engine, tmp_path, codec):
+    text = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE Document [<!ENTITY lol "LOL">]>'
+            + camt("053", "04", BATCH).split("?>", 1)[1].replace("<Ustrd>", "<Ustrd>&lol;", 1))
+    path = tmp_path / "bank.xml"
+    path.write_bytes(text.encode(codec))
+    with pytest.raises(StatementFileError, match="DOCTYPE or ENTITY"):
+        importing.import_file(engine, path)
+    assert stored(engine) == []

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from vosbench.commands import options
-from vosbench.commands.options import EXIT_NO_DATA, EXIT_OK, UsageError
+from vosbench.commands.options import EXIT_FINDINGS, EXIT_NO_DATA, EXIT_OK, UsageError
 
 RECONCILE_TABLE_COLUMNS = ("account", "name", "currency", "opening", "payments", "charges", "expected_closing",
                            "recorded_closing", "difference", "classification")
@@ -108,6 +108,12 @@ def cmd_audit(args) -> int:
     print(f"audit report for {outputs.month}{scope} written to {outputs.folder}")
     for path in [outputs.html, outputs.xlsx, outputs.notebook, *outputs.pngs]:
         print(f"  {path}")
+    if outputs.failed_checks:
+        count = len(outputs.failed_checks)
+        print(f"the ledger FAILED verification ({count} check{'' if count == 1 else 's'}): "
+              f"{'; '.join(outputs.failed_checks)[:600]}; run `vosbench verify` to see every record named",
+              file=sys.stderr)
+        return EXIT_FINDINGS
     if outputs.empty:
         print(f"{outputs.month} holds no payment records and no charges in this ledger: the report is empty",
               file=sys.stderr)

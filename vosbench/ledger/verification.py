@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.core import periods
 from vosbench.ledger import anchor as anchor_module
-from vosbench.ledger import archive, explore_upkeep, hashchain, inspection, month_totals, sync_marks, tables, text_index
+from vosbench.ledger import archive, database, explore_upkeep, hashchain, inspection, month_totals, sync_marks, tables, text_index
 from vosbench.ledger.anchor import Anchor, CheckpointKey
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.inspection import Problem
@@ -74,7 +75,12 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
         starts = _starts(connection, anchor) if from_anchor and anchor is not None else {}
         if from_anchor and anchor is not None:
             totals = f"the month totals of {month} only" if month else "no month totals"
-            result.scope = (f"chains recomputed from {anchor.source} on, {totals}; a full `vosbench verify` "
+            if month is not None:
+                # the audited month's own records are re-hashed wherever they sit in the chains, and the
+                # small chains of accounts, back office and decisions whole: only older journal rows are trusted
+                starts = _month_starts(connection, month, starts)
+                totals = f"every record dated in {month}, every other table whole, {totals}"
+            result.scope = (f"journal chains recomputed from {anchor.source} on, {totals}; a full `vosbench verify` "
                             "recomputes everything")
         for name in hashchain.CHAINED_TABLES:
             attempt("hash chain", name, functools.partial(_add_hashed_break, result, connection, name, starts))
@@ -114,6 +120,33 @@ def _starts(connection: sa.Connection, anchor: Anchor) -> dict[str, dict]:
         if link is not None and link[1] == seen["head"]:  # else anchor.check reports it, and all is recomputed
             starts[name] = {"after": link[0], "previous": link[1], "count": int(seen["rows"])}
     return starts
+
+
+def _month_starts(connection: sa.Connection, month: str, starts: dict[str, dict]) -> dict[str, dict]:
+    """Journal chains start no later than their first record dated in ``month``; the other chains start at the first row."""
+    zone = database.ledger_timezone(connection)
+    period = periods.month(month, zone)
+    first_day, last_day = periods.charge_days(period, zone)
+    dated = {
+        "payments": tables.payments.c.occurred_at.between(period.start, period.end),
+        "charges": tables.charges.c.day.between(first_day, last_day),
+        "balance_snapshots": tables.balance_snapshots.c.as_of.between(period.start, period.end),
+    }
+    moved = {}
+    for name, in_month in dated.items():
+        table = tables.metadata.tables[name]
+        start = starts.get(name)
+        first = connection.execute(sa.select(sa.func.min(table.c.id)).where(in_month)).scalar()
+        if start is not None and (first is None or first > start["after"]):
+            moved[name] = start
+            continue
+        if first is None:
+            continue  # no anchor and nothing dated in the month: the chain is recomputed whole
+        before = connection.execute(sa.select(table.c.id, table.c.hash).where(table.c.id < first)
+                                    .order_by(table.c.id.desc()).limit(1)).first()
+        if before is not None:  # else the month's first record is the chain's first: recomputed whole
+            moved[name] = {"after": before.id, "previous": before.hash, "count": None}
+    return moved
 
 
 def _hashed_start(start: dict | None) -> dict:

@@ -204,6 +204,25 @@ def count_active_accounts(connection: sa.Connection, period: periods.Period, led
     return int(connection.execute(sa.select(sa.func.count()).select_from(sa.union(paid, charged).subquery())).scalar_one())
 
 
+def failed_checks(xlsx: Path) -> list[str]:
+    """The integrity checks a written audit workbook reports failed: "check: detail" per row of its Verification sheet.
+
+    The audit runs in a notebook kernel; its workbook is what the command can read back
+    to exit non-zero when the ledger did not verify.
+    """
+    from openpyxl import load_workbook  # here: only an audit that wrote its workbook reads it back
+
+    book = load_workbook(xlsx, read_only=True)
+    try:
+        if "Verification" not in book.sheetnames:
+            return []
+        rows = book["Verification"].iter_rows(min_row=2, values_only=True)
+        return [f"{check}: {detail or result}" for check, result, detail, *_ in rows
+                if check and check != "scope" and result not in ("ok", None)]
+    finally:
+        book.close()
+
+
 def month_is_empty(engine: Engine, month: str, timezone: str | None = None) -> bool:
     """True when ``month`` holds no payment record and no charge: a report of it has nothing to report."""
     with engine.connect() as connection:

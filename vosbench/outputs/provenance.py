@@ -105,7 +105,8 @@ def verification_frame(verification) -> pd.DataFrame:
             for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES)]
     mismatches = verification.total_mismatches
     rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", _shown(mismatches)))
-    for check in ("schema", "guards", "anchor", "text index"):
+    others = sorted({problem.check for problem in verification.problems} - {"schema", "guards", "anchor", "text index"})
+    for check in ("schema", "guards", "anchor", "text index", *others):
         found = [problem.message for problem in verification.problems if problem.check == check]
         rows.append((check, "problems" if found else "ok", _shown(found)))
     # an audit verifies from the last close on: what it recomputed, and what it left to a full verify

@@ -71,6 +71,7 @@ class AuditOutputs:
     pngs: list[Path] = field(default_factory=list)
     empty: bool = False  # the month holds no records: the report says so, the command exits EXIT_NO_DATA
     month: str = ""  # the month reported (a saved view may have chosen it)
+    failed_checks: list[str] = field(default_factory=list)  # the integrity checks the Verification sheet reports failed
 
 
 # --- the notebook's parameters cell ---------------------------------------------------------------
@@ -352,7 +353,7 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
     with Ledger.open(url) as ledger:
         empty = audit.month_is_empty(ledger.engine, label, values["timezone"] or None)
     return AuditOutputs(folder=folder, notebook=notebook_out, html=html_out, xlsx=xlsx, pngs=pngs, empty=empty,
-                        month=label)
+                        month=label, failed_checks=audit.failed_checks(xlsx) if xlsx else [])
 
 
 # --- the finance summary ------------------------------------------------------------------------

@@ -34,8 +34,13 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """What a spreadsheet takes as the start of a formula or command."""
 _EPOCH = datetime(1899, 12, 30)
 """Day 0 of Excel's 1900 date system as it counts since March 1900."""
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-"""Control characters XML 1.0 cannot carry; they are shown as U+FFFD."""
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF); they are shown as U+FFFD."""
+_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+"""Text a spreadsheet would decode as an ``_xHHHH_`` character escape; its underscore is escaped itself."""
+_CAREFUL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+MAX_CELL_TEXT = 32_767
+"""The most characters a spreadsheet cell holds; longer text is cut with a note saying how long it was."""
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATIONS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -102,7 +107,11 @@ def _serial(value: datetime | date) -> str:
 def _text(reference: str, text: str, style: Style) -> str:
     if style is Style.PLAIN and looks_like_formula(text):
         style = Style.QUOTED_TEXT
-    text = escape(_ILLEGAL.sub("\ufffd", text))
+    text = _ESCAPE_LIKE.sub(r"_x005F_\1", _ILLEGAL.sub("\ufffd", text))
+    if len(text) > MAX_CELL_TEXT:
+        note = f" … [cut: {len(text):,} characters in all]"
+        text = text[:MAX_CELL_TEXT - len(note)] + note
+    text = escape(text)
     return f'<c r="{reference}" s="{style:d}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
@@ -132,7 +141,8 @@ def _column_cells(letter: str, numbers: list[str], values: Sequence[Any], style:
                 for number, value in zip(numbers, values)]
     return ["" if value is None else
             f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
-            if type(value) is str and not looks_like_formula(value) and not _ILLEGAL.search(value) else
+            if type(value) is str and len(value) <= MAX_CELL_TEXT and not looks_like_formula(value)
+            and not _CAREFUL.search(value) else
             _cell(f"{letter}{number}", value, style) for number, value in zip(numbers, values)]
 
 

@@ -75,18 +75,28 @@ def stream(path: Path, *, channel: str = "bank",
     digest = hashlib.sha256()
     with path.open("rb") as source:
         head = source.read(_PIECE)
-        if b"<!DOCTYPE" in head[:4096].upper():
+        if any(marker in head[:8192].upper() for marker in _DOCTYPE):
             _refuse_declarations(file)
         tail = b""
         chunk = head
         while chunk:  # the digest, and no entity declaration anywhere (nor across two pieces)
             digest.update(chunk)
-            if b"<!ENTITY" in tail + chunk:
+            joined = tail + chunk
+            if any(marker in joined for marker in _ENTITY):
                 _refuse_declarations(file)
-            tail = chunk[-8:]
+            tail = chunk[-_LONGEST_MARKER:]
             chunk = source.read(_PIECE)
     parsed = ParsedStatement(file, "camt", channel, "camt", [], [], digest.hexdigest())
     return parsed, _lines(path, parsed)
+
+
+def _markers(text: str) -> tuple[bytes, ...]:
+    """``text`` as the bytes of each encoding the XML parser reads without a declaration: ASCII-based and UTF-16."""
+    return tuple(text.encode(codec) for codec in ("ascii", "utf-16-le", "utf-16-be"))
+
+
+_DOCTYPE, _ENTITY = _markers("<!DOCTYPE"), _markers("<!ENTITY")
+_LONGEST_MARKER = max(len(marker) for marker in _DOCTYPE + _ENTITY)
 
 
 def _refuse_declarations(file: str) -> None:
