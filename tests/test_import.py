@@ -123,6 +123,12 @@ def test_a_record_can_be_reversed_once_across_files(tmp_path):
     ("accounts", "account,name,kind\nC1,Renamed,agent\n", "kind and time zone never change"),
     ("accounts", "account,name,kind\nX1,Xeno,vendor\n", "kind: unknown value 'vendor'"),
     ("balances", "account,as_of,balance\nC1,2026-10-01T00:00:00Z,1.2.3\n", "not a number"),
+    ("payments", "source_key,account,kind,amount,occurred_at,operator,channel,method\n"
+                 "k1,C1,deposit,1e3,2026-10-01T10:00:00Z,alice,admin,cash\n", "amount: '1e3' is not a number written as decimal"),
+    ("charges", "account,day,call_fee,agent_fee,other_fee,calls\nC1,2026-10-01,Infinity,0,0,1\n", "decimal text"),
+    ("accounts", 'account,name,kind\nX1,"Xeno,customer\nX2,Yeti,customer\n',
+     r'accounts.csv: the quote \("\) opened in the record on line 2 is never closed; close the quote'),
+    ("accounts", 'account,name,kind\nX1,"Xeno" Ltd,customer\n', r"line 2: .* double each quote inside a quoted cell"),
 ])
 def test_bad_files_and_rows_say_what_to_fix(tmp_path, name, text, message):
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
@@ -155,3 +161,21 @@ def test_conflicting_charges_for_a_day_are_refused(tmp_path):
     path.write_text("account,day,call_fee,agent_fee,other_fee,calls\nC1,2026-10-01,2.00,0,0,7\n", encoding="utf-8")
     with pytest.raises(ImportRejected, match="already recorded with other values"):
         csv_import.import_paths(engine, [path])
+
+
+def test_a_quote_left_open_refuses_the_file_instead_of_swallowing_the_rows_after_it(tmp_path):
+    """A lenient CSV reader would read rows 3 and 4 into row 2's memo and import two rows."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    before = counts(engine)
+    path = tmp_path / "payments.csv"
+    path.write_text("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo\n"
+                    "1,C1,deposit,10.00,2026-10-02T10:00:00+04:00,alice,admin,cash,R1,a\n"
+                    '2,C1,deposit,10.00,2026-10-03T10:00:00+04:00,alice,admin,cash,R2,"oops\n'
+                    "3,C1,deposit,10.00,2026-10-04T10:00:00+04:00,alice,admin,cash,R3,b\n"
+                    "4,C1,deposit,10.00,2026-10-05T10:00:00+04:00,alice,admin,cash,R4,c\n", encoding="utf-8")
+    with pytest.raises(csv_import.ImportFileError) as caught:
+        csv_import.import_paths(engine, [path])
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert "opened in the record on line 3 is never closed" in message and "close the quote" in message
+    assert counts(engine) == before

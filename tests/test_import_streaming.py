@@ -84,17 +84,17 @@ def test_columns_read_each_value_as_the_row_parser_does():
     """The column-at-a-time parse is a faster spelling of the row parsers, never a different reading."""
     header = ("source_key", "account", "kind", "amount", "occurred_at", "operator", "channel", "method",
               "reference", "memo", "reason", "balance_after", "reverses", "approved_by")
-    records = [[" k1 ", "C1", "Deposit", " 12.5 ", "2026-10-01T10:00:00Z", "alice", "admin", "cash", "r", "", "", "",
+    records = [[" k1 ", "C1", "Deposit", "12.5", "2026-10-01T10:00:00Z", "alice", "admin", "cash", "r", "", "", "",
                 "", ""],
                ["k2", "C1", "withdrawal", "-0.0001", "2026-10-01T10:00:00.123456+04:00", "bob", "WEB", "card", "",
-                "m", "why", "1_000.5", "k1", "cy"],
-               ["k3", "C2", "adjustment", "7", "2026-10-31 23:59:59z", "bob", "api", "gateway", "", "", "", " 3 ",
+                "m", "why", "+1000.5", "k1", "cy"],
+               ["k3", "C2", "adjustment", "7", "2026-10-31 23:59:59z", "bob", "api", "gateway", "", "", "", ".3",
                 "", ""]]
     columns, rejected = csv_import.parse_part("payments", "payments.csv", header, header, 2, records, "UTC")
     by_rows = [csv_import._payment(dict(zip(header, cells)), line, "UTC") for line, cells in enumerate(records, 2)]
     assert rejected == [] and PaymentColumns(columns).rows() == by_rows
     header = ("account", "day", "call_fee", "agent_fee", "other_fee", "calls")
-    records = [["C1", "2026-10-01", "1.2345", "0", " 0.5", "7"], [" C2 ", " 2026-10-02 ", "3", "1.1", "0", " 12 "]]
+    records = [["C1", "2026-10-01", "1.2345", "0", ".5", "7"], [" C2 ", " 2026-10-02 ", "3", "1.1", "0", " 12 "]]
     rows, rejected = csv_import.parse_part("charges", "charges.csv", header, header, 2, records, "UTC")
     assert rejected == [] and rows == [csv_import._charge(dict(zip(header, cells)), line, "UTC")
                                        for line, cells in enumerate(records, 2)]
@@ -154,3 +154,22 @@ def test_a_file_whose_lines_end_in_bare_carriage_returns_is_refused_with_the_fix
         assert "carriage return" in str(error) and "LF or CRLF" in str(error)
     else:
         raise AssertionError("a file read as one line was imported")
+
+
+def test_a_quote_left_open_in_an_early_part_refuses_the_whole_file(tmp_path, monkeypatch):
+    """The record ends are found by quote parity, so from an open quote on the rest of the file is
+    one last part: its strict reader meets the end of the data inside the cell and names its line."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    rows = [f"k{n},C1,deposit,{n}.0001,2026-10-0{n}T10:00:00Z,alice,admin,cash,x" for n in range(1, 8)]
+    rows[2] = rows[2].replace(",x", ',"never closed')
+    (tmp_path / "open").mkdir()
+    path = tmp_path / "open" / "payments.csv"
+    path.write_text("\n".join([HEADER + ",memo", *rows]) + "\n", encoding="utf-8")
+    streamed_in_parts(monkeypatch, 2)
+    try:
+        csv_import.import_paths(engine, [path])
+    except csv_import.ImportFileError as error:
+        assert "payments.csv: the quote" in str(error) and "opened in the record on line 4 is never closed" in str(error)
+    else:
+        raise AssertionError("rows after a quote left open were imported inside its cell")
+    assert stored(engine) == ([], [])

@@ -10,7 +10,8 @@ from vosbench.core import money
 
 
 @pytest.mark.parametrize("text, minor", [
-    ("12.50", 125000), ("-0.0001", -1), ("0", 0), (" 1_000.25 ", 10002500), ("1e2", 1000000),
+    ("12.50", 125000), ("-0.0001", -1), ("0", 0), ("+3", 30000), (".25", 2500), ("-5.", -50000),
+    ("1000.25", 10002500),
 ])
 def test_decimal_text_becomes_minor_units(text, minor):
     assert money.to_minor(text) == minor
@@ -23,11 +24,24 @@ def test_whole_ints_and_decimals_are_accepted():
 
 @pytest.mark.parametrize("value, fragment", [
     (0.1, "binary float"), ("1.00001", "more than 4 decimal places"), ("abc", "not a number"),
-    ("", "empty"), ("NaN", "not a finite amount"), (True, "binary float"),
+    ("", "empty"), ("NaN", "not a number"), (True, "binary float"), (Decimal("NaN"), "not a finite amount"),
 ])
 def test_bad_amounts_name_the_problem(value, fragment):
     with pytest.raises(money.MoneyError, match=fragment):
         money.to_minor(value, field="amount")
+
+
+@pytest.mark.parametrize("text", [
+    "1e3", "1E-2", "1e2", "Infinity", "-inf", "NaN", "snan", " 10", "10 ", "1_000", "1_000.25", "١٠", "1,000", "0x10", "--1",
+])
+def test_only_plain_decimal_text_is_an_amount(text):
+    """Amounts are decimal text: an exponent, a blank or a separator is refused, one amount or a column of them."""
+    with pytest.raises(money.MoneyError, match="decimal text"):
+        money.to_minor(text)
+    with pytest.raises(money.MoneyError, match="decimal text"):
+        money.column_to_minor(["1.0000", text])
+    with pytest.raises(money.MoneyError, match="decimal text"):  # the spelling the column reads without to_minor
+        money.column_to_minor([f"{text}.0000" if text[-1:].isdigit() else text])
 
 
 def test_error_names_the_field():
@@ -95,7 +109,8 @@ def _column(texts: list[str]) -> list[int] | str:
 
 
 @pytest.mark.parametrize("texts", [
-    ["12.5000", "-0.0001", "+3.0000", " 7.0000", "-.2500", ".0001"], ["12.3_45", "1.0000"], ["1.2.3456"],
+    ["12.5000", "-0.0001", "+3.0000", " 7.0000", "-.2500", ".0001"], ["12.5000", "-0.0001", "+3.0000", "-.2500"],
+    ["1.0000", "7.0000 "], [".-123"], ["1.0000", "1_0.0000"], ["12.3_45", "1.0000"], ["1.2.3456"],
     ["12.-345"], ["1 .0000"], ["٣.٠٠٠٠"], ["99999999999999999.0000"], ["1.0000", "1e5"], ["--1.0000"], [],
 ])
 def test_a_column_of_amounts_reads_each_as_to_minor_does(texts):

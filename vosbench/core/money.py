@@ -13,8 +13,9 @@ round-trip decimal text is taken and rounded half-to-even to the scale.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from vosbench.core.errors import VosbenchError
 
@@ -25,6 +26,10 @@ UNIT = 10**SCALE
 """Minor units per currency unit."""
 
 _QUANTUM = Decimal(1).scaleb(-SCALE)
+
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+"""Amounts as text: ASCII digits with an optional sign and point. Exponents (``1e3``), ``NaN``,
+``Infinity``, blanks and ``_`` are refused: a typo such as ``1e3`` for ``1.3`` must not be a thousand."""
 
 # Largest magnitude a signed 64-bit minor-unit column holds: ~922 billion units.
 _MAX_MINOR = 2**63 - 1
@@ -37,9 +42,10 @@ class MoneyError(VosbenchError, ValueError):
 def to_minor(value: str | Decimal | int, *, field: str = "amount") -> int:
     """Return ``value`` as integer minor units.
 
-    Accepts decimal text (``"12.50"``, ``"-0.0001"``), :class:`~decimal.Decimal` or an
-    ``int`` of whole currency units. Refuses floats, more than four decimal places
-    and anything that is not a number, naming ``field`` in the error.
+    Accepts decimal text (``"12.50"``, ``"-0.0001"``, ``"+3"``, ``".25"``: see :data:`_DECIMAL_TEXT`),
+    :class:`~decimal.Decimal` or an ``int`` of whole currency units. Refuses floats, more than
+    four decimal places and any other text (exponents, ``NaN``, blanks, separators), naming
+    ``field`` in the error.
     """
     if isinstance(value, bool) or isinstance(value, float):
         raise MoneyError(
@@ -54,15 +60,14 @@ def to_minor(value: str | Decimal | int, *, field: str = "amount") -> int:
         minor = value * UNIT
     else:
         if isinstance(value, str):
-            text = value.strip().replace("_", "")
-            if not text:
+            if not value.strip():
                 raise MoneyError(f"{field}: empty; give a decimal amount such as '12.50'")
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
+            if not _DECIMAL_TEXT.fullmatch(value):
                 raise MoneyError(
-                    f"{field}: {value!r} is not a number; give a decimal amount such as '12.50'"
-                ) from None
+                    f"{field}: {value!r} is not a number written as decimal text; give digits with an "
+                    f"optional sign and point, such as '12.50' (no exponent, blanks or separators)"
+                )
+            number = Decimal(value)
         elif isinstance(value, Decimal):
             number = value
         else:
@@ -88,7 +93,10 @@ def column_to_minor(texts: Sequence[str], *, field: str = "amount") -> list[int]
     other spelling anywhere in the column sends the whole column through :func:`to_minor`,
     which also words the errors.
     """
-    if not any(text[-5:-4] != "." or "_" in text for text in texts):
+    joined = "".join(texts)
+    # int() would also read blanks, "_", non-ASCII digits and a sign after the point, which to_minor refuses
+    if (joined.isascii() and "_" not in joined and joined.split() == [joined] and ".-" not in joined
+            and ".+" not in joined and not any(text[-5:-4] != "." for text in texts)):
         try:
             minor = [int(text.replace(".", "", 1)) for text in texts]
         except ValueError:

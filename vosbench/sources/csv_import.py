@@ -109,7 +109,7 @@ def _account(cells: dict, line: int, default_tz: str) -> NewAccount:
 
 
 def _payment(cells: dict, line: int, _default_tz: str) -> NewPayment:
-    balance_after = cells.get("balance_after", "").strip()
+    balance_after = cells.get("balance_after", "")
     return NewPayment(
         source_key=cells["source_key"].strip(), account=cells["account"].strip(),
         kind=Kind.parse(cells["kind"], field="kind"), amount=money.to_minor(cells["amount"]),
@@ -118,7 +118,7 @@ def _payment(cells: dict, line: int, _default_tz: str) -> NewPayment:
         method=Method.parse(cells["method"], field="method"),
         reference=cells.get("reference", "").strip(), memo=cells.get("memo", "").strip(),
         reason=cells.get("reason", "").strip(),
-        balance_after=money.to_minor(balance_after, field="balance_after") if balance_after else None,
+        balance_after=money.to_minor(balance_after, field="balance_after") if balance_after.strip() else None,
         reverses=cells.get("reverses", "").strip(), approved_by=cells.get("approved_by", "").strip(),
         line=line,
     )
@@ -160,7 +160,7 @@ def _words(vocabulary: type[Kind] | type[Channel] | type[Method], texts: Sequenc
 def _payment_columns(cells: dict[str, tuple[str, ...]], lines: list[int]) -> tuple:
     """:func:`_payment` column by column: the columns of :class:`PaymentColumns`."""
     count = len(lines)
-    balances = [money.to_minor(text) if text.strip() else None for text in cells["balance_after"]] \
+    balances = [money.to_minor(text, field="balance_after") if text.strip() else None for text in cells["balance_after"]] \
         if "balance_after" in cells else [None] * count
     return (_stripped(cells, "source_key", count), _stripped(cells, "account", count),
             _words(Kind, cells["kind"]), money.column_to_minor(cells["amount"]),
@@ -226,11 +226,13 @@ def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...],
     if path.name not in FORMATS:
         raise ImportFileError(f"{path}: unknown file name; vosbench imports {', '.join(FORMATS)}")
     content, required, optional = FORMATS[path.name]
-    reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+    reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), strict=True)
     try:
         header = [name.strip() for name in next(reader, [])]
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
+    except csv.Error as error:
+        raise ImportFileError(_quote_problem(path, 1, error)) from None
     missing = [name for name in required if name not in header]
     if missing:
         raise ImportFileError(f"{path}: missing column(s) {', '.join(missing)}; the header must name "
@@ -242,11 +244,32 @@ def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...],
     return content, tuple(header), required + optional, _decoded(path, reader)
 
 
-def _decoded(path: Path, reader) -> Iterator[list[str]]:
+def _decoded(path: Path | str, reader, first_line: int = 2) -> Iterator[list[str]]:
+    """The records of a strict :mod:`csv` reader (the first on line ``first_line``), its errors worded with their fix."""
+    line = first_line
     try:
-        yield from reader
+        for record in reader:
+            yield record
+            line += 1
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
+    except csv.Error as error:
+        raise ImportFileError(_quote_problem(path, line, error)) from None
+
+
+def _quote_problem(path: Path | str, line: int, error: csv.Error) -> str:
+    """What a strict reader's error means for the record that starts on ``line``, and how to fix it.
+
+    A lenient reader would take a quote left open as a cell running to the end of the file, and
+    silently import the rows after it inside that cell: the reader is strict so that it says so.
+    """
+    fix = 'close the quote, or double each quote inside a quoted cell ("5"" screen"), and import again'
+    if "unexpected end of data" in str(error):
+        return f'{path}: the quote (") opened in the record on line {line} is never closed; {fix}'
+    if "field limit" in str(error):  # what a quote left open in a large file meets before its end
+        return (f'{path}: a cell of the record on line {line} runs on past {csv.field_size_limit()} characters, '
+                f'so a quote (") opened there is likely never closed; {fix}')
+    return f"{path}: line {line}: {error} (a quoted cell must end with its quote before the next comma or line end); {fix}"
 
 
 def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[str, ...], first_line: int,
@@ -382,9 +405,10 @@ def parse_raw_part(content: str, path: str, header: tuple[str, ...], names: tupl
     Charges come back as columns (like payments): a tuple per row pickles at several times the cost.
     """
     try:
-        records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 near line {first_line} ({error}); save it as UTF-8 CSV") from None
+    records = list(_decoded(path, csv.reader(io.StringIO(text, newline=""), strict=True), first_line))
     if len(records) != count:  # a quote inside an unquoted cell: csv takes it as text, the part cut as a quote
         raise ImportFileError(f'{path}: a quote (") inside an unquoted cell between lines {first_line} and '
                               f'{first_line + count - 1}; quote the whole cell ("5"" screen") and import again')
