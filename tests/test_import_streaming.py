@@ -1,6 +1,7 @@
 """A journal file streamed in parts: parsed by worker processes, appended in one transaction,
 all of it or nothing, a repeat across parts caught like one within a part."""
 
+import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 
@@ -134,12 +135,9 @@ def test_a_quote_inside_an_unquoted_cell_that_hides_a_record_end_is_named_with_i
     path.write_text(f'{HEADER},memo\nk1,C1,deposit,1,2026-10-01T10:00:00Z,alice,admin,cash,a 5" screen\n'
                     'k2,C1,deposit,2,2026-10-02T10:00:00Z,alice,admin,cash,plain\n', encoding="utf-8")
     streamed_in_parts(monkeypatch, 1)
-    try:
+    with pytest.raises(csv_import.ImportFileError) as refused:
         csv_import.import_paths(engine, [path])
-    except csv_import.ImportFileError as error:
-        assert "quote the whole cell" in str(error) and "payments.csv" in str(error)
-    else:
-        raise AssertionError("a file cut inside what the CSV reader takes as a cell was imported")
+    assert "quote the whole cell" in str(refused.value) and "payments.csv" in str(refused.value)
     assert stored(engine) == ([], [])
 
 
@@ -148,12 +146,9 @@ def test_a_file_whose_lines_end_in_bare_carriage_returns_is_refused_with_the_fix
     (tmp_path / "cr").mkdir()
     path = tmp_path / "cr" / "charges.csv"
     path.write_bytes(b"account,day,call_fee,agent_fee,other_fee,calls\rC1,2026-10-01,1,0,0,1\r")
-    try:
+    with pytest.raises(csv_import.ImportFileError) as refused:
         csv_import.import_paths(engine, [path])
-    except csv_import.ImportFileError as error:
-        assert "carriage return" in str(error) and "LF or CRLF" in str(error)
-    else:
-        raise AssertionError("a file read as one line was imported")
+    assert "carriage return" in str(refused.value) and "LF or CRLF" in str(refused.value)
 
 
 def test_a_quote_left_open_in_an_early_part_refuses_the_whole_file(tmp_path, monkeypatch):
@@ -166,10 +161,7 @@ def test_a_quote_left_open_in_an_early_part_refuses_the_whole_file(tmp_path, mon
     path = tmp_path / "open" / "payments.csv"
     path.write_text("\n".join([HEADER + ",memo", *rows]) + "\n", encoding="utf-8")
     streamed_in_parts(monkeypatch, 2)
-    try:
+    with pytest.raises(csv_import.ImportFileError) as refused:
         csv_import.import_paths(engine, [path])
-    except csv_import.ImportFileError as error:
-        assert "payments.csv: the quote" in str(error) and "opened in the record on line 4 is never closed" in str(error)
-    else:
-        raise AssertionError("rows after a quote left open were imported inside its cell")
+    assert "payments.csv: the quote" in str(refused.value) and "opened in the record on line 4 is never closed" in str(refused.value)
     assert stored(engine) == ([], [])
