@@ -67,6 +67,15 @@ def test_a_card_statement_without_balance_with_a_bom_and_decimal_comma_imports_w
     assert importing.import_file(engine, path).added == 0  # idempotent
 
 
+def test_a_bare_less_than_sign_in_an_sgml_memo_is_said_to_cut_the_value(engine, tmp_path):
+    text = CARD_WITHOUT_BALANCE.replace("<NAME>Payment &amp; thanks</NAME>", "<NAME>Payment<MEMO>price < 5 and x<y")
+    result = importing.import_file(engine, write(tmp_path, "card.qfx", text))
+    assert result.added == 2
+    assert any("bare '<' was cut" in w for w in result.warnings)
+    clean = importing.import_file(engine, write(tmp_path, "clean.qfx", CARD_WITHOUT_BALANCE.replace("CC-", "OK-")))
+    assert not any("bare '<'" in w for w in clean.warnings)
+
+
 def test_a_long_bankid_and_leaf_end_tags_and_a_forgotten_stmttrn_end_are_read(engine, tmp_path):
     text = HEADER + """<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
 <STMTRS><CURDEF>BRL</CURDEF><BANKACCTFROM><BANKID>0341234567890</BANKID><BRANCHID>1234<ACCTID>98765-4</ACCTID>

@@ -208,7 +208,12 @@ class _Reader:
         """Read the tags of one piece of the file; the state carries over to the next piece."""
         stack = self.stack
         fields = self.transaction["fields"] if self.transaction is not None else None
-        for closing, tag, content in _TOKEN.findall(text, start):
+        tokens = _TOKEN.findall(text, start)
+        stray = text.count("<", start) - len(tokens) - text.count("<?", start) - text.count("<!", start)
+        if stray > 0:  # a '<' inside a value (an SGML memo "price < 5") ends the value there: say so
+            self.note("a value holding a bare '<' was cut at it (OFX text must write it as &lt;); "
+                      "check the memos and names of this file against the bank's own view")
+        for closing, tag, content in tokens:
             tag = tag.upper()
             if closing:
                 if tag in stack:
