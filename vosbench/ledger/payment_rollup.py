@@ -71,12 +71,7 @@ def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable
     keyer = DayKeyer(database.ledger_timezone(connection))
     by_account: dict[tuple, list[int]] = {}
     for key, amount in zip(zip(map(keyer.of_instant, times), kinds, channels, methods, operators, account_ids), amounts):
-        sums = by_account.get(key)
-        if sums is None:
-            by_account[key] = [1, amount]
-        else:
-            sums[0] += 1
-            sums[1] += amount
+        _fold(by_account, key, 1, amount)
     currency = _currencies(connection, account_ids)
     result: Cells = {}
     for (day, kind, channel, method, operator, account_id), (records, amount) in by_account.items():
@@ -84,13 +79,18 @@ def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable
             continue
         words = (str(kind), str(channel), str(method), currency[account_id])
         for cell in ((DAY, "", day, *words), (MONTH, "", day[:7], *words), (OPERATOR_MONTH, operator, day[:7], *words)):
-            sums = result.get(cell)
-            if sums is None:
-                result[cell] = [records, amount]
-            else:
-                sums[0] += records
-                sums[1] += amount
+            _fold(result, cell, records, amount)
     return result
+
+
+def _fold(sums: dict[tuple, list[int]], key: tuple, records: int, amount: int) -> None:
+    """Add ``records`` and ``amount`` to the [records, amount] of ``key`` in ``sums``."""
+    found = sums.get(key)
+    if found is None:
+        sums[key] = [records, amount]
+    else:
+        found[0] += records
+        found[1] += amount
 
 
 def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
@@ -129,9 +129,7 @@ def recompute(connection: sa.Connection) -> Cells:
                       payments.c.method, payments.c.operator, payments.c.amount),
             execution_options={"yield_per": 100_000}).partitions():
         for key, (records, amount) in cells(connection, *zip(*part)).items():
-            sums = result.setdefault(key, [0, 0])
-            sums[0] += records
-            sums[1] += amount
+            _fold(result, key, records, amount)
     return result
 
 
