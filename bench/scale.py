@@ -241,6 +241,7 @@ def main() -> int:
         ratio = f"{ours / theirs:.2f}×" if theirs else "—"
         shown = (lambda v: f"{v:,.0f} {unit}") if unit in ("rec/s", "MiB", "MB") else (lambda v: f"{v:.3f} s")
         rows.append((name, shown(ours), shown(theirs) if theirs is not None else "—", f"{ratio}  {note}".rstrip()))
+        print(f"  {' | '.join(rows[-1])}", file=sys.stderr, flush=True)  # a long run shows each measure as it lands
 
     records = counts["payments"] + counts["charges"]
     # the accounts first, untimed: the measure is the payments and charges
