@@ -10,7 +10,7 @@ import sys
 import pytest
 from ledger_text import ACCOUNTS, ledger_from_text
 
-HEAVY = ("pandas", "numpy", "plotly", "papermill", "openpyxl", "nbformat", "ipywidgets", "jinja2")
+HEAVY = ("pandas", "numpy", "plotly", "papermill", "openpyxl", "nbformat", "ipywidgets", "jinja2", "cryptography")
 
 PROBE = """
 import contextlib, io, json, sys
