@@ -9,13 +9,16 @@ without pandas and should not pay for loading it.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from vosbench.core import money
 from vosbench.outputs import totals as totals_rows
+from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula
 
 if TYPE_CHECKING:  # pandas is loaded by the frame helpers only
     import numpy as np
@@ -113,13 +116,13 @@ def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str
     stream = stream or sys.stdout
     money_columns = {name for name in money_columns if name in columns}
     names = list(columns)
-    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
-    if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows(zip(*(_defused(cells[name]) if columns[name].dtype == object and name not in money_columns
-                               else cells[name] for name in names)))  # the csv writer leaves None empty
+    if fmt == "csv":  # a column at a time, then joined: many times faster than a csv writer's row at a time
+        fields = [_csv_fields(columns[name], name in money_columns, (missing or {}).get(name)) for name in names]
+        if len(fields) == 1:  # a row of one empty field is written "" (an empty line would be no row)
+            fields = [[field or '""' for field in fields[0]]]
+        stream.write(",".join(_csv_texts(names)) + "\n" + "".join(line + "\n" for line in map(",".join, zip(*fields))))
         return
+    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
     if fmt == "json":
         def exact(row):
             return {name: str(money.to_decimal(value)) if name in money_columns else value for name, value in row.items()}
@@ -161,8 +164,47 @@ def _cells(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> li
     return cells
 
 
-def _defused(texts: list) -> list:
-    """Text cells for CSV: text a spreadsheet would run as a formula is written as text (a leading ')."""
-    from vosbench.outputs.workbook import looks_like_formula
+def _csv_fields(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> list[str]:
+    """One column's CSV fields, as :func:`print_frame` writes them: empty where missing; money, numbers and times as
+    they are (never quoted, never a formula); text through :func:`_csv_texts`."""
+    import numpy as np
 
-    return ["'" + text if type(text) is str and looks_like_formula(text) else text for text in texts]
+    if is_money:
+        texts = money.exact_texts(values)
+    elif np.issubdtype(values.dtype, np.datetime64) or values.dtype != object:
+        return ["" if cell is None else str(cell) for cell in _cells(values, False, missing)]
+    else:
+        texts = values.copy()
+    if missing is not None:
+        texts[missing] = ""
+    if is_money:
+        return texts.tolist()
+    texts[texts == None] = ""  # noqa: E711 (elementwise, in numpy)
+    return _csv_texts(list(map(str, texts)))
+
+
+_FORMULA_START = re.compile("\x00[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
+_QUOTED_BY_CSV = re.compile('[,"\r\n]')
+"""Characters that may make the csv module quote a field (the delimiter, the quote, line ends)."""
+
+
+def _csv_texts(texts: list[str]) -> list[str]:
+    """Text fields as the csv module writes them, text a spreadsheet would run as a formula written as text ('…).
+
+    Each distinct text is looked at once, and a column with nothing to defuse or quote
+    (the usual case) is passed as it is; a field that needs quotes is quoted by :mod:`csv`
+    itself, so the quoting is exactly csv's.
+    """
+    distinct = set(texts)
+    joined = "\x00" + "\x00".join(distinct)
+    if not _FORMULA_START.search(joined) and not _QUOTED_BY_CSV.search(joined):
+        return texts
+    written = {}
+    for text in distinct:
+        field = "'" + text if looks_like_formula(text) else text
+        if _QUOTED_BY_CSV.search(field):
+            line = io.StringIO()
+            csv.writer(line, lineterminator="\n").writerow([field, ""])  # two fields: a lone empty field is quoted
+            field = line.getvalue()[:-2]
+        written[text] = field
+    return [written[text] for text in texts]
