@@ -211,11 +211,13 @@ def _whole(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
     BIGINT arrives as a whole Decimal and is taken as the integer it is — a fraction would
     be an error, never rounded away.
     """
+    kinds = set(map(type, values))
+    if kinds <= {int}:  # the usual column: no NULL, no Decimal
+        return np.array(values, dtype=np.int64).reshape(len(values)), np.zeros(len(values), dtype=bool)
     objects = np.empty(len(values), dtype=object)
-    objects[:] = values
-    missing = np.array([value is None for value in values], dtype=bool)
-    if not set(map(type, values)) <= {int, type(None)}:
-        objects = np.array([None if value is None else _exact_int(value) for value in values], dtype=object)
+    objects[:] = values if kinds <= {int, type(None)} else [None if value is None else _exact_int(value)
+                                                            for value in values]
+    missing = objects == None  # noqa: E711 (elementwise, in numpy)
     return np.where(missing, 0, objects).astype(np.int64), missing  # Python ints: no rounding possible
 
 
