@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from vosbench.core import money
 from vosbench.outputs import totals as totals_rows
-from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula
 
 if TYPE_CHECKING:  # pandas is loaded by the frame helpers only
     import numpy as np
@@ -183,7 +182,6 @@ def _csv_fields(values: np.ndarray, is_money: bool, missing: np.ndarray | None) 
     return _csv_texts(list(map(str, texts)))
 
 
-_FORMULA_START = re.compile("\x00[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
 _QUOTED_BY_CSV = re.compile('[,"\r\n]')
 """Characters that may make the csv module quote a field (the delimiter, the quote, line ends)."""
 
@@ -195,9 +193,12 @@ def _csv_texts(texts: list[str]) -> list[str]:
     (the usual case) is passed as it is; a field that needs quotes is quoted by :mod:`csv`
     itself, so the quoting is exactly csv's.
     """
+    from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula  # the writer's rule, loaded for CSV only
+
     distinct = set(texts)
     joined = "\x00" + "\x00".join(distinct)
-    if not _FORMULA_START.search(joined) and not _QUOTED_BY_CSV.search(joined):
+    formula_start = re.compile("\x00[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
+    if not formula_start.search(joined) and not _QUOTED_BY_CSV.search(joined):
         return texts
     written = {}
     for text in distinct:
