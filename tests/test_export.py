@@ -179,3 +179,29 @@ def test_text_xml_cannot_carry_escapes_and_overlong_cells_keep_the_workbook_read
     assert len(cut) == 32_767 and cut.endswith("[cut: 40,000 characters in all]") and cut.startswith("y" * 30_000)
     assert sheet["A5"].value == "fine"
     assert pd.read_excel(path)["memo"].tolist()[3] == "fine"
+
+
+def test_columns_print_as_csv_exactly_as_the_csv_module_writes_them():
+    """views.print_columns joins its CSV a column at a time; the text must still read as csv writes it."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from vosbench.core import money
+    from vosbench.outputs import views
+
+    texts = np.array(["a\rb", "c\nd", "e,f", 'g"h', " i ", "", None, "=1+2", "-5", "plain", 'x,y\n"z"'], dtype=object)
+    amounts = np.arange(len(texts), dtype=np.int64) * 12_345 - 30_000
+    printed = io.StringIO()
+    views.print_columns({"text": texts, "amount": amounts, "n": np.arange(len(texts))}, ["amount"], "csv",
+                        stream=printed)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(["text", "amount", "n"])
+    writer.writerows([("'" + t if t in ("=1+2", "-5") else t), str(money.to_decimal(int(a))), n]
+                     for t, a, n in zip(texts, amounts, range(len(texts))))
+    assert printed.getvalue() == expected.getvalue()
+    alone = io.StringIO()
+    views.print_columns({"text": np.array(["", "a"], dtype=object)}, [], "csv", stream=alone)
+    assert alone.getvalue() == 'text\n""\na\n'  # a row of one empty field is still a row

@@ -121,3 +121,16 @@ def test_a_column_of_amounts_reads_each_as_to_minor_does(texts):
                           st.text("0123456789.-_+ e", max_size=9))))
 def test_any_column_of_amounts_reads_as_to_minor_reads_each(texts):
     assert _column(texts) == _each(texts)
+
+
+LARGEST = 2**63 - 1  # the largest amount a BIGINT column of minor units holds
+
+
+@given(st.lists(st.integers(min_value=-LARGEST, max_value=LARGEST), max_size=60))
+def test_a_column_of_amounts_reads_as_each_amount_s_decimal_text(amounts):
+    import numpy as np
+
+    edges = [0, 1, -1, 9_999, -9_999, 10_000, -10_000, 5_000, -5_000, LARGEST, -LARGEST, 10**14, -(10**15 - 1)]
+    column = [*amounts, *edges]
+    assert list(money.exact_texts(np.array(column, dtype=np.int64))) == [str(money.to_decimal(m)) for m in column]
+    assert list(money.exact_texts(np.array([5, -7]), np.array([False, True]))) == ["0.0005", None]

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from vosbench.analysis import day_cut
 from vosbench.core import periods
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries
@@ -45,22 +47,18 @@ def day_cut_correction(instants: pd.Series, ledger_timezone: str, charge_on_day:
                        day_before: pd.Series, charge_day_before: pd.Series) -> pd.Series:
     """Charges deducted by each instant, minus the charges of the days before its UTC date.
 
-    By an instant t, the charges of the days before t's *local* day are deducted; SQL
-    sums the days before t's *UTC* date. The two dates differ by at most one day:
-    local = UTC date + 1 adds the UTC date's charges (``charge_on_day``); local = UTC
-    date − 1 removes the day before's (``charge_day_before`` when ``day_before`` is that
-    day). ``instants`` are naive UTC; the result is Int64 minor units.
+    :func:`vosbench.analysis.day_cut.charges_deducted_by` over a frame's columns, the
+    local dates worked out by pandas all at once. ``instants`` are naive UTC; the result is
+    Int64 minor units.
     """
     utc_day = instants.dt.normalize()
-    local_day = periods.local_times(instants, ledger_timezone).dt.normalize()
-    shift = (local_day - utc_day).dt.days
-    one_day = pd.Timedelta(days=1)
-    zero = pd.Series(0, index=instants.index, dtype="Int64")
-    added = charge_on_day.astype("Int64").fillna(0).where(shift > 0, zero)
-    day_before_is_yesterday = pd.to_datetime(day_before) == utc_day - one_day
-    removed = charge_day_before.astype("Int64").fillna(0).where(
-        (shift < 0) & day_before_is_yesterday, zero)
-    return (added - removed).astype("Int64")
+    shift = (periods.local_times(instants, ledger_timezone).dt.normalize() - utc_day).dt.days
+    corrected = day_cut.charges_deducted_by(
+        shift.fillna(0).to_numpy(dtype=np.int64), utc_day.to_numpy(dtype="datetime64[D]"),
+        charge_on_day.astype("Int64").fillna(0).to_numpy(dtype=np.int64),
+        pd.to_datetime(day_before).to_numpy(dtype="datetime64[D]"),
+        charge_day_before.astype("Int64").fillna(0).to_numpy(dtype=np.int64))
+    return pd.Series(corrected, index=instants.index, dtype="Int64")
 
 
 def steps(connection: sa.Connection, period: Period, *,

@@ -14,27 +14,42 @@ snapshot in the month), and each difference is classified and explained in plain
 - ``unexplained``: none of the above.
 
 Cost grows with the month, not with the ledger's history: in the ledger's own time zone
-the kept month totals (``account_months``) and each account's previous closing are read.
-A month cut in another time zone has no kept totals, so its payments, charges and
-opening balance are summed from the raw records — slower, as it reads all history.
+the kept month totals (``account_months``) and each account's previous closing are read,
+with the accounts' details, in one query. A month cut in another time zone has no kept
+totals, so its payments, charges and opening balance are summed from the raw records —
+slower, as it reads all history.
+
+The computation reads whole columns into numpy int64 arrays (money stays exact integer
+minor units) and classifies every account at once; only the accounts whose reported
+balance differs are explained one by one, from their balance chain. The result is a set
+of columns (:class:`AccountRows`) that the command line prints as they are; the pandas
+DataFrame of :attr:`Reconciliation.accounts` is made from them on first use, for the
+notebooks and workbooks. pandas is loaded only then, or when a difference has to be
+explained from the balance chain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
-import pandas as pd
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.analysis import balance_continuity
+from vosbench.analysis import day_cut
 from vosbench.core import money, periods
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries
 from vosbench.ledger.month_totals import CHARGE_COLUMNS, PAYMENT_KIND_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AGREES = "agrees"
 NO_SNAPSHOT = "no snapshot"
@@ -50,14 +65,68 @@ MONEY_COLUMNS: tuple[str, ...] = (
 )
 """Money columns of :attr:`Reconciliation.accounts`, in integer minor units."""
 
+TEXT_COLUMNS = ("account", "name", "kind", "parent", "currency")
+
 COLUMNS: tuple[str, ...] = (
-    "account", "name", "kind", "parent", "currency", *MONEY_COLUMNS[:-2], "snapshot_as_of",
+    *TEXT_COLUMNS, *MONEY_COLUMNS[:-2], "snapshot_as_of",
     "recorded_closing", "difference", "classification", "explanation",
 )
+
+REPORTED_COLUMNS = ("snapshot_as_of", "recorded_closing", "difference")
+"""The columns that hold a value only where a balance was reported (:attr:`AccountRows.reported`)."""
 
 
 class ReconcileError(VosbenchError, ValueError):
     """A reconciliation request that cannot be run; the message names the input and the fix."""
+
+
+@dataclass(frozen=True)
+class AccountRows:
+    """Reconciled accounts as columns: a numpy array per name of :data:`COLUMNS`, one row per account.
+
+    Money is int64 minor units; ``snapshot_as_of`` is datetime64 (naive UTC). Where no
+    balance was reported (``reported`` False), the :data:`REPORTED_COLUMNS` hold no
+    value (NaT, and 0 in the money columns) — they are missing, not zero.
+    """
+
+    columns: Mapping[str, np.ndarray]
+    reported: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.reported)
+
+    def where(self, keep: np.ndarray) -> AccountRows:
+        """The rows where ``keep`` is true."""
+        return AccountRows({name: values[keep] for name, values in self.columns.items()}, self.reported[keep])
+
+    def differences(self) -> AccountRows:
+        """The rows whose reported balance does not simply agree."""
+        return self.where(self.columns["classification"] != AGREES)
+
+    def missing(self) -> dict[str, np.ndarray]:
+        """Column name → where that column holds no value (the reported columns where nothing was reported)."""
+        return {name: ~self.reported for name in REPORTED_COLUMNS}
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        """One totals row per currency: the sum of every money column (unreported balances left out)."""
+        return _per_currency(self.columns["currency"], {name: self.columns[name] for name in MONEY_COLUMNS})
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame: money int64, or nullable Int64 where it may be missing; text as str."""
+        import pandas as pd
+
+        data: dict[str, object] = {}
+        for name in COLUMNS:
+            values = self.columns[name]
+            if name == "snapshot_as_of":
+                data[name] = pd.Series(values)
+            elif name in REPORTED_COLUMNS:
+                data[name] = pd.arrays.IntegerArray(values.astype(np.int64), ~self.reported)
+            elif values.dtype == object:
+                data[name] = pd.Series(values, dtype="str")
+            else:
+                data[name] = values
+        return pd.DataFrame(data, columns=list(COLUMNS))
 
 
 @dataclass
@@ -65,8 +134,13 @@ class Reconciliation:
     """One month reconciled: a row per account, and the balance-chain breaks of the month."""
 
     period: Period
-    accounts: pd.DataFrame
+    rows: AccountRows
     find_breaks: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
+
+    @cached_property
+    def accounts(self) -> pd.DataFrame:
+        """A row per account, in :data:`COLUMNS`, as a DataFrame (made from :attr:`rows` on first use)."""
+        return self.rows.frame()
 
     @cached_property
     def breaks(self) -> pd.DataFrame:
@@ -83,13 +157,20 @@ class Reconciliation:
         ``frame`` is the part of :attr:`accounts` being shown (default: all of it), so a
         listing of the differences totals only what it lists. Two currencies are never added.
         """
-        frame = self.accounts if frame is None else frame
-        return {str(currency): {column: int(group[column].sum()) for column in MONEY_COLUMNS}
-                for currency, group in frame.groupby("currency", sort=True)}
+        if frame is None:
+            return self.rows.totals()
+        return _per_currency(frame["currency"].to_numpy(dtype=object),
+                             {name: frame[name].fillna(0).to_numpy(dtype=np.int64) for name in MONEY_COLUMNS})
 
     def differences(self) -> pd.DataFrame:
         """The accounts whose reported balance does not simply agree."""
-        return self.accounts[self.accounts["classification"] != AGREES].reset_index(drop=True)
+        return self.rows.differences().frame()
+
+
+def _per_currency(currency: np.ndarray, amounts: Mapping[str, np.ndarray]) -> dict[str, dict[str, int]]:
+    """Sums of each money column per currency, currencies in order (missing amounts count as 0)."""
+    return {str(code): {name: int(values[currency == code].sum()) for name, values in amounts.items()}
+            for code in sorted(set(currency.tolist()))}
 
 
 def reconcile(engine: Engine, month: str, *, timezone: str | None = None,
@@ -102,47 +183,77 @@ def reconcile(engine: Engine, month: str, *, timezone: str | None = None,
     with engine.connect() as connection:
         ledger_timezone = database.ledger_timezone(connection)
         period = periods.month(month, timezone or ledger_timezone)
-        directory = queries.frame(connection, "accounts")
-        account_ids = _scope(directory, account, subtree)
+        account_ids = _scope(connection, account, subtree)
         if period.timezone == ledger_timezone:
             figures = _kept_figures(connection, period, account_ids)
         else:
-            figures = _journal_figures(connection, period, ledger_timezone, directory, account_ids)
+            figures = _journal_figures(connection, period, ledger_timezone, account_ids)
         reported = _reported(connection, period, ledger_timezone, account_ids)
         reported_before = _reported(connection, periods.previous(period), ledger_timezone, account_ids)
-        table = _balances(directory, figures, reported, reported_before)
-        differing = [int(i) for i in table.loc[table["difference"].fillna(0) != 0, "account_id"]]
-        chain_breaks = balance_continuity.breaks(connection, period, account_ids=differing)
-        since = _carried_since(connection, period, table) if period.timezone == ledger_timezone else {}
-    return Reconciliation(period, _classify(table, chain_breaks, period, since),
-                          partial(_month_breaks, engine, period, account_ids))
+        table = _balances(figures, reported, reported_before)
+        rows = _classify(connection, table, period, kept=period.timezone == ledger_timezone)
+    return Reconciliation(period, rows, partial(_month_breaks, engine, period, account_ids))
 
 
 def _month_breaks(engine: Engine, period: Period, account_ids: list[int] | None) -> pd.DataFrame:
+    from vosbench.analysis import balance_continuity
+
     with engine.connect() as connection:
         return balance_continuity.breaks(connection, period, account_ids=account_ids)
 
 
+# --- columns from the database -----------------------------------------------------------------
+
+def _whole(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """A result column of whole numbers as (int64 values with 0 where missing, where missing).
+
+    Python ints go into the array as they are (no rounding possible); a PostgreSQL SUM of
+    BIGINT arrives as a whole Decimal and is taken as the integer it is — a fraction would
+    be an error, never rounded away.
+    """
+    kinds = set(map(type, values))
+    if kinds <= {int}:  # the usual column: no NULL, no Decimal
+        return np.array(values, dtype=np.int64).reshape(len(values)), np.zeros(len(values), dtype=bool)
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values if kinds <= {int, type(None)} else [None if value is None else _exact_int(value)
+                                                            for value in values]
+    missing = objects == None  # noqa: E711 (elementwise, in numpy)
+    return np.where(missing, 0, objects).astype(np.int64), missing  # Python ints: no rounding possible
+
+
+def _exact_int(value) -> int:
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        raise ValueError(f"the database returned {value} where whole minor units were expected")
+    return int(value)
+
+
+def _instants(values: Sequence[datetime | None]) -> np.ndarray:
+    """Naive UTC datetimes (None where missing) as datetime64[us] (NaT where missing)."""
+    return np.array([np.datetime64("NaT") if value is None else value for value in values], dtype="datetime64[us]")
+
+
 # --- which accounts --------------------------------------------------------------------------
 
-def _scope(directory: pd.DataFrame, account: str | None, subtree: str | None) -> list[int] | None:
+def _scope(connection: sa.Connection, account: str | None, subtree: str | None) -> list[int] | None:
     """The account ids to reconcile, ``None`` for all."""
     if account and subtree:
         raise ReconcileError("give account= or subtree=, not both")
     wanted = account or subtree
     if not wanted:
         return None
-    found = directory.loc[directory["account"] == wanted.strip(), "account_id"]
-    if found.empty:
+    directory = queries.columns(connection, "accounts")
+    found = [account_id for account_id, number in zip(directory["account_id"], directory["account"])
+             if number == wanted.strip()]
+    if not found:
         raise ReconcileError(
             f"{'account' if account else 'subtree'} {wanted!r} is not in the ledger; give an account "
             "number as listed in accounts.csv (accounts are matched on number, never on name)")
-    root = int(found.iloc[0])
+    root = int(found[0])
     if account:
         return [root]
     children: dict[int, list[int]] = {}
     for child, parent in zip(directory["account_id"], directory["parent_id"]):
-        if not pd.isna(parent):
+        if parent is not None:
             children.setdefault(int(parent), []).append(int(child))
     members, frontier = [root], [root]
     while frontier:
@@ -153,119 +264,184 @@ def _scope(directory: pd.DataFrame, account: str | None, subtree: str | None) ->
 
 # --- the month's figures per account ----------------------------------------------------------
 
-def _kept_figures(connection: sa.Connection, period: Period, account_ids) -> pd.DataFrame:
-    """Opening and month totals from ``account_months``: one row per account in scope."""
-    figures = queries.frame(connection, "month_balances", {"month": period.label}, account_ids=account_ids)
-    figures["active"] = figures["payment_count"].notna()
+FIGURE_COLUMNS = ("opening", *PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS)
+
+
+def _kept_figures(connection: sa.Connection, period: Period, account_ids) -> dict[str, np.ndarray]:
+    """Accounts, opening and month totals from ``account_months``, in one query: a row per account in scope.
+
+    Besides :data:`TEXT_COLUMNS`, ``account_id`` and :data:`FIGURE_COLUMNS` (0 where
+    missing): ``has_history`` (a month before this one) and ``active`` (a month row now).
+    """
+    found = queries.columns(connection, "month_balances", {"month": period.label}, account_ids=account_ids)
+    figures = {name: np.array(found[name], dtype=object) for name in TEXT_COLUMNS}
+    figures["account_id"] = np.array(found["account_id"], dtype=np.int64)
+    figures["opening"], no_history = _whole(found["opening"])
+    figures["has_history"] = ~no_history
+    for name in FIGURE_COLUMNS[1:]:
+        figures[name] = _whole(found[name])[0]
+    figures["active"] = ~_whole(found["payment_count"])[1]
     return figures
 
 
 def _journal_figures(connection: sa.Connection, period: Period, ledger_timezone: str,
-                     directory: pd.DataFrame, account_ids) -> pd.DataFrame:
+                     account_ids) -> dict[str, np.ndarray]:
     """The same figures summed from raw records, for a period cut in another time zone."""
     first_day, last_day = periods.charge_days(period, ledger_timezone)
-    paid = queries.frame(connection, "period_payments_by_kind",
-                         {"start": period.start, "end": period.end}, account_ids=account_ids)
-    charged = queries.frame(connection, "period_charges",
-                            {"first_day": first_day, "last_day": last_day}, account_ids=account_ids)
-    opened = queries.frame(connection, "opening_from_journal",
-                           {"start": period.start, "first_day": first_day}, account_ids=account_ids)
-    by_kind = (paid.set_index(["account_id", "kind"])["amount"].unstack(fill_value=0)
-               .reindex(columns=list(PAYMENT_KIND_COLUMNS), fill_value=0))
-    counts = paid.groupby("account_id")["payment_count"].sum().rename("payment_count")
-    ids = directory["account_id"] if account_ids is None else pd.Series(account_ids, name="account_id")
-    figures = (pd.DataFrame({"account_id": ids.astype("Int64")})
-               .merge(opened, on="account_id", how="left")
-               .merge(by_kind.join(counts).reset_index(), on="account_id", how="left")
-               .merge(charged, on="account_id", how="left"))
-    figures["active"] = figures["account_id"].isin(paid["account_id"]) | figures["account_id"].isin(
-        charged["account_id"])
+    directory = queries.columns(connection, "accounts")
+    if account_ids is not None:
+        wanted = set(account_ids)
+        keep = [index for index, account_id in enumerate(directory["account_id"]) if account_id in wanted]
+        directory = {name: [values[index] for index in keep] for name, values in directory.items()}
+    position = {account_id: index for index, account_id in enumerate(directory["account_id"])}
+    count = len(position)
+    figures = {name: np.array(directory[name], dtype=object) for name in TEXT_COLUMNS}
+    figures["account_id"] = np.array(directory["account_id"], dtype=np.int64)
+    figures.update({name: np.zeros(count, dtype=np.int64) for name in FIGURE_COLUMNS})
+    figures["has_history"] = np.zeros(count, dtype=bool)
+    figures["active"] = np.zeros(count, dtype=bool)
+
+    def place(found: dict[str, list], column: str, target: str) -> np.ndarray:
+        at = np.array([position.get(account_id, -1) for account_id in found["account_id"]], dtype=np.int64)
+        amounts, _ = _whole(found[column])
+        np.add.at(figures[target], at[at >= 0], amounts[at >= 0])
+        return at[at >= 0]
+
+    opened = queries.columns(connection, "opening_from_journal", {"start": period.start, "first_day": first_day},
+                             account_ids=account_ids)
+    figures["has_history"][place(opened, "opening", "opening")] = True
+    paid = queries.columns(connection, "period_payments_by_kind", {"start": period.start, "end": period.end},
+                           account_ids=account_ids)
+    for kind in PAYMENT_KIND_COLUMNS:
+        rows = [index for index, each in enumerate(paid["kind"]) if each == kind]
+        figures["active"][place({name: [values[i] for i in rows] for name, values in paid.items()}, "amount", kind)] = True
+    charged = queries.columns(connection, "period_charges", {"first_day": first_day, "last_day": last_day},
+                              account_ids=account_ids)
+    for column in CHARGE_COLUMNS:
+        figures["active"][place(charged, column, column)] = True
     return figures
 
 
-def _reported(connection: sa.Connection, period: Period, ledger_timezone: str, account_ids) -> pd.DataFrame:
+def _reported(connection: sa.Connection, period: Period, ledger_timezone: str, account_ids) -> dict[str, np.ndarray]:
     """The latest balance reported in ``period`` per account, with what the ledger moved after it.
 
     ``moved_after`` = payments − charges between the report and the period's end, so the
     expected balance at the report is ``expected_closing − moved_after``.
     """
     _, last_charge_day = periods.charge_days(period, ledger_timezone)
-    rows = queries.frame(
+    rows = queries.columns(
         connection, "period_snapshots",
         {"start": period.start, "end": period.end, "last_charge_day": last_charge_day},
         account_ids=account_ids, times={"as_of": sa.DateTime(), "day_before": sa.Date()})
-    correction = balance_continuity.day_cut_correction(rows["as_of"], ledger_timezone, rows["charge_on_day"],
-                                                  rows["day_before"], rows["charge_day_before"])
-    charged_after = rows["charges_from_day"].astype("Int64").fillna(0) - correction
-    moved_after = rows["payments_after"].astype("Int64").fillna(0) - charged_after
-    early = rows["as_of"] < period.end
-    return pd.DataFrame({"account_id": rows["account_id"], "as_of": rows["as_of"],
-                         "balance": rows["balance"].astype("Int64"),
-                         "moved_after": moved_after.where(early, 0).astype("Int64")})
+    shift, utc_day = day_cut.day_shift(rows["as_of"], ledger_timezone)
+    correction = day_cut.charges_deducted_by(shift, utc_day, _whole(rows["charge_on_day"])[0],
+                                             day_cut.days(rows["day_before"]), _whole(rows["charge_day_before"])[0])
+    charged_after = _whole(rows["charges_from_day"])[0] - correction
+    moved_after = _whole(rows["payments_after"])[0] - charged_after
+    as_of = _instants(rows["as_of"])
+    early = as_of < np.datetime64(period.end, "us")
+    return {"account_id": np.array(rows["account_id"], dtype=np.int64), "as_of": as_of,
+            "balance": _whole(rows["balance"])[0], "moved_after": np.where(early, moved_after, 0)}
 
 
-def _balances(directory, figures, reported, reported_before) -> pd.DataFrame:
-    """Join the figures and reports; compute expected closing, difference and last month's."""
-    before = reported_before.rename(columns={"as_of": "previous_as_of", "balance": "previous_balance",
-                                             "moved_after": "previous_moved_after"})
-    table = (directory.merge(figures, on="account_id")
-             .merge(reported, on="account_id", how="left")
-             .merge(before, on="account_id", how="left"))
-    table["has_history"] = table["opening"].notna()
-    table = table[table["has_history"] | table["active"] | table["as_of"].notna()].copy()
-    for column in ("opening", *PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS):
-        table[column] = table[column].astype("Int64").fillna(0).astype("int64")
-    table["payments"] = table[list(PAYMENT_KIND_COLUMNS)].sum(axis=1).astype("int64")
-    table["charges"] = table[list(CHARGE_COLUMNS)].sum(axis=1).astype("int64")
+def _balances(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
+              reported_before: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Join the figures and reports; compute expected closing, difference and last month's.
+
+    Keeps the accounts with history, activity or a report, ordered by account number.
+    """
+    ids = figures["account_id"]
+    order = np.argsort(ids, kind="stable")
+
+    def at_accounts(report: dict[str, np.ndarray]) -> np.ndarray:
+        """For each account, its row in ``report`` (-1: none)."""
+        found = np.full(len(ids), -1, dtype=np.int64)
+        slots = np.searchsorted(ids, report["account_id"], sorter=order)
+        inside = slots < len(ids)
+        hit = np.zeros(len(report["account_id"]), dtype=bool)
+        hit[inside] = ids[order[slots[inside]]] == report["account_id"][inside]
+        found[order[slots[hit]]] = np.nonzero(hit)[0]
+        return found
+
+    now, before = at_accounts(reported), at_accounts(reported_before)
+    keep = figures["has_history"] | figures["active"] | (now >= 0)
+    # accounts come ordered by number from the database; a stable sort in Python's order settles any collation
+    numbers = figures["account"][keep].tolist()
+    ordered = np.nonzero(keep)[0][sorted(range(len(numbers)), key=numbers.__getitem__)]
+    table = {name: figures[name][ordered] for name in (*TEXT_COLUMNS, "account_id", "has_history", *FIGURE_COLUMNS)}
+    now, before = now[ordered], before[ordered]
+    table["reported"], table["previous_reported"] = now >= 0, before >= 0
+    zero = np.zeros(len(ordered), dtype=np.int64)
+    table["payments"] = sum((table[name] for name in PAYMENT_KIND_COLUMNS), zero)
+    table["charges"] = sum((table[name] for name in CHARGE_COLUMNS), zero)
     table["expected_closing"] = table["opening"] + table["payments"] - table["charges"]
-    table["snapshot_as_of"] = table["as_of"]
-    table["recorded_closing"] = table["balance"].astype("Int64")
-    expected_at_report = table["expected_closing"].astype("Int64") - table["moved_after"]
-    table["difference"] = (table["recorded_closing"] - expected_at_report).astype("Int64")
+    table["snapshot_as_of"] = _gather(reported["as_of"], now, np.datetime64("NaT", "us"))
+    table["recorded_closing"] = _gather(reported["balance"], now, 0)
+    expected_at_report = table["expected_closing"] - _gather(reported["moved_after"], now, 0)
+    table["difference"] = np.where(table["reported"], table["recorded_closing"] - expected_at_report, 0)
     # The expected balance at last month's end is this month's opening.
-    expected_before = table["opening"].astype("Int64") - table["previous_moved_after"]
-    table["previous_difference"] = (table["previous_balance"] - expected_before).astype("Int64")
-    return table.sort_values("account").reset_index(drop=True)
+    expected_before = table["opening"] - _gather(reported_before["moved_after"], before, 0)
+    table["previous_difference"] = np.where(table["previous_reported"],
+                                            _gather(reported_before["balance"], before, 0) - expected_before, 0)
+    return table
+
+
+def _gather(values: np.ndarray, at: np.ndarray, missing) -> np.ndarray:
+    """``values[at]``, with ``missing`` where ``at`` is -1."""
+    found = np.full(len(at), missing, dtype=values.dtype)
+    found[at >= 0] = values[at[at >= 0]]
+    return found
 
 
 # --- classification --------------------------------------------------------------------------
 
-def _classify(table: pd.DataFrame, chain_breaks: pd.DataFrame, period: Period,
-              since: dict[str, str]) -> pd.DataFrame:
-    """Add ``classification`` and ``explanation`` and keep the contract's columns."""
-    unreported = table["difference"].isna().to_numpy()
-    agrees = (table["difference"] == 0).fillna(False).to_numpy(dtype=bool)
-    reported_at = _reported_at(table["snapshot_as_of"], period)
-    labels = [NO_SNAPSHOT if missing else AGREES for missing in unreported]
-    texts = [f"no balance was reported for {period.label}, so the expected closing {_money(expected)} "
-             "cannot be checked" if missing else f"the balance reported {at} equals opening + payments − charges"
-             for missing, expected, at in zip(unreported, table["expected_closing"], reported_at)]
-    relevant = _breaks_before_reports(table, chain_breaks)
-    for position in (~unreported & ~agrees).nonzero()[0]:
-        row = table.iloc[position]
-        labels[position], texts[position] = _verdict(
-            row, relevant.get(row["account"]), period, since.get(row["account"]))
-    table["classification"] = pd.Series(labels, index=table.index, dtype="str")
-    table["explanation"] = pd.Series(texts, index=table.index, dtype="str")
-    return table[list(COLUMNS)]
+def _classify(connection: sa.Connection, table: dict[str, np.ndarray], period: Period, *, kept: bool) -> AccountRows:
+    """Classify every account at once; explain one by one only the reported balances that differ."""
+    reported = table["reported"]
+    differing = reported & (table["difference"] != 0)
+    labels = np.where(reported, AGREES, NO_SNAPSHOT).astype(object)
+    texts = np.full(len(reported), f"no balance was reported for {period.label}, so the expected closing "
+                                   "cannot be checked", dtype=object)
+    if reported.any():
+        texts[reported] = [f"the balance reported {at} equals opening + payments − charges"
+                           for at in _reported_at(table["snapshot_as_of"][reported], period)]
+    if differing.any():
+        positions = np.nonzero(differing)[0]
+        relevant = _breaks_before_reports(connection, table, positions, period)
+        carried = positions[table["previous_reported"][positions]
+                            & (table["difference"][positions] == table["previous_difference"][positions])]
+        since = _carried_since(connection, period, table, carried) if kept and len(carried) else {}
+        for position in positions:
+            account = table["account"][position]
+            labels[position], texts[position] = _verdict(table, int(position), relevant.get(account), period,
+                                                         since.get(account))
+    columns = {name: table[name] for name in COLUMNS if name in table}
+    columns["classification"], columns["explanation"] = labels, texts
+    return AccountRows(columns, reported)
 
 
-def _breaks_before_reports(table: pd.DataFrame, chain_breaks: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Per account, the chain breaks up to its reported balance (later ones cannot show in it)."""
+def _breaks_before_reports(connection: sa.Connection, table: dict[str, np.ndarray], positions: np.ndarray,
+                           period: Period) -> dict[str, pd.DataFrame]:
+    """Per differing account, the chain breaks up to its reported balance (later ones cannot show in it)."""
+    from vosbench.analysis import balance_continuity
+
+    chain_breaks = balance_continuity.breaks(connection, period, account_ids=table["account_id"][positions].tolist())
     if chain_breaks.empty:
         return {}
-    reports = table[["account", "snapshot_as_of"]].dropna()
-    joined = chain_breaks.merge(reports, on="account")
-    joined = joined[joined["occurred_at"] <= joined["snapshot_as_of"]]
-    return {account: rows for account, rows in joined.groupby("account")}
+    reported_at = dict(zip(table["account"][positions].tolist(), table["snapshot_as_of"][positions]))
+    cut = chain_breaks["occurred_at"].to_numpy(dtype="datetime64[us]") <= np.array(
+        [reported_at.get(account, np.datetime64("NaT", "us")) for account in chain_breaks["account"]],
+        dtype="datetime64[us]")
+    return {account: rows for account, rows in chain_breaks[cut].groupby("account")}
 
 
-def _verdict(row: pd.Series, breaks: pd.DataFrame | None, period: Period, since: str | None) -> tuple[str, str]:
+def _verdict(table: dict[str, np.ndarray], position: int, breaks: pd.DataFrame | None, period: Period,
+             since: str | None) -> tuple[str, str]:
     """Classify and explain one reported balance that differs from the expected one."""
-    at = _at(row["snapshot_as_of"], period)
-    difference = int(row["difference"])
+    at = _at(table["snapshot_as_of"][position].item(), period)
+    difference = int(table["difference"][position])
     previous_label = periods.previous(period).label
-    previous = None if pd.isna(row["previous_difference"]) else int(row["previous_difference"])
+    previous = int(table["previous_difference"][position]) if table["previous_reported"][position] else None
     gaps = 0 if breaks is None else int(breaks["gap"].sum())
     if breaks is not None and gaps != 0 and gaps in (difference, difference - (previous or 0)):
         carried = "" if gaps == difference else (
@@ -279,9 +455,10 @@ def _verdict(row: pd.Series, breaks: pd.DataFrame | None, period: Period, since:
         return CARRIED_OVER, (
             f"the reported balance is off by {_money(difference)}, the same difference as at the end of "
             f"{previous_label}{lasting}: an earlier discrepancy carried forward, not new this month")
-    if breaks is None and (previous == 0 or not row["has_history"]):
-        before = f"{previous_label} agreed" if row["has_history"] else "the account is new"
-        recorded = int(row["recorded_closing"])
+    has_history = bool(table["has_history"][position])
+    if breaks is None and (previous == 0 or not has_history):
+        before = f"{previous_label} agreed" if has_history else "the account is new"
+        recorded = int(table["recorded_closing"][position])
         return SNAPSHOT_DISAGREES, (
             f"every reported balance_after follows the chain and {before}; only the balance reported "
             f"{at}, {_money(recorded)}, is off by {_money(difference)} from the expected "
@@ -295,7 +472,7 @@ def _verdict(row: pd.Series, breaks: pd.DataFrame | None, period: Period, since:
 
 def _describe_break(broken, period: Period) -> str:
     return (f"payment {broken.payment_id} ({broken.kind} of {_money(broken.amount)} at "
-            f"{_local(broken.occurred_at, period.timezone)}) left a reported balance of "
+            f"{_local(broken.occurred_at.to_pydatetime(), period.timezone)}) left a reported balance of "
             f"{_money(broken.reported_balance_after)} instead of {_money(broken.expected_balance_after)} "
             f"(gap {_money(broken.gap)})")
 
@@ -306,55 +483,51 @@ def _money(minor) -> str:
     return money.format_money(minor, 2 if minor % 100 == 0 else money.SCALE)
 
 
-def _local(instant, timezone: str) -> str:
-    return f"{periods.local_instant(pd.Timestamp(instant).to_pydatetime(), timezone):%Y-%m-%d %H:%M} {timezone}"
+def _local(instant: datetime, timezone: str) -> str:
+    return f"{periods.local_instant(instant, timezone):%Y-%m-%d %H:%M} {timezone}"
 
 
-def _at(instant, period: Period) -> str:
+def _at(instant: datetime, period: Period) -> str:
     return f"at the end of {period.label}" if instant == period.end else f"at {_local(instant, period.timezone)}"
 
 
-def _reported_at(instants: pd.Series, period: Period) -> list[str]:
-    """:func:`_at` for a whole column of report instants at once (NaT rows: unused)."""
-    texts = pd.Series(f"at the end of {period.label}", index=instants.index, dtype=object)
-    early = instants.notna() & (instants != period.end)
-    if early.any():
-        local = instants[early].dt.tz_localize("UTC").dt.tz_convert(period.timezone)
-        texts[early] = "at " + local.dt.strftime("%Y-%m-%d %H:%M") + f" {period.timezone}"
-    return texts.tolist()
+def _reported_at(instants: np.ndarray, period: Period) -> list[str]:
+    """:func:`_at` for a whole column of report instants, each distinct instant worked out once."""
+    distinct, index = np.unique(instants, return_inverse=True)
+    texts = [_at(instant.item(), period) for instant in distinct]
+    return [texts[i] for i in index.ravel()]
 
 
 # --- how long a carried difference has lasted -----------------------------------------------
 
-def _carried_since(connection: sa.Connection, period: Period, table: pd.DataFrame) -> dict[str, str]:
-    """For differences equal to last month's: the first month-end of the unbroken run.
+def _carried_since(connection: sa.Connection, period: Period, table: dict[str, np.ndarray],
+                   carried: np.ndarray) -> dict[str, str]:
+    """For differences equal to last month's (the rows ``carried``): the first month-end of the unbroken run.
 
     Walks back through the kept month closings and month-end reports of those accounts
     only; a month-end without a report, or with another difference, ends the walk.
     """
-    carried = table[(table["difference"].fillna(0) != 0)
-                    & (table["difference"] == table["previous_difference"]).fillna(False)]
-    if carried.empty:
-        return {}
-    ids = [int(account_id) for account_id in carried["account_id"]]
-    closings = queries.frame(connection, "month_closings_before", {"month": period.label}, account_ids=ids)
-    reports = queries.frame(connection, "reported_balances_before", {"before": period.start},
-                            account_ids=ids, times={"as_of": sa.DateTime()})
+    ids = table["account_id"][carried].tolist()
+    closings = queries.columns(connection, "month_closings_before", {"month": period.label}, account_ids=ids)
+    reports = queries.columns(connection, "reported_balances_before", {"before": period.start},
+                              account_ids=ids, times={"as_of": sa.DateTime()})
     months_of: dict[int, list[tuple[str, int]]] = {}
-    for row in closings.sort_values("month").itertuples(index=False):
-        months_of.setdefault(int(row.account_id), []).append((row.month, int(row.closing)))
-    reported_at = {(int(r.account_id), pd.Timestamp(r.as_of)): int(r.balance)
-                   for r in reports.itertuples(index=False)}
+    for account_id, label, closing in sorted(zip(closings["account_id"], closings["month"], closings["closing"]),
+                                             key=lambda row: row[1]):
+        months_of.setdefault(int(account_id), []).append((label, int(closing)))
+    reported_at = {(int(account_id), as_of): int(balance)
+                   for account_id, as_of, balance in zip(reports["account_id"], reports["as_of"], reports["balance"])}
     since = {}
-    for row in carried.itertuples(index=False):
-        account_id, history = int(row.account_id), months_of.get(int(row.account_id), [])
+    for position in carried:
+        account_id, history = int(table["account_id"][position]), months_of.get(int(table["account_id"][position]), [])
+        difference = int(table["difference"][position])
         month, earliest = periods.previous(period), None
         while history and month.label >= history[0][0]:
-            reported = reported_at.get((account_id, pd.Timestamp(month.end)))
+            reported = reported_at.get((account_id, month.end))
             closing = next((c for label, c in reversed(history) if label <= month.label), 0)
-            if reported is None or reported - closing != int(row.difference):
+            if reported is None or reported - closing != difference:
                 break
             earliest, month = month.label, periods.previous(month)
         if earliest is not None:
-            since[row.account] = earliest
+            since[table["account"][position]] = earliest
     return since

@@ -21,11 +21,12 @@ def cmd_reconcile(args) -> int:
 
     result = reconcile.reconcile(options.open_ledger(args).engine, args.month, timezone=args.timezone,
                                  account=args.account, subtree=args.subtree)
-    frame = result.differences() if args.differences_only else result.accounts
-    totals = result.totals(frame)  # of the rows listed, per currency
+    rows = result.rows.differences() if args.differences_only else result.rows
+    columns = dict(rows.columns)
     if args.format == "table":
-        frame = frame[list(RECONCILE_TABLE_COLUMNS)]
-    views.print_frame(frame, reconcile.MONEY_COLUMNS, args.format, totals=totals)
+        columns = {name: columns[name] for name in RECONCILE_TABLE_COLUMNS}
+    # totals of the rows listed, per currency
+    views.print_columns(columns, reconcile.MONEY_COLUMNS, args.format, missing=rows.missing(), totals=rows.totals())
     return EXIT_OK
 
 

@@ -144,17 +144,31 @@ def exact_texts(minor, missing=None):
     """A column of minor units (int64 array) as the exact decimal text of each amount, like ``str(to_decimal(m))``.
 
     Done on the whole array at once — for files of every account, where a Decimal per
-    cell was most of the cost. ``missing`` (a boolean array) marks cells left empty.
+    cell was most of the cost: each distinct amount's digits are worked out with integer
+    arithmetic into a row of characters, right-aligned, and the rows are read as text.
+    ``missing`` (a boolean array) marks cells left empty.
     """
     import numpy as np  # here: commands that never write a table never load numpy
 
     minor = np.asarray(minor, dtype=np.int64)
     if minor.size == 0:
         return np.empty(0, dtype=object)
-    magnitude = np.abs(minor)
-    fraction = np.strings.zfill((magnitude % UNIT).astype(str), SCALE)
-    texts = np.strings.add(np.strings.add(np.where(minor < 0, "-", ""), (magnitude // UNIT).astype(str)),
-                           np.strings.add(".", fraction)).astype(object)
+    distinct, where = np.unique(minor, return_inverse=True)  # columns of mostly zeros: a few texts to make
+    whole, fraction = np.divmod(np.abs(distinct), UNIT)
+    places = len(str(int(whole.max())))  # digits of the largest whole part
+    width = 1 + places + 1 + SCALE  # sign, whole part, point, fraction
+    chars = np.full((distinct.size, width), ord(" "), dtype=np.uint32)  # one character per cell, read as str
+    for place in range(SCALE):
+        chars[:, width - 1 - place] = ord("0") + fraction // 10**place % 10
+    chars[:, width - 1 - SCALE] = ord(".")
+    digits = np.ones(distinct.size, dtype=np.int64)  # of the whole part: the units always
+    for place in range(places):
+        shown = whole >= 10**place if place else np.ones(distinct.size, dtype=bool)
+        chars[:, width - 2 - SCALE - place] = np.where(shown, ord("0") + whole // 10**place % 10, ord(" "))
+        digits += shown if place else 0
+    negative = np.nonzero(distinct < 0)[0]
+    chars[negative, width - 2 - SCALE - digits[negative]] = ord("-")
+    texts = np.strings.lstrip(chars.view(f"U{width}").ravel()).astype(object)[where.ravel()]
     if missing is not None:
         texts[np.asarray(missing, dtype=bool)] = None
     return texts

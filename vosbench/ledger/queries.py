@@ -6,23 +6,29 @@ takes, so an auditor can read the SQL that produced a number. The SQL is portabl
 
 Queries that can be limited to some accounts take two parameters, ``:everyone`` (1 =
 every account) and ``:account_ids`` (an expanding list), written as
-``(:everyone = 1 OR x.account_id IN :account_ids)``; :func:`frame` fills them in.
+``(:everyone = 1 OR x.account_id IN :account_ids)``; :func:`frame` and :func:`columns` fill them in.
+
+:func:`frame` gives a DataFrame (for the notebooks and the analyses built on pandas);
+:func:`columns` gives the same result column by column as plain lists, for the code that
+reads in bulk into numpy arrays and must not pay for loading pandas.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 from vosbench.core import resources
 from vosbench.core.errors import VosbenchError
+
+if TYPE_CHECKING:  # pandas is loaded by frame(), the one function here that makes a DataFrame
+    import pandas as pd
 
 QUERIES_DIR = resources.folder("queries")
 """The repository's ``queries/`` folder."""
@@ -97,6 +103,9 @@ def _column(values, is_time: bool) -> pd.Series:
     PostgreSQL returns a SUM of BIGINT as NUMERIC (Decimal); whole Decimals are taken
     as the integers they are.
     """
+    import numpy as np
+    import pandas as pd
+
     objects = np.empty(len(values), dtype=object)
     objects[:] = values
     if is_time:
@@ -118,10 +127,29 @@ def result_frame(keys: list[str], rows, *, times: AbstractSet[str] = frozenset()
     Columns of whole numbers (money in minor units, counts, ids) become nullable ``Int64``
     straight from Python ints, so money stays exact; the ``times`` columns become datetime64.
     """
+    import pandas as pd
+
     rows = list(rows)
     columns = zip(*rows) if rows else ((), ) * len(keys)
     return pd.DataFrame({key: _column(values, key in times) for key, values in zip(keys, columns)},
                         columns=keys)
+
+
+def _run(connection: sa.Connection, name: str, params: Mapping[str, object] | None,
+         account_ids: Iterable[int] | None, times: Mapping[str, sa.types.TypeEngine] | None) -> tuple[list[str], Sequence]:
+    """Run query ``name`` in scope: its column names and rows (a wide scope fetched whole, cut here)."""
+    params = dict(params or {})
+    cut_to = None
+    if ":account_ids" in _statement(name):
+        scope, cut_to = scope_params(account_ids)
+        params.update(scope)
+    statement = _bind(load(name), params)
+    result = connection.execute(statement.columns(**times) if times else statement, params)
+    keys, rows = list(result.keys()), result.all()
+    if cut_to is not None:
+        at = keys.index("account_id")
+        rows = [row for row in rows if row[at] in cut_to]
+    return keys, rows
 
 
 def frame(connection: sa.Connection, name: str, params: Mapping[str, object] | None = None, *,
@@ -134,14 +162,20 @@ def frame(connection: sa.Connection, name: str, params: Mapping[str, object] | N
     or ``sa.Date()``); they become datetime64 columns. Columns of whole numbers become
     nullable ``Int64`` straight from Python ints, so money stays exact (never float).
     """
-    params = dict(params or {})
-    cut_to = None
-    if ":account_ids" in _statement(name):
-        scope, cut_to = scope_params(account_ids)
-        params.update(scope)
-    statement = _bind(load(name), params)
-    result = connection.execute(statement.columns(**times) if times else statement, params)
-    data = result_frame(list(result.keys()), result.all(), times=set(times or ()))
-    if cut_to is not None:
-        data = data[data["account_id"].isin(cut_to)].reset_index(drop=True)
-    return data
+    keys, rows = _run(connection, name, params, account_ids, times)
+    return result_frame(keys, rows, times=set(times or ()))
+
+
+def columns(connection: sa.Connection, name: str, params: Mapping[str, object] | None = None, *,
+            account_ids: Iterable[int] | None = None,
+            times: Mapping[str, sa.types.TypeEngine] | None = None) -> dict[str, list]:
+    """Run query ``name`` and return its result column by column: name → list of the driver's values.
+
+    The same scope and ``times`` as :func:`frame`, without a DataFrame: values stay as the
+    driver gives them (ints, str, datetime, None; a PostgreSQL SUM of BIGINT is a whole
+    Decimal), for callers that take whole columns into numpy at once.
+    """
+    keys, rows = _run(connection, name, params, account_ids, times)
+    if not rows:
+        return {key: [] for key in keys}
+    return {key: list(values) for key, values in zip(keys, zip(*rows))}

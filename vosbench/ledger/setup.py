@@ -20,6 +20,7 @@ from vosbench.ledger.tables import (
     KIND_COUNT_COLUMNS,
     SCHEMA_VERSION,
     chain_heads,
+    exact_text_on_mysql,
     ledger_meta,
     metadata,
 )
@@ -39,6 +40,8 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
             f"time zone {timezone!r} is unknown; give an IANA name such as 'UTC' or 'Asia/Dubai'"
         ) from None
     guards = append_only_ddl(engine.dialect.name)
+    if engine.dialect.name in ("mysql", "mariadb"):
+        exact_text_on_mysql()
     with engine.begin() as connection:
         metadata.create_all(connection)
         existing = set(connection.scalars(sa.select(ledger_meta.c.key)))

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from vosbench.core.errors import VosbenchError
+
+if TYPE_CHECKING:  # cryptography is loaded only where a key is used: `verify` of a ledger with no key needs none
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 PRIVATE_MARK = b"-----BEGIN PRIVATE KEY-----"
 PUBLIC_MARK = b"-----BEGIN PUBLIC KEY-----"
@@ -41,6 +41,8 @@ class SigningKey:
 
     @property
     def key_id(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+
         raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return hashlib.sha256(raw).hexdigest()[:16]
 
@@ -58,6 +60,8 @@ class SigningKey:
         if signature.get("key_id") != self.key_id:
             return (f"{source} is signed with key {signature.get('key_id')!r}, not with the key given "
                     f"({self.key_id})")
+        from cryptography.exceptions import InvalidSignature
+
         try:
             self.public.verify(bytes.fromhex(str(signature.get("value"))), text.encode("utf-8"))
         except (InvalidSignature, ValueError):
@@ -71,6 +75,9 @@ def is_pem(data: bytes) -> bool:
 
 def from_pem(data: bytes, source: str) -> SigningKey:
     """The key in PEM ``data`` (private or public)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
     try:
         if data.lstrip().startswith(PRIVATE_MARK):
             private = serialization.load_pem_private_key(data, password=None)
@@ -90,6 +97,9 @@ def generate(private_path: Path, public_path: Path) -> SigningKey:
     for path in (private_path, public_path):
         if Path(path).exists():
             raise SigningError(f"{path} exists already; a key is never overwritten (give another name)")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

@@ -22,6 +22,7 @@ import pandas as pd
 
 from vosbench import __version__
 from vosbench.core import money
+from vosbench.outputs.totals import labelled as total_rows
 
 # the cell formats and the formula rule are the streaming writer's; they are named here too
 from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT
@@ -49,15 +50,6 @@ class Table:
     frame: pd.DataFrame
     money: tuple[str, ...] = ()
     totals: Mapping[str, int] | Mapping[str, Mapping[str, int]] | None = None
-
-
-def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
-    """Labelled totals rows: ``[("Total", row)]``, or one ``("Total <currency>", row)`` per currency."""
-    if not totals:
-        return []
-    if all(isinstance(row, Mapping) for row in totals.values()):
-        return [(f"Total {currency}", row) for currency, row in totals.items()]
-    return [("Total", totals)]
 
 
 # --- xlsx -----------------------------------------------------------------------------------

@@ -2,18 +2,26 @@
 
 Frames inside vosbench carry money as int64 minor units; these helpers make a
 display copy (Decimal values with four places) and print it as a table, CSV or JSON.
+:func:`print_columns` prints the same from numpy columns, for the commands that compute
+without pandas and should not pay for loading it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import pandas as pd
+from vosbench.core import money
+from vosbench.outputs import totals as totals_rows
 
-from vosbench.core import money, timeshow
+if TYPE_CHECKING:  # pandas is loaded by the frame helpers only
+    import numpy as np
+    import pandas as pd
 
 NO_RECORDS = "no records match"
 """What a command prints when its table has no rows."""
@@ -22,6 +30,10 @@ NO_RECORDS = "no records match"
 def displayable(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:
     """A copy of ``frame`` as a person reads it: money as exact Decimals (None where missing), times by
     :mod:`vosbench.core.timeshow`'s rule (to the second; aware times labelled with their zone's offset)."""
+    import pandas as pd
+
+    from vosbench.core import timeshow
+
     shown = frame.copy()
     for column in money_columns:
         if column in shown.columns:
@@ -46,6 +58,8 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
     (``TOTAL USD``, ``TOTAL EUR``): amounts of two currencies are never added. A table with
     no rows prints ``empty`` instead of pandas' text; CSV still prints its header.
     """
+    import pandas as pd
+
     from vosbench.outputs import export
 
     stream = stream or sys.stdout
@@ -60,7 +74,7 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
                     for column, value in row.items()}
 
         json.dump({"rows": records(shown),
-                   "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if _per_currency(totals)
+                   "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if totals_rows.per_currency(totals)
                               else exact(totals or {}))},
                   stream, default=str, indent=2)
         stream.write("\n")
@@ -78,17 +92,120 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
             stream.write(shown.astype(object).fillna("").to_string(index=False) + "\n")
 
 
-def _per_currency(totals) -> bool:
-    return bool(totals) and all(isinstance(row, Mapping) for row in totals.values())
-
-
 def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
     """The labelled totals rows of a printed table: ``TOTAL``, or ``TOTAL <currency>`` per currency."""
-    from vosbench.outputs import export
-
-    return [(label.upper(), row) for label, row in export.total_rows(totals)]
+    return [(label.upper(), row) for label, row in totals_rows.labelled(totals)]
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """Rows as dicts for JSON, missing values as None."""
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str], fmt: str = "table", *,
+                  missing: Mapping[str, np.ndarray] | None = None,
+                  totals: Mapping[str, int] | Mapping[str, Mapping[str, int]] | None = None,
+                  stream: TextIO | None = None, empty: str = NO_RECORDS) -> None:
+    """:func:`print_frame` for numpy columns (name → array, in the order given), without pandas.
+
+    Money columns are int64 minor units, times datetime64 (naive, shown to the second);
+    ``missing`` marks, per column, the cells that hold no value (printed empty, JSON null).
+    The table, CSV and JSON read as :func:`print_frame` writes them.
+    """
+    stream = stream or sys.stdout
+    money_columns = {name for name in money_columns if name in columns}
+    names = list(columns)
+    if fmt == "csv":  # a column at a time, then joined: many times faster than a csv writer's row at a time
+        fields = [_csv_fields(columns[name], name in money_columns, (missing or {}).get(name)) for name in names]
+        if len(fields) == 1:  # a row of one empty field is written "" (an empty line would be no row)
+            fields = [[field or '""' for field in fields[0]]]
+        stream.write(",".join(_csv_texts(names)) + "\n" + "".join(line + "\n" for line in map(",".join, zip(*fields))))
+        return
+    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
+    if fmt == "json":
+        def exact(row):
+            return {name: str(money.to_decimal(value)) if name in money_columns else value for name, value in row.items()}
+
+        rows = [dict(zip(names, row)) for row in zip(*(cells[name] for name in names))]
+        json.dump({"rows": rows,
+                   "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if totals_rows.per_currency(totals)
+                              else exact(totals or {}))},
+                  stream, indent=2)
+        stream.write("\n")
+        return
+    if not len(next(iter(columns.values()), ())):
+        stream.write(empty + "\n")
+        return
+    table = [[("" if cell is None else str(cell)) for cell in cells[name]] for name in names]
+    for label, sums in total_rows(totals):
+        for column, name in zip(table, names):
+            amount = sums.get(name) if name in money_columns else None
+            column.append(label if name == names[0] else "" if amount is None else str(money.to_decimal(amount)))
+    widths = [max(len(name), *(len(cell) for cell in column)) for name, column in zip(names, table)]
+    stream.write(" ".join(name.rjust(width) for name, width in zip(names, widths)) + "\n")
+    for row in zip(*table):
+        stream.write(" ".join(cell.rjust(width) for cell, width in zip(row, widths)) + "\n")
+
+
+def _cells(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> list:
+    """One column's cells as exact text (money), text to the second (times), or the values; None where missing."""
+    import numpy as np
+
+    if is_money:
+        return list(money.exact_texts(values, missing))
+    if np.issubdtype(values.dtype, np.datetime64):
+        # to the second, as frames show them (timeshow.FORMAT)
+        cells = [None if text == "NaT" else text.replace("T", " ") for text in np.datetime_as_string(values, unit="s").tolist()]
+    else:
+        cells = values.tolist()
+    if missing is not None:
+        cells = [None if absent else cell for cell, absent in zip(cells, missing.tolist())]
+    return cells
+
+
+def _csv_fields(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> list[str]:
+    """One column's CSV fields, as :func:`print_frame` writes them: empty where missing; money, numbers and times as
+    they are (never quoted, never a formula); text through :func:`_csv_texts`."""
+    import numpy as np
+
+    if is_money:
+        texts = money.exact_texts(values)
+    elif np.issubdtype(values.dtype, np.datetime64) or values.dtype != object:
+        return ["" if cell is None else str(cell) for cell in _cells(values, False, missing)]
+    else:
+        texts = values.copy()
+    if missing is not None:
+        texts[missing] = ""
+    if is_money:
+        return texts.tolist()
+    texts[texts == None] = ""  # noqa: E711 (elementwise, in numpy)
+    return _csv_texts(list(map(str, texts)))
+
+
+_QUOTED_BY_CSV = re.compile('[,"\r\n]')
+"""Characters that may make the csv module quote a field (the delimiter, the quote, line ends)."""
+
+
+def _csv_texts(texts: list[str]) -> list[str]:
+    """Text fields as the csv module writes them, text a spreadsheet would run as a formula written as text ('…).
+
+    Each distinct text is looked at once, and a column with nothing to defuse or quote
+    (the usual case) is passed as it is; a field that needs quotes is quoted by :mod:`csv`
+    itself, so the quoting is exactly csv's.
+    """
+    from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula  # the writer's rule, loaded for CSV only
+
+    distinct = set(texts)
+    joined = "\x00" + "\x00".join(distinct)
+    formula_start = re.compile("\x00[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
+    if not formula_start.search(joined) and not _QUOTED_BY_CSV.search(joined):
+        return texts
+    written = {}
+    for text in distinct:
+        field = "'" + text if looks_like_formula(text) else text
+        if _QUOTED_BY_CSV.search(field):
+            line = io.StringIO()
+            csv.writer(line, lineterminator="\n").writerow([field, ""])  # two fields: a lone empty field is quoted
+            field = line.getvalue()[:-2]
+        written[text] = field
+    return [written[text] for text in texts]
