@@ -197,8 +197,8 @@ def _append(connection: sa.Connection, import_id: int, channel: str, rows: list[
     """Append statement lines (their values after ``import_id`` and ``channel``), a chunk of parameter sets at a time."""
     head = (import_id, channel)
     for start in range(0, len(rows), _ROWS_PER_INSERT):  # parameter sets made per chunk: memory stays flat
-        database.execute_many(connection, _T.insert(), [dict(zip(_COLUMNS, head + row))
-                                                        for row in rows[start:start + _ROWS_PER_INSERT]])
+        database.execute_many(connection, _T.insert(), [head + row for row in rows[start:start + _ROWS_PER_INSERT]],
+                              _COLUMNS)
 
 
 @contextlib.contextmanager
