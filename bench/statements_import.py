@@ -1,10 +1,10 @@
-"""Benchmark: import a 100,000-transaction OFX, CAMT.053 and camt.054 file into a new ledger.
+"""Benchmark: import a 100,000-transaction OFX, CAMT.053, camt.054 and MT940 file into a new ledger.
 
     .venv/bin/python bench/statements_import.py [--transactions 100000] [--repeat 2]
 
 Writes the files to bench/results/ (an SGML OFX like a US bank's export; a camt.053 v8
 with parties, references and remittance text, batched entries among them; the same
-entries as camt.054 notifications), then imports each in a fresh process into a new
+entries as camt.054 notifications; an MT940 of one message a day), then imports each in a fresh process into a new
 SQLite ledger, as `vosbench statements import` does, and again into the same ledger
 (nothing added). Prints the machine's facts and, per file, the size, the wall and CPU
 time of each import (the importing process's and its reader's, a second process that
@@ -94,6 +94,24 @@ def write_camt054(path: Path, count: int) -> None:
     write_camt(path, count, "054")
 
 
+def write_mt940(path: Path, count: int) -> None:
+    """One MT940 message a day, as banks send them, with SEPA-style :86: text (end-to-end id and payer name)."""
+    rng = random.Random(940)
+    first = date(2026, 1, 1)
+    days = 365
+    with path.open("w", encoding="ascii") as out:
+        for index in range(days):
+            day = first + timedelta(days=index)
+            out.write(f":20:STMT{index:05d}\n:25:DE89370400440532013000\n:28C:{index + 1:05d}/1\n"
+                      f":60F:C{day:%y%m%d}EUR0,00\n")
+            for number in range(index * count // days, (index + 1) * count // days):
+                cents = rng.randint(100, 500_000)
+                mark = "D" if rng.random() < 0.3 else "C"
+                out.write(f":61:{day:%y%m%d}{day:%m%d}{mark}{cents // 100},{cents % 100:02d}NTRFREF{number:08d}//B{number:010d}\n"
+                          f":86:/EREF/E2E{number:08d}/NAME/{rng.choice(NAMES)}/REMI/Invoice {number}\n")
+            out.write(f":62F:C{day:%y%m%d}EUR0,00\n-\n")
+
+
 CHILD = """
 import resource, sys, time
 from vosbench.ledger import setup
@@ -130,7 +148,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     rows = []
     for name, writer in (("statement-100k.ofx", write_ofx), ("statement-100k.xml", write_camt),
-                         ("notification-100k.xml", write_camt054)):
+                         ("notification-100k.xml", write_camt054), ("statement-100k.sta", write_mt940)):
         path = RESULTS / name.replace("100k", f"{args.transactions // 1000}k")
         writer(path, args.transactions)
         timings, (peak, reader_peak), cpu, process = measure(path, args.repeat)
