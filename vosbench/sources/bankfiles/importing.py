@@ -1,7 +1,7 @@
 """Importing statement files: pick the reader, then append every line in one transaction, or none.
 
 OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
-content; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
+content and read a piece at a time; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
 balance, a byte-order mark, an over-long field cut to the column's size) comes back as
 the file's warnings, once each, stored with the import. A line already in the ledger under its key (statement account + line key) is
 skipped when it says the same, so re-importing a file or an overlapping statement adds
@@ -72,8 +72,8 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
                    ) -> tuple[ParsedStatement, Iterator[StatementLine], profiles.FeeSchedule]:
     """The statement record of ``path`` and its lines as they are read, classified and fitted to the store.
 
-    OFX and CAMT are read a piece at a time; the record's rejections, warnings and counts
-    are complete once every line has been taken.
+    OFX, CAMT and MT940 are read a piece at a time; the record's rejections, warnings and
+    counts are complete once every line has been taken.
     """
     if path.is_dir():
         raise StatementFileError(f"{path}: is a folder; give the statement file(s) in it")
@@ -99,7 +99,7 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
     elif camt.looks_like_camt(head) or path.suffix.lower() == ".xml":
         parsed, lines = camt.stream(path, name=file)
     elif mt940.looks_like_mt940(head) or path.suffix.lower() in (".sta", ".940", ".942", ".mt940"):
-        parsed, lines = _listed(mt940.parse(path, name=file))
+        parsed, lines = mt940.stream(path, name=file)
     else:
         raise StatementFileError(f"{file}: not OFX/QFX, CAMT or MT940; for a CSV or XLSX export give "
                                  f"--profile NAME (one of {', '.join(profiles.available())}) or a profile YAML")
@@ -116,7 +116,7 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
 
 
 def _listed(parsed: ParsedStatement) -> tuple[ParsedStatement, Iterator[StatementLine]]:
-    """A statement its reader read whole (MT940, CSV, XLSX: small files), as a record and its lines."""
+    """A statement its reader read whole (CSV, XLSX: small files), as a record and its lines."""
     lines, parsed.lines = parsed.lines, []
     return parsed, iter(lines)
 
