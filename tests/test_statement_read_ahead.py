@@ -29,10 +29,14 @@ def transaction(number: int, amount: str = "") -> str:
             f"<TRNAMT>{amount or f'{number}.25'}<FITID>FT{number:06d}<NAME>Payer {number}</STMTTRN>\n")
 
 
-@pytest.fixture
-def engine(tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def read_ahead(monkeypatch):
     monkeypatch.setattr(reading, "AHEAD_FROM_BYTES", 0)
     monkeypatch.setattr(reading, "BATCH_LINES", 100)  # many batches: lines are appended before the file ends
+
+
+@pytest.fixture
+def engine(tmp_path):
     return setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone="UTC")
 
 
@@ -77,3 +81,16 @@ def test_a_file_damaged_after_hundreds_of_lines_leaves_nothing_and_no_reader(eng
     assert counts(engine) == (0, 0)
     assert multiprocessing.active_children() == []
     assert importing.import_file(engine, write(tmp_path / "good.ofx", transaction(1))).import_id == 1
+
+
+def test_every_database_takes_a_file_read_ahead_or_nothing_of_it(any_ledger_url, tmp_path):
+    # servers check foreign keys per row: their lines wait for the import's record instead of going first
+    engine = setup.open_ledger(any_ledger_url, create=True, timezone="UTC")
+    lines = [transaction(number) for number in range(1, 301)]
+    with pytest.raises(ImportRejected):
+        importing.import_file(engine, write(tmp_path / "bad.ofx", *lines, transaction(301, amount="x")))
+    assert counts(engine) == (0, 0)
+    assert importing.import_file(engine, write(tmp_path / "good.ofx", *lines)).added == 300
+    assert importing.import_file(engine, write(tmp_path / "more.ofx", *lines, transaction(301))).added == 1
+    assert counts(engine) == (2, 301)
+    assert verify(engine).ok
