@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -96,6 +97,8 @@ class _AheadReading(Reading):
 
 def _read_ahead(send: Connection, open_lines: Opener, row: Callable[[StatementLine], tuple]) -> None:
     """The reading process: the record, each batch with whether a line was rejected so far, the final record."""
+    # Ctrl-C reaches the whole process group: the importing process answers it and ends this one
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         reading = _HereReading(open_lines, row)
         send.send(("opened", (reading.parsed, reading.fee)))
