@@ -12,10 +12,18 @@ import sqlalchemy as sa
 
 from vosbench.ledger import setup, tables
 from vosbench.ledger.write_door import ImportRejected
-from vosbench.sources.bankfiles import importing, profiles
+from vosbench.sources.bankfiles import importing, profiles, reading
 from vosbench.sources.bankfiles.lines import StatementFileError
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "statements"
+
+
+@pytest.fixture(autouse=True, params=["read here", "read ahead"])
+def reader(request, monkeypatch):
+    """Every import test twice: the file read in the importing process, and by a second process (large files)."""
+    if request.param == "read ahead":
+        monkeypatch.setattr(reading, "AHEAD_FROM_BYTES", 0)
+    return request.param
 
 
 @pytest.fixture

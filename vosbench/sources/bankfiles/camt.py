@@ -35,7 +35,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
@@ -134,11 +133,23 @@ def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
     parsed.statements = reader.statements
 
 
+_READ = ("Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "Amt", "AmtDtls", "BkTxCd", "BookgDt", "Ccy", "Cd",
+         "CdtDbtInd", "Cdtr", "CdtrRefInf", "Dbtr", "Domn", "Dt", "DtTm", "Fmly", "IBAN", "Id", "Nm", "Ntry", "NtryDtls",
+         "NtryRef", "Othr", "Prtry", "Pty", "Ref", "Refs", "RltdPties", "RmtInf", "Strd", "Sts", "SubFmlyCd", "TxAmt",
+         "TxDtls", "Ustrd", "ValDt")
+"""The local names of the elements an entry and its statement are read from."""
+
+
 class _Tags:
-    """The qualified tags the reader looks for, in the message's namespace."""
+    """The qualified tags the reader looks for, in the message's namespace: ``q`` by local name.
+
+    With them every lookup of a child is one call into ElementTree's C code (a path
+    string would go through ElementPath, in Python, for each of some fifty per entry).
+    """
 
     def __init__(self, prefix: str, kind: str):
-        self.entry, self.identifier, self.account = prefix + "Ntry", prefix + "Id", prefix + "Acct"
+        self.q = {local: prefix + local for local in _READ}
+        self.entry, self.identifier, self.account = self.q["Ntry"], self.q["Id"], self.q["Acct"]
         self.holder = prefix + MESSAGES[kind][1]
         self.holders = {prefix + holder for _, holder, _ in MESSAGES.values()}
 
@@ -164,7 +175,7 @@ class _Reader:
         so they are known when the entries are read.
         """
         tags = None
-        ns: dict = {}
+        q: dict[str, str] = {}
         entry_tag = identifier_tag = account_tag = ""  # the tags' qualified names, as locals: asked of every element
         holder_tags: set[str] = set()
         account = currency = statement_id = ""
@@ -177,11 +188,11 @@ class _Reader:
                     continue
                 self._namespace(namespace, tag)
                 tags = _Tags("{" + namespace + "}", self.kind)
-                ns = {"c": namespace}
+                q = tags.q
                 entry_tag, identifier_tag, account_tag, holder_tags = (tags.entry, tags.identifier, tags.account,
                                                                        tags.holders)
             if tag == entry_tag:
-                self._entry(element, ns, account, statement_id, currency)
+                self._entry(element, q, account, statement_id, currency)
                 element.clear()
                 if self.lines:
                     yield from self.lines
@@ -190,8 +201,8 @@ class _Reader:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
             elif tag == account_tag and not account:
-                account = _text(element, "c:Id/c:IBAN", ns) or _text(element, "c:Id/c:Othr/c:Id", ns)
-                currency = _text(element, "c:Ccy", ns)
+                account = _text(_path(element, q["Id"], q["IBAN"])) or _text(_path(element, q["Id"], q["Othr"], q["Id"]))
+                currency = _findtext(element, q["Ccy"])
                 inside = set(element.iter(identifier_tag))
                 statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
             elif tag in holder_tags:
@@ -222,61 +233,73 @@ class _Reader:
             raise StatementFileError(f"{self.file}: camt.{self.kind} version 001.{self.version:02d} is not "
                                      f"supported; vosbench reads 001.02 to 001.{SUPPORTED_VERSIONS[-1]:02d}")
 
-    def _entry(self, entry, ns: dict, account: str, statement_id: str, currency: str) -> None:
+    def _entry(self, entry, q: dict[str, str], account: str, statement_id: str, currency: str) -> None:
         self.number += 1
-        status = _text(entry, "c:Sts/c:Cd", ns) or _text(entry, "c:Sts", ns)
+        status_element = entry.find(q["Sts"])
+        status = (_findtext(status_element, q["Cd"]) or _text(status_element)) if status_element is not None else ""
         if status and status != "BOOK":
             self.skipped += 1
             return
         try:
-            self.lines.extend(self._lines(entry, ns, account, statement_id, currency))
+            self.lines.extend(self._lines(entry, q, account, statement_id, currency))
         except ValueError as error:
-            reference = _text(entry, "c:AcctSvcrRef", ns) or _text(entry, "c:NtryRef", ns)
+            reference = _findtext(entry, q["AcctSvcrRef"]) or _findtext(entry, q["NtryRef"])
             where = f"entry {self.number}" + (f" ({reference})" if reference else "")
             self.rejections.append(Rejection(self.file, self.number, f"{where}: {error}"))
 
-    def _lines(self, entry, ns: dict, account: str, statement_id: str, currency: str) -> list[StatementLine]:
-        amount, entry_currency, amount_text = _amount(_find(entry, "c:Amt", ns), "Amt")
-        direction = _direction(_text(entry, "c:CdtDbtInd", ns), "CdtDbtInd")
+    def _lines(self, entry, q: dict[str, str], account: str, statement_id: str, currency: str) -> list[StatementLine]:
+        amount, entry_currency, amount_text = _amount(entry.find(q["Amt"]), "Amt")
+        direction = _direction(_findtext(entry, q["CdtDbtInd"]), "CdtDbtInd")
         currency = entry_currency or currency
         if not currency:
             raise ValueError("Amt has no Ccy and the account gives no currency (Acct/Ccy)")
         signed = amount if direction == "CRDT" else -amount
-        posted = _date(_find(entry, "c:BookgDt", ns), ns, "BookgDt", required=True)
-        value_on = _date(_find(entry, "c:ValDt", ns), ns, "ValDt", required=False)
-        details = [_details(d, ns, direction) for d in _all(entry, "c:NtryDtls/c:TxDtls", ns)]
-        service_ref, entry_ref = _text(entry, "c:AcctSvcrRef", ns), _text(entry, "c:NtryRef", ns)
-        additional = _text(entry, "c:AddtlNtryInf", ns)
+        posted = _date(entry.find(q["BookgDt"]), q, "BookgDt", required=True)
+        assert posted is not None  # required: a missing date raised
+        value_on = _date(entry.find(q["ValDt"]), q, "ValDt", required=False)
+        details = [_details(detail, q, direction) for group in entry.findall(q["NtryDtls"])
+                   for detail in group.findall(q["TxDtls"])]
+        service_ref, entry_ref = _findtext(entry, q["AcctSvcrRef"]), _findtext(entry, q["NtryRef"])
+        additional = _findtext(entry, q["AddtlNtryInf"])
         key = service_ref or entry_ref
         entry_raw = {"amt": amount_text, "ccy": entry_currency, "cdtdbtind": direction,
                      "acctsvcrref": service_ref, "ntryref": entry_ref, "addtlntryinf": additional,
-                     **_bank_code(entry, ns)}
-        common: dict[str, Any] = dict(statement_account=account, statement_id=statement_id, posted_on=posted, value_on=value_on,
-                      currency=currency)
+                     **_bank_code(entry.find(q["BkTxCd"]), q)}
         if len(details) > 1 and self._splits(details, signed, currency):
             lines = []
             for index, detail in enumerate(details, start=1):
                 raw = {**detail["raw"], "entry": entry_raw, "part": f"{index}/{len(details)}",
                        **{k: v for k, v in entry_raw.items() if k.startswith("bank_")}}
                 lines.append(StatementLine(
-                    **common, amount=detail["signed"], reference=detail["reference"] or service_ref or entry_ref,
-                    counterparty=detail["name"], description=_join([detail["text"], additional]), raw=_compact(raw),
+                    account, statement_id, posted, detail["signed"], currency, value_on,
+                    reference=detail["reference"] or service_ref or entry_ref, counterparty=detail["name"],
+                    description=_join([detail["text"], additional]), raw=_compact(raw),
                     line_key=f"ref:{key}/{index}" if key else "", line=self.number))
             return lines
-        end_to_end = [d["end_to_end"] for d in details if d["end_to_end"]]
-        creditor_refs = [r for d in details for r in d["creditor_refs"]]
+        if len(details) == 1:  # the usual entry: one transaction's details
+            detail = details[0]
+            end_to_end = [detail["end_to_end"]] if detail["end_to_end"] else []
+            creditor_refs = detail["creditor_refs"]
+            names = [detail["name"]] if detail["name"] else []
+            remittance = detail["remittance"]
+            texts = [additional, detail["text"]]
+        else:
+            end_to_end = [d["end_to_end"] for d in details if d["end_to_end"]]
+            creditor_refs = [r for d in details for r in d["creditor_refs"]]
+            names = [d["name"] for d in details if d["name"]]
+            remittance = [t for d in details for t in d["remittance"]]
+            texts = [additional, *(d["text"] for d in details)]
         reference = (creditor_refs[0] if len(creditor_refs) == 1 else
                      end_to_end[0] if len(end_to_end) == 1 else (service_ref or entry_ref))
-        raw = {**entry_raw, "end_to_end_ids": end_to_end, "names": [d["name"] for d in details if d["name"]],
-               "remittance": [t for d in details for t in d["remittance"]], "creditor_refs": creditor_refs}
+        raw = {**entry_raw, "end_to_end_ids": end_to_end, "names": names, "remittance": remittance,
+               "creditor_refs": creditor_refs}
         if len(details) == 1:
             raw["refs"] = details[0]["raw"]["refs"]
         elif details:
             raw["transactions"] = [d["raw"] for d in details]
         return [StatementLine(
-            **common, amount=signed, reference=reference, counterparty=next((d["name"] for d in details if d["name"]),
-                                                                           ""),
-            description=_join([additional, *(d["text"] for d in details)]), raw=_compact(raw),
+            account, statement_id, posted, signed, currency, value_on, reference=reference,
+            counterparty=names[0] if names else "", description=_join(texts), raw=_compact(raw),
             line_key=f"ref:{key}" if key else "", line=self.number)]
 
     def _splits(self, details: list[dict], signed: int, currency: str) -> bool:
@@ -290,35 +313,36 @@ class _Reader:
         return True
 
 
-def _details(detail, ns: dict, direction: str) -> dict:
+def _details(detail, q: dict[str, str], direction: str) -> dict:
     """One TxDtls: its amount (when given), party, and every reference it carries."""
-    found_amount = _find(detail, "c:Amt", ns)
+    found_amount = detail.find(q["Amt"])
     if found_amount is None:
-        found_amount = _find(detail, "c:AmtDtls/c:TxAmt/c:Amt", ns)
+        found_amount = _path(detail, q["AmtDtls"], q["TxAmt"], q["Amt"])
     signed = tx_currency = None
     amount_text = ""
     if found_amount is not None:
         amount, tx_currency, amount_text = _amount(found_amount, "TxDtls/Amt")
-        own = _text(detail, "c:CdtDbtInd", ns)
+        own = _findtext(detail, q["CdtDbtInd"])
         tx_direction = _direction(own, "TxDtls/CdtDbtInd") if own else direction
         signed = amount if tx_direction == "CRDT" else -amount
     side = "Dbtr" if direction == "CRDT" else "Cdtr"  # the other party: who paid us, or whom we paid
-    party = _find(detail, f"c:RltdPties/c:{side}", ns)
-    name = (_text(party, "c:Nm", ns) or _text(party, "c:Pty/c:Nm", ns)) if party is not None else ""
-    found = _find(detail, "c:Refs", ns)
+    party = _path(detail, q["RltdPties"], q[side])
+    name = (_findtext(party, q["Nm"]) or _text(_path(party, q["Pty"], q["Nm"]))) if party is not None else ""
+    found = detail.find(q["Refs"])
     refs = dict.fromkeys(_REFERENCES, "")
     for child in found if found is not None else ():
         local = _local(child.tag)
         if local in refs and child.text:
             refs[local] = child.text.strip()
     end_to_end = refs["EndToEndId"] if refs["EndToEndId"].upper() not in _NOT_PROVIDED else ""
-    remittance_info = _find(detail, "c:RmtInf", ns)
+    remittance_info = detail.find(q["RmtInf"])
     remittance = creditor_refs = []
     if remittance_info is not None:
-        remittance = [(u.text or "").strip() for u in _all(remittance_info, "c:Ustrd", ns) if (u.text or "").strip()]
-        creditor_refs = [(r.text or "").strip() for r in _all(remittance_info, "c:Strd/c:CdtrRefInf/c:Ref", ns)
-                         if (r.text or "").strip()]
-    additional = _text(detail, "c:AddtlTxInf", ns)
+        remittance = [text for text in map(_text, remittance_info.findall(q["Ustrd"])) if text]
+        creditor_refs = [text for structured in remittance_info.findall(q["Strd"])
+                         for info in structured.findall(q["CdtrRefInf"]) for text in map(_text, info.findall(q["Ref"]))
+                         if text]
+    additional = _findtext(detail, q["AddtlTxInf"])
     reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
     raw = {"amt": amount_text, "ccy": tx_currency or "",
@@ -329,21 +353,23 @@ def _details(detail, ns: dict, direction: str) -> dict:
             "raw": raw}
 
 
-def _bank_code(entry, ns: dict) -> dict:
-    """The bank transaction code (ISO domain/family/sub-family, or the bank's proprietary code), when given."""
-    code = _find(entry, "c:BkTxCd", ns)
+def _bank_code(code, q: dict[str, str]) -> dict:
+    """The bank transaction code ``code`` (BkTxCd; None: none): ISO domain/family/sub-family, or the bank's own."""
     if code is None:
         return {}
-    codes = {"bank_domain": _text(code, "c:Domn/c:Cd", ns), "bank_family": _text(code, "c:Domn/c:Fmly/c:Cd", ns),
-             "bank_subfamily": _text(code, "c:Domn/c:Fmly/c:SubFmlyCd", ns),
-             "bank_proprietary": _text(code, "c:Prtry/c:Cd", ns)}
+    domain = code.find(q["Domn"])
+    family = domain.find(q["Fmly"]) if domain is not None else None
+    codes = {"bank_domain": _findtext(domain, q["Cd"]) if domain is not None else "",
+             "bank_family": _findtext(family, q["Cd"]) if family is not None else "",
+             "bank_subfamily": _findtext(family, q["SubFmlyCd"]) if family is not None else "",
+             "bank_proprietary": _text(_path(code, q["Prtry"], q["Cd"]))}
     return {key: value for key, value in codes.items() if value}
 
 
 def _compact(raw: dict) -> dict:
     """The raw record without its empty fields: what the bank wrote, and a 100k-entry file kept small."""
     # ``value or …``: most values are non-empty text, kept without comparing them with each empty form
-    return {key: (_compact(value) if isinstance(value, dict) else value) for key, value in raw.items()
+    return {key: (_compact(value) if type(value) is dict else value) for key, value in raw.items()
             if value or not (value is None or isinstance(value, (str, list, dict)))}
 
 
@@ -355,43 +381,24 @@ def _join(parts) -> str:
     return " / ".join(part for part in parts if part)
 
 
-def _steps(path: str, ns: dict) -> tuple[str, ...]:
-    """``c:A/c:B`` as qualified tags: each step is then a plain-tag lookup, done in C, not by ElementPath.
-
-    ``ns`` (the reader's, ``{"c": namespace}``) keeps them by path: a dictionary lookup is
-    all a path costs after its first use, and a file asks some fifty per entry.
-    """
-    steps = ns.get(path)
-    if steps is None:
-        steps = ns[path] = tuple("{" + ns["c"] + "}" + step.split(":", 1)[-1] for step in path.split("/"))
-    return steps
-
-
-def _find(element, path: str, ns: dict):
-    steps = ns.get(path) or _steps(path, ns)
-    if len(steps) == 1:  # most lookups: one step, one call into C
-        return element.find(steps[0])
-    for step in steps:
-        element = element.find(step)
+def _path(element, *tags: str):
+    """The first element down ``tags`` from ``element`` (each the first child of that tag), or None."""
+    for tag in tags:
         if element is None:
             return None
+        element = element.find(tag)
     return element
 
 
-def _all(element, path: str, ns: dict) -> list:
-    steps = ns.get(path) or _steps(path, ns)
-    if len(steps) == 1:
-        return element.findall(steps[0])
-    found = [element]
-    for step in steps:
-        found = [child for parent in found for child in parent.findall(step)]
-    return found
+def _text(element) -> str:
+    """The stripped text of ``element``; empty when there is none, or no element."""
+    text = element.text if element is not None else None
+    return text.strip() if text else ""
 
 
-def _text(element, path: str, ns: dict) -> str:
-    steps = ns.get(path) or _steps(path, ns)
-    found = element.find(steps[0]) if len(steps) == 1 else _find(element, path, ns)
-    text = found.text if found is not None else None
+def _findtext(element, tag: str) -> str:
+    """The stripped text of ``element``'s first ``tag`` child; empty when there is none."""
+    text = element.findtext(tag)
     return text.strip() if text else ""
 
 
@@ -420,9 +427,9 @@ def _direction(text: str, what: str) -> str:
     return text
 
 
-def _date(found, ns: dict, what: str, *, required: bool) -> date | None:
+def _date(found, q: dict[str, str], what: str, *, required: bool) -> date | None:
     """The date of the date element ``found`` (BookgDt, ValDt; None: missing), from its Dt or DtTm."""
-    text = (_text(found, "c:Dt", ns) or _text(found, "c:DtTm", ns)) if found is not None else ""
+    text = (_findtext(found, q["Dt"]) or _findtext(found, q["DtTm"])) if found is not None else ""
     if not text:
         if required:
             raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")

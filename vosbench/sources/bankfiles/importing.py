@@ -1,7 +1,7 @@
 """Importing statement files: pick the reader, then append every line in one transaction, or none.
 
 OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
-content; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
+content and read a piece at a time; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
 balance, a byte-order mark, an over-long field cut to the column's size) comes back as
 the file's warnings, once each, stored with the import. A line already in the ledger under its key (statement account + line key) is
 skipped when it says the same, so re-importing a file or an overlapping statement adds
@@ -13,21 +13,22 @@ file is written.
 from __future__ import annotations
 
 import contextlib
-import itertools
+import functools
 import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, hashchain, tables
 from vosbench.ledger.write_door import ImportRejected, Rejection, collector_paused
-from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, tabular
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted, with_keys
+from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, reading, tabular
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted
 
 _T, _I, _W = tables.statement_lines, tables.statement_imports, tables.statement_import_warnings
 _CACHE_KIB = 32 * 1024
@@ -71,8 +72,8 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
                    ) -> tuple[ParsedStatement, Iterator[StatementLine], profiles.FeeSchedule]:
     """The statement record of ``path`` and its lines as they are read, classified and fitted to the store.
 
-    OFX and CAMT are read a piece at a time; the record's rejections, warnings and counts
-    are complete once every line has been taken.
+    OFX, CAMT and MT940 are read a piece at a time; the record's rejections, warnings and
+    counts are complete once every line has been taken.
     """
     if path.is_dir():
         raise StatementFileError(f"{path}: is a folder; give the statement file(s) in it")
@@ -98,7 +99,7 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
     elif camt.looks_like_camt(head) or path.suffix.lower() == ".xml":
         parsed, lines = camt.stream(path, name=file)
     elif mt940.looks_like_mt940(head) or path.suffix.lower() in (".sta", ".940", ".942", ".mt940"):
-        parsed, lines = _listed(mt940.parse(path, name=file))
+        parsed, lines = mt940.stream(path, name=file)
     else:
         raise StatementFileError(f"{file}: not OFX/QFX, CAMT or MT940; for a CSV or XLSX export give "
                                  f"--profile NAME (one of {', '.join(profiles.available())}) or a profile YAML")
@@ -115,7 +116,7 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
 
 
 def _listed(parsed: ParsedStatement) -> tuple[ParsedStatement, Iterator[StatementLine]]:
-    """A statement its reader read whole (MT940, CSV, XLSX: small files), as a record and its lines."""
+    """A statement its reader read whole (CSV, XLSX: small files), as a record and its lines."""
     lines, parsed.lines = parsed.lines, []
     return parsed, iter(lines)
 
@@ -124,48 +125,80 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 name: str | None = None, imported_at: datetime | None = None) -> StatementImport:
     """Import one statement file all-or-nothing; raise :class:`ImportRejected` listing every bad row.
 
-    The file is read a few thousand lines at a time, each batch checked against the ledger
-    as it comes and kept only as the rows to insert; the rows are written once the whole
-    file has been read without a rejected line, after the import's own record (which
-    counts them, and is never edited afterwards).
+    The file is read a few thousand lines at a time (a large one by a second process, see
+    :mod:`~vosbench.sources.bankfiles.reading`), each batch checked against the ledger as it
+    comes. On SQLite the batch is appended at once, under the id the import's own record
+    will have: that record counts the lines and is never edited, so it is written last, and
+    the foreign keys are checked at the commit. Other databases check them at once, so there
+    the rows are held until the record is written. A rejected line anywhere rolls it all back.
     """
     path = Path(path)
-    parsed, lines, fee = open_statement(path, profile=profile, channel=channel, name=name)
     imported_at = imported_at or datetime.now(UTC).replace(tzinfo=None)
+
+    def open_lines() -> tuple[ParsedStatement, Iterator[StatementLine], profiles.FeeSchedule]:
+        return open_statement(path, profile=profile, channel=channel, name=name)
+
     # a CAMT import allocates millions of acyclic elements: the collector's passes were a quarter of its time
     with collector_paused(), engine.begin() as connection, _page_cache(connection, _CACHE_KIB):
-        day = _day_as_text if connection.dialect.name == "sqlite" else _day
-        rows: list[tuple] = []
-        skipped, rejections = 0, []
-        seen: dict[tuple[str, str], tuple] = {}
-        held: dict[str, bool] = {}
-        keyed = with_keys(lines)
-        while chunk := list(itertools.islice(keyed, _KEYS_PER_QUERY)):
-            new, skipped_here, rejected = _new_lines(connection, parsed.file, chunk, seen, held)
-            skipped += skipped_here
-            rejections += rejected
-            if not (parsed.rejections or rejections):  # rows are made only while they can still be written
-                rows += [_row(line, day) for line in new]
+        streams = connection.dialect.name == "sqlite"
+        day = _day_as_text if streams else _day
+        row = functools.partial(_row, day=day)
+        with reading.reading(open_lines, row, size=path.stat().st_size if path.is_file() else 0) as statement:
+            parsed = statement.parsed
+            import_id = _next_import_id(connection) if streams else None
+            held_rows: list[tuple] = []  # servers: the rows, until the import's record is written
+            added, skipped, rejections = 0, 0, []
+            seen: dict[tuple[str, str], tuple] = {}
+            held: dict[str, bool] = {}
+            for numbers, rows in statement.batches():
+                new, skipped_here, rejected = _new_lines(connection, parsed.file, numbers, rows, seen, held, day)
+                skipped += skipped_here
+                rejections += rejected
+                if statement.rejected or rejections:  # nothing more is written: the whole file is refused
+                    continue
+                added += len(new)
+                if import_id is not None:
+                    _append(connection, import_id, parsed.channel, new)
+                else:
+                    held_rows += new
+            parsed = statement.parsed  # complete now that every line has been read
         if parsed.rejections:
             raise ImportRejected(parsed.rejections)
         if rejections:
             raise ImportRejected(rejections)
-        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, len(rows), skipped,
+        result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, added, skipped,
                                  warnings=tuple(parsed.warnings))
-        if rows:
+        if added:
             result.import_id = database.inserted_id(connection.execute(_I.insert().values(
+                **({"id": import_id} if import_id is not None else {}),
                 file_name=parsed.file, file_sha256=parsed.sha256, format=parsed.format, profile=parsed.profile,
-                channel=parsed.channel, fee_percent=str(fee.percent), fee_fixed=fee.fixed,
-                fee_tolerance=fee.tolerance, statements=parsed.statements, lines_added=len(rows),
+                channel=parsed.channel, fee_percent=str(statement.fee.percent), fee_fixed=statement.fee.fixed,
+                fee_tolerance=statement.fee.tolerance, statements=parsed.statements, lines_added=added,
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)))
             if result.warnings:  # kept with the import, chained like it: what the file was read in spite of
                 connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning)
                                                  for warning in result.warnings])
-            head = (result.import_id, parsed.channel)
-            for start in range(0, len(rows), _ROWS_PER_INSERT):  # parameter sets made per chunk: memory stays flat
-                database.execute_many(connection, _T.insert(), [dict(zip(_COLUMNS, head + row))
-                                                                for row in rows[start:start + _ROWS_PER_INSERT]])
+            _append(connection, result.import_id, parsed.channel, held_rows)
     return result
+
+
+def _next_import_id(connection: sa.Connection) -> int:
+    """The id this import's record will have, with the ledger's write lock taken so that no other import takes it.
+
+    Its lines are appended under this id before the record itself is written (last, when
+    the counts are known): the foreign keys are checked at the commit instead of per row.
+    """
+    hashchain.lock_head(connection, _I.name)  # SQLite: the first write of the transaction locks the database
+    connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")  # until the transaction ends
+    return int(connection.execute(sa.select(sa.func.coalesce(sa.func.max(_I.c.id), 0))).scalar_one()) + 1
+
+
+def _append(connection: sa.Connection, import_id: int, channel: str, rows: list[tuple]) -> None:
+    """Append statement lines (their values after ``import_id`` and ``channel``), a chunk of parameter sets at a time."""
+    head = (import_id, channel)
+    for start in range(0, len(rows), _ROWS_PER_INSERT):  # parameter sets made per chunk: memory stays flat
+        database.execute_many(connection, _T.insert(), [head + row for row in rows[start:start + _ROWS_PER_INSERT]],
+                              _COLUMNS)
 
 
 @contextlib.contextmanager
@@ -203,54 +236,59 @@ def _row(line: StatementLine, day) -> tuple:
             line.raw_text())
 
 
-def _new_lines(connection: sa.Connection, file: str, lines: list[StatementLine], seen: dict[tuple[str, str], tuple],
-               held: dict[str, bool]) -> tuple[list[StatementLine], int, list[Rejection]]:
-    """Of a few thousand lines, those not yet in the ledger nor earlier in the file; identical ones are skipped.
+_ACCOUNT, _KEY = _COLUMNS.index("statement_account") - 2, _COLUMNS.index("line_key") - 2
+_figures = operator.itemgetter(*(_COLUMNS.index(name) - 2 for name in _COMPARED))
+"""A row's compared values, as a tuple (the row starts after ``import_id`` and ``channel``)."""
 
-    ``seen`` holds what the file's earlier lines said (their compared figures, by key) and
-    is added to; ``held`` whether the ledger holds any line of a statement account (asked
-    once per account: the keys of an account it has never seen are not looked up).
+
+def _new_lines(connection: sa.Connection, file: str, numbers: list[int], rows: list[tuple],
+               seen: dict[tuple[str, str], tuple], held: dict[str, bool], day,
+               ) -> tuple[list[tuple], int, list[Rejection]]:
+    """Of a few thousand rows, those not yet in the ledger nor earlier in the file; identical ones are skipped.
+
+    ``numbers`` are the rows' places in the file, for messages. ``seen`` holds what the
+    file's earlier lines said (their compared figures, by key) and is added to; ``held``
+    whether the ledger holds any line of a statement account (asked once per account: the
+    keys of an account it has never seen are not looked up). A stored line's figures are
+    compared in the form its row is written in (``day`` gives a date's).
     """
-    new, skipped, rejections = [], 0, []
-    for start in range(0, len(lines), _KEYS_PER_QUERY):
-        chunk = lines[start:start + _KEYS_PER_QUERY]
-        existing = {}
-        for account in sorted({line.statement_account for line in chunk}):
+    new: list[tuple] = []
+    skipped, rejections = 0, []
+    for start in range(0, len(rows), _KEYS_PER_QUERY):
+        chunk = rows[start:start + _KEYS_PER_QUERY]
+        existing: dict[tuple[str, str], Any] = {}
+        for account in sorted({row[_ACCOUNT] for row in chunk}):
             if account not in held:
                 held[account] = connection.execute(
                     sa.select(_T.c.id).where(_T.c.statement_account == account).limit(1)).first() is not None
             if not held[account]:
                 continue
-            keys = [line.line_key for line in chunk if line.statement_account == account]
-            for row in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
+            keys = [row[_KEY] for row in chunk if row[_ACCOUNT] == account]
+            for found in connection.execute(sa.select(_T.c.line_key, *(_T.c[name] for name in _COMPARED)).where(
                     _T.c.statement_account == account, _T.c.line_key.in_(keys))):
-                existing[(account, row.line_key)] = row
-        for line in chunk:
-            key = (line.statement_account, line.line_key)
+                existing[(account, found.line_key)] = found
+        for number, row in zip(numbers[start:start + _KEYS_PER_QUERY], chunk):
+            key = (row[_ACCOUNT], row[_KEY])
             earlier = seen.get(key)
             stored = existing.get(key) if existing else None
-            figures = _figures(line)
+            figures = _figures(row)
             if earlier is None and stored is None:  # the common case: a new line, compared with nothing
                 seen[key] = figures
-                new.append(line)
+                new.append(row)
                 continue
             if earlier is not None:
                 known = earlier
             else:
                 assert stored is not None  # one of the two was found
-                known = tuple(stored._mapping[n] for n in _COMPARED)
+                known = (day(stored.posted_on), day(stored.value_on), *stored[3:])
             if figures == known:
                 skipped += 1
             else:
                 where = "earlier in this file" if earlier is not None else "in the ledger"
-                rejections.append(Rejection(file, line.line, f"transaction {line.line_key} of "
-                                            f"{line.statement_account} is {where} with other values; statement "
-                                            "lines are never edited: check which export is right"))
+                rejections.append(Rejection(file, number, f"transaction {row[_KEY]} of {row[_ACCOUNT]} is {where} "
+                                            "with other values; statement lines are never edited: check which export "
+                                            "is right"))
     return new, skipped, rejections
-
-
-_figures = operator.attrgetter(*_COMPARED)
-"""A line's compared values, as a tuple."""
 
 
 def imported(engine: Engine) -> list[dict]:

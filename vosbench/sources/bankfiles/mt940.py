@@ -1,7 +1,8 @@
 """SWIFT MT940 statements and MT942 interim reports, read with the maintained ``mt-940`` parser.
 
-A file may hold several messages (several accounts or days); each is parsed on its
-own, so each keeps its own account (:25:) and currency. A transaction (:61:) gives
+A file may hold several messages (several accounts or days); each is read and parsed
+on its own, as the lines are asked for, so each keeps its own account (:25:) and
+currency and a year of daily statements is never held whole. A transaction (:61:) gives
 the value date, the booking date (MMDD, its year taken from the value date across a
 year end), the signed amount, the customer's and the bank's references; the text that
 follows (:86:) is the description, and its SEPA subfields give the end-to-end
@@ -15,17 +16,19 @@ A currency comes from the balances (:60F:, :62F:) or, in MT942, the floor limit
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine
 
-_MESSAGE_START = re.compile(r"(?m)^:20:")
 _END_TO_END = re.compile(r"(?:/EREF/|EREF\+)([^/?\r\n]+)")
 _NAME = re.compile(r"(?:/NAME/([^/\r\n]+)|\?32([^?\r\n]+))")
 _CURRENCY = re.compile(r"(?m)^:(?:60[FM]|62[FM]|34F):[CD]?\d{0,6}([A-Z]{3})")
@@ -39,28 +42,78 @@ def looks_like_mt940(head: bytes) -> bool:
 
 def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> ParsedStatement:
     """Read every MT940/MT942 message of a file into lines."""
+    parsed, lines = stream(path, channel=channel, name=name)
+    parsed.lines = list(lines)
+    return parsed
+
+
+def stream(path: Path, *, channel: str = "bank",
+           name: str | None = None) -> tuple[ParsedStatement, Iterator[StatementLine]]:
+    """The file's record and its lines, read a message at a time as they are asked for.
+
+    A first pass over the bytes gives the digest, the encoding and whether the file is an
+    MT942; the record's counts and rejections are complete once the lines have been taken,
+    and a file without a message raises then.
+    """
+    file = name or path.name
+    digest, encoding, interim = _survey(path)
+    warnings = [] if encoding == "utf-8" else ["the file is not UTF-8 text; it was read as Latin-1"]
+    kind = "mt942" if interim else "mt940"
+    parsed = ParsedStatement(file, kind, channel, kind, [], [], digest, 0, warnings)
+    return parsed, _lines(path, encoding, parsed)
+
+
+def _survey(path: Path) -> tuple[str, str, bool]:
+    """The file's sha256; utf-8, or latin-1 when it is not UTF-8 (SWIFT text is ASCII; a bank's extended names are
+    usually Latin-1); and whether a line starts a :34F: floor limit (an MT942)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    valid, interim = True, False
+    with path.open("rb") as source:
+        for raw in source:  # lines end at b"\n" only, as the messages' fields do
+            digest.update(raw)
+            interim = interim or raw.startswith(b":34F:")
+            if valid:
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError:
+                    valid = False
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False
+    return digest.hexdigest(), "utf-8" if valid else "latin-1", interim
+
+
+def _messages(path: Path, encoding: str) -> Iterator[str]:
+    """The text of each message, from its :20: line to the next one (what comes before the first is not a message)."""
+    chunk: list[str] = []
+    with path.open("rb") as source:
+        for number, raw in enumerate(source):
+            line = raw.decode(encoding).replace("\r\n", "\n")
+            if number == 0:
+                line = line.lstrip("\ufeff")
+            if line.startswith(":20:"):
+                if chunk:
+                    yield "".join(chunk)
+                chunk = [line]
+            elif chunk:
+                chunk.append(line)
+    if chunk:
+        yield "".join(chunk)
+
+
+def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[StatementLine]:
     import mt940
 
-    raw = path.read_bytes()
-    file = name or path.name
-    warnings: list[str] = []
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # SWIFT text is ASCII; a bank's extended names are usually Latin-1
-        warnings.append("the file is not UTF-8 text; it was read as Latin-1")
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
-    starts = [found.start() for found in _MESSAGE_START.finditer(text)]
-    if not starts:
-        raise StatementFileError(f"{file}: not an MT940/MT942 file (no :20: statement reference)")
-    kind = "mt942" if re.search(r"(?m)^:34F:", text) else "mt940"
-    lines, rejections, number, messages = [], [], 0, 0
-    for index, start in enumerate(starts):
-        chunk = text[start:starts[index + 1] if index + 1 < len(starts) else len(text)]
+    file, rejections = parsed.file, parsed.rejections
+    number = messages = 0
+    logger = logging.getLogger("mt940")
+    for chunk in _messages(path, encoding):
         chunk = re.sub(r"(?m)^-\}?\s*$", "", chunk)  # the end of a SWIFT block
         messages += 1
         transactions = mt940.models.Transactions()
-        logger = logging.getLogger("mt940")
         level, logger.level = logger.level, logging.CRITICAL + 1  # it logs every failed match as an error
         try:
             transactions.parse(chunk)
@@ -79,10 +132,14 @@ def parse(path: Path, *, channel: str = "bank", name: str | None = None) -> Pars
             try:
                 if not account:
                     raise ValueError(":25: account identification is missing from the message")
-                lines.append(_line(transaction.data, account, statement_id, currency, number))
+                yield _line(transaction.data, account, statement_id, currency, number)
             except ValueError as error:
                 rejections.append(Rejection(file, number, f"transaction {number} (message {messages}): {error}"))
-    return ParsedStatement(file, kind, channel, kind, lines, rejections, sha256_of(raw), messages, warnings)
+        # each transaction refers back to its message: a cycle, kept for good while an import pauses the collector
+        transactions.transactions.clear()
+    if not messages:
+        raise StatementFileError(f"{file}: not an MT940/MT942 file (no :20: statement reference)")
+    parsed.statements = messages
 
 
 def _reason(error: Exception) -> str:
