@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
-from vosbench.ledger import database, payment_rollup, queries, tables, text_index
+from vosbench.ledger import account_rollup, database, payment_rollup, queries, tables, text_index
 
 _payments, _accounts = tables.payments, tables.current_accounts
 
@@ -271,11 +271,7 @@ def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> 
         return None
     if timezone != database.ledger_timezone(connection):
         return None
-    if f.start is not None and f.start.day != 1:
-        return None
-    if f.end is not None and (f.end + timedelta(days=1)).day != 1:
-        return None
-    return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
+    return _whole_months(f)
 
 
 def _kept_conditions(f: PaymentFilter, months: _Months) -> list[sa.ColumnElement[bool]]:
@@ -371,21 +367,77 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement) -> list[sa.Row]:
-    """Records and amount of the rollup rows ``where`` selects, per ``keys`` (in their order)."""
-    rollup = tables.payment_rollup
+def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement,
+                 rollup: sa.Table = tables.payment_rollup) -> list[sa.Row]:
+    """Records and amount of the ``rollup`` rows ``where`` selects, per ``keys`` (in their order)."""
     return list(connection.execute(sa.select(*keys, sa.func.sum(rollup.c.records), sa.func.sum(rollup.c.amount))
                                    .where(*where).group_by(*keys).order_by(*keys)))
+
+
+def _whole_months(f: PaymentFilter) -> _Months | None:
+    """The filter's period as whole months ('YYYY-MM', either None for open-ended), or None when it cuts a month."""
+    if f.start is not None and f.start.day != 1:
+        return None
+    if f.end is not None and (f.end + timedelta(days=1)).day != 1:
+        return None
+    return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
+
+
+def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
+                               own: bool = False) -> list | None:
+    """The WHERE clauses on ``account_rollup`` whose rows sum to ``f``'s records, or None when they cannot.
+
+    The account rollup (:mod:`vosbench.ledger.account_rollup`) answers a filter of accounts
+    (one, several, or their subtrees), whole months of the ledger's zone, kinds, channels
+    and methods. ``own``: the rows of each account's own records, for the top accounts.
+    No accounts (every account's cells of a period are about as many as its records),
+    operators, amounts, text, part of a month, another zone, or a login that does not see
+    the rollup: None (counted from the records).
+    """
+    if f.operators or f.text or f.min_amount is not None or f.max_amount is not None or not f.accounts:
+        return None
+    months = _whole_months(f)
+    if months is None or timezone != database.ledger_timezone(connection) \
+            or not account_rollup.covers_ledger(connection):
+        return None
+    rollup = tables.account_rollup
+    where: list[sa.ColumnElement[bool]] = [
+        rollup.c[name].in_([word.value for word in chosen])
+        for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
+    if months[0]:
+        where.append(rollup.c.month >= months[0])
+    if months[1]:
+        where.append(rollup.c.month <= months[1])
+    if own:
+        where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
+    elif f.include_sub_accounts:  # each subtree is its top account's own and below rows: the tops, none under another
+        where.append(rollup.c.account_id.in_(_subtree_tops(connection, f.accounts)))
+    else:
+        where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
+    return where
+
+
+def _subtree_tops(connection: sa.Connection, accounts: Sequence[str]) -> list[int]:
+    """The ids of ``accounts`` that sit under none of the others (their subtrees hold the others')."""
+    numbered, tree = tables.accounts, tables.account_tree
+    chosen = list(connection.scalars(sa.select(numbered.c.id).where(numbered.c.account.in_(accounts))))
+    under = set(connection.scalars(sa.select(tree.c.account_id).where(
+        tree.c.ancestor_id.in_(chosen), tree.c.account_id.in_(chosen), tree.c.ancestor_id != tree.c.account_id)))
+    return [account_id for account_id in chosen if account_id not in under]
 
 
 def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
                     indexed: bool = False) -> pd.DataFrame:
     rolled = _rollup_conditions(connection, f, timezone)
-    months = _kept_months(connection, f, timezone) if rolled is None else None
+    by_account = _account_rollup_conditions(connection, f, timezone) if rolled is None else None
+    months = _kept_months(connection, f, timezone) if rolled is None and by_account is None else None
     rows: Iterable[Sequence]
     if rolled is not None:
         rollup = tables.payment_rollup
         rows = _rollup_sums(connection, rolled, rollup.c.kind, rollup.c.currency)
+    elif by_account is not None:
+        rollup = tables.account_rollup
+        rows = _rollup_sums(connection, by_account, rollup.c.kind, rollup.c.currency, rollup=rollup)
     elif months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
     elif f.min_amount is None and f.max_amount is None:
@@ -529,6 +581,11 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             rollup = tables.payment_rollup
             month_of = sa.func.substr(rollup.c.period, 1, 7)
             return _frame(_rollup_sums(connection, rolled, month_of, rollup.c.kind), _MONTHLY_COLUMNS)
+        by_account = _account_rollup_conditions(connection, f, timezone)
+        if by_account is not None:
+            rollup = tables.account_rollup
+            return _frame(_rollup_sums(connection, by_account, rollup.c.month, rollup.c.kind, rollup=rollup),
+                          _MONTHLY_COLUMNS)
         kept_months = _kept_months(connection, f, timezone)
         if kept_months is not None:
             return _frame(_kept_monthly_by_kind(connection, f, kept_months), _MONTHLY_COLUMNS)
@@ -574,6 +631,11 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             rollup = tables.payment_rollup
             return _frame(_rollup_sums(connection, rolled, rollup.c.channel, rollup.c.method),
                           ("channel", "method", "count", "amount"))
+        by_account = _account_rollup_conditions(connection, f, timezone)
+        if by_account is not None:
+            rollup = tables.account_rollup
+            return _frame(_rollup_sums(connection, by_account, rollup.c.channel, rollup.c.method, rollup=rollup),
+                          ("channel", "method", "count", "amount"))
         statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
                                sa.func.sum(p.c.amount).label("amount"))
                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
@@ -592,13 +654,21 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
-        # Grouped after filtering: walking the account index to group would look up every row.
-        account_id = _unordered(p.c.account_id).label("account_id")
-        ranked = (sa.select(account_id, sa.func.count().label("count"),
-                            sa.func.sum(p.c.amount).label("amount"),
-                            sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
-                  .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
-                  .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
+        own = _account_rollup_conditions(connection, f, timezone, own=True)
+        if own is not None:  # each account's own cells of the period
+            rollup = tables.account_rollup
+            ranked = (sa.select(rollup.c.account_id, sa.func.sum(rollup.c.records).label("count"),
+                                sa.func.sum(rollup.c.amount).label("amount"), sa.func.sum(rollup.c.moved).label("moved"))
+                      .where(*own).group_by(rollup.c.account_id)
+                      .order_by(sa.desc("moved"), rollup.c.account_id).limit(n).subquery("ranked"))
+        else:
+            # Grouped after filtering: walking the account index to group would look up every row.
+            account_id = _unordered(p.c.account_id).label("account_id")
+            ranked = (sa.select(account_id, sa.func.count().label("count"),
+                                sa.func.sum(p.c.amount).label("amount"),
+                                sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
+                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
+                      .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
         statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
                      .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
                      .order_by(ranked.c.moved.desc(), _accounts.c.account))
