@@ -25,7 +25,7 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import account_rollup, account_tree, payment_rollup, setup, tables, verification, write_door
+from vosbench.ledger import account_rollup, account_tree, amount_rollup, payment_rollup, setup, tables, verification, write_door
 
 ZONE = "Asia/Kolkata"  # a half-hour offset: local days and months are cut away from UTC midnights
 FIRST = date(2026, 1, 1)
@@ -94,7 +94,9 @@ def _counted(records: list[dict], f: PaymentFilter, *keys: str) -> dict[tuple, t
                 or (f.start and record["day"] < f.start) or (f.end and record["day"] > f.end)
                 or (f.kinds and record["kind"] not in f.kinds) or (f.channels and record["channel"] not in f.channels)
                 or (f.methods and record["method"] not in f.methods)
-                or (f.operators and record["operator"] not in f.operators)):
+                or (f.operators and record["operator"] not in f.operators)
+                or (f.min_amount is not None and abs(record["amount"]) < f.min_amount)
+                or (f.max_amount is not None and abs(record["amount"]) > f.max_amount)):
             continue
         key = tuple(record["day"].isoformat()[:7] if name == "month" else record[name] for name in keys)
         entry = sums.setdefault(key, [0, 0])
@@ -129,6 +131,34 @@ def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end,
     whole_months = (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
     with ledger.connect() as connection:  # the rollup answers, not the records (operators: by whole months)
         assert (explore._rollup_conditions(connection, f, ZONE) is not None) == (not operators or whole_months)
+    records = _records(ledger)
+    assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == _counted(records, f, "kind", "currency")
+    assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(records, f, "month", "kind")
+    assert (_answered(explore.by_channel_method(ledger, f), "channel", "method")
+            == _counted(records, f, "channel", "method"))
+
+
+_BOUNDS = st.one_of(st.none(), st.sampled_from([step * 10**power - end for power in range(3, 8) for step in (1, 2, 5)
+                                                for end in (0, 1)]), st.integers(1, 10**7))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(_FIRSTS + [None]), st.sampled_from(_LASTS + [None]), _BOUNDS, _BOUNDS,
+       st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+def test_amount_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, low, high, kinds, channels,
+                                                                    methods):
+    if start and end and start > end:
+        start, end = end.replace(day=1), (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    f = PaymentFilter(start=start, end=end, min_amount=low, max_amount=high, kinds=tuple(kinds), channels=tuple(channels),
+                      methods=tuple(methods))
+    whole = amount_rollup.whole_buckets(low, high) if low is not None or high is not None else None
+    with ledger.connect() as connection:  # the buckets a range covers whole from the rollup, its edges from the records
+        assert (explore._amount_split(connection, f, ZONE) is not None) == (whole is not None)
+    if low in (None, 0, 1000) and high == 49_999:  # a range between round figures has no edge piece
+        assert whole == (low or 0, 50_000)
     records = _records(ledger)
     assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == _counted(records, f, "kind", "currency")
     assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(records, f, "month", "kind")
@@ -194,6 +224,7 @@ def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
         assert account_tree.stored(connection) == account_tree.recompute(connection)
         assert payment_rollup.stored(connection) == payment_rollup.recompute(connection)
         assert account_rollup.mismatches(connection) == []
+        assert amount_rollup.stored(connection) == amount_rollup.recompute(connection)
         ids = dict(connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.id)).all())
         assert (ids["R2"], ids["C3"]) in account_tree.stored(connection)
         assert (ids["R1"], ids["C3"]) not in account_tree.stored(connection)
@@ -208,6 +239,7 @@ def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
     ("payment_rollup", {"grain": "M"}, "payment rollup"),
     ("account_rollup", {"part": "A"}, "account rollup"),  # an account's own cells
     ("account_rollup", {"part": "B"}, "account rollup"),  # a subtree's cells
+    ("amount_rollup", {"bucket": 5_000_000}, "amount rollup"),
 ])
 def test_verify_reports_a_rollup_that_drifts_from_the_records(tmp_path, table, where, named):
     engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
-from vosbench.ledger import account_rollup, database, payment_rollup, queries, tables, text_index
+from vosbench.ledger import account_rollup, amount_rollup, database, payment_rollup, queries, tables, text_index
 
 _payments, _accounts = tables.payments, tables.current_accounts
 
@@ -383,6 +383,11 @@ def _whole_months(f: PaymentFilter) -> _Months | None:
     return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
 
 
+def _month_range(month: sa.ColumnElement, months: _Months) -> list[sa.ColumnElement[bool]]:
+    """``month`` ('YYYY-MM') within ``months`` (either end open)."""
+    return [*([month >= months[0]] if months[0] else []), *([month <= months[1]] if months[1] else [])]
+
+
 def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
                                own: bool = False) -> list | None:
     """The WHERE clauses on ``account_rollup`` whose rows sum to ``f``'s records, or None when they cannot.
@@ -404,10 +409,7 @@ def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, time
     where: list[sa.ColumnElement[bool]] = [
         rollup.c[name].in_([word.value for word in chosen])
         for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
-    if months[0]:
-        where.append(rollup.c.month >= months[0])
-    if months[1]:
-        where.append(rollup.c.month <= months[1])
+    where += _month_range(rollup.c.month, months)
     if own:
         where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
     elif f.include_sub_accounts:  # each subtree is its top account's own and below rows: the tops, none under another
@@ -415,6 +417,50 @@ def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, time
     else:
         where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
     return where
+
+
+def _amount_split(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[list, list[PaymentFilter]] | None:
+    """``f``'s amount range as WHERE clauses on ``amount_rollup`` for the buckets it covers whole, plus the
+    filters of its edge pieces (read from the records); None when the rollup cannot answer.
+
+    The amount rollup (:mod:`vosbench.ledger.amount_rollup`) answers an amount range with whole
+    months of the ledger's zone, kinds, channels and methods. Accounts, operators, text, part of
+    a month, another zone, a range covering no bucket whole, or a login that does not see the
+    rollup: None (counted from the records).
+    """
+    if (f.min_amount is None and f.max_amount is None) or f.accounts or f.operators or f.text:
+        return None
+    months = _whole_months(f)
+    whole = amount_rollup.whole_buckets(f.min_amount, f.max_amount)
+    if months is None or whole is None or timezone != database.ledger_timezone(connection) \
+            or not amount_rollup.covers_ledger(connection):
+        return None
+    rollup = tables.amount_rollup
+    where: list[sa.ColumnElement[bool]] = [
+        rollup.c[name].in_([word.value for word in chosen])
+        for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
+    where += _month_range(rollup.c.month, months)
+    first, after = whole
+    where.append(rollup.c.bucket >= first)
+    edges = []
+    if f.min_amount is not None and f.min_amount < first:
+        edges.append(replace(f, max_amount=first - 1))
+    if after is not None:
+        where.append(rollup.c.bucket < after)
+        if f.max_amount is not None and after <= f.max_amount:
+            edges.append(replace(f, min_amount=after))
+    return where, edges
+
+
+def _merged(*parts: Iterable[Sequence]) -> list[tuple]:
+    """Rows of (keys…, count, amount) of pieces of one filter, added up per key and ordered by it."""
+    sums: dict[tuple, list[int]] = {}
+    for part in parts:
+        for *key, count, amount in part:
+            entry = sums.setdefault(tuple(key), [0, 0])
+            entry[0] += int(count)
+            entry[1] += int(amount)
+    return [(*key, count, amount) for key, (count, amount) in sorted(sums.items())]
 
 
 def _subtree_tops(connection: sa.Connection, accounts: Sequence[str]) -> list[int]:
@@ -430,6 +476,7 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
                     indexed: bool = False) -> pd.DataFrame:
     rolled = _rollup_conditions(connection, f, timezone)
     by_account = _account_rollup_conditions(connection, f, timezone) if rolled is None else None
+    split = _amount_split(connection, f, timezone) if rolled is None and by_account is None else None
     months = _kept_months(connection, f, timezone) if rolled is None and by_account is None else None
     rows: Iterable[Sequence]
     if rolled is not None:
@@ -438,6 +485,10 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     elif by_account is not None:
         rollup = tables.account_rollup
         rows = _rollup_sums(connection, by_account, rollup.c.kind, rollup.c.currency, rollup=rollup)
+    elif split is not None:  # whole amount buckets from the rollup, the edge pieces from the records
+        rollup = tables.amount_rollup
+        rows = _merged(_rollup_sums(connection, split[0], rollup.c.kind, rollup.c.currency, rollup=rollup),
+                       *(_totals_by_kind(connection, edge, timezone).itertuples(index=False) for edge in split[1]))
     elif months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
     elif f.min_amount is None and f.max_amount is None:
@@ -586,6 +637,12 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             rollup = tables.account_rollup
             return _frame(_rollup_sums(connection, by_account, rollup.c.month, rollup.c.kind, rollup=rollup),
                           _MONTHLY_COLUMNS)
+        split = _amount_split(connection, f, timezone)
+        if split is not None:
+            rollup = tables.amount_rollup
+            return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.month, rollup.c.kind, rollup=rollup),
+                                  *(monthly_by_kind(engine, edge).itertuples(index=False) for edge in split[1])),
+                          _MONTHLY_COLUMNS)
         kept_months = _kept_months(connection, f, timezone)
         if kept_months is not None:
             return _frame(_kept_monthly_by_kind(connection, f, kept_months), _MONTHLY_COLUMNS)
@@ -635,6 +692,12 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         if by_account is not None:
             rollup = tables.account_rollup
             return _frame(_rollup_sums(connection, by_account, rollup.c.channel, rollup.c.method, rollup=rollup),
+                          ("channel", "method", "count", "amount"))
+        split = _amount_split(connection, f, timezone)
+        if split is not None:
+            rollup = tables.amount_rollup
+            return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.channel, rollup.c.method, rollup=rollup),
+                                  *(by_channel_method(engine, edge).itertuples(index=False) for edge in split[1])),
                           ("channel", "method", "count", "amount"))
         statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
                                sa.func.sum(p.c.amount).label("amount"))

@@ -1,12 +1,12 @@
 """The explore panel's derived tables kept in step with the ledger: the hooks the write paths call.
 
 The account tree (:mod:`vosbench.ledger.account_tree`) follows every change of accounts;
-the payment rollup (:mod:`vosbench.ledger.payment_rollup`) and the account rollup
-(:mod:`vosbench.ledger.account_rollup`) every payment appended, and are rebuilt for the
-rare changes that move records between their cells (an account's currency changed, a
-purge; for the account rollup also an account moved under another parent). Each hook
-runs in the caller's transaction, so the derived rows commit or roll back with the
-records they describe; ``verify`` recomputes all three (:func:`mismatches`).
+the payment, account and amount rollups (:mod:`vosbench.ledger.payment_rollup`,
+:mod:`vosbench.ledger.account_rollup`, :mod:`vosbench.ledger.amount_rollup`) every payment
+appended, and are rebuilt for the rare changes that move records between their cells (an
+account's currency changed, a purge; for the account rollup also an account moved under
+another parent). Each hook runs in the caller's transaction, so the derived rows commit or
+roll back with the records they describe; ``verify`` recomputes them all (:func:`mismatches`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from vosbench.ledger import account_rollup, account_tree, payment_rollup, rollup_cells
+from vosbench.ledger import account_rollup, account_tree, amount_rollup, payment_rollup, rollup_cells
 
-DERIVED = ("account_tree", "payment_rollup", "account_rollup")
+DERIVED = ("account_tree", "payment_rollup", "account_rollup", "amount_rollup")
 """The tables this module keeps, in the order they are filled (the account rollup follows the tree)."""
 
 
@@ -28,6 +28,7 @@ def after_payments(connection: sa.Connection, account_ids: Sequence[int], times:
     """Payments were appended (columns, one value per payment in each)."""
     payment_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, operators, amounts)
     account_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, amounts)
+    amount_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, amounts)
 
 
 def after_accounts(connection: sa.Connection, *, currency_changed: bool) -> None:
@@ -35,6 +36,7 @@ def after_accounts(connection: sa.Connection, *, currency_changed: bool) -> None
     moved = account_tree.refresh(connection)
     if currency_changed:
         payment_rollup.rebuild(connection)
+        amount_rollup.rebuild(connection)
     if currency_changed or moved:
         account_rollup.rebuild(connection)
 
@@ -43,6 +45,7 @@ def after_purge(connection: sa.Connection) -> None:
     """Records were purged (a retention purge of an archived range)."""
     payment_rollup.rebuild(connection)
     account_rollup.rebuild(connection)
+    amount_rollup.rebuild(connection)
 
 
 def fill(connection: sa.Connection, names: Iterable[str] = DERIVED) -> None:
@@ -54,6 +57,8 @@ def fill(connection: sa.Connection, names: Iterable[str] = DERIVED) -> None:
         payment_rollup.rebuild(connection)
     if "account_rollup" in wanted:
         account_rollup.rebuild(connection)
+    if "amount_rollup" in wanted:
+        amount_rollup.rebuild(connection)
 
 
 def mismatches(connection: sa.Connection) -> list[str]:
@@ -66,4 +71,6 @@ def mismatches(connection: sa.Connection) -> list[str]:
     problems += rollup_cells.mismatches(payment_rollup.stored(connection), payment_rollup.recompute(connection),
                                         "the payment rollup")
     problems += account_rollup.mismatches(connection)
+    problems += rollup_cells.mismatches(amount_rollup.stored(connection), amount_rollup.recompute(connection),
+                                        "the amount rollup")
     return problems

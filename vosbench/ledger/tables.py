@@ -195,6 +195,19 @@ account_rollup = sa.Table(  # count, sum and |sum| of the payments per account (
     sqlite_with_rowid=False,
 )
 
+amount_rollup = sa.Table(  # count and sum of the payments per local month and bucket of |amount| (1-2-5 minor units)
+    "amount_rollup",
+    metadata,
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # the bucket's lower bound of |amount|
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("method", sa.String(16), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("amount", Money, nullable=False),
+)
+
 chain_heads = sa.Table(
     "chain_heads",
     metadata,
