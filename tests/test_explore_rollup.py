@@ -211,6 +211,23 @@ def test_a_subtree_is_every_account_under_the_chosen_one_at_any_depth(ledger):
         assert explore.query_page(ledger, f, page_size=1000).rows["account"].isin(below).all()
 
 
+def test_the_account_rollup_follows_a_move_alone(tmp_path):
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
+    write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
+    write_door.append_batch(engine, "payments", _payments(5, 120), source="test", file="p")
+    # C3 moves from A2 to A1 (same currency): A1's subtree now holds C3's records, A2's no longer
+    write_door.append_batch(engine, "accounts", _accounts([("C3", AccountKind.CUSTOMER, "A1", "USD")]), source="test",
+                            file="move")
+    with engine.connect() as connection:
+        assert account_rollup.mismatches(connection) == []
+    records = _records(engine)
+    for top, below in (("A1", {"A1", "C1", "C2", "C3"}), ("A2", {"A2"})):
+        f = PaymentFilter(accounts=(top,), include_sub_accounts=True)
+        assert (_answered(explore.totals_by_kind(engine, f), "kind", "currency")
+                == _counted([record for record in records if record["account"] in below], PaymentFilter(), "kind",
+                            "currency"))
+
+
 def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
     engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
     write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
