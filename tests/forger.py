@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from vosbench.ledger import database, guards, hashchain, month_totals, payment_rollup, tables
+from vosbench.ledger import account_rollup, amount_rollup, database, guards, hashchain, month_totals, payment_rollup, tables
 
 
 def rebuild(path, *statements: str) -> None:
@@ -29,6 +29,8 @@ def rebuild(path, *statements: str) -> None:
         if rows:
             connection.execute(tables.account_months.insert(), rows)
         payment_rollup.rebuild(connection)
+        account_rollup.rebuild(connection)
+        amount_rollup.rebuild(connection)
         for ddl in guards.append_only_ddl("sqlite"):
             connection.exec_driver_sql(ddl)
     engine.dispose()

@@ -1,8 +1,9 @@
-"""The explore panel's rollup and account tree answer exactly what the records say.
+"""The explore panel's rollups and account tree answer exactly what the records say.
 
 The count, per-kind totals and charts of a filter without accounts, operators, amounts or
-text are read from the payment rollup (whole months, then the days left); a subtree from
-the kept account tree. Each answer is compared with one counted here from the raw records
+text are read from the payment rollup (whole months, then the days left); those of accounts
+or their subtrees over whole months, and their top accounts, from the account rollup; a
+subtree from the kept account tree. Each answer is compared with one counted here from the raw records
 (for random periods cut anywhere in a zone far from UTC, and random kinds, channels and
 methods), and the kept tables with their recomputation after appends in any month order,
 a move of a subtree and a change of currency.
@@ -24,7 +25,7 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import account_tree, payment_rollup, setup, tables, verification, write_door
+from vosbench.ledger import account_rollup, account_tree, amount_rollup, payment_rollup, setup, tables, verification, write_door
 
 ZONE = "Asia/Kolkata"  # a half-hour offset: local days and months are cut away from UTC midnights
 FIRST = date(2026, 1, 1)
@@ -75,14 +76,27 @@ def _records(engine) -> list[dict]:
     return [{**row._asdict(), "day": periods.local_day(row.occurred_at, ZONE)} for row in rows]
 
 
+SUBTREES = {"R1": {"R1", "A1", "A2", "C1", "C2", "C3"}, "A1": {"A1", "C1", "C2"}, "A2": {"A2", "C3"}}
+
+
+def _chosen_accounts(f: PaymentFilter) -> set[str] | None:
+    if not f.accounts:
+        return None
+    return {below for top in f.accounts for below in SUBTREES.get(top, {top})} if f.include_sub_accounts else set(f.accounts)
+
+
 def _counted(records: list[dict], f: PaymentFilter, *keys: str) -> dict[tuple, tuple[int, int]]:
     """Count and sum per ``keys`` of the records ``f`` selects, counted in Python."""
     sums: dict[tuple, list[int]] = {}
+    accounts = _chosen_accounts(f)
     for record in records:
-        if ((f.start and record["day"] < f.start) or (f.end and record["day"] > f.end)
+        if ((accounts is not None and record["account"] not in accounts)
+                or (f.start and record["day"] < f.start) or (f.end and record["day"] > f.end)
                 or (f.kinds and record["kind"] not in f.kinds) or (f.channels and record["channel"] not in f.channels)
                 or (f.methods and record["method"] not in f.methods)
-                or (f.operators and record["operator"] not in f.operators)):
+                or (f.operators and record["operator"] not in f.operators)
+                or (f.min_amount is not None and abs(record["amount"]) < f.min_amount)
+                or (f.max_amount is not None and abs(record["amount"]) > f.max_amount)):
             continue
         key = tuple(record["day"].isoformat()[:7] if name == "month" else record[name] for name in keys)
         entry = sums.setdefault(key, [0, 0])
@@ -124,6 +138,69 @@ def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end,
             == _counted(records, f, "channel", "method"))
 
 
+_BOUNDS = st.one_of(st.none(), st.sampled_from([step * 10**power - end for power in range(3, 8) for step in (1, 2, 5)
+                                                for end in (0, 1)]), st.integers(1, 10**7))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(_FIRSTS + [None]), st.sampled_from(_LASTS + [None]), _BOUNDS, _BOUNDS,
+       st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+def test_amount_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, low, high, kinds, channels,
+                                                                    methods):
+    if start and end and start > end:
+        start, end = end.replace(day=1), (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    f = PaymentFilter(start=start, end=end, min_amount=low, max_amount=high, kinds=tuple(kinds), channels=tuple(channels),
+                      methods=tuple(methods))
+    whole = amount_rollup.whole_buckets(low, high) if low is not None or high is not None else None
+    with ledger.connect() as connection:  # the buckets a range covers whole from the rollup, its edges from the records
+        assert (explore._amount_split(connection, f, ZONE) is not None) == (whole is not None)
+    if low in (None, 0, 1000) and high == 49_999:  # a range between round figures has no edge piece
+        assert whole == (low or 0, 50_000)
+    records = _records(ledger)
+    assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == _counted(records, f, "kind", "currency")
+    assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(records, f, "month", "kind")
+    assert (_answered(explore.by_channel_method(ledger, f), "channel", "method")
+            == _counted(records, f, "channel", "method"))
+
+
+def _top_counted(records: list[dict], f: PaymentFilter, n: int) -> list[tuple[str, int, int]]:
+    """The top accounts of ``f`` counted in Python: (account, count, net), by money moved then account."""
+    moved: dict[str, list[int]] = {}
+    for record in records:
+        if _counted([record], f, "kind"):
+            entry = moved.setdefault(record["account"], [0, 0, 0])
+            entry[0] += 1
+            entry[1] += record["amount"]
+            entry[2] += abs(record["amount"])
+    ranked = sorted(moved.items(), key=lambda item: (-item[1][2], item[0]))[:n]
+    return [(account, count, amount) for account, (count, amount, _) in ranked]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(_FIRSTS + [None]), st.sampled_from(_LASTS + [None]),
+       st.lists(st.sampled_from(["R1", "A1", "A2", "C1", "C3", "C4"]), min_size=1, max_size=3, unique=True),
+       st.booleans(), st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+def test_account_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, accounts, subtrees, kinds,
+                                                                     channels, methods):
+    if start and end and start > end:
+        start, end = end.replace(day=1), (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    f = PaymentFilter(start=start, end=end, accounts=tuple(accounts), include_sub_accounts=subtrees, kinds=tuple(kinds),
+                      channels=tuple(channels), methods=tuple(methods))
+    with ledger.connect() as connection:  # whole months of accounts (nested subtrees too): the account rollup answers
+        assert explore._account_rollup_conditions(connection, f, ZONE) is not None
+    records = _records(ledger)
+    assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == _counted(records, f, "kind", "currency")
+    assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(records, f, "month", "kind")
+    assert (_answered(explore.by_channel_method(ledger, f), "channel", "method")
+            == _counted(records, f, "channel", "method"))
+    top = explore.top_accounts(ledger, f, n=3)
+    assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(records, f, 3)
+
+
 def test_a_subtree_is_every_account_under_the_chosen_one_at_any_depth(ledger):
     records = _records(ledger)
     for top, below in (("R1", {"R1", "A1", "A2", "C1", "C2", "C3"}), ("A1", {"A1", "C1", "C2"}), ("C4", {"C4"})):
@@ -132,6 +209,23 @@ def test_a_subtree_is_every_account_under_the_chosen_one_at_any_depth(ledger):
                             "kind", "currency")
         assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == expected
         assert explore.query_page(ledger, f, page_size=1000).rows["account"].isin(below).all()
+
+
+def test_the_account_rollup_follows_a_move_alone(tmp_path):
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
+    write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
+    write_door.append_batch(engine, "payments", _payments(5, 120), source="test", file="p")
+    # C3 moves from A2 to A1 (same currency): A1's subtree now holds C3's records, A2's no longer
+    write_door.append_batch(engine, "accounts", _accounts([("C3", AccountKind.CUSTOMER, "A1", "USD")]), source="test",
+                            file="move")
+    with engine.connect() as connection:
+        assert account_rollup.mismatches(connection) == []
+    records = _records(engine)
+    for top, below in (("A1", {"A1", "C1", "C2", "C3"}), ("A2", {"A2"})):
+        f = PaymentFilter(accounts=(top,), include_sub_accounts=True)
+        assert (_answered(explore.totals_by_kind(engine, f), "kind", "currency")
+                == _counted([record for record in records if record["account"] in below], PaymentFilter(), "kind",
+                            "currency"))
 
 
 def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
@@ -146,6 +240,8 @@ def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
     with engine.connect() as connection:
         assert account_tree.stored(connection) == account_tree.recompute(connection)
         assert payment_rollup.stored(connection) == payment_rollup.recompute(connection)
+        assert account_rollup.mismatches(connection) == []
+        assert amount_rollup.stored(connection) == amount_rollup.recompute(connection)
         ids = dict(connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.id)).all())
         assert (ids["R2"], ids["C3"]) in account_tree.stored(connection)
         assert (ids["R1"], ids["C3"]) not in account_tree.stored(connection)
@@ -156,15 +252,23 @@ def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
                                                                                            "currency")
 
 
-def test_verify_reports_a_rollup_that_drifts_from_the_records(tmp_path):
+@pytest.mark.parametrize(("table", "where", "named"), [
+    ("payment_rollup", {"grain": "M"}, "payment rollup"),
+    ("account_rollup", {"part": "A"}, "account rollup"),  # an account's own cells
+    ("account_rollup", {"part": "B"}, "account rollup"),  # a subtree's cells
+    ("amount_rollup", {"bucket": 5_000_000}, "amount rollup"),
+])
+def test_verify_reports_a_rollup_that_drifts_from_the_records(tmp_path, table, where, named):
     engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
     write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
     write_door.append_batch(engine, "payments", _payments(9, 20), source="test", file="p")
+    assert verification.verify(engine).ok
+    tampered = tables.metadata.tables[table]
     with engine.begin() as connection:
-        connection.execute(tables.payment_rollup.update().where(tables.payment_rollup.c.grain == "M")
-                           .values(amount=tables.payment_rollup.c.amount + 1))
+        connection.execute(tampered.update().where(*(tampered.c[name] == value for name, value in where.items()))
+                           .values(amount=tampered.c.amount + 1))
     result = verification.verify(engine)
-    assert result.total_mismatches and all("payment rollup" in mismatch for mismatch in result.total_mismatches)
+    assert result.total_mismatches and all(named in mismatch for mismatch in result.total_mismatches)
 
 
 @pytest.mark.parametrize("descending", [True, False])

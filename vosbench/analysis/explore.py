@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
-from vosbench.ledger import database, payment_rollup, queries, tables, text_index
+from vosbench.ledger import account_rollup, amount_rollup, database, payment_rollup, queries, tables, text_index
 
 _payments, _accounts = tables.payments, tables.current_accounts
 
@@ -271,11 +271,7 @@ def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> 
         return None
     if timezone != database.ledger_timezone(connection):
         return None
-    if f.start is not None and f.start.day != 1:
-        return None
-    if f.end is not None and (f.end + timedelta(days=1)).day != 1:
-        return None
-    return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
+    return _whole_months(f)
 
 
 def _kept_conditions(f: PaymentFilter, months: _Months) -> list[sa.ColumnElement[bool]]:
@@ -371,21 +367,128 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement) -> list[sa.Row]:
-    """Records and amount of the rollup rows ``where`` selects, per ``keys`` (in their order)."""
-    rollup = tables.payment_rollup
+def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement,
+                 rollup: sa.Table = tables.payment_rollup) -> list[sa.Row]:
+    """Records and amount of the ``rollup`` rows ``where`` selects, per ``keys`` (in their order)."""
     return list(connection.execute(sa.select(*keys, sa.func.sum(rollup.c.records), sa.func.sum(rollup.c.amount))
                                    .where(*where).group_by(*keys).order_by(*keys)))
+
+
+def _whole_months(f: PaymentFilter) -> _Months | None:
+    """The filter's period as whole months ('YYYY-MM', either None for open-ended), or None when it cuts a month."""
+    if f.start is not None and f.start.day != 1:
+        return None
+    if f.end is not None and (f.end + timedelta(days=1)).day != 1:
+        return None
+    return (f.start.strftime("%Y-%m") if f.start else None, f.end.strftime("%Y-%m") if f.end else None)
+
+
+def _month_range(month: sa.ColumnElement, months: _Months) -> list[sa.ColumnElement[bool]]:
+    """``month`` ('YYYY-MM') within ``months`` (either end open)."""
+    return [*([month >= months[0]] if months[0] else []), *([month <= months[1]] if months[1] else [])]
+
+
+def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
+                               own: bool = False) -> list | None:
+    """The WHERE clauses on ``account_rollup`` whose rows sum to ``f``'s records, or None when they cannot.
+
+    The account rollup (:mod:`vosbench.ledger.account_rollup`) answers a filter of accounts
+    (one, several, or their subtrees), whole months of the ledger's zone, kinds, channels
+    and methods. ``own``: the rows of each account's own records, for the top accounts.
+    No accounts (every account's cells of a period are about as many as its records),
+    operators, amounts, text, part of a month, another zone, or a login that does not see
+    the rollup: None (counted from the records).
+    """
+    if f.operators or f.text or f.min_amount is not None or f.max_amount is not None or not f.accounts:
+        return None
+    months = _whole_months(f)
+    if months is None or timezone != database.ledger_timezone(connection) \
+            or not account_rollup.covers_ledger(connection):
+        return None
+    rollup = tables.account_rollup
+    where: list[sa.ColumnElement[bool]] = [
+        rollup.c[name].in_([word.value for word in chosen])
+        for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
+    where += _month_range(rollup.c.month, months)
+    if own:
+        where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
+    elif f.include_sub_accounts:  # each subtree is its top account's own and below rows: the tops, none under another
+        where.append(rollup.c.account_id.in_(_subtree_tops(connection, f.accounts)))
+    else:
+        where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
+    return where
+
+
+def _amount_split(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[list, list[PaymentFilter]] | None:
+    """``f``'s amount range as WHERE clauses on ``amount_rollup`` for the buckets it covers whole, plus the
+    filters of its edge pieces (read from the records); None when the rollup cannot answer.
+
+    The amount rollup (:mod:`vosbench.ledger.amount_rollup`) answers an amount range with whole
+    months of the ledger's zone, kinds, channels and methods. Accounts, operators, text, part of
+    a month, another zone, a range covering no bucket whole, or a login that does not see the
+    rollup: None (counted from the records).
+    """
+    if (f.min_amount is None and f.max_amount is None) or f.accounts or f.operators or f.text:
+        return None
+    months = _whole_months(f)
+    whole = amount_rollup.whole_buckets(f.min_amount, f.max_amount)
+    if months is None or whole is None or timezone != database.ledger_timezone(connection) \
+            or not amount_rollup.covers_ledger(connection):
+        return None
+    rollup = tables.amount_rollup
+    where: list[sa.ColumnElement[bool]] = [
+        rollup.c[name].in_([word.value for word in chosen])
+        for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
+    where += _month_range(rollup.c.month, months)
+    first, after = whole
+    where.append(rollup.c.bucket >= first)
+    edges = []
+    if f.min_amount is not None and f.min_amount < first:
+        edges.append(replace(f, max_amount=first - 1))
+    if after is not None:
+        where.append(rollup.c.bucket < after)
+        if f.max_amount is not None and after <= f.max_amount:
+            edges.append(replace(f, min_amount=after))
+    return where, edges
+
+
+def _merged(*parts: Iterable[Sequence]) -> list[tuple]:
+    """Rows of (keys…, count, amount) of pieces of one filter, added up per key and ordered by it."""
+    sums: dict[tuple, list[int]] = {}
+    for part in parts:
+        for *key, count, amount in part:
+            entry = sums.setdefault(tuple(key), [0, 0])
+            entry[0] += int(count)
+            entry[1] += int(amount)
+    return [(*key, count, amount) for key, (count, amount) in sorted(sums.items())]
+
+
+def _subtree_tops(connection: sa.Connection, accounts: Sequence[str]) -> list[int]:
+    """The ids of ``accounts`` that sit under none of the others (their subtrees hold the others')."""
+    numbered, tree = tables.accounts, tables.account_tree
+    chosen = list(connection.scalars(sa.select(numbered.c.id).where(numbered.c.account.in_(accounts))))
+    under = set(connection.scalars(sa.select(tree.c.account_id).where(
+        tree.c.ancestor_id.in_(chosen), tree.c.account_id.in_(chosen), tree.c.ancestor_id != tree.c.account_id)))
+    return [account_id for account_id in chosen if account_id not in under]
 
 
 def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
                     indexed: bool = False) -> pd.DataFrame:
     rolled = _rollup_conditions(connection, f, timezone)
-    months = _kept_months(connection, f, timezone) if rolled is None else None
+    by_account = _account_rollup_conditions(connection, f, timezone) if rolled is None else None
+    split = _amount_split(connection, f, timezone) if rolled is None and by_account is None else None
+    months = _kept_months(connection, f, timezone) if rolled is None and by_account is None else None
     rows: Iterable[Sequence]
     if rolled is not None:
         rollup = tables.payment_rollup
         rows = _rollup_sums(connection, rolled, rollup.c.kind, rollup.c.currency)
+    elif by_account is not None:
+        rollup = tables.account_rollup
+        rows = _rollup_sums(connection, by_account, rollup.c.kind, rollup.c.currency, rollup=rollup)
+    elif split is not None:  # whole amount buckets from the rollup, the edge pieces from the records
+        rollup = tables.amount_rollup
+        rows = _merged(_rollup_sums(connection, split[0], rollup.c.kind, rollup.c.currency, rollup=rollup),
+                       *(_totals_by_kind(connection, edge, timezone).itertuples(index=False) for edge in split[1]))
     elif months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
     elif f.min_amount is None and f.max_amount is None:
@@ -529,6 +632,17 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             rollup = tables.payment_rollup
             month_of = sa.func.substr(rollup.c.period, 1, 7)
             return _frame(_rollup_sums(connection, rolled, month_of, rollup.c.kind), _MONTHLY_COLUMNS)
+        by_account = _account_rollup_conditions(connection, f, timezone)
+        if by_account is not None:
+            rollup = tables.account_rollup
+            return _frame(_rollup_sums(connection, by_account, rollup.c.month, rollup.c.kind, rollup=rollup),
+                          _MONTHLY_COLUMNS)
+        split = _amount_split(connection, f, timezone)
+        if split is not None:
+            rollup = tables.amount_rollup
+            return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.month, rollup.c.kind, rollup=rollup),
+                                  *(monthly_by_kind(engine, edge).itertuples(index=False) for edge in split[1])),
+                          _MONTHLY_COLUMNS)
         kept_months = _kept_months(connection, f, timezone)
         if kept_months is not None:
             return _frame(_kept_monthly_by_kind(connection, f, kept_months), _MONTHLY_COLUMNS)
@@ -574,6 +688,17 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             rollup = tables.payment_rollup
             return _frame(_rollup_sums(connection, rolled, rollup.c.channel, rollup.c.method),
                           ("channel", "method", "count", "amount"))
+        by_account = _account_rollup_conditions(connection, f, timezone)
+        if by_account is not None:
+            rollup = tables.account_rollup
+            return _frame(_rollup_sums(connection, by_account, rollup.c.channel, rollup.c.method, rollup=rollup),
+                          ("channel", "method", "count", "amount"))
+        split = _amount_split(connection, f, timezone)
+        if split is not None:
+            rollup = tables.amount_rollup
+            return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.channel, rollup.c.method, rollup=rollup),
+                                  *(by_channel_method(engine, edge).itertuples(index=False) for edge in split[1])),
+                          ("channel", "method", "count", "amount"))
         statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
                                sa.func.sum(p.c.amount).label("amount"))
                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
@@ -592,13 +717,21 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
-        # Grouped after filtering: walking the account index to group would look up every row.
-        account_id = _unordered(p.c.account_id).label("account_id")
-        ranked = (sa.select(account_id, sa.func.count().label("count"),
-                            sa.func.sum(p.c.amount).label("amount"),
-                            sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
-                  .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
-                  .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
+        own = _account_rollup_conditions(connection, f, timezone, own=True)
+        if own is not None:  # each account's own cells of the period
+            rollup = tables.account_rollup
+            ranked = (sa.select(rollup.c.account_id, sa.func.sum(rollup.c.records).label("count"),
+                                sa.func.sum(rollup.c.amount).label("amount"), sa.func.sum(rollup.c.moved).label("moved"))
+                      .where(*own).group_by(rollup.c.account_id)
+                      .order_by(sa.desc("moved"), rollup.c.account_id).limit(n).subquery("ranked"))
+        else:
+            # Grouped after filtering: walking the account index to group would look up every row.
+            account_id = _unordered(p.c.account_id).label("account_id")
+            ranked = (sa.select(account_id, sa.func.count().label("count"),
+                                sa.func.sum(p.c.amount).label("amount"),
+                                sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
+                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
+                      .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
         statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
                      .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
                      .order_by(ranked.c.moved.desc(), _accounts.c.account))

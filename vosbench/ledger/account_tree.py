@@ -39,11 +39,12 @@ def stored(connection: sa.Connection) -> Pairs:
     return set(connection.execute(sa.select(table.c.ancestor_id, table.c.account_id)).all())
 
 
-def refresh(connection: sa.Connection) -> None:
+def refresh(connection: sa.Connection) -> bool:
     """Insert the pairs the current tree has and the table lacks; delete those it no longer has.
 
     New accounts add only their own pairs; a move under another parent changes the pairs of
-    the moved subtree alone.
+    the moved subtree alone. Returns whether an account that was already kept moved (its
+    pairs changed, not only new accounts' pairs added).
     """
     wanted, kept = recompute(connection), stored(connection)
     table = tables.account_tree
@@ -52,3 +53,5 @@ def refresh(connection: sa.Connection) -> None:
                                                            table.c.account_id == sa.bindparam("b_account")), gone)
     database.execute_many(connection, table.insert(), [{"ancestor_id": ancestor, "account_id": account}
                                                        for ancestor, account in sorted(wanted - kept)])
+    known = {account for _, account in kept}
+    return bool(kept - wanted) or any(account in known for _, account in wanted - kept)

@@ -24,11 +24,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, rollup_cells, tables
 
 MONTH, DAY, OPERATOR_MONTH = "M", "D", "O"
 KEY_COLUMNS = ("grain", "operator", "period", "kind", "channel", "method", "currency")
-Cells = dict[tuple[str, ...], list[int]]
+VALUE_COLUMNS = ("records", "amount")
+Cells = rollup_cells.Cells
 """(grain, operator, period, kind, channel, method, currency) → [records, amount]."""
 
 
@@ -56,7 +57,8 @@ def _day_starts(tz_name: str) -> tuple[list[datetime], list[str]]:
     return starts, labels
 
 
-def _currencies(connection: sa.Connection, account_ids: Iterable[int]) -> dict[int, str]:
+def currencies(connection: sa.Connection, account_ids: Iterable[int]) -> dict[int, str]:
+    """Each account's current currency (accounts missing from the view are left out)."""
     view, wanted = tables.current_accounts, sorted(set(account_ids))
     found: dict[int, str] = {}
     for start in range(0, len(wanted), 500):
@@ -71,26 +73,16 @@ def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable
     keyer = DayKeyer(database.ledger_timezone(connection))
     by_account: dict[tuple, list[int]] = {}
     for key, amount in zip(zip(map(keyer.of_instant, times), kinds, channels, methods, operators, account_ids), amounts):
-        _fold(by_account, key, 1, amount)
-    currency = _currencies(connection, account_ids)
+        rollup_cells.fold(by_account, key, (1, amount))
+    currency = currencies(connection, account_ids)
     result: Cells = {}
     for (day, kind, channel, method, operator, account_id), (records, amount) in by_account.items():
         if account_id not in currency:  # an account removed behind the guards: its records join no account
             continue
         words = (str(kind), str(channel), str(method), currency[account_id])
         for cell in ((DAY, "", day, *words), (MONTH, "", day[:7], *words), (OPERATOR_MONTH, operator, day[:7], *words)):
-            _fold(result, cell, records, amount)
+            rollup_cells.fold(result, cell, (records, amount))
     return result
-
-
-def _fold(sums: dict[tuple, list[int]], key: tuple, records: int, amount: int) -> None:
-    """Add ``records`` and ``amount`` to the [records, amount] of ``key`` in ``sums``."""
-    found = sums.get(key)
-    if found is None:
-        sums[key] = [records, amount]
-    else:
-        found[0] += records
-        found[1] += amount
 
 
 def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
@@ -108,16 +100,7 @@ def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: I
         if grain == OPERATOR_MONTH:  # each operator's months are a range of the key
             span.append(table.c.operator.in_(sorted({key[1] for key in added if key[0] == grain})))
         spans.append(sa.and_(*span))
-    present = set(connection.execute(sa.select(*(table.c[name] for name in KEY_COLUMNS)).where(sa.or_(*spans))).all())
-    updates = [{**{f"b_{name}": value for name, value in zip(KEY_COLUMNS, key)}, "b_records": records, "b_amount": amount}
-               for key, (records, amount) in added.items() if key in present]
-    inserts = [{**dict(zip(KEY_COLUMNS, key)), "records": records, "amount": amount}
-               for key, (records, amount) in added.items() if key not in present]
-    database.execute_many(connection, table.update().where(*(table.c[name] == sa.bindparam(f"b_{name}")
-                                                             for name in KEY_COLUMNS))
-                          .values(records=table.c.records + sa.bindparam("b_records"),
-                                  amount=table.c.amount + sa.bindparam("b_amount")), updates)
-    database.execute_many(connection, table.insert(), inserts)
+    rollup_cells.merge(connection, table, KEY_COLUMNS, VALUE_COLUMNS, added, sa.or_(*spans))
 
 
 def recompute(connection: sa.Connection) -> Cells:
@@ -128,17 +111,14 @@ def recompute(connection: sa.Connection) -> Cells:
             sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.channel,
                       payments.c.method, payments.c.operator, payments.c.amount),
             execution_options={"yield_per": 100_000}).partitions():
-        for key, (records, amount) in cells(connection, *zip(*part)).items():
-            _fold(result, key, records, amount)
+        for key, sums in cells(connection, *zip(*part)).items():
+            rollup_cells.fold(result, key, sums)
     return result
 
 
 def stored(connection: sa.Connection) -> Cells:
     """The rollup as kept."""
-    table = tables.payment_rollup
-    return {tuple(row[:-2]): [row[-2], row[-1]]
-            for row in connection.execute(sa.select(*(table.c[name] for name in KEY_COLUMNS),
-                                                    table.c.records, table.c.amount))}
+    return rollup_cells.stored(connection, tables.payment_rollup, KEY_COLUMNS, VALUE_COLUMNS)
 
 
 def rebuild(connection: sa.Connection) -> None:
@@ -147,11 +127,7 @@ def rebuild(connection: sa.Connection) -> None:
     For the rare changes that move records between cells: an account's currency changed,
     a retention purge removed records.
     """
-    table = tables.payment_rollup
-    fresh = recompute(connection)
-    connection.execute(table.delete())
-    database.execute_many(connection, table.insert(), [{**dict(zip(KEY_COLUMNS, key)), "records": records,
-                                                        "amount": amount} for key, (records, amount) in fresh.items()])
+    rollup_cells.replace(connection, tables.payment_rollup, KEY_COLUMNS, VALUE_COLUMNS, recompute(connection))
 
 
 def covers_ledger(connection: sa.Connection) -> bool:
@@ -163,7 +139,11 @@ def covers_ledger(connection: sa.Connection) -> bool:
     until it is run again): the refusal is taken back to a savepoint, the transaction goes
     on. A ledger without payments has no rows either, and nothing to count.
     """
-    table = tables.payment_rollup
+    return covers(connection, tables.payment_rollup)
+
+
+def covers(connection: sa.Connection, table: sa.Table) -> bool:
+    """Whether ``table`` (a rollup of every account) holds rows this login sees (see :func:`covers_ledger`)."""
     try:
         with connection.begin_nested():
             return connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is not None

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.tables import metadata, views
 
-KEPT_UP_TABLES = ("chain_heads", "account_months", "ledger_meta", "sync_state", "account_tree", "payment_rollup")
+KEPT_UP_TABLES = ("chain_heads", "account_months", "ledger_meta", "sync_state", "account_tree", "payment_rollup",
+                  "account_rollup", "amount_rollup")
 """Derived figures and marks rewritten in the same transaction as an append: `verify` recomputes them."""
 
 AUDITOR_TABLES = ("finding_annotations", "match_decisions", "saved_views")

@@ -111,7 +111,7 @@ def upgrade(engine: Engine) -> None:
         return
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
-    unfilled = {"account_tree", "payment_rollup"} & missing_tables(engine)
+    unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
         _add_optional_columns(connection)
     initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
@@ -127,7 +127,7 @@ def upgrade(engine: Engine) -> None:
         if added:
             month_totals.fill_kind_counts(connection)
         if unfilled or version != SCHEMA_VERSION:  # an older ledger's explore tables, filled from what it holds
-            explore_upkeep.fill(connection)
+            explore_upkeep.fill(connection, explore_upkeep.DERIVED if version != SCHEMA_VERSION else unfilled)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 

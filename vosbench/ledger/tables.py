@@ -197,6 +197,35 @@ payment_rollup = sa.Table(  # count and sum of the payments per local month ('M'
     sa.Column("amount", Money, nullable=False),
 )
 
+account_rollup = sa.Table(  # count, sum and |sum| of the payments per account (own 'A', or below it 'B') and local month
+    "account_rollup",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
+    sa.Column("part", sa.String(1), primary_key=True),  # 'A' the account's own records, 'B' those of accounts under it
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("method", sa.String(16), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("amount", Money, nullable=False),
+    sa.Column("moved", Money, nullable=False),  # the sum of |amount|: what ranks the top accounts
+    sqlite_with_rowid=False,
+)
+
+amount_rollup = sa.Table(  # count and sum of the payments per local month and bucket of |amount| (1-2-5 minor units)
+    "amount_rollup",
+    metadata,
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
+    sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # the bucket's lower bound of |amount|
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("method", sa.String(16), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("amount", Money, nullable=False),
+)
+
 chain_heads = sa.Table(
     "chain_heads",
     metadata,
