@@ -183,18 +183,25 @@ account_tree = sa.Table(  # every account under each account at any depth, itsel
     sa.Index("ix_account_tree_account", "account_id"),
 )
 
+def _rollup_cell() -> tuple[sa.Column, ...]:
+    """The columns every explore rollup shares after its own key: what a cell is kept by, and its count and sum."""
+    return (
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("channel", sa.String(16), primary_key=True),
+        sa.Column("method", sa.String(16), primary_key=True),
+        sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
+        sa.Column("records", sa.Integer, nullable=False),
+        sa.Column("amount", Money, nullable=False),
+    )
+
+
 payment_rollup = sa.Table(  # count and sum of the payments per local month ('M'), day ('D') or operator and month ('O')
     "payment_rollup",
     metadata,
     sa.Column("grain", sa.String(1), primary_key=True),
     sa.Column("operator", sa.String(64), primary_key=True),  # '' in the month and day rows, which sum every operator
     sa.Column("period", sa.String(10), primary_key=True),  # YYYY-MM or YYYY-MM-DD in the ledger's time zone
-    sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("channel", sa.String(16), primary_key=True),
-    sa.Column("method", sa.String(16), primary_key=True),
-    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
-    sa.Column("records", sa.Integer, nullable=False),
-    sa.Column("amount", Money, nullable=False),
+    *_rollup_cell(),
 )
 
 account_rollup = sa.Table(  # count, sum and |sum| of the payments per account (own 'A', or below it 'B') and local month
@@ -203,12 +210,7 @@ account_rollup = sa.Table(  # count, sum and |sum| of the payments per account (
     sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), primary_key=True),
     sa.Column("part", sa.String(1), primary_key=True),  # 'A' the account's own records, 'B' those of accounts under it
     sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
-    sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("channel", sa.String(16), primary_key=True),
-    sa.Column("method", sa.String(16), primary_key=True),
-    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
-    sa.Column("records", sa.Integer, nullable=False),
-    sa.Column("amount", Money, nullable=False),
+    *_rollup_cell(),
     sa.Column("moved", Money, nullable=False),  # the sum of |amount|: what ranks the top accounts
     sqlite_with_rowid=False,
 )
@@ -218,12 +220,7 @@ amount_rollup = sa.Table(  # count and sum of the payments per local month and b
     metadata,
     sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM in the ledger's time zone
     sa.Column("bucket", sa.BigInteger, primary_key=True, autoincrement=False),  # the bucket's lower bound of |amount|
-    sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("channel", sa.String(16), primary_key=True),
-    sa.Column("method", sa.String(16), primary_key=True),
-    sa.Column("currency", sa.String(3), primary_key=True),  # the account's current currency
-    sa.Column("records", sa.Integer, nullable=False),
-    sa.Column("amount", Money, nullable=False),
+    *_rollup_cell(),
 )
 
 chain_heads = sa.Table(
