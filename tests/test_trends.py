@@ -176,3 +176,29 @@ def test_the_movers_are_of_the_filters_last_month_even_when_its_last_week_runs_i
     explorer.trends.grain.value = "week"
     assert explorer.trends.shown.buckets[-1].last_day == date(2026, 11, 1)  # 2026-W44 ends on a Sunday
     assert "Movers of 2026-10" in explorer.trends.movers.value and "Blue Sky Tel" in explorer.trends.movers.value
+
+
+@pytest.mark.parametrize("grain, first, last", [("day", date(2026, 9, 25), date(2026, 10, 16)),
+                                                ("week", date(2026, 9, 1), date(2026, 10, 31)),
+                                                ("month", date(2025, 10, 1), date(2026, 10, 31)),
+                                                ("quarter", date(2025, 10, 1), date(2026, 12, 31))])
+@pytest.mark.parametrize("by", ["kind", "channel", "method"])
+def test_a_trend_summed_from_the_rollup_equals_the_records_counted_one_by_one(engine, grain, first, last, by):
+    current = trends.buckets(first, last, grain)
+    compared = 0
+    with engine.connect() as connection:
+        for run in (current, trends.previous_period(current, grain), trends.same_period_last_year(current, grain)):
+            from_rollup = trends._grouped_from_rollup(connection, PaymentFilter(), "Asia/Dubai", run, by)
+            from_records = trends._grouped(connection, PaymentFilter(), "Asia/Dubai", run, by, indexed=False)
+            assert from_rollup is not None
+            assert sorted(from_rollup) == sorted(from_records)
+            compared += len(from_records)
+    assert compared  # records fell in these periods: not two empty lists compared
+
+
+def test_a_trend_the_rollup_cannot_answer_is_counted_from_the_records(engine):
+    run = trends.buckets(date(2026, 10, 1), date(2026, 10, 31), "week")
+    with engine.connect() as connection:
+        for f, by, zone in ((PaymentFilter(accounts=("C1",)), "kind", "Asia/Dubai"), (PaymentFilter(), "operator", "Asia/Dubai"),
+                            (PaymentFilter(), "kind", "UTC"), (PaymentFilter(min_amount=1), "kind", "Asia/Dubai")):
+            assert trends._grouped_from_rollup(connection, f, zone, run, by) is None

@@ -305,7 +305,7 @@ def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _M
             for row in per_currency for index, kind in enumerate(kinds) if row[1 + index]]
 
 
-def _vocabulary_clauses(rollup: sa.Table, f: PaymentFilter) -> list[sa.ColumnElement[bool]]:
+def vocabulary_clauses(rollup: sa.Table, f: PaymentFilter) -> list[sa.ColumnElement[bool]]:
     """``f``'s kinds, channels and methods as WHERE clauses on a rollup, which keeps each as a column."""
     return [rollup.c[name].in_([word.value for word in chosen])
             for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
@@ -329,7 +329,7 @@ def _rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: st
     if timezone != database.ledger_timezone(connection) or not payment_rollup.covers_ledger(connection):
         return None
     rollup = tables.payment_rollup
-    where = _vocabulary_clauses(rollup, f)
+    where = vocabulary_clauses(rollup, f)
     if not f.operators:
         return [*where, sa.or_(*_rollup_spans(f.start, f.end))]
     where += [rollup.c.grain == payment_rollup.OPERATOR_MONTH, rollup.c.operator.in_(f.operators)]
@@ -410,7 +410,7 @@ def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, time
             or not account_rollup.covers_ledger(connection):
         return None
     rollup = tables.account_rollup
-    where = _vocabulary_clauses(rollup, f)
+    where = vocabulary_clauses(rollup, f)
     where += _month_range(rollup.c.month, months)
     if own:
         where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
@@ -438,7 +438,7 @@ def _amount_split(connection: sa.Connection, f: PaymentFilter, timezone: str) ->
             or not amount_rollup.covers_ledger(connection):
         return None
     rollup = tables.amount_rollup
-    where = _vocabulary_clauses(rollup, f)
+    where = vocabulary_clauses(rollup, f)
     where += _month_range(rollup.c.month, months)
     first, after = whole
     where.append(rollup.c.bucket >= first)
