@@ -203,6 +203,7 @@ def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: 
     rollup = tables.payment_rollup
     statement = (sa.select(rollup.c.period, rollup.c[by], sa.func.sum(rollup.c.records), sa.func.sum(rollup.c.amount))
                  .where(rollup.c.grain == (payment_rollup.MONTH if monthly else payment_rollup.DAY),
+                        rollup.c.operator == "",  # month and day cells sum every operator: the key's prefix is whole
                         rollup.c.period.between(run[0].first_day.isoformat()[:width], run[-1].last_day.isoformat()[:width]),
                         *explore.vocabulary_clauses(rollup, f))
                  .group_by(rollup.c.period, rollup.c[by]))
