@@ -106,14 +106,9 @@ def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: I
 def recompute(connection: sa.Connection) -> Cells:
     """The rollup from the raw records (for ``verify`` and :func:`rebuild`)."""
     payments = tables.payments
-    result: Cells = {}
-    for part in connection.execute(
-            sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.channel,
-                      payments.c.method, payments.c.operator, payments.c.amount),
-            execution_options={"yield_per": 100_000}).partitions():
-        for key, sums in cells(connection, *zip(*part)).items():
-            rollup_cells.fold(result, key, sums)
-    return result
+    return rollup_cells.recompute(connection, (payments.c.account_id, payments.c.occurred_at, payments.c.kind,
+                                               payments.c.channel, payments.c.method, payments.c.operator,
+                                               payments.c.amount), cells)
 
 
 def stored(connection: sa.Connection) -> Cells:

@@ -9,7 +9,7 @@ run as a batch) and reads, recomputes or replaces the whole table for ``verify``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -27,6 +27,16 @@ def fold(sums: Cells, key: tuple, values: Sequence[int]) -> None:
     else:
         for index, value in enumerate(values):
             found[index] += value
+
+
+def recompute(connection: sa.Connection, columns: Sequence[sa.Column], cells: Callable[..., Cells]) -> Cells:
+    """A rollup from the raw records (for ``verify`` and rebuilds): ``columns`` read a part at a time, each
+    part made into cells by ``cells(connection, *columns' values)`` and folded into one result."""
+    result: Cells = {}
+    for part in connection.execute(sa.select(*columns), execution_options={"yield_per": 100_000}).partitions():
+        for key, sums in cells(connection, *zip(*part)).items():
+            fold(result, key, sums)
+    return result
 
 
 def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], added: Cells,
