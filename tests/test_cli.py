@@ -165,3 +165,18 @@ def test_a_file_that_is_no_database_gets_one_line_not_a_traceback(tmp_path, caps
     assert main.main(["info", "--db", f"sqlite:///{bad}"]) == 2
     err = capsys.readouterr().err
     assert "file is not a database" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["reconcile", "--month", "2026-10", "--subtree", ""],
+    ["reconcile", "--month", "2026-10", "--account", "  "],
+    ["query", "--account", ""],
+    ["statement", "--subtree", " ", "--from", "2026-10-01", "--to", "2026-10-31"],
+    ["summary", "--month", "2026-10", "--subtree", ""],
+])
+def test_a_blank_account_or_subtree_is_refused_not_read_as_every_account(db, capsys, argv):
+    with pytest.raises(SystemExit) as refused:  # argparse's refusal: usage and the message, exit status 2
+        main.main(argv)
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and out == ""
+    assert "empty; give an account number" in err and "Traceback" not in err

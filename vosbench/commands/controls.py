@@ -143,7 +143,7 @@ def register(add) -> None:
     options.add_format(showing)
 
     sub = add("record", cmd_record, "record one payment (manual entry rules and approval thresholds apply)")
-    sub.add_argument("--account", required=True)
+    sub.add_argument("--account", required=True, type=options.account_number)
     sub.add_argument("--kind", required=True)
     sub.add_argument("--amount", required=True, help="decimal text, + raises the balance")
     sub.add_argument("--operator", required=True)

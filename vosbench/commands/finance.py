@@ -56,8 +56,9 @@ def register(add) -> None:
     sub = add("statement", cmd_statement, "an account's running-balance statement to send its holder "
                                           "(PDF, xlsx or CSV); --subtree: one per account into a folder")
     scope = sub.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--account", metavar="ACCOUNT", help="one account number")
-    scope.add_argument("--subtree", metavar="ACCOUNT", help="an agent or reseller and every account below it")
+    scope.add_argument("--account", type=options.account_number, metavar="ACCOUNT", help="one account number")
+    scope.add_argument("--subtree", type=options.account_number, metavar="ACCOUNT",
+                       help="an agent or reseller and every account below it")
     sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first local day")
     sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="last local day (inclusive)")
     sub.add_argument("--format", choices=FORMATS, default="pdf")
@@ -68,7 +69,8 @@ def register(add) -> None:
     sub = add("summary", cmd_summary, "the finance summary pack of a month: PDF, charts (PNG, SVG), HTML, xlsx")
     sub.add_argument("--month", metavar="YYYY-MM", help="the month summarized (may be left out with a one-month --view)")
     sub.add_argument("--view", metavar="NAME|FILE", help="a saved view (its name, or a YAML file) scoping the pack")
-    sub.add_argument("--subtree", dest="subtrees", action="append", default=[], metavar="ACCOUNT",
+    sub.add_argument("--subtree", dest="subtrees", action="append", default=[], type=options.account_number,
+                     metavar="ACCOUNT",
                      help="limit to a reseller's or agent's subtree (repeatable; default: every account)")
     sub.add_argument("--out", type=Path, metavar="DIR",
                      help="folder to write into (default: ./reports/<month>/finance-summary/)")

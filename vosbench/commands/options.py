@@ -56,6 +56,15 @@ def open_ledger(args: argparse.Namespace, *, create: bool = False, timezone: str
     return Ledger.open(db_url(args), create=create, timezone=timezone)
 
 
+def account_number(text: str) -> str:
+    """An ``--account``/``--subtree`` value: the number stripped; a blank one is refused, never read as "every account"."""
+    number = text.strip()
+    if not number:
+        raise argparse.ArgumentTypeError("empty; give an account number as listed in accounts.csv "
+                                         "(leave the option out for every account)")
+    return number
+
+
 def key_value(text: str) -> tuple[str, str]:
     """``-p key=value`` as a pair; a malformed one is refused with the form to use."""
     key, sep, value = text.partition("=")

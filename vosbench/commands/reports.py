@@ -148,8 +148,9 @@ def cmd_notebooks(args) -> int:
 def register(add) -> None:
     sub = add("reconcile", cmd_reconcile, "opening + payments − charges = closing, per account, for a month")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
-    sub.add_argument("--account", help="one account number")
-    sub.add_argument("--subtree", metavar="ACCOUNT", help="an agent or reseller and everything below it")
+    sub.add_argument("--account", type=options.account_number, help="one account number")
+    sub.add_argument("--subtree", type=options.account_number, metavar="ACCOUNT",
+                     help="an agent or reseller and everything below it")
     sub.add_argument("--timezone", help="reporting time zone (default: the ledger's)")
     options.add_format(sub)
     sub.add_argument("--differences-only", action="store_true")
@@ -157,7 +158,8 @@ def register(add) -> None:
     sub = add("query", cmd_query, "find payment records: the filter panel's filters as options")
     sub.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (inclusive)")
     sub.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (inclusive)")
-    sub.add_argument("--account", action="append", default=[], help="account number (repeatable)")
+    sub.add_argument("--account", action="append", default=[], type=options.account_number,
+                     help="account number (repeatable)")
     sub.add_argument("--sub-accounts", action="store_true", help="also every account below the given ones")
     sub.add_argument("--kind", action="append", default=[], help="transaction kind (repeatable)")
     sub.add_argument("--min-amount", metavar="DECIMAL", help="smallest |amount|, e.g. 100.00")
