@@ -149,9 +149,13 @@ def test_reconcile_prints_the_month_in_each_format(tmp_path, db, capsys):
     assert (rows["C1"]["expected_closing"], rows["C1"]["difference"], rows["C1"]["classification"]) == (
         "97.5000", "0.0000", "agrees")
     assert (rows["C2"]["difference"], rows["C2"]["classification"]) == ("-1.0000", "snapshot disagrees")
+    assert rows["C2"]["snapshot_as_of"] == "2026-11-01 00:00:00 +00:00"  # labelled with the month's zone
     code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--format", "json", "--differences-only")
     document = json.loads(out)
     assert [row["account"] for row in document["rows"]] == ["C2"]
+    code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--format", "json", "--timezone", "America/New_York")
+    shown = {row["account"]: row["snapshot_as_of"] for row in json.loads(out)["rows"]}
+    assert shown == {"C1": "2026-10-31 20:00:00 -04:00", "C2": "2026-10-31 20:00:00 -04:00"}  # the instant, in New York
     assert document["totals"]["USD"]["difference"] == "-1.0000"
     code, out, _ = run(capsys, "reconcile", "--month", "2026-10", "--account", "C1")
     assert code == 0 and "C1" in out and "C2" not in out and "TOTAL" in out.splitlines()[-1]

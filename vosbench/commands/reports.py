@@ -16,7 +16,10 @@ RECONCILE_TABLE_COLUMNS = ("account", "name", "currency", "opening", "payments",
 
 
 def cmd_reconcile(args) -> int:
+    import numpy as np
+
     from vosbench.analysis import reconcile
+    from vosbench.core import timeshow
     from vosbench.outputs import views
 
     result = reconcile.reconcile(options.open_ledger(args).engine, args.month, timezone=args.timezone,
@@ -25,6 +28,9 @@ def cmd_reconcile(args) -> int:
     columns = dict(rows.columns)
     if args.format == "table":
         columns = {name: columns[name] for name in RECONCILE_TABLE_COLUMNS}
+    else:  # when the balance was reported, in the month's zone with its offset, as every time vosbench shows
+        columns["snapshot_as_of"] = np.array(timeshow.shown_texts(
+            columns["snapshot_as_of"].astype("datetime64[us]").tolist(), result.period.timezone), dtype=object)
     # totals of the rows listed, per currency
     views.print_columns(columns, reconcile.MONEY_COLUMNS, args.format, missing=rows.missing(), totals=rows.totals())
     return EXIT_OK

@@ -8,11 +8,14 @@ columns of such times carry the zone's name in their heading (:func:`heading`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from vosbench.core.periods import zone
+
+if TYPE_CHECKING:  # pandas is imported where a frame's column is shown: `vosbench reconcile` runs without it
+    import pandas as pd
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -24,9 +27,15 @@ def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, 
     naive local time in ``timezone``; an aware instant is converted (``timezone`` None:
     kept in its own zone).
     """
-    if instant is None or pd.isna(instant):
+    if instant is None:
         return ""
-    moment = pd.Timestamp(instant).to_pydatetime()
+    if not isinstance(instant, datetime) or type(instant).__module__.startswith("pandas"):
+        import pandas as pd
+
+        if pd.isna(instant):
+            return ""
+        instant = pd.Timestamp(instant).to_pydatetime()
+    moment = instant
     if moment.tzinfo is None:
         if timezone is None:
             raise ValueError("a naive time needs the zone it is to be shown in")
@@ -37,14 +46,23 @@ def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, 
     return f"{moment.strftime(FORMAT)} {offset[:3]}:{offset[3:]}"
 
 
+def shown_texts(instants: Iterable[datetime | None], timezone: str) -> list[str]:
+    """Naive UTC instants (None where missing) as :func:`shown` text, '' where missing: a column without pandas."""
+    return [shown(instant, timezone) for instant in instants]
+
+
 def shown_column(instants: pd.Series, timezone: str, *, local: bool = False) -> pd.Series:
     """A column of instants as :func:`shown` text."""
+    import pandas as pd
+
     return pd.Series([shown(value, timezone, local=local) for value in instants], index=instants.index,
                      dtype=object)
 
 
 def zoned(naive_utc: pd.Series, timezone: str) -> pd.Series:
     """A column of the store's naive UTC times as aware times in ``timezone`` (how frames hand times to views)."""
+    import pandas as pd
+
     return pd.to_datetime(naive_utc).dt.tz_localize("UTC").dt.tz_convert(zone(timezone).key)
 
 
