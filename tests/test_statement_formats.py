@@ -136,7 +136,10 @@ def test_a_statement_without_a_transaction_list_imports_nothing_and_says_so(engi
 
 
 @pytest.mark.parametrize("change, line, field", [
-    (("<TRNAMT>200,00", "<TRNAMT>2O0.00"), 1, "TRNAMT '2O0.00' is not a number"),
+    (("<TRNAMT>200,00", "<TRNAMT>2O0.00"), 1, "TRNAMT: '2O0.00' is not a number"),
+    (("<TRNAMT>200,00", "<TRNAMT>2e2"), 1, "TRNAMT: '2e2' is not a number written as decimal text"),  # never 200
+    (("<TRNAMT>200,00", "<TRNAMT>NaN"), 1, "TRNAMT: 'NaN' is not a number"),
+    (("<TRNAMT>200,00", "<TRNAMT>200.00001"), 1, "TRNAMT: '200.00001' has more than 4 decimal places"),
     (("<TRNAMT>-35.10", ""), 2, "TRNAMT is missing"),
     (("<DTPOSTED>20261004", "<DTPOSTED>20261304"), 2, "DTPOSTED '20261304' is not a date"),
     (("<CURDEF>AUD", ""), 1, "currency is missing"),
