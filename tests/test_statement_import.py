@@ -193,6 +193,8 @@ def test_every_shipped_profile_is_valid():
 @pytest.mark.parametrize("change, message", [
     ({"colums": {}}, "unknown key"),
     ({"fee": {"percent": 2.9}}, "quoted decimal"),
+    ({"fee": {"percent": "1e1"}}, "fee.percent '1e1' is not a percentage"),  # never ten per cent
+    ({"fee": {"percent": "NaN"}}, "fee.percent 'NaN' is not a percentage"),
     ({"channel": "paypal"}, "unknown value 'paypal'"),
     ({"columns": {"date": "D"}}, "amount"),
     ({"sign": "minus"}, "sign must be"),

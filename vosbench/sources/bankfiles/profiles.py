@@ -10,8 +10,9 @@ ignored silently) and money is quoted decimal text. The shipped profiles live in
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -182,13 +183,18 @@ def _sign(value, columns: dict, where: str) -> tuple[str, tuple[str, ...]]:
                        "with a direction column naming which rows are money in")
 
 
+_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
+"""A fee percentage as a profile writes it: up to three whole digits and six places."""
+
+
 def _fee(value, where: str) -> FeeSchedule:
     if not isinstance(value, dict) or set(value) - {"percent", "fixed", "tolerance"}:
         raise ProfileError(f"{where}: fee takes percent, fixed and tolerance (quoted decimals)")
-    try:
-        percent = Decimal(_quoted(value.get("percent", "0"), "fee.percent", where))
-    except InvalidOperation:
-        raise ProfileError(f"{where}: fee.percent {value.get('percent')!r} is not a number") from None
+    percent_text = _quoted(value.get("percent", "0"), "fee.percent", where).strip()
+    if not _PERCENT.fullmatch(percent_text):  # no exponent, NaN or sign: "1e1" is never ten per cent
+        raise ProfileError(f"{where}: fee.percent {value.get('percent')!r} is not a percentage written as decimal "
+                           "digits; write it like '2.9'")
+    percent = Decimal(percent_text)
     try:
         fixed = money.to_minor(_quoted(value.get("fixed", "0"), "fee.fixed", where), field="fee.fixed")
         tolerance = money.to_minor(_quoted(value.get("tolerance", "0"), "fee.tolerance", where),
