@@ -94,3 +94,34 @@ def test_every_database_takes_a_file_read_ahead_or_nothing_of_it(any_ledger_url,
     assert importing.import_file(engine, write(tmp_path / "more.ofx", *lines, transaction(301))).added == 1
     assert counts(engine) == (2, 301)
     assert verify(engine).ok
+
+
+def test_the_reader_forks_cleanly_from_a_jupyter_kernel(tmp_path):
+    """The panel imports statements from a notebook: a kernel with threads (heartbeat, output) forks the reader.
+
+    A forked child that touched the kernel's output stream or locks would hang or lose
+    the import; here a real kernel imports a file read ahead, then a damaged one.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    good = write(tmp_path / "good.ofx", *(transaction(number) for number in range(1, 301)))
+    bad = write(tmp_path / "bad.ofx", *(transaction(number) for number in range(1, 301)), transaction(301, "1e3"))
+    source = f"""
+from vosbench.ledger import setup
+from vosbench.ledger.write_door import ImportRejected
+from vosbench.sources.bankfiles import importing, reading
+reading.AHEAD_FROM_BYTES, reading.BATCH_LINES = 0, 50
+print("imported", importing.import_file(setup.open_ledger({f"sqlite:///{tmp_path / 'ledger.sqlite'}"!r}, create=True,
+                                                           timezone="UTC"), {str(good)!r}).added)
+try:
+    importing.import_file(setup.open_ledger({f"sqlite:///{tmp_path / 'ledger.sqlite'}"!r}), {str(bad)!r})
+except ImportRejected as refused:
+    print("refused", refused.rejections[0].line, refused.rejections[0].reason)
+"""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    printed = "".join(output.get("text", "") for output in notebook.cells[0].outputs)
+    assert "imported 300" in printed
+    assert "refused 301" in printed and "1e3" in printed
+    assert counts(setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")) == (1, 300)
