@@ -135,6 +135,32 @@ def test_a_statement_without_a_transaction_list_imports_nothing_and_says_so(engi
     assert any("no transaction list (BANKTRANLIST)" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize("piece", [1 << 20, 64])  # 64 bytes: every comment crosses the pieces the file is read in
+def test_commented_out_tags_are_not_part_of_the_statement(engine, tmp_path, monkeypatch, piece):
+    from vosbench.sources.bankfiles import ofx
+
+    monkeypatch.setattr(ofx, "_PIECE", piece)
+    # a bank (or a hand) commented out a whole transaction and another's amount; a comment also holds a '<'
+    text = (CARD_WITHOUT_BALANCE
+            .replace("<STMTTRN><TRNTYPE>PAYMENT", "<!-- <STMTTRN><TRNTYPE>PAYMENT")
+            .replace("thanks</NAME></STMTTRN>", "thanks</NAME></STMTTRN> price < 5 -->")
+            .replace("<TRNAMT>-35.10", "<!--<TRNAMT>-35.10-->"))
+    with pytest.raises(ImportRejected) as caught:
+        importing.import_file(engine, write(tmp_path, "card.ofx", text))
+    assert [(r.line, "TRNAMT is missing" in r.reason) for r in caught.value.rejections] == [(1, True)]
+    assert "CC-2" in caught.value.rejections[0].reason  # the only transaction left is the second
+    result = importing.import_file(engine, write(tmp_path, "card.ofx", text.replace("<!--<TRNAMT>-35.10-->",
+                                                                                  "<TRNAMT>-35.10")))
+    assert result.added == 1 and [(r.line_key, r.amount) for r in stored(engine)] == [("fitid:CC-2", -351_000)]
+
+
+def test_a_comment_never_closed_refuses_the_file(engine, tmp_path):
+    text = CARD_WITHOUT_BALANCE.replace("<STMTTRN><TRNTYPE>DEBIT", "<!-- <STMTTRN><TRNTYPE>DEBIT")
+    with pytest.raises(StatementFileError, match="a comment .* is never closed"):
+        importing.import_file(engine, write(tmp_path, "card.ofx", text))
+    assert stored(engine) == []
+
+
 @pytest.mark.parametrize("change, line, field", [
     (("<TRNAMT>200,00", "<TRNAMT>2O0.00"), 1, "TRNAMT: '2O0.00' is not a number"),
     (("<TRNAMT>200,00", "<TRNAMT>2e2"), 1, "TRNAMT: '2e2' is not a number written as decimal text"),  # never 200

@@ -49,6 +49,7 @@ _LEAVES = frozenset({"MEMO", "NAME", "CHECKNUM", "REFNUM", "SIC", "PAYEEID", "EX
                      "DTEND", "CURSYM", "CURRATE"})
 _TRANSACTION_FIELDS = ("TRNTYPE", "DTPOSTED", "DTUSER", "TRNAMT", "FITID", "NAME", "MEMO", "REFNUM", "CHECKNUM")
 _MAX_DEPTH = 64
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _PIECE = 1 << 20  # bytes read at a time
 
 
@@ -80,7 +81,7 @@ def stream(path: Path, *, channel: str = "bank",
 
 
 def _lines(path: Path, encoding: str, skip: int, parsed: ParsedStatement) -> Iterator[StatementLine]:
-    pieces = _pieces(path, encoding, skip)
+    pieces = _pieces(path, encoding, skip, parsed.file)
     first = next(pieces, "")
     start = _find_ofx(first)
     if start < 0:
@@ -153,20 +154,43 @@ def _survey(path: Path, file: str, warnings: list[str]) -> tuple[str, str, int]:
     return digest.hexdigest(), "cp1252", skip
 
 
-def _pieces(path: Path, encoding: str, skip: int) -> Iterator[str]:
-    """The file's text a mebibyte at a time, each piece cut before its last ``<``: no tag or text is split."""
+def _pieces(path: Path, encoding: str, skip: int, file: str) -> Iterator[str]:
+    """The file's text a mebibyte at a time, each piece cut before its last ``<``: no tag or text is split.
+
+    Comments (``<!-- … -->``, in SGML and XML OFX alike) are left out: a tag commented out
+    by the bank or by hand is not part of the statement, so its account, currency or
+    amount is never read. A comment still open at a piece's end is passed over in the
+    next ones; one never closed means a damaged file, refused.
+    """
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    carried = ""
+    carried, in_comment = "", False
     with path.open("rb") as source:
         source.seek(skip)
         while chunk := source.read(_PIECE):
             text = carried + decoder.decode(chunk)
+            if in_comment:
+                end = text.find("-->")
+                if end < 0:
+                    carried = text[-2:]  # the start of a "-->" cut by the piece's end
+                    continue
+                text, in_comment = text[end + 3:], False
+            if "<!--" in text:
+                text = _COMMENT.sub("", text)
+                opened = text.find("<!--")
+                if opened >= 0:  # closed in a later piece: what comes before it is read now
+                    text, carried, in_comment = text[:opened], text[opened + 4:][-2:], True
+                    if text:
+                        yield text
+                    continue
             cut = text.rfind("<")
             if cut <= 0:
                 carried = text
                 continue
             carried = text[cut:]
             yield text[:cut]
+    if in_comment:
+        raise StatementFileError(f"{file}: a comment (<!--) is never closed (-->); the file is damaged or truncated: "
+                                 "export the statement again")
     carried += decoder.decode(b"", final=True)
     if carried:
         yield carried
