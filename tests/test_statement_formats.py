@@ -154,6 +154,15 @@ def test_commented_out_tags_are_not_part_of_the_statement(engine, tmp_path, monk
     assert result.added == 1 and [(r.line_key, r.amount) for r in stored(engine)] == [("fitid:CC-2", -351_000)]
 
 
+def test_an_error_answer_instead_of_a_statement_is_refused_quoting_the_bank(engine, tmp_path):
+    text = HEADER + ("<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20261101"
+                     "<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1><BANKMSGSRSV1><STMTTRNRS><TRNUID>7<STATUS><CODE>2000"
+                     "<SEVERITY>ERROR<MESSAGE>General Server Error</STATUS></STMTTRNRS></BANKMSGSRSV1></OFX>")
+    with pytest.raises(StatementFileError, match="answered with an error instead of a statement .*'2000 General "
+                                                 "Server Error'.*download the statement again"):
+        importing.import_file(engine, write(tmp_path, "answer.ofx", text))
+
+
 def test_a_comment_never_closed_refuses_the_file(engine, tmp_path):
     text = CARD_WITHOUT_BALANCE.replace("<STMTTRN><TRNTYPE>DEBIT", "<!-- <STMTTRN><TRNTYPE>DEBIT")
     with pytest.raises(StatementFileError, match="a comment .* is never closed"):

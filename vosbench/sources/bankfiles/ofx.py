@@ -101,6 +101,10 @@ def _lines(path: Path, encoding: str, skip: int, parsed: ParsedStatement) -> Ite
         if reader.investment:
             raise StatementFileError(f"{parsed.file}: holds only investment statements (INVSTMTRS); vosbench reads "
                                      "bank (STMTRS) and credit-card (CCSTMTRS) statements")
+        if reader.error is not None:
+            said = " ".join(f"{reader.error.get(key, '')}" for key in ("CODE", "MESSAGE")).strip()
+            raise StatementFileError(f"{parsed.file}: the bank's server answered with an error instead of a statement "
+                                     f"(STATUS {said[:160]!r}); download the statement again, or ask the bank")
         raise StatementFileError(f"{parsed.file}: the OFX file holds no bank or card statement (STMTRS or CCSTMTRS)")
     if reader.investment:
         parsed.warnings.append(f"{reader.investment} investment statement(s) (INVSTMTRS) skipped: only bank and "
@@ -222,6 +226,8 @@ class _Reader:
         self.statement: dict | None = None
         self.transaction: dict | None = None
         self._noted: set[str] = set()
+        self.status: dict[str, str] = {}  # the STATUS aggregate being read (CODE comes first)
+        self.error: dict[str, str] | None = None  # the first STATUS of SEVERITY ERROR
 
     def note(self, warning: str) -> None:
         if warning not in self._noted:
@@ -336,6 +342,13 @@ class _Reader:
                 fields.setdefault("CURRENCY", value)
             elif parent == "ORIGCURRENCY" and tag == "CURSYM":
                 fields.setdefault("ORIGCURRENCY", value)
+            return
+        if parent == "STATUS":  # a server's answer: an error instead of a statement is said as the bank said it
+            self.status[tag] = value
+            if tag == "SEVERITY" and value.upper() == "ERROR" and self.error is None:
+                self.error = self.status
+            elif tag == "CODE":
+                self.status = {"CODE": value}
             return
         if self.statement is None or self.statement["kind"] == "investment":
             return
