@@ -342,6 +342,29 @@ def test_mt942_interim_report_takes_its_currency_from_the_floor_limit(engine, tm
     assert (row.amount, row.currency, row.reference) == (750_000, "EUR", "C00004")
 
 
+@pytest.mark.parametrize("statement_line, bank_layout", [
+    # an IBAN where SWIFT's 16-character reference goes, the payee on the next line: only a bank's layout reads it
+    (":61:2610051005D65,00NOVBNL02RABO0123456789\nPAYEE ON THE NEXT LINE", True),
+    # a long end-to-end id before //: the standard layout reads it (the reference cut to 16 characters)
+    (":61:2610051005DR65,00NTRFE2E-a7Hk2PqZx9LmN4tRsVbW//2026100516391534000", False),
+])
+def test_mt940_with_a_bank_s_long_customer_reference_is_read(engine, tmp_path, statement_line, bank_layout):
+    text = (":20:STMT261005\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n"
+            f"{statement_line}\n:86:Betaling sieraden\n:62F:C261005EUR35,00\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "long-ref.sta", text))
+    assert result.added == 1
+    assert any("longer than SWIFT's 16 characters" in w for w in result.warnings) == bank_layout
+    row = stored(engine)[0]
+    assert (row.posted_on, row.amount, row.currency) == (date(2026, 10, 5), -650_000, "EUR")  # 100 - 65 = 35
+
+
+def test_mt940_a_statement_line_no_layout_reads_is_refused_naming_the_field(engine, tmp_path):
+    text = ":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n:61:26100X1005D65,00NTRF\n-\n"
+    with pytest.raises(StatementFileError, match=r"message 1 is not valid MT940/MT942: field :61:"):
+        importing.import_file(engine, write(tmp_path, "bad.sta", text))
+    assert stored(engine) == []
+
+
 def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
     text = MT940.split("-}")[0].replace(":60F:C261004EUR1000,00\n", "").replace(":62F:C261005EUR2497,50\n", "")
     with pytest.raises(ImportRejected, match="currency is missing"):

@@ -113,15 +113,16 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
     for chunk in _messages(path, encoding):
         chunk = re.sub(r"(?m)^-\}?\s*$", "", chunk)  # the end of a SWIFT block
         messages += 1
-        transactions = mt940.models.Transactions()
         level, logger.level = logger.level, logging.CRITICAL + 1  # it logs every failed match as an error
         try:
-            transactions.parse(chunk)
+            transactions, layout = _parsed(mt940, chunk)
         except Exception as error:  # the parser raises RuntimeError, ValueError, KeyError, decimal errors
             raise StatementFileError(f"{file}: message {messages} is not valid MT940/MT942: {_reason(error)}; "
                                      "export the statement again") from None
         finally:
             logger.level = level
+        if layout and layout not in parsed.warnings:
+            parsed.warnings.append(layout)
         account = str(transactions.data.get("account_identification") or "").strip()
         statement_id = "/".join(str(transactions.data.get(k) or "") for k in ("transaction_reference",
                                                                                 "statement_number")).strip("/")
@@ -140,6 +141,39 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
     if not messages:
         raise StatementFileError(f"{file}: not an MT940/MT942 file (no :20: statement reference)")
     parsed.statements = messages
+
+
+_BANK_LAYOUTS = ("StatementASNB", "StatementGLS")
+"""The parser's opt-in :61: layouts for banks that write a customer reference longer than SWIFT's 16
+characters (ASN Bank an IBAN, GLS and Atruvia banks a long end-to-end id): they read the same date,
+mark and amount, and are tried, in this order, only when the standard layout cannot read a message."""
+
+
+def _parsed(mt940, chunk: str):
+    """The message ``chunk`` parsed, and the warning to give when a bank's own :61: layout read it ('' if none).
+
+    Raises the standard layout's error when no layout reads it.
+    """
+    try:
+        transactions = mt940.models.Transactions()
+        transactions.parse(chunk)
+        return transactions, ""
+    except Exception as error:
+        refused = error
+    for name in _BANK_LAYOUTS:
+        layout = getattr(mt940.tags, name, None)
+        if layout is None:  # an older parser without it
+            continue
+        tag = layout()
+        transactions = mt940.models.Transactions(tags={tag.id: tag})
+        try:
+            transactions.parse(chunk)
+        except Exception:
+            continue
+        return transactions, ("some :61: lines carry a customer reference longer than SWIFT's 16 characters (as "
+                              "ASN Bank and GLS/Atruvia banks write them); they were read with the parser's layout "
+                              "for such banks: the same date, mark and amount")
+    raise refused
 
 
 def _reason(error: Exception) -> str:
