@@ -365,6 +365,33 @@ def test_mt940_a_statement_line_no_layout_reads_is_refused_naming_the_field(engi
     assert stored(engine) == []
 
 
+@pytest.mark.parametrize("mark_and_amount, signed", [
+    ("C100,00NTRF", 1_000_000), ("D100,00NTRF", -1_000_000),
+    ("RC100,00NTRF", -1_000_000),  # a reversed credit takes the money back out
+    ("RD100,00NTRF", 1_000_000),  # a reversed debit brings it back in
+    ("CR100,00NTRF", 1_000_000),  # C, then the funds code R
+    ("C500NTRF", 5_000_000),  # a whole amount without its decimal comma, as some banks write it
+    ("D0,42MCI0", -4_200),  # a bank's own transaction type
+])
+def test_mt940_signs_follow_the_mark_reversals_included(engine, tmp_path, mark_and_amount, signed):
+    text = f":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n:61:2610151015{mark_and_amount}REF//B1\n-\n"
+    assert importing.import_file(engine, write(tmp_path, "marks.sta", text)).added == 1
+    assert stored(engine)[0].amount == signed
+
+
+@pytest.mark.parametrize("mark_and_amount", [
+    "d100,00NTRF", "c100,00NTRF", "rc100,00NTRF",  # a mark is upper case: a lower-case one is never guessed
+    "C1.000,00NTRF",  # a thousands point: not SWIFT's amount, never read as 1
+    "C\u0661\u0662\u0663,00NTRF",  # Arabic-Indic digits
+    "C,5NTRF",  # no whole digit
+])
+def test_mt940_an_amount_or_mark_not_as_swift_writes_it_is_refused(engine, tmp_path, mark_and_amount):
+    text = f":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n:61:2610151015{mark_and_amount}REF//B1\n-\n"
+    with pytest.raises(ImportRejected, match=r"transaction 1 \(message 1\): :61: .* does not start with a value date"):
+        importing.import_file(engine, write(tmp_path, "marks.sta", text))
+    assert stored(engine) == []
+
+
 def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
     text = MT940.split("-}")[0].replace(":60F:C261004EUR1000,00\n", "").replace(":62F:C261005EUR2497,50\n", "")
     with pytest.raises(ImportRejected, match="currency is missing"):

@@ -21,8 +21,9 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from vosbench.core import money
@@ -128,12 +129,17 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
                                                                                 "statement_number")).strip("/")
         found_currency = _CURRENCY.search(chunk)
         currency = found_currency.group(1) if found_currency else ""
-        for transaction in transactions:
+        heads = _STATEMENT_LINE.findall(chunk)
+        if len(heads) != len(transactions):
+            raise StatementFileError(f"{file}: message {messages} holds {len(heads)} :61: statement lines but the "
+                                     f"parser read {len(transactions)}; export the statement again")
+        for transaction, head in zip(transactions, heads):
             number += 1
             try:
                 if not account:
                     raise ValueError(":25: account identification is missing from the message")
-                yield _line(transaction.data, account, statement_id, currency, number)
+                line = _line(transaction.data, account, statement_id, currency, number)
+                yield replace(line, amount=_signed_amount(head, line.amount))
             except ValueError as error:
                 rejections.append(Rejection(file, number, f"transaction {number} (message {messages}): {error}"))
         # each transaction refers back to its message: a cycle, kept for good while an import pauses the collector
@@ -176,8 +182,36 @@ def _parsed(mt940, chunk: str):
     raise refused
 
 
+_STATEMENT_LINE = re.compile(r"(?m)^:61:(.{0,60}(?:\n(?!:).{0,40})?)")
+_HEAD = re.compile(r"[0-9]{6}(?:[0-9]{4})?(RC|RD|C|D)[A-Z]?[\n ]?([0-9]{1,15}(?:,[0-9]*)?)[A-Z][A-Z0-9 ]{3}")
+"""A :61: statement line's start: value date, entry date, mark (C, D, RC, RD), funds code, the amount
+(digits and SWIFT's decimal comma, which some banks leave out of a whole amount: ``C500NTRF``) and the
+transaction type (``NTRF``; banks also use their own: ``S   X``, ``MCI0``)."""
+
+
+def _signed_amount(head: str, parsed: int) -> int:
+    """The line's amount from its own text: digits with SWIFT's decimal comma, signed by its mark.
+
+    The parser reads an amount and a mark it does not recognise loosely (a lower-case mark,
+    ``RC`` — a reversed credit, money out — as money in, ``1.000,00`` as 1); the amount and
+    sign kept are the ones the text says exactly, and must be the size the parser read.
+    """
+    found = _HEAD.match(head)
+    if not found:
+        raise ValueError(f":61: {head.split(chr(10))[0][:40]!r} does not start with a value date, a mark (C, D, RC or "
+                         "RD) and an amount in digits with a decimal comma (e.g. 1500,00) before the transaction type")
+    mark, text = found.groups()
+    amount = money.to_minor(text.replace(",", "."), field=":61: amount")
+    if amount != abs(parsed):
+        raise ValueError(f":61: amount {text!r} was read as {money.to_decimal(abs(parsed))}; export the statement "
+                         "again")
+    return amount if mark in ("C", "RD") else -amount
+
+
 def _reason(error: Exception) -> str:
     """The parser's complaint as a user can read it: the field and the text it could not read."""
+    if isinstance(error, InvalidOperation):  # Decimal's own words name neither the field nor the text
+        return "an amount (:61:, or a balance :60F:/:62F:) is not a number in SWIFT's form: digits with one decimal comma"
     tag = error.args[1] if len(error.args) > 1 else None
     tag_id = getattr(tag, "id", None)
     if tag_id is not None:
