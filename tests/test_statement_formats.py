@@ -135,6 +135,14 @@ def test_a_statement_without_a_transaction_list_imports_nothing_and_says_so(engi
     assert any("no transaction list (BANKTRANLIST)" in w for w in result.warnings)
 
 
+def test_a_decimal_comma_and_a_positive_debit_are_read_as_written_with_a_warning(engine, tmp_path):
+    text = CARD_WITHOUT_BALANCE.replace("<TRNAMT>-35.10", "<TRNAMT>35.10")  # the DEBIT with a positive amount
+    result = importing.import_file(engine, write(tmp_path, "card.ofx", text))
+    assert [r.amount for r in stored(engine)] == [2_000_000, 351_000]  # 200,00 and +35.10: never a guessed sign
+    assert any("decimal comma (200,00)" in w for w in result.warnings)
+    assert any("outgoing type" in w and "positive TRNAMT" in w for w in result.warnings)
+
+
 @pytest.mark.parametrize("piece", [1 << 20, 64])  # 64 bytes: every comment crosses the pieces the file is read in
 def test_commented_out_tags_are_not_part_of_the_statement(engine, tmp_path, monkeypatch, piece):
     from vosbench.sources.bankfiles import ofx
@@ -175,6 +183,10 @@ def test_a_comment_never_closed_refuses_the_file(engine, tmp_path):
     (("<TRNAMT>200,00", "<TRNAMT>2e2"), 1, "TRNAMT: '2e2' is not a number written as decimal text"),  # never 200
     (("<TRNAMT>200,00", "<TRNAMT>NaN"), 1, "TRNAMT: 'NaN' is not a number"),
     (("<TRNAMT>200,00", "<TRNAMT>200.00001"), 1, "TRNAMT: '200.00001' has more than 4 decimal places"),
+    (("<TRNAMT>200,00", "<TRNAMT>1,000"), 1, "TRNAMT '1,000': a comma is read only as a decimal comma"),  # 1 or 1000?
+    (("<TRNAMT>200,00", "<TRNAMT>-1,000"), 1, "a thousands separator is not an amount"),
+    (("<TRNAMT>200,00", "<TRNAMT>\u0661\u0662\u0663"), 1, "is not a number"),  # Arabic-Indic digits
+    (("<TRNAMT>200,00", "<TRNAMT>\uff15"), 1, "is not a number"),  # a full-width 5
     (("<TRNAMT>-35.10", ""), 2, "TRNAMT is missing"),
     (("<DTPOSTED>20261004", "<DTPOSTED>20261304"), 2, "DTPOSTED '20261304' is not a date"),
     (("<CURDEF>AUD", ""), 1, "currency is missing"),

@@ -30,7 +30,7 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -49,6 +49,9 @@ _LEAVES = frozenset({"MEMO", "NAME", "CHECKNUM", "REFNUM", "SIC", "PAYEEID", "EX
                      "DTEND", "CURSYM", "CURRATE"})
 _TRANSACTION_FIELDS = ("TRNTYPE", "DTPOSTED", "DTUSER", "TRNAMT", "FITID", "NAME", "MEMO", "REFNUM", "CHECKNUM")
 _MAX_DEPTH = 64
+_OUTGOING_TYPES = frozenset({"DEBIT", "FEE", "SRVCHG", "DIRECTDEBIT"})
+"""TRNTYPEs that only ever name money going out (a card's PAYMENT or a POS refund may come in): a positive
+TRNAMT on one is read as written, with a warning."""
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _PIECE = 1 << 20  # bytes read at a time
 
@@ -391,7 +394,10 @@ class _Reader:
                 f"transaction {number}" + (f" (FITID {fitid})" if fitid else "") + f": {error}")))
 
     def _line(self, fields: dict, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
-        amount = _amount(fields.get("TRNAMT"))
+        amount = _amount(fields.get("TRNAMT"), self.note)
+        if amount > 0 and fields.get("TRNTYPE", "").upper() in _OUTGOING_TYPES:
+            self.note("some transactions of an outgoing type (DEBIT, FEE, SRVCHG, DIRECTDEBIT) carry a positive TRNAMT; "
+                      "they were read as money in, as TRNAMT's sign says: check them against the bank's own view")
         posted, posted_at = _date(fields.get("DTPOSTED"), "DTPOSTED", required=True)
         assert posted is not None and posted_at is not None  # required: a missing date raised
         value_on, _ = _date(fields.get("DTUSER"), "DTUSER", required=False)
@@ -419,11 +425,15 @@ class _Reader:
 
 
 _LONGEST_AMOUNT = 40  # characters: more digits than any amount a bank holds
-_PLAIN_AMOUNT = re.compile(r"([+-]?)(\d{1,14})(?:\.(\d{1,4}))?")
+_PLAIN_AMOUNT = re.compile(r"([+-]?)([0-9]{1,14})(?:\.([0-9]{1,4}))?")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,(?:[0-9]{1,2}|[0-9]{4})")
+"""An amount written with OFX's other decimal separator: one comma, then places a thousands comma never has
+(``200,00``); ``1,000`` could be a thousand or one, and is refused."""
+DECIMAL_COMMA_WARNING = "amounts written with a decimal comma (200,00) were read as decimals"
 
 
-def _amount(text: str | None) -> int:
-    """TRNAMT as minor units; OFX allows a comma as the decimal separator, nothing else is bent."""
+def _amount(text: str | None, note: Callable[[str], None]) -> int:
+    """TRNAMT as minor units, from ASCII digits; a decimal comma (OFX allows it) is said through ``note``."""
     if text is None or not text.strip():
         raise ValueError("TRNAMT is missing; a transaction without an amount cannot be read")
     plain = _PLAIN_AMOUNT.fullmatch(text)
@@ -434,8 +444,13 @@ def _amount(text: str | None) -> int:
     cleaned = text.strip().replace(" ", "")
     if len(cleaned) > _LONGEST_AMOUNT:
         raise ValueError(f"TRNAMT {cleaned[:20]!r}… ({len(cleaned)} characters) is not an amount")
-    if "," in cleaned and "." not in cleaned and cleaned.count(",") == 1:
+    if "," in cleaned:
+        if not _DECIMAL_COMMA.fullmatch(cleaned):
+            raise ValueError(f"TRNAMT {text.strip()[:40]!r}: a comma is read only as a decimal comma with one, two or "
+                             "four places (200,00); a thousands separator is not an amount: export the statement "
+                             "again")
         cleaned = cleaned.replace(",", ".")
+        note(DECIMAL_COMMA_WARNING)
     return money.to_minor(cleaned, field="TRNAMT")  # decimal text only: "1e3" (a typo for 1.3?) is no thousand
 
 
