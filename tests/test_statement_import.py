@@ -144,7 +144,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(engine):
         importing.import_file(engine, SAMPLES / "bank-bad-rows.csv", profile="generic-bank-csv")
     reasons = [(r.line, r.reason) for r in caught.value.rejections]
     assert [line for line, _ in reasons] == [2, 3, 5]
-    assert "not a date" in reasons[0][1] and "not a number" in reasons[1][1] and "empty" in reasons[2][1]
+    assert "not a date" in reasons[0][1] and "'abc' is not an amount" in reasons[1][1] and "empty" in reasons[2][1]
     with pytest.raises(ImportRejected) as caught:
         importing.import_file(engine, SAMPLES / "bank-v8-bad-entries.xml")
     assert [r.line for r in caught.value.rejections] == [1, 2]
@@ -200,7 +200,7 @@ def test_every_shipped_profile_is_valid():
     ({"sign": "minus"}, "sign must be"),
 ])
 def test_a_bad_profile_names_the_key_and_the_fix(change, message):
-    good = {"name": "p", "channel": "bank", "columns": {"date": "D", "amount": "A"}}
+    good = {"name": "p", "channel": "bank", "columns": {"date": "D", "amount": "A"}, "currency": "USD"}
     with pytest.raises(profiles.ProfileError, match=message):
         profiles.from_mapping({**good, **change})
 

@@ -71,7 +71,8 @@ class Profile:
     decimal_separator: str = "."
     thousands_separator: str = ""
     sign: str = "plus_is_in"  # plus_is_in, plus_is_out, or direction: a column says credit/debit
-    credit_values: tuple[str, ...] = ()
+    credit_values: tuple[str, ...] = ()  # with sign direction: the column's values for money in
+    debit_values: tuple[str, ...] = ()  # and for money out; any other value is refused, never taken as either
     currency: str = "USD"
     fee: FeeSchedule = FeeSchedule()
     sheet: str = ""
@@ -133,7 +134,10 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
         channel = check_channel(data["channel"])
     except ValueError as error:
         raise ProfileError(f"{where}: {error}") from None
-    sign, credit_values = _sign(data.get("sign", "plus_is_in"), columns, where)
+    sign, credit_values, debit_values = _sign(data.get("sign", "plus_is_in"), columns, where)
+    decimal_separator, thousands_separator = _separators(data, where)
+    if "currency" not in columns and "currency" not in data:  # never assumed: a file in EUR is not in USD
+        raise ProfileError(f"{where}: say the file's currency (currency: EUR) or map a currency column")
     skip_when = data.get("skip_when") or {}
     if not isinstance(skip_when, dict) or not all(isinstance(v, list) for v in skip_when.values()):
         raise ProfileError(f"{where}: skip_when maps a column header to the list of values whose rows are skipped")
@@ -144,9 +148,9 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
         skip_rows=_count(data.get("skip_rows", 0), "skip_rows", where),
         skip_when={k: [str(v) for v in values] for k, values in skip_when.items()},
         date_format=str(data.get("date_format", "%Y-%m-%d")),
-        decimal_separator=str(data.get("decimal_separator", ".")),
-        thousands_separator=str(data.get("thousands_separator", "")),
-        sign=sign, credit_values=credit_values, currency=str(data.get("currency", "USD")).upper(),
+        decimal_separator=decimal_separator, thousands_separator=thousands_separator,
+        sign=sign, credit_values=credit_values, debit_values=debit_values,
+        currency=str(data.get("currency", "")).upper(),
         fee=_fee(data.get("fee") or {}, where), sheet=str(data.get("sheet", "")), outgoing=rules)
 
 
@@ -174,13 +178,33 @@ def _count(value, key: str, where: str) -> int:
     return value
 
 
-def _sign(value, columns: dict, where: str) -> tuple[str, tuple[str, ...]]:
+def _sign(value, columns: dict, where: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     if value in ("plus_is_in", "plus_is_out"):
-        return value, ()
-    if isinstance(value, dict) and set(value) == {"credit_values"} and "direction" in columns:
-        return "direction", tuple(str(v).strip().lower() for v in value["credit_values"])
-    raise ProfileError(f"{where}: sign must be plus_is_in, plus_is_out, or {{credit_values: [...]}} "
-                       "with a direction column naming which rows are money in")
+        return value, (), ()
+    if isinstance(value, dict) and set(value) == {"credit_values", "debit_values"} and "direction" in columns and all(
+            isinstance(value[key], list) and value[key] for key in value):
+        credit, debit = (tuple(str(v).strip().lower() for v in value[key]) for key in ("credit_values", "debit_values"))
+        if not set(credit).isdisjoint(debit):
+            raise ProfileError(f"{where}: sign: a value cannot be both credit and debit ({', '.join(set(credit) & set(debit))})")
+        return "direction", credit, debit
+    raise ProfileError(f"{where}: sign must be plus_is_in, plus_is_out, or {{credit_values: [...], debit_values: [...]}} "
+                       "with a direction column: its values for money in and for money out (any other value is refused)")
+
+
+_SEPARATORS = {"decimal_separator": (".", ","), "thousands_separator": ("", ",", ".", " ", "'")}
+
+
+def _separators(data: dict, where: str) -> tuple[str, str]:
+    """The decimal and thousands separators: known characters, and never the same one (12.50 must not be 1250)."""
+    decimal, thousands = (str(data.get(key, default)) for key, default in (("decimal_separator", "."),
+                                                                           ("thousands_separator", "")))
+    for key, value in (("decimal_separator", decimal), ("thousands_separator", thousands)):
+        if value not in _SEPARATORS[key]:
+            raise ProfileError(f"{where}: {key} {value!r} must be one of {', '.join(map(repr, _SEPARATORS[key]))}")
+    if decimal == thousands:
+        raise ProfileError(f"{where}: decimal_separator and thousands_separator are both {decimal!r}; "
+                           "an amount could then be read a hundred times too large")
+    return decimal, thousands
 
 
 _PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")

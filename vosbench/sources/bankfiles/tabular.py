@@ -6,16 +6,19 @@ reason, and the file is imported all-or-nothing. A header that lacks a column th
 profile names means the file is not what the profile describes: the whole file is
 refused with the columns it has and the ones expected.
 
-XLSX cells that hold numbers arrive as binary doubles; they are converted once with
-:func:`vosbench.core.money.from_double`, the rule used for every double from a source.
+XLSX cells that hold numbers arrive as binary doubles; one is taken at the 15 significant
+digits a spreadsheet shows, and refused if that holds more than four places (never rounded).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import re
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from vosbench.core import money
@@ -41,6 +44,10 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
         raise StatementFileError(
             f"{file}: not a {profile.name} export: column(s) {', '.join(missing)} missing "
             f"(the file has {', '.join(h for h in header if h) or 'no headers'}); pick the right --profile")
+    repeated = sorted(column for column in wanted if header.count(column) > 1)
+    if repeated:
+        raise StatementFileError(f"{file}: column(s) {', '.join(repeated)} appear more than once in the header; "
+                                 "which one is meant cannot be told: remove or rename the others")
     index = {column: header.index(column) for column in wanted}
     lines, rejections = [], []
     for offset, cells in enumerate(rows[1:], start=1):
@@ -93,18 +100,55 @@ def _cell(values: dict, profile: Profile, role: str) -> object:
 
 
 def _amount(value, profile: Profile, what: str) -> int:
+    """An amount cell as minor units, exactly as written, or a ValueError naming the cell and what it holds.
+
+    A number cell (XLSX) is taken at the 15 significant digits a spreadsheet shows and
+    must hold at most four places; text is ASCII digits with the profile's separators in
+    their places (``1,234.50``; a thousands separator only between groups of three), an
+    optional sign or accounting parentheses: ``1.000,00`` under a point-decimal profile is
+    refused, never read as 1.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{what}: {value} is TRUE/FALSE, not an amount")
     if isinstance(value, float):
-        return money.from_double(value, field=what)
+        return money.to_minor(Decimal(f"{value:.15g}"), field=what)
     if isinstance(value, int):
         return money.to_minor(value, field=what)
-    text = str(value or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not isinstance(value, str) and value is not None:
+        raise ValueError(f"{what}: holds a {type(value).__name__} ({value}), not an amount")
+    text = (value or "").strip()
+    if not text:
+        raise ValueError(f"{what}: empty; every row needs an amount")
+    if profile.thousands_separator == " ":  # the spaces French and Swiss exports group with
+        text = text.replace("\u00a0", " ").replace("\u202f", " ")
+    negative = text.startswith("(") and text.endswith(")")  # accounting negative
+    if negative:
+        text = text[1:-1].strip()
+    found = _amount_form(profile.decimal_separator, profile.thousands_separator).fullmatch(text)
+    if not found:
+        grouping = (f" and {profile.thousands_separator!r} between groups of three"
+                    if profile.thousands_separator else "")
+        raise ValueError(f"{what}: {value!r} is not an amount as this profile writes them: ASCII digits with "
+                         f"{profile.decimal_separator!r} before the decimals{grouping} (e.g. {_example(profile)})")
+    sign, whole, decimals = found.groups()
+    if negative and sign:
+        raise ValueError(f"{what}: {value!r} is signed inside accounting parentheses; which sign is meant?")
     if profile.thousands_separator:
-        text = text.replace(profile.thousands_separator, "")
-    if profile.decimal_separator != ".":
-        text = text.replace(profile.decimal_separator, ".")
-    if text.startswith("(") and text.endswith(")"):  # accounting negative
-        text = "-" + text[1:-1]
-    return money.to_minor(text, field=what)
+        whole = whole.replace(profile.thousands_separator, "")
+    number = ("-" if negative else sign) + whole + ("." + decimals if decimals is not None else "")
+    return money.to_minor(number, field=what)
+
+
+@functools.cache
+def _amount_form(decimal: str, thousands: str) -> re.Pattern:
+    """The text of an amount under these separators: sign, whole part (grouped or not), decimals."""
+    grouped = f"|[0-9]{{1,3}}(?:{re.escape(thousands)}[0-9]{{3}})+" if thousands else ""
+    return re.compile(f"([+-]?)([0-9]+{grouped})(?:{re.escape(decimal)}([0-9]+))?")
+
+
+def _example(profile: Profile) -> str:
+    whole = f"1{profile.thousands_separator}234" if profile.thousands_separator else "1234"
+    return f"{whole}{profile.decimal_separator}50"
 
 
 def _date(value, profile: Profile, role: str) -> date:
@@ -122,6 +166,30 @@ def _date(value, profile: Profile, role: str) -> date:
                          f"{profile.date_format}") from None
 
 
+def _directed(amount: int, direction: str, profile: Profile) -> int:
+    """``amount`` (written unsigned) signed by the direction column: only the profile's values for in and out count."""
+    column = profile.columns["direction"]
+    if amount < 0:
+        raise ValueError(f"{profile.columns['amount']}: negative, while {column} gives the direction "
+                         f"({direction!r}); which one is right?")
+    if direction.lower() in profile.credit_values:
+        return amount
+    if direction.lower() in profile.debit_values:
+        return -amount
+    raise ValueError(f"{column}: {direction!r} is neither money in ({', '.join(profile.credit_values)}) nor money "
+                     f"out ({', '.join(profile.debit_values)}); add it to the profile's sign if it is one of them")
+
+
+def _currency(values: dict, profile: Profile) -> str:
+    """The row's currency: its own cell when the profile maps one (never left empty), else the profile's."""
+    if "currency" not in profile.columns:
+        return profile.currency
+    currency = str(_cell(values, profile, "currency") or "").upper()
+    if not currency:
+        raise ValueError(f"{profile.columns['currency']}: empty; a line's currency is never assumed")
+    return currency
+
+
 def _line(values: dict, header: list[str], cells: list, profile: Profile, number: int) -> StatementLine:
     posted = _date(_cell(values, profile, "date"), profile, "date")
     value_cell = _cell(values, profile, "value_date")
@@ -135,15 +203,14 @@ def _line(values: dict, header: list[str], cells: list, profile: Profile, number
     if profile.sign == "plus_is_out":
         amount = -amount
     elif profile.sign == "direction":
-        direction = str(_cell(values, profile, "direction") or "").lower()
-        amount = abs(amount) if direction in profile.credit_values else -abs(amount)
+        amount = _directed(amount, str(_cell(values, profile, "direction") or "").strip(), profile)
     if amount == 0:
         raise ValueError("amount is zero; a statement line moves money")
     source_id = str(_cell(values, profile, "id") or "")
     raw = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
     return StatementLine(
         statement_account=profile.source, statement_id=profile.source, posted_on=posted, value_on=value_on,
-        amount=amount, currency=str(_cell(values, profile, "currency") or profile.currency).upper(),
+        amount=amount, currency=_currency(values, profile),
         reference=str(_cell(values, profile, "reference") or ""),
         counterparty=str(_cell(values, profile, "counterparty") or ""),
         account_hint=str(_cell(values, profile, "account") or ""),
