@@ -282,6 +282,16 @@ def test_camt_054_and_052_read_through_the_same_reader(engine, tmp_path):
         date(2026, 10, 20), 750_000, "E2E-9", "Nile Voice")
 
 
+def test_a_camt_entry_whose_only_transaction_goes_the_other_way_is_refused(engine, tmp_path):
+    entry = """<Ntry><AcctSvcrRef>X-1</AcctSvcrRef><Amt Ccy="CHF">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+    <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-20</Dt></BookgDt>
+    <NtryDtls><TxDtls><Amt Ccy="CHF">10.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></TxDtls></NtryDtls></Ntry>"""
+    with pytest.raises(ImportRejected, match=r"entry 1 \(X-1\): CdtDbtInd CRDT of the entry and of its only "
+                                             "transaction"):
+        importing.import_file(engine, write(tmp_path, "n.xml", camt("054", "08", entry)))
+    assert stored(engine) == []
+
+
 @pytest.mark.parametrize("text, message", [
     (camt("053", "04", BATCH).replace("camt.053.001.04", "camt.053.001.99"), "version 001.99 is not supported"),
     (camt("053", "04", BATCH).replace("urn:iso:std:iso:20022:tech:xsd:camt.053.001.04", "urn:example:camt.053"),

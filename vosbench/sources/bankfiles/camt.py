@@ -278,6 +278,9 @@ class _Reader:
             return lines
         if len(details) == 1:  # the usual entry: one transaction's details
             detail = details[0]
+            if detail["signed"] is not None and detail["signed"] * signed < 0:
+                raise ValueError(f"CdtDbtInd {direction} of the entry and of its only transaction (TxDtls) differ; "
+                                 "which way the money went cannot be told: export the statement again")
             end_to_end = [detail["end_to_end"]] if detail["end_to_end"] else []
             creditor_refs = detail["creditor_refs"]
             names = [detail["name"]] if detail["name"] else []
