@@ -54,6 +54,9 @@ def test_doubles_from_vos3000_round_half_even_at_the_edge():
     assert money.from_double(0.1 + 0.2) == 3000  # 0.30000000000000004 → 0.3000
     assert money.from_double(1.00005) == 10000  # repr "1.00005", a tie: half-even keeps 1.0000
     assert money.from_double(-2.71828) == -27183
+    for huge in (1e300, -9.3e14, 9.3e14):  # past the ledger's ~922 trillion units: refused, never an overflow later
+        with pytest.raises(money.MoneyError, match="too large for the ledger"):
+            money.from_double(huge)
 
 
 def test_format_rounds_for_display_only():

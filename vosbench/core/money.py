@@ -132,7 +132,13 @@ def from_double(value: float, *, field: str = "amount") -> int:
     """
     if not math.isfinite(value):
         raise MoneyError(f"{field}: {value!r} is not a finite amount")
-    return int(Decimal(repr(value)).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(SCALE))
+    too_large = MoneyError(f"{field}: {value!r} is too large for the ledger")
+    if abs(value) > _MAX_MINOR / UNIT * 2:  # roughly, before Decimal's quantize, which raises on 1e300
+        raise too_large
+    minor = int(Decimal(repr(value)).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(SCALE))
+    if abs(minor) > _MAX_MINOR:
+        raise too_large
+    return minor
 
 
 def to_decimal(minor: int) -> Decimal:
