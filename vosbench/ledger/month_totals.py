@@ -83,6 +83,17 @@ class MonthDeltas:
                 sums[0] += amount
                 sums[1] += 1
 
+    def add_payment_sums(self, sums: dict[tuple, list[int]]) -> None:
+        """Add payments already summed per (account id, month, kind): [amount, count] each."""
+        summed = self._payments
+        for key, (amount, count) in sums.items():
+            found = summed.get(key)
+            if found is None:
+                summed[key] = [amount, count]
+            else:
+                found[0] += amount
+                found[1] += count
+
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
         sums = self._charges.setdefault((account_id, month), [0, 0, 0, 0])

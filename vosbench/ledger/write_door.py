@@ -28,7 +28,7 @@ from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, explore_upkeep, guards, hashchain, month_close, month_totals, prior_period, tables
+from vosbench.ledger import coded_payments, database, explore_upkeep, guards, hashchain, month_close, month_totals, prior_period, tables
 
 
 @dataclass(frozen=True)
@@ -417,7 +417,6 @@ def _reversal_problem(batch, row, account_id, originals, already_reversed, accep
 
 def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded_at: datetime) -> list[int]:
     connection, table = batch.connection, tables.payments
-    keyer = month_totals.MonthKeyer(database.ledger_timezone(connection))
     head = hashchain.lock_head(connection, "payments")
     # ids follow the chain head, so a reversal can name an earlier row of this batch
     first_id = head.last_id + 1
@@ -435,18 +434,20 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
     account_ids = list(map(batch.account_ids.__getitem__, rows.account))
     # payments' columns after id, in table order, built column by column; the str-valued
     # enums are stored and hashed as their text (they are str instances)
-    values = zip(account_ids, rows.kind, rows.amount, map(hashchain.canonical_time, rows.occurred_at),
+    times = list(map(hashchain.canonical_time, rows.occurred_at))  # as stored, hashed and coded for the rollups
+    values = zip(account_ids, rows.kind, rows.amount, times,
                  repeat(hashchain.canonical_time(recorded_at), count), rows.operator, rows.channel, rows.method,
                  rows.reference, rows.memo, rows.reason, rows.balance_after, reverses_ids, rows.approved_by,
                  repeat(batch.source, count), rows.source_key, repeat(batch_id, count))
     linked = head.link_all(values)
     _insert(connection, table, linked)
     hashchain.save_head(connection, head)
+    coded = coded_payments.CodedPayments(connection, account_ids, times, rows.kind, rows.channel,
+                                         rows.method, rows.amount, rows.operator)
     deltas = month_totals.MonthDeltas()
-    deltas.add_payments(account_ids, map(keyer.of_instant, rows.occurred_at), rows.kind, rows.amount)
+    deltas.add_payment_sums(coded_payments.cells((coded.account, coded.month, coded.kind), (coded.amount, coded.records)))
     month_totals.apply(connection, deltas)
-    explore_upkeep.after_payments(connection, account_ids, rows.occurred_at, rows.kind, rows.channel, rows.method,
-                                  rows.operator, rows.amount)
+    explore_upkeep.after_payments(coded)
     return [record[0] for record in linked]
 
 
