@@ -7,7 +7,8 @@ currency, an account or operator. Folded record by record in Python, that cost a
 inserting the records; here each column is coded once per batch (a dict look-up per value,
 the local days found by one bulk search of the day starts) and a rollup's cells are the
 distinct rows of a few code columns, summed in bulk (:func:`grouped`). The sums stay exact:
-int64 when the batch's amounts cannot overflow it, Python integers otherwise.
+int64 when the batch's amounts cannot overflow it, Python integers otherwise (:func:`exact`).
+A batch's month totals (of payments, and of charges per account and month) are summed the same way.
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ def cells(key: Sequence[Coded | str], values: Sequence[np.ndarray], rows: np.nda
     columns = [column.codes if rows is None else column.codes[rows] for column in key if not isinstance(column, str)]
     groups, sums = grouped(columns, [value if rows is None else value[rows] for value in values])
     return as_cells(key, groups, sums)
+
+
+def exact(values: Sequence[int]) -> np.ndarray:
+    """``values`` as an array whose sums are exact: int64 unless together they could pass it, else Python integers."""
+    import numpy as np
+
+    return np.array(values, dtype=object if sum(map(abs, values)) >= 2**63 else np.int64)
 
 
 @lru_cache(maxsize=4)
@@ -158,9 +166,7 @@ class CodedPayments:
         self.currency = Coded(currency.codes[self.account.codes], currency.words)
         self.known = np.isin(self.account.codes, [code for code, account_id in enumerate(self.account.words.tolist())
                                                   if account_id in currency_of])
-        # exact sums: int64 unless the batch's amounts together could pass it
-        wide = sum(map(abs, amounts)) >= 2**63
-        self.amount = np.array(amounts, dtype=object if wide else np.int64)
+        self.amount = exact(amounts)
         self.records = np.ones(len(amounts), dtype=self.amount.dtype)
 
     def __len__(self) -> int:

@@ -94,6 +94,16 @@ class MonthDeltas:
                 found[0] += amount
                 found[1] += count
 
+    def add_charge_sums(self, sums: dict[tuple, list[int]]) -> None:
+        """Add charges already summed per (account id, month): [call_fee, agent_fee, other_fee, calls] each."""
+        for key, figures in sums.items():
+            found = self._charges.get(key)
+            if found is None:
+                self._charges[key] = list(figures)
+            else:
+                for index, value in enumerate(figures):
+                    found[index] += value
+
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
         sums = self._charges.setdefault((account_id, month), [0, 0, 0, 0])

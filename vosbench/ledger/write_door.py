@@ -515,22 +515,19 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
 def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list[int]:
     head = hashchain.lock_head(batch.connection, spec.table.name)
     key_text = hashchain.canonical_time if spec.key_is_time else date.isoformat
-    key_of, figures_of = operator.attrgetter(spec.key), operator.attrgetter(*spec.figures)
-    account_ids = batch.account_ids
-    tail = (batch.source, batch_id)
-
-    def values(row) -> tuple:  # the table's columns after id, in table order
-        figures = figures_of(row)
-        return (account_ids[row.account], key_text(key_of(row)),
-                *(figures if isinstance(figures, tuple) else (figures,)), *tail)
-
-    linked = head.link_all(map(values, rows))
+    count, repeat = len(rows), itertools.repeat
+    account_ids = list(map(batch.account_ids.__getitem__, map(operator.attrgetter("account"), rows)))
+    keys = list(map(key_text, map(operator.attrgetter(spec.key), rows)))
+    figures = [list(map(operator.attrgetter(name), rows)) for name in spec.figures]
+    # the table's columns after id, in table order, built column by column
+    linked = head.link_all(zip(account_ids, keys, *figures, repeat(batch.source, count), repeat(batch_id, count)))
     _insert(batch.connection, spec.table, linked)
     hashchain.save_head(batch.connection, head)
-    if spec is _CHARGES:
+    if spec is _CHARGES:  # summed per account and month (a day's text begins with its YYYY-MM)
         deltas = month_totals.MonthDeltas()
-        for record in linked:  # (id, account_id, day as YYYY-MM-DD, call_fee, agent_fee, other_fee, calls, …)
-            deltas.add_charge(record[1], record[2][:7], *record[3:7])
+        deltas.add_charge_sums(coded_payments.cells(
+            (coded_payments.coded(account_ids), coded_payments.coded([day[:7] for day in keys])),
+            list(map(coded_payments.exact, figures))))
         month_totals.apply(batch.connection, deltas)
     return [record[0] for record in linked]
 
