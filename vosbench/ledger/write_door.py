@@ -476,15 +476,21 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
     # every non-negative figure at once (a tuple, or one value when there is one)
     checked_of = operator.attrgetter(*spec.non_negative) if spec.non_negative else (lambda _row: 0)
     keyed = [(row, account_id) for row in rows if (account_id := batch.account_id(row)) is not None]
+    pairs = [(account_id, key_of(row)) for row, account_id in keyed]
     existing = {}
     if keyed:
-        low = min(key_of(row) for row, _ in keyed)
-        high = max(key_of(row) for row, _ in keyed)
-        wanted = sorted({account_id for _, account_id in keyed})
+        # one statement for every chunk of accounts (built once: a list of literals is compiled anew each time)
+        statement = sa.select(table).where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
+                                           table.c[spec.key].between(sa.bindparam("low"), sa.bindparam("high")))
+        low, high = min(key for _, key in pairs), max(key for _, key in pairs)
+        wanted = sorted({account_id for account_id, _ in pairs})
         for start in range(0, len(wanted), 500):
-            for stored in batch.connection.execute(sa.select(table).where(
-                    table.c.account_id.in_(wanted[start:start + 500]), table.c[spec.key].between(low, high))):
+            for stored in batch.connection.execute(statement, {"accounts": wanted[start:start + 500], "low": low, "high": high}):
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
+    known = [row for row, _ in keyed]
+    if not existing and len(set(pairs)) == len(pairs) and all(
+            min(map(operator.attrgetter(name), known), default=0) >= 0 for name in spec.non_negative):
+        return known, 0  # each row new, once, with no negative figure: what the rows one by one would accept
     accepted, seen, skipped = [], set(), 0
     for row, account_id in keyed:
         key = (account_id, key_of(row))
