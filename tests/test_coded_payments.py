@@ -73,7 +73,17 @@ def test_bulk_cells_equal_a_record_by_record_fold(ledger, scale):
         assert amount_rollup.cells(coded) == amount
 
 
-def test_an_instant_outside_the_years_the_ledger_handles_is_named(ledger):
-    with ledger.connect() as connection, pytest.raises(ValueError, match="2101-01-01 00:00:00.000000 is outside"):
-        coded_payments.CodedPayments(connection, [1], ["2101-01-01 00:00:00.000000"], ["deposit"], ["admin"],
-                                     ["cash"], [1], ["ann"])
+@pytest.mark.parametrize(("zone", "instants", "days"), [
+    ("Asia/Dubai", ["2026-12-31 19:59:59.999999", "2026-12-31 20:00:00.000000"], ["2026-12-31", "2027-01-01"]),
+    ("America/Los_Angeles", ["2027-01-01 07:59:59.000000", "2027-01-01 08:00:00.000000"], ["2026-12-31", "2027-01-01"]),
+    ("Asia/Dubai", ["1969-12-31 20:00:00.000000", "2100-12-31 19:59:59.000000"], ["1970-01-01", "2100-12-31"]),
+])
+def test_local_days_are_cut_at_the_zones_midnights_across_years(zone, instants, days):
+    coded = coded_payments.local_days(zone, instants)
+    assert coded.words[coded.codes].tolist() == days
+
+
+@pytest.mark.parametrize("instant", ["2101-01-01 00:00:00.000000", "1969-12-31 19:59:59.000000", "2300-01-01 00:00:00.000000"])
+def test_an_instant_outside_the_years_the_ledger_handles_is_named(ledger, instant):
+    with ledger.connect() as connection, pytest.raises(ValueError, match=f"{instant} is outside the years 1970-2100"):
+        coded_payments.CodedPayments(connection, [1], [instant], ["deposit"], ["admin"], ["cash"], [1], ["ann"])

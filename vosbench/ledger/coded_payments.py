@@ -88,12 +88,17 @@ def exact(values: Sequence[int]) -> np.ndarray:
     return np.array(values, dtype=object if sum(map(abs, values)) >= 2**63 else np.int64)
 
 
-@lru_cache(maxsize=4)
-def _day_starts(tz_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each local day's start as naive UTC (datetime64[us]) from 1970 to 2101, and its YYYY-MM-DD label."""
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+"""The years the ledger handles."""
+
+
+@lru_cache(maxsize=64)
+def _day_starts(tz_name: str, first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each local day's start as naive UTC (datetime64[us]) from ``first_year`` to the first day after
+    ``last_year``, and its YYYY-MM-DD label (the years a batch needs: a few milliseconds a year)."""
     import numpy as np
 
-    zone, day, last = ZoneInfo(tz_name), date(1970, 1, 1), date(2101, 1, 1)
+    zone, day, last = ZoneInfo(tz_name), date(first_year, 1, 1), date(last_year + 1, 1, 1)
     starts, labels = [], []
     while day <= last:
         starts.append(hashchain.canonical_time(datetime(day.year, day.month, day.day, tzinfo=zone)
@@ -110,16 +115,20 @@ def local_days(tz_name: str, times: Sequence[str]) -> Coded:
 
     numpy parses the text ten times faster than it converts datetime objects, and the write
     door has the text already (it is what is stored and hashed); the days are then one search
-    of the day starts.
+    of the day starts of the years around the instants' (a local day is at most a day from the UTC one).
     """
     import numpy as np
 
-    starts, labels = _day_starts(tz_name)
     instants = np.array(times, dtype="datetime64[us]")
+    if not len(instants):
+        return Coded(np.zeros(0, dtype=np.int64), np.empty(0, dtype=object))
+    years = instants.astype("datetime64[Y]").astype(np.int64) + 1970
+    first, last = max(int(years.min()) - 1, FIRST_YEAR), min(int(years.max()) + 1, LAST_YEAR)
+    starts, labels = _day_starts(tz_name, min(first, LAST_YEAR), max(last, FIRST_YEAR))
     index = np.searchsorted(starts, instants, side="right") - 1
     outside = np.flatnonzero((index < 0) | (index >= len(starts) - 1))
     if len(outside):
-        raise ValueError(f"{times[outside[0]]} is outside the years 1970-2100 the ledger handles")
+        raise ValueError(f"{times[outside[0]]} is outside the years {FIRST_YEAR}-{LAST_YEAR} the ledger handles")
     days, codes = np.unique(index, return_inverse=True)
     return Coded(codes.reshape(-1), labels[days])
 
