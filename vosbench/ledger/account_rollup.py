@@ -18,11 +18,10 @@ purged (:func:`rebuild`), and recomputed from the raw records by ``verify`` (:fu
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 import sqlalchemy as sa
 
-from vosbench.ledger import database, payment_rollup, rollup_cells, tables
+from vosbench.ledger import coded_payments, payment_rollup, rollup_cells, tables
 
 OWN, BELOW = "A", "B"
 KEY_COLUMNS = ("account_id", "part", "month", "kind", "channel", "method", "currency")
@@ -35,64 +34,64 @@ _TOPS_AT_ONCE = 50
 
 
 def _ancestors(connection: sa.Connection, account_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Each account's ancestors in the kept tree (itself left out)."""
+    """Each account's ancestors in the kept tree (itself left out).
+
+    Many accounts are read in one statement over the whole tree (a bulk import touches most
+    of them; the tree holds a few rows per account).
+    """
     tree, wanted = tables.account_tree, sorted(set(account_ids))
     found: dict[int, list[int]] = {account_id: [] for account_id in wanted}
-    for start in range(0, len(wanted), _CHUNK):
-        for ancestor_id, account_id in connection.execute(
-                sa.select(tree.c.ancestor_id, tree.c.account_id).where(tree.c.account_id.in_(wanted[start:start + _CHUNK]),
-                                                                       tree.c.ancestor_id != tree.c.account_id)):
-            found[account_id].append(ancestor_id)
+    pairs = sa.select(tree.c.ancestor_id, tree.c.account_id).where(tree.c.ancestor_id != tree.c.account_id)
+    parts = ([pairs] if len(wanted) > 5_000 else
+             [pairs.where(tree.c.account_id.in_(wanted[start:start + _CHUNK])) for start in range(0, len(wanted), _CHUNK)])
+    for statement in parts:
+        for ancestor_id, account_id in connection.execute(statement):
+            if account_id in found:
+                found[account_id].append(ancestor_id)
     return found
 
 
-def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime], kinds: Iterable[str],
-          channels: Iterable[str], methods: Iterable[str], amounts: Iterable[int], *, below: bool = True) -> rollup_cells.Cells:
-    """The rollup cells of payments given as columns (one value per payment in each); ``below``: their
-    ancestors' below cells too, else their accounts' own cells alone."""
-    keyer = payment_rollup.DayKeyer(database.ledger_timezone(connection))
-    by_account: rollup_cells.Cells = {}
-    for key, amount in zip(zip(account_ids, (keyer.of_instant(at)[:7] for at in times), kinds, channels, methods), amounts):
-        rollup_cells.fold(by_account, key, (1, amount, abs(amount)))
-    currency = payment_rollup.currencies(connection, account_ids)
-    above = _ancestors(connection, currency) if below else {}
-    result: rollup_cells.Cells = {}
-    for (account_id, month, kind, channel, method), sums in by_account.items():
-        if account_id not in currency:  # an account removed behind the guards: its records join no account
-            continue
-        words = (month, str(kind), str(channel), str(method), currency[account_id])
-        rollup_cells.fold(result, (account_id, OWN, *words), sums)
-        for ancestor_id in above.get(account_id, ()):
-            rollup_cells.fold(result, (ancestor_id, BELOW, *words), sums)
+def cells(payments: coded_payments.CodedPayments, *, below: bool = True) -> rollup_cells.Cells:
+    """The rollup cells of a batch of payments; ``below``: their ancestors' below cells too, else their
+    accounts' own cells alone."""
+    import numpy as np
+
+    words = (payments.month, payments.kind, payments.channel, payments.method, payments.currency)
+    known = payments.known
+    groups, sums = coded_payments.grouped(
+        [column.codes[known] for column in (payments.account, *words)],
+        [value[known] for value in (payments.records, payments.amount, np.abs(payments.amount))])
+    result = coded_payments.as_cells((payments.account, OWN, *words), groups, sums)
+    if not below or not len(groups[0]):
+        return result
+    # each own cell once per ancestor of its account, summed again per ancestor
+    accounts = payments.account.words.tolist()
+    above = _ancestors(payments.connection, accounts)
+    pairs = [(code, ancestor_id) for code, account_id in enumerate(accounts) for ancestor_id in above[account_id]]
+    if not pairs:
+        return result
+    pair_account = np.array([code for code, _ in pairs], dtype=np.int64)
+    ancestor = coded_payments.coded([ancestor_id for _, ancestor_id in pairs])
+    per_account = np.bincount(pair_account, minlength=len(accounts))
+    first_pair = np.cumsum(per_account) - per_account  # pairs are in account code order
+    repeats = per_account[groups[0]]
+    cell = np.repeat(np.arange(len(groups[0])), repeats)
+    pair = first_pair[groups[0]][cell] + np.arange(len(cell)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    regrouped, resummed = coded_payments.grouped([ancestor.codes[pair], *(group[cell] for group in groups[1:])],
+                                                 [total[cell] for total in sums])
+    result.update(coded_payments.as_cells((ancestor, BELOW, *words), regrouped, resummed))
     return result
 
 
-def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
-                 kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str], amounts: Iterable[int]) -> None:
+def add_payments(payments: coded_payments.CodedPayments) -> None:
     """Fold newly appended payments into the rollup (in the append's transaction)."""
-    added = cells(connection, account_ids, times, kinds, channels, methods, amounts)
-    if not added:
-        return
-    table, touched = tables.account_rollup, sorted({key[0] for key in added})
-    months = [key[2] for key in added]
-    for start in range(0, len(touched), _CHUNK):  # each account's months are a range of the key
-        chunk = set(touched[start:start + _CHUNK])
-        rollup_cells.merge(connection, table, KEY_COLUMNS, VALUE_COLUMNS,
-                           {key: sums for key, sums in added.items() if key[0] in chunk},
-                           sa.and_(table.c.account_id.in_(sorted(chunk)), table.c.month.between(min(months), max(months))))
+    rollup_cells.merge(payments.connection, tables.account_rollup, KEY_COLUMNS, VALUE_COLUMNS, cells(payments))
 
 
 def _own_cells(connection: sa.Connection, first_id: int, last_id: int) -> rollup_cells.Cells:
     """The own cells of the accounts ``first_id``..``last_id``, from their raw records (one range of the account index)."""
-    payments = tables.payments
-    result: rollup_cells.Cells = {}
-    for part in connection.execute(
-            sa.select(payments.c.account_id, payments.c.occurred_at, payments.c.kind, payments.c.channel,
-                      payments.c.method, payments.c.amount).where(payments.c.account_id.between(first_id, last_id)),
-            execution_options={"yield_per": 100_000}).partitions():
-        for key, sums in cells(connection, *zip(*part), below=False).items():
-            rollup_cells.fold(result, key, sums)
-    return result
+    return rollup_cells.total(cells(part, below=False) for part in
+                              coded_payments.read(connection, tables.payments.c.account_id.between(first_id, last_id)))
 
 
 def _below_cells(connection: sa.Connection, ancestor_ids: Sequence[int]) -> rollup_cells.Cells:

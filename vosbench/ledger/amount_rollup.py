@@ -16,22 +16,15 @@ The rows are derived data, kept in the same transaction as every append
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 import sqlalchemy as sa
 
-from vosbench.ledger import database, payment_rollup, rollup_cells, tables
+from vosbench.ledger import coded_payments, payment_rollup, rollup_cells, tables
 
 KEY_COLUMNS = ("month", "bucket", "kind", "channel", "method", "currency")
 VALUE_COLUMNS = ("records", "amount")
 BOUNDS = (0, *(step * 10**power for power in range(19) for step in (1, 2, 5) if step * 10**power < 2**63))
 """The buckets' lower bounds of |amount| in minor units; each bucket ends where the next begins."""
-
-
-def bucket(amount: int) -> int:
-    """The lower bound of the bucket holding ``amount``'s absolute value."""
-    return BOUNDS[bisect.bisect_right(BOUNDS, abs(amount)) - 1]
 
 
 def whole_buckets(low: int | None, high: int | None) -> tuple[int, int | None] | None:
@@ -50,38 +43,25 @@ def whole_buckets(low: int | None, high: int | None) -> tuple[int, int | None] |
     return BOUNDS[first], BOUNDS[after]
 
 
-def cells(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime], kinds: Iterable[str],
-          channels: Iterable[str], methods: Iterable[str], amounts: Sequence[int]) -> rollup_cells.Cells:
-    """The rollup cells of payments given as columns (one value per payment in each)."""
-    keyer = payment_rollup.DayKeyer(database.ledger_timezone(connection))
-    by_account: rollup_cells.Cells = {}
-    for key, amount in zip(zip(account_ids, (keyer.of_instant(at)[:7] for at in times), map(bucket, amounts),
-                               kinds, channels, methods), amounts):
-        rollup_cells.fold(by_account, key, (1, amount))
-    currency = payment_rollup.currencies(connection, account_ids)
-    result: rollup_cells.Cells = {}
-    for (account_id, month, lower, kind, channel, method), sums in by_account.items():
-        if account_id in currency:  # an account removed behind the guards: its records join no account
-            rollup_cells.fold(result, (month, lower, str(kind), str(channel), str(method), currency[account_id]), sums)
-    return result
+def cells(payments: coded_payments.CodedPayments) -> rollup_cells.Cells:
+    """The rollup cells of a batch of payments."""
+    import numpy as np
+
+    bounds = np.array(BOUNDS, dtype=np.int64)
+    lower = np.searchsorted(bounds, np.abs(payments.amount).astype(np.int64), side="right") - 1
+    key = (payments.month, coded_payments.Coded(lower, bounds.astype(object)), payments.kind, payments.channel,
+           payments.method, payments.currency)
+    return coded_payments.cells(key, (payments.records, payments.amount), payments.known)
 
 
-def add_payments(connection: sa.Connection, account_ids: Sequence[int], times: Iterable[datetime],
-                 kinds: Iterable[str], channels: Iterable[str], methods: Iterable[str], amounts: Sequence[int]) -> None:
+def add_payments(payments: coded_payments.CodedPayments) -> None:
     """Fold newly appended payments into the rollup (in the append's transaction)."""
-    added = cells(connection, account_ids, times, kinds, channels, methods, amounts)
-    if added:
-        table, months = tables.amount_rollup, [key[0] for key in added]
-        rollup_cells.merge(connection, table, KEY_COLUMNS, VALUE_COLUMNS, added,
-                           table.c.month.between(min(months), max(months)))
+    rollup_cells.merge(payments.connection, tables.amount_rollup, KEY_COLUMNS, VALUE_COLUMNS, cells(payments))
 
 
 def recompute(connection: sa.Connection) -> rollup_cells.Cells:
     """The rollup from the raw records (for ``verify`` and :func:`rebuild`)."""
-    payments = tables.payments
-    return rollup_cells.recompute(connection, (payments.c.account_id, payments.c.occurred_at, payments.c.kind,
-                                               payments.c.channel, payments.c.method,
-                                               payments.c.amount), cells)
+    return rollup_cells.total(map(cells, coded_payments.read(connection)))
 
 
 def stored(connection: sa.Connection) -> rollup_cells.Cells:

@@ -11,24 +11,21 @@ roll back with the records they describe; ``verify`` recomputes them all (:func:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from vosbench.ledger import account_rollup, account_tree, amount_rollup, payment_rollup, rollup_cells
+from vosbench.ledger import account_rollup, account_tree, amount_rollup, coded_payments, payment_rollup, rollup_cells
 
 DERIVED = ("account_tree", "payment_rollup", "account_rollup", "amount_rollup")
 """The tables this module keeps, in the order they are filled (the account rollup follows the tree)."""
 
 
-def after_payments(connection: sa.Connection, account_ids: Sequence[int], times: Sequence[datetime],
-                   kinds: Sequence[str], channels: Sequence[str], methods: Sequence[str], operators: Iterable[str],
-                   amounts: Sequence[int]) -> None:
-    """Payments were appended (columns, one value per payment in each)."""
-    payment_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, operators, amounts)
-    account_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, amounts)
-    amount_rollup.add_payments(connection, account_ids, times, kinds, channels, methods, amounts)
+def after_payments(payments: coded_payments.CodedPayments) -> None:
+    """Payments were appended (coded once for every rollup)."""
+    payment_rollup.add_payments(payments)
+    account_rollup.add_payments(payments)
+    amount_rollup.add_payments(payments)
 
 
 def after_accounts(connection: sa.Connection, *, currency_changed: bool) -> None:

@@ -83,6 +83,27 @@ class MonthDeltas:
                 sums[0] += amount
                 sums[1] += 1
 
+    def add_payment_sums(self, sums: dict[tuple, list[int]]) -> None:
+        """Add payments already summed per (account id, month, kind): [amount, count] each."""
+        summed = self._payments
+        for key, (amount, count) in sums.items():
+            found = summed.get(key)
+            if found is None:
+                summed[key] = [amount, count]
+            else:
+                found[0] += amount
+                found[1] += count
+
+    def add_charge_sums(self, sums: dict[tuple, list[int]]) -> None:
+        """Add charges already summed per (account id, month): [call_fee, agent_fee, other_fee, calls] each."""
+        for key, figures in sums.items():
+            found = self._charges.get(key)
+            if found is None:
+                self._charges[key] = list(figures)
+            else:
+                for index, value in enumerate(figures):
+                    found[index] += value
+
     def add_charge(self, account_id: int, month: str, call_fee: int, agent_fee: int,
                    other_fee: int, calls: int) -> None:
         sums = self._charges.setdefault((account_id, month), [0, 0, 0, 0])
@@ -150,14 +171,22 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     statement per account instead of a rewrite of every later row.
     """
     by_account = deltas.by_account()
+    if not by_account:
+        return
     table = tables.account_months
     affected = sorted(by_account)
     # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
-    moved = [(column, f"b_{column}", _SLOT[column]) for column in deltas.moved()]  # once, not once per account
-    # One read per chunk of accounts: every stored month with its closing. An account holds at most
-    # a month per month of history, and one statement per chunk costs far less than one per month.
+    moved = deltas.moved()
+    first = min(month for months in by_account.values() for month in months)
+    # One read per chunk of accounts of what the batch needs of each: its stored months from the batch's
+    # first on (present or not, and later months whose closings shift) and the latest one before (the
+    # opening of a new month), not every month of its history.
+    accounts = table.c.account_id.in_(sa.bindparam("accounts", expanding=True))
+    earlier = table.alias("earlier")
+    latest_before = sa.select(sa.func.max(earlier.c.month)).where(earlier.c.account_id == table.c.account_id,
+                                                                  earlier.c.month < first).scalar_subquery()
     stored_months = sa.select(table.c.account_id, table.c.month, table.c.closing).where(
-        table.c.account_id.in_(sa.bindparam("accounts", expanding=True))).order_by(table.c.account_id, table.c.month)
+        accounts, sa.or_(table.c.month >= first, table.c.month == latest_before)).order_by(table.c.account_id, table.c.month)
     updates, inserts, shifts = [], [], []
     for start in range(0, len(affected), 2_000):
         chunk = affected[start:start + 2_000]
@@ -175,26 +204,23 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
                 if month in existing:
-                    update: dict[str, object] = {bind: delta[slot] for _, bind, slot in moved}
-                    update.update(b_account_id=account_id, b_month=month, b_closing=running)
-                    updates.append(update)
+                    updates.append((account_id, month, running, *(delta[_SLOT[column]] for column in moved)))
                 else:  # opens from the closing of the latest stored month before it
                     before = bisect.bisect_left(months, month)
                     opening = closings[before - 1] if before else 0
-                    inserts.append({"account_id": account_id, "month": month, **dict(zip(_SUMMED, delta)),
-                                    "closing": opening + running})
+                    inserts.append((account_id, month, *delta, opening + running))
                 if running and last_month > month:
                     following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
-                    shifts.append({"b_account_id": account_id, "b_after": month, "b_before": following,
-                                   "b_shift": running})
+                    shifts.append((account_id, month, following, running))
     of_account = (table.c.account_id == sa.bindparam("b_account_id"))
     database.execute_many(connection, table.update().where(of_account, table.c.month == sa.bindparam("b_month")).values(
         closing=table.c.closing + sa.bindparam("b_closing"),
-        **{column: table.c[column] + sa.bindparam(bind) for column, bind, _ in moved}), updates)
-    database.execute_many(connection, table.insert(), inserts)
+        **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}),
+        updates, ("b_account_id", "b_month", "b_closing", *(f"b_{column}" for column in moved)))
+    database.execute_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
     database.execute_many(connection, table.update().where(
         of_account, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
-        .values(closing=table.c.closing + sa.bindparam("b_shift")), shifts)
+        .values(closing=table.c.closing + sa.bindparam("b_shift")), shifts, ("b_account_id", "b_after", "b_before", "b_shift"))
 
 
 _AFTER_ALL = "9999-99"

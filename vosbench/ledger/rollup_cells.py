@@ -1,17 +1,19 @@
-"""Cells of a kept rollup: sums per key, folded in Python and merged into their table in the append's transaction.
+"""Cells of a kept rollup: sums per key, merged into their table in the append's transaction.
 
 The explore panel's rollups (:mod:`vosbench.ledger.payment_rollup`,
 :mod:`vosbench.ledger.account_rollup`) are tables of integer sums (records, amounts) per
-key. Each one computes the cells a batch of payments adds; this module folds them, adds
+key. Each one computes the cells a batch of payments adds (in bulk, from
+:mod:`vosbench.ledger.coded_payments`); this module folds parts of them, adds
 them to the rows already kept (one UPDATE per existing cell, one INSERT per new one, each
 run as a batch) and reads, recomputes or replaces the whole table for ``verify`` and rebuilds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from vosbench.ledger import database
 
@@ -29,33 +31,40 @@ def fold(sums: Cells, key: tuple, values: Sequence[int]) -> None:
             found[index] += value
 
 
-def recompute(connection: sa.Connection, columns: Sequence[sa.Column], cells: Callable[..., Cells]) -> Cells:
-    """A rollup from the raw records (for ``verify`` and rebuilds): ``columns`` read a part at a time, each
-    part made into cells by ``cells(connection, *columns' values)`` and folded into one result."""
+def total(parts: Iterable[Cells]) -> Cells:
+    """The cells of ``parts`` (a rollup's cells of the raw records, a part at a time) folded into one result."""
     result: Cells = {}
-    for part in connection.execute(sa.select(*columns), execution_options={"yield_per": 100_000}).partitions():
-        for key, sums in cells(connection, *zip(*part)).items():
+    for part in parts:
+        for key, sums in part.items():
             fold(result, key, sums)
     return result
 
 
-def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], added: Cells,
-          span: sa.ColumnElement[bool]) -> None:
-    """Add ``added`` to ``table``'s rows: existing cells grow, new ones are inserted.
+def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], added: Cells) -> None:
+    """Add ``added`` to ``table``'s rows: existing cells grow, new ones are inserted — one upsert per cell.
 
-    ``span``: a condition selecting (at least) every kept row ``added`` may touch, read once
-    to tell existing cells from new ones.
+    The database tells existing cells from new ones by the table's primary key (``keys``):
+    reading the kept cells first and splitting them into updates and inserts cost more than
+    the writes themselves. SQLite and PostgreSQL say ``ON CONFLICT DO UPDATE``, MariaDB ``ON
+    DUPLICATE KEY UPDATE``; each adds the new sums to the kept ones.
     """
     if not added:
         return
-    present = set(connection.execute(sa.select(*(table.c[name] for name in keys)).where(span)).all())
-    updates = [{**{f"b_{name}": value for name, value in zip(keys, key)},
-                **{f"b_{name}": value for name, value in zip(values, sums)}}
-               for key, sums in added.items() if key in present]
-    inserts = [{**dict(zip(keys, key)), **dict(zip(values, sums))} for key, sums in added.items() if key not in present]
-    database.execute_many(connection, table.update().where(*(table.c[name] == sa.bindparam(f"b_{name}") for name in keys))
-                          .values({name: table.c[name] + sa.bindparam(f"b_{name}") for name in values}), updates)
-    database.execute_many(connection, table.insert(), inserts)
+    def grown(new: sa.ColumnCollection) -> dict:  # each kept sum plus the new one
+        return {name: table.c[name] + new[name] for name in values}
+
+    dialect = connection.dialect.name
+    statement: sa.Insert
+    if dialect in ("mysql", "mariadb"):
+        on_mariadb = mysql.insert(table)
+        statement = on_mariadb.on_duplicate_key_update(grown(on_mariadb.inserted))
+    elif dialect == "postgresql":
+        on_postgresql = postgresql.insert(table)
+        statement = on_postgresql.on_conflict_do_update(index_elements=list(keys), set_=grown(on_postgresql.excluded))
+    else:
+        on_sqlite = sqlite.insert(table)
+        statement = on_sqlite.on_conflict_do_update(index_elements=list(keys), set_=grown(on_sqlite.excluded))
+    database.execute_many(connection, statement, [(*key, *sums) for key, sums in added.items()], (*keys, *values))
 
 
 def stored(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str],

@@ -28,7 +28,7 @@ from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, explore_upkeep, guards, hashchain, month_close, month_totals, prior_period, tables
+from vosbench.ledger import coded_payments, database, explore_upkeep, guards, hashchain, month_close, month_totals, prior_period, tables
 
 
 @dataclass(frozen=True)
@@ -417,7 +417,6 @@ def _reversal_problem(batch, row, account_id, originals, already_reversed, accep
 
 def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded_at: datetime) -> list[int]:
     connection, table = batch.connection, tables.payments
-    keyer = month_totals.MonthKeyer(database.ledger_timezone(connection))
     head = hashchain.lock_head(connection, "payments")
     # ids follow the chain head, so a reversal can name an earlier row of this batch
     first_id = head.last_id + 1
@@ -435,18 +434,20 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
     account_ids = list(map(batch.account_ids.__getitem__, rows.account))
     # payments' columns after id, in table order, built column by column; the str-valued
     # enums are stored and hashed as their text (they are str instances)
-    values = zip(account_ids, rows.kind, rows.amount, map(hashchain.canonical_time, rows.occurred_at),
+    times = list(map(hashchain.canonical_time, rows.occurred_at))  # as stored, hashed and coded for the rollups
+    values = zip(account_ids, rows.kind, rows.amount, times,
                  repeat(hashchain.canonical_time(recorded_at), count), rows.operator, rows.channel, rows.method,
                  rows.reference, rows.memo, rows.reason, rows.balance_after, reverses_ids, rows.approved_by,
                  repeat(batch.source, count), rows.source_key, repeat(batch_id, count))
     linked = head.link_all(values)
     _insert(connection, table, linked)
     hashchain.save_head(connection, head)
+    coded = coded_payments.CodedPayments(connection, account_ids, times, rows.kind, rows.channel,
+                                         rows.method, rows.amount, rows.operator)
     deltas = month_totals.MonthDeltas()
-    deltas.add_payments(account_ids, map(keyer.of_instant, rows.occurred_at), rows.kind, rows.amount)
+    deltas.add_payment_sums(coded_payments.cells((coded.account, coded.month, coded.kind), (coded.amount, coded.records)))
     month_totals.apply(connection, deltas)
-    explore_upkeep.after_payments(connection, account_ids, rows.occurred_at, rows.kind, rows.channel, rows.method,
-                                  rows.operator, rows.amount)
+    explore_upkeep.after_payments(coded)
     return [record[0] for record in linked]
 
 
@@ -475,15 +476,21 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
     # every non-negative figure at once (a tuple, or one value when there is one)
     checked_of = operator.attrgetter(*spec.non_negative) if spec.non_negative else (lambda _row: 0)
     keyed = [(row, account_id) for row in rows if (account_id := batch.account_id(row)) is not None]
+    pairs = [(account_id, key_of(row)) for row, account_id in keyed]
     existing = {}
     if keyed:
-        low = min(key_of(row) for row, _ in keyed)
-        high = max(key_of(row) for row, _ in keyed)
-        wanted = sorted({account_id for _, account_id in keyed})
+        # one statement for every chunk of accounts (built once: a list of literals is compiled anew each time)
+        statement = sa.select(table).where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
+                                           table.c[spec.key].between(sa.bindparam("low"), sa.bindparam("high")))
+        low, high = min(key for _, key in pairs), max(key for _, key in pairs)
+        wanted = sorted({account_id for account_id, _ in pairs})
         for start in range(0, len(wanted), 500):
-            for stored in batch.connection.execute(sa.select(table).where(
-                    table.c.account_id.in_(wanted[start:start + 500]), table.c[spec.key].between(low, high))):
+            for stored in batch.connection.execute(statement, {"accounts": wanted[start:start + 500], "low": low, "high": high}):
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
+    known = [row for row, _ in keyed]
+    if not existing and len(set(pairs)) == len(pairs) and all(
+            min(map(operator.attrgetter(name), known), default=0) >= 0 for name in spec.non_negative):
+        return known, 0  # each row new, once, with no negative figure: what the rows one by one would accept
     accepted, seen, skipped = [], set(), 0
     for row, account_id in keyed:
         key = (account_id, key_of(row))
@@ -514,22 +521,19 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
 def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list[int]:
     head = hashchain.lock_head(batch.connection, spec.table.name)
     key_text = hashchain.canonical_time if spec.key_is_time else date.isoformat
-    key_of, figures_of = operator.attrgetter(spec.key), operator.attrgetter(*spec.figures)
-    account_ids = batch.account_ids
-    tail = (batch.source, batch_id)
-
-    def values(row) -> tuple:  # the table's columns after id, in table order
-        figures = figures_of(row)
-        return (account_ids[row.account], key_text(key_of(row)),
-                *(figures if isinstance(figures, tuple) else (figures,)), *tail)
-
-    linked = head.link_all(map(values, rows))
+    count, repeat = len(rows), itertools.repeat
+    account_ids = list(map(batch.account_ids.__getitem__, map(operator.attrgetter("account"), rows)))
+    keys = list(map(key_text, map(operator.attrgetter(spec.key), rows)))
+    figures = [list(map(operator.attrgetter(name), rows)) for name in spec.figures]
+    # the table's columns after id, in table order, built column by column
+    linked = head.link_all(zip(account_ids, keys, *figures, repeat(batch.source, count), repeat(batch_id, count)))
     _insert(batch.connection, spec.table, linked)
     hashchain.save_head(batch.connection, head)
-    if spec is _CHARGES:
+    if spec is _CHARGES:  # summed per account and month (a day's text begins with its YYYY-MM)
         deltas = month_totals.MonthDeltas()
-        for record in linked:  # (id, account_id, day as YYYY-MM-DD, call_fee, agent_fee, other_fee, calls, …)
-            deltas.add_charge(record[1], record[2][:7], *record[3:7])
+        deltas.add_charge_sums(coded_payments.cells(
+            (coded_payments.coded(account_ids), coded_payments.coded([day[:7] for day in keys])),
+            list(map(coded_payments.exact, figures))))
         month_totals.apply(batch.connection, deltas)
     return [record[0] for record in linked]
 
