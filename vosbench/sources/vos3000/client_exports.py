@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +25,7 @@ from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database
 from vosbench.ledger.write_door import BatchResult, Rejection, to_utc_naive
+from vosbench.sources.vos3000 import convert
 from vosbench.sources.vos3000 import mapping as mapping_module
 from vosbench.sources.vos3000.records import PayRecord, PayRecords, to_payments
 from vosbench.sources.vos3000.state import Flag, append_and_keep, flag_keeper
@@ -89,9 +89,8 @@ def _amount(value, column: str) -> int:
     mark is the decimal point, so any comma is refused.
     """
     if isinstance(value, float):
-        text = format(Decimal(repr(value)), "f")  # 1e+20 → 100000000000000000000; nan → NaN, refused below
-    else:
-        text = str(value if value is not None else "").strip()
+        return convert.exact_minor(value, field=f"column {column!r}")
+    text = str(value if value is not None else "").strip()
     if "," in text:
         raise ValueError(f"column {column!r}: {text!r} has a comma; write the amount as plain decimal text "
                          "with a point and no thousands separators, such as 1234.50")
