@@ -44,6 +44,7 @@ CONSUMPTIONS = {"C1": [{"account": "C1", "money": 2.5, "customerMoney": 62.5, "t
 class FakeSwitch(BaseHTTPRequestHandler):
     calls: list = []
     fail_next = 0  # answer HTTP 503 this many times (retries)
+    pay_reply: dict | None = None  # Pay's infoPay as given, instead of the computed one
 
     def log_message(self, *_args):
         pass
@@ -99,6 +100,8 @@ class FakeSwitch(BaseHTTPRequestHandler):
             account = CUSTOMERS.get(body["ownerName"])
             if account is None:
                 return -10007
+            if FakeSwitch.pay_reply is not None:
+                return {"infoPay": FakeSwitch.pay_reply}
             return {"infoPay": {"account": body["ownerName"], "money": account["money"] + float(body["money"]),
                                 "validTime": 0, "payMoney": float(body["money"])}}
         return -12103
@@ -109,7 +112,7 @@ def switch():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSwitch)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    FakeSwitch.calls, FakeSwitch.fail_next = [], 0
+    FakeSwitch.calls, FakeSwitch.fail_next, FakeSwitch.pay_reply = [], 0, None
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -181,7 +184,7 @@ def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
     with pytest.raises(ValueError, match="at or above the USD deposit threshold 10,000.00, it needs a supervisor"):
         apisync.pay_deposit(ledger, _client(switch), "C1", "10000.00", operator="ops", confirm=True)
     assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]
-    payment_id = apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True)
+    payment_id = apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True).payment_id
     assert [body for name, body in FakeSwitch.calls if name == "Pay"] == [
         {"ownerName": "C1", "ownerType": 2, "money": "12.5", "memo": ""}]
     with ledger.connect() as connection:
@@ -201,3 +204,64 @@ def test_the_sync_command_reads_the_api_and_pay_needs_confirm(tmp_path, switch, 
                      "--operator", "ops"]) == 2
     assert "--confirm" in capsys.readouterr().err
     assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]
+
+
+def _payable_ledger(tmp_path, switch):
+    """A ledger synced from the stand-in switch, with operator ``ops`` registered to pay deposits."""
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                     progress=False, now=datetime(2026, 11, 2))
+    identity.register(ledger, "ops", "clerk")
+    return ledger
+
+
+def _pay_records(ledger) -> list[tuple]:
+    with ledger.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.text(
+            "SELECT source, amount, balance_after FROM payments WHERE channel = 'api'"))]
+
+
+@pytest.mark.parametrize("amount, sent", [("1000.00", "1000"), ("1000", "1000"), ("2500.5000", "2500.5"),
+                                          ("0.0001", "0.0001")])
+def test_pay_sends_the_amount_as_plain_decimal_text(tmp_path, switch, amount, sent):
+    ledger = _payable_ledger(tmp_path, switch)
+    apisync.pay_deposit(ledger, _client(switch), "C1", amount, operator="ops", confirm=True)
+    assert [body["money"] for name, body in FakeSwitch.calls if name == "Pay"] == [sent]
+
+
+@pytest.mark.parametrize("reply", [{"money": "abc"}, {"money": "1e300"}, {"money": 1e300}, {"money": None},
+                                   {"money": 12.34567}, {}])
+def test_an_unreadable_balance_in_pays_reply_still_records_the_deposit_sent(tmp_path, switch, capsys, reply):
+    from vosbench.commands import main
+
+    _payable_ledger(tmp_path, switch)
+    FakeSwitch.pay_reply = {"account": "C1", **reply}
+    assert main.main(["sync", "vos3000-api", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "--url", switch,
+                      "--pay", "C1", "--amount", "5.00", "--operator", "ops", "--confirm"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: VOS3000's reply to Pay has no readable new balance (infoPay.money")
+    assert "deposit recorded on VOS3000 and in the ledger as payment" in out
+    assert _pay_records(setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")) == [("vos3000-api", 50_000, None)]
+
+
+def test_a_deposit_the_ledger_cannot_record_says_do_not_pay_again_and_how_to_record_it(tmp_path, switch, monkeypatch):
+    from vosbench.commands import main
+
+    ledger = _payable_ledger(tmp_path, switch)
+
+    def locked(*_args, **_kwargs):
+        raise sa.exc.OperationalError("INSERT INTO payments", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(apisync, "append_batch", locked)
+    with pytest.raises(apisync.PaidNotRecorded) as raised:
+        apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", memo="top-up, cash", confirm=True)
+    message = str(raised.value)
+    assert message.startswith("VOS3000 HAS ALREADY TAKEN this deposit of 12.5000 to C1 (Pay answered), but the "
+                              "ledger could not record it: database is locked. Do NOT pay it again.")
+    assert _pay_records(ledger) == []
+    monkeypatch.undo()
+    (tmp_path / "payments.csv").write_text(message.split(":\n", 1)[1])
+    assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "--source", "vos3000-api",
+                      str(tmp_path / "payments.csv")]) == 0
+    assert _pay_records(ledger) == [("vos3000-api", 125_000, 750_000)]
+    assert len([name for name, _ in FakeSwitch.calls if name == "Pay"]) == 1

@@ -78,6 +78,38 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path):
         assert connection.exec_driver_sql("SELECT COUNT(*) FROM payments").scalar() == 0
 
 
+def _refused(tmp_path, name, row):
+    """The one reason an export of the header and ``row`` is refused for; asserts nothing was written."""
+    ledger = _ledger(tmp_path)
+    path = tmp_path / name
+    _write(path, [HEADER, row])
+    with pytest.raises(ImportRejected) as raised:
+        client_exports.import_export(ledger, path, headers=client_exports.load_headers())
+    with ledger.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM payments").scalar() == 0
+    assert state.flags(ledger, "vos3000-export") == []
+    [reason] = [str(r) for r in raised.value.rejections]
+    return reason
+
+
+@pytest.mark.parametrize("amount, balance", [("1,5", "1.5"), ("1.000,00", "1000"), ("12,34", "12.34"),
+                                             ("1,0", "1"), ("1,000.00", "1000"), ("1.5", "1,5")])
+def test_an_amount_with_a_comma_is_refused_not_guessed(tmp_path, amount, balance):
+    reason = _refused(tmp_path, "payments.csv", [9001, "C1", amount, balance, "Payment", "2026-10-01 09:00:00"])
+    column, text = ("Amount", amount) if "," in amount else ("Balance after", balance)
+    assert reason.startswith(f"payments.csv:2: column '{column}': '{text}' has a comma")
+
+
+@pytest.mark.parametrize("cell, text, why", [(12.34567, "12.34567", "more than 4 decimal places"),
+                                             (0.00001, "0.00001", "more than 4 decimal places"),
+                                             (1e20, "100000000000000000000", "too large for the ledger"),
+                                             (9.2e18, "9200000000000000000", "too large for the ledger")])
+@pytest.mark.parametrize("suffix", [".xls", ".xlsx"])
+def test_a_number_cell_not_exact_at_4_places_or_too_large_is_refused(tmp_path, suffix, cell, text, why):
+    reason = _refused(tmp_path, f"payments{suffix}", [9001, "C1", 1.5, cell, "Payment", "2026-10-01 09:00:00"])
+    assert reason.startswith(f"payments{suffix}:2: column 'Balance after': '{text}' ") and why in reason
+
+
 def test_the_import_command_recognizes_vos3000_export(tmp_path, capsys):
     _ledger(tmp_path)
     path = tmp_path / "payments.xlsx"

@@ -100,9 +100,11 @@ def cmd_sync_api(args) -> int:
             raise UsageError("--pay moves real money on the switch: add --confirm to record this deposit")
         if not args.amount or not args.operator:
             raise UsageError("--pay needs --amount (e.g. 50.00) and --operator (who records it)")
-        payment_id = apisync.pay_deposit(ledger, client, args.pay, args.amount, operator=args.operator,
-                                         memo=args.memo, source_name=args.source_name, confirm=True)
-        print(f"deposit recorded on VOS3000 and in the ledger as payment {payment_id}")
+        deposit = apisync.pay_deposit(ledger, client, args.pay, args.amount, operator=args.operator,
+                                      memo=args.memo, source_name=args.source_name, confirm=True)
+        if deposit.warning:
+            print(f"warning: {deposit.warning}")
+        print(f"deposit recorded on VOS3000 and in the ledger as payment {deposit.payment_id}")
         return EXIT_OK
     report = apisync.sync_api(ledger, client, mapping=config, source_name=args.source_name,
                               start=args.start, end=args.end, progress=not args.quiet)

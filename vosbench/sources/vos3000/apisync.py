@@ -16,9 +16,11 @@ re-run of the same range adds nothing.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -27,12 +29,13 @@ from tqdm import tqdm
 
 from vosbench import __version__
 from vosbench.core import money, periods
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import database, identity, policy, tables
 from vosbench.ledger.approvals import ApprovalError
 from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import NewAccount, NewCharge, NewPayment, append_batch
-from vosbench.sources.vos3000 import state
+from vosbench.sources.vos3000 import convert, state
 from vosbench.sources.vos3000.api import Client
 from vosbench.sources.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
 from vosbench.sources.vos3000.dbsync import MONEY_RULE, SyncReport, changed_balances
@@ -173,17 +176,32 @@ def _charges(client: Client, accounts: list[str], first: date, last: date, begin
             if any(figures) and first <= day <= last]
 
 
+@dataclass(frozen=True)
+class Deposit:
+    """A deposit :func:`pay_deposit` recorded: its ledger id, and a warning about Pay's reply ("" if none)."""
+
+    payment_id: int
+    warning: str = ""
+
+
+class PaidNotRecorded(VosbenchError):
+    """Pay moved the money on the switch but the ledger could not record it: it must not be paid again."""
+
+
 def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, operator: str, memo: str = "",
                 source_name: str = "vos3000-api", confirm: bool = False,
-                settings: ControlSettings | None = None) -> int:
-    """Record a deposit on VOS3000 (Pay) and then in the ledger (channel api); returns its ledger id.
+                settings: ControlSettings | None = None) -> Deposit:
+    """Record a deposit on VOS3000 (Pay) and then in the ledger (channel api).
 
-    The amount is decimal text and goes to VOS3000 as decimal text (never a float); Pay has
-    no pay-mode field, so the method is ``gateway``. The ledger's record keeps the new
-    balance VOS3000 reports as ``balance_after``. The operator must be a registered one who
-    may enter records (on a server: the login). A deposit at or above its approval threshold
-    (``settings``, default parameters/controls.yaml) is refused before the switch is asked:
-    the money would move before a supervisor could approve it.
+    The amount is decimal text and goes to VOS3000 as plain decimal text (``1000``, ``12.5``:
+    never a float or an exponent); Pay has no pay-mode field, so the method is ``gateway``.
+    The ledger's record is the deposit that was sent — the amount is ours, not the reply's —
+    and keeps the new balance VOS3000 reports as ``balance_after`` when it is readable (see
+    :func:`_reply_balance`). The operator must be a registered one who may enter records (on
+    a server: the login). A deposit at or above its approval threshold (``settings``, default
+    parameters/controls.yaml) is refused before the switch is asked: the money would move
+    before a supervisor could approve it. Once Pay has answered, any failure to record is a
+    :class:`PaidNotRecorded` that says how to record it without paying again.
     """
     minor = money.to_minor(amount, field="--amount")
     if minor <= 0:
@@ -200,10 +218,47 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
                             f"{money.format_money(threshold)}, it needs a supervisor's approval before money moves; "
                             "pay it in VOS3000 once approved and let the sync bring it in")
     moment = datetime.now(UTC).replace(tzinfo=None)
-    info = client.pay(account, str(Decimal(money.to_decimal(minor)).normalize()), memo, confirm=confirm)
-    balance = money.from_double(float(info["money"]), field="infoPay.money") if "money" in info else None
+    info = client.pay(account, format(money.to_decimal(minor).normalize(), "f"), memo, confirm=confirm)
+    balance, warning = _reply_balance(info)
     payment = NewPayment(source_key=f"pay/{account}/{to_epoch_ms(moment)}", account=account, kind=Kind.DEPOSIT,
                          amount=minor, occurred_at=moment, operator=operator, channel=Channel.API,
                          method=Method.GATEWAY, memo=memo, balance_after=balance)
-    return append_batch(ledger, "payments", [payment], source=source_name, file="Pay", strict=True).ids[0]
+    try:
+        return Deposit(append_batch(ledger, "payments", [payment], source=source_name, file="Pay", strict=True).ids[0],
+                       warning)
+    except Exception as error:  # the money has moved: whatever failed, say so rather than invite a second Pay
+        raise PaidNotRecorded(_not_recorded(payment, source_name, error)) from error
 
+
+def _reply_balance(info: dict) -> tuple[int | None, str]:
+    """Pay's new balance (``infoPay.money``) in minor units, or None and a warning saying why not.
+
+    The deposit is already on the switch when the reply is read, so a balance that is absent,
+    not a number, or not exact at 4 places never stops the record: it is kept as missing, and
+    the next sync's balance snapshot brings the switch's balance in.
+    """
+    value = info.get("money")
+    try:
+        if value is None:
+            raise ValueError("infoPay.money: absent")
+        return convert.exact_minor(value, field="infoPay.money"), ""
+    except ValueError as error:
+        return None, (f"VOS3000's reply to Pay has no readable new balance ({error}); the deposit is recorded "
+                      "without a balance after, and the next `sync vos3000-api` brings the balance in")
+
+
+def _not_recorded(payment: NewPayment, source_name: str, error: Exception) -> str:
+    """The message of a deposit Pay took that the ledger could not record: do not pay again, record it by hand."""
+    row = {"source_key": payment.source_key, "account": payment.account, "kind": payment.kind.value,
+           "amount": str(money.to_decimal(payment.amount)), "occurred_at": f"{payment.occurred_at.isoformat()}Z",
+           "operator": payment.operator, "channel": payment.channel.value, "method": payment.method.value,
+           "memo": payment.memo, "balance_after": "" if payment.balance_after is None
+           else str(money.to_decimal(payment.balance_after))}
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(row), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    return (f"VOS3000 HAS ALREADY TAKEN this deposit of {money.to_decimal(payment.amount)} to {payment.account} "
+            f"(Pay answered), but the ledger could not record it: {getattr(error, 'orig', None) or error}. "
+            f"Do NOT pay it again. Record it once the ledger is fixed: save these two lines as payments.csv and run "
+            f"`vosbench import --source {source_name} payments.csv`:\n{text.getvalue()}")

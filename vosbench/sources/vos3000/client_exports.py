@@ -2,8 +2,8 @@
 
 Reads .xls (legacy Excel, xlrd), .xlsx (openpyxl) and .csv; the header row is found by
 its labels (``vosbench/sources/vos3000/export-headers.yaml``, configurable because they differ
-by version). Numbers that a spreadsheet stores as doubles are converted with
-:func:`vosbench.core.money.from_double`; amounts written as text must be exact decimals.
+by version). An amount must be exact at the ledger's 4 places: a number cell as its double's
+shortest round-trip text, a text cell as plain decimal text; anything else is refused, never rounded.
 Records of an account are read in time order so the sign of each movement is derived
 from consecutive "balance after" values exactly as the database sync does. The file is
 appended all-or-nothing, every bad row reported with its line; the source key is the
@@ -25,6 +25,7 @@ from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database
 from vosbench.ledger.write_door import BatchResult, Rejection, to_utc_naive
+from vosbench.sources.vos3000 import convert
 from vosbench.sources.vos3000 import mapping as mapping_module
 from vosbench.sources.vos3000.records import PayRecord, PayRecords, to_payments
 from vosbench.sources.vos3000.state import Flag, append_and_keep, flag_keeper
@@ -78,10 +79,22 @@ def _locate(rows: list[list], columns: dict[str, list[str]], path: Path) -> tupl
                       "version's labels to the header mapping (--headers)")
 
 
-def _amount(value, field: str) -> int:
+def _amount(value, column: str) -> int:
+    """Minor units of an amount cell, exactly as written, else a ValueError naming ``column``.
+
+    A spreadsheet's number cell is read through its double's shortest round-trip text, so
+    ``12.34567`` or ``0.00001`` (more than 4 places) and ``1e20`` (beyond the ledger) are
+    refused rather than rounded. Text must be plain decimal text: VOS3000 does not document
+    thousands separators, and ``1,5`` or ``1.000,00`` cannot be read without guessing which
+    mark is the decimal point, so any comma is refused.
+    """
     if isinstance(value, float):
-        return money.from_double(value, field=field)
-    return money.to_minor(str(value).replace(",", ""), field=field)
+        return convert.exact_minor(value, field=f"column {column!r}")
+    text = str(value if value is not None else "").strip()
+    if "," in text:
+        raise ValueError(f"column {column!r}: {text!r} has a comma; write the amount as plain decimal text "
+                         "with a point and no thousands separators, such as 1234.50")
+    return money.to_minor(text, field=f"column {column!r}")
 
 
 def _code(value, words: dict, field: str) -> int:
@@ -120,6 +133,7 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
     mapping = mapping or mapping_module.load()
     rows = _sheet_rows(path)
     header_index, at = _locate(rows, headers["columns"], path)
+    labels = {field: str(rows[header_index][n]).strip() for field, n in at.items()}
     with ledger.connect() as connection:
         zone = ZoneInfo(database.ledger_timezone(connection))
     records, rejections = [], []
@@ -135,8 +149,8 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
             serial = cells.get("serial")
             serial = str(int(serial)) if isinstance(serial, float) and serial.is_integer() else str(serial or "").strip()
             records.append(PayRecord(
-                serial or f"{account}/{occurred.isoformat()}", account, _amount(cells["amount"], "amount"),
-                _amount(cells["balance_after"], "balance_after"), _code(cells["type"], headers["types"], "type"),
+                serial or f"{account}/{occurred.isoformat()}", account, _amount(cells["amount"], labels["amount"]),
+                _amount(cells["balance_after"], labels["balance_after"]), _code(cells["type"], headers["types"], "type"),
                 _code(cells.get("mode") if cells.get("mode") not in (None, "") else -1, headers["modes"], "mode"),
                 occurred, str(cells.get("operator") or "").strip(), str(cells.get("memo") or "").strip(), line=line))
         except ValueError as error:

@@ -7,7 +7,8 @@ Money: VOS3000 keeps ``double``. Each value is converted once, here, by
 :func:`vosbench.core.money.from_double` — the double's shortest round-trip decimal text,
 rounded half-to-even to 4 places. A value whose text has more than 4 decimal places is
 *not representable* at the ledger's scale: it is still rounded by that rule, and
-:class:`Converter` keeps it (with its source key) so the sync can report it.
+:class:`Converter` keeps it (with its source key) so the sync can report it. A single value
+that must be exact (an export's cell, Pay's reply) is read by :func:`exact_minor` instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -72,6 +74,18 @@ def _plain_minor(text: str) -> int | None:
     if len(fraction) > money.SCALE or not digits.removeprefix("-").isdigit():
         return None  # more places, an exponent (1e-05, 1e+16), inf or nan: the general rule decides
     return int(digits) * _SCALES[len(fraction)]
+
+
+def exact_minor(value: float | int | str, *, field: str) -> int:
+    """Minor units of one number VOS3000 gave (a double, an int or decimal text), refused unless exact.
+
+    A double is read through its shortest round-trip text written out plainly (``1e+20`` →
+    ``100000000000000000000``), then by :func:`vosbench.core.money.to_minor`: more than 4
+    places or beyond the ledger's range raise its error naming ``field`` — never rounded.
+    """
+    if isinstance(value, float):
+        value = format(Decimal(repr(value)), "f")  # nan and inf stay words, which to_minor refuses
+    return money.to_minor(value, field=field)
 
 
 @dataclass
