@@ -32,7 +32,7 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 ``Infinity``, blanks and ``_`` are refused: a typo such as ``1e3`` for ``1.3`` must not be a thousand."""
 
 # Largest magnitude a signed 64-bit minor-unit column holds: ~922 billion units.
-_MAX_MINOR = 2**63 - 1
+MAX_MINOR = 2**63 - 1
 
 
 class MoneyError(VosbenchError, ValueError):
@@ -80,7 +80,7 @@ def to_minor(value: str | Decimal | int, *, field: str = "amount") -> int:
                 f"{field}: {value!r} has more than {SCALE} decimal places; round it at the source"
             )
         minor = int(scaled)
-    if abs(minor) > _MAX_MINOR:
+    if abs(minor) > MAX_MINOR:
         raise MoneyError(f"{field}: {value!r} is too large for the ledger")
     return minor
 
@@ -102,7 +102,7 @@ def column_to_minor(texts: Sequence[str], *, field: str = "amount") -> list[int]
         except ValueError:
             pass
         else:
-            if not minor or max(max(minor), -min(minor)) <= _MAX_MINOR:
+            if not minor or max(max(minor), -min(minor)) <= MAX_MINOR:
                 return minor
     return [to_minor(text, field=field) for text in texts]
 
@@ -133,10 +133,10 @@ def from_double(value: float, *, field: str = "amount") -> int:
     if not math.isfinite(value):
         raise MoneyError(f"{field}: {value!r} is not a finite amount")
     too_large = MoneyError(f"{field}: {value!r} is too large for the ledger")
-    if abs(value) > _MAX_MINOR / UNIT * 2:  # roughly, before Decimal's quantize, which raises on 1e300
+    if abs(value) > MAX_MINOR / UNIT * 2:  # roughly, before Decimal's quantize, which raises on 1e300
         raise too_large
     minor = int(Decimal(repr(value)).quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(SCALE))
-    if abs(minor) > _MAX_MINOR:
+    if abs(minor) > MAX_MINOR:
         raise too_large
     return minor
 

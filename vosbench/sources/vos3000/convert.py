@@ -73,7 +73,8 @@ def _plain_minor(text: str) -> int | None:
     digits = whole + fraction
     if len(fraction) > money.SCALE or not digits.removeprefix("-").isdigit():
         return None  # more places, an exponent (1e-05, 1e+16), inf or nan: the general rule decides
-    return int(digits) * _SCALES[len(fraction)]
+    minor = int(digits) * _SCALES[len(fraction)]
+    return minor if abs(minor) <= money.MAX_MINOR else None  # past the ledger's range: refused by the general rule
 
 
 def exact_minor(value: float | int | str, *, field: str) -> int:
