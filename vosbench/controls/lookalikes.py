@@ -100,6 +100,15 @@ class NameIndex:
             elif name.strip():  # an empty name names nothing
                 self.wordless.append(name)
 
+    def may_name_one(self, text: str, account_numbers: set[str]) -> bool:
+        """False when ``text`` holds no account number and no word any name is filed under: then it names no account.
+
+        Two set lookups per word, so the month's deposits are sifted at once and only the few
+        whose text could name an account go through :meth:`named_in` and the similarity test.
+        """
+        return bool(self.wordless) or not (account_numbers.isdisjoint(_ACCOUNT_WORD.findall(text))
+                                           and self.by_word.keys().isdisjoint(_TOKEN.findall(text.lower())))
+
     def named_in(self, text: str) -> set[str]:
         """The accounts whose whole name ``text`` holds."""
         lowered = text.lower()
@@ -126,6 +135,8 @@ def look_alike_accounts(data: MonthData) -> list[Finding]:
     index = NameIndex(data.accounts)
     names = index.names
     similarity = float(data.settings.name_similarity)
+    texts = (deposits["memo"] + " " + deposits["reference"]).tolist()
+    deposits = deposits[[index.may_name_one(text, known) for text in texts]]
     found = []
     for row in deposits.itertuples():
         text = f"{row.memo} {row.reference}"
