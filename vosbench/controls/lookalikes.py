@@ -87,7 +87,7 @@ class NameIndex:
     def __init__(self, accounts: pd.DataFrame):
         self.accounts_named: dict[str, list[str]] = defaultdict(list)  # lower-case name → accounts
         self.names: dict[str, str] = {}  # account → name as written
-        for account, name in zip(accounts["account"], accounts["name"]):
+        for account, name in zip(accounts["account"].tolist(), accounts["name"].tolist()):  # plain str: quicker to walk
             self.accounts_named[name.lower()].append(account)
             self.names[account] = name
         words = {name: set(_TOKEN.findall(name)) for name in self.accounts_named}
