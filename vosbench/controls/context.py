@@ -50,9 +50,10 @@ class MonthData:
     def thresholds(self) -> pd.Series:
         """Each record's approval threshold (minor units; NA where its kind/currency has none)."""
         frame = self.payments
-        values = [self.settings.threshold(currency, kind)
-                  for currency, kind in zip(frame["currency"], frame["kind"])]
-        return pd.Series(pd.array(values, dtype="Int64"), index=frame.index)
+        # a month holds a few (currency, kind) pairs: each is looked up once, then spread over its records
+        codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([frame["currency"], frame["kind"]]))
+        limits = pd.array([self.settings.threshold(currency, kind) for currency, kind in pairs], dtype="Int64")
+        return pd.Series(limits.take(codes), index=frame.index)
 
 
 def load(engine: Engine, month: str, settings: ControlSettings,

@@ -274,6 +274,8 @@ def fill_kind_counts(connection: sa.Connection) -> None:
 def recompute_month(connection: sa.Connection, month: str) -> dict[tuple[int, str], dict]:
     """Rebuild one month's totals from that month's raw records (for the audit of ``month``).
 
+    The database sums the month's records per account (and kind): exact integer SUMs, a
+    row per account rather than per record, and independent of the appends' own folding.
     The closings start from each account's stored closing of its latest earlier month:
     the earlier months are taken as the last close left them, so the cost follows the
     month's records and the number of accounts, not the ledger's history.
@@ -281,20 +283,26 @@ def recompute_month(connection: sa.Connection, month: str) -> dict[tuple[int, st
     zone = database.ledger_timezone(connection)
     period = periods.month(month, zone)
     first_day, last_day = periods.charge_days(period, zone)
-    deltas = MonthDeltas()
     payments, charges, table = tables.payments, tables.charges, tables.account_months
-    for part in connection.execute(
-        sa.select(payments.c.account_id, payments.c.kind, payments.c.amount)
-        .where(payments.c.occurred_at >= period.start, payments.c.occurred_at < period.end),
-        execution_options={"yield_per": 50_000},
-    ).partitions():
-        account_ids, kinds, amounts = zip(*part)
-        deltas.add_payments(account_ids, [month] * len(account_ids), kinds, amounts)
-    for row in connection.execute(
-        sa.select(charges.c.account_id, charges.c.call_fee, charges.c.agent_fee, charges.c.other_fee, charges.c.calls)
-        .where(charges.c.day.between(first_day, last_day))
+    figures: dict[int, list[int]] = defaultdict(lambda: [0] * len(_SUMMED))
+    payment_count = _SLOT["payment_count"]
+    for account_id, kind, amount, count in connection.execute(
+        sa.select(payments.c.account_id, payments.c.kind, sa.func.sum(payments.c.amount), sa.func.count())
+        .where(payments.c.occurred_at >= period.start, payments.c.occurred_at < period.end)
+        .group_by(payments.c.account_id, payments.c.kind)
     ):
-        deltas.add_charge(row.account_id, month, row.call_fee, row.agent_fee, row.other_fee, row.calls)
+        amount_slot, count_slot = _KIND_SLOTS[kind]
+        row = figures[account_id]
+        row[amount_slot] += int(amount)  # PostgreSQL and MariaDB sum BIGINT as a whole NUMERIC
+        row[count_slot] += count
+        row[payment_count] += count
+    for account_id, *charged in connection.execute(
+        sa.select(charges.c.account_id, *(sa.func.sum(charges.c[c]) for c in (*CHARGE_COLUMNS, "calls")))
+        .where(charges.c.day.between(first_day, last_day)).group_by(charges.c.account_id)
+    ):
+        row = figures[account_id]
+        for slot, value in zip(_CHARGE_SLOTS, charged):
+            row[slot] += int(value)
     latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
               .where(table.c.month < month).group_by(table.c.account_id).subquery())
     openings = dict(connection.execute(
@@ -302,8 +310,8 @@ def recompute_month(connection: sa.Connection, month: str) -> dict[tuple[int, st
         .join(latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))).all())
     return {
         (account_id, row["month"]): row
-        for account_id, months in deltas.by_account().items()
-        for row in _with_closings(months, openings.get(account_id, 0))
+        for account_id, month_figures in figures.items()
+        for row in _with_closings({month: month_figures}, openings.get(account_id, 0))
     }
 
 

@@ -168,12 +168,13 @@ def _matches(text: str) -> sa.Select:
 
 
 
-def disagreements(connection: sa.Connection, limit: int = 20) -> list[tuple[int, str]]:
+def disagreements(connection: sa.Connection, limit: int = 20, *, after: int = 0) -> list[tuple[int, str]]:
     """Payments the index should hold and does not, or holds and should not: (payment id, what).
 
     The index is derived, so ``verify`` checks it: a record dropped from it would vanish
     from every text search. Contentless, it cannot give its text back; what it must hold
-    is exactly the payment ids up to its mark.
+    is exactly the payment ids up to its mark. ``after`` leaves out the ids up to it (a
+    month's audit checks the records it re-hashes; a full verification, every one).
     """
     mark = _mark(connection)
     if connection.dialect.name != "sqlite" or mark is None or not _has_index(connection):
@@ -182,10 +183,11 @@ def disagreements(connection: sa.Connection, limit: int = 20) -> list[tuple[int,
     found = []
     if mark > newest:
         found.append((mark, f"the text index claims payments up to id {mark}; the ledger's last is {newest}"))
-    indexed = sa.select(_payments.c.id).where(_payments.c.id <= mark)
-    for (payment_id,) in connection.execute(indexed.except_(sa.select(_index.c.rowid)).limit(limit)):
+    indexed = sa.select(_payments.c.id).where(_payments.c.id > after, _payments.c.id <= mark)
+    held = sa.select(_index.c.rowid).where(_index.c.rowid > after)
+    for (payment_id,) in connection.execute(indexed.except_(held).limit(limit)):
         found.append((payment_id, f"payment {payment_id} is missing from the text index: "
                                   "`query --text` would not find it"))
-    for (payment_id,) in connection.execute(sa.select(_index.c.rowid).except_(indexed).limit(limit)):
+    for (payment_id,) in connection.execute(held.except_(indexed).limit(limit)):
         found.append((payment_id, f"the text index holds payment {payment_id}, which the ledger does not"))
     return found

@@ -371,7 +371,16 @@ class MonthlyAudit:
         return frame.rename_axis("classification").reset_index()
 
     def tables(self) -> dict[str, Table]:
-        """Every section as a table, in reading order (one xlsx sheet each)."""
+        """Every section as a table, in reading order (one xlsx sheet each).
+
+        Made once, on first use, and kept: the notebook shows the sections one cell at a
+        time and the workbook writes them all, and at a large operator's size each making
+        (every account's rows with local times, every finding) costs seconds.
+        """
+        return dict(self._tables)
+
+    @functools.cached_property
+    def _tables(self) -> dict[str, Table]:
         label, zone = self.period.label, self.period.timezone
         rec = self.reconciliation
         accounts = with_local_times(rec.accounts, ("snapshot_as_of",), zone)
