@@ -619,12 +619,13 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
         rows = _kept_totals_by_kind(connection, f, months)
     else:
         driver = _driver(connection, f, timezone, indexed=indexed)
+        only = _only_currency(connection)  # once: each asking scans the accounts
         chosen: sa.Subquery
         if (f.min_amount is None and f.max_amount is None) or driver not in ("", "amount"):
             # Grouped after filtering: walking the (kind, amount) index to group would look up every
             # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
             kind = _unordered(_payments.c.kind).label("kind")
-            chosen = (sa.select(kind, *_counted_columns(connection))
+            chosen = (sa.select(kind, *_counted_columns(only))
                       .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed, driver=driver))
                       .subquery("chosen"))
         else:
@@ -632,23 +633,22 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
             # the database would rather read every record of the kind.
             others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
                                 indexed=indexed, driver=driver)
-            branches = [sa.select(_payments.c.kind, *_counted_columns(connection)).where(*others, amount_range)
+            branches = [sa.select(_payments.c.kind, *_counted_columns(only)).where(*others, amount_range)
                         for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
             chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
-        rows = connection.execute(_per_kind_and_currency(connection, chosen))
+        rows = connection.execute(_per_kind_and_currency(chosen, only))
     totals = _frame(rows, TOTALS_COLUMNS)
     order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
     totals = totals.assign(_order=order).sort_values(["currency", "_order"], kind="stable")
     return totals.drop(columns="_order").reset_index(drop=True)
 
 
-def _per_kind_and_currency(connection: sa.Connection, chosen: sa.Subquery) -> sa.Select:
+def _per_kind_and_currency(chosen: sa.Subquery, only: str | None) -> sa.Select:
     """Count and sum of the chosen records per kind and account currency (two currencies never add up).
 
-    A ledger whose accounts all keep one currency needs no look-up of each record's account
-    (a third of the time of a count over a busy operator's records).
+    A ledger whose accounts all keep one currency (``only``, :func:`_only_currency`) needs no look-up
+    of each record's account (a third of the time of a count over a busy operator's records).
     """
-    only = _only_currency(connection)
     if only is not None:
         return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), sa.func.sum(chosen.c.amount))
                 .group_by(chosen.c.kind))
@@ -657,13 +657,13 @@ def _per_kind_and_currency(connection: sa.Connection, chosen: sa.Subquery) -> sa
             .group_by(chosen.c.kind, _accounts.c.currency))
 
 
-def _counted_columns(connection: sa.Connection) -> tuple[sa.ColumnElement, ...]:
-    """What a count reads of each record besides its kind: the amount, and the account when currencies differ.
+def _counted_columns(only: str | None) -> tuple[sa.ColumnElement, ...]:
+    """What a count reads of each record besides its kind: the amount, and the account unless one currency
+    (``only``) is every account's.
 
     (Without the account, a count by kind and amount range reads the (kind, amount) index alone.)
     """
-    return (_payments.c.amount,) if _only_currency(connection) is not None else (_payments.c.amount,
-                                                                                 _payments.c.account_id)
+    return (_payments.c.amount,) if only is not None else (_payments.c.amount, _payments.c.account_id)
 
 
 def _only_currency(connection: sa.Connection) -> str | None:
