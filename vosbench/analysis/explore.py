@@ -227,7 +227,7 @@ def _page_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, de
     the (kind, amount) index, so a page is the first ``page * page_size`` of each kind, merged
     (no index orders every kind's amounts together, and sorting the whole result took seconds).
     ``walks`` (:func:`_amount_walks`) names the kinds holding matches and whether each is walked in
-    that order or, its matches being sparse, read first and sorted; None: every kind is walked.
+    that order or, its matches being sparse, read first and sorted; None or empty: every kind is walked.
     ``driver`` (:func:`_driver`) reads the records that are read first and sorted.
     """
     offset = (page - 1) * page_size
@@ -243,7 +243,7 @@ def _page_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, de
         amount = _payments.c.amount if walked or driver in ("", "amount") else _unordered(_payments.c.amount)
         return _amount_ranges(f.min_amount, f.max_amount, amount) if bounded else [sa.true()]
 
-    walks = walks if walks is not None else dict.fromkeys(f.kinds or Kind, True)
+    walks = walks or dict.fromkeys(f.kinds or Kind, True)
     # each walked kind on its own; the sparse ones together, their matches read once and sorted
     parts: list[tuple[tuple[Kind, ...], bool]] = [((kind,), True) for kind, walked in walks.items() if walked]
     sparse = tuple(kind for kind, walked in walks.items() if not walked)
