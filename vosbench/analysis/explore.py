@@ -272,29 +272,30 @@ def _walk_pays(connection: sa.Connection, f: PaymentFilter, timezone: str, match
     return reach * _records_of(connection, f, "period", (None, None)) <= matches * matches
 
 
-def _amount_walks(connection: sa.Connection, totals: pd.DataFrame, reach: int) -> dict[Kind, bool]:
-    """The kinds holding the filter's records (per its totals), each True when a page by amount walks the
-    kind's (kind, amount) index and False when it reads the kind's matches first and sorts them.
+def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, totals: pd.DataFrame,
+                  reach: int) -> dict[Kind, bool]:
+    """The kinds holding the filter's records (per its totals), all True when a page by amount walks each
+    kind's (kind, amount) index, all False when it reads their matches first and sorts them.
 
     A walk stops after ``reach`` matches, having met about reach × (the kind's records) / (its matches)
     index entries, each a look-up of its record: cheap when the matches are dense (a busy customer),
     a read of most of the kind when they are sparse (a rare operator's 1,373 records: seconds, where
-    reading them through the operator's index and sorting them takes milliseconds). Reading the sparse
-    kinds' matches first reads at least every match of the filter (its best index holds them all). So a
-    kind is walked when it holds at least :data:`FEW_MATCHES` × ``reach`` matches and the walk meets no
-    more index entries than the filter has matches; the kind's records come from the payment rollup
-    (without it, the first test alone decides). A kind without matches is not read at all.
+    reading them through the operator's index and sorting them takes milliseconds). Reading first
+    reads about the matches when an account or operator index (with the time after it) holds them,
+    else the period's records. The kinds are walked when each holds at least :data:`FEW_MATCHES` ×
+    ``reach`` matches and their walks together meet no more records than reading first; the kinds'
+    records come from the payment rollup (without it, the first test alone decides). A kind without
+    matches is not read at all.
     """
-    matches = totals.groupby("kind")["count"].sum()
-    everything = int(matches.sum())
+    matches = {kind: int(found) for kind, found in totals.groupby("kind")["count"].sum().items() if found}
+    found_kinds = [kind for kind in Kind if kind.value in matches]
     records = _kind_records(connection)
-    walks = {}
-    for kind in Kind:
-        found = int(matches.get(kind.value, 0))
-        if found:
-            walks[kind] = found >= FEW_MATCHES * reach and (
-                records is None or reach * records.get(kind.value, 0) <= found * everything)
-    return walks
+    walked = all(matches[kind.value] >= FEW_MATCHES * reach for kind in found_kinds)
+    if walked and records is not None and timezone == database.ledger_timezone(connection):
+        visits = sum(reach * records.get(kind.value, 0) // matches[kind.value] for kind in found_kinds)
+        first = sum(matches.values()) if f.accounts or f.operators else _records_of(connection, f, "period", (None, None))
+        walked = visits <= first
+    return dict.fromkeys(found_kinds, walked)
 
 
 def _kind_records(connection: sa.Connection) -> dict[str, int] | None:
@@ -701,7 +702,7 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
         reach = page * page_size  # records an index-order walk must find before it can stop
         few = total_count < FEW_MATCHES * reach or (
             sort in ("occurred_at", "id") and not _walk_pays(connection, f, timezone, total_count, reach))
-        walks = _amount_walks(connection, totals, reach) if sort == "amount" and not few else None
+        walks = _amount_walks(connection, f, timezone, totals, reach) if sort == "amount" and not few else None
         driver = _driver(connection, f, timezone, indexed=indexed) if few or walks else ""
         statement = _page_statement(f, timezone, connection.dialect.name, sort, descending, page=page,
                                     page_size=page_size, few=few, indexed=indexed, walks=walks, driver=driver)
