@@ -1,6 +1,7 @@
 """The explore panel's queries over a matrix of filter combinations on a large, skewed ledger.
 
     .venv/bin/python bench/panel_matrix.py [--payments 1000000] [--sample 120] [--runs 3]
+        [--only 'operator=rare'] [--cap 2000] [--plans] [--clock cpu]
 
 Builds bench/results/panel-<payments>.sqlite once (kept; deleted to rebuild) through the
 real write door in columnar batches: 50,000 accounts (resellers > agents > customers), a
@@ -15,6 +16,14 @@ dimension and every pair with a period, the rest drawn at random), and times, pe
 combination, what the panel runs: the count with the per-kind totals, the first page, the
 second page (keyset-free OFFSET), and each chart (month by kind, channel × method, top
 accounts). Prints the machine, p50/p95/max per query type, and the worst combinations.
+
+``--only TEXT`` times only the combinations whose label holds every space-separated word of
+TEXT (``--only 'period=month kind=deposit'``; ``--only 'no filter'``). ``--cap MS`` stops a
+query that runs past MS milliseconds (SQLite's progress handler) and counts it as ``>=MS``, so a
+matrix with multi-second queries ends in minutes. ``--plans`` prints, for each query over the
+target, the SQL statements it ran with SQLite's EXPLAIN QUERY PLAN of each. ``--clock cpu`` times
+by this process's CPU time instead of the wall clock: on a shared, loaded machine the wall clock
+counts the waits for a core too.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import argparse
 import itertools
 import os
 import random
+import sqlite3
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -225,20 +235,59 @@ QUERIES = {
 click costs); 'count + per-kind totals' is that part alone."""
 
 
-def best_ms(action, runs: int, slow_ms: float) -> float:
-    """The fastest of ``runs`` calls after a warm-up call, in milliseconds; a warm-up slower than
-    ``slow_ms`` is the measure itself (a query that slow needs no second decimal)."""
-    started = time.perf_counter()
-    action()
-    first = (time.perf_counter() - started) * 1000
-    if first > slow_ms:
-        return first
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return min(samples) * 1000
+class Stopwatch:
+    """Times the panel's queries on ``engine`` by ``clock``, stopping any statement still running ``cap_ms``
+    (of wall time) after its query began (0: never), and keeps the statements the last query ran (for their plans)."""
+
+    def __init__(self, engine: sa.Engine, cap_ms: float, clock=time.perf_counter):
+        self.cap_ms, self.clock, self.deadline = cap_ms, clock, float("inf")
+        self.statements: list[tuple[str, object]] = []
+        sa.event.listen(engine, "connect", self._on_connect)
+        sa.event.listen(engine, "before_cursor_execute", self._on_execute)
+        engine.dispose()  # connections opened before have no progress handler
+
+    def _on_connect(self, dbapi_connection, _record) -> None:
+        if self.cap_ms:
+            dbapi_connection.set_progress_handler(lambda: time.perf_counter() > self.deadline, 20_000)
+
+    def _on_execute(self, _connection, _cursor, statement, parameters, _context, _many) -> None:
+        self.statements.append((statement, parameters))
+
+    def once_ms(self, action) -> float:
+        """One call in milliseconds; a call stopped at the cap counts as the cap."""
+        self.statements = []
+        started, counted = time.perf_counter(), self.clock()
+        self.deadline = started + self.cap_ms / 1000 if self.cap_ms else float("inf")
+        try:
+            action()
+        except sa.exc.OperationalError as error:
+            if not isinstance(error.orig, sqlite3.OperationalError) or "interrupt" not in str(error.orig):
+                raise
+            return self.cap_ms
+        finally:
+            self.deadline = float("inf")
+        return (self.clock() - counted) * 1000
+
+    def best_ms(self, action, runs: int, slow_ms: float) -> float:
+        """The fastest of ``runs`` calls after a warm-up call, in milliseconds; a warm-up slower than
+        ``slow_ms`` is the measure itself (a query that slow needs no second decimal)."""
+        first = self.once_ms(action)
+        if first > slow_ms:
+            return first
+        return min(self.once_ms(action) for _ in range(runs))
+
+
+def plans(engine: sa.Engine, statements: list[tuple[str, object]]) -> list[str]:
+    """Each statement and SQLite's EXPLAIN QUERY PLAN of it, indented."""
+    lines = []
+    with engine.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for statement, parameters in statements:
+            lines.append("      " + " ".join(statement.split()))
+            lines.append(f"        parameters: {parameters}")
+            for row in cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters or ()):
+                lines.append(f"        {row[0]:>4} {row[1]:>4}  {row[3]}")
+    return lines
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -256,6 +305,11 @@ def main() -> int:
     parser.add_argument("--build-only", action="store_true", help="build the ledger and stop")
     parser.add_argument("--max-combinations", type=int, default=0,
                         help="time only this many combinations (a deterministic pick; 0: all)")
+    parser.add_argument("--only", default="", help="time only combinations whose label holds each of these words")
+    parser.add_argument("--cap", type=float, default=0.0, help="stop a query after this many ms (0: never)")
+    parser.add_argument("--plans", action="store_true", help="print the statements and plans of queries over target")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="time by the wall clock, or by this process's CPU time (fairer on a loaded machine)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -270,12 +324,19 @@ def main() -> int:
     matrix = combinations(dimensions(agents, customers), args.sample)
     if args.max_combinations:
         matrix = [matrix[0], *random.Random(SEED).sample(matrix[1:], min(len(matrix) - 1, args.max_combinations - 1))]
+    if args.only:
+        matrix = [(label, f) for label, f in matrix if all(word in label.split() for word in args.only.split())]
+    stopwatch = Stopwatch(engine, args.cap, time.process_time if args.clock == "cpu" else time.perf_counter)
     times: dict[str, list[tuple[float, str, int]]] = {name: [] for name in QUERIES}
     for label, f in matrix:
-        count = int(explore.totals_by_kind(engine, f)["count"].sum())
+        counted: list[int] = []  # -1: the count itself ran past the cap
+        stopwatch.once_ms(lambda f=f, counted=counted: counted.append(int(explore.totals_by_kind(engine, f)["count"].sum())))
+        count = counted[0] if counted else -1
         for name, query in QUERIES.items():
-            ms = best_ms(lambda query=query, f=f: query(engine, f), args.runs, 5 * args.target)
+            ms = stopwatch.best_ms(lambda query=query, f=f: query(engine, f), args.runs, 5 * args.target)
             times[name].append((ms, label, count))
+            if args.plans and ms >= args.target:
+                print(f"  {ms:>8.1f} ms  {name}  {label}", *plans(engine, stopwatch.statements), sep="\n", flush=True)
         print(f"  {label}: {count:,} records", file=sys.stderr, flush=True)
 
     print()
@@ -283,8 +344,11 @@ def main() -> int:
         print(f"{key:>10}: {value}")
     print(f"{'ledger':>10}: {path} ({path.stat().st_size / 1e6:,.0f} MB, {args.payments:,} payments"
           f"{f', built in {built:.0f} s' if built > 1 else ''})")
+    print(f"{'clock':>10}: {'CPU time of this process (SQLite runs in it)' if args.clock == 'cpu' else 'wall time'}")
     print(f"{'matrix':>10}: {len(matrix)} filter combinations; fastest of {args.runs} runs each after a warm-up "
           f"(the warm-up alone when over {5 * args.target:.0f} ms); target < {args.target:.0f} ms")
+    if args.cap:
+        print(f"{'cap':>10}: a query stopped at {args.cap:.0f} ms counts as {args.cap:.0f} ms (it took at least that)")
     print(f"{'load':>10}: {os.getloadavg()[0]:.1f} (1-minute load average at the end; the machine is shared)\n")
     width = max(len(name) for name in QUERIES)
     print(f"{'query':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'misses':>7}")

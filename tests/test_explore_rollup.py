@@ -285,3 +285,64 @@ def test_pages_by_amount_read_kind_by_kind_hold_every_record_once_in_order(ledge
             break
         page += 1
     assert pages == list(whole["id"]) and len(whole) > 80
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(_FIRSTS + [None]), st.sampled_from(_LASTS + [None]),
+       st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+def test_top_accounts_of_every_account_are_read_from_their_own_cells(ledger, start, end, kinds, channels, methods):
+    if start and end and start > end:
+        start, end = end.replace(day=1), (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    f = PaymentFilter(start=start, end=end, kinds=tuple(kinds), channels=tuple(channels), methods=tuple(methods))
+    with ledger.connect() as connection:  # no account named: every account's own cells of the months
+        assert explore._account_rollup_conditions(connection, f, ZONE, own=True) is not None
+        assert explore._account_rollup_conditions(connection, f, ZONE) is None
+    top = explore.top_accounts(ledger, f, n=3)
+    assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(_records(ledger), f, 3)
+
+
+_MIXED = st.fixed_dictionaries({}, optional={
+    "start": st.sampled_from([FIRST + timedelta(days=offset) for offset in (-2, 10, 31, 45)]),
+    "end": st.sampled_from([FIRST + timedelta(days=offset) for offset in (50, 58, 89, 103)]),
+    "accounts": st.sampled_from([("C1",), ("A1",), ("C3", "C4")]), "include_sub_accounts": st.booleans(),
+    "operators": st.sampled_from([("ana",), ("bo", "cy")]), "min_amount": st.sampled_from([10**6, 5 * 10**6]),
+    "max_amount": st.sampled_from([6 * 10**6, 10**7]), "kinds": st.sampled_from([("deposit",), ("withdrawal", "bonus")])})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_MIXED)
+def test_whichever_index_drives_the_records_are_the_same(ledger, fields):
+    f = PaymentFilter(**fields)
+    expected = _counted(_records(ledger), f, "kind", "currency")
+    p, a = tables.payments, tables.current_accounts
+    with ledger.connect() as connection:
+        assert explore._driver(connection, f, ZONE) in ("", *explore._DRIVER_COLUMNS)
+        for driver in ("", *explore._DRIVER_COLUMNS):  # each driver leaves its own columns bare, wraps the others
+            counted = connection.execute(
+                sa.select(p.c.kind, a.c.currency, sa.func.count(), sa.func.sum(p.c.amount))
+                .join(a, a.c.id == p.c.account_id).where(*explore.conditions(f, ZONE, "sqlite", driver=driver))
+                .group_by(p.c.kind, a.c.currency)).all()
+            assert {(kind, currency): (count, amount) for kind, currency, count, amount in counted} == expected
+    assert _answered(explore.totals_by_kind(ledger, f), "kind", "currency") == expected
+    assert _answered(explore.monthly_by_kind(ledger, f), "month", "kind") == _counted(_records(ledger), f, "month", "kind")
+    whole = explore.query_all(ledger, f, sort="amount")
+    for sort in ("amount", "occurred_at"):
+        shown = explore.query_page(ledger, f, page_size=10, sort=sort)
+        assert list(shown.rows["id"]) == list(explore.query_all(ledger, f, sort=sort)["id"][:10])
+    assert shown.total_count == len(whole)
+
+
+@pytest.mark.parametrize("driver", ["", "accounts", "period", "amount"])
+@pytest.mark.parametrize("walked", [(True, True), (False, False), (True, False), (False, True)])
+def test_a_page_by_amount_walks_dense_kinds_and_sorts_the_sparse_ones_alike(ledger, driver, walked):
+    f = PaymentFilter(start=FIRST + timedelta(days=5), end=FIRST + timedelta(days=80), accounts=("R1",),
+                      include_sub_accounts=True, min_amount=2 * 10**6, kinds=("deposit", "withdrawal"))
+    walks = dict(zip((Kind.DEPOSIT, Kind.WITHDRAWAL), walked, strict=True))
+    whole = explore.query_all(ledger, f, sort="amount")
+    with ledger.connect() as connection:
+        for page in (1, 2):
+            statement = explore._page_statement(f, ZONE, "sqlite", "amount", True, page=page, page_size=15, few=False,
+                                                indexed=False, walks=walks, driver=driver)
+            shown = [row.id for row in connection.execute(statement)]
+            assert shown == list(whole["id"][(page - 1) * 15:page * 15]) and len(whole) > 30

@@ -13,8 +13,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -113,7 +112,7 @@ def like_pattern(text: str) -> str:
 
 
 def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
-               indexed: bool = False, walk: str = "") -> list[sa.ColumnElement[bool]]:
+               indexed: bool = False, walk: str = "", driver: str = "") -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses on ``payments`` that select the filter's records (values bound).
 
     ``dialect`` is the database's dialect name: SQLite's LIKE already ignores ASCII case
@@ -123,25 +122,34 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
     ``walk``: the column of the sort index a page is read in the order of; the accounts,
     operators and (unless the walk is by time) the period are then checked on each record met
     rather than read through their indexes (which for a large subtree, a busy operator or a
-    quarter reads every record of it, then sorts them).
+    quarter reads every record of it, then sorts them). ``driver`` (:func:`_driver`): the one
+    dimension whose index reads the records; the others are checked on each record it reads.
     """
     p = _payments
     where: list[sa.ColumnElement[bool]] = []
     start, end = utc_bounds(f, timezone)
-    occurred_at = _unordered(p.c.occurred_at) if walk and walk != "occurred_at" else p.c.occurred_at
+
+    def bare(column: sa.ColumnElement, dimension: str, *, walked: bool = True) -> sa.ColumnElement:
+        """``column`` as it is, or unordered when a walk or another driver reads the records."""
+        away = (walk and walked) or (driver and dimension not in _DRIVER_COLUMNS[driver])
+        return _unordered(column) if away else column
+
+    occurred_at = bare(p.c.occurred_at, "period", walked=walk != "occurred_at")
     if start is not None:
         where.append(occurred_at >= start)
     if end is not None:
         where.append(occurred_at < end)
     if f.accounts:
-        where.append((_unordered(p.c.account_id) if walk else p.c.account_id).in_(account_scope(f)))
-    for column, chosen in ((p.c.kind, f.kinds), (p.c.channel, f.channels), (p.c.method, f.methods)):
+        where.append(bare(p.c.account_id, "accounts").in_(account_scope(f)))
+    for column, chosen in ((bare(p.c.kind, "amount", walked=False), f.kinds), (p.c.channel, f.channels),
+                           (p.c.method, f.methods)):
         if chosen:
             where.append(column.in_([word.value for word in chosen]))
     if f.operators:
-        where.append((_unordered(p.c.operator) if walk else p.c.operator).in_(f.operators))
+        where.append(bare(p.c.operator, "operators").in_(f.operators))
     if f.min_amount is not None or f.max_amount is not None:
-        where.append(_absolute_amount_between(f.min_amount, f.max_amount))
+        where.append(sa.or_(*_amount_ranges(f.min_amount, f.max_amount,
+                                            bare(p.c.amount, "amount", walked=False))))
     if f.text:
         pattern = like_pattern(f.text)
         like = "like" if dialect == "sqlite" else "ilike"
@@ -151,9 +159,9 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
     return where
 
 
-def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[bool]]:
+def _amount_ranges(low: int | None, high: int | None,
+                   amount: sa.ColumnElement = _payments.c.amount) -> list[sa.ColumnElement[bool]]:
     """``low <= |amount| <= high`` as one or two plain ranges on ``amount``, which an index on it can serve."""
-    amount = _payments.c.amount
     if low is None or low == 0:
         # no lower bound: |amount| >= 0 holds for every record, so only an upper bound limits
         return [amount.between(-high, high) if high is not None else sa.true()]
@@ -162,10 +170,6 @@ def _amount_ranges(low: int | None, high: int | None) -> list[sa.ColumnElement[b
         credits.append(amount <= high)
         debits.append(amount >= -high)
     return [sa.and_(*credits), sa.and_(*debits)]
-
-
-def _absolute_amount_between(low: int | None, high: int | None) -> sa.ColumnElement[bool]:
-    return sa.or_(*_amount_ranges(low, high))
 
 
 def _unordered(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -200,12 +204,13 @@ def _ordering(sort: str, descending: bool, *, few: bool = False) -> list:
 
 
 def _rows_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, descending: bool, *,
-                    few: bool = False, indexed: bool = False) -> sa.Select:
+                    few: bool = False, indexed: bool = False, driver: str = "") -> sa.Select:
     # The records drive and each one's account is looked up by its key: joined on the bare column,
     # the database may rather read every account's records through their index, then sort them all.
+    walk = sort if not few and sort in _WALKED else ""
     return (sa.select(*(_SOURCES[name].label(name) for name in ROW_COLUMNS))
             .select_from(_payments.join(_accounts, _accounts.c.id == _unordered(_payments.c.account_id)))
-            .where(*conditions(f, timezone, dialect, indexed=indexed, walk=sort if not few and sort in _WALKED else ""))
+            .where(*conditions(f, timezone, dialect, indexed=indexed, walk=walk, driver="" if walk else driver))
             .order_by(*_ordering(sort, descending, few=few)))
 
 
@@ -214,28 +219,93 @@ _WALKED = ("occurred_at", "id", "amount")
 
 
 def _page_statement(f: PaymentFilter, timezone: str, dialect: str, sort: str, descending: bool, *,
-                    page: int, page_size: int, few: bool, indexed: bool) -> sa.Select:
+                    page: int, page_size: int, few: bool, indexed: bool,
+                    walks: Mapping[Kind, bool] | None = None, driver: str = "") -> sa.Select:
     """One page of the filter's records in order.
 
     By amount, a large result is read kind by kind: each kind's records lie in amount order in
     the (kind, amount) index, so a page is the first ``page * page_size`` of each kind, merged
     (no index orders every kind's amounts together, and sorting the whole result took seconds).
+    ``walks`` (:func:`_amount_walks`) names the kinds holding matches and whether each is walked in
+    that order or, its matches being sparse, read first and sorted; None or empty: every kind is walked.
+    ``driver`` (:func:`_driver`) reads the records that are read first and sorted.
     """
     offset = (page - 1) * page_size
     if sort != "amount" or few:
-        return _rows_statement(f, timezone, dialect, sort, descending, few=few, indexed=indexed) \
+        return _rows_statement(f, timezone, dialect, sort, descending, few=few, indexed=indexed, driver=driver) \
             .limit(page_size).offset(offset)
     # and an amount range's credits and debits apart: each part is one range of the index, read in order
     unbounded = replace(f, min_amount=None, max_amount=None)
-    ranges = _amount_ranges(f.min_amount, f.max_amount) if f.min_amount is not None or f.max_amount is not None \
-        else [sa.true()]
-    branches = [_rows_statement(replace(unbounded, kinds=(kind,)), timezone, dialect, sort, descending, indexed=indexed)
+    bounded = f.min_amount is not None or f.max_amount is not None
+
+    def ranges(walked: bool) -> list[sa.ColumnElement[bool]]:
+        # a walk reads the (kind, amount) index; records another driver reads check their amount one by one
+        amount = _payments.c.amount if walked or driver in ("", "amount") else _unordered(_payments.c.amount)
+        return _amount_ranges(f.min_amount, f.max_amount, amount) if bounded else [sa.true()]
+
+    walks = walks or dict.fromkeys(f.kinds or Kind, True)
+    # each walked kind on its own; the sparse ones together, their matches read once and sorted
+    parts: list[tuple[tuple[Kind, ...], bool]] = [((kind,), True) for kind, walked in walks.items() if walked]
+    sparse = tuple(kind for kind, walked in walks.items() if not walked)
+    parts += [(sparse, False)] if sparse else []
+    pieces = [(kinds, walked, amount_range) for kinds, walked in parts for amount_range in ranges(walked)]
+    branches = [_rows_statement(replace(unbounded, kinds=kinds), timezone, dialect, sort, descending,
+                                few=not walked, indexed=indexed, driver=driver)
                 .where(amount_range).limit(page * page_size).subquery(f"part_{index}")
-                for index, (kind, amount_range) in enumerate(itertools.product(f.kinds or Kind, ranges))]
+                for index, (kinds, walked, amount_range) in enumerate(pieces)]
     merged = sa.union_all(*(sa.select(branch) for branch in branches)).subquery("by_kind")
     direction = sa.desc if descending else sa.asc
     return (sa.select(merged).order_by(direction(merged.c.amount), direction(merged.c.id))
             .limit(page_size).offset(offset))
+
+
+def _walk_pays(connection: sa.Connection, f: PaymentFilter, timezone: str, matches: int, reach: int) -> bool:
+    """Whether a page in time (or id) order walks the time index rather than read ``matches`` records first.
+
+    The walk meets about reach × (the period's records) / ``matches`` records before it stops: it
+    pays when that is no more than the matches themselves (a busy customer's deposits of 1,000 or more,
+    564 records in 10M, were a walk of a million records: seconds). Without the payment rollup to
+    count the period, :data:`FEW_MATCHES` alone decides.
+    """
+    if not payment_rollup.covers_ledger(connection) or timezone != database.ledger_timezone(connection):
+        return True
+    return reach * _records_of(connection, f, "period", (None, None)) <= matches * matches
+
+
+def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, totals: pd.DataFrame,
+                  reach: int) -> dict[Kind, bool]:
+    """The kinds holding the filter's records (per its totals), all True when a page by amount walks each
+    kind's (kind, amount) index, all False when it reads their matches first and sorts them.
+
+    A walk stops after ``reach`` matches, having met about reach × (the kind's records) / (its matches)
+    index entries, each a look-up of its record: cheap when the matches are dense (a busy customer),
+    a read of most of the kind when they are sparse (a rare operator's 1,373 records: seconds, where
+    reading them through the operator's index and sorting them takes milliseconds). Reading first
+    reads about the matches when an account or operator index (with the time after it) holds them,
+    else the period's records. The kinds are walked when each holds at least :data:`FEW_MATCHES` ×
+    ``reach`` matches and their walks together meet no more records than reading first; the kinds'
+    records come from the payment rollup (without it, the first test alone decides). A kind without
+    matches is not read at all.
+    """
+    matches = {kind: int(found) for kind, found in totals.groupby("kind")["count"].sum().items() if found}
+    found_kinds = [kind for kind in Kind if kind.value in matches]
+    records = _kind_records(connection)
+    walked = all(matches[kind.value] >= FEW_MATCHES * reach for kind in found_kinds)
+    if walked and records is not None and timezone == database.ledger_timezone(connection):
+        visits = sum(reach * records.get(kind.value, 0) // matches[kind.value] for kind in found_kinds)
+        first = sum(matches.values()) if f.accounts or f.operators else _records_of(connection, f, "period", (None, None))
+        walked = visits <= first
+    return dict.fromkeys(found_kinds, walked)
+
+
+def _kind_records(connection: sa.Connection) -> dict[str, int] | None:
+    """Each kind's records in the ledger, from the payment rollup's month cells; None when it cannot answer."""
+    if not payment_rollup.covers_ledger(connection):
+        return None
+    rollup = tables.payment_rollup
+    return {kind: int(records) for kind, records in connection.execute(
+        sa.select(rollup.c.kind, sa.func.sum(rollup.c.records))
+        .where(rollup.c.grain == payment_rollup.MONTH, rollup.c.operator == "").group_by(rollup.c.kind))}
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -398,12 +468,14 @@ def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, time
 
     The account rollup (:mod:`vosbench.ledger.account_rollup`) answers a filter of accounts
     (one, several, or their subtrees), whole months of the ledger's zone, kinds, channels
-    and methods. ``own``: the rows of each account's own records, for the top accounts.
-    No accounts (every account's cells of a period are about as many as its records),
+    and methods. ``own``: the rows of each account's own records, for the top accounts — of
+    every account when the filter names none (a month's own cells are two thirds as many as
+    its records, but read in key order with no look-up of a record: a seventh of the time).
+    No accounts otherwise (the records' own indexes or the payment rollup answer better),
     operators, amounts, text, part of a month, another zone, or a login that does not see
     the rollup: None (counted from the records).
     """
-    if f.operators or f.text or f.min_amount is not None or f.max_amount is not None or not f.accounts:
+    if f.operators or f.text or f.min_amount is not None or f.max_amount is not None or not (f.accounts or own):
         return None
     months = _whole_months(f)
     if months is None or timezone != database.ledger_timezone(connection) \
@@ -413,7 +485,9 @@ def _account_rollup_conditions(connection: sa.Connection, f: PaymentFilter, time
     where = vocabulary_clauses(rollup, f)
     where += _month_range(rollup.c.month, months)
     if own:
-        where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
+        # every account: one seek per account into its months (the key starts with the account), not a scan
+        scope: sa.Select = account_scope(f) if f.accounts else sa.select(tables.accounts.c.id)
+        where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(scope)]
     elif f.include_sub_accounts:  # each subtree is its top account's own and below rows: the tops, none under another
         where.append(rollup.c.account_id.in_(_subtree_tops(connection, f.accounts)))
     else:
@@ -472,6 +546,59 @@ def _subtree_tops(connection: sa.Connection, accounts: Sequence[str]) -> list[in
     return [account_id for account_id in chosen if account_id not in under]
 
 
+_DRIVER_COLUMNS = {"period": {"period"}, "accounts": {"accounts", "period"}, "operators": {"operators", "period"},
+                   "amount": {"amount"}}
+"""Each driver's filter dimensions left to its index: (occurred_at), (account_id, occurred_at),
+(operator, occurred_at, …), (kind, amount)."""
+
+
+def _driver(connection: sa.Connection, f: PaymentFilter, timezone: str, *, indexed: bool = False) -> str:
+    """The dimension whose index should read ``f``'s records: the one the rollups say holds the fewest; ""
+    lets the database choose (one such dimension or none, a text search, or no rollup to ask).
+
+    SQLite's statistics know each index's average, not its skew: to it a customer holds 200 records
+    and a period a share of the ledger, so it read a busy customer's million records to find its
+    16,000 deposits of 1,000 or more (seconds) rather than those deposits' range of the (kind,
+    amount) index. The rollups count each dimension exactly, over the whole months around the period.
+    """
+    given = [name for name, present in (("period", f.start is not None or f.end is not None),
+                                        ("accounts", bool(f.accounts)), ("operators", bool(f.operators)),
+                                        ("amount", f.min_amount is not None or f.max_amount is not None))
+             if present]
+    if len(given) < 2 or (f.text and indexed) or timezone != database.ledger_timezone(connection) \
+            or not (payment_rollup.covers_ledger(connection) and account_rollup.covers_ledger(connection)
+                    and amount_rollup.covers_ledger(connection)):
+        return ""
+    months = (f.start.isoformat()[:7] if f.start else None, f.end.isoformat()[:7] if f.end else None)
+    records = {name: _records_of(connection, f, name, months) for name in given}
+    return min(given, key=lambda name: records[name])
+
+
+def _records_of(connection: sa.Connection, f: PaymentFilter, dimension: str, months: _Months) -> int:
+    """The records ``dimension`` of ``f`` alone selects (its period, or every record when it has none:
+    exactly; the others over its whole months)."""
+    if dimension == "period":
+        rollup, where = tables.payment_rollup, [sa.or_(*_rollup_spans(f.start, f.end))]
+    elif dimension == "operators":
+        rollup = tables.payment_rollup
+        where = [rollup.c.grain == payment_rollup.OPERATOR_MONTH, rollup.c.operator.in_(f.operators),
+                 *_month_range(rollup.c.period, months)]
+    elif dimension == "accounts":
+        rollup = tables.account_rollup
+        where = [*_month_range(rollup.c.month, months)]
+        if f.include_sub_accounts:
+            where.append(rollup.c.account_id.in_(_subtree_tops(connection, f.accounts)))
+        else:
+            where += [rollup.c.part == account_rollup.OWN, rollup.c.account_id.in_(account_scope(f))]
+    else:  # the kinds' records in the buckets the amount range touches
+        rollup = tables.amount_rollup
+        first = amount_rollup.bucket(f.min_amount or 0)
+        where = [*_month_range(rollup.c.month, months), rollup.c.bucket >= first,
+                 *([rollup.c.bucket <= amount_rollup.bucket(f.max_amount)] if f.max_amount is not None else []),
+                 *([rollup.c.kind.in_([kind.value for kind in f.kinds])] if f.kinds else [])]
+    return int(connection.scalar(sa.select(sa.func.coalesce(sa.func.sum(rollup.c.records), 0)).where(*where)) or 0)
+
+
 def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
                     indexed: bool = False) -> pd.DataFrame:
     rolled = _rollup_conditions(connection, f, timezone)
@@ -491,35 +618,38 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
                        *(_totals_by_kind(connection, edge, timezone).itertuples(index=False) for edge in split[1]))
     elif months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
-    elif f.min_amount is None and f.max_amount is None:
-        # Grouped after filtering: walking the (kind, amount) index to group would look up every
-        # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
-        kind = _unordered(_payments.c.kind).label("kind")
-        chosen = (sa.select(kind, *_counted_columns(connection))
-                  .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).subquery("chosen"))
-        rows = connection.execute(_per_kind_and_currency(connection, chosen))
     else:
-        # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
-        # the database would rather read every record of the kind.
-        others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
-                            indexed=indexed)
-        branches = [sa.select(_payments.c.kind, *_counted_columns(connection)).where(*others, amount_range)
-                    for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
-        chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
-        rows = connection.execute(_per_kind_and_currency(connection, chosen))
+        driver = _driver(connection, f, timezone, indexed=indexed)
+        only = _only_currency(connection)  # once: each asking scans the accounts
+        chosen: sa.Subquery
+        if (f.min_amount is None and f.max_amount is None) or driver not in ("", "amount"):
+            # Grouped after filtering: walking the (kind, amount) index to group would look up every
+            # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
+            kind = _unordered(_payments.c.kind).label("kind")
+            chosen = (sa.select(kind, *_counted_columns(only))
+                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed, driver=driver))
+                      .subquery("chosen"))
+        else:
+            # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
+            # the database would rather read every record of the kind.
+            others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
+                                indexed=indexed, driver=driver)
+            branches = [sa.select(_payments.c.kind, *_counted_columns(only)).where(*others, amount_range)
+                        for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
+            chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+        rows = connection.execute(_per_kind_and_currency(chosen, only))
     totals = _frame(rows, TOTALS_COLUMNS)
     order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
     totals = totals.assign(_order=order).sort_values(["currency", "_order"], kind="stable")
     return totals.drop(columns="_order").reset_index(drop=True)
 
 
-def _per_kind_and_currency(connection: sa.Connection, chosen: sa.Subquery) -> sa.Select:
+def _per_kind_and_currency(chosen: sa.Subquery, only: str | None) -> sa.Select:
     """Count and sum of the chosen records per kind and account currency (two currencies never add up).
 
-    A ledger whose accounts all keep one currency needs no look-up of each record's account
-    (a third of the time of a count over a busy operator's records).
+    A ledger whose accounts all keep one currency (``only``, :func:`_only_currency`) needs no look-up
+    of each record's account (a third of the time of a count over a busy operator's records).
     """
-    only = _only_currency(connection)
     if only is not None:
         return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), sa.func.sum(chosen.c.amount))
                 .group_by(chosen.c.kind))
@@ -528,13 +658,13 @@ def _per_kind_and_currency(connection: sa.Connection, chosen: sa.Subquery) -> sa
             .group_by(chosen.c.kind, _accounts.c.currency))
 
 
-def _counted_columns(connection: sa.Connection) -> tuple[sa.ColumnElement, ...]:
-    """What a count reads of each record besides its kind: the amount, and the account when currencies differ.
+def _counted_columns(only: str | None) -> tuple[sa.ColumnElement, ...]:
+    """What a count reads of each record besides its kind: the amount, and the account unless one currency
+    (``only``) is every account's.
 
     (Without the account, a count by kind and amount range reads the (kind, amount) index alone.)
     """
-    return (_payments.c.amount,) if _only_currency(connection) is not None else (_payments.c.amount,
-                                                                                 _payments.c.account_id)
+    return (_payments.c.amount,) if only is not None else (_payments.c.amount, _payments.c.account_id)
 
 
 def _only_currency(connection: sa.Connection) -> str | None:
@@ -570,8 +700,12 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
         total_count = int(totals["count"].sum())
         page = min(page, max(1, -(-total_count // page_size)))
         reach = page * page_size  # records an index-order walk must find before it can stop
+        few = total_count < FEW_MATCHES * reach or (
+            sort in ("occurred_at", "id") and not _walk_pays(connection, f, timezone, total_count, reach))
+        walks = _amount_walks(connection, f, timezone, totals, reach) if sort == "amount" and not few else None
+        driver = _driver(connection, f, timezone, indexed=indexed) if few or walks else ""
         statement = _page_statement(f, timezone, connection.dialect.name, sort, descending, page=page,
-                                    page_size=page_size, few=total_count < FEW_MATCHES * reach, indexed=indexed)
+                                    page_size=page_size, few=few, indexed=indexed, walks=walks, driver=driver)
         rows = _frame(connection.execute(statement), ROW_COLUMNS, timezone)
     return Page(rows, total_count, totals, page, page_size, sort, descending, timezone)
 
@@ -654,9 +788,11 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
                            for m in reversed(months[1:])), else_=months[0].label) if len(months) > 1
                  else sa.literal(months[0].label, sa.String)).label("month")  # a CASE needs a WHEN
         kind = _unordered(p.c.kind).label("kind")
+        # The months span the filter's days, else every record: no bound of their own (a bound over the
+        # whole ledger made the database read it all by time, even for the few records of an amount's edge).
         statement = (sa.select(month, kind, sa.func.count().label("count"), sa.func.sum(p.c.amount).label("amount"))
-                     .where(p.c.occurred_at >= months[0].start, p.c.occurred_at < months[-1].end,
-                            *conditions(f, timezone, connection.dialect.name, indexed=indexed))
+                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                                        driver=_driver(connection, f, timezone, indexed=indexed)))
                      .group_by(month, kind)
                      .order_by(month, kind))
         return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
@@ -701,7 +837,8 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
                           ("channel", "method", "count", "amount"))
         statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
                                sa.func.sum(p.c.amount).label("amount"))
-                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed))
+                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                                        driver=_driver(connection, f, timezone, indexed=indexed)))
                      .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))
         return _frame(connection.execute(statement), ("channel", "method", "count", "amount"))
 
@@ -730,7 +867,9 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
             ranked = (sa.select(account_id, sa.func.count().label("count"),
                                 sa.func.sum(p.c.amount).label("amount"),
                                 sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
-                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed)).group_by(account_id)
+                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                                         driver=_driver(connection, f, timezone, indexed=indexed)))
+                      .group_by(account_id)
                       .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
         statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
                      .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
