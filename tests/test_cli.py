@@ -230,3 +230,12 @@ def test_an_overflow_anywhere_ends_in_one_line_not_a_traceback(db, capsys, monke
     assert (code, out) == (2, "")
     assert err.strip() == ("vosbench info: a value is out of range (date value out of range); give days from "
                            "1900-01-01 to 9998-12-31 and ids from 1 to 9223372036854775807")
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory"])
+def test_a_new_ledger_refuses_a_time_zone_that_is_no_place(tmp_path, db, capsys, zone):
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)
+    code, out, err = run(capsys, "import", str(folder), "--timezone", zone)
+    assert (code, out) == (2, "")
+    assert f"time zone {zone!r} is not the zone of a place; give an IANA name such as 'UTC'" in err
+    assert not (tmp_path / "main.sqlite").exists() or run(capsys, "info")[0] == 2

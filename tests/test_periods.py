@@ -71,6 +71,12 @@ def test_a_year_out_of_range_is_refused():
         periods.month("9999-12", "UTC")
 
 
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])
+def test_names_that_are_no_place_are_refused_as_time_zones(name):
+    with pytest.raises(periods.PeriodError, match=rf"'{name}' is not the zone of a place.*IANA"):
+        periods.zone(name)
+
+
 def test_days_outside_1900_to_9998_are_refused_naming_the_input():
     assert periods.parse_day(" 9998-12-31", "--to") == date(9998, 12, 31)
     assert periods.check_day(date(1900, 1, 1), "--from") == date(1900, 1, 1)

@@ -20,6 +20,9 @@ _LABEL = re.compile(r"(\d{4})-(\d{2})")
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 """The days vosbench works with (the years of a month label): any instant of them converts to
 and from every time zone, and a day either side of them still exists, so no date arithmetic overflows."""
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+"""Names the tz database answers to that are no place's zone: 'localtime' is whatever the machine is
+set to, 'Factory' and 'posixrules' are placeholders. A ledger's days must not depend on them."""
 
 
 class PeriodError(VosbenchError, ValueError):
@@ -44,7 +47,10 @@ class Period:
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``, or an error naming it and the fix."""
+    """The IANA time zone ``name`` of a place, or an error naming it and the fix (see :data:`NOT_PLACES`)."""
+    if name in NOT_PLACES:
+        raise PeriodError(f"time zone {name!r} is not the zone of a place; give an IANA name such as "
+                          "'UTC' or 'Asia/Dubai'")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
