@@ -46,7 +46,7 @@ def cmd_record(args) -> int:
     from vosbench.ledger import policy as control_settings
 
     done = approvals.submit(
-        _engine(args), control_settings.load(args.controls), account=args.account, kind=args.kind,
+        _engine(args), control_settings.for_entries(args.controls), account=args.account, kind=args.kind,
         amount=args.amount, occurred_at=args.at, operator=args.operator, channel=args.channel,
         method=args.method, reference=args.reference, memo=args.memo, reason=args.reason)
     return _report(done, f"recorded payment {done.id}", f"at or above the {args.kind} threshold")
@@ -56,7 +56,7 @@ def cmd_reverse(args) -> int:
     from vosbench.ledger import approvals
     from vosbench.ledger import policy as control_settings
 
-    done = approvals.submit_reversal(_engine(args), control_settings.load(args.controls), args.payment_id,
+    done = approvals.submit_reversal(_engine(args), control_settings.for_entries(args.controls), args.payment_id,
                                      reason=args.reason, operator=args.operator)
     return _report(done, f"recorded reversal {done.id} of payment {args.payment_id}",
                    "the reversal is at or above its threshold")
@@ -100,6 +100,12 @@ def cmd_findings(args) -> int:
     else:
         views.print_frame(finding_notes.history(engine, args.finding_id), (), args.format)
     return EXIT_OK
+
+
+def _entry_controls_option(sub) -> None:
+    """``--controls`` of a write: stricter approval thresholds only (the ledger's policy is never loosened)."""
+    sub.add_argument("--controls", metavar="YAML", help="stricter approval thresholds: each may only lower "
+                                                        "parameters/controls.yaml's (a raised one is refused)")
 
 
 def register(add) -> None:
@@ -150,10 +156,10 @@ def register(add) -> None:
     sub.add_argument("--memo", default="")
     sub.add_argument("--reason", default="")
     sub.add_argument("--at", type=options.instant, help="ISO-8601 time with offset (default: now)")
-    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
+    _entry_controls_option(sub)
 
     sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment (approval thresholds apply)")
     sub.add_argument("payment_id", type=options.record_id)
     sub.add_argument("--reason", required=True)
     sub.add_argument("--operator", required=True)
-    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
+    _entry_controls_option(sub)
