@@ -162,6 +162,8 @@ def test_a_view_shared_in_the_ledger_is_versioned_with_who_and_when(engine):
         assert shared_views.latest(connection)[LARGE_DEPOSITS.name].view == wider  # the latest version counts
         versions = shared_views.history(connection, LARGE_DEPOSITS.name)
         assert [v.version_id for v in versions] == [first.version_id, second.version_id]
+        assert [first.number, second.number] == [v.number for v in versions] == [1, 2]
+        assert shared_views.latest(connection)[LARGE_DEPOSITS.name].number == 2
         assert [v.saved_by for v in versions] == ["nadia", "nadia"] and versions[0].view == LARGE_DEPOSITS
         assert shared_views.find(LARGE_DEPOSITS.name, connection) == wider
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the table is guarded like every audit table
@@ -182,16 +184,20 @@ def test_views_commands_save_list_and_show(engine, tmp_path, capsys):
     identity.register(engine, "nadia", "auditor")
     path = saved_views.save_view(LARGE_DEPOSITS, tmp_path)
     assert main(["views", "save", str(path), "--by", "nadia", "--db", url]) == 0
-    assert main(["views", "save", "small-withdrawals", "--query", "kinds=withdrawal&max_amount=50",
-                 "--by", "nadia", "--db", url]) == 0
+    small = ["views", "save", "small-withdrawals", "--query", "kinds=withdrawal&max_amount=50", "--by", "nadia",
+             "--db", url]
     capsys.readouterr()
+    assert main(small) == 0  # the second view saved in the ledger, but this view's first version
+    assert capsys.readouterr().out.strip() == "view small-withdrawals shared in the ledger (version 1, by nadia)"
     assert main(["views", "list", "--db", url, "--folder", str(tmp_path / "none")]) == 0
     listed = capsys.readouterr().out
     assert "october-large-deposits  (shared in the ledger by nadia" in listed and "small-withdrawals" in listed
     assert main(["views", "show", "small-withdrawals", "--db", url]) == 0
     shown = capsys.readouterr().out
     assert "max_amount: '50.0000'" in shown and "panel link: ?view=small-withdrawals" in shown
-    assert "saved by nadia" in shown
+    assert "version 1: saved by nadia" in shown and "version 2" not in shown
+    assert main(small) == 0
+    assert "(version 2, by nadia)" in capsys.readouterr().out
     assert main(["views", "show", "nowhere", "--db", url]) == 2
     assert "view 'nowhere' is not saved" in capsys.readouterr().err
     assert main(["views", "save", "x", "--query", "colour=red", "--by", "nadia", "--db", url]) == 2
