@@ -66,7 +66,7 @@ def test_the_shipped_example_views_are_valid():
 
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
-    ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: min_amount"),
+    ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
     ("name: x\ncolour: red\n", "x.yaml: 'colour' not known"),
     ("name: x\nlayout: {grain: fortnight}\n", "grain: 'fortnight' is not a grain"),
     ("name: x\nlayout: {columns: [amount, colour]}\n", "columns: colour are not grid columns"),
@@ -286,3 +286,20 @@ def test_the_explorer_lists_shares_and_opens_views_of_the_ledger_beside_the_file
     explorer.reset_button.click()
     explorer.views.open_button.click()
     assert explorer.current_filter.kinds == (Kind.WITHDRAWAL,) and explorer.current_page.total_count == 1
+
+
+@pytest.mark.parametrize("written, read_as", [("010", "8"), ("0x10", "16"), ("1:30", "90"), (".nan", "nan"),
+                                              ("1000.5", "1000.5"), ("yes", "True")])
+def test_an_unquoted_amount_in_a_view_file_is_refused_naming_the_key(engine, tmp_path, capsys, written, read_as):
+    url = str(engine.url)
+    identity.register(engine, "nadia", "auditor")
+    path = tmp_path / "octal.yaml"
+    path.write_text(f"name: octal\nfilter:\n  kinds: [deposit]\n  min_amount: {written}\n", encoding="utf-8")
+    for command in (["views", "show", str(path)], ["views", "save", str(path), "--by", "nadia"]):
+        assert main([*command, "--db", url]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and f"octal.yaml: filter min_amount is an unquoted YAML value (read as {read_as}" in err
+        assert "money in a view is quoted decimal text: write e.g. min_amount: '1000.00'" in err
+    path.write_text("name: octal\nfilter:\n  max_amount: '010'\n", encoding="utf-8")
+    assert main(["views", "show", str(path), "--db", url]) == 0
+    assert "max_amount: '10.0000'" in capsys.readouterr().out
