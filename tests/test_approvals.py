@@ -152,3 +152,31 @@ def test_the_commands_end_to_end(engine, capsys, tmp_path):
     code, out, _ = run(capsys, "controls", *db, "--month", "2026-10")
     assert code == 0 and "explained" in out and "adjustment_without_reason_or_link" in out
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 0
+
+
+@pytest.mark.parametrize("controls", ['approval_thresholds:\n  USD: {deposit: "999999999999.00"}\n',
+                                      'approval_thresholds:\n  USD: {deposit: "50000.00", bonus: "1.00"}\n'])
+def test_a_controls_file_that_raises_a_threshold_is_refused_on_a_write(engine, capsys, tmp_path, controls):
+    (tmp_path / "mine.yaml").write_text(controls, encoding="utf-8")
+    db = ["--db", str(engine.url), "--controls", str(tmp_path / "mine.yaml")]
+    code, out, err = run(capsys, "record", *db, "--account", "C1", "--kind", "deposit", "--amount", "50000",
+                         "--operator", "ann", "--method", "bank_wire", "--at", "2026-10-05T10:00:00Z")
+    assert (code, out) == (2, "") and payments(engine) == [] and approvals.requests(engine).empty
+    assert "USD deposit" in err and "is above the policy's 10,000.00" in err
+    assert "a controls file may only lower them: lower these or leave --controls out" in err
+
+
+def test_a_controls_file_cannot_remove_a_threshold_only_lower_one(engine, capsys, tmp_path):
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "strict.yaml").write_text('approval_thresholds:\n  USD: {deposit: "100.00"}\n', encoding="utf-8")
+    entry = ["--db", str(engine.url), "--account", "C1", "--kind", "deposit", "--operator", "ann", "--method",
+             "bank_wire", "--at", "2026-10-05T10:00:00Z"]
+    code, out, _ = run(capsys, "record", *entry, "--amount", "50000", "--controls", str(tmp_path / "empty.yaml"))
+    assert (code, out.split(" (")[0]) == (0, "pending approval: request 1") and payments(engine) == []
+    code, out, _ = run(capsys, "record", *entry, "--amount", "150", "--controls", str(tmp_path / "strict.yaml"))
+    assert (code, out.split(" (")[0]) == (0, "pending approval: request 2") and payments(engine) == []
+    code, out, _ = run(capsys, "record", *entry, "--amount", "150")
+    assert (code, out.strip()) == (0, "recorded payment 1")
+    code, out, _ = run(capsys, "reverse", "1", "--db", str(engine.url), "--reason", "twice", "--operator", "ann",
+                       "--controls", str(tmp_path / "strict.yaml"))
+    assert (code, out.split(" (")[0]) == (0, "pending approval: request 3")

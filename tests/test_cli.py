@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from ledger_text import ACCOUNTS, TEAM, write_ledger_files
 
+from vosbench.commands import ledger as ledger_commands
 from vosbench.commands import main
 from vosbench.core import config, money
 
@@ -184,3 +185,57 @@ def test_a_blank_account_or_subtree_is_refused_not_read_as_every_account(db, cap
     out, err = capsys.readouterr()
     assert refused.value.code == 2 and out == ""
     assert "empty; give an account number" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["record", "--account", "C1", "--kind", "deposit", "--amount", "5", "--operator", "alice",
+      "--at", "0001-01-01T00:00:00+04:00"], "argument --at: time: 0001-01-01 is out of range"),
+    (["record", "--account", "C1", "--kind", "deposit", "--amount", "5", "--operator", "alice",
+      "--at", "9999-12-31T23:59:59-04:00"], "argument --at: time: 9999-12-31 is out of range"),
+    (["query", "--from", "0001-01-01", "--to", "0001-01-02"], "argument --from: day: 0001-01-01 is out of range"),
+    (["query", "--from", "9998-12-30", "--to", "9999-12-31"], "argument --to: day: 9999-12-31 is out of range"),
+    (["find-payment", "--amount", "5", "--date", "0001-01-01"], "argument --date: day: 0001-01-01 is out of range"),
+    (["find-payment", "--amount", "5", "--date", "9999-12-31"], "argument --date: day: 9999-12-31 is out of range"),
+    (["reverse", "99999999999999999999", "--reason", "x", "--operator", "bob"],
+     "argument payment_id: '99999999999999999999' is not an id"),
+    (["approvals", "approve", "99999999999999999999", "--operator", "bob"],
+     "argument request_id: '99999999999999999999' is not an id"),
+    (["approvals", "reject", "0", "--operator", "bob", "--reason", "x"], "argument request_id: '0' is not an id"),
+    (["decide", "confirm", "--lines", "1,99999999999999999999", "--payments", "1"],
+     "argument --lines: '99999999999999999999' is not an id"),
+    (["proof", "--anchor", "r.json", "--payment", "-3"], "argument --payment: '-3' is not an id"),
+])
+def test_extreme_dates_and_ids_are_refused_naming_the_option_and_the_range(db, capsys, argv, message):
+    with pytest.raises(SystemExit) as refused:
+        main.main(argv)
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and out == "" and message in err and "Traceback" not in err
+    assert "1900-01-01 to 9998-12-31" in err or "from 1 to 9223372036854775807" in err
+
+
+def test_a_find_payment_window_beyond_the_calendar_is_refused(tmp_path, db, capsys):
+    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)))
+    code, out, err = run(capsys, "find-payment", "--amount", "5", "--date", "2026-10-01", "--days", "99999999")
+    assert (code, out) == (2, "")
+    assert "--days 99999999 around --date 2026-10-01: the window must stay within 1900-01-01 to 9998-12-31" in err
+    assert run(capsys, "find-payment", "--amount", "5", "--date", "9998-12-24", "--days", "7")[0] == 0
+
+
+def test_an_overflow_anywhere_ends_in_one_line_not_a_traceback(db, capsys, monkeypatch):
+    def overflowing(_args):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(ledger_commands, "cmd_info", overflowing)  # registered anew by each main()
+    code, out, err = run(capsys, "info")
+    assert (code, out) == (2, "")
+    assert err.strip() == ("vosbench info: a value is out of range (date value out of range); give days from "
+                           "1900-01-01 to 9998-12-31 and ids from 1 to 9223372036854775807")
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory"])
+def test_a_new_ledger_refuses_a_time_zone_that_is_no_place(tmp_path, db, capsys, zone):
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)
+    code, out, err = run(capsys, "import", str(folder), "--timezone", zone)
+    assert (code, out) == (2, "")
+    assert f"time zone {zone!r} is not the zone of a place; give an IANA name such as 'UTC'" in err
+    assert not (tmp_path / "main.sqlite").exists() or run(capsys, "info")[0] == 2

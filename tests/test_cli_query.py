@@ -115,7 +115,6 @@ def test_xlsx_file_has_payments_totals_and_filter_sheets(ledger_url, capsys, tmp
     (["--account", "C11"], "account 'C11' is not in the ledger; did you mean C1 — Acme Trading (customer)"),
     (["--account", "Acme Trading"], "is a name, not an account number; it is the name of C1"),
     (["--operator", "alise"], "operator 'alise' has recorded no payment in this ledger; did you mean alice?"),
-    (["--from", "01/10/2026"], "start: '01/10/2026' is not a day; give it as YYYY-MM-DD"),
     (["--sort", "hash"], "sort: 'hash' is not a sortable column"),
     (["--format", "xlsx"], "--format xlsx writes a file: add --out FILE.xlsx"),
     (["--out", "x.csv"], "--out writes csv or xlsx: add --format csv or --format xlsx"),
@@ -124,3 +123,11 @@ def test_bad_input_exits_2_with_the_fix(ledger_url, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert err.startswith("vosbench query: ") and message in err
+
+
+def test_a_day_not_written_yyyy_mm_dd_is_refused_naming_the_option(ledger_url, capsys):
+    with pytest.raises(SystemExit) as refused:  # argparse's refusal: usage and the message, exit status 2
+        run(capsys, "--from", "01/10/2026")
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and out == ""
+    assert "argument --from: day: '01/10/2026' is not a day; give it as YYYY-MM-DD, e.g. 2026-10-01" in err

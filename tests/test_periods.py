@@ -69,3 +69,18 @@ def test_an_unknown_time_zone_names_the_input_and_the_fix():
 def test_a_year_out_of_range_is_refused():
     with pytest.raises(periods.PeriodError, match="between 1900 and 9998"):
         periods.month("9999-12", "UTC")
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])
+def test_names_that_are_no_place_are_refused_as_time_zones(name):
+    with pytest.raises(periods.PeriodError, match=rf"'{name}' is not the zone of a place.*IANA"):
+        periods.zone(name)
+
+
+def test_days_outside_1900_to_9998_are_refused_naming_the_input():
+    assert periods.parse_day(" 9998-12-31", "--to") == date(9998, 12, 31)
+    assert periods.check_day(date(1900, 1, 1), "--from") == date(1900, 1, 1)
+    with pytest.raises(periods.PeriodError, match="--from: 0001-01-01 is out of range; give a day from 1900-01-01"):
+        periods.parse_day("0001-01-01", "--from")
+    with pytest.raises(periods.PeriodError, match=r"--to: '2026-13-01' is not a day; give it as YYYY-MM-DD"):
+        periods.parse_day("2026-13-01", "--to")

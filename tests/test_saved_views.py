@@ -66,7 +66,7 @@ def test_the_shipped_example_views_are_valid():
 
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
-    ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: min_amount"),
+    ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
     ("name: x\ncolour: red\n", "x.yaml: 'colour' not known"),
     ("name: x\nlayout: {grain: fortnight}\n", "grain: 'fortnight' is not a grain"),
     ("name: x\nlayout: {columns: [amount, colour]}\n", "columns: colour are not grid columns"),
@@ -162,6 +162,8 @@ def test_a_view_shared_in_the_ledger_is_versioned_with_who_and_when(engine):
         assert shared_views.latest(connection)[LARGE_DEPOSITS.name].view == wider  # the latest version counts
         versions = shared_views.history(connection, LARGE_DEPOSITS.name)
         assert [v.version_id for v in versions] == [first.version_id, second.version_id]
+        assert [first.number, second.number] == [v.number for v in versions] == [1, 2]
+        assert shared_views.latest(connection)[LARGE_DEPOSITS.name].number == 2
         assert [v.saved_by for v in versions] == ["nadia", "nadia"] and versions[0].view == LARGE_DEPOSITS
         assert shared_views.find(LARGE_DEPOSITS.name, connection) == wider
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # the table is guarded like every audit table
@@ -182,16 +184,20 @@ def test_views_commands_save_list_and_show(engine, tmp_path, capsys):
     identity.register(engine, "nadia", "auditor")
     path = saved_views.save_view(LARGE_DEPOSITS, tmp_path)
     assert main(["views", "save", str(path), "--by", "nadia", "--db", url]) == 0
-    assert main(["views", "save", "small-withdrawals", "--query", "kinds=withdrawal&max_amount=50",
-                 "--by", "nadia", "--db", url]) == 0
+    small = ["views", "save", "small-withdrawals", "--query", "kinds=withdrawal&max_amount=50", "--by", "nadia",
+             "--db", url]
     capsys.readouterr()
+    assert main(small) == 0  # the second view saved in the ledger, but this view's first version
+    assert capsys.readouterr().out.strip() == "view small-withdrawals shared in the ledger (version 1, by nadia)"
     assert main(["views", "list", "--db", url, "--folder", str(tmp_path / "none")]) == 0
     listed = capsys.readouterr().out
     assert "october-large-deposits  (shared in the ledger by nadia" in listed and "small-withdrawals" in listed
     assert main(["views", "show", "small-withdrawals", "--db", url]) == 0
     shown = capsys.readouterr().out
     assert "max_amount: '50.0000'" in shown and "panel link: ?view=small-withdrawals" in shown
-    assert "saved by nadia" in shown
+    assert "version 1: saved by nadia" in shown and "version 2" not in shown
+    assert main(small) == 0
+    assert "(version 2, by nadia)" in capsys.readouterr().out
     assert main(["views", "show", "nowhere", "--db", url]) == 2
     assert "view 'nowhere' is not saved" in capsys.readouterr().err
     assert main(["views", "save", "x", "--query", "colour=red", "--by", "nadia", "--db", url]) == 2
@@ -280,3 +286,20 @@ def test_the_explorer_lists_shares_and_opens_views_of_the_ledger_beside_the_file
     explorer.reset_button.click()
     explorer.views.open_button.click()
     assert explorer.current_filter.kinds == (Kind.WITHDRAWAL,) and explorer.current_page.total_count == 1
+
+
+@pytest.mark.parametrize("written, read_as", [("010", "8"), ("0x10", "16"), ("1:30", "90"), (".nan", "nan"),
+                                              ("1000.5", "1000.5"), ("yes", "True")])
+def test_an_unquoted_amount_in_a_view_file_is_refused_naming_the_key(engine, tmp_path, capsys, written, read_as):
+    url = str(engine.url)
+    identity.register(engine, "nadia", "auditor")
+    path = tmp_path / "octal.yaml"
+    path.write_text(f"name: octal\nfilter:\n  kinds: [deposit]\n  min_amount: {written}\n", encoding="utf-8")
+    for command in (["views", "show", str(path)], ["views", "save", str(path), "--by", "nadia"]):
+        assert main([*command, "--db", url]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and f"octal.yaml: filter min_amount is an unquoted YAML value (read as {read_as}" in err
+        assert "money in a view is quoted decimal text: write e.g. min_amount: '1000.00'" in err
+    path.write_text("name: octal\nfilter:\n  max_amount: '010'\n", encoding="utf-8")
+    assert main(["views", "show", str(path), "--db", url]) == 0
+    assert "max_amount: '10.0000'" in capsys.readouterr().out

@@ -34,6 +34,7 @@ from vosbench.core.errors import VosbenchError
 DEFAULT_FOLDER = resources.parameters("views")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 _KEYS = ("name", "description", "filter", "layout")
+_MONEY_KEYS = ("min_amount", "max_amount")
 
 
 class ViewError(VosbenchError, ValueError):
@@ -129,12 +130,24 @@ def from_document(document: object, source: str) -> SavedView:
     unknown = [key for key in document if key not in _KEYS]
     if unknown:
         raise ViewError(f"{source}: {', '.join(map(repr, unknown))} not known; a view has {', '.join(_KEYS)}")
+    _check_money_is_quoted(document.get("filter"), source)
     try:
         return SavedView(name=str(document.get("name") or ""), description=str(document.get("description") or ""),
                          filter=PaymentFilter.from_parameters(document.get("filter") or {}),
                          layout=Layout.from_parameters(document.get("layout") or {}))
     except (FilterError, ViewError, TypeError) as error:
         raise ViewError(f"{source}: {error}") from None
+
+
+def _check_money_is_quoted(values: object, source: str) -> None:
+    """Refuse an amount YAML read as a number: it reads 010 as 8, 0x10 as 16 and 1:30 as 90, so money is quoted text."""
+    if not isinstance(values, dict):
+        return
+    for key in _MONEY_KEYS:
+        value = values.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ViewError(f"{source}: filter {key} is an unquoted YAML value (read as {value!r}); money in a view "
+                            f"is quoted decimal text: write e.g. {key}: '1000.00'")
 
 
 # --- a folder of views ------------------------------------------------------------------------

@@ -30,10 +30,15 @@ _table = tables.saved_views
 
 @dataclass(frozen=True)
 class Version:
-    """One saved version of a shared view: the view, its row id, who saved it and when (naive UTC)."""
+    """One saved version of a shared view: the view, its row id, who saved it and when (naive UTC).
+
+    ``number`` counts the versions of this view's name: 1 for its first save. The row id
+    counts the saves of every view, so it is not what a person reads as "version".
+    """
 
     view: SavedView
     version_id: int
+    number: int
     saved_by: str
     saved_at: datetime
 
@@ -50,16 +55,18 @@ def share(engine: Engine, view: SavedView, *, saved_by: str | None) -> Version:
         who = identity.acting_operator(connection, saved_by, action="shares a view")
         row_id = database.inserted_id(connection.execute(_table.insert().values(
             name=view.name, document=document, saved_by=who, saved_at=saved_at)))
-    return Version(view, row_id, who, saved_at)
+        number = connection.execute(sa.select(sa.func.count()).where(_table.c.name == view.name,
+                                                                       _table.c.id <= row_id)).scalar_one()
+    return Version(view, row_id, number, who, saved_at)
 
 
-def _version(row) -> Version:
+def _version(row, number: int) -> Version:
     try:
         document = yaml.safe_load(row.document)
     except yaml.YAMLError as error:
         raise ViewError(f"shared view {row.name!r} (version {row.id}) is not valid YAML ({error}); "
                         "save it again with `vosbench views save`") from None
-    return Version(saved_views.from_document(document, f"shared view {row.name!r}"), row.id, row.saved_by,
+    return Version(saved_views.from_document(document, f"shared view {row.name!r}"), row.id, number, row.saved_by,
                    row.saved_at)
 
 
@@ -67,9 +74,11 @@ def latest(connection: sa.Connection) -> dict[str, Version]:
     """Each shared view's latest version, by name (sorted); empty on a ledger without the table."""
     if not sa.inspect(connection).has_table(_table.name):
         return {}
-    newest = sa.select(sa.func.max(_table.c.id)).group_by(_table.c.name)
-    rows = connection.execute(sa.select(_table).where(_table.c.id.in_(newest)).order_by(_table.c.name))
-    return {row.name: _version(row) for row in rows}
+    counted = (sa.select(sa.func.max(_table.c.id).label("id"), sa.func.count().label("number"))
+               .group_by(_table.c.name).subquery())
+    rows = connection.execute(sa.select(_table, counted.c.number).join(counted, counted.c.id == _table.c.id)
+                              .order_by(_table.c.name))
+    return {row.name: _version(row, row.number) for row in rows}
 
 
 def history(connection: sa.Connection, name: str) -> list[Version]:
@@ -78,7 +87,7 @@ def history(connection: sa.Connection, name: str) -> list[Version]:
                               .order_by(_table.c.id)).all()
     if not rows:
         raise ViewError(f"no view named {name!r} is shared in this ledger; `vosbench views list` lists them")
-    return [_version(row) for row in rows]
+    return [_version(row, number) for number, row in enumerate(rows, start=1)]
 
 
 def find(name: str, connection: sa.Connection | None = None, folder: Path | str | None = None) -> SavedView:

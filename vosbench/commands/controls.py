@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from vosbench.commands import options
 from vosbench.commands.options import EXIT_FINDINGS, EXIT_OK
 from vosbench.controls.findings import SEVERITIES, STATUSES
@@ -47,10 +45,9 @@ def cmd_record(args) -> int:
     from vosbench.ledger import approvals
     from vosbench.ledger import policy as control_settings
 
-    occurred_at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
     done = approvals.submit(
-        _engine(args), control_settings.load(args.controls), account=args.account, kind=args.kind,
-        amount=args.amount, occurred_at=occurred_at, operator=args.operator, channel=args.channel,
+        _engine(args), control_settings.for_entries(args.controls), account=args.account, kind=args.kind,
+        amount=args.amount, occurred_at=args.at, operator=args.operator, channel=args.channel,
         method=args.method, reference=args.reference, memo=args.memo, reason=args.reason)
     return _report(done, f"recorded payment {done.id}", f"at or above the {args.kind} threshold")
 
@@ -59,7 +56,7 @@ def cmd_reverse(args) -> int:
     from vosbench.ledger import approvals
     from vosbench.ledger import policy as control_settings
 
-    done = approvals.submit_reversal(_engine(args), control_settings.load(args.controls), args.payment_id,
+    done = approvals.submit_reversal(_engine(args), control_settings.for_entries(args.controls), args.payment_id,
                                      reason=args.reason, operator=args.operator)
     return _report(done, f"recorded reversal {done.id} of payment {args.payment_id}",
                    "the reversal is at or above its threshold")
@@ -105,6 +102,12 @@ def cmd_findings(args) -> int:
     return EXIT_OK
 
 
+def _entry_controls_option(sub) -> None:
+    """``--controls`` of a write: stricter approval thresholds only (the ledger's policy is never loosened)."""
+    sub.add_argument("--controls", metavar="YAML", help="stricter approval thresholds: each may only lower "
+                                                        "parameters/controls.yaml's (a raised one is refused)")
+
+
 def register(add) -> None:
     sub = add("controls", cmd_controls, "run the audit controls on a month: findings with stable ids")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
@@ -122,10 +125,10 @@ def register(add) -> None:
     options.add_format(listing)
     approving = actions.add_parser("approve", parents=[options.shared_options()],
                                    help="post a request to the ledger (not by its maker)")
-    approving.add_argument("request_id", type=int)
+    approving.add_argument("request_id", type=options.record_id)
     approving.add_argument("--operator", required=True, help="who approves")
     rejecting = actions.add_parser("reject", parents=[options.shared_options()], help="refuse a request, with a reason")
-    rejecting.add_argument("request_id", type=int)
+    rejecting.add_argument("request_id", type=options.record_id)
     rejecting.add_argument("--operator", required=True, help="who rejects")
     rejecting.add_argument("--reason", required=True)
 
@@ -152,11 +155,11 @@ def register(add) -> None:
     sub.add_argument("--reference", default="")
     sub.add_argument("--memo", default="")
     sub.add_argument("--reason", default="")
-    sub.add_argument("--at", help="ISO-8601 time with offset (default: now)")
-    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
+    sub.add_argument("--at", type=options.instant, help="ISO-8601 time with offset (default: now)")
+    _entry_controls_option(sub)
 
     sub = add("reverse", cmd_reverse, "record the offsetting reversal of a payment (approval thresholds apply)")
-    sub.add_argument("payment_id", type=int)
+    sub.add_argument("payment_id", type=options.record_id)
     sub.add_argument("--reason", required=True)
     sub.add_argument("--operator", required=True)
-    sub.add_argument("--controls", metavar="YAML", help="approval thresholds (default: parameters/controls.yaml)")
+    _entry_controls_option(sub)

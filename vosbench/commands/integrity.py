@@ -413,7 +413,7 @@ def register(add) -> None:
     sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the proof PROOF")
     sub.add_argument("proof", nargs="?", type=Path, metavar="PROOF")
     sub.add_argument("--anchor", type=Path, required=True, metavar="RECEIPT", help="the close receipt (.json)")
-    sub.add_argument("--payment", type=int, metavar="ID")
+    sub.add_argument("--payment", type=options.record_id, metavar="ID")
     sub.add_argument("--consistency", type=Path, metavar="OLD_RECEIPT",
                      help="an earlier close receipt: prove its tree is a prefix of the anchor's (RFC 9162)")
     sub.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")

@@ -15,6 +15,7 @@ from vosbench import __version__
 from vosbench.commands import controls, finance, integrity, ledger, options, reports, server, statements, views, vos3000
 from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
 from vosbench.core.errors import VosbenchError
+from vosbench.core.periods import FIRST_DAY, LAST_DAY
 
 _DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "pymysql")
 """Where the errors of a database come from (matched by module, so that this file imports none of them)."""
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     except VosbenchError as error:
         print(f"vosbench {args.command}: {error}", file=sys.stderr)
         return error.exit_code
+    except OverflowError as error:  # a date or number beyond what Python or the database holds: the last defence
+        print(f"vosbench {args.command}: a value is out of range ({error}); give days from {FIRST_DAY} to "
+              f"{LAST_DAY} and ids from 1 to {options.MAX_ID}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ValueError as error:  # the standard library's parsers (dates, numbers) name the value they refused
         print(f"vosbench {args.command}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

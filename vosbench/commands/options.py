@@ -9,9 +9,10 @@ for input a user can fix (the entry point prints its one line and exits 2).
 from __future__ import annotations
 
 import argparse
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from vosbench.core import config
+from vosbench.core import config, periods
 from vosbench.core.errors import VosbenchError
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 """0 done; 1 the ledger failed a check or a report failed; 2 bad input (the message names it and the fix)."""
 EXIT_NO_DATA = 3
+MAX_ID = 2**63 - 1
+"""The largest id a ledger's id columns (64-bit signed integers) hold."""
 """A report of a period that holds no records: written, but there was nothing to report."""
 
 
@@ -71,3 +74,42 @@ def key_value(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise UsageError(f"-p {text!r}: write parameters as key=value, e.g. -p month=2026-09")
     return key.strip(), value
+
+
+def record_id(text: str) -> int:
+    """A payment, statement-line or request id: a whole number from 1 to :data:`MAX_ID` (what an id column holds)."""
+    try:
+        number = int(text.strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id; give a whole number from 1 to {MAX_ID} "
+                                         "as vosbench lists it")
+    return number
+
+
+def id_list(text: str) -> str:
+    """``--lines``/``--payments``: comma-separated ids, each a :func:`record_id`, as the text ``12,13``."""
+    return ",".join(str(record_id(part)) for part in text.split(",") if part.strip())
+
+
+def day(text: str) -> date:
+    """A ``YYYY-MM-DD`` option within the days vosbench works with (:func:`~vosbench.core.periods.check_day`)."""
+    try:
+        return periods.parse_day(text, "day")
+    except periods.PeriodError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def instant(text: str) -> datetime:
+    """An ISO-8601 time (``Z`` for UTC) on a day vosbench works with; its offset is checked where it is stored."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time; give ISO-8601 with an offset, "
+                                         "e.g. 2026-10-05T14:30:00+04:00") from None
+    try:
+        periods.check_day(moment.date(), "time")
+    except periods.PeriodError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return moment

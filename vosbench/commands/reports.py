@@ -162,8 +162,8 @@ def register(add) -> None:
     sub.add_argument("--differences-only", action="store_true")
 
     sub = add("query", cmd_query, "find payment records: the filter panel's filters as options")
-    sub.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (inclusive)")
-    sub.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (inclusive)")
+    sub.add_argument("--from", dest="start", type=options.day, metavar="YYYY-MM-DD", help="first local day (inclusive)")
+    sub.add_argument("--to", dest="end", type=options.day, metavar="YYYY-MM-DD", help="last local day (inclusive)")
     sub.add_argument("--account", action="append", default=[], type=options.account_number,
                      help="account number (repeatable)")
     sub.add_argument("--sub-accounts", action="store_true", help="also every account below the given ones")

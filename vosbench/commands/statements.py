@@ -135,6 +135,7 @@ def cmd_find_payment(args) -> int:
     from vosbench.analysis.matching import find_payment
     from vosbench.outputs import views
 
+    _check_window(args.date, args.days)
     found = find_payment.find_payment(_engine(args), args.amount, args.date, name=args.name, reference=args.reference,
                               days=args.days, limit=args.limit)
     if found.empty and args.format == "table":
@@ -142,6 +143,15 @@ def cmd_find_payment(args) -> int:
         return EXIT_OK
     views.print_frame(found, find_payment.MONEY_COLUMNS, args.format)
     return EXIT_OK
+
+
+def _check_window(on, days: int) -> None:
+    """Refuse a ``--days`` window around ``--date`` that leaves the days vosbench works with (before any date arithmetic)."""
+    from vosbench.core import periods
+
+    if days > min((on - periods.FIRST_DAY).days, (periods.LAST_DAY - on).days):
+        raise options.UsageError(f"--days {days} around --date {on}: the window must stay within "
+                                 f"{periods.FIRST_DAY} to {periods.LAST_DAY}; give fewer days")
 
 
 def register(add) -> None:
@@ -171,15 +181,15 @@ def register(add) -> None:
 
     sub = add("decide", cmd_decide, "record an analyst's decision on a pairing (append-only), or show them all")
     sub.add_argument("action", choices=("confirm", "reject", "match", "history"))
-    sub.add_argument("--lines", metavar="IDS", help="statement line ids, e.g. 12,13")
-    sub.add_argument("--payments", metavar="IDS", help="payment record ids, e.g. 345")
+    sub.add_argument("--lines", type=options.id_list, metavar="IDS", help="statement line ids, e.g. 12,13")
+    sub.add_argument("--payments", type=options.id_list, metavar="IDS", help="payment record ids, e.g. 345")
     sub.add_argument("--by", metavar="LOGIN", help="who decides: a registered clerk, supervisor or auditor "
                                                   "(on a server ledger: your login, the default)")
     sub.add_argument("--note", default="", help="why")
 
     sub = add("find-payment", cmd_find_payment, "find the statement lines and records of a payment someone made")
     sub.add_argument("--amount", required=True, help="decimal text, e.g. 250.00")
-    sub.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    sub.add_argument("--date", required=True, type=options.day, metavar="YYYY-MM-DD")
     sub.add_argument("--name", default="", help="payer or account name")
     sub.add_argument("--reference", default="", help="bank reference, charge id, card serial or tx hash")
     sub.add_argument("--days", type=int, default=7, help="days either side of --date")

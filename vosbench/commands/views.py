@@ -35,13 +35,13 @@ def cmd_views(args: argparse.Namespace) -> int:
             print(f"\npanel link: ?{saved_views.query_string(view)}")
             versions = shared_views.history(connection, view.name) if view.name in shared_views.latest(connection) else []
             for version in versions:
-                print(f"version {version.version_id}: saved by {version.saved_by} at "
+                print(f"version {version.number}: saved by {version.saved_by} at "
                       f"{version.saved_at:%Y-%m-%d %H:%M:%S} UTC")
             return EXIT_OK
     view = _view_to_share(args)
     with options.open_ledger(args) as ledger:
         version = shared_views.share(ledger.engine, view, saved_by=args.by)
-    print(f"view {view.name} shared in the ledger (version {version.version_id}, by {version.saved_by})")
+    print(f"view {view.name} shared in the ledger (version {version.number}, by {version.saved_by})")
     return EXIT_OK
 
 

@@ -17,6 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from vosbench.core.errors import VosbenchError
 
 _LABEL = re.compile(r"(\d{4})-(\d{2})")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+"""The days vosbench works with (the years of a month label): any instant of them converts to
+and from every time zone, and a day either side of them still exists, so no date arithmetic overflows."""
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+"""Names the tz database answers to that are no place's zone: 'localtime' is whatever the machine is
+set to, 'Factory' and 'posixrules' are placeholders. A ledger's days must not depend on them."""
 
 
 class PeriodError(VosbenchError, ValueError):
@@ -41,13 +47,32 @@ class Period:
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``, or an error naming it and the fix."""
+    """The IANA time zone ``name`` of a place, or an error naming it and the fix (see :data:`NOT_PLACES`)."""
+    if name in NOT_PLACES:
+        raise PeriodError(f"time zone {name!r} is not the zone of a place; give an IANA name such as "
+                          "'UTC' or 'Asia/Dubai'")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise PeriodError(
             f"time zone {name!r} is unknown; give an IANA name such as 'UTC' or 'Asia/Dubai'"
         ) from None
+
+
+def check_day(day: date, what: str) -> date:
+    """``day`` when it is one of the days vosbench works with; otherwise an error naming ``what`` and the range."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PeriodError(f"{what}: {day.isoformat()} is out of range; give a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
+
+
+def parse_day(text: str, what: str) -> date:
+    """The day written ``YYYY-MM-DD`` in ``text``, within :func:`check_day`'s range; an error names ``what``."""
+    try:
+        day = date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise PeriodError(f"{what}: {text!r} is not a day; give it as YYYY-MM-DD, e.g. 2026-10-01") from None
+    return check_day(day, what)
 
 
 def local_midnight(day: date, timezone: str) -> datetime:

@@ -9,7 +9,7 @@ so the rule that refuses an entry is the rule the audit reports against.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -81,6 +81,32 @@ def load(path: Path | str | None = None) -> ControlSettings:
     if not isinstance(raw, dict):
         raise SettingsError(f"controls file {path}: expected key: value lines at the top level")
     return from_mapping(raw, origin=str(path))
+
+
+def for_entries(path: Path | str | None = None) -> ControlSettings:
+    """The settings a person's entry is held to: the ledger's policy (:data:`DEFAULT_FILE`), never loosened.
+
+    Otherwise the person recording would choose the rule that holds their own entry. A file
+    ``path`` (``record --controls``, the matching workbench's ``controls``) may only make approval
+    stricter: its thresholds lower the policy's or add ones the policy lacks, a threshold it leaves
+    out stays the policy's, and one it raises is refused naming it. Its other settings are the
+    audit's (``vosbench controls --controls``) and do not apply to an entry.
+    """
+    ledger_policy = load()
+    if not path:
+        return ledger_policy
+    given = load(path).approval_thresholds
+    raised = [f"{currency} {kind} {money.format_money(amount)} is above the policy's {money.format_money(limit)}"
+              for currency, kinds in given.items() for kind, amount in kinds.items()
+              if (limit := ledger_policy.threshold(currency, kind)) is not None and amount > limit]
+    if raised:
+        raise SettingsError(f"controls file {path}: {'; '.join(raised)}; an entry's approval thresholds are the "
+                            f"ledger's policy ({DEFAULT_FILE.name}) and a controls file may only lower them: "
+                            "lower these or leave --controls out")
+    merged = {currency: dict(kinds) for currency, kinds in ledger_policy.approval_thresholds.items()}
+    for currency, kinds in given.items():
+        merged.setdefault(currency, {}).update(kinds)
+    return replace(ledger_policy, approval_thresholds=merged)
 
 
 def from_mapping(raw: dict, *, origin: str = "controls settings") -> ControlSettings:

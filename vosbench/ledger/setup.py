@@ -6,11 +6,10 @@ them needs to import it back.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.core import periods
 from vosbench.ledger import explore_upkeep, guards, hashchain, month_totals, sync_marks
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
 from vosbench.ledger.guards import append_only_ddl
@@ -34,11 +33,9 @@ def is_initialized(engine: Engine) -> bool:
 def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
     """Create the tables, guards and chain heads of an empty ledger (idempotent)."""
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise StoreError(
-            f"time zone {timezone!r} is unknown; give an IANA name such as 'UTC' or 'Asia/Dubai'"
-        ) from None
+        periods.zone(timezone)  # a place's IANA zone: not 'localtime', whose days would follow the machine
+    except periods.PeriodError as error:
+        raise StoreError(str(error)) from None
     guards = append_only_ddl(engine.dialect.name)
     if engine.dialect.name in ("mysql", "mariadb"):
         exact_text_on_mysql()

@@ -222,7 +222,7 @@ class PaymentExplorer:
         def share() -> None:
             version = self.views.share(self.current_view(self.views.name.value.strip()))
             self.status.value = markup.message("info", f"Shared the view {version.view.name} in the ledger "
-                                                       f"(version {version.version_id}, by {version.saved_by}).")
+                                                       f"(version {version.number}, by {version.saved_by}).")
         return self._guarded(share, "The view was not shared")
 
     def open_view(self, name: str | None = None) -> bool:

@@ -41,7 +41,7 @@ class StatementWorkbench:
         self.engine = engine
         self.month = month
         self.settings = Settings(window_days=window_days)
-        self.controls = controls  # the approval thresholds' YAML; None: parameters/controls.yaml
+        self.controls = controls  # stricter approval thresholds' YAML (policy.for_entries); None: the policy's
         self.message = ""
         self.run = review.run_month(engine, month, settings=self.settings)
 
@@ -49,7 +49,7 @@ class StatementWorkbench:
     def open(cls, *, month: str, db_url: str = "", window_days: int = 3, statement_file: str = "",
              profile: str = "", channel: str = "", controls: str = "") -> StatementWorkbench:
         """The notebook's entry: the ledger of ``db_url`` (else VOSBENCH_DB, else the demo) for ``month``,
-        after importing ``statement_file`` if one is given; ``controls``: the approval thresholds' YAML."""
+        after importing ``statement_file`` if one is given; ``controls``: stricter approval thresholds' YAML."""
         from vosbench.sources import demo
 
         bench = cls(demo.open_or_build(db_url or None).engine, month, window_days=window_days,
@@ -109,7 +109,7 @@ class StatementWorkbench:
         approval. The message says which.
         """
         entry = propose.entry(self.run, int(line_id), account)
-        done = approvals.submit(self.engine, policy.load(self.controls), operator=operator, **entry)
+        done = approvals.submit(self.engine, policy.for_entries(self.controls), operator=operator, **entry)
         amount = money.format_money(money.to_minor(entry["amount"]))
         if done.status == "recorded":
             self.message = (f"recorded payment {done.id}: deposit of {amount} to {entry['account']}; statement line "
