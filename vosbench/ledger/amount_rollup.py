@@ -27,6 +27,11 @@ BOUNDS = (0, *(step * 10**power for power in range(19) for step in (1, 2, 5) if 
 """The buckets' lower bounds of |amount| in minor units; each bucket ends where the next begins."""
 
 
+def bucket(amount: int) -> int:
+    """The lower bound of the bucket holding ``amount``'s absolute value."""
+    return BOUNDS[bisect.bisect_right(BOUNDS, abs(amount)) - 1]
+
+
 def whole_buckets(low: int | None, high: int | None) -> tuple[int, int | None] | None:
     """The buckets ``low <= |amount| <= high`` covers whole, as (first bound, bound after the last; None: no end).
 
