@@ -239,3 +239,18 @@ def test_a_new_ledger_refuses_a_time_zone_that_is_no_place(tmp_path, db, capsys,
     assert (code, out) == (2, "")
     assert f"time zone {zone!r} is not the zone of a place; give an IANA name such as 'UTC'" in err
     assert not (tmp_path / "main.sqlite").exists() or run(capsys, "info")[0] == 2
+
+
+def test_an_import_column_named_twice_or_a_folder_named_like_a_file_is_refused(tmp_path, db, capsys):
+    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)))
+    twice = tmp_path / "twice" / "payments.csv"
+    twice.parent.mkdir()
+    twice.write_text("source_key,account,kind,amount,occurred_at,operator,channel,method,amount\n"
+                     "k1,C1,deposit,100.00,2026-10-01T00:00:00Z,a,admin,cash,1.00\n", encoding="utf-8")
+    code, out, err = run(capsys, "import", str(twice))
+    assert code == 2 and "column(s) amount appear more than once" in err  # never the last one's 1.00
+    (tmp_path / "folder" / "payments.csv").mkdir(parents=True)
+    code, out, err = run(capsys, "import", str(tmp_path / "folder"))
+    assert code == 2 and "payments.csv: is a folder or a device, not a CSV file" in err and "Traceback" not in err
+    code, out, _ = run(capsys, "query", "--format", "json")
+    assert '"total_count": 0' in out  # nothing was imported from either

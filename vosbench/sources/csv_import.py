@@ -233,6 +233,10 @@ def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...],
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
     except csv.Error as error:
         raise ImportFileError(_quote_problem(path, 1, error)) from None
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ImportFileError(f"{path}: column(s) {', '.join(repeated)} appear more than once in the header; which "
+                              "one holds the values cannot be told: remove or rename the others")
     missing = [name for name in required if name not in header]
     if missing:
         raise ImportFileError(f"{path}: missing column(s) {', '.join(missing)}; the header must name "
@@ -324,6 +328,9 @@ def collect_files(paths: list[Path]) -> list[Path]:
             files.append(path)
         else:
             raise ImportFileError(f"{path}: no such file or folder")
+    for path in files:
+        if not path.is_file():
+            raise ImportFileError(f"{path}: is a folder or a device, not a CSV file; give the file itself")
     if not files:
         raise ImportFileError(f"no importable files in {', '.join(map(str, paths))}; expected "
                               f"{', '.join(FORMATS)}")
