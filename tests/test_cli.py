@@ -254,3 +254,24 @@ def test_an_import_column_named_twice_or_a_folder_named_like_a_file_is_refused(t
     assert code == 2 and "payments.csv: is a folder or a device, not a CSV file" in err and "Traceback" not in err
     code, out, _ = run(capsys, "query", "--format", "json")
     assert '"total_count": 0' in out  # nothing was imported from either
+
+
+def test_an_account_number_a_reader_would_take_for_another_is_refused(tmp_path, db, capsys):
+    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)))
+    look_alikes = tmp_path / "more" / "accounts.csv"
+    look_alikes.parent.mkdir()
+    look_alikes.write_text("account,name,kind,parent\n"
+                           "c1,Lower case,customer,\n"
+                           "\u04211,Cyrillic Es,customer,\n"  # С1: a Cyrillic letter drawn like Latin C
+                           "C1\u200b,Zero width,customer,\n"
+                           "=1+1,Formula,customer,\n"
+                           "C 9,Space,customer,\n", encoding="utf-8")
+    code, _, err = run(capsys, "import", str(look_alikes))
+    assert code == 2 and "nothing from accounts.csv was written" in err
+    assert err.count("reads as the existing account 'C1'") == 2
+    assert "U+200B ZERO WIDTH SPACE" in err and "runs as a formula" in err and "U+0020 SPACE" in err
+    code, out, _ = run(capsys, "import", str(write_ledger_files(tmp_path / "ok", accounts="""
+        account,name,kind,parent
+        C77,A new customer,customer,
+    """)))
+    assert code == 0 and "1 added" in out  # a number like no other is opened as before

@@ -28,7 +28,18 @@ from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
-from vosbench.ledger import coded_payments, database, explore_upkeep, guards, hashchain, month_close, month_totals, prior_period, tables
+from vosbench.ledger import (
+    account_numbers,
+    coded_payments,
+    database,
+    explore_upkeep,
+    guards,
+    hashchain,
+    month_close,
+    month_totals,
+    prior_period,
+    tables,
+)
 
 
 @dataclass(frozen=True)
@@ -208,10 +219,20 @@ def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[
     skipped = 0
     number_of = {row.id: account for account, row in batch.accounts.items()}
     parents = {account: number_of.get(row.parent_id, "") for account, row in batch.accounts.items()}
+    readers_take = {account_numbers.folded(account): account for account in batch.accounts}
     for row in rows:
         if row.account in new:
             batch.reject(row.line, f"account {row.account!r} appears twice in this file")
             continue
+        if row.account not in batch.accounts:  # a new number: visible, and like no other account's
+            problem = account_numbers.problem(row.account)
+            like = readers_take.get(account_numbers.folded(row.account))
+            if problem or like:
+                batch.reject(row.line, problem or f"account number {row.account!r} reads as the existing account "
+                                                  f"{like!r} (it differs only in letter case or look-alike letters); "
+                                                  "use that account or another number")
+                continue
+            readers_take[account_numbers.folded(row.account)] = row.account
         parent = batch.accounts.get(row.parent) if row.parent else None
         parent_kind = parent.kind if parent is not None else (new[row.parent].kind.value if row.parent in new else None)
         if row.parent and parent_kind is None:
