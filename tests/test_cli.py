@@ -275,3 +275,13 @@ def test_an_account_number_a_reader_would_take_for_another_is_refused(tmp_path, 
         C77,A new customer,customer,
     """)))
     assert code == 0 and "1 added" in out  # a number like no other is opened as before
+
+
+def test_an_operator_whose_login_could_never_sign_in_is_refused_at_import(tmp_path, db, capsys):
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators="""
+        login,name,role,timezone,shift_start,shift_end,working_days
+        =1+1,Formula,supervisor,UTC,08:00,17:00,12345
+        Daniel.Meyer,Capitals,supervisor,UTC,08:00,17:00,12345
+    """)
+    code, _, err = run(capsys, "import", str(folder))
+    assert code == 2 and err.count("cannot be a database login") == 2  # the rule `operators add` applies

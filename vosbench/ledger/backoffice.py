@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, AccountKind
-from vosbench.ledger import tables, write_door
+from vosbench.ledger import roles, tables, write_door
 
 DEFAULT_ROLE = "operator"
 DEFAULT_RELATION = "manages"
@@ -71,6 +71,10 @@ def _required(cells: dict, *names: str) -> None:
 
 def parse_operator(cells: dict, line: int, default_tz: str) -> NewOperator:
     _required(cells, "login", "name")
+    try:  # the same rule as `vosbench operators add`: a login that could never sign in is never an approver
+        roles.check_login(cells["login"].strip())
+    except roles.RoleError as error:
+        raise ValueError(str(error)) from None
     zone = cells.get("timezone", "").strip() or default_tz
     try:
         ZoneInfo(zone)
