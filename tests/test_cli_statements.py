@@ -180,7 +180,7 @@ UNRECORDED = """<?xml version="1.0" encoding="UTF-8"?>
 <CreDtTm>2026-11-01T00:00:00</CreDtTm></GrpHdr><Stmt><Id>S</Id><Acct><Id><IBAN>AE070331234567890123456</IBAN></Id>
 <Ccy>USD</Ccy></Acct>
 <Ntry><Amt Ccy="USD">77.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-14</Dt>
-</BookgDt><AcctSvcrRef>U1</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>TOPUP-77</EndToEndId></Refs><RltdPties>
+</BookgDt><AcctSvcrRef>U1</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>-TOPUP-77</EndToEndId></Refs><RltdPties>
 <Dbtr><Pty><Nm>Someone Else</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>top-up for C00003</Ustrd></RmtInf></TxDtls>
 </NtryDtls></Ntry>
 <Ntry><Amt Ccy="USD">55.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-15</Dt>
@@ -200,12 +200,12 @@ def test_match_proposes_the_deposit_for_money_without_a_record(db, capsys, tmp_p
     code, out, _ = run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")
     assert code == 0
     rows = {row["reference"]: row for row in json.loads(out)["rows"]}
-    assert set(rows) == {"TOPUP-77", "U2", "U3"}  # incoming only: the debit U4 is not proposed
-    assert (rows["TOPUP-77"]["account"], rows["TOPUP-77"]["amount"]) == ("C00003", "77.0000")
-    assert rows["TOPUP-77"]["basis"].startswith("reference:")
-    assert rows["TOPUP-77"]["command"].startswith(
-        "vosbench record --account C00003 --kind deposit --amount 77.0000 --method bank_wire "
-        "--at 2026-10-14T12:00:00+04:00 --operator YOUR_LOGIN --reference TOPUP-77")
+    assert set(rows) == {"-TOPUP-77", "U2", "U3"}  # incoming only: the debit U4 is not proposed
+    assert (rows["-TOPUP-77"]["account"], rows["-TOPUP-77"]["amount"]) == ("C00003", "77.0000")
+    assert rows["-TOPUP-77"]["basis"].startswith("reference:")
+    assert rows["-TOPUP-77"]["command"].startswith(  # --reference=-TOPUP-77: a value, not an option
+        "vosbench record --account=C00003 --kind deposit --amount 77.0000 --method bank_wire "
+        "--at 2026-10-14T12:00:00+04:00 --operator YOUR_LOGIN --reference=-TOPUP-77")
     assert (rows["U2"]["account"], rows["U2"]["basis"]) == ("C00004", "name: the payer's name is the account's")
     assert rows["U3"]["account"] == "" and rows["U3"]["command"] == ""
 
@@ -217,12 +217,12 @@ def test_a_proposed_deposit_once_recorded_matches_its_line(db, capsys, tmp_path)
     path.write_text(UNRECORDED)
     run(capsys, "statements", "import", str(path))
     out = run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")[1]
-    proposal = next(row for row in json.loads(out)["rows"] if row["reference"] == "TOPUP-77")
+    proposal = next(row for row in json.loads(out)["rows"] if row["reference"] == "-TOPUP-77")
     assert run(capsys, "operators", "add", "clerk", "--role", "clerk")[0] == 0
     code, _, err = run(capsys, *shlex.split(proposal["command"].replace("YOUR_LOGIN", "clerk"))[1:])
     assert code == 0, err
     items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
-    assert any(i["status"] == "matched" and i["reference"] == "TOPUP-77" and i["accounts"] == "C00003" for i in items)
+    assert any(i["status"] == "matched" and i["reference"] == "-TOPUP-77" and i["accounts"] == "C00003" for i in items)
 
 
 def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db, capsys, tmp_path):
@@ -239,7 +239,7 @@ def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db
     panel = bench.proposal_panel()
     labels = {value: label for label, value in panel.line.options}
     assert len(labels) == 3  # the incoming lines without a record; the debit is not proposed
-    topup = next(value for value, label in labels.items() if "(TOPUP-77)" in label)
+    topup = next(value for value, label in labels.items() if "(-TOPUP-77)" in label)
     nile = next(value for value, label in labels.items() if "from NILE VOICE" in label)
     panel.line.value = nile
     assert panel.account.value == "C00004" and panel.basis.value.startswith("name:")
@@ -262,7 +262,7 @@ def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db
     approvals.approve(bench.engine, request, checker="boss")
     bench.rerun()
     items = bench.run.of_status("matched")
-    assert any(row.reference == "TOPUP-77" and row.accounts == "C00003" for row in items.itertuples())
+    assert any(row.reference == "-TOPUP-77" and row.accounts == "C00003" for row in items.itertuples())
     panel.refresh()
     assert len(panel.line.options) == 1 and panel.account.value == ""  # U3: nothing names an account
     assert panel.basis.value.startswith("no suggestion")

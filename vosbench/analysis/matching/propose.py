@@ -121,15 +121,20 @@ def _suggest(line, by_code: dict, by_name: dict, history: dict) -> tuple[str, st
                                     "nothing in the line names an account")
 
 
+def _option(name: str, value: str) -> str:
+    """``--name=value`` quoted for a shell: a value starting with '-' (a reference such as -REF9) stays a value."""
+    return f"{name}={shlex.quote(value)}"
+
+
 def _row(line, account: str, basis: str, zone) -> dict:
     deposit = _deposit(line, account, zone)
     command = ""
     if account:
-        command = " ".join(["vosbench", "record", "--account", shlex.quote(account), "--kind", "deposit",
+        command = " ".join(["vosbench", "record", _option("--account", account), "--kind", "deposit",
                             "--amount", str(deposit["amount"]), "--method", deposit["method"],
                             "--at", deposit["occurred_at"].isoformat(), "--operator", "YOUR_LOGIN",
-                            *(["--reference", shlex.quote(line.reference)] if line.reference else []),
-                            "--memo", shlex.quote(deposit["memo"])])
+                            *([_option("--reference", line.reference)] if line.reference else []),
+                            _option("--memo", deposit["memo"])])
     return {"line_id": line.id, "posted_on": date.fromordinal(line.day).isoformat(), "amount": line.amount,
             "currency": line.currency, "counterparty": line.counterparty, "reference": line.reference,
             "account": account, "basis": basis, "command": command}
