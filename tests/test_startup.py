@@ -40,10 +40,14 @@ def ledger_url(tmp_path_factory):
     return f"sqlite:///{folder / 'ledger.sqlite'}"
 
 
-@pytest.mark.parametrize("argv", [("--help",), ("info",), ("verify",), ("query", "--help"), ("reconcile", "--help"),
+@pytest.mark.parametrize("argv", [("--help",), ("info",), ("query", "--help"), ("reconcile", "--help"),
                                   ("audit", "--help"), ("export", "accounting", "--help")])
 def test_these_commands_load_none_of_the_heavy_libraries(argv, ledger_url):
     assert loaded(*argv, "--db", ledger_url) == set()
+
+
+def test_verify_recomputes_the_rollups_over_numpy_columns_without_pandas(ledger_url):
+    assert loaded("verify", "--db", ledger_url) <= {"numpy"}
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
