@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 """0 done; 1 the ledger failed a check or a report failed; 2 bad input (the message names it and the fix)."""
 EXIT_NO_DATA = 3
+"""A report of a period that holds no records: written, but there was nothing to report."""
 MAX_ID = 2**63 - 1
 """The largest id a ledger's id columns (64-bit signed integers) hold."""
-"""A report of a period that holds no records: written, but there was nothing to report."""
 
 
 class UsageError(VosbenchError):
