@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import multiprocessing
+import sqlite3
 import subprocess
 import sys
+import time
 import traceback
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -110,3 +112,30 @@ def test_four_importers_and_two_readers_lose_nothing(any_ledger_url, tmp_path):
     result = verification.verify(engine)
     assert result.ok, (result.breaks, result.total_mismatches, result.problems)
     engine.dispose()
+
+
+def test_two_importers_opening_look_alike_accounts_at_once_leave_one(tmp_path):
+    """The look-alike check reads the accounts under the write lock: a rival committed meanwhile is seen."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    setup.open_ledger(url, create=True, timezone="UTC")
+    for attempt in range(3):
+        files = []
+        for number in (f"ZX{attempt}", f"zx{attempt}"):  # the same number to a reader, in two files
+            folder = tmp_path / f"{number}-{attempt}"
+            folder.mkdir()
+            (folder / "accounts.csv").write_text(f"account,name,kind,parent\n{number},Race,customer,\n",
+                                                 encoding="utf-8")
+            files.append(folder / "accounts.csv")
+        holder = sqlite3.connect(tmp_path / "ledger.sqlite")
+        holder.execute("BEGIN IMMEDIATE")  # a third writer holds the lock until both importers are waiting on it
+        racers = [subprocess.Popen([str(VOSBENCH), "import", "--db", url, str(path)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True) for path in files]
+        time.sleep(4)
+        holder.rollback()
+        holder.close()
+        outcomes = sorted(racer.wait() for racer in racers)
+        assert outcomes == [0, 2]  # one opened, the other refused as its look-alike
+        assert "reads as the existing account" in "".join(racer.stderr.read() for racer in racers)
+    with database.make_engine(url).connect() as connection:
+        opened = connection.scalars(sa.select(tables.accounts.c.account)).all()
+    assert sorted(number.upper() for number in opened) == ["ZX0", "ZX1", "ZX2"]

@@ -217,6 +217,8 @@ def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[
     """New accounts, and known ones whose name, parent, credit limit or currency changed (a new version)."""
     new: dict[str, NewAccount] = {}
     skipped = 0
+    # the write lock before the accounts are read: another importer's look-alike committed meanwhile is seen
+    hashchain.lock_head(batch.connection, tables.accounts.name)
     number_of = {row.id: account for account, row in batch.accounts.items()}
     parents = {account: number_of.get(row.parent_id, "") for account, row in batch.accounts.items()}
     readers_take = {account_numbers.folded(account): account for account in batch.accounts}
