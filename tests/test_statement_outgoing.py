@@ -6,6 +6,7 @@ Fixtures are written here from the gateways' published column lists, not copied 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -73,6 +74,71 @@ def test_paypal_activity_skips_pending_and_memo_rows_and_sets_withdrawals_apart(
     assert (payment.amount, payment.posted_on, payment.reference, payment.counterparty, payment.account_hint) == (
         12_500_000, date(2026, 10, 7), "INV-100", "Nile Voice", "C00004")
     assert classes(engine) == {"id:5AB00001": "", "id:5AB00004": "transfer", "id:5AB00005": ""}  # refund: customer's
+
+
+STRIPE_PICKED = (  # a report whose columns were picked: no available_on / source_id, a BOM, CRLF, a quoted comma
+    "\ufeffbalance_transaction_id,created,reporting_category,currency,gross,fee,net,charge_id,description\r\n"
+    'txn_2A,2026-10-03 22:22:10,charge,eur,"1,000.00",-29.30,970.70,ch_0002,"Acme, Inc. ""monthly"" plan"\r\n'
+    "txn_2B,2026-10-04 13:00:00,payout,eur,-970.70,0.00,-970.70,,STRIPE PAYOUT\r\n")
+
+
+def test_a_stripe_report_with_other_picked_columns_reads_the_alternatives_and_says_what_it_lacks(engine, tmp_path):
+    path = tmp_path / "stripe-picked.csv"
+    path.write_bytes(STRIPE_PICKED.encode("utf-8"))
+    with pytest.raises(importing.ImportRejected, match="1,000.00"):  # the profile's amounts have no thousands commas
+        importing.import_file(engine, path, profile="stripe-balance")
+    path.write_bytes(STRIPE_PICKED.replace('"1,000.00"', "1000.00").encode("utf-8"))
+    result = importing.import_file(engine, path, profile="stripe-balance")
+    assert result.added == 2
+    assert result.warnings == ("no column available_on_utc or available_on (value date): read as empty",)
+    charge = stored(engine)["id:txn_2A"]
+    assert (charge.amount, charge.currency, charge.posted_on, charge.value_on, charge.reference, charge.description) == (
+        10_000_000, "EUR", date(2026, 10, 3), None, "ch_0002", 'Acme, Inc. "monthly" plan')
+    assert classes(engine) == {"id:txn_2A": "", "id:txn_2B": "payout"}
+
+
+PAYPAL_OLDER = """\
+"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","From Email Address","To Email Address","Transaction ID","Reference Txn ID","Invoice Number","Balance"
+"10/07/2026","10:01:02","PDT","Nile Voice","Express Checkout Payment","Completed","USD","1,250.00","-43.55","1,206.45","ap@nile.example","billing@vos.example","5AB00001","","INV-100","1,206.45"
+"10/07/2026","10:01:03","PDT","Nile Voice","Express Checkout Payment","Pending","USD","99.00","0.00","99.00","ap@nile.example","billing@vos.example","5AB00002","","INV-101","1,206.45"
+"10/09/2026","08:00:00","PDT","","General Withdrawal - Bank Account","Completed","USD","-1,000.00","0.00","-1,000.00","","","5AB00004","","","206.45"
+"""
+
+
+def test_a_paypal_download_without_the_optional_columns_imports_with_warnings(engine, tmp_path):
+    path = tmp_path / "paypal-older.csv"
+    path.write_text(PAYPAL_OLDER)
+    result = importing.import_file(engine, path, profile="paypal-activity")
+    assert result.added == 2
+    assert result.warnings == ("no column Custom Number (account): read as empty",
+                               "no column Balance Impact: rows are not skipped by it (skip_when)")
+    rows = stored(engine)
+    assert (rows["id:5AB00001"].amount, rows["id:5AB00001"].account_hint, rows["id:5AB00004"].amount) == (
+        12_500_000, "", -10_000_000)
+    assert classes(engine) == {"id:5AB00001": "", "id:5AB00004": "transfer"}
+
+
+@pytest.mark.parametrize("drop, named", [
+    ("Gross", "Gross"),  # the amount
+    ("Transaction ID", "Transaction ID"),  # what tells two payments apart
+    ("Currency", "Currency"),
+])
+def test_a_gateway_export_without_a_column_that_decides_money_is_refused(engine, tmp_path, drop, named):
+    header = PAYPAL.splitlines()[0].split(",")
+    path = tmp_path / "paypal.csv"
+    path.write_text(",".join(cell for cell in header if cell != f'"{drop}"') + "\n")
+    with pytest.raises(importing.StatementFileError, match=re.escape(f"column(s) {named} missing")):
+        importing.import_file(engine, path, profile="paypal-activity")
+
+
+def test_a_profile_maps_a_role_to_one_header_or_to_a_list_of_them(tmp_path):
+    base = {"name": "p", "channel": "gateway", "currency": "USD"}
+    assert profiles.from_mapping({**base, "columns": {"date": ["Booked", "Date"], "amount": "Amount"}}).columns == {
+        "date": ("Booked", "Date"), "amount": ("Amount",)}
+    for bad in ({"date": [], "amount": "Amount"}, {"date": ["Date", 3], "amount": "Amount"},
+                {"date": " ", "amount": "Amount"}, ["date"]):
+        with pytest.raises(profiles.ProfileError, match="to a column header, or to a list of headers"):
+            profiles.from_mapping({**base, "columns": bad})
 
 
 BANK = """<?xml version="1.0" encoding="UTF-8"?>

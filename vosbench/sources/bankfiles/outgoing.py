@@ -27,7 +27,8 @@ from vosbench.sources.bankfiles.lines import StatementLine
 _BANK_FEE_CODES = {"trntype": {"FEE", "SRVCHG"}, "bank_subfamily": {"CHRG", "FEES", "COMM"},
                    "id": {"NCHG", "NCOM", "FCHG", "FCOM"}}
 _KEYS = {"class", "field", "values", "text", "sign"}
-_LINE_FIELDS = ("counterparty", "reference", "description", "account_hint")
+LINE_FIELDS = ("counterparty", "reference", "description", "account_hint")
+"""Rule fields that name a line's own field; any other is a raw field (a CSV column, a bank's field)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Rule:
         if self.sign == "out" and line.amount >= 0:
             return False
         if self.field:
-            value = getattr(line, self.field) if self.field in _LINE_FIELDS else line.raw.get(self.field)
+            value = getattr(line, self.field) if self.field in LINE_FIELDS else line.raw.get(self.field)
             value = "" if value is None else str(value).strip()
             if self.values:
                 return value.lower() in self.values

@@ -3,7 +3,14 @@
 A profile is a YAML file: which columns hold the date, amount, reference, counterparty
 and description; the date format; the decimal separator; the sign convention; which
 rows to skip; the source's fee schedule. Unknown keys are errors (a typo must not be
-ignored silently) and money is quoted decimal text. The shipped profiles live in
+ignored silently) and money is quoted decimal text.
+
+Real exports of one source differ in their columns (a gateway's column picker, an older
+download without a newer column), so a role may name several headers, the first one a
+file has being read (``reference: [source_id, charge_id]``). The columns that decide money,
+its sign, its currency or a line's identity (date, amount, credit, debit, direction,
+currency, id) must be in the file; a file without one of the others
+(:data:`OPTIONAL_ROLES`) reads it as empty and says so in a warning. The shipped profiles live in
 ``parameters/statement-profiles/``; ``--profile`` takes one of their names or a path.
 """
 
@@ -27,6 +34,8 @@ PROFILES_DIR = resources.parameters("statement-profiles")
 _COLUMN_ROLES = ("date", "value_date", "amount", "credit", "debit", "reference", "counterparty", "account",
                  "description", "currency", "id", "direction")
 _REQUIRED_ROLES = ("date",)
+OPTIONAL_ROLES = ("value_date", "reference", "counterparty", "account", "description")
+"""Roles a file may lack (read as empty, with a warning): none of them moves money or tells lines apart."""
 _KEYS = ("name", "description", "channel", "source", "delimiter", "encoding", "skip_rows", "skip_when",
          "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "currency", "fee", "sheet",
          "reads", "outgoing")
@@ -61,7 +70,7 @@ class Profile:
     name: str
     channel: str
     source: str
-    columns: dict[str, str]
+    columns: dict[str, tuple[str, ...]]  # role -> the headers that hold it, the first one a file has being read
     description: str = ""
     delimiter: str = ","
     encoding: str = "utf-8-sig"
@@ -119,9 +128,7 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
     for key in ("name", "channel", "columns"):
         if key not in data:
             raise ProfileError(f"{where}: {key} is required")
-    columns = data["columns"]
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise ProfileError(f"{where}: columns maps a role ({', '.join(_COLUMN_ROLES)}) to a column header")
+    columns = _columns(data["columns"], where)
     bad_roles = sorted(set(columns) - set(_COLUMN_ROLES))
     if bad_roles:
         raise ProfileError(f"{where}: unknown column role(s) {', '.join(bad_roles)}; use {', '.join(_COLUMN_ROLES)}")
@@ -143,7 +150,7 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
         raise ProfileError(f"{where}: skip_when maps a column header to the list of values whose rows are skipped")
     return Profile(
         name=str(data["name"]), channel=channel, source=str(data.get("source") or data["name"]),
-        columns=dict(columns), description=str(data.get("description", "")),
+        columns=columns, description=str(data.get("description", "")),
         delimiter=str(data.get("delimiter", ",")), encoding=str(data.get("encoding", "utf-8-sig")),
         skip_rows=_count(data.get("skip_rows", 0), "skip_rows", where),
         skip_when={k: [str(v) for v in values] for k, values in skip_when.items()},
@@ -170,6 +177,21 @@ def _statement_rules(data: dict, rules: tuple, where: str) -> Profile:
     return Profile(name=str(data["name"]), channel=channel, source=str(data.get("source") or data["name"]),
                    columns={}, description=str(data.get("description", "")),
                    fee=_fee(data.get("fee") or {}, where), reads="statement", outgoing=rules)
+
+
+def _columns(value, where: str) -> dict[str, tuple[str, ...]]:
+    """The ``columns`` mapping: each role to its header, or to a list of headers in order of preference."""
+    columns: dict[str, tuple[str, ...]] = {}
+    if isinstance(value, dict):
+        for role, headers in value.items():
+            listed = [headers] if isinstance(headers, str) else headers
+            if not (isinstance(listed, list) and listed and all(isinstance(h, str) and h.strip() for h in listed)):
+                break
+            columns[str(role)] = tuple(header.strip() for header in listed)
+        else:
+            return columns
+    raise ProfileError(f"{where}: columns maps a role ({', '.join(_COLUMN_ROLES)}) to a column header, or to a list "
+                       "of headers of which the first one a file has is read")
 
 
 def _count(value, key: str, where: str) -> int:

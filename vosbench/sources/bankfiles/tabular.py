@@ -2,9 +2,12 @@
 
 Every row is read; each bad one (a date that does not fit the profile's format, an
 amount that is not a number, an empty required cell) is reported with file, line and
-reason, and the file is imported all-or-nothing. A header that lacks a column the
-profile names means the file is not what the profile describes: the whole file is
-refused with the columns it has and the ones expected.
+reason, and the file is imported all-or-nothing. A header that lacks a column that
+decides money (date, amount, direction, currency, id) means the file is not what the
+profile describes: the whole file is refused with the columns it has and the ones
+expected. A column that only describes a line (reference, counterparty, description,
+value date, account), or that a skip or outgoing rule reads, may be missing, as it is
+from some of a source's real exports: it is read as empty and the import says so.
 
 XLSX cells that hold numbers arrive as binary doubles; one is taken at the 15 significant
 digits a spreadsheet shows, and refused if that holds more than four places (never rounded).
@@ -24,7 +27,8 @@ from pathlib import Path
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
-from vosbench.sources.bankfiles.profiles import Profile
+from vosbench.sources.bankfiles.outgoing import LINE_FIELDS
+from vosbench.sources.bankfiles.profiles import OPTIONAL_ROLES, Profile
 
 
 def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedStatement:
@@ -38,31 +42,58 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
         raise StatementFileError(f"{file}: no header row (after skipping {profile.skip_rows} row(s))")
     first_line = profile.skip_rows + 1
     header = [str(cell or "").strip() for cell in rows[0]]
-    wanted = {*profile.columns.values(), *profile.skip_when}
-    missing = sorted(column for column in wanted if column not in header)
-    if missing:
-        raise StatementFileError(
-            f"{file}: not a {profile.name} export: column(s) {', '.join(missing)} missing "
-            f"(the file has {', '.join(h for h in header if h) or 'no headers'}); pick the right --profile")
+    columns, warnings = _columns_in(header, profile, file)
+    wanted = {*columns.values(), *(column for column in profile.skip_when if column in header)}
     repeated = sorted(column for column in wanted if header.count(column) > 1)
     if repeated:
         raise StatementFileError(f"{file}: column(s) {', '.join(repeated)} appear more than once in the header; "
                                  "which one is meant cannot be told: remove or rename the others")
     index = {column: header.index(column) for column in wanted}
+    skip_when = {column: skipped for column, skipped in profile.skip_when.items() if column in index}
     lines, rejections = [], []
     for offset, cells in enumerate(rows[1:], start=1):
         line_number = first_line + offset
         if all(cell in (None, "") for cell in cells):
             continue
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
-        if any(str(values[column] or "").strip() in skipped for column, skipped in profile.skip_when.items()):
+        if any(str(values[column] or "").strip() in skipped for column, skipped in skip_when.items()):
             continue
         try:
-            lines.append(_line(values, header, cells, profile, line_number))
+            lines.append(_line(values, header, cells, profile, columns, line_number))
         except ValueError as error:
             rejections.append(Rejection(file, line_number, str(error)))
     return ParsedStatement(file, "xlsx" if is_xlsx else "csv", profile.channel, profile.name, lines,
-                           rejections, sha256_of(raw))
+                           rejections, sha256_of(raw), warnings=warnings)
+
+
+def _columns_in(header: list[str], profile: Profile, file: str) -> tuple[dict[str, str], list[str]]:
+    """Each role's column in this file (the first of the profile's headers it has), and what the file lacks.
+
+    A missing role that decides money refuses the file; a missing descriptive role, or a
+    column a skip or outgoing rule reads, is a warning (the rule then finds nothing there).
+    """
+    columns, missing, absent = {}, [], []
+    for role, headers in profile.columns.items():
+        found = next((column for column in headers if column in header), None)
+        if found is not None:
+            columns[role] = found
+        elif role in OPTIONAL_ROLES:
+            absent.append(f"{' or '.join(headers)} ({role.replace('_', ' ')})")
+        else:
+            missing.append(" or ".join(headers))
+    if missing:
+        raise StatementFileError(
+            f"{file}: not a {profile.name} export: column(s) {', '.join(missing)} missing "
+            f"(the file has {', '.join(h for h in header if h) or 'no headers'}); pick the right --profile")
+    warnings = [f"no column {', '.join(absent)}: read as empty"] if absent else []
+    unread = [column for column in profile.skip_when if column not in header]
+    if unread:
+        warnings.append(f"no column {', '.join(unread)}: rows are not skipped by it (skip_when)")
+    unruled = sorted({rule.field for rule in profile.outgoing
+                      if rule.field and rule.field not in LINE_FIELDS and rule.field not in header})
+    if unruled:
+        warnings.append(f"no column {', '.join(unruled)}: its outgoing rules find no money out here")
+    return columns, warnings
 
 
 def _csv_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
@@ -93,8 +124,8 @@ def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
         book.close()
 
 
-def _cell(values: dict, profile: Profile, role: str) -> object:
-    column = profile.columns.get(role)
+def _cell(values: dict, columns: dict[str, str], role: str) -> object:
+    column = columns.get(role)
     value = values.get(column) if column else None
     return value.strip() if isinstance(value, str) else value
 
@@ -151,26 +182,26 @@ def _example(profile: Profile) -> str:
     return f"{whole}{profile.decimal_separator}50"
 
 
-def _date(value, profile: Profile, role: str) -> date:
+def _date(value, profile: Profile, column: str, role: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = str(value or "").strip()
     if not text:
-        raise ValueError(f"{profile.columns[role]}: empty; every row needs a {role.replace('_', ' ')}")
+        raise ValueError(f"{column}: empty; every row needs a {role.replace('_', ' ')}")
     try:
         return datetime.strptime(text, profile.date_format).date()
     except ValueError:
-        raise ValueError(f"{profile.columns[role]}: {text!r} is not a date in the profile's format "
+        raise ValueError(f"{column}: {text!r} is not a date in the profile's format "
                          f"{profile.date_format}") from None
 
 
-def _directed(amount: int, direction: str, profile: Profile) -> int:
+def _directed(amount: int, direction: str, profile: Profile, columns: dict[str, str]) -> int:
     """``amount`` (written unsigned) signed by the direction column: only the profile's values for in and out count."""
-    column = profile.columns["direction"]
+    column = columns["direction"]
     if amount < 0:
-        raise ValueError(f"{profile.columns['amount']}: negative, while {column} gives the direction "
+        raise ValueError(f"{columns.get('amount', 'amount')}: negative, while {column} gives the direction "
                          f"({direction!r}); which one is right?")
     if direction.lower() in profile.credit_values:
         return amount
@@ -180,39 +211,42 @@ def _directed(amount: int, direction: str, profile: Profile) -> int:
                      f"out ({', '.join(profile.debit_values)}); add it to the profile's sign if it is one of them")
 
 
-def _currency(values: dict, profile: Profile) -> str:
+def _currency(values: dict, profile: Profile, columns: dict[str, str]) -> str:
     """The row's currency: its own cell when the profile maps one (never left empty), else the profile's."""
-    if "currency" not in profile.columns:
+    if "currency" not in columns:
         return profile.currency
-    currency = str(_cell(values, profile, "currency") or "").upper()
+    currency = str(_cell(values, columns, "currency") or "").upper()
     if not currency:
-        raise ValueError(f"{profile.columns['currency']}: empty; a line's currency is never assumed")
+        raise ValueError(f"{columns['currency']}: empty; a line's currency is never assumed")
     return currency
 
 
-def _line(values: dict, header: list[str], cells: list, profile: Profile, number: int) -> StatementLine:
-    posted = _date(_cell(values, profile, "date"), profile, "date")
-    value_cell = _cell(values, profile, "value_date")
-    value_on = _date(value_cell, profile, "value_date") if value_cell not in (None, "") else None
-    if "amount" in profile.columns:
-        amount = _amount(_cell(values, profile, "amount"), profile, profile.columns["amount"])
+def _line(values: dict, header: list[str], cells: list, profile: Profile, columns: dict[str, str],
+          number: int) -> StatementLine:
+    """One row as a statement line; ``columns`` gives each role's column in this file."""
+    posted = _date(_cell(values, columns, "date"), profile, columns["date"], "date")
+    value_cell = _cell(values, columns, "value_date")
+    value_on = (_date(value_cell, profile, columns["value_date"], "value_date") if value_cell not in (None, "")
+                else None)
+    if "amount" in columns:
+        amount = _amount(_cell(values, columns, "amount"), profile, columns["amount"])
     else:  # separate credit and debit columns, one of them filled
-        credit, debit = _cell(values, profile, "credit"), _cell(values, profile, "debit")
-        amount = (_amount(credit, profile, profile.columns["credit"]) if credit not in (None, "") else 0) - (
-            _amount(debit, profile, profile.columns["debit"]) if debit not in (None, "") else 0)
+        credit, debit = _cell(values, columns, "credit"), _cell(values, columns, "debit")
+        amount = (_amount(credit, profile, columns["credit"]) if credit not in (None, "") else 0) - (
+            _amount(debit, profile, columns["debit"]) if debit not in (None, "") else 0)
     if profile.sign == "plus_is_out":
         amount = -amount
     elif profile.sign == "direction":
-        amount = _directed(amount, str(_cell(values, profile, "direction") or "").strip(), profile)
+        amount = _directed(amount, str(_cell(values, columns, "direction") or "").strip(), profile, columns)
     if amount == 0:
         raise ValueError("amount is zero; a statement line moves money")
-    source_id = str(_cell(values, profile, "id") or "")
+    source_id = str(_cell(values, columns, "id") or "")
     raw = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
     return StatementLine(
         statement_account=profile.source, statement_id=profile.source, posted_on=posted, value_on=value_on,
-        amount=amount, currency=_currency(values, profile),
-        reference=str(_cell(values, profile, "reference") or ""),
-        counterparty=str(_cell(values, profile, "counterparty") or ""),
-        account_hint=str(_cell(values, profile, "account") or ""),
-        description=str(_cell(values, profile, "description") or ""),
+        amount=amount, currency=_currency(values, profile, columns),
+        reference=str(_cell(values, columns, "reference") or ""),
+        counterparty=str(_cell(values, columns, "counterparty") or ""),
+        account_hint=str(_cell(values, columns, "account") or ""),
+        description=str(_cell(values, columns, "description") or ""),
         raw=raw, line_key=f"id:{source_id}" if source_id else "", line=number)
