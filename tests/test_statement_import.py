@@ -151,6 +151,30 @@ def test_every_bad_row_is_reported_and_nothing_is_written(engine):
     assert stored(engine) == []
 
 
+BANK_CSV_HEADER = "Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID\n"
+
+
+def test_a_quote_left_open_in_a_csv_export_refuses_the_file_instead_of_swallowing_the_rows_after_it(engine, tmp_path):
+    path = tmp_path / "open-quote.csv"
+    path.write_text(BANK_CSV_HEADER + '2026-10-02,,20.00,R1,"Nile Voice,Top-up,T1\n'
+                    "2026-10-03,,30.00,R2,Acme,Top-up,T2\n2026-10-04,,40.00,R3,Acme,Top-up,T3\n")
+    with pytest.raises(StatementFileError, match=r'open-quote.csv: .*line 2.*close the quote'):
+        importing.import_file(engine, path, profile="generic-bank-csv")
+    path.write_text(BANK_CSV_HEADER + '2026-10-02,,20.00,R1,"Nile "Voice" LLC",Top-up,T1\n')
+    with pytest.raises(StatementFileError, match=r"line 2: ',' expected after"):
+        importing.import_file(engine, path, profile="generic-bank-csv")
+    assert stored(engine) == []
+
+
+def test_a_bad_row_after_a_cell_spanning_lines_is_named_by_the_line_it_starts_on(engine, tmp_path):
+    path = tmp_path / "multi-line.csv"
+    path.write_text(BANK_CSV_HEADER + '2026-10-02,,20.00,R1,Acme,"Top-up\nfor October\n(two lines)",T1\n'
+                    "2026-10-03,,abc,R2,Acme,Top-up,T2\n")
+    with pytest.raises(ImportRejected) as caught:
+        importing.import_file(engine, path, profile="generic-bank-csv")
+    assert [r.line for r in caught.value.rejections] == [5]
+
+
 @pytest.mark.parametrize("name, profile, message", [
     ("truncated.ofx", None, "not a valid OFX/QFX file"),
     ("camt052-not-053.xml", None, "namespace says camt.052 but it holds Stmt, not Rpt"),

@@ -232,7 +232,7 @@ def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...],
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
     except csv.Error as error:
-        raise ImportFileError(_quote_problem(path, 1, error)) from None
+        raise ImportFileError(quote_problem(path, 1, error)) from None
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise ImportFileError(f"{path}: column(s) {', '.join(repeated)} appear more than once in the header; which "
@@ -258,10 +258,10 @@ def _decoded(path: Path | str, reader, first_line: int = 2) -> Iterator[list[str
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
     except csv.Error as error:
-        raise ImportFileError(_quote_problem(path, line, error)) from None
+        raise ImportFileError(quote_problem(path, line, error)) from None
 
 
-def _quote_problem(path: Path | str, line: int, error: csv.Error) -> str:
+def quote_problem(path: Path | str, line: int, error: csv.Error) -> str:
     """What a strict reader's error means for the record that starts on ``line``, and how to fix it.
 
     A lenient reader would take a quote left open as a cell running to the end of the file, and

@@ -29,6 +29,7 @@ from vosbench.ledger.write_door import Rejection
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
 from vosbench.sources.bankfiles.outgoing import LINE_FIELDS
 from vosbench.sources.bankfiles.profiles import OPTIONAL_ROLES, Profile
+from vosbench.sources.csv_import import quote_problem
 
 
 def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedStatement:
@@ -36,11 +37,10 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
     raw = path.read_bytes()
     file = name or path.name
     is_xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
-    rows = _xlsx_rows(raw, file, profile) if is_xlsx else _csv_rows(raw, file, profile)
-    rows = rows[profile.skip_rows:]
+    rows, starts = _xlsx_rows(raw, file, profile) if is_xlsx else _csv_rows(raw, file, profile)
+    rows, starts = rows[profile.skip_rows:], starts[profile.skip_rows:]
     if not rows:
         raise StatementFileError(f"{file}: no header row (after skipping {profile.skip_rows} row(s))")
-    first_line = profile.skip_rows + 1
     header = [str(cell or "").strip() for cell in rows[0]]
     columns, warnings = _columns_in(header, profile, file)
     wanted = {*columns.values(), *(column for column in profile.skip_when if column in header)}
@@ -51,8 +51,7 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
     index = {column: header.index(column) for column in wanted}
     skip_when = {column: skipped for column, skipped in profile.skip_when.items() if column in index}
     lines, rejections = [], []
-    for offset, cells in enumerate(rows[1:], start=1):
-        line_number = first_line + offset
+    for line_number, cells in zip(starts[1:], rows[1:]):
         if all(cell in (None, "") for cell in cells):
             continue
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
@@ -96,7 +95,12 @@ def _columns_in(header: list[str], profile: Profile, file: str) -> tuple[dict[st
     return columns, warnings
 
 
-def _csv_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
+def _csv_rows(raw: bytes, file: str, profile: Profile) -> tuple[list[list], list[int]]:
+    """The file's rows, and the line each starts on (a quoted cell may span lines): read strictly.
+
+    A quote left open would otherwise take the rows after it into one cell, and the
+    payments in them would be missing from the statement without a word.
+    """
     if raw[:4] == b"PK\x03\x04":
         raise StatementFileError(f"{file}: this is a zip/XLSX file, not CSV; save it with the .xlsx extension")
     try:
@@ -104,10 +108,19 @@ def _csv_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
     except (UnicodeDecodeError, LookupError) as error:
         raise StatementFileError(f"{file}: cannot be read as {profile.encoding} text ({error}); "
                                  "set encoding in the profile or save the file as UTF-8") from None
-    return list(csv.reader(io.StringIO(text), delimiter=profile.delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=profile.delimiter, strict=True)
+    rows, starts, start = [], [], 1
+    try:
+        for row in reader:
+            rows.append(row)
+            starts.append(start)
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise StatementFileError(quote_problem(file, start, error)) from None
+    return rows, starts
 
 
-def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
+def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> tuple[list[list], list[int]]:
     import openpyxl
 
     try:
@@ -119,7 +132,8 @@ def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> list[list]:
         if profile.sheet and profile.sheet not in book.sheetnames:
             raise StatementFileError(f"{file}: no sheet {profile.sheet!r}; it has {', '.join(book.sheetnames)}")
         sheet = book[profile.sheet] if profile.sheet else book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        return rows, list(range(1, len(rows) + 1))
     finally:
         book.close()
 
