@@ -78,6 +78,22 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path):
         assert connection.exec_driver_sql("SELECT COUNT(*) FROM payments").scalar() == 0
 
 
+def test_a_memo_spanning_lines_stays_one_record_and_a_quote_left_open_refuses_the_file(tmp_path):
+    ledger = _ledger(tmp_path)
+    path = tmp_path / "payments.csv"
+    memo = RECORDS[1][:8] + ["refund\nline two\u2028line three", "A1"]  # a cell holding line breaks
+    _write(path, [HEADER, RECORDS[0], memo, RECORDS[2]])
+    assert client_exports.import_export(ledger, path, headers=client_exports.load_headers()).added == 3
+    with ledger.connect() as connection:
+        assert connection.exec_driver_sql("SELECT memo FROM payments WHERE source_key = '9002'").scalar() == (
+            "refund\nline two\u2028line three")
+    opened = tmp_path / "opened.csv"  # the memo's quote never closes: the third record would vanish into it
+    opened.write_text(",".join(HEADER) + "\n9101,C1,1,80.6,Payment,2026-10-04 09:00:00,Cash,web,\"oops,A1\n"
+                      "9102,C1,1,81.6,Payment,2026-10-05 09:00:00,Cash,web,,A1\n")
+    with pytest.raises(client_exports.ExportError, match=r'opened.csv: the quote \(\"\) opened in the record on line 2'):
+        client_exports.import_export(ledger, opened, headers=client_exports.load_headers())
+
+
 def _refused(tmp_path, name, row):
     """The one reason an export of the header and ``row`` is refused for; asserts nothing was written."""
     ledger = _ledger(tmp_path)

@@ -42,6 +42,7 @@ from vosbench.ledger.write_door import (
     Rejection,
     to_utc_naive,
 )
+from vosbench.sources import csv_text
 
 # File name → (content, required columns, optional columns), in the order files are imported.
 FORMATS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -232,7 +233,7 @@ def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...],
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
     except csv.Error as error:
-        raise ImportFileError(quote_problem(path, 1, error)) from None
+        raise ImportFileError(csv_text.quote_problem(path, 1, error)) from None
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise ImportFileError(f"{path}: column(s) {', '.join(repeated)} appear more than once in the header; which "
@@ -258,22 +259,7 @@ def _decoded(path: Path | str, reader, first_line: int = 2) -> Iterator[list[str
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
     except csv.Error as error:
-        raise ImportFileError(quote_problem(path, line, error)) from None
-
-
-def quote_problem(path: Path | str, line: int, error: csv.Error) -> str:
-    """What a strict reader's error means for the record that starts on ``line``, and how to fix it.
-
-    A lenient reader would take a quote left open as a cell running to the end of the file, and
-    silently import the rows after it inside that cell: the reader is strict so that it says so.
-    """
-    fix = 'close the quote, or double each quote inside a quoted cell ("5"" screen"), and import again'
-    if "unexpected end of data" in str(error):
-        return f'{path}: the quote (") opened in the record on line {line} is never closed; {fix}'
-    if "field limit" in str(error):  # what a quote left open in a large file meets before its end
-        return (f'{path}: a cell of the record on line {line} runs on past {csv.field_size_limit()} characters, '
-                f'so a quote (") opened there is likely never closed; {fix}')
-    return f"{path}: line {line}: {error} (a quoted cell must end with its quote before the next comma or line end); {fix}"
+        raise ImportFileError(csv_text.quote_problem(path, line, error)) from None
 
 
 def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[str, ...], first_line: int,

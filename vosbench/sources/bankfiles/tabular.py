@@ -15,7 +15,6 @@ digits a spreadsheet shows, and refused if that holds more than four places (nev
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import re
@@ -26,10 +25,10 @@ from pathlib import Path
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
+from vosbench.sources import csv_text
 from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, sha256_of
 from vosbench.sources.bankfiles.outgoing import LINE_FIELDS
 from vosbench.sources.bankfiles.profiles import OPTIONAL_ROLES, Profile
-from vosbench.sources.csv_import import quote_problem
 
 
 def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedStatement:
@@ -108,16 +107,10 @@ def _csv_rows(raw: bytes, file: str, profile: Profile) -> tuple[list[list], list
     except (UnicodeDecodeError, LookupError) as error:
         raise StatementFileError(f"{file}: cannot be read as {profile.encoding} text ({error}); "
                                  "set encoding in the profile or save the file as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=profile.delimiter, strict=True)
-    rows, starts, start = [], [], 1
     try:
-        for row in reader:
-            rows.append(row)
-            starts.append(start)
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise StatementFileError(quote_problem(file, start, error)) from None
-    return rows, starts
+        return csv_text.rows(text, file, delimiter=profile.delimiter)
+    except csv_text.CsvTextError as error:
+        raise StatementFileError(str(error)) from None
 
 
 def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> tuple[list[list], list[int]]:

@@ -12,7 +12,6 @@ serial number (else ``account/time``), so importing a file again adds nothing.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database
 from vosbench.ledger.write_door import BatchResult, Rejection, to_utc_naive
+from vosbench.sources import csv_text
 from vosbench.sources.vos3000 import convert
 from vosbench.sources.vos3000 import mapping as mapping_module
 from vosbench.sources.vos3000.records import PayRecord, PayRecords, to_payments
@@ -50,22 +50,27 @@ def load_headers(path: Path | None = None) -> dict:
     return config
 
 
-def _sheet_rows(path: Path) -> list[list]:
+def _sheet_rows(path: Path) -> tuple[list[list], list[int]]:
+    """The file's rows and the line (CSV) or row (spreadsheet) each starts on."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        text = path.read_bytes().decode("utf-8-sig")
-        return [row for row in csv.reader(text.splitlines())]
+        try:
+            return csv_text.rows(path.read_bytes().decode("utf-8-sig"), path.name)
+        except csv_text.CsvTextError as error:
+            raise ExportError(str(error)) from None
     if suffix == ".xlsx":
         import openpyxl
 
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-    if suffix == ".xls":
+        rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    elif suffix == ".xls":
         import xlrd
 
         sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
-        return [sheet.row_values(n) for n in range(sheet.nrows)]
-    raise ExportError(f"{path}: not an export this reads; give a .xls, .xlsx or .csv file")
+        rows = [sheet.row_values(n) for n in range(sheet.nrows)]
+    else:
+        raise ExportError(f"{path}: not an export this reads; give a .xls, .xlsx or .csv file")
+    return rows, list(range(1, len(rows) + 1))
 
 
 def _locate(rows: list[list], columns: dict[str, list[str]], path: Path) -> tuple[int, dict[str, int]]:
@@ -131,13 +136,13 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
     if not path.exists():
         raise ExportError(f"{path}: no such file")
     mapping = mapping or mapping_module.load()
-    rows = _sheet_rows(path)
+    rows, starts = _sheet_rows(path)
     header_index, at = _locate(rows, headers["columns"], path)
     labels = {field: str(rows[header_index][n]).strip() for field, n in at.items()}
     with ledger.connect() as connection:
         zone = ZoneInfo(database.ledger_timezone(connection))
     records, rejections = [], []
-    for line, row in enumerate(rows[header_index + 1:], start=header_index + 2):
+    for line, row in zip(starts[header_index + 1:], rows[header_index + 1:]):
         cells = {field: (row[n] if n < len(row) else None) for field, n in at.items()}
         if not any(value not in (None, "") for value in cells.values()):
             continue
