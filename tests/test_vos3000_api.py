@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -45,6 +45,19 @@ class FakeSwitch(BaseHTTPRequestHandler):
     calls: list = []
     fail_next = 0  # answer HTTP 503 this many times (retries)
     pay_reply: dict | None = None  # Pay's infoPay as given, instead of the computed one
+    paid: dict = {}  # account -> the records Pay (or the switch's own screens) wrote, after PAYMENTS
+    moved: dict = {}  # account -> what those records moved its balance by
+
+    @classmethod
+    def record_payment(cls, account: str, money: float, memo: str = "", at_ms: int | None = None) -> dict:
+        """A payment the switch records (as Pay and its own screens do): in its history, and on the balance."""
+        cls.moved[account] = cls.moved.get(account, 0.0) + money
+        record = {"account": account, "fee": money, "type": 0, "payType": 5,
+                  "customerMoney": CUSTOMERS[account]["money"] + cls.moved[account],
+                  "payTime": at_ms if at_ms is not None else to_epoch_ms(datetime.now(UTC).replace(tzinfo=None)),
+                  "memo": memo}
+        cls.paid.setdefault(account, []).append(record)
+        return record
 
     def log_message(self, *_args):
         pass
@@ -67,7 +80,8 @@ class FakeSwitch(BaseHTTPRequestHandler):
         if FakeSwitch.fail_next:
             FakeSwitch.fail_next -= 1
             return self._reply({}, 503)
-        self._reply({"retCode": 0, **self.answer(name, body)} if not isinstance(answer := self.answer(name, body), int)
+        answer = self.answer(name, body)  # once: Pay changes the switch
+        self._reply({"retCode": 0, **answer} if not isinstance(answer, int)
                     else {"retCode": answer, "exception": {-12103: "missing parameters", -10007: "not found",
                                                             -10033: "query interval too large"}[answer]})
 
@@ -90,7 +104,8 @@ class FakeSwitch(BaseHTTPRequestHandler):
                 return -10033
             rows, field, at = ((PAYMENTS, "infoPayHistorys", "payTime") if name == "GetPayHistory"
                                else (CONSUMPTIONS, "infoConsumptions", "time"))
-            return {field: [r for r in rows.get(body["account"], [])
+            paid = FakeSwitch.paid.get(body["account"], []) if name == "GetPayHistory" else []
+            return {field: [r for r in rows.get(body["account"], []) + paid
                             if to_epoch_ms(begin) <= r[at] < to_epoch_ms(end)]}
         if name == "GetReportCustomerFee":
             begin, end = (datetime.strptime(body[k], "%Y%m%d") for k in ("beginTime", "endTime"))
@@ -100,9 +115,10 @@ class FakeSwitch(BaseHTTPRequestHandler):
             account = CUSTOMERS.get(body["ownerName"])
             if account is None:
                 return -10007
+            record = FakeSwitch.record_payment(body["ownerName"], float(body["money"]), body.get("memo", ""))
             if FakeSwitch.pay_reply is not None:
                 return {"infoPay": FakeSwitch.pay_reply}
-            return {"infoPay": {"account": body["ownerName"], "money": account["money"] + float(body["money"]),
+            return {"infoPay": {"account": body["ownerName"], "money": record["customerMoney"],
                                 "validTime": 0, "payMoney": float(body["money"])}}
         return -12103
 
@@ -112,7 +128,7 @@ def switch():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSwitch)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    FakeSwitch.calls, FakeSwitch.fail_next, FakeSwitch.pay_reply = [], 0, None
+    FakeSwitch.calls, FakeSwitch.fail_next, FakeSwitch.pay_reply, FakeSwitch.paid, FakeSwitch.moved = [], 0, None, {}, {}
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -191,6 +207,35 @@ def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
         row = connection.execute(sa.text("SELECT kind, amount, channel, balance_after FROM payments WHERE id = :id"),
                                  {"id": payment_id}).one()
     assert tuple(row) == ("deposit", 125_000, "api", 750_000)
+
+
+def test_a_paid_deposit_synced_back_from_the_switch_counts_once_and_a_second_one_still_lands(tmp_path, switch):
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                     progress=False, now=datetime(2026, 11, 2))
+    identity.register(ledger, "ops", "clerk")
+    paid = apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", memo="top-up", confirm=True)
+    today = datetime.now(UTC).date()
+    window = {"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()}
+
+    def deposits() -> list:
+        with ledger.connect() as connection:
+            return connection.execute(sa.text("SELECT id, source_key, amount FROM payments WHERE kind = 'deposit' "
+                                              "AND occurred_at >= :day ORDER BY id"), {"day": str(today)}).all()
+
+    report = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), progress=False, **window)
+    assert (report.payments_added, report.payments_present) == (0, 1)  # the switch's record of the Pay
+    assert [row.id for row in deposits()] == [paid.payment_id]
+    [flag] = [f for f in state.flags(ledger, "vos3000-api") if f.code == "pay_recorded"]
+    assert flag.detail == f"the deposit `sync vos3000-api --pay` recorded as payment {paid.payment_id}; not added again"
+    # the same amount paid again at the switch's own screen a minute later is another deposit
+    FakeSwitch.record_payment("C1", 12.5, "cash at the desk",
+                              at_ms=FakeSwitch.paid["C1"][0]["payTime"] + 60_000)
+    again = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), progress=False, **window)
+    assert (again.payments_added, again.payments_present) == (1, 1)
+    assert [row.amount for row in deposits()] == [125_000, 125_000]
+    assert apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), progress=False,
+                            **window).payments_added == 0
 
 
 def test_the_sync_command_reads_the_api_and_pay_needs_confirm(tmp_path, switch, capsys):

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 
 from vosbench.analysis import reconcile
 from vosbench.core import money
+from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import database, month_close, setup
+from vosbench.ledger.write_door import NewPayment, append_batch
 from vosbench.outputs.provenance import synced_streams
 from vosbench.sources.vos3000 import dbsync, generate, mapping, payreader, schema, source, state
 from vosbench.sources.vos3000.convert import to_epoch_ms
@@ -148,6 +150,31 @@ def test_signs_come_from_consecutive_balances_and_disagreements_are_flagged(tmp_
                        ("XDELETED", "account_not_in_e_customer")}
     assert _rows(ledger, "SELECT balance FROM balance_snapshots b JOIN accounts a ON a.id = b.account_id "
                          "WHERE a.account = 'C1'") == [(801_000,)]
+
+
+def test_the_switchs_record_of_a_pay_deposit_is_not_added_again_by_the_database_sync(tmp_path, vos_url):
+    vos = sa.create_engine(vos_url)
+    with vos.begin() as connection:
+        schema.create_tables(connection)
+        connection.execute(schema.e_customer.insert().values(
+            id=1, account="C1", name="One", type=0, money=112.5, limitmoney=0.0, todayconsumption=0.0, locktype=0,
+            status=1, starttime=0, validtime=0, lastupdatetime=0, memo="", timezoneid=0, customer_id=0,
+            feerategroup_id=0))
+        _payhistory(connection, (1, "C1", 100.0, 100.0, 2))
+    ledger = _ledger(tmp_path)
+    _sync(ledger, vos_url)
+    asked = datetime(2026, 10, 1, 10, 6, 50)  # `--pay` asked the switch 10 s before it wrote record 7
+    paid = append_batch(ledger, "payments", [NewPayment(
+        f"pay/C1/{to_epoch_ms(asked)}", "C1", Kind.DEPOSIT, 125_000, asked, "ops", Channel.API, Method.GATEWAY,
+        balance_after=1_125_000)], source="vos3000-api", file="Pay").ids[0]
+    with vos.begin() as connection:
+        _payhistory(connection, (7, "C1", 12.5, 112.5, 0))
+    vos.dispose()
+    report = _sync(ledger, vos_url)
+    assert (report.payments_added, report.payments_present) == (0, 1)
+    assert _rows(ledger, "SELECT source, amount FROM payments WHERE kind = 'deposit'") == [("vos3000-api", 125_000)]
+    assert [(flag.source_key, flag.code) for flag in state.flags(ledger, "vos3000")] == [("7", "pay_recorded")]
+    assert f"payment {paid};" in state.flags(ledger, "vos3000")[0].detail
 
 
 def test_every_text_and_every_id_is_read_exactly_whatever_it_holds(tmp_path, vos_url):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
 import xlwt
 
 from vosbench.commands import main
-from vosbench.core.model import AccountKind
+from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import setup
-from vosbench.ledger.write_door import ImportRejected, NewAccount, append_batch
+from vosbench.ledger.write_door import ImportRejected, NewAccount, NewPayment, append_batch
 from vosbench.sources.vos3000 import client_exports, state
 
 HEADER = ["Serial", "Account", "Amount", "Balance after", "Type", "Time", "Mode", "Operator", "Memo", "Agent"]
@@ -62,6 +63,19 @@ def test_an_export_lands_once_with_signs_from_the_balances(tmp_path, suffix):
                                         ("9002", "withdrawal", -205_000, "other", 795_000),
                                         ("9003", "deposit", 1_000, "recharge_card", 796_000)]
     assert client_exports.import_export(ledger, path, headers=headers).added == 0
+
+
+def test_an_exported_record_of_a_pay_deposit_is_not_added_again(tmp_path):
+    ledger = _ledger(tmp_path)  # record 9003 is the switch's record of a deposit `--pay` made 30 s before it
+    asked = datetime(2026, 10, 3, 10, 59, 30)
+    append_batch(ledger, "payments", [NewPayment(f"pay/C1/{int(asked.replace(tzinfo=UTC).timestamp() * 1000)}", "C1",
+                                                 Kind.DEPOSIT, 1_000, asked, "ops", Channel.API, Method.GATEWAY,
+                                                 balance_after=796_000)], source="vos3000-api", file="Pay")
+    path = tmp_path / "payments.csv"
+    _write(path, [HEADER, *RECORDS])
+    result = client_exports.import_export(ledger, path, headers=client_exports.load_headers())
+    assert (result.added, result.skipped) == (2, 1)
+    assert [(flag.source_key, flag.code) for flag in state.flags(ledger, "vos3000-export")] == [("9003", "pay_recorded")]
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_written(tmp_path):

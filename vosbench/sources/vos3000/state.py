@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.ledger import sync_marks, tables
 from vosbench.ledger.write_door import BatchResult, PaymentColumns, append_batch
+from vosbench.sources.vos3000 import pay_claims
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,19 @@ def flags(engine: Engine, source: str) -> list[Flag]:
 def append_and_keep(ledger: Engine, content: str, rows: Sequence | PaymentColumns, *, source: str, file: str,
                     keep: Callable[[sa.Connection], None], **options) -> BatchResult:
     """``journal.append_batch`` with ``keep`` (a :func:`saver` or :func:`flag_keeper`) writing in
-    the same transaction once the rows are in (or found present): both commit, or neither."""
+    the same transaction once the rows are in (or found present): both commit, or neither.
+
+    Payments that are the switch's own records of deposits ``--pay`` already recorded are left
+    out (:mod:`~vosbench.sources.vos3000.pay_claims`), counted as present and flagged.
+    """
     with ledger.begin() as connection:
+        left_out: list[tuple[str, str]] = []
+        if content == "payments":
+            rows, left_out = pay_claims.unclaimed(connection, source, rows)
         result = append_batch(ledger, content, rows, source=source, file=file, connection=connection, **options)
+        _keep_flags(connection, source, [Flag("payments", key, pay_claims.CODE, detail) for key, detail in left_out])
         keep(connection)
+    result.skipped += len(left_out)
     return result
 
 
