@@ -5,6 +5,7 @@ the documented protocol: POST /external/server/<Name>, JSON in and out, retCode 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,7 @@ class FakeSwitch(BaseHTTPRequestHandler):
     calls: list = []
     fail_next = 0  # answer HTTP 503 this many times (retries)
     pay_reply: dict | None = None  # Pay's infoPay as given, instead of the computed one
+    drop_pay_answer = False  # do the Pay, then close the connection without answering
     paid: dict = {}  # account -> the records Pay (or the switch's own screens) wrote, after PAYMENTS
     moved: dict = {}  # account -> what those records moved its balance by
 
@@ -81,6 +83,9 @@ class FakeSwitch(BaseHTTPRequestHandler):
             FakeSwitch.fail_next -= 1
             return self._reply({}, 503)
         answer = self.answer(name, body)  # once: Pay changes the switch
+        if name == "Pay" and FakeSwitch.drop_pay_answer:
+            self.close_connection = True  # the deposit is made; its answer is lost on the way
+            return
         self._reply({"retCode": 0, **answer} if not isinstance(answer, int)
                     else {"retCode": answer, "exception": {-12103: "missing parameters", -10007: "not found",
                                                             -10033: "query interval too large"}[answer]})
@@ -129,6 +134,7 @@ def switch():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     FakeSwitch.calls, FakeSwitch.fail_next, FakeSwitch.pay_reply, FakeSwitch.paid, FakeSwitch.moved = [], 0, None, {}, {}
+    FakeSwitch.drop_pay_answer = False
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -236,6 +242,36 @@ def test_a_paid_deposit_synced_back_from_the_switch_counts_once_and_a_second_one
     assert [row.amount for row in deposits()] == [125_000, 125_000]
     assert apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), progress=False,
                             **window).payments_added == 0
+
+
+def test_pay_is_sent_once_and_a_lost_answer_says_do_not_pay_again_while_the_sync_brings_the_deposit_in(tmp_path, switch):
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                     progress=False, now=datetime(2026, 11, 2))
+    identity.register(ledger, "ops", "clerk")
+
+    def pays() -> int:
+        return sum(1 for name, _ in FakeSwitch.calls if name == "Pay")
+
+    FakeSwitch.fail_next = 1  # an HTTP 503: whether the switch acted cannot be told
+    with pytest.raises(api.PayOutcomeUnknown, match="HTTP 503.*Do not pay it again: run `vosbench sync vos3000-api`"):
+        apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True)
+    assert pays() == 1  # never retried, though every other call is
+    FakeSwitch.drop_pay_answer = True  # the switch takes the deposit, its answer never arrives
+    with pytest.raises(api.PayOutcomeUnknown, match="may have moved on the switch"):
+        apisync.pay_deposit(ledger, _client(switch), "C1", "7.00", operator="ops", confirm=True)
+    assert pays() == 2
+    with ledger.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM payments WHERE channel = 'api'").scalar() == 0
+    today = datetime.now(UTC).date()
+    report = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), progress=False,
+                              start=(today - timedelta(days=1)).isoformat(), end=today.isoformat())
+    assert report.payments_added == 1  # the 7.00 the switch took, once
+    with socket.socket() as closed:  # a port nobody listens on: the Pay never left
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with pytest.raises(api.ApiUnavailable, match="nothing was paid"):
+        apisync.pay_deposit(ledger, _client(nowhere), "C1", "7.00", operator="ops", confirm=True)
 
 
 def test_the_sync_command_reads_the_api_and_pay_needs_confirm(tmp_path, switch, capsys):

@@ -3,7 +3,9 @@
 Every call is ``POST {url}/external/server/<Name>`` with a UTF-8 JSON body; the reply is
 JSON with ``retCode`` (0 = OK) and ``exception``. A non-zero ``retCode`` raises
 :class:`ApiError` carrying both. Network failures and HTTP 5xx are retried with
-exponential backoff; a rate limit spaces calls so a production switch is not hammered;
+exponential backoff, except for Pay, the one call that moves money: it is sent once, and
+when it may have reached the switch without an answer coming back it raises
+:class:`PayOutcomeUnknown`, never a second Pay; a rate limit spaces calls so a production switch is not hammered;
 queries over long intervals are split into windows (and a window the server still finds
 too long, ``-10033``, is halved and asked again).
 
@@ -14,6 +16,7 @@ consumption queries, ``yyyyMMdd`` for daily reports. Reply times are epoch milli
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -33,7 +36,24 @@ class ApiError(VosbenchError, RuntimeError):
 
 
 class ApiUnavailable(VosbenchError, RuntimeError):
-    """The API could not be reached after all retries; the message says what was tried."""
+    """The API could not be reached after all retries; the message says what was tried.
+
+    ``maybe_acted`` is False when the switch cannot have acted on the request (the connection
+    was refused, the name not found, an HTTP 4xx refused it), True when it may have (a
+    timeout, a dropped connection, an HTTP 5xx the switch or a proxy answered with).
+    """
+
+    def __init__(self, message: str, *, maybe_acted: bool = True):
+        super().__init__(message)
+        self.maybe_acted = maybe_acted
+
+
+class PayOutcomeUnknown(VosbenchError, RuntimeError):
+    """Pay was sent and no answer came back: the money may have moved on the switch."""
+
+
+_NOT_SENT = (ConnectionRefusedError, socket.gaierror)
+"""Network failures that happen before a request leaves this machine."""
 
 
 class Client:
@@ -49,13 +69,13 @@ class Client:
         self.window = timedelta(days=window_days)
         self._last_call = 0.0
 
-    def call(self, name: str, body: dict) -> dict:
-        """One API call; returns the reply (retCode 0) or raises."""
+    def call(self, name: str, body: dict, *, retry: bool = True) -> dict:
+        """One API call; returns the reply (retCode 0) or raises. ``retry``: False sends it only once."""
         request = urllib.request.Request(f"{self.url}/external/server/{name}",
                                          data=json.dumps(body).encode("utf-8"), method="POST",
                                          headers={"Content-Type": "application/json; charset=utf-8"})
-        problem = ""
-        for attempt in range(self.retries + 1):
+        problem, maybe_acted = "", False
+        for attempt in range(self.retries + 1 if retry else 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             wait = self._last_call + self.interval - time.monotonic()
@@ -67,11 +87,13 @@ class Client:
                     reply = json.loads(response.read().decode("utf-8"))
             except urllib.error.HTTPError as error:
                 problem = f"HTTP {error.code}"
-                if error.code < 500:
+                if error.code < 500:  # refused as asked: nothing was done
                     break
+                maybe_acted = True
                 continue
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                problem = str(getattr(error, "reason", error))
+                reason = getattr(error, "reason", error)
+                problem, maybe_acted = str(reason), maybe_acted or not isinstance(reason, _NOT_SENT)
                 continue
             except json.JSONDecodeError:
                 raise ApiUnavailable(f"{name}: the reply is not JSON; is {self.url} the VOS3000 Web API?") from None
@@ -79,8 +101,8 @@ class Client:
             if code != 0:
                 raise ApiError(name, code, str(reply.get("exception") or ""))
             return reply
-        raise ApiUnavailable(f"{name} at {self.url}: {problem} after {self.retries + 1} attempt(s); check the "
-                             "URL, the network and that the Web API is enabled")
+        raise ApiUnavailable(f"{name} at {self.url}: {problem} after {attempt + 1} attempt(s); check the "
+                             "URL, the network and that the Web API is enabled", maybe_acted=maybe_acted)
 
     # --- accounts -----------------------------------------------------------------------------
 
@@ -145,12 +167,22 @@ class Client:
         """Pay: record a deposit of ``money`` (decimal text) on VOS3000 — real money moves.
 
         Refused unless ``confirm`` is True. Returns ``infoPay`` {account, money (new
-        balance), validTime, payMoney}.
+        balance), validTime, payMoney}. Sent once: a Pay repeated after a lost answer would
+        pay twice. When it may have reached the switch without an answer (a timeout, a
+        dropped connection, HTTP 5xx), :class:`PayOutcomeUnknown` says not to pay again.
         """
         if not confirm:
             raise ValueError("Pay moves real money on the switch; call it with confirm=True (CLI: --confirm)")
         body = {"ownerName": account, "ownerType": 2, "money": money, "memo": memo}
-        return self.call("Pay", body).get("infoPay", {})
+        try:
+            return self.call("Pay", body, retry=False).get("infoPay", {})
+        except ApiUnavailable as error:
+            if not error.maybe_acted:
+                raise ApiUnavailable(f"{error}; nothing was paid") from None
+            raise PayOutcomeUnknown(
+                f"Pay {money} to {account} was sent but no answer came back ({error}): the deposit may have "
+                "moved on the switch. Do not pay it again: run `vosbench sync vos3000-api`, which brings the "
+                "switch's record of it in if it landed, or look at the account in VOS3000 first") from None
 
 
 def _who(account: str, agent: str) -> dict:
