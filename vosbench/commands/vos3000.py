@@ -113,7 +113,7 @@ def cmd_sync_api(args) -> int:
 
 def import_exports(args, files: list[str]) -> int:
     """``vosbench import vos3000-export FILE...``: payment-record exports (.xls, .xlsx, .csv)."""
-    from vosbench.sources.vos3000 import client_exports
+    from vosbench.sources.vos3000 import client_exports, state
 
     if not files:
         raise UsageError("vos3000-export needs the exported file(s): vosbench import vos3000-export FILE")
@@ -122,5 +122,9 @@ def import_exports(args, files: list[str]) -> int:
     headers = client_exports.load_headers(args.headers)
     for path in files:
         result = client_exports.import_export(ledger, Path(path), headers=headers, source_name=source_name)
-        print(f"{path}: {result.added} added, {result.skipped} already present")
+        rounded = sum(1 for flag in state.flags(ledger, source_name)
+                      if flag.code == "inexact_money" and flag.source_key.startswith(f"{Path(path).name}:"))
+        print(f"{path}: {result.added} added, {result.skipped} already present"
+              + (f"; {rounded} amount(s) with more than 4 decimal places rounded half-to-even, flagged "
+                 "inexact_money with the value read" if rounded else ""))
     return EXIT_OK

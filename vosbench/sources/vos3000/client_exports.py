@@ -2,8 +2,9 @@
 
 Reads .xls (legacy Excel, xlrd), .xlsx (openpyxl) and .csv; the header row is found by
 its labels (``vosbench/sources/vos3000/export-headers.yaml``, configurable because they differ
-by version). An amount must be exact at the ledger's 4 places: a number cell as its double's
-shortest round-trip text, a text cell as plain decimal text; anything else is refused, never rounded.
+by version). Amounts are VOS3000's doubles, read by the rule of the database sync: exact at
+the ledger's 4 places, rounded half-to-even past them and flagged ``inexact_money``, refused
+past the ledger's range; text must be plain decimal text (no commas, exponents or words).
 Records of an account are read in time order so the sign of each movement is derived
 from consecutive "balance after" values exactly as the database sync does. The file is
 appended all-or-nothing, every bad row reported with its line; the source key is the
@@ -13,6 +14,7 @@ serial number (else ``account/time``), so importing a file again adds nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -84,22 +86,32 @@ def _locate(rows: list[list], columns: dict[str, list[str]], path: Path) -> tupl
                       "version's labels to the header mapping (--headers)")
 
 
-def _amount(value, column: str) -> int:
-    """Minor units of an amount cell, exactly as written, else a ValueError naming ``column``.
+def _amount(value, column: str, converter: convert.Converter, source_key: str) -> int:
+    """Minor units of an amount cell by the rule of every VOS3000 double, else a ValueError naming ``column``.
 
-    A spreadsheet's number cell is read through its double's shortest round-trip text, so
-    ``12.34567`` or ``0.00001`` (more than 4 places) and ``1e20`` (beyond the ledger) are
-    refused rather than rounded. Text must be plain decimal text: VOS3000 does not document
-    thousands separators, and ``1,5`` or ``1.000,00`` cannot be read without guessing which
-    mark is the decimal point, so any comma is refused.
+    VOS3000 keeps money as doubles, and its client writes them to the export as they are: a
+    number cell is that double, a CSV or text cell its text. Both are read as the database
+    sync reads them (:mod:`~vosbench.sources.vos3000.convert`): exact when they have at most 4
+    places; with more (``79.60000000000001``, the sum of two doubles) rounded half-to-even to
+    4 places and kept by ``converter`` to be flagged; beyond the ledger's range refused. Text
+    must be plain decimal text: VOS3000 does not document thousands separators, and ``1,5``
+    or ``1.000,00`` cannot be read without guessing which mark is the decimal point, so any
+    comma is refused, and so are exponents, ``NaN`` and blanks.
     """
-    if isinstance(value, float):
-        return convert.exact_minor(value, field=f"column {column!r}")
+    field = f"column {column!r}"
+    if isinstance(value, float):  # nan, inf and doubles past the ledger's range are refused there
+        return converter.minor(value, field=field, source_key=source_key)
     text = str(value if value is not None else "").strip()
     if "," in text:
-        raise ValueError(f"column {column!r}: {text!r} has a comma; write the amount as plain decimal text "
+        raise ValueError(f"{field}: {text!r} has a comma; write the amount as plain decimal text "
                          "with a point and no thousands separators, such as 1234.50")
-    return money.to_minor(text, field=f"column {column!r}")
+    if _LONG_DECIMAL.fullmatch(text):  # a double's text with more places than the ledger keeps
+        return converter.minor_text(text, field=field, source_key=source_key)
+    return money.to_minor(text, field=field)
+
+
+_LONG_DECIMAL = re.compile(r"-?[0-9]{1,15}\.[0-9]{5,}")
+"""Plain decimal text with more than 4 places (and a whole part a double holds to the unit)."""
 
 
 def _code(value, words: dict, field: str) -> int:
@@ -142,6 +154,7 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
     with ledger.connect() as connection:
         zone = ZoneInfo(database.ledger_timezone(connection))
     records, rejections = [], []
+    converter = convert.Converter()
     for line, row in zip(starts[header_index + 1:], rows[header_index + 1:]):
         cells = {field: (row[n] if n < len(row) else None) for field, n in at.items()}
         if not any(value not in (None, "") for value in cells.values()):
@@ -153,14 +166,16 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
                 raise ValueError("account is empty")
             serial = cells.get("serial")
             serial = str(int(serial)) if isinstance(serial, float) and serial.is_integer() else str(serial or "").strip()
+            key = serial or f"{account}/{occurred.isoformat()}"
             records.append(PayRecord(
-                serial or f"{account}/{occurred.isoformat()}", account, _amount(cells["amount"], labels["amount"]),
-                _amount(cells["balance_after"], labels["balance_after"]), _code(cells["type"], headers["types"], "type"),
+                key, account, _amount(cells["amount"], labels["amount"], converter, key),
+                _amount(cells["balance_after"], labels["balance_after"], converter, key),
+                _code(cells["type"], headers["types"], "type"),
                 _code(cells.get("mode") if cells.get("mode") not in (None, "") else -1, headers["modes"], "mode"),
                 occurred, str(cells.get("operator") or "").strip(), str(cells.get("memo") or "").strip(), line=line))
         except ValueError as error:
             rejections.append(Rejection(path.name, line, str(error)))
-    flags: list[Flag] = []
+    flags = [Flag("export", item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]
     in_balance_order = PayRecords.of(sorted(records, key=lambda r: (r.account, r.occurred_at, r.line)))
     payments = sorted(to_payments(in_balance_order, {}, mapping, "export", flags).rows(), key=lambda p: p.line)
     return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name, history=True,

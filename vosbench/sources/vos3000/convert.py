@@ -7,8 +7,8 @@ Money: VOS3000 keeps ``double``. Each value is converted once, here, by
 :func:`vosbench.core.money.from_double` — the double's shortest round-trip decimal text,
 rounded half-to-even to 4 places. A value whose text has more than 4 decimal places is
 *not representable* at the ledger's scale: it is still rounded by that rule, and
-:class:`Converter` keeps it (with its source key) so the sync can report it. A single value
-that must be exact (an export's cell, Pay's reply) is read by :func:`exact_minor` instead.
+:class:`Converter` keeps it (with its source key) so the sync (or the import of an export)
+can report it. A single value that must be exact (Pay's reply) is read by :func:`exact_minor`.
 """
 
 from __future__ import annotations
