@@ -122,14 +122,21 @@ def _payhistory(connection, *records):
             memo="", paytype=0, type=type_code, loginname="admin", agentaccount="", agentname=""))
 
 
-def test_signs_come_from_consecutive_balances_and_disagreements_are_flagged(tmp_path, vos_url):
+def _switch_with_c1(vos_url: str, money: float):
+    """VOS3000's tables on the test server, with customer C1 holding ``money``; the engine to write more."""
     vos = sa.create_engine(vos_url)
     with vos.begin() as connection:
         schema.create_tables(connection)
         connection.execute(schema.e_customer.insert().values(
-            id=1, account="C1", name="One", type=0, money=80.1, limitmoney=0.0, todayconsumption=0.0, locktype=0,
+            id=1, account="C1", name="One", type=0, money=money, limitmoney=0.0, todayconsumption=0.0, locktype=0,
             status=1, starttime=0, validtime=0, lastupdatetime=0, memo="", timezoneid=0, customer_id=0,
             feerategroup_id=0))
+    return vos
+
+
+def test_signs_come_from_consecutive_balances_and_disagreements_are_flagged(tmp_path, vos_url):
+    vos = _switch_with_c1(vos_url, 80.1)
+    with vos.begin() as connection:
         _payhistory(connection,
                     (1, "C1", 100.0, 100.0, 2),    # account opening: first record, the rule decides (+)
                     (2, "C1", 20.0, 80.0, 1),      # deduction with a positive paymoney: the balance fell by 20
@@ -153,13 +160,8 @@ def test_signs_come_from_consecutive_balances_and_disagreements_are_flagged(tmp_
 
 
 def test_the_switchs_record_of_a_pay_deposit_is_not_added_again_by_the_database_sync(tmp_path, vos_url):
-    vos = sa.create_engine(vos_url)
+    vos = _switch_with_c1(vos_url, 112.5)
     with vos.begin() as connection:
-        schema.create_tables(connection)
-        connection.execute(schema.e_customer.insert().values(
-            id=1, account="C1", name="One", type=0, money=112.5, limitmoney=0.0, todayconsumption=0.0, locktype=0,
-            status=1, starttime=0, validtime=0, lastupdatetime=0, memo="", timezoneid=0, customer_id=0,
-            feerategroup_id=0))
         _payhistory(connection, (1, "C1", 100.0, 100.0, 2))
     ledger = _ledger(tmp_path)
     _sync(ledger, vos_url)
