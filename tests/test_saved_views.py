@@ -67,6 +67,9 @@ def test_the_shipped_example_views_are_valid():
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
     ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
+    ("name: x\nfilter: {min_amount: ''}\n", "x.yaml: filter min_amount is blank; give quoted decimal text such as "
+                                             "min_amount: '1000.00', or remove the line for no bound"),
+    ("name: x\nfilter: {max_amount: '  '}\n", "x.yaml: filter max_amount is blank"),
     ("name: x\ncolour: red\n", "x.yaml: 'colour' not known"),
     ("name: x\nlayout: {grain: fortnight}\n", "grain: 'fortnight' is not a grain"),
     ("name: x\nlayout: {columns: [amount, colour]}\n", "columns: colour are not grid columns"),

@@ -68,6 +68,15 @@ def account_number(text: str) -> str:
     return number
 
 
+def amount_bound(text: str) -> str:
+    """A ``--min-amount``/``--max-amount`` value as decimal text; a blank one is refused, never read as "no bound"."""
+    amount = text.strip()
+    if not amount:
+        raise argparse.ArgumentTypeError("empty; give a decimal amount such as 100.00 "
+                                         "(leave the option out for no bound)")
+    return amount
+
+
 def key_value(text: str) -> tuple[str, str]:
     """``-p key=value`` as a pair; a malformed one is refused with the form to use."""
     key, sep, value = text.partition("=")
