@@ -285,3 +285,53 @@ def test_an_operator_whose_login_could_never_sign_in_is_refused_at_import(tmp_pa
     """)
     code, _, err = run(capsys, "import", str(folder))
     assert code == 2 and err.count("cannot be a database login") == 2  # the rule `operators add` applies
+
+
+def _every_command(parser, path=()):
+    """(words, parser) of the command line and of every command and subcommand under it."""
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_command(sub, (*path, name))
+
+
+def test_every_command_and_subcommand_takes_db_before_and_after_it():
+    commands = list(_every_command(main.build_parser()))
+    assert len(commands) > 40  # the walk reached the subcommands (views list, sync vos3000-db, …)
+    lacking = [" ".join(path) or "vosbench" for path, parser in commands if "--db" not in parser._option_string_actions]
+    assert lacking == []
+
+
+@pytest.mark.parametrize("argv", [["--db", "{url}", "info"], ["info", "--db", "{url}"],
+                                  ["--db", "{url}", "views", "list"], ["views", "--db", "{url}", "list"],
+                                  ["views", "list", "--db", "{url}"], ["--db", "{url}", "info", "--db", "{url}"]])
+def test_db_works_before_or_after_the_command(tmp_path, capsys, monkeypatch, argv):
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)
+    assert main.main(["import", str(tmp_path / "in"), "--db", url]) == 0
+    monkeypatch.setenv(config.ENV_DB, f"sqlite:///{tmp_path / 'other.sqlite'}")  # never the one used
+    capsys.readouterr()
+    code, out, err = run(capsys, *(word.format(url=url) for word in argv))
+    assert code == 0 and err == ""  # VOSBENCH_DB names no ledger: the --db given was used
+    if "info" in argv:
+        assert f"ledger: {url}\n" in out
+
+
+def test_two_different_db_urls_are_refused_naming_both(tmp_path, capsys):
+    code, out, err = run(capsys, "--db", "sqlite:///a.sqlite", "info", "--db", "postgresql://ann:s3cret@db/ledger")
+    assert code == 2 and out == ""
+    assert err == ("vosbench info: --db is given twice, sqlite:///a.sqlite before the command and "
+                   "postgresql://ann:***@db/ledger after it; give one ledger\n")
+
+
+@pytest.mark.parametrize("option", ["--min-amount", "--max-amount"])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_amount_bound_is_refused_not_read_as_no_bound(db, capsys, option, blank):
+    with pytest.raises(SystemExit) as refused:
+        main.main(["query", option, blank])
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and out == ""
+    assert f"argument {option}: empty; give a decimal amount such as 100.00 (leave the option out for no bound)" in err
