@@ -335,3 +335,25 @@ def test_a_blank_amount_bound_is_refused_not_read_as_no_bound(db, capsys, option
     out, err = capsys.readouterr()
     assert refused.value.code == 2 and out == ""
     assert f"argument {option}: empty; give a decimal amount such as 100.00 (leave the option out for no bound)" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-p", "db_url=sqlite:///elsewhere.sqlite"], "-p db_url: give it as the command's option --db URL instead; "
+                                                  "-p takes: month (str), timezone (str), large_payment_threshold (money)"),
+    (["-p", "ledger=x"], "ledger (override): unknown parameter of monthly_audit.ipynb; the parameters are: month (str)"),
+    (["--view", "large-deposits", "-p", "view=manual-adjustments"],
+     "view: --view large-deposits and -p view=manual-adjustments differ; give the view once"),
+    (["-f", "{file}"], "db_url: --db sqlite:///{tmp}/main.sqlite and db_url sqlite:///elsewhere.sqlite in "
+                       "profile.yaml differ; give the ledger once"),
+])
+def test_an_audit_parameter_that_would_be_ignored_is_refused_naming_the_option(tmp_path, capsys, argv, message):
+    profile = tmp_path / "profile.yaml"
+    profile.write_text('db_url: "sqlite:///elsewhere.sqlite"\n', encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'main.sqlite'}"
+    words = [word.format(file=profile) for word in argv]
+    code, out, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "--out", str(tmp_path / "r"), *words)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("vosbench audit: " + message.format(tmp=tmp_path)), err
+    if "-p" in argv:  # what -p lists is what -p takes
+        assert "db_url (str)" not in err
+    assert not (tmp_path / "r").exists()
