@@ -20,13 +20,16 @@ def cmd_statements(args) -> int:
         return _import_files(_engine(args), args.files, profile=args.profile, channel=args.channel)
     import pandas as pd
 
+    from vosbench.core import timeshow
     from vosbench.outputs import views
     from vosbench.sources.bankfiles import importing
 
-    frame = pd.DataFrame(importing.imported(_engine(args)))
+    ledger = options.open_ledger(args)
+    frame = pd.DataFrame(importing.imported(ledger.engine))
     if frame.empty:
         print("no statements imported yet; import one with `vosbench statements import FILE`")
         return EXIT_OK
+    frame["imported_at"] = timeshow.shown_column(frame["imported_at"], ledger.timezone)  # stored UTC, shown with offset
     views.print_frame(frame, ["net"], args.format)
     return EXIT_OK
 
