@@ -201,9 +201,11 @@ def _csv_texts(texts: list[str]) -> list[str]:
     from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula  # the writer's rule, loaded for CSV only
 
     distinct = set(texts)
-    joined = "\x00" + "\x00".join(distinct)
-    formula_start = re.compile("\x00[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
-    if not formula_start.search(joined) and not _QUOTED_BY_CSV.search(joined) and not HIDDEN.search("".join(distinct)):
+    # one text to search, each field after "ÿ": never hidden, and one byte a character keeps the search fast
+    # (a field holding it only takes the slow way)
+    joined = "\xff" + "\xff".join(distinct)
+    formula_start = re.compile("\xff[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
+    if not formula_start.search(joined) and not _QUOTED_BY_CSV.search(joined) and not HIDDEN.search(joined):
         return texts
     written = {}
     for text in distinct:

@@ -40,7 +40,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF); they are shown as U+FFFD."""
 _ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 """Text a spreadsheet would decode as an ``_xHHHH_`` character escape; its underscore is escaped itself."""
-_CAREFUL = re.compile(f"[\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{{4}}_|{HIDDEN.pattern}")
+_CAREFUL = re.compile(f"[\ud800-\udfff\ufffe\uffff{HIDDEN.pattern[1:-1]}]|_x[0-9A-Fa-f]{{4}}_")
 """Text the short way of :func:`_column_cells` must not take: it is escaped, replaced or cut first."""
 MAX_CELL_TEXT = 32_767
 """The most characters a spreadsheet cell holds; longer text is cut with a note saying how long it was."""
