@@ -90,6 +90,7 @@ def test_import_list_match_decide_find(db, capsys):
     assert "\n" in out and ",6," in out  # record 6 is now without money
     code, out, _ = run(capsys, "decide", "history")
     assert "auditor1" in out and "reject" in out
+    assert len(with_offset.findall(out)) == 1  # when it was decided, with the ledger zone's offset
 
     code, out, _ = run(capsys, "find-payment", "--amount", "420.00", "--date", "2026-10-20", "--name", "Nile Voice",
                        "--format", "json")
