@@ -306,3 +306,12 @@ def test_an_unquoted_amount_in_a_view_file_is_refused_naming_the_key(engine, tmp
     path.write_text("name: octal\nfilter:\n  max_amount: '010'\n", encoding="utf-8")
     assert main(["views", "show", str(path), "--db", url]) == 0
     assert "max_amount: '10.0000'" in capsys.readouterr().out
+
+
+def test_views_show_escapes_a_description_that_would_reorder_the_terminal(engine, tmp_path, capsys):
+    path = tmp_path / "bidi.yaml"
+    path.write_text('name: bidi\ndescription: "deposits \\u202eexe.txt"\nfilter:\n  kinds: [deposit]\n', encoding="utf-8")
+    assert saved_views.load_view(str(path)).description == "deposits \u202eexe.txt"  # kept as written
+    assert main(["views", "show", str(path), "--db", str(engine.url)]) == 0
+    out = capsys.readouterr().out
+    assert "description: deposits \\u202eexe.txt" in out and "\u202e" not in out
