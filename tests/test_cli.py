@@ -357,3 +357,9 @@ def test_an_audit_parameter_that_would_be_ignored_is_refused_naming_the_option(t
     if "-p" in argv:  # what -p lists is what -p takes
         assert "db_url (str)" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_an_error_quoting_a_hostile_file_name_shows_its_hidden_characters(tmp_path, db, capsys):
+    code, out, err = run(capsys, "import", str(tmp_path / "payments\u202evsc.exe"))
+    assert code == 2 and out == ""
+    assert "payments\\u202evsc.exe" in err and "\u202e" not in err

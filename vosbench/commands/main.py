@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return EXIT_OK
-    except VosbenchError as error:
-        print(f"vosbench {args.command}: {error}", file=sys.stderr)
+    except VosbenchError as error:  # it may quote a hostile file name or text: shown with its hidden characters escaped
+        from vosbench.outputs.visible import visible
+
+        print(f"vosbench {args.command}: {visible(str(error))}", file=sys.stderr)
         return error.exit_code
     except OverflowError as error:  # a date or number beyond what Python or the database holds: the last defence
         print(f"vosbench {args.command}: a value is out of range ({error}); give days from {FIRST_DAY} to "
