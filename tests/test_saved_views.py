@@ -67,8 +67,8 @@ def test_the_shipped_example_views_are_valid():
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
     ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
-    ("name: x\nfilter: {min_amount: ''}\n", "x.yaml: filter min_amount is blank; give quoted decimal text such as "
-                                             "min_amount: '1000.00', or remove the line for no bound"),
+    ("name: x\nfilter: {min_amount: ''}\n", "x.yaml: filter min_amount is blank; give an amount such as '1000.00', "
+                                             "or leave min_amount out for no bound"),
     ("name: x\nfilter: {max_amount: '  '}\n", "x.yaml: filter max_amount is blank"),
     ("name: x\ncolour: red\n", "x.yaml: 'colour' not known"),
     ("name: x\nlayout: {grain: fortnight}\n", "grain: 'fortnight' is not a grain"),
@@ -79,6 +79,12 @@ def test_a_bad_view_file_names_the_file_the_key_and_the_fix(tmp_path, text, expe
     (tmp_path / "x.yaml").write_text(text)
     with pytest.raises(ViewError, match=re.escape(expected)):
         saved_views.load_view("x", tmp_path)
+
+
+@pytest.mark.parametrize("query", ["?min_amount=", "?view=x&max_amount=%20", "?kinds=deposit&min_amount=&max_amount=9"])
+def test_a_blank_amount_in_a_url_is_refused_not_read_as_no_bound(tmp_path, query):
+    with pytest.raises(ViewError, match=r"the URL: filter (min|max)_amount is blank; give an amount such as '1000.00'"):
+        saved_views.from_query_string(query, tmp_path)
 
 
 def test_a_missing_view_or_a_bad_name_says_what_exists(tmp_path):
