@@ -341,6 +341,8 @@ def test_a_blank_amount_bound_is_refused_not_read_as_no_bound(db, capsys, option
     (["-p", "db_url=sqlite:///elsewhere.sqlite"], "-p db_url: give it as the command's option --db URL instead; "
                                                   "-p takes: month (str), timezone (str), large_payment_threshold (money)"),
     (["-p", "ledger=x"], "ledger (override): unknown parameter of monthly_audit.ipynb; the parameters are: month (str)"),
+    (["-p", "output_dir=/tmp/x"], "output_dir (override): set by the runner; choose the report folder with out_dir "
+                                  "(vosbench audit --out DIR) instead; the parameters are: month (str)"),
     (["--view", "large-deposits", "-p", "view=manual-adjustments"],
      "view: --view large-deposits and -p view=manual-adjustments differ; give the view once"),
     (["-f", "{file}"], "db_url: --db sqlite:///{tmp}/main.sqlite and db_url sqlite:///elsewhere.sqlite in "

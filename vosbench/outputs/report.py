@@ -205,7 +205,8 @@ def resolve_parameters(month: str | None, *, parameters_file: Path | None = None
                                      f"-p takes: {_allowed(spec, override=True)}")
             if key in RUNNER_PARAMETERS:
                 raise ParameterError(f"{key} ({origin}): set by the runner; choose the report folder "
-                                     "with out_dir (vosbench audit --out DIR) instead")
+                                     "with out_dir (vosbench audit --out DIR) instead; the parameters are: "
+                                     f"{_allowed(spec, override=text)}")
             if value is None:
                 raise ParameterError(f"{key} ({origin}): has no value; give one or remove the line")
             values[key] = _cast(spec[key], value, origin, text=text)
