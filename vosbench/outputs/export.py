@@ -14,7 +14,7 @@ import csv
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 import pandas as pd
 
 from vosbench import __version__
-from vosbench.core import money
+from vosbench.core import money, timeshow
 from vosbench.outputs.totals import labelled as total_rows
 from vosbench.outputs.visible import HIDDEN, visible, visible_value
 
@@ -99,6 +99,15 @@ def _columns(frame: pd.DataFrame, is_money: list[bool]) -> list[tuple[list, Styl
         else:
             columns.append(([_cell_value(value, False) for value in values], Style.PLAIN))
     return columns
+
+
+def zone_headed(table: Table, timezone: str) -> Table:
+    """``table`` with each column of naive times (wall clock in ``timezone``) headed with the zone, as
+    ``occurred_at (Asia/Dubai)``: a sheet's cell holds a time without its offset, so its heading says it."""
+    frame = table.frame
+    renamed = {column: timeshow.heading(str(column), timezone) for column in frame.columns
+               if pd.api.types.is_datetime64_dtype(frame[column])}
+    return replace(table, frame=frame.rename(columns=renamed)) if renamed else table
 
 
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
