@@ -97,6 +97,7 @@ def test_archive_then_purge_keeps_reconcile_verify_and_the_records_readable(ledg
     assert "payments: 7 rows" in out
     code, out = run(capsys, "query", "--archive", str(folder), "--account", "C1", "--format", "csv")
     assert code == 0 and "R-1" in out and "R-6" in out and "R-7" not in out
+    assert ",2026-08-05 10:00:00 +00:00," in out  # R-1's time, with the archive zone's offset
     code, out = run(capsys, "query", "--db", url, "--text", "august")
     assert code == 0 and "R-1" not in out
     assert run(capsys, "archive", "verify", str(folder))[0] == 0

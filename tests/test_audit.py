@@ -206,6 +206,9 @@ def test_write_outputs_writes_the_workbook_and_the_charts(monthly, tmp_path):
     assert summary["B2"].value == "USD" and Decimal(str(summary["C2"].value)) == Decimal("13062.5956")
     reference = [c.value for c in book["Large payments"]["L"]]  # the reference column
     assert reference[0] == "reference" and book["Large payments"]["L2"].data_type == "s"
+    zone = monthly.period.timezone  # a cell holds a time without its offset: the heading names the zone
+    assert book["Large payments"]["B1"].value == f"occurred_at ({zone})"
+    assert f"snapshot_as_of ({zone})" in [cell.value for cell in book["Reconciliation"][1]]
     assert reference[1] == '=HYPERLINK("x")'
     assert monthly.write_outputs("") == []  # no folder, no files
 

@@ -285,3 +285,83 @@ def test_an_operator_whose_login_could_never_sign_in_is_refused_at_import(tmp_pa
     """)
     code, _, err = run(capsys, "import", str(folder))
     assert code == 2 and err.count("cannot be a database login") == 2  # the rule `operators add` applies
+
+
+def _every_command(parser, path=()):
+    """(words, parser) of the command line and of every command and subcommand under it."""
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_command(sub, (*path, name))
+
+
+def test_every_command_and_subcommand_takes_db_before_and_after_it():
+    commands = list(_every_command(main.build_parser()))
+    assert len(commands) > 40  # the walk reached the subcommands (views list, sync vos3000-db, …)
+    lacking = [" ".join(path) or "vosbench" for path, parser in commands if "--db" not in parser._option_string_actions]
+    assert lacking == []
+
+
+@pytest.mark.parametrize("argv", [["--db", "{url}", "info"], ["info", "--db", "{url}"],
+                                  ["--db", "{url}", "views", "list"], ["views", "--db", "{url}", "list"],
+                                  ["views", "list", "--db", "{url}"], ["--db", "{url}", "info", "--db", "{url}"]])
+def test_db_works_before_or_after_the_command(tmp_path, capsys, monkeypatch, argv):
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)
+    assert main.main(["import", str(tmp_path / "in"), "--db", url]) == 0
+    monkeypatch.setenv(config.ENV_DB, f"sqlite:///{tmp_path / 'other.sqlite'}")  # never the one used
+    capsys.readouterr()
+    code, out, err = run(capsys, *(word.format(url=url) for word in argv))
+    assert code == 0 and err == ""  # VOSBENCH_DB names no ledger: the --db given was used
+    if "info" in argv:
+        assert f"ledger: {url}\n" in out
+
+
+def test_two_different_db_urls_are_refused_naming_both(tmp_path, capsys):
+    code, out, err = run(capsys, "--db", "sqlite:///a.sqlite", "info", "--db", "postgresql://ann:s3cret@db/ledger")
+    assert code == 2 and out == ""
+    assert err == ("vosbench info: --db is given twice, sqlite:///a.sqlite before the command and "
+                   "postgresql://ann:***@db/ledger after it; give one ledger\n")
+
+
+@pytest.mark.parametrize("option", ["--min-amount", "--max-amount"])
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_amount_bound_is_refused_not_read_as_no_bound(db, capsys, option, blank):
+    with pytest.raises(SystemExit) as refused:
+        main.main(["query", option, blank])
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and out == ""
+    assert f"argument {option}: empty; give a decimal amount such as 100.00 (leave the option out for no bound)" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-p", "db_url=sqlite:///elsewhere.sqlite"], "-p db_url: give it as the command's option --db URL instead; "
+                                                  "-p takes: month (str), timezone (str), large_payment_threshold (money)"),
+    (["-p", "ledger=x"], "ledger (override): unknown parameter of monthly_audit.ipynb; the parameters are: month (str)"),
+    (["-p", "output_dir=/tmp/x"], "output_dir (override): set by the runner; choose the report folder with out_dir "
+                                  "(vosbench audit --out DIR) instead; the parameters are: month (str)"),
+    (["--view", "large-deposits", "-p", "view=manual-adjustments"],
+     "view: --view large-deposits and -p view=manual-adjustments differ; give the view once"),
+    (["-f", "{file}"], "db_url: --db sqlite:///{tmp}/main.sqlite and db_url sqlite:///elsewhere.sqlite in "
+                       "profile.yaml differ; give the ledger once"),
+])
+def test_an_audit_parameter_that_would_be_ignored_is_refused_naming_the_option(tmp_path, capsys, argv, message):
+    profile = tmp_path / "profile.yaml"
+    profile.write_text('db_url: "sqlite:///elsewhere.sqlite"\n', encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'main.sqlite'}"
+    words = [word.format(file=profile) for word in argv]
+    code, out, err = run(capsys, "audit", "--month", "2026-10", "--db", url, "--out", str(tmp_path / "r"), *words)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("vosbench audit: " + message.format(tmp=tmp_path)), err
+    if "-p" in argv:  # what -p lists is what -p takes
+        assert "db_url (str)" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_error_quoting_a_hostile_file_name_shows_its_hidden_characters(tmp_path, db, capsys):
+    code, out, err = run(capsys, "import", str(tmp_path / "payments\u202evsc.exe"))
+    assert code == 2 and out == ""
+    assert "payments\\u202evsc.exe" in err and "\u202e" not in err

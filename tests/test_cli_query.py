@@ -63,7 +63,7 @@ def test_filters_as_options(ledger_url, capsys):
                        "--text", "WIRE", "--timezone", "UTC", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and [row["reference"] for row in rows] == ["WIRE-100%"]
-    assert rows[0]["occurred_at"] == "2026-09-30 20:30:00"  # shown in UTC as asked
+    assert rows[0]["occurred_at"] == "2026-09-30 20:30:00 +00:00"  # shown in UTC as asked, with the offset
 
 
 def test_csv_file_holds_every_row_and_the_filter(ledger_url, capsys, tmp_path):
@@ -131,3 +131,21 @@ def test_a_day_not_written_yyyy_mm_dd_is_refused_naming_the_option(ledger_url, c
     out, err = capsys.readouterr()
     assert refused.value.code == 2 and out == ""
     assert "argument --from: day: '01/10/2026' is not a day; give it as YYYY-MM-DD, e.g. 2026-10-01" in err
+
+
+def test_every_time_printed_or_exported_carries_its_offset(ledger_url, capsys, tmp_path):
+    """The ledger's zone is Asia/Dubai: each output says so, by the offset or (xlsx times) by the heading."""
+    from datetime import datetime
+
+    shown = "2026-10-02 09:00:00 +04:00"  # p5, the commission
+    _, out, _ = run(capsys, "--kind", "commission", "--format", "csv")
+    assert [row["occurred_at"] for row in csv.DictReader(io.StringIO(out))] == [shown]
+    _, out, _ = run(capsys, "--kind", "commission", "--format", "json")
+    assert [row["occurred_at"] for row in json.loads(out)["rows"]] == [shown]
+    _, out, _ = run(capsys, "--kind", "commission")
+    assert shown in out
+    assert run(capsys, "--kind", "commission", "--format", "csv", "--out", str(tmp_path / "c.csv"))[0] == 0
+    assert [row["occurred_at"] for row in csv.DictReader((tmp_path / "c.csv").open(encoding="utf-8"))] == [shown]
+    assert run(capsys, "--kind", "commission", "--format", "xlsx", "--out", str(tmp_path / "c.xlsx"))[0] == 0
+    header, row = list(openpyxl.load_workbook(tmp_path / "c.xlsx")["Payments"].iter_rows(max_row=2, values_only=True))
+    assert header[1] == "occurred_at (Asia/Dubai)" and row[1] == datetime(2026, 10, 2, 9, 0)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +62,12 @@ def test_import_list_match_decide_find(db, capsys):
     listed = json.loads(out)["rows"]
     assert [(r["file_name"], r["lines_added"], r["net"]) for r in listed] == [
         ("bank-v8.xml", 2, "1920.0000"), ("gateway.csv", 3, "329.2400")]
+    with_offset = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d")  # stored UTC, shown in the ledger's zone
+    assert all(with_offset.fullmatch(row["imported_at"]) for row in listed)
+    _, out, _ = run(capsys, "statements", "list", "--format", "csv")
+    assert [with_offset.fullmatch(row["imported_at"]) is not None for row in csv.DictReader(io.StringIO(out))] == [True] * 2
+    _, out, _ = run(capsys, "statements", "list")
+    assert len(with_offset.findall(out)) == 2
 
     code, out, _ = run(capsys, "match", "--month", "2026-10", "--format", "json")
     result = json.loads(out)
@@ -81,6 +90,7 @@ def test_import_list_match_decide_find(db, capsys):
     assert "\n" in out and ",6," in out  # record 6 is now without money
     code, out, _ = run(capsys, "decide", "history")
     assert "auditor1" in out and "reject" in out
+    assert len(with_offset.findall(out)) == 1  # when it was decided, with the ledger zone's offset
 
     code, out, _ = run(capsys, "find-payment", "--amount", "420.00", "--date", "2026-10-20", "--name", "Nile Voice",
                        "--format", "json")

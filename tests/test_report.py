@@ -75,6 +75,8 @@ def test_without_a_file_the_default_profile_is_used():
     ("colour: blue\n", {}, r"colour \(in params.yaml\): unknown parameter of monthly_audit.ipynb; "
                            r"the parameters are: month \(str\), .*large_payment_threshold \(money\)"),
     ("", {"topn": "3"}, r"topn \(override\): unknown parameter"),
+    ("", {"db_url": "sqlite:///other.sqlite"}, r"^-p db_url: give it as the command's option --db URL instead; "
+                                               r"-p takes: month \(str\), timezone \(str\), large_payment_threshold"),
     ("large_payment_threshold: 5000.00\n", {},
      r"large_payment_threshold \(in params.yaml\): 5000.0 was given as a number; money must be quoted"),
     ("large_payment_threshold: 5000\n", {}, r"5000 was given as a number; money must be quoted"),

@@ -67,6 +67,9 @@ def test_the_shipped_example_views_are_valid():
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
     ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
+    ("name: x\nfilter: {min_amount: ''}\n", "x.yaml: filter min_amount is blank; give an amount such as '1000.00', "
+                                             "or leave min_amount out for no bound"),
+    ("name: x\nfilter: {max_amount: '  '}\n", "x.yaml: filter max_amount is blank"),
     ("name: x\ncolour: red\n", "x.yaml: 'colour' not known"),
     ("name: x\nlayout: {grain: fortnight}\n", "grain: 'fortnight' is not a grain"),
     ("name: x\nlayout: {columns: [amount, colour]}\n", "columns: colour are not grid columns"),
@@ -76,6 +79,12 @@ def test_a_bad_view_file_names_the_file_the_key_and_the_fix(tmp_path, text, expe
     (tmp_path / "x.yaml").write_text(text)
     with pytest.raises(ViewError, match=re.escape(expected)):
         saved_views.load_view("x", tmp_path)
+
+
+@pytest.mark.parametrize("query", ["?min_amount=", "?view=x&max_amount=%20", "?kinds=deposit&min_amount=&max_amount=9"])
+def test_a_blank_amount_in_a_url_is_refused_not_read_as_no_bound(tmp_path, query):
+    with pytest.raises(ViewError, match=r"the URL: filter (min|max)_amount is blank; give an amount such as '1000.00'"):
+        saved_views.from_query_string(query, tmp_path)
 
 
 def test_a_missing_view_or_a_bad_name_says_what_exists(tmp_path):
@@ -303,3 +312,12 @@ def test_an_unquoted_amount_in_a_view_file_is_refused_naming_the_key(engine, tmp
     path.write_text("name: octal\nfilter:\n  max_amount: '010'\n", encoding="utf-8")
     assert main(["views", "show", str(path), "--db", url]) == 0
     assert "max_amount: '10.0000'" in capsys.readouterr().out
+
+
+def test_views_show_escapes_a_description_that_would_reorder_the_terminal(engine, tmp_path, capsys):
+    path = tmp_path / "bidi.yaml"
+    path.write_text('name: bidi\ndescription: "deposits \\u202eexe.txt"\nfilter:\n  kinds: [deposit]\n', encoding="utf-8")
+    assert saved_views.load_view(str(path)).description == "deposits \u202eexe.txt"  # kept as written
+    assert main(["views", "show", str(path), "--db", str(engine.url)]) == 0
+    out = capsys.readouterr().out
+    assert "description: deposits \\u202eexe.txt" in out and "\u202e" not in out

@@ -350,7 +350,7 @@ def test_exports_hold_every_page_and_the_filter(demo, tmp_path, monkeypatch):
     assert f"href='exports/{written.name}'" in explorer.exports.link.value
     book = openpyxl.load_workbook(written)
     payments = list(book["Payments"].iter_rows(values_only=True))
-    assert payments[0][:6] == ("id", "occurred_at", "account", "name", "kind", "amount")
+    assert payments[0][:6] == ("id", "occurred_at (Asia/Dubai)", "account", "name", "kind", "amount")
     records = [row for row in payments[1:] if isinstance(row[0], int)]
     assert len(records) == deposits and {row[4] for row in records} == {"deposit"}
     assert sum(Decimal(str(row[5])) for row in records) == Decimal(deposited) / U  # xlsx numbers read back as doubles

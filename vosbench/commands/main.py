@@ -3,7 +3,8 @@
 Exit codes: 0 done; 1 the ledger failed a check (``verify``), a control failed
 (``controls --fail-on``) or a report notebook failed; 2 bad input — any
 :class:`~vosbench.core.errors.VosbenchError`, printed as one line naming the input and
-the fix. Every command and subcommand takes ``--db URL`` before or after its arguments.
+the fix. ``--db URL`` may come before the command (``vosbench --db URL query``) or anywhere after it,
+for every command and subcommand.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ COMMAND_GROUPS = (ledger, integrity, reports, views, finance, controls, statemen
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vosbench", description="vosbench: the payment ledger workbench of a "
-                                                                          "VOS3000 operator")
+    parser = argparse.ArgumentParser(prog="vosbench", parents=[options.global_options()],
+                                     description="vosbench: the payment ledger workbench of a VOS3000 operator")
     parser.add_argument("--version", action="version", version=f"vosbench {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     shared = options.shared_options()
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return EXIT_OK
-    except VosbenchError as error:
-        print(f"vosbench {args.command}: {error}", file=sys.stderr)
+    except VosbenchError as error:  # it may quote a hostile file name or text: shown with its hidden characters escaped
+        from vosbench.outputs.visible import visible
+
+        print(f"vosbench {args.command}: {visible(str(error))}", file=sys.stderr)
         return error.exit_code
     except OverflowError as error:  # a date or number beyond what Python or the database holds: the last defence
         print(f"vosbench {args.command}: a value is out of range ({error}); give days from {FIRST_DAY} to "

@@ -47,9 +47,23 @@ def add_format(parser: argparse.ArgumentParser, *formats: str, default: str = "t
     parser.add_argument("--format", choices=formats or ("table", "csv", "json"), default=default)
 
 
+def global_options() -> argparse.ArgumentParser:
+    """The same options placed before the command (``vosbench --db URL query ...``), kept apart so that
+    :func:`db_url` sees both places and refuses two different values instead of dropping one."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--db", dest="db_before_command", metavar="URL", default=argparse.SUPPRESS,
+                        help=f"ledger URL (default: ${config.ENV_DB}, else the embedded SQLite ledger); "
+                             "may also follow the command")
+    return parent
+
+
 def db_url(args: argparse.Namespace) -> str | None:
     """The ``--db`` given anywhere on the command line, or None for the environment's/default ledger."""
-    return getattr(args, "db", None)
+    before, after = getattr(args, "db_before_command", None), getattr(args, "db", None)
+    if before is not None and after is not None and before != after:
+        raise UsageError(f"--db is given twice, {config.mask_url(before)} before the command and "
+                         f"{config.mask_url(after)} after it; give one ledger")
+    return after if after is not None else before
 
 
 def open_ledger(args: argparse.Namespace, *, create: bool = False, timezone: str = "UTC") -> Ledger:
@@ -66,6 +80,15 @@ def account_number(text: str) -> str:
         raise argparse.ArgumentTypeError("empty; give an account number as listed in accounts.csv "
                                          "(leave the option out for every account)")
     return number
+
+
+def amount_bound(text: str) -> str:
+    """A ``--min-amount``/``--max-amount`` value as decimal text; a blank one is refused, never read as "no bound"."""
+    amount = text.strip()
+    if not amount:
+        raise argparse.ArgumentTypeError("empty; give a decimal amount such as 100.00 "
+                                         "(leave the option out for no bound)")
+    return amount
 
 
 def key_value(text: str) -> tuple[str, str]:

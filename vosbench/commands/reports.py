@@ -61,15 +61,16 @@ def cmd_query(args) -> int:
         return EXIT_OK
     page = explore.query_page(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
                               descending=args.descending)
+    rows = query_export.shown_times(page.rows, page.timezone)  # every time printed carries its offset
     if args.format == "json":
         json.dump({"filter": f.to_parameters(), "timezone": page.timezone, "total_count": page.total_count,
                    "page": page.page, "pages": page.pages, "page_size": page.page_size,
                    "totals_by_kind": views.records(views.displayable(page.totals_by_kind, ["amount"])),
-                   "rows": views.records(views.displayable(page.rows, explore.MONEY_COLUMNS))},
+                   "rows": views.records(views.displayable(rows, explore.MONEY_COLUMNS))},
                   sys.stdout, default=str, indent=2)
         print()
     elif args.format == "csv":
-        views.print_frame(page.rows, explore.MONEY_COLUMNS, "csv")
+        views.print_frame(rows, explore.MONEY_COLUMNS, "csv")
     elif page.total_count == 0:
         print(f"no payment records match this filter (times in {page.timezone}): widen the dates or drop a filter")
     else:
@@ -77,7 +78,7 @@ def cmd_query(args) -> int:
         print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} "
               f"(rows {min(first + 1, page.total_count):,}–{first + len(page.rows):,}), sorted by {page.sort} "
               f"{'descending' if page.descending else 'ascending'}; times in {page.timezone}")
-        views.print_frame(page.rows, explore.MONEY_COLUMNS)
+        views.print_frame(rows, explore.MONEY_COLUMNS)
         print()
         views.print_frame(page.totals_by_kind, ["amount"], totals=explore.totals_per_currency(page.totals_by_kind))
     return EXIT_OK
@@ -86,11 +87,12 @@ def cmd_query(args) -> int:
 def _query_archive(args, f) -> int:
     """The query's filter over a retention archive's records (no ledger needed)."""
     from vosbench.analysis import archive_query, explore
-    from vosbench.outputs import views
+    from vosbench.outputs import query_export, views
 
     if args.out:
         raise UsageError("--archive prints the records it finds (--format table, csv or json); --out is for the ledger")
     rows, zone = archive_query.query(args.archive, f)
+    rows = query_export.shown_times(rows, zone)
     if args.format == "json":
         json.dump({"archive": str(args.archive), "filter": f.to_parameters(), "timezone": zone,
                    "total_count": len(rows), "rows": views.records(views.displayable(rows, explore.MONEY_COLUMNS))},
@@ -168,8 +170,8 @@ def register(add) -> None:
                      help="account number (repeatable)")
     sub.add_argument("--sub-accounts", action="store_true", help="also every account below the given ones")
     sub.add_argument("--kind", action="append", default=[], help="transaction kind (repeatable)")
-    sub.add_argument("--min-amount", metavar="DECIMAL", help="smallest |amount|, e.g. 100.00")
-    sub.add_argument("--max-amount", metavar="DECIMAL", help="largest |amount|")
+    sub.add_argument("--min-amount", type=options.amount_bound, metavar="DECIMAL", help="smallest |amount|, e.g. 100.00")
+    sub.add_argument("--max-amount", type=options.amount_bound, metavar="DECIMAL", help="largest |amount|")
     sub.add_argument("--operator", action="append", default=[], help="operator (repeatable)")
     sub.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
     sub.add_argument("--method", action="append", default=[], help="method (repeatable)")

@@ -20,13 +20,16 @@ def cmd_statements(args) -> int:
         return _import_files(_engine(args), args.files, profile=args.profile, channel=args.channel)
     import pandas as pd
 
+    from vosbench.core import timeshow
     from vosbench.outputs import views
     from vosbench.sources.bankfiles import importing
 
-    frame = pd.DataFrame(importing.imported(_engine(args)))
+    ledger = options.open_ledger(args)
+    frame = pd.DataFrame(importing.imported(ledger.engine))
     if frame.empty:
         print("no statements imported yet; import one with `vosbench statements import FILE`")
         return EXIT_OK
+    frame["imported_at"] = timeshow.shown_column(frame["imported_at"], ledger.timezone)  # stored UTC, shown with offset
     views.print_frame(frame, ["net"], args.format)
     return EXIT_OK
 
@@ -118,11 +121,13 @@ def cmd_decide(args) -> int:
     from vosbench.analysis.matching import decisions
 
     if args.action == "history":
-        frame = decisions.history(_engine(args))
-        if frame.empty:
-            print("no decisions recorded yet")
-        else:
-            print(frame.to_string(index=False))
+        from vosbench.core import timeshow
+        from vosbench.outputs import views
+
+        ledger = options.open_ledger(args)
+        frame = decisions.history(ledger.engine)
+        frame["decided_at"] = timeshow.shown_column(frame["decided_at"], ledger.timezone)  # stored UTC, with offset
+        views.print_frame(frame, (), empty="no decisions recorded yet")
         return EXIT_OK
     decision_id = decisions.record(_engine(args), args.action, line_ids=args.lines or "",
                                    payment_ids=args.payments or "", decided_by=args.by, note=args.note)

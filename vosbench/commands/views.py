@@ -60,9 +60,12 @@ def _view_to_share(args: argparse.Namespace):
 
 
 def _yaml(view) -> str:
+    """The view's YAML as shown on a terminal: a description's bidi or control characters are escapes."""
     import yaml
 
-    return yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True)
+    from vosbench.outputs.visible import visible
+
+    return visible(yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True))
 
 
 def register(add) -> None:

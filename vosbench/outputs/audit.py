@@ -519,7 +519,10 @@ class MonthlyAudit:
             return written
         folder = Path(output_dir)
         if xlsx:
-            written.append(export.write_xlsx(folder / xlsx_name(self.period.label), list(self.tables().values())))
+            # every time column of the sections is the period zone's wall clock (the HTML captions say so)
+            written.append(export.write_xlsx(folder / xlsx_name(self.period.label),
+                                             [export.zone_headed(table, self.period.timezone)
+                                              for table in self.tables().values()]))
         if png:
             written += export.write_pngs({name: self.figure(name) for name in FIGURE_NAMES}, folder)
         return written

@@ -27,6 +27,7 @@ from vosbench.core.errors import VosbenchError
 from vosbench.ledger import tables
 from vosbench.ledger.hashchain import fingerprint
 from vosbench.outputs import STATEMENT_FORMATS, export, pdf, provenance
+from vosbench.outputs.visible import visible_value
 
 FORMATS = STATEMENT_FORMATS
 TEMPLATE = Path(__file__).parent / "templates" / "statement.html"
@@ -226,7 +227,7 @@ def html(document: CustomerStatement) -> str:
               "css": " ".join(filter(None, ("charges" if row.payment_id is pd.NA or pd.isna(row.payment_id) else "",
                                             "disagrees" if row.note else "")))}
              for row in document.lines().itertuples(index=False)]
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=visible_value)
     template = environment.from_string(TEMPLATE.read_text(encoding="utf-8"))
     return template.render(
         account=statement.account, name=statement.name, account_kind=document.account_kind,

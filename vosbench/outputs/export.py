@@ -3,7 +3,9 @@
 Frames carry money as int64 minor units; this module turns them into exact Decimals
 (xlsx, CSV) or formatted text (HTML) at the very edge, so every output shows the
 same numbers. Text that a spreadsheet would run as a formula (it begins with
-``= + - @``, a tab or a carriage return) is always written as text.
+``= + - @``, a tab or a carriage return) is always written as text, and characters
+that hide or reorder text are shown as escapes (:mod:`vosbench.outputs.visible`) in
+xlsx, CSV and HTML alike.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import csv
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +23,9 @@ from typing import TYPE_CHECKING, TextIO
 import pandas as pd
 
 from vosbench import __version__
-from vosbench.core import money
+from vosbench.core import money, timeshow
 from vosbench.outputs.totals import labelled as total_rows
+from vosbench.outputs.visible import HIDDEN, visible, visible_value
 
 # the cell formats and the formula rule are the streaming writer's; they are named here too
 from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT
@@ -98,6 +101,15 @@ def _columns(frame: pd.DataFrame, is_money: list[bool]) -> list[tuple[list, Styl
     return columns
 
 
+def zone_headed(table: Table, timezone: str) -> Table:
+    """``table`` with each column of naive times (wall clock in ``timezone``) headed with the zone, as
+    ``occurred_at (Asia/Dubai)``: a sheet's cell holds a time without its offset, so its heading says it."""
+    frame = table.frame
+    renamed = {column: timeshow.heading(str(column), timezone) for column in frame.columns
+               if pd.api.types.is_datetime64_dtype(frame[column])}
+    return replace(table, frame=frame.rename(columns=renamed)) if renamed else table
+
+
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     """Write one sheet per table to ``path`` (replacing it) and return the path.
 
@@ -132,6 +144,7 @@ def _csv_text(value, is_money: bool) -> str:
     kind = type(value)
     if not is_money and (kind is str or kind is Decimal or kind is int):  # most cells: no pandas check needed
         if kind is str:
+            value = visible(value)
             return "'" + value if looks_like_formula(value) else value
         return str(value)
     value = _cell_value(value, is_money)
@@ -140,8 +153,10 @@ def _csv_text(value, is_money: bool) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     text = str(value)
-    if isinstance(value, str) and looks_like_formula(text):
-        return "'" + text  # a spreadsheet opening the CSV shows the text instead of running it
+    if isinstance(value, str):
+        text = visible(text)
+        if looks_like_formula(text):
+            return "'" + text  # a spreadsheet opening the CSV shows the text instead of running it
     return text
 
 
@@ -155,6 +170,9 @@ def _csv_column(values: pd.Series, is_money: bool) -> list:
         return values.tolist()
     if isinstance(values.dtype, pd.StringDtype):
         text = values.fillna("")
+        hidden = text.str.contains(HIDDEN)
+        if hidden.any():
+            text = text.where(~hidden, text.map(visible))
         return text.where(~text.str.startswith(FORMULA_TRIGGERS), "'" + text).tolist()
     return [_csv_text(value, False) for value in values]
 
@@ -206,10 +224,12 @@ def styled(table: Table):
     # money from exact minor units; other fractions (scores, shares) read to two places
     ratios = {column: "{:.2f}" for column in frame.columns
               if column not in money_columns and pd.api.types.is_float_dtype(frame[column])}
-    styler = frame.style.format({**ratios, **{column: _money_text for column in money_columns}}, na_rep="",
+    texts = {column: visible_value for column in frame.columns
+             if column not in money_columns and column not in ratios and frame[column].dtype.kind in "OSUT"}
+    styler = frame.style.format({**ratios, **texts, **{column: _money_text for column in money_columns}}, na_rep="",
                                 escape="html")
     # headers read as words and may wrap, so wide tables fit the page
-    styler = styler.format_index(lambda name: str(name).replace("_", " "), escape="html", axis=1)
+    styler = styler.format_index(lambda name: visible(str(name)).replace("_", " "), escape="html", axis=1)
     numbers = [column for column in frame.columns if column in money_columns or (
         pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]))]
     styler = styler.set_properties(**{"text-align": "left"})

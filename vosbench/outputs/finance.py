@@ -28,6 +28,7 @@ from vosbench.ledger import database, tables
 from vosbench.ledger.hashchain import fingerprint
 from vosbench.outputs import audit, charts, customer_statement, export, matching_section, pdf, provenance
 from vosbench.outputs.export import Table
+from vosbench.outputs.visible import visible_value
 
 TREND_MONTHS = 13
 _VIEW_NOTE = ("; cash and top accounts count only the view's records of the month (the Filter sheet says "
@@ -279,7 +280,7 @@ class FinanceSummary:
         sections = [{"title": FIGURES[name][1], "image": (Path(charts_folder) / f"{name}.svg").resolve().as_uri(),
                      "table": export.styled(_shortened(tables[FIGURES[name][0]])).to_html()}
                     for name in FIGURES]
-        environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+        environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=visible_value)
         page = environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
             month=self.period.label, scope=self.scope, fingerprint=self.fingerprint, empty=self.empty,
             currencies=", ".join(self.currencies), timezone=self.period.timezone, version=__version__,

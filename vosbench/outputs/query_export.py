@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from vosbench import __version__
 from vosbench.analysis import explore
 from vosbench.analysis.filters import FilterError, PaymentFilter
+from vosbench.core import timeshow
 from vosbench.ledger import hashchain
 from vosbench.outputs import export
 
@@ -36,6 +37,14 @@ def filter_sheet(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def shown_times(rows: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """``rows`` with ``occurred_at`` (naive local time in ``timezone``) as text carrying its offset,
+    '2026-10-05 12:00:00 +04:00': how printed and CSV results show their times."""
+    shown = rows.copy()
+    shown["occurred_at"] = timeshow.shown_column(rows["occurred_at"], timezone, local=True)
+    return shown
+
+
 def filter_file(path: Path) -> Path:
     """Where a CSV export's filter is written: ``payments.csv`` → ``payments.filter.csv``."""
     path = Path(path)
@@ -49,7 +58,8 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
     xlsx: a Payments sheet (with the total), Totals by kind and a Filter sheet. CSV: a plain
     CSV of the records (a header row, no comment lines, as accounting tools want it) and
     the filter beside it in ``<name>.filter.csv`` (:func:`filter_file`). Money is exact
-    decimal text; text a spreadsheet would run as a formula is written as text.
+    decimal text; text a spreadsheet would run as a formula is written as text. Times carry
+    their zone: in CSV as text with the offset, in xlsx as times under a heading naming the zone.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -57,9 +67,10 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
         raise FilterError([f"export file {path.name!r}: name it .xlsx or .csv"])
     rows = explore.query_all(engine, f, sort=sort, descending=descending)
     described = filter_sheet(engine, f)
+    timezone = dict(described.itertuples(index=False))["Times shown in"]
     if suffix == ".csv":
         path.parent.mkdir(parents=True, exist_ok=True)
-        export.write_csv(rows, path, explore.MONEY_COLUMNS)
+        export.write_csv(shown_times(rows, timezone), path, explore.MONEY_COLUMNS)
         export.write_csv(described, filter_file(path))
         return path
     totals = explore.totals_by_kind(engine, f)
@@ -67,7 +78,8 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
     with engine.connect() as connection:
         seen = hashchain.fingerprint(connection)  # what the export saw: `vosbench verify --anchor` reads it back
     return export.write_xlsx(path, [
-        export.Table("Payments", "Payment records", rows, explore.MONEY_COLUMNS,
+        export.Table("Payments", "Payment records",
+                     rows.rename(columns={"occurred_at": timeshow.heading("occurred_at", timezone)}), explore.MONEY_COLUMNS,
                      {currency: {"amount": row["amount"]} for currency, row in per_currency.items()}),
         export.Table("Totals by kind", "Totals by kind", totals, ("amount",), per_currency),
         export.Table("Filter", "Filter", described),

@@ -32,6 +32,8 @@ NOTEBOOK = resources.notebook("monthly_audit.ipynb")
 DEFAULT_PROFILE = resources.parameters("monthly.yaml")
 RUNNER_PARAMETERS = ("output_dir",)
 """Set by the runner itself; a parameters file or override giving them is refused."""
+OPTION_PARAMETERS = {"db_url": "--db URL"}
+"""Parameters a command takes as its own option: ``-p`` giving them is refused, naming the option."""
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -99,8 +101,10 @@ def notebook_parameters(path: Path | None = None) -> dict[str, Parameter]:
 
 # --- validation --------------------------------------------------------------------------------
 
-def _allowed(spec: dict[str, Parameter]) -> str:
-    return ", ".join(f"{p.name} ({p.kind})" for p in spec.values() if p.name not in RUNNER_PARAMETERS)
+def _allowed(spec: dict[str, Parameter], *, override: bool = False) -> str:
+    """The parameters a file (or, with ``override``, ``-p``) may give, with their types."""
+    return ", ".join(f"{p.name} ({p.kind})" for p in spec.values() if p.name not in RUNNER_PARAMETERS
+                     and not (override and p.name in OPTION_PARAMETERS))
 
 
 def _cast(parameter: Parameter, value, origin: str, *, text: bool):
@@ -195,10 +199,14 @@ def resolve_parameters(month: str | None, *, parameters_file: Path | None = None
         for key, value in given.items():
             if key not in spec:
                 raise ParameterError(f"{key} ({origin}): unknown parameter of {notebook.name}; "
-                                     f"the parameters are: {_allowed(spec)}")
+                                     f"the parameters are: {_allowed(spec, override=text)}")
+            if text and key in OPTION_PARAMETERS:
+                raise ParameterError(f"-p {key}: give it as the command's option {OPTION_PARAMETERS[key]} instead; "
+                                     f"-p takes: {_allowed(spec, override=True)}")
             if key in RUNNER_PARAMETERS:
                 raise ParameterError(f"{key} ({origin}): set by the runner; choose the report folder "
-                                     "with out_dir (vosbench audit --out DIR) instead")
+                                     "with out_dir (vosbench audit --out DIR) instead; the parameters are: "
+                                     f"{_allowed(spec, override=text)}")
             if value is None:
                 raise ParameterError(f"{key} ({origin}): has no value; give one or remove the line")
             values[key] = _cast(spec[key], value, origin, text=text)
@@ -329,8 +337,15 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
     from vosbench.outputs import audit
     from vosbench.sources import demo
 
+    named = str((overrides or {}).get("view") or "")
+    if view and named and named != view:
+        raise ParameterError(f"view: --view {view} and -p view={named} differ; give the view once")
     overrides = {**(overrides or {}), **({"view": view} if view else {})}
     given = read_parameter_file(parameters_file) if parameters_file else {}
+    in_file = str(given.get("db_url") or "")
+    if db_url and in_file and in_file != db_url:
+        raise ParameterError(f"db_url: --db {config.mask_url(db_url)} and db_url {config.mask_url(in_file)} in "
+                             f"{Path(parameters_file or '').name} differ; give the ledger once")
     view = str(overrides.get("view") or given.get("view") or "")
     # Without a view every parameter is checked before the ledger opens; a view's month needs the ledger.
     values = None if view else resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)

@@ -1,7 +1,8 @@
 """Turning result frames into what a person reads: money as exact decimals, at the edge.
 
 Frames inside vosbench carry money as int64 minor units; these helpers make a
-display copy (Decimal values with four places) and print it as a table, CSV or JSON.
+display copy (Decimal values with four places) and print it as a table, CSV or JSON;
+tables and CSV show characters that hide or reorder text as escapes (:mod:`vosbench.outputs.visible`).
 :func:`print_columns` prints the same from numpy columns, for the commands that compute
 without pandas and should not pay for loading it.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from vosbench.core import money
 from vosbench.outputs import totals as totals_rows
+from vosbench.outputs.visible import HIDDEN, visible, visible_value
 
 if TYPE_CHECKING:  # pandas is loaded by the frame helpers only
     import numpy as np
@@ -89,7 +91,9 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
             shown = pd.concat([shown, pd.DataFrame(extra)], ignore_index=True)
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
             # object first: nullable integer columns cannot hold "" for their missing values
-            stream.write(shown.astype(object).fillna("").to_string(index=False) + "\n")
+            cells = shown.astype(object).fillna("")
+            cells.columns = [visible(str(column)) for column in cells.columns]
+            stream.write(cells.map(visible_value).to_string(index=False) + "\n")
 
 
 def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
@@ -136,7 +140,7 @@ def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str
     if not len(next(iter(columns.values()), ())):
         stream.write(empty + "\n")
         return
-    table = [[("" if cell is None else str(cell)) for cell in cells[name]] for name in names]
+    table = [[("" if cell is None else visible(str(cell))) for cell in cells[name]] for name in names]
     for label, sums in total_rows(totals):
         for column, name in zip(table, names):
             amount = sums.get(name) if name in money_columns else None
@@ -187,7 +191,8 @@ _QUOTED_BY_CSV = re.compile('[,"\r\n]')
 
 
 def _csv_texts(texts: list[str]) -> list[str]:
-    """Text fields as the csv module writes them, text a spreadsheet would run as a formula written as text ('…).
+    """Text fields as the csv module writes them, hidden characters escaped (:mod:`vosbench.outputs.visible`) and
+    text a spreadsheet would run as a formula written as text ('…).
 
     Each distinct text is looked at once, and a column with nothing to defuse or quote
     (the usual case) is passed as it is; a field that needs quotes is quoted by :mod:`csv`
@@ -196,13 +201,16 @@ def _csv_texts(texts: list[str]) -> list[str]:
     from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula  # the writer's rule, loaded for CSV only
 
     distinct = set(texts)
-    joined = "\x00" + "\x00".join(distinct)
-    formula_start = re.compile("\x00[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
-    if not formula_start.search(joined) and not _QUOTED_BY_CSV.search(joined):
+    # one text to search, each field after "ÿ": never hidden, and one byte a character keeps the search fast
+    # (a field holding it only takes the slow way)
+    joined = "\xff" + "\xff".join(distinct)
+    formula_start = re.compile("\xff[" + re.escape("".join(FORMULA_TRIGGERS)) + "]")
+    if not formula_start.search(joined) and not _QUOTED_BY_CSV.search(joined) and not HIDDEN.search(joined):
         return texts
     written = {}
     for text in distinct:
-        field = "'" + text if looks_like_formula(text) else text
+        field = visible(text)
+        field = "'" + field if looks_like_formula(field) else field
         if _QUOTED_BY_CSV.search(field):
             line = io.StringIO()
             csv.writer(line, lineterminator="\n").writerow([field, ""])  # two fields: a lone empty field is quoted

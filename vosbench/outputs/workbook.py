@@ -11,6 +11,7 @@ Money arrives as integer minor units and is written as its exact decimal text
 (``1234.5000``), never through a float. Text is always an inline string, so
 nothing a source wrote can become a formula; text a spreadsheet would take for a
 formula also gets the quote prefix, as Excel marks text typed after an apostrophe.
+Characters that hide or reorder text are written as escapes (:mod:`vosbench.outputs.visible`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from vosbench.core import money
+from vosbench.outputs.visible import HIDDEN, visible
 
 MONEY_FORMAT = "#,##0.0000"
 """Excel number format of money cells: all four stored places, so sub-cent differences show."""
@@ -38,7 +40,8 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF); they are shown as U+FFFD."""
 _ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 """Text a spreadsheet would decode as an ``_xHHHH_`` character escape; its underscore is escaped itself."""
-_CAREFUL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_CAREFUL = re.compile(f"[\ud800-\udfff\ufffe\uffff{HIDDEN.pattern[1:-1]}]|_x[0-9A-Fa-f]{{4}}_")
+"""Text the short way of :func:`_column_cells` must not take: it is escaped, replaced or cut first."""
 MAX_CELL_TEXT = 32_767
 """The most characters a spreadsheet cell holds; longer text is cut with a note saying how long it was."""
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -105,6 +108,7 @@ def _serial(value: datetime | date) -> str:
 
 
 def _text(reference: str, text: str, style: Style) -> str:
+    text = visible(text)  # escaped first: the formula guard judges the text as it is shown
     if style is Style.PLAIN and looks_like_formula(text):
         style = Style.QUOTED_TEXT
     text = _ESCAPE_LIKE.sub(r"_x005F_\1", _ILLEGAL.sub("\ufffd", text))

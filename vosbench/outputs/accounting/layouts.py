@@ -37,6 +37,7 @@ import pandas as pd
 
 from vosbench.core import money
 from vosbench.outputs.export import looks_like_formula
+from vosbench.outputs.visible import visible
 
 _CENT = Decimal("0.01")
 
@@ -64,10 +65,10 @@ def exact(minor: int) -> str:
 
 
 def text(value) -> str:
-    """Free text as a cell: missing as empty, formula-like text defused."""
+    """Free text as a cell: missing as empty, hidden characters escaped, formula-like text defused."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    value = str(value).replace("\r", " ").replace("\n", " ")
+    value = visible(str(value).replace("\r", " ").replace("\n", " "))
     return "'" + value if looks_like_formula(value) else value
 
 
