@@ -28,7 +28,6 @@ import csv
 from decimal import Decimal
 
 import pytest
-
 from handbuilt import as_expected, build, currency_totals, query_totals, reconciled, run
 
 TIMEZONE = "Europe/Berlin"
