@@ -25,10 +25,18 @@ Edges, with the month each falls in:
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from handbuilt import as_expected, build, currency_totals, query_totals, reconciled, run
+
+from vosbench.analysis import trends
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.core import money
+from vosbench.ledger import setup
+from vosbench.ui.explore_panel import PaymentExplorer
 
 TIMEZONE = "Europe/Berlin"
 
@@ -248,3 +256,58 @@ def test_october_journal_balances_per_currency(berlin, tmp_path):
         ("USD", "2100"): "60.2402",    # customers: −99.9902 + 50 paid in, 10.25 fees → 49.9902 + 10.25 debited
         ("USD", "2110"): "-4.4444",    # A3: commission
     }
+
+
+def _trend_by_month(url: str, currency: str | None, f: PaymentFilter) -> tuple[dict, dict]:
+    """The trend by month and kind: (month, kind) → (count, amount) and month → (count, amount), amounts at 4 places."""
+    shown = trends.trend(setup.open_ledger(url), f, grain="month", by="kind", currency=currency)
+
+    def exact(minor: int) -> str:
+        return money.format_money(minor, money.SCALE, grouping=False)
+
+    groups = {(row.bucket, row.group): (row.count, exact(row.amount)) for row in shown.groups.itertuples()}
+    totals = {row.bucket: (row.count, exact(row.amount)) for row in shown.totals.itertuples()}
+    return groups, totals
+
+
+AUTUMN = PaymentFilter(start=date(2026, 9, 1), end=date(2026, 11, 30))
+
+
+def test_trend_is_drawn_one_currency_at_a_time(berlin):
+    # EUR per month and kind (the reconcile rows' payments above, summed over R1's subtree):
+    # Sep: deposits 100 + 250.1234 + 40; Oct: 10 + 200 + 7.77 + 8.88 + 60 − 60 + 30; Nov: 10 + 31 + 12.34
+    groups, totals = _trend_by_month(berlin, "EUR", AUTUMN)
+    assert groups == {
+        ("2026-09", "deposit"): (3, "390.1234"), ("2026-09", "commission"): (1, "12.3456"),
+        ("2026-09", "auto_recharge"): (1, "20.0001"), ("2026-09", "bonus"): (1, "5.5555"), ("2026-09", "adjustment"): (1, "-0.0050"),
+        ("2026-10", "deposit"): (7, "256.6500"), ("2026-10", "withdrawal"): (1, "-50.2500"), ("2026-10", "commission"): (2, "17.5000"),
+        ("2026-10", "bonus"): (1, "1.0000"), ("2026-10", "adjustment"): (1, "3.3333"),
+        ("2026-11", "deposit"): (3, "53.3400"), ("2026-11", "withdrawal"): (1, "-0.0001"),
+    }
+    assert totals == {"2026-09": (7, "428.0196"), "2026-10": (12, "228.2333"), "2026-11": (4, "53.3399")}
+    # USD: Sep 1000 + 0.0001; Oct −100.0001 + 50 + 4.4444 + 0.0099; Nov 25.5 − 50.0001 − 0.0099
+    _, totals = _trend_by_month(berlin, "USD", AUTUMN)
+    assert totals == {"2026-09": (2, "1000.0001"), "2026-10": (4, "-45.5458"), "2026-11": (3, "-24.5100")}
+    # read from the records rather than the rollup (an operator filter): ops2's USD records only
+    _, totals = _trend_by_month(berlin, "USD", replace(AUTUMN, operators=["ops2"]))
+    assert totals == {"2026-09": (2, "1000.0001"), "2026-10": (3, "-95.5458"), "2026-11": (3, "-24.5100")}
+
+
+def test_a_trend_over_two_currencies_names_them_instead_of_adding_them(berlin):
+    # vosbench used to add EUR and USD: September's deposits showed as 1390.1235.
+    with pytest.raises(trends.TrendError, match="EUR, USD, which never add up"):
+        trends.trend(setup.open_ledger(berlin), AUTUMN)
+    with pytest.raises(trends.TrendError, match="no account holds 'GBP'"):
+        trends.trend(setup.open_ledger(berlin), AUTUMN, currency="GBP")
+
+
+def test_the_explorer_draws_the_trend_of_the_chosen_currency(berlin, tmp_path):
+    explorer = PaymentExplorer(setup.open_ledger(berlin), initial=AUTUMN, export_dir=tmp_path)
+    assert (explorer.trends.currency.options, explorer.trends.currency.value) == (("EUR", "USD"), "EUR")
+    assert explorer.trends.currency.layout.display != "none"  # two currencies: the choice is shown
+    deposits = next(trace for trace in explorer.trends.figure.data if trace.name == "deposit")
+    assert list(deposits.y) == ["390.1234", "256.6500", "53.3400"]  # EUR only (see the trend test above)
+    explorer.trends.currency.value = "USD"
+    deposits = next(trace for trace in explorer.trends.figure.data if trace.name == "deposit")
+    assert list(deposits.y) == ["1000.0001", "0.0000", "25.5000"]  # no USD deposit in October
+    assert "USD" in explorer.trends.figure.layout.yaxis.title.text
