@@ -29,6 +29,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from handbuilt import as_expected, build, currency_totals, query_totals, reconciled, run
 
@@ -36,6 +37,7 @@ from vosbench.analysis import trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import money
 from vosbench.ledger import setup
+from vosbench.outputs import audit
 from vosbench.ui.explore_panel import PaymentExplorer
 
 TIMEZONE = "Europe/Berlin"
@@ -311,3 +313,32 @@ def test_the_explorer_draws_the_trend_of_the_chosen_currency(berlin, tmp_path):
     deposits = next(trace for trace in explorer.trends.figure.data if trace.name == "deposit")
     assert list(deposits.y) == ["1000.0001", "0.0000", "25.5000"]  # no USD deposit in October
     assert "USD" in explorer.trends.figure.layout.yaxis.title.text
+
+
+def test_october_audit_headline_matches_the_hand_worked_figures(berlin):
+    monthly = audit.MonthlyAudit.compute(setup.open_ledger(berlin), "2026-10", large_payment_threshold="5000.00", top_n=5,
+                                         ledger_url=berlin)
+    got = {(row.figure.split(" (")[0].split(",")[0], row.currency): (money.format_money(int(row.amount), money.SCALE, grouping=False)
+                                                                   if not pd.isna(row.amount) else None,
+                                                                   None if pd.isna(row.count) else int(row.count))
+           for row in monthly.headline().itertuples()}
+    assert {key: value for key, value in got.items() if key[1]} == {
+        # EUR in: 10 + 200 + 60 + 3.3333 + 1 + 7.77 + 8.88 + 30 + 15 + 2.5; out: 50.25 + 60 (p14 reverses p13)
+        ("Money in", "EUR"): ("338.4833", 10), ("Money out", "EUR"): ("110.2500", 2),
+        ("Net payments", "EUR"): ("228.2333", 12), ("Charges", "EUR"): ("12.6111", None),
+        ("Net change of balances", "EUR"): ("215.6222", None), ("Reversals", "EUR"): ("-60.0000", 1),
+        ("Large payments", "EUR"): ("0.0000", 0),
+        # the reconcile rows of October above: 6 EUR accounts, 5 with a report, 2 not agreeing (R1, C2)
+        ("Opening balances", "EUR"): ("426.2850", 6), ("Expected closing balances", "EUR"): ("641.9072", None),
+        ("Recorded closing balances", "EUR"): ("639.2838", 5), ("Differences", "EUR"): ("-0.1234", 2),
+        # USD in: 0.0099 + 50 + 4.4444; out: 100.0001
+        ("Money in", "USD"): ("54.4543", 3), ("Money out", "USD"): ("100.0001", 1),
+        ("Net payments", "USD"): ("-45.5458", 4), ("Charges", "USD"): ("10.2500", None),
+        ("Net change of balances", "USD"): ("-55.7958", None), ("Reversals", "USD"): ("0.0000", 0),
+        ("Large payments", "USD"): ("0.0000", 0),
+        ("Opening balances", "USD"): ("1000.0001", 3), ("Expected closing balances", "USD"): ("944.2043", None),
+        ("Recorded closing balances", "USD"): ("879.7598", 1), ("Differences", "USD"): ("-10.0000", 3),
+    }
+    # R1, A1, C1, C2, C3, C4 and A3, C5, C6 moved money or were charged in October
+    assert got[("Accounts active", "")] == (None, 9)
+    assert got[("Balance-chain breaks", "")] == (None, 0)
