@@ -4,7 +4,9 @@
 -- Returns one row per account that reported a balance with :start < as_of <= :end (the
 -- latest such report): account_id, as_of (naive UTC), balance. For a report taken before
 -- the period's end (as_of < :end) also, else NULL:
---   payments_after     sum of payments with as_of < occurred_at < :end
+--   payments_after     sum of payments with as_of <= occurred_at < :end (a payment at the
+--                      report's instant is after it, as one at a month's first instant is
+--                      after the month-end report taken then)
 --   charges_from_day   charges of the days from the report's UTC date to :last_charge_day
 --   charge_on_day      charges of the report's UTC date
 --   day_before         the account's last charge day before the report's UTC date
@@ -34,7 +36,7 @@ SELECT r.account_id,
            (SELECT COALESCE(SUM(p.amount), 0)
               FROM payments p
              WHERE p.account_id = r.account_id
-               AND p.occurred_at > r.as_of
+               AND p.occurred_at >= r.as_of
                AND p.occurred_at < :end)
        END AS payments_after,
        CASE WHEN r.as_of < :end THEN

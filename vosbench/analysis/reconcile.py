@@ -2,7 +2,9 @@
 
 For every account with a balance or activity up to the end of the month, the expected
 closing is compared with the balance the source system reported (the latest balance
-snapshot in the month), and each difference is classified and explained in plain words:
+snapshot in the month; a payment recorded at the report's very instant is after it, as the next
+month's first payments are after a month-end report), and each difference is classified and explained
+in plain words:
 
 - ``agrees``: the reported balance is the expected one;
 - ``no snapshot``: no balance was reported in the month, nothing to compare;
@@ -422,14 +424,18 @@ def _classify(connection: sa.Connection, table: dict[str, np.ndarray], period: P
 
 def _breaks_before_reports(connection: sa.Connection, table: dict[str, np.ndarray], positions: np.ndarray,
                            period: Period) -> dict[str, pd.DataFrame]:
-    """Per differing account, the chain breaks up to its reported balance (later ones cannot show in it)."""
+    """Per differing account, the chain breaks before its reported balance (later ones cannot show in it).
+
+    A payment at the report's very instant is after the report, as :file:`queries/period_snapshots.sql`
+    counts it: a month-end report is taken at the next month's first instant, whose payments are not in it.
+    """
     from vosbench.analysis import balance_continuity
 
     chain_breaks = balance_continuity.breaks(connection, period, account_ids=table["account_id"][positions].tolist())
     if chain_breaks.empty:
         return {}
     reported_at = dict(zip(table["account"][positions].tolist(), table["snapshot_as_of"][positions]))
-    cut = chain_breaks["occurred_at"].to_numpy(dtype="datetime64[us]") <= np.array(
+    cut = chain_breaks["occurred_at"].to_numpy(dtype="datetime64[us]") < np.array(
         [reported_at.get(account, np.datetime64("NaT", "us")) for account in chain_breaks["account"]],
         dtype="datetime64[us]")
     return {account: rows for account, rows in chain_breaks[cut].groupby("account")}

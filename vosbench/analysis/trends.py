@@ -3,8 +3,10 @@
 :func:`trend` counts and sums a :class:`~vosbench.analysis.filters.PaymentFilter`'s records
 per day, ISO week, month or quarter of the reporting time zone, split by kind, channel,
 method, operator or top-level subtree (the reseller or unparented account a record's
-account hangs under). The period is widened to whole grains, so a week is always Monday
-to Sunday and compares with whole weeks. The same grains are summed for the period just
+account hangs under), in one currency: two currencies never add up, so a ledger whose accounts
+hold several is drawn one currency at a time (the records of the accounts holding it). The
+period is widened to whole grains, so a week is always Monday to Sunday and compares with
+whole weeks. The same grains are summed for the period just
 before (as many grains) and for the same grains a year earlier; money stays exact integer
 minor units, summed by the database.
 
@@ -28,7 +30,7 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import database, payment_rollup, tables, text_index
+from vosbench.ledger import database, handle, payment_rollup, tables, text_index
 
 GRAINS = ("day", "week", "month", "quarter")
 DIMENSIONS = ("kind", "channel", "method", "operator", "subtree")
@@ -58,8 +60,8 @@ class Bucket:
 class Trend:
     """What :func:`trend` found.
 
-    ``groups``: position, bucket, group, count, amount — the period's records per grain and
-    group (top groups by name, the rest as ``others``). ``totals``: one row per position with
+    ``groups``: position, bucket, group, count, amount — the period's records in ``currency``
+    per grain and group (top groups by name, the rest as ``others``). ``totals``: one row per position with
     bucket, amount, count, and the same for the period before (``previous_*``) and a year
     before (``last_year_*``), zero where no record fell.
     """
@@ -67,6 +69,7 @@ class Trend:
     grain: str
     by: str
     timezone: str
+    currency: str
     buckets: tuple[Bucket, ...]
     previous: tuple[Bucket, ...]
     last_year: tuple[Bucket, ...]
@@ -160,8 +163,11 @@ def _subtree_roots():
 
 
 def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tuple[Bucket, ...], by: str,
-             indexed: bool) -> list[tuple]:
-    """(position, group, count, amount) of ``f``'s records over ``run``'s grains (f's own days ignored)."""
+             indexed: bool, only: str | None = None) -> list[tuple]:
+    """(position, group, count, amount) of ``f``'s records over ``run``'s grains (f's own days ignored).
+
+    ``only``: keep the records of the accounts holding that currency (None: every record, one currency).
+    """
     bounds = sa.union_all(*(
         sa.select(sa.literal(position, sa.Integer).label("position"),
                   sa.literal(periods.local_midnight(b.first_day, timezone), sa.DateTime).label("starts"),
@@ -176,21 +182,24 @@ def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tu
     else:
         group = _p.c[by]
     undated = replace(f, start=None, end=None)
+    in_currency = () if only is None else (
+        _p.c.account_id.in_(sa.select(_accounts.c.id).where(_accounts.c.currency == only)),)
     statement = (sa.select(bounds.c.position, group.label("grp"), sa.func.count(), sa.func.sum(_p.c.amount))
                  .select_from(source)
-                 .where(*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed))
+                 .where(*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed), *in_currency)
                  .group_by(bounds.c.position, group))
     return [(int(position), str(name), int(count), int(amount))
             for position, name, count, amount in connection.execute(statement)]
 
 
 def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tuple[Bucket, ...],
-                         by: str) -> list[tuple] | None:
+                         by: str, only: str | None = None) -> list[tuple] | None:
     """What :func:`_grouped` gives, summed from the payment rollup's month or day cells; None when it cannot answer.
 
     The rollup keeps every record's count and sum per local month and day of the ledger's zone,
     by kind, channel and method, so a trend by one of those over whole grains is a few thousand
-    cells instead of every record of three periods. A filter naming accounts, operators,
+    cells instead of every record of three periods (their cells keep the account's currency, which
+    ``only`` picks as :func:`_grouped` does). A filter naming accounts, operators,
     amounts or text, another zone, or a login that does not see the rollup reads the records.
     """
     if by not in ("kind", "channel", "method") or f.accounts or f.operators or f.text \
@@ -205,7 +214,8 @@ def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: 
                  .where(rollup.c.grain == (payment_rollup.MONTH if monthly else payment_rollup.DAY),
                         rollup.c.operator == "",  # month and day cells sum every operator: the key's prefix is whole
                         rollup.c.period.between(run[0].first_day.isoformat()[:width], run[-1].last_day.isoformat()[:width]),
-                        *explore.vocabulary_clauses(rollup, f))
+                        *explore.vocabulary_clauses(rollup, f),
+                        *(() if only is None else (rollup.c.currency == only,)))
                  .group_by(rollup.c.period, rollup.c[by]))
     starts = [b.first_day.isoformat()[:width] for b in run]
     summed: dict[tuple[int, str], list[int]] = {}
@@ -227,24 +237,44 @@ def _period_of(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tu
     return first, last
 
 
-def trend(engine: Engine, f: PaymentFilter, *, grain: str = "month", by: str = "kind") -> Trend:
-    """``f``'s records per ``grain`` and ``by`` group, with the previous period and last year beside them."""
+def _restriction(held: list[str], currency: str | None) -> tuple[str, str | None]:
+    """(the trend's currency, the currency its records must be restricted to or None when all are in it).
+
+    ``held``: the currencies the ledger's accounts hold, sorted.
+    """
+    if currency is None:
+        if len(held) > 1:
+            raise TrendError(f"currency: the ledger's accounts hold {', '.join(held)}, which never add up; "
+                             "draw the trend in one of them")
+        return (held[0] if held else ""), None
+    if currency not in held:
+        raise TrendError(f"currency: no account holds {currency!r}; use one of: {', '.join(held) or 'none (no account)'}")
+    return currency, (currency if len(held) > 1 else None)
+
+
+def trend(engine: Engine, f: PaymentFilter, *, grain: str = "month", by: str = "kind", currency: str | None = None) -> Trend:
+    """``f``'s records per ``grain`` and ``by`` group, with the previous period and last year beside them.
+
+    ``currency``: the records of the accounts holding it; needed when the accounts hold several.
+    """
     _check_grain(grain)
     if by not in DIMENSIONS:
         raise TrendError(f"by: {by!r} is not a way to split a trend; use one of: {', '.join(DIMENSIONS)}")
+    shown, only = _restriction(handle.currencies(engine), currency)
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = explore.reporting_timezone(connection, f)
         period = _period_of(connection, f, timezone)
         if period is None:
             empty = pd.DataFrame(columns=["position", "bucket", "group", "count", "amount"])
-            return Trend(grain, by, timezone, (), (), (), empty, _totals((), [], [], []))
+            return Trend(grain, by, timezone, shown, (), (), (), empty, _totals((), [], [], []))
         current = buckets(*period, grain)
         before, year_before = previous_period(current, grain), same_period_last_year(current, grain)
         rows, before_rows, year_rows = (
-            _grouped_from_rollup(connection, f, timezone, run, by) or _grouped(connection, f, timezone, run, by, indexed)
+            _grouped_from_rollup(connection, f, timezone, run, by, only)
+            or _grouped(connection, f, timezone, run, by, indexed, only)
             for run in (current, before, year_before))
-    return Trend(grain, by, timezone, current, before, year_before, _top_groups(rows, current),
+    return Trend(grain, by, timezone, shown, current, before, year_before, _top_groups(rows, current),
                  _totals(current, rows, before_rows, year_rows))
 
 

@@ -94,7 +94,7 @@ class PaymentExplorer:
         self.sort_direction = widgets.ToggleButtons(options=[("newest/largest first", True),
                                                              ("oldest/smallest first", False)], value=True)
         self.charts = ChartsSection("/".join(currencies(engine)) or "no currency")
-        self.trends = TrendsSection("/".join(currencies(engine)) or "no currency", on_narrow=self.narrow)
+        self.trends = TrendsSection(currencies(engine), on_narrow=self.narrow)
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once
@@ -144,7 +144,7 @@ class PaymentExplorer:
         self.next_button.on_click(lambda _: self.turn_by(+1))
         for control in (self.page_size, self.sort_by, self.sort_direction):
             control.observe(lambda _: self._resorted(), names="value")
-        for control in (self.trends.grain, self.trends.by):
+        for control in (self.trends.grain, self.trends.by, self.trends.currency):
             control.observe(lambda _: self.redraw_trends(), names="value")
         self.statement.show_button.on_click(lambda _: self.show_statement())
         self.exports.xlsx_button.on_click(lambda _: self.export(".xlsx"))

@@ -1,4 +1,7 @@
-"""The explorer's trend view: a grain, a split, the chart with its comparisons, the month's movers.
+"""The explorer's trend view: a grain, a split, a currency, the chart with its comparisons, the month's movers.
+
+Two currencies never add up: a ledger whose accounts hold several shows a currency choice and
+draws the trend of the chosen one.
 
 The chart is a plotly ``FigureWidget`` so that a click on a bar reaches Python: the
 section turns it into a narrower filter (:func:`vosbench.analysis.trends.narrowed`) and
@@ -41,10 +44,17 @@ def clickable(figure: go.Figure) -> go.FigureWidget:
 
 
 class TrendsSection:
-    """Grain and split controls, the trend chart and the movers table; display ``.layout``."""
+    """Grain, split and currency controls, the trend chart and the movers table; display ``.layout``.
 
-    def __init__(self, currency: str, on_narrow: Callable[[PaymentFilter], object]):
-        self.currency, self.on_narrow = currency, on_narrow
+    ``currencies``: those the ledger's accounts hold (:func:`vosbench.ledger.handle.currencies`);
+    the choice is shown only when there are several.
+    """
+
+    def __init__(self, currencies: list[str], on_narrow: Callable[[PaymentFilter], object]):
+        self.on_narrow = on_narrow
+        self.currency = widgets.ToggleButtons(options=currencies or [""], description="Currency",
+                                              style={"button_width": "60px"},
+                                              layout=widgets.Layout(display=None if len(currencies) > 1 else "none"))
         self.grain = widgets.ToggleButtons(options=trends.GRAINS, value="month", description="Grain",
                                            style={"button_width": "80px"})
         self.by = widgets.Dropdown(options=_SPLITS, value="kind", description="Split by",
@@ -55,18 +65,18 @@ class TrendsSection:
         self.shown: trends.Trend | None = None
         self.filter: PaymentFilter | None = None
         self.layout = widgets.VBox([
-            widgets.HBox([self.grain, self.by], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
+            widgets.HBox([self.grain, self.by, self.currency], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
             widgets.HTML("<span style='color: #555;'>Click a bar to narrow the results to that period and "
                          "group; Reset goes back.</span>"),
             self.chart, self.movers])
 
     def update(self, engine: Engine, f: PaymentFilter) -> None:
         """Query the trend and the movers of ``f`` at the chosen grain and split, and redraw them."""
-        shown = trends.trend(engine, f, grain=self.grain.value, by=self.by.value)
+        shown = trends.trend(engine, f, grain=self.grain.value, by=self.by.value, currency=self.currency.value or None)
         self.shown, self.filter = shown, f
         split = dict((value, label) for label, value in _SPLITS)[self.by.value]
         title = f"Amount by {self.grain.value} and {split}, beside the period before and a year before"
-        figure = clickable(charts.trend_comparison(shown, currency=self.currency, title=title))
+        figure = clickable(charts.trend_comparison(shown, currency=shown.currency or "no currency", title=title))
         for trace in figure.data:
             if trace.type == "bar":
                 trace.on_click(self._clicked)
