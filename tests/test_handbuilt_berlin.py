@@ -37,7 +37,7 @@ from vosbench.analysis import trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import money
 from vosbench.ledger import setup
-from vosbench.outputs import audit
+from vosbench.outputs import audit, finance
 from vosbench.ui.explore_panel import PaymentExplorer
 
 TIMEZONE = "Europe/Berlin"
@@ -342,3 +342,12 @@ def test_october_audit_headline_matches_the_hand_worked_figures(berlin):
     # R1, A1, C1, C2, C3, C4 and A3, C5, C6 moved money or were charged in October
     assert got[("Accounts active", "")] == (None, 9)
     assert got[("Balance-chain breaks", "")] == (None, 0)
+
+
+def test_the_finance_packs_top_resellers_pass_through_an_agent_without_money_of_its_own(berlin):
+    """C3 sits under A2, which neither moved money nor was charged in October: its money is R1's."""
+    pack = finance.FinanceSummary.compute(setup.open_ledger(berlin), "2026-10")
+    rows = {(row.currency, row.reseller): (money.format_money(int(row.balances_held), money.SCALE, grouping=False),
+                                           int(row.accounts)) for row in pack.top_resellers().itertuples()}
+    # October's expected closings: R1, A1, C1, C2, C3, C4 (EUR, 641.9072 with the headline); A3, C5, C6 (USD)
+    assert rows == {("EUR", "R1"): ("641.9072", 6), ("USD", "R2"): ("944.2043", 3)}

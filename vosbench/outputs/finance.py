@@ -13,7 +13,7 @@ printable PDF, so every output of one run carries the same numbers.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,6 +66,7 @@ class FinanceSummary:
     fingerprint: str
     ledger_url: str
     saved_view: report_scope.ReportScope | None = None  # the saved view the pack follows, if any
+    parents: dict[str, str] = field(default_factory=dict)  # every account's parent in the current tree ('' at the top)
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, subtrees: tuple[str, ...] = (), ledger_url: str = "",
@@ -90,6 +91,7 @@ class FinanceSummary:
             trend = audit.query_trend(connection, period.label, TREND_MONTHS, ids)
             top = audit.query_top_accounts(connection, period, TOP_N, ids, where)
             currency_of = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.currency)).all())
+            parents = _parents(connection)
             short = provenance.fingerprint_short(fingerprint(connection))
         accounts = reconcile.reconcile(engine, period.label).accounts
         if numbers is not None:
@@ -101,7 +103,7 @@ class FinanceSummary:
         return cls(period, tuple(subtrees), currencies, movements, trend, accounts, top,
                    _unmatched(engine, period, numbers, currency_of),
                    0 if findings.empty else int((findings["status"] != "explained").sum()),
-                   short, config.mask_url(ledger_url or str(engine.url)), scope)
+                   short, config.mask_url(ledger_url or str(engine.url)), scope, parents)
 
     @classmethod
     def open(cls, *, month: str, subtrees: str = "", db_url: str = "", view: str = "") -> FinanceSummary:
@@ -157,9 +159,12 @@ class FinanceSummary:
         return grouped.join(frame.groupby(["currency", "kind"]).size().rename("accounts")).reset_index()
 
     def top_resellers(self) -> pd.DataFrame:
-        """Per currency, each top-level account's subtree: deposits, charges and balances held, largest deposits first."""
-        parent = dict(zip(self.accounts["account"], self.accounts["parent"].fillna("")))
-        roots = [_root(account, parent) for account in self.accounts["account"]]
+        """Per currency, each top-level account's subtree: deposits, charges and balances held, largest deposits first.
+
+        The top-level account is found in the whole current tree: an agent between a customer
+        and its reseller with no money of its own in the month is still passed through.
+        """
+        roots = [_root(account, self.parents) for account in self.accounts["account"]]
         frame = self.accounts.assign(reseller=roots)
         grouped = (frame.groupby(["currency", "reseller"])[["deposit", "charges", "commission", "expected_closing"]]
                    .sum().astype("int64").rename(columns={"expected_closing": "balances_held"}))
@@ -312,6 +317,13 @@ def _scope(engine: Engine, subtrees: tuple[str, ...]) -> set[str] | None:
     if not subtrees:
         return None
     return {account for root in subtrees for account in customer_statement.subtree(engine, root)}
+
+
+def _parents(connection: sa.Connection) -> dict[str, str]:
+    """Every account's parent account in the current tree ('' for a top-level account)."""
+    child, parent = tables.current_accounts.alias("child"), tables.current_accounts.alias("parent")
+    return {account: above or "" for account, above in connection.execute(
+        sa.select(child.c.account, parent.c.account).outerjoin(parent, parent.c.id == child.c.parent_id))}
 
 
 def _root(account: str, parent: dict[str, str]) -> str:
