@@ -351,3 +351,16 @@ def test_the_finance_packs_top_resellers_pass_through_an_agent_without_money_of_
                                            int(row.accounts)) for row in pack.top_resellers().itertuples()}
     # October's expected closings: R1, A1, C1, C2, C3, C4 (EUR, 641.9072 with the headline); A3, C5, C6 (USD)
     assert rows == {("EUR", "R1"): ("641.9072", 6), ("USD", "R2"): ("944.2043", 3)}
+
+
+def test_the_explorers_charts_never_add_two_currencies(berlin, tmp_path):
+    explorer = PaymentExplorer(setup.open_ledger(berlin), initial=AUTUMN, export_dir=tmp_path)
+    explorer.query_button.click()  # every account: EUR and USD
+    assert explorer.charts.figures == {} and explorer.charts.data == {}
+    [note] = explorer.charts.outputs["monthly"].outputs
+    assert "keep EUR, USD: pick an account or a subtree of one currency" in note["data"]["text/plain"]
+    explorer.charts.update(explorer.engine, replace(AUTUMN, accounts=("R1",), include_sub_accounts=True), "Europe/Berlin")
+    monthly = explorer.charts.figures["monthly"]
+    deposits = next(trace for trace in monthly.data if trace.name == "deposit" and trace.yaxis == "y")
+    assert [str(value) for value in deposits.y] == ["390.1234", "256.6500", "53.3400"]  # EUR alone, as the trend
+    assert "EUR" in monthly.layout.yaxis.title.text

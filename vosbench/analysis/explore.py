@@ -675,6 +675,18 @@ def _only_currency(connection: sa.Connection) -> str | None:
     return kept.pop() if len(kept) == 1 else None
 
 
+def currencies_of(engine: Engine, f: PaymentFilter) -> list[str]:
+    """The currencies of the accounts the filter covers, sorted: amounts of two of them never add up."""
+    with engine.connect() as connection:
+        only = _only_currency(connection)
+        if only is not None:
+            return [only]
+        statement = sa.select(_accounts.c.currency).distinct()
+        if f.accounts:
+            statement = statement.where(_accounts.c.id.in_(account_scope(f)))
+        return sorted(connection.scalars(statement))
+
+
 def totals_per_currency(totals: pd.DataFrame) -> dict[str, dict[str, int]]:
     """The totals rows of a per-kind totals frame: count and amount per currency, never across currencies."""
     return {str(currency): {"count": int(group["count"].sum()), "amount": int(group["amount"].sum())}

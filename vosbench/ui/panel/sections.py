@@ -44,16 +44,32 @@ class ChartsSection:
                                                  layout=widgets.Layout(flex_flow="row wrap"))])
 
     def update(self, engine: Engine, f: PaymentFilter, timezone: str) -> None:
-        """Query the chart data for ``f`` and redraw the three charts."""
+        """Query the chart data for ``f`` and redraw the three charts.
+
+        The charts add amounts up, so they are drawn for a filter whose accounts keep one
+        currency; over several, they say so and how to narrow the filter (the grid's totals
+        and the trend are per currency).
+        """
+        covered = explore.currencies_of(engine, f)
+        if len(covered) > 1:
+            self.data, self.figures = {}, {}
+            note = (f"The charts add amounts up, and this filter's accounts keep {', '.join(covered)}: pick an "
+                    "account or a subtree of one currency to draw them (the totals above and the trend below are "
+                    "per currency).")
+            self.outputs["monthly"].outputs = (html_output(markup.message("empty", note), note),)
+            for name in self.NAMES[1:]:
+                self.outputs[name].outputs = ()
+            return
+        currency = covered[0] if covered else self.currency
         self.data = {"monthly": explore.monthly_by_kind(engine, f),
                      "channels": explore.by_channel_method(engine, f),
                      "top-accounts": explore.top_accounts(engine, f, TOP_ACCOUNTS)}
         self.figures = {
-            "monthly": charts.monthly_by_kind(self.data["monthly"], currency=self.currency,
+            "monthly": charts.monthly_by_kind(self.data["monthly"], currency=currency,
                                               title=f"Amount and records by month and kind ({timezone})"),
-            "channels": charts.channel_method_bar(self.data["channels"], currency=self.currency,
+            "channels": charts.channel_method_bar(self.data["channels"], currency=currency,
                                                   title="Amount by channel and method"),
-            "top-accounts": charts.top_accounts_bar(self.data["top-accounts"], currency=self.currency,
+            "top-accounts": charts.top_accounts_bar(self.data["top-accounts"], currency=currency,
                                                     title=f"Top {TOP_ACCOUNTS} accounts by money moved (net shown)"),
         }
         for name, figure in self.figures.items():
@@ -67,6 +83,11 @@ class ChartsSection:
         first = date.fromisoformat(f"{months[0]}-01")
         last_start = date.fromisoformat(f"{months[-1]}-01")
         return first, (last_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def html_output(markup_text: str, plain: str) -> dict:
+    """HTML (and its plain text) as an Output widget's display item."""
+    return {"output_type": "display_data", "data": {"text/html": markup_text, "text/plain": plain}, "metadata": {}}
 
 
 def figure_output(figure) -> dict:
