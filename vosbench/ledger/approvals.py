@@ -71,7 +71,7 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="enters records")
         currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
                                      .where(tables.current_accounts.c.account == account.strip()))
-        threshold = thresholds.threshold(connection, settings, currency, kind_.value)
+        threshold = None if currency is None else thresholds.threshold(connection, settings, currency, kind_.value)
     if currency is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
     if threshold is None or abs(minor) < threshold:

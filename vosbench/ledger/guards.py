@@ -10,6 +10,12 @@ On every dialect the link is sha256(previous head + the row's text), the text be
 dialect's own JSON of the row (:func:`~vosbench.ledger.hashchain.row_text_sql`), so
 verification recomputes it on the same database.
 
+Maker-checker is held here too (:func:`_threshold_rules` says which rows count): a BEFORE
+INSERT trigger on ``payments`` refuses a person's unapproved entry at or above the approval
+threshold in force (:mod:`vosbench.ledger.thresholds`), and one on ``approval_thresholds``
+refuses a setting by anyone but a supervisor (on a server: the connected login), whatever
+client or SQL writes the row.
+
 :func:`expected_guards` is what ``verify`` compares the database's catalogue with
 (:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
 is reported, and so is a trigger vosbench did not make on a guarded table.
@@ -227,6 +233,13 @@ _LOGIN = {"postgresql": "session_user", "mysql": "SUBSTRING_INDEX(USER(), '@', 1
 """The connected login inside a trigger: PostgreSQL's session user (not the definer the function runs as), and
 MariaDB's client (``USER()``; ``CURRENT_USER()`` is the trigger's definer)."""
 
+_OWNER = {"postgresql": "session_user = current_user",
+          "mysql": "SUBSTRING_INDEX(USER(), '@', 1) = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"}
+"""True when the connected login is the ledger's owner: the definer the threshold checks run as."""
+
+THRESHOLD_GUARDS = ("payments_threshold", "approval_thresholds_setter")
+"""The triggers of the approval thresholds (:func:`_threshold_guards`)."""
+
 _THRESHOLD_IN_FORCE = (
     "(SELECT t.amount FROM approval_thresholds t WHERE t.kind = NEW.kind AND t.currency = COALESCE("
     "(SELECT v.currency FROM account_versions v WHERE v.account_id = NEW.account_id ORDER BY v.id DESC LIMIT 1), "
@@ -247,9 +260,11 @@ def _threshold_rules(dialect: str) -> tuple[str, str]:
     not. It is refused at or above the threshold in force unless approved: by a registered
     supervisor other than its maker, and on a server by the login inserting it (the checker posts).
     A threshold is set by a registered supervisor (on a server: the connected one), or by the
-    installer for a pair that has none yet (the controls file's seed).
+    installer for a pair that has none yet (the controls file's seed). A server's owner is held
+    by neither: it may change the schema, triggers included, anyway, and a copy runs as it.
     """
-    login = _LOGIN.get("mysql" if dialect == "mariadb" else dialect)
+    server = "mysql" if dialect == "mariadb" else dialect
+    login, owner = _LOGIN.get(server), _OWNER.get(server)
     approved = (f"NEW.approved_by <> '' AND NEW.approved_by <> NEW.operator AND {_is_supervisor('NEW.approved_by')}"
                 + (f" AND NEW.approved_by = {login}" if login else ""))
     person = f"NEW.source = '{MANUAL_SOURCE}'"
@@ -260,6 +275,8 @@ def _threshold_rules(dialect: str) -> tuple[str, str]:
     installer = ("NEW.set_by = 'installer' AND NOT EXISTS (SELECT 1 FROM approval_thresholds t "
                  "WHERE t.currency = NEW.currency AND t.kind = NEW.kind)")
     supervisor = _is_supervisor("NEW.set_by") + (f" AND NEW.set_by = {login}" if login else "")
+    if owner:
+        return f"NOT ({owner}) AND {refused_entry}", f"NOT ({owner} OR {supervisor} OR {installer})"
     return refused_entry, f"NOT ({supervisor} OR {installer})"
 
 
@@ -267,9 +284,8 @@ def _threshold_guards(dialect: str) -> list[Guard]:
     """The triggers refusing, on ``dialect``, a person's unapproved entry at or above its threshold and a
     threshold set by anyone but a supervisor (see :func:`_threshold_rules`)."""
     entry, setting = _threshold_rules(dialect)
-    checks = (("payments", "payments_threshold", "vosbench_threshold_entry", entry, THRESHOLD_REFUSAL),
-              ("approval_thresholds", "approval_thresholds_setter", "vosbench_threshold_setter", setting,
-               SETTER_REFUSAL))
+    checks = (("payments", THRESHOLD_GUARDS[0], "vosbench_threshold_entry", entry, THRESHOLD_REFUSAL),
+              ("approval_thresholds", THRESHOLD_GUARDS[1], "vosbench_threshold_setter", setting, SETTER_REFUSAL))
     guards = []
     for table, name, function, condition, refusal in checks:
         if dialect == "sqlite":

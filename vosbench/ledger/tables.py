@@ -373,10 +373,11 @@ approval_thresholds = sa.Table(  # the approval threshold of a currency's kind o
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("amount", Money, sa.CheckConstraint("amount > 0", name="ck_approval_thresholds_amount"), nullable=False),
+    sa.Column("amount", Money, nullable=False),  # minor units
     sa.Column("set_by", sa.String(64), nullable=False),  # a supervisor, or 'installer' for the controls file's seed
     sa.Column("set_at", UtcTime, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
+    sa.CheckConstraint("amount > 0", name="ck_approval_thresholds_amount"),
     sa.Index("ix_approval_thresholds_pair", "currency", "kind", "id"),
 )
 

@@ -210,7 +210,8 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="pays deposits")
         currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
                                      .where(tables.current_accounts.c.account == account))
-        threshold = thresholds.threshold(connection, settings or policy.load(), currency, Kind.DEPOSIT.value)
+        threshold = (None if currency is None else
+                     thresholds.threshold(connection, settings or policy.load(), currency, Kind.DEPOSIT.value))
     if currency is None:
         raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
     if threshold is not None and minor >= threshold:
