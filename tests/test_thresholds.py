@@ -21,7 +21,7 @@ from team_ledger import build, login_engine
 from vosbench.commands import main
 from vosbench.controls import runner
 from vosbench.core.money import UNIT
-from vosbench.ledger import approvals, guards, identity, policy, setup, tables, thresholds, verification
+from vosbench.ledger import approvals, copying, guards, identity, policy, setup, tables, thresholds, verification
 from vosbench.ledger.policy import ControlSettings, from_mapping
 from vosbench.sources import csv_import
 
@@ -237,3 +237,22 @@ def test_the_databases_rule_names_the_same_makers_and_installer_as_vosbench():
     assert guards.MAKER_ROLES == identity.MAKERS
     (setter,) = [guard for guard in guards.expected_guards("sqlite") if guard.name == "approval_thresholds_setter"]
     assert f"NEW.set_by = '{thresholds.INSTALLER}'" in setter.sql
+
+
+def test_a_copy_keeps_the_thresholds_and_the_approved_entries(team_url, tmp_path):
+    supervisor, clerk = login_engine(team_url, "bob"), login_engine(team_url, "ann")
+    thresholds.set_threshold(supervisor, currency="USD", kind="deposit", amount="5000.00", operator="bob")
+    done = approvals.submit(clerk, NO_FILE, account="C1", kind="deposit", amount="6000.00", operator="ann",
+                            occurred_at=AT)
+    approvals.approve(supervisor, done.id, checker="bob")
+    copy = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+
+    copying.copy_ledger(team_url, copy)
+
+    copied = setup.open_ledger(copy)
+    with copied.connect() as connection, supervisor.connect() as original:
+        assert thresholds.history(connection).equals(thresholds.history(original))
+        assert connection.scalar(sa.select(tables.payments.c.approved_by)) == "bob"
+    assert verification.verify(copied).ok
+    with pytest.raises(sa.exc.DBAPIError, match="approval threshold in force is refused"):
+        _post(copied, amount=5_000 * UNIT)  # the copy's guards are back in place
