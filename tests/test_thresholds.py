@@ -90,12 +90,21 @@ def test_the_database_refuses_a_persons_unapproved_entry_at_or_above_the_thresho
     clerk = login_engine(team_url, "ann")
     on_server = clerk.dialect.name != "sqlite"
     refused = [dict(amount=10_000 * UNIT), dict(amount=12_000 * UNIT, approved_by="ann"),  # the maker's own
-               dict(amount=12_000 * UNIT, approved_by="alice")]  # a clerk is no approver
-    if on_server:  # the login is what the server vouches for: another source or a supervisor's name is no way round
-        refused += [dict(amount=12_000 * UNIT, source="vos3000"), dict(amount=12_000 * UNIT, approved_by="bob")]
+               dict(amount=12_000 * UNIT, approved_by="alice"),  # a clerk is no approver
+               dict(amount=12_000 * UNIT, approved_by="bob")]  # nor is a supervisor's name without a request
+    if on_server:  # the login is what the server vouches for: another source is no way round
+        refused += [dict(amount=12_000 * UNIT, source="vos3000")]
     for row in refused:
         with pytest.raises(sa.exc.DBAPIError, match="approval threshold in force is refused"):
             _post(clerk, **row)
+    supervisor = login_engine(team_url, "bob")
+    with pytest.raises(sa.exc.DBAPIError, match="approval threshold in force is refused"):
+        _post(supervisor, amount=12_000 * UNIT, approved_by="bob")  # a supervisor alone, under ann's name
+    if on_server:  # nor by entering a request in ann's name first
+        with pytest.raises(sa.exc.DBAPIError, match="the maker of a request is the login that enters it"):
+            approvals._pending(supervisor, maker="ann", account="C1", kind="deposit", amount=12_000 * UNIT,
+                               currency="USD", occurred_at=AT.replace(tzinfo=None), channel="admin", method="cash",
+                               reference="", memo="", reason="", threshold=10_000 * UNIT)
     assert _payments(clerk) == 0
     # the approved way: the supervisor's login posts the entry they approve
     done = approvals.submit(clerk, NO_FILE, account="C1", kind="deposit", amount="12000.00", operator="ann",

@@ -59,8 +59,8 @@ def copy_ledger(source_url: str, destination_url: str) -> CopyResult:
                 _check_empty(writing, destination_url)
                 on_sqlite = writing.dialect.name == "sqlite"
                 if on_sqlite:  # a copy is no one's entry (on a server its owner is not held by these triggers)
-                    for name in guards.THRESHOLD_GUARDS:
-                        writing.exec_driver_sql(f"DROP TRIGGER {name}")
+                    for guard in guards.threshold_guards("sqlite"):
+                        writing.exec_driver_sql(f"DROP TRIGGER {guard.name}")
                 counts = {table.name: _copy_table(reading, writing, table) for table in tables.metadata.sorted_tables}
                 if on_sqlite:
                     for ddl in guards.append_only_ddl("sqlite"):

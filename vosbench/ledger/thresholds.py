@@ -78,13 +78,14 @@ def threshold(connection: sa.Connection, settings: ControlSettings, currency: st
     return strictest(ledger, settings.threshold(currency, str(kind)))
 
 
-def seed(connection: sa.Connection, settings: Callable[[], ControlSettings]) -> int:
-    """Give a ledger without thresholds those of ``settings()`` (called only then), set by :data:`INSTALLER`;
+def seed(connection: sa.Connection, settings: Callable[[], ControlSettings], *, at: datetime | None = None) -> int:
+    """Give a ledger without thresholds those of ``settings()`` (called only then), set by :data:`INSTALLER`
+    at ``at`` (naive UTC; default now: the demo gives its fixed moment, so that a build is reproducible);
     the number of settings written (0 when the ledger has some already)."""
     table = tables.approval_thresholds
     if connection.scalar(sa.select(table.c.id).limit(1)) is not None:
         return 0
-    now = _now()
+    now = at or _now()
     rows = [{"currency": currency, "kind": kind, "amount": amount, "set_by": INSTALLER, "set_at": now,
              "reason": "the controls file the ledger was set up with"}
             for currency, kinds in sorted(settings().approval_thresholds.items()) for kind, amount in sorted(kinds.items())]
