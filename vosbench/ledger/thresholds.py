@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -30,6 +30,9 @@ from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Kind
 from vosbench.ledger import database, hashchain, identity, tables
 from vosbench.ledger.policy import ControlSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INSTALLER = "installer"
 """Who set the thresholds a ledger took from its controls file when it was made or migrated."""
@@ -127,6 +130,8 @@ def set_threshold(engine: Engine, *, currency: str, kind: str, amount: str, oper
 
 def history(connection: sa.Connection) -> pd.DataFrame:
     """Every threshold setting, oldest first, with the amount it replaced; times naive UTC."""
+    import pandas as pd  # here: opening a ledger, which seeds its thresholds, needs no pandas
+
     table = tables.approval_thresholds
     result = connection.execute(sa.select(table.c.id, table.c.set_at, table.c.currency, table.c.kind, table.c.amount,
                                           table.c.set_by, table.c.reason).order_by(table.c.id))
