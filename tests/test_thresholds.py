@@ -180,10 +180,12 @@ def test_an_edited_or_deleted_setting_is_refused_and_its_chain_shows_it(tmp_path
         # whoever holds the file can drop the guards; the chain and the guards' comparison show it
         raw.execute("DROP TRIGGER approval_thresholds_no_update")
         raw.execute("UPDATE approval_thresholds SET amount = 999999999999 WHERE currency = 'USD' AND kind = 'deposit'")
+        raw.execute("DROP TRIGGER payments_threshold")
     raw.close()
     result = verification.verify(setup.open_ledger(url))
     assert [breach.table for breach in result.breaks] == ["approval_thresholds"]
-    assert any("approval_thresholds_no_update" in problem.message for problem in result.problems)
+    missing = " ".join(problem.message for problem in result.problems)
+    assert "approval_thresholds_no_update" in missing and "payments_threshold" in missing
 
 
 def test_a_ledger_from_before_the_thresholds_migrates_and_verifies(tmp_path, capsys):
