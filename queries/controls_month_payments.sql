@@ -2,7 +2,7 @@
 --
 -- Returns one row per record with :start <= occurred_at < :end (naive UTC), ordered by
 -- occurred_at, then id: id, account_id, account, name, account_kind, parent, currency,
--- kind, amount (signed: + raises the balance), occurred_at, operator, channel, method,
+-- kind, amount (signed: + raises the balance), occurred_at, recorded_at, operator, channel, method,
 -- reference, memo, reason, approved_by, reverses_id, reversed_by_id (the record that
 -- reverses this one, if any), balance_after.
 -- Parameters: :start, :end.
@@ -16,6 +16,7 @@ SELECT p.id,
        p.kind,
        p.amount,
        p.occurred_at,
+       p.recorded_at,
        p.operator,
        p.channel,
        p.method,

@@ -11,7 +11,8 @@ import pytest
 from vosbench.ledger import setup
 from vosbench.sources import csv_import
 
-pytest_plugins = ("db_servers",)  # the private MariaDB and PostgreSQL fixtures: mariadb, postgresql, vos_url, any_ledger_url
+pytest_plugins = ("db_servers", "team_ledger")  # the private MariaDB and PostgreSQL fixtures: mariadb, postgresql,
+# vos_url, any_ledger_url; a ledger with a registered team on each: team_url
 
 # Columns a payments table written in a test may leave out; the values are placeholders.
 _PAYMENT_DEFAULTS = {"operator": "ops", "channel": "admin", "method": "cash"}

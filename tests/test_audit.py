@@ -174,8 +174,8 @@ def test_headline_agrees_with_the_reconciliation(monthly, engine):
 def test_tables_and_charts_carry_the_same_numbers(monthly):
     tables = monthly.tables()
     assert list(tables) == ["Summary", "Movements", "Large payments", "Top accounts", "Trend", "Reconciliation",
-                            "Results", "Differences", "Breaks", "Verification", "Fingerprint", "Controls",
-                            "Findings", "Provenance"]
+                            "Results", "Differences", "Breaks", "Verification", "Fingerprint", "Thresholds",
+                            "Controls", "Findings", "Provenance"]
     movements = tables["Movements"].frame
     figure = monthly.figure("movements-by-kind")
     assert sum(figure.data[0].y) == Decimal(int(movements.query("by == 'kind'")["money_in"].sum())) / 10_000

@@ -20,60 +20,22 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from db_servers import fresh_database
-from ledger_text import ACCOUNTS, TEAM, write_ledger_files
+from team_ledger import PASSWORD
+from team_ledger import as_login as _as
+from team_ledger import build as _ledger
+from team_ledger import login_engine as _engine
 
 from vosbench.analysis.matching import decisions
 from vosbench.commands import main
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import approvals, database, identity, roles, scopes, setup, tables, verification
+from vosbench.ledger import approvals, database, identity, tables, verification
 from vosbench.ledger.policy import from_mapping
-from vosbench.sources import csv_import
 
 RULES = from_mapping({"approval_thresholds": {"USD": {
     "deposit": "10000.00", "bonus": "1000.00", "commission": "1000.00", "withdrawal": "10000.00"}}})
 AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
-PASSWORD = "team-secret"
 CHECKERS = ("bob", "cy", "dee", "eve")
 RACERS = len(CHECKERS)
-
-
-def _ledger(url: str, folder) -> str:
-    """A ledger at ``url`` with the test accounts and TEAM, plus two more supervisors; on a server every
-    operator is also a login."""
-    engine = setup.open_ledger(url, create=True)
-    csv_import.import_paths(engine, [write_ledger_files(folder, accounts=ACCOUNTS)], default_tz="UTC")
-    on_server = engine.dialect.name != "sqlite"
-    if on_server:
-        with engine.begin() as connection:
-            roles.create_roles(connection)
-            scopes.create_scopes(connection)
-    team = [line.split(",")[:3] for line in TEAM.strip().splitlines()[1:]]
-    for login, name, role in [*(row for row in ((c.strip() for c in r) for r in team)),
-                              ("dee", "Dee", "supervisor"), ("eve", "Eve", "supervisor")]:
-        identity.register(engine, login, role, name=name, password=PASSWORD if on_server else None)
-    engine.dispose()
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def team_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgresql" if request.param == "postgresql" else "mariadb"))
-    return _ledger(url, tmp_path / "in")
-
-
-def _as(url: str, login: str) -> str:
-    """The URL a person uses: their own login on a server, the same file on SQLite."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return url
-    return parsed.set(username=login, password=PASSWORD).render_as_string(hide_password=False)
-
-
-def _engine(url: str, login: str):
-    return database.make_engine(_as(url, login))
 
 
 def _payments(url: str) -> list:

@@ -234,7 +234,7 @@ def test_end_to_end_xlsx_totals_equal_the_reconciliation(two_runs, demo_url):
     values = sheet_values(two_runs[0].xlsx)
     assert list(values) == ["Summary", "Movements", "Large payments", "Top accounts", "Trend", "Reconciliation",
                             "Results", "Differences", "Statement matching", "Breaks", "Verification", "Fingerprint",
-                            "Controls", "Findings", "Provenance"]  # the demo has statements for 2026-10
+                            "Thresholds", "Controls", "Findings", "Provenance"]  # the demo has statements for 2026-10
     engine = setup.open_ledger(demo_url)
     totals = reconcile.reconcile(engine, "2026-10").totals()["USD"]  # the demo's one currency
     engine.dispose()

@@ -118,7 +118,8 @@ BEHIND_THE_GUARDS = [
     ("payment slipped in with a made-up hash",
      ["INSERT INTO payments SELECT 7, account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, "
       "reference, memo, reason, balance_after, NULL, approved_by, source, 'x7', batch_id, hash FROM payments "
-      "WHERE id = 6"], (), ["payments row 7 was changed", "month totals of C1 for 2026-10"]),
+      "WHERE id = 6"], ("payments",),  # a copy of the approved 15,000.00: its request is decided, the guard refuses it
+     ["payments row 7 was changed", "month totals of C1 for 2026-10"]),
     ("chain head moved", ["UPDATE chain_heads SET head_hash = 'ab' || substr(head_hash, 3) WHERE name = 'payments'"],
      (), ["payments: chain head records"]),
     ("chain head removed", ["DELETE FROM chain_heads WHERE name = 'accounts'"], (),

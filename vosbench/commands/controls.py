@@ -1,4 +1,4 @@
-"""Commands of the controls and of maker-checker: controls, record, reverse, approvals, findings."""
+"""Commands of the controls and of maker-checker: controls, record, reverse, approvals, thresholds, findings."""
 
 from __future__ import annotations
 
@@ -89,6 +89,26 @@ def cmd_approvals(args) -> int:
     return EXIT_OK
 
 
+def cmd_thresholds(args) -> int:
+    from vosbench.core import money
+    from vosbench.ledger import thresholds
+    from vosbench.outputs import views
+
+    engine = _engine(args)
+    if args.action == "list":
+        frame = thresholds.shown_history(engine)
+        if not args.all:  # the newest setting of each pair: what is in force
+            frame = frame.drop_duplicates(["currency", "kind"], keep="last").sort_values(["currency", "kind"])
+        views.print_frame(frame, ("previous", "amount"), args.format)
+        return EXIT_OK
+    change = thresholds.set_threshold(engine, currency=args.currency, kind=args.kind, amount=args.amount,
+                                      operator=args.operator, reason=args.reason)
+    before = "none" if change.previous is None else money.format_money(change.previous)
+    print(f"{change.currency} {change.kind} approval threshold: {before} → {money.format_money(change.amount)} "
+          f"(set by {change.set_by})")
+    return EXIT_OK
+
+
 def cmd_findings(args) -> int:
     from vosbench.controls import annotations as finding_notes  # "annotations" alone reads as the __future__ feature
     from vosbench.outputs import views
@@ -105,7 +125,7 @@ def cmd_findings(args) -> int:
 def _entry_controls_option(sub) -> None:
     """``--controls`` of a write: stricter approval thresholds only (the ledger's policy is never loosened)."""
     sub.add_argument("--controls", metavar="YAML", help="stricter approval thresholds: each may only lower "
-                                                        "parameters/controls.yaml's (a raised one is refused)")
+                                                        "the ledger's (`vosbench thresholds list`)")
 
 
 def register(add) -> None:
@@ -131,6 +151,21 @@ def register(add) -> None:
     rejecting.add_argument("request_id", type=options.record_id)
     rejecting.add_argument("--operator", required=True, help="who rejects")
     rejecting.add_argument("--reason", required=True)
+
+    sub = add("thresholds", cmd_thresholds, "the ledger's approval thresholds: list them, or set one (a supervisor)")
+    actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[options.shared_options()],
+                                 help="the thresholds in force (--all: every setting, who set it, when and why)")
+    listing.add_argument("--all", action="store_true")
+    options.add_format(listing)
+    setting = actions.add_parser("set", parents=[options.shared_options()],
+                                 help="set the threshold of a currency's kind of entry (kept with who, when, why)")
+    setting.add_argument("--currency", required=True, help="3 capital letters, e.g. USD")
+    setting.add_argument("--kind", required=True, help="deposit, withdrawal, adjustment, bonus, commission, auto_recharge")
+    setting.add_argument("--amount", required=True, help="decimal text above zero, e.g. 5000.00")
+    setting.add_argument("--reason", default="", help="why (required when raising a threshold)")
+    setting.add_argument("--operator", metavar="LOGIN", help="who sets it: a registered supervisor "
+                                                            "(on a server ledger: your login, the default)")
 
     sub = add("findings", cmd_findings, "annotate a finding (open / explained / escalated) or show its notes")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -2,7 +2,8 @@
 
 One query brings the month's payment records with their accounts (every check works
 on that frame, in int64 minor units); the accounts, the operators with their shifts,
-the accounts operators manage and the agents' commission rates come from their tables.
+the accounts operators manage, the agents' commission rates and every setting of the approval
+thresholds (each record is held to the one in force when it was recorded) come from their tables.
 A ledger without reference data still runs every check that does not need it.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from vosbench.analysis.reconcile import Reconciliation
 from vosbench.core import periods
 from vosbench.core.periods import Period
-from vosbench.ledger import database, queries, tables
+from vosbench.ledger import database, queries, tables, thresholds
 from vosbench.ledger.policy import ControlSettings
 
 _TEXT_COLUMNS = ("account", "name", "account_kind", "parent", "currency", "kind", "operator", "channel", "method",
@@ -38,6 +39,7 @@ class MonthData:
     managed: pd.DataFrame  # login, account, relation
     rate_count: int  # commission rates configured
     reconciliation: Reconciliation | None = None  # the month's, when the caller has it already (the audit does)
+    threshold_history: pd.DataFrame | None = None  # the ledger's threshold settings (thresholds.HISTORY_COLUMNS)
 
     @property
     def month(self) -> str:
@@ -48,12 +50,29 @@ class MonthData:
         return self.payments[self.payments["channel"].isin(self.settings.manual_channels)]
 
     def thresholds(self) -> pd.Series:
-        """Each record's approval threshold (minor units; NA where its kind/currency has none)."""
+        """Each record's approval threshold (minor units; NA where its kind/currency has none): the ledger's
+        in force when it was recorded, lowered where the settings' is lower (a controls file only tightens)."""
         frame = self.payments
         # a month holds a few (currency, kind) pairs: each is looked up once, then spread over its records
         codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([frame["currency"], frame["kind"]]))
-        limits = pd.array([self.settings.threshold(currency, kind) for currency, kind in pairs], dtype="Int64")
-        return pd.Series(limits.take(codes), index=frame.index)
+        limits = pd.Series(pd.array([self.settings.threshold(currency, kind) for currency, kind in pairs],
+                                    dtype="Int64").take(codes), index=frame.index)
+        ledger = self._ledger_thresholds()
+        return limits.where(limits.notna() & (limits < ledger).fillna(True), ledger)
+
+    def _ledger_thresholds(self) -> pd.Series:
+        """Each record's threshold in the ledger when it was recorded: its pair's newest setting by then (the
+        pair's first setting before that: the controls file's seed stands for the policy the ledger was made under)."""
+        frame, limits = self.payments, pd.Series(pd.NA, index=self.payments.index, dtype="Int64")
+        if self.threshold_history is None or frame.empty:
+            return limits
+        for (currency, kind), settings in self.threshold_history.groupby(["currency", "kind"]):
+            mine = (frame["currency"] == currency) & (frame["kind"] == kind)
+            if mine.any():
+                since = settings["set_at"].to_numpy(dtype="datetime64[us]")
+                at = since.searchsorted(frame.loc[mine, "recorded_at"].to_numpy(dtype="datetime64[us]"), side="right")
+                limits[mine] = settings["amount"].to_numpy()[(at - 1).clip(0)]
+        return limits
 
 
 def load(engine: Engine, month: str, settings: ControlSettings,
@@ -64,13 +83,14 @@ def load(engine: Engine, month: str, settings: ControlSettings,
         period = periods.month(month, zone)
         payments = queries.frame(connection, "controls_month_payments",
                                  {"start": period.start, "end": period.end},
-                                 times={"occurred_at": sa.DateTime()})
+                                 times={"occurred_at": sa.DateTime(), "recorded_at": sa.DateTime()})
         accounts = queries.frame(connection, "accounts")
         operators = pd.read_sql(sa.select(tables.operators), connection)
         managed = pd.read_sql(
             sa.select(tables.operator_accounts.c.login, tables.accounts.c.account, tables.operator_accounts.c.relation)
             .join(tables.accounts, tables.accounts.c.id == tables.operator_accounts.c.account_id), connection)
         rate_count = connection.execute(sa.select(sa.func.count()).select_from(tables.commission_rates)).scalar_one()
+        threshold_history = thresholds.history(connection)
     for column in ("amount", "id", "account_id"):
         payments[column] = payments[column].astype("int64")
     for column in _TEXT_COLUMNS:  # an empty month has no values to infer text from
@@ -79,4 +99,4 @@ def load(engine: Engine, month: str, settings: ControlSettings,
         payments[column] = payments[column].astype("Int64")
     payments["local_time"] = periods.local_times(payments["occurred_at"], zone)
     return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count,
-                     reconciliation)
+                     reconciliation, threshold_history)

@@ -6,7 +6,9 @@ check the maker is a registered operator who may enter records
 (:mod:`vosbench.ledger.identity`), apply the entry rules that the ledger's own ``record``
 does not know (an adjustment needs a reason *and* a link — a ticket id or CDR flow
 number), then either record the entry at once (below its kind's and currency's
-threshold) or keep it as a pending request. A request posts to the ledger — through
+threshold: the ledger's own, :mod:`vosbench.ledger.thresholds`, which the settings may
+only lower) or keep it as a pending request. The database refuses such an entry posted
+without an approval whatever the client holds (:mod:`vosbench.ledger.guards`). A request posts to the ledger — through
 ``manual_entry``, with the checker as ``approved_by``, in one transaction with the
 approval — only when a different operator holding the supervisor role approves it; a
 rejection is kept with its reason. Requests and decisions are append-only tables: who
@@ -30,7 +32,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
-from vosbench.ledger import database, hashchain, identity, manual_entry, tables
+from vosbench.ledger import database, hashchain, identity, manual_entry, tables, thresholds
 from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import to_utc_naive
 
@@ -69,9 +71,9 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="enters records")
         currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
                                      .where(tables.current_accounts.c.account == account.strip()))
+        threshold = None if currency is None else thresholds.threshold(connection, settings, currency, kind_.value)
     if currency is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
-    threshold = settings.threshold(currency, kind_.value)
     if threshold is None or abs(minor) < threshold:
         payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
                                    occurred_at=occurred_at,
@@ -97,11 +99,12 @@ def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, 
             sa.select(tables.payments, tables.current_accounts.c.account, tables.current_accounts.c.currency)
             .join(tables.current_accounts, tables.current_accounts.c.id == tables.payments.c.account_id)
             .where(tables.payments.c.id == payment_id)).one_or_none()
+        threshold = None if original is None else thresholds.threshold(connection, settings, original.currency,
+                                                                         original.kind)
     if original is None:
         raise ApprovalError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
     if not reason.strip():
         raise ApprovalError("a reversal needs a reason (--reason TEXT)")
-    threshold = settings.threshold(original.currency, original.kind)
     if threshold is None or abs(original.amount) < threshold:
         return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator),
                           threshold)

@@ -7,7 +7,9 @@ the destination's own triggers as the rows arrive (each dialect links its own te
 :mod:`vosbench.ledger.hashchain`): same rows, other heads. Verify the source before copying,
 since a row changed there is linked as it stands. The destination must hold no records yet; it is
 created (tables and append-only guards) if missing and takes the source's reporting
-time zone. All of it is one transaction at the destination: a copy is whole or absent.
+time zone and approval thresholds. The threshold triggers hold people, not a copy: on SQLite
+they are lifted for it inside the transaction, on a server its owner copies. All of it is one
+transaction at the destination: a copy is whole or absent.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from vosbench.core.config import mask_url
-from vosbench.ledger import database, setup, tables, text_index
+from vosbench.ledger import database, guards, setup, tables, text_index
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.hashchain import CHAINED_TABLES
+from vosbench.ledger.policy import ControlSettings
 
 CHUNK = 20_000
 """Rows read and written at a time: memory stays bounded whatever the ledger's size."""
@@ -49,11 +52,19 @@ def copy_ledger(source_url: str, destination_url: str) -> CopyResult:
     try:
         with source.connect() as reading:
             timezone = database.ledger_timezone(reading)
-        destination = setup.open_ledger(destination_url, create=True, timezone=timezone)
+        # no thresholds of its own: the source's arrive with the other tables
+        destination = setup.open_ledger(destination_url, create=True, timezone=timezone, controls=ControlSettings())
         try:
             with source.connect() as reading, destination.begin() as writing:
                 _check_empty(writing, destination_url)
+                on_sqlite = writing.dialect.name == "sqlite"
+                if on_sqlite:  # a copy is no one's entry (on a server its owner is not held by these triggers)
+                    for guard in guards.threshold_guards("sqlite"):
+                        writing.exec_driver_sql(f"DROP TRIGGER {guard.name}")
                 counts = {table.name: _copy_table(reading, writing, table) for table in tables.metadata.sorted_tables}
+                if on_sqlite:
+                    for ddl in guards.append_only_ddl("sqlite"):
+                        writing.exec_driver_sql(ddl)
                 if writing.dialect.name == "postgresql":
                     _advance_sequences(writing)
         finally:

@@ -10,6 +10,13 @@ On every dialect the link is sha256(previous head + the row's text), the text be
 dialect's own JSON of the row (:func:`~vosbench.ledger.hashchain.row_text_sql`), so
 verification recomputes it on the same database.
 
+Maker-checker is held here too (:func:`_threshold_rules` says which rows count): a BEFORE
+INSERT trigger on ``payments`` refuses a person's unapproved entry at or above the approval
+threshold in force (:mod:`vosbench.ledger.thresholds`) unless a supervisor approved its open
+request, one on ``approval_thresholds`` refuses a setting by anyone but a supervisor (on a
+server: the connected login), and on a server one on ``approval_requests`` binds a request's
+maker to the login entering it, whatever client or SQL writes the row.
+
 :func:`expected_guards` is what ``verify`` compares the database's catalogue with
 (:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
 is reported, and so is a trigger vosbench did not make on a guarded table.
@@ -112,8 +119,10 @@ _POSTGRESQL_FUNCTIONS = {
 }
 """The trigger functions' bodies, as ``pg_proc.prosrc`` holds them."""
 
-_DEFINER = {"vosbench_chain_lock", "vosbench_chain_row"}
-"""Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads."""
+_DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
+            "vosbench_threshold_maker"}
+"""Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
+threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
 
 def _postgresql_function(name: str, body: str) -> Guard:
@@ -210,6 +219,106 @@ def _mysql_guards(table: sa.Table) -> list[Guard]:
 _GUARDS = {"sqlite": _sqlite_guards, "postgresql": _postgresql_guards, "mysql": _mysql_guards,
            "mariadb": _mysql_guards}
 
+# --- approval thresholds: the database's own maker-checker (see vosbench.ledger.thresholds) ----------------
+
+MANUAL_SOURCE = "vosbench"
+"""The source of every entry made through vosbench's manual door (:mod:`vosbench.ledger.manual_entry`)."""
+
+MAKER_ROLES = ("clerk", "supervisor", "operator")
+"""The roles whose logins' rows a server counts as persons' entries (:data:`vosbench.ledger.identity.MAKERS`)."""
+
+THRESHOLD_REFUSAL = ("payments: an unapproved manual entry at or above the approval threshold in force is refused; "
+                     "enter it with vosbench record and a supervisor approves it")
+SETTER_REFUSAL = "approval_thresholds: only a supervisor sets an approval threshold, under their own login"
+MAKER_REFUSAL = "approval_requests: the maker of a request is the login that enters it"
+
+_LOGIN = {"postgresql": "session_user", "mysql": "SUBSTRING_INDEX(USER(), '@', 1)"}
+"""The connected login inside a trigger: PostgreSQL's session user (not the definer the function runs as), and
+MariaDB's client (``USER()``; ``CURRENT_USER()`` is the trigger's definer)."""
+
+_OWNER = {"postgresql": "session_user = current_user",
+          "mysql": "SUBSTRING_INDEX(USER(), '@', 1) = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"}
+"""True when the connected login is the ledger's owner: the definer the threshold checks run as."""
+
+_THRESHOLD_IN_FORCE = (
+    "(SELECT t.amount FROM approval_thresholds t WHERE t.kind = NEW.kind AND t.currency = COALESCE("
+    "(SELECT v.currency FROM account_versions v WHERE v.account_id = NEW.account_id ORDER BY v.id DESC LIMIT 1), "
+    "(SELECT a.currency FROM accounts a WHERE a.id = NEW.account_id)) ORDER BY t.id DESC LIMIT 1)")
+"""The newest threshold of the new record's kind in its account's current currency (NULL: none)."""
+
+
+_OPEN_REQUEST = (
+    "EXISTS (SELECT 1 FROM approval_requests r WHERE r.maker = NEW.operator AND r.kind = NEW.kind "
+    "AND r.amount = NEW.amount AND NOT EXISTS (SELECT 1 FROM approval_decisions d WHERE d.request_id = r.id))")
+"""An approval request for the new record (its maker, kind and amount) that nobody has decided yet."""
+
+
+def _is_supervisor(login: str) -> str:
+    return f"EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role = 'supervisor')"
+
+
+def _threshold_rules(dialect: str) -> tuple[str, str, str]:
+    """The SQL conditions of the threshold guards on ``dialect``: a refused entry, setting and request
+    (none on SQLite, which has no logins).
+
+    A person's entry is a record through vosbench's manual door (source ``vosbench``) and, on a
+    server, any record a login registered to enter records (:data:`MAKER_ROLES`) inserts, whatever
+    source it claims; imports and syncs of history from other sources by the owner or a service
+    login are not. The channel is no part of it: a person's client names any channel it likes.
+
+    It is refused at or above the threshold in force unless approved: by a registered supervisor
+    other than its maker, and on a server by the login inserting it (the checker posts). The
+    approval is that of a request still open for the entry, whose maker, on a server, is the
+    login that entered the request: a supervisor alone cannot post under a clerk's name. A
+    threshold is set by a registered supervisor (on a server: the connected one), or by the
+    installer for a pair that has none yet (the controls file's seed). A server's owner is held
+    by none of these: it may change the schema, triggers included, anyway, and a copy runs as it.
+    """
+    server = "mysql" if dialect == "mariadb" else dialect
+    login, owner = _LOGIN.get(server), _OWNER.get(server)
+    approved = (f"NEW.approved_by <> '' AND NEW.approved_by <> NEW.operator AND {_is_supervisor('NEW.approved_by')}"
+                + (f" AND NEW.approved_by = {login}" if login else "") + f" AND {_OPEN_REQUEST}")
+    person = f"NEW.source = '{MANUAL_SOURCE}'"
+    if login:
+        roles = ", ".join(f"'{role}'" for role in MAKER_ROLES)
+        person = f"({person} OR EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role IN ({roles})))"
+    refused_entry = f"{person} AND NOT ({approved}) AND ABS(NEW.amount) >= {_THRESHOLD_IN_FORCE}"
+    installer = ("NEW.set_by = 'installer' AND NOT EXISTS (SELECT 1 FROM approval_thresholds t "
+                 "WHERE t.currency = NEW.currency AND t.kind = NEW.kind)")
+    supervisor = _is_supervisor("NEW.set_by") + (f" AND NEW.set_by = {login}" if login else "")
+    if owner:
+        return (f"NOT ({owner}) AND {refused_entry}", f"NOT ({owner} OR {supervisor} OR {installer})",
+                f"NOT ({owner}) AND NEW.maker <> {login}")
+    return refused_entry, f"NOT ({supervisor} OR {installer})", ""
+
+
+def threshold_guards(dialect: str) -> list[Guard]:
+    """The triggers refusing, on ``dialect``, a person's unapproved entry at or above its threshold, a
+    threshold set by anyone but a supervisor and, on a server, a request entered under another's name
+    (see :func:`_threshold_rules`); on PostgreSQL each with its function."""
+    entry, setting, request = _threshold_rules(dialect)
+    checks = [("payments", "payments_threshold", "vosbench_threshold_entry", entry, THRESHOLD_REFUSAL),
+              ("approval_thresholds", "approval_thresholds_setter", "vosbench_threshold_setter", setting, SETTER_REFUSAL)]
+    if request:
+        checks.append(("approval_requests", "approval_requests_maker", "vosbench_threshold_maker", request,
+                       MAKER_REFUSAL))
+    guards = []
+    for table, name, function, condition, refusal in checks:
+        if dialect == "sqlite":
+            guards.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {condition} "
+                                             f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END"))
+        elif dialect == "postgresql":
+            guards.append(_postgresql_function(function, (
+                f"BEGIN IF {condition} THEN RAISE EXCEPTION USING MESSAGE = '{refusal}', "
+                "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END ")))
+            shown = f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            guards.append(Guard(name, table, shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown))
+        else:
+            guards.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW "
+                                             f"IF {condition} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+                                             f"'{refusal}'; END IF"))
+    return guards
+
 
 def expected_guards(dialect: str) -> list[Guard]:
     """The triggers (and on PostgreSQL their functions) the guarded tables must have on ``dialect``:
@@ -222,7 +331,8 @@ def expected_guards(dialect: str) -> list[Guard]:
         )
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
-    return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])]
+    checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
+    return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 
 def append_only_ddl(dialect: str) -> list[str]:

@@ -19,9 +19,8 @@ from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import tables
+from vosbench.ledger.guards import MANUAL_SOURCE  # what the database's threshold guard knows a person's entry by
 from vosbench.ledger.write_door import ImportRejected, NewPayment, append_batch, to_utc_naive
-
-MANUAL_SOURCE = "vosbench"
 
 
 class LedgerError(VosbenchError, ValueError):

@@ -2,8 +2,9 @@
 
 Read strictly from YAML (``parameters/controls.yaml`` by default): unknown keys are
 errors, money is quoted decimal text turned into minor units once, shares are decimal
-text. One frozen object is shared by maker-checker at entry and the checks afterwards,
-so the rule that refuses an entry is the rule the audit reports against.
+text. One frozen object is shared by maker-checker at entry and the checks afterwards.
+Its approval thresholds only seed a new ledger: from then on the ledger holds them
+(:mod:`vosbench.ledger.thresholds`), and a file's may only lower them, at entry and in the audit.
 """
 
 from __future__ import annotations
@@ -84,9 +85,11 @@ def load(path: Path | str | None = None) -> ControlSettings:
 
 
 def for_entries(path: Path | str | None = None) -> ControlSettings:
-    """The settings a person's entry is held to: the ledger's policy (:data:`DEFAULT_FILE`), never loosened.
+    """The settings a person's entry is held to on this machine: :data:`DEFAULT_FILE`, never loosened.
 
-    Otherwise the person recording would choose the rule that holds their own entry. A file
+    Otherwise the person recording would choose the rule that holds their own entry. (Maker-checker
+    then takes the lower of these and the ledger's own thresholds, and the database refuses an entry
+    above the ledger's whatever this file says: :mod:`vosbench.ledger.thresholds`.) A file
     ``path`` (``record --controls``, the matching workbench's ``controls``) may only make approval
     stricter: its thresholds lower the policy's or add ones the policy lacks, a threshold it leaves
     out stays the policy's, and one it raises is refused naming it. Its other settings are the

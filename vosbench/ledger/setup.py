@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
-from vosbench.ledger import explore_upkeep, guards, hashchain, month_totals, sync_marks
+from vosbench.ledger import explore_upkeep, guards, hashchain, month_totals, policy, sync_marks, thresholds
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
 from vosbench.ledger.guards import append_only_ddl
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
+from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.tables import (
     CURRENT_ACCOUNTS_SQL,
     KIND_COUNT_COLUMNS,
@@ -30,8 +31,12 @@ def is_initialized(engine: Engine) -> bool:
     return sa.inspect(engine).has_table("ledger_meta")
 
 
-def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
-    """Create the tables, guards and chain heads of an empty ledger (idempotent)."""
+def initialize(engine: Engine, *, timezone: str = "UTC", controls: ControlSettings | None = None) -> None:
+    """Create the tables, guards and chain heads of an empty ledger (idempotent).
+
+    A ledger without approval thresholds takes those of ``controls`` (default: the installation's
+    parameters/controls.yaml), once: afterwards they are the ledger's own (:mod:`vosbench.ledger.thresholds`).
+    """
     try:
         periods.zone(timezone)  # a place's IANA zone: not 'localtime', whose days would follow the machine
     except periods.PeriodError as error:
@@ -58,6 +63,7 @@ def initialize(engine: Engine, *, timezone: str = "UTC") -> None:
         for ddl in guards:
             connection.exec_driver_sql(ddl)
         connection.exec_driver_sql(view_ddl(connection.dialect.name))
+        thresholds.seed(connection, lambda: policy.load() if controls is None else controls)
 
 
 def view_ddl(dialect: str) -> str:
@@ -74,8 +80,11 @@ def view_ddl(dialect: str) -> str:
     return CURRENT_ACCOUNTS_SQL.replace("CREATE VIEW ", "CREATE OR REPLACE VIEW ", 1)
 
 
-def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Engine:
-    """Open the ledger at ``url``; with ``create`` an empty one is set up if missing."""
+def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC", controls: ControlSettings | None = None) -> Engine:
+    """Open the ledger at ``url``; with ``create`` an empty one is set up if missing.
+
+    ``controls``: the thresholds a new or migrated ledger without any takes (default parameters/controls.yaml).
+    """
     engine = make_engine(url)
     if not is_initialized(engine):
         if not create:
@@ -83,12 +92,12 @@ def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC") -> Eng
                 f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
                 "or import your data with `vosbench import PATH`"
             )
-        initialize(engine, timezone=timezone)
-    upgrade(engine)
+        initialize(engine, timezone=timezone, controls=controls)
+    upgrade(engine, controls=controls)
     return engine
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     """Bring a ledger made by an earlier vosbench up to this one (a no-op when current).
 
     The tables it lacks are created with their guards and chain heads (existing ones are
@@ -111,7 +120,7 @@ def upgrade(engine: Engine) -> None:
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
         _add_optional_columns(connection)
-    initialize(engine)  # timezone only applies to a new ledger: an existing one keeps its own
+    initialize(engine, controls=controls)  # timezone only applies to a new ledger: an existing one keeps its own
     with engine.begin() as connection:
         for table in metadata.sorted_tables:
             for index in table.indexes:

@@ -367,6 +367,20 @@ approval_decisions = sa.Table(
     sa.Column("payment_id", sa.Integer, sa.ForeignKey("payments.id")),
 )
 
+approval_thresholds = sa.Table(  # the approval threshold of a currency's kind of entry; the newest of a pair is in force
+    "approval_thresholds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", Money, nullable=False),  # minor units
+    sa.Column("set_by", sa.String(64), nullable=False),  # a supervisor, or 'installer' for the controls file's seed
+    sa.Column("set_at", UtcTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.CheckConstraint("amount > 0", name="ck_approval_thresholds_amount"),
+    sa.Index("ix_approval_thresholds_pair", "currency", "kind", "id"),
+)
+
 finding_annotations = sa.Table(  # an auditor's status and note on a finding; the latest one counts
     "finding_annotations",
     metadata,
@@ -481,7 +495,7 @@ APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batche
                       "statement_imports", "statement_lines", "statement_import_warnings", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
                       "sync_flags", "month_closes", "prior_period_items", "archives", "purged_ranges",
-                      "saved_views")
+                      "saved_views", "approval_thresholds")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
 (``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""
 

@@ -24,7 +24,7 @@ from vosbench import controls
 from vosbench.analysis import reconcile, report_scope
 from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import database, month_close, month_totals, queries, tables, verification
+from vosbench.ledger import database, month_close, month_totals, queries, tables, thresholds, verification
 from vosbench.ledger.hashchain import fingerprint_frame
 from vosbench.outputs import charts, export
 from vosbench.outputs import matching_section as statement_section
@@ -245,6 +245,7 @@ class MonthlyAudit:
     reconciliation: reconcile.Reconciliation
     verification: verification.Verification
     provenance: Provenance
+    thresholds: pd.DataFrame  # every approval threshold setting the ledger holds (thresholds.HISTORY_COLUMNS)
     statement_matching: statement_section.review.MatchRun | None = None  # None: no statements this month
     controls: controls.ControlsResult | None = None  # the Controls section
     scope: report_scope.ReportScope | None = None  # the saved view its record sections follow, if any
@@ -280,6 +281,7 @@ class MonthlyAudit:
             )
             syncs = synced_streams(connection)
             closes = tuple(month_close.summary(connection))  # a reopened month shows in every later report
+            sections["thresholds"] = with_local_times(thresholds.history(connection), ("set_at",), period.timezone)
         reconciliation = reconcile.reconcile(engine, month, timezone=period.timezone)
         sections["statement_matching"] = statement_section.compute(engine, month, period.timezone)
         verified = verification.verify_month(engine, month)
@@ -413,6 +415,9 @@ class MonthlyAudit:
                   verification_frame(self.verification)),
             Table("Fingerprint", "Ledger fingerprint: chain head and row count per journal table",
                   fingerprint_frame(self.verification.fingerprint)),
+            Table("Thresholds", f"Approval thresholds: every setting the ledger holds, the newest of a currency's "
+                                f"kind in force; who set it, when (times in {zone}) and why",
+                  self.thresholds, ("previous", "amount")),
             *self.control_tables(),
             Table("Provenance", "Where these numbers come from",
                   pd.DataFrame(self.provenance.rows(), columns=["item", "value"])),

@@ -29,8 +29,9 @@ from vosbench import __version__
 from vosbench.core import config
 from vosbench.core.config import mask_url
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import database, setup, tables
+from vosbench.ledger import database, policy, setup, tables, thresholds
 from vosbench.ledger.handle import Ledger
+from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import NewPayment, append_batch, collector_paused
 from vosbench.sources.demo import anomalies, hierarchy, incidents, reference, timeline
 from vosbench.sources.demo import statements as demo_statements
@@ -118,6 +119,8 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
         assert result.added == len(rows), f"demo batch {name}: {result.skipped} rows already present"
         return result.ids
 
+    with engine.begin() as connection:  # the installation's thresholds, set at the demo's fixed moment
+        thresholds.seed(connection, policy.load, at=recorded_at)
     people = hierarchy.generate(scale, DEFAULT_TIMEZONE)
     append("accounts", people.account_rows(), "accounts")
     reference.write(engine, people)  # operators, a managed account, commission rates (for the controls)
@@ -206,7 +209,8 @@ def _staged(url: str):
 
 def _empty_ledger(build_url: str, *, shown_url: str) -> Engine:
     """Open (or create) the ledger to build into; refuse one that holds anything or cuts days elsewhere."""
-    engine = setup.open_ledger(build_url, create=True, timezone=DEFAULT_TIMEZONE)
+    # no thresholds yet: the build sets them at its fixed moment
+    engine = setup.open_ledger(build_url, create=True, timezone=DEFAULT_TIMEZONE, controls=ControlSettings())
     with engine.connect() as connection:
         zone = database.ledger_timezone(connection)
         counts = {name: connection.scalar(sa.select(sa.func.count()).select_from(tables.metadata.tables[name]))

@@ -31,7 +31,7 @@ from vosbench import __version__
 from vosbench.core import money, periods
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, identity, policy, tables
+from vosbench.ledger import database, identity, policy, tables, thresholds
 from vosbench.ledger.approvals import ApprovalError
 from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import NewAccount, NewCharge, NewPayment, append_batch
@@ -198,8 +198,8 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
     The ledger's record is the deposit that was sent — the amount is ours, not the reply's —
     and keeps the new balance VOS3000 reports as ``balance_after`` when it is readable (see
     :func:`_reply_balance`). The operator must be a registered one who may enter records (on
-    a server: the login). A deposit at or above its approval threshold (``settings``, default
-    parameters/controls.yaml) is refused before the switch is asked: the money would move
+    a server: the login). A deposit at or above its approval threshold (the ledger's, which ``settings``
+    may only lower) is refused before the switch is asked: the money would move
     before a supervisor could approve it. Once Pay has answered, any failure to record is a
     :class:`PaidNotRecorded` that says how to record it without paying again.
     """
@@ -210,9 +210,10 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
         operator = identity.acting_operator(connection, operator, allowed=identity.MAKERS, action="pays deposits")
         currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
                                      .where(tables.current_accounts.c.account == account))
+        threshold = (None if currency is None else
+                     thresholds.threshold(connection, settings or policy.load(), currency, Kind.DEPOSIT.value))
     if currency is None:
         raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
-    threshold = (settings or policy.load()).threshold(currency, Kind.DEPOSIT.value)
     if threshold is not None and minor >= threshold:
         raise ApprovalError(f"--pay {account} --amount {amount}: at or above the {currency} deposit threshold "
                             f"{money.format_money(threshold)}, it needs a supervisor's approval before money moves; "

@@ -1,0 +1,154 @@
+"""The approval thresholds the ledger holds: the amount from which a person's entry needs a supervisor.
+
+Each setting is a row of ``approval_thresholds`` (currency, kind, minor units, who, when,
+why), append-only and chained like every audit table; the newest row of a (currency,
+kind) pair is the threshold in force. A new ledger, or one migrated from before the
+table, takes the thresholds of the controls file it is opened with once, set by
+:data:`INSTALLER`; afterwards only a supervisor changes one (:func:`set_threshold`), and
+the database itself refuses anyone else's row (:mod:`vosbench.ledger.guards`). Raising a
+threshold needs a reason; lowering one does not.
+
+A controls file never loosens them: :func:`strictest` lets a client's file lower a
+threshold for its own entries (``record --controls``), never raise or remove one, and
+the database refuses an unapproved entry of a person at or above the ledger's threshold
+whatever the client holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.core import money, timeshow
+from vosbench.core.errors import VosbenchError
+from vosbench.core.model import Kind
+from vosbench.ledger import database, hashchain, identity, tables
+from vosbench.ledger.policy import ControlSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+INSTALLER = "installer"
+"""Who set the thresholds a ledger took from its controls file when it was made or migrated."""
+
+HISTORY_COLUMNS = ("id", "set_at", "currency", "kind", "previous", "amount", "set_by", "reason")
+"""The columns of :func:`history`: money in minor units (``previous`` NA for a pair's first setting)."""
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+class ThresholdError(VosbenchError, ValueError):
+    """A threshold setting that was refused; nothing was written. The message names the input and the fix."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A threshold set: the pair, the amount in force before (None: there was none) and after, who set it."""
+
+    currency: str
+    kind: str
+    previous: int | None
+    amount: int
+    set_by: str
+
+
+def in_force(connection: sa.Connection) -> dict[str, dict[str, int]]:
+    """currency → kind → the threshold in force (minor units): the newest setting of each pair."""
+    table = tables.approval_thresholds
+    force: dict[str, dict[str, int]] = {}
+    for row in connection.execute(sa.select(table.c.currency, table.c.kind, table.c.amount).order_by(table.c.id)):
+        force.setdefault(row.currency, {})[row.kind] = row.amount
+    return force
+
+
+def strictest(ledger: int | None, client: int | None) -> int | None:
+    """The lower of the ledger's threshold and a client's (a client may only lower it); None if neither has one."""
+    given = [limit for limit in (ledger, client) if limit is not None]
+    return min(given) if given else None
+
+
+def threshold(connection: sa.Connection, settings: ControlSettings, currency: str, kind: str) -> int | None:
+    """The threshold a person's ``kind`` entry in ``currency`` is held to: the ledger's, lowered by ``settings``."""
+    table = tables.approval_thresholds
+    ledger = connection.scalar(sa.select(table.c.amount).where(table.c.currency == currency, table.c.kind == str(kind))
+                               .order_by(table.c.id.desc()).limit(1))
+    return strictest(ledger, settings.threshold(currency, str(kind)))
+
+
+def seed(connection: sa.Connection, settings: Callable[[], ControlSettings], *, at: datetime | None = None) -> int:
+    """Give a ledger without thresholds those of ``settings()`` (called only then), set by :data:`INSTALLER`
+    at ``at`` (naive UTC; default now: the demo gives its fixed moment, so that a build is reproducible);
+    the number of settings written (0 when the ledger has some already)."""
+    table = tables.approval_thresholds
+    if connection.scalar(sa.select(table.c.id).limit(1)) is not None:
+        return 0
+    now = at or _now()
+    rows = [{"currency": currency, "kind": kind, "amount": amount, "set_by": INSTALLER, "set_at": now,
+             "reason": "the controls file the ledger was set up with"}
+            for currency, kinds in sorted(settings().approval_thresholds.items()) for kind, amount in sorted(kinds.items())]
+    for row in rows:  # one statement per row: MariaDB's chain trigger links a multi-row insert's rows alike, but plainly
+        connection.execute(table.insert().values(**row))
+    return len(rows)
+
+
+def set_threshold(engine: Engine, *, currency: str, kind: str, amount: str, operator: str | None,
+                  reason: str = "") -> Change:
+    """Set the threshold of ``kind`` entries in ``currency`` to ``amount`` (decimal text), as supervisor
+    ``operator`` (on a server: the login); raising one needs a ``reason``."""
+    currency = (currency or "").strip()
+    if not _CURRENCY.fullmatch(currency):
+        raise ThresholdError(f"--currency {currency!r} is not a currency code; give its 3 capital letters, e.g. USD")
+    try:
+        kind = Kind.parse(kind, field="--kind").value
+        minor = money.to_minor(amount, field="--amount")
+    except ValueError as error:
+        raise ThresholdError(str(error)) from None
+    if minor <= 0:
+        raise ThresholdError(f"--amount {amount}: a threshold must be above zero (e.g. --amount 5000.00)")
+    reason = (reason or "").strip()
+    with engine.begin() as connection:
+        hashchain.lock_head(connection, "approval_thresholds")  # two supervisors at once: each sees the other's
+        operator = identity.acting_operator(connection, operator, allowed=identity.CHECKERS,
+                                            action="sets approval thresholds")
+        previous = in_force(connection).get(currency, {}).get(kind)
+        if previous == minor:
+            raise ThresholdError(f"the {currency} {kind} threshold is {money.format_money(minor)} already; "
+                                 "nothing to change")
+        if previous is not None and minor > previous and not reason:
+            raise ThresholdError(f"raising the {currency} {kind} threshold from {money.format_money(previous)} to "
+                                 f"{money.format_money(minor)} needs a reason (--reason TEXT)")
+        connection.execute(tables.approval_thresholds.insert().values(
+            currency=currency, kind=kind, amount=minor, set_by=operator, set_at=_now(), reason=reason))
+    return Change(currency, kind, previous, minor, operator)
+
+
+def history(connection: sa.Connection) -> pd.DataFrame:
+    """Every threshold setting, oldest first, with the amount it replaced; times naive UTC."""
+    import pandas as pd  # here: opening a ledger, which seeds its thresholds, needs no pandas
+
+    table = tables.approval_thresholds
+    result = connection.execute(sa.select(table.c.id, table.c.set_at, table.c.currency, table.c.kind, table.c.amount,
+                                          table.c.set_by, table.c.reason).order_by(table.c.id))
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame["amount"] = frame["amount"].astype("int64")
+    frame["previous"] = frame.groupby(["currency", "kind"])["amount"].shift().astype("Int64")
+    return frame[list(HISTORY_COLUMNS)]
+
+
+def shown_history(engine: Engine) -> pd.DataFrame:
+    """:func:`history` with its times in the ledger's reporting zone, labelled: what a person reads."""
+    with engine.connect() as connection:
+        frame = history(connection)
+        zone = database.ledger_timezone(connection)
+    frame["set_at"] = timeshow.zoned(frame["set_at"], zone)
+    return frame
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
