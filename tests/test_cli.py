@@ -282,9 +282,11 @@ def test_an_operator_whose_login_could_never_sign_in_is_refused_at_import(tmp_pa
         login,name,role,timezone,shift_start,shift_end,working_days
         =1+1,Formula,supervisor,UTC,08:00,17:00,12345
         Daniel.Meyer,Capitals,supervisor,UTC,08:00,17:00,12345
+        installer,Would pass for the thresholds' seed,supervisor,UTC,08:00,17:00,12345
     """)
     code, _, err = run(capsys, "import", str(folder))
     assert code == 2 and err.count("cannot be a database login") == 2  # the rule `operators add` applies
+    assert "login 'installer' is reserved for the approval thresholds' first setting" in err
 
 
 def _every_command(parser, path=()):

@@ -41,6 +41,8 @@ OPERATOR_ROLES = {"clerk": "writer", "supervisor": "writer", "auditor": "auditor
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,47}")
 _LOGIN = re.compile(r"[a-z][a-z0-9_.]{0,31}")
+INSTALLER = "installer"
+"""Who the seed of the approval thresholds is recorded as set by (:mod:`vosbench.ledger.thresholds`): never a login."""
 
 
 class RoleError(StoreError):
@@ -68,6 +70,8 @@ def check_login(login: str) -> str:
     if not _LOGIN.fullmatch(login):
         raise RoleError(f"login {login!r} cannot be a database login; use lower-case letters, digits, "
                         "'_' and '.', starting with a letter, at most 32 characters")
+    if login == INSTALLER:  # the thresholds' seed is recorded under it: an operator of that name could pass for it
+        raise RoleError(f"login {login!r} is reserved for the approval thresholds' first setting; choose another")
     return login
 
 

@@ -28,13 +28,13 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Kind
-from vosbench.ledger import database, hashchain, identity, tables
+from vosbench.ledger import database, hashchain, identity, roles, tables
 from vosbench.ledger.policy import ControlSettings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-INSTALLER = "installer"
+INSTALLER = roles.INSTALLER
 """Who set the thresholds a ledger took from its controls file when it was made or migrated."""
 
 HISTORY_COLUMNS = ("id", "set_at", "currency", "kind", "previous", "amount", "set_by", "reason")
