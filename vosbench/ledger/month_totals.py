@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import operator
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -225,6 +225,40 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
 
 _AFTER_ALL = "9999-99"
 """A month label after every real one (labels are YYYY-MM text)."""
+
+
+def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tuple[int, str, str, int]]:
+    """What :func:`apply` would make of the stored totals: (account id, month, figure, value) of each money
+    figure ``deltas`` moves and of each closing it shifts (read before :func:`apply`, or after it was taken back).
+
+    :mod:`vosbench.ledger.money_bounds` compares them with the largest amount a column holds.
+    """
+    by_account = deltas.by_account()
+    figures = [column for column in deltas.moved() if column not in COUNT_COLUMNS]
+    table = tables.account_months
+    statement = (sa.select(table.c.account_id, table.c.month, table.c.closing, *(table.c[name] for name in figures))
+                 .where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True))))
+    affected = sorted(by_account)
+    kept: dict[int, dict[str, tuple[int, ...]]] = defaultdict(dict)
+    for start in range(0, len(affected), 500):
+        for account_id, month, *values in connection.execute(statement, {"accounts": affected[start:start + 500]}):
+            kept[account_id][month] = tuple(map(int, values))
+    for account_id, changes in by_account.items():
+        stored_months = kept[account_id]
+        for month, delta in changes.items():
+            base = stored_months.get(month, (0,) * (len(figures) + 1))
+            for index, name in enumerate(figures):
+                yield account_id, month, name, base[index + 1] + delta[_SLOT[name]]
+        # a closing after the batch: the stored closing of its month (or the latest before) plus the net
+        # change of every month of the batch up to it
+        shifted, closing = 0, 0
+        for month in sorted(set(stored_months) | set(changes)):
+            if month in stored_months:
+                closing = stored_months[month][0]
+            if month in changes:
+                shifted += net_change(changes[month])
+            if month >= min(changes):
+                yield account_id, month, "closing", closing + shifted
 
 
 def recompute(connection: sa.Connection, openings: dict[int, int] | None = None) -> dict[tuple[int, str], dict]:

@@ -75,6 +75,24 @@ def stored(connection: sa.Connection, table: sa.Table, keys: Sequence[str], valu
             for row in connection.execute(statement if where is None else statement.where(where))}
 
 
+def after(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], added: Cells,
+          by: str) -> Cells:
+    """What :func:`merge` would make of ``added``'s cells: the kept sums plus the added ones.
+
+    The kept cells are read by the key column ``by`` (a month or day: few values per batch),
+    a few hundred values at a time.
+    """
+    place = list(keys).index(by)
+    wanted = sorted({key[place] for key in added})
+    result = {key: list(sums) for key, sums in added.items()}
+    for start in range(0, len(wanted), 500):
+        kept = stored(connection, table, keys, values, table.c[by].in_(wanted[start:start + 500]))
+        for key, sums in result.items():
+            for index, value in enumerate(kept.get(key, ())):
+                sums[index] += value
+    return result
+
+
 def insert(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], fresh: Cells) -> None:
     """Insert ``fresh`` as new rows of ``table``."""
     database.execute_many(connection, table.insert(), [{**dict(zip(keys, key)), **dict(zip(values, sums))}
