@@ -10,11 +10,13 @@ SQLite's guards refuse a non-integer total from any writer.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from vosbench.analysis import reconcile, trends
+from vosbench.analysis.filters import PaymentFilter
 from vosbench.commands.main import main
 from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import money_bounds, setup, tables, verification, write_door
@@ -135,3 +137,45 @@ def test_an_older_ledger_gains_the_integer_guards_and_verify_reports_a_real_tota
     with sqlite3.connect(path) as raw:  # the open put the guards back
         with pytest.raises(sqlite3.IntegrityError, match="not an integer"):
             raw.execute("UPDATE account_months SET deposit = 2.5")
+
+
+NEARLY_ALL = 900_000_000_000_000 * 10_000
+"""900 trillion units: within a column, but two of them are not."""
+FIFTY = 50_000_000_000_000 * 10_000
+"""50 trillion units: twenty of them pass 64 bits."""
+
+
+def test_reconcile_and_trends_over_many_accounts_past_64_bits_stay_exact_or_refuse_in_words(any_ledger_url):
+    engine = _ledger(any_ledger_url)
+    write_door.append_batch(engine, "accounts", [write_door.NewAccount(f"M{number:02d}", "Many", AccountKind.CUSTOMER, "",
+                                                                       0, "USD", "UTC") for number in range(20)],
+                            source="t", file="many.csv")
+    write_door.append_batch(engine, "payments", [  # ten a channel: every kept cell stays within the bound
+        _deposit(f"m{number}", f"M{number:02d}", datetime(2026, 10, 1 + number), FIFTY)._replace(
+            channel=(Channel.ADMIN, Channel.WEB)[number % 2]) for number in range(20)], source="t", file="p.csv")
+    totals = reconcile.reconcile(engine, "2026-10").totals()["USD"]
+    assert totals["deposit"] == totals["expected_closing"] == 20 * FIFTY  # exact, where int64 wrapped around
+    with pytest.raises(trends.TrendError, match="past the largest amount the ledger can hold"):
+        trends.trend(engine, PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31)), grain="month", by="kind")
+
+
+def test_figures_whose_sums_could_pass_64_bits_are_refused_by_reconcile_and_movers(any_ledger_url):
+    engine = _ledger(any_ledger_url)
+    write_door.append_batch(engine, "payments", [_deposit("c1", "C1", datetime(2026, 10, 5), NEARLY_ALL)],
+                            source="t", file="p.csv")
+    for day, fees in ((10, (NEARLY_ALL, 0)), (11, (0, NEARLY_ALL))):  # C1 ends the month at -900 trillion
+        write_door.append_batch(engine, "charges", [write_door.NewCharge("C1", date(2026, 10, day), *fees, 0, 1)],
+                                source="t", file=f"c{day}.csv")
+    with pytest.raises(trends.TrendError, match="charges of the two months sum past the largest amount"):
+        trends.movers(engine, "2026-10")  # its call and agent fees together pass 64 bits
+    with pytest.raises(reconcile.ReconcileError, match="account C1's deposit is 900,000,000,000,000.00: too large"):
+        reconcile.reconcile(engine, "2026-10")
+
+
+def test_a_batch_whose_own_change_passes_64_bits_is_refused_alike_on_every_dialect(any_ledger_url):
+    engine = _ledger(any_ledger_url)
+    write_door.append_batch(engine, "payments", [_deposit("c1", "C1", datetime(2026, 10, 5), NEARLY_ALL)],
+                            source="t", file="p.csv")
+    with pytest.raises(money_bounds.TotalPastBound, match="account C1's balance moved by this batch of 2026-10"):
+        write_door.append_batch(engine, "charges", [write_door.NewCharge("C1", date(2026, 10, 10), NEARLY_ALL,
+                                                                        NEARLY_ALL, 0, 1)], source="t", file="c.csv")

@@ -6,8 +6,9 @@ month make a month total past it. SQLite would keep such a sum as a REAL — a f
 no longer exact — where PostgreSQL and MariaDB raise an overflow. So the write door keeps
 the totals of a batch (month totals, rollups) under a savepoint (:func:`kept_within`): when
 the database refuses them — an overflow on a server, the integer guard on SQLite
-(:mod:`vosbench.ledger.guards`), the SQLite driver for a new total past 64 bits — the
-savepoint is taken back, the total that would pass the bound is worked out exactly in
+(:mod:`vosbench.ledger.guards`), the SQLite driver for a new total past 64 bits — or the
+upkeep itself finds a change no BIGINT parameter holds (which MariaDB alone would add as a
+DECIMAL), the savepoint is taken back, the total that would pass the bound is worked out exactly in
 Python, and the batch is refused whole with one line naming it. Finding it costs reads
 only on that rare path; a batch within bounds pays a savepoint.
 
@@ -66,22 +67,21 @@ def first_past_bound(connection: sa.Connection, deltas: month_totals.MonthDeltas
                      payments: coded_payments.CodedPayments | None) -> str | None:
     """The first total the batch would take past the bound, in words; None when every one stays within it."""
     accounts = _account_numbers(connection)
-    # a month's own sums before the closings they carry
-    for account_id, month, figure, value in sorted(month_totals.figures_after(connection, deltas),
-                                                   key=lambda after: (after[0], after[1], after[2] == "closing")):
+    for account_id, month, what, value in month_totals.figures_after(connection, deltas):
         if abs(value) > MAX_MINOR:
-            what = "closing balance" if figure == "closing" else f"{figure} total"
             return f"account {accounts.get(account_id, account_id)}'s {what} of {month} would be {format_money(value, 4)}"
     if payments is None:
         return None
     for module, table, by in _ROLLUPS:
         keys, values = module.KEY_COLUMNS, module.VALUE_COLUMNS
-        cells = rollup_cells.after(connection, table, keys, values, module.cells(payments), by)
-        for key, sums in sorted(cells.items(), key=lambda item: tuple(map(str, item[0]))):
-            for name, value in zip(values, sums):
-                if abs(value) > MAX_MINOR:
-                    words = dict(zip(keys, key))
-                    return f"{_cell_words(table.name, words, accounts)}: {_VALUE_WORDS[name]} would be {format_money(value, 4)}"
+        added = module.cells(payments)
+        for change, cells in (("", rollup_cells.after(connection, table, keys, values, added, by)),
+                              (" added by this batch", added)):
+            for key, sums in sorted(cells.items(), key=lambda item: tuple(map(str, item[0]))):
+                for name, value in zip(values, sums):
+                    if abs(value) > MAX_MINOR:
+                        return (f"{_cell_words(table.name, dict(zip(keys, key)), accounts)}: {_VALUE_WORDS[name]}{change} "
+                                f"would be {format_money(value, 4)}")
     return None
 
 

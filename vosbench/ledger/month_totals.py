@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from vosbench.core import periods
+from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database, tables
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
@@ -203,6 +204,10 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             running = 0
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
+                if not (-MAX_MINOR <= min(delta) and max(delta) <= MAX_MINOR and -MAX_MINOR <= running <= MAX_MINOR):
+                    # a change no BIGINT parameter holds: refused alike on every dialect (some would add it as
+                    # a DECIMAL), in words by vosbench.ledger.money_bounds
+                    raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
                 if month in existing:
                     updates.append((account_id, month, running, *(delta[_SLOT[column]] for column in moved)))
                 else:  # opens from the closing of the latest stored month before it
@@ -228,8 +233,9 @@ _AFTER_ALL = "9999-99"
 
 
 def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tuple[int, str, str, int]]:
-    """What :func:`apply` would make of the stored totals: (account id, month, figure, value) of each money
-    figure ``deltas`` moves and of each closing it shifts (read before :func:`apply`, or after it was taken back).
+    """What :func:`apply` would write: (account id, month, the figure in words, value) of each money figure
+    ``deltas`` moves, the change it brings, and each closing it shifts (read before :func:`apply`, or after it
+    was taken back); per account, month by month, a month's sums before its closing.
 
     :mod:`vosbench.ledger.money_bounds` compares them with the largest amount a column holds.
     """
@@ -243,12 +249,8 @@ def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tu
     for start in range(0, len(affected), 500):
         for account_id, month, *values in connection.execute(statement, {"accounts": affected[start:start + 500]}):
             kept[account_id][month] = tuple(map(int, values))
-    for account_id, changes in by_account.items():
-        stored_months = kept[account_id]
-        for month, delta in changes.items():
-            base = stored_months.get(month, (0,) * (len(figures) + 1))
-            for index, name in enumerate(figures):
-                yield account_id, month, name, base[index + 1] + delta[_SLOT[name]]
+    for account_id in affected:
+        changes, stored_months = by_account[account_id], kept[account_id]
         # a closing after the batch: the stored closing of its month (or the latest before) plus the net
         # change of every month of the batch up to it
         shifted, closing = 0, 0
@@ -256,9 +258,14 @@ def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tu
             if month in stored_months:
                 closing = stored_months[month][0]
             if month in changes:
-                shifted += net_change(changes[month])
+                base, delta = stored_months.get(month, (0,) * (len(figures) + 1)), changes[month]
+                for index, name in enumerate(figures):
+                    yield account_id, month, f"{name} total", base[index + 1] + delta[_SLOT[name]]
+                    yield account_id, month, f"{name} added by this batch", delta[_SLOT[name]]
+                shifted += net_change(delta)
+                yield account_id, month, "balance moved by this batch", shifted
             if month >= min(changes):
-                yield account_id, month, "closing", closing + shifted
+                yield account_id, month, "closing balance", closing + shifted
 
 
 def recompute(connection: sa.Connection, openings: dict[int, int] | None = None) -> dict[tuple[int, str], dict]:

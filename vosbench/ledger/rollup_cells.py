@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database
 
 Cells = dict[tuple, list[int]]
@@ -50,6 +51,9 @@ def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], value
     """
     if not added:
         return
+    if any(not -MAX_MINOR <= value <= MAX_MINOR for sums in added.values() for value in sums):
+        # no BIGINT parameter holds it: refused alike on every dialect, in words by vosbench.ledger.money_bounds
+        raise OverflowError(f"a cell added to {table.name} passes 64 bits")
     def grown(new: sa.ColumnCollection) -> dict:  # each kept sum plus the new one
         return {name: table.c[name] + new[name] for name in values}
 
