@@ -19,7 +19,7 @@ from vosbench.analysis import reconcile, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.commands.main import main
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import money_bounds, setup, tables, verification, write_door
+from vosbench.ledger import money_bounds, readonly, setup, tables, verification, write_door
 
 HALF = 500_000_000_000_000 * 10_000
 """500 trillion currency units in minor units: one fits a column, two do not."""
@@ -132,7 +132,10 @@ def test_an_older_ledger_gains_the_integer_guards_and_verify_reports_a_real_tota
         for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%integer%'").fetchall():
             raw.execute(f"DROP TRIGGER {name}")
         raw.execute("UPDATE account_months SET bonus = 0.5")
+    as_it_is = [str(problem) for problem in verification.verify(readonly.open_read_only(f"sqlite:///{path}")).problems]
+    assert len([problem for problem in as_it_is if "predates the guard" in problem]) == 8  # two per totals table
     result = verification.verify(setup.open_ledger(f"sqlite:///{path}"))
+    assert not any("guard" in str(problem) for problem in result.problems)
     assert any("bonus" in str(problem) and "not an integer" in str(problem) for problem in result.problems)
     with sqlite3.connect(path) as raw:  # the open put the guards back
         with pytest.raises(sqlite3.IntegrityError, match="not an integer"):
