@@ -125,3 +125,27 @@ def test_a_changed_operator_or_rate_is_refused_not_edited(tmp_path):
         with pytest.raises(ImportRejected, match="already configured with other values"):
             csv_import.import_paths(engine, [changed / name])
     assert ("ann", "Ann Lee", "clerk", "Asia/Dubai", 540, 1020, "12345") in rows(engine, "operators")
+
+
+HISTORY = """
+    source_key,account,kind,amount,occurred_at,operator,channel,method,reference,approved_by
+    h1,C1,deposit,20000.00,2026-10-02T10:00:00Z,ann,admin,cash,R-1,old.boss
+    h2,C2,deposit,15000.00,2026-10-03T10:00:00Z,ann,admin,cash,R-2,old.boss
+    h3,C2,deposit,30.00,2026-10-04T10:00:00Z,zed,admin,cash,R-3,
+    h4,C1,deposit,40.00,2026-10-04T11:00:00Z,bob,admin,cash,R-4,ann
+    h5,A1,commission,4.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-A1,
+"""
+
+
+def test_imported_records_of_names_no_operator_is_registered_under_are_one_finding_per_name(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=HISTORY, operators=OPERATORS)  # accepted as they are
+    result = runner.run(engine, "2026-10", from_mapping({}), ["unregistered_operator"])
+    found = {(finding.operator, finding.severity): finding for finding in result.findings}
+    assert sorted(found) == [("old.boss", "medium"), ("zed", "low")]  # 'system' enters on the automatic channel
+    boss = found[("old.boss", "medium")]
+    assert boss.accounts == ("C1", "C2") and len(boss.payment_ids) == 2 and boss.amount == 350_000_000
+    assert boss.explanation.startswith("2 record(s) approved by 'old.boss', who is not a registered operator")
+    assert "#" in found[("zed", "low")].explanation and "1 record(s) entered by 'zed'" in found[("zed", "low")].explanation
+    without = ledger_from_text(tmp_path / "bare", accounts=ACCOUNTS, payments=HISTORY)
+    assert runner.run(without, "2026-10", from_mapping({}), ["unregistered_operator"]).not_run == {
+        "unregistered_operator": "the ledger's operators table is empty"}

@@ -170,8 +170,12 @@ class Reconciliation:
 
 
 def _per_currency(currency: np.ndarray, amounts: Mapping[str, np.ndarray]) -> dict[str, dict[str, int]]:
-    """Sums of each money column per currency, currencies in order (missing amounts count as 0)."""
-    return {str(code): {name: int(values[currency == code].sum()) for name, values in amounts.items()}
+    """Sums of each money column per currency, currencies in order (missing amounts count as 0).
+
+    Summed as Python integers: every account's figure fits int64, but their sum over many
+    accounts need not, and numpy's int64 sum would wrap around without a word.
+    """
+    return {str(code): {name: sum(values[currency == code].tolist()) for name, values in amounts.items()}
             for code in sorted(set(currency.tolist()))}
 
 
@@ -346,12 +350,37 @@ def _reported(connection: sa.Connection, period: Period, ledger_timezone: str, a
             "balance": _whole(rows["balance"])[0], "moved_after": np.where(early, moved_after, 0)}
 
 
+_SAFE = money.MAX_MINOR // 16
+"""Figures up to this size combine exactly in int64 however :func:`_balances` adds them (fewer than 16 terms each)."""
+
+
+def _refuse_past_range(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
+                       reported_before: dict[str, np.ndarray]) -> None:
+    """Refuse, in words, figures so large that their sums could pass int64: numpy would wrap them around silently.
+
+    Each kept figure fits a column, but an account's payments, charges and expected closing
+    add several; beyond :data:`_SAFE` (57 trillion units) they are not added at all.
+    """
+    named = [(f"account {{}}'s {name}", figures[name], figures["account"]) for name in FIGURE_COLUMNS]
+    named += [(f"{what} of account id {{}}", report[name], report["account_id"])
+              for report in (reported, reported_before)
+              for name, what in (("balance", "a reported balance"), ("moved_after", "the money moved after a report"))]
+    for what, values, whose in named:
+        large = np.flatnonzero((values > _SAFE) | (values < -_SAFE))
+        if len(large):
+            raise ReconcileError(
+                f"{what.format(whose[large[0]])} is {money.format_money(int(values[large[0]]))}: too large to reconcile "
+                f"exactly, as the month's figures added together could pass the largest amount the ledger can hold "
+                f"({money.format_money(money.MAX_MINOR)}); check the ledger with `vosbench verify` and the amounts at their source")
+
+
 def _balances(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
               reported_before: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Join the figures and reports; compute expected closing, difference and last month's.
 
     Keeps the accounts with history, activity or a report, ordered by account number.
     """
+    _refuse_past_range(figures, reported, reported_before)
     ids = figures["account_id"]
     order = np.argsort(ids, kind="stable")
 

@@ -19,6 +19,7 @@ whose deposits or charges changed most from the month before.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -30,6 +31,7 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
+from vosbench.core.money import MAX_MINOR, format_money
 from vosbench.ledger import database, handle, payment_rollup, tables, text_index
 
 GRAINS = ("day", "week", "month", "quarter")
@@ -189,7 +191,7 @@ def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tu
                  .where(*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed), *in_currency)
                  .group_by(bounds.c.position, group))
     return [(int(position), str(name), int(count), int(amount))
-            for position, name, count, amount in connection.execute(statement)]
+            for position, name, count, amount in _summed(connection, statement)]
 
 
 def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tuple[Bucket, ...],
@@ -219,11 +221,40 @@ def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: 
                  .group_by(rollup.c.period, rollup.c[by]))
     starts = [b.first_day.isoformat()[:width] for b in run]
     summed: dict[tuple[int, str], list[int]] = {}
-    for period, group, count, amount in connection.execute(statement):
+    for period, group, count, amount in _summed(connection, statement):
         figures = summed.setdefault((bisect.bisect_right(starts, period) - 1, str(group)), [0, 0])
         figures[0] += int(count)
         figures[1] += int(amount)
     return [(position, group, count, amount) for (position, group), (count, amount) in summed.items()]
+
+
+def _summed(connection: sa.Connection, statement: sa.Select, what: str = "the payments of one grain and group",
+            ) -> list[sa.Row]:
+    """The rows of ``statement``, whose sums are exact or refused in words, never a float.
+
+    PostgreSQL and MariaDB SUM a BIGINT as a whole NUMERIC; SQLite's SUM stops at 64 bits
+    with an error, while its ``+`` past them (and a server's) gives a REAL or an error: each
+    is refused, naming ``what`` passed the range.
+    """
+    try:
+        rows = list(connection.execute(statement))
+    except sa.exc.DBAPIError as error:
+        if not any(words in str(error.orig) for words in ("integer overflow", "out of range")):
+            raise
+        raise TrendError(_PAST_RANGE.format(what=what)) from None
+    if any(isinstance(value, float) for row in rows for value in row):
+        raise TrendError(_PAST_RANGE.format(what=what))
+    return rows
+
+
+_PAST_RANGE = ("{what} sum past the largest amount the ledger can hold (" + format_money(MAX_MINOR, 4) + "), "
+               "which a trend cannot draw exactly; narrow the filter (kinds, accounts, currency) or take a shorter grain")
+
+
+def _in_range(amounts: Iterable[int], what: str) -> None:
+    """Refuse a trend one of whose ``amounts`` (sums of many records) passes what an int64 column holds."""
+    if max(map(abs, amounts), default=0) > MAX_MINOR:
+        raise TrendError(_PAST_RANGE.format(what=what))
 
 
 def _period_of(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[date, date] | None:
@@ -289,6 +320,7 @@ def _top_groups(rows: list[tuple], run: tuple[Bucket, ...]) -> pd.DataFrame:
         figures = summed.setdefault(key, [0, 0])
         figures[0] += count
         figures[1] += amount
+    _in_range((figures[1] for figures in summed.values()), "the payments of one grain and group")
     order = {name: index for index, name in enumerate(sorted(named, key=lambda name: (-moved[name], name)))}
     keys = sorted(summed, key=lambda key: (key[0], order.get(key[1], len(order))))
     return pd.DataFrame({"position": [key[0] for key in keys], "bucket": [run[key[0]].label for key in keys],
@@ -310,6 +342,7 @@ def _totals(current, rows, before_rows, year_rows) -> pd.DataFrame:
     count, amount = _per_position(rows, size)
     previous_count, previous_amount = _per_position(before_rows, size)
     year_count, year_amount = _per_position(year_rows, size)
+    _in_range((*amount, *previous_amount, *year_amount), "the payments of one grain")
     return pd.DataFrame({
         "position": list(range(size)), "bucket": [b.label for b in current],
         "count": count, "amount": amount, "previous_count": previous_count, "previous_amount": previous_amount,
@@ -374,6 +407,6 @@ def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = No
                  .select_from(per_account.join(_accounts, _accounts.c.id == per_account.c.account_id))
                  .where(larger > 0).order_by(larger.desc(), _accounts.c.account).limit(n))
     with engine.connect() as connection:
-        rows = connection.execute(statement).all()
+        rows = _summed(connection, statement, "an account's deposits or charges of the two months")
     frame = pd.DataFrame([tuple(row) for row in rows], columns=list(MOVER_COLUMNS))
     return frame.astype({name: "int64" for name in MOVER_COLUMNS[2:]})

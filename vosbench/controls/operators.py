@@ -1,4 +1,4 @@
-"""Who entered what: entries outside working hours, operator concentration, self-dealing.
+"""Who entered what: entries outside working hours, operator concentration, self-dealing, unregistered names.
 
 These checks need the back office as configured (the ``operators`` table: shift and
 working days in the operator's own time zone; ``operator_accounts``: accounts an
@@ -113,4 +113,36 @@ def self_dealing(data: MonthData) -> list[Finding]:
             f"{login} credited {format_money(int(group['amount'].sum()))} in {len(group)} record(s) to {account}, "
             f"an account linked to them ({relation}): " + ", ".join(f"#{i}" for i in group["id"]),
             tuple(group["id"]), login, int(group["amount"].sum())))
+    return found
+
+
+_EXAMPLES = 5
+"""Records named in an unregistered name's finding; its count says how many there are."""
+
+
+def unregistered_operators(data: MonthData) -> list[Finding]:
+    """Records whose operator (on a manual channel) or approver is not a registered operator.
+
+    The write door takes a person's entry only from a registered operator; imported history
+    and syncs bring the names their source wrote, which may be from before vosbench or
+    mistyped, and are taken as they happened. One finding per name and role, with its count
+    and a few records as examples: an approval nobody registered can be held to is medium,
+    an unregistered maker low. Records of the automatic channels carry a system login, not a person's.
+    """
+    registered = set(data.operators["login"].astype(str))
+    approvers, makers = data.payments["approved_by"].str.strip(), data.manual()["operator"].str.strip()
+    roles = (("approved", "medium", approvers[(approvers != "") & ~approvers.isin(registered)]),
+             ("entered", "low", makers[~makers.isin(registered)]))
+    found = []
+    for verb, severity, names in roles:
+        for name, group in data.payments.loc[names.index].groupby(names, sort=True):
+            shown = group.head(_EXAMPLES)
+            examples = ", ".join(f"#{row.id} {row.kind} {format_money(row.amount)} on {row.account}"
+                                 for row in shown.itertuples())
+            more = f" and {len(group) - len(shown)} more" if len(group) > len(shown) else ""
+            found.append(Finding(
+                "unregistered_operator", severity, data.month, tuple(shown["account"]),
+                f"{len(group)} record(s) {verb} by {name!r}, who is not a registered operator (imported or synced "
+                f"history keeps the names its source wrote): {examples}{more}; register the person "
+                "(operators.csv) or note who it was", tuple(shown["id"]), name, int(group["amount"].sum())))
     return found

@@ -40,6 +40,7 @@ CHECKS: dict[str, Callable[[context.MonthData], list[Finding]]] = {
     "outside_working_hours": operators.outside_working_hours,
     "operator_concentration": operators.operator_concentration,
     "self_dealing": operators.self_dealing,
+    "unregistered_operator": operators.unregistered_operators,
     "round_amount_cluster": amounts.round_amount_clusters,
     "benford_first_digit": amounts.benford_first_digit,
     "look_alike_account": lookalikes.look_alike_accounts,
@@ -47,7 +48,8 @@ CHECKS: dict[str, Callable[[context.MonthData], list[Finding]]] = {
     "balance_drift": drift.balance_drift,
     "prior_period_item": prior_period.prior_period_items,
 }
-NEEDS_REFERENCE = {"outside_working_hours": "operators", "self_dealing": "operator_accounts",
+NEEDS_REFERENCE = {"outside_working_hours": "operators", "unregistered_operator": "operators",
+                   "self_dealing": "operator_accounts",
                    "commission_mismatch": "commission_rates"}
 """Checks that read reference data, and the table that must hold it."""
 

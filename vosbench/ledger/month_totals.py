@@ -10,13 +10,14 @@ from __future__ import annotations
 import bisect
 import operator
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from vosbench.core import periods
+from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database, tables
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
@@ -203,6 +204,10 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             running = 0
             for index, (month, delta) in enumerate(ordered):
                 running += net_change(delta)
+                if not (-MAX_MINOR <= min(delta) and max(delta) <= MAX_MINOR and -MAX_MINOR <= running <= MAX_MINOR):
+                    # a change no BIGINT parameter holds: refused alike on every dialect (some would add it as
+                    # a DECIMAL), in words by vosbench.ledger.money_bounds
+                    raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
                 if month in existing:
                     updates.append((account_id, month, running, *(delta[_SLOT[column]] for column in moved)))
                 else:  # opens from the closing of the latest stored month before it
@@ -225,6 +230,42 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
 
 _AFTER_ALL = "9999-99"
 """A month label after every real one (labels are YYYY-MM text)."""
+
+
+def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tuple[int, str, str, int]]:
+    """What :func:`apply` would write: (account id, month, the figure in words, value) of each money figure
+    ``deltas`` moves, the change it brings, and each closing it shifts (read before :func:`apply`, or after it
+    was taken back); per account, month by month, a month's sums before its closing.
+
+    :mod:`vosbench.ledger.money_bounds` compares them with the largest amount a column holds.
+    """
+    by_account = deltas.by_account()
+    figures = [column for column in deltas.moved() if column not in COUNT_COLUMNS]
+    table = tables.account_months
+    statement = (sa.select(table.c.account_id, table.c.month, table.c.closing, *(table.c[name] for name in figures))
+                 .where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True))))
+    affected = sorted(by_account)
+    kept: dict[int, dict[str, tuple[int, ...]]] = defaultdict(dict)
+    for start in range(0, len(affected), 500):
+        for account_id, month, *values in connection.execute(statement, {"accounts": affected[start:start + 500]}):
+            kept[account_id][month] = tuple(map(int, values))
+    for account_id in affected:
+        changes, stored_months = by_account[account_id], kept[account_id]
+        # a closing after the batch: the stored closing of its month (or the latest before) plus the net
+        # change of every month of the batch up to it
+        shifted, closing = 0, 0
+        for month in sorted(set(stored_months) | set(changes)):
+            if month in stored_months:
+                closing = stored_months[month][0]
+            if month in changes:
+                base, delta = stored_months.get(month, (0,) * (len(figures) + 1)), changes[month]
+                for index, name in enumerate(figures):
+                    yield account_id, month, f"{name} total", base[index + 1] + delta[_SLOT[name]]
+                    yield account_id, month, f"{name} added by this batch", delta[_SLOT[name]]
+                shifted += net_change(delta)
+                yield account_id, month, "balance moved by this batch", shifted
+            if month >= min(changes):
+                yield account_id, month, "closing balance", closing + shifted
 
 
 def recompute(connection: sa.Connection, openings: dict[int, int] | None = None) -> dict[tuple[int, str], dict]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database
 
 Cells = dict[tuple, list[int]]
@@ -50,6 +51,9 @@ def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], value
     """
     if not added:
         return
+    if min(map(min, added.values())) < -MAX_MINOR or max(map(max, added.values())) > MAX_MINOR:
+        # no BIGINT parameter holds it: refused alike on every dialect, in words by vosbench.ledger.money_bounds
+        raise OverflowError(f"a cell added to {table.name} passes 64 bits")
     def grown(new: sa.ColumnCollection) -> dict:  # each kept sum plus the new one
         return {name: table.c[name] + new[name] for name in values}
 
@@ -73,6 +77,24 @@ def stored(connection: sa.Connection, table: sa.Table, keys: Sequence[str], valu
     statement = sa.select(*(table.c[name] for name in (*keys, *values)))
     return {tuple(row[:len(keys)]): [int(value) for value in row[len(keys):]]
             for row in connection.execute(statement if where is None else statement.where(where))}
+
+
+def after(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], added: Cells,
+          by: str) -> Cells:
+    """What :func:`merge` would make of ``added``'s cells: the kept sums plus the added ones.
+
+    The kept cells are read by the key column ``by`` (a month or day: few values per batch),
+    a few hundred values at a time.
+    """
+    place = list(keys).index(by)
+    wanted = sorted({key[place] for key in added})
+    result = {key: list(sums) for key, sums in added.items()}
+    for start in range(0, len(wanted), 500):
+        kept = stored(connection, table, keys, values, table.c[by].in_(wanted[start:start + 500]))
+        for key, sums in result.items():
+            for index, value in enumerate(kept.get(key, ())):
+                sums[index] += value
+    return result
 
 
 def insert(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], fresh: Cells) -> None:

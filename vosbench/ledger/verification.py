@@ -19,7 +19,18 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.ledger import anchor as anchor_module
-from vosbench.ledger import archive, database, explore_upkeep, hashchain, inspection, month_totals, sync_marks, tables, text_index
+from vosbench.ledger import (
+    archive,
+    database,
+    explore_upkeep,
+    hashchain,
+    inspection,
+    money_bounds,
+    month_totals,
+    sync_marks,
+    tables,
+    text_index,
+)
 from vosbench.ledger.anchor import Anchor, CheckpointKey
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.inspection import Problem
@@ -72,6 +83,8 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
                 result.problems.append(Problem(check, table, None, f"{check} of {table} could not be read: {error.orig}"))
 
         attempt("guards", "all tables", lambda: result.problems.extend(inspection.guard_problems(connection)))
+        attempt("money totals", "account_months", lambda: result.problems.extend(
+            Problem("money totals", table, None, message) for table, message in money_bounds.non_integer_totals(connection)))
         starts = _starts(connection, anchor) if from_anchor and anchor is not None else {}
         if from_anchor and anchor is not None:
             totals = f"the month totals of {month} only" if month else "no month totals"

@@ -35,6 +35,7 @@ from vosbench.ledger import (
     explore_upkeep,
     guards,
     hashchain,
+    money_bounds,
     month_close,
     month_totals,
     prior_period,
@@ -469,8 +470,9 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
                                          rows.method, rows.amount, rows.operator)
     deltas = month_totals.MonthDeltas()
     deltas.add_payment_sums(coded_payments.cells((coded.account, coded.month, coded.kind), (coded.amount, coded.records)))
-    month_totals.apply(connection, deltas)
-    explore_upkeep.after_payments(coded)
+    with money_bounds.kept_within(connection, batch.file, deltas, coded):
+        month_totals.apply(connection, deltas)
+        explore_upkeep.after_payments(coded)
     return [record[0] for record in linked]
 
 
@@ -557,7 +559,8 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
         deltas.add_charge_sums(coded_payments.cells(
             (coded_payments.coded(account_ids), coded_payments.coded([day[:7] for day in keys])),
             list(map(coded_payments.exact, figures))))
-        month_totals.apply(batch.connection, deltas)
+        with money_bounds.kept_within(batch.connection, batch.file, deltas):
+            month_totals.apply(batch.connection, deltas)
     return [record[0] for record in linked]
 
 

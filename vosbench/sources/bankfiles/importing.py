@@ -28,7 +28,14 @@ from vosbench import __version__
 from vosbench.ledger import database, hashchain, tables
 from vosbench.ledger.write_door import ImportRejected, Rejection, collector_paused
 from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, reading, tabular
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, check_channel, fitted
+from vosbench.sources.bankfiles.lines import (
+    ParsedStatement,
+    StatementFileError,
+    StatementLine,
+    check_channel,
+    fitted,
+    without_zero_lines,
+)
 
 _T, _I, _W = tables.statement_lines, tables.statement_imports, tables.statement_import_warnings
 _CACHE_KIB = 32 * 1024
@@ -109,7 +116,7 @@ def open_statement(path: Path, *, profile: str | None = None, channel: str | Non
         parsed.profile = chosen.name
     lines = outgoing.classify(lines, chosen.outgoing if chosen is not None else (),
                               bank_codes=chosen is None or chosen.reads == "statement")
-    lines = fitted(lines, parsed.file, parsed.rejections, parsed.warnings)
+    lines = fitted(without_zero_lines(lines, parsed.warnings), parsed.file, parsed.rejections, parsed.warnings)
     if channel:
         parsed.channel = check_channel(channel)
     return parsed, lines, fee

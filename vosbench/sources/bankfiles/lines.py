@@ -146,6 +146,25 @@ def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection
         warnings.append(f"over-long {', '.join(sorted(cut))} cut to the stored size")
 
 
+def without_zero_lines(lines: Iterable[StatementLine], warnings: list[str]) -> Iterator[StatementLine]:
+    """The lines that move money; those of amount zero are left out, and the file says how many, once.
+
+    A bank writes a zero line for a fee waived, an information entry or a returned nil
+    item: it carries no money, so there is nothing to match it with and nothing to refuse a
+    real bank's file for. Every reader (OFX, CAMT, MT940, the CSV and XLSX profiles) keeps
+    them out the same way, when the last line has been taken.
+    """
+    left_out = 0
+    for line in lines:
+        if line.amount:
+            yield line
+        else:
+            left_out += 1
+    if left_out:
+        warnings.append(f"{left_out} line(s) of amount zero left out: they move no money (a fee waived, an "
+                        "information entry), so there is nothing to match them with")
+
+
 def content_key(line: StatementLine, occurrence: int) -> str:
     """The key of a line whose source gives no transaction id: what it says, and which identical one it is."""
     what = "|".join((line.statement_account, line.posted_on.isoformat(), str(line.amount), line.reference,

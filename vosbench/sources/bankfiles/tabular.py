@@ -245,8 +245,6 @@ def _line(values: dict, header: list[str], cells: list, profile: Profile, column
         amount = -amount
     elif profile.sign == "direction":
         amount = _directed(amount, str(_cell(values, columns, "direction") or "").strip(), profile, columns)
-    if amount == 0:
-        raise ValueError("amount is zero; a statement line moves money")
     source_id = str(_cell(values, columns, "id") or "")
     raw = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
     return StatementLine(
