@@ -486,6 +486,16 @@ def test_mt940_a_statement_line_the_parser_passes_over_is_named_not_counted(engi
     assert stored(engine) == []
 
 
+def test_mt940_a_message_cut_before_its_closing_balance_is_read_with_a_warning(engine, tmp_path):
+    cut = MT940.split(":61:2610051005D2,50")[0]  # the first message loses its second line and closing balance
+    second = MT940.split("-}\n", 1)[1]
+    result = importing.import_file(engine, write(tmp_path, "cut.sta", cut + second))
+    assert result.added == 2
+    assert [w for w in result.warnings if "closing balance" in w] == [
+        "message 1 has statement lines but no closing balance (:62F: or :62M:): it may be cut short; check its lines "
+        "against the bank's own view"]
+
+
 def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
     text = MT940.split("-}")[0].replace(":60F:C261004EUR1000,00\n", "").replace(":62F:C261005EUR2497,50\n", "")
     with pytest.raises(ImportRejected, match="currency is missing"):

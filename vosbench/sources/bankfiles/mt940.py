@@ -17,7 +17,8 @@ What banks bend and can be read only one way is written back as SWIFT writes it 
 parsing, with a warning: a decimal point before at most two digits (Rabobank's older
 files), a :61: without a transaction type before ``//`` (Zenith Bank), a statement number
 the parser refuses (kept as written in the statement id). A :61: the parser passes over
-refuses the file, naming that line.
+refuses the file, naming that line. An MT940 message with statement lines but without the
+closing balance SWIFT requires may have been cut short: it is read, with a warning.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _END_TO_END = re.compile(r"(?:/EREF/|EREF\+)([^/?\r\n]+)")
 _NAME = re.compile(r"(?:/NAME/([^/\r\n]+)|\?32([^?\r\n]+))")
 _CURRENCY = re.compile(r"(?m)^:(?:60[FM]|62[FM]|34F):[CD]?\d{0,6}([A-Z]{3})")
 _NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
+_CLOSING_BALANCE = re.compile(r"(?m)^:62[FM]:")
 
 
 def looks_like_mt940(head: bytes) -> bool:
@@ -140,6 +142,9 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
         found_currency = _CURRENCY.search(chunk)
         currency = found_currency.group(1) if found_currency else ""
         heads = _STATEMENT_LINE.findall(chunk)
+        if heads and parsed.format == "mt940" and not _CLOSING_BALANCE.search(chunk):
+            parsed.warnings.append(f"message {messages} has statement lines but no closing balance (:62F: or :62M:): "
+                                   "it may be cut short; check its lines against the bank's own view")
         if len(heads) != len(transactions):
             unread = next((head for head in heads if not _HEAD.match(head)), None)
             if unread is not None:  # the line the parser passed over, and why, rather than a count
