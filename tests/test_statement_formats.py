@@ -414,6 +414,88 @@ def test_mt940_an_amount_or_mark_not_as_swift_writes_it_is_refused(engine, tmp_p
     assert stored(engine) == []
 
 
+OLDER_BANK_MT940 = """:940:
+:20:940S261005
+:25:4471.220.918EUR
+:28:00000/00
+:60F:C261004EUR000000001000.00
+:61:261005C000000000250.75NMSC0042173
+:86:Storting kantine
+:86:Week 40
+:61:261005D000000000100.5NMSCNONREF
+:86:Huur oktober
+:62F:C261005EUR000000001150.25
+:20:940S261005
+:25:4471.220.926JPY
+:28:00000/00
+:60F:C261004JPY00000000050000.
+:61:261005D00000000012000.NMSCNONREF
+:86:Freight invoice 7
+:62F:C261005JPY00000000038000.
+"""
+
+
+def test_mt940_with_decimal_points_as_an_older_bank_writes_them_is_read_with_a_warning(engine, tmp_path):
+    result = importing.import_file(engine, write(tmp_path, "old-bank.txt", OLDER_BANK_MT940))
+    assert (result.statements, result.added) == (2, 3)
+    assert any("decimal point" in w for w in result.warnings)
+    assert [(r.statement_account, r.posted_on, r.amount, r.currency, r.description) for r in stored(engine)] == [
+        ("4471.220.918EUR", date(2026, 10, 5), 2_507_500, "EUR", "Storting kantine Week 40"),
+        ("4471.220.918EUR", date(2026, 10, 5), -1_005_000, "EUR", "Huur oktober"),
+        ("4471.220.926JPY", date(2026, 10, 5), -120_000_000, "JPY", "Freight invoice 7")]  # 1000 + 250.75 - 100.50
+    assert importing.import_file(engine, write(tmp_path, "old-bank.txt", OLDER_BANK_MT940)).added == 0
+
+
+def test_mt940_a_point_that_may_separate_thousands_is_never_read_as_a_decimal(engine, tmp_path):
+    text = ":20:S\n:25:4471.220.918\n:28:1/1\n:60F:C261004EUR0,00\n:61:261005C1.250NMSCNONREF\n:86:x\n-\n"
+    with pytest.raises(ImportRejected, match=r"transaction 1 \(message 1\): :61: '261005C1.250NMSCNONREF' does not "
+                                             r"start with a value date"):
+        importing.import_file(engine, write(tmp_path, "thousands.sta", text))
+    assert stored(engine) == []
+
+
+UNTYPED_MT940 = """{1:F01BANKNGLAXXXX0000000000}{2:I940BANKNGLAXXXXN}{4:
+:20:261006093015
+:25:2093318844
+:28C: /1
+:60F:C261005NGN1000,00
+:61:2610051005CN5000,00//30311122201
+:86:1005-OCT-TOPUP// TRF FROM ACME LTD
+:61:2610051005DN1234,56//30311122202
+:86:1005-OCT-PAYOUT// TRF TO NILE VOICE
+:62F:C261005NGN4765,44
+-}
+"""
+
+
+def test_mt940_lines_without_a_transaction_type_and_an_odd_statement_number_are_read(engine, tmp_path):
+    result = importing.import_file(engine, write(tmp_path, "untyped.sta", UNTYPED_MT940))
+    assert result.added == 2
+    assert any("no transaction type" in w for w in result.warnings)
+    assert any("statement number (:28C:)" in w for w in result.warnings)
+    assert [(r.statement_id, r.amount, r.currency, r.reference) for r in stored(engine)] == [
+        ("261006093015//1", 50_000_000, "NGN", "30311122201"),
+        ("261006093015//1", -12_345_600, "NGN", "30311122202")]  # 1000 + 5000 - 1234.56 = 4765.44
+
+
+def test_mt940_a_statement_line_the_parser_passes_over_is_named_not_counted(engine, tmp_path):
+    text = (":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n:61:2610151015C100,00\n:86:no type\n"
+            ":61:2610151015D5,00NTRFNONREF//B2\n:86:fee\n-\n")
+    with pytest.raises(StatementFileError, match=r"^skipped.sta: message 1: :61: '2610151015C100,00' does not start"):
+        importing.import_file(engine, write(tmp_path, "skipped.sta", text))
+    assert stored(engine) == []
+
+
+def test_mt940_a_message_cut_before_its_closing_balance_is_read_with_a_warning(engine, tmp_path):
+    cut = MT940.split(":61:2610051005D2,50")[0]  # the first message loses its second line and closing balance
+    second = MT940.split("-}\n", 1)[1]
+    result = importing.import_file(engine, write(tmp_path, "cut.sta", cut + second))
+    assert result.added == 2
+    assert [w for w in result.warnings if "closing balance" in w] == [
+        "message 1 has statement lines but no closing balance (:62F: or :62M:): it may be cut short; check its lines "
+        "against the bank's own view"]
+
+
 def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
     text = MT940.split("-}")[0].replace(":60F:C261004EUR1000,00\n", "").replace(":62F:C261005EUR2497,50\n", "")
     with pytest.raises(ImportRejected, match="currency is missing"):

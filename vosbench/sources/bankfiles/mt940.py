@@ -12,6 +12,13 @@ MT940 has no transaction id, so lines are keyed by their content and occurrence
 (:func:`vosbench.sources.bankfiles.lines.with_keys`): re-importing the file adds nothing.
 A currency comes from the balances (:60F:, :62F:) or, in MT942, the floor limit
 (:34F:); a message that gives none has its transactions rejected, never assumed.
+
+What banks bend and can be read only one way is written back as SWIFT writes it before
+parsing, with a warning: a decimal point before at most two digits (Rabobank's older
+files), a :61: without a transaction type before ``//`` (Zenith Bank), a statement number
+the parser refuses (kept as written in the statement id). A :61: the parser passes over
+refuses the file, naming that line. An MT940 message with statement lines but without the
+closing balance SWIFT requires may have been cut short: it is read, with a warning.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ _END_TO_END = re.compile(r"(?:/EREF/|EREF\+)([^/?\r\n]+)")
 _NAME = re.compile(r"(?:/NAME/([^/\r\n]+)|\?32([^?\r\n]+))")
 _CURRENCY = re.compile(r"(?m)^:(?:60[FM]|62[FM]|34F):[CD]?\d{0,6}([A-Z]{3})")
 _NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
+_CLOSING_BALANCE = re.compile(r"(?m)^:62[FM]:")
 
 
 def looks_like_mt940(head: bytes) -> bool:
@@ -113,6 +121,8 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
     logger = logging.getLogger("mt940")
     for chunk in _messages(path, encoding):
         chunk = re.sub(r"(?m)^-\}?\s*$", "", chunk)  # the end of a SWIFT block
+        chunk, odd_number, bent = _as_swift_writes(chunk)
+        parsed.warnings.extend(warning for warning in bent if warning not in parsed.warnings)
         messages += 1
         level, logger.level = logger.level, logging.CRITICAL + 1  # it logs every failed match as an error
         try:
@@ -127,10 +137,19 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
         account = str(transactions.data.get("account_identification") or "").strip()
         statement_id = "/".join(str(transactions.data.get(k) or "") for k in ("transaction_reference",
                                                                                 "statement_number")).strip("/")
+        if odd_number:
+            statement_id = f"{statement_id}/{odd_number}"
         found_currency = _CURRENCY.search(chunk)
         currency = found_currency.group(1) if found_currency else ""
         heads = _STATEMENT_LINE.findall(chunk)
+        if heads and parsed.format == "mt940" and not _CLOSING_BALANCE.search(chunk):
+            parsed.warnings.append(f"message {messages} has statement lines but no closing balance (:62F: or :62M:): "
+                                   "it may be cut short; check its lines against the bank's own view")
         if len(heads) != len(transactions):
+            unread = next((head for head in heads if not _HEAD.match(head)), None)
+            if unread is not None:  # the line the parser passed over, and why, rather than a count
+                raise StatementFileError(f"{file}: message {messages}: {_unreadable(unread)}; export the statement "
+                                         "again")
             raise StatementFileError(f"{file}: message {messages} holds {len(heads)} :61: statement lines but the "
                                      f"parser read {len(transactions)}; export the statement again")
         for transaction, head in zip(transactions, heads):
@@ -147,6 +166,47 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
     if not messages:
         raise StatementFileError(f"{file}: not an MT940/MT942 file (no :20: statement reference)")
     parsed.statements = messages
+
+
+_DECIMAL_POINT = re.compile(r"(?m)^(:61:[0-9]{6}(?:[0-9]{4})?R?[CD][A-Z]?[0-9]{1,14}|:6[02][FM]:[CD][0-9]{6}[A-Z]{3}[0-9]{1,14}"
+                            r"|:6[45]:[CD][0-9]{6}[A-Z]{3}[0-9]{1,14})\.([0-9]{0,2})(?=[A-Z]|[ \t]*$)")
+"""An amount of a statement line or balance written with a decimal point (``C000000000300.00NMSC``, as Rabobank's
+older MT940 did) where SWIFT writes a comma: a point followed by at most two digits and then the transaction type
+(or the line's end) is no thousands separator. ``1.000`` stays unread, and is refused."""
+DECIMAL_POINT_WARNING = ("amounts written with a decimal point (300.00) where SWIFT writes a comma were read as "
+                         "decimals: check the file's totals against the bank's own view")
+_UNTYPED = re.compile(r"(?m)^(:61:[0-9]{6}(?:[0-9]{4})?R?[CD][A-Z]?[0-9]{1,14},[0-9]{0,2})(?=//)")
+"""A statement line whose amount is followed straight by ``//`` and the bank's reference, without the transaction
+type SWIFT puts between them (as Zenith Bank writes it): the amount ends unambiguously at the ``//``."""
+UNTYPED_WARNING = ("some :61: statement lines carry no transaction type before the bank's reference (//); they were "
+                   "read as NMSC (miscellaneous), with the amount that ends at the //")
+_STATEMENT_NUMBER = re.compile(r"(?m)^:28C?:(.*)(?:\n|$)")
+_READABLE_NUMBER = re.compile(r"[0-9]{1,5}(?:/[0-9]{1,5})?")
+STATEMENT_NUMBER_WARNING = ("a statement number (:28C:) not written as SWIFT's digits[/digits] was kept as written, "
+                            "in the statement id")
+
+
+def _as_swift_writes(chunk: str) -> tuple[str, str, list[str]]:
+    """The message with what banks bend written back as SWIFT writes it, the :28C: text set aside, and warnings.
+
+    Only what cannot be read two ways is bent back: a decimal point before at most two
+    digits and the transaction type, a missing type before ``//``, and a statement number
+    (not money, only part of the statement's id) the parser would refuse, kept as written.
+    """
+    warnings = []
+    chunk, pointed = _DECIMAL_POINT.subn(r"\1,\2", chunk)
+    if pointed:
+        warnings.append(DECIMAL_POINT_WARNING)
+    chunk, untyped = _UNTYPED.subn(r"\1NMSC", chunk)
+    if untyped:
+        warnings.append(UNTYPED_WARNING)
+    odd_number = ""
+    found = _STATEMENT_NUMBER.search(chunk)
+    if found and not _READABLE_NUMBER.fullmatch(found.group(1).strip()):
+        odd_number = found.group(1).strip()
+        chunk = chunk[:found.start()] + chunk[found.end():]
+        warnings.append(STATEMENT_NUMBER_WARNING)
+    return chunk, odd_number, warnings
 
 
 _BANK_LAYOUTS = ("StatementASNB", "StatementGLS")
@@ -198,14 +258,19 @@ def _signed_amount(head: str, parsed: int) -> int:
     """
     found = _HEAD.match(head)
     if not found:
-        raise ValueError(f":61: {head.split(chr(10))[0][:40]!r} does not start with a value date, a mark (C, D, RC or "
-                         "RD) and an amount in digits with a decimal comma (e.g. 1500,00) before the transaction type")
+        raise ValueError(_unreadable(head))
     mark, text = found.groups()
     amount = money.to_minor(text.replace(",", "."), field=":61: amount")
     if amount != abs(parsed):
         raise ValueError(f":61: amount {text!r} was read as {money.to_decimal(abs(parsed))}; export the statement "
                          "again")
     return amount if mark in ("C", "RD") else -amount
+
+
+def _unreadable(head: str) -> str:
+    """Why the :61: statement line ``head`` cannot be read, quoting its first line."""
+    return (f":61: {head.split(chr(10))[0][:40]!r} does not start with a value date, a mark (C, D, RC or RD) and an "
+            "amount in digits with a decimal comma (e.g. 1500,00) before the transaction type")
 
 
 def _reason(error: Exception) -> str:
