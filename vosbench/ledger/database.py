@@ -80,6 +80,23 @@ _DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
 _DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "pymysql": "pymysql"}
 
 
+def kept_sum(dialect: str, kept: sa.ColumnElement, added: sa.ColumnElement) -> sa.ColumnElement:
+    """``kept + added`` for a money total the ledger keeps, never a float.
+
+    SQLite turns an integer sum past 64 bits into a REAL: here it raises "integer overflow"
+    instead (the absolute value of the smallest integer), which the write door words
+    (:mod:`vosbench.ledger.money_bounds`). The servers raise an overflow on their own. One
+    expression per updated cell costs nothing beside the write; a trigger per row cost a
+    fifth of an import.
+    """
+    total = kept + added
+    if dialect != "sqlite":
+        return total
+    # constants as SQL text, not parameters: execute_many binds a statement's own columns only
+    return sa.case((sa.func.typeof(total) == sa.literal_column("'integer'"), total),
+                   else_=sa.func.abs(sa.literal_column("-9223372036854775807 - 1")))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite files the folder is created on demand.
 

@@ -29,7 +29,6 @@ Per dialect:
   row any of whose keys is taken, since ``INSERT OR REPLACE`` deletes the old row without firing delete
   triggers; an AFTER INSERT trigger per row-chained table calling the link function the ledger's
   connections register. Writers are serialized by SQLite itself.
-  The kept money totals get BEFORE INSERT/UPDATE triggers refusing a non-integer (:func:`integer_guards`).
 - PostgreSQL: one trigger function raising ``integrity_constraint_violation``, fired
   BEFORE UPDATE OR DELETE on every row and BEFORE TRUNCATE (upserts ``ON CONFLICT DO
   UPDATE`` fire the update trigger; the same purged-range exception for DELETE). The row
@@ -65,7 +64,7 @@ import sqlalchemy as sa
 from vosbench.ledger import hashchain
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.hashchain import CHAINED_TABLES, LINK_FUNCTION, ROW_CHAINED_TABLES
-from vosbench.ledger.tables import APPEND_ONLY_TABLES, MONTH_TOTAL_COLUMNS, metadata
+from vosbench.ledger.tables import APPEND_ONLY_TABLES, metadata
 
 GUARDED_TABLES = (*APPEND_ONLY_TABLES, "row_links")
 """The audit tables and the links that chain those without a hash column."""
@@ -165,36 +164,6 @@ def _sqlite_guards(table: sa.Table) -> list[Guard]:
             f"row_count = row_count + 1, last_id = NEW.rowid WHERE name = '{name}'; "
             f"INSERT INTO row_links (table_name, row_id, hash) "
             f"SELECT name, NEW.rowid, head_hash FROM chain_heads WHERE name = '{name}'; END"))
-    return guards
-
-
-INTEGER_TOTALS = {
-    "account_months": (*MONTH_TOTAL_COLUMNS, "closing"),
-    "payment_rollup": ("amount",),
-    "account_rollup": ("amount", "moved"),
-    "amount_rollup": ("amount",),
-}
-"""The kept totals of money (derived tables, updated by every append) and their columns: SQLite must never
-hold them as anything but integers (see :func:`integer_guards`)."""
-
-
-def integer_guards() -> list[Guard]:
-    """SQLite's guards keeping the money totals integers, whoever writes them.
-
-    SQLite turns an integer sum past 64 bits into a REAL, and takes a REAL into an INTEGER
-    column as it is: money would become a float. A BEFORE INSERT and a BEFORE UPDATE trigger
-    per totals table refuse any row whose totals are not integers. The write door refuses a
-    batch past the bound with its own words first (:mod:`vosbench.ledger.money_bounds`); these
-    hold against SQL written behind the ledger's back. The servers' BIGINT columns hold integers only.
-    """
-    guards = []
-    for name, columns in INTEGER_TOTALS.items():
-        other = " OR ".join(f"typeof(NEW.{column}) != 'integer'" for column in columns)
-        refuse = (f"BEGIN SELECT RAISE(ABORT, '{name}: a money total is not an integer (a sum past the largest "
-                  "amount the ledger can hold, or a float); money stays exact'); END")
-        guards += [Guard(f"{name}_integer_{event.lower()}", name,
-                         f"CREATE TRIGGER {name}_integer_{event.lower()} BEFORE {event} ON {name} WHEN {other} {refuse}")
-                   for event in ("INSERT", "UPDATE")]
     return guards
 
 
@@ -363,8 +332,7 @@ def expected_guards(dialect: str) -> list[Guard]:
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
-    totals = integer_guards() if dialect == "sqlite" else []
-    return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks + totals
+    return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 
 def append_only_ddl(dialect: str) -> list[str]:

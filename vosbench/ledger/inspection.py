@@ -31,16 +31,10 @@ def guard_problems(connection: sa.Connection) -> list[Problem]:
     expected = guards.expected_guards(connection.dialect.name)
     present = guards.present_guards(connection)
     problems = []
-    integer_totals = {guard.name for guard in guards.integer_guards()}
     for guard in expected:
         what = f"guard {guard.name} on {guard.table}" if guard.table else f"guard function {guard.name}"
         found = present.get(guard.name)
-        if found is None and guard.name in integer_totals:  # added without a schema change: an older ledger lacks it
-            problems.append(Problem("guards", guard.table, None,
-                                    f"{what} is missing: the table accepts a money total that is not an integer "
-                                    "(dropped behind the workbench's back, or the ledger predates the guard: open it "
-                                    "once with this version, e.g. `vosbench info`, to add it)"))
-        elif found is None:
+        if found is None:
             problems.append(Problem("guards", guard.table, None,
                                     f"{what} is missing: the table accepts "
                                     "edits the ledger cannot see (dropped behind the workbench's back)"))

@@ -5,15 +5,17 @@ units), but a sum of them need not: two deposits of 500 trillion into one accoun
 month make a month total past it. SQLite would keep such a sum as a REAL — a float, money
 no longer exact — where PostgreSQL and MariaDB raise an overflow. So the write door keeps
 the totals of a batch (month totals, rollups) under a savepoint (:func:`kept_within`): when
-the database refuses them — an overflow on a server, the integer guard on SQLite
-(:mod:`vosbench.ledger.guards`), the SQLite driver for a new total past 64 bits — or the
+the database refuses them — an overflow on a server, on SQLite the overflow a kept total's
+sum raises instead of becoming a REAL (:func:`vosbench.ledger.database.kept_sum`), the SQLite
+driver for a new total past 64 bits — or the
 upkeep itself finds a change no BIGINT parameter holds (which MariaDB alone would add as a
 DECIMAL), the savepoint is taken back, the total that would pass the bound is worked out exactly in
 Python, and the batch is refused whole with one line naming it. Finding it costs reads
 only on that rare path; a batch within bounds pays a savepoint.
 
 :func:`non_integer_totals` is what ``verify`` reports of a SQLite ledger whose totals were
-given a non-integer behind the ledger's back (before its guards, or with them dropped).
+given a non-integer behind the ledger's back (the totals are derived data: ``verify`` also
+recomputes them from the records).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from vosbench.ledger import (
     account_rollup,
     amount_rollup,
     coded_payments,
-    guards,
     month_totals,
     payment_rollup,
     rollup_cells,
@@ -41,6 +42,13 @@ _ROLLUPS = ((payment_rollup, tables.payment_rollup, "period"), (account_rollup, 
 """Each rollup the payments keep: its module, table and the key column its kept cells are read by."""
 
 _LARGEST = format_money(MAX_MINOR, 4)
+KEPT_TOTALS = {
+    "account_months": (*tables.MONTH_TOTAL_COLUMNS, "closing"),
+    "payment_rollup": ("amount",),
+    "account_rollup": ("amount", "moved"),
+    "amount_rollup": ("amount",),
+}
+"""The money totals the ledger keeps (derived tables, updated by every append), by table: integers only."""
 
 
 class TotalPastBound(VosbenchError, ValueError):
@@ -106,12 +114,12 @@ def _account_numbers(connection: sa.Connection) -> dict[int, str]:
 
 
 def non_integer_totals(connection: sa.Connection) -> list[tuple[str, str]]:
-    """(table, what is wrong) of each kept total that is not an integer (a REAL written behind the guards), up
-    to five per column; SQLite only, as the servers' BIGINT columns hold nothing else."""
+    """(table, what is wrong) of each kept total that is not an integer (a REAL written behind the ledger's back),
+    up to five per column; SQLite only, as the servers' BIGINT columns hold nothing else."""
     if connection.dialect.name != "sqlite":
         return []
     found = []
-    for name, columns in guards.INTEGER_TOTALS.items():
+    for name, columns in KEPT_TOTALS.items():
         table = tables.metadata.tables[name]
         keys = [column for column in table.primary_key.columns]
         for column in columns:

@@ -218,14 +218,18 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
                     following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
                     shifts.append((account_id, month, following, running))
     of_account = (table.c.account_id == sa.bindparam("b_account_id"))
+    dialect = connection.dialect.name
+
+    def grown(column: str, added: str) -> sa.ColumnElement:
+        return database.kept_sum(dialect, table.c[column], sa.bindparam(added, type_=sa.BigInteger))
+
     database.execute_many(connection, table.update().where(of_account, table.c.month == sa.bindparam("b_month")).values(
-        closing=table.c.closing + sa.bindparam("b_closing"),
-        **{column: table.c[column] + sa.bindparam(f"b_{column}") for column in moved}),
+        closing=grown("closing", "b_closing"), **{column: grown(column, f"b_{column}") for column in moved}),
         updates, ("b_account_id", "b_month", "b_closing", *(f"b_{column}" for column in moved)))
     database.execute_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
     database.execute_many(connection, table.update().where(
         of_account, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
-        .values(closing=table.c.closing + sa.bindparam("b_shift")), shifts, ("b_account_id", "b_after", "b_before", "b_shift"))
+        .values(closing=grown("closing", "b_shift")), shifts, ("b_account_id", "b_after", "b_before", "b_shift"))
 
 
 _AFTER_ALL = "9999-99"

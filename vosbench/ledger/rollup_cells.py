@@ -54,10 +54,11 @@ def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], value
     if min(map(min, added.values())) < -MAX_MINOR or max(map(max, added.values())) > MAX_MINOR:
         # no BIGINT parameter holds it: refused alike on every dialect, in words by vosbench.ledger.money_bounds
         raise OverflowError(f"a cell added to {table.name} passes 64 bits")
-    def grown(new: sa.ColumnCollection) -> dict:  # each kept sum plus the new one
-        return {name: table.c[name] + new[name] for name in values}
-
     dialect = connection.dialect.name
+
+    def grown(new: sa.ColumnCollection) -> dict:  # each kept sum plus the new one
+        return {name: database.kept_sum(dialect, table.c[name], new[name]) for name in values}
+
     statement: sa.Insert
     if dialect in ("mysql", "mariadb"):
         on_mariadb = mysql.insert(table)

@@ -108,14 +108,12 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     replacement through any of its keys, links the rows they already hold, and adds the
     nullable ``reverses_id`` of ``approval_requests`` (a reversal waiting for approval);
     schema 4 adds account versions (empty: every account's first row is its current
-    version until it changes) and the ``current_accounts`` view. A SQLite ledger without the guards keeping
-    its money totals integers gains them, whatever its schema.
+    version until it changes) and the ``current_accounts`` view.
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
     unchained = _unchained(engine)
-    if (version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine) and not unchained
-            and not _unguarded_totals(engine)):
+    if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine) and not unchained:
         return
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
@@ -146,16 +144,6 @@ def _unchained(engine: Engine) -> bool:
     with engine.connect() as connection:
         heads = set(connection.scalars(sa.select(chain_heads.c.name)))
     return not heads.issuperset(ROW_CHAINED_TABLES)
-
-
-def _unguarded_totals(engine: Engine) -> bool:
-    """True for a SQLite ledger made before its money totals were guarded to stay integers
-    (:func:`vosbench.ledger.guards.integer_guards`): :func:`initialize` adds the guards."""
-    if engine.dialect.name != "sqlite":
-        return False
-    with engine.connect() as connection:
-        present = set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
-    return not {guard.name for guard in guards.integer_guards()} <= present
 
 
 def _widen_guards(engine: Engine) -> None:
