@@ -139,10 +139,7 @@ def register(add) -> None:
 
     sub = add("approvals", cmd_approvals, "maker-checker: list, approve or reject pending entries")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", parents=[options.shared_options()],
-                                 help="pending requests (--all: with decided ones)")
-    listing.add_argument("--all", action="store_true")
-    options.add_format(listing)
+    _listing(actions, "pending requests (--all: with decided ones)")
     approving = actions.add_parser("approve", parents=[options.shared_options()],
                                    help="post a request to the ledger (not by its maker)")
     approving.add_argument("request_id", type=options.record_id)
@@ -154,10 +151,7 @@ def register(add) -> None:
 
     sub = add("thresholds", cmd_thresholds, "the ledger's approval thresholds: list them, or set one (a supervisor)")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", parents=[options.shared_options()],
-                                 help="the thresholds in force (--all: every setting, who set it, when and why)")
-    listing.add_argument("--all", action="store_true")
-    options.add_format(listing)
+    _listing(actions, "the thresholds in force (--all: every setting, who set it, when and why)")
     setting = actions.add_parser("set", parents=[options.shared_options()],
                                  help="set the threshold of a currency's kind of entry (kept with who, when, why)")
     setting.add_argument("--currency", required=True, help="3 capital letters, e.g. USD")
@@ -198,3 +192,10 @@ def register(add) -> None:
     sub.add_argument("--reason", required=True)
     sub.add_argument("--operator", required=True)
     _entry_controls_option(sub)
+
+
+def _listing(actions, help_text: str) -> None:
+    """A ``list`` action with ``--all`` and the output formats."""
+    listing = actions.add_parser("list", parents=[options.shared_options()], help=help_text)
+    listing.add_argument("--all", action="store_true")
+    options.add_format(listing)

@@ -73,22 +73,22 @@ def open_ledger(args: argparse.Namespace, *, create: bool = False, timezone: str
     return Ledger.open(db_url(args), create=create, timezone=timezone)
 
 
+def _given(text: str, example: str, left_out: str) -> str:
+    """An option's value stripped; a blank one is refused with ``example`` and what leaving it out means."""
+    value = text.strip()
+    if not value:
+        raise argparse.ArgumentTypeError(f"empty; give {example} (leave the option out for {left_out})")
+    return value
+
+
 def account_number(text: str) -> str:
     """An ``--account``/``--subtree`` value: the number stripped; a blank one is refused, never read as "every account"."""
-    number = text.strip()
-    if not number:
-        raise argparse.ArgumentTypeError("empty; give an account number as listed in accounts.csv "
-                                         "(leave the option out for every account)")
-    return number
+    return _given(text, "an account number as listed in accounts.csv", "every account")
 
 
 def amount_bound(text: str) -> str:
     """A ``--min-amount``/``--max-amount`` value as decimal text; a blank one is refused, never read as "no bound"."""
-    amount = text.strip()
-    if not amount:
-        raise argparse.ArgumentTypeError("empty; give a decimal amount such as 100.00 "
-                                         "(leave the option out for no bound)")
-    return amount
+    return _given(text, "a decimal amount such as 100.00", "no bound")
 
 
 def key_value(text: str) -> tuple[str, str]:
