@@ -367,3 +367,16 @@ def test_an_error_quoting_a_hostile_file_name_shows_its_hidden_characters(tmp_pa
     code, out, err = run(capsys, "import", str(tmp_path / "payments\u202evsc.exe"))
     assert code == 2 and out == ""
     assert "payments\\u202evsc.exe" in err and "\u202e" not in err
+
+
+def test_an_empty_db_or_an_out_folder_that_is_a_file_is_refused(tmp_path, capsys):
+    """An unset variable in a script must not send a command to another ledger, nor a report into a file."""
+    for argv in (["query", "--db", ""], ["--db", " ", "info"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "--db is empty; give the ledger's URL" in err
+    existing = tmp_path / "notes.txt"
+    existing.write_text("kept")
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal: usage and one line, exit 2
+        main.main(["audit", "--month", "2026-10", "--out", str(existing)])
+    assert refused.value.code == 2 and existing.read_text() == "kept"
+    assert f"{existing} is a file, not a folder" in capsys.readouterr().err

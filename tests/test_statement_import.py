@@ -261,3 +261,16 @@ def test_warnings_are_kept_with_the_import_chained_and_listed(engine, tmp_path):
                   tables=("statement_import_warnings",))
     checked = verification.verify(engine)
     assert [b.message for b in checked.breaks] == ["statement_import_warnings row 2 was changed after it was recorded (hash mismatch)"]
+
+
+def test_a_row_with_a_cell_too_many_or_too_few_is_refused_not_read_shifted(engine, tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text(BANK_CSV_HEADER + "2026-10-02,,20.00,R1,Acme,Top-up,T1\n"
+                    "2026-10-03,,1,250.00,R2,Acme,Top-up,T2\n"  # an unquoted thousands comma: every cell after it shifts
+                    "2026-10-04,,40.00,R3,Acme,Top-up\n")
+    with pytest.raises(ImportRejected) as caught:
+        importing.import_file(engine, path, profile="generic-bank-csv")
+    assert [(r.line, r.reason) for r in caught.value.rejections] == [
+        (3, "8 cells where the header has 7: a cell is missing or a separator sits unquoted inside one"),
+        (4, "6 cells where the header has 7: a cell is missing or a separator sits unquoted inside one")]
+    assert stored(engine) == []

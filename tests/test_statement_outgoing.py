@@ -135,9 +135,12 @@ def test_a_profile_maps_a_role_to_one_header_or_to_a_list_of_them(tmp_path):
     base = {"name": "p", "channel": "gateway", "currency": "USD"}
     assert profiles.from_mapping({**base, "columns": {"date": ["Booked", "Date"], "amount": "Amount"}}).columns == {
         "date": ("Booked", "Date"), "amount": ("Amount",)}
-    for bad in ({"date": [], "amount": "Amount"}, {"date": ["Date", 3], "amount": "Amount"},
-                {"date": " ", "amount": "Amount"}, ["date"]):
-        with pytest.raises(profiles.ProfileError, match="to a column header, or to a list of headers"):
+    for bad, named in (({"date": [], "amount": "Amount"}, "columns.date is []; give a column header"),
+                       ({"date": ["Date", 3], "amount": "Amount"}, "columns.date holds 3, not a column header"),
+                       ({"date": " ", "amount": "Amount"}, "columns.date holds ' ', not a column header"),
+                       ({"date": "Date", "amount": {"a": "b"}}, "columns.amount is {'a': 'b'}; give a column header"),
+                       (["date"], "columns maps a role")):
+        with pytest.raises(profiles.ProfileError, match=re.escape(named)):
             profiles.from_mapping({**base, "columns": bad})
 
 
@@ -212,3 +215,9 @@ def test_a_statement_rules_profile_maps_no_columns_and_refuses_a_csv(tmp_path, e
     path.write_text("Date,Amount\n2026-10-01,5\n")
     with pytest.raises(ValueError, match="holds rules for OFX/CAMT/MT940 statements"):
         importing.import_file(engine, path, profile="bank-outgoing")
+
+
+def test_paypal_skip_rules_ignore_letter_case(engine, tmp_path):
+    path = tmp_path / "paypal-case.csv"
+    path.write_text(PAYPAL.replace('"Pending"', '"PENDING"').replace('"Memo"', '"memo"'))
+    assert importing.import_file(engine, path, profile="paypal-activity").added == 3  # as with the usual case

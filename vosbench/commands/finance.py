@@ -47,7 +47,7 @@ def register(add) -> None:
     accounting.add_argument("--mapping", type=Path, metavar="YAML",
                             help="GL mapping of kinds, methods and fees to accounts "
                                  "(default: parameters/gl-mapping.yaml)")
-    accounting.add_argument("--out", type=Path, metavar="DIR",
+    accounting.add_argument("--out", type=options.out_folder, metavar="DIR",
                             help="folder to write into (default: ./reports/<month>/accounting-<to>/)")
 
 
@@ -62,7 +62,7 @@ def register(add) -> None:
     sub.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD", help="first local day")
     sub.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD", help="last local day (inclusive)")
     sub.add_argument("--format", choices=FORMATS, default="pdf")
-    sub.add_argument("--out", type=Path, metavar="DIR",
+    sub.add_argument("--out", type=options.out_folder, metavar="DIR",
                      help="folder to write into (default: ./reports/statements-<from>-<to>/)")
 
 
@@ -72,7 +72,7 @@ def register(add) -> None:
     sub.add_argument("--subtree", dest="subtrees", action="append", default=[], type=options.account_number,
                      metavar="ACCOUNT",
                      help="limit to a reseller's or agent's subtree (repeatable; default: every account)")
-    sub.add_argument("--out", type=Path, metavar="DIR",
+    sub.add_argument("--out", type=options.out_folder, metavar="DIR",
                      help="folder to write into (default: ./reports/<month>/finance-summary/)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -393,7 +393,7 @@ def register(add) -> None:
     sub.add_argument("--policy", nargs="?", const="", metavar="FILE",
                      help="the month from the retention policy (default parameters/retention.yaml)")
     sub.add_argument("--by", metavar="LOGIN", help="who archives (recorded with the archive)")
-    sub.add_argument("--out", type=Path, metavar="DIR", help="the archive folder (default: archives/before-YYYY-MM)")
+    sub.add_argument("--out", type=options.out_folder, metavar="DIR", help="the archive folder (default: archives/before-YYYY-MM)")
     sub.add_argument("--compact", action="store_true", help="give the purged space back to the disk (VACUUM)")
     _key_option(sub)
 

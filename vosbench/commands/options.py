@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vosbench.core import config, periods
@@ -58,8 +59,15 @@ def global_options() -> argparse.ArgumentParser:
 
 
 def db_url(args: argparse.Namespace) -> str | None:
-    """The ``--db`` given anywhere on the command line, or None for the environment's/default ledger."""
+    """The ``--db`` given anywhere on the command line, or None for the environment's/default ledger.
+
+    A blank one (an unset variable in a script) is refused: falling back to another ledger would
+    run the command on the wrong money.
+    """
     before, after = getattr(args, "db_before_command", None), getattr(args, "db", None)
+    if any(given is not None and not given.strip() for given in (before, after)):
+        raise UsageError("--db is empty; give the ledger's URL (or leave --db out for $VOSBENCH_DB or the "
+                         "embedded ledger)")
     if before is not None and after is not None and before != after:
         raise UsageError(f"--db is given twice, {config.mask_url(before)} before the command and "
                          f"{config.mask_url(after)} after it; give one ledger")
@@ -71,6 +79,14 @@ def open_ledger(args: argparse.Namespace, *, create: bool = False, timezone: str
     from vosbench.ledger.handle import Ledger
 
     return Ledger.open(db_url(args), create=create, timezone=timezone)
+
+
+def out_folder(text: str) -> Path:
+    """An ``--out DIR`` value: a folder, made when missing; an existing file is refused, never written into."""
+    path = Path(_given(text, "a folder for the output", "the default folder"))
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; give a folder (it is made if missing)")
+    return path
 
 
 def _given(text: str, example: str, left_out: str) -> str:

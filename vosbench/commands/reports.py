@@ -195,7 +195,7 @@ def register(add) -> None:
                                                          "report's record sections")
     sub.add_argument("-f", "--parameters-file", type=Path, metavar="YAML")
     sub.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
-    sub.add_argument("--out", type=Path, metavar="DIR", help="report root (default: ./reports)")
+    sub.add_argument("--out", type=options.out_folder, metavar="DIR", help="report root (default: ./reports)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub = add("notebooks", cmd_notebooks, "copy the notebooks and their default parameters into a folder")

@@ -26,8 +26,9 @@ def quote_problem(path: Path | str, line: int, error: csv.Error) -> str:
     if "unexpected end of data" in str(error):
         return f'{path}: the quote (") opened in the record on line {line} is never closed; {fix}'
     if "field limit" in str(error):  # what a quote left open in a large file meets before its end
-        return (f'{path}: a cell of the record on line {line} runs on past {csv.field_size_limit()} characters, '
-                f'so a quote (") opened there is likely never closed; {fix}')
+        return (f'{path}: a cell of the record on line {line} runs on past {csv.field_size_limit()} characters: '
+                f'either it is that long (shorten it at the source) or a quote (") opened there is never closed; '
+                f'{fix}')
     return f"{path}: line {line}: {error} (a quoted cell must end with its quote before the next comma or line end); {fix}"
 
 

@@ -75,7 +75,7 @@ class Profile:
     delimiter: str = ","
     encoding: str = "utf-8-sig"
     skip_rows: int = 0
-    skip_when: dict[str, list[str]] = field(default_factory=dict)
+    skip_when: dict[str, list[str]] = field(default_factory=dict)  # column -> values (case-folded) whose rows are skipped
     date_format: str = "%Y-%m-%d"
     decimal_separator: str = "."
     thousands_separator: str = ""
@@ -153,7 +153,7 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
         columns=columns, description=str(data.get("description", "")),
         delimiter=str(data.get("delimiter", ",")), encoding=str(data.get("encoding", "utf-8-sig")),
         skip_rows=_count(data.get("skip_rows", 0), "skip_rows", where),
-        skip_when={k: [str(v) for v in values] for k, values in skip_when.items()},
+        skip_when={k: [str(v).strip().casefold() for v in values] for k, values in skip_when.items()},
         date_format=str(data.get("date_format", "%Y-%m-%d")),
         decimal_separator=decimal_separator, thousands_separator=thousands_separator,
         sign=sign, credit_values=credit_values, debit_values=debit_values,
@@ -181,17 +181,20 @@ def _statement_rules(data: dict, rules: tuple, where: str) -> Profile:
 
 def _columns(value, where: str) -> dict[str, tuple[str, ...]]:
     """The ``columns`` mapping: each role to its header, or to a list of headers in order of preference."""
+    if not isinstance(value, dict):
+        raise ProfileError(f"{where}: columns maps a role ({', '.join(_COLUMN_ROLES)}) to a column header, or to a "
+                           "list of headers of which the first one a file has is read")
     columns: dict[str, tuple[str, ...]] = {}
-    if isinstance(value, dict):
-        for role, headers in value.items():
-            listed = [headers] if isinstance(headers, str) else headers
-            if not (isinstance(listed, list) and listed and all(isinstance(h, str) and h.strip() for h in listed)):
-                break
-            columns[str(role)] = tuple(header.strip() for header in listed)
-        else:
-            return columns
-    raise ProfileError(f"{where}: columns maps a role ({', '.join(_COLUMN_ROLES)}) to a column header, or to a list "
-                       "of headers of which the first one a file has is read")
+    for role, headers in value.items():
+        listed = [headers] if isinstance(headers, str) else headers
+        if not isinstance(listed, list) or not listed:
+            raise ProfileError(f"{where}: columns.{role} is {headers!r}; give a column header, or a list of them")
+        for item in listed:
+            if not isinstance(item, str) or not item.strip():
+                raise ProfileError(f"{where}: columns.{role} holds {item!r}, not a column header; write the header's "
+                                   "text (quote it if it looks like a number)")
+        columns[str(role)] = tuple(header.strip() for header in listed)
+    return columns
 
 
 def _count(value, key: str, where: str) -> int:
