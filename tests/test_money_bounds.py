@@ -19,7 +19,7 @@ from vosbench.analysis import reconcile, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.commands.main import main
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import money_bounds, readonly, setup, tables, verification, write_door
+from vosbench.ledger import hashchain, money_bounds, readonly, setup, tables, verification, write_door
 
 HALF = 500_000_000_000_000 * 10_000
 """500 trillion currency units in minor units: one fits a column, two do not."""
@@ -163,3 +163,22 @@ def test_a_batch_whose_own_change_passes_64_bits_is_refused_alike_on_every_diale
     with pytest.raises(money_bounds.TotalPastBound, match="account C1's balance moved by this batch of 2026-10"):
         write_door.append_batch(engine, "charges", [write_door.NewCharge("C1", date(2026, 10, 10), NEARLY_ALL,
                                                                         NEARLY_ALL, 0, 1)], source="t", file="c.csv")
+
+
+def test_verify_names_a_record_holding_a_value_the_ledger_never_writes_instead_of_failing(tmp_path):
+    """A kind in another case, inserted behind the ledger's back (the link function registered): verify says so."""
+    path = tmp_path / "ledger.sqlite"
+    engine = _ledger(f"sqlite:///{path}")
+    write_door.append_batch(engine, "payments", [_deposit("p1", "C1", datetime(2026, 10, 5), 10_000)],
+                            source="t", file="p.csv")
+    engine.dispose()
+    with sqlite3.connect(path) as raw:
+        raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
+        raw.execute("INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, "
+                    "reference, memo, reason, approved_by, source, source_key, hash) SELECT account_id, 'Deposit', "
+                    "amount, occurred_at, recorded_at, operator, channel, method, reference, memo, reason, approved_by, "
+                    "'behind', 'k2', hash FROM payments LIMIT 1")
+    result = verification.verify(readonly.open_read_only(f"sqlite:///{path}"))
+    assert not result.ok
+    assert any("could not be computed: a row holds a value the ledger never writes (KeyError: 'Deposit')" in str(problem)
+               for problem in result.problems)

@@ -81,6 +81,10 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
                 result.not_checked.append(f"{check} of {table}: {error}")
             except sa.exc.DatabaseError as error:
                 result.problems.append(Problem(check, table, None, f"{check} of {table} could not be read: {error.orig}"))
+            except (KeyError, TypeError, ValueError, ArithmeticError) as error:  # a value the write door never writes
+                result.problems.append(Problem(check, table, None, (
+                    f"{check} of {table} could not be computed: a row holds a value the ledger never writes "
+                    f"({type(error).__name__}: {str(error)[:80]}); it was written behind the ledger's back")))
 
         attempt("guards", "all tables", lambda: result.problems.extend(inspection.guard_problems(connection)))
         attempt("money totals", "account_months", lambda: result.problems.extend(
