@@ -274,3 +274,16 @@ def test_a_row_with_a_cell_too_many_or_too_few_is_refused_not_read_shifted(engin
         (3, "8 cells where the header has 7: a cell is missing or a separator sits unquoted inside one"),
         (4, "6 cells where the header has 7: a cell is missing or a separator sits unquoted inside one")]
     assert stored(engine) == []
+
+
+def test_statement_lines_that_would_add_up_past_the_ledgers_largest_amount_are_refused(engine, tmp_path):
+    """Each line fits, their sum does not: every matching total would then overflow, so the file is refused whole."""
+    path = tmp_path / "huge.csv"
+    path.write_text(BANK_CSV_HEADER + "2026-10-02,,500000000000000.00,R1,Acme,Top-up,T1\n"
+                    "2026-10-03,,500000000000000.00,R2,Acme,Top-up,T2\n")
+    with pytest.raises(StatementFileError, match="huge.csv: refused: its lines would take the statement lines' "
+                                                 "amounts past 922,337,203,685,477.5807 in all"):
+        importing.import_file(engine, path, profile="generic-bank-csv")
+    assert stored(engine) == []
+    path.write_text(BANK_CSV_HEADER + "2026-10-02,,500000000000000.00,R1,Acme,Top-up,T1\n")
+    assert importing.import_file(engine, path, profile="generic-bank-csv").added == 1

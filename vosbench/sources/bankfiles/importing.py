@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__
+from vosbench.core import money
+from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database, hashchain, tables
 from vosbench.ledger.write_door import ImportRejected, Rejection, collector_paused
 from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, reading, tabular
@@ -186,7 +188,24 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning)
                                                  for warning in result.warnings])
             _append(connection, result.import_id, parsed.channel, held_rows)
+            _within_bound(connection, parsed.file)
     return result
+
+
+def _within_bound(connection: sa.Connection, file: str) -> None:
+    """Refuse the import (its transaction is rolled back) when the statement lines' amounts, this file's with the
+    ledger's, add up past the largest amount the ledger holds: every sum the matching makes then stays exact.
+
+    SQLite's SUM raises on an integer overflow; the servers sum into NUMERIC/DECIMAL.
+    """
+    try:
+        total = connection.scalar(sa.select(sa.func.coalesce(sa.func.sum(sa.func.abs(_T.c.amount)), 0)))
+    except sa.exc.DBAPIError:
+        total = None
+    if total is None or int(total) > MAX_MINOR:
+        raise StatementFileError(f"{file}: refused: its lines would take the statement lines' amounts past "
+                                 f"{money.format_money(MAX_MINOR, 4)} in all, the largest amount the ledger can hold; "
+                                 "check the amounts in the file")
 
 
 def _next_import_id(connection: sa.Connection) -> int:
