@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -108,13 +109,19 @@ def test_the_command_says_it_in_one_line(tmp_path, capsys):
     assert "\n" not in error and "C1" in error and "2026-10" in error and "Traceback" not in error
 
 
-def test_verify_names_a_non_integer_total_written_behind_the_ledger(tmp_path):
-    """The totals are derived data: SQL behind the ledger's back can write anything into them, and verify says so."""
+def _ledger_with_a_deposit(tmp_path) -> Path:
+    """A SQLite ledger file holding one deposit of C1, closed: for SQL written behind the ledger's back."""
     path = tmp_path / "ledger.sqlite"
     engine = _ledger(f"sqlite:///{path}")
     write_door.append_batch(engine, "payments", [_deposit("p1", "C1", datetime(2026, 10, 5), 10_000)],
                             source="t", file="p.csv")
     engine.dispose()
+    return path
+
+
+def test_verify_names_a_non_integer_total_written_behind_the_ledger(tmp_path):
+    """The totals are derived data: SQL behind the ledger's back can write anything into them, and verify says so."""
+    path = _ledger_with_a_deposit(tmp_path)
     with sqlite3.connect(path) as raw:
         raw.execute("UPDATE account_months SET bonus = 0.5")
         raw.execute("UPDATE payment_rollup SET amount = amount + 0.5")
@@ -167,11 +174,7 @@ def test_a_batch_whose_own_change_passes_64_bits_is_refused_alike_on_every_diale
 
 def test_verify_names_a_record_holding_a_value_the_ledger_never_writes_instead_of_failing(tmp_path):
     """A kind in another case, inserted behind the ledger's back (the link function registered): verify says so."""
-    path = tmp_path / "ledger.sqlite"
-    engine = _ledger(f"sqlite:///{path}")
-    write_door.append_batch(engine, "payments", [_deposit("p1", "C1", datetime(2026, 10, 5), 10_000)],
-                            source="t", file="p.csv")
-    engine.dispose()
+    path = _ledger_with_a_deposit(tmp_path)
     with sqlite3.connect(path) as raw:
         raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
         raw.execute("INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, "
