@@ -4,7 +4,7 @@
 -- occurred_at, then id: id, account_id, account, name, account_kind, parent, currency,
 -- kind, amount (signed: + raises the balance), occurred_at, recorded_at, operator, channel, method,
 -- reference, memo, reason, approved_by, reverses_id, reversed_by_id (the record that
--- reverses this one, if any), balance_after.
+-- reverses this one, if any), balance_after, source (vosbench: entered by a person through vosbench).
 -- Parameters: :start, :end.
 SELECT p.id,
        p.account_id,
@@ -26,7 +26,8 @@ SELECT p.id,
        p.approved_by,
        p.reverses_id,
        reversal.id AS reversed_by_id,
-       p.balance_after
+       p.balance_after,
+       p.source
   FROM payments p
   JOIN current_accounts a ON a.id = p.account_id
   LEFT JOIN current_accounts parent ON parent.id = a.parent_id

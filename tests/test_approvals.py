@@ -140,8 +140,11 @@ def test_the_commands_end_to_end(engine, capsys, tmp_path):
         "x1,C2,adjustment,3.00,2026-10-06T10:00:00Z,ann,admin,other,goodwill\n", encoding="utf-8")
     assert run(capsys, "import", *db, str(tmp_path / "more"))[0] == 0
     code, out, _ = run(capsys, "controls", *db, "--month", "2026-10", "--format", "json")
-    (finding,) = json.loads(out)["rows"]
-    assert code == 0 and finding["check"] == "adjustment_without_reason_or_link" and finding["status"] == "open"
+    rows = {row["check"]: row for row in json.loads(out)["rows"]}
+    # the deposit was asked for today but dated 2026-10-05: the dating check names it beside the adjustment
+    assert sorted(rows) == ["adjustment_without_reason_or_link", "back_dated_entry"]
+    finding = rows["adjustment_without_reason_or_link"]
+    assert code == 0 and finding["status"] == "open" and rows["back_dated_entry"]["payment_ids"] == "1"
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1
     code, _, err = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
                        "--note", "ticket #1 found in the helpdesk", "--by", "ann")
@@ -151,6 +154,9 @@ def test_the_commands_end_to_end(engine, capsys, tmp_path):
     assert code == 0
     code, out, _ = run(capsys, "controls", *db, "--month", "2026-10")
     assert code == 0 and "explained" in out and "adjustment_without_reason_or_link" in out
+    assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1  # the dating: open
+    assert run(capsys, "findings", *db, "annotate", rows["back_dated_entry"]["finding_id"], "--status", "explained",
+               "--note", "the wire's bank advice reached the desk late", "--by", "bob")[0] == 0
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 0
 
 

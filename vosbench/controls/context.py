@@ -22,7 +22,7 @@ from vosbench.ledger import database, queries, tables, thresholds
 from vosbench.ledger.policy import ControlSettings
 
 _TEXT_COLUMNS = ("account", "name", "account_kind", "parent", "currency", "kind", "operator", "channel", "method",
-                 "reference", "memo", "reason", "approved_by")
+                 "reference", "memo", "reason", "approved_by", "source")
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         kind_ = Kind.parse(kind, field="kind")
         channel_, method_ = Channel.parse(channel, field="channel"), Method.parse(method, field="method")
         minor = money.to_minor(amount)
+        when = manual_entry.entry_time(occurred_at)
     except ValueError as error:
         raise ApprovalError(str(error)) from None
     if kind_ is Kind.ADJUSTMENT and not (reason.strip() and settings.has_link(reference, reason, memo)):
@@ -85,7 +86,7 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         raise ApprovalError(f"amount {money.format_money(minor)}: a {kind_.value} must "
                             f"{'raise' if sign > 0 else 'lower'} the balance (+ raises it)")
     return _pending(engine, maker=operator, account=account.strip(), kind=kind_.value, amount=minor,
-                    currency=currency, occurred_at=to_utc_naive(occurred_at or _now(), field_name="occurred_at"),
+                    currency=currency, occurred_at=when,
                     channel=channel_.value, method=method_.value, reference=reference.strip(), memo=memo.strip(),
                     reason=reason.strip(), threshold=threshold)
 

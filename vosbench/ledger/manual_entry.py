@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,9 +22,28 @@ from vosbench.ledger import tables
 from vosbench.ledger.guards import MANUAL_SOURCE  # what the database's threshold guard knows a person's entry by
 from vosbench.ledger.write_door import ImportRejected, NewPayment, append_batch, to_utc_naive
 
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far past the clock a person may date an entry: the desk's machines' clocks differ a little, but a
+payment that has not happened yet is no entry (and one dated ahead would dodge the month it belongs to)."""
+
 
 class LedgerError(VosbenchError, ValueError):
     """A manual entry was refused; nothing was written. The message says what to fix."""
+
+
+def entry_time(occurred_at: datetime | None, *, now: datetime | None = None) -> datetime:
+    """When a person's entry happened, as naive UTC: ``occurred_at`` (which carries its zone), else now.
+
+    Refused when it lies more than :data:`CLOCK_SKEW` past now. An entry dated in the past is kept
+    as dated; the audit's ``back_dated_entry`` check names the ones entered long after.
+    """
+    now = now or datetime.now(UTC)
+    moment = to_utc_naive(occurred_at or now, field_name="occurred_at")
+    if moment > to_utc_naive(now, field_name="now") + CLOCK_SKEW:
+        raise LedgerError(f"occurred_at {occurred_at.isoformat() if occurred_at else moment} is in the future "
+                          f"(now {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC); date an entry when the money moved, "
+                          "at the latest now")
+    return moment
 
 
 def _refuse(error: ImportRejected) -> LedgerError:
@@ -49,7 +68,7 @@ def record(engine: Engine, *, account: str, kind: str | Kind, amount: str | Deci
             account=account.strip(),
             kind=Kind.parse(kind, field="kind") if isinstance(kind, str) else kind,
             amount=money.to_minor(amount),
-            occurred_at=to_utc_naive(occurred_at or datetime.now(UTC), field_name="occurred_at"),
+            occurred_at=entry_time(occurred_at),
             operator=_required(operator, "operator"),
             channel=Channel.parse(channel, field="channel") if isinstance(channel, str) else channel,
             method=Method.parse(method, field="method") if isinstance(method, str) else method,
@@ -83,7 +102,7 @@ def reverse(engine: Engine, payment_id: int, *, reason: str, operator: str,
     entry = NewPayment(
         source_key=uuid.uuid4().hex, account=original.account, kind=Kind(original.kind),
         amount=-original.amount,
-        occurred_at=to_utc_naive(occurred_at or datetime.now(UTC), field_name="occurred_at"),
+        occurred_at=entry_time(occurred_at),
         operator=_required(operator, "operator"), channel=Channel.ADMIN, method=Method(original.method),
         reference=original.reference, memo=f"reversal of payment {payment_id}", reason=reason.strip(),
         reverses_id=payment_id, approved_by=approved_by.strip(),

@@ -44,6 +44,7 @@ class ControlSettings:
     benford_mad_limit: Decimal = Decimal("0.015")
     benford_desk_ratio: Decimal = Decimal("1.5")
     working_hours_grace_minutes: int = 30
+    back_dated_days: int = 3
     name_similarity: Decimal = Decimal("0.90")
     commission_tolerance: int = 100  # minor units
     commission_base: str = "sub_account_fees"  # a key of vosbench.controls.commission.BASES
@@ -66,7 +67,7 @@ _SHARES = ("just_under_share", "concentration_share", "concentration_chance", "b
            "name_similarity")
 _RATIOS = ("benford_desk_ratio",)
 _COUNTS = ("duplicate_window_minutes", "round_cluster_min", "round_cluster_days", "concentration_min_credits",
-           "benford_min_sample", "working_hours_grace_minutes")
+           "benford_min_sample", "working_hours_grace_minutes", "back_dated_days")
 
 
 def load(path: Path | str | None = None) -> ControlSettings:

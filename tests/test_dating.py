@@ -1,0 +1,114 @@
+"""A payment's date cannot be chosen freely: the door refuses a person's entry dated ahead, the audit names
+entries dated long before they were entered and any record dated after it was recorded.
+
+The ledgers are real SQLite files written through the real door; an entry's recorded time is set through
+the door's own ``recorded_at`` (as the demo sets it), and an approval request's time through the approvals'
+clock, so each case is dated where the test needs it whatever day the suite runs.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ledger_text import ACCOUNTS, TEAM, ledger_from_text
+
+from vosbench.commands import main
+from vosbench.controls import runner
+from vosbench.core.model import Channel, Kind, Method
+from vosbench.ledger import approvals, manual_entry
+from vosbench.ledger.guards import MANUAL_SOURCE
+from vosbench.ledger.policy import from_mapping
+from vosbench.ledger.write_door import NewPayment, append_batch
+
+HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
+          "balance_after,reverses,approved_by")
+RULES = from_mapping({"back_dated_days": 3})
+
+
+def team_ledger(tmp_path, payments: str = ""):
+    files = {"accounts": ACCOUNTS, "operators": TEAM}
+    if payments:
+        files["payments"] = HEADER + "\n" + textwrap.dedent(payments).strip()
+    return ledger_from_text(tmp_path, **files)
+
+
+def entered(engine, key: str, occurred: datetime, recorded: datetime, amount: int = 5_0000) -> None:
+    """A person's bonus through the door's manual rules, dated ``occurred`` and recorded at ``recorded``."""
+    append_batch(engine, "payments", [NewPayment(key, "C1", Kind.BONUS, amount, occurred, "ann", Channel.ADMIN,
+                                                 Method.OTHER, reason="goodwill")],
+                 source=MANUAL_SOURCE, file="record", strict=True, recorded_at=recorded)
+
+
+def findings(engine, check: str, month: str):
+    return {f.payment_ids[0]: f for f in runner.run(engine, month, RULES, [check]).findings}
+
+
+def test_a_person_cannot_date_an_entry_ahead_of_the_clock(tmp_path, capsys):
+    engine = team_ledger(tmp_path)
+    now = datetime.now(UTC)
+    ahead = now + manual_entry.CLOCK_SKEW + timedelta(minutes=1)
+    with pytest.raises(manual_entry.LedgerError, match="is in the future"):
+        manual_entry.record(engine, account="C1", kind="bonus", amount="5.00", occurred_at=ahead, operator="ann",
+                            reason="goodwill")
+    # a desk machine's clock a little ahead is no future date
+    assert manual_entry.record(engine, account="C1", kind="bonus", amount="5.00", reason="goodwill",
+                               occurred_at=now + manual_entry.CLOCK_SKEW - timedelta(seconds=30), operator="ann")
+    # an entry waiting for approval is refused at once, not left to fail when a supervisor approves it
+    with pytest.raises(approvals.ApprovalError, match="is in the future"):
+        approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00", operator="ann",
+                         occurred_at=ahead, method="bank_wire")
+    assert approvals.requests(engine).empty
+    code = main.main(["--db", str(engine.url), "record", "--account", "C1", "--kind", "bonus", "--amount", "5",
+                      "--operator", "ann", "--reason", "goodwill", "--at", (now + timedelta(days=300)).isoformat()])
+    err = capsys.readouterr().err
+    assert code == 2 and "is in the future" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_entries_dated_long_before_they_were_entered_are_named(tmp_path):
+    engine = team_ledger(tmp_path, """
+        old,C1,bonus,9.00,2026-10-01T08:00:00Z,ann,admin,other,,,imported history,,,
+    """)
+    entered(engine, "same-month", datetime(2026, 10, 2, 9), datetime(2026, 10, 20, 9))  # 18 days, same month
+    entered(engine, "next-month", datetime(2026, 10, 30, 9), datetime(2026, 11, 2, 12))  # 3 days 3 h, into October
+    entered(engine, "on-time", datetime(2026, 10, 25, 9), datetime(2026, 10, 28, 8))  # under 3 days
+    found = findings(engine, "back_dated_entry", "2026-10")
+    ids = {payment_id: key for payment_id, key in enumerate(["old", "same-month", "next-month", "on-time"], 1)}
+    assert {ids[i] for i in found} == {"same-month", "next-month"}  # imported history is not a person's dating
+    same, later = found[2], found[3]
+    assert same.severity == "medium" and "18 day(s) earlier" in same.explanation
+    assert later.severity == "high" and "into 2026-10 after it ended" in later.explanation
+    assert later.operator == "ann" and later.amount == 5_0000
+    # the setting decides: a desk that allows a week names only the 18-day one
+    week = runner.run(engine, "2026-10", from_mapping({"back_dated_days": 7}), ["back_dated_entry"]).findings
+    assert [f.payment_ids for f in week] == [(2,)]
+
+
+def test_the_wait_for_approval_is_not_counted_as_dating(tmp_path, monkeypatch):
+    engine = team_ledger(tmp_path)
+    occurred = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    monkeypatch.setattr(approvals, "_now", lambda: occurred + timedelta(days=1))  # asked for the day after
+    submission = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00", operator="ann",
+                                  occurred_at=occurred, method="bank_wire")
+    monkeypatch.undo()
+    assert submission.status == "pending"
+    payment_id = approvals.approve(engine, submission.id, checker="bob")  # approved today, weeks later
+    assert findings(engine, "back_dated_entry", "2026-10") == {}
+    # the same entry made directly today would be named: the request's time is what is measured
+    entered(engine, "direct", datetime(2026, 10, 2, 9), datetime.now(UTC).replace(tzinfo=None))
+    assert list(findings(engine, "back_dated_entry", "2026-10")) == [payment_id + 1]
+
+
+def test_a_record_dated_after_it_was_recorded_is_named_whatever_its_source(tmp_path):
+    future = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0)
+    engine = team_ledger(tmp_path, f"""
+        soon,C1,deposit,20.00,{future:%Y-%m-%dT%H:%M:%SZ},web,web,gateway,ch_1,,,,,
+        past,C1,deposit,30.00,2026-10-05T10:00:00Z,web,web,gateway,ch_2,,,,,
+    """)
+    entered(engine, "skewed", datetime(2026, 10, 9, 9, 4), datetime(2026, 10, 9, 9, 0))  # 4 minutes: a clock's skew
+    month = f"{future:%Y-%m}"
+    (finding,) = findings(engine, "future_dated", month).values()
+    assert finding.payment_ids == (1,) and finding.severity == "high"
+    assert f"dated {future:%Y-%m-%d}" in finding.explanation and "source " in finding.explanation
+    assert findings(engine, "future_dated", "2026-10") == {}
