@@ -120,6 +120,13 @@ BEHIND_THE_GUARDS = [
       "reference, memo, reason, balance_after, NULL, approved_by, source, 'x7', batch_id, hash FROM payments "
       "WHERE id = 6"], ("payments",),  # a copy of the approved 15,000.00: its request is decided, the guard refuses it
      ["payments row 7 was changed", "month totals of C1 for 2026-10"]),
+    ("payment moved to another month by its time's text alone",  # reads back as the same time: the hash holds
+     ["UPDATE payments SET occurred_at = replace(occurred_at, ' ', 'T') WHERE id = 2"], ("payments",),
+     ["payments record 2 holds a time in a form the ledger never writes"]),
+    ("payment's recorded time stored as a number", ["UPDATE payments SET recorded_at = julianday(recorded_at) WHERE id = 3"],
+     ("payments",), ["payments record 3 holds a time"]),
+    ("charge's day stored with a time", ["UPDATE charges SET day = day || ' 00:00:00' WHERE id = 1"], ("charges",),
+     ["charges record 1 holds a time"]),
     ("chain head moved", ["UPDATE chain_heads SET head_hash = 'ab' || substr(head_hash, 3) WHERE name = 'payments'"],
      (), ["payments: chain head records"]),
     ("chain head removed", ["DELETE FROM chain_heads WHERE name = 'accounts'"], (),

@@ -115,3 +115,34 @@ def _key_problems(inspector, table: sa.Table) -> list[Problem]:
     return [Problem("schema", table.name, None,
                     f"{table.name} no longer enforces the unique key ({', '.join(key)})")
             for key in guards.unique_keys(table) if key not in enforced]
+
+
+_STORED_FORM = {"datetime": "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]",
+                "date": "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"}
+"""The text SQLite holds for a time (naive UTC, to the microsecond) and a day, as a GLOB pattern."""
+_SHOWN = 5
+"""How many records of one table the stored-time check names before saying there are more."""
+
+
+def stored_time_problems(connection: sa.Connection, name: str, after: int = 0) -> list[Problem]:
+    """On SQLite: rows of a hash-chained table past id ``after`` whose times are stored in another form.
+
+    A chain hashes a time as the value it reads back, and ``2026-11-30T12:00:00`` reads back as
+    the ledger's own ``2026-11-30 12:00:00.000000``; but SQL compares the stored text, so a month's
+    filter would count such a row in another month while its hash still holds. Servers store times
+    as typed values, which have one form.
+    """
+    if connection.dialect.name != "sqlite":
+        return []
+    table = tables.metadata.tables[name]
+    odd = [sa.and_(column.is_not(None), sa.not_(column.op("GLOB", is_comparison=True)(
+        _STORED_FORM["datetime" if isinstance(column.type, sa.DateTime) else "date"])))
+        for column in table.columns if isinstance(column.type, sa.DateTime | sa.Date)]
+    found = connection.execute(sa.select(table.c.id).where(table.c.id > after, sa.or_(*odd))
+                               .order_by(table.c.id).limit(_SHOWN + 1)).scalars().all()
+    return [Problem("stored times", name, row_id, (
+        f"{name} record {row_id} holds a time in a form the ledger never writes: it was written behind the "
+        "ledger's back, and a month's figures may count it in another month")) for row_id in found[:_SHOWN]] + (
+        [Problem("stored times", name, None, f"{name}: more records hold times in a form the ledger never writes")]
+        if len(found) > _SHOWN else [])
+

@@ -102,6 +102,9 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
                             "recomputes everything")
         for name in hashchain.CHAINED_TABLES:
             attempt("hash chain", name, functools.partial(_add_hashed_break, result, connection, name, starts))
+        for name in hashchain.CHAINED_TABLES:
+            after = starts.get(name, {}).get("after", 0)
+            attempt("stored times", name, functools.partial(_add_stored_time_problems, result, connection, name, after))
         for name in hashchain.ROW_CHAINED_TABLES:
             attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
         attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key))
@@ -188,6 +191,10 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
 
 def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
     _add_break(result, hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name))))
+
+
+def _add_stored_time_problems(result: Verification, connection: sa.Connection, name: str, after: int) -> None:
+    result.problems.extend(inspection.stored_time_problems(connection, name, after))
 
 
 def _add_row_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
