@@ -54,9 +54,9 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
     for line_number, cells in zip(starts[1:], rows[1:]):
         if all(cell in (None, "") for cell in cells):
             continue
-        if not is_xlsx and len(cells) != width:  # a shifted row would put one column's value under another's header
-            rejections.append(Rejection(file, line_number, f"{len(cells)} cells where the header has {width}: a cell "
-                                                           "is missing or a separator sits unquoted inside one"))
+        shifted = None if is_xlsx else csv_text.width_problem(len(cells), width)
+        if shifted:
+            rejections.append(Rejection(file, line_number, shifted))
             continue
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
         if any(str(values[column] or "").strip().casefold() in skipped for column, skipped in skip_when.items()):
