@@ -235,6 +235,45 @@ def test_a_proposed_deposit_once_recorded_matches_its_line(db, capsys, tmp_path)
     assert any(i["status"] == "matched" and i["reference"] == "-TOPUP-77" and i["accounts"] == "C00003" for i in items)
 
 
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_a_proposed_command_pastes_a_reference_with_hidden_characters_exactly_and_shows_them(db, capsys, tmp_path, fmt):
+    import subprocess
+
+    reference = "TOPUP\u202e77-\u2066'"  # a right-to-left override, a left-to-right isolate and a quote
+    path = tmp_path / "unrecorded.xml"
+    path.write_text(UNRECORDED.replace("-TOPUP-77", reference.replace("'", "&apos;")))
+    assert run(capsys, "statements", "import", str(path))[0] == 0
+    out = run(capsys, "match", "--month", "2026-10", "--propose", "--format", fmt)[1]
+    shown = {"json": lambda: [row["command"] for row in json.loads(out)["rows"]],
+             "csv": lambda: [row["command"] for row in csv.DictReader(io.StringIO(out))],
+             "table": lambda: [line[line.index("vosbench record"):].rstrip() for line in out.splitlines()
+                               if "vosbench record" in line]}[fmt]()
+    command = next(text for text in shown if "--account=C00003" in text).split(" --memo=")[0]
+    # what is shown is what the shell is given: the hidden characters spelled as bytes, never as \u202e
+    assert command.endswith("--reference=$'TOPUP\\xe2\\x80\\xae77-\\xe2\\x81\\xa6\\''")
+    pasted = subprocess.run(["bash", "-c", f"printf '%s\\0' {command}"], capture_output=True, check=True,
+                            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}).stdout.decode("utf-8").split("\0")
+    assert f"--reference={reference}" in pasted  # in any locale: the bytes are spelled, not the code point
+    assert run(capsys, "operators", "add", "clerk", "--role", "clerk")[0] == 0
+    code, _, err = run(capsys, *[word.replace("YOUR_LOGIN", "clerk") for word in pasted[1:-1]],
+                       "--memo=proposed from statement line 1")
+    assert code == 0, err
+    items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
+    assert any(i["status"] == "matched" and i["accounts"] == "C00003" and i["reference"] == reference for i in items)
+
+
+def test_a_reference_no_command_can_pass_on_gets_no_command_and_a_word_saying_why(db, capsys, tmp_path):
+    path = tmp_path / "gateway.csv"
+    path.write_text("created_utc,charge_id,customer_account,card_holder,currency,gross,fee,net,status,description\n"
+                    "2026-10-14 10:00:00,ch_\x0077,C00003,B SKY,USD,80.00,2.62,77.38,succeeded,Portal top-up\n")
+    assert run(capsys, "statements", "import", str(path), "--profile", "gateway")[0] == 0
+    rows = json.loads(run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")[1])["rows"]
+    [row] = [row for row in rows if row["reference"] == "ch_\x0077"]
+    assert row["account"] == "C00003" and row["command"] == ""
+    assert row["basis"] == ("account: the source names it; no command: the reference holds a NUL character, which no "
+                            "shell command can pass on")
+
+
 def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db, capsys, tmp_path):
     from vosbench.ledger import approvals
     from vosbench.ui.matching_workbench import StatementWorkbench

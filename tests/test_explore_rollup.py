@@ -230,13 +230,20 @@ def test_the_account_rollup_follows_a_move_alone(tmp_path):
 
 def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
     engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
-    write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts")
+    write_door.append_batch(engine, "accounts", _accounts((*TREE, ("C5", AccountKind.CUSTOMER, "A1", "USD"))),
+                            source="test", file="accounts")
     write_door.append_batch(engine, "payments", _payments(7, 200), source="test", file="p")
-    # A2's customers move with it under C4's new reseller; C1 now keeps its books in EUR
+    # C1 holds payments in USD: it keeps its currency (they would be read as EUR)
+    with pytest.raises(write_door.ImportRejected, match="account 'C1' holds payments in USD"):
+        write_door.append_batch(engine, "accounts", _accounts([("C1", AccountKind.CUSTOMER, "A1", "EUR")]),
+                                source="test", file="euro")
+    # A2's customers move with it under C4's new reseller; C5, with no payment yet, keeps its books in EUR
     moved = [("R2", AccountKind.RESELLER, "", "USD"), ("A2", AccountKind.AGENT, "R2", "USD"),
-             ("C1", AccountKind.CUSTOMER, "A1", "EUR")]
+             ("C5", AccountKind.CUSTOMER, "A1", "EUR")]
     write_door.append_batch(engine, "accounts", _accounts(moved), source="test", file="moves")
-    write_door.append_batch(engine, "payments", _payments(8, 50, 1000), source="test", file="later")
+    later = _payments(8, 50, 1000)  # C5's first payments come in EUR
+    write_door.append_batch(engine, "payments", [p._replace(account="C5") if n % 3 == 0 else p for n, p in enumerate(later)],
+                            source="test", file="later")
     with engine.connect() as connection:
         assert account_tree.stored(connection) == account_tree.recompute(connection)
         assert payment_rollup.stored(connection) == payment_rollup.recompute(connection)
@@ -247,6 +254,7 @@ def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
         assert (ids["R1"], ids["C3"]) not in account_tree.stored(connection)
     assert verification.verify(engine).ok
     records = _records(engine)
+    assert {record["currency"] for record in records if record["account"] == "C5"} == {"EUR"}
     euro = PaymentFilter(start=FIRST, end=FIRST + timedelta(days=40), kinds=("deposit",))
     assert _answered(explore.totals_by_kind(engine, euro), "kind", "currency") == _counted(records, euro, "kind",
                                                                                            "currency")

@@ -59,8 +59,16 @@ def test_to_parameters_round_trips_with_money_as_decimal_text():
 
 def test_empty_values_do_not_filter():
     f = PaymentFilter.from_parameters({"start": "", "end": None, "accounts": "", "kinds": [],
-                                       "min_amount": "", "include_sub_accounts": "", "text": None})
+                                       "min_amount": None, "include_sub_accounts": "", "text": None})
     assert f == PaymentFilter()
+
+
+@pytest.mark.parametrize("key, blank", [("min_amount", ""), ("max_amount", "  ")])
+def test_a_blank_amount_is_refused_not_read_as_no_bound(key, blank):
+    """A bound is left out (None) to have none; a blank one is a value lost on the way, as the CLI says too."""
+    with pytest.raises(FilterError) as raised:
+        PaymentFilter.from_parameters({key: blank})
+    assert raised.value.problems == [f"{key}: empty; give a decimal amount such as 100.00 (leave {key} out for no bound)"]
 
 
 def test_describe_names_every_filter_for_the_filter_sheet():

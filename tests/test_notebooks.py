@@ -29,6 +29,20 @@ def test_there_are_notebooks_to_check():
                                                  "monthly_audit.ipynb", "statement_matching.ipynb"]
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_the_explore_notebook_refuses_a_blank_amount_parameter_as_the_cli_does(tmp_path, blank):
+    """Left out, an amount parameter is None (no bound); ``-p min_amount ""`` is refused, not read as no bound."""
+    import papermill
+
+    notebook = str(ROOT / "notebooks" / "explore_payments.ipynb")
+    assert {name: papermill.inspect_notebook(notebook)[name]["default"] for name in ("min_amount", "max_amount")} == {
+        "min_amount": "None", "max_amount": "None"}
+    with pytest.raises(papermill.PapermillExecutionError,
+                       match=r"max_amount: empty; give a decimal amount such as 100\.00 \(leave max_amount out for no bound\)"):
+        papermill.execute_notebook(notebook, str(tmp_path / "out.ipynb"), parameters={"max_amount": blank},
+                                   kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_runs_under_nbval(notebook, small_ledger, tmp_path):

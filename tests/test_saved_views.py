@@ -67,9 +67,9 @@ def test_the_shipped_example_views_are_valid():
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
     ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
-    ("name: x\nfilter: {min_amount: ''}\n", "x.yaml: filter min_amount is blank; give an amount such as '1000.00', "
-                                             "or leave min_amount out for no bound"),
-    ("name: x\nfilter: {max_amount: '  '}\n", "x.yaml: filter max_amount is blank"),
+    ("name: x\nfilter: {min_amount: ''}\n", "x.yaml: min_amount: empty; give a decimal amount such as 100.00 "
+                                             "(leave min_amount out for no bound)"),
+    ("name: x\nfilter: {max_amount: '  '}\n", "x.yaml: max_amount: empty"),
     ("name: x\ncolour: red\n", "x.yaml: 'colour' not known"),
     ("name: x\nlayout: {grain: fortnight}\n", "grain: 'fortnight' is not a grain"),
     ("name: x\nlayout: {columns: [amount, colour]}\n", "columns: colour are not grid columns"),
@@ -83,7 +83,7 @@ def test_a_bad_view_file_names_the_file_the_key_and_the_fix(tmp_path, text, expe
 
 @pytest.mark.parametrize("query", ["?min_amount=", "?view=x&max_amount=%20", "?kinds=deposit&min_amount=&max_amount=9"])
 def test_a_blank_amount_in_a_url_is_refused_not_read_as_no_bound(tmp_path, query):
-    with pytest.raises(ViewError, match=r"the URL: filter (min|max)_amount is blank; give an amount such as '1000.00'"):
+    with pytest.raises(ViewError, match=r"the URL's filter: (min|max)_amount: empty; give a decimal amount such as 100.00"):
         saved_views.from_query_string(query, tmp_path)
 
 

@@ -222,6 +222,9 @@ def test_every_shipped_profile_is_valid():
     ({"channel": "paypal"}, "unknown value 'paypal'"),
     ({"columns": {"date": "D"}}, "amount"),
     ({"sign": "minus"}, "sign must be"),
+    ({"sign_check": {"column": "Impact", "credit_values": ["Credit"]}}, "sign_check is {column: HEADER"),
+    ({"sign_check": {"column": "Impact", "credit_values": ["C"], "debit_values": ["c"]}},
+     "sign_check: a value cannot be both credit and debit"),
 ])
 def test_a_bad_profile_names_the_key_and_the_fix(change, message):
     good = {"name": "p", "channel": "bank", "columns": {"date": "D", "amount": "A"}, "currency": "USD"}

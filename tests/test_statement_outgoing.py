@@ -111,11 +111,35 @@ def test_a_paypal_download_without_the_optional_columns_imports_with_warnings(en
     result = importing.import_file(engine, path, profile="paypal-activity")
     assert result.added == 2
     assert result.warnings == ("no column Custom Number (account): read as empty",
-                               "no column Balance Impact: rows are not skipped by it (skip_when)")
+                               "no column Balance Impact: rows are not skipped by it (skip_when)",
+                               "no column Balance Impact: the amounts' signs are not checked against it (sign_check)")
     rows = stored(engine)
     assert (rows["id:5AB00001"].amount, rows["id:5AB00001"].account_hint, rows["id:5AB00004"].amount) == (
         12_500_000, "", -10_000_000)
     assert classes(engine) == {"id:5AB00001": "", "id:5AB00004": "transfer"}
+
+
+@pytest.mark.parametrize("line, edited, named", [
+    (2, ('"1,250.00","-43.55","1,206.45"', '"-1,250.00","-43.55","-1,293.55"'),  # Credit with a negative Gross
+     "Gross '-1,250.00' is money out, while Balance Impact says 'Credit' (money in)"),
+    (6, ('"-50.00","1.45","-48.55"', '"50.00","1.45","51.45"'),  # Debit with a positive Gross
+     "Gross '50.00' is money in, while Balance Impact says 'Debit' (money out)"),
+    (5, ('"206.45","Debit"', '"206.45",""'),  # saying neither way
+     "Balance Impact: '' is neither money in (credit) nor money out (debit)"),
+])
+def test_a_paypal_row_whose_balance_impact_contradicts_the_sign_of_gross_refuses_the_file(engine, tmp_path, line,
+                                                                                          edited, named):
+    path = tmp_path / "paypal.csv"
+    rows = PAYPAL.splitlines()
+    rows[line - 1] = rows[line - 1].replace(*edited)
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(importing.ImportRejected) as raised:
+        importing.import_file(engine, path, profile="paypal-activity")
+    assert [str(rejection) for rejection in raised.value.rejections] == [f"paypal.csv:{line}: {named}" + (
+        "; add it to the profile's sign_check if it is one of them" if "neither" in named else
+        ": which one is right cannot be told and a sign is never guessed; correct the row at the source and import "
+        "the file again")]
+    assert stored(engine) == {}
 
 
 @pytest.mark.parametrize("drop, named", [

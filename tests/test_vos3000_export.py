@@ -109,10 +109,11 @@ def test_a_memo_spanning_lines_stays_one_record_and_a_quote_left_open_refuses_th
 
 
 def _refused(tmp_path, name, row):
-    """The one reason an export of the header and ``row`` is refused for; asserts nothing was written."""
+    """The one reason an export of the header and ``row`` (the cells after it given left empty) is refused for;
+    asserts nothing was written."""
     ledger = _ledger(tmp_path)
     path = tmp_path / name
-    _write(path, [HEADER, row])
+    _write(path, [HEADER, row + [""] * (len(HEADER) - len(row))])
     with pytest.raises(ImportRejected) as raised:
         client_exports.import_export(ledger, path, headers=client_exports.load_headers())
     with ledger.connect() as connection:
@@ -120,6 +121,22 @@ def _refused(tmp_path, name, row):
     assert state.flags(ledger, "vos3000-export") == []
     [reason] = [str(r) for r in raised.value.rejections]
     return reason
+
+
+@pytest.mark.parametrize("cut, named", [
+    (RECORDS[0][:6], "6 cells where the header has 10"),  # Mode, Operator, Memo and Agent missing
+    ([*RECORDS[0], "extra"], "11 cells where the header has 10"),  # one too many: every later cell moved along
+])
+def test_a_csv_row_with_a_cell_too_few_or_too_many_is_refused_not_read_shifted(tmp_path, cut, named):
+    ledger = _ledger(tmp_path)
+    path = tmp_path / "payments.csv"
+    _write(path, [["Payment records of 2026-10"], HEADER, RECORDS[1], cut, RECORDS[2]])
+    with pytest.raises(ImportRejected) as raised:
+        client_exports.import_export(ledger, path, headers=client_exports.load_headers())
+    assert [str(r) for r in raised.value.rejections] == [
+        f"payments.csv:4: {named}: a cell is missing or a separator sits unquoted inside one"]
+    with ledger.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM payments").scalar() == 0
 
 
 @pytest.mark.parametrize("amount, balance", [("1,5", "1.5"), ("1.000,00", "1000"), ("12,34", "12.34"),
@@ -162,3 +179,13 @@ def test_the_import_command_recognizes_vos3000_export(tmp_path, capsys):
                                        "places rounded half-to-even, flagged inexact_money with the value read\n")
     assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export",
                      str(tmp_path / "nope.xls")]) == 2
+
+
+def test_the_import_line_says_how_many_rows_that_moved_no_money_were_left_out(tmp_path, capsys):
+    _ledger(tmp_path)
+    path = tmp_path / "payments.csv"
+    nothing = [9004, "C1", 0, 79.6, "Payment", "2026-10-04 11:00:00", "Cash", "web", "", "A1"]  # the balance stays
+    _write(path, [HEADER, *RECORDS, nothing])
+    assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export", str(path)]) == 0
+    assert capsys.readouterr().out == (f"{path}: 3 added, 0 already present; 1 row(s) that moved no money left out "
+                                       "(not payments), flagged zero_amount\n")

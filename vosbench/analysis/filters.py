@@ -127,8 +127,9 @@ class PaymentFilter:
         """A filter from parameter values as papermill, YAML or the CLI give them.
 
         Days are dates or 'YYYY-MM-DD'; lists are lists or comma-separated text; money is
-        decimal text ('12.50', never a float); flags are booleans or yes/no words. Missing
-        keys keep their defaults; an unknown key is an error.
+        decimal text ('12.50', never a float; None for no bound, a blank is refused:
+        :func:`amount_bound`); flags are booleans or yes/no words. Missing keys keep their
+        defaults; an unknown key is an error.
         """
         problems: list[str] = []
         known = [field.name for field in fields(cls)]
@@ -296,10 +297,25 @@ def _words(value, key):
     raise ValueError(f"{key}: {value!r} is not a list; give a list or comma-separated text")
 
 
+def amount_bound(text: str, key: str = "") -> str:
+    """A min/max amount bound as decimal text, stripped; a blank one is a ValueError, never read as "no bound".
+
+    A bound is left out to have none: a blank one is a value lost on the way (an unset variable
+    in a script, ``-p min_amount ""``), and reading it as no bound would show every amount. The
+    CLI's ``--min-amount``/``--max-amount``, papermill parameters, saved views and view links all
+    refuse it here (``key`` names the parameter; without it, the option).
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError(f"{key + ': ' if key else ''}empty; give a decimal amount such as 100.00 "
+                         f"(leave {key or 'the option'} out for no bound)")
+    return value
+
+
 def _amount(value, key):
-    if value is None or value == "":
+    if value is None:
         return None
-    return money.to_minor(value, field=key)
+    return money.to_minor(amount_bound(value, key) if isinstance(value, str) else value, field=key)
 
 
 def _flag(value, key):

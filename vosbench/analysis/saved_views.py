@@ -142,8 +142,7 @@ def from_document(document: object, source: str) -> SavedView:
 def _check_money_is_quoted(values: object, source: str) -> None:
     """Refuse an amount YAML read as a number: it reads 010 as 8, 0x10 as 16 and 1:30 as 90, so money is quoted text.
 
-    A blank amount is refused too (in a file or a URL): a view leaves a bound out to have none,
-    so ``min_amount: ''`` is a value lost on the way, never "no bound".
+    (A blank amount, in a file or a URL, is refused by the filter itself: :func:`~vosbench.analysis.filters.amount_bound`.)
     """
     if not isinstance(values, dict):
         return
@@ -152,9 +151,6 @@ def _check_money_is_quoted(values: object, source: str) -> None:
         if value is not None and not isinstance(value, str):
             raise ViewError(f"{source}: filter {key} is an unquoted YAML value (read as {value!r}); money in a view "
                             f"is quoted decimal text: write e.g. {key}: '1000.00'")
-        if isinstance(value, str) and not value.strip():
-            raise ViewError(f"{source}: filter {key} is blank; give an amount such as '1000.00', "
-                            f"or leave {key} out for no bound")
 
 
 # --- a folder of views ------------------------------------------------------------------------

@@ -103,8 +103,14 @@ def account_number(text: str) -> str:
 
 
 def amount_bound(text: str) -> str:
-    """A ``--min-amount``/``--max-amount`` value as decimal text; a blank one is refused, never read as "no bound"."""
-    return _given(text, "a decimal amount such as 100.00", "no bound")
+    """A ``--min-amount``/``--max-amount`` value as decimal text; a blank one is refused, never read as "no bound"
+    (by the filter's own rule, which papermill parameters, saved views and view links follow too)."""
+    from vosbench.analysis import filters
+
+    try:
+        return filters.amount_bound(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def key_value(text: str) -> tuple[str, str]:

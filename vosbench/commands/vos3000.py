@@ -8,6 +8,7 @@ user can fix (a bad URL, an unreachable server, a bad mapping file, an API refus
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 
 from vosbench.commands import options
@@ -122,9 +123,16 @@ def import_exports(args, files: list[str]) -> int:
     headers = client_exports.load_headers(args.headers)
     for path in files:
         result = client_exports.import_export(ledger, Path(path), headers=headers, source_name=source_name)
-        rounded = sum(1 for flag in state.flags(ledger, source_name)
-                      if flag.code == "inexact_money" and flag.source_key.startswith(f"{Path(path).name}:"))
-        print(f"{path}: {result.added} added, {result.skipped} already present"
-              + (f"; {rounded} amount(s) with more than 4 decimal places rounded half-to-even, flagged "
-                 "inexact_money with the value read" if rounded else ""))
+        flagged = Counter(flag.code for flag in state.flags(ledger, source_name)
+                          if flag.source_key.startswith(f"{Path(path).name}:"))
+        said = [words.format(count=flagged[code]) for code, words in _EXPORT_FLAGS.items() if flagged[code]]
+        print(f"{path}: {result.added} added, {result.skipped} already present" + "".join(f"; {s}" for s in said))
     return EXIT_OK
+
+
+_EXPORT_FLAGS = {
+    "inexact_money": "{count} amount(s) with more than 4 decimal places rounded half-to-even, flagged inexact_money "
+                     "with the value read",
+    "zero_amount": "{count} row(s) that moved no money left out (not payments), flagged zero_amount",
+}
+"""What the import line says of each flag an export's rows raised: nothing vanishes without a word."""

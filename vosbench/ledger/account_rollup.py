@@ -7,11 +7,11 @@ every record (or every month total) of every account in it. Each account has its
 records' cells (part ``OWN``) and, when accounts sit under it, their records' cells (part
 ``BELOW``, at any depth, following the kept account tree); a subtree is both parts of its
 top account. ``moved`` (the sum of |amount|) ranks the top accounts of such a filter from
-the own cells. Months are cut in the ledger's time zone; the currency is the account's
-current one, as the panel's totals group by it.
+the own cells. Months are cut in the ledger's time zone; the currency is the account's,
+which never changes once it holds payments.
 
 The rows are derived data, kept in the same transaction as every append
-(:func:`add_payments`), rebuilt when an account moves or changes currency or records are
+(:func:`add_payments`), rebuilt when an account moves or records are
 purged (:func:`rebuild`), and recomputed from the raw records by ``verify`` (:func:`mismatches`).
 """
 
@@ -116,7 +116,7 @@ def _chunks(connection: sa.Connection) -> tuple[list[tuple[int, int]], list[list
 
 
 def rebuild(connection: sa.Connection) -> None:
-    """Replace the rollup with one recomputed from the raw records (an account moved or changed currency, a purge).
+    """Replace the rollup with one recomputed from the raw records (an account moved, a purge).
 
     Account by account range (a whole ledger's cells do not fit in memory at ten million
     records): the own cells from the records, then each subtree's below cells from them.

@@ -6,11 +6,11 @@ entries. This rollup keeps each month's records in buckets of their absolute amo
 1-2-5 scale of minor units (…, 10, 20, 50, 100, …), so a range's count and sums are the
 cells of the buckets it covers whole plus the records of at most two edge pieces (none
 for a range between round figures). Months are cut in the ledger's time zone; the
-currency is the account's current one, as the panel's totals group by it.
+currency is the account's, which never changes once it holds payments.
 
 The rows are derived data, kept in the same transaction as every append
-(:func:`add_payments`), rebuilt when an account's currency changes or records are purged
-(:func:`rebuild`), and recomputed from the raw records by ``verify`` (:func:`recompute`).
+(:func:`add_payments`), rebuilt when records are purged (:func:`rebuild`), and
+recomputed from the raw records by ``verify`` (:func:`recompute`).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def stored(connection: sa.Connection) -> rollup_cells.Cells:
 
 
 def rebuild(connection: sa.Connection) -> None:
-    """Replace the rollup with one recomputed from the raw records (a currency changed, a purge)."""
+    """Replace the rollup with one recomputed from the raw records (a purge)."""
     rollup_cells.replace(connection, tables.amount_rollup, KEY_COLUMNS, VALUE_COLUMNS, recompute(connection))
 
 

@@ -3,10 +3,11 @@
 The account tree (:mod:`vosbench.ledger.account_tree`) follows every change of accounts;
 the payment, account and amount rollups (:mod:`vosbench.ledger.payment_rollup`,
 :mod:`vosbench.ledger.account_rollup`, :mod:`vosbench.ledger.amount_rollup`) every payment
-appended, and are rebuilt for the rare changes that move records between their cells (an
-account's currency changed, a purge; for the account rollup also an account moved under
-another parent). Each hook runs in the caller's transaction, so the derived rows commit or
-roll back with the records they describe; ``verify`` recomputes them all (:func:`mismatches`).
+appended, and are rebuilt for the rare changes that move records between their cells (a
+purge; for the account rollup also an account moved under another parent). An account's
+currency, which the cells are keyed by, never changes once it holds payments
+(:func:`vosbench.ledger.guards.account_currency_guards`). Each hook runs in the caller's
+transaction, so the derived rows commit or roll back with the records they describe; ``verify`` recomputes them all (:func:`mismatches`).
 """
 
 from __future__ import annotations
@@ -28,13 +29,9 @@ def after_payments(payments: coded_payments.CodedPayments) -> None:
     amount_rollup.add_payments(payments)
 
 
-def after_accounts(connection: sa.Connection, *, currency_changed: bool) -> None:
-    """Accounts were added or changed; ``currency_changed``: an existing account's currency is another now."""
-    moved = account_tree.refresh(connection)
-    if currency_changed:
-        payment_rollup.rebuild(connection)
-        amount_rollup.rebuild(connection)
-    if currency_changed or moved:
+def after_accounts(connection: sa.Connection) -> None:
+    """Accounts were added or changed (a currency only where the account holds no payment: no cell moves)."""
+    if account_tree.refresh(connection):
         account_rollup.rebuild(connection)
 
 

@@ -17,6 +17,10 @@ request, one on ``approval_thresholds`` refuses a setting by anyone but a superv
 server: the connected login), and on a server one on ``approval_requests`` binds a request's
 maker to the login entering it, whatever client or SQL writes the row.
 
+An account's currency is held as well (:func:`account_currency_guards`): a BEFORE INSERT trigger on
+``account_versions`` refuses a version naming another currency for an account that holds payments,
+charges or balances, which carry no currency of their own and would be read in the new one.
+
 :func:`expected_guards` is what ``verify`` compares the database's catalogue with
 (:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
 is reported, and so is a trigger vosbench did not make on a guarded table.
@@ -120,7 +124,7 @@ _POSTGRESQL_FUNCTIONS = {
 """The trigger functions' bodies, as ``pg_proc.prosrc`` holds them."""
 
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
-            "vosbench_threshold_maker"}
+            "vosbench_threshold_maker", "vosbench_account_currency"}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -320,6 +324,45 @@ def threshold_guards(dialect: str) -> list[Guard]:
     return guards
 
 
+# --- an account's currency: fixed once the account holds money (see write_door._currency_problem) ----------
+
+MONEY_TABLES = ("payments", "charges", "balance_snapshots")
+"""The tables whose amounts carry no currency of their own: each row is read in its account's currency."""
+
+CURRENCY_REFUSAL = ("account_versions: an account holding payments, charges or balances keeps its currency "
+                    "(they would be read in the new one); open a new account for the other currency")
+
+_CURRENCY_CHANGE = (
+    "NEW.currency <> COALESCE((SELECT v.currency FROM account_versions v WHERE v.account_id = NEW.account_id "
+    "ORDER BY v.id DESC LIMIT 1), (SELECT a.currency FROM accounts a WHERE a.id = NEW.account_id)) AND ("
+    + " OR ".join(f"EXISTS (SELECT 1 FROM {table} r WHERE r.account_id = NEW.account_id)" for table in MONEY_TABLES)
+    + ")")
+"""A new version of an account naming another currency than its current one, while the account holds money."""
+
+
+def account_currency_guards(dialect: str) -> list[Guard]:
+    """The trigger refusing, on ``dialect``, a version that changes the currency of an account holding money
+    (on PostgreSQL with its function, run as the owner so that no login's own tables can hide the account's rows).
+
+    Records carry no currency: a USD account's deposits relabelled EUR would be added to EUR ones. Every
+    change of an account is a new ``account_versions`` row (``accounts`` itself refuses UPDATE), so the
+    guard sits there, whatever client or SQL writes the row; an account with no money yet may still change.
+    """
+    name, function = "account_versions_currency", "vosbench_account_currency"
+    if dialect == "sqlite":
+        return [Guard(name, "account_versions", f"CREATE TRIGGER {name} BEFORE INSERT ON account_versions WHEN "
+                                                f"{_CURRENCY_CHANGE} BEGIN SELECT RAISE(ABORT, '{CURRENCY_REFUSAL}'); END")]
+    if dialect == "postgresql":
+        shown = f"CREATE TRIGGER {name} BEFORE INSERT ON account_versions FOR EACH ROW EXECUTE FUNCTION {function}()"
+        return [_postgresql_function(function, (
+                    f"BEGIN IF {_CURRENCY_CHANGE} THEN RAISE EXCEPTION USING MESSAGE = '{CURRENCY_REFUSAL}', "
+                    "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END ")),
+                Guard(name, "account_versions", shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
+    return [Guard(name, "account_versions", f"CREATE TRIGGER {name} BEFORE INSERT ON account_versions FOR EACH ROW "
+                                            f"IF {_CURRENCY_CHANGE} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+                                            f"'{CURRENCY_REFUSAL}'; END IF")]
+
+
 def expected_guards(dialect: str) -> list[Guard]:
     """The triggers (and on PostgreSQL their functions) the guarded tables must have on ``dialect``:
     what ``verify`` compares the database's catalogue with."""
@@ -332,6 +375,7 @@ def expected_guards(dialect: str) -> list[Guard]:
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
+    checks += account_currency_guards(dialect)
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

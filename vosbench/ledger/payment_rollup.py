@@ -6,12 +6,11 @@ totals and charts are sums of at most a few thousand rows instead of a scan of e
 record over history. Months ('M' rows) answer the whole months of a period and days ('D'
 rows) its partial months; both are cut in the ledger's time zone, as month totals are.
 Operators' months ('O' rows, one set per operator) answer a filter of operators over
-whole months. The currency is the account's current one, as the panel's totals group by it.
+whole months. The currency is the account's, which never changes once it holds payments.
 
 The rows are derived data, kept in the same transaction as every append
-(:func:`add_payments`), rebuilt when an account's currency changes or records are
-purged (:func:`rebuild`), and recomputed from the raw records by ``verify``
-(:func:`recompute`, :func:`stored`).
+(:func:`add_payments`), rebuilt when records are purged (:func:`rebuild`), and
+recomputed from the raw records by ``verify`` (:func:`recompute`, :func:`stored`).
 """
 
 from __future__ import annotations
@@ -57,8 +56,7 @@ def stored(connection: sa.Connection) -> Cells:
 def rebuild(connection: sa.Connection) -> None:
     """Replace the rollup with one recomputed from the raw records.
 
-    For the rare changes that move records between cells: an account's currency changed,
-    a retention purge removed records.
+    For the rare change that moves records out of cells: a retention purge removed records.
     """
     rollup_cells.replace(connection, tables.payment_rollup, KEY_COLUMNS, VALUE_COLUMNS, recompute(connection))
 

@@ -108,7 +108,9 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     replacement through any of its keys, links the rows they already hold, and adds the
     nullable ``reverses_id`` of ``approval_requests`` (a reversal waiting for approval);
     schema 4 adds account versions (empty: every account's first row is its current
-    version until it changes) and the ``current_accounts`` view.
+    version until it changes) and the ``current_accounts`` view; schema 5 the guard
+    refusing a new currency for an account that holds money (the versions already
+    there stay as they are, for ``verify`` to check as before).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")

@@ -6,7 +6,8 @@ nothing, and reports every rejected row with its line and reason. A row already
 present under its natural key (payments: source + source key; charges: account +
 day; snapshots: account + time; accounts: account number) is skipped when identical,
 which makes imports idempotent, and rejected when it differs — except an account's
-name, parent, credit limit or currency, whose change is appended as a new version.
+name, parent, credit limit or currency, whose change is appended as a new version (a currency only
+while the account holds no payment, charge or balance: they are read in its currency).
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[
             continue
         known = batch.accounts.get(row.account)
         if known is not None:
-            problem = _change_problem(known, row, parents)
+            problem = _change_problem(known, row, parents) or _currency_problem(batch.connection, known, row)
             if problem == "same":
                 skipped += 1
                 continue
@@ -277,6 +278,27 @@ def _change_problem(known, row: NewAccount, parents: dict[str, str]) -> str | No
     return None
 
 
+def _currency_problem(connection: sa.Connection, known, row: NewAccount) -> str | None:
+    """A rejection for a new currency of an account that holds money, else None.
+
+    Payments, charges and balances carry no currency of their own: they are read in their
+    account's, so a USD account's deposits relabelled EUR would be added to EUR ones. The
+    database refuses the same version (:func:`vosbench.ledger.guards.account_currency_guards`).
+    """
+    if row.currency == known.currency:
+        return None
+    held = []
+    for name in guards.MONEY_TABLES:
+        table = tables.metadata.tables[name]
+        if connection.scalar(sa.select(sa.literal(1)).select_from(table).where(table.c.account_id == known.id).limit(1)):
+            held.append(name.replace("_", " "))
+    if not held:
+        return None
+    return (f"account {row.account!r} holds {' and '.join(held)} in {known.currency}: changing its currency to "
+            f"{row.currency} would read them as {row.currency}; keep {known.currency}, or open a new account number "
+            f"for {row.currency}")
+
+
 def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, recorded_at: datetime) -> list[int]:
     """Insert the new accounts, and a version for each changed one (who: the batch's source; when: now)."""
     ids = {account: row.id for account, row in batch.accounts.items()}
@@ -294,8 +316,7 @@ def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, record
             {"account_id": ids[row.account], "name": row.name, "parent_id": ids[row.parent] if row.parent else None,
              "credit_limit": row.credit_limit, "currency": row.currency, "changed_by": batch.source,
              "changed_at": recorded_at, "batch_id": batch_id} for row in changed])
-    explore_upkeep.after_accounts(batch.connection, currency_changed=any(
-        row.currency != batch.accounts[row.account].currency for row in changed))
+    explore_upkeep.after_accounts(batch.connection)
     return [ids[row.account] for row in rows]
 
 

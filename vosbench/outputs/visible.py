@@ -1,11 +1,11 @@
 r"""Text as every export shows it: characters that hide or reorder what a reader sees are written as escapes.
 
 The ledger keeps a memo, reference or name exactly as it was entered (append-only,
-exact). A person reading an export must see what is there, though: a NUL (which also
-stops some CSV readers), the other C0 and C1 control characters, and the bidirectional
-controls — U+202A..U+202E (U+202E RIGHT-TO-LEFT OVERRIDE before ``txt.exe`` makes it
-read ``exe.txt``), U+2066..U+2069, U+200E/U+200F and U+061C — are each written as a
-backslash escape, ``\u202e``, in CSV, xlsx, HTML, PDF and terminal tables alike.
+exact). A person reading an export must see what is there, though: each character of
+:data:`~vosbench.core.hidden_text.HIDDEN` — a NUL (which also stops some CSV readers), the
+other C0 and C1 control characters, the bidirectional controls such as U+202E RIGHT-TO-LEFT
+OVERRIDE — is written as a backslash escape, ``\u202e``, in CSV, xlsx, HTML, PDF and
+terminal tables alike.
 
 Tab, line feed and carriage return stay: CSV quotes them, a cell keeps them as line
 breaks, and text starting with them is already guarded as a formula start. Escaping comes
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 
-HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-"""The characters :func:`visible` escapes (one character class, so a column is searched once)."""
+from vosbench.core.hidden_text import HIDDEN
 
 
 def _escape(found: re.Match[str]) -> str:

@@ -32,6 +32,17 @@ def quote_problem(path: Path | str, line: int, error: csv.Error) -> str:
     return f"{path}: line {line}: {error} (a quoted cell must end with its quote before the next comma or line end); {fix}"
 
 
+def width_problem(cells: int, width: int) -> str | None:
+    """Why a record of ``cells`` cells cannot be read under a header of ``width`` (None: it can).
+
+    A record with a cell too few or too many is refused, never read shifted: its values would
+    sit under another column's header (an amount read as a balance, a memo as an account).
+    """
+    if cells == width:
+        return None
+    return f"{cells} cells where the header has {width}: a cell is missing or a separator sits unquoted inside one"
+
+
 def rows(text: str, file: str, *, delimiter: str = ",") -> tuple[list[list[str]], list[int]]:
     """The records of ``text`` and the line each starts on; :class:`CsvTextError` when its quoting is broken."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -10,8 +10,9 @@ suggested from what the line says, strongest first:
 
 The amount and date are the line's. Nothing is written here: the proposal is the
 ``vosbench record`` command that posts it through the manual-entry rules and the
-approval thresholds, with the line's reference, so that once posted the line matches;
-:func:`entry` gives the same deposit as the arguments of
+approval thresholds, with the line's reference, so that once posted the line matches (a
+reference holding a hidden character is quoted so that the pasted command passes on exactly
+it, and shows it spelled out); :func:`entry` gives the same deposit as the arguments of
 :func:`vosbench.ledger.approvals.submit`, for the workbench's button. A line with no
 suggestion is listed with an empty account, for an analyst to decide.
 """
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core import money, periods
+from vosbench.core.hidden_text import HIDDEN
 from vosbench.ledger import tables
 from vosbench.sources.bankfiles.lines import CHANNEL_METHODS
 
@@ -121,20 +123,59 @@ def _suggest(line, by_code: dict, by_name: dict, history: dict) -> tuple[str, st
                                     "nothing in the line names an account")
 
 
-def _option(name: str, value: str) -> str:
-    """``--name=value`` quoted for a shell: a value starting with '-' (a reference such as -REF9) stays a value."""
-    return f"{name}={shlex.quote(value)}"
+_SPELLED = {"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+"""Characters a ``$'…'`` word writes as an escape of their own; hidden ones are written as their bytes."""
+
+
+def _shell_word(value: str) -> str | None:
+    r"""``value`` as one shell word that pastes as exactly ``value`` and shows every character; None if none can.
+
+    Plain text is quoted as usual. A hidden character (a control or bidirectional one) would
+    be escaped by the table showing the command (``\u202e``, :mod:`vosbench.outputs.visible`),
+    and the pasted command would then record those six characters instead: such a value, and
+    one holding a line break, is written in ``$'…'`` quoting (bash, zsh, ksh), each hidden
+    character as its UTF-8 bytes (``\xe2\x80\xae``: unlike ``\u202e``, the same in every locale),
+    which the shell turns back into the character. A NUL cannot be in any command's argument.
+    """
+    if "\x00" in value:
+        return None
+    if not HIDDEN.search(value) and not any(character in value for character in "\t\n\r"):
+        return shlex.quote(value)
+    return "$'" + "".join(map(_spelled, value)) + "'"
+
+
+def _spelled(character: str) -> str:
+    """One character inside a ``$'…'`` word: an escape of its own, its UTF-8 bytes if hidden, else itself."""
+    if character in _SPELLED:
+        return _SPELLED[character]
+    if HIDDEN.match(character):
+        return "".join(f"\\x{byte:02x}" for byte in character.encode("utf-8"))
+    return character
+
+
+def _command(line, account: str, deposit: dict) -> tuple[str, str]:
+    """The ``vosbench record`` command posting ``deposit``, and why there is none when a value cannot be pasted.
+
+    ``--name=value``: a value starting with '-' (a reference such as -REF9) stays a value.
+    """
+    options = [("--account", account), ("--reference", line.reference), ("--memo", deposit["memo"])]
+    words = {name: _shell_word(value) for name, value in options if value}
+    refused = [name for name, word in words.items() if word is None]
+    if refused:
+        return "", f"no command: the {refused[0][2:]} holds a NUL character, which no shell command can pass on"
+    return " ".join(["vosbench", "record", f"--account={words['--account']}", "--kind", "deposit",
+                     "--amount", str(deposit["amount"]), "--method", deposit["method"],
+                     "--at", deposit["occurred_at"].isoformat(), "--operator", "YOUR_LOGIN",
+                     *([f"--reference={words['--reference']}"] if "--reference" in words else []),
+                     f"--memo={words['--memo']}"]), ""
 
 
 def _row(line, account: str, basis: str, zone) -> dict:
     deposit = _deposit(line, account, zone)
     command = ""
     if account:
-        command = " ".join(["vosbench", "record", _option("--account", account), "--kind", "deposit",
-                            "--amount", str(deposit["amount"]), "--method", deposit["method"],
-                            "--at", deposit["occurred_at"].isoformat(), "--operator", "YOUR_LOGIN",
-                            *([_option("--reference", line.reference)] if line.reference else []),
-                            _option("--memo", deposit["memo"])])
+        command, unpastable = _command(line, account, deposit)
+        basis = f"{basis}; {unpastable}" if unpastable else basis
     return {"line_id": line.id, "posted_on": date.fromordinal(line.day).isoformat(), "amount": line.amount,
             "currency": line.currency, "counterparty": line.counterparty, "reference": line.reference,
             "account": account, "basis": basis, "command": command}

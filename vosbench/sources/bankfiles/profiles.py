@@ -1,8 +1,9 @@
 """Mapping profiles: how a CSV or XLSX export from a bank, gateway, IVR platform or wallet reads.
 
 A profile is a YAML file: which columns hold the date, amount, reference, counterparty
-and description; the date format; the decimal separator; the sign convention; which
-rows to skip; the source's fee schedule. Unknown keys are errors (a typo must not be
+and description; the date format; the decimal separator; the sign convention (and a
+column it must agree with, such as PayPal's Balance Impact); which rows to skip; the
+source's fee schedule. Unknown keys are errors (a typo must not be
 ignored silently) and money is quoted decimal text.
 
 Real exports of one source differ in their columns (a gateway's column picker, an older
@@ -37,8 +38,8 @@ _REQUIRED_ROLES = ("date",)
 OPTIONAL_ROLES = ("value_date", "reference", "counterparty", "account", "description")
 """Roles a file may lack (read as empty, with a warning): none of them moves money or tells lines apart."""
 _KEYS = ("name", "description", "channel", "source", "delimiter", "encoding", "skip_rows", "skip_when",
-         "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "currency", "fee", "sheet",
-         "reads", "outgoing")
+         "columns", "date_format", "decimal_separator", "thousands_separator", "sign", "sign_check", "currency", "fee",
+         "sheet", "reads", "outgoing")
 _READS = ("table", "statement")
 """``table``: a CSV/XLSX export read through ``columns``; ``statement``: rules only, for OFX/CAMT/MT940 files."""
 
@@ -66,6 +67,19 @@ class FeeSchedule:
 
 
 @dataclass(frozen=True)
+class SignCheck:
+    """A column that says again which way each row's money went (PayPal's Balance Impact: Credit or Debit).
+
+    The amount keeps its own sign; a row whose column says the other way, or neither, is refused
+    with both values: which one is right cannot be told, and a sign is never guessed.
+    """
+
+    column: str
+    credit_values: tuple[str, ...]  # lower case: the column's values for money in …
+    debit_values: tuple[str, ...]  # … and for money out
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     channel: str
@@ -82,6 +96,7 @@ class Profile:
     sign: str = "plus_is_in"  # plus_is_in, plus_is_out, or direction: a column says credit/debit
     credit_values: tuple[str, ...] = ()  # with sign direction: the column's values for money in
     debit_values: tuple[str, ...] = ()  # and for money out; any other value is refused, never taken as either
+    sign_check: SignCheck | None = None  # a column each amount's sign must agree with
     currency: str = "USD"
     fee: FeeSchedule = FeeSchedule()
     sheet: str = ""
@@ -157,6 +172,7 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
         date_format=str(data.get("date_format", "%Y-%m-%d")),
         decimal_separator=decimal_separator, thousands_separator=thousands_separator,
         sign=sign, credit_values=credit_values, debit_values=debit_values,
+        sign_check=_sign_check(data.get("sign_check"), where),
         currency=str(data.get("currency", "")).upper(),
         fee=_fee(data.get("fee") or {}, where), sheet=str(data.get("sheet", "")), outgoing=rules)
 
@@ -164,7 +180,8 @@ def from_mapping(data, *, where: str = "profile") -> Profile:
 def _statement_rules(data: dict, rules: tuple, where: str) -> Profile:
     """A profile for OFX/CAMT/MT940 files: no columns to map, only the channel, fee and outgoing rules."""
     table_only = sorted(set(data) & {"columns", "delimiter", "encoding", "skip_rows", "skip_when", "date_format",
-                                     "decimal_separator", "thousands_separator", "sign", "currency", "sheet"})
+                                     "decimal_separator", "thousands_separator", "sign", "sign_check", "currency",
+                                     "sheet"})
     if table_only:
         raise ProfileError(f"{where}: a reads: statement profile maps no columns; remove {', '.join(table_only)}")
     for key in ("name", "channel"):
@@ -208,12 +225,29 @@ def _sign(value, columns: dict, where: str) -> tuple[str, tuple[str, ...], tuple
         return value, (), ()
     if isinstance(value, dict) and set(value) == {"credit_values", "debit_values"} and "direction" in columns and all(
             isinstance(value[key], list) and value[key] for key in value):
-        credit, debit = (tuple(str(v).strip().lower() for v in value[key]) for key in ("credit_values", "debit_values"))
-        if not set(credit).isdisjoint(debit):
-            raise ProfileError(f"{where}: sign: a value cannot be both credit and debit ({', '.join(set(credit) & set(debit))})")
-        return "direction", credit, debit
+        return ("direction", *_credit_and_debit(value, "sign", where))
     raise ProfileError(f"{where}: sign must be plus_is_in, plus_is_out, or {{credit_values: [...], debit_values: [...]}} "
                        "with a direction column: its values for money in and for money out (any other value is refused)")
+
+
+def _credit_and_debit(value: dict, key: str, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A column's values for money in and for money out, lower case; a value in both is refused."""
+    credit, debit = (tuple(str(v).strip().lower() for v in value[name]) for name in ("credit_values", "debit_values"))
+    if not set(credit).isdisjoint(debit):
+        raise ProfileError(f"{where}: {key}: a value cannot be both credit and debit ({', '.join(set(credit) & set(debit))})")
+    return credit, debit
+
+
+def _sign_check(value, where: str) -> SignCheck | None:
+    """``sign_check: {column: Balance Impact, credit_values: [Credit], debit_values: [Debit]}``, or None."""
+    if value is None:
+        return None
+    if not (isinstance(value, dict) and set(value) == {"column", "credit_values", "debit_values"}
+            and isinstance(value["column"], str) and value["column"].strip()
+            and all(isinstance(value[key], list) and value[key] for key in ("credit_values", "debit_values"))):
+        raise ProfileError(f"{where}: sign_check is {{column: HEADER, credit_values: [...], debit_values: [...]}}: a "
+                           "column saying which way each row's money went, and its values for money in and for money out")
+    return SignCheck(value["column"].strip(), *_credit_and_debit(value, "sign_check", where))
 
 
 _SEPARATORS = {"decimal_separator": (".", ","), "thousands_separator": ("", ",", ".", " ", "'")}

@@ -42,7 +42,8 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
         raise StatementFileError(f"{file}: no header row (after skipping {profile.skip_rows} row(s))")
     header = [str(cell or "").strip() for cell in rows[0]]
     columns, warnings = _columns_in(header, profile, file)
-    wanted = {*columns.values(), *(column for column in profile.skip_when if column in header)}
+    checked = [profile.sign_check.column] if profile.sign_check and profile.sign_check.column in header else []
+    wanted = {*columns.values(), *(column for column in profile.skip_when if column in header), *checked}
     repeated = sorted(column for column in wanted if header.count(column) > 1)
     if repeated:
         raise StatementFileError(f"{file}: column(s) {', '.join(repeated)} appear more than once in the header; "
@@ -54,9 +55,9 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
     for line_number, cells in zip(starts[1:], rows[1:]):
         if all(cell in (None, "") for cell in cells):
             continue
-        if not is_xlsx and len(cells) != width:  # a shifted row would put one column's value under another's header
-            rejections.append(Rejection(file, line_number, f"{len(cells)} cells where the header has {width}: a cell "
-                                                           "is missing or a separator sits unquoted inside one"))
+        shifted = None if is_xlsx else csv_text.width_problem(len(cells), width)
+        if shifted:
+            rejections.append(Rejection(file, line_number, shifted))
             continue
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
         if any(str(values[column] or "").strip().casefold() in skipped for column, skipped in skip_when.items()):
@@ -92,6 +93,8 @@ def _columns_in(header: list[str], profile: Profile, file: str) -> tuple[dict[st
     unread = [column for column in profile.skip_when if column not in header]
     if unread:
         warnings.append(f"no column {', '.join(unread)}: rows are not skipped by it (skip_when)")
+    if profile.sign_check and profile.sign_check.column not in header:
+        warnings.append(f"no column {profile.sign_check.column}: the amounts' signs are not checked against it (sign_check)")
     unruled = sorted({rule.field for rule in profile.outgoing
                       if rule.field and rule.field not in LINE_FIELDS and rule.field not in header})
     if unruled:
@@ -223,6 +226,31 @@ def _directed(amount: int, direction: str, profile: Profile, columns: dict[str, 
                      f"out ({', '.join(profile.debit_values)}); add it to the profile's sign if it is one of them")
 
 
+def _check_sign(amount: int, values: dict, profile: Profile, columns: dict[str, str]) -> None:
+    """Refuse a row whose amount goes the other way than its sign-check column says (or that says neither way).
+
+    PayPal writes Gross signed and says the same again in Balance Impact: a Debit with a positive
+    Gross is a contradiction, and taking either side would be a guess at which way the money went.
+    """
+    check = profile.sign_check
+    if check is None or check.column not in values:  # a download without the column: said in a warning
+        return
+    said = str(values[check.column] or "").strip()
+    if said.lower() in check.credit_values:
+        way, contradicted = "money in", amount < 0
+    elif said.lower() in check.debit_values:
+        way, contradicted = "money out", amount > 0
+    else:
+        raise ValueError(f"{check.column}: {said!r} is neither money in ({', '.join(check.credit_values)}) nor money out "
+                         f"({', '.join(check.debit_values)}); add it to the profile's sign_check if it is one of them")
+    if contradicted:
+        amount_cell = (f"{columns['amount']} {_cell(values, columns, 'amount')!r}" if "amount" in columns
+                       else f"the amount {money.format_money(amount, 4)}")
+        raise ValueError(f"{amount_cell} is money {'out' if amount < 0 else 'in'}, while {check.column} says {said!r} "
+                         f"({way}): which one is right cannot be told and a sign is never guessed; correct the row at "
+                         "the source and import the file again")
+
+
 def _currency(values: dict, profile: Profile, columns: dict[str, str]) -> str:
     """The row's currency: its own cell when the profile maps one (never left empty), else the profile's."""
     if "currency" not in columns:
@@ -250,6 +278,7 @@ def _line(values: dict, header: list[str], cells: list, profile: Profile, column
         amount = -amount
     elif profile.sign == "direction":
         amount = _directed(amount, str(_cell(values, columns, "direction") or "").strip(), profile, columns)
+    _check_sign(amount, values, profile, columns)
     source_id = str(_cell(values, columns, "id") or "")
     raw = {name: (cells[i] if i < len(cells) else None) for i, name in enumerate(header) if name}
     return StatementLine(

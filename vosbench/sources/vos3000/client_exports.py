@@ -5,6 +5,8 @@ its labels (``vosbench/sources/vos3000/export-headers.yaml``, configurable becau
 by version). Amounts are VOS3000's doubles, read by the rule of the database sync: exact at
 the ledger's 4 places, rounded half-to-even past them and flagged ``inexact_money``, refused
 past the ledger's range; text must be plain decimal text (no commas, exponents or words).
+A CSV row with a cell too few or too many is refused, never read shifted
+(:func:`~vosbench.sources.csv_text.width_problem`).
 Records of an account are read in time order so the sign of each movement is derived
 from consecutive "balance after" values exactly as the database sync does. The file is
 appended all-or-nothing, every bad row reported with its line; the source key is the
@@ -155,9 +157,14 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
         zone = ZoneInfo(database.ledger_timezone(connection))
     records, rejections = [], []
     converter = convert.Converter()
+    width = len(rows[header_index]) if path.suffix.lower() == ".csv" else None  # a sheet's rows are its grid's width
     for line, row in zip(starts[header_index + 1:], rows[header_index + 1:]):
         cells = {field: (row[n] if n < len(row) else None) for field, n in at.items()}
         if not any(value not in (None, "") for value in cells.values()):
+            continue
+        shifted = csv_text.width_problem(len(row), width) if width is not None else None
+        if shifted:
+            rejections.append(Rejection(path.name, line, shifted))
             continue
         try:
             occurred = _time(cells["time"], headers["time_formats"], zone)

@@ -119,14 +119,14 @@ class FilterForm:
         ])
 
     def parameters(self) -> dict[str, object]:
-        """The form's values as filter parameters (amounts still the text typed)."""
+        """The form's values as filter parameters (amounts still the text typed; an empty box is no bound)."""
         return {
             "start": self.start.value, "end": self.end.value, "timezone": self.timezone,
             "accounts": self.directory.resolve(self.account.value),
             "include_sub_accounts": bool(self.include_sub_accounts.value),
             "kinds": list(self.kinds.value), "channels": list(self.channels.value),
             "methods": list(self.methods.value), "operators": list(self.operator.value),
-            "min_amount": self.min_amount.value.strip(), "max_amount": self.max_amount.value.strip(),
+            "min_amount": self.min_amount.value.strip() or None, "max_amount": self.max_amount.value.strip() or None,
             "text": self.text.value,
         }
 
