@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from vosbench.commands import main, options
@@ -73,6 +74,17 @@ def test_csv_is_plain_with_opening_and_closing_rows_and_exact_money(engine, tmp_
     assert rows[-1]["description"] == "Closing balance" and rows[-1]["balance"] == "107.4999"
     assert [row["money_out"] for row in rows[1:-1]] == ["", "2.5001", "", "50.0000"]
     assert rows[3]["reference"].startswith("'=")  # a spreadsheet shows it, never runs it
+
+
+def test_amounts_past_float_precision_stay_exact(inline_ledger, tmp_path):
+    # 900 trillion out of an account (within the ledger's 64-bit range, far past a float's 2**53 minor units)
+    engine = inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS + (
+        "    p4,C2,deposit,1.00,2026-10-05T08:00:00Z,admin,cash,RCPT-9,,\n"
+        "    p5,C2,withdrawal,-900000000000000.0001,2026-10-06T08:00:00Z,admin,bank_wire,FT-9,,\n"))
+    document = cs.build(engine, "C2", date(2026, 10, 1), date(2026, 10, 31))
+    assert document.lines()["money_out"].tolist() == [pd.NA, 9_000_000_000_000_000_001]
+    rows = list(csv.DictReader(cs.write(document, tmp_path / "s.csv", "csv").open(encoding="utf-8")))
+    assert rows[2]["money_out"] == "900000000000000.0001" and rows[-1]["balance"] == "-899999999999999.0001"
 
 
 def test_xlsx_has_the_summary_lines_and_disagreements(engine, tmp_path):

@@ -90,10 +90,11 @@ class CustomerStatement:
             rows.append((timeshow.shown(line.at, timezone, local=True), description, reference, payment_id,
                          amount if amount > 0 else None, -amount if amount < 0 else None,
                          int(line.running_balance), reported, note))
-        frame = pd.DataFrame(rows, columns=list(LINE_COLUMNS))
-        for column in ("payment_id", *MONEY_COLUMNS):
-            frame[column] = frame[column].astype("Int64")
-        return frame
+        # column by column from the Python ints: a column of ints and blanks inferred as a whole would pass
+        # through float64, which holds amounts past 2**53 minor units inexactly
+        values = list(zip(*rows, strict=True)) if rows else [() for _ in LINE_COLUMNS]
+        return pd.DataFrame({name: pd.array(list(column), dtype="Int64") if name in ("payment_id", *MONEY_COLUMNS)
+                             else list(column) for name, column in zip(LINE_COLUMNS, values, strict=True)})
 
 
 _CHARGES = re.compile(r"charges of (?P<day>\S+): (?P<fees>.*) \((?P<calls>\d+) calls\)")
