@@ -204,6 +204,8 @@ def test_a_blank_account_or_subtree_is_refused_not_read_as_every_account(db, cap
     (["decide", "confirm", "--lines", "1,99999999999999999999", "--payments", "1"],
      "argument --lines: '99999999999999999999' is not an id"),
     (["proof", "--anchor", "r.json", "--payment", "-3"], "argument --payment: '-3' is not an id"),
+    (["reverse", "\u0661", "--reason", "x", "--operator", "bob"], "argument payment_id: '\u0661' is not an id"),
+    (["approvals", "approve", "\uff11", "--operator", "bob"], "argument request_id: '\uff11' is not an id"),
 ])
 def test_extreme_dates_and_ids_are_refused_naming_the_option_and_the_range(db, capsys, argv, message):
     with pytest.raises(SystemExit) as refused:
@@ -211,6 +213,17 @@ def test_extreme_dates_and_ids_are_refused_naming_the_option_and_the_range(db, c
     out, err = capsys.readouterr()
     assert refused.value.code == 2 and out == "" and message in err and "Traceback" not in err
     assert "1900-01-01 to 9998-12-31" in err or "from 1 to 9223372036854775807" in err
+
+
+@pytest.mark.parametrize("at", ["2026-10-05T10:00:00+14:30", "2026-10-05T10:00:00-23:59", "2026-10-05T10:00:00-12:01"])
+def test_a_time_whose_offset_no_zone_keeps_is_refused(tmp_path, db, capsys, at):
+    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)))
+    code, out, err = run(capsys, "record", "--account", "C1", "--kind", "deposit", "--amount", "5", "--operator",
+                         "alice", "--at", at)
+    assert (code, out) == (2, "") and f"{at} has an offset no time zone uses" in err and "Traceback" not in err
+    edge = run(capsys, "record", "--account", "C1", "--kind", "deposit", "--amount", "5", "--operator", "alice",
+               "--at", "2026-10-05T10:00:00+14:00")  # Kiribati's Line Islands keep +14:00
+    assert edge[0] == 0
 
 
 def test_a_find_payment_window_beyond_the_calendar_is_refused(tmp_path, db, capsys):

@@ -123,10 +123,9 @@ def key_value(text: str) -> tuple[str, str]:
 
 def record_id(text: str) -> int:
     """A payment, statement-line or request id: a whole number from 1 to :data:`MAX_ID` (what an id column holds)."""
-    try:
-        number = int(text.strip())
-    except ValueError:
-        number = 0
+    digits = text.strip()
+    # ASCII digits only: int() also reads Arabic-Indic or full-width digits, which no listing prints
+    number = int(digits) if digits.isascii() and digits.isdigit() else 0
     if not 1 <= number <= MAX_ID:
         raise argparse.ArgumentTypeError(f"{text!r} is not an id; give a whole number from 1 to {MAX_ID} "
                                          "as vosbench lists it")

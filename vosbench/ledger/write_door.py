@@ -19,7 +19,7 @@ import itertools
 import operator
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -153,13 +153,22 @@ class BatchResult:
     batch_id: int | None = None
 
 
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+"""The UTC offsets any place on Earth keeps (Baker Island to Kiribati): an offset outside is a typo."""
+
+
 def to_utc_naive(moment: datetime, *, field_name: str = "time") -> datetime:
-    """Convert an aware datetime to the store's naive UTC; a naive one is an error."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    """Convert an aware datetime to the store's naive UTC; a naive one, or one whose offset no place keeps,
+    is an error."""
+    offset = moment.utcoffset() if moment.tzinfo is not None else None
+    if offset is None:
         raise ValueError(
             f"{field_name}: {moment.isoformat()} has no time zone; give an offset or Z "
             "(e.g. 2026-10-05T14:30:00+04:00)"
         )
+    if not OFFSETS[0] <= offset <= OFFSETS[1]:
+        raise ValueError(f"{field_name}: {moment.isoformat()} has an offset no time zone uses; offsets run from "
+                         "-12:00 to +14:00 (e.g. 2026-10-05T14:30:00+04:00)")
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
