@@ -1,5 +1,6 @@
-"""A payment's date cannot be chosen freely: the door refuses a person's entry dated ahead, the audit names
-entries dated long before they were entered and any record dated after it was recorded.
+"""A payment's date cannot be chosen freely: the door refuses a record dated ahead of the moment it is recorded
+(a person's entry and an import alike), the audit names entries dated long before they were entered and any
+record written behind the door dated after it was recorded.
 
 The ledgers are real SQLite files written through the real door; an entry's recorded time is set through
 the door's own ``recorded_at`` (as the demo sets it), and an approval request's time through the approvals'
@@ -8,19 +9,22 @@ clock, so each case is dated where the test needs it whatever day the suite runs
 
 from __future__ import annotations
 
+import sqlite3
 import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ledger_text import ACCOUNTS, TEAM, ledger_from_text
+import sqlalchemy as sa
+from ledger_text import ACCOUNTS, TEAM, ledger_from_text, write_ledger_files
 
 from vosbench.commands import main
 from vosbench.controls import runner
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import approvals, manual_entry
+from vosbench.ledger import approvals, manual_entry, tables
 from vosbench.ledger.guards import MANUAL_SOURCE
 from vosbench.ledger.policy import from_mapping
-from vosbench.ledger.write_door import NewPayment, append_batch
+from vosbench.ledger.write_door import CLOCK_SKEW, ImportRejected, NewPayment, append_batch
+from vosbench.sources import csv_import
 
 HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
           "balance_after,reverses,approved_by")
@@ -48,13 +52,13 @@ def findings(engine, check: str, month: str):
 def test_a_person_cannot_date_an_entry_ahead_of_the_clock(tmp_path, capsys):
     engine = team_ledger(tmp_path)
     now = datetime.now(UTC)
-    ahead = now + manual_entry.CLOCK_SKEW + timedelta(minutes=1)
+    ahead = now + CLOCK_SKEW + timedelta(minutes=1)
     with pytest.raises(manual_entry.LedgerError, match="is in the future"):
         manual_entry.record(engine, account="C1", kind="bonus", amount="5.00", occurred_at=ahead, operator="ann",
                             reason="goodwill")
     # a desk machine's clock a little ahead is no future date
     assert manual_entry.record(engine, account="C1", kind="bonus", amount="5.00", reason="goodwill",
-                               occurred_at=now + manual_entry.CLOCK_SKEW - timedelta(seconds=30), operator="ann")
+                               occurred_at=now + CLOCK_SKEW - timedelta(seconds=30), operator="ann")
     # an entry waiting for approval is refused at once, not left to fail when a supervisor approves it
     with pytest.raises(approvals.ApprovalError, match="is in the future"):
         approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00", operator="ann",
@@ -100,15 +104,31 @@ def test_the_wait_for_approval_is_not_counted_as_dating(tmp_path, monkeypatch):
     assert list(findings(engine, "back_dated_entry", "2026-10")) == [payment_id + 1]
 
 
-def test_a_record_dated_after_it_was_recorded_is_named_whatever_its_source(tmp_path):
+def test_an_import_dated_after_it_is_recorded_is_refused_naming_the_line(tmp_path):
     future = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0)
-    engine = team_ledger(tmp_path, f"""
-        soon,C1,deposit,20.00,{future:%Y-%m-%dT%H:%M:%SZ},web,web,gateway,ch_1,,,,,
+    engine = team_ledger(tmp_path)
+    folder = write_ledger_files(tmp_path / "more", payments=HEADER + f"""
+        past,C1,deposit,30.00,2026-10-05T10:00:00Z,web,web,gateway,ch_2,,,,,
+        soon,C1,deposit,20.00,{future:%Y-%m-%dT%H:%M:%SZ},web,web,gateway,ch_1,,,,,""")
+    with pytest.raises(ImportRejected, match=r"payments.csv:3: occurred_at .* is later than now .*time zone") as refused:
+        csv_import.import_paths(engine, [folder], default_tz="UTC")
+    assert len(refused.value.rejections) == 1
+    with engine.connect() as connection:  # all or nothing: the good row waits for the file to be fixed
+        assert connection.scalar(sa.select(sa.func.count()).select_from(tables.payments)) == 0
+
+
+def test_a_record_dated_after_it_was_recorded_is_named_whatever_its_source(tmp_path):
+    engine = team_ledger(tmp_path, """
         past,C1,deposit,30.00,2026-10-05T10:00:00Z,web,web,gateway,ch_2,,,,,
     """)
     entered(engine, "skewed", datetime(2026, 10, 9, 9, 4), datetime(2026, 10, 9, 9, 0))  # 4 minutes: a clock's skew
-    month = f"{future:%Y-%m}"
-    (finding,) = findings(engine, "future_dated", month).values()
-    assert finding.payment_ids == (1,) and finding.severity == "high"
-    assert f"dated {future:%Y-%m-%d}" in finding.explanation and "source " in finding.explanation
+    # a row written behind the door, dated after it was recorded
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as connection:
+        connection.execute("INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, "
+                           "method, reference, memo, reason, approved_by, source, source_key, hash) SELECT account_id, "
+                           "kind, amount, '2026-11-20 10:00:00.000000', '2026-10-20 10:00:00.000000', operator, channel, "
+                           "method, reference, memo, reason, approved_by, source, 'ahead', hash FROM payments WHERE id = 1")
+    (finding,) = findings(engine, "future_dated", "2026-11").values()
+    assert finding.payment_ids == (3,) and finding.severity == "high"
+    assert "dated 2026-11-20" in finding.explanation and "source " in finding.explanation
     assert findings(engine, "future_dated", "2026-10") == {}

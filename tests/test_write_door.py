@@ -21,6 +21,8 @@ from vosbench.ledger import hashchain, setup, tables, write_door
 ACCOUNTS = {"C1": AccountKind.CUSTOMER, "C2": AccountKind.CUSTOMER, "A1": AccountKind.AGENT}
 SIGNED = {Kind.DEPOSIT: 1, Kind.BONUS: 1, Kind.WITHDRAWAL: -1, Kind.COMMISSION: 1, Kind.ADJUSTMENT: 1}
 START = datetime(2026, 10, 1)
+RECORDED = START + timedelta(days=91)
+"""When the drawn batches are recorded: after every good payment's date."""
 PRESENT = write_door.NewPayment("present", "C1", Kind.DEPOSIT, 500, START, "ops", Channel.ADMIN, Method.CASH)
 
 
@@ -59,6 +61,7 @@ DEFECTS = {
     "key present, other values": lambda row, rows: PRESENT._replace(amount=PRESENT.amount + 1, line=row.line),
     "reversal": lambda row, rows: row._replace(kind=Kind.DEPOSIT, account="C1", amount=-PRESENT.amount,
                                                reverses="present", reason="typo"),
+    "dated after it is recorded": lambda row, rows: row._replace(occurred_at=RECORDED + timedelta(minutes=6)),
 }
 
 
@@ -77,7 +80,7 @@ def batches(draw):
 def test_the_column_check_passes_exactly_what_the_rows_accept_whole(ledger, drawn):
     rows, defects, strict = drawn
     with ledger.connect() as connection:
-        batch = write_door._Batch(connection, "batch.csv", "s", strict)
+        batch = write_door._Batch(connection, "batch.csv", "s", strict, RECORDED)
         columns = write_door.PaymentColumns.of(rows)
         existing = batch.fetch_by(tables.payments.c.source_key, columns.source_key,
                                   tables.payments.c.source == "s")
@@ -102,7 +105,7 @@ def test_payments_as_columns_and_as_rows_make_the_same_ledger(tmp_path):
         write_door.append_batch(engine, "accounts", [write_door.NewAccount(name, name, AccountKind.CUSTOMER, "", 0, "USD",
                                                                      "UTC") for name in ("C1", "C2")],
                              source="s", file="accounts", recorded_at=START)
-        result = write_door.append_batch(engine, "payments", form, source="s", file="p", recorded_at=START)
+        result = write_door.append_batch(engine, "payments", form, source="s", file="p", recorded_at=RECORDED)
         assert result.added == len(rows) and result.ids == list(range(1, len(rows) + 1))
         with engine.connect() as connection:
             heads.append(hashchain.fingerprint(connection)["payments"])

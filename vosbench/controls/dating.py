@@ -7,8 +7,8 @@ shift. The door refuses a person's entry dated in the future (:func:`vosbench.le
 an entry dated in the past is kept as dated, and this check names those entered more than
 ``back_dated_days`` after their date (measured from the approval request for entries that
 waited for a supervisor, so the wait is not counted). Any record, imported or entered, dated
-later than the moment it was recorded is named too: the door refuses that for people, so one
-found here came in another way or from a source with a wrong clock or zone.
+later than the moment it was recorded is named too: the write door refuses such a record, so one
+found here was written behind its back (or before vosbench refused them).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from vosbench.core import periods
 from vosbench.core.money import format_money
 from vosbench.ledger import queries
 from vosbench.ledger.guards import MANUAL_SOURCE
-from vosbench.ledger.manual_entry import CLOCK_SKEW
+from vosbench.ledger.write_door import CLOCK_SKEW
 
 
 def _entered_at(data: MonthData) -> pd.Series:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -20,11 +20,7 @@ from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import tables
 from vosbench.ledger.guards import MANUAL_SOURCE  # what the database's threshold guard knows a person's entry by
-from vosbench.ledger.write_door import ImportRejected, NewPayment, append_batch, to_utc_naive
-
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far past the clock a person may date an entry: the desk's machines' clocks differ a little, but a
-payment that has not happened yet is no entry (and one dated ahead would dodge the month it belongs to)."""
+from vosbench.ledger.write_door import CLOCK_SKEW, ImportRejected, NewPayment, append_batch, to_utc_naive
 
 
 class LedgerError(VosbenchError, ValueError):

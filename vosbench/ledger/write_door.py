@@ -153,6 +153,10 @@ class BatchResult:
     batch_id: int | None = None
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far past the moment it is recorded a record may be dated: machines' clocks differ a little, but a
+payment that has not happened yet is no record (and one dated ahead would dodge the month it belongs to)."""
+
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 """The UTC offsets any place on Earth keeps (Baker Island to Kiribati): an offset outside is a typo."""
 
@@ -175,9 +179,10 @@ def to_utc_naive(moment: datetime, *, field_name: str = "time") -> datetime:
 class _Batch:
     """What the validators of one batch share: the connection, known accounts, rejections."""
 
-    def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool,
+    def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool, recorded_at: datetime,
                  earlier_batches: Collection[int] = ()):
         self.connection = connection
+        self.recorded_at = recorded_at
         self.file = file
         self.source = source
         self.strict = strict
@@ -365,6 +370,8 @@ def _all_new_and_valid(batch: _Batch, columns: PaymentColumns, existing: dict) -
     keys, kinds, amounts = columns.source_key, columns.kind, columns.amount
     if existing or not all(keys) or len(set(keys)) != len(keys) or 0 in amounts:
         return False
+    if keys and max(columns.occurred_at) > batch.recorded_at + CLOCK_SKEW:
+        return False
     if any(columns.reverses) or any(columns.reverses_id) or not batch.account_ids.keys() >= set(columns.account):
         return False
     for kind, positive in {(kind, amount > 0) for kind, amount in zip(kinds, amounts)}:
@@ -416,6 +423,11 @@ def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict
             continue
         if row.amount == 0:
             batch.reject(row.line, "amount is zero; a payment record must move money")
+            continue
+        if row.occurred_at > batch.recorded_at + CLOCK_SKEW:
+            batch.reject(row.line, f"occurred_at {row.occurred_at:%Y-%m-%d %H:%M:%S} UTC is later than now "
+                                   f"({batch.recorded_at:%Y-%m-%d %H:%M:%S} UTC): a payment that has not happened is no "
+                                   "record; check the time zone the file's times are read in")
             continue
         target_key = row.reverses or row.reverses_id
         is_reversal = bool(target_key)
@@ -742,7 +754,7 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     recorded_at = recorded_at or datetime.now(UTC).replace(tzinfo=None)
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:
-        batch = _Batch(connection, file, source, strict, earlier_batches)
+        batch = _Batch(connection, file, source, strict, recorded_at, earlier_batches)
         if history and content == "payments":
             rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)
