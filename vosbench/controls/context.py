@@ -20,6 +20,7 @@ from vosbench.analysis.reconcile import Reconciliation
 from vosbench.core import periods
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries, tables, thresholds
+from vosbench.ledger.guards import MANUAL_SOURCE
 from vosbench.ledger.policy import ControlSettings
 
 _TEXT_COLUMNS = ("account", "name", "account_kind", "parent", "currency", "kind", "operator", "channel", "method",
@@ -51,6 +52,10 @@ class MonthData:
         """The month's records entered by people (the settings' manual channels)."""
         return self.payments[self.payments["channel"].isin(self.settings.manual_channels)]
 
+    def persons(self) -> pd.Series:
+        """Whether each record is a person's entry through vosbench's manual door (source ``vosbench``)."""
+        return self.payments["source"] == MANUAL_SOURCE
+
     def request_of(self, column: str) -> pd.Series:
         """``column`` of each record's approved request (``requested_at`` or ``checker``); NA where none made it."""
         requests = self.approved_requests
@@ -58,6 +63,15 @@ class MonthData:
             return pd.Series(pd.NA, index=self.payments.index, dtype="object")
         by_payment = pd.Series(requests[column].to_numpy(), index=requests["payment_id"].astype("int64"))
         return pd.Series(by_payment.reindex(self.payments["id"].to_numpy()).to_numpy(), index=self.payments.index)
+
+    def entered_at(self) -> pd.Series:
+        """When a person entered each record (naive UTC), whatever date they gave it: for a person's entry its
+        approval request's time where it waited for one, else the time it was recorded; an imported or synced
+        record keeps the date its source wrote (``occurred_at``), as nobody here entered it."""
+        frame = self.payments
+        requested = pd.to_datetime(self.request_of("requested_at")).astype(frame["recorded_at"].dtype)
+        entered = requested.where(requested.notna(), frame["recorded_at"])
+        return entered.where(self.persons(), frame["occurred_at"])
 
     def thresholds(self) -> pd.Series:
         """Each record's approval threshold (minor units; NA where its kind/currency has none): the ledger's
