@@ -17,6 +17,7 @@ from ledger_text import ACCOUNTS, TEAM, ledger_from_text, write_ledger_files
 
 from vosbench.commands import main
 from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner
+from vosbench.controls.texts import as_read
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.core.money import UNIT
 from vosbench.ledger import approvals, identity, policy, tables
@@ -481,3 +482,21 @@ def test_a_persons_entry_marked_approved_needs_its_request_approved(tmp_path):
     assert finding.payment_ids == (approved + 1,)
     assert "marked approved by bob with no request of it approved by bob" in finding.explanation
 
+
+def test_a_reference_with_an_invisible_character_is_the_same_reference(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM)
+    entries = [("C1", "INV-20", "09:00"), ("C1", "INV\u200b-20", "13:00"), ("C1", "INV-21", "17:00"),
+               ("C2", "FT-7", "09:00"), ("C2", "FT-7", "12:00"), ("C2", "ＦＴ-\u200d7 ", "15:00")]
+    for account, reference, time in entries:
+        assert main.main(["--db", str(engine.url), "record", "--account", account, "--kind", "deposit",
+                          "--amount", "500", "--operator", "ann", "--method", "bank_wire", "--reference", reference,
+                          "--at", f"2026-10-02T{time}:00+00:00"]) == 0
+    findings = {f.accounts: f for f in found(engine, "duplicate")}
+    assert findings[("C1",)].payment_ids == (1, 2) and findings[("C1",)].severity == "high"
+    assert "written 'INV-20', 'INV\\u200b-20'" in findings[("C1",)].explanation
+    assert findings[("C2",)].payment_ids == (4, 5, 6)  # the third, written apart, is named with the other two
+
+
+def test_text_is_compared_as_read():
+    texts = pd.Series(["INV-20", "INV\u200b-20", "ｉｎｖ-20 ", "\u0406NV-20", "INV-2O", "\u200b"])
+    assert list(as_read(texts)) == ["inv-20"] * 4 + ["inv-2o", ""]
