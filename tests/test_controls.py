@@ -8,16 +8,22 @@ reason, balance_after, reverses, approved_by.
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from ledger_text import ACCOUNTS, ledger_from_text
+from ledger_text import ACCOUNTS, TEAM, ledger_from_text, write_ledger_files
 
+from vosbench.commands import main
 from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner
+from vosbench.controls.texts import as_read
+from vosbench.core.model import Channel, Kind, Method
 from vosbench.core.money import UNIT
-from vosbench.ledger import identity, policy, tables
+from vosbench.ledger import approvals, identity, policy, tables
+from vosbench.ledger.guards import MANUAL_SOURCE
 from vosbench.ledger.policy import COMMISSION_BASES, from_mapping
+from vosbench.ledger.write_door import NewPayment, append_batch
 
 HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
           "balance_after,reverses,approved_by")
@@ -433,3 +439,64 @@ def test_look_alikes_among_50000_code_like_names_compare_only_what_the_deposits_
     assert findings[2_002].accounts == ("C00009", "C00010")  # named by its number
     # the code-named deposits name another account only by its name, which is no look-alike of the credited one
     assert all(pid > 2_000 for pid in findings)
+
+
+def test_an_approval_counts_only_from_a_registered_supervisor_other_than_the_maker(tmp_path, capsys):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM)
+    history = write_ledger_files(tmp_path / "history", payments=HEADER + "\n" + textwrap.dedent("""
+        h1,C1,deposit,30000.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,bob
+        h2,C1,deposit,20000.00,2026-10-03T10:00:00Z,ann,admin,bank_wire,FT2,,,,,alice
+        h3,C1,deposit,25000.00,2026-10-04T10:00:00Z,ann,admin,bank_wire,FT3,,,,,zed
+        h4,C1,deposit,26000.00,2026-10-05T10:00:00Z,ann,admin,bank_wire,FT4,,,,,ANN
+        h5,C1,deposit,27000.00,2026-10-06T10:00:00Z,alice,admin,bank_wire,FT5,,,,,Cy
+        h6,C1,deposit,900.00,2026-10-07T10:00:00Z,ann,admin,bank_wire,FT6,,,,,alice
+    """).strip())
+    assert main.main(["--db", str(engine.url), "import", str(history)]) == 0
+    findings = {f.payment_ids[0]: f for f in found(engine, "unapproved_above_threshold")}
+    # imported history approved by a supervisor (any letter case) counts; a clerk's or a stranger's does not;
+    # the maker's own is approved_by_maker's; below the threshold nobody's approval is needed
+    assert sorted(findings) == [2, 3]
+    assert "approved by alice, a clerk; deposits of 10,000.00 USD or more need a second operator, a supervisor" \
+        in findings[2].explanation and findings[2].severity == "high"
+    assert "approved by zed, not a registered operator" in findings[3].explanation
+    assert [f.payment_ids for f in found(engine, "approved_by_maker")] == [(4,)]
+    capsys.readouterr()
+    main.main(["--db", str(engine.url), "controls", "--month", "2026-10", "--check", "unapproved_above_threshold",
+               "--format", "csv"])
+    assert "approved by alice, a clerk" in capsys.readouterr().out
+
+
+def test_a_persons_entry_marked_approved_needs_its_request_approved(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM)
+    october = datetime(2026, 10, 5, 10, tzinfo=UTC)
+    request = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00", operator="ann",
+                               occurred_at=october, method="bank_wire")
+    approved = approvals.approve(engine, request.id, checker="bob")
+    # a second request left open lets the door take a record naming bob as approver: nobody decided it
+    approvals.submit(engine, RULES, account="C1", kind="deposit", amount="30000.00", operator="ann",
+                     occurred_at=october, method="bank_wire")
+    append_batch(engine, "payments", [NewPayment("forged", "C1", Kind.DEPOSIT, 30000 * UNIT, datetime(2026, 10, 6, 10),
+                                                 "ann", Channel.ADMIN, Method.BANK_WIRE, approved_by="bob")],
+                 source=MANUAL_SOURCE, file="record", strict=True)
+    (finding,) = found(engine, "unapproved_above_threshold")
+    assert finding.payment_ids == (approved + 1,)
+    assert "marked approved by bob with no request of it approved by bob" in finding.explanation
+
+
+def test_a_reference_with_an_invisible_character_is_the_same_reference(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM)
+    entries = [("C1", "INV-20", "09:00"), ("C1", "INV\u200b-20", "13:00"), ("C1", "INV-21", "17:00"),
+               ("C2", "FT-7", "09:00"), ("C2", "FT-7", "12:00"), ("C2", "ＦＴ-\u200d7 ", "15:00")]
+    for account, reference, time in entries:
+        assert main.main(["--db", str(engine.url), "record", "--account", account, "--kind", "deposit",
+                          "--amount", "500", "--operator", "ann", "--method", "bank_wire", "--reference", reference,
+                          "--at", f"2026-10-02T{time}:00+00:00"]) == 0
+    findings = {f.accounts: f for f in found(engine, "duplicate")}
+    assert findings[("C1",)].payment_ids == (1, 2) and findings[("C1",)].severity == "high"
+    assert "written 'INV-20', 'INV\\u200b-20'" in findings[("C1",)].explanation
+    assert findings[("C2",)].payment_ids == (4, 5, 6)  # the third, written apart, is named with the other two
+
+
+def test_text_is_compared_as_read():
+    texts = pd.Series(["INV-20", "INV\u200b-20", "ｉｎｖ-20 ", "\u0406NV-20", "INV-2O", "\u200b"])
+    assert list(as_read(texts)) == ["inv-20"] * 4 + ["inv-2o", ""]

@@ -38,9 +38,9 @@ def team_ledger(tmp_path, payments: str = ""):
     return ledger_from_text(tmp_path, **files)
 
 
-def entered(engine, key: str, occurred: datetime, recorded: datetime, amount: int = 5_0000) -> None:
+def entered(engine, key: str, occurred: datetime, recorded: datetime, amount: int = 5_0000, operator: str = "ann") -> None:
     """A person's bonus through the door's manual rules, dated ``occurred`` and recorded at ``recorded``."""
-    append_batch(engine, "payments", [NewPayment(key, "C1", Kind.BONUS, amount, occurred, "ann", Channel.ADMIN,
+    append_batch(engine, "payments", [NewPayment(key, "C1", Kind.BONUS, amount, occurred, operator, Channel.ADMIN,
                                                  Method.OTHER, reason="goodwill")],
                  source=MANUAL_SOURCE, file="record", strict=True, recorded_at=recorded)
 
@@ -77,16 +77,31 @@ def test_entries_dated_long_before_they_were_entered_are_named(tmp_path):
     entered(engine, "same-month", datetime(2026, 10, 2, 9), datetime(2026, 10, 20, 9))  # 18 days, same month
     entered(engine, "next-month", datetime(2026, 10, 30, 9), datetime(2026, 11, 2, 12))  # 3 days 3 h, into October
     entered(engine, "on-time", datetime(2026, 10, 25, 9), datetime(2026, 10, 28, 8))  # under 3 days
+    entered(engine, "month-end", datetime(2026, 10, 31, 19, 30), datetime(2026, 11, 1, 9))  # hours, into October
     found = findings(engine, "back_dated_entry", "2026-10")
-    ids = {payment_id: key for payment_id, key in enumerate(["old", "same-month", "next-month", "on-time"], 1)}
-    assert {ids[i] for i in found} == {"same-month", "next-month"}  # imported history is not a person's dating
-    same, later = found[2], found[3]
+    ids = {payment_id: key for payment_id, key in enumerate(["old", "same-month", "next-month", "on-time", "month-end"], 1)}
+    assert {ids[i] for i in found} == {"same-month", "next-month", "month-end"}  # imported history is not a person's
+    same, later, month_end = found[2], found[3], found[5]
     assert same.severity == "medium" and "18 day(s) earlier" in same.explanation
     assert later.severity == "high" and "into 2026-10 after it ended" in later.explanation
     assert later.operator == "ann" and later.amount == 5_0000
-    # the setting decides: a desk that allows a week names only the 18-day one
+    # within the days allowed, but into a month that had ended: named, at low severity
+    assert month_end.severity == "low" and "dated 2026-10-31 19:30, 0 day(s) earlier, into 2026-10 after it ended" \
+        in month_end.explanation
+    # the setting decides: a desk that allows a week names the 18-day one and the ones into an ended month, at low
     week = runner.run(engine, "2026-10", from_mapping({"back_dated_days": 7}), ["back_dated_entry"]).findings
-    assert [f.payment_ids for f in week] == [(2,)]
+    assert [(f.payment_ids, f.severity) for f in week] == [((2,), "medium"), ((3,), "low"), ((5,), "low")]
+
+
+def test_working_hours_are_read_from_when_a_person_entered_not_the_date_they_chose(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM + "    dee,Dee,clerk,UTC,09:00,17:00,1234567\n",
+                              payments=HEADER + "\nnight,C1,bonus,9.00,2026-10-05T03:00:00Z,dee,admin,other,,,history,,,")
+    # Monday 2026-10-05: entered at 22:10 and dated back inside the shift; entered at 11:00 and dated at 03:33
+    entered(engine, "night-entry", datetime(2026, 10, 5, 16), datetime(2026, 10, 5, 22, 10), operator="dee")
+    entered(engine, "day-entry", datetime(2026, 10, 5, 3, 33), datetime(2026, 10, 5, 11), operator="dee")
+    (finding,) = runner.run(engine, "2026-10", RULES, ["outside_working_hours"]).findings
+    # the night entry by the time it was made; imported history by the date its source wrote
+    assert finding.payment_ids == (1, 2) and "#1 03:00, #2 22:10" in finding.explanation
 
 
 def test_the_wait_for_approval_is_not_counted_as_dating(tmp_path, monkeypatch):

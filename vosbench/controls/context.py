@@ -3,7 +3,8 @@
 One query brings the month's payment records with their accounts (every check works
 on that frame, in int64 minor units); the accounts, the operators with their shifts,
 the accounts operators manage, the agents' commission rates and every setting of the approval
-thresholds (each record is held to the one in force when it was recorded) come from their tables.
+thresholds (each record is held to the one in force when it was recorded) come from their tables,
+and so do the approval requests behind the approved entries (when a person entered one, who approved it).
 A ledger without reference data still runs every check that does not need it.
 """
 
@@ -19,6 +20,7 @@ from vosbench.analysis.reconcile import Reconciliation
 from vosbench.core import periods
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries, tables, thresholds
+from vosbench.ledger.guards import MANUAL_SOURCE
 from vosbench.ledger.policy import ControlSettings
 
 _TEXT_COLUMNS = ("account", "name", "account_kind", "parent", "currency", "kind", "operator", "channel", "method",
@@ -40,6 +42,7 @@ class MonthData:
     rate_count: int  # commission rates configured
     reconciliation: Reconciliation | None = None  # the month's, when the caller has it already (the audit does)
     threshold_history: pd.DataFrame | None = None  # the ledger's threshold settings (thresholds.HISTORY_COLUMNS)
+    approved_requests: pd.DataFrame | None = None  # queries/controls_entry_requests.sql: payment_id, requested_at, checker
 
     @property
     def month(self) -> str:
@@ -48,6 +51,27 @@ class MonthData:
     def manual(self) -> pd.DataFrame:
         """The month's records entered by people (the settings' manual channels)."""
         return self.payments[self.payments["channel"].isin(self.settings.manual_channels)]
+
+    def persons(self) -> pd.Series:
+        """Whether each record is a person's entry through vosbench's manual door (source ``vosbench``)."""
+        return self.payments["source"] == MANUAL_SOURCE
+
+    def request_of(self, column: str) -> pd.Series:
+        """``column`` of each record's approved request (``requested_at`` or ``checker``); NA where none made it."""
+        requests = self.approved_requests
+        if requests is None or requests.empty:
+            return pd.Series(pd.NA, index=self.payments.index, dtype="object")
+        by_payment = pd.Series(requests[column].to_numpy(), index=requests["payment_id"].astype("int64"))
+        return pd.Series(by_payment.reindex(self.payments["id"].to_numpy()).to_numpy(), index=self.payments.index)
+
+    def entered_at(self) -> pd.Series:
+        """When a person entered each record (naive UTC), whatever date they gave it: for a person's entry its
+        approval request's time where it waited for one, else the time it was recorded; an imported or synced
+        record keeps the date its source wrote (``occurred_at``), as nobody here entered it."""
+        frame = self.payments
+        requested = pd.to_datetime(self.request_of("requested_at")).astype(frame["recorded_at"].dtype)
+        entered = requested.where(requested.notna(), frame["recorded_at"])
+        return entered.where(self.persons(), frame["occurred_at"])
 
     def thresholds(self) -> pd.Series:
         """Each record's approval threshold (minor units; NA where its kind/currency has none): the ledger's
@@ -91,6 +115,7 @@ def load(engine: Engine, month: str, settings: ControlSettings,
             .join(tables.accounts, tables.accounts.c.id == tables.operator_accounts.c.account_id), connection)
         rate_count = connection.execute(sa.select(sa.func.count()).select_from(tables.commission_rates)).scalar_one()
         threshold_history = thresholds.history(connection)
+        approved_requests = queries.frame(connection, "controls_entry_requests", {}, times={"requested_at": sa.DateTime()})
     for column in ("amount", "id", "account_id"):
         payments[column] = payments[column].astype("int64")
     for column in _TEXT_COLUMNS:  # an empty month has no values to infer text from
@@ -99,4 +124,4 @@ def load(engine: Engine, month: str, settings: ControlSettings,
         payments[column] = payments[column].astype("Int64")
     payments["local_time"] = periods.local_times(payments["occurred_at"], zone)
     return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count,
-                     reconciliation, threshold_history)
+                     reconciliation, threshold_history, approved_requests)

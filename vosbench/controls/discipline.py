@@ -1,8 +1,10 @@
-"""Entry discipline: adjustments carry a reason and a link; large manual entries a second operator.
+"""Entry discipline: adjustments carry a reason and a link; large manual entries a supervisor's approval.
 
 The same rules refuse a manual entry at the door (:mod:`vosbench.ledger.approvals`); these
 checks find the records that got in anyway — imported history, which is accepted as
-it happened, or entries made before the rules were set.
+it happened, or entries made before the rules were set. A name in ``approved_by`` is only a
+claim: it counts when it is a registered supervisor's other than the maker's (any second name
+while no operators are registered) and, on a person's entry, the checker of its approved request.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pandas as pd
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.core.money import format_money
+from vosbench.ledger.guards import MANUAL_SOURCE
 
 
 def _when(row) -> str:
@@ -45,15 +48,42 @@ def _above_threshold(data: MonthData) -> pd.DataFrame:
     return frame[frame["amount"].abs() >= frame["threshold"].astype("int64")]
 
 
+def _approval_gap(data: MonthData, row, role: str | None, checker) -> str | None:
+    """Why ``row``'s approval does not count, or None when it does.
+
+    An approval is a second person's: where operators are registered, a supervisor's, and for a
+    person's entry (which vosbench records only once a supervisor approves its request) the
+    approval of its request. One by the maker is :func:`approved_by_maker`'s.
+    """
+    approver = row.approved_by.strip()
+    if not approver:
+        return "without approval"
+    if approver.casefold() == row.operator.strip().casefold():
+        return None
+    if not data.operators.empty and role != "supervisor":
+        return f"approved by {approver}, " + (f"a {role}" if role else "not a registered operator")
+    if row.source == MANUAL_SOURCE and (pd.isna(checker) or str(checker).casefold() != approver.casefold()):
+        return f"marked approved by {approver} with no request of it approved by {approver}"
+    return None
+
+
 def unapproved_above_threshold(data: MonthData) -> list[Finding]:
-    """Manual entries at or above the approval threshold that no second operator approved."""
+    """Manual entries at or above the approval threshold that no second operator approved: no approver, an
+    approver who is no registered supervisor, or, for a person's entry, no approved request behind it."""
     frame = _above_threshold(data)
-    return [Finding(
-        "unapproved_above_threshold", "high", data.month, (row.account,),
-        f"{row.kind} of {format_money(row.amount)} on {row.account} entered by {row.operator} at {_when(row)} "
-        f"without approval; {row.kind}s of {format_money(int(row.threshold))} {row.currency} or more need a second "
-        "operator", (row.id,), row.operator, row.amount)
-        for row in frame[frame["approved_by"].str.strip() == ""].itertuples()]
+    roles = dict(zip(data.operators["login"].astype(str).str.casefold(), data.operators["role"].astype(str), strict=True))
+    checkers = data.request_of("checker")
+    found = []
+    for row in frame.itertuples():
+        gap = _approval_gap(data, row, roles.get(row.approved_by.strip().casefold()), checkers[row.Index])
+        if gap is None:
+            continue
+        found.append(Finding(
+            "unapproved_above_threshold", "high", data.month, (row.account,),
+            f"{row.kind} of {format_money(row.amount)} on {row.account} entered by {row.operator} at {_when(row)} "
+            f"{gap}; {row.kind}s of {format_money(int(row.threshold))} {row.currency} or more need a second "
+            "operator" + ("" if data.operators.empty else ", a supervisor"), (row.id,), row.operator, row.amount))
+    return found
 
 
 def approved_by_maker(data: MonthData) -> list[Finding]:

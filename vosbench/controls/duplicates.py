@@ -1,7 +1,8 @@
 """Duplicates: the same money entered twice.
 
 Two records are duplicates when they credit the same account with the same amount
-under the same reference (the same wire entered twice), or — with different
+under the same reference as a person reads it (the same wire entered twice; an invisible
+character, letter case or look-alike letters make no other reference: :func:`as_read`), or — with different
 references — within a few minutes of each other when people keyed them in (the
 manual channels). Portal, IVR, gateway and billing-engine records are left out of
 the second rule: each carries the payment system's own id, proof of a separate
@@ -14,6 +15,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
+from vosbench.controls.texts import as_read
 from vosbench.core.money import format_money
 
 
@@ -25,14 +27,17 @@ def duplicates(data: MonthData) -> list[Finding]:
     frame = data.payments[data.payments["reverses_id"].isna() & (data.payments["amount"] > 0)]
     found: list[Finding] = []
     taken: set[int] = set()
-    referenced = frame[frame["reference"].str.strip() != ""]
-    same_reference = referenced[referenced.duplicated(["account_id", "amount", "reference"], keep=False)]
-    for (account, amount, reference), group in same_reference.groupby(["account", "amount", "reference"], sort=True):
+    frame = frame.assign(read_as=as_read(frame["reference"]))
+    referenced = frame[frame["read_as"] != ""]
+    same_reference = referenced[referenced.duplicated(["account_id", "amount", "read_as"], keep=False)]
+    for (account, amount, _), group in same_reference.groupby(["account", "amount", "read_as"], sort=True):
         taken.update(group["id"])
+        written = sorted(set(group["reference"]))
         found.append(Finding(
             "duplicate", "high", data.month, (account,),
             f"{len(group)} records credit {account} with {format_money(amount)} under the same reference "
-            f"{reference}: {_describe(group)}; all of them raised the balance", tuple(group["id"]),
+            f"{written[0]}" + (f" (written {', '.join(map(ascii, written))})" if len(written) > 1 else "")
+            + f": {_describe(group)}; all of them raised the balance", tuple(group["id"]),
             ",".join(sorted(set(group["operator"]))), int(amount) * (len(group) - 1)))
     window = pd.Timedelta(minutes=data.settings.duplicate_window_minutes)
     people = frame[frame["channel"].isin(data.settings.manual_channels) & ~frame["id"].isin(taken)]

@@ -27,19 +27,23 @@ def _hhmm(minutes: int) -> str:
 def outside_working_hours(data: MonthData) -> list[Finding]:
     """Manual entries made outside the operator's shift or working days, per operator and local day.
 
+    What counts is when the person entered the record (:meth:`MonthData.entered_at`), not the date
+    they gave it, which they choose: an entry made at night and dated inside the shift is off
+    shift. Imported and synced records have only the date their source wrote.
+
     A night shift (its end before its start, 22:00 to 06:00) belongs to the day it starts
     on: an entry at 03:00 on Tuesday is in Monday's shift, so Monday must be a working day.
     """
     if data.operators.empty:
         return []
     grace = data.settings.working_hours_grace_minutes
-    manual = data.manual()
+    manual = data.manual().assign(entered_at=data.entered_at())
     found = []
     for person in data.operators.itertuples():
         mine = manual[manual["operator"] == person.login]
         if mine.empty:
             continue
-        local = periods.local_times(mine["occurred_at"], person.timezone)
+        local = periods.local_times(mine["entered_at"], person.timezone)
         minute = local.dt.hour * 60 + local.dt.minute
         after_start, before_end = minute >= person.shift_start - grace, minute <= person.shift_end + grace
         if person.shift_end > person.shift_start:

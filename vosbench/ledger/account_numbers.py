@@ -6,7 +6,8 @@ zero-width space, a control character) or a space, or starting like a spreadshee
 as another number or runs as a formula; one that differs from an existing account only in letter
 case or in letters of another script that look the same (Cyrillic ``С`` for Latin ``C``) is
 a second account every reader takes for the first. Both are refused when the account is
-opened, so deposits can never be posted to a look-alike.
+opened, so deposits can never be posted to a look-alike. The audit compares references the same
+way (:mod:`vosbench.controls.texts`): two that read alike are one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def problem(number: str) -> str | None:
     return None
 
 
-def folded(number: str) -> str:
-    """``number`` as a reader takes it: compatibility forms, letter case and look-alike letters folded away."""
-    return unicodedata.normalize("NFKC", number).translate(_LOOK_ALIKES).casefold()
+def folded(text: str) -> str:
+    """``text`` (an account number, a reference) as a reader takes it: compatibility forms, invisible format
+    characters (zero-width spaces and joiners, direction marks: Unicode category Cf), letter case and
+    look-alike letters folded away."""
+    shown = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    return shown.translate(_LOOK_ALIKES).casefold()
