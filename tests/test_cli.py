@@ -393,3 +393,12 @@ def test_an_empty_db_or_an_out_folder_that_is_a_file_is_refused(tmp_path, capsys
         main.main(["audit", "--month", "2026-10", "--out", str(existing)])
     assert refused.value.code == 2 and existing.read_text() == "kept"
     assert f"{existing} is a file, not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["info"], ["demo", "--customers", "20", "--months", "2", "--quiet"], ["verify"]])
+def test_a_file_path_given_as_the_ledger_url_names_the_form_of_one(tmp_path, monkeypatch, capsys, command):
+    monkeypatch.setenv(config.ENV_DB, str(tmp_path / "x.db"))
+    code, out, err = run(capsys, *command)
+    assert (code, out) == (2, "") and "Traceback" not in err
+    assert f"ledger URL '{tmp_path / 'x.db'}' is not a database URL" in err and "sqlite:///path/ledger.sqlite" in err
+    assert not (tmp_path / "x.db").exists()

@@ -97,19 +97,24 @@ def kept_sum(dialect: str, kept: sa.ColumnElement, added: sa.ColumnElement) -> s
                    else_=sa.func.abs(sa.literal_column("-9223372036854775807 - 1")))
 
 
+def ledger_url(url: str) -> sa.URL:
+    """``url`` parsed, or an error naming it and the forms a ledger URL takes."""
+    try:
+        return sa.make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise StoreError(
+            f"ledger URL {url!r} is not a database URL ({error}); give one like "
+            "sqlite:///path/ledger.sqlite, postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
+        ) from None
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite files the folder is created on demand.
 
     ``postgresql://`` and ``mysql://`` (or ``mariadb://``) without a driver get the one
     vosbench installs (psycopg 3, PyMySQL), not SQLAlchemy's historical default.
     """
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as error:
-        raise StoreError(
-            f"ledger URL {url!r} is not a database URL ({error}); give one like "
-            "sqlite:///path/ledger.sqlite, postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
-        ) from None
+    parsed = ledger_url(url)
     backend = parsed.get_backend_name()
     if backend in _DRIVERS and "+" not in parsed.drivername:
         parsed = parsed.set(drivername=f"{backend}+{_DRIVERS[backend]}")

@@ -185,7 +185,7 @@ def _payment_row(d: Draft, month: timeline.DemoMonth, line: int) -> NewPayment:
 
 
 def _sqlite_file(url: str) -> Path | None:
-    parsed = sa.make_url(url)
+    parsed = database.ledger_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser()
