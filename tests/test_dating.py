@@ -119,13 +119,16 @@ def test_the_wait_for_approval_is_not_counted_as_dating(tmp_path, monkeypatch):
     assert list(findings(engine, "back_dated_entry", "2026-10")) == [payment_id + 1]
 
 
-def test_an_import_dated_after_it_is_recorded_is_refused_naming_the_line(tmp_path):
-    future = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0)
+@pytest.mark.parametrize("when, message", [
+    (datetime.now(UTC) + timedelta(days=40), r"is later than now .*time zone"),
+    (datetime(1969, 12, 31, 23, 0, tzinfo=UTC), r"is before 1970, the first year the ledger handles"),
+])
+def test_an_import_dated_after_it_is_recorded_or_before_1970_is_refused_naming_the_line(tmp_path, when, message):
     engine = team_ledger(tmp_path)
     folder = write_ledger_files(tmp_path / "more", payments=HEADER + f"""
         past,C1,deposit,30.00,2026-10-05T10:00:00Z,web,web,gateway,ch_2,,,,,
-        soon,C1,deposit,20.00,{future:%Y-%m-%dT%H:%M:%SZ},web,web,gateway,ch_1,,,,,""")
-    with pytest.raises(ImportRejected, match=r"payments.csv:3: occurred_at .* is later than now .*time zone") as refused:
+        odd,C1,deposit,20.00,{when:%Y-%m-%dT%H:%M:%SZ},web,web,gateway,ch_1,,,,,""")
+    with pytest.raises(ImportRejected, match=r"payments.csv:3: occurred_at .* " + message) as refused:
         csv_import.import_paths(engine, [folder], default_tz="UTC")
     assert len(refused.value.rejections) == 1
     with engine.connect() as connection:  # all or nothing: the good row waits for the file to be fixed

@@ -62,6 +62,7 @@ DEFECTS = {
     "reversal": lambda row, rows: row._replace(kind=Kind.DEPOSIT, account="C1", amount=-PRESENT.amount,
                                                reverses="present", reason="typo"),
     "dated after it is recorded": lambda row, rows: row._replace(occurred_at=RECORDED + timedelta(minutes=6)),
+    "dated before 1970": lambda row, rows: row._replace(occurred_at=datetime(1969, 12, 31, 23, 59)),
 }
 
 

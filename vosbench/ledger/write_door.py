@@ -370,7 +370,8 @@ def _all_new_and_valid(batch: _Batch, columns: PaymentColumns, existing: dict) -
     keys, kinds, amounts = columns.source_key, columns.kind, columns.amount
     if existing or not all(keys) or len(set(keys)) != len(keys) or 0 in amounts:
         return False
-    if keys and max(columns.occurred_at) > batch.recorded_at + CLOCK_SKEW:
+    if keys and (max(columns.occurred_at) > batch.recorded_at + CLOCK_SKEW
+                 or min(columns.occurred_at).year < coded_payments.FIRST_YEAR):
         return False
     if any(columns.reverses) or any(columns.reverses_id) or not batch.account_ids.keys() >= set(columns.account):
         return False
@@ -424,10 +425,9 @@ def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict
         if row.amount == 0:
             batch.reject(row.line, "amount is zero; a payment record must move money")
             continue
-        if row.occurred_at > batch.recorded_at + CLOCK_SKEW:
-            batch.reject(row.line, f"occurred_at {row.occurred_at:%Y-%m-%d %H:%M:%S} UTC is later than now "
-                                   f"({batch.recorded_at:%Y-%m-%d %H:%M:%S} UTC): a payment that has not happened is no "
-                                   "record; check the time zone the file's times are read in")
+        problem = _date_problem(batch, row.occurred_at)
+        if problem:
+            batch.reject(row.line, problem)
             continue
         target_key = row.reverses or row.reverses_id
         is_reversal = bool(target_key)
@@ -440,6 +440,17 @@ def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict
             reversed_keys.add(target_key)
         accepted[row.source_key] = row
     return list(accepted.values()), skipped
+
+
+def _date_problem(batch: _Batch, occurred_at: datetime) -> str | None:
+    """Why a payment cannot be dated ``occurred_at`` (naive UTC), if it cannot."""
+    if occurred_at > batch.recorded_at + CLOCK_SKEW:
+        return (f"occurred_at {occurred_at:%Y-%m-%d %H:%M:%S} UTC is later than now ({batch.recorded_at:%Y-%m-%d %H:%M:%S} "
+                "UTC): a payment that has not happened is no record; check the time zone the file's times are read in")
+    if occurred_at.year < coded_payments.FIRST_YEAR:
+        return (f"occurred_at {occurred_at:%Y-%m-%d %H:%M:%S} UTC is before {coded_payments.FIRST_YEAR}, the first year "
+                "the ledger handles; check the date's century and format")
+    return None
 
 
 def _sign_problem(batch: _Batch, row: NewPayment) -> str | None:
