@@ -26,6 +26,7 @@ from vosbench.ledger import (
     hashchain,
     inspection,
     money_bounds,
+    month_close,
     month_totals,
     sync_marks,
     tables,
@@ -105,6 +106,8 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
         for name in hashchain.ROW_CHAINED_TABLES:
             attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
         attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key))
+        attempt("month closings", "month_closes", lambda: result.problems.extend(
+            Problem("month closings", "month_closes", None, message) for message in month_close.closing_problems(connection)))
         attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
         if from_anchor:
             if month is None:
