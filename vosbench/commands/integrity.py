@@ -371,8 +371,8 @@ def register(add) -> None:
                      help="trust the anchor and check only what was appended since (needs --anchor)")
     _key_option(sub)
 
-    sub = add("close", cmd_close, "close a month: record its chain heads and closings; records dated into it "
-                                  "are refused from then on")
+    sub = add("close", cmd_close, "close a month, once every earlier month holding records is closed: record its "
+                                  "chain heads and closings; records dated into it or before it are refused from then on")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
     sub.add_argument("--by", required=True, metavar="LOGIN", help="the supervisor closing it")
     sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it")
@@ -380,7 +380,7 @@ def register(add) -> None:
                                                                    "(default: ./close-YYYY-MM.json)")
     _key_option(sub)
 
-    sub = add("reopen", cmd_reopen, "reopen a closed month, for a reason, confirmed by a second person")
+    sub = add("reopen", cmd_reopen, "reopen a closed month (latest first), for a reason, confirmed by a second person")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
     sub.add_argument("--by", required=True, metavar="LOGIN")
     sub.add_argument("--second", required=True, metavar="LOGIN")
