@@ -169,7 +169,7 @@ def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: s
         closed = closed_months(connection)
         if period.label not in closed:
             raise CloseError(f"reopen: {period.label} is not closed")
-        later = sorted((month for month in closed if month > period.label), reverse=True)
+        later = sorted((label for label in closed if label > period.label), reverse=True)
         if later:
             raise CloseError(f"reopen: {', '.join(later)} {'is' if len(later) == 1 else 'are'} closed after "
                              f"{period.label}; reopen {later[0]} first (months reopen latest first: a record dated into "
