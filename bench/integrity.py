@@ -5,7 +5,7 @@
 
 The source ledger (built by bench/run.py or `vosbench demo`) is copied and never changed.
 On the copy: a full `verify` (every chain and month total recomputed), closing the month
-before the last (its receipt is the anchor), appending ``--append`` payments after it,
+before the last (its receipt is the anchor; the months before it are closed first, untimed), appending ``--append`` payments after it,
 `verify --since-anchor` (only what came after the anchor), and the month's evidence pack
 written and checked offline. Full verification grows with the history; verification from
 the anchor with what was appended since.
@@ -67,6 +67,11 @@ def main() -> int:
     checker = readonly.open_read_only(url)
     full = timed("verify (full)", f"{payments:,} payments: every chain and month total",
                  lambda: verification.verify(checker))
+    with engine.connect() as connection:  # months close in order: the ones before it first, not timed
+        earlier = list(connection.exec_driver_sql(
+            "SELECT DISTINCT month FROM account_months WHERE month < ? ORDER BY month", (month,)).scalars())
+    for label in earlier:
+        month_close.close(engine, label, by=people[0], second=people[-1], key=KEY)
     event = timed(f"close {month}", "heads and per-account closings",
                   lambda: month_close.close(engine, month, by=people[0], second=people[-1], key=KEY,
                                             at=datetime.now(UTC).replace(tzinfo=None)))

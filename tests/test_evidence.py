@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from forger import rebuild
 from ledger_text import ACCOUNTS, ledger_from_text
+from tamper_sql import behind_guards
 
 from vosbench.commands import main
 
@@ -42,6 +43,8 @@ def made(tmp_path_factory) -> tuple[Path, Path]:
     report.write_bytes(b"the month's workbook")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VOSBENCH_ANCHOR_KEY", KEY)
+        assert main.main(["close", "--month", "2026-09", "--by", "sue", "--db", db,
+                          "--receipt", str(folder / "close-2026-09.json")]) == 0
         assert main.main(["close", "--month", "2026-10", "--by", "sue", "--db", db,
                           "--receipt", str(folder / "close.json")]) == 0
         assert main.main(["evidence", "--month", "2026-10", "--db", db, "--out", str(folder / "pack.zip"),
@@ -136,3 +139,42 @@ def test_a_file_that_is_no_pack_is_a_message(capsys, tmp_path):
     bad.write_text("no zip")
     code, out = run(capsys, "evidence", "verify", bad)
     assert code == 2 and "cannot be read as an evidence pack" in out
+
+
+def test_no_pack_nor_proof_vouches_for_a_record_edited_behind_the_guards(capsys, made, tmp_path):
+    ledger, _pack = made
+    copy = tmp_path / "ledger.sqlite"
+    shutil.copy(ledger, copy)
+    behind_guards(copy, "UPDATE payments SET amount = 9000000 WHERE id = 2", tables=("payments",))  # p2, 40.00 → 900.00
+    db = f"sqlite:///{copy}"
+    code, out = run(capsys, "evidence", "--month", "2026-10", "--db", db, "--out", tmp_path / "pack.zip")
+    assert code == 1 and "evidence of 2026-10: not written, the ledger was changed behind its write door" in out
+    assert "(payments record 2: the values no longer hash to the recorded link)" in out
+    assert not (tmp_path / "pack.zip").exists()
+    code, out = run(capsys, "proof", "--payment", "2", "--anchor", ledger.parent / "close.json", "--db", db,
+                    "--out", tmp_path / "proof.json")
+    assert code == 1 and "FAILED payment 2: its values do not hash to its chain link" in out
+    assert not (tmp_path / "proof.json").exists()
+    code, out = run(capsys, "evidence", "--month", "2026-09", "--db", db, "--out", tmp_path / "september.zip")
+    assert code == 0, out  # September's records hash: its pack is written
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("evidence", "--month", "2026-10", "--out", "{folder}"), "argument --out: {folder} is a folder; give a file name"),
+    (("evidence", "--month", "2026-10", "--out", "/dev/null"), "argument --out: /dev/null is not a regular file"),
+    (("close", "--month", "2026-10", "--by", "sue", "--receipt", "{folder}"), "argument --receipt: {folder} is a folder"),
+])
+def test_an_out_that_is_no_file_is_refused_in_one_line(capsys, made, tmp_path, argv, message):
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal: usage and one line, exit 2
+        main.main([arg.format(folder=tmp_path) for arg in argv] + ["--db", f"sqlite:///{made[0]}"])
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and message.format(folder=tmp_path) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("proof", "--payment", "1", "--anchor", "/dev/null"), "anchor /dev/null is not a regular file; give a close receipt"),
+    (("verify", "--anchor", "{folder}"), "anchor {folder} is a folder; give a close receipt"),
+])
+def test_an_anchor_that_is_no_file_is_named_for_what_it_is(capsys, made, tmp_path, argv, message):
+    code, out = run(capsys, *(arg.format(folder=tmp_path) for arg in argv), "--db", f"sqlite:///{made[0]}")
+    assert code == 2 and message.format(folder=tmp_path) in out

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 
 import pytest
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
+from tamper_sql import behind_guards
 
-from vosbench.ledger import manual_entry, month_close
+from vosbench.commands import main
+from vosbench.ledger import manual_entry, month_close, setup
 from vosbench.ledger.write_door import ImportRejected
 from vosbench.outputs import audit
 from vosbench.sources import csv_import
@@ -38,6 +41,13 @@ def engine(tmp_path):
 @pytest.fixture
 def staffed(tmp_path):
     return ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS, operators=OPERATORS)
+
+
+def run(capsys, *argv) -> tuple[int, str]:
+    code = main.main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out + captured.err
 
 
 def append(engine, tmp_path, **files) -> list:
@@ -89,7 +99,7 @@ def test_a_reopened_month_takes_records_again_and_shows_in_the_audit(engine, tmp
 
 @pytest.mark.parametrize("month, by, second, message", [
     ("2026-09", "ann", "sue", "'ann' is not a registered supervisor"),
-    ("2026-09", "sue", None, "a second registered operator confirms it"),
+    ("2026-09", "sue", None, "a second registered operator, other than sue, must confirm it"),
     ("2026-09", "sue", "sue", "a second person, other than sue"),
     ("2026-09", "", "ann", "say who does it"),
     ("2026-13", "sue", "ann", "is not a month"),
@@ -109,3 +119,76 @@ def test_a_month_closes_once_and_only_after_it_ended(engine):
         month_close.close(engine, "2026-09", by="sue", at=AFTER)
     with pytest.raises(month_close.CloseError, match="2026-08 is not closed"):
         month_close.reopen(engine, "2026-08", by="sue", second="ann", reason="x")
+
+
+def test_months_close_in_order_and_reopen_latest_first(engine, tmp_path, capsys):
+    engine.dispose()
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+    def close(month: str) -> tuple[int, str]:
+        return run(capsys, "close", "--month", month, "--by", "sue", "--db", db, "--receipt", tmp_path / f"close-{month}.json")
+
+    def reopen(month: str) -> tuple[int, str]:
+        return run(capsys, "reopen", "--month", month, "--by", "sue", "--second", "ann", "--reason", "late deposit",
+                   "--db", db)
+
+    code, said = close("2026-10")  # September holds p1 and is open: a September record would change October's opening
+    assert code == 2 and "2026-09 is still open and holds records; close 2026-09 first" in said
+    assert not (tmp_path / "close-2026-10.json").exists()
+    assert close("2026-09")[0] == 0 and close("2026-10")[0] == 0
+    code, said = close("2026-10")
+    assert code == 2 and "already closed; reopen it first to change it (`vosbench reopen --month 2026-10 " in said
+    code, said = reopen("2026-09")
+    assert code == 2 and "reopen: 2026-10 is closed after 2026-09; reopen 2026-10 first" in said
+    assert reopen("2026-10")[0] == 0 and reopen("2026-09")[0] == 0
+    assert close("2026-10")[0] == 2  # closing again goes in order too
+
+
+def test_a_record_dated_before_a_closed_month_is_refused_even_where_no_close_named_its_month(staffed, tmp_path, capsys):
+    month_close.close(staffed, "2026-09", by="sue", second="ann", at=AFTER)  # 2026-08 holds no records and was never closed
+    staffed.dispose()
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    code, said = run(capsys, "record", "--account", "C2", "--kind", "deposit", "--amount", "900", "--operator", "ann",
+                     "--at", "2026-08-20T14:00:00+04:00", "--db", db)
+    assert code == 2 and "2026-08 lies before 2026-09, which is closed (by sue" in said
+    code, said = run(capsys, "reconcile", "--month", "2026-09", "--account", "C2", "--db", db)
+    assert "900" not in said
+    assert run(capsys, "verify", "--db", db)[0] == 0
+
+
+@pytest.mark.parametrize("ledger, message", [
+    ("engine", "reopen: a second person, other than sue, must confirm it (--second LOGIN)"),
+    ("staffed", "reopen: a second registered operator, other than sue, must confirm it (--second LOGIN)"),
+])
+def test_a_reopen_without_a_second_person_says_one_is_required(request, ledger, message):
+    engine = request.getfixturevalue(ledger)
+    month_close.close(engine, "2026-09", by="sue", second="ann", at=AFTER)
+    with pytest.raises(month_close.CloseError) as refused:
+        month_close.reopen(engine, "2026-09", by="sue", second="", reason="late deposit")
+    assert str(refused.value) == message
+
+
+def test_verify_names_a_closed_month_whose_closings_its_records_no_longer_make(engine, tmp_path, capsys):
+    # what an older version let happen: 2026-10 closed while 2026-09 was open, then a September deposit recorded.
+    # The close is made on a twin of the ledger and copied in, as the older version would have written it.
+    engine.dispose()
+    path, twin = tmp_path / "ledger.sqlite", tmp_path / "twin.sqlite"
+    shutil.copy(path, twin)
+    twin_engine = setup.open_ledger(f"sqlite:///{twin}")
+    month_close.close(twin_engine, "2026-09", by="sue", at=AFTER)
+    month_close.close(twin_engine, "2026-10", by="sue", at=AFTER)
+    twin_engine.dispose()
+    engine = setup.open_ledger(f"sqlite:///{path}")
+    manual_entry.record(engine, account="C2", kind="deposit", amount="900", operator="ann",
+                        occurred_at=datetime(2026, 9, 20, 10, tzinfo=UTC))
+    engine.dispose()
+    db = f"sqlite:///{path}"
+    assert run(capsys, "verify", "--db", db)[0] == 0
+    behind_guards(path, f"ATTACH DATABASE '{twin}' AS twin",
+                  "INSERT INTO month_closes (month, action, closed_by, second, reason, recorded_at, receipt, receipt_sha256) "
+                  "SELECT month, action, closed_by, second, reason, recorded_at, receipt, receipt_sha256 "
+                  "FROM twin.month_closes WHERE month = '2026-10'")
+    code, said = run(capsys, "verify", "--db", db)
+    assert code == 1
+    assert ("[month closings] 2026-10 was closed (close record 1) with C2 closing at 40.00; its records now make "
+            "940.00: a record dated before the end of 2026-10 came in after it closed") in said

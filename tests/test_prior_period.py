@@ -71,6 +71,20 @@ def test_it_skips_every_closed_month_to_the_first_open_one(engine):
                                  .where(tables.payments.c.id == result.ids[0])) == datetime(2026, 11, 1)
 
 
+def test_a_payment_dated_before_the_first_closed_month_is_posted_after_the_last_one(engine):
+    # August was never closed, but a record there would change September's opening, and September's close stands
+    august = datetime(2026, 8, 20, 8, 30)
+    month_close.close(engine, "2026-10", by="sue", at=datetime(2026, 11, 2))
+    with pytest.raises(ImportRejected, match="2026-08 lies before 2026-10, which is closed"):
+        append_batch(engine, "payments", _late(at=august), source="vos", file="e_payhistory")
+    result = append_batch(engine, "payments", _late(at=august), source="vos", file="e_payhistory", history=True)
+    with engine.connect() as connection:
+        item = connection.execute(tables.prior_period_items.select()).one()
+        assert (item.occurred_at, item.closed_month, item.posted_month) == (august, "2026-08", "2026-11")
+        assert connection.scalar(tables.payments.select().with_only_columns(tables.payments.c.occurred_at)
+                                 .where(tables.payments.c.id == result.ids[0])) == datetime(2026, 11, 1)
+
+
 def test_a_prior_period_item_edited_behind_the_guards_is_named_by_verify(engine, tmp_path, capsys):
     append_batch(engine, "payments", _late(), source="vos", file="e_payhistory", history=True)
     engine.dispose()

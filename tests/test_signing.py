@@ -11,7 +11,7 @@ from forger import rebuild
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 
 from vosbench.commands import main
-from vosbench.ledger import hashchain, setup
+from vosbench.ledger import hashchain, month_close, setup
 from vosbench.sources import csv_import
 
 PAYMENTS = """
@@ -73,10 +73,11 @@ def test_a_forger_without_the_private_key_is_caught_by_the_public_one(capsys, le
     rebuild(path, "UPDATE payments SET amount = 1 WHERE id = 3")
     engine = setup.open_ledger(db)
     with engine.connect() as connection:
-        heads = hashchain.anchor_heads(connection)
+        heads, closings = hashchain.anchor_heads(connection), month_close.closings(connection, "2026-09")
     engine.dispose()
     document = json.loads(receipt.read_text())
     document["heads"]["payments"] = heads["payments"]  # the receipt inside the ledger, made to agree
+    document["closings"] = closings
     forged = json.dumps(document, sort_keys=True, separators=(",", ":")).replace("'", "''")
     rebuild(path, f"UPDATE month_closes SET receipt = '{forged}' WHERE id = 1")
     assert run(capsys, "verify", "--db", db)[0] == 0  # without a key the file agrees with itself

@@ -275,6 +275,10 @@ def cmd_proof(args) -> int:
     if proof["root"] != tree["root"]:
         print(f"FAILED the ledger's first {tree['size']} payments no longer lead to the root {args.anchor} holds")
         return options.EXIT_FINDINGS
+    trouble = merkle.check_proof(proof, tree["root"])  # a proof vouches for the record: it must hash to its link
+    if trouble:
+        print(f"FAILED {trouble}; no proof written, run `vosbench verify`")
+        return options.EXIT_FINDINGS
     return _write_proof(proof, args.out or Path(f"proof-payment-{args.payment}.json"), args.anchor)
 
 
@@ -367,16 +371,16 @@ def register(add) -> None:
                      help="trust the anchor and check only what was appended since (needs --anchor)")
     _key_option(sub)
 
-    sub = add("close", cmd_close, "close a month: record its chain heads and closings; records dated into it "
-                                  "are refused from then on")
+    sub = add("close", cmd_close, "close a month, once every earlier month holding records is closed: record its "
+                                  "chain heads and closings; records dated into it or before it are refused from then on")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
     sub.add_argument("--by", required=True, metavar="LOGIN", help="the supervisor closing it")
     sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it")
-    sub.add_argument("--receipt", type=Path, metavar="FILE", help="where to write the receipt "
+    sub.add_argument("--receipt", type=options.out_file, metavar="FILE", help="where to write the receipt "
                                                                    "(default: ./close-YYYY-MM.json)")
     _key_option(sub)
 
-    sub = add("reopen", cmd_reopen, "reopen a closed month, for a reason, confirmed by a second person")
+    sub = add("reopen", cmd_reopen, "reopen a closed month (latest first), for a reason, confirmed by a second person")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
     sub.add_argument("--by", required=True, metavar="LOGIN")
     sub.add_argument("--second", required=True, metavar="LOGIN")
@@ -416,7 +420,7 @@ def register(add) -> None:
     sub.add_argument("--payment", type=options.record_id, metavar="ID")
     sub.add_argument("--consistency", type=Path, metavar="OLD_RECEIPT",
                      help="an earlier close receipt: prove its tree is a prefix of the anchor's (RFC 9162)")
-    sub.add_argument("--out", type=Path, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")
+    sub.add_argument("--out", type=options.out_file, metavar="FILE", help="where to write it (default: ./proof-payment-ID.json)")
     _key_option(sub)
 
     sub = add("evidence", cmd_evidence, "write a month's evidence pack (records, anchors, manifest), "
@@ -424,6 +428,6 @@ def register(add) -> None:
     sub.add_argument("action", nargs="?", choices=["verify"], help="verify: check the pack PACK")
     sub.add_argument("pack", nargs="?", type=Path, metavar="PACK")
     sub.add_argument("--month", metavar="YYYY-MM")
-    sub.add_argument("--out", type=Path, metavar="FILE", help="the pack to write (default: ./evidence-YYYY-MM.zip)")
+    sub.add_argument("--out", type=options.out_file, metavar="FILE", help="the pack to write (default: ./evidence-YYYY-MM.zip)")
     sub.add_argument("--report", type=Path, metavar="FILE", help="the month's audit workbook or HTML to include")
     _key_option(sub)

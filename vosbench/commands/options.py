@@ -89,6 +89,16 @@ def out_folder(text: str) -> Path:
     return path
 
 
+def out_file(text: str) -> Path:
+    """An ``--out FILE`` value: a file to write or replace; a folder or a device (``/dev/null``) is refused."""
+    path = Path(_given(text, "a file to write", "the default file"))
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name (in it, e.g. {path / 'out'}, or elsewhere)")
+    if path.exists() and not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a regular file (a device or pipe); give a file to write")
+    return path
+
+
 def _given(text: str, example: str, left_out: str) -> str:
     """An option's value stripped; a blank one is refused with ``example`` and what leaving it out means."""
     value = text.strip()

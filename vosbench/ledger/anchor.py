@@ -112,7 +112,8 @@ def load(path: Path) -> Anchor:
     """The anchor in ``path``: a receipt (JSON), an audit workbook (its Fingerprint sheet) or an evidence pack."""
     path = Path(path)
     if not path.is_file():
-        raise AnchorError(f"anchor {path} does not exist; give a close receipt (.json), an audit workbook (.xlsx) "
+        found = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+        raise AnchorError(f"anchor {path} {found}; give a close receipt (.json), an audit workbook (.xlsx) "
                           "or an evidence pack (.zip)")
     if zipfile.is_zipfile(path) and path.suffix.lower() != ".xlsx":
         return _from_pack(path)

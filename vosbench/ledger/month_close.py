@@ -4,8 +4,15 @@ A close is a record in ``month_closes`` (append-only and chained like every audi
 holding what the month looked like when it was closed: every chain head and row count,
 each account's closing for the month, and the Merkle root over the payments
 (:mod:`vosbench.ledger.merkle`) that single-record proofs lead to. Its receipt is the JSON of those facts; kept
-outside the ledger it is an anchor (``vosbench verify --anchor``). The write door asks
-:func:`closed_months` before appending, so a record dated into a closed month is refused.
+outside the ledger it is an anchor (``vosbench verify --anchor``).
+
+Closing a month closes the ledger up to its end: a month's opening is every record before
+it, so its figures stand only while nothing earlier changes. Months therefore close in
+order (a month is refused while an earlier month holding records is open) and reopen in
+reverse order (a month is refused while a later one is closed), and the write door asks
+:func:`closed_through` before appending, so a record dated before the end of the latest
+closed month is refused — even one dated into an earlier month a close never named (a
+month before the ledger's first record, or a gap an older version let be).
 
 Who may close: where the ledger has identities (registered operators), the closer must
 be a supervisor and a second, different operator confirms; on a ledger without them the
@@ -25,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
+from vosbench.core.money import format_money
 from vosbench.ledger import database, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal
 
@@ -70,6 +78,18 @@ def closed_months(connection: sa.Connection) -> dict[str, CloseEvent]:
     return {month: event for month, event in state.items() if event.action == "close"}
 
 
+def closed_through(closed: dict[str, CloseEvent]) -> str | None:
+    """The latest of the ``closed`` months (:func:`closed_months`): the ledger is closed up to its end."""
+    return max(closed) if closed else None
+
+
+def _open_months_before(connection: sa.Connection, month: str, closed: dict[str, CloseEvent]) -> list[str]:
+    """The months before ``month`` that hold records and are not closed, oldest first."""
+    table = tables.account_months
+    held = connection.scalars(sa.select(table.c.month).where(table.c.month < month).distinct().order_by(table.c.month))
+    return [label for label in held if label not in closed]
+
+
 def receipt_digest(receipt: dict) -> str:
     """sha256 of a receipt's canonical JSON: what a close record and its receipt file agree on."""
     return hashlib.sha256(canonical(receipt).encode("utf-8")).hexdigest()
@@ -94,9 +114,11 @@ def _check_people(connection: sa.Connection, by: str, second: str | None, *, act
     by, second = (by or "").strip(), (second or "").strip()
     roles = check_supervisor(connection, by, action=action)
     if roles:
+        if not second:
+            raise CloseError(f"{action}: a second registered operator, other than {by}, must confirm it (--second LOGIN)")
         if second not in roles:
             raise CloseError(f"{action}: a second registered operator confirms it (--second LOGIN); "
-                             f"{second or 'nobody'!r} is not one")
+                             f"{second!r} is not one")
     if (action == "reopen" or roles) and (not second or second == by):
         raise CloseError(f"{action}: a second person, other than {by}, must confirm it (--second LOGIN)")
     return by, second
@@ -115,14 +137,22 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         if period.end > at:
             raise CloseError(f"close: {period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
                              "close a month once its last day is over")
-        if period.label in closed_months(connection):
-            raise CloseError(f"close: {period.label} is already closed; `vosbench close --reopen` first to change it")
+        closed = closed_months(connection)
+        if period.label in closed:
+            raise CloseError(f"close: {period.label} is already closed; reopen it first to change it "
+                             f"(`vosbench reopen --month {period.label} --by LOGIN --second LOGIN --reason TEXT`)")
+        still_open = _open_months_before(connection, period.label, closed)
+        if still_open:
+            raise CloseError(f"close: {', '.join(still_open)} {'is' if len(still_open) == 1 else 'are'} still open and "
+                             f"{'holds' if len(still_open) == 1 else 'hold'} records; close {still_open[0]} first "
+                             f"(months close in order: a record dated into an earlier open month would change "
+                             f"{period.label}'s opening)")
         hashchain.lock_head(connection, "payments")  # no record slips in between the receipt and the close
         heads = hashchain.anchor_heads(connection)
         size = heads["payments"]["rows"]
         receipt = {"kind": "vosbench month close", "month": period.label, "timezone": period.timezone,
                    "closed_by": by, "second": second, "closed_at": hashchain.canonical_time(at),
-                   "heads": heads, "closings": _closings(connection, period.label),
+                   "heads": heads, "closings": closings(connection, period.label),
                    "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
         return _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
 
@@ -136,8 +166,14 @@ def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: s
     with engine.begin() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
         by, second = _check_people(connection, by, second, action="reopen")
-        if period.label not in closed_months(connection):
+        closed = closed_months(connection)
+        if period.label not in closed:
             raise CloseError(f"reopen: {period.label} is not closed")
+        later = sorted((label for label in closed if label > period.label), reverse=True)
+        if later:
+            raise CloseError(f"reopen: {', '.join(later)} {'is' if len(later) == 1 else 'are'} closed after "
+                             f"{period.label}; reopen {later[0]} first (months reopen latest first: a record dated into "
+                             f"{period.label} would change {later[-1]}'s opening)")
         receipt = {"kind": "vosbench month reopen", "month": period.label, "reopened_by": by, "second": second,
                    "reason": reason.strip(), "reopened_at": hashchain.canonical_time(at),
                    "heads": hashchain.anchor_heads(connection)}
@@ -152,7 +188,7 @@ def _record(connection, month, action, by, second, reason, at, receipt) -> Close
     return CloseEvent(event_id, month, action, by, second, reason, at, receipt)
 
 
-def _closings(connection: sa.Connection, month: str) -> dict[str, int]:
+def closings(connection: sa.Connection, month: str) -> dict[str, int]:
     """Each account's closing (minor units) at the end of ``month``: its latest month total up to it."""
     table, accounts = tables.account_months, tables.accounts
     latest = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month"))
@@ -162,6 +198,26 @@ def _closings(connection: sa.Connection, month: str) -> dict[str, int]:
         .join(latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))
         .join(accounts, accounts.c.id == table.c.account_id))
     return dict(sorted(rows.all()))
+
+
+def closing_problems(connection: sa.Connection) -> list[str]:
+    """Each closed month whose closings (as its close receipt records them) the ledger no longer makes.
+
+    The write door keeps them standing; one that moved was changed under it (a record dated
+    before the month's end slipped in, or a ledger an older version let close out of order).
+    """
+    problems = []
+    for month, event in closed_months(connection).items():
+        if "closings" not in event.receipt:  # a receipt written before closings were recorded
+            continue
+        recorded, now = event.receipt["closings"], closings(connection, month)
+        for account in sorted(set(recorded) | set(now)):
+            if recorded.get(account, 0) != now.get(account, 0):
+                problems.append(f"{month} was closed (close record {event.id}) with {account} closing at "
+                                f"{format_money(recorded.get(account, 0))}; its records now make "
+                                f"{format_money(now.get(account, 0))}: a record dated before the end of {month} "
+                                "came in after it closed")
+    return problems
 
 
 def summary(connection: sa.Connection) -> list[tuple[str, str]]:

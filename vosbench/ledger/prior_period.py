@@ -4,7 +4,8 @@ A closed month's audit stands as it was closed, so nothing is added to it. A pay
 typed in by hand for a closed month is refused (:mod:`vosbench.ledger.write_door`); but
 a VOS3000 sync reports what already happened on the switch, and refusing it would leave
 the ledger short of money that moved. Such a payment is posted at the start of the first
-open month after its own, and ``prior_period_items`` keeps the date the source gave it,
+open month after the latest closed one (the ledger is closed up to the end of that month:
+:mod:`vosbench.ledger.month_close`), and ``prior_period_items`` keeps the date the source gave it,
 the closed month and the month it was posted in; the audit's ``prior_period_item`` control
 names every one of them in the month it was posted.
 
@@ -33,14 +34,6 @@ class Move:
     posted_month: str
 
 
-def first_open_month(month: str, closed: set[str] | dict) -> str:
-    """The first month after ``month`` that is not closed."""
-    label = periods.shift_label(month, 1)
-    while label in closed:
-        label = periods.shift_label(label, 1)
-    return label
-
-
 def restore(connection: sa.Connection, source: str, rows):
     """``rows`` (payments, or their columns) with the posted time of those a sync already brought as
     prior-period items; ``rows`` themselves when the source has none (the common case costs one query)."""
@@ -55,12 +48,13 @@ def restore(connection: sa.Connection, source: str, rows):
             for row in (rows.rows() if hasattr(rows, "rows") else rows)]
 
 
-def post(rows: list, months: list[str], closed: dict, timezone: str) -> tuple[list, list[Move]]:
-    """Move the rows dated into a closed month (``months``: each row's month) to their first open month."""
+def post(rows: list, months: list[str], through: str, timezone: str) -> tuple[list, list[Move]]:
+    """Move the rows dated up to the end of ``through``, the latest closed month (``months``: each row's month),
+    to the start of the month after it, the first that may change."""
     moved, moves = list(rows), []
+    target = periods.shift_label(through, 1)
     for index, (row, month) in enumerate(zip(rows, months)):
-        if month in closed:
-            target = first_open_month(month, closed)
+        if month <= through:
             moved[index] = row._replace(occurred_at=periods.month(target, timezone).start)
             moves.append(Move(index, row.occurred_at, month, target))
     return moved, moves

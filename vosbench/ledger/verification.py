@@ -26,6 +26,7 @@ from vosbench.ledger import (
     hashchain,
     inspection,
     money_bounds,
+    month_close,
     month_totals,
     sync_marks,
     tables,
@@ -111,16 +112,21 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
         attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
         if from_anchor:
             if month is None:
-                result.not_checked.append("month totals: verified from the anchor on; a full `vosbench verify` "
-                                          "recomputes them")
+                result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "
+                                          "a full `vosbench verify` recomputes them")
             else:
                 result.not_checked.append(f"month totals of the months other than {month} (its own are recomputed "
-                                          "from its records): a full `vosbench verify` recomputes them all")
+                                          "from its records) and closed months' closings: a full `vosbench verify` "
+                                          "recomputes them all")
                 attempt("month totals", "account_months",
                         lambda: result.total_mismatches.extend(_total_mismatches(connection, month)))
         else:
             attempt("month totals", "account_months",
                     lambda: result.total_mismatches.extend(_total_mismatches(connection)))
+            # a closed month's closings are its month totals: checked where every total is (one query per closed month)
+            attempt("month closings", "month_closes", lambda: result.problems.extend(
+                Problem("month closings", "month_closes", None, message)
+                for message in month_close.closing_problems(connection)))
             attempt("explore rollups", "payment_rollup",
                     lambda: result.total_mismatches.extend(explore_upkeep.mismatches(connection)))
         # from where the payments' chain was recomputed: an audit checks the index over the records it re-hashed

@@ -712,21 +712,23 @@ _DATED: dict[str, Callable] = {  # (line, month) of each accepted row of a conte
 
 
 def _refuse_closed_months(batch: _Batch, content: str, accepted, history: bool):
-    """Refuse each record dated into a closed month: that month's audit stands as it was closed.
+    """Refuse each record dated before the end of the latest closed month: that month's audit stands as it was
+    closed, and so does its opening, which every earlier record makes (:mod:`vosbench.ledger.month_close`).
 
-    A payment a sync of ``history`` brings for a closed month is posted in the first open
+    A payment a sync of ``history`` brings for such a month is posted in the first open
     month instead (:mod:`vosbench.ledger.prior_period`). Returns the accepted rows and those moves.
     """
     if content not in _DATED or not len(accepted):
         return accepted, []
     closed = month_close.closed_months(batch.connection)
-    if not closed:
+    through = month_close.closed_through(closed)
+    if through is None:
         return accepted, []
     timezone = database.ledger_timezone(batch.connection)
     keyer = month_totals.MonthKeyer(timezone)
     dated = list(_DATED[content](accepted, keyer))
-    if history and content == "payments" and any(month in closed for _line, month in dated):
-        moved, moves = prior_period.post(accepted.rows(), [month for _line, month in dated], closed, timezone)
+    if history and content == "payments" and any(month <= through for _line, month in dated):
+        moved, moves = prior_period.post(accepted.rows(), [month for _line, month in dated], through, timezone)
         return PaymentColumns.of(moved), moves
     for line, month in dated:
         if month in closed:
@@ -734,6 +736,11 @@ def _refuse_closed_months(batch: _Batch, content: str, accepted, history: bool):
             batch.reject(line, f"{month} is closed (by {event.by} on {event.at:%Y-%m-%d}): record it in an open "
                                "month with a reference to the original, or have the month reopened "
                                f"(`vosbench reopen --month {month} --by LOGIN --second LOGIN --reason TEXT`)")
+        elif month < through:
+            event = closed[through]
+            batch.reject(line, f"{month} lies before {through}, which is closed (by {event.by} on {event.at:%Y-%m-%d}) "
+                               f"and whose opening a record dated earlier would change: record it in an open month with a "
+                               "reference to the original, or have the closed months reopened")
     return accepted, []
 
 

@@ -6,7 +6,9 @@ every record's own link can be recomputed), the accounts with their links, the c
 receipt if the month is closed, the report if one is given, ``anchor.json`` (every chain
 head when the pack was made, and the manifest's sha256, sealed with the checkpoint key
 when there is one) and ``manifest.json`` (each file's sha256 and size, record counts and
-the month's sums per kind). :func:`verify` needs none of the ledger: a one-byte change to
+the month's sums per kind). A pack vouches for what it holds, so :func:`write` first
+recomputes every record's link and refuses, writing nothing, when one does not hash (the
+ledger was changed behind its write door). :func:`verify` needs none of the ledger: a one-byte change to
 any file, or a record whose link does not recompute, is reported. ``vosbench verify
 --anchor PACK`` then proves a ledger still holds and extends what the pack saw.
 """
@@ -42,6 +44,12 @@ class EvidenceError(VosbenchError, ValueError):
     """A pack that cannot be written or read; the message says which and what to do."""
 
 
+class UnhashedRecords(EvidenceError):
+    """Records of the month that no longer hash to their links: the ledger fails a check, so no pack vouches for it."""
+
+    exit_code = 1
+
+
 @dataclass
 class PackCheck:
     """What :func:`verify` found in a pack: its problems (none when it holds) and what it holds."""
@@ -61,8 +69,11 @@ def _line(document: dict) -> bytes:
             + "\n").encode("utf-8")
 
 
-def _dated_records(connection: sa.Connection, name: str, period: periods.Period) -> tuple[bytes, int, Counter]:
-    """The period's records of ``name`` as JSON lines: id, values in hashed order, previous hash and hash."""
+def _dated_records(connection: sa.Connection, name: str, period: periods.Period,
+                   unhashed: list[str]) -> tuple[bytes, int, Counter]:
+    """The period's records of ``name`` as JSON lines: id, values in hashed order, previous hash and hash.
+
+    Each record whose values do not hash to its link is named in ``unhashed``."""
     table = tables.metadata.tables[name]
     before = table.alias("before")
     column, is_instant = _DATED[name]
@@ -78,6 +89,8 @@ def _dated_records(connection: sa.Connection, name: str, period: periods.Period)
     for row in connection.execute(query):
         values = list(row[:len(columns)])
         previous = row.previous or after_purge.get(values[0], hashchain.GENESIS)
+        if hashchain.row_hash(previous, values) != row.hash:
+            unhashed.append(f"{name} record {values[0]}")
         out.write(_line({"id": values[0], "values": values, "previous": previous, "hash": row.hash}))
         count += 1
         if name == "payments":
@@ -85,8 +98,10 @@ def _dated_records(connection: sa.Connection, name: str, period: periods.Period)
     return out.getvalue(), count, sums
 
 
-def _accounts(connection: sa.Connection) -> tuple[bytes, int]:
-    """Every account with the database's text of its row, its link and the link before it."""
+def _accounts(connection: sa.Connection, unhashed: list[str]) -> tuple[bytes, int]:
+    """Every account with the database's text of its row, its link and the link before it.
+
+    Each account whose text does not hash to its link is named in ``unhashed``."""
     table, links = tables.accounts, tables.row_links
     dialect = connection.dialect.name
     ordered = (sa.select(links.c.row_id, links.c.hash,
@@ -99,25 +114,34 @@ def _accounts(connection: sa.Connection) -> tuple[bytes, int]:
              .select_from(table).outerjoin(ordered, ordered.c.row_id == rowid).order_by(rowid))
     out, count = io.BytesIO(), 0
     for row in connection.execute(query):
-        out.write(_line({"id": row.row_id, "text": row.text, "previous": row.previous or hashchain.GENESIS,
-                         "hash": row.hash}))
+        previous = row.previous or hashchain.GENESIS
+        if hashchain.link(previous, row.text) != row.hash:
+            unhashed.append(f"accounts record {row.row_id}")
+        out.write(_line({"id": row.row_id, "text": row.text, "previous": previous, "hash": row.hash}))
         count += 1
     return out.getvalue(), count
 
 
 def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, key: anchor.CheckpointKey | None = None) -> Path:
-    """Write the evidence pack of ``month`` to ``out`` (a .zip); return its path."""
+    """Write the evidence pack of ``month`` to ``out`` (a .zip); return its path.
+
+    Raises :class:`UnhashedRecords`, writing nothing, when a record it would hold does not hash to its link."""
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
+    unhashed: list[str] = []
     with engine.connect() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
         sums: Counter = Counter()
         for name in _DATED:
-            files[f"{name}.jsonl"], counts[name], found = _dated_records(connection, name, period)
+            files[f"{name}.jsonl"], counts[name], found = _dated_records(connection, name, period, unhashed)
             sums.update(found)
-        files["accounts.jsonl"], counts["accounts"] = _accounts(connection)
+        files["accounts.jsonl"], counts["accounts"] = _accounts(connection, unhashed)
         closed = month_close.closed_months(connection).get(period.label)
         heads = hashchain.anchor_heads(connection)
+    if unhashed:
+        shown = ", ".join(unhashed[:5]) + (f" and {len(unhashed) - 5} more" if len(unhashed) > 5 else "")
+        raise UnhashedRecords(f"evidence of {period.label}: not written, the ledger was changed behind its write door "
+                              f"({shown}: the values no longer hash to the recorded link); run `vosbench verify`")
     if closed is not None:
         files["close-receipt.json"] = (json.dumps(closed.receipt, indent=2, sort_keys=True) + "\n").encode("utf-8")
     if report is not None:
@@ -136,12 +160,15 @@ def write(engine: Engine, month: str, out: Path, *, report: Path | None = None, 
     if key is not None:
         anchored = anchor.seal(anchored, key)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
-        pack.writestr("manifest.json", manifest_bytes)
-        pack.writestr("anchor.json", (json.dumps(anchored, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-        for name, data in files.items():
-            pack.writestr(name, data)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
+            pack.writestr("manifest.json", manifest_bytes)
+            pack.writestr("anchor.json", (json.dumps(anchored, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+            for name, data in files.items():
+                pack.writestr(name, data)
+    except OSError as error:
+        raise EvidenceError(f"--out {out}: {error.strerror or error}; give a file in a folder you can write") from None
     return out
 
 
