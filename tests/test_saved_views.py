@@ -321,3 +321,13 @@ def test_views_show_escapes_a_description_that_would_reorder_the_terminal(engine
     assert main(["views", "show", str(path), "--db", str(engine.url)]) == 0
     out = capsys.readouterr().out
     assert "description: deposits \\u202eexe.txt" in out and "\u202e" not in out
+
+
+def test_a_plus_in_a_url_is_a_space_and_the_message_says_to_write_2b(engine, tmp_path, capsys):
+    with pytest.raises(ViewError, match=re.escape("'Etc/GMT 12' is unknown") + ".*write it as %2B"):
+        saved_views.from_query_string("timezone=Etc/GMT+12", tmp_path)
+    assert saved_views.from_query_string("timezone=Etc/GMT%2B12", tmp_path).filter.timezone == "Etc/GMT+12"
+    identity.register(engine, "priya", "clerk")
+    assert main(["views", "save", "far-west", "--query", "timezone=Etc/GMT+12", "--by", "priya",
+                 "--db", str(engine.url)]) == 2
+    assert "a + in a URL query is read as a space: write it as %2B" in capsys.readouterr().err
