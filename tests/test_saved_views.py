@@ -331,3 +331,25 @@ def test_a_plus_in_a_url_is_a_space_and_the_message_says_to_write_2b(engine, tmp
     assert main(["views", "save", "far-west", "--query", "timezone=Etc/GMT+12", "--by", "priya",
                  "--db", str(engine.url)]) == 2
     assert "a + in a URL query is read as a space: write it as %2B" in capsys.readouterr().err
+
+
+def test_a_shared_view_never_takes_a_file_views_name_nor_its_history(engine, tmp_path, capsys):
+    url, folder = str(engine.url), tmp_path / "views"
+    identity.register(engine, "priya", "clerk")
+    saved_views.save_view(SavedView("large-deposits", PaymentFilter.from_parameters({"kinds": "deposit"})), folder)
+    base = ["--by", "priya", "--db", url, "--folder", str(folder)]
+    assert main(["views", "save", "large-deposits", "--query", "kinds=withdrawal", *base]) == 2
+    assert "view 'large-deposits' is a different view in" in capsys.readouterr().err
+    assert main(["views", "save", "large-deposits", *base]) == 0  # sharing the file itself
+    capsys.readouterr()
+    saved_views.save_view(SavedView("large-deposits", PaymentFilter.from_parameters({"kinds": "bonus"})), folder)
+    assert main(["views", "show", "large-deposits", "--db", url, "--folder", str(folder)]) == 0
+    shown = capsys.readouterr().out
+    assert "- bonus" in shown and f"file: {folder / 'large-deposits.yaml'}" in shown and "version 1:" not in shown
+    assert "also shared in the ledger (version 1, saved by priya)" in shown
+    assert main(["views", "show", "ledger:large-deposits", "--db", url, "--folder", str(folder)]) == 0
+    shown = capsys.readouterr().out
+    assert "- deposit" in shown and "shared in the ledger:\nversion 1: saved by priya" in shown
+    assert main(["views", "list", "--db", url, "--folder", str(folder)]) == 0
+    assert "the file of this name is what large-deposits opens, this view is ledger:large-deposits" in \
+        capsys.readouterr().out
