@@ -353,3 +353,29 @@ def test_a_shared_view_never_takes_a_file_views_name_nor_its_history(engine, tmp
     assert main(["views", "list", "--db", url, "--folder", str(folder)]) == 0
     assert "the file of this name is what large-deposits opens, this view is ledger:large-deposits" in \
         capsys.readouterr().out
+
+
+def test_a_summary_refuses_a_view_in_another_time_zone_before_running(engine, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = saved_views.save_view(SavedView("kiritimati", PaymentFilter.from_parameters(
+        {"start": "2026-10-01", "end": "2026-10-31", "timezone": "Pacific/Kiritimati"})), tmp_path / "views")
+    assert main(["summary", "--view", str(path), "--db", str(engine.url), "--quiet"]) == 2
+    assert "view 'kiritimati' cuts days in Pacific/Kiritimati, but this report cuts 2026-10 in Asia/Dubai" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_summary_by_a_deposit_view_counts_no_bonus_or_adjustment(inline_ledger, tmp_path):
+    from vosbench.outputs.finance import FinanceSummary
+
+    ledger = inline_ledger(accounts=ACCOUNTS, name="bonus", payments=PAYMENTS + """
+    p5,C2,bonus,839.40,2026-10-07T09:00:00+04:00,omar,admin,cash,B-1,,loyalty,
+    """)
+    path = saved_views.save_view(SavedView("deposits", PaymentFilter.from_parameters({"kinds": "deposit"})),
+                                 tmp_path / "views")
+    figures = {(row.figure, row.currency): row.amount for row in
+               FinanceSummary.compute(ledger, "2026-10", view=str(path)).headline().itertuples()}
+    assert figures[("Bonuses and adjustments (net)", "USD")] == 0
+    assert figures[("Cash in (deposits, auto-recharges)", "USD")] == 35_005_000  # p2 and p3
+    whole = {(row.figure, row.currency): row.amount for row in FinanceSummary.compute(ledger, "2026-10").headline().itertuples()}
+    assert whole[("Bonuses and adjustments (net)", "USD")] == 8_394_000
