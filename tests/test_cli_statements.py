@@ -328,3 +328,38 @@ def test_a_folder_or_a_huge_amount_is_refused_in_one_line(db, capsys, tmp_path):
     assert lines[2] == "  huge.xml:1: entry 1 (U1): Amt '77777777777777777777'… (500 characters) is not an amount"
     code, _, err = run(capsys, "statements", "import", "/dev/null")
     assert code == 2 and err.startswith("null: refused: is not a regular file")
+
+
+def test_a_decision_that_could_not_apply_is_refused_when_taken(db, capsys, tmp_path):
+    """Maker-checker, a pairing an earlier decision holds, and a record of another channel are refused at once;
+    a hand match whose amounts differ says how `match` will report it, and `match` does."""
+    bank = tmp_path / "bank.csv"
+    bank.write_text("Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID\n"
+                    "2026-10-20,,420.00,,Nile Voice,,T420\n2026-10-21,,555.00,,Nile Voice,,T555\n")
+    assert run(capsys, "statements", "import", str(bank), "--profile", "generic-bank-csv")[0] == 0
+    for login, role in (("clerk", "clerk"), ("checker", "supervisor")):
+        assert run(capsys, "operators", "add", login, "--role", role)[0] == 0
+    items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
+    line_420 = next(i["line_ids"] for i in items if i["statement_amount"] == "420.0000")
+    line_555 = next(i["line_ids"] for i in items if i["statement_amount"] == "555.0000")
+
+    code, _, err = run(capsys, "decide", "confirm", "--lines", line_420, "--payments", "6", "--by", "clerk")
+    assert code == 2 and "clerk recorded payment record 6, so cannot confirm its pairing" in err  # clerk entered 6
+    code, out, _ = run(capsys, "decide", "confirm", "--lines", line_420, "--payments", "6", "--by", "checker")
+    assert code == 0 and "reported as matched (amount 420.00 equal, USD)" in out
+    held = f"is already paired by decision 1 (confirm of lines {line_420} with payment records 6, by checker)"
+    code, _, err = run(capsys, "decide", "match", "--lines", line_555, "--payments", "6", "--by", "checker")
+    assert code == 2 and f"payment record 6 {held}" in err
+    assert f"`vosbench decide reject --lines {line_420} --payments 6`" in err
+    code, _, err = run(capsys, "decide", "match", "--lines", line_420, "--payments", "1,6", "--by", "checker")
+    assert code == 2 and f"statement line {line_420} {held}" in err
+    code, _, err = run(capsys, "decide", "match", "--lines", line_555, "--payments", "4", "--by", "checker")
+    assert code == 2 and "one channel and one currency, and these are bank USD, gateway USD" in err
+
+    assert run(capsys, "decide", "reject", "--lines", line_420, "--payments", "6", "--by", "checker")[0] == 0
+    code, out, _ = run(capsys, "decide", "match", "--lines", line_555, "--payments", "6", "--by", "checker")
+    assert code == 0 and "reported as amount_difference (statement 555.00, recorded 420.00: 135.00 apart, USD)" in out
+    items = json.loads(run(capsys, "match", "--month", "2026-10", "--format", "json")[1])["items"]
+    paired = next(i for i in items if i["payment_ids"] == "6")
+    assert (paired["status"], paired["rule"], paired["line_ids"]) == ("amount_difference", "manual", line_555)
+    assert run(capsys, "decide", "history")[1].count("checker") == 3  # the refused decisions left no row

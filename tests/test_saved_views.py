@@ -321,3 +321,61 @@ def test_views_show_escapes_a_description_that_would_reorder_the_terminal(engine
     assert main(["views", "show", str(path), "--db", str(engine.url)]) == 0
     out = capsys.readouterr().out
     assert "description: deposits \\u202eexe.txt" in out and "\u202e" not in out
+
+
+def test_a_plus_in_a_url_is_a_space_and_the_message_says_to_write_2b(engine, tmp_path, capsys):
+    with pytest.raises(ViewError, match=re.escape("'Etc/GMT 12' is unknown") + ".*write it as %2B"):
+        saved_views.from_query_string("timezone=Etc/GMT+12", tmp_path)
+    assert saved_views.from_query_string("timezone=Etc/GMT%2B12", tmp_path).filter.timezone == "Etc/GMT+12"
+    identity.register(engine, "priya", "clerk")
+    assert main(["views", "save", "far-west", "--query", "timezone=Etc/GMT+12", "--by", "priya",
+                 "--db", str(engine.url)]) == 2
+    assert "a + in a URL query is read as a space: write it as %2B" in capsys.readouterr().err
+
+
+def test_a_shared_view_never_takes_a_file_views_name_nor_its_history(engine, tmp_path, capsys):
+    url, folder = str(engine.url), tmp_path / "views"
+    identity.register(engine, "priya", "clerk")
+    saved_views.save_view(SavedView("large-deposits", PaymentFilter.from_parameters({"kinds": "deposit"})), folder)
+    base = ["--by", "priya", "--db", url, "--folder", str(folder)]
+    assert main(["views", "save", "large-deposits", "--query", "kinds=withdrawal", *base]) == 2
+    assert "view 'large-deposits' is a different view in" in capsys.readouterr().err
+    assert main(["views", "save", "large-deposits", *base]) == 0  # sharing the file itself
+    capsys.readouterr()
+    saved_views.save_view(SavedView("large-deposits", PaymentFilter.from_parameters({"kinds": "bonus"})), folder)
+    assert main(["views", "show", "large-deposits", "--db", url, "--folder", str(folder)]) == 0
+    shown = capsys.readouterr().out
+    assert "- bonus" in shown and f"file: {folder / 'large-deposits.yaml'}" in shown and "version 1:" not in shown
+    assert "also shared in the ledger (version 1, saved by priya)" in shown
+    assert main(["views", "show", "ledger:large-deposits", "--db", url, "--folder", str(folder)]) == 0
+    shown = capsys.readouterr().out
+    assert "- deposit" in shown and "shared in the ledger:\nversion 1: saved by priya" in shown
+    assert main(["views", "list", "--db", url, "--folder", str(folder)]) == 0
+    assert "the file of this name is what large-deposits opens, this view is ledger:large-deposits" in \
+        capsys.readouterr().out
+
+
+def test_a_summary_refuses_a_view_in_another_time_zone_before_running(engine, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = saved_views.save_view(SavedView("kiritimati", PaymentFilter.from_parameters(
+        {"start": "2026-10-01", "end": "2026-10-31", "timezone": "Pacific/Kiritimati"})), tmp_path / "views")
+    assert main(["summary", "--view", str(path), "--db", str(engine.url), "--quiet"]) == 2
+    assert "view 'kiritimati' cuts days in Pacific/Kiritimati, but this report cuts 2026-10 in Asia/Dubai" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_summary_by_a_deposit_view_counts_no_bonus_or_adjustment(inline_ledger, tmp_path):
+    from vosbench.outputs.finance import FinanceSummary
+
+    ledger = inline_ledger(accounts=ACCOUNTS, name="bonus", payments=PAYMENTS + """
+    p5,C2,bonus,839.40,2026-10-07T09:00:00+04:00,omar,admin,cash,B-1,,loyalty,
+    """)
+    path = saved_views.save_view(SavedView("deposits", PaymentFilter.from_parameters({"kinds": "deposit"})),
+                                 tmp_path / "views")
+    figures = {(row.figure, row.currency): row.amount for row in
+               FinanceSummary.compute(ledger, "2026-10", view=str(path)).headline().itertuples()}
+    assert figures[("Bonuses and adjustments (net)", "USD")] == 0
+    assert figures[("Cash in (deposits, auto-recharges)", "USD")] == 35_005_000  # p2 and p3
+    whole = {(row.figure, row.currency): row.amount for row in FinanceSummary.compute(ledger, "2026-10").headline().itertuples()}
+    assert whole[("Bonuses and adjustments (net)", "USD")] == 8_394_000

@@ -230,3 +230,40 @@ def test_a_line_never_pairs_with_a_record_in_another_currency(rule):
     same_currency = [Payment(p.id, p.channel, p.day, p.amount, p.account, reference=p.reference, currency="EUR")
                      for p in records]
     assert [g.rule for g in match([line], same_currency)] == [rule]
+
+
+def test_a_hand_match_across_the_window_is_shown_whole_in_either_month(ledger):
+    line_t7, p12 = line_id(ledger, "T7"), payment_id(ledger, "p12")  # credited 2026-10-22; recorded 2026-09-30
+    decisions.record(ledger, "reject", line_ids=[line_id(ledger, "T8")], payment_ids=[p12], decided_by="b")
+    decisions.record(ledger, "match", line_ids=[line_t7], payment_ids=[p12], decided_by="b")
+    for month in ("2026-09", "2026-10"):
+        group = next(g for g in review.run_month(ledger, month).groups if p12 in {p.id for p in g.payments})
+        assert ([line.id for line in group.lines], group.status, group.rule) == ([line_t7], "amount_difference", "manual")
+
+
+def test_a_record_no_statement_covers_cannot_be_paired_by_hand(ledger):
+    with pytest.raises(decisions.DecisionError, match=r"could never apply: payment record \d+ was paid by cash, "
+                                                      "which no statement covers"):
+        decisions.record(ledger, "match", line_ids=[line_id(ledger, "T5")], payment_ids=[payment_id(ledger, "p11")],
+                         decided_by="b")
+
+
+def test_match_names_a_decision_an_earlier_one_keeps_from_applying(ledger, capsys):
+    """A ledger may hold two decisions on one record from before such a decision was refused: `match` names it."""
+    from datetime import datetime
+
+    from vosbench.commands.main import main
+    from vosbench.ledger import tables
+
+    line_t3, line_t5, p3 = line_id(ledger, "T3"), line_id(ledger, "T5"), payment_id(ledger, "p3")
+    with ledger.begin() as connection:  # as an earlier vosbench wrote them, unchecked
+        for action, line, who in (("confirm", line_t3, "a"), ("match", line_t5, "b")):
+            connection.execute(tables.match_decisions.insert().values(
+                action=action, line_ids=str(line), payment_ids=str(p3), decided_by=who, note="",
+                decided_at=datetime(2026, 11, 2, 9, 0)))
+    run = review.run_month(ledger, "2026-10")
+    assert [(d.decision_id, clash.decision_id) for d, clash in run.unapplied] == [(2, 1)]
+    assert main(["match", "--month", "2026-10", "--db", str(ledger.url)]) == 0
+    assert (f"not applied: decision 2 (match of lines {line_t5} with payment records {p3}, by b), because decision 1 "
+            f"(confirm of lines {line_t3} with payment records {p3}, by a) holds the same items; withdraw it with "
+            f"`vosbench decide reject --lines {line_t5} --payments {p3}`") in capsys.readouterr().out

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from vosbench.analysis.matching import review
+from vosbench.analysis.matching import records
 from vosbench.analysis.matching.matcher import Line, Payment, match
 from vosbench.ledger import setup, tables
 from vosbench.sources.bankfiles import importing, profiles
@@ -48,7 +48,7 @@ def stored(engine) -> dict:
 
 def classes(engine) -> dict:
     with engine.connect() as connection:
-        return {line.key: line.outgoing for line in review.load_lines(connection, date(2026, 1, 1), date(2026, 12, 31))}
+        return {line.key: line.outgoing for line in records.load_lines(connection, date(2026, 1, 1), date(2026, 12, 31))}
 
 
 def test_stripe_balance_report_reads_gross_amounts_and_sets_payouts_and_fees_apart(engine, tmp_path):

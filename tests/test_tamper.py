@@ -74,7 +74,7 @@ def pristine(tmp_path_factory) -> Path:
     approvals.reject(engine, 1, checker="bob", reason="not on the bank statement")
     approvals.approve(engine, 2, checker="bob")
     importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
-    decisions.record(engine, "confirm", line_ids=[1], payment_ids=[1], decided_by="ann", note="seen")
+    decisions.record(engine, "reject", line_ids=[1], payment_ids=[1], decided_by="ann", note="not this one")
     annotations.annotate(engine, "F-0123456789ab", status="explained", note="known customer", author="bob")
     with engine.begin() as connection:
         state.saver("vos", "e_payhistory", "77", 77, {"url": "mysql://vos/db"},
@@ -166,7 +166,7 @@ BEHIND_THE_GUARDS = [
      ["statement_lines row 3 was removed"]),
     ("statement import's fee edited", ["UPDATE statement_imports SET fee_percent = '0' WHERE id = 1"],
      ("statement_imports",), ["statement_imports row 1 was changed"]),
-    ("match decision turned", ["UPDATE match_decisions SET action = 'reject' WHERE id = 1"], ("match_decisions",),
+    ("match decision turned", ["UPDATE match_decisions SET action = 'confirm' WHERE id = 1"], ("match_decisions",),
      ["match_decisions row 1 was changed"]),
     ("finding annotation reworded", ["UPDATE finding_annotations SET status = 'open' WHERE id = 1"],
      ("finding_annotations",), ["finding_annotations row 1 was changed"]),

@@ -63,7 +63,16 @@ def view_month(view: SavedView) -> str | None:
 
 
 def for_month(view: SavedView, period: periods.Period) -> ReportScope:
-    """``view`` cut to ``period``'s days; a :class:`ViewError` when the two do not meet."""
+    """``view`` cut to ``period``'s days; a :class:`ViewError` when the two do not meet.
+
+    A report cuts its month in one time zone (the finance summary in the ledger's, where its
+    month totals and trend are kept), so a view that cuts days in another zone is refused,
+    not read in the report's zone under the view's name.
+    """
+    if view.filter.timezone and view.filter.timezone != period.timezone:
+        raise ViewError(f"view {view.name!r} cuts days in {view.filter.timezone}, but this report cuts {period.label} "
+                        f"in {period.timezone}; save the view without a timezone (or with "
+                        f"timezone={period.timezone}) to scope this report with it")
     first, last = period.first_day, period.last_day
     start = max(view.filter.start or first, first)
     end = min(view.filter.end or last, last)

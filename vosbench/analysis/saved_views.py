@@ -231,10 +231,17 @@ def from_query_string(text: str, folder: Path | str | None = None) -> SavedView 
         chosen = PaymentFilter.from_parameters(
             {**base.filter.to_parameters(), **{k: v for k, v in pairs.items() if k in filter_keys}})
     except FilterError as error:
-        raise ViewError(f"the URL's filter: {error}") from None
+        raise ViewError(f"the URL's filter: {error}{_plus_hint(text)}") from None
     layout = Layout.from_parameters({**base.layout.to_parameters(),
                                      **{k: v for k, v in pairs.items() if k in layout_keys}})
     return SavedView(base.name, chosen, layout, base.description)
+
+
+def _plus_hint(text: str) -> str:
+    """A URL query reads a ``+`` as a space, so ``timezone=Etc/GMT+12`` arrives as 'Etc/GMT 12': say how to write it."""
+    if "+" not in text:
+        return ""
+    return "; a + in a URL query is read as a space: write it as %2B (e.g. timezone=Etc/GMT%2B12)"
 
 
 def requested(name: str, query: str, folder: Path | str | None = None) -> SavedView | None:

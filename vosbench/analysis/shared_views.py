@@ -26,6 +26,8 @@ from vosbench.analysis.saved_views import SavedView, ViewError
 from vosbench.ledger import database, identity, tables
 
 _table = tables.saved_views
+LEDGER_PREFIX = "ledger:"
+"""``ledger:NAME`` names the view shared in the ledger even where the views folder has a file NAME."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,15 @@ class Version:
     saved_at: datetime
 
 
-def share(engine: Engine, view: SavedView, *, saved_by: str | None) -> Version:
+def share(engine: Engine, view: SavedView, *, saved_by: str | None, folder: Path | str | None = None) -> Version:
     """Append ``view`` to the ledger's shared views as a new version, saved by operator ``saved_by``.
 
     On a server ledger the operator is the login (``saved_by`` may be left out); on SQLite
     it must be a registered operator. Raises the identity's error naming the fix otherwise.
+    A view of views folder ``folder`` (default ``parameters/views/``) with the same name and
+    other contents is refused (see :func:`_check_not_shadowed`).
     """
+    _check_not_shadowed(view, folder)
     document = yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True)
     saved_at = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as connection:
@@ -58,6 +63,26 @@ def share(engine: Engine, view: SavedView, *, saved_by: str | None) -> Version:
         number = connection.execute(sa.select(sa.func.count()).where(_table.c.name == view.name,
                                                                        _table.c.id <= row_id)).scalar_one()
     return Version(view, row_id, number, who, saved_at)
+
+
+def _check_not_shadowed(view: SavedView, folder: Path | str | None) -> None:
+    """Refuse to share ``view`` under the name of a different view of the views folder.
+
+    :func:`find` looks in the folder before the ledger, so such a shared view would never be
+    what its name opens, and its versions would be shown beside the file's contents. Sharing
+    the folder's view itself (the same document) is what ``views save NAME`` does, and stays allowed.
+    """
+    if view.name not in saved_views.list_views(folder):
+        return
+    try:
+        same = saved_views.load_view(view.name, folder).to_document() == view.to_document()
+    except ViewError:
+        same = False
+    if not same:
+        path = Path(folder or saved_views.DEFAULT_FOLDER) / f"{view.name}.yaml"
+        raise ViewError(f"view {view.name!r} is a different view in {path}, and that file is what the name opens "
+                        f"(--view {view.name}, `vosbench views show {view.name}`); share this one under another name, "
+                        f"or change the file and share it with `vosbench views save {view.name}`")
 
 
 def _version(row, number: int) -> Version:
@@ -90,12 +115,27 @@ def history(connection: sa.Connection, name: str) -> list[Version]:
     return [_version(row, number) for number, row in enumerate(rows, start=1)]
 
 
+def is_shared(name: str, connection: sa.Connection, folder: Path | str | None = None) -> bool:
+    """Whether :func:`find` opens ``name`` from the ledger (``ledger:NAME``, or a name no file of the folder has)."""
+    text = str(name)
+    if text.startswith(LEDGER_PREFIX):
+        return True
+    return not text.endswith((".yaml", ".yml")) and saved_views.check_name(text) not in saved_views.list_views(folder)
+
+
 def find(name: str, connection: sa.Connection | None = None, folder: Path | str | None = None) -> SavedView:
     """The view ``name``: a YAML file when it is a path ending in .yaml, else the views folder's, else the ledger's.
 
-    A :class:`ViewError` names where it looked and the views there are.
+    ``ledger:NAME`` is the view shared in the ledger under NAME, whatever the folder holds
+    (the explorer's list names shared views so). A :class:`ViewError` names where it looked
+    and the views there are.
     """
     text = str(name)
+    if text.startswith(LEDGER_PREFIX):
+        shared_name = text.removeprefix(LEDGER_PREFIX)
+        if connection is None:
+            raise ViewError(f"view {text!r} is shared in a ledger, and none is open here; give the view's file instead")
+        return history(connection, shared_name)[-1].view
     if text.endswith((".yaml", ".yml")):
         return saved_views.load_view(text, folder)
     if saved_views.check_name(text) in saved_views.list_views(folder):

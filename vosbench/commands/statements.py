@@ -93,8 +93,10 @@ def cmd_match(args) -> int:
     items = run.items()
     if args.status:
         items = items[items["status"].isin(args.status)].reset_index(drop=True)
+    skipped = [_unapplied_words(decision, clash) for decision, clash in run.unapplied]
     if args.format == "json":
         json.dump({"month": args.month, "channels": run.channels, "window_days": args.window_days,
+                   "unapplied_decisions": skipped,
                    "summary": views.records(views.displayable(run.summary(), ["statement_amount", "recorded_amount"])),
                    "items": views.records(views.displayable(items, review.MONEY_COLUMNS))},
                   sys.stdout, default=str, indent=2)
@@ -109,12 +111,31 @@ def cmd_match(args) -> int:
     print(f"statement matching {args.month} ({run.period.timezone}); channels {', '.join(run.channels)}; "
           f"window {args.window_days} day(s)")
     views.print_frame(run.summary().drop(columns=["meaning"]), ["statement_amount", "recorded_amount"])
+    for words in skipped:
+        print(words)
     shown = items if args.status or args.all else items[items["status"] != "matched"]
     if not shown.empty:
         print()
         views.print_frame(shown[["status", "rule", "line_ids", "posted_on", "statement_amount", "counterparty",
                                  "payment_ids", "accounts", "recorded_amount", "explanation"]], review.MONEY_COLUMNS)
     return EXIT_OK
+
+
+def _unapplied_words(decision, clash) -> str:
+    """One line for a decision the matcher skips (taken before such decisions were refused) and how to settle it."""
+    def named(d) -> str:
+        return f"decision {d.decision_id} ({d.action} of lines {_ids(d.line_ids)} with payment records " \
+               f"{_ids(d.payment_ids)}, by {d.decided_by})"
+
+    def undo(d) -> str:
+        return f"`vosbench decide reject --lines {_ids(d.line_ids)} --payments {_ids(d.payment_ids)}`"
+
+    return (f"not applied: {named(decision)}, because {named(clash)} holds the same items; withdraw it with "
+            f"{undo(decision)}, or undo decision {clash.decision_id} with {undo(clash)} and decide again")
+
+
+def _ids(ids) -> str:
+    return ",".join(map(str, sorted(ids)))
 
 
 def cmd_decide(args) -> int:
@@ -129,10 +150,13 @@ def cmd_decide(args) -> int:
         frame["decided_at"] = timeshow.shown_column(frame["decided_at"], ledger.timezone)  # stored UTC, with offset
         views.print_frame(frame, (), empty="no decisions recorded yet")
         return EXIT_OK
-    decision_id = decisions.record(_engine(args), args.action, line_ids=args.lines or "",
+    engine = _engine(args)
+    decision_id = decisions.record(engine, args.action, line_ids=args.lines or "",
                                    payment_ids=args.payments or "", decided_by=args.by, note=args.note)
+    reported = "" if args.action == "reject" else \
+        f", reported as {decisions.outcome(engine, args.lines, args.payments)}"
     print(f"decision {decision_id} recorded: {args.action} lines {args.lines} with payments {args.payments}; "
-          "it applies from the next `vosbench match`")
+          f"it applies from the next `vosbench match`{reported}")
     return EXIT_OK
 
 

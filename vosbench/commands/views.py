@@ -25,7 +25,10 @@ def cmd_views(args: argparse.Namespace) -> int:
             for name in files:
                 print(f"{name}  (file in {args.folder or saved_views.DEFAULT_FOLDER})")
             for name, version in shared.items():
-                print(f"{name}  (shared in the ledger by {version.saved_by}, {version.saved_at:%Y-%m-%d %H:%M} UTC)")
+                shadowed = (f"; the file of this name is what {name} opens, this view is "
+                            f"{shared_views.LEDGER_PREFIX}{name}") if name in files else ""
+                print(f"{name}  (shared in the ledger by {version.saved_by}, {version.saved_at:%Y-%m-%d %H:%M} UTC"
+                      f"{shadowed})")
             if not files and not shared:
                 print("no saved views yet: save one from the explorer or with `vosbench views save NAME --query ...`")
             return EXIT_OK
@@ -33,16 +36,35 @@ def cmd_views(args: argparse.Namespace) -> int:
             view = shared_views.find(args.view, connection, args.folder)
             print(_yaml(view), end="")
             print(f"\npanel link: ?{saved_views.query_string(view)}")
-            versions = shared_views.history(connection, view.name) if view.name in shared_views.latest(connection) else []
-            for version in versions:
-                print(f"version {version.number}: saved by {version.saved_by} at "
-                      f"{version.saved_at:%Y-%m-%d %H:%M:%S} UTC")
+            _print_source(args, view, connection)
             return EXIT_OK
     view = _view_to_share(args)
     with options.open_ledger(args) as ledger:
-        version = shared_views.share(ledger.engine, view, saved_by=args.by)
+        version = shared_views.share(ledger.engine, view, saved_by=args.by, folder=args.folder)
     print(f"view {view.name} shared in the ledger (version {version.number}, by {version.saved_by})")
     return EXIT_OK
+
+
+def _print_source(args: argparse.Namespace, view, connection) -> None:
+    """Where the view shown comes from: a file, or the ledger with every version and who saved it.
+
+    The versions are only ever listed under the ledger's own contents: a file of the same
+    name is said to be a file, and the shared view of its name is pointed to, not merged in.
+    """
+    from vosbench.analysis import saved_views, shared_views
+
+    prefix = shared_views.LEDGER_PREFIX
+    if shared_views.is_shared(args.view, connection, args.folder):
+        print("shared in the ledger:")
+        for version in shared_views.history(connection, view.name):
+            print(f"version {version.number}: saved by {version.saved_by} at {version.saved_at:%Y-%m-%d %H:%M:%S} UTC")
+        return
+    folder = args.folder or saved_views.DEFAULT_FOLDER
+    print(f"file: {args.view if str(args.view).endswith(('.yaml', '.yml')) else Path(folder) / f'{view.name}.yaml'}")
+    shared = shared_views.latest(connection).get(view.name)
+    if shared is not None:
+        print(f"a view named {view.name} is also shared in the ledger (version {shared.number}, saved by "
+              f"{shared.saved_by}); the name opens the file, `vosbench views show {prefix}{view.name}` shows the shared one")
 
 
 def _view_to_share(args: argparse.Namespace):

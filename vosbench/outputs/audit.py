@@ -95,6 +95,14 @@ def query_movements(connection: sa.Connection, period: periods.Period,
                   .group_by(*keys).order_by(*keys), _MOVEMENT_INTS)
 
 
+def query_kind_totals(connection: sa.Connection, period: periods.Period,
+                      account_ids: list[int] | None = None, where: Sequence = ()) -> pd.DataFrame:
+    """Per account and payment kind, the net amount of the period's records (those ``where`` picks)."""
+    return _frame(connection, sa.select(_A.c.account, _P.c.kind, _total(_P.c.amount).label("net"))
+                  .select_from(_P.join(_A, _A.c.id == _P.c.account_id)).where(_in(period, account_ids, where))
+                  .group_by(_A.c.account, _P.c.kind).order_by(_A.c.account, _P.c.kind), ("net",))
+
+
 def movements_by(movements: pd.DataFrame, dimension: str, currency: str | None = None) -> pd.DataFrame:
     """Totals per currency and value of ``dimension``, every value of the vocabulary listed (zero when unused).
 

@@ -31,8 +31,9 @@ from vosbench.outputs.export import Table
 from vosbench.outputs.visible import visible_value
 
 TREND_MONTHS = 13
-_VIEW_NOTE = ("; cash and top accounts count only the view's records of the month (the Filter sheet says "
-              "what it selects), balances and the trend every record of its accounts")
+_VIEW_NOTE = ("; cash, top accounts, commissions, bonuses and adjustments count only the view's records of the "
+              "month (the Filter sheet says what it selects); charges, balances and the trend every record of its "
+              "accounts")
 TOP_N = 10
 TEMPLATE = Path(__file__).parent / "templates" / "finance_summary.html"
 CASH_KINDS = ("deposit", "withdrawal", "auto_recharge")
@@ -90,12 +91,15 @@ class FinanceSummary:
             movements = audit.query_movements(connection, period, ids, where)
             trend = audit.query_trend(connection, period.label, TREND_MONTHS, ids)
             top = audit.query_top_accounts(connection, period, TOP_N, ids, where)
+            kind_totals = audit.query_kind_totals(connection, period, ids, where) if scope else None
             currency_of = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.currency)).all())
             parents = _parents(connection)
             short = provenance.fingerprint_short(fingerprint(connection))
         accounts = reconcile.reconcile(engine, period.label).accounts
         if numbers is not None:
             accounts = accounts[accounts["account"].isin(numbers)].reset_index(drop=True)
+        if kind_totals is not None:
+            accounts = _counting_only(accounts, kind_totals)
         currencies = tuple(sorted(set(accounts["currency"]) | set(movements["currency"]) | set(trend["currency"])))
         findings = controls.run(engine, period.label, controls.load_settings(controls.DEFAULT_SETTINGS)).frame()
         if numbers is not None:
@@ -317,6 +321,22 @@ def _scope(engine: Engine, subtrees: tuple[str, ...]) -> set[str] | None:
     if not subtrees:
         return None
     return {account for root in subtrees for account in customer_statement.subtree(engine, root)}
+
+
+def _counting_only(accounts: pd.DataFrame, kind_totals: pd.DataFrame) -> pd.DataFrame:
+    """The reconciliation's rows with each payment kind's figure counted over a view's records only.
+
+    The balances (opening, payments, charges, closing) stay those of the whole account; the
+    per-kind figures the headline, top resellers and commissions read (a deposit-only view
+    has no bonus) follow the view, as the cash sections do.
+    """
+    net = {(row.account, row.kind): int(row.net) for row in kind_totals.itertuples(index=False)}
+    counted = accounts.copy()
+    for kind in tables.PAYMENT_KIND_COLUMNS:
+        if kind in counted.columns:
+            counted[kind] = pd.Series([net.get((account, kind), 0) for account in counted["account"]],
+                                      index=counted.index, dtype="int64")
+    return counted
 
 
 def _parents(connection: sa.Connection) -> dict[str, str]:

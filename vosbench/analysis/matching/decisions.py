@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from vosbench.analysis.matching import matcher, records
 from vosbench.analysis.matching.matcher import Decision
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database, identity, tables
@@ -52,6 +53,9 @@ def record(engine: Engine, action: str, *, line_ids, payment_ids, decided_by: st
                                               allowed=identity.MATCHERS, option="--by")
         _must_exist(connection, tables.statement_lines, lines, "statement line")
         _must_exist(connection, tables.payments, payments, "payment record")
+        if action != "reject":
+            _must_be_someone_else(connection, decided_by, payments, action)
+            _must_be_able_to_apply(connection, Decision(action, frozenset(lines), frozenset(payments), decided_by))
         return database.inserted_id(connection.execute(_D.insert().values(
             action=action, line_ids=",".join(map(str, lines)), payment_ids=",".join(map(str, payments)),
             decided_by=decided_by, note=(note or "").strip(),
@@ -66,10 +70,57 @@ def _must_exist(connection: sa.Connection, table: sa.Table, ids: list[int], what
                             "`vosbench match --month YYYY-MM`")
 
 
+def _must_be_someone_else(connection: sa.Connection, decided_by: str, payment_ids: list[int], action: str) -> None:
+    """Maker-checker: whoever recorded a payment does not confirm or make its pairing with the money."""
+    _P = tables.payments
+    own = list(connection.scalars(sa.select(_P.c.id).where(_P.c.id.in_(payment_ids), _P.c.operator == decided_by)
+                                  .order_by(_P.c.id)))
+    if own:
+        raise DecisionError(f"{decided_by} recorded payment record {', '.join(map(str, own))}, so cannot {action} "
+                            "its pairing with a statement line (maker-checker); another clerk, supervisor or auditor "
+                            "decides it")
+
+
+def _must_be_able_to_apply(connection: sa.Connection, decision: Decision) -> None:
+    """Refuse a confirm or match the matcher could never apply, naming why and what to do instead."""
+    lines, payments, problems = records.load_chosen(connection, sorted(decision.line_ids), sorted(decision.payment_ids))
+    pools = {line.pool for line in lines} | {payment.pool for payment in payments}
+    if len(pools) > 1:
+        problems.append("a pairing stays within one channel and one currency, and these are "
+                        + ", ".join(f"{channel} {currency}" for channel, currency in sorted(pools)))
+    if problems:
+        raise DecisionError(f"a {decision.action} of lines {_listed(decision.line_ids)} with payment records "
+                            f"{_listed(decision.payment_ids)} could never apply: {'; '.join(problems)}")
+    clash = matcher.standing_conflict(load(connection), decision)
+    if clash is not None:
+        shared = sorted(clash.line_ids & decision.line_ids)
+        item = f"statement line {_listed(shared)}" if shared else \
+            f"payment record {_listed(clash.payment_ids & decision.payment_ids)}"
+        raise DecisionError(f"{item} is already paired by decision {clash.decision_id} ({clash.action} of lines "
+                            f"{_listed(clash.line_ids)} with payment records {_listed(clash.payment_ids)}, by "
+                            f"{clash.decided_by}), which the matcher applies first; to pair it otherwise, undo that one "
+                            f"first: `vosbench decide reject --lines {_listed(clash.line_ids)} --payments "
+                            f"{_listed(clash.payment_ids)}`")
+
+
+def _listed(ids) -> str:
+    return ",".join(map(str, sorted(ids)))
+
+
+def outcome(engine: Engine, line_ids, payment_ids) -> str:
+    """How ``vosbench match`` will report a confirmed or hand-made pairing: its status and amounts, with the currency."""
+    with engine.connect() as connection:
+        lines, payments, _ = records.load_chosen(connection, parse_ids(line_ids, "line ids"),
+                                                parse_ids(payment_ids, "payment ids"))
+    status, words = matcher.pair_status(lines, payments)
+    currency = next((line.currency for line in lines), "")
+    return f"{status} ({words}, {currency})"
+
+
 def load(connection: sa.Connection) -> list[Decision]:
     """Every decision in the order it was taken."""
     return [Decision(row.action, frozenset(parse_ids(row.line_ids, "line ids")),
-                     frozenset(parse_ids(row.payment_ids, "payment ids")), row.decided_by)
+                     frozenset(parse_ids(row.payment_ids, "payment ids")), row.decided_by, row.id)
             for row in connection.execute(sa.select(_D).order_by(_D.c.id))]
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis.matching.matcher import name_key, normalize
-from vosbench.analysis.matching.review import local_day
+from vosbench.analysis.matching.records import local_day
 from vosbench.core import money, periods
 from vosbench.ledger import database, tables
 

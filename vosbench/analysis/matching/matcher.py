@@ -118,6 +118,42 @@ class Decision:
     line_ids: frozenset[int]
     payment_ids: frozenset[int]
     decided_by: str = ""
+    decision_id: int = 0  # its row in the decisions table (0: not recorded yet)
+
+
+def latest_decisions(decisions: Sequence[Decision]) -> list[Decision]:
+    """The decision that counts for each pairing, in the order taken: a later one on the same pairing wins."""
+    latest: dict[tuple, Decision] = {}
+    for decision in decisions:
+        latest[(decision.line_ids, decision.payment_ids)] = decision
+    return list(latest.values())
+
+
+def unapplied(decisions: Sequence[Decision]) -> list[tuple[Decision, Decision]]:
+    """Each confirm or match the matcher skips, with the earlier decision that holds one of its items.
+
+    The matcher applies confirmed and hand-made pairings in the order they were taken and
+    skips one that reuses a line or record an earlier one took (see :func:`_apply_decisions`).
+    A decision on the very same pairing replaces the earlier one instead, and a rejection
+    takes nothing.
+    """
+    taken: dict[tuple[str, int], Decision] = {}
+    skipped = []
+    for decision in latest_decisions(decisions):
+        if decision.action == "reject":
+            continue
+        items = [("line", i) for i in decision.line_ids] + [("payment", i) for i in decision.payment_ids]
+        clash = next((taken[item] for item in items if item in taken), None)
+        if clash is not None:
+            skipped.append((decision, clash))
+            continue
+        taken.update(dict.fromkeys(items, decision))
+    return skipped
+
+
+def standing_conflict(decisions: Sequence[Decision], new: Decision) -> Decision | None:
+    """The earlier confirm or match that would keep ``new`` from ever applying, if any."""
+    return next((clash for decision, clash in unapplied([*decisions, new]) if decision is new), None)
 
 
 @dataclass
@@ -164,12 +200,10 @@ def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decisi
     settings = settings or Settings()
     lines = sorted(lines, key=Line.order)
     payments = sorted(payments, key=lambda p: (p.day, p.id))
-    latest: dict[tuple, Decision] = {}
-    for decision in decisions:  # in the order taken: a later decision on the same pairing wins
-        latest[(decision.line_ids, decision.payment_ids)] = decision
-    forbidden = {(l, p) for d in latest.values() if d.action == "reject" for l in d.line_ids for p in d.payment_ids}
+    latest = latest_decisions(decisions)
+    forbidden = {(l, p) for d in latest if d.action == "reject" for l in d.line_ids for p in d.payment_ids}
     state = _State(lines, payments, forbidden, settings)
-    _apply_decisions(state, latest.values())
+    _apply_decisions(state, latest)
     for line in state.free_lines():
         if line.outgoing:  # not customer money: never paired with a deposit or a withdrawal
             state.take(Group([line], [], "outgoing", line.outgoing, 1.0,
@@ -188,7 +222,7 @@ def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decisi
     return state.groups
 
 
-def _pair_status(lines: list[Line], payments: list[Payment]) -> tuple[str, str]:
+def pair_status(lines: list[Line], payments: list[Payment]) -> tuple[str, str]:
     """matched, or amount_difference, and the words for the amounts."""
     received = sum(line.amount for line in lines)
     recorded = sum(p.amount for p in payments)
@@ -215,7 +249,7 @@ def _apply_decisions(state: _State, decisions) -> None:
             continue
         if state.used_lines & {l.id for l in chosen_lines} or state.used_payments & {p.id for p in chosen_payments}:
             continue  # an item already taken by another decision: the earlier one stands
-        status, words = _pair_status(chosen_lines, chosen_payments) if chosen_lines and chosen_payments else (
+        status, words = pair_status(chosen_lines, chosen_payments) if chosen_lines and chosen_payments else (
             "no_payment_record" if chosen_lines else "no_money", "")
         verb = "confirmed" if decision.action == "confirm" else "matched by hand"
         state.take(Group(chosen_lines, chosen_payments, status, "manual" if decision.action == "match" else "confirmed",
@@ -272,7 +306,7 @@ def _by_reference(state: _State) -> None:
         payment = _near(state, line, exact) or _near(state, line, candidates)
         if payment is None:
             continue
-        status, words = _pair_status([line], [payment])
+        status, words = pair_status([line], [payment])
         score = 1.0 if status == "matched" else 0.6
         state.take(Group([line], [payment], status, "reference", score, f"reference {payment.reference} equal; {words}"))
 
@@ -342,7 +376,7 @@ def _by_fee(state: _State) -> None:
             payment = _earliest(line, candidates)
             if payment is None:
                 continue
-            status, words = _pair_status([line], [payment])
+            status, words = pair_status([line], [payment])
             state.take(Group([line], [payment], status, "fee", 0.8, f"no shared reference; {words}"))
 
 

@@ -7,18 +7,13 @@ zone) and the statement lines posted in it, plus the window days either side so 
 deposit of the 30th can meet its credit of the 2nd; only groups touching the month are
 reported.
 
-Payment records considered: deposits, withdrawals and auto-recharges paid the ways the
-imported statements cover (a bank statement covers bank wires, a gateway report card
-and gateway payments, an IVR log recharge cards, a wallet export crypto), leaving out
-records that were reversed and the reversals themselves.
+The lines and records are read by :mod:`vosbench.analysis.matching.records`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -28,22 +23,22 @@ from vosbench.analysis.matching import decisions as decisions_module
 from vosbench.analysis.matching.matcher import (
     STATUS_MEANING,
     STATUSES,
+    Decision,
     Group,
     Line,
     Payment,
     Settings,
     flag_wrong_accounts,
+    latest_decisions,
     match,
+    unapplied,
 )
+from vosbench.analysis.matching.records import load_chosen, load_lines, load_payments
 from vosbench.core import periods
 from vosbench.ledger import database, tables
-from vosbench.sources.bankfiles.lines import CHANNEL_METHODS
-from vosbench.sources.bankfiles.profiles import FeeSchedule
 
 MONEY_COLUMNS = ("statement_amount", "recorded_amount", "difference")
-MATCHED_KINDS = ("deposit", "withdrawal", "auto_recharge")
-_P, _A, _L, _I = tables.payments, tables.current_accounts, tables.statement_lines, tables.statement_imports
-METHOD_CHANNEL = {method: channel for channel, methods in CHANNEL_METHODS.items() for method in methods}
+_A, _L, _I = tables.current_accounts, tables.statement_lines, tables.statement_imports
 
 
 @dataclass
@@ -56,6 +51,8 @@ class MatchRun:
     settings: Settings
     import_warnings: list[tuple[str, str]] = field(default_factory=list)
     """(file, warning) of the imports with lines in the month: what their files were read in spite of."""
+    unapplied: list[tuple[Decision, Decision]] = field(default_factory=list)
+    """(decision, the earlier one holding its items) for each confirm or match of the month that is not applied."""
 
     def items(self) -> pd.DataFrame:
         """One row per group: what was paired (or left alone), by which rule, and why."""
@@ -135,13 +132,33 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
         payments = load_payments(connection, period.start - margin, period.end + margin, period.timezone, channels)
         accounts = dict(connection.execute(sa.select(_A.c.account, _A.c.name)).all())
         decided = decisions_module.load(connection)
+        _add_decided(connection, decided, lines, payments)
         warnings = import_warnings(connection, period.first_day, period.last_day)
     groups = match(lines, payments, decided, settings)
+    line_ids, payment_ids = {line.id for line in lines}, {payment.id for payment in payments}
+    skipped = [(decision, clash) for decision, clash in unapplied(decided)
+               if decision.line_ids & line_ids or decision.payment_ids & payment_ids]
     flag_wrong_accounts(groups, accounts)
     first, last = period.first_day.toordinal(), period.last_day.toordinal()
     touching = [g for g in groups if any(first <= item.day <= last for item in g.lines)
                 or any(first <= item.day <= last for item in g.payments)]
-    return MatchRun(period, channels, touching, settings, warnings)
+    return MatchRun(period, channels, touching, settings, warnings, skipped)
+
+
+def _add_decided(connection: sa.Connection, decided: list[Decision], lines: list[Line], payments: list[Payment]) -> None:
+    """Add the lines and records a standing confirm or match pairs with those loaded, whatever their dates.
+
+    A person may pair a line with a record dated further away than the window; the pairing
+    is then shown whole in the month of either side, never cut to a lone line or record.
+    """
+    line_ids, payment_ids = {line.id for line in lines}, {payment.id for payment in payments}
+    standing = [d for d in latest_decisions(decided) if d.action != "reject"]
+    wanted_lines = {i for d in standing if d.payment_ids & payment_ids for i in d.line_ids} - line_ids
+    wanted_payments = {i for d in standing if d.line_ids & line_ids for i in d.payment_ids} - payment_ids
+    if wanted_lines or wanted_payments:
+        more_lines, more_payments, _ = load_chosen(connection, sorted(wanted_lines), sorted(wanted_payments))
+        lines += more_lines
+        payments += more_payments
 
 
 def import_warnings(connection: sa.Connection, first_day: date, last_day: date) -> list[tuple[str, str]]:
@@ -151,46 +168,3 @@ def import_warnings(connection: sa.Connection, first_day: date, last_day: date) 
     statement = (sa.select(_I.c.file_name, _W.c.warning).select_from(_W.join(_I, _I.c.id == _W.c.import_id))
                  .where(_W.c.import_id.in_(imports)).order_by(_W.c.id))
     return [(row.file_name, row.warning) for row in connection.execute(statement)]
-
-
-def load_lines(connection: sa.Connection, first_day: date, last_day: date) -> list[Line]:
-    """Statement lines posted from ``first_day`` to ``last_day``, with their source's fee schedule."""
-    classified = sa.case((_L.c.raw.like('%"outgoing": "%'), _L.c.raw), else_=None)  # only those lines' raw
-    statement = (sa.select(_L.c.id, _L.c.channel, _L.c.posted_on, _L.c.amount, _L.c.reference, _L.c.counterparty,
-                           _L.c.account_hint, _L.c.description, _L.c.line_key, _L.c.currency, _I.c.fee_percent, _I.c.fee_fixed,
-                           _I.c.fee_tolerance, classified.label("classified"))
-                 .select_from(_L.join(_I, _I.c.id == _L.c.import_id))
-                 .where(_L.c.posted_on.between(first_day, last_day)))
-    fees: dict[tuple, FeeSchedule] = {}
-    lines = []
-    for row in connection.execute(statement):
-        fee_key = (row.fee_percent, row.fee_fixed, row.fee_tolerance)
-        fee = fees.get(fee_key) or fees.setdefault(fee_key, FeeSchedule(Decimal(row.fee_percent), row.fee_fixed,
-                                                                        row.fee_tolerance))
-        outgoing = str(json.loads(row.classified).get("outgoing") or "") if row.classified else ""
-        lines.append(Line(row.id, row.channel, row.posted_on.toordinal(), row.amount, row.reference,
-                          row.counterparty, row.account_hint, row.description, fee, row.line_key, row.currency,
-                          outgoing))
-    return lines
-
-
-def load_payments(connection: sa.Connection, start: datetime, end: datetime, timezone: str,
-                  channels: list[str]) -> list[Payment]:
-    """Deposits, withdrawals and auto-recharges in [start, end) paid the ways ``channels`` cover."""
-    methods = [m for channel in channels for m in CHANNEL_METHODS[channel]]
-    if not methods:
-        return []
-    reversal = _P.alias("reversal")
-    statement = (sa.select(_P.c.id, _P.c.method, _P.c.occurred_at, _P.c.amount, _A.c.account, _A.c.name,
-                           _P.c.reference, _A.c.currency)
-                 .select_from(_P.join(_A, _A.c.id == _P.c.account_id)
-                              .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
-                 .where(_P.c.occurred_at >= start, _P.c.occurred_at < end, _P.c.kind.in_(MATCHED_KINDS),
-                        _P.c.method.in_(methods), _P.c.reverses_id.is_(None), reversal.c.id.is_(None)))
-    zone = periods.zone(timezone)
-    return [Payment(row.id, METHOD_CHANNEL[row.method], local_day(row.occurred_at, zone), row.amount, row.account,
-                    row.name, row.reference, row.currency) for row in connection.execute(statement)]
-
-
-def local_day(naive_utc: datetime, zone) -> int:
-    return periods.local_day(naive_utc, zone.key).toordinal()
