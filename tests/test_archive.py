@@ -148,10 +148,12 @@ def test_an_archive_changed_after_it_was_written_is_refused_and_nothing_is_purge
     assert any("the manifest records 3" in p for p in archive.verify_folder(copy))
 
 
-def test_open_months_are_not_archived(ledger, capsys):
+def test_open_months_are_not_archived(ledger, capsys, tmp_path, monkeypatch):
     engine, path = ledger
+    monkeypatch.chdir(tmp_path)  # where the default archive folder would be made
     code, out = run(capsys, "archive", "--before", "2026-12", "--by", "sue", "--db", f"sqlite:///{path}")
     assert code == 2 and "2026-11 is not closed" in out
+    assert not (tmp_path / "archives").exists()  # a refusal leaves no folder behind
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM payments").scalar() == 7
 

@@ -237,9 +237,9 @@ def write(engine: Engine, before: str, folder: Path, *, by: str = "", key: Check
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise ArchiveError(f"archive folder {folder} is not empty; give a new folder (--out DIR)")
-    folder.mkdir(parents=True, exist_ok=True)
     with engine.connect() as connection:
         period, months, since = _check_closed(connection, before)
+        folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write: a refusal leaves no trace
         accounts = tables.current_accounts
         account_rows = connection.execute(sa.select(accounts).order_by(accounts.c.id)).all()
         currency_of = {row.id: row.currency for row in account_rows}
