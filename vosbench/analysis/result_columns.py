@@ -3,16 +3,17 @@
 The analyses that compute over whole columns (reconciliation, the balance chain) take the
 driver's values through here, so money stays exact without pandas: Python ints go into the
 arrays as they are, and a PostgreSQL SUM of BIGINT (a whole Decimal) is taken as the integer
-it is — a fraction is an error, never rounded away.
+it is (:func:`vosbench.ledger.queries.whole_number`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 
 import numpy as np
+
+from vosbench.ledger import queries
 
 
 def whole(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
@@ -21,17 +22,10 @@ def whole(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
     if kinds <= {int}:  # the usual column: no NULL, no Decimal
         return np.array(values, dtype=np.int64).reshape(len(values)), np.zeros(len(values), dtype=bool)
     objects = np.empty(len(values), dtype=object)
-    objects[:] = values if kinds <= {int, type(None)} else [None if value is None else exact_int(value)
+    objects[:] = values if kinds <= {int, type(None)} else [None if value is None else queries.whole_number(value)
                                                             for value in values]
     missing = objects == None  # noqa: E711 (elementwise, in numpy)
     return np.where(missing, 0, objects).astype(np.int64), missing  # Python ints: no rounding possible
-
-
-def exact_int(value) -> int:
-    """A whole number the database returned, as an int; a Decimal with a fraction is refused."""
-    if isinstance(value, Decimal) and value != value.to_integral_value():
-        raise ValueError(f"the database returned {value} where whole minor units were expected")
-    return int(value)
 
 
 def instants(values: Sequence[datetime | None]) -> np.ndarray:
