@@ -4,7 +4,8 @@ Frames inside vosbench carry money as int64 minor units; these helpers make a
 display copy (Decimal values with four places) and print it as a table, CSV or JSON;
 tables and CSV show characters that hide or reorder text as escapes (:mod:`vosbench.outputs.visible`).
 :func:`print_columns` prints the same from numpy columns, for the commands that compute
-without pandas and should not pay for loading it.
+without pandas and should not pay for loading it (:func:`rows_as_columns` makes such columns
+of result rows, :func:`column_records` their JSON records).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from vosbench.core import money
@@ -125,13 +126,11 @@ def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str
             fields = [[field or '""' for field in fields[0]]]
         stream.write(",".join(_csv_texts(names)) + "\n" + "".join(line + "\n" for line in map(",".join, zip(*fields))))
         return
-    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
     if fmt == "json":
         def exact(row):
             return {name: str(money.to_decimal(value)) if name in money_columns else value for name, value in row.items()}
 
-        rows = [dict(zip(names, row)) for row in zip(*(cells[name] for name in names))]
-        json.dump({"rows": rows,
+        json.dump({"rows": column_records(columns, money_columns, missing=missing),
                    "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if totals_rows.per_currency(totals)
                               else exact(totals or {}))},
                   stream, indent=2)
@@ -140,15 +139,55 @@ def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str
     if not len(next(iter(columns.values()), ())):
         stream.write(empty + "\n")
         return
+    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
     table = [[("" if cell is None else visible(str(cell))) for cell in cells[name]] for name in names]
-    for label, sums in total_rows(totals):
+    labelled = total_rows(totals)
+    for label, sums in labelled:
         for column, name in zip(table, names):
-            amount = sums.get(name) if name in money_columns else None
-            column.append(label if name == names[0] else "" if amount is None else str(money.to_decimal(amount)))
-    widths = [max(len(name), *(len(cell) for cell in column)) for name, column in zip(names, table)]
+            total = sums.get(name)  # money as exact decimal text, other sums (a count) as they are
+            column.append(label if name == names[0] else "" if total is None
+                          else str(money.to_decimal(total)) if name in money_columns else str(total))
+    # a column of whole numbers other than money, every cell filled, is set one place further right (but the
+    # first), as pandas lays out an integer column: room for a sign
+    gaps = {name for name, absent in (missing or {}).items() if absent.any()}
+    signed = {name for name in names[1:] if name not in money_columns and name not in gaps
+              and columns[name].dtype.kind in "iu" and all(name in sums for _, sums in labelled)}
+    widths = [max(len(name), *(len(cell) for cell in column)) + (name in signed) for name, column in zip(names, table)]
     stream.write(" ".join(name.rjust(width) for name, width in zip(names, widths)) + "\n")
     for row in zip(*table):
         stream.write(" ".join(cell.rjust(width) for cell, width in zip(row, widths)) + "\n")
+
+
+def column_records(columns: Mapping[str, np.ndarray], money_columns: Iterable[str], *,
+                   missing: Mapping[str, np.ndarray] | None = None) -> list[dict]:
+    """Numpy columns as JSON records, one dict a row, as :func:`records` gives a frame's displayable copy:
+    money as exact decimal text, times to the second, None where missing."""
+    money_columns = set(money_columns)
+    cells = [_cells(values, name in money_columns, (missing or {}).get(name)) for name, values in columns.items()]
+    return [dict(zip(columns, row)) for row in zip(*cells)]
+
+
+def rows_as_columns(names: Sequence[str], rows: Sequence[Sequence]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Result rows as :func:`print_columns` takes them: (name → column, name → where it holds no value).
+
+    A column of whole numbers (ints, or None where missing) becomes int64 with its missing
+    cells marked, so money in minor units prints exactly; any other column is kept as its
+    objects (None where missing).
+    """
+    import numpy as np
+
+    columns: dict[str, np.ndarray] = {}
+    missing: dict[str, np.ndarray] = {}
+    for name, values in zip(names, zip(*rows) if rows else [()] * len(names)):
+        absent = np.array([value is None for value in values], dtype=bool)
+        if all(type(value) is int for value, gone in zip(values, absent.tolist()) if not gone):
+            columns[name] = np.array([0 if gone else value for value, gone in zip(values, absent.tolist())],
+                                     dtype=np.int64)
+            missing[name] = absent
+        else:
+            columns[name] = np.empty(len(values), dtype=object)
+            columns[name][:] = values
+    return columns, missing
 
 
 def _cells(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> list:
