@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from vosbench.core import money
 from vosbench.outputs import totals as totals_rows
-from vosbench.outputs.visible import HIDDEN, visible, visible_value
+from vosbench.outputs.visible import FORMULA_TRIGGERS, HIDDEN, looks_like_formula, visible, visible_value
 
 if TYPE_CHECKING:  # pandas is loaded by the frame helpers only
     import numpy as np
@@ -237,8 +237,6 @@ def _csv_texts(texts: list[str]) -> list[str]:
     (the usual case) is passed as it is; a field that needs quotes is quoted by :mod:`csv`
     itself, so the quoting is exactly csv's.
     """
-    from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula  # the writer's rule, loaded for CSV only
-
     distinct = set(texts)
     # one text to search, each field after "ÿ": never hidden, and one byte a character keeps the search fast
     # (a field holding it only takes the slow way)

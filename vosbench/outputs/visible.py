@@ -17,6 +17,15 @@ from __future__ import annotations
 
 import re
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula or command."""
+
+
+def looks_like_formula(text: str) -> bool:
+    """True when a spreadsheet would take ``text`` as a formula or command: every writer then writes it as text."""
+    return text.startswith(FORMULA_TRIGGERS)
+
+
 HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """The characters :func:`visible` escapes (one character class, so a column is searched once)."""
 
