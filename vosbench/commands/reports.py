@@ -62,21 +62,21 @@ def cmd_query(args) -> int:
         path = query_export.export_result(engine, f, args.out, sort=args.sort, descending=args.descending)
         print(f"wrote every record of the filter to {path}")
         return EXIT_OK
-    # a page for the terminal: printed from its rows as columns, without pandas
+    # a page for the terminal: printed from its rows as columns, without pandas or numpy
     page = explore.page_records(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
                                 descending=args.descending)
-    rows, missing = views.rows_as_columns(explore.ROW_COLUMNS, page.rows)
-    rows["occurred_at"][:] = timeshow.shown_texts(rows["occurred_at"].tolist(), page.timezone)  # with its offset
-    totals, _ = views.rows_as_columns(explore.TOTALS_COLUMNS, page.totals)
+    rows = views.rows_as_columns(explore.ROW_COLUMNS, page.rows)
+    rows["occurred_at"] = timeshow.shown_texts(rows["occurred_at"], page.timezone)  # every time with its offset
+    totals = views.rows_as_columns(explore.TOTALS_COLUMNS, page.totals)
     if args.format == "json":
         json.dump({"filter": f.to_parameters(), "timezone": page.timezone, "total_count": page.total_count,
                    "page": page.page, "pages": page.pages, "page_size": page.page_size,
                    "totals_by_kind": views.column_records(totals, ["amount"]),
-                   "rows": views.column_records(rows, explore.MONEY_COLUMNS, missing=missing)},
+                   "rows": views.column_records(rows, explore.MONEY_COLUMNS)},
                   sys.stdout, indent=2)
         print()
     elif args.format == "csv":
-        views.print_columns(rows, explore.MONEY_COLUMNS, "csv", missing=missing)
+        views.print_columns(rows, explore.MONEY_COLUMNS, "csv")
     elif page.total_count == 0:
         print(f"no payment records match this filter (times in {page.timezone}): widen the dates or drop a filter")
     else:
@@ -84,7 +84,7 @@ def cmd_query(args) -> int:
         print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} "
               f"(rows {min(first + 1, page.total_count):,}–{first + len(page.rows):,}), sorted by {page.sort} "
               f"{'descending' if page.descending else 'ascending'}; times in {page.timezone}")
-        views.print_columns(rows, explore.MONEY_COLUMNS, missing=missing)
+        views.print_columns(rows, explore.MONEY_COLUMNS)
         print()
         views.print_columns(totals, ["amount"], totals=explore.totals_per_currency(page.totals))
     return EXIT_OK
