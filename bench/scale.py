@@ -30,6 +30,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import startup  # bench/startup.py: the terminal commands' start-up
 from run import RESULTS, machine  # bench/run.py: where results go and the machine's facts
 
 MONTHS = 24
@@ -191,22 +192,6 @@ def duckdb_script(path: Path, sql: str) -> list[str]:
                                   f"print(len(c.sql({sql!r}).fetchall()))"]
 
 
-def startup(folder: Path, python: str, month: str) -> dict[str, float]:
-    """Wall time of the terminal commands run as processes on a one-account ledger: their start-up, not their work."""
-    tiny = folder / "tiny"
-    tiny.mkdir()
-    (tiny / "accounts.csv").write_text("account,name,kind,parent,credit_limit,currency\nC1,ACC-1,customer,,0,USD\n")
-    command = [str(Path(python).with_name("vosbench"))]
-    url = f"sqlite:///{tiny / 'ledger.sqlite'}"
-    subprocess.run([*command, "import", str(tiny / "accounts.csv"), "--timezone", "UTC", "--db", url], check=True,
-                   stdout=subprocess.DEVNULL)
-    commands = {"info": ["info"], "verify": ["verify"], "query": ["query", "--kind", "deposit", "--format", "csv"],
-                "reconcile": ["reconcile", "--month", month, "--format", "csv"]}
-    return {name: best_of(lambda arguments=arguments: subprocess.run(
-                [*command, *arguments, "--db", url], check=True, stdout=subprocess.DEVNULL), runs=5)
-            for name, arguments in commands.items()}
-
-
 # --- the run ------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -293,8 +278,11 @@ def main() -> int:
         audit_s, audit_kib = measured(vosbench("audit", "--month", month, "--out", str(folder / "reports-closed")))
         row("`vosbench audit`, previous month closed", audit_s, None, "s",
             f"(peak {audit_kib / 1024:,.0f} MiB; verified from the {previous} close on)")
-    for name, seconds in startup(folder, sys.executable, month).items():
-        row(f"start-up: `vosbench {name}`", seconds, None, "s", "(best of 5, one-account ledger)")
+    tiny = folder / "tiny"
+    tiny.mkdir()
+    for name, timing in startup.timings(startup.tiny_ledger(tiny, sys.executable), sys.executable, month).items():
+        row(f"start-up: `vosbench {name}`", timing.wall, None, "s",
+            f"(best of 5, one-account ledger; {timing.cpu:.3f} s CPU, bench/startup.py)")
 
     print()
     for key, value in {**machine(), "duckdb": duckdb.__version__}.items():

@@ -205,3 +205,27 @@ def test_columns_print_as_csv_exactly_as_the_csv_module_writes_them():
     alone = io.StringIO()
     views.print_columns({"text": np.array(["", "a"], dtype=object)}, [], "csv", stream=alone)
     assert alone.getvalue() == 'text\n""\na\n'  # a row of one empty field is still a row
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_columns_print_as_a_frame_does_whether_arrays_or_lists(fmt):
+    """A page printed from lists (no numpy) or numpy arrays reads exactly as pandas prints the same frame."""
+    import numpy as np
+
+    from vosbench.outputs import views
+
+    rows = [(7, "=HYPERLINK(1)", 125_000, None, 3, -2), (12, "plain\u202e", -5, 10_000, None, 40), (3, None, 0, 0, 1, 7)]
+    names = ("id", "memo", "amount", "balance_after", "reverses_id", "count")
+    money_columns = ("amount", "balance_after")
+    totals = {"USD": {"amount": 125_000 - 5, "count": 45}}
+    frame = pd.DataFrame({name: pd.array(values, dtype="Int64") if name != "memo" else pd.Series(values, dtype=object)
+                          for name, values in zip(names, zip(*rows))})
+    as_frame, as_lists, as_arrays = io.StringIO(), io.StringIO(), io.StringIO()
+    views.print_frame(frame, money_columns, fmt, totals=totals, stream=as_frame)
+    listed = views.rows_as_columns(names, rows)
+    views.print_columns(listed, money_columns, fmt, totals=totals, stream=as_lists)
+    arrays = {name: np.array([0 if v is None else v for v in values], dtype=np.int64) if name != "memo"
+              else np.array(values, dtype=object) for name, values in listed.items()}
+    missing = {name: np.array([v is None for v in values]) for name, values in listed.items() if name != "memo"}
+    views.print_columns(arrays, money_columns, fmt, missing=missing, totals=totals, stream=as_arrays)
+    assert as_lists.getvalue() == as_frame.getvalue() == as_arrays.getvalue()

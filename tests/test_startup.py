@@ -1,7 +1,9 @@
 """Commands load only what they use: the heavy libraries stay out of the commands that never need them.
 
 A fresh interpreter runs the command and reports the modules it loaded (a timed test would
-measure the machine; the modules are what a command's start-up costs)."""
+measure the machine; the modules are what a command's start-up costs). The terminal commands
+(info, query, reconcile, verify) never load pandas, plotly or papermill; ``bench/startup.py``
+times them."""
 
 import json
 import subprocess
@@ -20,23 +22,31 @@ with contextlib.redirect_stdout(io.StringIO()):
         main(sys.argv[1:])
     except SystemExit:  # --help
         pass
-print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy})))
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy} or name.startswith("sqlalchemy.dialects"))))
 """
 
 
-def loaded(*argv: str) -> set[str]:
+def modules(*argv: str) -> list[str]:
+    """The heavy libraries' modules and SQLAlchemy's dialects a fresh ``vosbench *argv`` loaded."""
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *argv],
                           capture_output=True, text=True, check=True)
-    return {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def loaded(*argv: str) -> set[str]:
+    """The heavy libraries (top-level packages of :data:`HEAVY`) a fresh ``vosbench *argv`` loaded."""
+    return {name.split(".")[0] for name in modules(*argv) if not name.startswith("sqlalchemy")}
 
 
 @pytest.fixture(scope="module")
 def ledger_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("startup")
+    # C1's second deposit did not move its reported balance: reconcile explains the difference from the balance chain
     ledger_from_text(folder, accounts=ACCOUNTS, payments="""
-        source_key,account,kind,amount,occurred_at,operator,channel,method
-        p1,C1,deposit,100.00,2026-10-01T10:00:00Z,alice,admin,cash
-    """)
+        source_key,account,kind,amount,occurred_at,operator,channel,method,balance_after
+        p1,C1,deposit,100.00,2026-10-01T10:00:00Z,alice,admin,cash,100.00
+        p2,C1,deposit,40.00,2026-10-02T10:00:00Z,alice,admin,cash,100.00
+    """, balances="account,as_of,balance\nC1,2026-11-01T00:00:00Z,100.00")
     return f"sqlite:///{folder / 'ledger.sqlite'}"
 
 
@@ -51,9 +61,27 @@ def test_verify_recomputes_the_rollups_over_numpy_columns_without_pandas(ledger_
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
-def test_reconcile_computes_and_prints_over_numpy_columns_without_pandas(fmt, ledger_url):
+def test_reconcile_computes_explains_and_prints_over_numpy_columns_without_pandas(fmt, ledger_url):
+    explained = subprocess.run([sys.executable, "-m", "vosbench.commands.main", "reconcile", "--month", "2026-10",
+                                "--differences-only", "--format", "csv", "--db", ledger_url],
+                               capture_output=True, text=True, check=True).stdout
+    assert "balance not updated" in explained  # the balance chain was walked
     assert loaded("reconcile", "--month", "2026-10", "--format", fmt, "--db", ledger_url) <= {"numpy"}
 
 
-def test_query_for_the_terminal_loads_pandas_but_no_report_or_spreadsheet_library(ledger_url):
-    assert loaded("query", "--kind", "deposit", "--format", "csv", "--db", ledger_url) <= {"pandas", "numpy"}
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_query_for_the_terminal_prints_a_page_without_pandas_or_numpy(fmt, ledger_url):
+    assert loaded("query", "--kind", "deposit", "--sort", "amount", "--format", fmt, "--db", ledger_url) == set()
+
+
+def test_query_into_a_spreadsheet_loads_no_report_library(ledger_url, tmp_path):
+    assert loaded("query", "--format", "xlsx", "--out", str(tmp_path / "q.xlsx"), "--db", ledger_url).isdisjoint(
+        {"plotly", "papermill", "nbformat", "ipywidgets"})
+
+
+@pytest.mark.parametrize("argv", [("info",), ("verify",), ("query", "--format", "csv"),
+                                  ("reconcile", "--month", "2026-10", "--format", "csv")])
+def test_a_sqlite_ledger_loads_no_server_dialect(argv, ledger_url):
+    dialects = {name.split(".")[2] for name in modules(*argv, "--db", ledger_url) if name.startswith("sqlalchemy.dialects.")}
+    assert dialects & {"postgresql", "mysql", "mssql", "oracle"} == set()
+    assert "sqlite" in dialects  # the probe sees the dialect the ledger does use

@@ -17,21 +17,26 @@ passes through it with its expected balance. When an account has earlier records
 none with a known balance, its first known balance in the period starts the chain.
 
 The database sums the charges between records by UTC date (portable SQL); the exact
-cut at each record's local day is settled here, in int64 minor units.
+cut at each record's local day is settled here, in int64 minor units. The chain is
+walked over numpy columns; :func:`steps` and :func:`breaks` hand it to the notebooks and
+controls as DataFrames, :func:`break_records` to the reconciliation as plain records, so
+that ``vosbench reconcile`` explains a difference without loading pandas.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
-from vosbench.analysis import day_cut
-from vosbench.core import periods
+from vosbench.analysis import day_cut, result_columns
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries
+
+if TYPE_CHECKING:  # the frames are made for the notebooks and controls only
+    import pandas as pd
 
 COLUMNS = (
     "account", "payment_id", "occurred_at", "kind", "amount", "previous_payment_id",
@@ -43,22 +48,96 @@ COLUMNS = (
 _EARLIEST_DAY = date(1, 1, 1)
 
 
-def day_cut_correction(instants: pd.Series, ledger_timezone: str, charge_on_day: pd.Series,
-                       day_before: pd.Series, charge_day_before: pd.Series) -> pd.Series:
-    """Charges deducted by each instant, minus the charges of the days before its UTC date.
+class Break(NamedTuple):
+    """One record whose reported balance breaks the chain, in :data:`COLUMNS` (None where unknown)."""
 
-    :func:`vosbench.analysis.day_cut.charges_deducted_by` over a frame's columns, the
-    local dates worked out by pandas all at once. ``instants`` are naive UTC; the result is
-    Int64 minor units.
+    account: str
+    payment_id: int
+    occurred_at: datetime
+    kind: str
+    amount: int
+    previous_payment_id: int | None
+    previous_balance_after: int | None
+    charges_between: int
+    expected_balance_after: int | None
+    reported_balance_after: int
+    gap: int
+
+
+def _walk(connection: sa.Connection, period: Period, account_ids: list[int] | None) -> dict[str, list]:
+    """Every checked step of the chain in ``period`` as columns of :data:`COLUMNS`: Python values, None where unknown.
+
+    Rows come ordered per account (by occurred_at, then id), the account's lead-in first
+    (:file:`queries/chain_steps.sql`); each account's running figures restart at its first row.
     """
-    utc_day = instants.dt.normalize()
-    shift = (periods.local_times(instants, ledger_timezone).dt.normalize() - utc_day).dt.days
-    corrected = day_cut.charges_deducted_by(
-        shift.fillna(0).to_numpy(dtype=np.int64), utc_day.to_numpy(dtype="datetime64[D]"),
-        charge_on_day.astype("Int64").fillna(0).to_numpy(dtype=np.int64),
-        pd.to_datetime(day_before).to_numpy(dtype="datetime64[D]"),
-        charge_day_before.astype("Int64").fillna(0).to_numpy(dtype=np.int64))
-    return pd.Series(corrected, index=instants.index, dtype="Int64")
+    ledger_timezone = database.ledger_timezone(connection)
+    rows = queries.columns(
+        connection, "chain_steps",
+        {"start": period.start, "end": period.end, "earliest_day": _EARLIEST_DAY},
+        account_ids=account_ids, times={"occurred_at": sa.DateTime(), "day_before": sa.Date()},
+    )
+    count = len(rows["id"])
+    if not count:
+        return {name: [] for name in COLUMNS}
+    account_id = result_columns.whole(rows["account_id"])[0]
+    before_period = result_columns.whole(rows["before_period"])[0] == 1
+    first_of_account = np.ones(count, dtype=bool)
+    first_of_account[1:] = account_id[1:] != account_id[:-1]
+    position = np.arange(count)
+    account_start = np.maximum.accumulate(np.where(first_of_account, position, 0))  # each row's account's first row
+    base = first_of_account & before_period  # the anchor the chain starts from
+    opened_at_zero = first_of_account & ~before_period  # no record before this one
+    reported, unreported = result_columns.whole(rows["balance_after"])
+    amount = result_columns.whole(rows["amount"])[0]
+
+    def previous(values: np.ndarray, first: np.ndarray | int) -> np.ndarray:
+        """Each row's value of the row before it in its account; ``first`` for an account's first row."""
+        return np.where(first_of_account, first, np.concatenate((values[:1], values[:-1])))
+
+    shift, utc_day = day_cut.day_shift(rows["occurred_at"], ledger_timezone)
+    correction = day_cut.charges_deducted_by(shift, utc_day, result_columns.whole(rows["charge_on_day"])[0],
+                                             day_cut.days(rows["day_before"]),
+                                             result_columns.whole(rows["charge_day_before"])[0])
+    between = result_columns.whole(rows["charges_since_previous"])[0] + correction - previous(correction, 0)
+
+    # X: the account's net movement since the anchor, as its records and charges say.
+    movement = np.where(base, 0, amount - between)
+    running = np.cumsum(movement)
+    moved = running - (running[account_start] - movement[account_start])
+    # A known balance fixes the level the chain continues from: expected = level + X, the level being
+    # the last one known before the row in its account (0 for an account opened in the period).
+    level = reported - moved
+    last_known = np.maximum.accumulate(np.where(unreported, -1, position))
+    known_before = np.concatenate(([-1], last_known[:-1]))
+    has_level = known_before >= account_start
+    expected_known = has_level | opened_at_zero[account_start]
+    expected = np.where(has_level, level[np.maximum(known_before, 0)], 0) + moved
+
+    balance = np.where(unreported, expected, reported)  # what the next record starts from
+    balance_known = ~unreported | expected_known
+    previous_balance = previous(balance, 0)
+    previous_known = previous(balance_known, opened_at_zero)
+
+    keep = ~before_period
+
+    def kept(values, known: np.ndarray | None = None) -> list:
+        listed = np.asarray(values, dtype=object if isinstance(values, list) else None)[keep].tolist()
+        return listed if known is None else [v if k else None for v, k in zip(listed, known[keep].tolist())]
+
+    previous_id, no_previous = result_columns.whole(rows["previous_id"])
+    return {
+        "account": kept(rows["account"]),
+        "payment_id": kept(result_columns.whole(rows["id"])[0]),
+        "occurred_at": kept(rows["occurred_at"]),
+        "kind": kept(rows["kind"]),
+        "amount": kept(amount),
+        "previous_payment_id": kept(previous_id, ~no_previous),
+        "previous_balance_after": kept(previous_balance, previous_known),
+        "charges_between": kept(between),
+        "expected_balance_after": kept(expected, expected_known),
+        "reported_balance_after": kept(reported, ~unreported),
+        "gap": kept(reported - expected, ~unreported & expected_known),
+    }
 
 
 def steps(connection: sa.Connection, period: Period, *,
@@ -68,64 +147,36 @@ def steps(connection: sa.Connection, period: Period, *,
     ``expected_balance_after`` is NA where the chain has no known balance to start from
     yet; ``gap`` is NA where either side is unknown.
     """
-    ledger_timezone = database.ledger_timezone(connection)
-    rows = queries.frame(
-        connection, "chain_steps",
-        {"start": period.start, "end": period.end, "earliest_day": _EARLIEST_DAY},
-        account_ids=account_ids, times={"occurred_at": sa.DateTime(), "day_before": sa.Date()},
-    )
-    if rows.empty:
+    import pandas as pd
+
+    walked = _walk(connection, period, account_ids)
+    if not walked["payment_id"]:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in COLUMNS})
-    account = rows["account_id"]
-    before_period = rows["before_period"] == 1
-    first_of_account = ~account.duplicated()
-    base = first_of_account & before_period  # the anchor the chain starts from
-    opened_at_zero = first_of_account & ~before_period  # no record before this one
-    reported = rows["balance_after"].astype("Int64")
-    amount = rows["amount"].astype("Int64")
+    return queries.result_frame(list(COLUMNS), zip(*walked.values()), times={"occurred_at"})
 
-    correction = day_cut_correction(rows["occurred_at"], ledger_timezone, rows["charge_on_day"],
-                                    rows["day_before"], rows["charge_day_before"])
-    previous_correction = correction.groupby(account).shift(1).fillna(0)
-    between = (rows["charges_since_previous"] + correction - previous_correction).astype("Int64")
 
-    # X: the account's net movement since the anchor, as its records and charges say.
-    movement = (amount - between).where(~base, 0)
-    moved = movement.groupby(account).cumsum()
-    # A known balance fixes the level the chain continues from: expected = level + X.
-    level = (reported - moved).where(reported.notna())
-    level_before = level.groupby(account).shift(1).mask(opened_at_zero, 0)
-    level_before = level_before.groupby(account).ffill()
-    expected = (level_before + moved).astype("Int64")
+def _reported_accounts(connection: sa.Connection, period: Period, account_ids: list[int] | None) -> list[int]:
+    """Of ``account_ids`` (None: every account), those holding a record with a known reported balance in ``period``.
 
-    balance = reported.fillna(expected)  # what the next record starts from
-    previous_balance = balance.groupby(account).shift(1).mask(opened_at_zero, 0)
-
-    result = pd.DataFrame({
-        "account": rows["account"],
-        "payment_id": rows["id"],
-        "occurred_at": rows["occurred_at"],
-        "kind": rows["kind"],
-        "amount": amount,
-        "previous_payment_id": rows["previous_id"].astype("Int64"),
-        "previous_balance_after": previous_balance.astype("Int64"),
-        "charges_between": between,
-        "expected_balance_after": expected,
-        "reported_balance_after": reported,
-        "gap": (reported - expected).astype("Int64"),
-    })
-    return result[~before_period].reset_index(drop=True)
+    Only such a record can break, so only their chains are walked: a ledger imported
+    without balances costs nothing here.
+    """
+    return queries.columns(connection, "chain_reported_accounts", {"start": period.start, "end": period.end},
+                           account_ids=account_ids)["account_id"]
 
 
 def breaks(connection: sa.Connection, period: Period, *,
            account_ids: list[int] | None = None) -> pd.DataFrame:
     """Records of ``period`` whose reported balance breaks the chain, in :data:`COLUMNS`.
 
-    ``account_ids`` limits the check to those accounts (``None``: every account). Only a
-    record with a known reported balance can break, so only the chains of the accounts
-    holding one in the period are walked: a ledger imported without balances costs nothing here.
+    ``account_ids`` limits the check to those accounts (``None``: every account).
     """
-    reported = queries.columns(connection, "chain_reported_accounts", {"start": period.start, "end": period.end},
-                               account_ids=account_ids)["account_id"]
-    checked = steps(connection, period, account_ids=reported)
+    checked = steps(connection, period, account_ids=_reported_accounts(connection, period, account_ids))
     return checked[checked["gap"].fillna(0) != 0].reset_index(drop=True)
+
+
+def break_records(connection: sa.Connection, period: Period, *,
+                  account_ids: list[int] | None = None) -> list[Break]:
+    """:func:`breaks` as plain records, in the chain's order (per account, by time): no DataFrame."""
+    walked = _walk(connection, period, _reported_accounts(connection, period, account_ids))
+    return [Break(*row) for row in zip(*walked.values()) if row[-1]]  # a gap that is neither unknown nor 0

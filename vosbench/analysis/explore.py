@@ -3,7 +3,9 @@
 Every result is one SQL statement built with SQLAlchemy Core, values bound, run where
 the data is: the page (LIMIT/OFFSET in a stable order), the per-kind totals of the whole
 filter (the total count is their sum), the chart aggregates. pandas receives results,
-never the raw table. Money stays int64 minor units (nullable ``Int64``).
+never the raw table. Money stays int64 minor units (nullable ``Int64``). A page is computed
+as plain rows (:func:`page_records`), which the command line prints without loading pandas;
+:func:`query_page` makes the panel's frames from them.
 
 Days are cut in the reporting time zone — the filter's, else the ledger's: a filter
 from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred_at <
@@ -16,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -25,6 +27,9 @@ from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
 from vosbench.ledger import account_rollup, amount_rollup, database, payment_rollup, queries, tables, text_index
+
+if TYPE_CHECKING:  # frames are made by queries.result_frame, which loads pandas when a frame is asked for
+    import pandas as pd
 
 _payments, _accounts = tables.payments, tables.current_accounts
 
@@ -73,7 +78,36 @@ class Page:
     @property
     def pages(self) -> int:
         """How many pages the filter fills (at least 1, so an empty result is page 1 of 1)."""
-        return max(1, -(-self.total_count // self.page_size))
+        return page_count(self.total_count, self.page_size)
+
+
+@dataclass(frozen=True)
+class PageRecords:
+    """:class:`Page` as plain rows, before any frame is made: what the command line prints.
+
+    ``rows`` are tuples in :data:`ROW_COLUMNS` as the database gives them (``occurred_at``
+    naive UTC, money in minor units, None where missing); ``totals`` are tuples in
+    :data:`TOTALS_COLUMNS` (count and amount as ints), ordered by currency, then kind.
+    """
+
+    rows: list[tuple]
+    total_count: int
+    totals: list[tuple]
+    page: int
+    page_size: int
+    sort: str
+    descending: bool
+    timezone: str
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filter fills (at least 1, so an empty result is page 1 of 1)."""
+        return page_count(self.total_count, self.page_size)
+
+
+def page_count(total_count: int, page_size: int) -> int:
+    """How many pages of ``page_size`` hold ``total_count`` records: at least 1, so an empty result is page 1 of 1."""
+    return max(1, -(-total_count // page_size))
 
 
 # --- the filter as SQL ---------------------------------------------------------------------------
@@ -272,7 +306,7 @@ def _walk_pays(connection: sa.Connection, f: PaymentFilter, timezone: str, match
     return reach * _records_of(connection, f, "period", (None, None)) <= matches * matches
 
 
-def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, totals: pd.DataFrame,
+def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, totals: list[tuple],
                   reach: int) -> dict[Kind, bool]:
     """The kinds holding the filter's records (per its totals), all True when a page by amount walks each
     kind's (kind, amount) index, all False when it reads their matches first and sorts them.
@@ -287,7 +321,10 @@ def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, to
     records come from the payment rollup (without it, the first test alone decides). A kind without
     matches is not read at all.
     """
-    matches = {kind: int(found) for kind, found in totals.groupby("kind")["count"].sum().items() if found}
+    matches: dict[str, int] = {}
+    for kind, _currency, count, _amount in totals:
+        matches[kind] = matches.get(kind, 0) + count
+    matches = {kind: found for kind, found in matches.items() if found}
     found_kinds = [kind for kind in Kind if kind.value in matches]
     records = _kind_records(connection)
     walked = all(matches[kind.value] >= FEW_MATCHES * reach for kind in found_kinds)
@@ -600,7 +637,8 @@ def _records_of(connection: sa.Connection, f: PaymentFilter, dimension: str, mon
 
 
 def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, *,
-                    indexed: bool = False) -> pd.DataFrame:
+                    indexed: bool = False) -> list[tuple]:
+    """Rows of :data:`TOTALS_COLUMNS` (count and amount as ints), ordered by currency, then kind."""
     rolled = _rollup_conditions(connection, f, timezone)
     by_account = _account_rollup_conditions(connection, f, timezone) if rolled is None else None
     split = _amount_split(connection, f, timezone) if rolled is None and by_account is None else None
@@ -615,7 +653,7 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     elif split is not None:  # whole amount buckets from the rollup, the edge pieces from the records
         rollup = tables.amount_rollup
         rows = _merged(_rollup_sums(connection, split[0], rollup.c.kind, rollup.c.currency, rollup=rollup),
-                       *(_totals_by_kind(connection, edge, timezone).itertuples(index=False) for edge in split[1]))
+                       *(_totals_by_kind(connection, edge, timezone) for edge in split[1]))
     elif months is not None:
         rows = _kept_totals_by_kind(connection, f, months)
     else:
@@ -638,10 +676,9 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
                         for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
             chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
         rows = connection.execute(_per_kind_and_currency(chosen, only))
-    totals = _frame(rows, TOTALS_COLUMNS)
-    order = totals["kind"].map(_KIND_ORDER).fillna(len(_KIND_ORDER))
-    totals = totals.assign(_order=order).sort_values(["currency", "_order"], kind="stable")
-    return totals.drop(columns="_order").reset_index(drop=True)
+    totals = [(kind, currency, queries.whole_number(count), queries.whole_number(amount))
+              for kind, currency, count, amount in rows]
+    return sorted(totals, key=lambda row: (row[1], _KIND_ORDER.get(row[0], len(_KIND_ORDER))))
 
 
 def _per_kind_and_currency(chosen: sa.Subquery, only: str | None) -> sa.Select:
@@ -687,15 +724,31 @@ def currencies_of(engine: Engine, f: PaymentFilter) -> list[str]:
         return sorted(connection.scalars(statement))
 
 
-def totals_per_currency(totals: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """The totals rows of a per-kind totals frame: count and amount per currency, never across currencies."""
-    return {str(currency): {"count": int(group["count"].sum()), "amount": int(group["amount"].sum())}
-            for currency, group in totals.groupby("currency", sort=True)}
+def totals_per_currency(totals: pd.DataFrame | Iterable[Sequence]) -> dict[str, dict[str, int]]:
+    """The totals rows of per-kind totals (a frame, or rows of :data:`TOTALS_COLUMNS`): count and amount per
+    currency, currencies in order, never added across currencies."""
+    itertuples = getattr(totals, "itertuples", None)  # a frame in TOTALS_COLUMNS gives its rows
+    rows: Iterable[Sequence] = totals if itertuples is None else itertuples(index=False)
+    per_currency: dict[str, dict[str, int]] = {}
+    for _kind, currency, count, amount in rows:
+        sums = per_currency.setdefault(str(currency), {"count": 0, "amount": 0})
+        sums["count"] += int(count)
+        sums["amount"] += int(amount)
+    return dict(sorted(per_currency.items()))
 
 
 def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: int = 50,
                sort: str = "occurred_at", descending: bool = True) -> Page:
-    """One page of the filter's records plus the count and per-kind totals of the whole filter.
+    """One page of the filter's records plus the count and per-kind totals of the whole filter, as frames
+    (:func:`page_records`; times in the rows as naive local time of the page's zone)."""
+    found = page_records(engine, f, page=page, page_size=page_size, sort=sort, descending=descending)
+    return Page(_frame(found.rows, ROW_COLUMNS, found.timezone), found.total_count, _frame(found.totals, TOTALS_COLUMNS),
+                found.page, found.page_size, found.sort, found.descending, found.timezone)
+
+
+def page_records(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: int = 50,
+                 sort: str = "occurred_at", descending: bool = True) -> PageRecords:
+    """One page of the filter's records plus the count and per-kind totals of the whole filter, as plain rows.
 
     Two statements: the per-kind totals (whose counts add up to the total count) and
     the page itself, ordered by ``sort`` then ``id`` so equal values never swap pages.
@@ -709,7 +762,7 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         totals = _totals_by_kind(connection, f, timezone, indexed=indexed)
-        total_count = int(totals["count"].sum())
+        total_count = sum(row[2] for row in totals)
         page = min(page, max(1, -(-total_count // page_size)))
         reach = page * page_size  # records an index-order walk must find before it can stop
         few = total_count < FEW_MATCHES * reach or (
@@ -718,8 +771,8 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
         driver = _driver(connection, f, timezone, indexed=indexed) if few or walks else ""
         statement = _page_statement(f, timezone, connection.dialect.name, sort, descending, page=page,
                                     page_size=page_size, few=few, indexed=indexed, walks=walks, driver=driver)
-        rows = _frame(connection.execute(statement), ROW_COLUMNS, timezone)
-    return Page(rows, total_count, totals, page, page_size, sort, descending, timezone)
+        rows = [tuple(row) for row in connection.execute(statement)]
+    return PageRecords(rows, total_count, totals, page, page_size, sort, descending, timezone)
 
 
 def query_all(engine: Engine, f: PaymentFilter, *, sort: str = "occurred_at", descending: bool = True) -> pd.DataFrame:
@@ -923,5 +976,5 @@ def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     """Count and sum per kind and currency of every record the filter selects (what the panel's totals show)."""
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
-        return _totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed)
+        return _frame(_totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed), TOTALS_COLUMNS)
 

@@ -26,16 +26,15 @@ minor units) and classifies every account at once; only the accounts whose repor
 balance differs are explained one by one, from their balance chain. The result is a set
 of columns (:class:`AccountRows`) that the command line prints as they are; the pandas
 DataFrame of :attr:`Reconciliation.accounts` is made from them on first use, for the
-notebooks and workbooks. pandas is loaded only then, or when a difference has to be
-explained from the balance chain.
+notebooks and workbooks. pandas is loaded only then: a difference is explained from the
+balance chain's records (:func:`vosbench.analysis.balance_continuity.break_records`) without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.analysis import day_cut
+from vosbench.analysis import day_cut, result_columns
 from vosbench.core import money, periods
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import Period
@@ -52,6 +51,8 @@ from vosbench.ledger.month_totals import CHARGE_COLUMNS, PAYMENT_KIND_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from vosbench.analysis.balance_continuity import Break
 
 AGREES = "agrees"
 NO_SNAPSHOT = "no snapshot"
@@ -208,36 +209,6 @@ def _month_breaks(engine: Engine, period: Period, account_ids: list[int] | None)
         return balance_continuity.breaks(connection, period, account_ids=account_ids)
 
 
-# --- columns from the database -----------------------------------------------------------------
-
-def _whole(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """A result column of whole numbers as (int64 values with 0 where missing, where missing).
-
-    Python ints go into the array as they are (no rounding possible); a PostgreSQL SUM of
-    BIGINT arrives as a whole Decimal and is taken as the integer it is — a fraction would
-    be an error, never rounded away.
-    """
-    kinds = set(map(type, values))
-    if kinds <= {int}:  # the usual column: no NULL, no Decimal
-        return np.array(values, dtype=np.int64).reshape(len(values)), np.zeros(len(values), dtype=bool)
-    objects = np.empty(len(values), dtype=object)
-    objects[:] = values if kinds <= {int, type(None)} else [None if value is None else _exact_int(value)
-                                                            for value in values]
-    missing = objects == None  # noqa: E711 (elementwise, in numpy)
-    return np.where(missing, 0, objects).astype(np.int64), missing  # Python ints: no rounding possible
-
-
-def _exact_int(value) -> int:
-    if isinstance(value, Decimal) and value != value.to_integral_value():
-        raise ValueError(f"the database returned {value} where whole minor units were expected")
-    return int(value)
-
-
-def _instants(values: Sequence[datetime | None]) -> np.ndarray:
-    """Naive UTC datetimes (None where missing) as datetime64[us] (NaT where missing)."""
-    return np.array([np.datetime64("NaT") if value is None else value for value in values], dtype="datetime64[us]")
-
-
 # --- which accounts --------------------------------------------------------------------------
 
 def _scope(connection: sa.Connection, account: str | None, subtree: str | None) -> list[int] | None:
@@ -282,11 +253,11 @@ def _kept_figures(connection: sa.Connection, period: Period, account_ids) -> dic
     found = queries.columns(connection, "month_balances", {"month": period.label}, account_ids=account_ids)
     figures = {name: np.array(found[name], dtype=object) for name in TEXT_COLUMNS}
     figures["account_id"] = np.array(found["account_id"], dtype=np.int64)
-    figures["opening"], no_history = _whole(found["opening"])
+    figures["opening"], no_history = result_columns.whole(found["opening"])
     figures["has_history"] = ~no_history
     for name in FIGURE_COLUMNS[1:]:
-        figures[name] = _whole(found[name])[0]
-    figures["active"] = ~_whole(found["payment_count"])[1]
+        figures[name] = result_columns.whole(found[name])[0]
+    figures["active"] = ~result_columns.whole(found["payment_count"])[1]
     return figures
 
 
@@ -309,7 +280,7 @@ def _journal_figures(connection: sa.Connection, period: Period, ledger_timezone:
 
     def place(found: dict[str, list], column: str, target: str) -> np.ndarray:
         at = np.array([position.get(account_id, -1) for account_id in found["account_id"]], dtype=np.int64)
-        amounts, _ = _whole(found[column])
+        amounts, _ = result_columns.whole(found[column])
         np.add.at(figures[target], at[at >= 0], amounts[at >= 0])
         return at[at >= 0]
 
@@ -340,14 +311,14 @@ def _reported(connection: sa.Connection, period: Period, ledger_timezone: str, a
         {"start": period.start, "end": period.end, "last_charge_day": last_charge_day},
         account_ids=account_ids, times={"as_of": sa.DateTime(), "day_before": sa.Date()})
     shift, utc_day = day_cut.day_shift(rows["as_of"], ledger_timezone)
-    correction = day_cut.charges_deducted_by(shift, utc_day, _whole(rows["charge_on_day"])[0],
-                                             day_cut.days(rows["day_before"]), _whole(rows["charge_day_before"])[0])
-    charged_after = _whole(rows["charges_from_day"])[0] - correction
-    moved_after = _whole(rows["payments_after"])[0] - charged_after
-    as_of = _instants(rows["as_of"])
+    correction = day_cut.charges_deducted_by(shift, utc_day, result_columns.whole(rows["charge_on_day"])[0],
+                                             day_cut.days(rows["day_before"]), result_columns.whole(rows["charge_day_before"])[0])
+    charged_after = result_columns.whole(rows["charges_from_day"])[0] - correction
+    moved_after = result_columns.whole(rows["payments_after"])[0] - charged_after
+    as_of = result_columns.instants(rows["as_of"])
     early = as_of < np.datetime64(period.end, "us")
     return {"account_id": np.array(rows["account_id"], dtype=np.int64), "as_of": as_of,
-            "balance": _whole(rows["balance"])[0], "moved_after": np.where(early, moved_after, 0)}
+            "balance": result_columns.whole(rows["balance"])[0], "moved_after": np.where(early, moved_after, 0)}
 
 
 _SAFE = money.MAX_MINOR // 16
@@ -452,7 +423,7 @@ def _classify(connection: sa.Connection, table: dict[str, np.ndarray], period: P
 
 
 def _breaks_before_reports(connection: sa.Connection, table: dict[str, np.ndarray], positions: np.ndarray,
-                           period: Period) -> dict[str, pd.DataFrame]:
+                           period: Period) -> dict[str, list[Break]]:
     """Per differing account, the chain breaks before its reported balance (later ones cannot show in it).
 
     A payment at the report's very instant is after the report, as :file:`queries/period_snapshots.sql`
@@ -460,28 +431,27 @@ def _breaks_before_reports(connection: sa.Connection, table: dict[str, np.ndarra
     """
     from vosbench.analysis import balance_continuity
 
-    chain_breaks = balance_continuity.breaks(connection, period, account_ids=table["account_id"][positions].tolist())
-    if chain_breaks.empty:
-        return {}
     reported_at = dict(zip(table["account"][positions].tolist(), table["snapshot_as_of"][positions]))
-    cut = chain_breaks["occurred_at"].to_numpy(dtype="datetime64[us]") < np.array(
-        [reported_at.get(account, np.datetime64("NaT", "us")) for account in chain_breaks["account"]],
-        dtype="datetime64[us]")
-    return {account: rows for account, rows in chain_breaks[cut].groupby("account")}
+    relevant: dict[str, list[Break]] = {}
+    for broken in balance_continuity.break_records(connection, period,
+                                                   account_ids=table["account_id"][positions].tolist()):
+        if np.datetime64(broken.occurred_at, "us") < reported_at.get(broken.account, np.datetime64("NaT", "us")):
+            relevant.setdefault(broken.account, []).append(broken)
+    return relevant
 
 
-def _verdict(table: dict[str, np.ndarray], position: int, breaks: pd.DataFrame | None, period: Period,
+def _verdict(table: dict[str, np.ndarray], position: int, breaks: list[Break] | None, period: Period,
              since: str | None) -> tuple[str, str]:
     """Classify and explain one reported balance that differs from the expected one."""
     at = _at(table["snapshot_as_of"][position].item(), period)
     difference = int(table["difference"][position])
     previous_label = periods.previous(period).label
     previous = int(table["previous_difference"][position]) if table["previous_reported"][position] else None
-    gaps = 0 if breaks is None else int(breaks["gap"].sum())
+    gaps = 0 if breaks is None else sum(broken.gap for broken in breaks)
     if breaks is not None and gaps != 0 and gaps in (difference, difference - (previous or 0)):
         carried = "" if gaps == difference else (
             f", on top of {_money(previous)} carried over from the end of {previous_label}")
-        listed = "; ".join(_describe_break(b, period) for b in breaks.itertuples(index=False))
+        listed = "; ".join(_describe_break(broken, period) for broken in breaks)
         return BALANCE_NOT_UPDATED, (
             f"payment records whose reported balance did not follow them: {listed}. These gaps add "
             f"up to {_money(gaps)}, the difference{carried}")
@@ -505,9 +475,9 @@ def _verdict(table: dict[str, np.ndarray], position: int, breaks: pd.DataFrame |
                          f"{chain} and the end of {previous_label} had {last}")
 
 
-def _describe_break(broken, period: Period) -> str:
+def _describe_break(broken: Break, period: Period) -> str:
     return (f"payment {broken.payment_id} ({broken.kind} of {_money(broken.amount)} at "
-            f"{_local(broken.occurred_at.to_pydatetime(), period.timezone)}) left a reported balance of "
+            f"{_local(broken.occurred_at, period.timezone)}) left a reported balance of "
             f"{_money(broken.reported_balance_after)} instead of {_money(broken.expected_balance_after)} "
             f"(gap {_money(broken.gap)})")
 

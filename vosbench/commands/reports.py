@@ -39,7 +39,8 @@ def cmd_reconcile(args) -> int:
 def cmd_query(args) -> int:
     from vosbench.analysis import explore
     from vosbench.analysis.filters import PaymentFilter
-    from vosbench.outputs import query_export, views
+    from vosbench.core import timeshow
+    from vosbench.outputs import views
 
     if args.format == "xlsx" and not args.out:
         raise UsageError("--format xlsx writes a file: add --out FILE.xlsx")
@@ -55,22 +56,27 @@ def cmd_query(args) -> int:
     engine = options.open_ledger(args).engine
     with engine.connect() as connection:
         f.check(connection)
-    if args.out:
+    if args.out:  # every record, into a spreadsheet or CSV file: made from frames
+        from vosbench.outputs import query_export
+
         path = query_export.export_result(engine, f, args.out, sort=args.sort, descending=args.descending)
         print(f"wrote every record of the filter to {path}")
         return EXIT_OK
-    page = explore.query_page(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
-                              descending=args.descending)
-    rows = query_export.shown_times(page.rows, page.timezone)  # every time printed carries its offset
+    # a page for the terminal: printed from its rows as columns, without pandas or numpy
+    page = explore.page_records(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
+                                descending=args.descending)
+    rows = views.rows_as_columns(explore.ROW_COLUMNS, page.rows)
+    rows["occurred_at"] = timeshow.shown_texts(rows["occurred_at"], page.timezone)  # every time with its offset
+    totals = views.rows_as_columns(explore.TOTALS_COLUMNS, page.totals)
     if args.format == "json":
         json.dump({"filter": f.to_parameters(), "timezone": page.timezone, "total_count": page.total_count,
                    "page": page.page, "pages": page.pages, "page_size": page.page_size,
-                   "totals_by_kind": views.records(views.displayable(page.totals_by_kind, ["amount"])),
-                   "rows": views.records(views.displayable(rows, explore.MONEY_COLUMNS))},
-                  sys.stdout, default=str, indent=2)
+                   "totals_by_kind": views.column_records(totals, ["amount"]),
+                   "rows": views.column_records(rows, explore.MONEY_COLUMNS)},
+                  sys.stdout, indent=2)
         print()
     elif args.format == "csv":
-        views.print_frame(rows, explore.MONEY_COLUMNS, "csv")
+        views.print_columns(rows, explore.MONEY_COLUMNS, "csv")
     elif page.total_count == 0:
         print(f"no payment records match this filter (times in {page.timezone}): widen the dates or drop a filter")
     else:
@@ -78,9 +84,9 @@ def cmd_query(args) -> int:
         print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} "
               f"(rows {min(first + 1, page.total_count):,}–{first + len(page.rows):,}), sorted by {page.sort} "
               f"{'descending' if page.descending else 'ascending'}; times in {page.timezone}")
-        views.print_frame(rows, explore.MONEY_COLUMNS)
+        views.print_columns(rows, explore.MONEY_COLUMNS)
         print()
-        views.print_frame(page.totals_by_kind, ["amount"], totals=explore.totals_per_currency(page.totals_by_kind))
+        views.print_columns(totals, ["amount"], totals=explore.totals_per_currency(page.totals))
     return EXIT_OK
 
 

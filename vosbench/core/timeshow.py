@@ -47,8 +47,16 @@ def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, 
 
 
 def shown_texts(instants: Iterable[datetime | None], timezone: str) -> list[str]:
-    """Naive UTC instants (None where missing) as :func:`shown` text, '' where missing: a column without pandas."""
-    return [shown(instant, timezone) for instant in instants]
+    """Naive UTC instants (None where missing) as :func:`shown` text, '' where missing: a column without pandas.
+
+    Each distinct instant is shown once: a month's reported balances mostly share the month-end instant.
+    """
+    texts: dict[datetime | None, str] = {}
+    column = list(instants)
+    for instant in column:
+        if instant not in texts:
+            texts[instant] = shown(instant, timezone)
+    return [texts[instant] for instant in column]
 
 
 def shown_column(instants: pd.Series, timezone: str, *, local: bool = False) -> pd.Series:

@@ -289,13 +289,14 @@ def recompute(connection: sa.Connection, openings: dict[int, int] | None = None)
         account_ids, times, kinds, amounts = zip(*part)
         deltas.add_payments(account_ids, map(keyer.of_instant, times), kinds, amounts)
     charges = tables.charges
-    for row in connection.execute(
+    for charge_rows in connection.execute(
         sa.select(charges.c.account_id, charges.c.day, charges.c.call_fee, charges.c.agent_fee,
                   charges.c.other_fee, charges.c.calls),
         execution_options={"yield_per": 50_000},
-    ):
-        deltas.add_charge(row.account_id, keyer.of_day(row.day), row.call_fee, row.agent_fee,
-                          row.other_fee, row.calls)
+    ).partitions():
+        # rows unpacked as tuples: a Row's attribute look-ups were half the time of this loop (a row per account-day)
+        for account_id, day, call_fee, agent_fee, other_fee, calls in charge_rows:
+            deltas.add_charge(account_id, keyer.of_day(day), call_fee, agent_fee, other_fee, calls)
     return {
         (account_id, row["month"]): row
         for account_id, months in deltas.by_account().items()

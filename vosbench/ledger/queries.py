@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,14 @@ def scope_params(account_ids: Iterable[int] | None) -> tuple[dict[str, object], 
     if len(wanted) > LISTED_ACCOUNTS_MAX:
         return {"everyone": 1, "account_ids": [0]}, set(wanted)
     return {"everyone": 0, "account_ids": wanted or [0]}, None
+
+
+def whole_number(value) -> int:
+    """A whole number the database returned, as an int: a PostgreSQL SUM of BIGINT arrives as a whole
+    Decimal and is taken as the integer it is; a fraction is an error, never rounded away."""
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        raise ValueError(f"the database returned {value} where whole minor units were expected")
+    return int(value)
 
 
 def _column(values, is_time: bool) -> pd.Series:

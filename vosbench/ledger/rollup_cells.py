@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database
@@ -59,14 +58,22 @@ def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], value
     def grown(new: sa.ColumnCollection) -> dict:  # each kept sum plus the new one
         return {name: database.kept_sum(dialect, table.c[name], new[name]) for name in values}
 
+    # each dialect's upsert is imported where it is used: loading SQLAlchemy's PostgreSQL and MySQL
+    # dialects costs a command's start-up a tenth of a second, and a ledger runs on one of them
     statement: sa.Insert
     if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects import mysql
+
         on_mariadb = mysql.insert(table)
         statement = on_mariadb.on_duplicate_key_update(grown(on_mariadb.inserted))
     elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         on_postgresql = postgresql.insert(table)
         statement = on_postgresql.on_conflict_do_update(index_elements=list(keys), set_=grown(on_postgresql.excluded))
     else:
+        from sqlalchemy.dialects import sqlite
+
         on_sqlite = sqlite.insert(table)
         statement = on_sqlite.on_conflict_do_update(index_elements=list(keys), set_=grown(on_sqlite.excluded))
     database.execute_many(connection, statement, [(*key, *sums) for key, sums in added.items()], (*keys, *values))

@@ -1,20 +1,23 @@
 """Creating and upgrading a ledger: tables, guards, chain heads and derived totals, in that order.
 
 This sits above the tables, the hash chain and the month totals it sets up, so none of
-them needs to import it back.
+them needs to import it back. Opening a ledger that is already current — what every
+command does — needs only the tables and the chains' names: the guards, thresholds and
+derived tables a new or older ledger is given are imported by the functions that give them,
+so a command's start-up does not pay for loading them.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
-from vosbench.ledger import explore_upkeep, guards, hashchain, month_totals, policy, sync_marks, thresholds
+from vosbench.ledger import hashchain
 from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
-from vosbench.ledger.guards import append_only_ddl
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
-from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.tables import (
     CURRENT_ACCOUNTS_SQL,
     KIND_COUNT_COLUMNS,
@@ -24,6 +27,9 @@ from vosbench.ledger.tables import (
     ledger_meta,
     metadata,
 )
+
+if TYPE_CHECKING:
+    from vosbench.ledger.policy import ControlSettings
 
 
 def is_initialized(engine: Engine) -> bool:
@@ -37,6 +43,9 @@ def initialize(engine: Engine, *, timezone: str = "UTC", controls: ControlSettin
     A ledger without approval thresholds takes those of ``controls`` (default: the installation's
     parameters/controls.yaml), once: afterwards they are the ledger's own (:mod:`vosbench.ledger.thresholds`).
     """
+    from vosbench.ledger import policy, sync_marks, thresholds
+    from vosbench.ledger.guards import append_only_ddl
+
     try:
         periods.zone(timezone)  # a place's IANA zone: not 'localtime', whose days would follow the machine
     except periods.PeriodError as error:
@@ -117,6 +126,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     unchained = _unchained(engine)
     if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine) and not unchained:
         return
+    from vosbench.ledger import explore_upkeep, month_totals
+
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
@@ -154,6 +165,8 @@ def _widen_guards(engine: Engine) -> None:
 
     Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
     """
+    from vosbench.ledger import guards
+
     with engine.begin() as connection:
         present = guards.present_guards(connection)
         for guard in guards.expected_guards(engine.dialect.name):
@@ -173,10 +186,21 @@ def missing_tables(engine: Engine) -> set[str]:
 
 
 def missing_indexes(engine: Engine) -> set[str]:
-    """Indexes this version defines on the ledger's tables that the ledger does not have."""
-    inspector = sa.inspect(engine)
-    tables = inspector.get_table_names()  # views (a scoped login's) have no indexes of their own
-    present = {index["name"] for name in tables for index in inspector.get_indexes(name)}
+    """Indexes this version defines on the ledger's tables that the ledger does not have.
+
+    Asked at every opening: on SQLite one read of its schema table answers it, where the inspector
+    asks twice a table (the time of a small command's work).
+    """
+    if engine.dialect.name == "sqlite":
+        schema = sa.table("sqlite_master", sa.column("type"), sa.column("name"))
+        with engine.connect() as connection:
+            found = connection.execute(sa.select(schema.c.type, schema.c.name)).all()
+        tables = [name for kind, name in found if kind == "table"]
+        present = {name for kind, name in found if kind == "index"}
+    else:
+        inspector = sa.inspect(engine)
+        tables = inspector.get_table_names()  # views (a scoped login's) have no indexes of their own
+        present = {index["name"] for name in tables for index in inspector.get_indexes(name)}
     # every index here has a name (the naming convention names those of index=True columns)
     defined: set[str] = {index.name for table in metadata.tables.values() for index in table.indexes
                          if index.name is not None and table.name in tables}

@@ -25,12 +25,12 @@ import pandas as pd
 from vosbench import __version__
 from vosbench.core import money, timeshow
 from vosbench.outputs.totals import labelled as total_rows
-from vosbench.outputs.visible import HIDDEN, visible, visible_value
+from vosbench.outputs.visible import FORMULA_TRIGGERS, HIDDEN, looks_like_formula, visible, visible_value
 
-# the cell formats and the formula rule are the streaming writer's; they are named here too
+# the cell formats are the streaming writer's; they are named here too
 from vosbench.outputs.workbook import DATETIME_FORMAT as DATETIME_FORMAT
-from vosbench.outputs.workbook import FORMULA_TRIGGERS, Style, Workbook, looks_like_formula
 from vosbench.outputs.workbook import MONEY_FORMAT as MONEY_FORMAT
+from vosbench.outputs.workbook import Style, Workbook
 
 if TYPE_CHECKING:  # plotly is imported only by the callers that draw
     import plotly.graph_objects as go

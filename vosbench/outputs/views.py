@@ -3,8 +3,9 @@
 Frames inside vosbench carry money as int64 minor units; these helpers make a
 display copy (Decimal values with four places) and print it as a table, CSV or JSON;
 tables and CSV show characters that hide or reorder text as escapes (:mod:`vosbench.outputs.visible`).
-:func:`print_columns` prints the same from numpy columns, for the commands that compute
-without pandas and should not pay for loading it.
+:func:`print_columns` prints the same from columns — numpy arrays, or the Python lists of a page
+of rows (:func:`rows_as_columns`), which need no numpy either — for the commands that compute
+without pandas and should not pay for loading it; :func:`column_records` gives their JSON records.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from vosbench.core import money
 from vosbench.outputs import totals as totals_rows
-from vosbench.outputs.visible import HIDDEN, visible, visible_value
+from vosbench.outputs.visible import FORMULA_TRIGGERS, HIDDEN, looks_like_formula, visible, visible_value
 
 if TYPE_CHECKING:  # pandas is loaded by the frame helpers only
     import numpy as np
     import pandas as pd
+
 
 NO_RECORDS = "no records match"
 """What a command prints when its table has no rows."""
@@ -106,15 +108,15 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
-def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str], fmt: str = "table", *,
+def print_columns(columns: Mapping[str, np.ndarray | list], money_columns: Iterable[str], fmt: str = "table", *,
                   missing: Mapping[str, np.ndarray] | None = None,
                   totals: Mapping[str, int] | Mapping[str, Mapping[str, int]] | None = None,
                   stream: TextIO | None = None, empty: str = NO_RECORDS) -> None:
-    """:func:`print_frame` for numpy columns (name → array, in the order given), without pandas.
+    """:func:`print_frame` for columns (name → numpy array or list, in the order given), without pandas.
 
     Money columns are int64 minor units, times datetime64 (naive, shown to the second);
-    ``missing`` marks, per column, the cells that hold no value (printed empty, JSON null).
-    The table, CSV and JSON read as :func:`print_frame` writes them.
+    ``missing`` marks, per array, the cells that hold no value (printed empty, JSON null); in a
+    list, None does. The table, CSV and JSON read as :func:`print_frame` writes them.
     """
     stream = stream or sys.stdout
     money_columns = {name for name in money_columns if name in columns}
@@ -125,13 +127,11 @@ def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str
             fields = [[field or '""' for field in fields[0]]]
         stream.write(",".join(_csv_texts(names)) + "\n" + "".join(line + "\n" for line in map(",".join, zip(*fields))))
         return
-    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
     if fmt == "json":
         def exact(row):
             return {name: str(money.to_decimal(value)) if name in money_columns else value for name, value in row.items()}
 
-        rows = [dict(zip(names, row)) for row in zip(*(cells[name] for name in names))]
-        json.dump({"rows": rows,
+        json.dump({"rows": column_records(columns, money_columns, missing=missing),
                    "totals": ({currency: exact(row) for currency, row in (totals or {}).items()} if totals_rows.per_currency(totals)
                               else exact(totals or {}))},
                   stream, indent=2)
@@ -140,19 +140,52 @@ def print_columns(columns: Mapping[str, np.ndarray], money_columns: Iterable[str
     if not len(next(iter(columns.values()), ())):
         stream.write(empty + "\n")
         return
+    cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
     table = [[("" if cell is None else visible(str(cell))) for cell in cells[name]] for name in names]
-    for label, sums in total_rows(totals):
+    labelled = total_rows(totals)
+    for label, sums in labelled:
         for column, name in zip(table, names):
-            amount = sums.get(name) if name in money_columns else None
-            column.append(label if name == names[0] else "" if amount is None else str(money.to_decimal(amount)))
-    widths = [max(len(name), *(len(cell) for cell in column)) for name, column in zip(names, table)]
+            total = sums.get(name)  # money as exact decimal text, other sums (a count) as they are
+            column.append(label if name == names[0] else "" if total is None
+                          else str(money.to_decimal(total)) if name in money_columns else str(total))
+    # a column of whole numbers other than money, every cell filled, is set one place further right (but the
+    # first), as pandas lays out an integer column: room for a sign
+    signed = {name for name in names[1:] if name not in money_columns and all(name in sums for _, sums in labelled)
+              and _whole_numbers(columns[name], (missing or {}).get(name))}
+    widths = [max(len(name), *(len(cell) for cell in column)) + (name in signed) for name, column in zip(names, table)]
     stream.write(" ".join(name.rjust(width) for name, width in zip(names, widths)) + "\n")
     for row in zip(*table):
         stream.write(" ".join(cell.rjust(width) for cell, width in zip(row, widths)) + "\n")
 
 
-def _cells(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> list:
+def column_records(columns: Mapping[str, np.ndarray | list], money_columns: Iterable[str], *,
+                   missing: Mapping[str, np.ndarray] | None = None) -> list[dict]:
+    """Columns (as :func:`print_columns` takes them) as JSON records, one dict a row, as :func:`records` gives a
+    frame's displayable copy: money as exact decimal text, times to the second, None where missing."""
+    money_columns = set(money_columns)
+    cells = [_cells(values, name in money_columns, (missing or {}).get(name)) for name, values in columns.items()]
+    return [dict(zip(columns, row)) for row in zip(*cells)]
+
+
+def rows_as_columns(names: Sequence[str], rows: Sequence[Sequence]) -> dict[str, list]:
+    """Result rows (a page: few) as :func:`print_columns` takes them: a list of values per name, None where missing.
+
+    Lists, not arrays: printing a page then loads no numpy.
+    """
+    return {name: list(values) for name, values in zip(names, zip(*rows) if rows else [()] * len(names))}
+
+
+def _whole_numbers(values: np.ndarray | list, missing: np.ndarray | None) -> bool:
+    """Whether a column holds a whole number in every cell (pandas lays such a column out as integers)."""
+    if isinstance(values, list):
+        return all(type(value) is int for value in values)
+    return values.dtype.kind in "iu" and not (missing is not None and missing.any())
+
+
+def _cells(values: np.ndarray | list, is_money: bool, missing: np.ndarray | None) -> list:
     """One column's cells as exact text (money), text to the second (times), or the values; None where missing."""
+    if isinstance(values, list):  # Python values: money one amount at a time, the rest as it is
+        return [None if value is None else str(money.to_decimal(value)) if is_money else value for value in values]
     import numpy as np
 
     if is_money:
@@ -167,9 +200,13 @@ def _cells(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> li
     return cells
 
 
-def _csv_fields(values: np.ndarray, is_money: bool, missing: np.ndarray | None) -> list[str]:
+def _csv_fields(values: np.ndarray | list, is_money: bool, missing: np.ndarray | None) -> list[str]:
     """One column's CSV fields, as :func:`print_frame` writes them: empty where missing; money, numbers and times as
     they are (never quoted, never a formula); text through :func:`_csv_texts`."""
+    if isinstance(values, list):
+        if is_money or all(value is None or type(value) is int for value in values):
+            return ["" if cell is None else str(cell) for cell in _cells(values, is_money, None)]
+        return _csv_texts(["" if value is None else str(value) for value in values])
     import numpy as np
 
     if is_money:
@@ -198,8 +235,6 @@ def _csv_texts(texts: list[str]) -> list[str]:
     (the usual case) is passed as it is; a field that needs quotes is quoted by :mod:`csv`
     itself, so the quoting is exactly csv's.
     """
-    from vosbench.outputs.workbook import FORMULA_TRIGGERS, looks_like_formula  # the writer's rule, loaded for CSV only
-
     distinct = set(texts)
     # one text to search, each field after "ÿ": never hidden, and one byte a character keeps the search fast
     # (a field holding it only takes the slow way)

@@ -19,6 +19,14 @@ import re
 
 from vosbench.core.hidden_text import HIDDEN
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes as the start of a formula or command."""
+
+
+def looks_like_formula(text: str) -> bool:
+    """True when a spreadsheet would take ``text`` as a formula or command: every writer then writes it as text."""
+    return text.startswith(FORMULA_TRIGGERS)
+
 
 def _escape(found: re.Match[str]) -> str:
     return f"\\u{ord(found.group()):04x}"

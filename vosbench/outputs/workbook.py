@@ -26,14 +26,12 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from vosbench.core import money
-from vosbench.outputs.visible import HIDDEN, visible
+from vosbench.outputs.visible import HIDDEN, looks_like_formula, visible
 
 MONEY_FORMAT = "#,##0.0000"
 """Excel number format of money cells: all four stored places, so sub-cent differences show."""
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-"""What a spreadsheet takes as the start of a formula or command."""
 _EPOCH = datetime(1899, 12, 30)
 """Day 0 of Excel's 1900 date system as it counts since March 1900."""
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -46,11 +44,6 @@ MAX_CELL_TEXT = 32_767
 """The most characters a spreadsheet cell holds; longer text is cut with a note saying how long it was."""
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATIONS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-def looks_like_formula(text: str) -> bool:
-    """True when a spreadsheet would take ``text`` as a formula or command."""
-    return text.startswith(FORMULA_TRIGGERS)
 
 
 class Style(IntEnum):
