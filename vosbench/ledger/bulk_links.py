@@ -22,11 +22,12 @@ the block then changes nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
-from vosbench.ledger import guards, hashchain
+from vosbench.ledger import database, guards, hashchain, tables
 
 
 def _lifted(name: str) -> tuple[str, ...]:
@@ -50,9 +51,12 @@ def linked_in_batches(connection: sa.Connection, name: str) -> Iterator[Callable
     held = {trigger: present[trigger] for trigger in _lifted(name) if trigger in present}
     for trigger in held:  # names from this module, never from input
         connection.exec_driver_sql(f"DROP TRIGGER {trigger}")
+    # the links go to the driver as tuples: SQLAlchemy's processing of each would cost more than the insert
+    link = functools.partial(hashchain.seal_rows, connection, name, insert_links=functools.partial(
+        database.execute_many, connection, tables.row_links.insert(), columns=("table_name", "row_id", "hash")))
     try:
-        yield lambda: hashchain.seal_rows(connection, name)
-        hashchain.seal_rows(connection, name)
+        yield link
+        link()
     except BaseException:
         with contextlib.suppress(sa.exc.DBAPIError):  # the rollback that follows brings them back anyway
             _restore(connection, held)
