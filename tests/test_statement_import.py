@@ -305,6 +305,10 @@ def test_an_import_links_its_lines_as_the_chain_trigger_would_and_leaves_every_g
         importing.import_file(engine, SAMPLES / "bank-bad-rows.csv", profile="generic-bank-csv")
     assert triggers(engine) == before
     with engine.connect() as connection:
+        schema = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    assert importing.import_file(engine, SAMPLES / "bank-v8.xml").added == 0
+    with engine.connect() as connection:  # a file imported again adds nothing and lifts no trigger
+        assert connection.exec_driver_sql("PRAGMA schema_version").scalar_one() == schema
         assert hashchain.verify_row_chain(connection, "statement_lines") is None
         head = connection.execute(sa.select(tables.chain_heads).where(tables.chain_heads.c.name == "statement_lines")).one()
         links = connection.scalar(sa.select(sa.func.count()).select_from(tables.row_links)

@@ -159,7 +159,7 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
             added, skipped, rejections = 0, 0, []
             seen: dict[tuple[str, str], tuple] = {}
             held: dict[str, bool] = {}
-            with bulk_links.linked_in_batches(connection, _T.name) as link_appended:
+            with bulk_links.linked_in_batches(connection, _T.name) as linked:
                 for numbers, rows in statement.batches():
                     new, skipped_here, rejected = _new_lines(connection, parsed.file, numbers, rows, seen, held, day)
                     skipped += skipped_here
@@ -167,11 +167,10 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                     if statement.rejected or rejections:  # nothing more is written: the whole file is refused
                         continue
                     added += len(new)
-                    if import_id is not None:
-                        _append(connection, import_id, parsed.channel, new)
-                        link_appended()
-                    else:
+                    if import_id is None:
                         held_rows += new
+                    elif new:  # a batch already in the ledger lifts no trigger
+                        linked(functools.partial(_append, connection, import_id, parsed.channel, new))
             parsed = statement.parsed  # complete now that every line has been read
         if parsed.rejections:
             raise ImportRejected(parsed.rejections)
