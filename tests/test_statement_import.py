@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from vosbench.ledger import setup, tables
+from vosbench.ledger import guards, hashchain, setup, tables
 from vosbench.ledger.write_door import ImportRejected
 from vosbench.sources.bankfiles import importing, profiles, reading
 from vosbench.sources.bankfiles.lines import StatementFileError
@@ -290,3 +291,63 @@ def test_statement_lines_that_would_add_up_past_the_ledgers_largest_amount_are_r
     assert stored(engine) == []
     path.write_text(BANK_CSV_HEADER + "2026-10-02,,500000000000000.00,R1,Acme,Top-up,T1\n")
     assert importing.import_file(engine, path, profile="generic-bank-csv").added == 1
+
+
+def triggers(engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return guards.present_guards(connection)
+
+
+def test_an_import_links_its_lines_as_the_chain_trigger_would_and_leaves_every_guard_as_it_was(engine, tmp_path):
+    """The lines are appended with the row-chain triggers lifted inside the import's transaction and linked a
+    batch at a time: the chain verifies, and replacing a line or its link is refused afterwards as before."""
+    before = triggers(engine)
+    importing.import_file(engine, SAMPLES / "bank-v8.xml")
+    importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
+    with pytest.raises(ImportRejected):
+        importing.import_file(engine, SAMPLES / "bank-bad-rows.csv", profile="generic-bank-csv")
+    assert triggers(engine) == before
+    with engine.connect() as connection:
+        schema = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    assert importing.import_file(engine, SAMPLES / "bank-v8.xml").added == 0
+    with engine.connect() as connection:  # a file imported again adds nothing and lifts no trigger
+        assert connection.exec_driver_sql("PRAGMA schema_version").scalar_one() == schema
+        assert hashchain.verify_row_chain(connection, "statement_lines") is None
+        head = connection.execute(sa.select(tables.chain_heads).where(tables.chain_heads.c.name == "statement_lines")).one()
+        links = connection.scalar(sa.select(sa.func.count()).select_from(tables.row_links)
+                                  .where(tables.row_links.c.table_name == "statement_lines"))
+    assert head.row_count == links == len(stored(engine)) == head.last_id
+    # the same lines appended one by one through the chain trigger end in the same head
+    replayed = setup.open_ledger(f"sqlite:///{tmp_path / 'replayed.sqlite'}", create=True, timezone="Asia/Dubai")
+    with engine.connect() as source, replayed.begin() as target:
+        target.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        for row in source.execute(sa.select(tables.statement_imports).order_by(tables.statement_imports.c.id)):
+            target.execute(tables.statement_imports.insert().values(**row._mapping))
+        for row in source.execute(sa.select(tables.statement_lines).order_by(tables.statement_lines.c.id)):
+            target.execute(tables.statement_lines.insert().values(**row._mapping))
+        assert target.execute(sa.select(tables.chain_heads.c.head_hash)
+                              .where(tables.chain_heads.c.name == "statement_lines")).scalar_one() == head.head_hash
+    path = engine.url.database
+    with sqlite3.connect(path) as raw:
+        raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
+        for statement, table in [
+                ("INSERT OR REPLACE INTO statement_lines SELECT * FROM statement_lines WHERE id = 1", "statement_lines"),
+                ("INSERT OR REPLACE INTO row_links SELECT * FROM row_links WHERE table_name = 'statement_lines'",
+                 "row_links")]:
+            with pytest.raises(sqlite3.IntegrityError, match=f"{table} is append-only"):
+                raw.execute(statement)
+    raw.close()
+
+
+def test_an_import_leaves_a_guard_missing_or_altered_as_it_found_it_for_verify_to_report(engine):
+    path = engine.url.database
+    with sqlite3.connect(path) as raw:
+        raw.execute("DROP TRIGGER statement_lines_no_replace")
+        raw.execute("DROP TRIGGER row_links_no_replace")
+        raw.execute("CREATE TRIGGER row_links_no_replace BEFORE INSERT ON row_links BEGIN SELECT 1; END")
+    raw.close()
+    altered = triggers(engine)
+    importing.import_file(engine, SAMPLES / "bank-v8.xml")
+    assert triggers(engine) == altered and "statement_lines_no_replace" not in altered
+    with engine.connect() as connection:
+        assert hashchain.verify_row_chain(connection, "statement_lines") is None

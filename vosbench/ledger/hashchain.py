@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -306,11 +306,13 @@ def _stored_links(connection: sa.Connection, name: str, after: int = 0):
                  .where(links.c.table_name == name, links.c.row_id > after).order_by(links.c.row_id))
 
 
-def seal_rows(connection: sa.Connection, name: str) -> int:
-    """Link the rows of ``name`` that have no link yet (a ledger made before row chains); how many.
+def seal_rows(connection: sa.Connection, name: str, *,
+              insert_links: Callable[[list[tuple[str, int, str]]], object] | None = None) -> int:
+    """Link the rows of ``name`` that have no link yet (a ledger made before row chains, a bulk append); how many.
 
     Only rows past the head's ``last_id`` are linked, so a row edited behind the guards is
-    never sealed as if it were original.
+    never sealed as if it were original. ``insert_links`` writes the links, (table name,
+    row id, hash) each, when the caller has a faster way than SQLAlchemy's executemany.
     """
     heads = tables.chain_heads
     head = connection.execute(sa.select(heads).where(heads.c.name == name)).one()
@@ -321,10 +323,13 @@ def seal_rows(connection: sa.Connection, name: str) -> int:
         rows = [(place, text) for place, (_, text) in enumerate(rows, start=1)] if count == 0 else []
     for row_id, text in rows:
         previous = link(previous, text)
-        links.append({"table_name": name, "row_id": row_id, "hash": previous})
+        links.append((name, row_id, previous))
         last_id, count = row_id, count + 1
     if links:
-        connection.execute(tables.row_links.insert(), links)
+        if insert_links is None:
+            connection.execute(tables.row_links.insert(), [dict(zip(("table_name", "row_id", "hash"), row)) for row in links])
+        else:
+            insert_links(links)
         connection.execute(heads.update().where(heads.c.name == name)
                            .values(last_id=last_id, head_hash=previous, row_count=count))
     return len(links)

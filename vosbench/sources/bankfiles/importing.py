@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from vosbench import __version__
 from vosbench.core import money
 from vosbench.core.money import MAX_MINOR
-from vosbench.ledger import database, hashchain, tables
+from vosbench.ledger import bulk_links, database, hashchain, tables
 from vosbench.ledger.write_door import ImportRejected, Rejection, collector_paused
 from vosbench.sources.bankfiles import camt, mt940, ofx, outgoing, profiles, reading, tabular
 from vosbench.sources.bankfiles.lines import (
@@ -159,17 +159,18 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
             added, skipped, rejections = 0, 0, []
             seen: dict[tuple[str, str], tuple] = {}
             held: dict[str, bool] = {}
-            for numbers, rows in statement.batches():
-                new, skipped_here, rejected = _new_lines(connection, parsed.file, numbers, rows, seen, held, day)
-                skipped += skipped_here
-                rejections += rejected
-                if statement.rejected or rejections:  # nothing more is written: the whole file is refused
-                    continue
-                added += len(new)
-                if import_id is not None:
-                    _append(connection, import_id, parsed.channel, new)
-                else:
-                    held_rows += new
+            with bulk_links.linked_in_batches(connection, _T.name) as linked:
+                for numbers, rows in statement.batches():
+                    new, skipped_here, rejected = _new_lines(connection, parsed.file, numbers, rows, seen, held, day)
+                    skipped += skipped_here
+                    rejections += rejected
+                    if statement.rejected or rejections:  # nothing more is written: the whole file is refused
+                        continue
+                    added += len(new)
+                    if import_id is None:
+                        held_rows += new
+                    elif new:  # a batch already in the ledger lifts no trigger
+                        linked(functools.partial(_append, connection, import_id, parsed.channel, new))
             parsed = statement.parsed  # complete now that every line has been read
         if parsed.rejections:
             raise ImportRejected(parsed.rejections)
