@@ -108,7 +108,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     replacement through any of its keys, links the rows they already hold, and adds the
     nullable ``reverses_id`` of ``approval_requests`` (a reversal waiting for approval);
     schema 4 adds account versions (empty: every account's first row is its current
-    version until it changes) and the ``current_accounts`` view.
+    version until it changes) and the ``current_accounts`` view; schema 5 replaces the
+    threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
@@ -117,6 +118,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
         return
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
+    elif version is not None and int(version) < 5:
+        _widen_guards(engine, guards.threshold_guards(engine.dialect.name))
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
         _add_optional_columns(connection)
@@ -146,15 +149,15 @@ def _unchained(engine: Engine) -> bool:
     return not heads.issuperset(ROW_CHAINED_TABLES)
 
 
-def _widen_guards(engine: Engine) -> None:
+def _widen_guards(engine: Engine, renewed: list[guards.Guard] | None = None) -> None:
     """Drop the guards a ledger before schema 4 (or a server ledger before row chains) has in an older
-    form, for :func:`initialize` to recreate.
+    form, for :func:`initialize` to recreate; only those of ``renewed`` when given (schema 5's threshold guards).
 
     Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
     """
     with engine.begin() as connection:
         present = guards.present_guards(connection)
-        for guard in guards.expected_guards(engine.dialect.name):
+        for guard in renewed or guards.expected_guards(engine.dialect.name):
             if guard.table and guard.name in present and present[guard.name] != guard.catalogued:
                 connection.exec_driver_sql(f"DROP TRIGGER {guard.name}" if engine.dialect.name != "postgresql"
                                            else f"DROP TRIGGER {guard.name} ON {guard.table}")
