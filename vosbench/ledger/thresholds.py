@@ -7,6 +7,7 @@ table, takes the thresholds of the controls file it is opened with once, set by
 :data:`INSTALLER`; afterwards only a supervisor changes one (:func:`set_threshold`), and
 the database itself refuses anyone else's row (:mod:`vosbench.ledger.guards`). Raising a
 threshold needs a reason, and so does setting the first of a pair; lowering one does not.
+A currency is an ISO 4217 currency of money, and a threshold has no more decimals than it.
 
 Maker-checker fails closed: a currency and kind with no threshold in force holds every
 person's entry for a supervisor (:data:`NO_THRESHOLD`), in :func:`threshold` and in the
@@ -18,7 +19,6 @@ whatever the client holds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.core import money, timeshow
+from vosbench.core import currencies, money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Kind
 from vosbench.ledger import database, hashchain, identity, roles, tables
@@ -42,8 +42,6 @@ INSTALLER = roles.INSTALLER
 
 HISTORY_COLUMNS = ("id", "set_at", "currency", "kind", "previous", "amount", "set_by", "reason")
 """The columns of :func:`history`: money in minor units (``previous`` NA for a pair's first setting)."""
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class ThresholdError(VosbenchError, ValueError):
@@ -113,11 +111,10 @@ def set_threshold(engine: Engine, *, currency: str, kind: str, amount: str, oper
     """Set the threshold of ``kind`` entries in ``currency`` to ``amount`` (decimal text), as supervisor
     ``operator`` (on a server: the login); raising one needs a ``reason``."""
     currency = (currency or "").strip()
-    if not _CURRENCY.fullmatch(currency):
-        raise ThresholdError(f"--currency {currency!r} is not a currency code; give its 3 capital letters, e.g. USD")
     try:
+        currencies.decimals(currency, field="--currency")
         kind = Kind.parse(kind, field="--kind").value
-        minor = money.to_minor(amount, field="--amount")
+        minor = currencies.check_places(money.to_minor(amount, field="--amount"), currency, field="--amount")
     except ValueError as error:
         raise ThresholdError(str(error)) from None
     if minor <= 0:
