@@ -93,8 +93,28 @@ def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC", contro
                 "or import your data with `vosbench import PATH`"
             )
         initialize(engine, timezone=timezone, controls=controls)
-    upgrade(engine, controls=controls)
+    try:
+        upgrade(engine, controls=controls)
+    except (sa.exc.DBAPIError, StoreError) as error:
+        older = _older_server_ledger(engine)
+        if older is None:
+            raise
+        # the database's own words say what failed; a StoreError here is vosbench not seeing the guards it would replace
+        refused = f" ({str(error.orig).strip().splitlines()[0]})" if isinstance(error, sa.exc.DBAPIError) else ""
+        raise StoreError(f"the ledger is schema {older}, this vosbench {SCHEMA_VERSION}, and this login may not upgrade "
+                         f"it{refused}; its owner upgrades it, its guards included, by opening it once with this "
+                         "version: `vosbench info --db OWNER-URL`") from None
     return engine
+
+
+def _older_server_ledger(engine: Engine) -> str | None:
+    """The schema version of a server ledger older than this vosbench (None: current, or SQLite, whose file's holder
+    upgrades it): a login other than its owner opening it cannot add its tables or guards."""
+    if engine.dialect.name == "sqlite":
+        return None
+    with engine.connect() as connection:
+        version = get_meta(connection, "schema_version")
+    return version if version is not None and int(version) < int(SCHEMA_VERSION) else None
 
 
 def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
