@@ -44,6 +44,13 @@ def test_the_queue_lists_pending_requests_with_exact_amounts(engine):
     assert queue.request.value == 1 and [value for _, value in queue.request.options] == [1, 2]
 
 
+def test_an_entry_waiting_because_its_currency_has_no_threshold_says_none_is_set(tmp_path):
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS.rstrip() + "\n    P1,Warsaw Trading,customer,A1,0,PLN,UTC",
+                              operators=TEAM)
+    approvals.submit(engine, RULES, account="P1", kind="deposit", amount="1.00", operator="ann", occurred_at=AT)
+    assert "<td>1.00 PLN</td><td>none set</td>" in ApprovalQueue(engine).table.value
+
+
 def test_approve_posts_the_entry_and_the_request_leaves_the_queue(engine):
     queue = ApprovalQueue(engine)
     queue.request.value, queue.checker.value = 2, "bob"

@@ -53,7 +53,7 @@ def test_above_the_threshold_it_waits_and_the_queue_shows_it(explorer):
     form = explorer.record
     _fill(form, kind="bonus", account="C1", amount="5000", channel="automatic", operator="ann")
     assert form.submit() is True
-    assert "Waiting for approval: request 1 (at or above the bonus threshold 1,000.00)" in _text(form.status)
+    assert "Waiting for approval: request 1 (at or above the USD bonus threshold 1,000.00)" in _text(form.status)
     assert _payments(explorer.engine) == [] and explorer.approvals.pending["request_id"].tolist() == [1]
     explorer.approvals.checker.value = "bob"
     explorer.approvals.approve_button.click()

@@ -210,8 +210,14 @@ def test_a_ledger_from_before_the_thresholds_migrates_and_verifies(tmp_path, cap
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--currency", "usd", "--amount", "5000.00"], "--currency 'usd' is not a currency code"),
-    (["--currency", "US", "--amount", "5000.00"], "--currency 'US' is not a currency code"),
+    (["--currency", "usd", "--amount", "5000.00"], "--currency 'usd' is not an ISO 4217 currency of money"),
+    (["--currency", "US", "--amount", "5000.00"], "--currency 'US' is not an ISO 4217 currency of money"),
+    (["--currency", "XXX", "--amount", "5000.00"], "--currency 'XXX' is not an ISO 4217 currency of money"),
+    (["--currency", "XAU", "--amount", "5000.00"], "--currency 'XAU' is not an ISO 4217 currency of money"),
+    (["--currency", "XTS", "--amount", "5000.00"], "--currency 'XTS' is not an ISO 4217 currency of money"),
+    (["--currency", "JPY", "--amount", "1000.5"], "--amount 1000.5: JPY amounts have no decimals; give e.g. 1000"),
+    (["--currency", "USD", "--amount", "5000.125"], "--amount 5000.125: USD amounts have 2 decimal places; give e.g. 5000.12"),
+    (["--currency", "KWD", "--amount", "300.0005"], "--amount 300.0005: KWD amounts have 3 decimal places; give e.g. 300.000"),
     (["--amount", "1e3"], "'1e3' is not a number written as decimal text"),
     (["--amount", "-5.00"], "--amount -5.00: a threshold must be above zero"),
     (["--amount", "0"], "--amount 0: a threshold must be above zero"),

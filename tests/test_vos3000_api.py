@@ -203,7 +203,7 @@ def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
     identity.register(ledger, "ops", "clerk")
     with pytest.raises(ValueError, match="confirm"):
         apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops")
-    with pytest.raises(ValueError, match="at or above the USD deposit threshold 10,000.00, it needs a supervisor"):
+    with pytest.raises(ValueError, match="at or above the USD deposit threshold 10,000.00; it needs a supervisor"):
         apisync.pay_deposit(ledger, _client(switch), "C1", "10000.00", operator="ops", confirm=True)
     assert not [name for name, _ in FakeSwitch.calls if name == "Pay"]
     payment_id = apisync.pay_deposit(ledger, _client(switch), "C1", "12.50", operator="ops", confirm=True).payment_id

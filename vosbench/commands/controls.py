@@ -49,7 +49,7 @@ def cmd_record(args) -> int:
         _engine(args), control_settings.for_entries(args.controls), account=args.account, kind=args.kind,
         amount=args.amount, occurred_at=args.at, operator=args.operator, channel=args.channel,
         method=args.method, reference=args.reference, memo=args.memo, reason=args.reason)
-    return _report(done, f"recorded payment {done.id}", f"at or above the {args.kind} threshold")
+    return _report(done, f"recorded payment {done.id}")
 
 
 def cmd_reverse(args) -> int:
@@ -58,16 +58,15 @@ def cmd_reverse(args) -> int:
 
     done = approvals.submit_reversal(_engine(args), control_settings.for_entries(args.controls), args.payment_id,
                                      reason=args.reason, operator=args.operator)
-    return _report(done, f"recorded reversal {done.id} of payment {args.payment_id}",
-                   "the reversal is at or above its threshold")
+    return _report(done, f"recorded reversal {done.id} of payment {args.payment_id}")
 
 
-def _report(done, recorded: str, reaches: str) -> int:
-    """Print what became of a manual entry: posted at once, or waiting for a supervisor."""
+def _report(done, recorded: str) -> int:
+    """Print what became of a manual entry: posted at once, or waiting for a supervisor, and why."""
     if done.status == "recorded":
         print(recorded)
     else:
-        print(f"pending approval: request {done.id} ({reaches}); a supervisor approves it with "
+        print(f"pending approval: request {done.id} ({done.why}); a supervisor approves it with "
               f"`vosbench approvals approve {done.id} --operator NAME`")
     return EXIT_OK
 

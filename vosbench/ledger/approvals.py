@@ -7,11 +7,13 @@ check the maker is a registered operator who may enter records
 does not know (an adjustment needs a reason *and* a link — a ticket id or CDR flow
 number), then either record the entry at once (below its kind's and currency's
 threshold: the ledger's own, :mod:`vosbench.ledger.thresholds`, which the settings may
-only lower) or keep it as a pending request. The database refuses such an entry posted
-without an approval whatever the client holds (:mod:`vosbench.ledger.guards`). A request posts to the ledger — through
-``manual_entry``, with the checker as ``approved_by``, in one transaction with the
-approval — only when a different operator holding the supervisor role approves it; a
-rejection is kept with its reason. Requests and decisions are append-only tables: who
+only lower; a pair without one holds every entry) or keep it as a pending request. The
+database refuses such an entry posted without an approval whatever the client holds
+(:mod:`vosbench.ledger.guards`). A request posts to the ledger — through ``manual_entry``,
+with the checker as ``approved_by`` and the request's own source key
+(:func:`~vosbench.ledger.guards.request_key`, by which the database ties the approval to
+that one entry), in one transaction with the approval — only when a different operator
+holding the supervisor role approves it; a rejection is kept with its reason. Requests and decisions are append-only tables: who
 and when stay.
 
 Deciding takes the payments chain head's lock first, so checkers racing on one request
@@ -32,7 +34,8 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
-from vosbench.ledger import database, hashchain, identity, manual_entry, tables, thresholds
+from vosbench.ledger import database, guards, hashchain, identity, manual_entry, tables, thresholds
+from vosbench.ledger.guards import NO_THRESHOLD
 from vosbench.ledger.policy import ControlSettings
 from vosbench.ledger.write_door import to_utc_naive
 
@@ -47,7 +50,8 @@ class ApprovalError(VosbenchError, ValueError):
 class Submission:
     status: str  # 'recorded' (id = payment id) or 'pending' (id = request id)
     id: int
-    threshold: int | None = None
+    threshold: int = NO_THRESHOLD
+    why: str = ""  # why a pending entry waits (thresholds.why_held), for the person who entered it
 
 
 def _now() -> datetime:
@@ -73,9 +77,9 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
                                      .where(tables.current_accounts.c.account == account.strip()))
         threshold = None if currency is None else thresholds.threshold(connection, settings, currency, kind_.value)
-    if currency is None:
+    if currency is None or threshold is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
-    if threshold is None or abs(minor) < threshold:
+    if abs(minor) < threshold:
         payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
                                    occurred_at=occurred_at,
                                    operator=operator, channel=channel_, method=method_, reference=reference,
@@ -102,11 +106,11 @@ def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, 
             .where(tables.payments.c.id == payment_id)).one_or_none()
         threshold = None if original is None else thresholds.threshold(connection, settings, original.currency,
                                                                          original.kind)
-    if original is None:
+    if original is None or threshold is None:
         raise ApprovalError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
     if not reason.strip():
         raise ApprovalError("a reversal needs a reason (--reason TEXT)")
-    if threshold is None or abs(original.amount) < threshold:
+    if abs(original.amount) < threshold:
         return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator),
                           threshold)
     return _pending(engine, maker=operator, account=original.account, kind=original.kind, amount=-original.amount,
@@ -119,7 +123,8 @@ def _pending(engine: Engine, **request) -> Submission:
     with engine.begin() as connection:
         request_id = database.inserted_id(connection.execute(tables.approval_requests.insert().values(
             requested_at=to_utc_naive(_now()), **request)))
-    return Submission("pending", request_id, request["threshold"])
+    return Submission("pending", request_id, request["threshold"],
+                      thresholds.why_held(request["currency"], request["kind"], request["threshold"]))
 
 
 def _open_request(connection: sa.Connection, request_id: int):
@@ -157,13 +162,15 @@ def approve(engine: Engine, request_id: int, *, checker: str) -> int:
         request, checker = _decide(connection, request_id, checker, "approve")
         if request.reverses_id is not None:
             payment_id = manual_entry.reverse(engine, request.reverses_id, reason=request.reason,
-                                              operator=request.maker, approved_by=checker, connection=connection)
+                                              operator=request.maker, approved_by=checker, connection=connection,
+                                              source_key=guards.request_key(request_id))
         else:
             payment_id = manual_entry.record(
                 engine, account=request.account, kind=request.kind, amount=money.to_decimal(request.amount),
                 occurred_at=request.occurred_at.replace(tzinfo=UTC), operator=request.maker,
                 channel=request.channel, method=request.method, reference=request.reference, memo=request.memo,
-                reason=request.reason, approved_by=checker, connection=connection)
+                reason=request.reason, approved_by=checker, connection=connection,
+                source_key=guards.request_key(request_id))
         _write_decision(connection, request_id, decision=APPROVED, checker=checker, reason="", payment_id=payment_id)
     return payment_id
 

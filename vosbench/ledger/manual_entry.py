@@ -50,17 +50,18 @@ def record(engine: Engine, *, account: str, kind: str | Kind, amount: str | Deci
            occurred_at: datetime | None = None, operator: str, channel: str | Channel = Channel.ADMIN,
            method: str | Method = Method.OTHER, reference: str = "", memo: str = "", reason: str = "",
            balance_after: str | Decimal | int | None = None, approved_by: str = "",
-           connection: sa.Connection | None = None) -> int:
+           connection: sa.Connection | None = None, source_key: str = "") -> int:
     """Append one payment record and return its ledger id.
 
     ``amount`` is exact decimal text or a Decimal, signed from the account's point of
     view (+ raises the balance); ``occurred_at`` must carry a time zone (default: now).
     ``connection``, in a transaction the caller began, makes the record part of it
-    (maker-checker writes the record and its approval together).
+    (maker-checker writes the record and its approval together, under the request's ``source_key``;
+    default a fresh one).
     """
     try:
         entry = NewPayment(
-            source_key=uuid.uuid4().hex,
+            source_key=source_key or uuid.uuid4().hex,
             account=account.strip(),
             kind=Kind.parse(kind, field="kind") if isinstance(kind, str) else kind,
             amount=money.to_minor(amount),
@@ -83,10 +84,10 @@ def record(engine: Engine, *, account: str, kind: str | Kind, amount: str | Deci
 
 def reverse(engine: Engine, payment_id: int, *, reason: str, operator: str,
             occurred_at: datetime | None = None, approved_by: str = "",
-            connection: sa.Connection | None = None) -> int:
+            connection: sa.Connection | None = None, source_key: str = "") -> int:
     """Append the offsetting record of ``payment_id`` (exactly the negative amount) and return its id.
 
-    ``approved_by`` and ``connection`` as for :func:`record` (an approved reversal request).
+    ``approved_by``, ``connection`` and ``source_key`` as for :func:`record` (an approved reversal request).
     """
     table = tables.payments
     with contextlib.nullcontext(connection) if connection is not None else engine.connect() as reading:
@@ -96,7 +97,7 @@ def reverse(engine: Engine, payment_id: int, *, reason: str, operator: str,
     if original is None:
         raise LedgerError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
     entry = NewPayment(
-        source_key=uuid.uuid4().hex, account=original.account, kind=Kind(original.kind),
+        source_key=source_key or uuid.uuid4().hex, account=original.account, kind=Kind(original.kind),
         amount=-original.amount,
         occurred_at=entry_time(occurred_at),
         operator=_required(operator, "operator"), channel=Channel.ADMIN, method=Method(original.method),

@@ -102,8 +102,28 @@ def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC", contro
                 "or import your data with `vosbench import PATH`"
             )
         initialize(engine, timezone=timezone, controls=controls)
-    upgrade(engine, controls=controls)
+    try:
+        upgrade(engine, controls=controls)
+    except (sa.exc.DBAPIError, StoreError) as error:
+        older = _older_server_ledger(engine)
+        if older is None:
+            raise
+        # the database's own words say what failed; a StoreError here is vosbench not seeing the guards it would replace
+        refused = f" ({str(error.orig).strip().splitlines()[0]})" if isinstance(error, sa.exc.DBAPIError) else ""
+        raise StoreError(f"the ledger is schema {older}, this vosbench {SCHEMA_VERSION}, and this login may not upgrade "
+                         f"it{refused}; its owner upgrades it, its guards included, by opening it once with this "
+                         "version: `vosbench info --db OWNER-URL`") from None
     return engine
+
+
+def _older_server_ledger(engine: Engine) -> str | None:
+    """The schema version of a server ledger older than this vosbench (None: current, or SQLite, whose file's holder
+    upgrades it): a login other than its owner opening it cannot add its tables or guards."""
+    if engine.dialect.name == "sqlite":
+        return None
+    with engine.connect() as connection:
+        version = get_meta(connection, "schema_version")
+    return version if version is not None and int(version) < int(SCHEMA_VERSION) else None
 
 
 def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
@@ -119,17 +139,20 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     schema 4 adds account versions (empty: every account's first row is its current
     version until it changes) and the ``current_accounts`` view; schema 5 the guard
     refusing a new currency for an account that holds money (the versions already
-    there stay as they are, for ``verify`` to check as before).
+    there stay as they are, for ``verify`` to check as before); schema 6 replaces the
+    threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
     unchained = _unchained(engine)
     if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine) and not unchained:
         return
-    from vosbench.ledger import explore_upkeep, month_totals
+    from vosbench.ledger import explore_upkeep, guards, month_totals
 
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
+    elif version is not None and int(version) < 6:
+        _widen_guards(engine, guards.threshold_guards(engine.dialect.name))
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
         _add_optional_columns(connection)
@@ -159,9 +182,9 @@ def _unchained(engine: Engine) -> bool:
     return not heads.issuperset(ROW_CHAINED_TABLES)
 
 
-def _widen_guards(engine: Engine) -> None:
+def _widen_guards(engine: Engine, renewed: list[guards.Guard] | None = None) -> None:
     """Drop the guards a ledger before schema 4 (or a server ledger before row chains) has in an older
-    form, for :func:`initialize` to recreate.
+    form, for :func:`initialize` to recreate; only those of ``renewed`` when given (schema 5's threshold guards).
 
     Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
     """
@@ -169,7 +192,7 @@ def _widen_guards(engine: Engine) -> None:
 
     with engine.begin() as connection:
         present = guards.present_guards(connection)
-        for guard in guards.expected_guards(engine.dialect.name):
+        for guard in renewed or guards.expected_guards(engine.dialect.name):
             if guard.table and guard.name in present and present[guard.name] != guard.catalogued:
                 connection.exec_driver_sql(f"DROP TRIGGER {guard.name}" if engine.dialect.name != "postgresql"
                                            else f"DROP TRIGGER {guard.name} ON {guard.table}")

@@ -6,17 +6,19 @@ kind) pair is the threshold in force. A new ledger, or one migrated from before 
 table, takes the thresholds of the controls file it is opened with once, set by
 :data:`INSTALLER`; afterwards only a supervisor changes one (:func:`set_threshold`), and
 the database itself refuses anyone else's row (:mod:`vosbench.ledger.guards`). Raising a
-threshold needs a reason; lowering one does not.
+threshold needs a reason, and so does setting the first of a pair; lowering one does not.
+A currency is an ISO 4217 currency of money, and a threshold has no more decimals than it.
 
-A controls file never loosens them: :func:`strictest` lets a client's file lower a
-threshold for its own entries (``record --controls``), never raise or remove one, and
+Maker-checker fails closed: a currency and kind with no threshold in force holds every
+person's entry for a supervisor (:data:`NO_THRESHOLD`), in :func:`threshold` and in the
+database. A controls file never loosens them: :func:`threshold` lets a client's file lower a
+threshold for its own entries (``record --controls``), never raise, remove or add one, and
 the database refuses an unapproved entry of a person at or above the ledger's threshold
 whatever the client holds.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,10 +27,11 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.core import money, timeshow
+from vosbench.core import currencies, money, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Kind
 from vosbench.ledger import database, hashchain, identity, roles, tables
+from vosbench.ledger.guards import NO_THRESHOLD
 from vosbench.ledger.policy import ControlSettings
 
 if TYPE_CHECKING:
@@ -39,8 +42,6 @@ INSTALLER = roles.INSTALLER
 
 HISTORY_COLUMNS = ("id", "set_at", "currency", "kind", "previous", "amount", "set_by", "reason")
 """The columns of :func:`history`: money in minor units (``previous`` NA for a pair's first setting)."""
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class ThresholdError(VosbenchError, ValueError):
@@ -67,18 +68,26 @@ def in_force(connection: sa.Connection) -> dict[str, dict[str, int]]:
     return force
 
 
-def strictest(ledger: int | None, client: int | None) -> int | None:
-    """The lower of the ledger's threshold and a client's (a client may only lower it); None if neither has one."""
-    given = [limit for limit in (ledger, client) if limit is not None]
-    return min(given) if given else None
-
-
-def threshold(connection: sa.Connection, settings: ControlSettings, currency: str, kind: str) -> int | None:
-    """The threshold a person's ``kind`` entry in ``currency`` is held to: the ledger's, lowered by ``settings``."""
+def threshold(connection: sa.Connection, settings: ControlSettings, currency: str, kind: str) -> int:
+    """The threshold a person's ``kind`` entry in ``currency`` is held to: the ledger's, which ``settings`` may only
+    lower; :data:`NO_THRESHOLD` when the ledger has none for the pair (every entry waits, whatever ``settings`` say)."""
     table = tables.approval_thresholds
     ledger = connection.scalar(sa.select(table.c.amount).where(table.c.currency == currency, table.c.kind == str(kind))
                                .order_by(table.c.id.desc()).limit(1))
-    return strictest(ledger, settings.threshold(currency, str(kind)))
+    if ledger is None:
+        return NO_THRESHOLD
+    client = settings.threshold(currency, str(kind))
+    return ledger if client is None else min(ledger, client)
+
+
+def why_held(currency: str, kind: str, limit: int) -> str:
+    """Why a person's ``kind`` entry in ``currency`` held to ``limit`` (:func:`threshold`) needs a supervisor: what
+    a refusal or a pending entry says, with the command that sets a threshold where the pair has none."""
+    if limit == NO_THRESHOLD:
+        return (f"no {currency} {kind} approval threshold is set, so every person's {kind} in {currency} waits for a "
+                f"supervisor; one sets it with `vosbench thresholds set --currency {currency} --kind {kind} "
+                "--amount AMOUNT --reason TEXT --operator NAME`")
+    return f"at or above the {currency} {kind} threshold {money.format_money(limit)}"
 
 
 def seed(connection: sa.Connection, settings: Callable[[], ControlSettings], *, at: datetime | None = None) -> int:
@@ -102,11 +111,10 @@ def set_threshold(engine: Engine, *, currency: str, kind: str, amount: str, oper
     """Set the threshold of ``kind`` entries in ``currency`` to ``amount`` (decimal text), as supervisor
     ``operator`` (on a server: the login); raising one needs a ``reason``."""
     currency = (currency or "").strip()
-    if not _CURRENCY.fullmatch(currency):
-        raise ThresholdError(f"--currency {currency!r} is not a currency code; give its 3 capital letters, e.g. USD")
     try:
+        currencies.decimals(currency, field="--currency")
         kind = Kind.parse(kind, field="--kind").value
-        minor = money.to_minor(amount, field="--amount")
+        minor = currencies.check_places(money.to_minor(amount, field="--amount"), currency, field="--amount")
     except ValueError as error:
         raise ThresholdError(str(error)) from None
     if minor <= 0:
@@ -120,8 +128,9 @@ def set_threshold(engine: Engine, *, currency: str, kind: str, amount: str, oper
         if previous == minor:
             raise ThresholdError(f"the {currency} {kind} threshold is {money.format_money(minor)} already; "
                                  "nothing to change")
-        if previous is not None and minor > previous and not reason:
-            raise ThresholdError(f"raising the {currency} {kind} threshold from {money.format_money(previous)} to "
+        if minor > (previous or NO_THRESHOLD) and not reason:  # none set holds every entry: a first one loosens it
+            before = "none (every entry waits)" if previous is None else money.format_money(previous)
+            raise ThresholdError(f"raising the {currency} {kind} threshold from {before} to "
                                  f"{money.format_money(minor)} needs a reason (--reason TEXT)")
         connection.execute(tables.approval_thresholds.insert().values(
             currency=currency, kind=kind, amount=minor, set_by=operator, set_at=_now(), reason=reason))

@@ -115,8 +115,8 @@ class StatementWorkbench:
             self.message = (f"recorded payment {done.id}: deposit of {amount} to {entry['account']}; statement line "
                             f"{line_id} now matches it")
         else:
-            self.message = (f"pending approval: request {done.id} (deposit of {amount} to {entry['account']} is at or "
-                            f"above the deposit threshold); a supervisor approves it with `vosbench approvals "
+            self.message = (f"pending approval: request {done.id} (deposit of {amount} to {entry['account']}: "
+                            f"{done.why}); a supervisor approves it with `vosbench approvals "
                             f"approve {done.id} --operator NAME`, and statement line {line_id} then matches")
         self.rerun()
         return done

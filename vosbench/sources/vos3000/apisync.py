@@ -215,9 +215,9 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
     if currency is None:
         raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
     if threshold is not None and minor >= threshold:
-        raise ApprovalError(f"--pay {account} --amount {amount}: at or above the {currency} deposit threshold "
-                            f"{money.format_money(threshold)}, it needs a supervisor's approval before money moves; "
-                            "pay it in VOS3000 once approved and let the sync bring it in")
+        raise ApprovalError(f"--pay {account} --amount {amount}: {thresholds.why_held(currency, Kind.DEPOSIT.value, threshold)}"
+                            "; it needs a supervisor's approval before money moves: pay it in VOS3000 once approved "
+                            "and let the sync bring it in")
     moment = datetime.now(UTC).replace(tzinfo=None)
     info = client.pay(account, format(money.to_decimal(minor).normalize(), "f"), memo, confirm=confirm)
     balance, warning = _reply_balance(info)

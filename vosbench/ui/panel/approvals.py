@@ -32,14 +32,16 @@ def exact(minor: int) -> str:
 
 
 def queue_html(pending) -> str:
-    """The pending requests as a table (amounts and thresholds as exact decimals), or a note that none wait."""
+    """The pending requests as a table (amounts and thresholds as exact decimals; 'none set' where the currency and kind
+    have none, so that every entry waits), or a note that none wait."""
     if pending.empty:
         return markup.message("empty", "No entries are waiting for approval.")
     header = ("request", "requested", "maker", "account", "kind", "amount", "threshold", "reference", "reason")
     cells = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in (
             row.request_id, timeshow.shown(row.requested_at), row.maker, row.account, row.kind,
-            f"{exact(row.amount)} {row.currency}", exact(row.threshold),
+            f"{exact(row.amount)} {row.currency}",
+            "none set" if row.threshold == approvals.NO_THRESHOLD else exact(row.threshold),
             row.reference, row.reason)) + "</tr>"
         for row in pending.itertuples())
     head = "".join(f"<th>{name}</th>" for name in header)

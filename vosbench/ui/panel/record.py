@@ -16,7 +16,6 @@ from collections.abc import Callable
 import ipywidgets as widgets
 from sqlalchemy.engine import Engine
 
-from vosbench.core import money
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import approvals, policy
 from vosbench.ui.panel import markup
@@ -83,8 +82,8 @@ class RecordForm:
             self.status.value = markup.message("info", f"Posted as payment {done.id}.")
         else:
             self.status.value = markup.message(
-                "info", f"Waiting for approval: request {done.id} (at or above the {self.kind.value} threshold "
-                        f"{money.format_money(done.threshold or 0)}); a supervisor approves it in the queue below.")
+                "info", f"Waiting for approval: request {done.id} ({done.why}); a supervisor approves it in the queue "
+                        "below.")
         self.amount.value = self.reference.value = self.memo.value = self.reason.value = ""
         if self.on_submitted is not None:
             self.on_submitted()
