@@ -29,6 +29,7 @@ from vosbench.ledger.tables import (
 )
 
 if TYPE_CHECKING:
+    from vosbench.ledger.guards import Guard
     from vosbench.ledger.policy import ControlSettings
 
 
@@ -182,9 +183,9 @@ def _unchained(engine: Engine) -> bool:
     return not heads.issuperset(ROW_CHAINED_TABLES)
 
 
-def _widen_guards(engine: Engine, renewed: list[guards.Guard] | None = None) -> None:
+def _widen_guards(engine: Engine, renewed: list[Guard] | None = None) -> None:
     """Drop the guards a ledger before schema 4 (or a server ledger before row chains) has in an older
-    form, for :func:`initialize` to recreate; only those of ``renewed`` when given (schema 5's threshold guards).
+    form, for :func:`initialize` to recreate; only those of ``renewed`` when given (schema 6's threshold guards).
 
     Only on that upgrade: a guard altered later is left as it is, for ``verify`` to report.
     """
