@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, TEAM, ledger_from_text, write_ledger_files
+from team_ledger import login_engine
 
 from vosbench.commands import main
 from vosbench.controls import runner
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import approvals, manual_entry, tables
+from vosbench.ledger import approvals, database, manual_entry, tables
 from vosbench.ledger.guards import MANUAL_SOURCE
 from vosbench.ledger.policy import from_mapping
 from vosbench.ledger.write_door import CLOCK_SKEW, ImportRejected, NewPayment, append_batch
@@ -150,3 +151,42 @@ def test_a_record_dated_after_it_was_recorded_is_named_whatever_its_source(tmp_p
     assert finding.payment_ids == (3,) and finding.severity == "high"
     assert "dated 2026-11-20" in finding.explanation and "source " in finding.explanation
     assert findings(engine, "future_dated", "2026-10") == {}
+
+
+POST = sa.text(
+    "INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, reference, "
+    "memo, reason, approved_by, source, source_key, hash) VALUES ((SELECT id FROM accounts WHERE account = 'C1'), "
+    "'bonus', 50000, :occurred, :recorded, 'ann', 'admin', 'other', '', '', 'goodwill', '', 'vosbench', :key, :hash)",
+).bindparams(sa.bindparam("occurred", type_=tables.UtcTime), sa.bindparam("recorded", type_=tables.UtcTime))
+
+
+def _post(engine, key: str, *, occurred: datetime, recorded: datetime) -> None:
+    """A payments row written with plain SQL, dated as its writer chooses."""
+    with engine.begin() as connection:
+        connection.execute(POST, {"occurred": occurred, "recorded": recorded, "key": key, "hash": "0" * 64})
+
+
+def test_on_a_server_a_login_cannot_choose_when_its_rows_were_written(team_url):
+    now = datetime.now(UTC).replace(tzinfo=None)
+    clerk = login_engine(team_url, "ann")
+    if clerk.dialect.name == "sqlite":  # the file's holder can change anything: the audit's checks are what holds
+        _post(clerk, "backdated", occurred=now - timedelta(days=40), recorded=now - timedelta(days=40))
+        assert findings(clerk, "back_dated_entry", f"{now - timedelta(days=40):%Y-%m}") == {}
+        return
+    for key, occurred, recorded in [("recorded-back", now - timedelta(days=40), now - timedelta(days=39)),
+                                    ("recorded-ahead", now, now + timedelta(hours=1)),
+                                    ("dated-ahead", now + timedelta(minutes=30), now)]:
+        with pytest.raises(sa.exc.DBAPIError, match="recorded now, by the clock of the database"):
+            _post(clerk, key, occurred=occurred, recorded=recorded)
+    _post(clerk, "on-time", occurred=now - timedelta(days=40), recorded=now)  # dated back, recorded now: kept ...
+    (named,) = findings(clerk, "back_dated_entry", f"{now - timedelta(days=40):%Y-%m}").values()  # ... and named
+    assert named.operator == "ann" and "40 day(s) earlier" in named.explanation
+    # an approval request is entered now too: its time is what the dating check measures an approved entry from
+    with pytest.raises(sa.exc.DBAPIError, match="a request is entered now, by the clock of the database"):
+        with clerk.begin() as connection:
+            connection.execute(tables.approval_requests.insert().values(
+                requested_at=now - timedelta(days=39), maker="ann", account="C1", kind="deposit", amount=20_000 * 10_000,
+                currency="USD", occurred_at=now - timedelta(days=40), channel="admin", method="cash", reference="",
+                memo="", reason="", threshold=10_000 * 10_000))
+    # the owner is not held to it: a copy keeps the times its rows were written at
+    _post(database.make_engine(team_url), "copied", occurred=now - timedelta(days=40), recorded=now - timedelta(days=39))

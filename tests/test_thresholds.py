@@ -31,8 +31,8 @@ AT = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 INSERT_PAYMENT = sa.text(
     "INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, reference, "
     "memo, reason, approved_by, source, source_key, hash) VALUES ((SELECT id FROM accounts WHERE account = 'C1'), "
-    "'deposit', :amount, :at, :at, :operator, 'admin', 'cash', '', '', '', :approved_by, :source, :key, :hash)",
-).bindparams(sa.bindparam("at", type_=tables.UtcTime))
+    "'deposit', :amount, :at, :now, :operator, 'admin', 'cash', '', '', '', :approved_by, :source, :key, :hash)",
+).bindparams(sa.bindparam("at", type_=tables.UtcTime), sa.bindparam("now", type_=tables.UtcTime))
 INSERT_SETTING = sa.text(
     "INSERT INTO approval_thresholds (currency, kind, amount, set_by, set_at, reason) "
     "VALUES ('USD', 'deposit', :amount, :set_by, :at, 'mine')").bindparams(sa.bindparam("at", type_=tables.UtcTime))
@@ -42,6 +42,7 @@ def _post(engine, *, amount: int, source: str = "vosbench", approved_by: str = "
     """A payment row written with plain SQL, as someone with their own client would."""
     with engine.begin() as connection:
         connection.execute(INSERT_PAYMENT, {"amount": amount, "at": AT.replace(tzinfo=None), "operator": operator,
+                                            "now": datetime.now(UTC).replace(tzinfo=None),  # a server holds it to its clock
                                             "approved_by": approved_by, "source": source,
                                             "key": f"{source}-{amount}-{approved_by}", "hash": "0" * 64})
 

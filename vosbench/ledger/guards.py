@@ -351,7 +351,37 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
     ]
     if login:
         rules.append(("approval_requests", f"{not_owner}NEW.maker <> {login}", MAKER_REFUSAL))
-    return rules
+    return rules + _dating_rules(server, not_owner)
+
+
+DATING_REFUSAL = ("payments: a record is recorded now, by the clock of the database, and dated no later than "
+                  "that; check the clock of this machine and the time zone its times are given in")
+REQUEST_DATING_REFUSAL = ("approval_requests: a request is entered now, by the clock of the database; check the "
+                          "clock of this machine")
+
+_NOW_UTC = {"postgresql": "(clock_timestamp() AT TIME ZONE 'UTC')", "mysql": "UTC_TIMESTAMP(6)"}
+"""The server's clock as naive UTC, at the row's insert (PostgreSQL's now() would be its transaction's start)."""
+_SKEW = {"postgresql": "interval '5 minutes'", "mysql": "INTERVAL 5 MINUTE"}
+"""The clocks' allowed skew, :data:`vosbench.ledger.write_door.CLOCK_SKEW`, in each server's SQL."""
+
+
+def _dating_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
+    """On a server, the rules that keep a login from choosing when its rows were written (none on SQLite,
+    whose file's holder can change anything anyway): a record's ``recorded_at`` and a request's
+    ``requested_at`` within the clocks' skew of the server's clock, and a record dated no later than it is
+    recorded. The audit's dating checks measure back-dating from these times, so they must be the
+    database's, not whatever a login's own client writes. The owner (a copy, the demo's fixed
+    times) is held by none of them."""
+    if server not in _NOW_UTC:
+        return []
+    now, skew = _NOW_UTC[server], _SKEW[server]
+
+    def off_clock(column: str) -> str:
+        return f"NEW.{column} NOT BETWEEN {now} - {skew} AND {now} + {skew}"
+
+    return [("payments", f"{not_owner}(NEW.occurred_at > NEW.recorded_at + {skew} OR {off_clock('recorded_at')})",
+             DATING_REFUSAL),
+            ("approval_requests", not_owner + off_clock("requested_at"), REQUEST_DATING_REFUSAL)]
 
 
 _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_entry"),
@@ -363,8 +393,9 @@ _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_en
 def threshold_guards(dialect: str) -> list[Guard]:
     """The triggers refusing, on ``dialect``, a payments row of a kind or amount the ledger never writes, a
     person's unapproved entry at or above its threshold, a threshold set by anyone but a supervisor or
-    raised without a reason and, on a server, a request entered under another's name (the rules of
-    :func:`_threshold_rules`, one trigger per table); on PostgreSQL each with its function."""
+    raised without a reason and, on a server, a request entered under another's name and a row a login
+    dates off the server's clock (the rules of :func:`_threshold_rules` and :func:`_dating_rules`, one
+    trigger per table); on PostgreSQL each with its function."""
     rules = _threshold_rules(dialect)
     guards = []
     for table, (name, function) in _THRESHOLD_TRIGGERS.items():
