@@ -60,15 +60,11 @@ _KIND_ORDER = {kind.value: index for index, kind in enumerate(Kind)}
 
 
 @dataclass(frozen=True)
-class Page:
-    """One page of a filter's records, with the count and per-kind totals of the whole filter.
+class _Paging:
+    """Where a page sits among a filter's records; ``page`` is 1-based and within ``1..pages`` (a page past
+    the end shows the last one)."""
 
-    ``page`` is 1-based and within ``1..pages`` (a page past the end shows the last one).
-    """
-
-    rows: pd.DataFrame
     total_count: int
-    totals_by_kind: pd.DataFrame
     page: int
     page_size: int
     sort: str
@@ -82,8 +78,9 @@ class Page:
 
 
 @dataclass(frozen=True)
-class PageRecords:
-    """:class:`Page` as plain rows, before any frame is made: what the command line prints.
+class PageRecords(_Paging):
+    """One page of a filter's records as plain rows, with the count and per-kind totals of the whole filter:
+    what the command line prints.
 
     ``rows`` are tuples in :data:`ROW_COLUMNS` as the database gives them (``occurred_at``
     naive UTC, money in minor units, None where missing); ``totals`` are tuples in
@@ -91,18 +88,15 @@ class PageRecords:
     """
 
     rows: list[tuple]
-    total_count: int
     totals: list[tuple]
-    page: int
-    page_size: int
-    sort: str
-    descending: bool
-    timezone: str
 
-    @property
-    def pages(self) -> int:
-        """How many pages the filter fills (at least 1, so an empty result is page 1 of 1)."""
-        return page_count(self.total_count, self.page_size)
+
+@dataclass(frozen=True)
+class Page(_Paging):
+    """:class:`PageRecords` as frames: what the panel shows."""
+
+    rows: pd.DataFrame
+    totals_by_kind: pd.DataFrame
 
 
 def page_count(total_count: int, page_size: int) -> int:
@@ -742,8 +736,8 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
     """One page of the filter's records plus the count and per-kind totals of the whole filter, as frames
     (:func:`page_records`; times in the rows as naive local time of the page's zone)."""
     found = page_records(engine, f, page=page, page_size=page_size, sort=sort, descending=descending)
-    return Page(_frame(found.rows, ROW_COLUMNS, found.timezone), found.total_count, _frame(found.totals, TOTALS_COLUMNS),
-                found.page, found.page_size, found.sort, found.descending, found.timezone)
+    return Page(found.total_count, found.page, found.page_size, found.sort, found.descending, found.timezone,
+                rows=_frame(found.rows, ROW_COLUMNS, found.timezone), totals_by_kind=_frame(found.totals, TOTALS_COLUMNS))
 
 
 def page_records(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: int = 50,
@@ -772,7 +766,7 @@ def page_records(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: 
         statement = _page_statement(f, timezone, connection.dialect.name, sort, descending, page=page,
                                     page_size=page_size, few=few, indexed=indexed, walks=walks, driver=driver)
         rows = [tuple(row) for row in connection.execute(statement)]
-    return PageRecords(rows, total_count, totals, page, page_size, sort, descending, timezone)
+    return PageRecords(total_count, page, page_size, sort, descending, timezone, rows=rows, totals=totals)
 
 
 def query_all(engine: Engine, f: PaymentFilter, *, sort: str = "occurred_at", descending: bool = True) -> pd.DataFrame:
