@@ -157,8 +157,8 @@ def test_a_record_dated_before_a_closed_month_is_refused_even_where_no_close_nam
 
 
 @pytest.mark.parametrize("ledger, message", [
-    ("engine", "reopen: a second person, other than sue, must confirm it (--second LOGIN)"),
-    ("staffed", "reopen: a second registered operator, other than sue, must confirm it (--second LOGIN)"),
+    ("engine", "a second person, other than sue, must confirm it (--second LOGIN)"),
+    ("staffed", "a second registered operator, other than sue, must confirm it (--second LOGIN)"),
 ])
 def test_a_reopen_without_a_second_person_says_one_is_required(request, ledger, message):
     engine = request.getfixturevalue(ledger)
@@ -192,3 +192,11 @@ def test_verify_names_a_closed_month_whose_closings_its_records_no_longer_make(e
     assert code == 1
     assert ("[month closings] 2026-10 was closed (close record 1) with C2 closing at 40.00; its records now make "
             "940.00: a record dated before the end of 2026-10 came in after it closed") in said
+
+
+def test_a_refusal_names_its_command_once(engine, capsys):
+    assert main.main(["close", "--db", str(engine.url), "--month", "2026-09", "--by", "sue"]) == 0
+    capsys.readouterr()
+    code = main.main(["close", "--db", str(engine.url), "--month", "2026-09", "--by", "sue"])  # closed already
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("vosbench close: ") and "close: close:" not in err and "Traceback" not in err

@@ -102,10 +102,10 @@ def check_supervisor(connection: sa.Connection, by: str, *, action: str) -> dict
     ledger without any takes the name as given.
     """
     if not by:
-        raise CloseError(f"{action}: say who does it (--by LOGIN)")
+        raise CloseError(f"say who does it: {action} needs --by LOGIN")
     roles = dict(connection.execute(sa.select(tables.operators.c.login, tables.operators.c.role)).all())
     if roles and roles.get(by) != SUPERVISOR:
-        raise CloseError(f"{action}: {by!r} is not a registered supervisor; only an operator whose role is "
+        raise CloseError(f"{by!r} is not a registered supervisor; only an operator whose role is "
                          f"{SUPERVISOR} may {action} (see operators.csv)")
     return roles
 
@@ -115,12 +115,12 @@ def _check_people(connection: sa.Connection, by: str, second: str | None, *, act
     roles = check_supervisor(connection, by, action=action)
     if roles:
         if not second:
-            raise CloseError(f"{action}: a second registered operator, other than {by}, must confirm it (--second LOGIN)")
+            raise CloseError(f"a second registered operator, other than {by}, must confirm it (--second LOGIN)")
         if second not in roles:
-            raise CloseError(f"{action}: a second registered operator confirms it (--second LOGIN); "
+            raise CloseError(f"a second registered operator confirms it (--second LOGIN); "
                              f"{second!r} is not one")
     if (action == "reopen" or roles) and (not second or second == by):
-        raise CloseError(f"{action}: a second person, other than {by}, must confirm it (--second LOGIN)")
+        raise CloseError(f"a second person, other than {by}, must confirm it (--second LOGIN)")
     return by, second
 
 
@@ -135,15 +135,15 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         period = periods.month(month, database.ledger_timezone(connection))
         by, second = _check_people(connection, by, second, action="close")
         if period.end > at:
-            raise CloseError(f"close: {period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
+            raise CloseError(f"{period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
                              "close a month once its last day is over")
         closed = closed_months(connection)
         if period.label in closed:
-            raise CloseError(f"close: {period.label} is already closed; reopen it first to change it "
+            raise CloseError(f"{period.label} is already closed; reopen it first to change it "
                              f"(`vosbench reopen --month {period.label} --by LOGIN --second LOGIN --reason TEXT`)")
         still_open = _open_months_before(connection, period.label, closed)
         if still_open:
-            raise CloseError(f"close: {', '.join(still_open)} {'is' if len(still_open) == 1 else 'are'} still open and "
+            raise CloseError(f"{', '.join(still_open)} {'is' if len(still_open) == 1 else 'are'} still open and "
                              f"{'holds' if len(still_open) == 1 else 'hold'} records; close {still_open[0]} first "
                              f"(months close in order: a record dated into an earlier open month would change "
                              f"{period.label}'s opening)")
@@ -162,16 +162,16 @@ def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: s
     """Reopen a closed month for a stated reason, confirmed by a second person."""
     at = at or _now()
     if not (reason or "").strip():
-        raise CloseError("reopen: say why the month is reopened (--reason TEXT); the reason shows in every later report")
+        raise CloseError("say why the month is reopened (--reason TEXT); the reason shows in every later report")
     with engine.begin() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
         by, second = _check_people(connection, by, second, action="reopen")
         closed = closed_months(connection)
         if period.label not in closed:
-            raise CloseError(f"reopen: {period.label} is not closed")
+            raise CloseError(f"{period.label} is not closed")
         later = sorted((label for label in closed if label > period.label), reverse=True)
         if later:
-            raise CloseError(f"reopen: {', '.join(later)} {'is' if len(later) == 1 else 'are'} closed after "
+            raise CloseError(f"{', '.join(later)} {'is' if len(later) == 1 else 'are'} closed after "
                              f"{period.label}; reopen {later[0]} first (months reopen latest first: a record dated into "
                              f"{period.label} would change {later[-1]}'s opening)")
         receipt = {"kind": "vosbench month reopen", "month": period.label, "reopened_by": by, "second": second,
