@@ -14,16 +14,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, TEAM, ledger_from_text, write_ledger_files
+from tamper_sql import behind_guards
 
 from vosbench.commands import main
 from vosbench.controls import CHECKS, ControlSettings, SettingsError, annotations, commission, runner
 from vosbench.controls.texts import as_read
-from vosbench.core.model import Channel, Kind, Method
 from vosbench.core.money import UNIT
 from vosbench.ledger import approvals, identity, policy, tables
 from vosbench.ledger.guards import MANUAL_SOURCE
 from vosbench.ledger.policy import COMMISSION_BASES, from_mapping
-from vosbench.ledger.write_door import NewPayment, append_batch
 
 HEADER = ("source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,"
           "balance_after,reverses,approved_by")
@@ -475,9 +474,12 @@ def test_a_persons_entry_marked_approved_needs_its_request_approved(tmp_path):
     # a second request left open lets the door take a record naming bob as approver: nobody decided it
     approvals.submit(engine, RULES, account="C1", kind="deposit", amount="30000.00", operator="ann",
                      occurred_at=october, method="bank_wire")
-    append_batch(engine, "payments", [NewPayment("forged", "C1", Kind.DEPOSIT, 30000 * UNIT, datetime(2026, 10, 6, 10),
-                                                 "ann", Channel.ADMIN, Method.BANK_WIRE, approved_by="bob")],
-                 source=MANUAL_SOURCE, file="record", strict=True)
+    # the database refuses it now (no request of exactly this entry is open): written behind the guards
+    behind_guards(tmp_path / "ledger.sqlite", "INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, "
+                  "operator, channel, method, reference, memo, reason, approved_by, source, source_key, hash) SELECT "
+                  f"account_id, kind, {30000 * UNIT}, '2026-10-06 10:00:00.000000', recorded_at, operator, channel, "
+                  f"method, reference, memo, reason, 'bob', '{MANUAL_SOURCE}', 'forged', hash FROM payments "
+                  f"WHERE id = {approved}", tables=("payments",))
     (finding,) = found(engine, "unapproved_above_threshold")
     assert finding.payment_ids == (approved + 1,)
     assert "marked approved by bob with no request of it approved by bob" in finding.explanation

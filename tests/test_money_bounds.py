@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tamper_sql import behind_guards
 
 from vosbench.analysis import reconcile, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.commands.main import main
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import hashchain, money_bounds, readonly, setup, tables, verification, write_door
+from vosbench.ledger import money_bounds, readonly, setup, tables, verification, write_door
 
 HALF = 500_000_000_000_000 * 10_000
 """500 trillion currency units in minor units: one fits a column, two do not."""
@@ -175,12 +176,11 @@ def test_a_batch_whose_own_change_passes_64_bits_is_refused_alike_on_every_diale
 def test_verify_names_a_record_holding_a_value_the_ledger_never_writes_instead_of_failing(tmp_path):
     """A kind in another case, inserted behind the ledger's back (the link function registered): verify says so."""
     path = _ledger_with_a_deposit(tmp_path)
-    with sqlite3.connect(path) as raw:
-        raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
-        raw.execute("INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, "
-                    "reference, memo, reason, approved_by, source, source_key, hash) SELECT account_id, 'Deposit', "
-                    "amount, occurred_at, recorded_at, operator, channel, method, reference, memo, reason, approved_by, "
-                    "'behind', 'k2', hash FROM payments LIMIT 1")
+    # the database refuses such a row now (its kind is not spelt as the ledger's): the guards are lifted for it
+    behind_guards(path, "INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, "
+                        "method, reference, memo, reason, approved_by, source, source_key, hash) SELECT account_id, "
+                        "'Deposit', amount, occurred_at, recorded_at, operator, channel, method, reference, memo, reason, "
+                        "approved_by, 'behind', 'k2', hash FROM payments LIMIT 1", tables=("payments",))
     result = verification.verify(readonly.open_read_only(f"sqlite:///{path}"))
     assert not result.ok
     assert any("could not be computed: a row holds a value the ledger never writes (KeyError: 'Deposit')" in str(problem)
