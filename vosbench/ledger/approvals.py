@@ -37,7 +37,7 @@ from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
 from vosbench.ledger import database, guards, hashchain, identity, manual_entry, tables, thresholds
 from vosbench.ledger.guards import NO_THRESHOLD
 from vosbench.ledger.policy import ControlSettings
-from vosbench.ledger.write_door import cash_places_problem, to_utc_naive
+from vosbench.ledger.write_door import to_utc_naive
 
 APPROVED, REJECTED = "approved", "rejected"
 
@@ -79,9 +79,6 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         threshold = None if currency is None else thresholds.threshold(connection, settings, currency, kind_.value)
     if currency is None or threshold is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
-    finer = cash_places_problem(kind_, minor, currency)  # refused now, not when a supervisor approves it
-    if finer:
-        raise ApprovalError(finer)
     if abs(minor) < threshold:
         payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
                                    occurred_at=occurred_at,

@@ -26,7 +26,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__
-from vosbench.core import currencies
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
@@ -157,11 +156,6 @@ class BatchResult:
 CLOCK_SKEW = timedelta(minutes=5)
 """How far past the moment it is recorded a record may be dated: machines' clocks differ a little, but a
 payment that has not happened yet is no record (and one dated ahead would dodge the month it belongs to)."""
-
-CASH_KINDS = frozenset({Kind.DEPOSIT, Kind.WITHDRAWAL})
-"""Kinds of record that are money moved through a bank, till or gateway: a person enters them in the
-currency's own units (no tenth of a yen), while adjustments, bonuses and commissions may carry the
-switch's finer precision."""
 
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
 """The UTC offsets any place on Earth keeps (Baker Island to Kiribati): an offset outside is a typo."""
@@ -390,10 +384,9 @@ def _all_new_and_valid(batch: _Batch, columns: PaymentColumns, existing: dict) -
         paid = {account for account, kind in zip(columns.account, kinds) if kind is Kind.COMMISSION}
         if any(AccountKind(batch.accounts[account].kind) not in COMMISSION_ACCOUNT_KINDS for account in paid):
             return False
-    if batch.strict and any(kind is Kind.ADJUSTMENT and not reason.strip() for kind, reason in zip(kinds, columns.reason)):
-        return False
-    return not batch.strict or not any(cash_places_problem(kind, amount, batch.accounts[account].currency)
-                                       for kind, amount, account in zip(kinds, amounts, columns.account))
+    if batch.strict and Kind.ADJUSTMENT in present:
+        return all(reason.strip() for kind, reason in zip(kinds, columns.reason) if kind is Kind.ADJUSTMENT)
+    return True
 
 
 def _validate_payment_rows(batch: _Batch, rows: list[NewPayment], existing: dict) -> tuple[list[NewPayment], int]:
@@ -471,21 +464,6 @@ def _sign_problem(batch: _Batch, row: NewPayment) -> str | None:
             return f"commission is paid to agent or reseller accounts; {row.account} is a {account_kind.value}"
     if batch.strict and row.kind is Kind.ADJUSTMENT and not row.reason.strip():
         return "an adjustment needs a reason: say why the balance is being corrected"
-    if batch.strict:
-        return cash_places_problem(row.kind, row.amount, batch.accounts[row.account].currency)
-    return None
-
-
-def cash_places_problem(kind: Kind, amount: int, currency: str) -> str | None:
-    """Why a person cannot enter ``amount`` (minor units) of ``kind`` in ``currency``: cash finer than the
-    currency's own units (a tenth of a yen), if it is (:data:`CASH_KINDS`; a code vosbench does not know is
-    left to the audit)."""
-    if kind not in CASH_KINDS or currency not in currencies.DECIMALS:
-        return None
-    try:
-        currencies.check_places(amount, currency)
-    except currencies.CurrencyError as error:
-        return f"a {kind.value} is cash that moved: {error}"
     return None
 
 

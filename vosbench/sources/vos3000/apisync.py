@@ -34,7 +34,7 @@ from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import database, identity, policy, tables, thresholds
 from vosbench.ledger.approvals import ApprovalError
 from vosbench.ledger.policy import ControlSettings
-from vosbench.ledger.write_door import NewAccount, NewCharge, NewPayment, append_batch, cash_places_problem
+from vosbench.ledger.write_door import NewAccount, NewCharge, NewPayment, append_batch
 from vosbench.sources.vos3000 import convert, state
 from vosbench.sources.vos3000.api import Client
 from vosbench.sources.vos3000.convert import Converter, from_epoch_ms, to_epoch_ms
@@ -214,9 +214,6 @@ def pay_deposit(ledger: Engine, client: Client, account: str, amount: str, *, op
                      thresholds.threshold(connection, settings or policy.load(), currency, Kind.DEPOSIT.value))
     if currency is None:
         raise ValueError(f"--pay {account}: the account is not in the ledger; sync the accounts first")
-    finer = cash_places_problem(Kind.DEPOSIT, minor, currency)  # before the switch is asked: after it, money moved
-    if finer:
-        raise ValueError(f"--pay {account} --amount {amount}: {finer}")
     if threshold is not None and minor >= threshold:
         raise ApprovalError(f"--pay {account} --amount {amount}: {thresholds.why_held(currency, Kind.DEPOSIT.value, threshold)}"
                             "; it needs a supervisor's approval before money moves: pay it in VOS3000 once approved "
