@@ -107,4 +107,3 @@ def test_a_ledger_made_before_the_guard_gets_it_when_opened_and_keeps_verifying(
         connection.execute(tables.account_versions.insert().values(**_version(engine, "C1", "EUR")))
     assert verification.verify(engine).ok
     engine.dispose()
-

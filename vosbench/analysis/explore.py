@@ -971,4 +971,3 @@ def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         return _frame(_totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed), TOTALS_COLUMNS)
-

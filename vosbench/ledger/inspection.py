@@ -145,4 +145,3 @@ def stored_time_problems(connection: sa.Connection, name: str, after: int = 0) -
         "ledger's back, and a month's figures may count it in another month")) for row_id in found[:_SHOWN]] + (
         [Problem("stored times", name, None, f"{name}: more records hold times in a form the ledger never writes")]
         if len(found) > _SHOWN else [])
-
