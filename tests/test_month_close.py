@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 
@@ -142,6 +143,16 @@ def test_months_close_in_order_and_reopen_latest_first(engine, tmp_path, capsys)
     assert code == 2 and "reopen: 2026-10 is closed after 2026-09; reopen 2026-10 first" in said
     assert reopen("2026-10")[0] == 0 and reopen("2026-09")[0] == 0
     assert close("2026-10")[0] == 2  # closing again goes in order too
+
+
+def test_a_receipt_that_cannot_be_written_leaves_the_month_open(engine, tmp_path, capsys):
+    engine.dispose()
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    close = ["close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt"]
+    code, said = run(capsys, *close, "/proc/close-2026-09.json")  # /proc takes no new files, even from root
+    assert code == 2 and "--receipt /proc/close-2026-09.json: cannot be written" in said and "2026-09 was not closed" in said
+    code, said = run(capsys, *close, tmp_path / "close-2026-09.json")  # the month was left open: it closes now
+    assert code == 0 and json.loads((tmp_path / "close-2026-09.json").read_text())["month"] == "2026-09"
 
 
 def test_a_record_dated_before_a_closed_month_is_refused_even_where_no_close_named_its_month(staffed, tmp_path, capsys):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
 from vosbench.core.money import format_money
+from vosbench.core.hidden_text import blank
 from vosbench.ledger import database, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal
 
@@ -125,10 +127,12 @@ def _check_people(connection: sa.Connection, by: str, second: str | None, *, act
 
 
 def close(engine: Engine, month: str, *, by: str, second: str | None = None, at: datetime | None = None,
-          key: CheckpointKey | None = None) -> CloseEvent:
+          key: CheckpointKey | None = None, deliver: Callable[[dict], None] | None = None) -> CloseEvent:
     """Close ``month`` (YYYY-MM in the ledger's zone): record its chain heads, counts and closings.
 
-    With ``key`` the receipt carries an HMAC (:func:`vosbench.ledger.anchor.seal`).
+    With ``key`` the receipt carries an HMAC (:func:`vosbench.ledger.anchor.seal`). ``deliver``
+    gets the receipt before the close commits: a receipt it cannot keep (an error it raises)
+    leaves the month open, never closed with its outside anchor lost.
     """
     at = at or _now()
     with engine.begin() as connection:
@@ -154,14 +158,17 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
                    "closed_by": by, "second": second, "closed_at": hashchain.canonical_time(at),
                    "heads": heads, "closings": closings(connection, period.label),
                    "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
-        return _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+        event = _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+        if deliver is not None:
+            deliver(event.receipt)
+        return event
 
 
 def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: str,
            at: datetime | None = None, key: CheckpointKey | None = None) -> CloseEvent:
     """Reopen a closed month for a stated reason, confirmed by a second person."""
     at = at or _now()
-    if not (reason or "").strip():
+    if blank(reason):
         raise CloseError("say why the month is reopened (--reason TEXT); the reason shows in every later report")
     with engine.begin() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
