@@ -54,9 +54,11 @@ def test_adjustments_need_a_reason_and_a_link(tmp_path):
         p2,C1,adjustment,6.00,2026-10-03T10:00:00Z,ann,admin,other,,,goodwill,,,
         p3,C1,adjustment,7.00,2026-10-04T10:00:00Z,ann,admin,other,,,failed calls ticket #48213,,,
         p4,C2,adjustment,-2.00,2026-10-05T10:00:00Z,ann,admin,other,CDR 881234567,,rate correction,,,
+        p5,C2,adjustment,3.00,2026-10-06T10:00:00Z,ann,admin,other,,,\u200b\u00a0,,,
     """)
     findings = {f.payment_ids[0]: f for f in found(engine, "adjustment_without_reason_or_link")}
-    assert sorted(findings) == [1, 2]
+    assert sorted(findings) == [1, 2, 5]
+    assert findings[5].severity == "high" and "no reason and link" in findings[5].explanation  # it shows nothing
     assert findings[1].severity == "high" and "no reason and link" in findings[1].explanation
     assert findings[2].severity == "medium" and "no link" in findings[2].explanation
 
@@ -397,8 +399,9 @@ def test_bad_settings_name_the_key_and_the_fix(raw, message):
         from_mapping(raw)
 
 
-def test_the_shipped_controls_file_is_valid():
-    rules = policy.load()
+def test_the_shipped_controls_file_is_valid_and_its_thresholds_only_seed_a_ledger():
+    assert policy.load().approval_thresholds == {}  # the ledger's govern once it has them
+    rules = policy.seed_settings()
     assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") == 10_000 * UNIT
     assert rules.threshold("GBP", "deposit") is None
     assert rules.has_link("Credit for failed calls, ticket #48213") and not rules.has_link("goodwill")

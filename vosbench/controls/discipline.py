@@ -13,6 +13,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
+from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger.guards import MANUAL_SOURCE
 
@@ -26,7 +27,7 @@ def adjustments_without_reason_or_link(data: MonthData) -> list[Finding]:
     settings = data.settings
     found = []
     for row in data.payments[data.payments["kind"] == "adjustment"].itertuples():
-        reason = (row.reason or "").strip()
+        reason = "" if blank(row.reason) else row.reason.strip()
         linked = settings.has_link(row.reference, row.reason, row.memo)
         if reason and linked:
             continue

@@ -33,8 +33,8 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
-from vosbench.core.money import format_money
 from vosbench.core.hidden_text import blank
+from vosbench.core.money import format_money
 from vosbench.ledger import database, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal
 
