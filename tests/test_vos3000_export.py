@@ -189,3 +189,15 @@ def test_the_import_line_says_how_many_rows_that_moved_no_money_were_left_out(tm
     assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export", str(path)]) == 0
     assert capsys.readouterr().out == (f"{path}: 3 added, 0 already present; 1 row(s) that moved no money left out "
                                        "(not payments), flagged zero_amount\n")
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_a_file_that_is_no_workbook_is_refused_in_one_line(tmp_path, capsys, suffix):
+    from vosbench.commands import main
+
+    fake = tmp_path / f"payments{suffix}"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))  # a picture saved under a workbook's name
+    _ledger(tmp_path)
+    code = main.main(["import", "vos3000-export", str(fake), "--db", f"sqlite:///{tmp_path / 'l.sqlite'}"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"payments{suffix}: not a readable {suffix[1:].upper()} workbook" in err and "Traceback" not in err

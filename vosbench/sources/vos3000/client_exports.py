@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,12 +66,20 @@ def _sheet_rows(path: Path) -> tuple[list[list], list[int]]:
     if suffix == ".xlsx":
         import openpyxl
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            raise ExportError(f"{path}: not a readable XLSX workbook ({error}); export it again from the VOS3000 "
+                              "client or save it as CSV") from None
         rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     elif suffix == ".xls":
         import xlrd
 
-        sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+        try:
+            sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+        except xlrd.XLRDError as error:
+            raise ExportError(f"{path}: not a readable XLS workbook ({error}); export it again from the VOS3000 "
+                              "client or save it as CSV") from None
         rows = [sheet.row_values(n) for n in range(sheet.nrows)]
     else:
         raise ExportError(f"{path}: not an export this reads; give a .xls, .xlsx or .csv file")
