@@ -147,8 +147,8 @@ def cmd_account_history(args) -> int:
     finally:
         ledger.close()
     if not versions:
-        print(f"account {args.account!r} is not in the ledger")
-        return options.EXIT_NO_DATA
+        raise UsageError(f"account {args.account!r} is not in the ledger; give an account number as listed in "
+                         "accounts.csv (accounts are matched on number, never on name)")
     for each in versions:
         when = f"{each.changed_at:%Y-%m-%d %H:%M} UTC" if each.changed_at else "when unknown"
         print(f"version {each.version} ({when}, by {each.changed_by or 'unknown'}): name {each.name!r}, "
