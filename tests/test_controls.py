@@ -263,6 +263,17 @@ def test_a_deposit_whose_remittance_names_a_look_alike_account(tmp_path):
     assert "(look-alike name)" in finding.explanation
 
 
+def test_a_remittance_hiding_the_other_account_behind_invisible_characters_is_read_as_written(tmp_path):
+    """A zero-width space inside the number or the name (or another letter case) names the same account to a reader."""
+    engine = ledger(tmp_path, """
+        p1,C4,deposit,700.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,"Wire, ref. C\u200b3",,,,
+        p2,C4,deposit,700.00,2026-10-09T10:00:00Z,ann,admin,bank_wire,FT2,"Wire from FALCON Voice F\u200bZE",,,,
+        p3,C3,deposit,100.00,2026-10-09T10:00:00Z,ann,admin,bank_wire,FT3,Wire from Falcon Voice F\u200bZE,,,,
+    """, accounts=LOOK_ALIKES)
+    findings = {finding.payment_ids: finding.accounts for finding in found(engine, "look_alike_account")}
+    assert findings == {(1,): ("C3", "C4"), (2,): ("C3", "C4")}
+
+
 def test_commission_paid_against_traffic_and_rate(tmp_path):
     engine = ledger(tmp_path, """
         p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-A1,,,,,
