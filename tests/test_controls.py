@@ -291,6 +291,31 @@ def test_commission_paid_against_traffic_and_rate(tmp_path):
     assert "100.0000 × rate 0.01 = 1.0000" in finding.explanation
 
 
+def test_commission_never_adds_a_sub_accounts_fees_in_another_currency(tmp_path):
+    """R1 (USD) has a EUR customer below A1: its 500.00 EUR of fees are not 500.00 USD of R1's base."""
+    engine = ledger(tmp_path, """
+        p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-A1,,,,,
+        p2,R1,commission,1.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-R1,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        E1,Euro Kunde,customer,A1,0,EUR,UTC
+        A2,Agent Euro,agent,R1,0,EUR,UTC
+        E2,Euro Zwei,customer,A2,0,EUR,UTC
+    """, charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+        C2,2026-09-11,40.0000,0,0,5
+        E1,2026-09-12,500.0000,0,0,50
+        E2,2026-09-12,30.0000,0,0,3
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, account), rate=rate)
+                                               for account, rate in (("A1", "0.05"), ("R1", "0.01"), ("A2", "0.05"))])
+    by_account = {f.accounts: f for f in found(engine, "commission_mismatch")}
+    # A1 and R1 (USD) hold EUR fees below them (R1: E1 and E2): not checked, said so; A2 (EUR): 30.00 × 0.05 = 1.50 due, none paid
+    assert {account: f.severity for account, f in by_account.items()} == {("A1",): "low", ("R1",): "low", ("A2",): "high"}
+    assert "not checked: 2 of its sub-accounts in other currencies were charged call fees" in by_account[("R1",)].explanation
+    assert "30.0000 × rate 0.05 = 1.5000" in by_account[("A2",)].explanation
+
+
 @pytest.mark.parametrize("basis, due_text, difference", [
     ("sub_account_fees", None, None),  # 100.00 × 0.05 = 5.00, as paid
     ("agent_margin", "(sub-accounts' call fees 100.0000 − its agent fees 70.0000 = 30.0000) × rate 0.05 = 1.5000",
