@@ -72,6 +72,20 @@ def test_manual_entries_above_the_threshold_need_a_second_operator(tmp_path):
     assert finding.payment_ids == (1,) and finding.severity == "high" and "10,000.00 USD" in finding.explanation
 
 
+def test_a_manual_entry_in_a_currency_without_a_threshold_needs_a_second_operator_whatever_its_size(tmp_path):
+    """The audit fails closed as the write door does: no JPY threshold is set, so every JPY deposit needs approval."""
+    engine = ledger(tmp_path, """
+        p1,J1,deposit,5000,2026-10-02T10:00:00Z,ann,admin,cash,,,,,,
+        p2,J1,deposit,7000,2026-10-03T10:00:00Z,ann,admin,cash,,,,,,bob
+        p3,J1,auto_recharge,1000,2026-10-03T11:00:00Z,sys,automatic,card,,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        J1,Kyaku,customer,A1,0,JPY,UTC
+    """)
+    (finding,) = found(engine, "unapproved_above_threshold")
+    assert finding.payment_ids == (1,) and "no JPY deposit threshold is set, so every one needs a second operator" \
+        in finding.explanation
+
+
 def test_an_approval_by_the_maker_is_no_approval(tmp_path):
     engine = ledger(tmp_path, """
         p1,C1,deposit,12000.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,Ann
