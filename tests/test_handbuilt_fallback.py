@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import csv
 import textwrap
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 from handbuilt import as_expected, build, currency_totals, query_totals, reconciled, run
 
-from vosbench.analysis import saved_views
+from vosbench.analysis import saved_views, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.analysis.saved_views import SavedView
 from vosbench.core import money
@@ -175,6 +176,14 @@ QUERIES = [
      {("commission", "USD"): (1, "1.2500"), ("auto_recharge", "JPY"): (2, "2000.0000"),
       ("withdrawal", "USD"): (1, "-30.0000"), ("deposit", "USD"): (4, "105.0001"), ("deposit", "EUR"): (2, "0.0000"),
       ("adjustment", "EUR"): (1, "-0.5000")}),
+    # sizes either way over whole months (the amount buckets): x04, x14, x15 (EUR); x02, x16 (USD); x19 is 30
+    (("--min-amount", "50", "--max-amount", "200", "--from", "2026-08-01", "--to", "2026-11-30"), 5,
+     {("deposit", "EUR"): (3, "200.0000"), ("deposit", "USD"): (2, "160.0000")}),
+    (("--max-amount", "0.5", "--from", "2026-11-01", "--to", "2026-11-30"), 2,
+     {("adjustment", "EUR"): (1, "-0.5000"), ("deposit", "USD"): (1, "0.0001")}),
+    # an operator over days that cut two months: x05 (Oct 6), x18, x14 (Nov 10)
+    (("--operator", "bob", "--from", "2026-10-06", "--to", "2026-11-10"), 3,
+     {("bonus", "EUR"): (1, "10.0000"), ("adjustment", "EUR"): (1, "-0.5000"), ("deposit", "EUR"): (1, "-200.0000")}),
 ]
 
 
@@ -366,3 +375,23 @@ def test_the_november_journal_balances_each_currency_by_hand(fallback, tmp_path)
     # USD: x07 1.25 + x11 30 + U1 2 + x17 15 + M1 0.5 + x19 30 + x16 60 + x12 0.0001
     assert {currency: tuple(str(value) for value in pair) for currency, pair in sums.items()} == {
         "EUR": ("401.7500", "401.7500"), "JPY": ("2300.0000", "2300.0000"), "USD": ("138.7501", "138.7501")}
+
+
+def test_the_daily_trend_keeps_the_25_hour_day_whole_and_each_currency_apart(fallback):
+    engine = setup.open_ledger(fallback)
+    period = PaymentFilter(start=date(2026, 10, 26), end=date(2026, 11, 8))
+    got = {}
+    for currency in ("USD", "EUR", "JPY"):
+        shown = trends.trend(engine, period, grain="day", by="kind", currency=currency).totals
+        got[currency] = {(row.bucket, money.format_money(int(row.amount), money.SCALE, grouping=False), int(row.count))
+                         for row in shown.itertuples() if row.count}
+        got[currency + " before"] = {(int(row.position), int(row.previous_count)) for row in shown.itertuples()
+                                     if row.previous_count}
+    assert got == {
+        "USD": {("2026-11-01", "-28.7500", 2)},  # x11 −30 and x07 +1.25; x12 (Nov 30) is outside the days
+        "USD before": set(),
+        "EUR": {("2026-10-31", "3.5000", 1), ("2026-11-01", "-0.5000", 1)},  # x06 at 23:59:59 EDT, x18
+        "EUR before": set(),
+        "JPY": {("2026-11-01", "2000.0000", 2)},  # x09 and x10, the two 01:30s
+        "JPY before": {(3, 1)},  # Oct 12–25: x08 on Oct 15, the fourth day
+    }
