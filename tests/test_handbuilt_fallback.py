@@ -395,3 +395,12 @@ def test_the_daily_trend_keeps_the_25_hour_day_whole_and_each_currency_apart(fal
         "JPY": {("2026-11-01", "2000.0000", 2)},  # x09 and x10, the two 01:30s
         "JPY before": {(3, 1)},  # Oct 12–25: x08 on Oct 15, the fourth day
     }
+
+
+def test_reconcile_names_the_second_0145_by_its_offset(fallback):
+    """J1's November report is the 01:45 after the clocks went back: the explanation says which 01:45."""
+    rows = reconciled(fallback, "2026-11")["rows"]
+    assert rows["J1"]["snapshot_as_of"] == "2026-11-01 01:45:00 -05:00"
+    assert rows["J1"]["explanation"] == ("the balance reported at 2026-11-01 01:45:00 -05:00 America/New_York equals "
+                                         "opening + payments − charges")
+    assert "payment 16 (deposit of 60.00 at 2026-11-20 12:00:00 -05:00 America/New_York)" in rows["Q1"]["explanation"]
