@@ -205,6 +205,25 @@ def test_verify_names_a_closed_month_whose_closings_its_records_no_longer_make(e
             "940.00: a record dated before the end of 2026-10 came in after it closed") in said
 
 
+def test_verify_against_an_old_receipt_names_the_reopening_that_changed_its_closings(engine, tmp_path, capsys):
+    engine.dispose()
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    first, again = tmp_path / "close-1.json", tmp_path / "close-2.json"
+    assert run(capsys, "close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt", first)[0] == 0
+    assert run(capsys, "reopen", "--month", "2026-09", "--by", "sue", "--second", "ann", "--reason", "late wire",
+               "--db", db)[0] == 0
+    assert run(capsys, "verify", "--db", db, "--anchor", first)[0] == 0  # reopened, but nothing changed yet
+    engine = setup.open_ledger(db)
+    manual_entry.record(engine, account="C1", kind="deposit", amount="900", operator="ann",
+                        occurred_at=datetime(2026, 9, 20, 10, tzinfo=UTC))
+    engine.dispose()
+    assert run(capsys, "close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt", again)[0] == 0
+    code, said = run(capsys, "verify", "--db", db, "--anchor", first)
+    assert code == 1 and "2026-09 was reopened" in said and "by sue (late wire) after this receipt" in said
+    assert "the closings of 1 account(s) now differ from it: C1 90.00 → 990.00" in said
+    assert run(capsys, "verify", "--db", db, "--anchor", again)[0] == 0  # the latest close's receipt holds
+
+
 def test_a_refusal_names_its_command_once(engine, capsys):
     assert main.main(["close", "--db", str(engine.url), "--month", "2026-09", "--by", "sue"]) == 0
     capsys.readouterr()

@@ -207,6 +207,29 @@ def closings(connection: sa.Connection, month: str) -> dict[str, int]:
     return dict(sorted(rows.all()))
 
 
+def reopened_since(connection: sa.Connection, receipt: dict) -> str | None:
+    """What a close ``receipt`` an auditor holds no longer says, when its month was reopened after it and
+    accounts' closings now differ from the receipt's: who reopened it, when and why, and the first few
+    differences; None when the receipt is no close or its closings still stand."""
+    month, closed_at = receipt.get("month"), str(receipt.get("closed_at", ""))
+    if receipt.get("kind") != "vosbench month close" or not isinstance(receipt.get("closings"), dict):
+        return None
+    reopenings = [event for event in history(connection)
+                  if event.month == month and event.action == "reopen" and hashchain.canonical_time(event.at) > closed_at]
+    if not reopenings:
+        return None  # unchanged since: the chain heads and the full verify's closing check speak for it
+    seen, now = receipt["closings"], closings(connection, str(month))
+    differing = [account for account in sorted(set(seen) | set(now)) if int(seen.get(account, 0)) != now.get(account, 0)]
+    if not differing:
+        return None
+    first = reopenings[0]
+    shown = "; ".join(f"{account} {format_money(int(seen.get(account, 0)))} → {format_money(now.get(account, 0))}"
+                      for account in differing[:3])
+    return (f"{month} was reopened {first.at:%Y-%m-%d %H:%M} UTC by {first.by} ({first.reason}) after this receipt; "
+            f"the closings of {len(differing)} account(s) now differ from it: {shown}{'; …' if len(differing) > 3 else ''}. "
+            f"Check the month against the receipt of its latest close (`vosbench closes` lists them)")
+
+
 def closing_problems(connection: sa.Connection) -> list[str]:
     """Each closed month whose closings (as its close receipt records them) the ledger no longer makes.
 
