@@ -502,6 +502,51 @@ def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
         importing.import_file(engine, write(tmp_path, "day.sta", text))
 
 
+GERMAN_BANK_MT940 = """:20:K4411LGX7TQ2
+:25:37040044/0532013000
+:28C:00071/1
+:60F:C261004EUR100,00
+:61:2610051005D12,35 NRTIKREF+//2610051234567890
+/OCMT/EUR11,85//CHGS/EUR0,50/
+:86:109?00SEPA-LASTSCHR. RETOURE?109075/629?20EREF+E2E-RET-0042 KREF+DA
+?212610 MREF+M-17 SVWZ+Rueck?22gabe Lastschrift?30COBADEFFXXX
+?31DE44500105175407324931?32NILE VOICE
+:61:2610051005C50,00 NTRFNONREF//2610051234567891
+:86:166?00SEPA-GUTSCHRIFT?20EREF+C00001-OCT SVWZ+Top-up?30DEUTDEFFXXX
+?31DE89370400440532013000?32ACME TRADING?33 LLC
+:62F:C261005EUR137,65
+:64:C261005EUR137,65
+:65F:Dnullnull7414,3
+-
+"""
+
+
+def test_mt940_as_german_banks_write_it_reads_amounts_names_and_references(engine, tmp_path):
+    """A space between a :61: amount and its type, a forward balance the bank left unfilled, ?31 the payer's IBAN.
+
+    Commerzbank and Deutsche Bank put a blank after the amount; Oldenburgische Landesbank writes a :65F: of
+    'null's. The amount still ends at its last digit, and an available balance moves no line's money: both
+    are read, with a warning. The structured :86: gives the payer's IBAN in ?31 and the name in ?32/?33.
+    """
+    result = importing.import_file(engine, write(tmp_path, "german.sta", GERMAN_BANK_MT940))
+    assert result.added == 2
+    assert any("blank between" in w for w in result.warnings)
+    assert any("available balance" in w for w in result.warnings)
+    assert [(r.posted_on, r.amount, r.currency, r.reference, r.counterparty) for r in stored(engine)] == [
+        (date(2026, 10, 5), -123_500, "EUR", "E2E-RET-0042", "NILE VOICE"),
+        (date(2026, 10, 5), 500_000, "EUR", "C00001-OCT", "ACME TRADING LLC")]  # 100 - 12.35 + 50 = 137.65
+    assert importing.import_file(engine, write(tmp_path, "german.sta", GERMAN_BANK_MT940)).added == 0
+
+
+@pytest.mark.parametrize("balance", [":64:C261005EUR1.000,00", ":65:CnullEUR5,00"])
+def test_mt940_an_unreadable_available_balance_is_left_out_with_a_warning(engine, tmp_path, balance):
+    text = (":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n:61:2610151015C5,00NTRFNONREF//B1\n"
+            f":86:x\n:62F:C261015EUR105,00\n{balance}\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "balance.sta", text))
+    assert result.added == 1 and any("available balance" in w for w in result.warnings)
+    assert stored(engine)[0].amount == 50_000
+
+
 def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_path):
     document = camt("053", "08", BATCH).split("?>", 1)[1]
     text = ('<?xml version="1.0" encoding="UTF-8"?><BizMsgEnvlp><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:'
