@@ -319,6 +319,20 @@ def test_a_bad_camt_entry_names_the_entry_and_the_field(engine, tmp_path):
         (2, "entry 2 (BATCH-77): BookgDt '2026-13-01' is not a date in the form YYYY-MM-DD")]
 
 
+UNDATED = """<Ntry><NtryRef>N-{n}</NtryRef><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{way}</CdtDbtInd>
+<AcctSvcrRef>R-{n}</AcctSvcrRef><BkTxCd><Prtry><Cd>SETTLE</Cd></Prtry></BkTxCd>
+<NtryDtls><Btch><NbOfTxs>3</NbOfTxs></Btch><TxDtls><Amt Ccy="EUR">{amount}</Amt></TxDtls></NtryDtls></Ntry>"""
+
+
+def test_a_camt_entry_without_a_booking_date_is_dated_by_its_value_date(engine, tmp_path):
+    entry = UNDATED.format(n=1, amount="75.00", way="CRDT").replace(
+        "<AcctSvcrRef>", "<ValDt><Dt>2026-10-06</Dt></ValDt><AcctSvcrRef>")
+    result = importing.import_file(engine, write(tmp_path, "n.xml", camt("054", "08", entry)))
+    assert result.added == 1 and any("no booking date" in w for w in result.warnings)
+    row = stored(engine)[0]
+    assert (row.posted_on, row.value_on, row.amount) == (date(2026, 10, 6), date(2026, 10, 6), 750_000)
+
+
 # --- SWIFT MT940 / MT942 ----------------------------------------------------------------------------------
 
 MT940 = """{1:F01BANKDEFFXXXX0000000000}{2:I940BANKDEFFXXXXN}{4:

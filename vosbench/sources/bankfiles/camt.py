@@ -12,7 +12,9 @@ declaration is refused before parsing (no bank sends one; it is how entity trick
 
 Only booked entries are lines: pending and information-only ones (common in camt.052
 and camt.054) are counted in a warning. Dates are the dates the bank wrote, with or
-without a zone offset (``2017-04-01+02:00``) or a time.
+without a zone offset (``2017-04-01+02:00``) or a time. An entry without a booking date
+(``BookgDt``, optional in the schema) is dated by its value date, with a warning; one
+with neither is refused.
 
 References: every one the entry and its transactions carry is kept in the raw line
 (entry AcctSvcrRef and NtryRef; per transaction AcctSvcrRef, EndToEndId, TxId, InstrId,
@@ -129,6 +131,9 @@ def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
         raise StatementFileError(f"{file}: the camt.{reader.kind} document holds no {what[2]} ({what[0]}/{what[1]})")
     if reader.skipped:
         reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
+    if reader.undated:
+        reader.warnings.append(f"{reader.undated} booked entr(y/ies) with no booking date (BookgDt) were dated by "
+                               "their value date (ValDt)")
     parsed.format, parsed.profile = f"camt{reader.kind}.{reader.version:02d}", f"camt{reader.kind}"
     parsed.statements = reader.statements
 
@@ -164,6 +169,7 @@ class _Reader:
         self.warnings: list[str] = []
         self.statements = 0
         self.skipped = 0
+        self.undated = 0  # booked entries without a BookgDt, dated by their ValDt
         self.number = 0
 
     def read(self, stream) -> Iterator[StatementLine]:
@@ -254,9 +260,13 @@ class _Reader:
         if not currency:
             raise ValueError("Amt has no Ccy and the account gives no currency (Acct/Ccy)")
         signed = amount if direction == "CRDT" else -amount
-        posted = _date(entry.find(q["BookgDt"]), q, "BookgDt", required=True)
-        assert posted is not None  # required: a missing date raised
-        value_on = _date(entry.find(q["ValDt"]), q, "ValDt", required=False)
+        value_on = _date(entry.find(q["ValDt"]), q, "ValDt")
+        posted = _date(entry.find(q["BookgDt"]), q, "BookgDt")
+        if posted is None:
+            if value_on is None:
+                raise ValueError("BookgDt is missing (BookgDt/Dt or BookgDt/DtTm), and no ValDt gives a date")
+            posted = value_on
+            self.undated += 1
         details = [_details(detail, q, direction) for group in entry.findall(q["NtryDtls"])
                    for detail in group.findall(q["TxDtls"])]
         service_ref, entry_ref = _findtext(entry, q["AcctSvcrRef"]), _findtext(entry, q["NtryRef"])
@@ -430,12 +440,10 @@ def _direction(text: str, what: str) -> str:
     return text
 
 
-def _date(found, q: dict[str, str], what: str, *, required: bool) -> date | None:
-    """The date of the date element ``found`` (BookgDt, ValDt; None: missing), from its Dt or DtTm."""
+def _date(found, q: dict[str, str], what: str) -> date | None:
+    """The date of the date element ``found`` (BookgDt, ValDt), from its Dt or DtTm; None when it gives none."""
     text = (_findtext(found, q["Dt"]) or _findtext(found, q["DtTm"])) if found is not None else ""
     if not text:
-        if required:
-            raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")
         return None
     return _parsed_date(text, what)
 
