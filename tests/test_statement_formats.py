@@ -319,9 +319,32 @@ def test_a_bad_camt_entry_names_the_entry_and_the_field(engine, tmp_path):
         (2, "entry 2 (BATCH-77): BookgDt '2026-13-01' is not a date in the form YYYY-MM-DD")]
 
 
+def day_balances(*days: str) -> str:
+    """A statement's opening and closing balances (OPBD, CLBD), dated ``days`` in turn."""
+    return "".join(f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt>'
+                   f"<Dt><Dt>{day}</Dt></Dt></Bal>" for code, day in zip(("OPBD", "CLBD"), days))
+
+
 UNDATED = """<Ntry><NtryRef>N-{n}</NtryRef><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{way}</CdtDbtInd>
 <AcctSvcrRef>R-{n}</AcctSvcrRef><BkTxCd><Prtry><Cd>SETTLE</Cd></Prtry></BkTxCd>
 <NtryDtls><Btch><NbOfTxs>3</NbOfTxs></Btch><TxDtls><Amt Ccy="EUR">{amount}</Amt></TxDtls></NtryDtls></Ntry>"""
+
+
+def test_camt_entries_without_any_date_take_the_day_of_a_one_day_statement(engine, tmp_path):
+    """A settlement account's daily camt.053 (as a central bank sends it): entries with no BookgDt, ValDt or Sts.
+
+    Its opening and closing balances are both dated the same day, so the entries between them were booked
+    that day: they are read with that date and a warning. A statement spanning days gives no such day.
+    """
+    entries = UNDATED.format(n=1, amount="828.50", way="CRDT") + UNDATED.format(n=2, amount="0.20", way="DBIT")
+    result = importing.import_file(engine, write(tmp_path, "day.xml", camt("053", "08", day_balances(
+        "2026-10-05", "2026-10-05") + entries)))
+    assert result.added == 2 and any("no booking date" in w for w in result.warnings)
+    assert [(r.posted_on, r.value_on, r.amount, r.line_key) for r in stored(engine)] == [
+        (date(2026, 10, 5), None, 8_285_000, "ref:R-1"), (date(2026, 10, 5), None, -2_000, "ref:R-2")]
+    with pytest.raises(ImportRejected, match=r"entry 1 \(R-1\): BookgDt is missing .*, and no ValDt or one-day statement gives a date"):
+        importing.import_file(engine, write(tmp_path, "days.xml", camt("053", "08", day_balances(
+            "2026-10-04", "2026-10-05") + entries)))
 
 
 def test_a_camt_entry_without_a_booking_date_is_dated_by_its_value_date(engine, tmp_path):

@@ -13,8 +13,11 @@ declaration is refused before parsing (no bank sends one; it is how entity trick
 Only booked entries are lines: pending and information-only ones (common in camt.052
 and camt.054) are counted in a warning. Dates are the dates the bank wrote, with or
 without a zone offset (``2017-04-01+02:00``) or a time. An entry without a booking date
-(``BookgDt``, optional in the schema) is dated by its value date, with a warning; one
-with neither is refused.
+(``BookgDt``, optional in the schema) is dated by its value date, or, without one, by
+the day of its statement when the statement's balances are all of one day (a settlement
+account's daily statement, whose entries carry no date): the entries between an opening
+and a closing balance of that day were booked on it. Either way with a warning; an entry
+with no date to take is refused.
 
 References: every one the entry and its transactions carry is kept in the raw line
 (entry AcctSvcrRef and NtryRef; per transaction AcctSvcrRef, EndToEndId, TxId, InstrId,
@@ -133,12 +136,13 @@ def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
         reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
     if reader.undated:
         reader.warnings.append(f"{reader.undated} booked entr(y/ies) with no booking date (BookgDt) were dated by "
-                               "their value date (ValDt)")
+                               "their value date (ValDt), or without one by their statement's day (the one date of "
+                               "its balances)")
     parsed.format, parsed.profile = f"camt{reader.kind}.{reader.version:02d}", f"camt{reader.kind}"
     parsed.statements = reader.statements
 
 
-_READ = ("Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "Amt", "AmtDtls", "BkTxCd", "BookgDt", "Ccy", "Cd",
+_READ = ("Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "Amt", "AmtDtls", "Bal", "BkTxCd", "BookgDt", "Ccy", "Cd",
          "CdtDbtInd", "Cdtr", "CdtrRefInf", "Dbtr", "Domn", "Dt", "DtTm", "Fmly", "IBAN", "Id", "Nm", "Ntry", "NtryDtls",
          "NtryRef", "Othr", "Prtry", "Pty", "Ref", "Refs", "RltdPties", "RmtInf", "Strd", "Sts", "SubFmlyCd", "TxAmt",
          "TxDtls", "Ustrd", "ValDt")
@@ -169,7 +173,8 @@ class _Reader:
         self.warnings: list[str] = []
         self.statements = 0
         self.skipped = 0
-        self.undated = 0  # booked entries without a BookgDt, dated by their ValDt
+        self.undated = 0  # booked entries without a BookgDt, dated by their ValDt or their statement's day
+        self.balance_days: set[date | None] = set()  # the current statement's balances' dates (None: unreadable)
         self.number = 0
 
     def read(self, stream) -> Iterator[StatementLine]:
@@ -182,7 +187,7 @@ class _Reader:
         """
         tags = None
         q: dict[str, str] = {}
-        entry_tag = identifier_tag = account_tag = ""  # the tags' qualified names, as locals: asked of every element
+        entry_tag = identifier_tag = account_tag = balance_tag = ""  # qualified tags, as locals: asked of every element
         holder_tags: set[str] = set()
         account = currency = statement_id = ""
         seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
@@ -197,6 +202,7 @@ class _Reader:
                 q = tags.q
                 entry_tag, identifier_tag, account_tag, holder_tags = (tags.entry, tags.identifier, tags.account,
                                                                        tags.holders)
+                balance_tag = q["Bal"]
             if tag == entry_tag:
                 self._entry(element, q, account, statement_id, currency)
                 element.clear()
@@ -206,6 +212,8 @@ class _Reader:
             elif tag == identifier_tag:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
+            elif tag == balance_tag:  # before the statement's entries, in the schema's order
+                self.balance_days.add(_balance_day(element, q))
             elif tag == account_tag and not account:
                 account = _text(_path(element, q["Id"], q["IBAN"])) or _text(_path(element, q["Id"], q["Othr"], q["Id"]))
                 currency = _findtext(element, q["Ccy"])
@@ -223,6 +231,7 @@ class _Reader:
                         f"{MESSAGES[self.kind][2]} {self.statements}: Acct/Id (IBAN or Othr/Id) is missing")))
                 account = currency = statement_id = ""
                 seen_ids = []
+                self.balance_days = set()
                 element.clear()
         if tags is None:
             raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
@@ -263,9 +272,11 @@ class _Reader:
         value_on = _date(entry.find(q["ValDt"]), q, "ValDt")
         posted = _date(entry.find(q["BookgDt"]), q, "BookgDt")
         if posted is None:
-            if value_on is None:
-                raise ValueError("BookgDt is missing (BookgDt/Dt or BookgDt/DtTm), and no ValDt gives a date")
-            posted = value_on
+            day = next(iter(self.balance_days)) if len(self.balance_days) == 1 else None
+            posted = value_on or day
+            if posted is None:
+                raise ValueError("BookgDt is missing (BookgDt/Dt or BookgDt/DtTm), and no ValDt or one-day "
+                                 "statement gives a date")
             self.undated += 1
         details = [_details(detail, q, direction) for group in entry.findall(q["NtryDtls"])
                    for detail in group.findall(q["TxDtls"])]
@@ -446,6 +457,14 @@ def _date(found, q: dict[str, str], what: str) -> date | None:
     if not text:
         return None
     return _parsed_date(text, what)
+
+
+def _balance_day(balance, q: dict[str, str]) -> date | None:
+    """The date of a statement's balance (Bal/Dt), None when it gives none or none that reads."""
+    try:
+        return _date(balance.find(q["Dt"]), q, "Bal/Dt")
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)  # a statement repeats the same few hundred date texts
