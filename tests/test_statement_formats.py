@@ -356,6 +356,26 @@ def test_a_camt_entry_without_a_booking_date_is_dated_by_its_value_date(engine, 
     assert (row.posted_on, row.value_on, row.amount) == (date(2026, 10, 6), date(2026, 10, 6), 750_000)
 
 
+def test_camt_entries_whose_bank_reference_is_nonref_are_told_apart_by_what_they_say(engine, tmp_path):
+    """A German savings bank's camt.052 writes AcctSvcrRef NONREF on every entry: that is no reference.
+
+    Keyed by it, the second entry looked like the first one edited and the whole file was refused.
+    """
+    entry = """<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+    <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>NONREF</AcctSvcrRef>
+    <NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs><RltdPties><Cdtr><Nm>{name}</Nm></Cdtr>
+    </RltdPties><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+    text = camt("052", "02", entry.format(amount="30.00", name="Blue Carrier Ltd", text="Invoice 7")
+                + entry.format(amount="26.00", name="Fuel Station", text="Card payment"))
+    result = importing.import_file(engine, write(tmp_path, "intraday.xml", text))
+    assert result.added == 2
+    rows = stored(engine)
+    assert [(r.amount, r.reference, r.counterparty) for r in rows] == [
+        (-300_000, "", "Blue Carrier Ltd"), (-260_000, "", "Fuel Station")]
+    assert all(r.line_key.startswith("h:") for r in rows)  # keyed by what the line says
+    assert importing.import_file(engine, write(tmp_path, "intraday.xml", text)).added == 0
+
+
 # --- SWIFT MT940 / MT942 ----------------------------------------------------------------------------------
 
 MT940 = """{1:F01BANKDEFFXXXX0000000000}{2:I940BANKDEFFXXXXN}{4:

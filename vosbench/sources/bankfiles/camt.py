@@ -280,7 +280,7 @@ class _Reader:
             self.undated += 1
         details = [_details(detail, q, direction) for group in entry.findall(q["NtryDtls"])
                    for detail in group.findall(q["TxDtls"])]
-        service_ref, entry_ref = _findtext(entry, q["AcctSvcrRef"]), _findtext(entry, q["NtryRef"])
+        service_ref, entry_ref = _provided(_findtext(entry, q["AcctSvcrRef"])), _provided(_findtext(entry, q["NtryRef"]))
         additional = _findtext(entry, q["AddtlNtryInf"])
         key = service_ref or entry_ref
         entry_raw = {"amt": amount_text, "ccy": entry_currency, "cdtdbtind": direction,
@@ -358,7 +358,7 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
         local = _local(child.tag)
         if local in refs and child.text:
             refs[local] = child.text.strip()
-    end_to_end = refs["EndToEndId"] if refs["EndToEndId"].upper() not in _NOT_PROVIDED else ""
+    end_to_end = _provided(refs["EndToEndId"])
     remittance_info = detail.find(q["RmtInf"])
     remittance = creditor_refs = []
     if remittance_info is not None:
@@ -367,7 +367,7 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
                          for info in structured.findall(q["CdtrRefInf"]) for text in map(_text, info.findall(q["Ref"]))
                          if text]
     additional = _findtext(detail, q["AddtlTxInf"])
-    reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
+    reference = (creditor_refs[0] if creditor_refs else end_to_end) or _provided(refs["AcctSvcrRef"])
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
     raw = {"amt": amount_text, "ccy": tx_currency or "",
            "refs": {k: v for k, v in refs.items() if v}, "creditor_refs": creditor_refs, "remittance": remittance,
@@ -375,6 +375,12 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
     return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
             "creditor_refs": creditor_refs, "remittance": remittance, "reference": reference, "text": text,
             "raw": raw}
+
+
+def _provided(reference: str) -> str:
+    """``reference``, or "" when it says none was given (NONREF, NOTPROVIDED): German savings banks write NONREF
+    as every entry's AcctSvcrRef, and a line keyed by it would be taken for the one before it, edited."""
+    return "" if reference.upper() in _NOT_PROVIDED else reference
 
 
 def _bank_code(code, q: dict[str, str]) -> dict:
