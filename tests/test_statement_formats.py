@@ -604,6 +604,18 @@ def test_mt940_an_unreadable_available_balance_is_left_out_with_a_warning(engine
     assert stored(engine)[0].amount == 50_000
 
 
+def test_mt940_a_blank_entry_date_reads_the_line_on_its_value_date(engine, tmp_path):
+    """Citibank (and ASN Bank) fill the optional :61: entry date with four blanks; USD's funds code D follows the mark."""
+    text = (":20:C261005\n:25:36001234\n:28:1/1\n:60F:C261004USD1000,00\n:61:261005    DD212,39NMSCNONREF//\n"
+            "/ABC/DEF/MISCELLANEOUS\n:86:/PT/FT/PY/CARRIER INVOICE 112233\n:61:261005    CD1500,00NTRFNONREF//\n"
+            ":86:/PT/FT/PY/ACME TRADING LLC C00001\n:62F:C261005USD2287,61\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "citi.txt", text))
+    assert result.added == 2
+    assert [(r.posted_on, r.value_on, r.amount, r.currency) for r in stored(engine)] == [
+        (date(2026, 10, 5), date(2026, 10, 5), -2_123_900, "USD"),
+        (date(2026, 10, 5), date(2026, 10, 5), 15_000_000, "USD")]  # 1000 - 212.39 + 1500 = 2287.61
+
+
 def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_path):
     document = camt("053", "08", BATCH).split("?>", 1)[1]
     text = ('<?xml version="1.0" encoding="UTF-8"?><BizMsgEnvlp><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:'

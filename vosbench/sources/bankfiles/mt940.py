@@ -266,8 +266,9 @@ def _parsed(mt940, chunk: str):
 
 
 _STATEMENT_LINE = re.compile(r"(?m)^:61:(.{0,60}(?:\n(?!:).{0,40})?)")
-_HEAD = re.compile(r"[0-9]{6}(?:[0-9]{4})?(RC|RD|C|D)[A-Z]?[\n ]?([0-9]{1,15}(?:,[0-9]*)?)[A-Z][A-Z0-9 ]{3}")
-"""A :61: statement line's start: value date, entry date, mark (C, D, RC, RD), funds code, the amount
+_HEAD = re.compile(r"[0-9]{6}(?:[0-9]{4}| {4})?(RC|RD|C|D)[A-Z]?[\n ]?([0-9]{1,15}(?:,[0-9]*)?)[A-Z][A-Z0-9 ]{3}")
+"""A :61: statement line's start: value date, entry date (optional; Citibank and ASN Bank write four blanks
+where they leave it out), mark (C, D, RC, RD), funds code, the amount
 (digits and SWIFT's decimal comma, which some banks leave out of a whole amount: ``C500NTRF``) and the
 transaction type (``NTRF``; banks also use their own: ``S   X``, ``MCI0``)."""
 
