@@ -66,6 +66,22 @@ def test_a_card_statement_without_balance_with_a_bom_and_decimal_comma_imports_w
     assert '"dtposted": "2026-10-03T02:00:00+00:00"' in rows[0].raw
     assert importing.import_file(engine, path).added == 0  # idempotent
 
+def test_an_ofx_that_gives_two_transactions_one_fitid_imports_both_and_a_repeated_one_once(engine, tmp_path):
+    """Some banks reuse a FITID within one download (Brazilian banks write the day and a cheque number).
+
+    Two different transactions under one FITID in the same file are two transactions, not one edited:
+    both are read, the second keyed by its FITID and occurrence, with a warning. The same transaction
+    written twice (overlapping statements in one file) is still one line.
+    """
+    text = CARD_WITHOUT_BALANCE.replace("<FITID>CC-2", "<FITID>CC-1")
+    overlap = text.replace("</BANKTRANLIST>", "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261004<TRNAMT>-35.10<FITID>CC-1"
+                                              "<PAYEE><NAME>Cloud Hosting Pty<ADDR1>1 St</PAYEE></BANKTRANLIST>")
+    result = importing.import_file(engine, write(tmp_path, "reused.ofx", overlap))
+    assert (result.added, result.skipped) == (2, 1) and any("same FITID" in w for w in result.warnings)
+    assert [(r.amount, r.line_key) for r in stored(engine)] == [(2_000_000, "fitid:CC-1"), (-351_000, "fitid:CC-1#2")]
+    assert importing.import_file(engine, write(tmp_path, "reused.ofx", overlap)).added == 0
+
+
 
 def test_a_bare_less_than_sign_in_an_sgml_memo_is_said_to_cut_the_value(engine, tmp_path):
     text = CARD_WITHOUT_BALANCE.replace("<NAME>Payment &amp; thanks</NAME>", "<NAME>Payment<MEMO>price < 5 and x<y")
