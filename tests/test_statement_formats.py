@@ -632,6 +632,16 @@ def test_mt940_a_blank_entry_date_reads_the_line_on_its_value_date(engine, tmp_p
         (date(2026, 10, 5), date(2026, 10, 5), 15_000_000, "USD")]  # 1000 - 212.39 + 1500 = 2287.61
 
 
+def test_mt940_a_value_date_of_february_30_is_read_as_the_month_s_last_day_with_a_warning(engine, tmp_path):
+    """German banks date interest by a 30-day month: a :61: value date of 30 February is the month's end."""
+    text = (":20:STARTUMSE\n:25:37040044/0532013000\n:28C:00001/001\n:60F:C260227EUR1200,00\n"
+            ":61:2602300302DR6,00N024NONREF\n:86:805?00ENTGELTABSCHLUSS?20Kontofuehrung\n:62F:C260302EUR1194,00\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "interest.sta", text))
+    assert result.added == 1 and any("30 February" in w for w in result.warnings)
+    row = stored(engine)[0]
+    assert (row.posted_on, row.value_on, row.amount) == (date(2026, 3, 2), date(2026, 2, 28), -60_000)
+
+
 def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_path):
     document = camt("053", "08", BATCH).split("?>", 1)[1]
     text = ('<?xml version="1.0" encoding="UTF-8"?><BizMsgEnvlp><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:'

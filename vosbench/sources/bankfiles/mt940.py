@@ -19,14 +19,17 @@ files), a :61: without a transaction type before ``//`` (Zenith Bank), a blank b
 amount and its type (Commerzbank, Deutsche Bank), a statement number the parser refuses (kept
 as written in the statement id), and an available balance (:64:, :65:) that is not one
 (Oldenburgische Landesbank's ``:65F:Dnullnull7414,3``): it moves no line's money, so it is
-left out. A German bank's structured :86: gives the payer's account in ``?31`` and the name in
-``?32``/``?33``; the name is read without the account. A :61: the parser passes over
-refuses the file, naming that line. An MT940 message with statement lines but without the
+left out. A value date of 30 February (German banks date interest by a 30-day month) is
+read, as the parser reads it, as the month's last day, with a warning. A German bank's
+structured :86: gives the payer's account in ``?31`` and the name in ``?32``/``?33``; the
+name is read without the account. A :61: the parser passes over refuses the file, naming
+that line. An MT940 message with statement lines but without the
 closing balance SWIFT requires may have been cut short: it is read, with a warning.
 """
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import hashlib
 import logging
@@ -193,6 +196,11 @@ _BALANCE = re.compile(r"(?m)^:6[45]F?:(.*)\n?")
 _READABLE_BALANCE = re.compile(r"[CD][0-9]{6}[A-Z]{3}[0-9]{1,14}(?:,[0-9]{0,2})?")
 BALANCE_WARNING = ("an available balance (:64:/:65:) not written as SWIFT writes a balance was left out: it moves no "
                    "statement line's money")
+_FEBRUARY = re.compile(r"(?m)^:61:([0-9]{2})02(29|3[01])")
+"""A :61: value date past February's end (``260230``): German banks date interest by a 30-day month, and the
+parser reads it as the month's last day."""
+FEBRUARY_WARNING = ("some :61: value dates fall after the end of February (30 February, as banks dating interest by "
+                    "a 30-day month write them); they were read as the month's last day")
 _STATEMENT_NUMBER = re.compile(r"(?m)^:28C?:(.*)(?:\n|$)")
 _READABLE_NUMBER = re.compile(r"[0-9]{1,5}(?:/[0-9]{1,5})?")
 STATEMENT_NUMBER_WARNING = ("a statement number (:28C:) not written as SWIFT's digits[/digits] was kept as written, "
@@ -214,6 +222,8 @@ def _as_swift_writes(chunk: str) -> tuple[str, str, list[str]]:
     chunk, untyped = _UNTYPED.subn(r"\1NMSC", chunk)
     if untyped:
         warnings.append(UNTYPED_WARNING)
+    if any(day > ("29" if calendar.isleap(2000 + int(year)) else "28") for year, day in _FEBRUARY.findall(chunk)):
+        warnings.append(FEBRUARY_WARNING)
     chunk, spaced = _SPACED.subn(r"\1", chunk)
     if spaced:
         warnings.append(SPACED_WARNING)
