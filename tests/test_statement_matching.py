@@ -248,6 +248,14 @@ def test_a_record_no_statement_covers_cannot_be_paired_by_hand(ledger):
                          decided_by="b")
 
 
+def test_money_in_is_never_paired_by_hand_with_money_out(ledger):
+    with pytest.raises(decisions.DecisionError, match="could never apply: the statement lines and the payment records "
+                                                      r"move money in opposite directions"):
+        decisions.record(ledger, "match", line_ids=[line_id(ledger, "T5")], payment_ids=[payment_id(ledger, "p2")],
+                         decided_by="b")  # a 300.0001 credit with the -250.50 withdrawal that has its own debit T2
+    assert decisions.history(ledger).empty
+
+
 def test_match_names_a_decision_an_earlier_one_keeps_from_applying(ledger, capsys):
     """A ledger may hold two decisions on one record from before such a decision was refused: `match` names it."""
     from datetime import datetime

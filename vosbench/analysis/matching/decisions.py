@@ -88,6 +88,10 @@ def _must_be_able_to_apply(connection: sa.Connection, decision: Decision) -> Non
     if len(pools) > 1:
         problems.append("a pairing stays within one channel and one currency, and these are "
                         + ", ".join(f"{channel} {currency}" for channel, currency in sorted(pools)))
+    directions = {amount > 0 for amount in (sum(line.amount for line in lines), sum(p.amount for p in payments)) if amount}
+    if len(directions) > 1:  # money in paired with money out: the record's own line would then show as missing
+        problems.append("the statement lines and the payment records move money in opposite directions (one in, one "
+                        "out)")
     if problems:
         raise DecisionError(f"a {decision.action} of lines {_listed(decision.line_ids)} with payment records "
                             f"{_listed(decision.payment_ids)} could never apply: {'; '.join(problems)}")
