@@ -159,15 +159,22 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
                                          "again")
             raise StatementFileError(f"{file}: message {messages} holds {len(heads)} :61: statement lines but the "
                                      f"parser read {len(transactions)}; export the statement again")
+        moved, refused = 0, len(rejections)
         for transaction, head in zip(transactions, heads):
             number += 1
             try:
                 if not account:
                     raise ValueError(":25: account identification is missing from the message")
                 line = _line(transaction.data, account, statement_id, currency, number)
-                yield replace(line, amount=_signed_amount(head, line.amount))
+                line = replace(line, amount=_signed_amount(head, line.amount))
             except ValueError as error:
                 rejections.append(Rejection(file, number, f"transaction {number} (message {messages}): {error}"))
+                continue
+            moved += line.amount
+            yield line
+        gap = None if len(rejections) > refused else _unexplained(transactions.data, moved)
+        if gap:
+            parsed.warnings.append(f"message {messages}: {gap}")
         # each transaction refers back to its message: a cycle, kept for good while an import pauses the collector
         transactions.transactions.clear()
     if not messages:
@@ -281,6 +288,21 @@ _HEAD = re.compile(r"[0-9]{6}(?:[0-9]{4}| {4})?(RC|RD|C|D)[A-Z]?[\n ]?([0-9]{1,1
 where they leave it out), mark (C, D, RC, RD), funds code, the amount
 (digits and SWIFT's decimal comma, which some banks leave out of a whole amount: ``C500NTRF``) and the
 transaction type (``NTRF``; banks also use their own: ``S   X``, ``MCI0``)."""
+
+
+def _unexplained(data: dict, moved: int) -> str | None:
+    """What a message's balances say its lines do not: opening (:60F:/:60M:) + the lines ≠ closing (:62F:/:62M:)
+    means lines are missing or the statement was cut; None when they agree or a balance is absent."""
+    opening = data.get("final_opening_balance") or data.get("intermediate_opening_balance")
+    closing = data.get("final_closing_balance") or data.get("intermediate_closing_balance")
+    if opening is None or closing is None:
+        return None
+    start, end = (money.to_minor(str(balance.amount.amount), field="balance") for balance in (opening, closing))
+    if start + moved == end:
+        return None
+    return (f"its lines move {money.format_money(moved)} but its balances move {money.format_money(end - start)} "
+            f"(opening {money.format_money(start)}, closing {money.format_money(end)}): lines may be missing or the "
+            "statement cut short; check it against the bank's own view")
 
 
 def _signed_amount(head: str, parsed: int) -> int:
