@@ -159,7 +159,7 @@ def test_the_commands_end_to_end(engine, capsys, tmp_path):
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1
     code, _, err = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
                        "--note", "ticket #1 found in the helpdesk", "--by", "ann")
-    assert code == 2 and "operator ann is a clerk; only a auditor or supervisor annotates findings" in err
+    assert code == 2 and "operator ann is a clerk; only an auditor or a supervisor annotates findings" in err
     code, out, _ = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
                        "--note", "ticket #1 found in the helpdesk", "--by", "bob")
     assert code == 0
@@ -180,7 +180,7 @@ def test_a_controls_file_that_raises_a_threshold_is_refused_on_a_write(engine, c
                          "--operator", "ann", "--method", "bank_wire", "--at", "2026-10-05T10:00:00Z")
     assert (code, out) == (2, "") and payments(engine) == [] and approvals.requests(engine).empty
     assert "the controls file's USD deposit threshold" in err and "is above the ledger's 10,000.00" in err
-    assert "a controls file may only lower them: lower these or leave --controls out" in err
+    assert "a controls file may only lower them: lower it or leave --controls out" in err
 
 
 def test_a_controls_file_cannot_remove_a_threshold_only_lower_one(engine, capsys, tmp_path):

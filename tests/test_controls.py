@@ -424,7 +424,7 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
     (dict(finding_id="F-0123456789ab", status="explained", note=" ", author="a"), "needs a note"),
     (dict(finding_id="F-0123456789ab", status="open", note="", author="nobody"),
      r"operator 'nobody' is not registered \(known: ann, sue\)"),
-    (dict(finding_id="F-0123456789ab", status="open", note="", author="ann"), "ann is a clerk; only a auditor or "),
+    (dict(finding_id="F-0123456789ab", status="open", note="", author="ann"), "ann is a clerk; only an auditor or "),
     (dict(finding_id="F-0123456789ab", status="open", note="", author=" "), r"say who annotates findings \(--by"),
 ])
 def test_bad_annotations_name_the_fix(tmp_path, call, message):

@@ -124,7 +124,7 @@ def test_on_a_server_the_operator_is_the_login(postgresql, tmp_path, capsys, mon
                                   .render_as_string(hide_password=False))
     with reader.connect() as connection:
         assert connection.scalar(sa.select(sa.func.count()).select_from(tables.payments)) == 1
-    with pytest.raises(VosbenchError, match="operator fay is a agent:A1; only a clerk or supervisor"):
+    with pytest.raises(VosbenchError, match="operator fay is an agent:A1; only a clerk or a supervisor"):
         approvals.submit(reader, RULES, account="C1", kind="deposit", amount="1", operator="fay")
     reader.dispose()
     monkeypatch.delenv("NEW_LOGIN_PASSWORD")
@@ -155,7 +155,7 @@ def test_annotations_and_matching_decisions_are_made_by_registered_operators(tea
         assert code == 2 and "'nobody' is not registered (known: a, alice, ann, bob, cy, dee, eve, ida)" in err
         assert annotate("ida", "ida")[0] == 0
     code, err = annotate("ann", "ann")
-    assert code == 2 and "operator ann is a clerk; only a auditor or supervisor annotates findings" in err
+    assert code == 2 and "operator ann is a clerk; only an auditor or a supervisor annotates findings" in err
     engine = database.make_engine(team_url)
     with engine.connect() as connection:
         assert list(connection.scalars(sa.select(tables.finding_annotations.c.author))) == ["ida"]

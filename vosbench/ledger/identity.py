@@ -133,5 +133,16 @@ def require_role(connection: sa.Connection, who: str, allowed: tuple[str, ...], 
     """IdentityError unless registered operator ``who`` holds one of the ``allowed`` roles."""
     role = operators(connection).get(who, "")
     if role.partition(":")[0] not in allowed:
-        raise IdentityError(f"operator {who} is a {role or 'person with no role'}; only a "
-                            f"{' or '.join(allowed)} {action}")
+        raise IdentityError(f"operator {who} is {_a(role or 'person with no role')}; only "
+                            f"{_either(allowed)} {action}")
+
+
+def _either(roles: tuple[str, ...]) -> str:
+    """'a clerk, a supervisor or an auditor'."""
+    named = [_a(role) for role in roles]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+
+
+def _a(word: str) -> str:
+    """``word`` with its article: a clerk, an auditor, an agent:A1."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
