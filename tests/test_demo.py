@@ -325,6 +325,8 @@ def test_ensure_demo_builds_only_when_no_ledger_is_there(tmp_path, monkeypatch, 
 def test_a_bad_scale_is_refused_with_the_setting_named(tmp_path):
     with pytest.raises(ValueError, match="end_month: month '2026-13'.*YYYY-MM"):
         demo.build_demo(f"sqlite:///{tmp_path / 'x.sqlite'}", demo.DemoScale(end_month="2026-13"))
+    with pytest.raises(ValueError, match="end_month: 2099-01 has not ended yet"):  # records dated after their recording
+        demo.build_demo(f"sqlite:///{tmp_path / 'x.sqlite'}", demo.DemoScale(end_month="2099-01"))
     with pytest.raises(ValueError, match="customers=5"):
         demo.build_demo(f"sqlite:///{tmp_path / 'x.sqlite'}", demo.DemoScale(customers=5))
     with pytest.raises(ValueError, match="payments_per_month=100: give at least one per customer"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from vosbench.core import periods
 
@@ -34,9 +35,12 @@ class DemoScale:
     def validate(self) -> None:
         """Raise ValueError naming the bad setting and the range that works."""
         try:
-            periods.parse_label(self.end_month)
+            ends = periods.month(self.end_month, "Etc/GMT+12").end  # the month over everywhere
         except periods.PeriodError as error:
             raise ValueError(f"demo scale end_month: {error}") from None
+        if ends > datetime.now(UTC).replace(tzinfo=None):  # its records would be dated after they were recorded
+            raise ValueError(f"demo scale end_month: {self.end_month} has not ended yet; give a month that has, "
+                             "e.g. the last one")
         checks: tuple[tuple[bool, str], ...] = (
             (self.resellers >= 1, f"resellers={self.resellers}: give at least 1"),
             (self.agents >= self.resellers,
