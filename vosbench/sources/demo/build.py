@@ -147,7 +147,7 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
             append("charges", records.charges, f"{month.label}/charges")
             append("balances", records.snapshots, f"{month.label}/balances")
             total += len(drafts)
-            bar.set_postfix(payments=total)
+            bar.set_postfix_str(f"payments={total:,}")  # tqdm shows a number as 7e+4
     for anomaly in planted:
         anomaly.payment_ids = ids_by_tag.get(anomaly.id, [])
         if anomaly.kind == "commission_mismatch":
