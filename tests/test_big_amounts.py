@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from handbuilt import run
 
@@ -28,6 +29,7 @@ from vosbench.analysis import reconcile
 from vosbench.controls import runner
 from vosbench.core import money
 from vosbench.ledger import setup
+from vosbench.outputs import audit, views
 
 T = 500_000_000_000_000 * money.UNIT
 """500 trillion units in minor units."""
@@ -157,3 +159,43 @@ def test_the_controls_run_the_month_and_flag_the_absurd_accounts(sqlite_ledger):
     assert sorted(frame.loc[frame["check"] == "balance_drift", "amount"].tolist()) == [T, 2 * T]
     listed = run("controls", "--db", sqlite_ledger, "--month", "2026-10", "--format", "csv")
     assert ",1000000000000000.0000," in listed and ",500000000000000.0000," in listed
+
+
+def test_the_accounting_journal_totals_do_not_wrap_around(sqlite_ledger, tmp_path):
+    """October's journal: BIG's and FAR's adjustments (1,000 trillion), WIDE's deposit (500 trillion), C1's 200 and
+    C2's 50.25 are each posted once as debit and once as credit: 1,500,000,000,000,250.25 each side."""
+    said = run("export", "accounting", "--db", sqlite_ledger, "--month", "2026-10", "--to", "journal",
+               "--out", str(tmp_path / "out"))
+    assert "debits 1,500,000,000,000,250.2500 = credits 1,500,000,000,000,250.2500" in said
+
+
+def test_the_audit_figures_of_the_month_are_exact(sqlite_ledger):
+    """The audit's headline, results and trend (sums over every account, past 64 bits) — SQLite's SUM failed on the
+    trend's adjustments (BIG's and FAR's, −1,000 trillion) and the large payments' total size wrapped around.
+    September nets 360.1234 (100 + 250.1234 + 10); October's payments net −499,999,999,999,850.2500."""
+    built = audit.MonthlyAudit.open(month="2026-10", db_url=sqlite_ledger)
+    headline = {row.figure: row.amount for row in built.headline().itertuples()}
+    assert headline["Large payments, at least 5,000.00 either way (total size)"] == 3 * T
+    assert headline["Money out (records with a negative amount)"] == 2 * T + 502_500
+    assert headline["Differences, recorded − expected (accounts not agreeing)"] == 3 * T
+    results = built.results().set_index("classification")["difference"]
+    assert (results[reconcile.UNEXPLAINED], results[reconcile.SNAPSHOT_DISAGREES], results[reconcile.AGREES]) == (
+        T, 2 * T, 0)
+    october = built.trend.set_index("month").loc["2026-10"]
+    assert (october["adjustment"], october["payments"], october["balances"]) == (
+        -2 * T, -4_999_999_999_998_502_500, -4_999_999_999_994_901_266)
+    assert built.trend.set_index("month").loc["2026-09", "balances"] == 3_601_234
+
+
+def test_movements_and_balances_grouped_over_accounts_do_not_wrap_around():
+    """Two deposits of 500 trillion (in two channels, so each kept rollup cell of the ledger holds its own):
+    the movements by kind add to 1,000 trillion, where pandas' int64 sum gave −844,674,407,370,955.1616."""
+    movements = pd.DataFrame({"currency": ["USD", "USD", "USD"], "kind": ["deposit", "deposit", "withdrawal"],
+                              "records": [1, 1, 1], "records_in": [1, 1, 0], "money_in": [T, T, 0],
+                              "money_out": [0, 0, 502_500], "net": [T, T, -502_500], "reversals": [0, 0, 0],
+                              "reversed_amount": [0, 0, 0]})
+    by_kind = audit.movements_by(movements, "kind").set_index("kind")
+    assert by_kind.loc["deposit", "money_in"] == 2 * T and by_kind.loc["deposit", "net"] == 2 * T
+    assert by_kind.loc["withdrawal", "net"] == -502_500 and str(by_kind["money_out"].dtype) == "int64"
+    closings = pd.DataFrame({"currency": ["USD"] * 3, "kind": ["customer"] * 3, "closing": [T, T, 1]})
+    assert views.group_sums(closings, ["currency", "kind"], ["closing"]).loc[("USD", "customer"), "closing"] == 2 * T + 1

@@ -292,7 +292,7 @@ def _journal_figures(connection: sa.Connection, period: Period, ledger_timezone:
     def place(found: dict[str, list], column: str, target: str) -> np.ndarray:
         at = np.array([position.get(account_id, -1) for account_id in found["account_id"]], dtype=np.int64)
         if f"{column}_high" in found:  # summed in two parts, so that no SUM passes 64 bits
-            found = {column: [None if high is None else queries.whole_number(high) * 2**32 + queries.whole_number(low)
+            found = {column: [None if high is None else queries.joined_sum(high, low)
                               for high, low in zip(found[f"{column}_high"], found[f"{column}_low"])], **found}
         amounts, _ = result_columns.whole(found[column])
         if amounts.dtype == object:  # a sum past int64: this figure is kept as Python integers

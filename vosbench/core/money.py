@@ -157,8 +157,8 @@ def exact_texts(minor, missing=None):
     """
     import numpy as np  # here: commands that never write a table never load numpy
 
-    if np.asarray(minor).dtype == object:
-        whole_numbers = [0 if value is None else int(value) for value in np.asarray(minor).tolist()]
+    if np.asarray(minor).dtype.kind in "Ou":  # Python integers past int64 (numpy reads 10**19 as uint64)
+        whole_numbers = [0 if value is None else int(value) for value in np.asarray(minor, dtype=object).tolist()]
         past = np.array([abs(value) > MAX_MINOR for value in whole_numbers], dtype=bool)
         texts = exact_texts(np.where(past, 0, np.array(whole_numbers, dtype=object)).astype(np.int64))
         texts[past] = [str(to_decimal(value)) for value, out in zip(whole_numbers, past.tolist()) if out]
