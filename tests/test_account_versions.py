@@ -65,6 +65,10 @@ def test_changed_details_are_a_new_version_and_queries_show_the_latest(engine, t
     out = capsys.readouterr().out
     assert "version 1" in out and "'Acme Trading'" in out and "parent A1" in out
     assert "version 2" in out and "'Acme Trading Ltd'" in out and "parent A2" in out and "by csv" in out
+    for unknown in ("NOPE", "Acme Trading"):  # a name is no number
+        assert main.main(["account-history", unknown, "--db", url]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"vosbench account-history: account '{unknown}' is not in the ledger; give an account number")
     assert main.main(["verify", "--db", url]) == 0
 
 

@@ -12,7 +12,7 @@ from ledger_text import ACCOUNTS, TEAM, ledger_from_text
 from vosbench.commands import main
 from vosbench.controls import runner
 from vosbench.core.money import UNIT
-from vosbench.ledger import approvals, tables, verification
+from vosbench.ledger import approvals, month_close, tables, verification
 from vosbench.ledger.policy import from_mapping
 
 RULES = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00", "adjustment": "500.00"}}})
@@ -78,12 +78,23 @@ def test_a_failure_writing_the_decision_leaves_neither_the_record_nor_the_decisi
 
 def test_a_rejection_keeps_the_reason_and_posts_nothing(engine):
     done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000", operator="ann", occurred_at=AT)
-    with pytest.raises(approvals.ApprovalError, match="needs a reason"):
-        approvals.reject(engine, done.id, checker="bob", reason=" ")
+    for shows_nothing in (" ", "\u200b", "\u3000\u2060"):  # a zero-width or ideographic space explains nothing
+        with pytest.raises(approvals.ApprovalError, match="needs a reason"):
+            approvals.reject(engine, done.id, checker="bob", reason=shows_nothing)
     approvals.reject(engine, done.id, checker="bob", reason="not on the bank statement")
     assert payments(engine) == []
     row = approvals.requests(engine, pending_only=False).iloc[0]
     assert (row["status"], row["decision_reason"]) == ("rejected", "not on the bank statement")
+
+
+def test_a_reversal_or_a_reopening_whose_reason_shows_nothing_is_refused(engine):
+    payment = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20", operator="ann", occurred_at=AT)
+    with pytest.raises(approvals.ApprovalError, match="a reversal needs a reason"):
+        approvals.submit_reversal(engine, RULES, payment.id, reason="\u200b", operator="ann")
+    month_close.close(engine, "2026-10", by="bob", second="cy", at=datetime(2026, 11, 2))
+    with pytest.raises(month_close.CloseError, match="say why the month is reopened"):
+        month_close.reopen(engine, "2026-10", by="bob", second="cy", reason="\ufeff\u00a0")
+    assert len(payments(engine)) == 1
 
 
 def test_requests_and_decisions_are_append_only(engine):
@@ -168,7 +179,7 @@ def test_a_controls_file_that_raises_a_threshold_is_refused_on_a_write(engine, c
     code, out, err = run(capsys, "record", *db, "--account", "C1", "--kind", "deposit", "--amount", "50000",
                          "--operator", "ann", "--method", "bank_wire", "--at", "2026-10-05T10:00:00Z")
     assert (code, out) == (2, "") and payments(engine) == [] and approvals.requests(engine).empty
-    assert "USD deposit" in err and "is above the policy's 10,000.00" in err
+    assert "the controls file's USD deposit threshold" in err and "is above the ledger's 10,000.00" in err
     assert "a controls file may only lower them: lower these or leave --controls out" in err
 
 

@@ -268,14 +268,17 @@ def test_archive_purge_reconcile_gives_the_same_figures_for_the_months_kept(tmp_
     engine.dispose()
 
 
-def test_where_the_ledger_has_identities_only_a_supervisor_purges(ledger, tmp_path):
+def test_where_the_ledger_has_identities_only_a_supervisor_archives_and_purges(ledger, tmp_path):
     from vosbench.ledger import identity
 
     engine, path = ledger
     identity.register(engine, "kim", "clerk")
     identity.register(engine, "sue", "supervisor")
     folder = tmp_path / "archive"
-    archive.write(engine, "2026-10", folder, by="kim")
+    with pytest.raises(month_close.CloseError, match="'kim' is not a registered supervisor"):
+        archive.write(engine, "2026-10", folder, by="kim")  # refused before a file holds the ledger's records
+    assert not folder.exists()
+    archive.write(engine, "2026-10", folder, by="sue")
     for who in ("kim", "nobody", ""):
         with pytest.raises(month_close.CloseError, match="supervisor|say who"):
             archive.purge(engine, folder, by=who)

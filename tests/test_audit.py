@@ -249,6 +249,16 @@ def test_the_findings_by_operator_chart_is_written_even_when_the_controls_could_
     assert "not run for a month cut in Asia/Dubai" in figure.layout.title.text and not figure.data
 
 
+@pytest.mark.slow
+def test_the_notebook_audits_a_month_cut_in_another_zone_to_the_end(engine, tmp_path):
+    from vosbench.outputs import report
+
+    done = report.run_audit("2026-10", out_dir=tmp_path, db_url=str(engine.url), overrides={"timezone": "Asia/Dubai"},
+                            progress=False)  # the controls cells used to end it with KeyError: 'Controls'
+    html = done.html.read_text(encoding="utf-8")
+    assert "Not run for a month cut in Asia/Dubai" in html and done.xlsx.is_file()
+
+
 def test_findings_per_operator_are_counted_in_whole_ticks():
     few = pd.DataFrame({"operator": ["amira", "omar"], "low": [1, 2], "high": [2, 1]})
     many = pd.DataFrame({"operator": ["amira"], "low": [30], "high": [12]})

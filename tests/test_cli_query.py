@@ -149,3 +149,15 @@ def test_every_time_printed_or_exported_carries_its_offset(ledger_url, capsys, t
     assert run(capsys, "--kind", "commission", "--format", "xlsx", "--out", str(tmp_path / "c.xlsx"))[0] == 0
     header, row = list(openpyxl.load_workbook(tmp_path / "c.xlsx")["Payments"].iter_rows(max_row=2, values_only=True))
     assert header[1] == "occurred_at (Asia/Dubai)" and row[1] == datetime(2026, 10, 2, 9, 0)
+
+
+def test_an_xlsx_out_in_a_missing_folder_makes_the_folder_as_csv_does(ledger_url, capsys, tmp_path):
+    for name in ("x.xlsx", "x.csv"):
+        code, out, err = run(capsys, "--format", name[2:], "--out", str(tmp_path / "missing" / name))
+        assert code == 0 and (tmp_path / "missing" / name).is_file(), err
+
+
+def test_an_out_the_system_will_not_write_is_one_line_not_a_traceback(ledger_url, capsys):
+    code, out, err = run(capsys, "--format", "xlsx", "--out", "/proc/records.xlsx")  # /proc takes no new files, even from root
+    assert code == 2 and err.startswith("vosbench query: /proc/records.xlsx: ") and "check that the path exists" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -363,3 +363,21 @@ def test_a_decision_that_could_not_apply_is_refused_when_taken(db, capsys, tmp_p
     paired = next(i for i in items if i["payment_ids"] == "6")
     assert (paired["status"], paired["rule"], paired["line_ids"]) == ("amount_difference", "manual", line_555)
     assert run(capsys, "decide", "history")[1].count("checker") == 3  # the refused decisions left no row
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("match", "--month", "2026-10", "--status", "nonsense"), "'nonsense' is no status; give one of matched, "),
+    (("match", "--month", "2026-10", "--window-days", "-3"), "argument --window-days: '-3': give whole days from 0 to 366"),
+    (("match", "--month", "2026-10", "--window-days", "100000000"), "argument --window-days: '100000000': give whole"),
+])
+def test_a_match_option_that_would_hide_or_break_the_answer_is_refused(db, capsys, argv, message):
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal: usage and one line, exit 2
+        main.main(list(argv))
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_file_that_is_no_profile_is_named_as_such(db, capsys, tmp_path):
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    code, _, err = run(capsys, "statements", "import", str(SAMPLES / "gateway.csv"), "--profile", str(tmp_path / "passwd"))
+    assert code == 2 and "a file, but no profile; give a profile YAML file (.yaml or .yml)" in err

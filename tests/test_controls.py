@@ -54,9 +54,11 @@ def test_adjustments_need_a_reason_and_a_link(tmp_path):
         p2,C1,adjustment,6.00,2026-10-03T10:00:00Z,ann,admin,other,,,goodwill,,,
         p3,C1,adjustment,7.00,2026-10-04T10:00:00Z,ann,admin,other,,,failed calls ticket #48213,,,
         p4,C2,adjustment,-2.00,2026-10-05T10:00:00Z,ann,admin,other,CDR 881234567,,rate correction,,,
+        p5,C2,adjustment,3.00,2026-10-06T10:00:00Z,ann,admin,other,,,\u200b\u00a0,,,
     """)
     findings = {f.payment_ids[0]: f for f in found(engine, "adjustment_without_reason_or_link")}
-    assert sorted(findings) == [1, 2]
+    assert sorted(findings) == [1, 2, 5]
+    assert findings[5].severity == "high" and "no reason and link" in findings[5].explanation  # it shows nothing
     assert findings[1].severity == "high" and "no reason and link" in findings[1].explanation
     assert findings[2].severity == "medium" and "no link" in findings[2].explanation
 
@@ -70,6 +72,20 @@ def test_manual_entries_above_the_threshold_need_a_second_operator(tmp_path):
     """)
     (finding,) = found(engine, "unapproved_above_threshold")
     assert finding.payment_ids == (1,) and finding.severity == "high" and "10,000.00 USD" in finding.explanation
+
+
+def test_a_manual_entry_in_a_currency_without_a_threshold_needs_a_second_operator_whatever_its_size(tmp_path):
+    """The audit fails closed as the write door does: no JPY threshold is set, so every JPY deposit needs approval."""
+    engine = ledger(tmp_path, """
+        p1,J1,deposit,5000,2026-10-02T10:00:00Z,ann,admin,cash,,,,,,
+        p2,J1,deposit,7000,2026-10-03T10:00:00Z,ann,admin,cash,,,,,,bob
+        p3,J1,auto_recharge,1000,2026-10-03T11:00:00Z,sys,automatic,card,,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        J1,Kyaku,customer,A1,0,JPY,UTC
+    """)
+    (finding,) = found(engine, "unapproved_above_threshold")
+    assert finding.payment_ids == (1,) and "no JPY deposit threshold is set, so every one needs a second operator" \
+        in finding.explanation
 
 
 def test_an_approval_by_the_maker_is_no_approval(tmp_path):
@@ -263,6 +279,17 @@ def test_a_deposit_whose_remittance_names_a_look_alike_account(tmp_path):
     assert "(look-alike name)" in finding.explanation
 
 
+def test_a_remittance_hiding_the_other_account_behind_invisible_characters_is_read_as_written(tmp_path):
+    """A zero-width space inside the number or the name (or another letter case) names the same account to a reader."""
+    engine = ledger(tmp_path, """
+        p1,C4,deposit,700.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,"Wire, ref. C\u200b3",,,,
+        p2,C4,deposit,700.00,2026-10-09T10:00:00Z,ann,admin,bank_wire,FT2,"Wire from FALCON Voice F\u200bZE",,,,
+        p3,C3,deposit,100.00,2026-10-09T10:00:00Z,ann,admin,bank_wire,FT3,Wire from Falcon Voice F\u200bZE,,,,
+    """, accounts=LOOK_ALIKES)
+    findings = {finding.payment_ids: finding.accounts for finding in found(engine, "look_alike_account")}
+    assert findings == {(1,): ("C3", "C4"), (2,): ("C3", "C4")}
+
+
 def test_commission_paid_against_traffic_and_rate(tmp_path):
     engine = ledger(tmp_path, """
         p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-A1,,,,,
@@ -278,6 +305,31 @@ def test_commission_paid_against_traffic_and_rate(tmp_path):
     (finding,) = found(engine, "commission_mismatch")  # A1: 100.00 × 0.05 = 5.00 paid; R1: 1.00 due, 1.50 paid
     assert finding.accounts == ("R1",) and finding.payment_ids == (2,) and finding.amount == 5_000
     assert "100.0000 × rate 0.01 = 1.0000" in finding.explanation
+
+
+def test_commission_never_adds_a_sub_accounts_fees_in_another_currency(tmp_path):
+    """R1 (USD) has a EUR customer below A1: its 500.00 EUR of fees are not 500.00 USD of R1's base."""
+    engine = ledger(tmp_path, """
+        p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-A1,,,,,
+        p2,R1,commission,1.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-2026-09-R1,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        E1,Euro Kunde,customer,A1,0,EUR,UTC
+        A2,Agent Euro,agent,R1,0,EUR,UTC
+        E2,Euro Zwei,customer,A2,0,EUR,UTC
+    """, charges="""
+        account,day,call_fee,agent_fee,other_fee,calls
+        C1,2026-09-10,60.0000,0,0,10
+        C2,2026-09-11,40.0000,0,0,5
+        E1,2026-09-12,500.0000,0,0,50
+        E2,2026-09-12,30.0000,0,0,3
+    """)
+    add_reference(engine, "commission_rates", [dict(account_id=account_id(engine, account), rate=rate)
+                                               for account, rate in (("A1", "0.05"), ("R1", "0.01"), ("A2", "0.05"))])
+    by_account = {f.accounts: f for f in found(engine, "commission_mismatch")}
+    # A1 and R1 (USD) hold EUR fees below them (R1: E1 and E2): not checked, said so; A2 (EUR): 30.00 × 0.05 = 1.50 due, none paid
+    assert {account: f.severity for account, f in by_account.items()} == {("A1",): "low", ("R1",): "low", ("A2",): "high"}
+    assert "not checked: 2 of its sub-accounts in other currencies were charged call fees" in by_account[("R1",)].explanation
+    assert "30.0000 × rate 0.05 = 1.5000" in by_account[("A2",)].explanation
 
 
 @pytest.mark.parametrize("basis, due_text, difference", [
@@ -397,8 +449,9 @@ def test_bad_settings_name_the_key_and_the_fix(raw, message):
         from_mapping(raw)
 
 
-def test_the_shipped_controls_file_is_valid():
-    rules = policy.load()
+def test_the_shipped_controls_file_is_valid_and_its_thresholds_only_seed_a_ledger():
+    assert policy.load().approval_thresholds == {}  # the ledger's govern once it has them
+    rules = policy.seed_settings()
     assert rules.threshold("USD", "deposit") == 10_000 * UNIT and rules.threshold("EUR", "deposit") == 10_000 * UNIT
     assert rules.threshold("GBP", "deposit") is None
     assert rules.has_link("Credit for failed calls, ticket #48213") and not rules.has_link("goodwill")

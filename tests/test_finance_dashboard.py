@@ -75,3 +75,21 @@ def test_in_a_browser_choosing_a_currency_redraws_the_charts(url, tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("port", ["-1", "99999999", "http", "８０８０"])
+def test_a_port_that_is_none_is_refused_before_any_url_is_announced(capsys, port):
+    from vosbench.commands import main
+
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal: usage and one line, exit 2
+        main.main(["dashboard", "--port", port])
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and "is no port; give a number from 1 to 65535" in err and "http://" not in out
+
+
+def test_the_dashboard_server_comes_with_the_runtime_install():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert any(needed.startswith("voila") for needed in project["dependencies"])  # README command 1 installs it

@@ -59,8 +59,11 @@ def test_doubles_from_vos3000_round_half_even_at_the_edge():
             money.from_double(huge)
 
 
-def test_format_rounds_for_display_only():
-    assert money.format_money(12345678) == "1,234.57"
+def test_format_is_exact_unless_told_to_round():
+    assert money.format_money(12345678) == "1,234.5678" and money.format_money(12345678, 2) == "1,234.57"
+    assert money.format_money(99999999) == "9,999.9999"  # never the 10,000.00 it is just under
+    assert [money.format_money(m) for m in (100000000, 123450, 15, 0, -5)] == ["10,000.00", "12.345", "0.0015", "0.00",
+                                                                               "-0.0005"]
     assert money.format_money(12345678, 4) == "1,234.5678"
     assert money.format_money(-5, 4, grouping=False) == "-0.0005"
 

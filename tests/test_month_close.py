@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 
@@ -144,6 +145,16 @@ def test_months_close_in_order_and_reopen_latest_first(engine, tmp_path, capsys)
     assert close("2026-10")[0] == 2  # closing again goes in order too
 
 
+def test_a_receipt_that_cannot_be_written_leaves_the_month_open(engine, tmp_path, capsys):
+    engine.dispose()
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    close = ["close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt"]
+    code, said = run(capsys, *close, "/proc/close-2026-09.json")  # /proc takes no new files, even from root
+    assert code == 2 and "--receipt /proc/close-2026-09.json: cannot be written" in said and "2026-09 was not closed" in said
+    code, said = run(capsys, *close, tmp_path / "close-2026-09.json")  # the month was left open: it closes now
+    assert code == 0 and json.loads((tmp_path / "close-2026-09.json").read_text())["month"] == "2026-09"
+
+
 def test_a_record_dated_before_a_closed_month_is_refused_even_where_no_close_named_its_month(staffed, tmp_path, capsys):
     month_close.close(staffed, "2026-09", by="sue", second="ann", at=AFTER)  # 2026-08 holds no records and was never closed
     staffed.dispose()
@@ -192,6 +203,25 @@ def test_verify_names_a_closed_month_whose_closings_its_records_no_longer_make(e
     assert code == 1
     assert ("[month closings] 2026-10 was closed (close record 1) with C2 closing at 40.00; its records now make "
             "940.00: a record dated before the end of 2026-10 came in after it closed") in said
+
+
+def test_verify_against_an_old_receipt_names_the_reopening_that_changed_its_closings(engine, tmp_path, capsys):
+    engine.dispose()
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    first, again = tmp_path / "close-1.json", tmp_path / "close-2.json"
+    assert run(capsys, "close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt", first)[0] == 0
+    assert run(capsys, "reopen", "--month", "2026-09", "--by", "sue", "--second", "ann", "--reason", "late wire",
+               "--db", db)[0] == 0
+    assert run(capsys, "verify", "--db", db, "--anchor", first)[0] == 0  # reopened, but nothing changed yet
+    engine = setup.open_ledger(db)
+    manual_entry.record(engine, account="C1", kind="deposit", amount="900", operator="ann",
+                        occurred_at=datetime(2026, 9, 20, 10, tzinfo=UTC))
+    engine.dispose()
+    assert run(capsys, "close", "--month", "2026-09", "--by", "sue", "--db", db, "--receipt", again)[0] == 0
+    code, said = run(capsys, "verify", "--db", db, "--anchor", first)
+    assert code == 1 and "2026-09 was reopened" in said and "by sue (late wire) after this receipt" in said
+    assert "the closings of 1 account(s) now differ from it: C1 90.00 → 990.00" in said
+    assert run(capsys, "verify", "--db", db, "--anchor", again)[0] == 0  # the latest close's receipt holds
 
 
 def test_a_refusal_names_its_command_once(engine, capsys):

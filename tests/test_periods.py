@@ -52,7 +52,8 @@ def test_local_day_and_charge_days():
     assert periods.charge_days(october_dubai, "America/New_York") == (date(2026, 9, 30), date(2026, 10, 30))
 
 
-@pytest.mark.parametrize("label", ["2026-13", "2026-00", "2026-1", "26-10", "October", "2026/10", ""])
+@pytest.mark.parametrize("label", ["2026-13", "2026-00", "2026-1", "26-10", "October", "2026/10", "",
+                                   "\uff12\uff10\uff12\uff16-\uff11\uff10", "\u0662\u0660\u0662\u0666-10"])
 def test_a_bad_month_names_the_input_and_the_form(label):
     with pytest.raises(periods.PeriodError, match=r"YYYY-MM") as error:
         periods.month(label, "UTC")
@@ -69,6 +70,14 @@ def test_an_unknown_time_zone_names_the_input_and_the_fix():
 def test_a_year_out_of_range_is_refused():
     with pytest.raises(periods.PeriodError, match="between 1900 and 9998"):
         periods.month("9999-12", "UTC")
+
+
+def test_a_month_needed_beside_the_one_given_is_refused_naming_the_one_given():
+    with pytest.raises(periods.PeriodError, match=r"^month '1900-01': this needs the month 1 before it.*give a later month"):
+        periods.previous(periods.month("1900-01", "UTC"))
+    with pytest.raises(periods.PeriodError, match=r"^month '9998-12': this needs the month 1 after it.*earlier month"):
+        periods.shift_label("9998-12", 1)
+    assert periods.shift_label("1900-02", -1) == "1900-01" and periods.shift_label("9998-11", 1) == "9998-12"
 
 
 @pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])

@@ -66,6 +66,22 @@ def test_a_card_statement_without_balance_with_a_bom_and_decimal_comma_imports_w
     assert '"dtposted": "2026-10-03T02:00:00+00:00"' in rows[0].raw
     assert importing.import_file(engine, path).added == 0  # idempotent
 
+def test_an_ofx_that_gives_two_transactions_one_fitid_imports_both_and_a_repeated_one_once(engine, tmp_path):
+    """Some banks reuse a FITID within one download (Brazilian banks write the day and a cheque number).
+
+    Two different transactions under one FITID in the same file are two transactions, not one edited:
+    both are read, the second keyed by its FITID and occurrence, with a warning. The same transaction
+    written twice (overlapping statements in one file) is still one line.
+    """
+    text = CARD_WITHOUT_BALANCE.replace("<FITID>CC-2", "<FITID>CC-1")
+    overlap = text.replace("</BANKTRANLIST>", "<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20261004<TRNAMT>-35.10<FITID>CC-1"
+                                              "<PAYEE><NAME>Cloud Hosting Pty<ADDR1>1 St</PAYEE></BANKTRANLIST>")
+    result = importing.import_file(engine, write(tmp_path, "reused.ofx", overlap))
+    assert (result.added, result.skipped) == (2, 1) and any("same FITID" in w for w in result.warnings)
+    assert [(r.amount, r.line_key) for r in stored(engine)] == [(2_000_000, "fitid:CC-1"), (-351_000, "fitid:CC-1#2")]
+    assert importing.import_file(engine, write(tmp_path, "reused.ofx", overlap)).added == 0
+
+
 
 def test_a_bare_less_than_sign_in_an_sgml_memo_is_said_to_cut_the_value(engine, tmp_path):
     text = CARD_WITHOUT_BALANCE.replace("<NAME>Payment &amp; thanks</NAME>", "<NAME>Payment<MEMO>price < 5 and x<y")
@@ -319,6 +335,63 @@ def test_a_bad_camt_entry_names_the_entry_and_the_field(engine, tmp_path):
         (2, "entry 2 (BATCH-77): BookgDt '2026-13-01' is not a date in the form YYYY-MM-DD")]
 
 
+def day_balances(*days: str) -> str:
+    """A statement's opening and closing balances (OPBD, CLBD), dated ``days`` in turn."""
+    return "".join(f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt>'
+                   f"<Dt><Dt>{day}</Dt></Dt></Bal>" for code, day in zip(("OPBD", "CLBD"), days))
+
+
+UNDATED = """<Ntry><NtryRef>N-{n}</NtryRef><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{way}</CdtDbtInd>
+<AcctSvcrRef>R-{n}</AcctSvcrRef><BkTxCd><Prtry><Cd>SETTLE</Cd></Prtry></BkTxCd>
+<NtryDtls><Btch><NbOfTxs>3</NbOfTxs></Btch><TxDtls><Amt Ccy="EUR">{amount}</Amt></TxDtls></NtryDtls></Ntry>"""
+
+
+def test_camt_entries_without_any_date_take_the_day_of_a_one_day_statement(engine, tmp_path):
+    """A settlement account's daily camt.053 (as a central bank sends it): entries with no BookgDt, ValDt or Sts.
+
+    Its opening and closing balances are both dated the same day, so the entries between them were booked
+    that day: they are read with that date and a warning. A statement spanning days gives no such day.
+    """
+    entries = UNDATED.format(n=1, amount="828.50", way="CRDT") + UNDATED.format(n=2, amount="0.20", way="DBIT")
+    result = importing.import_file(engine, write(tmp_path, "day.xml", camt("053", "08", day_balances(
+        "2026-10-05", "2026-10-05") + entries)))
+    assert result.added == 2 and any("no booking date" in w for w in result.warnings)
+    assert [(r.posted_on, r.value_on, r.amount, r.line_key) for r in stored(engine)] == [
+        (date(2026, 10, 5), None, 8_285_000, "ref:R-1"), (date(2026, 10, 5), None, -2_000, "ref:R-2")]
+    with pytest.raises(ImportRejected, match=r"entry 1 \(R-1\): BookgDt is missing .*, and no ValDt or one-day statement gives a date"):
+        importing.import_file(engine, write(tmp_path, "days.xml", camt("053", "08", day_balances(
+            "2026-10-04", "2026-10-05") + entries)))
+
+
+def test_a_camt_entry_without_a_booking_date_is_dated_by_its_value_date(engine, tmp_path):
+    entry = UNDATED.format(n=1, amount="75.00", way="CRDT").replace(
+        "<AcctSvcrRef>", "<ValDt><Dt>2026-10-06</Dt></ValDt><AcctSvcrRef>")
+    result = importing.import_file(engine, write(tmp_path, "n.xml", camt("054", "08", entry)))
+    assert result.added == 1 and any("no booking date" in w for w in result.warnings)
+    row = stored(engine)[0]
+    assert (row.posted_on, row.value_on, row.amount) == (date(2026, 10, 6), date(2026, 10, 6), 750_000)
+
+
+def test_camt_entries_whose_bank_reference_is_nonref_are_told_apart_by_what_they_say(engine, tmp_path):
+    """A German savings bank's camt.052 writes AcctSvcrRef NONREF on every entry: that is no reference.
+
+    Keyed by it, the second entry looked like the first one edited and the whole file was refused.
+    """
+    entry = """<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+    <BookgDt><Dt>2026-10-05</Dt></BookgDt><AcctSvcrRef>NONREF</AcctSvcrRef>
+    <NtryDtls><TxDtls><Refs><EndToEndId>NOTPROVIDED</EndToEndId></Refs><RltdPties><Cdtr><Nm>{name}</Nm></Cdtr>
+    </RltdPties><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"""
+    text = camt("052", "02", entry.format(amount="30.00", name="Blue Carrier Ltd", text="Invoice 7")
+                + entry.format(amount="26.00", name="Fuel Station", text="Card payment"))
+    result = importing.import_file(engine, write(tmp_path, "intraday.xml", text))
+    assert result.added == 2
+    rows = stored(engine)
+    assert [(r.amount, r.reference, r.counterparty) for r in rows] == [
+        (-300_000, "", "Blue Carrier Ltd"), (-260_000, "", "Fuel Station")]
+    assert all(r.line_key.startswith("h:") for r in rows)  # keyed by what the line says
+    assert importing.import_file(engine, write(tmp_path, "intraday.xml", text)).added == 0
+
+
 # --- SWIFT MT940 / MT942 ----------------------------------------------------------------------------------
 
 MT940 = """{1:F01BANKDEFFXXXX0000000000}{2:I940BANKDEFFXXXXN}{4:
@@ -500,6 +573,73 @@ def test_mt940_without_any_currency_is_rejected_not_assumed(engine, tmp_path):
     text = MT940.split("-}")[0].replace(":60F:C261004EUR1000,00\n", "").replace(":62F:C261005EUR2497,50\n", "")
     with pytest.raises(ImportRejected, match="currency is missing"):
         importing.import_file(engine, write(tmp_path, "day.sta", text))
+
+
+GERMAN_BANK_MT940 = """:20:K4411LGX7TQ2
+:25:37040044/0532013000
+:28C:00071/1
+:60F:C261004EUR100,00
+:61:2610051005D12,35 NRTIKREF+//2610051234567890
+/OCMT/EUR11,85//CHGS/EUR0,50/
+:86:109?00SEPA-LASTSCHR. RETOURE?109075/629?20EREF+E2E-RET-0042 KREF+DA
+?212610 MREF+M-17 SVWZ+Rueck?22gabe Lastschrift?30COBADEFFXXX
+?31DE44500105175407324931?32NILE VOICE
+:61:2610051005C50,00 NTRFNONREF//2610051234567891
+:86:166?00SEPA-GUTSCHRIFT?20EREF+C00001-OCT SVWZ+Top-up?30DEUTDEFFXXX
+?31DE89370400440532013000?32ACME TRADING?33 LLC
+:62F:C261005EUR137,65
+:64:C261005EUR137,65
+:65F:Dnullnull7414,3
+-
+"""
+
+
+def test_mt940_as_german_banks_write_it_reads_amounts_names_and_references(engine, tmp_path):
+    """A space between a :61: amount and its type, a forward balance the bank left unfilled, ?31 the payer's IBAN.
+
+    Commerzbank and Deutsche Bank put a blank after the amount; Oldenburgische Landesbank writes a :65F: of
+    'null's. The amount still ends at its last digit, and an available balance moves no line's money: both
+    are read, with a warning. The structured :86: gives the payer's IBAN in ?31 and the name in ?32/?33.
+    """
+    result = importing.import_file(engine, write(tmp_path, "german.sta", GERMAN_BANK_MT940))
+    assert result.added == 2
+    assert any("blank between" in w for w in result.warnings)
+    assert any("available balance" in w for w in result.warnings)
+    assert [(r.posted_on, r.amount, r.currency, r.reference, r.counterparty) for r in stored(engine)] == [
+        (date(2026, 10, 5), -123_500, "EUR", "E2E-RET-0042", "NILE VOICE"),
+        (date(2026, 10, 5), 500_000, "EUR", "C00001-OCT", "ACME TRADING LLC")]  # 100 - 12.35 + 50 = 137.65
+    assert importing.import_file(engine, write(tmp_path, "german.sta", GERMAN_BANK_MT940)).added == 0
+
+
+@pytest.mark.parametrize("balance", [":64:C261005EUR1.000,00", ":65:CnullEUR5,00"])
+def test_mt940_an_unreadable_available_balance_is_left_out_with_a_warning(engine, tmp_path, balance):
+    text = (":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261004EUR100,00\n:61:2610151015C5,00NTRFNONREF//B1\n"
+            f":86:x\n:62F:C261015EUR105,00\n{balance}\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "balance.sta", text))
+    assert result.added == 1 and any("available balance" in w for w in result.warnings)
+    assert stored(engine)[0].amount == 50_000
+
+
+def test_mt940_a_blank_entry_date_reads_the_line_on_its_value_date(engine, tmp_path):
+    """Citibank (and ASN Bank) fill the optional :61: entry date with four blanks; USD's funds code D follows the mark."""
+    text = (":20:C261005\n:25:36001234\n:28:1/1\n:60F:C261004USD1000,00\n:61:261005    DD212,39NMSCNONREF//\n"
+            "/ABC/DEF/MISCELLANEOUS\n:86:/PT/FT/PY/CARRIER INVOICE 112233\n:61:261005    CD1500,00NTRFNONREF//\n"
+            ":86:/PT/FT/PY/ACME TRADING LLC C00001\n:62F:C261005USD2287,61\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "citi.txt", text))
+    assert result.added == 2
+    assert [(r.posted_on, r.value_on, r.amount, r.currency) for r in stored(engine)] == [
+        (date(2026, 10, 5), date(2026, 10, 5), -2_123_900, "USD"),
+        (date(2026, 10, 5), date(2026, 10, 5), 15_000_000, "USD")]  # 1000 - 212.39 + 1500 = 2287.61
+
+
+def test_mt940_a_value_date_of_february_30_is_read_as_the_month_s_last_day_with_a_warning(engine, tmp_path):
+    """German banks date interest by a 30-day month: a :61: value date of 30 February is the month's end."""
+    text = (":20:STARTUMSE\n:25:37040044/0532013000\n:28C:00001/001\n:60F:C260227EUR1200,00\n"
+            ":61:2602300302DR6,00N024NONREF\n:86:805?00ENTGELTABSCHLUSS?20Kontofuehrung\n:62F:C260302EUR1194,00\n-\n")
+    result = importing.import_file(engine, write(tmp_path, "interest.sta", text))
+    assert result.added == 1 and any("30 February" in w for w in result.warnings)
+    row = stored(engine)[0]
+    assert (row.posted_on, row.value_on, row.amount) == (date(2026, 3, 2), date(2026, 2, 28), -60_000)
 
 
 def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_path):

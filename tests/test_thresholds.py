@@ -224,6 +224,7 @@ def test_a_ledger_from_before_the_thresholds_migrates_and_verifies(tmp_path, cap
     (["--amount", "0"], "--amount 0: a threshold must be above zero"),
     (["--kind", "gift", "--amount", "5.00"], "--kind: unknown value 'gift'"),
     (["--amount", "20000.00", "--reason", "  "], "needs a reason (--reason TEXT)"),
+    (["--amount", "20000.00", "--reason", "\u200b\u00a0\ufeff"], "needs a reason (--reason TEXT)"),  # shows nothing
     (["--amount", "10000.00"], "is 10,000.00 already"),
     (["--amount", "5000.00", "--operator", "ann"], "operator ann is a clerk; only a supervisor"),
     (["--amount", "5000.00", "--operator", "zed"], "operator 'zed' is not registered"),
@@ -249,6 +250,21 @@ def test_the_listing_shows_what_is_in_force_and_every_change(tmp_path, capsys):
     assert "USD,bonus,1000.0000,2000.0000,bob,bigger promotions" in in_force.replace('"', "")
     assert main.main(["thresholds", "list", "--all", "--db", url, "--format", "csv"]) == 0
     assert capsys.readouterr().out.count("USD,bonus") == 2
+
+
+def test_a_raise_by_a_supervisor_governs_entries_without_a_controls_file(tmp_path, capsys):
+    url = _sqlite_team(tmp_path)  # seeded from the installed controls file: USD deposit 10,000.00
+    assert main.main(["thresholds", "set", "--db", url, "--currency", "USD", "--kind", "deposit", "--amount", "20000.00",
+                      "--reason", "wholesale wires", "--operator", "bob"]) == 0
+    capsys.readouterr()
+    entry = ["record", "--db", url, "--account", "C1", "--kind", "deposit", "--operator", "ann", "--method", "bank_wire"]
+    assert main.main([*entry, "--amount", "15000.00"]) == 0
+    assert capsys.readouterr().out.startswith("recorded payment")  # the installed file's 10,000 no longer holds it
+    assert main.main([*entry, "--amount", "20000.00"]) == 0
+    assert "at or above the USD deposit threshold 20,000.00" in capsys.readouterr().out
+    (tmp_path / "strict.yaml").write_text('approval_thresholds:\n  USD: {deposit: "12000.00"}\n', encoding="utf-8")
+    assert main.main([*entry, "--amount", "15000.00", "--controls", str(tmp_path / "strict.yaml")]) == 0
+    assert "at or above the USD deposit threshold 12,000.00" in capsys.readouterr().out  # a named file still tightens
 
 
 def test_the_databases_rule_names_the_same_makers_and_installer_as_vosbench():

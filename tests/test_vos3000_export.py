@@ -189,3 +189,64 @@ def test_the_import_line_says_how_many_rows_that_moved_no_money_were_left_out(tm
     assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export", str(path)]) == 0
     assert capsys.readouterr().out == (f"{path}: 3 added, 0 already present; 1 row(s) that moved no money left out "
                                        "(not payments), flagged zero_amount\n")
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_a_file_that_is_no_workbook_is_refused_in_one_line(tmp_path, capsys, suffix):
+    from vosbench.commands import main
+
+    fake = tmp_path / f"payments{suffix}"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))  # a picture saved under a workbook's name
+    _ledger(tmp_path)
+    code = main.main(["import", "vos3000-export", str(fake), "--db", f"sqlite:///{tmp_path / 'l.sqlite'}"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"payments{suffix}: not a readable {suffix[1:].upper()} workbook" in err and "Traceback" not in err
+
+
+def _new_york_ledger(tmp_path):
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True, timezone="America/New_York")
+    append_batch(ledger, "accounts", [NewAccount("C1", "One", AccountKind.CUSTOMER, "", 0, "USD", "")],
+                 source="test", file="accounts")
+    return ledger
+
+
+def test_a_time_the_clocks_showed_twice_is_placed_by_the_serial_numbers(tmp_path):
+    """New York, 2026-11-01: 01:00–01:59 shows first at −04:00, then again at −05:00.
+
+    9102 at 01:30 then 9103 at 01:10 (a higher serial): 9103 is the second 01:10, 06:10Z, so the balances run
+    10 → 11 → 12 and both are deposits of 1. Read as the first 01:10 (05:10Z), 9103 would come before 9102 and
+    the balances would make 9102 a deduction of 1. Nothing places 9102, the hour's first record: it is read as
+    the first 01:30 and flagged.
+    """
+    ledger = _new_york_ledger(tmp_path)
+    path = tmp_path / "payments.csv"
+    _write(path, [HEADER, [9101, "C1", 10, 10, "Payment", "2026-10-31 12:00:00", "Cash", "a", "", ""],
+                  [9102, "C1", 1, 11, "Payment", "2026-11-01 01:30:00", "Cash", "a", "", ""],
+                  [9103, "C1", 1, 12, "Payment", "2026-11-01 01:10:00", "Cash", "a", "", ""]])
+    assert client_exports.import_export(ledger, path, headers=client_exports.load_headers()).added == 3
+    with ledger.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT source_key, kind, amount, occurred_at FROM payments ORDER BY id").all()
+    assert [(key, kind, amount, str(at)[:19]) for key, kind, amount, at in rows] == [
+        ("9101", "deposit", 100_000, "2026-10-31 16:00:00"), ("9102", "deposit", 10_000, "2026-11-01 05:30:00"),
+        ("9103", "deposit", 10_000, "2026-11-01 06:10:00")]
+    assert [(flag.source_key, flag.code) for flag in state.flags(ledger, "vos3000-export")] == [
+        ("payments.csv:9102", "ambiguous_time")]
+
+
+def test_a_time_the_clocks_skipped_is_refused_not_moved(tmp_path):
+    ledger = _new_york_ledger(tmp_path)
+    path = tmp_path / "payments.csv"
+    _write(path, [HEADER, [9101, "C1", 10, 10, "Payment", "2026-03-08 02:30:00", "Cash", "a", "", ""]])
+    with pytest.raises(ImportRejected) as raised:
+        client_exports.import_export(ledger, path, headers=client_exports.load_headers())
+    [reason] = [str(r) for r in raised.value.rejections]
+    assert "2026-03-08 02:30:00 never showed on the clocks of America/New_York (they skipped that hour)" in reason
+
+
+def test_the_import_line_counts_the_times_it_read_as_the_first_of_two(tmp_path, capsys):
+    _new_york_ledger(tmp_path)
+    path = tmp_path / "payments.csv"
+    _write(path, [HEADER, [9102, "C1", 1, 1, "Payment", "2026-11-01 01:30:00", "Cash", "a", "", ""]])
+    assert main.main(["import", "--db", f"sqlite:///{tmp_path / 'l.sqlite'}", "vos3000-export", str(path)]) == 0
+    assert capsys.readouterr().out == (f"{path}: 1 added, 0 already present; 1 time(s) in the hour the clocks went "
+                                       "back that nothing placed, read as the first of the two, flagged ambiguous_time\n")

@@ -27,8 +27,10 @@ from vosbench.core import money, periods
 from vosbench.ledger import database, queries, tables
 
 LINE_COLUMNS = ("at", "what", "payment_id", "kind", "description", "amount", "running_balance",
-                "reported_balance_after", "discrepancy")
-"""Columns of :attr:`Statement.lines`; money in minor units, ``at`` naive local time."""
+                "reported_balance_after", "discrepancy", "instant")
+"""Columns of :attr:`Statement.lines`; money in minor units, ``at`` naive local time, ``instant`` the same
+moment in naive UTC (the one to show with its offset: in the hour the clocks go back, one ``at`` is two
+instants)."""
 
 DISCREPANCY_COLUMNS = ("at", "payment_id", "kind", "description", "amount", "running_balance",
                        "reported_balance_after", "discrepancy", "change")

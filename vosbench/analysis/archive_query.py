@@ -29,7 +29,10 @@ def _subtree(accounts: pd.DataFrame, roots: tuple[str, ...]) -> set[int]:
 
 
 def query(folder: Path, f: PaymentFilter) -> tuple[pd.DataFrame, str]:
-    """The archived payments ``f`` selects, oldest first, and the time zone their days are cut in."""
+    """The archived payments ``f`` selects, oldest first, and the time zone their days are cut in.
+
+    ``occurred_at`` stays naive UTC: a wall-clock time of the hour the clocks go back names two instants.
+    """
     manifest = archive.read_manifest(folder)
     zone = f.timezone or manifest["timezone"]
     payments = archive.read_table(folder, "payments").to_pandas()
@@ -57,6 +60,5 @@ def query(folder: Path, f: PaymentFilter) -> tuple[pd.DataFrame, str]:
                  | payments["memo"].str.casefold().str.contains(needle, regex=False))
     found = payments[keep].merge(accounts[["id", "account", "name"]].rename(columns={"id": "account_id"}),
                                  on="account_id", how="left")
-    found["occurred_at"] = periods.local_times(found["occurred_at"], zone)
     columns = [column for column in ROW_COLUMNS if column in found.columns]
     return found.sort_values(["occurred_at", "id"])[columns].reset_index(drop=True), zone

@@ -341,11 +341,15 @@ def _kind_records(connection: sa.Connection) -> dict[str, int] | None:
 
 # --- results -------------------------------------------------------------------------------------
 
-def _frame(rows, columns: tuple[str, ...], timezone: str | None = None) -> pd.DataFrame:
-    """Result rows as a DataFrame (:func:`queries.result_frame`), ``occurred_at`` as naive local time."""
+def _frame(rows, columns: tuple[str, ...], timezone: str | None = None, *, utc: bool = False) -> pd.DataFrame:
+    """Result rows as a DataFrame (:func:`queries.result_frame`), ``occurred_at`` as naive local time
+    (``utc``: as stored, naive UTC, for text that shows each time with its offset)."""
     data = queries.result_frame(list(columns), rows, times={"occurred_at"})
     for name in columns:
         if name == "occurred_at":
+            if utc:
+                data[name] = data[name].astype("datetime64[us]")
+                continue
             if timezone is None:
                 raise ValueError("a frame of record times needs the reporting time zone")
             data[name] = periods.local_times(data[name].astype("datetime64[us]"), timezone)
@@ -769,13 +773,14 @@ def page_records(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: 
     return PageRecords(total_count, page, page_size, sort, descending, timezone, rows=rows, totals=totals)
 
 
-def query_all(engine: Engine, f: PaymentFilter, *, sort: str = "occurred_at", descending: bool = True) -> pd.DataFrame:
-    """Every record the filter selects, in :data:`ROW_COLUMNS` (for exports)."""
+def query_all(engine: Engine, f: PaymentFilter, *, sort: str = "occurred_at", descending: bool = True,
+              utc: bool = False) -> pd.DataFrame:
+    """Every record the filter selects, in :data:`ROW_COLUMNS` (for exports); ``utc``: times as stored."""
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         statement = _rows_statement(f, timezone, connection.dialect.name, sort, descending, indexed=indexed)
-        return _frame(connection.execute(statement), ROW_COLUMNS, timezone)
+        return _frame(connection.execute(statement), ROW_COLUMNS, timezone, utc=utc)
 
 
 # --- chart data (aggregates in SQL) -------------------------------------------------------------

@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis import day_cut, result_columns
-from vosbench.core import money, periods
+from vosbench.core import money, periods, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries
@@ -523,7 +523,9 @@ def _money(minor) -> str:
 
 
 def _local(instant: datetime, timezone: str) -> str:
-    return f"{periods.local_instant(instant, timezone):%Y-%m-%d %H:%M} {timezone}"
+    """'2026-11-01 01:45:00 -05:00 America/New_York': with its offset, since in the hour the clocks go back
+    one wall-clock time is two instants."""
+    return f"{timeshow.shown(instant, timezone)} {timezone}"
 
 
 def _at(instant: datetime, period: Period) -> str:

@@ -78,7 +78,16 @@ def register(add) -> None:
 
 
     sub = add("dashboard", cmd_dashboard, "serve the finance dashboard (Voilà) locally and print its URL")
-    sub.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    sub.add_argument("--port", type=_port, default=0, help="port to listen on, 1-65535 (default: a free one)")
+
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port, 1-65535 (0: a free one), refused before a URL is announced."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is no port; give a number from 1 to 65535, or leave --port out "
+                                         "for a free one")
+    return int(value)
 
 
 def _needs_what(args: argparse.Namespace) -> int:

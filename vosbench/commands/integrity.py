@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from vosbench.commands import options
+from vosbench.commands.options import UsageError
 from vosbench.core import config
 
 
@@ -61,14 +62,22 @@ def _problem_lines(result) -> list[str]:
 def cmd_close(args) -> int:
     from vosbench.ledger import anchor, month_close
 
+    def keep(receipt: dict) -> None:
+        """Write the receipt before the close commits: one that cannot be written leaves the month open."""
+        path = args.receipt or Path(f"close-{receipt['month']}.json")
+        try:
+            path.write_text(json.dumps(receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"--receipt {path}: cannot be written ({error.strerror}); {receipt['month']} was not "
+                             "closed: give a receipt file you may write (--receipt FILE) and close again") from None
+
     ledger = options.open_ledger(args)
     try:
         event = month_close.close(ledger.engine, args.month, by=args.by, second=args.second,
-                                  key=anchor.load_key(args.key_file))
+                                  key=anchor.load_key(args.key_file), deliver=keep)
     finally:
         ledger.close()
     receipt = args.receipt or Path(f"close-{event.month}.json")
-    receipt.write_text(json.dumps(event.receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     sealed = ("signed with the Ed25519 key" if "signature" in event.receipt else "sealed with the checkpoint key"
               if "hmac" in event.receipt else "not sealed (no checkpoint key)")
     print(f"closed {event.month} (close record {event.id}); receipt {receipt}, {sealed}: keep it outside the ledger "
@@ -138,8 +147,8 @@ def cmd_account_history(args) -> int:
     finally:
         ledger.close()
     if not versions:
-        print(f"account {args.account!r} is not in the ledger")
-        return options.EXIT_NO_DATA
+        raise UsageError(f"account {args.account!r} is not in the ledger; give an account number as listed in "
+                         "accounts.csv (accounts are matched on number, never on name)")
     for each in versions:
         when = f"{each.changed_at:%Y-%m-%d %H:%M} UTC" if each.changed_at else "when unknown"
         print(f"version {each.version} ({when}, by {each.changed_by or 'unknown'}): name {each.name!r}, "

@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vosbench {args.command}: a value is out of range ({error}); give days from {FIRST_DAY} to "
               f"{LAST_DAY} and ids from 1 to {options.MAX_ID}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:  # a file it was told to read or write that the system refuses (no such folder, no permission)
+        fix = ("check that the path exists and that you may read or write it" if error.filename
+               else "check the file or connection the command uses and try again")
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"vosbench {args.command}: {where}{error.strerror or error}; {fix}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ValueError as error:  # the standard library's parsers (dates, numbers) name the value they refused
         print(f"vosbench {args.command}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -191,7 +191,7 @@ def register(add) -> None:
                        help="newest/largest first (default)")
     order.add_argument("--asc", dest="descending", action="store_false")
     options.add_format(sub, "table", "csv", "xlsx", "json")
-    sub.add_argument("--out", type=Path, metavar="FILE", help="write every record (csv or xlsx) with the filter used")
+    sub.add_argument("--out", type=options.out_file, metavar="FILE", help="write every record (csv or xlsx) with the filter used")
     sub.add_argument("--archive", type=Path, metavar="DIR", help="read the records of a retention archive "
                                                                 "(`vosbench archive`) instead of the ledger")
 

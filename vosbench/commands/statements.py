@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -183,6 +184,27 @@ def _check_window(on, days: int) -> None:
                                  f"{periods.FIRST_DAY} to {periods.LAST_DAY}; give fewer days")
 
 
+MAX_WINDOW_DAYS = 366
+"""The widest ``match --window-days``: a year either way; wider pairs lines with records of another year."""
+
+
+def _window_days(text: str) -> int:
+    """``--window-days``: whole days from 0 to :data:`MAX_WINDOW_DAYS`."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_WINDOW_DAYS:
+        raise argparse.ArgumentTypeError(f"{text!r}: give whole days from 0 to {MAX_WINDOW_DAYS}, e.g. 3")
+    return int(value)
+
+
+def _status(text: str) -> str:
+    """``--status``: one of the matcher's statuses, never a typo that silently hides every item."""
+    from vosbench.analysis.matching.matcher import STATUSES
+
+    if text.strip() not in STATUSES:
+        raise argparse.ArgumentTypeError(f"{text!r} is no status; give one of {', '.join(STATUSES)}")
+    return text.strip()
+
+
 def register(add) -> None:
     sub = add("statements", cmd_statements, "import bank/gateway/IVR/crypto statements, or list those imported")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -200,8 +222,11 @@ def register(add) -> None:
     sub = add("match", cmd_match, "match a month's statement lines with the payment records")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
     sub.add_argument("--timezone", help="reporting time zone (default: the ledger's)")
-    sub.add_argument("--window-days", type=int, default=3, help="how far apart a line and a record may be dated")
-    sub.add_argument("--status", action="append", default=[], help="only items of this status (repeatable)")
+    sub.add_argument("--window-days", type=_window_days, default=3, help="how far apart a line and a record may be "
+                                                                          f"dated: 0 to {MAX_WINDOW_DAYS} days")
+    sub.add_argument("--status", action="append", default=[], type=_status,
+                     help="only items of this status (repeatable): matched, amount_difference, wrong_account, "
+                          "no_payment_record, no_money or outgoing")
     sub.add_argument("--all", action="store_true", help="table: list matched items too")
     sub.add_argument("--propose", action="store_true",
                      help="for each incoming line without a record: the account suggested and the `vosbench record` "

@@ -134,5 +134,7 @@ _EXPORT_FLAGS = {
     "inexact_money": "{count} amount(s) with more than 4 decimal places rounded half-to-even, flagged inexact_money "
                      "with the value read",
     "zero_amount": "{count} row(s) that moved no money left out (not payments), flagged zero_amount",
+    "ambiguous_time": "{count} time(s) in the hour the clocks went back that nothing placed, read as the first of "
+                      "the two, flagged ambiguous_time",
 }
 """What the import line says of each flag an export's rows raised: nothing vanishes without a word."""

@@ -13,6 +13,11 @@ recomputed from that traffic, read from the kept month totals, as the
 Base × the account's rate from ``commission_rates``, rounded half-to-even to the minor
 unit, is what was due. A payment off by more than the tolerance, a missing payment
 when one is due, and a payment to an account with no configured rate are findings.
+
+Fees count in the base only in the account's own currency: a reseller whose subtree
+holds customers in another currency cannot have what is due computed without an
+exchange rate, so amounts in two currencies are never added; such an account gets a
+low finding saying its commission was not checked, instead of a due figure.
 """
 
 from __future__ import annotations
@@ -66,6 +71,14 @@ def commission_mismatch(data: MonthData) -> list[Finding]:
                     "commission_mismatch", "low", data.month, (row.account,),
                     f"{row.account} was paid {format_money(amount)} commission but has no configured rate to "
                     "check it against; add its rate to commission_rates", tuple(records["id"]), "", amount))
+            continue
+        if int(row.other_currency_accounts):
+            found.append(Finding(
+                "commission_mismatch", "low", data.month, (row.account,),
+                f"{row.account} ({row.currency}) was paid {format_money(amount, 4)} commission for {traffic_month}, "
+                f"not checked: {int(row.other_currency_accounts)} of its sub-accounts in other currencies were charged "
+                f"call fees then, which are never added to {row.currency}; check it against their traffic by hand",
+                tuple(records["id"]), ",".join(sorted(set(records["operator"]))), amount))
             continue
         sub_account_fees, agent_fees = int(row.sub_account_fees), int(row.agent_fees)
         expected = max(0, due(BASES[basis](sub_account_fees, agent_fees), row.rate))

@@ -13,6 +13,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
+from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger.guards import MANUAL_SOURCE
 
@@ -26,7 +27,7 @@ def adjustments_without_reason_or_link(data: MonthData) -> list[Finding]:
     settings = data.settings
     found = []
     for row in data.payments[data.payments["kind"] == "adjustment"].itertuples():
-        reason = (row.reason or "").strip()
+        reason = "" if blank(row.reason) else row.reason.strip()
         linked = settings.has_link(row.reference, row.reason, row.memo)
         if reason and linked:
             continue
@@ -40,12 +41,11 @@ def adjustments_without_reason_or_link(data: MonthData) -> list[Finding]:
 
 
 def _above_threshold(data: MonthData) -> pd.DataFrame:
-    """Manual, non-reversal records at or above their kind's approval threshold, with the threshold."""
+    """Manual, non-reversal records at or above their kind's approval threshold, with the threshold (NA where
+    its currency and kind have none: as the ledger's write door, the audit fails closed, and every amount is)."""
     frame = data.payments.assign(threshold=data.thresholds())
-    large = (frame["channel"].isin(data.settings.manual_channels) & frame["threshold"].notna()
-             & frame["reverses_id"].isna())
-    frame = frame[large]
-    return frame[frame["amount"].abs() >= frame["threshold"].astype("int64")]
+    frame = frame[frame["channel"].isin(data.settings.manual_channels) & frame["reverses_id"].isna()]
+    return frame[frame["threshold"].isna() | (frame["amount"].abs() >= frame["threshold"].fillna(0).astype("int64"))]
 
 
 def _approval_gap(data: MonthData, row, role: str | None, checker) -> str | None:
@@ -78,11 +78,13 @@ def unapproved_above_threshold(data: MonthData) -> list[Finding]:
         gap = _approval_gap(data, row, roles.get(row.approved_by.strip().casefold()), checkers[row.Index])
         if gap is None:
             continue
+        limit = (f"no {row.currency} {row.kind} threshold is set, so every one needs" if pd.isna(row.threshold)
+                 else f"{row.kind}s of {format_money(int(row.threshold))} {row.currency} or more need")
         found.append(Finding(
             "unapproved_above_threshold", "high", data.month, (row.account,),
             f"{row.kind} of {format_money(row.amount)} on {row.account} entered by {row.operator} at {_when(row)} "
-            f"{gap}; {row.kind}s of {format_money(int(row.threshold))} {row.currency} or more need a second "
-            "operator" + ("" if data.operators.empty else ", a supervisor"), (row.id,), row.operator, row.amount))
+            f"{gap}; {limit} a second operator" + ("" if data.operators.empty else ", a supervisor"),
+            (row.id,), row.operator, row.amount))
     return found
 
 

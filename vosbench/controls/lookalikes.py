@@ -8,6 +8,10 @@ account with a look-alike and no such evidence is not a finding — in the demo,
 real customer bases, about a third of company names have a near-twin that differs by
 a legal suffix, and listing all their deposits is noise.
 
+Texts, names and numbers are compared as read (:func:`vosbench.controls.texts.as_read`, the fold the
+duplicate check uses): a zero-width space inside ``C00014`` or a name, another letter case or look-alike
+letters do not hide which account a memo names.
+
 Two names are look-alikes when their normalized forms (case, punctuation, spaces,
 legal suffixes and common spelling variants removed) are equal or at least
 ``name_similarity`` alike (difflib's ratio). The check never compares accounts with
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import KeysView
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -28,6 +33,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
+from vosbench.controls.texts import as_read
 from vosbench.core.money import format_money
 
 _LEGAL = {"llc", "fze", "fzco", "ltd", "dmcc", "trading", "general", "co", "inc", "limited", "company", "the"}
@@ -85,11 +91,14 @@ class NameIndex:
     """
 
     def __init__(self, accounts: pd.DataFrame):
-        self.accounts_named: dict[str, list[str]] = defaultdict(list)  # lower-case name → accounts
+        self.accounts_named: dict[str, list[str]] = defaultdict(list)  # name as read → accounts
         self.names: dict[str, str] = {}  # account → name as written
-        for account, name in zip(accounts["account"].tolist(), accounts["name"].tolist()):  # plain str: quicker to walk
-            self.accounts_named[name.lower()].append(account)
+        self.read: dict[str, str] = {}  # account → name as read
+        for account, name, read in zip(accounts["account"].tolist(), accounts["name"].tolist(),  # plain str: quicker
+                                       as_read(accounts["name"]).tolist()):
+            self.accounts_named[read].append(account)
             self.names[account] = name
+            self.read[account] = read
         words = {name: set(_TOKEN.findall(name)) for name in self.accounts_named}
         frequency = Counter(word for name_words in words.values() for word in name_words)
         self.by_word: dict[str, list[str]] = defaultdict(list)
@@ -100,7 +109,7 @@ class NameIndex:
             elif name.strip():  # an empty name names nothing
                 self.wordless.append(name)
 
-    def may_name_one(self, text: str, account_numbers: set[str]) -> bool:
+    def may_name_one(self, text: str, account_numbers: KeysView[str]) -> bool:
         """False when ``text`` holds no account number and no word any name is filed under: then it names no account.
 
         Two set lookups per word, so the month's deposits are sifted at once and only the few
@@ -110,7 +119,7 @@ class NameIndex:
                                            and self.by_word.keys().isdisjoint(_TOKEN.findall(text.lower())))
 
     def named_in(self, text: str) -> set[str]:
-        """The accounts whose whole name ``text`` holds."""
+        """The accounts whose whole name ``text`` (read as :func:`as_read` reads it) holds."""
         lowered = text.lower()
         candidates = [name for word in set(_TOKEN.findall(lowered)) for name in self.by_word.get(word, ())]
         return {account for name in (*candidates, *self.wordless) if _mentions(lowered, name)
@@ -131,17 +140,17 @@ def look_alike_accounts(data: MonthData) -> list[Finding]:
                              & data.payments["reverses_id"].isna()]
     if deposits.empty:
         return []
-    known = set(data.accounts["account"])
+    known = dict(zip(as_read(data.accounts["account"]).tolist(), data.accounts["account"].tolist()))  # read → number
     index = NameIndex(data.accounts)
     names = index.names
     similarity = float(data.settings.name_similarity)
-    texts = (deposits["memo"] + " " + deposits["reference"]).tolist()
-    deposits = deposits[[index.may_name_one(text, known) for text in texts]]
+    texts = as_read(deposits["memo"] + " " + deposits["reference"])
+    chosen = [index.may_name_one(text, known.keys()) for text in texts.tolist()]
+    deposits, texts = deposits[chosen], texts[chosen]
     found = []
-    for row in deposits.itertuples():
-        text = f"{row.memo} {row.reference}"
-        named = (set(_ACCOUNT_WORD.findall(text)) & known) - {row.account}  # not known - {…}: a copy per deposit
-        if not _mentions(text, row.name):
+    for row, text in zip(deposits.itertuples(), texts.tolist()):
+        named = {known[word] for word in _ACCOUNT_WORD.findall(text) if word in known} - {row.account}
+        if not _mentions(text, index.read[row.account]):
             named |= _named_look_alikes(text, row.account, index, similarity)
         if not named:
             continue

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
+from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger import queries
 
@@ -45,7 +46,7 @@ def reversals(data: MonthData) -> list[Finding]:
         original = originals.loc[int(row.reverses_id)]
         same_maker = original["operator"].strip().lower() == row.operator.strip().lower()
         twice = pd.notna(original["reverses_id"])
-        reason = (row.reason or "").strip()
+        reason = "" if blank(row.reason) else row.reason.strip()
         severity = "high" if twice else "medium" if same_maker or not reason else "low"
         what = (f"reversal #{row.id} by {row.operator} takes back {original['kind']} #{int(row.reverses_id)} of "
                 f"{format_money(int(original['amount']))} ({original['reference'] or 'no reference'}) entered by "

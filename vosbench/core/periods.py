@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vosbench.core.errors import VosbenchError
 
-_LABEL = re.compile(r"(\d{4})-(\d{2})")
+_LABEL = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits: a full-width "２０２６-１０" is no label
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 """The days vosbench works with (the years of a month label): any instant of them converts to
 and from every time zone, and a day either side of them still exists, so no date arithmetic overflows."""
@@ -126,6 +126,10 @@ def shift_label(label: str, months: int) -> str:
     """The month label ``months`` after ``label`` (before, when negative): shift_label('2026-01', -1) = '2025-12'."""
     year, number = parse_label(label)
     index = year * 12 + number - 1 + months
+    if not 1900 * 12 <= index < 9999 * 12:  # a month the work needs beside the one given: named as given
+        direction, instead = ("before", "later") if months < 0 else ("after", "earlier")
+        raise PeriodError(f"month {label!r}: this needs the month {abs(months)} {direction} it, outside 1900-01 to "
+                          f"9998-12; give a {instead} month")
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 

@@ -1,9 +1,10 @@
 """How vosbench shows a moment to a person: one rule for every command, report and export.
 
 A time is shown in the reporting time zone, to the second, labelled with that zone's
-offset, e.g. ``2026-10-05 12:00:00 +04:00``. The store keeps naive UTC; a local naive
-time (a statement line's ``at``) is taken as being in the zone it was cut in. Table
-columns of such times carry the zone's name in their heading (:func:`heading`).
+offset, e.g. ``2026-10-05 12:00:00 +04:00``. The store keeps naive UTC, and a time is shown
+from that instant, never from a local wall-clock time: in the hour the clocks go back one
+wall-clock time is two instants with two offsets. Table columns of local wall-clock times
+(spreadsheets) carry the zone's name in their heading (:func:`heading`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ if TYPE_CHECKING:  # pandas is imported where a frame's column is shown: `vosben
 FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, *, local: bool = False) -> str:
+def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None) -> str:
     """``instant`` as shown to a person in ``timezone``: '2026-10-05 12:00:00 +04:00'; '' when missing.
 
-    ``instant`` is naive UTC (the store's times) unless ``local`` says it is already
-    naive local time in ``timezone``; an aware instant is converted (``timezone`` None:
-    kept in its own zone).
+    ``instant`` is naive UTC (the store's times); an aware instant is converted (``timezone``
+    None: kept in its own zone).
     """
     if instant is None:
         return ""
@@ -39,7 +39,7 @@ def shown(instant: datetime | pd.Timestamp | None, timezone: str | None = None, 
     if moment.tzinfo is None:
         if timezone is None:
             raise ValueError("a naive time needs the zone it is to be shown in")
-        moment = moment.replace(tzinfo=zone(timezone) if local else UTC)
+        moment = moment.replace(tzinfo=UTC)
     if timezone is not None:
         moment = moment.astimezone(zone(timezone))
     offset = moment.strftime("%z")
@@ -59,11 +59,11 @@ def shown_texts(instants: Iterable[datetime | None], timezone: str) -> list[str]
     return [texts[instant] for instant in column]
 
 
-def shown_column(instants: pd.Series, timezone: str, *, local: bool = False) -> pd.Series:
-    """A column of instants as :func:`shown` text."""
+def shown_column(instants: pd.Series, timezone: str) -> pd.Series:
+    """A column of naive UTC instants as :func:`shown` text."""
     import pandas as pd
 
-    return pd.Series([shown(value, timezone, local=local) for value in instants], index=instants.index,
+    return pd.Series([shown(value, timezone) for value in instants], index=instants.index,
                      dtype=object)
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import money, timeshow
 from vosbench.core.errors import VosbenchError
+from vosbench.core.hidden_text import blank
 from vosbench.core.model import SIGN_RULES, Channel, Kind, Method
 from vosbench.ledger import database, guards, hashchain, identity, manual_entry, tables, thresholds
 from vosbench.ledger.guards import NO_THRESHOLD
@@ -69,7 +70,7 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         when = manual_entry.entry_time(occurred_at)
     except ValueError as error:
         raise ApprovalError(str(error)) from None
-    if kind_ is Kind.ADJUSTMENT and not (reason.strip() and settings.has_link(reference, reason, memo)):
+    if kind_ is Kind.ADJUSTMENT and (blank(reason) or not settings.has_link(reference, reason, memo)):
         raise ApprovalError("adjustment needs a reason and a link: say why (--reason) and give the dispute ticket "
                             "id or CDR flow number it settles (e.g. --reference 'ticket #12345' or 'CDR 88123456')")
     with engine.connect() as connection:
@@ -108,7 +109,7 @@ def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, 
                                                                          original.kind)
     if original is None or threshold is None:
         raise ApprovalError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
-    if not reason.strip():
+    if blank(reason):
         raise ApprovalError("a reversal needs a reason (--reason TEXT)")
     if abs(original.amount) < threshold:
         return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator),
@@ -177,7 +178,7 @@ def approve(engine: Engine, request_id: int, *, checker: str) -> int:
 
 def reject(engine: Engine, request_id: int, *, checker: str, reason: str) -> None:
     """Refuse the request with a reason; nothing reaches the ledger."""
-    if not reason.strip():
+    if blank(reason):
         raise ApprovalError("a rejection needs a reason (--reason TEXT)")
     with engine.begin() as connection:
         _request, checker = _decide(connection, request_id, checker, "reject")

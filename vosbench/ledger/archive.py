@@ -238,6 +238,8 @@ def write(engine: Engine, before: str, folder: Path, *, by: str = "", key: Check
     if folder.exists() and any(folder.iterdir()):
         raise ArchiveError(f"archive folder {folder} is not empty; give a new folder (--out DIR)")
     with engine.connect() as connection:
+        # who may purge is checked before anything is written: a clerk's archive would hold the ledger's records
+        month_close.check_supervisor(connection, (by or "").strip(), action="archive and purge months")
         period, months, since = _check_closed(connection, before)
         folder.mkdir(parents=True, exist_ok=True)  # only once there is something to write: a refusal leaves no trace
         accounts = tables.current_accounts

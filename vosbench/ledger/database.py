@@ -116,6 +116,10 @@ def make_engine(url: str) -> Engine:
     """
     parsed = ledger_url(url)
     backend = parsed.get_backend_name()
+    if backend != "sqlite" and backend not in _DRIVERS:
+        raise StoreError(f"ledger URL {parsed.render_as_string()!r}: vosbench keeps a ledger in SQLite, PostgreSQL or "
+                         f"MariaDB/MySQL, not {backend}; give sqlite:///path/ledger.sqlite, "
+                         "postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db")
     if backend in _DRIVERS and "+" not in parsed.drivername:
         parsed = parsed.set(drivername=f"{backend}+{_DRIVERS[backend]}")
     if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
+from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger import database, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal
@@ -125,10 +127,12 @@ def _check_people(connection: sa.Connection, by: str, second: str | None, *, act
 
 
 def close(engine: Engine, month: str, *, by: str, second: str | None = None, at: datetime | None = None,
-          key: CheckpointKey | None = None) -> CloseEvent:
+          key: CheckpointKey | None = None, deliver: Callable[[dict], None] | None = None) -> CloseEvent:
     """Close ``month`` (YYYY-MM in the ledger's zone): record its chain heads, counts and closings.
 
-    With ``key`` the receipt carries an HMAC (:func:`vosbench.ledger.anchor.seal`).
+    With ``key`` the receipt carries an HMAC (:func:`vosbench.ledger.anchor.seal`). ``deliver``
+    gets the receipt before the close commits: a receipt it cannot keep (an error it raises)
+    leaves the month open, never closed with its outside anchor lost.
     """
     at = at or _now()
     with engine.begin() as connection:
@@ -154,14 +158,17 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
                    "closed_by": by, "second": second, "closed_at": hashchain.canonical_time(at),
                    "heads": heads, "closings": closings(connection, period.label),
                    "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
-        return _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+        event = _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+        if deliver is not None:
+            deliver(event.receipt)
+        return event
 
 
 def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: str,
            at: datetime | None = None, key: CheckpointKey | None = None) -> CloseEvent:
     """Reopen a closed month for a stated reason, confirmed by a second person."""
     at = at or _now()
-    if not (reason or "").strip():
+    if blank(reason):
         raise CloseError("say why the month is reopened (--reason TEXT); the reason shows in every later report")
     with engine.begin() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
@@ -198,6 +205,29 @@ def closings(connection: sa.Connection, month: str) -> dict[str, int]:
         .join(latest, sa.and_(table.c.account_id == latest.c.account_id, table.c.month == latest.c.month))
         .join(accounts, accounts.c.id == table.c.account_id))
     return dict(sorted(rows.all()))
+
+
+def reopened_since(connection: sa.Connection, receipt: dict) -> str | None:
+    """What a close ``receipt`` an auditor holds no longer says, when its month was reopened after it and
+    accounts' closings now differ from the receipt's: who reopened it, when and why, and the first few
+    differences; None when the receipt is no close or its closings still stand."""
+    month, closed_at = receipt.get("month"), str(receipt.get("closed_at", ""))
+    if receipt.get("kind") != "vosbench month close" or not isinstance(receipt.get("closings"), dict):
+        return None
+    reopenings = [event for event in history(connection)
+                  if event.month == month and event.action == "reopen" and hashchain.canonical_time(event.at) > closed_at]
+    if not reopenings:
+        return None  # unchanged since: the chain heads and the full verify's closing check speak for it
+    seen, now = receipt["closings"], closings(connection, str(month))
+    differing = [account for account in sorted(set(seen) | set(now)) if int(seen.get(account, 0)) != now.get(account, 0)]
+    if not differing:
+        return None
+    first = reopenings[0]
+    shown = "; ".join(f"{account} {format_money(int(seen.get(account, 0)))} → {format_money(now.get(account, 0))}"
+                      for account in differing[:3])
+    return (f"{month} was reopened {first.at:%Y-%m-%d %H:%M} UTC by {first.by} ({first.reason}) after this receipt; "
+            f"the closings of {len(differing)} account(s) now differ from it: {shown}{'; …' if len(differing) > 3 else ''}. "
+            f"Check the month against the receipt of its latest close (`vosbench closes` lists them)")
 
 
 def closing_problems(connection: sa.Connection) -> list[str]:

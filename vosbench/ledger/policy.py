@@ -71,8 +71,25 @@ _COUNTS = ("duplicate_window_minutes", "round_cluster_min", "round_cluster_days"
 
 
 def load(path: Path | str | None = None) -> ControlSettings:
-    """The settings in ``path`` (default :data:`DEFAULT_FILE`)."""
+    """The settings in ``path`` (default :data:`DEFAULT_FILE`).
+
+    The installed file's approval thresholds are left out: they only seed a new ledger
+    (:func:`seed_settings`), after which the ledger's govern, raised or lowered by a supervisor
+    (:mod:`vosbench.ledger.thresholds`). A file a person names keeps its thresholds, which may
+    only lower the ledger's (at entry and in the audit).
+    """
     path = Path(path) if path else DEFAULT_FILE
+    settings = _read(path)
+    return replace(settings, approval_thresholds={}) if path.resolve() == DEFAULT_FILE.resolve() else settings
+
+
+def seed_settings() -> ControlSettings:
+    """The installed file's settings in full: its approval thresholds seed a ledger that has none."""
+    return _read(DEFAULT_FILE)
+
+
+def _read(path: Path) -> ControlSettings:
+    """The settings in ``path``, read strictly."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
@@ -86,31 +103,19 @@ def load(path: Path | str | None = None) -> ControlSettings:
 
 
 def for_entries(path: Path | str | None = None) -> ControlSettings:
-    """The settings a person's entry is held to on this machine: :data:`DEFAULT_FILE`, never loosened.
+    """The settings a person's entry is held to on this machine: the ledger's approval thresholds, never loosened.
 
-    Otherwise the person recording would choose the rule that holds their own entry. (Maker-checker
-    then takes the lower of these and the ledger's own thresholds, and the database refuses an entry
-    above the ledger's whatever this file says: :mod:`vosbench.ledger.thresholds`.) A file
+    Otherwise the person recording would choose the rule that holds their own entry. A file
     ``path`` (``record --controls``, the matching workbench's ``controls``) may only make approval
-    stricter: its thresholds lower the policy's or add ones the policy lacks, a threshold it leaves
-    out stays the policy's, and one it raises is refused naming it. Its other settings are the
-    audit's (``vosbench controls --controls``) and do not apply to an entry.
+    stricter: maker-checker takes the lower of its thresholds and the ledger's, refuses a file
+    threshold above the ledger's naming it (:func:`vosbench.ledger.thresholds.threshold`), and the
+    database refuses an entry above the ledger's whatever a file says. The file's other settings
+    are the audit's (``vosbench controls --controls``) and do not apply to an entry.
     """
-    ledger_policy = load()
+    installed = load()
     if not path:
-        return ledger_policy
-    given = load(path).approval_thresholds
-    raised = [f"{currency} {kind} {money.format_money(amount)} is above the policy's {money.format_money(limit)}"
-              for currency, kinds in given.items() for kind, amount in kinds.items()
-              if (limit := ledger_policy.threshold(currency, kind)) is not None and amount > limit]
-    if raised:
-        raise SettingsError(f"controls file {path}: {'; '.join(raised)}; an entry's approval thresholds are the "
-                            f"ledger's policy ({DEFAULT_FILE.name}) and a controls file may only lower them: "
-                            "lower these or leave --controls out")
-    merged = {currency: dict(kinds) for currency, kinds in ledger_policy.approval_thresholds.items()}
-    for currency, kinds in given.items():
-        merged.setdefault(currency, {}).update(kinds)
-    return replace(ledger_policy, approval_thresholds=merged)
+        return installed
+    return replace(installed, approval_thresholds=load(path).approval_thresholds)
 
 
 def from_mapping(raw: dict, *, origin: str = "controls settings") -> ControlSettings:

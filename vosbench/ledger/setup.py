@@ -73,7 +73,7 @@ def initialize(engine: Engine, *, timezone: str = "UTC", controls: ControlSettin
         for ddl in guards:
             connection.exec_driver_sql(ddl)
         connection.exec_driver_sql(view_ddl(connection.dialect.name))
-        thresholds.seed(connection, lambda: policy.load() if controls is None else controls)
+        thresholds.seed(connection, lambda: policy.seed_settings() if controls is None else controls)
 
 
 def view_ddl(dialect: str) -> str:

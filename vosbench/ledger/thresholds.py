@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import currencies, money, timeshow
 from vosbench.core.errors import VosbenchError
+from vosbench.core.hidden_text import blank
 from vosbench.core.model import Kind
 from vosbench.ledger import database, hashchain, identity, roles, tables
 from vosbench.ledger.guards import NO_THRESHOLD
@@ -77,6 +78,10 @@ def threshold(connection: sa.Connection, settings: ControlSettings, currency: st
     if ledger is None:
         return NO_THRESHOLD
     client = settings.threshold(currency, str(kind))
+    if client is not None and client > ledger:
+        raise ThresholdError(f"the controls file's {currency} {kind} threshold {money.format_money(client)} is above the "
+                             f"ledger's {money.format_money(ledger)}; a controls file may only lower them: lower it or "
+                             "leave --controls out (a supervisor raises the ledger's with `vosbench thresholds set`)")
     return ledger if client is None else min(ledger, client)
 
 
@@ -128,7 +133,7 @@ def set_threshold(engine: Engine, *, currency: str, kind: str, amount: str, oper
         if previous == minor:
             raise ThresholdError(f"the {currency} {kind} threshold is {money.format_money(minor)} already; "
                                  "nothing to change")
-        if minor > (previous or NO_THRESHOLD) and not reason:  # none set holds every entry: a first one loosens it
+        if minor > (previous or NO_THRESHOLD) and blank(reason):  # none set holds every entry: a first one loosens it
             before = "none (every entry waits)" if previous is None else money.format_money(previous)
             raise ThresholdError(f"raising the {currency} {kind} threshold from {before} to "
                                  f"{money.format_money(minor)} needs a reason (--reason TEXT)")

@@ -190,6 +190,9 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
             trouble = anchor_module.seal_problem(given.document, key, given.source)
             if trouble:
                 result.problems.append(Problem("anchor", "", None, trouble))
+            changed = month_close.reopened_since(connection, given.document)  # the auditor's receipt, not the ledger's own
+            if changed:
+                result.problems.append(Problem("anchor", "month_closes", None, f"{given.source}: {changed}"))
         inside.append(given)
     for each in inside:
         result.problems += anchor_module.check(connection, each)

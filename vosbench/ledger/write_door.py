@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from vosbench import __version__
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
+from vosbench.core.hidden_text import blank
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, SIGN_RULES, AccountKind, Channel, Kind, Method
 from vosbench.ledger import (
     account_numbers,
@@ -385,7 +386,7 @@ def _all_new_and_valid(batch: _Batch, columns: PaymentColumns, existing: dict) -
         if any(AccountKind(batch.accounts[account].kind) not in COMMISSION_ACCOUNT_KINDS for account in paid):
             return False
     if batch.strict and Kind.ADJUSTMENT in present:
-        return all(reason.strip() for kind, reason in zip(kinds, columns.reason) if kind is Kind.ADJUSTMENT)
+        return not any(blank(reason) for kind, reason in zip(kinds, columns.reason) if kind is Kind.ADJUSTMENT)
     return True
 
 
@@ -462,7 +463,7 @@ def _sign_problem(batch: _Batch, row: NewPayment) -> str | None:
         account_kind = AccountKind(batch.accounts[row.account].kind)
         if account_kind not in COMMISSION_ACCOUNT_KINDS:
             return f"commission is paid to agent or reseller accounts; {row.account} is a {account_kind.value}"
-    if batch.strict and row.kind is Kind.ADJUSTMENT and not row.reason.strip():
+    if batch.strict and row.kind is Kind.ADJUSTMENT and blank(row.reason):
         return "an adjustment needs a reason: say why the balance is being corrected"
     return None
 
@@ -487,7 +488,7 @@ def _reversal_problem(batch, row, account_id, originals, already_reversed, accep
     if (account_id, row.kind.value, row.amount) != (target[0], target[1], -target[2]):
         return (f"a reversal must have the account and kind of {target_key!r} and exactly the "
                 "negative of its amount")
-    if batch.strict and not row.reason.strip():
+    if batch.strict and blank(row.reason):
         return "a reversal needs a reason"
     return None
 

@@ -491,6 +491,10 @@ class MonthlyAudit:
 
         if name in statement_section.VIEWS:
             return statement_section.view(self.statement_matching, name, self.period.label)
+        if name in ("Controls", "Findings") and self.controls is None:
+            return Markdown(f"*Not run for a month cut in {self.period.timezone}: the controls cut months in the "
+                            f"ledger's zone ({self.provenance.ledger_timezone}); audit the month without the "
+                            "`timezone` parameter for them.*")
         if name == "Movements" and dimension:
             table = Table(f"Movements by {dimension}", f"Payment records by {dimension}, {self.period.label}",
                           movements_by(self.movements, dimension), MOVEMENT_MONEY)

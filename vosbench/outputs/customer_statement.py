@@ -87,7 +87,7 @@ class CustomerStatement:
             reference, reverses = self.references.get(payment_id, ("", None)) if payment_id is not None else ("", None)
             description = (_charges_text(line.description) if is_charge
                            else _payment_text(str(line.kind), amount, reverses))
-            rows.append((timeshow.shown(line.at, timezone, local=True), description, reference, payment_id,
+            rows.append((timeshow.shown(line.instant, timezone), description, reference, payment_id,
                          amount if amount > 0 else None, -amount if amount < 0 else None,
                          int(line.running_balance), reported, note))
         # column by column from the Python ints: a column of ints and blanks inferred as a whole would pass

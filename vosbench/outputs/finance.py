@@ -106,7 +106,7 @@ class FinanceSummary:
         if numbers is not None:
             findings = findings[[bool(set(a.split(", ")) & numbers) for a in findings["accounts"]]]
         return cls(period, tuple(subtrees), currencies, movements, trend, accounts, top,
-                   _unmatched(engine, period, numbers, currency_of),
+                   _unmatched(engine, period, numbers, currency_of, scope),
                    0 if findings.empty else int((findings["status"] != "explained").sum()),
                    short, config.mask_url(ledger_url or str(engine.url)), scope, parents)
 
@@ -138,7 +138,7 @@ class FinanceSummary:
             moved = self.movements[self.movements["currency"] == currency]
             cash = moved[moved["kind"].isin(CASH_KINDS)]
             mine = self.accounts[self.accounts["currency"] == currency]
-            lost = self.unmatched[self.unmatched["currency"] == currency].set_index("status")
+            lost = self.unmatched[self.unmatched["currency"] == currency]
             rows += [(figure, currency, amount, count) for figure, amount, count in [
                 ("Cash in (deposits, auto-recharges)", exact_sum(cash["money_in"]), cash["records_in"].sum()),
                 ("Cash out (withdrawals, refunds, reversals)", exact_sum(cash["money_out"]),
@@ -148,10 +148,10 @@ class FinanceSummary:
                 ("Bonuses and adjustments (net)", exact_sum(mine["bonus"]) + exact_sum(mine["adjustment"]), None),
                 ("Balances held at the start of the month", exact_sum(mine["opening"]), len(mine)),
                 ("Balances held at the end of the month", exact_sum(mine["expected_closing"]), None),
-                ("Money on statements with no payment record", _amount(lost, "no_payment_record", "statement_amount"),
-                 _amount(lost, "no_payment_record", "items")),
-                ("Payment records with no money on a statement", _amount(lost, "no_money", "recorded_amount"),
-                 _amount(lost, "no_money", "items")),
+                ("Money on statements with no payment record", _gross(lost, "no_payment_record", "statement_amount"),
+                 _gross(lost, "no_payment_record", "items")),
+                ("Payment records with no money on a statement", _gross(lost, "no_money", "recorded_amount"),
+                 _gross(lost, "no_money", "items")),
             ]]
         rows.append(("Open control findings", "", None, self.open_findings))
         return views.figures_frame(rows, ["figure", "currency", "amount", "count"], ("amount", "count"))
@@ -354,8 +354,9 @@ def _root(account: str, parent: dict[str, str]) -> str:
     return account
 
 
-def _amount(frame: pd.DataFrame, status: str, column: str) -> int:
-    return int(frame.loc[status, column]) if status in frame.index else 0
+def _gross(unmatched: pd.DataFrame, status: str, column: str) -> int:
+    """``column`` of ``status``'s rows summed as sizes: money in and money out missing never offset each other."""
+    return int(unmatched.loc[unmatched["status"] == status, column].abs().sum())
 
 
 def _per_currency(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, dict[str, int]]:
@@ -371,9 +372,15 @@ def _shortened(table: Table, rows: int = 15) -> Table:
 
 
 def _unmatched(engine: Engine, period: periods.Period, numbers: set[str] | None,
-               currency_of: dict[str, str]) -> pd.DataFrame:
-    """Per currency and status, what statement matching left unpaired or off (none without statements)."""
-    columns = ["currency", "status", "items", "statement_amount", "recorded_amount"]
+               currency_of: dict[str, str], scope: report_scope.ReportScope | None = None) -> pd.DataFrame:
+    """Per currency, status and direction (money ``in`` or ``out``), what statement matching left unpaired or off
+    (none without statements); money in and money out are summed apart, never netted.
+
+    With a saved view (``scope``) an item counts when one of its payment records is among the
+    view's records of the month (its kinds, channels, methods… not only its accounts), and a
+    statement line paired with no record when the view selects a kind such a line could be.
+    """
+    columns = ["currency", "status", "direction", "items", "statement_amount", "recorded_amount"]
     run = matching_section.compute(engine, period.label, period.timezone)
     if run is None:
         return pd.DataFrame(columns=columns).astype({"statement_amount": "int64", "recorded_amount": "int64"})
@@ -383,6 +390,8 @@ def _unmatched(engine: Engine, period: periods.Period, numbers: set[str] | None,
     if numbers is not None:
         keep = [not found or bool(set(found) & numbers) for found in named]
         items, named = items[keep], [found for found, kept in zip(named, keep) if kept]
+    if scope is not None:
+        items, named = _in_view(engine, scope, items, named)
     lines = [[int(i) for i in str(ids).split(",") if i.strip()] for ids in items["line_ids"]]
     wanted = sorted({i for ids in lines for i in ids})
     with engine.connect() as connection:
@@ -394,9 +403,30 @@ def _unmatched(engine: Engine, period: periods.Period, numbers: set[str] | None,
     # a statement line is in its statement's currency; a record without one in its account's. A record in a
     # currency no statement of the month is in was never expected on one: it is not money missing.
     items = items.assign(currency=[line_currency[ids[0]] if ids else currency_of.get(found[0], "") if found else ""
-                                   for ids, found in zip(lines, named)])
+                                   for ids, found in zip(lines, named)],
+                         direction=["in" if (statement if ids else recorded) >= 0 else "out" for ids, statement, recorded
+                                    in zip(lines, items["statement_amount"], items["recorded_amount"])])
     items = items[items["currency"].isin(settled)]
-    grouped = items.groupby(["currency", "status"]).agg(items=("status", "size"),
-                                                        statement_amount=("statement_amount", "sum"),
-                                                        recorded_amount=("recorded_amount", "sum")).reset_index()
+    grouped = items.groupby(["currency", "status", "direction"]).agg(items=("status", "size"),
+                                                                     statement_amount=("statement_amount", "sum"),
+                                                                     recorded_amount=("recorded_amount", "sum")).reset_index()
     return grouped.astype({"statement_amount": "int64", "recorded_amount": "int64"})[columns]
+
+
+_LINE_KINDS = {True: ("deposit", "auto_recharge"), False: ("withdrawal",)}
+"""The kinds a statement line could be recorded as, by whether it is money in: what matching pairs it with."""
+
+
+def _in_view(engine: Engine, scope: report_scope.ReportScope, items: pd.DataFrame,
+             named: list[list[str]]) -> tuple[pd.DataFrame, list[list[str]]]:
+    """The matching items a saved view covers (see :func:`_unmatched`), and the accounts each names."""
+    records = [[int(i) for i in str(ids).split(",") if i.strip()] for ids in items["payment_ids"]]
+    wanted = sorted({i for ids in records for i in ids})
+    with engine.connect() as connection:
+        chosen = set(connection.scalars(sa.select(tables.payments.c.id)
+                                        .where(tables.payments.c.id.in_(wanted), *scope.payment_conditions(connection)))
+                     ) if wanted else set()
+    kinds = {kind.value for kind in scope.filter.kinds}
+    keep = [bool(set(ids) & chosen) if ids else not kinds or bool(kinds & set(_LINE_KINDS[int(amount) > 0]))
+            for ids, amount in zip(records, items["statement_amount"])]
+    return items[keep], [found for found, kept in zip(named, keep) if kept]

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from vosbench import __version__
 from vosbench.analysis import explore
 from vosbench.analysis.filters import FilterError, PaymentFilter
-from vosbench.core import timeshow
+from vosbench.core import periods, timeshow
 from vosbench.ledger import hashchain
 from vosbench.outputs import export
 
@@ -38,10 +38,11 @@ def filter_sheet(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
 
 
 def shown_times(rows: pd.DataFrame, timezone: str) -> pd.DataFrame:
-    """``rows`` with ``occurred_at`` (naive local time in ``timezone``) as text carrying its offset,
-    '2026-10-05 12:00:00 +04:00': how printed and CSV results show their times."""
+    """``rows`` with ``occurred_at`` (naive UTC, as stored) as text in ``timezone`` carrying its offset,
+    '2026-10-05 12:00:00 +04:00': how printed and CSV results show their times. From UTC, not from local
+    wall-clock times: in the hour the clocks go back one wall-clock time is two instants, two offsets."""
     shown = rows.copy()
-    shown["occurred_at"] = timeshow.shown_column(rows["occurred_at"], timezone, local=True)
+    shown["occurred_at"] = timeshow.shown_column(rows["occurred_at"], timezone)
     return shown
 
 
@@ -65,7 +66,7 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise FilterError([f"export file {path.name!r}: name it .xlsx or .csv"])
-    rows = explore.query_all(engine, f, sort=sort, descending=descending)
+    rows = explore.query_all(engine, f, sort=sort, descending=descending, utc=True)
     described = filter_sheet(engine, f)
     timezone = dict(described.itertuples(index=False))["Times shown in"]
     if suffix == ".csv":
@@ -77,6 +78,7 @@ def export_result(engine: Engine, f: PaymentFilter, path: Path, *, sort: str = "
     per_currency = explore.totals_per_currency(totals)
     with engine.connect() as connection:
         seen = hashchain.fingerprint(connection)  # what the export saw: `vosbench verify --anchor` reads it back
+    rows["occurred_at"] = periods.local_times(rows["occurred_at"], timezone)
     return export.write_xlsx(path, [
         export.Table("Payments", "Payment records",
                      rows.rename(columns={"occurred_at": timeshow.heading("occurred_at", timezone)}), explore.MONEY_COLUMNS,

@@ -35,7 +35,7 @@ RUNNER_PARAMETERS = ("output_dir",)
 OPTION_PARAMETERS = {"db_url": "--db URL"}
 """Parameters a command takes as its own option: ``-p`` giving them is refused, naming the option."""
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 

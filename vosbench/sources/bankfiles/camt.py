@@ -12,7 +12,12 @@ declaration is refused before parsing (no bank sends one; it is how entity trick
 
 Only booked entries are lines: pending and information-only ones (common in camt.052
 and camt.054) are counted in a warning. Dates are the dates the bank wrote, with or
-without a zone offset (``2017-04-01+02:00``) or a time.
+without a zone offset (``2017-04-01+02:00``) or a time. An entry without a booking date
+(``BookgDt``, optional in the schema) is dated by its value date, or, without one, by
+the day of its statement when the statement's balances are all of one day (a settlement
+account's daily statement, whose entries carry no date): the entries between an opening
+and a closing balance of that day were booked on it. Either way with a warning; an entry
+with no date to take is refused.
 
 References: every one the entry and its transactions carry is kept in the raw line
 (entry AcctSvcrRef and NtryRef; per transaction AcctSvcrRef, EndToEndId, TxId, InstrId,
@@ -129,11 +134,15 @@ def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
         raise StatementFileError(f"{file}: the camt.{reader.kind} document holds no {what[2]} ({what[0]}/{what[1]})")
     if reader.skipped:
         reader.warnings.append(f"{reader.skipped} entr(y/ies) not booked (pending or information only) skipped")
+    if reader.undated:
+        reader.warnings.append(f"{reader.undated} booked entr(y/ies) with no booking date (BookgDt) were dated by "
+                               "their value date (ValDt), or without one by their statement's day (the one date of "
+                               "its balances)")
     parsed.format, parsed.profile = f"camt{reader.kind}.{reader.version:02d}", f"camt{reader.kind}"
     parsed.statements = reader.statements
 
 
-_READ = ("Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "Amt", "AmtDtls", "BkTxCd", "BookgDt", "Ccy", "Cd",
+_READ = ("Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "Amt", "AmtDtls", "Bal", "BkTxCd", "BookgDt", "Ccy", "Cd",
          "CdtDbtInd", "Cdtr", "CdtrRefInf", "Dbtr", "Domn", "Dt", "DtTm", "Fmly", "IBAN", "Id", "Nm", "Ntry", "NtryDtls",
          "NtryRef", "Othr", "Prtry", "Pty", "Ref", "Refs", "RltdPties", "RmtInf", "Strd", "Sts", "SubFmlyCd", "TxAmt",
          "TxDtls", "Ustrd", "ValDt")
@@ -164,6 +173,8 @@ class _Reader:
         self.warnings: list[str] = []
         self.statements = 0
         self.skipped = 0
+        self.undated = 0  # booked entries without a BookgDt, dated by their ValDt or their statement's day
+        self.balance_days: set[date | None] = set()  # the current statement's balances' dates (None: unreadable)
         self.number = 0
 
     def read(self, stream) -> Iterator[StatementLine]:
@@ -176,7 +187,7 @@ class _Reader:
         """
         tags = None
         q: dict[str, str] = {}
-        entry_tag = identifier_tag = account_tag = ""  # the tags' qualified names, as locals: asked of every element
+        entry_tag = identifier_tag = account_tag = balance_tag = ""  # qualified tags, as locals: asked of every element
         holder_tags: set[str] = set()
         account = currency = statement_id = ""
         seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
@@ -191,6 +202,7 @@ class _Reader:
                 q = tags.q
                 entry_tag, identifier_tag, account_tag, holder_tags = (tags.entry, tags.identifier, tags.account,
                                                                        tags.holders)
+                balance_tag = q["Bal"]
             if tag == entry_tag:
                 self._entry(element, q, account, statement_id, currency)
                 element.clear()
@@ -200,6 +212,8 @@ class _Reader:
             elif tag == identifier_tag:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
+            elif tag == balance_tag:  # before the statement's entries, in the schema's order
+                self.balance_days.add(_balance_day(element, q))
             elif tag == account_tag and not account:
                 account = _text(_path(element, q["Id"], q["IBAN"])) or _text(_path(element, q["Id"], q["Othr"], q["Id"]))
                 currency = _findtext(element, q["Ccy"])
@@ -217,6 +231,7 @@ class _Reader:
                         f"{MESSAGES[self.kind][2]} {self.statements}: Acct/Id (IBAN or Othr/Id) is missing")))
                 account = currency = statement_id = ""
                 seen_ids = []
+                self.balance_days = set()
                 element.clear()
         if tags is None:
             raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
@@ -254,12 +269,18 @@ class _Reader:
         if not currency:
             raise ValueError("Amt has no Ccy and the account gives no currency (Acct/Ccy)")
         signed = amount if direction == "CRDT" else -amount
-        posted = _date(entry.find(q["BookgDt"]), q, "BookgDt", required=True)
-        assert posted is not None  # required: a missing date raised
-        value_on = _date(entry.find(q["ValDt"]), q, "ValDt", required=False)
+        value_on = _date(entry.find(q["ValDt"]), q, "ValDt")
+        posted = _date(entry.find(q["BookgDt"]), q, "BookgDt")
+        if posted is None:
+            day = next(iter(self.balance_days)) if len(self.balance_days) == 1 else None
+            posted = value_on or day
+            if posted is None:
+                raise ValueError("BookgDt is missing (BookgDt/Dt or BookgDt/DtTm), and no ValDt or one-day "
+                                 "statement gives a date")
+            self.undated += 1
         details = [_details(detail, q, direction) for group in entry.findall(q["NtryDtls"])
                    for detail in group.findall(q["TxDtls"])]
-        service_ref, entry_ref = _findtext(entry, q["AcctSvcrRef"]), _findtext(entry, q["NtryRef"])
+        service_ref, entry_ref = _provided(_findtext(entry, q["AcctSvcrRef"])), _provided(_findtext(entry, q["NtryRef"]))
         additional = _findtext(entry, q["AddtlNtryInf"])
         key = service_ref or entry_ref
         entry_raw = {"amt": amount_text, "ccy": entry_currency, "cdtdbtind": direction,
@@ -337,7 +358,7 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
         local = _local(child.tag)
         if local in refs and child.text:
             refs[local] = child.text.strip()
-    end_to_end = refs["EndToEndId"] if refs["EndToEndId"].upper() not in _NOT_PROVIDED else ""
+    end_to_end = _provided(refs["EndToEndId"])
     remittance_info = detail.find(q["RmtInf"])
     remittance = creditor_refs = []
     if remittance_info is not None:
@@ -346,7 +367,7 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
                          for info in structured.findall(q["CdtrRefInf"]) for text in map(_text, info.findall(q["Ref"]))
                          if text]
     additional = _findtext(detail, q["AddtlTxInf"])
-    reference = (creditor_refs[0] if creditor_refs else end_to_end) or refs["AcctSvcrRef"]
+    reference = (creditor_refs[0] if creditor_refs else end_to_end) or _provided(refs["AcctSvcrRef"])
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
     raw = {"amt": amount_text, "ccy": tx_currency or "",
            "refs": {k: v for k, v in refs.items() if v}, "creditor_refs": creditor_refs, "remittance": remittance,
@@ -354,6 +375,12 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
     return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
             "creditor_refs": creditor_refs, "remittance": remittance, "reference": reference, "text": text,
             "raw": raw}
+
+
+def _provided(reference: str) -> str:
+    """``reference``, or "" when it says none was given (NONREF, NOTPROVIDED): German savings banks write NONREF
+    as every entry's AcctSvcrRef, and a line keyed by it would be taken for the one before it, edited."""
+    return "" if reference.upper() in _NOT_PROVIDED else reference
 
 
 def _bank_code(code, q: dict[str, str]) -> dict:
@@ -430,14 +457,20 @@ def _direction(text: str, what: str) -> str:
     return text
 
 
-def _date(found, q: dict[str, str], what: str, *, required: bool) -> date | None:
-    """The date of the date element ``found`` (BookgDt, ValDt; None: missing), from its Dt or DtTm."""
+def _date(found, q: dict[str, str], what: str) -> date | None:
+    """The date of the date element ``found`` (BookgDt, ValDt), from its Dt or DtTm; None when it gives none."""
     text = (_findtext(found, q["Dt"]) or _findtext(found, q["DtTm"])) if found is not None else ""
     if not text:
-        if required:
-            raise ValueError(f"{what} is missing ({what}/Dt or {what}/DtTm)")
         return None
     return _parsed_date(text, what)
+
+
+def _balance_day(balance, q: dict[str, str]) -> date | None:
+    """The date of a statement's balance (Bal/Dt), None when it gives none or none that reads."""
+    try:
+        return _date(balance.find(q["Dt"]), q, "Bal/Dt")
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)  # a statement repeats the same few hundred date texts

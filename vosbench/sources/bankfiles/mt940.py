@@ -15,14 +15,21 @@ A currency comes from the balances (:60F:, :62F:) or, in MT942, the floor limit
 
 What banks bend and can be read only one way is written back as SWIFT writes it before
 parsing, with a warning: a decimal point before at most two digits (Rabobank's older
-files), a :61: without a transaction type before ``//`` (Zenith Bank), a statement number
-the parser refuses (kept as written in the statement id). A :61: the parser passes over
-refuses the file, naming that line. An MT940 message with statement lines but without the
+files), a :61: without a transaction type before ``//`` (Zenith Bank), a blank between a :61:
+amount and its type (Commerzbank, Deutsche Bank), a statement number the parser refuses (kept
+as written in the statement id), and an available balance (:64:, :65:) that is not one
+(Oldenburgische Landesbank's ``:65F:Dnullnull7414,3``): it moves no line's money, so it is
+left out. A value date of 30 February (German banks date interest by a 30-day month) is
+read, as the parser reads it, as the month's last day, with a warning. A German bank's
+structured :86: gives the payer's account in ``?31`` and the name in ``?32``/``?33``; the
+name is read without the account. A :61: the parser passes over refuses the file, naming
+that line. An MT940 message with statement lines but without the
 closing balance SWIFT requires may have been cut short: it is read, with a warning.
 """
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import hashlib
 import logging
@@ -180,6 +187,20 @@ _UNTYPED = re.compile(r"(?m)^(:61:[0-9]{6}(?:[0-9]{4})?R?[CD][A-Z]?[0-9]{1,14},[
 type SWIFT puts between them (as Zenith Bank writes it): the amount ends unambiguously at the ``//``."""
 UNTYPED_WARNING = ("some :61: statement lines carry no transaction type before the bank's reference (//); they were "
                    "read as NMSC (miscellaneous), with the amount that ends at the //")
+_SPACED = re.compile(r"(?m)^(:61:[0-9]{6}(?:[0-9]{4})?R?[CD][A-Z]?[0-9]{1,14},[0-9]{0,2}) (?=[NSF][A-Z0-9]{3})")
+"""A statement line with a blank between its amount and its transaction type (``D12,35 NRTI``, as Commerzbank and
+Deutsche Bank write it): the amount has ended at its last digit, so the blank is only taken out."""
+SPACED_WARNING = ("some :61: statement lines have a blank between the amount and the transaction type (12,35 NTRF); "
+                  "it was taken out, the amount ending at its last digit")
+_BALANCE = re.compile(r"(?m)^:6[45]F?:(.*)\n?")
+_READABLE_BALANCE = re.compile(r"[CD][0-9]{6}[A-Z]{3}[0-9]{1,14}(?:,[0-9]{0,2})?")
+BALANCE_WARNING = ("an available balance (:64:/:65:) not written as SWIFT writes a balance was left out: it moves no "
+                   "statement line's money")
+_FEBRUARY = re.compile(r"(?m)^:61:([0-9]{2})02(29|3[01])")
+"""A :61: value date past February's end (``260230``): German banks date interest by a 30-day month, and the
+parser reads it as the month's last day."""
+FEBRUARY_WARNING = ("some :61: value dates fall after the end of February (30 February, as banks dating interest by "
+                    "a 30-day month write them); they were read as the month's last day")
 _STATEMENT_NUMBER = re.compile(r"(?m)^:28C?:(.*)(?:\n|$)")
 _READABLE_NUMBER = re.compile(r"[0-9]{1,5}(?:/[0-9]{1,5})?")
 STATEMENT_NUMBER_WARNING = ("a statement number (:28C:) not written as SWIFT's digits[/digits] was kept as written, "
@@ -190,8 +211,9 @@ def _as_swift_writes(chunk: str) -> tuple[str, str, list[str]]:
     """The message with what banks bend written back as SWIFT writes it, the :28C: text set aside, and warnings.
 
     Only what cannot be read two ways is bent back: a decimal point before at most two
-    digits and the transaction type, a missing type before ``//``, and a statement number
-    (not money, only part of the statement's id) the parser would refuse, kept as written.
+    digits and the transaction type, a missing type before ``//``, a blank after the amount,
+    and a statement number (not money, only part of the statement's id) the parser would
+    refuse, kept as written; an unreadable available balance (no line's money) is left out.
     """
     warnings = []
     chunk, pointed = _DECIMAL_POINT.subn(r"\1,\2", chunk)
@@ -200,6 +222,16 @@ def _as_swift_writes(chunk: str) -> tuple[str, str, list[str]]:
     chunk, untyped = _UNTYPED.subn(r"\1NMSC", chunk)
     if untyped:
         warnings.append(UNTYPED_WARNING)
+    if any(day > ("29" if calendar.isleap(2000 + int(year)) else "28") for year, day in _FEBRUARY.findall(chunk)):
+        warnings.append(FEBRUARY_WARNING)
+    chunk, spaced = _SPACED.subn(r"\1", chunk)
+    if spaced:
+        warnings.append(SPACED_WARNING)
+    balanced = _BALANCE.sub(lambda balance: balance.group(0) if _READABLE_BALANCE.fullmatch(balance.group(1).strip())
+                            else "", chunk)
+    if balanced != chunk:
+        chunk = balanced
+        warnings.append(BALANCE_WARNING)
     odd_number = ""
     found = _STATEMENT_NUMBER.search(chunk)
     if found and not _READABLE_NUMBER.fullmatch(found.group(1).strip()):
@@ -220,8 +252,9 @@ def _parsed(mt940, chunk: str):
 
     Raises the standard layout's error when no layout reads it.
     """
+    options = mt940.Options(applicant_iban=True)  # ?31 is the payer's account: not part of their name
     try:
-        transactions = mt940.models.Transactions()
+        transactions = mt940.models.Transactions(options=options)
         transactions.parse(chunk)
         return transactions, ""
     except Exception as error:
@@ -231,7 +264,7 @@ def _parsed(mt940, chunk: str):
         if layout is None:  # an older parser without it
             continue
         tag = layout()
-        transactions = mt940.models.Transactions(tags={tag.id: tag})
+        transactions = mt940.models.Transactions(tags={tag.id: tag}, options=options)
         try:
             transactions.parse(chunk)
         except Exception:
@@ -243,8 +276,9 @@ def _parsed(mt940, chunk: str):
 
 
 _STATEMENT_LINE = re.compile(r"(?m)^:61:(.{0,60}(?:\n(?!:).{0,40})?)")
-_HEAD = re.compile(r"[0-9]{6}(?:[0-9]{4})?(RC|RD|C|D)[A-Z]?[\n ]?([0-9]{1,15}(?:,[0-9]*)?)[A-Z][A-Z0-9 ]{3}")
-"""A :61: statement line's start: value date, entry date, mark (C, D, RC, RD), funds code, the amount
+_HEAD = re.compile(r"[0-9]{6}(?:[0-9]{4}| {4})?(RC|RD|C|D)[A-Z]?[\n ]?([0-9]{1,15}(?:,[0-9]*)?)[A-Z][A-Z0-9 ]{3}")
+"""A :61: statement line's start: value date, entry date (optional; Citibank and ASN Bank write four blanks
+where they leave it out), mark (C, D, RC, RD), funds code, the amount
 (digits and SWIFT's decimal comma, which some banks leave out of a whole amount: ``C500NTRF``) and the
 transaction type (``NTRF``; banks also use their own: ``S   X``, ``MCI0``)."""
 

@@ -19,6 +19,11 @@ eight digits of DTPOSTED and DTUSER), not the UTC day of that instant, which wou
 a late-evening booking of a bank east of Greenwich to the day before. The instant in
 UTC is kept in the raw line, as before.
 
+FITIDs: some banks give two different transactions of one download the same FITID (Brazilian
+banks write the day and a cheque number). Within a file those are two transactions, not one
+edited: the second is keyed by the FITID and its occurrence (``fitid:X#2``), with a warning;
+the same transaction written twice (overlapping statements) keeps one key, and is one line.
+
 Investment statements (INVSTMTRS) hold trades, not money received; they are skipped
 with a warning, and a file holding nothing else is refused.
 """
@@ -31,6 +36,7 @@ import hashlib
 import html
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -231,6 +237,8 @@ class _Reader:
         self._noted: set[str] = set()
         self.status: dict[str, str] = {}  # the STATUS aggregate being read (CODE comes first)
         self.error: dict[str, str] | None = None  # the first STATUS of SEVERITY ERROR
+        self.fitids: dict[str, dict[str, int]] = {}  # account → key → its first transaction's day and amount, hashed
+        self.reused: dict[tuple[str, str], list[int]] = {}  # (account, key) → every other day and amount under it
 
     def note(self, warning: str) -> None:
         if warning not in self._noted:
@@ -387,11 +395,33 @@ class _Reader:
     def _build(self, transaction: dict, account: str, statement_id: str, currency: str) -> None:
         number = transaction["number"]
         try:
-            self.lines.append(self._line(transaction["fields"], account, statement_id, currency, number))
+            self.lines.append(self._apart(self._line(transaction["fields"], account, statement_id, currency, number)))
         except ValueError as error:
             fitid = transaction["fields"].get("FITID")
             self.rejections.append(Rejection(self.file, number, (
                 f"transaction {number}" + (f" (FITID {fitid})" if fitid else "") + f": {error}")))
+
+    def _apart(self, line: StatementLine) -> StatementLine:
+        """``line``, keyed by its FITID and occurrence when another transaction of the file under the same FITID
+        has another day or amount; the same transaction written again keeps its key (and is then one line).
+
+        Only the day and amount tell them apart: two that differ in a name alone keep one key, and the
+        import refuses the second as the first edited, as it would without this.
+        """
+        if not line.line_key:
+            return line
+        says = hash((line.posted_on, line.amount))
+        keys = self.fitids.get(line.statement_account)
+        if keys is None:
+            keys = self.fitids[line.statement_account] = {}
+        if keys.setdefault(line.line_key, says) == says:
+            return line
+        others = self.reused.setdefault((line.statement_account, line.line_key), [])
+        if says not in others:
+            others.append(says)
+        self.note("some transactions have the same FITID as another transaction of the file that says something "
+                  "else; each was kept, keyed by the FITID and its occurrence (FITID#2)")
+        return replace(line, line_key=f"{line.line_key}#{others.index(says) + 2}")
 
     def _line(self, fields: dict, account: str, statement_id: str, currency: str, number: int) -> StatementLine:
         amount = _amount(fields.get("TRNAMT"), self.note)

@@ -112,7 +112,10 @@ def available() -> list[str]:
 def load(name_or_path: str) -> Profile:
     """A shipped profile by name, or a profile YAML file by path."""
     path = Path(name_or_path)
-    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+    if path.is_file() and path.suffix.lower() not in (".yaml", ".yml"):
+        raise ProfileError(f"profile {name_or_path!r}: a file, but no profile; give a profile YAML file (.yaml or "
+                           f".yml) or one of {', '.join(available())}")
+    if not (path.suffix.lower() in (".yaml", ".yml") and path.is_file()):
         path = PROFILES_DIR / f"{name_or_path}.yaml"
     if not path.is_file():
         raise ProfileError(f"profile {name_or_path!r}: no such profile; use one of {', '.join(available())} "

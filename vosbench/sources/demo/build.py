@@ -120,7 +120,7 @@ def _build(engine: Engine, scale: DemoScale, months: list[timeline.DemoMonth], p
         return result.ids
 
     with engine.begin() as connection:  # the installation's thresholds, set at the demo's fixed moment
-        thresholds.seed(connection, policy.load, at=recorded_at)
+        thresholds.seed(connection, policy.seed_settings, at=recorded_at)
     people = hierarchy.generate(scale, DEFAULT_TIMEZONE)
     append("accounts", people.account_rows(), "accounts")
     reference.write(engine, people)  # operators, a managed account, commission rates (for the controls)

@@ -8,7 +8,13 @@ past the ledger's range; text must be plain decimal text (no commas, exponents o
 A CSV row with a cell too few or too many is refused, never read shifted
 (:func:`~vosbench.sources.csv_text.width_problem`).
 Records of an account are read in time order so the sign of each movement is derived
-from consecutive "balance after" values exactly as the database sync does. The file is
+from consecutive "balance after" values exactly as the database sync does.
+
+Times are the switch's wall-clock times, read in the ledger's zone. A time the clocks skipped
+(02:30 on a spring-forward night) names no instant: the row is refused. A time the clocks
+showed twice (01:30 on the night they go back) is the one that keeps the records in the order
+of their serial numbers, which grow with time as ``e_payhistory.id`` does (01:10 after 01:30 is
+the second 01:10); where nothing tells, the first, flagged ``ambiguous_time``. The file is
 appended all-or-nothing, every bad row reported with its line; the source key is the
 serial number (else ``account/time``), so importing a file again adds nothing.
 """
@@ -17,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,12 +72,20 @@ def _sheet_rows(path: Path) -> tuple[list[list], list[int]]:
     if suffix == ".xlsx":
         import openpyxl
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+            raise ExportError(f"{path}: not a readable XLSX workbook ({error}); export it again from the VOS3000 "
+                              "client or save it as CSV") from None
         rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     elif suffix == ".xls":
         import xlrd
 
-        sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+        try:
+            sheet = xlrd.open_workbook(str(path)).sheet_by_index(0)
+        except xlrd.XLRDError as error:
+            raise ExportError(f"{path}: not a readable XLS workbook ({error}); export it again from the VOS3000 "
+                              "client or save it as CSV") from None
         rows = [sheet.row_values(n) for n in range(sheet.nrows)]
     else:
         raise ExportError(f"{path}: not an export this reads; give a .xls, .xlsx or .csv file")
@@ -129,9 +144,10 @@ def _code(value, words: dict, field: str) -> int:
     return int(lowered[text.lower()])
 
 
-def _time(value, formats: list[str], zone: ZoneInfo) -> datetime:
+def _local_time(value, formats: list[str], zone: ZoneInfo) -> datetime:
+    """A time cell as the wall-clock time it shows (naive); one the clocks of ``zone`` skipped is an error."""
     if isinstance(value, datetime):
-        moment = value
+        moment = value.replace(tzinfo=None)
     else:
         for pattern in formats:
             try:
@@ -141,7 +157,36 @@ def _time(value, formats: list[str], zone: ZoneInfo) -> datetime:
                 continue
         else:
             raise ValueError(f"time: {value!r} matches none of the formats {', '.join(formats)}")
-    return to_utc_naive(moment.replace(tzinfo=zone))
+    if _instant(moment, zone, 0).astimezone(zone).replace(tzinfo=None) != moment:
+        raise ValueError(f"time: {moment} never showed on the clocks of {zone.key} (they skipped that hour); the "
+                         f"export's times are read in the ledger's zone, {zone.key}: correct the time")
+    return moment
+
+
+def _instant(local: datetime, zone: ZoneInfo, fold: int) -> datetime:
+    return local.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+
+
+def _instants(times: list[tuple[int, str, datetime]], zone: ZoneInfo) -> dict[int, tuple[datetime, bool]]:
+    """Each row's (naive UTC instant, whether it was a guess) from (line, serial, wall-clock time).
+
+    A time shown twice (the hour the clocks go back) takes, of its two instants, the first one not
+    before the records of lower serial numbers; when both are, or the serials are no numbers to go
+    by, the first, and it is a guess.
+    """
+    ordered = sorted(times, key=lambda t: int(t[1])) if all(t[1].isdigit() for t in times) else None
+    latest: datetime | None = None
+    found: dict[int, tuple[datetime, bool]] = {}
+    for line, _, local in ordered or times:
+        first, second = _instant(local, zone, 0), _instant(local, zone, 1)
+        if first == second:
+            found[line] = (first, False)
+        elif ordered is not None and latest is not None and first < latest <= second:
+            found[line] = (second, False)
+        else:
+            found[line] = (first, True)
+        latest = found[line][0] if latest is None else max(latest, found[line][0])
+    return {line: (to_utc_naive(instant), guessed) for line, (instant, guessed) in found.items()}
 
 
 def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str = "vos3000-export",
@@ -155,7 +200,7 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
     labels = {field: str(rows[header_index][n]).strip() for field, n in at.items()}
     with ledger.connect() as connection:
         zone = ZoneInfo(database.ledger_timezone(connection))
-    records, rejections = [], []
+    records, rejections, rows_read = [], [], []
     converter = convert.Converter()
     width = len(rows[header_index]) if path.suffix.lower() == ".csv" else None  # a sheet's rows are its grid's width
     for line, row in zip(starts[header_index + 1:], rows[header_index + 1:]):
@@ -166,14 +211,25 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
         if shifted:
             rejections.append(Rejection(path.name, line, shifted))
             continue
+        serial = cells.get("serial")
+        serial = str(int(serial)) if isinstance(serial, float) and serial.is_integer() else str(serial or "").strip()
         try:
-            occurred = _time(cells["time"], headers["time_formats"], zone)
+            rows_read.append((line, cells, serial, _local_time(cells["time"], headers["time_formats"], zone)))
+        except ValueError as error:
+            rejections.append(Rejection(path.name, line, str(error)))
+    instants = _instants([(line, serial, local) for line, _, serial, local in rows_read], zone)
+    guessed = []
+    for line, cells, serial, local in rows_read:
+        try:
+            occurred, guess = instants[line]
             account = str(cells["account"]).strip()
             if not account:
                 raise ValueError("account is empty")
-            serial = cells.get("serial")
-            serial = str(int(serial)) if isinstance(serial, float) and serial.is_integer() else str(serial or "").strip()
             key = serial or f"{account}/{occurred.isoformat()}"
+            if guess:
+                guessed.append(Flag("export", key, "ambiguous_time",
+                                    f"{local} showed twice on the clocks of {zone.key}; read as the first, "
+                                    f"{occurred.isoformat()} UTC: no record of a lower serial number places it later"))
             records.append(PayRecord(
                 key, account, _amount(cells["amount"], labels["amount"], converter, key),
                 _amount(cells["balance_after"], labels["balance_after"], converter, key),
@@ -182,7 +238,8 @@ def import_export(ledger: Engine, path: Path, *, headers: dict, source_name: str
                 occurred, str(cells.get("operator") or "").strip(), str(cells.get("memo") or "").strip(), line=line))
         except ValueError as error:
             rejections.append(Rejection(path.name, line, str(error)))
-    flags = [Flag("export", item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]
+    rejections.sort(key=lambda rejection: rejection.line)  # a bad time is found in the first pass, the rest in the second
+    flags = [*guessed, *(Flag("export", item.source_key, "inexact_money", str(item)) for item in converter.take_inexact())]
     in_balance_order = PayRecords.of(sorted(records, key=lambda r: (r.account, r.occurred_at, r.line)))
     payments = sorted(to_payments(in_balance_order, {}, mapping, "export", flags).rows(), key=lambda p: p.line)
     return append_and_keep(ledger, "payments", payments, source=source_name, file=path.name, history=True,

@@ -69,7 +69,7 @@ def statement_html(shown: account_statement.Statement, label: str) -> str:
                                 "they are highlighted below.")
     else:
         note = message("info", "Every reported balance_after agrees with the running balance.")
-    lines = shown.lines
+    lines = shown.lines.drop(columns="instant")  # `at` is the time the holder reads
     caption = "Movements in time order (a day's charges are deducted as the day ends)"
     if len(lines) > STATEMENT_SHOWN_LINES:
         caption += f": the first {STATEMENT_SHOWN_LINES:,} of {len(lines):,}; narrow the dates to see the rest"
