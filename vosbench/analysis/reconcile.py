@@ -22,8 +22,9 @@ totals, so its payments, charges and opening balance are summed from the raw rec
 slower, as it reads all history.
 
 The computation reads whole columns into numpy int64 arrays (money stays exact integer
-minor units) and classifies every account at once; only the accounts whose reported
-balance differs are explained one by one, from their balance chain. The result is a set
+minor units) and classifies every account at once; the rare account with a figure so large
+that int64 sums could wrap around is added apart with Python integers (:func:`_exact_sums`).
+Only the accounts whose reported balance differs are explained one by one, from their balance chain. The result is a set
 of columns (:class:`AccountRows`) that the command line prints as they are; the pandas
 DataFrame of :attr:`Reconciliation.accounts` is made from them on first use, for the
 notebooks and workbooks. pandas is loaded only then: a difference is explained from the
@@ -87,7 +88,8 @@ class ReconcileError(VosbenchError, ValueError):
 class AccountRows:
     """Reconciled accounts as columns: a numpy array per name of :data:`COLUMNS`, one row per account.
 
-    Money is int64 minor units; ``snapshot_as_of`` is datetime64 (naive UTC). Where no
+    Money is int64 minor units (Python integers, dtype object, in a column holding a result past
+    int64); ``snapshot_as_of`` is datetime64 (naive UTC). Where no
     balance was reported (``reported`` False), the :data:`REPORTED_COLUMNS` hold no
     value (NaT, and 0 in the money columns) — they are missing, not zero.
     """
@@ -115,7 +117,11 @@ class AccountRows:
         return _per_currency(self.columns["currency"], {name: self.columns[name] for name in MONEY_COLUMNS})
 
     def frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame: money int64, or nullable Int64 where it may be missing; text as str."""
+        """The rows as a DataFrame: money int64, or nullable Int64 where it may be missing; text as str.
+
+        A money column holding a figure past int64 (an account's sums of absurd amounts) holds
+        Python integers (dtype object, None where missing) instead.
+        """
         import pandas as pd
 
         data: dict[str, object] = {}
@@ -123,6 +129,11 @@ class AccountRows:
             values = self.columns[name]
             if name == "snapshot_as_of":
                 data[name] = pd.Series(values)
+            elif name in MONEY_COLUMNS and values.dtype == object:  # a figure past int64: Python integers
+                shown = values.copy()
+                if name in REPORTED_COLUMNS:
+                    shown[~self.reported] = None
+                data[name] = pd.Series(shown, dtype=object)
             elif name in REPORTED_COLUMNS:
                 data[name] = pd.arrays.IntegerArray(values.astype(np.int64), ~self.reported)
             elif values.dtype == object:
@@ -163,7 +174,7 @@ class Reconciliation:
         if frame is None:
             return self.rows.totals()
         return _per_currency(frame["currency"].to_numpy(dtype=object),
-                             {name: frame[name].fillna(0).to_numpy(dtype=np.int64) for name in MONEY_COLUMNS})
+                             {name: frame[name].fillna(0).to_numpy(dtype=object) for name in MONEY_COLUMNS})
 
     def differences(self) -> pd.DataFrame:
         """The accounts whose reported balance does not simply agree."""
@@ -173,10 +184,10 @@ class Reconciliation:
 def _per_currency(currency: np.ndarray, amounts: Mapping[str, np.ndarray]) -> dict[str, dict[str, int]]:
     """Sums of each money column per currency, currencies in order (missing amounts count as 0).
 
-    Summed as Python integers: every account's figure fits int64, but their sum over many
-    accounts need not, and numpy's int64 sum would wrap around without a word.
+    Summed as Python integers: their sum over many accounts need not fit int64 (nor, rarely,
+    an account's own figure), and numpy's int64 sum would wrap around without a word.
     """
-    return {str(code): {name: sum(values[currency == code].tolist()) for name, values in amounts.items()}
+    return {str(code): {name: sum(map(int, values[currency == code].tolist())) for name, values in amounts.items()}
             for code in sorted(set(currency.tolist()))}
 
 
@@ -280,7 +291,12 @@ def _journal_figures(connection: sa.Connection, period: Period, ledger_timezone:
 
     def place(found: dict[str, list], column: str, target: str) -> np.ndarray:
         at = np.array([position.get(account_id, -1) for account_id in found["account_id"]], dtype=np.int64)
+        if f"{column}_high" in found:  # summed in two parts, so that no SUM passes 64 bits
+            found = {column: [None if high is None else queries.joined_sum(high, low)
+                              for high, low in zip(found[f"{column}_high"], found[f"{column}_low"])], **found}
         amounts, _ = result_columns.whole(found[column])
+        if amounts.dtype == object:  # a sum past int64: this figure is kept as Python integers
+            figures[target] = figures[target].astype(object)
         np.add.at(figures[target], at[at >= 0], amounts[at >= 0])
         return at[at >= 0]
 
@@ -322,27 +338,51 @@ def _reported(connection: sa.Connection, period: Period, ledger_timezone: str, a
 
 
 _SAFE = money.MAX_MINOR // 16
-"""Figures up to this size combine exactly in int64 however :func:`_balances` adds them (fewer than 16 terms each)."""
+"""Figures up to this size combine exactly in int64 however :func:`_sums` adds them (fewer than 16 terms each)."""
+
+_ADDED = ("opening", *PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, "recorded_closing", "moved_after",
+          "previous_balance", "previous_moved_after")
+"""The figures of an account that :func:`_sums` adds up."""
 
 
-def _refuse_past_range(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
-                       reported_before: dict[str, np.ndarray]) -> None:
-    """Refuse, in words, figures so large that their sums could pass int64: numpy would wrap them around silently.
+def _sums(figures: Mapping[str, np.ndarray], reported: np.ndarray, previous_reported: np.ndarray) -> dict[str, np.ndarray]:
+    """Payments, charges, expected closing, difference and last month's difference of each account.
 
-    Each kept figure fits a column, but an account's payments, charges and expected closing
-    add several; beyond :data:`_SAFE` (57 trillion units) they are not added at all.
+    The expected balance at the report is ``expected_closing − moved_after``, and at last
+    month's end this month's opening. Works alike on int64 and on Python-int (object) arrays.
     """
-    named = [(f"account {{}}'s {name}", figures[name], figures["account"]) for name in FIGURE_COLUMNS]
-    named += [(f"{what} of account id {{}}", report[name], report["account_id"])
-              for report in (reported, reported_before)
-              for name, what in (("balance", "a reported balance"), ("moved_after", "the money moved after a report"))]
-    for what, values, whose in named:
-        large = np.flatnonzero((values > _SAFE) | (values < -_SAFE))
-        if len(large):
-            raise ReconcileError(
-                f"{what.format(whose[large[0]])} is {money.format_money(int(values[large[0]]))}: too large to reconcile "
-                f"exactly, as the month's figures added together could pass the largest amount the ledger can hold "
-                f"({money.format_money(money.MAX_MINOR)}); check the ledger with `vosbench verify` and the amounts at their source")
+    payments = sum((figures[name] for name in PAYMENT_KIND_COLUMNS[1:]), figures[PAYMENT_KIND_COLUMNS[0]])
+    charges = sum((figures[name] for name in CHARGE_COLUMNS[1:]), figures[CHARGE_COLUMNS[0]])
+    expected_closing = figures["opening"] + payments - charges
+    return {"payments": payments, "charges": charges, "expected_closing": expected_closing,
+            "difference": np.where(reported, figures["recorded_closing"] - (expected_closing - figures["moved_after"]), 0),
+            "previous_difference": np.where(previous_reported, figures["previous_balance"]
+                                            - (figures["opening"] - figures["previous_moved_after"]), 0)}
+
+
+def _exact_sums(figures: Mapping[str, np.ndarray], reported: np.ndarray,
+                previous_reported: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`_sums`, exact for every amount the ledger holds.
+
+    int64 adds every account's figures at once and cannot wrap around while they are within
+    :data:`_SAFE`; only the accounts with a figure beyond it (an absurd adjustment, a month
+    cut in another time zone summing past 64 bits) are added apart, as Python integers, and
+    the other accounts' figures are the fast path's. A result column stays int64 when each
+    result fits it, else it holds Python integers (dtype object).
+    """
+    large = np.zeros(len(reported), dtype=bool)
+    for name in _ADDED:
+        large |= (figures[name] > _SAFE) | (figures[name] < -_SAFE)
+    if not large.any():
+        return _sums(figures, reported, previous_reported)
+    within = {name: np.where(large, 0, figures[name]).astype(np.int64) for name in _ADDED}
+    sums = _sums(within, reported, previous_reported)
+    apart = _sums({name: figures[name][large].astype(object) for name in _ADDED}, reported[large], previous_reported[large])
+    for name, values in apart.items():
+        if max(map(abs, values.tolist())) > money.MAX_MINOR:
+            sums[name] = sums[name].astype(object)
+        sums[name][large] = values
+    return sums
 
 
 def _balances(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
@@ -351,7 +391,6 @@ def _balances(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
 
     Keeps the accounts with history, activity or a report, ordered by account number.
     """
-    _refuse_past_range(figures, reported, reported_before)
     ids = figures["account_id"]
     order = np.argsort(ids, kind="stable")
 
@@ -373,18 +412,13 @@ def _balances(figures: dict[str, np.ndarray], reported: dict[str, np.ndarray],
     table = {name: figures[name][ordered] for name in (*TEXT_COLUMNS, "account_id", "has_history", *FIGURE_COLUMNS)}
     now, before = now[ordered], before[ordered]
     table["reported"], table["previous_reported"] = now >= 0, before >= 0
-    zero = np.zeros(len(ordered), dtype=np.int64)
-    table["payments"] = sum((table[name] for name in PAYMENT_KIND_COLUMNS), zero)
-    table["charges"] = sum((table[name] for name in CHARGE_COLUMNS), zero)
-    table["expected_closing"] = table["opening"] + table["payments"] - table["charges"]
     table["snapshot_as_of"] = _gather(reported["as_of"], now, np.datetime64("NaT", "us"))
     table["recorded_closing"] = _gather(reported["balance"], now, 0)
-    expected_at_report = table["expected_closing"] - _gather(reported["moved_after"], now, 0)
-    table["difference"] = np.where(table["reported"], table["recorded_closing"] - expected_at_report, 0)
-    # The expected balance at last month's end is this month's opening.
-    expected_before = table["opening"] - _gather(reported_before["moved_after"], before, 0)
-    table["previous_difference"] = np.where(table["previous_reported"],
-                                            _gather(reported_before["balance"], before, 0) - expected_before, 0)
+    added = {name: table[name] for name in ("opening", *PAYMENT_KIND_COLUMNS, *CHARGE_COLUMNS, "recorded_closing")}
+    added["moved_after"] = _gather(reported["moved_after"], now, 0)
+    added["previous_balance"] = _gather(reported_before["balance"], before, 0)
+    added["previous_moved_after"] = _gather(reported_before["moved_after"], before, 0)
+    table.update(_exact_sums(added, table["reported"], table["previous_reported"]))
     return table
 
 

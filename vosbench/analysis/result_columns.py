@@ -17,15 +17,26 @@ from vosbench.ledger import queries
 
 
 def whole(values: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """A result column of whole numbers as (int64 values with 0 where missing, where missing)."""
+    """A result column of whole numbers as (int64 values with 0 where missing, where missing).
+
+    A column holding a sum past int64 (the servers' exact SUM of absurd amounts) comes back as
+    Python integers (dtype object) instead: never wrapped around, never refused.
+    """
     kinds = set(map(type, values))
     if kinds <= {int}:  # the usual column: no NULL, no Decimal
-        return np.array(values, dtype=np.int64).reshape(len(values)), np.zeros(len(values), dtype=bool)
+        try:
+            return np.array(values, dtype=np.int64).reshape(len(values)), np.zeros(len(values), dtype=bool)
+        except OverflowError:
+            pass
     objects = np.empty(len(values), dtype=object)
     objects[:] = values if kinds <= {int, type(None)} else [None if value is None else queries.whole_number(value)
                                                             for value in values]
     missing = objects == None  # noqa: E711 (elementwise, in numpy)
-    return np.where(missing, 0, objects).astype(np.int64), missing  # Python ints: no rounding possible
+    exact = np.where(missing, 0, objects)
+    try:
+        return exact.astype(np.int64), missing  # Python ints: no rounding possible
+    except OverflowError:
+        return exact, missing
 
 
 def instants(values: Sequence[datetime | None]) -> np.ndarray:

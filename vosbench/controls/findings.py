@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vosbench.core.money import MAX_MINOR
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -22,7 +24,7 @@ STATUSES = ("open", "explained", "escalated")
 
 COLUMNS = ("finding_id", "check", "severity", "month", "accounts", "payment_ids", "operator", "amount",
            "explanation", "status", "note")
-"""The columns of :func:`to_frame`; ``amount`` in minor units (nullable)."""
+"""The columns of :func:`to_frame`; ``amount`` in minor units (nullable Int64, or Python integers past int64)."""
 
 
 @dataclass(frozen=True)
@@ -66,5 +68,8 @@ def to_frame(findings: list[Finding], annotations: dict[str, tuple[str, str]] | 
     import pandas as pd  # here: listing severities must not load pandas
 
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    frame["amount"] = frame["amount"].astype("Int64")
+    if all(f.amount is None or abs(f.amount) <= MAX_MINOR for f in findings):
+        frame["amount"] = frame["amount"].astype("Int64")
+    else:  # money at stake past int64 (a difference between absurd amounts): kept as Python integers
+        frame["amount"] = frame["amount"].astype(object).where(frame["amount"].notna(), None)
     return frame

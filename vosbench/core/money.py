@@ -152,10 +152,19 @@ def exact_texts(minor, missing=None):
     Done on the whole array at once — for files of every account, where a Decimal per
     cell was most of the cost: each distinct amount's digits are worked out with integer
     arithmetic into a row of characters, right-aligned, and the rows are read as text.
-    ``missing`` (a boolean array) marks cells left empty.
+    ``missing`` (a boolean array) marks cells left empty. Python integers (an object array: a
+    sum of absurd amounts may pass int64) are taken too, those past int64 written one at a time.
     """
     import numpy as np  # here: commands that never write a table never load numpy
 
+    if np.asarray(minor).dtype.kind in "Ou":  # Python integers past int64 (numpy reads 10**19 as uint64)
+        whole_numbers = [0 if value is None else int(value) for value in np.asarray(minor, dtype=object).tolist()]
+        past = np.array([abs(value) > MAX_MINOR for value in whole_numbers], dtype=bool)
+        texts = exact_texts(np.where(past, 0, np.array(whole_numbers, dtype=object)).astype(np.int64))
+        texts[past] = [str(to_decimal(value)) for value, out in zip(whole_numbers, past.tolist()) if out]
+        if missing is not None:
+            texts[np.asarray(missing, dtype=bool)] = None
+        return texts
     minor = np.asarray(minor, dtype=np.int64)
     if minor.size == 0:
         return np.empty(0, dtype=object)
@@ -178,6 +187,17 @@ def exact_texts(minor, missing=None):
     if missing is not None:
         texts[np.asarray(missing, dtype=bool)] = None
     return texts
+
+
+def exact_sum(minor) -> int:
+    """The exact sum of a column of minor units (a pandas Series, numpy array or list; missing cells left out).
+
+    Added as Python integers: amounts the ledger holds may sum past int64, where pandas' and
+    numpy's sums wrap around without a word (two adjustments of 500 trillion make a negative total).
+    """
+    if hasattr(minor, "dropna"):  # a pandas Series: its missing cells count as nothing
+        minor = minor.dropna()
+    return sum(map(int, minor.tolist() if hasattr(minor, "tolist") else minor))
 
 
 def format_money(minor: int, places: int | None = None, *, grouping: bool = True) -> str:

@@ -98,6 +98,27 @@ def scope_params(account_ids: Iterable[int] | None) -> tuple[dict[str, object], 
     return {"everyone": 0, "account_ids": wanted or [0]}, None
 
 
+SPLIT = 2**32
+"""A money sum that may pass 64 bits is summed in two parts: whole multiples of this, and the rest."""
+
+
+def split_sum(expression: sa.ColumnElement, label: str) -> tuple[sa.Label, sa.Label]:
+    """SUM(``expression``) as ``label_high`` (whole :data:`SPLIT`s) and ``label_low`` (the rest), 0 when empty.
+
+    Each part stays within 64 bits for up to 2**31 rows however large the amounts, where SQLite's
+    SUM of a total past 64 bits fails and a server's BIGINT cast does: :func:`joined_sum` adds
+    them up exactly in Python. The division is exact, so any dialect's integer division gives it.
+    """
+    rest = expression % SPLIT
+    return (sa.func.coalesce(sa.func.sum((expression - rest) // SPLIT), 0).label(f"{label}_high"),
+            sa.func.coalesce(sa.func.sum(rest), 0).label(f"{label}_low"))
+
+
+def joined_sum(high, low) -> int:
+    """The exact sum of :func:`split_sum`'s two parts (or of a query's ``*_high``/``*_low`` columns)."""
+    return whole_number(high) * SPLIT + whole_number(low)
+
+
 def whole_number(value) -> int:
     """A whole number the database returned, as an int: a PostgreSQL SUM of BIGINT arrives as a whole
     Decimal and is taken as the integer it is; a fraction is an error, never rounded away."""

@@ -10,7 +10,6 @@ output of one run carries the same numbers. Aggregates run in the database
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -26,7 +25,7 @@ from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import database, month_close, month_totals, queries, tables, thresholds, verification
 from vosbench.ledger.hashchain import fingerprint_frame
-from vosbench.outputs import charts, export
+from vosbench.outputs import charts, export, views
 from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
 from vosbench.outputs.provenance import Provenance, input_file, synced_streams, verification_frame
@@ -112,9 +111,9 @@ def movements_by(movements: pd.DataFrame, dimension: str, currency: str | None =
     currencies = [currency] if currency else sorted(set(movements["currency"])) or [""]
     parts = []
     for each in currencies:
-        grouped = movements[movements["currency"] == each].groupby(dimension)[list(_MOVEMENT_INTS)].sum()
+        grouped = views.group_sums(movements[movements["currency"] == each], dimension, _MOVEMENT_INTS)
         extra = sorted(set(grouped.index) - set(order))  # words a source used outside the vocabulary
-        frame = grouped.reindex(order + extra, fill_value=0).astype("int64").rename_axis(dimension).reset_index()
+        frame = grouped.reindex(order + extra, fill_value=0).rename_axis(dimension).reset_index()
         parts.append(frame.assign(currency=each)[["currency", dimension, *_MOVEMENT_INTS]])
     return pd.concat(parts, ignore_index=True)
 
@@ -168,6 +167,14 @@ def with_local_times(frame: pd.DataFrame, columns: tuple[str, ...], timezone: st
     return shown
 
 
+def _trend_figures(row, figures: tuple[str, ...]) -> dict[str, int]:
+    """A row of :func:`queries.split_sum` parts as each kind's exact sum, with payments and charges added up."""
+    kept = {name: queries.joined_sum(row[f"{name}_high"], row[f"{name}_low"]) for name in figures}
+    return {**{name: kept[name] for name in month_totals.PAYMENT_KIND_COLUMNS},
+            "payments": sum(kept[name] for name in month_totals.PAYMENT_KIND_COLUMNS),
+            "charges": sum(kept[name] for name in month_totals.CHARGE_COLUMNS)}
+
+
 def query_trend(connection: sa.Connection, label: str, count: int = TREND_MONTHS,
                 account_ids: list[int] | None = None) -> pd.DataFrame:
     """Month-over-month totals per currency from the kept month rows: the ``count`` months up to ``label``.
@@ -176,31 +183,36 @@ def query_trend(connection: sa.Connection, label: str, count: int = TREND_MONTHS
     change of every earlier month (one aggregate) plus the running net change in the window.
     """
     months = periods.labels_ending(label, count)
-    payments = functools.reduce(operator.add, (_M.c[c] for c in month_totals.PAYMENT_KIND_COLUMNS))
-    charges = functools.reduce(operator.add, (_M.c[c] for c in month_totals.CHARGE_COLUMNS))
-    kinds = [_total(_M.c[c]).label(c) for c in month_totals.PAYMENT_KIND_COLUMNS]
+    figures = (*month_totals.PAYMENT_KIND_COLUMNS, *month_totals.CHARGE_COLUMNS)
+    sums = [part for name in figures for part in queries.split_sum(_M.c[name], name)]
     held = _M.join(_A, _A.c.id == _M.c.account_id)
     scope = [] if account_ids is None else [_M.c.account_id.in_(account_ids)]
-    statement = (sa.select(_A.c.currency, _M.c.month, *kinds, _total(payments).label("payments"),
-                           _total(charges).label("charges"), _total(_M.c.payment_count).label("records"),
+    statement = (sa.select(_A.c.currency, _M.c.month, *sums, _total(_M.c.payment_count).label("records"),
                            sa.func.count().label("accounts"))
                  .select_from(held).where(_M.c.month.between(months[0], months[-1]), *scope)
                  .group_by(_A.c.currency, _M.c.month))
-    found = _frame(connection, statement)
-    earlier = dict(connection.execute(sa.select(_A.c.currency, _total(payments - charges)).select_from(held)
-                                      .where(_M.c.month < months[0], *scope).group_by(_A.c.currency)).all())
-    currencies = sorted(set(found["currency"]) | set(earlier)) or sorted(
+    found = {(row["currency"], row["month"]): {**_trend_figures(row, figures), "records": int(row["records"]),
+                                               "accounts": int(row["accounts"])}
+             for row in connection.execute(statement).mappings()}
+    earlier = {}
+    for before in connection.execute(sa.select(_A.c.currency, *sums).select_from(held)
+                                     .where(_M.c.month < months[0], *scope).group_by(_A.c.currency)).mappings():
+        kept = _trend_figures(before, figures)
+        earlier[before["currency"]] = kept["payments"] - kept["charges"]
+    currencies = sorted({currency for currency, _ in found} | set(earlier)) or sorted(
         connection.scalars(sa.select(_A.c.currency).distinct()))
-    parts = []
-    for currency in currencies:
-        mine = found[found["currency"] == currency].drop(columns="currency").set_index("month")
-        frame = mine.reindex(months, fill_value=0).rename_axis("month").reset_index()
-        money_columns = [c for c in TREND_MONEY if c in frame.columns]
-        frame[[*money_columns, "records", "accounts"]] = frame[[*money_columns, "records", "accounts"]].astype("int64")
-        frame["net_change"] = frame["payments"] - frame["charges"]
-        frame["balances"] = int(earlier.get(currency, 0)) + frame["net_change"].cumsum()
-        parts.append(frame.assign(currency=currency))
     columns = ["currency", "month", *TREND_MONEY, "records", "accounts"]
+    nothing = dict.fromkeys((*month_totals.PAYMENT_KIND_COLUMNS, "payments", "charges", "records", "accounts"), 0)
+    parts = []
+    for currency in currencies:  # summed in Python: a month's figures added up may pass int64
+        balance, rows = earlier.get(currency, 0), []
+        for month in months:
+            kept = found.get((currency, month), nothing)
+            balance += kept["payments"] - kept["charges"]
+            shown = {"currency": currency, "month": month, **kept, "net_change": kept["payments"] - kept["charges"],
+                     "balances": balance}
+            rows.append(tuple(shown[name] for name in columns))
+        parts.append(views.figures_frame(rows, columns, columns[2:], nullable=False))
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -340,9 +352,10 @@ class MonthlyAudit:
         """
         totals = self.reconciliation.totals()
         accounts = self.reconciliation.accounts
-        rows = []
+        rows: list[tuple[str, str, int | None, int | None]] = []
         for currency in self.currencies:
-            moved = self.movements.loc[self.movements["currency"] == currency, list(_MOVEMENT_INTS)].sum()
+            mover = self.movements.loc[self.movements["currency"] == currency]
+            moved = {name: money.exact_sum(mover[name]) for name in _MOVEMENT_INTS}
             recon = totals.get(currency, dict.fromkeys(reconcile.MONEY_COLUMNS, 0))
             mine = accounts[accounts["currency"] == currency]
             differences = mine[mine["classification"] != reconcile.AGREES]
@@ -356,7 +369,7 @@ class MonthlyAudit:
                 ("Charges (call, agent and other fees)", recon["charges"], None),
                 ("Net change of balances (payments − charges)", moved["net"] - recon["charges"], None),
                 ("Reversals (offsetting records)", moved["reversed_amount"], moved["reversals"]),
-                (f"Large payments, at least {shown} either way (total size)", large["amount"].abs().sum(),
+                (f"Large payments, at least {shown} either way (total size)", money.exact_sum(large["amount"].abs()),
                  len(large)),
                 ("Opening balances", recon["opening"], len(mine)),
                 ("Expected closing balances", recon["expected_closing"], None),
@@ -368,17 +381,16 @@ class MonthlyAudit:
         rows += [("Accounts active (a payment or a charge)", "", None, self.active_accounts),
                  ("Balance-chain breaks", "", None, len(self.reconciliation.breaks)),
                  ("Ledger verification problems (hash chains, month totals)", "", None, problems)]
-        frame = pd.DataFrame(rows, columns=["figure", "currency", "amount", "count"])
-        return frame.astype({"amount": "Int64", "count": "Int64"})
+        return views.figures_frame(rows, ["figure", "currency", "amount", "count"], ("amount", "count"))
 
     def results(self) -> pd.DataFrame:
         """Accounts and summed difference per reconciliation classification, every class listed."""
         accounts = self.reconciliation.accounts
-        grouped = accounts.groupby("classification").agg(
-            accounts=("account", "size"), difference=("difference", lambda d: int(d.fillna(0).sum())))
-        extra = sorted(set(grouped.index) - set(reconcile.CLASSIFICATIONS))
-        frame = grouped.reindex(list(reconcile.CLASSIFICATIONS) + extra, fill_value=0).astype("int64")
-        return frame.rename_axis("classification").reset_index()
+        grouped = {label: (len(group), money.exact_sum(group["difference"]))
+                   for label, group in accounts.groupby("classification")}
+        extra = sorted(set(grouped) - set(reconcile.CLASSIFICATIONS))
+        rows = [(label, *grouped.get(label, (0, 0))) for label in [*reconcile.CLASSIFICATIONS, *extra]]
+        return views.figures_frame(rows, ["classification", "accounts", "difference"], ("accounts", "difference"))
 
     def tables(self) -> dict[str, Table]:
         """Every section as a table, in reading order (one xlsx sheet each).

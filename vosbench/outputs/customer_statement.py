@@ -54,11 +54,11 @@ class CustomerStatement:
 
     @property
     def money_in(self) -> int:
-        return int(self.statement.lines["amount"].clip(lower=0).sum())
+        return money.exact_sum(self.statement.lines["amount"].clip(lower=0))
 
     @property
     def money_out(self) -> int:
-        return -int(self.statement.lines["amount"].clip(upper=0).sum())
+        return -money.exact_sum(self.statement.lines["amount"].clip(upper=0))
 
     @property
     def places(self) -> int:

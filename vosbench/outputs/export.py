@@ -165,7 +165,8 @@ def _csv_column(values: pd.Series, is_money: bool) -> list:
     cell by cell through :func:`_csv_text`."""
     if is_money:
         missing = values.isna().to_numpy()
-        return list(money.exact_texts(values.where(~missing, 0).to_numpy(dtype="int64"), missing))
+        whole = values.where(~missing, 0).to_numpy(dtype=object if values.dtype == object else "int64")  # object: past int64
+        return list(money.exact_texts(whole, missing))
     if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
         return values.tolist()
     if isinstance(values.dtype, pd.StringDtype):

@@ -24,9 +24,10 @@ from sqlalchemy.engine import Engine
 from vosbench import __version__, controls
 from vosbench.analysis import reconcile, report_scope
 from vosbench.core import config, periods, timeshow
+from vosbench.core.money import exact_sum
 from vosbench.ledger import database, tables
 from vosbench.ledger.hashchain import fingerprint
-from vosbench.outputs import audit, charts, customer_statement, export, matching_section, pdf, provenance
+from vosbench.outputs import audit, charts, customer_statement, export, matching_section, pdf, provenance, views
 from vosbench.outputs.export import Table
 from vosbench.outputs.visible import visible_value
 
@@ -132,34 +133,33 @@ class FinanceSummary:
 
     def headline(self) -> pd.DataFrame:
         """(figure, currency, amount, count): what a finance lead reads first, per currency."""
-        rows = []
+        rows: list[tuple[str, str, int | None, int | None]] = []
         for currency in self.currencies:
             moved = self.movements[self.movements["currency"] == currency]
             cash = moved[moved["kind"].isin(CASH_KINDS)]
             mine = self.accounts[self.accounts["currency"] == currency]
             lost = self.unmatched[self.unmatched["currency"] == currency]
             rows += [(figure, currency, amount, count) for figure, amount, count in [
-                ("Cash in (deposits, auto-recharges)", cash["money_in"].sum(), cash["records_in"].sum()),
-                ("Cash out (withdrawals, refunds, reversals)", cash["money_out"].sum(),
+                ("Cash in (deposits, auto-recharges)", exact_sum(cash["money_in"]), cash["records_in"].sum()),
+                ("Cash out (withdrawals, refunds, reversals)", exact_sum(cash["money_out"]),
                  cash["records"].sum() - cash["records_in"].sum()),
-                ("Charges (revenue: call, agent and other fees)", mine["charges"].sum(), None),
-                ("Agent and reseller commissions", mine["commission"].sum(), None),
-                ("Bonuses and adjustments (net)", mine["bonus"].sum() + mine["adjustment"].sum(), None),
-                ("Balances held at the start of the month", mine["opening"].sum(), len(mine)),
-                ("Balances held at the end of the month", mine["expected_closing"].sum(), None),
+                ("Charges (revenue: call, agent and other fees)", exact_sum(mine["charges"]), None),
+                ("Agent and reseller commissions", exact_sum(mine["commission"]), None),
+                ("Bonuses and adjustments (net)", exact_sum(mine["bonus"]) + exact_sum(mine["adjustment"]), None),
+                ("Balances held at the start of the month", exact_sum(mine["opening"]), len(mine)),
+                ("Balances held at the end of the month", exact_sum(mine["expected_closing"]), None),
                 ("Money on statements with no payment record", _gross(lost, "no_payment_record", "statement_amount"),
                  _gross(lost, "no_payment_record", "items")),
                 ("Payment records with no money on a statement", _gross(lost, "no_money", "recorded_amount"),
                  _gross(lost, "no_money", "items")),
             ]]
         rows.append(("Open control findings", "", None, self.open_findings))
-        frame = pd.DataFrame(rows, columns=["figure", "currency", "amount", "count"])
-        return frame.astype({"amount": "Int64", "count": "Int64"})
+        return views.figures_frame(rows, ["figure", "currency", "amount", "count"], ("amount", "count"))
 
     def balances_by_kind(self) -> pd.DataFrame:
         """Per currency and account kind: opening, payments, charges and closing of the balances held."""
         frame = self.accounts.rename(columns={"expected_closing": "closing"})
-        grouped = frame.groupby(["currency", "kind"], sort=True)[list(BALANCE_MONEY)].sum().astype("int64")
+        grouped = views.group_sums(frame, ["currency", "kind"], BALANCE_MONEY)
         return grouped.join(frame.groupby(["currency", "kind"]).size().rename("accounts")).reset_index()
 
     def top_resellers(self) -> pd.DataFrame:
@@ -170,8 +170,8 @@ class FinanceSummary:
         """
         roots = [_root(account, self.parents) for account in self.accounts["account"]]
         frame = self.accounts.assign(reseller=roots)
-        grouped = (frame.groupby(["currency", "reseller"])[["deposit", "charges", "commission", "expected_closing"]]
-                   .sum().astype("int64").rename(columns={"expected_closing": "balances_held"}))
+        grouped = (views.group_sums(frame, ["currency", "reseller"], ["deposit", "charges", "commission", "expected_closing"])
+                   .rename(columns={"expected_closing": "balances_held"}))
         grouped = grouped.join(frame.groupby(["currency", "reseller"]).size().rename("accounts")).reset_index()
         return (grouped.sort_values(["currency", "deposit"], ascending=[True, False])
                 .groupby("currency").head(TOP_N).reset_index(drop=True))

@@ -31,6 +31,46 @@ NO_RECORDS = "no records match"
 """What a command prints when its table has no rows."""
 
 
+def figures_frame(rows: Sequence[tuple], columns: Sequence[str], whole: Sequence[str], *,
+                  nullable: bool = True) -> pd.DataFrame:
+    """``rows`` as a frame whose ``whole`` columns (minor units, counts; None where missing) are exact.
+
+    Never through a float, which pandas makes of whole numbers beside a None (and a float loses the
+    last digits of an amount past 2**53): nullable Int64 (int64 when not ``nullable``: no None), or
+    Python integers (dtype object) in a column holding a sum past int64 (absurd amounts added up).
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(columns), dtype=object)
+    for name in whole:
+        try:
+            frame[name] = frame[name].astype("Int64" if nullable else "int64")
+        except OverflowError:
+            frame[name] = frame[name].where(frame[name].notna(), None)
+    return frame
+
+
+def group_sums(frame: pd.DataFrame, keys: str | list[str], columns: Sequence[str]) -> pd.DataFrame:
+    """``frame.groupby(keys)[columns].sum()``, exact: int64 columns, or Python integers where a sum passes int64.
+
+    pandas' int64 sum wraps around past 2**63 without a word (two closings of 500 trillion add up
+    to a negative). A column whose magnitudes add up within int64 cannot wrap and is summed as it
+    is; the rare one that could is summed as Python integers (dtype object), kept so only where a
+    sum does not fit int64.
+    """
+    import numpy as np
+    import pandas as pd
+
+    wide = [name for name in columns if frame[name].dtype == object
+            or int(np.abs(frame[name].to_numpy()).max(initial=0)) * len(frame) > money.MAX_MINOR]
+    sums = frame.astype(dict.fromkeys(wide, object)).groupby(keys, sort=True)[list(columns)].sum()
+    for name in wide:
+        exact = [int(value) for value in sums[name]]
+        fits = all(abs(value) <= money.MAX_MINOR for value in exact)
+        sums[name] = pd.Series(exact, index=sums.index, dtype="int64" if fits else object)
+    return sums
+
+
 def displayable(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFrame:
     """A copy of ``frame`` as a person reads it: money as exact Decimals (None where missing), times by
     :mod:`vosbench.core.timeshow`'s rule (to the second; aware times labelled with their zone's offset)."""

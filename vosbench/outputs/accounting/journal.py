@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from vosbench.core.money import exact_sum
 from vosbench.outputs.accounting.mapping import FEES, GlMapping
 from vosbench.outputs.accounting.movements import Movements
 
@@ -74,18 +75,18 @@ def imbalances(lines: pd.DataFrame) -> list[str]:
     """Every entry and every currency whose debits and credits differ (empty: the journal balances)."""
     problems = []
     for (entry, currency), group in lines.groupby(["entry", "currency"], sort=True):
-        if int(group["debit"].sum()) != int(group["credit"].sum()):
-            problems.append(f"entry {entry} ({currency}) debits {int(group['debit'].sum())} "
-                            f"!= credits {int(group['credit'].sum())}")
+        if exact_sum(group["debit"]) != exact_sum(group["credit"]):
+            problems.append(f"entry {entry} ({currency}) debits {exact_sum(group['debit'])} "
+                            f"!= credits {exact_sum(group['credit'])}")
     if lines.groupby("entry")["currency"].nunique().gt(1).any():
         problems.append("an entry mixes currencies")
     for currency, group in lines.groupby("currency", sort=True):
-        if int(group["debit"].sum()) != int(group["credit"].sum()):
+        if exact_sum(group["debit"]) != exact_sum(group["credit"]):
             problems.append(f"currency {currency} debits != credits")
     return problems
 
 
 def totals_by_currency(lines: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
-    """Per currency: (entries, total debits, total credits), minor units."""
-    return {currency: (group["entry"].nunique(), int(group["debit"].sum()), int(group["credit"].sum()))
+    """Per currency: (entries, total debits, total credits), minor units, summed exactly (past int64 too)."""
+    return {currency: (group["entry"].nunique(), exact_sum(group["debit"]), exact_sum(group["credit"]))
             for currency, group in lines.groupby("currency", sort=True)}
