@@ -63,9 +63,11 @@ def test_bad_input_exits_2_with_the_fix(tmp_path, db, capsys, argv, message):
     assert code == 2 and message in err and out == ""
 
 
-def test_missing_ledger_says_how_to_make_one(tmp_path, capsys):
-    code, _, err = run(capsys, "verify", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}")
-    assert code == 2 and "vosbench demo" in err and "vosbench import" in err
+def test_missing_ledger_says_how_to_make_one_and_makes_nothing(tmp_path, capsys):
+    for command in ("verify", "info", "reconcile --month 2026-10", "query"):
+        code, _, err = run(capsys, *command.split(), "--db", f"sqlite:///{tmp_path / 'new' / 'none.sqlite'}")
+        assert code == 2 and "vosbench demo" in err and "vosbench import" in err
+        assert not (tmp_path / "new").exists()  # neither an empty ledger file nor its folder
 
 
 def test_rejected_import_lists_rows_and_exits_2(tmp_path, db, capsys):

@@ -9,6 +9,7 @@ so a command's start-up does not pay for loading them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.ledger import hashchain
-from vosbench.ledger.database import StoreError, get_meta, make_engine, set_meta
+from vosbench.ledger.database import StoreError, get_meta, ledger_url, make_engine, set_meta
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
 from vosbench.ledger.tables import (
     CURRENT_ACCOUNTS_SQL,
@@ -90,18 +91,24 @@ def view_ddl(dialect: str) -> str:
     return CURRENT_ACCOUNTS_SQL.replace("CREATE VIEW ", "CREATE OR REPLACE VIEW ", 1)
 
 
+def _no_ledger(url: str) -> StoreError:
+    return StoreError(f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
+                      "or import your data with `vosbench import PATH`")
+
+
 def open_ledger(url: str, *, create: bool = False, timezone: str = "UTC", controls: ControlSettings | None = None) -> Engine:
     """Open the ledger at ``url``; with ``create`` an empty one is set up if missing.
 
     ``controls``: the thresholds a new or migrated ledger without any takes (default parameters/controls.yaml).
     """
+    parsed = ledger_url(url)
+    if not create and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).expanduser().is_file():  # nothing to open: no empty file or folder is made
+        raise _no_ledger(url)
     engine = make_engine(url)
     if not is_initialized(engine):
         if not create:
-            raise StoreError(
-                f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
-                "or import your data with `vosbench import PATH`"
-            )
+            raise _no_ledger(url)
         initialize(engine, timezone=timezone, controls=controls)
     try:
         upgrade(engine, controls=controls)
