@@ -397,16 +397,20 @@ def test_whichever_index_drives_the_records_are_the_same(ledger, fields):
 def test_an_amount_range_is_weighed_by_every_month_its_index_reads(ledger):
     """The (kind, amount) index holds no time: an amount range is read in every month, so a month whose
     records in the range are fewer than its records is still read by its time (a month's records of 10
-    to 50 were read from the whole ledger's range: a second for its top accounts at 1M)."""
+    to 50 were read from the whole ledger's range: a second for its top accounts at 1M); a range covering a
+    sliver of a bucket counts a sliver of the bucket's records."""
     f = PaymentFilter(start=date(2026, 2, 1), end=date(2026, 2, 28), max_amount=4 * 10**6)
     records = _records(ledger)
     in_month, in_range = _counted(records, replace(f, max_amount=None), "kind"), _counted(records, replace(f, start=None, end=None), "kind")
     month, month_in_range = sum(count for count, _ in in_month.values()), sum(count for count, _ in _counted(records, f, "kind").values())
     assert month_in_range < month < sum(count for count, _ in in_range.values())
+    one_value = replace(f, min_amount=7 * 10**6, max_amount=7 * 10**6)  # a sliver of its bucket (5 to 10 million)
     with ledger.connect() as connection:
         assert explore._driver(connection, f, ZONE) == "period"
-    top = explore.top_accounts(ledger, f, n=3)
-    assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(records, f, 3)
+        assert explore._driver(connection, one_value, ZONE) == "amount"  # not every record of its bucket
+    for chosen in (f, one_value):
+        top = explore.top_accounts(ledger, chosen, n=3)
+        assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(records, chosen, 3)
 
 
 @pytest.mark.parametrize("driver", ["", "accounts", "period", "amount"])
