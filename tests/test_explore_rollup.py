@@ -6,13 +6,15 @@ or their subtrees over whole months, and their top accounts, from the account ro
 subtree from the kept account tree. Each answer is compared with one counted here from the raw records
 (for random periods cut anywhere in a zone far from UTC, and random kinds, channels and
 methods), and the kept tables with their recomputation after appends in any month order,
-a move of a subtree and a change of currency.
+a move of a subtree and a change of currency. A skewed ledger (a few busy customers, texts to search)
+has the top accounts, totals and charts of any mix of filters compared with the records counted one by one.
 """
 
 from __future__ import annotations
 
 import random
 import tempfile
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -72,11 +74,14 @@ def _records(engine) -> list[dict]:
     p, a = tables.payments, tables.current_accounts
     with engine.connect() as connection:
         rows = connection.execute(sa.select(p.c.occurred_at, p.c.kind, p.c.channel, p.c.method, p.c.operator, p.c.amount,
-                                            a.c.currency, a.c.account).join(a, a.c.id == p.c.account_id)).all()
+                                            p.c.reference, p.c.memo, a.c.currency, a.c.account)
+                                  .join(a, a.c.id == p.c.account_id)).all()
     return [{**row._asdict(), "day": periods.local_day(row.occurred_at, ZONE)} for row in rows]
 
 
-SUBTREES = {"R1": {"R1", "A1", "A2", "C1", "C2", "C3"}, "A1": {"A1", "C1", "C2"}, "A2": {"A2", "C3"}}
+SUBTREES = {"R1": {"R1", "A1", "A2", "C1", "C2", "C3"}, "A1": {"A1", "C1", "C2"}, "A2": {"A2", "C3"},
+            **{f"G{1 + side}": {f"G{1 + side}", *(f"K{index:03d}" for index in range(side, 200, 2))} for side in (0, 1)}}
+"""Each agent's subtree, in :func:`ledger` and :func:`skewed` (its agent G1 holds the even customers, G2 the odd)."""
 
 
 def _chosen_accounts(f: PaymentFilter) -> set[str] | None:
@@ -96,7 +101,8 @@ def _counted(records: list[dict], f: PaymentFilter, *keys: str) -> dict[tuple, t
                 or (f.methods and record["method"] not in f.methods)
                 or (f.operators and record["operator"] not in f.operators)
                 or (f.min_amount is not None and abs(record["amount"]) < f.min_amount)
-                or (f.max_amount is not None and abs(record["amount"]) > f.max_amount)):
+                or (f.max_amount is not None and abs(record["amount"]) > f.max_amount)
+                or (f.text and not any(f.text.lower() in record[name].lower() for name in ("reference", "memo")))):
             continue
         key = tuple(record["day"].isoformat()[:7] if name == "month" else record[name] for name in keys)
         entry = sums.setdefault(key, [0, 0])
@@ -199,6 +205,53 @@ def test_account_rollup_answers_equal_the_records_counted_one_by_one(ledger, sta
             == _counted(records, f, "channel", "method"))
     top = explore.top_accounts(ledger, f, n=3)
     assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(records, f, 3)
+
+
+@pytest.fixture(scope="module")
+def skewed():
+    """A ledger whose busiest customers make many of the records (as a real one's do): 200 customers under two
+    agents, 3,000 records over three months, three in ten of them made by the k-th customer with a weight of
+    1/k^1.5, the others by anyone; with texts to search."""
+    customers = [f"K{index:03d}" for index in range(200)]
+    busy = [1 / (index + 1) ** 1.5 for index in range(len(customers))]
+    rows = [("G1", AccountKind.AGENT, "", "USD"), ("G2", AccountKind.AGENT, "", "USD"),
+            *((number, AccountKind.CUSTOMER, f"G{1 + index % 2}", "USD") for index, number in enumerate(customers))]
+    rng = random.Random(11)
+    payments = []
+    for number in range(3_000):
+        kind = rng.choice([Kind.DEPOSIT, Kind.BONUS, Kind.AUTO_RECHARGE, Kind.WITHDRAWAL])
+        amount = rng.randint(1, 10**7) * (-1 if kind is Kind.WITHDRAWAL else 1)
+        at = datetime(2026, 1, 1) + timedelta(minutes=rng.randint(0, 90 * 24 * 60))
+        holder = rng.choices(customers, weights=busy)[0] if rng.random() < 0.3 else rng.choice(customers)
+        payments.append(write_door.NewPayment(f"s{number}", holder, kind, amount, at, rng.choice(OPERATORS),
+                                              rng.choice([Channel.WEB, Channel.API]), rng.choice([Method.CARD, Method.CASH]),
+                                              reference=f"REF-{number:05d}", memo=rng.choice(["refund", "top-up", "Promo"])))
+    with tempfile.TemporaryDirectory() as folder:
+        engine = setup.open_ledger(f"sqlite:///{Path(folder) / 'skewed.sqlite'}", create=True, timezone=ZONE)
+        write_door.append_batch(engine, "accounts", _accounts(rows), source="test", file="accounts")
+        write_door.append_batch(engine, "payments", payments, source="test", file="payments")
+        yield engine
+        engine.dispose()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({}, optional={
+    "start": st.dates(date(2025, 12, 28), date(2026, 4, 3)), "end": st.dates(date(2025, 12, 28), date(2026, 4, 3)),
+    "accounts": st.sampled_from([("K000",), ("G2",), ("K003", "K030")]), "include_sub_accounts": st.booleans(),
+    "operators": st.sampled_from([("ana",), ("bo", "cy")]), "min_amount": st.sampled_from([10**6, 5 * 10**6]),
+    "max_amount": st.sampled_from([6 * 10**6, 10**7]), "kinds": st.sampled_from([("deposit",), ("withdrawal", "bonus")]),
+    "text": st.sampled_from(["refund", "REF-000", "promo"])}), st.integers(1, 12))
+def test_top_accounts_of_any_filter_are_the_ones_counted_one_by_one(skewed, fields, n):
+    if fields.get("start") and fields.get("end") and fields["start"] > fields["end"]:
+        fields["start"], fields["end"] = fields["end"], fields["start"]
+    f = PaymentFilter(**fields)
+    records = _records(skewed)
+    top = explore.top_accounts(skewed, f, n=n)
+    assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(records, f, n)
+    assert _answered(explore.totals_by_kind(skewed, f), "kind", "currency") == _counted(records, f, "kind", "currency")
+    assert _answered(explore.monthly_by_kind(skewed, f), "month", "kind") == _counted(records, f, "month", "kind")
+    assert (_answered(explore.by_channel_method(skewed, f), "channel", "method")
+            == _counted(records, f, "channel", "method"))
 
 
 def test_a_subtree_is_every_account_under_the_chosen_one_at_any_depth(ledger):
@@ -339,6 +392,25 @@ def test_whichever_index_drives_the_records_are_the_same(ledger, fields):
         shown = explore.query_page(ledger, f, page_size=10, sort=sort)
         assert list(shown.rows["id"]) == list(explore.query_all(ledger, f, sort=sort)["id"][:10])
     assert shown.total_count == len(whole)
+
+
+def test_an_amount_range_is_weighed_by_every_month_its_index_reads(ledger):
+    """The (kind, amount) index holds no time: an amount range is read in every month, so a month whose
+    records in the range are fewer than its records is still read by its time (a month's records of 10
+    to 50 were read from the whole ledger's range: a second for its top accounts at 1M); a range covering a
+    sliver of a bucket counts a sliver of the bucket's records."""
+    f = PaymentFilter(start=date(2026, 2, 1), end=date(2026, 2, 28), max_amount=4 * 10**6)
+    records = _records(ledger)
+    in_month, in_range = _counted(records, replace(f, max_amount=None), "kind"), _counted(records, replace(f, start=None, end=None), "kind")
+    month, month_in_range = sum(count for count, _ in in_month.values()), sum(count for count, _ in _counted(records, f, "kind").values())
+    assert month_in_range < month < sum(count for count, _ in in_range.values())
+    one_value = replace(f, min_amount=7 * 10**6, max_amount=7 * 10**6)  # a sliver of its bucket (5 to 10 million)
+    with ledger.connect() as connection:
+        assert explore._driver(connection, f, ZONE) == "period"
+        assert explore._driver(connection, one_value, ZONE) == "amount"  # not every record of its bucket
+    for chosen in (f, one_value):
+        top = explore.top_accounts(ledger, chosen, n=3)
+        assert list(zip(top["account"], top["count"], top["amount"], strict=True)) == _top_counted(records, chosen, 3)
 
 
 @pytest.mark.parametrize("driver", ["", "accounts", "period", "amount"])

@@ -32,6 +32,12 @@ def bucket(amount: int) -> int:
     return BOUNDS[bisect.bisect_right(BOUNDS, abs(amount)) - 1]
 
 
+def bucket_after(lower: int) -> int:
+    """The bound after the bucket starting at ``lower`` (the last bucket ends at 2**63)."""
+    index = bisect.bisect_right(BOUNDS, lower)
+    return BOUNDS[index] if index < len(BOUNDS) else 2**63
+
+
 def whole_buckets(low: int | None, high: int | None) -> tuple[int, int | None] | None:
     """The buckets ``low <= |amount| <= high`` covers whole, as (first bound, bound after the last; None: no end).
 
