@@ -47,7 +47,7 @@ from vosbench.analysis import day_cut, result_columns
 from vosbench.core import money, periods, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import Period
-from vosbench.ledger import database, queries
+from vosbench.ledger import account_history, database, queries
 from vosbench.ledger.month_totals import CHARGE_COLUMNS, PAYMENT_KIND_COLUMNS
 
 if TYPE_CHECKING:
@@ -196,12 +196,14 @@ def reconcile(engine: Engine, month: str, *, timezone: str | None = None,
     """Reconcile ``month`` ('YYYY-MM') cut in ``timezone`` (default: the ledger's).
 
     ``account`` limits it to one account; ``subtree`` to an agent or reseller and all
-    the accounts below it, at any depth. Accounts are matched on account number.
+    the accounts below it, at any depth, as the tree stood at the month's end (an account
+    that moved later is reconciled where it was then). Accounts are matched on account
+    number; the name and parent columns show each account as it is now.
     """
     with engine.connect() as connection:
         ledger_timezone = database.ledger_timezone(connection)
         period = periods.month(month, timezone or ledger_timezone)
-        account_ids = _scope(connection, account, subtree)
+        account_ids = _scope(connection, period, account, subtree)
         if period.timezone == ledger_timezone:
             figures = _kept_figures(connection, period, account_ids)
         else:
@@ -222,32 +224,24 @@ def _month_breaks(engine: Engine, period: Period, account_ids: list[int] | None)
 
 # --- which accounts --------------------------------------------------------------------------
 
-def _scope(connection: sa.Connection, account: str | None, subtree: str | None) -> list[int] | None:
-    """The account ids to reconcile, ``None`` for all."""
+def _scope(connection: sa.Connection, period: Period, account: str | None, subtree: str | None) -> list[int] | None:
+    """The account ids to reconcile, ``None`` for all.
+
+    A subtree is the one that stood at the end of ``period`` (:func:`account_history.tree_as_of`):
+    an account that moved since is reconciled where it was then, so that a closed month's
+    subtree figures stay as they were closed.
+    """
     if account and subtree:
         raise ReconcileError("give account= or subtree=, not both")
-    wanted = account or subtree
+    wanted = (account or subtree or "").strip()
     if not wanted:
         return None
-    directory = queries.columns(connection, "accounts")
-    found = [account_id for account_id, number in zip(directory["account_id"], directory["account"])
-             if number == wanted.strip()]
-    if not found:
+    members = account_history.tree_as_of(connection, period.end).members(wanted)
+    if members is None:
         raise ReconcileError(
             f"{'account' if account else 'subtree'} {wanted!r} is not in the ledger; give an account "
             "number as listed in accounts.csv (accounts are matched on number, never on name)")
-    root = int(found[0])
-    if account:
-        return [root]
-    children: dict[int, list[int]] = {}
-    for child, parent in zip(directory["account_id"], directory["parent_id"]):
-        if parent is not None:
-            children.setdefault(int(parent), []).append(int(child))
-    members, frontier = [root], [root]
-    while frontier:
-        frontier = [child for parent in frontier for child in children.get(parent, [])]
-        members.extend(frontier)
-    return members
+    return [members[0][0]] if account else [account_id for account_id, _ in members]
 
 
 # --- the month's figures per account ----------------------------------------------------------
