@@ -10,17 +10,22 @@ reseller's login may see is a separate matter: the tree as it is now (tests/test
 
 from __future__ import annotations
 
+import contextlib
+import io
 from datetime import date, datetime
 
 import pytest
+import sqlalchemy as sa
+from db_servers import fresh_database
 from ledger_text import write_ledger_files
 
 from vosbench.analysis import reconcile, report_scope
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.analysis.saved_views import SavedView
+from vosbench.commands import main
 from vosbench.core import periods
 from vosbench.core.model import AccountKind
-from vosbench.ledger import month_close, setup
+from vosbench.ledger import database, identity, month_close, scopes, setup
 from vosbench.ledger.write_door import NewAccount, append_batch
 from vosbench.outputs import audit, customer_statement
 from vosbench.outputs.finance import FinanceSummary
@@ -119,3 +124,32 @@ def test_an_unknown_subtree_is_still_named(engine):
     view = SavedView("z9", PaymentFilter(accounts=("Z9",), include_sub_accounts=True))
     with engine.connect() as connection:  # an unknown root covers nothing, never every account
         assert report_scope.for_month(view, periods.month("2026-09", "UTC")).account_numbers(connection) == set()
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_a_resellers_login_sees_its_subtree_as_it_is_now(request, server, tmp_path):
+    """Access is the tree now: a past month's subtree as a reseller's login reads it is the month's subtree
+    limited to what the login sees today (an account moved out is gone from it, one moved in shows its past)."""
+    url = fresh_database(request.getfixturevalue(server), "asof")
+    engine = setup.open_ledger(url, create=True)
+    csv_import.import_paths(engine, [write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, payments=PAYMENTS)])
+    _move(engine, "C1", "Acme Trading", "A2", C1_MOVES)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main.main(["server", "init", "--db", url]) == 0
+    logins = {}
+    for login, role in (("asof.north", "reseller:R1"), ("asof.south", "reseller:R2")):
+        identity.register(engine, login, role, password="asof-pw")
+        with engine.connect() as connection:
+            views = scopes.login_database(connection, role)
+        logins[role] = database.make_engine(sa.make_url(url).set(username=login, password="asof-pw", database=views)
+                                            .render_as_string(hide_password=False))
+    assert set(_figures(engine, "2026-09", "R1")) == {"C1", "C2"}  # the owner: September's tree
+    north, south = logins["reseller:R1"], logins["reseller:R2"]
+    assert set(_figures(north, "2026-09", "R1")) == {"C2"}  # C1 has left R1: its login no longer sees it
+    assert set(_figures(south, "2026-09", "R2")) == {"C3"}  # C1 was not R2's in September
+    moved_in = reconcile.reconcile(south, "2026-09", account="C1").accounts  # but R2 now sees C1's past
+    assert list(moved_in["expected_closing"]) == [1000000]
+    with pytest.raises(reconcile.ReconcileError, match="account 'C1' is not in the ledger"):
+        reconcile.reconcile(north, "2026-09", account="C1")
+    for each in (engine, north, south):
+        each.dispose()
