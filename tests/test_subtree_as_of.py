@@ -81,6 +81,10 @@ def test_a_move_after_a_month_closed_leaves_its_subtree_figures_and_the_next_mon
     _move(engine, "C1", "Acme Trading", "A2", C1_MOVES)
     _move(engine, "C2", "Bolt Ltd", "A2", C2_MOVES)
     assert {root: _figures(engine, "2026-09", root) for root in ("R1", "R2", "A1")} == september
+    for month, parent in (("2026-09", "A1"), ("2026-10", "A2")):  # the parent column is the month's too
+        for rows in (reconcile.reconcile(engine, month).accounts, reconcile.reconcile(engine, month, subtree="R1" if
+                                                                                        parent == "A1" else "R2").accounts):
+            assert dict(zip(rows["account"], rows["parent"]))["C1"] == parent
     # October: C1 moved on the 5th, so its whole October (opening included) is R2's; C2 moved after October ended
     october_r1, october_r2 = _figures(engine, "2026-10", "R1"), _figures(engine, "2026-10", "R2")
     assert october_r1 == {"C2": (400000, 200000, 600000)}

@@ -86,6 +86,12 @@ class TreeAsOf:
         return {number: parents[account_id] for account_id, number in self.numbers.items()}
 
 
+def changed_since(connection: sa.Connection, instant: datetime) -> bool:
+    """True when some account's details changed at or after ``instant`` (naive UTC): the tree then may not be the tree now."""
+    versions = tables.account_versions
+    return connection.scalar(sa.select(versions.c.id).where(versions.c.changed_at >= instant).limit(1)) is not None
+
+
 def tree_as_of(connection: sa.Connection, instant: datetime) -> TreeAsOf:
     """The account tree as it stood at ``instant`` (naive UTC): each account's latest version changed before it.
 
