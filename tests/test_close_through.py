@@ -134,3 +134,14 @@ def test_hostile_input_gets_one_line_and_closes_nothing(db, tmp_path, capsys, ar
     code, out, err = close(capsys, db, *argv, "--by", "sue", "--second", "ann")
     assert (code, out, len(err)) == (2, [], 1) and err[0].startswith("vosbench close: ") and message in err[0]
     assert closed(db) == [] and not list(tmp_path.glob("close-*.json")) and not (tmp_path / "r.json").exists()
+
+
+def test_a_receipt_that_cannot_be_written_leaves_its_month_open_and_stops_there(db, capsys, monkeypatch):
+    monkeypatch.chdir("/proc")  # no file can be made here, not even by root
+    code, out, err = close(capsys, db, "--through", "2026-10", "--by", "sue", "--second", "ann")
+    assert (code, out, len(err)) == (2, [], 1)
+    assert err[0].startswith("vosbench close: closed nothing; 2026-07 did not close: close-2026-07.json: cannot be "
+                             "written (")
+    assert err[0].endswith("2026-07 was not closed: run `close --through` in a folder you may write in; "
+                           "2026-09 to 2026-10 (2 months) not tried")
+    assert closed(db) == []
