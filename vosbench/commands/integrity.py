@@ -5,8 +5,9 @@ way), checks the schema, the guards, every chain and the derived data, and print
 problem with the table and record it concerns; with ``--anchor`` it also proves the
 ledger still holds and extends what a receipt, an audit workbook or an evidence pack
 saw. ``close`` records a month's chain heads and closings and writes its receipt (an
-anchor to keep elsewhere); ``reopen`` needs a reason and a second person; ``evidence``
-writes a month's pack and checks one offline.
+anchor to keep elsewhere; ``--through`` does so for every open month up to one, in
+order); ``reopen`` needs a reason and a second person; ``evidence`` writes a month's
+pack and checks one offline.
 Exit 1 when anything is wrong.
 """
 
