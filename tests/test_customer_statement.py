@@ -125,7 +125,7 @@ def test_command_writes_one_statement_per_account_of_a_subtree(engine, tmp_path,
 
 def test_unknown_subtree_and_bad_day_name_the_fix(engine):
     with pytest.raises(cs.StatementScopeError, match="'Z9' is not in the ledger"):
-        cs.subtree(engine, "Z9")
+        cs.subtree(engine, "Z9", date(2026, 10, 31))
     from vosbench.commands import finance
 
     with pytest.raises(finance.BadDate, match="YYYY-MM-DD"):

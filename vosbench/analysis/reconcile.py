@@ -47,7 +47,7 @@ from vosbench.analysis import day_cut, result_columns
 from vosbench.core import money, periods, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import Period
-from vosbench.ledger import database, queries
+from vosbench.ledger import account_history, database, queries, tables
 from vosbench.ledger.month_totals import CHARGE_COLUMNS, PAYMENT_KIND_COLUMNS
 
 if TYPE_CHECKING:
@@ -196,16 +196,23 @@ def reconcile(engine: Engine, month: str, *, timezone: str | None = None,
     """Reconcile ``month`` ('YYYY-MM') cut in ``timezone`` (default: the ledger's).
 
     ``account`` limits it to one account; ``subtree`` to an agent or reseller and all
-    the accounts below it, at any depth. Accounts are matched on account number.
+    the accounts below it, at any depth, as the tree stood at the month's end (an account
+    that moved later is reconciled where it was then). Accounts are matched on account
+    number; the parent column shows each account's parent at the month's end, the name
+    its name now.
     """
     with engine.connect() as connection:
         ledger_timezone = database.ledger_timezone(connection)
         period = periods.month(month, timezone or ledger_timezone)
-        account_ids = _scope(connection, account, subtree)
+        tree = _period_tree(connection, period, subtree)
+        account_ids = _scope(connection, tree, account, subtree)
         if period.timezone == ledger_timezone:
             figures = _kept_figures(connection, period, account_ids)
         else:
             figures = _journal_figures(connection, period, ledger_timezone, account_ids)
+        if tree is not None:
+            parents = tree.parent_numbers()
+            figures["parent"] = np.array([parents.get(number, "") for number in figures["account"]], dtype=object)
         reported = _reported(connection, period, ledger_timezone, account_ids)
         reported_before = _reported(connection, periods.previous(period), ledger_timezone, account_ids)
         table = _balances(figures, reported, reported_before)
@@ -222,32 +229,39 @@ def _month_breaks(engine: Engine, period: Period, account_ids: list[int] | None)
 
 # --- which accounts --------------------------------------------------------------------------
 
-def _scope(connection: sa.Connection, account: str | None, subtree: str | None) -> list[int] | None:
-    """The account ids to reconcile, ``None`` for all."""
+def _period_tree(connection: sa.Connection, period: Period, subtree: str | None) -> account_history.TreeAsOf | None:
+    """The account tree as it stood at the end of ``period``, when the reconciliation needs it.
+
+    A subtree is the one that stood then, and the parent column shows each account's parent
+    then, so that a closed month's reconciliation stays as it was closed when an account
+    moves later. Read only for a subtree or when an account changed since the period ended:
+    otherwise the tree now is the tree then, and the kept details already say it.
+    """
+    if subtree or account_history.changed_since(connection, period.end):
+        return account_history.tree_as_of(connection, period.end)
+    return None
+
+
+def _scope(connection: sa.Connection, tree: account_history.TreeAsOf | None, account: str | None,
+           subtree: str | None) -> list[int] | None:
+    """The account ids to reconcile, ``None`` for all; a subtree from ``tree`` (the period's)."""
     if account and subtree:
         raise ReconcileError("give account= or subtree=, not both")
-    wanted = account or subtree
+    wanted = (account or subtree or "").strip()
     if not wanted:
         return None
-    directory = queries.columns(connection, "accounts")
-    found = [account_id for account_id, number in zip(directory["account_id"], directory["account"])
-             if number == wanted.strip()]
-    if not found:
+    found: list[int] | None
+    if account:  # an account's number never changes, so the table itself answers
+        account_id = connection.scalar(sa.select(tables.accounts.c.id).where(tables.accounts.c.account == wanted))
+        found = None if account_id is None else [account_id]
+    else:
+        members = tree.members(wanted) if tree is not None else None
+        found = None if members is None else [account_id for account_id, _ in members]
+    if found is None:
         raise ReconcileError(
             f"{'account' if account else 'subtree'} {wanted!r} is not in the ledger; give an account "
             "number as listed in accounts.csv (accounts are matched on number, never on name)")
-    root = int(found[0])
-    if account:
-        return [root]
-    children: dict[int, list[int]] = {}
-    for child, parent in zip(directory["account_id"], directory["parent_id"]):
-        if parent is not None:
-            children.setdefault(int(parent), []).append(int(child))
-    members, frontier = [root], [root]
-    while frontier:
-        frontier = [child for parent in frontier for child in children.get(parent, [])]
-        members.extend(frontier)
-    return members
+    return found
 
 
 # --- the month's figures per account ----------------------------------------------------------

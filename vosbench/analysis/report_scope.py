@@ -4,7 +4,8 @@ A report covers one month; a view is a filter. Scoping a report by a view cuts t
 view's days to the report's month (a view of October scopes October's report and
 refuses September's) and hands the report two things: the WHERE clauses that pick the
 view's payment records, for the sections that list or total records, and the account
-numbers the view covers, for the sections kept per account. Which sections follow the
+numbers the view covers, for the sections kept per account — its sub-accounts as the
+tree stood at the month's end, not as it stands now. Which sections follow the
 view is the report's to say (its introduction and Filter sheet name the view and what
 it scoped); the rows of the Filter sheet come from here, so every report describes a
 view the same way.
@@ -20,7 +21,7 @@ from vosbench.analysis import explore, shared_views
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.analysis.saved_views import SavedView, ViewError
 from vosbench.core import periods
-from vosbench.ledger import tables
+from vosbench.ledger import account_history, tables
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,29 @@ class ReportScope:
 
     def payment_conditions(self, connection: sa.Connection) -> list[sa.ColumnElement[bool]]:
         """WHERE clauses on ``payments`` picking the view's records of the month (values bound)."""
-        return explore.conditions(self.filter, self.period.timezone, connection.dialect.name)
+        return explore.conditions(self._month_filter(connection), self.period.timezone, connection.dialect.name)
 
     def account_numbers(self, connection: sa.Connection) -> set[str] | None:
         """The account numbers the view covers (sub-accounts included when it says so); None: every account."""
         if not self.filter.accounts:
             return None
-        chosen = explore.account_scope(self.filter).subquery("chosen")
+        chosen = explore.account_scope(self._month_filter(connection)).subquery("chosen")
         return set(connection.scalars(sa.select(tables.accounts.c.account)
                                       .where(tables.accounts.c.id.in_(sa.select(chosen.c.id)))))
+
+    def _month_filter(self, connection: sa.Connection) -> PaymentFilter:
+        """The filter with its sub-accounts as the tree stood at the month's end, each one named.
+
+        The explore panel walks the tree as it is now; a report of a month walks the month's
+        (:func:`account_history.tree_as_of`), so a closed month's report keeps its figures
+        when an account moves later. An account the ledger does not know stays named (and
+        matches nothing): naming no account would mean every account.
+        """
+        if not self.filter.include_sub_accounts:
+            return self.filter
+        tree = account_history.tree_as_of(connection, self.period.end)
+        numbers = {number for root in self.filter.accounts for _, number in tree.members(root) or [(0, root)]}
+        return replace(self.filter, accounts=tuple(sorted(numbers)), include_sub_accounts=False)
 
     def rows(self) -> list[tuple[str, str]]:
         """(item, value) rows of a report's Filter sheet: the view, then what its filter selects."""

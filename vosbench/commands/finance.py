@@ -119,7 +119,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     start, end = _day(args.start, "--from"), _day(args.end, "--to")
     folder = (args.out or Path.cwd() / "reports" / f"statements-{start}-{end}").resolve()
     with options.open_ledger(args) as ledger:
-        accounts = customer_statement.subtree(ledger.engine, args.subtree) if args.subtree else [args.account]
+        accounts = customer_statement.subtree(ledger.engine, args.subtree, end) if args.subtree else [args.account]
         written = []
         for account in accounts:
             document = customer_statement.build(ledger.engine, account, start, end)

@@ -5,8 +5,9 @@ way), checks the schema, the guards, every chain and the derived data, and print
 problem with the table and record it concerns; with ``--anchor`` it also proves the
 ledger still holds and extends what a receipt, an audit workbook or an evidence pack
 saw. ``close`` records a month's chain heads and closings and writes its receipt (an
-anchor to keep elsewhere); ``reopen`` needs a reason and a second person; ``evidence``
-writes a month's pack and checks one offline.
+anchor to keep elsewhere; ``--through`` does so for every open month up to one, in
+order); ``reopen`` needs a reason and a second person; ``evidence`` writes a month's
+pack and checks one offline.
 Exit 1 when anything is wrong.
 """
 
@@ -62,27 +63,58 @@ def _problem_lines(result) -> list[str]:
 def cmd_close(args) -> int:
     from vosbench.ledger import anchor, month_close
 
+    month, through = _close_target(args)
+    key = anchor.load_key(args.key_file)
+
     def keep(receipt: dict) -> None:
         """Write the receipt before the close commits: one that cannot be written leaves the month open."""
         path = args.receipt or Path(f"close-{receipt['month']}.json")
         try:
             path.write_text(json.dumps(receipt, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         except OSError as error:
-            raise UsageError(f"--receipt {path}: cannot be written ({error.strerror}); {receipt['month']} was not "
-                             "closed: give a receipt file you may write (--receipt FILE) and close again") from None
+            fix = ("give a receipt file you may write (--receipt FILE) and close again" if through is None else
+                   "run `close --through` in a folder you may write in")
+            raise UsageError(f"{'--receipt ' if args.receipt else ''}{path}: cannot be written ({error.strerror}); "
+                             f"{receipt['month']} was not closed: {fix}") from None
 
     ledger = options.open_ledger(args)
     try:
-        event = month_close.close(ledger.engine, args.month, by=args.by, second=args.second,
-                                  key=anchor.load_key(args.key_file), deliver=keep)
+        if through is None:
+            _said(month_close.close(ledger.engine, month, by=args.by, second=args.second, key=key, deliver=keep),
+                  args.receipt)
+        else:  # each month's receipt is kept before its close commits, and said as it closes
+            for event in month_close.close_through(ledger.engine, through, by=args.by, second=args.second, key=key,
+                                                   deliver=keep):
+                _said(event, None)
     finally:
         ledger.close()
-    receipt = args.receipt or Path(f"close-{event.month}.json")
+    return options.EXIT_OK
+
+
+def _close_target(args) -> tuple[str, str | None]:
+    """(``--month``, None) or ('', ``--through``): exactly one of them, not blank; --receipt with --month only."""
+    from vosbench.ledger.month_close import CloseError
+
+    given = [(flag, value) for flag, value in (("--month", args.month), ("--through", args.through)) if value is not None]
+    if len(given) != 1:
+        raise CloseError("give --month YYYY-MM (one month) or --through YYYY-MM (every open month up to it), "
+                         + ("not both" if given else "one of them"))
+    flag, value = given[0]
+    if not value.strip():
+        raise CloseError(f"{flag} is blank; give the month as YYYY-MM, e.g. {flag} 2026-10")
+    if args.through is not None and args.receipt is not None:
+        raise CloseError("--receipt names one file, and --through writes a receipt per month (close-YYYY-MM.json in "
+                         "the current folder); leave --receipt out, or close one month with --month")
+    return (value, None) if flag == "--month" else ("", value)
+
+
+def _said(event, path: Path | None) -> None:
+    """Say that a month closed, where its receipt is (default ``close-YYYY-MM.json`` here) and how it is sealed."""
+    receipt = path or Path(f"close-{event.month}.json")
     sealed = ("signed with the Ed25519 key" if "signature" in event.receipt else "sealed with the checkpoint key"
               if "hmac" in event.receipt else "not sealed (no checkpoint key)")
     print(f"closed {event.month} (close record {event.id}); receipt {receipt}, {sealed}: keep it outside the ledger "
-          f"and check the ledger against it with `vosbench verify --anchor {receipt}`")
-    return options.EXIT_OK
+          f"and check the ledger against it with `vosbench verify --anchor {receipt}`", flush=True)
 
 
 def cmd_reopen(args) -> int:
@@ -382,7 +414,10 @@ def register(add) -> None:
 
     sub = add("close", cmd_close, "close a month, once every earlier month holding records is closed: record its "
                                   "chain heads and closings; records dated into it or before it are refused from then on")
-    sub.add_argument("--month", required=True, metavar="YYYY-MM")
+    sub.add_argument("--month", metavar="YYYY-MM", help="the month to close")
+    sub.add_argument("--through", metavar="YYYY-MM", help="close every open month up to and including this one, "
+                                                          "oldest first, each with its own receipt; stop at the first "
+                                                          "that cannot close")
     sub.add_argument("--by", required=True, metavar="LOGIN", help="the supervisor closing it")
     sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it")
     sub.add_argument("--receipt", type=options.out_file, metavar="FILE", help="where to write the receipt "

@@ -14,6 +14,9 @@ reverse order (a month is refused while a later one is closed), and the write do
 closed month is refused — even one dated into an earlier month a close never named (a
 month before the ledger's first record, or a gap an older version let be).
 
+``close --through`` (:func:`close_through`) closes every open month up to one, in order,
+each one a close of its own with its receipt, and stops at the first that cannot close.
+
 Who may close: where the ledger has identities (registered operators), the closer must
 be a supervisor and a second, different operator confirms; on a ledger without them the
 names are recorded as given. Reopening always needs a reason and a second person, and
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -150,7 +153,8 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
             raise CloseError(f"{', '.join(still_open)} {'is' if len(still_open) == 1 else 'are'} still open and "
                              f"{'holds' if len(still_open) == 1 else 'hold'} records; close {still_open[0]} first "
                              f"(months close in order: a record dated into an earlier open month would change "
-                             f"{period.label}'s opening)")
+                             f"{period.label}'s opening), or every one of them in order with "
+                             f"`vosbench close --through {period.label}`")
         hashchain.lock_head(connection, "payments")  # no record slips in between the receipt and the close
         heads = hashchain.anchor_heads(connection)
         size = heads["payments"]["rows"]
@@ -162,6 +166,56 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         if deliver is not None:
             deliver(event.receipt)
         return event
+
+
+def months_through(engine: Engine, month: str, *, at: datetime | None = None) -> list[str]:
+    """The months ``close --through month`` closes, in order: each open month before it holding records, then it.
+
+    Refused, with nothing closed, when ``month`` has not ended or is closed already (then so is
+    every month before it that holds records: months close in order).
+    """
+    at = at or _now()
+    with engine.connect() as connection:
+        period = periods.month(month, database.ledger_timezone(connection))
+        if period.end > at:
+            raise CloseError(f"{period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
+                             "close through a month once its last day is over")
+        closed = closed_months(connection)
+        if period.label in closed:
+            raise CloseError(f"{period.label} is already closed, and so is every month before it that holds records: "
+                             "nothing to close")
+        return [*_open_months_before(connection, period.label, closed), period.label]
+
+
+def close_through(engine: Engine, month: str, *, by: str, second: str | None = None, at: datetime | None = None,
+                  key: CheckpointKey | None = None,
+                  deliver: Callable[[dict], None] | None = None) -> Iterator[CloseEvent]:
+    """Close every open month up to and including ``month``, oldest first, each by :func:`close` (its own
+    transaction, rules, two-person check and receipt, given to ``deliver`` before it commits),
+    yielding each close once it is recorded.
+
+    Stops at the first month that cannot close: a :class:`CloseError` then says which
+    months closed, which month did not and why, and which were not tried. The months closed
+    before it stay closed (each is a whole close with its receipt, like ``close --month``).
+    """
+    months = months_through(engine, month, at=at)
+    closed: list[str] = []
+    for index, label in enumerate(months):
+        try:
+            event = close(engine, label, by=by, second=second, at=at, key=key, deliver=deliver)
+        except (VosbenchError, ValueError, sa.exc.SQLAlchemyError) as error:
+            done = f"closed {_span(closed)}" if closed else "closed nothing"
+            untried = months[index + 1:]
+            rest = f"; {_span(untried)} not tried" if untried else ""
+            reason = getattr(error, "orig", None) or error
+            raise CloseError(f"{done}; {label} did not close: {reason}{rest}") from error
+        closed.append(label)
+        yield event
+
+
+def _span(months: list[str]) -> str:
+    """``2026-01`` or ``2026-01 to 2026-05 (5 months)``: a run of months for a one-line report."""
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]} ({len(months)} months)"
 
 
 def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: str,

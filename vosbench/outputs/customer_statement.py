@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis.account_statement import CHARGES, Statement, account_statement
-from vosbench.core import money, timeshow
+from vosbench.core import money, periods, timeshow
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import tables
+from vosbench.ledger import account_history, database, tables
 from vosbench.ledger.hashchain import fingerprint
 from vosbench.outputs import STATEMENT_FORMATS, export, pdf, provenance
 from vosbench.outputs.visible import visible_value
@@ -134,25 +134,25 @@ def build(engine: Engine, account: str, start: date, end: date) -> CustomerState
     return CustomerStatement(statement, holder.currency, holder.kind, references, short)
 
 
-def subtree(engine: Engine, root: str) -> list[str]:
-    """``root`` and every account below it, by account number, parents before children."""
+def subtree(engine: Engine, root: str, last_day: date) -> list[str]:
+    """``root`` and every account below it, by account number, parents before children.
+
+    The tree is the one that stood at the end of ``last_day`` (the ledger's zone), the last
+    day reported: an account that moved later is still reported where it was then.
+    """
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(tables.current_accounts.c.id, tables.current_accounts.c.account,
-                                            tables.current_accounts.c.parent_id)).all()
-    by_number = {row.account: row.id for row in rows}
-    if root not in by_number:
+        end = periods.day_end(last_day, database.ledger_timezone(connection))
+        tree = account_history.tree_as_of(connection, end)
+    return members(tree, root)
+
+
+def members(tree: account_history.TreeAsOf, root: str) -> list[str]:
+    """``root`` and every account below it in ``tree``, by number; a :class:`StatementScopeError` if unknown."""
+    found = tree.members(root)
+    if found is None:
         raise StatementScopeError(f"subtree {root!r} is not in the ledger; give an account number "
                                   "(accounts are matched on number, never on name)")
-    children: dict[int, list[tuple[str, int]]] = {}
-    for row in rows:
-        if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append((row.account, row.id))
-    found, frontier = [root], [by_number[root]]
-    while frontier:
-        below = sorted(child for parent in frontier for child in children.get(parent, []))
-        found += [number for number, _ in below]
-        frontier = [child_id for _, child_id in below]
-    return found
+    return [number for _, number in found]
 
 
 def file_name(account: str, start: date, end: date, fmt: str) -> str:

@@ -25,7 +25,7 @@ from vosbench import __version__, controls
 from vosbench.analysis import reconcile, report_scope
 from vosbench.core import config, periods, timeshow
 from vosbench.core.money import exact_sum
-from vosbench.ledger import database, tables
+from vosbench.ledger import account_history, database, tables
 from vosbench.ledger.hashchain import fingerprint
 from vosbench.outputs import audit, charts, customer_statement, export, matching_section, pdf, provenance, views
 from vosbench.outputs.export import Table
@@ -68,20 +68,23 @@ class FinanceSummary:
     fingerprint: str
     ledger_url: str
     saved_view: report_scope.ReportScope | None = None  # the saved view the pack follows, if any
-    parents: dict[str, str] = field(default_factory=dict)  # every account's parent in the current tree ('' at the top)
+    parents: dict[str, str] = field(default_factory=dict)  # every account's parent at the month's end ('' at the top)
 
     @classmethod
     def compute(cls, engine: Engine, month: str, *, subtrees: tuple[str, ...] = (), ledger_url: str = "",
                 view: str = "") -> FinanceSummary:
         """Run every section's queries for ``month`` (YYYY-MM, the ledger's zone), limited to ``subtrees`` if given.
 
+        A subtree is the one that stood at the month's end (:func:`account_history.tree_as_of`).
+
         ``view`` (a saved view's name or YAML file) limits the pack to the view's accounts, and
         its cash and top-accounts sections to the view's records of the month.
         """
-        numbers = _scope(engine, subtrees)
         with engine.connect() as connection:
             zone = database.ledger_timezone(connection)
             period = periods.month(month, zone)
+            tree = account_history.tree_as_of(connection, period.end)
+            numbers = _scope(tree, subtrees)
             scope = report_scope.for_month(report_scope.resolve(view, month, connection)[0], period) if view else None
             where = scope.payment_conditions(connection) if scope else ()
             covered = scope.account_numbers(connection) if scope else None
@@ -94,7 +97,7 @@ class FinanceSummary:
             top = audit.query_top_accounts(connection, period, TOP_N, ids, where)
             kind_totals = audit.query_kind_totals(connection, period, ids, where) if scope else None
             currency_of = dict(connection.execute(sa.select(tables.current_accounts.c.account, tables.current_accounts.c.currency)).all())
-            parents = _parents(connection)
+            parents = tree.parent_numbers()
             short = provenance.fingerprint_short(fingerprint(connection))
         accounts = reconcile.reconcile(engine, period.label).accounts
         if numbers is not None:
@@ -165,8 +168,9 @@ class FinanceSummary:
     def top_resellers(self) -> pd.DataFrame:
         """Per currency, each top-level account's subtree: deposits, charges and balances held, largest deposits first.
 
-        The top-level account is found in the whole current tree: an agent between a customer
-        and its reseller with no money of its own in the month is still passed through.
+        The top-level account is found in the whole tree as it stood at the month's end (so a
+        closed month's figures stay put when an account moves later): an agent between a
+        customer and its reseller with no money of its own in the month is still passed through.
         """
         roots = [_root(account, self.parents) for account in self.accounts["account"]]
         frame = self.accounts.assign(reseller=roots)
@@ -317,10 +321,11 @@ def output_names(label: str) -> list[str]:
     return [xlsx_name(label), *(f"{name}.{fmt}" for name in FIGURES for fmt in ("png", "svg")), pdf_name(label)]
 
 
-def _scope(engine: Engine, subtrees: tuple[str, ...]) -> set[str] | None:
+def _scope(tree: account_history.TreeAsOf, subtrees: tuple[str, ...]) -> set[str] | None:
+    """The account numbers of ``subtrees`` in ``tree`` (the month's), None for every account."""
     if not subtrees:
         return None
-    return {account for root in subtrees for account in customer_statement.subtree(engine, root)}
+    return {account for root in subtrees for account in customer_statement.members(tree, root)}
 
 
 def _counting_only(accounts: pd.DataFrame, kind_totals: pd.DataFrame) -> pd.DataFrame:
@@ -337,13 +342,6 @@ def _counting_only(accounts: pd.DataFrame, kind_totals: pd.DataFrame) -> pd.Data
             counted[kind] = pd.Series([net.get((account, kind), 0) for account in counted["account"]],
                                       index=counted.index, dtype="int64")
     return counted
-
-
-def _parents(connection: sa.Connection) -> dict[str, str]:
-    """Every account's parent account in the current tree ('' for a top-level account)."""
-    child, parent = tables.current_accounts.alias("child"), tables.current_accounts.alias("parent")
-    return {account: above or "" for account, above in connection.execute(
-        sa.select(child.c.account, parent.c.account).outerjoin(parent, parent.c.id == child.c.parent_id))}
 
 
 def _root(account: str, parent: dict[str, str]) -> str:
