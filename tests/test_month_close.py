@@ -224,8 +224,10 @@ def test_verify_against_an_old_receipt_names_the_reopening_that_changed_its_clos
     assert run(capsys, "verify", "--db", db, "--anchor", again)[0] == 0  # the latest close's receipt holds
 
 
-def test_a_refusal_names_its_command_once(engine, capsys):
+def test_a_refusal_names_its_command_once(engine, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the receipt goes to ./close-2026-09.json: here, never into the checkout
     assert main.main(["close", "--db", str(engine.url), "--month", "2026-09", "--by", "sue"]) == 0
+    assert (tmp_path / "close-2026-09.json").is_file()
     capsys.readouterr()
     code = main.main(["close", "--db", str(engine.url), "--month", "2026-09", "--by", "sue"])  # closed already
     err = capsys.readouterr().err
