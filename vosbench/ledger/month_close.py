@@ -139,11 +139,8 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
     """
     at = at or _now()
     with engine.begin() as connection:
-        period = periods.month(month, database.ledger_timezone(connection))
+        period = _ended(connection, month, at, "close a month")
         by, second = _check_people(connection, by, second, action="close")
-        if period.end > at:
-            raise CloseError(f"{period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
-                             "close a month once its last day is over")
         closed = closed_months(connection)
         if period.label in closed:
             raise CloseError(f"{period.label} is already closed; reopen it first to change it "
@@ -168,6 +165,15 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         return event
 
 
+def _ended(connection: sa.Connection, month: str, at: datetime, doing: str) -> periods.Period:
+    """``month`` cut in the ledger's zone, once it has ended by ``at``; else why not and when it ends."""
+    period = periods.month(month, database.ledger_timezone(connection))
+    if period.end > at:
+        raise CloseError(f"{period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
+                         f"{doing} once its last day is over")
+    return period
+
+
 def months_through(engine: Engine, month: str, *, at: datetime | None = None) -> list[str]:
     """The months ``close --through month`` closes, in order: each open month before it holding records, then it.
 
@@ -176,10 +182,7 @@ def months_through(engine: Engine, month: str, *, at: datetime | None = None) ->
     """
     at = at or _now()
     with engine.connect() as connection:
-        period = periods.month(month, database.ledger_timezone(connection))
-        if period.end > at:
-            raise CloseError(f"{period.label} has not ended yet (it ends {period.end:%Y-%m-%d %H:%M} UTC); "
-                             "close through a month once its last day is over")
+        period = _ended(connection, month, at, "close through a month")
         closed = closed_months(connection)
         if period.label in closed:
             raise CloseError(f"{period.label} is already closed, and so is every month before it that holds records: "
