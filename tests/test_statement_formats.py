@@ -271,6 +271,28 @@ def test_a_batched_camt_v04_entry_is_split_into_its_transactions_keeping_the_ent
     assert importing.import_file(engine, write(tmp_path, "ch.xml", camt("053", "04", BATCH))).added == 0
 
 
+def test_each_transaction_of_a_batch_meets_its_own_record(tmp_path):
+    from ledger_text import ledger_from_text
+
+    from vosbench.analysis.matching import review
+
+    ledger = ledger_from_text(tmp_path / "book", timezone="Europe/Zurich", accounts="""
+        account,name,kind,currency
+        C00001,Acme Trading LLC,customer,CHF
+        C00003,Blue Sky Telecom,customer,CHF
+        C00004,Nile Voice,customer,CHF
+    """, payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method,reference
+        a,C00001,deposit,100.00,2026-10-01T09:00:00+02:00,clerk,admin,bank_wire,210000000003139471430009017
+        b,C00004,deposit,200.00,2026-10-01T09:05:00+02:00,clerk,admin,bank_wire,E2E-B
+        c,C00003,deposit,50.00,2026-10-01T09:10:00+02:00,clerk,admin,bank_wire,
+    """)
+    assert importing.import_file(ledger, write(tmp_path, "ch.xml", camt("053", "04", BATCH))).added == 3
+    groups = review.run_month(ledger, "2026-10").groups
+    paired = sorted((g.status, [line.amount for line in g.lines], [p.amount for p in g.payments]) for g in groups)
+    assert paired == [("matched", [amount], [amount]) for amount in (500_000, 1_000_000, 2_000_000)]  # one by one, 1:1
+
+
 def test_a_batch_whose_amounts_do_not_add_up_stays_one_line(engine, tmp_path):
     text = camt("053", "04", BATCH.replace('<Amt Ccy="CHF">50.00</Amt>', '<Amt Ccy="CHF">49.00</Amt>'))
     result = importing.import_file(engine, write(tmp_path, "ch.xml", text))
