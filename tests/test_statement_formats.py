@@ -293,6 +293,21 @@ def test_each_transaction_of_a_batch_meets_its_own_record(tmp_path):
     assert paired == [("matched", [amount], [amount]) for amount in (500_000, 1_000_000, 2_000_000)]  # one by one, 1:1
 
 
+def test_a_camt_statement_whose_entries_do_not_make_its_closing_balance_is_read_with_a_warning(engine, tmp_path):
+    def balances(closing: str) -> str:
+        return "".join(f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">{amount}</Amt>'
+                       f"<CdtDbtInd>{sign}</CdtDbtInd><Dt><Dt>2026-10-01</Dt></Dt></Bal>"
+                       for code, amount, sign in (("OPBD", "20.00", "DBIT"), ("CLBD", closing, "CRDT")))
+
+    whole = importing.import_file(engine, write(tmp_path, "whole.xml", camt("053", "04", balances("330.00") + BATCH)))
+    assert whole.added == 3 and not [w for w in whole.warnings if "balances move" in w]  # -20 + 350 = 330
+    cut = camt("053", "04", balances("380.00") + BATCH).replace("<Id>S1</Id>", "<Id>S2</Id>")
+    result = importing.import_file(engine, write(tmp_path, "cut.xml", cut))
+    assert [w for w in result.warnings if "balances move" in w] == [
+        "statement 1: its entries move 350.00 but its balances move 400.00 (opening -20.00, closing 380.00): entries "
+        "may be missing or the statement cut short; check it against the bank's own view"]
+
+
 def test_a_batch_whose_amounts_do_not_add_up_stays_one_line(engine, tmp_path):
     text = camt("053", "04", BATCH.replace('<Amt Ccy="CHF">50.00</Amt>', '<Amt Ccy="CHF">49.00</Amt>'))
     result = importing.import_file(engine, write(tmp_path, "ch.xml", text))

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, balance_gap
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})$")
 SUPPORTED_VERSIONS = range(2, 14)
@@ -143,9 +143,9 @@ def _lines(path: Path, parsed: ParsedStatement) -> Iterator[StatementLine]:
 
 
 _READ = ("Acct", "AcctSvcrRef", "AddtlNtryInf", "AddtlTxInf", "Amt", "AmtDtls", "Bal", "BkTxCd", "BookgDt", "Ccy", "Cd",
-         "CdtDbtInd", "Cdtr", "CdtrRefInf", "Dbtr", "Domn", "Dt", "DtTm", "Fmly", "IBAN", "Id", "Nm", "Ntry", "NtryDtls",
+         "CdOrPrtry", "CdtDbtInd", "Cdtr", "CdtrRefInf", "Dbtr", "Domn", "Dt", "DtTm", "Fmly", "IBAN", "Id", "Nm", "Ntry", "NtryDtls",
          "NtryRef", "Othr", "Prtry", "Pty", "Ref", "Refs", "RltdPties", "RmtInf", "Strd", "Sts", "SubFmlyCd", "TxAmt",
-         "TxDtls", "Ustrd", "ValDt")
+         "TxDtls", "Tp", "Ustrd", "ValDt")
 """The local names of the elements an entry and its statement are read from."""
 
 
@@ -175,6 +175,9 @@ class _Reader:
         self.skipped = 0
         self.undated = 0  # booked entries without a BookgDt, dated by their ValDt or their statement's day
         self.balance_days: set[date | None] = set()  # the current statement's balances' dates (None: unreadable)
+        self.balances: dict[str, int] = {}  # the current statement's opening and closing balance, where it gives them
+        self.moved = 0  # what the current statement's lines move
+        self.refused = 0  # rejections before the current statement: one of its own leaves its balances unchecked
         self.number = 0
 
     def read(self, stream) -> Iterator[StatementLine]:
@@ -207,6 +210,7 @@ class _Reader:
                 self._entry(element, q, account, statement_id, currency)
                 element.clear()
                 if self.lines:
+                    self.moved += sum(line.amount for line in self.lines)
                     yield from self.lines
                     self.lines = []
             elif tag == identifier_tag:
@@ -214,6 +218,7 @@ class _Reader:
                     seen_ids = [*seen_ids[-3:], element]
             elif tag == balance_tag:  # before the statement's entries, in the schema's order
                 self.balance_days.add(_balance_day(element, q))
+                self._balance(element, q)
             elif tag == account_tag and not account:
                 account = _text(_path(element, q["Id"], q["IBAN"])) or _text(_path(element, q["Id"], q["Othr"], q["Id"]))
                 currency = _findtext(element, q["Ccy"])
@@ -229,12 +234,34 @@ class _Reader:
                 if not account:
                     self.rejections.append(Rejection(self.file, self.number, (
                         f"{MESSAGES[self.kind][2]} {self.statements}: Acct/Id (IBAN or Othr/Id) is missing")))
+                self._check_balances()
                 account = currency = statement_id = ""
                 seen_ids = []
                 self.balance_days = set()
                 element.clear()
         if tags is None:
             raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
+
+    def _balance(self, balance, q: dict[str, str]) -> None:
+        """Keep the statement's opening (OPBD, else PRCD) and closing (CLBD) balance, signed; others pass."""
+        kind = {"OPBD": "opening", "PRCD": "opening", "CLBD": "closing"}.get(_text(_path(balance, q["Tp"], q["CdOrPrtry"],
+                                                                                          q["Cd"])))
+        if kind is None or kind in self.balances:
+            return
+        try:
+            amount = _amount(balance.find(q["Amt"]), "Bal/Amt")[0]
+            self.balances[kind] = amount if _direction(_findtext(balance, q["CdtDbtInd"]), "Bal/CdtDbtInd") == "CRDT" \
+                else -amount
+        except ValueError:
+            return  # a balance that does not read moves no line's money: the statement's lines are read all the same
+
+    def _check_balances(self) -> None:
+        """At a statement's end: a warning when its opening and its lines do not make its closing."""
+        if len(self.rejections) == self.refused and {"opening", "closing"} <= set(self.balances):
+            gap = balance_gap(self.balances["opening"], self.balances["closing"], self.moved, "entries")
+            if gap:
+                self.warnings.append(f"{MESSAGES[self.kind][2]} {self.statements}: {gap}")
+        self.balances, self.moved, self.refused = {}, 0, len(self.rejections)
 
     def _namespace(self, namespace: str, tag: str) -> None:
         found = _NAMESPACE.match(namespace)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger.write_door import Rejection
 
@@ -191,3 +192,14 @@ def with_keys(lines: Iterable[StatementLine]) -> Iterator[StatementLine]:
 
 def sha256_of(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
+
+
+def balance_gap(opening: int, closing: int, moved: int, what: str) -> str | None:
+    """What a statement's balances say its ``what`` (lines, entries) do not: opening + ``moved`` ≠ closing means
+    some are missing or the statement was cut; None when they agree. Said as a warning: sample and test files
+    disagree with themselves more often than banks do, and nothing here guesses the missing money."""
+    if opening + moved == closing:
+        return None
+    return (f"its {what} move {money.format_money(moved)} but its balances move {money.format_money(closing - opening)} "
+            f"(opening {money.format_money(opening)}, closing {money.format_money(closing)}): {what} may be missing or "
+            "the statement cut short; check it against the bank's own view")

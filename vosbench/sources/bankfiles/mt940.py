@@ -42,7 +42,7 @@ from pathlib import Path
 
 from vosbench.core import money
 from vosbench.ledger.write_door import Rejection
-from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine
+from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError, StatementLine, balance_gap
 
 _END_TO_END = re.compile(r"(?:/EREF/|EREF\+)([^/?\r\n]+)")
 _NAME = re.compile(r"(?:/NAME/([^/\r\n]+)|\?32([^?\r\n]+))")
@@ -291,18 +291,14 @@ transaction type (``NTRF``; banks also use their own: ``S   X``, ``MCI0``)."""
 
 
 def _unexplained(data: dict, moved: int) -> str | None:
-    """What a message's balances say its lines do not: opening (:60F:/:60M:) + the lines ≠ closing (:62F:/:62M:)
-    means lines are missing or the statement was cut; None when they agree or a balance is absent."""
+    """What a message's balances (:60F:/:60M: opening, :62F:/:62M: closing) say its lines do not
+    (:func:`balance_gap`); None when they agree or a balance is absent."""
     opening = data.get("final_opening_balance") or data.get("intermediate_opening_balance")
     closing = data.get("final_closing_balance") or data.get("intermediate_closing_balance")
     if opening is None or closing is None:
         return None
     start, end = (money.to_minor(str(balance.amount.amount), field="balance") for balance in (opening, closing))
-    if start + moved == end:
-        return None
-    return (f"its lines move {money.format_money(moved)} but its balances move {money.format_money(end - start)} "
-            f"(opening {money.format_money(start)}, closing {money.format_money(end)}): lines may be missing or the "
-            "statement cut short; check it against the bank's own view")
+    return balance_gap(start, end, moved, "lines")
 
 
 def _signed_amount(head: str, parsed: int) -> int:
