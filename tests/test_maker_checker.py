@@ -124,7 +124,7 @@ def test_on_a_server_the_operator_is_the_login(postgresql, tmp_path, capsys, mon
                                   .render_as_string(hide_password=False))
     with reader.connect() as connection:
         assert connection.scalar(sa.select(sa.func.count()).select_from(tables.payments)) == 1
-    with pytest.raises(VosbenchError, match="operator fay is an agent:A1; only a clerk or a supervisor"):
+    with pytest.raises(VosbenchError, match="operator fay is an agent:A1; only a clerk, a supervisor or an operator enters"):
         approvals.submit(reader, RULES, account="C1", kind="deposit", amount="1", operator="fay")
     reader.dispose()
     monkeypatch.delenv("NEW_LOGIN_PASSWORD")
