@@ -611,6 +611,8 @@ def test_mt940_whose_lines_do_not_make_its_closing_balance_is_read_with_a_warnin
     assert not [w for w in whole.warnings if "balances move" in w]  # opening + lines = closing in both messages
     short = MT940.split("-}\n", 1)[0].replace(":61:2610051005D2,50", ":61:2610051005D0,50")  # 2.00 of a line lost
     result = importing.import_file(engine, write(tmp_path, "short.sta", short.replace(":20:", ":20:X", 1)))
+    unreadable = MT940.split("-}\n", 1)[0].replace(":62F:C261005EUR2497,50", ":62F:C261005EUR9999999999999999,")
+    assert importing.import_file(engine, write(tmp_path, "odd.sta", unreadable.replace(":20:", ":20:Y", 1))).added == 0
     assert [w for w in result.warnings if "balances move" in w] == [
         "message 1: its lines move 1,499.50 but its balances move 1,497.50 (opening 1,000.00, closing 2,497.50): lines "
         "may be missing or the statement cut short; check it against the bank's own view"]

@@ -297,7 +297,10 @@ def _unexplained(data: dict, moved: int) -> str | None:
     closing = data.get("final_closing_balance") or data.get("intermediate_closing_balance")
     if opening is None or closing is None:
         return None
-    start, end = (money.to_minor(str(balance.amount.amount), field="balance") for balance in (opening, closing))
+    try:
+        start, end = (money.to_minor(str(balance.amount.amount), field="balance") for balance in (opening, closing))
+    except money.MoneyError:  # a balance the ledger cannot hold (past its range, finer than 4 places) checks nothing
+        return None
     return balance_gap(start, end, moved, "lines")
 
 
