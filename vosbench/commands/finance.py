@@ -83,11 +83,11 @@ def register(add) -> None:
 
 def _port(text: str) -> int:
     """``--port``: a TCP port, 1-65535 (0: a free one), refused before a URL is announced."""
-    value = text.strip()
-    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
+    port = options.whole_number(text)
+    if port is None or port > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is no port; give a number from 1 to 65535, or leave --port out "
                                          "for a free one")
-    return int(value)
+    return port
 
 
 def _needs_what(args: argparse.Namespace) -> int:

@@ -131,11 +131,16 @@ def key_value(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number written in ASCII digits, None otherwise: int() also reads Arabic-Indic or
+    full-width digits and signs, which no listing prints and no option means."""
+    digits = text.strip()
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
 def record_id(text: str) -> int:
     """A payment, statement-line or request id: a whole number from 1 to :data:`MAX_ID` (what an id column holds)."""
-    digits = text.strip()
-    # ASCII digits only: int() also reads Arabic-Indic or full-width digits, which no listing prints
-    number = int(digits) if digits.isascii() and digits.isdigit() else 0
+    number = whole_number(text) or 0
     if not 1 <= number <= MAX_ID:
         raise argparse.ArgumentTypeError(f"{text!r} is not an id; give a whole number from 1 to {MAX_ID} "
                                          "as vosbench lists it")

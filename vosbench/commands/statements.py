@@ -190,10 +190,10 @@ MAX_WINDOW_DAYS = 366
 
 def _window_days(text: str) -> int:
     """``--window-days``: whole days from 0 to :data:`MAX_WINDOW_DAYS`."""
-    value = text.strip()
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_WINDOW_DAYS:
+    days = options.whole_number(text)
+    if days is None or days > MAX_WINDOW_DAYS:
         raise argparse.ArgumentTypeError(f"{text!r}: give whole days from 0 to {MAX_WINDOW_DAYS}, e.g. 3")
-    return int(value)
+    return days
 
 
 def _status(text: str) -> str:
