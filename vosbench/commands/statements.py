@@ -42,6 +42,8 @@ def _import_files(engine, files: list[str], *, profile: str | None, channel: str
     warnings and rejected rows beneath it, and a summary closes; the exit status is 2
     when any file was refused.
     """
+    import sqlalchemy as sa
+
     from vosbench.sources.bankfiles import importing
 
     outcomes = {"imported": 0, "unchanged": 0, "refused": 0}
@@ -62,6 +64,11 @@ def _import_files(engine, files: list[str], *, profile: str | None, channel: str
         except OSError as error:
             outcomes["refused"] += 1
             print(f"{name}: refused: cannot be read ({error.strerror or error})", file=sys.stderr)
+            continue
+        except sa.exc.DBAPIError as error:  # nothing of the file was written (one transaction); the next is tried
+            outcomes["refused"] += 1
+            print(f"{name}: refused: the ledger's database refused it "
+                  f"({' '.join(str(error.orig).split())[:200]}); nothing of it was written", file=sys.stderr)
             continue
         outcomes[result.outcome] += 1
         print(f"{result.file}: {result.format}, {result.channel}, {result.statements} statement(s): "

@@ -143,9 +143,28 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
     will have: that record counts the lines and is never edited, so it is written last, and
     the foreign keys are checked at the commit. Other databases check them at once, so there
     the rows are held until the record is written. A rejected line anywhere rolls it all back.
+    When another import appends the same lines at the same moment and commits first, the
+    database refuses this one's on their unique key: the file is then read once more, and
+    finds them present.
     """
     path = Path(path)
     imported_at = imported_at or datetime.now(UTC).replace(tzinfo=None)
+    try:
+        return _import_once(engine, path, profile=profile, channel=channel, name=name, imported_at=imported_at)
+    except sa.exc.IntegrityError:
+        # another import appended the same lines and committed while this one read: read again, they are present now
+        pass
+    try:
+        return _import_once(engine, path, profile=profile, channel=channel, name=name, imported_at=imported_at)
+    except sa.exc.IntegrityError as error:
+        reason = " ".join(str(error.orig).split())[:160]
+        raise StatementFileError(f"{name or path.name}: the ledger refused its lines twice ({reason}); another import "
+                                 "of the same statement may be running: import it again when it has ended") from None
+
+
+def _import_once(engine: Engine, path: Path, *, profile: str | None, channel: str | None, name: str | None,
+                 imported_at: datetime) -> StatementImport:
+    """One attempt of :func:`import_file`, in one transaction."""
 
     def open_lines() -> tuple[ParsedStatement, Iterator[StatementLine], profiles.FeeSchedule]:
         return open_statement(path, profile=profile, channel=channel, name=name)
@@ -191,7 +210,7 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
                 fee_tolerance=statement.fee.tolerance, statements=parsed.statements, lines_added=added,
                 lines_skipped=skipped, imported_at=imported_at, vosbench_version=__version__)))
             if result.warnings:  # kept with the import, chained like it: what the file was read in spite of
-                connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning)
+                connection.execute(_W.insert(), [dict(import_id=result.import_id, warning=warning.replace("\x00", ""))
                                                  for warning in result.warnings])
             _append(connection, result.import_id, parsed.channel, held_rows)
             _within_bound(connection, parsed.file)
@@ -209,7 +228,7 @@ def _within_bound(connection: sa.Connection, file: str) -> None:
     except sa.exc.DBAPIError:
         total = None
     if total is None or int(total) > MAX_MINOR:
-        raise StatementFileError(f"{file}: refused: its lines would take the statement lines' amounts past "
+        raise StatementFileError(f"{file}: its lines would take the statement lines' amounts past "
                                  f"{money.format_money(MAX_MINOR, 4)} in all, the largest amount the ledger can hold; "
                                  "check the amounts in the file")
 

@@ -103,13 +103,17 @@ _SIZES = {"statement_account": 128, "statement_id": 128, "reference": 255, "coun
 
 def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection],
            warnings: list[str]) -> Iterator[StatementLine]:
-    """The lines as the store can keep them: over-long texts cut, over-long keys hashed, bad currencies refused.
+    """The lines as the store can keep them: NULs taken out, over-long texts cut, over-long keys hashed, bad
+    currencies refused.
 
     A statement account or a currency decides where money belongs, so one that cannot
     be stored as written is a rejected line; a name or a reference longer than its
     column is cut to it, and the file says so once (when the last line has been taken).
+    A NUL character (0x00), which a damaged export can hold and PostgreSQL refuses in any
+    text, is taken out of every text and key alike, on every database, and said once too.
     """
-    cut = set()
+    cut: set[str] = set()
+    nul: set[str] = set()
     plain: dict[str, bool] = {}  # currency text → already a stored ISO code (a file repeats the same few)
     account_size, id_size, reference_size, party_size, hint_size = (_SIZES[name] for name in (
         "statement_account", "statement_id", "reference", "counterparty", "account_hint"))
@@ -121,30 +125,42 @@ def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection
                                       and currency == currency.upper())
         if fits and len(line.statement_account) <= account_size and len(line.statement_id) <= id_size and len(
                 line.reference) <= reference_size and len(line.counterparty) <= party_size and len(
-                line.account_hint) <= hint_size and len(line.line_key) <= 255:  # the usual line: nothing to change
+                line.account_hint) <= hint_size and len(line.line_key) <= 255 and "\x00" not in "".join(
+                    (line.statement_account, line.statement_id, line.line_key, line.reference, line.counterparty,
+                     line.account_hint, line.description)):  # the usual line: nothing to change
             yield line
             continue
-        changes: dict[str, Any] = {}
         if not (len(line.currency) == 3 and line.currency.isascii() and line.currency.isalpha()):
             rejections.append(Rejection(file, line.line, f"currency {line.currency[:20]!r} is not a three-letter "
                                                          "ISO 4217 code"))
             continue
+        changes: dict[str, Any] = {name: getattr(line, name).replace("\x00", "") for name in _TEXTS
+                                   if "\x00" in getattr(line, name)}
+        nul.update(changes)
+        texts = {name: changes.get(name, getattr(line, name)) for name in _TEXTS}
         if line.currency != line.currency.upper():
             changes["currency"] = line.currency.upper()
-        if len(line.statement_account) > _SIZES["statement_account"]:
-            rejections.append(Rejection(file, line.line, f"account {line.statement_account[:40]!r}… is longer than "
-                                                         f"{_SIZES['statement_account']} characters"))
+        if len(texts["statement_account"]) > _SIZES["statement_account"]:
+            rejections.append(Rejection(file, line.line, f"account {texts['statement_account'][:40]!r}… is longer "
+                                                         f"than {_SIZES['statement_account']} characters"))
             continue
         for name, size in _SIZES.items():
-            if name != "statement_account" and len(getattr(line, name)) > size:
-                changes[name] = getattr(line, name)[:size]
+            if name != "statement_account" and len(texts[name]) > size:
+                changes[name] = texts[name][:size]
                 cut.add(name)
-        if len(line.line_key) > 255:
-            changes["line_key"] = line.line_key.split(":", 1)[0] + "#" + hashlib.sha256(
-                line.line_key.encode("utf-8")).hexdigest()
+        if len(texts["line_key"]) > 255:
+            changes["line_key"] = texts["line_key"].split(":", 1)[0] + "#" + hashlib.sha256(
+                texts["line_key"].encode("utf-8")).hexdigest()
         yield replace(line, **changes) if changes else line
+    if nul:
+        warnings.append(f"NUL characters (0x00) taken out of {', '.join(sorted(nul))}: no database keeps them in "
+                        "text; the export is likely damaged")
     if cut:
         warnings.append(f"over-long {', '.join(sorted(cut))} cut to the stored size")
+
+
+_TEXTS = ("statement_account", "statement_id", "line_key", "reference", "counterparty", "account_hint", "description")
+"""A line's stored texts and key."""
 
 
 def without_zero_lines(lines: Iterable[StatementLine], warnings: list[str]) -> Iterator[StatementLine]:
