@@ -4,7 +4,7 @@
 
 Each command runs as a fresh process, once to warm the caches and then ``--runs`` times;
 the best wall and CPU time and the peak memory are printed beside what every process pays
-before vosbench does anything (the interpreter, ``import sqlalchemy``, ``import numpy``),
+before vosbench does anything (the interpreter, ``import sqlalchemy``, ``import numpy``, both),
 with the machine's facts and its load. Without ``--db`` the commands run on a one-account
 ledger, so what is timed is the start-up, not the work; with it (e.g. the demo ledger) the
 whole command. ``verify`` hashes every record: on a large ledger it measures the hashing.
@@ -85,9 +85,10 @@ def timings(url: str, python: str, month: str, runs: int = 5) -> dict[str, Timin
 
 
 def floor(python: str, runs: int = 5) -> dict[str, Timing]:
-    """What a process pays before vosbench runs: the interpreter alone, and the libraries every command loads."""
+    """What a process pays before vosbench runs: the interpreter alone, the library every command loads, and
+    with numpy, which ``reconcile`` computes over (and ``verify`` once the ledger holds records): their floors."""
     return {f"python -c {code!r}": timed([python, "-c", code], runs)
-            for code in ("pass", "import sqlalchemy", "import numpy")}
+            for code in ("pass", "import sqlalchemy", "import numpy", "import sqlalchemy, numpy")}
 
 
 def main() -> int:

@@ -5,12 +5,16 @@ measure the machine; the modules are what a command's start-up costs). The termi
 (info, query, reconcile, verify) never load pandas, plotly or papermill; ``bench/startup.py``
 times them."""
 
+import argparse
+import importlib
 import json
 import subprocess
 import sys
 
 import pytest
 from ledger_text import ACCOUNTS, ledger_from_text
+
+from vosbench.commands import main
 
 HEAVY = ("pandas", "numpy", "plotly", "papermill", "openpyxl", "nbformat", "ipywidgets", "jinja2", "cryptography")
 
@@ -22,12 +26,15 @@ with contextlib.redirect_stdout(io.StringIO()):
         main(sys.argv[1:])
     except SystemExit:  # --help
         pass
-print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy} or name.startswith("sqlalchemy.dialects"))))
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {heavy}
+                        or name.startswith(("sqlalchemy.dialects", "sqlalchemy.orm", "sqlalchemy.ext.asyncio",
+                                            "vosbench.commands.")))))
 """
 
 
 def modules(*argv: str) -> list[str]:
-    """The heavy libraries' modules and SQLAlchemy's dialects a fresh ``vosbench *argv`` loaded."""
+    """The heavy libraries' modules, SQLAlchemy's dialects, ORM and asyncio extension, and vosbench's command modules
+    a fresh ``vosbench *argv`` loaded."""
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *argv],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
@@ -35,7 +42,7 @@ def modules(*argv: str) -> list[str]:
 
 def loaded(*argv: str) -> set[str]:
     """The heavy libraries (top-level packages of :data:`HEAVY`) a fresh ``vosbench *argv`` loaded."""
-    return {name.split(".")[0] for name in modules(*argv) if not name.startswith("sqlalchemy")}
+    return {name.split(".")[0] for name in modules(*argv) if not name.startswith(("sqlalchemy", "vosbench"))}
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +92,45 @@ def test_a_sqlite_ledger_loads_no_server_dialect(argv, ledger_url):
     dialects = {name.split(".")[2] for name in modules(*argv, "--db", ledger_url) if name.startswith("sqlalchemy.dialects.")}
     assert dialects & {"postgresql", "mysql", "mssql", "oracle"} == set()
     assert "sqlite" in dialects  # the probe sees the dialect the ledger does use
+
+
+@pytest.mark.parametrize("argv", [("info",), ("verify",), ("query", "--format", "csv"),
+                                  ("reconcile", "--month", "2026-10", "--format", "csv")])
+def test_the_terminal_commands_use_sqlalchemy_core_alone(argv, ledger_url):
+    # the ORM costs a start-up ~90 ms of CPU on its own: none of these commands maps objects
+    assert [name for name in modules(*argv, "--db", ledger_url) if name.startswith(("sqlalchemy.orm", "sqlalchemy.ext"))] == []
+
+
+@pytest.mark.parametrize("argv", [("info",), ("verify",), ("query", "--format", "csv"),
+                                  ("reconcile", "--month", "2026-10", "--format", "csv")])
+def test_a_command_imports_only_the_commands_of_its_own_group(argv, ledger_url):
+    group = main.GROUP_OF[argv[0]]
+    assert {name.split(".")[2] for name in modules(*argv, "--db", ledger_url) if name.startswith("vosbench.commands.")} \
+        <= {group, "options", "main"}
+
+
+def test_every_command_is_mapped_to_the_group_that_registers_it():
+    registered = {}
+    for group in main.COMMAND_GROUPS:
+        def add(name, handler, help_text, group=group):
+            registered[name] = group
+            return argparse.ArgumentParser()
+
+        importlib.import_module(f"vosbench.commands.{group}").register(add)
+    assert registered == main.GROUP_OF
+
+
+@pytest.mark.parametrize("argv", [["info", "--db", "D"], ["--db", "D", "info"], ["--db=D", "verify", "--format", "json"],
+                                  ["--d", "D", "query", "--kind", "deposit", "--sort", "amount"],
+                                  ["reconcile", "--month", "2026-10", "--differences-only", "--db", "D"],
+                                  ["views", "list"], ["export", "accounting", "--month", "2026-10", "--to", "xero"],
+                                  ["sync", "vos3000-db", "--source", "mysql://u@h/vos"]])
+def test_a_command_line_parses_alike_with_its_group_alone_and_with_every_command(argv):
+    assert vars(main.build_parser(main.command_named(argv)).parse_args(argv)) == vars(main.build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize(("argv", "command"), [(["info"], "info"), (["--db", "reconcile", "query"], "query"),
+                                               (["--db=x", "verify"], "verify"), (["-h", "info"], None),
+                                               (["--version", "info"], None), (["--db", "x"], None), ([], None)])
+def test_the_command_word_is_found_after_the_db_given_before_it(argv, command):
+    assert main.command_named(argv) == command  # None: every command is built (help lists them all)
