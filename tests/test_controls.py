@@ -304,7 +304,7 @@ def test_commission_paid_against_traffic_and_rate(tmp_path):
                                                dict(account_id=account_id(engine, "R1"), rate="0.01")])
     (finding,) = found(engine, "commission_mismatch")  # A1: 100.00 × 0.05 = 5.00 paid; R1: 1.00 due, 1.50 paid
     assert finding.accounts == ("R1",) and finding.payment_ids == (2,) and finding.amount == 5_000
-    assert "100.0000 × rate 0.01 = 1.0000" in finding.explanation
+    assert "100.00 × rate 0.01 = 1.00" in finding.explanation
 
 
 def test_commission_never_adds_a_sub_accounts_fees_in_another_currency(tmp_path):
@@ -329,14 +329,14 @@ def test_commission_never_adds_a_sub_accounts_fees_in_another_currency(tmp_path)
     # A1 and R1 (USD) hold EUR fees below them (R1: E1 and E2): not checked, said so; A2 (EUR): 30.00 × 0.05 = 1.50 due, none paid
     assert {account: f.severity for account, f in by_account.items()} == {("A1",): "low", ("R1",): "low", ("A2",): "high"}
     assert "not checked: 2 of its sub-accounts in other currencies were charged call fees" in by_account[("R1",)].explanation
-    assert "30.0000 × rate 0.05 = 1.5000" in by_account[("A2",)].explanation
+    assert "30.00 × rate 0.05 = 1.50" in by_account[("A2",)].explanation
 
 
 @pytest.mark.parametrize("basis, due_text, difference", [
     ("sub_account_fees", None, None),  # 100.00 × 0.05 = 5.00, as paid
-    ("agent_margin", "(sub-accounts' call fees 100.0000 − its agent fees 70.0000 = 30.0000) × rate 0.05 = 1.5000",
+    ("agent_margin", "(sub-accounts' call fees 100.00 − its agent fees 70.00 = 30.00) × rate 0.05 = 1.50",
      3_5000),
-    ("agent_fees", "its agent fees 70.0000 × rate 0.05 = 3.5000", 1_5000),
+    ("agent_fees", "its agent fees 70.00 × rate 0.05 = 3.50", 1_5000),
 ])
 def test_the_commission_base_is_configurable(tmp_path, basis, due_text, difference):
     engine = ledger(tmp_path, "p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-A1,,,,,",
@@ -478,7 +478,7 @@ def test_look_alikes_among_50000_code_like_names_compare_only_what_the_deposits_
     payments = pd.DataFrame({
         "id": range(1, len(deposits) + 1), "account": [a for a, _ in deposits], "name": [names[a] for a, _ in deposits],
         "kind": "deposit", "amount": 1_000_000, "reverses_id": pd.array([None] * len(deposits), dtype="Int64"),
-        "memo": [m for _, m in deposits], "reference": "", "operator": "ann"})
+        "memo": [m for _, m in deposits], "reference": "", "operator": "ann", "currency": "USD"})
     data = MonthData(None, periods.month("2026-10", "UTC"), "UTC", RULES, payments, accounts,
                      pd.DataFrame(), pd.DataFrame(), 0)
     compared = []

@@ -28,6 +28,7 @@ Edges, with the month each falls in:
 from __future__ import annotations
 
 import csv
+import json
 import textwrap
 from datetime import date
 from decimal import Decimal
@@ -404,3 +405,36 @@ def test_reconcile_names_the_second_0145_by_its_offset(fallback):
     assert rows["J1"]["explanation"] == ("the balance reported at 2026-11-01 01:45:00 -05:00 America/New_York equals "
                                          "opening + payments − charges")
     assert "payment 16 (deposit of 60.00 at 2026-11-20 12:00:00 -05:00 America/New_York)" in rows["Q1"]["explanation"]
+
+
+DST_CONTROLS = """
+    manual_channels: [admin, automatic]
+    duplicate_window_minutes: 60
+"""
+
+
+def _explanations(url: str, month: str, *options: str) -> dict[tuple[str, str], str]:
+    """``vosbench controls --format json``: (check, payment ids) → explanation."""
+    rows = json.loads(run("controls", "--db", url, "--month", month, "--format", "json", *options))["rows"]
+    return {(row["check"], row["payment_ids"]): row["explanation"] for row in rows}
+
+
+def test_findings_name_each_instant_of_the_repeated_hour_by_its_offset_and_yen_without_cents(fallback, tmp_path):
+    """J1's two recharges at 01:30 of November 1, one EDT, one EST, are read as people's entries (the automatic
+    channel counted as manual) an hour apart: each is named by its own offset, and 1000 yen reads '1,000'."""
+    settings = tmp_path / "controls.yaml"
+    settings.write_text(textwrap.dedent(DST_CONTROLS).strip() + "\n", encoding="utf-8")
+    got = _explanations(fallback, "2026-11", "--controls", str(settings))
+    assert got[("duplicate", "9, 10")] == (
+        "2 records credit J1 with 1,000 within 60 minutes under different references: "
+        "#9 at 2026-11-01 01:30:00 -04:00 by sys; #10 at 2026-11-01 01:30:00 -05:00 by sys")
+    assert got[("unapproved_above_threshold", "10")] == (
+        "auto_recharge of 1,000 on J1 entered by sys at 2026-11-01 01:30:00 -05:00 without approval; "
+        "no JPY auto_recharge threshold is set, so every one needs a second operator")
+    # E1's adjustment of −0.50 EUR at 00:30 EDT, before the clocks went back
+    assert got[("adjustment_without_reason_or_link", "18")] == (
+        "adjustment of -0.50 on E1 by bob at 2026-11-01 00:30:00 -04:00 has no link "
+        "(a reason and a ticket id or CDR flow number are required)")
+    assert _explanations(fallback, "2026-10")[("unapproved_above_threshold", "7")] == (
+        "deposit of 5,000 on J1 entered by kei at 2026-10-15 09:00:00 -04:00 without approval; "
+        "no JPY deposit threshold is set, so every one needs a second operator")
