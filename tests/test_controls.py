@@ -405,8 +405,8 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
     (finding_id,) = first["finding_id"]
     assert first["status"].tolist() == ["open"]
     identity.register(engine, "auditor", "auditor")
-    annotations.annotate(engine, finding_id, status="escalated", note="asked ann", author="auditor")
-    annotations.annotate(engine, finding_id, status="explained", note="ticket found", author="auditor")
+    annotations.annotate(engine, finding_id, month="2026-10", status="escalated", note="asked ann", author="auditor")
+    annotations.annotate(engine, finding_id, month="2026-10", status="explained", note="ticket found", author="auditor")
     again = runner.run(engine, "2026-10", RULES).frame()
     # with an operator registered, ann (who never was) is named by the unregistered_operator check too
     assert again["check"].tolist() == ["adjustment_without_reason_or_link", "unregistered_operator"]
@@ -426,6 +426,10 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
      r"operator 'nobody' is not registered \(known: ann, sue\)"),
     (dict(finding_id="F-0123456789ab", status="open", note="", author="ann"), "ann is a clerk; only an auditor or "),
     (dict(finding_id="F-0123456789ab", status="open", note="", author=" "), r"say who annotates findings \(--by"),
+    # the right form, but no finding the month's controls find: a note nobody would ever see
+    (dict(finding_id="F-0123456789ab", status="open", note="", author="sue"),
+     r"^finding F-0123456789ab is not among the 0 findings the controls find in 2026-10; list them with "
+     r"`vosbench controls --month 2026-10` and copy an id from there$"),
 ])
 def test_bad_annotations_name_the_fix(tmp_path, call, message):
     engine = ledger(tmp_path, "p1,C1,deposit,1.00,2026-09-02T10:00:00Z,ann,admin,cash,R-1,,,,,")
@@ -433,7 +437,7 @@ def test_bad_annotations_name_the_fix(tmp_path, call, message):
     identity.register(engine, "sue", "supervisor")
     finding_id = call.pop("finding_id")
     with pytest.raises(ValueError, match=message):
-        annotations.annotate(engine, finding_id, **call)
+        annotations.annotate(engine, finding_id, month="2026-10", **call)
     assert annotations.latest(engine) == {}
 
 

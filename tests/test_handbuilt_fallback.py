@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import textwrap
 from datetime import date
 from decimal import Decimal
@@ -438,3 +439,43 @@ def test_findings_name_each_instant_of_the_repeated_hour_by_its_offset_and_yen_w
     assert _explanations(fallback, "2026-10")[("unapproved_above_threshold", "7")] == (
         "deposit of 5,000 on J1 entered by kei at 2026-10-15 09:00:00 -04:00 without approval; "
         "no JPY deposit threshold is set, so every one needs a second operator")
+
+
+def test_only_a_finding_the_months_controls_find_is_annotated(fallback, tmp_path, capsys):
+    """Findings are computed, not stored: an id is taken when the month's controls, run with the settings named,
+    find it now; an id of the right form that they do not find (mistyped, of another month, found only with other
+    settings) is refused in one line naming it and how to list the real ones, and nothing is written."""
+    from vosbench.commands import main
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    shared, mine = sqlite3.connect(fallback.removeprefix("sqlite:///")), sqlite3.connect(tmp_path / "ledger.sqlite")
+    shared.backup(mine)  # a copy to annotate: the module's ledger stays as the other tests read it
+    shared.close(), mine.close()
+    run("operators", "--db", url, "add", "aud", "--role", "auditor")
+    settings = tmp_path / "controls.yaml"
+    settings.write_text(textwrap.dedent(DST_CONTROLS).strip() + "\n", encoding="utf-8")
+    october = json.loads(run("controls", "--db", url, "--month", "2026-10", "--format", "json"))["rows"]
+    yen = next(row["finding_id"] for row in october if row["check"] == "unapproved_above_threshold")
+    twins = next(row["finding_id"] for row in json.loads(run(
+        "controls", "--db", url, "--month", "2026-11", "--controls", str(settings), "--format", "json"))["rows"]
+        if row["check"] == "duplicate")
+    november = len(json.loads(run("controls", "--db", url, "--month", "2026-11", "--format", "json"))["rows"])
+
+    def annotate(finding_id: str, month: str, *options: str) -> tuple[int, str]:
+        code = main.main(["findings", "--db", url, "annotate", finding_id, "--month", month, "--status", "escalated",
+                          "--note", "asked kei", "--by", "aud", *options])
+        return code, capsys.readouterr().err
+
+    assert annotate("F-0123456789ab", "2026-10") == (2, (
+        f"vosbench findings: finding F-0123456789ab is not among the {len(october)} findings the controls find in "
+        "2026-10; list them with `vosbench controls --month 2026-10` and copy an id from there\n"))
+    assert annotate(yen, "2026-11") == (2, (
+        f"vosbench findings: finding {yen} is not among the {november} findings the controls find in 2026-11; "
+        "list them with `vosbench controls --month 2026-11` and copy an id from there\n"))
+    code, err = annotate(twins, "2026-11")  # found only when the automatic channel counts as manual
+    assert code == 2 and f"finding {twins} is not among" in err
+    assert run("findings", "--db", url, "history", yen, "--format", "json").count('"finding_id"') == 0
+    assert annotate(yen, "2026-10") == (0, "")
+    assert annotate(twins, "2026-11", "--controls", str(settings)) == (0, "")
+    history = json.loads(run("findings", "--db", url, "history", yen, "--format", "json"))["rows"]
+    assert [(row["status"], row["note"], row["author"]) for row in history] == [("escalated", "asked kei", "aud")]
