@@ -109,6 +109,24 @@ def test_amounts_just_under_the_threshold_are_grouped_per_operator(tmp_path):
     assert finding.amount == (9800 + 9990 + 9700) * UNIT
 
 
+def test_amounts_just_under_a_threshold_are_grouped_per_currency_and_read_in_its_places(tmp_path):
+    """Each currency has its own thresholds: ann's yen and dollars just under theirs are two findings, never one
+    summing both under the dollars' limit; yen amounts read without cents."""
+    rules = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00"}, "JPY": {"deposit": "1000000"}}})
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,9800.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,
+        p2,J1,deposit,990000,2026-10-03T10:00:00Z,ann,admin,cash,,,,,,
+        p3,J1,deposit,960000,2026-10-04T10:00:00Z,ann,admin,cash,,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        J1,Kyaku,customer,A1,0,JPY,UTC
+    """)
+    by_ids = {f.payment_ids: f for f in found(engine, "just_under_threshold", rules)}
+    assert sorted(by_ids) == [(1,), (2, 3)]
+    assert by_ids[(2, 3)].amount == 1_950_000 * UNIT and by_ids[(2, 3)].explanation == (
+        "ann entered 2 deposit(s) just under the 1,000,000 JPY approval threshold (within 5%): 990,000, 960,000")
+    assert by_ids[(1,)].amount == 9800 * UNIT and "the 10,000.00 USD approval threshold" in by_ids[(1,)].explanation
+
+
 def test_duplicates_by_reference_and_by_minutes(tmp_path):
     engine = ledger(tmp_path, """
         p1,C1,deposit,500.00,2026-10-02T09:00:00Z,ann,admin,bank_wire,FT1,,,,,
