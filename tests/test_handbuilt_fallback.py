@@ -364,6 +364,10 @@ def test_november_audit_headline_matches_the_hand_worked_figures(fallback):
     }
     assert got[("Accounts active", "")] == (None, 7)  # every account moved money or was charged
     assert got[("Balance-chain breaks", "")] == (None, 1)  # Q1's x16: balance_after 40 where 100 was due
+    # the Findings sheet (and the HTML's table) says when E1's adjustment was made with its offset: EDT, before 01:00
+    (sheet,) = [table for table in monthly.control_tables() if table.name == "Findings"]
+    assert ("adjustment of -0.50 on E1 by bob at 2026-11-01 00:30:00 -04:00 has no link (a reason and a ticket id "
+            "or CDR flow number are required)") in sheet.frame["explanation"].tolist()
 
 
 def test_the_november_journal_balances_each_currency_by_hand(fallback, tmp_path):
