@@ -3,10 +3,10 @@
 An annotation is never edited; a new one supersedes the earlier ones of the same
 finding (the latest wins). Because finding ids are stable, annotations come back when
 the audit is re-run on the same ledger. Findings are computed, not stored: an annotation
-is taken only for an id the month's controls find now, with the settings they are run with
-(a mistyped id, or one of another month, would be a note nobody ever sees). Its author is a registered auditor or supervisor
-(on a server ledger: the login), as for every entry a person makes
-(:func:`vosbench.ledger.identity.acting_operator`).
+is taken only for an id the month's controls find now, run with the same settings (a
+mistyped id, or one of another month, would be a note no audit ever shows). Its author is a
+registered auditor or supervisor (on a server ledger: the login), as for every entry a
+person makes (:func:`vosbench.ledger.identity.acting_operator`).
 """
 
 from __future__ import annotations
@@ -66,11 +66,10 @@ def _require_found(engine: Engine, finding_id: str, month: str, controls: str | 
     """UnknownFindingError unless the controls, run on ``month`` with the settings in ``controls``, find ``finding_id``."""
     found = checks.find(engine, month, policy.load(controls)).findings
     if finding_id not in {finding.finding_id for finding in found}:
-        settings = f" --controls {controls}" if controls else ""
+        named, option = (f" with {controls}", f" --controls {controls}") if controls else ("", "")
         raise UnknownFindingError(
-            f"finding {finding_id} is not among the {len(found)} findings the controls find in {month}"
-            f"{' with ' + str(controls) if controls else ''}; list them with `vosbench controls --month {month}{settings}` "
-            "and copy an id from there")
+            f"finding {finding_id} is not among the {len(found)} findings the controls find in {month}{named}; "
+            f"list them with `vosbench controls --month {month}{option}` and copy an id from there")
 
 
 def latest(engine: Engine) -> dict[str, tuple[str, str]]:
