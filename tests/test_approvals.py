@@ -157,17 +157,17 @@ def test_the_commands_end_to_end(engine, capsys, tmp_path):
     finding = rows["adjustment_without_reason_or_link"]
     assert code == 0 and finding["status"] == "open" and rows["back_dated_entry"]["payment_ids"] == "1"
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1
-    code, _, err = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
-                       "--note", "ticket #1 found in the helpdesk", "--by", "ann")
+    code, _, err = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--month", "2026-10",
+                       "--status", "explained", "--note", "ticket #1 found in the helpdesk", "--by", "ann")
     assert code == 2 and "operator ann is a clerk; only an auditor or a supervisor annotates findings" in err
-    code, out, _ = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--status", "explained",
-                       "--note", "ticket #1 found in the helpdesk", "--by", "bob")
+    code, out, _ = run(capsys, "findings", *db, "annotate", finding["finding_id"], "--month", "2026-10",
+                       "--status", "explained", "--note", "ticket #1 found in the helpdesk", "--by", "bob")
     assert code == 0
     code, out, _ = run(capsys, "controls", *db, "--month", "2026-10")
     assert code == 0 and "explained" in out and "adjustment_without_reason_or_link" in out
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 1  # the dating: open
-    assert run(capsys, "findings", *db, "annotate", rows["back_dated_entry"]["finding_id"], "--status", "explained",
-               "--note", "the wire's bank advice reached the desk late", "--by", "bob")[0] == 0
+    assert run(capsys, "findings", *db, "annotate", rows["back_dated_entry"]["finding_id"], "--month", "2026-10",
+               "--status", "explained", "--note", "the wire's bank advice reached the desk late", "--by", "bob")[0] == 0
     assert run(capsys, "controls", *db, "--month", "2026-10", "--fail-on", "medium")[0] == 0
 
 

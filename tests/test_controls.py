@@ -109,6 +109,24 @@ def test_amounts_just_under_the_threshold_are_grouped_per_operator(tmp_path):
     assert finding.amount == (9800 + 9990 + 9700) * UNIT
 
 
+def test_amounts_just_under_a_threshold_are_grouped_per_currency_and_read_in_its_places(tmp_path):
+    """Each currency has its own thresholds: ann's yen and dollars just under theirs are two findings, never one
+    summing both under the dollars' limit; yen amounts read without cents."""
+    rules = from_mapping({"approval_thresholds": {"USD": {"deposit": "10000.00"}, "JPY": {"deposit": "1000000"}}})
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,9800.00,2026-10-02T10:00:00Z,ann,admin,bank_wire,FT1,,,,,
+        p2,J1,deposit,990000,2026-10-03T10:00:00Z,ann,admin,cash,,,,,,
+        p3,J1,deposit,960000,2026-10-04T10:00:00Z,ann,admin,cash,,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        J1,Kyaku,customer,A1,0,JPY,UTC
+    """)
+    by_ids = {f.payment_ids: f for f in found(engine, "just_under_threshold", rules)}
+    assert sorted(by_ids) == [(1,), (2, 3)]
+    assert by_ids[(2, 3)].amount == 1_950_000 * UNIT and by_ids[(2, 3)].explanation == (
+        "ann entered 2 deposit(s) just under the 1,000,000 JPY approval threshold (within 5%): 990,000, 960,000")
+    assert by_ids[(1,)].amount == 9800 * UNIT and "the 10,000.00 USD approval threshold" in by_ids[(1,)].explanation
+
+
 def test_duplicates_by_reference_and_by_minutes(tmp_path):
     engine = ledger(tmp_path, """
         p1,C1,deposit,500.00,2026-10-02T09:00:00Z,ann,admin,bank_wire,FT1,,,,,
@@ -304,7 +322,7 @@ def test_commission_paid_against_traffic_and_rate(tmp_path):
                                                dict(account_id=account_id(engine, "R1"), rate="0.01")])
     (finding,) = found(engine, "commission_mismatch")  # A1: 100.00 × 0.05 = 5.00 paid; R1: 1.00 due, 1.50 paid
     assert finding.accounts == ("R1",) and finding.payment_ids == (2,) and finding.amount == 5_000
-    assert "100.0000 × rate 0.01 = 1.0000" in finding.explanation
+    assert "100.00 × rate 0.01 = 1.00" in finding.explanation
 
 
 def test_commission_never_adds_a_sub_accounts_fees_in_another_currency(tmp_path):
@@ -329,14 +347,14 @@ def test_commission_never_adds_a_sub_accounts_fees_in_another_currency(tmp_path)
     # A1 and R1 (USD) hold EUR fees below them (R1: E1 and E2): not checked, said so; A2 (EUR): 30.00 × 0.05 = 1.50 due, none paid
     assert {account: f.severity for account, f in by_account.items()} == {("A1",): "low", ("R1",): "low", ("A2",): "high"}
     assert "not checked: 2 of its sub-accounts in other currencies were charged call fees" in by_account[("R1",)].explanation
-    assert "30.0000 × rate 0.05 = 1.5000" in by_account[("A2",)].explanation
+    assert "30.00 × rate 0.05 = 1.50" in by_account[("A2",)].explanation
 
 
 @pytest.mark.parametrize("basis, due_text, difference", [
     ("sub_account_fees", None, None),  # 100.00 × 0.05 = 5.00, as paid
-    ("agent_margin", "(sub-accounts' call fees 100.0000 − its agent fees 70.0000 = 30.0000) × rate 0.05 = 1.5000",
+    ("agent_margin", "(sub-accounts' call fees 100.00 − its agent fees 70.00 = 30.00) × rate 0.05 = 1.50",
      3_5000),
-    ("agent_fees", "its agent fees 70.0000 × rate 0.05 = 3.5000", 1_5000),
+    ("agent_fees", "its agent fees 70.00 × rate 0.05 = 3.50", 1_5000),
 ])
 def test_the_commission_base_is_configurable(tmp_path, basis, due_text, difference):
     engine = ledger(tmp_path, "p1,A1,commission,5.00,2026-10-01T02:00:00Z,system,automatic,other,COMM-A1,,,,,",
@@ -405,8 +423,8 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
     (finding_id,) = first["finding_id"]
     assert first["status"].tolist() == ["open"]
     identity.register(engine, "auditor", "auditor")
-    annotations.annotate(engine, finding_id, status="escalated", note="asked ann", author="auditor")
-    annotations.annotate(engine, finding_id, status="explained", note="ticket found", author="auditor")
+    annotations.annotate(engine, finding_id, month="2026-10", status="escalated", note="asked ann", author="auditor")
+    annotations.annotate(engine, finding_id, month="2026-10", status="explained", note="ticket found", author="auditor")
     again = runner.run(engine, "2026-10", RULES).frame()
     # with an operator registered, ann (who never was) is named by the unregistered_operator check too
     assert again["check"].tolist() == ["adjustment_without_reason_or_link", "unregistered_operator"]
@@ -426,6 +444,10 @@ def test_finding_ids_are_stable_and_annotations_come_back(tmp_path):
      r"operator 'nobody' is not registered \(known: ann, sue\)"),
     (dict(finding_id="F-0123456789ab", status="open", note="", author="ann"), "ann is a clerk; only an auditor or "),
     (dict(finding_id="F-0123456789ab", status="open", note="", author=" "), r"say who annotates findings \(--by"),
+    # the right form, but no finding the month's controls find: a note nobody would ever see
+    (dict(finding_id="F-0123456789ab", status="open", note="", author="sue"),
+     r"^finding F-0123456789ab is not among the 0 findings the controls find in 2026-10; list them with "
+     r"`vosbench controls --month 2026-10` and copy an id from there$"),
 ])
 def test_bad_annotations_name_the_fix(tmp_path, call, message):
     engine = ledger(tmp_path, "p1,C1,deposit,1.00,2026-09-02T10:00:00Z,ann,admin,cash,R-1,,,,,")
@@ -433,7 +455,7 @@ def test_bad_annotations_name_the_fix(tmp_path, call, message):
     identity.register(engine, "sue", "supervisor")
     finding_id = call.pop("finding_id")
     with pytest.raises(ValueError, match=message):
-        annotations.annotate(engine, finding_id, **call)
+        annotations.annotate(engine, finding_id, month="2026-10", **call)
     assert annotations.latest(engine) == {}
 
 
@@ -478,7 +500,7 @@ def test_look_alikes_among_50000_code_like_names_compare_only_what_the_deposits_
     payments = pd.DataFrame({
         "id": range(1, len(deposits) + 1), "account": [a for a, _ in deposits], "name": [names[a] for a, _ in deposits],
         "kind": "deposit", "amount": 1_000_000, "reverses_id": pd.array([None] * len(deposits), dtype="Int64"),
-        "memo": [m for _, m in deposits], "reference": "", "operator": "ann"})
+        "memo": [m for _, m in deposits], "reference": "", "operator": "ann", "currency": "USD"})
     data = MonthData(None, periods.month("2026-10", "UTC"), "UTC", RULES, payments, accounts,
                      pd.DataFrame(), pd.DataFrame(), 0)
     compared = []

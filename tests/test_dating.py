@@ -87,7 +87,7 @@ def test_entries_dated_long_before_they_were_entered_are_named(tmp_path):
     assert later.severity == "high" and "into 2026-10 after it ended" in later.explanation
     assert later.operator == "ann" and later.amount == 5_0000
     # within the days allowed, but into a month that had ended: named, at low severity
-    assert month_end.severity == "low" and "dated 2026-10-31 19:30, 0 day(s) earlier, into 2026-10 after it ended" \
+    assert month_end.severity == "low" and "dated 2026-10-31 19:30:00 +00:00, 0 day(s) earlier, into 2026-10 after it ended" \
         in month_end.explanation
     # the setting decides: a desk that allows a week names the 18-day one and the ones into an ended month, at low
     week = runner.run(engine, "2026-10", from_mapping({"back_dated_days": 7}), ["back_dated_entry"]).findings
@@ -102,7 +102,7 @@ def test_working_hours_are_read_from_when_a_person_entered_not_the_date_they_cho
     entered(engine, "day-entry", datetime(2026, 10, 5, 3, 33), datetime(2026, 10, 5, 11), operator="dee")
     (finding,) = runner.run(engine, "2026-10", RULES, ["outside_working_hours"]).findings
     # the night entry by the time it was made; imported history by the date its source wrote
-    assert finding.payment_ids == (1, 2) and "#1 03:00, #2 22:10" in finding.explanation
+    assert finding.payment_ids == (1, 2) and "#1 2026-10-05 03:00:00 +00:00, #2 2026-10-05 22:10:00 +00:00" in finding.explanation
 
 
 def test_the_wait_for_approval_is_not_counted_as_dating(tmp_path, monkeypatch):

@@ -28,6 +28,8 @@ Edges, with the month each falls in:
 from __future__ import annotations
 
 import csv
+import json
+import sqlite3
 import textwrap
 from datetime import date
 from decimal import Decimal
@@ -362,6 +364,10 @@ def test_november_audit_headline_matches_the_hand_worked_figures(fallback):
     }
     assert got[("Accounts active", "")] == (None, 7)  # every account moved money or was charged
     assert got[("Balance-chain breaks", "")] == (None, 1)  # Q1's x16: balance_after 40 where 100 was due
+    # the Findings sheet (and the HTML's table) says when E1's adjustment was made with its offset: EDT, before 01:00
+    (sheet,) = [table for table in monthly.control_tables() if table.name == "Findings"]
+    assert ("adjustment of -0.50 on E1 by bob at 2026-11-01 00:30:00 -04:00 has no link (a reason and a ticket id "
+            "or CDR flow number are required)") in sheet.frame["explanation"].tolist()
 
 
 def test_the_november_journal_balances_each_currency_by_hand(fallback, tmp_path):
@@ -404,3 +410,76 @@ def test_reconcile_names_the_second_0145_by_its_offset(fallback):
     assert rows["J1"]["explanation"] == ("the balance reported at 2026-11-01 01:45:00 -05:00 America/New_York equals "
                                          "opening + payments − charges")
     assert "payment 16 (deposit of 60.00 at 2026-11-20 12:00:00 -05:00 America/New_York)" in rows["Q1"]["explanation"]
+
+
+DST_CONTROLS = """
+    manual_channels: [admin, automatic]
+    duplicate_window_minutes: 60
+"""
+
+
+def _explanations(url: str, month: str, *options: str) -> dict[tuple[str, str], str]:
+    """``vosbench controls --format json``: (check, payment ids) → explanation."""
+    rows = json.loads(run("controls", "--db", url, "--month", month, "--format", "json", *options))["rows"]
+    return {(row["check"], row["payment_ids"]): row["explanation"] for row in rows}
+
+
+def test_findings_name_each_instant_of_the_repeated_hour_by_its_offset_and_yen_without_cents(fallback, tmp_path):
+    """J1's two recharges at 01:30 of November 1, one EDT, one EST, are read as people's entries (the automatic
+    channel counted as manual) an hour apart: each is named by its own offset, and 1000 yen reads '1,000'."""
+    settings = tmp_path / "controls.yaml"
+    settings.write_text(textwrap.dedent(DST_CONTROLS).strip() + "\n", encoding="utf-8")
+    got = _explanations(fallback, "2026-11", "--controls", str(settings))
+    assert got[("duplicate", "9, 10")] == (
+        "2 records credit J1 with 1,000 within 60 minutes under different references: "
+        "#9 at 2026-11-01 01:30:00 -04:00 by sys; #10 at 2026-11-01 01:30:00 -05:00 by sys")
+    assert got[("unapproved_above_threshold", "10")] == (
+        "auto_recharge of 1,000 on J1 entered by sys at 2026-11-01 01:30:00 -05:00 without approval; "
+        "no JPY auto_recharge threshold is set, so every one needs a second operator")
+    # E1's adjustment of −0.50 EUR at 00:30 EDT, before the clocks went back
+    assert got[("adjustment_without_reason_or_link", "18")] == (
+        "adjustment of -0.50 on E1 by bob at 2026-11-01 00:30:00 -04:00 has no link "
+        "(a reason and a ticket id or CDR flow number are required)")
+    assert _explanations(fallback, "2026-10")[("unapproved_above_threshold", "7")] == (
+        "deposit of 5,000 on J1 entered by kei at 2026-10-15 09:00:00 -04:00 without approval; "
+        "no JPY deposit threshold is set, so every one needs a second operator")
+
+
+def test_only_a_finding_the_months_controls_find_is_annotated(fallback, tmp_path, capsys):
+    """Findings are computed, not stored: an id is taken when the month's controls, run with the settings named,
+    find it now; an id of the right form that they do not find (mistyped, of another month, found only with other
+    settings) is refused in one line naming it and how to list the real ones, and nothing is written."""
+    from vosbench.commands import main
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    shared, mine = sqlite3.connect(fallback.removeprefix("sqlite:///")), sqlite3.connect(tmp_path / "ledger.sqlite")
+    shared.backup(mine)  # a copy to annotate: the module's ledger stays as the other tests read it
+    shared.close(), mine.close()
+    run("operators", "--db", url, "add", "aud", "--role", "auditor")
+    settings = tmp_path / "controls.yaml"
+    settings.write_text(textwrap.dedent(DST_CONTROLS).strip() + "\n", encoding="utf-8")
+    october = json.loads(run("controls", "--db", url, "--month", "2026-10", "--format", "json"))["rows"]
+    yen = next(row["finding_id"] for row in october if row["check"] == "unapproved_above_threshold")
+    twins = next(row["finding_id"] for row in json.loads(run(
+        "controls", "--db", url, "--month", "2026-11", "--controls", str(settings), "--format", "json"))["rows"]
+        if row["check"] == "duplicate")
+    november = len(json.loads(run("controls", "--db", url, "--month", "2026-11", "--format", "json"))["rows"])
+
+    def annotate(finding_id: str, month: str, *options: str) -> tuple[int, str]:
+        code = main.main(["findings", "--db", url, "annotate", finding_id, "--month", month, "--status", "escalated",
+                          "--note", "asked kei", "--by", "aud", *options])
+        return code, capsys.readouterr().err
+
+    assert annotate("F-0123456789ab", "2026-10") == (2, (
+        f"vosbench findings: finding F-0123456789ab is not among the {len(october)} findings the controls find in "
+        "2026-10; list them with `vosbench controls --month 2026-10` and copy an id from there\n"))
+    assert annotate(yen, "2026-11") == (2, (
+        f"vosbench findings: finding {yen} is not among the {november} findings the controls find in 2026-11; "
+        "list them with `vosbench controls --month 2026-11` and copy an id from there\n"))
+    code, err = annotate(twins, "2026-11")  # found only when the automatic channel counts as manual
+    assert code == 2 and f"finding {twins} is not among" in err
+    assert run("findings", "--db", url, "history", yen, "--format", "json").count('"finding_id"') == 0
+    assert annotate(yen, "2026-10") == (0, "")
+    assert annotate(twins, "2026-11", "--controls", str(settings)) == (0, "")
+    history = json.loads(run("findings", "--db", url, "history", yen, "--format", "json"))["rows"]
+    assert [(row["status"], row["note"], row["author"]) for row in history] == [("escalated", "asked kei", "aud")]

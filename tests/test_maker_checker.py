@@ -27,8 +27,9 @@ from team_ledger import login_engine as _engine
 
 from vosbench.analysis.matching import decisions
 from vosbench.commands import main
+from vosbench.controls import runner
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import approvals, database, identity, tables, verification
+from vosbench.ledger import approvals, database, identity, policy, tables, verification
 from vosbench.ledger.policy import from_mapping
 
 RULES = from_mapping({"approval_thresholds": {"USD": {
@@ -137,10 +138,14 @@ def test_annotations_and_matching_decisions_are_made_by_registered_operators(tea
     on_server = not team_url.startswith("sqlite")
     engine = database.make_engine(team_url)
     identity.register(engine, "ida", "auditor", password=PASSWORD if on_server else None)
+    # a small deposit ann enters today dated in October: a finding of October's (back-dated) to annotate
+    approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="1.00", operator="ann",
+                     occurred_at=AT)
+    finding_id = runner.run(engine, "2026-10", policy.load()).findings[0].finding_id
     engine.dispose()
 
     def annotate(login: str, by: str | None) -> tuple[int, str]:
-        argv = ["findings", "--db", _as(team_url, login), "annotate", "F-0123456789ab", "--status", "open"]
+        argv = ["findings", "--db", _as(team_url, login), "annotate", finding_id, "--month", "2026-10", "--status", "open"]
         code = main.main([*argv, *(["--by", by] if by else [])])
         return code, capsys.readouterr().err
 

@@ -140,3 +140,15 @@ def test_a_column_of_amounts_reads_as_each_amount_s_decimal_text(amounts):
     column = [*amounts, *edges]
     assert list(money.exact_texts(np.array(column, dtype=np.int64))) == [str(money.to_decimal(m)) for m in column]
     assert list(money.exact_texts(np.array([5, -7]), np.array([False, True]))) == ["0.0005", None]
+
+
+@pytest.mark.parametrize(("minor", "code", "shown"), [
+    (50_000_000, "JPY", "5,000"), (-50_000_000, "JPY", "-5,000"), (0, "JPY", "0"),
+    (10_005_000, "JPY", "1,000.5"),  # a yen amount the ledger holds with a fraction: shown, never rounded away
+    (15_000, "KWD", "1.500"), (125_000, "USD", "12.50"), (1, "USD", "0.0001"),
+    (125_000, "ZZZ", "12.50"),  # an imported account's code that is no currency of money: two places
+])
+def test_an_amount_reads_with_its_currencys_own_places_and_is_never_rounded(minor, code, shown):
+    from vosbench.core.currencies import format_amount
+
+    assert format_amount(minor, code) == shown

@@ -57,7 +57,7 @@ def test_a_history_sync_posts_a_closed_months_payment_in_the_first_open_month(en
     assert (again.added, again.skipped) == (0, 1)  # the same sync again adds nothing
     found = [finding for finding in runner.run(engine, "2026-10").findings if finding.check == "prior_period_item"]
     assert len(found) == 1 and found[0].payment_ids == (result.ids[0],)
-    assert "dated 2026-09-20 08:30 UTC, in 2026-09" in found[0].explanation
+    assert "dated 2026-09-20 08:30:00 +00:00, in 2026-09" in found[0].explanation
     assert "posted in 2026-10 as a prior-period item" in found[0].explanation
     assert not [f for f in runner.run(engine, "2026-09").findings if f.check == "prior_period_item"]
 

@@ -18,8 +18,8 @@ from tamper_sql import behind_guards
 
 from vosbench.analysis.matching import decisions
 from vosbench.commands import main
-from vosbench.controls import annotations
-from vosbench.ledger import approvals, guards, hashchain, setup, text_index
+from vosbench.controls import annotations, runner
+from vosbench.ledger import approvals, guards, hashchain, policy, setup, text_index
 from vosbench.ledger.policy import from_mapping
 from vosbench.sources import csv_import
 from vosbench.sources.bankfiles import importing
@@ -75,7 +75,8 @@ def pristine(tmp_path_factory) -> Path:
     approvals.approve(engine, 2, checker="bob")
     importing.import_file(engine, SAMPLES / "gateway.csv", profile="gateway")
     decisions.record(engine, "reject", line_ids=[1], payment_ids=[1], decided_by="ann", note="not this one")
-    annotations.annotate(engine, "F-0123456789ab", status="explained", note="known customer", author="bob")
+    finding_id = runner.run(engine, "2026-10", policy.load()).findings[0].finding_id
+    annotations.annotate(engine, finding_id, month="2026-10", status="explained", note="known customer", author="bob")
     with engine.begin() as connection:
         state.saver("vos", "e_payhistory", "77", 77, {"url": "mysql://vos/db"},
                     [state.Flag("e_payhistory", "77", "gap", "id 77 missing")])(connection)

@@ -114,7 +114,8 @@ def cmd_findings(args) -> int:
 
     engine = _engine(args)
     if args.action == "annotate":
-        finding_notes.annotate(engine, args.finding_id, status=args.status, note=args.note, author=args.by)
+        finding_notes.annotate(engine, args.finding_id, month=args.month, status=args.status, note=args.note,
+                               author=args.by, controls=args.controls)
         print(f"annotated {args.finding_id}: {args.status}")
     else:
         views.print_frame(finding_notes.history(engine, args.finding_id), (), args.format)
@@ -163,8 +164,11 @@ def register(add) -> None:
     sub = add("findings", cmd_findings, "annotate a finding (open / explained / escalated) or show its notes")
     actions = sub.add_subparsers(dest="action", required=True, metavar="ACTION")
     noting = actions.add_parser("annotate", parents=[options.shared_options()],
-                                help="append a status and note to a finding")
+                                help="append a status and note to a finding the month's controls find")
     noting.add_argument("finding_id")
+    noting.add_argument("--month", required=True, metavar="YYYY-MM", help="the month whose findings it is one of")
+    noting.add_argument("--controls", metavar="YAML", help="the controls settings it was found with "
+                                                          "(default: parameters/controls.yaml)")
     noting.add_argument("--status", required=True, choices=STATUSES)
     noting.add_argument("--note", default="")
     noting.add_argument("--by", metavar="LOGIN", help="who annotates: a registered auditor or supervisor "

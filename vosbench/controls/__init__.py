@@ -10,7 +10,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "Finding": ("vosbench.controls.findings", "Finding"),
-    "CHECKS": ("vosbench.controls.runner", "CHECKS"),
+    "CHECKS": ("vosbench.controls.checks", "CHECKS"),
     "ControlsResult": ("vosbench.controls.runner", "ControlsResult"),
     "run": ("vosbench.controls.runner", "run"),
     "DEFAULT_SETTINGS": ("vosbench.ledger.policy", "DEFAULT_FILE"),

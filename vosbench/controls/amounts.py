@@ -12,7 +12,6 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.core.money import format_money
 
 BENFORD = {digit: math.log10(1 + 1 / digit) for digit in range(1, 10)}
 """Expected share of each first digit (proportions, not money)."""
@@ -44,12 +43,12 @@ def round_amount_clusters(data: MonthData) -> list[Finding]:
                 else:
                     clusters.append((start, end))
         for first, last in clusters:
-            part = group.iloc[first:last + 1]
+            part, currency = group.iloc[first:last + 1], group["currency"].iloc[0]
             found.append(Finding(
                 "round_amount_cluster", "low", data.month, (account,),
-                f"{len(part)} manual entries on {account} in multiples of {format_money(settings.round_unit)} within "
-                f"{settings.round_cluster_days} days: " + ", ".join(
-                    f"{format_money(r.amount)} ({r.operator}, {r.local_time:%m-%d})" for r in part.itertuples()),
+                f"{len(part)} manual entries on {account} in multiples of {data.money_text(settings.round_unit, currency)} "
+                f"within {settings.round_cluster_days} days: " + ", ".join(
+                    f"{data.money_text(r.amount, currency)} ({r.operator}, {r.local_time:%m-%d})" for r in part.itertuples()),
                 tuple(part["id"]), ",".join(sorted(set(part["operator"]))), int(part["amount"].sum())))
     return found
 

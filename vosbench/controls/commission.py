@@ -29,7 +29,6 @@ import pandas as pd
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.core import periods
-from vosbench.core.money import format_money
 from vosbench.ledger import queries
 
 BASES = {
@@ -45,13 +44,16 @@ def due(base: int, rate: str) -> int:
     return int((Decimal(base) * Decimal(rate)).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
-def _base_text(basis: str, sub_account_fees: int, agent_fees: int) -> str:
+def _base_text(basis: str, sub_account_fees: int, agent_fees: int, currency: str) -> str:
+    def shown(minor: int) -> str:
+        return MonthData.money_text(minor, currency)
+
     if basis == "sub_account_fees":
-        return f"its sub-accounts' call fees {format_money(sub_account_fees, 4)}"
+        return f"its sub-accounts' call fees {shown(sub_account_fees)}"
     if basis == "agent_fees":
-        return f"its agent fees {format_money(agent_fees, 4)}"
-    return (f"its margin (sub-accounts' call fees {format_money(sub_account_fees, 4)} − its agent fees "
-            f"{format_money(agent_fees, 4)} = {format_money(sub_account_fees - agent_fees, 4)})")
+        return f"its agent fees {shown(agent_fees)}"
+    return (f"its margin (sub-accounts' call fees {shown(sub_account_fees)} − its agent fees "
+            f"{shown(agent_fees)} = {shown(sub_account_fees - agent_fees)})")
 
 
 def commission_mismatch(data: MonthData) -> list[Finding]:
@@ -69,13 +71,13 @@ def commission_mismatch(data: MonthData) -> list[Finding]:
             if amount:
                 found.append(Finding(
                     "commission_mismatch", "low", data.month, (row.account,),
-                    f"{row.account} was paid {format_money(amount)} commission but has no configured rate to "
+                    f"{row.account} was paid {data.money_text(amount, row.currency)} commission but has no configured rate to "
                     "check it against; add its rate to commission_rates", tuple(records["id"]), "", amount))
             continue
         if int(row.other_currency_accounts):
             found.append(Finding(
                 "commission_mismatch", "low", data.month, (row.account,),
-                f"{row.account} ({row.currency}) was paid {format_money(amount, 4)} commission for {traffic_month}, "
+                f"{row.account} ({row.currency}) was paid {data.money_text(amount, row.currency)} commission for {traffic_month}, "
                 f"not checked: {int(row.other_currency_accounts)} of its sub-accounts in other currencies were charged "
                 f"call fees then, which are never added to {row.currency}; check it against their traffic by hand",
                 tuple(records["id"]), ",".join(sorted(set(records["operator"]))), amount))
@@ -86,8 +88,8 @@ def commission_mismatch(data: MonthData) -> list[Finding]:
             continue
         found.append(Finding(
             "commission_mismatch", "high", data.month, (row.account,),
-            f"{row.account} was paid {format_money(amount, 4)} commission for {traffic_month}; "
-            f"{_base_text(basis, sub_account_fees, agent_fees)} × rate {row.rate} = {format_money(expected, 4)} "
-            f"(difference {format_money(amount - expected, 4)})",
+            f"{row.account} was paid {data.money_text(amount, row.currency)} commission for {traffic_month}; "
+            f"{_base_text(basis, sub_account_fees, agent_fees, row.currency)} × rate {row.rate} = "
+            f"{data.money_text(expected, row.currency)} (difference {data.money_text(amount - expected, row.currency)})",
             tuple(records["id"]), ",".join(sorted(set(records["operator"]))), amount - expected))
     return found

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis.reconcile import Reconciliation
-from vosbench.core import periods
+from vosbench.core import currencies, periods, timeshow
 from vosbench.core.periods import Period
 from vosbench.ledger import database, queries, tables, thresholds
 from vosbench.ledger.guards import MANUAL_SOURCE
@@ -47,6 +47,16 @@ class MonthData:
     @property
     def month(self) -> str:
         return self.period.label
+
+    def time_text(self, instant) -> str:
+        """A naive UTC instant as a finding says it: in the ledger's zone with its offset (:func:`timeshow.shown`),
+        so each instant of the hour the clocks go back reads apart from the other."""
+        return timeshow.shown(instant, self.ledger_timezone)
+
+    @staticmethod
+    def money_text(minor: int, currency: str) -> str:
+        """An amount as a finding says it: with its currency's own places, never rounded (:func:`currencies.format_amount`)."""
+        return currencies.format_amount(int(minor), currency)
 
     def manual(self) -> pd.DataFrame:
         """The month's records entered by people (the settings' manual channels)."""

@@ -19,7 +19,6 @@ import pandas as pd
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.core import periods
-from vosbench.core.money import format_money
 from vosbench.ledger.write_door import CLOCK_SKEW
 
 
@@ -44,15 +43,15 @@ def back_dated_entries(data: MonthData) -> list[Finding]:
                    > (dated_local.dt.year * 12 + dated_local.dt.month)).to_numpy()
     late = (entered[persons.index] - persons["occurred_at"] > pd.Timedelta(days=data.settings.back_dated_days)).to_numpy()
     found = []
-    for row, when, into_ended, too_late in zip(persons.itertuples(), entered_local, later_month, late, strict=True):
+    for row, into_ended, too_late in zip(persons.itertuples(), later_month, late, strict=True):
         if not (into_ended or too_late):
             continue
         days = (entered[row.Index] - row.occurred_at).days
         found.append(Finding(
             "back_dated_entry", "high" if into_ended and too_late else "medium" if too_late else "low", data.month,
             (row.account,),
-            f"{row.kind} of {format_money(row.amount)} on {row.account} entered by {row.operator} on "
-            f"{when:%Y-%m-%d %H:%M} but dated {row.local_time:%Y-%m-%d %H:%M}, {days} day(s) earlier"
+            f"{row.kind} of {data.money_text(row.amount, row.currency)} on {row.account} entered by {row.operator} on "
+            f"{data.time_text(entered[row.Index])} but dated {data.time_text(row.occurred_at)}, {days} day(s) earlier"
             + (f", into {row.local_time:%Y-%m} after it ended" if into_ended else ""),
             (row.id,), row.operator, row.amount))
     return found
@@ -64,11 +63,11 @@ def future_dated_records(data: MonthData) -> list[Finding]:
     ahead = frame[frame["occurred_at"] > frame["recorded_at"] + CLOCK_SKEW]
     if ahead.empty:
         return []
-    recorded_local = periods.local_times(ahead["recorded_at"], data.ledger_timezone)
     return [Finding(
         "future_dated", "high", data.month, (row.account,),
-        f"{row.kind} of {format_money(row.amount)} on {row.account} (operator {row.operator}, source {row.source}) "
-        f"is dated {row.local_time:%Y-%m-%d %H:%M} but was recorded earlier, on {when:%Y-%m-%d %H:%M}: "
+        f"{row.kind} of {data.money_text(row.amount, row.currency)} on {row.account} (operator {row.operator}, source "
+        f"{row.source}) is dated {data.time_text(row.occurred_at)} but was recorded earlier, on "
+        f"{data.time_text(row.recorded_at)}: "
         "a record cannot precede the payment it records (a wrong clock or time zone at the source, or a date chosen)",
         (row.id,), row.operator, row.amount)
-        for row, when in zip(ahead.itertuples(), recorded_local, strict=True)]
+        for row in ahead.itertuples()]

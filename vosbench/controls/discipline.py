@@ -14,12 +14,7 @@ import pandas as pd
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.core.hidden_text import blank
-from vosbench.core.money import format_money
 from vosbench.ledger.guards import MANUAL_SOURCE
-
-
-def _when(row) -> str:
-    return f"{row.local_time:%Y-%m-%d %H:%M}"
 
 
 def adjustments_without_reason_or_link(data: MonthData) -> list[Finding]:
@@ -34,7 +29,8 @@ def adjustments_without_reason_or_link(data: MonthData) -> list[Finding]:
         missing = " and ".join(word for word, absent in (("reason", not reason), ("link", not linked)) if absent)
         found.append(Finding(
             "adjustment_without_reason_or_link", "high" if not reason else "medium", data.month, (row.account,),
-            f"adjustment of {format_money(row.amount)} on {row.account} by {row.operator} at {_when(row)} has no "
+            f"adjustment of {data.money_text(row.amount, row.currency)} on {row.account} by {row.operator} at "
+            f"{data.time_text(row.occurred_at)} has no "
             f"{missing} (a reason and a ticket id or CDR flow number are required)",
             (row.id,), row.operator, row.amount))
     return found
@@ -79,10 +75,11 @@ def unapproved_above_threshold(data: MonthData) -> list[Finding]:
         if gap is None:
             continue
         limit = (f"no {row.currency} {row.kind} threshold is set, so every one needs" if pd.isna(row.threshold)
-                 else f"{row.kind}s of {format_money(int(row.threshold))} {row.currency} or more need")
+                 else f"{row.kind}s of {data.money_text(row.threshold, row.currency)} {row.currency} or more need")
         found.append(Finding(
             "unapproved_above_threshold", "high", data.month, (row.account,),
-            f"{row.kind} of {format_money(row.amount)} on {row.account} entered by {row.operator} at {_when(row)} "
+            f"{row.kind} of {data.money_text(row.amount, row.currency)} on {row.account} entered by {row.operator} at "
+            f"{data.time_text(row.occurred_at)} "
             f"{gap}; {limit} a second operator" + ("" if data.operators.empty else ", a supervisor"),
             (row.id,), row.operator, row.amount))
     return found
@@ -95,7 +92,8 @@ def approved_by_maker(data: MonthData) -> list[Finding]:
                 & (frame["approved_by"].str.strip().str.lower() == frame["operator"].str.strip().str.lower())]
     return [Finding(
         "approved_by_maker", "high", data.month, (row.account,),
-        f"{row.kind} of {format_money(row.amount)} on {row.account} at {_when(row)} was entered and approved by the "
+        f"{row.kind} of {data.money_text(row.amount, row.currency)} on {row.account} at {data.time_text(row.occurred_at)} "
+        "was entered and approved by the "
         f"same operator, {row.operator}", (row.id,), row.operator, row.amount) for row in own.itertuples()]
 
 
@@ -114,11 +112,11 @@ def just_under_threshold(data: MonthData) -> list[Finding]:
     floor = threshold - threshold * numerator // denominator
     near = frame[(frame["amount"].abs() < threshold) & (frame["amount"].abs() >= floor)]
     found = []
-    for (operator, kind), group in near.groupby(["operator", "kind"], sort=True):
+    for (operator, kind, currency), group in near.groupby(["operator", "kind", "currency"], sort=True):
         count, limit = len(group), int(group["threshold"].iloc[0])
         found.append(Finding(
             "just_under_threshold", "medium" if count >= 3 else "low", data.month, tuple(group["account"]),
-            f"{operator} entered {count} {kind}(s) just under the {format_money(limit)} approval threshold "
-            f"(within {share * 100:.0f}%): {', '.join(format_money(a) for a in group['amount'])}",
+            f"{operator} entered {count} {kind}(s) just under the {data.money_text(limit, currency)} {currency} approval "
+            f"threshold (within {share * 100:.0f}%): {', '.join(data.money_text(a, currency) for a in group['amount'])}",
             tuple(group["id"]), operator, int(group["amount"].sum())))
     return found

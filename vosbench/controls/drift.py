@@ -12,7 +12,6 @@ from __future__ import annotations
 from vosbench.analysis import balance_continuity, reconcile
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.core.money import format_money
 
 _SEVERITY = {reconcile.BALANCE_NOT_UPDATED: "high", reconcile.UNEXPLAINED: "high",
              reconcile.SNAPSHOT_DISAGREES: "medium", reconcile.CARRIED_OVER: "low"}
@@ -30,20 +29,20 @@ def balance_drift(data: MonthData) -> list[Finding]:
     first_break = breaks.sort_values(["occurred_at", "payment_id"]).groupby("account").head(1).set_index("account")
     found = []
     for row in differing.itertuples():
-        difference = int(row.difference)
+        difference, currency = int(row.difference), row.currency
         if row.account in first_break.index:
             step = first_break.loc[row.account]
             start = (f"the divergence starts at record #{int(step['payment_id'])} ({step['kind']} of "
-                     f"{format_money(int(step['amount']))}): reported balance after "
-                     f"{format_money(int(step['reported_balance_after']))}, expected "
-                     f"{format_money(int(step['expected_balance_after']))}")
+                     f"{data.money_text(step['amount'], currency)}): reported balance after "
+                     f"{data.money_text(step['reported_balance_after'], currency)}, expected "
+                     f"{data.money_text(step['expected_balance_after'], currency)}")
             ids: tuple[int, ...] = (int(step["payment_id"]),)
         else:
             start = "no record of the month breaks the balance chain: " + row.explanation
             ids = ()
         found.append(Finding(
             "balance_drift", _SEVERITY[row.classification], data.month, (row.account,),
-            f"{row.account}: reported month-end balance {format_money(int(row.recorded_closing))} differs from the "
-            f"ledger's {format_money(int(row.expected_closing))} by {format_money(difference)} "
+            f"{row.account}: reported month-end balance {data.money_text(row.recorded_closing, currency)} differs from the "
+            f"ledger's {data.money_text(row.expected_closing, currency)} by {data.money_text(difference, currency)} "
             f"({row.classification}); {start}", ids, "", difference))
     return found

@@ -16,11 +16,10 @@ import pandas as pd
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.controls.texts import as_read
-from vosbench.core.money import format_money
 
 
-def _describe(group: pd.DataFrame) -> str:
-    return "; ".join(f"#{row.id} at {row.local_time:%Y-%m-%d %H:%M} by {row.operator}" for row in group.itertuples())
+def _describe(data: MonthData, group: pd.DataFrame) -> str:
+    return "; ".join(f"#{row.id} at {data.time_text(row.occurred_at)} by {row.operator}" for row in group.itertuples())
 
 
 def duplicates(data: MonthData) -> list[Finding]:
@@ -35,9 +34,10 @@ def duplicates(data: MonthData) -> list[Finding]:
         written = sorted(set(group["reference"]))
         found.append(Finding(
             "duplicate", "high", data.month, (account,),
-            f"{len(group)} records credit {account} with {format_money(amount)} under the same reference "
+            f"{len(group)} records credit {account} with {data.money_text(amount, group['currency'].iloc[0])} under the "
+            "same reference "
             f"{written[0]}" + (f" (written {', '.join(map(ascii, written))})" if len(written) > 1 else "")
-            + f": {_describe(group)}; all of them raised the balance", tuple(group["id"]),
+            + f": {_describe(data, group)}; all of them raised the balance", tuple(group["id"]),
             ",".join(sorted(set(group["operator"]))), int(amount) * (len(group) - 1)))
     window = pd.Timedelta(minutes=data.settings.duplicate_window_minutes)
     people = frame[frame["channel"].isin(data.settings.manual_channels) & ~frame["id"].isin(taken)]
@@ -49,7 +49,7 @@ def duplicates(data: MonthData) -> list[Finding]:
         row = group.iloc[0]
         found.append(Finding(
             "duplicate", "medium", data.month, (row.account,),
-            f"{len(group)} records credit {row.account} with {format_money(row.amount)} within "
-            f"{data.settings.duplicate_window_minutes} minutes under different references: {_describe(group)}",
+            f"{len(group)} records credit {row.account} with {data.money_text(row.amount, row.currency)} within "
+            f"{data.settings.duplicate_window_minutes} minutes under different references: {_describe(data, group)}",
             tuple(group["id"]), ",".join(sorted(set(group["operator"]))), int(row.amount) * (len(group) - 1)))
     return found

@@ -34,7 +34,6 @@ import pandas as pd
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.controls.texts import as_read
-from vosbench.core.money import format_money
 
 _LEGAL = {"llc", "fze", "fzco", "ltd", "dmcc", "trading", "general", "co", "inc", "limited", "company", "the"}
 _SPELLINGS = {"center": "centre", "nour": "noor", "mohamed": "mohammed", "yousef": "yusuf", "harbor": "harbour",
@@ -159,6 +158,6 @@ def look_alike_accounts(data: MonthData) -> list[Finding]:
                            for a in sorted(named))
         found.append(Finding(
             "look_alike_account", "high", data.month, (row.account, *named),
-            f"deposit #{row.id} of {format_money(row.amount)} was credited to {row.account} '{names[row.account]}' "
+            f"deposit #{row.id} of {data.money_text(row.amount, row.currency)} was credited to {row.account} '{names[row.account]}' "
             f"but its memo names {others}: \"{row.memo}\"", (row.id,), row.operator, row.amount))
     return found

@@ -14,8 +14,7 @@ import pandas as pd
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.core import periods
-from vosbench.core.money import format_money
+from vosbench.core import periods, timeshow
 
 _WEEKDAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
 
@@ -54,7 +53,7 @@ def outside_working_hours(data: MonthData) -> list[Finding]:
         off_day = ~(shift_day.dt.day_of_week + 1).astype(str).isin(list(person.working_days))
         outside = mine.assign(local=local)[off_day | ~in_hours]
         for day, group in outside.groupby(outside["local"].dt.date, sort=True):
-            times = ", ".join(f"#{r.id} {r.local:%H:%M}" for r in group.itertuples())
+            times = ", ".join(f"#{r.id} {timeshow.shown(r.entered_at, person.timezone)}" for r in group.itertuples())
             days = "".join(_WEEKDAYS[int(d) - 1][:2] for d in person.working_days)
             found.append(Finding(
                 "outside_working_hours", "medium", data.month, tuple(group["account"]),
@@ -98,7 +97,7 @@ def operator_concentration(data: MonthData) -> list[Finding]:
         found.append(Finding(
             "operator_concentration", "medium", data.month, (row.account,),
             f"{row.operator} entered {row.entries} of the {row.total} manual credits to {row.account} this month "
-            f"({format_money(int(ids['amount'].sum()))}); they entered {share:.0%} of all manual credits, so "
+            f"({data.money_text(ids['amount'].sum(), ids['currency'].iloc[0])}); they entered {share:.0%} of all manual credits, so "
             f"chance gives this many on one account {chance:.2%} of the time",
             tuple(ids["id"]), row.operator, int(ids["amount"].sum())))
     return found
@@ -114,7 +113,8 @@ def self_dealing(data: MonthData) -> list[Finding]:
     for (login, account, relation), group in hits.groupby(["login", "account", "relation"], sort=True):
         found.append(Finding(
             "self_dealing", "high", data.month, (account,),
-            f"{login} credited {format_money(int(group['amount'].sum()))} in {len(group)} record(s) to {account}, "
+            f"{login} credited {data.money_text(group['amount'].sum(), group['currency'].iloc[0])} in {len(group)} "
+            f"record(s) to {account}, "
             f"an account linked to them ({relation}): " + ", ".join(f"#{i}" for i in group["id"]),
             tuple(group["id"]), login, int(group["amount"].sum())))
     return found
@@ -141,7 +141,7 @@ def unregistered_operators(data: MonthData) -> list[Finding]:
     for verb, severity, names in roles:
         for name, group in data.payments.loc[names.index].groupby(names, sort=True):
             shown = group.head(_EXAMPLES)
-            examples = ", ".join(f"#{row.id} {row.kind} {format_money(row.amount)} on {row.account}"
+            examples = ", ".join(f"#{row.id} {row.kind} {data.money_text(row.amount, row.currency)} on {row.account}"
                                  for row in shown.itertuples())
             more = f" and {len(group) - len(shown)} more" if len(group) > len(shown) else ""
             found.append(Finding(

@@ -8,12 +8,10 @@ earlier one and whether the closed month's audit missed it.
 
 from __future__ import annotations
 
-import pandas as pd
 import sqlalchemy as sa
 
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
-from vosbench.core.money import format_money
 from vosbench.ledger import queries
 
 
@@ -30,10 +28,10 @@ def prior_period_items(data: MonthData) -> list[Finding]:
         if int(item.payment_id) not in posted.index:
             continue
         payment = posted.loc[int(item.payment_id)]
-        dated = pd.Timestamp(item.occurred_at).strftime("%Y-%m-%d %H:%M UTC")
         found.append(Finding(
             "prior_period_item", "medium", data.month, (payment["account"],),
-            f"{payment['kind']} #{int(item.payment_id)} of {format_money(int(payment['amount']))} is dated {dated}, "
+            f"{payment['kind']} #{int(item.payment_id)} of {data.money_text(payment['amount'], payment['currency'])} is "
+            f"dated {data.time_text(item.occurred_at)}, "
             f"in {item.closed_month}, which was closed when the sync brought it; posted in {data.month} "
             "as a prior-period item", (int(item.payment_id),), payment["operator"], int(payment["amount"])))
     return found

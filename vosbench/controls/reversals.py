@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from vosbench.controls.context import MonthData
 from vosbench.controls.findings import Finding
 from vosbench.core.hidden_text import blank
-from vosbench.core.money import format_money
 from vosbench.ledger import queries
 
 
@@ -49,7 +48,7 @@ def reversals(data: MonthData) -> list[Finding]:
         reason = "" if blank(row.reason) else row.reason.strip()
         severity = "high" if twice else "medium" if same_maker or not reason else "low"
         what = (f"reversal #{row.id} by {row.operator} takes back {original['kind']} #{int(row.reverses_id)} of "
-                f"{format_money(int(original['amount']))} ({original['reference'] or 'no reference'}) entered by "
+                f"{data.money_text(original['amount'], row.currency)} ({original['reference'] or 'no reference'}) entered by "
                 f"{original['operator']}, {_duration(row.occurred_at - original['occurred_at'])} later")
         notes = [f"reason: {reason}" if reason else "no reason given"]
         if twice:

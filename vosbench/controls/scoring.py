@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from vosbench.controls.checks import CHECKS
 from vosbench.controls.findings import Finding
-from vosbench.controls.runner import CHECKS
 
 CHECK_OF_ANOMALY = {
     "balance_not_updated": "balance_drift",

@@ -9,7 +9,8 @@ that are not a currency of payment: precious metals (XAU, XAG, XPT, XPD), the te
 XBA–XBD) and the fund codes (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW).
 
 Every amount vosbench keeps has :data:`vosbench.core.money.SCALE` places; a currency's own
-decimals only limit what a person may write for it (:func:`check_places`).
+decimals limit what a person may write for it (:func:`check_places`) and are the fewest an amount
+of it is shown with (:func:`format_amount`).
 """
 
 from __future__ import annotations
@@ -57,3 +58,10 @@ def check_places(minor: int, code: str, *, field: str = "amount") -> int:
         raise CurrencyError(f"{field} {money.to_decimal(minor).normalize():f}: {code} amounts have {allowed}; "
                             f"give e.g. {kept}")
     return minor
+
+
+def format_amount(minor: int, code: str) -> str:
+    """``minor`` as an amount of ``code`` reads: with the currency's own places (5,000 yen, 1.500 dinars, 12.50
+    dollars) or as many more as the amount has, never rounded; two places for a code that is no currency of money
+    (an imported account's currency is taken as its source wrote it)."""
+    return money.format_money(minor, fewest=DECIMALS.get(code, 2))

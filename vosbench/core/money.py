@@ -200,12 +200,13 @@ def exact_sum(minor) -> int:
     return sum(map(int, minor.tolist() if hasattr(minor, "tolist") else minor))
 
 
-def format_money(minor: int, places: int | None = None, *, grouping: bool = True) -> str:
-    """Format minor units for display: exactly, with two places or as many more as the amount has
-    (9,999.9999 never shows as the 10,000.00 it is just under); with ``places``, rounded half-to-even to them.
+def format_money(minor: int, places: int | None = None, *, grouping: bool = True, fewest: int = 2) -> str:
+    """Format minor units for display: exactly, with ``fewest`` places (two; a currency's own:
+    :func:`vosbench.core.currencies.format_amount`) or as many more as the amount has (9,999.9999 never
+    shows as the 10,000.00 it is just under); with ``places``, rounded half-to-even to them.
     """
     if places is None:
-        places = next(shown for shown in range(2, SCALE + 1) if int(minor) % 10 ** (SCALE - shown) == 0)
+        places = next(shown for shown in range(fewest, SCALE + 1) if int(minor) % 10 ** (SCALE - shown) == 0)
     if 0 < places <= SCALE:  # integer arithmetic, the same half-to-even rounding: reports format thousands
         step = 10 ** (SCALE - places)
         kept, rest = divmod(abs(int(minor)), step)
