@@ -353,7 +353,7 @@ def _frame(rows, columns: tuple[str, ...], timezone: str | None = None, *, utc: 
             if timezone is None:
                 raise ValueError("a frame of record times needs the reporting time zone")
             data[name] = periods.local_times(data[name].astype("datetime64[us]"), timezone)
-        elif name in _INTEGER_COLUMNS:
+        elif name in _INTEGER_COLUMNS and data[name].dtype != object:  # object: Python ints, a sum past int64
             data[name] = data[name].astype("Int64")
         else:
             data[name] = data[name].astype(object)
@@ -396,16 +396,18 @@ def _kept_kinds(f: PaymentFilter) -> list[str]:
 def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     kept = tables.account_months
     kinds = _kept_kinds(f)
-    sums = (*(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
-            *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds))
     only = _only_currency(connection)
-    if only is not None:  # no look-up of each month's account (a subtree's months are many)
-        statement = sa.select(sa.literal(only, sa.String), *sums).where(*_kept_conditions(f, months))
-    else:
-        statement = (sa.select(_accounts.c.currency, *sums)
-                     .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
-                     .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency))
-    per_currency = connection.execute(statement).all()
+
+    def statement(total: queries.Summing) -> sa.Select:
+        sums = (*(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
+                *(part for kind in kinds for part in total(kept.c[kind])))
+        if only is not None:  # no look-up of each month's account (a subtree's months are many)
+            return sa.select(sa.literal(only, sa.String), *sums).where(*_kept_conditions(f, months))
+        return (sa.select(_accounts.c.currency, *sums)
+                .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
+                .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency))
+
+    per_currency = queries.summed_rows(connection, statement)
     return [(kind, row[0], row[1 + index], row[1 + len(kinds) + index])
             for row in per_currency for index, kind in enumerate(kinds) if row[1 + index]]
 
@@ -478,9 +480,11 @@ def _next_month(day: date) -> date:
 
 def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement,
                  rollup: sa.Table = tables.payment_rollup) -> list[sa.Row]:
-    """Records and amount of the ``rollup`` rows ``where`` selects, per ``keys`` (in their order)."""
-    return list(connection.execute(sa.select(*keys, sa.func.sum(rollup.c.records), sa.func.sum(rollup.c.amount))
-                                   .where(*where).group_by(*keys).order_by(*keys)))
+    """Records and amount (exact: :func:`queries.summed_rows`) of the ``rollup`` rows ``where`` selects, per ``keys``
+    (in their order)."""
+    return queries.summed_rows(connection, lambda total: (
+        sa.select(*keys, sa.func.sum(rollup.c.records), *total(rollup.c.amount)).where(*where).group_by(*keys)
+        .order_by(*keys)))
 
 
 def _whole_months(f: PaymentFilter) -> _Months | None:
@@ -692,22 +696,23 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
             branches = [sa.select(_payments.c.kind, *_counted_columns(only)).where(*others, amount_range)
                         for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
             chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
-        rows = connection.execute(_per_kind_and_currency(chosen, only))
+        rows = queries.summed_rows(connection, lambda total: _per_kind_and_currency(chosen, only, total))
     totals = [(kind, currency, queries.whole_number(count), queries.whole_number(amount))
               for kind, currency, count, amount in rows]
     return sorted(totals, key=lambda row: (row[1], _KIND_ORDER.get(row[0], len(_KIND_ORDER))))
 
 
-def _per_kind_and_currency(chosen: sa.Subquery, only: str | None) -> sa.Select:
-    """Count and sum of the chosen records per kind and account currency (two currencies never add up).
+def _per_kind_and_currency(chosen: sa.Subquery, only: str | None, total: queries.Summing) -> sa.Select:
+    """Count and sum (``total``: :func:`queries.summed_rows`) of the chosen records per kind and account currency
+    (two currencies never add up).
 
     A ledger whose accounts all keep one currency (``only``, :func:`_only_currency`) needs no look-up
     of each record's account (a third of the time of a count over a busy operator's records).
     """
     if only is not None:
-        return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), sa.func.sum(chosen.c.amount))
+        return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), *total(chosen.c.amount))
                 .group_by(chosen.c.kind))
-    return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), sa.func.sum(chosen.c.amount))
+    return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), *total(chosen.c.amount))
             .select_from(chosen.join(_accounts, _accounts.c.id == chosen.c.account_id))
             .group_by(chosen.c.kind, _accounts.c.currency))
 
@@ -873,24 +878,22 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         kind = _unordered(p.c.kind).label("kind")
         # The months span the filter's days, else every record: no bound of their own (a bound over the
         # whole ledger made the database read it all by time, even for the few records of an amount's edge).
-        statement = (sa.select(month, kind, sa.func.count().label("count"), sa.func.sum(p.c.amount).label("amount"))
-                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                                        driver=_driver(connection, f, timezone, indexed=indexed)))
-                     .group_by(month, kind)
-                     .order_by(month, kind))
-        return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
+        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                           driver=_driver(connection, f, timezone, indexed=indexed))
+        return _frame(queries.summed_rows(connection, lambda total: (
+            sa.select(month, kind, sa.func.count(), *total(p.c.amount)).where(*where).group_by(month, kind)
+            .order_by(month, kind))), _MONTHLY_COLUMNS)
 
 
 def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     """:func:`monthly_by_kind` from the kept month totals: one row per month and kind with records."""
     kept = tables.account_months
     kinds = _kept_kinds(f)
-    statement = (sa.select(kept.c.month,
-                           *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
-                           *(sa.func.sum(kept.c[kind]) for kind in kinds))
-                 .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))
     rows: list[tuple] = []
-    for month, *figures in connection.execute(statement):
+    for month, *figures in queries.summed_rows(connection, lambda total: (
+            sa.select(kept.c.month, *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
+                      *(part for kind in kinds for part in total(kept.c[kind])))
+            .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))):
         rows.extend((month, kind, figures[index], figures[len(kinds) + index])
                     for index, kind in sorted(enumerate(kinds), key=lambda pair: pair[1]) if figures[index])
     return rows
@@ -918,12 +921,11 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.channel, rollup.c.method, rollup=rollup),
                                   *(by_channel_method(engine, edge).itertuples(index=False) for edge in split[1])),
                           ("channel", "method", "count", "amount"))
-        statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
-                               sa.func.sum(p.c.amount).label("amount"))
-                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                                        driver=_driver(connection, f, timezone, indexed=indexed)))
-                     .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))
-        return _frame(connection.execute(statement), ("channel", "method", "count", "amount"))
+        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                           driver=_driver(connection, f, timezone, indexed=indexed))
+        return _frame(queries.summed_rows(connection, lambda total: (
+            sa.select(p.c.channel, p.c.method, sa.func.count(), *total(p.c.amount)).where(*where)
+            .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))), ("channel", "method", "count", "amount"))
 
 
 def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:

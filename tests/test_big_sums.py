@@ -1,0 +1,164 @@
+"""Filters whose total passes 64 bits: exact counts and sums in ``vosbench query``, the explore panel and the trend.
+
+A hand-built ledger (UTC, USD) where every amount and every total the ledger keeps is legal, but two of them
+add up past 2**63 − 1 (9,223,372,036,854,775,807 minor units). Every answer is worked out here by hand:
+
+- A: adjustment −500,000,000,000,000.0000 on Oct 7 (ops1, admin/other, T-1); deposit +500 trillion on Nov 2
+  (ops1, admin/bank_wire, W-5).
+- B: adjustment −500,000,000,000,000.0000 on Oct 8 (ops1, web/other, T-2); deposit +500 trillion on Nov 3
+  (ops1, web/gateway, GW-6). B's records take another channel than A's, so no kept rollup cell holds both.
+- C: deposit 100.0000 on Oct 9 (ops1, W-3) and withdrawal −0.2500 on Oct 9 (ops2, W-4).
+
+October's adjustments add to −1,000,000,000,000,000.0000 (−10**19 minor units) and November's deposits to
++10**19: before the fix SQLite's SUM failed with "integer overflow" for every filter holding both, whichever way
+it was answered (the payment, account or amount rollup, the records), and the trend refused in words.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from handbuilt import run
+
+from vosbench.analysis import explore, trends
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.ledger import setup
+
+T = 500_000_000_000_000 * 10_000
+"""500 trillion in minor units."""
+
+FILES = {
+    "accounts.csv": """\
+account,name,kind,parent,credit_limit,currency,timezone
+R1,Reseller,reseller,,,USD,
+A,Adjusted A,customer,R1,,USD,
+B,Adjusted B,customer,R1,,USD,
+C,Ordinary C,customer,R1,,USD,
+""",
+    "payments.csv": """\
+source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason
+p1,A,adjustment,-500000000000000.0000,2026-10-07T10:00:00Z,ops1,admin,other,T-1,,import error
+p2,B,adjustment,-500000000000000.0000,2026-10-08T10:00:00Z,ops1,web,other,T-2,,import error
+p3,C,deposit,100.0000,2026-10-09T10:00:00Z,ops1,admin,bank_wire,W-3,,
+p4,C,withdrawal,-0.2500,2026-10-09T11:00:00Z,ops2,admin,bank_wire,W-4,,
+p5,A,deposit,500000000000000.0000,2026-11-02T10:00:00Z,ops1,admin,bank_wire,W-5,,
+p6,B,deposit,500000000000000.0000,2026-11-03T10:00:00Z,ops1,web,gateway,GW-6,,
+""",
+}
+
+OCTOBER = {"deposit": (1, "100.0000"), "withdrawal": (1, "-0.2500"), "adjustment": (2, "-1000000000000000.0000")}
+ADJUSTMENTS = {"adjustment": (2, "-1000000000000000.0000")}
+HUGE = {"deposit": (2, "1000000000000000.0000"), "adjustment": (2, "-1000000000000000.0000")}
+FILTERS = {  # the query's options, and its totals by kind (count, amount) worked out from the records above
+    "October, the payment rollup's month cells": (("--from", "2026-10-01", "--to", "2026-10-31"), OCTOBER),
+    "October 5 to 10, its day cells": (("--from", "2026-10-05", "--to", "2026-10-10"), OCTOBER),
+    "every record, every month cell": ((), {"deposit": (3, "1000000000000100.0000"), "withdrawal": (1, "-0.2500"),
+                                            "adjustment": (2, "-1000000000000000.0000")}),
+    "ops1's October, its operator month cells": (("--operator", "ops1", "--from", "2026-10-01", "--to", "2026-10-31"),
+                                                 {"deposit": (1, "100.0000"), **ADJUSTMENTS}),
+    "ops1 over part of October, the records": (("--operator", "ops1", "--from", "2026-10-05", "--to", "2026-10-10"),
+                                               {"deposit": (1, "100.0000"), **ADJUSTMENTS}),
+    "accounts A and B, the account rollup": (("--account", "A", "--account", "B"), HUGE),
+    "R1's subtree in October, its cells below": (("--account", "R1", "--sub-accounts", "--from", "2026-10-01",
+                                                  "--to", "2026-10-31"), OCTOBER),
+    "at least 1,000, the amount rollup": (("--min-amount", "1000"), HUGE),
+    "at least 50, amount rollup and records of its edge": (("--min-amount", "50"),
+                                                           {"deposit": (3, "1000000000000100.0000"), **ADJUSTMENTS}),
+    "text T-, the records": (("--text", "T-"), ADJUSTMENTS),
+    "October in Dubai, the records": (("--from", "2026-10-01", "--to", "2026-10-31", "--timezone", "Asia/Dubai"),
+                                      OCTOBER),
+    "November's deposits": (("--kind", "deposit", "--from", "2026-11-01", "--to", "2026-11-30"),
+                            {"deposit": (2, "1000000000000000.0000")}),
+}
+
+
+def _ledger(url: str, folder: Path) -> str:
+    folder.mkdir()
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    run("import", "--db", url, "--timezone", "UTC", *(str(folder / name) for name in FILES))
+    return url
+
+
+@pytest.fixture
+def sqlite_ledger(tmp_path) -> str:
+    return _ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", tmp_path / "files")
+
+
+def _totals(url: str, *options: str) -> dict[str, tuple[int, str]]:
+    got = json.loads(run("query", "--db", url, *options, "--format", "json"))
+    assert got["total_count"] == sum(row["count"] for row in got["totals_by_kind"])
+    assert {row["currency"] for row in got["totals_by_kind"]} <= {"USD"}
+    return {row["kind"]: (row["count"], row["amount"]) for row in got["totals_by_kind"]}
+
+
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_every_way_of_answering_a_filter_sums_exactly_on_sqlite(sqlite_ledger, name):
+    """Each filter is answered its own way (see FILTERS); each gives the hand-worked totals, none an overflow."""
+    options, expected = FILTERS[name]
+    assert _totals(sqlite_ledger, *options) == expected
+
+
+def test_the_kept_month_totals_sum_exactly(sqlite_ledger):
+    """What answers whole months when no rollup covers the ledger (a login that does not see them): the kept
+    per-account month totals, summed over A, B and C."""
+    engine = setup.open_ledger(sqlite_ledger).engine
+    f = PaymentFilter.from_parameters({"start": "2026-10-01", "end": "2026-11-30"})
+    with engine.connect() as connection:
+        totals = explore._kept_totals_by_kind(connection, f, ("2026-10", "2026-11"))
+        monthly = explore._kept_monthly_by_kind(connection, f, ("2026-10", "2026-11"))
+    assert {kind: (count, amount) for kind, _, count, amount in totals} == {
+        "deposit": (3, 2 * T + 1_000_000), "withdrawal": (1, -2_500), "adjustment": (2, -2 * T)}
+    assert {(month, kind): amount for month, kind, _, amount in monthly} == {
+        ("2026-10", "deposit"): 1_000_000, ("2026-10", "withdrawal"): -2_500, ("2026-10", "adjustment"): -2 * T,
+        ("2026-11", "deposit"): 2 * T}
+
+
+@pytest.mark.parametrize("name", ["October, the payment rollup's month cells", "text T-, the records",
+                                  "accounts A and B, the account rollup", "at least 1,000, the amount rollup"])
+def test_the_same_totals_on_every_dialect(any_ledger_url, tmp_path, name):
+    """The servers sum a BIGINT into NUMERIC/DECIMAL: the same digits as SQLite's sum in two parts."""
+    options, expected = FILTERS[name]
+    assert _totals(_ledger(any_ledger_url, tmp_path / "files"), *options) == expected
+
+
+def test_the_printed_table_totals_october_exactly(sqlite_ledger):
+    """The TOTAL line under the per-kind totals: 4 records, −1,000 trillion + 100 − 0.25."""
+    printed = run("query", "--db", sqlite_ledger, "--from", "2026-10-01", "--to", "2026-10-31")
+    assert printed.splitlines()[-1].split() == ["TOTAL", "USD", "4", "-999999999999900.2500"]
+
+
+def test_the_panel_frames_hold_python_integers_past_int64(sqlite_ledger):
+    """The explore panel's totals and month chart: int64 where every figure fits, exact Python integers where not."""
+    engine = setup.open_ledger(sqlite_ledger).engine
+    october = PaymentFilter.from_parameters({"start": "2026-10-01", "end": "2026-10-31"})
+    totals = explore.totals_by_kind(engine, october).set_index("kind")
+    assert totals.loc["adjustment", "amount"] == -2 * T and type(totals.loc["adjustment", "amount"]) is int
+    assert totals.loc["deposit", "amount"] == 1_000_000 and totals.loc["withdrawal", "amount"] == -2_500
+    assert explore.totals_per_currency(totals.reset_index()[list(explore.TOTALS_COLUMNS)]) == {
+        "USD": {"count": 4, "amount": -2 * T + 1_000_000 - 2_500}}
+    for f in (PaymentFilter(), PaymentFilter.from_parameters({"text": "-"})):  # the month cells, then the records
+        monthly = explore.monthly_by_kind(engine, f).set_index(["month", "kind"])["amount"]
+        assert (monthly[("2026-10", "adjustment")], monthly[("2026-11", "deposit")]) == (-2 * T, 2 * T)
+    by_channel = explore.by_channel_method(engine, PaymentFilter.from_parameters({"text": "-"}))
+    assert dict(zip(zip(by_channel["channel"], by_channel["method"]), by_channel["amount"])) == {
+        ("admin", "bank_wire"): T + 1_000_000 - 2_500, ("admin", "other"): -T, ("web", "gateway"): T, ("web", "other"): -T}
+    assert str(by_channel["amount"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize("by", ["kind", "operator"])  # the rollup's month cells; the records
+def test_the_trend_draws_the_months_exactly(sqlite_ledger, by):
+    """October and November by month: the grains' totals and ops1's or the adjustments' group, to the last digit."""
+    engine = setup.open_ledger(sqlite_ledger).engine
+    shown = trends.trend(engine, PaymentFilter.from_parameters({"start": "2026-10-01", "end": "2026-11-30"}),
+                         grain="month", by=by)
+    totals = shown.totals.set_index("bucket")
+    assert (totals.loc["2026-10", "amount"], totals.loc["2026-11", "amount"]) == (-2 * T + 1_000_000 - 2_500, 2 * T)
+    assert (totals.loc["2026-10", "count"], totals.loc["2026-11", "count"]) == (4, 2)
+    groups = {(row.bucket, row.group): row.amount for row in shown.groups.itertuples()}
+    if by == "kind":
+        assert (groups[("2026-10", "adjustment")], groups[("2026-11", "deposit")]) == (-2 * T, 2 * T)
+    else:
+        assert (groups[("2026-10", "ops1")], groups[("2026-10", "ops2")]) == (-2 * T + 1_000_000, -2_500)
