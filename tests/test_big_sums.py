@@ -16,15 +16,18 @@ it was answered (the payment, account or amount rollup, the records), and the tr
 
 from __future__ import annotations
 
+import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from handbuilt import run
 
-from vosbench.analysis import explore, trends
+from vosbench.analysis import account_statement, explore, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.ledger import setup
+from vosbench.outputs import customer_statement
 
 T = 500_000_000_000_000 * 10_000
 """500 trillion in minor units."""
@@ -162,3 +165,60 @@ def test_the_trend_draws_the_months_exactly(sqlite_ledger, by):
         assert (groups[("2026-10", "adjustment")], groups[("2026-11", "deposit")]) == (-2 * T, 2 * T)
     else:
         assert (groups[("2026-10", "ops1")], groups[("2026-10", "ops2")]) == (-2 * T + 1_000_000, -2_500)
+
+
+STATEMENT_FILES = {  # a ledger of its own: S's and F's October, in UTC
+    "accounts.csv": """\
+account,name,kind,parent,credit_limit,currency,timezone
+S,Swings Past,customer,,,USD,
+F,Far Reported,customer,,,USD,
+""",
+    "payments.csv": """\
+source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,balance_after
+s1,S,deposit,500000000000000.0000,2026-10-02T10:00:00Z,ops1,admin,bank_wire,W-1,,,500000000000000.0000
+s2,S,adjustment,500000000000000.0000,2026-10-03T10:00:00Z,ops1,admin,other,T-2,,import error,500000000000000.0000
+s3,S,withdrawal,-500000000000000.0000,2026-10-04T10:00:00Z,ops1,admin,bank_wire,W-3,,,0.0000
+s4,S,deposit,1.0000,2026-10-05T10:00:00Z,ops1,admin,bank_wire,W-4,,,1.0000
+f1,F,adjustment,-500000000000000.0000,2026-10-06T10:00:00Z,ops1,admin,other,T-5,,import error,500000000000000.0000
+""",
+}
+"""S's running balance: 500 trillion, 1,000 trillion (past int64, though each month total the ledger keeps fits),
+500 trillion, 500,000,000,000,001; VOS3000 reported 500 trillion, 500 trillion, 0 and 1 after them: S's statement
+differs by 0, −500 trillion (where it began), −500 trillion and −500 trillion. F's adjustment of −500 trillion was
+reported as +500 trillion: its statement differs by 1,000 trillion (past int64) from the start."""
+
+
+@pytest.fixture
+def statement_ledger(any_ledger_url, tmp_path):
+    """S's and F's ledger on each dialect in turn (the opening's SQL sums in two parts on every one)."""
+    folder = tmp_path / "statement"
+    folder.mkdir()
+    for name, text in STATEMENT_FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    run("import", "--db", any_ledger_url, "--timezone", "UTC", *(str(folder / name) for name in STATEMENT_FILES))
+    return setup.open_ledger(any_ledger_url).engine
+
+
+def test_the_running_balance_and_its_differences_past_int64_are_exact(statement_ledger, tmp_path):
+    """pandas' cumsum wrapped S's 1,000 trillion around to −844,674,407,370,955.1616; F's difference likewise."""
+    found = account_statement.account_statement(statement_ledger, "S", date(2026, 10, 1), date(2026, 10, 31))
+    assert found.lines["running_balance"].tolist() == [T, 2 * T, T, T + 10_000]
+    assert found.lines["discrepancy"].tolist() == [0, -T, -T, -T]
+    assert (found.opening, found.closing) == (0, T + 10_000)
+    assert found.discrepancies[["discrepancy", "change"]].values.tolist() == [[-T, -T], [-T, 0], [-T, 0]]
+    far = account_statement.account_statement(statement_ledger, "F", date(2026, 10, 1), date(2026, 10, 31))
+    assert (far.lines["running_balance"].tolist(), far.lines["discrepancy"].tolist()) == ([-T], [2 * T])
+    assert far.discrepancies["change"].tolist() == [2 * T]
+    rows = list(csv.DictReader(customer_statement.write(customer_statement.build(
+        statement_ledger, "S", date(2026, 10, 1), date(2026, 10, 31)), tmp_path / "s.csv", "csv").open(encoding="utf-8")))
+    assert [row["balance"] for row in rows] == ["0.0000", "500000000000000.0000", "1000000000000000.0000",
+                                                "500000000000000.0000", "500000000000001.0000", "500000000000001.0000"]
+
+
+def test_a_statement_opening_after_the_swing_is_exact_and_keeps_int64_columns(statement_ledger):
+    """From Oct 5 the opening is October's part before it, 500 + 500 − 500 trillion, whose SUM in SQL passed 64 bits
+    on the way (SQLite failed); the lines are within the bound, so their columns stay nullable Int64 (the fast path)."""
+    found = account_statement.account_statement(statement_ledger, "S", date(2026, 10, 5), date(2026, 10, 31))
+    assert (found.opening, found.closing) == (T, T + 10_000)
+    assert found.lines["running_balance"].tolist() == [T + 10_000]
+    assert {str(found.lines[name].dtype) for name in ("amount", "running_balance", "discrepancy")} == {"Int64"}
