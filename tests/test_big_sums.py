@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -26,8 +27,10 @@ from handbuilt import run
 
 from vosbench.analysis import account_statement, explore, trends
 from vosbench.analysis.filters import PaymentFilter
+from vosbench.analysis.matching import review
 from vosbench.ledger import setup
-from vosbench.outputs import customer_statement
+from vosbench.outputs import customer_statement, finance, matching_section
+from vosbench.sources.bankfiles import importing
 
 T = 500_000_000_000_000 * 10_000
 """500 trillion in minor units."""
@@ -222,3 +225,73 @@ def test_a_statement_opening_after_the_swing_is_exact_and_keeps_int64_columns(st
     assert (found.opening, found.closing) == (T, T + 10_000)
     assert found.lines["running_balance"].tolist() == [T + 10_000]
     assert {str(found.lines[name].dtype) for name in ("amount", "running_balance", "discrepancy")} == {"Int64"}
+
+
+MATCHED_ACCOUNTS = """
+    account,name,kind,parent,credit_limit,currency,timezone
+    G1,Agent Gee,agent,,0,USD,UTC
+    M1,Customer Em,customer,G1,0,USD,UTC
+"""
+MATCHED_PAYMENTS = """
+    source_key,account,kind,amount,occurred_at,channel,method,reference
+    m0,M1,deposit,100.00,2026-10-04T10:00:00Z,admin,bank_wire,FT1
+    m1,M1,deposit,500000000000000.00,2026-10-05T10:00:00Z,admin,bank_wire,FT8
+    g1,G1,deposit,500000000000000.00,2026-10-06T10:00:00Z,web,bank_wire,FT9
+    m2,M1,withdrawal,-500000000000000.00,2026-11-05T10:00:00Z,admin,bank_wire,FT10
+    g2,G1,withdrawal,-500000000000000.00,2026-11-06T10:00:00Z,web,bank_wire,FT11
+"""
+MATCHED_BANK = """\
+    Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID
+    2026-10-04,,100.00,FT1,Customer Em,,T1
+    2026-11-05,,-500000000000000.00,FT10,Customer Em,,T2
+"""
+"""In UTC: in October M1 (a customer) deposits 100 and 500 trillion, G1 (an agent) 500 trillion, and the bank's
+statement shows the 100 only (the statement lines' amounts are bounded in all, the records' are not). In November
+each withdraws its 500 trillion; the bank shows M1's."""
+
+
+@pytest.fixture
+def matched_ledger(inline_ledger, tmp_path):
+    engine = inline_ledger(accounts=MATCHED_ACCOUNTS, payments=MATCHED_PAYMENTS, timezone="UTC")
+    bank = tmp_path / "bank.csv"
+    bank.write_text(textwrap.dedent(MATCHED_BANK), encoding="utf-8")
+    importing.import_file(engine, bank, profile="generic-bank-csv")
+    return engine
+
+
+def test_statement_matching_and_the_finance_summary_total_past_int64_exactly(matched_ledger):
+    """Matched: T1 with M1's 100; no money on a statement: M1's and G1's 500 trillion, 1,000 trillion together.
+    The finance summary's balances by account kind (customer 500 trillion + 100, agent 500 trillion) total 1,000
+    trillion + 100 held at the month's end, and its headline names the 1,000 trillion recorded with no money."""
+    run = review.run_month(matched_ledger, "2026-10", timezone="UTC")
+    summary = run.summary().set_index("status")
+    assert summary.loc["matched", ["items", "statement_amount", "recorded_amount"]].tolist() == [1, 1_000_000, 1_000_000]
+    assert summary.loc["no_money", ["items", "statement_amount", "recorded_amount"]].tolist() == [2, 0, 2 * T]
+    shown = matching_section.view(run, "Statement matching", "October 2026").to_html()
+    assert "1,000,000,000,000,100.00" in shown  # the totals row of the records: 100 + 2 × 500 trillion
+    pack = finance.FinanceSummary.compute(matched_ledger, "2026-10")
+    held = pack.tables()["Balances by account kind"].totals
+    assert held == {"USD": {"opening": 0, "payments": 2 * T + 1_000_000, "charges": 0, "closing": 2 * T + 1_000_000}}
+    headline = pack.headline().set_index("figure")["amount"]
+    assert headline["Payment records with no money on a statement"] == 2 * T
+    assert pack.unmatched[["status", "items", "recorded_amount"]].values.tolist() == [["no_money", 2, 2 * T]]
+
+
+def test_the_matching_totals_row_adds_statuses_that_each_fit_exactly(matched_ledger):
+    """November: matched −500 trillion (T2 with M1's withdrawal), no money for G1's −500 trillion: each status's
+    sum fits int64, the totals row of the records (−1,000 trillion) does not; int64 wrapped it around."""
+    run = review.run_month(matched_ledger, "2026-11", timezone="UTC")
+    summary = run.summary().set_index("status")
+    assert (summary.loc["matched", "recorded_amount"], summary.loc["no_money", "recorded_amount"]) == (-T, -T)
+    shown = matching_section.view(run, "Statement matching", "November 2026").to_html()
+    assert "-1,000,000,000,000,000.00" in shown and "-500,000,000,000,000.00" in shown
+
+
+def test_the_explore_panel_opens_on_november_and_shows_its_totals(sqlite_ledger, tmp_path):
+    """The panel opens on the latest month: A's and B's deposits, 1,000 trillion, in its totals and its trend."""
+    from vosbench.ui.explore_panel import PaymentExplorer
+
+    panel = PaymentExplorer(setup.open_ledger(sqlite_ledger).engine, export_dir=tmp_path / "out")
+    panel.query()
+    assert panel.current_page.total_count == 2
+    assert panel.totals.value.count(">1,000,000,000,000,000.00<") == 2  # the deposits' row and the currency's total

@@ -144,7 +144,8 @@ def _lines(paid: pd.DataFrame, charged: pd.DataFrame, opening: int, ledger_timez
     lines = pd.concat([frame for frame in (charges, payments) if len(frame)] or [payments], ignore_index=True)
     lines["instant"] = pd.to_datetime(lines["instant"])
     lines = lines.sort_values(["instant", "order", "payment_id"], kind="stable").reset_index(drop=True)
-    lines["amount"] = _whole(lines["amount"].tolist()) if lines["amount"].dtype == object else lines["amount"].astype("Int64")
+    lines["amount"] = money.whole_series(lines["amount"].tolist(), nullable=True) if lines["amount"].dtype == object \
+        else lines["amount"].astype("Int64")
     lines["running_balance"] = _running_balances(opening, lines["amount"])
     lines["reported_balance_after"] = lines["reported_balance_after"].astype("Int64")
     lines["discrepancy"] = _added(lines["reported_balance_after"], lines["running_balance"], sign=-1)
@@ -156,8 +157,8 @@ def _discrepancies(lines: pd.DataFrame, opening: int, reported_opening: int | No
     """Payment lines whose reported balance disagrees with the running one, and how much it moved."""
     known = lines[lines["discrepancy"].notna()].copy()
     carried = 0 if reported_opening is None else reported_opening - opening
-    known["change"] = _added(known["discrepancy"], _whole([carried, *known["discrepancy"].tolist()][:len(known)], known.index),
-                             sign=-1)
+    before = money.whole_series([carried, *known["discrepancy"].tolist()][:len(known)], known.index, nullable=True)
+    known["change"] = _added(known["discrepancy"], before, sign=-1)
     return known[known["discrepancy"] != 0][list(DISCREPANCY_COLUMNS)].reset_index(drop=True)
 
 
@@ -170,14 +171,6 @@ def _largest(values: pd.Series) -> int:
     return int(values.abs().max()) if values.notna().any() else 0
 
 
-def _whole(values: list, index: pd.Index | None = None) -> pd.Series:
-    """Whole numbers (None or NA where missing) as nullable Int64, or as Python integers (dtype object) when one
-    passes int64: a statement of absurd amounts (a running balance of 1,000 trillion) is exact, not wrapped around."""
-    if max((abs(int(value)) for value in values if not pd.isna(value)), default=0) <= money.MAX_MINOR:
-        return pd.Series(pd.array(values, dtype="Int64"), index=index)
-    return pd.Series([None if pd.isna(value) else int(value) for value in values], index=index, dtype=object)
-
-
 def _added(first: pd.Series, second: pd.Series, *, sign: int = 1) -> pd.Series:
     """``first + second`` (``sign`` −1: ``first − second``) of nullable whole numbers, missing where either is.
 
@@ -188,8 +181,8 @@ def _added(first: pd.Series, second: pd.Series, *, sign: int = 1) -> pd.Series:
     if _largest(first) + _largest(second) <= money.MAX_MINOR:
         return (first.astype("Int64") + second.astype("Int64") if sign > 0
                 else first.astype("Int64") - second.astype("Int64"))
-    return _whole([None if pd.isna(a) or pd.isna(b) else int(a) + sign * int(b)
-                   for a, b in zip(first.tolist(), second.tolist())], first.index)
+    return money.whole_series([None if pd.isna(a) or pd.isna(b) else int(a) + sign * int(b)
+                               for a, b in zip(first.tolist(), second.tolist())], first.index, nullable=True)
 
 
 def _running_balances(opening: int, amounts: pd.Series) -> pd.Series:
@@ -200,8 +193,8 @@ def _running_balances(opening: int, amounts: pd.Series) -> pd.Series:
     """
     if abs(opening) + _largest(amounts) * len(amounts) <= money.MAX_MINOR:
         return (opening + amounts.astype("Int64").cumsum()).astype("Int64")
-    return _whole(list(itertools.accumulate((int(amount) for amount in amounts.tolist()), initial=opening))[1:],
-                  amounts.index)
+    balances = itertools.accumulate((int(amount) for amount in amounts.tolist()), initial=opening)
+    return money.whole_series(list(balances)[1:], amounts.index, nullable=True)
 
 
 def _describe_payment(row) -> str:

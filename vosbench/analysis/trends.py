@@ -30,7 +30,7 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
-from vosbench.core.money import MAX_MINOR, format_money
+from vosbench.core.money import MAX_MINOR, format_money, whole_series
 from vosbench.ledger import database, handle, payment_rollup, queries, tables, text_index
 
 GRAINS = ("day", "week", "month", "quarter")
@@ -247,12 +247,6 @@ _PAST_RANGE = ("{what} sum past the largest amount the ledger can hold (" + form
                "which a trend cannot draw exactly; narrow the filter (kinds, accounts, currency) or take a shorter grain")
 
 
-def _money(amounts: list[int]) -> pd.Series:
-    """A column of summed amounts: int64, or exact Python integers (dtype object) when one passes what int64
-    holds (two legal adjustments of 500 trillion in one grain): pandas would wrap such a sum around."""
-    return pd.Series(amounts, dtype="int64" if max(map(abs, amounts), default=0) <= MAX_MINOR else object)
-
-
 def _period_of(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[date, date] | None:
     first, last = f.start, f.end
     if first is None or last is None:
@@ -320,7 +314,7 @@ def _top_groups(rows: list[tuple], run: tuple[Bucket, ...]) -> pd.DataFrame:
     keys = sorted(summed, key=lambda key: (key[0], order.get(key[1], len(order))))
     return pd.DataFrame({"position": [key[0] for key in keys], "bucket": [run[key[0]].label for key in keys],
                          "group": [key[1] for key in keys], "count": [summed[key][0] for key in keys],
-                         "amount": _money([summed[key][1] for key in keys])}).astype({"position": "int64", "count": "int64"})
+                         "amount": whole_series([summed[key][1] for key in keys])}).astype({"position": "int64", "count": "int64"})
 
 
 def _per_position(rows: list[tuple], size: int) -> tuple[list[int], list[int]]:
@@ -338,8 +332,9 @@ def _totals(current, rows, before_rows, year_rows) -> pd.DataFrame:
     year_count, year_amount = _per_position(year_rows, size)
     return pd.DataFrame({
         "position": list(range(size)), "bucket": [b.label for b in current],
-        "count": count, "amount": _money(amount), "previous_count": previous_count,
-        "previous_amount": _money(previous_amount), "last_year_count": year_count, "last_year_amount": _money(year_amount),
+        "count": count, "amount": whole_series(amount), "previous_count": previous_count,
+        "previous_amount": whole_series(previous_amount), "last_year_count": year_count,
+        "last_year_amount": whole_series(year_amount),
     }).astype({name: "int64" for name in ("position", "count", "previous_count", "last_year_count")})
 
 
