@@ -295,3 +295,14 @@ def test_the_explore_panel_opens_on_november_and_shows_its_totals(sqlite_ledger,
     panel.query()
     assert panel.current_page.total_count == 2
     assert panel.totals.value.count(">1,000,000,000,000,000.00<") == 2  # the deposits' row and the currency's total
+
+
+@pytest.mark.parametrize("text", ["", "-"])  # each account's own rollup cells; the records
+def test_top_accounts_rank_by_money_moved_past_int64(sqlite_ledger, text):
+    """A and B each moved 1,000 trillion (−500 then +500 trillion: net 0), C 100.25: ranked A, B (a tie, by
+    account number), C; SQLite's SUM of A's moves failed before."""
+    engine = setup.open_ledger(sqlite_ledger).engine
+    f = PaymentFilter.from_parameters({"text": text} if text else {})
+    top = explore.top_accounts(engine, f)
+    assert top.values.tolist() == [["A", "Adjusted A", 2, 0], ["B", "Adjusted B", 2, 0], ["C", "Ordinary C", 2, 997_500]]
+    assert explore.top_accounts(engine, f, n=1)["account"].tolist() == ["A"]

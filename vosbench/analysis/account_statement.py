@@ -19,6 +19,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -168,7 +169,7 @@ def _largest(values: pd.Series) -> int:
     """The largest magnitude among ``values`` (nullable whole numbers), 0 when none."""
     if values.dtype == object:
         return max((abs(int(value)) for value in values.tolist() if not pd.isna(value)), default=0)
-    return int(values.abs().max()) if values.notna().any() else 0
+    return int(np.abs(values.to_numpy(dtype=np.int64, na_value=0)).max(initial=0))  # one numpy pass, not pandas
 
 
 def _added(first: pd.Series, second: pd.Series, *, sign: int = 1) -> pd.Series:

@@ -15,7 +15,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -940,26 +940,49 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         own = _account_rollup_conditions(connection, f, timezone, own=True)
+        grouped: Callable[[queries.Summing], sa.Select]
         if own is not None:  # each account's own cells of the period
             rollup = tables.account_rollup
-            ranked = (sa.select(rollup.c.account_id, sa.func.sum(rollup.c.records).label("count"),
-                                sa.func.sum(rollup.c.amount).label("amount"), sa.func.sum(rollup.c.moved).label("moved"))
-                      .where(*own).group_by(rollup.c.account_id)
-                      .order_by(sa.desc("moved"), rollup.c.account_id).limit(n).subquery("ranked"))
+
+            def grouped(total: queries.Summing) -> sa.Select:
+                return (sa.select(rollup.c.account_id, sa.func.sum(rollup.c.records), *total(rollup.c.amount),
+                                  *total(rollup.c.moved)).where(*own).group_by(rollup.c.account_id))
         else:
             # Grouped after filtering: walking the account index to group would look up every row.
             account_id = _unordered(p.c.account_id).label("account_id")
-            ranked = (sa.select(account_id, sa.func.count().label("count"),
-                                sa.func.sum(p.c.amount).label("amount"),
-                                sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
-                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                                         driver=_driver(connection, f, timezone, indexed=indexed)))
-                      .group_by(account_id)
-                      .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
-        statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
-                     .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
-                     .order_by(ranked.c.moved.desc(), _accounts.c.account))
-        return _frame(connection.execute(statement), ("account", "name", "count", "amount"))
+            where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                               driver=_driver(connection, f, timezone, indexed=indexed))
+
+            def grouped(total: queries.Summing) -> sa.Select:
+                return (sa.select(account_id, sa.func.count(), *total(p.c.amount), *total(sa.func.abs(p.c.amount)))
+                        .where(*where).group_by(account_id))
+        return _frame(_top_ranked(connection, grouped, n), ("account", "name", "count", "amount"))
+
+
+def _top_ranked(connection: sa.Connection, grouped: Callable[[queries.Summing], sa.Select], n: int) -> list[tuple]:
+    """(account, name, count, amount) of the ``n`` accounts that moved the most, of the rows (account id, count,
+    amount, moved) ``grouped`` sums per account; ties in account number order.
+
+    The database ranks them (ORDER BY the sum moved, LIMIT ``n``). SQLite's SUM fails past 64 bits (an
+    account that moved two absurd amounts): then every account's sums are read exactly
+    (:func:`queries.summed_rows`) and ranked here.
+    """
+    plain = grouped(lambda expression: (sa.func.sum(expression),))
+    account_id, _, _, moved = plain.selected_columns
+    ranked = plain.order_by(moved.desc(), account_id).limit(n).subquery("ranked")
+    ranked_id, count, amount, ranked_moved = ranked.c
+    statement = (sa.select(_accounts.c.account, _accounts.c.name, count, amount)
+                 .select_from(ranked.join(_accounts, _accounts.c.id == ranked_id))
+                 .order_by(ranked_moved.desc(), _accounts.c.account))
+    try:
+        return [tuple(row) for row in connection.execute(statement)]
+    except sa.exc.OperationalError as error:
+        if not queries.sum_overflowed(connection, error):
+            raise
+    top = sorted(queries.summed_rows(connection, grouped), key=lambda row: (-row[3], row[0]))[:n]
+    named = {row.id: (row.account, row.name) for row in connection.execute(
+        sa.select(_accounts.c.id, _accounts.c.account, _accounts.c.name).where(_accounts.c.id.in_([row[0] for row in top])))}
+    return [(*named[row[0]], row[1], row[2]) for row in sorted(top, key=lambda row: (-row[3], named[row[0]][0]))]
 
 
 def latest_month(engine: Engine) -> PaymentFilter:

@@ -136,7 +136,7 @@ def summed_rows(connection: sa.Connection, build: Callable[[Summing], sa.Select]
     try:
         return [tuple(row) for row in connection.execute(build(lambda expression: (sa.func.sum(expression),)))]
     except sa.exc.OperationalError as error:
-        if connection.dialect.name != "sqlite" or "integer overflow" not in str(error.orig):
+        if not sum_overflowed(connection, error):
             raise
     labels: list[str] = []
 
@@ -149,6 +149,11 @@ def summed_rows(connection: sa.Connection, build: Callable[[Summing], sa.Select]
     highs = {keys.index(f"{label}_high") for label in labels}
     return [tuple(joined_sum(value, row[place + 1]) if place in highs else value
                   for place, value in enumerate(row) if place - 1 not in highs) for row in result]
+
+
+def sum_overflowed(connection: sa.Connection, error: sa.exc.OperationalError) -> bool:
+    """Whether ``error`` is SQLite's SUM passing 64 bits (the servers sum a BIGINT into NUMERIC or DECIMAL)."""
+    return connection.dialect.name == "sqlite" and "integer overflow" in str(error.orig)
 
 
 def whole_number(value) -> int:
