@@ -479,7 +479,7 @@ def _next_month(day: date) -> date:
 
 
 def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement,
-                 rollup: sa.Table = tables.payment_rollup) -> list[sa.Row]:
+                 rollup: sa.Table = tables.payment_rollup) -> list[tuple]:
     """Records and amount (exact: :func:`queries.summed_rows`) of the ``rollup`` rows ``where`` selects, per ``keys``
     (in their order)."""
     return queries.summed_rows(connection, lambda total: (

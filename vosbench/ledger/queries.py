@@ -187,7 +187,7 @@ def _column(values, is_time: bool) -> pd.Series:
         try:
             exact = np.where(missing, 0, objects).astype(np.int64)  # Python ints: no rounding possible
         except OverflowError:
-            return pd.Series(np.where(missing, None, objects), dtype=object)
+            return pd.Series([None if absent else value for value, absent in zip(objects, missing)], dtype=object)
         return pd.Series(pd.arrays.IntegerArray(exact, missing))
     return pd.Series(objects).infer_objects()
 
