@@ -335,6 +335,56 @@ def test_camt_054_and_052_read_through_the_same_reader(engine, tmp_path):
         date(2026, 10, 20), 750_000, "E2E-9", "Nile Voice")
 
 
+def test_a_notification_then_the_months_statement_telling_the_entry_with_more_text_imports_the_rest(engine, tmp_path):
+    """camt.054 per incoming payment, then the month's camt.053: the same booked entry comes again, same reference
+    and money, now with a bank code and more text; the statement's other entries must still come in."""
+    told = """<Ntry><AcctSvcrRef>FLOW-1</AcctSvcrRef><Amt Ccy="CHF">425.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+    <Sts>BOOK</Sts><BookgDt><Dt>2026-10-20</Dt></BookgDt>{more}
+    <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Gamma Ltd</Nm></Dbtr></RltdPties><RmtInf><Ustrd>Top-up C00033</Ustrd></RmtInf>
+    </TxDtls></NtryDtls></Ntry>"""
+    first = told.format(more="")
+    again = told.format(more="<BkTxCd><Prtry><Cd>PMNT/RCDT/ESCT</Cd></Prtry></BkTxCd><AddtlNtryInf>SEPA CREDIT "
+                             "TRANSFER</AddtlNtryInf>")
+    new_entry = """<Ntry><AcctSvcrRef>FLOW-2</AcctSvcrRef><Amt Ccy="CHF">99.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+    <Sts>BOOK</Sts><BookgDt><Dt>2026-10-28</Dt></BookgDt><AddtlNtryInf>C00034</AddtlNtryInf></Ntry>"""
+    assert importing.import_file(engine, write(tmp_path, "n.xml", camt("054", "02", first))).added == 1
+    statement = importing.import_file(engine, write(tmp_path, "s.xml", camt("053", "02", again + new_entry)))
+    assert (statement.added, statement.skipped) == (1, 1)
+    assert statement.warnings == ("lines already kept (same transaction id, amount and currency) are told here with "
+                                  "another description (1 line): the first telling is kept, since statement lines "
+                                  "are never edited",)
+    rows = stored(engine)
+    assert [(r.line_key, r.amount, r.description) for r in rows] == [
+        ("ref:FLOW-1", 4_250_000, "Top-up C00033"), ("ref:FLOW-2", 990_000, "C00034")]
+    with engine.connect() as connection:  # kept with the import that added the new entry, like every warning
+        assert connection.scalars(sa.select(tables.statement_import_warnings.c.warning)).all() == list(
+            statement.warnings)
+
+
+def test_a_redownloaded_ofx_whose_pending_line_settled_under_its_fitid_adds_only_the_new_money(engine, tmp_path):
+    def ofx(lines: str) -> str:
+        return HEADER + ("<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>1"
+                         "<ACCTID>OVL1<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST><DTSTART>20261001<DTEND>20261031"
+                         f"{lines}</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>")
+    one = "<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261013<TRNAMT>100.00<FITID>OV1<NAME>Payer A</STMTTRN>"
+    pending = "<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261014<TRNAMT>200.00<FITID>OV2<NAME>PAYER B PENDING</STMTTRN>"
+    settled = ("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261015<TRNAMT>200.00<FITID>OV2<NAME>Payer B Ltd"
+               "<MEMO>C00111 settled</STMTTRN>")
+    added = "<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261016<TRNAMT>300.00<FITID>OV3<NAME>Payer C</STMTTRN>"
+    importing.import_file(engine, write(tmp_path, "a.ofx", ofx(one + pending)))
+    later = importing.import_file(engine, write(tmp_path, "b.ofx", ofx(one + settled + added)))
+    assert (later.added, later.skipped) == (1, 2)
+    assert "another counterparty (1 line), description (1 line), posted date (1 line)" in later.warnings[-1]
+    assert [(r.line_key, r.posted_on, r.amount, r.counterparty) for r in stored(engine)] == [
+        ("fitid:OV1", date(2026, 10, 13), 1_000_000, "Payer A"), ("fitid:OV2", date(2026, 10, 14), 2_000_000,
+                                                                  "PAYER B PENDING"),
+        ("fitid:OV3", date(2026, 10, 16), 3_000_000, "Payer C")]
+    # the same id with other money is another transaction or a wrong export: refused, both amounts said
+    with pytest.raises(ImportRejected, match=r"c.ofx:1: transaction fitid:OV2 of OVL1 is in the ledger as 200.00 USD "
+                                             r"and here as 250.00 USD; statement lines are never edited"):
+        importing.import_file(engine, write(tmp_path, "c.ofx", ofx(settled.replace("200.00", "250.00"))))
+
+
 def test_a_camt_entry_whose_only_transaction_goes_the_other_way_is_refused(engine, tmp_path):
     entry = """<Ntry><AcctSvcrRef>X-1</AcctSvcrRef><Amt Ccy="CHF">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>
     <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-10-20</Dt></BookgDt>

@@ -219,6 +219,23 @@ def test_money_out_is_its_own_status_and_never_pairs_with_a_record():
     assert groups[()] == ("no_money", "", [10])
 
 
+def test_a_refund_the_rules_call_a_fee_pairs_with_the_withdrawal_whose_reference_and_amount_it_carries():
+    """"Refund of overbilled call charges" matches a fee rule's words; the withdrawal record's own reference and
+    exact amount say it is that customer's refund. Only both together: a fee with another amount stays a fee."""
+    lines = [Line(1, "bank", 100, -750_000, reference="RF-9", description="Refund of call charges C00122",
+                  key="refund", outgoing="fee"),
+             Line(2, "bank", 100, -40_000, reference="RF-10", description="Service charges", key="charge",
+                  outgoing="fee")]
+    payments = [Payment(20, "bank", 100, -750_000, "C00122", reference="RF-9"),
+                Payment(21, "bank", 101, -45_000, "C00123", reference="RF-10")]
+    groups = {tuple(l.key for l in g.lines): g for g in match(lines, payments)}
+    refund = groups[("refund",)]
+    assert (refund.status, refund.rule, [p.id for p in refund.payments]) == ("matched", "reference", [20])
+    assert refund.explanation == "reference RF-9 equal; amount -75.00 equal; the statement's rules called it fee"
+    assert (groups[("charge",)].status, groups[("charge",)].payments) == ("outgoing", [])
+    assert [p.id for p in groups[()].payments] == [21]
+
+
 @pytest.mark.parametrize("rule, message", [
     ({"class": "fee"}, "give field with values, or text"),
     ({"class": "fee", "values": ["x"]}, "values needs a field"),

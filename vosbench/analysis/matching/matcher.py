@@ -17,6 +17,11 @@ what the earlier ones left:
 A line and a record only ever pair within one pool: the same channel (bank, gateway,
 IVR, crypto) and the same currency (the line's and the account's).
 
+Money out that the statement's rules classify as not a customer's (a fee, a supplier,
+see :mod:`~vosbench.sources.bankfiles.outgoing`) is set aside under ``outgoing`` before
+the rules run, unless it carries a withdrawal record's own reference and exact amount:
+then it is that customer's refund, whatever its text says ("refund of call charges").
+
 Analyst decisions come first: a manual match or confirmation is taken as it is, a
 rejected pairing is never proposed again. Both sides are put in a canonical order
 before the rules run, so the order the lines arrive in changes nothing.
@@ -204,11 +209,14 @@ def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decisi
     forbidden = {(l, p) for d in latest if d.action == "reject" for l in d.line_ids for p in d.payment_ids}
     state = _State(lines, payments, forbidden, settings)
     _apply_decisions(state, latest)
+    # money out that the rules call a fee or a supplier's, yet carrying a withdrawal record's own reference and
+    # amount, is that customer's refund ("refund of call charges"): it pairs before the rest is set aside
+    _by_reference(state, [line for line in state.free_lines() if line.outgoing], exact=True)
     for line in state.free_lines():
         if line.outgoing:  # not customer money: never paired with a deposit or a withdrawal
             state.take(Group([line], [], "outgoing", line.outgoing, 1.0,
                              f"money out classified as {line.outgoing} by the statement's rules"))
-    _by_reference(state)
+    _by_reference(state, state.free_lines())
     _by_amount_and_date(state)
     _by_fee(state)
     _batches(state)
@@ -290,25 +298,29 @@ def _near(state: _State, line: Line, candidates: list[Payment]) -> Payment | Non
     return best
 
 
-def _by_reference(state: _State) -> None:
+def _by_reference(state: _State, lines: list[Line], *, exact: bool = False) -> None:
+    """Pair each of ``lines`` with a record whose reference it quotes (as its reference or a word of its text),
+    the same way (in or out), nearest in date; ``exact``: only with a record of exactly its amount."""
     index: dict[tuple, list[Payment]] = defaultdict(list)
     for record in state.payments:
         if record.reference:
             index[(record.pool, normalize(record.reference))].append(record)
-    for line in state.free_lines():
+    for line in lines:
         references = [normalize(line.reference)] if line.reference else []
         references += [normalize(t) for t in _TOKEN.findall(line.description)]
         candidates = [p for ref in dict.fromkeys(references) for p in index.get((line.pool, ref), ())
                       if (p.amount > 0) == (line.amount > 0)]
         if not candidates:
             continue
-        exact = [p for p in candidates if p.amount == line.amount]
-        payment = _near(state, line, exact) or _near(state, line, candidates)
+        same_amount = [p for p in candidates if p.amount == line.amount]
+        payment = _near(state, line, same_amount) or (None if exact else _near(state, line, candidates))
         if payment is None:
             continue
         status, words = pair_status([line], [payment])
         score = 1.0 if status == "matched" else 0.6
-        state.take(Group([line], [payment], status, "reference", score, f"reference {payment.reference} equal; {words}"))
+        told = f"; the statement's rules called it {line.outgoing}" if line.outgoing else ""
+        state.take(Group([line], [payment], status, "reference", score,
+                         f"reference {payment.reference} equal; {words}{told}"))
 
 
 class _Bucket:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -161,6 +162,7 @@ class _Tags:
         self.entry, self.identifier, self.account = self.q["Ntry"], self.q["Id"], self.q["Acct"]
         self.holder = prefix + MESSAGES[kind][1]
         self.holders = {prefix + holder for _, holder, _ in MESSAGES.values()}
+        self.references = {prefix + local: local for local in _REFERENCES}  # a transaction's Refs children read
 
 
 class _Reader:
@@ -179,6 +181,7 @@ class _Reader:
         self.moved = 0  # what the current statement's lines move
         self.refused = 0  # rejections before the current statement: one of its own leaves its balances unchecked
         self.number = 0
+        self.references: dict[str, str] = {}  # the message's qualified reference tags, by tag: their local names
 
     def read(self, stream) -> Iterator[StatementLine]:
         """One pass over end events only: entries are read and cleared as they end.
@@ -188,24 +191,17 @@ class _Reader:
         A statement's account and id end before its first entry (the schema's order),
         so they are known when the entries are read.
         """
-        tags = None
-        q: dict[str, str] = {}
-        entry_tag = identifier_tag = account_tag = balance_tag = ""  # qualified tags, as locals: asked of every element
-        holder_tags: set[str] = set()
+        events = ET.iterparse(stream, events=("end",))
+        tags, first = self._message_tags(events)
+        q, self.references = tags.q, tags.references
+        # the tags asked of every element, as locals; an element of none of them passes with one set lookup
+        entry_tag, identifier_tag, account_tag, balance_tag = tags.entry, tags.identifier, tags.account, q["Bal"]
+        holder_tags = tags.holders
+        others = {identifier_tag, account_tag, balance_tag, *holder_tags}
         account = currency = statement_id = ""
         seen_ids: list = []  # the last few Id elements with text: the holder's own Id is among them
-        for _, element in ET.iterparse(stream, events=("end",)):
+        for _, element in itertools.chain([("end", first)], events):
             tag = element.tag
-            if tags is None:
-                namespace = tag[1:].split("}")[0] if tag.startswith("{") else ""
-                if namespace.startswith("urn:iso:std:iso:20022:tech:xsd:head."):
-                    continue
-                self._namespace(namespace, tag)
-                tags = _Tags("{" + namespace + "}", self.kind)
-                q = tags.q
-                entry_tag, identifier_tag, account_tag, holder_tags = (tags.entry, tags.identifier, tags.account,
-                                                                       tags.holders)
-                balance_tag = q["Bal"]
             if tag == entry_tag:
                 self._entry(element, q, account, statement_id, currency)
                 element.clear()
@@ -213,19 +209,22 @@ class _Reader:
                     self.moved += sum(line.amount for line in self.lines)
                     yield from self.lines
                     self.lines = []
+            elif tag not in others:
+                continue
             elif tag == identifier_tag:
                 if element.text and element.text.strip():
                     seen_ids = [*seen_ids[-3:], element]
             elif tag == balance_tag:  # before the statement's entries, in the schema's order
                 self.balance_days.add(_balance_day(element, q))
                 self._balance(element, q)
-            elif tag == account_tag and not account:
-                account = _text(_path(element, q["Id"], q["IBAN"])) or _text(_path(element, q["Id"], q["Othr"], q["Id"]))
-                currency = _findtext(element, q["Ccy"])
-                inside = set(element.iter(identifier_tag))
-                statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
-            elif tag in holder_tags:
-                assert tags is not None  # set with holder_tags
+            elif tag == account_tag:
+                if not account:
+                    account = (_text(_path(element, q["Id"], q["IBAN"]))
+                               or _text(_path(element, q["Id"], q["Othr"], q["Id"])))
+                    currency = _findtext(element, q["Ccy"])
+                    inside = set(element.iter(identifier_tag))
+                    statement_id = next((i.text.strip() for i in reversed(seen_ids) if i not in inside), "")
+            else:  # a statement, report or notification ends
                 if tag != tags.holder:
                     raise StatementFileError(
                         f"{self.file}: not a valid camt.{self.kind} document: its namespace says camt.{self.kind} "
@@ -239,8 +238,16 @@ class _Reader:
                 seen_ids = []
                 self.balance_days = set()
                 element.clear()
-        if tags is None:
-            raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
+
+    def _message_tags(self, events) -> tuple[_Tags, ET.Element]:
+        """The message's tags, from the first element to end in a CAMT namespace (returned too: it is read like
+        the rest); a business application header (``head.001``) before it is passed over."""
+        for _, element in events:
+            namespace = element.tag[1:].split("}")[0] if element.tag.startswith("{") else ""
+            if not namespace.startswith("urn:iso:std:iso:20022:tech:xsd:head."):
+                self._namespace(namespace, element.tag)
+                return _Tags("{" + namespace + "}", self.kind), element
+        raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
 
     def _balance(self, balance, q: dict[str, str]) -> None:
         """Keep the statement's opening (OPBD, else PRCD) and closing (CLBD) balance, signed; others pass."""
@@ -305,7 +312,7 @@ class _Reader:
                 raise ValueError("BookgDt is missing (BookgDt/Dt or BookgDt/DtTm), and no ValDt or one-day "
                                  "statement gives a date")
             self.undated += 1
-        details = [_details(detail, q, direction) for group in entry.findall(q["NtryDtls"])
+        details = [_details(detail, q, self.references, direction) for group in entry.findall(q["NtryDtls"])
                    for detail in group.findall(q["TxDtls"])]
         service_ref, entry_ref = _provided(_findtext(entry, q["AcctSvcrRef"])), _provided(_findtext(entry, q["NtryRef"]))
         additional = _findtext(entry, q["AddtlNtryInf"])
@@ -364,8 +371,9 @@ class _Reader:
         return True
 
 
-def _details(detail, q: dict[str, str], direction: str) -> dict:
-    """One TxDtls: its amount (when given), party, and every reference it carries."""
+def _details(detail, q: dict[str, str], references: dict[str, str], direction: str) -> dict:
+    """One TxDtls: its amount (when given), party, and every reference it carries (``references``: the local name of
+    each qualified reference tag read, see :class:`_Tags`)."""
     found_amount = detail.find(q["Amt"])
     if found_amount is None:
         found_amount = _path(detail, q["AmtDtls"], q["TxAmt"], q["Amt"])
@@ -380,12 +388,12 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
     party = _path(detail, q["RltdPties"], q[side])
     name = (_findtext(party, q["Nm"]) or _text(_path(party, q["Pty"], q["Nm"]))) if party is not None else ""
     found = detail.find(q["Refs"])
-    refs = dict.fromkeys(_REFERENCES, "")
+    refs = {}
     for child in found if found is not None else ():
-        local = _local(child.tag)
-        if local in refs and child.text:
-            refs[local] = child.text.strip()
-    end_to_end = _provided(refs["EndToEndId"])
+        local = references.get(child.tag)
+        if local and child.text and (text := child.text.strip()):
+            refs[local] = text
+    end_to_end = _provided(refs.get("EndToEndId", ""))
     remittance_info = detail.find(q["RmtInf"])
     remittance = creditor_refs = []
     if remittance_info is not None:
@@ -394,10 +402,10 @@ def _details(detail, q: dict[str, str], direction: str) -> dict:
                          for info in structured.findall(q["CdtrRefInf"]) for text in map(_text, info.findall(q["Ref"]))
                          if text]
     additional = _findtext(detail, q["AddtlTxInf"])
-    reference = (creditor_refs[0] if creditor_refs else end_to_end) or _provided(refs["AcctSvcrRef"])
+    reference = (creditor_refs[0] if creditor_refs else end_to_end) or _provided(refs.get("AcctSvcrRef", ""))
     text = _join([*remittance, *(f"Ref {r}" for r in creditor_refs if r != reference), additional])
     raw = {"amt": amount_text, "ccy": tx_currency or "",
-           "refs": {k: v for k, v in refs.items() if v}, "creditor_refs": creditor_refs, "remittance": remittance,
+           "refs": refs, "creditor_refs": creditor_refs, "remittance": remittance,
            "name": name}
     return {"signed": signed, "currency": tx_currency, "name": name, "end_to_end": end_to_end,
             "creditor_refs": creditor_refs, "remittance": remittance, "reference": reference, "text": text,

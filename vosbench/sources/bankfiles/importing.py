@@ -3,10 +3,12 @@
 OFX/QFX, CAMT (camt.052, .053, .054) and SWIFT MT940/MT942 are recognized by their
 content and read a piece at a time; CSV and XLSX need a mapping profile. What a reader had to bend for (a missing
 balance, a byte-order mark, an over-long field cut to the column's size) comes back as
-the file's warnings, once each, stored with the import. A line already in the ledger under its key (statement account + line key) is
-skipped when it says the same, so re-importing a file or an overlapping statement adds
-nothing; one that says something else is refused, since statement lines are never
-edited. Every rejected row is reported with file, line and reason, and nothing of the
+the file's warnings, once each, stored with the import. A line already in the ledger under its key (statement
+account + line key) is skipped when it moves the same money, so re-importing a file, an
+overlapping statement, or the month's camt.053 after the day's camt.054 notifications adds
+nothing twice; what it tells otherwise (more text, a settled date) is said in a warning and
+the first telling kept, since statement lines are never edited. Other money under the same
+key is refused, naming both amounts. Every rejected row is reported with file, line and reason, and nothing of the
 file is written.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -159,9 +162,11 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
             added, skipped, rejections = 0, 0, []
             seen: dict[tuple[str, str], tuple] = {}
             held: dict[str, bool] = {}
+            retold: Counter = Counter()  # fields that lines already kept tell otherwise in this file
             with bulk_links.linked_in_batches(connection, _T.name) as linked:
                 for numbers, rows in statement.batches():
-                    new, skipped_here, rejected = _new_lines(connection, parsed.file, numbers, rows, seen, held, day)
+                    new, skipped_here, rejected = _new_lines(connection, parsed.file, numbers, rows, seen, held, day,
+                                                                  retold)
                     skipped += skipped_here
                     rejections += rejected
                     if statement.rejected or rejections:  # nothing more is written: the whole file is refused
@@ -177,7 +182,7 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
         if rejections:
             raise ImportRejected(rejections)
         result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, added, skipped,
-                                 warnings=tuple(parsed.warnings))
+                                 warnings=(*parsed.warnings, *([_retold_warning(retold)] if retold else ())))
         if added:
             result.import_id = database.inserted_id(connection.execute(_I.insert().values(
                 **({"id": import_id} if import_id is not None else {}),
@@ -266,18 +271,27 @@ def _row(line: StatementLine, day) -> tuple:
 _ACCOUNT, _KEY = _COLUMNS.index("statement_account") - 2, _COLUMNS.index("line_key") - 2
 _figures = operator.itemgetter(*(_COLUMNS.index(name) - 2 for name in _COMPARED))
 """A row's compared values, as a tuple (the row starts after ``import_id`` and ``channel``)."""
+_money = operator.itemgetter(_COMPARED.index("amount"), _COMPARED.index("currency"))
+"""The money of a line's compared figures: what the same transaction told again must repeat."""
+_FIELD_NAMES = {"posted_on": "posted date", "value_on": "value date", "account_hint": "account hint"}
 
 
 def _new_lines(connection: sa.Connection, file: str, numbers: list[int], rows: list[tuple],
-               seen: dict[tuple[str, str], tuple], held: dict[str, bool], day,
+               seen: dict[tuple[str, str], tuple], held: dict[str, bool], day, retold: Counter,
                ) -> tuple[list[tuple], int, list[Rejection]]:
-    """Of a few thousand rows, those not yet in the ledger nor earlier in the file; identical ones are skipped.
+    """Of a few thousand rows, those not yet in the ledger nor earlier in the file; those already there are skipped.
 
     ``numbers`` are the rows' places in the file, for messages. ``seen`` holds what the
     file's earlier lines said (their compared figures, by key) and is added to; ``held``
     whether the ledger holds any line of a statement account (asked once per account: the
     keys of an account it has never seen are not looked up). A stored line's figures are
     compared in the form its row is written in (``day`` gives a date's).
+
+    A line under a key already taken is the same transaction when it moves the same money
+    (amount and currency): banks tell a transaction again with more text or a settled date
+    (a camt.054 notification, then the month's camt.053; an OFX download's pending name,
+    then the posted one). It is skipped, the first telling kept, and each field it tells
+    otherwise is counted in ``retold``. Other money under the same key is refused, naming both.
     """
     new: list[tuple] = []
     skipped, rejections = 0, []
@@ -308,14 +322,29 @@ def _new_lines(connection: sa.Connection, file: str, numbers: list[int], rows: l
             else:
                 assert stored is not None  # one of the two was found
                 known = (day(stored.posted_on), day(stored.value_on), *stored[3:])
-            if figures == known:
+            if _money(figures) == _money(known):
                 skipped += 1
+                retold.update(name for name, here, kept in zip(_COMPARED, figures, known) if here != kept)
             else:
                 where = "earlier in this file" if earlier is not None else "in the ledger"
-                rejections.append(Rejection(file, number, f"transaction {row[_KEY]} of {row[_ACCOUNT]} is {where} "
-                                            "with other values; statement lines are never edited: check which export "
-                                            "is right"))
+                rejections.append(Rejection(file, number, (
+                    f"transaction {row[_KEY]} of {row[_ACCOUNT]} is {where} as {_said(known)} and here as "
+                    f"{_said(figures)}; statement lines are never edited: check which export is right")))
     return new, skipped, rejections
+
+
+def _said(figures: tuple) -> str:
+    """A line's money, from its compared figures, as a message says it."""
+    amount, currency = _money(figures)
+    return f"{money.format_money(int(amount))} {currency}"
+
+
+def _retold_warning(retold: Counter) -> str:
+    """The file's warning for lines skipped as already kept although they tell some fields otherwise."""
+    fields = ", ".join(f"{_FIELD_NAMES.get(name, name)} ({count} line{'s' if count > 1 else ''})"
+                       for name, count in sorted(retold.items()))
+    return (f"lines already kept (same transaction id, amount and currency) are told here with another {fields}: "
+            "the first telling is kept, since statement lines are never edited")
 
 
 def imported(engine: Engine) -> list[dict]:

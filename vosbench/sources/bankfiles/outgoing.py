@@ -3,7 +3,8 @@
 On a real bank account most debits are not refunds or withdrawals to customers, and
 matching them against payment records only buries the real "money without a record"
 cases. A line classified here is set aside by the matcher under the status
-``outgoing`` with its class. Two sources decide, and nothing else:
+``outgoing`` with its class, unless a withdrawal record carries its reference and exact
+amount (a customer's refund whose words a rule took for a fee). Two sources decide, and nothing else:
 
 - the bank's own transaction code, when it says charges: OFX ``TRNTYPE`` FEE or SRVCHG,
   a CAMT sub-family code CHRG, FEES or COMM, an MT940 type NCHG, NCOM, FCHG or FCOM;
