@@ -15,9 +15,11 @@ follows the period, not the account's history.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -98,13 +100,13 @@ def account_statement(engine: Engine, account: str, start: date, end: date, *,
                                  "end_day": periods.local_day(ends, ledger_timezone)},
                                 times={"day": sa.Date()})
     charged["day"] = charged["day"].dt.date
-    charged["total"] = (charged["call_fee"] + charged["agent_fee"] + charged["other_fee"]).astype("Int64")
+    charged["total"] = _added(_added(charged["call_fee"], charged["agent_fee"]), charged["other_fee"])
     before = charged["day"] < start_day
     reported_opening = None
     if len(anchor):
-        reported_opening = int(anchor["balance_after"].iloc[0]) - int(charged.loc[before, "total"].sum())
+        reported_opening = int(anchor["balance_after"].iloc[0]) - money.exact_sum(charged.loc[before, "total"])
     lines = _lines(paid, charged[~before].reset_index(drop=True), opening, ledger_timezone, timezone)
-    closing = opening + int(lines["amount"].sum())
+    closing = opening + money.exact_sum(lines["amount"])
     return Statement(account, found.name, start, end, timezone, opening, closing, lines,
                      _discrepancies(lines, opening, reported_opening), reported_opening)
 
@@ -116,7 +118,9 @@ def _opening(connection: sa.Connection, account_id: int, begins: datetime, start
     opened = queries.frame(connection, "statement_opening", {
         "account_id": account_id, "month": month.label, "month_start": month.start,
         "month_first_day": month.first_day, "start": begins, "start_day": start_day})
-    return int(opened["opening"].iloc[0])
+    row = opened.iloc[0]
+    return (int(row["kept_closing"]) + queries.joined_sum(row["paid_high"], row["paid_low"])
+            - queries.joined_sum(row["charged_high"], row["charged_low"]))
 
 
 def _lines(paid: pd.DataFrame, charged: pd.DataFrame, opening: int, ledger_timezone: str,
@@ -134,17 +138,18 @@ def _lines(paid: pd.DataFrame, charged: pd.DataFrame, opening: int, ledger_timez
                              dtype="datetime64[us]"),
         "order": 0, "what": CHARGES, "payment_id": pd.array([None] * len(charged), dtype="Int64"),
         "kind": None, "description": [_describe_charges(row) for row in charged.itertuples(index=False)],
-        "amount": (-charged["total"]).astype("Int64"),
+        "amount": -charged["total"],
         "reported_balance_after": pd.array([None] * len(charged), dtype="Int64"),
     })
     # At one instant the day's charges come first: they were deducted as that day ended.
     lines = pd.concat([frame for frame in (charges, payments) if len(frame)] or [payments], ignore_index=True)
     lines["instant"] = pd.to_datetime(lines["instant"])
     lines = lines.sort_values(["instant", "order", "payment_id"], kind="stable").reset_index(drop=True)
-    lines["amount"] = lines["amount"].astype("Int64")
-    lines["running_balance"] = (opening + lines["amount"].cumsum()).astype("Int64")
+    lines["amount"] = money.whole_series(lines["amount"].tolist(), nullable=True) if lines["amount"].dtype == object \
+        else lines["amount"].astype("Int64")
+    lines["running_balance"] = _running_balances(opening, lines["amount"])
     lines["reported_balance_after"] = lines["reported_balance_after"].astype("Int64")
-    lines["discrepancy"] = (lines["reported_balance_after"] - lines["running_balance"]).astype("Int64")
+    lines["discrepancy"] = _added(lines["reported_balance_after"], lines["running_balance"], sign=-1)
     lines["at"] = periods.local_times(lines["instant"], timezone)
     return lines[list(LINE_COLUMNS)]
 
@@ -153,8 +158,44 @@ def _discrepancies(lines: pd.DataFrame, opening: int, reported_opening: int | No
     """Payment lines whose reported balance disagrees with the running one, and how much it moved."""
     known = lines[lines["discrepancy"].notna()].copy()
     carried = 0 if reported_opening is None else reported_opening - opening
-    known["change"] = (known["discrepancy"] - known["discrepancy"].shift(1).fillna(carried)).astype("Int64")
+    before = money.whole_series([carried, *known["discrepancy"].tolist()][:len(known)], known.index, nullable=True)
+    known["change"] = _added(known["discrepancy"], before, sign=-1)
     return known[known["discrepancy"] != 0][list(DISCREPANCY_COLUMNS)].reset_index(drop=True)
+
+
+# --- exact arithmetic on money columns: int64 where a bound says it cannot wrap, else Python integers ---------
+
+def _largest(values: pd.Series) -> int:
+    """The largest magnitude among ``values`` (nullable whole numbers), 0 when none."""
+    if values.dtype == object:
+        return max((abs(int(value)) for value in values.tolist() if not pd.isna(value)), default=0)
+    return int(np.abs(values.to_numpy(dtype=np.int64, na_value=0)).max(initial=0))  # one numpy pass, not pandas
+
+
+def _added(first: pd.Series, second: pd.Series, *, sign: int = 1) -> pd.Series:
+    """``first + second`` (``sign`` −1: ``first − second``) of nullable whole numbers, missing where either is.
+
+    pandas' int64 wraps around past 2**63 without a word (a reported balance of +500 trillion against a running
+    one of −500 trillion differed by a negative): while the two magnitudes add up within int64 it cannot, and
+    pandas adds the columns as ever; else each pair is added as Python integers.
+    """
+    if _largest(first) + _largest(second) <= money.MAX_MINOR:
+        return (first.astype("Int64") + second.astype("Int64") if sign > 0
+                else first.astype("Int64") - second.astype("Int64"))
+    return money.whole_series([None if pd.isna(a) or pd.isna(b) else int(a) + sign * int(b)
+                               for a, b in zip(first.tolist(), second.tolist())], first.index, nullable=True)
+
+
+def _running_balances(opening: int, amounts: pd.Series) -> pd.Series:
+    """``opening`` and each line's amount added up in order: the balance after each line, exact at any size.
+
+    While ``opening`` plus every line's magnitude fits int64 no partial sum can wrap, and pandas' cumsum runs as
+    ever; else the balances are added up as Python integers.
+    """
+    if abs(opening) + _largest(amounts) * len(amounts) <= money.MAX_MINOR:
+        return (opening + amounts.astype("Int64").cumsum()).astype("Int64")
+    balances = itertools.accumulate((int(amount) for amount in amounts.tolist()), initial=opening)
+    return money.whole_series(list(balances)[1:], amounts.index, nullable=True)
 
 
 def _describe_payment(row) -> str:

@@ -15,7 +15,7 @@ from 2026-10-01 to 2026-10-31 in Asia/Dubai selects 2026-09-30 20:00 <= occurred
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -353,7 +353,7 @@ def _frame(rows, columns: tuple[str, ...], timezone: str | None = None, *, utc: 
             if timezone is None:
                 raise ValueError("a frame of record times needs the reporting time zone")
             data[name] = periods.local_times(data[name].astype("datetime64[us]"), timezone)
-        elif name in _INTEGER_COLUMNS:
+        elif name in _INTEGER_COLUMNS and data[name].dtype != object:  # object: Python ints, a sum past int64
             data[name] = data[name].astype("Int64")
         else:
             data[name] = data[name].astype(object)
@@ -396,16 +396,18 @@ def _kept_kinds(f: PaymentFilter) -> list[str]:
 def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     kept = tables.account_months
     kinds = _kept_kinds(f)
-    sums = (*(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
-            *(sa.func.coalesce(sa.func.sum(kept.c[kind]), 0) for kind in kinds))
     only = _only_currency(connection)
-    if only is not None:  # no look-up of each month's account (a subtree's months are many)
-        statement = sa.select(sa.literal(only, sa.String), *sums).where(*_kept_conditions(f, months))
-    else:
-        statement = (sa.select(_accounts.c.currency, *sums)
-                     .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
-                     .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency))
-    per_currency = connection.execute(statement).all()
+
+    def statement(total: queries.Summing) -> sa.Select:
+        sums = (*(sa.func.coalesce(sa.func.sum(kept.c[f"{kind}_count"]), 0) for kind in kinds),
+                *(part for kind in kinds for part in total(kept.c[kind])))
+        if only is not None:  # no look-up of each month's account (a subtree's months are many)
+            return sa.select(sa.literal(only, sa.String), *sums).where(*_kept_conditions(f, months))
+        return (sa.select(_accounts.c.currency, *sums)
+                .select_from(kept.join(_accounts, _accounts.c.id == kept.c.account_id))
+                .where(*_kept_conditions(f, months)).group_by(_accounts.c.currency))
+
+    per_currency = queries.summed_rows(connection, statement)
     return [(kind, row[0], row[1 + index], row[1 + len(kinds) + index])
             for row in per_currency for index, kind in enumerate(kinds) if row[1 + index]]
 
@@ -477,10 +479,12 @@ def _next_month(day: date) -> date:
 
 
 def _rollup_sums(connection: sa.Connection, where: list, *keys: sa.ColumnElement,
-                 rollup: sa.Table = tables.payment_rollup) -> list[sa.Row]:
-    """Records and amount of the ``rollup`` rows ``where`` selects, per ``keys`` (in their order)."""
-    return list(connection.execute(sa.select(*keys, sa.func.sum(rollup.c.records), sa.func.sum(rollup.c.amount))
-                                   .where(*where).group_by(*keys).order_by(*keys)))
+                 rollup: sa.Table = tables.payment_rollup) -> list[tuple]:
+    """Records and amount (exact: :func:`queries.summed_rows`) of the ``rollup`` rows ``where`` selects, per ``keys``
+    (in their order)."""
+    return queries.summed_rows(connection, lambda total: (
+        sa.select(*keys, sa.func.sum(rollup.c.records), *total(rollup.c.amount)).where(*where).group_by(*keys)
+        .order_by(*keys)))
 
 
 def _whole_months(f: PaymentFilter) -> _Months | None:
@@ -692,22 +696,23 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
             branches = [sa.select(_payments.c.kind, *_counted_columns(only)).where(*others, amount_range)
                         for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
             chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
-        rows = connection.execute(_per_kind_and_currency(chosen, only))
+        rows = queries.summed_rows(connection, lambda total: _per_kind_and_currency(chosen, only, total))
     totals = [(kind, currency, queries.whole_number(count), queries.whole_number(amount))
               for kind, currency, count, amount in rows]
     return sorted(totals, key=lambda row: (row[1], _KIND_ORDER.get(row[0], len(_KIND_ORDER))))
 
 
-def _per_kind_and_currency(chosen: sa.Subquery, only: str | None) -> sa.Select:
-    """Count and sum of the chosen records per kind and account currency (two currencies never add up).
+def _per_kind_and_currency(chosen: sa.Subquery, only: str | None, total: queries.Summing) -> sa.Select:
+    """Count and sum (``total``: :func:`queries.summed_rows`) of the chosen records per kind and account currency
+    (two currencies never add up).
 
     A ledger whose accounts all keep one currency (``only``, :func:`_only_currency`) needs no look-up
     of each record's account (a third of the time of a count over a busy operator's records).
     """
     if only is not None:
-        return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), sa.func.sum(chosen.c.amount))
+        return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), *total(chosen.c.amount))
                 .group_by(chosen.c.kind))
-    return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), sa.func.sum(chosen.c.amount))
+    return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), *total(chosen.c.amount))
             .select_from(chosen.join(_accounts, _accounts.c.id == chosen.c.account_id))
             .group_by(chosen.c.kind, _accounts.c.currency))
 
@@ -873,24 +878,22 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         kind = _unordered(p.c.kind).label("kind")
         # The months span the filter's days, else every record: no bound of their own (a bound over the
         # whole ledger made the database read it all by time, even for the few records of an amount's edge).
-        statement = (sa.select(month, kind, sa.func.count().label("count"), sa.func.sum(p.c.amount).label("amount"))
-                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                                        driver=_driver(connection, f, timezone, indexed=indexed)))
-                     .group_by(month, kind)
-                     .order_by(month, kind))
-        return _frame(connection.execute(statement), _MONTHLY_COLUMNS)
+        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                           driver=_driver(connection, f, timezone, indexed=indexed))
+        return _frame(queries.summed_rows(connection, lambda total: (
+            sa.select(month, kind, sa.func.count(), *total(p.c.amount)).where(*where).group_by(month, kind)
+            .order_by(month, kind))), _MONTHLY_COLUMNS)
 
 
 def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
     """:func:`monthly_by_kind` from the kept month totals: one row per month and kind with records."""
     kept = tables.account_months
     kinds = _kept_kinds(f)
-    statement = (sa.select(kept.c.month,
-                           *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
-                           *(sa.func.sum(kept.c[kind]) for kind in kinds))
-                 .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))
     rows: list[tuple] = []
-    for month, *figures in connection.execute(statement):
+    for month, *figures in queries.summed_rows(connection, lambda total: (
+            sa.select(kept.c.month, *(sa.func.sum(kept.c[f"{kind}_count"]) for kind in kinds),
+                      *(part for kind in kinds for part in total(kept.c[kind])))
+            .where(*_kept_conditions(f, months)).group_by(kept.c.month).order_by(kept.c.month))):
         rows.extend((month, kind, figures[index], figures[len(kinds) + index])
                     for index, kind in sorted(enumerate(kinds), key=lambda pair: pair[1]) if figures[index])
     return rows
@@ -918,12 +921,11 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.channel, rollup.c.method, rollup=rollup),
                                   *(by_channel_method(engine, edge).itertuples(index=False) for edge in split[1])),
                           ("channel", "method", "count", "amount"))
-        statement = (sa.select(p.c.channel, p.c.method, sa.func.count().label("count"),
-                               sa.func.sum(p.c.amount).label("amount"))
-                     .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                                        driver=_driver(connection, f, timezone, indexed=indexed)))
-                     .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))
-        return _frame(connection.execute(statement), ("channel", "method", "count", "amount"))
+        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                           driver=_driver(connection, f, timezone, indexed=indexed))
+        return _frame(queries.summed_rows(connection, lambda total: (
+            sa.select(p.c.channel, p.c.method, sa.func.count(), *total(p.c.amount)).where(*where)
+            .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))), ("channel", "method", "count", "amount"))
 
 
 def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
@@ -938,26 +940,49 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         own = _account_rollup_conditions(connection, f, timezone, own=True)
+        grouped: Callable[[queries.Summing], sa.Select]
         if own is not None:  # each account's own cells of the period
             rollup = tables.account_rollup
-            ranked = (sa.select(rollup.c.account_id, sa.func.sum(rollup.c.records).label("count"),
-                                sa.func.sum(rollup.c.amount).label("amount"), sa.func.sum(rollup.c.moved).label("moved"))
-                      .where(*own).group_by(rollup.c.account_id)
-                      .order_by(sa.desc("moved"), rollup.c.account_id).limit(n).subquery("ranked"))
+
+            def grouped(total: queries.Summing) -> sa.Select:
+                return (sa.select(rollup.c.account_id, sa.func.sum(rollup.c.records), *total(rollup.c.amount),
+                                  *total(rollup.c.moved)).where(*own).group_by(rollup.c.account_id))
         else:
             # Grouped after filtering: walking the account index to group would look up every row.
             account_id = _unordered(p.c.account_id).label("account_id")
-            ranked = (sa.select(account_id, sa.func.count().label("count"),
-                                sa.func.sum(p.c.amount).label("amount"),
-                                sa.func.sum(sa.func.abs(p.c.amount)).label("moved"))
-                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                                         driver=_driver(connection, f, timezone, indexed=indexed)))
-                      .group_by(account_id)
-                      .order_by(sa.desc("moved"), p.c.account_id).limit(n).subquery("ranked"))
-        statement = (sa.select(_accounts.c.account, _accounts.c.name, ranked.c["count"], ranked.c.amount)
-                     .select_from(ranked.join(_accounts, _accounts.c.id == ranked.c.account_id))
-                     .order_by(ranked.c.moved.desc(), _accounts.c.account))
-        return _frame(connection.execute(statement), ("account", "name", "count", "amount"))
+            where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
+                               driver=_driver(connection, f, timezone, indexed=indexed))
+
+            def grouped(total: queries.Summing) -> sa.Select:
+                return (sa.select(account_id, sa.func.count(), *total(p.c.amount), *total(sa.func.abs(p.c.amount)))
+                        .where(*where).group_by(account_id))
+        return _frame(_top_ranked(connection, grouped, n), ("account", "name", "count", "amount"))
+
+
+def _top_ranked(connection: sa.Connection, grouped: Callable[[queries.Summing], sa.Select], n: int) -> list[tuple]:
+    """(account, name, count, amount) of the ``n`` accounts that moved the most, of the rows (account id, count,
+    amount, moved) ``grouped`` sums per account; ties in account number order.
+
+    The database ranks them (ORDER BY the sum moved, LIMIT ``n``). SQLite's SUM fails past 64 bits (an
+    account that moved two absurd amounts): then every account's sums are read exactly
+    (:func:`queries.summed_rows`) and ranked here.
+    """
+    plain = grouped(lambda expression: (sa.func.sum(expression),))
+    account_id, _, _, moved = plain.selected_columns
+    ranked = plain.order_by(moved.desc(), account_id).limit(n).subquery("ranked")
+    ranked_id, count, amount, ranked_moved = ranked.c
+    statement = (sa.select(_accounts.c.account, _accounts.c.name, count, amount)
+                 .select_from(ranked.join(_accounts, _accounts.c.id == ranked_id))
+                 .order_by(ranked_moved.desc(), _accounts.c.account))
+    try:
+        return [tuple(row) for row in connection.execute(statement)]
+    except sa.exc.OperationalError as error:
+        if not queries.sum_overflowed(connection, error):
+            raise
+    top = sorted(queries.summed_rows(connection, grouped), key=lambda row: (-row[3], row[0]))[:n]
+    named = {row.id: (row.account, row.name) for row in connection.execute(
+        sa.select(_accounts.c.id, _accounts.c.account, _accounts.c.name).where(_accounts.c.id.in_([row[0] for row in top])))}
+    return [(*named[row[0]], row[1], row[2]) for row in sorted(top, key=lambda row: (-row[3], named[row[0]][0]))]
 
 
 def latest_month(engine: Engine) -> PaymentFilter:

@@ -8,7 +8,7 @@ hold several is drawn one currency at a time (the records of the accounts holdin
 period is widened to whole grains, so a week is always Monday to Sunday and compares with
 whole weeks. The same grains are summed for the period just
 before (as many grains) and for the same grains a year earlier; money stays exact integer
-minor units, summed by the database.
+minor units, summed by the database (exact past 64 bits: :func:`vosbench.ledger.queries.summed_rows`).
 
 Portable SQL cannot cut days in a time zone, so each grain's UTC bounds are bound as a
 small derived table joined on the time index (as :func:`vosbench.analysis.explore.monthly_by_kind`
@@ -19,7 +19,6 @@ whose deposits or charges changed most from the month before.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -31,8 +30,8 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
-from vosbench.core.money import MAX_MINOR, format_money
-from vosbench.ledger import database, handle, payment_rollup, tables, text_index
+from vosbench.core.money import MAX_MINOR, format_money, whole_series
+from vosbench.ledger import database, handle, payment_rollup, queries, tables, text_index
 
 GRAINS = ("day", "week", "month", "quarter")
 DIMENSIONS = ("kind", "channel", "method", "operator", "subtree")
@@ -186,12 +185,11 @@ def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tu
     undated = replace(f, start=None, end=None)
     in_currency = () if only is None else (
         _p.c.account_id.in_(sa.select(_accounts.c.id).where(_accounts.c.currency == only)),)
-    statement = (sa.select(bounds.c.position, group.label("grp"), sa.func.count(), sa.func.sum(_p.c.amount))
-                 .select_from(source)
-                 .where(*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed), *in_currency)
-                 .group_by(bounds.c.position, group))
-    return [(int(position), str(name), int(count), int(amount))
-            for position, name, count, amount in _summed(connection, statement)]
+    where = (*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed), *in_currency)
+    rows = queries.summed_rows(connection, lambda total: (
+        sa.select(bounds.c.position, group.label("grp"), sa.func.count(), *total(_p.c.amount))
+        .select_from(source).where(*where).group_by(bounds.c.position, group)))
+    return [(int(position), str(name), int(count), queries.whole_number(amount)) for position, name, count, amount in rows]
 
 
 def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tuple[Bucket, ...],
@@ -212,25 +210,23 @@ def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: 
     monthly = all(b.first_day.day == 1 and (b.last_day + timedelta(days=1)).day == 1 for b in run)
     width = 7 if monthly else 10  # YYYY-MM or YYYY-MM-DD
     rollup = tables.payment_rollup
-    statement = (sa.select(rollup.c.period, rollup.c[by], sa.func.sum(rollup.c.records), sa.func.sum(rollup.c.amount))
-                 .where(rollup.c.grain == (payment_rollup.MONTH if monthly else payment_rollup.DAY),
-                        rollup.c.operator == "",  # month and day cells sum every operator: the key's prefix is whole
-                        rollup.c.period.between(run[0].first_day.isoformat()[:width], run[-1].last_day.isoformat()[:width]),
-                        *explore.vocabulary_clauses(rollup, f),
-                        *(() if only is None else (rollup.c.currency == only,)))
-                 .group_by(rollup.c.period, rollup.c[by]))
+    where = (rollup.c.grain == (payment_rollup.MONTH if monthly else payment_rollup.DAY),
+             rollup.c.operator == "",  # month and day cells sum every operator: the key's prefix is whole
+             rollup.c.period.between(run[0].first_day.isoformat()[:width], run[-1].last_day.isoformat()[:width]),
+             *explore.vocabulary_clauses(rollup, f), *(() if only is None else (rollup.c.currency == only,)))
     starts = [b.first_day.isoformat()[:width] for b in run]
     summed: dict[tuple[int, str], list[int]] = {}
-    for period, group, count, amount in _summed(connection, statement):
+    for period, group, count, amount in queries.summed_rows(connection, lambda total: (
+            sa.select(rollup.c.period, rollup.c[by], sa.func.sum(rollup.c.records), *total(rollup.c.amount))
+            .where(*where).group_by(rollup.c.period, rollup.c[by]))):
         figures = summed.setdefault((bisect.bisect_right(starts, period) - 1, str(group)), [0, 0])
         figures[0] += int(count)
         figures[1] += int(amount)
     return [(position, group, count, amount) for (position, group), (count, amount) in summed.items()]
 
 
-def _summed(connection: sa.Connection, statement: sa.Select, what: str = "the payments of one grain and group",
-            ) -> list[sa.Row]:
-    """The rows of ``statement``, whose sums are exact or refused in words, never a float.
+def _summed(connection: sa.Connection, statement: sa.Select, what: str) -> list[sa.Row]:
+    """The rows of ``statement`` (the movers'), whose sums are exact or refused in words, never a float.
 
     PostgreSQL and MariaDB SUM a BIGINT as a whole NUMERIC; SQLite's SUM stops at 64 bits
     with an error, while its ``+`` past them (and a server's) gives a REAL or an error: each
@@ -249,12 +245,6 @@ def _summed(connection: sa.Connection, statement: sa.Select, what: str = "the pa
 
 _PAST_RANGE = ("{what} sum past the largest amount the ledger can hold (" + format_money(MAX_MINOR, 4) + "), "
                "which a trend cannot draw exactly; narrow the filter (kinds, accounts, currency) or take a shorter grain")
-
-
-def _in_range(amounts: Iterable[int], what: str) -> None:
-    """Refuse a trend one of whose ``amounts`` (sums of many records) passes what an int64 column holds."""
-    if max(map(abs, amounts), default=0) > MAX_MINOR:
-        raise TrendError(_PAST_RANGE.format(what=what))
 
 
 def _period_of(connection: sa.Connection, f: PaymentFilter, timezone: str) -> tuple[date, date] | None:
@@ -320,13 +310,11 @@ def _top_groups(rows: list[tuple], run: tuple[Bucket, ...]) -> pd.DataFrame:
         figures = summed.setdefault(key, [0, 0])
         figures[0] += count
         figures[1] += amount
-    _in_range((figures[1] for figures in summed.values()), "the payments of one grain and group")
     order = {name: index for index, name in enumerate(sorted(named, key=lambda name: (-moved[name], name)))}
     keys = sorted(summed, key=lambda key: (key[0], order.get(key[1], len(order))))
     return pd.DataFrame({"position": [key[0] for key in keys], "bucket": [run[key[0]].label for key in keys],
                          "group": [key[1] for key in keys], "count": [summed[key][0] for key in keys],
-                         "amount": [summed[key][1] for key in keys]}).astype(
-        {"position": "int64", "count": "int64", "amount": "int64"})
+                         "amount": whole_series([summed[key][1] for key in keys])}).astype({"position": "int64", "count": "int64"})
 
 
 def _per_position(rows: list[tuple], size: int) -> tuple[list[int], list[int]]:
@@ -342,13 +330,12 @@ def _totals(current, rows, before_rows, year_rows) -> pd.DataFrame:
     count, amount = _per_position(rows, size)
     previous_count, previous_amount = _per_position(before_rows, size)
     year_count, year_amount = _per_position(year_rows, size)
-    _in_range((*amount, *previous_amount, *year_amount), "the payments of one grain")
     return pd.DataFrame({
         "position": list(range(size)), "bucket": [b.label for b in current],
-        "count": count, "amount": amount, "previous_count": previous_count, "previous_amount": previous_amount,
-        "last_year_count": year_count, "last_year_amount": year_amount,
-    }).astype({name: "int64" for name in ("position", "count", "amount", "previous_count", "previous_amount",
-                                           "last_year_count", "last_year_amount")})
+        "count": count, "amount": whole_series(amount), "previous_count": previous_count,
+        "previous_amount": whole_series(previous_amount), "last_year_count": year_count,
+        "last_year_amount": whole_series(year_amount),
+    }).astype({name: "int64" for name in ("position", "count", "previous_count", "last_year_count")})
 
 
 # --- cross-filtering ------------------------------------------------------------------------

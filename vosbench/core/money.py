@@ -217,3 +217,17 @@ def format_money(minor: int, places: int | None = None, *, grouping: bool = True
         return f"{sign}{whole:,}.{part:0{places}d}" if grouping else f"{sign}{whole}.{part:0{places}d}"
     amount = to_decimal(minor).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     return f"{amount:,}" if grouping else f"{amount}"
+
+
+def whole_series(values, index=None, *, nullable: bool = False):
+    """Whole numbers (minor units; None or NA where missing when ``nullable``) as an exact pandas Series.
+
+    int64 (nullable Int64), or Python integers (dtype object) when one passes int64: a sum of
+    absurd amounts, which an int64 column would wrap around without a word (or pandas refuse).
+    """
+    import pandas as pd  # here: commands that never make a frame never load pandas
+
+    values = list(values)
+    if max((abs(int(value)) for value in values if not pd.isna(value)), default=0) <= MAX_MINOR:
+        return pd.Series(pd.array(values, dtype="Int64" if nullable else "int64"), index=index)
+    return pd.Series([None if pd.isna(value) else int(value) for value in values], index=index, dtype=object)

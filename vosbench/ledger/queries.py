@@ -16,7 +16,7 @@ reads in bulk into numpy arrays and must not pay for loading pandas.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import Decimal
@@ -119,6 +119,43 @@ def joined_sum(high, low) -> int:
     return whole_number(high) * SPLIT + whole_number(low)
 
 
+Summing = Callable[[sa.ColumnElement], tuple[sa.ColumnElement, ...]]
+"""How a statement built for :func:`summed_rows` sums a money expression: splat ``*total(expression)``."""
+
+
+def summed_rows(connection: sa.Connection, build: Callable[[Summing], sa.Select]) -> list[tuple]:
+    """The rows of the statement ``build(total)`` makes, each money sum ``*total(expression)`` in it exact.
+
+    The first try sums plainly, at no cost: exact on the servers (they sum a BIGINT into a
+    NUMERIC or DECIMAL) and on SQLite while every total fits 64 bits. SQLite's SUM of a total
+    past them (two legal adjustments of 500 trillion in one month) fails with "integer
+    overflow" for every filter that holds both: then the statement is built again with each
+    sum in two parts (:func:`split_sum`), joined here into the Python integer it stands for
+    (one column again, so the rows come back alike). A plain sum of no rows is NULL, a split one 0.
+    """
+    try:
+        return [tuple(row) for row in connection.execute(build(lambda expression: (sa.func.sum(expression),)))]
+    except sa.exc.OperationalError as error:
+        if not sum_overflowed(connection, error):
+            raise
+    labels: list[str] = []
+
+    def split(expression: sa.ColumnElement) -> tuple[sa.ColumnElement, ...]:
+        labels.append(f"exact_sum_{len(labels)}")
+        return split_sum(expression, labels[-1])
+
+    result = connection.execute(build(split))
+    keys = list(result.keys())
+    highs = {keys.index(f"{label}_high") for label in labels}
+    return [tuple(joined_sum(value, row[place + 1]) if place in highs else value
+                  for place, value in enumerate(row) if place - 1 not in highs) for row in result]
+
+
+def sum_overflowed(connection: sa.Connection, error: sa.exc.OperationalError) -> bool:
+    """Whether ``error`` is SQLite's SUM passing 64 bits (the servers sum a BIGINT into NUMERIC or DECIMAL)."""
+    return connection.dialect.name == "sqlite" and "integer overflow" in str(error.orig)
+
+
 def whole_number(value) -> int:
     """A whole number the database returned, as an int: a PostgreSQL SUM of BIGINT arrives as a whole
     Decimal and is taken as the integer it is; a fraction is an error, never rounded away."""
@@ -131,7 +168,8 @@ def _column(values, is_time: bool) -> pd.Series:
     """One result column as a Series: times as datetime64, whole numbers as exact Int64.
 
     PostgreSQL returns a SUM of BIGINT as NUMERIC (Decimal); whole Decimals are taken
-    as the integers they are.
+    as the integers they are. A column holding a sum past int64 (absurd amounts added up)
+    keeps Python integers (dtype object), exact, as :func:`vosbench.outputs.views.figures_frame` does.
     """
     import numpy as np
     import pandas as pd
@@ -146,7 +184,10 @@ def _column(values, is_time: bool) -> pd.Series:
         kind = "integer"
     if kind in ("integer", "empty"):
         missing = pd.isna(objects)
-        exact = np.where(missing, 0, objects).astype(np.int64)  # Python ints: no rounding possible
+        try:
+            exact = np.where(missing, 0, objects).astype(np.int64)  # Python ints: no rounding possible
+        except OverflowError:
+            return pd.Series([None if absent else value for value, absent in zip(objects, missing)], dtype=object)
         return pd.Series(pd.arrays.IntegerArray(exact, missing))
     return pd.Series(objects).infer_objects()
 

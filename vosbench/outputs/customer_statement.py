@@ -26,7 +26,7 @@ from vosbench.core import money, periods, timeshow
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import account_history, database, tables
 from vosbench.ledger.hashchain import fingerprint
-from vosbench.outputs import STATEMENT_FORMATS, export, pdf, provenance
+from vosbench.outputs import STATEMENT_FORMATS, export, pdf, provenance, views
 from vosbench.outputs.visible import visible_value
 
 FORMATS = STATEMENT_FORMATS
@@ -90,11 +90,9 @@ class CustomerStatement:
             rows.append((timeshow.shown(line.instant, timezone), description, reference, payment_id,
                          amount if amount > 0 else None, -amount if amount < 0 else None,
                          int(line.running_balance), reported, note))
-        # column by column from the Python ints: a column of ints and blanks inferred as a whole would pass
-        # through float64, which holds amounts past 2**53 minor units inexactly
-        values = list(zip(*rows, strict=True)) if rows else [() for _ in LINE_COLUMNS]
-        return pd.DataFrame({name: pd.array(list(column), dtype="Int64") if name in ("payment_id", *MONEY_COLUMNS)
-                             else list(column) for name, column in zip(LINE_COLUMNS, values, strict=True)})
+        # never through float64, which holds amounts past 2**53 minor units inexactly; a balance past int64
+        # (absurd amounts added up) stays a Python integer
+        return views.figures_frame(rows, LINE_COLUMNS, ("payment_id", *MONEY_COLUMNS))
 
 
 _CHARGES = re.compile(r"charges of (?P<day>\S+): (?P<fees>.*) \((?P<calls>\d+) calls\)")
@@ -181,14 +179,13 @@ def write(document: CustomerStatement, path: Path, fmt: str) -> Path:
 def _with_edges(document: CustomerStatement) -> pd.DataFrame:
     """The lines between an opening and a closing row, as a plain CSV carries them (no comment lines)."""
     statement = document.statement
-    edge = {column: None for column in LINE_COLUMNS}
+    edge = dict.fromkeys(LINE_COLUMNS)
     opening = {**edge, "time": str(statement.period_start), "description": "Opening balance",
                "balance": statement.opening}
     closing = {**edge, "time": str(statement.period_end), "description": "Closing balance",
                "balance": statement.closing}
-    frame = pd.concat([pd.DataFrame([opening]), document.lines(), pd.DataFrame([closing])], ignore_index=True)
-    for column in ("payment_id", *MONEY_COLUMNS):
-        frame[column] = frame[column].astype("Int64")
+    rows = [tuple(opening.values()), *document.lines().itertuples(index=False, name=None), tuple(closing.values())]
+    frame = views.figures_frame(rows, LINE_COLUMNS, ("payment_id", *MONEY_COLUMNS))
     return frame.rename(columns={"time": timeshow.heading("time", statement.timezone)})
 
 

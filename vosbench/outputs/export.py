@@ -216,8 +216,11 @@ def styled(table: Table):
     if labelled:
         rows = [{**{column: totals.get(column) for column in frame.columns}, frame.columns[0]: label}
                 for label, totals in labelled]
-        # nullable integers, so whole-number columns left blank in the totals row stay whole
-        frame = frame.astype({column: "Int64" for column in frame.columns
+        # nullable integers, so whole-number columns left blank in the totals row stay whole; Python integers
+        # where a total passes int64 (absurd amounts added up)
+        wide = {column for _, totals in labelled for column, value in totals.items()
+                if isinstance(value, int) and abs(value) > money.MAX_MINOR}
+        frame = frame.astype({column: object if column in wide else "Int64" for column in frame.columns
                               if pd.api.types.is_integer_dtype(frame[column])})
         frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())],
                           ignore_index=True)

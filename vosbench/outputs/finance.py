@@ -354,11 +354,12 @@ def _root(account: str, parent: dict[str, str]) -> str:
 
 def _gross(unmatched: pd.DataFrame, status: str, column: str) -> int:
     """``column`` of ``status``'s rows summed as sizes: money in and money out missing never offset each other."""
-    return int(unmatched.loc[unmatched["status"] == status, column].abs().sum())
+    return exact_sum(unmatched.loc[unmatched["status"] == status, column].abs())
 
 
 def _per_currency(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    return {currency: {column: int(group[column].sum()) for column in columns}
+    """A table's totals rows: each money column added up per currency, exactly (int64 would wrap past 2**63)."""
+    return {currency: {column: exact_sum(group[column]) for column in columns}
             for currency, group in frame.groupby("currency", sort=True)}
 
 
@@ -405,10 +406,9 @@ def _unmatched(engine: Engine, period: periods.Period, numbers: set[str] | None,
                          direction=["in" if (statement if ids else recorded) >= 0 else "out" for ids, statement, recorded
                                     in zip(lines, items["statement_amount"], items["recorded_amount"])])
     items = items[items["currency"].isin(settled)]
-    grouped = items.groupby(["currency", "status", "direction"]).agg(items=("status", "size"),
-                                                                     statement_amount=("statement_amount", "sum"),
-                                                                     recorded_amount=("recorded_amount", "sum")).reset_index()
-    return grouped.astype({"statement_amount": "int64", "recorded_amount": "int64"})[columns]
+    grouped = views.group_sums(items.assign(items=1), ["currency", "status", "direction"],
+                               ["items", "statement_amount", "recorded_amount"]).reset_index()
+    return grouped[columns]
 
 
 _LINE_KINDS = {True: ("deposit", "auto_recharge"), False: ("withdrawal",)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis.matching import review
+from vosbench.core import money
 from vosbench.outputs.export import Table
 
 SHEET = "Statement matching"
@@ -58,7 +59,7 @@ def view(run: review.MatchRun | None, name: str, label: str):
                         "`vosbench statements import` to reconcile deposits with the money that arrived.")
     if name == "Statement matching":
         summary = run.summary()
-        totals = {column: int(summary[column].sum()) for column in _SUMMARY_MONEY}
+        totals = {column: money.exact_sum(summary[column]) for column in _SUMMARY_MONEY}
         table = export.styled(Table(name, f"Statement lines and payment records by result, {label}: the "
                                           f"workbook's {SHEET} sheet lists every item", summary, _SUMMARY_MONEY,
                                     totals))

@@ -34,7 +34,7 @@ from vosbench.analysis.matching.matcher import (
     unapplied,
 )
 from vosbench.analysis.matching.records import load_chosen, load_lines, load_payments
-from vosbench.core import periods
+from vosbench.core import money, periods
 from vosbench.ledger import database, tables
 
 MONEY_COLUMNS = ("statement_amount", "recorded_amount", "difference")
@@ -58,8 +58,8 @@ class MatchRun:
         """One row per group: what was paired (or left alone), by which rule, and why."""
         rows = [_item(group) for group in sorted(self.groups, key=_group_order)]
         frame = pd.DataFrame(rows, columns=ITEM_COLUMNS)
-        for column in MONEY_COLUMNS:
-            frame[column] = frame[column].astype("int64")
+        for column in MONEY_COLUMNS:  # int64, or Python integers where a group's sum passes it
+            frame[column] = money.whole_series(frame[column].tolist(), frame.index)
         return frame
 
     def summary(self) -> pd.DataFrame:
@@ -72,8 +72,10 @@ class MatchRun:
                          sum(line.amount for g in chosen for line in g.lines),
                          sum(p.amount for g in chosen for p in g.payments)))
         frame = pd.DataFrame(rows, columns=["status", "meaning", "items", "statement_lines", "payment_records",
-                                            "statement_amount", "recorded_amount"])
-        return frame.astype({"statement_amount": "int64", "recorded_amount": "int64"})
+                                            "statement_amount", "recorded_amount"]).astype(object)
+        for column in ("statement_amount", "recorded_amount"):  # int64, or Python integers where a sum passes it
+            frame[column] = money.whole_series(frame[column].tolist())
+        return frame.astype({"items": "int64", "statement_lines": "int64", "payment_records": "int64"})
 
     def of_status(self, *statuses: str) -> pd.DataFrame:
         items = self.items()
