@@ -177,8 +177,11 @@ def test_the_panel_refuses_another_currency_holds_doubtful_lines_and_says_a_requ
     panel.line.value = topup
     assert panel.account.value == "" and panel.basis.value.startswith(f"pending: request {request} (by clerk)")
     panel.account.value = "C00062"
-    panel.button.click()  # a second click: the write door refuses it and names the request
-    assert panel.status.value.startswith(f"<pre>request {request} (clerk, ")
+    panel.button.click()  # a second click: refused, naming the request (the write door would refuse it too)
+    assert panel.status.value.startswith(f"<pre>statement line {topup}: request {request} (by clerk) already holds")
+    panel.account.value = "C00007"
+    panel.button.click()  # nor on another account: the line's deposit is waiting already
+    assert panel.status.value.startswith(f"<pre>statement line {topup}: request {request} (by clerk) already holds")
     assert list(approvals.requests(bench.engine)["request_id"]) == [request]
 
 

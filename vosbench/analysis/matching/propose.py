@@ -30,13 +30,12 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 
 from vosbench.core import money, periods
 from vosbench.core.hidden_text import HIDDEN
@@ -68,7 +67,7 @@ class _Book:
     by_code: dict[str, str]  # upper-case code → code
     by_name: dict[str, set[str]]  # normalised name → codes
     history: dict[str, Counter]  # normalised payer name → accounts matched before
-    pending: Sequence  # undecided deposit requests: id, maker, account, amount, currency, reference, memo
+    pending: dict[tuple, Row]  # undecided deposit requests by memo and by (reference, amount, currency)
 
 
 def propose(engine: Engine, run) -> pd.DataFrame:
@@ -89,7 +88,8 @@ def entry(engine: Engine, run, line_id: int, account: str) -> dict:
     """The deposit proposed for statement line ``line_id`` on ``account``, as :func:`approvals.submit`'s arguments.
 
     The amount, date and reference are the line's, so the recorded deposit matches it; an
-    account in another currency than the line's is refused (the deposit would never match).
+    account in another currency than the line's is refused (the deposit would never match),
+    and so is a line whose deposit an undecided request already holds, on whatever account.
     """
     line = next((line for line in unrecorded(run) if line.id == line_id), None)
     if line is None:
@@ -100,8 +100,11 @@ def entry(engine: Engine, run, line_id: int, account: str) -> dict:
     with engine.connect() as connection:
         currency = connection.scalar(sa.select(tables.current_accounts.c.currency)
                                      .where(tables.current_accounts.c.account == account.strip()))
+        request = _covering(_pending(connection), line)
     if currency is not None and currency != line.currency:
         raise ValueError(f"statement line {line_id}: {_other_currency(line, account.strip(), currency)}")
+    if request is not None:
+        raise ValueError(f"statement line {line_id}: {_waiting(request)}")
     return _deposit(line, account.strip(), periods.zone(run.period.timezone))
 
 
@@ -124,14 +127,11 @@ def suggestions(engine: Engine, run) -> dict[int, Suggestion]:
 
 
 def _suggester(engine: Engine, run):
-    a, r, d = tables.current_accounts, tables.approval_requests, tables.approval_decisions
+    a = tables.current_accounts
     with engine.connect() as connection:
         accounts = {row.account: (row.name or "", row.currency)
                     for row in connection.execute(sa.select(a.c.account, a.c.name, a.c.currency))}
-        pending = connection.execute(
-            sa.select(r.c.id, r.c.maker, r.c.account, r.c.amount, r.c.currency, r.c.reference, r.c.memo)
-            .select_from(r.outerjoin(d, d.c.request_id == r.c.id))
-            .where(d.c.id.is_(None), r.c.kind == "deposit", r.c.reverses_id.is_(None)).order_by(r.c.id)).all()
+        pending = _pending(connection)
     by_name = defaultdict(set)
     for code, (name, _currency) in accounts.items():
         if _normal(name):
@@ -148,12 +148,9 @@ def _suggester(engine: Engine, run):
 
 def _suggest(line, book: _Book) -> Suggestion:
     """The suggestion for ``line``: the strongest evidence, then whatever holds it back."""
-    request = next((request for request in book.pending if _covers(request, line)), None)
+    request = _covering(book.pending, line)
     if request is not None:
-        return Suggestion(request.account, f"pending: request {request.id} (by {request.maker}) already holds this "
-                                           f"deposit to {request.account}; a supervisor approves it "
-                                           f"(`vosbench approvals approve {request.id} --operator NAME`) or rejects "
-                                           "it, and the line then matches; do not record it again", ready=False)
+        return Suggestion(request.account, f"pending: {_waiting(request)}", ready=False)
     account, basis = _evidence(line, book)
     if not account:
         return Suggestion("", basis, ready=False)
@@ -170,10 +167,30 @@ def _suggest(line, book: _Book) -> Suggestion:
     return Suggestion(account, basis)
 
 
-def _covers(request, line) -> bool:
-    """Whether undecided deposit ``request`` is this line's: made from its proposal, or its amount and reference."""
-    return request.memo == _memo(line) or bool(line.reference) and (
-        request.reference, request.amount, request.currency) == (line.reference, line.amount, line.currency)
+def _pending(connection: sa.Connection) -> dict[tuple, Row]:
+    """The undecided deposit requests by their memo and by (reference, amount, currency), the oldest for each."""
+    r, d = tables.approval_requests, tables.approval_decisions
+    pending: dict[tuple, Row] = {}
+    for request in connection.execute(
+            sa.select(r.c.id, r.c.maker, r.c.account, r.c.amount, r.c.currency, r.c.reference, r.c.memo)
+            .select_from(r.outerjoin(d, d.c.request_id == r.c.id))
+            .where(d.c.id.is_(None), r.c.kind == "deposit", r.c.reverses_id.is_(None)).order_by(r.c.id)):
+        pending.setdefault(("memo", request.memo), request)
+        if request.reference:
+            pending.setdefault((request.reference, request.amount, request.currency), request)
+    return pending
+
+
+def _covering(pending: dict[tuple, Row], line) -> Row | None:
+    """The undecided request holding ``line``'s deposit: made from its proposal, or of its reference and amount."""
+    return pending.get(("memo", _memo(line))) or (
+        pending.get((line.reference, line.amount, line.currency)) if line.reference else None)
+
+
+def _waiting(request: Row) -> str:
+    return (f"request {request.id} (by {request.maker}) already holds this deposit to {request.account}; a supervisor "
+            f"approves it (`vosbench approvals approve {request.id} --operator NAME`) or rejects it, and the line then "
+            "matches; do not record it again")
 
 
 def _evidence(line, book: _Book) -> tuple[str, str]:
@@ -218,7 +235,7 @@ def _other_currency(line, account: str, currency: str) -> str:
     """Why a deposit of ``line`` to ``account`` (held in ``currency``) is not proposed, and what to do instead."""
     return (f"the line is in {line.currency} and {account} holds {currency}: a deposit would post "
             f"{money.format_money(line.amount)} {currency} and the line would never match; record it on the payer's "
-            f"{line.currency} account, or enter the {currency} amount credited by hand")
+            f"{line.currency} account, or enter its {currency} value by hand with the rate in the memo")
 
 
 _SPELLED = {"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
