@@ -197,3 +197,37 @@ def test_a_controls_file_cannot_remove_a_threshold_only_lower_one(engine, capsys
     code, out, _ = run(capsys, "reverse", "1", "--db", str(engine.url), "--reason", "twice", "--operator", "ann",
                        "--controls", str(tmp_path / "strict.yaml"))
     assert (code, out.split(" (")[0]) == (0, "pending approval: request 3")
+
+
+def test_a_deposit_an_undecided_request_holds_is_refused_until_it_is_decided(engine):
+    """Two people entering one wire, or one clicking twice: the second entry is refused while the first waits."""
+    strict = from_mapping({"approval_thresholds": {"USD": {"deposit": "5000.00"}}})
+    first = approvals.submit(engine, strict, account="C1", kind="deposit", amount="9000.00", operator="ann",
+                             occurred_at=AT, method="bank_wire", reference="FT7")
+    assert first.status == "pending"
+    for settings, operator in ((strict, "alice"), (strict, "ann"), (RULES, "alice")):  # RULES: would post at once
+        with pytest.raises(approvals.ApprovalError) as refused:
+            approvals.submit(engine, settings, account="C1", kind="deposit", amount="9000.00", operator=operator,
+                             occurred_at=AT, method="bank_wire", reference=" FT7 ")
+        assert str(refused.value).startswith(f"request {first.id} (ann, ") and str(refused.value).endswith(
+            f"already waits for approval of 9,000.00 to C1 with reference 'FT7'; a supervisor approves it "
+            f"(`vosbench approvals approve {first.id} --operator NAME`) or rejects it (`vosbench approvals reject "
+            f"{first.id} --operator NAME --reason TEXT`) before another is entered")
+    assert list(approvals.requests(engine)["request_id"]) == [first.id] and payments(engine) == []
+    # another reference, amount or account is another payment
+    for account, amount, reference in (("C1", "9000.00", "FT8"), ("C1", "9000.01", "FT7"), ("C2", "9000.00", "FT7")):
+        assert approvals.submit(engine, strict, account=account, kind="deposit", amount=amount, operator="alice",
+                                occurred_at=AT, method="bank_wire", reference=reference).status == "pending"
+    # without a reference the memo is the key; with neither, nothing names the payment and it passes
+    memo = dict(account="C1", kind="deposit", amount="15000.00", operator="ann", occurred_at=AT,
+                memo="proposed from statement line 9")
+    held = approvals.submit(engine, RULES, **memo)
+    with pytest.raises(approvals.ApprovalError, match=f"request {held.id} .* with memo 'proposed from statement line 9'"):
+        approvals.submit(engine, RULES, **memo)
+    bare = dict(account="C1", kind="deposit", amount="16000.00", operator="ann", occurred_at=AT)
+    assert approvals.submit(engine, RULES, **bare).status == approvals.submit(engine, RULES, **bare).status == "pending"
+    # once decided, the deposit may be entered again (a rejected one was wrong; an approved one is a new wire)
+    approvals.reject(engine, first.id, checker="bob", reason="wrong amount")
+    again = approvals.submit(engine, strict, account="C1", kind="deposit", amount="9000.00", operator="alice",
+                             occurred_at=AT, method="bank_wire", reference="FT7")
+    assert again.status == "pending" and again.id != first.id

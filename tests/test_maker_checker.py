@@ -217,3 +217,37 @@ def test_racing_approvals_post_once_and_refuse_the_rest_cleanly(team_url):
     (payment,) = _payments(team_url)
     assert (payment.id, payment.approved_by) == (posted[0][2], winner)
     assert verification.verify(database.make_engine(team_url)).ok
+
+
+def _submit_at_once(url: str, maker: str, barrier, results) -> None:
+    """One racing clerk: wait for the others, enter the same wire, report the outcome as text."""
+    engine = _engine(url, maker)
+    barrier.wait()
+    try:
+        done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00", operator=maker,
+                                occurred_at=AT, method="bank_wire", reference="FT-RACE")
+        results.put(("entered", maker, done.id))
+    except VosbenchError as error:
+        results.put(("refused", maker, str(error)))
+    except BaseException:  # noqa: BLE001  (the test reports any traceback as a failure)
+        results.put(("traceback", maker, traceback.format_exc()))
+    finally:
+        engine.dispose()
+
+
+def test_racing_clerks_entering_one_wire_leave_one_request_and_refuse_the_rest_cleanly(team_url):
+    makers = ("a", "alice", "ann", "bob")
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(len(makers)), context.Queue()
+    racers = [context.Process(target=_submit_at_once, args=(team_url, maker, barrier, results)) for maker in makers]
+    for racer in racers:
+        racer.start()
+    outcomes = [results.get(timeout=120) for _ in racers]
+    for racer in racers:
+        racer.join(timeout=60)
+    entered = [outcome for outcome in outcomes if outcome[0] == "entered"]
+    refused = [outcome for outcome in outcomes if outcome[0] == "refused"]
+    assert len(entered) == 1 and len(refused) == len(makers) - 1, outcomes
+    for _, _maker, message in refused:
+        assert message.startswith(f"request {entered[0][2]} ({entered[0][1]}, ") and "reference 'FT-RACE'" in message
+    assert list(approvals.requests(database.make_engine(team_url))["request_id"]) == [entered[0][2]]

@@ -102,8 +102,9 @@ def test_the_database_refuses_a_persons_unapproved_entry_at_or_above_the_thresho
     with pytest.raises(sa.exc.DBAPIError, match="approval threshold in force is refused"):
         _post(supervisor, amount=12_000 * UNIT, approved_by="bob")  # a supervisor alone, under ann's name
     if on_server:  # nor by entering a request in ann's name first
-        with pytest.raises(sa.exc.DBAPIError, match="the maker of a request is the login that enters it"):
-            approvals._pending(supervisor, maker="ann", account="C1", kind="deposit", amount=12_000 * UNIT,
+        with pytest.raises(sa.exc.DBAPIError, match="the maker of a request is the login that enters it"), \
+                supervisor.begin() as connection:
+            approvals._pending(connection, maker="ann", account="C1", kind="deposit", amount=12_000 * UNIT,
                                currency="USD", occurred_at=AT.replace(tzinfo=None), channel="admin", method="cash",
                                reference="", memo="", reason="", threshold=10_000 * UNIT)
     assert _payments(clerk) == 0

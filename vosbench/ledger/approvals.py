@@ -80,20 +80,48 @@ def submit(engine: Engine, settings: ControlSettings, *, account: str, kind: str
         threshold = None if currency is None else thresholds.threshold(connection, settings, currency, kind_.value)
     if currency is None or threshold is None:
         raise ApprovalError(f"account {account!r} is unknown; check the account number with `vosbench query`")
-    if abs(minor) < threshold:
-        payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
-                                   occurred_at=occurred_at,
-                                   operator=operator, channel=channel_, method=method_, reference=reference,
-                                   memo=memo, reason=reason)
-        return Submission("recorded", payment_id, threshold)
     sign = SIGN_RULES[kind_]
-    if minor == 0 or sign and (minor > 0) != (sign > 0):
+    if abs(minor) >= threshold and (minor == 0 or sign and (minor > 0) != (sign > 0)):
         raise ApprovalError(f"amount {money.format_money(minor)}: a {kind_.value} must "
                             f"{'raise' if sign > 0 else 'lower'} the balance (+ raises it)")
-    return _pending(engine, maker=operator, account=account.strip(), kind=kind_.value, amount=minor,
-                    currency=currency, occurred_at=when,
-                    channel=channel_.value, method=method_.value, reference=reference.strip(), memo=memo.strip(),
-                    reason=reason.strip(), threshold=threshold)
+    with engine.begin() as connection:  # the check and the write under the payments head's lock: no racing twin
+        hashchain.lock_head(connection, "payments")
+        _refuse_twin(connection, account=account.strip(), amount=minor, reference=reference.strip(), memo=memo.strip())
+        if abs(minor) < threshold:
+            payment_id = manual_entry.record(engine, account=account, kind=kind_, amount=money.to_decimal(minor),
+                                             occurred_at=occurred_at,
+                                             operator=operator, channel=channel_, method=method_, reference=reference,
+                                             memo=memo, reason=reason, connection=connection)
+            return Submission("recorded", payment_id, threshold)
+        return _pending(connection, maker=operator, account=account.strip(), kind=kind_.value, amount=minor,
+                        currency=currency, occurred_at=when,
+                        channel=channel_.value, method=method_.value, reference=reference.strip(), memo=memo.strip(),
+                        reason=reason.strip(), threshold=threshold)
+
+
+def _refuse_twin(connection: sa.Connection, *, account: str, amount: int, reference: str, memo: str) -> None:
+    """Refuse an entry an undecided request already holds: the same account, amount and reference.
+
+    Two people following the same proposal (or one clicking twice) would otherwise queue two
+    requests for one payment, and a supervisor approving both posts it twice. Without a
+    reference the memo is the key instead (a proposal's says which statement line it is for);
+    an entry with neither names nothing to compare, and passes.
+    """
+    if not reference and not memo:
+        return
+    r, d = tables.approval_requests, tables.approval_decisions
+    twin = connection.execute(
+        sa.select(r.c.id, r.c.maker, r.c.requested_at).select_from(r.outerjoin(d, d.c.request_id == r.c.id))
+        .where(d.c.id.is_(None), r.c.account == account, r.c.amount == amount, r.c.reference == reference,
+               *([] if reference else [r.c.memo == memo]))
+        .order_by(r.c.id).limit(1)).one_or_none()
+    if twin is not None:
+        raise ApprovalError(
+            f"request {twin.id} ({twin.maker}, {twin.requested_at:%Y-%m-%d %H:%M} UTC) already waits for approval of "
+            f"{money.format_money(amount)} to {account} with "
+            f"{f'reference {reference!r}' if reference else f'memo {memo!r}'}; a supervisor approves it "
+            f"(`vosbench approvals approve {twin.id} --operator NAME`) or rejects it "
+            f"(`vosbench approvals reject {twin.id} --operator NAME --reason TEXT`) before another is entered")
 
 
 def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, *, reason: str,
@@ -114,16 +142,17 @@ def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, 
     if abs(original.amount) < threshold:
         return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator),
                           threshold)
-    return _pending(engine, maker=operator, account=original.account, kind=original.kind, amount=-original.amount,
-                    currency=original.currency, occurred_at=to_utc_naive(_now()), channel=Channel.ADMIN.value,
-                    method=original.method, reference=original.reference, memo=f"reversal of payment {payment_id}",
-                    reason=reason.strip(), threshold=threshold, reverses_id=payment_id)
-
-
-def _pending(engine: Engine, **request) -> Submission:
     with engine.begin() as connection:
-        request_id = database.inserted_id(connection.execute(tables.approval_requests.insert().values(
-            requested_at=to_utc_naive(_now()), **request)))
+        return _pending(connection, maker=operator, account=original.account, kind=original.kind, amount=-original.amount,
+                        currency=original.currency, occurred_at=to_utc_naive(_now()), channel=Channel.ADMIN.value,
+                        method=original.method, reference=original.reference, memo=f"reversal of payment {payment_id}",
+                        reason=reason.strip(), threshold=threshold, reverses_id=payment_id)
+
+
+def _pending(connection: sa.Connection, **request) -> Submission:
+    """Keep ``request`` for a second operator, in the caller's transaction."""
+    request_id = database.inserted_id(connection.execute(tables.approval_requests.insert().values(
+        requested_at=to_utc_naive(_now()), **request)))
     return Submission("pending", request_id, request["threshold"],
                       thresholds.why_held(request["currency"], request["kind"], request["threshold"]))
 

@@ -105,20 +105,24 @@ class StatementWorkbench:
         """Record the deposit proposed for statement line ``line_id`` as ``operator`` would by hand.
 
         It goes through :func:`vosbench.ledger.approvals.submit`: posted at once below the
-        deposit threshold (and the line then matches it), else kept for a supervisor's
-        approval. The message says which.
+        deposit threshold, else kept for a supervisor's approval (and refused while a request
+        for the same deposit waits). An account in another currency than the line's is refused.
+        The message says which, and whether the line matches the record, from the match run again.
         """
-        entry = propose.entry(self.run, int(line_id), account)
+        entry = propose.entry(self.engine, self.run, int(line_id), account)
         done = approvals.submit(self.engine, policy.for_entries(self.controls), operator=operator, **entry)
         amount = money.format_money(money.to_minor(entry["amount"]))
+        self.rerun()
         if done.status == "recorded":
+            matched = any(line.id == int(line_id) for group in self.run.groups if group.status == "matched"
+                          for line in group.lines)
             self.message = (f"recorded payment {done.id}: deposit of {amount} to {entry['account']}; statement line "
-                            f"{line_id} now matches it")
+                            + (f"{line_id} now matches it" if matched else
+                               f"{line_id} does not match it yet: review the line in the match results"))
         else:
             self.message = (f"pending approval: request {done.id} (deposit of {amount} to {entry['account']}: "
                             f"{done.why}); a supervisor approves it with `vosbench approvals "
                             f"approve {done.id} --operator NAME`, and statement line {line_id} then matches")
-        self.rerun()
         return done
 
     def export(self, output_dir: str | Path) -> Path | None:
@@ -223,22 +227,23 @@ class StatementWorkbench:
         who = widgets.Text(description="Operator", value=operator)
         button = widgets.Button(description="Record deposit", button_style="success")
         status = widgets.HTML()
-        suggested: dict[int, tuple[str, str]] = {}
+        suggested: dict[int, propose.Suggestion] = {}
 
         def refresh() -> None:
             suggested.clear()
             suggested.update(propose.suggestions(self.engine, self.run))
             lines = {item.id: item for item in propose.unrecorded(self.run)}
-            line.options = [(_label(lines[line_id], suggested[line_id][0]), line_id) for line_id in sorted(lines)]
+            line.options = [(_label(lines[line_id], suggested[line_id]), line_id) for line_id in sorted(lines)]
             line.value = line.options[0][1] if line.options else None
             on_line()
             button.disabled = not line.options
             if not line.options:
                 basis.value = "Every incoming line of the month has its payment record."
 
-        def on_line(_=None) -> None:
+        def on_line(_=None) -> None:  # a held suggestion is not filled in: the analyst checks and types the account
             if line.value is not None:
-                account.value, basis.value = suggested[line.value][0], _escape(suggested[line.value][1])
+                shown = suggested[line.value]
+                account.value, basis.value = shown.account if shown.ready else "", _escape(shown.basis)
 
         def on_record(_) -> None:
             try:
@@ -259,11 +264,12 @@ class StatementWorkbench:
         return panel
 
 
-def _label(line, account: str) -> str:
+def _label(line, suggestion: propose.Suggestion) -> str:
     amount = money.format_money(line.amount)
     who = f" from {line.counterparty}" if line.counterparty else ""
+    target = suggestion.account + ("" if suggestion.ready else " (check)") if suggestion.account else "no suggestion"
     return (f"line {line.id}: {date.fromordinal(line.day)} {amount} {line.currency}{who}"
-            f"{f' ({line.reference})' if line.reference else ''} → {account or 'no suggestion'}")
+            f"{f' ({line.reference})' if line.reference else ''} → {target}")
 
 
 def _escape(text: str) -> str:
