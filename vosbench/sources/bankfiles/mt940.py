@@ -6,7 +6,8 @@ currency and a year of daily statements is never held whole. A transaction (:61:
 the value date, the booking date (MMDD, its year taken from the value date across a
 year end), the signed amount, the customer's and the bank's references; the text that
 follows (:86:) is the description, and its SEPA subfields give the end-to-end
-reference (``/EREF/``, ``EREF+``) and the other party's name (``/NAME/``, ``?32``).
+reference (``/EREF/``, ``EREF+``) and the other party's name (``/NAME/``, ``?32``, or the Dutch
+banks' ``/CNTP/account/BIC/name/city/``).
 
 MT940 has no transaction id, so lines are keyed by their content and occurrence
 (:func:`vosbench.sources.bankfiles.lines.with_keys`): re-importing the file adds nothing.
@@ -46,6 +47,8 @@ from vosbench.sources.bankfiles.lines import ParsedStatement, StatementFileError
 
 _END_TO_END = re.compile(r"(?:/EREF/|EREF\+)([^/?\r\n]+)")
 _NAME = re.compile(r"(?:/NAME/([^/\r\n]+)|\?32([^?\r\n]+))")
+_COUNTERPARTY = re.compile(r"/CNTP/[^/]*/[^/]*/([^/\r\n]+)")
+"""The Dutch banks' structured :86: (Rabobank, ING, ABN AMRO): ``/CNTP/account/BIC/name/city/``."""
 _CURRENCY = re.compile(r"(?m)^:(?:60[FM]|62[FM]|34F):[CD]?\d{0,6}([A-Z]{3})")
 _NO_REFERENCE = {"", "NONREF", "NOTPROVIDED"}
 _CLOSING_BALANCE = re.compile(r"(?m)^:62[FM]:")
@@ -361,8 +364,9 @@ def _line(data: dict, account: str, statement_id: str, currency: str, number: in
     found = _END_TO_END.search(details)
     end_to_end = str(data.get("end_to_end_reference") or "").strip() or (found.group(1).strip() if found else "")
     named = _NAME.search(details)
+    party = _COUNTERPARTY.search(details)
     name = str(data.get("applicant_name") or "").strip() or (
-        (named.group(1) or named.group(2)).strip() if named else "")
+        (named.group(1) or named.group(2)).strip() if named else "") or (party.group(1).strip() if party else "")
     customer = str(data.get("customer_reference") or "").strip()
     bank = str(data.get("bank_reference") or "").strip()
     reference = (end_to_end if end_to_end.upper() not in _NO_REFERENCE else "") or (
