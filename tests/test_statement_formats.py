@@ -361,6 +361,30 @@ def test_a_notification_then_the_months_statement_telling_the_entry_with_more_te
             statement.warnings)
 
 
+def test_a_currency_that_is_no_iso_4217_currency_imports_as_written_with_a_warning(engine, tmp_path):
+    text = HEADER + ("<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STMTRS><CURDEF>XXY<BANKACCTFROM><BANKID>1<ACCTID>CUR1"
+                     "<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST><DTSTART>20261001<DTEND>20261031<STMTTRN>"
+                     "<TRNTYPE>CREDIT<DTPOSTED>20261003<TRNAMT>25000.00<FITID>X1</STMTTRN></BANKTRANLIST></STMTRS>"
+                     "</STMTTRNRS></BANKMSGSRSV1></OFX>")
+    result = importing.import_file(engine, write(tmp_path, "xxy.ofx", text))
+    assert [(r.amount, r.currency) for r in stored(engine)] == [(250_000_000, "XXY")]
+    assert any(w.startswith("currency XXY is no ISO 4217 currency of money") for w in result.warnings)
+    usd = importing.import_file(engine, write(tmp_path, "usd.ofx", text.replace("XXY", "USD").replace("CUR1", "CUR2")))
+    assert not any("ISO 4217" in w for w in usd.warnings)
+
+
+@pytest.mark.parametrize("day", ["00010101", "18991231", "99991231"])
+def test_a_line_dated_where_no_month_can_be_matched_is_refused(engine, tmp_path, day):
+    text = HEADER + ("<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>1<ACCTID>D1"
+                     "<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST><DTSTART>20261001<DTEND>20261031<STMTTRN>"
+                     f"<TRNTYPE>CREDIT<DTPOSTED>{day}<TRNAMT>25.00<FITID>X1</STMTTRN></BANKTRANLIST></STMTRS>"
+                     "</STMTTRNRS></BANKMSGSRSV1></OFX>")
+    with pytest.raises(ImportRejected, match=rf"d.ofx:\d+: posted date {day[:4]}-{day[4:6]}-{day[6:]} is outside "
+                                             "1900-9998"):
+        importing.import_file(engine, write(tmp_path, "d.ofx", text))
+    assert stored(engine) == []
+
+
 def test_a_redownloaded_ofx_whose_pending_line_settled_under_its_fitid_adds_only_the_new_money(engine, tmp_path):
     def ofx(lines: str) -> str:
         return HEADER + ("<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>1"
@@ -513,6 +537,20 @@ def test_mt940_with_two_messages_reads_each_account_and_currency(engine, tmp_pat
         ("DE89370400440532013000", date(2026, 10, 5), -25_000, "EUR", "B6K05-0002", ""),
         ("DE44500105175407324931", date(2026, 10, 5), 3_000_000, "USD", "E2E-77", "NILE VOICE")]
     assert importing.import_file(engine, write(tmp_path, "day.sta", MT940)).added == 0
+
+
+def test_mt940_in_the_dutch_banks_structured_style_reads_the_payers_name(engine, tmp_path):
+    """Rabobank and ING write the other party as /CNTP/account/BIC/name/city/ (city may be empty)."""
+    text = (":20:940S261020\n:25:NL12RABO0123456789\n:28C:1/1\n:60F:C261019EUR0,00\n"
+            ":61:261020C150,00N541NONREF\n"
+            ":86:/EREF/C00044-INV9//MARF/M1/CSID/X/CNTP/NL12ABNA0417164300/ABNANL2A/Delta BV/Amsterdam/REMI/USTD//"
+            "Prepaid topup C00044/\n"
+            ":61:261020C20,00N541NONREF\n"
+            ":86:/CNTP/NL32INGB0000012345/INGBNL2A/ING BANK NV INZAKE WEB///REMI/USTD//EV1000 C00045/\n"
+            ":62F:C261020EUR170,00\n-\n")
+    importing.import_file(engine, write(tmp_path, "rabo.sta", text))
+    assert [(r.amount, r.reference, r.counterparty) for r in stored(engine)] == [
+        (1_500_000, "C00044-INV9", "Delta BV"), (200_000, "", "ING BANK NV INZAKE WEB")]
 
 
 def test_mt942_interim_report_takes_its_currency_from_the_floor_limit(engine, tmp_path):

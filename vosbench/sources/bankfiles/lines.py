@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from vosbench.core import money
+from vosbench.core import currencies, money, periods
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger.write_door import Rejection
 
@@ -104,7 +104,7 @@ _SIZES = {"statement_account": 128, "statement_id": 128, "reference": 255, "coun
 def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection],
            warnings: list[str]) -> Iterator[StatementLine]:
     """The lines as the store can keep them: NULs taken out, over-long texts cut, over-long keys hashed, bad
-    currencies refused.
+    currencies and dates outside the years a month can be matched in refused.
 
     A statement account or a currency decides where money belongs, so one that cannot
     be stored as written is a rejected line; a name or a reference longer than its
@@ -114,6 +114,7 @@ def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection
     """
     cut: set[str] = set()
     nul: set[str] = set()
+    unknown: set[str] = set()  # well-formed codes that are no ISO 4217 currency of money
     plain: dict[str, bool] = {}  # currency text → already a stored ISO code (a file repeats the same few)
     account_size, id_size, reference_size, party_size, hint_size = (_SIZES[name] for name in (
         "statement_account", "statement_id", "reference", "counterparty", "account_hint"))
@@ -123,9 +124,13 @@ def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection
         if fits is None:
             fits = plain[currency] = (len(currency) == 3 and currency.isascii() and currency.isalpha()
                                       and currency == currency.upper())
+            code = currency.upper()
+            if len(code) == 3 and code.isascii() and code.isalpha() and code not in currencies.DECIMALS:
+                unknown.add(code)
         if fits and len(line.statement_account) <= account_size and len(line.statement_id) <= id_size and len(
                 line.reference) <= reference_size and len(line.counterparty) <= party_size and len(
-                line.account_hint) <= hint_size and len(line.line_key) <= 255 and "\x00" not in "".join(
+                line.account_hint) <= hint_size and len(line.line_key) <= 255 and (
+                    periods.FIRST_DAY <= line.posted_on <= periods.LAST_DAY) and "\x00" not in "".join(
                     (line.statement_account, line.statement_id, line.line_key, line.reference, line.counterparty,
                      line.account_hint, line.description)):  # the usual line: nothing to change
             yield line
@@ -133,6 +138,11 @@ def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection
         if not (len(line.currency) == 3 and line.currency.isascii() and line.currency.isalpha()):
             rejections.append(Rejection(file, line.line, f"currency {line.currency[:20]!r} is not a three-letter "
                                                          "ISO 4217 code"))
+            continue
+        if not periods.FIRST_DAY <= line.posted_on <= periods.LAST_DAY:
+            rejections.append(Rejection(file, line.line, f"posted date {line.posted_on.isoformat()} is outside "
+                                                         f"{periods.FIRST_DAY.year}-{periods.LAST_DAY.year}, the "
+                                                         "years a month can be matched in; check the export"))
             continue
         changes: dict[str, Any] = {name: getattr(line, name).replace("\x00", "") for name in _TEXTS
                                    if "\x00" in getattr(line, name)}
@@ -152,6 +162,9 @@ def fitted(lines: Iterable[StatementLine], file: str, rejections: list[Rejection
             changes["line_key"] = texts["line_key"].split(":", 1)[0] + "#" + hashlib.sha256(
                 texts["line_key"].encode("utf-8")).hexdigest()
         yield replace(line, **changes) if changes else line
+    if unknown:
+        warnings.append(f"currency {', '.join(sorted(unknown))} is no ISO 4217 currency of money (a typo such as USS "
+                        "for USD?): the lines are kept as the file says, and match no account's money; check the export")
     if nul:
         warnings.append(f"NUL characters (0x00) taken out of {', '.join(sorted(nul))}: no database keeps them in "
                         "text; the export is likely damaged")
