@@ -262,16 +262,16 @@ def test_a_proposed_command_pastes_a_reference_with_hidden_characters_exactly_an
     assert any(i["status"] == "matched" and i["accounts"] == "C00003" and i["reference"] == reference for i in items)
 
 
-def test_a_reference_no_command_can_pass_on_gets_no_command_and_a_word_saying_why(db, capsys, tmp_path):
+def test_a_reference_with_a_nul_character_is_imported_without_it_and_proposed_with_a_command(db, capsys, tmp_path):
+    """No shell command can pass a NUL on, and PostgreSQL keeps none: the import takes it out, and says so."""
     path = tmp_path / "gateway.csv"
     path.write_text("created_utc,charge_id,customer_account,card_holder,currency,gross,fee,net,status,description\n"
                     "2026-10-14 10:00:00,ch_\x0077,C00003,B SKY,USD,80.00,2.62,77.38,succeeded,Portal top-up\n")
-    assert run(capsys, "statements", "import", str(path), "--profile", "gateway")[0] == 0
+    code, out, _ = run(capsys, "statements", "import", str(path), "--profile", "gateway")
+    assert code == 0 and "warning: NUL characters (0x00) taken out of line_key, reference" in out
     rows = json.loads(run(capsys, "match", "--month", "2026-10", "--propose", "--format", "json")[1])["rows"]
-    [row] = [row for row in rows if row["reference"] == "ch_\x0077"]
-    assert row["account"] == "C00003" and row["command"] == ""
-    assert row["basis"] == ("account: the source names it; no command: the reference holds a NUL character, which no "
-                            "shell command can pass on")
+    [row] = [row for row in rows if row["reference"] == "ch_77"]
+    assert row["account"] == "C00003" and "--reference=ch_77" in row["command"]
 
 
 def test_the_workbench_records_the_proposed_deposit_or_queues_it_for_approval(db, capsys, tmp_path):
