@@ -221,7 +221,8 @@ def register(add) -> None:
                            help="OFX/QFX, CAMT (052/053/054) XML, MT940/MT942, or CSV/XLSX with --profile")
     importing.add_argument("--profile", help="mapping profile for CSV/XLSX: a shipped name (gateway, stripe-balance, "
                                              "paypal-activity, ivr-log, crypto, generic-bank-csv) or a YAML path; for "
-                                             "OFX/CAMT/MT940 a reads: statement profile of outgoing rules (bank-outgoing)")
+                                             "OFX/CAMT/MT940: the rules telling money out that is not a customer's "
+                                             "(bank-outgoing, or a YAML path)")
     importing.add_argument("--channel", help="bank, gateway, ivr or crypto (default: the format's or profile's)")
     listing = actions.add_parser("list", parents=[options.shared_options()], help="the statement files imported")
     options.add_format(listing)
