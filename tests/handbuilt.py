@@ -43,6 +43,15 @@ def build(folder: Path, timezone: str, files: dict[str, str]) -> str:
     return url
 
 
+def imported(url: str, folder: Path, files: dict[str, str]) -> str:
+    """Write ``files`` as they are into a new ``folder`` and import them in one command into ``url``; the URL."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    run("import", "--db", url, "--timezone", "UTC", *(str(folder / name) for name in files))
+    return url
+
+
 def reconciled(url: str, month: str, *options: str) -> dict:
     """``vosbench reconcile --month M --format json``: rows by account, and the totals per currency."""
     got = json.loads(run("reconcile", "--db", url, "--month", month, "--format", "json", *options))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from handbuilt import run
+from handbuilt import imported, run
 
 from vosbench.analysis import reconcile
 from vosbench.controls import runner
@@ -87,11 +87,7 @@ OCTOBER_TOTALS = {  # the rows above added up by hand
 
 
 def _ledger(url: str, folder: Path) -> str:
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    run("import", "--db", url, "--timezone", "UTC", *(str(folder / name) for name in FILES))
-    return url
+    return imported(url, folder, FILES)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from handbuilt import run
+from handbuilt import imported, run
 
 from vosbench.analysis import account_statement, explore, trends
 from vosbench.analysis.filters import PaymentFilter
@@ -81,11 +81,7 @@ FILTERS = {  # the query's options, and its totals by kind (count, amount) worke
 
 
 def _ledger(url: str, folder: Path) -> str:
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    run("import", "--db", url, "--timezone", "UTC", *(str(folder / name) for name in FILES))
-    return url
+    return imported(url, folder, FILES)
 
 
 @pytest.fixture

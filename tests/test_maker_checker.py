@@ -177,21 +177,27 @@ def test_annotations_and_matching_decisions_are_made_by_registered_operators(tea
         decisions.record(_engine(team_url, "ida"), "confirm", decided_by=None if on_server else "ida", **decide)
 
 
-def _approve_at_once(url: str, request_id: int, checker: str, barrier, results) -> None:
-    """One racing checker: wait for the others, approve, report the outcome as text."""
-    engine = _engine(url, checker)
+def _at_once(url: str, login: str, act, barrier, results) -> None:
+    """One racer: wait for the others, ``act`` on its own engine, report the outcome ``act`` names, a refusal or
+    a traceback, as text."""
+    engine = _engine(url, login)
     barrier.wait()
     try:
-        out = io.StringIO()
-        with contextlib.redirect_stderr(out):
-            payment_id = approvals.approve(engine, request_id, checker=checker)
-        results.put(("posted", checker, payment_id))
+        results.put(act(engine))
     except VosbenchError as error:
-        results.put(("refused", checker, str(error)))
+        results.put(("refused", login, str(error)))
     except BaseException:  # noqa: BLE001  (the test reports any traceback as a failure)
-        results.put(("traceback", checker, traceback.format_exc()))
+        results.put(("traceback", login, traceback.format_exc()))
     finally:
         engine.dispose()
+
+
+def _approve_at_once(url: str, request_id: int, checker: str, barrier, results) -> None:
+    """One racing checker: approve the request."""
+    def approve(engine) -> tuple:
+        with contextlib.redirect_stderr(io.StringIO()):
+            return "posted", checker, approvals.approve(engine, request_id, checker=checker)
+    _at_once(url, checker, approve, barrier, results)
 
 
 def test_racing_approvals_post_once_and_refuse_the_rest_cleanly(team_url):
@@ -220,19 +226,12 @@ def test_racing_approvals_post_once_and_refuse_the_rest_cleanly(team_url):
 
 
 def _submit_at_once(url: str, maker: str, barrier, results) -> None:
-    """One racing clerk: wait for the others, enter the same wire, report the outcome as text."""
-    engine = _engine(url, maker)
-    barrier.wait()
-    try:
-        done = approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00", operator=maker,
-                                occurred_at=AT, method="bank_wire", reference="FT-RACE")
-        results.put(("entered", maker, done.id))
-    except VosbenchError as error:
-        results.put(("refused", maker, str(error)))
-    except BaseException:  # noqa: BLE001  (the test reports any traceback as a failure)
-        results.put(("traceback", maker, traceback.format_exc()))
-    finally:
-        engine.dispose()
+    """One racing clerk: enter the same wire."""
+    def submit(engine) -> tuple:
+        return "entered", maker, approvals.submit(engine, RULES, account="C1", kind="deposit", amount="20000.00",
+                                                  operator=maker, occurred_at=AT, method="bank_wire",
+                                                  reference="FT-RACE").id
+    _at_once(url, maker, submit, barrier, results)
 
 
 def test_racing_clerks_entering_one_wire_leave_one_request_and_refuse_the_rest_cleanly(team_url):
