@@ -262,3 +262,34 @@ def test_paypal_skip_rules_ignore_letter_case(engine, tmp_path):
     path = tmp_path / "paypal-case.csv"
     path.write_text(PAYPAL.replace('"Pending"', '"PENDING"').replace('"Memo"', '"memo"'))
     assert importing.import_file(engine, path, profile="paypal-activity").added == 3  # as with the usual case
+
+
+def test_money_out_imported_without_the_rules_is_set_apart_when_matching_with_them(engine, tmp_path, capsys):
+    """Forgetting --profile bank-outgoing once is mended at matching (the stored lines are never edited)."""
+    from vosbench.commands import main
+
+    db = ["--db", str(engine.url)]
+    path = tmp_path / "bank.xml"
+    path.write_text(BANK)
+    assert main.main(["statements", "import", str(path), *db]) == 0
+    assert main.main(["statements", "import", str(path), "--profile", "bank-outgoing", *db]) == 0
+    out = capsys.readouterr().out
+    assert ("5 line(s) already present keep the classes of their first import (lines are never edited): to set "
+            "their money out apart by these rules, match with `vosbench match --month YYYY-MM --outgoing "
+            "bank-outgoing`") in out
+
+    def statuses(*extra: str) -> dict:
+        assert main.main(["match", "--month", "2026-10", "--all", "--format", "json", *db, *extra]) == 0
+        items = json.loads(capsys.readouterr().out)["items"]
+        return {item["reference"]: (item["status"], item["rule"]) for item in items if item["reference"]}
+
+    before, after = statuses(), statuses("--outgoing", "bank-outgoing")
+    assert (before["F1"], before["F3"]) == (("outgoing", "fee"), ("no_payment_record", ""))
+    assert after == {**before, "F3": ("outgoing", "transfer")}  # the refund (F4) is still the customer's
+    assert main.main(["match", "--month", "2026-10", "--outgoing", "gateway", *db]) == 2
+    assert "--outgoing gateway: the profile has no outgoing rules" in capsys.readouterr().err
+    raw_rule = tmp_path / "raw.yaml"
+    raw_rule.write_text("name: raw\nreads: statement\nchannel: bank\noutgoing:\n"
+                        "  - class: fee\n    field: bank_proprietary\n    values: [CHG]\n")
+    assert main.main(["match", "--month", "2026-10", "--outgoing", str(raw_rule), *db]) == 2
+    assert "outgoing rule 1 (fee) reads the field 'bank_proprietary' of the source" in capsys.readouterr().err

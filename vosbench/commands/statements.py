@@ -81,6 +81,18 @@ def _import_files(engine, files: list[str], *, profile: str | None, channel: str
     return EXIT_BAD_INPUT if outcomes["refused"] else EXIT_OK
 
 
+def _outgoing_rules(profile: str | None) -> tuple:
+    """The outgoing rules of ``profile`` (None: none) as matching applies them; a ValueError names a bad one."""
+    if not profile:
+        return ()
+    from vosbench.sources.bankfiles import outgoing, profiles
+
+    chosen = profiles.load(profile)
+    if not chosen.outgoing:
+        raise ValueError(f"--outgoing {profile}: the profile has no outgoing rules; give one that has (bank-outgoing)")
+    return outgoing.for_matching(chosen.outgoing, f"--outgoing {profile}")
+
+
 def cmd_match(args) -> int:
     from vosbench.analysis.matching import review
     from vosbench.analysis.matching.matcher import Settings
@@ -88,7 +100,7 @@ def cmd_match(args) -> int:
 
     engine = _engine(args)
     run = review.run_month(engine, args.month, timezone=args.timezone,
-                           settings=Settings(window_days=args.window_days))
+                           settings=Settings(window_days=args.window_days, outgoing=_outgoing_rules(args.outgoing)))
     if args.propose:
         from vosbench.analysis.matching import propose
 
@@ -235,6 +247,9 @@ def register(add) -> None:
     sub.add_argument("--status", action="append", default=[], type=_status,
                      help="only items of this status (repeatable): matched, amount_difference, wrong_account, "
                           "no_payment_record, no_money or outgoing")
+    sub.add_argument("--outgoing", metavar="PROFILE",
+                     help="apply this profile's outgoing rules (bank-outgoing, or a YAML path) to money out imported "
+                          "without them: fees and own transfers are set aside, not listed as without a record")
     sub.add_argument("--all", action="store_true", help="table: list matched items too")
     sub.add_argument("--propose", action="store_true",
                      help="for each incoming line without a record: the account suggested and the `vosbench record` "

@@ -30,6 +30,7 @@ before the rules run, so the order the lines arrive in changes nothing.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import itertools
 import re
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vosbench.core.money import format_money
+from vosbench.sources.bankfiles.outgoing import Rule
 from vosbench.sources.bankfiles.profiles import FeeSchedule
 
 STATUSES = ("matched", "amount_difference", "wrong_account", "no_payment_record", "no_money", "outgoing")
@@ -167,6 +169,8 @@ class Settings:
     """How far apart a line's date and a payment's date may be for rules 2–4."""
     max_batch: int = 4
     """Most payments one line may pay for (and lines one payment may be split into): 2 to 4."""
+    outgoing: tuple[Rule, ...] = ()
+    """Rules telling money out that is not a customer's, applied to lines their import left unclassified."""
 
 
 def normalize(text: str) -> str:
@@ -203,7 +207,8 @@ def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decisi
           settings: Settings | None = None) -> list[Group]:
     """Pair ``lines`` with ``payments``; every line and payment ends up in exactly one group."""
     settings = settings or Settings()
-    lines = sorted(lines, key=Line.order)
+    lines = sorted(map(functools.partial(_classified, rules=settings.outgoing), lines) if settings.outgoing else lines,
+                   key=Line.order)
     payments = sorted(payments, key=lambda p: (p.day, p.id))
     latest = latest_decisions(decisions)
     forbidden = {(l, p) for d in latest if d.action == "reject" for l in d.line_ids for p in d.payment_ids}
@@ -228,6 +233,12 @@ def match(lines: list[Line], payments: list[Payment], decisions: Sequence[Decisi
         state.groups.append(Group([], [payment], "no_money", "", 0.0,
                                   "no statement line with this reference or amount near this date"))
     return state.groups
+
+
+def _classified(line: Line, rules: tuple[Rule, ...]) -> Line:
+    """``line`` with the class of the first of ``rules`` that applies, unless its import classified it already."""
+    rule = None if line.outgoing else next((rule for rule in rules if rule.applies(line)), None)
+    return dataclasses.replace(line, outgoing=rule.name) if rule else line
 
 
 def pair_status(lines: list[Line], payments: list[Payment]) -> tuple[str, str]:

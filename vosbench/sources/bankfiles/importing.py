@@ -201,7 +201,8 @@ def _import_once(engine: Engine, path: Path, *, profile: str | None, channel: st
         if rejections:
             raise ImportRejected(rejections)
         result = StatementImport(parsed.file, parsed.format, parsed.channel, parsed.statements, added, skipped,
-                                 warnings=(*parsed.warnings, *([_retold_warning(retold)] if retold else ())))
+                                 warnings=(*parsed.warnings, *([_retold_warning(retold)] if retold else ()),
+                                           *_rules_not_applied(profile, skipped)))
         if added:
             result.import_id = database.inserted_id(connection.execute(_I.insert().values(
                 **({"id": import_id} if import_id is not None else {}),
@@ -356,6 +357,15 @@ def _said(figures: tuple) -> str:
     """A line's money, from its compared figures, as a message says it."""
     amount, currency = _money(figures)
     return f"{money.format_money(int(amount))} {currency}"
+
+
+def _rules_not_applied(profile: str | None, skipped: int) -> list[str]:
+    """The warning that ``profile``'s outgoing rules left the ``skipped`` lines already present as first imported."""
+    if not (skipped and profile and profiles.load(profile).outgoing):
+        return []
+    return [f"{skipped} line(s) already present keep the classes of their first import (lines are never edited): "
+            f"to set their money out apart by these rules, match with `vosbench match --month YYYY-MM --outgoing "
+            f"{profile}`"]
 
 
 def _retold_warning(retold: Counter) -> str:

@@ -14,7 +14,9 @@ amount (a customer's refund whose words a rule took for a fee). Two sources deci
   description. Rules apply to money out only unless they say ``sign: any``.
 
 The class is written into the line's raw record (``outgoing``, and ``outgoing_rule``
-saying which rule), so it is kept with the line as imported.
+saying which rule), so it is kept with the line as imported. Lines imported before a
+profile's rules were written, or without the profile, are classified when matching
+(``vosbench match --outgoing PROFILE``, :func:`for_matching`): the stored line is never edited.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from vosbench.sources.bankfiles.lines import StatementLine
 
@@ -30,6 +33,21 @@ _BANK_FEE_CODES = {"trntype": {"FEE", "SRVCHG"}, "bank_subfamily": {"CHRG", "FEE
 _KEYS = {"class", "field", "values", "text", "sign"}
 LINE_FIELDS = ("counterparty", "reference", "description", "account_hint")
 """Rule fields that name a line's own field; any other is a raw field (a CSV column, a bank's field)."""
+
+
+class Told(Protocol):
+    """What a rule reads of a line: its signed amount and its texts (a statement line also has its raw fields)."""
+
+    @property
+    def amount(self) -> int: ...
+    @property
+    def counterparty(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def account_hint(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -47,11 +65,12 @@ class Rule:
             return f"{self.field} in {', '.join(sorted(self.values))}"
         return f"{self.field or 'text'} ~ {self.text.pattern if self.text else ''}"
 
-    def applies(self, line: StatementLine) -> bool:
+    def applies(self, line: Told) -> bool:
+        """Whether the rule calls ``line`` (a statement line, or a line as the matcher sees it) its class."""
         if self.sign == "out" and line.amount >= 0:
             return False
         if self.field:
-            value = getattr(line, self.field) if self.field in LINE_FIELDS else line.raw.get(self.field)
+            value = getattr(line, self.field) if self.field in LINE_FIELDS else getattr(line, "raw", {}).get(self.field)
             value = "" if value is None else str(value).strip()
             if self.values:
                 return value.lower() in self.values
@@ -90,6 +109,17 @@ def rules_from(value, where: str) -> tuple[Rule, ...]:
         else:
             raise ValueError(f"{at}: give field with values, or text")
     return tuple(rules)
+
+
+def for_matching(rules: tuple[Rule, ...], where: str) -> tuple[Rule, ...]:
+    """``rules`` to apply when matching, to lines already imported: only rules on a line's own fields or text can,
+    since a line keeps its source's raw fields only as text; a ValueError names a rule that reads another field."""
+    for number, rule in enumerate(rules, start=1):
+        if rule.field and rule.field not in LINE_FIELDS:
+            raise ValueError(f"{where}: outgoing rule {number} ({rule.name}) reads the field {rule.field!r} of the "
+                             f"source, which matching does not keep: apply it when importing (statements import "
+                             f"--profile), or use {', '.join(LINE_FIELDS)} or text")
+    return rules
 
 
 def classify(lines: Iterable[StatementLine], rules: tuple[Rule, ...] = (), *,
