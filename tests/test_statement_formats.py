@@ -553,6 +553,17 @@ def test_mt940_in_the_dutch_banks_structured_style_reads_the_payers_name(engine,
         (1_500_000, "C00044-INV9", "Delta BV"), (200_000, "", "ING BANK NV INZAKE WEB")]
 
 
+@pytest.mark.parametrize("text", [":20:", ":20:STMT1\n:25:NL12RABO0123456789\n:28C:1/1\n-\n"])
+def test_an_mt940_that_tells_no_money_at_all_is_refused_not_unchanged(engine, tmp_path, text):
+    with pytest.raises(StatementFileError, match=r"cut.sta: no message holds a statement line \(:61:\), a balance"):
+        importing.import_file(engine, write(tmp_path, "cut.sta", text))
+
+
+def test_an_mt940_day_without_lines_but_with_its_balances_imports_nothing_quietly(engine, tmp_path):
+    text = ":20:STMT1\n:25:NL12RABO0123456789\n:28C:1/1\n:60F:C261019EUR10,00\n:62F:C261019EUR10,00\n-\n"
+    assert importing.import_file(engine, write(tmp_path, "day.sta", text)).outcome == "unchanged"
+
+
 def test_mt942_interim_report_takes_its_currency_from_the_floor_limit(engine, tmp_path):
     text = (":20:INTRADAY1\n:25:DE89370400440532013000\n:28C:1/1\n:34F:EURD0,\n:13D:2610051200+0100\n"
             ":61:2610051005C75,00NTRFNONREF//B6K05-0009\n:86:/EREF/C00004/NAME/NILE VOICE\n:90C:1EUR75,00\n-\n")

@@ -128,6 +128,7 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
 
     file, rejections = parsed.file, parsed.rejections
     number = messages = 0
+    told = False  # whether any message tells money: a statement line, a balance or an MT942 floor limit
     logger = logging.getLogger("mt940")
     for chunk in _messages(path, encoding):
         chunk = re.sub(r"(?m)^-\}?\s*$", "", chunk)  # the end of a SWIFT block
@@ -152,6 +153,7 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
         found_currency = _CURRENCY.search(chunk)
         currency = found_currency.group(1) if found_currency else ""
         heads = _STATEMENT_LINE.findall(chunk)
+        told = told or bool(heads) or bool(_TELLS_MONEY.search(chunk))
         if heads and parsed.format == "mt940" and not _CLOSING_BALANCE.search(chunk):
             parsed.warnings.append(f"message {messages} has statement lines but no closing balance (:62F: or :62M:): "
                                    "it may be cut short; check its lines against the bank's own view")
@@ -182,9 +184,14 @@ def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[State
         transactions.transactions.clear()
     if not messages:
         raise StatementFileError(f"{file}: not an MT940/MT942 file (no :20: statement reference)")
+    if not told:
+        raise StatementFileError(f"{file}: no message holds a statement line (:61:), a balance (:60F:, :62F:) or a "
+                                 "floor limit (:34F:): the file is cut short or not a statement; export it again")
     parsed.statements = messages
 
 
+_TELLS_MONEY = re.compile(r"(?m)^:(?:6[02][FM]|34F):")
+"""A balance (opening, closing, intermediate) or an MT942 floor limit: what even a day without lines tells."""
 _DECIMAL_POINT = re.compile(r"(?m)^(:61:[0-9]{6}(?:[0-9]{4})?R?[CD][A-Z]?[0-9]{1,14}|:6[02][FM]:[CD][0-9]{6}[A-Z]{3}[0-9]{1,14}"
                             r"|:6[45]:[CD][0-9]{6}[A-Z]{3}[0-9]{1,14})\.([0-9]{0,2})(?=[A-Z]|[ \t]*$)")
 """An amount of a statement line or balance written with a decimal point (``C000000000300.00NMSC``, as Rabobank's
