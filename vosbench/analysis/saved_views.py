@@ -28,7 +28,7 @@ import yaml
 
 from vosbench.analysis import explore, trends
 from vosbench.analysis.filters import FilterError, PaymentFilter
-from vosbench.core import resources
+from vosbench.core import resources, yaml_problem
 from vosbench.core.errors import VosbenchError
 
 DEFAULT_FOLDER = resources.parameters("views")
@@ -184,7 +184,7 @@ def load_view(name: str, folder: Path | str | None = None) -> SavedView:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ViewError(f"{path.name} is not valid YAML ({error}); fix the file or save the view again") from None
+        raise ViewError(f"{path.name} is not valid YAML ({yaml_problem.described(error)}); fix the file or save the view again") from None
     return from_document(document, path.name)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.analysis import saved_views
 from vosbench.analysis.saved_views import SavedView, ViewError
+from vosbench.core import yaml_problem
 from vosbench.ledger import database, identity, tables
 
 _table = tables.saved_views
@@ -89,7 +90,7 @@ def _version(row, number: int) -> Version:
     try:
         document = yaml.safe_load(row.document)
     except yaml.YAMLError as error:
-        raise ViewError(f"shared view {row.name!r} (version {row.id}) is not valid YAML ({error}); "
+        raise ViewError(f"shared view {row.name!r} (version {row.id}) is not valid YAML ({yaml_problem.described(error)}); "
                         "save it again with `vosbench views save`") from None
     return Version(saved_views.from_document(document, f"shared view {row.name!r}"), row.id, number, row.saved_by,
                    row.saved_at)

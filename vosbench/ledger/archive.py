@@ -37,7 +37,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.core import periods, resources
+from vosbench.core import periods, resources, yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database, explore_upkeep, hashchain, month_close, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal, seal_problem, unsealed
@@ -541,7 +541,7 @@ def load_policy(path: Path | None = None) -> RetentionPolicy:
     except OSError as error:
         raise ArchiveError(f"retention policy {path}: {error.strerror}; give an existing file") from None
     except yaml.YAMLError as error:
-        raise ArchiveError(f"retention policy {path} is not valid YAML ({error})") from None
+        raise ArchiveError(f"retention policy {path} is not valid YAML ({yaml_problem.described(error)})") from None
     if not isinstance(document, dict):
         raise ArchiveError(f"retention policy {path} must be a mapping with keep_months and archive_root")
     unknown = sorted(set(document) - {"keep_months", "archive_root"})

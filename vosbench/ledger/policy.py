@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from vosbench.core import money, resources
+from vosbench.core import money, resources, yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind
 
@@ -96,7 +96,7 @@ def _read(path: Path) -> ControlSettings:
         raise SettingsError(f"controls file {path}: cannot be read ({error.strerror}); "
                             f"give an existing file or leave it out for {DEFAULT_FILE.name}") from None
     except yaml.YAMLError as error:
-        raise SettingsError(f"controls file {path} is not valid YAML: {error}") from None
+        raise SettingsError(f"controls file {path} is not valid YAML: {yaml_problem.described(error)}") from None
     if not isinstance(raw, dict):
         raise SettingsError(f"controls file {path}: expected key: value lines at the top level")
     return from_mapping(raw, origin=str(path))

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import nbformat
 import yaml
 
-from vosbench.core import config, money, periods, resources
+from vosbench.core import config, money, periods, resources, yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger.handle import Ledger
 
@@ -174,7 +174,7 @@ def read_parameter_file(path: Path) -> dict:
     except FileNotFoundError:
         raise ParameterError(f"parameters file {path} does not exist; give the path of a YAML file") from None
     except yaml.YAMLError as error:
-        raise ParameterError(f"parameters file {path} is not valid YAML: {error}") from None
+        raise ParameterError(f"parameters file {path} is not valid YAML: {yaml_problem.described(error)}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

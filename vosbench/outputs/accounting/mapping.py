@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 import yaml
 
-from vosbench.core import resources
+from vosbench.core import resources, yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Kind, Method
 
@@ -83,7 +83,7 @@ def load(path: Path | str | None = None) -> GlMapping:
         raise GlMappingError(f"GL mapping {path} does not exist; give --mapping an existing YAML file "
                              f"(the default is {DEFAULT_FILE})") from None
     except yaml.YAMLError as error:
-        raise GlMappingError(f"GL mapping {path} is not valid YAML ({error}); fix the file") from None
+        raise GlMappingError(f"GL mapping {path} is not valid YAML ({yaml_problem.described(error)}); fix the file") from None
     problems: list[str] = []
     if not isinstance(raw, dict):
         raise GlMappingError(f"GL mapping {path} must be a mapping with sections {', '.join(_SECTIONS)}")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from vosbench.core import money, resources
+from vosbench.core import money, resources, yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.sources.bankfiles import outgoing
 from vosbench.sources.bankfiles.lines import check_channel
@@ -123,7 +123,7 @@ def load(name_or_path: str) -> Profile:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise ProfileError(f"profile {path}: not valid YAML ({error})") from None
+        raise ProfileError(f"profile {path}: not valid YAML ({yaml_problem.described(error)})") from None
     return from_mapping(data, where=str(path))
 
 
