@@ -178,6 +178,39 @@ def test_commented_out_tags_are_not_part_of_the_statement(engine, tmp_path, monk
     assert result.added == 1 and [(r.line_key, r.amount) for r in stored(engine)] == [("fitid:CC-2", -351_000)]
 
 
+XML_STATEMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>
+<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1</TRNUID><STMTRS><CURDEF>EUR</CURDEF>
+<BANKACCTFROM><BANKID>1</BANKID><ACCTID>NL91ABNA0417164300</ACCTID><ACCTTYPE>CHECKING</ACCTTYPE></BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20261001</DTSTART><DTEND>20261031</DTEND>
+<STMTTRN><TRNTYPE>CREDIT</TRNTYPE><DTPOSTED>20261003</DTPOSTED><TRNAMT>120.00</TRNAMT><FITID>X-1</FITID>
+<NAME><![CDATA[Smith & Sons <Telecom>]]></NAME><MEMO><![CDATA[invoice 7 <paid> & closed]]></MEMO></STMTTRN>
+<STMTTRN><TRNTYPE>DEBIT</TRNTYPE><DTPOSTED>20261004</DTPOSTED><TRNAMT>-5.00</TRNAMT><FITID>X-2</FITID>
+<NAME>Bank &amp; fees</NAME></STMTTRN>
+</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+"""
+
+
+@pytest.mark.parametrize("piece", [1 << 20, 173, 190])  # 173, 190: a piece ends inside the first, the second section
+def test_cdata_names_and_memos_are_read_as_their_text(engine, tmp_path, monkeypatch, piece):
+    from vosbench.sources.bankfiles import ofx
+
+    monkeypatch.setattr(ofx, "_PIECE", piece)
+    result = importing.import_file(engine, write(tmp_path, "cdata.ofx", XML_STATEMENT))
+    assert result.added == 2
+    lines = stored(engine)
+    assert [(r.counterparty, r.description) for r in lines][0] == ("Smith & Sons <Telecom>", "invoice 7 <paid> & closed")
+    assert lines[1].counterparty == "Bank & fees"
+    assert not any("bare '<'" in w for w in result.warnings)
+
+
+def test_a_cdata_section_never_closed_refuses_the_file(engine, tmp_path):
+    text = XML_STATEMENT.replace("& closed]]>", "& closed")
+    with pytest.raises(StatementFileError, match=r"a CDATA section .* is never closed"):
+        importing.import_file(engine, write(tmp_path, "cdata.ofx", text))
+    assert stored(engine) == []
+
+
 def test_an_error_answer_instead_of_a_statement_is_refused_quoting_the_bank(engine, tmp_path):
     text = HEADER + ("<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20261101"
                      "<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1><BANKMSGSRSV1><STMTTRNRS><TRNUID>7<STATUS><CODE>2000"

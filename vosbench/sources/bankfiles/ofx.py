@@ -173,7 +173,8 @@ def _pieces(path: Path, encoding: str, skip: int, file: str) -> Iterator[str]:
     Comments (``<!-- … -->``, in SGML and XML OFX alike) are left out: a tag commented out
     by the bank or by hand is not part of the statement, so its account, currency or
     amount is never read. A comment still open at a piece's end is passed over in the
-    next ones; one never closed means a damaged file, refused.
+    next ones; one never closed means a damaged file, refused. CDATA sections become the
+    escaped text they hold (:func:`_cdata_as_text`), kept whole within one piece.
     """
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     carried, in_comment = "", False
@@ -196,6 +197,10 @@ def _pieces(path: Path, encoding: str, skip: int, file: str) -> Iterator[str]:
                         yield text
                     continue
             cut = text.rfind("<")
+            if "<![CDATA[" in text:
+                text, opened = _cdata_as_text(text)
+                # a section closed in a later piece goes there whole, with the tag it is the value of
+                cut = text.rfind("<", 0, opened) if opened >= 0 else text.rfind("<")
             if cut <= 0:
                 carried = text
                 continue
@@ -205,8 +210,30 @@ def _pieces(path: Path, encoding: str, skip: int, file: str) -> Iterator[str]:
         raise StatementFileError(f"{file}: a comment (<!--) is never closed (-->); the file is damaged or truncated: "
                                  "export the statement again")
     carried += decoder.decode(b"", final=True)
+    if "<![CDATA[" in carried:
+        carried, opened = _cdata_as_text(carried)
+        if opened >= 0:
+            raise StatementFileError(f"{file}: a CDATA section (<![CDATA[) is never closed (]]>); the file is damaged "
+                                     "or truncated: export the statement again")
     if carried:
         yield carried
+
+
+def _cdata_as_text(text: str) -> tuple[str, int]:
+    """``text`` with each closed ``<![CDATA[…]]>`` section (OFX 2.x names and memos holding ``&`` or ``<``)
+    written as escaped text, so it is read as the value of the tag before it; and where a section still open at
+    the piece's end begins (-1 if none)."""
+    parts, position = [], 0
+    while (start := text.find("<![CDATA[", position)) >= 0:
+        end = text.find("]]>", start + 9)
+        if end < 0:
+            parts.append(text[position:])
+            return "".join(parts), len("".join(parts)) - (len(text) - start)
+        parts.append(text[position:start])
+        parts.append(html.escape(text[start + 9:end], quote=False))
+        position = end + 3
+    parts.append(text[position:])
+    return "".join(parts), -1
 
 
 def _find_ofx(text: str) -> int:
