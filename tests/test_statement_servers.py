@@ -88,3 +88,33 @@ def test_a_file_the_database_refuses_is_reported_and_the_next_files_are_still_tr
     assert [line.split(": refused: ")[0] for line in err.splitlines() if ": refused: " in line] == ["a.ofx", "b.ofx"]
     assert "the ledger's database refused it (" in err and "nothing of it was written" in err
     assert out.splitlines()[-1] == "2 file(s): 0 imported, 0 unchanged, 2 refused"
+
+
+def test_only_a_unique_key_already_present_reads_as_another_writers_row(any_ledger_url):
+    """The import reads a file again only when its lines' key is present (a concurrent import), on every database."""
+    import pytest
+
+    from vosbench.ledger import database
+
+    engine = setup.open_ledger(any_ledger_url, create=True, timezone="UTC")
+    with engine.connect() as connection:
+        for values, duplicate in (({"key": "timezone", "value": "UTC"}, True), ({"key": "x", "value": None}, False)):
+            with pytest.raises(sa.exc.IntegrityError) as caught, connection.begin():
+                connection.execute(tables.ledger_meta.insert().values(**values))
+            assert database.is_duplicate_key(caught.value) is duplicate, caught.value
+
+
+def test_a_guard_refusing_the_lines_is_reported_as_the_databases_reason_at_once(tmp_path, capsys):
+    from vosbench.commands import main
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = setup.open_ledger(url, create=True, timezone="UTC")
+    with engine.begin() as connection:  # a guard of the operator's own, refusing every new line
+        connection.exec_driver_sql("CREATE TRIGGER lines_closed BEFORE INSERT ON statement_lines "
+                                   "BEGIN SELECT RAISE(ABORT, 'statement lines are closed for the audit'); END")
+    path = tmp_path / "a.ofx"
+    path.write_text(ofx("<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20261003<TRNAMT>25.00<FITID>A1</STMTTRN>"))
+    assert main.main(["statements", "import", str(path), "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "a.ofx: refused: the ledger's database refused it (statement lines are closed for the audit)" in err
+    assert "another import" not in err and lines(engine) == []

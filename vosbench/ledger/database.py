@@ -234,3 +234,14 @@ def inserted_id(result: sa.CursorResult) -> int:
     if key is None:
         raise RuntimeError("the insert wrote no row, so it has no id")
     return key[0]
+
+
+def is_duplicate_key(error: sa.exc.IntegrityError) -> bool:
+    """Whether the database refused a row because its unique key is already present (a concurrent writer's row),
+    not for a guard or another constraint: SQLite's UNIQUE/PRIMARY KEY failure, PostgreSQL's SQLSTATE 23505,
+    MariaDB's error 1062."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "23505":
+        return True
+    code = original.args[0] if getattr(original, "args", None) else None
+    return code == 1062 or any(text in str(original) for text in ("UNIQUE constraint failed", "PRIMARY KEY constraint failed"))

@@ -145,18 +145,22 @@ def import_file(engine: Engine, path: Path | str, *, profile: str | None = None,
     the rows are held until the record is written. A rejected line anywhere rolls it all back.
     When another import appends the same lines at the same moment and commits first, the
     database refuses this one's on their unique key: the file is then read once more, and
-    finds them present.
+    finds them present. Any other refusal (a guard, a constraint) is the database's answer,
+    raised at once.
     """
     path = Path(path)
     imported_at = imported_at or datetime.now(UTC).replace(tzinfo=None)
     try:
         return _import_once(engine, path, profile=profile, channel=channel, name=name, imported_at=imported_at)
-    except sa.exc.IntegrityError:
+    except sa.exc.IntegrityError as error:
+        if not database.is_duplicate_key(error):
+            raise
         # another import appended the same lines and committed while this one read: read again, they are present now
-        pass
     try:
         return _import_once(engine, path, profile=profile, channel=channel, name=name, imported_at=imported_at)
     except sa.exc.IntegrityError as error:
+        if not database.is_duplicate_key(error):
+            raise
         reason = " ".join(str(error.orig).split())[:160]
         raise StatementFileError(f"{name or path.name}: the ledger refused its lines twice ({reason}); another import "
                                  "of the same statement may be running: import it again when it has ended") from None
