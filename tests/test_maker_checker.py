@@ -80,6 +80,21 @@ def test_a_reversal_of_a_large_payment_waits_for_a_supervisor(team_url):
     assert verification.verify(database.make_engine(team_url)).ok
 
 
+def test_a_payment_has_one_reversal_waiting_or_posted_never_two(team_url):
+    first = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="12000.00",
+                             operator="ann", occurred_at=AT)
+    original = approvals.approve(_engine(team_url, "bob"), first.id, checker="bob")
+    waiting = approvals.submit_reversal(_engine(team_url, "ann"), RULES, original, reason="entered twice",
+                                        operator="ann")
+    with pytest.raises(approvals.ApprovalError, match=f"request {waiting.id} .* already waits for approval of the "
+                                                      f"reversal of payment {original}"):
+        approvals.submit_reversal(_engine(team_url, "dee"), RULES, original, reason="entered twice", operator="dee")
+    reversal = approvals.approve(_engine(team_url, "cy"), waiting.id, checker="cy")
+    with pytest.raises(approvals.ApprovalError, match=f"payment {original} is already reversed by payment {reversal}"):
+        approvals.submit_reversal(_engine(team_url, "ann"), RULES, original, reason="again", operator="ann")
+    assert len(approvals.requests(_engine(team_url, "cy"))) == 0 and len(_payments(team_url)) == 2
+
+
 @pytest.mark.parametrize("checker, message", [
     ("ann", "a different operator must approve it"),
     ("alice", "only a supervisor approves entries"),

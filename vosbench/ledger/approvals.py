@@ -139,14 +139,34 @@ def submit_reversal(engine: Engine, settings: ControlSettings, payment_id: int, 
         raise ApprovalError(f"payment {payment_id} does not exist; check the id with `vosbench query`")
     if blank(reason):
         raise ApprovalError("a reversal needs a reason (--reason TEXT)")
-    if abs(original.amount) < threshold:
-        return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator),
-                          threshold)
-    with engine.begin() as connection:
+    with engine.begin() as connection:  # the check and the write under the payments head's lock: no racing twin
+        hashchain.lock_head(connection, "payments")
+        _refuse_second_reversal(connection, payment_id)
+        if abs(original.amount) < threshold:
+            return Submission("recorded", manual_entry.reverse(engine, payment_id, reason=reason, operator=operator,
+                                                               connection=connection), threshold)
         return _pending(connection, maker=operator, account=original.account, kind=original.kind, amount=-original.amount,
                         currency=original.currency, occurred_at=to_utc_naive(_now()), channel=Channel.ADMIN.value,
                         method=original.method, reference=original.reference, memo=f"reversal of payment {payment_id}",
                         reason=reason.strip(), threshold=threshold, reverses_id=payment_id)
+
+
+def _refuse_second_reversal(connection: sa.Connection, payment_id: int) -> None:
+    """Refuse a reversal of a payment already reversed, or whose reversal already waits for approval: a
+    supervisor approving two would find the second refused only then, and the queue would show both."""
+    p, r, d = tables.payments, tables.approval_requests, tables.approval_decisions
+    done = connection.scalar(sa.select(p.c.id).where(p.c.reverses_id == payment_id))
+    if done is not None:
+        raise ApprovalError(f"payment {payment_id} is already reversed by payment {done}; a record is reversed only once")
+    twin = connection.execute(
+        sa.select(r.c.id, r.c.maker, r.c.requested_at).select_from(r.outerjoin(d, d.c.request_id == r.c.id))
+        .where(d.c.id.is_(None), r.c.reverses_id == payment_id).order_by(r.c.id).limit(1)).one_or_none()
+    if twin is not None:
+        raise ApprovalError(
+            f"request {twin.id} ({twin.maker}, {twin.requested_at:%Y-%m-%d %H:%M} UTC) already waits for approval of "
+            f"the reversal of payment {payment_id}; a supervisor approves it (`vosbench approvals approve {twin.id} "
+            f"--operator NAME`) or rejects it (`vosbench approvals reject {twin.id} --operator NAME --reason TEXT`) "
+            "before another is entered")
 
 
 def _pending(connection: sa.Connection, **request) -> Submission:
