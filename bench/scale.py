@@ -1,6 +1,7 @@
 """Benchmark at an operator's scale, side by side with DuckDB over the same raw files.
 
     .venv/bin/python bench/scale.py --payments 1000000 [--accounts 50000] [--seed 18] [--skip-audit] [--keep]
+                                    [--dialect sqlite|postgresql|mariadb]
 
 Generates, deterministically from ``--seed``, the documented import files of a large
 operator — ``--accounts`` accounts (resellers, agents, customers named by code such as
@@ -14,12 +15,16 @@ history verified) and again once the month before is closed, as an operator who 
 monthly has it (verified from that close on); the start-up of the terminal commands
 (each run on a one-account ledger, so what is timed is the process, not the data); and
 prints the ratios with the machine's facts. DuckDB is a benchmark-only dependency (``pip install -e .[bench]``).
+With ``--dialect postgresql`` or ``mariadb`` the ledger is a database on a private server the
+benchmark starts (as the tests do) and stops; its size is the database's, and the import's peak
+memory is the importing process's alone (the server's is its own).
 The machine is shared: only same-run ratios mean much.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import random
 import shutil
@@ -192,6 +197,33 @@ def duckdb_script(path: Path, sql: str) -> list[str]:
                                   f"print(len(c.sql({sql!r}).fetchall()))"]
 
 
+# --- where the ledger is kept ----------------------------------------------------------------------
+
+def ledger_on_server(dialect: str, servers: contextlib.ExitStack) -> str:
+    """The URL of a fresh database on a private server of ``dialect``, started now and stopped with ``servers``."""
+    from vosbench.core.sandbox import LocalMariaDB, LocalPostgreSQL
+
+    server = servers.enter_context(LocalPostgreSQL() if dialect == "postgresql" else LocalMariaDB())
+    return server.create_database("scale")
+
+
+def ledger_size(url: str) -> int:
+    """Bytes the ledger takes: the SQLite file (with its write-ahead log), or the server's database."""
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        return sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        size = connection.scalar(sa.text(
+            "SELECT pg_database_size(current_database())" if parsed.get_backend_name() == "postgresql" else
+            "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = DATABASE()"))
+    engine.dispose()
+    return int(size)
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -201,7 +233,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--skip-audit", action="store_true", help="leave out `vosbench audit` end to end")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and ledgers")
+    parser.add_argument("--dialect", choices=("sqlite", "postgresql", "mariadb"), default="sqlite",
+                        help="where the ledger is kept: an SQLite file, or a private server started for the run")
     args = parser.parse_args()
+    with contextlib.ExitStack() as servers:
+        return run(args, servers)
+
+
+def run(args: argparse.Namespace, servers: contextlib.ExitStack) -> int:
+    """The benchmark of ``args``; a server it starts is stopped when ``servers`` closes."""
     try:
         import duckdb
     except ImportError:
@@ -215,7 +255,7 @@ def main() -> int:
     started = time.perf_counter()
     counts = generate(files, args.payments, args.accounts, args.seed)
     print(f"generated {counts} in {time.perf_counter() - started:.1f} s into {files}", file=sys.stderr)
-    url = f"sqlite:///{ledger}"
+    url = f"sqlite:///{ledger}" if args.dialect == "sqlite" else ledger_on_server(args.dialect, servers)
 
     def vosbench(*arguments: str) -> list[str]:
         return [str(Path(sys.executable).with_name("vosbench")), *arguments, "--db", url]
@@ -237,7 +277,8 @@ def main() -> int:
     row("import payments + charges", records / import_s, records / load_s, "rec/s",
         f"({records:,} records: {import_s:.1f} s vs {load_s:.1f} s; DuckDB neither validates nor hashes)")
     row("import peak memory", import_kib / 1024, load_kib / 1024, "MiB")
-    row("file size", ledger.stat().st_size / 1e6, duck.stat().st_size / 1e6, "MB",
+    row("file size" if args.dialect == "sqlite" else "database size", ledger_size(url) / 1e6,
+        duck.stat().st_size / 1e6, "MB",
         f"(the CSV files: {sum(p.stat().st_size for p in files.iterdir()) / 1e6:,.0f} MB)")
 
     import sqlalchemy as sa
@@ -288,7 +329,8 @@ def main() -> int:
     for key, value in {**machine(), "duckdb": duckdb.__version__}.items():
         print(f"{key:>10}: {value}")
     print(f"{'shape':>10}: {counts['accounts']:,} accounts, {counts['payments']:,} payments over {MONTHS} months, "
-          f"{counts['charges']:,} charge rows (account-days); month {month}\n")
+          f"{counts['charges']:,} charge rows (account-days); month {month}")
+    print(f"{'ledger':>10}: {args.dialect}\n")
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure':<{width}} | {'vosbench':>14} | {'DuckDB':>14} | ratio |")
     print(f"|{'-' * (width + 2)}|{'-' * 16}|{'-' * 16}|---|")
