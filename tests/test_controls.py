@@ -173,6 +173,31 @@ def test_entries_outside_the_operators_shift_in_their_time_zone(tmp_path):
     assert sorted(f.payment_ids for f in findings) == [(2,), (3,)]
 
 
+def test_a_findings_amount_is_in_its_records_currency_and_never_a_sum_across_currencies(tmp_path):
+    """ann's off-shift night spans a dollar and a yen account: the finding names both records in their own money
+    but has no amount at stake (5,000 yen and 11 dollars add up to nothing); one currency's finding carries it,
+    and the findings table shows yen without cents."""
+    from vosbench.outputs.export import Table, styled
+
+    engine = ledger(tmp_path, """
+        p1,C1,deposit,11.00,2026-10-05T22:30:00Z,ann,admin,cash,R-1,,,,,
+        p2,J1,deposit,5000,2026-10-05T22:40:00Z,ann,admin,cash,R-2,,,,,
+        p3,J1,deposit,7000,2026-10-10T06:30:00Z,ann,admin,cash,R-3,,,,,
+    """, accounts=ACCOUNTS.rstrip() + """
+        J1,Kyaku,customer,A1,0,JPY,UTC
+    """)
+    add_reference(engine, "operators", [dict(login="ann", name="Ann", role="clerk", timezone="Asia/Dubai",
+                                             shift_start=9 * 60, shift_end=17 * 60, working_days="12345")])
+    result = runner.run(engine, "2026-10", RULES, ["outside_working_hours"])
+    by_ids = {f.payment_ids: f for f in result.findings}
+    assert sorted(by_ids) == [(1, 2), (3,)]
+    assert (by_ids[(1, 2)].currency, by_ids[(1, 2)].amount) == ("", None)
+    assert "#1" in by_ids[(1, 2)].explanation and "#2" in by_ids[(1, 2)].explanation
+    assert (by_ids[(3,)].currency, by_ids[(3,)].amount) == ("JPY", 7000 * UNIT)
+    html = styled(Table("Findings", "Findings", result.frame(), ("amount",))).to_html()
+    assert ">7,000<" in html and "7,000.00" not in html
+
+
 def test_a_night_shift_belongs_to_the_day_it_starts_on(tmp_path):
     engine = ledger(tmp_path, """
         p1,C1,deposit,10.00,2026-10-05T21:45:00Z,ann,admin,cash,R-1,,,,,

@@ -28,7 +28,7 @@ from vosbench.controls import (
     prior_period,
     reversals,
 )
-from vosbench.controls.findings import Finding
+from vosbench.controls.findings import Finding, priced
 from vosbench.ledger.policy import ControlSettings
 
 CHECKS: dict[str, Callable[[context.MonthData], list[Finding]]] = {
@@ -91,4 +91,6 @@ def find(engine: Engine, month: str, settings: ControlSettings | None = None, ch
         started = time.perf_counter()
         findings.extend(check(data))
         seconds[name] = time.perf_counter() - started
-    return Found(data.month, findings, seconds, not_run)
+    records = dict(zip(data.payments["id"].tolist(), data.payments["currency"].tolist()))
+    accounts = dict(zip(data.accounts["account"].tolist(), data.accounts["currency"].tolist()))
+    return Found(data.month, [priced(finding, records, accounts) for finding in findings], seconds, not_run)

@@ -8,7 +8,7 @@ and an auditor's annotation (keyed by the id) comes back when the audit is re-ru
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from vosbench.core.money import MAX_MINOR
@@ -22,9 +22,10 @@ STATUSES = ("open", "explained", "escalated")
 """What an auditor may say of a finding (``vosbench findings annotate --status``)."""
 """Most serious first: high = money may be lost or misstated; low = worth a look."""
 
-COLUMNS = ("finding_id", "check", "severity", "month", "accounts", "payment_ids", "operator", "amount",
+COLUMNS = ("finding_id", "check", "severity", "month", "accounts", "payment_ids", "operator", "currency", "amount",
            "explanation", "status", "note")
-"""The columns of :func:`to_frame`; ``amount`` in minor units (nullable Int64, or Python integers past int64)."""
+"""The columns of :func:`to_frame`; ``amount`` in minor units of ``currency`` (nullable Int64, or Python integers
+past int64)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Finding:
     operator: str = ""
     amount: int | None = None  # the money at stake, minor units
     finding_id: str = field(default="", compare=False)
+    currency: str = ""  # of ``amount``: its records' currency (set by :func:`priced`); "" when it has none
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:
@@ -55,6 +57,17 @@ def stable_id(check: str, month: str, accounts: tuple[str, ...], payment_ids: tu
     return "F-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
+def priced(finding: Finding, record_currencies: dict[int, str], account_currencies: dict[str, str]) -> Finding:
+    """``finding`` with the currency of its amount: that of its records (or, naming none of the month's, of its
+    accounts). Records in several currencies have no amount at stake: a sum of yen and dollars means nothing, and
+    the explanation names each record's money in its own currency."""
+    found = {record_currencies[i] for i in finding.payment_ids if i in record_currencies} or {
+        account_currencies[a] for a in finding.accounts if a in account_currencies}
+    if len(found) == 1:
+        return replace(finding, currency=found.pop())
+    return replace(finding, amount=None) if found and finding.amount is not None else finding
+
+
 def to_frame(findings: list[Finding], annotations: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
     """Findings as a table, most serious first; ``annotations`` maps id → (status, note)."""
     annotations = annotations or {}
@@ -62,7 +75,7 @@ def to_frame(findings: list[Finding], annotations: dict[str, tuple[str, str]] | 
     ordered = sorted(findings, key=lambda f: (rank[f.severity], f.check, f.accounts, f.payment_ids, f.operator))
     rows = [{"finding_id": f.finding_id, "check": f.check, "severity": f.severity, "month": f.month,
              "accounts": ", ".join(f.accounts), "payment_ids": ", ".join(map(str, f.payment_ids)),
-             "operator": f.operator, "amount": f.amount, "explanation": f.explanation,
+             "operator": f.operator, "currency": f.currency, "amount": f.amount, "explanation": f.explanation,
              "status": annotations.get(f.finding_id, ("open", ""))[0],
              "note": annotations.get(f.finding_id, ("open", ""))[1]} for f in ordered]
     import pandas as pd  # here: listing severities must not load pandas

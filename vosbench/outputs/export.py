@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 import pandas as pd
 
 from vosbench import __version__
-from vosbench.core import money, timeshow
+from vosbench.core import currencies, money, timeshow
 from vosbench.outputs.totals import labelled as total_rows
 from vosbench.outputs.visible import FORMULA_TRIGGERS, HIDDEN, looks_like_formula, visible, visible_value
 
@@ -225,6 +225,10 @@ def styled(table: Table):
         frame = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns).astype(frame.dtypes.to_dict())],
                           ignore_index=True)
     money_columns = [column for column in table.money if column in frame.columns]
+    if money_columns and "currency" in frame.columns:  # each amount with its own currency's places (yen: none)
+        codes = frame["currency"].tolist()
+        frame = frame.assign(**{column: [_money_text(value, code) for value, code in zip(frame[column], codes)]
+                                for column in money_columns})
     # money from exact minor units; other fractions (scores, shares) read to two places
     ratios = {column: "{:.2f}" for column in frame.columns
               if column not in money_columns and pd.api.types.is_float_dtype(frame[column])}
@@ -254,9 +258,15 @@ def styled(table: Table):
             .set_uuid(re.sub(r"\W", "_", table.name)))
 
 
-def _money_text(value) -> str:
-    if value is None or pd.isna(value):
+def _money_text(value, currency: object = None) -> str:
+    """An amount in minor units as a table shows it: with ``currency``'s own places when it names one, else
+    two or as many as the amount has; text already made (an amount shown in its currency) as it is."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(currency, str) and currency:
+        return currencies.format_amount(int(value), currency)
     return money.format_money(int(value))
 
 
