@@ -293,3 +293,23 @@ def test_a_view_in_the_url_opens_the_panel_on_it_and_enter_runs_the_query(voila_
             _screenshot(page, tmp_path / "view-from-url.png")
         finally:
             browser.close()
+
+
+def test_a_link_one_character_wrong_still_opens_the_panel_and_says_what_to_fix(voila_url, ledger, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    (october,), = _october(ledger, "SELECT count(*) FROM payments WHERE occurred_at >= ? AND occurred_at < ?")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{voila_url}?start=2026-02-30&end=2026-03-31&kinds=deposit,teleport", timeout=RENDER_MS)
+            # the panel opens on its usual filter (the latest month), and says why above the results
+            page.wait_for_function(f"() => {{ const g = ({_GRID_STATE})(); return g && g.count === {october}; }}",
+                                   timeout=RENDER_MS)
+            notice = page.locator(".vosbench-error")
+            assert "could not be opened" in notice.inner_text() and "'2026-02-30' is not a day" in notice.inner_text()
+            assert "Traceback" not in page.content() and "There was an error" not in page.content()
+            _screenshot(page, tmp_path / "wrong-link.png")
+        finally:
+            browser.close()

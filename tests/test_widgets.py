@@ -34,7 +34,7 @@ import pandas as pd
 import pytest
 
 from vosbench.analysis import explore
-from vosbench.analysis.filters import PaymentFilter
+from vosbench.analysis.filters import FilterError, PaymentFilter
 from vosbench.ledger import setup
 from vosbench.outputs import query_export
 from vosbench.sources.demo import DemoScale, answer_key, build_demo
@@ -438,3 +438,25 @@ def test_columns_can_be_hidden_and_shown_again(hand):
     assert hand.current_page.sort == "amount"
     hand.grid.show_columns(["memo", "reference", "id"])
     assert list(hand.grid.table.data.columns) == ["id", "reference", "memo"]  # the ledger's order
+
+
+def test_the_opening_of_a_link_or_notebook_that_asks_wrongly_keeps_what_is_right_and_says_the_rest(tmp_path):
+    from vosbench.ui.panel import views
+
+    good = views.opening({"kinds": "deposit"}, "", "min_amount=%2B5&max_amount=NaN", tmp_path)
+    assert good.filter == PaymentFilter(kinds=("deposit",)) and good.view is None
+    assert "the URL's filter" in good.problem and "NaN" in good.problem
+    unknown = views.opening({}, "nosuch", "", tmp_path)
+    assert (unknown.filter, unknown.view) == (None, None) and "nosuch" in unknown.problem
+    with pytest.raises(FilterError, match="start: '2026-02-30' is not a day"):  # papermill's parameters: refused
+        views.opening({"start": "2026-02-30"}, "", "kinds=teleport", tmp_path)
+    fine = views.opening({}, "", "start=2026-10-01&end=2026-10-31", tmp_path)
+    assert fine.problem == "" and fine.filter is None and fine.view.filter.start.isoformat() == "2026-10-01"
+
+
+def test_what_was_asked_wrongly_is_said_above_the_results_until_the_next_query(inline_ledger, tmp_path):
+    engine = inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS, charges=CHARGES)
+    explorer = PaymentExplorer(engine, export_dir=tmp_path, problem="the URL's filter: start: '2026-02-30' is not a day")
+    assert "could not be opened" in explorer.notice.value and "2026-02-30" in explorer.notice.value
+    assert explorer.current_page is not None and explorer.current_page.total_count > 0  # opened on its usual filter
+    assert explorer.query() and explorer.notice.value == ""

@@ -56,13 +56,16 @@ class PaymentExplorer:
     panel opens as fast on ten years of history as on one month. Exports go to
     ``export_dir`` (default ``./exports``); saved views to ``views_dir`` (default
     ``parameters/views/``), shared as links to ``share_url`` (the page's own URL in Voilà).
+    ``problem`` is what the link or the notebook asked for wrongly (:func:`views.opening`), shown
+    above the results until the next query.
     """
 
     FIELDS = form_module.FIELDS
 
     def __init__(self, engine: Engine, *, initial: PaymentFilter | None = None,
                  export_dir: Path | None = None, page_size: int = 50, view: SavedView | None = None,
-                 views_dir: Path | None = None, memory_dir: Path | None = None, share_url: str = ""):
+                 views_dir: Path | None = None, memory_dir: Path | None = None, share_url: str = "",
+                 problem: str = ""):
         self.engine = engine
         self.memory_dir = Path(memory_dir) if memory_dir is not None else None
         if view is None and initial is None and self.memory_dir is not None:
@@ -77,6 +80,7 @@ class PaymentExplorer:
         self.form = form_module.FilterForm(self.directory, explore.operators(engine))
         for name in self.FIELDS:
             setattr(self, name, getattr(self.form, name))
+        self.notice = widgets.HTML()
         self.status = widgets.HTML()
         self.busy = widgets.HTML(_BUSY_HTML, layout=widgets.Layout(display="none"))
         self.totals = widgets.HTML()
@@ -106,6 +110,10 @@ class PaymentExplorer:
             self._set_layout(view.layout)
         self.form.show(self.initial)
         self.query()
+        if problem:  # what the link or the notebook asked for wrongly (views.opening): said until the next query
+            self.notice.value = markup.message(
+                "error", "The filter or view asked for could not be opened, so the panel opened on its usual filter:",
+                [problem])
 
     # --- layout and wiring --------------------------------------------------------------------
 
@@ -121,7 +129,7 @@ class PaymentExplorer:
             self.form.layout,
             widgets.HBox([self.form.query_button, self.form.reset_button, self.busy],
                          layout=widgets.Layout(align_items="center")),
-            self.status,
+            self.notice, self.status,
             heading("Results"), self.totals, paging, self.grid.layout,
             heading("Charts"), self.charts.layout,
             heading("Trends"), self.trends.layout,
@@ -307,6 +315,7 @@ class PaymentExplorer:
         if self.memory_dir is not None:
             memory.remember(self.memory_dir, self.engine, SavedView("last", f, self.layout_choices()))
         self.exports.link.value = ""
+        self.notice.value = ""
 
     def _show_page(self, f: PaymentFilter, page: int) -> Page:
         shown = explore.query_page(self.engine, f, page=page, page_size=self.page_size.value,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import ipywidgets as widgets
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis import saved_views, shared_views
-from vosbench.analysis.saved_views import SavedView
+from vosbench.analysis.filters import PaymentFilter
+from vosbench.analysis.saved_views import SavedView, ViewError
 
 SHARE_ID = "view_link"
 _WIDE = {"description_width": "initial"}
@@ -35,6 +37,29 @@ def page_url(environ: Mapping[str, str]) -> str:
     if not host:
         return ""
     return f"http://{host}{':' + port if port else ''}{path or '/'}"
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What the explorer opens on: the notebook's filter (None when it sets none), the view the link or the
+    notebook names, and what was wrong with that view ("" when nothing): a link one character wrong still
+    opens the panel, which says what to fix."""
+
+    filter: PaymentFilter | None
+    view: SavedView | None
+    problem: str = ""
+
+
+def opening(parameters: Mapping[str, object], name: str, query: str, folder: Path | str | None) -> Opening:
+    """The explorer's :class:`Opening` from the notebook's filter ``parameters``, the view ``name`` it names and
+    the page's query string (Voilà's ``QUERY_STRING``). Parameters papermill was given wrongly are refused
+    (:class:`FilterError`), as the CLI refuses them; a view or link that cannot be read is left out and said."""
+    initial = PaymentFilter.from_parameters(parameters)
+    try:
+        view, problem = saved_views.requested(name, query, folder), ""
+    except ViewError as error:
+        view, problem = None, str(error)
+    return Opening(None if initial.is_empty else initial, view, problem)
 
 
 class ViewsSection:
