@@ -135,6 +135,27 @@ def test_movers_rank_accounts_by_the_larger_change_of_deposits_or_charges(engine
         "account"]) == ["C1"]
 
 
+def test_movers_rank_accounts_of_one_currency_and_name_it(inline_ledger):
+    """10,000 yen (about 65 dollars) never outranks 9,000 dollars: each currency's accounts are ranked apart."""
+    engine = inline_ledger(accounts="""
+        account,name,kind,parent,credit_limit,currency
+        C1,Acme Trading,customer,,0,USD
+        J1,Kyaku,customer,,0,JPY
+        J2,Nihon Tel,customer,,0,JPY
+    """, payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,balance_after
+        p1,C1,deposit,9000.00,2026-10-05T12:00:00+04:00,omar,admin,cash,R-1,,,
+        p2,J1,deposit,10000,2026-10-05T12:00:00+04:00,omar,admin,cash,R-2,,,
+        p3,J2,deposit,3000,2026-10-06T12:00:00+04:00,omar,admin,cash,R-3,,,
+    """)
+    yen = trends.movers(engine, "2026-10", currency="JPY")
+    assert [(row.account, row.currency, row.deposits_change) for row in yen.itertuples()] == [
+        ("J1", "JPY", 10_000 * U), ("J2", "JPY", 3_000 * U)]
+    assert list(trends.movers(engine, "2026-10", currency="USD")["account"]) == ["C1"]
+    with pytest.raises(trends.TrendError, match="the ledger's accounts hold JPY, USD"):
+        trends.movers(engine, "2026-10")
+
+
 def test_a_click_narrows_the_filter_to_the_grain_and_the_group(engine):
     f = PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 12))
     shown = trends.trend(engine, f, grain="week", by="kind")

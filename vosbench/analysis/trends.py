@@ -356,16 +356,19 @@ def narrowed(f: PaymentFilter, shown: Trend, position: int, group: str | None = 
 
 # --- movers ---------------------------------------------------------------------------------
 
-MOVER_COLUMNS = ("account", "name", "deposits", "previous_deposits", "deposits_change",
+MOVER_COLUMNS = ("account", "name", "currency", "deposits", "previous_deposits", "deposits_change",
                  "charges", "previous_charges", "charges_change")
 
 
-def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = None) -> pd.DataFrame:
+def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = None,
+           currency: str | None = None) -> pd.DataFrame:
     """The ``n`` accounts whose deposits or charges changed most from the month before ``month`` ('YYYY-MM').
 
     Months of the ledger's time zone, from the kept per-account month totals; ``f``'s
     accounts (with sub-accounts when it says so) narrow the accounts, its other fields do not.
-    Ranked by the larger of the two changes (absolute), then account number.
+    Ranked by the larger of the two changes (absolute), then account number. Changes in
+    different currencies are never ranked against each other: ``currency`` keeps the
+    accounts held in it, and a ledger of several currencies needs one (as :func:`trend`).
     """
     if n < 1:
         raise TrendError(f"n: {n} movers is not a number of accounts; give 1 or more")
@@ -376,9 +379,12 @@ def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = No
     def in_month(label: str, value):
         return sa.func.sum(sa.case((kept.c.month == label, value), else_=0))
 
+    _, only = _restriction(handle.currencies(engine), currency)
     where = [kept.c.month.in_([month, before])]
     if f is not None and f.accounts:
         where.append(kept.c.account_id.in_(explore.account_scope(f)))
+    if only is not None:
+        where.append(kept.c.account_id.in_(sa.select(_accounts.c.id).where(_accounts.c.currency == only)))
     per_account = (sa.select(kept.c.account_id, in_month(month, kept.c.deposit).label("deposits"),
                              in_month(before, kept.c.deposit).label("previous_deposits"),
                              in_month(month, charges).label("charges"),
@@ -388,7 +394,7 @@ def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = No
     charge_change = per_account.c.charges - per_account.c.previous_charges
     larger = sa.case((sa.func.abs(deposit_change) >= sa.func.abs(charge_change), sa.func.abs(deposit_change)),
                      else_=sa.func.abs(charge_change))
-    statement = (sa.select(_accounts.c.account, _accounts.c.name, per_account.c.deposits,
+    statement = (sa.select(_accounts.c.account, _accounts.c.name, _accounts.c.currency, per_account.c.deposits,
                            per_account.c.previous_deposits, deposit_change, per_account.c.charges,
                            per_account.c.previous_charges, charge_change)
                  .select_from(per_account.join(_accounts, _accounts.c.id == per_account.c.account_id))
@@ -396,4 +402,4 @@ def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = No
     with engine.connect() as connection:
         rows = _summed(connection, statement, "an account's deposits or charges of the two months")
     frame = pd.DataFrame([tuple(row) for row in rows], columns=list(MOVER_COLUMNS))
-    return frame.astype({name: "int64" for name in MOVER_COLUMNS[2:]})
+    return frame.astype({name: "int64" for name in MOVER_COLUMNS[3:]})

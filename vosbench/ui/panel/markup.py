@@ -88,6 +88,6 @@ def movers_html(found: pd.DataFrame, month: str) -> str:
     if found.empty:
         return message("empty", f"No account's deposits or charges changed between {month} and the month "
                                 "before; pick a period whose last month has records.")
-    money_columns = tuple(name for name in found.columns if name not in ("account", "name"))
+    money_columns = tuple(name for name in found.columns if name not in ("account", "name", "currency"))
     return styled(Table(MOVERS_ID, f"Movers of {month}: deposits or charges changed most from the month before",
                         found, money_columns)).to_html()

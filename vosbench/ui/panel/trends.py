@@ -86,7 +86,8 @@ class TrendsSection:
             # the filter's last month, not the last grain's: a week can run into the next month
             last = min(shown.buckets[-1].last_day, f.end) if f.end else shown.buckets[-1].last_day
             month = f"{last:%Y-%m}"
-            self.movers.value = markup.movers_html(trends.movers(engine, month, MOVERS_SHOWN, f), month)
+            self.movers.value = markup.movers_html(
+                trends.movers(engine, month, MOVERS_SHOWN, f, currency=self.currency.value or None), month)
         else:
             self.movers.value = ""
 
