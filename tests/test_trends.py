@@ -22,7 +22,7 @@ from datetime import date
 import pytest
 from plotly.callbacks import InputDeviceState, Points
 
-from vosbench.analysis import trends
+from vosbench.analysis import explore, trends
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core.model import Kind
 from vosbench.outputs import charts
@@ -60,17 +60,24 @@ def engine(inline_ledger):
     return inline_ledger(accounts=ACCOUNTS, payments=PAYMENTS, charges=CHARGES)
 
 
-def test_grains_are_whole_days_weeks_months_and_quarters():
+def test_grains_are_days_weeks_months_and_quarters_the_first_and_last_cut_to_the_period():
     weeks = trends.buckets(date(2026, 10, 1), date(2026, 10, 12), "week")
     assert [(b.label, b.first_day, b.last_day) for b in weeks] == [
-        ("2026-W40", date(2026, 9, 28), date(2026, 10, 4)), ("2026-W41", date(2026, 10, 5), date(2026, 10, 11)),
-        ("2026-W42", date(2026, 10, 12), date(2026, 10, 18))]
+        ("2026-W40 (10-01–10-04)", date(2026, 10, 1), date(2026, 10, 4)),
+        ("2026-W41", date(2026, 10, 5), date(2026, 10, 11)), ("2026-W42 (10-12)", date(2026, 10, 12), date(2026, 10, 12))]
     assert [b.label for b in trends.buckets(date(2026, 2, 1), date(2026, 12, 31), "quarter")] == [
-        "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+        "2026-Q1 (02-01–03-31)", "2026-Q2", "2026-Q3", "2026-Q4"]
     assert len(trends.buckets(date(2024, 1, 1), date(2024, 12, 31), "day")) == 366
     months = trends.buckets(date(2026, 1, 15), date(2026, 3, 2), "month")
-    assert [b.label for b in trends.previous_period(months, "month")] == ["2025-10", "2025-11", "2025-12"]
-    assert [b.label for b in trends.same_period_last_year(months, "month")] == ["2025-01", "2025-02", "2025-03"]
+    # each grain beside the same part of its counterpart: the 15th to the end, a whole month, the 1st and 2nd
+    assert [(b.first_day, b.last_day) for b in trends.previous_period(months, "month")] == [
+        (date(2025, 10, 15), date(2025, 10, 31)), (date(2025, 11, 1), date(2025, 11, 30)),
+        (date(2025, 12, 1), date(2025, 12, 2))]
+    assert [b.label for b in trends.same_period_last_year(months, "month")] == [
+        "2025-01 (01-15–01-31)", "2025-02", "2025-03 (03-01–03-02)"]
+    october = trends.buckets(date(2026, 10, 1), date(2026, 10, 31), "quarter")  # Q4's first month: Q3's is July
+    assert [(b.first_day, b.last_day) for b in trends.previous_period(october, "quarter")] == [
+        (date(2026, 7, 1), date(2026, 7, 31))]
     leap = trends.buckets(date(2028, 2, 29), date(2028, 3, 1), "day")
     assert [b.label for b in trends.same_period_last_year(leap, "day")] == ["2027-02-28", "2027-03-01"]
 
@@ -90,15 +97,29 @@ def test_weekly_by_kind_cuts_weeks_in_the_reporting_zone_with_both_comparisons(e
                          grain="week", by="kind")
     assert shown.timezone == "Asia/Dubai"
     rows = {(row.bucket, row.group): (row.count, row.amount) for row in shown.groups.itertuples()}
-    # whole weeks: 2026-W40 (Sep 28 – Oct 4) takes Sep 29's deposit as well as Oct 1 00:30 Dubai
-    assert rows == {("2026-W40", "deposit"): (2, 9050 * 100), ("2026-W41", "deposit"): (1, 200 * U),
-                    ("2026-W41", "withdrawal"): (1, -20 * U), ("2026-W42", "bonus"): (1, 50_001)}
+    # 2026-W40 cut to Oct 1–4 takes Oct 1 00:30 Dubai (Sep 30 in UTC), not Sep 29's deposit before the period
+    assert rows == {("2026-W40 (10-01–10-04)", "deposit"): (1, 5050 * 100), ("2026-W41", "deposit"): (1, 200 * U),
+                    ("2026-W41", "withdrawal"): (1, -20 * U), ("2026-W42 (10-12)", "bonus"): (1, 50_001)}
     totals = shown.totals.set_index("bucket")
-    assert list(totals["amount"]) == [9050 * 100, 180 * U, 50_001]
-    assert [b.label for b in shown.previous] == ["2026-W37", "2026-W38", "2026-W39"]
+    assert list(totals["amount"]) == [5050 * 100, 180 * U, 50_001]
+    assert [b.label for b in shown.previous] == ["2026-W37 (09-10–09-13)", "2026-W38", "2026-W39 (09-21)"]
     assert list(totals["previous_amount"]) == [0, 0, 0]
-    assert [b.label for b in shown.last_year] == ["2025-W40", "2025-W41", "2025-W42"]
+    # 52 weeks earlier, the same weekdays: Thursday to Sunday, a whole week (Oct 6's deposit), a Monday
+    assert [b.label for b in shown.last_year] == ["2025-W40 (10-02–10-05)", "2025-W41", "2025-W42 (10-13)"]
     assert list(totals["last_year_amount"]) == [0, 100 * U, 0] and list(totals["last_year_count"]) == [0, 1, 0]
+
+
+def test_a_bar_holds_exactly_the_records_its_click_shows(engine):
+    """A quarter cut to the filter's days: Sep 29's deposit, in Q3 but before the period, is in no bar."""
+    f = PaymentFilter(start=date(2026, 9, 30), end=date(2026, 10, 31))
+    shown = trends.trend(engine, f, grain="quarter", by="kind")
+    assert [b.label for b in shown.buckets] == ["2026-Q3 (09-30)", "2026-Q4 (10-01–10-31)"]
+    totals = shown.totals.set_index("position")
+    assert list(totals["amount"]) == [0, 2_355_001] and list(totals["count"]) == [0, 4]
+    for position in (0, 1):
+        clicked = explore.totals_by_kind(engine, trends.narrowed(f, shown, position))
+        assert int(clicked["amount"].sum()) == totals.loc[position, "amount"]
+        assert int(clicked["count"].sum()) == totals.loc[position, "count"]
 
 
 def test_monthly_by_subtree_groups_records_under_their_top_account(engine):
@@ -113,9 +134,9 @@ def test_the_trend_keeps_the_filters_other_fields(engine):
     shown = trends.trend(engine, PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31), kinds=["deposit"],
                                                channels=["admin"]), grain="quarter", by="channel")
     assert [(row.bucket, row.group, row.amount) for row in shown.groups.itertuples()] == [
-        ("2026-Q4", "admin", 5050 * 100)]
-    assert shown.totals.iloc[0].previous_amount == 40 * U  # Q3: the September deposit
-    assert shown.totals.iloc[0].last_year_amount == 100 * U
+        ("2026-Q4 (10-01–10-31)", "admin", 5050 * 100)]
+    assert shown.totals.iloc[0].previous_amount == 0  # Q3's first month, July (September's deposit is not in it)
+    assert shown.totals.iloc[0].last_year_amount == 100 * U  # October 2025
 
 
 def test_beyond_the_top_groups_the_rest_is_summed_as_others(engine, monkeypatch):
@@ -195,7 +216,7 @@ def test_clicking_a_trend_bar_narrows_the_grid(engine, tmp_path):
 def test_the_movers_are_of_the_filters_last_month_even_when_its_last_week_runs_into_the_next(engine, tmp_path):
     explorer = PaymentExplorer(engine, initial=OCTOBER, export_dir=tmp_path)
     explorer.trends.grain.value = "week"
-    assert explorer.trends.shown.buckets[-1].last_day == date(2026, 11, 1)  # 2026-W44 ends on a Sunday
+    assert explorer.trends.shown.buckets[-1].last_day == date(2026, 10, 31)  # 2026-W44 cut to the filter
     assert "Movers of 2026-10" in explorer.trends.movers.value and "Blue Sky Tel" in explorer.trends.movers.value
 
 

@@ -5,10 +5,11 @@ per day, ISO week, month or quarter of the reporting time zone, split by kind, c
 method, operator or top-level subtree (the reseller or unparented account a record's
 account hangs under), in one currency: two currencies never add up, so a ledger whose accounts
 hold several is drawn one currency at a time (the records of the accounts holding it). The
-period is widened to whole grains, so a week is always Monday to Sunday and compares with
-whole weeks. The same grains are summed for the period just
-before (as many grains) and for the same grains a year earlier; money stays exact integer
-minor units, summed by the database (exact past 64 bits: :func:`vosbench.ledger.queries.summed_rows`).
+first and last grains are cut to the period, so a bar holds exactly the records the grid shows
+for it (a cut grain is labelled with its days: ``2026-Q3 (08-01–09-30)``). Each grain is
+compared with the same days of the grain as many grains before (the period just before) and of
+the grain a year earlier; money stays exact integer minor units, summed by the database (exact
+past 64 bits: :func:`vosbench.ledger.queries.summed_rows`).
 
 Portable SQL cannot cut days in a time zone, so each grain's UTC bounds are bound as a
 small derived table joined on the time index (as :func:`vosbench.analysis.explore.monthly_by_kind`
@@ -118,14 +119,14 @@ def _check_grain(grain: str) -> None:
 
 
 def buckets(first: date, last: date, grain: str) -> tuple[Bucket, ...]:
-    """The whole grains covering local days ``first`` .. ``last``."""
+    """The grains of local days ``first`` .. ``last``, the first and last cut to them."""
     _check_grain(grain)
     if first > last:
         raise TrendError(f"the period starts {first} after it ends {last}; swap the From and To days")
     found, start = [], _start_of(first, grain)
     while start <= last:
         following = _step(start, grain, 1)
-        found.append(Bucket(_label(start, grain), start, following - timedelta(days=1)))
+        found.append(_bucket(start, max(start, first), min(following - timedelta(days=1), last), grain))
         if len(found) > MAX_BUCKETS:
             raise TrendError(f"{first} to {last} by {grain} is more than {MAX_BUCKETS} points; "
                              "choose a coarser grain (week, month, quarter) or a shorter period")
@@ -133,24 +134,43 @@ def buckets(first: date, last: date, grain: str) -> tuple[Bucket, ...]:
     return tuple(found)
 
 
-def _run_of(first: date, grain: str, count: int) -> tuple[Bucket, ...]:
-    return buckets(first, _step(first, grain, count) - timedelta(days=1), grain)
+def _bucket(start: date, first_day: date, last_day: date, grain: str) -> Bucket:
+    """The days ``first_day`` .. ``last_day`` of the grain starting at ``start``; labelled with them when they
+    are not the whole grain."""
+    label = _label(start, grain)
+    if (first_day, last_day) != (start, _step(start, grain, 1) - timedelta(days=1)):
+        label += f" ({first_day:%m-%d})" if first_day == last_day else f" ({first_day:%m-%d}–{last_day:%m-%d})"
+    return Bucket(label, first_day, last_day)
+
+
+def _shifted(current: tuple[Bucket, ...], grain: str, steps: int) -> tuple[Bucket, ...]:
+    """Each grain of ``current`` moved ``steps`` grains (earlier when negative), with the same days of its grain:
+    a grain cut to start on its 32nd day or end 10 days early is compared with the same part of the other."""
+    moved = []
+    for bucket in current:
+        start = _start_of(bucket.first_day, grain)
+        end = _step(start, grain, 1) - timedelta(days=1)
+        into, short = (bucket.first_day - start).days, (end - bucket.last_day).days
+        other = _step(start, grain, steps)
+        other_end = _step(other, grain, 1) - timedelta(days=1)
+        first_day = min(other + timedelta(days=into), other_end)
+        moved.append(_bucket(other, first_day, max(other_end - timedelta(days=short), first_day), grain))
+    return tuple(moved)
 
 
 def previous_period(current: tuple[Bucket, ...], grain: str) -> tuple[Bucket, ...]:
-    """As many grains, ending the day before ``current`` starts."""
-    return _run_of(_step(current[0].first_day, grain, -len(current)), grain, len(current))
+    """As many grains, ending the grain before ``current`` starts, each cut as its counterpart is."""
+    return _shifted(current, grain, -len(current))
 
 
 def same_period_last_year(current: tuple[Bucket, ...], grain: str) -> tuple[Bucket, ...]:
-    """The grains a year before: the same days, weeks 52 weeks earlier (same weekdays), months, quarters."""
-    first = current[0].first_day
+    """The grains a year before, each cut as its counterpart is: the same days (29 February: the 28th), weeks
+    52 weeks earlier (same weekdays), months, quarters."""
     if grain == "day":
-        start = first.replace(year=first.year - 1, day=28) if (first.month, first.day) == (2, 29) \
-            else first.replace(year=first.year - 1)
-    else:
-        start = _step(first, grain, -_GRAINS_PER_YEAR[grain])
-    return _run_of(start, grain, len(current))
+        return tuple(_bucket(day, day, day, grain) for day in (
+            b.first_day.replace(year=b.first_day.year - 1, day=28) if (b.first_day.month, b.first_day.day) == (2, 29)
+            else b.first_day.replace(year=b.first_day.year - 1) for b in current))
+    return _shifted(current, grain, -_GRAINS_PER_YEAR[grain])
 
 
 # --- SQL ------------------------------------------------------------------------------------
