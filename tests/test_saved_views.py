@@ -161,6 +161,25 @@ def test_enter_in_a_text_box_runs_the_query(engine, tmp_path):
 
 # --- views shared in the ledger ----------------------------------------------------------------
 
+def test_a_link_naming_a_view_shared_in_the_ledger_opens_it_in_the_explorer(engine, tmp_path):
+    """``?view=NAME`` and ``?view=ledger:NAME`` find a view the team shared, as `vosbench audit --view` does; a
+    file of the folder of the same name goes first, and a link carrying the whole view opens anywhere."""
+    from vosbench.ui.panel import views
+
+    identity.register(engine, "nadia", "auditor")
+    shared_views.share(engine, LARGE_DEPOSITS, saved_by="nadia")
+    for query in (f"view={LARGE_DEPOSITS.name}", f"view=ledger:{LARGE_DEPOSITS.name}"):
+        opened = views.opening(engine, {}, "", query, tmp_path)
+        assert (opened.problem, opened.view) == ("", LARGE_DEPOSITS), query
+    assert views.opening(engine, {}, LARGE_DEPOSITS.name, "", tmp_path).view == LARGE_DEPOSITS  # papermill's view=
+    narrowed = views.opening(engine, {}, "", f"view={LARGE_DEPOSITS.name}&kinds=withdrawal", tmp_path).view
+    assert narrowed.filter.kinds == ("withdrawal",) and narrowed.filter.min_amount == LARGE_DEPOSITS.filter.min_amount
+    missing = views.opening(engine, {}, "", "view=ledger:nobody-shared-this", tmp_path)
+    assert missing.view is None and "no view named 'nobody-shared-this' is shared in this ledger" in missing.problem
+    assert views.opening(engine, {}, "", saved_views.query_string(SavedView("elsewhere", LARGE_DEPOSITS.filter)),
+                         tmp_path).view.filter == LARGE_DEPOSITS.filter
+
+
 def test_a_view_shared_in_the_ledger_is_versioned_with_who_and_when(engine):
     identity.register(engine, "nadia", "auditor")
     first = shared_views.share(engine, LARGE_DEPOSITS, saved_by="nadia")

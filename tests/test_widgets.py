@@ -440,17 +440,18 @@ def test_columns_can_be_hidden_and_shown_again(hand):
     assert list(hand.grid.table.data.columns) == ["id", "reference", "memo"]  # the ledger's order
 
 
-def test_the_opening_of_a_link_or_notebook_that_asks_wrongly_keeps_what_is_right_and_says_the_rest(tmp_path):
+def test_the_opening_of_a_link_or_notebook_that_asks_wrongly_keeps_what_is_right_and_says_the_rest(hand, tmp_path):
     from vosbench.ui.panel import views
 
-    good = views.opening({"kinds": "deposit"}, "", "min_amount=%2B5&max_amount=NaN", tmp_path)
+    engine = hand.engine
+    good = views.opening(engine, {"kinds": "deposit"}, "", "min_amount=%2B5&max_amount=NaN", tmp_path)
     assert good.filter == PaymentFilter(kinds=("deposit",)) and good.view is None
     assert "the URL's filter" in good.problem and "NaN" in good.problem
-    unknown = views.opening({}, "nosuch", "", tmp_path)
+    unknown = views.opening(engine, {}, "nosuch", "", tmp_path)
     assert (unknown.filter, unknown.view) == (None, None) and "nosuch" in unknown.problem
     with pytest.raises(FilterError, match="start: '2026-02-30' is not a day"):  # papermill's parameters: refused
-        views.opening({"start": "2026-02-30"}, "", "kinds=teleport", tmp_path)
-    fine = views.opening({}, "", "start=2026-10-01&end=2026-10-31", tmp_path)
+        views.opening(engine, {"start": "2026-02-30"}, "", "kinds=teleport", tmp_path)
+    fine = views.opening(engine, {}, "", "start=2026-10-01&end=2026-10-31", tmp_path)
     assert fine.problem == "" and fine.filter is None and fine.view.filter.start.isoformat() == "2026-10-01"
 
 

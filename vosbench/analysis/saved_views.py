@@ -18,7 +18,7 @@ the file, the key and the fix — and money is decimal text, never a float.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,10 @@ from vosbench.analysis import explore, trends
 from vosbench.analysis.filters import FilterError, PaymentFilter
 from vosbench.core import resources, yaml_problem
 from vosbench.core.errors import VosbenchError
+
+LEDGER_PREFIX = "ledger:"
+"""How a name says it is a view shared in the ledger (:mod:`vosbench.analysis.shared_views`), whatever the
+views folder holds."""
 
 DEFAULT_FOLDER = resources.parameters("views")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
@@ -205,12 +209,15 @@ def query_string(view: SavedView) -> str:
     return urlencode(pairs)
 
 
-def from_query_string(text: str, folder: Path | str | None = None) -> SavedView | None:
+def from_query_string(text: str, folder: Path | str | None = None,
+                      find: Callable[[str], SavedView] | None = None) -> SavedView | None:
     """The view a URL asks for (Voilà's ``QUERY_STRING``), or None when it names no filter or view.
 
-    ``view=NAME`` starts from that saved view when ``folder`` has it; filter and layout
-    fields in the query override it, or make the view themselves (a link made by
-    :func:`query_string` carries them all). Unknown keys are errors.
+    ``view=NAME`` starts from the view ``find`` gives for NAME (default: ``folder``'s file; the
+    explorer's looks in the ledger too, :func:`vosbench.analysis.shared_views.find`); filter and
+    layout fields in the query override it, or make the view themselves (a link made by
+    :func:`query_string` carries them all, so it opens where the view is not saved too). Unknown
+    keys are errors.
     """
     pairs = dict(parse_qsl(text.lstrip("?"), keep_blank_values=True))
     pairs.pop("voila-template", None)  # Voilà's own
@@ -218,9 +225,13 @@ def from_query_string(text: str, folder: Path | str | None = None) -> SavedView 
         return None
     _check_money_is_quoted(pairs, "the URL")
     name = pairs.pop("view", "")
-    saved = name and (_folder(folder) / f"{check_name(name)}.yaml").is_file()
-    # A shared link carries the whole view, so it opens where the file is not saved too.
-    base = load_view(name, folder) if saved or (name and not pairs) else SavedView(name or "shared")
+    base = SavedView(check_name(name.removeprefix(LEDGER_PREFIX)) if name else "shared")
+    if name:
+        try:
+            base = (find or (lambda asked: load_view(asked, folder)))(name)
+        except ViewError:
+            if not pairs:  # a bare ?view=NAME must name a view there is
+                raise
     filter_keys = set(PaymentFilter().to_parameters())
     layout_keys = {item.name for item in fields(Layout)}
     unknown = [key for key in pairs if key not in filter_keys | layout_keys]
@@ -244,6 +255,10 @@ def _plus_hint(text: str) -> str:
     return "; a + in a URL query is read as a space: write it as %2B (e.g. timezone=Etc/GMT%2B12)"
 
 
-def requested(name: str, query: str, folder: Path | str | None = None) -> SavedView | None:
-    """The view a notebook is asked to open: the URL's (Voilà's ``QUERY_STRING``), else the parameter ``name``."""
-    return from_query_string(query, folder) or (load_view(name, folder) if name else None)
+def requested(name: str, query: str, folder: Path | str | None = None,
+              find: Callable[[str], SavedView] | None = None) -> SavedView | None:
+    """The view a notebook is asked to open: the URL's (Voilà's ``QUERY_STRING``), else the parameter ``name``;
+    a name is looked up by ``find`` (as :func:`from_query_string`)."""
+    if (asked := from_query_string(query, folder, find)) is not None:
+        return asked
+    return ((find or (lambda asked: load_view(asked, folder)))(name)) if name else None

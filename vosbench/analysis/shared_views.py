@@ -27,7 +27,7 @@ from vosbench.core import yaml_problem
 from vosbench.ledger import database, identity, tables
 
 _table = tables.saved_views
-LEDGER_PREFIX = "ledger:"
+LEDGER_PREFIX = saved_views.LEDGER_PREFIX
 """``ledger:NAME`` names the view shared in the ledger even where the views folder has a file NAME."""
 
 

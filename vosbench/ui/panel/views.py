@@ -50,13 +50,19 @@ class Opening:
     problem: str = ""
 
 
-def opening(parameters: Mapping[str, object], name: str, query: str, folder: Path | str | None) -> Opening:
+def opening(engine: Engine, parameters: Mapping[str, object], name: str, query: str,
+            folder: Path | str | None) -> Opening:
     """The explorer's :class:`Opening` from the notebook's filter ``parameters``, the view ``name`` it names and
-    the page's query string (Voilà's ``QUERY_STRING``). Parameters papermill was given wrongly are refused
-    (:class:`FilterError`), as the CLI refuses them; a view or link that cannot be read is left out and said."""
+    the page's query string (Voilà's ``QUERY_STRING``). A view's name is looked up as every command looks it up:
+    the views folder's, then the ledger's (:func:`shared_views.find`, ``ledger:NAME`` too). Parameters papermill
+    was given wrongly are refused (:class:`FilterError`), as the CLI refuses them; a view or link that cannot be
+    read is left out and said."""
     initial = PaymentFilter.from_parameters(parameters)
     try:
-        view, problem = saved_views.requested(name, query, folder), ""
+        with engine.connect() as connection:
+            view = saved_views.requested(name, query, folder,
+                                         lambda asked: shared_views.find(asked, connection, folder))
+        problem = ""
     except ViewError as error:
         view, problem = None, str(error)
     return Opening(None if initial.is_empty else initial, view, problem)
