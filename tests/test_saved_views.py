@@ -285,12 +285,15 @@ def test_papermill_runs_the_audit_notebook_with_a_view_parameter(engine, tmp_pat
     ("2026-09", "october-large-deposits", "outside 2026-09; report a month inside the view"),
     (None, "large-deposits", "does not lie in one month; name the month"),
     ("2026-10", "nowhere", "view 'nowhere' is not saved"),
+    ("2026-10", "gone-account", "view 'gone-account': account 'Z99999' is not in the ledger"),
 ])
 def test_a_report_view_that_does_not_fit_is_refused_before_running(engine, tmp_path, month, view, expected,
                                                                    monkeypatch):
     monkeypatch.chdir(tmp_path)
     saved_views.save_view(LARGE_DEPOSITS, tmp_path / "views")
-    view = str(tmp_path / "views" / f"{view}.yaml") if view == "october-large-deposits" else view
+    saved_views.save_view(SavedView("gone-account", PaymentFilter.from_parameters({"accounts": "Z99999"})),
+                          tmp_path / "views")  # another ledger's account, or a typo
+    view = str(tmp_path / "views" / f"{view}.yaml") if view in ("october-large-deposits", "gone-account") else view
     with pytest.raises(ViewError, match=re.escape(expected)):
         report.run_audit(month, view=view, out_dir=tmp_path / "r", db_url=str(engine.url), progress=False)
     assert not (tmp_path / "r").exists()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 
 from vosbench.analysis import explore, shared_views
-from vosbench.analysis.filters import PaymentFilter
+from vosbench.analysis.filters import FilterError, PaymentFilter
 from vosbench.analysis.saved_views import SavedView, ViewError
 from vosbench.core import periods
 from vosbench.ledger import account_history, tables
@@ -103,9 +103,17 @@ def resolve(name: str, month: str | None, connection: sa.Connection | None = Non
     """The view ``name`` (a saved view's name, or a YAML file) and the month to report.
 
     ``month`` may be None when the view's own period lies in one month; otherwise a
-    :class:`ViewError` asks for it. ``connection`` lets views shared in the ledger be found.
+    :class:`ViewError` asks for it. ``connection`` lets views shared in the ledger be found,
+    and refuses a view naming an account or operator the ledger does not know, as the panel
+    and ``vosbench query`` refuse its filter: a typo or another ledger's account would
+    otherwise report an empty month as if nothing had happened.
     """
     view = shared_views.find(name, connection, folder)
+    if connection is not None:
+        try:
+            view.filter.check(connection)
+        except FilterError as error:
+            raise ViewError(f"view {view.name!r}: {error}; correct the view (`vosbench views show {view.name}`)") from None
     chosen = month or view_month(view)
     if chosen is None:
         raise ViewError(f"view {view.name!r} does not lie in one month; name the month to report "
