@@ -243,5 +243,6 @@ def is_duplicate_key(error: sa.exc.IntegrityError) -> bool:
     original = error.orig
     if getattr(original, "sqlstate", None) == "23505":
         return True
-    code = original.args[0] if getattr(original, "args", None) else None
-    return code == 1062 or any(text in str(original) for text in ("UNIQUE constraint failed", "PRIMARY KEY constraint failed"))
+    arguments = getattr(original, "args", None) or (None,)
+    return arguments[0] == 1062 or any(text in str(original) for text in ("UNIQUE constraint failed",
+                                                                          "PRIMARY KEY constraint failed"))
