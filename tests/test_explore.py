@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from vosbench.analysis import explore
+from vosbench.analysis import explore, saved_views
 from vosbench.analysis.filters import FilterError, PaymentFilter
-from vosbench.ledger import tables
+from vosbench.core.money import UNIT
+from vosbench.ledger import setup, tables
+from vosbench.sources import csv_import
 
 U = 10_000  # minor units per currency unit
 OCTOBER = dict(start=date(2026, 10, 1), end=date(2026, 10, 31))
@@ -261,3 +264,33 @@ def test_part_months_other_zones_and_record_filters_are_counted_from_the_records
                   PaymentFilter(timezone="UTC"), PaymentFilter(min_amount=U), PaymentFilter(operators=("ops",)),
                   PaymentFilter(channels=("web",)), PaymentFilter(methods=("cash",)), PaymentFilter(text="wire")):
             assert explore._kept_months(connection, f, explore.reporting_timezone(connection, f)) is None
+
+
+def test_a_currency_keeps_the_records_of_the_accounts_held_in_it(tmp_path, capsys):
+    """Filtered by currency on the records, the rollups, the CLI and a saved view alike; one no account holds is
+    refused naming those that are."""
+    from vosbench.commands import main
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = setup.open_ledger(url, create=True, timezone="UTC")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("account,name,kind,parent,credit_limit,currency\n"
+                                         "C1,Acme,customer,,0,USD\nJ1,Kyaku,customer,,0,JPY\nE1,Euro Tel,customer,,0,EUR\n")
+    (folder / "payments.csv").write_text(
+        "source_key,account,kind,amount,occurred_at,operator,channel,method\n"
+        "p1,C1,deposit,90.00,2026-10-05T12:00:00Z,omar,admin,cash\np2,J1,deposit,7000,2026-10-06T12:00:00Z,omar,admin,cash\n"
+        "p3,E1,deposit,5.00,2026-10-07T12:00:00Z,omar,admin,cash\n")
+    csv_import.import_paths(engine, [folder], default_tz="UTC")
+    october = PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 31))
+    for f in (replace(october, currencies=("jpy", "EUR")), PaymentFilter(currencies=("JPY", "EUR"))):  # rollup, records
+        assert f.currencies[0] == "JPY"
+        totals = explore.totals_by_kind(engine, f)
+        assert sorted(zip(totals["currency"], totals["amount"])) == [("EUR", 5 * UNIT), ("JPY", 7000 * UNIT)]
+        assert sorted(explore.query_page(engine, f).rows["account"]) == ["E1", "J1"]
+    assert main.main(["query", "--db", url, "--currency", "USD", "--format", "csv"]) == 0
+    assert [line.split(",")[2] for line in capsys.readouterr().out.splitlines()[1:]] == ["C1"]
+    assert main.main(["query", "--db", url, "--currency", "GBP"]) == 2
+    assert "currency 'GBP': no account holds it; the ledger's accounts hold EUR, JPY, USD" in capsys.readouterr().err
+    view = saved_views.SavedView("yen", PaymentFilter(currencies=("JPY",)))
+    assert saved_views.from_query_string(saved_views.query_string(view)).filter.currencies == ("JPY",)

@@ -4,8 +4,8 @@ The count, per-kind totals and charts of a filter without accounts, operators, a
 text are read from the payment rollup (whole months, then the days left); those of accounts
 or their subtrees over whole months, and their top accounts, from the account rollup; a
 subtree from the kept account tree. Each answer is compared with one counted here from the raw records
-(for random periods cut anywhere in a zone far from UTC, and random kinds, channels and
-methods), and the kept tables with their recomputation after appends in any month order,
+(for random periods cut anywhere in a zone far from UTC, and random kinds, channels,
+methods and currencies), and the kept tables with their recomputation after appends in any month order,
 a move of a subtree and a change of currency. A skewed ledger (a few busy customers, texts to search)
 has the top accounts, totals and charts of any mix of filters compared with the records counted one by one.
 """
@@ -100,6 +100,7 @@ def _counted(records: list[dict], f: PaymentFilter, *keys: str) -> dict[tuple, t
                 or (f.kinds and record["kind"] not in f.kinds) or (f.channels and record["channel"] not in f.channels)
                 or (f.methods and record["method"] not in f.methods)
                 or (f.operators and record["operator"] not in f.operators)
+                or (f.currencies and record["currency"] not in f.currencies)
                 or (f.min_amount is not None and abs(record["amount"]) < f.min_amount)
                 or (f.max_amount is not None and abs(record["amount"]) > f.max_amount)
                 or (f.text and not any(f.text.lower() in record[name].lower() for name in ("reference", "memo")))):
@@ -128,12 +129,13 @@ _LASTS = [first - timedelta(days=1) for first in _FIRSTS[1:]] + [date(2026, 4, 3
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_days(_FIRSTS), _days(_LASTS), st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
        st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])),
-       st.sets(st.sampled_from(OPERATORS)))
-def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, kinds, channels, methods, operators):
+       st.sets(st.sampled_from(OPERATORS)), st.sets(st.sampled_from(["USD", "EUR"])))
+def test_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, kinds, channels, methods, operators,
+                                                             currencies):
     if start and end and start > end:
         start, end = end, start
     f = PaymentFilter(start=start, end=end, kinds=tuple(kinds), channels=tuple(channels), methods=tuple(methods),
-                      operators=tuple(operators))
+                      operators=tuple(operators), currencies=tuple(currencies))
     whole_months = (start is None or start.day == 1) and (end is None or (end + timedelta(days=1)).day == 1)
     with ledger.connect() as connection:  # the rollup answers, not the records (operators: by whole months)
         assert (explore._rollup_conditions(connection, f, ZONE) is not None) == (not operators or whole_months)
@@ -151,15 +153,16 @@ _BOUNDS = st.one_of(st.none(), st.sampled_from([step * 10**power - end for power
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(_FIRSTS + [None]), st.sampled_from(_LASTS + [None]), _BOUNDS, _BOUNDS,
        st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
-       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])),
+       st.sets(st.sampled_from(["USD", "EUR"])))
 def test_amount_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, low, high, kinds, channels,
-                                                                    methods):
+                                                                    methods, currencies):
     if start and end and start > end:
         start, end = end.replace(day=1), (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     if low is not None and high is not None and low > high:
         low, high = high, low
     f = PaymentFilter(start=start, end=end, min_amount=low, max_amount=high, kinds=tuple(kinds), channels=tuple(channels),
-                      methods=tuple(methods))
+                      methods=tuple(methods), currencies=tuple(currencies))
     whole = amount_rollup.whole_buckets(low, high) if low is not None or high is not None else None
     with ledger.connect() as connection:  # the buckets a range covers whole from the rollup, its edges from the records
         assert (explore._amount_split(connection, f, ZONE) is not None) == (whole is not None)
@@ -189,13 +192,14 @@ def _top_counted(records: list[dict], f: PaymentFilter, n: int) -> list[tuple[st
 @given(st.sampled_from(_FIRSTS + [None]), st.sampled_from(_LASTS + [None]),
        st.lists(st.sampled_from(["R1", "A1", "A2", "C1", "C3", "C4"]), min_size=1, max_size=3, unique=True),
        st.booleans(), st.sets(st.sampled_from(["deposit", "bonus", "auto_recharge", "withdrawal"])),
-       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])))
+       st.sets(st.sampled_from(["web", "api", "admin"])), st.sets(st.sampled_from(["card", "cash", "crypto"])),
+       st.sets(st.sampled_from(["USD", "EUR"])))
 def test_account_rollup_answers_equal_the_records_counted_one_by_one(ledger, start, end, accounts, subtrees, kinds,
-                                                                     channels, methods):
+                                                                     channels, methods, currencies):
     if start and end and start > end:
         start, end = end.replace(day=1), (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     f = PaymentFilter(start=start, end=end, accounts=tuple(accounts), include_sub_accounts=subtrees, kinds=tuple(kinds),
-                      channels=tuple(channels), methods=tuple(methods))
+                      channels=tuple(channels), methods=tuple(methods), currencies=tuple(currencies))
     with ledger.connect() as connection:  # whole months of accounts (nested subtrees too): the account rollup answers
         assert explore._account_rollup_conditions(connection, f, ZONE) is not None
     records = _records(ledger)

@@ -76,7 +76,9 @@ def test_describe_names_every_filter_for_the_filter_sheet():
     assert rows["From (local day)"] == "the beginning" and rows["To (local day, inclusive)"] == "2026-10-31"
     assert rows["Kinds"] == "bonus" and rows["Accounts"] == "all"
     assert rows["Amount at most (absolute)"] == "25.0000" and rows["Time zone"] == "the ledger's"
-    assert len(rows) == 12
+    assert rows["Currencies"] == "all" and dict(PaymentFilter(currencies=(" jpy", "EUR")).describe())["Currencies"] == (
+        "JPY, EUR")
+    assert len(rows) == len(dataclasses.fields(PaymentFilter))
 
 
 @pytest.mark.parametrize("values, expected", [

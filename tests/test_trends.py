@@ -177,6 +177,31 @@ def test_movers_rank_accounts_of_one_currency_and_name_it(inline_ledger):
         trends.movers(engine, "2026-10")
 
 
+def test_a_click_on_a_currencys_bar_narrows_to_that_currency_too(inline_ledger, tmp_path):
+    """On a ledger of dollars and yen the trend is drawn in one; its bar's click shows that currency's records
+    alone, whose total is the bar's, and the explorer's form says so."""
+    engine = inline_ledger(accounts="""
+        account,name,kind,parent,credit_limit,currency
+        C1,Acme Trading,customer,,0,USD
+        J1,Kyaku,customer,,0,JPY
+    """, payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,reason,balance_after
+        p1,C1,deposit,90.00,2026-10-05T12:00:00+04:00,omar,admin,cash,R-1,,,
+        p2,J1,deposit,7000,2026-10-06T12:00:00+04:00,omar,admin,cash,R-2,,,
+        p3,C1,deposit,10.00,2026-10-20T12:00:00+04:00,omar,admin,cash,R-3,,,
+    """)
+    shown = trends.trend(engine, OCTOBER, grain="month", by="kind", currency="USD")
+    clicked = trends.narrowed(OCTOBER, shown, 0, "deposit")
+    assert clicked.currencies == ("USD",)
+    totals = explore.totals_by_kind(engine, clicked)
+    assert [(row.currency, row.count, row.amount) for row in totals.itertuples()] == [("USD", 2, 100 * U)]
+    assert int(shown.totals.iloc[0].amount) == 100 * U
+    explorer = PaymentExplorer(engine, initial=OCTOBER, export_dir=tmp_path)
+    assert explorer.currencies.layout.display is None and set(explorer.currencies.options) == {"JPY", "USD"}
+    explorer.narrow(clicked)
+    assert explorer.currencies.value == ("USD",) and explorer.current_page.total_count == 2
+
+
 def test_a_click_narrows_the_filter_to_the_grain_and_the_group(engine):
     f = PaymentFilter(start=date(2026, 10, 1), end=date(2026, 10, 12))
     shown = trends.trend(engine, f, grain="week", by="kind")

@@ -46,6 +46,8 @@ def query(folder: Path, f: PaymentFilter) -> tuple[pd.DataFrame, str]:
         chosen = (_subtree(accounts, f.accounts) if f.include_sub_accounts
                   else set(accounts.loc[accounts["account"].isin(f.accounts), "id"]))
         keep &= payments["account_id"].isin(chosen)
+    if f.currencies:
+        keep &= payments["account_id"].isin(accounts.loc[accounts["currency"].isin(f.currencies), "id"])
     for column, wanted in (("kind", f.kinds), ("operator", f.operators), ("channel", f.channels),
                            ("method", f.methods)):
         if wanted:

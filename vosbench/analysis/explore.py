@@ -175,6 +175,8 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
             where.append(column.in_([word.value for word in chosen]))
     if f.operators:
         where.append(bare(p.c.operator, "operators").in_(f.operators))
+    if f.currencies:  # checked on each record another index reads: a currency's accounts may be every account
+        where.append(_unordered(p.c.account_id).in_(held_in(f.currencies)))
     if f.min_amount is not None or f.max_amount is not None:
         where.append(sa.or_(*_amount_ranges(f.min_amount, f.max_amount,
                                             bare(p.c.amount, "amount", walked=False))))
@@ -369,10 +371,11 @@ def _kept_months(connection: sa.Connection, f: PaymentFilter, timezone: str) -> 
 
     The kept per-account month totals (``account_months``) hold each kind's count and sum,
     so a filter of whole months of the ledger's zone, accounts and kinds needs no scan of
-    the records; any other filter (amounts, operators, channels, methods, text, part of a
-    month, another zone) returns None and is counted from the records.
+    the records; any other filter (amounts, operators, channels, methods, currencies, text,
+    part of a month, another zone) returns None and is counted from the rollups or the records.
     """
-    if f.min_amount is not None or f.max_amount is not None or f.operators or f.channels or f.methods or f.text:
+    if (f.min_amount is not None or f.max_amount is not None or f.operators or f.channels or f.methods or f.text
+            or f.currencies):
         return None
     if timezone != database.ledger_timezone(connection):
         return None
@@ -413,9 +416,16 @@ def _kept_totals_by_kind(connection: sa.Connection, f: PaymentFilter, months: _M
 
 
 def vocabulary_clauses(rollup: sa.Table, f: PaymentFilter) -> list[sa.ColumnElement[bool]]:
-    """``f``'s kinds, channels and methods as WHERE clauses on a rollup, which keeps each as a column."""
-    return [rollup.c[name].in_([word.value for word in chosen])
-            for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen]
+    """``f``'s kinds, channels, methods and currencies as WHERE clauses on a rollup, which keeps each as a column
+    (a cell's currency is its account's)."""
+    return [*(rollup.c[name].in_([word.value for word in chosen])
+              for name, chosen in (("kind", f.kinds), ("channel", f.channels), ("method", f.methods)) if chosen),
+            *((rollup.c.currency.in_(f.currencies),) if f.currencies else ())]
+
+
+def held_in(currencies: Sequence[str]) -> sa.Select:
+    """A SELECT of the ids of the accounts held in ``currencies``."""
+    return sa.select(_accounts.c.id).where(_accounts.c.currency.in_(currencies))
 
 
 def _rollup_conditions(connection: sa.Connection, f: PaymentFilter, timezone: str) -> list | None:

@@ -54,6 +54,8 @@ class PaymentFilter:
     ``min_amount``/``max_amount`` are minor units compared with the amount's absolute
     value, so "from 100" finds deposits and withdrawals of 100 or more alike.
     ``text`` is a case-insensitive substring of the reference or the memo.
+    ``currencies`` keeps the records of the accounts held in them (amounts of two currencies
+    never add up; each total is per currency either way).
     """
 
     start: date | None = None
@@ -67,6 +69,7 @@ class PaymentFilter:
     operators: tuple[str, ...] = ()
     channels: tuple[Channel, ...] = ()
     methods: tuple[Method, ...] = ()
+    currencies: tuple[str, ...] = ()
     text: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +89,7 @@ class PaymentFilter:
                 problems.append(f"timezone: {error}")
         set_(self, "accounts", _unique(self.accounts))
         set_(self, "operators", _unique(self.operators))
+        set_(self, "currencies", tuple(dict.fromkeys(code.upper() for code in _unique(self.currencies))))
         for name, vocabulary in (("kinds", Kind), ("channels", Channel), ("methods", Method)):
             words = []
             for word in _unique(getattr(self, name)):
@@ -168,6 +172,7 @@ class PaymentFilter:
             "operators": list(self.operators),
             "channels": [channel.value for channel in self.channels],
             "methods": [method.value for method in self.methods],
+            "currencies": list(self.currencies),
             "text": self.text,
         }
 
@@ -191,18 +196,23 @@ class PaymentFilter:
             ("Operators", listed(self.operators)),
             ("Channels", listed(self.channels)),
             ("Methods", listed(self.methods)),
+            ("Currencies", listed(self.currencies)),
             ("Reference or memo contains", self.text or "(anything)"),
         ]
 
     # --- against a ledger -------------------------------------------------------------------
 
     def check(self, connection: sa.Connection) -> None:
-        """Raise :class:`FilterError` for accounts or operators the ledger does not know.
+        """Raise :class:`FilterError` for accounts, operators or currencies the ledger does not know.
 
         Each unknown value gets the close matches the ledger does have; a name given for
         an account says which account numbers carry it.
         """
         problems = account_problems(connection, self.accounts)
+        if self.currencies:
+            held = set(connection.scalars(sa.select(tables.current_accounts.c.currency).distinct()))
+            problems += [f"currency {code!r}: no account holds it; the ledger's accounts hold {', '.join(sorted(held))}"
+                         for code in self.currencies if code not in held]
         payments = tables.payments
         missing = [operator for operator in self.operators if connection.scalar(
             sa.select(sa.literal(1)).where(payments.c.operator == operator).limit(1)) is None]
@@ -336,5 +346,5 @@ def _text(value, key):
 _PARSERS = {
     "start": _day, "end": _day, "timezone": _text, "accounts": _words, "include_sub_accounts": _flag,
     "kinds": _words, "min_amount": _amount, "max_amount": _amount, "operators": _words,
-    "channels": _words, "methods": _words, "text": _text,
+    "channels": _words, "methods": _words, "currencies": _words, "text": _text,
 }

@@ -42,12 +42,16 @@ class ReportScope:
         return explore.conditions(self._month_filter(connection), self.period.timezone, connection.dialect.name)
 
     def account_numbers(self, connection: sa.Connection) -> set[str] | None:
-        """The account numbers the view covers (sub-accounts included when it says so); None: every account."""
-        if not self.filter.accounts:
+        """The account numbers the view covers (sub-accounts included when it says so, only those held in its
+        currencies when it names some); None: every account."""
+        if not self.filter.accounts and not self.filter.currencies:
             return None
-        chosen = explore.account_scope(self._month_filter(connection)).subquery("chosen")
-        return set(connection.scalars(sa.select(tables.accounts.c.account)
-                                      .where(tables.accounts.c.id.in_(sa.select(chosen.c.id)))))
+        numbered = tables.accounts
+        where = [numbered.c.id.in_(explore.held_in(self.filter.currencies))] if self.filter.currencies else []
+        if self.filter.accounts:
+            chosen = explore.account_scope(self._month_filter(connection)).subquery("chosen")
+            where.append(numbered.c.id.in_(sa.select(chosen.c.id)))
+        return set(connection.scalars(sa.select(numbered.c.account).where(*where)))
 
     def _month_filter(self, connection: sa.Connection) -> PaymentFilter:
         """The filter with its sub-accounts as the tree stood at the month's end, each one named.

@@ -65,7 +65,8 @@ class Trend:
     ``groups``: position, bucket, group, count, amount — the period's records in ``currency``
     per grain and group (top groups by name, the rest as ``others``). ``totals``: one row per position with
     bucket, amount, count, and the same for the period before (``previous_*``) and a year
-    before (``last_year_*``), zero where no record fell.
+    before (``last_year_*``), zero where no record fell. ``only``: the currency the records were
+    restricted to, on a ledger whose accounts hold several (None when all are in ``currency``).
     """
 
     grain: str
@@ -77,6 +78,7 @@ class Trend:
     last_year: tuple[Bucket, ...]
     groups: pd.DataFrame
     totals: pd.DataFrame
+    only: str | None = None
 
 
 # --- grains ---------------------------------------------------------------------------------
@@ -296,9 +298,12 @@ def _restriction(held: list[str], currency: str | None) -> tuple[str, str | None
 def trend(engine: Engine, f: PaymentFilter, *, grain: str = "month", by: str = "kind", currency: str | None = None) -> Trend:
     """``f``'s records per ``grain`` and ``by`` group, with the previous period and last year beside them.
 
-    ``currency``: the records of the accounts holding it; needed when the accounts hold several.
+    ``currency``: the records of the accounts holding it; needed when the accounts hold several,
+    unless ``f`` names one currency.
     """
     _check_grain(grain)
+    if currency is None and len(f.currencies) == 1:
+        currency = f.currencies[0]
     if by not in DIMENSIONS:
         raise TrendError(f"by: {by!r} is not a way to split a trend; use one of: {', '.join(DIMENSIONS)}")
     shown, only = _restriction(handle.currencies(engine), currency)
@@ -308,7 +313,7 @@ def trend(engine: Engine, f: PaymentFilter, *, grain: str = "month", by: str = "
         period = _period_of(connection, f, timezone)
         if period is None:
             empty = pd.DataFrame(columns=["position", "bucket", "group", "count", "amount"])
-            return Trend(grain, by, timezone, shown, (), (), (), empty, _totals((), [], [], []))
+            return Trend(grain, by, timezone, shown, (), (), (), empty, _totals((), [], [], []), only)
         current = buckets(*period, grain)
         before, year_before = previous_period(current, grain), same_period_last_year(current, grain)
         rows, before_rows, year_rows = (
@@ -316,7 +321,7 @@ def trend(engine: Engine, f: PaymentFilter, *, grain: str = "month", by: str = "
             or _grouped(connection, f, timezone, run, by, indexed, only)
             for run in (current, before, year_before))
     return Trend(grain, by, timezone, shown, current, before, year_before, _top_groups(rows, current),
-                 _totals(current, rows, before_rows, year_rows))
+                 _totals(current, rows, before_rows, year_rows), only)
 
 
 def _top_groups(rows: list[tuple], run: tuple[Bucket, ...]) -> pd.DataFrame:
@@ -361,11 +366,12 @@ def _totals(current, rows, before_rows, year_rows) -> pd.DataFrame:
 # --- cross-filtering ------------------------------------------------------------------------
 
 def narrowed(f: PaymentFilter, shown: Trend, position: int, group: str | None = None) -> PaymentFilter:
-    """``f`` narrowed to one grain of ``shown`` (and one group, unless None or ``others``): a chart click."""
+    """``f`` narrowed to one grain of ``shown`` (and one group, unless None or ``others``), and to the trend's
+    currency when the ledger holds several: a chart click, whose grid shows exactly the bar's records."""
     bucket = shown.buckets[position]
     start = max(bucket.first_day, f.start) if f.start else bucket.first_day
     end = min(bucket.last_day, f.end) if f.end else bucket.last_day
-    narrower = replace(f, start=start, end=end)
+    narrower = replace(f, start=start, end=end, currencies=(shown.only,) if shown.only else f.currencies)
     if group is None or group == OTHERS:
         return narrower
     if shown.by == "subtree":

@@ -50,7 +50,7 @@ def cmd_query(args) -> int:
         "start": args.start, "end": args.end, "timezone": args.timezone, "accounts": args.account,
         "include_sub_accounts": args.sub_accounts, "kinds": args.kind, "min_amount": args.min_amount,
         "max_amount": args.max_amount, "operators": args.operator, "channels": args.channel,
-        "methods": args.method, "text": args.text})
+        "methods": args.method, "currencies": args.currency, "text": args.text})
     if args.archive:
         return _query_archive(args, f)
     engine = options.open_ledger(args).engine
@@ -181,6 +181,8 @@ def register(add) -> None:
     sub.add_argument("--operator", action="append", default=[], help="operator (repeatable)")
     sub.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
     sub.add_argument("--method", action="append", default=[], help="method (repeatable)")
+    sub.add_argument("--currency", action="append", default=[], metavar="CODE",
+                     help="records of the accounts held in this currency (repeatable)")
     sub.add_argument("--text", default="", help="reference or memo contains (any case)")
     sub.add_argument("--timezone", default="", help="time zone the days are cut in (default: the ledger's)")
     sub.add_argument("--page", type=int, default=1)

@@ -77,7 +77,8 @@ class PaymentExplorer:
         self.current_page: Page | None = None
         self._sorting = self._trends_held = False
         self.directory = form_module.AccountDirectory(explore.account_choices(engine))
-        self.form = form_module.FilterForm(self.directory, explore.operators(engine))
+        held = currencies(engine)
+        self.form = form_module.FilterForm(self.directory, explore.operators(engine), held)
         for name in self.FIELDS:
             setattr(self, name, getattr(self.form, name))
         self.notice = widgets.HTML()
@@ -97,8 +98,8 @@ class PaymentExplorer:
                                         value="occurred_at", layout=widgets.Layout(width="210px"))
         self.sort_direction = widgets.ToggleButtons(options=[("newest/largest first", True),
                                                              ("oldest/smallest first", False)], value=True)
-        self.charts = ChartsSection("/".join(currencies(engine)) or "no currency")
-        self.trends = TrendsSection(currencies(engine), on_narrow=self.narrow)
+        self.charts = ChartsSection("/".join(held) or "no currency")
+        self.trends = TrendsSection(held, on_narrow=self.narrow)
         self.statement = StatementSection(self.directory)
         self.exports = ExportSection(Path(export_dir) if export_dir is not None else DEFAULT_EXPORT_DIR)
         self.approvals = ApprovalQueue(engine, on_posted=self.query)  # an approved entry shows up at once

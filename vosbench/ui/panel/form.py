@@ -23,7 +23,7 @@ from vosbench.core import money
 from vosbench.core.model import Channel, Kind, Method
 
 FIELDS = ("start", "end", "account", "include_sub_accounts", "kinds", "channels", "methods", "operator",
-          "min_amount", "max_amount", "text", "query_button", "reset_button")
+          "currencies", "min_amount", "max_amount", "text", "query_button", "reset_button")
 """The form's widgets, also attributes of the explorer (tests and notebooks drive them by these names)."""
 
 _WIDE = {"description_width": "initial"}
@@ -81,9 +81,10 @@ class AccountDirectory:
 
 
 class FilterForm:
-    """The form's widgets (see :data:`FIELDS`), :meth:`read` and :meth:`show`."""
+    """The form's widgets (see :data:`FIELDS`), :meth:`read` and :meth:`show`; the currencies (those the
+    ledger's accounts hold) are offered only when there are several."""
 
-    def __init__(self, directory: AccountDirectory, operators: Sequence[str]):
+    def __init__(self, directory: AccountDirectory, operators: Sequence[str], currencies: Sequence[str] = ()):
         self.directory = directory
         self.timezone = ""  # not on the form: kept from the filter last shown ("" = the ledger's)
         self.start = widgets.DatePicker(description="From", style=_WIDE, layout=widgets.Layout(width="210px"))
@@ -99,6 +100,9 @@ class FilterForm:
         self.methods = widgets.SelectMultiple(options=_choices(Method), rows=6, description="Methods", style=_WIDE)
         self.operator = widgets.SelectMultiple(options=list(operators), rows=6, description="Operators",
                                                style=_WIDE)
+        self.currencies = widgets.SelectMultiple(
+            options=list(currencies), rows=min(max(len(currencies), 2), 6), description="Currencies", style=_WIDE,
+            layout=widgets.Layout(display=None if len(currencies) > 1 else "none"))
         self.min_amount = widgets.Text(description="Amount from", placeholder="e.g. 100.00", style=_WIDE,
                                        layout=widgets.Layout(width="220px"))
         self.max_amount = widgets.Text(description="to", placeholder="e.g. 5000", style=_WIDE,
@@ -112,7 +116,7 @@ class FilterForm:
         self.layout = widgets.VBox([
             widgets.HBox([self.start, self.end, self.account, self.include_sub_accounts],
                          layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
-            widgets.HBox([self.kinds, self.channels, self.methods, self.operator],
+            widgets.HBox([self.kinds, self.channels, self.methods, self.operator, self.currencies],
                          layout=widgets.Layout(flex_flow="row wrap")),
             widgets.HBox([self.min_amount, self.max_amount, self.text],
                          layout=widgets.Layout(flex_flow="row wrap")),
@@ -126,6 +130,7 @@ class FilterForm:
             "include_sub_accounts": bool(self.include_sub_accounts.value),
             "kinds": list(self.kinds.value), "channels": list(self.channels.value),
             "methods": list(self.methods.value), "operators": list(self.operator.value),
+            "currencies": list(self.currencies.value),
             "min_amount": self.min_amount.value.strip() or None, "max_amount": self.max_amount.value.strip() or None,
             "text": self.text.value,
         }
@@ -147,6 +152,10 @@ class FilterForm:
         if missing:
             self.operator.options = sorted([*self.operator.options, *missing])
         self.operator.value = tuple(f.operators)
+        unheld = [code for code in f.currencies if code not in self.currencies.options]
+        if unheld:  # shown, so the check can name it
+            self.currencies.options = sorted([*self.currencies.options, *unheld])
+        self.currencies.value = tuple(f.currencies)
         self.min_amount.value, self.max_amount.value = _amount_text(f.min_amount), _amount_text(f.max_amount)
         self.text.value = f.text
 
