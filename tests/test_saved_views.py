@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -266,6 +267,19 @@ def test_a_summary_scoped_by_a_view_shared_in_the_ledger(engine, tmp_path):
     assert ("Saved view", "acme-deposits") in _sheet(xlsx, "Filter")
     cash = [row for row in _sheet(xlsx, "Cash by kind") if row[1] in ("deposit", "withdrawal")]
     assert [(row[1], row[2]) for row in cash] == [("deposit", 1), ("withdrawal", 0)]  # C1's p2 only
+
+
+def test_a_views_description_is_text_in_the_audit_never_markup_that_runs(engine, tmp_path):
+    """Any clerk may share a view; its description lands in the report auditors open in a browser."""
+    identity.register(engine, "nadia", "clerk")
+    shared_views.share(engine, replace(LARGE_DEPOSITS, name="shared-one",
+                                       description="<b>bold</b><script>alert(2)</script>"), saved_by="nadia")
+    outputs = report.run_audit(None, view="ledger:shared-one", out_dir=tmp_path / "reports", db_url=str(engine.url),
+                               overrides={"write_png": "false", "write_xlsx": "false"}, progress=False)
+    html = outputs.html.read_text()
+    assert "<script>alert(2)" not in html and "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert outputs.folder.name == "view-ledger-shared-one"  # no colon in a folder's name
 
 
 def test_papermill_runs_the_audit_notebook_with_a_view_parameter(engine, tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ output of one run carries the same numbers. Aggregates run in the database
 from __future__ import annotations
 
 import functools
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +30,7 @@ from vosbench.outputs import charts, export, views
 from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
 from vosbench.outputs.provenance import Provenance, input_file, synced_streams, verification_frame
+from vosbench.outputs.visible import visible
 
 DIMENSIONS: dict[str, type[Enum]] = {"kind": Kind, "channel": Channel, "method": Method}
 MOVEMENT_MONEY = ("money_in", "money_out", "net", "reversed_amount")
@@ -465,7 +467,7 @@ class MonthlyAudit:
 
         period, source, first, last = self.period, self.provenance, self.period.first_day, self.period.last_day
         scoped = "" if self.scope is None else (
-            f"**Scoped by saved {self.scope.title}** ({self.scope.view.description or 'no description'}): "
+            f"**Scoped by saved {self.scope.title}** ({_as_text(self.scope.view.description) or 'no description'}): "
             "movements, large payments and top accounts count only its records of the month (the Filter "
             "sheet says what it selects); reconciliation, statement matching, controls and verification "
             "cover the whole ledger.\n\n")
@@ -577,3 +579,9 @@ def xlsx_name(label: str) -> str:
 def output_names(label: str, *, xlsx: bool = True, png: bool = True) -> list[str]:
     """File names the audit of month ``label`` writes with these choices."""
     return ([xlsx_name(label)] if xlsx else []) + ([f"{name}.png" for name in FIGURE_NAMES] if png else [])
+
+
+def _as_text(words: str) -> str:
+    """Words a person wrote (a view's description) as plain text in the report's Markdown: markup and hidden
+    characters shown as they are, never run (the report is opened by auditors in a browser)."""
+    return html.escape(visible(words)).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")

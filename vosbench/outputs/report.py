@@ -357,8 +357,8 @@ def run_audit(month: str | None, *, parameters_file: Path | None = None,
         values = resolve_parameters(month, parameters_file=parameters_file, overrides=overrides)
     label = values["month"]
     folder = (Path(out_dir) if out_dir else Path.cwd() / "reports").resolve() / label
-    if view:
-        folder /= f"view-{Path(view).stem}"
+    if view:  # ledger:NAME without its colon, which some file systems and zip tools refuse
+        folder /= f"view-{Path(view).stem.replace(':', '-')}"
     expected = audit.output_names(label, xlsx=values["write_xlsx"], png=values["write_png"])
     notebook_out, html_out = run_notebook(NOTEBOOK, values, folder, url=url,
                                           title=f"Monthly audit {label}" + (f" — view {Path(view).stem}" if view else ""),
