@@ -316,11 +316,13 @@ def closing_problems(connection: sa.Connection) -> list[str]:
 
 def summary(connection: sa.Connection) -> list[tuple[str, str]]:
     """(item, value) lines for a report: every close and reopen, so a reopened month shows in every later report."""
-    lines = []
-    for event in history(connection):
-        who = f"by {event.by}" + (f", confirmed by {event.second}" if event.second else "")
-        text = f"{_DONE[event.action]} {event.at:%Y-%m-%d %H:%M} UTC {who}"
-        if event.reason:
-            text += f": {event.reason}"
-        lines.append((f"month {event.month}", text))
+    table, lines = tables.month_closes, []
+    # the receipts are left unread: each holds every account's closing, and a report names only the events
+    for month, action, by, second, reason, at in connection.execute(
+            sa.select(table.c.month, table.c.action, table.c.closed_by, table.c.second, table.c.reason,
+                      table.c.recorded_at).order_by(table.c.id)):
+        text = f"{_DONE[action]} {at:%Y-%m-%d %H:%M} UTC by {by}" + (f", confirmed by {second}" if second else "")
+        if reason:
+            text += f": {reason}"
+        lines.append((f"month {month}", text))
     return lines
