@@ -232,3 +232,15 @@ def test_a_refusal_names_its_command_once(engine, capsys, tmp_path, monkeypatch)
     code = main.main(["close", "--db", str(engine.url), "--month", "2026-09", "--by", "sue"])  # closed already
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("vosbench close: ") and "close: close:" not in err and "Traceback" not in err
+
+
+def test_a_receipt_damaged_behind_the_guards_is_reported_by_the_audit_not_raised(engine, tmp_path):
+    """The report lists each close from its own columns, and verification, unable to read the receipt back,
+    trusts no anchor: it verifies the whole ledger and names the receipt, and every other section still runs."""
+    month_close.close(engine, "2026-09", by="sue", at=AFTER)
+    behind_guards(engine.url.database, "UPDATE month_closes SET receipt = '{not json' WHERE month = '2026-09'",
+                  tables=("month_closes",))
+    report = audit.MonthlyAudit.compute(engine, "2026-10")
+    assert dict(report.provenance.rows())["month 2026-09"].startswith("closed")
+    assert not report.verification.ok and not report.verification.scope  # the whole ledger, not from an anchor
+    assert any("month_closes" in str(problem) for problem in report.verification.problems), report.verification.problems

@@ -298,3 +298,18 @@ def test_a_ledger_of_schema_2_is_guarded_and_chained_when_opened(capsys, ledger)
             raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
             raw.execute("REPLACE INTO approval_decisions (request_id, decision, checker, decided_at, reason) "
                         "VALUES (1, 'approved', 'bob', '2026-10-06 10:00:00.000000', '')")
+
+
+@pytest.mark.parametrize("statement, said, unsaid", [
+    # the same instant in another form: the chain holds (verify says the form is not the ledger's)
+    ("UPDATE payments SET occurred_at = replace(occurred_at, ' ', 'T') WHERE id = 2",
+     "payments record 2 holds a time in a form the ledger never writes", "payments row 2 was changed"),
+    ("UPDATE payments SET memo = x'00ff' WHERE id = 3", "a row holds a value the ledger never writes", ""),
+])
+def test_the_chain_is_recomputed_from_the_values_as_the_ledger_reads_them(capsys, ledger, statement, said, unsaid):
+    """SQLite writes each row's canonical text for verify (quicker than reading every value); where its text and
+    the values read the ordinary way differ, the values decide, so the shortcut finds exactly what they find."""
+    behind_guards(ledger, statement, tables=("payments",))
+    code, out = verify(capsys, ledger)
+    assert code == 1 and said in out, out
+    assert not unsaid or unsaid not in out, out

@@ -124,10 +124,10 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
             sample = frame.head(500)
             widths = [min(max(max([len(str(column)) + 3, *(_display_width(v, flag) for v in sample[column])]) + 2, 8), 60)
                       for column, flag in zip(columns, is_money)]
-            sheet = book.sheet(sheet_name(table.name), widths)
+            labelled = total_rows(table.totals) if columns else []
+            sheet = book.sheet(sheet_name(table.name), widths, 1 + len(frame) + (1 + len(labelled) if labelled else 0))
             sheet.row((str(column), Style.HEADER) for column in columns)
             sheet.rows_of(_columns(frame, is_money))
-            labelled = total_rows(table.totals) if columns else []
             if labelled:
                 sheet.row(())  # a blank row keeps the totals outside the filter range
             for label, totals in labelled:

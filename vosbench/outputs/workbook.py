@@ -146,12 +146,15 @@ def _column_cells(letter: str, numbers: list[str], values: Sequence[Any], style:
 class Sheet:
     """One sheet being written: the header first, then rows, each turned into XML as it comes."""
 
-    def __init__(self, stream, name: str, widths: Sequence[float]):
+    def __init__(self, stream, name: str, widths: Sequence[float], rows: int):
         self._stream, self.name, self.rows, self.columns = stream, name, 0, len(widths)
         self._letters = [column_letter(index) for index in range(1, len(widths) + 1)]
         cols = "".join(f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths, 1))
+        # the used range up front: without it a streaming reader (openpyxl's read-only mode, which the audit
+        # command uses to read back the Verification sheet) parses every sheet whole to learn its size
+        used = f"A1:{self._letters[-1]}{rows}" if rows and widths else "A1"
         self._write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}" '
-                    f'xmlns:r="{_RELATIONS}"><sheetViews><sheetView workbookViewId="0">'
+                    f'xmlns:r="{_RELATIONS}"><dimension ref="{used}"/><sheetViews><sheetView workbookViewId="0">'
                     '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                     '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
                     f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData>')
@@ -223,10 +226,11 @@ class Workbook:
         self._zip.close()
         self.path.unlink(missing_ok=True)
 
-    def sheet(self, name: str, widths: Sequence[float]) -> Sheet:
+    def sheet(self, name: str, widths: Sequence[float], rows: int) -> Sheet:
+        """Open the next sheet: one column per width, ``rows`` rows in all (its header and totals included)."""
         self._names.append(name)
         stream = self._zip.open(f"xl/worksheets/sheet{len(self._names)}.xml", "w", force_zip64=True)
-        self._open = Sheet(stream, name, widths)
+        self._open = Sheet(stream, name, widths, rows)
         return self._open
 
     def closed(self, sheet: Sheet, filter_rows: int | None) -> None:
