@@ -65,6 +65,40 @@ def test_the_shipped_example_views_are_valid():
         assert saved_views.load_view(name).name == name
 
 
+def test_a_view_of_the_same_name_is_kept_unless_replacing_it_is_asked_and_two_savers_never_both_win(tmp_path):
+    import threading
+
+    saved_views.save_view(LARGE_DEPOSITS, tmp_path)
+    assert saved_views.save_view(LARGE_DEPOSITS, tmp_path).is_file()  # the very same view again: no change
+    other = replace(LARGE_DEPOSITS, filter=PaymentFilter.from_parameters({"kinds": "auto_recharge"}))
+    with pytest.raises(ViewError, match="a different view named 'october-large-deposits' is already saved"):
+        saved_views.save_view(other, tmp_path)
+    assert saved_views.load_view(LARGE_DEPOSITS.name, tmp_path) == LARGE_DEPOSITS
+    saved_views.save_view(other, tmp_path, replace=True)
+    assert saved_views.load_view(LARGE_DEPOSITS.name, tmp_path) == other
+    # eight analysts saving eight different views under one new name at the same moment: one is saved, the
+    # others are told, and the file is whole
+    views = [SavedView("race", PaymentFilter(min_amount=(n + 1) * 10_000)) for n in range(8)]
+    start, outcomes = threading.Barrier(len(views)), []
+
+    def save(view: SavedView) -> None:
+        start.wait()
+        try:
+            saved_views.save_view(view, tmp_path)
+            outcomes.append(view)
+        except ViewError:
+            outcomes.append(None)
+
+    threads = [threading.Thread(target=save, args=(view,)) for view in views]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (winner,) = [view for view in outcomes if view is not None]
+    assert outcomes.count(None) == 7 and saved_views.load_view("race", tmp_path) == winner
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["october-large-deposits.yaml", "race.yaml"]
+
+
 @pytest.mark.parametrize("text, expected", [
     ("name: x\nfilter: {kinds: [deposits]}\n", "x.yaml: kinds: unknown value 'deposits'; use one of: deposit"),
     ("name: x\nfilter: {min_amount: 12.5}\n", "x.yaml: filter min_amount is an unquoted YAML value (read as 12.5)"),
@@ -151,6 +185,19 @@ def test_the_panel_reopens_on_the_last_filter_queried_on_that_ledger(engine, inl
     assert PaymentExplorer(other, memory_dir=kept).current_filter.kinds == ()  # each ledger its own
     (kept / f"{memory.name_for(engine)}.yaml").write_text("name: [broken\n")
     assert PaymentExplorer(engine, memory_dir=kept).current_filter.kinds == ()  # unreadable: ignored
+
+
+def test_the_explorer_keeps_a_view_of_the_name_typed_unless_replace_is_ticked(engine, tmp_path):
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(kinds=("deposit",)), views_dir=tmp_path)
+    explorer.views.name.value = "mine"
+    assert explorer.save_view()
+    explorer.kinds.value = ("withdrawal",)
+    assert explorer.query() and not explorer.save_view()
+    assert "a different view named &#x27;mine&#x27; is already saved" in explorer.status.value
+    assert saved_views.load_view("mine", tmp_path).filter.kinds == (Kind.DEPOSIT,)
+    explorer.views.replace.value = True
+    assert explorer.save_view() and saved_views.load_view("mine", tmp_path).filter.kinds == (Kind.WITHDRAWAL,)
+    assert explorer.views.replace.value is False  # asked anew for the next one
 
 
 def test_enter_in_a_text_box_runs_the_query(engine, tmp_path):
@@ -378,7 +425,8 @@ def test_a_shared_view_never_takes_a_file_views_name_nor_its_history(engine, tmp
     assert "view 'large-deposits' is a different view in" in capsys.readouterr().err
     assert main(["views", "save", "large-deposits", *base]) == 0  # sharing the file itself
     capsys.readouterr()
-    saved_views.save_view(SavedView("large-deposits", PaymentFilter.from_parameters({"kinds": "bonus"})), folder)
+    saved_views.save_view(SavedView("large-deposits", PaymentFilter.from_parameters({"kinds": "bonus"})), folder,
+                          replace=True)
     assert main(["views", "show", "large-deposits", "--db", url, "--folder", str(folder)]) == 0
     shown = capsys.readouterr().out
     assert "- bonus" in shown and f"file: {folder / 'large-deposits.yaml'}" in shown and "version 1:" not in shown

@@ -17,7 +17,9 @@ the file, the key and the fix — and money is decimal text, never a float.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -169,13 +171,35 @@ def list_views(folder: Path | str | None = None) -> list[str]:
     return sorted(path.stem for path in found.glob("*.yaml")) if found.is_dir() else []
 
 
-def save_view(view: SavedView, folder: Path | str | None = None) -> Path:
-    """Write ``view`` as ``<folder>/<name>.yaml`` (replacing a view of that name) and return the path."""
+def save_view(view: SavedView, folder: Path | str | None = None, *, replace: bool = False) -> Path:
+    """Write ``view`` as ``<folder>/<name>.yaml`` and return the path.
+
+    Another view already saved under the name is kept, and a :class:`ViewError` says so,
+    unless ``replace`` says to replace it: two analysts saving one name at the same moment
+    must not both be told "saved" while one view is lost. The file appears whole or not at
+    all (written beside it, then linked or renamed into place), so a reader never sees half
+    a view. Saving the very same view again is no change.
+    """
     target = _folder(folder)
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{view.name}.yaml"
-    path.write_text(yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+    text = yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target, prefix=f".{view.name}.", suffix=".tmp",
+                                     delete=False) as written:
+        written.write(text)
+    try:
+        if replace:
+            os.replace(written.name, path)
+            return path
+        try:
+            os.link(written.name, path)  # fails, atomically, when the name is taken
+        except FileExistsError:
+            if path.read_text(encoding="utf-8") != text:
+                raise ViewError(f"a different view named {view.name!r} is already saved in {target}; choose another "
+                                "name, or tick 'replace a view of that name' to replace it") from None
+        return path
+    finally:
+        Path(written.name).unlink(missing_ok=True)
 
 
 def load_view(name: str, folder: Path | str | None = None) -> SavedView:

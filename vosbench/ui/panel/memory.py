@@ -49,4 +49,4 @@ def remember(folder: Path, engine: Engine, view: SavedView) -> None:
     """Keep ``view`` (renamed for this ledger) as the one to reopen with."""
     saved_views.save_view(SavedView(name_for(engine), view.filter, view.layout,
                                     f"last view queried on {engine.url.render_as_string(hide_password=True)}"),
-                          folder)
+                          folder, replace=True)

@@ -77,6 +77,8 @@ class ViewsSection:
                                  layout=widgets.Layout(width="320px"))
         self.save_button = widgets.Button(description="Save view", icon="save",
                                           tooltip=f"writes the filter and layout to {self.folder}/NAME.yaml")
+        self.replace = widgets.Checkbox(description="replace a view of that name", indent=False,
+                                        layout=widgets.Layout(width="auto"))
         self.saved = widgets.Dropdown(description="Saved views", options=[], style=_WIDE,
                                       layout=widgets.Layout(width="320px"))
         self.open_button = widgets.Button(description="Open view", icon="folder-open")
@@ -87,7 +89,7 @@ class ViewsSection:
         self.link = widgets.HTML()
         self.refresh()
         self.layout = widgets.VBox([
-            widgets.HBox([self.name, self.save_button, self.operator, self.share_button],
+            widgets.HBox([self.name, self.save_button, self.replace, self.operator, self.share_button],
                          layout=widgets.Layout(align_items="center")),
             widgets.HBox([self.saved, self.open_button], layout=widgets.Layout(align_items="center")),
             self.link])
@@ -127,8 +129,9 @@ class ViewsSection:
         return version
 
     def save(self, view: SavedView) -> Path:
-        """Write ``view``, list it and show its link."""
-        path = saved_views.save_view(view, self.folder)
+        """Write ``view`` (replacing a view of that name only when the box says so), list it and show its link."""
+        path = saved_views.save_view(view, self.folder, replace=self.replace.value)
+        self.replace.value = False  # each replacement asked for anew
         self.refresh(view.name)
         self.show_link(view)
         return path
