@@ -11,6 +11,8 @@ from vosbench.ledger import archive, policy
 from vosbench.outputs import report
 from vosbench.outputs.accounting import mapping
 from vosbench.sources.bankfiles import profiles
+from vosbench.sources.vos3000 import client_exports
+from vosbench.sources.vos3000 import mapping as vos3000_mapping
 
 LOADERS = {
     "profile": profiles.load,
@@ -19,6 +21,8 @@ LOADERS = {
     "GL mapping": mapping.load,
     "retention policy": archive.load_policy,
     "saved view": saved_views.load_view,
+    "VOS3000 mapping": vos3000_mapping.load,
+    "VOS3000 export headers": client_exports.load_headers,
 }
 
 
@@ -31,3 +35,25 @@ def test_a_yaml_file_that_does_not_parse_is_refused_in_one_line_naming_where(kin
     message = str(refused.value)
     assert "\n" not in message and "broken.yaml" in message
     assert "not valid YAML" in message and "line 3, column 1: expected ',' or ']', but got '<stream end>'" in message
+
+
+@pytest.mark.parametrize("kind", LOADERS)
+def test_a_date_the_calendar_lacks_is_refused_in_one_line_naming_where(kind, tmp_path):
+    """``2026-02-30`` unquoted reads as a date to YAML, and PyYAML's own error for it names no file nor place."""
+    path = tmp_path / "dated.yaml"
+    path.write_text("name: x\nstart: 2026-02-30\n", encoding="utf-8")
+    with pytest.raises((errors.VosbenchError, ValueError)) as refused:
+        LOADERS[kind](str(path) if kind == "saved view" else path)
+    message = str(refused.value)
+    assert "\n" not in message and "dated.yaml" in message
+    assert "line 2, column 8: '2026-02-30' is not a date or time there is" in message
+
+
+def test_the_panels_memory_holding_such_a_date_is_passed_over(tmp_path, inline_ledger):
+    from vosbench.ui.explore_panel import PaymentExplorer
+    from vosbench.ui.panel import memory
+
+    engine = inline_ledger(accounts="account,name,kind,parent\nC1,Acme,customer,\n")
+    (tmp_path / f"{memory.name_for(engine)}.yaml").write_text("name: last\nfilter:\n  start: 2026-02-30\n")
+    assert memory.recall(tmp_path, engine) is None
+    assert PaymentExplorer(engine, memory_dir=tmp_path).current_filter is not None  # opened on the latest month

@@ -210,7 +210,7 @@ def load_view(name: str, folder: Path | str | None = None) -> SavedView:
         hint = f"saved views: {', '.join(known)}" if known else f"no view is saved in {_folder(folder)} yet"
         raise ViewError(f"view {name!r} is not saved in {path.parent}; {hint}")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml_problem.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ViewError(f"{path.name} is not valid YAML ({yaml_problem.described(error)}); fix the file or save the view again") from None
     return from_document(document, path.name)

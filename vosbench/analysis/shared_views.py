@@ -88,7 +88,7 @@ def _check_not_shadowed(view: SavedView, folder: Path | str | None) -> None:
 
 def _version(row, number: int) -> Version:
     try:
-        document = yaml.safe_load(row.document)
+        document = yaml_problem.load(row.document)
     except yaml.YAMLError as error:
         raise ViewError(f"shared view {row.name!r} (version {row.id}) is not valid YAML ({yaml_problem.described(error)}); "
                         "save it again with `vosbench views save`") from None

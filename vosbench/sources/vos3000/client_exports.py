@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy.engine import Engine
 
-from vosbench.core import money
+from vosbench.core import money, yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.ledger import database
 from vosbench.ledger.write_door import BatchResult, Rejection, to_utc_naive
@@ -52,9 +52,11 @@ class ExportError(VosbenchError, ValueError):
 def load_headers(path: Path | None = None) -> dict:
     path = path or DEFAULT_HEADERS
     try:
-        config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        config = yaml_problem.load(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise ExportError(f"header mapping {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ExportError(f"header mapping {path} is not valid YAML ({yaml_problem.described(error)}); fix the file") from None
     unknown = set(config) - {"columns", "types", "modes", "time_formats"}
     if unknown:
         raise ExportError(f"header mapping {path}: unknown key(s) {', '.join(sorted(unknown))}")

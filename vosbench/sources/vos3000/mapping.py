@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from vosbench.core import yaml_problem
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 
@@ -94,7 +95,10 @@ def load(path: Path | str | None = None) -> Mapping:
         raw = path.read_bytes()
     except OSError as error:
         raise MappingError(f"mapping file {path}: {error.strerror}; give an existing YAML file") from None
-    data = yaml.safe_load(raw) or {}
+    try:
+        data = yaml_problem.load(raw) or {}
+    except yaml.YAMLError as error:
+        raise MappingError(f"mapping file {path} is not valid YAML ({yaml_problem.described(error)}); fix the file") from None
     if not isinstance(data, dict):
         raise MappingError(f"mapping file {path}: expected a YAML mapping of settings")
     unknown = set(data) - _KEYS
