@@ -244,3 +244,13 @@ def test_columns_print_as_a_frame_does_whether_arrays_or_lists(fmt):
     missing = {name: np.array([v is None for v in values]) for name, values in listed.items() if name != "memo"}
     views.print_columns(arrays, money_columns, fmt, missing=missing, totals=totals, stream=as_arrays)
     assert as_lists.getvalue() == as_frame.getvalue() == as_arrays.getvalue()
+
+
+def test_html_amounts_read_in_their_currencys_places_totals_rows_too():
+    """Yen without cents, dinars to three places, dollars to two (more only when an amount has more)."""
+    frame = pd.DataFrame({"kind": ["deposit", "bonus", "deposit"], "currency": ["JPY", "KWD", "USD"],
+                          "count": [3, 1, 2], "amount": [15_860_000, 5_000, 70_001]})
+    totals = {"JPY": {"count": 3, "amount": 15_860_000}, "KWD": {"count": 1, "amount": 5_000},
+              "USD": {"count": 2, "amount": 70_001}}
+    shown = re.findall(r">([0-9][0-9,.]*)<", export.styled(Table("t", "T", frame, ("amount",), totals)).to_html())
+    assert shown == ["3", "1,586", "1", "0.500", "2", "7.0001"] * 2  # the rows, then each currency's total

@@ -25,6 +25,7 @@ import pandas as pd
 from vosbench import __version__
 from vosbench.core import currencies, money, timeshow
 from vosbench.outputs.totals import labelled as total_rows
+from vosbench.outputs.totals import per_currency
 from vosbench.outputs.visible import FORMULA_TRIGGERS, HIDDEN, looks_like_formula, visible, visible_value
 
 # the cell formats are the streaming writer's; they are named here too
@@ -214,8 +215,10 @@ def styled(table: Table):
     frame = table.frame
     labelled = total_rows(table.totals) if len(frame.columns) else []
     if labelled:
-        rows = [{**{column: totals.get(column) for column in frame.columns}, frame.columns[0]: label}
-                for label, totals in labelled]
+        # a currency's totals row names its currency, so its amounts read in that currency's places
+        codes = list(table.totals) if per_currency(table.totals) and "currency" in frame.columns[1:] else []
+        rows = [{**{column: totals.get(column) for column in frame.columns}, frame.columns[0]: label,
+                 **({"currency": codes[index]} if codes else {})} for index, (label, totals) in enumerate(labelled)]
         # nullable integers, so whole-number columns left blank in the totals row stay whole; Python integers
         # where a total passes int64 (absurd amounts added up)
         wide = {column for _, totals in labelled for column, value in totals.items()
