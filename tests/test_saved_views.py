@@ -251,7 +251,7 @@ def test_a_view_shared_in_the_ledger_is_versioned_with_who_and_when(engine):
 def test_sharing_needs_a_registered_operator(engine):
     with pytest.raises(identity.IdentityError, match="not registered"):
         shared_views.share(engine, LARGE_DEPOSITS, saved_by="ghost")
-    with pytest.raises(identity.IdentityError, match="operator is required"):
+    with pytest.raises(identity.IdentityError, match=r"operator is required: say who shares a view \(--by LOGIN"):
         shared_views.share(engine, LARGE_DEPOSITS, saved_by="")
 
 
@@ -369,6 +369,7 @@ def test_the_explorer_lists_shares_and_opens_views_of_the_ledger_beside_the_file
     explorer.views.name.value = "withdrawals"
     explorer.views.share_button.click()  # no operator given
     assert "The view was not shared" in explorer.status.value and "operator is required" in explorer.status.value
+    assert "(&#x27;as operator&#x27; LOGIN" in explorer.status.value  # the panel's box, not a command's option
     explorer.views.operator.value = "nadia"
     explorer.views.share_button.click()
     assert "Shared the view withdrawals in the ledger" in explorer.status.value

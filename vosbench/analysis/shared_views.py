@@ -46,11 +46,13 @@ class Version:
     saved_at: datetime
 
 
-def share(engine: Engine, view: SavedView, *, saved_by: str | None, folder: Path | str | None = None) -> Version:
+def share(engine: Engine, view: SavedView, *, saved_by: str | None, folder: Path | str | None = None,
+          claimed_with: str = "--by") -> Version:
     """Append ``view`` to the ledger's shared views as a new version, saved by operator ``saved_by``.
 
     On a server ledger the operator is the login (``saved_by`` may be left out); on SQLite
-    it must be a registered operator. Raises the identity's error naming the fix otherwise.
+    it must be a registered operator. Raises the identity's error naming the fix (and
+    ``claimed_with``, where the person gives their login) otherwise.
     A view of views folder ``folder`` (default ``parameters/views/``) with the same name and
     other contents is refused (see :func:`_check_not_shadowed`).
     """
@@ -58,7 +60,7 @@ def share(engine: Engine, view: SavedView, *, saved_by: str | None, folder: Path
     document = yaml.safe_dump(view.to_document(), sort_keys=False, allow_unicode=True)
     saved_at = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as connection:
-        who = identity.acting_operator(connection, saved_by, action="shares a view")
+        who = identity.acting_operator(connection, saved_by, action="shares a view", option=claimed_with)
         row_id = database.inserted_id(connection.execute(_table.insert().values(
             name=view.name, document=document, saved_by=who, saved_at=saved_at)))
         number = connection.execute(sa.select(sa.func.count()).where(_table.c.name == view.name,

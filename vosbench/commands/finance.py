@@ -24,6 +24,9 @@ class BadDate(VosbenchError):
     """A --from/--to that is not a calendar day."""
 
 
+IDLE_KERNELS_CULLED = ("--MappingKernelManager.cull_interval=60", "--MappingKernelManager.cull_idle_timeout=600")
+"""Voilà's options that shut down a kernel idle for 10 minutes with no page connected (one is started per page view)."""
+
 def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text.strip())
@@ -166,8 +169,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             port = probe.getsockname()[1]
     notebook = resources.notebook("finance_dashboard.ipynb")
     print(f"finance dashboard: http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
+    # a page closed without unloading leaves its kernel: shut down those idle 10 minutes with no page open
     server = subprocess.Popen([sys.executable, "-m", "voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1",
-                               f"--port={port}"], env={**os.environ, config.ENV_DB: url})
+                               f"--port={port}", *IDLE_KERNELS_CULLED], env={**os.environ, config.ENV_DB: url})
     try:
         return options.EXIT_OK if server.wait() == 0 else options.EXIT_FINDINGS
     except KeyboardInterrupt:

@@ -333,7 +333,7 @@ class PaymentExplorer:
                         f"the filter (times in {shown.timezone}).")
         else:
             self.status.value = markup.message("empty", "No payment records match the filter: widen the dates "
-                                                        "or clear a condition (the grid says which).")
+                                                        "or clear a condition.")
         self.statement.offer([*f.accounts, *shown.rows["account"]])
         return shown
 

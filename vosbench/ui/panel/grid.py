@@ -32,7 +32,7 @@ VISIBLE_ROWS = 18
 """Rows seen without scrolling inside the grid; a longer page scrolls in the grid, not the notebook."""
 CAPTION_ID = "grid_caption"
 
-WIDTHS = {"id": 70, "occurred_at": 150, "account": 90, "name": 170, "kind": 100, "amount": 120, "currency": 70,
+WIDTHS = {"id": 70, "occurred_at": 150, "account": 90, "name": 170, "kind": 100, "amount": 120, "currency": 84,
           "balance_after": 120, "channel": 80, "method": 100, "operator": 90, "reference": 150,
           "memo": 180, "reason": 150, "reverses_id": 90, "approved_by": 100}
 """Starting widths in pixels (every column named, so a browser test can find a header's place)."""

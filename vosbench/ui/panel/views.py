@@ -123,7 +123,8 @@ class ViewsSection:
         """Save ``view`` in the ledger as operator ``self.operator``, list it and show its link."""
         if self.engine is None:
             raise ValueError("this panel has no ledger to share views in")
-        version = shared_views.share(self.engine, view, saved_by=self.operator.value.strip(), folder=self.folder)
+        version = shared_views.share(self.engine, view, saved_by=self.operator.value.strip(), folder=self.folder,
+                                     claimed_with="'as operator'")
         self.refresh(f"ledger:{view.name}")
         self.show_link(view)
         return version
