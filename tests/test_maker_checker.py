@@ -60,12 +60,17 @@ def test_every_channel_and_kind_waits_above_its_threshold(team_url, kind, amount
     assert (posted.id, posted.kind, posted.operator, posted.approved_by) == (payment_id, kind, "ann", "bob")
 
 
-def test_a_reversal_of_a_large_payment_waits_for_a_supervisor(team_url):
-    first = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="12000.00",
+def _large_deposit_and_its_reversal_waiting(url: str) -> tuple[int, approvals.Submission]:
+    """ann's 12,000.00 deposit, approved by bob, and ann's reversal of it waiting for a supervisor."""
+    first = approvals.submit(_engine(url, "ann"), RULES, account="C1", kind="deposit", amount="12000.00",
                              operator="ann", occurred_at=AT)
-    original = approvals.approve(_engine(team_url, "bob"), first.id, checker="bob")
-    waiting = approvals.submit_reversal(_engine(team_url, "ann"), RULES, original, reason="entered twice",
-                                        operator="ann")
+    original = approvals.approve(_engine(url, "bob"), first.id, checker="bob")
+    return original, approvals.submit_reversal(_engine(url, "ann"), RULES, original, reason="entered twice",
+                                               operator="ann")
+
+
+def test_a_reversal_of_a_large_payment_waits_for_a_supervisor(team_url):
+    original, waiting = _large_deposit_and_its_reversal_waiting(team_url)
     assert waiting.status == "pending" and len(_payments(team_url)) == 1
     with pytest.raises(approvals.ApprovalError, match="a different operator must approve it"):
         approvals.approve(_engine(team_url, "ann"), waiting.id, checker="ann")
@@ -81,11 +86,7 @@ def test_a_reversal_of_a_large_payment_waits_for_a_supervisor(team_url):
 
 
 def test_a_payment_has_one_reversal_waiting_or_posted_never_two(team_url):
-    first = approvals.submit(_engine(team_url, "ann"), RULES, account="C1", kind="deposit", amount="12000.00",
-                             operator="ann", occurred_at=AT)
-    original = approvals.approve(_engine(team_url, "bob"), first.id, checker="bob")
-    waiting = approvals.submit_reversal(_engine(team_url, "ann"), RULES, original, reason="entered twice",
-                                        operator="ann")
+    original, waiting = _large_deposit_and_its_reversal_waiting(team_url)
     with pytest.raises(approvals.ApprovalError, match=f"request {waiting.id} .* already waits for approval of the "
                                                       f"reversal of payment {original}"):
         approvals.submit_reversal(_engine(team_url, "dee"), RULES, original, reason="entered twice", operator="dee")

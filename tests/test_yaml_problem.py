@@ -26,27 +26,24 @@ LOADERS = {
 }
 
 
+PROBLEMS = {
+    "does not parse": ("name: x\ncolumns: [1, 2\n", "line 3, column 1: expected ',' or ']', but got '<stream end>'"),
+    # unquoted, YAML reads it as a date; PyYAML's own error for one the calendar lacks names no file nor place
+    "a date the calendar lacks": ("name: x\nstart: 2026-02-30\n",
+                                  "line 2, column 8: '2026-02-30' is not a date or time there is"),
+}
+
+
+@pytest.mark.parametrize("problem", PROBLEMS)
 @pytest.mark.parametrize("kind", LOADERS)
-def test_a_yaml_file_that_does_not_parse_is_refused_in_one_line_naming_where(kind, tmp_path):
+def test_a_yaml_file_that_cannot_be_read_is_refused_in_one_line_naming_where(kind, problem, tmp_path):
+    text, expected = PROBLEMS[problem]
     path = tmp_path / "broken.yaml"
-    path.write_text("name: x\ncolumns: [1, 2\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     with pytest.raises((errors.VosbenchError, ValueError)) as refused:
         LOADERS[kind](str(path) if kind == "saved view" else path)
     message = str(refused.value)
-    assert "\n" not in message and "broken.yaml" in message
-    assert "not valid YAML" in message and "line 3, column 1: expected ',' or ']', but got '<stream end>'" in message
-
-
-@pytest.mark.parametrize("kind", LOADERS)
-def test_a_date_the_calendar_lacks_is_refused_in_one_line_naming_where(kind, tmp_path):
-    """``2026-02-30`` unquoted reads as a date to YAML, and PyYAML's own error for it names no file nor place."""
-    path = tmp_path / "dated.yaml"
-    path.write_text("name: x\nstart: 2026-02-30\n", encoding="utf-8")
-    with pytest.raises((errors.VosbenchError, ValueError)) as refused:
-        LOADERS[kind](str(path) if kind == "saved view" else path)
-    message = str(refused.value)
-    assert "\n" not in message and "dated.yaml" in message
-    assert "line 2, column 8: '2026-02-30' is not a date or time there is" in message
+    assert "\n" not in message and "broken.yaml" in message and "not valid YAML" in message and expected in message
 
 
 def test_the_panels_memory_holding_such_a_date_is_passed_over(tmp_path, inline_ledger):
