@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from vosbench.core import periods
 from vosbench.core.money import MAX_MINOR
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, rollup_cells, tables
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
@@ -164,20 +164,26 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
 
     A month's closing is the running sum of its account's net changes, so a delta moves
-    the closing of its own month and of every later one by the same amount. Each month
-    in ``deltas`` gets its sums and closing updated (or is inserted, opening from the
-    closing before it); the later months' closings are shifted in the database by one
-    ranged UPDATE per affected month. Appending to the current month therefore touches
-    one row per account, and back-filling an old month of a long history costs one
-    statement per account instead of a rewrite of every later row.
+    the closing of its own month and of every later one by the same amount. The stored
+    months of each affected account from the batch's first month on are read (with the
+    latest one before, the opening of a new month), and the change of each is worked out
+    here: a month of the batch gains its sums and the batch's net change up to it, a later
+    month without records in the batch the net change up to it (when there is one). The
+    stored months changed are then upserted with those changes added (:func:`rollup_cells.merge`:
+    one statement on SQLite, where a statement per row pays for the savepoint the batch is kept
+    under) and the new months inserted, opening from the closing of the latest stored month
+    before them. Back-filling an old month of a long history therefore costs a row per later
+    stored month of each account it touches, appending to the current month one row per account.
     """
     by_account = deltas.by_account()
     if not by_account:
         return
     table = tables.account_months
     affected = sorted(by_account)
-    # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
+    # Only the figures this batch moves are changed (a batch of charges leaves the payment sums alone).
     moved = deltas.moved()
+    moved_slots = [_SLOT[column] for column in moved]
+    unchanged = [0] * len(moved)
     first = min(month for months in by_account.values() for month in months)
     # One read per chunk of accounts of what the batch needs of each: its stored months from the batch's
     # first on (present or not, and later months whose closings shift) and the latest one before (the
@@ -188,7 +194,8 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
                                                                   earlier.c.month < first).scalar_subquery()
     stored_months = sa.select(table.c.account_id, table.c.month, table.c.closing).where(
         accounts, sa.or_(table.c.month >= first, table.c.month == latest_before)).order_by(table.c.account_id, table.c.month)
-    updates, inserts, shifts = [], [], []
+    changed: dict[tuple[int, str], list[int]] = {}  # a stored month → its moved sums' changes, then its closing's
+    inserts = []
     for start in range(0, len(affected), 2_000):
         chunk = affected[start:start + 2_000]
         kept: dict[int, tuple[list[str], list[int]]] = {}
@@ -198,42 +205,28 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             closings.append(closing)
         for account_id in chunk:
             months, closings = kept.get(account_id, ([], []))
-            existing = set(months)
-            last_month = months[-1] if months else ""
             ordered = sorted(by_account[account_id].items())
-            running = 0
-            for index, (month, delta) in enumerate(ordered):
+            labels, runs, running = [month for month, _ in ordered], [], 0
+            for month, delta in ordered:
                 running += net_change(delta)
                 if not (-MAX_MINOR <= min(delta) and max(delta) <= MAX_MINOR and -MAX_MINOR <= running <= MAX_MINOR):
                     # a change no BIGINT parameter holds: refused alike on every dialect (some would add it as
                     # a DECIMAL), in words by vosbench.ledger.money_bounds
                     raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
-                if month in existing:
-                    updates.append((account_id, month, running, *(delta[_SLOT[column]] for column in moved)))
-                else:  # opens from the closing of the latest stored month before it
+                runs.append(running)
+            stored = set(months)
+            for month in months[bisect.bisect_left(months, labels[0]):]:  # stored from the batch's first month on
+                at = bisect.bisect_right(labels, month) - 1  # the batch's latest month up to this one
+                if labels[at] == month:
+                    changed[(account_id, month)] = [*(ordered[at][1][slot] for slot in moved_slots), runs[at]]
+                elif runs[at]:
+                    changed[(account_id, month)] = [*unchanged, runs[at]]
+            for (month, delta), run in zip(ordered, runs):
+                if month not in stored:  # opens from the closing of the latest stored month before it
                     before = bisect.bisect_left(months, month)
-                    opening = closings[before - 1] if before else 0
-                    inserts.append((account_id, month, *delta, opening + running))
-                if running and last_month > month:
-                    following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
-                    shifts.append((account_id, month, following, running))
-    of_account = (table.c.account_id == sa.bindparam("b_account_id"))
-    dialect = connection.dialect.name
-
-    def grown(column: str, added: str) -> sa.ColumnElement:
-        return database.kept_sum(dialect, table.c[column], sa.bindparam(added, type_=sa.BigInteger))
-
-    database.execute_many(connection, table.update().where(of_account, table.c.month == sa.bindparam("b_month")).values(
-        closing=grown("closing", "b_closing"), **{column: grown(column, f"b_{column}") for column in moved}),
-        updates, ("b_account_id", "b_month", "b_closing", *(f"b_{column}" for column in moved)))
-    database.execute_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
-    database.execute_many(connection, table.update().where(
-        of_account, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
-        .values(closing=grown("closing", "b_shift")), shifts, ("b_account_id", "b_after", "b_before", "b_shift"))
-
-
-_AFTER_ALL = "9999-99"
-"""A month label after every real one (labels are YYYY-MM text)."""
+                    inserts.append((account_id, month, *delta, (closings[before - 1] if before else 0) + run))
+    rollup_cells.merge(connection, table, ("account_id", "month"), (*moved, "closing"), changed)
+    database.insert_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
 
 
 def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tuple[int, str, str, int]]:
