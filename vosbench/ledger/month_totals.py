@@ -165,15 +165,16 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
 
     A month's closing is the running sum of its account's net changes, so a delta moves
     the closing of its own month and of every later one by the same amount. The stored
-    months of each affected account from the batch's first month on are read (with the
-    latest one before, the opening of a new month), and the change of each is worked out
-    here: a month of the batch gains its sums and the batch's net change up to it, a later
-    month without records in the batch the net change up to it (when there is one). The
-    stored months changed are then upserted with those changes added (:func:`rollup_cells.merge`:
-    one statement on SQLite, where a statement per row pays for the savepoint the batch is kept
-    under) and the new months inserted, opening from the closing of the latest stored month
-    before them. Back-filling an old month of a long history therefore costs a row per later
-    stored month of each account it touches, appending to the current month one row per account.
+    months of each affected account within the batch's first and last month are read, with
+    the latest one before (the opening of a new month) and its latest of all (whether any
+    month follows the batch's). A stored month of the batch gains its sums and the batch's
+    net change up to it (upserted: :func:`rollup_cells.merge`), a new one is inserted opening
+    from the closing of the latest stored month before it, and the stored months between one
+    month of the batch and the next (or after its last) are shifted by the net change up to
+    the first, by one ranged UPDATE each (:func:`_shift`). SQLite runs each of the three as one
+    statement, where a statement per row pays for the savepoint the batch is kept under.
+    Appending to the current month therefore touches one row per account, and back-filling
+    an old month of a long history costs a range per account, not a rewrite of every later row.
     """
     by_account = deltas.by_account()
     if not by_account:
@@ -184,15 +185,19 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     moved = deltas.moved()
     moved_slots = [_SLOT[column] for column in moved]
     first = min(month for months in by_account.values() for month in months)
+    last = max(month for months in by_account.values() for month in months)
     # One read per chunk of accounts of what the batch needs of each: its stored months from the batch's
-    # first on (present or not, and later months whose closings shift) and the latest one before (the
-    # opening of a new month), not every month of its history.
+    # first to its last (present or not, and months whose closings shift), the latest one before (the
+    # opening of a new month) and the latest of all (whether a month follows the batch's), not every month
+    # of its history: a batch of a few months in a long history reads a few rows per account.
     accounts = table.c.account_id.in_(sa.bindparam("accounts", expanding=True))
-    earlier = table.alias("earlier")
-    latest_before = sa.select(sa.func.max(earlier.c.month)).where(earlier.c.account_id == table.c.account_id,
-                                                                  earlier.c.month < first).scalar_subquery()
+    other = table.alias("other")
+    latest_before = sa.select(sa.func.max(other.c.month)).where(other.c.account_id == table.c.account_id,
+                                                                other.c.month < first).scalar_subquery()
+    latest = sa.select(sa.func.max(other.c.month)).where(other.c.account_id == table.c.account_id).scalar_subquery()
     stored_months = sa.select(table.c.account_id, table.c.month, table.c.closing).where(
-        accounts, sa.or_(table.c.month >= first, table.c.month == latest_before)).order_by(table.c.account_id, table.c.month)
+        accounts, sa.or_(table.c.month.between(first, last), table.c.month == latest_before, table.c.month == latest)
+    ).order_by(table.c.account_id, table.c.month)
     changed: dict[tuple[int, str], list[int]] = {}  # a stored month of the batch → its moved sums' changes, its closing's
     inserts, shifts = [], []
     for start in range(0, len(affected), 2_000):
