@@ -9,9 +9,10 @@ into a template ledger (``--timezone UTC``), then for each run copies the templa
 times ``vosbench import payments.csv charges.csv`` in a child process, as a person runs
 it. The child counts every SQL statement's time (a SQLAlchemy cursor listener) and the
 inclusive time of the write path's phases (parsing awaited from the reader processes,
-validation, chain linking, inserts, month totals, rollups, commits), so the table shows
-a per-record cost profile: µs per record of each. The listener costs a little itself:
-records/s are those of the same run. Prints the machine's facts and the load; the
+validation, chain linking, inserts, month totals, rollups, commits), so the tables show
+a per-record cost profile: µs per record of each. A SELECT's time is counted up to its
+first row (the driver steps through the rest as they are fetched, inside the phase that
+reads them). The listener costs a little itself: records/s are those of the same run. Prints the machine's facts and the load; the
 machine may be shared, so compare runs made back to back.
 """
 
@@ -199,7 +200,7 @@ def report(profile: dict, counts: dict, runs: int) -> None:
                   sum(n for _, (_, _, n) in rest)))
     shown.append(("all SQL", in_sql, sum(c for _, (_, c, _) in statements), sum(n for _, (_, _, n) in statements)))
     shown.append(("Python and the rest (main() wall − SQL)", profile["wall"] - in_sql, 1, None))
-    table("SQL statement (time in the driver)", shown)
+    table("SQL statement (time in the driver; a SELECT up to its first row)", shown)
 
 
 def main() -> int:

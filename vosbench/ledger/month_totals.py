@@ -190,14 +190,7 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     # first to its last (present or not, and months whose closings shift), the latest one before (the
     # opening of a new month) and the latest of all (whether a month follows the batch's), not every month
     # of its history: a batch of a few months in a long history reads a few rows per account.
-    accounts = table.c.account_id.in_(sa.bindparam("accounts", expanding=True))
-    other = table.alias("other")
-    latest_before = sa.select(sa.func.max(other.c.month)).where(other.c.account_id == table.c.account_id,
-                                                                other.c.month < first).scalar_subquery()
-    latest = sa.select(sa.func.max(other.c.month)).where(other.c.account_id == table.c.account_id).scalar_subquery()
-    stored_months = sa.select(table.c.account_id, table.c.month, table.c.closing).where(
-        accounts, sa.or_(table.c.month.between(first, last), table.c.month == latest_before, table.c.month == latest)
-    ).order_by(table.c.account_id, table.c.month)
+    stored_months = _stored_months(first, last)
     changed: dict[tuple[int, str], list[int]] = {}  # a stored month of the batch → its moved sums' changes, its closing's
     inserts, shifts = [], []
     for start in range(0, len(affected), 2_000):
@@ -231,6 +224,28 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     rollup_cells.merge(connection, table, ("account_id", "month"), (*moved, "closing"), changed)
     database.insert_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
     _shift(connection, shifts)
+
+
+def _stored_months(first: str, last: str) -> sa.Select:
+    """(account id, month, closing) of the months :func:`apply` reads of each account of its ``accounts``: those
+    from ``first`` to ``last``, the latest before ``first`` and the latest after ``last``, by account and month.
+
+    Three parts, each a range of the accounts' primary key: a condition with the latest
+    months as correlated subqueries in one statement was evaluated row by row over every
+    month of each account (at 1M payments most of a charges file's import).
+    """
+    table = tables.account_months
+    accounts = table.c.account_id.in_(sa.bindparam("accounts", expanding=True))
+
+    def latest(*where: sa.ColumnElement[bool]) -> sa.Select:
+        found = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month")).where(accounts, *where)
+                 .group_by(table.c.account_id).subquery())
+        return sa.select(table.c.account_id, table.c.month, table.c.closing).join(
+            found, sa.and_(table.c.account_id == found.c.account_id, table.c.month == found.c.month))
+
+    within = sa.select(table.c.account_id, table.c.month, table.c.closing).where(accounts, table.c.month.between(first, last))
+    ordered = sa.union_all(within, latest(table.c.month < first), latest(table.c.month > last)).subquery()
+    return sa.select(ordered.c.account_id, ordered.c.month, ordered.c.closing).order_by(ordered.c.account_id, ordered.c.month)
 
 
 _AFTER_ALL = "9999-99"
