@@ -141,6 +141,22 @@ class MonthDeltas:
             touched.update((*CHARGE_COLUMNS, "calls"))
         return [column for column in _SUMMED if column in touched]
 
+    def add(self, other: MonthDeltas) -> None:
+        """Add the changes ``other`` collected (a part of a file, to this file's)."""
+        self.add_payment_sums(other._payments)
+        self.add_charge_sums(other._charges)
+
+    def cells(self) -> int:
+        """How many sums are collected: what this object's memory grows with."""
+        return len(self._payments) + len(self._charges)
+
+    def taken(self) -> MonthDeltas:
+        """The changes collected so far, as a new object; this one is left empty."""
+        taken = MonthDeltas()
+        taken._payments, taken._charges = self._payments, self._charges
+        self._payments, self._charges = {}, {}
+        return taken
+
     def __bool__(self) -> bool:
         return bool(self._payments or self._charges)
 
