@@ -269,8 +269,8 @@ _AFTER_ALL = "9999-99"
 
 
 def _shift(connection: sa.Connection, shifts: list[tuple[int, str, str, int]]) -> None:
-    """Add to the closing of each stored month of an account after one month and before another a batch's net
-    change up to the first: ``shifts`` are (account id, after, before, change).
+    """Shift the closings of stored months by a batch's net change: ``shifts`` are (account id, after, before,
+    change), each moving the account's months strictly between ``after`` and ``before``.
 
     The servers run a ranged UPDATE per shift; SQLite, inside the savepoint the batch's totals
     are kept under (where a statement per shift cost up to 135 µs), takes them from a

@@ -538,8 +538,8 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
     deltas = month_totals.MonthDeltas()
     deltas.add_payment_sums(coded_payments.cells((coded.account, coded.month, coded.kind), (coded.amount, coded.records)))
     due = batch.kept_month_totals(deltas)
-    # a rollup refused past the bound is worded after the month totals the file has moved so far, as those
-    # of its records the ledger has not kept yet are looked at first (the account and month named)
+    # a refusal past the bound names the month total that passes it first (an account and month): those of
+    # the whole file so far when its parts' are collected, else this batch's
     with money_bounds.kept_within(connection, batch.file, due or batch.collected_totals or deltas, coded):
         month_totals.apply(connection, due)
         explore_upkeep.after_payments(coded)
