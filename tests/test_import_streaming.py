@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 
-from vosbench.ledger import tables, verification
+from vosbench.ledger import month_totals, tables, verification, write_door
 from vosbench.ledger.write_door import ImportRejected, PaymentColumns
 from vosbench.sources import csv_import
 
@@ -165,3 +165,34 @@ def test_a_quote_left_open_in_an_early_part_refuses_the_whole_file(tmp_path, mon
         csv_import.import_paths(engine, [path])
     assert "payments.csv: the quote" in str(refused.value) and "opened in the record on line 4 is never closed" in str(refused.value)
     assert stored(engine) == ([], [])
+
+
+def test_a_file_in_parts_shifts_each_later_closing_once_and_its_totals_hold(tmp_path, monkeypatch):
+    """Each part kept its own month totals: a charges file of six parts back-filling the odd months of a year
+    shifted each later closing once per part. The file's totals are kept once at its end (or every
+    COLLECTED_CELLS cells: here every second part), and still equal a recomputation."""
+    payments = "\n".join([HEADER, *(f"k{month}{account},{account},deposit,100.00,2025-{month:02d}-20T10:00:00Z,alice,admin,cash"
+                                    for month in range(1, 13) for account in ("C1", "C2"))])
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=payments)
+
+    def charges(*days: int) -> str:
+        return "\n".join(["account,day,call_fee,agent_fee,other_fee,calls",
+                          *(f"{account},2025-{month:02d}-{day:02d},1.50,0.10,0,3"
+                            for month in range(1, 13, 2) for day in days for account in ("C1", "C2"))])
+
+    folder = write_ledger_files(tmp_path / "charges", charges=charges(1, 2))
+    streamed_in_parts(monkeypatch, 4)  # 24 rows: six parts, each a month of both accounts
+    ran: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda _c, _cursor, statement, *_rest: ran.append(statement) if statement.startswith(
+                        "UPDATE account_months") else None)
+    [result] = csv_import.import_paths(engine, [folder / "charges.csv"])
+    assert result.added == 24
+    assert len(ran) == 1  # the later months' closings, once for the whole file
+    with engine.connect() as connection:
+        assert month_totals.stored(connection) == month_totals.recompute(connection)
+    monkeypatch.setattr(write_door, "COLLECTED_CELLS", 4)  # two parts' cells: kept every second part
+    again = write_ledger_files(tmp_path / "again", charges=charges(11, 12))
+    [result] = csv_import.import_paths(engine, [again / "charges.csv"])
+    assert result.added == 24 and len(ran) == 1 + 3
+    assert verification.verify(engine).ok

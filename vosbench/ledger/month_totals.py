@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from vosbench.core import periods
 from vosbench.core.money import MAX_MINOR
-from vosbench.ledger import database, tables
+from vosbench.ledger import database, rollup_cells, tables
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
@@ -141,6 +141,22 @@ class MonthDeltas:
             touched.update((*CHARGE_COLUMNS, "calls"))
         return [column for column in _SUMMED if column in touched]
 
+    def add(self, other: MonthDeltas) -> None:
+        """Add the changes ``other`` collected (a part of a file, to this file's)."""
+        self.add_payment_sums(other._payments)
+        self.add_charge_sums(other._charges)
+
+    def cells(self) -> int:
+        """How many sums are collected: what this object's memory grows with."""
+        return len(self._payments) + len(self._charges)
+
+    def taken(self) -> MonthDeltas:
+        """The changes collected so far, as a new object; this one is left empty."""
+        taken = MonthDeltas()
+        taken._payments, taken._charges = self._payments, self._charges
+        self._payments, self._charges = {}, {}
+        return taken
+
     def __bool__(self) -> bool:
         return bool(self._payments or self._charges)
 
@@ -164,31 +180,35 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     """Fold ``deltas`` into the stored totals of the affected accounts, closings included.
 
     A month's closing is the running sum of its account's net changes, so a delta moves
-    the closing of its own month and of every later one by the same amount. Each month
-    in ``deltas`` gets its sums and closing updated (or is inserted, opening from the
-    closing before it); the later months' closings are shifted in the database by one
-    ranged UPDATE per affected month. Appending to the current month therefore touches
-    one row per account, and back-filling an old month of a long history costs one
-    statement per account instead of a rewrite of every later row.
+    the closing of its own month and of every later one by the same amount. The stored
+    months of each affected account within the batch's first and last month are read, with
+    the latest one before (the opening of a new month) and its latest of all (whether any
+    month follows the batch's). A stored month of the batch gains its sums and the batch's
+    net change up to it (upserted: :func:`rollup_cells.merge`), a new one is inserted opening
+    from the closing of the latest stored month before it, and the stored months between one
+    month of the batch and the next (or after its last) are shifted by the net change up to
+    the first, by one ranged UPDATE each (:func:`_shift`). SQLite runs each of the three as one
+    statement, where a statement per row pays for the savepoint the batch is kept under.
+    Appending to the current month therefore touches one row per account, and back-filling
+    an old month of a long history costs a range per account, not a rewrite of every later row.
     """
     by_account = deltas.by_account()
     if not by_account:
         return
     table = tables.account_months
     affected = sorted(by_account)
-    # Only the figures this batch moves are updated (a batch of charges leaves the payment sums alone).
+    # Only the figures this batch moves are changed (a batch of charges leaves the payment sums alone).
     moved = deltas.moved()
+    moved_slots = [_SLOT[column] for column in moved]
     first = min(month for months in by_account.values() for month in months)
+    last = max(month for months in by_account.values() for month in months)
     # One read per chunk of accounts of what the batch needs of each: its stored months from the batch's
-    # first on (present or not, and later months whose closings shift) and the latest one before (the
-    # opening of a new month), not every month of its history.
-    accounts = table.c.account_id.in_(sa.bindparam("accounts", expanding=True))
-    earlier = table.alias("earlier")
-    latest_before = sa.select(sa.func.max(earlier.c.month)).where(earlier.c.account_id == table.c.account_id,
-                                                                  earlier.c.month < first).scalar_subquery()
-    stored_months = sa.select(table.c.account_id, table.c.month, table.c.closing).where(
-        accounts, sa.or_(table.c.month >= first, table.c.month == latest_before)).order_by(table.c.account_id, table.c.month)
-    updates, inserts, shifts = [], [], []
+    # first to its last (present or not, and months whose closings shift), the latest one before (the
+    # opening of a new month) and the latest of all (whether a month follows the batch's), not every month
+    # of its history: a batch of a few months in a long history reads a few rows per account.
+    stored_months = _stored_months(first, last)
+    changed: dict[tuple[int, str], list[int]] = {}  # a stored month of the batch → its moved sums' changes, its closing's
+    inserts, shifts = [], []
     for start in range(0, len(affected), 2_000):
         chunk = affected[start:start + 2_000]
         kept: dict[int, tuple[list[str], list[int]]] = {}
@@ -198,42 +218,77 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
             closings.append(closing)
         for account_id in chunk:
             months, closings = kept.get(account_id, ([], []))
-            existing = set(months)
-            last_month = months[-1] if months else ""
             ordered = sorted(by_account[account_id].items())
-            running = 0
-            for index, (month, delta) in enumerate(ordered):
+            labels, runs, running = [month for month, _ in ordered], [], 0
+            for month, delta in ordered:
                 running += net_change(delta)
                 if not (-MAX_MINOR <= min(delta) and max(delta) <= MAX_MINOR and -MAX_MINOR <= running <= MAX_MINOR):
                     # a change no BIGINT parameter holds: refused alike on every dialect (some would add it as
                     # a DECIMAL), in words by vosbench.ledger.money_bounds
                     raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
-                if month in existing:
-                    updates.append((account_id, month, running, *(delta[_SLOT[column]] for column in moved)))
+                runs.append(running)
+            stored = set(months)
+            for index, ((month, delta), run) in enumerate(zip(ordered, runs)):
+                later = bisect.bisect_right(months, month)  # the first stored month after this one
+                if month in stored:
+                    changed[(account_id, month)] = [*(delta[slot] for slot in moved_slots), run]
                 else:  # opens from the closing of the latest stored month before it
-                    before = bisect.bisect_left(months, month)
-                    opening = closings[before - 1] if before else 0
-                    inserts.append((account_id, month, *delta, opening + running))
-                if running and last_month > month:
-                    following = ordered[index + 1][0] if index + 1 < len(ordered) else _AFTER_ALL
-                    shifts.append((account_id, month, following, running))
-    of_account = (table.c.account_id == sa.bindparam("b_account_id"))
-    dialect = connection.dialect.name
+                    inserts.append((account_id, month, *delta, (closings[later - 1] if later else 0) + run))
+                following = labels[index + 1] if index + 1 < len(labels) else _AFTER_ALL
+                if run and later < len(months) and months[later] < following:  # stored months to shift
+                    shifts.append((account_id, month, following, run))
+    rollup_cells.merge(connection, table, ("account_id", "month"), (*moved, "closing"), changed)
+    database.insert_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
+    _shift(connection, shifts)
 
-    def grown(column: str, added: str) -> sa.ColumnElement:
-        return database.kept_sum(dialect, table.c[column], sa.bindparam(added, type_=sa.BigInteger))
 
-    database.execute_many(connection, table.update().where(of_account, table.c.month == sa.bindparam("b_month")).values(
-        closing=grown("closing", "b_closing"), **{column: grown(column, f"b_{column}") for column in moved}),
-        updates, ("b_account_id", "b_month", "b_closing", *(f"b_{column}" for column in moved)))
-    database.execute_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
-    database.execute_many(connection, table.update().where(
-        of_account, table.c.month > sa.bindparam("b_after"), table.c.month < sa.bindparam("b_before"))
-        .values(closing=grown("closing", "b_shift")), shifts, ("b_account_id", "b_after", "b_before", "b_shift"))
+def _stored_months(first: str, last: str) -> sa.Select:
+    """(account id, month, closing) of the months :func:`apply` reads of each account of its ``accounts``: those
+    from ``first`` to ``last``, the latest before ``first`` and the latest after ``last``, by account and month.
+
+    Three parts, each a range of the accounts' primary key: a condition with the latest
+    months as correlated subqueries in one statement was evaluated row by row over every
+    month of each account (at 1M payments most of a charges file's import).
+    """
+    table = tables.account_months
+    accounts = table.c.account_id.in_(sa.bindparam("accounts", expanding=True))
+
+    def latest(*where: sa.ColumnElement[bool]) -> sa.Select:
+        found = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month")).where(accounts, *where)
+                 .group_by(table.c.account_id).subquery())
+        return sa.select(table.c.account_id, table.c.month, table.c.closing).join(
+            found, sa.and_(table.c.account_id == found.c.account_id, table.c.month == found.c.month))
+
+    within = sa.select(table.c.account_id, table.c.month, table.c.closing).where(accounts, table.c.month.between(first, last))
+    ordered = sa.union_all(within, latest(table.c.month < first), latest(table.c.month > last)).subquery()
+    return sa.select(ordered.c.account_id, ordered.c.month, ordered.c.closing).order_by(ordered.c.account_id, ordered.c.month)
 
 
 _AFTER_ALL = "9999-99"
 """A month label after every real one (labels are YYYY-MM text)."""
+
+
+def _shift(connection: sa.Connection, shifts: list[tuple[int, str, str, int]]) -> None:
+    """Shift the closings of stored months by a batch's net change: ``shifts`` are (account id, after, before,
+    change), each moving the account's months strictly between ``after`` and ``before``.
+
+    The servers run a ranged UPDATE per shift; SQLite, inside the savepoint the batch's totals
+    are kept under (where a statement per shift cost up to 135 µs), takes them from a
+    temporary table in one UPDATE … FROM (:func:`vosbench.ledger.database.staged`).
+    """
+    table, dialect = tables.account_months, connection.dialect.name
+    if dialect != "sqlite":
+        database.execute_many(connection, table.update().where(
+            table.c.account_id == sa.bindparam("b_account_id"), table.c.month > sa.bindparam("b_after"),
+            table.c.month < sa.bindparam("b_before"))
+            .values(closing=database.kept_sum(dialect, table.c.closing, sa.bindparam("b_shift", type_=sa.BigInteger))),
+            shifts, ("b_account_id", "b_after", "b_before", "b_shift"))
+        return
+    with database.staged(connection, "month_shifts", ("account_id", "after", "before", "shift"), shifts) as staged:
+        if staged is not None:
+            connection.execute(table.update().where(
+                table.c.account_id == staged.c.account_id, table.c.month > staged.c.after,
+                table.c.month < staged.c.before).values(closing=database.kept_sum(dialect, table.c.closing, staged.c.shift)))
 
 
 def figures_after(connection: sa.Connection, deltas: MonthDeltas) -> Iterator[tuple[int, str, str, int]]:

@@ -41,12 +41,13 @@ def total(parts: Iterable[Cells]) -> Cells:
 
 
 def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str], added: Cells) -> None:
-    """Add ``added`` to ``table``'s rows: existing cells grow, new ones are inserted — one upsert per cell.
+    """Add ``added`` to ``table``'s rows: existing cells grow, new ones are inserted — an upsert of every cell.
 
     The database tells existing cells from new ones by the table's primary key (``keys``):
     reading the kept cells first and splitting them into updates and inserts cost more than
     the writes themselves. SQLite and PostgreSQL say ``ON CONFLICT DO UPDATE``, MariaDB ``ON
-    DUPLICATE KEY UPDATE``; each adds the new sums to the kept ones.
+    DUPLICATE KEY UPDATE``; each adds the new sums to the kept ones. SQLite takes every cell
+    in one statement (:func:`vosbench.ledger.database.insert_many`), the servers one per cell.
     """
     if not added:
         return
@@ -76,7 +77,7 @@ def merge(connection: sa.Connection, table: sa.Table, keys: Sequence[str], value
 
         on_sqlite = sqlite.insert(table)
         statement = on_sqlite.on_conflict_do_update(index_elements=list(keys), set_=grown(on_sqlite.excluded))
-    database.execute_many(connection, statement, [(*key, *sums) for key, sums in added.items()], (*keys, *values))
+    database.insert_many(connection, statement, [(*key, *sums) for key, sums in added.items()], (*keys, *values))
 
 
 def stored(connection: sa.Connection, table: sa.Table, keys: Sequence[str], values: Sequence[str],

@@ -181,7 +181,7 @@ class _Batch:
     """What the validators of one batch share: the connection, known accounts, rejections."""
 
     def __init__(self, connection: sa.Connection, file: str, source: str, strict: bool, recorded_at: datetime,
-                 earlier_batches: Collection[int] = ()):
+                 earlier_batches: Collection[int] = (), collected_totals: month_totals.MonthDeltas | None = None):
         self.connection = connection
         self.recorded_at = recorded_at
         self.file = file
@@ -190,7 +190,20 @@ class _Batch:
         # batches of the same file appended before this one in the same transaction (a file
         # streamed in parts): a row they hold is a repeat within the file, not an earlier import
         self.earlier_batches = earlier_batches
+        # the month totals of a file streamed in parts, collected over its parts and kept by the caller
+        # when the file ends (:func:`keep_month_totals`): a later month's closing shifts once, not once a part
+        self.collected_totals = collected_totals
         self.rejections: list[Rejection] = []
+
+    def kept_month_totals(self, deltas: month_totals.MonthDeltas) -> month_totals.MonthDeltas:
+        """The month totals to keep with this batch: ``deltas``, or, when the caller collects a file's, none
+        (they join the collected ones) until :data:`COLLECTED_CELLS` are collected, then all of those."""
+        if self.collected_totals is None:
+            return deltas
+        self.collected_totals.add(deltas)
+        if self.collected_totals.cells() < COLLECTED_CELLS:
+            return month_totals.MonthDeltas()
+        return self.collected_totals.taken()
 
     @functools.cached_property
     def accounts(self) -> dict[str, sa.Row]:
@@ -524,8 +537,11 @@ def _write_payments(batch: _Batch, rows: PaymentColumns, batch_id: int, recorded
                                          rows.method, rows.amount, rows.operator)
     deltas = month_totals.MonthDeltas()
     deltas.add_payment_sums(coded_payments.cells((coded.account, coded.month, coded.kind), (coded.amount, coded.records)))
-    with money_bounds.kept_within(connection, batch.file, deltas, coded):
-        month_totals.apply(connection, deltas)
+    due = batch.kept_month_totals(deltas)
+    # a refusal past the bound names the month total that passes it first (an account and month): those of
+    # the whole file so far when its parts' are collected, else this batch's
+    with money_bounds.kept_within(connection, batch.file, due or batch.collected_totals or deltas, coded):
+        month_totals.apply(connection, due)
         explore_upkeep.after_payments(coded)
     return [record[0] for record in linked]
 
@@ -613,9 +629,21 @@ def _write_keyed(batch: _Batch, rows: list, batch_id: int, spec: _Keyed) -> list
         deltas.add_charge_sums(coded_payments.cells(
             (coded_payments.coded(account_ids), coded_payments.coded([day[:7] for day in keys])),
             list(map(coded_payments.exact, figures))))
-        with money_bounds.kept_within(batch.connection, batch.file, deltas):
-            month_totals.apply(batch.connection, deltas)
+        keep_month_totals(batch.connection, batch.file, batch.kept_month_totals(deltas))
     return [record[0] for record in linked]
+
+
+COLLECTED_CELLS = 200_000
+"""Month-total cells (an account's month, and kind) a file streamed in parts collects before they are kept: a
+few tens of MB, whatever the file's size."""
+
+
+def keep_month_totals(connection: sa.Connection, file: str, deltas: month_totals.MonthDeltas) -> None:
+    """Fold ``deltas`` into the kept month totals, refused in words when one would pass the bound
+    (:func:`vosbench.ledger.money_bounds.kept_within`)."""
+    if deltas:
+        with money_bounds.kept_within(connection, file, deltas):
+            month_totals.apply(connection, deltas)
 
 
 def _insert(connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
@@ -750,7 +778,8 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
                  parse_rejections: Sequence[Rejection] = (),
                  connection: sa.Connection | None = None,
                  handlers: tuple[Callable, Callable] | None = None, history: bool = False,
-                 earlier_batches: Collection[int] = ()) -> BatchResult:
+                 earlier_batches: Collection[int] = (), collected_totals: month_totals.MonthDeltas | None = None
+                 ) -> BatchResult:
     """Append ``rows`` (all of one ``content``) in one transaction, or nothing.
 
     ``strict`` applies the rules of manual entry (an adjustment or reversal needs a
@@ -767,13 +796,16 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     posted in the first open one as prior-period items instead of being refused.
     ``earlier_batches`` are the ids of the batches of the same file already appended in this
     transaction, when a file is streamed in parts: a row repeated from them is rejected as a
-    repeat within the file.
+    repeat within the file. ``collected_totals`` (with ``connection``) collects the month totals
+    of such a file's parts instead of keeping each part's: the caller keeps them
+    (:func:`keep_month_totals`) before its transaction commits, and a batch keeps them itself
+    once :data:`COLLECTED_CELLS` are collected.
     """
     validate, write = handlers or _HANDLERS[content]
     recorded_at = recorded_at or datetime.now(UTC).replace(tzinfo=None)
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:
-        batch = _Batch(connection, file, source, strict, recorded_at, earlier_batches)
+        batch = _Batch(connection, file, source, strict, recorded_at, earlier_batches, collected_totals)
         if history and content == "payments":
             rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from vosbench.core import money
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import backoffice, database, hashchain, tables, text_index, write_door
+from vosbench.ledger import backoffice, database, hashchain, month_totals, tables, text_index, write_door
 from vosbench.ledger.write_door import (
     BatchResult,
     ImportRejected,
@@ -466,11 +466,12 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
             write_door.collector_paused():
         with engine.begin() as connection:
             earlier: list[int] = []
+            totals = month_totals.MonthDeltas()  # the file's, kept once at its end: each closing shifts once
             for rows, bad in _parts(path, raw, default_tz):
                 try:
                     result = write_door.append_batch(
                         engine, content, rows, source=source, file=path.name, file_sha256=sha256,
-                        parse_rejections=bad, connection=connection, earlier_batches=earlier)
+                        parse_rejections=bad, connection=connection, earlier_batches=earlier, collected_totals=totals)
                 except ImportRejected as error:  # the rest is still read, so that every bad row is reported
                     rejected += error.total
                     rejections.extend(error.rejections[:KEPT_REJECTIONS - len(rejections)])
@@ -481,6 +482,7 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
                     earlier.append(result.batch_id)
             if rejected:
                 raise ImportRejected(rejections, total=rejected)
+            write_door.keep_month_totals(connection, path.name, totals)
     return total
 
 
