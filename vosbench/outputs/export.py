@@ -216,7 +216,7 @@ def styled(table: Table):
     labelled = total_rows(table.totals) if len(frame.columns) else []
     if labelled:
         # a currency's totals row names its currency, so its amounts read in that currency's places
-        codes = list(table.totals) if per_currency(table.totals) and "currency" in frame.columns[1:] else []
+        codes = list(table.totals or {}) if per_currency(table.totals) and "currency" in frame.columns[1:] else []
         rows = [{**{column: totals.get(column) for column in frame.columns}, frame.columns[0]: label,
                  **({"currency": codes[index]} if codes else {})} for index, (label, totals) in enumerate(labelled)]
         # nullable integers, so whole-number columns left blank in the totals row stay whole; Python integers
