@@ -200,6 +200,7 @@ def test_a_click_on_a_currencys_bar_narrows_to_that_currency_too(inline_ledger, 
     assert explorer.currencies.layout.display is None and set(explorer.currencies.options) == {"JPY", "USD"}
     explorer.narrow(clicked)
     assert explorer.currencies.value == ("USD",) and explorer.current_page.total_count == 2
+    assert explore.currencies_of(engine, clicked) == ["USD"]  # the charts draw it: one currency's amounts add up
 
 
 def test_a_click_narrows_the_filter_to_the_grain_and_the_group(engine):

@@ -753,6 +753,8 @@ def currencies_of(engine: Engine, f: PaymentFilter) -> list[str]:
         statement = sa.select(_accounts.c.currency).distinct()
         if f.accounts:
             statement = statement.where(_accounts.c.id.in_(account_scope(f)))
+        if f.currencies:
+            statement = statement.where(_accounts.c.currency.in_(f.currencies))
         return sorted(connection.scalars(statement))
 
 
