@@ -206,7 +206,7 @@ def _grouped(connection: sa.Connection, f: PaymentFilter, timezone: str, run: tu
         group = _p.c[by]
     undated = replace(f, start=None, end=None)
     in_currency = () if only is None else (
-        _p.c.account_id.in_(sa.select(_accounts.c.id).where(_accounts.c.currency == only)),)
+        _p.c.account_id.in_(explore.held_in((only,))),)
     where = (*explore.conditions(undated, timezone, connection.dialect.name, indexed=indexed), *in_currency)
     rows = queries.summed_rows(connection, lambda total: (
         sa.select(bounds.c.position, group.label("grp"), sa.func.count(), *total(_p.c.amount))
@@ -410,7 +410,7 @@ def movers(engine: Engine, month: str, n: int = 10, f: PaymentFilter | None = No
     if f is not None and f.accounts:
         where.append(kept.c.account_id.in_(explore.account_scope(f)))
     if only is not None:
-        where.append(kept.c.account_id.in_(sa.select(_accounts.c.id).where(_accounts.c.currency == only)))
+        where.append(kept.c.account_id.in_(explore.held_in((only,))))
     per_account = (sa.select(kept.c.account_id, in_month(month, kept.c.deposit).label("deposits"),
                              in_month(before, kept.c.deposit).label("previous_deposits"),
                              in_month(month, charges).label("charges"),
