@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from dataclasses import replace
 from datetime import date
@@ -65,17 +67,30 @@ def test_the_shipped_example_views_are_valid():
         assert saved_views.load_view(name).name == name
 
 
-def test_a_view_of_the_same_name_is_kept_unless_replacing_it_is_asked_and_two_savers_never_both_win(tmp_path):
+@pytest.fixture(params=["hard links", "no hard links"])
+def views_folder(request, tmp_path, monkeypatch):
+    """A folder for view files, on a file system with hard links, or as on one without (FAT, many network shares:
+    ``link`` fails with EPERM there; a file system we cannot mount in a test, so ``os.link`` fails as it does)."""
+    if request.param == "no hard links":
+        def no_link(source, target, **_options):
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(source), None, str(target))
+
+        monkeypatch.setattr(os, "link", no_link)
+    return tmp_path
+
+
+def test_a_view_of_the_same_name_is_kept_unless_replacing_it_is_asked_and_two_savers_never_both_win(views_folder):
     import threading
 
-    saved_views.save_view(LARGE_DEPOSITS, tmp_path)
-    assert saved_views.save_view(LARGE_DEPOSITS, tmp_path).is_file()  # the very same view again: no change
+
+    saved_views.save_view(LARGE_DEPOSITS, views_folder)
+    assert saved_views.save_view(LARGE_DEPOSITS, views_folder).is_file()  # the very same view again: no change
     other = replace(LARGE_DEPOSITS, filter=PaymentFilter.from_parameters({"kinds": "auto_recharge"}))
     with pytest.raises(ViewError, match="a different view named 'october-large-deposits' is already saved"):
-        saved_views.save_view(other, tmp_path)
-    assert saved_views.load_view(LARGE_DEPOSITS.name, tmp_path) == LARGE_DEPOSITS
-    saved_views.save_view(other, tmp_path, replace=True)
-    assert saved_views.load_view(LARGE_DEPOSITS.name, tmp_path) == other
+        saved_views.save_view(other, views_folder)
+    assert saved_views.load_view(LARGE_DEPOSITS.name, views_folder) == LARGE_DEPOSITS
+    saved_views.save_view(other, views_folder, replace=True)
+    assert saved_views.load_view(LARGE_DEPOSITS.name, views_folder) == other
     # eight analysts saving eight different views under one new name at the same moment: one is saved, the
     # others are told, and the file is whole
     views = [SavedView("race", PaymentFilter(min_amount=(n + 1) * 10_000)) for n in range(8)]
@@ -84,7 +99,7 @@ def test_a_view_of_the_same_name_is_kept_unless_replacing_it_is_asked_and_two_sa
     def save(view: SavedView) -> None:
         start.wait()
         try:
-            saved_views.save_view(view, tmp_path)
+            saved_views.save_view(view, views_folder)
             outcomes.append(view)
         except ViewError:
             outcomes.append(None)
@@ -95,8 +110,8 @@ def test_a_view_of_the_same_name_is_kept_unless_replacing_it_is_asked_and_two_sa
     for thread in threads:
         thread.join()
     (winner,) = [view for view in outcomes if view is not None]
-    assert outcomes.count(None) == 7 and saved_views.load_view("race", tmp_path) == winner
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["october-large-deposits.yaml", "race.yaml"]
+    assert outcomes.count(None) == 7 and saved_views.load_view("race", views_folder) == winner
+    assert sorted(path.name for path in views_folder.iterdir()) == ["october-large-deposits.yaml", "race.yaml"]
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -17,9 +17,11 @@ the file, the key and the fix — and money is decimal text, never a float.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -192,9 +194,9 @@ def save_view(view: SavedView, folder: Path | str | None = None, *, replace: boo
             os.replace(written.name, path)
             return path
         try:
-            os.link(written.name, path)  # fails, atomically, when the name is taken
+            _place(written.name, path)
         except FileExistsError:
-            if path.read_text(encoding="utf-8") != text:
+            if _saved_text(path) != text:
                 raise ViewError(f"a different view named {view.name!r} is already saved in {target}; choose another "
                                 "name, or tick 'replace a view of that name' to replace it") from None
         return path
@@ -202,10 +204,42 @@ def save_view(view: SavedView, folder: Path | str | None = None, *, replace: boo
         Path(written.name).unlink(missing_ok=True)
 
 
+_NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS)
+"""What ``link`` fails with on a file system without hard links (FAT, many network shares)."""
+
+
+def _place(written: str, path: Path) -> None:
+    """Give the whole ``written`` file the name ``path``, or raise FileExistsError when the name is taken.
+
+    A hard link does both at once. A file system without hard links gets the name claimed by an
+    exclusive create, then the whole file renamed over the claim: a reader meanwhile sees an empty
+    file, which :func:`load_view` and :func:`_saved_text` take for a view not yet saved.
+    """
+    try:
+        os.link(written, path)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.replace(written, path)
+
+
+def _saved_text(path: Path) -> str:
+    """The text of the view file ``path``, once whoever claimed its name has written it (see :func:`_place`)."""
+    for _wait in range(50):
+        text = path.read_text(encoding="utf-8")
+        if text:
+            return text
+        time.sleep(0.02)
+    return text
+
+
 def load_view(name: str, folder: Path | str | None = None) -> SavedView:
     """The view ``name`` of ``folder``, or the YAML file ``name`` when it is a path ending in .yaml."""
     path = Path(name) if str(name).endswith((".yaml", ".yml")) else _folder(folder) / f"{check_name(name)}.yaml"
-    if not path.is_file():
+    if not path.is_file() or not path.stat().st_size:  # an empty file: a name claimed, its view not yet written
         known = list_views(folder)
         hint = f"saved views: {', '.join(known)}" if known else f"no view is saved in {_folder(folder)} yet"
         raise ViewError(f"view {name!r} is not saved in {path.parent}; {hint}")
