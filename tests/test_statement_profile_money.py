@@ -7,6 +7,7 @@ column, never read as another amount, sign or currency.
 
 from __future__ import annotations
 
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -15,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from vosbench.core.money import UNIT
 from vosbench.ledger import setup, tables
 from vosbench.ledger.write_door import ImportRejected
-from vosbench.sources.bankfiles import importing, profiles
+from vosbench.sources.bankfiles import importing, profiles, tabular
 from vosbench.sources.bankfiles.lines import StatementFileError
 
 BANK_HEADER = "Date,Value date,Amount,Reference,Counterparty,Description,Transaction ID\n"
@@ -148,3 +150,31 @@ def test_a_blank_currency_cell_is_refused_not_taken_as_usd(engine, tmp_path):
                     encoding="utf-8")
     with pytest.raises(ImportRejected, match="currency: empty; a line's currency is never assumed"):
         importing.import_file(engine, path, profile="gateway")
+
+
+def test_an_xlsx_formula_without_its_value_is_refused_naming_the_cell_not_read_as_empty(engine, tmp_path):
+    """A program that writes formulas without computing them (openpyxl, many report generators) leaves no value: the
+    amount or reference it shows cannot be known, so the line is refused; a formula a spreadsheet saved reads as its value."""
+    book = openpyxl.Workbook()
+    book.active.append(BANK_HEADER.strip().split(","))
+    book.active.append(["2026-10-02", None, "=10*2", "R1", "Acme", "wire", "T1"])
+    book.active.append(["2026-10-03", None, "5.00", '=CONCAT("R", 2)', "Acme", "wire", "T2"])
+    book.active.append(["2026-10-04", None, "7.00", "R3", "Acme", "wire", "T3"])
+    book.save(tmp_path / "bank.xlsx")
+    with pytest.raises(ImportRejected) as refused:
+        importing.import_file(engine, tmp_path / "bank.xlsx", profile="generic-bank-csv")
+    assert [(r.line, r.reason) for r in refused.value.rejections] == [
+        (2, "column Amount holds the formula =10*2 without its value (the program that wrote the file does not compute "
+            "formulas); open the file in a spreadsheet and save it, or export it as CSV"),
+        (3, "column Reference holds the formula =CONCAT(\"R\", 2) without its value (the program that wrote the file "
+            "does not compute formulas); open the file in a spreadsheet and save it, or export it as CSV")]
+    # the same file as a spreadsheet saves it, the amount's value beside its formula: line 2 reads as 20.00
+    with zipfile.ZipFile(tmp_path / "bank.xlsx") as written, zipfile.ZipFile(tmp_path / "saved.xlsx", "w") as saved:
+        for part in written.namelist():
+            content = written.read(part)
+            saved.writestr(part, content.replace(b"<f>10*2</f><v />", b"<f>10*2</f><v>20</v>") if "worksheets" in part else content)
+    with pytest.raises(ImportRejected) as refused:
+        importing.import_file(engine, tmp_path / "saved.xlsx", profile="generic-bank-csv")
+    assert [r.line for r in refused.value.rejections] == [3]
+    parsed = tabular.parse(tmp_path / "saved.xlsx", profiles.load("generic-bank-csv"))
+    assert [(line.line, line.amount) for line in parsed.lines] == [(2, 20 * UNIT), (4, 7 * UNIT)]

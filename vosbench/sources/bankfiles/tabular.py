@@ -60,6 +60,10 @@ def parse(path: Path, profile: Profile, *, name: str | None = None) -> ParsedSta
             rejections.append(Rejection(file, line_number, shifted))
             continue
         values = {column: cells[i] if i < len(cells) else None for column, i in index.items()}
+        uncomputed = [value.problem(column) for column, value in values.items() if isinstance(value, Uncomputed)]
+        if uncomputed:
+            rejections.append(Rejection(file, line_number, "; ".join(uncomputed)))
+            continue
         if any(str(values[column] or "").strip().casefold() in skipped for column, skipped in skip_when.items()):
             continue
         try:
@@ -134,7 +138,43 @@ def _xlsx_rows(raw: bytes, file: str, profile: Profile) -> tuple[list[list], lis
             raise StatementFileError(f"{file}: no sheet {profile.sheet!r}; it has {', '.join(book.sheetnames)}")
         sheet = book[profile.sheet] if profile.sheet else book.worksheets[0]
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        return rows, list(range(1, len(rows) + 1))
+        title = sheet.title
+    finally:
+        book.close()
+    if any(_FORMULA.search(part) for part in _sheet_parts(raw)):  # a second read only for a sheet with formulas
+        _mark_uncomputed(raw, title, rows)
+    return rows, list(range(1, len(rows) + 1))
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+"""A formula element of a worksheet's XML (``<f>``, ``<x:f t="shared" …/>``)."""
+
+
+def _sheet_parts(raw: bytes) -> list[bytes]:
+    """The XML of each worksheet of the XLSX ``raw`` (its zip entries under ``xl/worksheets/``)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as parts:
+        return [parts.read(name) for name in parts.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml")]
+
+
+class Uncomputed(str):
+    """A cell whose formula the file holds without its value: the program that wrote it does not compute formulas
+    (a spreadsheet saves each formula's last value beside it), so what the cell shows cannot be known."""
+
+    def problem(self, column: str) -> str:
+        return (f"column {column} holds the formula {self} without its value (the program that wrote the file "
+                "does not compute formulas); open the file in a spreadsheet and save it, or export it as CSV")
+
+
+def _mark_uncomputed(raw: bytes, title: str, rows: list[list]) -> None:
+    """Put an :class:`Uncomputed` in ``rows`` where sheet ``title`` holds a formula and read empty."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        for row, written in zip(rows, book[title].iter_rows(values_only=True)):
+            for index, cell in enumerate(written[:len(row)]):
+                if row[index] is None and isinstance(cell, str) and cell.startswith("="):
+                    row[index] = Uncomputed(cell)
     finally:
         book.close()
 
