@@ -11,6 +11,8 @@ from some of a source's real exports: it is read as empty and the import says so
 
 XLSX cells that hold numbers arrive as binary doubles; one is taken at the 15 significant
 digits a spreadsheet shows, and refused if that holds more than four places (never rounded).
+A formula is read as the value the spreadsheet saved beside it; one saved without a value
+(by a program that does not compute formulas) refuses its line rather than reading as empty.
 """
 
 from __future__ import annotations
