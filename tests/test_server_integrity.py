@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -23,8 +23,9 @@ from test_archive import BALANCES, CHARGES, PAYMENTS, _figures
 
 from vosbench.commands import main
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import archive, database, guards, month_close, setup, verification
-from vosbench.ledger.write_door import NewPayment, append_batch
+from vosbench.core.money import UNIT
+from vosbench.ledger import archive, database, guards, month_close, month_totals, setup, verification
+from vosbench.ledger.write_door import ImportRejected, NewCharge, NewPayment, append_batch
 from vosbench.sources import csv_import
 
 SERVERS = ("postgresql", "mysql")
@@ -176,13 +177,24 @@ def test_a_missing_altered_or_disabled_guard_is_named_by_verify(capsys, ledger, 
     assert expected in out, out
 
 
+def _started_until_it_waits(engine, work) -> threading.Thread:
+    """``work`` started in a thread, returned once a transaction waits for a lock (or the thread has ended)."""
+    waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'" if engine.dialect.name == "postgresql"
+               else "SELECT count(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+    thread = threading.Thread(target=work)
+    thread.start()
+    with engine.connect() as watcher:
+        while not watcher.exec_driver_sql(waiting).scalar() and thread.is_alive():
+            watcher.rollback()  # a fresh look each time: PostgreSQL's activity is per transaction,
+            time.sleep(0.2)  # and MariaDB refreshes INNODB_TRX only when it was not read in the last 0.1 s
+    return thread
+
+
 def test_writers_side_by_side_keep_one_chain(ledger):
     """The second writer's insert waits for the first's transaction: its id and its link both come after."""
     dialect, _url, engine = ledger
     insert = sa.text("INSERT INTO finding_annotations (finding_id, status, note, author, annotated_at) "
                     "VALUES (:w, 'open', :note, 'ann', '2026-11-05 10:00:00')")
-    waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'" if dialect == "postgresql"
-               else "SELECT count(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
     errors: list[BaseException] = []
 
     def second_writer() -> None:
@@ -194,12 +206,7 @@ def test_writers_side_by_side_keep_one_chain(ledger):
 
     with engine.begin() as first:
         first.execute(insert, {"w": "first", "note": ""})
-        thread = threading.Thread(target=second_writer)
-        thread.start()
-        with engine.connect() as watcher:
-            while not watcher.exec_driver_sql(waiting).scalar() and thread.is_alive():
-                watcher.rollback()  # a fresh look each time: PostgreSQL's activity is per transaction,
-                time.sleep(0.2)  # and MariaDB refreshes INNODB_TRX only when it was not read in the last 0.1 s
+        thread = _started_until_it_waits(engine, second_writer)
         first.execute(insert, {"w": "first again", "note": ""})
     thread.join()
     assert not errors
@@ -398,3 +405,70 @@ def test_a_close_receipt_and_an_evidence_pack_check_a_server_ledger(ledger, tmp_
     behind_guards(engine, "UPDATE accounts SET name = 'Someone Else' WHERE account = 'C1'", tables=("accounts",))
     assert main.main(["verify", "--db", url, "--anchor", str(receipt)]) == 1
     assert f"accounts row {_account_id(engine, 'C1')} was changed" in capsys.readouterr().out
+
+
+def _charge(account: str, day: str, fee: int) -> NewCharge:
+    return NewCharge(account, date.fromisoformat(day), fee, 0, 0, 1)
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+def test_a_charges_import_beside_a_payments_import_keeps_every_later_closing(request, tmp_path, dialect):
+    """A charge back-dated into September while another importer's December payment is not yet committed: the
+    charges wait for it, then shift December's closing too (every batch's row in the chained import_batches, and
+    the payments head, make writers take turns)."""
+    _url, engine = _ledger(_server(request, dialect), tmp_path / "in", accounts=ACCOUNTS, operators=TEAM, payments=PAYMENTS)
+    errors: list[BaseException] = []
+
+    def charges_importer() -> None:
+        try:
+            append_batch(engine, "charges", [_charge("C1", "2026-09-15", 300)], source="csv", file="charges.csv")
+        except BaseException as error:  # reported by the test's own thread
+            errors.append(error)
+
+    with engine.begin() as first:
+        append_batch(engine, "payments", [NewPayment("dec", "C1", Kind.DEPOSIT, 1_000, datetime(2026, 12, 2, 9), "ann",
+                                                     Channel.ADMIN, Method.CASH)],
+                     source="csv", file="december.csv", connection=first)
+        thread = _started_until_it_waits(engine, charges_importer)
+    thread.join()
+    assert not errors
+    result = verification.verify(engine)
+    assert result.ok, (result.breaks, result.problems)
+    with engine.connect() as connection:
+        december = month_totals.stored(connection, "2026-12")
+    # C1: 100 + 25 + 7 + 9 deposited up to November, 300 minor units charged in September, 1,000 deposited in December
+    assert [figures["closing"] for figures in december.values()] == [(100 + 25 + 7 + 9) * UNIT - 300 + 1_000]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+@pytest.mark.parametrize(("content", "row"), [
+    ("charges", _charge("C2", "2026-10-20", 500)),
+    ("payments", NewPayment("late", "C2", Kind.DEPOSIT, 500, datetime(2026, 10, 20, 9), "ann", Channel.ADMIN, Method.CASH))])
+def test_a_record_for_a_month_being_closed_waits_and_is_refused(request, tmp_path, dialect, content, row):
+    """An import into October that starts while October's close is being recorded waits for the close and is then
+    refused in words: it had read October open and wrote into it once the close committed."""
+    _url, engine = _ledger(_server(request, dialect), tmp_path / "in", accounts=ACCOUNTS, operators=TEAM,
+                           payments=PAYMENTS, charges=CHARGES)
+    outcome: list[BaseException] = []
+
+    def importer() -> None:
+        try:
+            append_batch(engine, content, [row], source="csv", file="late.csv")
+        except BaseException as error:  # reported by the test's own thread
+            outcome.append(error)
+
+    with engine.connect() as connection:
+        before = {name: connection.scalar(sa.text(f"SELECT count(*) FROM {name}")) for name in ("payments", "charges")}
+    threads = []
+    for month in ("2026-08", "2026-09"):
+        month_close.close(engine, month, by="bob", second="cy", at=datetime(2026, 11, 2))
+    month_close.close(engine, "2026-10", by="bob", second="cy", at=datetime(2026, 11, 2),
+                      deliver=lambda _receipt: threads.append(_started_until_it_waits(engine, importer)))
+    threads[0].join()
+    assert [type(error) for error in outcome] == [ImportRejected]
+    assert "2026-10 is closed (by bob" in str(outcome[0])
+    with engine.connect() as connection:
+        assert {name: connection.scalar(sa.text(f"SELECT count(*) FROM {name}")) for name in before} == before
+    assert verification.verify(engine).ok
+    engine.dispose()
