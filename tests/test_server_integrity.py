@@ -472,3 +472,30 @@ def test_a_record_for_a_month_being_closed_waits_and_is_refused(request, tmp_pat
         assert {name: connection.scalar(sa.text(f"SELECT count(*) FROM {name}")) for name in before} == before
     assert verification.verify(engine).ok
     engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", SERVERS)
+def test_two_people_closing_one_month_at_once_close_it_once(request, tmp_path, dialect):
+    """A second close of October, begun while the first is being recorded, waits for it and is refused: both had
+    read October open, and the month was closed twice."""
+    _url, engine = _ledger(_server(request, dialect), tmp_path / "in", accounts=ACCOUNTS, operators=TEAM, payments=PAYMENTS)
+    for month in ("2026-08", "2026-09"):
+        month_close.close(engine, month, by="bob", second="cy", at=datetime(2026, 11, 2))
+    outcome: list[BaseException] = []
+
+    def second_closer() -> None:
+        try:
+            month_close.close(engine, "2026-10", by="cy", second="bob", at=datetime(2026, 11, 2))
+        except BaseException as error:  # reported by the test's own thread
+            outcome.append(error)
+
+    threads = []
+    month_close.close(engine, "2026-10", by="bob", second="cy", at=datetime(2026, 11, 2),
+                      deliver=lambda _receipt: threads.append(_started_until_it_waits(engine, second_closer)))
+    threads[0].join()
+    assert [str(error) for error in outcome] == ["2026-10 is already closed; reopen it first to change it "
+                                                 "(`vosbench reopen --month 2026-10 --by LOGIN --second LOGIN --reason TEXT`)"]
+    with engine.connect() as connection:
+        assert [(event.month, event.action) for event in month_close.history(connection)] == [
+            ("2026-08", "close"), ("2026-09", "close"), ("2026-10", "close")]
+    engine.dispose()

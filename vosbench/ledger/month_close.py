@@ -148,6 +148,10 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
     with engine.begin() as connection:
         period = _ended(connection, month, at, "close a month")
         by, second = _check_people(connection, by, second, action="close")
+        # Before the closed months are read: two people closing or reopening at once take turns, each seeing
+        # what the other recorded; and no record slips in between the receipt and the close (the write door's
+        # dated writers wait on this head too).
+        hashchain.lock_head(connection, "payments")
         closed = closed_months(connection)
         if period.label in closed:
             raise CloseError(f"{period.label} is already closed; reopen it first to change it "
@@ -159,7 +163,6 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
                              f"(months close in order: a record dated into an earlier open month would change "
                              f"{period.label}'s opening), or every one of them in order with "
                              f"`vosbench close --through {period.label}`")
-        hashchain.lock_head(connection, "payments")  # no record slips in between the receipt and the close
         heads = hashchain.anchor_heads(connection)
         size = heads["payments"]["rows"]
         receipt = {"kind": "vosbench month close", "month": period.label, "timezone": period.timezone,
@@ -237,6 +240,7 @@ def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: s
     with engine.begin() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
         by, second = _check_people(connection, by, second, action="reopen")
+        hashchain.lock_head(connection, "payments")  # as a close does: one close or reopen at a time
         closed = closed_months(connection)
         if period.label not in closed:
             raise CloseError(f"{period.label} is not closed")
