@@ -129,6 +129,12 @@ def test_a_record_can_be_reversed_once_across_files(tmp_path):
     ("accounts", 'account,name,kind\nX1,"Xeno,customer\nX2,Yeti,customer\n',
      r'accounts.csv: the quote \("\) opened in the record on line 2 is never closed; close the quote'),
     ("accounts", 'account,name,kind\nX1,"Xeno" Ltd,customer\n', r"line 2: .* double each quote inside a quoted cell"),
+    # a cell too few (the reference left out): the memo would be read as the reference and the balance as the memo
+    ("payments", "source_key,account,kind,amount,occurred_at,operator,channel,method,reference,memo,balance_after\n"
+                 "k1,C1,deposit,7.00,2026-10-01T10:00:00Z,alice,admin,cash,paid by wire,12.00\n",
+     "csv:2: 10 cells where the header has 11: a cell is missing"),
+    ("payments", "source_key,account,kind,amount,occurred_at,operator,channel,method\n"
+                 "k1,C1,deposit,7.00,2026-10-01T10:00:00Z,alice,admin,cash,extra\n", "csv:2: 9 cells where the header has 8"),
 ])
 def test_bad_files_and_rows_say_what_to_fix(tmp_path, name, text, message):
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)

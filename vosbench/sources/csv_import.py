@@ -283,8 +283,9 @@ def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[st
     for line, cells in enumerate(records, start=first_line):
         if not cells:  # a blank line, as csv.DictReader skips them
             continue
-        if len(cells) > width:
-            rejections.append(Rejection(file, line, "more cells than header columns"))
+        shifted = csv_text.width_problem(len(cells), width)
+        if shifted:  # a cell too few or too many: its values would be read under other headers
+            rejections.append(Rejection(file, line, shifted))
             continue
         try:
             rows.append(parser({**blank, **dict(zip(header, cells))}, line, default_tz))
