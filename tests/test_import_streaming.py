@@ -1,6 +1,13 @@
 """A journal file streamed in parts: parsed by worker processes, appended in one transaction,
 all of it or nothing, a repeat across parts caught like one within a part."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
@@ -195,4 +202,41 @@ def test_a_file_in_parts_shifts_each_later_closing_once_and_its_totals_hold(tmp_
     again = write_ledger_files(tmp_path / "again", charges=charges(11, 12))
     [result] = csv_import.import_paths(engine, [again / "charges.csv"])
     assert result.added == 24 and len(ran) == 1 + 3
+    assert verification.verify(engine).ok
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):  # a process that ended meanwhile
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")
+def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_line(tmp_path):
+    """Ctrl-C reaches the importer and its parsing workers (the terminal's process group): one line, exit 130, the
+    file rolled back; it printed a Python traceback from the importer and from each worker."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    before = stored(engine)
+    path = tmp_path / "big" / "payments.csv"
+    path.parent.mkdir()
+    path.write_text(payments_text(300_000), encoding="utf-8")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "vosbench"), "import", "--db",
+                                f"sqlite:///{tmp_path / 'ledger.sqlite'}", str(path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    while process.poll() is None and not _children(process.pid):  # the workers have started: the file is being read
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+    assert (process.returncode, err.splitlines()) == (130, [
+        "vosbench import: interrupted (Ctrl-C); the ledger keeps only what the command had finished (each file of an "
+        "import is kept whole or not at all); run it again to complete it"])
+    assert stored(engine) == before
     assert verification.verify(engine).ok

@@ -15,7 +15,7 @@ import sys
 
 from vosbench import __version__
 from vosbench.commands import options
-from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_OK
+from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import FIRST_DAY, LAST_DAY
 
@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(command_named(argv)).parse_args(argv)
     try:
         return args.handler(args)
+    except KeyboardInterrupt:  # Ctrl-C: a write under way is rolled back with its transaction
+        print(f"vosbench {args.command}: interrupted (Ctrl-C); the ledger keeps only what the command had finished "
+              "(each file of an import is kept whole or not at all); run it again to complete it", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stderr.close()
         return EXIT_OK

@@ -23,6 +23,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 """0 done; 1 the ledger failed a check or a report failed; 2 bad input (the message names it and the fix)."""
 EXIT_NO_DATA = 3
 """A report of a period that holds no records: written, but there was nothing to report."""
+EXIT_INTERRUPTED = 130
+"""Stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
 MAX_ID = 2**63 - 1
 """The largest id a ledger's id columns (64-bit signed integers) hold."""
 

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -435,7 +436,9 @@ def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | Pay
             yield _from_wire(content, rows), bad
         return
     workers = max(1, min(2, os.cpu_count() or 1))
-    with ProcessPoolExecutor(workers) as pool:
+    # Ctrl-C reaches every process of the terminal's group: the workers leave it to the importer, which stops
+    # and rolls the file back (each worker printed a traceback of its own)
+    with ProcessPoolExecutor(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
         pending: collections.deque[Future] = collections.deque()
         first_line = 2
         while True:
