@@ -148,6 +148,28 @@ def test_a_quote_inside_an_unquoted_cell_that_hides_a_record_end_is_named_with_i
     assert stored(engine) == ([], [])
 
 
+@pytest.mark.parametrize("bad, message", [
+    (b"k4,C1,deposit,4,2026-10-04T10:00:00Z,alice,admin,cash,a 5\" screen", 'line 6: a quote (") inside an unquoted cell'),
+    (b"k4,C1,deposit,4,2026-10-04T10:00:00Z,alice,admin,cash,one\rk5,C1,deposit,5,2026-10-05T10:00:00Z,alice,admin,cash,x",
+     "line 6 holds a carriage return (CR) alone inside it"),
+    (b"k4,C1,deposit,4,2026-10-04T10:00:00Z,alice,admin,cash,caf\xe9", "line 6 is not UTF-8 (invalid continuation byte: "
+                                                                        "byte 0xe9); save the file as UTF-8 CSV"),
+])
+def test_a_part_that_cannot_be_read_names_the_line_to_fix_not_the_parts_range(tmp_path, monkeypatch, bad, message):
+    """Parts of three rows: the bad record is line 6, the second part's second line (the part from line 5 was named)."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    (tmp_path / "odd").mkdir()
+    path = tmp_path / "odd" / "payments.csv"
+    good = [f"k{n},C1,deposit,{n},2026-10-0{n}T10:00:00Z,alice,admin,cash,plain".encode() for n in (1, 2, 3)]
+    later = b"k9,C1,deposit,9,2026-10-09T10:00:00Z,alice,admin,cash,plain"
+    path.write_bytes(b"\n".join([f"{HEADER},memo".encode(), *good, later, bad, later.replace(b"k9", b"k8")]) + b"\n")
+    streamed_in_parts(monkeypatch, 3)
+    with pytest.raises(csv_import.ImportFileError) as refused:
+        csv_import.import_paths(engine, [path])
+    assert str(refused.value).startswith(f"{path}: {message}")
+    assert stored(engine) == ([], [])
+
+
 def test_a_file_whose_lines_end_in_bare_carriage_returns_is_refused_with_the_fix(tmp_path):
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
     (tmp_path / "cr").mkdir()

@@ -402,16 +402,36 @@ def parse_raw_part(content: str, path: str, header: tuple[str, ...], names: tupl
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ImportFileError(f"{path}: not UTF-8 near line {first_line} ({error}); save it as UTF-8 CSV") from None
+        line = first_line + raw.count(b"\n", 0, error.start)
+        raise ImportFileError(f"{path}: line {line} is not UTF-8 ({error.reason}: byte {raw[error.start]:#04x}); "
+                              "save the file as UTF-8 CSV") from None
     records = list(_decoded(path, csv.reader(io.StringIO(text, newline=""), strict=True), first_line))
-    if len(records) != count:  # a quote inside an unquoted cell: csv takes it as text, the part cut as a quote
-        raise ImportFileError(f'{path}: a quote (") inside an unquoted cell between lines {first_line} and '
-                              f'{first_line + count - 1}; quote the whole cell ("5"" screen") and import again')
+    if len(records) != count:
+        raise ImportFileError(_miscut(path, text, first_line))
     name = Path(path).name
     rows, rejections = parse_part(content, name, header, names, first_line, records, default_tz)
     if content == "charges":
         return tuple(zip(*rows)) if rows else (), rejections
     return rows, rejections
+
+
+def _miscut(path: str, text: str, first_line: int) -> str:
+    """Why a part (from line ``first_line``) holds another number of records than its cut counted, and the fix.
+
+    The cut counts records by line ends outside quotes. A carriage return alone inside a
+    line ends a record for csv but not for the cut; a quote inside an unquoted cell (``5" screen``) is
+    text for csv but opens a quoted cell for the cut. The line named is the first with either.
+    """
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "\r" in line.rstrip("\r"):
+            return (f"{path}: line {first_line + index} holds a carriage return (CR) alone inside it, which ends a "
+                    "record there; remove it, or save the file with LF or CRLF line ends, and import again")
+        if line.count('"') % 2:
+            return (f'{path}: line {first_line + index}: a quote (") inside an unquoted cell (or one opened and never '
+                    'closed); quote the whole cell ("5"" screen") and import again')
+    return (f'{path}: the records from line {first_line} to {first_line + len(lines) - 1} could not be told apart; '
+            'check their quotes (") and line ends, and import again')
 
 
 def _from_wire(content: str, rows: Sequence) -> Sequence | PaymentColumns:
