@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -82,11 +83,17 @@ def parse_day(text: str, field: str) -> date:
         raise ValueError(f"{field}: {text!r} is not a date in the form YYYY-MM-DD") from None
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_WHOLE_COLUMN = re.compile(r"[^\S\n]*[0-9]+[^\S\n]*(?:\n[^\S\n]*[0-9]+[^\S\n]*)*")
+"""A column of counts joined by line ends, each plain ASCII digits between spaces (a sign goes to the row parser)."""
+
+
 def parse_count(text: str, field: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise ValueError(f"{field}: {text!r} is not a whole number") from None
+    """A count written in plain digits, spaces around it aside: not ``1_000`` or another script's digits, which
+    ``int`` also takes."""
+    if not _WHOLE.fullmatch(text.strip()):
+        raise ValueError(f"{field}: {text!r} is not a whole number written in plain digits (0-9)")
+    return int(text)
 
 
 def _account(cells: dict, line: int, default_tz: str) -> NewAccount:
@@ -178,7 +185,14 @@ def _charge_columns(cells: dict[str, tuple[str, ...]], lines: list[int]) -> list
     return list(map(NewCharge, _stripped(cells, "account", len(lines)),
                     [date.fromisoformat(text.strip()) for text in cells["day"]],
                     money.column_to_minor(cells["call_fee"]), money.column_to_minor(cells["agent_fee"]),
-                    money.column_to_minor(cells["other_fee"]), map(int, cells["calls"]), lines))
+                    money.column_to_minor(cells["other_fee"]), _counts(cells["calls"]), lines))
+
+
+def _counts(column: tuple[str, ...]) -> list[int]:
+    """:func:`parse_count` of a column, checked in one match; a ValueError sends the part to the row parser."""
+    if not _WHOLE_COLUMN.fullmatch("\n".join(column)):
+        raise ValueError("a count that is not plain digits")
+    return list(map(int, column))
 
 
 _COLUMN_PARSERS: dict[str, Callable] = {"payments": _payment_columns, "charges": _charge_columns}
