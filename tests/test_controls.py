@@ -150,12 +150,16 @@ def test_reversals_say_who_what_and_when_and_catch_reversed_reversals(tmp_path):
         p3,C1,deposit,300.00,2026-10-05T09:40:00Z,bob,admin,bank_wire,FT1,,the wire did arrive,,p2,
         p4,C2,deposit,50.00,2026-10-06T09:00:00Z,ann,admin,cash,R-1,,,,,
         p5,C2,deposit,-50.00,2026-10-08T09:00:00Z,bob,admin,cash,R-1,,customer cancelled,,p4,
+        p6,C2,deposit,20.00,2026-10-20T09:00:00Z,ann,admin,cash,R-2,,,,,
+        p7,C2,deposit,-20.00,2026-10-19T08:00:00Z,bob,admin,cash,R-2,,customer cancelled,,p6,
     """)
     findings = {f.payment_ids: f for f in found(engine, "reversal")}
     assert findings[(1, 2)].severity == "medium" and "40 minutes later" in findings[(1, 2)].explanation
     assert "reversed their own entry" in findings[(1, 2)].explanation
     assert findings[(2, 3)].severity == "high" and "itself a reversal of #1" in findings[(2, 3)].explanation
     assert findings[(4, 5)].severity == "low" and "2 days later" in findings[(4, 5)].explanation
+    assert findings[(6, 7)].severity == "high" and "yet is dated 25 hours before it" in findings[(6, 7)].explanation
+    assert "back-dated" in findings[(6, 7)].explanation
 
 
 def test_entries_outside_the_operators_shift_in_their_time_zone(tmp_path):

@@ -1,9 +1,10 @@
 """Reversals: what was reversed, by whom, how long after — and reversals of reversals.
 
 Every reversal of the month is listed (they are few and each takes money back).
-Severity: a reversal of a reversal is high (money moved three times); a reversal by
-the operator who entered the original, or without a reason, is medium (no second
-pair of eyes); any other is low.
+Severity: a reversal of a reversal is high (money moved three times), and so is one dated
+before the record it takes back (back-dated: across a month's end it moves money into the
+earlier month); a reversal by the operator who entered the original, or without a reason,
+is medium (no second pair of eyes); any other is low.
 """
 
 from __future__ import annotations
@@ -46,11 +47,15 @@ def reversals(data: MonthData) -> list[Finding]:
         same_maker = original["operator"].strip().lower() == row.operator.strip().lower()
         twice = pd.notna(original["reverses_id"])
         reason = "" if blank(row.reason) else row.reason.strip()
-        severity = "high" if twice else "medium" if same_maker or not reason else "low"
+        gap = row.occurred_at - original["occurred_at"]
+        earlier = gap < pd.Timedelta(0)
+        severity = "high" if twice or earlier else "medium" if same_maker or not reason else "low"
         what = (f"reversal #{row.id} by {row.operator} takes back {original['kind']} #{int(row.reverses_id)} of "
                 f"{data.money_text(original['amount'], row.currency)} ({original['reference'] or 'no reference'}) entered by "
-                f"{original['operator']}, {_duration(row.occurred_at - original['occurred_at'])} later")
+                f"{original['operator']}, " + (f"yet is dated {_duration(-gap)} before it" if earlier else f"{_duration(gap)} later"))
         notes = [f"reason: {reason}" if reason else "no reason given"]
+        if earlier:
+            notes.append("a reversal dated before the record it takes back is back-dated")
         if twice:
             notes.append(f"#{int(row.reverses_id)} was itself a reversal of #{int(original['reverses_id'])}")
         if same_maker:
