@@ -123,6 +123,8 @@ def test_a_record_can_be_reversed_once_across_files(tmp_path):
     ("accounts", "account,name,kind,parent\nX1,Xeno,customer,NOPE\n", "parent 'NOPE' is unknown"),
     ("accounts", "account,name,kind,parent\nX1,Xeno,customer,C1\n", "a parent must be an agent or reseller"),
     ("accounts", "account,name,kind,currency\nX1,Xeno,customer,DOLLARS\n", "three-letter ISO code"),
+    ("accounts", "account,name,kind,currency\nX1,Xeno,customer,XAU\n", "currency 'XAU' of account 'X1' is no ISO 4217 currency"),
+    ("accounts", "account,name,kind,currency\nX1,Xeno,customer,QQQ\n", "currency 'QQQ' of account 'X1' is no ISO 4217 currency"),
     ("accounts", "account,name,kind\nC1,Renamed,agent\n", "kind and time zone never change"),
     ("accounts", "account,name,kind\nX1,Xeno,vendor\n", "kind: unknown value 'vendor'"),
     ("balances", "account,as_of,balance\nC1,2026-10-01T00:00:00Z,1.2.3\n", "not a number"),

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench import __version__
+from vosbench.core import currencies
 from vosbench.core.columns import Columns
 from vosbench.core.errors import VosbenchError
 from vosbench.core.hidden_text import blank
@@ -275,6 +276,10 @@ def _validate_accounts(batch: _Batch, rows: Sequence[NewAccount]) -> tuple[list[
             continue
         if row.account == row.parent:
             batch.reject(row.line, f"account {row.account!r} cannot be its own parent")
+            continue
+        if row.currency not in currencies.DECIMALS:  # its money would be totalled, and approved, in no currency
+            batch.reject(row.line, f"currency {row.currency!r} of account {row.account!r} is no ISO 4217 currency of "
+                                   "money (metals, test, fund and unit-of-account codes are not); give one such as USD")
             continue
         known = batch.accounts.get(row.account)
         if known is not None:
