@@ -508,3 +508,27 @@ def test_two_people_closing_one_month_at_once_close_it_once(any_ledger_url, tmp_
         assert [(event.month, event.action) for event in month_close.history(connection)] == [
             ("2026-08", "close"), ("2026-09", "close"), ("2026-10", "close")]
     engine.dispose()
+
+
+def test_the_same_file_imported_twice_at_once_is_added_once_and_the_second_told_so(any_ledger_url, tmp_path):
+    """The second import of the same payments, begun while the first is not yet committed, waits and finds them all
+    present, as when run one after the other (it had read them absent and was refused by the unique key)."""
+    _url, engine = _ledger_at(any_ledger_url, tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)
+    rows = [NewPayment(f"k{day}", "C1", Kind.DEPOSIT, day * UNIT, datetime(2026, 10, day, 9), "ann", Channel.ADMIN,
+                       Method.CASH) for day in range(1, 11)]
+    outcome: list = []
+
+    def second_importer() -> None:
+        try:
+            outcome.append(append_batch(engine, "payments", rows, source="csv", file="payments.csv"))
+        except BaseException as error:  # reported by the test's own thread
+            outcome.append(error)
+
+    with engine.begin() as first:
+        added = append_batch(engine, "payments", rows, source="csv", file="payments.csv", connection=first).added
+        thread = _started_until_it_waits(engine, second_importer)
+    thread.join()
+    assert added == 10
+    assert [(result.added, result.skipped) for result in outcome] == [(0, 10)]
+    assert verification.verify(engine).ok
+    engine.dispose()

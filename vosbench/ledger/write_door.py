@@ -811,15 +811,16 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
     transaction = contextlib.nullcontext(connection) if connection is not None else engine.begin()
     with collector_paused(), transaction as connection:
         batch = _Batch(connection, file, source, strict, recorded_at, earlier_batches, collected_totals)
+        if content in _DATED:
+            # Every dated writer waits on the payments head, as a month's close does, before it reads what is
+            # stored: a close or another import of the same rows committed meanwhile is then seen (a file that had
+            # read October open went on to write into it after its close; one that had read its keys absent was
+            # refused by the database's unique key, not told they were already present). The payments head is
+            # taken before the charges' or balances', in the order an archive's purge takes them.
+            hashchain.lock_head(connection, "payments")
         if history and content == "payments":
             rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)
-        if content in _DATED:
-            # Every dated writer waits on the payments head, as a month's close does, before it reads the closed
-            # months, so that on a server a close committed meanwhile is seen: a file that had read October open
-            # went on to write into it after its close was recorded. The payments head is taken before the
-            # charges' or balances', in the order an archive's purge takes them.
-            hashchain.lock_head(connection, "payments")
         accepted, moves = _refuse_closed_months(batch, content, accepted, history)
         if batch.rejections or parse_rejections:
             raise ImportRejected(sorted([*parse_rejections, *batch.rejections], key=lambda r: r.line))
