@@ -404,3 +404,31 @@ def test_a_file_path_given_as_the_ledger_url_names_the_form_of_one(tmp_path, mon
     assert (code, out) == (2, "") and "Traceback" not in err
     assert f"ledger URL '{tmp_path / 'x.db'}' is not a database URL" in err and "sqlite:///path/ledger.sqlite" in err
     assert not (tmp_path / "x.db").exists()
+
+
+def test_an_import_behind_another_writer_for_too_long_says_the_ledger_is_busy_not_to_check_the_url(tmp_path, db, capsys,
+                                                                                                  monkeypatch):
+    """SQLite's wait for another writer's lock runs out (30 s; half a second here): the line says the ledger is busy and
+    to run again, and nothing of the file was written. It said to check the --db URL, which was right."""
+    import sqlite3
+
+    from vosbench.ledger import database
+
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)
+    assert run(capsys, "import", str(folder))[0] == 0
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 500)
+    payments = write_ledger_files(tmp_path / "later", payments="""
+        source_key,account,kind,amount,occurred_at,operator,channel,method
+        k1,C1,deposit,1.00,2026-10-01T00:00:00Z,a,admin,cash
+    """)
+    other_writer = sqlite3.connect(tmp_path / "main.sqlite", isolation_level=None)
+    other_writer.execute("BEGIN IMMEDIATE")
+    try:
+        code, _out, err = run(capsys, "import", str(payments))
+    finally:
+        other_writer.execute("ROLLBACK")
+        other_writer.close()
+    assert (code, err.splitlines()) == (2, [
+        "vosbench import: the ledger is busy: another command (an import, a close) has held it for longer than this one "
+        "waits to write; what this one had not finished was not written: run it again when that one has finished"])
+    assert run(capsys, "import", str(payments))[0] == 0  # the same file, once the other writer is done

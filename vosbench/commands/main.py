@@ -114,8 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a database that refuses (a damaged file, a lost server): one line, no traceback
         if not type(error).__module__.startswith(_DATABASE_MODULES):
             raise
-        print(f"vosbench {args.command}: the ledger's database refused: {getattr(error, 'orig', None) or error}; "
-              "check the --db URL and run `vosbench verify` on it", file=sys.stderr)
+        reason = getattr(error, "orig", None) or error
+        if str(reason).startswith("database is locked"):  # SQLite's busy timeout ran out behind another writer
+            print(f"vosbench {args.command}: the ledger is busy: another command (an import, a close) has held it "
+                  "for longer than this one waits to write; what this one had not finished was not written: run it "
+                  "again when that one has finished", file=sys.stderr)
+        else:
+            print(f"vosbench {args.command}: the ledger's database refused: {reason}; check the --db URL and run "
+                  "`vosbench verify` on it", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

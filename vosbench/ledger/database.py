@@ -24,13 +24,17 @@ class StoreError(VosbenchError, RuntimeError):
 
 
 
+BUSY_TIMEOUT_MS = 30_000
+"""How long an SQLite connection waits for another's write lock before it gives up ("database is locked")."""
+
+
 def _tune_sqlite(dbapi_connection, _record) -> None:
     register_link(dbapi_connection, _record)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: large appends stay in memory (+10% rate)
     cursor.execute("PRAGMA temp_store=MEMORY")
     # Reads map the file (up to the 2 GiB SQLite's builds allow) rather than copy each page through a
