@@ -262,3 +262,41 @@ def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_li
         "import is kept whole or not at all); run it again to complete it"])
     assert stored(engine) == before
     assert verification.verify(engine).ok
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")
+def test_the_parsing_workers_of_a_killed_import_end_with_it(tmp_path):
+    """kill -9 of the importer (an operator's last resort, a machine's OOM killer): its workers end within seconds,
+    and the next command finds nothing of the file (they waited on their queue for ever, 190 MB between them)."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    before = stored(engine)
+    path = tmp_path / "big" / "payments.csv"
+    path.parent.mkdir()
+    path.write_text(payments_text(300_000), encoding="utf-8")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "vosbench"), "import", "--db",
+                                f"sqlite:///{tmp_path / 'ledger.sqlite'}", str(path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    workers: list[int] = []
+    while process.poll() is None and len(workers) < 2:
+        time.sleep(0.1)
+        workers = _children(process.pid)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # not left behind by a failing run
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+    assert stored(engine) == before
+    assert verification.verify(engine).ok
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (an ended one waiting to be reaped is a zombie: not running)."""
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "zombie" not in state

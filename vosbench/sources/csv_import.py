@@ -20,6 +20,8 @@ import io
 import os
 import re
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -457,6 +459,20 @@ def _from_wire(content: str, rows: Sequence) -> Sequence | PaymentColumns:
     return rows
 
 
+def _worker_started(importer: int) -> None:
+    """A parsing worker's start. Ctrl-C reaches every process of the terminal's group: a worker leaves it to the
+    importer, which stops and rolls the file back (each worker printed a traceback of its own). A worker whose
+    importer was killed ends itself (blocked on its queue, it waited for ever: two were found 19 minutes on)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_when_orphaned, args=(importer,), daemon=True).start()
+
+
+def _end_when_orphaned(importer: int) -> None:
+    while os.getppid() == importer:
+        time.sleep(1)
+    os._exit(1)
+
+
 def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | PaymentColumns, list[Rejection]]]:
     """The file's parts parsed, in order, by worker processes a few parts ahead of the writer."""
     content, header, names = _header(path, stream)
@@ -470,9 +486,7 @@ def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | Pay
             yield _from_wire(content, rows), bad
         return
     workers = max(1, min(2, os.cpu_count() or 1))
-    # Ctrl-C reaches every process of the terminal's group: the workers leave it to the importer, which stops
-    # and rolls the file back (each worker printed a traceback of its own)
-    with ProcessPoolExecutor(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_worker_started, initargs=(os.getpid(),)) as pool:
         pending: collections.deque[Future] = collections.deque()
         first_line = 2
         while True:
