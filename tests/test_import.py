@@ -127,6 +127,7 @@ def test_a_record_can_be_reversed_once_across_files(tmp_path):
     ("accounts", "account,name,kind,currency\nX1,Xeno,customer,QQQ\n", "currency 'QQQ' of account 'X1' is no ISO 4217 currency"),
     ("accounts", "account,name,kind\nC1,Renamed,agent\n", "kind and time zone never change"),
     ("accounts", "account,name,kind\nX1,Xeno,vendor\n", "kind: unknown value 'vendor'"),
+    ("accounts", 'account,name,kind\nX1,"Xeno\nTrading",customer\nX2,Yeti,vendor\n', "accounts.csv:4: kind: unknown value"),
     ("balances", "account,as_of,balance\nC1,2026-10-01T00:00:00Z,1.2.3\n", "not a number"),
     ("payments", "source_key,account,kind,amount,occurred_at,operator,channel,method\n"
                  "k1,C1,deposit,1e3,2026-10-01T10:00:00Z,alice,admin,cash\n", "amount: '1e3' is not a number written as decimal"),

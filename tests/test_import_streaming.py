@@ -98,19 +98,19 @@ def test_columns_read_each_value_as_the_row_parser_does():
                 "m", "why", "+1000.5", "k1", "cy"],
                ["k3", "C2", "adjustment", "7", "2026-10-31 23:59:59z", "bob", "api", "gateway", "", "", "", ".3",
                 "", ""]]
-    columns, rejected = csv_import.parse_part("payments", "payments.csv", header, header, 2, records, "UTC")
+    columns, rejected = csv_import.parse_part("payments", "payments.csv", header, header, [2, 3, 4], records, "UTC")
     by_rows = [csv_import._payment(dict(zip(header, cells)), line, "UTC") for line, cells in enumerate(records, 2)]
     assert rejected == [] and PaymentColumns(columns).rows() == by_rows
     header = ("account", "day", "call_fee", "agent_fee", "other_fee", "calls")
     records = [["C1", "2026-10-01", "1.2345", "0", ".5", "7"], [" C2 ", " 2026-10-02 ", "3", "1.1", "0", " 12 "]]
-    rows, rejected = csv_import.parse_part("charges", "charges.csv", header, header, 2, records, "UTC")
+    rows, rejected = csv_import.parse_part("charges", "charges.csv", header, header, [2, 3], records, "UTC")
     assert rejected == [] and rows == [csv_import._charge(dict(zip(header, cells)), line, "UTC")
                                        for line, cells in enumerate(records, 2)]
 
 
 def test_quoted_cells_with_line_ends_and_commas_stay_whole_across_parts(tmp_path, monkeypatch):
-    """Parts are cut at record ends only: a line end inside quotes is part of its cell, and line
-    numbers count records as the CSV reader does."""
+    """Parts are cut at record ends only: a line end inside quotes is part of its cell, and a rejection names the line
+    an editor shows (each quoted memo spans two lines: the bad row is the sixth record, on line 11)."""
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
     rows = [f'k{n},C1,deposit,{n},2026-10-0{n}T10:00:00Z,alice,admin,cash,"top-up, line one\nline ""two"""'
             for n in range(1, 6)]
@@ -123,7 +123,7 @@ def test_quoted_cells_with_line_ends_and_commas_stay_whole_across_parts(tmp_path
     try:
         csv_import.import_paths(engine, [path])
     except ImportRejected as error:
-        assert [(r.line, r.reason.split(":")[0]) for r in error.rejections] == [(7, "amount")]
+        assert [(r.line, r.reason.split(":")[0]) for r in error.rejections] == [(11, "amount")]
     else:
         raise AssertionError("a row with a bad amount was imported")
     path.write_text("\r\n".join([HEADER + ",memo", *rows]), encoding="utf-8")
@@ -240,20 +240,26 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")
-def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_line(tmp_path):
-    """Ctrl-C reaches the importer and its parsing workers (the terminal's process group): one line, exit 130, the
-    file rolled back; it printed a Python traceback from the importer and from each worker."""
+def _importing_with_workers(tmp_path):
+    """A ledger, what it stores, and a `vosbench import` of 300,000 payments into it, returned once both of its
+    parsing workers run (the file is being read): (engine, stored, process, in a session of its own)."""
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
-    before = stored(engine)
     path = tmp_path / "big" / "payments.csv"
     path.parent.mkdir()
     path.write_text(payments_text(300_000), encoding="utf-8")
     process = subprocess.Popen([str(Path(sys.executable).parent / "vosbench"), "import", "--db",
                                 f"sqlite:///{tmp_path / 'ledger.sqlite'}", str(path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    while process.poll() is None and not _children(process.pid):  # the workers have started: the file is being read
+    while process.poll() is None and len(_children(process.pid)) < 2:
         time.sleep(0.1)
+    return engine, stored(engine), process
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")
+def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_line(tmp_path):
+    """Ctrl-C reaches the importer and its parsing workers (the terminal's process group): one line, exit 130, the
+    file rolled back; it printed a Python traceback from the importer and from each worker."""
+    engine, before, process = _importing_with_workers(tmp_path)
     time.sleep(0.5)
     os.killpg(process.pid, signal.SIGINT)
     _out, err = process.communicate(timeout=120)
@@ -268,20 +274,10 @@ def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_li
 def test_the_parsing_workers_of_a_killed_import_end_with_it(tmp_path):
     """kill -9 of the importer (an operator's last resort, a machine's OOM killer): its workers end within seconds,
     and the next command finds nothing of the file (they waited on their queue for ever, 190 MB between them)."""
-    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
-    before = stored(engine)
-    path = tmp_path / "big" / "payments.csv"
-    path.parent.mkdir()
-    path.write_text(payments_text(300_000), encoding="utf-8")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "vosbench"), "import", "--db",
-                                f"sqlite:///{tmp_path / 'ledger.sqlite'}", str(path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    workers: list[int] = []
-    while process.poll() is None and len(workers) < 2:
-        time.sleep(0.1)
-        workers = _children(process.pid)
+    engine, before, process = _importing_with_workers(tmp_path)
+    workers = _children(process.pid)
     process.kill()
-    process.wait()
+    process.communicate()
     deadline = time.monotonic() + 20
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)

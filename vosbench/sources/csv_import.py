@@ -239,8 +239,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...], Iterator[list[str]]]:
-    """The file's content, its header checked, and its records as lists of cells (numbered from 2)."""
+def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...], Iterator[tuple[int, list[str]]]]:
+    """The file's content, its header checked, and its records as (line it starts on, cells)."""
     if path.name not in FORMATS:
         raise ImportFileError(f"{path}: unknown file name; vosbench imports {', '.join(FORMATS)}")
     content, required, optional = FORMATS[path.name]
@@ -266,22 +266,25 @@ def _records(path: Path, stream) -> tuple[str, tuple[str, ...], tuple[str, ...],
     return content, tuple(header), required + optional, _decoded(path, reader)
 
 
-def _decoded(path: Path | str, reader, first_line: int = 2) -> Iterator[list[str]]:
-    """The records of a strict :mod:`csv` reader (the first on line ``first_line``), its errors worded with their fix."""
+def _decoded(path: Path | str, reader, first_line: int = 2) -> Iterator[tuple[int, list[str]]]:
+    """(line it starts on, cells) of each record of a strict :mod:`csv` reader, the first on line ``first_line``; its
+    errors worded with their fix. A record whose quoted cell holds line ends spans several lines: the next starts
+    after them, as the reader counts lines (numbered by records, every later line was named too early)."""
+    before = reader.line_num
     line = first_line
     try:
         for record in reader:
-            yield record
-            line += 1
+            yield line, record
+            line = first_line + reader.line_num - before
     except UnicodeDecodeError as error:
         raise ImportFileError(f"{path}: not UTF-8 ({error}); save it as UTF-8 CSV") from None
     except csv.Error as error:
         raise ImportFileError(csv_text.quote_problem(path, line, error)) from None
 
 
-def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[str, ...], first_line: int,
+def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[str, ...], lines: Sequence[int],
                records: list[list[str]], default_tz: str) -> tuple[Sequence, list[Rejection]]:
-    """Typed rows and rejections of consecutive records (the first on line ``first_line``).
+    """Typed rows and rejections of consecutive records (each starting on its line of ``lines``).
 
     Order-independent, so parts are parsed in worker processes; what it returns crosses
     back as plain tuples (payments as columns), which pickle at a fraction of objects' cost.
@@ -289,15 +292,14 @@ def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[st
     parser, width = _PARSERS[content], len(header)
     if content in _COLUMN_PARSERS and records and all(len(cells) == width for cells in records):
         try:
-            parsed = _COLUMN_PARSERS[content](dict(zip(header, zip(*records))),
-                                              list(range(first_line, first_line + len(records))))
+            parsed = _COLUMN_PARSERS[content](dict(zip(header, zip(*records))), list(lines))
         except ValueError:
             pass  # the rows below say which and why
         else:
             return parsed, []
     rows, rejections = [], []
     blank = dict.fromkeys(names, "")
-    for line, cells in enumerate(records, start=first_line):
+    for line, cells in zip(lines, records):
         if not cells:  # a blank line, as csv.DictReader skips them
             continue
         shifted = csv_text.width_problem(len(cells), width)
@@ -313,11 +315,22 @@ def parse_part(content: str, file: str, header: tuple[str, ...], names: tuple[st
     return rows, rejections
 
 
+def _unzipped(numbered: Iterator[tuple[int, list[str]]]) -> tuple[list[int], list[list[str]]]:
+    """The lines and the records of :func:`_decoded`'s pairs, apart."""
+    lines: list[int] = []
+    records: list[list[str]] = []
+    for line, record in numbered:
+        lines.append(line)
+        records.append(record)
+    return lines, records
+
+
 def parse_file(path: Path, *, default_tz: str = "UTC") -> ParsedFile:
     """Read one CSV file whole into typed rows, collecting every bad row instead of stopping."""
     with open(path, "rb") as raw:
         content, header, names, records = _records(path, raw)
-        rows, rejections = parse_part(content, path.name, header, names, 2, list(records), default_tz)
+        lines, cells = _unzipped(records)
+        rows, rejections = parse_part(content, path.name, header, names, lines, cells, default_tz)
     return ParsedFile(content, rows, rejections, file_sha256(path))
 
 
@@ -421,11 +434,11 @@ def parse_raw_part(content: str, path: str, header: tuple[str, ...], names: tupl
         line = first_line + raw.count(b"\n", 0, error.start)
         raise ImportFileError(f"{path}: line {line} is not UTF-8 ({error.reason}: byte {raw[error.start]:#04x}); "
                               "save the file as UTF-8 CSV") from None
-    records = list(_decoded(path, csv.reader(io.StringIO(text, newline=""), strict=True), first_line))
+    lines, records = _unzipped(_decoded(path, csv.reader(io.StringIO(text, newline=""), strict=True), first_line))
     if len(records) != count:
         raise ImportFileError(_miscut(path, text, first_line))
     name = Path(path).name
-    rows, rejections = parse_part(content, name, header, names, first_line, records, default_tz)
+    rows, rejections = parse_part(content, name, header, names, lines, records, default_tz)
     if content == "charges":
         return tuple(zip(*rows)) if rows else (), rejections
     return rows, rejections
@@ -482,7 +495,7 @@ def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | Pay
         first_line = 2
         for raw, count in parts:
             rows, bad = parse_raw_part(*arguments, first_line, raw, count, default_tz)
-            first_line += count
+            first_line += raw.count(b"\n")  # the part's lines (a record may span several)
             yield _from_wire(content, rows), bad
         return
     workers = max(1, min(2, os.cpu_count() or 1))
@@ -494,7 +507,7 @@ def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | Pay
             if part is not None:
                 raw, count = part
                 pending.append(pool.submit(parse_raw_part, *arguments, first_line, raw, count, default_tz))
-                first_line += count
+                first_line += raw.count(b"\n")
             if pending and (len(pending) > workers or part is None):
                 rows, bad = pending.popleft().result()
                 yield _from_wire(content, rows), bad
