@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 
-from vosbench.ledger import month_totals, tables, verification, write_door
+from vosbench.ledger import database, month_totals, tables, verification, write_door
 from vosbench.ledger.write_door import ImportRejected, PaymentColumns
 from vosbench.sources import csv_import
 
@@ -196,3 +196,21 @@ def test_a_file_in_parts_shifts_each_later_closing_once_and_its_totals_hold(tmp_
     [result] = csv_import.import_paths(engine, [again / "charges.csv"])
     assert result.added == 24 and len(ran) == 1 + 3
     assert verification.verify(engine).ok
+
+
+def test_an_import_reads_the_ledger_unmapped_and_its_connections_map_it_again_after(tmp_path):
+    """A page read through SQLite's map stays resident: an import that reads the whole journal after appending
+    (its text index, its statistics) held as much of the file as it read, so its memory grew with the ledger."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    folder = write_ledger_files(tmp_path / "in", payments=payments_text(10))
+    mapped: set[int] = set()
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def note(connection, cursor, statement, parameters, context, executemany):
+        mapped.add(connection.connection.driver_connection.execute("PRAGMA mmap_size").fetchone()[0])
+
+    [result] = csv_import.import_paths(engine, [folder / "payments.csv"])
+    sa.event.remove(engine, "before_cursor_execute", note)
+    assert result.added == 10 and mapped == {0}
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA mmap_size").scalar() == database.MAPPED_BYTES
