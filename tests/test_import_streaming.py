@@ -84,6 +84,27 @@ def test_a_repeat_of_an_identical_row_across_parts_is_refused_not_skipped(tmp_pa
     assert stored(engine) == ([], [])
 
 
+def test_charges_and_balances_repeated_across_parts_are_named_and_a_day_shared_by_two_parts_is_no_repeat(
+        tmp_path, monkeypatch):
+    """The stored rows a part compares with are those under its own (account, day) or (account, time) pairs."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS)
+    charges = ("account,day,call_fee,agent_fee,other_fee,calls\n"
+               "C1,2026-10-01,1.00,0,0,1\nC1,2026-10-02,1.00,0,0,1\nC2,2026-10-02,1.00,0,0,1\nC1,2026-10-03,1.00,0,0,1\n")
+    balances = "account,as_of,balance\nC1,2026-10-01T10:00:00Z,1.00\nC2,2026-10-01T10:00:00Z,2.00\n"
+    folder = write_ledger_files(tmp_path / "in", charges=charges, balances=balances)
+    streamed_in_parts(monkeypatch, 2)
+    results = csv_import.import_paths(engine, [folder / "charges.csv", folder / "balances.csv"])
+    assert [(r.added, r.skipped) for r in results] == [(4, 0), (2, 0)]
+    fresh = ledger_from_text(tmp_path / "fresh", accounts=ACCOUNTS)
+    repeated = write_ledger_files(tmp_path / "repeated", charges=charges.replace("C1,2026-10-03", "C1,2026-10-02"),
+                                  balances=balances + "A1,2026-10-01T10:00:00Z,0\nC1,2026-10-01T10:00:00Z,1.00\n")
+    for name, reason in (("charges.csv", "charges of C1 at 2026-10-02 appears twice in this file"),
+                         ("balances.csv", "balance of C1 at 2026-10-01 10:00:00 appears twice in this file")):
+        with pytest.raises(ImportRejected) as caught:
+            csv_import.import_paths(fresh, [repeated / name])
+        assert [r.reason for r in caught.value.rejections] == [reason]
+
+
 def test_columns_read_each_value_as_the_row_parser_does():
     """The column-at-a-time parse is a faster spelling of the row parsers, never a different reading."""
     header = ("source_key", "account", "kind", "amount", "occurred_at", "operator", "channel", "method",
