@@ -27,6 +27,15 @@ class StoreError(VosbenchError, RuntimeError):
 BUSY_TIMEOUT_MS = 30_000
 """How long an SQLite connection waits for another's write lock before it gives up ("database is locked")."""
 
+CACHE_SIZE = -262144
+"""SQLite's page cache per connection, as ``PRAGMA cache_size`` takes it (negative: KiB)."""
+
+SORTING_CACHE_SIZE = -65536
+"""The page cache while a deferred index is built: SQLite's sorter keeps runs as large as the cache in memory."""
+
+MAPPED_BYTES = 2147418112
+"""How much of a SQLite ledger a connection maps for reading (the most SQLite's builds allow)."""
+
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
     register_link(dbapi_connection, _record)
@@ -35,12 +44,12 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: large appends stay in memory (+10% rate)
+    cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")  # 256 MiB: large appends stay in memory (+10% rate)
     cursor.execute("PRAGMA temp_store=MEMORY")
     # Reads map the file (up to the 2 GiB SQLite's builds allow) rather than copy each page through a
     # read call: a page of 50 records sorted by amount walks thousands of records at random (30,000 of
     # them at 10M: a fifth of the time mapped; the explore benchmark, bench/panel_matrix.py).
-    cursor.execute("PRAGMA mmap_size=2147418112")
+    cursor.execute(f"PRAGMA mmap_size={MAPPED_BYTES}")
     # Checkpoint every 40 MB of WAL instead of 4 MB: a bulk append rewrites the same index
     # tails batch after batch, and checkpointing less often writes them once (-10% import time).
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
@@ -240,13 +249,53 @@ def indexes_deferred(engine: Engine, table: sa.Table, defer: bool) -> Iterator[N
     finally:
         with engine.connect() as connection:
             # the sort runs spill to a temporary file, so memory stays bounded whatever the
-            # table's size (and at 1M payments the build is a quarter faster than in memory)
+            # table's size (and at 1M payments the build is a quarter faster than in memory);
+            # each run is as large as the page cache, which beside the cache itself held 520 MiB
+            # at 2M payments: a quarter of the cache holds 130 MiB and builds as fast
             connection.exec_driver_sql("PRAGMA temp_store=FILE")
-            for index in table.indexes:
-                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
-            connection.commit()
-            connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+            connection.exec_driver_sql(f"PRAGMA cache_size={SORTING_CACHE_SIZE}")
+            try:
+                for index in table.indexes:
+                    connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+                connection.commit()
+            finally:
+                connection.exec_driver_sql(f"PRAGMA cache_size={CACHE_SIZE}")
+                connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
 
+
+
+@contextlib.contextmanager
+def unmapped(engine: Engine) -> Iterator[None]:
+    """Connections taken from ``engine``'s pool inside the block read a SQLite file through SQLite's page cache
+    (``cache_size``), not by mapping it.
+
+    A page read through the map stays resident in the process until the map goes: a bulk
+    import, which reads the whole journal after appending (its text index, its statistics),
+    held as much of the file as it read — 450 MiB of a 1M-payment ledger, up to the 2 GiB
+    mapped at 10M — where the page cache holds a bounded 256 MiB. Connections get their map
+    back when returned to the pool. Other dialects map nothing.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def sized(size: int):
+        def pragma(dbapi_connection, *_record) -> None:
+            if dbapi_connection is None:  # an invalidated connection, checked in closed
+                return
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA mmap_size={size}")
+            cursor.close()
+        return pragma
+
+    unmap, remap = sized(0), sized(MAPPED_BYTES)
+    sa.event.listen(engine, "checkout", unmap)
+    sa.event.listen(engine, "checkin", remap)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "checkout", unmap)
+        sa.event.remove(engine, "checkin", remap)
 
 
 def get_meta(connection: sa.Connection, key: str, default: str | None = None) -> str | None:

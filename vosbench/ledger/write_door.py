@@ -213,10 +213,10 @@ class _Batch:
 
     @functools.cached_property
     def account_ids(self) -> dict[str, int]:
-        """Account number → ledger id: all a batch of payments needs of most accounts."""
+        """Account number → ledger id: all a batch of payments needs of most accounts (not to be changed)."""
         if "accounts" in self.__dict__:
             return {account: row.id for account, row in self.accounts.items()}
-        return dict(self.connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.id)).all())
+        return _account_ids(self.connection)
 
     def reject(self, line: int, reason: str) -> None:
         self.rejections.append(Rejection(self.file, line, reason))
@@ -226,6 +226,15 @@ class _Batch:
         if known is None:
             self.reject(row.line, f"account {row.account!r} is unknown; add it to accounts.csv first")
         return known
+
+    def account_ids_of(self, rows: Sequence) -> list[int | None]:
+        """:meth:`account_id` of each row: a dict look-up per row, each unknown account rejected."""
+        found = list(map(self.account_ids.get, map(operator.attrgetter("account"), rows)))
+        if None in found:
+            for row, account_id in zip(rows, found):
+                if account_id is None:
+                    self.account_id(row)
+        return found
 
     def fetch_by(self, column: sa.Column, keys: Sequence, *where) -> dict:
         """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks.
@@ -240,6 +249,29 @@ class _Batch:
             for row in self.connection.execute(statement, {"keys": list(keys[start:start + 500])}):
                 found[row._mapping[column.name]] = row
         return found
+
+
+_ACCOUNT_IDS = "vosbench.account_ids"
+"""Where a connection keeps the account ids it read (:func:`_account_ids`) in its ``info``."""
+
+
+def _account_ids(connection: sa.Connection) -> dict[str, int]:
+    """Account number → ledger id, read once per transaction while no account is added.
+
+    A file streamed in parts appends each part as a batch of one transaction, and each read
+    the 50,000 accounts of a large operator anew (90 ms a part). Numbers and ids never
+    change and accounts are only added (:func:`_write_accounts` forgets the ids it kept),
+    so their count and newest id tell whether the kept ones are complete (a server may
+    commit another session's ids out of order: the count sees one the newest id does not).
+    """
+    accounts = tables.accounts
+    key = (connection.get_transaction(),
+           *connection.execute(sa.select(sa.func.count(), sa.func.max(accounts.c.id))).one())
+    kept = connection.info.get(_ACCOUNT_IDS)
+    if kept is None or kept[0] != key:
+        kept = connection.info[_ACCOUNT_IDS] = (
+            key, dict(connection.execute(sa.select(accounts.c.account, accounts.c.id)).all()))
+    return kept[1]
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -334,6 +366,7 @@ def _currency_problem(connection: sa.Connection, known, row: NewAccount) -> str 
 
 def _write_accounts(batch: _Batch, rows: list[NewAccount], batch_id: int, recorded_at: datetime) -> list[int]:
     """Insert the new accounts, and a version for each changed one (who: the batch's source; when: now)."""
+    batch.connection.info.pop(_ACCOUNT_IDS, None)
     ids = {account: row.id for account, row in batch.accounts.items()}
     changed = []
     for row in rows:  # a parent precedes its accounts (validated)
@@ -575,7 +608,7 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
     key_of = operator.attrgetter(spec.key)
     # every non-negative figure at once (a tuple, or one value when there is one)
     checked_of = operator.attrgetter(*spec.non_negative) if spec.non_negative else (lambda _row: 0)
-    keyed = [(row, account_id) for row in rows if (account_id := batch.account_id(row)) is not None]
+    keyed = [(row, account_id) for row, account_id in zip(rows, batch.account_ids_of(rows)) if account_id is not None]
     pairs = [(account_id, key_of(row)) for row, account_id in keyed]
     existing = {}
     if keyed:
@@ -587,8 +620,10 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
         for start in range(0, len(wanted), 500):
             for stored in batch.connection.execute(statement, {"accounts": wanted[start:start + 500], "low": low, "high": high}):
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
-    known = [row for row, _ in keyed]
-    if not existing and len(set(pairs)) == len(pairs) and all(
+    known, distinct = [row for row, _ in keyed], set(pairs)
+    # the stored rows read are those of the part's accounts and days, not its pairs: a file's part whose first
+    # day is the last of the part before reads that part's rows of the day, which are no repeat of these
+    if existing.keys().isdisjoint(distinct) and len(distinct) == len(pairs) and all(
             min(map(operator.attrgetter(name), known), default=0) >= 0 for name in spec.non_negative):
         return known, 0  # each row new, once, with no negative figure: what the rows one by one would accept
     accepted, seen, skipped = [], set(), 0

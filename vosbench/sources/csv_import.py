@@ -367,15 +367,16 @@ def import_each(engine: Engine, paths: list[Path], *, source: str = "csv",
     imported.
     """
     for path in collect_files(paths):
-        if FORMATS.get(path.name, ("",))[0] in STREAMED:
-            result = _stream(engine, path, source=source, default_tz=default_tz)
-        else:
-            parsed = parse_file(path, default_tz=default_tz)
-            result = backoffice.append(engine, parsed.content, parsed.rows, source=source, file=path.name,
-                                       file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
-        if result.content == "payments" and result.added:
-            text_index.keep_up(engine)  # searchable at once: the first search builds nothing
-            database.refresh_statistics(engine)
+        with database.unmapped(engine):  # memory stays bounded whatever the ledger's size
+            if FORMATS.get(path.name, ("",))[0] in STREAMED:
+                result = _stream(engine, path, source=source, default_tz=default_tz)
+            else:
+                parsed = parse_file(path, default_tz=default_tz)
+                result = backoffice.append(engine, parsed.content, parsed.rows, source=source, file=path.name,
+                                           file_sha256=parsed.sha256, parse_rejections=parsed.rejections)
+            if result.content == "payments" and result.added:
+                text_index.keep_up(engine)  # searchable at once: the first search builds nothing
+                database.refresh_statistics(engine)
         yield result
 
 
