@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import database, month_totals, tables, verification, write_door
+from vosbench.ledger import database, month_totals, setup, tables, verification, write_door
 from vosbench.ledger.write_door import ImportRejected, PaymentColumns
 from vosbench.sources import csv_import
 
@@ -283,7 +283,9 @@ def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_li
     """Ctrl-C reaches the importer and its parsing workers (the terminal's process group): one line, exit 130, the
     file rolled back; it printed a Python traceback from the importer and from each worker."""
     engine, before, process = _importing_with_workers(tmp_path)
-    time.sleep(0.5)
+    while process.poll() is None and not _write_locked(tmp_path / "ledger.sqlite"):  # the records are being written
+        time.sleep(0.05)
+    time.sleep(0.3)
     os.killpg(process.pid, signal.SIGINT)
     _out, err = process.communicate(timeout=120)
     assert (process.returncode, err.splitlines()) == (130, [
@@ -291,6 +293,11 @@ def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_li
         "import is kept whole or not at all); run it again to complete it"])
     assert stored(engine) == before
     assert verification.verify(engine).ok
+    engine.dispose()  # the next command to open the ledger builds the payments' indexes the import had set aside
+    reopened = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with reopened.connect() as connection:
+        kept = set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'payments'")))
+    assert {index.name for index in tables.payments.indexes} <= kept
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")
@@ -310,6 +317,21 @@ def test_the_parsing_workers_of_a_killed_import_end_with_it(tmp_path):
     assert left == []
     assert stored(engine) == before
     assert verification.verify(engine).ok
+
+
+def _write_locked(path: Path) -> bool:
+    """Whether another connection holds the SQLite file's write lock (a write begun here without waiting fails)."""
+    import sqlite3
+
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
 
 
 def _alive(pid: int) -> bool:

@@ -233,9 +233,10 @@ def indexes_deferred(engine: Engine, table: sa.Table, defer: bool) -> Iterator[N
     when the append more than doubles the table (payments, measured at 1M rows: 5 µs per
     row to build the four indexes at the end against 6 to 7 to keep them on the way). The
     unique constraints stay, so keys are still checked on every insert. Readers see the
-    same rows meanwhile, only slower. The indexes are built again however the block ends;
-    if the process is killed inside it, :func:`upgrade` builds them when the ledger is next
-    opened. ``defer`` False (or a dialect other than SQLite) leaves the indexes alone.
+    same rows meanwhile, only slower. The indexes are built again when the block ends, by an
+    error too; if it is interrupted (Ctrl-C) or the process is killed inside it, :func:`upgrade`
+    builds them when the ledger is next opened. ``defer`` False (or a dialect other than SQLite)
+    leaves the indexes alone.
     """
     if not defer or engine.dialect.name != "sqlite":
         yield
@@ -246,21 +247,32 @@ def indexes_deferred(engine: Engine, table: sa.Table, defer: bool) -> Iterator[N
             connection.execute(sa.schema.DropIndex(index, if_exists=True))
     try:
         yield
-    finally:
-        with engine.connect() as connection:
-            # the sort runs spill to a temporary file, so memory stays bounded whatever the
-            # table's size (and at 1M payments the build is a quarter faster than in memory);
-            # each run is as large as the page cache, which beside the cache itself held 520 MiB
-            # at 2M payments: a quarter of the cache holds 130 MiB and builds as fast
-            connection.exec_driver_sql("PRAGMA temp_store=FILE")
-            connection.exec_driver_sql(f"PRAGMA cache_size={SORTING_CACHE_SIZE}")
-            try:
-                for index in table.indexes:
-                    connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
-                connection.commit()
-            finally:
-                connection.exec_driver_sql(f"PRAGMA cache_size={CACHE_SIZE}")
-                connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+    except Exception:
+        _build_indexes(engine, table)
+        raise
+    except BaseException:
+        # Ctrl-C: SQLAlchemy drops the append's connection unrolled, and it keeps the write lock until the
+        # process ends, so a build now would wait for it and fail; the next open builds them
+        raise
+    _build_indexes(engine, table)
+
+
+def _build_indexes(engine: Engine, table: sa.Table) -> None:
+    """Build ``table``'s secondary indexes where they are missing (:func:`indexes_deferred`)."""
+    with engine.connect() as connection:
+        # the sort runs spill to a temporary file, so memory stays bounded whatever the
+        # table's size (and at 1M payments the build is a quarter faster than in memory);
+        # each run is as large as the page cache, which beside the cache itself held 520 MiB
+        # at 2M payments: a quarter of the cache holds 130 MiB and builds as fast
+        connection.exec_driver_sql("PRAGMA temp_store=FILE")
+        connection.exec_driver_sql(f"PRAGMA cache_size={SORTING_CACHE_SIZE}")
+        try:
+            for index in table.indexes:
+                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+            connection.commit()
+        finally:
+            connection.exec_driver_sql(f"PRAGMA cache_size={CACHE_SIZE}")
+            connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
 
 
 
