@@ -4,15 +4,16 @@
         [--only 'operator=rare'] [--cap 2000] [--plans] [--clock cpu]
 
 Builds bench/results/panel-<payments>.sqlite once (kept; deleted to rebuild) through the
-real write door in columnar batches: 50,000 accounts (resellers > agents > customers), a
-few hundred operators with a Zipf-like share of the work, 40% deposits, amounts with a
-long (log-normal) tail, 24 months, a deterministic seed. The text index is built as the
-batches land (vosbench.ledger.text_index.catch_up after each), as an import does.
+real write door in columnar batches: 50,000 accounts (resellers > agents > customers; every
+tenth customer in EUR, the rest in USD), a few hundred operators with a Zipf-like share of
+the work, 40% deposits, amounts with a long (log-normal) tail, 24 months, a deterministic seed.
+The text index is built as the batches land (vosbench.ledger.text_index.catch_up after each),
+as an import does.
 
 Then it enumerates the panel's filter dimensions — period (none, a month, a week, a
 quarter), kind, channel, method, operator, account (one customer, an agent's subtree),
-amount range, text — takes a deterministic sample of their combinations (every single
-dimension and every pair with a period, the rest drawn at random), and times, per
+amount range, currency, text — takes a deterministic sample of their combinations (every
+single dimension and every pair with a period, the rest drawn at random), and times, per
 combination, what the panel runs: the count with the per-kind totals, the first page, the
 second page (keyset-free OFFSET), and each chart (month by kind, channel × method, top
 accounts). Prints the machine, p50/p95/max per query type, and the worst combinations.
@@ -69,7 +70,8 @@ MEMOS = ("top-up via portal", "monthly plan", "refund of failed call credit", "p
 # --- the ledger ------------------------------------------------------------------------------------
 
 def account_numbers() -> tuple[list[write_door.NewAccount], list[str], list[str]]:
-    """Resellers, agents under them, customers under agents; (accounts, agent numbers, customer numbers)."""
+    """Resellers, agents under them, customers under agents; (accounts, agent numbers, customer numbers).
+    Every tenth customer is held in EUR, the rest in USD (the panel's currency filter has two to tell apart)."""
     rng = random.Random(SEED)
     accounts, agents, customers = [], [], []
     for r in range(1, RESELLERS + 1):
@@ -85,7 +87,7 @@ def account_numbers() -> tuple[list[write_door.NewAccount], list[str], list[str]
         parent = agents[min(AGENTS - 1, int(rng.paretovariate(1.2)) - 1)] if rng.random() < 0.5 \
             else rng.choice(agents)
         accounts.append(write_door.NewAccount(customers[-1], f"Customer {c}", AccountKind.CUSTOMER, parent,
-                                              0, "USD", "Asia/Dubai"))
+                                              0, "EUR" if c % 10 == 0 else "USD", "Asia/Dubai"))
     return accounts, agents, customers
 
 
@@ -191,6 +193,7 @@ def dimensions(agents: list[str], customers: list[str]) -> dict[str, list[tuple[
                     ("agent subtree", {"accounts": (agents[0],), "include_sub_accounts": True})],
         "amount": [("-", {}), (">=1,000", {"min_amount": 1_000 * UNIT}),
                    ("10-50", {"min_amount": 10 * UNIT, "max_amount": 50 * UNIT})],
+        "currency": [("-", {}), ("EUR", {"currencies": ("EUR",)})],
         "text": [("-", {}), ("'refund'", {"text": "refund"}), ("'Sunrise'", {"text": "Sunrise"}),
                  ("'000123'", {"text": "000123"})],
     }

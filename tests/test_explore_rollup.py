@@ -27,7 +27,7 @@ from vosbench.analysis import explore
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core import periods
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import account_rollup, account_tree, amount_rollup, payment_rollup, setup, tables, verification, write_door
+from vosbench.ledger import account_rollup, account_tree, amount_rollup, database, payment_rollup, setup, tables, verification, write_door
 
 ZONE = "Asia/Kolkata"  # a half-hour offset: local days and months are cut away from UTC midnights
 FIRST = date(2026, 1, 1)
@@ -214,12 +214,13 @@ def test_account_rollup_answers_equal_the_records_counted_one_by_one(ledger, sta
 @pytest.fixture(scope="module")
 def skewed():
     """A ledger whose busiest customers make many of the records (as a real one's do): 200 customers under two
-    agents, 3,000 records over three months, three in ten of them made by the k-th customer with a weight of
-    1/k^1.5, the others by anyone; with texts to search."""
+    agents, every tenth held in EUR, 3,000 records over three months, three in ten of them made by the k-th
+    customer with a weight of 1/k^1.5, the others by anyone; with texts to search."""
     customers = [f"K{index:03d}" for index in range(200)]
     busy = [1 / (index + 1) ** 1.5 for index in range(len(customers))]
     rows = [("G1", AccountKind.AGENT, "", "USD"), ("G2", AccountKind.AGENT, "", "USD"),
-            *((number, AccountKind.CUSTOMER, f"G{1 + index % 2}", "USD") for index, number in enumerate(customers))]
+            *((number, AccountKind.CUSTOMER, f"G{1 + index % 2}", "EUR" if index % 10 == 9 else "USD")
+              for index, number in enumerate(customers))]
     rng = random.Random(11)
     payments = []
     for number in range(3_000):
@@ -234,6 +235,7 @@ def skewed():
         engine = setup.open_ledger(f"sqlite:///{Path(folder) / 'skewed.sqlite'}", create=True, timezone=ZONE)
         write_door.append_batch(engine, "accounts", _accounts(rows), source="test", file="accounts")
         write_door.append_batch(engine, "payments", payments, source="test", file="payments")
+        database.refresh_statistics(engine)  # as an import does: the planner weighs the tables as at scale
         yield engine
         engine.dispose()
 
@@ -244,7 +246,9 @@ def skewed():
     "accounts": st.sampled_from([("K000",), ("G2",), ("K003", "K030")]), "include_sub_accounts": st.booleans(),
     "operators": st.sampled_from([("ana",), ("bo", "cy")]), "min_amount": st.sampled_from([10**6, 5 * 10**6]),
     "max_amount": st.sampled_from([6 * 10**6, 10**7]), "kinds": st.sampled_from([("deposit",), ("withdrawal", "bonus")]),
-    "text": st.sampled_from(["refund", "REF-000", "promo"])}), st.integers(1, 12))
+    "channels": st.sampled_from([("web",), ("api",)]), "methods": st.sampled_from([("card",), ("cash",)]),
+    "currencies": st.sampled_from([("EUR",), ("USD",)]), "text": st.sampled_from(["refund", "REF-000", "promo"])}),
+    st.integers(1, 12))
 def test_top_accounts_of_any_filter_are_the_ones_counted_one_by_one(skewed, fields, n):
     if fields.get("start") and fields.get("end") and fields["start"] > fields["end"]:
         fields["start"], fields["end"] = fields["end"], fields["start"]
@@ -430,3 +434,26 @@ def test_a_page_by_amount_walks_dense_kinds_and_sorts_the_sparse_ones_alike(ledg
                                                 indexed=False, walks=walks, driver=driver)
             shown = [row.id for row in connection.execute(statement)]
             assert shown == list(whole["id"][(page - 1) * 15:page * 15]) and len(whole) > 30
+
+
+def test_a_count_in_two_currencies_reads_the_records_then_their_accounts(skewed):
+    """The per-kind totals of a ledger of two currencies look each chosen record's account up by its key: SQLite
+    otherwise read every account, then its records through the account index (a text with no period at 1M
+    records: over 2 s, where reading the records takes 0.3 s)."""
+    statements: list[tuple[str, tuple]] = []
+
+    def keep(_connection, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    sa.event.listen(skewed, "before_cursor_execute", keep)
+    try:
+        totals = explore.totals_by_kind(skewed, PaymentFilter(text="refund"))
+    finally:
+        sa.event.remove(skewed, "before_cursor_execute", keep)
+    assert set(totals["currency"]) == {"EUR", "USD"}
+    counting = [(statement, parameters) for statement, parameters in statements if "count(*)" in statement
+                and "current_accounts" in statement]
+    assert len(counting) == 1
+    with skewed.connect() as connection:
+        plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {counting[0][0]}", counting[0][1])]
+    assert plan[0] == "SCAN payments", plan
