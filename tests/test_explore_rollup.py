@@ -457,3 +457,19 @@ def test_a_count_in_two_currencies_reads_the_records_then_their_accounts(skewed)
     with skewed.connect() as connection:
         plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {counting[0][0]}", counting[0][1])]
     assert plan[0] == "SCAN payments", plan
+
+
+@pytest.mark.parametrize(("fields", "page_size", "walked"), [
+    ({"accounts": ("G1",), "include_sub_accounts": True}, 100, True),  # half the records; every kind dense enough
+    ({"start": date(2026, 2, 1), "end": date(2026, 2, 28), "currencies": ("EUR",)}, 15, False)])
+def test_a_page_by_amount_walks_when_the_walks_meet_fewer_records_than_reading_first(skewed, fields, page_size, walked):
+    """An agent's subtree holding half of each kind's records is walked in amount order even though no kind
+    holds four pages of matches (reading the subtree first reads all its records); a month's few records of
+    one currency are read first (in time order) and sorted. Either way the page is the records in order."""
+    f = PaymentFilter(**fields)
+    with skewed.connect() as connection:
+        totals = explore._totals_by_kind(connection, f, ZONE)
+        assert set(explore._amount_walks(connection, f, ZONE, totals, page_size).values()) == {walked}
+    whole = explore.query_all(skewed, f, sort="amount")
+    page = explore.query_page(skewed, f, sort="amount", page_size=page_size)
+    assert list(page.rows["id"]) == list(whole["id"][:page_size])
