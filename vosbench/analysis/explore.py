@@ -173,6 +173,10 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
                            (p.c.method, f.methods)):
         if chosen:
             where.append(column.in_([word.value for word in chosen]))
+    if driver == "amount" and not f.kinds:
+        # Every record's kind is one of Kind (the insert trigger refuses any other): named, each kind's range of
+        # the (kind, amount) index serves the amount range; left out, SQLite read every record (0.3 s at 1M).
+        where.append(p.c.kind.in_([kind.value for kind in Kind]))
     if f.operators:
         where.append(bare(p.c.operator, "operators").in_(f.operators))
     if f.currencies:  # checked on each record another index reads: a currency's accounts may be every account
