@@ -206,6 +206,24 @@ def _amount_ranges(low: int | None, high: int | None,
     return [sa.and_(*credits), sa.and_(*debits)]
 
 
+def _chosen(f: PaymentFilter, timezone: str, dialect: str, *columns: sa.ColumnElement, indexed: bool,
+            driver: str) -> sa.Subquery:
+    """``columns`` of the filter's records (:func:`conditions` with ``indexed`` and ``driver``), as a subquery
+    to aggregate.
+
+    An amount range that the database or the rollups may read first (``driver`` "" or "amount") is read
+    as its credits and debits apart, each a range of the (kind, amount) index, joined by UNION ALL: given
+    their OR, SQLite read every record once the query grouped them (a subtree's EUR card records of
+    1,000 or more: 300 ms for each chart at 1M).
+    """
+    ranges = _amount_ranges(f.min_amount, f.max_amount) if f.min_amount is not None or f.max_amount is not None else []
+    if driver not in ("", "amount") or not ranges:
+        return sa.select(*columns).where(*conditions(f, timezone, dialect, indexed=indexed, driver=driver)).subquery("chosen")
+    others = conditions(replace(f, min_amount=None, max_amount=None), timezone, dialect, indexed=indexed, driver=driver)
+    branches = [sa.select(*columns).where(*others, amount_range) for amount_range in ranges]
+    return (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+
+
 def _unordered(column: sa.ColumnElement) -> sa.ColumnElement:
     """``column``'s value in a form no index serves (COALESCE(x, x)).
 
@@ -710,22 +728,10 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     else:
         driver = _driver(connection, f, timezone, indexed=indexed)
         only = _only_currency(connection)  # once: each asking scans the accounts
-        chosen: sa.Subquery
-        if (f.min_amount is None and f.max_amount is None) or driver not in ("", "amount"):
-            # Grouped after filtering: walking the (kind, amount) index to group would look up every
-            # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
-            kind = _unordered(_payments.c.kind).label("kind")
-            chosen = (sa.select(kind, *_counted_columns(only))
-                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed, driver=driver))
-                      .subquery("chosen"))
-        else:
-            # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
-            # the database would rather read every record of the kind.
-            others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
-                                indexed=indexed, driver=driver)
-            branches = [sa.select(_payments.c.kind, *_counted_columns(only)).where(*others, amount_range)
-                        for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
-            chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+        # Grouped after filtering: walking the (kind, amount) index to group would look up every
+        # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
+        chosen = _chosen(f, timezone, connection.dialect.name, _unordered(_payments.c.kind).label("kind"),
+                         *_counted_columns(only), indexed=indexed, driver=driver)
         rows = queries.summed_rows(connection, lambda total: _per_kind_and_currency(chosen, only, total))
     totals = [(kind, currency, queries.whole_number(count), queries.whole_number(amount))
               for kind, currency, count, amount in rows]
@@ -913,11 +919,12 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         kind = _unordered(p.c.kind).label("kind")
         # The months span the filter's days, else every record: no bound of their own (a bound over the
         # whole ledger made the database read it all by time, even for the few records of an amount's edge).
-        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                           driver=_driver(connection, f, timezone, indexed=indexed))
+        chosen = _chosen(f, timezone, connection.dialect.name, month, kind, p.c.amount, indexed=indexed,
+                         driver=_driver(connection, f, timezone, indexed=indexed))
+        keys = (chosen.c.month, chosen.c.kind)
         return _frame(queries.summed_rows(connection, lambda total: (
-            sa.select(month, kind, sa.func.count(), *total(p.c.amount)).where(*where).group_by(month, kind)
-            .order_by(month, kind))), _MONTHLY_COLUMNS)
+            sa.select(*keys, sa.func.count(), *total(chosen.c.amount)).group_by(*keys).order_by(*keys))),
+            _MONTHLY_COLUMNS)
 
 
 def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
@@ -956,11 +963,12 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.channel, rollup.c.method, rollup=rollup),
                                   *(by_channel_method(engine, edge).itertuples(index=False) for edge in split[1])),
                           ("channel", "method", "count", "amount"))
-        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                           driver=_driver(connection, f, timezone, indexed=indexed))
+        chosen = _chosen(f, timezone, connection.dialect.name, p.c.channel, p.c.method, p.c.amount, indexed=indexed,
+                         driver=_driver(connection, f, timezone, indexed=indexed))
+        keys = (chosen.c.channel, chosen.c.method)
         return _frame(queries.summed_rows(connection, lambda total: (
-            sa.select(p.c.channel, p.c.method, sa.func.count(), *total(p.c.amount)).where(*where)
-            .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))), ("channel", "method", "count", "amount"))
+            sa.select(*keys, sa.func.count(), *total(chosen.c.amount)).group_by(*keys).order_by(*keys))),
+            ("channel", "method", "count", "amount"))
 
 
 def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
@@ -984,13 +992,12 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
                                   *total(rollup.c.moved)).where(*own).group_by(rollup.c.account_id))
         else:
             # Grouped after filtering: walking the account index to group would look up every row.
-            account_id = _unordered(p.c.account_id).label("account_id")
-            where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                               driver=_driver(connection, f, timezone, indexed=indexed))
+            chosen = _chosen(f, timezone, connection.dialect.name, _unordered(p.c.account_id).label("account_id"),
+                             p.c.amount, indexed=indexed, driver=_driver(connection, f, timezone, indexed=indexed))
 
             def grouped(total: queries.Summing) -> sa.Select:
-                return (sa.select(account_id, sa.func.count(), *total(p.c.amount), *total(sa.func.abs(p.c.amount)))
-                        .where(*where).group_by(account_id))
+                return (sa.select(chosen.c.account_id, sa.func.count(), *total(chosen.c.amount),
+                                  *total(sa.func.abs(chosen.c.amount))).group_by(chosen.c.account_id))
         return _frame(_top_ranked(connection, grouped, n), ("account", "name", "count", "amount"))
 
 
