@@ -20,8 +20,8 @@ accounts). Prints the machine, p50/p95/max per query type, and the worst combina
 
 ``--only TEXT`` times only the combinations whose label holds every space-separated word of
 TEXT (``--only 'period=month kind=deposit'``; ``--only 'no filter'``). ``--cap MS`` stops a
-query that runs past MS milliseconds (SQLite's progress handler) and counts it as ``>=MS``, so a
-matrix with multi-second queries ends in minutes. ``--plans`` prints, for each query over the
+query that runs past MS milliseconds of the chosen clock (SQLite's progress handler) and counts
+it as ``>=MS``, so a matrix with multi-second queries ends in minutes. ``--plans`` prints, for each query over the
 target, the SQL statements it ran with SQLite's EXPLAIN QUERY PLAN of each. ``--clock cpu`` times
 by this process's CPU time instead of the wall clock: on a shared, loaded machine the wall clock
 counts the waits for a core too.
@@ -240,7 +240,8 @@ click costs); 'count + per-kind totals' is that part alone."""
 
 class Stopwatch:
     """Times the panel's queries on ``engine`` by ``clock``, stopping any statement still running ``cap_ms``
-    (of wall time) after its query began (0: never), and keeps the statements the last query ran (for their plans)."""
+    (by the same clock) after its query began (0: never), and keeps the statements the last query ran (for their
+    plans). (A cap of wall time on a loaded machine stopped queries that had spent a fifth of it on a core.)"""
 
     def __init__(self, engine: sa.Engine, cap_ms: float, clock=time.perf_counter):
         self.cap_ms, self.clock, self.deadline = cap_ms, clock, float("inf")
@@ -251,7 +252,7 @@ class Stopwatch:
 
     def _on_connect(self, dbapi_connection, _record) -> None:
         if self.cap_ms:
-            dbapi_connection.set_progress_handler(lambda: time.perf_counter() > self.deadline, 20_000)
+            dbapi_connection.set_progress_handler(lambda: self.clock() > self.deadline, 20_000)
 
     def _on_execute(self, _connection, _cursor, statement, parameters, _context, _many) -> None:
         self.statements.append((statement, parameters))
@@ -259,8 +260,8 @@ class Stopwatch:
     def once_ms(self, action) -> float:
         """One call in milliseconds; a call stopped at the cap counts as the cap."""
         self.statements = []
-        started, counted = time.perf_counter(), self.clock()
-        self.deadline = started + self.cap_ms / 1000 if self.cap_ms else float("inf")
+        counted = self.clock()
+        self.deadline = counted + self.cap_ms / 1000 if self.cap_ms else float("inf")
         try:
             action()
         except sa.exc.OperationalError as error:
@@ -351,7 +352,8 @@ def main() -> int:
     print(f"{'matrix':>10}: {len(matrix)} filter combinations; fastest of {args.runs} runs each after a warm-up "
           f"(the warm-up alone when over {5 * args.target:.0f} ms); target < {args.target:.0f} ms")
     if args.cap:
-        print(f"{'cap':>10}: a query stopped at {args.cap:.0f} ms counts as {args.cap:.0f} ms (it took at least that)")
+        print(f"{'cap':>10}: a query stopped at {args.cap:.0f} ms ({args.clock}) counts as {args.cap:.0f} ms "
+              "(it took at least that)")
     print(f"{'load':>10}: {os.getloadavg()[0]:.1f} (1-minute load average at the end; the machine is shared)\n")
     width = max(len(name) for name in QUERIES)
     print(f"{'query':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'misses':>7}")
