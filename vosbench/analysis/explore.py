@@ -173,6 +173,10 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
                            (p.c.method, f.methods)):
         if chosen:
             where.append(column.in_([word.value for word in chosen]))
+    if driver == "amount" and not f.kinds:
+        # Every record's kind is one of Kind (the insert trigger refuses any other): named, each kind's range of
+        # the (kind, amount) index serves the amount range; left out, SQLite read every record (0.3 s at 1M).
+        where.append(p.c.kind.in_([kind.value for kind in Kind]))
     if f.operators:
         where.append(bare(p.c.operator, "operators").in_(f.operators))
     if f.currencies:  # checked on each record another index reads: a currency's accounts may be every account
@@ -200,6 +204,24 @@ def _amount_ranges(low: int | None, high: int | None,
         credits.append(amount <= high)
         debits.append(amount >= -high)
     return [sa.and_(*credits), sa.and_(*debits)]
+
+
+def _chosen(f: PaymentFilter, timezone: str, dialect: str, *columns: sa.ColumnElement, indexed: bool,
+            driver: str) -> sa.Subquery:
+    """``columns`` of the filter's records (:func:`conditions` with ``indexed`` and ``driver``), as a subquery
+    to aggregate.
+
+    An amount range that the database or the rollups may read first (``driver`` "" or "amount") is read
+    as its credits and debits apart, each a range of the (kind, amount) index, joined by UNION ALL: given
+    their OR, SQLite read every record once the query grouped them (a subtree's EUR card records of
+    1,000 or more: 300 ms for each chart at 1M).
+    """
+    ranges = _amount_ranges(f.min_amount, f.max_amount) if f.min_amount is not None or f.max_amount is not None else []
+    if driver not in ("", "amount") or not ranges:
+        return sa.select(*columns).where(*conditions(f, timezone, dialect, indexed=indexed, driver=driver)).subquery("chosen")
+    others = conditions(replace(f, min_amount=None, max_amount=None), timezone, dialect, indexed=indexed, driver=driver)
+    branches = [sa.select(*columns).where(*others, amount_range) for amount_range in ranges]
+    return (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
 
 
 def _unordered(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -308,14 +330,17 @@ def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, to
     kind's (kind, amount) index, all False when it reads their matches first and sorts them.
 
     A walk stops after ``reach`` matches, having met about reach × (the kind's records) / (its matches)
-    index entries, each a look-up of its record: cheap when the matches are dense (a busy customer),
-    a read of most of the kind when they are sparse (a rare operator's 1,373 records: seconds, where
-    reading them through the operator's index and sorting them takes milliseconds). Reading first
-    reads about the matches when an account or operator index (with the time after it) holds them,
-    else the period's records. The kinds are walked when each holds at least :data:`FEW_MATCHES` ×
-    ``reach`` matches and their walks together meet no more records than reading first; the kinds'
-    records come from the payment rollup (without it, the first test alone decides). A kind without
-    matches is not read at all.
+    index entries (all of the kind's when it holds fewer matches), each a look-up of its record at
+    random: cheap when the matches are dense (a busy customer), a read of most of the kind when they
+    are sparse (a rare operator's 1,373 records: seconds, where reading them through the operator's
+    index and sorting them takes milliseconds). Reading first reads the records of the index that
+    holds the fewest (per the rollups): an account's or operator's, each a look-up at random too, or
+    the period's, which lie in time order as they were appended (a third of the cost each: a month's
+    records of one currency at 1M were read and sorted in 80 ms, walked in 200 ms). Kinds are walked
+    when their walks together meet no more records than reading first costs, even if one kind is
+    sparse (an agent's subtree holds few of the commissions: walking every kind took 80 ms at 1M,
+    reading its records first 400 ms). Without the rollups (or in another zone), the kinds are walked
+    when each holds at least :data:`FEW_MATCHES` × ``reach`` matches. A kind without matches is not read at all.
     """
     matches: dict[str, int] = {}
     for kind, _currency, count, _amount in totals:
@@ -323,12 +348,25 @@ def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, to
     matches = {kind: found for kind, found in matches.items() if found}
     found_kinds = [kind for kind in Kind if kind.value in matches]
     records = _kind_records(connection)
-    walked = all(matches[kind.value] >= FEW_MATCHES * reach for kind in found_kinds)
-    if walked and records is not None and timezone == database.ledger_timezone(connection):
-        visits = sum(reach * records.get(kind.value, 0) // matches[kind.value] for kind in found_kinds)
-        first = sum(matches.values()) if f.accounts or f.operators else _records_of(connection, f, "period", (None, None))
-        walked = visits <= first
-    return dict.fromkeys(found_kinds, walked)
+    if records is None or timezone != database.ledger_timezone(connection) or not account_rollup.covers_ledger(connection):
+        return dict.fromkeys(found_kinds, all(matches[kind.value] >= FEW_MATCHES * reach for kind in found_kinds))
+    visits = sum(min(records.get(kind.value, 0), reach * records.get(kind.value, 0) // matches[kind.value])
+                 for kind in found_kinds)
+    return dict.fromkeys(found_kinds, visits <= _first_read_cost(connection, f))
+
+
+_IN_TIME_ORDER = 3
+"""How many records of a period (in time order, as appended) cost one record looked up at random."""
+
+
+def _first_read_cost(connection: sa.Connection, f: PaymentFilter) -> int:
+    """What reading ``f``'s records first costs, in records looked up at random: those of its period
+    (:data:`_IN_TIME_ORDER` to one), or of its accounts or operators when they hold fewer (per the rollups)."""
+    months = (f.start.isoformat()[:7] if f.start else None, f.end.isoformat()[:7] if f.end else None)
+    costs = [_records_of(connection, f, "period", (None, None)) // _IN_TIME_ORDER]
+    costs += [_records_of(connection, f, name, months) for name, given in (("accounts", f.accounts),
+                                                                          ("operators", f.operators)) if given]
+    return min(costs)
 
 
 def _kind_records(connection: sa.Connection) -> dict[str, int] | None:
@@ -690,22 +728,10 @@ def _totals_by_kind(connection: sa.Connection, f: PaymentFilter, timezone: str, 
     else:
         driver = _driver(connection, f, timezone, indexed=indexed)
         only = _only_currency(connection)  # once: each asking scans the accounts
-        chosen: sa.Subquery
-        if (f.min_amount is None and f.max_amount is None) or driver not in ("", "amount"):
-            # Grouped after filtering: walking the (kind, amount) index to group would look up every
-            # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
-            kind = _unordered(_payments.c.kind).label("kind")
-            chosen = (sa.select(kind, *_counted_columns(only))
-                      .where(*conditions(f, timezone, connection.dialect.name, indexed=indexed, driver=driver))
-                      .subquery("chosen"))
-        else:
-            # Credits and debits as separate range reads of the (kind, amount) index: given their OR,
-            # the database would rather read every record of the kind.
-            others = conditions(replace(f, min_amount=None, max_amount=None), timezone, connection.dialect.name,
-                                indexed=indexed, driver=driver)
-            branches = [sa.select(_payments.c.kind, *_counted_columns(only)).where(*others, amount_range)
-                        for amount_range in _amount_ranges(f.min_amount, f.max_amount)]
-            chosen = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("chosen")
+        # Grouped after filtering: walking the (kind, amount) index to group would look up every
+        # row at random (17 s for a method filter at 1M records; a scan of what the filter reads: 1 s).
+        chosen = _chosen(f, timezone, connection.dialect.name, _unordered(_payments.c.kind).label("kind"),
+                         *_counted_columns(only), indexed=indexed, driver=driver)
         rows = queries.summed_rows(connection, lambda total: _per_kind_and_currency(chosen, only, total))
     totals = [(kind, currency, queries.whole_number(count), queries.whole_number(amount))
               for kind, currency, count, amount in rows]
@@ -717,13 +743,16 @@ def _per_kind_and_currency(chosen: sa.Subquery, only: str | None, total: queries
     (two currencies never add up).
 
     A ledger whose accounts all keep one currency (``only``, :func:`_only_currency`) needs no look-up
-    of each record's account (a third of the time of a count over a busy operator's records).
+    of each record's account (a third of the time of a count over a busy operator's records). Otherwise
+    the chosen records drive and each one's account is looked up by its key: joined on the bare column,
+    SQLite read every account and then its records through the account index (a text with no period
+    over 1M records, in a ledger of two currencies: over 2 s, where the scan alone takes 0.3 s).
     """
     if only is not None:
         return (sa.select(chosen.c.kind, sa.literal(only, sa.String), sa.func.count(), *total(chosen.c.amount))
                 .group_by(chosen.c.kind))
     return (sa.select(chosen.c.kind, _accounts.c.currency, sa.func.count(), *total(chosen.c.amount))
-            .select_from(chosen.join(_accounts, _accounts.c.id == chosen.c.account_id))
+            .select_from(chosen.join(_accounts, _accounts.c.id == _unordered(chosen.c.account_id)))
             .group_by(chosen.c.kind, _accounts.c.currency))
 
 
@@ -890,11 +919,12 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
         kind = _unordered(p.c.kind).label("kind")
         # The months span the filter's days, else every record: no bound of their own (a bound over the
         # whole ledger made the database read it all by time, even for the few records of an amount's edge).
-        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                           driver=_driver(connection, f, timezone, indexed=indexed))
+        chosen = _chosen(f, timezone, connection.dialect.name, month, kind, p.c.amount, indexed=indexed,
+                         driver=_driver(connection, f, timezone, indexed=indexed))
+        keys = (chosen.c.month, chosen.c.kind)
         return _frame(queries.summed_rows(connection, lambda total: (
-            sa.select(month, kind, sa.func.count(), *total(p.c.amount)).where(*where).group_by(month, kind)
-            .order_by(month, kind))), _MONTHLY_COLUMNS)
+            sa.select(*keys, sa.func.count(), *total(chosen.c.amount)).group_by(*keys).order_by(*keys))),
+            _MONTHLY_COLUMNS)
 
 
 def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: _Months) -> list[tuple]:
@@ -933,11 +963,12 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
             return _frame(_merged(_rollup_sums(connection, split[0], rollup.c.channel, rollup.c.method, rollup=rollup),
                                   *(by_channel_method(engine, edge).itertuples(index=False) for edge in split[1])),
                           ("channel", "method", "count", "amount"))
-        where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                           driver=_driver(connection, f, timezone, indexed=indexed))
+        chosen = _chosen(f, timezone, connection.dialect.name, p.c.channel, p.c.method, p.c.amount, indexed=indexed,
+                         driver=_driver(connection, f, timezone, indexed=indexed))
+        keys = (chosen.c.channel, chosen.c.method)
         return _frame(queries.summed_rows(connection, lambda total: (
-            sa.select(p.c.channel, p.c.method, sa.func.count(), *total(p.c.amount)).where(*where)
-            .group_by(p.c.channel, p.c.method).order_by(p.c.channel, p.c.method))), ("channel", "method", "count", "amount"))
+            sa.select(*keys, sa.func.count(), *total(chosen.c.amount)).group_by(*keys).order_by(*keys))),
+            ("channel", "method", "count", "amount"))
 
 
 def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
@@ -961,13 +992,12 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
                                   *total(rollup.c.moved)).where(*own).group_by(rollup.c.account_id))
         else:
             # Grouped after filtering: walking the account index to group would look up every row.
-            account_id = _unordered(p.c.account_id).label("account_id")
-            where = conditions(f, timezone, connection.dialect.name, indexed=indexed,
-                               driver=_driver(connection, f, timezone, indexed=indexed))
+            chosen = _chosen(f, timezone, connection.dialect.name, _unordered(p.c.account_id).label("account_id"),
+                             p.c.amount, indexed=indexed, driver=_driver(connection, f, timezone, indexed=indexed))
 
             def grouped(total: queries.Summing) -> sa.Select:
-                return (sa.select(account_id, sa.func.count(), *total(p.c.amount), *total(sa.func.abs(p.c.amount)))
-                        .where(*where).group_by(account_id))
+                return (sa.select(chosen.c.account_id, sa.func.count(), *total(chosen.c.amount),
+                                  *total(sa.func.abs(chosen.c.amount))).group_by(chosen.c.account_id))
         return _frame(_top_ranked(connection, grouped, n), ("account", "name", "count", "amount"))
 
 
