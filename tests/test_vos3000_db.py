@@ -63,6 +63,21 @@ def test_sync_reproduces_every_balance_of_e_customer(tmp_path, vos_url):
     vos.dispose()
 
 
+def test_a_sync_reads_the_ledger_unmapped_as_an_import_does(tmp_path, vos_url):
+    """A page read through SQLite's map stays resident: a large sync held as much of the ledger as it read back."""
+    generate.write_dataset(vos_url, generate.DatasetSpec(customers=5, days=2, payments=20, calls_per_day=20))
+    ledger = _ledger(tmp_path)
+    mapped: set[int] = set()
+    listener = lambda connection, *_statement: mapped.add(  # noqa: E731 (the event's arguments, unnamed)
+        connection.connection.driver_connection.execute("PRAGMA mmap_size").fetchone()[0])
+    sa.event.listen(ledger, "before_cursor_execute", listener)
+    _sync(ledger, vos_url)
+    sa.event.remove(ledger, "before_cursor_execute", listener)
+    assert mapped == {0}
+    with ledger.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA mmap_size").scalar() == database.MAPPED_BYTES
+
+
 def test_a_second_sync_adds_nothing_and_new_rows_are_picked_up(tmp_path, vos_url):
     generate.write_dataset(vos_url, generate.DatasetSpec(customers=10, days=3, payments=60, calls_per_day=50))
     ledger = _ledger(tmp_path)

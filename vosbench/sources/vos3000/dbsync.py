@@ -313,9 +313,11 @@ def sync_database(ledger: Engine, source_url: str, *, mapping: Mapping, source_n
     provenance = {"source_url": mask_url(source_url), "database": vos.url.database, "money_rule": MONEY_RULE,
                   "vosbench_version": __version__, **mapping.provenance()}
     try:
-        sync = _Sync(ledger, vos, source_name=source_name, mapping=mapping, chunk_size=chunk_size,
-                     progress=progress, now=now, provenance=provenance)
-        with collector_paused():  # unpickling a chunk makes ~2M objects: the collector's scans cost 20%
+        # unpickling a chunk makes ~2M objects: the collector's scans cost 20%; the ledger is read unmapped, so
+        # the pages a large sync reads back (its text index, its statistics) do not stay in memory
+        with collector_paused(), database.unmapped(ledger):
+            sync = _Sync(ledger, vos, source_name=source_name, mapping=mapping, chunk_size=chunk_size,
+                         progress=progress, now=now, provenance=provenance)
             sync.accounts()
             sync.payments()
             sync.charges()
