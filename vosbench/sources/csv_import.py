@@ -482,6 +482,7 @@ def _worker_started(importer: int) -> None:
 
 
 def _end_when_orphaned(importer: int) -> None:
+    """End this worker once its parent is no longer ``importer`` (the importer died; the worker was handed on)."""
     while os.getppid() == importer:
         time.sleep(1)
     os._exit(1)
