@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 
+from vosbench.commands import main
 from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.ledger import database, month_totals, setup, tables, verification, write_door
 from vosbench.ledger.write_door import ImportRejected, PaymentColumns
@@ -279,7 +280,7 @@ def _importing_with_workers(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")
-def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_line(tmp_path):
+def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_line(tmp_path, capsys):
     """Ctrl-C reaches the importer and its parsing workers (the terminal's process group): one line, exit 130, the
     file rolled back; it printed a Python traceback from the importer and from each worker."""
     engine, before, process = _importing_with_workers(tmp_path)
@@ -293,11 +294,18 @@ def test_ctrl_c_during_an_import_keeps_nothing_of_the_file_and_says_so_in_one_li
         "import is kept whole or not at all); run it again to complete it"])
     assert stored(engine) == before
     assert verification.verify(engine).ok
+    # verify (read-only) says what the stop left: the payments' indexes set aside, and what builds them
+    assert main.main(["verify", "--db", f"sqlite:///{tmp_path / 'ledger.sqlite'}"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("NOTE ")]
+    assert notes == [f"NOTE payments lacks its indexes {', '.join(sorted(index.name for index in tables.payments.indexes))} "
+                     "(an import was stopped before it built them again): the records are whole, but queries are slower "
+                     "until `vosbench info` (or any command that opens the ledger for writing) builds them"]
     engine.dispose()  # the next command to open the ledger builds the payments' indexes the import had set aside
     reopened = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     with reopened.connect() as connection:
         kept = set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'payments'")))
     assert {index.name for index in tables.payments.indexes} <= kept
+    assert verification.verify(reopened).notes == []
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the importer's workers through Linux's /proc")

@@ -36,7 +36,7 @@ def cmd_verify(args) -> int:
     lines = _problem_lines(result)
     if args.format == "json":
         print(json.dumps({"ok": result.ok, "problems": lines, "not_checked": result.not_checked,
-                          "fingerprint": result.fingerprint}, indent=2))
+                          "notes": result.notes, "fingerprint": result.fingerprint}, indent=2))
     else:
         for name, head in result.fingerprint.items():
             print(f"{name}: {head['rows']} rows, chain head {head['head']}")
@@ -47,6 +47,8 @@ def cmd_verify(args) -> int:
             print(f"FAILED … and {len(lines) - len(shown)} more (--all shows them)")
         for note in result.not_checked:
             print(f"NOT CHECKED {note}")
+        for note in result.notes:
+            print(f"NOTE {note}")
         print("ledger verified: schema and guards in place, every chain intact, derived data agrees "
               "with the records" if result.ok else f"ledger FAILED verification ({len(lines)} problems)")
     return options.EXIT_OK if result.ok else options.EXIT_FINDINGS

@@ -28,6 +28,7 @@ from vosbench.ledger import (
     money_bounds,
     month_close,
     month_totals,
+    setup,
     sync_marks,
     tables,
     text_index,
@@ -45,6 +46,7 @@ class Verification:
     total_mismatches: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what is worth knowing but no integrity problem
     fingerprint: dict = field(default_factory=dict)
     scope: str = ""  # empty: the whole history was recomputed; else where it started and what it left out
 
@@ -139,8 +141,24 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
         attempt("sync marks", "sync_state", lambda: result.problems.extend(
             Problem("sync marks", "sync_state", None, message)
             for _stream, message in sync_marks.disagreements(connection)))
+        result.notes += _missing_index_notes(engine)
         attempt("fingerprint", "chain_heads", lambda: result.fingerprint.update(hashchain.fingerprint(connection)))
     return result
+
+
+def _missing_index_notes(engine: Engine) -> list[str]:
+    """The secondary indexes the ledger lacks, per table: an import stopped (Ctrl-C, kill) while it had set them
+    aside. The records are whole and every unique key is kept, so it is no integrity problem; but every query
+    reading that table is slower until a command that opens the ledger for writing builds them again."""
+    missing = setup.missing_indexes(engine)
+    by_table: dict[str, list[str]] = {}
+    for table in tables.metadata.sorted_tables:
+        named = sorted(str(index.name) for index in table.indexes if index.name in missing)
+        if named:
+            by_table[table.name] = named
+    return [f"{table} lacks its indexes {', '.join(names)} (an import was stopped before it built them again): "
+            "the records are whole, but queries are slower until `vosbench info` (or any command that opens the "
+            "ledger for writing) builds them" for table, names in by_table.items()]
 
 
 def _starts(connection: sa.Connection, anchor: Anchor) -> dict[str, dict]:

@@ -109,6 +109,8 @@ def verification_frame(verification) -> pd.DataFrame:
     for check in ("schema", "guards", "anchor", "text index", *others):
         found = [problem.message for problem in verification.problems if problem.check == check]
         rows.append((check, "problems" if found else "ok", _shown(found)))
+    if verification.notes:  # no integrity problem, but worth the reader's knowing (e.g. indexes an import set aside)
+        rows.append(("notes", "see detail", _shown(verification.notes)))
     # an audit verifies from the last close on: what it recomputed, and what it left to a full verify
     rows.append(("scope", "since the last close" if verification.scope else "whole ledger", verification.scope))
     return pd.DataFrame(rows, columns=["check", "result", "detail"])
