@@ -21,7 +21,8 @@ entering it, whatever client or SQL writes the row.
 
 An account's currency is held as well (:func:`account_currency_guards`): a BEFORE INSERT trigger on
 ``account_versions`` refuses a version naming another currency for an account that holds payments,
-charges or balances, which carry no currency of their own and would be read in the new one.
+charges or balances, which carry no currency of their own and would be read in the new one; and
+:func:`currency_code_guards` refuse an account or version whose currency is no ISO 4217 currency of money.
 
 :func:`expected_guards` is what ``verify`` compares the database's catalogue with
 (:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
@@ -67,6 +68,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from vosbench.core import currencies
 from vosbench.core.model import Kind
 from vosbench.ledger import hashchain
 from vosbench.ledger.database import StoreError
@@ -459,6 +461,38 @@ def account_currency_guards(dialect: str) -> list[Guard]:
                                             f"'{CURRENCY_REFUSAL}'; END IF")]
 
 
+# --- an account's currency: a currency of money (see write_door._new_accounts) ------------------------------
+
+CODE_REFUSAL = ("currency is no ISO 4217 currency of money (metals, test, fund and unit-of-account codes are not): "
+                "its money would be totalled, and approved, in no currency; give one such as USD")
+_NO_CURRENCY = f"NEW.currency NOT IN ({', '.join(repr(code) for code in sorted(currencies.DECIMALS))})"
+"""An account, or a version of one, naming a code that is no currency of money."""
+
+
+def currency_code_guards(dialect: str) -> list[Guard]:
+    """The triggers refusing, on ``dialect``, an account or account version whose currency is no ISO 4217 currency
+    of money (on PostgreSQL with their function): the write door refuses the same row with its line."""
+    function = "vosbench_currency_code"
+    made: list[Guard] = []
+    if dialect == "postgresql":
+        made.append(_postgresql_function(function, (
+            f"BEGIN IF {_NO_CURRENCY} THEN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ': {CODE_REFUSAL}', "
+            "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END ")))
+    for table in ("accounts", "account_versions"):
+        name = f"{table}_currency_code"
+        if dialect == "sqlite":
+            made.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {_NO_CURRENCY} "
+                                            f"BEGIN SELECT RAISE(ABORT, '{table}: {CODE_REFUSAL}'); END"))
+        elif dialect == "postgresql":
+            shown = f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            made.append(Guard(name, table, shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown))
+        else:
+            made.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW IF "
+                                           f"{_NO_CURRENCY} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+                                           f"'{table}: {CODE_REFUSAL}'; END IF"))
+    return made
+
+
 def expected_guards(dialect: str) -> list[Guard]:
     """The triggers (and on PostgreSQL their functions) the guarded tables must have on ``dialect``:
     what ``verify`` compares the database's catalogue with."""
@@ -471,7 +505,7 @@ def expected_guards(dialect: str) -> list[Guard]:
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
-    checks += account_currency_guards(dialect)
+    checks += account_currency_guards(dialect) + currency_code_guards(dialect)
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

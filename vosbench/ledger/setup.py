@@ -148,7 +148,9 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     version until it changes) and the ``current_accounts`` view; schema 5 the guard
     refusing a new currency for an account that holds money (the versions already
     there stay as they are, for ``verify`` to check as before); schema 6 replaces the
-    threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`).
+    threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`); schema 7
+    adds the guards refusing an account in no currency of money (the accounts there stay as they are: a
+    version of one, like any row the write door sends, must name a currency of money).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
