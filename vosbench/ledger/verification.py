@@ -212,7 +212,7 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
             trouble = anchor_module.seal_problem(given.document, key, given.source)
             if trouble:
                 result.problems.append(Problem("anchor", "", None, trouble))
-            changed = month_close.reopened_since(connection, given.document)  # the auditor's receipt, not the ledger's own
+            changed = month_close.receipt_problem(connection, given.document)  # the auditor's receipt, not the ledger's own
             if changed:
                 result.problems.append(Problem("anchor", "month_closes", None, f"{given.source}: {changed}"))
         inside.append(given)
