@@ -17,7 +17,9 @@ them, and a person's unapproved entry at or above the approval threshold in forc
 approved the open request for exactly that entry; one on ``approval_thresholds`` refuses a
 setting by anyone but a supervisor (on a server: the connected login) and a raise without a
 reason, and on a server one on ``approval_requests`` binds a request's maker to the login
-entering it, whatever client or SQL writes the row.
+entering it, whatever client or SQL writes the row. On a server, every other person's row is bound
+the same way, with the role its act needs (:func:`_person_rules`): a manual entry's operator, a
+month's closer, an approval's checker, a finding's annotator, a matching decision, a shared view.
 
 An account's currency is held as well (:func:`account_currency_guards`): a BEFORE INSERT trigger on
 ``account_versions`` refuses a version naming another currency for an account that holds payments,
@@ -129,7 +131,8 @@ _POSTGRESQL_FUNCTIONS = {
 """The trigger functions' bodies, as ``pg_proc.prosrc`` holds them."""
 
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
-            "vosbench_threshold_maker", "vosbench_account_currency"}
+            "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
+            "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings"}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -336,8 +339,9 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
         person = f"({person} OR EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role IN ({roles})))"
     refused_entry = (f"{person} AND NOT ({approved}) AND ABS(NEW.amount) >= "
                      f"COALESCE({_THRESHOLD_IN_FORCE}, {NO_THRESHOLD})")
-    installer = ("NEW.set_by = 'installer' AND NOT EXISTS (SELECT 1 FROM approval_thresholds t "
-                 "WHERE t.currency = NEW.currency AND t.kind = NEW.kind)")
+    # the controls file's seed: on a server only the owner plants it (`server init`), who needs no rule
+    installer = "FALSE" if login else ("NEW.set_by = 'installer' AND NOT EXISTS (SELECT 1 FROM approval_thresholds t "
+                                       "WHERE t.currency = NEW.currency AND t.kind = NEW.kind)")
     supervisor = _is_supervisor("NEW.set_by") + (f" AND NEW.set_by = {login}" if login else "")
     unexplained_raise = (f"{_BLANK_REASON[server]} AND NEW.amount > COALESCE((SELECT t.amount FROM approval_thresholds "
                          "t WHERE t.currency = NEW.currency AND t.kind = NEW.kind ORDER BY t.id DESC LIMIT 1), "
@@ -353,7 +357,7 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
     ]
     if login:
         rules.append(("approval_requests", f"{not_owner}NEW.maker <> {login}", MAKER_REFUSAL))
-    return rules + _dating_rules(server, not_owner)
+    return rules + _dating_rules(server, not_owner) + _person_rules(server, not_owner)
 
 
 DATING_REFUSAL = ("payments: a record is recorded now, by the clock of the database, and dated no later than "
@@ -386,9 +390,53 @@ def _dating_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
             ("approval_requests", not_owner + off_clock("requested_at"), REQUEST_DATING_REFUSAL)]
 
 
+def _has_role(login: str, roles: tuple[str, ...]) -> str:
+    return f"EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role IN ({', '.join(map(repr, roles))}))"
+
+
+PERSON_REFUSALS = {
+    "payments": "payments: a manual entry is made under the login that enters it (or posted by its approving supervisor)",
+    "month_closes": ("month_closes: a month is closed or reopened by a registered supervisor under their own login, "
+                     "confirmed by another person"),
+    "approval_decisions": "approval_decisions: a request is decided by a registered supervisor under their own login",
+    "finding_annotations": ("finding_annotations: a finding is annotated by a registered auditor or supervisor under "
+                            "their own login"),
+    "match_decisions": "match_decisions: a matching decision is made under the login that makes it",
+    "saved_views": "saved_views: a view is shared under the login that shares it",
+}
+"""What the database says when a login writes a person's row under another person's name (see :func:`_person_rules`)."""
+
+
+def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
+    """On a server, the rules binding every person's row to the login that inserts it, with the role its act needs
+    (the same as :mod:`vosbench.ledger.identity` checks in the client): a manual entry's operator (or, for an
+    approved one, its approving supervisor), a month's closer, an approval's checker, a finding's annotator, a
+    matching decision's maker, a shared view's author. Without them a login holding the writers' database role
+    could send, from its own client or psql, a row naming anyone: close a month in two supervisors' names, reject a
+    request or explain a finding as someone else. The owner (a copy, the demo) is held by none of them."""
+    login = _LOGIN.get(server)
+    if login is None:
+        return []
+    from vosbench.ledger import identity  # the roles each act needs; identity imports the write door, which imports this
+
+    return [(table, not_owner + condition, PERSON_REFUSALS[table]) for table, condition in (
+        ("payments", f"NEW.source = '{MANUAL_SOURCE}' AND NEW.operator <> {login} AND NEW.approved_by <> {login}"),
+        ("month_closes", f"NOT (NEW.closed_by = {login} AND {_is_supervisor(login)} AND NEW.second <> {login})"),
+        ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, identity.CHECKERS)})"),
+        ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, identity.ANNOTATORS)})"),
+        ("match_decisions", f"NEW.decided_by <> {login}"),
+        ("saved_views", f"NEW.saved_by <> {login}"),
+    )]
+
+
 _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_entry"),
                        "approval_thresholds": ("approval_thresholds_setter", "vosbench_threshold_setter"),
-                       "approval_requests": ("approval_requests_maker", "vosbench_threshold_maker")}
+                       "approval_requests": ("approval_requests_maker", "vosbench_threshold_maker"),
+                       "month_closes": ("month_closes_person", "vosbench_person_close"),
+                       "approval_decisions": ("approval_decisions_person", "vosbench_person_decision"),
+                       "finding_annotations": ("finding_annotations_person", "vosbench_person_annotation"),
+                       "match_decisions": ("match_decisions_person", "vosbench_person_match"),
+                       "saved_views": ("saved_views_person", "vosbench_person_view")}
 """The trigger (and on PostgreSQL its function) holding each table's threshold rules."""
 
 
@@ -493,6 +541,47 @@ def currency_code_guards(dialect: str) -> list[Guard]:
     return made
 
 
+# --- the ledger's settings: the owner's alone on a server -------------------------------------------------------
+
+KEPT_UP_SETTING = "payment_text_indexed_through"
+"""The one ``ledger_meta`` value a login's writes keep up: the highest payment id the text index holds
+(:data:`vosbench.ledger.text_index.MARK_KEY`)."""
+
+SETTINGS_REFUSAL = ("ledger_meta: only the owner of the ledger changes its settings (its time zone, its schema "
+                    "version); the writes of a login keep up the mark of the text index alone")
+
+
+def settings_guards(dialect: str) -> list[Guard]:
+    """On a server, the triggers keeping every ``ledger_meta`` value but the text index's mark to the owner: the
+    writers' role may update and delete the table for that mark, and one UPDATE of the time zone would recut every
+    day and month of everyone's reports. None on SQLite, whose file's holder can change anything anyway (and whose
+    close receipts record the zone each month was closed in)."""
+    server = "mysql" if dialect == "mariadb" else dialect
+    owner = _OWNER.get(server)
+    if owner is None:
+        return []
+    if server == "postgresql":
+        function = "vosbench_settings"
+        row = "(CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END)"
+        changed = f"{row} <> '{KEPT_UP_SETTING}' OR (TG_OP = 'UPDATE' AND OLD.key <> '{KEPT_UP_SETTING}')"
+        shown = (f"CREATE TRIGGER ledger_meta_settings BEFORE INSERT OR DELETE OR UPDATE ON ledger_meta FOR EACH ROW "
+                 f"EXECUTE FUNCTION {function}()")
+        return [_postgresql_function(function, (
+                    f"BEGIN IF NOT ({owner}) AND ({changed}) THEN RAISE EXCEPTION USING MESSAGE = '{SETTINGS_REFUSAL}', "
+                    "ERRCODE = 'insufficient_privilege'; END IF; "
+                    "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END ")),
+                Guard("ledger_meta_settings", "ledger_meta",
+                      shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
+    refuse = f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{SETTINGS_REFUSAL}'"
+    made = []
+    for event, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+        name = f"ledger_meta_settings_{event.lower()}"
+        changed = " OR ".join(f"{row}.`key` <> '{KEPT_UP_SETTING}'" for row in rows)
+        made.append(Guard(name, "ledger_meta", f"CREATE TRIGGER {name} BEFORE {event} ON ledger_meta FOR EACH ROW "
+                                               f"IF NOT ({owner}) AND ({changed}) THEN {refuse}; END IF"))
+    return made
+
+
 def expected_guards(dialect: str) -> list[Guard]:
     """The triggers (and on PostgreSQL their functions) the guarded tables must have on ``dialect``:
     what ``verify`` compares the database's catalogue with."""
@@ -505,7 +594,7 @@ def expected_guards(dialect: str) -> list[Guard]:
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
-    checks += account_currency_guards(dialect) + currency_code_guards(dialect)
+    checks += account_currency_guards(dialect) + currency_code_guards(dialect) + settings_guards(dialect)
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

@@ -17,7 +17,8 @@ SCHEMA_VERSION = "7"  # 2: explore indexes on payments, per-kind counts in accou
 # 5: the guard keeping the currency of an account that holds money;
 # 6: threshold guards that fail closed, refuse a misshapen payment, tie an approval to its request's
 # entry and refuse a threshold raised without a reason; 7: the guards refusing an account whose currency is
-# no ISO 4217 currency of money
+# no ISO 4217 currency of money and, on a server, those binding a person's row (a manual entry, a close, a
+# decision, an annotation, a matching decision, a shared view) to the login inserting it
 
 metadata = sa.MetaData()
 
