@@ -541,6 +541,33 @@ def currency_code_guards(dialect: str) -> list[Guard]:
     return made
 
 
+# --- a day's charges: never negative (see write_door._CHARGES) --------------------------------------------------
+
+CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee", "calls")
+"""The charges' figures, each zero or more: a negative fee would credit an account with no second person."""
+CHARGE_REFUSAL = ("charges: a fee and a count of calls are zero or more; a credit to an account is a payment "
+                  "(an adjustment or a reversal), which a supervisor approves above its threshold")
+
+
+def charge_sign_guards(dialect: str) -> list[Guard]:
+    """The trigger refusing, on ``dialect``, a charges row with a negative figure, whatever client sends it: the write
+    door refuses it with its line, but a modified client's negative call fee would credit an account by any amount,
+    outside the approvals that hold a payment."""
+    name, negative = "charges_sign", " OR ".join(f"NEW.{column} < 0" for column in CHARGE_COLUMNS)
+    if dialect == "sqlite":
+        return [Guard(name, "charges", f"CREATE TRIGGER {name} BEFORE INSERT ON charges WHEN {negative} "
+                                       f"BEGIN SELECT RAISE(ABORT, '{CHARGE_REFUSAL}'); END")]
+    if dialect == "postgresql":
+        function = "vosbench_charge_sign"
+        shown = f"CREATE TRIGGER {name} BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION {function}()"
+        return [_postgresql_function(function, (
+                    f"BEGIN IF {negative} THEN RAISE EXCEPTION USING MESSAGE = '{CHARGE_REFUSAL}', "
+                    "ERRCODE = 'check_violation'; END IF; RETURN NEW; END ")),
+                Guard(name, "charges", shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
+    return [Guard(name, "charges", f"CREATE TRIGGER {name} BEFORE INSERT ON charges FOR EACH ROW IF {negative} THEN "
+                                   f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{CHARGE_REFUSAL}'; END IF")]
+
+
 # --- the ledger's settings: the owner's alone on a server -------------------------------------------------------
 
 KEPT_UP_SETTING = "payment_text_indexed_through"
@@ -594,7 +621,8 @@ def expected_guards(dialect: str) -> list[Guard]:
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
-    checks += account_currency_guards(dialect) + currency_code_guards(dialect) + settings_guards(dialect)
+    checks += (account_currency_guards(dialect) + currency_code_guards(dialect) + charge_sign_guards(dialect)
+               + settings_guards(dialect))
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

@@ -599,7 +599,7 @@ class _Keyed:
 
 
 _CHARGES = _Keyed(tables.charges, "day", ("call_fee", "agent_fee", "other_fee", "calls"), "charges",
-                  ("call_fee", "agent_fee", "other_fee", "calls"), key_is_time=False)
+                  guards.CHARGE_COLUMNS, key_is_time=False)  # the database refuses a negative figure too
 _SNAPSHOTS = _Keyed(tables.balance_snapshots, "as_of", ("balance",), "balance", (), key_is_time=True)
 
 
