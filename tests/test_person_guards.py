@@ -145,3 +145,23 @@ def test_a_login_cannot_change_the_ledgers_time_zone_or_version_but_keeps_the_te
         assert database.ledger_timezone(connection) == "UTC"
         assert database.get_meta(connection, text_index.MARK_KEY) == "0"
     clerk.dispose()
+
+
+def test_a_clerk_cannot_add_or_move_an_account_but_a_supervisor_can(server_team):
+    """A clerk's own INSERT moved another reseller's customer under R1 (whose login then saw its payments), or raised
+    a credit limit, naming a supervisor as the changer."""
+    url = server_team
+    owner = database.make_engine(url)
+    with owner.connect() as connection:
+        ids = dict(connection.execute(sa.select(tables.accounts.c.account, tables.accounts.c.id)).all())
+    owner.dispose()
+    moved = {"account_id": ids["C1"], "name": "Customer 1", "parent_id": ids["R1"], "credit_limit": 10**12,
+             "currency": "USD", "changed_by": "bob", "changed_at": _now(), "batch_id": None}
+    _refused(url, "ann", tables.account_versions, moved, guards.PERSON_REFUSALS["account_versions"])
+    _refused(url, "ann", tables.accounts, {"account": "X9", "name": "Ghost", "kind": "customer", "parent_id": ids["R1"],
+                                          "credit_limit": 0, "currency": "USD", "timezone": "UTC", "batch_id": None},
+             guards.PERSON_REFUSALS["accounts"])
+    supervisor = login_engine(url, "bob")
+    with supervisor.begin() as connection:
+        connection.execute(tables.account_versions.insert().values(**{**moved, "credit_limit": 0}))
+    supervisor.dispose()

@@ -132,7 +132,8 @@ _POSTGRESQL_FUNCTIONS = {
 
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
             "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
-            "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings"}
+            "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
+            "vosbench_person_account_version"}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -403,6 +404,9 @@ PERSON_REFUSALS = {
                             "their own login"),
     "match_decisions": "match_decisions: a matching decision is made under the login that makes it",
     "saved_views": "saved_views: a view is shared under the login that shares it",
+    "accounts": "accounts: a clerk does not add accounts; a supervisor, or the owner and its syncs, do",
+    "account_versions": ("account_versions: a clerk does not change an account (its parent, limit or currency); "
+                         "a supervisor, or the owner and its syncs, do"),
 }
 """What the database says when a login writes a person's row under another person's name (see :func:`_person_rules`)."""
 
@@ -411,7 +415,8 @@ def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
     """On a server, the rules binding every person's row to the login that inserts it, with the role its act needs
     (the same as :mod:`vosbench.ledger.identity` checks in the client): a manual entry's operator (or, for an
     approved one, its approving supervisor), a month's closer, an approval's checker, a finding's annotator, a
-    matching decision's maker, a shared view's author. Without them a login holding the writers' database role
+    matching decision's maker, a shared view's author; and no clerk adds or changes an account (its parent
+    decides whose subtree a reseller sees, its limit what it may owe). Without them a login holding the writers' database role
     could send, from its own client or psql, a row naming anyone: close a month in two supervisors' names, reject a
     request or explain a finding as someone else. The owner (a copy, the demo) is held by none of them."""
     login = _LOGIN.get(server)
@@ -426,6 +431,9 @@ def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
         ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, identity.ANNOTATORS)})"),
         ("match_decisions", f"NEW.decided_by <> {login}"),
         ("saved_views", f"NEW.saved_by <> {login}"),
+        # the accounts decide whose subtree a reseller sees and what an account may owe: not a clerk's to move
+        ("accounts", _has_role(login, ("clerk",))),
+        ("account_versions", _has_role(login, ("clerk",))),
     )]
 
 
@@ -436,7 +444,9 @@ _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_en
                        "approval_decisions": ("approval_decisions_person", "vosbench_person_decision"),
                        "finding_annotations": ("finding_annotations_person", "vosbench_person_annotation"),
                        "match_decisions": ("match_decisions_person", "vosbench_person_match"),
-                       "saved_views": ("saved_views_person", "vosbench_person_view")}
+                       "saved_views": ("saved_views_person", "vosbench_person_view"),
+                       "accounts": ("accounts_person", "vosbench_person_account"),
+                       "account_versions": ("account_versions_person", "vosbench_person_account_version")}
 """The trigger (and on PostgreSQL its function) holding each table's threshold rules."""
 
 
