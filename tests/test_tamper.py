@@ -313,3 +313,16 @@ def test_the_chain_is_recomputed_from_the_values_as_the_ledger_reads_them(capsys
     code, out = verify(capsys, ledger)
     assert code == 1 and said in out, out
     assert not unsaid or unsaid not in out, out
+
+
+def test_verify_names_every_row_edited_or_removed_not_the_first_alone(capsys, ledger):
+    """Three rows edited in place were one problem, the first; the others showed only once it was mended."""
+    behind_guards(ledger, "UPDATE payments SET amount = amount * 10 WHERE id IN (1, 3, 5)",
+                  "DELETE FROM charges WHERE id = 1", tables=("payments", "charges"))
+    code, out = verify(capsys, ledger)
+    named = [line for line in out.splitlines() if line.startswith("FAILED [hash chain]")]
+    assert code == 1 and named[:4] == [
+        "FAILED [hash chain] payments row 1 was changed after it was recorded (hash mismatch)",
+        "FAILED [hash chain] payments row 3 was changed after it was recorded (hash mismatch)",
+        "FAILED [hash chain] payments row 5 was changed after it was recorded (hash mismatch)",
+        "FAILED [hash chain] charges row 1 is missing (next id 2)"], out

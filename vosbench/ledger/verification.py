@@ -221,7 +221,7 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
 
 
 def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
-    _add_break(result, hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name))))
+    result.breaks += hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name)))
 
 
 def _add_stored_time_problems(result: Verification, connection: sa.Connection, name: str, after: int) -> None:
