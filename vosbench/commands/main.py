@@ -139,15 +139,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _LONGEST = 600
-"""Characters of a message shown whole: a 100 kB argument echoed back would bury the line that names it."""
+"""Characters of a message's line shown whole: a 100 kB argument echoed back would bury the line that names it."""
 
 
 def _short(message: str) -> str:
-    """``message`` on one line, its middle left out past :data:`_LONGEST` characters."""
-    line = " ".join(message.split("\n"))
-    if len(line) <= _LONGEST:
-        return line
-    return f"{line[:400]} … ({len(line) - 550:,} characters left out) … {line[-150:]}"
+    """``message`` with the middle of each line longer than :data:`_LONGEST` characters left out (a list of rejected
+    rows keeps its lines)."""
+    return "\n".join(line if len(line) <= _LONGEST else
+                     f"{line[:400]} … ({len(line) - 550:,} characters left out) … {line[-150:]}"
+                     for line in message.split("\n"))
 
 
 def _reached(error) -> bool:

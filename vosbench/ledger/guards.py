@@ -239,6 +239,10 @@ MANUAL_SOURCE = "vosbench"
 
 MAKER_ROLES = ("clerk", "supervisor", "operator")
 """The roles whose logins' rows a server counts as persons' entries (:data:`vosbench.ledger.identity.MAKERS`)."""
+CHECKER_ROLES = ("supervisor",)
+"""The roles that approve or reject someone else's entry (:data:`vosbench.ledger.identity.CHECKERS`)."""
+ANNOTATOR_ROLES = ("auditor", "supervisor")
+"""The roles that annotate a finding (:data:`vosbench.ledger.identity.ANNOTATORS`)."""
 
 THRESHOLD_REFUSAL = ("payments: an unapproved manual entry at or above the approval threshold in force is refused; "
                      "enter it with vosbench record and a supervisor approves it")
@@ -422,13 +426,11 @@ def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
     login = _LOGIN.get(server)
     if login is None:
         return []
-    from vosbench.ledger import identity  # the roles each act needs; identity imports the write door, which imports this
-
     return [(table, not_owner + condition, PERSON_REFUSALS[table]) for table, condition in (
         ("payments", f"NEW.source = '{MANUAL_SOURCE}' AND NEW.operator <> {login} AND NEW.approved_by <> {login}"),
         ("month_closes", f"NOT (NEW.closed_by = {login} AND {_is_supervisor(login)} AND NEW.second <> {login})"),
-        ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, identity.CHECKERS)})"),
-        ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, identity.ANNOTATORS)})"),
+        ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, CHECKER_ROLES)})"),
+        ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, ANNOTATOR_ROLES)})"),
         ("match_decisions", f"NEW.decided_by <> {login}"),
         ("saved_views", f"NEW.saved_by <> {login}"),
         # the accounts decide whose subtree a reseller sees and what an account may owe: not a clerk's to move

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import backoffice, database, roles, scopes, tables, write_door
+from vosbench.ledger import backoffice, database, guards, roles, scopes, tables, write_door
 from vosbench.ledger.scopes import SCOPED_ROLES
 
 ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
@@ -31,11 +31,11 @@ ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
 MAKERS = ("clerk", "supervisor", backoffice.DEFAULT_ROLE)
 """Roles that may enter records (``operator``: a back-office import that named no role)."""
 
-CHECKERS = ("supervisor",)
-"""Roles that may approve or reject someone else's entry."""
+CHECKERS = guards.CHECKER_ROLES
+"""Roles that may approve or reject someone else's entry (the database holds a server's logins to them too)."""
 
-ANNOTATORS = ("auditor", "supervisor")
-"""Roles that may annotate a finding (explain, escalate, dismiss it)."""
+ANNOTATORS = guards.ANNOTATOR_ROLES
+"""Roles that may annotate a finding (explain, escalate, dismiss it; the database holds a server's logins to them too)."""
 
 MATCHERS = ("clerk", "supervisor", "auditor", backoffice.DEFAULT_ROLE)
 """Roles that may confirm, reject or make a pairing of statement lines with records: everyone
