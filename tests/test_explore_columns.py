@@ -218,3 +218,52 @@ def test_dates_before_the_first_month_and_after_the_last_are_counted_like_sql(tm
             PaymentFilter(end=date(2026, 1, 31), timezone="America/Los_Angeles"),
             PaymentFilter(start=date(2026, 4, 30), timezone="Asia/Kolkata")]
     assert _compare(engine, url, edge) == len(edge) * len(QUESTIONS)
+
+
+def test_a_scoped_logins_columns_hold_its_subtree_and_follow_a_move_into_it(postgresql):
+    """A reseller's login keeps columns of its own records only; an account moved under it brings older records,
+    and the columns are built again rather than answer without them."""
+    import contextlib
+    import io
+
+    import sqlalchemy as sa
+    from db_servers import fresh_database
+
+    from vosbench.commands import main
+    from vosbench.ledger import identity, scopes, tables
+    from vosbench.sources.demo.build import build_demo
+    from vosbench.sources.demo.scale import DemoScale
+
+    url = fresh_database(postgresql, "columns_scoped")
+    build_demo(url, DemoScale(customers=40, months=3), progress=False)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main.main(["server", "init", "--db", url]) == 0
+    owner = database.make_engine(url)
+    identity.register(owner, "res.cols", "reseller:R0001", password="scoped-pw")
+    with owner.connect() as connection:
+        views = scopes.login_database(connection, "reseller:R0001")
+        accounts = tables.current_accounts
+        root = connection.scalar(sa.select(tables.accounts.c.id).where(tables.accounts.c.account == "R0001"))
+        inside = sa.select(tables.account_tree.c.account_id).where(tables.account_tree.c.ancestor_id == root)
+        agent = connection.scalar(sa.select(accounts.c.account).where(accounts.c.kind == "agent",
+                                                                      accounts.c.id.in_(inside)))
+        outside = connection.execute(sa.select(accounts).where(
+            accounts.c.kind == "customer", accounts.c.id.not_in(inside),
+            accounts.c.id.in_(sa.select(tables.payments.c.account_id)))).first()
+    reseller_url = sa.make_url(url).set(username="res.cols", password="scoped-pw", database=views) \
+        .render_as_string(hide_password=False)
+    reseller = database.make_engine(reseller_url)
+    columns = payment_columns.refresh(reseller)
+    with reseller.connect() as connection:
+        assert columns is not None and len(columns) == connection.scalar(sa.select(sa.func.count()).select_from(tables.payments))
+    filters = [PaymentFilter(), PaymentFilter(kinds=("deposit",)), PaymentFilter(methods=("card", "cash"))]
+    _compare(reseller, reseller_url, filters, ordered=False)
+    before = explore.totals_by_kind(reseller, PaymentFilter())["count"].sum()
+
+    write_door.append_batch(owner, "accounts", [write_door.NewAccount(
+        outside.account, outside.name, AccountKind(outside.kind), agent, outside.credit_limit, outside.currency,
+        outside.timezone)], source="test", file="move")
+    assert payment_columns.current(reseller) is None  # the subtree changed: never the old columns
+    assert explore.totals_by_kind(reseller, PaymentFilter())["count"].sum() > before
+    assert payment_columns.refresh(reseller) is not None
+    _compare(reseller, reseller_url, filters, ordered=False)

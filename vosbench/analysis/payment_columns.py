@@ -42,7 +42,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.ledger import database, tables
 
-FORMAT = 1
+FORMAT = 2
 """The layout of a generation folder; a folder of another layout is built again."""
 
 FIELDS = ("id", "at", "account", "kind", "channel", "method", "operator", "amount")
@@ -100,6 +100,8 @@ class _Marks:
     last_id: int
     last_hash: str
     purges: int
+    seen: str
+    """Which accounts the login sees (:func:`_seen`): a scoped login's records change with its subtree."""
 
 
 def cache_root() -> Path:
@@ -128,6 +130,22 @@ def _purges(connection: sa.Connection) -> int:
                                  .where(purged.c.table_name == _payments.name)) or 0)
 
 
+def _seen(connection: sa.Connection) -> str:
+    """The accounts whose records the login reads, as count, sum and sum of squares of their ids; "" on SQLite.
+
+    On a server a reseller's or agent's scoped login (:mod:`vosbench.ledger.scopes`) reads the records of
+    its subtree: an account moved into it brings older records (ids below the kept ones), one moved out takes
+    its records away, and the columns must then be built again — they never hold what the login cannot read.
+    A SQLite file has no logins.
+    """
+    if connection.dialect.name == "sqlite":
+        return ""
+    ids = sa.cast(tables.current_accounts.c.id, sa.BigInteger)
+    count, total, squares = connection.execute(
+        sa.select(sa.func.count(), sa.func.sum(ids), sa.func.sum(ids * ids)).select_from(tables.current_accounts)).one()
+    return f"{count}:{total}:{squares}"
+
+
 def _hash_of(connection: sa.Connection, record_id: int) -> str | None:
     return connection.scalar(sa.select(_payments.c.hash).where(_payments.c.id == record_id))
 
@@ -140,16 +158,17 @@ def _state(connection: sa.Connection, marks: _Marks | None) -> tuple[str, int | 
         return ("stale", newest)
     if (newest < marks.last_id or _purges(connection) != marks.purges
             or _hash_of(connection, marks.first_id) != marks.first_hash
-            or _hash_of(connection, marks.last_id) != marks.last_hash):
+            or _hash_of(connection, marks.last_id) != marks.last_hash or _seen(connection) != marks.seen):
         return ("stale", newest)
     return ("current" if newest == marks.last_id else "behind", newest)
 
 
 # --- reading records into columns ----------------------------------------------------------------
 
-def _read(engine: Engine, after: int, vocabulary: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], int]:
+def _read(engine: Engine, after: int,
+          vocabulary: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], tuple[int, str]]:
     """The records with id > ``after`` as columns in id order (coded fields coded into ``vocabulary``, which
-    grows), and the number of purges seen when reading began."""
+    grows), and the purges and the accounts seen (:func:`_seen`) when reading began."""
     import pandas as pd  # factorize: hashing words in C, where a dict in Python took seconds at 10M
 
     p = _payments
@@ -159,7 +178,7 @@ def _read(engine: Engine, after: int, vocabulary: dict[str, list[str]]) -> tuple
     indexes = {field: {word: code for code, word in enumerate(words)} for field, words in vocabulary.items()}
     # unmapped: the pages of a whole read of the journal would stay resident (3.2 GB at 10M), the page cache is bounded
     with database.unmapped(engine), engine.connect() as connection:
-        purges = _purges(connection)
+        purges = (_purges(connection), _seen(connection))
         while True:
             rows = connection.execute(sa.select(*selected).where(p.c.id > after).order_by(p.c.id).limit(CHUNK)).all()
             if not rows:
@@ -201,10 +220,10 @@ def _load(folder: Path) -> tuple[PaymentColumns, _Marks] | None:
         if meta.get("format") != FORMAT:
             return None
         arrays = {name: np.load(generation / f"{name}.npy", mmap_mode="r") for name in FIELDS}
-    except (OSError, ValueError):
+        return (PaymentColumns(**arrays, vocabulary=meta["vocabulary"], largest=int(meta["largest"])),
+                _Marks(**meta["marks"]))
+    except (OSError, ValueError, KeyError, TypeError):  # half written, or damaged: built again
         return None
-    return (PaymentColumns(**arrays, vocabulary=meta["vocabulary"], largest=int(meta["largest"])),
-            _Marks(**meta["marks"]))
 
 
 def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], marks: _Marks) -> None:
@@ -226,11 +245,11 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, lis
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _marks(arrays: dict[str, np.ndarray], engine: Engine, purges: int) -> _Marks:
+def _marks(arrays: dict[str, np.ndarray], engine: Engine, seen: tuple[int, str]) -> _Marks:
     ids = arrays["id"]
     first, last = int(ids.min()), int(ids.max())
     with engine.connect() as connection:
-        return _Marks(len(ids), first, _hash_of(connection, first) or "", last, _hash_of(connection, last) or "", purges)
+        return _Marks(len(ids), first, _hash_of(connection, first) or "", last, _hash_of(connection, last) or "", *seen)
 
 
 def refresh(engine: Engine) -> PaymentColumns | None:
