@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -267,3 +268,16 @@ def test_a_scoped_logins_columns_hold_its_subtree_and_follow_a_move_into_it(post
     assert explore.totals_by_kind(reseller, PaymentFilter())["count"].sum() > before
     assert payment_columns.refresh(reseller) is not None
     _compare(reseller, reseller_url, filters, ordered=False)
+
+
+def test_a_large_ledger_is_answered_by_sql_while_its_columns_build_in_the_background(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = _ledger(url, count=300)
+    monkeypatch.setattr(payment_columns, "BACKGROUND_FROM", 100)  # this ledger counts as large
+    assert payment_columns.current(engine) is None  # the first open does not wait for the build …
+    for _ in range(600):  # … which runs in a thread
+        if not payment_columns.building(engine):
+            break
+        threading.Event().wait(0.05)
+    assert payment_columns.current(engine) is not None
+    assert _compare(engine, url, [PaymentFilter(), _filter(random.Random(5))]) == 2 * len(QUESTIONS)

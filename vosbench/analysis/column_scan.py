@@ -13,8 +13,9 @@ SQL, which sums past 64 bits exactly).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -89,20 +90,18 @@ def select(columns: PaymentColumns, scope: Scope) -> Selection:
     low = 0 if scope.start is None else int(np.searchsorted(columns.at, scope.start, side="left"))
     high = len(columns) if scope.end is None else int(np.searchsorted(columns.at, scope.end, side="left"))
     high = max(low, high)
-    tests = []
+    tests: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = []
     if scope.accounts is not None:
-        tests.append(("account", lambda values, ids=scope.accounts: _among(values, ids)))
+        tests.append(("account", partial(_among, ids=scope.accounts)))
     if scope.operators:
-        codes = columns.codes("operator", scope.operators)
-        tests.append(("operator", lambda values, codes=codes: _member(values, codes)))
+        tests.append(("operator", partial(_member, codes=columns.codes("operator", scope.operators))))
     if scope.held is not None:
-        tests.append(("account", lambda values, ids=scope.held: _among(values, ids)))
+        tests.append(("account", partial(_among, ids=scope.held)))
     if scope.low or scope.high is not None:
-        tests.append(("amount", lambda values: _in_range(values, scope.low, scope.high)))
+        tests.append(("amount", partial(_in_range, low=scope.low, high=scope.high)))
     for field, words in (("kind", scope.kinds), ("method", scope.methods), ("channel", scope.channels)):
         if words:
-            codes = columns.codes(field, words)
-            tests.append((field, lambda values, codes=codes: _member(values, codes)))
+            tests.append((field, partial(_member, codes=columns.codes(field, words))))
     mask: np.ndarray | None = None
     positions: np.ndarray | None = None
     for field, test in tests:
@@ -141,14 +140,14 @@ def totals(selection: Selection, currency_of: np.ndarray, currencies: Sequence[s
     kind = selection.take("kind").astype(np.intp)
     if len(currencies) == 1:
         currency = np.zeros(len(kind), dtype=np.intp)
-        kept = slice(None)
+        kept: slice | np.ndarray = slice(None)
     else:
         currency = np.take(currency_of, selection.take("account"), mode="clip").astype(np.intp)
         kept = currency >= 0
     groups = (kind * len(currencies) + currency)[kept]
     counts, sums = _grouped(groups, selection.take("amount")[kept], len(kinds) * len(currencies))
     return [(kinds[group // len(currencies)], currencies[group % len(currencies)], int(counts[group]), int(sums[group]))
-            for group in np.flatnonzero(counts)]
+            for group in np.flatnonzero(counts).tolist()]
 
 
 def by_month_and_kind(selection: Selection, starts: Sequence[int], labels: Sequence[str]) -> list[tuple]:
@@ -161,7 +160,7 @@ def by_month_and_kind(selection: Selection, starts: Sequence[int], labels: Seque
     counts, sums = _grouped(month * len(kinds) + selection.take("kind").astype(np.intp), selection.take("amount"),
                             len(starts) * len(kinds))
     rows = [(labels[group // len(kinds)], kinds[group % len(kinds)], int(counts[group]), int(sums[group]))
-            for group in np.flatnonzero(counts)]
+            for group in np.flatnonzero(counts).tolist()]
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
@@ -171,7 +170,7 @@ def by_channel_and_method(selection: Selection) -> list[tuple]:
     groups = selection.take("channel").astype(np.intp) * len(methods) + selection.take("method").astype(np.intp)
     counts, sums = _grouped(groups, selection.take("amount"), len(channels) * len(methods))
     rows = [(channels[group // len(methods)], methods[group % len(methods)], int(counts[group]), int(sums[group]))
-            for group in np.flatnonzero(counts)]
+            for group in np.flatnonzero(counts).tolist()]
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
