@@ -47,7 +47,8 @@ class Scope:
 @dataclass(frozen=True)
 class Selection:
     """The chosen records: positions ``low..high`` of the columns when ``positions`` is None, else those positions
-    (ascending, so in time order)."""
+    (ascending, so in time order). (Positions, not a mask: gathering the chosen values of three columns at 10M
+    took half the time of compressing each by a mask of every second record.)"""
 
     columns: PaymentColumns
     low: int
@@ -138,16 +139,24 @@ def totals(selection: Selection, currency_of: np.ndarray, currencies: Sequence[s
     are left out, as SQL's join leaves them)."""
     kinds = selection.columns.vocabulary["kind"]
     kind = selection.take("kind").astype(np.intp)
+    amounts = selection.take("amount")
     if len(currencies) == 1:
-        currency = np.zeros(len(kind), dtype=np.intp)
-        kept: slice | np.ndarray = slice(None)
-    else:
-        currency = np.take(currency_of, selection.take("account"), mode="clip").astype(np.intp)
-        kept = currency >= 0
-    groups = (kind * len(currencies) + currency)[kept]
-    counts, sums = _grouped(groups, selection.take("amount")[kept], len(kinds) * len(currencies))
-    return [(kinds[group // len(currencies)], currencies[group % len(currencies)], int(counts[group]), int(sums[group]))
-            for group in np.flatnonzero(counts).tolist()]
+        counts, sums = _grouped(kind, amounts, len(kinds))
+        return [(kinds[group], currencies[0], int(counts[group]), int(sums[group]))
+                for group in np.flatnonzero(counts).tolist()]
+    # per kind and account first (no look-up of each record's currency), then each account's sums to its currency
+    accounts = selection.take("account").astype(np.intp)
+    width = int(accounts.max()) + 1 if len(accounts) else 1
+    counts, sums = _grouped(kind * width + accounts, amounts, len(kinds) * width)
+    present = np.flatnonzero(counts)
+    currency = np.take(currency_of, present % width, mode="clip").astype(np.intp)
+    seen = currency >= 0  # an account the login does not see: left out, as SQL's join leaves it
+    groups = (present // width * len(currencies) + currency)[seen]
+    size = len(kinds) * len(currencies)
+    accounts_in, records = _grouped(groups, counts[present][seen], size)
+    _, money = _grouped(groups, sums[present][seen], size)
+    return [(kinds[group // len(currencies)], currencies[group % len(currencies)], int(records[group]), int(money[group]))
+            for group in np.flatnonzero(accounts_in).tolist()]
 
 
 def by_month_and_kind(selection: Selection, starts: Sequence[int], labels: Sequence[str]) -> list[tuple]:
@@ -198,20 +207,37 @@ def page_positions(selection: Selection, sort: str, descending: bool, offset: in
     """Positions of the records ``offset..offset+size`` in ``sort`` order ("occurred_at" or "amount"), ties by id
     in the same direction (as SQL's ORDER BY ``sort``, id)."""
     count = len(selection)
-    positions = selection.positions if selection.positions is not None else None
     if sort == "occurred_at":  # the columns lie in (time, id) order
         first, last = (count - offset - size, count - offset) if descending else (offset, offset + size)
         first, last = max(0, first), max(0, min(count, last))
-        chosen = (np.arange(selection.low + first, selection.low + last) if positions is None
-                  else positions[first:last])
-        return chosen[::-1] if descending else chosen
-    if positions is None:
-        positions = np.arange(selection.low, selection.high)
+        positions = selection.positions
+        page = (np.arange(selection.low + first, selection.low + last) if positions is None else positions[first:last])
+        return page[::-1] if descending else page
     sign = -1 if descending else 1
-    key = selection.columns.amount[positions].astype(np.int64) * sign
+    key = selection.take("amount").astype(np.int64) * sign
     reach = offset + size
-    if reach < count:  # only the records at or past the reach-th key can be on the page
-        floor = np.partition(key, reach - 1)[reach - 1]
-        positions, key = positions[key <= floor], key[key <= floor]
-    order = np.lexsort((selection.columns.id[positions] * sign, key))
-    return positions[order][offset:reach]
+    within = _smallest(key, reach) if reach < count else np.arange(count)  # indexes into the chosen records
+    positions = selection.positions
+    candidates = within + selection.low if positions is None else positions[within]
+    order = np.lexsort((selection.columns.id[candidates] * sign, key[within]))
+    return candidates[order][offset:reach]
+
+
+_SAMPLE = 65_536
+
+
+def _smallest(key: np.ndarray, reach: int) -> np.ndarray:
+    """Indexes of every key at or below the ``reach``-th smallest (ties included), ascending.
+
+    A sample of the keys guesses a bound that a few times ``reach`` keys fall under; when at least ``reach``
+    do, the ``reach``-th smallest is among them and only they are partitioned (a partition of 10M keys took
+    100 ms, a comparison with the bound 10); else all keys are.
+    """
+    if len(key) > 16 * max(reach, _SAMPLE // 16):
+        sample = key[::len(key) // _SAMPLE]
+        rank = min(len(sample) - 1, 8 * reach * len(sample) // len(key) + 8)
+        under = np.flatnonzero(key <= np.partition(sample, rank)[rank])
+        if len(under) >= reach:
+            kept = key[under]
+            return under[kept <= np.partition(kept, reach - 1)[reach - 1]]
+    return np.flatnonzero(key <= np.partition(key, reach - 1)[reach - 1])
