@@ -375,17 +375,23 @@ def main() -> int:
               "(it took at least that)")
     print(f"{'load':>10}: {os.getloadavg()[0]:.1f} (1-minute load average at the end; the machine is shared)\n")
     width = max(len(name) for name in QUERIES)
-    print(f"{'query':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'misses':>7}")
-    for name, measured in times.items():
-        values = [ms for ms, _, _ in measured]
-        misses = sum(ms >= args.target for ms in values)
-        print(f"{name:<{width}}  {percentile(values, .5):>6.1f}ms  {percentile(values, .95):>6.1f}ms  "
-              f"{max(values):>6.1f}ms  {misses:>3}/{len(values)}")
-    print("\nslowest combinations (of every query type):")
-    worst = sorted(((ms, name, label, count) for name, measured in times.items() for ms, label, count in measured),
-                   reverse=True)[:args.worst]
-    for ms, name, label, count in worst:
-        print(f"  {ms:>8.1f} ms  {name:<{width}}  {label}  ({count:,} records)")
+    for title, kept in (("every combination", lambda label: True),
+                        ("combinations without a text filter", lambda label: "text=" not in label)):
+        print(f"{title}:\n{'query':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'misses':>7}")
+        for name, measured in times.items():
+            values = [ms for ms, label, _ in measured if kept(label)]
+            if not values:
+                continue
+            misses = sum(ms >= args.target for ms in values)
+            print(f"{name:<{width}}  {percentile(values, .5):>6.1f}ms  {percentile(values, .95):>6.1f}ms  "
+                  f"{max(values):>6.1f}ms  {misses:>3}/{len(values)}")
+        print()
+    for title, kept in (("", lambda label: True), (" without a text filter", lambda label: "text=" not in label)):
+        print(f"slowest combinations{title} (of every query type):")
+        worst = sorted(((ms, name, label, count) for name, measured in times.items() for ms, label, count in measured
+                        if kept(label)), reverse=True)[:args.worst]
+        for ms, name, label, count in worst:
+            print(f"  {ms:>8.1f} ms  {name:<{width}}  {label}  ({count:,} records)")
     return 0
 
 
