@@ -178,7 +178,7 @@ def _read(engine: Engine, after: int,
     indexes = {field: {word: code for code, word in enumerate(words)} for field, words in vocabulary.items()}
     # unmapped: the pages of a whole read of the journal would stay resident (3.2 GB at 10M), the page cache is bounded
     with database.unmapped(engine), engine.connect() as connection:
-        purges = (_purges(connection), _seen(connection))
+        seen = (_purges(connection), _seen(connection))
         while True:
             rows = connection.execute(sa.select(*selected).where(p.c.id > after).order_by(p.c.id).limit(CHUNK)).all()
             if not rows:
@@ -200,7 +200,7 @@ def _read(engine: Engine, after: int,
             after = int(values[0][-1])
     empty = {"at": np.int64, "id": np.int64, "amount": np.int64}
     return ({name: np.concatenate(chunks) if chunks else np.zeros(0, empty.get(name, np.int32))
-             for name, chunks in parts.items()}, purges)
+             for name, chunks in parts.items()}, seen)
 
 
 def _narrowed(field: str, values: np.ndarray) -> np.ndarray:
@@ -246,6 +246,7 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, lis
 
 
 def _marks(arrays: dict[str, np.ndarray], engine: Engine, seen: tuple[int, str]) -> _Marks:
+    """The marks of ``arrays``: their first and last record's hash now, and the purges and accounts ``seen``."""
     ids = arrays["id"]
     first, last = int(ids.min()), int(ids.max())
     with engine.connect() as connection:
@@ -265,13 +266,13 @@ def refresh(engine: Engine) -> PaymentColumns | None:
         if state == "behind" and kept:
             columns, marks = kept
             vocabulary = {field: list(words) for field, words in columns.vocabulary.items()}
-            added, purges = _read(engine, marks.last_id, vocabulary)
+            added, seen = _read(engine, marks.last_id, vocabulary)
             old = {name: np.asarray(getattr(columns, name)) for name in FIELDS}
             arrays = {name: np.concatenate([old[name], added[name].astype(old[name].dtype)]) for name in FIELDS}
             in_order = len(added["at"]) == 0 or len(old["at"]) == 0 or added["at"][0] >= old["at"][-1]
         else:
             vocabulary = {field: [] for field in _CODED}
-            arrays, purges = _read(engine, 0, vocabulary)
+            arrays, seen = _read(engine, 0, vocabulary)
             if not len(arrays["id"]):
                 return None
             in_order = False
@@ -279,7 +280,7 @@ def refresh(engine: Engine) -> PaymentColumns | None:
             order = np.lexsort((arrays["id"], arrays["at"]))
             arrays = {name: values[order] for name, values in arrays.items()}
         arrays = {name: _narrowed(name, values) for name, values in arrays.items()}
-        _save(folder, arrays, vocabulary, _marks(arrays, engine, purges))
+        _save(folder, arrays, vocabulary, _marks(arrays, engine, seen))
         _LOADED.pop(folder, None)
         loaded = _load(folder)
         return loaded[0] if loaded else None
@@ -289,8 +290,6 @@ _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 _BUILDING: set[Path] = set()
 _LOADED: dict[Path, tuple[PaymentColumns, _Marks]] = {}
-
-
 _SWITCHED_OFF: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
