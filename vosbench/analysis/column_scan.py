@@ -87,22 +87,23 @@ def _among(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def select(columns: PaymentColumns, scope: Scope) -> Selection:
-    """The records of ``scope``: the period's slice, narrowed test by test (the most selective kinds of test first)."""
+    """The records of ``scope``: the period's slice, narrowed test by test."""
     low = 0 if scope.start is None else int(np.searchsorted(columns.at, scope.start, side="left"))
     high = len(columns) if scope.end is None else int(np.searchsorted(columns.at, scope.end, side="left"))
     high = max(low, high)
-    tests: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = []
-    if scope.accounts is not None:
-        tests.append(("account", partial(_among, ids=scope.accounts)))
+    # one-byte codes first (a comparison of 10M of them: 3 ms; a look-up of 10M accounts: 40), so that the
+    # costlier tests more often run over the few positions left
+    tests: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
+        (field, partial(_member, codes=columns.codes(field, words)))
+        for field, words in (("channel", scope.channels), ("method", scope.methods), ("kind", scope.kinds)) if words]
     if scope.operators:
         tests.append(("operator", partial(_member, codes=columns.codes("operator", scope.operators))))
-    if scope.held is not None:
-        tests.append(("account", partial(_among, ids=scope.held)))
+    if scope.accounts is not None:
+        tests.append(("account", partial(_among, ids=scope.accounts)))
     if scope.low or scope.high is not None:
         tests.append(("amount", partial(_in_range, low=scope.low, high=scope.high)))
-    for field, words in (("kind", scope.kinds), ("method", scope.methods), ("channel", scope.channels)):
-        if words:
-            tests.append((field, partial(_member, codes=columns.codes(field, words))))
+    if scope.held is not None:
+        tests.append(("account", partial(_among, ids=scope.held)))
     mask: np.ndarray | None = None
     positions: np.ndarray | None = None
     for field, test in tests:
