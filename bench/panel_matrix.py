@@ -1,7 +1,7 @@
 """The explore panel's queries over a matrix of filter combinations on a large, skewed ledger.
 
     .venv/bin/python bench/panel_matrix.py [--payments 1000000] [--sample 120] [--runs 3]
-        [--only 'operator=rare'] [--cap 2000] [--plans] [--clock cpu]
+        [--only 'operator=rare'] [--cap 2000] [--plans] [--clock cpu] [--sql-only]
 
 Builds bench/results/panel-<payments>.sqlite once (kept; deleted to rebuild) through the
 real write door in columnar batches: 50,000 accounts (resellers > agents > customers; every
@@ -25,6 +25,11 @@ it as ``>=MS``, so a matrix with multi-second queries ends in minutes. ``--plans
 target, the SQL statements it ran with SQLite's EXPLAIN QUERY PLAN of each. ``--clock cpu`` times
 by this process's CPU time instead of the wall clock: on a shared, loaded machine the wall clock
 counts the waits for a core too.
+
+Before the matrix, the payment columns (:mod:`vosbench.analysis.payment_columns`) are brought up
+to date and their build is timed on its own (wall and CPU time, the process's peak memory, their
+size on disk; a build kept from an earlier run costs only its check). ``--sql-only`` times the
+panel without them: SQL alone, the reference.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import argparse
 import itertools
 import os
 import random
+import resource
 import sqlite3
 import sys
 import time
@@ -43,7 +49,7 @@ import numpy as np
 import sqlalchemy as sa
 from run import RESULTS, machine  # bench/run.py: the results folder and the machine facts
 
-from vosbench.analysis import explore
+from vosbench.analysis import explore, payment_columns
 from vosbench.analysis.filters import PaymentFilter
 from vosbench.core.model import AccountKind, Channel, Kind, Method
 from vosbench.core.money import UNIT
@@ -314,6 +320,7 @@ def main() -> int:
     parser.add_argument("--plans", action="store_true", help="print the statements and plans of queries over target")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="time by the wall clock, or by this process's CPU time (fairer on a loaded machine)")
+    parser.add_argument("--sql-only", action="store_true", help="answer from SQL alone, without the payment columns")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -324,6 +331,17 @@ def main() -> int:
         return 0
     engine = setup.open_ledger(f"sqlite:///{path}")
     database.refresh_statistics(engine)  # what an import leaves behind (a ledger built before had none)
+    columns = "off (SQL alone)"
+    if args.sql_only:
+        payment_columns.switch_off(engine)
+    else:
+        wall, cpu = time.perf_counter(), time.process_time()
+        payment_columns.refresh(engine)
+        folder = payment_columns.cache_folder(engine)
+        size = sum(path.stat().st_size for path in folder.rglob("*.npy"))
+        columns = (f"brought up to date in {time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU; "
+                   f"peak memory of the process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB; "
+                   f"{size / 1e6:,.0f} MB on disk in {folder}")
     _, agents, customers = account_numbers()
     matrix = combinations(dimensions(agents, customers), args.sample)
     if args.max_combinations:
@@ -348,6 +366,7 @@ def main() -> int:
         print(f"{key:>10}: {value}")
     print(f"{'ledger':>10}: {path} ({path.stat().st_size / 1e6:,.0f} MB, {args.payments:,} payments"
           f"{f', built in {built:.0f} s' if built > 1 else ''})")
+    print(f"{'columns':>10}: {columns}")
     print(f"{'clock':>10}: {'CPU time of this process (SQLite runs in it)' if args.clock == 'cpu' else 'wall time'}")
     print(f"{'matrix':>10}: {len(matrix)} filter combinations; fastest of {args.runs} runs each after a warm-up "
           f"(the warm-up alone when over {5 * args.target:.0f} ms); target < {args.target:.0f} ms")
@@ -356,17 +375,23 @@ def main() -> int:
               "(it took at least that)")
     print(f"{'load':>10}: {os.getloadavg()[0]:.1f} (1-minute load average at the end; the machine is shared)\n")
     width = max(len(name) for name in QUERIES)
-    print(f"{'query':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'misses':>7}")
-    for name, measured in times.items():
-        values = [ms for ms, _, _ in measured]
-        misses = sum(ms >= args.target for ms in values)
-        print(f"{name:<{width}}  {percentile(values, .5):>6.1f}ms  {percentile(values, .95):>6.1f}ms  "
-              f"{max(values):>6.1f}ms  {misses:>3}/{len(values)}")
-    print("\nslowest combinations (of every query type):")
-    worst = sorted(((ms, name, label, count) for name, measured in times.items() for ms, label, count in measured),
-                   reverse=True)[:args.worst]
-    for ms, name, label, count in worst:
-        print(f"  {ms:>8.1f} ms  {name:<{width}}  {label}  ({count:,} records)")
+    for title, kept in (("every combination", lambda label: True),
+                        ("combinations without a text filter", lambda label: "text=" not in label)):
+        print(f"{title}:\n{'query':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'misses':>7}")
+        for name, measured in times.items():
+            values = [ms for ms, label, _ in measured if kept(label)]
+            if not values:
+                continue
+            misses = sum(ms >= args.target for ms in values)
+            print(f"{name:<{width}}  {percentile(values, .5):>6.1f}ms  {percentile(values, .95):>6.1f}ms  "
+                  f"{max(values):>6.1f}ms  {misses:>3}/{len(values)}")
+        print()
+    for title, kept in (("", lambda label: True), (" without a text filter", lambda label: "text=" not in label)):
+        print(f"slowest combinations{title} (of every query type):")
+        worst = sorted(((ms, name, label, count) for name, measured in times.items() for ms, label, count in measured
+                        if kept(label)), reverse=True)[:args.worst]
+        for ms, name, label, count in worst:
+            print(f"  {ms:>8.1f} ms  {name:<{width}}  {label}  ({count:,} records)")
     return 0
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from ledger_text import ACCOUNTS, ledger_from_text, write_ledger_files
 from tamper_sql import behind_guards
 
-from vosbench.analysis import reconcile
+from vosbench.analysis import explore, payment_columns, reconcile
+from vosbench.analysis.filters import PaymentFilter
 from vosbench.commands import main
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import archive, hashchain, merkle, month_close, text_index, verification
@@ -285,3 +286,17 @@ def test_where_the_ledger_has_identities_only_a_supervisor_archives_and_purges(l
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM payments").scalar() == 7
     assert archive.purge(engine, folder, by="sue") > 0
+
+
+def test_a_purge_builds_the_explore_columns_again(ledger, tmp_path, capsys, monkeypatch):
+    """The columns the panel scans kept the purged records: after a purge they are never used as they were."""
+    monkeypatch.setenv("VOSBENCH_CACHE", str(tmp_path / "cache"))
+    engine, path = ledger
+    assert len(payment_columns.refresh(engine)) == 7
+    code, out = run(capsys, "archive", "--before", "2026-10", "--by", "sue", "--out", str(tmp_path / "archive"),
+                    "--db", f"sqlite:///{path}")
+    assert code == 0, out
+    assert payment_columns.current(engine) is None  # the purge is seen: SQL answers until they are built again
+    assert explore.totals_by_kind(engine, PaymentFilter())["count"].sum() == 3
+    assert len(payment_columns.refresh(engine)) == 3
+    assert explore.totals_by_kind(engine, PaymentFilter(accounts=("C1",)))["count"].sum() == 1

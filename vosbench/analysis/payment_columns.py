@@ -1,0 +1,353 @@
+"""The payments as columns for the explore panel: numpy arrays kept beside the ledger, in sync with it.
+
+The panel's questions (counts and totals per kind, a page, the charts) each read a few fields
+of many records. Read as rows through SQL, a broad filter at 10M records costs seconds; read as
+columns it costs a scan of a few arrays. :func:`current` gives the columns of the ledger as the
+engine's login sees it — id, occurred_at (naive UTC as int64 microseconds), account_id, kind,
+channel, method and operator as codes of a vocabulary, and amount in minor units — sorted by
+(occurred_at, id), so a period is a slice (:func:`numpy.searchsorted`) and "newest first" reads
+from the end.
+
+They live as ``.npy`` files memory-mapped read-only (every kernel and every process shares the
+pages) in a cache folder per ledger *and* login (:func:`cache_folder`: the URL with its user, so
+a reseller's scoped login keeps only the rows it may read), one generation folder at a time and a
+``current`` file naming it, replaced atomically.
+
+The payments table is append-only (its guards refuse UPDATE and DELETE; only an archive purge
+deletes, and it records each purged range), and appends are serialised by the payment chain's
+head lock, so ids commit in order. A generation is therefore current when the ledger's first and
+last kept records still carry the hashes kept with it and the purged ranges are as many: then
+only records with a higher id are missing and are read and added (:func:`refresh`). Anything
+else — a replaced file, a purge, rows gone — builds the columns again from scratch. Until they
+are current, :func:`current` answers None and the caller asks SQL; a large build runs in a
+background thread (:func:`current` with ``build_in_background``), so the first open of a large
+ledger never waits for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from vosbench.ledger import database, tables
+
+FORMAT = 2
+"""The layout of a generation folder; a folder of another layout is built again."""
+
+FIELDS = ("id", "at", "account", "kind", "channel", "method", "operator", "amount")
+"""The kept columns, one ``.npy`` file each."""
+
+_CODED = ("kind", "channel", "method", "operator")
+"""Fields kept as codes into a vocabulary (the words in first-seen order)."""
+
+CHUNK = 250_000
+"""Records read per statement while building: the Python objects of one chunk at a time."""
+
+SYNC_IN_LINE = 50_000
+"""New records added while the caller waits; more are added in the background."""
+
+BACKGROUND_FROM = 200_000
+"""Ledgers with fewer records are answered by SQL alone (fast there): no columns are built for them
+unless asked (:func:`refresh`)."""
+
+_payments = tables.payments
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
+
+
+@dataclass(frozen=True)
+class PaymentColumns:
+    """One generation of the columns, memory-mapped; ``vocabulary[field]`` names each code of a coded field."""
+
+    id: np.ndarray
+    at: np.ndarray
+    account: np.ndarray
+    kind: np.ndarray
+    channel: np.ndarray
+    method: np.ndarray
+    operator: np.ndarray
+    amount: np.ndarray
+    vocabulary: dict[str, list[str]]
+    largest: int
+    """The largest |amount|: count × largest bounds any sum (int64 is exact below 2**63)."""
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def codes(self, field: str, words) -> list[int]:
+        """The codes of ``words`` in ``field``'s vocabulary (words never seen have none)."""
+        index = {word: code for code, word in enumerate(self.vocabulary[field])}
+        return [index[word] for word in words if word in index]
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What a generation was taken from: its first and last record and their hashes, the purges before it."""
+
+    count: int
+    first_id: int
+    first_hash: str
+    last_id: int
+    last_hash: str
+    purges: int
+    seen: str
+    """Which accounts the login sees (:func:`_seen`): a scoped login's records change with its subtree."""
+
+
+def cache_root() -> Path:
+    """Where column caches live: ``$VOSBENCH_CACHE``, else ``$XDG_CACHE_HOME/vosbench``, else ``~/.cache/vosbench``."""
+    given = os.environ.get("VOSBENCH_CACHE")
+    if given:
+        return Path(given)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vosbench"
+
+
+def cache_folder(engine: Engine) -> Path:
+    """The folder of ``engine``'s ledger as its login sees it: the URL with its user (never the password),
+    a SQLite file by its absolute path."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
+    key = url.render_as_string(hide_password=True)
+    return cache_root() / "columns" / hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+# --- checking a generation against the ledger ----------------------------------------------------
+
+def _purges(connection: sa.Connection) -> int:
+    purged = tables.purged_ranges
+    return int(connection.scalar(sa.select(sa.func.count()).select_from(purged)
+                                 .where(purged.c.table_name == _payments.name)) or 0)
+
+
+def _seen(connection: sa.Connection) -> str:
+    """The accounts whose records the login reads, as count, sum and sum of squares of their ids; "" on SQLite.
+
+    On a server a reseller's or agent's scoped login (:mod:`vosbench.ledger.scopes`) reads the records of
+    its subtree: an account moved into it brings older records (ids below the kept ones), one moved out takes
+    its records away, and the columns must then be built again — they never hold what the login cannot read.
+    A SQLite file has no logins.
+    """
+    if connection.dialect.name == "sqlite":
+        return ""
+    ids = sa.cast(tables.current_accounts.c.id, sa.BigInteger)
+    count, total, squares = connection.execute(
+        sa.select(sa.func.count(), sa.func.sum(ids), sa.func.sum(ids * ids)).select_from(tables.current_accounts)).one()
+    return f"{count}:{total}:{squares}"
+
+
+def _hash_of(connection: sa.Connection, record_id: int) -> str | None:
+    return connection.scalar(sa.select(_payments.c.hash).where(_payments.c.id == record_id))
+
+
+def _state(connection: sa.Connection, marks: _Marks | None) -> tuple[str, int | None]:
+    """("current" | "behind" | "stale", the ledger's newest id): whether ``marks`` still describe the ledger's
+    records up to their last id (then "behind" when newer ones exist). Four look-ups of one key each."""
+    newest = connection.scalar(sa.select(sa.func.max(_payments.c.id)))
+    if marks is None or newest is None or marks.count == 0:
+        return ("stale", newest)
+    if (newest < marks.last_id or _purges(connection) != marks.purges
+            or _hash_of(connection, marks.first_id) != marks.first_hash
+            or _hash_of(connection, marks.last_id) != marks.last_hash or _seen(connection) != marks.seen):
+        return ("stale", newest)
+    return ("current" if newest == marks.last_id else "behind", newest)
+
+
+# --- reading records into columns ----------------------------------------------------------------
+
+def _read(engine: Engine, after: int,
+          vocabulary: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], tuple[int, str]]:
+    """The records with id > ``after`` as columns in id order (coded fields coded into ``vocabulary``, which
+    grows), and the purges and the accounts seen (:func:`_seen`) when reading began."""
+    import pandas as pd  # factorize: hashing words in C, where a dict in Python took seconds at 10M
+
+    p = _payments
+    selected = (p.c.id, sa.type_coerce(p.c.occurred_at, sa.String), p.c.account_id, p.c.kind, p.c.channel,
+                p.c.method, p.c.operator, p.c.amount)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELDS}
+    indexes = {field: {word: code for code, word in enumerate(words)} for field, words in vocabulary.items()}
+    # unmapped: the pages of a whole read of the journal would stay resident (3.2 GB at 10M), the page cache is bounded
+    with database.unmapped(engine), engine.connect() as connection:
+        seen = (_purges(connection), _seen(connection))
+        while True:
+            rows = connection.execute(sa.select(*selected).where(p.c.id > after).order_by(p.c.id).limit(CHUNK)).all()
+            if not rows:
+                break
+            values = list(zip(*rows))
+            parts["id"].append(np.array(values[0], dtype=np.int64))
+            times = np.array([str(value) for value in values[1]], dtype="datetime64[us]")
+            parts["at"].append((times - _EPOCH).astype(np.int64))
+            parts["account"].append(np.array(values[2], dtype=np.int32))
+            for field, column in zip(_CODED, values[3:7], strict=True):
+                codes, words = pd.factorize(np.array(column, dtype=object))
+                index = indexes[field]
+                for word in words:
+                    if word not in index:
+                        index[word] = len(index)
+                        vocabulary[field].append(word)
+                parts[field].append(np.array([index[word] for word in words], dtype=np.int32)[codes])
+            parts["amount"].append(np.array(values[7], dtype=np.int64))
+            after = int(values[0][-1])
+    empty = {"at": np.int64, "id": np.int64, "amount": np.int64}
+    return ({name: np.concatenate(chunks) if chunks else np.zeros(0, empty.get(name, np.int32))
+             for name, chunks in parts.items()}, seen)
+
+
+def _narrowed(field: str, values: np.ndarray) -> np.ndarray:
+    """Codes in the smallest integer type that holds them (kinds, channels, methods: one byte)."""
+    if field in ("kind", "channel", "method") and (len(values) == 0 or values.max() < 127):
+        return values.astype(np.int8)
+    return values
+
+
+# --- generations on disk -------------------------------------------------------------------------
+
+def _load(folder: Path) -> tuple[PaymentColumns, _Marks] | None:
+    """The generation ``folder``'s ``current`` file names, memory-mapped; None when there is none (or it is unreadable)."""
+    try:
+        generation = folder / (folder / "current").read_text().strip()
+        meta = json.loads((generation / "meta.json").read_text())
+        if meta.get("format") != FORMAT:
+            return None
+        arrays = {name: np.load(generation / f"{name}.npy", mmap_mode="r") for name in FIELDS}
+        return (PaymentColumns(**arrays, vocabulary=meta["vocabulary"], largest=int(meta["largest"])),
+                _Marks(**meta["marks"]))
+    except (OSError, ValueError, KeyError, TypeError):  # half written, or damaged: built again
+        return None
+
+
+def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], marks: _Marks) -> None:
+    """Write a new generation and make it the current one (atomically: readers see the old or the new)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"g{time.time_ns()}-{os.getpid()}-{threading.get_ident()}"
+    generation = folder / name
+    generation.mkdir()
+    for field in FIELDS:
+        np.save(generation / f"{field}.npy", np.ascontiguousarray(arrays[field]))
+    largest = int(np.abs(arrays["amount"]).max()) if len(arrays["amount"]) else 0
+    (generation / "meta.json").write_text(json.dumps({"format": FORMAT, "vocabulary": vocabulary, "largest": largest,
+                                                      "marks": marks.__dict__}))
+    pointer = folder / f"current.{name}"
+    pointer.write_text(name)
+    os.replace(pointer, folder / "current")
+    for old in folder.iterdir():  # mapped files of an old generation stay readable to whoever maps them
+        if old.is_dir() and old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _marks(arrays: dict[str, np.ndarray], engine: Engine, seen: tuple[int, str]) -> _Marks:
+    """The marks of ``arrays``: their first and last record's hash now, and the purges and accounts ``seen``."""
+    ids = arrays["id"]
+    first, last = int(ids.min()), int(ids.max())
+    with engine.connect() as connection:
+        return _Marks(len(ids), first, _hash_of(connection, first) or "", last, _hash_of(connection, last) or "", *seen)
+
+
+def refresh(engine: Engine) -> PaymentColumns | None:
+    """Bring ``engine``'s columns up to date now — add the new records, or build them all again when the kept
+    ones no longer describe the ledger — and return them (None for a ledger without payments)."""
+    folder = cache_folder(engine)
+    with _lock(folder):
+        kept = _load(folder)
+        with engine.connect() as connection:
+            state, _ = _state(connection, kept[1] if kept else None)
+        if state == "current" and kept:
+            return kept[0]
+        if state == "behind" and kept:
+            columns, marks = kept
+            vocabulary = {field: list(words) for field, words in columns.vocabulary.items()}
+            added, seen = _read(engine, marks.last_id, vocabulary)
+            old = {name: np.asarray(getattr(columns, name)) for name in FIELDS}
+            arrays = {name: np.concatenate([old[name], added[name].astype(old[name].dtype)]) for name in FIELDS}
+            in_order = len(added["at"]) == 0 or len(old["at"]) == 0 or added["at"][0] >= old["at"][-1]
+        else:
+            vocabulary = {field: [] for field in _CODED}
+            arrays, seen = _read(engine, 0, vocabulary)
+            if not len(arrays["id"]):
+                return None
+            in_order = False
+        if not in_order or not bool(np.all(np.diff(arrays["at"]) >= 0)):
+            order = np.lexsort((arrays["id"], arrays["at"]))
+            arrays = {name: values[order] for name, values in arrays.items()}
+        arrays = {name: _narrowed(name, values) for name, values in arrays.items()}
+        _save(folder, arrays, vocabulary, _marks(arrays, engine, seen))
+        _LOADED.pop(folder, None)
+        loaded = _load(folder)
+        return loaded[0] if loaded else None
+
+
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+_BUILDING: set[Path] = set()
+_LOADED: dict[Path, tuple[PaymentColumns, _Marks]] = {}
+_SWITCHED_OFF: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def switch_off(engine: Engine) -> None:
+    """Answer every question of ``engine`` from SQL alone (the reference the columns are compared with)."""
+    _SWITCHED_OFF.add(engine)
+
+
+def _lock(folder: Path) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(folder, threading.Lock())
+
+
+def current(engine: Engine, *, build_in_background: bool = True) -> PaymentColumns | None:
+    """The columns when they describe the ledger exactly as it is now, else None (the caller asks SQL).
+
+    A few new records are added while the caller waits (up to :data:`SYNC_IN_LINE`); more, or a build from
+    scratch, run in a background thread when ``build_in_background`` and the ledger holds at least
+    :data:`BACKGROUND_FROM` records (a build of 10M records takes minutes; the panel meanwhile asks SQL).
+    """
+    if engine in _SWITCHED_OFF:
+        return None
+    folder = cache_folder(engine)
+    kept = _LOADED.get(folder) or _load(folder)
+    try:
+        with engine.connect() as connection:
+            state, newest = _state(connection, kept[1] if kept else None)
+    except sa.exc.DBAPIError:  # a login that may not read the purge record: SQL answers alone
+        return None
+    if state == "current" and kept:
+        _LOADED[folder] = kept
+        return kept[0]
+    if newest is None:
+        return None
+    if state == "behind" and kept and newest - kept[1].last_id <= SYNC_IN_LINE and folder not in _BUILDING:
+        return refresh(engine)
+    if build_in_background and newest >= BACKGROUND_FROM:  # ids count the records (appends only, few purged)
+        _in_background(engine, folder)
+    return None
+
+
+def _in_background(engine: Engine, folder: Path) -> None:
+    """Start :func:`refresh` in a daemon thread unless one is already running for ``folder``."""
+    with _LOCKS_GUARD:
+        if folder in _BUILDING:
+            return
+        _BUILDING.add(folder)
+
+    def run() -> None:
+        try:
+            refresh(engine)
+        finally:
+            with _LOCKS_GUARD:
+                _BUILDING.discard(folder)
+
+    threading.Thread(target=run, name=f"payment-columns-{folder.name[:8]}", daemon=True).start()
+
+
+def building(engine: Engine) -> bool:
+    """Whether a background build of ``engine``'s columns is running (what the panel may say while it waits)."""
+    return cache_folder(engine) in _BUILDING
