@@ -49,6 +49,7 @@ class Verification:
     notes: list[str] = field(default_factory=list)  # what is worth knowing but no integrity problem
     fingerprint: dict = field(default_factory=dict)
     scope: str = ""  # empty: the whole history was recomputed; else where it started and what it left out
+    extent: str = "whole ledger"  # the scope in a few words, for the Verification sheet
 
     @property
     def ok(self) -> bool:
@@ -67,7 +68,9 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
     the close receipts inside the ledger are checked the same way, and with ``key`` their
     HMACs too. ``from_anchor`` trusts ``anchor`` and recomputes the chains only past it;
     the month totals are then left to a full verification, but for ``month`` (YYYY-MM),
-    whose totals are recomputed from its own records. ``held`` is :func:`anchor_module.inside`'s answer
+    whose totals are recomputed from its own records. ``month`` without ``from_anchor`` (a month's
+    audit of a ledger never closed) recomputes every chain whole and the derived figures as an anchored
+    audit does: ``month``'s totals only. ``held`` is :func:`anchor_module.inside`'s answer
     when the caller read it already (each close receipt holds every account's closing: parsed once).
     """
     result = Verification()
@@ -105,6 +108,11 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
             totals += ", the text index over the recomputed payments"
             result.scope = (f"journal chains recomputed from {anchor.source} on, {totals}; a full `vosbench verify` "
                             "recomputes everything")
+            result.extent = "since the last close"
+        elif month is not None:
+            result.scope = (f"every chain recomputed whole (no month close to start from), the month totals of {month} "
+                            "only, the text index over every payment; a full `vosbench verify` recomputes everything")
+            result.extent = f"every chain, {month}'s totals"
         for name in hashchain.CHAINED_TABLES:
             attempt("hash chain", name, functools.partial(_add_hashed_break, result, connection, name, starts))
         for name in hashchain.CHAINED_TABLES:
@@ -114,14 +122,14 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
             attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
         attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
         attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
-        if from_anchor:
+        if from_anchor or month is not None:
             if month is None:
                 result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "
                                           "a full `vosbench verify` recomputes them")
             else:
                 result.not_checked.append(f"month totals of the months other than {month} (its own are recomputed "
-                                          "from its records) and closed months' closings: a full `vosbench verify` "
-                                          "recomputes them all")
+                                          "from its records), closed months' closings and the explore rollups: a full "
+                                          "`vosbench verify` recomputes them all")
                 attempt("month totals", "account_months",
                         lambda: result.total_mismatches.extend(_total_mismatches(connection, month)))
         else:
@@ -243,8 +251,11 @@ def verify_month(engine: Engine, month: str) -> Verification:
     The latest month-close record whose receipt checks (its HMAC or signature, with the
     key of ``VOSBENCH_ANCHOR_KEY``, when one is set) is the anchor: the chains are
     recomputed from it on, and only ``month``'s totals from its records. A ledger that
-    was never closed has no anchor, and is verified whole. ``vosbench verify`` is the
-    complete check.
+    was never closed has no anchor: every chain is recomputed whole, and again only ``month``'s
+    totals (the other months' totals and the explore rollups follow the whole history: at 10M
+    payments they took many minutes, for figures the month's audit does not report). A ledger
+    whose close records are all unreadable or fail their seal is verified whole, trusting none.
+    ``vosbench verify`` is the complete check.
     """
     key = anchor_module.load_key()
     with engine.connect() as connection:
@@ -252,8 +263,10 @@ def verify_month(engine: Engine, month: str) -> Verification:
             held: tuple[list[Anchor], list[Problem]] | None = anchor_module.inside(connection, key)
         except ValueError:  # a receipt that does not read back (written behind the ledger's back): no anchor
             held = None  # to trust; the whole ledger is verified and its check of the anchors names the receipt
-    if held is None or not held[0]:
+    if held is None or (not held[0] and held[1]):
         return verify(engine, key=key, held=held)
+    if not held[0]:
+        return verify(engine, key=key, month=month, held=held)
     return verify(engine, anchor=held[0][-1], key=key, from_anchor=True, month=month, held=held)
 
 
