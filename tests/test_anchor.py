@@ -265,9 +265,14 @@ def test_a_months_audit_rehashes_the_months_own_records_and_every_small_chain_th
     assert "every record dated in 2026-10" in october.scope
 
 
-def test_a_months_audit_of_a_ledger_never_closed_rehashes_every_chain_whole_and_recomputes_that_months_totals(tmp_path):
+@pytest.mark.parametrize("side_by_side", [False, True])
+def test_a_months_audit_of_a_ledger_never_closed_rehashes_every_chain_whole_and_recomputes_that_months_totals(
+        tmp_path, monkeypatch, side_by_side):
     """No close to start from: every record is re-hashed (an old one edited is named), but only the audited month's
-    totals are recomputed, as after a close; the other months' totals and the explore rollups are left to `verify`."""
+    totals are recomputed, as after a close; the other months' totals and the explore rollups are left to `verify`.
+    The same when the chains are re-hashed side by side, each in a process of its own (forced here)."""
+    if side_by_side:
+        monkeypatch.setattr(verification, "SIDE_BY_SIDE_ROWS", 0)
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS + LATER.split("method", 1)[1])
     engine.dispose()
     path = str(tmp_path / "ledger.sqlite")
