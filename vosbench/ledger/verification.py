@@ -123,44 +123,47 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
                             "only, the text index over every payment; a full `vosbench verify` recomputes everything")
             result.extent = f"every chain, {month}'s totals"
         with ExitStack() as pool:
+            # the long journal chains are re-hashed in processes of their own while this one checks the rest
             pooled = _chains_side_by_side(engine, connection, starts, damaged, pool)
             for name in hashchain.CHAINED_TABLES:
+                after = starts.get(name, {}).get("after", 0)
+                attempt("stored times", name, functools.partial(_add_stored_time_problems, result, connection, name, after))
+            for name in hashchain.ROW_CHAINED_TABLES:
+                attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
+            attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
+            attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
+            if from_anchor or month is not None:
+                if month is None:
+                    result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "
+                                              "a full `vosbench verify` recomputes them")
+                else:
+                    result.not_checked.append(f"month totals of the months other than {month} (its own are recomputed "
+                                              "from its records), closed months' closings and the explore rollups: a full "
+                                              "`vosbench verify` recomputes them all")
+                    attempt("month totals", "account_months",
+                            lambda: result.total_mismatches.extend(_total_mismatches(connection, month)))
+            else:
+                attempt("month totals", "account_months",
+                        lambda: result.total_mismatches.extend(_total_mismatches(connection)))
+                # a closed month's closings are its month totals: checked where every total is (one query per closed month)
+                attempt("month closings", "month_closes", lambda: result.problems.extend(
+                    Problem("month closings", "month_closes", None, message)
+                    for message in month_close.closing_problems(connection)))
+                attempt("explore rollups", "payment_rollup",
+                        lambda: result.total_mismatches.extend(explore_upkeep.mismatches(connection)))
+            # from where the payments' chain was recomputed: an audit checks the index over the records it re-hashed
+            indexed_after = starts.get("payments", {}).get("after", 0)
+            attempt("text index", "payments", lambda: result.problems.extend(
+                Problem("text index", "payments", payment_id, message)
+                for payment_id, message in text_index.disagreements(connection, after=indexed_after)))
+            attempt("sync marks", "sync_state", lambda: result.problems.extend(
+                Problem("sync marks", "sync_state", None, message)
+                for _stream, message in sync_marks.disagreements(connection)))
+            row_breaks, result.breaks = result.breaks, []
+            for name in hashchain.CHAINED_TABLES:  # the journal chains' breaks come first, as they always did
                 attempt("hash chain", name,
                         functools.partial(_add_hashed_break, result, connection, name, starts, pooled.get(name)))
-        for name in hashchain.CHAINED_TABLES:
-            after = starts.get(name, {}).get("after", 0)
-            attempt("stored times", name, functools.partial(_add_stored_time_problems, result, connection, name, after))
-        for name in hashchain.ROW_CHAINED_TABLES:
-            attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
-        attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
-        attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
-        if from_anchor or month is not None:
-            if month is None:
-                result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "
-                                          "a full `vosbench verify` recomputes them")
-            else:
-                result.not_checked.append(f"month totals of the months other than {month} (its own are recomputed "
-                                          "from its records), closed months' closings and the explore rollups: a full "
-                                          "`vosbench verify` recomputes them all")
-                attempt("month totals", "account_months",
-                        lambda: result.total_mismatches.extend(_total_mismatches(connection, month)))
-        else:
-            attempt("month totals", "account_months",
-                    lambda: result.total_mismatches.extend(_total_mismatches(connection)))
-            # a closed month's closings are its month totals: checked where every total is (one query per closed month)
-            attempt("month closings", "month_closes", lambda: result.problems.extend(
-                Problem("month closings", "month_closes", None, message)
-                for message in month_close.closing_problems(connection)))
-            attempt("explore rollups", "payment_rollup",
-                    lambda: result.total_mismatches.extend(explore_upkeep.mismatches(connection)))
-        # from where the payments' chain was recomputed: an audit checks the index over the records it re-hashed
-        indexed_after = starts.get("payments", {}).get("after", 0)
-        attempt("text index", "payments", lambda: result.problems.extend(
-            Problem("text index", "payments", payment_id, message)
-            for payment_id, message in text_index.disagreements(connection, after=indexed_after)))
-        attempt("sync marks", "sync_state", lambda: result.problems.extend(
-            Problem("sync marks", "sync_state", None, message)
-            for _stream, message in sync_marks.disagreements(connection)))
+            result.breaks += row_breaks
         result.notes += _missing_index_notes(engine)
         attempt("fingerprint", "chain_heads", lambda: result.fingerprint.update(hashchain.fingerprint(connection)))
     return result
