@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from vosbench.commands import main
 from vosbench.core.model import AccountKind, Channel, Kind, Method
-from vosbench.ledger import guards, setup, tables, verification
+from vosbench.ledger import database, guards, setup, tables, verification
 from vosbench.ledger.write_door import ImportRejected, NewAccount, NewCharge, NewPayment, NewSnapshot, append_batch
 
 WHEN = datetime(2026, 10, 5, 10, 0)
@@ -91,19 +91,50 @@ def test_the_import_command_refuses_it_in_one_line_naming_account_currencies_and
     assert "Traceback" not in err
 
 
-def test_a_ledger_made_before_the_guard_gets_it_when_opened_and_keeps_verifying(tmp_path, capsys):
+def test_an_account_in_no_currency_of_money_is_refused_by_the_database_as_by_the_door(any_ledger_url):
+    """Plain SQL sending an account, or a version of one, in gold or the test code: refused by the database, with
+    the table and the fix; an ISO currency passes."""
+    engine = _ledger(any_ledger_url)
+    new = {"account": "X1", "name": "Gold", "kind": "customer", "parent_id": None, "credit_limit": 0, "timezone": "UTC",
+           "batch_id": None}
+    for currency in ("XAU", "XXX", "usd", "ZZZ"):
+        with pytest.raises(sa.exc.DBAPIError, match="accounts: currency is no ISO 4217 currency of money"), \
+                engine.begin() as connection:
+            connection.execute(tables.accounts.insert().values(**new, currency=currency))
+        with pytest.raises(sa.exc.DBAPIError, match="account_versions: currency is no ISO 4217"), \
+                engine.begin() as connection:
+            connection.execute(tables.account_versions.insert().values(**_version(engine, "C4", currency)))
+    with engine.begin() as connection:
+        connection.execute(tables.accounts.insert().values(**new, currency="KWD"))
+    assert _currencies(engine)["X1"] == "KWD"
+    engine.dispose()
+
+
+@pytest.mark.parametrize("version, dropped", [("4", guards.account_currency_guards("sqlite") +
+                                                    guards.currency_code_guards("sqlite")),
+                                              ("6", guards.currency_code_guards("sqlite"))])
+def test_a_ledger_made_before_the_guard_gets_it_when_opened_and_keeps_verifying(tmp_path, capsys, version, dropped):
     path = tmp_path / "ledger.sqlite"
     _ledger(f"sqlite:///{path}").dispose()
-    [guard] = guards.account_currency_guards("sqlite")
-    with sqlite3.connect(path) as raw:  # as vosbench before schema 5 left it
-        raw.execute(f"DROP TRIGGER {guard.name}")
-        raw.execute("UPDATE ledger_meta SET value = '4' WHERE key = 'schema_version'")
+    with sqlite3.connect(path) as raw:  # as vosbench before schema 5 (or 7) left it
+        for guard in dropped:
+            raw.execute(f"DROP TRIGGER {guard.name}")
+        raw.execute("UPDATE ledger_meta SET value = ? WHERE key = 'schema_version'", (version,))
     raw.close()
     url = f"sqlite:///{path}"
+    older = database.make_engine(url)  # a vosbench of then, which took any code for a currency
+    with older.begin() as connection:
+        connection.execute(tables.accounts.insert().values(account="X1", name="Old gold", kind="customer", credit_limit=0,
+                                                           currency="XAU", timezone="UTC"))
+    older.dispose()
     assert main.main(["verify", "--db", url]) == 1
-    assert f"guard {guard.name} on account_versions is missing" in capsys.readouterr().out
-    engine = setup.open_ledger(url)  # the upgrade installs it
+    out = capsys.readouterr().out
+    assert all(f"guard {guard.name} on {guard.table} is missing" in out for guard in dropped)
+    engine = setup.open_ledger(url)  # the upgrade installs them
     with pytest.raises(sa.exc.DBAPIError, match="keeps its currency"), engine.begin() as connection:
         connection.execute(tables.account_versions.insert().values(**_version(engine, "C1", "EUR")))
+    with pytest.raises(sa.exc.DBAPIError, match="no ISO 4217"), engine.begin() as connection:
+        connection.execute(tables.account_versions.insert().values(**_version(engine, "C4", "XAG")))
+    assert _currencies(engine)["X1"] == "XAU"  # what the ledger held stays
     assert verification.verify(engine).ok
     engine.dispose()

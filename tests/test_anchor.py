@@ -125,6 +125,33 @@ def test_a_rebuilt_history_is_caught_by_the_receipt_and_the_workbook(capsys, led
     assert code == 1 and "audit.xlsx saw" in out, out
 
 
+ERASED_CLOSE = ["DELETE FROM month_closes",  # the close's own row comes after the heads its receipt holds
+                "INSERT INTO payments (account_id, kind, amount, occurred_at, recorded_at, operator, channel, method, "
+                "reference, memo, reason, approved_by, source, source_key, hash) SELECT id, 'deposit', 5000000, "
+                "'2026-09-28 10:00:00.000000', '2026-10-10 10:00:00.000000', 'ann', 'admin', 'cash', '', '', '', '', "
+                "'csv', 'back-dated', '' FROM accounts WHERE account = 'C1'"]
+
+
+def test_a_close_erased_and_a_record_back_dated_into_its_month_is_caught_by_the_receipt(capsys, ledger, key):
+    """The receipt's heads still lead into the rebuilt chains (the erased close and the new record come after them):
+    its closings and its close are what show it; a month whose closings moved without a reopen is named too."""
+    db, receipt, _workbook = ledger
+    rebuild(db.removeprefix("sqlite:///"), *ERASED_CLOSE)
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(receipt))
+    assert code == 1 and ("the ledger holds no close of 2026-09 made at " in out and "its close record was removed "
+                          "behind the ledger's back, and the closings of 1 account(s) now differ from the receipt: "
+                          "C1 132.00 → 632.00") in out, out
+
+
+def test_closings_moved_under_a_kept_close_are_named_against_the_receipt(capsys, ledger, key):
+    db, receipt, _workbook = ledger
+    rebuild(db.removeprefix("sqlite:///"), ERASED_CLOSE[1])
+    code, out = run(capsys, "verify", "--db", db, "--anchor", str(receipt))
+    assert code == 1 and ("the closings of 1 account(s) at the end of 2026-09 differ from this receipt with no reopen "
+                          "recorded: C1 132.00 → 632.00; records dated in 2026-09 were changed behind the ledger's "
+                          "back") in out, out
+
+
 def test_without_an_anchor_a_rebuilt_history_passes_plain_verify(capsys, tmp_path):
     """The limit anchors exist for: a chain anyone can recompute proves nothing on its own."""
     engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS)
@@ -183,6 +210,11 @@ def test_verifying_from_the_anchor_checks_what_came_after(capsys, ledger, key):
 @pytest.mark.parametrize("text, message", [
     ("not json", "is not JSON"),
     ("{}", "records no chain heads"),
+    ('{"kind": "vosbench month close", "heads": {"payments": {"head": "zz", "count": -1}}}',
+     "bad.json: its chain head of 'payments' is not as vosbench writes one"),
+    ('{"heads": {"payments": {"rows": true, "head": "' + "0" * 64 + '"}}}', "is not as vosbench writes one"),
+    ('{"heads": {"payments": {"rows": 1, "head": "' + "0" * 64 + '"}}, "closings": {"C1": 1.5}}',
+     "bad.json: its closings are not as vosbench writes them"),
 ])
 def test_a_bad_anchor_is_a_message(capsys, ledger, tmp_path, text, message):
     db, _receipt, _workbook = ledger

@@ -432,3 +432,29 @@ def test_an_import_behind_another_writer_for_too_long_says_the_ledger_is_busy_no
         "vosbench import: the ledger is busy: another command (an import, a close) has held it for longer than this one "
         "waits to write; what this one had not finished was not written: run it again when that one has finished"])
     assert run(capsys, "import", str(payments))[0] == 0  # the same file, once the other writer is done
+
+
+def test_a_huge_argument_is_named_in_a_line_of_readable_length(tmp_path, db, capsys):
+    """A 100 kB account number was echoed whole into the error: a 100 kB line that buries its own fix."""
+    assert run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)))[0] == 0
+    code, _out, err = run(capsys, "query", "--account", "X" * 100_000)
+    assert code == 2 and len(err.splitlines()) == 1 and len(err) < 700
+    assert err.startswith("vosbench query: ") and "characters left out" in err
+
+
+def test_an_argument_that_is_not_text_is_named_as_such(tmp_path, db, capsys):
+    """Bytes the shell passed that are not UTF-8 (Python holds them as surrogates): the codec's own words named no input."""
+    assert run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS)))[0] == 0
+    code, _out, err = run(capsys, "query", "--text", "r\udcff\udcfe")
+    assert code == 2 and err.splitlines() == [
+        "vosbench query: an argument or a file name holds bytes that are not text in this system's encoding (utf-8); "
+        "give it as text"]
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://nobody:pw@127.0.0.1:1/ledger",
+                                 "mysql+pymysql://nobody:pw@127.0.0.1:1/ledger"])
+def test_a_server_that_cannot_be_reached_is_said_in_one_line(capsys, url):
+    code, _out, err = run(capsys, "info", "--db", url)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("vosbench info: the ledger's database cannot be reached: ") and \
+        err.rstrip().endswith("check the --db URL and that the server runs")

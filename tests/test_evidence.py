@@ -134,6 +134,25 @@ def test_a_ledger_is_checked_against_the_pack(capsys, made, tmp_path, key):
     assert code == 1 and "pack.zip:anchor.json saw" in out
 
 
+def test_a_pack_damaged_in_transit_is_no_anchor(capsys, made, tmp_path, key):
+    """A byte of the stored manifest flipped in the zip itself (its checksum now fails): `verify --anchor` said
+    "ledger verified", reading anchor.json alone; the pack it was handed vouches for nothing."""
+    ledger, pack = made
+    data = bytearray(pack.read_bytes())
+    with zipfile.ZipFile(pack) as opened:
+        member = opened.getinfo("manifest.json")
+    # the local header: 30 bytes, then the name and the extra field, whose lengths sit at bytes 26 and 28
+    start = member.header_offset + 30 + int.from_bytes(data[member.header_offset + 26:member.header_offset + 28], "little") \
+        + int.from_bytes(data[member.header_offset + 28:member.header_offset + 30], "little")
+    data[start + 5] ^= 1
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    code, out = run(capsys, "verify", "--db", f"sqlite:///{ledger}", "--anchor", damaged)
+    lines = out.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"vosbench verify: evidence pack {damaged} is damaged")
+    assert lines[0].endswith("`vosbench evidence verify` checks a pack, take the auditor's own copy")
+
+
 def test_a_file_that_is_no_pack_is_a_message(capsys, tmp_path):
     bad = tmp_path / "bad.zip"
     bad.write_text("no zip")

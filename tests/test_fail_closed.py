@@ -202,14 +202,14 @@ def test_a_ledger_with_the_earlier_guards_gets_these_when_opened_and_verifies(te
     owner.dispose()
     assert main.main(["verify", "--db", team_url]) == 1
     out = capsys.readouterr().out
-    assert "the ledger is schema 4, this vosbench expects 6: open it once with this version" in out
+    assert f"the ledger is schema 4, this vosbench expects {tables.SCHEMA_VERSION}: open it once with this version" in out
     assert "payments_threshold" in out or "vosbench_threshold_entry" in out
     code = main.main(["approvals", "list", "--db", as_login(team_url, "ann")])  # a clerk opens it first
     err = capsys.readouterr().err
     if owner.dialect.name == "sqlite":  # whoever holds the file upgrades it
         assert code == 0
     else:  # a server's login other than its owner cannot change its guards: told who can, and how
-        assert code == 2 and "the ledger is schema 4, this vosbench 6, and this login may not upgrade it" in err
+        assert code == 2 and f"the ledger is schema 4, this vosbench {tables.SCHEMA_VERSION}, and this login may not upgrade it" in err
         assert "`vosbench info --db OWNER-URL`" in err and len(err.strip().splitlines()) == 1
 
     upgraded = setup.open_ledger(team_url)

@@ -127,6 +127,12 @@ def test_a_record_can_be_reversed_once_across_files(tmp_path):
     ("accounts", "account,name,kind,currency\nX1,Xeno,customer,QQQ\n", "currency 'QQQ' of account 'X1' is no ISO 4217 currency"),
     ("accounts", "account,name,kind\nC1,Renamed,agent\n", "kind and time zone never change"),
     ("accounts", "account,name,kind\nX1,Xeno,vendor\n", "kind: unknown value 'vendor'"),
+    # text longer than its column: a server refuses it unnamed, and a SQLite ledger holding it could not be copied
+    ("accounts", "account,name,kind\nX1," + "N" * 256 + ",customer\n",
+     r"accounts.csv:2: name is 256 characters long; the ledger keeps at most 255 \(as PostgreSQL and MariaDB do\)"),
+    ("payments", "source_key,account,kind,amount,occurred_at,operator,channel,method,reference\n"
+                 "k1,C1,deposit,7.00,2026-10-01T10:00:00Z,alice,admin,cash," + "R" * 300 + "\n",
+     "payments.csv:2: reference is 300 characters long; the ledger keeps at most 255"),
     ("accounts", 'account,name,kind\nX1,"Xeno\nTrading",customer\nX2,Yeti,vendor\n', "accounts.csv:4: kind: unknown value"),
     ("balances", "account,as_of,balance\nC1,2026-10-01T00:00:00Z,1.2.3\n", "not a number"),
     ("payments", "source_key,account,kind,amount,occurred_at,operator,channel,method\n"

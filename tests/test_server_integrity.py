@@ -377,12 +377,11 @@ def test_a_clerk_on_mariadb_leaves_the_guards_to_the_owner(request, tmp_path, ca
 @pytest.mark.parametrize("dialect", SERVERS)
 def test_an_auditor_appends_a_note_and_the_chain_moves_though_the_role_may_not_touch_chain_heads(request, tmp_path,
                                                                                                   dialect):
-    from vosbench.ledger import roles
+    from vosbench.ledger import identity
 
     url, engine = _ledger(_server(request, dialect), tmp_path / "in", accounts=ACCOUNTS)
     assert main.main(["server", "init", "--db", url]) == 0
-    with engine.begin() as connection:
-        roles.create_login(connection, "audit.two", "pw-audit", "auditor")
+    identity.register(engine, "audit.two", "auditor", password="pw-audit")  # a registered auditor: its notes are its own
     auditor = database.make_engine(
         sa.make_url(url).set(username="audit.two", password="pw-audit").render_as_string(hide_password=False))
     try:

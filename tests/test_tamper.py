@@ -334,3 +334,16 @@ def test_chains_rehashed_side_by_side_find_what_one_process_finds(capsys, ledger
     monkeypatch.setattr(verification, "SIDE_BY_SIDE_ROWS", 0)
     assert verify(capsys, ledger) == alone
     assert (alone[0] == 0) == (not statement), alone[1]
+
+
+def test_verify_names_every_row_edited_or_removed_not_the_first_alone(capsys, ledger):
+    """Three rows edited in place were one problem, the first; the others showed only once it was mended."""
+    behind_guards(ledger, "UPDATE payments SET amount = amount * 10 WHERE id IN (1, 3, 5)",
+                  "DELETE FROM charges WHERE id = 1", tables=("payments", "charges"))
+    code, out = verify(capsys, ledger)
+    named = [line for line in out.splitlines() if line.startswith("FAILED [hash chain]")]
+    assert code == 1 and named[:4] == [
+        "FAILED [hash chain] payments row 1 was changed after it was recorded (hash mismatch)",
+        "FAILED [hash chain] payments row 3 was changed after it was recorded (hash mismatch)",
+        "FAILED [hash chain] payments row 5 was changed after it was recorded (hash mismatch)",
+        "FAILED [hash chain] charges row 1 is missing (next id 2)"], out

@@ -39,7 +39,7 @@ from vosbench.ledger import setup
 from vosbench.outputs import query_export
 from vosbench.sources.demo import DemoScale, answer_key, build_demo
 from vosbench.ui.explore_panel import PaymentExplorer
-from vosbench.ui.panel import markup
+from vosbench.ui.panel import grid, markup
 
 U = 10_000  # minor units per currency unit
 
@@ -380,15 +380,24 @@ def test_the_notebook_passes_every_filter_field_through_from_parameters():
 
 # --- the grid: cells, header clicks, row clicks, columns ---------------------------------------
 
-def test_the_grid_shows_exact_money_right_aligned_at_the_ledgers_scale(hand):
+def test_the_grid_shows_exact_money_right_aligned_in_each_currencys_places(hand):
     shown = hand.grid.table.data
     bonus = shown[shown["kind"] == "bonus"]
-    assert list(bonus["amount"]) == ["5.0001"] and list(bonus["balance after"]) == ["5.0001"]
-    assert "-20.0000" in list(shown["amount"])
+    assert list(bonus["amount"]) == ["5.0001"] and list(bonus["balance after"]) == ["5.0001"]  # every place it has
+    assert "-20.00" in list(shown["amount"]) and "-20.0000" not in list(shown["amount"])
     assert set(hand.grid.table.renderers) == {"amount", "balance after"}
     assert hand.grid.table.renderers["amount"].horizontal_alignment == "right"
     assert hand.grid.table.base_row_size == 22
     assert list(shown.index) == [1, 2, 3, 4, 5, 6, 7]  # the record's place in the whole result
+
+
+def test_grid_cells_show_yen_whole_dinars_to_three_places_and_never_round_a_finer_amount():
+    rows = pd.DataFrame({"kind": ["deposit"] * 4, "amount": pd.array([50_000_000, 15_000, 12_345, 1], dtype="Int64"),
+                         "balance_after": pd.array([None, 15_000, 10_000_000_000, 1], dtype="Int64"),
+                         "currency": ["JPY", "KWD", "USD", "JPY"]})
+    shown = grid.cell_text(rows)
+    assert list(shown["amount"]) == ["5,000", "1.500", "1.2345", "0.0001"]
+    assert list(shown["balance_after"]) == ["", "1.500", "1,000,000.00", "0.0001"]
 
 
 def test_a_header_click_sorts_the_whole_result_in_the_ledger_and_a_second_click_flips_it(demo, tmp_path):

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     except VosbenchError as error:  # it may quote a hostile file name or text: shown with its hidden characters escaped
         from vosbench.outputs.visible import visible
 
-        print(f"vosbench {args.command}: {visible(str(error))}", file=sys.stderr)
+        print(f"vosbench {args.command}: {_short(visible(str(error)))}", file=sys.stderr)
         return error.exit_code
     except OverflowError as error:  # a date or number beyond what Python or the database holds: the last defence
         print(f"vosbench {args.command}: a value is out of range ({error}); give days from {FIRST_DAY} to "
@@ -108,21 +108,60 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{error.filename}: " if error.filename else ""
         print(f"vosbench {args.command}: {where}{error.strerror or error}; {fix}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except UnicodeError:  # an argument or name holding bytes the system's encoding cannot carry
+        print(f"vosbench {args.command}: an argument or a file name holds bytes that are not text in this system's "
+              f"encoding ({sys.getfilesystemencoding()}); give it as text", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ValueError as error:  # the standard library's parsers (dates, numbers) name the value they refused
-        print(f"vosbench {args.command}: {error}", file=sys.stderr)
+        print(f"vosbench {args.command}: {_short(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:  # a database that refuses (a damaged file, a lost server): one line, no traceback
         if not type(error).__module__.startswith(_DATABASE_MODULES):
             raise
-        reason = getattr(error, "orig", None) or error
-        if str(reason).startswith("database is locked"):  # SQLite's busy timeout ran out behind another writer
-            print(f"vosbench {args.command}: the ledger is busy: another command (an import, a close) has held it "
-                  "for longer than this one waits to write; what this one had not finished was not written: run it "
-                  "again when that one has finished", file=sys.stderr)
+        from sqlalchemy.exc import DataError, IntegrityError, OperationalError  # loaded already: the error is its
+
+        # the database's own words, first line (PostgreSQL adds CONTEXT and HINT lines)
+        reason = _short(next(iter(str(getattr(error, "orig", None) or error).strip().splitlines()), ""))
+        if reason.startswith("database is locked"):  # SQLite's busy timeout ran out behind another writer
+            said = ("the ledger is busy: another command (an import, a close) has held it for longer than this one "
+                    "waits to write; what this one had not finished was not written: run it again when that one has "
+                    "finished")
+        elif isinstance(error, DataError):  # a value the column cannot hold
+            said = f"the ledger's database refused a value: {reason}; nothing was written: correct it and run again"
+        elif isinstance(error, IntegrityError):  # a guard or key of the ledger: the rule is in its words
+            said = f"the ledger's database refused: {reason}; nothing was written"
+        elif isinstance(error, OperationalError) and not _reached(error):
+            said = f"the ledger's database cannot be reached: {reason}; check the --db URL and that the server runs"
         else:
-            print(f"vosbench {args.command}: the ledger's database refused: {reason}; check the --db URL and run "
-                  "`vosbench verify` on it", file=sys.stderr)
+            said = f"the ledger's database refused: {reason}; check the --db URL and run `vosbench verify` on it"
+        print(f"vosbench {args.command}: {said}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+_LONGEST = 600
+"""Characters of a message's line shown whole: a 100 kB argument echoed back would bury the line that names it."""
+
+
+def _short(message: str) -> str:
+    """``message`` with the middle of each line longer than :data:`_LONGEST` characters left out (a list of rejected
+    rows keeps its lines)."""
+    return "\n".join(line if len(line) <= _LONGEST else
+                     f"{line[:400]} … ({len(line) - 550:,} characters left out) … {line[-150:]}"
+                     for line in message.split("\n"))
+
+
+def _reached(error) -> bool:
+    """Whether a driver's error came from a database it had reached, not from failing to connect."""
+    orig = getattr(error, "orig", None)
+    state = getattr(orig, "sqlstate", False)  # psycopg: a server's answer carries its SQL state (None: none reached)
+    if state is not False:
+        return state is not None
+    args = getattr(orig, "args", ())
+    return not (args and args[0] in _MYSQL_UNREACHABLE)
+
+
+_MYSQL_UNREACHABLE = (2002, 2003, 2005, 2006, 2013)
+"""MariaDB client errors of a server not reached (no socket, refused, unknown host, gone, lost)."""
 
 
 if __name__ == "__main__":

@@ -80,14 +80,16 @@ def cmd_operators(args) -> int:
     with options.open_ledger(args) as ledger:
         if args.action == "add":
             on_server = ledger.engine.dialect.name != "sqlite"
-            role = identity.register(ledger.engine, args.login, args.role, name=args.name or "",
-                                     password=_password(args.password_env) if on_server else None)
-            login = ""
+            registered = identity.register(ledger.engine, args.login, args.role, name=args.name or "",
+                                           password=_password(args.password_env) if on_server else None)
+            role, login = registered.role, ""
             if on_server:
                 with ledger.engine.connect() as connection:
                     url = ledger.engine.url.set(username=args.login, password=None,
                                                 database=scopes.login_database(connection, str(role)))
-                login = f"; login {args.login} created on the server, their VOSBENCH_DB: {url.render_as_string()}"
+                made = ("created on the server" if registered.new_login else
+                        "was on the server already and keeps its password (the one given was not used)")
+                login = f"; login {args.login} {made}, their VOSBENCH_DB: {url.render_as_string()}"
             print(f"operator {args.login} registered as {role}{login}")
             return options.EXIT_OK
         with ledger.engine.connect() as connection:

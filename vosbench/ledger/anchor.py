@@ -23,7 +23,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,10 +129,27 @@ def load(path: Path) -> Anchor:
 
 
 def from_document(document: dict, source: str) -> Anchor:
+    """The anchor a receipt or pack's JSON holds, once its heads (and a receipt's closings) have the shape vosbench
+    writes: a malformed file is the file's fault, named as such, never taken for a ledger changed behind its back."""
     heads = document.get("heads") if isinstance(document, dict) else None
     if not isinstance(heads, dict) or not heads:
         raise AnchorError(f"{source} records no chain heads; give a close receipt, a workbook or a pack")
+    for name, head in heads.items():
+        if not (isinstance(head, dict) and _whole(head.get("rows")) and isinstance(head.get("head"), str)
+                and re.fullmatch(r"[0-9a-f]{64}", head["head"]) and _whole(head.get("last_id", 0))):
+            raise AnchorError(f"{source}: its chain head of {name!r} is not as vosbench writes one (rows, last_id: whole "
+                              "numbers; head: 64 hex digits); give the receipt, workbook or pack as vosbench wrote it")
+    closings = document.get("closings")
+    if closings is not None and not (isinstance(closings, dict) and all(
+            isinstance(account, str) and isinstance(amount, int) and not isinstance(amount, bool)
+            for account, amount in closings.items())):
+        raise AnchorError(f"{source}: its closings are not as vosbench writes them (account → whole minor units); "
+                          "give the receipt as vosbench wrote it")
     return Anchor(source, heads, document)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _from_workbook(path: Path) -> Anchor:
@@ -154,10 +173,20 @@ def _from_workbook(path: Path) -> Anchor:
 
 def _from_pack(path: Path) -> Anchor:
     with zipfile.ZipFile(path) as pack:
+        try:  # the pack is the evidence: any file of it that fails its checksum, or cannot be unpacked, spoils it
+            damaged = pack.testzip()
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise AnchorError(f"evidence pack {path} is damaged ({error}); `vosbench evidence verify` checks a pack, "
+                              "take the auditor's own copy") from None
+        if damaged is not None:
+            raise AnchorError(f"evidence pack {path} is damaged: {damaged} fails its checksum; `vosbench evidence "
+                              "verify` checks a pack, take the auditor's own copy")
         try:
             document = json.loads(pack.read("anchor.json"))
         except KeyError:
             raise AnchorError(f"{path} holds no anchor.json; give an evidence pack written by `vosbench evidence`") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise AnchorError(f"{path}: its anchor.json is not JSON ({error}); give the pack as vosbench wrote it") from None
     return from_document(document, f"{path}:anchor.json")
 
 

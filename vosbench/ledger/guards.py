@@ -17,11 +17,14 @@ them, and a person's unapproved entry at or above the approval threshold in forc
 approved the open request for exactly that entry; one on ``approval_thresholds`` refuses a
 setting by anyone but a supervisor (on a server: the connected login) and a raise without a
 reason, and on a server one on ``approval_requests`` binds a request's maker to the login
-entering it, whatever client or SQL writes the row.
+entering it, whatever client or SQL writes the row. On a server, every other person's row is bound
+the same way, with the role its act needs (:func:`_person_rules`): a manual entry's operator, a
+month's closer, an approval's checker, a finding's annotator, a matching decision, a shared view.
 
 An account's currency is held as well (:func:`account_currency_guards`): a BEFORE INSERT trigger on
 ``account_versions`` refuses a version naming another currency for an account that holds payments,
-charges or balances, which carry no currency of their own and would be read in the new one.
+charges or balances, which carry no currency of their own and would be read in the new one; and
+:func:`currency_code_guards` refuse an account or version whose currency is no ISO 4217 currency of money.
 
 :func:`expected_guards` is what ``verify`` compares the database's catalogue with
 (:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
@@ -67,6 +70,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from vosbench.core import currencies
 from vosbench.core.model import Kind
 from vosbench.ledger import hashchain
 from vosbench.ledger.database import StoreError
@@ -127,7 +131,9 @@ _POSTGRESQL_FUNCTIONS = {
 """The trigger functions' bodies, as ``pg_proc.prosrc`` holds them."""
 
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
-            "vosbench_threshold_maker", "vosbench_account_currency"}
+            "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
+            "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
+            "vosbench_person_account_version"}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -233,6 +239,10 @@ MANUAL_SOURCE = "vosbench"
 
 MAKER_ROLES = ("clerk", "supervisor", "operator")
 """The roles whose logins' rows a server counts as persons' entries (:data:`vosbench.ledger.identity.MAKERS`)."""
+CHECKER_ROLES = ("supervisor",)
+"""The roles that approve or reject someone else's entry (:data:`vosbench.ledger.identity.CHECKERS`)."""
+ANNOTATOR_ROLES = ("auditor", "supervisor")
+"""The roles that annotate a finding (:data:`vosbench.ledger.identity.ANNOTATORS`)."""
 
 THRESHOLD_REFUSAL = ("payments: an unapproved manual entry at or above the approval threshold in force is refused; "
                      "enter it with vosbench record and a supervisor approves it")
@@ -334,8 +344,9 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
         person = f"({person} OR EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role IN ({roles})))"
     refused_entry = (f"{person} AND NOT ({approved}) AND ABS(NEW.amount) >= "
                      f"COALESCE({_THRESHOLD_IN_FORCE}, {NO_THRESHOLD})")
-    installer = ("NEW.set_by = 'installer' AND NOT EXISTS (SELECT 1 FROM approval_thresholds t "
-                 "WHERE t.currency = NEW.currency AND t.kind = NEW.kind)")
+    # the controls file's seed: on a server only the owner plants it (`server init`), who needs no rule
+    installer = "FALSE" if login else ("NEW.set_by = 'installer' AND NOT EXISTS (SELECT 1 FROM approval_thresholds t "
+                                       "WHERE t.currency = NEW.currency AND t.kind = NEW.kind)")
     supervisor = _is_supervisor("NEW.set_by") + (f" AND NEW.set_by = {login}" if login else "")
     unexplained_raise = (f"{_BLANK_REASON[server]} AND NEW.amount > COALESCE((SELECT t.amount FROM approval_thresholds "
                          "t WHERE t.currency = NEW.currency AND t.kind = NEW.kind ORDER BY t.id DESC LIMIT 1), "
@@ -351,7 +362,7 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
     ]
     if login:
         rules.append(("approval_requests", f"{not_owner}NEW.maker <> {login}", MAKER_REFUSAL))
-    return rules + _dating_rules(server, not_owner)
+    return rules + _dating_rules(server, not_owner) + _person_rules(server, not_owner)
 
 
 DATING_REFUSAL = ("payments: a record is recorded now, by the clock of the database, and dated no later than "
@@ -384,9 +395,60 @@ def _dating_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
             ("approval_requests", not_owner + off_clock("requested_at"), REQUEST_DATING_REFUSAL)]
 
 
+def _has_role(login: str, roles: tuple[str, ...]) -> str:
+    return f"EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role IN ({', '.join(map(repr, roles))}))"
+
+
+PERSON_REFUSALS = {
+    "payments": "payments: a manual entry is made under the login that enters it (or posted by its approving supervisor)",
+    "month_closes": ("month_closes: a month is closed or reopened by a registered supervisor under their own login, "
+                     "confirmed by another person"),
+    "approval_decisions": "approval_decisions: a request is decided by a registered supervisor under their own login",
+    "finding_annotations": ("finding_annotations: a finding is annotated by a registered auditor or supervisor under "
+                            "their own login"),
+    "match_decisions": "match_decisions: a matching decision is made under the login that makes it",
+    "saved_views": "saved_views: a view is shared under the login that shares it",
+    "accounts": "accounts: a clerk does not add accounts; a supervisor, or the owner and its syncs, do",
+    "account_versions": ("account_versions: a clerk does not change an account (its parent, limit or currency); "
+                         "a supervisor, or the owner and its syncs, do"),
+}
+"""What the database says when a login writes a person's row under another person's name (see :func:`_person_rules`)."""
+
+
+def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
+    """On a server, the rules binding every person's row to the login that inserts it, with the role its act needs
+    (the same as :mod:`vosbench.ledger.identity` checks in the client): a manual entry's operator (or, for an
+    approved one, its approving supervisor), a month's closer, an approval's checker, a finding's annotator, a
+    matching decision's maker, a shared view's author; and no clerk adds or changes an account (its parent
+    decides whose subtree a reseller sees, its limit what it may owe). Without them a login holding the writers' database role
+    could send, from its own client or psql, a row naming anyone: close a month in two supervisors' names, reject a
+    request or explain a finding as someone else. The owner (a copy, the demo) is held by none of them."""
+    login = _LOGIN.get(server)
+    if login is None:
+        return []
+    return [(table, not_owner + condition, PERSON_REFUSALS[table]) for table, condition in (
+        ("payments", f"NEW.source = '{MANUAL_SOURCE}' AND NEW.operator <> {login} AND NEW.approved_by <> {login}"),
+        ("month_closes", f"NOT (NEW.closed_by = {login} AND {_is_supervisor(login)} AND NEW.second <> {login})"),
+        ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, CHECKER_ROLES)})"),
+        ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, ANNOTATOR_ROLES)})"),
+        ("match_decisions", f"NEW.decided_by <> {login}"),
+        ("saved_views", f"NEW.saved_by <> {login}"),
+        # the accounts decide whose subtree a reseller sees and what an account may owe: not a clerk's to move
+        ("accounts", _has_role(login, ("clerk",))),
+        ("account_versions", _has_role(login, ("clerk",))),
+    )]
+
+
 _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_entry"),
                        "approval_thresholds": ("approval_thresholds_setter", "vosbench_threshold_setter"),
-                       "approval_requests": ("approval_requests_maker", "vosbench_threshold_maker")}
+                       "approval_requests": ("approval_requests_maker", "vosbench_threshold_maker"),
+                       "month_closes": ("month_closes_person", "vosbench_person_close"),
+                       "approval_decisions": ("approval_decisions_person", "vosbench_person_decision"),
+                       "finding_annotations": ("finding_annotations_person", "vosbench_person_annotation"),
+                       "match_decisions": ("match_decisions_person", "vosbench_person_match"),
+                       "saved_views": ("saved_views_person", "vosbench_person_view"),
+                       "accounts": ("accounts_person", "vosbench_person_account"),
+                       "account_versions": ("account_versions_person", "vosbench_person_account_version")}
 """The trigger (and on PostgreSQL its function) holding each table's threshold rules."""
 
 
@@ -459,6 +521,106 @@ def account_currency_guards(dialect: str) -> list[Guard]:
                                             f"'{CURRENCY_REFUSAL}'; END IF")]
 
 
+# --- an account's currency: a currency of money (see write_door._new_accounts) ------------------------------
+
+CODE_REFUSAL = ("currency is no ISO 4217 currency of money (metals, test, fund and unit-of-account codes are not): "
+                "its money would be totalled, and approved, in no currency; give one such as USD")
+_NO_CURRENCY = f"NEW.currency NOT IN ({', '.join(repr(code) for code in sorted(currencies.DECIMALS))})"
+"""An account, or a version of one, naming a code that is no currency of money."""
+
+
+def currency_code_guards(dialect: str) -> list[Guard]:
+    """The triggers refusing, on ``dialect``, an account or account version whose currency is no ISO 4217 currency
+    of money (on PostgreSQL with their function): the write door refuses the same row with its line."""
+    function = "vosbench_currency_code"
+    made: list[Guard] = []
+    if dialect == "postgresql":
+        made.append(_postgresql_function(function, (
+            f"BEGIN IF {_NO_CURRENCY} THEN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ': {CODE_REFUSAL}', "
+            "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END ")))
+    for table in ("accounts", "account_versions"):
+        name = f"{table}_currency_code"
+        if dialect == "sqlite":
+            made.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {_NO_CURRENCY} "
+                                            f"BEGIN SELECT RAISE(ABORT, '{table}: {CODE_REFUSAL}'); END"))
+        elif dialect == "postgresql":
+            shown = f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            made.append(Guard(name, table, shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown))
+        else:
+            made.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW IF "
+                                           f"{_NO_CURRENCY} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
+                                           f"'{table}: {CODE_REFUSAL}'; END IF"))
+    return made
+
+
+# --- a day's charges: never negative (see write_door._CHARGES) --------------------------------------------------
+
+CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee", "calls")
+"""The charges' figures, each zero or more: a negative fee would credit an account with no second person."""
+CHARGE_REFUSAL = ("charges: a fee and a count of calls are zero or more; a credit to an account is a payment "
+                  "(an adjustment or a reversal), which a supervisor approves above its threshold")
+
+
+def charge_sign_guards(dialect: str) -> list[Guard]:
+    """The trigger refusing, on ``dialect``, a charges row with a negative figure, whatever client sends it: the write
+    door refuses it with its line, but a modified client's negative call fee would credit an account by any amount,
+    outside the approvals that hold a payment."""
+    name, negative = "charges_sign", " OR ".join(f"NEW.{column} < 0" for column in CHARGE_COLUMNS)
+    if dialect == "sqlite":
+        return [Guard(name, "charges", f"CREATE TRIGGER {name} BEFORE INSERT ON charges WHEN {negative} "
+                                       f"BEGIN SELECT RAISE(ABORT, '{CHARGE_REFUSAL}'); END")]
+    if dialect == "postgresql":
+        function = "vosbench_charge_sign"
+        shown = f"CREATE TRIGGER {name} BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION {function}()"
+        return [_postgresql_function(function, (
+                    f"BEGIN IF {negative} THEN RAISE EXCEPTION USING MESSAGE = '{CHARGE_REFUSAL}', "
+                    "ERRCODE = 'check_violation'; END IF; RETURN NEW; END ")),
+                Guard(name, "charges", shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
+    return [Guard(name, "charges", f"CREATE TRIGGER {name} BEFORE INSERT ON charges FOR EACH ROW IF {negative} THEN "
+                                   f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{CHARGE_REFUSAL}'; END IF")]
+
+
+# --- the ledger's settings: the owner's alone on a server -------------------------------------------------------
+
+KEPT_UP_SETTING = "payment_text_indexed_through"
+"""The one ``ledger_meta`` value a login's writes keep up: the highest payment id the text index holds
+(:data:`vosbench.ledger.text_index.MARK_KEY`)."""
+
+SETTINGS_REFUSAL = ("ledger_meta: only the owner of the ledger changes its settings (its time zone, its schema "
+                    "version); the writes of a login keep up the mark of the text index alone")
+
+
+def settings_guards(dialect: str) -> list[Guard]:
+    """On a server, the triggers keeping every ``ledger_meta`` value but the text index's mark to the owner: the
+    writers' role may update and delete the table for that mark, and one UPDATE of the time zone would recut every
+    day and month of everyone's reports. None on SQLite, whose file's holder can change anything anyway (and whose
+    close receipts record the zone each month was closed in)."""
+    server = "mysql" if dialect == "mariadb" else dialect
+    owner = _OWNER.get(server)
+    if owner is None:
+        return []
+    if server == "postgresql":
+        function = "vosbench_settings"
+        row = "(CASE WHEN TG_OP = 'DELETE' THEN OLD.key ELSE NEW.key END)"
+        changed = f"{row} <> '{KEPT_UP_SETTING}' OR (TG_OP = 'UPDATE' AND OLD.key <> '{KEPT_UP_SETTING}')"
+        shown = (f"CREATE TRIGGER ledger_meta_settings BEFORE INSERT OR DELETE OR UPDATE ON ledger_meta FOR EACH ROW "
+                 f"EXECUTE FUNCTION {function}()")
+        return [_postgresql_function(function, (
+                    f"BEGIN IF NOT ({owner}) AND ({changed}) THEN RAISE EXCEPTION USING MESSAGE = '{SETTINGS_REFUSAL}', "
+                    "ERRCODE = 'insufficient_privilege'; END IF; "
+                    "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END ")),
+                Guard("ledger_meta_settings", "ledger_meta",
+                      shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
+    refuse = f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{SETTINGS_REFUSAL}'"
+    made = []
+    for event, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+        name = f"ledger_meta_settings_{event.lower()}"
+        changed = " OR ".join(f"{row}.`key` <> '{KEPT_UP_SETTING}'" for row in rows)
+        made.append(Guard(name, "ledger_meta", f"CREATE TRIGGER {name} BEFORE {event} ON ledger_meta FOR EACH ROW "
+                                               f"IF NOT ({owner}) AND ({changed}) THEN {refuse}; END IF"))
+    return made
+
+
 def expected_guards(dialect: str) -> list[Guard]:
     """The triggers (and on PostgreSQL their functions) the guarded tables must have on ``dialect``:
     what ``verify`` compares the database's catalogue with."""
@@ -471,7 +633,8 @@ def expected_guards(dialect: str) -> list[Guard]:
     functions = ([_postgresql_function(name, body) for name, body in _POSTGRESQL_FUNCTIONS.items()]
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
-    checks += account_currency_guards(dialect)
+    checks += (account_currency_guards(dialect) + currency_code_guards(dialect) + charge_sign_guards(dialect)
+               + settings_guards(dialect))
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

@@ -169,33 +169,53 @@ def _skip_purged(gaps: dict[int, PurgedRange], expected_id: int, previous: str) 
     return expected_id, previous
 
 
-def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS) -> ChainBreak | None:
-    """Recompute one table's chain; return the first broken link, or None if it holds.
+MAX_BREAKS = 1_000
+"""Broken links named per chain: past them, one line says how many more rows were left unnamed."""
 
-    ``after`` and ``previous`` start from a trusted anchor instead of the first row: the
-    rows up to id ``after`` are taken as the anchor saw them, ending in ``previous``.
-    Ranges a retention purge removed are stepped over from their recorded links (their
+
+def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS) -> list[ChainBreak]:
+    """Recompute one table's chain; every row changed or missing (up to :data:`MAX_BREAKS`), then the head.
+
+    After a row that does not hash to its stored link, the chain goes on from that stored link: a later row
+    changed on its own is named too (three rows edited were one problem), while rows whose links someone
+    recomputed after a change follow it unnoticed, as they must. ``after`` and ``previous`` start from a
+    trusted anchor instead of the first row: the rows up to id ``after`` are taken as the anchor saw them,
+    ending in ``previous``. Ranges a retention purge removed are stepped over from their recorded links (their
     rows are checked in the archive, :mod:`vosbench.ledger.archive`).
     """
     table = tables.metadata.tables[name]
     gaps = purged_ranges(connection, name)
-    expected_id = after + 1
+    expected_id, unnamed = after + 1, 0
+    breaks: list[ChainBreak] = []
     written_by_database = connection.dialect.name == "sqlite"  # see _canonical_texts
+
+    def broken(row_id: int, message: str) -> None:
+        nonlocal unnamed
+        if len(breaks) < MAX_BREAKS:
+            breaks.append(ChainBreak(name, row_id, message))
+        else:
+            unnamed += 1
+
     for row_id, text, stored in _canonical_texts(connection, table, after):
         if gaps and row_id != expected_id:
             expected_id, previous = _skip_purged(gaps, expected_id, previous)
         if row_id != expected_id:
-            return ChainBreak(name, row_id, f"{name} row {expected_id} is missing (next id {row_id})")
-        if text is None or hashlib.sha256((previous + text).encode("utf-8")).hexdigest() != stored:
+            # the row after a gap links to a row that is gone: its own link cannot be checked, the chain goes on from it
+            broken(row_id, f"{name} row {expected_id} is missing (next id {row_id})"
+                   if row_id == expected_id + 1 else f"{name} rows {expected_id} to {row_id - 1} are missing")
+        elif text is None or hashlib.sha256((previous + text).encode("utf-8")).hexdigest() != stored:
             # the database's rendering is a shortcut; the row's values as the ledger reads them decide
             if not written_by_database or row_hash(previous, _stored_values(connection, table, row_id)) != stored:
-                return ChainBreak(name, row_id, f"{name} row {row_id} was changed after it was recorded (hash mismatch)")
-        previous = stored  # equal to the recomputed link: the chain goes on from it
-        expected_id += 1
+                broken(row_id, f"{name} row {row_id} was changed after it was recorded (hash mismatch)")
+        previous, expected_id = stored, row_id + 1
+    if unnamed:
+        breaks.append(ChainBreak(name, None, f"{name}: {unnamed:,} more rows are broken (the first {MAX_BREAKS:,} "
+                                             "are named)"))
     if gaps:
         expected_id, previous = _skip_purged(gaps, expected_id, previous)
     # the chain's rows ever appended, purged ones included: what its head counts
-    return _head_break(connection, name, expected_id - 1, previous)
+    head = _head_break(connection, name, expected_id - 1, previous)
+    return breaks + ([head] if head is not None else [])
 
 
 def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int):

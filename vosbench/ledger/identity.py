@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import backoffice, database, roles, scopes, tables, write_door
+from vosbench.ledger import backoffice, database, guards, roles, scopes, tables, write_door
 from vosbench.ledger.scopes import SCOPED_ROLES
 
 ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
@@ -31,11 +31,11 @@ ROLES = ("clerk", "supervisor", "auditor", "reseller", "agent")
 MAKERS = ("clerk", "supervisor", backoffice.DEFAULT_ROLE)
 """Roles that may enter records (``operator``: a back-office import that named no role)."""
 
-CHECKERS = ("supervisor",)
-"""Roles that may approve or reject someone else's entry."""
+CHECKERS = guards.CHECKER_ROLES
+"""Roles that may approve or reject someone else's entry (the database holds a server's logins to them too)."""
 
-ANNOTATORS = ("auditor", "supervisor")
-"""Roles that may annotate a finding (explain, escalate, dismiss it)."""
+ANNOTATORS = guards.ANNOTATOR_ROLES
+"""Roles that may annotate a finding (explain, escalate, dismiss it; the database holds a server's logins to them too)."""
 
 MATCHERS = ("clerk", "supervisor", "auditor", backoffice.DEFAULT_ROLE)
 """Roles that may confirm, reject or make a pairing of statement lines with records: everyone
@@ -68,8 +68,18 @@ def parse_role(text: str) -> Role:
     return Role(word, account.strip())
 
 
-def register(engine: Engine, login: str, role: str, *, name: str = "", password: str | None = None) -> Role:
-    """Add operator ``login`` with ``role``; on a server also create its login with ``password``."""
+@dataclass(frozen=True)
+class Registration:
+    """An operator registered: its role, and on a server whether its login was made (False: the server had it, and
+    it keeps its password; None on SQLite, which has no logins)."""
+
+    role: Role
+    new_login: bool | None = None
+
+
+def register(engine: Engine, login: str, role: str, *, name: str = "", password: str | None = None) -> Registration:
+    """Add operator ``login`` with ``role``; on a server also give its login the matching role, creating it with
+    ``password`` when the server has none (:func:`vosbench.ledger.roles.create_login`)."""
     parsed = parse_role(role)
     roles.check_login(login)
     with engine.begin() as connection:
@@ -83,13 +93,15 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
             if not password:
                 raise IdentityError(f"operator {login}: a server login needs a password "
                                     "(from the environment variable or the prompt)")
-            roles.create_login(connection, login, password, roles.OPERATOR_ROLES[parsed.word])
+            new_login = roles.create_login(connection, login, password, roles.OPERATOR_ROLES[parsed.word])
+        else:
+            new_login = None
         known = operators(connection).get(login)
         if known is not None:  # e.g. imported from the back office's operators.csv: the login is what was missing
             if known != str(parsed):
                 raise IdentityError(f"operator {login} is already registered as {known}; "
                                     "an operator's role is not changed here (register a new login)")
-            return parsed
+            return Registration(parsed, new_login)
         operator = backoffice.NewOperator(login=login, name=name.strip() or login, role=str(parsed),
                                           timezone=database.ledger_timezone(connection),
                                           shift_start=WHOLE_DAY[0], shift_end=WHOLE_DAY[1], working_days="1234567")
@@ -98,7 +110,7 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
                                     connection=connection)
         except write_door.ImportRejected as error:
             raise IdentityError("; ".join(rejection.reason for rejection in error.rejections)) from None
-    return parsed
+    return Registration(parsed, new_login)
 
 
 def operators(connection: sa.Connection) -> dict[str, str]:
@@ -115,7 +127,7 @@ def acting_operator(connection: sa.Connection, claimed: str | None, *, action: s
     login = roles.current_login(connection)
     if login is not None and claimed and claimed != login:
         raise IdentityError(f"you are connected as {login}; {option} {claimed} differs. On a server ledger the "
-                            f"operator is your database login: leave {option} out or connect as that login")
+                            f"operator is your database login: give {option} {login}, or connect as {claimed}")
     who = login or claimed
     if not who:
         raise IdentityError(f"operator is required: say who {action} ({option} LOGIN, a registered operator)")

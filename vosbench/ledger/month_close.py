@@ -40,6 +40,7 @@ from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger import database, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal
+from vosbench.ledger.roles import current_login
 
 SUPERVISOR = "supervisor"
 _DONE = {"close": "closed", "reopen": "reopened"}
@@ -116,6 +117,10 @@ def check_supervisor(connection: sa.Connection, by: str, *, action: str) -> dict
     if not by:
         raise CloseError(f"say who does it: {action} needs --by LOGIN")
     roles = dict(connection.execute(sa.select(tables.operators.c.login, tables.operators.c.role)).all())
+    login = current_login(connection)
+    if login in roles and by != login:  # a person's login (the owner, who is none, is held by no guard)
+        raise CloseError(f"you are connected as {login}; --by {by} differs. On a server ledger the person who "
+                         f"does it is the database login: give --by {login}, or connect as {by}")
     if roles and roles.get(by) != SUPERVISOR:
         raise CloseError(f"{by!r} is not a registered supervisor; only an operator whose role is "
                          f"{SUPERVISOR} may {action} (see operators.csv)")
@@ -275,27 +280,42 @@ def closings(connection: sa.Connection, month: str) -> dict[str, int]:
     return dict(sorted(rows.all()))
 
 
-def reopened_since(connection: sa.Connection, receipt: dict) -> str | None:
-    """What a close ``receipt`` an auditor holds no longer says, when its month was reopened after it and
-    accounts' closings now differ from the receipt's: who reopened it, when and why, and the first few
-    differences; None when the receipt is no close or its closings still stand."""
-    month, closed_at = receipt.get("month"), str(receipt.get("closed_at", ""))
+def receipt_problem(connection: sa.Connection, receipt: dict) -> str | None:
+    """What a close ``receipt`` an auditor holds says that the ledger no longer does; None when it still stands
+    (or the receipt is no close).
+
+    A receipt's chain heads are taken before its own close is recorded, so a ledger whose close of the month was
+    erased, and a record then dated into the reopened month, would still hold those heads: the receipt's closings
+    and its close are checked too. Three cases: the month was reopened after the receipt and closings now differ
+    (who reopened it, when and why); no such close is recorded any more (removed behind the ledger's back); or
+    closings differ with no reopen recorded. The first few differing accounts are named.
+    """
+    month, closed_at = str(receipt.get("month")), str(receipt.get("closed_at", ""))
     if receipt.get("kind") != "vosbench month close" or not isinstance(receipt.get("closings"), dict):
         return None
-    reopenings = [event for event in history(connection, reopens_of=str(month))
-                  if hashchain.canonical_time(event.at) > closed_at]
-    if not reopenings:
-        return None  # unchanged since: the chain heads and the full verify's closing check speak for it
-    seen, now = receipt["closings"], closings(connection, str(month))
+    seen, now = receipt["closings"], closings(connection, month)
     differing = [account for account in sorted(set(seen) | set(now)) if int(seen.get(account, 0)) != now.get(account, 0)]
-    if not differing:
-        return None
-    first = reopenings[0]
     shown = "; ".join(f"{account} {format_money(int(seen.get(account, 0)))} → {format_money(now.get(account, 0))}"
-                      for account in differing[:3])
-    return (f"{month} was reopened {first.at:%Y-%m-%d %H:%M} UTC by {first.by} ({first.reason}) after this receipt; "
-            f"the closings of {len(differing)} account(s) now differ from it: {shown}{'; …' if len(differing) > 3 else ''}. "
-            f"Check the month against the receipt of its latest close (`vosbench closes` lists them)")
+                      for account in differing[:3]) + ("; …" if len(differing) > 3 else "")
+    reopenings = [event for event in history(connection, reopens_of=month)
+                  if hashchain.canonical_time(event.at) > closed_at]
+    if reopenings:
+        if not differing:
+            return None
+        first = reopenings[0]
+        return (f"{month} was reopened {first.at:%Y-%m-%d %H:%M} UTC by {first.by} ({first.reason}) after this receipt; "
+                f"the closings of {len(differing)} account(s) now differ from it: {shown}. "
+                f"Check the month against the receipt of its latest close (`vosbench closes` lists them)")
+    table = tables.month_closes
+    recorded = connection.execute(sa.select(table.c.recorded_at).where(table.c.month == month, table.c.action == "close"))
+    if not any(hashchain.canonical_time(at) == closed_at for at, in recorded):
+        return (f"the ledger holds no close of {month} made at {closed_at}, nor any reopen of it after: its close record "
+                "was removed behind the ledger's back" + (f", and the closings of {len(differing)} account(s) now "
+                                                         f"differ from the receipt: {shown}" if differing else ""))
+    if differing:
+        return (f"the closings of {len(differing)} account(s) at the end of {month} differ from this receipt with no "
+                f"reopen recorded: {shown}; records dated in {month} were changed behind the ledger's back")
+    return None
 
 
 def closing_problems(connection: sa.Connection) -> list[str]:

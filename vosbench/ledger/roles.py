@@ -45,6 +45,10 @@ INSTALLER = "installer"
 """Who the seed of the approval thresholds is recorded as set by (:mod:`vosbench.ledger.thresholds`): never a login."""
 
 
+_MYSQL_USER_EXISTS = 1396
+"""MariaDB's error number for CREATE USER of a user that exists (ER_CANNOT_USER)."""
+
+
 class RoleError(StoreError):
     """A login or database name vosbench cannot use as a server identity; the message says which and why."""
 
@@ -146,22 +150,38 @@ def create_roles(connection: sa.Connection) -> list[str]:
     return [role_name(connection, kind) for kind in ROLE_KINDS]
 
 
-def create_login(connection: sa.Connection, login: str, password: str, kind: str) -> None:
-    """Create database login ``login`` holding role ``<db>_<kind>``, or give an existing one that role."""
+def create_login(connection: sa.Connection, login: str, password: str, kind: str) -> bool:
+    """Give database login ``login`` role ``<db>_<kind>``, creating it with ``password`` where the server has none;
+    True when it was created.
+
+    A login the server has already (a person's, working on another ledger of the same server) keeps its password:
+    it used to be reset without a word. The connected login, the ledger's owner, is never made an operator.
+    """
     check_login(login)
+    if login == current_login(connection):
+        raise RoleError(f"login {login} is the one connected, the ledger's owner: the owner is no operator; register "
+                        "the people who work on the ledger under logins of their own")
     if not password:
         raise RoleError(f"login {login}: an empty password is not allowed")
     role, secret = role_name(connection, kind), _literal(connection, password)
     if connection.dialect.name == "postgresql":
         user = _quote(connection, login)
         exists = connection.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :login"), {"login": login})
-        _execute(connection, f"{'ALTER' if exists else 'CREATE'} ROLE {user} LOGIN PASSWORD {secret}")
+        if not exists:
+            _execute(connection, f"CREATE ROLE {user} LOGIN PASSWORD {secret}")
         _execute(connection, f"GRANT {role} TO {user}")
-        return
+        return not exists
     user = f"{_literal(connection, login)}@'%'"
-    _execute(connection, f"CREATE USER IF NOT EXISTS {user} IDENTIFIED BY {secret}")
+    created = True
+    try:  # (a failed statement leaves a MariaDB transaction as it was: no savepoint needed, and DDL would end one)
+        _execute(connection, f"CREATE USER {user} IDENTIFIED BY {secret}")
+    except sa.exc.DBAPIError as error:
+        if getattr(error.orig, "args", (None,))[0] != _MYSQL_USER_EXISTS:
+            raise
+        created = False
     _execute(connection, f"GRANT {role} TO {user}")
     _execute(connection, f"SET DEFAULT ROLE {role} FOR {user}")
+    return created
 
 
 def current_login(connection: sa.Connection) -> str | None:

@@ -148,7 +148,10 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     version until it changes) and the ``current_accounts`` view; schema 5 the guard
     refusing a new currency for an account that holds money (the versions already
     there stay as they are, for ``verify`` to check as before); schema 6 replaces the
-    threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`).
+    threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`); schema 7
+    adds the guards refusing an account in no currency of money (the accounts there stay as they are: a
+    version of one, like any row the write door sends, must name a currency of money) and, on a server, those
+    binding a person's row to the login inserting it (:func:`vosbench.ledger.guards.threshold_guards`, renewed).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
@@ -159,7 +162,7 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
 
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
-    elif version is not None and int(version) < 6:
+    elif version is not None and int(version) < 7:
         _widen_guards(engine, guards.threshold_guards(engine.dialect.name))
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column

@@ -11,12 +11,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
-SCHEMA_VERSION = "6"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+SCHEMA_VERSION = "7"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
 # table guarded against replacement by any key and chained through row_links; reversal requests;
 # 4: account versions and the current_accounts view, prior-period items, retention archives;
 # 5: the guard keeping the currency of an account that holds money;
 # 6: threshold guards that fail closed, refuse a misshapen payment, tie an approval to its request's
-# entry and refuse a threshold raised without a reason
+# entry and refuse a threshold raised without a reason; 7: the guards refusing an account whose currency is
+# no ISO 4217 currency of money and, on a server, those binding a person's row (a manual entry, a close, a
+# decision, an annotation, a matching decision, a shared view) to the login inserting it
 
 metadata = sa.MetaData()
 

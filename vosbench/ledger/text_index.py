@@ -26,13 +26,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.ledger import database, hashchain, tables
+from vosbench.ledger import database, guards, hashchain, tables
 
 INDEX = "payment_text"
 """The FTS5 table: contentless (the text stays in ``payments``), rowid = payment id."""
 
-MARK_KEY = "payment_text_indexed_through"
-"""``ledger_meta`` key: the highest payment id the index holds."""
+MARK_KEY = guards.KEPT_UP_SETTING
+"""``ledger_meta`` key: the highest payment id the index holds (on a server the one value a login may write)."""
 
 MIN_LENGTH = 3
 """A trigram index finds texts of three characters or more."""

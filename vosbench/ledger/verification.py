@@ -235,7 +235,7 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
             trouble = anchor_module.seal_problem(given.document, key, given.source)
             if trouble:
                 result.problems.append(Problem("anchor", "", None, trouble))
-            changed = month_close.reopened_since(connection, given.document)  # the auditor's receipt, not the ledger's own
+            changed = month_close.receipt_problem(connection, given.document)  # the auditor's receipt, not the ledger's own
             if changed:
                 result.problems.append(Problem("anchor", "month_closes", None, f"{given.source}: {changed}"))
         inside.append(given)
@@ -245,8 +245,8 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
 
 def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict,
                       pooled: Future | None = None) -> None:
-    _add_break(result, pooled.result() if pooled is not None else
-               hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name))))
+    result.breaks += pooled.result() if pooled is not None else \
+        hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name)))
 
 
 def _chains_side_by_side(engine: Engine, connection: sa.Connection, starts: dict, damaged: set[str],
@@ -277,7 +277,7 @@ def _chains_side_by_side(engine: Engine, connection: sa.Connection, starts: dict
     return {name: workers.submit(chain_break, url, name, _hashed_start(starts.get(name))) for name in long}
 
 
-def chain_break(url: str, name: str, start: dict) -> hashchain.ChainBreak | None:
+def chain_break(url: str, name: str, start: dict) -> list[hashchain.ChainBreak]:
     """:func:`hashchain.verify_chain` of chain ``name`` of the SQLite ledger at ``url``, opened read-only (a worker's task)."""
     # a URL in SQLite's URI form is `vosbench verify`'s read-only one already: opened as it is
     engine = sa.create_engine(url) if sa.make_url(url).query.get("uri") else readonly.open_read_only(url)

@@ -599,7 +599,7 @@ class _Keyed:
 
 
 _CHARGES = _Keyed(tables.charges, "day", ("call_fee", "agent_fee", "other_fee", "calls"), "charges",
-                  ("call_fee", "agent_fee", "other_fee", "calls"), key_is_time=False)
+                  guards.CHARGE_COLUMNS, key_is_time=False)  # the database refuses a negative figure too
 _SNAPSHOTS = _Keyed(tables.balance_snapshots, "as_of", ("balance",), "balance", (), key_is_time=True)
 
 
@@ -773,6 +773,30 @@ _HANDLERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
+_TEXT_TABLES = {"accounts": tables.accounts, "payments": tables.payments}
+"""The contents whose rows carry text a person or a file chose, stored in columns of a set length."""
+
+
+def _refuse_overlong(batch: _Batch, content: str, rows) -> None:
+    """Reject each row whose text is longer than its column holds: PostgreSQL and MariaDB refuse it at the
+    insert without naming the row, and SQLite keeps it, so a ledger could not be copied to a server
+    (``vosbench copy``). Checked a column at a time (``max`` of the lengths), row by row only past a limit."""
+    table = _TEXT_TABLES.get(content)
+    if table is None or not len(rows):
+        return
+    columnar = isinstance(rows, PaymentColumns)
+    lines = rows.line if columnar else [row.line for row in rows]
+    for column in table.columns:
+        limit = getattr(column.type, "length", None)
+        values = getattr(rows, column.name, None) if columnar else [getattr(row, column.name, None) for row in rows]
+        if limit is None or values is None or not isinstance(values[0], str) or max(map(len, values)) <= limit:
+            continue
+        for line, value in zip(lines, values):
+            if len(value) > limit:
+                batch.reject(line, f"{column.name} is {len(value):,} characters long; the ledger keeps at most {limit} "
+                                   f"(as PostgreSQL and MariaDB do): shorten it")
+
+
 _DATED: dict[str, Callable] = {  # (line, month) of each accepted row of a content that is dated
     "payments": lambda rows, keyer: zip(rows.line, map(keyer.of_instant, rows.occurred_at)),
     "charges": lambda rows, keyer: ((row.line, keyer.of_day(row.day)) for row in rows),
@@ -856,6 +880,7 @@ def append_batch(engine: Engine, content: str, rows: Sequence | PaymentColumns, 
         if history and content == "payments":
             rows = prior_period.restore(connection, source, rows)
         accepted, skipped = validate(batch, rows)
+        _refuse_overlong(batch, content, accepted)
         accepted, moves = _refuse_closed_months(batch, content, accepted, history)
         if batch.rejections or parse_rejections:
             raise ImportRejected(sorted([*parse_rejections, *batch.rejections], key=lambda r: r.line))

@@ -100,8 +100,10 @@ def _text(value) -> str:
 
 def verification_frame(verification) -> pd.DataFrame:
     """What ``ledger.verify`` found, one row per check: each hash chain, the month totals, then the structure."""
-    broken = {item.table: item.message for item in verification.breaks}
-    rows = [(f"hash chain of {name}", "broken" if name in broken else "ok", broken.get(name, ""))
+    broken: dict[str, list[str]] = {}
+    for item in verification.breaks:  # a chain may name several rows
+        broken.setdefault(item.table, []).append(item.message)
+    rows = [(f"hash chain of {name}", "broken" if name in broken else "ok", _shown(broken.get(name, [])))
             for name in (*CHAINED_TABLES, *ROW_CHAINED_TABLES)]
     mismatches = verification.total_mismatches
     rows.append(("month totals recomputed from raw records", "disagree" if mismatches else "ok", _shown(mismatches)))

@@ -8,8 +8,9 @@ asks the explorer for a new page sorted by that column (``on_sort``) — a sort 
 alone would misorder a ten-million-record result. Its own header menu sorts too; that
 request is taken over the same way and the grid's local sort undone.
 
-Every cell is text made here: money as exact decimals at the ledger's scale (never a
-float) right-aligned, times as local time. A click on a record's row hands its account
+Every cell is text made here: money as exact decimals (never a float) right-aligned, with
+its currency's places or as many more as the amount has (5,000 yen, 12.50 dollars, 5.0001
+dollars: nothing the ledger keeps is hidden or rounded), times as local time. A click on a record's row hands its account
 to ``on_account`` (the explorer opens that account's statement).
 """
 
@@ -22,7 +23,7 @@ import pandas as pd
 from ipydatagrid import DataGrid, TextRenderer
 
 from vosbench.analysis import explore
-from vosbench.core import money
+from vosbench.core import currencies
 from vosbench.ui.panel import markup
 
 ROW_HEIGHT = 22
@@ -42,12 +43,13 @@ FIRST_DESCENDING = {"occurred_at", "id", "amount", "balance_after"}
 
 
 def cell_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (a page's rows) as the text each cell shows; money exact at the ledger's scale."""
+    """``frame`` (a page's rows) as the text each cell shows; money exact, in its row's currency's places."""
     shown = {}
+    codes = frame["currency"] if "currency" in frame.columns else [""] * len(frame)  # "": two places
     for name in frame.columns:
         values = frame[name]
         if name in explore.MONEY_COLUMNS:
-            shown[name] = ["" if pd.isna(v) else money.format_money(int(v), money.SCALE) for v in values]
+            shown[name] = ["" if pd.isna(v) else currencies.format_amount(int(v), code) for v, code in zip(values, codes)]
         elif name == "occurred_at":
             shown[name] = ["" if pd.isna(v) else f"{v:%Y-%m-%d %H:%M:%S}" for v in values]
         else:
