@@ -295,3 +295,29 @@ def test_a_months_audit_rehashes_the_months_own_records_and_every_small_chain_th
     # October's audit trusts September's journal rows to the close, but never the accounts
     assert [broken.table for broken in october.breaks] == ["accounts"]
     assert "every record dated in 2026-10" in october.scope
+
+
+@pytest.mark.parametrize("side_by_side", [False, True])
+def test_a_months_audit_of_a_ledger_never_closed_rehashes_every_chain_whole_and_recomputes_that_months_totals(
+        tmp_path, monkeypatch, side_by_side):
+    """No close to start from: every record is re-hashed (an old one edited is named), but only the audited month's
+    totals are recomputed, as after a close; the other months' totals and the explore rollups are left to `verify`.
+    The same when the chains are re-hashed side by side, each in a process of its own (forced here)."""
+    if side_by_side:
+        monkeypatch.setattr(verification, "SIDE_BY_SIDE_ROWS", 0)
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS, payments=PAYMENTS + LATER.split("method", 1)[1])
+    engine.dispose()
+    path = str(tmp_path / "ledger.sqlite")
+    behind_guards(path, "UPDATE account_months SET deposit = deposit + 1 WHERE month = '2026-09'",
+                  "UPDATE account_months SET deposit = deposit + 1 WHERE month = '2026-10'",
+                  "UPDATE payments SET amount = 1 WHERE id = 2", tables=("payments", "account_months"))
+    engine = setup.open_ledger(f"sqlite:///{path}")
+    try:
+        audited, full = verification.verify_month(engine, "2026-10"), verification.verify(engine)
+    finally:
+        engine.dispose()
+    assert [(broken.table, broken.row_id) for broken in audited.breaks] == [("payments", 2)]  # September's record
+    assert audited.total_mismatches and all("for 2026-10" in line for line in audited.total_mismatches)
+    assert any("other than 2026-10" in line and "explore rollups" in line for line in audited.not_checked)
+    assert audited.scope.startswith("every chain recomputed whole") and audited.extent == "every chain, 2026-10's totals"
+    assert any("for 2026-09" in line for line in full.total_mismatches) and not full.scope  # `verify` sees September

@@ -315,6 +315,27 @@ def test_the_chain_is_recomputed_from_the_values_as_the_ledger_reads_them(capsys
     assert not unsaid or unsaid not in out, out
 
 
+@pytest.mark.parametrize("statement", [
+    "",  # untouched
+    "UPDATE payments SET amount = amount + 1 WHERE id = 2",
+    "UPDATE charges SET call_fee = call_fee + 1 WHERE id = 1",
+    "DELETE FROM charges WHERE id = 1",
+    "UPDATE payments SET occurred_at = replace(occurred_at, ' ', 'T') WHERE id = 2",
+    "UPDATE payments SET memo = x'00ff' WHERE id = 3",
+])
+def test_chains_rehashed_side_by_side_find_what_one_process_finds(capsys, ledger, monkeypatch, statement):
+    """A long ledger's journal chains are re-hashed each in a process of its own: forced here on a short one,
+    `verify` says word for word what it says when this process re-hashes them all."""
+    from vosbench.ledger import verification
+
+    if statement:
+        behind_guards(ledger, statement, tables=("payments", "charges"))
+    alone = verify(capsys, ledger)
+    monkeypatch.setattr(verification, "SIDE_BY_SIDE_ROWS", 0)
+    assert verify(capsys, ledger) == alone
+    assert (alone[0] == 0) == (not statement), alone[1]
+
+
 def test_verify_names_every_row_edited_or_removed_not_the_first_alone(capsys, ledger):
     """Three rows edited in place were one problem, the first; the others showed only once it was mended."""
     behind_guards(ledger, "UPDATE payments SET amount = amount * 10 WHERE id IN (1, 3, 5)",

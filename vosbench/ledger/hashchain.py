@@ -232,13 +232,30 @@ def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int):
         no_blob = sa.and_(*(sa.func.typeof(column) != sa.literal_column("'blob'") for column in columns))
         text = sa.case((no_blob, sa.func.json_array(*columns)), else_=sa.null())
         query = sa.select(table.c.id, sa.type_coerce(text, sa.Text()), table.c.hash).where(table.c.id > after)
-        yield from connection.execute(query.order_by(table.c.id),
-                                      execution_options={"stream_results": True, "yield_per": 20_000})
+        yield from _driver_rows(connection, query.order_by(table.c.id))
         return
     result = connection.execute(sa.select(*columns, table.c.hash).where(table.c.id > after).order_by(table.c.id),
                                 execution_options={"stream_results": True, "yield_per": 20_000})
     for row in result:
         yield row[0], _encode(list(row[:-1])), row[-1]
+
+
+def _driver_rows(connection: sa.Connection, query: sa.Select, batch: int = 20_000):
+    """The rows of ``query`` as the driver gives them (plain tuples, nothing converted), read ``batch`` at a time.
+
+    For the chains' three text columns, SQLAlchemy's result rows cost more than the hashing
+    itself (at 1M payments 5.0 s CPU through them, 2.9 s this way); the statement is still
+    SQLAlchemy Core's, its values bound, on the caller's connection and transaction.
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    values = compiled.construct_params()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), tuple(values[name] for name in compiled.positiontup or ()))
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def _stored_values(connection: sa.Connection, table: sa.Table, row_id: int) -> list:

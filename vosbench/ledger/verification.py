@@ -11,7 +11,11 @@ Nothing here writes: ``vosbench verify`` runs it on a read-only connection
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -28,6 +32,7 @@ from vosbench.ledger import (
     money_bounds,
     month_close,
     month_totals,
+    readonly,
     setup,
     sync_marks,
     tables,
@@ -49,6 +54,7 @@ class Verification:
     notes: list[str] = field(default_factory=list)  # what is worth knowing but no integrity problem
     fingerprint: dict = field(default_factory=dict)
     scope: str = ""  # empty: the whole history was recomputed; else where it started and what it left out
+    extent: str = "whole ledger"  # the scope in a few words, for the Verification sheet
 
     @property
     def ok(self) -> bool:
@@ -56,6 +62,10 @@ class Verification:
 
 
 _TOTALS_READ = ("payments", "charges", "accounts", "account_months", "ledger_meta", "archives")
+
+SIDE_BY_SIDE_ROWS = 100_000
+"""Rows the second-longest journal chain has to re-hash before the chains are re-hashed side by side, each in a
+process of its own (an SQLite file on a machine of two cores or more): starting a process costs about a second."""
 
 
 def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey | None = None,
@@ -67,7 +77,9 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
     the close receipts inside the ledger are checked the same way, and with ``key`` their
     HMACs too. ``from_anchor`` trusts ``anchor`` and recomputes the chains only past it;
     the month totals are then left to a full verification, but for ``month`` (YYYY-MM),
-    whose totals are recomputed from its own records. ``held`` is :func:`anchor_module.inside`'s answer
+    whose totals are recomputed from its own records. ``month`` without ``from_anchor`` (a month's
+    audit of a ledger never closed) recomputes every chain whole and the derived figures as an anchored
+    audit does: ``month``'s totals only. ``held`` is :func:`anchor_module.inside`'s answer
     when the caller read it already (each close receipt holds every account's closing: parsed once).
     """
     result = Verification()
@@ -105,42 +117,53 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
             totals += ", the text index over the recomputed payments"
             result.scope = (f"journal chains recomputed from {anchor.source} on, {totals}; a full `vosbench verify` "
                             "recomputes everything")
-        for name in hashchain.CHAINED_TABLES:
-            attempt("hash chain", name, functools.partial(_add_hashed_break, result, connection, name, starts))
-        for name in hashchain.CHAINED_TABLES:
-            after = starts.get(name, {}).get("after", 0)
-            attempt("stored times", name, functools.partial(_add_stored_time_problems, result, connection, name, after))
-        for name in hashchain.ROW_CHAINED_TABLES:
-            attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
-        attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
-        attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
-        if from_anchor:
-            if month is None:
-                result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "
-                                          "a full `vosbench verify` recomputes them")
+            result.extent = "since the last close"
+        elif month is not None:
+            result.scope = (f"every chain recomputed whole (no month close to start from), the month totals of {month} "
+                            "only, the text index over every payment; a full `vosbench verify` recomputes everything")
+            result.extent = f"every chain, {month}'s totals"
+        with ExitStack() as pool:
+            # the long journal chains are re-hashed in processes of their own while this one checks the rest
+            pooled = _chains_side_by_side(engine, connection, starts, damaged, pool)
+            for name in hashchain.CHAINED_TABLES:
+                after = starts.get(name, {}).get("after", 0)
+                attempt("stored times", name, functools.partial(_add_stored_time_problems, result, connection, name, after))
+            for name in hashchain.ROW_CHAINED_TABLES:
+                attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
+            attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
+            attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
+            if from_anchor or month is not None:
+                if month is None:
+                    result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "
+                                              "a full `vosbench verify` recomputes them")
+                else:
+                    result.not_checked.append(f"month totals of the months other than {month} (its own are recomputed "
+                                              "from its records), closed months' closings and the explore rollups: a full "
+                                              "`vosbench verify` recomputes them all")
+                    attempt("month totals", "account_months",
+                            lambda: result.total_mismatches.extend(_total_mismatches(connection, month)))
             else:
-                result.not_checked.append(f"month totals of the months other than {month} (its own are recomputed "
-                                          "from its records) and closed months' closings: a full `vosbench verify` "
-                                          "recomputes them all")
                 attempt("month totals", "account_months",
-                        lambda: result.total_mismatches.extend(_total_mismatches(connection, month)))
-        else:
-            attempt("month totals", "account_months",
-                    lambda: result.total_mismatches.extend(_total_mismatches(connection)))
-            # a closed month's closings are its month totals: checked where every total is (one query per closed month)
-            attempt("month closings", "month_closes", lambda: result.problems.extend(
-                Problem("month closings", "month_closes", None, message)
-                for message in month_close.closing_problems(connection)))
-            attempt("explore rollups", "payment_rollup",
-                    lambda: result.total_mismatches.extend(explore_upkeep.mismatches(connection)))
-        # from where the payments' chain was recomputed: an audit checks the index over the records it re-hashed
-        indexed_after = starts.get("payments", {}).get("after", 0)
-        attempt("text index", "payments", lambda: result.problems.extend(
-            Problem("text index", "payments", payment_id, message)
-            for payment_id, message in text_index.disagreements(connection, after=indexed_after)))
-        attempt("sync marks", "sync_state", lambda: result.problems.extend(
-            Problem("sync marks", "sync_state", None, message)
-            for _stream, message in sync_marks.disagreements(connection)))
+                        lambda: result.total_mismatches.extend(_total_mismatches(connection)))
+                # a closed month's closings are its month totals: checked where every total is (one query per closed month)
+                attempt("month closings", "month_closes", lambda: result.problems.extend(
+                    Problem("month closings", "month_closes", None, message)
+                    for message in month_close.closing_problems(connection)))
+                attempt("explore rollups", "payment_rollup",
+                        lambda: result.total_mismatches.extend(explore_upkeep.mismatches(connection)))
+            # from where the payments' chain was recomputed: an audit checks the index over the records it re-hashed
+            indexed_after = starts.get("payments", {}).get("after", 0)
+            attempt("text index", "payments", lambda: result.problems.extend(
+                Problem("text index", "payments", payment_id, message)
+                for payment_id, message in text_index.disagreements(connection, after=indexed_after)))
+            attempt("sync marks", "sync_state", lambda: result.problems.extend(
+                Problem("sync marks", "sync_state", None, message)
+                for _stream, message in sync_marks.disagreements(connection)))
+            row_breaks, result.breaks = result.breaks, []
+            for name in hashchain.CHAINED_TABLES:  # the journal chains' breaks come first, as they always did
+                attempt("hash chain", name,
+                        functools.partial(_add_hashed_break, result, connection, name, starts, pooled.get(name)))
+            result.breaks += row_breaks
         result.notes += _missing_index_notes(engine)
         attempt("fingerprint", "chain_heads", lambda: result.fingerprint.update(hashchain.fingerprint(connection)))
     return result
@@ -220,8 +243,49 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
         result.problems += anchor_module.check(connection, each)
 
 
-def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
-    result.breaks += hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name)))
+def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict,
+                      pooled: Future | None = None) -> None:
+    result.breaks += pooled.result() if pooled is not None else \
+        hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name)))
+
+
+def _chains_side_by_side(engine: Engine, connection: sa.Connection, starts: dict, damaged: set[str],
+                         pool: ExitStack) -> dict[str, Future]:
+    """The journal chains' checks started in processes of their own, one per chain, when two or more are long.
+
+    Re-hashing is one core's work per chain (the link of each row is checked against the
+    stored hash of the row before it), and payments and charges are of a size at an operator's
+    scale: side by side on two cores, the audit's longest step takes the time of the longer
+    chain, not of both. Each process opens the SQLite file read-only and runs
+    :func:`hashchain.verify_chain` as this process would; what it finds, or raises, comes back
+    the same. Empty (every chain checked here) for a server ledger, one core, or short chains.
+    """
+    database_path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database_path or database_path == ":memory:" or (os.cpu_count() or 1) < 2:
+        return {}
+    heads = dict(connection.execute(sa.select(tables.chain_heads.c.name, tables.chain_heads.c.last_id)
+                                    .where(tables.chain_heads.c.name.in_(hashchain.CHAINED_TABLES))).all())
+    rows = {name: heads.get(name, 0) - starts.get(name, {}).get("after", 0)
+            for name in hashchain.CHAINED_TABLES if name not in damaged}
+    long = [name for name, count in sorted(rows.items(), key=lambda item: -item[1]) if count >= SIDE_BY_SIDE_ROWS]
+    if len(long) < 2:
+        return {}
+    # spawned, not forked: the caller may be a notebook kernel with threads of its own
+    workers = pool.enter_context(ProcessPoolExecutor(min(len(long), os.cpu_count() or 2),
+                                                     mp_context=multiprocessing.get_context("spawn")))
+    url = engine.url.render_as_string(hide_password=False)
+    return {name: workers.submit(chain_break, url, name, _hashed_start(starts.get(name))) for name in long}
+
+
+def chain_break(url: str, name: str, start: dict) -> list[hashchain.ChainBreak]:
+    """:func:`hashchain.verify_chain` of chain ``name`` of the SQLite ledger at ``url``, opened read-only (a worker's task)."""
+    # a URL in SQLite's URI form is `vosbench verify`'s read-only one already: opened as it is
+    engine = sa.create_engine(url) if sa.make_url(url).query.get("uri") else readonly.open_read_only(url)
+    try:
+        with engine.connect() as connection:
+            return hashchain.verify_chain(connection, name, **start)
+    finally:
+        engine.dispose()
 
 
 def _add_stored_time_problems(result: Verification, connection: sa.Connection, name: str, after: int) -> None:
@@ -243,8 +307,11 @@ def verify_month(engine: Engine, month: str) -> Verification:
     The latest month-close record whose receipt checks (its HMAC or signature, with the
     key of ``VOSBENCH_ANCHOR_KEY``, when one is set) is the anchor: the chains are
     recomputed from it on, and only ``month``'s totals from its records. A ledger that
-    was never closed has no anchor, and is verified whole. ``vosbench verify`` is the
-    complete check.
+    was never closed has no anchor: every chain is recomputed whole, and again only ``month``'s
+    totals (the other months' totals and the explore rollups follow the whole history: at 10M
+    payments they took many minutes, for figures the month's audit does not report). A ledger
+    whose close records are all unreadable or fail their seal is verified whole, trusting none.
+    ``vosbench verify`` is the complete check.
     """
     key = anchor_module.load_key()
     with engine.connect() as connection:
@@ -252,8 +319,10 @@ def verify_month(engine: Engine, month: str) -> Verification:
             held: tuple[list[Anchor], list[Problem]] | None = anchor_module.inside(connection, key)
         except ValueError:  # a receipt that does not read back (written behind the ledger's back): no anchor
             held = None  # to trust; the whole ledger is verified and its check of the anchors names the receipt
-    if held is None or not held[0]:
+    if held is None or (not held[0] and held[1]):
         return verify(engine, key=key, held=held)
+    if not held[0]:
+        return verify(engine, key=key, month=month, held=held)
     return verify(engine, anchor=held[0][-1], key=key, from_anchor=True, month=month, held=held)
 
 

@@ -114,7 +114,7 @@ def verification_frame(verification) -> pd.DataFrame:
     if verification.notes:  # no integrity problem, but worth the reader's knowing (e.g. indexes an import set aside)
         rows.append(("notes", "see detail", _shown(verification.notes)))
     # an audit verifies from the last close on: what it recomputed, and what it left to a full verify
-    rows.append(("scope", "since the last close" if verification.scope else "whole ledger", verification.scope))
+    rows.append(("scope", verification.extent, verification.scope))
     return pd.DataFrame(rows, columns=["check", "result", "detail"])
 
 
