@@ -908,17 +908,12 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     filter them after: 25 s for 611 records of an agent's subtree at 1M).
     """
     p = _payments
-    columns = _columns(engine, f)
-    if columns is not None:
+    selection = _scanned(engine, f)
+    if selection is not None:
         with engine.connect() as connection:
-            timezone = reporting_timezone(connection, f)
-            selection = None if _rolled_up(connection, f, timezone) else \
-                column_scan.select(columns, _scope(connection, f, timezone))
-            if selection is not None and selection.summable():
-                months = _months(connection, f, timezone)
-                return _frame(column_scan.by_month_and_kind(selection, [_microseconds(m.start) for m in months],
-                                                            [m.label for m in months]) if months else [],
-                              _MONTHLY_COLUMNS)
+            months = _months(connection, f, reporting_timezone(connection, f))
+        return _frame(column_scan.by_month_and_kind(selection, [_microseconds(m.start) for m in months],
+                                                    [m.label for m in months]) if months else [], _MONTHLY_COLUMNS)
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
@@ -976,14 +971,9 @@ def _kept_monthly_by_kind(connection: sa.Connection, f: PaymentFilter, months: _
 def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     """Count and amount of the filter's records per channel and method."""
     p = _payments
-    columns = _columns(engine, f)
-    if columns is not None:
-        with engine.connect() as connection:
-            timezone = reporting_timezone(connection, f)
-            selection = None if _rolled_up(connection, f, timezone) else \
-                column_scan.select(columns, _scope(connection, f, timezone))
-            if selection is not None and selection.summable():
-                return _frame(column_scan.by_channel_and_method(selection), ("channel", "method", "count", "amount"))
+    selection = _scanned(engine, f)
+    if selection is not None:
+        return _frame(column_scan.by_channel_and_method(selection), ("channel", "method", "count", "amount"))
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
@@ -1106,14 +1096,10 @@ def operators(engine: Engine) -> list[str]:
 
 def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     """Count and sum per kind and currency of every record the filter selects (what the panel's totals show)."""
-    columns = _columns(engine, f)
-    if columns is not None:
+    selection = _scanned(engine, f)
+    if selection is not None:
         with engine.connect() as connection:
-            timezone = reporting_timezone(connection, f)
-            selection = None if _rolled_up(connection, f, timezone) else \
-                column_scan.select(columns, _scope(connection, f, timezone))
-            if selection is not None and selection.summable():
-                return _frame(_column_totals(connection, selection), TOTALS_COLUMNS)
+            return _frame(_column_totals(connection, selection), TOTALS_COLUMNS)
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
         return _frame(_totals_by_kind(connection, f, reporting_timezone(connection, f), indexed=indexed), TOTALS_COLUMNS)
@@ -1125,6 +1111,21 @@ def _columns(engine: Engine, f: PaymentFilter) -> payment_columns.PaymentColumns
     """The payment columns when they may answer ``f``: current, and no text to search (the text index and
     LIKE stay with SQL)."""
     return None if f.text else payment_columns.current(engine)
+
+
+def _scanned(engine: Engine, f: PaymentFilter) -> column_scan.Selection | None:
+    """The columns' selection of ``f`` when they are to answer its totals and charts: they are current and may answer
+    it (:func:`_columns`), the payment rollup does not (:func:`_rolled_up`), and its sums stay exact in 64 bits;
+    else None (SQL answers)."""
+    columns = _columns(engine, f)
+    if columns is None:
+        return None
+    with engine.connect() as connection:
+        timezone = reporting_timezone(connection, f)
+        if _rolled_up(connection, f, timezone):
+            return None
+        selection = column_scan.select(columns, _scope(connection, f, timezone))
+    return selection if selection.summable() else None
 
 
 def _rolled_up(connection: sa.Connection, f: PaymentFilter, timezone: str) -> bool:

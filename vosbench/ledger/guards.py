@@ -506,19 +506,24 @@ def account_currency_guards(dialect: str) -> list[Guard]:
     change of an account is a new ``account_versions`` row (``accounts`` itself refuses UPDATE), so the
     guard sits there, whatever client or SQL writes the row; an account with no money yet may still change.
     """
-    name, function = "account_versions_currency", "vosbench_account_currency"
+    return _refusing_insert(dialect, "account_versions", "account_versions_currency", "vosbench_account_currency",
+                            _CURRENCY_CHANGE, CURRENCY_REFUSAL)
+
+
+def _refusing_insert(dialect: str, table: str, name: str, function: str, refused: str, refusal: str,
+                     errcode: str = "integrity_constraint_violation") -> list[Guard]:
+    """The BEFORE INSERT trigger ``name`` on ``table`` refusing, on ``dialect``, each row for which the SQL condition
+    ``refused`` holds, in the words of ``refusal`` (on PostgreSQL with its ``function``, raising ``errcode``)."""
     if dialect == "sqlite":
-        return [Guard(name, "account_versions", f"CREATE TRIGGER {name} BEFORE INSERT ON account_versions WHEN "
-                                                f"{_CURRENCY_CHANGE} BEGIN SELECT RAISE(ABORT, '{CURRENCY_REFUSAL}'); END")]
+        return [Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {refused} "
+                                   f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")]
     if dialect == "postgresql":
-        shown = f"CREATE TRIGGER {name} BEFORE INSERT ON account_versions FOR EACH ROW EXECUTE FUNCTION {function}()"
-        return [_postgresql_function(function, (
-                    f"BEGIN IF {_CURRENCY_CHANGE} THEN RAISE EXCEPTION USING MESSAGE = '{CURRENCY_REFUSAL}', "
-                    "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END ")),
-                Guard(name, "account_versions", shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
-    return [Guard(name, "account_versions", f"CREATE TRIGGER {name} BEFORE INSERT ON account_versions FOR EACH ROW "
-                                            f"IF {_CURRENCY_CHANGE} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
-                                            f"'{CURRENCY_REFUSAL}'; END IF")]
+        shown = f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+        return [_postgresql_function(function, (f"BEGIN IF {refused} THEN RAISE EXCEPTION USING MESSAGE = '{refusal}', "
+                                                f"ERRCODE = '{errcode}'; END IF; RETURN NEW; END ")),
+                Guard(name, table, shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
+    return [Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW IF {refused} THEN "
+                               f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{refusal}'; END IF")]
 
 
 # --- an account's currency: a currency of money (see write_door._new_accounts) ------------------------------
@@ -565,19 +570,9 @@ def charge_sign_guards(dialect: str) -> list[Guard]:
     """The trigger refusing, on ``dialect``, a charges row with a negative figure, whatever client sends it: the write
     door refuses it with its line, but a modified client's negative call fee would credit an account by any amount,
     outside the approvals that hold a payment."""
-    name, negative = "charges_sign", " OR ".join(f"NEW.{column} < 0" for column in CHARGE_COLUMNS)
-    if dialect == "sqlite":
-        return [Guard(name, "charges", f"CREATE TRIGGER {name} BEFORE INSERT ON charges WHEN {negative} "
-                                       f"BEGIN SELECT RAISE(ABORT, '{CHARGE_REFUSAL}'); END")]
-    if dialect == "postgresql":
-        function = "vosbench_charge_sign"
-        shown = f"CREATE TRIGGER {name} BEFORE INSERT ON charges FOR EACH ROW EXECUTE FUNCTION {function}()"
-        return [_postgresql_function(function, (
-                    f"BEGIN IF {negative} THEN RAISE EXCEPTION USING MESSAGE = '{CHARGE_REFUSAL}', "
-                    "ERRCODE = 'check_violation'; END IF; RETURN NEW; END ")),
-                Guard(name, "charges", shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown)]
-    return [Guard(name, "charges", f"CREATE TRIGGER {name} BEFORE INSERT ON charges FOR EACH ROW IF {negative} THEN "
-                                   f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{CHARGE_REFUSAL}'; END IF")]
+    negative = " OR ".join(f"NEW.{column} < 0" for column in CHARGE_COLUMNS)
+    return _refusing_insert(dialect, "charges", "charges_sign", "vosbench_charge_sign", negative, CHARGE_REFUSAL,
+                            "check_violation")
 
 
 # --- the ledger's settings: the owner's alone on a server -------------------------------------------------------
