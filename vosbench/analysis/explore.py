@@ -26,18 +26,19 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from vosbench.analysis import column_scan, payment_columns
 from vosbench.analysis.filters import FilterError, PaymentFilter, account_label
 from vosbench.core import periods
 from vosbench.core.model import Kind
 from vosbench.ledger import account_rollup, amount_rollup, database, payment_rollup, queries, tables, text_index
 
 if TYPE_CHECKING:  # frames are made by queries.result_frame, which loads pandas when a frame is asked for
+    import numpy as np  # and the payment columns, numpy: loaded where they answer (a terminal page needs neither)
     import pandas as pd
+
+    from vosbench.analysis import column_scan, payment_columns
 
 _payments, _accounts = tables.payments, tables.current_accounts
 
@@ -818,19 +819,23 @@ def query_page(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: in
 
 
 def page_records(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: int = 50,
-                 sort: str = "occurred_at", descending: bool = True) -> PageRecords:
+                 sort: str = "occurred_at", descending: bool = True, scanned: bool = True) -> PageRecords:
     """One page of the filter's records plus the count and per-kind totals of the whole filter, as plain rows.
 
     Two statements: the per-kind totals (whose counts add up to the total count) and
     the page itself, ordered by ``sort`` then ``id`` so equal values never swap pages.
+    ``scanned`` False leaves the payment columns out (a terminal command's one page: SQL alone,
+    without loading numpy or starting their build in a process about to end).
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise FilterError([f"page_size: {page_size} is out of range; give 1 to {MAX_PAGE_SIZE}"])
     if page < 1:
         raise FilterError([f"page: {page} is before the first page; pages start at 1"])
     _ordering(sort, descending)  # a bad sort column fails before any query runs
-    columns = _columns(engine, f) if sort in ("occurred_at", "amount") else None
+    columns = _columns(engine, f) if scanned and sort in ("occurred_at", "amount") else None
     if columns is not None:
+        from vosbench.analysis import column_scan
+
         with engine.connect() as connection:
             timezone = reporting_timezone(connection, f)
             selection = column_scan.select(columns, _scope(connection, f, timezone))
@@ -910,6 +915,8 @@ def monthly_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     p = _payments
     selection = _scanned(engine, f)
     if selection is not None:
+        from vosbench.analysis import column_scan
+
         with engine.connect() as connection:
             months = _months(connection, f, reporting_timezone(connection, f))
         return _frame(column_scan.by_month_and_kind(selection, [_microseconds(m.start) for m in months],
@@ -973,6 +980,8 @@ def by_channel_method(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
     p = _payments
     selection = _scanned(engine, f)
     if selection is not None:
+        from vosbench.analysis import column_scan
+
         return _frame(column_scan.by_channel_and_method(selection), ("channel", "method", "count", "amount"))
     indexed = text_index.prepare(engine, f.text)
     with engine.connect() as connection:
@@ -1011,6 +1020,8 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
     p = _payments
     columns = _columns(engine, f)
     if columns is not None:
+        from vosbench.analysis import column_scan
+
         with engine.connect() as connection:
             selection = column_scan.select(columns, _scope(connection, f, reporting_timezone(connection, f)))
             if selection.summable():
@@ -1110,7 +1121,11 @@ def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
 def _columns(engine: Engine, f: PaymentFilter) -> payment_columns.PaymentColumns | None:
     """The payment columns when they may answer ``f``: current, and no text to search (the text index and
     LIKE stay with SQL)."""
-    return None if f.text else payment_columns.current(engine)
+    if f.text:
+        return None
+    from vosbench.analysis import payment_columns
+
+    return payment_columns.current(engine)
 
 
 def _scanned(engine: Engine, f: PaymentFilter) -> column_scan.Selection | None:
@@ -1120,6 +1135,8 @@ def _scanned(engine: Engine, f: PaymentFilter) -> column_scan.Selection | None:
     columns = _columns(engine, f)
     if columns is None:
         return None
+    from vosbench.analysis import column_scan
+
     with engine.connect() as connection:
         timezone = reporting_timezone(connection, f)
         if _rolled_up(connection, f, timezone):
@@ -1136,12 +1153,18 @@ def _rolled_up(connection: sa.Connection, f: PaymentFilter, timezone: str) -> bo
 
 def _microseconds(moment: datetime) -> int:
     """A naive UTC time as the columns keep it: microseconds since 1970."""
+    import numpy as np
+
     return int((np.datetime64(moment, "us") - np.datetime64(0, "us")).astype(np.int64))
 
 
 def _scope(connection: sa.Connection, f: PaymentFilter, timezone: str) -> column_scan.Scope:
     """``f`` as the columns test it; its accounts and currencies are turned into account ids by the same SQL
     that :func:`conditions` uses."""
+    import numpy as np
+
+    from vosbench.analysis import column_scan
+
     start, end = utc_bounds(f, timezone)
 
     def ids(statement: sa.Select) -> np.ndarray:
@@ -1157,6 +1180,8 @@ def _scope(connection: sa.Connection, f: PaymentFilter, timezone: str) -> column
 
 def _column_totals(connection: sa.Connection, selection: column_scan.Selection) -> list[tuple]:
     """:func:`_totals_by_kind`'s rows from the columns: each record in its account's current currency."""
+    from vosbench.analysis import column_scan
+
     currency_of, currencies = _currencies_by_account(connection)
     totals = column_scan.totals(selection, currency_of, currencies)
     return sorted(totals, key=lambda row: (row[1], _KIND_ORDER.get(row[0], len(_KIND_ORDER))))
@@ -1169,6 +1194,8 @@ def _currencies_by_account(connection: sa.Connection) -> tuple[np.ndarray, list[
     """(code of each account id's current currency, -1 for none; the currencies coded), kept per ledger, login
     and state of the accounts: accounts and their versions are only ever added, so their newest ids tell a change
     (reading 50,000 accounts' currencies took 200 ms, a look-up of the newest ids takes none)."""
+    import numpy as np
+
     key = (connection.engine.url.render_as_string(hide_password=True),
            connection.scalar(sa.select(sa.func.max(tables.accounts.c.id))),
            connection.scalar(sa.select(sa.func.max(tables.account_versions.c.id))))

@@ -64,7 +64,7 @@ def cmd_query(args) -> int:
         return EXIT_OK
     # a page for the terminal: printed from its rows as columns, without pandas or numpy
     page = explore.page_records(engine, f, page=args.page, page_size=args.page_size, sort=args.sort,
-                                descending=args.descending)
+                                descending=args.descending, scanned=False)
     rows = views.rows_as_columns(explore.ROW_COLUMNS, page.rows)
     rows["occurred_at"] = timeshow.shown_texts(rows["occurred_at"], page.timezone)  # every time with its offset
     totals = views.rows_as_columns(explore.TOTALS_COLUMNS, page.totals)
