@@ -536,26 +536,10 @@ _NO_CURRENCY = f"NEW.currency NOT IN ({', '.join(repr(code) for code in sorted(c
 
 def currency_code_guards(dialect: str) -> list[Guard]:
     """The triggers refusing, on ``dialect``, an account or account version whose currency is no ISO 4217 currency
-    of money (on PostgreSQL with their function): the write door refuses the same row with its line."""
-    function = "vosbench_currency_code"
-    made: list[Guard] = []
-    if dialect == "postgresql":
-        made.append(_postgresql_function(function, (
-            f"BEGIN IF {_NO_CURRENCY} THEN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ': {CODE_REFUSAL}', "
-            "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END ")))
-    for table in ("accounts", "account_versions"):
-        name = f"{table}_currency_code"
-        if dialect == "sqlite":
-            made.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {_NO_CURRENCY} "
-                                            f"BEGIN SELECT RAISE(ABORT, '{table}: {CODE_REFUSAL}'); END"))
-        elif dialect == "postgresql":
-            shown = f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
-            made.append(Guard(name, table, shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1), shown))
-        else:
-            made.append(Guard(name, table, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW IF "
-                                           f"{_NO_CURRENCY} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = "
-                                           f"'{table}: {CODE_REFUSAL}'; END IF"))
-    return made
+    of money (on PostgreSQL with their functions): the write door refuses the same row with its line."""
+    return [guard for table in ("accounts", "account_versions")
+            for guard in _refusing_insert(dialect, table, f"{table}_currency_code", f"vosbench_{table}_currency_code",
+                                          _NO_CURRENCY, f"{table}: {CODE_REFUSAL}")]
 
 
 # --- a day's charges: never negative (see write_door._CHARGES) --------------------------------------------------

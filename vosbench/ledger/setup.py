@@ -150,8 +150,9 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     there stay as they are, for ``verify`` to check as before); schema 6 replaces the
     threshold guards with those that fail closed (:func:`vosbench.ledger.guards.threshold_guards`); schema 7
     adds the guards refusing an account in no currency of money (the accounts there stay as they are: a
-    version of one, like any row the write door sends, must name a currency of money) and, on a server, those
-    binding a person's row to the login inserting it (:func:`vosbench.ledger.guards.threshold_guards`, renewed).
+    version of one, like any row the write door sends, must name a currency of money) or a negative charge and, on
+    a server, those binding a person's row to the login inserting it (:func:`vosbench.ledger.guards.threshold_guards`,
+    renewed) and keeping the ledger's settings to its owner.
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
