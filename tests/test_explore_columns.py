@@ -276,7 +276,7 @@ def test_a_large_ledger_is_answered_by_sql_while_its_columns_build_in_the_backgr
     monkeypatch.setattr(payment_columns, "BACKGROUND_FROM", 100)  # this ledger counts as large
     assert payment_columns.current(engine) is None  # the first open does not wait for the build …
     for _ in range(600):  # … which runs in a thread
-        if not payment_columns.building(engine):
+        if payment_columns.progress(engine) is None:
             break
         threading.Event().wait(0.05)
     assert payment_columns.current(engine) is not None

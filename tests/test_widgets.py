@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import json
 import sqlite3
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -33,13 +34,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from vosbench.analysis import explore
+from vosbench.analysis import explore, payment_columns
 from vosbench.analysis.filters import FilterError, PaymentFilter
 from vosbench.ledger import setup
 from vosbench.outputs import query_export
 from vosbench.sources.demo import DemoScale, answer_key, build_demo
 from vosbench.ui.explore_panel import PaymentExplorer
-from vosbench.ui.panel import grid, markup
+from vosbench.ui.panel import column_build, grid, markup
 
 U = 10_000  # minor units per currency unit
 
@@ -470,3 +471,59 @@ def test_what_was_asked_wrongly_is_said_above_the_results_until_the_next_query(i
     assert "could not be opened" in explorer.notice.value and "2026-02-30" in explorer.notice.value
     assert explorer.current_page is not None and explorer.current_page.total_count > 0  # opened on its usual filter
     assert explorer.query() and explorer.notice.value == ""
+
+
+# --- a large ledger: the fast columns are built in the background, and the panel says so ------------
+
+@pytest.fixture
+def held_build(demo, tmp_path, monkeypatch):
+    """The demo ledger counted as large, with its column build held until the test releases it."""
+    monkeypatch.setenv("VOSBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(payment_columns, "BACKGROUND_FROM", 100)  # the demo's few hundred records count as large
+    monkeypatch.setattr(column_build, "POLL_SECONDS", 0.02)
+    release = threading.Event()
+    reading = payment_columns._read
+
+    def held(*args):
+        assert release.wait(60), "the test never released the build"
+        return reading(*args)
+
+    monkeypatch.setattr(payment_columns, "_read", held)
+    return release
+
+
+def test_a_large_ledgers_panel_shows_its_columns_being_built_and_then_ready(demo, held_build, tmp_path):
+    engine, path = demo
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path / "exports")
+    note = explorer.build_note
+    (newest,), = raw(path, "SELECT max(id) FROM payments")
+    (count,), = raw(path, "SELECT count(*) FROM payments")
+    assert explorer.current_page.total_count == count  # answered by SQL while the build waits
+    assert note.layout.layout.display == "flex"
+    assert f"0 of about {newest:,} records read" in text(note.label) and note.bar.value == 0
+
+    held_build.set()
+    note._follower.join(60)
+    assert not note._follower.is_alive()
+    assert "Fast answers are ready" in text(note.label)
+    assert (note.bar.value, note.bar.bar_style) == (100, "success")
+    assert payment_columns.current(engine) is not None
+    assert explorer.query() and note.layout.layout.display == "none"  # nothing is being built any more
+    assert explorer.current_page.total_count == count
+
+
+def test_a_build_that_fails_is_said_and_the_panel_keeps_answering(demo, held_build, tmp_path, monkeypatch):
+    engine, path = demo
+
+    def broken(*args):
+        assert held_build.wait(60)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(payment_columns, "_read", broken)
+    explorer = PaymentExplorer(engine, initial=PaymentFilter(), export_dir=tmp_path / "exports")
+    note = explorer.build_note
+    held_build.set()
+    note._follower.join(60)
+    assert "could not be prepared" in text(note.label) and note.bar.bar_style == "warning"
+    (count,), = raw(path, "SELECT count(*) FROM payments")
+    assert explorer.query() and explorer.current_page.total_count == count

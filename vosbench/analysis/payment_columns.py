@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,7 @@ BACKGROUND_FROM = 200_000
 unless asked (:func:`refresh`)."""
 
 _payments = tables.payments
+_log = logging.getLogger(__name__)
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "us")
 
 
@@ -88,6 +91,21 @@ class PaymentColumns:
         """The codes of ``words`` in ``field``'s vocabulary (words never seen have none)."""
         index = {word: code for code, word in enumerate(self.vocabulary[field])}
         return [index[word] for word in words if word in index]
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """How far a running build has read: ``read`` records of about ``expected`` (ids count the records).
+
+    Reading is most of a build; after it the columns are sorted and written (``read`` = ``expected``)."""
+
+    read: int
+    expected: int
+
+    @property
+    def share(self) -> float:
+        """The part read, 0 to 1 (a display share, not money)."""
+        return min(1.0, self.read / self.expected) if self.expected > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -165,10 +183,11 @@ def _state(connection: sa.Connection, marks: _Marks | None) -> tuple[str, int | 
 
 # --- reading records into columns ----------------------------------------------------------------
 
-def _read(engine: Engine, after: int,
-          vocabulary: dict[str, list[str]]) -> tuple[dict[str, np.ndarray], tuple[int, str]]:
+def _read(engine: Engine, after: int, vocabulary: dict[str, list[str]],
+          report: Callable[[int], None]) -> tuple[dict[str, np.ndarray], tuple[int, str]]:
     """The records with id > ``after`` as columns in id order (coded fields coded into ``vocabulary``, which
-    grows), and the purges and the accounts seen (:func:`_seen`) when reading began."""
+    grows), and the purges and the accounts seen (:func:`_seen`) when reading began. ``report`` is told the
+    records read so far after each chunk."""
     import pandas as pd  # factorize: hashing words in C, where a dict in Python took seconds at 10M
 
     p = _payments
@@ -198,6 +217,7 @@ def _read(engine: Engine, after: int,
                 parts[field].append(np.array([index[word] for word in words], dtype=np.int32)[codes])
             parts["amount"].append(np.array(values[7], dtype=np.int64))
             after = int(values[0][-1])
+            report(sum(len(chunk) for chunk in parts["id"]))
     empty = {"at": np.int64, "id": np.int64, "amount": np.int64}
     return ({name: np.concatenate(chunks) if chunks else np.zeros(0, empty.get(name, np.int32))
              for name, chunks in parts.items()}, seen)
@@ -258,37 +278,54 @@ def refresh(engine: Engine) -> PaymentColumns | None:
     ones no longer describe the ledger — and return them (None for a ledger without payments)."""
     folder = cache_folder(engine)
     with _lock(folder):
-        kept = _load(folder)
-        with engine.connect() as connection:
-            state, _ = _state(connection, kept[1] if kept else None)
-        if state == "current" and kept:
-            return kept[0]
-        if state == "behind" and kept:
-            columns, marks = kept
-            vocabulary = {field: list(words) for field, words in columns.vocabulary.items()}
-            added, seen = _read(engine, marks.last_id, vocabulary)
-            old = {name: np.asarray(getattr(columns, name)) for name in FIELDS}
-            arrays = {name: np.concatenate([old[name], added[name].astype(old[name].dtype)]) for name in FIELDS}
-            in_order = len(added["at"]) == 0 or len(old["at"]) == 0 or added["at"][0] >= old["at"][-1]
-        else:
-            vocabulary = {field: [] for field in _CODED}
-            arrays, seen = _read(engine, 0, vocabulary)
-            if not len(arrays["id"]):
-                return None
-            in_order = False
-        if not in_order or not bool(np.all(np.diff(arrays["at"]) >= 0)):
-            order = np.lexsort((arrays["id"], arrays["at"]))
-            arrays = {name: values[order] for name, values in arrays.items()}
-        arrays = {name: _narrowed(name, values) for name, values in arrays.items()}
-        _save(folder, arrays, vocabulary, _marks(arrays, engine, seen))
-        _LOADED.pop(folder, None)
-        loaded = _load(folder)
-        return loaded[0] if loaded else None
+        try:
+            return _refreshed(engine, folder)
+        finally:
+            _PROGRESS.pop(folder, None)
+
+
+def _refreshed(engine: Engine, folder: Path) -> PaymentColumns | None:
+    """:func:`refresh`'s work, under the folder's lock; how far it has read is kept in :data:`_PROGRESS`."""
+    kept = _load(folder)
+    with engine.connect() as connection:
+        state, newest = _state(connection, kept[1] if kept else None)
+    if state == "current" and kept:
+        return kept[0]
+    after = kept[1].last_id if state == "behind" and kept else 0
+    expected = max(0, (newest or 0) - after)
+
+    def report(read: int) -> None:
+        _PROGRESS[folder] = BuildProgress(read, expected)
+
+    report(0)
+    if state == "behind" and kept:
+        columns, _ = kept
+        vocabulary = {field: list(words) for field, words in columns.vocabulary.items()}
+        added, seen = _read(engine, after, vocabulary, report)
+        old = {name: np.asarray(getattr(columns, name)) for name in FIELDS}
+        arrays = {name: np.concatenate([old[name], added[name].astype(old[name].dtype)]) for name in FIELDS}
+        in_order = len(added["at"]) == 0 or len(old["at"]) == 0 or added["at"][0] >= old["at"][-1]
+    else:
+        vocabulary = {field: [] for field in _CODED}
+        arrays, seen = _read(engine, 0, vocabulary, report)
+        if not len(arrays["id"]):
+            return None
+        in_order = False
+    report(expected)  # read: what is left is sorting and writing
+    if not in_order or not bool(np.all(np.diff(arrays["at"]) >= 0)):
+        order = np.lexsort((arrays["id"], arrays["at"]))
+        arrays = {name: values[order] for name, values in arrays.items()}
+    arrays = {name: _narrowed(name, values) for name, values in arrays.items()}
+    _save(folder, arrays, vocabulary, _marks(arrays, engine, seen))
+    _LOADED.pop(folder, None)
+    loaded = _load(folder)
+    return loaded[0] if loaded else None
 
 
 _LOCKS: dict[Path, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 _BUILDING: set[Path] = set()
+_PROGRESS: dict[Path, BuildProgress] = {}
 _LOADED: dict[Path, tuple[PaymentColumns, _Marks]] = {}
 _SWITCHED_OFF: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -341,6 +378,8 @@ def _in_background(engine: Engine, folder: Path) -> None:
     def run() -> None:
         try:
             refresh(engine)
+        except Exception as error:  # a thread's traceback would land in the notebook; SQL keeps answering
+            _log.warning("the payment columns of %s could not be built: %s: %s", folder, type(error).__name__, error)
         finally:
             with _LOCKS_GUARD:
                 _BUILDING.discard(folder)
@@ -348,6 +387,11 @@ def _in_background(engine: Engine, folder: Path) -> None:
     threading.Thread(target=run, name=f"payment-columns-{folder.name[:8]}", daemon=True).start()
 
 
-def building(engine: Engine) -> bool:
-    """Whether a background build of ``engine``'s columns is running (what the panel may say while it waits)."""
-    return cache_folder(engine) in _BUILDING
+def progress(engine: Engine) -> BuildProgress | None:
+    """How far the background build of ``engine``'s columns has come; None when none is running.
+
+    What the panel shows while it waits: until the build is done its answers come from SQL."""
+    folder = cache_folder(engine)
+    if folder not in _BUILDING:
+        return None
+    return _PROGRESS.get(folder, BuildProgress(0, 0))

@@ -5,7 +5,8 @@ the results grid with paging, sorting, the count and the per-kind totals of the 
 filter, the charts, an account's statement and the exports
 (:mod:`vosbench.ui.panel.sections`). Every number comes from :mod:`vosbench.analysis.explore` and
 :mod:`vosbench.analysis.account_statement`, computed in the database; this module only decides what
-runs when and shows the outcome.
+runs when and shows the outcome. On a large ledger the first query starts a background build
+of the fast payment columns; :mod:`vosbench.ui.panel.column_build` shows how far it has come.
 
 Nothing the analyst types can raise into the notebook: bad input and failed queries
 become a message in the panel (``status``), and the results on screen stay those of
@@ -31,6 +32,7 @@ from vosbench.ledger.handle import currencies
 from vosbench.ui.panel import form as form_module
 from vosbench.ui.panel import markup, memory
 from vosbench.ui.panel.approvals import ApprovalQueue
+from vosbench.ui.panel.column_build import BuildNote
 from vosbench.ui.panel.grid import PaymentGrid
 from vosbench.ui.panel.record import RecordForm
 from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
@@ -83,6 +85,7 @@ class PaymentExplorer:
             setattr(self, name, getattr(self.form, name))
         self.notice = widgets.HTML()
         self.status = widgets.HTML()
+        self.build_note = BuildNote()
         self.busy = widgets.HTML(_BUSY_HTML, layout=widgets.Layout(display="none"))
         self.totals = widgets.HTML()
         self.grid = PaymentGrid(on_sort=self.sort_by_column, on_account=self.open_account)
@@ -130,7 +133,7 @@ class PaymentExplorer:
             self.form.layout,
             widgets.HBox([self.form.query_button, self.form.reset_button, self.busy],
                          layout=widgets.Layout(align_items="center")),
-            self.notice, self.status,
+            self.notice, self.status, self.build_note.layout,
             heading("Results"), self.totals, paging, self.grid.layout,
             heading("Charts"), self.charts.layout,
             heading("Trends"), self.trends.layout,
@@ -317,6 +320,7 @@ class PaymentExplorer:
             memory.remember(self.memory_dir, self.engine, SavedView("last", f, self.layout_choices()))
         self.exports.link.value = ""
         self.notice.value = ""
+        self.build_note.watch(self.engine)
 
     def _show_page(self, f: PaymentFilter, page: int) -> Page:
         shown = explore.query_page(self.engine, f, page=page, page_size=self.page_size.value,
