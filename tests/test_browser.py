@@ -313,3 +313,24 @@ def test_a_link_one_character_wrong_still_opens_the_panel_and_says_what_to_fix(v
             _screenshot(page, tmp_path / "wrong-link.png")
         finally:
             browser.close()
+
+
+def test_a_ledger_that_cannot_be_opened_is_said_in_the_page_not_as_a_failed_cell(tmp_path):
+    """Voilà shows a cell that raised as "There was an error when executing cell" and nothing more."""
+    from playwright.sync_api import sync_playwright
+
+    not_a_ledger = tmp_path / "notes.sqlite"
+    not_a_ledger.write_bytes(b"minutes of the meeting, not a ledger\n" * 200)
+    with voila_server(NOTEBOOK, f"sqlite:///{not_a_ledger}", tmp_path) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 800})
+            page.goto(url, timeout=RENDER_MS)
+            said = page.locator(".vosbench-error")
+            said.wait_for(timeout=RENDER_MS)
+            assert said.inner_text().startswith("The payment explorer cannot be opened: the ledger's database refused: "
+                                                "file is not a database; check the ledger URL")
+            assert page.get_by_text("There was an error when executing cell").count() == 0
+            page.screenshot(path=str(tmp_path / "unopened.png"))
+        finally:
+            browser.close()

@@ -429,7 +429,7 @@ def test_an_import_behind_another_writer_for_too_long_says_the_ledger_is_busy_no
         other_writer.execute("ROLLBACK")
         other_writer.close()
     assert (code, err.splitlines()) == (2, [
-        "vosbench import: the ledger is busy: another command (an import, a close) has held it for longer than this one "
+        "vosbench import: the ledger is busy: another command (an import, a close, an upgrade) has held it for longer than this one "
         "waits to write; what this one had not finished was not written: run it again when that one has finished"])
     assert run(capsys, "import", str(payments))[0] == 0  # the same file, once the other writer is done
 

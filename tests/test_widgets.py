@@ -36,11 +36,13 @@ import pytest
 
 from vosbench.analysis import explore, payment_columns
 from vosbench.analysis.filters import FilterError, PaymentFilter
-from vosbench.ledger import setup
+from vosbench.ledger import database, setup
 from vosbench.outputs import query_export
 from vosbench.sources.demo import DemoScale, answer_key, build_demo
 from vosbench.ui.explore_panel import PaymentExplorer
+from vosbench.ui.finance_dashboard import FinanceDashboard
 from vosbench.ui.panel import column_build, grid, markup
+from vosbench.ui.unopened import Unopened
 
 U = 10_000  # minor units per currency unit
 
@@ -527,3 +529,55 @@ def test_a_build_that_fails_is_said_and_the_panel_keeps_answering(demo, held_bui
     assert "could not be prepared" in text(note.label) and note.bar.bar_style == "warning"
     (count,), = raw(path, "SELECT count(*) FROM payments")
     assert explorer.query() and explorer.current_page.total_count == count
+
+
+# --- a ledger that cannot be opened: the page says why, no failed cell --------------------------
+
+def _not_a_ledger(tmp_path) -> str:
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"minutes of the meeting, not a ledger\n" * 200)
+    return f"sqlite:///{path}"
+
+
+@pytest.mark.parametrize("page", [PaymentExplorer, FinanceDashboard], ids=["explorer", "dashboard"])
+@pytest.mark.parametrize("make_url, said", [
+    (lambda tmp_path: f"sqlite:///{tmp_path / 'nowhere' / 'ledger.sqlite'}", "no vosbench ledger at sqlite:///"),
+    (_not_a_ledger, "the ledger's database refused: file is not a database; check the ledger URL (db_url, else "
+                    "VOSBENCH_DB)"),
+    (lambda tmp_path: "postgresql+psycopg://clerk@127.0.0.1:1/ledger", "the ledger's database cannot be reached: "),
+    (lambda tmp_path: "oracle://clerk@host/ledger", "vosbench keeps a ledger in SQLite, PostgreSQL or MariaDB/MySQL"),
+], ids=["missing", "not-a-ledger", "server-down", "unknown-database"])
+def test_a_ledger_that_cannot_be_opened_is_said_in_the_page(tmp_path, page, make_url, said):
+    shown = page.open(db_url=make_url(tmp_path))
+    assert isinstance(shown, Unopened)
+    assert said in shown.reason
+    message = text(shown.widget)
+    assert "cannot be opened: " in message and said in message and "Traceback" not in message
+
+
+def test_a_ledger_held_by_another_writer_while_it_must_be_upgraded_is_said_busy(demo, tmp_path, monkeypatch):
+    """Two pages opening a ledger of an older vosbench: the second waits for the first's upgrade, then says so."""
+    _, path = demo
+    older = tmp_path / "older.sqlite"
+    with sqlite3.connect(path) as source, sqlite3.connect(older) as target:
+        source.backup(target)
+    with sqlite3.connect(older) as connection:
+        connection.execute("UPDATE ledger_meta SET value = '6' WHERE key = 'schema_version'")
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    upgrading = sqlite3.connect(older, isolation_level=None)
+    upgrading.execute("BEGIN IMMEDIATE")
+    try:
+        shown = PaymentExplorer.open(db_url=f"sqlite:///{older}", remember=False)
+    finally:
+        upgrading.execute("ROLLBACK")
+        upgrading.close()
+    assert isinstance(shown, Unopened) and shown.reason.startswith("the ledger is busy: another command (an import, "
+                                                                   "a close, an upgrade) has held it")
+    opened = PaymentExplorer.open(db_url=f"sqlite:///{older}", remember=False, export_dir=str(tmp_path / "exports"))
+    assert isinstance(opened, PaymentExplorer) and opened.current_page.total_count > 0  # upgraded once it is free
+
+
+def test_parameters_given_wrongly_are_still_refused_for_papermill(demo):
+    _, path = demo
+    with pytest.raises(FilterError, match="max_amount"):
+        PaymentExplorer.open(db_url=f"sqlite:///{path}", parameters={"max_amount": ""}, remember=False)

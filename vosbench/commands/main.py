@@ -19,9 +19,6 @@ from vosbench.commands.options import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from vosbench.core.errors import VosbenchError
 from vosbench.core.periods import FIRST_DAY, LAST_DAY
 
-_DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "pymysql")
-"""Where the errors of a database come from (matched by module, so that this file imports none of them)."""
-
 COMMAND_GROUPS = ("ledger", "integrity", "reports", "views", "finance", "controls", "statements", "vos3000", "server")
 """The modules of :mod:`vosbench.commands` that register commands with ``register(add)``; help lists them in this order."""
 
@@ -116,25 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vosbench {args.command}: {_short(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:  # a database that refuses (a damaged file, a lost server): one line, no traceback
-        if not type(error).__module__.startswith(_DATABASE_MODULES):
-            raise
-        from sqlalchemy.exc import DataError, IntegrityError, OperationalError  # loaded already: the error is its
+        from vosbench.ledger import database
 
-        # the database's own words, first line (PostgreSQL adds CONTEXT and HINT lines)
-        reason = _short(next(iter(str(getattr(error, "orig", None) or error).strip().splitlines()), ""))
-        if reason.startswith("database is locked"):  # SQLite's busy timeout ran out behind another writer
-            said = ("the ledger is busy: another command (an import, a close) has held it for longer than this one "
-                    "waits to write; what this one had not finished was not written: run it again when that one has "
-                    "finished")
-        elif isinstance(error, DataError):  # a value the column cannot hold
-            said = f"the ledger's database refused a value: {reason}; nothing was written: correct it and run again"
-        elif isinstance(error, IntegrityError):  # a guard or key of the ledger: the rule is in its words
-            said = f"the ledger's database refused: {reason}; nothing was written"
-        elif isinstance(error, OperationalError) and not _reached(error):
-            said = f"the ledger's database cannot be reached: {reason}; check the --db URL and that the server runs"
-        else:
-            said = f"the ledger's database refused: {reason}; check the --db URL and run `vosbench verify` on it"
-        print(f"vosbench {args.command}: {said}", file=sys.stderr)
+        said = database.explained(error)
+        if said is None:  # not the database's: a defect, shown as one
+            raise
+        print(f"vosbench {args.command}: {_short(said)}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -148,20 +132,6 @@ def _short(message: str) -> str:
     return "\n".join(line if len(line) <= _LONGEST else
                      f"{line[:400]} … ({len(line) - 550:,} characters left out) … {line[-150:]}"
                      for line in message.split("\n"))
-
-
-def _reached(error) -> bool:
-    """Whether a driver's error came from a database it had reached, not from failing to connect."""
-    orig = getattr(error, "orig", None)
-    state = getattr(orig, "sqlstate", False)  # psycopg: a server's answer carries its SQL state (None: none reached)
-    if state is not False:
-        return state is not None
-    args = getattr(orig, "args", ())
-    return not (args and args[0] in _MYSQL_UNREACHABLE)
-
-
-_MYSQL_UNREACHABLE = (2002, 2003, 2005, 2006, 2013)
-"""MariaDB client errors of a server not reached (no socket, refused, unknown host, gone, lost)."""
 
 
 if __name__ == "__main__":

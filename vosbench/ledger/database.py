@@ -23,6 +23,46 @@ class StoreError(VosbenchError, RuntimeError):
     """The ledger cannot be opened or created; the message says why and what to do."""
 
 
+DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "pymysql")
+"""Where the errors of the ledger's database come from (matched by module: no driver is imported to tell)."""
+
+
+def explained(error: BaseException, url: str = "the --db URL") -> str | None:
+    """One sentence for an error the ledger's database raised — what happened, in its own first line, and what to
+    do — or None when ``error`` is not the database's. Every command and notebook page says it instead of a
+    traceback (a damaged file, a lost server, a lock held too long, a value or a guard refused); ``url`` names
+    where the reader gave the ledger's URL."""
+    if not type(error).__module__.startswith(DATABASE_MODULES):
+        return None
+    # the database's own words, first line (PostgreSQL adds CONTEXT and HINT lines)
+    reason = next(iter(str(getattr(error, "orig", None) or error).strip().splitlines()), "")
+    if reason.startswith("database is locked"):  # SQLite's busy timeout ran out behind another writer
+        return ("the ledger is busy: another command (an import, a close, an upgrade) has held it for longer than this "
+                "one waits to write; what this one had not finished was not written: run it again when that one has "
+                "finished")
+    if isinstance(error, sa.exc.DataError):  # a value the column cannot hold
+        return f"the ledger's database refused a value: {reason}; nothing was written: correct it and run again"
+    if isinstance(error, sa.exc.IntegrityError):  # a guard or key of the ledger: the rule is in its words
+        return f"the ledger's database refused: {reason}; nothing was written"
+    if isinstance(error, sa.exc.OperationalError) and not _reached(error):
+        return f"the ledger's database cannot be reached: {reason}; check {url} and that the server runs"
+    return f"the ledger's database refused: {reason}; check {url} and run `vosbench verify` on it"
+
+
+def _reached(error: BaseException) -> bool:
+    """Whether a driver's error came from a database it had reached, not from failing to connect."""
+    orig = getattr(error, "orig", None)
+    state = getattr(orig, "sqlstate", False)  # psycopg: a server's answer carries its SQL state (None: none reached)
+    if state is not False:
+        return state is not None
+    args = getattr(orig, "args", ())
+    return not (args and args[0] in _MYSQL_UNREACHABLE)
+
+
+_MYSQL_UNREACHABLE = (2002, 2003, 2005, 2006, 2013)
+"""MariaDB client errors of a server not reached (no socket, refused, unknown host, gone, lost)."""
+
+
 
 BUSY_TIMEOUT_MS = 30_000
 """How long an SQLite connection waits for another's write lock before it gives up ("database is locked")."""

@@ -17,7 +17,8 @@ and exports apply to that filter, not to unsubmitted edits of the form.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from vosbench.analysis.filters import PaymentFilter
 from vosbench.analysis.saved_views import SavedView
 from vosbench.ledger.handle import currencies
 from vosbench.ui.panel import form as form_module
-from vosbench.ui.panel import markup, memory
+from vosbench.ui.panel import markup, memory, views
 from vosbench.ui.panel.approvals import ApprovalQueue
 from vosbench.ui.panel.column_build import BuildNote
 from vosbench.ui.panel.grid import PaymentGrid
@@ -38,6 +39,7 @@ from vosbench.ui.panel.record import RecordForm
 from vosbench.ui.panel.sections import ChartsSection, ExportSection, StatementSection
 from vosbench.ui.panel.trends import TrendsSection
 from vosbench.ui.panel.views import ViewsSection
+from vosbench.ui.unopened import Unopened, opened
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_EXPORT_DIR = Path("exports")
@@ -118,6 +120,29 @@ class PaymentExplorer:
             self.notice.value = markup.message(
                 "error", "The filter or view asked for could not be opened, so the panel opened on its usual filter:",
                 [problem])
+
+    @classmethod
+    def open(cls, *, db_url: str = "", parameters: Mapping[str, object] | None = None, view: str = "",
+             views_dir: str = "", export_dir: str = "exports", remember: bool = True,
+             environ: Mapping[str, str] = os.environ) -> PaymentExplorer | Unopened:
+        """The notebook's entry: the panel over the ledger of ``db_url`` (else VOSBENCH_DB, else the demo),
+        opening on the filter ``parameters`` give (the notebook's, as papermill passes them) or the view that
+        ``view`` or the page's link (Voilà's ``environ``) names. A ledger that cannot be opened gives
+        :class:`Unopened`, which says why in the page; parameters given wrongly are refused
+        (:class:`~vosbench.analysis.filters.FilterError`), as the CLI refuses them."""
+        from vosbench.sources import demo
+
+        engine = opened(lambda: demo.open_or_build(db_url or None).engine, "payment explorer")
+        if isinstance(engine, Unopened):
+            return engine
+        opening = opened(lambda: views.opening(engine, parameters or {}, view, environ.get("QUERY_STRING", ""),
+                                               views_dir or None), "payment explorer")
+        if isinstance(opening, Unopened):
+            return opening
+        return opened(lambda: cls(engine, initial=opening.filter, view=opening.view, problem=opening.problem,
+                                  export_dir=Path(export_dir), views_dir=Path(views_dir) if views_dir else None,
+                                  memory_dir=memory.default_folder() if remember else None,
+                                  share_url=views.page_url(environ)), "payment explorer")
 
     # --- layout and wiring --------------------------------------------------------------------
 

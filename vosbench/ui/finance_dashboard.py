@@ -23,6 +23,7 @@ from vosbench.outputs.accounting.writer import TARGETS, export_accounting
 from vosbench.outputs.finance import FIGURES, FinanceSummary
 from vosbench.ui.panel.markup import message
 from vosbench.ui.panel.sections import figure_output, link_html
+from vosbench.ui.unopened import Unopened, opened
 
 
 class FinanceDashboard:
@@ -64,15 +65,19 @@ class FinanceDashboard:
         ])
 
     @classmethod
-    def open(cls, *, db_url: str = "", export_dir: str = "exports") -> FinanceDashboard:
-        """The notebook's entry: the ledger from ``db_url`` (else VOSBENCH_DB or the embedded one)."""
+    def open(cls, *, db_url: str = "", export_dir: str = "exports") -> FinanceDashboard | Unopened:
+        """The notebook's entry: the ledger from ``db_url`` (else VOSBENCH_DB or the embedded one); one that cannot
+        be opened gives :class:`Unopened`, which says why in the page."""
         from vosbench.sources import demo
 
-        with demo.open_or_build(db_url or None) as ledger:
-            dashboard = cls(ledger.url, Path(export_dir))
-        if dashboard.month.value:
-            dashboard.refresh()
-        return dashboard
+        def open_() -> FinanceDashboard:
+            with demo.open_or_build(db_url or None) as ledger:
+                dashboard = cls(ledger.url, Path(export_dir))
+            if dashboard.month.value:
+                dashboard.refresh()
+            return dashboard
+
+        return opened(open_, "finance dashboard")
 
     def refresh(self, _button=None) -> None:
         """Compute the chosen month and scope, then draw it in the chosen (or first) currency."""
