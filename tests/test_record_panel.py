@@ -73,3 +73,28 @@ def test_refusals_are_messages_and_nothing_is_written(explorer, values, refusal)
     assert explorer.record.submit() is False
     assert "Not recorded" in _text(explorer.record.status) and refusal in _text(explorer.record.status)
     assert _payments(explorer.engine) == []
+
+
+def test_a_ledger_held_by_another_writer_is_said_busy_and_the_entry_can_be_sent_again(tmp_path, monkeypatch):
+    """The database's own error, said as the commands say it (it showed as "OperationalError: … [SQL: …]")."""
+    import sqlite3
+
+    from vosbench.ledger import database
+
+    ledger_from_text(tmp_path, accounts=ACCOUNTS, operators=TEAM).dispose()
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)  # the connections the explorer opens wait 0.2 s, not 30
+    explorer = PaymentExplorer.open(db_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}", remember=False,
+                                    export_dir=str(tmp_path / "exports"))
+    explorer.record.settings = RULES
+    _fill(explorer.record, account="C1", amount="250.00", operator="ann")
+    other_writer = sqlite3.connect(tmp_path / "ledger.sqlite", isolation_level=None)
+    other_writer.execute("BEGIN IMMEDIATE")
+    try:
+        assert explorer.record.submit() is False
+    finally:
+        other_writer.execute("ROLLBACK")
+        other_writer.close()
+    said = _text(explorer.record.status)
+    assert "Not recorded: the ledger is busy: another command" in said and "[SQL:" not in said
+    assert _payments(explorer.engine) == [] and explorer.record.amount.value == "250.00"  # nothing lost
+    assert explorer.record.submit() is True and _payments(explorer.engine) == [("deposit", 2_500_000, "ann", "admin")]

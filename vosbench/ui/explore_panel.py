@@ -325,8 +325,7 @@ class PaymentExplorer:
             problems = getattr(error, "problems", None) or [str(error)]
             self.status.value = markup.message("error", f"{failure}:", problems)
         except Exception as error:  # the panel's boundary: a notebook must never see a traceback from a click
-            _log.exception("payment explorer: %s", failure)
-            self.status.value = markup.message("error", f"{failure}: {type(error).__name__}: {error}")
+            self.status.value = markup.failure(failure, error, _log)
         finally:
             self.form.set_busy(False)
             self.busy.layout.display = "none"

@@ -46,7 +46,7 @@ def opened(open_page: Callable[[], Page], what: str) -> Page | Unopened:
     except database.StoreError as error:
         return Unopened(what, str(error).rstrip("."))
     except Exception as error:
-        said = database.explained(error, "the ledger URL (db_url, else VOSBENCH_DB)")
+        said = database.explained(error, markup.PAGE_URL)
         if said is None:
             raise
         return Unopened(what, said)

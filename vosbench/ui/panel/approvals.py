@@ -136,6 +136,5 @@ class ApprovalQueue:
         except ValueError as error:  # ApprovalError, LedgerError: a refusal that says its fix
             self.status.value = markup.message("error", f"{failure}: {error}")
         except Exception as error:  # the panel's boundary: a click never raises into the notebook
-            _log.exception("approvals queue: %s", failure)
-            self.status.value = markup.message("error", f"{failure}: {type(error).__name__}: {error}")
+            self.status.value = markup.failure(failure, error, _log)
         return False

@@ -8,12 +8,14 @@ a fixed element id (``T_<name>``) that a browser test can wait on.
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 
 import pandas as pd
 
 from vosbench.analysis import account_statement, explore
 from vosbench.core import money
+from vosbench.ledger import database
 from vosbench.outputs.export import Table, styled
 
 TOTALS_ID, STATEMENT_ID = "kind_totals", "statement"
@@ -33,6 +35,21 @@ def message(tone: str, text: str, details: Sequence[str] = ()) -> str:
     listed = f"<ul style='margin: 4px 0 0 0;'>{items}</ul>" if items else ""
     return (f"<div class='vosbench-{tone}' style='{_BOX.format(colour=colour, background=background)}'>"
             f"{html.escape(text)}{listed}</div>")
+
+
+PAGE_URL = "the ledger URL (db_url, else VOSBENCH_DB)"
+"""Where a notebook page's reader gave the ledger: what a database's error tells them to check."""
+
+
+def failure(text: str, error: Exception, log: logging.Logger) -> str:
+    """The message of an action that failed unexpectedly (the panel's boundary: a click never raises into the
+    notebook): a database's error said as every command says it, anything else — a defect — by its type and
+    words, with its traceback to ``log`` (call it while handling ``error``)."""
+    said = database.explained(error, PAGE_URL)
+    if said is None:
+        log.exception("%s", text)
+        said = f"{type(error).__name__}: {error}"
+    return message("error", f"{text}: {said}")
 
 
 def _scrolling(inner: str, max_height: str = "none") -> str:

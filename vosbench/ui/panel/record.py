@@ -75,8 +75,7 @@ class RecordForm:
             self.status.value = markup.message("error", f"Not recorded: {error}")
             return False
         except Exception as error:  # the panel's boundary: a click never raises into the notebook
-            _log.exception("record form")
-            self.status.value = markup.message("error", f"Not recorded: {type(error).__name__}: {error}")
+            self.status.value = markup.failure("Not recorded", error, _log)
             return False
         if done.status == "recorded":
             self.status.value = markup.message("info", f"Posted as payment {done.id}.")
