@@ -134,6 +134,13 @@ def _older_server_ledger(engine: Engine) -> str | None:
     return version if version is not None and int(version) < int(SCHEMA_VERSION) else None
 
 
+DERIVED_KEPT_SINCE = "7"
+"""The schema version since which the explore tables (:data:`vosbench.ledger.explore_upkeep.DERIVED`) are kept as
+this vosbench keeps them. An upgrade from an older schema fills them again from the records; one from this or a
+later schema leaves them (filling them costs minutes at ten million records: a version that changes how one is
+kept raises this)."""
+
+
 def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     """Bring a ledger made by an earlier vosbench up to this one (a no-op when current).
 
@@ -180,8 +187,9 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
             connection.exec_driver_sql(f"ALTER TABLE account_months ADD COLUMN {name} INTEGER NOT NULL DEFAULT 0")
         if added:
             month_totals.fill_kind_counts(connection)
-        if unfilled or version != SCHEMA_VERSION:  # an older ledger's explore tables, filled from what it holds
-            explore_upkeep.fill(connection, explore_upkeep.DERIVED if version != SCHEMA_VERSION else unfilled)
+        kept_before = version is None or int(version) < int(DERIVED_KEPT_SINCE)
+        if unfilled or kept_before:  # an older ledger's explore tables, filled from what it holds
+            explore_upkeep.fill(connection, explore_upkeep.DERIVED if kept_before else unfilled)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
