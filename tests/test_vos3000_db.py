@@ -348,3 +348,71 @@ def test_a_killed_sync_resumes_to_the_same_ledger(tmp_path, vos_url):
     from vosbench.ledger import verification
 
     assert verification.verify(setup.open_ledger(killed)).ok
+
+
+_NULLABLE_DDL = (
+    # VOS3000's own DDL (a mysqldump --no-data of a real server): every column but the keys DEFAULT NULL,
+    # timezoneid text; only the columns the sync reads, and the NOT NULL ones, are kept here
+    """CREATE TABLE e_customer (id int NOT NULL, account varchar(255) DEFAULT NULL, name varchar(255) DEFAULT NULL,
+       type int DEFAULT NULL, money double DEFAULT NULL, limitmoney double DEFAULT NULL, memo varchar(255) DEFAULT NULL,
+       timezoneid varchar(255) DEFAULT NULL, customer_id int DEFAULT NULL, feerategroup_id int NOT NULL,
+       PRIMARY KEY (id)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_bin""",
+    """CREATE TABLE e_payhistory (id int NOT NULL, customeraccount varchar(255) DEFAULT NULL,
+       paymoney double DEFAULT NULL, customername varchar(255) DEFAULT NULL, time bigint DEFAULT NULL,
+       customermoney double DEFAULT NULL, memo varchar(255) DEFAULT NULL, paytype int DEFAULT NULL,
+       type int DEFAULT NULL, loginname varchar(255) DEFAULT NULL, agentaccount varchar(255) DEFAULT NULL,
+       agentname varchar(255) DEFAULT NULL, PRIMARY KEY (id)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_bin""",
+    """CREATE TABLE e_consumption (id int NOT NULL, account varchar(255) DEFAULT NULL,
+       accountname varchar(255) DEFAULT NULL, money double DEFAULT NULL, remainmoney double DEFAULT NULL,
+       time bigint DEFAULT NULL, type int DEFAULT NULL, comsumptionname varchar(255) DEFAULT NULL,
+       agentaccount varchar(255) DEFAULT NULL, agentname varchar(255) DEFAULT NULL, memo varchar(255) DEFAULT NULL,
+       PRIMARY KEY (id)) ENGINE=MyISAM DEFAULT CHARSET=utf8 COLLATE=utf8_bin""",
+)
+
+
+def test_columns_vos3000_leaves_null_are_read_or_refused_naming_the_record(tmp_path, vos_url, capsys):
+    """VOS3000's columns are all DEFAULT NULL. A NULL name, memo, operator, agent, overdraft limit or balance
+    is read (the last two flagged), an e_customer row without an account left out, flagged; a NULL amount,
+    balance after, time, type, payment mode or account of a payment refuses the sync in one line naming
+    the record and the column. These ended in a TypeError traceback or 'invalid literal for int()'."""
+    from vosbench.commands import main
+
+    vos = sa.create_engine(vos_url)
+    moment = to_epoch_ms(datetime(2026, 10, 1, 10))
+    with vos.begin() as connection:
+        for ddl in _NULLABLE_DDL:
+            connection.exec_driver_sql(ddl)
+        connection.exec_driver_sql("INSERT INTO e_customer (id, account, money, feerategroup_id) VALUES "
+                                   "(1, 'C1', 30, 1), (2, 'C2', NULL, 1), (3, NULL, 5, 1)")
+        connection.exec_driver_sql(f"INSERT INTO e_payhistory (id, customeraccount, paymoney, time, customermoney, "
+                                   f"paytype, type) VALUES (1, 'C1', 10, {moment}, 10, 0, 0), "
+                                   f"(2, 'C1', 20, {moment + 1000}, 30, 0, 0)")
+    ledger = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+    def sync(*more):
+        code = main.main(["sync", "vos3000-db", "--db", ledger, "--source", vos_url, "--quiet", *more])
+        return (code, *capsys.readouterr())
+
+    code, out, err = sync("--flags")
+    assert code == 0, err
+    assert "e_payhistory: 2 rows read, 2 payments added" in out
+    assert "e_customer C1: limit_missing: e_customer.id=1 has no limitmoney (NULL); read as no overdraft (0)" in out
+    assert "e_customer e_customer.id=3: account_missing" in out
+    assert "e_customer.money C2: balance_missing" in out
+    engine = sa.create_engine(ledger)
+    assert dict(_rows(engine, "SELECT account, credit_limit FROM accounts")) == {"C1": 0, "C2": 0}
+    assert _rows(engine, "SELECT memo, operator FROM payments WHERE source_key = '1'") == [("", "vos3000")]  # no loginname
+    for column in ("paymoney", "customermoney", "time", "type", "paytype", "customeraccount"):
+        values = {"paymoney": 5, "customermoney": 35, "time": moment + 2000, "type": 0, "paytype": 0,
+                  "customeraccount": "'C1'"}
+        with vos.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM e_payhistory WHERE id = 3")
+            values[column] = "NULL"
+            connection.exec_driver_sql(f"INSERT INTO e_payhistory (id, {', '.join(values)}) "
+                                       f"VALUES (3, {', '.join(map(str, values.values()))})")
+        code, out, err = sync()
+        assert code == 2 and "Traceback" not in err
+        assert f"e_payhistory.id=3: {column} is NULL (empty) in VOS3000, and the sync never guesses it" in err
+    assert _rows(engine, "SELECT COUNT(*) FROM payments") == [(2,)]  # nothing of the refused record
+    vos.dispose()
+    engine.dispose()

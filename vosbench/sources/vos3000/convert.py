@@ -89,13 +89,29 @@ def exact_minor(value: float | int | str, *, field: str) -> int:
     return money.to_minor(value, field=field)
 
 
+def missing(field: str, source_key: str) -> str:
+    """The one line refusing a value VOS3000 left NULL where the ledger needs one (its columns are all
+    ``DEFAULT NULL``): the record and the column, and that nothing is guessed."""
+    return (f"{source_key}: {field} is NULL (empty) in VOS3000, and the sync never guesses it: set it on that record "
+            "in VOS3000 and sync again (what came before it is kept)")
+
+
+def whole_numbers(texts: list[str], *, field: str, source_key: Callable[[int], str]) -> list[int]:
+    """The integer column ``texts`` as the reader gives it (a NULL as ''), refused naming the record of a NULL."""
+    if "" in texts:
+        raise ValueError(missing(field, source_key(texts.index(""))))
+    return list(map(int, texts))
+
+
 @dataclass
 class Converter:
     """Converts doubles to minor units, remembering the ones that were not exact."""
 
     inexact: list[Inexact] = field(default_factory=list)
 
-    def minor(self, value: float, *, field: str, source_key: str) -> int:
+    def minor(self, value: float | None, *, field: str, source_key: str) -> int:
+        if value is None:
+            raise ValueError(missing(field, source_key))
         exact = _plain_minor(repr(value))  # the double's shortest round-trip text
         if exact is not None:
             return exact
@@ -126,6 +142,8 @@ class Converter:
         (property-tested). Only the other values (more places, huge, inf, nan) go through
         :meth:`minor_text` one by one.
         """
+        if "" in texts:  # a NULL, as the reader writes it
+            raise ValueError(missing(field, source_key(texts.index(""))))
         doubles = np.fromiter(map(float, texts), np.float64, len(texts))
         with np.errstate(invalid="ignore", over="ignore"):
             scaled = np.rint(doubles * _MINOR_PER_UNIT)

@@ -107,15 +107,23 @@ class _Sync:
     def accounts(self) -> None:
         with self.vos.connect() as connection:
             rows = source.customers(connection, self.mapping.parent_column)
+        raised = [state.Flag(ACCOUNTS, f"e_customer.id={row.id}", "account_missing",
+                             "no account number (NULL): no record can name it; left out") for row in rows if not row.account]
+        rows = [row for row in rows if row.account]
         by_id = {row.id: row for row in rows}
         parent_of = {row.id: row.parent_id for row in rows
                      if row.parent_id and row.parent_id in by_id and row.parent_id != row.id}
         agents = {by_id[parent].account for parent in parent_of.values()}
-        raised, new = [], []
+        new = []
         for row in sorted(rows, key=lambda r: (_depth(r.id, parent_of), r.id)):
             parent = by_id[parent_of[row.id]].account if row.id in parent_of else ""
             kind = AccountKind.AGENT if row.account in agents else AccountKind.CUSTOMER
-            limit = self.converter.minor(row.limitmoney, field="limitmoney", source_key=f"e_customer.id={row.id}")
+            if row.limitmoney is None:  # the column is nullable in VOS3000 (DEFAULT NULL): no limit was ever set
+                limit = 0
+                raised.append(state.Flag(ACCOUNTS, row.account, "limit_missing",
+                                         f"e_customer.id={row.id} has no limitmoney (NULL); read as no overdraft (0)"))
+            else:
+                limit = self.converter.minor(row.limitmoney, field="limitmoney", source_key=f"e_customer.id={row.id}")
             if parent and parent in self.known and AccountKind(self.known[parent]) not in COMMISSION_ACCOUNT_KINDS:
                 raised.append(state.Flag(ACCOUNTS, row.account, "parent_not_agent",
                                          f"parent {parent} is a {self.known[parent]} in the ledger; kept without parent"))
@@ -265,10 +273,14 @@ class _Sync:
 
     def balances(self) -> None:
         with self.vos.connect() as connection:
-            reported = {row.account: self.converter.minor(row.money, field="money", source_key=f"e_customer.id={row.id}")
-                        for row in source.customers(connection, self.mapping.parent_column)}
+            customers = [row for row in source.customers(connection, self.mapping.parent_column) if row.account]
+        # a balance left NULL is only not reported: no snapshot, flagged (the payments make the ledger's own)
+        raised = [state.Flag(BALANCES, row.account, "balance_missing", f"e_customer.id={row.id} has no money (NULL); "
+                             "no snapshot taken") for row in customers if row.money is None]
+        reported = {row.account: self.converter.minor(row.money, field="money", source_key=f"e_customer.id={row.id}")
+                    for row in customers if row.money is not None}
         rows = changed_balances(self.ledger, self.source, reported, self.now)
-        raised = self._inexact_flags(BALANCES)
+        raised += self._inexact_flags(BALANCES)
         result = self._append("balances", rows, file="e_customer.money",
                               keep=self._save(BALANCES, self.now.isoformat(sep=" "), len(reported), raised))
         self.report.snapshots_added += result.added

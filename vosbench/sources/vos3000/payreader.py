@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from vosbench.ledger.write_door import NewPayment, PaymentColumns, collector_paused
 from vosbench.sources.vos3000 import source
-from vosbench.sources.vos3000.convert import Converter, from_epoch_ms_many
+from vosbench.sources.vos3000.convert import Converter, from_epoch_ms_many, missing, whole_numbers
 from vosbench.sources.vos3000.mapping import Mapping
 from vosbench.sources.vos3000.records import PayRecords, to_payments
 from vosbench.sources.vos3000.state import Flag
@@ -79,10 +79,14 @@ def convert_chunk(columns: list[list[str]], before: dict[str, int], mapping: Map
     def source_key(index: int) -> str:
         return f"e_payhistory.id={ids[index]}"
 
+    if "" in accounts:  # a NULL: a payment no account can be found for
+        raise ValueError(missing("customeraccount", source_key(accounts.index(""))))
     records = PayRecords((
         ids, accounts, converter.minor_texts(paymoney, field="paymoney", source_key=source_key),
         converter.minor_texts(customermoney, field="customermoney", source_key=source_key),
-        list(map(int, types)), list(map(int, paytypes)), list(map(int, times)), loginnames, memos,
+        whole_numbers(types, field="type", source_key=source_key),
+        whole_numbers(paytypes, field="paytype", source_key=source_key),
+        whole_numbers(times, field="time", source_key=source_key), loginnames, memos,
         list(map(int, ids))))
     raised: list[Flag] = []
     payments = to_payments(records, before, mapping, stream, raised)
