@@ -416,3 +416,40 @@ def test_columns_vos3000_leaves_null_are_read_or_refused_naming_the_record(tmp_p
     assert _rows(engine, "SELECT COUNT(*) FROM payments") == [(2,)]  # nothing of the refused record
     vos.dispose()
     engine.dispose()
+
+
+def test_a_call_or_deduction_of_no_account_is_left_out_when_it_moves_no_money_else_refused(tmp_path, vos_url):
+    """VOS3000 writes calls it could put on no account (an unknown caller refused before billing) to e_cdr with
+    an empty customeraccount and no fee: they charge nobody and are left out, flagged. One of no account that
+    does carry money refuses the day in one line naming the record. Before, the empty account reached the write
+    door, which refused every later day's charges with "account '' is unknown; add it to accounts.csv"."""
+    vos = sa.create_engine(vos_url)
+    moment = to_epoch_ms(datetime(2026, 10, 1, 10))
+    call = {name: 0 for name in schema.CDR_COLUMN_NAMES} | {
+        "customername": "", "agentaccount": "", "agentname": "", "callere164": "1", "calleee164": "2",
+        "starttime": moment, "stoptime": moment, "agentcdr_id": None}
+    with vos.begin() as connection:
+        schema.create_tables(connection)
+        connection.execute(schema.e_customer.insert().values(
+            id=1, account="C1", name="One", type=0, money=9.5, limitmoney=0, todayconsumption=0, locktype=0, status=0,
+            starttime=0, validtime=0, lastupdatetime=0, memo="", timezoneid=0))
+        connection.execute(schema.cdr_table().insert(), [call | {"flowno": 1, "customeraccount": "C1", "fee": 0.5},
+                                                         call | {"flowno": 2, "customeraccount": "", "fee": 0}])
+        connection.execute(schema.e_consumption.insert().values(
+            id=1, account="", accountname="", money=0, remainmoney=0, time=moment, type=0, comsumptionname="",
+            agentaccount="", agentname="", memo=""))
+    ledger = _ledger(tmp_path)
+    report = _sync(ledger, vos_url)
+    assert "charge_without_account" in report.flags
+    assert _rows(ledger, "SELECT a.account, c.call_fee, c.other_fee, c.calls FROM charges c JOIN accounts a "
+                         "ON a.id = c.account_id") == [("C1", 5000, 0, 1)]
+    assert [row[0] for row in _rows(ledger, "SELECT account FROM accounts")] == ["C1"]
+    with vos.begin() as connection:  # the next day: a call of no account that costs money
+        connection.execute(schema.cdr_table().insert(), [call | {"flowno": 3, "customeraccount": "", "fee": 0.25,
+                                                                 "stoptime": moment + 86_400_000}])
+    second = _ledger(tmp_path, "second")
+    with pytest.raises(ValueError, match=r"^e_cdr\.flowno=3: charges 0\.25 but its customeraccount is empty \(NULL\), "
+                                         "and the sync never guesses whose money it is"):
+        _sync(second, vos_url)
+    assert _rows(second, "SELECT COUNT(*) FROM charges") == [(1,)]  # the day before it, and nothing of its own
+    vos.dispose()

@@ -230,7 +230,7 @@ class _Sync:
     def _day_totals(self, connection, day: date, tables: set[str], start_ms: int, end_ms: int):
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # call, agent, other fee; calls
         names: dict[str, str] = {}
-        convert, count = self.converter.minor, 0
+        convert, count, accountless = self.converter.minor, 0, 0
         read_from = []
         if self.mapping.charges_from == "cdr":
             seen: set[int] = set()
@@ -242,6 +242,11 @@ class _Sync:
                         continue
                     seen.add(flowno)
                     count += 1
+                    if not customer:  # a call VOS3000 put on no account (an unknown caller refused before billing)
+                        if fee or agentfee:
+                            raise ValueError(_no_account(f"{table}.flowno={flowno}", "customeraccount", fee or agentfee))
+                        accountless += 1
+                        continue
                     figures = totals[customer]
                     figures[0] += convert(fee, field="fee", source_key=f"{table}.flowno={flowno}")
                     figures[3] += 1
@@ -259,6 +264,11 @@ class _Sync:
                 names.setdefault(row.customeraccount, row.customername)
         read_from.append("e_consumption")
         for row in source.consumptions(connection, start_ms, end_ms):
+            if not row.account:
+                if row.money:
+                    raise ValueError(_no_account(f"e_consumption.id={row.id}", "account", row.money))
+                accountless += 1
+                continue
             totals[row.account][2] += convert(row.money, field="money", source_key=f"e_consumption.id={row.id}")
             names.setdefault(row.account, row.accountname)
         inexact = self.converter.take_inexact()
@@ -267,6 +277,9 @@ class _Sync:
             raised.append(state.Flag(CHARGES, day.isoformat(), "inexact_money",
                                      f"{len(inexact)} value(s) had more than 4 decimal places, each rounded "
                                      f"half-to-even before summing; first: {inexact[0]}"))
+        if accountless:
+            raised.append(state.Flag(CHARGES, day.isoformat(), "charge_without_account",
+                                     f"{accountless} call(s) or deduction(s) of no account and no money left out"))
         return totals, names, count, raised, read_from
 
     # --- balances -----------------------------------------------------------------------------
@@ -284,6 +297,12 @@ class _Sync:
         result = self._append("balances", rows, file="e_customer.money",
                               keep=self._save(BALANCES, self.now.isoformat(sep=" "), len(reported), raised))
         self.report.snapshots_added += result.added
+
+
+def _no_account(record: str, column: str, amount: float) -> str:
+    """The one line refusing a charge that moves money but names no account (its ``column`` NULL or empty)."""
+    return (f"{record}: charges {amount} but its {column} is empty (NULL), and the sync never guesses whose money it "
+            "is: set the account on that record in VOS3000 and sync again (what came before it is kept)")
 
 
 def changed_balances(ledger: Engine, source_name: str, reported: dict[str, int], as_of: datetime) -> list[NewSnapshot]:
