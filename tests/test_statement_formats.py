@@ -833,6 +833,26 @@ def test_a_camt_wrapped_in_a_business_application_header_is_read(engine, tmp_pat
     assert {r.statement_id for r in stored(engine)} == {"S1"}  # the statement's Id, not the account's
 
 
+def test_a_camt_delivered_over_swiftnet_in_an_alliance_access_envelope_is_read(engine, tmp_path):
+    """SWIFT Alliance Access hands an MX message over in a DataPDU (urn:swift:saa:xsd:saa.2.0) whose header ends
+    before the message: its elements are passed over as the business application header's are. It was refused
+    as 'not a CAMT statement (element Revision ...)'."""
+    document = camt("053", "08", BATCH).split("?>", 1)[1]
+    text = ('<?xml version="1.0" encoding="UTF-8"?><Saa:DataPDU xmlns:Saa="urn:swift:saa:xsd:saa.2.0">'
+            "<Saa:Revision>2.0.13</Saa:Revision><Saa:Header><Saa:Message><Saa:SenderReference>X1</Saa:SenderReference>"
+            "<Saa:MessageIdentifier>camt.053.001.08</Saa:MessageIdentifier><Saa:Format>MX</Saa:Format></Saa:Message>"
+            '</Saa:Header><Saa:Body><AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><BizMsgIdr>B1'
+            f"</BizMsgIdr></AppHdr>{document}</Saa:Body></Saa:DataPDU>")
+    result = importing.import_file(engine, write(tmp_path, "saa.xml", text))
+    assert (result.format, result.added) == ("camt053.08", 3)
+    plain = importing.read(write(tmp_path, "plain.xml", camt("053", "08", BATCH)))[0].lines
+    assert [(r.posted_on, r.amount, r.currency, r.reference) for r in stored(engine)] == [
+        (line.posted_on, line.amount, line.currency, line.reference) for line in plain]
+    stray = text.replace("urn:swift:saa:xsd:saa.2.0", "urn:example:other")
+    with pytest.raises(StatementFileError, match="not a CAMT statement .element Revision in namespace 'urn:example:other'"):
+        importing.read(write(tmp_path, "other.xml", stray))
+
+
 # --- large files: read a piece at a time -----------------------------------------------------------------
 
 def test_an_ofx_larger_than_its_pieces_reads_tags_and_characters_that_straddle_a_cut(engine, tmp_path):

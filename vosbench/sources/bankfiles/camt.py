@@ -1,6 +1,9 @@
 """ISO 20022 CAMT bank-to-customer messages: camt.053 statements, camt.052 intraday reports and
 camt.054 debit/credit notifications, versions 001.02 to 001.13, through one streaming reader.
 
+A message may come wrapped in a business application header (``head.001``) or in the
+envelope SWIFT Alliance Access delivers it in (``DataPDU``); what they hold before it is passed over.
+
 The three messages share the entry (``Ntry``) and its details; they differ only in the
 wrapper (``BkToCstmrStmt/Stmt``, ``BkToCstmrAcctRpt/Rpt``, ``BkToCstmrDbtCdtNtfctn/Ntfctn``).
 The file is read with the standard library's streaming XML parser, entry by entry, each
@@ -93,6 +96,11 @@ def stream(path: Path, *, channel: str = "bank",
             chunk = source.read(_PIECE)
     parsed = ParsedStatement(file, "camt", channel, "camt", [], [], digest.hexdigest())
     return parsed, _lines(path, parsed)
+
+
+_WRAPPERS = ("urn:iso:std:iso:20022:tech:xsd:head.", "urn:swift:saa:xsd:")
+"""Namespaces of what a message may come wrapped in, holding no money: a business application header
+(``head.001``), and SWIFT Alliance Access's envelope (``DataPDU``) that an MX message arrives in over SWIFTNet."""
 
 
 def _markers(text: str) -> tuple[bytes, ...]:
@@ -241,10 +249,10 @@ class _Reader:
 
     def _message_tags(self, events) -> tuple[_Tags, ET.Element]:
         """The message's tags, from the first element to end in a CAMT namespace (returned too: it is read like
-        the rest); a business application header (``head.001``) before it is passed over."""
+        the rest); what wraps it and ends before it is passed over (:data:`_WRAPPERS`)."""
         for _, element in events:
             namespace = element.tag[1:].split("}")[0] if element.tag.startswith("{") else ""
-            if not namespace.startswith("urn:iso:std:iso:20022:tech:xsd:head."):
+            if not namespace.startswith(_WRAPPERS):
                 self._namespace(namespace, element.tag)
                 return _Tags("{" + namespace + "}", self.kind), element
         raise StatementFileError(f"{self.file}: no element in a CAMT namespace; not a CAMT statement")
