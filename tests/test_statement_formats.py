@@ -572,6 +572,19 @@ def test_mt940_with_two_messages_reads_each_account_and_currency(engine, tmp_pat
     assert importing.import_file(engine, write(tmp_path, "day.sta", MT940)).added == 0
 
 
+@pytest.mark.parametrize("interim", [False, True])
+def test_mt940_whose_lines_end_in_a_lone_carriage_return_is_read_as_with_line_feeds(engine, tmp_path, interim):
+    """Old Mac-style exports end each line with CR alone. The file was one line to the reader, refused as holding
+    no statement line, balance or floor limit; an MT942 so written was not told from an MT940."""
+    text = MT940.replace(":60F:", ":34F:EURD0,\n:60F:", 1) if interim else MT940
+    result = importing.import_file(engine, write(tmp_path, "mac.sta", text.replace("\n", "\r").encode("ascii")))
+    assert (result.format, result.statements, result.added) == ("mt942" if interim else "mt940", 2, 3)
+    plain = importing.read(write(tmp_path, "unix.sta", text))[0].lines
+    assert [(r.statement_account, r.posted_on, r.amount, r.currency, r.reference) for r in stored(engine)] == [
+        (line.statement_account, line.posted_on, line.amount, line.currency, line.reference) for line in plain]
+    assert importing.import_file(engine, write(tmp_path, "mac.sta", text.replace("\n", "\r\n"))).added == 0
+
+
 def test_mt940_in_the_dutch_banks_structured_style_reads_the_payers_name(engine, tmp_path):
     """Rabobank and ING write the other party as /CNTP/account/BIC/name/city/ (city may be empty)."""
     text = (":20:940S261020\n:25:NL12RABO0123456789\n:28C:1/1\n:60F:C261019EUR0,00\n"

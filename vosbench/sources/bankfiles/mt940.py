@@ -1,6 +1,7 @@
 """SWIFT MT940 statements and MT942 interim reports, read with the maintained ``mt-940`` parser.
 
-A file may hold several messages (several accounts or days); each is read and parsed
+A file may hold several messages (several accounts or days), its lines ending in CR LF, LF or,
+as old Mac-style exports write them, CR alone; each message is read and parsed
 on its own, as the lines are asked for, so each keeps its own account (:25:) and
 currency and a year of daily statements is never held whole. A transaction (:61:) gives
 the value date, the booking date (MMDD, its year taken from the value date across a
@@ -91,7 +92,7 @@ def _survey(path: Path) -> tuple[str, str, bool]:
     with path.open("rb") as source:
         for raw in source:  # lines end at b"\n" only, as the messages' fields do
             digest.update(raw)
-            interim = interim or raw.startswith(b":34F:")
+            interim = interim or raw.startswith(b":34F:") or b"\r:34F:" in raw  # lines may end in CR alone
             if valid:
                 try:
                     decoder.decode(raw)
@@ -110,17 +111,27 @@ def _messages(path: Path, encoding: str) -> Iterator[str]:
     chunk: list[str] = []
     with path.open("rb") as source:
         for number, raw in enumerate(source):
-            line = raw.decode(encoding).replace("\r\n", "\n")
+            text = raw.decode(encoding).replace("\r\n", "\n")
             if number == 0:
-                line = line.lstrip("\ufeff")
-            if line.startswith(":20:"):
-                if chunk:
-                    yield "".join(chunk)
-                chunk = [line]
-            elif chunk:
-                chunk.append(line)
+                text = text.lstrip("\ufeff")
+            for line in _lone_returns(text):
+                if line.startswith(":20:"):
+                    if chunk:
+                        yield "".join(chunk)
+                    chunk = [line]
+                elif chunk:
+                    chunk.append(line)
     if chunk:
         yield "".join(chunk)
+
+
+def _lone_returns(text: str) -> list[str]:
+    """``text`` (one line as read, up to a line feed) as its lines when they end in a carriage return alone, as old
+    Mac-style exports write them: each then ends in a line feed, as SWIFT's fields are read."""
+    if "\r" not in text:
+        return [text]
+    *lines, last = text.replace("\r", "\n").split("\n")
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def _lines(path: Path, encoding: str, parsed: ParsedStatement) -> Iterator[StatementLine]:
