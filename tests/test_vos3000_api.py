@@ -194,6 +194,20 @@ def test_sync_through_the_api_lands_accounts_payments_charges_and_balances(tmp_p
     assert state.marks(ledger, "vos3000-api")["api"].mark == "2026-10-31"
 
 
+def test_a_balance_or_limit_the_switch_gives_as_null_is_flagged_or_read_as_none_not_a_traceback(
+        tmp_path, switch, monkeypatch):
+    """GetAllCustomers / GetCustomer may give money or limitMoney as null (VOS3000's columns are nullable): the
+    balance takes no snapshot, flagged, and the limit is no overdraft. Both ended in a TypeError traceback."""
+    monkeypatch.setitem(CUSTOMERS, "C1", CUSTOMERS["C1"] | {"money": None, "limitMoney": None})
+    ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
+    report = apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",
+                              progress=False, now=datetime(2026, 11, 2, 12))
+    assert (report.payments_added, report.snapshots_added) == (3, 1) and "balance_missing" in report.flags
+    assert [(flag.source_key, flag.code) for flag in state.flags(ledger, "vos3000-api")] == [("C1", "balance_missing")]
+    with ledger.connect() as connection:
+        assert connection.exec_driver_sql("SELECT credit_limit FROM accounts WHERE account = 'C1'").scalar() == 0
+
+
 def test_pay_needs_confirmation_and_lands_with_channel_api(tmp_path, switch):
     ledger = setup.open_ledger(f"sqlite:///{tmp_path / 'l.sqlite'}", create=True)
     apisync.sync_api(ledger, _client(switch), mapping=mapping.load(), start="2026-10-01", end="2026-10-31",

@@ -95,12 +95,16 @@ def sync_api(ledger: Engine, client: Client, *, mapping: Mapping, source_name: s
                                        keep=state.saver(source_name, STREAM, last.isoformat(), len(charges),
                                                         provenance))
         report.charges_added = result.added
+    # a balance the switch gives as null is only not reported: no snapshot, flagged (as the database sync does)
+    unreported = [state.Flag(STREAM, account, "balance_missing", "GetAllCustomers gives no money (null); no snapshot "
+                             "taken") for account, brief in accounts.items() if brief.get("money") is None]
     reported = {account: converter.minor(brief["money"], field="money", source_key=account)
-                for account, brief in accounts.items()}
+                for account, brief in accounts.items() if brief.get("money") is not None}
     snapshots = changed_balances(ledger, source_name, reported, now)
     report.snapshots_added = append_batch(ledger, "balances", snapshots, source=source_name,
                                           file="GetAllCustomers money").added
-    inexact = [state.Flag(STREAM, item.source_key, "inexact_money", str(item)) for item in converter.take_inexact()]
+    inexact = unreported + [state.Flag(STREAM, item.source_key, "inexact_money", str(item))
+                            for item in converter.take_inexact()]
     if inexact:
         with ledger.begin() as connection:
             state.flag_keeper(source_name, inexact)(connection)
@@ -130,8 +134,9 @@ def _accounts(ledger, details: dict, mapping: Mapping, zone_name: str, converter
         parent = info.get("agentAccount") or ""
         rows.append(NewAccount(
             account, info.get("name") or account, kind,
-            parent if parent in agents else "", abs(converter.minor(info.get("limitMoney", 0.0), field="limitMoney",
-                                                                     source_key=account)),
+            # a limit given as null, like one not given, is no overdraft (the database sync reads its NULL so too)
+            parent if parent in agents else "", abs(converter.minor(
+                0.0 if info.get("limitMoney") is None else info["limitMoney"], field="limitMoney", source_key=account)),
             mapping.currency, zone_name))
     return append_batch(ledger, "accounts", rows, source=source_name, file="GetCustomer").added
 
