@@ -47,6 +47,7 @@ class FakeSwitch(BaseHTTPRequestHandler):
     fail_next = 0  # answer HTTP 503 this many times (retries)
     pay_reply: dict | None = None  # Pay's infoPay as given, instead of the computed one
     drop_pay_answer = False  # do the Pay, then close the connection without answering
+    rewrite: dict = {}  # call name -> a change of its reply's records (a switch answering other than documented)
     paid: dict = {}  # account -> the records Pay (or the switch's own screens) wrote, after PAYMENTS
     moved: dict = {}  # account -> what those records moved its balance by
 
@@ -83,6 +84,10 @@ class FakeSwitch(BaseHTTPRequestHandler):
             FakeSwitch.fail_next -= 1
             return self._reply({}, 503)
         answer = self.answer(name, body)  # once: Pay changes the switch
+        if name in FakeSwitch.rewrite and isinstance(answer, dict):  # a reply not as documented
+            field, = answer
+            rows = answer[field]
+            answer = {field: FakeSwitch.rewrite[name](rows) if rows else rows}
         if name == "Pay" and FakeSwitch.drop_pay_answer:
             self.close_connection = True  # the deposit is made; its answer is lost on the way
             return
@@ -361,3 +366,42 @@ def test_a_deposit_the_ledger_cannot_record_says_do_not_pay_again_and_how_to_rec
                       str(tmp_path / "payments.csv")]) == 0
     assert _pay_records(ledger) == [("vos3000-api", 125_000, 750_000)]
     assert len([name for name, _ in FakeSwitch.calls if name == "Pay"]) == 1
+
+
+@pytest.mark.parametrize("call, change, said", [
+    ("GetPayHistory", lambda rows: [{k: v for k, v in rows[0].items() if k != "payTime"}, *rows[1:]],
+     "VOS3000 GetPayHistory: infoPayHistorys record 1 has no payTime (a whole number expected)"),
+    ("GetPayHistory", lambda rows: [rows[0] | {"fee": None}, *rows[1:]],
+     "VOS3000 GetPayHistory: infoPayHistorys record 1 has no fee (a number expected)"),
+    ("GetPayHistory", lambda rows: [rows[0] | {"customerMoney": "eighty"}, *rows[1:]],
+     'VOS3000 GetPayHistory: infoPayHistorys record 1 holds "eighty" as customerMoney (a number expected)'),
+    ("GetPayHistory", lambda rows: [rows[0] | {"type": "two"}, *rows[1:]],
+     'infoPayHistorys record 1 holds "two" as type (a whole number or null expected)'),
+    ("GetConsumption", lambda rows: [row | {"time": "2026-10-06"} for row in rows],
+     'VOS3000 GetConsumption: infoConsumptions record 1 holds "2026-10-06" as time (a whole number expected)'),
+    ("GetConsumption", lambda rows: ["package rent 2.5" for _ in rows],
+     "VOS3000 GetConsumption: infoConsumptions record 1 is str, not a record"),
+    ("GetAllCustomers", lambda rows: [{k: v for k, v in row.items() if k != "account"} for row in rows],
+     "VOS3000 GetAllCustomers: infoCustomerBriefs record 1 has no account (text expected)"),
+    ("GetReportCustomerFee", lambda rows: {"C1": rows},
+     "VOS3000 GetReportCustomerFee: infoReportCustomerFees is dict, not a list of records"),
+], ids=["no-pay-time", "null-fee", "text-balance", "text-type", "text-time", "not-a-record", "no-account", "not-a-list"])
+def test_a_reply_whose_records_are_not_as_documented_is_refused_in_one_line_and_nothing_of_its_stream_is_written(
+        tmp_path, switch, capsys, monkeypatch, call, change, said):
+    """A record lacking a field or holding another type ended in a KeyError or TypeError traceback."""
+    from vosbench.commands import main
+
+    monkeypatch.setattr(FakeSwitch, "rewrite", {call: change})
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    code = main.main(["sync", "vos3000-api", "--db", db, "--url", switch, "--from", "2026-10-01", "--to", "2026-10-31",
+                      "--rate", "0", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert said in err and f"check that {switch} is the VOS3000 Web API" in err
+    ledger = setup.open_ledger(db, create=True)
+    with ledger.connect() as connection:
+        payments, charges = (connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                             for table in ("payments", "charges"))
+    # the payments are read and appended before the charges are asked for; a rerun adds what is missing
+    assert (payments, charges) == ((3, 0) if call in ("GetConsumption", "GetReportCustomerFee") else (0, 0))
+    assert "api" not in state.marks(ledger, "vos3000-api")  # the range is not marked done: a rerun asks it again

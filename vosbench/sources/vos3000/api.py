@@ -52,6 +52,35 @@ class PayOutcomeUnknown(VosbenchError, RuntimeError):
     """Pay was sent and no answer came back: the money may have moved on the switch."""
 
 
+class ReplyError(VosbenchError, RuntimeError):
+    """A reply with retCode 0 whose records are not as the manual documents them (a field missing or of another
+    type): nothing of the sync is written from it, and the message names the call, record and field."""
+
+    def __init__(self, call: str, url: str, problem: str):
+        super().__init__(f"VOS3000 {call}: {problem}; the reply is not as the Web API manual documents it: check that "
+                         f"{url} is the VOS3000 Web API (V2.1.x) and that the switch is not mid-upgrade")
+
+
+_NUMBER, _TEXT, _MILLISECONDS = (int, float), (str,), (int,)
+RECORD_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "infoCustomerBriefs": {"account": _TEXT},
+    "infoCustomers": {"account": _TEXT},
+    "infoPayHistorys": {"payTime": _MILLISECONDS, "fee": _NUMBER, "customerMoney": _NUMBER},
+    "infoConsumptions": {"time": _MILLISECONDS, "money": _NUMBER},
+    "infoReportCustomerFees": {"account": _TEXT, "beginTime": _MILLISECONDS, "totalFee": _NUMBER},
+}
+"""The fields the sync reads from every record of a list, and the JSON types each must have (never null)."""
+
+OPTIONAL_FIELDS: dict[str, tuple[type, ...]] = {
+    "type": _MILLISECONDS, "payType": _MILLISECONDS, "cdrCount": _MILLISECONDS, "category": _MILLISECONDS,
+    "money": _NUMBER, "limitMoney": _NUMBER, "name": _TEXT, "agentAccount": _TEXT, "memo": _TEXT}
+"""Fields the sync reads where present: null or absent is allowed (and said where it matters), another type not."""
+
+
+def _kind(types: tuple[type, ...]) -> str:
+    return {_NUMBER: "a number", _TEXT: "text", _MILLISECONDS: "a whole number"}[types]
+
+
 _NOT_SENT = (ConnectionRefusedError, socket.gaierror)
 """Network failures that happen before a request leaves this machine."""
 
@@ -106,21 +135,45 @@ class Client:
 
     # --- accounts -----------------------------------------------------------------------------
 
+    def records(self, name: str, reply: dict, field: str) -> list[dict]:
+        """The list ``field`` of ``name``'s ``reply`` (none when absent or null), each record checked against
+        :data:`RECORD_FIELDS` and :data:`OPTIONAL_FIELDS`, or :class:`ReplyError` naming the first that is not."""
+        items = reply.get(field)
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise ReplyError(name, self.url, f"{field} is {type(items).__name__}, not a list of records")
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, dict):
+                raise ReplyError(name, self.url, f"{field} record {number} is {type(item).__name__}, not a record")
+            for key, types in RECORD_FIELDS[field].items():
+                value = item.get(key)
+                if value is None or isinstance(value, bool) or not isinstance(value, types):
+                    said = "has no" if value is None else f"holds {json.dumps(value)[:40]} as"
+                    raise ReplyError(name, self.url, f"{field} record {number} {said} {key} ({_kind(types)} expected)")
+            for key, value in item.items():
+                types = OPTIONAL_FIELDS.get(key)
+                if types and value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+                    raise ReplyError(name, self.url, f"{field} record {number} holds {json.dumps(value)[:40]} as {key} "
+                                                     f"({_kind(types)} or null expected)")
+        return items
+
     def all_customers(self) -> list[dict]:
         """GetAllCustomers type 1: every account with money and limitMoney."""
-        return self.call("GetAllCustomers", {"type": 1}).get("infoCustomerBriefs", [])
+        return self.records("GetAllCustomers", self.call("GetAllCustomers", {"type": 1}), "infoCustomerBriefs")
 
     def customers(self, accounts: list[str]) -> list[dict]:
         """GetCustomer for ``accounts`` (asked 100 at a time)."""
         found = []
         for start in range(0, len(accounts), 100):
-            found += self.call("GetCustomer", {"accounts": accounts[start:start + 100]}).get("infoCustomers", [])
+            found += self.records("GetCustomer", self.call("GetCustomer", {"accounts": accounts[start:start + 100]}),
+                                  "infoCustomers")
         return found
 
     def customers_of_agent(self, agent: str, *, direct_only: bool = False) -> list[dict]:
         """GetCustomer with filterAgentAccount: an agent's accounts (querySonMode 1: direct only)."""
         body = {"filterAgentAccount": {"filterAgentAccount": agent, "querySonMode": 1 if direct_only else 0}}
-        return self.call("GetCustomer", body).get("infoCustomers", [])
+        return self.records("GetCustomer", self.call("GetCustomer", body), "infoCustomers")
 
     # --- records over time --------------------------------------------------------------------
 
@@ -144,7 +197,7 @@ class Client:
                     window /= 2
                     continue
                 raise
-            found += reply.get(field, [])
+            found += self.records(name, reply, field)
             start = stop
         return found
 
@@ -155,9 +208,9 @@ class Client:
         while day <= last:
             until = min(day + timedelta(days=span - 1), last)
             for start in range(0, len(accounts), 100):
-                found += self.call("GetReportCustomerFee", {
+                found += self.records("GetReportCustomerFee", self.call("GetReportCustomerFee", {
                     "accounts": accounts[start:start + 100], "period": 1, "beginTime": f"{day:%Y%m%d}",
-                    "endTime": f"{until:%Y%m%d}"}).get("infoReportCustomerFees", [])
+                    "endTime": f"{until:%Y%m%d}"}), "infoReportCustomerFees")
             day = until + timedelta(days=1)
         return found
 
