@@ -61,7 +61,9 @@ class ReplyError(VosbenchError, RuntimeError):
                          f"{url} is the VOS3000 Web API (V2.1.x) and that the switch is not mid-upgrade")
 
 
-_NUMBER, _TEXT, _MILLISECONDS = (int, float), (str,), (int,)
+_NUMBER: tuple[type, ...] = (int, float)
+_TEXT: tuple[type, ...] = (str,)
+_MILLISECONDS: tuple[type, ...] = (int,)
 RECORD_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "infoCustomerBriefs": {"account": _TEXT},
     "infoCustomers": {"account": _TEXT},
@@ -152,10 +154,10 @@ class Client:
                     said = "has no" if value is None else f"holds {json.dumps(value)[:40]} as"
                     raise ReplyError(name, self.url, f"{field} record {number} {said} {key} ({_kind(types)} expected)")
             for key, value in item.items():
-                types = OPTIONAL_FIELDS.get(key)
-                if types and value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+                optional = OPTIONAL_FIELDS.get(key)
+                if optional and value is not None and (isinstance(value, bool) or not isinstance(value, optional)):
                     raise ReplyError(name, self.url, f"{field} record {number} holds {json.dumps(value)[:40]} as {key} "
-                                                     f"({_kind(types)} or null expected)")
+                                                     f"({_kind(optional)} or null expected)")
         return items
 
     def all_customers(self) -> list[dict]:
