@@ -175,6 +175,7 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
                    "heads": heads, "closings": closings(connection, period.label),
                    "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
         event = _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+        record_span(connection, event.id, period)
         if deliver is not None:
             deliver(event.receipt)
         return event
@@ -266,6 +267,24 @@ def _record(connection, month, action, by, second, reason, at, receipt) -> Close
         month=month, action=action, closed_by=by, second=second, reason=reason, recorded_at=at,
         receipt=canonical(receipt), receipt_sha256=receipt_digest(receipt))).inserted_primary_key[0]
     return CloseEvent(event_id, month, action, by, second, reason, at, receipt)
+
+
+def record_span(connection: sa.Connection, close_id: int, period: periods.Period) -> None:
+    """Record the UTC instants of the month close ``close_id`` closed: the database's guards refuse a payment dated
+    inside them while that close is the month's latest event (:func:`vosbench.ledger.guards._closed_month_rules`)."""
+    connection.execute(tables.month_spans.insert().values(close_id=close_id, month=period.label,
+                                                          starts_at=period.start, ends_at=period.end))
+
+
+def fill_spans(connection: sa.Connection) -> int:
+    """Record the span of each month closed now that has none (a ledger closed before schema 8), cut in the zone its
+    close receipt names (the ledger's when it names none); returns how many were recorded."""
+    spanned = set(connection.scalars(sa.select(tables.month_spans.c.close_id)))
+    zone = database.ledger_timezone(connection)
+    missing = [event for event in closed_months(connection).values() if event.id not in spanned]
+    for event in missing:
+        record_span(connection, event.id, periods.month(event.month, event.receipt.get("timezone") or zone))
+    return len(missing)
 
 
 def closings(connection: sa.Connection, month: str) -> dict[str, int]:
