@@ -50,17 +50,31 @@ def _refused(engine, table: sa.Table, row: dict) -> None:
         _insert(engine, table, row)
 
 
-def _closed_september(url: str):
+def by_two(url: str, month: str, action: str = "close", reason: str = "") -> None:
+    """``action`` ``month`` as bob, confirmed by cy: on a server bob requests it and cy confirms under her login."""
+    bob, cy = login_engine(url, "bob"), login_engine(url, "cy")
+    with bob.connect() as connection:
+        two_logins = month_close.confirming_login(connection) is not None
+    if two_logins:
+        month_close.request(bob, month, action, by="bob", reason=reason, at=AFTER)
+        month_close.confirm(cy, month, action, at=AFTER)
+    elif action == "close":
+        month_close.close(bob, month, by="bob", second="cy", at=AFTER)
+    else:
+        month_close.reopen(bob, month, by="bob", second="cy", reason=reason, at=AFTER)
+    bob.dispose()
+    cy.dispose()
+
+
+def _closed_september(url: str) -> None:
     """The team ledger with thresholds a clerk's small entry passes, and September closed by bob, confirmed by cy."""
-    supervisor = login_engine(url, "bob")
-    thresholds.set_threshold(supervisor, currency="USD", kind="deposit", amount="5000.00", operator="bob",
-                             reason="first")
-    month_close.close(supervisor, "2026-09", by="bob", second="cy", at=AFTER)
-    return supervisor
+    thresholds.set_threshold(login_engine(url, "bob"), currency="USD", kind="deposit", amount="5000.00",
+                             operator="bob", reason="first")
+    by_two(url, "2026-09")
 
 
 def test_a_clerk_cannot_insert_a_payment_or_charge_into_a_closed_month_by_plain_sql(team_url):
-    supervisor = _closed_september(team_url)
+    _closed_september(team_url)
     clerk = login_engine(team_url, "ann")
     _refused(clerk, tables.payments, _payment("sept-mid", datetime(2026, 9, 15, 10)))
     _refused(clerk, tables.payments, _payment("sept-first", datetime(2026, 9, 1)))  # the month's first instant
@@ -74,7 +88,7 @@ def test_a_clerk_cannot_insert_a_payment_or_charge_into_a_closed_month_by_plain_
     _insert(clerk, tables.payments, _payment("oct-first", datetime(2026, 10, 1)))
     _insert(clerk, tables.charges, _charge("2026-10-01"))
 
-    month_close.reopen(supervisor, "2026-09", by="bob", second="cy", reason="late wire", at=AFTER)
+    by_two(team_url, "2026-09", "reopen", reason="late wire")
     _insert(clerk, tables.payments, _payment("sept-mid", datetime(2026, 9, 15, 10)))  # a reopen lifts it
     _insert(clerk, tables.charges, _charge("2026-09-30"))
     with clerk.connect() as connection:
@@ -136,14 +150,10 @@ def _as_schema_7(url: str) -> None:
 
 def test_a_ledger_closed_before_schema_8_gets_its_months_spans_and_guards_when_opened(team_url, monkeypatch):
     monkeypatch.setattr(month_close, "record_span", lambda *args: None)  # as schema 7 closed a month: no span
-    supervisor = login_engine(team_url, "bob")
-    thresholds.set_threshold(supervisor, currency="USD", kind="deposit", amount="5000.00", operator="bob",
-                             reason="first")
-    month_close.close(supervisor, "2026-09", by="bob", second="cy", at=AFTER)
-    month_close.close(supervisor, "2026-10", by="bob", second="cy", at=AFTER)
-    month_close.reopen(supervisor, "2026-10", by="bob", second="cy", reason="late wire", at=AFTER)
+    _closed_september(team_url)
+    by_two(team_url, "2026-10")
+    by_two(team_url, "2026-10", "reopen", reason="late wire")
     monkeypatch.undo()
-    supervisor.dispose()
     _as_schema_7(team_url)
     clerk = login_engine(team_url, "ann")
     _insert(clerk, tables.payments, _payment("before-upgrade", datetime(2026, 9, 15)))  # what schema 7 let through

@@ -135,7 +135,8 @@ _POSTGRESQL_FUNCTIONS = {
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
             "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
             "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
-            "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_month_span"}
+            "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_month_span",
+            "vosbench_person_close_request"}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -452,8 +453,10 @@ def _has_role(login: str, roles: tuple[str, ...]) -> str:
 
 PERSON_REFUSALS = {
     "payments": "payments: a manual entry is made under the login that enters it (or posted by its approving supervisor)",
-    "month_closes": ("month_closes: a month is closed or reopened by a registered supervisor under their own login, "
-                     "confirmed by another person"),
+    "month_closes": ("month_closes: a month is closed or reopened as a registered supervisor requested it, "
+                     "confirmed by another registered operator under their own login"),
+    "close_requests": ("close_requests: a close or reopen of a month is requested by a registered supervisor under "
+                       "their own login"),
     "approval_decisions": "approval_decisions: a request is decided by a registered supervisor under their own login",
     "finding_annotations": ("finding_annotations: a finding is annotated by a registered auditor or supervisor under "
                             "their own login"),
@@ -466,20 +469,35 @@ PERSON_REFUSALS = {
 """What the database says when a login writes a person's row under another person's name (see :func:`_person_rules`)."""
 
 
+def _requested_close() -> str:
+    """A month_closes row that confirms the request waiting in its month: the month's latest request is its
+    closer's, of its action (and reason), and the month's state allows it (a close of an open month, a reopen of a
+    closed one), so a request is confirmed once."""
+    return ("EXISTS (SELECT 1 FROM close_requests r WHERE r.id = (SELECT MAX(q.id) FROM close_requests q "
+            "WHERE q.month = NEW.month) AND r.requested_by = NEW.closed_by AND r.action = NEW.action "
+            "AND r.reason = NEW.reason) AND COALESCE((SELECT e.action FROM month_closes e WHERE e.id = "
+            f"{_latest_close_event('NEW.month')}), 'reopen') <> NEW.action")
+
+
 def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
     """On a server, the rules binding every person's row to the login that inserts it, with the role its act needs
     (the same as :mod:`vosbench.ledger.identity` checks in the client): a manual entry's operator (or, for an
-    approved one, its approving supervisor), a month's closer, an approval's checker, a finding's annotator, a
-    matching decision's maker, a shared view's author; and no clerk adds or changes an account (its parent
-    decides whose subtree a reseller sees, its limit what it may owe). Without them a login holding the writers' database role
-    could send, from its own client or psql, a row naming anyone: close a month in two supervisors' names, reject a
+    approved one, its approving supervisor), a month's close or reopen (written by the second person's login,
+    confirming the request its supervisor made under theirs: :func:`_requested_close`) and that request, an
+    approval's checker, a finding's annotator, a matching decision's maker, a shared view's author; and no clerk
+    adds or changes an account (its parent decides whose subtree a reseller sees, its limit what it may owe).
+    Without them a login holding the writers' database role could send, from its own client or psql, a row naming
+    anyone: close a month in two supervisors' names, reject a
     request or explain a finding as someone else. The owner (a copy, the demo) is held by none of them."""
     login = _LOGIN.get(server)
     if login is None:
         return []
     return [(table, not_owner + condition, PERSON_REFUSALS[table]) for table, condition in (
         ("payments", f"NEW.source = '{MANUAL_SOURCE}' AND NEW.operator <> {login} AND NEW.approved_by <> {login}"),
-        ("month_closes", f"NOT (NEW.closed_by = {login} AND {_is_supervisor(login)} AND NEW.second <> {login})"),
+        ("month_closes", f"NOT (NEW.second = {login} AND NEW.closed_by <> {login} AND {_is_supervisor('NEW.closed_by')} "
+                         f"AND EXISTS (SELECT 1 FROM operators o WHERE o.login = {login}) AND {_requested_close()})"),
+        ("close_requests", f"NOT (NEW.requested_by = {login} AND {_is_supervisor(login)} "
+                           "AND NEW.action IN ('close', 'reopen'))"),
         ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, CHECKER_ROLES)})"),
         ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, ANNOTATOR_ROLES)})"),
         ("match_decisions", f"NEW.decided_by <> {login}"),
@@ -494,6 +512,7 @@ _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_en
                        "approval_thresholds": ("approval_thresholds_setter", "vosbench_threshold_setter"),
                        "approval_requests": ("approval_requests_maker", "vosbench_threshold_maker"),
                        "month_closes": ("month_closes_person", "vosbench_person_close"),
+                       "close_requests": ("close_requests_person", "vosbench_person_close_request"),
                        "approval_decisions": ("approval_decisions_person", "vosbench_person_decision"),
                        "finding_annotations": ("finding_annotations_person", "vosbench_person_annotation"),
                        "match_decisions": ("match_decisions_person", "vosbench_person_match"),
