@@ -81,16 +81,43 @@ def cmd_close(args) -> int:
 
     ledger = options.open_ledger(args)
     try:
-        if through is None:
-            _said(month_close.close(ledger.engine, month, by=args.by, second=args.second, key=key, deliver=keep),
+        if _requesting(ledger.engine, args, "close"):
+            for label in month_close.months_through(ledger.engine, through) if through else [month]:
+                _requested(month_close.request(ledger.engine, label, "close", by=args.by, second=args.second))
+        elif through is None:
+            _said(month_close.confirm(ledger.engine, month, "close", key=key, deliver=keep) if args.confirm else
+                  month_close.close(ledger.engine, month, by=args.by, second=args.second, key=key, deliver=keep),
                   args.receipt)
         else:  # each month's receipt is kept before its close commits, and said as it closes
             for event in month_close.close_through(ledger.engine, through, by=args.by, second=args.second, key=key,
-                                                   deliver=keep):
+                                                   deliver=keep, confirming=args.confirm):
                 _said(event, None)
     finally:
         ledger.close()
     return options.EXIT_OK
+
+
+def _requesting(engine, args, action: str) -> bool:
+    """True when this close or reopen is a request a second login confirms (a server, connected as an operator).
+
+    With ``--confirm`` it is the confirmation: the requester and this login are recorded, so neither is named."""
+    from vosbench.ledger import month_close
+
+    if args.confirm:
+        named = [flag for flag, value in (("--by", args.by), ("--second", args.second)) if value]
+        if named:
+            raise month_close.CloseError(f"--confirm records the supervisor who requested the {action} and your "
+                                         f"login as the second person: leave {' and '.join(named)} out")
+        return False
+    with engine.connect() as connection:
+        return month_close.confirming_login(connection) is not None
+
+
+def _requested(request) -> None:
+    """Say that a close or reopen waits for a second login, and how that person confirms it."""
+    print(f"requested the {request.action} of {request.month} (request {request.id}) as {request.by}; it is recorded "
+          f"when another registered operator confirms it under their own login: "
+          f"`vosbench {request.action} --month {request.month} --confirm`", flush=True)
 
 
 def _close_target(args) -> tuple[str, str | None]:
@@ -124,8 +151,18 @@ def cmd_reopen(args) -> int:
 
     ledger = options.open_ledger(args)
     try:
-        event = month_close.reopen(ledger.engine, args.month, by=args.by, second=args.second, reason=args.reason,
-                                   key=anchor.load_key(args.key_file))
+        key = anchor.load_key(args.key_file)
+        if _requesting(ledger.engine, args, "reopen"):
+            _requested(month_close.request(ledger.engine, args.month, "reopen", by=args.by, second=args.second,
+                                           reason=args.reason or ""))
+            return options.EXIT_OK
+        if args.confirm:
+            if args.reason:
+                raise month_close.CloseError("--confirm reopens for the reason given with the request: leave --reason out")
+            event = month_close.confirm(ledger.engine, args.month, "reopen", key=key)
+        else:
+            event = month_close.reopen(ledger.engine, args.month, by=args.by, second=args.second,
+                                       reason=args.reason or "", key=key)
     finally:
         ledger.close()
     print(f"reopened {event.month} (record {event.id}): {event.reason}")
@@ -420,17 +457,23 @@ def register(add) -> None:
     sub.add_argument("--through", metavar="YYYY-MM", help="close every open month up to and including this one, "
                                                           "oldest first, each with its own receipt; stop at the first "
                                                           "that cannot close")
-    sub.add_argument("--by", required=True, metavar="LOGIN", help="the supervisor closing it")
-    sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it")
+    sub.add_argument("--by", metavar="LOGIN", help="the supervisor closing it (on a server: requesting it, as the "
+                                                   "connected login)")
+    sub.add_argument("--second", metavar="LOGIN", help="the second operator confirming it (not on a server, where the "
+                                                       "second person confirms under their own login with --confirm)")
+    sub.add_argument("--confirm", action="store_true",
+                     help="on a server: confirm, under your own login, the close a supervisor requested")
     sub.add_argument("--receipt", type=options.out_file, metavar="FILE", help="where to write the receipt "
                                                                    "(default: ./close-YYYY-MM.json)")
     _key_option(sub)
 
     sub = add("reopen", cmd_reopen, "reopen a closed month (latest first), for a reason, confirmed by a second person")
     sub.add_argument("--month", required=True, metavar="YYYY-MM")
-    sub.add_argument("--by", required=True, metavar="LOGIN")
-    sub.add_argument("--second", required=True, metavar="LOGIN")
-    sub.add_argument("--reason", required=True)
+    sub.add_argument("--by", metavar="LOGIN", help="the supervisor reopening it (on a server: requesting it)")
+    sub.add_argument("--second", metavar="LOGIN", help="the second person (not on a server: see --confirm)")
+    sub.add_argument("--reason", help="why it is reopened (shown in every later report)")
+    sub.add_argument("--confirm", action="store_true",
+                     help="on a server: confirm, under your own login, the reopen a supervisor requested")
     _key_option(sub)
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")

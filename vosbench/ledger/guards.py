@@ -20,6 +20,8 @@ reason, and on a server one on ``approval_requests`` binds a request's maker to 
 entering it, whatever client or SQL writes the row. On a server, every other person's row is bound
 the same way, with the role its act needs (:func:`_person_rules`): a manual entry's operator, a
 month's closer, an approval's checker, a finding's annotator, a matching decision, a shared view.
+On every dialect a payment or charge dated into a closed month is refused the same way
+(:func:`_closed_month_rules`), against the UTC instants each close records in ``month_spans``.
 
 An account's currency is held as well (:func:`account_currency_guards`): a BEFORE INSERT trigger on
 ``account_versions`` refuses a version naming another currency for an account that holds payments,
@@ -133,7 +135,8 @@ _POSTGRESQL_FUNCTIONS = {
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
             "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
             "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
-            "vosbench_person_account_version"}
+            "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_month_span",
+            "vosbench_person_close_request"}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -362,7 +365,7 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
     ]
     if login:
         rules.append(("approval_requests", f"{not_owner}NEW.maker <> {login}", MAKER_REFUSAL))
-    return rules + _dating_rules(server, not_owner) + _person_rules(server, not_owner)
+    return rules + _dating_rules(server, not_owner) + _person_rules(server, not_owner) + _closed_month_rules(server, not_owner)
 
 
 DATING_REFUSAL = ("payments: a record is recorded now, by the clock of the database, and dated no later than "
@@ -395,14 +398,65 @@ def _dating_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
             ("approval_requests", not_owner + off_clock("requested_at"), REQUEST_DATING_REFUSAL)]
 
 
+CLOSED_MONTH_REFUSALS = {
+    "payments": ("payments: a record dated into a closed month is refused; record it in an open month with a reference "
+                 "to the original, or have the month reopened (vosbench reopen)"),
+    "charges": ("charges: a day of a closed month takes no more charges; have the month reopened (vosbench reopen) "
+                "to record them"),
+    "month_spans": ("month_spans: a month span is recorded with the close of its month, for that close alone, "
+                    "starting before it ends"),
+}
+"""What the database says to a record dated into a closed month (see :func:`_closed_month_rules`)."""
+
+_DAY_MONTH = {"sqlite": "substr(NEW.day, 1, 7)", "postgresql": "to_char(NEW.day, 'YYYY-MM')", "mysql": "LEFT(NEW.day, 7)"}
+"""The YYYY-MM of a charges row's day (a calendar day of the ledger's zone, so its month is the ledger's)."""
+
+
+_INSTANT = {"sqlite": ("(CASE WHEN length(NEW.occurred_at) = 26 AND substr(NEW.occurred_at, 11, 1) = ' ' "
+                       "THEN NEW.occurred_at ELSE strftime('%Y-%m-%d %H:%M:%f', NEW.occurred_at) || '000' END)")}
+"""A payment's instant as the spans are written: SQLite compares text, so a time a raw client writes in another form
+(``T``, no fraction, a ``Z`` or an offset) is first put in the ledger's own; a server's column is a timestamp."""
+
+
+def _latest_close_event(month: str) -> str:
+    """The id of the latest close or reopen of ``month`` (SQL), the event that says whether it is closed now."""
+    return f"(SELECT MAX(e.id) FROM month_closes e WHERE e.month = {month})"
+
+
+def _closed_month_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
+    """The rules refusing a row dated into a closed month, whoever sends it: a payment whose instant lies inside the
+    ``month_spans`` of a month whose latest event is its close (a reopen lifts it), and a charges row whose day lies in
+    such a month; and a span for anything but the latest event of its month, a close, or one ending before it starts.
+
+    The write door refuses the same rows with its line (and also those dated into an earlier month that never
+    closed); these hold a login's own client and psql, and anyone holding an SQLite file without lifting triggers.
+    The month's cut depends on the ledger's time zone, which a trigger cannot apply on every dialect: the close
+    records the month's UTC instants (:func:`vosbench.ledger.month_close.close`), and the guard compares with them
+    (an indexed lookup in a table of one row per close). On a server the owner, who copies ledgers, is held by none.
+    """
+    instant = _INSTANT.get(server, "NEW.occurred_at")
+    in_closed_span = (f"EXISTS (SELECT 1 FROM month_spans s WHERE s.starts_at <= {instant} "
+                      f"AND s.ends_at > {instant} AND s.close_id = {_latest_close_event('s.month')})")
+    day_closed = (f"(SELECT c.action FROM month_closes c WHERE c.id = {_latest_close_event(_DAY_MONTH[server])}) "
+                  "= 'close'")
+    stray_span = ("NOT EXISTS (SELECT 1 FROM month_closes c WHERE c.id = NEW.close_id AND c.month = NEW.month "
+                  f"AND c.action = 'close' AND c.id = {_latest_close_event('NEW.month')}) "
+                  "OR NEW.starts_at >= NEW.ends_at")
+    return [("payments", not_owner + in_closed_span, CLOSED_MONTH_REFUSALS["payments"]),
+            ("charges", not_owner + day_closed, CLOSED_MONTH_REFUSALS["charges"]),
+            ("month_spans", not_owner + f"({stray_span})", CLOSED_MONTH_REFUSALS["month_spans"])]
+
+
 def _has_role(login: str, roles: tuple[str, ...]) -> str:
     return f"EXISTS (SELECT 1 FROM operators o WHERE o.login = {login} AND o.role IN ({', '.join(map(repr, roles))}))"
 
 
 PERSON_REFUSALS = {
     "payments": "payments: a manual entry is made under the login that enters it (or posted by its approving supervisor)",
-    "month_closes": ("month_closes: a month is closed or reopened by a registered supervisor under their own login, "
-                     "confirmed by another person"),
+    "month_closes": ("month_closes: a month is closed or reopened as a registered supervisor requested it, "
+                     "confirmed by another registered operator under their own login"),
+    "close_requests": ("close_requests: a close or reopen of a month is requested by a registered supervisor under "
+                       "their own login"),
     "approval_decisions": "approval_decisions: a request is decided by a registered supervisor under their own login",
     "finding_annotations": ("finding_annotations: a finding is annotated by a registered auditor or supervisor under "
                             "their own login"),
@@ -415,20 +469,35 @@ PERSON_REFUSALS = {
 """What the database says when a login writes a person's row under another person's name (see :func:`_person_rules`)."""
 
 
+def _requested_close() -> str:
+    """A month_closes row that confirms the request waiting in its month: the month's latest request is its
+    closer's, of its action (and reason), and the month's state allows it (a close of an open month, a reopen of a
+    closed one), so a request is confirmed once."""
+    return ("EXISTS (SELECT 1 FROM close_requests r WHERE r.id = (SELECT MAX(q.id) FROM close_requests q "
+            "WHERE q.month = NEW.month) AND r.requested_by = NEW.closed_by AND r.action = NEW.action "
+            "AND r.reason = NEW.reason) AND COALESCE((SELECT e.action FROM month_closes e WHERE e.id = "
+            f"{_latest_close_event('NEW.month')}), 'reopen') <> NEW.action")
+
+
 def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
     """On a server, the rules binding every person's row to the login that inserts it, with the role its act needs
     (the same as :mod:`vosbench.ledger.identity` checks in the client): a manual entry's operator (or, for an
-    approved one, its approving supervisor), a month's closer, an approval's checker, a finding's annotator, a
-    matching decision's maker, a shared view's author; and no clerk adds or changes an account (its parent
-    decides whose subtree a reseller sees, its limit what it may owe). Without them a login holding the writers' database role
-    could send, from its own client or psql, a row naming anyone: close a month in two supervisors' names, reject a
+    approved one, its approving supervisor), a month's close or reopen (written by the second person's login,
+    confirming the request its supervisor made under theirs: :func:`_requested_close`) and that request, an
+    approval's checker, a finding's annotator, a matching decision's maker, a shared view's author; and no clerk
+    adds or changes an account (its parent decides whose subtree a reseller sees, its limit what it may owe).
+    Without them a login holding the writers' database role could send, from its own client or psql, a row naming
+    anyone: close a month in two supervisors' names, reject a
     request or explain a finding as someone else. The owner (a copy, the demo) is held by none of them."""
     login = _LOGIN.get(server)
     if login is None:
         return []
     return [(table, not_owner + condition, PERSON_REFUSALS[table]) for table, condition in (
         ("payments", f"NEW.source = '{MANUAL_SOURCE}' AND NEW.operator <> {login} AND NEW.approved_by <> {login}"),
-        ("month_closes", f"NOT (NEW.closed_by = {login} AND {_is_supervisor(login)} AND NEW.second <> {login})"),
+        ("month_closes", f"NOT (NEW.second = {login} AND NEW.closed_by <> {login} AND {_is_supervisor('NEW.closed_by')} "
+                         f"AND EXISTS (SELECT 1 FROM operators o WHERE o.login = {login}) AND {_requested_close()})"),
+        ("close_requests", f"NOT (NEW.requested_by = {login} AND {_is_supervisor(login)} "
+                           "AND NEW.action IN ('close', 'reopen'))"),
         ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, CHECKER_ROLES)})"),
         ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, ANNOTATOR_ROLES)})"),
         ("match_decisions", f"NEW.decided_by <> {login}"),
@@ -443,12 +512,15 @@ _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_en
                        "approval_thresholds": ("approval_thresholds_setter", "vosbench_threshold_setter"),
                        "approval_requests": ("approval_requests_maker", "vosbench_threshold_maker"),
                        "month_closes": ("month_closes_person", "vosbench_person_close"),
+                       "close_requests": ("close_requests_person", "vosbench_person_close_request"),
                        "approval_decisions": ("approval_decisions_person", "vosbench_person_decision"),
                        "finding_annotations": ("finding_annotations_person", "vosbench_person_annotation"),
                        "match_decisions": ("match_decisions_person", "vosbench_person_match"),
                        "saved_views": ("saved_views_person", "vosbench_person_view"),
                        "accounts": ("accounts_person", "vosbench_person_account"),
-                       "account_versions": ("account_versions_person", "vosbench_person_account_version")}
+                       "account_versions": ("account_versions_person", "vosbench_person_account_version"),
+                       "charges": ("charges_closed_month", "vosbench_closed_charge"),
+                       "month_spans": ("month_spans_close", "vosbench_month_span")}
 """The trigger (and on PostgreSQL its function) holding each table's threshold rules."""
 
 

@@ -21,6 +21,13 @@ Who may close: where the ledger has identities (registered operators), the close
 be a supervisor and a second, different operator confirms; on a ledger without them the
 names are recorded as given. Reopening always needs a reason and a second person, and
 stays in the history that every later report shows.
+
+On a server, where people are logins, the second person is one too: a supervisor's login
+records the close or reopen as a request (:func:`request`, in ``close_requests``), and a second
+registered operator, under their own login, confirms it (:func:`confirm`); only then is the
+``month_closes`` row written, and the database binds its ``second`` to the login writing it
+(:func:`vosbench.ledger.guards._person_rules`). On SQLite (no logins) the second is named with the close.
+The owner of a server ledger (no person: a copy, a service) closes in one step, as on SQLite.
 """
 
 from __future__ import annotations
@@ -127,8 +134,122 @@ def check_supervisor(connection: sa.Connection, by: str, *, action: str) -> dict
     return roles
 
 
-def _check_people(connection: sa.Connection, by: str, second: str | None, *, action: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class CloseRequest:
+    """A supervisor's request, on a server, to close or reopen a month: a second login confirms it."""
+
+    id: int
+    month: str
+    action: str  # close, reopen
+    by: str
+    reason: str
+    at: datetime
+
+
+def confirming_login(connection: sa.Connection) -> str | None:
+    """The connected login where a close takes two logins (a server, connected as a registered operator); else None."""
+    if connection.dialect.name == "sqlite":
+        return None
+    login = current_login(connection)
+    held = connection.scalar(sa.select(sa.func.count()).select_from(tables.operators)
+                             .where(tables.operators.c.login == login))
+    return login if held else None
+
+
+def pending(connection: sa.Connection, month: str) -> CloseRequest | None:
+    """The request waiting for a second login in ``month``: its latest, when it asks what the month's state allows
+    (a close of an open month, a reopen of a closed one). A confirmed request no longer does, and a later one
+    replaces it."""
+    table = tables.month_closes
+    row = connection.execute(sa.select(tables.close_requests).where(tables.close_requests.c.month == month)
+                             .order_by(tables.close_requests.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    latest = connection.scalar(sa.select(table.c.action).where(table.c.month == month).order_by(table.c.id.desc()).limit(1))
+    if (latest == "close") != (row.action == "reopen"):
+        return None
+    return CloseRequest(row.id, row.month, row.action, row.requested_by, row.reason, row.requested_at)
+
+
+def request(engine: Engine, month: str, action: str, *, by: str, second: str | None = None, reason: str = "",
+            at: datetime | None = None) -> CloseRequest:
+    """Record, on a server, supervisor ``by``'s request (under their own login) to ``action`` (close or reopen)
+    ``month``: nothing closes or reopens until a second login confirms it (:func:`confirm`)."""
+    at = at or _now()
+    if action == "reopen" and blank(reason):
+        raise CloseError("say why the month is reopened (--reason TEXT); the reason shows in every later report")
+    with engine.begin() as connection:
+        period = (_ended(connection, month, at, "close a month") if action == "close"
+                  else periods.month(month, database.ledger_timezone(connection)))
+        by = (by or "").strip()
+        check_supervisor(connection, by, action=action)
+        if confirming_login(connection) is None:
+            raise CloseError(f"a {action} is requested and confirmed by two logins on a server ledger only; here "
+                             f"{action} it at once, naming the second person (--second LOGIN)")
+        if second:
+            raise CloseError(f"on a server ledger the second person is a login, not a name typed here: leave --second "
+                             f"out; {second} (or another registered operator) confirms it under their own login with "
+                             f"`vosbench {action} --month {period.label} --confirm`")
+        if (period.label in closed_months(connection)) == (action == "close"):
+            raise CloseError(f"{period.label} is {'already closed' if action == 'close' else 'not closed'}")
+        row_id = database.inserted_id(connection.execute(tables.close_requests.insert().values(
+            month=period.label, action=action, requested_by=by, reason=reason.strip(), requested_at=at)))
+        return CloseRequest(row_id, period.label, action, by, reason.strip(), at)
+
+
+def waiting(engine: Engine, month: str, action: str) -> CloseRequest:
+    """The request to ``action`` ``month`` that waits for the connected login's confirmation, or why there is none."""
+    with engine.connect() as connection:
+        login = confirming_login(connection)
+        label = periods.month(month, database.ledger_timezone(connection)).label
+        if login is None:
+            raise CloseError(f"--confirm confirms a request another login made, on a server ledger; here {action} the "
+                             "month at once, naming the second person (--second LOGIN)")
+        found = pending(connection, label)
+    if found is None or found.action != action:
+        raise CloseError(f"no {action} of {label} waits for confirmation; a supervisor requests it first, under their "
+                         f"own login: `vosbench {action} --month {label} --by LOGIN"
+                         + (" --reason TEXT`" if action == "reopen" else "`"))
+    if found.by == login:
+        raise CloseError(f"you ({login}) requested the {action} of {label}; another registered operator confirms it, "
+                         f"under their own login: `vosbench {action} --month {label} --confirm`")
+    return found
+
+
+def confirm(engine: Engine, month: str, action: str, *, at: datetime | None = None, key: CheckpointKey | None = None,
+            deliver: Callable[[dict], None] | None = None) -> CloseEvent:
+    """Confirm, under the connected login, the request waiting to ``action`` ``month`` (:func:`waiting`): the close
+    (or reopen, with the request's reason) is then recorded by its requester, with this login as the second person."""
+    found = waiting(engine, month, action)
+    with engine.connect() as connection:
+        login = current_login(connection) or ""
+    if action == "close":
+        return close(engine, found.month, by=found.by, second=login, at=at, key=key, deliver=deliver)
+    return reopen(engine, found.month, by=found.by, second=login, reason=found.reason, at=at, key=key)
+
+
+def _check_people(connection: sa.Connection, month: str, by: str, second: str | None, *,
+                  action: str) -> tuple[str, str]:
     by, second = (by or "").strip(), (second or "").strip()
+    login = confirming_login(connection)
+    if login is not None and by != login:  # on a server the second person is the login writing the close
+        if second != login:
+            raise CloseError(f"you are connected as {login}; on a server ledger the second person is the login that "
+                             f"confirms: {by} requests it (`vosbench {action} --month {month} --by {by}`), then another "
+                             f"operator confirms it under their own login (`vosbench {action} --month {month} --confirm`)")
+        found = pending(connection, month)
+        if found is None or (found.action, found.by) != (action, by):
+            raise CloseError(f"no {action} of {month} requested by {by} waits for confirmation; {by} requests it first "
+                             f"(`vosbench {action} --month {month} --by {by}`)")
+        roles = dict(connection.execute(sa.select(tables.operators.c.login, tables.operators.c.role)).all())
+        if roles.get(by) != SUPERVISOR:
+            raise CloseError(f"{by!r} is not a registered supervisor; only an operator whose role is "
+                             f"{SUPERVISOR} may {action}")
+        return by, second
+    if login is not None:
+        raise CloseError(f"on a server ledger a second login confirms a {action}: record it as a request "
+                         f"(`vosbench {action} --month {month} --by {by}`), and another operator confirms it under "
+                         f"their own login (`vosbench {action} --month {month} --confirm`)")
     roles = check_supervisor(connection, by, action=action)
     if roles:
         if not second:
@@ -152,7 +273,7 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
     at = at or _now()
     with engine.begin() as connection:
         period = _ended(connection, month, at, "close a month")
-        by, second = _check_people(connection, by, second, action="close")
+        by, second = _check_people(connection, period.label, by, second, action="close")
         # Before the closed months are read: two people closing or reopening at once take turns, each seeing
         # what the other recorded; and no record slips in between the receipt and the close (the write door's
         # dated writers wait on this head too).
@@ -175,6 +296,7 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
                    "heads": heads, "closings": closings(connection, period.label),
                    "merkle": {"payments": {"size": size, "root": merkle.root(merkle.payment_hashes(connection, size))}}}
         event = _record(connection, period.label, "close", by, second, "", at, seal(receipt, key) if key else receipt)
+        record_span(connection, event.id, period)
         if deliver is not None:
             deliver(event.receipt)
         return event
@@ -206,11 +328,12 @@ def months_through(engine: Engine, month: str, *, at: datetime | None = None) ->
 
 
 def close_through(engine: Engine, month: str, *, by: str, second: str | None = None, at: datetime | None = None,
-                  key: CheckpointKey | None = None,
-                  deliver: Callable[[dict], None] | None = None) -> Iterator[CloseEvent]:
+                  key: CheckpointKey | None = None, deliver: Callable[[dict], None] | None = None,
+                  confirming: bool = False) -> Iterator[CloseEvent]:
     """Close every open month up to and including ``month``, oldest first, each by :func:`close` (its own
     transaction, rules, two-person check and receipt, given to ``deliver`` before it commits),
-    yielding each close once it is recorded.
+    yielding each close once it is recorded. ``confirming`` (a server's second login): each by :func:`confirm`
+    of the close requested for it.
 
     Stops at the first month that cannot close: a :class:`CloseError` then says which
     months closed, which month did not and why, and which were not tried. The months closed
@@ -220,7 +343,8 @@ def close_through(engine: Engine, month: str, *, by: str, second: str | None = N
     closed: list[str] = []
     for index, label in enumerate(months):
         try:
-            event = close(engine, label, by=by, second=second, at=at, key=key, deliver=deliver)
+            event = (confirm(engine, label, "close", at=at, key=key, deliver=deliver) if confirming
+                     else close(engine, label, by=by, second=second, at=at, key=key, deliver=deliver))
         except (VosbenchError, ValueError, sa.exc.SQLAlchemyError) as error:
             done = f"closed {_span(closed)}" if closed else "closed nothing"
             untried = months[index + 1:]
@@ -244,7 +368,7 @@ def reopen(engine: Engine, month: str, *, by: str, second: str | None, reason: s
         raise CloseError("say why the month is reopened (--reason TEXT); the reason shows in every later report")
     with engine.begin() as connection:
         period = periods.month(month, database.ledger_timezone(connection))
-        by, second = _check_people(connection, by, second, action="reopen")
+        by, second = _check_people(connection, period.label, by, second, action="reopen")
         hashchain.lock_head(connection, "payments")  # as a close does: one close or reopen at a time
         closed = closed_months(connection)
         if period.label not in closed:
@@ -266,6 +390,24 @@ def _record(connection, month, action, by, second, reason, at, receipt) -> Close
         month=month, action=action, closed_by=by, second=second, reason=reason, recorded_at=at,
         receipt=canonical(receipt), receipt_sha256=receipt_digest(receipt))).inserted_primary_key[0]
     return CloseEvent(event_id, month, action, by, second, reason, at, receipt)
+
+
+def record_span(connection: sa.Connection, close_id: int, period: periods.Period) -> None:
+    """Record the UTC instants of the month close ``close_id`` closed: the database's guards refuse a payment dated
+    inside them while that close is the month's latest event (:func:`vosbench.ledger.guards._closed_month_rules`)."""
+    connection.execute(tables.month_spans.insert().values(close_id=close_id, month=period.label,
+                                                          starts_at=period.start, ends_at=period.end))
+
+
+def fill_spans(connection: sa.Connection) -> int:
+    """Record the span of each month closed now that has none (a ledger closed before schema 8), cut in the zone its
+    close receipt names (the ledger's when it names none); returns how many were recorded."""
+    spanned = set(connection.scalars(sa.select(tables.month_spans.c.close_id)))
+    zone = database.ledger_timezone(connection)
+    missing = [event for event in closed_months(connection).values() if event.id not in spanned]
+    for event in missing:
+        record_span(connection, event.id, periods.month(event.month, event.receipt.get("timezone") or zone))
+    return len(missing)
 
 
 def closings(connection: sa.Connection, month: str) -> dict[str, int]:

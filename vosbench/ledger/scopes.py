@@ -46,8 +46,8 @@ OPEN = ("ledger_meta", "chain_heads", "import_batches")
 
 HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines",
           "statement_import_warnings", "match_decisions", "finding_annotations", "sync_state", "sync_flags",
-          "sync_marks", "month_closes", "row_links", "prior_period_items", "archives", "purged_ranges", "saved_views",
-          "payment_rollup", "account_rollup", "amount_rollup", "approval_thresholds")
+          "sync_marks", "month_closes", "month_spans", "close_requests", "row_links", "prior_period_items", "archives",
+          "purged_ranges", "saved_views", "payment_rollup", "account_rollup", "amount_rollup", "approval_thresholds")
 """The back office's queues, bank statements and notes, sync history, month closes (every account's
 closing), row links, the team's saved views and the whole ledger's payment, account and amount rollups (whose
 subtree rows sum accounts above a scope too): nothing of them for a scoped login (whose totals are

@@ -159,18 +159,20 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     adds the guards refusing an account in no currency of money (the accounts there stay as they are: a
     version of one, like any row the write door sends, must name a currency of money) or a negative charge and, on
     a server, those binding a person's row to the login inserting it (:func:`vosbench.ledger.guards.threshold_guards`,
-    renewed) and keeping the ledger's settings to its owner.
+    renewed) and keeping the ledger's settings to its owner; schema 8 the table of closed months' UTC instants
+    (``month_spans``, filled for the months closed now, each cut in the zone its close receipt names) and the
+    guards refusing a payment or charge dated into a closed month (the threshold guards renewed again).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
     unchained = _unchained(engine)
     if version == SCHEMA_VERSION and not missing_tables(engine) and not missing_indexes(engine) and not unchained:
         return
-    from vosbench.ledger import explore_upkeep, guards, month_totals
+    from vosbench.ledger import explore_upkeep, guards, month_close, month_totals
 
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
-    elif version is not None and int(version) < 7:
+    elif version is not None and int(version) < 8:
         _widen_guards(engine, guards.threshold_guards(engine.dialect.name))
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
@@ -190,6 +192,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
         kept_before = version is None or int(version) < int(DERIVED_KEPT_SINCE)
         if unfilled or kept_before:  # an older ledger's explore tables, filled from what it holds
             explore_upkeep.fill(connection, explore_upkeep.DERIVED if kept_before else unfilled)
+        if version is not None and int(version) < 8:  # the months it closed, for the guards refusing records in them
+            month_close.fill_spans(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
-SCHEMA_VERSION = "7"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+SCHEMA_VERSION = "8"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
 # table guarded against replacement by any key and chained through row_links; reversal requests;
 # 4: account versions and the current_accounts view, prior-period items, retention archives;
 # 5: the guard keeping the currency of an account that holds money;
 # 6: threshold guards that fail closed, refuse a misshapen payment, tie an approval to its request's
 # entry and refuse a threshold raised without a reason; 7: the guards refusing an account whose currency is
 # no ISO 4217 currency of money and, on a server, those binding a person's row (a manual entry, a close, a
-# decision, an annotation, a matching decision, a shared view) to the login inserting it
+# decision, an annotation, a matching decision, a shared view) to the login inserting it; 8: the UTC instants
+# of each closed month (month_spans) and the guards refusing a payment or charge dated into a closed month;
+# on a server, close requests (close_requests) that a second login confirms
 
 metadata = sa.MetaData()
 
@@ -411,6 +413,29 @@ month_closes = sa.Table(  # closes and reopens of months (vosbench.ledger.month_
     sa.Column("receipt_sha256", sa.String(64), nullable=False),
 )
 
+close_requests = sa.Table(  # on a server, a supervisor's request to close or reopen a month, which another login confirms
+    "close_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("month", sa.String(7), nullable=False, index=True),
+    sa.Column("action", sa.String(8), nullable=False),  # close, reopen
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("requested_at", UtcTime, nullable=False),
+)
+
+month_spans = sa.Table(  # the UTC instants [starts_at, ends_at) of the month each close closed, cut in the ledger's zone
+    "month_spans",  # when it closed: the database refuses a payment dated inside a month whose latest event is a close
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # the month_closes row; no foreign key: a close record removed behind the guards is for verify to name
+    sa.Column("close_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("starts_at", UtcTime, nullable=False),
+    sa.Column("ends_at", UtcTime, nullable=False),
+    sa.Index("ix_month_spans_end", "ends_at"),  # a record after every closed month (the most) finds none at once
+)
+
 prior_period_items = sa.Table(  # a synced record dated into a closed month, posted in the first open one
     "prior_period_items",
     metadata,
@@ -499,7 +524,7 @@ APPEND_ONLY_TABLES = ("payments", "charges", "balance_snapshots", "import_batche
                       "operators", "operator_accounts", "commission_rates",
                       "statement_imports", "statement_lines", "statement_import_warnings", "match_decisions",
                       "approval_requests", "approval_decisions", "finding_annotations", "sync_marks",
-                      "sync_flags", "month_closes", "prior_period_items", "archives", "purged_ranges",
+                      "sync_flags", "month_closes", "month_spans", "close_requests", "prior_period_items", "archives", "purged_ranges",
                       "saved_views", "approval_thresholds")
 """Every table an audit relies on: UPDATE, DELETE and replacement refused, every row chained.
 (``sync_state`` is not among them: it holds each stream's latest mark, derived from ``sync_marks``.)"""
