@@ -61,6 +61,10 @@ def test_a_close_and_a_reopen_take_the_requesting_supervisor_and_a_second_login(
     code, said = run(capsys, url, "cy", "close", "--month", "2026-09", "--confirm")  # a request is confirmed once
     assert code == 2 and "2026-09" in said
 
+    code, said = run(capsys, url, "ann", "record", "--account", "C1", "--kind", "deposit", "--amount", "5",
+                     "--operator", "ann", "--method", "cash", "--at", "2026-09-15T10:00:00Z")
+    assert code == 2 and ("have the month reopened (`vosbench reopen --month 2026-09 --by LOGIN --reason TEXT`, then "
+                          "`vosbench reopen --month 2026-09 --confirm` under another login)") in said  # not --second
     code, said = run(capsys, url, "bob", "reopen", "--month", "2026-09", "--by", "bob", "--reason", "late wire")
     assert code == 0 and "`vosbench reopen --month 2026-09 --confirm`" in said
     code, said = run(capsys, url, "ann", "reopen", "--month", "2026-09", "--confirm")  # a clerk may be the second

@@ -156,6 +156,15 @@ def confirming_login(connection: sa.Connection) -> str | None:
     return login if held else None
 
 
+def reopen_command(connection: sa.Connection, month: str) -> str:
+    """How the reopen of ``month`` is asked for on this ledger: at once, naming the second person, or — where the
+    second person is a login (:func:`confirming_login`) — requested, then confirmed by another login."""
+    if confirming_login(connection) is None:
+        return f"`vosbench reopen --month {month} --by LOGIN --second LOGIN --reason TEXT`"
+    return (f"`vosbench reopen --month {month} --by LOGIN --reason TEXT`, then `vosbench reopen --month {month} "
+            "--confirm` under another login")
+
+
 def pending(connection: sa.Connection, month: str) -> CloseRequest | None:
     """The request waiting for a second login in ``month``: its latest, when it asks what the month's state allows
     (a close of an open month, a reopen of a closed one). A confirmed request no longer does, and a later one
@@ -281,7 +290,7 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         closed = closed_months(connection)
         if period.label in closed:
             raise CloseError(f"{period.label} is already closed; reopen it first to change it "
-                             f"(`vosbench reopen --month {period.label} --by LOGIN --second LOGIN --reason TEXT`)")
+                             f"({reopen_command(connection, period.label)})")
         still_open = _open_months_before(connection, period.label, closed)
         if still_open:
             raise CloseError(f"{', '.join(still_open)} {'is' if len(still_open) == 1 else 'are'} still open and "

@@ -828,7 +828,7 @@ def _refuse_closed_months(batch: _Batch, content: str, accepted, history: bool):
             event = closed[month]
             batch.reject(line, f"{month} is closed (by {event.by} on {event.at:%Y-%m-%d}): record it in an open "
                                "month with a reference to the original, or have the month reopened "
-                               f"(`vosbench reopen --month {month} --by LOGIN --second LOGIN --reason TEXT`)")
+                               f"({month_close.reopen_command(batch.connection, month)})")
         elif month < through:
             event = closed[through]
             batch.reject(line, f"{month} lies before {through}, which is closed (by {event.by} on {event.at:%Y-%m-%d}) "
