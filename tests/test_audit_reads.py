@@ -60,3 +60,9 @@ def test_a_time_stored_in_another_form_is_read_as_sqlalchemy_reads_it(demo_ledge
     pd.testing.assert_frame_equal(fast, reference)
     kept = reference.set_index("id").loc[payment_id, "recorded_at"]
     assert kept == kept.normalize()  # SQLAlchemy reads the 'T' form as its day's midnight: the fast read must too
+
+
+def test_a_month_without_records_reads_as_the_row_by_row_read(demo_ledger):
+    fast, reference = month_reads(demo_ledger, "2001-01")
+    assert fast.empty
+    pd.testing.assert_frame_equal(fast, reference)
