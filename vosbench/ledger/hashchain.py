@@ -232,7 +232,7 @@ def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int):
         no_blob = sa.and_(*(sa.func.typeof(column) != sa.literal_column("'blob'") for column in columns))
         text = sa.case((no_blob, sa.func.json_array(*columns)), else_=sa.null())
         query = sa.select(table.c.id, sa.type_coerce(text, sa.Text()), table.c.hash).where(table.c.id > after)
-        yield from _driver_rows(connection, query.order_by(table.c.id))
+        yield from driver_rows(connection, query.order_by(table.c.id))
         return
     result = connection.execute(sa.select(*columns, table.c.hash).where(table.c.id > after).order_by(table.c.id),
                                 execution_options={"stream_results": True, "yield_per": 20_000})
@@ -240,18 +240,26 @@ def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int):
         yield row[0], _encode(list(row[:-1])), row[-1]
 
 
-def _driver_rows(connection: sa.Connection, query: sa.Select, batch: int = 20_000):
+def driver_rows(connection: sa.Connection, query: sa.Select | sa.TextClause, params: dict | None = None,
+                batch: int = 20_000):
     """The rows of ``query`` as the driver gives them (plain tuples, nothing converted), read ``batch`` at a time.
 
     For the chains' three text columns, SQLAlchemy's result rows cost more than the hashing
     itself (at 1M payments 5.0 s CPU through them, 2.9 s this way); the statement is still
-    SQLAlchemy Core's, its values bound, on the caller's connection and transaction.
+    SQLAlchemy Core's (or a query file's text), its values bound as SQLAlchemy binds them (a time
+    in the ledger's stored form), on the caller's connection and transaction. For a dialect whose
+    driver takes positional parameters (SQLite).
     """
-    compiled = query.compile(dialect=connection.dialect)
-    values = compiled.construct_params()
+    dialect = connection.dialect
+    compiled = query.compile(dialect=dialect)
+    values = compiled.construct_params(params)
+    bound = []
+    for name in compiled.positiontup or ():
+        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        bound.append(values[name] if processor is None else processor(values[name]))
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(str(compiled), tuple(values[name] for name in compiled.positiontup or ()))
+        cursor.execute(str(compiled), tuple(bound))
         while rows := cursor.fetchmany(batch):
             yield from rows
     finally:

@@ -198,12 +198,16 @@ def result_frame(keys: list[str], rows, *, times: AbstractSet[str] = frozenset()
     Columns of whole numbers (money in minor units, counts, ids) become nullable ``Int64``
     straight from Python ints, so money stays exact; the ``times`` columns become datetime64.
     """
+    rows = list(rows)
+    return columns_frame(keys, zip(*rows) if rows else ((), ) * len(keys), times=times)
+
+
+def columns_frame(keys: list[str], columns, *, times: AbstractSet[str] = frozenset()) -> pd.DataFrame:
+    """Result columns (one sequence of values per key) as a DataFrame, converted as :func:`result_frame` converts
+    rows: for a caller holding its rows as columns already (a grid read straight from the driver)."""
     import pandas as pd
 
-    rows = list(rows)
-    columns = zip(*rows) if rows else ((), ) * len(keys)
-    return pd.DataFrame({key: _column(values, key in times) for key, values in zip(keys, columns)},
-                        columns=keys)
+    return pd.DataFrame({key: _column(values, key in times) for key, values in zip(keys, columns)}, columns=keys)
 
 
 def _run(connection: sa.Connection, name: str, params: Mapping[str, object] | None,
