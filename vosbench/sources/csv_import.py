@@ -537,18 +537,29 @@ what the write door builds of each; with the whole 256 MiB it peaked at 1,158 Mi
 
 
 @contextlib.contextmanager
-def _page_cache(connection) -> Iterator[None]:
-    """``connection``'s SQLite page cache at :data:`STREAM_CACHE_KIB` inside the block, as it was after it
-    (the connection goes back to the pool); other dialects keep their own."""
+def _bounded_memory(connection) -> Iterator[None]:
+    """Around a streamed file's transaction on ``connection`` (begun inside the block): its SQLite page cache at
+    :data:`STREAM_CACHE_KIB` and its temporary storage in files, both as they were after it (the connection
+    goes back to the pool); other dialects keep their own.
+
+    Each part's totals and rollups are kept under a savepoint (:mod:`vosbench.ledger.money_bounds`), whose
+    journal holds the first image of every page they change; in memory (``temp_store=MEMORY``) it grew with
+    the rollups' size, to 460 MiB a part at 8M payments. In a file it stays in the operating system's cache.
+    SQLite takes the setting when a transaction begins and refuses to change it inside one: the pragmas go
+    to the driver, before the transaction and after it.
+    """
     if connection.dialect.name != "sqlite":
         yield
         return
-    was = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{STREAM_CACHE_KIB}")
+    driver = connection.connection.driver_connection
+    cache, temp_store = (driver.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "temp_store"))
+    driver.execute(f"PRAGMA cache_size=-{STREAM_CACHE_KIB}")
+    driver.execute("PRAGMA temp_store=FILE")
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(was)}")
+        driver.execute(f"PRAGMA cache_size={int(cache)}")
+        driver.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> BatchResult:
@@ -565,7 +576,7 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
     sha256 = file_sha256(path)
     with open(path, "rb") as raw, database.indexes_deferred(engine, table, defer=deferred), \
             write_door.collector_paused():
-        with engine.begin() as connection, _page_cache(connection):
+        with engine.connect() as connection, _bounded_memory(connection), connection.begin():
             earlier: list[int] = []
             totals = month_totals.MonthDeltas()  # the file's, kept once at its end: each closing shifts once
             for rows, bad in _parts(path, raw, default_tz):
