@@ -544,7 +544,7 @@ def _bounded_memory(connection) -> Iterator[None]:
 
     Each part's totals and rollups are kept under a savepoint (:mod:`vosbench.ledger.money_bounds`), whose
     journal holds the first image of every page they change; in memory (``temp_store=MEMORY``) it grew with
-    the rollups' size, to 460 MiB a part at 8M payments. In a file it stays in the operating system's cache.
+    the rollups' size, to 460 MiB in one part 13 minutes into a 10M-payment file. In a file it stays in the operating system's cache.
     SQLite takes the setting when a transaction begins and refuses to change it inside one: the pragmas go
     to the driver, before the transaction and after it.
     """
