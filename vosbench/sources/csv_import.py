@@ -557,9 +557,19 @@ def _bounded_memory(connection) -> Iterator[None]:
     driver.execute("PRAGMA temp_store=FILE")
     try:
         yield
-    finally:
-        driver.execute(f"PRAGMA cache_size={int(cache)}")
-        driver.execute(f"PRAGMA temp_store={int(temp_store)}")
+    except Exception:
+        _set_pragmas(driver, cache, temp_store)
+        raise
+    except BaseException:
+        # Ctrl-C: SQLAlchemy drops the connection with its transaction open, where the pragmas would wait on
+        # the write lock it holds itself; the dropped connection is never used again
+        raise
+    _set_pragmas(driver, cache, temp_store)
+
+
+def _set_pragmas(driver, cache: int, temp_store: int) -> None:
+    driver.execute(f"PRAGMA cache_size={int(cache)}")
+    driver.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> BatchResult:
