@@ -14,10 +14,12 @@ signed from the account's point of view (+ raises the balance).
 from __future__ import annotations
 
 import collections
+import contextlib
 import csv
 import hashlib
 import io
 import os
+import pickle
 import re
 import signal
 import threading
@@ -464,6 +466,17 @@ def _miscut(path: str, text: str, first_line: int) -> str:
             'check their quotes (") and line ends, and import again')
 
 
+def _pickled_part(*arguments) -> bytes:
+    """:func:`parse_raw_part` in a worker, its answer pickled there: the importer unpickles it itself (:func:`_parts`).
+
+    The pool hands a worker's answer back through a thread of the importer, and what that
+    thread unpickles is allocated in its own heap (glibc keeps one per thread) and freed from
+    the importer's: the freed parts were not reused and the importer grew with the file
+    (a 2M-payment file ended at 790 MiB anonymous memory). As bytes, the thread makes one block.
+    """
+    return pickle.dumps(parse_raw_part(*arguments), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _from_wire(content: str, rows: Sequence) -> Sequence | PaymentColumns:
     """A part's rows as the write door takes them, from what :func:`parse_raw_part` sent."""
     if content == "payments":
@@ -508,13 +521,55 @@ def _parts(path: Path, stream, default_tz: str) -> Iterator[tuple[Sequence | Pay
             part = next(parts, None)
             if part is not None:
                 raw, count = part
-                pending.append(pool.submit(parse_raw_part, *arguments, first_line, raw, count, default_tz))
+                pending.append(pool.submit(_pickled_part, *arguments, first_line, raw, count, default_tz))
                 first_line += raw.count(b"\n")
             if pending and (len(pending) > workers or part is None):
-                rows, bad = pending.popleft().result()
+                rows, bad = pickle.loads(pending.popleft().result())
                 yield _from_wire(content, rows), bad
             elif part is None:
                 return
+
+
+STREAM_CACHE_KIB = 131_072
+"""SQLite's page cache (KiB) of the connection a streamed file is appended through: half the ledger's usual
+(:data:`vosbench.ledger.database.CACHE_SIZE`). The import's memory is the cache, the parts in flight and
+what the write door builds of each; with the whole 256 MiB it peaked at 1,158 MiB for a 10M-payment file."""
+
+
+@contextlib.contextmanager
+def _bounded_memory(connection) -> Iterator[None]:
+    """Around a streamed file's transaction on ``connection`` (begun inside the block): its SQLite page cache at
+    :data:`STREAM_CACHE_KIB` and its temporary storage in files, both as they were after it (the connection
+    goes back to the pool); other dialects keep their own.
+
+    Each part's totals and rollups are kept under a savepoint (:mod:`vosbench.ledger.money_bounds`), whose
+    journal holds the first image of every page they change; in memory (``temp_store=MEMORY``) it grew with
+    the rollups' size, to 460 MiB in one part 13 minutes into a 10M-payment file. In a file it stays in the operating system's cache.
+    SQLite takes the setting when a transaction begins and refuses to change it inside one: the pragmas go
+    to the driver, before the transaction and after it.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    cache, temp_store = (driver.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "temp_store"))
+    driver.execute(f"PRAGMA cache_size=-{STREAM_CACHE_KIB}")
+    driver.execute("PRAGMA temp_store=FILE")
+    try:
+        yield
+    except Exception:
+        _set_pragmas(driver, cache, temp_store)
+        raise
+    except BaseException:
+        # Ctrl-C: SQLAlchemy drops the connection with its transaction open, where the pragmas would wait on
+        # the write lock it holds itself; the dropped connection is never used again
+        raise
+    _set_pragmas(driver, cache, temp_store)
+
+
+def _set_pragmas(driver, cache: int, temp_store: int) -> None:
+    driver.execute(f"PRAGMA cache_size={int(cache)}")
+    driver.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> BatchResult:
@@ -531,7 +586,7 @@ def _stream(engine: Engine, path: Path, *, source: str, default_tz: str) -> Batc
     sha256 = file_sha256(path)
     with open(path, "rb") as raw, database.indexes_deferred(engine, table, defer=deferred), \
             write_door.collector_paused():
-        with engine.begin() as connection:
+        with engine.connect() as connection, _bounded_memory(connection), connection.begin():
             earlier: list[int] = []
             totals = month_totals.MonthDeltas()  # the file's, kept once at its end: each closing shifts once
             for rows, bad in _parts(path, raw, default_tz):
