@@ -80,6 +80,9 @@ def test_a_clerk_cannot_insert_a_payment_or_charge_into_a_closed_month_by_plain_
     _refused(clerk, tables.payments, _payment("sept-first", datetime(2026, 9, 1)))  # the month's first instant
     _refused(clerk, tables.payments, _payment("sept-last", datetime(2026, 9, 30, 23, 59, 59, 999_999)))
     _refused(clerk, tables.charges, _charge("2026-09-30"))
+    # August never closed (it held nothing), but a record there would change September's openings: refused too
+    _refused(clerk, tables.payments, _payment("aug-mid", datetime(2026, 8, 15, 10)))
+    _refused(clerk, tables.charges, _charge("2026-08-20"))
     # a stray span cannot close a month either: only a close's own, for that close
     with pytest.raises(sa.exc.DBAPIError, match=re.escape(guards.CLOSED_MONTH_REFUSALS["month_spans"])):
         _insert(clerk, tables.month_spans, {"close_id": 1, "month": "2026-10", "starts_at": datetime(2026, 10, 1),
@@ -91,8 +94,10 @@ def test_a_clerk_cannot_insert_a_payment_or_charge_into_a_closed_month_by_plain_
     by_two(team_url, "2026-09", "reopen", reason="late wire")
     _insert(clerk, tables.payments, _payment("sept-mid", datetime(2026, 9, 15, 10)))  # a reopen lifts it
     _insert(clerk, tables.charges, _charge("2026-09-30"))
+    _insert(clerk, tables.payments, _payment("aug-mid", datetime(2026, 8, 15, 10)))  # and the months before it
+    _insert(clerk, tables.charges, _charge("2026-08-20"))
     with clerk.connect() as connection:
-        assert connection.scalar(sa.select(sa.func.count()).select_from(tables.payments)) == 2
+        assert connection.scalar(sa.select(sa.func.count()).select_from(tables.payments)) == 3
 
 
 def test_the_database_cuts_the_closed_month_in_the_ledgers_zone_whatever_form_a_raw_time_takes(tmp_path):
@@ -124,7 +129,7 @@ def test_the_database_cuts_the_closed_month_in_the_ledgers_zone_whatever_form_a_
         assert not accepted("2026-09-30T19:59:59Z")  # another text of an instant inside it
         assert not accepted("2026-09-30 23:59:00+04:00")
         assert not accepted("2026-08-31T20:00:00")
-        assert accepted("2026-08-31 19:59:59.999999")  # 31 August in Dubai
+        assert not accepted("2026-08-31 19:59:59.999999")  # 31 August in Dubai: before the closed month, refused too
         assert accepted("2026-09-30 20:00:00.000000")  # 1 October in Dubai
         raw.rollback()
     raw.close()

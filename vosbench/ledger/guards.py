@@ -20,7 +20,7 @@ reason, and on a server one on ``approval_requests`` binds a request's maker to 
 entering it, whatever client or SQL writes the row. On a server, every other person's row is bound
 the same way, with the role its act needs (:func:`_person_rules`): a manual entry's operator, a
 month's closer, an approval's checker, a finding's annotator, a matching decision, a shared view.
-On every dialect a payment or charge dated into a closed month is refused the same way
+On every dialect a payment or charge dated into or before a closed month is refused the same way
 (:func:`_closed_month_rules`), against the UTC instants each close records in ``month_spans``.
 
 An account's currency is held as well (:func:`account_currency_guards`): a BEFORE INSERT trigger on
@@ -399,10 +399,10 @@ def _dating_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
 
 
 CLOSED_MONTH_REFUSALS = {
-    "payments": ("payments: a record dated into a closed month is refused; record it in an open month with a reference "
-                 "to the original, or have the month reopened (vosbench reopen)"),
-    "charges": ("charges: a day of a closed month takes no more charges; have the month reopened (vosbench reopen) "
-                "to record them"),
+    "payments": ("payments: a record dated into or before a closed month is refused; record it in an open month with a "
+                 "reference to the original, or have the month reopened (vosbench reopen)"),
+    "charges": ("charges: a day of or before a closed month takes no more charges; have the month reopened "
+                "(vosbench reopen) to record them"),
     "month_spans": ("month_spans: a month span is recorded with the close of its month, for that close alone, "
                     "starting before it ends"),
 }
@@ -424,21 +424,23 @@ def _latest_close_event(month: str) -> str:
 
 
 def _closed_month_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
-    """The rules refusing a row dated into a closed month, whoever sends it: a payment whose instant lies inside the
-    ``month_spans`` of a month whose latest event is its close (a reopen lifts it), and a charges row whose day lies in
-    such a month; and a span for anything but the latest event of its month, a close, or one ending before it starts.
+    """The rules refusing a row dated into or before a closed month, whoever sends it: a payment whose instant lies
+    before the end of a ``month_spans`` of a month whose latest event is its close (a reopen lifts it), and a charges
+    row whose day lies in or before such a month; and a span for anything but the latest event of its month, a
+    close, or one ending before it starts. "Before" too, as the write door refuses: a record in an earlier month,
+    even one that never closed (it held no records then), would change the closed month's opening balances.
 
-    The write door refuses the same rows with its line (and also those dated into an earlier month that never
-    closed); these hold a login's own client and psql, and anyone holding an SQLite file without lifting triggers.
+    The write door refuses the same rows with its line; these hold a login's own client and psql, and anyone
+    holding an SQLite file without lifting triggers.
     The month's cut depends on the ledger's time zone, which a trigger cannot apply on every dialect: the close
     records the month's UTC instants (:func:`vosbench.ledger.month_close.close`), and the guard compares with them
     (an indexed lookup in a table of one row per close). On a server the owner, who copies ledgers, is held by none.
     """
     instant = _INSTANT.get(server, "NEW.occurred_at")
-    in_closed_span = (f"EXISTS (SELECT 1 FROM month_spans s WHERE s.starts_at <= {instant} "
-                      f"AND s.ends_at > {instant} AND s.close_id = {_latest_close_event('s.month')})")
-    day_closed = (f"(SELECT c.action FROM month_closes c WHERE c.id = {_latest_close_event(_DAY_MONTH[server])}) "
-                  "= 'close'")
+    in_closed_span = (f"EXISTS (SELECT 1 FROM month_spans s WHERE s.ends_at > {instant} "
+                      f"AND s.close_id = {_latest_close_event('s.month')})")
+    day_closed = (f"EXISTS (SELECT 1 FROM month_closes c WHERE c.month >= {_DAY_MONTH[server]} AND c.action = 'close' "
+                  f"AND c.id = {_latest_close_event('c.month')})")
     stray_span = ("NOT EXISTS (SELECT 1 FROM month_closes c WHERE c.id = NEW.close_id AND c.month = NEW.month "
                   f"AND c.action = 'close' AND c.id = {_latest_close_event('NEW.month')}) "
                   "OR NEW.starts_at >= NEW.ends_at")

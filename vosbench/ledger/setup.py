@@ -161,7 +161,7 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     a server, those binding a person's row to the login inserting it (:func:`vosbench.ledger.guards.threshold_guards`,
     renewed) and keeping the ledger's settings to its owner; schema 8 the table of closed months' UTC instants
     (``month_spans``, filled for the months closed now, each cut in the zone its close receipt names) and the
-    guards refusing a payment or charge dated into a closed month (the threshold guards renewed again).
+    guards refusing a payment or charge dated into or before a closed month (the threshold guards renewed again).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")

@@ -19,7 +19,7 @@ SCHEMA_VERSION = "8"  # 2: explore indexes on payments, per-kind counts in accou
 # entry and refuse a threshold raised without a reason; 7: the guards refusing an account whose currency is
 # no ISO 4217 currency of money and, on a server, those binding a person's row (a manual entry, a close, a
 # decision, an annotation, a matching decision, a shared view) to the login inserting it; 8: the UTC instants
-# of each closed month (month_spans) and the guards refusing a payment or charge dated into a closed month;
+# of each closed month (month_spans) and the guards refusing a payment or charge dated into or before a closed month;
 # on a server, close requests (close_requests) that a second login confirms
 
 metadata = sa.MetaData()
