@@ -403,7 +403,7 @@ def _record(connection, month, action, by, second, reason, at, receipt) -> Close
 
 def record_span(connection: sa.Connection, close_id: int, period: periods.Period) -> None:
     """Record the UTC instants of the month close ``close_id`` closed: the database's guards refuse a payment dated
-    inside them while that close is the month's latest event (:func:`vosbench.ledger.guards._closed_month_rules`)."""
+    inside or before them while that close is the month's latest event (:func:`vosbench.ledger.guards._closed_month_rules`)."""
     connection.execute(tables.month_spans.insert().values(close_id=close_id, month=period.label,
                                                           starts_at=period.start, ends_at=period.end))
 

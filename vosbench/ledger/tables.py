@@ -425,7 +425,7 @@ close_requests = sa.Table(  # on a server, a supervisor's request to close or re
 )
 
 month_spans = sa.Table(  # the UTC instants [starts_at, ends_at) of the month each close closed, cut in the ledger's zone
-    "month_spans",  # when it closed: the database refuses a payment dated inside a month whose latest event is a close
+    "month_spans",  # when it closed: the database refuses a payment dated in or before a month whose latest event is a close
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     # the month_closes row; no foreign key: a close record removed behind the guards is for verify to name

@@ -132,17 +132,14 @@ class PaymentExplorer:
         (:class:`~vosbench.analysis.filters.FilterError`), as the CLI refuses them."""
         from vosbench.sources import demo
 
-        engine = opened(lambda: demo.open_or_build(db_url or None).engine, "payment explorer")
-        if isinstance(engine, Unopened):
-            return engine
-        opening = opened(lambda: views.opening(engine, parameters or {}, view, environ.get("QUERY_STRING", ""),
-                                               views_dir or None), "payment explorer")
-        if isinstance(opening, Unopened):
-            return opening
-        return opened(lambda: cls(engine, initial=opening.filter, view=opening.view, problem=opening.problem,
-                                  export_dir=Path(export_dir), views_dir=Path(views_dir) if views_dir else None,
-                                  memory_dir=memory.default_folder() if remember else None,
-                                  share_url=views.page_url(environ)), "payment explorer")
+        def open_() -> PaymentExplorer:
+            engine = demo.open_or_build(db_url or None).engine
+            opening = views.opening(engine, parameters or {}, view, environ.get("QUERY_STRING", ""), views_dir or None)
+            return cls(engine, initial=opening.filter, view=opening.view, problem=opening.problem,
+                       export_dir=Path(export_dir), views_dir=Path(views_dir) if views_dir else None,
+                       memory_dir=memory.default_folder() if remember else None, share_url=views.page_url(environ))
+
+        return opened(open_, "payment explorer")
 
     # --- layout and wiring --------------------------------------------------------------------
 
