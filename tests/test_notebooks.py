@@ -4,6 +4,7 @@ The notebooks are committed without outputs, so nbval checks that every cell run
 the strict comparison of an executed audit's outputs is in test_report.py.
 """
 
+import html
 import os
 import subprocess
 import sys
@@ -41,6 +42,27 @@ def test_the_explore_notebook_refuses_a_blank_amount_parameter_as_the_cli_does(t
                        match=r"max_amount: empty; give a decimal amount such as 100\.00 \(leave max_amount out for no bound\)"):
         papermill.execute_notebook(notebook, str(tmp_path / "out.ipynb"), parameters={"max_amount": blank},
                                    kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+
+
+def test_the_statement_matching_page_says_why_its_ledger_cannot_be_opened(tmp_path):
+    """A file that is no ledger: the first cell says why and what to check, the later cells a short note each,
+    and no cell fails (Voilà would show only "There was an error when executing cell [2]")."""
+    import papermill
+
+    notes = tmp_path / "notes.sqlite"
+    notes.write_bytes(b"minutes of the meeting, not a ledger\n" * 200)
+    executed = papermill.execute_notebook(
+        str(ROOT / "notebooks" / "statement_matching.ipynb"), str(tmp_path / "out.ipynb"),
+        parameters={"db_url": f"sqlite:///{notes}"}, kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    states = executed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    shown = [html.unescape(states[output["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]]["state"]["value"])
+             for cell in executed.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    assert "The statement workbench cannot be opened: the ledger's database refused: file is not a database; check " \
+           "the ledger URL (db_url, else VOSBENCH_DB)" in shown[0]
+    pages = [cell for cell in executed.cells if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", [])
+             and "injected-parameters" not in cell.metadata.get("tags", [])]
+    assert len(shown) == len(pages) == 9 and all("Not shown: the statement workbench could not be opened" in text for text in shown[1:])
+    assert not any(output.get("output_type") == "error" for cell in executed.cells for output in cell.get("outputs", []))
 
 
 @pytest.mark.slow

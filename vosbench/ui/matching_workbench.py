@@ -29,6 +29,7 @@ from vosbench.outputs import export
 from vosbench.outputs.export import Table
 from vosbench.sources.bankfiles import importing, profiles
 from vosbench.sources.bankfiles.lines import CHANNELS
+from vosbench.ui.unopened import Unopened, opened
 
 SHOWN_ROWS = 200
 _ERRORS = (ValueError, ImportRejected, VosbenchError)
@@ -47,14 +48,18 @@ class StatementWorkbench:
 
     @classmethod
     def open(cls, *, month: str, db_url: str = "", window_days: int = 3, statement_file: str = "",
-             profile: str = "", channel: str = "", controls: str = "") -> StatementWorkbench:
+             profile: str = "", channel: str = "", controls: str = "") -> StatementWorkbench | Unopened:
         """The notebook's entry: the ledger of ``db_url`` (else VOSBENCH_DB, else the demo) for ``month``,
-        after importing ``statement_file`` if one is given; ``controls``: stricter approval thresholds' YAML."""
+        after importing ``statement_file`` if one is given; ``controls``: stricter approval thresholds' YAML.
+        A ledger that cannot be opened gives :class:`UnopenedWorkbench`, which says why in the page."""
         from vosbench.sources import demo
 
-        bench = cls(demo.open_or_build(db_url or None).engine, month, window_days=window_days,
-                    controls=controls or None)
-        if statement_file:
+        def open_() -> StatementWorkbench:
+            return cls(demo.open_or_build(db_url or None).engine, month, window_days=window_days,
+                       controls=controls or None)
+
+        bench = opened(open_, "statement workbench", UnopenedWorkbench)
+        if isinstance(bench, StatementWorkbench) and statement_file:
             bench.import_statement(statement_file, profile=profile, channel=channel)
         return bench
 
@@ -274,3 +279,13 @@ def _label(line, suggestion: propose.Suggestion) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class UnopenedWorkbench(Unopened):
+    """The statement-matching page when its ledger cannot be opened: the first cell (:meth:`status`) says why,
+    every later cell a short note instead of a failed cell."""
+
+    def status(self) -> widgets.HTML:
+        return self.widget
+
+    upload_panel = summary = view = proposal_panel = decision_panel = export = Unopened.absent

@@ -7,6 +7,8 @@ what to do instead. :func:`opened` runs a page's opening and turns what opening 
 raise — :class:`~vosbench.ledger.database.StoreError` and the database's own errors, said as
 every command says them (:func:`~vosbench.ledger.database.explained`) — into :class:`Unopened`,
 which a notebook displays like the page it stands for. Anything else is a defect and is raised.
+A page of several cells subclasses it: its first cell shows the reason, the others
+:meth:`Unopened.absent` (a short note, not a failed cell each).
 """
 
 from __future__ import annotations
@@ -38,15 +40,22 @@ class Unopened:
     def layout(self) -> widgets.HTML:
         return self.widget
 
+    def absent(self, *_given: object, **_named: object) -> widgets.HTML:
+        """What a later cell of the page shows in place of its part (whatever it was asked): a pointer to the
+        reason, which the page's first cell shows."""
+        return widgets.HTML(markup.message("info", f"Not shown: the {self.what} could not be opened (the reason is "
+                                                    "above)."))
 
-def opened(open_page: Callable[[], Page], what: str) -> Page | Unopened:
-    """``open_page()``, or :class:`Unopened` saying why the ledger it opens cannot be opened (``what``: the page)."""
+
+def opened(open_page: Callable[[], Page], what: str, stand_in: type[Unopened] = Unopened) -> Page | Unopened:
+    """``open_page()``, or ``stand_in`` (an :class:`Unopened`) saying why the ledger it opens cannot be opened
+    (``what``: the page)."""
     try:
         return open_page()
     except database.StoreError as error:
-        return Unopened(what, str(error).rstrip("."))
+        return stand_in(what, str(error).rstrip("."))
     except Exception as error:
         said = database.explained(error, markup.PAGE_URL)
         if said is None:
             raise
-        return Unopened(what, said)
+        return stand_in(what, said)
