@@ -1,10 +1,10 @@
 """The explore panel answers the same from the payment columns as from SQL, and never from columns that are stale.
 
 A generated ledger (a reseller > agent > customer tree in USD and EUR, the ledger in Asia/Dubai,
-reversals, records dated out of order) is asked every panel question — the count with per-kind
+reversals, records dated out of order, memos of mixed case and script) is asked every panel question — the count with per-kind
 totals, page 1 and page 3 newest first and by amount (both directions), month by kind, channel ×
 method, top accounts — for many random filters (periods cut inside months, in the ledger's zone and
-in Asia/Kolkata, accounts and subtrees, operators, amount ranges, currencies), once with the columns
+in Asia/Kolkata, accounts and subtrees, operators, amount ranges, currencies, texts), once with the columns
 built and once from SQL alone (:func:`payment_columns.switch_off`): the frames must be equal. Then
 records are appended (some dated before the newest) and the columns must extend and still agree; a
 ledger replaced under the same path must never be answered from the old columns. The same comparison
@@ -34,6 +34,11 @@ TREE = (("R1", AccountKind.RESELLER, "", "USD"), ("A1", AccountKind.AGENT, "R1",
 CUSTOMERS = ("C1", "C2", "C3", "C4", "C5")
 OPERATORS = ("ana", "bo", "cy", "dee")
 KINDS = (Kind.DEPOSIT, Kind.BONUS, Kind.AUTO_RECHARGE, Kind.WITHDRAWAL, Kind.ADJUSTMENT)
+MEMOS = ("", "Refund of failed call", "refund", "Été promo", "été bonus", "100% top-up", "under_score", "REF-CREDIT")
+TEXTS = ("refund", "REFUND", "été", "ÉTÉ", "Été", "100%", "0%", "_", "r_s", "d_o", "promo", "ref 1", "ref", "zzz", "é")
+"""Texts a filter searches: in memos only (any case: SQLite's LIKE folds ASCII only), in references ("ref 1"),
+in both ("ref"), in none, LIKE's own characters taken literally, and some under three bytes (the columns cannot
+tell whether a reference holds them)."""
 FIRST = datetime(2026, 1, 1)
 DAYS = 120
 
@@ -55,7 +60,7 @@ def _payments(seed: int, count: int, first_key: int, *, reversals: int = 0) -> l
         rows.append(write_door.NewPayment(
             f"p{number}", rng.choice(CUSTOMERS), kind, amount, at, rng.choice(OPERATORS),
             rng.choice([Channel.WEB, Channel.API, Channel.ADMIN]), rng.choice([Method.CARD, Method.CASH, Method.CRYPTO]),
-            reference=f"ref {number}", reason="correction" if kind is Kind.ADJUSTMENT else ""))
+            reference=f"ref {number}", memo=rng.choice(MEMOS), reason="correction" if kind is Kind.ADJUSTMENT else ""))
     for original in rng.sample(rows, reversals):
         rows.append(original._replace(source_key=f"{original.source_key}-back",
                                       amount=-original.amount, reason="reversed", reverses=original.source_key,
@@ -94,6 +99,8 @@ def _filter(rng: random.Random) -> PaymentFilter:
         if low is not None and high is not None and low > high:
             low, high = high, low
         fields.update(min_amount=low, max_amount=high)
+    if rng.random() < 0.3:
+        fields["text"] = rng.choice(TEXTS)
     return PaymentFilter(**fields)
 
 
@@ -151,6 +158,44 @@ def test_columns_answer_every_question_of_any_filter_as_sql_does_and_follow_appe
     extended = payment_columns.current(engine)
     assert extended is not None and len(extended) == before + 85
     assert _compare(engine, url, [PaymentFilter(), *(_filter(rng) for _ in range(60))]) > 400
+
+
+def test_a_text_no_reference_holds_is_answered_from_the_columns_and_any_other_by_sql(tmp_path):
+    """The memos' own LIKE decides (case folded for ASCII only, % and _ literal); a text some reference may hold,
+    or too short to tell, goes to SQL — and the answers agree either way."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = _ledger(url)
+    payment_columns.refresh(engine)
+    answered = {text for text in TEXTS if explore._columns(engine, PaymentFilter(text=text)) is not None}
+    assert answered == {"refund", "REFUND", "été", "ÉTÉ", "Été", "100%", "r_s", "d_o", "promo", "zzz"}
+    assert _compare(engine, url, [PaymentFilter(text=text) for text in TEXTS]) == len(TEXTS) * len(QUESTIONS)
+    counts = {text: explore.query_page(engine, PaymentFilter(text=text), page_size=1).total_count
+              for text in ("refund", "ÉTÉ", "Été", "100%", "r_s", "d_o", "zzz")}
+    assert counts["ÉTÉ"] == 0 < counts["Été"] and counts["d_o"] == 0 == counts["zzz"]  # "_" is no wildcard: "d o" is
+    assert counts["refund"] > counts["100%"] > 0 and counts["r_s"] > 0
+
+    # records appended later extend the memos and the references' pieces: a new reference's text goes to SQL,
+    # a new memo's is found in the columns
+    new = [row._replace(reference=f"Zebra Bank {row.source_key}", memo="Quokka fee") for row in _payments(3, 5, 20_000)]
+    write_door.append_batch(engine, "payments", new, source="test", file="p2")
+    assert payment_columns.current(engine) is not None
+    assert explore._columns(engine, PaymentFilter(text="zebra")) is None
+    assert explore._columns(engine, PaymentFilter(text="QUOKKA")) is not None
+    assert _compare(engine, url, [PaymentFilter(text=text) for text in ("zebra", "QUOKKA", "refund")]) == 3 * len(QUESTIONS)
+    assert explore.query_page(engine, PaymentFilter(text="quokka"), page_size=1).total_count == 5
+
+
+def test_memos_past_their_limit_are_not_kept_and_texts_go_to_sql(tmp_path, monkeypatch):
+    """More different memos than :data:`payment_columns.MEMO_WORDS`: the columns keep none (each text filter would
+    test every one), text filters are answered by SQL, and the other filters still by the columns."""
+    monkeypatch.setattr(payment_columns, "MEMO_WORDS", 4)
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = _ledger(url)
+    columns = payment_columns.refresh(engine)
+    assert columns is not None and columns.memos is None and not columns.memo.any()
+    assert explore._columns(engine, PaymentFilter(text="refund")) is None
+    assert explore._columns(engine, PaymentFilter(kinds=(Kind.DEPOSIT,))) is not None
+    assert _compare(engine, url, [PaymentFilter(text="refund"), PaymentFilter(text="zzz", kinds=(Kind.BONUS,))]) > 0
 
 
 def test_a_replaced_ledger_is_never_answered_from_the_old_columns(tmp_path):

@@ -30,7 +30,8 @@ _DENSE = 8
 class Scope:
     """A filter as the columns test it. ``start``/``end``: UTC microseconds (start inclusive, end exclusive);
     ``accounts``/``held``: the account ids of the accounts (and subtrees) and of the currencies named, None
-    for no such filter; ``low``/``high``: the |amount| range."""
+    for no such filter; ``low``/``high``: the |amount| range; ``memos``: the codes of the memos holding the
+    filter's text (no reference holds it), None for no text."""
 
     start: int | None
     end: int | None
@@ -42,6 +43,7 @@ class Scope:
     operators: tuple[str, ...]
     low: int | None
     high: int | None
+    memos: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ def select(columns: PaymentColumns, scope: Scope) -> Selection:
         tests.append(("amount", partial(_in_range, low=scope.low, high=scope.high)))
     if scope.held is not None:
         tests.append(("account", partial(_among, ids=scope.held)))
+    if scope.memos is not None:
+        tests.append(("memo", partial(_member, codes=scope.memos)))
     mask: np.ndarray | None = None
     positions: np.ndarray | None = None
     for field, test in tests:

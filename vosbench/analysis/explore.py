@@ -838,7 +838,7 @@ def page_records(engine: Engine, f: PaymentFilter, *, page: int = 1, page_size: 
 
         with engine.connect() as connection:
             timezone = reporting_timezone(connection, f)
-            selection = column_scan.select(columns, _scope(connection, f, timezone))
+            selection = column_scan.select(columns, _scope(connection, f, timezone, columns))
             if selection.summable():
                 totals = (_totals_by_kind(connection, f, timezone) if _rolled_up(connection, f, timezone)
                           else _column_totals(connection, selection))
@@ -1023,7 +1023,7 @@ def top_accounts(engine: Engine, f: PaymentFilter, n: int = 10) -> pd.DataFrame:
         from vosbench.analysis import column_scan
 
         with engine.connect() as connection:
-            selection = column_scan.select(columns, _scope(connection, f, reporting_timezone(connection, f)))
+            selection = column_scan.select(columns, _scope(connection, f, reporting_timezone(connection, f), columns))
             if selection.summable():
                 return _frame(_column_top(connection, column_scan.top_candidates(selection, n), n),
                               ("account", "name", "count", "amount"))
@@ -1119,13 +1119,14 @@ def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:
 # --- answers from the payment columns ------------------------------------------------------------
 
 def _columns(engine: Engine, f: PaymentFilter) -> payment_columns.PaymentColumns | None:
-    """The payment columns when they may answer ``f``: current, and no text to search (the text index and
-    LIKE stay with SQL)."""
-    if f.text:
-        return None
+    """The payment columns when they may answer ``f``: current, and no text to search unless they answer it exactly
+    (:meth:`~vosbench.analysis.payment_columns.PaymentColumns.answers_text`; else the text index and LIKE of SQL)."""
     from vosbench.analysis import payment_columns
 
-    return payment_columns.current(engine)
+    columns = payment_columns.current(engine)
+    if columns is None or (f.text and not columns.answers_text(f.text, engine.dialect.name)):
+        return None
+    return columns
 
 
 def _scanned(engine: Engine, f: PaymentFilter) -> column_scan.Selection | None:
@@ -1141,7 +1142,7 @@ def _scanned(engine: Engine, f: PaymentFilter) -> column_scan.Selection | None:
         timezone = reporting_timezone(connection, f)
         if _rolled_up(connection, f, timezone):
             return None
-        selection = column_scan.select(columns, _scope(connection, f, timezone))
+        selection = column_scan.select(columns, _scope(connection, f, timezone, columns))
     return selection if selection.summable() else None
 
 
@@ -1158,9 +1159,11 @@ def _microseconds(moment: datetime) -> int:
     return int((np.datetime64(moment, "us") - np.datetime64(0, "us")).astype(np.int64))
 
 
-def _scope(connection: sa.Connection, f: PaymentFilter, timezone: str) -> column_scan.Scope:
-    """``f`` as the columns test it; its accounts and currencies are turned into account ids by the same SQL
-    that :func:`conditions` uses."""
+def _scope(connection: sa.Connection, f: PaymentFilter, timezone: str,
+           columns: payment_columns.PaymentColumns) -> column_scan.Scope:
+    """``f`` as the columns test it; its accounts and currencies are turned into account ids, and its text into the
+    codes of the memos holding it, by the same SQL tests that :func:`conditions` uses (its text only when
+    ``columns`` answer it: no reference holds it)."""
     import numpy as np
 
     from vosbench.analysis import column_scan
@@ -1175,7 +1178,14 @@ def _scope(connection: sa.Connection, f: PaymentFilter, timezone: str) -> column
         accounts=ids(account_scope(f)) if f.accounts else None, held=ids(held_in(f.currencies)) if f.currencies else None,
         kinds=tuple(kind.value for kind in f.kinds), channels=tuple(channel.value for channel in f.channels),
         methods=tuple(method.value for method in f.methods), operators=f.operators,
-        low=f.min_amount, high=f.max_amount)
+        low=f.min_amount, high=f.max_amount, memos=_memo_codes(connection, columns, f.text) if f.text else None)
+
+
+def _memo_codes(connection: sa.Connection, columns: payment_columns.PaymentColumns, text: str) -> tuple[int, ...]:
+    """The codes of the kept memos that contain ``text``, as the database's own LIKE of :func:`conditions` decides
+    (tested on the few different memos, not on every record)."""
+    memos = sa.func.json_each(sa.bindparam("memos", columns.memo_words)).table_valued("key", "value")
+    return tuple(connection.scalars(sa.select(memos.c.key).where(memos.c.value.like(like_pattern(text), escape="\\"))))
 
 
 def _column_totals(connection: sa.Connection, selection: column_scan.Selection) -> list[tuple]:

@@ -4,9 +4,15 @@ The panel's questions (counts and totals per kind, a page, the charts) each read
 of many records. Read as rows through SQL, a broad filter at 10M records costs seconds; read as
 columns it costs a scan of a few arrays. :func:`current` gives the columns of the ledger as the
 engine's login sees it — id, occurred_at (naive UTC as int64 microseconds), account_id, kind,
-channel, method and operator as codes of a vocabulary, and amount in minor units — sorted by
+channel, method, operator and memo as codes of a vocabulary, and amount in minor units — sorted by
 (occurred_at, id), so a period is a slice (:func:`numpy.searchsorted`) and "newest first" reads
 from the end.
+
+A text filter ("reference or memo contains") is answered from them on SQLite when it can be exactly
+(:meth:`PaymentColumns.answers_text`): the memos are coded, so the database's own LIKE decides which
+of the few different memos hold the text; references are mostly all different, so only the three-byte
+pieces found in any of them are kept (:data:`TRIGRAMS` bits), and a text with a piece found in no
+reference is held by none. A text some reference may hold is left to SQL (its index and LIKE).
 
 They live as ``.npy`` files memory-mapped read-only (every kernel and every process shares the
 pages) in a cache folder per ledger *and* login (:func:`cache_folder`: the URL with its user, so
@@ -36,6 +42,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -44,14 +51,22 @@ from sqlalchemy.engine import Engine
 
 from vosbench.ledger import database, tables
 
-FORMAT = 2
+FORMAT = 3
 """The layout of a generation folder; a folder of another layout is built again."""
 
-FIELDS = ("id", "at", "account", "kind", "channel", "method", "operator", "amount")
+FIELDS = ("id", "at", "account", "kind", "channel", "method", "operator", "memo", "amount")
 """The kept columns, one ``.npy`` file each."""
 
 _CODED = ("kind", "channel", "method", "operator")
-"""Fields kept as codes into a vocabulary (the words in first-seen order)."""
+"""Fields kept as codes into a vocabulary (the words in first-seen order). Memos are coded too, into
+:attr:`PaymentColumns.memos`."""
+
+MEMO_WORDS = 100_000
+"""Memos are kept while the ledger holds at most this many different ones (each text filter tests every one);
+past it the memo column holds zeros, :attr:`PaymentColumns.memos` is None, and text filters are left to SQL."""
+
+TRIGRAMS = 1 << 24
+"""Every three-byte piece: the bits of which occur in some reference (ASCII lower-cased, UTF-8)."""
 
 CHUNK = 250_000
 """Records read per statement while building: the Python objects of one chunk at a time."""
@@ -79,18 +94,84 @@ class PaymentColumns:
     channel: np.ndarray
     method: np.ndarray
     operator: np.ndarray
+    memo: np.ndarray
     amount: np.ndarray
     vocabulary: dict[str, list[str]]
     largest: int
     """The largest |amount|: count × largest bounds any sum (int64 is exact below 2**63)."""
+    memos: list[str | None] | None
+    """The different memos (a missing one as None), which the memo codes name; None when not kept."""
+    reference_pieces: np.ndarray
+    """:data:`TRIGRAMS` bits, packed (:func:`numpy.packbits`): which three-byte pieces occur in some reference."""
 
     def __len__(self) -> int:
         return len(self.id)
+
+    def answers_text(self, text: str, dialect: str) -> bool:
+        """Whether a "reference or memo contains ``text``" filter can be answered from the columns exactly: on
+        SQLite (whose LIKE ignores ASCII case only, as the kept pieces do), with the memos kept, and no reference
+        holding ``text`` — one of its three-byte pieces occurs in none (a text under three bytes cannot be told)."""
+        pieces = _pieces(text.encode("utf-8", "surrogatepass").lower())
+        if dialect != "sqlite" or self.memos is None or "\x00" in text or not len(pieces):
+            return False
+        bits = (self.reference_pieces[pieces >> 3] >> (7 - (pieces & 7))) & 1
+        return not bool(bits.all())
+
+    @cached_property
+    def memo_words(self) -> str:
+        """The different memos as a JSON array (null for None), which the database's LIKE tests one by one."""
+        return json.dumps(self.memos)
 
     def codes(self, field: str, words) -> list[int]:
         """The codes of ``words`` in ``field``'s vocabulary (words never seen have none)."""
         index = {word: code for code, word in enumerate(self.vocabulary[field])}
         return [index[word] for word in words if word in index]
+
+
+def _pieces(data: bytes) -> np.ndarray:
+    """The three-byte pieces of ``data`` as numbers below :data:`TRIGRAMS`."""
+    values = np.frombuffer(data, dtype=np.uint8).astype(np.int32)
+    return (values[:-2] << 16) | (values[1:-1] << 8) | values[2:]
+
+
+def _coded(column, words: list, index: dict) -> np.ndarray:
+    """``column``'s values as int32 codes into ``words`` (first-seen order; new words are added to it and to its
+    ``index``)."""
+    import pandas as pd  # factorize: hashing words in C, where a dict in Python took seconds at 10M
+
+    codes, found = pd.factorize(np.array(column, dtype=object), use_na_sentinel=False)
+    for word in found:
+        if word not in index:
+            index[word] = len(index)
+            words.append(word)
+    return np.array([index[word] for word in found], dtype=np.int32)[codes]
+
+
+@dataclass
+class _Texts:
+    """What a build keeps of the records' texts as it reads them: the different memos (None once past
+    :data:`MEMO_WORDS`) and which pieces occur in the references (:data:`TRIGRAMS` booleans)."""
+
+    memos: list | None
+    pieces: np.ndarray
+
+    def __post_init__(self) -> None:
+        self._index = {word: code for code, word in enumerate(self.memos or ())}
+
+    def memo_codes(self, column) -> np.ndarray:
+        """The codes of a chunk's memos (zeros once the memos are not kept)."""
+        if self.memos is not None:
+            codes = _coded(column, self.memos, self._index)
+            if len(self.memos) <= MEMO_WORDS:
+                return codes
+            self.memos = None
+        return np.zeros(len(column), dtype=np.int32)
+
+    def note_references(self, column) -> None:
+        """Mark the pieces of a chunk's references, ASCII lower-cased as SQLite's LIKE compares (None skipped).
+        They are joined by NUL, which no searched text holds, so a piece across two is one no text looks up."""
+        joined = "\x00".join(reference for reference in column if reference is not None)
+        self.pieces[_pieces(joined.encode("utf-8", "surrogatepass").lower())] = True
 
 
 @dataclass(frozen=True)
@@ -183,16 +264,14 @@ def _state(connection: sa.Connection, marks: _Marks | None) -> tuple[str, int | 
 
 # --- reading records into columns ----------------------------------------------------------------
 
-def _read(engine: Engine, after: int, vocabulary: dict[str, list[str]],
+def _read(engine: Engine, after: int, vocabulary: dict[str, list[str]], texts: _Texts,
           report: Callable[[int], None]) -> tuple[dict[str, np.ndarray], tuple[int, str]]:
-    """The records with id > ``after`` as columns in id order (coded fields coded into ``vocabulary``, which
-    grows), and the purges and the accounts seen (:func:`_seen`) when reading began. ``report`` is told the
-    records read so far after each chunk."""
-    import pandas as pd  # factorize: hashing words in C, where a dict in Python took seconds at 10M
-
+    """The records with id > ``after`` as columns in id order (coded fields coded into ``vocabulary``, memos and
+    references kept in ``texts``, both growing), and the purges and the accounts seen (:func:`_seen`) when reading
+    began. ``report`` is told the records read so far after each chunk."""
     p = _payments
     selected = (p.c.id, sa.type_coerce(p.c.occurred_at, sa.String), p.c.account_id, p.c.kind, p.c.channel,
-                p.c.method, p.c.operator, p.c.amount)
+                p.c.method, p.c.operator, p.c.memo, p.c.amount, p.c.reference)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELDS}
     indexes = {field: {word: code for code, word in enumerate(words)} for field, words in vocabulary.items()}
     # unmapped: the pages of a whole read of the journal would stay resident (3.2 GB at 10M), the page cache is bounded
@@ -208,14 +287,10 @@ def _read(engine: Engine, after: int, vocabulary: dict[str, list[str]],
             parts["at"].append((times - _EPOCH).astype(np.int64))
             parts["account"].append(np.array(values[2], dtype=np.int32))
             for field, column in zip(_CODED, values[3:7], strict=True):
-                codes, words = pd.factorize(np.array(column, dtype=object))
-                index = indexes[field]
-                for word in words:
-                    if word not in index:
-                        index[word] = len(index)
-                        vocabulary[field].append(word)
-                parts[field].append(np.array([index[word] for word in words], dtype=np.int32)[codes])
-            parts["amount"].append(np.array(values[7], dtype=np.int64))
+                parts[field].append(_coded(column, vocabulary[field], indexes[field]))
+            parts["memo"].append(texts.memo_codes(values[7]))
+            parts["amount"].append(np.array(values[8], dtype=np.int64))
+            texts.note_references(values[9])
             after = int(values[0][-1])
             report(sum(len(chunk) for chunk in parts["id"]))
     empty = {"at": np.int64, "id": np.int64, "amount": np.int64}
@@ -240,13 +315,17 @@ def _load(folder: Path) -> tuple[PaymentColumns, _Marks] | None:
         if meta.get("format") != FORMAT:
             return None
         arrays = {name: np.load(generation / f"{name}.npy", mmap_mode="r") for name in FIELDS}
-        return (PaymentColumns(**arrays, vocabulary=meta["vocabulary"], largest=int(meta["largest"])),
-                _Marks(**meta["marks"]))
+        return (PaymentColumns(**arrays, vocabulary=meta["vocabulary"], largest=int(meta["largest"]), memos=meta["memos"],
+                               reference_pieces=np.load(generation / _PIECES)), _Marks(**meta["marks"]))
     except (OSError, ValueError, KeyError, TypeError):  # half written, or damaged: built again
         return None
 
 
-def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], marks: _Marks) -> None:
+_PIECES = "reference_pieces.npy"
+
+
+def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], texts: _Texts,
+          marks: _Marks) -> None:
     """Write a new generation and make it the current one (atomically: readers see the old or the new)."""
     folder.mkdir(parents=True, exist_ok=True)
     name = f"g{time.time_ns()}-{os.getpid()}-{threading.get_ident()}"
@@ -254,9 +333,10 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, lis
     generation.mkdir()
     for field in FIELDS:
         np.save(generation / f"{field}.npy", np.ascontiguousarray(arrays[field]))
+    np.save(generation / _PIECES, np.packbits(texts.pieces))
     largest = int(np.abs(arrays["amount"]).max()) if len(arrays["amount"]) else 0
-    (generation / "meta.json").write_text(json.dumps({"format": FORMAT, "vocabulary": vocabulary, "largest": largest,
-                                                      "marks": marks.__dict__}))
+    (generation / "meta.json").write_text(json.dumps({"format": FORMAT, "vocabulary": vocabulary, "memos": texts.memos,
+                                                      "largest": largest, "marks": marks.__dict__}))
     pointer = folder / f"current.{name}"
     pointer.write_text(name)
     os.replace(pointer, folder / "current")
@@ -301,13 +381,16 @@ def _refreshed(engine: Engine, folder: Path) -> PaymentColumns | None:
     if state == "behind" and kept:
         columns, _ = kept
         vocabulary = {field: list(words) for field, words in columns.vocabulary.items()}
-        added, seen = _read(engine, after, vocabulary, report)
+        texts = _Texts(None if columns.memos is None else list(columns.memos),
+                       np.unpackbits(columns.reference_pieces).astype(bool))
+        added, seen = _read(engine, after, vocabulary, texts, report)
         old = {name: np.asarray(getattr(columns, name)) for name in FIELDS}
         arrays = {name: np.concatenate([old[name], added[name].astype(old[name].dtype)]) for name in FIELDS}
         in_order = len(added["at"]) == 0 or len(old["at"]) == 0 or added["at"][0] >= old["at"][-1]
     else:
         vocabulary = {field: [] for field in _CODED}
-        arrays, seen = _read(engine, 0, vocabulary, report)
+        texts = _Texts([], np.zeros(TRIGRAMS, dtype=bool))
+        arrays, seen = _read(engine, 0, vocabulary, texts, report)
         if not len(arrays["id"]):
             return None
         in_order = False
@@ -315,8 +398,10 @@ def _refreshed(engine: Engine, folder: Path) -> PaymentColumns | None:
     if not in_order or not bool(np.all(np.diff(arrays["at"]) >= 0)):
         order = np.lexsort((arrays["id"], arrays["at"]))
         arrays = {name: values[order] for name, values in arrays.items()}
+    if texts.memos is None:  # past MEMO_WORDS: the codes read before that are kept no more either
+        arrays["memo"] = np.zeros(len(arrays["memo"]), dtype=np.int32)
     arrays = {name: _narrowed(name, values) for name, values in arrays.items()}
-    _save(folder, arrays, vocabulary, _marks(arrays, engine, seen))
+    _save(folder, arrays, vocabulary, texts, _marks(arrays, engine, seen))
     _LOADED.pop(folder, None)
     loaded = _load(folder)
     return loaded[0] if loaded else None
