@@ -58,7 +58,7 @@ FIELDS = ("id", "at", "account", "kind", "channel", "method", "operator", "memo"
 """The kept columns, one ``.npy`` file each."""
 
 _CODED = ("kind", "channel", "method", "operator")
-"""Fields kept as codes into a vocabulary (the words in first-seen order). Memos are coded too, into
+"""Fields kept as codes into a vocabulary (the words in first-seen order). Memos (never NULL) are coded too, into
 :attr:`PaymentColumns.memos`."""
 
 MEMO_WORDS = 100_000
@@ -99,8 +99,8 @@ class PaymentColumns:
     vocabulary: dict[str, list[str]]
     largest: int
     """The largest |amount|: count × largest bounds any sum (int64 is exact below 2**63)."""
-    memos: list[str | None] | None
-    """The different memos (a missing one as None), which the memo codes name; None when not kept."""
+    memos: list[str] | None
+    """The different memos, which the memo codes name; None when not kept."""
     reference_pieces: np.ndarray
     """:data:`TRIGRAMS` bits, packed (:func:`numpy.packbits`): which three-byte pieces occur in some reference."""
 
@@ -119,7 +119,7 @@ class PaymentColumns:
 
     @cached_property
     def memo_words(self) -> str:
-        """The different memos as a JSON array (null for None), which the database's LIKE tests one by one."""
+        """The different memos as a JSON array, which the database's LIKE tests one by one."""
         return json.dumps(self.memos)
 
     def codes(self, field: str, words) -> list[int]:
@@ -139,7 +139,7 @@ def _coded(column, words: list, index: dict) -> np.ndarray:
     ``index``)."""
     import pandas as pd  # factorize: hashing words in C, where a dict in Python took seconds at 10M
 
-    codes, found = pd.factorize(np.array(column, dtype=object), use_na_sentinel=False)
+    codes, found = pd.factorize(np.array(column, dtype=object))
     for word in found:
         if word not in index:
             index[word] = len(index)
@@ -152,7 +152,7 @@ class _Texts:
     """What a build keeps of the records' texts as it reads them: the different memos (None once past
     :data:`MEMO_WORDS`) and which pieces occur in the references (:data:`TRIGRAMS` booleans)."""
 
-    memos: list | None
+    memos: list[str] | None
     pieces: np.ndarray
 
     def __post_init__(self) -> None:
@@ -168,9 +168,9 @@ class _Texts:
         return np.zeros(len(column), dtype=np.int32)
 
     def note_references(self, column) -> None:
-        """Mark the pieces of a chunk's references, ASCII lower-cased as SQLite's LIKE compares (None skipped).
+        """Mark the pieces of a chunk's references (never NULL), ASCII lower-cased as SQLite's LIKE compares.
         They are joined by NUL, which no searched text holds, so a piece across two is one no text looks up."""
-        joined = "\x00".join(reference for reference in column if reference is not None)
+        joined = "\x00".join(column)
         self.pieces[_pieces(joined.encode("utf-8", "surrogatepass").lower())] = True
 
 
