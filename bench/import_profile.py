@@ -1,27 +1,37 @@
-"""Benchmark of ``vosbench import``: records per second, and what each record costs, statement by statement.
+"""Benchmark of ``vosbench import``: records per second, and what each record costs, phase by phase.
 
-    .venv/bin/python bench/import_profile.py [--payments 200000] [--accounts 10000] [--seed 18] [--runs 1]
+    .venv/bin/python bench/import_profile.py [--payments 1000000] [--accounts 50000] [--seed 18] [--runs 1]
+                                             [--cprofile 25]
 
 Generates, deterministically from ``--seed``, the import files of ``bench/scale.py``
 (``--payments`` payments over 24 months, about 1.09 charge rows per payment) into
-``bench/results/import-<payments>-<accounts>/`` (kept and reused), imports accounts.csv
+``bench/results/import-<payments>-<accounts>-<seed>/`` (kept and reused), imports accounts.csv
 into a template ledger (``--timezone UTC``), then for each run copies the template and
-times ``vosbench import payments.csv charges.csv`` in a child process, as a person runs
-it. The child counts every SQL statement's time (a SQLAlchemy cursor listener) and the
-inclusive time of the write path's phases (parsing awaited from the reader processes,
-validation, chain linking, inserts, month totals, rollups, commits), so the tables show
-a per-record cost profile: µs per record of each. A SELECT's time is counted up to its
-first row (the driver steps through the rest as they are fetched, inside the phase that
-reads them). The listener costs a little itself: records/s are those of the same run. Prints the machine's facts and the load; the
-machine may be shared, so compare runs made back to back.
+times ``vosbench import payments.csv charges.csv`` in a child process, as a person runs it.
+
+The child times the write path's phases exclusively (a phase called inside another is
+taken out of the outer one's time), so the first table adds up: µs per record of reading
+and parsing (the writer's wait for the worker processes, and the workers' own CPU beside
+it), validation, canonical encoding, hashing and linking (the chain), inserting, month
+totals, rollups, text index, index build, statistics, commit, and the rest of the writer's
+time. A second table counts every SQL statement's time (a SQLAlchemy cursor listener; a
+SELECT up to its first row). The timers cost a little themselves (about 0.3 µs per record
+for the per-row encoding timer): records/s are those of the same run.
+
+``--cprofile N`` makes one more run under cProfile, in the writer and in each worker (a
+worker dumps its profile after every part), and prints the N functions with the most own
+time of each, in µs per record (the profiles are kept in the shape's folder, ``cprofile/``); profiling slows the run, so its figures are shares, not speeds.
+Prints the machine's facts and the load; the machine may be shared, so compare runs made back to back.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import functools
 import json
 import os
+import pstats
 import re
 import resource
 import shutil
@@ -35,58 +45,137 @@ from pathlib import Path
 from run import RESULTS, machine  # bench/run.py: where results go and the machine's facts
 from scale import generate  # bench/scale.py: the files of a large operator
 
-_PHASES = (  # (module, attribute path) of each phase timed inclusively in the child
-    ("vosbench.sources.csv_import", "_parts"),
-    ("vosbench.ledger.write_door", "_validate_payments"),
-    ("vosbench.ledger.write_door", "_validate_keyed"),
-    ("vosbench.ledger.write_door", "_refuse_closed_months"),
-    ("vosbench.ledger.hashchain", "ChainHead.link_all"),
-    ("vosbench.ledger.write_door", "_insert"),
-    ("vosbench.ledger.coded_payments", "CodedPayments.__init__"),
-    ("vosbench.ledger.month_totals", "apply"),
-    ("vosbench.ledger.payment_rollup", "add_payments"),
-    ("vosbench.ledger.account_rollup", "add_payments"),
-    ("vosbench.ledger.amount_rollup", "add_payments"),
-    ("vosbench.ledger.text_index", "keep_up"),
-    ("vosbench.ledger.database", "refresh_statistics"),
-    ("sqlalchemy.engine.base", "Connection._commit_impl"),
-)
+CHAIN = "canonical encoding + hashing + linking"
+PHASES: dict[str, tuple[tuple[str, str], ...]] = {  # phase → (module, attribute path) timed into it
+    "read + parse (writer waits on workers)": (("vosbench.sources.csv_import", "_parts"),),
+    "file sha256 (first pass)": (("vosbench.sources.csv_import", "file_sha256"),),
+    "validate": (("vosbench.ledger.write_door", "_validate_payments"),
+                 ("vosbench.ledger.write_door", "_validate_keyed"),
+                 ("vosbench.ledger.write_door", "_refuse_overlong"),
+                 ("vosbench.ledger.write_door", "_refuse_closed_months")),
+    CHAIN: (("vosbench.ledger.hashchain", "ChainHead.link_all"),),
+    "insert (rows, their triggers, keys)": (("vosbench.ledger.write_door", "_insert"),),
+    "payments coded for totals/rollups": (("vosbench.ledger.coded_payments", "CodedPayments.__init__"),),
+    "month totals (apply)": (("vosbench.ledger.month_totals", "apply"),),
+    "explore upkeep (3 rollups)": (("vosbench.ledger.explore_upkeep", "after_payments"),),
+    "text index": (("vosbench.ledger.text_index", "keep_up"),),
+    "indexes built at the end": (("vosbench.ledger.database", "_build_indexes"),),
+    "statistics (ANALYZE)": (("vosbench.ledger.database", "refresh_statistics"),),
+    "commit": (("sqlalchemy.engine.base", "Connection._commit_impl"),),
+}
+"""The phases of the first table, in the order a record meets them."""
+
+SPLIT_ROWS = 200_000
+"""Stored rows of each chained table re-encoded and re-hashed after the import, to split the chain's cost."""
+
+
+def chain_split(ledger: str) -> dict[str, float]:
+    """Seconds the import's chain spent encoding and hashing, from the first :data:`SPLIT_ROWS` stored rows of each
+    table encoded (:func:`vosbench.ledger.hashchain._encode`, what ``link_all`` hashes) and chained again, scaled to
+    the table's rows. A per-call timer inside ``link_all`` would cost as much as the encoding itself."""
+    import hashlib
+    import sqlite3
+
+    from vosbench.ledger import hashchain, tables
+
+    split = {"encoding": 0.0, "hashing": 0.0}
+    with sqlite3.connect(ledger) as connection:
+        for name, rows in connection.execute("SELECT name, row_count FROM chain_heads WHERE name IN ('payments', "
+                                             "'charges')").fetchall():
+            columns = ", ".join(hashchain.chained_columns(tables.metadata.tables[name]))
+            stored = connection.execute(f"SELECT {columns} FROM {name} ORDER BY id LIMIT {SPLIT_ROWS}").fetchall()
+            if not stored:
+                continue
+            started = time.perf_counter()
+            texts = list(map(hashchain._encode, stored))
+            encoded = time.perf_counter()
+            head, sha256 = hashchain.GENESIS, hashlib.sha256
+            for text in texts:
+                head = sha256((head + text).encode("utf-8")).hexdigest()
+            hashed = time.perf_counter()
+            split["encoding"] += (encoded - started) * rows / len(stored)
+            split["hashing"] += (hashed - encoded) * rows / len(stored)
+    return split
+
+OTHER = "rest of the writer (batches, savepoints, glue)"
 
 
 def _timed_phases(phases: dict[str, list[float]]) -> None:
-    """Wrap each phase of :data:`_PHASES` so that its inclusive time and calls are added to ``phases``."""
+    """Wrap each function of :data:`PHASES` so that its exclusive time and calls are added to ``phases``."""
     import importlib
 
-    for module_name, path in _PHASES:
-        owner = importlib.import_module(module_name)
-        *outer, name = path.split(".")
-        for part in outer:
-            owner = getattr(owner, part)
-        original = getattr(owner, name)
-        label = f"{module_name.rsplit('.', 1)[-1]}.{path}"
-        if name == "_parts":  # a generator: the time is the writer's wait for each next part
-            def waited(*args, __original=original, __label=label, **kwargs):
-                parts = __original(*args, **kwargs)
-                while True:
-                    started = time.perf_counter()
-                    part = next(parts, None)
-                    phases[__label][0] += time.perf_counter() - started
-                    phases[__label][1] += 1
-                    if part is None:
-                        return
-                    yield part
-            setattr(owner, name, waited)
-            continue
+    stack: list[list[float]] = []  # [start, time spent in phases called inside] of each phase running
 
-        @functools.wraps(original)
-        def timed(*args, __original=original, __label=label, **kwargs):
-            started = time.perf_counter()
-            try:
-                return __original(*args, **kwargs)
-            finally:
-                phases[__label][0] += time.perf_counter() - started
-                phases[__label][1] += 1
-        setattr(owner, name, timed)
+    def enter() -> None:
+        stack.append([time.perf_counter(), 0.0])
+
+    def leave(label: str) -> None:
+        started, inner = stack.pop()
+        spent = time.perf_counter() - started
+        phases[label][0] += spent - inner
+        phases[label][1] += 1
+        if stack:
+            stack[-1][1] += spent
+
+    for label, functions in PHASES.items():
+        for module_name, path in functions:
+            owner = importlib.import_module(module_name)
+            *outer, name = path.split(".")
+            for part in outer:
+                owner = getattr(owner, part)
+            original = getattr(owner, name)
+            if name == "_parts":  # a generator: the time is the writer's wait for each next part
+                @functools.wraps(original)
+                def waited(*args, __original=original, __label=label, **kwargs):
+                    parts = __original(*args, **kwargs)
+                    while True:
+                        enter()
+                        part = next(parts, None)
+                        leave(__label)
+                        if part is None:
+                            return
+                        yield part
+                replacement = waited
+            else:
+                @functools.wraps(original)
+                def timed(*args, __original=original, __label=label, **kwargs):
+                    enter()
+                    try:
+                        return __original(*args, **kwargs)
+                    finally:
+                        leave(__label)
+                replacement = timed
+            setattr(owner, name, replacement)
+            _replace_handler(original, replacement)
+
+
+def _replace_handler(original, replacement) -> None:
+    """The write door's handlers hold its functions themselves: the timed one goes there too."""
+    from vosbench.ledger import write_door
+
+    for content, handlers in write_door._HANDLERS.items():
+        write_door._HANDLERS[content] = tuple(replacement if handler is original else handler for handler in handlers)
+
+
+def _profiled_workers(folder: str) -> None:
+    """Profile each parsing worker: the pool's function, wrapped under its own name (the forked workers inherit
+    it), runs under a profiler of the worker's, dumped to ``folder`` after every part."""
+    from vosbench.sources import csv_import
+
+    original = csv_import._pickled_part
+    profiler: dict[int, cProfile.Profile] = {}
+
+    @functools.wraps(original)
+    def profiled(*arguments):
+        own = profiler.setdefault(os.getpid(), cProfile.Profile())
+        own.enable()
+        try:
+            return original(*arguments)
+        finally:
+            own.disable()
+            own.dump_stats(os.path.join(folder, f"worker-{os.getpid()}.prof"))
+
+    csv_import._pickled_part = profiled
 
 
 def _statement_key(statement: str) -> str:
@@ -97,8 +186,9 @@ def _statement_key(statement: str) -> str:
     return text if len(text) <= 110 else f"{text[:55]} … {text[-50:]}"
 
 
-def child(url: str, files: list[str], out: str) -> None:
-    """Run ``vosbench import FILES`` in this process, counting statements and phases; write them to ``out``."""
+def child(url: str, files: list[str], out: str, profile_folder: str = "") -> None:
+    """Run ``vosbench import FILES`` in this process, counting statements and phases (or, given
+    ``profile_folder``, under cProfile, the workers' profiles beside it); write what was counted to ``out``."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
@@ -106,26 +196,36 @@ def child(url: str, files: list[str], out: str) -> None:
 
     statements: dict[str, list] = defaultdict(lambda: [0.0, 0, 0])
     phases: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    profiler = None
+    if profile_folder:
+        _profiled_workers(profile_folder)
+        profiler = cProfile.Profile()
+    else:
+        @event.listens_for(Engine, "before_cursor_execute")
+        def before(conn, cursor, statement, parameters, context, executemany):
+            conn.info["started"] = time.perf_counter()
 
-    @event.listens_for(Engine, "before_cursor_execute")
-    def before(conn, cursor, statement, parameters, context, executemany):
-        conn.info["started"] = time.perf_counter()
+        @event.listens_for(Engine, "after_cursor_execute")
+        def after(conn, cursor, statement, parameters, context, executemany):
+            counted = statements[_statement_key(statement)]
+            counted[0] += time.perf_counter() - conn.info["started"]
+            counted[1] += 1
+            counted[2] += len(parameters) if executemany else 1
 
-    @event.listens_for(Engine, "after_cursor_execute")
-    def after(conn, cursor, statement, parameters, context, executemany):
-        counted = statements[_statement_key(statement)]
-        counted[0] += time.perf_counter() - conn.info["started"]
-        counted[1] += 1
-        counted[2] += len(parameters) if executemany else 1
-
-    _timed_phases(phases)
+        _timed_phases(phases)
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     code = vosbench(["import", *files, "--db", url])
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(os.path.join(profile_folder, "writer.prof"))
     wall, writer_cpu = time.perf_counter() - started, time.process_time() - cpu
     readers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    split = {} if code or profiler is not None else chain_split(url.removeprefix("sqlite:///"))
     Path(out).write_text(json.dumps({
         "code": code, "wall": wall, "writer_cpu": writer_cpu, "reader_cpu": readers.ru_utime + readers.ru_stime,
-        "statements": statements, "phases": phases}))
+        "statements": statements, "phases": phases, "split": split}))
 
 
 def _template(folder: Path, payments: int, accounts: int, seed: int) -> tuple[Path, Path, dict]:
@@ -144,7 +244,7 @@ def _template(folder: Path, payments: int, accounts: int, seed: int) -> tuple[Pa
     return files, template, json.loads(counts_file.read_text())
 
 
-def measure(files: Path, template: Path) -> dict:
+def measure(files: Path, template: Path, profile_folder: str = "") -> dict:
     """One timed import of payments.csv and charges.csv into a copy of ``template``, in a child process."""
     with tempfile.TemporaryDirectory(dir=template.parent) as scratch:
         ledger, out = Path(scratch) / "ledger.sqlite", Path(scratch) / "profile.json"
@@ -152,7 +252,7 @@ def measure(files: Path, template: Path) -> dict:
         load = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, __file__, "--child", f"sqlite:///{ledger}", str(out),
+        done = subprocess.run([sys.executable, __file__, "--child", f"sqlite:///{ledger}", str(out), profile_folder,
                                str(files / "payments.csv"), str(files / "charges.csv")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         elapsed = time.perf_counter() - started
@@ -162,23 +262,24 @@ def measure(files: Path, template: Path) -> dict:
         profile = json.loads(out.read_text())
         if profile["code"] != 0:
             sys.exit(f"vosbench import exited {profile['code']}:\n{done.stderr[-3000:]}")
-        profile.update(process_wall=elapsed, load=load, peak_mib=after.ru_maxrss / 1024,
+        profile.update(process_wall=elapsed, load=load, load_after=os.getloadavg()[0], peak_mib=after.ru_maxrss / 1024,
                        cpu=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
                        ledger_mb=ledger.stat().st_size / 1e6)
     return profile
 
 
 def report(profile: dict, counts: dict, runs: int) -> None:
-    """The machine, the records per second and the cost of each statement and phase per record."""
+    """The machine, the records per second and the cost of each phase and statement per record."""
     records = counts["payments"] + counts["charges"]
     for key, value in machine().items():
         print(f"{key:>10}: {value}")
     print(f"{'shape':>10}: {counts['accounts']:,} accounts, {counts['payments']:,} payments, "
           f"{counts['charges']:,} charge rows (account-days) over 24 months; {records:,} records")
-    print(f"{'load':>10}: {profile['load']:.2f} (1-minute average as the run began); best of {runs} run(s)\n")
+    print(f"{'load':>10}: {profile['load']:.2f} as the run began, {profile['load_after']:.2f} as it ended "
+          f"(1-minute average); best of {runs} run(s)\n")
     print(f"vosbench import payments.csv charges.csv: {records / profile['process_wall']:,.0f} records/s "
           f"({profile['process_wall']:.2f} s wall as a process, {profile['wall']:.2f} s in main(); "
-          f"CPU {profile['cpu']:.2f} s: writer {profile['writer_cpu']:.2f} s, readers {profile['reader_cpu']:.2f} s; "
+          f"CPU {profile['cpu']:.2f} s: writer {profile['writer_cpu']:.2f} s, workers {profile['reader_cpu']:.2f} s; "
           f"peak {profile['peak_mib']:,.0f} MiB; ledger {profile['ledger_mb']:,.0f} MB)\n")
 
     def table(title: str, rows: list[tuple[str, float, int, int | None]]) -> None:
@@ -190,8 +291,18 @@ def report(profile: dict, counts: dict, runs: int) -> None:
             print(f"| {name:<{width}} | {seconds:7.2f} | {seconds / records * 1e6:7.2f} | {calls:>7,} | {shown} |")
         print()
 
-    phases = sorted(profile["phases"].items(), key=lambda item: -item[1][0])
-    table("phase (inclusive; nested phases overlap)", [(name, s, calls, None) for name, (s, calls) in phases])
+    phases = profile["phases"]
+    timed = sum(seconds for seconds, _ in phases.values())
+    split, rows = profile.get("split") or {}, []
+    for name in PHASES:
+        rows.append((name, *phases.get(name, (0.0, 0)), None))
+        if name == CHAIN:
+            rows.extend((f"  of which {part} (re-measured after it: {SPLIT_ROWS:,} rows a table)", split[part], 0, None)
+                        for part in ("encoding", "hashing") if part in split)
+    rows.append((OTHER, profile["wall"] - timed, 1, None))
+    rows.append(("the writer's wall (main())", profile["wall"], 1, None))
+    rows.append(("workers' CPU: decode, CSV, values (beside the writer)", profile["reader_cpu"], 1, None))
+    table("phase (exclusive: the writer's wall time, then the workers' CPU)", rows)
     statements = sorted(profile["statements"].items(), key=lambda item: -item[1][0])
     in_sql = sum(s for s, _, _ in profile["statements"].values())
     shown = [(name, s, calls, count) for name, (s, calls, count) in statements[:15]]
@@ -199,29 +310,56 @@ def report(profile: dict, counts: dict, runs: int) -> None:
     shown.append((f"({len(rest)} other statements)", sum(s for _, (s, _, _) in rest), sum(c for _, (_, c, _) in rest),
                   sum(n for _, (_, _, n) in rest)))
     shown.append(("all SQL", in_sql, sum(c for _, (_, c, _) in statements), sum(n for _, (_, _, n) in statements)))
-    shown.append(("Python and the rest (main() wall − SQL)", profile["wall"] - in_sql, 1, None))
     table("SQL statement (time in the driver; a SELECT up to its first row)", shown)
+
+
+def report_cprofile(folder: Path, records: int, top: int) -> None:
+    """The ``top`` functions by own time of the writer, and of the workers together, in µs per record."""
+    workers = sorted(str(path) for path in folder.glob("worker-*.prof"))
+    for title, paths in (("writer", [str(folder / "writer.prof")]), (f"{len(workers)} workers together", workers)):
+        if not paths:
+            continue
+        stats = pstats.Stats(*paths)
+        total = stats.total_tt  # type: ignore[attr-defined]  # pstats keeps it, typeshed does not say so
+        print(f"cProfile, {title}: {total:.2f} s own time in all ({total / records * 1e6:.2f} µs/rec, "
+              "inflated by the profiler)\n")
+        print(f"| {'function (own time)':<88} | {'s':>7} | {'µs/rec':>7} | {'calls':>10} |")
+        print(f"|{'-' * 90}|{'-' * 9}|{'-' * 9}|{'-' * 12}|")
+        entries = sorted(stats.stats.items(), key=lambda item: -item[1][2])  # type: ignore[attr-defined]
+        for (file, line, name), (_, calls, own, _cumulative, _callers) in entries[:top]:
+            where = f"{name} ({Path(file).name}:{line})" if line else name
+            where = where if len(where) <= 88 else where[:87] + "…"
+            print(f"| {where:<88} | {own:7.2f} | {own / records * 1e6:7.2f} | {calls:>10,} |")
+        print()
 
 
 def main() -> int:
     if sys.argv[1:2] == ["--child"]:
-        url, out, *files = sys.argv[2:]
-        child(url, files, out)
+        url, out, profile_folder, *files = sys.argv[2:]
+        child(url, files, out, profile_folder)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--payments", type=int, default=200_000)
-    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--runs", type=int, default=1, help="runs made; the fastest is shown")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="one more run under cProfile: the N functions with the most own time")
     args = parser.parse_args()
     folder = RESULTS / f"import-{args.payments}-{args.accounts}-{args.seed}"
     files, template, counts = _template(folder, args.payments, args.accounts, args.seed)
+    records = counts["payments"] + counts["charges"]
     profiles = [measure(files, template) for _ in range(args.runs)]
     for index, profile in enumerate(profiles, start=1):
-        records = counts["payments"] + counts["charges"]
         print(f"run {index}: {records / profile['process_wall']:,.0f} records/s, {profile['process_wall']:.2f} s wall, "
               f"{profile['cpu']:.2f} s CPU, load {profile['load']:.2f}", file=sys.stderr)
     report(min(profiles, key=lambda profile: profile["process_wall"]), counts, args.runs)
+    if args.cprofile:
+        kept = folder / "cprofile"  # the .prof files stay, for pstats or snakeviz
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir()
+        measure(files, template, str(kept))
+        report_cprofile(kept, records, args.cprofile)
     return 0
 
 
