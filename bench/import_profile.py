@@ -15,12 +15,14 @@ and parsing (the writer's wait for the worker processes, and the workers' own CP
 it), validation, canonical encoding, hashing and linking (the chain), inserting, month
 totals, rollups, text index, index build, statistics, commit, and the rest of the writer's
 time. A second table counts every SQL statement's time (a SQLAlchemy cursor listener; a
-SELECT up to its first row). The timers cost a little themselves (about 0.3 µs per record
-for the per-row encoding timer): records/s are those of the same run.
+SELECT up to its first row). Each phase's wall and CPU time are shown: on a shared machine
+the wall stretches with the load, the CPU much less. The timers wrap calls made a few times per
+part, not per record; records/s are those of the same run.
 
 ``--cprofile N`` makes one more run under cProfile, in the writer and in each worker (a
 worker dumps its profile after every part), and prints the N functions with the most own
-time of each, in µs per record (the profiles are kept in the shape's folder, ``cprofile/``); profiling slows the run, so its figures are shares, not speeds.
+time of each, in µs per record (the profiles are kept in the shape's folder, ``cprofile/``); profiling slows
+the run, so its figures are shares, not speeds.
 Prints the machine's facts and the load; the machine may be shared, so compare runs made back to back.
 """
 
@@ -101,21 +103,26 @@ OTHER = "rest of the writer (batches, savepoints, glue)"
 
 
 def _timed_phases(phases: dict[str, list[float]]) -> None:
-    """Wrap each function of :data:`PHASES` so that its exclusive time and calls are added to ``phases``."""
+    """Wrap each function of :data:`PHASES` so that its exclusive wall time, calls and CPU time are added to
+    ``phases``."""
     import importlib
 
-    stack: list[list[float]] = []  # [start, time spent in phases called inside] of each phase running
+    # [start, CPU at start, wall and CPU spent in phases called inside] of each phase running
+    stack: list[list[float]] = []
 
     def enter() -> None:
-        stack.append([time.perf_counter(), 0.0])
+        stack.append([time.perf_counter(), time.process_time(), 0.0, 0.0])
 
     def leave(label: str) -> None:
-        started, inner = stack.pop()
-        spent = time.perf_counter() - started
-        phases[label][0] += spent - inner
-        phases[label][1] += 1
+        started, cpu, inner, inner_cpu = stack.pop()
+        spent, spent_cpu = time.perf_counter() - started, time.process_time() - cpu
+        counted = phases[label]
+        counted[0] += spent - inner
+        counted[1] += 1
+        counted[2] += spent_cpu - inner_cpu
         if stack:
-            stack[-1][1] += spent
+            stack[-1][2] += spent
+            stack[-1][3] += spent_cpu
 
     for label, functions in PHASES.items():
         for module_name, path in functions:
@@ -195,7 +202,7 @@ def child(url: str, files: list[str], out: str, profile_folder: str = "") -> Non
     from vosbench.commands.main import main as vosbench
 
     statements: dict[str, list] = defaultdict(lambda: [0.0, 0, 0])
-    phases: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    phases: dict[str, list] = defaultdict(lambda: [0.0, 0, 0.0])  # wall, calls, CPU
     profiler = None
     if profile_folder:
         _profiled_workers(profile_folder)
@@ -292,17 +299,26 @@ def report(profile: dict, counts: dict, runs: int) -> None:
         print()
 
     phases = profile["phases"]
-    timed = sum(seconds for seconds, _ in phases.values())
-    split, rows = profile.get("split") or {}, []
+    timed, timed_cpu = sum(counted[0] for counted in phases.values()), sum(counted[2] for counted in phases.values())
+    split = profile.get("split") or {}
+    title = "phase (exclusive; the writer, then the workers beside it)"
+    lines = []
     for name in PHASES:
-        rows.append((name, *phases.get(name, (0.0, 0)), None))
+        wall, calls, cpu = phases.get(name, (0.0, 0, 0.0))
+        lines.append((name, wall, cpu, calls))
         if name == CHAIN:
-            rows.extend((f"  of which {part} (re-measured after it: {SPLIT_ROWS:,} rows a table)", split[part], 0, None)
-                        for part in ("encoding", "hashing") if part in split)
-    rows.append((OTHER, profile["wall"] - timed, 1, None))
-    rows.append(("the writer's wall (main())", profile["wall"], 1, None))
-    rows.append(("workers' CPU: decode, CSV, values (beside the writer)", profile["reader_cpu"], 1, None))
-    table("phase (exclusive: the writer's wall time, then the workers' CPU)", rows)
+            lines.extend((f"  of which {part} (re-measured: {SPLIT_ROWS:,} rows a table)", split[part], split[part], 0)
+                         for part in ("encoding", "hashing") if part in split)
+    lines.append((OTHER, profile["wall"] - timed, profile["writer_cpu"] - timed_cpu, 1))
+    lines.append(("the writer in all (main())", profile["wall"], profile["writer_cpu"], 1))
+    lines.append(("workers: decode, CSV, values (CPU)", profile["reader_cpu"], profile["reader_cpu"], 1))
+    width = max(len(title), *(len(name) for name, *_ in lines))
+    print(f"| {title:<{width}} | {'wall s':>7} | {'µs/rec':>7} | {'CPU s':>7} | {'µs/rec':>7} | {'calls':>7} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
+    for name, wall, cpu, calls in lines:
+        print(f"| {name:<{width}} | {wall:7.2f} | {wall / records * 1e6:7.2f} | {cpu:7.2f} | {cpu / records * 1e6:7.2f} "
+              f"| {calls:>7,} |")
+    print()
     statements = sorted(profile["statements"].items(), key=lambda item: -item[1][0])
     in_sql = sum(s for s, _, _ in profile["statements"].values())
     shown = [(name, s, calls, count) for name, (s, calls, count) in statements[:15]]
