@@ -239,14 +239,15 @@ class _Batch:
     def fetch_by(self, column: sa.Column, keys: Sequence, *where) -> dict:
         """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks.
 
-        One statement with an expanding parameter serves every chunk: building an IN list
-        of literals costs more per key than the database's index lookup.
+        One statement serves every chunk, the keys bound as one list
+        (:func:`vosbench.ledger.hashchain.listed`): building an IN list of literals costs more
+        per key than the database's index lookup.
         """
-        table = column.table
-        statement = sa.select(table).where(column.in_(sa.bindparam("keys", expanding=True)), *where)
-        found = {}
-        for start in range(0, len(keys), 500):
-            for row in self.connection.execute(statement, {"keys": list(keys[start:start + 500])}):
+        table, dialect = column.table, self.connection.dialect.name
+        statement = sa.select(table).where(hashchain.listed(column, "keys", dialect), *where)
+        chunk, found = hashchain.LISTED_CHUNK.get(dialect, 500), {}
+        for start in range(0, len(keys), chunk):
+            for row in self.connection.execute(statement, {"keys": hashchain.bound_list(keys[start:start + chunk], dialect)}):
                 found[row._mapping[column.name]] = row
         return found
 
@@ -613,12 +614,14 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
     existing = {}
     if keyed:
         # one statement for every chunk of accounts (built once: a list of literals is compiled anew each time)
-        statement = sa.select(table).where(table.c.account_id.in_(sa.bindparam("accounts", expanding=True)),
+        dialect = batch.connection.dialect.name
+        statement = sa.select(table).where(hashchain.listed(table.c.account_id, "accounts", dialect),
                                            table.c[spec.key].between(sa.bindparam("low"), sa.bindparam("high")))
         low, high = min(key for _, key in pairs), max(key for _, key in pairs)
-        wanted = sorted({account_id for account_id, _ in pairs})
-        for start in range(0, len(wanted), 500):
-            for stored in batch.connection.execute(statement, {"accounts": wanted[start:start + 500], "low": low, "high": high}):
+        wanted, chunk = sorted({account_id for account_id, _ in pairs}), hashchain.LISTED_CHUNK.get(dialect, 500)
+        for start in range(0, len(wanted), chunk):
+            accounts = hashchain.bound_list(wanted[start:start + chunk], dialect)
+            for stored in batch.connection.execute(statement, {"accounts": accounts, "low": low, "high": high}):
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
     known, distinct = [row for row, _ in keyed], set(pairs)
     # the stored rows read are those of the part's accounts and days, not its pairs: a file's part whose first
