@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from ledger_text import write_ledger_files
 
-from vosbench.ledger import hashchain, setup, write_door
+from vosbench.ledger import hashchain, month_totals, setup, write_door
 from vosbench.ledger.write_door import ImportRejected
 from vosbench.sources import csv_import
 
@@ -93,6 +93,8 @@ def frozen_clock(monkeypatch):
     monkeypatch.setattr(write_door, "datetime", _Frozen)
     monkeypatch.setattr(csv_import, "PART_ROWS", 37)
     monkeypatch.setattr(write_door, "COLLECTED_CELLS", 5)  # the month totals kept a few parts at a time
+    monkeypatch.setattr(month_totals, "STORED_CHUNK", 1)  # their stored months read an account at a time
+    monkeypatch.setattr(hashchain, "LISTED_CHUNK", {"sqlite": 3})  # keys and accounts looked up three at a time
 
 
 def imported(tmp_path, files) -> tuple:
@@ -123,3 +125,22 @@ def test_a_bad_last_line_writes_nothing_of_its_file(tmp_path, frozen_clock):
     with pytest.raises(ImportRejected, match="payments.csv:302"):
         csv_import.import_paths(engine, [files / "payments.csv"])
     assert digests(path) == before
+
+
+def test_keys_of_any_spelling_are_found_again_across_lookups(tmp_path, frozen_clock):
+    """Source keys are looked up as a JSON list on SQLite: quotes, backslashes, other scripts and digits that read
+    as numbers are still text, each found again (skipped when identical, refused when it differs)."""
+    files = journal_files(tmp_path / "in")
+    keys = ['q"uote', "back\\slash", "ключ-7", "00123", "1e3", "𝟙", "comma,inside"]
+    text = (files / "payments.csv").read_text().splitlines()
+    for index, key in enumerate(keys, start=1):
+        cells = text[index].split(",", 1)
+        text[index] = '"' + key.replace('"', '""') + '",' + cells[1]
+    (files / "payments.csv").write_text("\n".join(text) + "\n")
+    engine, path = imported(tmp_path / "a", files)
+    [again] = csv_import.import_paths(engine, [files / "payments.csv"])
+    assert (again.added, again.skipped) == (0, 300)
+    changed = (files / "payments.csv").read_text().replace(",alice,", ",bob,", 1)
+    (files / "payments.csv").write_text(changed)
+    with pytest.raises(ImportRejected, match="source_key 'q\"uote' was already imported with other values"):
+        csv_import.import_paths(engine, [files / "payments.csv"])
