@@ -208,37 +208,54 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     # of its history: a batch of a few months in a long history reads a few rows per account.
     changed: dict[tuple[int, str], list[int]] = {}  # a stored month of the batch → its moved sums' changes, its closing's
     inserts, shifts = [], []
+    # a change no BIGINT parameter holds is refused alike on every dialect (some would add it as a DECIMAL), in
+    # words by vosbench.ledger.money_bounds: each month's own changes checked here at once, the running net
+    # change (a month's balance moved) below, month by month
+    figures = [delta for months in by_account.values() for delta in months.values()]
+    if min(map(min, figures)) < -MAX_MINOR or max(map(max, figures)) > MAX_MINOR:
+        _refuse_past_bound(by_account)
+    stored_at = bisect.bisect_right
     for start in range(0, len(affected), STORED_CHUNK):
         chunk = affected[start:start + STORED_CHUNK]
         kept: dict[int, tuple[list[str], list[int]]] = {}
-        for account_id, month, closing in _read_stored_months(connection, first, last, chunk):
+        for account_id, month, closing in _read_stored_months(connection, first, last, chunk):  # by account, month
             months, closings = kept.get(account_id) or kept.setdefault(account_id, ([], []))
             months.append(month)
             closings.append(closing)
         for account_id in chunk:
-            months, closings = kept.get(account_id, ([], []))
+            months, closings = kept.get(account_id, _NONE_KEPT)
             ordered = sorted(by_account[account_id].items())
-            labels, runs, running = [month for month, _ in ordered], [], 0
-            for month, delta in ordered:
-                running += net_change(delta)
-                if not (-MAX_MINOR <= min(delta) and max(delta) <= MAX_MINOR and -MAX_MINOR <= running <= MAX_MINOR):
-                    # a change no BIGINT parameter holds: refused alike on every dialect (some would add it as
-                    # a DECIMAL), in words by vosbench.ledger.money_bounds
+            running, count = 0, len(ordered)
+            for index, (month, delta) in enumerate(ordered):
+                running += sum(_payment_figures(delta)) - sum(_charge_figures(delta))  # net_change, inlined
+                if not -MAX_MINOR <= running <= MAX_MINOR:
                     raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
-                runs.append(running)
-            stored = set(months)
-            for index, ((month, delta), run) in enumerate(zip(ordered, runs)):
-                later = bisect.bisect_right(months, month)  # the first stored month after this one
-                if month in stored:
-                    changed[(account_id, month)] = [*(delta[slot] for slot in moved_slots), run]
+                later = stored_at(months, month)  # the first stored month after this one
+                if later and months[later - 1] == month:
+                    changed[(account_id, month)] = [*map(delta.__getitem__, moved_slots), running]
                 else:  # opens from the closing of the latest stored month before it
-                    inserts.append((account_id, month, *delta, (closings[later - 1] if later else 0) + run))
-                following = labels[index + 1] if index + 1 < len(labels) else _AFTER_ALL
-                if run and later < len(months) and months[later] < following:  # stored months to shift
-                    shifts.append((account_id, month, following, run))
+                    inserts.append((account_id, month, *delta, (closings[later - 1] if later else 0) + running))
+                following = ordered[index + 1][0] if index + 1 < count else _AFTER_ALL
+                if running and later < len(months) and months[later] < following:  # stored months to shift
+                    shifts.append((account_id, month, following, running))
     rollup_cells.merge(connection, table, ("account_id", "month"), (*moved, "closing"), changed)
     database.insert_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
     _shift(connection, shifts)
+
+
+_NONE_KEPT: tuple[list[str], list[int]] = ([], [])
+"""The stored months and closings of an account that has none (never changed)."""
+
+
+def _refuse_past_bound(by_account: dict[int, dict[str, list[int]]]) -> None:
+    """Raise OverflowError naming the first account and month (in :func:`apply`'s order) whose change, or the
+    net change up to it, passes 64 bits."""
+    for account_id in sorted(by_account):
+        running = 0
+        for month, delta in sorted(by_account[account_id].items()):
+            running += net_change(delta)
+            if not (-MAX_MINOR <= min(delta) and max(delta) <= MAX_MINOR and -MAX_MINOR <= running <= MAX_MINOR):
+                raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
 
 
 STORED_CHUNK = 5_000
