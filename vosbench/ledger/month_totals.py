@@ -269,23 +269,24 @@ def _read_stored_months(connection: sa.Connection, first: str, last: str, accoun
     A bulk import reads a few million of these rows (at 1M payments 3.3M): SQLAlchemy's result
     rows and its expansion of an IN list, value by value, cost more than the statement itself.
     """
-    dialect = connection.dialect.name
-    statement, values = _stored_months(first, last, dialect), {"accounts": hashchain.bound_list(accounts, dialect)}
-    return hashchain.driver_rows(connection, statement, values) if dialect == "sqlite" else connection.execute(
-        statement, values)
+    form = hashchain.list_form(accounts, connection.dialect.name)
+    statement, values = _stored_months(first, last, form), {"accounts": hashchain.bound_list(accounts, form)}
+    if form == hashchain.JSON_LIST:  # driver_rows binds no expanding list
+        return hashchain.driver_rows(connection, statement, values)
+    return connection.execute(statement, values)
 
 
-def _stored_months(first: str, last: str, dialect: str) -> sa.Select:
+def _stored_months(first: str, last: str, form: str) -> sa.Select:
     """(account id, month, closing) of the months :func:`apply` reads of each account of its ``accounts``: those
     from ``first`` to ``last``, the latest before ``first`` and the latest after ``last``, by account and month.
 
     Three parts, each a range of the accounts' primary key: a condition with the latest
     months as correlated subqueries in one statement was evaluated row by row over every
     month of each account (at 1M payments most of a charges file's import). The accounts are
-    bound as :func:`vosbench.ledger.hashchain.listed` binds a list on ``dialect``.
+    bound as :func:`vosbench.ledger.hashchain.listed` binds a list in ``form``.
     """
     table = tables.account_months
-    accounts = hashchain.listed(table.c.account_id, "accounts", dialect)
+    accounts = hashchain.listed(table.c.account_id, "accounts", form)
 
     def latest(*where: sa.ColumnElement[bool]) -> sa.Select:
         found = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month")).where(accounts, *where)
