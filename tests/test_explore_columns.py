@@ -18,6 +18,7 @@ import random
 import shutil
 import threading
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -129,14 +130,15 @@ def _same(columns_answer, sql_answer, *, ordered: bool) -> bool:
     return columns_answer.equals(sql_answer)
 
 
-def _compare(engine, url: str, filters: list[PaymentFilter], *, ordered: bool = True) -> int:
-    """Ask every question of every filter with the columns and from SQL alone; the number of answers compared."""
+def _compare(engine, url: str, filters: list[PaymentFilter], *, ordered: bool = True, answering: bool = True) -> int:
+    """Ask every question of every filter with the columns (or, not ``answering``, with columns that cannot be used)
+    and from SQL alone; the number of answers compared."""
     reference = database.make_engine(url)
     payment_columns.switch_off(reference)
     compared = 0
     for f in filters:
         for name, ask in QUESTIONS.items():
-            assert payment_columns.current(engine) is not None, "the columns must be answering"
+            assert (payment_columns.current(engine) is not None) == answering, f"the columns must {'' if answering else 'not '}answer"
             answer, expected = ask(engine, f), ask(reference, f)
             assert _same(answer, expected, ordered=ordered), f"{name} of {f}:\n{answer}\n--- SQL ---\n{expected}"
             compared += 1
@@ -217,6 +219,54 @@ def test_a_replaced_ledger_is_never_answered_from_the_old_columns(tmp_path):
     assert not explore.totals_by_kind(engine, PaymentFilter()).equals(old_totals)
     assert payment_columns.refresh(engine) is not None  # built again from the new ledger, and agreeing with it
     assert _compare(engine, url, [_filter(random.Random(3)) for _ in range(40)]) > 300
+
+
+def _generation(engine) -> Path:
+    folder = payment_columns.cache_folder(engine)
+    return folder / (folder / "current").read_text().strip()
+
+
+@pytest.mark.parametrize("damaged", ["amount.npy", "kind.npy", "reference_pieces.npy"])
+def test_a_column_file_damaged_on_disk_is_never_read_as_money(tmp_path, damaged):
+    """Bytes written over in a kept file (its size unchanged, so numpy still loads it) are found by the file's
+    CRC-32 when a process loads the columns: SQL answers, and the next build makes sound columns again."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = _ledger(url)
+    assert payment_columns.refresh(engine) is not None
+    path = _generation(engine) / damaged
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(byte ^ 0xFF for byte in data[middle:middle + 64])
+    path.write_bytes(bytes(data))
+    payment_columns._LOADED.clear()  # as a new process finds them
+    assert payment_columns.current(engine, build_in_background=False) is None
+    assert explore._columns(engine, PaymentFilter()) is None
+    assert _compare(engine, url, [PaymentFilter(), PaymentFilter(text="promo")], answering=False) == 2 * len(QUESTIONS)
+    assert payment_columns.refresh(engine) is not None  # built again
+    payment_columns._LOADED.clear()
+    assert payment_columns.current(engine, build_in_background=False) is not None
+    assert _compare(engine, url, [PaymentFilter(), *(_filter(random.Random(5)) for _ in range(20))]) > 100
+
+
+def test_a_cache_that_cannot_be_written_leaves_sql_answering_and_says_why(tmp_path):
+    """New records arrive while the cache folder cannot take a file (here a file-size limit of 1 kB, as a full disk
+    does): the answers come from SQL, every one right, no error reaches the panel, and :func:`failure` says why."""
+    import resource
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = _ledger(url)
+    assert payment_columns.refresh(engine) is not None
+    write_door.append_batch(engine, "payments", _payments(2, 40, 10_000), source="test", file="p1")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, hard))
+    try:
+        assert payment_columns.current(engine) is None
+        assert payment_columns.failure(engine) is not None
+        filters = [PaymentFilter(), *(_filter(random.Random(9)) for _ in range(10))]
+        assert _compare(engine, url, filters, answering=False) > 50
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert payment_columns.current(engine) is None  # not tried again in this process: each try would read it all
 
 
 def test_sums_that_could_pass_64_bits_are_left_to_sql(tmp_path):

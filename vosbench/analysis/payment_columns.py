@@ -17,7 +17,10 @@ reference is held by none. A text some reference may hold is left to SQL (its in
 They live as ``.npy`` files memory-mapped read-only (every kernel and every process shares the
 pages) in a cache folder per ledger *and* login (:func:`cache_folder`: the URL with its user, so
 a reseller's scoped login keeps only the rows it may read), one generation folder at a time and a
-``current`` file naming it, replaced atomically.
+``current`` file naming it, replaced atomically. Each file's type, length and CRC-32 are kept with its
+generation and tested when a process first loads it: a file damaged on disk (a bad sector, a partial
+copy, bytes written over) is never read as money — the generation is built again. A cache folder
+that cannot be written (a full disk, a read-only home) leaves the panel answering from SQL, saying why.
 
 The payments table is append-only (its guards refuse UPDATE and DELETE; only an archive purge
 deletes, and it records each purged range), and appends are serialised by the payment chain's
@@ -40,6 +43,7 @@ import shutil
 import threading
 import time
 import weakref
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,7 +55,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.ledger import database, tables
 
-FORMAT = 3
+FORMAT = 4
 """The layout of a generation folder; a folder of another layout is built again."""
 
 FIELDS = ("id", "at", "account", "kind", "channel", "method", "operator", "memo", "amount")
@@ -307,21 +311,36 @@ def _narrowed(field: str, values: np.ndarray) -> np.ndarray:
 
 # --- generations on disk -------------------------------------------------------------------------
 
-def _load(folder: Path) -> tuple[PaymentColumns, _Marks] | None:
-    """The generation ``folder``'s ``current`` file names, memory-mapped; None when there is none (or it is unreadable)."""
+def _load(folder: Path, *, check: bool = True) -> tuple[PaymentColumns, _Marks] | None:
+    """The generation ``folder``'s ``current`` file names, memory-mapped; None when there is none, or it is
+    unreadable, or (``check``) a file's type, length or CRC-32 is not what was written (damaged on disk)."""
     try:
         generation = folder / (folder / "current").read_text().strip()
         meta = json.loads((generation / "meta.json").read_text())
         if meta.get("format") != FORMAT:
             return None
         arrays = {name: np.load(generation / f"{name}.npy", mmap_mode="r") for name in FIELDS}
+        pieces = np.load(generation / _PIECES)
+        if check and _fingerprints({**arrays, _PIECES: pieces}) != meta["files"]:
+            _log.warning("the payment columns in %s are damaged (a file differs from what was written): they are "
+                         "built again, and SQL answers meanwhile", generation)
+            return None
         return (PaymentColumns(**arrays, vocabulary=meta["vocabulary"], largest=int(meta["largest"]), memos=meta["memos"],
-                               reference_pieces=np.load(generation / _PIECES)), _Marks(**meta["marks"]))
+                               reference_pieces=pieces), _Marks(**meta["marks"]))
     except (OSError, ValueError, KeyError, TypeError):  # half written, or damaged: built again
         return None
 
 
 _PIECES = "reference_pieces.npy"
+
+
+def _fingerprints(arrays: dict[str, np.ndarray]) -> dict[str, list]:
+    """Each array's type, length and CRC-32 of its bytes (0.2 s per 400 MB): what :func:`_load` tests against damage.
+
+    Not a defence against a forger (who could write ``meta.json`` too, in a cache that is the login's own), but
+    against the disk and the accidents that would otherwise turn into wrong totals without a word."""
+    return {name: [values.dtype.str, len(values), zlib.crc32(np.ascontiguousarray(values).data.cast("B"))]
+            for name, values in arrays.items()}
 
 
 def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], texts: _Texts,
@@ -331,12 +350,13 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, lis
     name = f"g{time.time_ns()}-{os.getpid()}-{threading.get_ident()}"
     generation = folder / name
     generation.mkdir()
-    for field in FIELDS:
-        np.save(generation / f"{field}.npy", np.ascontiguousarray(arrays[field]))
-    np.save(generation / _PIECES, np.packbits(texts.pieces))
+    written = {**{field: np.ascontiguousarray(arrays[field]) for field in FIELDS}, _PIECES: np.packbits(texts.pieces)}
+    for file, values in written.items():
+        np.save(generation / (file if file == _PIECES else f"{file}.npy"), values)
     largest = int(np.abs(arrays["amount"]).max()) if len(arrays["amount"]) else 0
     (generation / "meta.json").write_text(json.dumps({"format": FORMAT, "vocabulary": vocabulary, "memos": texts.memos,
-                                                      "largest": largest, "marks": marks.__dict__}))
+                                                      "largest": largest, "marks": marks.__dict__,
+                                                      "files": _fingerprints(written)}))
     pointer = folder / f"current.{name}"
     pointer.write_text(name)
     os.replace(pointer, folder / "current")
@@ -366,7 +386,7 @@ def refresh(engine: Engine) -> PaymentColumns | None:
 
 def _refreshed(engine: Engine, folder: Path) -> PaymentColumns | None:
     """:func:`refresh`'s work, under the folder's lock; how far it has read is kept in :data:`_PROGRESS`."""
-    kept = _load(folder)
+    kept = _LOADED.get(folder) or _load(folder)  # the generation this process loaded was tested then
     with engine.connect() as connection:
         state, newest = _state(connection, kept[1] if kept else None)
     if state == "current" and kept:
@@ -403,7 +423,9 @@ def _refreshed(engine: Engine, folder: Path) -> PaymentColumns | None:
     arrays = {name: _narrowed(name, values) for name, values in arrays.items()}
     _save(folder, arrays, vocabulary, texts, _marks(arrays, engine, seen))
     _LOADED.pop(folder, None)
-    loaded = _load(folder)
+    loaded = _load(folder, check=False)  # just written from the arrays in hand
+    if loaded:
+        _LOADED[folder] = loaded
     return loaded[0] if loaded else None
 
 
@@ -413,6 +435,9 @@ _BUILDING: set[Path] = set()
 _PROGRESS: dict[Path, BuildProgress] = {}
 _LOADED: dict[Path, tuple[PaymentColumns, _Marks]] = {}
 _SWITCHED_OFF: weakref.WeakSet[Engine] = weakref.WeakSet()
+_UNSAVED: dict[Path, str] = {}
+"""Cache folders this process could not write to, and why: no build is tried again there (each would read the whole
+ledger only to fail at saving); SQL answers, and :func:`failure` says why."""
 
 
 def switch_off(engine: Engine) -> None:
@@ -446,11 +471,30 @@ def current(engine: Engine, *, build_in_background: bool = True) -> PaymentColum
         return kept[0]
     if newest is None:
         return None
+    if folder in _UNSAVED:
+        return None
     if state == "behind" and kept and newest - kept[1].last_id <= SYNC_IN_LINE and folder not in _BUILDING:
-        return refresh(engine)
+        try:
+            return refresh(engine)
+        except OSError as error:  # SQL answers; the note says why the columns are not kept current
+            _unsaved(folder, error)
+            return None
     if build_in_background and newest >= BACKGROUND_FROM:  # ids count the records (appends only, few purged)
         _in_background(engine, folder)
     return None
+
+
+def _unsaved(folder: Path, error: OSError) -> None:
+    """Remember that ``folder`` cannot be written (see :data:`_UNSAVED`) and say so once."""
+    reason = f"{error.strerror or error} ({error.filename or folder})"
+    _UNSAVED[folder] = reason
+    _log.warning("the payment columns cannot be saved in %s: %s; the panel answers from the database. Set "
+                 "VOSBENCH_CACHE to a folder you may write to and restart the kernel for fast answers", folder, reason)
+
+
+def failure(engine: Engine) -> str | None:
+    """Why ``engine``'s columns cannot be kept in this process (a cache folder it cannot write), or None."""
+    return _UNSAVED.get(cache_folder(engine))
 
 
 def _in_background(engine: Engine, folder: Path) -> None:
@@ -463,6 +507,8 @@ def _in_background(engine: Engine, folder: Path) -> None:
     def run() -> None:
         try:
             refresh(engine)
+        except OSError as error:
+            _unsaved(folder, error)
         except Exception as error:  # a thread's traceback would land in the notebook; SQL keeps answering
             _log.warning("the payment columns of %s could not be built: %s: %s", folder, type(error).__name__, error)
         finally:

@@ -6,11 +6,12 @@ opens the ledger — minutes at ten million records. Until then every answer com
 broad filter takes seconds; the analyst should see why, how far the build has come, and when
 it is done, without pressing anything. :class:`BuildNote` shows that, polled every
 :data:`POLL_SECONDS` by a daemon thread (widgets may be changed from a thread: the kernel sends
-each change on), and hides itself when no build runs.
+each change on), and hides itself when no build runs (unless the columns cannot be saved: then it says why).
 """
 
 from __future__ import annotations
 
+import html
 import threading
 
 import ipywidgets as widgets
@@ -39,7 +40,10 @@ class BuildNote:
             return
         state = payment_columns.progress(engine)
         if state is None:
-            self.layout.layout.display = "none"
+            failure = payment_columns.failure(engine)
+            self.layout.layout.display = "flex" if failure else "none"
+            if failure:
+                self._ended(False, failure)
             return
         self._show(state)
         self._follower = threading.Thread(target=self._follow, args=(engine,), name="vosbench-build-note", daemon=True)
@@ -49,7 +53,8 @@ class BuildNote:
         while (state := payment_columns.progress(engine)) is not None:
             self._show(state)
             threading.Event().wait(POLL_SECONDS)
-        self._ended(payment_columns.current(engine, build_in_background=False) is not None)
+        self._ended(payment_columns.current(engine, build_in_background=False) is not None,
+                    payment_columns.failure(engine))
 
     def _show(self, state: BuildProgress) -> None:
         self.layout.layout.display = "flex"
@@ -63,10 +68,12 @@ class BuildNote:
                             f"({self.bar.value}%). Until then answers come from the database, and broad filters "
                             "take longer.</span>")
 
-    def _ended(self, ready: bool) -> None:
+    def _ended(self, ready: bool, failure: str | None) -> None:
         self.bar.value = 100
         self.bar.bar_style = "success" if ready else "warning"
+        why = (f": they cannot be saved ({html.escape(failure)}); set VOSBENCH_CACHE to a folder you may write to "
+               "and restart the kernel" if failure else "")
         self.label.value = ("<span style='color: #2E7D32;'>Fast answers are ready: the panel now answers from this "
                             "ledger's payment columns.</span>" if ready else
-                            "<span style='color: #9C5700;'>The fast columns could not be prepared; the panel keeps "
-                            "answering from the database (exact, slower on broad filters).</span>")
+                            f"<span style='color: #9C5700;'>The fast columns could not be prepared{why}; the panel "
+                            "keeps answering from the database (exact, slower on broad filters).</span>")
