@@ -173,7 +173,8 @@ MAX_BREAKS = 1_000
 """Broken links named per chain: past them, one line says how many more rows were left unnamed."""
 
 
-def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS) -> list[ChainBreak]:
+def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previous: str = GENESIS,
+                 flag: sa.ColumnElement[bool] | None = None, flagged: list[int] | None = None) -> list[ChainBreak]:
     """Recompute one table's chain; every row changed or missing (up to :data:`MAX_BREAKS`), then the head.
 
     After a row that does not hash to its stored link, the chain goes on from that stored link: a later row
@@ -181,7 +182,9 @@ def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previo
     recomputed after a change follow it unnoticed, as they must. ``after`` and ``previous`` start from a
     trusted anchor instead of the first row: the rows up to id ``after`` are taken as the anchor saw them,
     ending in ``previous``. Ranges a retention purge removed are stepped over from their recorded links (their
-    rows are checked in the archive, :mod:`vosbench.ledger.archive`).
+    rows are checked in the archive, :mod:`vosbench.ledger.archive`). ``flag`` (on SQLite) is a test of the
+    row tried in the same read: the ids of the rows it holds for are added to ``flagged``, in id order, up to
+    :data:`MAX_BREAKS` + 1 (verification's stored-time test, without a read of its own).
     """
     table = tables.metadata.tables[name]
     gaps = purged_ranges(connection, name)
@@ -196,7 +199,9 @@ def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previo
         else:
             unnamed += 1
 
-    for row_id, text, stored in _canonical_texts(connection, table, after):
+    for row_id, text, stored, flagged_row in _canonical_texts(connection, table, after, flag):
+        if flagged_row and flagged is not None and len(flagged) <= MAX_BREAKS:
+            flagged.append(row_id)
         if gaps and row_id != expected_id:
             expected_id, previous = _skip_purged(gaps, expected_id, previous)
         if row_id != expected_id:
@@ -218,8 +223,9 @@ def verify_chain(connection: sa.Connection, name: str, *, after: int = 0, previo
     return breaks + ([head] if head is not None else [])
 
 
-def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int):
-    """(id, the row's canonical JSON text or None, stored hash) of each row past ``after``, in id order.
+def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int, flag: sa.ColumnElement[bool] | None = None):
+    """(id, the row's canonical JSON text or None, stored hash, whether ``flag`` holds) of each row past ``after``,
+    in id order (``flag`` is tested on SQLite only; elsewhere, and without one, False).
 
     On SQLite the database writes the text itself (``json_array`` of the stored values: times are
     kept as their canonical text), so only three columns per row reach Python, not every value
@@ -231,13 +237,14 @@ def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int):
     if connection.dialect.name == "sqlite":
         no_blob = sa.and_(*(sa.func.typeof(column) != sa.literal_column("'blob'") for column in columns))
         text = sa.case((no_blob, sa.func.json_array(*columns)), else_=sa.null())
-        query = sa.select(table.c.id, sa.type_coerce(text, sa.Text()), table.c.hash).where(table.c.id > after)
+        tested = sa.false() if flag is None else sa.case((flag, sa.true()), else_=sa.false())
+        query = sa.select(table.c.id, sa.type_coerce(text, sa.Text()), table.c.hash, tested).where(table.c.id > after)
         yield from driver_rows(connection, query.order_by(table.c.id))
         return
     result = connection.execute(sa.select(*columns, table.c.hash).where(table.c.id > after).order_by(table.c.id),
                                 execution_options={"stream_results": True, "yield_per": 20_000})
     for row in result:
-        yield row[0], _encode(list(row[:-1])), row[-1]
+        yield row[0], _encode(list(row[:-1])), row[-1], False
 
 
 def driver_rows(connection: sa.Connection, query: sa.Select | sa.TextClause, params: dict | None = None,

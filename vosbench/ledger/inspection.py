@@ -124,22 +124,32 @@ _SHOWN = 5
 """How many records of one table the stored-time check names before saying there are more."""
 
 
-def stored_time_problems(connection: sa.Connection, name: str, after: int = 0) -> list[Problem]:
-    """On SQLite: rows of a hash-chained table past id ``after`` whose times are stored in another form.
+def odd_time_condition(table: sa.Table) -> sa.ColumnElement[bool]:
+    """On SQLite: the test of a row of ``table`` holding a time or day in another form than the ledger writes.
 
     A chain hashes a time as the value it reads back, and ``2026-11-30T12:00:00`` reads back as
     the ledger's own ``2026-11-30 12:00:00.000000``; but SQL compares the stored text, so a month's
     filter would count such a row in another month while its hash still holds. Servers store times
-    as typed values, which have one form.
+    as typed values, which have one form. Verification tries it on each row in the read that
+    re-hashes the row (:func:`vosbench.ledger.hashchain.verify_chain`'s ``flag``): no pass of its own.
     """
+    return sa.or_(*(sa.and_(column.is_not(None), sa.not_(column.op("GLOB", is_comparison=True)(
+        _STORED_FORM["datetime" if isinstance(column.type, sa.DateTime) else "date"])))
+        for column in table.columns if isinstance(column.type, sa.DateTime | sa.Date)))
+
+
+def odd_time_ids(connection: sa.Connection, name: str, after: int = 0) -> list[int]:
+    """The first ids past ``after`` of the rows of ``name`` that :func:`odd_time_condition` holds for (SQLite), read
+    on their own: for a chain whose re-hashing stopped at a row it could not take, before testing them all."""
     if connection.dialect.name != "sqlite":
         return []
     table = tables.metadata.tables[name]
-    odd = [sa.and_(column.is_not(None), sa.not_(column.op("GLOB", is_comparison=True)(
-        _STORED_FORM["datetime" if isinstance(column.type, sa.DateTime) else "date"])))
-        for column in table.columns if isinstance(column.type, sa.DateTime | sa.Date)]
-    found = connection.execute(sa.select(table.c.id).where(table.c.id > after, sa.or_(*odd))
-                               .order_by(table.c.id).limit(_SHOWN + 1)).scalars().all()
+    return list(connection.execute(sa.select(table.c.id).where(table.c.id > after, odd_time_condition(table))
+                                   .order_by(table.c.id).limit(_SHOWN + 1)).scalars())
+
+
+def odd_time_problems(name: str, found: list[int]) -> list[Problem]:
+    """The problems of the rows of ``name`` (ids in order) found holding a time in another form: the first few named."""
     return [Problem("stored times", name, row_id, (
         f"{name} record {row_id} holds a time in a form the ledger never writes: it was written behind the "
         "ledger's back, and a month's figures may count it in another month")) for row_id in found[:_SHOWN]] + (

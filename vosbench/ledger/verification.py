@@ -125,9 +125,11 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
         with ExitStack() as pool:
             # the long journal chains are re-hashed in processes of their own while this one checks the rest
             pooled = _chains_side_by_side(engine, connection, starts, damaged, pool)
+            # each chain's rows are tested for times stored in another form in the read that re-hashes them:
+            # their problems go here, where that test's own pass put them, when the chain's check is done
+            odd_times_at: dict[str, int] = {}
             for name in hashchain.CHAINED_TABLES:
-                after = starts.get(name, {}).get("after", 0)
-                attempt("stored times", name, functools.partial(_add_stored_time_problems, result, connection, name, after))
+                attempt("stored times", name, functools.partial(odd_times_at.__setitem__, name, len(result.problems)))
             for name in hashchain.ROW_CHAINED_TABLES:
                 attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
             attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
@@ -160,10 +162,14 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
                 Problem("sync marks", "sync_state", None, message)
                 for _stream, message in sync_marks.disagreements(connection)))
             row_breaks, result.breaks = result.breaks, []
+            odd_times: dict[str, list[int]] = {}
             for name in hashchain.CHAINED_TABLES:  # the journal chains' breaks come first, as they always did
-                attempt("hash chain", name,
-                        functools.partial(_add_hashed_break, result, connection, name, starts, pooled.get(name)))
+                attempt("hash chain", name, functools.partial(
+                    _add_hashed_break, result, connection, name, starts, pooled.get(name),
+                    odd_times.setdefault(name, []) if name in odd_times_at else None))
             result.breaks += row_breaks
+            for name, at in reversed(odd_times_at.items()):  # the later places first: the earlier stay where they are
+                result.problems[at:at] = inspection.odd_time_problems(name, odd_times.get(name, []))
         result.notes += _missing_index_notes(engine)
         attempt("fingerprint", "chain_heads", lambda: result.fingerprint.update(hashchain.fingerprint(connection)))
     return result
@@ -244,9 +250,30 @@ def _check_anchors(connection: sa.Connection, result: Verification, given: Ancho
 
 
 def _add_hashed_break(result: Verification, connection: sa.Connection, name: str, starts: dict,
-                      pooled: Future | None = None) -> None:
-    result.breaks += pooled.result() if pooled is not None else \
-        hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name)))
+                      pooled: Future | None = None, odd_times: list[int] | None = None) -> None:
+    """The chain's breaks, checked here or by its worker; with ``odd_times``, the ids of its rows holding a time in
+    another form than the ledger writes (tested in the same read) added to it."""
+    flagged: list[int] = []
+    try:
+        if pooled is not None:
+            breaks, flagged = pooled.result()
+        else:
+            breaks = hashchain.verify_chain(connection, name, **_hashed_start(starts.get(name)),
+                                            **_time_test(connection, name, flagged))
+    except Exception:
+        if odd_times is not None:  # the read stopped at a row it could not take: every row's times tested on their own
+            odd_times += inspection.odd_time_ids(connection, name, starts.get(name, {}).get("after", 0))
+        raise
+    result.breaks += breaks
+    if odd_times is not None:
+        odd_times += flagged
+
+
+def _time_test(connection: sa.Connection, name: str, flagged: list[int]) -> dict:
+    """:func:`hashchain.verify_chain`'s arguments testing each row's stored times (SQLite: servers have one form)."""
+    if connection.dialect.name != "sqlite":
+        return {}
+    return {"flag": inspection.odd_time_condition(tables.metadata.tables[name]), "flagged": flagged}
 
 
 def _chains_side_by_side(engine: Engine, connection: sa.Connection, starts: dict, damaged: set[str],
@@ -277,19 +304,17 @@ def _chains_side_by_side(engine: Engine, connection: sa.Connection, starts: dict
     return {name: workers.submit(chain_break, url, name, _hashed_start(starts.get(name))) for name in long}
 
 
-def chain_break(url: str, name: str, start: dict) -> list[hashchain.ChainBreak]:
-    """:func:`hashchain.verify_chain` of chain ``name`` of the SQLite ledger at ``url``, opened read-only (a worker's task)."""
+def chain_break(url: str, name: str, start: dict) -> tuple[list[hashchain.ChainBreak], list[int]]:
+    """:func:`hashchain.verify_chain` of chain ``name`` of the SQLite ledger at ``url``, opened read-only (a worker's
+    task): its breaks, and the ids of its rows holding a time in another form than the ledger writes."""
     # a URL in SQLite's URI form is `vosbench verify`'s read-only one already: opened as it is
     engine = sa.create_engine(url) if sa.make_url(url).query.get("uri") else readonly.open_read_only(url)
     try:
         with engine.connect() as connection:
-            return hashchain.verify_chain(connection, name, **start)
+            flagged: list[int] = []
+            return hashchain.verify_chain(connection, name, **start, **_time_test(connection, name, flagged)), flagged
     finally:
         engine.dispose()
-
-
-def _add_stored_time_problems(result: Verification, connection: sa.Connection, name: str, after: int) -> None:
-    result.problems.extend(inspection.stored_time_problems(connection, name, after))
 
 
 def _add_row_break(result: Verification, connection: sa.Connection, name: str, starts: dict) -> None:
