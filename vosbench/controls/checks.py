@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from vosbench.analysis.reconcile import Reconciliation
@@ -68,15 +69,15 @@ class Found:
 
 
 def find(engine: Engine, month: str, settings: ControlSettings | None = None, checks: list[str] | None = None,
-         reconciliation: Reconciliation | None = None) -> Found:
+         reconciliation: Reconciliation | None = None, records: pd.DataFrame | None = None) -> Found:
     """Run ``checks`` (default: all) on ``month`` ('YYYY-MM', the ledger's time zone).
 
-    ``reconciliation`` is the month's (in the ledger's zone) when the caller made it already.
+    ``reconciliation`` and ``records`` (:func:`context.month_payments`) are the month's when the caller read them already.
     """
     unknown = sorted(set(checks or ()) - set(CHECKS))
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; use any of: {', '.join(CHECKS)}")
-    data = context.load(engine, month, settings or ControlSettings(), reconciliation)
+    data = context.load(engine, month, settings or ControlSettings(), reconciliation, records)
     empty = {"operators": data.operators.empty, "operator_accounts": data.managed.empty,
              "commission_rates": data.rate_count == 0}
     findings: list[Finding] = []

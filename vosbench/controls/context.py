@@ -111,12 +111,13 @@ class MonthData:
 
 
 def load(engine: Engine, month: str, settings: ControlSettings,
-         reconciliation: Reconciliation | None = None) -> MonthData:
-    """Read ``month`` (cut in the ledger's time zone) and the reference data."""
+         reconciliation: Reconciliation | None = None, records: pd.DataFrame | None = None) -> MonthData:
+    """Read ``month`` (cut in the ledger's time zone) and the reference data; ``records`` is its
+    :func:`month_payments` when the caller read them already (left as they are: a column is added to a copy)."""
     with engine.connect() as connection:
         zone = database.ledger_timezone(connection)
         period = periods.month(month, zone)
-        payments = month_payments(connection, period)
+        payments = month_payments(connection, period) if records is None else records
         accounts = queries.frame(connection, "accounts")
         operators = pd.read_sql(sa.select(tables.operators), connection)
         managed = pd.read_sql(
@@ -125,7 +126,7 @@ def load(engine: Engine, month: str, settings: ControlSettings,
         rate_count = connection.execute(sa.select(sa.func.count()).select_from(tables.commission_rates)).scalar_one()
         threshold_history = thresholds.history(connection)
         approved_requests = queries.frame(connection, "controls_entry_requests", {}, times={"requested_at": sa.DateTime()})
-    payments["local_time"] = periods.local_times(payments["occurred_at"], zone)
+    payments = payments.assign(local_time=periods.local_times(payments["occurred_at"], zone))
     return MonthData(engine, period, zone, settings, payments, accounts, operators, managed, rate_count,
                      reconciliation, threshold_history, approved_requests)
 

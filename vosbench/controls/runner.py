@@ -48,12 +48,14 @@ class ControlsResult:
 
 
 def run(engine: Engine, month: str, settings: ControlSettings | None = None,
-        checks: list[str] | None = None, reconciliation: Reconciliation | None = None) -> ControlsResult:
+        checks: list[str] | None = None, reconciliation: Reconciliation | None = None,
+        records: pd.DataFrame | None = None) -> ControlsResult:
     """Run ``checks`` (default: all) on ``month`` ('YYYY-MM', the ledger's time zone) with the latest annotations.
 
-    ``reconciliation`` is the month's (in the ledger's zone) when the caller made it already.
+    ``reconciliation`` is the month's (in the ledger's zone) when the caller made it already, and
+    ``records`` its :func:`vosbench.controls.context.month_payments` (the audit reads them once for its sections too).
     """
-    found = find(engine, month, settings, checks, reconciliation)
+    found = find(engine, month, settings, checks, reconciliation, records)
     noted = finding_notes.latest(engine)
     return ControlsResult(found.month, found.findings, {f.finding_id: noted[f.finding_id] for f in found.findings
                                                         if f.finding_id in noted}, found.seconds, found.not_run)

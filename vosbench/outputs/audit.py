@@ -22,11 +22,12 @@ from sqlalchemy.engine import Engine
 
 from vosbench import controls
 from vosbench.analysis import reconcile, report_scope
+from vosbench.controls import context
 from vosbench.core import money, periods
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import database, month_close, month_totals, queries, tables, thresholds, verification
 from vosbench.ledger.hashchain import fingerprint_frame
-from vosbench.outputs import charts, export, views
+from vosbench.outputs import charts, export, record_sections, views
 from vosbench.outputs import matching_section as statement_section
 from vosbench.outputs.export import Table
 from vosbench.outputs.provenance import Provenance, input_file, synced_streams, verification_frame
@@ -226,6 +227,22 @@ def count_active_accounts(connection: sa.Connection, period: periods.Period, led
     return int(connection.execute(sa.select(sa.func.count()).select_from(sa.union(paid, charged).subquery())).scalar_one())
 
 
+def _record_sections(records: pd.DataFrame, currencies: Sequence[str], top_n: int, threshold: int,
+                     timezone: str) -> dict[str, pd.DataFrame]:
+    """Movements, top accounts and large payments from the month's records read once (:mod:`record_sections`)."""
+    return dict(movements=record_sections.movements(records),
+                top_accounts=record_sections.top_accounts(records, list(currencies), top_n, TOP_ACCOUNT_COLUMNS),
+                large_payments=record_sections.large_payments(records, threshold, timezone))
+
+
+def _scoped_record_sections(connection: sa.Connection, period: periods.Period, top_n: int, threshold: int,
+                            where: Sequence) -> dict[str, pd.DataFrame]:
+    """The same sections of the records a saved view picks: its conditions are SQL, so each section is a query."""
+    return dict(movements=query_movements(connection, period, where=where),
+                top_accounts=query_top_accounts(connection, period, top_n, where=where),
+                large_payments=query_large_payments(connection, period, threshold, where))
+
+
 def failed_checks(xlsx: Path) -> list[str]:
     """The integrity checks a written audit workbook reports failed: "check: detail" per row of its Verification sheet.
 
@@ -294,10 +311,10 @@ class MonthlyAudit:
             scope = report_scope.for_month(report_scope.resolve(view, month, connection)[0], period) if view else None
             where = scope.payment_conditions(connection) if scope else ()
             currencies = tuple(sorted(connection.scalars(sa.select(_A.c.currency).distinct())))
+            records = None if scope else context.month_payments(connection, period)
             sections = dict(
-                movements=query_movements(connection, period, where=where),
-                top_accounts=query_top_accounts(connection, period, top_n, where=where),
-                large_payments=query_large_payments(connection, period, threshold, where),
+                **(_scoped_record_sections(connection, period, top_n, threshold, where) if records is None else
+                   _record_sections(records, currencies, top_n, threshold, period.timezone)),
                 trend=query_trend(connection, month),
                 active_accounts=count_active_accounts(connection, period, ledger_zone),
             )
@@ -312,7 +329,9 @@ class MonthlyAudit:
         if period.timezone == ledger_zone:
             settings_file = Path(controls_file) if controls_file else controls.DEFAULT_SETTINGS
             # the same month cut the same way: the balance-drift check reads this reconciliation
-            findings = controls.run(engine, month, controls.load_settings(settings_file), reconciliation=reconciliation)
+            # and the same records: the checks read the frame the record sections were made from
+            findings = controls.run(engine, month, controls.load_settings(settings_file), reconciliation=reconciliation,
+                                    records=records)
             inputs = (input_file("controls settings", settings_file),)
         provenance = Provenance.collect(
             parameters=parameters if parameters is not None else dict(
