@@ -237,7 +237,8 @@ def _record_sections(records: pd.DataFrame, currencies: Sequence[str], top_n: in
 
 def _scoped_record_sections(connection: sa.Connection, period: periods.Period, top_n: int, threshold: int,
                             where: Sequence) -> dict[str, pd.DataFrame]:
-    """The same sections of the records a saved view picks: its conditions are SQL, so each section is a query."""
+    """The same sections of the records a saved view picks (its conditions are SQL, so each section is a query), and
+    of an empty month."""
     return dict(movements=query_movements(connection, period, where=where),
                 top_accounts=query_top_accounts(connection, period, top_n, where=where),
                 large_payments=query_large_payments(connection, period, threshold, where))
@@ -313,8 +314,9 @@ class MonthlyAudit:
             currencies = tuple(sorted(connection.scalars(sa.select(_A.c.currency).distinct())))
             records = None if scope else context.month_payments(connection, period)
             sections = dict(
-                **(_scoped_record_sections(connection, period, top_n, threshold, where) if records is None else
-                   _record_sections(records, currencies, top_n, threshold, period.timezone)),
+                # an empty month's queries cost nothing and type their empty columns their own way: kept
+                **(_scoped_record_sections(connection, period, top_n, threshold, where) if records is None
+                   or records.empty else _record_sections(records, currencies, top_n, threshold, period.timezone)),
                 trend=query_trend(connection, month),
                 active_accounts=count_active_accounts(connection, period, ledger_zone),
             )
