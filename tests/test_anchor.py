@@ -298,6 +298,66 @@ def test_a_months_audit_rehashes_the_months_own_records_and_every_small_chain_th
 
 
 @pytest.mark.parametrize("side_by_side", [False, True])
+def test_a_months_audit_names_a_time_stored_in_another_form_in_the_span_it_rehashes(ledger, monkeypatch, side_by_side):
+    """The stored-time test runs in the read that re-hashes the chain, in this process or in its worker (forced here):
+    a record past the close holding its time in another form is named, as the test's own pass named it; one before
+    the close is left to `verify`, as before."""
+    if side_by_side:
+        monkeypatch.setattr(verification, "SIDE_BY_SIDE_ROWS", 0)
+    db, _receipt, _workbook = ledger
+    behind_guards(db.removeprefix("sqlite:///"), "UPDATE payments SET occurred_at = replace(occurred_at, ' ', 'T') "
+                  "WHERE id IN (3, 7)", tables=("payments",))
+    engine = setup.open_ledger(db)
+    try:
+        audited, full = verification.verify_month(engine, "2026-10"), verification.verify(engine)
+    finally:
+        engine.dispose()
+    timed = [(problem.table, problem.row_id) for problem in audited.problems if problem.check == "stored times"]
+    assert timed == [("payments", 7)] and not audited.breaks  # the same instant: the chain holds
+    assert [problem.row_id for problem in full.problems if problem.check == "stored times"] == [3, 7]
+
+
+def test_a_months_audit_tests_kept_totals_for_non_integers_from_the_month_or_the_last_close_on(ledger):
+    """September is closed: October's audit looks for totals kept as non-integers in October (and later), where its
+    figures come from; a non-integer written into closed September's totals is named by the full `verify`, as every
+    other change there is, and by an audit of September itself."""
+    db, _receipt, _workbook = ledger
+    behind_guards(db.removeprefix("sqlite:///"), "UPDATE account_months SET bonus = 0.5",
+                  "UPDATE payment_rollup SET amount = amount + 0.5", tables=("account_months", "payment_rollup"))
+    engine = setup.open_ledger(db)
+    try:
+        october, september = verification.verify_month(engine, "2026-10"), verification.verify_month(engine, "2026-09")
+        full = verification.verify(engine)
+    finally:
+        engine.dispose()
+
+    def named(found: verification.Verification, table: str) -> list[str]:
+        return [problem.message for problem in found.problems if problem.check == "money totals" and problem.table == table]
+
+    assert named(october, "account_months") and all("2026-10" in line for line in named(october, "account_months"))
+    assert named(october, "payment_rollup") and not any("2026-09" in line for line in named(october, "payment_rollup"))
+    assert any("from 2026-10 on are tested for non-integers" in line for line in october.not_checked)
+    assert any("2026-09" in line for line in named(september, "account_months"))
+    assert any("2026-09" in line for line in named(full, "account_months"))
+    assert any("2026-10" in line for line in named(full, "account_months"))
+
+
+def test_a_closed_months_closing_changed_is_named_by_the_next_months_audit(ledger):
+    """What a month's audit reads of a closed month is its closings (the openings): recomputing the month from them,
+    its totals disagree with the kept ones; the full `verify` also names the closed month against its receipt."""
+    db, _receipt, _workbook = ledger
+    behind_guards(db.removeprefix("sqlite:///"), "UPDATE account_months SET closing = closing + 1 WHERE month = '2026-09'",
+                  tables=("account_months",))
+    engine = setup.open_ledger(db)
+    try:
+        october, full = verification.verify_month(engine, "2026-10"), verification.verify(engine)
+    finally:
+        engine.dispose()
+    assert october.total_mismatches and all("for 2026-10" in line for line in october.total_mismatches)
+    assert any("2026-09 was closed" in problem.message for problem in full.problems)
+
+
+@pytest.mark.parametrize("side_by_side", [False, True])
 def test_a_months_audit_of_a_ledger_never_closed_rehashes_every_chain_whole_and_recomputes_that_months_totals(
         tmp_path, monkeypatch, side_by_side):
     """No close to start from: every record is re-hashed (an old one edited is named), but only the audited month's
