@@ -139,6 +139,23 @@ def as_process(url: str, month: str, out: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def older_schema(url: str) -> str:
+    """One line when the ledger's schema is older than this vosbench's (empty otherwise): opening it would upgrade it
+    first (at 10M records, minutes of refilling the explore tables), and that would be timed as the audit's open."""
+    from vosbench.ledger import database, readonly, setup
+
+    engine = readonly.open_read_only(url)
+    try:
+        with engine.connect() as connection:
+            version = database.get_meta(connection, "schema_version")
+    finally:
+        engine.dispose()
+    if version is None or int(version) >= int(setup.SCHEMA_VERSION):
+        return ""
+    return (f"the ledger is schema {version}, this vosbench {setup.SCHEMA_VERSION}: opening it upgrades it first, which "
+            f"would be timed as the audit's; upgrade it once with `.venv/bin/vosbench info --db {url}`, then run this again")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ledger", type=Path, required=True)
@@ -150,6 +167,10 @@ def main() -> int:
         print(f"no ledger at {args.ledger}; build one with `.venv/bin/python bench/scale.py --keep`", file=sys.stderr)
         return 2
     url = f"sqlite:///{args.ledger.resolve()}"
+    older = older_schema(url)
+    if older:
+        print(older, file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch)
         load = os.getloadavg()[0]
