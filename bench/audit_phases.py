@@ -8,8 +8,10 @@ process's CPU, with that of the processes it started and waited for, such as ver
 chain re-hashing workers): the record sections' queries, the reconciliation, statement matching,
 verification from the last close, each control check (with the controls' shared read),
 provenance, the tables, every notebook view, the workbook and the PNG charts (Chromium's
-own CPU is not this process's). With ``--process`` it then runs `vosbench audit` as a
-command and prints each notebook cell's time (papermill's) beside the command's wall time:
+own CPU is not this process's). An unscoped audit reads the month's records once (the controls'
+frame) and makes its movements, top accounts and large payments from them: the per-section
+query phases then stay empty. With ``--process`` it then runs `vosbench audit` as a command and
+prints each notebook cell's time (papermill's) beside the command's wall time:
 the rest is the kernel's start-up and the HTML conversion. Works on the ledger as given
 (the audit only reads); the machine is shared, so read same-run ratios and say the load.
 """
@@ -75,7 +77,10 @@ def in_process(url: str, month: str, out: Path) -> None:
     for owner, attribute, name in [
         (audit, "query_movements", "query: movements"), (audit, "query_top_accounts", "query: top accounts"),
         (audit, "query_large_payments", "query: large payments"), (audit, "query_trend", "query: trend"),
-        (audit, "count_active_accounts", "query: active accounts"), (reconcile, "reconcile", "reconciliation"),
+        (audit, "count_active_accounts", "query: active accounts"),
+        (context, "month_payments", "query: the month's records (context.month_payments)"),
+        (audit, "_record_sections", "record sections from them (movements, top accounts, large payments)"),
+        (reconcile, "reconcile", "reconciliation"),
         (statement_section, "compute", "statement matching"), (verification, "verify_month", "verification"),
         (context, "load", "controls: shared read (context.load)"),
         (control_runner.finding_notes, "latest", "controls: annotations"),

@@ -348,3 +348,25 @@ def test_verify_names_every_row_edited_or_removed_not_the_first_alone(capsys, le
         "FAILED [hash chain] payments row 3 was changed after it was recorded (hash mismatch)",
         "FAILED [hash chain] payments row 5 was changed after it was recorded (hash mismatch)",
         "FAILED [hash chain] charges row 1 is missing (next id 2)"], out
+
+
+def test_a_blob_read_in_the_chains_text_is_read_again_from_there_each_column_tested(ledger, monkeypatch):
+    """SQLite's json_array refuses a blob: the rows are read without testing each column first, and from the last row
+    taken on again with the test when it refuses one (in pieces of two rows here, so the refusal comes mid-read)."""
+    import sqlalchemy as sa
+
+    from vosbench.ledger import hashchain, setup, tables
+
+    behind_guards(ledger, "UPDATE payments SET memo = x'00ff' WHERE id = 4", tables=("payments",))
+    engine = setup.open_ledger(f"sqlite:///{ledger}")
+    reading = hashchain.driver_rows
+    monkeypatch.setattr(hashchain, "driver_rows", lambda connection, query, params=None: reading(connection, query, params, 2))
+    try:
+        with engine.connect() as connection:
+            texts = list(hashchain._canonical_texts(connection, tables.payments, 0))
+            ids = connection.scalars(sa.select(tables.payments.c.id).order_by(tables.payments.c.id)).all()
+    finally:
+        engine.dispose()
+    assert [row[0] for row in texts] == ids and len(ids) > 5  # every row once, in order
+    assert [row[0] for row in texts if row[1] is None] == [4]
+    assert all(row[1].startswith(f"[{row[0]},") for row in texts if row[0] != 4)

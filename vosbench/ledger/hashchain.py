@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -232,15 +233,27 @@ def _canonical_texts(connection: sa.Connection, table: sa.Table, after: int, fla
     converted; a row holding a blob gets None. Elsewhere the values are read and encoded here. A text
     that does not give the stored hash is not yet a break: :func:`verify_chain` then hashes the
     row's values read the ordinary way, as it always did.
+
+    ``json_array`` refuses a blob (the ledger never writes one): the rows are read without testing
+    each column's type first (at 2M payments that test was 1.3 s CPU of every audit), and only when
+    SQLite refuses one are the rows from the last one taken on read again, each column's type tested.
     """
     columns = [table.c[column] for column in chained_columns(table)]
     if connection.dialect.name == "sqlite":
-        no_blob = sa.and_(*(sa.func.typeof(column) != sa.literal_column("'blob'") for column in columns))
-        text = sa.case((no_blob, sa.func.json_array(*columns)), else_=sa.null())
         tested = sa.false() if flag is None else sa.case((flag, sa.true()), else_=sa.false())
-        query = sa.select(table.c.id, sa.type_coerce(text, sa.Text()), table.c.hash, tested).where(table.c.id > after)
-        yield from driver_rows(connection, query.order_by(table.c.id))
-        return
+        no_blob = sa.and_(*(sa.func.typeof(column) != sa.literal_column("'blob'") for column in columns))
+        taken = after
+        for guarded, text in ((False, sa.func.json_array(*columns)),
+                              (True, sa.case((no_blob, sa.func.json_array(*columns)), else_=sa.null()))):
+            query = sa.select(table.c.id, sa.type_coerce(text, sa.Text()), table.c.hash, tested).where(table.c.id > taken)
+            try:
+                for row in driver_rows(connection, query.order_by(table.c.id)):
+                    taken = row[0]
+                    yield row
+                return
+            except sqlite3.OperationalError as error:
+                if guarded or "BLOB" not in str(error):
+                    raise
     result = connection.execute(sa.select(*columns, table.c.hash).where(table.c.id > after).order_by(table.c.id),
                                 execution_options={"stream_results": True, "yield_per": 20_000})
     for row in result:
