@@ -125,6 +125,16 @@ def test_the_record_sections_agree_on_ties_reversals_missing_texts_and_two_curre
     assert large.set_index("payment_id").loc[3, "reverses"] == 2
 
 
+def test_a_currency_without_records_and_no_payment_that_large_type_the_sections_as_sql_does(tmp_path):
+    """A query finding nothing gives a frame typed its own way (no text to infer text columns from): where the
+    SQL sections hold such a result, the sections made from the frame hold the same, to the dtype."""
+    engine = ledger_from_text(tmp_path, accounts=ACCOUNTS + "    E1,Edith,customer,,0,EUR,UTC\n",
+                              payments=PAYMENTS.split("p4,")[0])
+    for name, made, reference in sections_both_ways(engine, "2026-10", "UTC", 10, 1_000_000_0000):
+        pd.testing.assert_frame_equal(made, reference, obj=name)
+    assert made.empty  # the large payments, none
+
+
 def test_the_audit_computes_its_record_sections_from_the_frame_as_sql_would(demo_ledger):
     engine = setup.open_ledger(f"sqlite:///{demo_ledger}")
     result = audit.MonthlyAudit.compute(engine, SCALE.end_month, large_payment_threshold="100.00", top_n=5)

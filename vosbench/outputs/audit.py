@@ -58,7 +58,12 @@ def _total(expression) -> sa.ColumnElement:
 def _frame(connection: sa.Connection, statement, integers: tuple[str, ...] = ()) -> pd.DataFrame:
     """The statement's rows (:func:`queries.result_frame`); ``integers`` are never empty, so plain int64."""
     result = connection.execute(statement)
-    frame = queries.result_frame(list(result.keys()), result.all())
+    return _rows_frame(list(result.keys()), result.all(), integers)
+
+
+def _rows_frame(keys: list[str], rows, integers: tuple[str, ...] = ()) -> pd.DataFrame:
+    """:func:`_frame` of rows already read (none: the frame a query finding nothing gives, typed its own way)."""
+    frame = queries.result_frame(keys, rows)
     for column in integers:
         frame[column] = frame[column].astype("int64")
     return frame
@@ -154,8 +159,12 @@ def query_large_payments(connection: sa.Connection, period: periods.Period, thre
         .select_from(_P.join(_A, _A.c.id == _P.c.account_id)
                      .outerjoin(reversal, reversal.c.reverses_id == _P.c.id))
         .where(_in(period, where=where), size >= threshold).order_by(size.desc(), _P.c.id))
-    frame = _frame(connection, statement, ("amount",))
-    frame["occurred_at"] = periods.local_times(pd.to_datetime(frame["occurred_at"]), period.timezone)
+    return _large_payment_types(_frame(connection, statement, ("amount",)), period.timezone)
+
+
+def _large_payment_types(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """The large payments' rows as the section shows them: times on ``timezone``'s wall clock, links nullable."""
+    frame["occurred_at"] = periods.local_times(pd.to_datetime(frame["occurred_at"]), timezone)
     for column in ("reverses", "reversed_by"):
         frame[column] = frame[column].astype("Int64")
     return frame
@@ -229,10 +238,18 @@ def count_active_accounts(connection: sa.Connection, period: periods.Period, led
 
 def _record_sections(records: pd.DataFrame, currencies: Sequence[str], top_n: int, threshold: int,
                      timezone: str) -> dict[str, pd.DataFrame]:
-    """Movements, top accounts and large payments from the month's records read once (:mod:`record_sections`)."""
+    """Movements, top accounts and large payments from the month's records read once (:mod:`record_sections`).
+
+    Where a query would find nothing (a currency without records, no payment that large) the frame
+    it gives stands in, typed its own way, so that every section is the SQL section's to the dtype.
+    """
+    idle = _rows_frame(["currency", "account", "name", "kind", *_MOVEMENT_INTS], [], _MOVEMENT_INTS)
+    large = record_sections.large_payments(records, threshold, timezone)
+    if large.empty:
+        large = _large_payment_types(_rows_frame(list(record_sections.LARGE_PAYMENT_COLUMNS), [], ("amount",)), timezone)
     return dict(movements=record_sections.movements(records),
-                top_accounts=record_sections.top_accounts(records, list(currencies), top_n, TOP_ACCOUNT_COLUMNS),
-                large_payments=record_sections.large_payments(records, threshold, timezone))
+                top_accounts=record_sections.top_accounts(records, list(currencies), top_n, TOP_ACCOUNT_COLUMNS, idle),
+                large_payments=large)
 
 
 def _scoped_record_sections(connection: sa.Connection, period: periods.Period, top_n: int, threshold: int,

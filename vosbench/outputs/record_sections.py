@@ -56,15 +56,19 @@ def movements(records: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(dict.fromkeys(MOVEMENT_KEYS, "str"))
 
 
-def top_accounts(records: pd.DataFrame, currencies: list[str], top_n: int, columns: tuple[str, ...]) -> pd.DataFrame:
+def top_accounts(records: pd.DataFrame, currencies: list[str], top_n: int, columns: tuple[str, ...],
+                 idle: pd.DataFrame) -> pd.DataFrame:
     """What ``audit.query_top_accounts`` gives: per currency (in ``currencies``' order), the ``top_n`` accounts that
-    received the most money, ties by account number; ``columns`` in that order."""
+    received the most money, ties by account number; ``columns`` in that order. ``idle`` is the part of a currency
+    without records (the SQL section's empty result, whose column types the parts put together keep)."""
     frame = _grouped(records, TOP_ACCOUNT_KEYS).rename(columns={"account_kind": "kind"})
+    frame = frame.astype(dict.fromkeys(("currency", "account", "name", "kind"), "str"))
     # SQL's ORDER BY money_in DESC, account within each currency: a stable sort on the account, then on money in
     frame = frame.sort_values("account", kind="stable").sort_values("money_in", ascending=False, kind="stable")
     parts = [frame[frame["currency"] == currency].head(top_n) for currency in currencies]
+    parts = [part if not part.empty else idle for part in parts]
     chosen = pd.concat(parts, ignore_index=True) if parts else frame.iloc[:0]
-    return chosen.astype(dict.fromkeys(("currency", "account", "name", "kind"), "str"))[list(columns)]
+    return chosen[list(columns)]
 
 
 def large_payments(records: pd.DataFrame, threshold: int, timezone: str) -> pd.DataFrame:
