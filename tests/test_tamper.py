@@ -370,3 +370,22 @@ def test_a_blob_read_in_the_chains_text_is_read_again_from_there_each_column_tes
     assert [row[0] for row in texts] == ids and len(ids) > 5  # every row once, in order
     assert [row[0] for row in texts if row[1] is None] == [4]
     assert all(row[1].startswith(f"[{row[0]},") for row in texts if row[0] != 4)
+
+
+def test_the_text_index_check_names_the_smallest_ids_first_from_where_it_starts(ledger):
+    """The two sides are compared in id order (a merge of two ordered reads): what it names is, as before, the first
+    ``limit`` ids missing past ``after``, smallest first; an id up to ``after`` is not its to name."""
+    import sqlite3
+
+    from vosbench.ledger import setup, text_index
+
+    with sqlite3.connect(ledger) as raw:
+        raw.execute("INSERT INTO payment_text(payment_text, rowid, reference, memo) "
+                    "SELECT 'delete', id, reference, memo FROM payments WHERE id IN (5, 2, 4)")
+    engine = setup.open_ledger(f"sqlite:///{ledger}")
+    try:
+        with engine.connect() as connection:
+            found = text_index.disagreements(connection, 2, after=2)
+    finally:
+        engine.dispose()
+    assert [payment_id for payment_id, _ in found] == [4, 5]
