@@ -187,7 +187,7 @@ def disagreements(connection: sa.Connection, limit: int = 20, *, after: int = 0)
     held = sa.select(_index.c.rowid).where(_index.c.rowid > after)
     # in id order, as both sides come: SQLite merges the two ordered reads instead of building a temporary index of
     # one (the same ids, smallest first: half the CPU, 1 s of a month's audit at 2M payments since the last close)
-    in_order = sa.literal_column("1")
+    in_order: sa.ColumnElement[int] = sa.literal_column("1")
     for (payment_id,) in connection.execute(indexed.except_(held).order_by(in_order).limit(limit)):
         found.append((payment_id, f"payment {payment_id} is missing from the text index: "
                                   "`query --text` would not find it"))
