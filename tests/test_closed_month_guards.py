@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, ledger_from_text
+from raw_rows import insert_linked
 from team_ledger import login_engine
 
 from vosbench.ledger import database, guards, hashchain, month_close, setup, tables, thresholds, verification
@@ -42,7 +43,10 @@ def _charge(day: str) -> dict:
 
 def _insert(engine, table: sa.Table, row: dict) -> None:
     with engine.begin() as connection:
-        connection.execute(table.insert().values(**row))
+        if table.name in hashchain.CHAINED_TABLES:  # linked to its chain head, as the database requires
+            insert_linked(connection, table, row)
+        else:
+            connection.execute(table.insert().values(**row))
 
 
 def _refused(engine, table: sa.Table, row: dict) -> None:

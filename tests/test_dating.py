@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, TEAM, ledger_from_text, write_ledger_files
+from raw_rows import carry_head
 from team_ledger import login_engine
 
 from vosbench.commands import main
@@ -164,6 +165,7 @@ def _post(engine, key: str, *, occurred: datetime, recorded: datetime) -> None:
     """A payments row written with plain SQL, dated as its writer chooses."""
     with engine.begin() as connection:
         connection.execute(POST, {"occurred": occurred, "recorded": recorded, "key": key, "hash": "0" * 64})
+        carry_head(connection, "payments")
 
 
 def test_on_a_server_a_login_cannot_choose_when_its_rows_were_written(team_url):

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from ledger_text import ACCOUNTS, write_ledger_files
+from raw_rows import carry_head
 from team_ledger import build, login_engine
 
 from vosbench.commands import main
@@ -45,6 +46,7 @@ def _post(engine, *, amount: int, source: str = "vosbench", approved_by: str = "
                                             "now": datetime.now(UTC).replace(tzinfo=None),  # a server holds it to its clock
                                             "approved_by": approved_by, "source": source,
                                             "key": f"{source}-{amount}-{approved_by}", "hash": "0" * 64})
+        carry_head(connection, "payments")
 
 
 def _set(engine, *, amount: int, set_by: str) -> None:

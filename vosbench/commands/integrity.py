@@ -66,6 +66,8 @@ def cmd_close(args) -> int:
     from vosbench.ledger import anchor, month_close
 
     month, through = _close_target(args)
+    if args.withdraw:
+        return _withdrawn(args, month, "close", through=through)
     key = anchor.load_key(args.key_file)
 
     def keep(receipt: dict) -> None:
@@ -113,6 +115,27 @@ def _requesting(engine, args, action: str) -> bool:
         return month_close.confirming_login(connection) is not None
 
 
+def _withdrawn(args, month: str, action: str, *, through: str | None = None) -> int:
+    """Withdraw, under the connected login, the request waiting to ``action`` ``month`` (``--withdraw``), and say so."""
+    from vosbench.ledger import month_close
+
+    given = [flag for flag, value in (("--through", through), ("--by", args.by), ("--second", args.second),
+                                      ("--confirm", args.confirm), ("--receipt", getattr(args, "receipt", None)),
+                                      ("--key-file", args.key_file)) if value]
+    if given:
+        raise month_close.CloseError(f"--withdraw withdraws the {action} of one month (--month) that waits for "
+                                     f"confirmation, under your own login, and records nothing else: leave "
+                                     f"{' and '.join(given)} out")
+    ledger = options.open_ledger(args)
+    try:
+        withdrawal = month_close.withdraw(ledger.engine, month, action, reason=getattr(args, "reason", None) or "")
+    finally:
+        ledger.close()
+    print(f"withdrew the {action} of {withdrawal.month} waiting for confirmation (recorded as request {withdrawal.id}, "
+          f"by {withdrawal.by}); a --confirm now finds nothing to confirm", flush=True)
+    return options.EXIT_OK
+
+
 def _requested(request) -> None:
     """Say that a close or reopen waits for a second login, and how that person confirms it."""
     print(f"requested the {request.action} of {request.month} (request {request.id}) as {request.by}; it is recorded "
@@ -149,6 +172,8 @@ def _said(event, path: Path | None) -> None:
 def cmd_reopen(args) -> int:
     from vosbench.ledger import anchor, month_close
 
+    if args.withdraw:
+        return _withdrawn(args, args.month, "reopen")
     ledger = options.open_ledger(args)
     try:
         key = anchor.load_key(args.key_file)
@@ -463,6 +488,9 @@ def register(add) -> None:
                                                        "second person confirms under their own login with --confirm)")
     sub.add_argument("--confirm", action="store_true",
                      help="on a server: confirm, under your own login, the close a supervisor requested")
+    sub.add_argument("--withdraw", action="store_true",
+                     help="on a server: withdraw the close of --month you requested (or, as the owner, anyone's) "
+                          "while it waits for confirmation")
     sub.add_argument("--receipt", type=options.out_file, metavar="FILE", help="where to write the receipt "
                                                                    "(default: ./close-YYYY-MM.json)")
     _key_option(sub)
@@ -474,6 +502,9 @@ def register(add) -> None:
     sub.add_argument("--reason", help="why it is reopened (shown in every later report)")
     sub.add_argument("--confirm", action="store_true",
                      help="on a server: confirm, under your own login, the reopen a supervisor requested")
+    sub.add_argument("--withdraw", action="store_true",
+                     help="on a server: withdraw the reopen of --month you requested (or, as the owner, anyone's) "
+                          "while it waits for confirmation; --reason says why")
     _key_option(sub)
 
     add("closes", cmd_closes, "list every close and reopen of a month, oldest first")

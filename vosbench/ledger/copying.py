@@ -58,8 +58,8 @@ def copy_ledger(source_url: str, destination_url: str) -> CopyResult:
             with source.connect() as reading, destination.begin() as writing:
                 _check_empty(writing, destination_url)
                 on_sqlite = writing.dialect.name == "sqlite"
-                if on_sqlite:  # a copy is no one's entry (on a server its owner is not held by these triggers)
-                    for guard in guards.threshold_guards("sqlite"):
+                if on_sqlite:  # a copy is no one's entry, nor linked row by row (on a server its owner is not held by these)
+                    for guard in guards.threshold_guards("sqlite") + guards.chain_head_guards("sqlite"):
                         writing.exec_driver_sql(f"DROP TRIGGER {guard.name}")
                 counts = {table.name: _copy_table(reading, writing, table) for table in tables.metadata.sorted_tables}
                 if on_sqlite:

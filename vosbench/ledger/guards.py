@@ -135,8 +135,9 @@ _POSTGRESQL_FUNCTIONS = {
 _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_entry", "vosbench_threshold_setter",
             "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
             "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
-            "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_month_span",
-            "vosbench_person_close_request"}
+            "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_closed_balance", "vosbench_month_span",
+            "vosbench_person_close_request", "vosbench_owner_archive", "vosbench_owner_purged_range",
+            *(f"vosbench_within_chain_{table}" for table in CHAINED_TABLES)}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
 
@@ -365,7 +366,26 @@ def _threshold_rules(dialect: str) -> list[tuple[str, str, str]]:
     ]
     if login:
         rules.append(("approval_requests", f"{not_owner}NEW.maker <> {login}", MAKER_REFUSAL))
-    return rules + _dating_rules(server, not_owner) + _person_rules(server, not_owner) + _closed_month_rules(server, not_owner)
+    return (rules + _dating_rules(server, not_owner) + _person_rules(server, not_owner)
+            + _closed_month_rules(server, not_owner) + _owner_only_rules(server))
+
+
+OWNER_ONLY_REFUSALS = {
+    "archives": ("archives: only the owner of the ledger records an archive, with the purge it makes (vosbench archive, "
+                 "connected as the owner)"),
+    "purged_ranges": ("purged_ranges: only the owner of the ledger records a purged range, with the purge of its archive "
+                      "(vosbench archive, connected as the owner)"),
+}
+"""What a server says to a login other than its owner writing a table only the owner's retention purge writes."""
+
+
+def _owner_only_rules(server: str) -> list[tuple[str, str, str]]:
+    """On a server, the rules keeping ``archives`` and ``purged_ranges`` to the owner: a purged range is what lets the
+    journal's delete guards pass a DELETE, and an archive what ``verify`` steps over the gap with, so a login adding
+    either (a writer's role may INSERT into the ledger's tables) would be preparing a deletion or a false archive. None
+    on SQLite, whose file's holder can change anything anyway."""
+    owner = _OWNER.get(server)
+    return [] if owner is None else [(table, f"NOT ({owner})", refusal) for table, refusal in OWNER_ONLY_REFUSALS.items()]
 
 
 DATING_REFUSAL = ("payments: a record is recorded now, by the clock of the database, and dated no later than "
@@ -403,19 +423,45 @@ CLOSED_MONTH_REFUSALS = {
                  "reference to the original, or have the month reopened (vosbench reopen)"),
     "charges": ("charges: a day of or before a closed month takes no more charges; have the month reopened "
                 "(vosbench reopen) to record them"),
+    "balance_snapshots": ("balance_snapshots: a balance reported as of a closed month (or before one) is refused; have "
+                          "the month reopened (vosbench reopen) to record it"),
     "month_spans": ("month_spans: a month span is recorded with the close of its month, for that close alone, "
                     "starting before it ends"),
 }
 """What the database says to a record dated into a closed month (see :func:`_closed_month_rules`)."""
 
+NOT_A_TIME_REFUSALS = {
+    "payments": "payments: occurred_at is no time; give it as YYYY-MM-DD HH:MM:SS.ffffff (UTC)",
+    "balance_snapshots": "balance_snapshots: as_of is no time; give it as YYYY-MM-DD HH:MM:SS.ffffff (UTC)",
+    "charges": "charges: day is no calendar day; give it as YYYY-MM-DD",
+}
+"""What SQLite says to a record whose date is no date: it would be compared as text with the closed months' instants
+(and pass them), where a server's column refuses it itself (see :func:`_closed_month_rules`)."""
+
 _DAY_MONTH = {"sqlite": "substr(NEW.day, 1, 7)", "postgresql": "to_char(NEW.day, 'YYYY-MM')", "mysql": "LEFT(NEW.day, 7)"}
 """The YYYY-MM of a charges row's day (a calendar day of the ledger's zone, so its month is the ledger's)."""
 
+def _sqlite_instant(column: str) -> str:
+    """A time column of the new row as the spans are written: SQLite compares text, so a time a raw client writes in
+    another form (``T``, no fraction, a ``Z`` or an offset) is first put in the ledger's own."""
+    value = f"NEW.{column}"
+    return (f"(CASE WHEN length({value}) = 26 AND substr({value}, 11, 1) = ' ' THEN {value} "
+            f"ELSE strftime('%Y-%m-%d %H:%M:%f', {value}) || '000' END)")
 
-_INSTANT = {"sqlite": ("(CASE WHEN length(NEW.occurred_at) = 26 AND substr(NEW.occurred_at, 11, 1) = ' ' "
-                       "THEN NEW.occurred_at ELSE strftime('%Y-%m-%d %H:%M:%f', NEW.occurred_at) || '000' END)")}
-"""A payment's instant as the spans are written: SQLite compares text, so a time a raw client writes in another form
-(``T``, no fraction, a ``Z`` or an offset) is first put in the ledger's own; a server's column is a timestamp."""
+
+def _sqlite_no_time(column: str) -> str:
+    """True when a time column of the new row is no time (SQLite's columns take any text): not text (a number would
+    be read as a Julian day), not read by SQLite as a time, or of the ledger's form but read as another time (a 13th
+    month, a 30 February). Compared as text with the spans, it would pass them."""
+    value = f"NEW.{column}"
+    return (f"(typeof({value}) <> 'text' OR CASE WHEN length({value}) = 26 AND substr({value}, 11, 1) = ' ' "
+            f"THEN strftime('%Y-%m-%d %H:%M:%S', substr({value}, 1, 19), '+0 days') IS NOT substr({value}, 1, 19) "
+            f"OR substr({value}, 20) NOT GLOB '.[0-9][0-9][0-9][0-9][0-9][0-9]' "
+            f"ELSE strftime('%Y-%m-%d %H:%M:%f', {value}) IS NULL END)")
+
+
+_INSTANTS = {"payments": "occurred_at", "balance_snapshots": "as_of"}
+"""The time each timed record is dated by, compared with the closed months' spans."""
 
 
 def _latest_close_event(month: str) -> str:
@@ -424,11 +470,13 @@ def _latest_close_event(month: str) -> str:
 
 
 def _closed_month_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
-    """The rules refusing a row dated into or before a closed month, whoever sends it: a payment whose instant lies
-    before the end of a ``month_spans`` of a month whose latest event is its close (a reopen lifts it), and a charges
-    row whose day lies in or before such a month; and a span for anything but the latest event of its month, a
-    close, or one ending before it starts. "Before" too, as the write door refuses: a record in an earlier month,
-    even one that never closed (it held no records then), would change the closed month's opening balances.
+    """The rules refusing a row dated into or before a closed month, whoever sends it: a payment (or a reported
+    balance) whose instant lies before the end of a ``month_spans`` of a month whose latest event is its close (a
+    reopen lifts it), and a charges row whose day lies in or before such a month; and a span for anything but the
+    latest event of its month, a close, or one ending before it starts. "Before" too, as the write door refuses: a
+    record in an earlier month, even one that never closed (it held no records then), would change the closed
+    month's opening balances. On SQLite, whose columns take any text, a date that is no date is refused first: it
+    would be compared as text and pass.
 
     The write door refuses the same rows with its line; these hold a login's own client and psql, and anyone
     holding an SQLite file without lifting triggers.
@@ -436,16 +484,22 @@ def _closed_month_rules(server: str, not_owner: str) -> list[tuple[str, str, str
     records the month's UTC instants (:func:`vosbench.ledger.month_close.close`), and the guard compares with them
     (an indexed lookup in a table of one row per close). On a server the owner, who copies ledgers, is held by none.
     """
-    instant = _INSTANT.get(server, "NEW.occurred_at")
-    in_closed_span = (f"EXISTS (SELECT 1 FROM month_spans s WHERE s.ends_at > {instant} "
-                      f"AND s.close_id = {_latest_close_event('s.month')})")
+    rules = []
+    for table, column in _INSTANTS.items():
+        instant = _sqlite_instant(column) if server == "sqlite" else f"NEW.{column}"
+        if server == "sqlite":
+            rules.append((table, _sqlite_no_time(column), NOT_A_TIME_REFUSALS[table]))
+        rules.append((table, not_owner + f"EXISTS (SELECT 1 FROM month_spans s WHERE s.ends_at > {instant} "
+                                         f"AND s.close_id = {_latest_close_event('s.month')})",
+                      CLOSED_MONTH_REFUSALS[table]))
+    if server == "sqlite":
+        rules.append(("charges", "typeof(NEW.day) <> 'text' OR date(NEW.day, '+0 days') IS NOT NEW.day", NOT_A_TIME_REFUSALS["charges"]))
     day_closed = (f"EXISTS (SELECT 1 FROM month_closes c WHERE c.month >= {_DAY_MONTH[server]} AND c.action = 'close' "
                   f"AND c.id = {_latest_close_event('c.month')})")
     stray_span = ("NOT EXISTS (SELECT 1 FROM month_closes c WHERE c.id = NEW.close_id AND c.month = NEW.month "
                   f"AND c.action = 'close' AND c.id = {_latest_close_event('NEW.month')}) "
                   "OR NEW.starts_at >= NEW.ends_at")
-    return [("payments", not_owner + in_closed_span, CLOSED_MONTH_REFUSALS["payments"]),
-            ("charges", not_owner + day_closed, CLOSED_MONTH_REFUSALS["charges"]),
+    return [*rules, ("charges", not_owner + day_closed, CLOSED_MONTH_REFUSALS["charges"]),
             ("month_spans", not_owner + f"({stray_span})", CLOSED_MONTH_REFUSALS["month_spans"])]
 
 
@@ -458,7 +512,7 @@ PERSON_REFUSALS = {
     "month_closes": ("month_closes: a month is closed or reopened as a registered supervisor requested it, "
                      "confirmed by another registered operator under their own login"),
     "close_requests": ("close_requests: a close or reopen of a month is requested by a registered supervisor under "
-                       "their own login"),
+                       "their own login, and withdrawn, while it waits, by the login that requested it (or the owner)"),
     "approval_decisions": "approval_decisions: a request is decided by a registered supervisor under their own login",
     "finding_annotations": ("finding_annotations: a finding is annotated by a registered auditor or supervisor under "
                             "their own login"),
@@ -475,10 +529,27 @@ def _requested_close() -> str:
     """A month_closes row that confirms the request waiting in its month: the month's latest request is its
     closer's, of its action (and reason), and the month's state allows it (a close of an open month, a reopen of a
     closed one), so a request is confirmed once."""
-    return ("EXISTS (SELECT 1 FROM close_requests r WHERE r.id = (SELECT MAX(q.id) FROM close_requests q "
-            "WHERE q.month = NEW.month) AND r.requested_by = NEW.closed_by AND r.action = NEW.action "
+    return (f"EXISTS (SELECT 1 FROM close_requests r WHERE r.id = {_latest_request('NEW.month')} "
+            "AND r.requested_by = NEW.closed_by AND r.action = NEW.action "
             "AND r.reason = NEW.reason) AND COALESCE((SELECT e.action FROM month_closes e WHERE e.id = "
             f"{_latest_close_event('NEW.month')}), 'reopen') <> NEW.action")
+
+
+WITHDRAW = "withdraw"
+"""The action of a ``close_requests`` row withdrawing the request waiting in its month (:func:`_withdrawable`)."""
+
+
+def _latest_request(month: str) -> str:
+    """The month's latest close request (SQL): the one that waits, if the month's state allows it."""
+    return f"(SELECT MAX(q.id) FROM close_requests q WHERE q.month = {month})"
+
+
+def _withdrawable(login: str) -> str:
+    """A withdrawal by ``login`` of the request waiting in the new row's month: the month's latest request is
+    ``login``'s close or reopen, and the month's state still allows it (not confirmed, not already withdrawn)."""
+    return (f"EXISTS (SELECT 1 FROM close_requests r WHERE r.id = {_latest_request('NEW.month')} "
+            f"AND r.requested_by = {login} AND r.action IN ('close', 'reopen') AND COALESCE((SELECT e.action FROM "
+            f"month_closes e WHERE e.id = {_latest_close_event('NEW.month')}), 'reopen') <> r.action)")
 
 
 def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
@@ -498,8 +569,8 @@ def _person_rules(server: str, not_owner: str) -> list[tuple[str, str, str]]:
         ("payments", f"NEW.source = '{MANUAL_SOURCE}' AND NEW.operator <> {login} AND NEW.approved_by <> {login}"),
         ("month_closes", f"NOT (NEW.second = {login} AND NEW.closed_by <> {login} AND {_is_supervisor('NEW.closed_by')} "
                          f"AND EXISTS (SELECT 1 FROM operators o WHERE o.login = {login}) AND {_requested_close()})"),
-        ("close_requests", f"NOT (NEW.requested_by = {login} AND {_is_supervisor(login)} "
-                           "AND NEW.action IN ('close', 'reopen'))"),
+        ("close_requests", f"NOT (NEW.requested_by = {login} AND (NEW.action IN ('close', 'reopen') AND "
+                           f"{_is_supervisor(login)} OR NEW.action = '{WITHDRAW}' AND {_withdrawable(login)}))"),
         ("approval_decisions", f"NOT (NEW.checker = {login} AND {_has_role(login, CHECKER_ROLES)})"),
         ("finding_annotations", f"NOT (NEW.author = {login} AND {_has_role(login, ANNOTATOR_ROLES)})"),
         ("match_decisions", f"NEW.decided_by <> {login}"),
@@ -522,7 +593,10 @@ _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_en
                        "accounts": ("accounts_person", "vosbench_person_account"),
                        "account_versions": ("account_versions_person", "vosbench_person_account_version"),
                        "charges": ("charges_closed_month", "vosbench_closed_charge"),
-                       "month_spans": ("month_spans_close", "vosbench_month_span")}
+                       "balance_snapshots": ("balance_snapshots_closed_month", "vosbench_closed_balance"),
+                       "month_spans": ("month_spans_close", "vosbench_month_span"),
+                       "archives": ("archives_owner", "vosbench_owner_archive"),
+                       "purged_ranges": ("purged_ranges_owner", "vosbench_owner_purged_range")}
 """The trigger (and on PostgreSQL its function) holding each table's threshold rules."""
 
 
@@ -616,6 +690,74 @@ def currency_code_guards(dialect: str) -> list[Guard]:
                                           _NO_CURRENCY, f"{table}: {CODE_REFUSAL}")]
 
 
+# --- the hash chains' heads: every record carries its table's head (see hashchain.ChainHead) --------------------
+
+CHAIN_ID_REFUSAL = ("{table}: a record takes an id after its chain head (the write door gives it the next one); "
+                    "write it through vosbench")
+CHAIN_COVER_REFUSAL = ("{table}: a record is linked into its chain head in the transaction that writes it, as the write "
+                       "door does; one the head does not cover would take the id of the next record written, and stop "
+                       "every later write: write it through vosbench")
+"""What the database says to a row of a hash-chained table written beside the chain head (see :func:`chain_head_guards`)."""
+
+
+def chain_head_guards(dialect: str) -> list[Guard]:
+    """The triggers keeping a hash-chained table's rows (payments, charges, balances) and its chain head together,
+    whoever writes them: a row's id must lie after its head, and the head must cover the row when it is written.
+
+    The write door takes ids from the head (:meth:`vosbench.ledger.hashchain.ChainHead.link_all`), so a row a raw
+    client slipped in after the head, without moving it, took the id of the next record written: every later write
+    failed on it, in the words of the append-only guard. On SQLite and MariaDB the head now follows each row as it is
+    written (an AFTER INSERT trigger: the write door then saves the head it computed, the same), so such a row is the
+    chain's next link, which ``verify`` names when its hash does not link, and writing goes on. PostgreSQL, whose row
+    versions would make one UPDATE of the head per row cost more with every row of a transaction, checks at commit
+    that the head covers the row (a deferred constraint trigger) and refuses the transaction otherwise. The database
+    cannot recompute a row's hash, which is of its values as the client encodes them; ``verify`` does. On a server the
+    owner (a copy, a bulk import) is held by none of them.
+    """
+    server = "mysql" if dialect == "mariadb" else dialect
+    owner = _OWNER.get(server)
+    not_owner = f"NOT ({owner}) AND " if owner else ""
+    made: list[Guard] = []
+    if server == "postgresql":
+        made.append(Guard("vosbench_by_owner", "", "CREATE OR REPLACE FUNCTION vosbench_by_owner() RETURNS boolean "
+                                                   "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp "
+                                                   f"AS $${_BY_OWNER}$$", installed=_BY_OWNER))
+        made.append(_postgresql_function("vosbench_chain_covered", (
+            "BEGIN IF NEW.id > (SELECT last_id FROM chain_heads WHERE name = TG_TABLE_NAME) THEN RAISE EXCEPTION "
+            f"USING MESSAGE = replace('{CHAIN_COVER_REFUSAL}', '{{table}}', TG_TABLE_NAME), "
+            "ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NULL; END ")))
+    for table in CHAINED_TABLES:
+        head = f"(SELECT h.last_id FROM chain_heads h WHERE h.name = '{table}')"
+        carry = (f"UPDATE chain_heads SET last_id = NEW.id, head_hash = NEW.hash, row_count = row_count + 1 "
+                 f"WHERE name = '{table}'")
+        # SQLite and MariaDB: one trigger after the row's own rules (a bulk import pays for each one a row fires), which
+        # sees the id the row took, then moves the head over it
+        refusal = CHAIN_ID_REFUSAL.format(table=table)
+        if server == "sqlite":
+            made.append(Guard(f"{table}_chain_carry", table, (
+                f"CREATE TRIGGER {table}_chain_carry AFTER INSERT ON {table} BEGIN SELECT RAISE(ABORT, "
+                f"'{refusal}') WHERE NEW.id <= {head}; {carry}; END")))
+        elif server == "mysql":
+            made.append(Guard(f"{table}_chain_carry", table, (
+                f"CREATE TRIGGER {table}_chain_carry AFTER INSERT ON {table} FOR EACH ROW IF NOT ({owner}) THEN "
+                f"IF NEW.id <= {head} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{refusal}'; END IF; "
+                f"{carry}; END IF")))
+        else:
+            made += _refusing_insert(dialect, table, f"{table}_within_chain", f"vosbench_within_chain_{table}",
+                                     f"{not_owner}NEW.id <= {head}", refusal)
+            shown = (f"CREATE CONSTRAINT TRIGGER {table}_chain_covered AFTER INSERT ON {table} DEFERRABLE INITIALLY "
+                     "DEFERRED FOR EACH ROW WHEN ((NOT vosbench_by_owner())) EXECUTE FUNCTION vosbench_chain_covered()")
+            # a constraint trigger has no OR REPLACE: made once, and compared by verify as any other
+            made.append(Guard(f"{table}_chain_covered", table, (
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '{table}_chain_covered' "
+                f"AND tgrelid = '{table}'::regclass) THEN {shown}; END IF; END $$"), shown))
+    return made
+
+
+_BY_OWNER = "SELECT session_user = current_user"
+"""PostgreSQL's test of the owner's session, run as the owner (:func:`chain_head_guards`' trigger condition)."""
+
+
 # --- a day's charges: never negative (see write_door._CHARGES) --------------------------------------------------
 
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee", "calls")
@@ -687,7 +829,7 @@ def expected_guards(dialect: str) -> list[Guard]:
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
     checks += (account_currency_guards(dialect) + currency_code_guards(dialect) + charge_sign_guards(dialect)
-               + settings_guards(dialect))
+               + settings_guards(dialect) + chain_head_guards(dialect))
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

@@ -45,7 +45,7 @@ from vosbench.core import periods
 from vosbench.core.errors import VosbenchError
 from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
-from vosbench.ledger import database, hashchain, merkle, tables
+from vosbench.ledger import database, guards, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, seal
 from vosbench.ledger.roles import current_login
 
@@ -165,19 +165,49 @@ def reopen_command(connection: sa.Connection, month: str) -> str:
             "--confirm` under another login")
 
 
-def pending(connection: sa.Connection, month: str) -> CloseRequest | None:
-    """The request waiting for a second login in ``month``: its latest, when it asks what the month's state allows
-    (a close of an open month, a reopen of a closed one). A confirmed request no longer does, and a later one
-    replaces it."""
-    table = tables.month_closes
+def _latest_request(connection: sa.Connection, month: str) -> CloseRequest | None:
+    """The latest close request of ``month`` (a withdrawal included), or None."""
     row = connection.execute(sa.select(tables.close_requests).where(tables.close_requests.c.month == month)
                              .order_by(tables.close_requests.c.id.desc()).limit(1)).first()
-    if row is None:
+    return None if row is None else CloseRequest(row.id, row.month, row.action, row.requested_by, row.reason,
+                                                 row.requested_at)
+
+
+def pending(connection: sa.Connection, month: str) -> CloseRequest | None:
+    """The request waiting for a second login in ``month``: its latest, when it asks what the month's state allows
+    (a close of an open month, a reopen of a closed one). A confirmed request no longer does, a withdrawn one
+    (:func:`withdraw`) is followed by its withdrawal, and a later one replaces it."""
+    found = _latest_request(connection, month)
+    if found is None or found.action == guards.WITHDRAW:
         return None
+    table = tables.month_closes
     latest = connection.scalar(sa.select(table.c.action).where(table.c.month == month).order_by(table.c.id.desc()).limit(1))
-    if (latest == "close") != (row.action == "reopen"):
+    if (latest == "close") != (found.action == "reopen"):
         return None
-    return CloseRequest(row.id, row.month, row.action, row.requested_by, row.reason, row.requested_at)
+    return found
+
+
+def withdraw(engine: Engine, month: str, action: str, *, reason: str = "", at: datetime | None = None) -> CloseRequest:
+    """Withdraw, on a server, the request waiting to ``action`` ``month``, under the connected login: the supervisor
+    who requested it, or the ledger's owner. The withdrawal is appended to ``close_requests`` (who, when, why), and a
+    ``--confirm`` after it finds nothing to confirm; the database refuses a withdrawal by anyone else, and a close
+    confirming a withdrawn request (:func:`vosbench.ledger.guards._withdrawable`)."""
+    at = at or _now()
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            raise CloseError(f"a {action} waits for a second login on a server ledger only; here it is made at once, "
+                             "so there is no request to withdraw")
+        label = periods.month(month, database.ledger_timezone(connection)).label
+        login = current_login(connection) or ""
+        found = pending(connection, label)
+        if found is None or found.action != action:
+            raise CloseError(f"no {action} of {label} waits for confirmation: there is nothing to withdraw")
+        if found.by != login and confirming_login(connection) is not None:  # a person's login; the owner may
+            raise CloseError(f"the {action} of {label} was requested by {found.by}; only they (or the ledger's owner) "
+                             f"withdraw it, under their own login")
+        row_id = database.inserted_id(connection.execute(tables.close_requests.insert().values(
+            month=label, action=guards.WITHDRAW, requested_by=login, reason=reason.strip(), requested_at=at)))
+        return CloseRequest(row_id, label, guards.WITHDRAW, login, reason.strip(), at)
 
 
 def request(engine: Engine, month: str, action: str, *, by: str, second: str | None = None, reason: str = "",
@@ -215,6 +245,11 @@ def waiting(engine: Engine, month: str, action: str) -> CloseRequest:
             raise CloseError(f"--confirm confirms a request another login made, on a server ledger; here {action} the "
                              "month at once, naming the second person (--second LOGIN)")
         found = pending(connection, label)
+        latest = _latest_request(connection, label)
+    if found is None and latest is not None and latest.action == guards.WITHDRAW:
+        raise CloseError(f"the request for {label} was withdrawn by {latest.by} at {latest.at:%Y-%m-%d %H:%M} UTC"
+                         + (f" ({latest.reason})" if latest.reason else "") + f": nothing to confirm; a supervisor "
+                         f"requests it again, under their own login: `vosbench {action} --month {label} --by LOGIN`")
     if found is None or found.action != action:
         raise CloseError(f"no {action} of {label} waits for confirmation; a supervisor requests it first, under their "
                          f"own login: `vosbench {action} --month {label} --by LOGIN"

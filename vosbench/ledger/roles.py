@@ -6,9 +6,9 @@ reach, because only the owner of the tables (whoever ran ``vosbench server init`
 change the schema. Three roles per ledger database, named after it so that two ledgers
 on one server stay apart:
 
-- ``<db>_writer`` (clerks, supervisors, syncs): SELECT and INSERT on every table, and
-  UPDATE/DELETE only on the figures the write door keeps up to date beside the journal
-  (:data:`KEPT_UP_TABLES`). No TRUNCATE, no DDL.
+- ``<db>_writer`` (clerks, supervisors, syncs): SELECT and INSERT on every table but the retention
+  purge's (:data:`OWNER_TABLES`), and UPDATE/DELETE only on the figures the write door keeps up to date
+  beside the journal (:data:`KEPT_UP_TABLES`). No TRUNCATE, no DDL.
 - ``<db>_auditor``: SELECT, and INSERT where auditors write (:data:`AUDITOR_TABLES`).
 - ``<db>_reader`` (resellers, agents): SELECT only; on PostgreSQL of the tables, under
   row-level security, on MariaDB of the scoped views alone (:mod:`vosbench.ledger.scopes`).
@@ -32,6 +32,10 @@ KEPT_UP_TABLES = ("chain_heads", "account_months", "ledger_meta", "sync_state", 
 
 AUDITOR_TABLES = ("finding_annotations", "match_decisions", "saved_views")
 """Where an auditor's notes, matching decisions and shared views are appended."""
+
+OWNER_TABLES = ("archives", "purged_ranges")
+"""Written by the owner's retention purge alone: no role appends to them (on MariaDB, whose writers' role INSERTs
+into the whole database, a trigger refuses them: :func:`vosbench.ledger.guards._owner_only_rules`)."""
 
 ROLE_KINDS = ("writer", "auditor", "reader")
 
@@ -108,7 +112,8 @@ def _postgresql_ddl(connection: sa.Connection) -> list[str]:
         statements.append(f"GRANT SELECT ON {', '.join([*tables, *views.tables])} TO {role}")
     writer, auditor = role_name(connection, "writer"), role_name(connection, "auditor")
     statements += [
-        f"GRANT INSERT ON {', '.join(tables)} TO {writer}",
+        f"GRANT INSERT ON {', '.join(name for name in tables if name not in OWNER_TABLES)} TO {writer}",
+        f"REVOKE INSERT ON {', '.join(OWNER_TABLES)} FROM {writer}",  # granted by a vosbench before schema 9
         f"GRANT UPDATE, DELETE ON {', '.join(KEPT_UP_TABLES)} TO {writer}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {writer}",
         f"GRANT INSERT ON {', '.join(AUDITOR_TABLES)} TO {auditor}",

@@ -41,17 +41,18 @@ BY_ACCOUNT = ("payments", "charges", "balance_snapshots", "account_months", "com
               "operator_accounts", "account_versions", "account_tree")
 """Tables whose rows belong to an account (``account_id``)."""
 
-OPEN = ("ledger_meta", "chain_heads", "import_batches")
-"""What a scoped login may read whole: the ledger's facts, its fingerprint, batch provenance."""
+OPEN = ("ledger_meta",)
+"""What a scoped login may read whole: the ledger's settings (its time zone, its schema version)."""
 
-HIDDEN = ("approval_requests", "approval_decisions", "statement_imports", "statement_lines",
+HIDDEN = ("chain_heads", "import_batches", "approval_requests", "approval_decisions", "statement_imports", "statement_lines",
           "statement_import_warnings", "match_decisions", "finding_annotations", "sync_state", "sync_flags",
           "sync_marks", "month_closes", "month_spans", "close_requests", "row_links", "prior_period_items", "archives",
           "purged_ranges", "saved_views", "payment_rollup", "account_rollup", "amount_rollup", "approval_thresholds")
-"""The back office's queues, bank statements and notes, sync history, month closes (every account's
-closing), row links, the team's saved views and the whole ledger's payment, account and amount rollups (whose
-subtree rows sum accounts above a scope too): nothing of them for a scoped login (whose totals are
-therefore counted from the records it sees)."""
+"""The chain heads and import batches (each holds the whole ledger's row counts: every table's, every file's), the
+back office's queues, bank statements and notes, sync history, month closes (every account's closing), row links,
+the team's saved views and the whole ledger's payment, account and amount rollups (whose subtree rows sum accounts
+above a scope too): nothing of them for a scoped login (whose totals are therefore counted from the records it sees,
+and whose reports carry no fingerprint: the chains cannot be verified from a subtree)."""
 
 _SEES_EVERYTHING = """
 CREATE OR REPLACE FUNCTION vosbench_sees_everything() RETURNS boolean

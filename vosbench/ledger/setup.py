@@ -161,7 +161,11 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     a server, those binding a person's row to the login inserting it (:func:`vosbench.ledger.guards.threshold_guards`,
     renewed) and keeping the ledger's settings to its owner; schema 8 the table of closed months' UTC instants
     (``month_spans``, filled for the months closed now, each cut in the zone its close receipt names) and the
-    guards refusing a payment or charge dated into or before a closed month (the threshold guards renewed again).
+    guards refusing a payment or charge dated into or before a closed month (the threshold guards renewed again);
+    schema 9 those refusing a balance dated into or before a closed month and, on SQLite, a record dated by no time,
+    on a server those keeping archives and purged ranges to the owner and a close request's withdrawal to its
+    requester, and a server ledger's roles and scopes renewed (:func:`_renew_server_grants`). None of them refills
+    the explore tables (:data:`DERIVED_KEPT_SINCE`).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
@@ -172,7 +176,7 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
 
     if (version is not None and int(version) < 4 and engine.dialect.name == "sqlite") or unchained:
         _widen_guards(engine)
-    elif version is not None and int(version) < 8:
+    elif version is not None and int(version) < 9:
         _widen_guards(engine, guards.threshold_guards(engine.dialect.name))
     unfilled = set(explore_upkeep.DERIVED) & missing_tables(engine)
     with engine.begin() as connection:  # before initialize links the rows: a row's linked text holds every column
@@ -194,7 +198,22 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
             explore_upkeep.fill(connection, explore_upkeep.DERIVED if kept_before else unfilled)
         if version is not None and int(version) < 8:  # the months it closed, for the guards refusing records in them
             month_close.fill_spans(connection)
+        if version is not None and int(version) < 9:
+            _renew_server_grants(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
+
+
+def _renew_server_grants(connection: sa.Connection) -> None:
+    """Give a server ledger that ``server init`` set up before schema 9 its roles' and scoped logins' present rights:
+    the writers' role no longer appends archives or purged ranges, and resellers and agents no longer read the chain
+    heads or import batches (each holds the whole ledger's row counts). An SQLite ledger, or a server ledger never
+    given roles, has none to renew."""
+    from vosbench.ledger import roles, scopes
+
+    if connection.dialect.name == "sqlite" or not scopes.in_force(connection):
+        return
+    roles.create_roles(connection)
+    scopes.create_scopes(connection)
 
 
 def _unchained(engine: Engine) -> bool:
@@ -203,7 +222,8 @@ def _unchained(engine: Engine) -> bool:
         return False
     with engine.connect() as connection:
         heads = set(connection.scalars(sa.select(chain_heads.c.name)))
-    return not heads.issuperset(ROW_CHAINED_TABLES)
+    # none at all: a scoped login, whom the chain heads are hidden from (every ledger had those of the journal)
+    return bool(heads) and not heads.issuperset(ROW_CHAINED_TABLES)
 
 
 def _widen_guards(engine: Engine, renewed: list[Guard] | None = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
-SCHEMA_VERSION = "8"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+SCHEMA_VERSION = "9"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
 # table guarded against replacement by any key and chained through row_links; reversal requests;
 # 4: account versions and the current_accounts view, prior-period items, retention archives;
 # 5: the guard keeping the currency of an account that holds money;
@@ -20,7 +20,10 @@ SCHEMA_VERSION = "8"  # 2: explore indexes on payments, per-kind counts in accou
 # no ISO 4217 currency of money and, on a server, those binding a person's row (a manual entry, a close, a
 # decision, an annotation, a matching decision, a shared view) to the login inserting it; 8: the UTC instants
 # of each closed month (month_spans) and the guards refusing a payment or charge dated into or before a closed month;
-# on a server, close requests (close_requests) that a second login confirms
+# on a server, close requests (close_requests) that a second login confirms; 9: the guards refusing a balance dated
+# into or before a closed month and, on SQLite, a record dated by no time; on a server those keeping archives and
+# purged ranges to the owner and a close request's withdrawal to its requester, and the chain heads and import
+# batches hidden from scoped logins
 
 metadata = sa.MetaData()
 
