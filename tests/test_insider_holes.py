@@ -198,13 +198,18 @@ def test_only_the_owner_records_an_archive_or_a_purged_range(server_team):
 
 # --- 4. a reseller's login ------------------------------------------------------------------------------------------
 
+RESELLER = "res.insider"
+"""The reseller's login here: a login is the server's, not one database's, and a server keeps the password a login
+was first made with, so another test file's ``res.one`` (made with another password) would refuse this one's."""
+
+
 def _reseller_engine(url: str):
     owner = database.make_engine(url)
-    identity.register(owner, "res.one", "reseller:A1", password=PASSWORD)
+    identity.register(owner, RESELLER, "reseller:A1", password=PASSWORD)
     with owner.connect() as connection:
         scoped_database = scopes.login_database(connection, "reseller:A1")
     owner.dispose()
-    return database.make_engine(sa.make_url(as_login(url, "res.one")).set(database=scoped_database)
+    return database.make_engine(sa.make_url(as_login(url, RESELLER)).set(database=scoped_database)
                                 .render_as_string(hide_password=False))
 
 
@@ -310,7 +315,7 @@ from datetime import datetime
 from team_ledger import PASSWORD, build, login_engine
 from vosbench.ledger import database, identity, month_close, tables, thresholds
 from pathlib import Path
-url, folder = sys.argv[1], Path(sys.argv[2])
+url, folder = sys.argv[1], Path(sys.argv[2])  # sys.argv[3]: the reseller's login
 build(url, folder)
 assert tables.SCHEMA_VERSION == "8"
 thresholds.set_threshold(login_engine(url, "bob"), currency="USD", kind="deposit", amount="5000.00", operator="bob",
@@ -319,7 +324,7 @@ bob, cy = login_engine(url, "bob"), login_engine(url, "cy")
 if bob.dialect.name == "sqlite":
     month_close.close(bob, "2026-09", by="bob", second="cy", at=datetime(2026, 11, 2))
 else:
-    identity.register(database.make_engine(url), "res.one", "reseller:A1", password=PASSWORD)
+    identity.register(database.make_engine(url), sys.argv[3], "reseller:A1", password=PASSWORD)
     month_close.request(bob, "2026-09", "close", by="bob", at=datetime(2026, 11, 2))
     month_close.confirm(cy, "2026-09", "close", at=datetime(2026, 11, 2))
     month_close.request(bob, "2026-10", "close", by="bob", at=datetime(2026, 11, 2))
@@ -346,8 +351,8 @@ def _schema_8_ledger(url: str, tmp_path) -> None:
     with tarfile.open(tmp_path / "schema8.tar") as tar:
         tar.extractall(old, filter="data")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(old), str(root / "tests")])}
-    made = subprocess.run([sys.executable, "-c", _MADE_BY_SCHEMA_8, url, str(tmp_path / "in")], env=env, cwd=tmp_path,
-                          capture_output=True, text=True)
+    made = subprocess.run([sys.executable, "-c", _MADE_BY_SCHEMA_8, url, str(tmp_path / "in"), RESELLER], env=env,
+                          cwd=tmp_path, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr[-2000:]
 
 
@@ -387,7 +392,7 @@ def test_a_schema_8_ledger_gets_every_new_guard_when_its_owner_opens_it(any_ledg
         assert code == 0, said  # the request schema 8 recorded is withdrawn by its requester
         with owner.connect() as connection:
             scoped_database = scopes.login_database(connection, "reseller:A1")
-        reseller = database.make_engine(sa.make_url(as_login(url, "res.one")).set(database=scoped_database)
+        reseller = database.make_engine(sa.make_url(as_login(url, RESELLER)).set(database=scoped_database)
                                         .render_as_string(hide_password=False))
         with reseller.connect() as connection:
             assert connection.scalar(sa.select(sa.func.count()).select_from(tables.chain_heads)) == 0
