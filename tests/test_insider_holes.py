@@ -63,6 +63,23 @@ def _refused(engine, table: sa.Table, row: dict, words: str) -> None:
         insert_linked(connection, table, row)
 
 
+def _head_moves_refused(engine, chain: str) -> None:
+    """The server refuses ``engine``'s login every move of the head of ``chain`` (which holds rows) but forward: back
+    onto ids taken, its hash changed with no row added, renamed, removed; nor may it add a head."""
+    heads = tables.chain_heads
+    this = heads.c.name == chain
+    with engine.connect() as connection:
+        assert connection.scalar(sa.select(heads.c.last_id).where(this)) > 0  # else there is no back to move it to
+    for statement in (heads.update().where(this).values(last_id=0), heads.update().where(this).values(row_count=0),
+                      heads.update().where(this).values(head_hash="0" * 64),
+                      heads.update().where(this).values(name=f"{chain}_hidden"), heads.delete().where(this),
+                      heads.insert().values(name=f"{chain}_forged", last_id=0, head_hash="0" * 64, row_count=0)):
+        with pytest.raises(sa.exc.DBAPIError, match=re.escape(guards.HEAD_REFUSAL)), engine.begin() as connection:
+            connection.execute(statement)
+    with engine.begin() as connection:  # the lock the write door takes, a no-op UPDATE, still passes
+        hashchain.lock_head(connection, chain)
+
+
 def _run(argv: list[str], capsys) -> tuple[int, str]:
     code = main.main(argv)
     captured = capsys.readouterr()
@@ -91,6 +108,8 @@ def test_a_raw_payment_beside_the_chain_head_no_longer_stops_every_later_write(t
     # before, the write door gave the next record the id the raw row had taken, and every later write failed
     entered = manual_entry.record(clerk, account="C1", kind="deposit", amount="11.00", operator="ann")
     assert entered == last_id + (1 if dialect == "postgresql" else 2)
+    if dialect != "sqlite":  # nor can a login move the head back, onto ids taken (the same wedge), nor remove it
+        _head_moves_refused(clerk, "payments")
     owner = database.make_engine(team_url)
     result = verification.verify(owner)
     breaks = [problem for problem in result.breaks]
@@ -388,6 +407,7 @@ def test_a_schema_8_ledger_gets_every_new_guard_when_its_owner_opens_it(any_ledg
             with login_engine(url, "cy").begin() as connection:
                 connection.execute(tables.close_requests.insert().values(
                     month="2026-10", action=guards.WITHDRAW, requested_by="cy", reason="", requested_at=_now()))
+        _head_moves_refused(clerk, "balance_snapshots")  # schema 8 let the writers' role move a chain head anywhere
         code, said = _run(["close", "--month", "2026-10", "--withdraw", "--db", as_login(url, "bob")], capsys)
         assert code == 0, said  # the request schema 8 recorded is withdrawn by its requester
         with owner.connect() as connection:

@@ -28,6 +28,10 @@ An account's currency is held as well (:func:`account_currency_guards`): a BEFOR
 charges or balances, which carry no currency of their own and would be read in the new one; and
 :func:`currency_code_guards` refuse an account or version whose currency is no ISO 4217 currency of money.
 
+The chain heads are held with their rows (:func:`chain_head_guards`: a journal row takes an id after its head, and
+the head covers it) and, on a server, against the writers' role that must update them: a login other than the owner
+moves a head only forward (:func:`head_forward_guards`).
+
 :func:`expected_guards` is what ``verify`` compares the database's catalogue with
 (:func:`present_guards`): a guard that is missing, whose text differs or that is disabled
 is reported, and so is a trigger vosbench did not make on a guarded table.
@@ -137,9 +141,10 @@ _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_ent
             "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
             "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_closed_balance", "vosbench_month_span",
             "vosbench_person_close_request", "vosbench_owner_archive", "vosbench_owner_purged_range",
-            *(f"vosbench_within_chain_{table}" for table in CHAINED_TABLES)}
-"""Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, and the
-threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema."""
+            "vosbench_chain_heads", *(f"vosbench_within_chain_{table}" for table in CHAINED_TABLES)}
+"""Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, the
+threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema,
+and the owner's test (``session_user = current_user``) holds in them for the owner's session alone."""
 
 
 def _postgresql_function(name: str, body: str) -> Guard:
@@ -754,6 +759,42 @@ def chain_head_guards(dialect: str) -> list[Guard]:
     return made
 
 
+HEAD_REFUSAL = ("chain_heads: a chain head moves only forward, over the rows it covers (the write door and the "
+                "triggers move it); only the owner of the ledger adds, removes or moves one back")
+"""What a server says to a login other than its owner adding, removing, renaming or moving back a chain head."""
+
+
+def head_forward_guards(dialect: str) -> list[Guard]:
+    """On a server, the triggers letting a login other than the owner move a chain head only forward: the writers'
+    role may UPDATE ``chain_heads`` (the write door saves each head it advances, the chain triggers carry it over each
+    row, a lock is a no-op UPDATE), and a head moved back, renamed or removed would make the next record take an id
+    already taken (every later write refused, as a row slipped in beside the head did) or hide a chain; one whose
+    hash changes with no row added would have every later record linked to a hash no row makes. Every head is the
+    owner's to add (``server init`` and the upgrade do) and a copy rewrites them as the owner. None on SQLite, whose
+    file's holder can change anything anyway."""
+    server = "mysql" if dialect == "mariadb" else dialect
+    owner = _OWNER.get(server)
+    if owner is None:
+        return []
+    back = ("NEW.name <> OLD.name OR NEW.last_id < OLD.last_id OR NEW.row_count < OLD.row_count "
+            "OR (NEW.row_count = OLD.row_count AND NEW.head_hash <> OLD.head_hash)")
+    if server == "postgresql":
+        function = "vosbench_chain_heads"
+        shown = (f"CREATE TRIGGER chain_heads_forward BEFORE INSERT OR DELETE OR UPDATE ON chain_heads FOR EACH ROW "
+                 f"EXECUTE FUNCTION {function}()")
+        return [_postgresql_function(function, (
+                    f"BEGIN IF NOT ({owner}) AND (TG_OP <> 'UPDATE' OR {back}) THEN RAISE EXCEPTION USING MESSAGE = "
+                    f"'{HEAD_REFUSAL}', ERRCODE = 'insufficient_privilege'; END IF; "
+                    "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END ")),
+                Guard("chain_heads_forward", "chain_heads", shown.replace("CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1),
+                      shown)]
+    refuse = f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{HEAD_REFUSAL}'"
+    return [Guard(f"chain_heads_forward_{event.lower()}", "chain_heads",
+                  f"CREATE TRIGGER chain_heads_forward_{event.lower()} BEFORE {event} ON chain_heads FOR EACH ROW "
+                  f"IF NOT ({owner}){condition} THEN {refuse}; END IF")
+            for event, condition in (("INSERT", ""), ("UPDATE", f" AND ({back})"), ("DELETE", ""))]
+
+
 _BY_OWNER = "SELECT session_user = current_user"
 """PostgreSQL's test of the owner's session, run as the owner (:func:`chain_head_guards`' trigger condition)."""
 
@@ -829,7 +870,7 @@ def expected_guards(dialect: str) -> list[Guard]:
                  if dialect == "postgresql" else [])
     checks = threshold_guards(dialect)  # on PostgreSQL its functions come before the triggers calling them
     checks += (account_currency_guards(dialect) + currency_code_guards(dialect) + charge_sign_guards(dialect)
-               + settings_guards(dialect) + chain_head_guards(dialect))
+               + settings_guards(dialect) + chain_head_guards(dialect) + head_forward_guards(dialect))
     return functions + [guard for name in GUARDED_TABLES for guard in guards(metadata.tables[name])] + checks
 
 

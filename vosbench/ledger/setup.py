@@ -163,9 +163,9 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     (``month_spans``, filled for the months closed now, each cut in the zone its close receipt names) and the
     guards refusing a payment or charge dated into or before a closed month (the threshold guards renewed again);
     schema 9 those refusing a balance dated into or before a closed month and, on SQLite, a record dated by no time,
-    on a server those keeping archives and purged ranges to the owner and a close request's withdrawal to its
-    requester, and a server ledger's roles and scopes renewed (:func:`_renew_server_grants`). None of them refills
-    the explore tables (:data:`DERIVED_KEPT_SINCE`).
+    on a server those keeping archives and purged ranges to the owner, a close request's withdrawal to its
+    requester and a chain head moving only forward, and a server ledger's roles and scopes renewed
+    (:func:`_renew_server_grants`). None of them refills the explore tables (:data:`DERIVED_KEPT_SINCE`).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
