@@ -160,3 +160,16 @@ def test_unknown_operator_suggests_the_ones_that_recorded_payments(inline_ledger
     assert problems[1] == "operator 'bob.smit' has recorded no payment in this ledger; did you mean bob.smith?"
     assert problems[2] == ("operator 'zed' has recorded no payment in this ledger; "
                            "known operators: alice, bob.smith")
+
+
+def test_a_text_a_search_cannot_match_exactly_is_refused_by_name():
+    """SQL's LIKE ends a pattern at a NUL ('\\x00abc' matched every record) and refuses very long ones: such a text
+    is refused with its fix, from code, from parameters (papermill, a saved view, a Voilà URL) and from the CLI's."""
+    for given in ("\x00abc", "refund\x00", "\x00"):
+        with pytest.raises(FilterError, match="text: holds a NUL character"):
+            PaymentFilter(text=given)
+        with pytest.raises(FilterError, match="text: holds a NUL character"):
+            PaymentFilter.from_parameters({"text": given})
+    with pytest.raises(FilterError, match="1,001 characters; a search text holds at most 1,000"):
+        PaymentFilter(text="a" * 1_001)
+    assert PaymentFilter(text=" " + "a" * 1_000 + " ").text == "a" * 1_000

@@ -28,6 +28,10 @@ from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import tables
 
 
+MAX_TEXT = 1_000
+"""The longest "reference or memo contains" text: longer patterns pass SQLite's LIKE limit, and no one types them."""
+
+
 class FilterError(VosbenchError, ValueError):
     """A filter that cannot be used; ``problems`` lists every reason, each with its fix."""
 
@@ -110,6 +114,11 @@ class PaymentFilter:
         if not isinstance(self.include_sub_accounts, bool):
             problems.append(f"include_sub_accounts: {self.include_sub_accounts!r} is not true or false")
         set_(self, "text", str(self.text or "").strip())
+        if "\x00" in self.text:  # SQL's LIKE ends a pattern at a NUL: '\x00abc' would match every record
+            problems.append("text: holds a NUL character, which a search cannot match; remove it")
+        if len(self.text) > MAX_TEXT:
+            problems.append(f"text: {len(self.text):,} characters; a search text holds at most {MAX_TEXT:,}, "
+                            "so search for a distinctive part of it")
         if self.start and self.end and not bad & {"start", "end"} and self.start > self.end:
             problems.append(f"start {self.start} is after end {self.end}; swap them or move one")
         if (self.min_amount is not None and self.max_amount is not None
