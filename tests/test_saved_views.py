@@ -141,6 +141,10 @@ def test_a_missing_view_or_a_bad_name_says_what_exists(tmp_path):
     saved_views.save_view(LARGE_DEPOSITS, tmp_path)
     with pytest.raises(ViewError, match="saved views: october-large-deposits"):
         saved_views.load_view("november", tmp_path)
+    missing = tmp_path / "elsewhere" / "nope.yaml"
+    with pytest.raises(ViewError, match=re.escape(f"view file {missing} does not exist; give the YAML file of a saved "
+                                                  "view, or a view's name (saved views: october-large-deposits)")):
+        saved_views.load_view(str(missing), tmp_path)
     with pytest.raises(ViewError, match="cannot be used; give 1-80 letters"):
         SavedView("../etc/passwd")
 

@@ -46,6 +46,29 @@ def test_a_yaml_file_that_cannot_be_read_is_refused_in_one_line_naming_where(kin
     assert "\n" not in message and "broken.yaml" in message and "not valid YAML" in message and expected in message
 
 
+@pytest.mark.parametrize("kind", LOADERS)
+def test_a_file_of_bytes_that_are_not_text_is_refused_in_one_line_naming_it(tmp_path, kind):
+    """A damaged copy (bytes no UTF-8 text holds) is the same one-line refusal naming the file, not a decoding
+    traceback."""
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(b"name: x\ncolumns: [1]\n\x8d\xff\xfe\n")
+    with pytest.raises((errors.VosbenchError, ValueError)) as refused:
+        LOADERS[kind](str(path) if kind == "saved view" else path)
+    assert not isinstance(refused.value, UnicodeDecodeError)
+    message = str(refused.value)
+    assert "\n" not in message and "broken.yaml" in message and "not valid YAML" in message and "#x008d" in message
+
+
+def test_the_panels_memory_written_over_with_bytes_is_passed_over(tmp_path, inline_ledger):
+    from vosbench.ui.explore_panel import PaymentExplorer
+    from vosbench.ui.panel import memory
+
+    engine = inline_ledger(accounts="account,name,kind,parent\nC1,Acme,customer,\n")
+    (tmp_path / f"{memory.name_for(engine)}.yaml").write_bytes(bytes(range(256)) * 2)
+    assert memory.recall(tmp_path, engine) is None
+    assert PaymentExplorer(engine, memory_dir=tmp_path).current_filter is not None  # opened on the latest month
+
+
 def test_the_panels_memory_holding_such_a_date_is_passed_over(tmp_path, inline_ledger):
     from vosbench.ui.explore_panel import PaymentExplorer
     from vosbench.ui.panel import memory

@@ -238,13 +238,17 @@ def _saved_text(path: Path) -> str:
 
 def load_view(name: str, folder: Path | str | None = None) -> SavedView:
     """The view ``name`` of ``folder``, or the YAML file ``name`` when it is a path ending in .yaml."""
-    path = Path(name) if str(name).endswith((".yaml", ".yml")) else _folder(folder) / f"{check_name(name)}.yaml"
+    given_file = str(name).endswith((".yaml", ".yml"))
+    path = Path(name) if given_file else _folder(folder) / f"{check_name(name)}.yaml"
     if not path.is_file() or not path.stat().st_size:  # an empty file: a name claimed, its view not yet written
         known = list_views(folder)
         hint = f"saved views: {', '.join(known)}" if known else f"no view is saved in {_folder(folder)} yet"
+        if given_file:
+            raise ViewError(f"view file {path} {'is empty' if path.is_file() else 'does not exist'}; give the YAML "
+                            f"file of a saved view, or a view's name ({hint})")
         raise ViewError(f"view {name!r} is not saved in {path.parent}; {hint}")
     try:
-        document = yaml_problem.load(path.read_text(encoding="utf-8"))
+        document = yaml_problem.load(path.read_bytes())
     except yaml.YAMLError as error:
         raise ViewError(f"{path.name} is not valid YAML ({yaml_problem.described(error)}); fix the file or save the view again") from None
     return from_document(document, path.name)

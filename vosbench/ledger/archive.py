@@ -537,7 +537,7 @@ def load_policy(path: Path | None = None) -> RetentionPolicy:
 
     path = Path(path) if path else resources.parameters("retention.yaml")
     try:
-        document = yaml_problem.load(path.read_text(encoding="utf-8"))
+        document = yaml_problem.load(path.read_bytes())
     except OSError as error:
         raise ArchiveError(f"retention policy {path}: {error.strerror}; give an existing file") from None
     except yaml.YAMLError as error:

@@ -91,7 +91,7 @@ def seed_settings() -> ControlSettings:
 def _read(path: Path) -> ControlSettings:
     """The settings in ``path``, read strictly."""
     try:
-        raw = yaml_problem.load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_problem.load(path.read_bytes()) or {}
     except OSError as error:
         raise SettingsError(f"controls file {path}: cannot be read ({error.strerror}); "
                             f"give an existing file or leave it out for {DEFAULT_FILE.name}") from None

@@ -170,7 +170,7 @@ def read_parameter_file(path: Path) -> dict:
     """A YAML mapping of parameters (an empty file is an empty mapping)."""
     path = Path(path)
     try:
-        loaded = yaml_problem.load(path.read_text(encoding="utf-8"))
+        loaded = yaml_problem.load(path.read_bytes())
     except FileNotFoundError:
         raise ParameterError(f"parameters file {path} does not exist; give the path of a YAML file") from None
     except yaml.YAMLError as error:

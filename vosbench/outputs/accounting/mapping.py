@@ -78,7 +78,7 @@ def load(path: Path | str | None = None) -> GlMapping:
     """The mapping in ``path`` (default: ``parameters/gl-mapping.yaml``), validated."""
     path = Path(path) if path else DEFAULT_FILE
     try:
-        raw = yaml_problem.load(path.read_text(encoding="utf-8"))
+        raw = yaml_problem.load(path.read_bytes())
     except FileNotFoundError:
         raise GlMappingError(f"GL mapping {path} does not exist; give --mapping an existing YAML file "
                              f"(the default is {DEFAULT_FILE})") from None

@@ -121,7 +121,7 @@ def load(name_or_path: str) -> Profile:
         raise ProfileError(f"profile {name_or_path!r}: no such profile; use one of {', '.join(available())} "
                            "or the path of a profile YAML file")
     try:
-        data = yaml_problem.load(path.read_text(encoding="utf-8"))
+        data = yaml_problem.load(path.read_bytes())
     except yaml.YAMLError as error:
         raise ProfileError(f"profile {path}: not valid YAML ({yaml_problem.described(error)})") from None
     return from_mapping(data, where=str(path))

@@ -52,7 +52,7 @@ class ExportError(VosbenchError, ValueError):
 def load_headers(path: Path | None = None) -> dict:
     path = path or DEFAULT_HEADERS
     try:
-        config = yaml_problem.load(Path(path).read_text(encoding="utf-8"))
+        config = yaml_problem.load(Path(path).read_bytes())
     except OSError as error:
         raise ExportError(f"header mapping {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
