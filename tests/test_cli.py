@@ -458,3 +458,33 @@ def test_a_server_that_cannot_be_reached_is_said_in_one_line(capsys, url):
     assert code == 2 and len(err.splitlines()) == 1, err
     assert err.startswith("vosbench info: the ledger's database cannot be reached: ") and \
         err.rstrip().endswith("check the --db URL and that the server runs")
+
+
+def test_a_database_of_something_else_is_left_as_it_was_by_a_command_that_refuses_it(tmp_path, db, capsys):
+    """`--db` pointed at another application's SQLite file: the command refuses it, and the file is unchanged (not
+    turned to WAL, no -wal beside it); `copy` refuses a destination holding other tables before making any there."""
+    import hashlib
+    import sqlite3
+
+    foreign, empty = tmp_path / "foreign.sqlite", tmp_path / "empty.sqlite"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE customers (name TEXT)")
+        connection.execute("INSERT INTO customers VALUES ('kept')")
+    connection.close()
+    empty.write_bytes(b"")
+    before = hashlib.sha256(foreign.read_bytes()).hexdigest()
+    for path in (foreign, empty):
+        code, _, err = run(capsys, "--db", f"sqlite:///{path}", "info")
+        assert code == 2 and "no vosbench ledger at" in err
+    folder = write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)
+    assert run(capsys, "import", str(folder))[0] == 0
+    code, _, err = run(capsys, "copy", "--from", db, "--to", f"sqlite:///{foreign}")
+    assert code == 2 and "holds other tables (customers); copy into a new, empty database" in err
+    assert hashlib.sha256(foreign.read_bytes()).hexdigest() == before and empty.stat().st_size == 0
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(("foreign", "empty"))) == \
+        ["empty.sqlite", "foreign.sqlite"]
+    code, out, _ = run(capsys, "copy", "--from", db, "--to", f"sqlite:///{empty}")
+    assert code == 0  # an empty file is an empty database: the copy goes there
+    with sqlite3.connect(empty) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    connection.close()

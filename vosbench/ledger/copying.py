@@ -15,11 +15,12 @@ transaction at the destination: a copy is whole or absent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from vosbench.core.config import mask_url
-from vosbench.ledger import database, guards, setup, tables, text_index
+from vosbench.ledger import database, guards, readonly, setup, tables, text_index
 from vosbench.ledger.database import StoreError
 from vosbench.ledger.hashchain import CHAINED_TABLES
 from vosbench.ledger.policy import ControlSettings
@@ -52,6 +53,7 @@ def copy_ledger(source_url: str, destination_url: str) -> CopyResult:
     try:
         with source.connect() as reading:
             timezone = database.ledger_timezone(reading)
+        _check_no_other_tables(destination_url)
         # no thresholds of its own: the source's arrive with the other tables
         destination = setup.open_ledger(destination_url, create=True, timezone=timezone, controls=ControlSettings())
         try:
@@ -72,6 +74,26 @@ def copy_ledger(source_url: str, destination_url: str) -> CopyResult:
     finally:
         source.dispose()
     return CopyResult(counts)
+
+
+def _check_no_other_tables(url: str) -> None:
+    """Refuse a destination that holds tables of something other than a ledger (before any is made there): a copy
+    goes into a new or empty database, or one that `server init` prepared, never beside another application's data."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:") or not Path(parsed.database).expanduser().is_file():
+            return  # a new file
+        engine = readonly.read_only_file(Path(parsed.database).expanduser().resolve())  # looked at, never written
+    else:
+        engine = database.make_engine(url)
+    try:
+        others = sorted(set(sa.inspect(engine).get_table_names()) - set(tables.metadata.tables))
+    finally:
+        engine.dispose()
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise CopyError(f"the destination {mask_url(url)} holds other tables ({shown}); copy into a new, empty "
+                        "database (or one `vosbench server init` made)")
 
 
 def _check_empty(connection: sa.Connection, url: str) -> None:

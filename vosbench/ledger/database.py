@@ -81,7 +81,11 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     register_link(dbapi_connection, _record)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL (readers beside a writer) is kept in the file: set on a ledger only (a new one's is set once its tables
+    # are made, :func:`vosbench.ledger.setup.initialize`), so a command pointed at some other database, which it
+    # then refuses, leaves that file as it was
+    if cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'").fetchone():
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")  # 256 MiB: large appends stay in memory (+10% rate)

@@ -25,6 +25,14 @@ def _read_only_sqlite(dbapi_connection, record) -> None:
     dbapi_connection.execute("PRAGMA query_only=ON")
 
 
+def read_only_file(path: Path) -> Engine:
+    """An engine on the SQLite file ``path`` opened with ``mode=ro``: whatever it holds, nothing is written to it."""
+    # a URI: characters such as '?', '#' or '%' in the path are quoted, or SQLite would read them as syntax
+    engine = sa.create_engine(sa.URL.create("sqlite", database=f"file:{quote(str(path))}?mode=ro", query={"uri": "true"}))
+    sa.event.listen(engine, "connect", _read_only_sqlite)
+    return engine
+
+
 def open_read_only(url: str) -> Engine:
     """An engine that reads the ledger at ``url`` and cannot write it; a missing or damaged one is a StoreError."""
     try:
@@ -41,9 +49,7 @@ def open_read_only(url: str) -> Engine:
         if not path.is_file():
             raise StoreError(f"no vosbench ledger at {url}: {path} does not exist; check --db / $VOSBENCH_DB, "
                              "build the demo with `vosbench demo` or import your data with `vosbench import PATH`")
-        # a URI: characters such as '?', '#' or '%' in the path are quoted, or SQLite would read them as syntax
-        engine = sa.create_engine(parsed.set(database=f"file:{quote(str(path))}?mode=ro", query={"uri": "true"}))
-        sa.event.listen(engine, "connect", _read_only_sqlite)
+        engine = read_only_file(path)
     try:
         with engine.connect() as connection:
             if not sa.inspect(connection).has_table("ledger_meta"):

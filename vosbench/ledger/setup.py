@@ -75,6 +75,9 @@ def initialize(engine: Engine, *, timezone: str = "UTC", controls: ControlSettin
             connection.exec_driver_sql(ddl)
         connection.exec_driver_sql(view_ddl(connection.dialect.name))
         thresholds.seed(connection, lambda: policy.seed_settings() if controls is None else controls)
+    if engine.dialect.name == "sqlite":  # kept in the file: readers go on beside a writer (see database._tune_sqlite)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def view_ddl(dialect: str) -> str:
