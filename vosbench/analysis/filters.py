@@ -27,7 +27,6 @@ from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
 from vosbench.ledger import tables
 
-
 MAX_TEXT = 1_000
 """The longest "reference or memo contains" text: longer patterns pass SQLite's LIKE limit, and no one types them."""
 

@@ -282,6 +282,7 @@ def write_pngs(figures: Mapping[str, go.Figure], folder: Path, *, width: int = 1
     A figure that sets its own height keeps it; ``height`` applies to the others.
     """
     import kaleido
+    from kaleido.errors import JavascriptError
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -294,7 +295,14 @@ def write_pngs(figures: Mapping[str, go.Figure], folder: Path, *, width: int = 1
             for name, figure in figures.items():
                 for fmt in formats:
                     path = folder / f"{name}.{fmt}"
-                    figure.write_image(path, width=width, height=figure.layout.height or height)
+                    try:
+                        figure.write_image(path, width=width, height=figure.layout.height or height)
+                    except JavascriptError:
+                        # on a loaded machine Chromium's page at times runs the call before its script has loaded
+                        # ("kaleido_scopes is not defined"): a fresh browser, once, then any error stands
+                        kaleido.stop_sync_server(silence_warnings=True)
+                        kaleido.start_sync_server(silence_warnings=True)
+                        figure.write_image(path, width=width, height=figure.layout.height or height)
                     written.append(path)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
