@@ -102,6 +102,9 @@ def test_archive_then_purge_keeps_reconcile_verify_and_the_records_readable(ledg
     code, out = run(capsys, "query", "--db", url, "--text", "august")
     assert code == 0 and "R-1" not in out
     assert run(capsys, "archive", "verify", str(folder))[0] == 0
+    for wrong, said in ((tmp_path / "nope", "does not exist"), (folder / "manifest.json", "is a file, not a folder")):
+        code, out = run(capsys, "archive", "verify", str(wrong))
+        assert code == 2 and f"{wrong} {said}; give the folder `vosbench archive` wrote" in out  # a path, not a failed check
     # an anchor taken before the purge still checks: the rows it saw are the archive's to prove
     assert run(capsys, "verify", "--db", url, "--anchor", str(_receipt(engine, tmp_path)))[0] == 0
     code, out = run(capsys, "controls", "--month", "2026-10", "--db", url)

@@ -40,6 +40,8 @@ def test_table_shows_the_page_the_count_and_the_totals(ledger_url, capsys):
     assert "bonus" in lines[2] and "5.0000" in lines[2] and "auto_recharge" in lines[3]
     total = next(line for line in lines if line.strip().startswith("TOTAL"))
     assert total.split()[-1] == "1082.5000"  # 1050 − 20 − 7.50 + 5 + 30 + 25
+    code, out, _ = run(capsys, "--from", "2026-10-01", "--to", "2026-10-31", "--kind", "bonus")
+    assert code == 0 and out.startswith("1 payment record; page 1 of 1 (rows 1–1)")
 
 
 def test_a_filter_matching_nothing_says_so_once_with_the_fix(ledger_url, capsys):
@@ -118,6 +120,8 @@ def test_xlsx_file_has_payments_totals_and_filter_sheets(ledger_url, capsys, tmp
     (["--sort", "hash"], "sort: 'hash' is not a sortable column"),
     (["--format", "xlsx"], "--format xlsx writes a file: add --out FILE.xlsx"),
     (["--out", "x.csv"], "--out writes csv or xlsx: add --format csv or --format xlsx"),
+    (["--out", "y.csv", "--format", "xlsx"], "--out y.csv ends in .csv but --format is xlsx: name it y.xlsx or give --format csv"),
+    (["--out", "y.XLSX", "--format", "csv"], "--out y.XLSX ends in .xlsx but --format is csv: name it y.csv or give --format xlsx"),
 ])
 def test_bad_input_exits_2_with_the_fix(ledger_url, capsys, argv, message):
     code, out, err = run(capsys, *argv)

@@ -264,6 +264,10 @@ def cmd_archive(args) -> int:
         if not args.folder:
             raise archive.ArchiveError("archive verify: give the archive folder, e.g. `vosbench archive verify "
                                        "archives/before-2026-01`")
+        if not Path(args.folder).is_dir():  # nothing to check: a wrong path, not an archive that failed its checks
+            raise archive.ArchiveError(f"archive verify: {args.folder} "
+                                       f"{'is a file, not a folder' if Path(args.folder).exists() else 'does not exist'}; "
+                                       "give the folder `vosbench archive` wrote, e.g. archives/before-2026-01")
         problems = archive.verify_folder(args.folder, key)
         for problem in problems:
             print(f"FAILED {problem}")

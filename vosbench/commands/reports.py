@@ -46,6 +46,10 @@ def cmd_query(args) -> int:
         raise UsageError("--format xlsx writes a file: add --out FILE.xlsx")
     if args.out and args.format not in ("csv", "xlsx"):
         raise UsageError(f"--out writes csv or xlsx: add --format csv or --format xlsx (not {args.format})")
+    if args.out and Path(args.out).suffix.lower() in (".csv", ".xlsx") and Path(args.out).suffix.lower() != f".{args.format}":
+        raise UsageError(f"--out {args.out} ends in {Path(args.out).suffix.lower()} but --format is {args.format}: "
+                         f"name it {Path(args.out).with_suffix('.' + args.format).name} or give --format "
+                         f"{Path(args.out).suffix.lower()[1:]}")
     f = PaymentFilter.from_parameters({
         "start": args.start, "end": args.end, "timezone": args.timezone, "accounts": args.account,
         "include_sub_accounts": args.sub_accounts, "kinds": args.kind, "min_amount": args.min_amount,
@@ -81,7 +85,7 @@ def cmd_query(args) -> int:
         print(f"no payment records match this filter (times in {page.timezone}): widen the dates or drop a filter")
     else:
         first = (page.page - 1) * page.page_size
-        print(f"{page.total_count:,} payment records; page {page.page} of {page.pages} "
+        print(f"{page.total_count:,} payment record{'' if page.total_count == 1 else 's'}; page {page.page} of {page.pages} "
               f"(rows {min(first + 1, page.total_count):,}–{first + len(page.rows):,}), sorted by {page.sort} "
               f"{'descending' if page.descending else 'ascending'}; times in {page.timezone}")
         views.print_columns(rows, explore.MONEY_COLUMNS)
