@@ -120,6 +120,7 @@ def test_xlsx_file_has_payments_totals_and_filter_sheets(ledger_url, capsys, tmp
     (["--sort", "hash"], "sort: 'hash' is not a sortable column"),
     (["--format", "xlsx"], "--format xlsx writes a file: add --out FILE.xlsx"),
     (["--out", "x.csv"], "--out writes csv or xlsx: add --format csv or --format xlsx"),
+    (["--sub-accounts"], "--sub-accounts widens --account A to A's subtree: add --account A"),
     (["--out", "y.csv", "--format", "xlsx"], "--out y.csv ends in .csv but --format is xlsx: name it y.xlsx or give --format csv"),
     (["--out", "y.XLSX", "--format", "csv"], "--out y.XLSX ends in .xlsx but --format is csv: name it y.csv or give --format xlsx"),
 ])

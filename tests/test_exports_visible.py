@@ -10,6 +10,7 @@ import io
 import json
 from datetime import date
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -117,3 +118,20 @@ def test_the_pdf_page_and_accounting_files_show_escapes(ledger_url):
     page = customer_statement.html(document)  # what Chromium prints as the PDF
     assert SHOWN_REFERENCE in page and _no_raw(page)
     assert layouts.text(MEMO) == SHOWN_MEMO and layouts.text(FORMULA) == "'" + SHOWN_FORMULA
+
+
+def test_a_very_long_text_is_cut_in_a_terminal_table_and_kept_whole_elsewhere():
+    """One record's 20,000-character memo padded every row of the terminal table to its width: a table shows
+    :data:`views.TABLE_CELL` characters of it, the cut marked; CSV and JSON keep every character."""
+    long = "memo " * 4_000
+    columns = {"memo": np.array([long, "short"], dtype=object), "n": np.array([1, 2])}
+    for printer in (lambda out: views.print_columns(columns, (), "table", stream=out),
+                    lambda out: views.print_frame(pd.DataFrame(columns), (), stream=out)):
+        out = io.StringIO()
+        printer(out)
+        lines = out.getvalue().splitlines()
+        assert max(map(len, lines)) < views.TABLE_CELL + 20 and long[:views.TABLE_CELL - 1] + "…" in lines[1]
+    for fmt in ("csv", "json"):
+        out = io.StringIO()
+        views.print_columns(columns, (), fmt, stream=out)
+        assert long.strip() in out.getvalue()

@@ -42,6 +42,8 @@ def cmd_query(args) -> int:
     from vosbench.core import timeshow
     from vosbench.outputs import views
 
+    if args.sub_accounts and not args.account:
+        raise UsageError("--sub-accounts widens --account A to A's subtree: add --account A, or leave it out")
     if args.format == "xlsx" and not args.out:
         raise UsageError("--format xlsx writes a file: add --out FILE.xlsx")
     if args.out and args.format not in ("csv", "xlsx"):

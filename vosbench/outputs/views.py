@@ -135,7 +135,18 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
             # object first: nullable integer columns cannot hold "" for their missing values
             cells = shown.astype(object).fillna("")
             cells.columns = [visible(str(column)) for column in cells.columns]
-            stream.write(cells.map(visible_value).to_string(index=False) + "\n")
+            stream.write(cells.map(lambda value: table_cell(visible_value(value))).to_string(index=False) + "\n")
+
+
+TABLE_CELL = 80
+"""The widest cell of a terminal table: a longer text (a memo pasted whole) is cut there with '…', so one record
+does not pad every row to its width; CSV and JSON keep every text whole."""
+
+
+def table_cell(value):
+    """``value`` as a terminal table shows it: a text cut to :data:`TABLE_CELL` characters, the cut marked (any other
+    value as it is)."""
+    return value if not isinstance(value, str) or len(value) <= TABLE_CELL else value[:TABLE_CELL - 1] + "…"
 
 
 def total_rows(totals) -> list[tuple[str, Mapping[str, int]]]:
@@ -181,7 +192,7 @@ def print_columns(columns: Mapping[str, np.ndarray | list], money_columns: Itera
         stream.write(empty + "\n")
         return
     cells = {name: _cells(columns[name], name in money_columns, (missing or {}).get(name)) for name in names}
-    table = [[("" if cell is None else visible(str(cell))) for cell in cells[name]] for name in names]
+    table = [[("" if cell is None else table_cell(visible(str(cell)))) for cell in cells[name]] for name in names]
     labelled = total_rows(totals)
     for label, sums in labelled:
         for column, name in zip(table, names):
