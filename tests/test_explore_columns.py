@@ -234,6 +234,8 @@ def test_a_column_file_damaged_on_disk_is_never_read_as_money(tmp_path, damaged)
     engine = _ledger(url)
     assert payment_columns.refresh(engine) is not None
     path = _generation(engine) / damaged
+    assert not path.stat().st_mode & 0o222  # kept read-only: what a slip could otherwise cut short under a mapping
+    path.chmod(0o644)
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
     data[middle:middle + 64] = bytes(byte ^ 0xFF for byte in data[middle:middle + 64])

@@ -352,7 +352,9 @@ def _save(folder: Path, arrays: dict[str, np.ndarray], vocabulary: dict[str, lis
     generation.mkdir()
     written = {**{field: np.ascontiguousarray(arrays[field]) for field in FIELDS}, _PIECES: np.packbits(texts.pieces)}
     for file, values in written.items():
-        np.save(generation / (file if file == _PIECES else f"{file}.npy"), values)
+        path = generation / (file if file == _PIECES else f"{file}.npy")
+        np.save(path, values)
+        path.chmod(0o444)  # mapped by every kernel: a file cut short under a mapping kills its process (SIGBUS)
     largest = int(np.abs(arrays["amount"]).max()) if len(arrays["amount"]) else 0
     (generation / "meta.json").write_text(json.dumps({"format": FORMAT, "vocabulary": vocabulary, "memos": texts.memos,
                                                       "largest": largest, "marks": marks.__dict__,
