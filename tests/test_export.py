@@ -179,6 +179,11 @@ def test_classification_bar_counts_accounts_and_goes_log_when_skewed():
     figure = charts.classification_bar(results, title="Results")
     assert list(figure.data[0].y) == [1990, 3]
     assert figure.layout.yaxis.type == "log"  # 1990 >= 50 x 3
+    assert not figure.layout.annotations
+    # a log axis draws no bar of 0: the result's 0 is written on the axis, so "none" is not read as "not counted"
+    results = pd.DataFrame({"classification": ["agrees", "no snapshot", "unexplained"], "accounts": [1990, 0, 3]})
+    figure = charts.classification_bar(results, title="Results")
+    assert [(note.x, note.text) for note in figure.layout.annotations] == [("no snapshot", "0")]
 
 
 def test_text_xml_cannot_carry_escapes_and_overlong_cells_keep_the_workbook_readable(tmp_path):

@@ -17,6 +17,9 @@ from vosbench.controls.checks import CHECKS, find
 from vosbench.controls.findings import SEVERITIES, Finding, to_frame
 from vosbench.ledger.policy import ControlSettings
 
+NO_OPERATOR = "(no operator)"
+"""Where :meth:`ControlsResult.by_operator` counts a finding that names no operator (a ledger-wide one)."""
+
 
 @dataclass
 class ControlsResult:
@@ -39,9 +42,10 @@ class ControlsResult:
         return table.reset_index()
 
     def by_operator(self) -> pd.DataFrame:
-        """Findings per operator and severity (findings naming several operators count for each)."""
+        """Findings per operator and severity (findings naming several operators count for each; those naming none,
+        such as a balance that drifted, under :data:`NO_OPERATOR`)."""
         rows = [{"operator": name, "severity": f.severity} for f in self.findings
-                for name in (f.operator.split(",") if f.operator else ["(none)"])]
+                for name in (f.operator.split(",") if f.operator else [NO_OPERATOR])]
         frame = pd.DataFrame(rows, columns=["operator", "severity"])
         table = frame.groupby(["operator", "severity"]).size().unstack(fill_value=0)
         return table.reindex(columns=list(SEVERITIES), fill_value=0).reset_index()

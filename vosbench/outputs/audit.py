@@ -566,7 +566,7 @@ class MonthlyAudit:
                 movements_by(self.movements, dimension, currency), dimension, currency=currency, title=title)
                 for currency in self.currencies}, title=title)
         if name == "trend":
-            title = f"Last {TREND_MONTHS} months up to {label}"
+            title = f"Last {TREND_MONTHS} months up to {label} ({self.provenance.ledger_timezone})"  # the kept months' cut
             return charts.by_currency({currency: charts.trend_lines(
                 self.trend[self.trend["currency"] == currency], currency=currency, title=title)
                 for currency in self.currencies}, title=title)

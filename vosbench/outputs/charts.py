@@ -109,6 +109,9 @@ def classification_bar(frame: pd.DataFrame, *, title: str) -> go.Figure:
     figure.update_xaxes(title_text="Reconciliation result", type="category")
     if _wide_range(frame["accounts"]):
         figure.update_yaxes(type="log", dtick=1, title_text="Accounts (log scale)")  # ticks 1, 10, 100, …
+        for result, count in zip(frame["classification"], frame["accounts"], strict=True):
+            if int(count) == 0:  # a log axis draws no bar of 0: its count is written on the axis instead
+                figure.add_annotation(x=str(result), y=0, yref="paper", yanchor="bottom", text="0", showarrow=False)
     else:
         figure.update_yaxes(title_text="Accounts", rangemode="tozero")
     return _layout(figure, title)
@@ -250,7 +253,7 @@ def findings_by_operator(frame: pd.DataFrame, *, title: str) -> go.Figure:
     figure = go.Figure([go.Bar(name=severity, x=frame["operator"], y=frame[severity],
                                marker_color=SEVERITY_COLOURS[severity]) for severity in SEVERITY_COLOURS
                         if severity in frame])
-    figure.update_layout(barmode="stack", yaxis_title="findings", xaxis_title="operator")
+    figure.update_layout(barmode="stack", yaxis_title="Findings", xaxis_title="Operator")
     severities = [severity for severity in SEVERITY_COLOURS if severity in frame]
     tallest = int(frame[severities].sum(axis=1).max()) if len(frame) and severities else 0
     # Whole findings: never a 0.5 tick; one tick per finding while there are few.
