@@ -158,6 +158,9 @@ def test_movement_bars_plot_the_exact_decimal_sums():
     assert figure.layout.yaxis.title.text == "Amount (USD)"
     assert figure.layout.title.text == "By kind"
     assert money_in.marker.color == charts.MONEY_IN and money_out.marker.color == charts.MONEY_OUT
+    # each bar is labelled with its amount to the unit, one under a unit exactly (a bar too small to see beside
+    # 1,000 is still read), none where there is nothing
+    assert list(money_in.text) == ["1,000", "", "0.0001"] and list(money_out.text) == ["0.5", "250", ""]
 
 
 def test_trend_lines_carry_every_month_and_balance():

@@ -63,15 +63,22 @@ def movements_bar(frame: pd.DataFrame, dimension: str, *, title: str, currency: 
     """
     labels = [str(value) for value in frame[dimension]]
     figure = go.Figure([
-        go.Bar(name="Money in", x=labels, y=decimals(frame["money_in"]), marker_color=MONEY_IN,
-               hovertemplate=_hover(currency)),
-        go.Bar(name="Money out", x=labels, y=decimals(frame["money_out"]), marker_color=MONEY_OUT,
-               hovertemplate=_hover(currency)),
+        go.Bar(name=name, x=labels, y=(amounts := decimals(frame[column])), marker_color=colour,
+               text=_bar_labels(amounts), textposition="outside", cliponaxis=False, textfont=dict(size=11),
+               hovertemplate=_hover(currency))
+        for name, column, colour in (("Money in", "money_in", MONEY_IN), ("Money out", "money_out", MONEY_OUT))
     ])
     figure.update_layout(barmode="group", bargap=0.25)
     figure.update_xaxes(title_text=dimension.replace("_", " ").capitalize(), type="category")
     figure.update_yaxes(**_amount_axis(currency))
     return _layout(figure, title)
+
+
+def _bar_labels(amounts: list[Decimal | None]) -> list[str]:
+    """Each bar's amount to the unit (grouped), under one unit exactly, blank for none: a bar too small to see beside
+    a large one (the month's bonuses beside its deposits) is still read by its label."""
+    return ["" if not amount else f"{amount:,.0f}" if abs(amount) >= 1 else f"{amount.normalize():f}"
+            for amount in amounts]
 
 
 TREND_FLOWS = (("deposit", "Deposits", MONEY_IN), ("withdrawal", "Withdrawals", MONEY_OUT),
