@@ -172,3 +172,28 @@ def test_the_audit_notebook_run_as_a_reseller_reports_its_subtree_only(scoped, t
     named = {value for sheet in openpyxl.load_workbook(outputs.xlsx) for row in sheet.iter_rows(values_only=True)
              for value in row if isinstance(value, str) and re.fullmatch(r"[CAR]\d{4,5}", value)}
     assert "R0001" in named and named <= inside
+
+
+def test_checks_of_the_whole_ledger_say_they_are_not_made_by_a_scoped_login(scoped, tmp_path):
+    """A reseller's login sees its subtree, no chain head and no threshold: verify found every other row missing and
+    the controls every manual entry unapproved. Now `verify` says it verifies nothing under that login and why (exit
+    2), the threshold check is not run, and the audit's Verification sheet says 'not made' without failing the run;
+    the owner's verification and findings are unchanged."""
+    from vosbench import controls
+    from vosbench.ledger import verification
+
+    owner, reseller, _agent = scoped
+    code, said = _run(["verify"], reseller)
+    assert code == 2 and "nothing verified: this login (reseller:R0001) sees its subtree only" in said
+    assert "FAILED" not in said and "Traceback" not in said
+    assert verification.verify(database.make_engine(owner)).ok
+    assert verification.verify(database.make_engine(reseller)).unmade
+    found = controls.run(database.make_engine(reseller), "2026-10")
+    assert "unapproved_above_threshold" in found.not_run
+    assert not [finding for finding in found.findings if finding.check == "unapproved_above_threshold"]
+    assert "unapproved_above_threshold" not in controls.run(database.make_engine(owner), "2026-10").not_run
+    code, said = _run(["audit", "--month", "2026-10", "--out", str(tmp_path), "-p", "write_png=false"], reseller)
+    assert code == 0 and "FAILED" not in said, said
+    rows = list(openpyxl.load_workbook(tmp_path / "2026-10" / "monthly-audit-2026-10.xlsx")["Verification"]
+                .iter_rows(values_only=True))
+    assert rows[1][:2] == ("verification", "not made") and "sees its subtree only" in rows[1][2]

@@ -30,6 +30,7 @@ from vosbench.controls import (
     reversals,
 )
 from vosbench.controls.findings import Finding, priced
+from vosbench.ledger import scopes
 from vosbench.ledger.policy import ControlSettings
 
 CHECKS: dict[str, Callable[[context.MonthData], list[Finding]]] = {
@@ -57,6 +58,10 @@ NEEDS_REFERENCE = {"outside_working_hours": "operators", "unregistered_operator"
                    "commission_mismatch": "commission_rates"}
 """Checks that read reference data, and the table that must hold it."""
 
+NEEDS_THRESHOLDS = ("unapproved_above_threshold",)
+"""Checks that read the approval thresholds, which a reseller's or agent's login is not shown (every entry would
+look unapproved to it): not run under such a login."""
+
 
 @dataclass(frozen=True)
 class Found:
@@ -78,6 +83,8 @@ def find(engine: Engine, month: str, settings: ControlSettings | None = None, ch
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; use any of: {', '.join(CHECKS)}")
     data = context.load(engine, month, settings or ControlSettings(), reconciliation, records)
+    with engine.connect() as connection:
+        scoped = scopes.scoped_role(connection)
     empty = {"operators": data.operators.empty, "operator_accounts": data.managed.empty,
              "commission_rates": data.rate_count == 0}
     findings: list[Finding] = []
@@ -88,6 +95,10 @@ def find(engine: Engine, month: str, settings: ControlSettings | None = None, ch
         table = NEEDS_REFERENCE.get(name)
         if table and empty.get(table):
             not_run[name] = f"the ledger's {table} table is empty"
+            continue
+        if scoped and name in NEEDS_THRESHOLDS:
+            not_run[name] = (f"the approval thresholds are not shown to this login ({scoped}); a login that sees the "
+                             "whole ledger runs it")
             continue
         started = time.perf_counter()
         findings.extend(check(data))

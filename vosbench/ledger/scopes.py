@@ -161,6 +161,17 @@ def in_force(connection: sa.Connection) -> bool:
                              {"name": views}) == 1
 
 
+def scoped_role(connection: sa.Connection) -> str | None:
+    """The connected login's role when it is a reseller's or an agent's (``reseller:R0001``), else None (SQLite has
+    no logins). Such a login reads its subtree and none of :data:`HIDDEN`: a check of the whole ledger (its chains, its
+    thresholds) cannot be made under it, and would find every other row missing."""
+    login = roles.current_login(connection)
+    if login is None:
+        return None
+    role = connection.scalar(sa.select(tables.operators.c.role).where(tables.operators.c.login == login))
+    return role if role and role.partition(":")[0] in SCOPED_ROLES else None
+
+
 def login_database(connection: sa.Connection, role: str) -> str:
     """The database a login of ``role`` names in its URL: the ledger's, or for a scoped MariaDB login its views'."""
     ledger = roles.database_name(connection)

@@ -33,6 +33,7 @@ from vosbench.ledger import (
     month_close,
     month_totals,
     readonly,
+    scopes,
     setup,
     sync_marks,
     tables,
@@ -55,6 +56,7 @@ class Verification:
     fingerprint: dict = field(default_factory=dict)
     scope: str = ""  # empty: the whole history was recomputed; else where it started and what it left out
     extent: str = "whole ledger"  # the scope in a few words, for the Verification sheet
+    unmade: str = ""  # why nothing was verified (a login that sees a subtree only): then no check is reported ok
 
     @property
     def ok(self) -> bool:
@@ -84,6 +86,13 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
     """
     result = Verification()
     with engine.connect() as connection:
+        scoped = scopes.scoped_role(connection)
+        if scoped is not None:
+            result.unmade = (f"this login ({scoped}) sees its subtree only, and the chains, totals and guards are the "
+                             "whole ledger's: a login that sees everything (the owner's, a clerk's, a supervisor's "
+                             "or an auditor's) verifies it")
+            result.extent, result.scope = "not verified", result.unmade
+            return result
         schema = inspection.schema_problems(connection)
         result.problems += schema
         damaged = {problem.table for problem in schema if problem.table != "ledger_meta"}

@@ -275,7 +275,7 @@ def failed_checks(xlsx: Path) -> list[str]:
             return []
         rows = book["Verification"].iter_rows(min_row=2, values_only=True)
         return [f"{check}: {detail or result}" for check, result, detail, *_ in rows
-                if check and check != "scope" and result not in ("ok", None)]
+                if check and check != "scope" and result not in ("ok", "not made", None)]
     finally:
         book.close()
 
@@ -420,7 +420,9 @@ class MonthlyAudit:
         problems = len(self.verification.breaks) + len(self.verification.total_mismatches)
         rows += [("Accounts active (a payment or a charge)", "", None, self.active_accounts),
                  ("Balance-chain breaks", "", None, len(self.reconciliation.breaks)),
-                 ("Ledger verification problems (hash chains, month totals)", "", None, problems)]
+                 ("Ledger verification problems (hash chains, month totals)", "", None, problems)
+                 if not self.verification.unmade else
+                 ("Ledger verification: not made under this login (the Verification sheet says why)", "", None, None)]
         return views.figures_frame(rows, ["figure", "currency", "amount", "count"], ("amount", "count"))
 
     def results(self) -> pd.DataFrame:

@@ -99,7 +99,11 @@ def _text(value) -> str:
 
 
 def verification_frame(verification) -> pd.DataFrame:
-    """What ``ledger.verify`` found, one row per check: each hash chain, the month totals, then the structure."""
+    """What ``ledger.verify`` found, one row per check: each hash chain, the month totals, then the structure (or,
+    when it could not be made under this login, that and why: no check reads "ok")."""
+    if verification.unmade:
+        return pd.DataFrame([("verification", "not made", verification.unmade),
+                             ("scope", verification.extent, verification.scope)], columns=["check", "result", "detail"])
     broken: dict[str, list[str]] = {}
     for item in verification.breaks:  # a chain may name several rows
         broken.setdefault(item.table, []).append(item.message)
