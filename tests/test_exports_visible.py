@@ -126,7 +126,7 @@ def test_a_very_long_text_is_cut_in_a_terminal_table_and_kept_whole_elsewhere():
     long = "memo " * 4_000
     columns = {"memo": np.array([long, "short"], dtype=object), "n": np.array([1, 2])}
     for printer in (lambda out: views.print_columns(columns, (), "table", stream=out),
-                    lambda out: views.print_frame(pd.DataFrame(columns), (), stream=out)):
+                    lambda out: views.print_frame(pd.DataFrame(columns), (), stream=out, cut=True)):
         out = io.StringIO()
         printer(out)
         lines = out.getvalue().splitlines()
@@ -135,3 +135,6 @@ def test_a_very_long_text_is_cut_in_a_terminal_table_and_kept_whole_elsewhere():
         out = io.StringIO()
         views.print_columns(columns, (), fmt, stream=out)
         assert long.strip() in out.getvalue()
+    out = io.StringIO()  # a table that is no list of records (a finding's detail, a command to paste) keeps it whole
+    views.print_frame(pd.DataFrame(columns), (), stream=out)
+    assert long.strip() in out.getvalue()

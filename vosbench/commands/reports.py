@@ -114,7 +114,7 @@ def _query_archive(args, f) -> int:
         views.print_frame(rows, explore.MONEY_COLUMNS, "csv")
     else:
         print(f"{len(rows):,} archived payment records in {args.archive}; times in {zone}")
-        views.print_frame(rows, explore.MONEY_COLUMNS)
+        views.print_frame(rows, explore.MONEY_COLUMNS, cut=True)
     return EXIT_OK
 
 

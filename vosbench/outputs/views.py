@@ -95,12 +95,14 @@ def displayable(frame: pd.DataFrame, money_columns: Iterable[str]) -> pd.DataFra
 
 def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "table", *,
                 totals: Mapping[str, int] | Mapping[str, Mapping[str, int]] | None = None,
-                stream: TextIO | None = None, empty: str = NO_RECORDS) -> None:
+                stream: TextIO | None = None, empty: str = NO_RECORDS, cut: bool = False) -> None:
     """Print ``frame`` as ``table`` (with totals rows), ``csv`` or ``json`` (money as strings).
 
     ``totals`` is one row (column → minor units) or, keyed by currency, one row per currency
     (``TOTAL USD``, ``TOTAL EUR``): amounts of two currencies are never added. A table with
-    no rows prints ``empty`` instead of pandas' text; CSV still prints its header.
+    no rows prints ``empty`` instead of pandas' text; CSV still prints its header. ``cut``: texts
+    of records (references, memos) are cut to :data:`TABLE_CELL` in a table; without it every text
+    is whole (a finding's detail, a command to paste).
     """
     import pandas as pd
 
@@ -135,12 +137,14 @@ def print_frame(frame: pd.DataFrame, money_columns: Iterable[str], fmt: str = "t
             # object first: nullable integer columns cannot hold "" for their missing values
             cells = shown.astype(object).fillna("")
             cells.columns = [visible(str(column)) for column in cells.columns]
-            stream.write(cells.map(lambda value: table_cell(visible_value(value))).to_string(index=False) + "\n")
+            shown_cell = (lambda value: table_cell(visible_value(value))) if cut else visible_value
+            stream.write(cells.map(shown_cell).to_string(index=False) + "\n")
 
 
 TABLE_CELL = 80
-"""The widest cell of a terminal table: a longer text (a memo pasted whole) is cut there with '…', so one record
-does not pad every row to its width; CSV and JSON keep every text whole."""
+"""The widest cell of a terminal table of records (:func:`print_columns`, :func:`print_frame` with ``cut``): a
+longer text (a memo pasted whole) is cut there with '…', so one record does not pad every row to its width; CSV and
+JSON keep every text whole."""
 
 
 def table_cell(value):
