@@ -275,3 +275,46 @@ def test_match_names_a_decision_an_earlier_one_keeps_from_applying(ledger, capsy
     assert (f"not applied: decision 2 (match of lines {line_t5} with payment records {p3}, by b), because decision 1 "
             f"(confirm of lines {line_t3} with payment records {p3}, by a) holds the same items; withdraw it with "
             f"`vosbench decide reject --lines {line_t5} --payments {p3}`") in capsys.readouterr().out
+
+
+def test_a_decision_row_written_behind_vosbench_is_left_out_and_named_not_stopping_every_match(ledger, capsys):
+    """An insider's plain SQL appends decisions vosbench never writes (the table is append-only: they stay). Before,
+    `vosbench match` exited 2 for every login ("line ids: 'abc' is not a list of ids"), and an unknown action with
+    real ids was applied as a pairing matched by hand."""
+    import json
+    import sqlite3
+
+    from vosbench.commands.main import main
+    from vosbench.ledger import hashchain, verification
+
+    line_t3, p3 = line_id(ledger, "T3"), payment_id(ledger, "p3")
+    with sqlite3.connect(ledger.url.database) as raw:
+        raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
+        for action, lines, payments in (("zzz", "abc", "999999"), ("zzz", str(line_t3), str(p3)),
+                                        ("confirm", str(line_t3), "")):
+            raw.execute("insert into match_decisions (action, line_ids, payment_ids, decided_by, decided_at, note) "
+                        "values (?, ?, ?, 'auditor1', '2020-01-01 00:00:00.000000', '')", (action, lines, payments))
+    run = review.run_month(ledger, "2026-10")
+    assert [(row.decision_id, row.decided_by) for row in run.unreadable] == [(1, "auditor1"), (2, "auditor1"),
+                                                                            (3, "auditor1")]
+    assert [row.problem for row in run.unreadable] == [
+        "its action 'zzz' is not one of confirm, reject, match; its statement line ids 'abc' are not a list of ids "
+        "such as 12,13", "its action 'zzz' is not one of confirm, reject, match", "it names no payment record"]
+    assert outcome(ledger, run)["p3"] == ("matched", "amount_date")  # the matcher's own pairing, not the row's
+    url = str(ledger.url)
+    assert main(["match", "--month", "2026-10", "--db", url]) == 0
+    said = capsys.readouterr().out
+    assert ("warning: decision 1 (by auditor1, 2020-01-01 00:00:00.000000) cannot be read and is left out of "
+            "matching: its action 'zzz'") in said and "warning: decision 3 " in said
+    assert main(["match", "--month", "2026-10", "--format", "json", "--db", url]) == 0
+    assert len(json.loads(capsys.readouterr().out)["unreadable_decisions"]) == 3
+    assert main(["match", "--month", "2026-10", "--format", "csv", "--db", url]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("status,") and captured.err.count("warning: decision") == 3
+    found = verification.verify(ledger)
+    assert [(p.check, p.row_id) for p in found.problems] == [("match decisions", 1), ("match decisions", 2),
+                                                             ("match decisions", 3)]
+    assert "its statement line ids 'abc'" in found.problems[0].message
+    # deciding goes on: the rows left out hold nothing a new decision could clash with
+    decisions.record(ledger, "reject", line_ids=[line_t3], payment_ids=[p3], decided_by="auditor2")
+    assert outcome(ledger, review.run_month(ledger, "2026-10"))["p3"] == ("no_money", "")

@@ -101,6 +101,10 @@ def cmd_match(args) -> int:
     engine = _engine(args)
     run = review.run_month(engine, args.month, timezone=args.timezone,
                            settings=Settings(window_days=args.window_days, outgoing=_outgoing_rules(args.outgoing)))
+    unreadable = [f"warning: {row.words()}" for row in run.unreadable]
+    if args.propose or args.format == "csv":  # the output stays what it says it is: the warnings go to stderr
+        for words in unreadable:
+            print(words, file=sys.stderr)
     if args.propose:
         from vosbench.analysis.matching import propose
 
@@ -116,7 +120,7 @@ def cmd_match(args) -> int:
     skipped = [_unapplied_words(decision, clash) for decision, clash in run.unapplied]
     if args.format == "json":
         json.dump({"month": args.month, "channels": run.channels, "window_days": args.window_days,
-                   "unapplied_decisions": skipped,
+                   "unapplied_decisions": skipped, "unreadable_decisions": unreadable,
                    "summary": views.records(views.displayable(run.summary(), ["statement_amount", "recorded_amount"])),
                    "items": views.records(views.displayable(items, review.MONEY_COLUMNS))},
                   sys.stdout, default=str, indent=2)
@@ -131,7 +135,7 @@ def cmd_match(args) -> int:
     print(f"statement matching {args.month} ({run.period.timezone}); channels {', '.join(run.channels)}; "
           f"window {args.window_days} day(s)")
     views.print_frame(run.summary().drop(columns=["meaning"]), ["statement_amount", "recorded_amount"])
-    for words in skipped:
+    for words in skipped + unreadable:
         print(words)
     shown = items if args.status or args.all else items[items["status"] != "matched"]
     if not shown.empty:

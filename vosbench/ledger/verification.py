@@ -26,6 +26,7 @@ from vosbench.ledger import anchor as anchor_module
 from vosbench.ledger import (
     archive,
     database,
+    decision_rows,
     explore_upkeep,
     hashchain,
     inspection,
@@ -145,6 +146,9 @@ def verify(engine: Engine, *, anchor: Anchor | None = None, key: CheckpointKey |
                 attempt("hash chain", name, functools.partial(_add_row_break, result, connection, name, starts))
             attempt("anchors", "month_closes", lambda: _check_anchors(connection, result, anchor, key, held))
             attempt("archives", "archives", lambda: result.problems.extend(archive.problems(connection, key)))
+            attempt("match decisions", "match_decisions", lambda: result.problems.extend(
+                Problem("match decisions", "match_decisions", row.decision_id, row.words())
+                for row in decision_rows.read(connection)[1]))
             if from_anchor or month is not None:
                 if month is None:
                     result.not_checked.append("month totals and closed months' closings: verified from the anchor on; "

@@ -41,11 +41,15 @@ def tables(run: review.MatchRun | None, label: str) -> list[Table]:
 
 
 def _warned(run: review.MatchRun) -> str:
-    """The import warnings as one sentence: the files were read, but not as their format asks."""
-    if not run.import_warnings:
-        return ""
-    return "; statement files read with warnings: " + "; ".join(f"{file}: {warning}"
-                                                               for file, warning in run.import_warnings)
+    """The import warnings as one sentence (the files were read, but not as their format asks), and the decision
+    rows left out of matching because they cannot be read."""
+    said = ""
+    if run.import_warnings:
+        said += "; statement files read with warnings: " + "; ".join(f"{file}: {warning}"
+                                                                    for file, warning in run.import_warnings)
+    if run.unreadable:
+        said += "; " + "; ".join(row.words() for row in run.unreadable)
+    return said
 
 
 def view(run: review.MatchRun | None, name: str, label: str):

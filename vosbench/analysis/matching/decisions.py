@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from vosbench.analysis.matching import matcher, records
 from vosbench.analysis.matching.matcher import Decision
 from vosbench.core.errors import VosbenchError
-from vosbench.ledger import database, identity, tables
+from vosbench.ledger import database, decision_rows, identity, tables
+from vosbench.ledger.decision_rows import ACTIONS, UnreadableDecision
 
-ACTIONS = ("confirm", "reject", "match")
 _D = tables.match_decisions
 
 
@@ -31,9 +31,8 @@ class DecisionError(VosbenchError, ValueError):
 
 def parse_ids(text: str | list | tuple, what: str) -> list[int]:
     """Ids given as ``"12,13"`` or a list, as sorted unique ints."""
-    parts = text.split(",") if isinstance(text, str) else list(text)
     try:
-        return sorted({int(str(part).strip()) for part in parts if str(part).strip()})
+        return decision_rows.ids(text)
     except ValueError:
         raise DecisionError(f"{what}: {text!r} is not a list of ids such as 12,13") from None
 
@@ -95,7 +94,7 @@ def _must_be_able_to_apply(connection: sa.Connection, decision: Decision) -> Non
     if problems:
         raise DecisionError(f"a {decision.action} of lines {_listed(decision.line_ids)} with payment records "
                             f"{_listed(decision.payment_ids)} could never apply: {'; '.join(problems)}")
-    clash = matcher.standing_conflict(load(connection), decision)
+    clash = matcher.standing_conflict(load(connection)[0], decision)
     if clash is not None:
         shared = sorted(clash.line_ids & decision.line_ids)
         item = f"statement line {_listed(shared)}" if shared else \
@@ -121,11 +120,11 @@ def outcome(engine: Engine, line_ids, payment_ids) -> str:
     return f"{status} ({words}, {currency})"
 
 
-def load(connection: sa.Connection) -> list[Decision]:
-    """Every decision in the order it was taken."""
-    return [Decision(row.action, frozenset(parse_ids(row.line_ids, "line ids")),
-                     frozenset(parse_ids(row.payment_ids, "payment ids")), row.decided_by, row.id)
-            for row in connection.execute(sa.select(_D).order_by(_D.c.id))]
+def load(connection: sa.Connection) -> tuple[list[Decision], list[UnreadableDecision]]:
+    """Every decision in the order it was taken, and the rows that cannot be read, which the matcher leaves out
+    (:mod:`vosbench.ledger.decision_rows`)."""
+    readable, unreadable = decision_rows.read(connection)
+    return [Decision(row.action, row.line_ids, row.payment_ids, row.decided_by, row.id) for row in readable], unreadable
 
 
 def history(engine: Engine) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from vosbench.analysis.matching.matcher import (
 from vosbench.analysis.matching.records import load_chosen, load_lines, load_payments
 from vosbench.core import money, periods
 from vosbench.ledger import database, tables
+from vosbench.ledger.decision_rows import UnreadableDecision
 
 MONEY_COLUMNS = ("statement_amount", "recorded_amount", "difference")
 _A, _L, _I = tables.current_accounts, tables.statement_lines, tables.statement_imports
@@ -53,6 +54,8 @@ class MatchRun:
     """(file, warning) of the imports with lines in the month: what their files were read in spite of."""
     unapplied: list[tuple[Decision, Decision]] = field(default_factory=list)
     """(decision, the earlier one holding its items) for each confirm or match of the month that is not applied."""
+    unreadable: list[UnreadableDecision] = field(default_factory=list)
+    """The decision rows that cannot be read (written behind vosbench's back): left out of matching, named."""
 
     def items(self) -> pd.DataFrame:
         """One row per group: what was paired (or left alone), by which rule, and why."""
@@ -133,7 +136,7 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
         channels = sorted({line.channel for line in lines})
         payments = load_payments(connection, period.start - margin, period.end + margin, period.timezone, channels)
         accounts = dict(connection.execute(sa.select(_A.c.account, _A.c.name)).all())
-        decided = decisions_module.load(connection)
+        decided, unreadable = decisions_module.load(connection)
         _add_decided(connection, decided, lines, payments)
         warnings = import_warnings(connection, period.first_day, period.last_day)
     groups = match(lines, payments, decided, settings)
@@ -144,7 +147,7 @@ def run_month(engine: Engine, month: str, *, timezone: str | None = None,
     first, last = period.first_day.toordinal(), period.last_day.toordinal()
     touching = [g for g in groups if any(first <= item.day <= last for item in g.lines)
                 or any(first <= item.day <= last for item in g.payments)]
-    return MatchRun(period, channels, touching, settings, warnings, skipped)
+    return MatchRun(period, channels, touching, settings, warnings, skipped, unreadable)
 
 
 def _add_decided(connection: sa.Connection, decided: list[Decision], lines: list[Line], payments: list[Payment]) -> None:
