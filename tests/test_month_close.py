@@ -244,3 +244,48 @@ def test_a_receipt_damaged_behind_the_guards_is_reported_by_the_audit_not_raised
     assert dict(report.provenance.rows())["month 2026-09"].startswith("closed")
     assert not report.verification.ok and not report.verification.scope  # the whole ledger, not from an anchor
     assert any("month_closes" in str(problem) for problem in report.verification.problems), report.verification.problems
+
+
+@pytest.mark.parametrize("receipt, damage", [("x", "it is not JSON"), ("{}", "it is no close receipt of 2026-10"),
+                                             ("[1]", "it is no JSON object")])
+def test_a_close_appended_behind_the_write_door_with_a_damaged_receipt_is_named_in_one_line_with_the_fix(
+        staffed, tmp_path, capsys, monkeypatch, receipt, damage):
+    """An insider's plain SQL appends a close whose receipt is no receipt (the table is append-only: it stays).
+    Before, every later `record` and `close` failed with only "Expecting value: line 1 column 1 (char 0)", and verify
+    said "JSONDecodeError" (or, of '{}', "records no chain heads; give a close receipt, a work")."""
+    import sqlite3
+
+    from vosbench.ledger import hashchain
+
+    monkeypatch.chdir(tmp_path)  # where a close writes its receipt
+    month_close.close(staffed, "2026-09", by="sue", second="ann", at=AFTER)
+    staffed.dispose()
+    path = tmp_path / "ledger.sqlite"
+    with sqlite3.connect(path) as raw:
+        raw.create_function(hashchain.LINK_FUNCTION, 2, hashchain.link)
+        raw.execute("INSERT INTO month_closes (month, action, closed_by, second, reason, recorded_at, receipt, "
+                    "receipt_sha256) VALUES ('2026-10', 'close', 'sue', 'ann', '', '2026-11-03 09:00:00.000000', ?, ?)",
+                    (receipt, "0" * 64))
+    raw.close()
+    db = f"sqlite:///{path}"
+    named = f"month close record 2 (close of 2026-10 by sue) holds a damaged receipt ({damage})"
+    deposit = ("record", "--account", "C1", "--kind", "deposit", "--amount", "5.00", "--operator", "ann", "--at",
+               "2026-11-20T10:00:00Z", "--db", db)
+    for argv in (deposit, ("close", "--month", "2026-11", "--by", "sue", "--second", "ann", "--db", db)):
+        code, said = run(capsys, *argv)
+        assert code == 2 and len(said.strip().splitlines()) == 1, said
+        assert named in said and "closes and archives are refused while it is the month's latest close; reopen " \
+                                 "2026-10 (`vosbench reopen --month 2026-10" in said, said
+    code, said = run(capsys, "verify", "--db", db)
+    assert code == 1 and f"FAILED [anchor] {named}: vosbench never writes one" in said
+    assert "reopen 2026-10 and close it again, or restore the ledger from a backup" in said
+    assert "Error" not in said and "give a close receipt" not in said
+    # the fix the message gives: reopened and closed again, the month is trusted and recording goes on
+    assert run(capsys, "reopen", "--month", "2026-10", "--by", "sue", "--second", "ann", "--reason", "damaged close",
+               "--db", db)[0] == 0
+    assert run(capsys, "close", "--month", "2026-10", "--by", "sue", "--second", "ann", "--db", db)[0] == 0
+    code, said = run(capsys, *deposit)
+    assert code == 0, said
+    code, said = run(capsys, "verify", "--db", db)  # the row stays, append-only, and is named as refusing nothing
+    assert code == 1 and f"{named}: vosbench never writes one" in said
+    assert "it refuses nothing (a later record of 2026-10 took its place)" in said

@@ -220,16 +220,62 @@ def check(connection: sa.Connection, anchor: Anchor) -> list[Problem]:
     return problems
 
 
+def stored_receipt(text: str, month: str, action: str) -> tuple[dict, str]:
+    """A close record's stored receipt read back: the JSON object, and what is wrong with it ('' when nothing).
+
+    vosbench stores the canonical JSON of the receipt it made for that very close or reopen;
+    one written behind its back (plain SQL) may be no JSON, or JSON of something else. A
+    damaged receipt reads as ``{}``, so that what needs only the record's month, action and
+    people goes on; what would trust the receipt names the damage (:func:`damaged_receipt`).
+    """
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}, "it is not JSON"
+    if not isinstance(document, dict):
+        return {}, "it is no JSON object"
+    if document.get("kind") != f"vosbench month {action}" or document.get("month") != month:
+        return {}, f"it is no {action} receipt of {month}"
+    return document, ""
+
+
+def damaged_receipt(record_id: int, month: str, action: str, by: str, damage: str, *, refused: str = "",
+                    reopen: str = "", superseded: bool = False) -> str:
+    """The sentence naming a close record whose receipt is damaged, what is ``refused`` for it, and the fix (with
+    ``reopen``, how the reopen is asked for). A reopen, or a ``superseded`` close (a later record of its month took
+    its place), refuses nothing, but stays in the append-only table."""
+    if action == "close" and not superseded:
+        fix = f"reopen {month}{reopen} and close it again, or restore the ledger from a backup"
+    else:
+        fix = (f"it refuses nothing ({f'a later record of {month} took its place' if superseded else 'a reopen'}); "
+               "only restoring the ledger from a backup removes it")
+    return (f"month close record {record_id} ({action} of {month} by {by}) holds a damaged receipt ({damage}): "
+            f"vosbench never writes one, it was written behind its back, and it vouches for nothing{refused}; "
+            f"{fix}")
+
+
 def inside(connection: sa.Connection, key: CheckpointKey | None) -> tuple[list[Anchor], list[Problem]]:
-    """The close receipts the ledger holds as anchors, and the problems of those whose HMAC fails."""
+    """The close receipts the ledger holds as anchors, and the problems of those whose HMAC fails or that are
+    damaged."""
     anchors, problems = [], []
     table = tables.month_closes
-    for row in connection.execute(sa.select(table.c.id, table.c.receipt).order_by(table.c.id)):
-        document = json.loads(row.receipt)
-        source = f"month close record {row.id} ({document.get('month')})"
-        trouble = seal_problem(document, key, source)
-        if trouble:
-            problems.append(Problem("anchor", "month_closes", row.id, trouble))
-        else:
-            anchors.append(from_document(document, source))
+    rows = connection.execute(sa.select(table.c.id, table.c.month, table.c.action, table.c.closed_by, table.c.receipt)
+                              .order_by(table.c.id)).all()
+    latest = {row.month: row.id for row in rows}
+    for row in rows:
+        document, damage = stored_receipt(row.receipt, row.month, row.action)
+        source = f"month close record {row.id} ({row.month})"
+        if not damage:
+            trouble = seal_problem(document, key, source)
+            if trouble:
+                problems.append(Problem("anchor", "month_closes", row.id, trouble))
+                continue
+            try:
+                anchors.append(from_document(document, source))
+                continue
+            except AnchorError:
+                damage = "its chain heads or closings are not as vosbench writes them"
+        problems.append(Problem("anchor", "month_closes", row.id,
+                                damaged_receipt(row.id, row.month, row.action, row.closed_by, damage,
+                                                superseded=latest[row.month] != row.id)))
     return anchors, problems

@@ -125,7 +125,7 @@ def _check_closed(connection: sa.Connection, before: str) -> tuple[periods.Perio
     months = _months_to_archive(connection, before, since)
     if not months:
         raise NothingToArchive(f"archive --before {before}: the ledger holds no records before {before} to archive")
-    closed = month_close.closed_months(connection)
+    closed = month_close.trusted_closed_months(connection)
     unclosed = [month for month in months if month not in closed]
     if unclosed:
         raise ArchiveError(f"archive --before {before}: {', '.join(unclosed)} "

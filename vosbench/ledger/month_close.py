@@ -33,7 +33,6 @@ The owner of a server ledger (no person: a copy, a service) closes in one step, 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,7 +45,7 @@ from vosbench.core.errors import VosbenchError
 from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger import database, guards, hashchain, merkle, tables
-from vosbench.ledger.anchor import CheckpointKey, canonical, seal
+from vosbench.ledger.anchor import CheckpointKey, canonical, damaged_receipt, seal, stored_receipt
 from vosbench.ledger.roles import current_login
 
 SUPERVISOR = "supervisor"
@@ -68,7 +67,8 @@ class CloseEvent:
     second: str
     reason: str
     at: datetime
-    receipt: dict
+    receipt: dict  # {} when damaged
+    damage: str = ""  # what is wrong with its stored receipt ('' when nothing: :func:`vosbench.ledger.anchor.stored_receipt`)
 
 
 def _now() -> datetime:
@@ -86,7 +86,7 @@ def history(connection: sa.Connection, *, reopens_of: str | None = None) -> list
     if reopens_of is not None:
         query = query.where(table.c.month == reopens_of, table.c.action == "reopen")
     return [CloseEvent(row.id, row.month, row.action, row.closed_by, row.second, row.reason, row.recorded_at,
-                       json.loads(row.receipt))
+                       *stored_receipt(row.receipt, row.month, row.action))
             for row in connection.execute(query)]
 
 
@@ -96,6 +96,20 @@ def closed_months(connection: sa.Connection) -> dict[str, CloseEvent]:
     for event in history(connection):
         state[event.month] = event
     return {month: event for month, event in state.items() if event.action == "close"}
+
+
+def trusted_closed_months(connection: sa.Connection) -> dict[str, CloseEvent]:
+    """:func:`closed_months`, once each closed month's close holds a receipt that reads; else a :class:`CloseError`
+    naming the first that does not. What is dated, closed or archived is refused while such a close stands: it is
+    safer than trusting a close that vouches for nothing."""
+    closed = closed_months(connection)
+    for event in closed.values():
+        if event.damage:
+            raise CloseError(damaged_receipt(
+                event.id, event.month, event.action, event.by, event.damage,
+                refused="; records dated in any month, closes and archives are refused while it is the month's "
+                        "latest close", reopen=f" ({reopen_command(connection, event.month)})"))
+    return closed
 
 
 def closed_through(closed: dict[str, CloseEvent]) -> str | None:
@@ -322,7 +336,7 @@ def close(engine: Engine, month: str, *, by: str, second: str | None = None, at:
         # what the other recorded; and no record slips in between the receipt and the close (the write door's
         # dated writers wait on this head too).
         hashchain.lock_head(connection, "payments")
-        closed = closed_months(connection)
+        closed = trusted_closed_months(connection)
         if period.label in closed:
             raise CloseError(f"{period.label} is already closed; reopen it first to change it "
                              f"({reopen_command(connection, period.label)})")
@@ -364,7 +378,7 @@ def months_through(engine: Engine, month: str, *, at: datetime | None = None) ->
     at = at or _now()
     with engine.connect() as connection:
         period = _ended(connection, month, at, "close through a month")
-        closed = closed_months(connection)
+        closed = trusted_closed_months(connection)
         if period.label in closed:
             raise CloseError(f"{period.label} is already closed, and so is every month before it that holds records: "
                              "nothing to close")

@@ -820,7 +820,7 @@ def _refuse_closed_months(batch: _Batch, content: str, accepted, history: bool):
     """
     if content not in _DATED or not len(accepted):
         return accepted, []
-    closed = month_close.closed_months(batch.connection)
+    closed = month_close.trusted_closed_months(batch.connection)
     through = month_close.closed_through(closed)
     if through is None:
         return accepted, []
