@@ -117,3 +117,26 @@ def test_close_through_is_requested_then_confirmed_month_by_month(server_team, c
     code, said = run(capsys, url, "dee", "close", "--through", "2026-10", "--confirm")
     assert code == 0 and said.startswith("closed 2026-10")
     assert _events(url) == [("2026-10", "close", "bob", "dee", "")]
+
+
+def test_an_auditors_login_is_told_its_role_may_not_confirm_a_close(server_team, capsys, tmp_path, monkeypatch):
+    """Before, an auditor's `--confirm` ended in "permission denied for table chain_heads; check the --db URL and run
+    vosbench verify": confirming writes the close, which only the writers' role (clerks, supervisors) may."""
+    from team_ledger import PASSWORD
+
+    from vosbench.ledger import database, identity
+
+    monkeypatch.chdir(tmp_path)  # the receipt
+    url = server_team
+    owner = database.make_engine(url)
+    identity.register(owner, "aud.one", "auditor", password=PASSWORD)
+    owner.dispose()
+    assert run(capsys, url, "bob", "close", "--month", "2026-09", "--by", "bob")[0] == 0
+    code, said = run(capsys, url, "aud.one", "close", "--month", "2026-09", "--confirm")
+    assert code == 2 and said.count("\n") == 0, said
+    assert ("aud.one is a registered auditor, and that role may not confirm a close: confirming writes the close (its "
+            "record, its chain heads), which only a clerk's or supervisor's login may; another clerk or supervisor "
+            "confirms it under their own login (`vosbench close --month 2026-09 --confirm`)") in said, said
+    assert _events(url) == []
+    assert run(capsys, url, "cy", "close", "--month", "2026-09", "--confirm")[0] == 0
+    assert _events(url) == [("2026-09", "close", "bob", "cy", "")]

@@ -24,7 +24,8 @@ stays in the history that every later report shows.
 
 On a server, where people are logins, the second person is one too: a supervisor's login
 records the close or reopen as a request (:func:`request`, in ``close_requests``), and a second
-registered operator, under their own login, confirms it (:func:`confirm`); only then is the
+registered clerk or supervisor (an auditor's or reader's login may not write a close), under their own login,
+confirms it (:func:`confirm`); only then is the
 ``month_closes`` row written, and the database binds its ``second`` to the login writing it
 (:func:`vosbench.ledger.guards._person_rules`). On SQLite (no logins) the second is named with the close.
 The owner of a server ledger (no person: a copy, a service) closes in one step, as on SQLite.
@@ -46,7 +47,7 @@ from vosbench.core.hidden_text import blank
 from vosbench.core.money import format_money
 from vosbench.ledger import database, guards, hashchain, merkle, tables
 from vosbench.ledger.anchor import CheckpointKey, canonical, damaged_receipt, seal, stored_receipt
-from vosbench.ledger.roles import current_login
+from vosbench.ledger.roles import OPERATOR_ROLES, current_login
 
 SUPERVISOR = "supervisor"
 _DONE = {"close": "closed", "reopen": "reopened"}
@@ -258,6 +259,12 @@ def waiting(engine: Engine, month: str, action: str) -> CloseRequest:
         if login is None:
             raise CloseError(f"--confirm confirms a request another login made, on a server ledger; here {action} the "
                              "month at once, naming the second person (--second LOGIN)")
+        role = connection.scalar(sa.select(tables.operators.c.role).where(tables.operators.c.login == login))
+        if OPERATOR_ROLES.get(str(role).split(":")[0]) != "writer":
+            raise CloseError(f"{login} is a registered {role}, and that role may not confirm a {action}: confirming "
+                             f"writes the {action} (its record, its chain heads), which only a clerk's or supervisor's "
+                             f"login may; another clerk or supervisor confirms it under their own login "
+                             f"(`vosbench {action} --month {label} --confirm`)")
         found = pending(connection, label)
         latest = _latest_request(connection, label)
     if found is None and latest is not None and latest.action == guards.WITHDRAW:
