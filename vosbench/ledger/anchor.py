@@ -247,7 +247,7 @@ def damaged_receipt(record_id: int, month: str, action: str, by: str, damage: st
     if action == "close" and not superseded:
         fix = f"reopen {month}{reopen} and close it again, or restore the ledger from a backup"
     else:
-        fix = (f"it refuses nothing ({f'a later record of {month} took its place' if superseded else 'a reopen'}); "
+        fix = (f"it refuses nothing ({f'a later record of {month} took its place' if superseded else 'it is a reopen'}); "
                "only restoring the ledger from a backup removes it")
     return (f"month close record {record_id} ({action} of {month} by {by}) holds a damaged receipt ({damage}): "
             f"vosbench never writes one, it was written behind its back, and it vouches for nothing{refused}; "
