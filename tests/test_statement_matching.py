@@ -301,6 +301,10 @@ def test_a_decision_row_written_behind_vosbench_is_left_out_and_named_not_stoppi
         "its action 'zzz' is not one of confirm, reject, match; its statement line ids 'abc' are not a list of ids "
         "such as 12,13", "its action 'zzz' is not one of confirm, reject, match", "it names no payment record"]
     assert outcome(ledger, run)["p3"] == ("matched", "amount_date")  # the matcher's own pairing, not the row's
+    from vosbench.outputs import matching_section
+
+    sheet = matching_section.tables(run, "October 2026")[0]  # the audit's sheet names them in its title
+    assert "; decision 1 (by auditor1, 2020-01-01 00:00:00.000000) cannot be read" in sheet.title
     url = str(ledger.url)
     assert main(["match", "--month", "2026-10", "--db", url]) == 0
     said = capsys.readouterr().out
