@@ -215,6 +215,39 @@ def test_only_the_owner_records_an_archive_or_a_purged_range(server_team):
     owner.dispose()
 
 
+# --- 8. the operators: the owner's ------------------------------------------------------------------------------------
+
+NEW_OPERATORS = """
+    login,name,role,timezone,shift_start,shift_end,working_days
+    ghost.sup,Ghost,supervisor,UTC,00:00,24:00,1234567
+"""
+
+
+def _login_exists(url: str, login: str) -> bool:
+    """Whether the server lets ``login`` in with the team's password (a login it holds, made by the test)."""
+    engine = login_engine(url, login)
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def test_an_operator_registered_with_another_role_gets_no_login(server_team, tmp_path, capsys, monkeypatch):
+    nina = "nina.insider"  # logins are the server's: a name no other test makes
+    folder = write_ledger_files(tmp_path / "people", operators=NEW_OPERATORS.replace("ghost.sup", nina))
+    assert _run(["import", str(folder), "--db", server_team], capsys)[0] == 0  # the back office's file: no login yet
+    monkeypatch.setenv("VOSBENCH_OPERATOR_PASSWORD", PASSWORD)
+    code, said = _run(["operators", "add", nina, "--role", "clerk", "--db", server_team], capsys)
+    assert code == 2 and f"operator {nina} is already registered as supervisor" in said, said
+    assert not _login_exists(server_team, nina)  # MariaDB made the login before refusing, with the writers' role
+    code, said = _run(["operators", "add", nina, "--role", "supervisor", "--db", server_team], capsys)
+    assert code == 0, said  # the role it was registered with: the login is what was missing
+    assert _login_exists(server_team, nina)
+
+
 # --- 4. a reseller's login ------------------------------------------------------------------------------------------
 
 RESELLER = "res.insider"

@@ -86,6 +86,10 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
         if parsed.account and connection.scalar(sa.select(tables.accounts.c.kind)
                                                 .where(tables.accounts.c.account == parsed.account)) is None:
             raise IdentityError(f"account {parsed.account!r} is unknown; a {parsed.word} names its own account")
+        known = operators(connection).get(login)
+        if known is not None and known != str(parsed):  # refused before a login is made: MariaDB's DDL commits at once
+            raise IdentityError(f"operator {login} is already registered as {known}; "
+                                "an operator's role is not changed here (register a new login)")
         if connection.dialect.name != "sqlite":
             if parsed.word in SCOPED_ROLES and not scopes.in_force(connection):
                 raise IdentityError(f"a {parsed.word} login needs the scoped views `vosbench server init` makes; "
@@ -96,11 +100,7 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
             new_login = roles.create_login(connection, login, password, roles.OPERATOR_ROLES[parsed.word])
         else:
             new_login = None
-        known = operators(connection).get(login)
         if known is not None:  # e.g. imported from the back office's operators.csv: the login is what was missing
-            if known != str(parsed):
-                raise IdentityError(f"operator {login} is already registered as {known}; "
-                                    "an operator's role is not changed here (register a new login)")
             return Registration(parsed, new_login)
         operator = backoffice.NewOperator(login=login, name=name.strip() or login, role=str(parsed),
                                           timezone=database.ledger_timezone(connection),
