@@ -3,9 +3,10 @@
 A clerk's own login (psql's rights, plain SQL) and sqlite3 on the file try: a row of the journal slipped in beside its
 chain head (it stopped every later write), an archive or purged range recorded by someone other than the owner, a
 balance dated into a closed month, a record dated by no time at all (it passed the closed-month guard as text), and
-a close confirmed after its requester withdrew it; a reseller's login looks for the whole ledger's row counts. The
+a close confirmed after its requester withdrew it, an operator registered by a clerk (a supervisor made up, the owner
+made a reseller), the month totals deleted; a reseller's login looks for the whole ledger's row counts. The
 database refuses each (or, for the row beside the head, keeps writing and lets ``verify`` name it), the command line
-says so in one line, and a ledger made before these guards (schema 8) gets them when its owner opens it.
+says so in one line, and a ledger made before these guards (schema 8 or 9) gets them when its owner opens it.
 """
 
 from __future__ import annotations
@@ -74,8 +75,11 @@ def _head_moves_refused(engine, chain: str) -> None:
                       heads.update().where(this).values(head_hash="0" * 64),
                       heads.update().where(this).values(name=f"{chain}_hidden"), heads.delete().where(this),
                       heads.insert().values(name=f"{chain}_forged", last_id=0, head_hash="0" * 64, row_count=0)):
-        with pytest.raises(sa.exc.DBAPIError, match=re.escape(guards.HEAD_REFUSAL)), engine.begin() as connection:
-            connection.execute(statement)
+        # a DELETE the writers' role may not make at all since schema 10 (PostgreSQL: "permission denied", MariaDB:
+        # "command denied"); the rest its head guard refuses
+        with pytest.raises(sa.exc.DBAPIError, match=re.escape(guards.HEAD_REFUSAL) + "|permission denied|command denied"):
+            with engine.begin() as connection:
+                connection.execute(statement)
     with engine.begin() as connection:  # the lock the write door takes, a no-op UPDATE, still passes
         hashchain.lock_head(connection, chain)
 
@@ -235,6 +239,43 @@ def _login_exists(url: str, login: str) -> bool:
         engine.dispose()
 
 
+def test_only_the_owner_registers_an_operator(server_team, tmp_path, capsys, monkeypatch):
+    owner = database.make_engine(server_team)
+    with owner.connect() as connection:
+        owner_login = connection.scalar(sa.text("SELECT CURRENT_USER" if owner.dialect.name == "postgresql"
+                                                else "SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1)"))
+        before = identity.operators(connection)
+    for login in ("ann", "bob"):  # a clerk, a supervisor: the writers' role
+        engine = login_engine(server_team, login)
+        for row in ({"login": "ghost.sup", "role": "supervisor"}, {"login": owner_login, "role": "reseller:A1"}):
+            # PostgreSQL's privileges refuse it first; MariaDB's writers may INSERT into every table, its trigger refuses
+            with pytest.raises(sa.exc.DBAPIError, match=re.escape(guards.OWNER_ONLY_REFUSALS["operators"])
+                               + "|permission denied"), engine.begin() as connection:
+                connection.execute(tables.operators.insert().values(**row, name=row["login"], timezone="UTC",
+                                                                    shift_start=0, shift_end=1440,
+                                                                    working_days="1234567"))
+        engine.dispose()
+    folder = write_ledger_files(tmp_path / "people", operators=NEW_OPERATORS)
+    code, said = _run(["import", str(folder), "--db", as_login(server_team, "ann")], capsys)
+    assert code == 2 and len(said.strip().splitlines()) == 1, said  # one line, no database error
+    assert "registering operators (ghost.sup) is the ledger owner's" in said
+    assert "vosbench operators add LOGIN --role ROLE" in said
+    with owner.connect() as connection:
+        assert identity.operators(connection) == before
+    monkeypatch.setenv("VOSBENCH_OPERATOR_PASSWORD", PASSWORD)
+    code, said = _run(["operators", "add", "ghost.sup", "--role", "supervisor", "--db", as_login(server_team, "bob")],
+                      capsys)
+    assert code == 2 and "registering operators is the ledger owner's, not bob's" in said, said
+    assert not _login_exists(server_team, "ghost.sup")
+    code, said = _run(["import", str(folder), "--db", server_team], capsys)  # the owner's import registers them
+    assert code == 0, said
+    code, said = _run(["import", str(folder), "--db", as_login(server_team, "ann")], capsys)
+    assert code == 0, said  # a clerk's import of operators already registered skips them, as before
+    with owner.connect() as connection:
+        assert identity.operators(connection)["ghost.sup"] == "supervisor"
+    owner.dispose()
+
+
 def test_an_operator_registered_with_another_role_gets_no_login(server_team, tmp_path, capsys, monkeypatch):
     nina = "nina.insider"  # logins are the server's: a name no other test makes
     folder = write_ledger_files(tmp_path / "people", operators=NEW_OPERATORS.replace("ghost.sup", nina))
@@ -246,6 +287,26 @@ def test_an_operator_registered_with_another_role_gets_no_login(server_team, tmp
     code, said = _run(["operators", "add", nina, "--role", "supervisor", "--db", server_team], capsys)
     assert code == 0, said  # the role it was registered with: the login is what was missing
     assert _login_exists(server_team, nina)
+
+
+# --- 9. the month totals: updated, never deleted, by the writers ------------------------------------------------------
+
+def test_the_writers_delete_no_month_totals(server_team):
+    clerk = login_engine(server_team, "ann")
+    manual_entry.record(clerk, account="C1", kind="deposit", amount="10.00", operator="ann")  # updates the totals
+    for name in ("account_months", "payment_rollup", "amount_rollup", "chain_heads"):
+        with clerk.connect() as connection:
+            held = connection.scalar(sa.select(sa.func.count()).select_from(tables.metadata.tables[name]))
+        assert held > 0, name  # else a DELETE refused would prove nothing
+        # PostgreSQL: "permission denied"; MariaDB: "DELETE command denied"; chain_heads on MariaDB: its head guard
+        with pytest.raises(sa.exc.DBAPIError, match="permission denied|command denied|" + re.escape(guards.HEAD_REFUSAL)):
+            with clerk.begin() as connection:
+                connection.execute(tables.metadata.tables[name].delete())
+    manual_entry.record(clerk, account="C1", kind="deposit", amount="11.00", operator="ann")
+    clerk.dispose()
+    owner = database.make_engine(server_team)
+    assert verification.verify(owner).ok
+    owner.dispose()
 
 
 # --- 4. a reseller's login ------------------------------------------------------------------------------------------
@@ -356,20 +417,20 @@ def test_there_is_no_request_to_withdraw_on_sqlite(tmp_path, capsys):
     assert code == 2 and "no request to withdraw" in said and len(said.strip().splitlines()) == 1, said
 
 
-# --- a ledger of schema 8, made by the vosbench before these guards, upgraded by its owner ---------------------------
+# --- a ledger of schema 8 or 9, made by the vosbench before these guards, upgraded by its owner ----------------------
 
-SCHEMA_8 = "f6451cc"
-"""The last commit of vosbench at schema 8: its own code makes the ledger the upgrade starts from."""
+EARLIER_SCHEMAS = {"8": "f6451cc", "9": "e70657f"}
+"""The last commit of vosbench at schema 8 and at 9: its own code makes the ledger the upgrade starts from."""
 
-_MADE_BY_SCHEMA_8 = '''
+_MADE_BY_EARLIER_SCHEMA = '''
 import sys
 from datetime import datetime
 from team_ledger import PASSWORD, build, login_engine
 from vosbench.ledger import database, identity, month_close, tables, thresholds
 from pathlib import Path
-url, folder = sys.argv[1], Path(sys.argv[2])  # sys.argv[3]: the reseller's login
+url, folder = sys.argv[1], Path(sys.argv[2])  # sys.argv[3]: the reseller's login, sys.argv[4]: the schema
 build(url, folder)
-assert tables.SCHEMA_VERSION == "8"
+assert tables.SCHEMA_VERSION == sys.argv[4]
 thresholds.set_threshold(login_engine(url, "bob"), currency="USD", kind="deposit", amount="5000.00", operator="bob",
                          reason="first")
 bob, cy = login_engine(url, "bob"), login_engine(url, "cy")
@@ -383,9 +444,9 @@ else:
 '''
 
 
-def _schema_8_ledger(url: str, tmp_path) -> None:
-    """Make, with the code of :data:`SCHEMA_8` in a process of its own, the team ledger at ``url`` with September
-    closed (on a server also a reseller's login, and October's close requested)."""
+def _earlier_ledger(url: str, tmp_path, schema: str) -> None:
+    """Make, with the code of ``schema`` (:data:`EARLIER_SCHEMAS`) in a process of its own, the team ledger at ``url``
+    with September closed (on a server also a reseller's login, and October's close requested)."""
     import os
     import subprocess
     import sys
@@ -393,34 +454,36 @@ def _schema_8_ledger(url: str, tmp_path) -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    old = tmp_path / "schema8"
+    old = tmp_path / f"schema{schema}"
     old.mkdir()
-    archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", SCHEMA_8, "vosbench", "queries",
-                              "parameters"], capture_output=True)
+    archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", EARLIER_SCHEMAS[schema], "vosbench",
+                              "queries", "parameters"], capture_output=True)
     if archive.returncode != 0:
-        pytest.skip(f"the code of schema 8 (commit {SCHEMA_8}) is not in this checkout's history")
-    (tmp_path / "schema8.tar").write_bytes(archive.stdout)
-    with tarfile.open(tmp_path / "schema8.tar") as tar:
+        pytest.skip(f"the code of schema {schema} (commit {EARLIER_SCHEMAS[schema]}) is not in this checkout's history")
+    (tmp_path / "earlier.tar").write_bytes(archive.stdout)
+    with tarfile.open(tmp_path / "earlier.tar") as tar:
         tar.extractall(old, filter="data")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(old), str(root / "tests")])}
-    made = subprocess.run([sys.executable, "-c", _MADE_BY_SCHEMA_8, url, str(tmp_path / "in"), RESELLER], env=env,
-                          cwd=tmp_path, capture_output=True, text=True)
+    made = subprocess.run([sys.executable, "-c", _MADE_BY_EARLIER_SCHEMA, url, str(tmp_path / "in"), RESELLER, schema],
+                          env=env, cwd=tmp_path, capture_output=True, text=True)
     assert made.returncode == 0, made.stderr[-2000:]
 
 
-def test_a_schema_8_ledger_gets_every_new_guard_when_its_owner_opens_it(any_ledger_url, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("schema", sorted(EARLIER_SCHEMAS))
+def test_an_earlier_ledger_gets_every_new_guard_when_its_owner_opens_it(schema, any_ledger_url, tmp_path, monkeypatch,
+                                                                        capsys):
     from vosbench.ledger import explore_upkeep, setup
 
     url = any_ledger_url
-    _schema_8_ledger(url, tmp_path)
+    _earlier_ledger(url, tmp_path, schema)
 
     def refilled(*args, **kwargs):
-        raise AssertionError("the upgrade from schema 8 filled the explore tables again")
+        raise AssertionError(f"the upgrade from schema {schema} filled the explore tables again")
 
     monkeypatch.setattr(explore_upkeep, "fill", refilled)
     owner = setup.open_ledger(url)
     with owner.connect() as connection:
-        assert database.get_meta(connection, "schema_version") == tables.SCHEMA_VERSION == "9"
+        assert database.get_meta(connection, "schema_version") == tables.SCHEMA_VERSION == "10"
     assert verification.verify(owner).ok  # every guard as this vosbench makes it, the renewed ones included
     monkeypatch.undo()
     clerk = login_engine(url, "ann")
@@ -441,8 +504,15 @@ def test_a_schema_8_ledger_gets_every_new_guard_when_its_owner_opens_it(any_ledg
                 connection.execute(tables.close_requests.insert().values(
                     month="2026-10", action=guards.WITHDRAW, requested_by="cy", reason="", requested_at=_now()))
         _head_moves_refused(clerk, "balance_snapshots")  # schema 8 let the writers' role move a chain head anywhere
+        with pytest.raises(sa.exc.DBAPIError, match=re.escape(guards.OWNER_ONLY_REFUSALS["operators"])
+                           + "|permission denied"), clerk.begin() as connection:  # schema 9 let a clerk register one
+            connection.execute(tables.operators.insert().values(login="ghost.sup", name="Ghost", role="supervisor",
+                                                                timezone="UTC", shift_start=0, shift_end=1440,
+                                                                working_days="1234567"))
+        with pytest.raises(sa.exc.DBAPIError, match="permission denied|command denied"), clerk.begin() as connection:
+            connection.execute(tables.account_months.delete())  # schema 9 let the writers delete the month totals
         code, said = _run(["close", "--month", "2026-10", "--withdraw", "--db", as_login(url, "bob")], capsys)
-        assert code == 0, said  # the request schema 8 recorded is withdrawn by its requester
+        assert code == 0, said  # the request the earlier schema recorded is withdrawn by its requester
         with owner.connect() as connection:
             scoped_database = scopes.login_database(connection, "reseller:A1")
         reseller = database.make_engine(sa.make_url(as_login(url, RESELLER)).set(database=scoped_database)

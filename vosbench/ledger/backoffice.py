@@ -20,11 +20,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from vosbench.core.errors import VosbenchError
 from vosbench.core.model import COMMISSION_ACCOUNT_KINDS, AccountKind
 from vosbench.ledger import roles, tables, write_door
 
 DEFAULT_ROLE = "operator"
 DEFAULT_RELATION = "manages"
+
+
+class OwnersOnly(VosbenchError, PermissionError):
+    """A login other than a server ledger's owner tried to register operators; nothing of its file was written."""
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,17 @@ def _operator_values(row) -> tuple:
 
 
 def validate_operators(batch: write_door._Batch, rows: Sequence[NewOperator]) -> tuple[list, int]:
+    """The operators not yet registered (identical ones skipped); on a server only its owner registers one, as the
+    database holds it too (:data:`vosbench.ledger.guards.OWNER_ONLY_REFUSALS`): a role is what every person's
+    guard reads, so a clerk's file must not make a supervisor."""
     stored = {row.login: _operator_values(row) for row in batch.connection.execute(sa.select(tables.operators))}
-    return _split_known(batch, rows, lambda row: row.login, stored, _operator_values)
+    accepted, skipped = _split_known(batch, rows, lambda row: row.login, stored, _operator_values)
+    if accepted and not roles.is_owner(batch.connection):
+        new = ", ".join(row.login for row in accepted[:5]) + (" …" if len(accepted) > 5 else "")
+        raise OwnersOnly(f"{batch.file}: registering operators ({new}) is the ledger owner's, not "
+                         f"{roles.current_login(batch.connection)}'s; nothing of it was written. Connected as the "
+                         "owner, run `vosbench operators add LOGIN --role ROLE` (or import this file)")
+    return accepted, skipped
 
 
 def write_operators(batch: write_door._Batch, rows: list[NewOperator], _batch_id: int, _at) -> list[int]:

@@ -140,7 +140,7 @@ _DEFINER = {"vosbench_chain_lock", "vosbench_chain_row", "vosbench_threshold_ent
             "vosbench_threshold_maker", "vosbench_account_currency", "vosbench_person_close", "vosbench_person_decision",
             "vosbench_person_annotation", "vosbench_person_match", "vosbench_person_view", "vosbench_settings", "vosbench_person_account",
             "vosbench_person_account_version", "vosbench_closed_charge", "vosbench_closed_balance", "vosbench_month_span",
-            "vosbench_person_close_request", "vosbench_owner_archive", "vosbench_owner_purged_range",
+            "vosbench_person_close_request", "vosbench_owner_archive", "vosbench_owner_purged_range", "vosbench_owner_operator",
             "vosbench_chain_heads", *(f"vosbench_within_chain_{table}" for table in CHAINED_TABLES)}
 """Functions that run as the ledger's owner: the auditor's role appends rows but may not move chain heads, the
 threshold checks read the tables they name (search path pinned) whatever a login puts in its own temporary schema,
@@ -380,15 +380,18 @@ OWNER_ONLY_REFUSALS = {
                  "connected as the owner)"),
     "purged_ranges": ("purged_ranges: only the owner of the ledger records a purged range, with the purge of its archive "
                       "(vosbench archive, connected as the owner)"),
+    "operators": ("operators: only the owner of the ledger registers an operator (vosbench operators add LOGIN --role "
+                  "ROLE, connected as the owner)"),
 }
-"""What a server says to a login other than its owner writing a table only the owner's retention purge writes."""
+"""What a server says to a login other than its owner writing a table only the owner writes."""
 
 
 def _owner_only_rules(server: str) -> list[tuple[str, str, str]]:
-    """On a server, the rules keeping ``archives`` and ``purged_ranges`` to the owner: a purged range is what lets the
-    journal's delete guards pass a DELETE, and an archive what ``verify`` steps over the gap with, so a login adding
-    either (a writer's role may INSERT into the ledger's tables) would be preparing a deletion or a false archive. None
-    on SQLite, whose file's holder can change anything anyway."""
+    """On a server, the rules keeping ``archives``, ``purged_ranges`` and ``operators`` to the owner: a purged range is
+    what lets the journal's delete guards pass a DELETE, and an archive what ``verify`` steps over the gap with, so a
+    login adding either (a writer's role may INSERT into the ledger's tables) would be preparing a deletion or a false
+    archive; an operator's role is what every person's guard reads, so a clerk registering one could make a supervisor
+    (or a reseller of the owner). None on SQLite, whose file's holder can change anything anyway."""
     owner = _OWNER.get(server)
     return [] if owner is None else [(table, f"NOT ({owner})", refusal) for table, refusal in OWNER_ONLY_REFUSALS.items()]
 
@@ -601,7 +604,8 @@ _THRESHOLD_TRIGGERS = {"payments": ("payments_threshold", "vosbench_threshold_en
                        "balance_snapshots": ("balance_snapshots_closed_month", "vosbench_closed_balance"),
                        "month_spans": ("month_spans_close", "vosbench_month_span"),
                        "archives": ("archives_owner", "vosbench_owner_archive"),
-                       "purged_ranges": ("purged_ranges_owner", "vosbench_owner_purged_range")}
+                       "purged_ranges": ("purged_ranges_owner", "vosbench_owner_purged_range"),
+                       "operators": ("operators_owner", "vosbench_owner_operator")}
 """The trigger (and on PostgreSQL its function) holding each table's threshold rules."""
 
 

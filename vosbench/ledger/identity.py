@@ -91,6 +91,9 @@ def register(engine: Engine, login: str, role: str, *, name: str = "", password:
             raise IdentityError(f"operator {login} is already registered as {known}; "
                                 "an operator's role is not changed here (register a new login)")
         if connection.dialect.name != "sqlite":
+            if not roles.is_owner(connection):  # the database refuses anyone else's operators row too
+                raise IdentityError(f"registering operators is the ledger owner's, not {roles.current_login(connection)}'s;"
+                                    f" connected as the owner, run `vosbench operators add {login} --role {parsed}`")
             if parsed.word in SCOPED_ROLES and not scopes.in_force(connection):
                 raise IdentityError(f"a {parsed.word} login needs the scoped views `vosbench server init` makes; "
                                     "run it on this ledger first, then add the login")

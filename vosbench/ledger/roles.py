@@ -6,9 +6,10 @@ reach, because only the owner of the tables (whoever ran ``vosbench server init`
 change the schema. Three roles per ledger database, named after it so that two ledgers
 on one server stay apart:
 
-- ``<db>_writer`` (clerks, supervisors, syncs): SELECT and INSERT on every table but the retention
-  purge's (:data:`OWNER_TABLES`), and UPDATE/DELETE only on the figures the write door keeps up to date
-  beside the journal (:data:`KEPT_UP_TABLES`). No TRUNCATE, no DDL.
+- ``<db>_writer`` (clerks, supervisors, syncs): SELECT and INSERT on every table but the owner's
+  (:data:`OWNER_TABLES`: the retention purge's and the operators), UPDATE only on the figures the write door keeps
+  up to date beside the journal (:data:`KEPT_UP_TABLES`), and DELETE only on those of them it replaces
+  (:data:`REPLACED_TABLES`). No TRUNCATE, no DDL.
 - ``<db>_auditor``: SELECT, and INSERT where auditors write (:data:`AUDITOR_TABLES`).
 - ``<db>_reader`` (resellers, agents): SELECT only; on PostgreSQL of the tables, under
   row-level security, on MariaDB of the scoped views alone (:mod:`vosbench.ledger.scopes`).
@@ -33,9 +34,19 @@ KEPT_UP_TABLES = ("chain_heads", "account_months", "ledger_meta", "sync_state", 
 AUDITOR_TABLES = ("finding_annotations", "match_decisions", "saved_views")
 """Where an auditor's notes, matching decisions and shared views are appended."""
 
-OWNER_TABLES = ("archives", "purged_ranges")
-"""Written by the owner's retention purge alone: no role appends to them (on MariaDB, whose writers' role INSERTs
-into the whole database, a trigger refuses them: :func:`vosbench.ledger.guards._owner_only_rules`)."""
+REPLACED_TABLES = ("ledger_meta", "sync_state", "account_tree", "account_rollup")
+"""The kept-up tables whose rows a writer's path deletes to write them again: the text index's mark, a sync's current
+mark, and an account tree's pairs and rollup after a supervisor moves an account. The rest (the month totals, the
+chain heads, the payment and amount rollups) a writer only updates or adds to; the owner's purge and upgrade rebuild
+them."""
+
+_NOT_DELETED = [table for table in KEPT_UP_TABLES if table not in REPLACED_TABLES]
+"""The kept-up tables the writers' role updates but may not delete from."""
+
+OWNER_TABLES = ("archives", "purged_ranges", "operators")
+"""Written by the owner alone, no role appends to them: the retention purge's records, and the operators (who holds
+which role: registered with ``vosbench operators add``, connected as the owner). On MariaDB, whose writers' role
+INSERTs into the whole database, a trigger refuses them (:func:`vosbench.ledger.guards._owner_only_rules`)."""
 
 ROLE_KINDS = ("writer", "auditor", "reader")
 
@@ -113,8 +124,11 @@ def _postgresql_ddl(connection: sa.Connection) -> list[str]:
     writer, auditor = role_name(connection, "writer"), role_name(connection, "auditor")
     statements += [
         f"GRANT INSERT ON {', '.join(name for name in tables if name not in OWNER_TABLES)} TO {writer}",
-        f"REVOKE INSERT ON {', '.join(OWNER_TABLES)} FROM {writer}",  # granted by a vosbench before schema 9
-        f"GRANT UPDATE, DELETE ON {', '.join(KEPT_UP_TABLES)} TO {writer}",
+        f"GRANT UPDATE ON {', '.join(KEPT_UP_TABLES)} TO {writer}",
+        f"GRANT DELETE ON {', '.join(REPLACED_TABLES)} TO {writer}",
+        # granted by a vosbench before schema 10 (operators, DELETE on every kept-up table)
+        f"REVOKE INSERT ON {', '.join(OWNER_TABLES)} FROM {writer}",
+        f"REVOKE DELETE ON {', '.join(_NOT_DELETED)} FROM {writer}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {writer}",
         f"GRANT INSERT ON {', '.join(AUDITOR_TABLES)} TO {auditor}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {auditor}",
@@ -131,7 +145,10 @@ def _mysql_ddl(connection: sa.Connection) -> list[str]:
     # the reader gets nothing of the tables: the scoped views are all it reads
     statements += [
         f"GRANT SELECT, INSERT ON {database}.* TO {writer}",
-        *(f"GRANT UPDATE, DELETE ON {database}.{table} TO {writer}" for table in KEPT_UP_TABLES),
+        *(f"GRANT UPDATE ON {database}.{table} TO {writer}" for table in KEPT_UP_TABLES),
+        *(f"GRANT DELETE ON {database}.{table} TO {writer}" for table in REPLACED_TABLES),
+        # granted by a vosbench before schema 10 (after the GRANT above, so that each table has a grant to take it from)
+        *(f"REVOKE DELETE ON {database}.{table} FROM {writer}" for table in _NOT_DELETED),
         f"GRANT SELECT ON {database}.* TO {auditor}",
         *(f"GRANT INSERT ON {database}.{table} TO {auditor}" for table in AUDITOR_TABLES),
     ]
@@ -187,6 +204,25 @@ def create_login(connection: sa.Connection, login: str, password: str, kind: str
     _execute(connection, f"GRANT {role} TO {user}")
     _execute(connection, f"SET DEFAULT ROLE {role} FOR {user}")
     return created
+
+
+_TABLE_OWNER = {
+    "postgresql": "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('operators')",
+    # the definer of the guards, the login that made them: shown only to logins holding the TRIGGER privilege
+    "mysql": "SELECT DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
+             "AND EVENT_OBJECT_TABLE = 'operators' ORDER BY TRIGGER_NAME LIMIT 1",
+}
+"""The login that owns a server ledger: the owner of its tables (PostgreSQL), the definer of its guards (MariaDB)."""
+
+
+def is_owner(connection: sa.Connection) -> bool:
+    """True when the connection is the ledger's owner's, whom the server's owner-only guards let through (always on
+    SQLite, which has no logins): the client asks it before writing what those guards would refuse anyone else."""
+    dialect = "mysql" if connection.dialect.name == "mariadb" else connection.dialect.name
+    if dialect not in _TABLE_OWNER:
+        return True
+    owner = connection.exec_driver_sql(_TABLE_OWNER[dialect]).scalar()
+    return owner is not None and str(owner).rsplit("@", 1)[0] == current_login(connection)
 
 
 def current_login(connection: sa.Connection) -> str | None:

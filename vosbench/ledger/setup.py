@@ -168,7 +168,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     schema 9 those refusing a balance dated into or before a closed month and, on SQLite, a record dated by no time,
     on a server those keeping archives and purged ranges to the owner, a close request's withdrawal to its
     requester and a chain head moving only forward, and a server ledger's roles and scopes renewed
-    (:func:`_renew_server_grants`). None of them refills the explore tables (:data:`DERIVED_KEPT_SINCE`).
+    (:func:`_renew_server_grants`); schema 10, on a server, the guard keeping the operators to the owner, and the
+    roles renewed again. None of them refills the explore tables (:data:`DERIVED_KEPT_SINCE`).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
@@ -201,15 +202,16 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
             explore_upkeep.fill(connection, explore_upkeep.DERIVED if kept_before else unfilled)
         if version is not None and int(version) < 8:  # the months it closed, for the guards refusing records in them
             month_close.fill_spans(connection)
-        if version is not None and int(version) < 9:
+        if version is not None and int(version) < 10:
             _renew_server_grants(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
 def _renew_server_grants(connection: sa.Connection) -> None:
-    """Give a server ledger that ``server init`` set up before schema 9 its roles' and scoped logins' present rights:
-    the writers' role no longer appends archives or purged ranges, and resellers and agents no longer read the chain
-    heads or import batches (each holds the whole ledger's row counts). An SQLite ledger, or a server ledger never
+    """Give a server ledger that ``server init`` set up before schema 10 its roles' and scoped logins' present rights:
+    the writers' role no longer appends archives, purged ranges (schema 9) or operators, nor deletes month totals,
+    chain heads or the payment and amount rollups (schema 10), and resellers and agents no longer read the chain heads
+    or import batches (schema 9: each holds the whole ledger's row counts). An SQLite ledger, or a server ledger never
     given roles, has none to renew."""
     from vosbench.ledger import roles, scopes
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
-SCHEMA_VERSION = "9"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
+SCHEMA_VERSION = "10"  # 2: explore indexes on payments, per-kind counts in account_months; 3: every audit
 # table guarded against replacement by any key and chained through row_links; reversal requests;
 # 4: account versions and the current_accounts view, prior-period items, retention archives;
 # 5: the guard keeping the currency of an account that holds money;
@@ -23,7 +23,8 @@ SCHEMA_VERSION = "9"  # 2: explore indexes on payments, per-kind counts in accou
 # on a server, close requests (close_requests) that a second login confirms; 9: the guards refusing a balance dated
 # into or before a closed month and, on SQLite, a record dated by no time; on a server those keeping archives and
 # purged ranges to the owner and a close request's withdrawal to its requester, and the chain heads and import
-# batches hidden from scoped logins
+# batches hidden from scoped logins; 10: on a server, the operators registered by the owner alone and the writers'
+# DELETE kept to the kept-up tables a write replaces rows of (not the month totals)
 
 metadata = sa.MetaData()
 
