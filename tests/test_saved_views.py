@@ -298,6 +298,33 @@ def test_views_commands_save_list_and_show(engine, tmp_path, capsys):
     assert main(["views", "save", "x", "--query", "colour=red", "--by", "nadia", "--db", url]) == 2
 
 
+def test_a_shared_view_row_vosbench_never_wrote_leaves_the_other_views_usable(engine, tmp_path, capsys):
+    """A row appended to the append-only saved_views by plain SQL (not YAML, or YAML of no view) stopped `views list`
+    for every login; now its name is left out with a warning naming what is wrong, the other views list and open,
+    and opening that one says why. Sharing it again makes a readable latest version."""
+    url = str(engine.url)
+    identity.register(engine, "nadia", "auditor")
+    shared_views.share(engine, LARGE_DEPOSITS, saved_by="nadia")
+    with engine.begin() as connection:
+        for name, document in (("month-end", "name: [x"), ("odd", "name: odd\nfilter: {kinds: [deposits]}\n")):
+            connection.execute(sa.text("INSERT INTO saved_views (name, document, saved_by, saved_at) "
+                                       "VALUES (:name, :document, 'nadia', '2026-11-01 00:00:00.000000')"),
+                               {"name": name, "document": document})
+    capsys.readouterr()
+    assert main(["views", "list", "--db", url, "--folder", str(tmp_path / "none")]) == 0
+    out, err = capsys.readouterr()
+    assert "october-large-deposits  (shared in the ledger by nadia" in out and "month-end" not in out
+    assert "warning: shared view 'month-end' (version" in err and "is not valid YAML" in err
+    assert "warning: shared view 'odd'" in err and "kinds: unknown value 'deposits'" in err
+    with engine.connect() as connection:
+        assert shared_views.find(LARGE_DEPOSITS.name, connection, tmp_path / "none") == LARGE_DEPOSITS
+        with pytest.raises(ViewError, match="shared view 'month-end' .* is not valid YAML"):
+            shared_views.find("month-end", connection, tmp_path / "none")
+    shared_views.share(engine, SavedView("month-end", LARGE_DEPOSITS.filter, Layout(), ""), saved_by="nadia")
+    with engine.connect() as connection:
+        assert "month-end" in shared_views.latest(connection)
+
+
 # --- views as the scope of reports (the real notebooks, through papermill) -----------------------
 
 def _sheet(path, name) -> list[tuple]:

@@ -98,15 +98,28 @@ def _version(row, number: int) -> Version:
                    row.saved_at)
 
 
-def latest(connection: sa.Connection) -> dict[str, Version]:
-    """Each shared view's latest version, by name (sorted); empty on a ledger without the table."""
+def latest(connection: sa.Connection, unreadable: dict[str, str] | None = None) -> dict[str, Version]:
+    """Each shared view's latest version, by name (sorted); empty on a ledger without the table.
+
+    A latest version vosbench never wrote (no YAML, no view: a row appended by plain SQL to the append-only
+    table, which no later version can take away while it is the latest) leaves its name out, and what is wrong
+    with it goes to ``unreadable`` (name → message): one such row must not stop every login listing or opening
+    the other views. Sharing the view again makes a readable latest version.
+    """
     if not sa.inspect(connection).has_table(_table.name):
         return {}
     counted = (sa.select(sa.func.max(_table.c.id).label("id"), sa.func.count().label("number"))
                .group_by(_table.c.name).subquery())
     rows = connection.execute(sa.select(_table, counted.c.number).join(counted, counted.c.id == _table.c.id)
                               .order_by(_table.c.name))
-    return {row.name: _version(row, row.number) for row in rows}
+    found = {}
+    for row in rows:
+        try:
+            found[row.name] = _version(row, row.number)
+        except ViewError as error:
+            if unreadable is not None:
+                unreadable[row.name] = str(error)
+    return found
 
 
 def history(connection: sa.Connection, name: str) -> list[Version]:
@@ -143,9 +156,12 @@ def find(name: str, connection: sa.Connection | None = None, folder: Path | str 
         return saved_views.load_view(text, folder)
     if saved_views.check_name(text) in saved_views.list_views(folder):
         return saved_views.load_view(text, folder)
-    shared = latest(connection) if connection is not None else {}
+    unreadable: dict[str, str] = {}
+    shared = latest(connection, unreadable) if connection is not None else {}
     if text in shared:
         return shared[text].view
+    if text in unreadable:
+        raise ViewError(unreadable[text])
     known = sorted({*saved_views.list_views(folder), *shared})
     where = f"{saved_views.DEFAULT_FOLDER if folder is None else folder}" + (
         " or the ledger" if connection is not None else "")

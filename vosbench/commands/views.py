@@ -9,6 +9,7 @@ a view's YAML, its link for the panel and, when shared, every version with who a
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from vosbench.commands import options
@@ -20,8 +21,11 @@ def cmd_views(args: argparse.Namespace) -> int:
 
     with options.open_ledger(args) as ledger, ledger.engine.connect() as connection:
         if args.action == "list":
-            shared = shared_views.latest(connection)
+            unreadable: dict[str, str] = {}
+            shared = shared_views.latest(connection, unreadable)
             files = saved_views.list_views(args.folder)
+            for message in unreadable.values():  # listed without it: the others stay usable
+                print(f"warning: {message}", file=sys.stderr)
             for name in files:
                 print(f"{name}  (file in {args.folder or saved_views.DEFAULT_FOLDER})")
             for name, version in shared.items():
