@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from ledger_text import write_ledger_files
 
-from vosbench.ledger import hashchain, month_totals, setup, write_door
+from vosbench.ledger import hashchain, listed_values, month_totals, setup, write_door
 from vosbench.ledger.write_door import ImportRejected
 from vosbench.sources import csv_import
 
@@ -94,7 +94,7 @@ def frozen_clock(monkeypatch):
     monkeypatch.setattr(csv_import, "PART_ROWS", 37)
     monkeypatch.setattr(write_door, "COLLECTED_CELLS", 5)  # the month totals kept a few parts at a time
     monkeypatch.setattr(month_totals, "STORED_CHUNK", 1)  # their stored months read an account at a time
-    monkeypatch.setattr(hashchain, "LISTED_CHUNK", {"sqlite": 3})  # keys and accounts looked up three at a time
+    monkeypatch.setattr(listed_values, "CHUNK", {"sqlite": 3})  # keys and accounts looked up three at a time
 
 
 def imported(tmp_path, files) -> tuple:

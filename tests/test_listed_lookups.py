@@ -1,7 +1,7 @@
 """The import's look-ups by list find exactly the values listed, whichever way the list is bound.
 
 On SQLite a list of keys or ids goes as one JSON array read by ``json_each``
-(:func:`vosbench.ledger.hashchain.listed`), which reads some values back otherwise than
+(:func:`vosbench.ledger.listed_values.listed`), which reads some values back otherwise than
 Python holds them: a text ends at its first NUL, an integer past 64 bits becomes a real.
 Such a list is bound value by value instead; either way, the rows found must be those
 whose value is in the list, on a real SQLite database.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vosbench.ledger import hashchain
+from vosbench.ledger import listed_values
 
 metadata = sa.MetaData()
 held = sa.Table("held", metadata, sa.Column("key", sa.Text, primary_key=True))
@@ -34,9 +34,9 @@ def connection():
 
 
 def found(connection, column: sa.Column, values: list) -> set:
-    form = hashchain.list_form(values, "sqlite")
-    statement = sa.select(column).where(hashchain.listed(column, "values", form))
-    return set(connection.scalars(statement, {"values": hashchain.bound_list(values, form)}))
+    form = listed_values.list_form(values, "sqlite")
+    statement = sa.select(column).where(listed_values.listed(column, "values", form))
+    return set(connection.scalars(statement, {"values": listed_values.bound_list(values, form)}))
 
 
 @settings(max_examples=200, deadline=None)
@@ -46,28 +46,28 @@ def test_the_keys_found_are_the_stored_keys_listed(connection, wanted):
 
 
 def test_a_key_cut_at_its_nul_is_not_taken_for_the_stored_key_before_it(connection):
-    assert hashchain.list_form(["nul\x00other"], "sqlite") == hashchain.EXPANDED_LIST
+    assert listed_values.list_form(["nul\x00other"], "sqlite") == listed_values.EXPANDED_LIST
     assert found(connection, held.c.key, ["nul\x00other"]) == set()  # json_each would read 'nul', which is stored
     assert found(connection, held.c.key, ["nul\x00inside", "é"]) == {"nul\x00inside", "é"}
-    assert hashchain.list_form(["nul", "é", "𝟙", 'q"uote'], "sqlite") == hashchain.JSON_LIST  # the usual keys
+    assert listed_values.list_form(["nul", "é", "𝟙", 'q"uote'], "sqlite") == listed_values.JSON_LIST  # the usual keys
 
 
 def test_ids_past_64_bits_are_bound_one_by_one_and_match_nothing(connection):
-    assert hashchain.list_form([2**63 - 1, -(2**63)], "sqlite") == hashchain.JSON_LIST
+    assert listed_values.list_form([2**63 - 1, -(2**63)], "sqlite") == listed_values.JSON_LIST
     assert found(connection, numbered.c.id, [2**63 - 1, -(2**63), 5]) == {2**63 - 1, -(2**63)}
     for past in (2**63, -(2**63) - 1):
-        assert hashchain.list_form([1, past], "sqlite") == hashchain.EXPANDED_LIST
+        assert listed_values.list_form([1, past], "sqlite") == listed_values.EXPANDED_LIST
     assert found(connection, numbered.c.id, [1.0]) == {1}  # not an integer: bound as it is, compared as SQLite does
 
 
 def test_a_lone_surrogate_is_refused_as_in_a_plain_list_never_paired_into_another_character(connection):
     """'\\ud83d\\ude00' (two lone surrogates) is no text SQLite can hold; as a JSON escape SQLite would read it as
     '😀', which is stored. The driver refuses it in either form of list, as it always did in a plain one."""
-    for form in (hashchain.JSON_LIST, hashchain.EXPANDED_LIST):
-        statement = sa.select(held.c.key).where(hashchain.listed(held.c.key, "values", form))
+    for form in (listed_values.JSON_LIST, listed_values.EXPANDED_LIST):
+        statement = sa.select(held.c.key).where(listed_values.listed(held.c.key, "values", form))
         with pytest.raises(UnicodeEncodeError):
-            connection.execute(statement, {"values": hashchain.bound_list(["\ud83d\ude00"], form)})
+            connection.execute(statement, {"values": listed_values.bound_list(["\ud83d\ude00"], form)})
 
 
 def test_other_databases_always_get_an_expanded_list():
-    assert hashchain.list_form(["plain"], "postgresql") == hashchain.list_form([1], "mysql") == hashchain.EXPANDED_LIST
+    assert listed_values.list_form(["plain"], "postgresql") == listed_values.list_form([1], "mysql") == listed_values.EXPANDED_LIST

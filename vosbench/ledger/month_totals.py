@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from vosbench.core import periods
 from vosbench.core.money import MAX_MINOR
-from vosbench.ledger import database, hashchain, rollup_cells, tables
+from vosbench.ledger import database, hashchain, listed_values, rollup_cells, tables
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
@@ -264,14 +264,14 @@ STORED_CHUNK = 5_000
 
 def _read_stored_months(connection: sa.Connection, first: str, last: str, accounts: list[int]) -> Iterable[tuple]:
     """The rows of :func:`_stored_months` for ``accounts``: on SQLite as the driver gives them, the accounts
-    bound as one JSON array (:func:`vosbench.ledger.hashchain.listed`).
+    bound as one JSON array (:func:`vosbench.ledger.listed_values.listed`).
 
     A bulk import reads a few million of these rows (at 1M payments 3.3M): SQLAlchemy's result
     rows and its expansion of an IN list, value by value, cost more than the statement itself.
     """
-    form = hashchain.list_form(accounts, connection.dialect.name)
-    statement, values = _stored_months(first, last, form), {"accounts": hashchain.bound_list(accounts, form)}
-    if form == hashchain.JSON_LIST:  # driver_rows binds no expanding list
+    form = listed_values.list_form(accounts, connection.dialect.name)
+    statement, values = _stored_months(first, last, form), {"accounts": listed_values.bound_list(accounts, form)}
+    if form == listed_values.JSON_LIST:  # driver_rows binds no expanding list
         return hashchain.driver_rows(connection, statement, values)
     return connection.execute(statement, values)
 
@@ -283,10 +283,10 @@ def _stored_months(first: str, last: str, form: str) -> sa.Select:
     Three parts, each a range of the accounts' primary key: a condition with the latest
     months as correlated subqueries in one statement was evaluated row by row over every
     month of each account (at 1M payments most of a charges file's import). The accounts are
-    bound as :func:`vosbench.ledger.hashchain.listed` binds a list in ``form``.
+    bound as :func:`vosbench.ledger.listed_values.listed` binds a list in ``form``.
     """
     table = tables.account_months
-    accounts = hashchain.listed(table.c.account_id, "accounts", form)
+    accounts = listed_values.listed(table.c.account_id, "accounts", form)
 
     def latest(*where: sa.ColumnElement[bool]) -> sa.Select:
         found = (sa.select(table.c.account_id, sa.func.max(table.c.month).label("month")).where(accounts, *where)

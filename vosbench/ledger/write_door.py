@@ -38,6 +38,7 @@ from vosbench.ledger import (
     explore_upkeep,
     guards,
     hashchain,
+    listed_values,
     money_bounds,
     month_close,
     month_totals,
@@ -239,17 +240,14 @@ class _Batch:
     def fetch_by(self, column: sa.Column, keys: Sequence, *where) -> dict:
         """Rows of ``column``'s table whose ``column`` is in ``keys``, fetched in chunks.
 
-        Each chunk's keys are bound as one list (:func:`vosbench.ledger.hashchain.listed`), so
+        Each chunk's keys are bound as one list (:func:`vosbench.ledger.listed_values.listed`), so
         the statement is the same for every chunk of a form and compiled once (SQLAlchemy's
         cache): building an IN list of literals costs more per key than the database's index lookup.
         """
-        table, dialect = column.table, self.connection.dialect.name
-        chunk, found = hashchain.LISTED_CHUNK.get(dialect, 500), {}
-        for start in range(0, len(keys), chunk):
-            part = keys[start:start + chunk]
-            form = hashchain.list_form(part, dialect)
-            statement = sa.select(table).where(hashchain.listed(column, "keys", form), *where)
-            for row in self.connection.execute(statement, {"keys": hashchain.bound_list(part, form)}):
+        table, found = column.table, {}
+        for form, bound in listed_values.chunks(keys, self.connection.dialect.name):
+            statement = sa.select(table).where(listed_values.listed(column, "keys", form), *where)
+            for row in self.connection.execute(statement, {"keys": bound}):
                 found[row._mapping[column.name]] = row
         return found
 
@@ -616,15 +614,11 @@ def _validate_keyed(batch: _Batch, rows: Sequence, spec: _Keyed) -> tuple[list, 
     existing = {}
     if keyed:
         # the accounts bound as one list (a list of literals is compiled anew each time)
-        dialect = batch.connection.dialect.name
         low, high = min(key for _, key in pairs), max(key for _, key in pairs)
-        wanted, chunk = sorted({account_id for account_id, _ in pairs}), hashchain.LISTED_CHUNK.get(dialect, 500)
-        for start in range(0, len(wanted), chunk):
-            part = wanted[start:start + chunk]
-            form = hashchain.list_form(part, dialect)
-            statement = sa.select(table).where(hashchain.listed(table.c.account_id, "accounts", form),
+        wanted = sorted({account_id for account_id, _ in pairs})
+        for form, accounts in listed_values.chunks(wanted, batch.connection.dialect.name):
+            statement = sa.select(table).where(listed_values.listed(table.c.account_id, "accounts", form),
                                                table.c[spec.key].between(sa.bindparam("low"), sa.bindparam("high")))
-            accounts = hashchain.bound_list(part, form)
             for stored in batch.connection.execute(statement, {"accounts": accounts, "low": low, "high": high}):
                 existing[(stored.account_id, stored._mapping[spec.key])] = stored
     known, distinct = [row for row, _ in keyed], set(pairs)
