@@ -271,6 +271,28 @@ def test_a_cache_that_cannot_be_written_leaves_sql_answering_and_says_why(tmp_pa
     assert payment_columns.current(engine) is None  # not tried again in this process: each try would read it all
 
 
+def test_a_save_that_fails_while_the_folder_takes_files_is_tried_again(tmp_path):
+    """A save can fail in a folder that can be written: another process saving the same columns removes every
+    generation but its own, this one's half-written one too. Here a file-size limit of 1.5 MiB refuses the
+    references' pieces file (2 MiB) but not a smaller one: the folder is not taken for one that cannot be written,
+    SQL answers meanwhile, and an answer after the limit is lifted saves the columns and comes from them."""
+    import resource
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = _ledger(url)
+    assert payment_columns.refresh(engine) is not None
+    write_door.append_batch(engine, "payments", _payments(2, 40, 10_000), source="test", file="p1")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (3 << 19, hard))
+    try:
+        assert payment_columns.current(engine) is None
+        assert payment_columns.failure(engine) is None  # not taken for a cache that cannot be written
+        assert _compare(engine, url, [PaymentFilter(), PaymentFilter(kinds=(Kind.DEPOSIT,))], answering=False) > 0
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert _compare(engine, url, [PaymentFilter(), *(_filter(random.Random(4)) for _ in range(10))]) > 50
+
+
 def test_sums_that_could_pass_64_bits_are_left_to_sql(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     engine = _ledger(url, count=50)

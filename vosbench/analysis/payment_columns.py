@@ -487,11 +487,37 @@ def current(engine: Engine, *, build_in_background: bool = True) -> PaymentColum
 
 
 def _unsaved(folder: Path, error: OSError) -> None:
-    """Remember that ``folder`` cannot be written (see :data:`_UNSAVED`) and say so once."""
+    """After a save to ``folder`` failed with ``error``: remember that it cannot be written (see :data:`_UNSAVED`)
+    and say so once; unless it still takes a file of a few columns' size, when the save lost a race with another
+    process's (which removes every other generation, this one's half written too): tried again at the next answer."""
+    if _takes_files(folder):
+        _log.info("the payment columns of %s were not saved this time (%s); tried again later", folder, error)
+        return
     reason = f"{error.strerror or error} ({error.filename or folder})"
     _UNSAVED[folder] = reason
     _log.warning("the payment columns cannot be saved in %s: %s; the panel answers from the database. Set "
                  "VOSBENCH_CACHE to a folder you may write to and restart the kernel for fast answers", folder, reason)
+
+
+_PROBE_BYTES = 1 << 20
+
+
+def _takes_files(folder: Path) -> bool:
+    """Whether ``folder`` takes a new file of :data:`_PROBE_BYTES` now (a read-only or full disk, a file-size limit
+    refuse it); the probe is removed."""
+    probe = folder / f".probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as written:
+            written.write(bytes(_PROBE_BYTES))
+        return True
+    except OSError:
+        return False
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:  # the folder refused the probe's name too: nothing to remove
+            pass
 
 
 def failure(engine: Engine) -> str | None:
