@@ -397,6 +397,22 @@ def test_an_empty_db_or_an_out_folder_that_is_a_file_is_refused(tmp_path, capsys
     assert f"{existing} is a file, not a folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["info"], ["verify"], ["query"]])
+def test_a_folder_given_as_the_ledger_names_the_file_to_give(tmp_path, capsys, command):
+    code, out, err = run(capsys, *command, "--db", f"sqlite:///{tmp_path}")
+    assert (code, out) == (2, "") and "Traceback" not in err
+    assert f"{tmp_path} is a folder; give the ledger file in it, e.g. sqlite:///{tmp_path / 'ledger.sqlite'}" in err
+
+
+def test_views_list_of_a_folder_that_is_not_one_says_so_not_no_views(tmp_path, db, capsys):
+    (tmp_path / "notes.txt").write_text("kept")
+    code, out, err = run(capsys, "views", "list", "--folder", str(tmp_path / "notes.txt"), "--db", db)
+    assert (code, out) == (2, "") and f"--folder {tmp_path / 'notes.txt'} is a file; give the folder holding the" in err
+    run(capsys, "import", str(write_ledger_files(tmp_path / "in", accounts=ACCOUNTS, operators=TEAM)))
+    code, out, err = run(capsys, "views", "list", "--folder", str(tmp_path / "nowhere"), "--db", db)
+    assert code == 0 and f"warning: views folder {tmp_path / 'nowhere'} does not exist: no view files listed" in err
+
+
 @pytest.mark.parametrize("command", [["info"], ["demo", "--customers", "20", "--months", "2", "--quiet"], ["verify"]])
 def test_a_file_path_given_as_the_ledger_url_names_the_form_of_one(tmp_path, monkeypatch, capsys, command):
     monkeypatch.setenv(config.ENV_DB, str(tmp_path / "x.db"))

@@ -130,6 +130,16 @@ def test_bad_input_exits_2_with_the_fix(ledger_url, capsys, argv, message):
     assert err.startswith("vosbench query: ") and message in err
 
 
+@pytest.mark.parametrize("option", ["--kind", "--operator", "--channel", "--method", "--currency"])
+def test_a_blank_filter_value_is_refused_not_dropped(ledger_url, capsys, option):
+    """`--kind ""` (an unset shell variable) would otherwise select every kind without a word."""
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, option, " ")
+    out, err = capsys.readouterr()
+    assert refused.value.code == 2 and out == ""
+    assert f"argument {option}: empty; give a value, e.g. --kind deposit (leave the option out for every value)" in err
+
+
 def test_a_day_not_written_yyyy_mm_dd_is_refused_naming_the_option(ledger_url, capsys):
     with pytest.raises(SystemExit) as refused:  # argparse's refusal: usage and the message, exit status 2
         run(capsys, "--from", "01/10/2026")

@@ -114,6 +114,12 @@ def account_number(text: str) -> str:
     return _given(text, "an account number as listed in accounts.csv", "every account")
 
 
+def filter_word(text: str) -> str:
+    """A ``--kind``/``--operator``/``--channel``/``--method``/``--currency`` value stripped; a blank one is refused,
+    never dropped without a word (the filter would then select every kind, operator, …)."""
+    return _given(text, "a value, e.g. --kind deposit", "every value")
+
+
 def amount_bound(text: str) -> str:
     """A ``--min-amount``/``--max-amount`` value as decimal text; a blank one is refused, never read as "no bound"
     (by the filter's own rule, which papermill parameters, saved views and view links follow too)."""

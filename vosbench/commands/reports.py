@@ -181,13 +181,13 @@ def register(add) -> None:
     sub.add_argument("--account", action="append", default=[], type=options.account_number,
                      help="account number (repeatable)")
     sub.add_argument("--sub-accounts", action="store_true", help="also every account below the given ones")
-    sub.add_argument("--kind", action="append", default=[], help="transaction kind (repeatable)")
+    sub.add_argument("--kind", action="append", default=[], type=options.filter_word, help="transaction kind (repeatable)")
     sub.add_argument("--min-amount", type=options.amount_bound, metavar="DECIMAL", help="smallest |amount|, e.g. 100.00")
     sub.add_argument("--max-amount", type=options.amount_bound, metavar="DECIMAL", help="largest |amount|")
-    sub.add_argument("--operator", action="append", default=[], help="operator (repeatable)")
-    sub.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
-    sub.add_argument("--method", action="append", default=[], help="method (repeatable)")
-    sub.add_argument("--currency", action="append", default=[], metavar="CODE",
+    sub.add_argument("--operator", action="append", default=[], type=options.filter_word, help="operator (repeatable)")
+    sub.add_argument("--channel", action="append", default=[], type=options.filter_word, help="channel (repeatable)")
+    sub.add_argument("--method", action="append", default=[], type=options.filter_word, help="method (repeatable)")
+    sub.add_argument("--currency", action="append", default=[], type=options.filter_word, metavar="CODE",
                      help="records of the accounts held in this currency (repeatable)")
     sub.add_argument("--text", default="", help="reference or memo contains (any case)")
     sub.add_argument("--timezone", default="", help="time zone the days are cut in (default: the ledger's)")

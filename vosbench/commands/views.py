@@ -19,11 +19,16 @@ from vosbench.commands.options import EXIT_OK, UsageError
 def cmd_views(args: argparse.Namespace) -> int:
     from vosbench.analysis import saved_views, shared_views
 
+    if args.action == "list" and args.folder and Path(args.folder).exists() and not Path(args.folder).is_dir():
+        raise UsageError(f"--folder {args.folder} is a file; give the folder holding the views' YAML files "
+                         "(default parameters/views/)")
     with options.open_ledger(args) as ledger, ledger.engine.connect() as connection:
         if args.action == "list":
             unreadable: dict[str, str] = {}
             shared = shared_views.latest(connection, unreadable)
             files = saved_views.list_views(args.folder)
+            if args.folder and not Path(args.folder).is_dir():  # a mistyped folder is not "no views saved there"
+                print(f"warning: views folder {args.folder} does not exist: no view files listed from it", file=sys.stderr)
             for message in unreadable.values():  # listed without it: the others stay usable
                 print(f"warning: {message}", file=sys.stderr)
             for name in files:

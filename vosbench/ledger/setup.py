@@ -95,6 +95,11 @@ def view_ddl(dialect: str) -> str:
 
 
 def _no_ledger(url: str) -> StoreError:
+    parsed = ledger_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and Path(database).expanduser().is_dir():
+        return StoreError(f"no vosbench ledger at {url}: {database} is a folder; give the ledger file in it, "
+                          f"e.g. sqlite:///{Path(database).expanduser().resolve() / 'ledger.sqlite'}")
     return StoreError(f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
                       "or import your data with `vosbench import PATH`")
 
