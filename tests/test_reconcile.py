@@ -266,6 +266,38 @@ def test_a_wide_scope_is_fetched_whole_and_cut(dubai_ledger, monkeypatch):
     assert datetime(2026, 10, 31, 20) == wide["snapshot_as_of"].max()
 
 
+def test_every_account_read_packed_is_what_the_rows_say(dubai_ledger, monkeypatch):
+    """The whole ledger's figures come packed into one row on SQLite (0 where missing, NULL openings kept as missing)."""
+    with dubai_ledger.connect() as connection:
+        found = queries.packed(connection, "month_balances", {"month": "2026-10"}, integers=("account_id", "opening"),
+                               texts=("account", "parent"))
+    assert found is not None
+    opening = dict(zip(found["account"][0], zip(found["opening"][0].tolist(), found["opening"][1].tolist())))
+    assert opening["C5"] == (0, True) and opening["C1"] == (90 * U, False) and opening["C4"] == (80 * U, False)
+    packed = reconcile(dubai_ledger, "2026-10").accounts
+    monkeypatch.setattr(queries, "packed", lambda *args, **kwargs: None)
+    pd.testing.assert_frame_equal(packed, reconcile(dubai_ledger, "2026-10").accounts)
+
+
+def test_a_name_holding_the_packing_separator_is_read_as_rows(inline_ledger):
+    """A text holding the packing's separator is never split into the wrong accounts: the rows are read instead."""
+    engine = inline_ledger(accounts=ACCOUNTS.replace("Customer Five", "Unit\x1fSeparated"), payments=PAYMENTS)
+    with engine.connect() as connection:
+        assert queries.packed(connection, "month_balances", {"month": "2026-10"}, texts=("name",)) is None
+        assert queries.packed(connection, "month_balances", {"month": "2026-10"}, texts=("account",)) is not None
+    rows = by_account(reconcile(engine, "2026-10"))
+    assert rows["C5"]["name"] == "Unit\x1fSeparated" and rows["C5"]["deposit"] == 40 * U
+    assert rows["C6"]["name"] == "Customer Six" and rows["C6"]["opening"] == 60 * U
+
+
+def test_a_kept_total_that_is_no_integer_is_not_packed(dubai_ledger):
+    """A REAL written where a kept total belongs (by plain SQL) is not parsed into some integer."""
+    with dubai_ledger.begin() as connection:
+        connection.exec_driver_sql("UPDATE account_months SET deposit = 12.5 WHERE month = '2026-10'")
+        assert queries.packed(connection, "month_balances", {"month": "2026-10"}, integers=("deposit",)) is None
+        assert queries.packed(connection, "month_balances", {"month": "2026-10"}, integers=("withdrawal",)) is not None
+
+
 def test_a_break_on_top_of_a_carried_difference(inline_ledger):
     engine = inline_ledger(
         accounts="account,name,kind\nD1,Dee,customer",

@@ -29,6 +29,7 @@ from vosbench.core import resources
 from vosbench.core.errors import VosbenchError
 
 if TYPE_CHECKING:  # pandas is loaded by frame(), the one function here that makes a DataFrame
+    import numpy as np
     import pandas as pd
 
 QUERIES_DIR = resources.folder("queries")
@@ -254,3 +255,51 @@ def columns(connection: sa.Connection, name: str, params: Mapping[str, object] |
     if not rows:
         return {key: [] for key in keys}
     return {key: list(values) for key, values in zip(keys, zip(*rows))}
+
+
+NO_VALUE = -(2**63)
+"""What a missing integer is packed as (:func:`packed`): no amount, count or id is ever this."""
+
+
+def packed(connection: sa.Connection, name: str, params: Mapping[str, object] | None = None, *,
+           integers: Sequence[str] = (), texts: Sequence[str] = ()) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """Run query ``name`` for every account on SQLite, its result packed into one row: name → (values, where missing).
+
+    A query with a row per account (50,000 of them at an operator's scale) costs more in the
+    driver than in SQLite: every value becomes a Python object in a row tuple. Packed, SQLite
+    joins each column's values into one string (``group_concat``) and numpy splits it in C.
+    Integer columns come back as int64 (0 where missing), text columns as object arrays ("" where
+    missing), each with its boolean mask of missing values. The rows' order is SQLite's, the same
+    in every column (one aggregate pass reads each row once for all), so they stay aligned: sort
+    them if order matters.
+
+    Nothing is taken on trust: every column must unpack to as many values as the query has rows,
+    every integer must be written as one (a REAL or a text where money belongs is not). Otherwise —
+    a text holding the separator included — or on a server: None, and the caller reads the rows as
+    usual (:func:`columns`).
+    """
+    if connection.dialect.name != "sqlite":
+        return None
+    import numpy as np
+
+    params = {**(params or {}), **scope_params(None)[0]} if ":account_ids" in _statement(name) else dict(params or {})
+    rows = _bind(load(name), params).columns(*map(sa.column, (*integers, *texts))).subquery("q")
+    parts = [sa.func.count(),
+             *(sa.func.group_concat(sa.func.ifnull(rows.c[column], NO_VALUE), ",") for column in integers),
+             *(sa.func.group_concat(sa.func.ifnull(rows.c[column], ""), sa.func.char(0x1F)) for column in texts),
+             *(sa.func.total(rows.c[column].is_(None)) for column in texts)]
+    count, *found = connection.execute(sa.select(*parts), params).one()
+    result = {}
+    for column, joined in zip(integers, found):
+        try:
+            values = np.fromstring(joined or "", dtype=np.int64, sep=",")
+        except ValueError:  # not an integer's digits
+            return None
+        missing = values == NO_VALUE
+        result[column] = np.where(missing, 0, values), missing
+    for column, joined, nulls in zip(texts, found[len(integers):], found[len(integers) + len(texts):]):
+        values = np.array(joined.split("\x1f") if count else [], dtype=object)
+        if nulls:  # a NULL and an empty text pack alike: read as rows
+            return None
+        result[column] = values, np.zeros(len(values), dtype=bool)
+    return result if all(len(values) == count for values, _ in result.values()) else None
