@@ -23,8 +23,9 @@ slower, as it reads all history.
 
 The computation reads whole columns into numpy int64 arrays (money stays exact integer
 minor units; on SQLite every account's figures come packed in one row, which numpy splits,
-:func:`vosbench.ledger.queries.packed`: a third less time than 50,000 rows through the driver) and classifies every account at once; the rare account with a figure so large
-that int64 sums could wrap around is added apart with Python integers (:func:`_exact_sums`).
+:func:`vosbench.ledger.queries.packed`: a third less time than 50,000 rows through the driver)
+and classifies every account at once; the rare account with a figure so large that int64
+sums could wrap around is added apart with Python integers (:func:`_exact_sums`).
 Only the accounts whose reported balance differs are explained one by one, from their balance chain. The result is a set
 of columns (:class:`AccountRows`) that the command line prints as they are; the pandas
 DataFrame of :attr:`Reconciliation.accounts` is made from them on first use, for the
