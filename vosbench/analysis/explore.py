@@ -156,11 +156,13 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
     and its lower() folds ASCII only, so there the text search skips lower() — the same
     rows at half the cost. ``indexed`` (what :func:`vosbench.ledger.text_index.prepare` said): the
     text's LIKE runs only on the records the search index names, not on every record.
-    ``walk``: the column of the sort index a page is read in the order of; the accounts,
-    operators and (unless the walk is by time) the period are then checked on each record met
-    rather than read through their indexes (which for a large subtree, a busy operator or a
-    quarter reads every record of it, then sorts them). ``driver`` (:func:`_driver`): the one
-    dimension whose index reads the records; the others are checked on each record it reads.
+    ``walk``: the column of the sort index a page is read in the order of; the accounts and
+    (unless the walk is by time) the period are then checked on each record met rather than
+    read through their indexes (which for a large subtree or a quarter reads every record of it,
+    then sorts them). ``driver`` (:func:`_driver`): the one dimension whose index reads the
+    records; the others are checked on each record it reads. Operators have no index of their
+    own (the payment columns answer them; see :data:`vosbench.ledger.tables.RETIRED_INDEXES`):
+    they are checked on each record read.
     """
     p = _payments
     where: list[sa.ColumnElement[bool]] = []
@@ -187,7 +189,7 @@ def conditions(f: PaymentFilter, timezone: str, dialect: str = "", *,
         # the (kind, amount) index serves the amount range; left out, SQLite read every record (0.3 s at 1M).
         where.append(p.c.kind.in_([kind.value for kind in Kind]))
     if f.operators:
-        where.append(bare(p.c.operator, "operators").in_(f.operators))
+        where.append(p.c.operator.in_(f.operators))
     if f.currencies:  # checked on each record another index reads: a currency's accounts may be every account
         where.append(_unordered(p.c.account_id).in_(held_in(f.currencies)))
     if f.min_amount is not None or f.max_amount is not None:
@@ -341,9 +343,9 @@ def _amount_walks(connection: sa.Connection, f: PaymentFilter, timezone: str, to
     A walk stops after ``reach`` matches, having met about reach × (the kind's records) / (its matches)
     index entries (all of the kind's when it holds fewer matches), each a look-up of its record at
     random: cheap when the matches are dense (a busy customer), a read of most of the kind when they
-    are sparse (a rare operator's 1,373 records: seconds, where reading them through the operator's
+    are sparse (a rare customer's records: seconds, where reading them through the account's
     index and sorting them takes milliseconds). Reading first reads the records of the index that
-    holds the fewest (per the rollups): an account's or operator's, each a look-up at random too, or
+    holds the fewest (per the rollups): an account's, each a look-up at random too, or
     the period's, which lie in time order as they were appended (a third of the cost each: a month's
     records of one currency at 1M were read and sorted in 80 ms, walked in 200 ms). Kinds are walked
     when their walks together meet no more records than reading first costs, even if one kind is
@@ -370,11 +372,10 @@ _IN_TIME_ORDER = 3
 
 def _first_read_cost(connection: sa.Connection, f: PaymentFilter) -> int:
     """What reading ``f``'s records first costs, in records looked up at random: those of its period
-    (:data:`_IN_TIME_ORDER` to one), or of its accounts or operators when they hold fewer (per the rollups)."""
+    (:data:`_IN_TIME_ORDER` to one), or of its accounts when they hold fewer (per the rollups)."""
     months = (f.start.isoformat()[:7] if f.start else None, f.end.isoformat()[:7] if f.end else None)
     costs = [_records_of(connection, f, "period", (None, None)) // _IN_TIME_ORDER]
-    costs += [_records_of(connection, f, name, months) for name, given in (("accounts", f.accounts),
-                                                                          ("operators", f.operators)) if given]
+    costs += [_records_of(connection, f, "accounts", months)] if f.accounts else []
     return min(costs)
 
 
@@ -642,10 +643,8 @@ def _subtree_tops(connection: sa.Connection, accounts: Sequence[str]) -> list[in
     return [account_id for account_id in chosen if account_id not in under]
 
 
-_DRIVER_COLUMNS = {"period": {"period"}, "accounts": {"accounts", "period"}, "operators": {"operators", "period"},
-                   "amount": {"amount"}}
-"""Each driver's filter dimensions left to its index: (occurred_at), (account_id, occurred_at),
-(operator, occurred_at, …), (kind, amount)."""
+_DRIVER_COLUMNS = {"period": {"period"}, "accounts": {"accounts", "period"}, "amount": {"amount"}}
+"""Each driver's filter dimensions left to its index: (occurred_at), (account_id, occurred_at), (kind, amount)."""
 
 
 def _driver(connection: sa.Connection, f: PaymentFilter, timezone: str, *, indexed: bool = False) -> str:
@@ -655,14 +654,14 @@ def _driver(connection: sa.Connection, f: PaymentFilter, timezone: str, *, index
     SQLite's statistics know each index's average, not its skew: to it a customer holds 200 records
     and a period a share of the ledger, so it read a busy customer's million records to find its
     16,000 deposits of 1,000 or more (seconds) rather than those deposits' range of the (kind,
-    amount) index. The rollups count what each dimension's index reads: the period exactly, accounts and
-    operators over the whole months around the period (their indexes hold the time after them), an
+    amount) index. The rollups count what each dimension's index reads: the period exactly, accounts
+    over the whole months around the period (their index holds the time after them), an
     amount range over every month (the (kind, amount) index holds no time: a month's records of 10 to
     50 were fewer than the month's, but reading them meant reading that range of every month, 580,000
     records at 1M, a second for the month's top accounts).
     """
     given = [name for name, present in (("period", f.start is not None or f.end is not None),
-                                        ("accounts", bool(f.accounts)), ("operators", bool(f.operators)),
+                                        ("accounts", bool(f.accounts)),
                                         ("amount", f.min_amount is not None or f.max_amount is not None))
              if present]
     if len(given) < 2 or (f.text and indexed) or timezone != database.ledger_timezone(connection) \
@@ -679,10 +678,6 @@ def _records_of(connection: sa.Connection, f: PaymentFilter, dimension: str, mon
     exactly; the others over its whole months)."""
     if dimension == "period":
         rollup, where = tables.payment_rollup, [sa.or_(*_rollup_spans(f.start, f.end))]
-    elif dimension == "operators":
-        rollup = tables.payment_rollup
-        where = [rollup.c.grain == payment_rollup.OPERATOR_MONTH, rollup.c.operator.in_(f.operators),
-                 *_month_range(rollup.c.period, months)]
     elif dimension == "accounts":
         rollup = tables.account_rollup
         where = [*_month_range(rollup.c.month, months)]
@@ -1102,7 +1097,7 @@ def account_choices(engine: Engine) -> list[tuple[str, str]]:
 def operators(engine: Engine) -> list[str]:
     """Every operator who recorded a payment, sorted."""
     with engine.connect() as connection:
-        return sorted(connection.scalars(sa.select(_payments.c.operator).distinct()))
+        return payment_rollup.operators(connection)
 
 
 def totals_by_kind(engine: Engine, f: PaymentFilter) -> pd.DataFrame:

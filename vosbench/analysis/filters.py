@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from vosbench.core import money, periods
 from vosbench.core.errors import VosbenchError
 from vosbench.core.model import Channel, Kind, Method
-from vosbench.ledger import tables
+from vosbench.ledger import payment_rollup, tables
 
 MAX_TEXT = 1_000
 """The longest "reference or memo contains" text: longer patterns pass SQLite's LIKE limit, and no one types them."""
@@ -221,14 +221,11 @@ class PaymentFilter:
             held = set(connection.scalars(sa.select(tables.current_accounts.c.currency).distinct()))
             problems += [f"currency {code!r}: no account holds it; the ledger's accounts hold {', '.join(sorted(held))}"
                          for code in self.currencies if code not in held]
-        payments = tables.payments
-        missing = [operator for operator in self.operators if connection.scalar(
-            sa.select(sa.literal(1)).where(payments.c.operator == operator).limit(1)) is None]
-        if missing:
-            known = list(connection.scalars(sa.select(payments.c.operator).distinct()))
-            for operator in missing:
+        if self.operators:
+            known = payment_rollup.operators(connection)
+            for operator in (operator for operator in self.operators if operator not in known):
                 close = _close(operator, known)
-                hint = f"did you mean {', '.join(close)}?" if close else f"known operators: {', '.join(sorted(known)[:20])}"
+                hint = f"did you mean {', '.join(close)}?" if close else f"known operators: {', '.join(known[:20])}"
                 problems.append(f"operator {operator!r} has recorded no payment in this ledger; {hint}")
         if problems:
             raise FilterError(problems)

@@ -221,19 +221,30 @@ def _grouped_from_rollup(connection: sa.Connection, f: PaymentFilter, timezone: 
     The rollup keeps every record's count and sum per local month and day of the ledger's zone,
     by kind, channel and method, so a trend by one of those over whole grains is a few thousand
     cells instead of every record of three periods (their cells keep the account's currency, which
-    ``only`` picks as :func:`_grouped` does). A filter naming accounts, operators,
-    amounts or text, another zone, or a login that does not see the rollup reads the records.
+    ``only`` picks as :func:`_grouped` does). Operators (a trend by operator, or a filter naming
+    some) are kept per whole month: their months' cells answer whole months and quarters (no index
+    holds the operator of a record). A filter naming accounts, amounts or text, operators over
+    weeks or days, another zone, or a login that does not see the rollup reads the records.
     """
-    if by not in ("kind", "channel", "method") or f.accounts or f.operators or f.text \
+    if by not in ("kind", "channel", "method", "operator") or f.accounts or f.text \
             or f.min_amount is not None or f.max_amount is not None:
         return None
     if timezone != database.ledger_timezone(connection) or not payment_rollup.covers_ledger(connection):
         return None
     monthly = all(b.first_day.day == 1 and (b.last_day + timedelta(days=1)).day == 1 for b in run)
+    by_operator = by == "operator" or bool(f.operators)
+    if by_operator and not monthly:  # operators are kept by month only
+        return None
     width = 7 if monthly else 10  # YYYY-MM or YYYY-MM-DD
     rollup = tables.payment_rollup
-    where = (rollup.c.grain == (payment_rollup.MONTH if monthly else payment_rollup.DAY),
-             rollup.c.operator == "",  # month and day cells sum every operator: the key's prefix is whole
+    operators: tuple[sa.ColumnElement[bool], ...]
+    if by_operator:
+        grain = payment_rollup.OPERATOR_MONTH
+        operators = (rollup.c.operator.in_(f.operators),) if f.operators else ()
+    else:  # month and day cells sum every operator: the key's prefix is whole
+        grain = payment_rollup.MONTH if monthly else payment_rollup.DAY
+        operators = (rollup.c.operator == "",)
+    where = (rollup.c.grain == grain, *operators,
              rollup.c.period.between(run[0].first_day.isoformat()[:width], run[-1].last_day.isoformat()[:width]),
              *explore.vocabulary_clauses(rollup, f), *(() if only is None else (rollup.c.currency == only,)))
     starts = [b.first_day.isoformat()[:width] for b in run]

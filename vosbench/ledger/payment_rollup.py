@@ -80,3 +80,15 @@ def covers(connection: sa.Connection, table: sa.Table) -> bool:
             return connection.scalar(sa.select(sa.literal(1)).select_from(table).limit(1)) is not None
     except sa.exc.DBAPIError:
         return False
+
+
+def operators(connection: sa.Connection) -> list[str]:
+    """Every operator who recorded a payment, sorted: from the operators' month cells, or from the records when
+    this login does not see the rollup (:func:`covers_ledger`; a scan, since no index holds the operator: the
+    payment columns answer operator filters, see :data:`vosbench.ledger.tables.RETIRED_INDEXES`)."""
+    if covers_ledger(connection):
+        rollup = tables.payment_rollup
+        found = connection.scalars(sa.select(rollup.c.operator).where(rollup.c.grain == OPERATOR_MONTH).distinct())
+    else:
+        found = connection.scalars(sa.select(tables.payments.c.operator).distinct())
+    return sorted(found)
