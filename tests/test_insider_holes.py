@@ -6,7 +6,7 @@ balance dated into a closed month, a record dated by no time at all (it passed t
 a close confirmed after its requester withdrew it, an operator registered by a clerk (a supervisor made up, the owner
 made a reseller), the month totals deleted; a reseller's login looks for the whole ledger's row counts. The
 database refuses each (or, for the row beside the head, keeps writing and lets ``verify`` name it), the command line
-says so in one line, and a ledger made before these guards (schema 8 or 9) gets them when its owner opens it.
+says so in one line, and a ledger made before these guards (schema 8, 9 or 10) gets them when its owner opens it.
 """
 
 from __future__ import annotations
@@ -419,8 +419,8 @@ def test_there_is_no_request_to_withdraw_on_sqlite(tmp_path, capsys):
 
 # --- a ledger of schema 8 or 9, made by the vosbench before these guards, upgraded by its owner ----------------------
 
-EARLIER_SCHEMAS = {"8": "f6451cc", "9": "e70657f"}
-"""The last commit of vosbench at schema 8 and at 9: its own code makes the ledger the upgrade starts from."""
+EARLIER_SCHEMAS = {"8": "f6451cc", "9": "e70657f", "10": "8d12cd4"}
+"""The last commit of vosbench at schemas 8, 9 and 10: its own code makes the ledger the upgrade starts from."""
 
 _MADE_BY_EARLIER_SCHEMA = '''
 import sys
@@ -483,7 +483,10 @@ def test_an_earlier_ledger_gets_every_new_guard_when_its_owner_opens_it(schema, 
     monkeypatch.setattr(explore_upkeep, "fill", refilled)
     owner = setup.open_ledger(url)
     with owner.connect() as connection:
-        assert database.get_meta(connection, "schema_version") == tables.SCHEMA_VERSION == "10"
+        assert database.get_meta(connection, "schema_version") == tables.SCHEMA_VERSION == "11"
+    inspector = sa.inspect(owner)
+    assert not {index["name"] for table, retired in tables.RETIRED_INDEXES.items()
+                for index in inspector.get_indexes(table) if index["name"] in retired}  # schema 11 dropped them
     assert verification.verify(owner).ok  # every guard as this vosbench makes it, the renewed ones included
     monkeypatch.undo()
     clerk = login_engine(url, "ann")

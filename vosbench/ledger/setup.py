@@ -22,6 +22,7 @@ from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLE
 from vosbench.ledger.tables import (
     CURRENT_ACCOUNTS_SQL,
     KIND_COUNT_COLUMNS,
+    RETIRED_INDEXES,
     SCHEMA_VERSION,
     chain_heads,
     exact_text_on_mysql,
@@ -174,7 +175,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
     on a server those keeping archives and purged ranges to the owner, a close request's withdrawal to its
     requester and a chain head moving only forward, and a server ledger's roles and scopes renewed
     (:func:`_renew_server_grants`); schema 10, on a server, the guard keeping the operators to the owner, and the
-    roles renewed again. None of them refills the explore tables (:data:`DERIVED_KEPT_SINCE`).
+    roles renewed again; schema 11 drops the indexes no query needs (:data:`~vosbench.ledger.tables.RETIRED_INDEXES`).
+    None of them refills the explore tables (:data:`DERIVED_KEPT_SINCE`).
     """
     with engine.connect() as connection:
         version = get_meta(connection, "schema_version")
@@ -209,6 +211,8 @@ def upgrade(engine: Engine, *, controls: ControlSettings | None = None) -> None:
             month_close.fill_spans(connection)
         if version is not None and int(version) < 10:
             _renew_server_grants(connection)
+        if version is not None and int(version) < 11:
+            _drop_retired_indexes(connection)
         set_meta(connection, "schema_version", SCHEMA_VERSION)
 
 
@@ -224,6 +228,20 @@ def _renew_server_grants(connection: sa.Connection) -> None:
         return
     roles.create_roles(connection)
     scopes.create_scopes(connection)
+
+
+def _drop_retired_indexes(connection: sa.Connection) -> None:
+    """Drop those of :data:`~vosbench.ledger.tables.RETIRED_INDEXES` the ledger has (schema 11).
+
+    Asked of the catalogue first rather than ``DROP INDEX IF EXISTS``, which MySQL lacks; the names come
+    from this module, never from input.
+    """
+    inspector = sa.inspect(connection)
+    for table, names in RETIRED_INDEXES.items():
+        present = {index["name"] for index in inspector.get_indexes(table)}
+        for name in (name for name in names if name in present):
+            on = f" ON {table}" if connection.dialect.name in ("mysql", "mariadb") else ""
+            connection.exec_driver_sql(f"DROP INDEX {name}{on}")
 
 
 def _unchained(engine: Engine) -> bool:
