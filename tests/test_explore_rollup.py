@@ -289,6 +289,26 @@ def test_the_account_rollup_follows_a_move_alone(tmp_path):
                             "currency"))
 
 
+def test_the_tree_kept_over_a_transaction_follows_an_account_moved_in_it(tmp_path, monkeypatch):
+    """A file streamed in parts takes its accounts' ancestors from the whole tree, read once per transaction
+    (account_tree.ancestors): an account moved in the same transaction moves the later parts' records with it."""
+    monkeypatch.setattr(account_rollup, "WHOLE_TREE_FROM", 0)  # every batch takes the whole tree, as a bulk import's
+    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
+    with engine.connect() as connection, connection.begin():
+        write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts", connection=connection)
+        write_door.append_batch(engine, "payments", _payments(5, 120), source="test", file="p1", connection=connection)
+        write_door.append_batch(engine, "accounts", _accounts([("C3", AccountKind.CUSTOMER, "A1", "USD")]),
+                                source="test", file="move", connection=connection)
+        write_door.append_batch(engine, "payments", _payments(6, 120, 1000), source="test", file="p2",
+                                connection=connection)
+        kept = {(ancestor, account) for account, ancestors in account_tree.ancestors(connection).items()
+                for ancestor in ancestors}
+        assert kept == {(ancestor, account) for ancestor, account in account_tree.recompute(connection)
+                        if ancestor != account}
+    with engine.connect() as connection:
+        assert account_rollup.mismatches(connection) == []
+
+
 def test_kept_tree_and_rollup_follow_moves_and_currency_changes(tmp_path):
     engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
     write_door.append_batch(engine, "accounts", _accounts((*TREE, ("C5", AccountKind.CUSTOMER, "A1", "USD"))),

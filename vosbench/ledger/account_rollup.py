@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
-from vosbench.ledger import coded_payments, payment_rollup, rollup_cells, tables
+from vosbench.ledger import account_tree, coded_payments, payment_rollup, rollup_cells, tables
 
 OWN, BELOW = "A", "B"
 KEY_COLUMNS = ("account_id", "part", "month", "kind", "channel", "method", "currency")
@@ -31,23 +31,26 @@ _ACCOUNTS_AT_ONCE = 2_000
 """Accounts whose own cells are recomputed at once (at 10M records a fifth of a million records or fewer)."""
 _TOPS_AT_ONCE = 50
 """Accounts whose below cells are summed at once (each holds up to months × kinds × channels × methods cells)."""
+WHOLE_TREE_FROM = 5_000
+"""Accounts of a batch from which their ancestors are taken from the whole tree rather than read by chunks."""
 
 
 def _ancestors(connection: sa.Connection, account_ids: Iterable[int]) -> dict[int, list[int]]:
     """Each account's ancestors in the kept tree (itself left out).
 
-    Many accounts are read in one statement over the whole tree (a bulk import touches most
-    of them; the tree holds a few rows per account).
+    Many accounts are taken from the whole tree, kept over a transaction
+    (:func:`vosbench.ledger.account_tree.ancestors`: a bulk import touches most of them, part
+    after part; the tree holds a few rows per account), a few are read by chunks of the tree's rows.
     """
     tree, wanted = tables.account_tree, sorted(set(account_ids))
+    if len(wanted) > WHOLE_TREE_FROM:
+        whole = account_tree.ancestors(connection)
+        return {account_id: whole.get(account_id, []) for account_id in wanted}
     found: dict[int, list[int]] = {account_id: [] for account_id in wanted}
     pairs = sa.select(tree.c.ancestor_id, tree.c.account_id).where(tree.c.ancestor_id != tree.c.account_id)
-    parts = ([pairs] if len(wanted) > 5_000 else
-             [pairs.where(tree.c.account_id.in_(wanted[start:start + _CHUNK])) for start in range(0, len(wanted), _CHUNK)])
-    for statement in parts:
-        for ancestor_id, account_id in connection.execute(statement):
-            if account_id in found:
-                found[account_id].append(ancestor_id)
+    for start in range(0, len(wanted), _CHUNK):
+        for ancestor_id, account_id in connection.execute(pairs.where(tree.c.account_id.in_(wanted[start:start + _CHUNK]))):
+            found[account_id].append(ancestor_id)
     return found
 
 
