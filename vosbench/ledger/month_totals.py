@@ -8,10 +8,12 @@ data: :func:`recompute` rebuilds them from the raw journal for ``vosbench verify
 from __future__ import annotations
 
 import bisect
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -19,6 +21,9 @@ import sqlalchemy as sa
 from vosbench.core import periods
 from vosbench.core.money import MAX_MINOR
 from vosbench.ledger import database, hashchain, listed_values, rollup_cells, tables
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAYMENT_KIND_COLUMNS = tables.PAYMENT_KIND_COLUMNS
 CHARGE_COLUMNS = ("call_fee", "agent_fee", "other_fee")
@@ -30,6 +35,8 @@ _KIND_SLOTS = {kind: (_SLOT[kind], _SLOT[_KIND_COUNT[kind]]) for kind in PAYMENT
 _CHARGE_SLOTS = tuple(_SLOT[column] for column in (*CHARGE_COLUMNS, "calls"))
 _payment_figures = operator.itemgetter(*(_SLOT[column] for column in PAYMENT_KIND_COLUMNS))
 _charge_figures = operator.itemgetter(*(_SLOT[column] for column in CHARGE_COLUMNS))
+_PAYMENT_SLOTS = [_SLOT[column] for column in PAYMENT_KIND_COLUMNS]
+_CHARGE_SUM_SLOTS = [_SLOT[column] for column in CHARGE_COLUMNS]
 
 
 class MonthKeyer:
@@ -64,8 +71,8 @@ class MonthDeltas:
     """Changes to apply to ``account_months``, collected while rows are appended.
 
     Payments are summed per (account, month, kind) and charges per (account, month) —
-    one small tuple key per record — and spread over the months' figures once, by
-    :meth:`by_account`.
+    one small tuple key per record — and spread over the months' figures once, in bulk by
+    :meth:`columns` (what :func:`apply` keeps) or per account by :meth:`by_account`.
     """
 
     def __init__(self) -> None:
@@ -131,6 +138,41 @@ class MonthDeltas:
                 figures[slot] += value
         return grouped
 
+    def columns(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """The changes as columns, a row per (account, month) in that order: account ids, months, and each
+        figure's change in ``_SUMMED`` order (a row each); what :meth:`by_account` holds, summed in bulk.
+
+        int64 when no sum of the changes can pass it, else Python integers (as
+        :func:`vosbench.ledger.coded_payments.exact` decides), so every sum is exact.
+        """
+        import numpy as np
+
+        payments, charges = self._payments, self._charges
+        paid = [*zip(*payments), *zip(*payments.values())] if payments else [()] * 5
+        charged = [*zip(*charges), *zip(*charges.values())] if charges else [()] * 6
+        months = sorted({*paid[1], *charged[1]})
+        number = {month: index for index, month in enumerate(months)}
+        sizes = (len(payments), len(charges))
+        accounts = np.fromiter(itertools.chain(paid[0], charged[0]), np.int64, sum(sizes))
+        month_codes = np.fromiter(map(number.__getitem__, itertools.chain(paid[1], charged[1])), np.int64, sum(sizes))
+        cells, where = np.unique(accounts * len(months) + month_codes, return_inverse=True)
+        where = where.reshape(-1)
+        values = (*paid[3:], *charged[2:])
+        exact = sum(sum(map(abs, column)) for column in values) < 2**63
+        figures = np.zeros((len(cells), len(_SUMMED)), dtype=np.int64 if exact else object)
+        paid_at, charged_at = where[:sizes[0]], where[sizes[0]:]
+        slots = [_KIND_SLOTS[kind] for kind in paid[2]]
+        amount_slots = np.fromiter((amount for amount, _ in slots), np.int64, sizes[0])
+        count_slots = np.fromiter((count for _, count in slots), np.int64, sizes[0])
+        amounts, counts = (np.array(column, dtype=figures.dtype) for column in (paid[3], paid[4]))
+        figures[paid_at, amount_slots] = amounts  # a cell's kinds are distinct: each (cell, slot) once
+        figures[paid_at, count_slots] = counts
+        np.add.at(figures[:, _SLOT["payment_count"]], paid_at, counts)
+        for slot, column in zip(_CHARGE_SLOTS, charged[2:]):
+            figures[charged_at, slot] = np.array(column, dtype=figures.dtype)
+        labels = np.array(months, dtype=object)[cells % len(months)].tolist() if months else []
+        return cells // max(len(months), 1), labels, figures
+
     def moved(self) -> list[str]:
         """The figures this batch changes (the others keep their stored values)."""
         kinds = {kind for _, _, kind in self._payments}
@@ -192,59 +234,79 @@ def apply(connection: sa.Connection, deltas: MonthDeltas) -> None:
     Appending to the current month therefore touches one row per account, and back-filling
     an old month of a long history costs a range per account, not a rewrite of every later row.
     """
-    by_account = deltas.by_account()
-    if not by_account:
+    import numpy as np
+
+    accounts, months, figures = deltas.columns()
+    if not len(months):
         return
-    table = tables.account_months
-    affected = sorted(by_account)
     # Only the figures this batch moves are changed (a batch of charges leaves the payment sums alone).
     moved = deltas.moved()
     moved_slots = [_SLOT[column] for column in moved]
-    first = min(month for months in by_account.values() for month in months)
-    last = max(month for months in by_account.values() for month in months)
+    # a change no BIGINT parameter holds is refused alike on every dialect (some would add it as a DECIMAL), in
+    # words by vosbench.ledger.money_bounds: each month's own changes checked here at once, the running net
+    # change (a month's balance moved) below
+    if figures.min() < -MAX_MINOR or figures.max() > MAX_MINOR:
+        _refuse_past_bound(deltas.by_account())
+    net = figures[:, _PAYMENT_SLOTS].sum(axis=1) - figures[:, _CHARGE_SUM_SLOTS].sum(axis=1)
+    total = np.cumsum(net)
+    first_of_account = np.flatnonzero(np.r_[True, accounts[1:] != accounts[:-1]])
+    size = np.diff(np.r_[first_of_account, len(accounts)])
+    running = total - np.repeat(total[first_of_account] - net[first_of_account], size)  # net change up to each month
+    if figures.dtype == object and max(map(abs, running.tolist())) > MAX_MINOR:
+        _refuse_past_bound(deltas.by_account())
+    last_of_account = np.r_[accounts[1:] != accounts[:-1], True]
+    following = months[1:] + [_AFTER_ALL]
+    following = [_AFTER_ALL if last else month for last, month in zip(last_of_account.tolist(), following)]
     # One read per chunk of accounts of what the batch needs of each: its stored months from the batch's
     # first to its last (present or not, and months whose closings shift), the latest one before (the
     # opening of a new month) and the latest of all (whether a month follows the batch's), not every month
     # of its history: a batch of a few months in a long history reads a few rows per account.
-    changed: dict[tuple[int, str], list[int]] = {}  # a stored month of the batch → its moved sums' changes, its closing's
-    inserts, shifts = [], []
-    # a change no BIGINT parameter holds is refused alike on every dialect (some would add it as a DECIMAL), in
-    # words by vosbench.ledger.money_bounds: each month's own changes checked here at once, the running net
-    # change (a month's balance moved) below, month by month
-    figures = [delta for months in by_account.values() for delta in months.values()]
-    if min(map(min, figures)) < -MAX_MINOR or max(map(max, figures)) > MAX_MINOR:
-        _refuse_past_bound(by_account)
-    stored_at = bisect.bisect_right
+    stored_accounts, stored_months, stored_closings = [], [], []
+    affected = np.unique(accounts).tolist()
     for start in range(0, len(affected), STORED_CHUNK):
-        chunk = affected[start:start + STORED_CHUNK]
-        kept: dict[int, tuple[list[str], list[int]]] = {}
-        for account_id, month, closing in _read_stored_months(connection, first, last, chunk):  # by account, month
-            months, closings = kept.get(account_id) or kept.setdefault(account_id, ([], []))
-            months.append(month)
-            closings.append(closing)
-        for account_id in chunk:
-            months, closings = kept.get(account_id, _NONE_KEPT)
-            ordered = sorted(by_account[account_id].items())
-            running, count = 0, len(ordered)
-            for index, (month, delta) in enumerate(ordered):
-                running += sum(_payment_figures(delta)) - sum(_charge_figures(delta))  # net_change, inlined
-                if not -MAX_MINOR <= running <= MAX_MINOR:
-                    raise OverflowError(f"a change of account id {account_id}'s {month} passes 64 bits")
-                later = stored_at(months, month)  # the first stored month after this one
-                if later and months[later - 1] == month:
-                    changed[(account_id, month)] = [*map(delta.__getitem__, moved_slots), running]
-                else:  # opens from the closing of the latest stored month before it
-                    inserts.append((account_id, month, *delta, (closings[later - 1] if later else 0) + running))
-                following = ordered[index + 1][0] if index + 1 < count else _AFTER_ALL
-                if running and later < len(months) and months[later] < following:  # stored months to shift
-                    shifts.append((account_id, month, following, running))
+        for account_id, month, closing in _read_stored_months(connection, min(months), max(months),
+                                                              affected[start:start + STORED_CHUNK]):
+            stored_accounts.append(account_id)
+            stored_months.append(month)
+            stored_closings.append(closing)
+    # every month as one number that sorts as (account, month) does: the batch's and the stored ones' labels
+    labels = sorted({*months, *stored_months})
+    number = {label: index for index, label in enumerate(labels)}
+
+    def keys(account_ids, month_labels) -> np.ndarray:
+        return (np.asarray(account_ids, dtype=np.int64) * len(labels)
+                + np.fromiter(map(number.__getitem__, month_labels), np.int64, len(month_labels)))
+
+    stored, batch = keys(stored_accounts, stored_months), keys(accounts, months)
+    later = np.searchsorted(stored, batch, side="right")  # the first stored month after each
+    before = np.maximum(later - 1, 0)
+    present = np.zeros(len(months), dtype=bool)
+    opening = np.zeros(len(months), dtype=figures.dtype)
+    after = np.minimum(later, len(stored) - 1)
+    shifted = np.zeros(len(months), dtype=bool)
+    if len(stored):
+        stored_of = np.asarray(stored_accounts, dtype=np.int64)
+        same_before = (later > 0) & (stored_of[before] == accounts)
+        present = same_before & (stored[before] == batch)
+        closings = np.array(stored_closings, dtype=figures.dtype)
+        opening = np.where(same_before, closings[before], 0)
+        # stored months between this month and the batch's next month of the account: their closings shift
+        next_stored = np.array(stored_months, dtype=object)[after]
+        shifted = ((later < len(stored)) & (stored_of[after] == accounts) & (running != 0)
+                   & (next_stored < np.array(following, dtype=object)))
+    kept, new, moving = np.flatnonzero(present), np.flatnonzero(~present), np.flatnonzero(shifted)
+    changed = dict(zip(zip(accounts[kept].tolist(), [months[row] for row in kept.tolist()]),
+                       map(list, zip(*figures[kept][:, moved_slots].T.tolist(), running[kept].tolist()))))
+    # the closing opened from in Python integers: past 64 bits the insert is refused (and worded), not wrapped
+    closings_of_new = map(operator.add, opening[new].tolist(), running[new].tolist())
+    inserts = list(zip(accounts[new].tolist(), [months[row] for row in new.tolist()], *figures[new].T.tolist(),
+                       closings_of_new))
+    shifts = list(zip(accounts[moving].tolist(), [months[row] for row in moving.tolist()],
+                      [following[row] for row in moving.tolist()], running[moving].tolist()))
+    table = tables.account_months
     rollup_cells.merge(connection, table, ("account_id", "month"), (*moved, "closing"), changed)
     database.insert_many(connection, table.insert(), inserts, ("account_id", "month", *_SUMMED, "closing"))
     _shift(connection, shifts)
-
-
-_NONE_KEPT: tuple[list[str], list[int]] = ([], [])
-"""The stored months and closings of an account that has none (never changed)."""
 
 
 def _refuse_past_bound(by_account: dict[int, dict[str, list[int]]]) -> None:
