@@ -398,27 +398,33 @@ def _raw_parts(stream) -> Iterator[tuple[bytes, int]]:
     Only record ends are looked for here — a line end outside quotes, by the parity of the
     quotes before it — so that the parsing itself (CSV cells, values) is done by the workers
     and no cell is built or pickled twice. Counts are as :mod:`csv` counts records, blank
-    lines included, so that every part knows its first line number.
+    lines included, so that every part knows its first line number. The line ends and quotes
+    of each block read are found in bulk (numpy), not line by line: this runs in the writer,
+    beside which the workers parse.
     """
-    buffer, part_start, scan, record_end, count, quoted = b"", 0, 0, 0, 0, False
-    while True:
-        end = buffer.find(b"\n", scan)
-        if end < 0:
-            block = stream.read(1 << 22)
-            if not block:
-                break
-            buffer, scan, record_end = buffer[part_start:] + block, scan - part_start, record_end - part_start
-            part_start = 0
+    import numpy as np
+
+    buffer, part_start, scanned, record_end, count, quoted = b"", 0, 0, 0, 0, False
+    while block := stream.read(1 << 22):
+        buffer = buffer[part_start:] + block
+        scanned, record_end, part_start = scanned - part_start, record_end - part_start, 0
+        data = np.frombuffer(buffer, dtype=np.uint8)[scanned:]
+        line_ends = np.flatnonzero(data == 10)
+        if not len(line_ends):
             continue
-        if buffer.count(b'"', scan, end) % 2:
-            quoted = not quoted
-        scan = end + 1
-        if quoted:
-            continue
-        count, record_end = count + 1, scan
-        if count == PART_ROWS:
-            yield buffer[part_start:scan], count
-            part_start, count = scan, 0
+        # quoted after each line end: the parity of the quotes since the last line end scanned, and before it
+        quotes = np.searchsorted(np.flatnonzero(data == 34), line_ends)
+        inside = (quotes % 2).astype(bool) ^ quoted
+        ends = (scanned + line_ends[~inside] + 1).tolist()  # record ends, as offsets of the buffer
+        scanned, quoted = scanned + int(line_ends[-1]) + 1, bool(inside[-1])
+        if ends:
+            record_end = ends[-1]
+        taken = PART_ROWS - count
+        while taken <= len(ends):
+            yield buffer[part_start:ends[taken - 1]], PART_ROWS
+            part_start = ends[taken - 1]
+            taken += PART_ROWS
+        count = len(ends) - (taken - PART_ROWS)
     if buffer[record_end:]:  # a last record without a line end (or with a quote left open)
         count += 1
     if count:
