@@ -112,3 +112,15 @@ def test_a_batch_keeps_its_totals_in_a_few_statements_whatever_its_size(tmp_path
                                                            "account_rollup": 1, "amount_rollup": 1}
     with engine.connect() as connection:
         assert month_totals.stored(connection) == month_totals.recompute(connection)
+
+
+def test_accounts_set_against_their_stored_months_in_chunks_keep_the_same_totals(tmp_path, monkeypatch):
+    """apply sets a batch's months against the stored ones :data:`month_totals.STORED_CHUNK` accounts at a time (a
+    bulk import's 50,000 in ten reads): chunks cut anywhere in the accounts keep what one read keeps."""
+    monkeypatch.setattr(month_totals, "STORED_CHUNK", 7)
+    engine, _ran = _back_filled(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with engine.connect() as connection:
+        kept = month_totals.stored(connection)
+        assert kept == month_totals.recompute(connection)
+    assert {figures["closing"] for (_account, month), figures in kept.items() if month == "2026-06"} == {
+        10_000 * (2 + 3 + 4 + 5 + 6 + 7) - 3 * (100 * (3 + 17) + 2 * 10 + 2 * 1)}
