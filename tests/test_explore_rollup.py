@@ -289,11 +289,11 @@ def test_the_account_rollup_follows_a_move_alone(tmp_path):
                             "currency"))
 
 
-def test_the_tree_kept_over_a_transaction_follows_an_account_moved_in_it(tmp_path, monkeypatch):
+def test_the_tree_kept_over_a_transaction_follows_an_account_moved_in_it(any_ledger_url, monkeypatch):
     """A file streamed in parts takes its accounts' ancestors from the whole tree, read once per transaction
     (account_tree.ancestors): an account moved in the same transaction moves the later parts' records with it."""
     monkeypatch.setattr(account_rollup, "WHOLE_TREE_FROM", 0)  # every batch takes the whole tree, as a bulk import's
-    engine = setup.open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", create=True, timezone=ZONE)
+    engine = setup.open_ledger(any_ledger_url, create=True, timezone=ZONE)
     with engine.connect() as connection, connection.begin():
         write_door.append_batch(engine, "accounts", _accounts(), source="test", file="accounts", connection=connection)
         write_door.append_batch(engine, "payments", _payments(5, 120), source="test", file="p1", connection=connection)
