@@ -152,3 +152,16 @@ def test_an_amount_reads_with_its_currencys_own_places_and_is_never_rounded(mino
     from vosbench.core.currencies import format_amount
 
     assert format_amount(minor, code) == shown
+
+
+def test_exact_sum_of_an_int64_column_is_exact_where_numpy_wraps_around():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(18)
+    extremes = np.array([2**63 - 1, 2**63 - 1, -(2**63), 2**62, -1, 0, 1], dtype=np.int64)
+    for values in (extremes, rng.integers(-(2**63), 2**63 - 1, size=100_000, dtype=np.int64),
+                   rng.integers(-(10**12), 10**12, size=50_000, dtype=np.int64), np.array([], dtype=np.int64)):
+        assert money.exact_sum(values) == sum(int(value) for value in values.tolist())
+    assert int(np.array([2**62] * 3, dtype=np.int64).sum()) < 0 < money.exact_sum(np.array([2**62] * 3)) == 3 * 2**62
+    assert money.exact_sum(pd.Series([2**62, None, 2**62, 2**62], dtype="Int64")) == 3 * 2**62

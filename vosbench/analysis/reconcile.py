@@ -186,10 +186,10 @@ class Reconciliation:
 def _per_currency(currency: np.ndarray, amounts: Mapping[str, np.ndarray]) -> dict[str, dict[str, int]]:
     """Sums of each money column per currency, currencies in order (missing amounts count as 0).
 
-    Summed as Python integers: their sum over many accounts need not fit int64 (nor, rarely,
-    an account's own figure), and numpy's int64 sum would wrap around without a word.
+    Summed exactly (:func:`vosbench.core.money.exact_sum`): their sum over many accounts need not fit
+    int64 (nor, rarely, an account's own figure), and numpy's int64 sum would wrap around without a word.
     """
-    return {str(code): {name: sum(map(int, values[currency == code].tolist())) for name, values in amounts.items()}
+    return {str(code): {name: money.exact_sum(values[currency == code]) for name, values in amounts.items()}
             for code in sorted(set(currency.tolist()))}
 
 
