@@ -290,6 +290,21 @@ def test_a_name_holding_the_packing_separator_is_read_as_rows(inline_ledger):
     assert rows["C6"]["name"] == "Customer Six" and rows["C6"]["opening"] == 60 * U
 
 
+def test_a_packed_column_longer_than_sqlite_takes_is_read_as_rows(dubai_ledger):
+    """SQLite refuses a string past its length limit (1 GB by default; 40 bytes here): no packing, no error."""
+    import sqlite3
+
+    with dubai_ledger.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert queries.packed(connection, "month_balances", {"month": "2026-10"}, texts=("name",)) is not None
+        driver.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 40)
+        try:
+            assert queries.packed(connection, "month_balances", {"month": "2026-10"}, texts=("name",)) is None
+            assert queries.packed(connection, "month_balances", {"month": "2026-10"}, texts=("kind",)) is None
+        finally:
+            driver.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1_000_000_000)
+
+
 def test_a_kept_total_that_is_no_integer_is_not_packed(dubai_ledger):
     """A REAL written where a kept total belongs (by plain SQL) is not parsed into some integer."""
     with dubai_ledger.begin() as connection:

@@ -275,8 +275,8 @@ def packed(connection: sa.Connection, name: str, params: Mapping[str, object] | 
 
     Nothing is taken on trust: every column must unpack to as many values as the query has rows,
     every integer must be written as one (a REAL or a text where money belongs is not). Otherwise —
-    a text holding the separator included — or on a server: None, and the caller reads the rows as
-    usual (:func:`columns`).
+    a text holding the separator included, or a column longer than SQLite's longest string — or on a
+    server: None, and the caller reads the rows as usual (:func:`columns`).
     """
     if connection.dialect.name != "sqlite":
         return None
@@ -288,7 +288,12 @@ def packed(connection: sa.Connection, name: str, params: Mapping[str, object] | 
              *(sa.func.group_concat(sa.func.ifnull(rows.c[column], NO_VALUE), ",") for column in integers),
              *(sa.func.group_concat(sa.func.ifnull(rows.c[column], ""), sa.func.char(0x1F)) for column in texts),
              *(sa.func.total(rows.c[column].is_(None)) for column in texts)]
-    count, *found = connection.execute(sa.select(*parts), params).one()
+    try:
+        count, *found = connection.execute(sa.select(*parts), params).one()
+    except sa.exc.DataError as error:
+        if "too big" not in str(error.orig):  # a column longer than SQLite's longest string (1 GB by default)
+            raise
+        return None
     result = {}
     for column, joined in zip(integers, found):
         try:
