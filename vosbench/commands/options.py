@@ -117,7 +117,7 @@ def account_number(text: str) -> str:
 def filter_word(text: str) -> str:
     """A ``--kind``/``--operator``/``--channel``/``--method``/``--currency`` value stripped; a blank one is refused,
     never dropped without a word (the filter would then select every kind, operator, …)."""
-    return _given(text, "a value, e.g. --kind deposit", "every value")
+    return _given(text, "a value", "every value")
 
 
 def amount_bound(text: str) -> str:
