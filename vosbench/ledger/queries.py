@@ -268,10 +268,10 @@ def packed(connection: sa.Connection, name: str, params: Mapping[str, object] | 
     A query with a row per account (50,000 of them at an operator's scale) costs more in the
     driver than in SQLite: every value becomes a Python object in a row tuple. Packed, SQLite
     joins each column's values into one string (``group_concat``) and numpy splits it in C.
-    Integer columns come back as int64 (0 where missing), text columns as object arrays ("" where
-    missing), each with its boolean mask of missing values. The rows' order is SQLite's, the same
-    in every column (one aggregate pass reads each row once for all), so they stay aligned: sort
-    them if order matters.
+    Integer columns come back as int64 (0 where missing), text columns as object arrays, each with its
+    boolean mask of missing values (a text column has none: one NULL there reads the rows). The
+    rows' order is SQLite's, the same in every column (one aggregate pass reads each row once for
+    all), so they stay aligned: sort them if order matters.
 
     Nothing is taken on trust: every column must unpack to as many values as the query has rows,
     every integer must be written as one (a REAL or a text where money belongs is not). Otherwise —
