@@ -202,6 +202,16 @@ def ledger_url(url: str) -> sa.URL:
         ) from None
 
 
+def folder_named(url: str) -> StoreError | None:
+    """The error for a SQLite URL naming a folder, where a ledger file was meant (None for any other URL)."""
+    parsed = ledger_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or not Path(parsed.database).expanduser().is_dir():
+        return None
+    folder = Path(parsed.database).expanduser().resolve()
+    return StoreError(f"no vosbench ledger at {url}: {folder} is a folder; give the ledger file in it, "
+                      f"e.g. sqlite:///{folder / 'ledger.sqlite'}")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite files the folder is created on demand.
 

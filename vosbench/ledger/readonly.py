@@ -46,9 +46,8 @@ def open_read_only(url: str) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             raise StoreError(f"{url}: an in-memory ledger cannot be inspected from outside; give its file")
         path = Path(parsed.database).expanduser().resolve()
-        if path.is_dir():
-            raise StoreError(f"no vosbench ledger at {url}: {path} is a folder; give the ledger file in it, "
-                             f"e.g. sqlite:///{path / 'ledger.sqlite'}")
+        if (folder := database.folder_named(url)) is not None:
+            raise folder
         if not path.is_file():
             raise StoreError(f"no vosbench ledger at {url}: {path} does not exist; check --db / $VOSBENCH_DB, "
                              "build the demo with `vosbench demo` or import your data with `vosbench import PATH`")

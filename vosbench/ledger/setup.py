@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from vosbench.core import periods
 from vosbench.ledger import hashchain
-from vosbench.ledger.database import StoreError, get_meta, ledger_url, make_engine, set_meta
+from vosbench.ledger.database import StoreError, folder_named, get_meta, ledger_url, make_engine, set_meta
 from vosbench.ledger.hashchain import CHAINED_TABLES, GENESIS, ROW_CHAINED_TABLES
 from vosbench.ledger.tables import (
     CURRENT_ACCOUNTS_SQL,
@@ -96,12 +96,7 @@ def view_ddl(dialect: str) -> str:
 
 
 def _no_ledger(url: str) -> StoreError:
-    parsed = ledger_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() == "sqlite" and database and Path(database).expanduser().is_dir():
-        return StoreError(f"no vosbench ledger at {url}: {database} is a folder; give the ledger file in it, "
-                          f"e.g. sqlite:///{Path(database).expanduser().resolve() / 'ledger.sqlite'}")
-    return StoreError(f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
+    return folder_named(url) or StoreError(f"no vosbench ledger at {url}; build the demo with `vosbench demo` "
                       "or import your data with `vosbench import PATH`")
 
 
